@@ -1,0 +1,70 @@
+/**
+ * The one table of error codes. Every typed error a client sees, over WebSocket or HTTP, carries one of
+ * these codes; the HTTP status is used by the admin API and the polling transport.
+ */
+export const ERROR_CODES = {
+  invalid_json: { status: 400, retryable: false, description: 'The frame is not valid JSON text.' },
+  invalid_frame: {
+    status: 400,
+    retryable: false,
+    description: 'The frame is JSON but does not match the schema of its type.',
+  },
+  unknown_type: { status: 400, retryable: false, description: 'The frame type is not part of the protocol.' },
+  bad_request: { status: 400, retryable: false, description: 'A request parameter is missing or invalid.' },
+  unsupported_protocol: {
+    status: 400,
+    retryable: false,
+    description: 'No protocol version is supported by both sides.',
+  },
+  handshake_required: {
+    status: 400,
+    retryable: false,
+    description: 'The first frame on a connection must be `hello`.',
+  },
+  invalid_state: {
+    status: 409,
+    retryable: false,
+    description: 'The request is not valid in the current state (for example a second `hello`).',
+  },
+  unauthorized: { status: 401, retryable: false, description: 'Credentials are missing or wrong.' },
+  forbidden: { status: 403, retryable: false, description: 'The principal may not do this.' },
+  not_found: { status: 404, retryable: false, description: 'The named resource does not exist.' },
+  conflict: { status: 409, retryable: false, description: 'The request conflicts with the current state.' },
+  payload_too_large: {
+    status: 413,
+    retryable: false,
+    description: 'The frame or body is larger than the configured limit.',
+  },
+  rate_limited: { status: 429, retryable: true, description: 'Too many requests; wait `retryAfterMs`.' },
+  server_full: {
+    status: 503,
+    retryable: true,
+    description: 'The gateway has reached `maxConnections`; retry later.',
+  },
+  shutting_down: { status: 503, retryable: true, description: 'The gateway is draining; reconnect later.' },
+  unavailable: {
+    status: 503,
+    retryable: true,
+    description: 'A dependency (database, bus) is unavailable; retry later.',
+  },
+  timeout: { status: 504, retryable: true, description: 'The operation did not complete in time.' },
+  internal: { status: 500, retryable: true, description: 'An unexpected server error; details are logged.' },
+} as const satisfies Record<string, { status: number; retryable: boolean; description: string }>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]
+
+/** The error envelope shared by `error` frames and HTTP error bodies. */
+export interface ErrorBody {
+  code: ErrorCode
+  message: string
+  retryable: boolean
+  retryAfterMs?: number
+}
+
+/** Builds an error body with the table's `retryable` flag. */
+export function errorBody(code: ErrorCode, message: string, retryAfterMs?: number): ErrorBody {
+  const body: ErrorBody = { code, message, retryable: ERROR_CODES[code].retryable }
+  if (retryAfterMs !== undefined) body.retryAfterMs = retryAfterMs
+  return body
+}

@@ -1,0 +1,47 @@
+import type { AuditEvent, AuditKind, AuditOutcome, AuditPage } from '@parley/protocol'
+
+/** One interaction to record. `time` defaults to when `record` was called. */
+export interface AuditRecord {
+  kind: AuditKind
+  outcome: AuditOutcome
+  principal?: string | null
+  clientId?: string | null
+  connectionId?: string | null
+  channel?: string | null
+  target?: string | null
+  /** Payload size in bytes, when the interaction carried one. */
+  size?: number | null
+  /** Short human-readable detail (an error code, a close code); never a secret. */
+  detail?: string | null
+  traceId?: string | null
+  time?: Date
+}
+
+export interface AuditFilter {
+  kind?: AuditKind
+  principal?: string
+  channel?: string
+  since?: Date
+  until?: Date
+  /** Opaque keyset cursor from a previous page's `nextCursor`. */
+  cursor?: string
+  /** Page size, 1-500. */
+  limit: number
+}
+
+/**
+ * The audit trail. `record` never blocks the caller: rows are buffered and written in batches; the buffer
+ * is bounded and rows beyond it are counted as dropped. Pages come newest first.
+ */
+export interface AuditLog {
+  record(entry: AuditRecord): void
+  /** Writes everything buffered so far. */
+  flush(): Promise<void>
+  query(filter: AuditFilter): Promise<AuditPage>
+  /** Rows dropped because the buffer was full or a batch failed for good. */
+  readonly dropped: number
+  /** Flushes, then stops the batch timer. */
+  close(): Promise<void>
+}
+
+export type { AuditEvent }
