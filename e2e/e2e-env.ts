@@ -1,0 +1,9 @@
+/** Ports and credentials shared by the Playwright config and the tests. */
+export const E2E = {
+  gatewayPort: 8790,
+  dashboardPort: 3090,
+  gatewayUrl: 'http://127.0.0.1:8790',
+  wsUrl: 'ws://127.0.0.1:8790/ws',
+  dashboardUrl: 'http://127.0.0.1:3090',
+  adminToken: 'e2e-admin-token-0123456789abcdef',
+} as const
