@@ -21,11 +21,13 @@ export interface AuditFilter {
   kind?: AuditKind
   principal?: string
   channel?: string
+  /** Only rows at or after this time (inclusive). */
   since?: Date
+  /** Only rows before this time (exclusive), so consecutive windows never share a row. */
   until?: Date
   /** Opaque keyset cursor from a previous page's `nextCursor`. */
   cursor?: string
-  /** Page size, 1-500. */
+  /** Page size, 1-500; values outside are clamped. */
   limit: number
 }
 

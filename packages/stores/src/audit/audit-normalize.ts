@@ -1,0 +1,61 @@
+import type { AuditFilter, AuditRecord } from './audit-log.js'
+
+/** Longest text kept per field. The buffer is bounded in rows; this bounds it in bytes too. */
+export const MAX_AUDIT_TEXT_LENGTH = 2000
+export const DEFAULT_AUDIT_PAGE_SIZE = 50
+export const MAX_AUDIT_PAGE_SIZE = 500
+const MAX_INT32 = 2_147_483_647
+
+/** An audit record with every field present and safe to store. */
+export interface NormalizedAuditRecord {
+  time: Date
+  kind: AuditRecord['kind']
+  outcome: AuditRecord['outcome']
+  principal: string | null
+  clientId: string | null
+  connectionId: string | null
+  channel: string | null
+  target: string | null
+  size: number | null
+  detail: string | null
+  traceId: string | null
+}
+
+/**
+ * Makes a record storable without ever throwing: one bad value must not fail a whole batch. Postgres
+ * `text` refuses NUL characters, and `integer` refuses fractions and values beyond 32 bits.
+ */
+export function normalizeAuditRecord(entry: AuditRecord, now: Date = new Date()): NormalizedAuditRecord {
+  const time = entry.time instanceof Date && !Number.isNaN(entry.time.getTime()) ? entry.time : now
+  return {
+    time,
+    kind: entry.kind,
+    outcome: entry.outcome,
+    principal: cleanText(entry.principal),
+    clientId: cleanText(entry.clientId),
+    connectionId: cleanText(entry.connectionId),
+    channel: cleanText(entry.channel),
+    target: cleanText(entry.target),
+    size: cleanSize(entry.size),
+    detail: cleanText(entry.detail),
+    traceId: cleanText(entry.traceId),
+  }
+}
+
+function cleanText(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null
+  const text = typeof value === 'string' ? value : String(value)
+  return text.slice(0, MAX_AUDIT_TEXT_LENGTH).replaceAll('\u0000', '\uFFFD')
+}
+
+function cleanSize(value: number | null | undefined): number | null {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return null
+  return Math.min(Math.trunc(value), MAX_INT32)
+}
+
+/** Page size clamped to 1-500; a missing or non-numeric limit gets the default. */
+export function pageSize(filter: AuditFilter): number {
+  const { limit } = filter
+  if (typeof limit !== 'number' || !Number.isFinite(limit)) return DEFAULT_AUDIT_PAGE_SIZE
+  return Math.min(MAX_AUDIT_PAGE_SIZE, Math.max(1, Math.trunc(limit)))
+}

@@ -1,0 +1,88 @@
+import type { AuditEvent, AuditPage } from '@parley/protocol'
+import { type AuditCursor, dateToMicros, decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js'
+import type { AuditFilter, AuditLog, AuditRecord } from './audit-log.js'
+import { normalizeAuditRecord, pageSize } from './audit-normalize.js'
+
+export interface MemoryAuditLogOptions {
+  /** Rows kept; the oldest recorded row is forgotten when a new one arrives beyond this. */
+  maxRows?: number
+}
+
+interface StoredEvent {
+  id: bigint
+  timeMicros: bigint
+  event: AuditEvent
+}
+
+/**
+ * Audit log kept in a ring buffer, for tests and for gateways run without a database. Queries behave
+ * exactly like the Postgres log's: same filters, same order, same cursor format.
+ */
+export function createMemoryAuditLog(options: MemoryAuditLogOptions = {}): AuditLog {
+  const maxRows = Math.max(1, Math.trunc(options.maxRows ?? 10_000))
+  const ring: (StoredEvent | undefined)[] = new Array(maxRows)
+  let nextSlot = 0
+  let lastId = 0n
+
+  return {
+    record(entry: AuditRecord): void {
+      const row = normalizeAuditRecord(entry)
+      lastId += 1n
+      ring[nextSlot] = {
+        id: lastId,
+        timeMicros: dateToMicros(row.time),
+        event: { ...row, id: lastId.toString(), time: row.time.toISOString() },
+      }
+      nextSlot = (nextSlot + 1) % maxRows
+    },
+
+    async flush(): Promise<void> {},
+
+    async query(filter: AuditFilter): Promise<AuditPage> {
+      const limit = pageSize(filter)
+      const cursor = filter.cursor === undefined ? undefined : decodeAuditCursor(filter.cursor)
+      const since = filter.since === undefined ? undefined : dateToMicros(filter.since)
+      const until = filter.until === undefined ? undefined : dateToMicros(filter.until)
+      const matching: StoredEvent[] = []
+      for (const stored of ring) {
+        if (stored === undefined) continue
+        const { event } = stored
+        if (filter.kind !== undefined && event.kind !== filter.kind) continue
+        if (filter.principal !== undefined && event.principal !== filter.principal) continue
+        if (filter.channel !== undefined && event.channel !== filter.channel) continue
+        if (since !== undefined && stored.timeMicros < since) continue
+        if (until !== undefined && stored.timeMicros >= until) continue
+        if (cursor !== undefined && !isBefore(stored, cursor)) continue
+        matching.push(stored)
+      }
+      matching.sort(newestFirst)
+      const page = matching.slice(0, limit)
+      const last = page.at(-1)
+      return {
+        events: page.map((stored) => ({ ...stored.event })),
+        nextCursor:
+          matching.length > limit && last !== undefined
+            ? encodeAuditCursor(last.event.time, last.event.id)
+            : null,
+      }
+    },
+
+    get dropped(): number {
+      // Nothing is ever refused here; rows beyond `maxRows` are retention, not loss of new data.
+      return 0
+    },
+
+    async close(): Promise<void> {},
+  }
+}
+
+/** (time, id) strictly before the cursor in newest-first order. */
+function isBefore(stored: StoredEvent, cursor: AuditCursor): boolean {
+  if (stored.timeMicros !== cursor.timeMicros) return stored.timeMicros < cursor.timeMicros
+  return stored.id < BigInt(cursor.id)
+}
+
+function newestFirst(a: StoredEvent, b: StoredEvent): number {
+  if (a.timeMicros !== b.timeMicros) return a.timeMicros > b.timeMicros ? -1 : 1
+  return a.id > b.id ? -1 : a.id < b.id ? 1 : 0
+}

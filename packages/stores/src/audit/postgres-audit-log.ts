@@ -1,0 +1,239 @@
+import type { AuditEvent, AuditKind, AuditOutcome, AuditPage } from '@parley/protocol'
+import { and, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
+import type { ParleyDatabase } from '../database.js'
+import { auditEvents, type NewAuditEventRow } from '../schema.js'
+import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js'
+import type { AuditFilter, AuditLog, AuditRecord } from './audit-log.js'
+import { normalizeAuditRecord, pageSize } from './audit-normalize.js'
+
+export interface PostgresAuditLogOptions {
+  /** Rows per INSERT; a full batch is written without waiting for the timer. */
+  batchSize?: number
+  /** Longest time a recorded row waits in the buffer before it is written. */
+  flushIntervalMs?: number
+  /** Rows the buffer holds; rows recorded beyond it are counted in `dropped`. */
+  maxBuffer?: number
+  /** Told about every batch that failed twice and was dropped. Must not throw (it is guarded anyway). */
+  onError?: (error: unknown) => void
+}
+
+export interface PostgresAuditLog extends AuditLog {
+  /** Rows recorded but not yet written or dropped. */
+  readonly buffered: number
+}
+
+// Postgres accepts at most 65,535 bind parameters per statement; 11 columns a row fits 5,000 rows.
+const MAX_BATCH_SIZE = 5_000
+
+/**
+ * Audit log that buffers rows in memory and writes them to `audit_events` in multi-row INSERTs, off the
+ * caller's path. `record` never waits and never throws; the buffer is bounded.
+ */
+export function createPostgresAuditLog(
+  database: ParleyDatabase,
+  options: PostgresAuditLogOptions = {},
+): PostgresAuditLog {
+  const { db } = database
+  const batchSize = clampInteger(options.batchSize ?? 500, 1, MAX_BATCH_SIZE)
+  const flushIntervalMs = clampInteger(options.flushIntervalMs ?? 250, 0, 60_000)
+  const maxBuffer = clampInteger(options.maxBuffer ?? 50_000, 1, Number.MAX_SAFE_INTEGER)
+  const onError = options.onError
+
+  let buffer: NewAuditEventRow[] = []
+  // Rows are numbered as they enter the buffer and settle (written or dropped) in that order, so a
+  // flush only has to wait until the settled count reaches the count it saw when it was called.
+  let recordedCount = 0
+  let settledCount = 0
+  let droppedCount = 0
+  let closed = false
+  let timer: NodeJS.Timeout | undefined
+  let immediate: NodeJS.Immediate | undefined
+  let draining: Promise<void> | undefined
+  const waiters: { target: number; resolve: () => void }[] = []
+
+  function report(error: unknown): void {
+    try {
+      onError?.(error)
+    } catch {
+      // A failing error handler must not stop the writer.
+    }
+  }
+
+  async function insert(rows: NewAuditEventRow[]): Promise<void> {
+    await db.insert(auditEvents).values(rows)
+  }
+
+  async function writeBatch(rows: NewAuditEventRow[]): Promise<void> {
+    try {
+      await insert(rows)
+      return
+    } catch {
+      // Retried once after one flush interval: a dropped connection or a failover often heals by then.
+    }
+    // A referenced timer: a shutdown waiting on `flush()` must not exit while the retry is pending.
+    await new Promise<void>((resolve) => setTimeout(resolve, flushIntervalMs))
+    try {
+      await insert(rows)
+    } catch (error) {
+      droppedCount += rows.length
+      report(error)
+    }
+  }
+
+  function settle(count: number): void {
+    settledCount += count
+    for (let index = waiters.length - 1; index >= 0; index -= 1) {
+      const waiter = waiters[index]
+      if (waiter !== undefined && waiter.target <= settledCount) {
+        waiters.splice(index, 1)
+        waiter.resolve()
+      }
+    }
+  }
+
+  function drain(): Promise<void> {
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      timer = undefined
+    }
+    if (immediate !== undefined) {
+      clearImmediate(immediate)
+      immediate = undefined
+    }
+    draining ??= (async () => {
+      try {
+        while (buffer.length > 0) {
+          const batch = buffer.length <= batchSize ? buffer : buffer.slice(0, batchSize)
+          buffer = batch === buffer ? [] : buffer.slice(batchSize)
+          await writeBatch(batch)
+          settle(batch.length)
+        }
+      } catch (error) {
+        // writeBatch catches database errors; this only guards against a bug losing the loop.
+        report(error)
+      } finally {
+        draining = undefined
+      }
+    })()
+    return draining
+  }
+
+  function drainSoon(): void {
+    // Deferred to the next turn so the caller's routing work is never delayed by building the INSERT.
+    if (immediate !== undefined || draining !== undefined) return
+    immediate = setImmediate(() => {
+      immediate = undefined
+      void drain()
+    })
+  }
+
+  function flush(): Promise<void> {
+    const target = recordedCount
+    if (settledCount >= target) return Promise.resolve()
+    const done = new Promise<void>((resolve) => waiters.push({ target, resolve }))
+    void drain()
+    return done
+  }
+
+  return {
+    record(entry: AuditRecord): void {
+      if (closed || buffer.length >= maxBuffer) {
+        droppedCount += 1
+        return
+      }
+      try {
+        buffer.push(normalizeAuditRecord(entry))
+      } catch {
+        droppedCount += 1
+        return
+      }
+      recordedCount += 1
+      if (buffer.length >= batchSize) {
+        drainSoon()
+      } else if (timer === undefined && draining === undefined) {
+        timer = setTimeout(() => {
+          timer = undefined
+          void drain()
+        }, flushIntervalMs)
+        // An idle audit log must not keep the process alive.
+        timer.unref()
+      }
+    },
+
+    flush,
+
+    async query(filter: AuditFilter): Promise<AuditPage> {
+      const limit = pageSize(filter)
+      const cursor = filter.cursor === undefined ? undefined : decodeAuditCursor(filter.cursor)
+      const conditions: (SQL | undefined)[] = [
+        filter.kind === undefined ? undefined : eq(auditEvents.kind, filter.kind),
+        filter.principal === undefined ? undefined : eq(auditEvents.principal, filter.principal),
+        filter.channel === undefined ? undefined : eq(auditEvents.channel, filter.channel),
+        filter.since === undefined ? undefined : gte(auditEvents.time, filter.since),
+        filter.until === undefined ? undefined : lt(auditEvents.time, filter.until),
+        cursor === undefined
+          ? undefined
+          : sql`(${auditEvents.time}, ${auditEvents.id}) < (${cursor.time}::timestamptz, ${cursor.id}::bigint)`,
+      ]
+      const rows = await db
+        .select({
+          id: auditEvents.id,
+          time: auditEvents.time,
+          // Full microsecond precision for the cursor; a JS Date would round it to milliseconds.
+          cursorTime: sql<string>`to_char(${auditEvents.time} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+          kind: auditEvents.kind,
+          principal: auditEvents.principal,
+          clientId: auditEvents.clientId,
+          connectionId: auditEvents.connectionId,
+          channel: auditEvents.channel,
+          target: auditEvents.target,
+          size: auditEvents.size,
+          outcome: auditEvents.outcome,
+          detail: auditEvents.detail,
+          traceId: auditEvents.traceId,
+        })
+        .from(auditEvents)
+        .where(and(...conditions))
+        // NULLS LAST matches the indexes, so each filter reads its page straight from one index.
+        .orderBy(sql`${auditEvents.time} desc nulls last`, sql`${auditEvents.id} desc nulls last`)
+        .limit(limit + 1)
+      const page = rows.slice(0, limit)
+      const last = page.at(-1)
+      return {
+        events: page.map(
+          ({ cursorTime: _cursorTime, ...row }): AuditEvent => ({
+            ...row,
+            id: row.id.toString(),
+            time: row.time.toISOString(),
+            kind: row.kind as AuditKind,
+            outcome: row.outcome as AuditOutcome,
+          }),
+        ),
+        nextCursor:
+          rows.length > limit && last !== undefined
+            ? encodeAuditCursor(last.cursorTime, last.id.toString())
+            : null,
+      }
+    },
+
+    get dropped(): number {
+      return droppedCount
+    },
+
+    get buffered(): number {
+      return recordedCount - settledCount
+    },
+
+    async close(): Promise<void> {
+      closed = true
+      await flush()
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+    },
+  }
+}
+
+function clampInteger(value: number, min: number, max: number): number {
+  if (!Number.isFinite(value)) return min
+  return Math.min(max, Math.max(min, Math.trunc(value)))
+}

@@ -1,0 +1,89 @@
+import { mkdir } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import postgres from 'postgres'
+import { UnsupportedDatabaseUrlError } from './errors.js'
+import { migrateDatabase } from './migrate.js'
+import * as schema from './schema.js'
+
+export type ParleySchema = typeof schema
+
+/** A Drizzle handle that works the same on PGlite and on a Postgres server. */
+export type ParleyDb = PgDatabase<PgQueryResultHKT, ParleySchema>
+
+export interface ParleyDatabase {
+  kind: 'pglite' | 'postgres'
+  db: ParleyDb
+  close(): Promise<void>
+}
+
+export interface OpenDatabaseOptions {
+  /** Unset: embedded PGlite in `dataDir`. `memory://`: in-memory PGlite. `postgres://`: a server. */
+  url?: string
+  /** Data folder of embedded PGlite when `url` is unset; created if missing. */
+  dataDir?: string
+  /** Where the drizzle-kit migrations live; defaults to this package's `drizzle/` folder. */
+  migrationsFolder?: string
+  /** Connection pool size for a Postgres server. */
+  maxConnections?: number
+}
+
+export const DEFAULT_DATA_DIR = './.parley/data'
+
+/** Opens the database named by `options` and applies pending migrations before returning. */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<ParleyDatabase> {
+  const { url } = options
+  if (url === undefined || url === '') {
+    const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR)
+    await mkdir(dataDir, { recursive: true })
+    return openPglite(new PGlite(dataDir), options.migrationsFolder)
+  }
+  if (url === 'memory://' || url.startsWith('memory://')) {
+    return openPglite(new PGlite(), options.migrationsFolder)
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return openPostgres(url, options)
+  }
+  throw new UnsupportedDatabaseUrlError(url)
+}
+
+async function openPglite(client: PGlite, migrationsFolder: string | undefined): Promise<ParleyDatabase> {
+  const db = drizzlePglite({ client, schema })
+  try {
+    // PGlite has a single connection, so the advisory lock is trivially held by the migrating session.
+    await migrateDatabase(db, migrationsFolder)
+  } catch (error) {
+    await client.close()
+    throw error
+  }
+  return {
+    kind: 'pglite',
+    db,
+    close: () => client.close(),
+  }
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<ParleyDatabase> {
+  // Migrate on a dedicated single connection: a session-level advisory lock only protects the
+  // statements run on the connection that holds it, which a pool cannot guarantee.
+  const migrationClient = postgres(url, { max: 1, onnotice: ignoreNotice })
+  try {
+    await migrateDatabase(drizzlePostgres({ client: migrationClient }), options.migrationsFolder)
+  } finally {
+    await migrationClient.end({ timeout: 5 })
+  }
+  const client = postgres(url, { max: options.maxConnections ?? 10, onnotice: ignoreNotice })
+  const db = drizzlePostgres({ client, schema })
+  return {
+    kind: 'postgres',
+    db,
+    close: () => client.end({ timeout: 5 }),
+  }
+}
+
+// The `postgres` driver prints server notices ("schema already exists, skipping") with console.log
+// unless told otherwise; they carry nothing an operator needs.
+function ignoreNotice(): void {}

@@ -1,0 +1,39 @@
+import type { ErrorCode } from '@parley/protocol'
+
+/**
+ * Domain errors of the stores. Each carries the protocol error code the edge (HTTP or WebSocket) should
+ * answer with, so the gateway maps them in one place.
+ */
+export class StoreError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'StoreError'
+    this.code = code
+  }
+}
+
+/** A pagination cursor that this store did not produce (tampered, truncated or from another store). */
+export class InvalidCursorError extends StoreError {
+  constructor(message = 'The cursor is not valid; use a `nextCursor` from a previous page.') {
+    super('bad_request', message)
+    this.name = 'InvalidCursorError'
+  }
+}
+
+/** The database URL has a scheme we do not know how to open. */
+export class UnsupportedDatabaseUrlError extends StoreError {
+  constructor(url: string) {
+    super(
+      'bad_request',
+      `Unsupported database URL scheme in "${redactUrl(url)}": use memory://, postgres:// or postgresql://, or leave it unset for embedded PGlite.`,
+    )
+    this.name = 'UnsupportedDatabaseUrlError'
+  }
+}
+
+/** Hides a password so a URL can go into an error message. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')
+}

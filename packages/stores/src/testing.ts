@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import postgres from 'postgres'
+
+/**
+ * Test helpers shared by this package's suites and the gateway's: where to run a store suite, and a
+ * fresh, disposable database for each test file.
+ */
+
+export type TestDatabaseKind = 'postgres' | 'pglite-memory' | 'pglite-dir'
+
+export interface TestDatabase {
+  kind: TestDatabaseKind
+  /** Pass to `openDatabase({ url })`; `undefined` for embedded PGlite in `dataDir`. */
+  url: string | undefined
+  /** Set for `pglite-dir`: a fresh temporary folder. */
+  dataDir?: string
+  /** Human-readable name for test titles; never contains a password. */
+  label: string
+  /** Removes the database (server database dropped WITH (FORCE), temp folder deleted). */
+  drop(): Promise<void>
+}
+
+export interface DatabaseTarget {
+  kind: TestDatabaseKind
+  label: string
+  create(): Promise<TestDatabase>
+}
+
+/** The server named by `DATABASE_URL`, if any; read here so callers can stay free of `process.env`. */
+export function testServerUrl(): string | undefined {
+  const url = process.env.DATABASE_URL
+  return url === undefined || url === '' ? undefined : url
+}
+
+/**
+ * Targets a store suite runs against: always in-memory PGlite, plus the real server when `DATABASE_URL`
+ * is set. `includeDataDir` adds PGlite persisted in a temporary folder.
+ */
+export function databaseTargets(
+  options: { includeDataDir?: boolean; serverUrl?: string } = {},
+): DatabaseTarget[] {
+  const serverUrl = options.serverUrl ?? testServerUrl()
+  const targets: DatabaseTarget[] = [
+    { kind: 'pglite-memory', label: 'pglite (memory://)', create: () => createTestDatabase('pglite-memory') },
+  ]
+  if (options.includeDataDir) {
+    targets.push({
+      kind: 'pglite-dir',
+      label: 'pglite (data dir)',
+      create: () => createTestDatabase('pglite-dir'),
+    })
+  }
+  if (serverUrl !== undefined) {
+    targets.push({
+      kind: 'postgres',
+      label: `postgres (${new URL(serverUrl).host})`,
+      create: () => createTestDatabase('postgres', serverUrl),
+    })
+  }
+  return targets
+}
+
+/**
+ * A fresh database. Without a kind: a new `parley_test_<random>` database on the `DATABASE_URL` server
+ * when it is set, otherwise in-memory PGlite.
+ */
+export async function createTestDatabase(
+  kind: TestDatabaseKind = testServerUrl() === undefined ? 'pglite-memory' : 'postgres',
+  serverUrl: string | undefined = testServerUrl(),
+): Promise<TestDatabase> {
+  switch (kind) {
+    case 'pglite-memory':
+      return { kind, url: 'memory://', label: 'pglite (memory://)', drop: async () => {} }
+    case 'pglite-dir': {
+      const dataDir = await mkdtemp(join(tmpdir(), 'parley-test-'))
+      return {
+        kind,
+        url: undefined,
+        dataDir,
+        label: 'pglite (data dir)',
+        drop: () => rm(dataDir, { recursive: true, force: true }),
+      }
+    }
+    case 'postgres': {
+      if (serverUrl === undefined)
+        throw new Error('createTestDatabase("postgres") needs DATABASE_URL to be set')
+      return createServerDatabase(serverUrl)
+    }
+  }
+}
+
+async function createServerDatabase(serverUrl: string): Promise<TestDatabase> {
+  const name = `parley_test_${randomBytes(6).toString('hex')}`
+  await withAdminConnection(serverUrl, (sql) => sql`create database ${sql(name)}`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return {
+    kind: 'postgres',
+    url: url.toString(),
+    label: `postgres (${url.host}/${name})`,
+    drop: () =>
+      withAdminConnection(serverUrl, (sql) => sql`drop database if exists ${sql(name)} with (force)`),
+  }
+}
+
+async function withAdminConnection(
+  serverUrl: string,
+  run: (sql: postgres.Sql) => Promise<unknown>,
+): Promise<void> {
+  const sql = postgres(serverUrl, { max: 1, onnotice: () => {} })
+  try {
+    await run(sql)
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+}
