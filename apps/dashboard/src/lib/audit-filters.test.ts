@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import {
+  auditSearchParams,
+  datetimeLocalToIso,
+  isoToDatetimeLocal,
+  normaliseFilters,
+  parseAuditRequest,
+} from './audit-filters'
+
+describe('auditSearchParams', () => {
+  it('leaves out empty and blank fields', () => {
+    expect(auditSearchParams({}).toString()).toBe('')
+    expect(auditSearchParams({ principal: '  ', channel: '' }).toString()).toBe('')
+  })
+
+  it('writes fields in a fixed order whatever the object order', () => {
+    const a = auditSearchParams({ limit: 20, channel: 'alerts', kind: 'publish', cursor: 'c1' })
+    const b = auditSearchParams({ cursor: 'c1', kind: 'publish', channel: 'alerts', limit: 20 })
+    expect(a.toString()).toBe('kind=publish&channel=alerts&cursor=c1&limit=20')
+    expect(b.toString()).toBe(a.toString())
+  })
+
+  it('encodes user text so it cannot inject other parameters', () => {
+    const params = auditSearchParams({ channel: 'a&kind=error', principal: 'agent one' })
+    expect(params.get('channel')).toBe('a&kind=error')
+    expect(params.get('kind')).toBeNull()
+    expect(params.toString()).toBe('principal=agent+one&channel=a%26kind%3Derror')
+  })
+})
+
+describe('normaliseFilters', () => {
+  it('trims values, drops empties and unknown kinds', () => {
+    expect(normaliseFilters({ kind: 'publish', channel: ' alerts ', principal: '' })).toEqual({
+      kind: 'publish',
+      channel: 'alerts',
+    })
+  })
+})
+
+describe('parseAuditRequest', () => {
+  it('accepts valid filters from search params', () => {
+    const parsed = parseAuditRequest(
+      new URLSearchParams('kind=publish&channel=alerts&since=2024-05-01T10:30:00.000Z&cursor=abc'),
+    )
+    expect(parsed).toEqual({
+      ok: true,
+      request: { kind: 'publish', channel: 'alerts', since: '2024-05-01T10:30:00.000Z', cursor: 'abc' },
+    })
+  })
+
+  it('accepts a record of Next.js search params and takes the first of repeated values', () => {
+    expect(parseAuditRequest({ principal: ['alice', 'bob'], channel: '', limit: '20' })).toEqual({
+      ok: true,
+      request: { principal: 'alice', limit: 20 },
+    })
+  })
+
+  it('rejects an unknown kind and a malformed time with a message', () => {
+    const badKind = parseAuditRequest({ kind: 'teleport' })
+    expect(badKind.ok).toBe(false)
+    if (!badKind.ok) expect(badKind.message).toMatch(/kind/)
+    const badTime = parseAuditRequest({ since: 'yesterday' })
+    expect(badTime.ok).toBe(false)
+    if (!badTime.ok) expect(badTime.message).toMatch(/since/)
+  })
+
+  it('rejects a limit outside what the gateway allows', () => {
+    expect(parseAuditRequest({ limit: '5000' }).ok).toBe(false)
+  })
+})
+
+describe('datetime-local conversion (UTC)', () => {
+  it('turns an input value into ISO 8601 and back', () => {
+    expect(datetimeLocalToIso('2024-05-01T10:30')).toBe('2024-05-01T10:30:00.000Z')
+    expect(isoToDatetimeLocal('2024-05-01T10:30:00.000Z')).toBe('2024-05-01T10:30')
+    expect(isoToDatetimeLocal('2024-05-01T12:30:00+02:00')).toBe('2024-05-01T10:30')
+  })
+
+  it('gives nothing for blank or malformed input', () => {
+    expect(datetimeLocalToIso('')).toBeUndefined()
+    expect(datetimeLocalToIso('May 1st')).toBeUndefined()
+    expect(isoToDatetimeLocal(undefined)).toBe('')
+    expect(isoToDatetimeLocal('garbage')).toBe('')
+  })
+})

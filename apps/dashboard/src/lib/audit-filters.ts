@@ -1,0 +1,96 @@
+import { AUDIT_KINDS, type AuditKind, AuditQuery } from '@parley/protocol'
+import { z } from 'zod'
+
+/** What the operator can filter the audit trail by. Times are ISO 8601 with an offset (UTC here). */
+export interface AuditFilters {
+  kind?: AuditKind
+  principal?: string
+  channel?: string
+  since?: string
+  until?: string
+}
+
+/** One request for a page of the audit trail. */
+export interface AuditRequest extends AuditFilters {
+  cursor?: string
+  limit?: number
+}
+
+const FILTER_FIELDS = ['kind', 'principal', 'channel', 'since', 'until'] as const
+// A fixed order keeps query strings (and so cache keys and URLs) stable for equal filters.
+const REQUEST_FIELDS = [...FILTER_FIELDS, 'cursor', 'limit'] as const
+
+export function isAuditKind(value: string): value is AuditKind {
+  return (AUDIT_KINDS as readonly string[]).includes(value)
+}
+
+/** Query string of `GET /api/admin/audit` (and of the dashboard's `/audit` page): empty fields are left out. */
+export function auditSearchParams(request: AuditRequest): URLSearchParams {
+  const params = new URLSearchParams()
+  for (const field of REQUEST_FIELDS) {
+    const value = request[field]
+    if (value === undefined) continue
+    const text = String(value).trim()
+    if (text !== '') params.set(field, text)
+  }
+  return params
+}
+
+/** The filters alone, normalised (trimmed, empties dropped), for query keys and URLs. */
+export function normaliseFilters(filters: AuditFilters): AuditFilters {
+  const normalised: AuditFilters = {}
+  for (const field of FILTER_FIELDS) {
+    const text = filters[field]?.trim()
+    if (text === undefined || text === '') continue
+    if (field === 'kind') {
+      if (isAuditKind(text)) normalised.kind = text
+    } else {
+      normalised[field] = text
+    }
+  }
+  return normalised
+}
+
+export type ParsedAuditRequest = { ok: true; request: AuditRequest } | { ok: false; message: string }
+
+type SearchParamsLike = URLSearchParams | Record<string, string | string[] | undefined>
+
+function firstValue(source: SearchParamsLike, field: string): string | undefined {
+  if (source instanceof URLSearchParams) return source.get(field) ?? undefined
+  const value = source[field]
+  return Array.isArray(value) ? value[0] : value
+}
+
+/**
+ * Validates an audit request from a URL (the `/audit` page's search params or the `/api/gw/audit` route)
+ * with the protocol's `AuditQuery`, so a bad filter is reported here instead of round-tripping.
+ */
+export function parseAuditRequest(source: SearchParamsLike): ParsedAuditRequest {
+  const raw: Record<string, string> = {}
+  for (const field of REQUEST_FIELDS) {
+    const value = firstValue(source, field)?.trim()
+    if (value !== undefined && value !== '') raw[field] = value
+  }
+  const parsed = AuditQuery.safeParse(raw)
+  if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) }
+  const { limit, ...rest } = parsed.data
+  // Only keep the limit when it was asked for: the gateway's default applies otherwise.
+  const request: AuditRequest = raw.limit === undefined ? rest : { ...rest, limit }
+  return { ok: true, request }
+}
+
+/** `2024-05-01T10:30` from an `<input type="datetime-local">`, read as UTC, to ISO 8601. */
+export function datetimeLocalToIso(value: string): string | undefined {
+  const trimmed = value.trim()
+  if (trimmed === '') return undefined
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(trimmed)) return undefined
+  const date = new Date(`${trimmed}Z`)
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
+}
+
+/** The inverse of `datetimeLocalToIso`: an ISO time shown in a datetime-local input, in UTC. */
+export function isoToDatetimeLocal(iso: string | undefined): string {
+  if (iso === undefined) return ''
+  const date = new Date(iso)
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString().slice(0, 16)
+}

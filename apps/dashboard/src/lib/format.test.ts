@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import { formatCount, formatUptime, formatUtc } from './format'
+
+describe('formatUtc', () => {
+  it('shows an ISO time in UTC whatever its offset', () => {
+    expect(formatUtc('2024-05-01T12:30:05+02:00')).toBe('2024-05-01 10:30:05 UTC')
+  })
+
+  it('shows a dash for no time and the raw text for an unparsable one', () => {
+    expect(formatUtc(null)).toBe('—')
+    expect(formatUtc('soon')).toBe('soon')
+  })
+})
+
+describe('formatUptime', () => {
+  it('keeps the two largest units', () => {
+    expect(formatUptime(0)).toBe('0s')
+    expect(formatUptime(42.9)).toBe('42s')
+    expect(formatUptime(303)).toBe('5m 3s')
+    expect(formatUptime(7_500)).toBe('2h 5m')
+    expect(formatUptime(3 * 86_400 + 4 * 3_600 + 59)).toBe('3d 4h')
+  })
+})
+
+describe('formatCount', () => {
+  it('groups thousands and shows a dash for no value', () => {
+    expect(formatCount(1234567)).toBe('1,234,567')
+    expect(formatCount(null)).toBe('—')
+  })
+})

@@ -1,0 +1,223 @@
+import { once } from 'node:events'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { AuditPage, ChannelList, ConnectionList, Health } from '@parley/protocol'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createGatewayClient } from './gateway-client'
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void
+
+const servers: Server[] = []
+
+/** A real HTTP server on port 0 standing in for the gateway. */
+async function startGateway(handler: Handler): Promise<{ url: string; server: Server }> {
+  const server = createServer(handler)
+  servers.push(server)
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, server }
+}
+
+async function stop(server: Server): Promise<void> {
+  server.closeAllConnections()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).filter((server) => server.listening).map(stop))
+})
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' })
+  response.end(JSON.stringify(body))
+}
+
+const health: Health = {
+  status: 'ok',
+  connections: 2,
+  connected_agents: 1,
+  uptime_s: 12.5,
+  version: '0.1.0',
+  timestamp: '2024-05-01T10:30:00.000Z',
+}
+
+const connections: ConnectionList = {
+  connections: [
+    {
+      connectionId: 'conn-1',
+      clientId: 'agent-1',
+      sessionId: 'sess-1',
+      principal: 'anonymous',
+      transport: 'websocket',
+      remoteAddress: '127.0.0.1',
+      userAgent: null,
+      connectedAt: '2024-05-01T10:30:00.000Z',
+      subscriptions: ['alerts'],
+      messagesIn: 3,
+      messagesOut: 4,
+    },
+  ],
+}
+
+describe('gateway client: good answers', () => {
+  it('parses /health without sending a token', async () => {
+    let authorization: string | undefined = 'unset'
+    const { url } = await startGateway((request, response) => {
+      authorization = request.headers.authorization
+      json(response, 200, health)
+    })
+    const result = await createGatewayClient({ baseUrl: url, token: 'secret' }).health()
+    expect(result).toEqual({ ok: true, data: health })
+    expect(authorization).toBeUndefined()
+  })
+
+  it('sends the admin token as a Bearer token and parses the connection list', async () => {
+    const seen: { path?: string; authorization?: string } = {}
+    const { url } = await startGateway((request, response) => {
+      seen.path = request.url
+      seen.authorization = request.headers.authorization
+      json(response, 200, connections)
+    })
+    const result = await createGatewayClient({ baseUrl: `${url}/`, token: 'secret' }).connections()
+    expect(result).toEqual({ ok: true, data: connections })
+    expect(seen).toEqual({ path: '/api/admin/connections', authorization: 'Bearer secret' })
+  })
+
+  it('passes audit filters as a query string and parses the page', async () => {
+    const page: AuditPage = {
+      events: [
+        {
+          id: '1',
+          time: '2024-05-01T10:30:00.000Z',
+          kind: 'publish',
+          principal: 'anonymous',
+          clientId: 'agent-1',
+          connectionId: 'conn-1',
+          channel: 'alerts',
+          target: null,
+          size: 42,
+          outcome: 'ok',
+          detail: null,
+          traceId: null,
+        },
+      ],
+      nextCursor: 'next-1',
+    }
+    let path: string | undefined
+    const { url } = await startGateway((request, response) => {
+      path = request.url
+      json(response, 200, page)
+    })
+    const result = await createGatewayClient({ baseUrl: url, token: 'secret' }).audit({
+      kind: 'publish',
+      channel: 'alerts',
+      cursor: 'c0',
+      limit: 20,
+    })
+    expect(result).toEqual({ ok: true, data: page })
+    expect(path).toBe('/api/admin/audit?kind=publish&channel=alerts&cursor=c0&limit=20')
+  })
+
+  it('parses the channel list', async () => {
+    const channels: ChannelList = {
+      channels: [{ name: 'alerts', subscribers: 1, messages: 2, lastMessageAt: null }],
+    }
+    const { url } = await startGateway((_request, response) => json(response, 200, channels))
+    expect(await createGatewayClient({ baseUrl: url, token: 't' }).channels()).toEqual({
+      ok: true,
+      data: channels,
+    })
+  })
+})
+
+describe('gateway client: errors', () => {
+  it('maps a 401 to unauthorized with the gateway message', async () => {
+    const { url } = await startGateway((_request, response) =>
+      json(response, 401, { error: { code: 'unauthorized', message: 'bad admin token', retryable: false } }),
+    )
+    const result = await createGatewayClient({ baseUrl: url, token: 'wrong' }).whoami()
+    expect(result).toEqual({ ok: false, failure: { kind: 'unauthorized', message: 'bad admin token' } })
+  })
+
+  it('does not call the admin API at all without a token', async () => {
+    let calls = 0
+    const { url } = await startGateway((_request, response) => {
+      calls += 1
+      json(response, 200, connections)
+    })
+    const result = await createGatewayClient({ baseUrl: url }).connections()
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.failure.kind).toBe('unauthorized')
+    expect(calls).toBe(0)
+  })
+
+  it('maps other error statuses to an http failure carrying the envelope code', async () => {
+    const { url } = await startGateway((_request, response) =>
+      json(response, 503, { error: { code: 'draining', message: 'shutting down', retryable: true } }),
+    )
+    const result = await createGatewayClient({ baseUrl: url, token: 't' }).channels()
+    expect(result).toEqual({
+      ok: false,
+      failure: { kind: 'http', status: 503, code: 'draining', message: 'shutting down' },
+    })
+  })
+
+  it('maps an error status without an envelope to a generic http failure', async () => {
+    const { url } = await startGateway((_request, response) => {
+      response.writeHead(500, 'Internal Server Error', { 'content-type': 'text/plain' })
+      response.end('boom')
+    })
+    const result = await createGatewayClient({ baseUrl: url, token: 't' }).channels()
+    expect(result).toEqual({
+      ok: false,
+      failure: { kind: 'http', status: 500, code: 'http_error', message: 'Internal Server Error' },
+    })
+  })
+
+  it('reports a 2xx body that does not match the protocol schema as invalid_response', async () => {
+    const { url } = await startGateway((_request, response) => json(response, 200, { status: 'fine' }))
+    const result = await createGatewayClient({ baseUrl: url }).health()
+    expect(result.ok).toBe(false)
+    if (!result.ok) {
+      expect(result.failure.kind).toBe('invalid_response')
+      if (result.failure.kind === 'invalid_response') expect(result.failure.reason).toMatch(/status/)
+    }
+  })
+
+  it('reports a 2xx body that is not JSON as invalid_response', async () => {
+    const { url } = await startGateway((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' })
+      response.end('<html></html>')
+    })
+    const result = await createGatewayClient({ baseUrl: url }).health()
+    expect(result).toEqual({
+      ok: false,
+      failure: { kind: 'invalid_response', url: `${url}/health`, reason: 'the body is not JSON' },
+    })
+  })
+
+  it('maps a refused connection to unreachable with the URL and the reason', async () => {
+    const { url, server } = await startGateway((_request, response) => json(response, 200, health))
+    await stop(server)
+    const result = await createGatewayClient({ baseUrl: url }).health()
+    expect(result.ok).toBe(false)
+    if (!result.ok && result.failure.kind === 'unreachable') {
+      expect(result.failure.url).toBe(url)
+      expect(result.failure.reason).toMatch(/ECONNREFUSED/)
+    } else {
+      expect.fail(`expected an unreachable failure, got ${JSON.stringify(result)}`)
+    }
+  })
+
+  it('maps a gateway that never answers to unreachable after the timeout', async () => {
+    const { url } = await startGateway(() => {
+      // Accept the request and never answer.
+    })
+    const result = await createGatewayClient({ baseUrl: url, timeoutMs: 100 }).health()
+    expect(result).toEqual({
+      ok: false,
+      failure: { kind: 'unreachable', url, reason: 'no answer within 100 ms' },
+    })
+  })
+})

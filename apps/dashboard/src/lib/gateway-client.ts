@@ -1,0 +1,130 @@
+import {
+  type AuditPage,
+  AuditPage as AuditPageSchema,
+  type ChannelList,
+  ChannelList as ChannelListSchema,
+  type ConnectionList,
+  ConnectionList as ConnectionListSchema,
+  type Health,
+  Health as HealthSchema,
+  HttpError,
+} from '@parley/protocol'
+import { z } from 'zod'
+import { type AuditRequest, auditSearchParams } from './audit-filters'
+import { type GatewayFailure, type GatewayResult, failed, succeeded } from './gateway-result'
+
+/** `GET /api/admin/whoami`: which role the presented token has. */
+export const WhoAmI = z.object({ role: z.string() })
+export type WhoAmI = z.infer<typeof WhoAmI>
+
+/** Everything the dashboard reads from the gateway. The browser implements it too, via `/api/gw/*`. */
+export interface DashboardApi {
+  health(): Promise<GatewayResult<Health>>
+  connections(): Promise<GatewayResult<ConnectionList>>
+  channels(): Promise<GatewayResult<ChannelList>>
+  audit(request: AuditRequest): Promise<GatewayResult<AuditPage>>
+}
+
+export interface GatewayClient extends DashboardApi {
+  whoami(): Promise<GatewayResult<WhoAmI>>
+}
+
+export interface GatewayClientOptions {
+  /** Base URL of the gateway, e.g. `http://127.0.0.1:8765`. */
+  baseUrl: string
+  /** Admin token sent as a Bearer token on `/api/admin/*`; without it those calls fail as unauthorized. */
+  token?: string | undefined
+  /** Injected for tests; defaults to the global fetch. */
+  fetch?: typeof fetch
+  /** A gateway that accepts the connection but never answers must not hang a page render. */
+  timeoutMs?: number
+}
+
+export const DEFAULT_GATEWAY_TIMEOUT_MS = 5_000
+
+export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '')
+  const fetchImpl = options.fetch ?? fetch
+  const timeoutMs = options.timeoutMs ?? DEFAULT_GATEWAY_TIMEOUT_MS
+
+  async function request<T>(path: string, schema: z.ZodType<T>, admin: boolean): Promise<GatewayResult<T>> {
+    const url = `${baseUrl}${path}`
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (admin) {
+      if (options.token === undefined || options.token === '') {
+        return failed({ kind: 'unauthorized', message: 'no admin token in this session' })
+      }
+      headers.authorization = `Bearer ${options.token}`
+    }
+
+    let response: Response
+    try {
+      response = await fetchImpl(url, {
+        headers,
+        cache: 'no-store',
+        redirect: 'error',
+        signal: AbortSignal.timeout(timeoutMs),
+      })
+    } catch (error) {
+      return failed({ kind: 'unreachable', url: baseUrl, reason: describeFetchError(error, timeoutMs) })
+    }
+
+    let body: unknown
+    try {
+      body = await response.json()
+    } catch {
+      body = undefined
+    }
+
+    if (!response.ok) return failed(httpFailure(response, body))
+    if (body === undefined) return failed({ kind: 'invalid_response', url, reason: 'the body is not JSON' })
+    const parsed = schema.safeParse(body)
+    if (!parsed.success) return failed({ kind: 'invalid_response', url, reason: summariseIssues(parsed.error) })
+    return succeeded(parsed.data)
+  }
+
+  return {
+    health: () => request('/health', HealthSchema, false),
+    whoami: () => request('/api/admin/whoami', WhoAmI, true),
+    connections: () => request('/api/admin/connections', ConnectionListSchema, true),
+    channels: () => request('/api/admin/channels', ChannelListSchema, true),
+    audit: (auditRequest) => {
+      const query = auditSearchParams(auditRequest).toString()
+      return request(`/api/admin/audit${query === '' ? '' : `?${query}`}`, AuditPageSchema, true)
+    },
+  }
+}
+
+function httpFailure(response: Response, body: unknown): GatewayFailure {
+  const envelope = HttpError.safeParse(body)
+  const message = envelope.success ? envelope.data.error.message : response.statusText || 'no error message'
+  if (response.status === 401) return { kind: 'unauthorized', message }
+  return {
+    kind: 'http',
+    status: response.status,
+    code: envelope.success ? envelope.data.error.code : 'http_error',
+    message,
+  }
+}
+
+/** Node's fetch hides the useful part (`ECONNREFUSED 127.0.0.1:8765`) in `error.cause`. */
+export function describeFetchError(error: unknown, timeoutMs: number): string {
+  if (!(error instanceof Error)) return String(error)
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return `no answer within ${timeoutMs} ms`
+  const cause: unknown = error.cause
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code
+    if (code !== undefined && !cause.message.includes(code)) return `${code}: ${cause.message}`
+    return cause.message
+  }
+  return error.message
+}
+
+function summariseIssues(error: z.ZodError): string {
+  const issues = error.issues.slice(0, 3).map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)'
+    return `${path}: ${issue.message}`
+  })
+  const more = error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : ''
+  return `${issues.join('; ')}${more}`
+}

@@ -1,0 +1,62 @@
+import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query'
+import { type AuditFilters, normaliseFilters } from './audit-filters'
+import type { DashboardApi } from './gateway-client'
+
+/** The overview and lists refresh this often while the page is visible. */
+export const LIVE_REFRESH_MS = 2_000
+export const RECENT_AUDIT_LIMIT = 20
+export const AUDIT_PAGE_SIZE = 50
+
+/**
+ * The one definition of every query the dashboard runs: key, fetcher and refresh policy. Server components
+ * build it over the gateway client (direct calls with the session's token) to prefetch; client components
+ * build it over the browser API (the dashboard's `/api/gw/*` routes). Same keys, so the server's data
+ * hydrates straight into the client's cache.
+ */
+export function dashboardQueries(api: DashboardApi) {
+  return {
+    health: () =>
+      queryOptions({
+        queryKey: ['gateway', 'health'],
+        queryFn: () => api.health(),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    connections: () =>
+      queryOptions({
+        queryKey: ['gateway', 'connections'],
+        queryFn: () => api.connections(),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    channels: () =>
+      queryOptions({
+        queryKey: ['gateway', 'channels'],
+        queryFn: () => api.channels(),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    recentAudit: () =>
+      queryOptions({
+        queryKey: ['gateway', 'audit', 'recent'],
+        queryFn: () => api.audit({ limit: RECENT_AUDIT_LIMIT }),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    auditTrail: (filters: AuditFilters) => {
+      const normalised = normaliseFilters(filters)
+      return infiniteQueryOptions({
+        queryKey: ['gateway', 'audit', 'trail', normalised],
+        queryFn: ({ pageParam }) =>
+          api.audit({
+            ...normalised,
+            limit: AUDIT_PAGE_SIZE,
+            ...(pageParam === null ? {} : { cursor: pageParam }),
+          }),
+        initialPageParam: null as string | null,
+        // A failed page ends pagination; the banner says why and the next refresh retries.
+        getNextPageParam: (lastPage) => (lastPage.ok ? lastPage.data.nextCursor : null),
+        // Audit rows are written in batches by the gateway: keep polling so fresh rows show up.
+        refetchInterval: LIVE_REFRESH_MS,
+      })
+    },
+  }
+}
+
+export type DashboardQueries = ReturnType<typeof dashboardQueries>

@@ -1,0 +1,26 @@
+import { isServer, QueryClient } from '@tanstack/react-query'
+
+export function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // Data prefetched on the server is fresh for a moment: no refetch right after hydration.
+        staleTime: 1_000,
+        // Failures are data (`GatewayResult`), so a thrown error is a bug; do not hammer on it.
+        retry: false,
+      },
+    },
+  })
+}
+
+let browserQueryClient: QueryClient | undefined
+
+/**
+ * One client per browser tab (so navigation keeps the cache), a new one per server render (so one
+ * operator's data never reaches another's response).
+ */
+export function getQueryClient(): QueryClient {
+  if (isServer) return makeQueryClient()
+  browserQueryClient ??= makeQueryClient()
+  return browserQueryClient
+}
