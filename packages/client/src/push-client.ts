@@ -1,0 +1,818 @@
+import {
+  type BroadcastFrame,
+  type BroadcastMessageFrame,
+  BroadcastResult,
+  ChannelName,
+  type ChannelMessageFrame,
+  CLOSE_CODES,
+  type ClientFrame,
+  closeReasonOf,
+  describeIssues,
+  type ErrorCode,
+  encodeFrame,
+  type HelloFrame,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  type PublishFrame,
+  PublishResult,
+  ServerFrame,
+  type SubscribeFrame,
+  SubscribeResult,
+  shouldReconnect,
+  type UnsubscribeFrame,
+  UnsubscribeResult,
+  type WelcomeFrame,
+} from '@parley/protocol'
+import { fullJitterDelay, shutdownDelay } from './backoff.js'
+import { ParleyError, TimeoutError } from './errors.js'
+import { type Listener, TypedEmitter } from './typed-emitter.js'
+import { CLIENT_NAME, CLIENT_VERSION } from './version.js'
+import {
+  messageText,
+  resolveWebSocket,
+  WEBSOCKET_OPEN,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './websocket.js'
+
+/**
+ * `disconnected` → `connecting` → `connected`, back to `connecting` while reconnecting, and `closed` once the
+ * client has stopped for good (after `close()`, a refusing close code, or when reconnecting is off or used up).
+ * `connect()` may start a new life from `disconnected` or `closed`.
+ */
+export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'closed'
+
+/** What the gateway said in its `welcome`. */
+export type WelcomeInfo = Omit<WelcomeFrame, 'type' | 'id'>
+/** A publication delivered on a subscribed channel. */
+export type ChannelMessage = Omit<ChannelMessageFrame, 'type'>
+/** A message broadcast to every connection. */
+export type BroadcastMessage = Omit<BroadcastMessageFrame, 'type'>
+/** The gateway's answer to `publish`: the message id and how many subscribers it reached. */
+export type PublishReceipt = PublishResult
+/** The gateway's answer to `broadcast`. */
+export type BroadcastReceipt = BroadcastResult
+export type SubscribeReceipt = SubscribeResult
+export type UnsubscribeReceipt = UnsubscribeResult
+
+export interface DisconnectInfo {
+  code: number
+  reason: string
+  willReconnect: boolean
+}
+
+export interface ReconnectingInfo {
+  /** 1 for the first retry after a loss, reset once a connection succeeds. */
+  attempt: number
+  delayMs: number
+}
+
+export interface StateChange {
+  from: ConnectionState
+  to: ConnectionState
+}
+
+export interface PushClientEvents {
+  channel_message: ChannelMessage
+  broadcast_message: BroadcastMessage
+  /** Each time a connection is ready: welcomed and every channel subscribed again. */
+  connect: WelcomeInfo
+  /** Each time a connected socket goes away. */
+  disconnect: DisconnectInfo
+  /** Before each reconnect attempt, with the delay about to be waited. */
+  reconnecting: ReconnectingInfo
+  error: ParleyError
+  state: StateChange
+}
+
+export type PushClientEvent = keyof PushClientEvents
+
+/** Pino-compatible: context object first, message second. Every method is optional. */
+export interface Logger {
+  debug?(context: Record<string, unknown>, message: string): void
+  info?(context: Record<string, unknown>, message: string): void
+  warn?(context: Record<string, unknown>, message: string): void
+  error?(context: Record<string, unknown>, message: string): void
+}
+
+export interface ReconnectOptions {
+  /** Upper bound of the first retry's random delay. Default 500. */
+  initialDelayMs?: number
+  /** Cap of the exponential growth. Default 20 000. */
+  maxDelayMs?: number
+  /** Retries after a loss before giving up and closing. Default Infinity. */
+  maxAttempts?: number
+}
+
+export interface PushClientOptions {
+  /** Sent in `hello.auth.token`, never in the URL. */
+  authToken?: string
+  /** A stable identity; without one the gateway assigns one on first connect and it is kept afterwards. */
+  clientId?: string
+  /** `true` (default) for the default backoff, `false` to never reconnect, or tuned settings. */
+  reconnect?: boolean | ReconnectOptions
+  /** How long a request waits for its reply, including time spent waiting for a reconnect. Default 10 000. */
+  requestTimeoutMs?: number
+  /** How long one attempt may take from opening the socket to the `welcome`. Default 10 000. */
+  connectTimeoutMs?: number
+  /** WebSocket implementation; defaults to the global one, else the `ws` package. */
+  WebSocket?: WebSocketConstructor
+  logger?: Logger
+  /** Uniform random source in [0, 1) used for backoff jitter; tests inject a fixed one. */
+  random?: () => number
+}
+
+export interface WaitForOptions {
+  /** Milliseconds to wait for the message. Default 30 000. */
+  timeout?: number
+}
+
+interface ReconnectSettings {
+  initialDelayMs: number
+  maxDelayMs: number
+  maxAttempts: number
+}
+
+// The request frames, without the id the client assigns.
+type RequestBody =
+  | Omit<SubscribeFrame, 'id'>
+  | Omit<UnsubscribeFrame, 'id'>
+  | Omit<PublishFrame, 'id'>
+  | Omit<BroadcastFrame, 'id'>
+
+interface PendingRequest {
+  frame: ClientFrame
+  /** Whether the frame went out on the current socket; unsent requests wait for the next connection. */
+  sent: boolean
+  timer: ReturnType<typeof setTimeout>
+  resolve(result: Record<string, unknown>): void
+  reject(error: ParleyError): void
+}
+
+interface Deferred<T> {
+  promise: Promise<T>
+  resolve(value: T): void
+}
+
+const DEFAULT_RECONNECT: ReconnectSettings = { initialDelayMs: 500, maxDelayMs: 20_000, maxAttempts: Infinity }
+const DEFAULT_WAIT_FOR_TIMEOUT_MS = 30_000
+// The gateway pings every heartbeatIntervalMs; missing two pings and a half means the link is dead even if
+// the OS has not noticed (a laptop lid closed, a NAT entry dropped).
+const LIVENESS_FACTOR = 2.5
+// close() waits this long for the closing handshake; a dead peer must not hold it forever.
+const CLOSE_GRACE_MS = 1_000
+
+function noop(): void {}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void
+  const promise = new Promise<T>((settle) => {
+    resolve = settle
+  })
+  return { promise, resolve }
+}
+
+function reconnectSettings(option: PushClientOptions['reconnect']): ReconnectSettings | false {
+  if (option === false) return false
+  if (option === true || option === undefined) return DEFAULT_RECONNECT
+  return {
+    initialDelayMs: option.initialDelayMs ?? DEFAULT_RECONNECT.initialDelayMs,
+    maxDelayMs: option.maxDelayMs ?? DEFAULT_RECONNECT.maxDelayMs,
+    maxAttempts: option.maxAttempts ?? DEFAULT_RECONNECT.maxAttempts,
+  }
+}
+
+/** The error code a refusing close code stands for, when no `error` frame explained it. */
+function errorCodeForClose(code: number): ErrorCode {
+  switch (closeReasonOf(code)) {
+    case 'unauthorized':
+      return 'unauthorized'
+    case 'forbidden':
+      return 'forbidden'
+    case 'unsupported_protocol':
+      return 'unsupported_protocol'
+    default:
+      return 'unavailable'
+  }
+}
+
+/**
+ * Parley's push client: one WebSocket to the gateway with channel subscriptions, publish and broadcast,
+ * automatic reconnect with full-jitter backoff and automatic re-subscribe. Runs in browsers and Node 20+.
+ */
+export class PushClient {
+  readonly url: string
+
+  private readonly options: PushClientOptions
+  private readonly reconnect: ReconnectSettings | false
+  private readonly requestTimeoutMs: number
+  private readonly connectTimeoutMs: number
+  private readonly random: () => number
+  private readonly emitter: TypedEmitter<PushClientEvents>
+
+  private currentState: ConnectionState = 'disconnected'
+  private socket: WebSocketLike | undefined
+  private WebSocketImpl: WebSocketConstructor | undefined
+  private welcome: WelcomeInfo | undefined
+  private assignedClientId: string | undefined
+  /** Welcomed and re-subscribed: `connect()` can answer at once. */
+  private ready = false
+
+  /** Channels the user subscribed and did not unsubscribe; replayed after every reconnect. */
+  private readonly subscribed = new Set<string>()
+  private readonly pending = new Map<string, PendingRequest>()
+  private requestSeq = 0
+  private connectWaiters: Array<{ resolve(info: WelcomeInfo): void; reject(error: ParleyError): void }> = []
+  private closed: Deferred<void> = deferred()
+
+  private attempt = 0
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined
+  private connectTimer: ReturnType<typeof setTimeout> | undefined
+  private livenessTimer: ReturnType<typeof setTimeout> | undefined
+  private livenessLimitMs = 0
+  private lastReceivedAt = 0
+  /** The last connection-level `error` frame; explains the close that usually follows it. */
+  private lastServerError: ParleyError | undefined
+  private shutdownReconnectAfterMs: number | undefined
+
+  constructor(url: string, options: PushClientOptions = {}) {
+    this.url = url
+    this.options = options
+    this.reconnect = reconnectSettings(options.reconnect)
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+    this.random = options.random ?? Math.random
+    this.assignedClientId = options.clientId
+    this.emitter = new TypedEmitter<PushClientEvents>((event, error) => {
+      this.log('error', { event, error: String(error) }, 'an event listener threw; the client carries on')
+    })
+  }
+
+  get state(): ConnectionState {
+    return this.currentState
+  }
+
+  /** The client id: the one given, or the one the gateway assigned on first connect. */
+  get clientId(): string | undefined {
+    return this.assignedClientId
+  }
+
+  /** The session id of the current (or last) connection. */
+  get sessionId(): string | undefined {
+    return this.welcome?.sessionId
+  }
+
+  /** Channels that are subscribed now and will be subscribed again after a reconnect. */
+  get subscriptions(): string[] {
+    return [...this.subscribed]
+  }
+
+  on<E extends PushClientEvent>(event: E, listener: Listener<PushClientEvents[E]>): this {
+    this.emitter.on(event, listener)
+    return this
+  }
+
+  off<E extends PushClientEvent>(event: E, listener: Listener<PushClientEvents[E]>): this {
+    this.emitter.off(event, listener)
+    return this
+  }
+
+  /**
+   * Connects and resolves with the gateway's welcome once every earlier subscription is in place. Failed
+   * attempts are retried with backoff while reconnecting is on; it rejects only when the client stops for
+   * good (refused credentials, `close()`, reconnecting off or out of attempts).
+   */
+  connect(): Promise<WelcomeInfo> {
+    if (this.ready && this.welcome !== undefined) return Promise.resolve(this.welcome)
+    const promise = new Promise<WelcomeInfo>((resolve, reject) => {
+      this.connectWaiters.push({ resolve, reject })
+    })
+    if (this.currentState === 'disconnected' || this.currentState === 'closed') {
+      if (this.currentState === 'closed') this.closed = deferred()
+      this.attempt = 0
+      this.setState('connecting')
+      void this.openSocket()
+    }
+    return promise
+  }
+
+  /** Closes the connection for good: no reconnect; pending requests reject. Resolves once the socket closed. */
+  async close(): Promise<void> {
+    if (this.currentState === 'closed') return
+    const socket = this.socket
+    const wasConnected = this.currentState === 'connected'
+    this.socket = undefined
+    if (wasConnected) {
+      this.emitter.emit('disconnect', { code: CLOSE_CODES.normal.code, reason: 'client closed', willReconnect: false })
+    }
+    this.toClosed(new ParleyError({ code: 'unavailable', message: 'the client was closed', retryable: false }))
+    if (socket !== undefined) await closeGracefully(socket)
+  }
+
+  /** Resolves when the client is closed for good. */
+  waitClosed(): Promise<void> {
+    return this.closed.promise
+  }
+
+  async subscribe(channel: string): Promise<SubscribeReceipt> {
+    checkChannel(channel)
+    // Already subscribed (or to be re-subscribed on reconnect): asking again would change nothing.
+    if (this.subscribed.has(channel)) return { channel }
+    const result = await this.request({ type: 'subscribe', channel })
+    const receipt = parseResult(SubscribeResult, result, 'subscribe')
+    this.subscribed.add(channel)
+    return receipt
+  }
+
+  async unsubscribe(channel: string): Promise<UnsubscribeReceipt> {
+    checkChannel(channel)
+    // Forget it first, so a reconnect racing with this request does not subscribe it again.
+    const wasSubscribed = this.subscribed.delete(channel)
+    // Without a connection the gateway holds no subscription for us; forgetting it is all there is to do.
+    if (this.currentState !== 'connected' && wasSubscribed) return { channel }
+    const result = await this.request({ type: 'unsubscribe', channel })
+    return parseResult(UnsubscribeResult, result, 'unsubscribe')
+  }
+
+  async publish(channel: string, data: unknown): Promise<PublishReceipt> {
+    checkChannel(channel)
+    checkData(data)
+    const result = await this.request({ type: 'publish', channel, data })
+    return parseResult(PublishResult, result, 'publish')
+  }
+
+  async broadcast(data: unknown): Promise<BroadcastReceipt> {
+    checkData(data)
+    const result = await this.request({ type: 'broadcast', data })
+    return parseResult(BroadcastResult, result, 'broadcast')
+  }
+
+  /**
+   * Resolves with the next message on `channel`, subscribing first when needed (the subscription stays).
+   * Rejects with `TimeoutError` when none arrives within `timeout` ms.
+   */
+  waitFor(channel: string, options: WaitForOptions = {}): Promise<ChannelMessage> {
+    const timeoutMs = options.timeout ?? DEFAULT_WAIT_FOR_TIMEOUT_MS
+    return new Promise<ChannelMessage>((resolve, reject) => {
+      let settled = false
+      const finish = (): void => {
+        settled = true
+        clearTimeout(timer)
+        this.emitter.off('channel_message', listener)
+      }
+      const listener = (message: ChannelMessage): void => {
+        if (settled || message.channel !== channel) return
+        finish()
+        resolve(message)
+      }
+      const timer = setTimeout(() => {
+        if (settled) return
+        finish()
+        reject(new TimeoutError(`no message on channel "${channel}" within ${timeoutMs} ms`))
+      }, timeoutMs)
+      // Listen before subscribing so a message that arrives right after the subscribe reply is not missed.
+      this.emitter.on('channel_message', listener)
+      if (!this.subscribed.has(channel)) {
+        this.subscribe(channel).catch((error: unknown) => {
+          if (settled) return
+          finish()
+          reject(error)
+        })
+      }
+    })
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  private request(body: RequestBody): Promise<Record<string, unknown>> {
+    if (this.currentState === 'disconnected' || this.currentState === 'closed') {
+      return Promise.reject(
+        new ParleyError({
+          code: 'invalid_state',
+          message: `cannot ${body.type} while ${this.currentState}; call connect() first`,
+        }),
+      )
+    }
+    return new Promise((resolve, reject) => {
+      this.requestSeq += 1
+      const id = `r${this.requestSeq}`
+      const frame = { ...body, id } as ClientFrame
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new TimeoutError(`${body.type} request ${id} got no answer within ${this.requestTimeoutMs} ms`))
+      }, this.requestTimeoutMs)
+      const request: PendingRequest = { frame, sent: false, timer, resolve, reject }
+      this.pending.set(id, request)
+      // While reconnecting the request waits (within its timeout) and goes out on the next connection.
+      if (this.currentState === 'connected') this.sendRequest(request)
+    })
+  }
+
+  private sendRequest(request: PendingRequest): void {
+    request.sent = this.sendFrame(request.frame)
+  }
+
+  private settle(id: string, outcome: { result: Record<string, unknown> } | { error: ParleyError }): boolean {
+    const request = this.pending.get(id)
+    if (request === undefined) return false
+    this.pending.delete(id)
+    clearTimeout(request.timer)
+    if ('result' in outcome) request.resolve(outcome.result)
+    else request.reject(outcome.error)
+    return true
+  }
+
+  private rejectPending(error: ParleyError, onlySent: boolean): void {
+    for (const [id, request] of this.pending) {
+      if (onlySent && !request.sent) continue
+      this.settle(id, { error })
+    }
+  }
+
+  // ------------------------------------------------------------------ connection lifecycle
+
+  private async openSocket(): Promise<void> {
+    let Impl: WebSocketConstructor
+    try {
+      this.WebSocketImpl ??= await resolveWebSocket(this.options.WebSocket)
+      Impl = this.WebSocketImpl
+    } catch (error) {
+      this.toClosed(
+        new ParleyError({
+          code: 'unavailable',
+          message: `no WebSocket implementation available: ${String(error)}`,
+          retryable: false,
+        }),
+      )
+      return
+    }
+    // close() may have run while the implementation was loading.
+    if (this.currentState !== 'connecting' || this.socket !== undefined) return
+
+    let socket: WebSocketLike
+    try {
+      socket = new Impl(this.url)
+    } catch (error) {
+      this.toClosed(new ParleyError({ code: 'bad_request', message: `cannot open ${this.url}: ${String(error)}` }))
+      return
+    }
+    this.socket = socket
+    this.lastServerError = undefined
+    this.log('debug', { url: this.url, attempt: this.attempt }, 'opening socket')
+    if ('binaryType' in socket) socket.binaryType = 'arraybuffer'
+    socket.onopen = () => {
+      if (this.socket === socket) this.sendFrame(this.helloFrame())
+    }
+    socket.onmessage = (event) => {
+      if (this.socket === socket) this.handleText(messageText(event.data))
+    }
+    socket.onclose = (event) => {
+      if (this.socket === socket) this.handleSocketLost(event.code, event.reason)
+    }
+    // An error event is always followed by a close event, which carries the code we act on.
+    socket.onerror = noop
+    this.connectTimer = setTimeout(() => {
+      this.abortSocket(
+        CLOSE_CODES.handshake_timeout.code,
+        `no welcome within connectTimeoutMs (${this.connectTimeoutMs} ms)`,
+      )
+    }, this.connectTimeoutMs)
+  }
+
+  private helloFrame(): HelloFrame {
+    const hello: HelloFrame = {
+      type: 'hello',
+      protocol: { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION },
+      client: { name: CLIENT_NAME, version: CLIENT_VERSION },
+    }
+    if (this.assignedClientId !== undefined) hello.clientId = this.assignedClientId
+    if (this.options.authToken !== undefined) hello.auth = { token: this.options.authToken }
+    return hello
+  }
+
+  private handleWelcome(frame: WelcomeFrame): void {
+    if (this.currentState !== 'connecting') return
+    clearTimeout(this.connectTimer)
+    const { type: _type, id: _id, ...info } = frame
+    this.welcome = info
+    this.assignedClientId = info.clientId
+    this.attempt = 0
+    this.lastServerError = undefined
+    this.shutdownReconnectAfterMs = undefined
+    this.livenessLimitMs = info.heartbeatIntervalMs * LIVENESS_FACTOR
+    this.armLiveness()
+    this.setState('connected')
+    this.log('info', { sessionId: info.sessionId, clientId: info.clientId }, 'connected')
+
+    const socket = this.socket
+    const queued = [...this.pending.values()].filter((request) => !request.sent)
+    const resubscribes = [...this.subscribed].map((channel) =>
+      this.request({ type: 'subscribe', channel }).then(
+        () => undefined,
+        (error: ParleyError) => ({ channel, error }),
+      ),
+    )
+    for (const request of queued) this.sendRequest(request)
+
+    void Promise.all(resubscribes).then((failures) => {
+      // The connection may have gone again while the subscriptions were being restored.
+      if (this.socket !== socket || this.currentState !== 'connected') return
+      for (const failure of failures) {
+        if (failure === undefined) continue
+        const { channel, error } = failure
+        // A refusal (forbidden, bad name) will not change on its own; a transient failure is retried next time.
+        if (!error.retryable) this.subscribed.delete(channel)
+        this.emitter.emit(
+          'error',
+          new ParleyError({
+            code: error.code,
+            message: `re-subscribing to "${channel}" failed: ${error.message}`,
+            retryable: error.retryable,
+            ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+          }),
+        )
+      }
+      this.ready = true
+      const waiters = this.connectWaiters
+      this.connectWaiters = []
+      for (const waiter of waiters) waiter.resolve(info)
+      this.emitter.emit('connect', info)
+    })
+  }
+
+  /** Drops the current socket on our side (timeouts) and handles it like a loss, without waiting for TCP. */
+  private abortSocket(code: number, reason: string): void {
+    const socket = this.socket
+    if (socket === undefined) return
+    this.log('warn', { code, reason }, 'dropping connection')
+    detach(socket)
+    try {
+      socket.close(code, reason)
+    } catch {
+      // Closing a socket that is already failing can throw; it is gone either way.
+    }
+    this.handleSocketLost(code, reason)
+  }
+
+  private handleSocketLost(code: number, reason: string): void {
+    const wasConnected = this.currentState === 'connected'
+    this.socket = undefined
+    this.ready = false
+    this.clearConnectionTimers()
+    this.rejectPending(
+      new ParleyError({ code: 'unavailable', message: `connection lost (close code ${code})`, retryable: true }),
+      true,
+    )
+    if (this.currentState !== 'connecting' && this.currentState !== 'connected') return
+
+    const refused = !shouldReconnect(code)
+    const attemptsLeft = this.reconnect !== false && this.attempt < this.reconnect.maxAttempts
+    const willReconnect = this.reconnect !== false && !refused && attemptsLeft
+    this.log('info', { code, reason, willReconnect }, 'disconnected')
+    if (wasConnected) this.emitter.emit('disconnect', { code, reason, willReconnect })
+
+    if (willReconnect) {
+      if (wasConnected) this.setState('connecting')
+      this.scheduleReconnect()
+      return
+    }
+
+    let error = this.lastServerError
+    if (refused && code !== CLOSE_CODES.normal.code) {
+      // A refusal stops the client for good, so it is always surfaced; the error frame was emitted already.
+      if (error === undefined) {
+        error = new ParleyError({
+          code: errorCodeForClose(code),
+          message: `the gateway refused the connection (close code ${code}${reason ? `: ${reason}` : ''})`,
+          retryable: false,
+        })
+        this.emitter.emit('error', error)
+      }
+    } else if (this.reconnect !== false && !refused) {
+      error = new ParleyError({
+        code: 'unavailable',
+        message: `gave up after ${this.attempt} reconnect attempts (last close code ${code})`,
+      })
+      this.emitter.emit('error', error)
+    }
+    this.toClosed(
+      error ?? new ParleyError({ code: 'unavailable', message: `connection closed (close code ${code})` }),
+    )
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnect === false) return
+    this.attempt += 1
+    let delayMs = fullJitterDelay(this.attempt - 1, this.reconnect, this.random)
+    if (this.shutdownReconnectAfterMs !== undefined) {
+      delayMs = shutdownDelay(this.shutdownReconnectAfterMs, this.reconnect.initialDelayMs, this.random)
+      this.shutdownReconnectAfterMs = undefined
+    }
+    // server_full and rate limits say when to come back; arriving earlier would only be refused again.
+    const retryAfterMs = this.lastServerError?.retryAfterMs
+    if (retryAfterMs !== undefined) delayMs = Math.max(delayMs, retryAfterMs)
+    this.emitter.emit('reconnecting', { attempt: this.attempt, delayMs })
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined
+      if (this.currentState === 'connecting' && this.socket === undefined) void this.openSocket()
+    }, delayMs)
+  }
+
+  private toClosed(error: ParleyError): void {
+    this.clearConnectionTimers()
+    clearTimeout(this.reconnectTimer)
+    this.reconnectTimer = undefined
+    if (this.socket !== undefined) {
+      detach(this.socket)
+      try {
+        this.socket.close(CLOSE_CODES.normal.code, 'client closed')
+      } catch {
+        // Already closing.
+      }
+      this.socket = undefined
+    }
+    this.ready = false
+    this.setState('closed')
+    this.rejectPending(error, false)
+    const waiters = this.connectWaiters
+    this.connectWaiters = []
+    for (const waiter of waiters) waiter.reject(error)
+    this.closed.resolve()
+  }
+
+  private clearConnectionTimers(): void {
+    clearTimeout(this.connectTimer)
+    clearTimeout(this.livenessTimer)
+    this.connectTimer = undefined
+    this.livenessTimer = undefined
+  }
+
+  /** Re-arms itself for the remaining time instead of being reset on every frame, which would cost a timer each. */
+  private armLiveness(): void {
+    const remaining = this.livenessLimitMs - (Date.now() - this.lastReceivedAt)
+    if (remaining <= 0) {
+      this.abortSocket(
+        CLOSE_CODES.heartbeat_timeout.code,
+        `nothing received for ${this.livenessLimitMs} ms (2.5 heartbeat intervals)`,
+      )
+      return
+    }
+    this.livenessTimer = setTimeout(() => this.armLiveness(), remaining)
+  }
+
+  private setState(to: ConnectionState): void {
+    const from = this.currentState
+    if (from === to) return
+    this.currentState = to
+    this.emitter.emit('state', { from, to })
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  private sendFrame(frame: ClientFrame): boolean {
+    const socket = this.socket
+    if (socket === undefined || socket.readyState !== WEBSOCKET_OPEN) return false
+    try {
+      socket.send(encodeFrame(frame))
+      return true
+    } catch (error) {
+      this.log('warn', { type: frame.type, error: String(error) }, 'send failed')
+      return false
+    }
+  }
+
+  private handleText(text: string | undefined): void {
+    this.lastReceivedAt = Date.now()
+    if (text === undefined) return
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      this.reportBadFrame('the gateway sent text that is not JSON', undefined)
+      return
+    }
+    const parsed = ServerFrame.safeParse(value)
+    if (!parsed.success) {
+      const id = (value as { id?: unknown } | null)?.id
+      const type = (value as { type?: unknown } | null)?.type
+      this.reportBadFrame(
+        describeIssues(typeof type === 'string' ? type : 'server', parsed.error),
+        typeof id === 'string' ? id : undefined,
+      )
+      return
+    }
+    const frame = parsed.data
+    switch (frame.type) {
+      case 'welcome':
+        this.handleWelcome(frame)
+        return
+      case 'reply':
+        this.settle(frame.id, { result: frame.result })
+        return
+      case 'error': {
+        const error = ParleyError.fromBody(frame)
+        if (frame.id !== undefined && this.settle(frame.id, { error })) return
+        // Not tied to a request: about the connection (refused credentials, server full) or a frame we sent.
+        this.lastServerError = error
+        this.emitter.emit('error', error)
+        return
+      }
+      case 'channel_message': {
+        const { type: _type, ...message } = frame
+        this.emitter.emit('channel_message', message)
+        return
+      }
+      case 'broadcast_message': {
+        const { type: _type, ...message } = frame
+        this.emitter.emit('broadcast_message', message)
+        return
+      }
+      case 'ping':
+        this.sendFrame({ type: 'pong', ts: frame.ts })
+        return
+      case 'pong':
+        return
+      case 'shutdown':
+        // The gateway closes the socket next; remember when it wants us back.
+        this.log('info', { reason: frame.reason, reconnectAfterMs: frame.reconnectAfterMs }, 'gateway shutting down')
+        this.shutdownReconnectAfterMs = frame.reconnectAfterMs
+        return
+    }
+  }
+
+  private reportBadFrame(message: string, id: string | undefined): void {
+    const error = new ParleyError({ code: 'invalid_frame', message: `invalid frame from the gateway: ${message}` })
+    if (id !== undefined && this.settle(id, { error })) return
+    this.emitter.emit('error', error)
+  }
+
+  private log(level: keyof Logger, context: Record<string, unknown>, message: string): void {
+    const logger = this.options.logger
+    if (logger === undefined) return
+    try {
+      logger[level]?.(context, message)
+    } catch {
+      // A broken logger must not break the connection.
+    }
+  }
+}
+
+function checkChannel(channel: string): void {
+  const parsed = ChannelName.safeParse(channel)
+  if (!parsed.success) {
+    throw new ParleyError({
+      code: 'bad_request',
+      message: `invalid channel name ${JSON.stringify(channel)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    })
+  }
+}
+
+function checkData(data: unknown): asserts data is NonNullable<unknown> | null {
+  // JSON has no undefined: the field would vanish and the gateway would reject the frame.
+  if (data === undefined) throw new ParleyError({ code: 'bad_request', message: 'data is required' })
+}
+
+type IssueList = Parameters<typeof describeIssues>[1]
+
+/** The part of a zod schema used here; typed structurally so the client needs no direct zod import. */
+interface ResultSchema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: IssueList }
+}
+
+function parseResult<T>(schema: ResultSchema<T>, result: Record<string, unknown>, type: string): T {
+  const parsed = schema.safeParse(result)
+  if (parsed.success) return parsed.data
+  throw new ParleyError({
+    code: 'invalid_frame',
+    message: `invalid ${type} reply from the gateway: ${describeIssues(type, parsed.error)}`,
+  })
+}
+
+function detach(socket: WebSocketLike): void {
+  socket.onopen = null
+  socket.onmessage = null
+  socket.onclose = null
+  // Keep an error handler: `ws` throws on an error event nobody listens to.
+  socket.onerror = noop
+}
+
+function closeGracefully(socket: WebSocketLike): Promise<void> {
+  return new Promise((resolve) => {
+    detach(socket)
+    if (socket.readyState === 3) {
+      resolve()
+      return
+    }
+    const timer = setTimeout(resolve, CLOSE_GRACE_MS)
+    socket.onclose = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    try {
+      socket.close(CLOSE_CODES.normal.code, 'client closed')
+    } catch {
+      clearTimeout(timer)
+      resolve()
+    }
+  })
+}
