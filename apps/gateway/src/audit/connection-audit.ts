@@ -1,0 +1,85 @@
+import type { AuditLog, AuditRecord } from '@parley/stores'
+import type { Logger } from 'pino'
+
+/** Who did something on a connection, as the audit trail names it. */
+export interface AuditSubject {
+  readonly id: string
+  readonly principal: string
+  readonly clientId: string
+}
+
+/**
+ * Recording helpers for the routing path. `record` only buffers, and any failure is logged and swallowed,
+ * so auditing can never slow down or break message routing.
+ */
+export function createConnectionAudit(audit: Pick<AuditLog, 'record'>, logger: Logger) {
+  function record(entry: AuditRecord): void {
+    try {
+      audit.record(entry)
+    } catch (error) {
+      logger.warn({ err: error, kind: entry.kind }, 'audit record failed')
+    }
+  }
+
+  function subjectFields(
+    subject: AuditSubject,
+  ): Pick<AuditRecord, 'principal' | 'clientId' | 'connectionId'> {
+    return {
+      principal: subject.principal,
+      clientId: subject.clientId || null,
+      connectionId: subject.id,
+    }
+  }
+
+  return {
+    record,
+    connect(subject: AuditSubject): void {
+      record({ kind: 'connect', outcome: 'ok', ...subjectFields(subject) })
+    },
+    disconnect(subject: AuditSubject, closeCode: number): void {
+      record({ kind: 'disconnect', outcome: 'ok', detail: `close ${closeCode}`, ...subjectFields(subject) })
+    },
+    subscribe(
+      subject: AuditSubject,
+      channel: string,
+      outcome: 'ok' | 'denied' = 'ok',
+      detail?: string,
+    ): void {
+      record({ kind: 'subscribe', outcome, channel, detail: detail ?? null, ...subjectFields(subject) })
+    },
+    unsubscribe(subject: AuditSubject, channel: string): void {
+      record({ kind: 'unsubscribe', outcome: 'ok', channel, ...subjectFields(subject) })
+    },
+    publish(subject: AuditSubject, channel: string, size: number, delivered: number): void {
+      record({
+        kind: 'publish',
+        outcome: 'ok',
+        channel,
+        size,
+        detail: `delivered ${delivered}`,
+        ...subjectFields(subject),
+      })
+    },
+    broadcast(subject: AuditSubject, size: number, delivered: number): void {
+      record({
+        kind: 'broadcast',
+        outcome: 'ok',
+        size,
+        detail: `delivered ${delivered}`,
+        ...subjectFields(subject),
+      })
+    },
+    authFailure(entry: { connectionId?: string; clientId?: string; detail: string }): void {
+      record({
+        kind: 'auth_failure',
+        outcome: 'denied',
+        principal: null,
+        clientId: entry.clientId ?? null,
+        connectionId: entry.connectionId ?? null,
+        detail: entry.detail,
+      })
+    },
+  }
+}
+
+export type ConnectionAudit = ReturnType<typeof createConnectionAudit>

@@ -1,0 +1,112 @@
+import type { ChannelInfo } from '@parley/protocol'
+
+/** What fan-out needs from a subscriber. */
+export interface Subscriber {
+  readonly subscriptions: Set<string>
+  send(frame: string | Buffer): boolean
+}
+
+interface ChannelState<S extends Subscriber> {
+  readonly subscribers: Set<S>
+  messages: number
+  lastMessageAt: number | null
+}
+
+/** Channels kept for their statistics after their last subscriber left; older idle ones are forgotten. */
+const DEFAULT_MAX_IDLE_CHANNELS = 10_000
+
+export type SubscribeOutcome = 'subscribed' | 'already_subscribed' | 'limit_reached'
+
+/**
+ * The local channel table: who is subscribed to what, and per-channel counters for the admin API.
+ * Subscriptions are mirrored on the subscriber so a disconnect can remove them without scanning every channel.
+ */
+export class ChannelRegistry<S extends Subscriber = Subscriber> {
+  readonly #channels = new Map<string, ChannelState<S>>()
+  /** Channels without subscribers, oldest first. */
+  readonly #idle = new Set<string>()
+  readonly #maxIdleChannels: number
+
+  constructor(options: { maxIdleChannels?: number } = {}) {
+    this.#maxIdleChannels = options.maxIdleChannels ?? DEFAULT_MAX_IDLE_CHANNELS
+  }
+
+  subscribe(channel: string, subscriber: S, maxSubscriptions: number): SubscribeOutcome {
+    if (subscriber.subscriptions.has(channel)) return 'already_subscribed'
+    if (subscriber.subscriptions.size >= maxSubscriptions) return 'limit_reached'
+    this.#stateOf(channel).subscribers.add(subscriber)
+    this.#idle.delete(channel)
+    subscriber.subscriptions.add(channel)
+    return 'subscribed'
+  }
+
+  /** Returns whether the subscriber was subscribed. */
+  unsubscribe(channel: string, subscriber: S): boolean {
+    if (!subscriber.subscriptions.delete(channel)) return false
+    const state = this.#channels.get(channel)
+    state?.subscribers.delete(subscriber)
+    if (state?.subscribers.size === 0) this.#markIdle(channel)
+    return true
+  }
+
+  unsubscribeAll(subscriber: S): void {
+    for (const channel of subscriber.subscriptions) {
+      const state = this.#channels.get(channel)
+      state?.subscribers.delete(subscriber)
+      if (state?.subscribers.size === 0) this.#markIdle(channel)
+    }
+    subscriber.subscriptions.clear()
+  }
+
+  /** Sends one encoded frame to every subscriber and returns how many took it. */
+  publish(channel: string, frame: string | Buffer, now: number): number {
+    const state = this.#stateOf(channel)
+    state.messages += 1
+    state.lastMessageAt = now
+    let delivered = 0
+    for (const subscriber of state.subscribers) {
+      if (subscriber.send(frame)) delivered += 1
+    }
+    if (state.subscribers.size === 0) this.#markIdle(channel)
+    return delivered
+  }
+
+  subscriberCount(channel: string): number {
+    return this.#channels.get(channel)?.subscribers.size ?? 0
+  }
+
+  get size(): number {
+    return this.#channels.size
+  }
+
+  list(): ChannelInfo[] {
+    return [...this.#channels.entries()]
+      .map(([name, state]) => ({
+        name,
+        subscribers: state.subscribers.size,
+        messages: state.messages,
+        lastMessageAt: state.lastMessageAt === null ? null : new Date(state.lastMessageAt).toISOString(),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  #stateOf(channel: string): ChannelState<S> {
+    let state = this.#channels.get(channel)
+    if (state === undefined) {
+      state = { subscribers: new Set(), messages: 0, lastMessageAt: null }
+      this.#channels.set(channel, state)
+    }
+    return state
+  }
+
+  /** Keeps memory bounded when clients publish to or leave many channels: forgets the oldest idle ones. */
+  #markIdle(channel: string): void {
+    this.#idle.delete(channel)
+    this.#idle.add(channel)
+    for (const name of this.#idle) {
+      if (this.#idle.size <= this.#maxIdleChannels) return
+      this.#idle.delete(name)
+      this.#channels.delete(name)
+    }
+  }
+}

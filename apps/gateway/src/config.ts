@@ -1,0 +1,143 @@
+import { z } from 'zod'
+
+/** Where each option can be set from outside: shown in validation messages so users know what to fix. */
+export const CONFIG_SOURCES = {
+  host: { flag: '--host', env: 'PARLEY_HOST' },
+  port: { flag: '--port', env: 'PARLEY_PORT' },
+  authToken: { flag: '--auth-token', env: 'PARLEY_AUTH_TOKEN' },
+  adminToken: { flag: '--admin-token', env: 'PARLEY_ADMIN_TOKEN' },
+  maxConnections: { flag: '--max-connections', env: 'PARLEY_MAX_CONNECTIONS' },
+  heartbeatInterval: { flag: '--heartbeat-interval', env: 'PARLEY_HEARTBEAT_INTERVAL' },
+  reconnectTimeout: { flag: undefined, env: 'PARLEY_RECONNECT_TIMEOUT' },
+  'session.timeout': { flag: undefined, env: 'PARLEY_SESSION_TIMEOUT' },
+  'session.maxMessages': { flag: undefined, env: 'PARLEY_SESSION_MAX_MESSAGES' },
+  sslCert: { flag: '--ssl-cert', env: 'PARLEY_SSL_CERT' },
+  sslKey: { flag: '--ssl-key', env: 'PARLEY_SSL_KEY' },
+  maxPayload: { flag: '--max-payload', env: 'PARLEY_MAX_PAYLOAD' },
+  databaseUrl: { flag: '--database-url', env: 'PARLEY_DATABASE_URL' },
+  dataDir: { flag: '--data-dir', env: 'PARLEY_DATA_DIR' },
+  dashboardUrl: { flag: undefined, env: 'PARLEY_DASHBOARD_URL' },
+  allowedOrigins: { flag: undefined, env: 'PARLEY_ALLOWED_ORIGINS' },
+  logLevel: { flag: undefined, env: 'PARLEY_LOG_LEVEL' },
+} as const satisfies Record<string, { flag: string | undefined; env: string }>
+
+const MiB = 1024 * 1024
+
+/** Numbers arrive as numbers from code and as strings from flags and the environment. */
+function numberOption(what: string) {
+  return z.coerce.number<number | string>({ error: `must be ${what}` })
+}
+const positiveInt = () => numberOption('a positive whole number').pipe(z.number().int().positive())
+const positiveSeconds = () => numberOption('a positive number of seconds').pipe(z.number().positive())
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+export const SessionConfigSchema = z.object({
+  /** Seconds a session is kept. */
+  timeout: positiveSeconds().default(3600),
+  /** Message history limit per session. */
+  maxMessages: positiveInt().default(1000),
+})
+
+export const GatewayConfigSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: numberOption('a port number between 0 and 65535')
+      .pipe(z.number().int().min(0).max(65535))
+      .default(8765),
+    authToken: z.string().min(1, 'must not be empty').optional(),
+    adminToken: z.string().min(1, 'must not be empty').optional(),
+    maxConnections: positiveInt().default(1000),
+    /** Seconds between heartbeats; fractions are allowed (tests use them). */
+    heartbeatInterval: positiveSeconds().default(30),
+    /** Seconds a client may take to come back before its session is forgotten. */
+    reconnectTimeout: numberOption('a number of seconds').pipe(z.number().nonnegative()).default(60),
+    session: SessionConfigSchema.default({ timeout: 3600, maxMessages: 1000 }),
+    sslCert: z.string().min(1).optional(),
+    sslKey: z.string().min(1).optional(),
+    /** Largest accepted frame in bytes; the transport hard limit is four times this. */
+    maxPayload: positiveInt()
+      .pipe(z.number().max(256 * MiB, 'must be at most 256 MiB'))
+      .default(MiB),
+    maxSubscriptions: positiveInt().default(1000),
+    /** Outbound bytes a connection may have pending before it is closed as a slow consumer. */
+    maxBufferedBytes: positiveInt().default(8 * MiB),
+    databaseUrl: z
+      .string()
+      .regex(/^(memory:\/\/|postgres(ql)?:\/\/)/, 'must start with memory://, postgres:// or postgresql://')
+      .optional(),
+    dataDir: z.string().min(1).default('./.parley'),
+    dashboardUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .default('http://127.0.0.1:3000'),
+    /** Browser origins allowed to open a WebSocket; `*` allows any. Defaults to the dashboard's origin. */
+    allowedOrigins: z
+      .union([z.string(), z.array(z.string())])
+      .transform((value) =>
+        (Array.isArray(value) ? value : value.split(','))
+          .map((origin) => origin.trim())
+          .filter((origin) => origin.length > 0),
+      )
+      .optional(),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    /** Seconds a new connection has to send `hello`. */
+    handshakeTimeout: positiveSeconds().default(10),
+  })
+  .superRefine((config, ctx) => {
+    if ((config.sslCert === undefined) !== (config.sslKey === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [config.sslCert === undefined ? 'sslCert' : 'sslKey'],
+        message: 'sslCert and sslKey must be given together',
+      })
+    }
+  })
+  .transform((config) => ({
+    ...config,
+    allowedOrigins: config.allowedOrigins ?? [new URL(config.dashboardUrl).origin],
+  }))
+
+export type GatewayConfig = z.output<typeof GatewayConfigSchema>
+export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>
+
+/** A configuration value was missing or invalid; the message names every bad option and where to set it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+/** Validates and fills in defaults. Throws `ConfigError` with one line per bad option. */
+export function parseConfig(input: GatewayConfigInput = {}): GatewayConfig {
+  const result = GatewayConfigSchema.safeParse(input)
+  if (result.success) return result.data
+  const lines = result.error.issues.map((issue) => {
+    const key = issue.path.join('.')
+    const source = CONFIG_SOURCES[key as keyof typeof CONFIG_SOURCES]
+    const where = source ? ` (${[source.flag, source.env].filter(Boolean).join(' or ')})` : ''
+    return `  - ${key || '(config)'}${where}: ${issue.message}`
+  })
+  return throwConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+}
+
+function throwConfigError(message: string): never {
+  throw new ConfigError(message)
+}
+
+/** Loopback hosts are reachable from this machine only, so running them without a token is safe. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
+  return (
+    bare === 'localhost' ||
+    bare === '::1' ||
+    /^127(\.\d{1,3}){3}$/.test(bare) ||
+    /^::ffff:127(\.\d{1,3}){3}$/i.test(bare)
+  )
+}
+
+/** Fails closed: a gateway reachable from the network must require a token. */
+export function assertSafeBind(config: Pick<GatewayConfig, 'host' | 'authToken'>): void {
+  if (config.authToken !== undefined || isLoopbackHost(config.host)) return
+  throwConfigError(
+    `Refusing to listen on ${config.host} without an auth token: any machine that can reach it could connect. ` +
+      'Set one with --auth-token <token> or PARLEY_AUTH_TOKEN, or bind to 127.0.0.1 (--host 127.0.0.1).',
+  )
+}

@@ -1,0 +1,336 @@
+import { readFile } from 'node:fs/promises'
+import type { Server as HttpServer } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { createAdaptorServer } from '@hono/node-server'
+import { type AuditLog, createPostgresAuditLog, openDatabase, type ParleyDatabase } from '@parley/stores'
+import { sql } from 'drizzle-orm'
+import { type Logger, pino } from 'pino'
+import { WebSocketServer } from 'ws'
+import packageJson from '../package.json' with { type: 'json' }
+import { registerAdminAuth } from './admin/admin-auth.js'
+import { resolveAdminToken } from './admin/admin-token.js'
+import { registerAuditRoutes } from './admin/audit-routes.js'
+import { registerChannelsRoutes } from './admin/channels-routes.js'
+import { registerConnectionsRoutes } from './admin/connections-routes.js'
+import { createConnectionAudit } from './audit/connection-audit.js'
+import { assertSafeBind, ConfigError, type GatewayConfig } from './config.js'
+import { GatewayError } from './errors.js'
+import { type CheckResult, registerHealthRoutes } from './health/health-routes.js'
+import { createHttpApp, type GatewayApp } from './http/create-app.js'
+import { sha256 } from './security/secrets.js'
+import { createHub, type HubStats } from './transport/hub.js'
+import { registerWebSocketRoutes } from './transport/websocket-routes.js'
+
+export const GATEWAY_VERSION: string = packageJson.version
+
+export interface CreateGatewayOptions {
+  /** Parsed configuration (see `parseConfig`). */
+  config: GatewayConfig
+  /** Audit log to record into; without it `start()` opens the database and writes the audit there. */
+  audit?: AuditLog
+  /** Database to use instead of opening `config.databaseUrl`; the caller keeps ownership and closes it. */
+  database?: ParleyDatabase
+  logger?: Logger
+  /** Admin token in clear; overrides `config.adminToken` and the data folder. */
+  adminToken?: string
+  /** SHA-256 of the admin token, hex; for callers that never hold the token itself. */
+  adminTokenHash?: string
+}
+
+export interface StartedGateway {
+  port: number
+  /** `http(s)://host:port` */
+  url: string
+  /** `ws(s)://host:port/ws` */
+  wsUrl: string
+  /** The admin token, only on the start that generated it: show it once, it is not stored. */
+  generatedAdminToken?: string
+}
+
+export interface StopOptions {
+  /** How long clients get to close after `shutdown` before they are cut off. */
+  drainTimeoutMs?: number
+  reason?: string
+}
+
+export type GatewayState = 'created' | 'starting' | 'running' | 'draining' | 'stopped'
+
+export interface GatewayStats extends HubStats {
+  state: GatewayState
+  uptimeS: number
+  auditDropped: number
+}
+
+export interface Gateway {
+  readonly app: GatewayApp
+  readonly config: GatewayConfig
+  readonly state: GatewayState
+  start(): Promise<StartedGateway>
+  stop(options?: StopOptions): Promise<void>
+  stats(): GatewayStats
+}
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 5_000
+const RECONNECT_AFTER_SHUTDOWN_MS = 1_000
+const DATABASE_CHECK_TIMEOUT_MS = 2_000
+
+/**
+ * Builds the gateway from injected parts. Nothing happens until `start()`: no socket, no file, no database.
+ */
+export function createGateway(options: CreateGatewayOptions): Gateway {
+  const { config } = options
+  const logger = options.logger ?? pino({ level: config.logLevel })
+  const startedAt = Date.now()
+
+  let state: GatewayState = 'created'
+  let audit: AuditLog | undefined = options.audit
+  let database: ParleyDatabase | undefined = options.database
+  let ownsAudit = false
+  let ownsDatabase = false
+  let server: HttpServer | HttpsServer | undefined
+  let adminTokenDigest = initialAdminDigest(options)
+  let lastDatabaseCheck: CheckResult | undefined
+  let stopping: Promise<void> | undefined
+
+  // Rows recorded before `start()` opened the audit log have nowhere to go; only tests drive the app then.
+  const connectionAudit = createConnectionAudit({ record: (entry) => audit?.record(entry) }, logger)
+
+  const hub = createHub({
+    config,
+    logger,
+    audit: connectionAudit,
+    authTokenDigest: config.authToken === undefined ? undefined : sha256(config.authToken),
+    serverVersion: GATEWAY_VERSION,
+  })
+
+  function requireAudit(): AuditLog {
+    if (audit === undefined) throw new GatewayError('unavailable', 'the audit log is not open yet')
+    return audit
+  }
+
+  const isDraining = () => state === 'draining' || state === 'stopped'
+
+  async function checkDatabase(): Promise<CheckResult> {
+    const current = database
+    if (current === undefined) return { ok: false, message: 'not open' }
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        current.db.execute(sql`select 1`),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timed out')), DATABASE_CHECK_TIMEOUT_MS)
+        }),
+      ])
+      lastDatabaseCheck = { ok: true }
+    } catch (error) {
+      logger.warn({ err: error }, 'database check failed')
+      // The reason stays in the log: a driver message may name hosts or users.
+      lastDatabaseCheck = { ok: false, message: 'database did not answer' }
+    } finally {
+      clearTimeout(timer)
+    }
+    return lastDatabaseCheck
+  }
+
+  const app = createHttpApp(logger)
+  registerHealthRoutes(app, {
+    version: GATEWAY_VERSION,
+    startedAt,
+    connections: () => hub.connections.size,
+    isDraining,
+    isListening: () => state === 'running',
+    // With an injected audit log and no database there is nothing to probe.
+    checkDatabase: options.audit !== undefined && options.database === undefined ? undefined : checkDatabase,
+    lastDatabaseCheck: () => lastDatabaseCheck,
+  })
+  registerWebSocketRoutes(app, { config, hub, logger, isDraining })
+  registerAdminAuth(app, {
+    adminTokenDigest: () => adminTokenDigest,
+    onFailure: (reason) => connectionAudit.authFailure({ detail: `admin api: ${reason}` }),
+  })
+  registerConnectionsRoutes(app, { list: () => hub.listConnections() })
+  registerChannelsRoutes(app, { list: () => hub.channels.list() })
+  registerAuditRoutes(app, { audit: requireAudit })
+
+  async function openStorage(): Promise<void> {
+    if (audit !== undefined) return
+    if (database === undefined) {
+      database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'data') })
+      ownsDatabase = true
+    }
+    audit = createPostgresAuditLog(database, {
+      onError: (error) => logger.error({ err: error }, 'audit batch dropped after a failed write'),
+    })
+    ownsAudit = true
+  }
+
+  async function closeStorage(): Promise<void> {
+    try {
+      if (ownsAudit) await audit?.close()
+      else await audit?.flush()
+    } catch (error) {
+      logger.error({ err: error }, 'audit flush failed during shutdown')
+    }
+    if (ownsDatabase) {
+      await database?.close()
+      database = undefined
+    }
+  }
+
+  async function listen(): Promise<{ server: HttpServer | HttpsServer; port: number }> {
+    const tls = await readTls(config)
+    const wss = new WebSocketServer({
+      noServer: true,
+      // Frames between maxPayload and this get a typed error; beyond it ws closes with 1009.
+      maxPayload: 4 * config.maxPayload,
+      perMessageDeflate: false,
+      clientTracking: false,
+    })
+    const created = createAdaptorServer({
+      fetch: app.fetch,
+      hostname: config.host,
+      websocket: { server: wss },
+      ...(tls === undefined ? {} : { createServer: createHttpsServer, serverOptions: tls }),
+    }) as HttpServer | HttpsServer
+    await new Promise<void>((resolve, reject) => {
+      created.once('error', reject)
+      created.listen(config.port, config.host, () => {
+        created.off('error', reject)
+        resolve()
+      })
+    })
+    created.on('error', (error) => logger.error({ err: error }, 'server error'))
+    return { server: created, port: (created.address() as AddressInfo).port }
+  }
+
+  async function start(): Promise<StartedGateway> {
+    if (state !== 'created') throw new Error(`start() called on a gateway that is ${state}`)
+    state = 'starting'
+    try {
+      assertSafeBind(config)
+      let generatedAdminToken: string | undefined
+      if (adminTokenDigest === undefined) {
+        const resolved = await resolveAdminToken({ adminToken: config.adminToken, dataDir: config.dataDir })
+        adminTokenDigest = resolved.digest
+        generatedAdminToken = resolved.generatedToken
+      }
+      await openStorage()
+      if (database !== undefined) await checkDatabase()
+      const listening = await listen().catch(async (error: unknown) => {
+        await closeStorage()
+        throw error
+      })
+      server = listening.server
+      hub.heartbeat.start()
+      state = 'running'
+      const host = urlHost(config.host)
+      const scheme = config.sslCert === undefined ? 'http' : 'https'
+      const started: StartedGateway = {
+        port: listening.port,
+        url: `${scheme}://${host}:${listening.port}`,
+        wsUrl: `${scheme === 'https' ? 'wss' : 'ws'}://${host}:${listening.port}/ws`,
+      }
+      if (generatedAdminToken !== undefined) started.generatedAdminToken = generatedAdminToken
+      logger.info(
+        { url: started.url, tls: scheme === 'https', database: database?.kind ?? 'injected audit log' },
+        'gateway listening',
+      )
+      return started
+    } catch (error) {
+      state = 'created'
+      throw error
+    }
+  }
+
+  async function drain(stopOptions: StopOptions): Promise<void> {
+    const wasRunning = state === 'running'
+    state = 'draining'
+    hub.heartbeat.stop()
+    if (wasRunning) {
+      const reason = stopOptions.reason ?? 'gateway is shutting down'
+      logger.info({ connections: hub.connections.size }, 'draining')
+      hub.shutdown(reason, RECONNECT_AFTER_SHUTDOWN_MS)
+      const drained = await hub.waitForNoConnections(stopOptions.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS)
+      if (!drained) {
+        logger.warn({ connections: hub.connections.size }, 'drain timed out; cutting remaining connections')
+        hub.terminateAll()
+        await hub.waitForNoConnections(1_000)
+      }
+    }
+    await closeStorage()
+    await closeServer()
+    state = 'stopped'
+    logger.info('gateway stopped')
+  }
+
+  async function closeServer(): Promise<void> {
+    const current = server
+    if (current === undefined) return
+    server = undefined
+    await new Promise<void>((resolve) => {
+      current.close(() => resolve())
+      // Idle keep-alive HTTP sockets would otherwise hold the port open.
+      current.closeAllConnections()
+    })
+  }
+
+  return {
+    app,
+    config,
+    get state() {
+      return state
+    },
+    start,
+    stop(stopOptions: StopOptions = {}) {
+      if (state === 'created') {
+        state = 'stopped'
+        return Promise.resolve()
+      }
+      stopping ??= drain(stopOptions)
+      return stopping
+    },
+    stats() {
+      return {
+        ...hub.stats(),
+        state,
+        uptimeS: Math.round((Date.now() - startedAt) / 1000),
+        auditDropped: audit?.dropped ?? 0,
+      }
+    },
+  }
+}
+
+function initialAdminDigest(options: CreateGatewayOptions): Buffer | undefined {
+  if (options.adminToken !== undefined) return sha256(options.adminToken)
+  if (options.adminTokenHash !== undefined) {
+    if (!/^[0-9a-f]{64}$/i.test(options.adminTokenHash)) {
+      throw new ConfigError('adminTokenHash must be a SHA-256 digest in hex (64 characters)')
+    }
+    return Buffer.from(options.adminTokenHash, 'hex')
+  }
+  if (options.config.adminToken !== undefined) return sha256(options.config.adminToken)
+  return undefined
+}
+
+async function readTls(config: GatewayConfig): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (config.sslCert === undefined || config.sslKey === undefined) return undefined
+  const read = async (path: string, option: string) => {
+    try {
+      return await readFile(path)
+    } catch (error) {
+      throw new ConfigError(
+        `${option}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      )
+    }
+  }
+  return { cert: await read(config.sslCert, 'sslCert'), key: await read(config.sslKey, 'sslKey') }
+}
+
+/** A host usable in a URL: wildcard binds are reached through loopback, IPv6 literals get brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1'
+  if (host === '::' || host === '[::]') return '[::1]'
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+}

@@ -1,0 +1,46 @@
+import type { Health, Readiness } from '@parley/protocol'
+import type { GatewayApp } from '../http/create-app.js'
+
+export type CheckResult = { ok: true } | { ok: false; message: string }
+
+export interface HealthRouteDeps {
+  version: string
+  startedAt: number
+  connections: () => number
+  isDraining: () => boolean
+  isListening: () => boolean
+  /** Probes the database; undefined when the gateway has none (an injected in-memory audit log). */
+  checkDatabase: (() => Promise<CheckResult>) | undefined
+  /** Result of the latest database probe, so `/health` stays cheap. */
+  lastDatabaseCheck: () => CheckResult | undefined
+}
+
+/** `GET /health` (cheap, always 200) and `GET /ready` (503 while draining or when the database fails). */
+export function registerHealthRoutes(app: GatewayApp, deps: HealthRouteDeps): void {
+  app.get('/health', (c) => {
+    const body: Health = {
+      status: deps.isDraining() ? 'draining' : deps.lastDatabaseCheck()?.ok === false ? 'degraded' : 'ok',
+      connections: deps.connections(),
+      connected_agents: 0,
+      uptime_s: Math.round((Date.now() - deps.startedAt) / 100) / 10,
+      version: deps.version,
+      timestamp: new Date().toISOString(),
+    }
+    return c.json(body)
+  })
+
+  app.get('/ready', async (c) => {
+    const draining = deps.isDraining()
+    const checks: Readiness['checks'] = {
+      server: draining
+        ? { ok: false, message: 'draining' }
+        : deps.isListening()
+          ? { ok: true }
+          : { ok: false, message: 'not listening' },
+    }
+    if (deps.checkDatabase !== undefined) checks.database = await deps.checkDatabase()
+    const ready = Object.values(checks).every((check) => check.ok)
+    const body: Readiness = { ready, checks }
+    return c.json(body, ready ? 200 : 503)
+  })
+}

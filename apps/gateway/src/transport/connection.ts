@@ -1,0 +1,157 @@
+import type { Duplex } from 'node:stream'
+import {
+  CLOSE_CODES,
+  type CloseReason,
+  type ConnectionInfo,
+  encodeFrame,
+  type ServerFrame,
+} from '@parley/protocol'
+import type { WebSocket } from 'ws'
+
+/** An encoded frame. Fan-out encodes once into a Buffer and hands the same Buffer to every recipient. */
+export type OutboundFrame = string | Buffer
+
+export type ConnectionState = 'handshaking' | 'open' | 'closing' | 'closed'
+
+export interface ConnectionOptions {
+  id: string
+  socket: WebSocket
+  /** The TCP (or TLS) socket under the WebSocket, corked while a batch of frames is written. */
+  stream: Duplex | undefined
+  maxBufferedBytes: number
+  remoteAddress: string | null
+  userAgent: string | null
+  /** Token from an `Authorization: Bearer` header on the upgrade request, if any. */
+  upgradeToken: string | undefined
+  now: number
+  /** Called once when the connection is closed for falling behind. */
+  onSlowConsumer: (connection: Connection) => void
+}
+
+/**
+ * One client connection. Frames are queued and written together once per event-loop turn, inside one
+ * cork/uncork, so a burst becomes a single socket write. Outbound bytes are bounded: a client that does not
+ * read is closed with `slow_consumer` instead of growing memory without limit.
+ */
+export class Connection {
+  readonly id: string
+  readonly remoteAddress: string | null
+  readonly userAgent: string | null
+  readonly upgradeToken: string | undefined
+  readonly openedAt: number
+  readonly subscriptions = new Set<string>()
+
+  state: ConnectionState = 'handshaking'
+  sessionId = ''
+  clientId = ''
+  principal = 'anonymous'
+  protocolVersion = 0
+  /** Last time any frame arrived; drives heartbeats and reaping. */
+  lastSeenAt: number
+  lastPingAt = 0
+  messagesIn = 0
+  messagesOut = 0
+
+  readonly #socket: WebSocket
+  readonly #stream: Duplex | undefined
+  readonly #maxBufferedBytes: number
+  readonly #onSlowConsumer: (connection: Connection) => void
+  #queue: OutboundFrame[] = []
+  #queuedBytes = 0
+  #flushScheduled = false
+
+  constructor(options: ConnectionOptions) {
+    this.id = options.id
+    this.#socket = options.socket
+    this.#stream = options.stream
+    this.#maxBufferedBytes = options.maxBufferedBytes
+    this.#onSlowConsumer = options.onSlowConsumer
+    this.remoteAddress = options.remoteAddress
+    this.userAgent = options.userAgent
+    this.upgradeToken = options.upgradeToken
+    this.openedAt = options.now
+    this.lastSeenAt = options.now
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open'
+  }
+
+  /** Queues a frame object (encoded here). Returns false when the connection can no longer take frames. */
+  sendFrame(frame: ServerFrame): boolean {
+    return this.send(encodeFrame(frame))
+  }
+
+  /** Queues an already encoded frame. Returns false when the connection can no longer take frames. */
+  send(frame: OutboundFrame): boolean {
+    if (this.state === 'closing' || this.state === 'closed') return false
+    this.#queue.push(frame)
+    this.#queuedBytes += frame.length
+    this.messagesOut += 1
+    if (this.#queuedBytes + this.#socket.bufferedAmount > this.#maxBufferedBytes) {
+      this.#queue = []
+      this.#queuedBytes = 0
+      this.close('slow_consumer', 'outbound buffer limit exceeded')
+      this.#onSlowConsumer(this)
+      return false
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      setImmediate(this.#flush)
+    }
+    return true
+  }
+
+  /** Writes every queued frame now, in one corked batch. */
+  readonly #flush = (): void => {
+    this.#flushScheduled = false
+    if (this.#queue.length === 0) return
+    const frames = this.#queue
+    this.#queue = []
+    this.#queuedBytes = 0
+    if (this.#socket.readyState !== this.#socket.OPEN) return
+    this.#stream?.cork()
+    try {
+      for (const frame of frames) this.#socket.send(frame, { binary: false })
+    } finally {
+      this.#stream?.uncork()
+    }
+  }
+
+  /** Flushes pending frames (an error frame before the close, say), then closes with a protocol close code. */
+  close(reason: CloseReason, message: string = reason): void {
+    if (this.state === 'closing' || this.state === 'closed') return
+    this.#flush()
+    this.state = 'closing'
+    this.#socket.close(CLOSE_CODES[reason].code, message.slice(0, 120))
+  }
+
+  /** Drops the socket without a closing handshake (a peer that never answers the close). */
+  terminate(): void {
+    this.state = 'closing'
+    this.#socket.terminate()
+  }
+
+  /** Marks the connection closed once the socket has gone. */
+  markClosed(): void {
+    this.state = 'closed'
+    this.#queue = []
+    this.#queuedBytes = 0
+  }
+
+  info(): ConnectionInfo {
+    return {
+      connectionId: this.id,
+      clientId: this.clientId,
+      sessionId: this.sessionId,
+      principal: this.principal,
+      transport: 'websocket',
+      remoteAddress: this.remoteAddress,
+      userAgent: this.userAgent,
+      connectedAt: new Date(this.openedAt).toISOString(),
+      subscriptions: [...this.subscriptions],
+      messagesIn: this.messagesIn,
+      messagesOut: this.messagesOut,
+    }
+  }
+}

@@ -1,0 +1,377 @@
+import type { Duplex } from 'node:stream'
+import {
+  type BroadcastFrame,
+  type ClientFrame,
+  type ErrorBody,
+  type ErrorCode,
+  encodeFrame,
+  errorBody,
+  type HelloFrame,
+  negotiateVersion,
+  type PublishFrame,
+  parseClientFrame,
+  type SubscribeFrame,
+  type UnsubscribeFrame,
+} from '@parley/protocol'
+import type { Logger } from 'pino'
+import type { WebSocket } from 'ws'
+import type { ConnectionAudit } from '../audit/connection-audit.js'
+import { ChannelRegistry } from '../channels/channel-registry.js'
+import type { GatewayConfig } from '../config.js'
+import { createHeartbeat } from '../heartbeat/heartbeat.js'
+import { newId } from '../ids.js'
+import { secretMatches } from '../security/secrets.js'
+import { Connection } from './connection.js'
+
+export const SERVER_NAME = 'parley'
+export const FEATURES = ['channels', 'broadcast', 'heartbeat'] as const
+
+/** How long a refused client should wait before trying again when the gateway is full. */
+const SERVER_FULL_RETRY_AFTER_MS = 5_000
+
+export interface HubOptions {
+  config: GatewayConfig
+  logger: Logger
+  audit: ConnectionAudit
+  /** SHA-256 of the shared auth token; undefined when connections need no token. */
+  authTokenDigest: Buffer | undefined
+  serverVersion: string
+}
+
+export interface OpenSocket {
+  socket: WebSocket
+  stream: Duplex | undefined
+  remoteAddress: string | null
+  userAgent: string | null
+  upgradeToken: string | undefined
+}
+
+export interface HubStats {
+  connections: number
+  channels: number
+  messagesPublished: number
+  broadcasts: number
+  framesIn: number
+  invalidFrames: number
+  slowConsumers: number
+  reaped: number
+}
+
+/**
+ * The connection side of the gateway: the table of live connections, the channel table, the protocol state
+ * machine of each connection (handshake, then requests) and the shared heartbeat.
+ */
+export function createHub(options: HubOptions) {
+  const { config, logger, audit, authTokenDigest, serverVersion } = options
+  const connections = new Map<string, Connection>()
+  const channels = new ChannelRegistry<Connection>()
+  const heartbeatIntervalMs = Math.max(1, Math.round(config.heartbeatInterval * 1000))
+  const drainWaiters = new Set<() => void>()
+  const counters = {
+    messagesPublished: 0,
+    broadcasts: 0,
+    framesIn: 0,
+    invalidFrames: 0,
+    slowConsumers: 0,
+    reaped: 0,
+  }
+
+  const heartbeat = createHeartbeat<Connection>({
+    intervalMs: heartbeatIntervalMs,
+    handshakeTimeoutMs: config.handshakeTimeout * 1000,
+    targets: () => connections.values(),
+    ping: (connection, now) => connection.sendFrame({ type: 'ping', ts: now }),
+    handshakeExpired: (connection) => connection.close('handshake_timeout', 'no hello in time'),
+    reap: (connection) => {
+      counters.reaped += 1
+      logger.info({ connectionId: connection.id, clientId: connection.clientId }, 'reaping silent connection')
+      // Stop delivering to it right away; the close handshake may take a while with a dead peer.
+      channels.unsubscribeAll(connection)
+      connection.close('heartbeat_timeout', 'no frames received in time')
+    },
+  })
+
+  function sendError(connection: Connection, error: ErrorBody, id?: string): void {
+    connection.sendFrame(id === undefined ? { type: 'error', ...error } : { type: 'error', id, ...error })
+  }
+
+  function fail(connection: Connection, code: ErrorCode, message: string, id?: string): void {
+    sendError(connection, errorBody(code, message), id)
+  }
+
+  function open(socket: OpenSocket): Connection {
+    const connection = new Connection({
+      id: newId('con'),
+      ...socket,
+      maxBufferedBytes: config.maxBufferedBytes,
+      now: Date.now(),
+      onSlowConsumer: (slow) => {
+        counters.slowConsumers += 1
+        channels.unsubscribeAll(slow)
+        logger.warn({ connectionId: slow.id, clientId: slow.clientId }, 'closed slow consumer')
+      },
+    })
+    if (connections.size >= config.maxConnections) {
+      // Not registered: it is told why and closed before it costs anything more.
+      sendError(
+        connection,
+        errorBody(
+          'server_full',
+          `the gateway is at its limit of ${config.maxConnections} connections`,
+          SERVER_FULL_RETRY_AFTER_MS,
+        ),
+      )
+      connection.close('server_full')
+      return connection
+    }
+    connections.set(connection.id, connection)
+    return connection
+  }
+
+  function receive(connection: Connection, data: unknown): void {
+    connection.lastSeenAt = Date.now()
+    connection.messagesIn += 1
+    counters.framesIn += 1
+    if (connection.state !== 'handshaking' && connection.state !== 'open') return
+    if (typeof data !== 'string') {
+      counters.invalidFrames += 1
+      fail(connection, 'invalid_frame', 'binary frames are not supported; send JSON text frames')
+      return
+    }
+    const size = Buffer.byteLength(data)
+    if (size > config.maxPayload) {
+      counters.invalidFrames += 1
+      fail(
+        connection,
+        'payload_too_large',
+        `frame of ${size} bytes exceeds maxPayload of ${config.maxPayload} bytes`,
+      )
+      return
+    }
+    const parsed = parseClientFrame(data)
+    if (!parsed.ok) {
+      counters.invalidFrames += 1
+      sendError(connection, parsed.error, parsed.id)
+      return
+    }
+    try {
+      dispatch(connection, parsed.frame, size)
+    } catch (error) {
+      logger.error(
+        { err: error, connectionId: connection.id, type: parsed.frame.type },
+        'frame handler failed',
+      )
+      const id = 'id' in parsed.frame ? parsed.frame.id : undefined
+      fail(connection, 'internal', 'internal server error', id)
+    }
+  }
+
+  function dispatch(connection: Connection, frame: ClientFrame, size: number): void {
+    if (connection.state === 'handshaking') {
+      if (frame.type === 'hello') return hello(connection, frame)
+      const id = 'id' in frame ? frame.id : undefined
+      return fail(connection, 'handshake_required', 'send hello before any other frame', id)
+    }
+    switch (frame.type) {
+      case 'hello':
+        return fail(connection, 'invalid_state', 'the handshake is already complete', frame.id)
+      case 'subscribe':
+        return subscribe(connection, frame)
+      case 'unsubscribe':
+        return unsubscribe(connection, frame)
+      case 'publish':
+        return publish(connection, frame, size)
+      case 'broadcast':
+        return broadcast(connection, frame, size)
+      case 'ping':
+        connection.sendFrame(
+          frame.id === undefined
+            ? { type: 'pong', ts: frame.ts ?? Date.now() }
+            : { type: 'pong', id: frame.id, ts: frame.ts ?? Date.now() },
+        )
+        return
+      case 'pong':
+        // Liveness was already noted on arrival.
+        return
+    }
+  }
+
+  function hello(connection: Connection, frame: HelloFrame): void {
+    const version = negotiateVersion(frame.protocol)
+    if (version === undefined) {
+      fail(
+        connection,
+        'unsupported_protocol',
+        `no common protocol version: client speaks ${frame.protocol.min}-${frame.protocol.max}`,
+        frame.id,
+      )
+      connection.close('unsupported_protocol')
+      return
+    }
+    if (authTokenDigest !== undefined) {
+      const token = frame.auth?.token ?? connection.upgradeToken
+      if (!secretMatches(token, authTokenDigest)) {
+        audit.authFailure({
+          connectionId: connection.id,
+          ...(frame.clientId === undefined ? {} : { clientId: frame.clientId }),
+          detail: token === undefined ? 'missing token' : 'wrong token',
+        })
+        fail(
+          connection,
+          'unauthorized',
+          token === undefined ? 'an auth token is required' : 'invalid auth token',
+          frame.id,
+        )
+        connection.close('unauthorized')
+        return
+      }
+      connection.principal = 'token'
+    }
+    connection.state = 'open'
+    connection.protocolVersion = version
+    connection.sessionId = newId('ses')
+    connection.clientId = frame.clientId ?? newId('client')
+    connection.sendFrame({
+      type: 'welcome',
+      ...(frame.id === undefined ? {} : { id: frame.id }),
+      protocol: version,
+      sessionId: connection.sessionId,
+      connectionId: connection.id,
+      clientId: connection.clientId,
+      heartbeatIntervalMs,
+      limits: { maxPayload: config.maxPayload, maxSubscriptions: config.maxSubscriptions },
+      features: [...FEATURES],
+      server: { name: SERVER_NAME, version: serverVersion },
+    })
+    audit.connect(connection)
+  }
+
+  function subscribe(connection: Connection, frame: SubscribeFrame): void {
+    const outcome = channels.subscribe(frame.channel, connection, config.maxSubscriptions)
+    if (outcome === 'limit_reached') {
+      audit.subscribe(connection, frame.channel, 'denied', 'subscription limit')
+      fail(
+        connection,
+        'rate_limited',
+        `this connection already holds the limit of ${config.maxSubscriptions} subscriptions`,
+        frame.id,
+      )
+      return
+    }
+    connection.sendFrame({ type: 'reply', id: frame.id, result: { channel: frame.channel } })
+    if (outcome === 'subscribed') audit.subscribe(connection, frame.channel)
+  }
+
+  function unsubscribe(connection: Connection, frame: UnsubscribeFrame): void {
+    const wasSubscribed = channels.unsubscribe(frame.channel, connection)
+    connection.sendFrame({ type: 'reply', id: frame.id, result: { channel: frame.channel } })
+    if (wasSubscribed) audit.unsubscribe(connection, frame.channel)
+  }
+
+  function publish(connection: Connection, frame: PublishFrame, size: number): void {
+    const id = newId('msg')
+    const timestamp = Date.now()
+    // Encoded once; every subscriber gets the same bytes.
+    const encoded = Buffer.from(
+      encodeFrame({
+        type: 'channel_message',
+        channel: frame.channel,
+        data: frame.data,
+        id,
+        source: connection.clientId,
+        timestamp,
+      }),
+    )
+    const delivered = channels.publish(frame.channel, encoded, timestamp)
+    counters.messagesPublished += 1
+    connection.sendFrame({
+      type: 'reply',
+      id: frame.id,
+      result: { id, channel: frame.channel, delivered, timestamp },
+    })
+    audit.publish(connection, frame.channel, size, delivered)
+  }
+
+  function broadcast(connection: Connection, frame: BroadcastFrame, size: number): void {
+    const id = newId('msg')
+    const timestamp = Date.now()
+    const encoded = Buffer.from(
+      encodeFrame({
+        type: 'broadcast_message',
+        data: frame.data,
+        id,
+        source: connection.clientId,
+        timestamp,
+      }),
+    )
+    let delivered = 0
+    for (const recipient of connections.values()) {
+      if (recipient.isOpen && recipient.send(encoded)) delivered += 1
+    }
+    counters.broadcasts += 1
+    connection.sendFrame({ type: 'reply', id: frame.id, result: { id, delivered, timestamp } })
+    audit.broadcast(connection, size, delivered)
+  }
+
+  function closed(connection: Connection, code: number): void {
+    if (connection.state === 'closed') return
+    const welcomed = connection.clientId !== ''
+    connection.markClosed()
+    if (connections.get(connection.id) !== connection) return
+    connections.delete(connection.id)
+    channels.unsubscribeAll(connection)
+    if (welcomed) audit.disconnect(connection, code)
+    if (connections.size === 0) for (const resolve of drainWaiters) resolve()
+  }
+
+  /** Resolves true once no connection is left, or false after `timeoutMs`. */
+  function waitForNoConnections(timeoutMs: number): Promise<boolean> {
+    if (connections.size === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const done = (empty: boolean) => {
+        clearTimeout(timer)
+        drainWaiters.delete(onEmpty)
+        resolve(empty)
+      }
+      const onEmpty = () => done(true)
+      const timer = setTimeout(() => done(false), timeoutMs)
+      drainWaiters.add(onEmpty)
+    })
+  }
+
+  /** Tells every client the gateway is going away, then closes them with `going_away`. */
+  function shutdown(reason: string, reconnectAfterMs: number): void {
+    const encoded = Buffer.from(encodeFrame({ type: 'shutdown', reason, reconnectAfterMs }))
+    for (const connection of connections.values()) {
+      connection.send(encoded)
+      connection.close('going_away', reason)
+    }
+  }
+
+  /** Drops connections whose peers never completed the close handshake. */
+  function terminateAll(): void {
+    for (const connection of connections.values()) connection.terminate()
+  }
+
+  return {
+    connections,
+    channels,
+    heartbeat,
+    open,
+    receive,
+    closed,
+    shutdown,
+    terminateAll,
+    waitForNoConnections,
+    stats(): HubStats {
+      return { connections: connections.size, channels: channels.size, ...counters }
+    },
+    listConnections() {
+      return [...connections.values()]
+        .filter((connection) => connection.isOpen)
+        .map((connection) => connection.info())
+    },
+  }
+}
+
+export type Hub = ReturnType<typeof createHub>

@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsdown'
+
+export default defineConfig({
+  entry: ['src/cli.ts', 'src/index.ts'],
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  dts: false,
+  clean: true,
+  // Workspace packages are consumed from source, so they are bundled in; npm dependencies stay external.
+  noExternal: [/^@parley\//],
+})
