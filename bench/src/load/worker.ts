@@ -1,0 +1,296 @@
+/**
+ * A load-generator process, forked by run.ts with one JSON argument (a WorkerConfig). It holds either a
+ * share of the subscriber connections or the publisher, and talks to the orchestrator over IPC only.
+ */
+import { monotonicMs } from '../clock.js'
+import { LatencyHistogram } from '../histogram.js'
+import type {
+  BenchPayload,
+  FromWorker,
+  PublisherResult,
+  PublisherWorkerConfig,
+  SubscriberWorkerConfig,
+  ToWorker,
+  WorkerConfig,
+} from '../ipc.js'
+import { type BenchConnection, clientFor, type PublisherConnection } from './clients.js'
+
+const CONNECT_TIMEOUT_MS = 15_000
+/** After the measurement window, how long the publisher waits for every subscriber to catch up. */
+const DRAIN_TIMEOUT_MS = 15_000
+/** No acknowledgement and no progress for this long means the server stopped serving us. */
+const STALL_TIMEOUT_MS = 15_000
+
+function send(message: FromWorker): void {
+  process.send?.(message)
+}
+
+let failed = false
+/** Reports the failure to the orchestrator, then exits once the message has left. */
+function fail(message: string): void {
+  if (failed) return
+  failed = true
+  process.send?.({ type: 'failed', message } satisfies FromWorker, () => process.exit(1))
+  setTimeout(() => process.exit(1), 1000).unref()
+}
+
+function onCommand(handler: (command: ToWorker) => void): void {
+  process.on('message', (message) => handler(message as ToWorker))
+}
+
+// ---------------------------------------------------------------- subscribers
+
+async function runSubscribers(config: SubscriberWorkerConfig): Promise<void> {
+  const client = clientFor(config.target)
+  const histogram = new LatencyHistogram()
+  const connections: BenchConnection[] = []
+  const closedByCode: Record<string, number> = {}
+  let open = 0
+  let measuredDeliveries = 0
+  let totalDeliveries = 0
+
+  // Flow control: a sequence number is complete once every open connection of this process has it.
+  // The orchestrator relays the lowest `completedThrough` of all processes to the publisher.
+  const receivedBy = new Map<number, number>()
+  const completedAhead = new Set<number>()
+  let completedThrough = 0
+  let reportScheduled = false
+  let reportedThrough = 0
+
+  const complete = (seq: number) => {
+    receivedBy.delete(seq)
+    if (seq !== completedThrough + 1) {
+      completedAhead.add(seq)
+      return
+    }
+    completedThrough = seq
+    while (completedAhead.delete(completedThrough + 1)) completedThrough++
+    if (!reportScheduled) {
+      // One progress message per event-loop turn, however many deliveries the turn carried.
+      reportScheduled = true
+      setImmediate(() => {
+        reportScheduled = false
+        if (completedThrough === reportedThrough) return
+        reportedThrough = completedThrough
+        send({ type: 'progress', completedThrough })
+      })
+    }
+  }
+
+  const onPayload = (payload: BenchPayload) => {
+    const receivedAt = monotonicMs()
+    totalDeliveries++
+    if (payload.m === 1) {
+      measuredDeliveries++
+      histogram.record(receivedAt - payload.t)
+    }
+    const count = (receivedBy.get(payload.seq) ?? 0) + 1
+    if (count >= open) complete(payload.seq)
+    else receivedBy.set(payload.seq, count)
+  }
+
+  const onClose = (code: number) => {
+    open--
+    closedByCode[code] = (closedByCode[code] ?? 0) + 1
+    if (open === 0) {
+      fail(`all ${config.connections} subscriber connections were closed (last code ${code})`)
+      return
+    }
+    // Publications still waiting only on the closed connection are complete now.
+    for (const [seq, count] of receivedBy) if (count >= open) complete(seq)
+  }
+
+  // Open in bounded batches: a thousand simultaneous handshakes would overflow the accept backlog.
+  let next = 0
+  const openOne = async (): Promise<void> => {
+    while (next < config.connections) {
+      const index = next++
+      const connection = await client.subscriber(
+        {
+          baseUrl: config.baseUrl,
+          channel: config.channel,
+          clientId: `bench-sub-${config.workerIndex}-${index}`,
+          timeoutMs: CONNECT_TIMEOUT_MS,
+        },
+        { onPayload, onClose },
+      )
+      connections.push(connection)
+      open++
+    }
+  }
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(config.connectConcurrency, config.connections) }, openOne),
+    )
+  } catch (error) {
+    fail(
+      `subscriber set-up failed after ${open} connections: ${error instanceof Error ? error.message : error}`,
+    )
+    return
+  }
+  send({ type: 'ready', connections: open })
+
+  onCommand((command) => {
+    if (command.type !== 'report') return
+    send({
+      type: 'subscriber-result',
+      result: {
+        connections: config.connections,
+        measuredDeliveries,
+        totalDeliveries,
+        latency: histogram.toPairs(),
+        closedByCode,
+      },
+    })
+  })
+}
+
+// ---------------------------------------------------------------- publisher
+
+async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
+  const client = clientFor(config.target)
+  const errorsByCode: Record<string, number> = {}
+  let phase: 'idle' | 'warmup' | 'measure' | 'drain' | 'done' = 'idle'
+  let nextSeq = 1
+  let unacknowledged = 0
+  let acknowledged = 0
+  let completedThrough = 0
+  let firstMeasuredSeq = 0
+  let lastMeasuredSeq = 0
+  let measureStartedAt = 0
+  let measureEndedAt = 0
+  let lastDeliveredCount: number | undefined
+  let lastProgressAt = monotonicMs()
+
+  // Padding brings the JSON of each publication's data to about `payloadBytes`.
+  const base = JSON.stringify({ seq: 1_000_000, t: monotonicMs(), m: 1, pad: '' }).length
+  const pad = 'x'.repeat(Math.max(0, config.payloadBytes - base))
+
+  let connection: PublisherConnection
+  const progressed = () => {
+    lastProgressAt = monotonicMs()
+    pump()
+  }
+  try {
+    connection = await client.publisher(
+      {
+        baseUrl: config.baseUrl,
+        channel: config.channel,
+        clientId: 'bench-publisher',
+        timeoutMs: CONNECT_TIMEOUT_MS,
+      },
+      {
+        onAck(_seq, delivered) {
+          unacknowledged--
+          acknowledged++
+          if (delivered !== undefined) lastDeliveredCount = delivered
+          progressed()
+        },
+        onError(seq, code) {
+          errorsByCode[code] = (errorsByCode[code] ?? 0) + 1
+          // An error answers a request too; a publish error with no id cannot be matched, so stop.
+          if (seq === undefined || Number.isNaN(seq)) {
+            fail(`the server answered with error ${code}`)
+            return
+          }
+          unacknowledged--
+          progressed()
+        },
+        onClose(code) {
+          if (phase !== 'done') fail(`the server closed the publisher connection with code ${code}`)
+        },
+      },
+    )
+  } catch (error) {
+    fail(`publisher set-up failed: ${error instanceof Error ? error.message : error}`)
+    return
+  }
+
+  /**
+   * Bounded in-flight window: at most `window` publications may be unacknowledged by the server, and at
+   * most `window` may be missing at some subscriber. The second bound keeps every target honest when the
+   * server acknowledges before its writes drain, so queues (and latency) cannot grow without limit.
+   */
+  function pump(): void {
+    while (
+      (phase === 'warmup' || phase === 'measure') &&
+      unacknowledged < config.window &&
+      nextSeq - 1 - completedThrough < config.window
+    ) {
+      const seq = nextSeq++
+      connection.publish({ seq, t: monotonicMs(), m: phase === 'measure' ? 1 : 0, pad })
+      unacknowledged++
+    }
+    if (phase === 'drain' && unacknowledged <= 0 && completedThrough >= nextSeq - 1) finish(true)
+  }
+
+  function finish(drained: boolean): void {
+    if (phase === 'done') return
+    phase = 'done'
+    const result: PublisherResult = {
+      published: nextSeq - 1,
+      measuredPublished: lastMeasuredSeq >= firstMeasuredSeq ? lastMeasuredSeq - firstMeasuredSeq + 1 : 0,
+      measuredMs: measureEndedAt - measureStartedAt,
+      acknowledged,
+      errorsByCode,
+      lastDeliveredCount,
+      drained,
+    }
+    send({ type: 'publisher-result', result })
+  }
+
+  const stallWatch = setInterval(() => {
+    if (phase === 'warmup' || phase === 'measure') {
+      if (monotonicMs() - lastProgressAt > STALL_TIMEOUT_MS) {
+        fail(`no acknowledgement or delivery progress for ${STALL_TIMEOUT_MS / 1000} s`)
+      }
+    }
+  }, 1000)
+  stallWatch.unref()
+
+  onCommand((command) => {
+    if (command.type === 'progress') {
+      if (command.completedThrough > completedThrough) {
+        completedThrough = command.completedThrough
+        progressed()
+      }
+      return
+    }
+    if (command.type !== 'start' || phase !== 'idle') return
+    phase = 'warmup'
+    lastProgressAt = monotonicMs()
+    setTimeout(() => {
+      phase = 'measure'
+      measureStartedAt = monotonicMs()
+      firstMeasuredSeq = nextSeq
+      send({ type: 'phase', phase: 'measure-start' })
+      setTimeout(() => {
+        measureEndedAt = monotonicMs()
+        lastMeasuredSeq = nextSeq - 1
+        phase = 'drain'
+        send({ type: 'phase', phase: 'measure-end' })
+        setTimeout(() => finish(false), DRAIN_TIMEOUT_MS).unref()
+        pump()
+      }, config.durationMs)
+      pump()
+    }, config.warmupMs)
+    pump()
+  })
+
+  send({ type: 'ready', connections: 1 })
+}
+
+// ---------------------------------------------------------------- entry
+
+const raw = process.argv[2]
+if (raw === undefined || process.send === undefined) {
+  process.stderr.write('worker.ts is started by run.ts (fork with IPC and a JSON config argument)\n')
+  process.exit(2)
+}
+const config = JSON.parse(raw) as WorkerConfig
+// Nothing outlives the bench: exit when the orchestrator goes away or the deadline passes.
+process.on('disconnect', () => process.exit(0))
+setTimeout(() => process.exit(3), config.deadlineMs).unref()
+
+if (config.role === 'subscribers') await runSubscribers(config)
+else await runPublisher(config)

@@ -1,0 +1,140 @@
+import { type ChildProcess, fork, type Serializable } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import type { FromWorker } from './ipc.js'
+
+/**
+ * Every child the bench starts is tracked here and SIGKILLed when the bench exits for any reason, so a
+ * crash or Ctrl-C never leaves a server or a load worker behind.
+ */
+const children = new Set<ChildProcess>()
+
+export function track<T extends ChildProcess>(child: T): T {
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  return child
+}
+
+export function killAllChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
+  children.clear()
+}
+
+/** `node --import tsx`: the loader, resolved from this package so it does not depend on the cwd. */
+export const TSX_IMPORT = import.meta.resolve('tsx')
+
+export function forkTs(modulePath: string, args: string[], extraImports: string[] = []): ChildProcess {
+  return track(
+    fork(modulePath, args, {
+      execArgv: ['--import', TSX_IMPORT, ...extraImports.flatMap((url) => ['--import', url])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  )
+}
+
+/** Sends SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+export async function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
+}
+
+export function sendTo(child: ChildProcess, message: Serializable): void {
+  if (child.connected) child.send(message)
+}
+
+/**
+ * Waits for a worker message of the given type. A `failed` message, an exit or the timeout rejects, with
+ * the worker's own explanation when it gave one.
+ */
+export function waitForMessage<K extends FromWorker['type']>(
+  child: ChildProcess,
+  type: K,
+  timeoutMs: number,
+  what: string,
+): Promise<Extract<FromWorker, { type: K }>> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+    }
+    const onMessage = (message: FromWorker) => {
+      if (message.type === type) {
+        cleanup()
+        resolve(message as Extract<FromWorker, { type: K }>)
+      } else if (message.type === 'failed') {
+        cleanup()
+        reject(new Error(`${what}: ${message.message}`))
+      }
+    }
+    const onExit = (code: number | null, signal: string | null) => {
+      cleanup()
+      reject(new Error(`${what}: the process exited (${signal ?? `code ${code}`}) before answering`))
+    }
+    const timer = setTimeout(() => {
+      cleanup()
+      reject(new Error(`${what}: no answer within ${Math.round(timeoutMs / 1000)} s`))
+    }, timeoutMs)
+    child.on('message', onMessage)
+    child.once('exit', onExit)
+  })
+}
+
+/** Asks the OS for a free loopback port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+// ---------------------------------------------------------------- /proc readings (Linux)
+
+/** Clock ticks per second of /proc/<pid>/stat; 100 on every mainstream Linux build. */
+const CLOCK_TICKS_PER_SECOND = 100
+
+export interface MemoryReading {
+  rssBytes: number
+  peakRssBytes: number
+}
+
+/** Resident and peak resident memory of a process, or undefined where /proc is not available. */
+export function readMemory(pid: number): MemoryReading | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kib = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN)
+    const rss = kib('VmRSS')
+    const peak = kib('VmHWM')
+    if (Number.isNaN(rss)) return undefined
+    return { rssBytes: rss * 1024, peakRssBytes: (Number.isNaN(peak) ? rss : peak) * 1024 }
+  } catch {
+    return undefined
+  }
+}
+
+/** User + system CPU time a process has used so far, in ms. */
+export function readCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may contain spaces; fields after its closing parenthesis are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const userTicks = Number(fields[11])
+    const systemTicks = Number(fields[12])
+    if (Number.isNaN(userTicks) || Number.isNaN(systemTicks)) return undefined
+    return ((userTicks + systemTicks) * 1000) / CLOCK_TICKS_PER_SECOND
+  } catch {
+    return undefined
+  }
+}

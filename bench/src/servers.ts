@@ -1,0 +1,134 @@
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { BenchOptions, TargetName } from './options.js'
+import { freePort, stopProcess, TSX_IMPORT, track } from './processes.js'
+
+export interface RunningServer {
+  target: TargetName
+  pid: number
+  /** http://127.0.0.1:<port>; the clients derive their WebSocket URL from it. */
+  baseUrl: string
+  stop(): Promise<void>
+}
+
+const EXIT_WITH_PARENT = new URL('./servers/exit-with-parent.ts', import.meta.url).href
+const BASELINE_SERVERS: Record<Exclude<TargetName, 'parley'>, string> = {
+  ws: fileURLToPath(new URL('./servers/ws-server.ts', import.meta.url)),
+  socketio: fileURLToPath(new URL('./servers/socketio-server.ts', import.meta.url)),
+}
+const STARTUP_TIMEOUT_MS = 60_000
+/** Heartbeats far longer than a run, so pings neither cost CPU nor reap anyone mid-measurement. */
+const GATEWAY_HEARTBEAT_SECONDS = 600
+
+/** The gateway's CLI: an explicit path, else `src/cli.ts` of the `@parley/gateway` dependency. */
+export function resolveGatewayCli(explicit: string | undefined): string {
+  if (explicit !== undefined) {
+    const path = resolve(explicit)
+    if (!existsSync(path)) throw new Error(`--gateway-cli ${explicit}: no such file`)
+    return path
+  }
+  const gatewayDir = dirname(createRequire(import.meta.url).resolve('@parley/gateway/package.json'))
+  for (const candidate of ['src/cli.ts', 'dist/cli.js']) {
+    const path = join(gatewayDir, candidate)
+    if (existsSync(path)) return path
+  }
+  throw new Error(
+    `the gateway CLI was not found in ${gatewayDir} (src/cli.ts or dist/cli.js); ` +
+      'run the baselines alone with --targets ws,socketio',
+  )
+}
+
+export async function startServer(target: TargetName, options: BenchOptions): Promise<RunningServer> {
+  const port = await freePort()
+  const baseUrl = `http://127.0.0.1:${port}`
+  const spawnOptions: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }
+  let child: ChildProcess
+  let cleanup = () => {}
+  if (target === 'parley') {
+    const cli = resolveGatewayCli(options.gatewayCli)
+    // A throw-away data folder and a fixed admin token: nothing is written into the checkout.
+    const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'))
+    cleanup = () => rmSync(dataDir, { recursive: true, force: true })
+    const args = [
+      ...['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT, cli, 'serve'],
+      ...['--host', '127.0.0.1', '--port', String(port), '--database-url', 'memory://'],
+      ...['--max-connections', String(options.subscribers + 100)],
+    ]
+    child = spawn(process.execPath, args, {
+      ...spawnOptions,
+      env: {
+        ...process.env,
+        PARLEY_LOG_LEVEL: 'warn',
+        PARLEY_HEARTBEAT_INTERVAL: String(GATEWAY_HEARTBEAT_SECONDS),
+        PARLEY_DATA_DIR: dataDir,
+        PARLEY_ADMIN_TOKEN: 'bench-admin-token-not-secret',
+      },
+    })
+  } else {
+    child = spawn(
+      process.execPath,
+      ['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT, BASELINE_SERVERS[target], String(port)],
+      spawnOptions,
+    )
+  }
+  track(child)
+  const output = captureTail(child)
+  try {
+    await waitForHealth(baseUrl, child, STARTUP_TIMEOUT_MS)
+  } catch (error) {
+    await stopProcess(child)
+    cleanup()
+    const tail = output()
+    throw new Error(`${target} server did not start: ${(error as Error).message}${tail ? `\n${tail}` : ''}`)
+  }
+  const pid = child.pid
+  if (pid === undefined) throw new Error(`${target} server has no pid`)
+  return {
+    target,
+    pid,
+    baseUrl,
+    async stop() {
+      await stopProcess(child)
+      cleanup()
+    },
+  }
+}
+
+/** Keeps the last lines a server wrote, to explain a failed start, and keeps its pipes drained. */
+function captureTail(child: ChildProcess, maxLines = 30): () => string {
+  const lines: string[] = []
+  const collect = (chunk: Buffer) => {
+    lines.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((line) => line.trim().length > 0),
+    )
+    if (lines.length > maxLines) lines.splice(0, lines.length - maxLines)
+  }
+  child.stdout?.on('data', collect)
+  child.stderr?.on('data', collect)
+  return () => lines.join('\n')
+}
+
+async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the process exited (${child.signalCode ?? `code ${child.exitCode}`})`)
+    }
+    try {
+      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(1000) })
+      await response.arrayBuffer()
+      if (response.ok) return
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`GET ${baseUrl}/health did not answer 200 within ${timeoutMs / 1000} s`)
+}
