@@ -18,6 +18,10 @@ export function fullJitterDelay(attempt: number, options: BackoffOptions, random
  * Delay after a `shutdown` frame: at least what the gateway asked for, plus jitter over as much again so the
  * drained clients do not all return in the same millisecond.
  */
-export function shutdownDelay(reconnectAfterMs: number, initialDelayMs: number, random: () => number): number {
+export function shutdownDelay(
+  reconnectAfterMs: number,
+  initialDelayMs: number,
+  random: () => number,
+): number {
   return reconnectAfterMs + Math.floor(random() * Math.max(reconnectAfterMs, initialDelayMs))
 }

@@ -2,8 +2,8 @@ import {
   type BroadcastFrame,
   type BroadcastMessageFrame,
   BroadcastResult,
-  ChannelName,
   type ChannelMessageFrame,
+  ChannelName,
   CLOSE_CODES,
   type ClientFrame,
   closeReasonOf,
@@ -154,7 +154,11 @@ interface Deferred<T> {
   resolve(value: T): void
 }
 
-const DEFAULT_RECONNECT: ReconnectSettings = { initialDelayMs: 500, maxDelayMs: 20_000, maxAttempts: Infinity }
+const DEFAULT_RECONNECT: ReconnectSettings = {
+  initialDelayMs: 500,
+  maxDelayMs: 20_000,
+  maxAttempts: Infinity,
+}
 const DEFAULT_WAIT_FOR_TIMEOUT_MS = 30_000
 // The gateway pings every heartbeatIntervalMs; missing two pings and a half means the link is dead even if
 // the OS has not noticed (a laptop lid closed, a NAT entry dropped).
@@ -303,9 +307,15 @@ export class PushClient {
     const wasConnected = this.currentState === 'connected'
     this.socket = undefined
     if (wasConnected) {
-      this.emitter.emit('disconnect', { code: CLOSE_CODES.normal.code, reason: 'client closed', willReconnect: false })
+      this.emitter.emit('disconnect', {
+        code: CLOSE_CODES.normal.code,
+        reason: 'client closed',
+        willReconnect: false,
+      })
     }
-    this.toClosed(new ParleyError({ code: 'unavailable', message: 'the client was closed', retryable: false }))
+    this.toClosed(
+      new ParleyError({ code: 'unavailable', message: 'the client was closed', retryable: false }),
+    )
     if (socket !== undefined) await closeGracefully(socket)
   }
 
@@ -399,7 +409,9 @@ export class PushClient {
       const frame = { ...body, id } as ClientFrame
       const timer = setTimeout(() => {
         this.pending.delete(id)
-        reject(new TimeoutError(`${body.type} request ${id} got no answer within ${this.requestTimeoutMs} ms`))
+        reject(
+          new TimeoutError(`${body.type} request ${id} got no answer within ${this.requestTimeoutMs} ms`),
+        )
       }, this.requestTimeoutMs)
       const request: PendingRequest = { frame, sent: false, timer, resolve, reject }
       this.pending.set(id, request)
@@ -453,7 +465,9 @@ export class PushClient {
     try {
       socket = new Impl(this.url)
     } catch (error) {
-      this.toClosed(new ParleyError({ code: 'bad_request', message: `cannot open ${this.url}: ${String(error)}` }))
+      this.toClosed(
+        new ParleyError({ code: 'bad_request', message: `cannot open ${this.url}: ${String(error)}` }),
+      )
       return
     }
     this.socket = socket
@@ -560,7 +574,11 @@ export class PushClient {
     this.ready = false
     this.clearConnectionTimers()
     this.rejectPending(
-      new ParleyError({ code: 'unavailable', message: `connection lost (close code ${code})`, retryable: true }),
+      new ParleyError({
+        code: 'unavailable',
+        message: `connection lost (${describeClose(code, reason)})`,
+        retryable: true,
+      }),
       true,
     )
     if (this.currentState !== 'connecting' && this.currentState !== 'connected') return
@@ -583,7 +601,7 @@ export class PushClient {
       if (error === undefined) {
         error = new ParleyError({
           code: errorCodeForClose(code),
-          message: `the gateway refused the connection (close code ${code}${reason ? `: ${reason}` : ''})`,
+          message: `the gateway refused the connection (${describeClose(code, reason)})`,
           retryable: false,
         })
         this.emitter.emit('error', error)
@@ -591,12 +609,16 @@ export class PushClient {
     } else if (this.reconnect !== false && !refused) {
       error = new ParleyError({
         code: 'unavailable',
-        message: `gave up after ${this.attempt} reconnect attempts (last close code ${code})`,
+        message: `gave up after ${this.attempt} reconnect attempts (last: ${describeClose(code, reason)})`,
       })
       this.emitter.emit('error', error)
     }
     this.toClosed(
-      error ?? new ParleyError({ code: 'unavailable', message: `connection closed (close code ${code})` }),
+      error ??
+        new ParleyError({
+          code: 'unavailable',
+          message: `connection closed (${describeClose(code, reason)})`,
+        }),
     )
   }
 
@@ -734,14 +756,21 @@ export class PushClient {
         return
       case 'shutdown':
         // The gateway closes the socket next; remember when it wants us back.
-        this.log('info', { reason: frame.reason, reconnectAfterMs: frame.reconnectAfterMs }, 'gateway shutting down')
+        this.log(
+          'info',
+          { reason: frame.reason, reconnectAfterMs: frame.reconnectAfterMs },
+          'gateway shutting down',
+        )
         this.shutdownReconnectAfterMs = frame.reconnectAfterMs
         return
     }
   }
 
   private reportBadFrame(message: string, id: string | undefined): void {
-    const error = new ParleyError({ code: 'invalid_frame', message: `invalid frame from the gateway: ${message}` })
+    const error = new ParleyError({
+      code: 'invalid_frame',
+      message: `invalid frame from the gateway: ${message}`,
+    })
     if (id !== undefined && this.settle(id, { error })) return
     this.emitter.emit('error', error)
   }
@@ -755,6 +784,10 @@ export class PushClient {
       // A broken logger must not break the connection.
     }
   }
+}
+
+function describeClose(code: number, reason: string): string {
+  return reason === '' ? `close code ${code}` : `close code ${code}: ${reason}`
 }
 
 function checkChannel(channel: string): void {

@@ -111,7 +111,14 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
   /** Delivers a `channel_message` to every subscriber of `channel`, as the gateway's fan-out would. */
   deliver(channel: string, data: unknown, source = 'server'): number {
     this.sequence += 1
-    const frame = { type: 'channel_message', channel, data, id: `m${this.sequence}`, source, timestamp: Date.now() }
+    const frame = {
+      type: 'channel_message',
+      channel,
+      data,
+      id: `m${this.sequence}`,
+      source,
+      timestamp: Date.now(),
+    }
     let delivered = 0
     for (const connection of this.connections) {
       if (!connection.channels.has(channel)) continue
@@ -213,7 +220,11 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
             timestamp,
           })
         }
-        connection.send({ type: 'reply', id: frame.id, result: { id, delivered: recipients.length, timestamp } })
+        connection.send({
+          type: 'reply',
+          id: frame.id,
+          result: { id, delivered: recipients.length, timestamp },
+        })
         return
       }
       default:
