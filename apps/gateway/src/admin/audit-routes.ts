@@ -14,8 +14,11 @@ export function registerAuditRoutes(app: GatewayApp, deps: { audit: () => AuditL
       throw new GatewayError('bad_request', `invalid audit query: ${problems.join('; ')}`)
     }
     const { since, until, ...rest } = parsed.data
+    const audit = deps.audit()
+    // Rows are written in batches; flushing first lets an operator see what just happened.
+    await audit.flush()
     // A bad cursor makes the store throw InvalidCursorError, which the app's error handler answers with 400.
-    const page: AuditPage = await deps.audit().query({
+    const page: AuditPage = await audit.query({
       ...rest,
       ...(since === undefined ? {} : { since: new Date(since) }),
       ...(until === undefined ? {} : { until: new Date(until) }),

@@ -168,31 +168,42 @@ export function createHub(options: HubOptions) {
 
   function dispatch(connection: Connection, frame: ClientFrame, size: number): void {
     if (connection.state === 'handshaking') {
-      if (frame.type === 'hello') return hello(connection, frame)
-      const id = 'id' in frame ? frame.id : undefined
-      return fail(connection, 'handshake_required', 'send hello before any other frame', id)
+      if (frame.type === 'hello') hello(connection, frame)
+      else
+        fail(
+          connection,
+          'handshake_required',
+          'send hello before any other frame',
+          'id' in frame ? frame.id : undefined,
+        )
+      return
     }
     switch (frame.type) {
       case 'hello':
-        return fail(connection, 'invalid_state', 'the handshake is already complete', frame.id)
+        fail(connection, 'invalid_state', 'the handshake is already complete', frame.id)
+        break
       case 'subscribe':
-        return subscribe(connection, frame)
+        subscribe(connection, frame)
+        break
       case 'unsubscribe':
-        return unsubscribe(connection, frame)
+        unsubscribe(connection, frame)
+        break
       case 'publish':
-        return publish(connection, frame, size)
+        publish(connection, frame, size)
+        break
       case 'broadcast':
-        return broadcast(connection, frame, size)
-      case 'ping':
+        broadcast(connection, frame, size)
+        break
+      case 'ping': {
+        const ts = frame.ts ?? Date.now()
         connection.sendFrame(
-          frame.id === undefined
-            ? { type: 'pong', ts: frame.ts ?? Date.now() }
-            : { type: 'pong', id: frame.id, ts: frame.ts ?? Date.now() },
+          frame.id === undefined ? { type: 'pong', ts } : { type: 'pong', id: frame.id, ts },
         )
-        return
+        break
+      }
       case 'pong':
         // Liveness was already noted on arrival.
-        return
+        break
     }
   }
 

@@ -1,0 +1,41 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { TestClient } from './support/test-client.js'
+import { startTestGateway, type TestGateway } from './support/test-gateway.js'
+
+describe('heartbeats', () => {
+  let server: TestGateway | undefined
+  const clients: TestClient[] = []
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close()
+    await server?.dispose()
+  })
+
+  it('pings a silent client, then reaps it with 4004 and drops its subscriptions', async () => {
+    server = await startTestGateway({ heartbeatInterval: 0.1 })
+    const silent = await TestClient.connect(server.started.wsUrl, { clientId: 'silent' })
+    clients.push(silent)
+    await silent.subscribe('pings')
+    // The raw client never answers the protocol-level ping frames.
+    expect(await silent.next('ping')).toMatchObject({ type: 'ping', ts: expect.any(Number) })
+    expect((await silent.waitClosed()).code).toBe(4004)
+
+    const publisher = await TestClient.connect(server.started.wsUrl)
+    clients.push(publisher)
+    const answer = await publisher.request({ type: 'publish', channel: 'pings', data: 1 })
+    expect(answer).toMatchObject({ type: 'reply', result: { delivered: 0 } })
+    expect(server.gateway.stats().reaped).toBe(1)
+  })
+
+  it('keeps a client that answers pings connected past several intervals', async () => {
+    server = await startTestGateway({ heartbeatInterval: 0.1 })
+    const lively = await TestClient.connect(server.started.wsUrl)
+    clients.push(lively)
+    lively.socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { type: string; ts?: number }
+      if (frame.type === 'ping') lively.send({ type: 'pong', ts: frame.ts })
+    })
+    // Each ping follows an interval of silence, so five pings outlast the two-interval reaping threshold.
+    await lively.waitFor(() => lively.frames.filter((frame) => frame.type === 'ping').length >= 5)
+    expect(lively.readyState).toBe(lively.socket.OPEN)
+  })
+})
