@@ -102,7 +102,10 @@ export function renderTable(summaries: TargetSummary[]): string {
         `Parley / ${TARGET_LABELS[summary.target]}: throughput ${times(ratio(parley?.deliveriesPerSecond, summary.deliveriesPerSecond))}` +
         `, p99 ${times(ratio(parley?.p99Ms, summary.p99Ms))}`,
     )
-  return [...lines, ...(comparisons.length > 0 ? ['', ...comparisons] : [])].join('\n')
+  const legend =
+    'P/x: Parley divided by the row (throughput above 1: Parley delivers more; p99 below 1: shorter tail). ' +
+    'CPU %: server process over the measured window.'
+  return [...lines, ...(comparisons.length > 0 ? ['', ...comparisons] : []), '', legend].join('\n')
 }
 
 export interface ResultsFile {
@@ -119,6 +122,8 @@ export interface ResultsFile {
     loadAverageAtEnd: number[]
   }
   commit: string | undefined
+  /** How the gateway was started, when Parley was a target. */
+  gateway: { kind: 'cli' | 'api'; path: string } | undefined
   medians: TargetSummary[]
   runs: RunResult[]
 }

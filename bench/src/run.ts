@@ -17,7 +17,7 @@ import {
   writeResults,
 } from './report.js'
 import { failedRun, type RunResult, runScenario } from './scenario.js'
-import { resolveGatewayCli } from './servers.js'
+import { resolveGatewayEntry } from './servers.js'
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url))
 
@@ -36,7 +36,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function main(options: BenchOptions): Promise<void> {
-  if (options.targets.includes('parley')) resolveGatewayCli(options.gatewayCli)
+  const gateway = options.targets.includes('parley') ? resolveGatewayEntry(options.gatewayCli) : undefined
   const startedAt = new Date().toISOString()
   const loadAtStart = loadavg()
   // Whatever goes wrong, the whole bench ends in bounded time.
@@ -56,6 +56,7 @@ async function main(options: BenchOptions): Promise<void> {
       `(window ${options.window}, ~${options.payloadBytes} B), ${options.warmupMs / 1000} s warm-up + ` +
       `${options.durationMs / 1000} s measured, ${options.runs} run(s) of ${options.targets.map((t) => TARGET_LABELS[t]).join(', ')}`,
   )
+  if (gateway) out(`Parley: ${gateway.kind === 'cli' ? 'CLI' : 'createGateway() launcher'} ${gateway.path}`)
   const results: RunResult[] = []
   for (let run = 1; run <= options.runs; run++) {
     for (const target of options.targets) {
@@ -80,6 +81,7 @@ async function main(options: BenchOptions): Promise<void> {
     options,
     machine: machineInfo(loadAtStart),
     commit: currentCommit(BENCH_DIR),
+    gateway,
     medians,
     runs: results,
   }

@@ -24,20 +24,27 @@ const STARTUP_TIMEOUT_MS = 60_000
 /** Heartbeats far longer than a run, so pings neither cost CPU nor reap anyone mid-measurement. */
 const GATEWAY_HEARTBEAT_SECONDS = 600
 
-/** The gateway's CLI: an explicit path, else `src/cli.ts` of the `@parley/gateway` dependency. */
-export function resolveGatewayCli(explicit: string | undefined): string {
+const PARLEY_LAUNCHER = fileURLToPath(new URL('./servers/parley-server.ts', import.meta.url))
+
+/**
+ * How the gateway process is started: an explicit `--gateway-cli`, else `src/cli.ts` (always current,
+ * run through tsx) or `dist/cli.js` of the `@parley/gateway` dependency, else the bench's launcher that
+ * calls `createGateway` (for as long as the gateway has no CLI).
+ */
+export function resolveGatewayEntry(explicit: string | undefined): { kind: 'cli' | 'api'; path: string } {
   if (explicit !== undefined) {
     const path = resolve(explicit)
     if (!existsSync(path)) throw new Error(`--gateway-cli ${explicit}: no such file`)
-    return path
+    return { kind: 'cli', path }
   }
   const gatewayDir = dirname(createRequire(import.meta.url).resolve('@parley/gateway/package.json'))
   for (const candidate of ['src/cli.ts', 'dist/cli.js']) {
     const path = join(gatewayDir, candidate)
-    if (existsSync(path)) return path
+    if (existsSync(path)) return { kind: 'cli', path }
   }
+  if (existsSync(join(gatewayDir, 'src/index.ts'))) return { kind: 'api', path: PARLEY_LAUNCHER }
   throw new Error(
-    `the gateway CLI was not found in ${gatewayDir} (src/cli.ts or dist/cli.js); ` +
+    `the gateway was not found in ${gatewayDir} (src/cli.ts, dist/cli.js or src/index.ts); ` +
       'run the baselines alone with --targets ws,socketio',
   )
 }
@@ -49,15 +56,19 @@ export async function startServer(target: TargetName, options: BenchOptions): Pr
   let child: ChildProcess
   let cleanup = () => {}
   if (target === 'parley') {
-    const cli = resolveGatewayCli(options.gatewayCli)
+    const entry = resolveGatewayEntry(options.gatewayCli)
     // A throw-away data folder and a fixed admin token: nothing is written into the checkout.
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'))
     cleanup = () => rmSync(dataDir, { recursive: true, force: true })
-    const args = [
-      ...['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT, cli, 'serve'],
-      ...['--host', '127.0.0.1', '--port', String(port), '--database-url', 'memory://'],
-      ...['--max-connections', String(options.subscribers + 100)],
-    ]
+    const maxConnections = String(options.subscribers + 100)
+    const entryArgs =
+      entry.kind === 'cli'
+        ? [
+            ...[entry.path, 'serve', '--host', '127.0.0.1', '--port', String(port)],
+            ...['--database-url', 'memory://', '--max-connections', maxConnections],
+          ]
+        : [entry.path, String(port), maxConnections, dataDir]
+    const args = ['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT, ...entryArgs]
     child = spawn(process.execPath, args, {
       ...spawnOptions,
       env: {

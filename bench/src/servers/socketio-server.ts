@@ -10,7 +10,10 @@ import { healthHandler, portFromArgs } from './health.js'
 const port = portFromArgs()
 const server = createServer()
 // Registered before Socket.IO attaches, which then routes only its own paths away from this handler.
-server.on('request', healthHandler(() => io.engine.clientsCount))
+server.on(
+  'request',
+  healthHandler(() => io.engine.clientsCount),
+)
 const io = new Server(server, {
   transports: ['websocket'],
   serveClient: false,

@@ -11,7 +11,10 @@ import { healthHandler, portFromArgs } from './health.js'
 const port = portFromArgs()
 const server = createServer()
 const wss = new WebSocketServer({ server, path: '/ws', maxPayload: 1024 * 1024 })
-server.on('request', healthHandler(() => wss.clients.size))
+server.on(
+  'request',
+  healthHandler(() => wss.clients.size),
+)
 
 wss.on('connection', (socket) => {
   socket.on('error', () => {})
