@@ -1,0 +1,144 @@
+import { sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { openDatabase, type ParleyDatabase } from '../database.js'
+import { auditEvents } from '../schema.js'
+import { databaseTargets, type TestDatabase } from '../testing.js'
+import { describeAuditLogBehaviour } from './audit-log.behaviour.js'
+import type { AuditLog, AuditRecord } from './audit-log.js'
+import { createPostgresAuditLog, type PostgresAuditLogOptions } from './postgres-audit-log.js'
+
+const row = (detail: string): AuditRecord => ({ kind: 'publish', outcome: 'ok', principal: 'agent', detail })
+
+async function countRows(database: ParleyDatabase): Promise<number> {
+  const [result] = await database.db.select({ count: sql<number>`count(*)::int` }).from(auditEvents)
+  return result?.count ?? 0
+}
+
+for (const target of databaseTargets({ includeDataDir: true })) {
+  describe(`Postgres audit log on ${target.label}`, () => {
+    let testDatabase: TestDatabase
+    let database: ParleyDatabase
+    const open = () => openDatabase({ url: testDatabase.url, dataDir: testDatabase.dataDir })
+
+    beforeAll(async () => {
+      testDatabase = await target.create()
+      database = await open()
+    })
+
+    afterAll(async () => {
+      await database?.close()
+      await testDatabase?.drop()
+    })
+
+    /** A log whose writes are only triggered by the test, unless it asks otherwise. */
+    const logs: AuditLog[] = []
+    function createLog(options: PostgresAuditLogOptions = {}) {
+      const log = createPostgresAuditLog(database, { flushIntervalMs: 60_000, ...options })
+      logs.push(log)
+      return log
+    }
+    async function reset(): Promise<void> {
+      await Promise.all(logs.splice(0).map((log) => log.close()))
+      await database.db.execute(sql`truncate table ${auditEvents} restart identity`)
+    }
+
+    describeAuditLogBehaviour(target.label, async () => {
+      await reset()
+      return { createLog: (options) => createLog(options), teardown: reset }
+    })
+
+    describe('batching', () => {
+      it('writes a full batch without waiting for the timer or a flush', async () => {
+        await reset()
+        const log = createLog({ batchSize: 5 })
+        for (let index = 0; index < 5; index += 1) log.record(row(`row-${index}`))
+        await vi.waitFor(async () => expect(await countRows(database)).toBe(5), { timeout: 10_000 })
+        expect(log.buffered).toBe(0)
+      })
+
+      it('writes a partial batch when the flush interval passes', async () => {
+        await reset()
+        const log = createLog({ batchSize: 1_000, flushIntervalMs: 10 })
+        log.record(row('lonely'))
+        await vi.waitFor(async () => expect(await countRows(database)).toBe(1), { timeout: 10_000 })
+      })
+
+      it('resolves flush() once every row recorded before the call is written', async () => {
+        await reset()
+        const log = createLog({ batchSize: 2 })
+        for (let index = 0; index < 9; index += 1) log.record(row(`before-${index}`))
+        const flushed = log.flush()
+        log.record(row('after'))
+        await flushed
+        expect(await countRows(database)).toBeGreaterThanOrEqual(9)
+        await log.flush()
+        expect(await countRows(database)).toBe(10)
+      })
+    })
+
+    describe('bounded buffer', () => {
+      it('counts rows beyond maxBuffer as dropped and writes the rest', async () => {
+        await reset()
+        const log = createLog({ maxBuffer: 10, batchSize: 1_000 })
+        for (let index = 0; index < 15; index += 1) log.record(row(`row-${index}`))
+        expect(log.dropped).toBe(5)
+        expect(log.buffered).toBe(10)
+        await log.flush()
+        expect(await countRows(database)).toBe(10)
+        const { events } = await log.query({ limit: 50 })
+        expect(events.map((event) => event.detail)).not.toContain('row-10')
+      })
+
+      it('counts rows recorded after close() as dropped', async () => {
+        await reset()
+        const log = createLog()
+        await log.close()
+        expect(() => log.record(row('late'))).not.toThrow()
+        expect(log.dropped).toBe(1)
+        expect(await countRows(database)).toBe(0)
+      })
+    })
+
+    describe('database failures', () => {
+      it('retries a failed batch once, then drops it and reports the error without throwing', async () => {
+        // A second handle on the same kind of database, closed so that every INSERT fails.
+        const broken =
+          target.kind === 'postgres'
+            ? await openDatabase({ url: testDatabase.url })
+            : await openDatabase({ url: 'memory://' })
+        await broken.close()
+        const errors: unknown[] = []
+        const log = createPostgresAuditLog(broken, {
+          flushIntervalMs: 1,
+          onError: (error) => {
+            errors.push(error)
+            throw new Error('a throwing onError must not stop the writer')
+          },
+        })
+        expect(() => {
+          for (let index = 0; index < 3; index += 1) log.record(row(`row-${index}`))
+        }).not.toThrow()
+        await log.flush()
+        expect(log.dropped).toBe(3)
+        expect(errors).toHaveLength(1)
+        log.record(row('next'))
+        await log.close()
+        expect(log.dropped).toBe(4)
+        expect(errors).toHaveLength(2)
+      })
+    })
+
+    if (target.kind !== 'pglite-memory') {
+      it('keeps rows across close and reopen of the database', async () => {
+        await reset()
+        const log = createLog()
+        log.record(row('survivor'))
+        await log.close()
+        await database.close()
+        database = await open()
+        const { events } = await createLog().query({ limit: 10 })
+        expect(events.map((event) => event.detail)).toEqual(['survivor'])
+      })
+    }
+  })
+}

@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sql } from 'drizzle-orm'
+import postgres from 'postgres'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { openDatabase, type ParleyDatabase } from './database.js'
+import { UnsupportedDatabaseUrlError } from './errors.js'
+import { defaultMigrationsFolder, MIGRATION_LOCK_KEY } from './migrate.js'
+import { createTestDatabase, type TestDatabase, testServerUrl } from './testing.js'
+
+// Through the query builder rather than execute(): raw results are shaped differently by each driver.
+async function appliedMigrations(database: ParleyDatabase): Promise<number> {
+  const [row] = await database.db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(sql`drizzle.__drizzle_migrations`)
+  return row?.count ?? 0
+}
+
+async function auditTableExists(database: ParleyDatabase): Promise<boolean> {
+  const [row] = await database.db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(sql`pg_catalog.pg_tables`)
+    .where(sql`schemaname = 'public' and tablename = 'audit_events'`)
+  return row?.count === 1
+}
+
+describe('openDatabase', () => {
+  const opened: ParleyDatabase[] = []
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((database) => database.close()))
+  })
+
+  it('opens in-memory PGlite for memory:// with the schema migrated', async () => {
+    const database = await openDatabase({ url: 'memory://' })
+    opened.push(database)
+    expect(database.kind).toBe('pglite')
+    expect(await auditTableExists(database)).toBe(true)
+    expect(await appliedMigrations(database)).toBeGreaterThan(0)
+  })
+
+  it('creates a missing data folder for embedded PGlite and migrates it only once across reopens', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'parley-db-'))
+    try {
+      const dataDir = join(root, 'nested', 'data')
+      const first = await openDatabase({ dataDir })
+      expect(first.kind).toBe('pglite')
+      expect(existsSync(dataDir)).toBe(true)
+      const applied = await appliedMigrations(first)
+      await first.close()
+      const second = await openDatabase({ dataDir })
+      expect(await appliedMigrations(second)).toBe(applied)
+      await second.close()
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses an unknown URL scheme with a typed error that hides the password', async () => {
+    const attempt = openDatabase({ url: 'mysql://root:hunter2@db/parley' })
+    await expect(attempt).rejects.toBeInstanceOf(UnsupportedDatabaseUrlError)
+    await expect(attempt).rejects.toThrow(/mysql:\/\/root:\*\*\*@db/)
+    await expect(attempt).rejects.not.toThrow(/hunter2/)
+  })
+
+  it('finds the committed migrations through the package.json of @parley/stores', () => {
+    const folder = defaultMigrationsFolder()
+    expect(folder.endsWith(join('packages', 'stores', 'drizzle'))).toBe(true)
+    expect(existsSync(join(folder, 'meta', '_journal.json'))).toBe(true)
+  })
+})
+
+const serverUrl = testServerUrl()
+if (serverUrl !== undefined) {
+  describe('openDatabase on a Postgres server', () => {
+    let testDatabase: TestDatabase
+    let url: string
+
+    beforeAll(async () => {
+      testDatabase = await createTestDatabase('postgres', serverUrl)
+      url = testDatabase.url as string
+    })
+
+    afterAll(async () => {
+      await testDatabase?.drop()
+    })
+
+    it('opens through the postgres driver', async () => {
+      const database = await openDatabase({ url })
+      try {
+        expect(database.kind).toBe('postgres')
+        expect(await auditTableExists(database)).toBe(true)
+      } finally {
+        await database.close()
+      }
+    })
+
+    it('lets several nodes migrate the same database at once without error', async () => {
+      const fresh = await createTestDatabase('postgres', serverUrl)
+      try {
+        const databases = await Promise.all(Array.from({ length: 4 }, () => openDatabase({ url: fresh.url })))
+        try {
+          const counts = await Promise.all(databases.map(appliedMigrations))
+          expect(new Set(counts).size).toBe(1)
+          const [first] = databases
+          expect(first && (await auditTableExists(first))).toBe(true)
+        } finally {
+          await Promise.all(databases.map((database) => database.close()))
+        }
+      } finally {
+        await fresh.drop()
+      }
+    })
+
+    it('waits for the migration lock held by another node before migrating', async () => {
+      const fresh = await createTestDatabase('postgres', serverUrl)
+      const otherNode = postgres(fresh.url as string, { max: 1, onnotice: () => {} })
+      try {
+        await otherNode`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`
+        let settled = false
+        const opening = openDatabase({ url: fresh.url }).finally(() => {
+          settled = true
+        })
+        // Wait for the event itself: a session of ours blocked on the advisory lock.
+        await vi.waitFor(
+          async () => {
+            const [waiting] = await otherNode<{ count: number }[]>`
+              select count(*)::int as count from pg_locks
+              where locktype = 'advisory' and not granted and objid = ${MIGRATION_LOCK_KEY}`
+            expect(waiting?.count).toBe(1)
+          },
+          { timeout: 10_000 },
+        )
+        expect(settled).toBe(false)
+        const [table] = await otherNode<{ present: boolean }[]>`
+          select to_regclass('public.audit_events') is not null as present`
+        expect(table?.present).toBe(false)
+        await otherNode`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`
+        const database = await opening
+        expect(await auditTableExists(database)).toBe(true)
+        await database.close()
+      } finally {
+        await otherNode.end({ timeout: 5 })
+        await fresh.drop()
+      }
+    })
+  })
+}
