@@ -11,7 +11,7 @@ import {
 import type { z } from 'zod'
 import { type AuditRequest, auditSearchParams } from './audit-filters'
 import type { DashboardApi } from './gateway-client'
-import { type GatewayResult, failed, gatewayResultSchema } from './gateway-result'
+import { failed, type GatewayResult, gatewayResultSchema } from './gateway-result'
 import { dashboardQueries } from './queries'
 
 /** Prefix of the dashboard's route handlers that call the gateway with the session's token. */

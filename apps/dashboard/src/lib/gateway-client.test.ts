@@ -25,7 +25,12 @@ async function stop(server: Server): Promise<void> {
 }
 
 afterEach(async () => {
-  await Promise.all(servers.splice(0).filter((server) => server.listening).map(stop))
+  await Promise.all(
+    servers
+      .splice(0)
+      .filter((server) => server.listening)
+      .map(stop),
+  )
 })
 
 function json(response: ServerResponse, status: number, body: unknown): void {

@@ -11,7 +11,7 @@ import {
 } from '@parley/protocol'
 import { z } from 'zod'
 import { type AuditRequest, auditSearchParams } from './audit-filters'
-import { type GatewayFailure, type GatewayResult, failed, succeeded } from './gateway-result'
+import { failed, type GatewayFailure, type GatewayResult, succeeded } from './gateway-result'
 
 /** `GET /api/admin/whoami`: which role the presented token has. */
 export const WhoAmI = z.object({ role: z.string() })
@@ -79,7 +79,8 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     if (!response.ok) return failed(httpFailure(response, body))
     if (body === undefined) return failed({ kind: 'invalid_response', url, reason: 'the body is not JSON' })
     const parsed = schema.safeParse(body)
-    if (!parsed.success) return failed({ kind: 'invalid_response', url, reason: summariseIssues(parsed.error) })
+    if (!parsed.success)
+      return failed({ kind: 'invalid_response', url, reason: summariseIssues(parsed.error) })
     return succeeded(parsed.data)
   }
 

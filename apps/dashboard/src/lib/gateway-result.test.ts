@@ -39,7 +39,9 @@ describe('gatewayResultSchema', () => {
   it('validates the data of a success with the protocol schema', () => {
     const schema = gatewayResultSchema(Health)
     expect(schema.safeParse({ ok: true, data: { status: 'ok' } }).success).toBe(false)
-    expect(schema.safeParse({ ok: false, failure: { kind: 'unauthorized', message: 'x' } }).success).toBe(true)
+    expect(schema.safeParse({ ok: false, failure: { kind: 'unauthorized', message: 'x' } }).success).toBe(
+      true,
+    )
     expect(schema.safeParse({ ok: false, failure: { kind: 'mystery' } }).success).toBe(false)
   })
 })

@@ -6,6 +6,7 @@ import { createGatewayClient, type GatewayClient } from './gateway-client'
 import type { GatewayResult } from './gateway-result'
 import { makeQueryClient } from './query-client'
 import { SESSION_COOKIE } from './session-cookie'
+import { loginPath } from './session-handlers'
 
 /** Server components only: a gateway client carrying the token of this request's session cookie. */
 export async function serverGatewayClient(): Promise<GatewayClient> {
@@ -16,13 +17,11 @@ export async function serverGatewayClient(): Promise<GatewayClient> {
 /** One query client per server request, shared by the layout and page that render it. */
 export const getServerQueryClient = cache(makeQueryClient)
 
-export const SESSION_EXPIRED_PATH = '/login?error=expired'
-
 /** A prefetch that met a refused token sends the operator back to the login page. */
 export function redirectIfUnauthorized(...results: ReadonlyArray<GatewayResult<unknown> | undefined>): void {
   for (const result of results) {
     if (result !== undefined && !result.ok && result.failure.kind === 'unauthorized') {
-      redirect(SESSION_EXPIRED_PATH)
+      redirect(loginPath('expired'))
     }
   }
 }

@@ -2,8 +2,8 @@ import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { handleLogin, handleLogout } from './session-handlers'
 import { SESSION_COOKIE } from './session-cookie'
+import { handleLogin, handleLogout } from './session-handlers'
 
 const ADMIN_TOKEN = 'admin-token-123'
 const AGENT_TOKEN = 'agent-token-456'
@@ -95,7 +95,10 @@ describe('login (POST /api/session)', () => {
   })
 
   it('refuses a cross-site form post before calling the gateway', async () => {
-    const forged = loginRequest(ADMIN_TOKEN, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })
+    const forged = loginRequest(ADMIN_TOKEN, {
+      origin: 'https://evil.example',
+      'sec-fetch-site': 'cross-site',
+    })
     const response = await handleLogin(forged, { env: { gatewayUrl: 'http://127.0.0.1:1' } })
     expect(response.status).toBe(403)
     expect(response.headers.get('set-cookie')).toBeNull()

@@ -70,8 +70,7 @@ export async function handleLogin(request: Request, deps: LoginDeps): Promise<Re
 /** `POST /api/session/logout` (the logout button) and `DELETE /api/session`. */
 export function handleLogout(request: Request, answer: 'redirect' | 'no-content'): Response {
   if (!isSameOriginRequest(request.headers)) return crossSiteRefusal()
-  const response =
-    answer === 'redirect' ? seeOther('/login') : new NextResponse(null, { status: 204 })
+  const response = answer === 'redirect' ? seeOther('/login') : new NextResponse(null, { status: 204 })
   response.cookies.set(SESSION_COOKIE, '', clearedSessionCookieOptions(isHttps(request)))
   return response
 }

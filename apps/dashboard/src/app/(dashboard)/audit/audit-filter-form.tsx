@@ -1,0 +1,113 @@
+'use client'
+
+import { AUDIT_KINDS } from '@parley/protocol'
+import { useRouter } from 'next/navigation'
+import { type FormEvent, useState } from 'react'
+import {
+  type AuditFilters,
+  auditSearchParams,
+  datetimeLocalToIso,
+  isAuditKind,
+  isoToDatetimeLocal,
+} from '../../../lib/audit-filters'
+
+/** Filters are applied by navigating to `/audit?…`: the server prefetches that view. */
+export function AuditFilterForm({ filters }: { filters: AuditFilters }) {
+  const router = useRouter()
+  const [kind, setKind] = useState<string>(filters.kind ?? '')
+  const [principal, setPrincipal] = useState(filters.principal ?? '')
+  const [channel, setChannel] = useState(filters.channel ?? '')
+  const [since, setSince] = useState(isoToDatetimeLocal(filters.since))
+  const [until, setUntil] = useState(isoToDatetimeLocal(filters.until))
+
+  function apply(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault()
+    const next: AuditFilters = {
+      principal,
+      channel,
+      ...(isAuditKind(kind) ? { kind } : {}),
+      ...optional('since', datetimeLocalToIso(since)),
+      ...optional('until', datetimeLocalToIso(until)),
+    }
+    const query = auditSearchParams(next).toString()
+    router.push(query === '' ? '/audit' : `/audit?${query}`)
+  }
+
+  function clear() {
+    setKind('')
+    setPrincipal('')
+    setChannel('')
+    setSince('')
+    setUntil('')
+    router.push('/audit')
+  }
+
+  return (
+    <form className="filters" onSubmit={apply} aria-label="Audit filters">
+      <label>
+        Kind
+        <select value={kind} onChange={(e) => setKind(e.target.value)} data-testid="audit-filter-kind">
+          <option value="">any</option>
+          {AUDIT_KINDS.map((auditKind) => (
+            <option key={auditKind} value={auditKind}>
+              {auditKind}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Principal
+        <input
+          value={principal}
+          onChange={(e) => setPrincipal(e.target.value)}
+          maxLength={200}
+          placeholder="any"
+          data-testid="audit-filter-principal"
+        />
+      </label>
+      <label>
+        Channel
+        <input
+          value={channel}
+          onChange={(e) => setChannel(e.target.value)}
+          maxLength={200}
+          placeholder="any"
+          data-testid="audit-filter-channel"
+        />
+      </label>
+      <label>
+        Since (UTC)
+        <input
+          type="datetime-local"
+          value={since}
+          onChange={(e) => setSince(e.target.value)}
+          data-testid="audit-filter-since"
+        />
+      </label>
+      <label>
+        Until (UTC)
+        <input
+          type="datetime-local"
+          value={until}
+          onChange={(e) => setUntil(e.target.value)}
+          data-testid="audit-filter-until"
+        />
+      </label>
+      <div className="filter-actions">
+        <button type="submit" className="button" data-testid="audit-apply">
+          Apply
+        </button>
+        <button type="button" className="button secondary" onClick={clear} data-testid="audit-clear">
+          Clear
+        </button>
+      </div>
+    </form>
+  )
+}
+
+function optional<K extends 'since' | 'until'>(
+  key: K,
+  value: string | undefined,
+): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>)
+}

@@ -1,0 +1,60 @@
+'use client'
+
+import type { AuditEvent } from '@parley/protocol'
+import { useInfiniteQuery } from '@tanstack/react-query'
+import { AuditTable } from '../../../components/audit-table'
+import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
+import { type AuditFilters, auditSearchParams } from '../../../lib/audit-filters'
+import { browserQueries } from '../../../lib/browser-api'
+import { firstFailure } from '../../../lib/gateway-result'
+import { AuditFilterForm } from './audit-filter-form'
+
+export function AuditView({
+  filters,
+  filterError,
+}: {
+  filters: AuditFilters
+  filterError: string | undefined
+}) {
+  const trail = useInfiniteQuery(browserQueries.auditTrail(filters))
+  const pages = trail.data?.pages ?? []
+  const events: AuditEvent[] = pages.flatMap((page) => (page.ok ? page.data.events : []))
+  const filtersKey = auditSearchParams(filters).toString()
+
+  return (
+    <section>
+      <h1>Audit</h1>
+      {/* Keyed by the URL's filters so back/forward navigation resets the inputs to what is shown. */}
+      <AuditFilterForm key={filtersKey} filters={filters} />
+      {filterError === undefined ? null : (
+        <div role="alert" className="banner banner-warning" data-testid="audit-filter-error">
+          Invalid filter, showing everything instead: {filterError}
+        </div>
+      )}
+      <GatewayErrorBanner failure={firstFailure(...pages)} />
+      <AuditTable
+        testId="audit-table"
+        events={events}
+        emptyText={trail.isPending ? 'Loading…' : 'No audit events match these filters.'}
+      />
+      <div className="pager">
+        {trail.hasNextPage ? (
+          <button
+            type="button"
+            className="button secondary"
+            data-testid="audit-load-more"
+            disabled={trail.isFetchingNextPage}
+            onClick={() => void trail.fetchNextPage()}
+          >
+            {trail.isFetchingNextPage ? 'Loading…' : 'Load more'}
+          </button>
+        ) : (
+          <span className="muted small">{events.length > 0 ? 'End of the audit trail.' : ''}</span>
+        )}
+        <span className="muted small">
+          {events.length} events shown · newest first · refreshes every 2 seconds · times in UTC
+        </span>
+      </div>
+    </section>
+  )
+}

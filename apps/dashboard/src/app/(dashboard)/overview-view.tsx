@@ -1,0 +1,75 @@
+'use client'
+
+import { useQuery } from '@tanstack/react-query'
+import Link from 'next/link'
+import { AuditTable } from '../../components/audit-table'
+import { GatewayErrorBanner } from '../../components/gateway-error-banner'
+import { browserQueries } from '../../lib/browser-api'
+import { formatCount, formatUptime } from '../../lib/format'
+import { firstFailure } from '../../lib/gateway-result'
+import { RECENT_AUDIT_LIMIT } from '../../lib/queries'
+
+export function OverviewView() {
+  const health = useQuery(browserQueries.health()).data
+  const connections = useQuery(browserQueries.connections()).data
+  const channels = useQuery(browserQueries.channels()).data
+  const recent = useQuery(browserQueries.recentAudit()).data
+  const failure = firstFailure(health, connections, channels, recent)
+
+  const status = health === undefined ? 'loading' : health.ok ? health.data.status : 'unreachable'
+  const healthData = health?.ok ? health.data : undefined
+
+  return (
+    <section>
+      <h1>Overview</h1>
+      <GatewayErrorBanner failure={failure} />
+      <div className="cards">
+        <div className="card" data-testid="health-card">
+          <h2>Gateway health</h2>
+          <p className="card-value">
+            <span className={`status status-${status}`} data-testid="health-status">
+              {status}
+            </span>
+          </p>
+          <dl className="facts">
+            <dt>Connections</dt>
+            <dd data-testid="health-connections">{formatCount(healthData?.connections ?? null)}</dd>
+            <dt>Connected agents</dt>
+            <dd>{formatCount(healthData?.connected_agents ?? null)}</dd>
+            <dt>Uptime</dt>
+            <dd data-testid="health-uptime">
+              {healthData === undefined ? '—' : formatUptime(healthData.uptime_s)}
+            </dd>
+            <dt>Version</dt>
+            <dd data-testid="health-version">{healthData?.version ?? '—'}</dd>
+          </dl>
+        </div>
+        <Link href="/connections" className="card card-link" data-testid="connections-count">
+          <h2>Connections</h2>
+          <p className="card-value">
+            {formatCount(connections?.ok ? connections.data.connections.length : null)}
+          </p>
+          <p className="muted small">open now</p>
+        </Link>
+        <Link href="/channels" className="card card-link" data-testid="channels-count">
+          <h2>Channels</h2>
+          <p className="card-value">{formatCount(channels?.ok ? channels.data.channels.length : null)}</p>
+          <p className="muted small">known to the gateway</p>
+        </Link>
+      </div>
+
+      <div className="section-head">
+        <h2>Latest audit events</h2>
+        <Link href="/audit" className="muted small">
+          Full audit trail →
+        </Link>
+      </div>
+      <AuditTable
+        testId="recent-audit-table"
+        events={recent?.ok ? recent.data.events.slice(0, RECENT_AUDIT_LIMIT) : []}
+        emptyText={recent?.ok ? 'No audit events yet.' : 'Audit events unavailable.'}
+      />
+      <p className="muted small">Refreshes every 2 seconds.</p>
+    </section>
+  )
+}

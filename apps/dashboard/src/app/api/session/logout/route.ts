@@ -1,0 +1,6 @@
+import { handleLogout } from '../../../../lib/session-handlers'
+
+/** Log out from the header's button (a plain form post, so it works before hydration too). */
+export function POST(request: Request): Response {
+  return handleLogout(request, 'redirect')
+}

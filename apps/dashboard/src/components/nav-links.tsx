@@ -1,0 +1,33 @@
+'use client'
+
+import Link from 'next/link'
+import { usePathname } from 'next/navigation'
+
+const LINKS = [
+  { href: '/', label: 'Overview', testId: 'nav-overview' },
+  { href: '/connections', label: 'Connections', testId: 'nav-connections' },
+  { href: '/channels', label: 'Channels', testId: 'nav-channels' },
+  { href: '/audit', label: 'Audit', testId: 'nav-audit' },
+] as const
+
+export function NavLinks() {
+  const pathname = usePathname()
+  return (
+    <nav className="nav" aria-label="Main">
+      {LINKS.map((link) => {
+        const active = link.href === '/' ? pathname === '/' : pathname.startsWith(link.href)
+        return (
+          <Link
+            key={link.href}
+            href={link.href}
+            data-testid={link.testId}
+            className={active ? 'nav-link active' : 'nav-link'}
+            aria-current={active ? 'page' : undefined}
+          >
+            {link.label}
+          </Link>
+        )
+      })}
+    </nav>
+  )
+}
