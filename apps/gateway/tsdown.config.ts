@@ -7,6 +7,8 @@ export default defineConfig({
   target: 'node20',
   dts: false,
   clean: true,
+  // `.js` (the package is ESM), so `node dist/cli.js` and the `bin` entry work.
+  fixedExtension: false,
   // Workspace packages are consumed from source, so they are bundled in; npm dependencies stay external.
-  noExternal: [/^@parley\//],
+  deps: { alwaysBundle: [/^@parley\//] },
 })

@@ -27,8 +27,14 @@ const MiB = 1024 * 1024
 function numberOption(what: string) {
   return z.coerce.number<number | string>({ error: `must be ${what}` })
 }
-const positiveInt = () => numberOption('a positive whole number').pipe(z.number().int().positive())
-const positiveSeconds = () => numberOption('a positive number of seconds').pipe(z.number().positive())
+const positiveInt = () =>
+  numberOption('a positive whole number').pipe(
+    z.number().int('must be a whole number').positive('must be a positive whole number'),
+  )
+const positiveSeconds = () =>
+  numberOption('a positive number of seconds').pipe(
+    z.number().positive('must be a positive number of seconds'),
+  )
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -43,7 +49,13 @@ export const GatewayConfigSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
     port: numberOption('a port number between 0 and 65535')
-      .pipe(z.number().int().min(0).max(65535))
+      .pipe(
+        z
+          .number()
+          .int('must be a whole number')
+          .min(0, 'must be between 0 and 65535')
+          .max(65535, 'must be between 0 and 65535'),
+      )
       .default(8765),
     authToken: z.string().min(1, 'must not be empty').optional(),
     adminToken: z.string().min(1, 'must not be empty').optional(),
@@ -51,7 +63,9 @@ export const GatewayConfigSchema = z
     /** Seconds between heartbeats; fractions are allowed (tests use them). */
     heartbeatInterval: positiveSeconds().default(30),
     /** Seconds a client may take to come back before its session is forgotten. */
-    reconnectTimeout: numberOption('a number of seconds').pipe(z.number().nonnegative()).default(60),
+    reconnectTimeout: numberOption('a number of seconds')
+      .pipe(z.number().nonnegative('must not be negative'))
+      .default(60),
     session: SessionConfigSchema.default({ timeout: 3600, maxMessages: 1000 }),
     sslCert: z.string().min(1).optional(),
     sslKey: z.string().min(1).optional(),

@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+import { createRequire } from 'node:module'
+import { Health } from '@parley/protocol'
+import { Command, InvalidArgumentError } from 'commander'
+import { type Logger, pino } from 'pino'
+import { ConfigError, type GatewayConfig, parseConfig } from './config.js'
+import { createGateway, GATEWAY_VERSION, type StartedGateway } from './create-gateway.js'
+import { mergeConfigInputs, readEnvConfig, toConfigInput } from './env.js'
+
+/**
+ * The `parley` command. The only module that reads `process.env` and `process.argv` and exits the process.
+ */
+
+interface ServeFlags {
+  host?: string
+  port?: string
+  authToken?: string
+  adminToken?: string
+  databaseUrl?: string
+  dataDir?: string
+  sslCert?: string
+  sslKey?: string
+  maxConnections?: string
+  heartbeatInterval?: string
+  maxPayload?: string
+}
+
+function write(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(text.endsWith('\n') ? text : `${text}\n`)
+}
+
+/** Pretty logs for a person at a terminal, JSON lines everywhere else (and always in production). */
+function createCliLogger(config: GatewayConfig): Logger {
+  const pretty = process.stdout.isTTY === true && process.env.NODE_ENV !== 'production' && hasPinoPretty()
+  return pino({
+    level: config.logLevel,
+    // Defence in depth: tokens are never logged on purpose, and these paths are scrubbed if one slips in.
+    redact: ['authToken', 'adminToken', 'token', 'req.headers.authorization', 'headers.authorization'],
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
+  })
+}
+
+function hasPinoPretty(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty')
+    return true
+  } catch {
+    return false
+  }
+}
+
+function printFirstStartBanner(config: GatewayConfig, started: StartedGateway, token: string): void {
+  // Printed straight to stdout, never through the logger, so the token does not end up in log storage.
+  const loginUrl = `${config.dashboardUrl.replace(/\/$/, '')}/login#token=${token}`
+  write(
+    process.stdout,
+    [
+      '',
+      '  Parley admin token (shown once; only its hash is kept in the data folder):',
+      '',
+      `    ${token}`,
+      '',
+      `  Dashboard login: ${loginUrl}`,
+      `  Gateway:         ${started.url}`,
+      '',
+    ].join('\n'),
+  )
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const flagInput = toConfigInput({
+    host: flags.host,
+    port: flags.port,
+    authToken: flags.authToken,
+    adminToken: flags.adminToken,
+    databaseUrl: flags.databaseUrl,
+    dataDir: flags.dataDir,
+    sslCert: flags.sslCert,
+    sslKey: flags.sslKey,
+    maxConnections: flags.maxConnections,
+    heartbeatInterval: flags.heartbeatInterval,
+    maxPayload: flags.maxPayload,
+  })
+  const config = parseConfig(mergeConfigInputs(readEnvConfig(process.env), flagInput))
+  const logger = createCliLogger(config)
+  const gateway = createGateway({ config, logger })
+  const started = await gateway.start()
+  if (started.generatedAdminToken !== undefined) {
+    printFirstStartBanner(config, started, started.generatedAdminToken)
+  }
+
+  let stopping = false
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without finishing the drain')
+      process.exit(1)
+    }
+    stopping = true
+    logger.info({ signal }, 'signal received, draining')
+    gateway.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'drain failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', shutdown)
+  process.on('SIGINT', shutdown)
+}
+
+function formatDuration(seconds: number): string {
+  const total = Math.floor(seconds)
+  const parts = [
+    [Math.floor(total / 86_400), 'd'],
+    [Math.floor((total % 86_400) / 3600), 'h'],
+    [Math.floor((total % 3600) / 60), 'm'],
+    [total % 60, 's'],
+  ] as const
+  const shown = parts.filter(([value]) => value > 0).map(([value, unit]) => `${value}${unit}`)
+  return shown.length > 0 ? shown.join(' ') : '0s'
+}
+
+async function status(options: { url: string }): Promise<void> {
+  const base = options.url.replace(/\/$/, '')
+  let health: Health
+  try {
+    const response = await fetch(`${base}/health`, { signal: AbortSignal.timeout(5_000) })
+    health = Health.parse(await response.json())
+  } catch (error) {
+    const reason =
+      error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : ''
+    write(process.stderr, `Parley gateway at ${base} is unreachable${reason ? `: ${reason}` : ''}`)
+    process.exitCode = 1
+    return
+  }
+  write(
+    process.stdout,
+    [
+      `Parley gateway at ${base}`,
+      `  status       ${health.status}`,
+      `  version      ${health.version}`,
+      `  uptime       ${formatDuration(health.uptime_s)}`,
+      `  connections  ${health.connections}`,
+      `  agents       ${health.connected_agents}`,
+      `  checked at   ${health.timestamp}`,
+    ].join('\n'),
+  )
+  if (health.status !== 'ok') process.exitCode = 2
+}
+
+function parseUrl(value: string): string {
+  try {
+    return new URL(value).toString()
+  } catch {
+    throw new InvalidArgumentError('expected a URL such as http://127.0.0.1:8765')
+  }
+}
+
+function buildProgram(): Command {
+  const program = new Command()
+    .name('parley')
+    .description('Parley: self-hosted gateway for AI agents')
+    .version(GATEWAY_VERSION)
+    .showHelpAfterError()
+
+  program
+    .command('serve')
+    .description('run the gateway (flags override PARLEY_* environment variables, which override defaults)')
+    .option('--host <host>', 'address to bind (default 127.0.0.1; others need --auth-token)')
+    .option('--port <port>', 'HTTP and WebSocket port (default 8765; 0 picks a free one)')
+    .option('--auth-token <token>', 'shared token every client must present')
+    .option('--admin-token <token>', 'admin API token (default: generated at first start)')
+    .option('--database-url <url>', 'memory:// or postgres://… (default: embedded PGlite in <data-dir>/data)')
+    .option('--data-dir <dir>', 'data folder (default ./.parley)')
+    .option('--ssl-cert <file>', 'PEM certificate; serve HTTPS and WSS (needs --ssl-key)')
+    .option('--ssl-key <file>', 'PEM private key (needs --ssl-cert)')
+    .option('--max-connections <n>', 'concurrent connection limit (default 1000)')
+    .option('--heartbeat-interval <seconds>', 'heartbeat period in seconds (default 30)')
+    .option('--max-payload <bytes>', 'largest accepted frame in bytes (default 1048576)')
+    .action(serve)
+
+  program
+    .command('status')
+    .description("print a running gateway's health")
+    .option('--url <url>', 'gateway base URL', parseUrl, 'http://127.0.0.1:8765')
+    .action(status)
+
+  return program
+}
+
+try {
+  await buildProgram().parseAsync(process.argv)
+} catch (error) {
+  if (error instanceof ConfigError) {
+    write(process.stderr, error.message)
+  } else {
+    write(process.stderr, `parley: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  process.exit(1)
+}

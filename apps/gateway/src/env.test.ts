@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import { parseConfig } from './config.js'
+import { mergeConfigInputs, readEnvConfig } from './env.js'
+
+describe('readEnvConfig', () => {
+  it('maps every PARLEY_* variable onto its option, nesting the session ones', () => {
+    const input = readEnvConfig({
+      PARLEY_HOST: '::1',
+      PARLEY_PORT: '9000',
+      PARLEY_AUTH_TOKEN: 'agent-token',
+      PARLEY_ADMIN_TOKEN: 'admin-token',
+      PARLEY_MAX_CONNECTIONS: '5',
+      PARLEY_HEARTBEAT_INTERVAL: '2.5',
+      PARLEY_RECONNECT_TIMEOUT: '7',
+      PARLEY_SESSION_TIMEOUT: '60',
+      PARLEY_SESSION_MAX_MESSAGES: '10',
+      PARLEY_MAX_PAYLOAD: '2048',
+      PARLEY_DATABASE_URL: 'memory://',
+      PARLEY_DATA_DIR: '/tmp/parley',
+      PARLEY_DASHBOARD_URL: 'http://dash.example:3000',
+      PARLEY_ALLOWED_ORIGINS: 'http://a.example, http://b.example',
+      PARLEY_LOG_LEVEL: 'debug',
+      UNRELATED: 'x',
+    })
+    const config = parseConfig(input)
+    expect(config).toMatchObject({
+      host: '::1',
+      port: 9000,
+      authToken: 'agent-token',
+      adminToken: 'admin-token',
+      maxConnections: 5,
+      heartbeatInterval: 2.5,
+      reconnectTimeout: 7,
+      session: { timeout: 60, maxMessages: 10 },
+      maxPayload: 2048,
+      databaseUrl: 'memory://',
+      dataDir: '/tmp/parley',
+      dashboardUrl: 'http://dash.example:3000',
+      allowedOrigins: ['http://a.example', 'http://b.example'],
+      logLevel: 'debug',
+    })
+  })
+
+  it('treats empty variables as unset', () => {
+    expect(readEnvConfig({ PARLEY_PORT: '', PARLEY_AUTH_TOKEN: '  ' })).toEqual({})
+  })
+})
+
+describe('mergeConfigInputs', () => {
+  it('lets flags override the environment, option by option', () => {
+    const env = readEnvConfig({ PARLEY_PORT: '9000', PARLEY_HOST: '127.0.0.2', PARLEY_SESSION_TIMEOUT: '5' })
+    const merged = mergeConfigInputs(env, { port: '9100', session: { maxMessages: 3 } })
+    expect(parseConfig(merged)).toMatchObject({
+      port: 9100,
+      host: '127.0.0.2',
+      session: { timeout: 5, maxMessages: 3 },
+    })
+  })
+})
