@@ -5,9 +5,10 @@ import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import postgres from 'postgres'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { openDatabase, type ParleyDatabase } from './database.js'
+import { openDatabase, type ParleyDatabase, type ParleyExecutor } from './database.js'
 import { UnsupportedDatabaseUrlError } from './errors.js'
 import { defaultMigrationsFolder, MIGRATION_LOCK_KEY } from './migrate.js'
+import { auditEvents } from './schema.js'
 import { createTestDatabase, type TestDatabase, testServerUrl } from './testing.js'
 
 // Through the query builder rather than execute(): raw results are shaped differently by each driver.
@@ -55,6 +56,24 @@ describe('openDatabase', () => {
     } finally {
       await rm(root, { recursive: true, force: true })
     }
+  })
+
+  it('runs store statements inside a transaction through the tx handle it is given', async () => {
+    const database = await openDatabase({ url: 'memory://' })
+    opened.push(database)
+    const insertRow = (executor: ParleyExecutor, detail: string) =>
+      executor.insert(auditEvents).values({ kind: 'publish', outcome: 'ok', detail })
+    await database.db.transaction(async (tx) => {
+      await insertRow(tx, 'committed')
+    })
+    await expect(
+      database.db.transaction(async (tx) => {
+        await insertRow(tx, 'rolled back')
+        throw new Error('abort')
+      }),
+    ).rejects.toThrow('abort')
+    const rows = await database.db.select({ detail: auditEvents.detail }).from(auditEvents)
+    expect(rows).toEqual([{ detail: 'committed' }])
   })
 
   it('refuses an unknown URL scheme with a typed error that hides the password', async () => {

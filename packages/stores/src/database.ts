@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import type { ExtractTablesWithRelations } from 'drizzle-orm'
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
@@ -13,6 +14,16 @@ export type ParleySchema = typeof schema
 
 /** A Drizzle handle that works the same on PGlite and on a Postgres server. */
 export type ParleyDb = PgDatabase<PgQueryResultHKT, ParleySchema>
+
+/** The `tx` handed to `db.transaction(async (tx) => …)`; store methods that need one take it as a parameter. */
+export type ParleyTransaction = PgTransaction<
+  PgQueryResultHKT,
+  ParleySchema,
+  ExtractTablesWithRelations<ParleySchema>
+>
+
+/** Where a store method runs its statements: the database, or a transaction the caller opened. */
+export type ParleyExecutor = ParleyDb | ParleyTransaction
 
 export interface ParleyDatabase {
   kind: 'pglite' | 'postgres'
@@ -41,7 +52,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<P
     await mkdir(dataDir, { recursive: true })
     return openPglite(new PGlite(dataDir), options.migrationsFolder)
   }
-  if (url === 'memory://' || url.startsWith('memory://')) {
+  if (url.startsWith('memory://')) {
     return openPglite(new PGlite(), options.migrationsFolder)
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {

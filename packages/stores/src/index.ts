@@ -13,7 +13,9 @@ export {
   openDatabase,
   type ParleyDatabase,
   type ParleyDb,
+  type ParleyExecutor,
   type ParleySchema,
+  type ParleyTransaction,
 } from './database.js'
 export { InvalidCursorError, redactUrl, StoreError, UnsupportedDatabaseUrlError } from './errors.js'
 export { defaultMigrationsFolder, MIGRATION_LOCK_KEY, migrateDatabase } from './migrate.js'
