@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Proves the published packages work outside the workspace: builds and packs @parley/protocol and
-# @parley/client, installs both tarballs with plain npm into an empty folder, then
+# @parley/client, lints both tarballs (publint, attw esm-only), installs them with plain npm into an empty
+# folder, then
 #   1. runs a Node script that talks to a tiny protocol server through PushClient, and
-#   2. type-checks a consumer file against the installed .d.ts files.
+#   2. type-checks a consumer file against the installed .d.ts files, and
+#   3. bundles it for the browser with esbuild.
 # Usage: packages/client/scripts/pack-check.sh   (from anywhere; KEEP_PACK_CHECK=1 keeps the temp folder)
 set -euo pipefail
 
@@ -27,6 +29,17 @@ if tar -xOzf "$client_tgz" package/package.json | grep -Eq '"(workspace|catalog)
   echo "pack-check: client package.json still has workspace:/catalog: specifiers" >&2
   exit 1
 fi
+
+# Lint the tarballs themselves: `attw --pack` would run `npm pack`, which ignores the publishConfig.exports
+# that pnpm applies, and so would check the workspace (src) exports instead of what gets published.
+for tarball in "$protocol_tgz" "$client_tgz"; do
+  "$client_dir/node_modules/.bin/publint" "$tarball"
+  "$client_dir/node_modules/.bin/attw" "$tarball" --profile esm-only --format table-flipped >/dev/null || {
+    "$client_dir/node_modules/.bin/attw" "$tarball" --profile esm-only
+    exit 1
+  }
+  echo "pack-check: attw OK for $(basename "$tarball")"
+done
 
 app="$work/app"
 mkdir -p "$app"
@@ -118,4 +131,14 @@ cat > tsconfig.json <<'JSON'
 JSON
 node "$client_dir/node_modules/typescript/bin/tsc" -p tsconfig.json
 echo "pack-check: types OK"
+# A browser bundle of the installed package must build without Node built-ins (ws resolves to its browser stub
+# and is only reached when there is no global WebSocket).
+echo "import { PushClient } from '@parley/client'; export const client = new PushClient('wss://example.test/ws')" > browser.mjs
+"$client_dir/node_modules/.bin/esbuild" browser.mjs --bundle --platform=browser --format=esm --log-level=warning \
+  --outfile=browser-bundle.js
+if grep -Eq 'require\("(node:)?(events|net|tls|http|https|crypto|stream|zlib)"\)' browser-bundle.js; then
+  echo "pack-check: the browser bundle pulls in Node built-ins" >&2
+  exit 1
+fi
+echo "pack-check: browser bundle OK ($(wc -c < browser-bundle.js) bytes)"
 echo "pack-check: passed"

@@ -184,6 +184,25 @@ describe('PushClient refusals', () => {
     expect(reconnecting).toEqual([])
   })
 
+  it('reports the refusal itself when an unrelated error frame came earlier on the connection', async () => {
+    const server = await fixtures.server()
+    const client = fixtures.client(server.url)
+    await client.connect()
+    const connection = server.welcomed()[0]
+    const first = nextEvent(client, 'error')
+    connection?.send({ type: 'error', code: 'invalid_frame', message: 'old news', retryable: false })
+    await first
+
+    const refusal = nextEvent(client, 'error')
+    connection?.close(4001, 'token revoked')
+
+    expect(await refusal).toMatchObject({
+      code: 'unauthorized',
+      message: expect.stringContaining('token revoked'),
+    })
+    await client.waitClosed()
+  })
+
   it('closes after a loss when reconnect is off', async () => {
     const server = await fixtures.server()
     const client = fixtures.client(server.url, { reconnect: false })

@@ -536,8 +536,7 @@ export class PushClient {
         const { channel, error } = failure
         // A refusal (forbidden, bad name) will not change on its own; a transient failure is retried next time.
         if (!error.retryable) this.subscribed.delete(channel)
-        this.emitter.emit(
-          'error',
+        this.reportError(
           new ParleyError({
             code: error.code,
             message: `re-subscribing to "${channel}" failed: ${error.message}`,
@@ -595,31 +594,38 @@ export class PushClient {
       return
     }
 
-    let error = this.lastServerError
+    this.toClosed(this.finalError(code, reason, refused, wasConnected))
+  }
+
+  /** The error a client that stops for good rejects `connect()` and pending requests with. */
+  private finalError(code: number, reason: string, refused: boolean, wasConnected: boolean): ParleyError {
     if (refused && code !== CLOSE_CODES.normal.code) {
-      // A refusal stops the client for good, so it is always surfaced; the error frame was emitted already.
-      if (error === undefined) {
-        error = new ParleyError({
-          code: errorCodeForClose(code),
-          message: `the gateway refused the connection (${describeClose(code, reason)})`,
-          retryable: false,
-        })
-        this.emitter.emit('error', error)
-      }
-    } else if (this.reconnect !== false && !refused) {
-      error = new ParleyError({
+      // The error frame before a refusal explains it and was emitted when it arrived; an unrelated earlier
+      // one must not stand in for it.
+      const expected = errorCodeForClose(code)
+      if (this.lastServerError?.code === expected) return this.lastServerError
+      const error = new ParleyError({
+        code: expected,
+        message: `the gateway refused the connection (${describeClose(code, reason)})`,
+        retryable: false,
+      })
+      this.reportError(error)
+      return error
+    }
+    if (this.reconnect !== false && !refused) {
+      const error = new ParleyError({
         code: 'unavailable',
         message: `gave up after ${this.attempt} reconnect attempts (last: ${describeClose(code, reason)})`,
       })
-      this.emitter.emit('error', error)
+      this.reportError(error)
+      return error
     }
-    this.toClosed(
-      error ??
-        new ParleyError({
-          code: 'unavailable',
-          message: `connection closed (${describeClose(code, reason)})`,
-        }),
-    )
+    // Reconnecting is off: during the handshake an error frame (server_full, ...) is the best explanation.
+    if (!wasConnected && this.lastServerError !== undefined) return this.lastServerError
+    return new ParleyError({
+      code: 'unavailable',
+      message: `connection closed (${describeClose(code, reason)})`,
+    })
   }
 
   private scheduleReconnect(): void {
@@ -736,7 +742,7 @@ export class PushClient {
         if (frame.id !== undefined && this.settle(frame.id, { error })) return
         // Not tied to a request: about the connection (refused credentials, server full) or a frame we sent.
         this.lastServerError = error
-        this.emitter.emit('error', error)
+        this.reportError(error)
         return
       }
       case 'channel_message': {
@@ -772,6 +778,11 @@ export class PushClient {
       message: `invalid frame from the gateway: ${message}`,
     })
     if (id !== undefined && this.settle(id, { error })) return
+    this.reportError(error)
+  }
+
+  private reportError(error: ParleyError): void {
+    this.log('warn', { code: error.code, retryable: error.retryable }, error.message)
     this.emitter.emit('error', error)
   }
 
