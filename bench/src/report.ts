@@ -71,8 +71,8 @@ export function renderTable(summaries: TargetSummary[]): string {
     'p99 ms',
     'RSS MB',
     'CPU %',
-    'P÷x thr',
-    'P÷x p99',
+    'thr P/x',
+    'p99 P/x',
   ]
   const rows = summaries.map((summary) => [
     `${TARGET_LABELS[summary.target]}${summary.failedRuns > 0 ? ` (${summary.failedRuns} failed)` : ''}`,
