@@ -124,6 +124,23 @@ describe('PushClient channels', () => {
     await server.restart()
     expect(await receipt).toMatchObject({ channel: 'queued', delivered: 0 })
   })
+  it('hands a message delivered twice to the handlers once', async () => {
+    const server = await fixtures.server()
+    const client = fixtures.client(server.url)
+    await client.connect()
+    await client.subscribe('a')
+    const seen = record(client, 'channel_message')
+    const connection = server.welcomed()[0]
+    const duplicate = { type: 'channel_message', channel: 'a', data: 1, id: 'm-1', source: 's', timestamp: 1 }
+
+    connection?.send(duplicate)
+    connection?.send(duplicate)
+    const last = nextEvent(client, 'channel_message', (message) => message.id === 'm-2')
+    connection?.send({ ...duplicate, id: 'm-2', data: 2 })
+    await last
+
+    expect(seen.map((message) => message.id)).toEqual(['m-1', 'm-2'])
+  })
 })
 
 describe('PushClient heartbeats and handlers', () => {

@@ -130,16 +130,16 @@ describe('PushClient reconnect', () => {
   })
 
   it('keeps a connection that keeps receiving pings', async () => {
-    const server = await fixtures.server({ heartbeatIntervalMs: 40 })
+    const server = await fixtures.server({ heartbeatIntervalMs: 100 })
     const client = fixtures.client(server.url, { reconnect: { initialDelayMs: 10 } })
     await client.connect()
     const disconnects = record(client, 'disconnect')
     const connection = server.welcomed()[0]
 
-    // Ten pongs at 30 ms intervals span three times the 100 ms liveness limit.
+    // Twenty pongs at 30 ms intervals span more than twice the 250 ms liveness limit.
     const timer = setInterval(() => connection?.send({ type: 'ping', ts: Date.now() }), 30)
     try {
-      for (let i = 0; i < 10; i++) await server.nextFrame((frame) => frame.type === 'pong')
+      for (let i = 0; i < 20; i++) await server.nextFrame((frame) => frame.type === 'pong')
     } finally {
       clearInterval(timer)
     }

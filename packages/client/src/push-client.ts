@@ -25,6 +25,7 @@ import {
 } from '@parley/protocol'
 import { fullJitterDelay, shutdownDelay } from './backoff.js'
 import { ParleyError, TimeoutError } from './errors.js'
+import { RecentIds } from './recent-ids.js'
 import { type Listener, TypedEmitter } from './typed-emitter.js'
 import { CLIENT_NAME, CLIENT_VERSION } from './version.js'
 import {
@@ -225,6 +226,7 @@ export class PushClient {
   /** Channels the user subscribed and did not unsubscribe; replayed after every reconnect. */
   private readonly subscribed = new Set<string>()
   private readonly pending = new Map<string, PendingRequest>()
+  private readonly seenMessages = new RecentIds()
   private requestSeq = 0
   private connectWaiters: Array<{ resolve(info: WelcomeInfo): void; reject(error: ParleyError): void }> = []
   private closed: Deferred<void> = deferred()
@@ -747,12 +749,16 @@ export class PushClient {
       }
       case 'channel_message': {
         const { type: _type, ...message } = frame
-        this.emitter.emit('channel_message', message)
+        if (this.seenMessages.add(`${message.channel}\u0000${message.id}`)) {
+          this.emitter.emit('channel_message', message)
+        }
         return
       }
       case 'broadcast_message': {
         const { type: _type, ...message } = frame
-        this.emitter.emit('broadcast_message', message)
+        if (this.seenMessages.add(`\u0000broadcast\u0000${message.id}`)) {
+          this.emitter.emit('broadcast_message', message)
+        }
         return
       }
       case 'ping':
