@@ -12,11 +12,13 @@ export function proxy(request: NextRequest): NextResponse {
   if (request.nextUrl.pathname.startsWith('/api/')) {
     return NextResponse.json(failed({ kind: 'unauthorized', message: 'not logged in' }), { status: 401 })
   }
-  // A relative Location: the browser resolves it against the host it actually used.
-  return new NextResponse(null, { status: 307, headers: { location: '/login' } })
+  const login = request.nextUrl.clone()
+  login.pathname = '/login'
+  login.search = ''
+  return NextResponse.redirect(login)
 }
 
 export const config = {
   // Everything except the login page, the session routes and Next's static assets.
-  matcher: ['/((?!login|api/session|_next/static|_next/image|favicon\\.ico).*)'],
+  matcher: ['/((?!login|api/session|_next/static|_next/image|favicon\\.ico|icon\\.svg).*)'],
 }

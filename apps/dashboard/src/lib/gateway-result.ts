@@ -26,7 +26,7 @@ export function gatewayResultSchema<T>(data: z.ZodType<T>): z.ZodType<GatewayRes
   return z.union([
     z.object({ ok: z.literal(true), data }),
     z.object({ ok: z.literal(false), failure: GatewayFailure }),
-  ]) as z.ZodType<GatewayResult<T>>
+  ])
 }
 
 export function succeeded<T>(data: T): GatewayResult<T> {
