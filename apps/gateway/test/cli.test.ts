@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { createTestDatabase, type TestDatabase } from '@parley/stores/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
@@ -22,22 +23,26 @@ function parley(args: string[], env: Record<string, string> = {}) {
   )
 }
 
-/** Collects a child's stdout and resolves once it matches, or rejects on timeout or exit. */
-function waitForOutput(child: ChildProcessWithoutNullStreams, pattern: RegExp, timeoutMs = 60_000) {
-  return new Promise<RegExpMatchArray>((resolve, reject) => {
+/** Collects a child's stdout until every pattern has matched (in any order); rejects on timeout or exit. */
+function waitForOutput(child: ChildProcessWithoutNullStreams, patterns: RegExp[], timeoutMs = 60_000) {
+  return new Promise<string>((resolve, reject) => {
     let output = ''
-    const timer = setTimeout(() => reject(new Error(`no match for ${pattern} in:\n${output}`)), timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`no match for ${patterns.join(', ')} in:\n${output}`)),
+      timeoutMs,
+    )
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
-      const match = output.match(pattern)
-      if (match) {
+      if (patterns.every((pattern) => pattern.test(output))) {
         clearTimeout(timer)
         child.stdout.off('data', onData)
-        resolve(match)
+        resolve(output)
       }
     }
     child.stdout.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before ${pattern}:\n${output}`)))
+    child.once('exit', (code) =>
+      reject(new Error(`exited with ${code} before ${patterns.join(', ')}:\n${output}`)),
+    )
   })
 }
 
@@ -46,18 +51,18 @@ describe('parley CLI', () => {
   let child: ChildProcessWithoutNullStreams
   let banner: string
   let url: string
+  let testDatabase: TestDatabase
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'parley-cli-'))
-    child = spawn(tsx, [cli, 'serve', '--port', '0', '--database-url', 'memory://', '--data-dir', dataDir], {
+    testDatabase = await createTestDatabase()
+    const databaseArgs = testDatabase.url === undefined ? [] : ['--database-url', testDatabase.url]
+    child = spawn(tsx, [cli, 'serve', '--port', '0', '--data-dir', dataDir, ...databaseArgs], {
       cwd: gatewayRoot,
       env: { ...process.env, PARLEY_LOG_LEVEL: 'info', PARLEY_DASHBOARD_URL: 'http://dash.example:3000' },
     })
-    // The first-start banner follows the "gateway listening" log line.
-    const [output = ''] = await waitForOutput(
-      child,
-      /[\s\S]*"msg":"gateway listening"[\s\S]*Gateway:\s+\S+\n/,
-    )
+    // The log line and the first-start banner go through different writers, so either may come first.
+    const output = await waitForOutput(child, [/"msg":"gateway listening"[^\n]*\n/, /Gateway:\s+\S+\n/])
     banner = output
     url = /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1] ?? ''
   }, 90_000)
@@ -65,6 +70,7 @@ describe('parley CLI', () => {
   afterAll(async () => {
     if (child.exitCode === null) child.kill('SIGKILL')
     await rm(dataDir, { recursive: true, force: true })
+    await testDatabase.drop()
   })
 
   it('prints the generated admin token once with the dashboard login link, outside the JSON logs', () => {
