@@ -1,5 +1,5 @@
 import { type ChildProcess, fork, type Serializable } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { FromWorker } from './ipc.js'
 
@@ -15,11 +15,24 @@ export function track<T extends ChildProcess>(child: T): T {
   return child
 }
 
-export function killAllChildren(): void {
+/** Scratch folders (the gateway's data folder) removed on exit, including an exit by Ctrl-C. */
+const scratchDirs = new Set<string>()
+
+export function removeOnExit(path: string): () => void {
+  scratchDirs.add(path)
+  return () => {
+    scratchDirs.delete(path)
+    rmSync(path, { recursive: true, force: true })
+  }
+}
+
+export function killChildrenAndCleanUp(): void {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   }
   children.clear()
+  for (const path of scratchDirs) rmSync(path, { recursive: true, force: true })
+  scratchDirs.clear()
 }
 
 /** `node --import tsx`: the loader, resolved from this package so it does not depend on the cwd. */

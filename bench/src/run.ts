@@ -6,7 +6,7 @@ import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js'
-import { killAllChildren } from './processes.js'
+import { killChildrenAndCleanUp } from './processes.js'
 import {
   currentCommit,
   machineInfo,
@@ -26,11 +26,11 @@ function out(text: string): void {
 }
 
 // Children die with us, however we exit.
-process.on('exit', killAllChildren)
+process.on('exit', killChildrenAndCleanUp)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     process.stderr.write(`\n${signal}: stopping servers and load workers\n`)
-    killAllChildren()
+    killChildrenAndCleanUp()
     process.exit(130)
   })
 }
@@ -44,7 +44,7 @@ async function main(options: BenchOptions): Promise<void> {
   const hardDeadline = setTimeout(
     () => {
       process.stderr.write('bench: overall time limit reached, stopping\n')
-      killAllChildren()
+      killChildrenAndCleanUp()
       process.exit(1)
     },
     perRunBudgetMs * options.runs * options.targets.length,
@@ -124,7 +124,7 @@ if (options === 'help') {
     await main(options)
   } catch (error) {
     process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`)
-    killAllChildren()
+    killChildrenAndCleanUp()
     process.exitCode = 1
   }
 }

@@ -131,7 +131,7 @@ export async function runScenario(
         memory = readMemory(server.pid)
       }
     })
-    const subscriberFailures = subscriberWorkers.map((child, index) => {
+    const pendingSubscriberResults = subscriberWorkers.map((child, index) => {
       const pending = waitForMessage(
         child,
         'subscriber-result',
@@ -150,13 +150,13 @@ export async function runScenario(
         options.warmupMs + options.durationMs + 60_000,
         `${target} publisher`,
       ),
-      ...subscriberFailures.map((pending) => pending.then(() => new Promise<never>(() => {}))),
+      ...pendingSubscriberResults.map((pending) => pending.then(() => new Promise<never>(() => {}))),
     ])
     sendTo(publisher, { type: 'start' })
     const publisherResult = (await published).result
 
     for (const child of subscriberWorkers) sendTo(child, { type: 'report' })
-    const subscriberResults = (await Promise.all(subscriberFailures)).map((message) => message.result)
+    const subscriberResults = (await Promise.all(pendingSubscriberResults)).map((message) => message.result)
     const cpuPercent =
       cpuAtStart !== undefined && cpuAtEnd !== undefined && endedAt > startedAt
         ? ((cpuAtEnd - cpuAtStart) / (endedAt - startedAt)) * 100

@@ -1,11 +1,11 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BenchOptions, TargetName } from './options.js'
-import { freePort, stopProcess, TSX_IMPORT, track } from './processes.js'
+import { freePort, removeOnExit, stopProcess, TSX_IMPORT, track } from './processes.js'
 
 export interface RunningServer {
   target: TargetName
@@ -59,7 +59,7 @@ export async function startServer(target: TargetName, options: BenchOptions): Pr
     const entry = resolveGatewayEntry(options.gatewayCli)
     // A throw-away data folder and a fixed admin token: nothing is written into the checkout.
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'))
-    cleanup = () => rmSync(dataDir, { recursive: true, force: true })
+    cleanup = removeOnExit(dataDir)
     const maxConnections = String(options.subscribers + 100)
     const entryArgs =
       entry.kind === 'cli'
