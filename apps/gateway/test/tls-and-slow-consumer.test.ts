@@ -63,7 +63,9 @@ describe('TLS', () => {
     if (certDir !== undefined) await rm(certDir, { recursive: true, force: true })
   })
 
-  it.skipIf(!hasOpenssl())('serves HTTPS and WSS when sslCert and sslKey are given', async () => {
+  // The certificate is made with the openssl command. A developer machine without it skips this test; CI
+  // (CI=true) never skips it, so a missing openssl fails the run there instead of hiding the check.
+  it.skipIf(!hasOpenssl() && process.env.CI !== 'true')('serves HTTPS and WSS when sslCert and sslKey are given', async () => {
     const certificate = await selfSignedCertificate()
     certDir = certificate.dir
     server = await startTestGateway({ sslCert: certificate.cert, sslKey: certificate.key })
