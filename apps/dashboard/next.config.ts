@@ -1,17 +1,10 @@
 import type { NextConfig } from 'next'
 
 const nextConfig: NextConfig = {
-  // The protocol package is consumed from its TypeScript source (no build step inside the monorepo).
+  // The protocol package is consumed from its TypeScript source (no build step inside the monorepo). The
+  // dashboard imports only `@parley/protocol/admin` (the HTTP schemas, no relative imports): Turbopack cannot
+  // yet map NodeNext-style `./x.js` specifiers to `.ts` files (vercel/next.js#82945).
   transpilePackages: ['@parley/protocol'],
-  turbopack: {
-    resolveAlias: {
-      // Turbopack cannot yet resolve the NodeNext-style `./admin.js` specifiers of the protocol's index to
-      // their `.ts` files (vercel/next.js#82945). The dashboard only uses the HTTP schemas, which live in
-      // `admin.ts` (no relative imports), so the bundle takes them from there. Types and tests still go
-      // through the package's index; a missing export here fails the build loudly.
-      '@parley/protocol': '../../packages/protocol/src/admin.ts',
-    },
-  },
   poweredByHeader: false,
   reactStrictMode: true,
   async headers() {

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '@parley/protocol'
+import type { AuditEvent } from '@parley/protocol/admin'
 import { formatUtc } from '../lib/format'
 
 function Cell({ value }: { value: string | number | null }) {

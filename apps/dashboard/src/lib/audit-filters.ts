@@ -1,4 +1,4 @@
-import { AUDIT_KINDS, type AuditKind, AuditQuery } from '@parley/protocol'
+import { AUDIT_KINDS, type AuditKind, AuditQuery } from '@parley/protocol/admin'
 import { z } from 'zod'
 
 /** What the operator can filter the audit trail by. Times are ISO 8601 with an offset (UTC here). */

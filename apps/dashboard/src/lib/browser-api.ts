@@ -7,7 +7,7 @@ import {
   ConnectionList as ConnectionListSchema,
   type Health,
   Health as HealthSchema,
-} from '@parley/protocol'
+} from '@parley/protocol/admin'
 import type { z } from 'zod'
 import { type AuditRequest, auditSearchParams } from './audit-filters'
 import type { DashboardApi } from './gateway-client'

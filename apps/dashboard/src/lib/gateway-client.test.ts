@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { AuditPage, ChannelList, ConnectionList, Health } from '@parley/protocol'
+import type { AuditPage, ChannelList, ConnectionList, Health } from '@parley/protocol/admin'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createGatewayClient } from './gateway-client'
 

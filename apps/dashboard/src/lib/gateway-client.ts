@@ -8,7 +8,7 @@ import {
   type Health,
   Health as HealthSchema,
   HttpError,
-} from '@parley/protocol'
+} from '@parley/protocol/admin'
 import { z } from 'zod'
 import { type AuditRequest, auditSearchParams } from './audit-filters'
 import { failed, type GatewayFailure, type GatewayResult, succeeded } from './gateway-result'

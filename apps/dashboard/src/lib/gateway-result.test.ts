@@ -1,4 +1,4 @@
-import { Health } from '@parley/protocol'
+import { Health } from '@parley/protocol/admin'
 import { describe, expect, it } from 'vitest'
 import {
   describeFailure,

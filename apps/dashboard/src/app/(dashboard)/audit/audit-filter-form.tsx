@@ -1,6 +1,6 @@
 'use client'
 
-import { AUDIT_KINDS } from '@parley/protocol'
+import { AUDIT_KINDS } from '@parley/protocol/admin'
 import { useRouter } from 'next/navigation'
 import { type FormEvent, useState } from 'react'
 import {

@@ -1,6 +1,6 @@
 'use client'
 
-import type { AuditEvent } from '@parley/protocol'
+import type { AuditEvent } from '@parley/protocol/admin'
 import { useInfiniteQuery } from '@tanstack/react-query'
 import { AuditTable } from '../../../components/audit-table'
 import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
