@@ -65,18 +65,21 @@ describe('TLS', () => {
 
   // The certificate is made with the openssl command. A developer machine without it skips this test; CI
   // (CI=true) never skips it, so a missing openssl fails the run there instead of hiding the check.
-  it.skipIf(!hasOpenssl() && process.env.CI !== 'true')('serves HTTPS and WSS when sslCert and sslKey are given', async () => {
-    const certificate = await selfSignedCertificate()
-    certDir = certificate.dir
-    server = await startTestGateway({ sslCert: certificate.cert, sslKey: certificate.key })
-    expect(server.started.url).toMatch(/^https:/)
-    expect(server.started.wsUrl).toMatch(/^wss:/)
-    const health = await httpsJson(`${server.started.url}/health`)
-    expect(health).toMatchObject({ status: 200, body: { status: 'ok' } })
-    const client = await TestClient.connect(server.started.wsUrl, {}, { rejectUnauthorized: false })
-    await client.subscribe('secure')
-    client.close()
-  })
+  it.skipIf(!hasOpenssl() && process.env.CI !== 'true')(
+    'serves HTTPS and WSS when sslCert and sslKey are given',
+    async () => {
+      const certificate = await selfSignedCertificate()
+      certDir = certificate.dir
+      server = await startTestGateway({ sslCert: certificate.cert, sslKey: certificate.key })
+      expect(server.started.url).toMatch(/^https:/)
+      expect(server.started.wsUrl).toMatch(/^wss:/)
+      const health = await httpsJson(`${server.started.url}/health`)
+      expect(health).toMatchObject({ status: 200, body: { status: 'ok' } })
+      const client = await TestClient.connect(server.started.wsUrl, {}, { rejectUnauthorized: false })
+      await client.subscribe('secure')
+      client.close()
+    },
+  )
 })
 
 describe('slow consumers', () => {
