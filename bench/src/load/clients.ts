@@ -245,18 +245,23 @@ const parleyClient: TargetClient = {
 
 // ---------------------------------------------------------------- plain ws baseline (see servers/ws-server.ts)
 
+/** Opens a socket to the ws baseline and waits until the server has acknowledged it as ready. */
+function openWsBaseline(options: { baseUrl: string; timeoutMs: number }) {
+  return openAndHandshake(
+    wsUrl(options.baseUrl, '/ws'),
+    options.timeoutMs,
+    (ready) => ready.send(JSON.stringify({ type: 'ready', id: 'ready' })),
+    (_socket, message) => {
+      const frame = parseJson(message)
+      return isRecord(frame) && frame.type === 'ack' && frame.id === 'ready' ? 'done' : 'continue'
+    },
+  )
+}
+
 const wsClient: TargetClient = {
   async subscriber(options, handlers) {
     // The baseline has no channels: an open socket receives every broadcast.
-    const socket = await openAndHandshake(
-      wsUrl(options.baseUrl, '/ws'),
-      options.timeoutMs,
-      (ready) => ready.send(JSON.stringify({ type: 'ready', id: 'ready' })),
-      (_socket, message) => {
-        const frame = parseJson(message)
-        return isRecord(frame) && frame.type === 'ack' && frame.id === 'ready' ? 'done' : 'continue'
-      },
-    )
+    const socket = await openWsBaseline(options)
     attach(
       socket,
       (message) => {
@@ -271,15 +276,7 @@ const wsClient: TargetClient = {
   },
 
   async publisher(options, handlers) {
-    const socket = await openAndHandshake(
-      wsUrl(options.baseUrl, '/ws'),
-      options.timeoutMs,
-      (ready) => ready.send(JSON.stringify({ type: 'ready', id: 'ready' })),
-      (_socket, message) => {
-        const frame = parseJson(message)
-        return isRecord(frame) && frame.type === 'ack' && frame.id === 'ready' ? 'done' : 'continue'
-      },
-    )
+    const socket = await openWsBaseline(options)
     attach(
       socket,
       (message) => {
