@@ -48,6 +48,9 @@ export async function resolveWebSocket(override?: WebSocketConstructor): Promise
 export function messageText(data: unknown): string | undefined {
   if (typeof data === 'string') return data
   if (data instanceof ArrayBuffer) return new TextDecoder().decode(data)
-  if (ArrayBuffer.isView(data)) return new TextDecoder().decode(data)
+  // A Uint8Array view, because Node 20's typings of `decode` accept no other ArrayBufferView.
+  if (ArrayBuffer.isView(data)) {
+    return new TextDecoder().decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+  }
   return undefined
 }
