@@ -18,6 +18,8 @@ export interface BenchOptions {
   connectConcurrency: number
   /** Explicit gateway entry point (a `cli.ts` or built `cli.js`); resolved from `@parley/gateway` when absent. */
   gatewayCli: string | undefined
+  /** Database of the Parley gateway: `memory://` (embedded PGlite, in process) or a `postgres://` URL. */
+  databaseUrl: string
   outDir: string | undefined
   quick: boolean
 }
@@ -38,6 +40,8 @@ Options:
   --targets <list>     comma-separated subset of parley,ws,socketio (default all)
   --connect-concurrency <n>  connections opened at once during set-up (default 50)
   --gateway-cli <path> gateway CLI to spawn (default: @parley/gateway's src/cli.ts, or dist/cli.js)
+  --database-url <url> Parley's database: memory:// (embedded PGlite, the default) or postgres://…
+                       (the audit rows of the run are written there)
   --out <dir>          where the JSON results go (default bench/results)
   --quick              smoke settings: 100 subscribers, 2 s, 1 run
   -h, --help           show this help
@@ -64,6 +68,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       targets: { type: 'string' },
       'connect-concurrency': { type: 'string' },
       'gateway-cli': { type: 'string' },
+      'database-url': { type: 'string' },
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -84,9 +89,18 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     targets: targetList(values.targets),
     connectConcurrency: integer('--connect-concurrency', values['connect-concurrency'], 50, 1, 5000),
     gatewayCli: values['gateway-cli'],
+    databaseUrl: databaseUrl(values['database-url']),
     outDir: values.out,
     quick,
   }
+}
+
+function databaseUrl(raw: string | undefined): string {
+  if (raw === undefined) return 'memory://'
+  if (!/^(memory:\/\/|postgres(ql)?:\/\/)/.test(raw)) {
+    throw new UsageError('--database-url must be memory:// or a postgres:// URL')
+  }
+  return raw
 }
 
 function integer(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {

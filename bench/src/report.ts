@@ -123,7 +123,7 @@ export interface ResultsFile {
   }
   commit: string | undefined
   /** How the gateway was started, when Parley was a target. */
-  gateway: { kind: 'cli' | 'api'; path: string } | undefined
+  gateway: { path: string } | undefined
   medians: TargetSummary[]
   runs: RunResult[]
 }

@@ -19,6 +19,11 @@ import {
 import { failedRun, type RunResult, runScenario } from './scenario.js'
 import { resolveGatewayEntry } from './servers.js'
 
+/** Hides a password in a database URL before it is printed. */
+function redactDatabaseUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+}
+
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url))
 
 function out(text: string): void {
@@ -56,7 +61,7 @@ async function main(options: BenchOptions): Promise<void> {
       `(window ${options.window}, ~${options.payloadBytes} B), ${options.warmupMs / 1000} s warm-up + ` +
       `${options.durationMs / 1000} s measured, ${options.runs} run(s) of ${options.targets.map((t) => TARGET_LABELS[t]).join(', ')}`,
   )
-  if (gateway) out(`Parley: ${gateway.kind === 'cli' ? 'CLI' : 'createGateway() launcher'} ${gateway.path}`)
+  if (gateway) out(`Parley: CLI ${gateway.path}, database ${redactDatabaseUrl(options.databaseUrl)}`)
   const results: RunResult[] = []
   for (let run = 1; run <= options.runs; run++) {
     for (const target of options.targets) {

@@ -24,27 +24,23 @@ const STARTUP_TIMEOUT_MS = 60_000
 /** Heartbeats far longer than a run, so pings neither cost CPU nor reap anyone mid-measurement. */
 const GATEWAY_HEARTBEAT_SECONDS = 600
 
-const PARLEY_LAUNCHER = fileURLToPath(new URL('./servers/parley-server.ts', import.meta.url))
-
 /**
- * How the gateway process is started: an explicit `--gateway-cli`, else `src/cli.ts` (always current,
- * run through tsx) or `dist/cli.js` of the `@parley/gateway` dependency, else the bench's launcher that
- * calls `createGateway` (for as long as the gateway has no CLI).
+ * The gateway CLI the bench spawns: an explicit `--gateway-cli`, else `src/cli.ts` (always current, run
+ * through tsx) or `dist/cli.js` of the `@parley/gateway` dependency.
  */
-export function resolveGatewayEntry(explicit: string | undefined): { kind: 'cli' | 'api'; path: string } {
+export function resolveGatewayEntry(explicit: string | undefined): { path: string } {
   if (explicit !== undefined) {
     const path = resolve(explicit)
     if (!existsSync(path)) throw new Error(`--gateway-cli ${explicit}: no such file`)
-    return { kind: 'cli', path }
+    return { path }
   }
   const gatewayDir = dirname(createRequire(import.meta.url).resolve('@parley/gateway/package.json'))
   for (const candidate of ['src/cli.ts', 'dist/cli.js']) {
     const path = join(gatewayDir, candidate)
-    if (existsSync(path)) return { kind: 'cli', path }
+    if (existsSync(path)) return { path }
   }
-  if (existsSync(join(gatewayDir, 'src/index.ts'))) return { kind: 'api', path: PARLEY_LAUNCHER }
   throw new Error(
-    `the gateway was not found in ${gatewayDir} (src/cli.ts, dist/cli.js or src/index.ts); ` +
+    `the gateway CLI was not found in ${gatewayDir} (src/cli.ts or dist/cli.js); ` +
       'run the baselines alone with --targets ws,socketio',
   )
 }
@@ -61,13 +57,10 @@ export async function startServer(target: TargetName, options: BenchOptions): Pr
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'))
     cleanup = removeOnExit(dataDir)
     const maxConnections = String(options.subscribers + 100)
-    const entryArgs =
-      entry.kind === 'cli'
-        ? [
-            ...[entry.path, 'serve', '--host', '127.0.0.1', '--port', String(port)],
-            ...['--database-url', 'memory://', '--max-connections', maxConnections],
-          ]
-        : [entry.path, String(port), maxConnections, dataDir]
+    const entryArgs = [
+      ...[entry.path, 'serve', '--host', '127.0.0.1', '--port', String(port)],
+      ...['--database-url', options.databaseUrl, '--max-connections', maxConnections],
+    ]
     const args = ['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT, ...entryArgs]
     child = spawn(process.execPath, args, {
       ...spawnOptions,
