@@ -19,6 +19,7 @@ import { assertSafeBind, ConfigError, type GatewayConfig } from './config.js'
 import { GatewayError } from './errors.js'
 import { type CheckResult, registerHealthRoutes } from './health/health-routes.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
+import { createMetricsRegistry, registerMetricsRoutes } from './metrics/metrics-routes.js'
 import { sha256 } from './security/secrets.js'
 import { createHub, type HubStats } from './transport/hub.js'
 import { registerWebSocketRoutes } from './transport/websocket-routes.js'
@@ -145,6 +146,10 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     checkDatabase: options.audit !== undefined && options.database === undefined ? undefined : checkDatabase,
     lastDatabaseCheck: () => lastDatabaseCheck,
   })
+  registerMetricsRoutes(
+    app,
+    createMetricsRegistry({ stats: hub.stats, auditDropped: () => audit?.dropped ?? 0, isDraining }),
+  )
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
   registerAdminAuth(app, {
     adminTokenDigest: () => adminTokenDigest,

@@ -50,6 +50,8 @@ export interface HubStats {
   connections: number
   channels: number
   messagesPublished: number
+  /** Frames handed to recipients by publications and broadcasts. */
+  messagesDelivered: number
   broadcasts: number
   framesIn: number
   invalidFrames: number
@@ -69,6 +71,7 @@ export function createHub(options: HubOptions) {
   const drainWaiters = new Set<() => void>()
   const counters = {
     messagesPublished: 0,
+    messagesDelivered: 0,
     broadcasts: 0,
     framesIn: 0,
     invalidFrames: 0,
@@ -295,6 +298,7 @@ export function createHub(options: HubOptions) {
     )
     const delivered = channels.publish(frame.channel, encoded, timestamp)
     counters.messagesPublished += 1
+    counters.messagesDelivered += delivered
     connection.sendFrame({
       type: 'reply',
       id: frame.id,
@@ -320,6 +324,7 @@ export function createHub(options: HubOptions) {
       if (recipient.isOpen && recipient.send(encoded)) delivered += 1
     }
     counters.broadcasts += 1
+    counters.messagesDelivered += delivered
     connection.sendFrame({ type: 'reply', id: frame.id, result: { id, delivered, timestamp } })
     audit.broadcast(connection, size, delivered)
   }

@@ -1,0 +1,65 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { TestClient } from './support/test-client.js'
+import { startTestGateway, type TestGateway } from './support/test-gateway.js'
+
+/** Reads one unlabelled sample from the Prometheus text format. */
+function sample(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `))
+  return line === undefined ? undefined : Number(line.slice(name.length + 1))
+}
+
+describe('GET /metrics', () => {
+  let server: TestGateway
+  const clients: TestClient[] = []
+
+  beforeEach(async () => {
+    server = await startTestGateway()
+  })
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close()
+    await server.dispose()
+  })
+
+  async function scrape(): Promise<string> {
+    const response = await fetch(`${server.started.url}/metrics`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toContain('text/plain')
+    return response.text()
+  }
+
+  it('reports connections, channels, publications, deliveries and invalid frames as they happen', async () => {
+    const before = await scrape()
+    expect(sample(before, 'parley_connections')).toBe(0)
+    expect(sample(before, 'parley_messages_published_total')).toBe(0)
+
+    const publisher = await TestClient.connect(server.started.wsUrl, { clientId: 'metrics-publisher' })
+    const first = await TestClient.connect(server.started.wsUrl, { clientId: 'metrics-a' })
+    const second = await TestClient.connect(server.started.wsUrl, { clientId: 'metrics-b' })
+    clients.push(publisher, first, second)
+    await first.subscribe('metrics.news')
+    await second.subscribe('metrics.news')
+    await publisher.request({ type: 'publish', channel: 'metrics.news', data: { n: 1 } })
+    await publisher.request({ type: 'publish', channel: 'metrics.news', data: { n: 2 } })
+    publisher.sendRaw('{not json')
+    await publisher.next('error')
+
+    const after = await scrape()
+    expect(sample(after, 'parley_connections')).toBe(3)
+    expect(sample(after, 'parley_channels')).toBe(1)
+    expect(sample(after, 'parley_messages_published_total')).toBe(2)
+    expect(sample(after, 'parley_messages_delivered_total')).toBe(4)
+    expect(sample(after, 'parley_invalid_frames_total')).toBe(1)
+    expect(sample(after, 'parley_draining')).toBe(0)
+    // Process metrics come from prom-client's defaults.
+    expect(after).toContain('process_resident_memory_bytes')
+  })
+
+  it('exposes counts only, never client ids or channel names', async () => {
+    const client = await TestClient.connect(server.started.wsUrl, { clientId: 'secret-looking-client' })
+    clients.push(client)
+    await client.subscribe('private.channel')
+    const text = await scrape()
+    expect(text).not.toContain('secret-looking-client')
+    expect(text).not.toContain('private.channel')
+  })
+})
