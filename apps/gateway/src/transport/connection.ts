@@ -6,6 +6,7 @@ import {
   encodeFrame,
   type ServerFrame,
 } from '@parley/protocol'
+import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
 
 /** An encoded frame. Fan-out encodes once into a Buffer and hands the same Buffer to every recipient. */
@@ -15,6 +16,8 @@ export type ConnectionState = 'handshaking' | 'open' | 'closing' | 'closed'
 
 export interface ConnectionOptions {
   id: string
+  /** Child logger carrying this connection's id. */
+  logger: Logger
   socket: WebSocket
   /** The TCP (or TLS) socket under the WebSocket, corked while a batch of frames is written. */
   stream: Duplex | undefined
@@ -51,6 +54,8 @@ export class Connection {
   lastPingAt = 0
   messagesIn = 0
   messagesOut = 0
+  /** Child logger of this connection: its id, and its client id once the handshake is done. */
+  logger: Logger
 
   readonly #socket: WebSocket
   readonly #stream: Duplex | undefined
@@ -62,6 +67,7 @@ export class Connection {
 
   constructor(options: ConnectionOptions) {
     this.id = options.id
+    this.logger = options.logger
     this.#socket = options.socket
     this.#stream = options.stream
     this.#maxBufferedBytes = options.maxBufferedBytes

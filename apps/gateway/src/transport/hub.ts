@@ -87,7 +87,7 @@ export function createHub(options: HubOptions) {
     handshakeExpired: (connection) => connection.close('handshake_timeout', 'no hello in time'),
     reap: (connection) => {
       counters.reaped += 1
-      logger.info({ connectionId: connection.id, clientId: connection.clientId }, 'reaping silent connection')
+      connection.logger.info('reaping silent connection')
       // Stop delivering to it right away; the close handshake may take a while with a dead peer.
       channels.unsubscribeAll(connection)
       connection.close('heartbeat_timeout', 'no frames received in time')
@@ -103,15 +103,17 @@ export function createHub(options: HubOptions) {
   }
 
   function open(socket: OpenSocket): Connection {
+    const id = newId('con')
     const connection = new Connection({
-      id: newId('con'),
+      id,
+      logger: logger.child({ connectionId: id }),
       ...socket,
       maxBufferedBytes: config.maxBufferedBytes,
       now: Date.now(),
       onSlowConsumer: (slow) => {
         counters.slowConsumers += 1
         channels.unsubscribeAll(slow)
-        logger.warn({ connectionId: slow.id, clientId: slow.clientId }, 'closed slow consumer')
+        slow.logger.warn('closed slow consumer')
       },
     })
     if (connections.size >= config.maxConnections) {
@@ -160,10 +162,7 @@ export function createHub(options: HubOptions) {
     try {
       dispatch(connection, parsed.frame, size)
     } catch (error) {
-      logger.error(
-        { err: error, connectionId: connection.id, type: parsed.frame.type },
-        'frame handler failed',
-      )
+      connection.logger.error({ err: error, type: parsed.frame.type }, 'frame handler failed')
       const id = 'id' in parsed.frame ? parsed.frame.id : undefined
       fail(connection, 'internal', 'internal server error', id)
     }
@@ -245,6 +244,7 @@ export function createHub(options: HubOptions) {
     connection.protocolVersion = version
     connection.sessionId = newId('ses')
     connection.clientId = frame.clientId ?? newId('client')
+    connection.logger = connection.logger.child({ clientId: connection.clientId })
     connection.sendFrame({
       type: 'welcome',
       ...(frame.id === undefined ? {} : { id: frame.id }),
@@ -258,6 +258,7 @@ export function createHub(options: HubOptions) {
       server: { name: SERVER_NAME, version: serverVersion },
     })
     audit.connect(connection)
+    connection.logger.debug({ protocol: version, remoteAddress: connection.remoteAddress }, 'connected')
   }
 
   function subscribe(connection: Connection, frame: SubscribeFrame): void {
@@ -337,6 +338,7 @@ export function createHub(options: HubOptions) {
     connections.delete(connection.id)
     channels.unsubscribeAll(connection)
     if (welcomed) audit.disconnect(connection, code)
+    connection.logger.debug({ code }, 'disconnected')
     if (connections.size === 0) for (const resolve of drainWaiters) resolve()
   }
 

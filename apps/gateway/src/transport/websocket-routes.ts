@@ -58,7 +58,8 @@ export function registerWebSocketRoutes(app: GatewayApp, deps: WebSocketRouteDep
             if (connection !== undefined) hub.closed(connection, event.code)
           },
           onError(event) {
-            logger.debug({ connectionId: connection?.id, event: event.type }, 'websocket error')
+            const log = connection?.logger ?? logger
+            log.debug({ event: event.type }, 'websocket error')
           },
         }
       },
