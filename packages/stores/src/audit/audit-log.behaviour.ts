@@ -291,6 +291,23 @@ export function describeAuditLogBehaviour(label: string, setup: () => Promise<Au
       expect(log.dropped).toBe(0)
     })
 
+    it('stores a row whose time Postgres cannot hold at the moment of record() instead of failing its batch', async () => {
+      const log = fixture.createLog()
+      const before = Date.now()
+      log.record(entry({ detail: 'far future', time: new Date('+100000-01-01T00:00:00.000Z') }))
+      log.record(entry({ detail: 'far past', time: new Date('-005000-01-01T00:00:00.000Z') }))
+      log.record(entry({ detail: 'on time', time: at(0) }))
+      const after = Date.now()
+      await log.flush()
+      const { events } = await log.query({ limit: 10 })
+      expect(log.dropped).toBe(0)
+      expect(events.map((event) => event.detail).sort()).toEqual(['far future', 'far past', 'on time'])
+      for (const event of events.filter((event) => event.detail !== 'on time')) {
+        expect(Date.parse(event.time)).toBeGreaterThanOrEqual(before)
+        expect(Date.parse(event.time)).toBeLessThanOrEqual(after)
+      }
+    })
+
     it('resolves flush() at once when nothing is pending, and close() after writing what was recorded', async () => {
       const log = fixture.createLog()
       await log.flush()

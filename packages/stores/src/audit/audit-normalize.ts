@@ -5,6 +5,9 @@ export const MAX_AUDIT_TEXT_LENGTH = 2000
 export const DEFAULT_AUDIT_PAGE_SIZE = 50
 export const MAX_AUDIT_PAGE_SIZE = 500
 const MAX_INT32 = 2_147_483_647
+// Years 1 to 9999: what a four-digit ISO 8601 year (and so every driver and Postgres) agrees on.
+const MIN_TIME_MS = Date.parse('0001-01-01T00:00:00.000Z')
+const MAX_TIME_MS = Date.parse('9999-12-31T23:59:59.999Z')
 
 /** An audit record with every field present and safe to store. */
 export interface NormalizedAuditRecord {
@@ -23,10 +26,11 @@ export interface NormalizedAuditRecord {
 
 /**
  * Makes a record storable without ever throwing: one bad value must not fail a whole batch. Postgres
- * `text` refuses NUL characters, and `integer` refuses fractions and values beyond 32 bits.
+ * `text` refuses NUL characters, `integer` refuses fractions and values beyond 32 bits, and a time outside
+ * years 1-9999 is not accepted as a `timestamptz` literal (it takes the moment of `record()` instead).
  */
 export function normalizeAuditRecord(entry: AuditRecord, now: Date = new Date()): NormalizedAuditRecord {
-  const time = entry.time instanceof Date && !Number.isNaN(entry.time.getTime()) ? entry.time : now
+  const time = entry.time instanceof Date && isStorableTime(entry.time.getTime()) ? entry.time : now
   return {
     time,
     kind: entry.kind,
@@ -40,6 +44,10 @@ export function normalizeAuditRecord(entry: AuditRecord, now: Date = new Date())
     detail: cleanText(entry.detail),
     traceId: cleanText(entry.traceId),
   }
+}
+
+function isStorableTime(ms: number): boolean {
+  return ms >= MIN_TIME_MS && ms <= MAX_TIME_MS
 }
 
 function cleanText(value: string | null | undefined): string | null {
