@@ -63,9 +63,10 @@ describe('PushClient reconnect', () => {
     }
   })
 
-  it('starts the backoff over after a successful reconnect', async () => {
+  it('starts the backoff over after a reconnect that stayed up for resetAfterMs', async () => {
     const server = await fixtures.server()
-    const client = fixtures.client(server.url, { reconnect: { initialDelayMs: 20 } })
+    // resetAfterMs 0: every ready connection counts as stable, so the drop right below starts over.
+    const client = fixtures.client(server.url, { reconnect: { initialDelayMs: 20, resetAfterMs: 0 } })
     await client.connect()
 
     await server.stop()
@@ -213,5 +214,52 @@ describe('PushClient reconnect', () => {
     expect(await error).toMatchObject({ code: 'forbidden', message: expect.stringContaining('"revoked"') })
     await reconnected
     expect(client.subscriptions).toEqual(['kept'])
+  })
+
+  describe('keeps backing off against a gateway that never holds a connection', () => {
+    // random() = 0.999 puts each delay at the top of its range: growing delays show the backoff is applied.
+    const options = { reconnect: { initialDelayMs: 8, maxDelayMs: 1_000 }, random: () => 0.999 }
+    const growing = [7, 15, 31, 63]
+
+    it('when it welcomes and then closes right away', async () => {
+      const server = await fixtures.server()
+      const client = fixtures.client(server.url, options)
+      await client.connect()
+      const reconnecting = record(client, 'reconnecting')
+      server.on('welcomed', (connection) => connection.close(1011, 'crashed'))
+
+      server.dropAll()
+      await nextEvent(client, 'reconnecting', (event) => event.attempt === 4)
+
+      expect(reconnecting.map((event) => event.delayMs)).toEqual(growing)
+    })
+
+    it('when it accepts the socket and closes it before the handshake', async () => {
+      const server = await fixtures.server()
+      server.on('connection', (connection) => connection.socket.terminate())
+      const client = fixtures.client(server.url, options)
+      const reconnecting = record(client, 'reconnecting')
+
+      void client.connect().catch(() => undefined)
+      await nextEvent(client, 'reconnecting', (event) => event.attempt === 4)
+
+      expect(reconnecting.map((event) => event.delayMs)).toEqual(growing)
+    })
+
+    it('when it refuses the hello with a retryable error frame', async () => {
+      const server = await fixtures.server({ welcome: false })
+      server.on('frame', (connection, frame) => {
+        if (frame.type !== 'hello') return
+        connection.send({ type: 'error', code: 'unavailable', message: 'store down', retryable: true })
+        connection.close(1011, 'store down')
+      })
+      const client = fixtures.client(server.url, options)
+      const reconnecting = record(client, 'reconnecting')
+
+      void client.connect().catch(() => undefined)
+      await nextEvent(client, 'reconnecting', (event) => event.attempt === 4)
+
+      expect(reconnecting.map((event) => event.delayMs)).toEqual(growing)
+    })
   })
 })

@@ -103,6 +103,11 @@ export interface ReconnectOptions {
   maxDelayMs?: number
   /** Retries after a loss before giving up and closing. Default Infinity. */
   maxAttempts?: number
+  /**
+   * How long a connection must stay up before the backoff starts over. A gateway that welcomes and then drops
+   * every connection at once keeps being backed off instead of being hammered. Default 5 000.
+   */
+  resetAfterMs?: number
 }
 
 export interface PushClientOptions {
@@ -132,6 +137,7 @@ interface ReconnectSettings {
   initialDelayMs: number
   maxDelayMs: number
   maxAttempts: number
+  resetAfterMs: number
 }
 
 // The request frames, without the id the client assigns.
@@ -145,7 +151,7 @@ interface PendingRequest {
   frame: ClientFrame
   /** Whether the frame went out on the current socket; unsent requests wait for the next connection. */
   sent: boolean
-  timer: ReturnType<typeof setTimeout>
+  timer: ReturnType<typeof setTimeout> | undefined
   resolve(result: Record<string, unknown>): void
   reject(error: ParleyError): void
 }
@@ -159,6 +165,7 @@ const DEFAULT_RECONNECT: ReconnectSettings = {
   initialDelayMs: 500,
   maxDelayMs: 20_000,
   maxAttempts: Infinity,
+  resetAfterMs: 5_000,
 }
 const DEFAULT_WAIT_FOR_TIMEOUT_MS = 30_000
 // The gateway pings every heartbeatIntervalMs; missing two pings and a half means the link is dead even if
@@ -184,7 +191,17 @@ function reconnectSettings(option: PushClientOptions['reconnect']): ReconnectSet
     initialDelayMs: option.initialDelayMs ?? DEFAULT_RECONNECT.initialDelayMs,
     maxDelayMs: option.maxDelayMs ?? DEFAULT_RECONNECT.maxDelayMs,
     maxAttempts: option.maxAttempts ?? DEFAULT_RECONNECT.maxAttempts,
+    resetAfterMs: option.resetAfterMs ?? DEFAULT_RECONNECT.resetAfterMs,
   }
+}
+
+// setTimeout fires at once for delays above 2^31 - 1 ms (and for Infinity); such timeouts mean "no timeout".
+const MAX_TIMER_DELAY_MS = 2_147_483_647
+
+/** A timer for `delayMs`, or none when the delay is too long for a timer to mean anything. */
+function timeoutTimer(delayMs: number, onTimeout: () => void): ReturnType<typeof setTimeout> | undefined {
+  if (!(delayMs <= MAX_TIMER_DELAY_MS)) return undefined
+  return setTimeout(onTimeout, Math.max(0, delayMs))
 }
 
 /** The error code a refusing close code stands for, when no `error` frame explained it. */
@@ -220,21 +237,38 @@ export class PushClient {
   private WebSocketImpl: WebSocketConstructor | undefined
   private welcome: WelcomeInfo | undefined
   private assignedClientId: string | undefined
-  /** Welcomed and re-subscribed: `connect()` can answer at once. */
-  private ready = false
+  /**
+   * The current socket got its `welcome`: requests go out on it. The state turns `connected` only later, once
+   * every channel is subscribed again, so `connected`, the `connect` event and `disconnect` come in pairs.
+   */
+  private welcomed = false
+  /** When the current connection became `connected`; decides whether its loss starts the backoff over. */
+  private connectedAt: number | undefined
 
   /** Channels the user subscribed and did not unsubscribe; replayed after every reconnect. */
   private readonly subscribed = new Set<string>()
+  /**
+   * The latest subscribe / unsubscribe call per channel while one is in flight. A reply only updates
+   * `subscribed` when no later call for the channel was made, so the last call wins whatever the reply order.
+   */
+  private readonly latestChannelCall = new Map<string, number>()
+  private channelCallSeq = 0
   private readonly pending = new Map<string, PendingRequest>()
   private readonly seenMessages = new RecentIds()
   private requestSeq = 0
   private connectWaiters: Array<{ resolve(info: WelcomeInfo): void; reject(error: ParleyError): void }> = []
+  /** `waitFor` calls in progress; `close()` rejects them so no listener or timer outlives the client. */
+  private readonly messageWaiters = new Set<(error: ParleyError) => void>()
   private closed: Deferred<void> = deferred()
+  /** The socket closing handshake of the last `close()`, so a second `close()` waits for it too. */
+  private closing: Promise<void> = Promise.resolve()
 
   private attempt = 0
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined
   private connectTimer: ReturnType<typeof setTimeout> | undefined
   private livenessTimer: ReturnType<typeof setTimeout> | undefined
+  /** Re-subscribes waiting to be retried on the current connection after a transient failure. */
+  private readonly resubscribeTimers = new Set<ReturnType<typeof setTimeout>>()
   private livenessLimitMs = 0
   private lastReceivedAt = 0
   /** The last connection-level `error` frame; explains the close that usually follows it. */
@@ -289,7 +323,7 @@ export class PushClient {
    * good (refused credentials, `close()`, reconnecting off or out of attempts).
    */
   connect(): Promise<WelcomeInfo> {
-    if (this.ready && this.welcome !== undefined) return Promise.resolve(this.welcome)
+    if (this.currentState === 'connected' && this.welcome !== undefined) return Promise.resolve(this.welcome)
     const promise = new Promise<WelcomeInfo>((resolve, reject) => {
       this.connectWaiters.push({ resolve, reject })
     })
@@ -303,8 +337,8 @@ export class PushClient {
   }
 
   /** Closes the connection for good: no reconnect; pending requests reject. Resolves once the socket closed. */
-  async close(): Promise<void> {
-    if (this.currentState === 'closed') return
+  close(): Promise<void> {
+    if (this.currentState === 'closed') return this.closing
     const socket = this.socket
     const wasConnected = this.currentState === 'connected'
     this.socket = undefined
@@ -318,7 +352,8 @@ export class PushClient {
     this.toClosed(
       new ParleyError({ code: 'unavailable', message: 'the client was closed', retryable: false }),
     )
-    if (socket !== undefined) await closeGracefully(socket)
+    this.closing = socket === undefined ? Promise.resolve() : closeGracefully(socket)
+    return this.closing
   }
 
   /** Resolves when the client is closed for good. */
@@ -330,20 +365,42 @@ export class PushClient {
     checkChannel(channel)
     // Already subscribed (or to be re-subscribed on reconnect): asking again would change nothing.
     if (this.subscribed.has(channel)) return { channel }
-    const result = await this.request({ type: 'subscribe', channel })
-    const receipt = parseResult(SubscribeResult, result, 'subscribe')
-    this.subscribed.add(channel)
-    return receipt
+    const call = this.beginChannelCall(channel)
+    try {
+      const result = await this.request({ type: 'subscribe', channel })
+      const receipt = parseResult(SubscribeResult, result, 'subscribe')
+      // An unsubscribe made while this was in flight went out after it and wins.
+      if (this.latestChannelCall.get(channel) === call) this.subscribed.add(channel)
+      return receipt
+    } finally {
+      this.endChannelCall(channel, call)
+    }
   }
 
   async unsubscribe(channel: string): Promise<UnsubscribeReceipt> {
     checkChannel(channel)
-    // Forget it first, so a reconnect racing with this request does not subscribe it again.
-    const wasSubscribed = this.subscribed.delete(channel)
-    // Without a connection the gateway holds no subscription for us; forgetting it is all there is to do.
-    if (this.currentState !== 'connected' && wasSubscribed) return { channel }
-    const result = await this.request({ type: 'unsubscribe', channel })
-    return parseResult(UnsubscribeResult, result, 'unsubscribe')
+    const call = this.beginChannelCall(channel)
+    try {
+      // Forget it first, so a reconnect racing with this request does not subscribe it again.
+      const wasSubscribed = this.subscribed.delete(channel)
+      // Before the welcome the gateway holds no subscription for us; forgetting it is all there is to do. After
+      // it (re-subscribes in flight included) the gateway must be told.
+      if (!this.welcomed && wasSubscribed) return { channel }
+      const result = await this.request({ type: 'unsubscribe', channel })
+      return parseResult(UnsubscribeResult, result, 'unsubscribe')
+    } finally {
+      this.endChannelCall(channel, call)
+    }
+  }
+
+  private beginChannelCall(channel: string): number {
+    this.channelCallSeq += 1
+    this.latestChannelCall.set(channel, this.channelCallSeq)
+    return this.channelCallSeq
+  }
+
+  private endChannelCall(channel: string, call: number): void {
+    if (this.latestChannelCall.get(channel) === call) this.latestChannelCall.delete(channel)
   }
 
   async publish(channel: string, data: unknown): Promise<PublishReceipt> {
@@ -365,31 +422,40 @@ export class PushClient {
    */
   waitFor(channel: string, options: WaitForOptions = {}): Promise<ChannelMessage> {
     const timeoutMs = options.timeout ?? DEFAULT_WAIT_FOR_TIMEOUT_MS
+    if (this.currentState === 'disconnected' || this.currentState === 'closed') {
+      return Promise.reject(
+        new ParleyError({
+          code: 'invalid_state',
+          message: `cannot wait for messages while ${this.currentState}; call connect() first`,
+        }),
+      )
+    }
     return new Promise<ChannelMessage>((resolve, reject) => {
       let settled = false
       const finish = (): void => {
         settled = true
         clearTimeout(timer)
         this.emitter.off('channel_message', listener)
+        this.messageWaiters.delete(fail)
+      }
+      const fail = (error: ParleyError): void => {
+        if (settled) return
+        finish()
+        reject(error)
       }
       const listener = (message: ChannelMessage): void => {
         if (settled || message.channel !== channel) return
         finish()
         resolve(message)
       }
-      const timer = setTimeout(() => {
-        if (settled) return
-        finish()
-        reject(new TimeoutError(`no message on channel "${channel}" within ${timeoutMs} ms`))
-      }, timeoutMs)
+      const timer = timeoutTimer(timeoutMs, () => {
+        fail(new TimeoutError(`no message on channel "${channel}" within ${timeoutMs} ms`))
+      })
+      this.messageWaiters.add(fail)
       // Listen before subscribing so a message that arrives right after the subscribe reply is not missed.
       this.emitter.on('channel_message', listener)
       if (!this.subscribed.has(channel)) {
-        this.subscribe(channel).catch((error: unknown) => {
-          if (settled) return
-          finish()
-          reject(error)
-        })
+        this.subscribe(channel).catch((error: ParleyError) => fail(error))
       }
     })
   }
@@ -409,16 +475,16 @@ export class PushClient {
       this.requestSeq += 1
       const id = `r${this.requestSeq}`
       const frame = { ...body, id } as ClientFrame
-      const timer = setTimeout(() => {
+      const timer = timeoutTimer(this.requestTimeoutMs, () => {
         this.pending.delete(id)
         reject(
           new TimeoutError(`${body.type} request ${id} got no answer within ${this.requestTimeoutMs} ms`),
         )
-      }, this.requestTimeoutMs)
+      })
       const request: PendingRequest = { frame, sent: false, timer, resolve, reject }
       this.pending.set(id, request)
       // While reconnecting the request waits (within its timeout) and goes out on the next connection.
-      if (this.currentState === 'connected') this.sendRequest(request)
+      if (this.welcomed) this.sendRequest(request)
     })
   }
 
@@ -507,18 +573,18 @@ export class PushClient {
   }
 
   private handleWelcome(frame: WelcomeFrame): void {
-    if (this.currentState !== 'connecting') return
+    if (this.currentState !== 'connecting' || this.welcomed) return
     clearTimeout(this.connectTimer)
+    this.connectTimer = undefined
     const { type: _type, id: _id, ...info } = frame
     this.welcome = info
     this.assignedClientId = info.clientId
-    this.attempt = 0
+    this.welcomed = true
     this.lastServerError = undefined
     this.shutdownReconnectAfterMs = undefined
     this.livenessLimitMs = info.heartbeatIntervalMs * LIVENESS_FACTOR
     this.armLiveness()
-    this.setState('connected')
-    this.log('info', { sessionId: info.sessionId, clientId: info.clientId }, 'connected')
+    this.log('debug', { sessionId: info.sessionId, clientId: info.clientId }, 'welcomed')
 
     const socket = this.socket
     const queued = [...this.pending.values()].filter((request) => !request.sent)
@@ -532,27 +598,49 @@ export class PushClient {
 
     void Promise.all(resubscribes).then((failures) => {
       // The connection may have gone again while the subscriptions were being restored.
-      if (this.socket !== socket || this.currentState !== 'connected') return
+      if (this.socket !== socket || !this.welcomed) return
       for (const failure of failures) {
-        if (failure === undefined) continue
-        const { channel, error } = failure
-        // A refusal (forbidden, bad name) will not change on its own; a transient failure is retried next time.
-        if (!error.retryable) this.subscribed.delete(channel)
-        this.reportError(
-          new ParleyError({
-            code: error.code,
-            message: `re-subscribing to "${channel}" failed: ${error.message}`,
-            retryable: error.retryable,
-            ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-          }),
-        )
+        if (failure !== undefined) this.resubscribeFailed(failure.channel, failure.error, 1)
       }
-      this.ready = true
+      // Only now is the client `connected`: the backoff starts over once this connection has lasted.
+      this.connectedAt = Date.now()
+      this.setState('connected')
+      this.log('info', { sessionId: info.sessionId, clientId: info.clientId }, 'connected')
       const waiters = this.connectWaiters
       this.connectWaiters = []
       for (const waiter of waiters) waiter.resolve(info)
       this.emitter.emit('connect', info)
     })
+  }
+
+  /**
+   * A refusal (forbidden, bad name) will not change on its own: the channel is dropped. A transient failure
+   * (rate limit, timeout) is retried on the same connection with backoff, so the channel does not stay in
+   * `subscriptions` without being subscribed until some later reconnect.
+   */
+  private resubscribeFailed(channel: string, error: ParleyError, failures: number): void {
+    const socket = this.socket
+    if (socket === undefined || !this.welcomed || !this.subscribed.has(channel)) return
+    if (!error.retryable) this.subscribed.delete(channel)
+    this.reportError(
+      new ParleyError({
+        code: error.code,
+        message: `re-subscribing to "${channel}" failed: ${error.message}`,
+        retryable: error.retryable,
+        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      }),
+    )
+    if (!error.retryable) return
+    const backoff = this.reconnect === false ? DEFAULT_RECONNECT : this.reconnect
+    const delayMs = Math.max(error.retryAfterMs ?? 0, fullJitterDelay(failures - 1, backoff, this.random))
+    const timer = setTimeout(() => {
+      this.resubscribeTimers.delete(timer)
+      if (this.socket !== socket || !this.subscribed.has(channel)) return
+      this.request({ type: 'subscribe', channel }).catch((retryError: ParleyError) => {
+        if (this.socket === socket) this.resubscribeFailed(channel, retryError, failures + 1)
+      })
+    }, delayMs)
+    this.resubscribeTimers.add(timer)
   }
 
   /** Drops the current socket on our side (timeouts) and handles it like a loss, without waiting for TCP. */
@@ -572,7 +660,7 @@ export class PushClient {
   private handleSocketLost(code: number, reason: string): void {
     const wasConnected = this.currentState === 'connected'
     this.socket = undefined
-    this.ready = false
+    this.welcomed = false
     this.clearConnectionTimers()
     this.rejectPending(
       new ParleyError({
@@ -584,6 +672,16 @@ export class PushClient {
     )
     if (this.currentState !== 'connecting' && this.currentState !== 'connected') return
 
+    // Only a connection that lasted starts the backoff over; one lost right after its welcome counts as one
+    // more failed attempt, or a gateway that welcomes and then drops everyone would be hammered.
+    if (
+      wasConnected &&
+      this.reconnect !== false &&
+      this.connectedAt !== undefined &&
+      Date.now() - this.connectedAt >= this.reconnect.resetAfterMs
+    ) {
+      this.attempt = 0
+    }
     const refused = !shouldReconnect(code)
     const attemptsLeft = this.reconnect !== false && this.attempt < this.reconnect.maxAttempts
     const willReconnect = this.reconnect !== false && !refused && attemptsLeft
@@ -661,12 +759,13 @@ export class PushClient {
       }
       this.socket = undefined
     }
-    this.ready = false
+    this.welcomed = false
     this.setState('closed')
     this.rejectPending(error, false)
     const waiters = this.connectWaiters
     this.connectWaiters = []
     for (const waiter of waiters) waiter.reject(error)
+    for (const fail of [...this.messageWaiters]) fail(error)
     this.closed.resolve()
   }
 
@@ -675,6 +774,8 @@ export class PushClient {
     clearTimeout(this.livenessTimer)
     this.connectTimer = undefined
     this.livenessTimer = undefined
+    for (const timer of this.resubscribeTimers) clearTimeout(timer)
+    this.resubscribeTimers.clear()
   }
 
   /** Re-arms itself for the remaining time instead of being reset on every frame, which would cost a timer each. */
@@ -743,7 +844,9 @@ export class PushClient {
         const error = ParleyError.fromBody(frame)
         if (frame.id !== undefined && this.settle(frame.id, { error })) return
         // Not tied to a request: about the connection (refused credentials, server full) or a frame we sent.
-        this.lastServerError = error
+        // A late answer to a request that already timed out says nothing about the connection: it must not
+        // explain the next close or delay the next reconnect by its retryAfterMs.
+        if (frame.id === undefined) this.lastServerError = error
         this.reportError(error)
         return
       }
