@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
+import { lockDataDir } from './data-dir-lock.js'
 import { UnsupportedDatabaseUrlError } from './errors.js'
 import { migrateDatabase } from './migrate.js'
 import * as schema from './schema.js'
@@ -50,10 +51,17 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<P
   if (url === undefined || url === '') {
     const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR)
     await mkdir(dataDir, { recursive: true })
-    return openPglite(new PGlite(dataDir), options.migrationsFolder)
+    // Before PGlite touches the files: a second process on the same folder would corrupt it.
+    const lock = await lockDataDir(dataDir)
+    try {
+      return await openPglite(new PGlite(dataDir), options.migrationsFolder, () => lock.release())
+    } catch (error) {
+      await lock.release()
+      throw error
+    }
   }
   if (url.startsWith('memory://')) {
-    return openPglite(new PGlite(), options.migrationsFolder)
+    return openPglite(new PGlite(), options.migrationsFolder, async () => {})
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return openPostgres(url, options)
@@ -61,7 +69,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<P
   throw new UnsupportedDatabaseUrlError(url)
 }
 
-async function openPglite(client: PGlite, migrationsFolder: string | undefined): Promise<ParleyDatabase> {
+async function openPglite(
+  client: PGlite,
+  migrationsFolder: string | undefined,
+  releaseFolder: () => Promise<void>,
+): Promise<ParleyDatabase> {
   const db = drizzlePglite({ client, schema })
   try {
     // PGlite has a single connection, so the advisory lock is trivially held by the migrating session.
@@ -70,10 +82,14 @@ async function openPglite(client: PGlite, migrationsFolder: string | undefined):
     await client.close()
     throw error
   }
+  let closing: Promise<void> | undefined
   return {
     kind: 'pglite',
     db,
-    close: () => client.close(),
+    close: () => {
+      closing ??= client.close().finally(releaseFolder)
+      return closing
+    },
   }
 }
 

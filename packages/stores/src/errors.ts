@@ -37,3 +37,21 @@ export class UnsupportedDatabaseUrlError extends StoreError {
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')
 }
+
+/** Another process (or this one) already has the embedded PGlite data folder open. */
+export class DataDirLockedError extends StoreError {
+  readonly dataDir: string
+  readonly pid: number | undefined
+
+  constructor(dataDir: string, pid: number | undefined) {
+    const holder =
+      pid === undefined ? 'another process' : pid === process.pid ? 'this process' : `process ${pid}`
+    super(
+      'unavailable',
+      `The data folder ${dataDir} is already open in ${holder}. Only one process at a time may use an embedded PGlite data folder: stop the other gateway, give this one another data folder, or run several gateways on a PostgreSQL server (postgres://…).`,
+    )
+    this.name = 'DataDirLockedError'
+    this.dataDir = dataDir
+    this.pid = pid
+  }
+}

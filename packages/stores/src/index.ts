@@ -7,6 +7,7 @@ export {
   type PostgresAuditLog,
   type PostgresAuditLogOptions,
 } from './audit/postgres-audit-log.js'
+export { DATA_DIR_LOCK_FILE } from './data-dir-lock.js'
 export {
   DEFAULT_DATA_DIR,
   type OpenDatabaseOptions,
@@ -17,7 +18,13 @@ export {
   type ParleySchema,
   type ParleyTransaction,
 } from './database.js'
-export { InvalidCursorError, redactUrl, StoreError, UnsupportedDatabaseUrlError } from './errors.js'
+export {
+  DataDirLockedError,
+  InvalidCursorError,
+  redactUrl,
+  StoreError,
+  UnsupportedDatabaseUrlError,
+} from './errors.js'
 export { defaultMigrationsFolder, MIGRATION_LOCK_KEY, migrateDatabase } from './migrate.js'
 export * as schema from './schema.js'
 export { type AuditEventRow, auditEvents, type NewAuditEventRow } from './schema.js'
