@@ -58,6 +58,50 @@ describe('PushClient close() settles everything', () => {
   })
 })
 
+describe('PushClient close() from inside a listener', () => {
+  it('close() in a disconnect listener stops the reconnect that was about to be scheduled', async () => {
+    const server = await fixtures.server()
+    const client = fixtures.client(server.url, { reconnect: { initialDelayMs: 1 } })
+    await client.connect()
+    const reconnecting = record(client, 'reconnecting')
+    const states = record(client, 'state')
+    const disconnects = record(client, 'disconnect')
+    let closing: Promise<void> | undefined
+    client.on('disconnect', () => {
+      closing = client.close()
+    })
+
+    const disconnected = nextEvent(client, 'disconnect')
+    server.dropAll()
+    await disconnected
+    await closing
+    // Had a reconnect been scheduled (1 ms), this round trip gives it time to show up as a new connection.
+    const other = fixtures.client(server.url)
+    await other.connect()
+
+    expect(client.state).toBe('closed')
+    expect(reconnecting).toEqual([])
+    expect(states.map((change) => change.to)).toEqual(['closed'])
+    expect(disconnects).toHaveLength(1)
+    expect(server.welcomed()).toHaveLength(1)
+  })
+
+  it('close() in a reconnecting listener leaves no reconnect timer behind', async () => {
+    const server = await fixtures.server()
+    const client = fixtures.client(server.url, { reconnect: { initialDelayMs: 60_000 }, random: () => 0.5 })
+    await client.connect()
+    client.on('reconnecting', () => {
+      void client.close()
+    })
+
+    const closed = client.waitClosed()
+    server.dropAll()
+    await closed
+
+    expect((client as unknown as { reconnectTimer: unknown }).reconnectTimer).toBeUndefined()
+  })
+})
+
 describe('PushClient subscribe / unsubscribe interleavings', () => {
   it('an unsubscribe issued before the subscribe reply wins, now and after a reconnect', async () => {
     const server = await fixtures.server()

@@ -340,7 +340,9 @@ export class PushClient {
   close(): Promise<void> {
     if (this.currentState === 'closed') return this.closing
     const socket = this.socket
-    const wasConnected = this.currentState === 'connected'
+    // Without a socket the loss is being handled right now (close() from a `disconnect` listener): that
+    // `disconnect` event is the one, there is no second.
+    const wasConnected = this.currentState === 'connected' && socket !== undefined
     this.socket = undefined
     if (wasConnected) {
       this.emitter.emit('disconnect', {
@@ -605,6 +607,8 @@ export class PushClient {
       // Only now is the client `connected`: the backoff starts over once this connection has lasted.
       this.connectedAt = Date.now()
       this.setState('connected')
+      // A `state` listener may have closed the client already.
+      if (this.currentState !== 'connected') return
       this.log('info', { sessionId: info.sessionId, clientId: info.clientId }, 'connected')
       const waiters = this.connectWaiters
       this.connectWaiters = []
@@ -687,9 +691,12 @@ export class PushClient {
     const willReconnect = this.reconnect !== false && !refused && attemptsLeft
     this.log('info', { code, reason, willReconnect }, 'disconnected')
     if (wasConnected) this.emitter.emit('disconnect', { code, reason, willReconnect })
+    // A listener may have called close() (or connect() after it): that decision stands.
+    if (this.currentState !== 'connected' && this.currentState !== 'connecting') return
 
     if (willReconnect) {
       if (wasConnected) this.setState('connecting')
+      if (this.currentState !== 'connecting') return
       this.scheduleReconnect()
       return
     }
@@ -740,6 +747,8 @@ export class PushClient {
     const retryAfterMs = this.lastServerError?.retryAfterMs
     if (retryAfterMs !== undefined) delayMs = Math.max(delayMs, retryAfterMs)
     this.emitter.emit('reconnecting', { attempt: this.attempt, delayMs })
+    // A `state` or `reconnecting` listener may have closed the client; a timer now would outlive it.
+    if (this.currentState !== 'connecting' || this.socket !== undefined) return
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined
       if (this.currentState === 'connecting' && this.socket === undefined) void this.openSocket()
