@@ -64,6 +64,32 @@ describe('parseAuditRequest', () => {
     if (!badTime.ok) expect(badTime.message).toMatch(/since/)
   })
 
+  it('says which field is wrong and what it should look like', () => {
+    const parsed = parseAuditRequest({ since: '2024-02-30T10:00:00Z', kind: 'teleport' })
+    expect(parsed).toEqual({
+      ok: false,
+      message: expect.stringContaining('since must be an ISO 8601 date and time'),
+    })
+    if (!parsed.ok) {
+      expect(parsed.message).toContain('kind must be one of connect,')
+      expect(parsed.message).not.toMatch(/[✖→]/)
+    }
+  })
+
+  it('rejects a since that is not before until, which would match nothing', () => {
+    for (const [since, until] of [
+      ['2024-05-02T00:00:00Z', '2024-05-01T00:00:00Z'],
+      ['2024-05-01T00:00:00Z', '2024-05-01T00:00:00Z'],
+      ['2024-05-01T03:00:00+02:00', '2024-05-01T00:30:00Z'],
+    ]) {
+      expect(parseAuditRequest({ since, until })).toEqual({
+        ok: false,
+        message: 'since must be before until',
+      })
+    }
+    expect(parseAuditRequest({ since: '2024-05-01T00:00:00Z', until: '2024-05-01T00:00:01Z' }).ok).toBe(true)
+  })
+
   it('rejects a limit outside what the gateway allows', () => {
     expect(parseAuditRequest({ limit: '5000' }).ok).toBe(false)
   })

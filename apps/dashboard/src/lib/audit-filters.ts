@@ -1,5 +1,5 @@
 import { AUDIT_KINDS, type AuditKind, AuditQuery } from '@parley/protocol/admin'
-import { z } from 'zod'
+import type { z } from 'zod'
 
 /** What the operator can filter the audit trail by. Times are ISO 8601 with an offset (UTC here). */
 export interface AuditFilters {
@@ -72,11 +72,44 @@ export function parseAuditRequest(source: SearchParamsLike): ParsedAuditRequest 
     if (value !== undefined && value !== '') raw[field] = value
   }
   const parsed = AuditQuery.safeParse(raw)
-  if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) }
+  if (!parsed.success) return { ok: false, message: describeIssues(parsed.error) }
+  const rangeError = timeRangeError(parsed.data.since, parsed.data.until)
+  if (rangeError !== undefined) return { ok: false, message: rangeError }
   const { limit, ...rest } = parsed.data
   // Only keep the limit when it was asked for: the gateway's default applies otherwise.
   const request: AuditRequest = raw.limit === undefined ? rest : { ...rest, limit }
   return { ok: true, request }
+}
+
+const FIELD_HINTS: Record<string, string> = {
+  kind: `kind must be one of ${AUDIT_KINDS.join(', ')}`,
+  since: 'since must be an ISO 8601 date and time with a time zone, e.g. 2025-05-01T10:30:00Z',
+  until: 'until must be an ISO 8601 date and time with a time zone, e.g. 2025-05-01T10:30:00Z',
+  limit: 'limit must be a whole number from 1 to 500',
+  principal: 'principal must be at most 200 characters',
+  channel: 'channel must be at most 200 characters',
+  cursor: 'cursor is not one the gateway gave',
+}
+
+/** One line per wrong field, naming it and what it should be. */
+function describeIssues(error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const field = String(issue.path[0] ?? '')
+    return FIELD_HINTS[field] ?? (field === '' ? issue.message : `${field}: ${issue.message}`)
+  })
+  return [...new Set(lines)].join('; ')
+}
+
+/**
+ * `since` is inclusive and `until` exclusive, so a window whose start is not before its end matches
+ * nothing: say so rather than show an empty table.
+ */
+export function timeRangeError(since: string | undefined, until: string | undefined): string | undefined {
+  if (since === undefined || until === undefined) return undefined
+  const start = Date.parse(since)
+  const end = Date.parse(until)
+  if (Number.isNaN(start) || Number.isNaN(end) || start < end) return undefined
+  return 'since must be before until'
 }
 
 /** `2024-05-01T10:30` from an `<input type="datetime-local">`, read as UTC, to ISO 8601. */

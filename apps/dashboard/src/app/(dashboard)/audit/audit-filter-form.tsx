@@ -9,6 +9,7 @@ import {
   datetimeLocalToIso,
   isAuditKind,
   isoToDatetimeLocal,
+  timeRangeError,
 } from '../../../lib/audit-filters'
 
 /** Filters are applied by navigating to `/audit?…`: the server prefetches that view. */
@@ -19,15 +20,29 @@ export function AuditFilterForm({ filters }: { filters: AuditFilters }) {
   const [channel, setChannel] = useState(filters.channel ?? '')
   const [since, setSince] = useState(isoToDatetimeLocal(filters.since))
   const [until, setUntil] = useState(isoToDatetimeLocal(filters.until))
+  const [error, setError] = useState<string | undefined>(undefined)
 
   function apply(event: FormEvent<HTMLFormElement>) {
     event.preventDefault()
+    const sinceIso = datetimeLocalToIso(since)
+    const untilIso = datetimeLocalToIso(until)
+    // Said here, before navigating: a dropped or impossible time filter would silently show other rows.
+    const problem =
+      since.trim() !== '' && sinceIso === undefined
+        ? 'Since is not a valid date and time.'
+        : until.trim() !== '' && untilIso === undefined
+          ? 'Until is not a valid date and time.'
+          : timeRangeError(sinceIso, untilIso) === undefined
+            ? undefined
+            : 'Since must be before Until.'
+    setError(problem)
+    if (problem !== undefined) return
     const next: AuditFilters = {
       principal,
       channel,
       ...(isAuditKind(kind) ? { kind } : {}),
-      ...optional('since', datetimeLocalToIso(since)),
-      ...optional('until', datetimeLocalToIso(until)),
+      ...optional('since', sinceIso),
+      ...optional('until', untilIso),
     }
     const query = auditSearchParams(next).toString()
     router.push(query === '' ? '/audit' : `/audit?${query}`)
@@ -39,6 +54,7 @@ export function AuditFilterForm({ filters }: { filters: AuditFilters }) {
     setChannel('')
     setSince('')
     setUntil('')
+    setError(undefined)
     router.push('/audit')
   }
 
@@ -81,6 +97,8 @@ export function AuditFilterForm({ filters }: { filters: AuditFilters }) {
           type="datetime-local"
           value={since}
           onChange={(e) => setSince(e.target.value)}
+          aria-invalid={error === undefined ? undefined : true}
+          aria-describedby={error === undefined ? undefined : 'audit-form-error'}
           data-testid="audit-filter-since"
         />
       </label>
@@ -90,9 +108,21 @@ export function AuditFilterForm({ filters }: { filters: AuditFilters }) {
           type="datetime-local"
           value={until}
           onChange={(e) => setUntil(e.target.value)}
+          aria-invalid={error === undefined ? undefined : true}
+          aria-describedby={error === undefined ? undefined : 'audit-form-error'}
           data-testid="audit-filter-until"
         />
       </label>
+      {error === undefined ? null : (
+        <p
+          id="audit-form-error"
+          role="alert"
+          className="banner banner-warning"
+          data-testid="audit-form-error"
+        >
+          {error}
+        </p>
+      )}
       <div className="filter-actions">
         <button type="submit" className="button" data-testid="audit-apply">
           Apply
