@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { WebSocket as NodeWebSocket } from 'ws'
 import { ParleyError, TimeoutError } from './errors.js'
 import { useFixtures } from './test-support/fixtures.js'
@@ -331,5 +331,29 @@ describe('PushClient timeouts beyond the timer range', () => {
     await client.connect()
 
     expect(await client.publish('a', 1)).toMatchObject({ delivered: 0 })
+  })
+})
+
+describe('PushClient timers beyond the timer range', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('never arms a timer above 2^31 - 1 ms, which would fire at once (huge heartbeat, timeouts, retryAfterMs)', async () => {
+    const server = await fixtures.server({ heartbeatIntervalMs: 2 ** 31 })
+    const setTimer = vi.spyOn(globalThis, 'setTimeout')
+    const client = fixtures.client(server.url, {
+      connectTimeoutMs: Number.POSITIVE_INFINITY,
+      requestTimeoutMs: 2 ** 40,
+      reconnect: { initialDelayMs: 2 ** 40, maxDelayMs: 2 ** 40 },
+    })
+    await client.connect()
+    await client.publish('a', 1)
+    const reconnecting = nextEvent(client, 'reconnecting')
+    server.dropAll()
+    expect((await reconnecting).delayMs).toBeLessThanOrEqual(2 ** 31 - 1)
+
+    const delays = setTimer.mock.calls.map(([, delay]) => delay ?? 0)
+    expect(delays.filter((delay) => !(delay <= 2 ** 31 - 1))).toEqual([])
   })
 })

@@ -555,12 +555,12 @@ export class PushClient {
     }
     // An error event is always followed by a close event, which carries the code we act on.
     socket.onerror = noop
-    this.connectTimer = setTimeout(() => {
+    this.connectTimer = timeoutTimer(this.connectTimeoutMs, () => {
       this.abortSocket(
         CLOSE_CODES.handshake_timeout.code,
         `no welcome within connectTimeoutMs (${this.connectTimeoutMs} ms)`,
       )
-    }, this.connectTimeoutMs)
+    })
   }
 
   private helloFrame(): HelloFrame {
@@ -636,7 +636,10 @@ export class PushClient {
     )
     if (!error.retryable) return
     const backoff = this.reconnect === false ? DEFAULT_RECONNECT : this.reconnect
-    const delayMs = Math.max(error.retryAfterMs ?? 0, fullJitterDelay(failures - 1, backoff, this.random))
+    const delayMs = Math.min(
+      MAX_TIMER_DELAY_MS,
+      Math.max(error.retryAfterMs ?? 0, fullJitterDelay(failures - 1, backoff, this.random)),
+    )
     const timer = setTimeout(() => {
       this.resubscribeTimers.delete(timer)
       if (this.socket !== socket || !this.subscribed.has(channel)) return
@@ -746,6 +749,7 @@ export class PushClient {
     // server_full and rate limits say when to come back; arriving earlier would only be refused again.
     const retryAfterMs = this.lastServerError?.retryAfterMs
     if (retryAfterMs !== undefined) delayMs = Math.max(delayMs, retryAfterMs)
+    delayMs = Math.min(delayMs, MAX_TIMER_DELAY_MS)
     this.emitter.emit('reconnecting', { attempt: this.attempt, delayMs })
     // A `state` or `reconnecting` listener may have closed the client; a timer now would outlive it.
     if (this.currentState !== 'connecting' || this.socket !== undefined) return
@@ -797,7 +801,8 @@ export class PushClient {
       )
       return
     }
-    this.livenessTimer = setTimeout(() => this.armLiveness(), remaining)
+    // Capped: a longer delay would fire at once and turn this into a busy loop.
+    this.livenessTimer = setTimeout(() => this.armLiveness(), Math.min(remaining, MAX_TIMER_DELAY_MS))
   }
 
   private setState(to: ConnectionState): void {
