@@ -1,16 +1,26 @@
 import { NextResponse } from 'next/server'
 import { readEnv } from '../env'
 import { createGatewayClient, type GatewayClient } from './gateway-client'
-import { type GatewayResult, httpStatusOf } from './gateway-result'
-import { clearedSessionCookieOptions, isHttpsRequest, SESSION_COOKIE } from './session-cookie'
+import { failed, type GatewayResult, httpStatusOf } from './gateway-result'
+import { clearedSessionCookieOptions, isHttpsRequest, normaliseToken, SESSION_COOKIE } from './session-cookie'
 
-/** Reads the session cookie of a `Cookie` header without trusting anything else in it. */
+/**
+ * Reads the session cookie of a `Cookie` header without trusting anything else in it. Next writes cookie
+ * values URL-encoded (a token with `+`, `/` or `=` is stored as `%2B`, `%2F`, `%3D`), so it is decoded the
+ * way `cookies()` does, or a server page and a route handler would send the gateway different tokens.
+ */
 export function sessionTokenOf(request: Request): string | undefined {
   const header = request.headers.get('cookie')
   if (header === null) return undefined
   for (const part of header.split(';')) {
     const [name, ...value] = part.trim().split('=')
-    if (name === SESSION_COOKIE) return value.join('=') || undefined
+    if (name !== SESSION_COOKIE) continue
+    const raw = value.join('=')
+    try {
+      return normaliseToken(decodeURIComponent(raw))
+    } catch {
+      return undefined
+    }
   }
   return undefined
 }
@@ -34,6 +44,12 @@ export async function answerFromGateway(
   request: Request,
   call: (gateway: GatewayClient) => Promise<GatewayResult<unknown>>,
 ): Promise<Response> {
-  const gateway = createGatewayClient({ baseUrl: readEnv().gatewayUrl, token: sessionTokenOf(request) })
+  const token = sessionTokenOf(request)
+  // The proxy already refuses these routes without a cookie; checked again so no route handler ever calls
+  // the gateway (not even its public `/health`) for someone who is not logged in.
+  if (token === undefined) {
+    return answerWithResult(request, failed({ kind: 'unauthorized', message: 'not logged in' }))
+  }
+  const gateway = createGatewayClient({ baseUrl: readEnv().gatewayUrl, token })
   return answerWithResult(request, await call(gateway))
 }

@@ -5,12 +5,13 @@ import { readEnv } from '../env'
 import { createGatewayClient, type GatewayClient } from './gateway-client'
 import type { GatewayResult } from './gateway-result'
 import { makeQueryClient } from './query-client'
-import { SESSION_COOKIE } from './session-cookie'
+import { normaliseToken, SESSION_COOKIE } from './session-cookie'
 import { loginPath } from './session-handlers'
 
 /** Server components only: a gateway client carrying the token of this request's session cookie. */
 export async function serverGatewayClient(): Promise<GatewayClient> {
-  const token = (await cookies()).get(SESSION_COOKIE)?.value
+  // The same check as the route handlers' `sessionTokenOf`: anything that cannot be a token is no session.
+  const token = normaliseToken((await cookies()).get(SESSION_COOKIE)?.value)
   return createGatewayClient({ baseUrl: readEnv().gatewayUrl, token })
 }
 
