@@ -222,13 +222,16 @@ describe('PushClient close', () => {
     await expect(client.publish('a', 1)).rejects.toMatchObject({ code: 'invalid_state' })
   })
 
-  it('can connect again after close()', async () => {
+  it('can connect again after close(), with the channels it had subscribed', async () => {
     const server = await fixtures.server()
     const client = fixtures.client(server.url)
     await client.connect()
+    await client.subscribe('kept')
     await client.close()
+    const welcomed = server.nextWelcomed()
     await client.connect()
     expect(client.state).toBe('connected')
+    expect([...(await welcomed).channels]).toEqual(['kept'])
     expect(await client.publish('a', 1)).toMatchObject({ delivered: 0 })
   })
 

@@ -37,8 +37,9 @@ import {
 } from './websocket.js'
 
 /**
- * `disconnected` → `connecting` → `connected`, back to `connecting` while reconnecting, and `closed` once the
- * client has stopped for good (after `close()`, a refusing close code, or when reconnecting is off or used up).
+ * `disconnected` → `connecting` → `connected` (welcomed and every channel subscribed again: the `connect`
+ * event), back to `connecting` while reconnecting, and `closed` once the client has stopped for good (after
+ * `close()`, a refusing close code, or when reconnecting is off or used up).
  * `connect()` may start a new life from `disconnected` or `closed`.
  */
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'closed'
@@ -63,7 +64,7 @@ export interface DisconnectInfo {
 }
 
 export interface ReconnectingInfo {
-  /** 1 for the first retry after a loss, reset once a connection succeeds. */
+  /** 1 for the first retry after a loss; starts over once a connection stayed up for `resetAfterMs`. */
   attempt: number
   delayMs: number
 }
