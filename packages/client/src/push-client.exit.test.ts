@@ -70,4 +70,29 @@ describe('PushClient close() leaves nothing running', () => {
     expect(output).toContain('closed in state closed')
     expect(code).toBe(0)
   }, 15_000)
+
+  it('lets the Node process exit on its own after close() when the gateway never answers the close', async () => {
+    const server = await fixtures.server()
+    const child = runScenario(server.url, 'unresponsive')
+    const { connection } = await server.nextFrame(
+      (frame) => frame.type === 'subscribe' && frame.channel === 'go',
+      5_000,
+    )
+    server.deliver('go', 'close now')
+    // Stop reading: the client's close frame is never seen, so no close frame comes back.
+    connection.socket.pause()
+    const { code, output } = await exitOf(child, 5_000)
+    expect(output).toContain('closed in state closed')
+    expect(code).toBe(0)
+  }, 15_000)
+
+  it('lets the Node process exit on its own after close() once a dead link was dropped', async () => {
+    const server = await fixtures.server({ heartbeatIntervalMs: 40 })
+    const child = runScenario(server.url, 'silent')
+    const first = await server.nextWelcomed(5_000)
+    first.socket.pause()
+    const { code, output } = await exitOf(child, 5_000)
+    expect(output).toContain('closed in state closed')
+    expect(code).toBe(0)
+  }, 15_000)
 })

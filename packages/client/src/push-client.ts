@@ -662,6 +662,9 @@ export class PushClient {
     } catch {
       // Closing a socket that is already failing can throw; it is gone either way.
     }
+    // The peer is silent: it will not answer the closing handshake, and `ws` would keep the socket (and a 30 s
+    // timer that holds a Node process open) waiting for it.
+    terminate(socket)
     this.handleSocketLost(code, reason)
   }
 
@@ -964,6 +967,21 @@ function detach(socket: WebSocketLike): void {
   socket.onerror = noop
 }
 
+/**
+ * Cuts the socket without waiting for the peer. Only `ws` (Node) has `terminate()`; there it matters, because
+ * a socket waiting for a close frame that never comes keeps a 30 s timer that stops the process from exiting.
+ * Browsers clean up on their own.
+ */
+function terminate(socket: WebSocketLike): void {
+  const withTerminate = socket as WebSocketLike & { terminate?: unknown }
+  if (typeof withTerminate.terminate !== 'function') return
+  try {
+    withTerminate.terminate()
+  } catch {
+    // Already gone.
+  }
+}
+
 function closeGracefully(socket: WebSocketLike): Promise<void> {
   return new Promise((resolve) => {
     detach(socket)
@@ -971,7 +989,11 @@ function closeGracefully(socket: WebSocketLike): Promise<void> {
       resolve()
       return
     }
-    const timer = setTimeout(resolve, CLOSE_GRACE_MS)
+    const timer = setTimeout(() => {
+      // No answer to the closing handshake: cut the socket rather than let it linger (see `terminate`).
+      terminate(socket)
+      resolve()
+    }, CLOSE_GRACE_MS)
     socket.onclose = () => {
       clearTimeout(timer)
       resolve()

@@ -32,6 +32,22 @@ switch (scenario) {
     await reconnecting
     break
   }
+  case 'unresponsive': {
+    // The test stops reading the socket on the gateway's side once it sent `go`: the closing handshake is
+    // never answered.
+    await client.connect()
+    await client.waitFor('go', { timeout: 5_000 })
+    break
+  }
+  case 'silent': {
+    // The gateway never pings (and the test stops reading the first connection): the client drops it as dead
+    // and reconnects, then is closed.
+    const dropped = new Promise<void>((resolve) => client.on('disconnect', () => resolve()))
+    await client.connect()
+    await dropped
+    await new Promise<void>((resolve) => client.on('connect', () => resolve()))
+    break
+  }
   default:
     throw new Error(`unknown scenario ${scenario}`)
 }
