@@ -203,6 +203,35 @@ describe('PushClient refusals', () => {
     await client.waitClosed()
   })
 
+  it('stops for good when the gateway refuses the hello with a non-retryable error and keeps the socket open', async () => {
+    // What the gateway does with a hello that fails validation (a client id with a space): an invalid_frame
+    // error, no welcome, no close.
+    const server = await fixtures.server({ welcome: false })
+    server.on('frame', (connection, frame) => {
+      if (frame.type !== 'hello') return
+      connection.send({
+        type: 'error',
+        code: 'invalid_frame',
+        message: 'clientId: invalid',
+        retryable: false,
+      })
+    })
+    const client = fixtures.client(server.url, {
+      clientId: 'has space',
+      connectTimeoutMs: 200,
+      reconnect: { initialDelayMs: 5 },
+    })
+    const reconnecting = record(client, 'reconnecting')
+    const errors = record(client, 'error')
+
+    const error = await client.connect().catch((caught: unknown) => caught)
+
+    expect(error).toMatchObject({ code: 'invalid_frame', message: 'clientId: invalid' })
+    expect(errors).toEqual([error])
+    expect(reconnecting).toEqual([])
+    expect(client.state).toBe('closed')
+  })
+
   it('closes after a loss when reconnect is off', async () => {
     const server = await fixtures.server()
     const client = fixtures.client(server.url, { reconnect: false })

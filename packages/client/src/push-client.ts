@@ -866,6 +866,10 @@ export class PushClient {
         // explain the next close or delay the next reconnect by its retryAfterMs.
         if (frame.id === undefined) this.lastServerError = error
         this.reportError(error)
+        // Before the welcome, an error that is not retryable refuses our hello (a malformed client id, a token
+        // over the size limit...). The gateway may keep the socket open without answering; sending the same
+        // hello again would fail the same way, so the client stops instead of retrying forever.
+        if (!this.welcomed && frame.id === undefined && !error.retryable) this.toClosed(error)
         return
       }
       case 'channel_message': {
