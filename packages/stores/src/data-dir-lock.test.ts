@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { DATA_DIR_LOCK_FILE, lockOwnerOf } from './data-dir-lock.js'
 import { openDatabase, type ParleyDatabase } from './database.js'
 import { DataDirLockedError } from './errors.js'
@@ -72,6 +72,27 @@ describe('embedded PGlite data folder lock', () => {
     await once(other, 'exit')
     const database = await opened(dataDir)
     await database.db.execute('select 1')
+  })
+
+  it('takes over a lock held by a killed process that its parent has not reaped yet', async () => {
+    if (!existsSync('/proc/self/stat')) return
+    const dataDir = await tempDataDir()
+    await (await openDatabase({ dataDir })).close()
+    // `true` exits at once; its parent becomes `sleep`, which never reaps it: a zombie that kill(pid, 0) finds.
+    const parent = spawn('/bin/sh', ['-c', 'true & echo $!; exec sleep 60'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    cleanups.push(async () => {
+      parent.kill('SIGKILL')
+      if (parent.exitCode === null && parent.signalCode === null) await once(parent, 'exit')
+    })
+    const [line] = (await once(parent.stdout as NodeJS.ReadableStream, 'data')) as [Buffer]
+    const zombie = Number(line.toString().trim())
+    await vi.waitFor(async () => expect(await readFile(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /), {
+      timeout: 5_000,
+    })
+    await writeFile(join(dataDir, DATA_DIR_LOCK_FILE), JSON.stringify(lockOwnerOf(zombie)))
+    await opened(dataDir)
   })
 
   it('takes over a lock whose pid now belongs to an unrelated process or to this one', async () => {

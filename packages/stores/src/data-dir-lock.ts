@@ -94,18 +94,25 @@ function isAlive(owner: DataDirLockOwner): boolean {
     // EPERM: the process exists but belongs to another user.
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
-  const startTime = processStartTime(owner.pid)
+  const stat = processStat(owner.pid)
+  // A killed process that its parent has not reaped yet still answers kill(pid, 0).
+  if (stat?.state === 'Z' || stat?.state === 'X') return false
   // A live pid that started at another time is an unrelated process that reused the number.
-  return owner.startTime === undefined || startTime === undefined || startTime === owner.startTime
+  return owner.startTime === undefined || stat === undefined || stat.startTime === owner.startTime
 }
 
-/** Field 22 of `/proc/<pid>/stat`; undefined where there is no procfs. */
 function processStartTime(pid: number): string | undefined {
+  return processStat(pid)?.startTime
+}
+
+/** State (field 3) and start time (field 22) of `/proc/<pid>/stat`; undefined where there is no procfs. */
+function processStat(pid: number): { state: string; startTime: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // The command name (field 2) is in parentheses and may hold spaces; count fields after it.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19]
+    const [state, startTime] = [fields[0], fields[19]]
+    return state === undefined || startTime === undefined ? undefined : { state, startTime }
   } catch {
     return undefined
   }
