@@ -84,10 +84,6 @@ async function serve(flags: ServeFlags): Promise<void> {
   const config = parseConfig(mergeConfigInputs(readEnvConfig(process.env), flagInput))
   const logger = createCliLogger(config)
   const gateway = createGateway({ config, logger })
-  const started = await gateway.start()
-  if (started.generatedAdminToken !== undefined) {
-    printFirstStartBanner(config, started, started.generatedAdminToken)
-  }
 
   let stopping = false
   const shutdown = (signal: NodeJS.Signals) => {
@@ -105,8 +101,15 @@ async function serve(flags: ServeFlags): Promise<void> {
       },
     )
   }
+  // Installed before start(): a signal while the database opens must still drain and exit 0, not kill the
+  // process half-way through start-up.
   process.on('SIGTERM', shutdown)
   process.on('SIGINT', shutdown)
+
+  const started = await gateway.start()
+  if (started.generatedAdminToken !== undefined) {
+    printFirstStartBanner(config, started, started.generatedAdminToken)
+  }
 }
 
 function formatDuration(seconds: number): string {

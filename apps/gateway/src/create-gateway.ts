@@ -94,6 +94,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   let adminTokenDigest = initialAdminDigest(options)
   let lastDatabaseCheck: CheckResult | undefined
   let stopping: Promise<void> | undefined
+  let starting: Promise<StartedGateway> | undefined
 
   // Rows recorded before `start()` opened the audit log have nowhere to go; only tests drive the app then.
   const connectionAudit = createConnectionAudit({ record: (entry) => audit?.record(entry) }, logger)
@@ -210,9 +211,15 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     return { server: created, port: (created.address() as AddressInfo).port }
   }
 
-  async function start(): Promise<StartedGateway> {
-    if (state !== 'created') throw new Error(`start() called on a gateway that is ${state}`)
+  function start(): Promise<StartedGateway> {
+    if (state !== 'created') return Promise.reject(new Error(`start() called on a gateway that is ${state}`))
     state = 'starting'
+    starting = startUp()
+    return starting
+  }
+
+  async function startUp(): Promise<StartedGateway> {
+    logger.info('gateway starting')
     try {
       assertSafeBind(config)
       let generatedAdminToken: string | undefined
@@ -293,7 +300,19 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         state = 'stopped'
         return Promise.resolve()
       }
-      stopping ??= drain(stopOptions)
+      // A stop during start-up (SIGTERM while the database opens) waits for start() to settle, then drains
+      // what it opened; draining at once would close storage under start() and leave it listening after.
+      if (stopping !== undefined) return stopping
+      if (state === 'starting' && starting !== undefined) {
+        stopping = starting.then(
+          () => drain(stopOptions),
+          () => {
+            state = 'stopped'
+          },
+        )
+      } else {
+        stopping = drain(stopOptions)
+      }
       return stopping
     },
     stats() {

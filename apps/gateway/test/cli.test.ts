@@ -101,6 +101,21 @@ describe('parley CLI', () => {
     expect(result.stderr).toContain('unreachable')
   })
 
+  it('drains and exits 0 on a SIGTERM that arrives while it is still starting', async () => {
+    const starting = spawn(
+      tsx,
+      [cli, 'serve', '--port', '0', '--data-dir', dataDir, '--database-url', 'memory://'],
+      {
+        cwd: gatewayRoot,
+        env: { ...process.env, PARLEY_LOG_LEVEL: 'info', PARLEY_ADMIN_TOKEN: 'cli-start-admin-token' },
+      },
+    )
+    const exited = new Promise<number | null>((resolve) => starting.once('exit', (code) => resolve(code)))
+    await waitForOutput(starting, [/"msg":"gateway starting"/])
+    starting.kill('SIGTERM')
+    expect(await exited).toBe(0)
+  }, 60_000)
+
   it('refuses an invalid option with a message naming it', async () => {
     const result = await parley(['serve', '--port', 'abc'], { PARLEY_MAX_CONNECTIONS: '-1' })
     expect(result.code).toBe(1)

@@ -104,6 +104,24 @@ describe('draining on stop()', () => {
     await server.dispose()
   })
 
+  it('a stop() during start() waits for start-up, then drains: nothing is left listening', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'parley-stop-during-start-'))
+    const gateway = createGateway({
+      config: parseConfig({ port: 0, dataDir, databaseUrl: 'memory://' }),
+      adminToken: 'stop-during-start-admin-token',
+      logger: silent,
+    })
+    const starting = gateway.start()
+    const stopping = gateway.stop()
+    const again = gateway.stop()
+    const started = await starting
+    await stopping
+    await again
+    expect(gateway.state).toBe('stopped')
+    await expect(fetch(`${started.url}/health`)).rejects.toThrow()
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
   it('can start again on the same port after stopping', async () => {
     const first = await startTestGateway()
     const port = first.started.port
