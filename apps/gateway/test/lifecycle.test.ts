@@ -92,6 +92,28 @@ describe('draining on stop()', () => {
     await server.dispose()
   })
 
+  it('tells a client whose upgrade completes just as the drain begins to go away, instead of keeping it', async () => {
+    // The route checks for draining before the upgrade; the connection opens a moment later. Starting the
+    // drain exactly there (when the hub makes the connection's logger) reproduces that window every time.
+    const logger = pino({ level: 'silent' })
+    const makeChild = logger.child.bind(logger)
+    let stopping: Promise<void> | undefined
+    let server: TestGateway | undefined
+    logger.child = ((bindings, options) => {
+      if ('connectionId' in bindings && server !== undefined) {
+        stopping ??= server.gateway.stop({ drainTimeoutMs: 3_000 })
+      }
+      return makeChild(bindings, options)
+    }) as typeof logger.child
+    server = await startTestGateway({}, { logger })
+    const client = await TestClient.open(server.started.wsUrl)
+    expect(await client.next('shutdown', 1_000)).toMatchObject({ type: 'shutdown' })
+    expect((await client.waitClosed(1_000)).code).toBe(1001)
+    await stopping
+    expect(server.gateway.stats().connections).toBe(0)
+    await server.dispose()
+  })
+
   it('cuts off clients that do not close within the drain timeout', async () => {
     const server = await startTestGateway()
     const client = await TestClient.connect(server.started.wsUrl)

@@ -69,6 +69,8 @@ export function createHub(options: HubOptions) {
   const channels = new ChannelRegistry<Connection>()
   const heartbeatIntervalMs = Math.max(1, Math.round(config.heartbeatInterval * 1000))
   const drainWaiters = new Set<() => void>()
+  /** Set by `shutdown()`, so even upgrades that passed the route's draining check before it are turned away. */
+  let shutdownFrame: Buffer | undefined
   const counters = {
     messagesPublished: 0,
     messagesDelivered: 0,
@@ -116,6 +118,12 @@ export function createHub(options: HubOptions) {
         slow.logger.warn('closed slow consumer')
       },
     })
+    if (shutdownFrame !== undefined) {
+      // Its upgrade was accepted just before the drain began: tell it like the others, never register it.
+      connection.send(shutdownFrame)
+      connection.close('going_away', 'gateway is shutting down')
+      return connection
+    }
     if (connections.size >= config.maxConnections) {
       // Not registered: it is told why and closed before it costs anything more.
       sendError(
@@ -360,6 +368,7 @@ export function createHub(options: HubOptions) {
   /** Tells every client the gateway is going away, then closes them with `going_away`. */
   function shutdown(reason: string, reconnectAfterMs: number): void {
     const encoded = Buffer.from(encodeFrame({ type: 'shutdown', reason, reconnectAfterMs }))
+    shutdownFrame = encoded
     for (const connection of connections.values()) {
       connection.send(encoded)
       connection.close('going_away', reason)
