@@ -54,6 +54,17 @@ describe('GET /metrics', () => {
     expect(after).toContain('process_resident_memory_bytes')
   })
 
+  it('counts a channel in parley_channels only while it has subscribers', async () => {
+    const client = await TestClient.connect(server.started.wsUrl, { clientId: 'metrics-leaver' })
+    clients.push(client)
+    const base = sample(await scrape(), 'parley_channels') ?? 0
+    await client.subscribe('metrics.leaving')
+    await client.request({ type: 'publish', channel: 'metrics.nobody', data: 1 })
+    expect(sample(await scrape(), 'parley_channels')).toBe(base + 1)
+    await client.request({ type: 'unsubscribe', channel: 'metrics.leaving' })
+    expect(sample(await scrape(), 'parley_channels')).toBe(base)
+  })
+
   it('exposes counts only, never client ids or channel names', async () => {
     const client = await TestClient.connect(server.started.wsUrl, { clientId: 'secret-looking-client' })
     clients.push(client)

@@ -64,4 +64,16 @@ describe('ChannelRegistry', () => {
       lastMessageAt: new Date(3000).toISOString(),
     })
   })
+
+  it('counts only channels that have subscribers in its size', () => {
+    const registry = new ChannelRegistry()
+    const a = subscriber()
+    registry.publish('nobody-listens', 'x', 1)
+    expect(registry.size).toBe(0)
+    registry.subscribe('news', a, 10)
+    expect(registry.size).toBe(1)
+    registry.unsubscribe('news', a)
+    expect(registry.size).toBe(0)
+    expect(registry.list().map((channel) => channel.name)).toEqual(['news', 'nobody-listens'])
+  })
 })

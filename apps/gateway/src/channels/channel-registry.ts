@@ -75,8 +75,9 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
     return this.#channels.get(channel)?.subscribers.size ?? 0
   }
 
+  /** Channels with at least one subscriber (idle ones kept only for their counters are not counted). */
   get size(): number {
-    return this.#channels.size
+    return this.#channels.size - this.#idle.size
   }
 
   list(): ChannelInfo[] {
