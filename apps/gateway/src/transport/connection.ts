@@ -92,7 +92,8 @@ export class Connection {
   send(frame: OutboundFrame): boolean {
     if (this.state === 'closing' || this.state === 'closed') return false
     this.#queue.push(frame)
-    this.#queuedBytes += frame.length
+    // Bytes, not UTF-16 units: the bound is compared with the socket's buffered bytes.
+    this.#queuedBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length
     this.messagesOut += 1
     if (this.#queuedBytes + this.#socket.bufferedAmount > this.#maxBufferedBytes) {
       this.#queue = []

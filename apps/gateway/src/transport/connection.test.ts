@@ -1,0 +1,54 @@
+import { pino } from 'pino'
+import { describe, expect, it } from 'vitest'
+import type { WebSocket } from 'ws'
+import { Connection } from './connection.js'
+
+function fakeSocket() {
+  const closes: number[] = []
+  const socket = {
+    OPEN: 1,
+    readyState: 1,
+    bufferedAmount: 0,
+    send: () => undefined,
+    close: (code: number) => closes.push(code),
+    terminate: () => undefined,
+  }
+  return { socket: socket as unknown as WebSocket, closes }
+}
+
+function connectionOn(socket: WebSocket, maxBufferedBytes: number, onSlow: () => void = () => undefined) {
+  return new Connection({
+    id: 'con_test',
+    logger: pino({ level: 'silent' }),
+    socket,
+    stream: undefined,
+    maxBufferedBytes,
+    remoteAddress: null,
+    userAgent: null,
+    upgradeToken: undefined,
+    now: Date.now(),
+    onSlowConsumer: onSlow,
+  })
+}
+
+describe('Connection outbound bound', () => {
+  it('counts queued strings in UTF-8 bytes, so multi-byte text cannot exceed the bound unnoticed', () => {
+    const { socket, closes } = fakeSocket()
+    let slow = 0
+    const connection = connectionOn(socket, 100, () => {
+      slow += 1
+    })
+    // 40 characters, 120 bytes on the wire.
+    expect(connection.send('€'.repeat(40))).toBe(false)
+    expect(slow).toBe(1)
+    expect(closes).toEqual([4006])
+  })
+
+  it('accepts frames that fit within the bound', () => {
+    const { socket, closes } = fakeSocket()
+    const connection = connectionOn(socket, 100)
+    expect(connection.send('a'.repeat(60))).toBe(true)
+    expect(connection.send(Buffer.alloc(30))).toBe(true)
+    expect(closes).toEqual([])
+  })
+})
