@@ -100,3 +100,29 @@ describe('invalid input on a connection', () => {
     expect((await client.waitClosed()).code).toBe(4002)
   })
 })
+
+describe('data the gateway cannot re-encode', () => {
+  let server: TestGateway
+  afterEach(async () => {
+    await server.dispose()
+  })
+
+  it('answers publish and broadcast of too deeply nested data with a non-retryable invalid_frame', async () => {
+    server = await startTestGateway()
+    const client = await TestClient.connect(server.started.wsUrl)
+    await client.subscribe('deep')
+    // Valid JSON that parses, but nests deeper than JSON.stringify can recurse.
+    const deep = `${'['.repeat(400_000)}${']'.repeat(400_000)}`
+    client.sendRaw(`{"type":"publish","id":"deep-publish","channel":"deep","data":${deep}}`)
+    client.sendRaw(`{"type":"broadcast","id":"deep-broadcast","data":${deep}}`)
+    for (const id of ['deep-publish', 'deep-broadcast']) {
+      expect(await client.waitFor((frame) => frame.type === 'error' && frame.id === id)).toMatchObject({
+        code: 'invalid_frame',
+        retryable: false,
+      })
+    }
+    const answer = await client.request({ type: 'publish', channel: 'deep', data: [[1]] })
+    expect(answer).toMatchObject({ type: 'reply', result: { delivered: 1 } })
+    client.close()
+  })
+})

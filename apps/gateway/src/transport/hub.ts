@@ -10,6 +10,7 @@ import {
   negotiateVersion,
   type PublishFrame,
   parseClientFrame,
+  type ServerFrame,
   type SubscribeFrame,
   type UnsubscribeFrame,
 } from '@parley/protocol'
@@ -18,6 +19,7 @@ import type { WebSocket } from 'ws'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { ChannelRegistry } from '../channels/channel-registry.js'
 import type { GatewayConfig } from '../config.js'
+import { GatewayError } from '../errors.js'
 import { createHeartbeat } from '../heartbeat/heartbeat.js'
 import { newId } from '../ids.js'
 import { secretMatches } from '../security/secrets.js'
@@ -170,8 +172,12 @@ export function createHub(options: HubOptions) {
     try {
       dispatch(connection, parsed.frame, size)
     } catch (error) {
-      connection.logger.error({ err: error, type: parsed.frame.type }, 'frame handler failed')
       const id = 'id' in parsed.frame ? parsed.frame.id : undefined
+      if (error instanceof GatewayError) {
+        sendError(connection, errorBody(error.code, error.message, error.retryAfterMs), id)
+        return
+      }
+      connection.logger.error({ err: error, type: parsed.frame.type }, 'frame handler failed')
       fail(connection, 'internal', 'internal server error', id)
     }
   }
@@ -295,16 +301,14 @@ export function createHub(options: HubOptions) {
     const id = newId('msg')
     const timestamp = Date.now()
     // Encoded once; every subscriber gets the same bytes.
-    const encoded = Buffer.from(
-      encodeFrame({
-        type: 'channel_message',
-        channel: frame.channel,
-        data: frame.data,
-        id,
-        source: connection.clientId,
-        timestamp,
-      }),
-    )
+    const encoded = encodeOutbound({
+      type: 'channel_message',
+      channel: frame.channel,
+      data: frame.data,
+      id,
+      source: connection.clientId,
+      timestamp,
+    })
     const delivered = channels.publish(frame.channel, encoded, timestamp)
     counters.messagesPublished += 1
     counters.messagesDelivered += delivered
@@ -319,15 +323,13 @@ export function createHub(options: HubOptions) {
   function broadcast(connection: Connection, frame: BroadcastFrame, size: number): void {
     const id = newId('msg')
     const timestamp = Date.now()
-    const encoded = Buffer.from(
-      encodeFrame({
-        type: 'broadcast_message',
-        data: frame.data,
-        id,
-        source: connection.clientId,
-        timestamp,
-      }),
-    )
+    const encoded = encodeOutbound({
+      type: 'broadcast_message',
+      data: frame.data,
+      id,
+      source: connection.clientId,
+      timestamp,
+    })
     let delivered = 0
     for (const recipient of connections.values()) {
       if (recipient.isOpen && recipient.send(encoded)) delivered += 1
@@ -402,3 +404,16 @@ export function createHub(options: HubOptions) {
 }
 
 export type Hub = ReturnType<typeof createHub>
+
+/**
+ * Encodes a frame carrying client data once for fan-out. Data that parsed but cannot be serialised again
+ * (nested deeper than the stack allows) is the client's mistake, not a server error.
+ */
+function encodeOutbound(frame: ServerFrame): Buffer {
+  try {
+    return Buffer.from(encodeFrame(frame))
+  } catch (error) {
+    if (error instanceof RangeError) throw new GatewayError('invalid_frame', 'data is nested too deeply')
+    throw error
+  }
+}
