@@ -1,3 +1,4 @@
+import { connect as connectTcp } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { TestClient } from './support/test-client.js'
 import { startTestGateway, type TestGateway } from './support/test-gateway.js'
@@ -23,6 +24,42 @@ describe('limits', () => {
     })
     expect((await third.waitClosed()).code).toBe(4005)
     expect(server.gateway.stats().connections).toBe(2)
+  })
+
+  it('cuts off a refused connection that never answers the close, instead of holding its socket', async () => {
+    server = await startTestGateway({ maxConnections: 1 })
+    clients.push(await TestClient.connect(server.started.wsUrl))
+    // A raw peer that completes the upgrade, reads everything and never answers the close frame. Refused
+    // sockets are outside maxConnections, so without a cut-off each one lingers for ws's 30 s close timeout.
+    const { port } = server.started
+    const peer = connectTcp(port, '127.0.0.1')
+    let received = ''
+    peer.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1')
+    })
+    peer.write(
+      [
+        'GET /ws HTTP/1.1',
+        `Host: 127.0.0.1:${port}`,
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Version: 13',
+        '',
+        '',
+      ].join('\r\n'),
+    )
+    const ended = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5_000)
+      peer.once('close', () => {
+        clearTimeout(timer)
+        resolve(true)
+      })
+    })
+    peer.destroy()
+    expect(ended).toBe(true)
+    expect(received).toContain('101 Switching Protocols')
+    expect(received).toContain('server_full')
   })
 
   it('admits a new connection once one under the limit has left', async () => {

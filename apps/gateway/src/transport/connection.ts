@@ -135,6 +135,7 @@ export class Connection {
 
   /** Drops the socket without a closing handshake (a peer that never answers the close). */
   terminate(): void {
+    if (this.state === 'closed') return
     this.state = 'closing'
     this.#socket.terminate()
   }

@@ -30,6 +30,8 @@ export const FEATURES = ['channels', 'broadcast', 'heartbeat'] as const
 
 /** How long a refused client should wait before trying again when the gateway is full. */
 const SERVER_FULL_RETRY_AFTER_MS = 5_000
+/** How long a refused peer gets to read why and answer the close before its socket is dropped. */
+const REFUSED_CLOSE_GRACE_MS = 1_000
 
 export interface HubOptions {
   config: GatewayConfig
@@ -123,7 +125,7 @@ export function createHub(options: HubOptions) {
     if (shutdownFrame !== undefined) {
       // Its upgrade was accepted just before the drain began: tell it like the others, never register it.
       connection.send(shutdownFrame)
-      connection.close('going_away', 'gateway is shutting down')
+      refuse(connection, 'going_away', 'gateway is shutting down')
       return connection
     }
     if (connections.size >= config.maxConnections) {
@@ -136,11 +138,19 @@ export function createHub(options: HubOptions) {
           SERVER_FULL_RETRY_AFTER_MS,
         ),
       )
-      connection.close('server_full')
+      refuse(connection, 'server_full', 'server_full')
       return connection
     }
     connections.set(connection.id, connection)
     return connection
+  }
+
+  /** Closes a connection that was never registered. */
+  function refuse(connection: Connection, reason: 'server_full' | 'going_away', message: string): void {
+    connection.close(reason, message)
+    // Refused sockets are not in the connection table, so nothing bounds them: a peer that never answers
+    // the close would otherwise hold its socket for ws's 30 s close timeout.
+    setTimeout(() => connection.terminate(), REFUSED_CLOSE_GRACE_MS).unref()
   }
 
   function receive(connection: Connection, data: unknown): void {
