@@ -74,26 +74,30 @@ describe('embedded PGlite data folder lock', () => {
     await database.db.execute('select 1')
   })
 
-  it('takes over a lock held by a killed process that its parent has not reaped yet', async () => {
-    if (!existsSync('/proc/self/stat')) return
-    const dataDir = await tempDataDir()
-    await (await openDatabase({ dataDir })).close()
-    // `true` exits at once; its parent becomes `sleep`, which never reaps it: a zombie that kill(pid, 0) finds.
-    const parent = spawn('/bin/sh', ['-c', 'true & echo $!; exec sleep 60'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-    cleanups.push(async () => {
-      parent.kill('SIGKILL')
-      if (parent.exitCode === null && parent.signalCode === null) await once(parent, 'exit')
-    })
-    const [line] = (await once(parent.stdout as NodeJS.ReadableStream, 'data')) as [Buffer]
-    const zombie = Number(line.toString().trim())
-    await vi.waitFor(async () => expect(await readFile(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /), {
-      timeout: 5_000,
-    })
-    await writeFile(join(dataDir, DATA_DIR_LOCK_FILE), JSON.stringify(lockOwnerOf(zombie)))
-    await opened(dataDir)
-  })
+  // An unreaped (zombie) process is only visible through Linux's /proc, where the lock's liveness check reads
+  // it; on other systems there is no such state to build, so the test is skipped there (never on Linux or CI).
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    'takes over a lock held by a killed process that its parent has not reaped yet',
+    async () => {
+      const dataDir = await tempDataDir()
+      await (await openDatabase({ dataDir })).close()
+      // `true` exits at once; its parent becomes `sleep`, which never reaps it: a zombie that kill(pid, 0) finds.
+      const parent = spawn('/bin/sh', ['-c', 'true & echo $!; exec sleep 60'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+      cleanups.push(async () => {
+        parent.kill('SIGKILL')
+        if (parent.exitCode === null && parent.signalCode === null) await once(parent, 'exit')
+      })
+      const [line] = (await once(parent.stdout as NodeJS.ReadableStream, 'data')) as [Buffer]
+      const zombie = Number(line.toString().trim())
+      await vi.waitFor(async () => expect(await readFile(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /), {
+        timeout: 5_000,
+      })
+      await writeFile(join(dataDir, DATA_DIR_LOCK_FILE), JSON.stringify(lockOwnerOf(zombie)))
+      await opened(dataDir)
+    },
+  )
 
   it('takes over a lock whose pid now belongs to an unrelated process or to this one', async () => {
     const dataDir = await tempDataDir()
