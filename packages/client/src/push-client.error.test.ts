@@ -5,6 +5,17 @@ import { nextEvent, record } from './test-support/next-event.js'
 
 const fixtures = useFixtures()
 
+/** A scripted gateway that refuses every subscribe with a non-retryable `forbidden`. */
+function forbiddingSubscribeServer() {
+  return fixtures.server({
+    onRequest(connection, frame) {
+      if (frame.type !== 'subscribe') return false
+      connection.send({ type: 'error', id: frame.id, code: 'forbidden', message: 'no', retryable: false })
+      return true
+    },
+  })
+}
+
 describe('PushClient request errors', () => {
   it('rejects with a ParleyError carrying the error frame code, retryable and retryAfterMs', async () => {
     const server = await fixtures.server({
@@ -37,13 +48,7 @@ describe('PushClient request errors', () => {
   })
 
   it('rejects a subscribe the server forbids and does not remember the channel', async () => {
-    const server = await fixtures.server({
-      onRequest(connection, frame) {
-        if (frame.type !== 'subscribe') return false
-        connection.send({ type: 'error', id: frame.id, code: 'forbidden', message: 'no', retryable: false })
-        return true
-      },
-    })
+    const server = await forbiddingSubscribeServer()
     const client = fixtures.client(server.url)
     await client.connect()
 
@@ -136,13 +141,7 @@ describe('PushClient waitFor', () => {
   })
 
   it('rejects with the subscribe error when the channel cannot be subscribed', async () => {
-    const server = await fixtures.server({
-      onRequest(connection, frame) {
-        if (frame.type !== 'subscribe') return false
-        connection.send({ type: 'error', id: frame.id, code: 'forbidden', message: 'no', retryable: false })
-        return true
-      },
-    })
+    const server = await forbiddingSubscribeServer()
     const client = fixtures.client(server.url)
     await client.connect()
 
