@@ -81,8 +81,9 @@ describe('embedded PGlite data folder lock', () => {
     async () => {
       const dataDir = await tempDataDir()
       await (await openDatabase({ dataDir })).close()
-      // `true` exits at once; its parent becomes `sleep`, which never reaps it: a zombie that kill(pid, 0) finds.
-      const parent = spawn('/bin/sh', ['-c', 'true & echo $!; exec sleep 60'], {
+      // The shell starts a child, then becomes `sleep`, which never reaps. The child is killed only once that
+      // has happened (a shell could still reap it), so it stays a zombie that kill(pid, 0) finds.
+      const parent = spawn('/bin/sh', ['-c', 'sleep 60 & echo $!; exec sleep 60'], {
         stdio: ['ignore', 'pipe', 'ignore'],
       })
       cleanups.push(async () => {
@@ -91,6 +92,11 @@ describe('embedded PGlite data folder lock', () => {
       })
       const [line] = (await once(parent.stdout as NodeJS.ReadableStream, 'data')) as [Buffer]
       const zombie = Number(line.toString().trim())
+      await vi.waitFor(
+        async () => expect((await readFile(`/proc/${parent.pid}/comm`, 'utf8')).trim()).toBe('sleep'),
+        { timeout: 5_000 },
+      )
+      process.kill(zombie, 'SIGKILL')
       await vi.waitFor(async () => expect(await readFile(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /), {
         timeout: 5_000,
       })
