@@ -21,6 +21,18 @@ export const ClientId = z
 /** Any JSON value except `undefined`: frames arrive as parsed JSON, so only presence is checked. */
 export const JsonData = z.unknown().refine((value) => value !== undefined, { message: 'data is required' })
 
+/** Position in a channel's stream: the offset of the last publication seen and the stream's epoch. */
+export const StreamPosition = z.object({
+  offset: z.number().int().nonnegative(),
+  epoch: z.string().min(1).max(64),
+})
+
+/** Caller-chosen key that makes a publish or send idempotent within the dedupe window. */
+export const IdempotencyKey = z.string().min(1).max(128)
+
+/** Server-assigned id of one delivery (one message to one recipient); the same across redeliveries. */
+export const DeliveryId = z.string().min(1).max(64)
+
 const ProtocolRange = z
   .object({ min: z.number().int().min(1), max: z.number().int().min(1) })
   .refine((range) => range.min <= range.max, { message: 'protocol.min must not exceed protocol.max' })
@@ -36,7 +48,15 @@ export const HelloFrame = z.object({
   auth: z.object({ token: z.string().min(1).max(4096) }).optional(),
 })
 
-export const SubscribeFrame = z.object({ type: z.literal('subscribe'), id: RequestId, channel: ChannelName })
+export const SubscribeFrame = z.object({
+  type: z.literal('subscribe'),
+  id: RequestId,
+  channel: ChannelName,
+  /** Resume after this position: missed publications are replayed before the reply, or `recovered: false`. */
+  since: StreamPosition.optional(),
+  /** Keep a server-side cursor for this client id: publications are queued while it is offline. */
+  durable: z.boolean().optional(),
+})
 export const UnsubscribeFrame = z.object({
   type: z.literal('unsubscribe'),
   id: RequestId,
@@ -47,6 +67,7 @@ export const PublishFrame = z.object({
   id: RequestId,
   channel: ChannelName,
   data: JsonData,
+  idempotencyKey: IdempotencyKey.optional(),
 })
 export const BroadcastFrame = z.object({ type: z.literal('broadcast'), id: RequestId, data: JsonData })
 export const PingFrame = z.object({
@@ -56,6 +77,38 @@ export const PingFrame = z.object({
 })
 export const PongFrame = z.object({ type: z.literal('pong'), ts: z.number().optional() })
 
+/** A direct message to one client id, delivered at least once with acknowledgement. */
+export const SendFrame = z.object({
+  type: z.literal('send'),
+  id: RequestId,
+  to: ClientId,
+  data: JsonData,
+  idempotencyKey: IdempotencyKey.optional(),
+  /** Ask for `receipt` frames as the delivery progresses (delivered, acked, dead, expired). */
+  receipt: z.boolean().optional(),
+})
+
+/** Settles deliveries as processed. With `id` the gateway replies; without it the ack is fire-and-forget. */
+export const AckFrame = z.object({
+  type: z.literal('ack'),
+  id: RequestId.optional(),
+  deliveryIds: z.array(DeliveryId).min(1).max(1000),
+})
+
+/** Refuses a delivery: it is retried after `delayMs` (or the backoff) until `maxRetries`, then dead-lettered. */
+export const NackFrame = z.object({
+  type: z.literal('nack'),
+  id: RequestId.optional(),
+  deliveryId: DeliveryId,
+  delayMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(24 * 3600 * 1000)
+    .optional(),
+  reason: z.string().max(500).optional(),
+})
+
 export const ClientFrame = z.discriminatedUnion('type', [
   HelloFrame,
   SubscribeFrame,
@@ -64,6 +117,9 @@ export const ClientFrame = z.discriminatedUnion('type', [
   BroadcastFrame,
   PingFrame,
   PongFrame,
+  SendFrame,
+  AckFrame,
+  NackFrame,
 ])
 export type ClientFrame = z.infer<typeof ClientFrame>
 export const CLIENT_FRAME_TYPES = ClientFrame.options.map((option) => option.shape.type.value)
@@ -109,6 +165,38 @@ export const ChannelMessageFrame = z.object({
   id: z.string(),
   source: z.string(),
   timestamp: z.number(),
+  /** Position in the channel's stream: strictly increasing by one per publication within an epoch. */
+  offset: z.number().int().positive().optional(),
+  epoch: z.string().optional(),
+  /** Present on durable deliveries only: acknowledge with `ack`. */
+  deliveryId: DeliveryId.optional(),
+  /** 1 on the first delivery, higher on redeliveries (durable deliveries only). */
+  attempt: z.number().int().positive().optional(),
+})
+
+/** A direct message from another client; acknowledge `deliveryId` with `ack` (or `nack`). */
+export const DirectMessageFrame = z.object({
+  type: z.literal('direct_message'),
+  id: z.string(),
+  deliveryId: DeliveryId,
+  attempt: z.number().int().positive(),
+  from: z.string(),
+  data: JsonData,
+  timestamp: z.number(),
+})
+
+export const RECEIPT_STATUSES = ['delivered', 'acked', 'dead', 'expired'] as const
+export const ReceiptStatus = z.enum(RECEIPT_STATUSES)
+
+/** Progress of a direct message sent with `receipt: true`, sent to the sender's client id. */
+export const ReceiptFrame = z.object({
+  type: z.literal('receipt'),
+  messageId: z.string(),
+  deliveryId: DeliveryId,
+  to: z.string(),
+  status: ReceiptStatus,
+  attempt: z.number().int().nonnegative(),
+  timestamp: z.number(),
 })
 
 export const BroadcastMessageFrame = z.object({
@@ -133,6 +221,8 @@ export const ServerFrame = z.discriminatedUnion('type', [
   ReplyFrame,
   ErrorFrame,
   ChannelMessageFrame,
+  DirectMessageFrame,
+  ReceiptFrame,
   BroadcastMessageFrame,
   ServerPingFrame,
   ServerPongFrame,
@@ -143,13 +233,38 @@ export type ServerFrameType = ServerFrame['type']
 
 // ---------------------------------------------------------------- request results (`reply.result`)
 
-export const SubscribeResult = z.object({ channel: ChannelName })
+export const SubscribeResult = z.object({
+  channel: ChannelName,
+  /** The stream position the subscription continues from (the last publication replayed or already seen). */
+  offset: z.number().int().nonnegative().optional(),
+  epoch: z.string().optional(),
+  /** Present when `since` was given: true when every missed publication was replayed before this reply. */
+  recovered: z.boolean().optional(),
+  /** Number of publications replayed before this reply. */
+  replayed: z.number().int().nonnegative().optional(),
+  durable: z.boolean().optional(),
+})
 export const UnsubscribeResult = z.object({ channel: ChannelName })
 export const PublishResult = z.object({
   id: z.string(),
   channel: ChannelName,
   delivered: z.number().int().nonnegative(),
   timestamp: z.number(),
+  offset: z.number().int().positive().optional(),
+  epoch: z.string().optional(),
+  /** True when the idempotency key was seen within the dedupe window: this is the first publish's result. */
+  duplicate: z.boolean().optional(),
+})
+export const SendResult = z.object({
+  id: z.string(),
+  to: z.string(),
+  deliveryId: DeliveryId,
+  timestamp: z.number(),
+  duplicate: z.boolean().optional(),
+})
+export const AckResult = z.object({
+  /** How many of the named deliveries were settled now; unknown or already settled ids count 0. */
+  settled: z.number().int().nonnegative(),
 })
 export const BroadcastResult = z.object({
   id: z.string(),
@@ -163,6 +278,9 @@ export const RESULT_SCHEMAS = {
   unsubscribe: UnsubscribeResult,
   publish: PublishResult,
   broadcast: BroadcastResult,
+  send: SendResult,
+  ack: AckResult,
+  nack: AckResult,
 } as const
 
 export type HelloFrame = z.infer<typeof HelloFrame>
@@ -184,3 +302,12 @@ export type SubscribeResult = z.infer<typeof SubscribeResult>
 export type UnsubscribeResult = z.infer<typeof UnsubscribeResult>
 export type PublishResult = z.infer<typeof PublishResult>
 export type BroadcastResult = z.infer<typeof BroadcastResult>
+export type SendFrame = z.infer<typeof SendFrame>
+export type AckFrame = z.infer<typeof AckFrame>
+export type NackFrame = z.infer<typeof NackFrame>
+export type DirectMessageFrame = z.infer<typeof DirectMessageFrame>
+export type ReceiptFrame = z.infer<typeof ReceiptFrame>
+export type ReceiptStatus = z.infer<typeof ReceiptStatus>
+export type StreamPosition = z.infer<typeof StreamPosition>
+export type SendResult = z.infer<typeof SendResult>
+export type AckResult = z.infer<typeof AckResult>
