@@ -23,6 +23,7 @@ interface ServeFlags {
   maxConnections?: string
   heartbeatInterval?: string
   maxPayload?: string
+  storeBackend?: string
 }
 
 function write(stream: NodeJS.WriteStream, text: string): void {
@@ -80,6 +81,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     maxConnections: flags.maxConnections,
     heartbeatInterval: flags.heartbeatInterval,
     maxPayload: flags.maxPayload,
+    'delivery.storeBackend': flags.storeBackend,
   })
   const config = parseConfig(mergeConfigInputs(readEnvConfig(process.env), flagInput))
   const logger = createCliLogger(config)
@@ -181,6 +183,10 @@ function buildProgram(): Command {
     .option('--max-connections <n>', 'concurrent connection limit (default 1000)')
     .option('--heartbeat-interval <seconds>', 'heartbeat period in seconds (default 30)')
     .option('--max-payload <bytes>', 'largest accepted frame in bytes (default 1048576)')
+    .option(
+      '--store-backend <backend>',
+      'where deliveries and channel history live: memory (default) or postgres (the database)',
+    )
     .action(serve)
 
   program

@@ -18,7 +18,55 @@ describe('parseConfig', () => {
       allowedOrigins: ['http://127.0.0.1:3000'],
       logLevel: 'info',
       handshakeTimeout: 10,
+      delivery: {
+        enabled: true,
+        ackTimeout: 30,
+        maxRetries: 3,
+        retryDelay: 1,
+        retryBackoff: 2,
+        messageTtl: 86_400,
+        storeBackend: 'memory',
+        dedupeWindow: 300,
+        maxInflight: 100,
+        maxPendingPerRecipient: 10_000,
+      },
+      history: { size: 1000, ttl: 3600, channels: [] },
     })
+  })
+
+  it('keeps the delivery defaults for fields a partial delivery section leaves out', () => {
+    const config = parseConfig({
+      delivery: { maxRetries: 0, storeBackend: 'postgres' },
+      history: { size: 0 },
+    })
+    expect(config.delivery).toMatchObject({ maxRetries: 0, storeBackend: 'postgres', ackTimeout: 30 })
+    expect(config.history).toEqual({ size: 0, ttl: 3600, channels: [] })
+  })
+
+  it('rejects invalid delivery and history options, naming where to set them', () => {
+    let message = ''
+    try {
+      parseConfig({
+        delivery: {
+          maxRetries: -1,
+          retryBackoff: 0.5,
+          storeBackend: 'redis' as 'memory',
+          enabled: 'yes' as 'true',
+        },
+        history: { size: 1.5, channels: [{ pattern: '' }] },
+      })
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError)
+      message = (error as Error).message
+    }
+    expect(message).toContain('delivery.maxRetries (PARLEY_DELIVERY_MAX_RETRIES): must not be negative')
+    expect(message).toContain('delivery.retryBackoff (PARLEY_DELIVERY_RETRY_BACKOFF): must be 1 or more')
+    expect(message).toContain(
+      'delivery.storeBackend (--store-backend or PARLEY_DELIVERY_STORE_BACKEND): must be memory or postgres',
+    )
+    expect(message).toContain('delivery.enabled (PARLEY_DELIVERY_ENABLED)')
+    expect(message).toContain('history.size (PARLEY_HISTORY_SIZE): must be a whole number')
+    expect(message).toContain('history.channels.0.pattern')
   })
 
   it('names each invalid option with its flag and environment variable', () => {

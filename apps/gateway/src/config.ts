@@ -19,6 +19,18 @@ export const CONFIG_SOURCES = {
   dashboardUrl: { flag: undefined, env: 'PARLEY_DASHBOARD_URL' },
   allowedOrigins: { flag: undefined, env: 'PARLEY_ALLOWED_ORIGINS' },
   logLevel: { flag: undefined, env: 'PARLEY_LOG_LEVEL' },
+  'delivery.enabled': { flag: undefined, env: 'PARLEY_DELIVERY_ENABLED' },
+  'delivery.storeBackend': { flag: '--store-backend', env: 'PARLEY_DELIVERY_STORE_BACKEND' },
+  'delivery.ackTimeout': { flag: undefined, env: 'PARLEY_DELIVERY_ACK_TIMEOUT' },
+  'delivery.maxRetries': { flag: undefined, env: 'PARLEY_DELIVERY_MAX_RETRIES' },
+  'delivery.retryDelay': { flag: undefined, env: 'PARLEY_DELIVERY_RETRY_DELAY' },
+  'delivery.retryBackoff': { flag: undefined, env: 'PARLEY_DELIVERY_RETRY_BACKOFF' },
+  'delivery.messageTtl': { flag: undefined, env: 'PARLEY_DELIVERY_MESSAGE_TTL' },
+  'delivery.dedupeWindow': { flag: undefined, env: 'PARLEY_DELIVERY_DEDUPE_WINDOW' },
+  'delivery.maxInflight': { flag: undefined, env: 'PARLEY_DELIVERY_MAX_INFLIGHT' },
+  'delivery.maxPendingPerRecipient': { flag: undefined, env: 'PARLEY_DELIVERY_MAX_PENDING_PER_RECIPIENT' },
+  'history.size': { flag: undefined, env: 'PARLEY_HISTORY_SIZE' },
+  'history.ttl': { flag: undefined, env: 'PARLEY_HISTORY_TTL' },
 } as const satisfies Record<string, { flag: string | undefined; env: string }>
 
 const MiB = 1024 * 1024
@@ -36,6 +48,21 @@ const positiveSeconds = () =>
     z.number().positive('must be a positive number of seconds'),
   )
 
+const nonNegativeInt = () =>
+  numberOption('a whole number, 0 or more').pipe(
+    z.number().int('must be a whole number').nonnegative('must not be negative'),
+  )
+const nonNegativeSeconds = () =>
+  numberOption('a number of seconds').pipe(z.number().nonnegative('must not be negative'))
+/** Booleans arrive as booleans from code and as `true`/`false` (or `1`/`0`) from the environment. */
+const booleanOption = () =>
+  z.union([
+    z.boolean(),
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .transform((value) => value === 'true' || value === '1'),
+  ])
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 export const SessionConfigSchema = z.object({
@@ -43,6 +70,47 @@ export const SessionConfigSchema = z.object({
   timeout: positiveSeconds().default(3600),
   /** Message history limit per session. */
   maxMessages: positiveInt().default(1000),
+})
+
+export const STORE_BACKENDS = ['memory', 'postgres'] as const
+
+/** Guaranteed delivery: acks, retries, dead letters, and where deliveries and history are stored. */
+export const DeliveryConfigSchema = z.object({
+  /** Off: `send` and durable subscribe answer `unavailable`; channel history and recovery still work. */
+  enabled: booleanOption().default(true),
+  /** Seconds a recipient has to ack a delivery before the attempt counts as failed. */
+  ackTimeout: positiveSeconds().default(30),
+  /** Retries after the first failed attempt; a delivery is dead-lettered after 1 + maxRetries failures. */
+  maxRetries: nonNegativeInt().default(3),
+  /** Seconds before the first retry. */
+  retryDelay: nonNegativeSeconds().default(1),
+  /** Factor applied to the delay of each further retry. */
+  retryBackoff: numberOption('a number, 1 or more').pipe(z.number().min(1, 'must be 1 or more')).default(2),
+  /** Seconds a message may wait for its recipient before it expires. */
+  messageTtl: positiveSeconds().default(86_400),
+  storeBackend: z.enum(STORE_BACKENDS, { error: 'must be memory or postgres' }).default('memory'),
+  /** Seconds an idempotency key is remembered. */
+  dedupeWindow: positiveSeconds().default(300),
+  /** Unacknowledged deliveries sent to one recipient at a time. */
+  maxInflight: positiveInt().default(100),
+  /** Deliveries that may wait for one recipient; `send` beyond it answers `rate_limited`. */
+  maxPendingPerRecipient: positiveInt().default(10_000),
+})
+
+/** Per-channel-pattern retention; `*` matches any run of characters, the first matching pattern wins. */
+export const HistoryChannelConfigSchema = z.object({
+  pattern: z.string().min(1).max(200),
+  size: nonNegativeInt().optional(),
+  ttl: positiveSeconds().optional(),
+})
+
+/** Channel history kept for recovery (`subscribe.since`). */
+export const HistoryConfigSchema = z.object({
+  /** Publications kept per channel; 0 keeps none. */
+  size: nonNegativeInt().default(1000),
+  /** Seconds a publication is kept. */
+  ttl: positiveSeconds().default(3600),
+  channels: z.array(HistoryChannelConfigSchema).default([]),
 })
 
 export const GatewayConfigSchema = z
@@ -96,6 +164,9 @@ export const GatewayConfigSchema = z
     logLevel: z.enum(LOG_LEVELS).default('info'),
     /** Seconds a new connection has to send `hello`. */
     handshakeTimeout: positiveSeconds().default(10),
+    // `prefault` parses `{}`, so the defaults of each field apply (a zod `default` would skip them).
+    delivery: DeliveryConfigSchema.prefault({}),
+    history: HistoryConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if ((config.sslCert === undefined) !== (config.sslKey === undefined)) {
@@ -112,6 +183,8 @@ export const GatewayConfigSchema = z
   }))
 
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>
+export type DeliveryConfig = GatewayConfig['delivery']
+export type HistoryConfig = GatewayConfig['history']
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>
 
 /** A configuration value was missing or invalid; the message names every bad option and where to set it. */

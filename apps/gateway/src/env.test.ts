@@ -41,6 +41,38 @@ describe('readEnvConfig', () => {
     })
   })
 
+  it('nests the delivery and history variables into their sections', () => {
+    const config = parseConfig(
+      readEnvConfig({
+        PARLEY_DELIVERY_ENABLED: 'false',
+        PARLEY_DELIVERY_STORE_BACKEND: 'postgres',
+        PARLEY_DELIVERY_ACK_TIMEOUT: '0.5',
+        PARLEY_DELIVERY_MAX_RETRIES: '0',
+        PARLEY_DELIVERY_RETRY_DELAY: '0.1',
+        PARLEY_DELIVERY_RETRY_BACKOFF: '3',
+        PARLEY_DELIVERY_MESSAGE_TTL: '60',
+        PARLEY_DELIVERY_DEDUPE_WINDOW: '30',
+        PARLEY_DELIVERY_MAX_INFLIGHT: '7',
+        PARLEY_DELIVERY_MAX_PENDING_PER_RECIPIENT: '70',
+        PARLEY_HISTORY_SIZE: '0',
+        PARLEY_HISTORY_TTL: '5',
+      }),
+    )
+    expect(config.delivery).toEqual({
+      enabled: false,
+      storeBackend: 'postgres',
+      ackTimeout: 0.5,
+      maxRetries: 0,
+      retryDelay: 0.1,
+      retryBackoff: 3,
+      messageTtl: 60,
+      dedupeWindow: 30,
+      maxInflight: 7,
+      maxPendingPerRecipient: 70,
+    })
+    expect(config.history).toEqual({ size: 0, ttl: 5, channels: [] })
+  })
+
   it('treats empty variables as unset', () => {
     expect(readEnvConfig({ PARLEY_PORT: '', PARLEY_AUTH_TOKEN: '  ' })).toEqual({})
   })
@@ -55,5 +87,11 @@ describe('mergeConfigInputs', () => {
       host: '127.0.0.2',
       session: { timeout: 5, maxMessages: 3 },
     })
+  })
+
+  it('merges sections such as delivery field by field', () => {
+    const env = readEnvConfig({ PARLEY_DELIVERY_ACK_TIMEOUT: '5', PARLEY_DELIVERY_STORE_BACKEND: 'postgres' })
+    const merged = mergeConfigInputs(env, { delivery: { storeBackend: 'memory' } })
+    expect(parseConfig(merged).delivery).toMatchObject({ ackTimeout: 5, storeBackend: 'memory' })
   })
 })

@@ -16,28 +16,38 @@ export function readEnvConfig(env: Record<string, string | undefined>): GatewayC
   return toConfigInput(assignments)
 }
 
-/** Turns flat `key` / `session.key` assignments into a nested config input. */
+/** Turns flat `key` / `section.key` assignments (`session.timeout`, `delivery.ackTimeout`) into a nested input. */
 export function toConfigInput(assignments: Assignments): GatewayConfigInput {
   const input: Record<string, unknown> = {}
-  const session: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(assignments)) {
     if (value === undefined) continue
-    if (key.startsWith('session.')) session[key.slice('session.'.length)] = value
-    else input[key] = value
+    const dot = key.indexOf('.')
+    if (dot === -1) {
+      input[key] = value
+      continue
+    }
+    const section = key.slice(0, dot)
+    const existing = input[section]
+    const nested: Record<string, unknown> = isPlainObject(existing) ? existing : {}
+    nested[key.slice(dot + 1)] = value
+    input[section] = nested
   }
-  if (Object.keys(session).length > 0) input.session = session
   return input as GatewayConfigInput
 }
 
-/** Layers config inputs: later ones win, option by option (including inside `session`). */
+/** Layers config inputs: later ones win, option by option (including inside sections such as `delivery`). */
 export function mergeConfigInputs(...layers: GatewayConfigInput[]): GatewayConfigInput {
-  const merged: GatewayConfigInput = {}
+  const merged: Record<string, unknown> = {}
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer)) {
       if (value === undefined) continue
-      if (key === 'session') merged.session = { ...merged.session, ...layer.session }
-      else Object.assign(merged, { [key]: value })
+      const existing = merged[key]
+      merged[key] = isPlainObject(value) && isPlainObject(existing) ? { ...existing, ...value } : value
     }
   }
-  return merged
+  return merged as GatewayConfigInput
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
