@@ -19,6 +19,33 @@ export {
   type ParleyTransaction,
 } from './database.js'
 export {
+  type DeadLetterCursor,
+  decodeDeadLetterCursor,
+  encodeDeadLetterCursor,
+} from './delivery/dead-letter-cursor.js'
+export { MAX_DEAD_LETTER_PAGE_SIZE } from './delivery/dead-letters.js'
+export { createMemoryDeliveryBackend } from './delivery/memory-delivery-backend.js'
+export type {
+  DeadLetterFilter,
+  DeadLetterListQuery,
+  DeliveryBackend,
+  DeliveryBackendOptions,
+  DeliveryCounts,
+  DeliveryState,
+  DeliveryStore,
+  FailOutcome,
+  HistoryStore,
+  PublishInput,
+  PublishOutcome,
+  ReadSinceResult,
+  RetentionPolicy,
+  SendInput,
+  SendOutcome,
+  StoredDelivery,
+  StoredPublication,
+  StreamPosition,
+} from './delivery/types.js'
+export {
   DataDirLockedError,
   InvalidCursorError,
   redactUrl,
