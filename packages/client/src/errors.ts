@@ -6,6 +6,8 @@ export interface ParleyErrorInit {
   /** Defaults to the protocol table's flag for `code`. */
   retryable?: boolean
   retryAfterMs?: number
+  /** The underlying failure, e.g. what a message handler threw. */
+  cause?: unknown
 }
 
 /**
@@ -18,7 +20,7 @@ export class ParleyError extends Error {
   readonly retryAfterMs: number | undefined
 
   constructor(init: ParleyErrorInit) {
-    super(init.message)
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause })
     this.name = 'ParleyError'
     this.code = init.code
     this.retryable = init.retryable ?? ERROR_CODES[init.code].retryable

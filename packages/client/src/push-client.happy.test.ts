@@ -70,6 +70,8 @@ describe('PushClient channels', () => {
       id: receipt.id,
       source: publisher.clientId,
       timestamp: receipt.timestamp,
+      offset: receipt.offset,
+      epoch: receipt.epoch,
     })
   })
 

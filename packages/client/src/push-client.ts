@@ -6,16 +6,23 @@ import {
   ChannelName,
   CLOSE_CODES,
   type ClientFrame,
+  ClientId,
   closeReasonOf,
+  type DirectMessageFrame,
   describeIssues,
   type ErrorCode,
   encodeFrame,
   type HelloFrame,
+  IdempotencyKey,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   type PublishFrame,
   PublishResult,
+  type ReceiptFrame,
+  type SendFrame,
+  SendResult,
   ServerFrame,
+  StreamPosition,
   type SubscribeFrame,
   SubscribeResult,
   shouldReconnect,
@@ -24,6 +31,14 @@ import {
   type WelcomeFrame,
 } from '@parley/protocol'
 import { fullJitterDelay, shutdownDelay } from './backoff.js'
+import {
+  type AckMode,
+  type DeliveryControls,
+  DeliveryTracker,
+  type NackOptions,
+  NOT_A_DELIVERY,
+  withControls,
+} from './deliveries.js'
 import { ParleyError, TimeoutError } from './errors.js'
 import { RecentIds } from './recent-ids.js'
 import { type Listener, TypedEmitter } from './typed-emitter.js'
@@ -46,16 +61,73 @@ export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'clo
 
 /** What the gateway said in its `welcome`. */
 export type WelcomeInfo = Omit<WelcomeFrame, 'type' | 'id'>
-/** A publication delivered on a subscribed channel. */
-export type ChannelMessage = Omit<ChannelMessageFrame, 'type'>
+/**
+ * A publication on a subscribed channel. `offset`/`epoch` give its place in the channel's stream. On a
+ * durable subscription it is a delivery (`deliveryId`, `attempt`) that `ack()`/`nack()` settle; on any other
+ * message they do nothing and return false. The methods are not enumerable: spreads and JSON keep the data.
+ */
+export type ChannelMessage = Omit<ChannelMessageFrame, 'type'> & {
+  /** True when a recovering subscribe replayed it (it was published while this client was away). */
+  replayed?: boolean
+} & DeliveryControls
+/** A direct message sent to this client with `send`; settle it with `ack()`/`nack()` (automatic by default). */
+export type DirectMessage = Omit<DirectMessageFrame, 'type'> & DeliveryControls
 /** A message broadcast to every connection. */
 export type BroadcastMessage = Omit<BroadcastMessageFrame, 'type'>
-/** The gateway's answer to `publish`: the message id and how many subscribers it reached. */
+/** Progress of a message this client sent with `send(..., { receipt: true })`. */
+export type ReceiptEvent = Omit<ReceiptFrame, 'type'>
+/** The gateway's answer to `publish`: the message id, its stream position and how many subscribers it reached. */
 export type PublishReceipt = PublishResult
+/** The gateway's answer to `send`: the message is stored and will be delivered at least once. */
+export type SendReceipt = SendResult
 /** The gateway's answer to `broadcast`. */
 export type BroadcastReceipt = BroadcastResult
-export type SubscribeReceipt = SubscribeResult
 export type UnsubscribeReceipt = UnsubscribeResult
+export type { AckMode, DeliveryControls, NackOptions }
+
+/** The outcome of a subscribe, the user's or the client's own after a reconnect (the `subscribed` event). */
+export interface SubscribedInfo {
+  channel: string
+  /** A `since` position was sent: the client asked the gateway for what it missed. */
+  wasRecovering: boolean
+  /**
+   * Every publication after `since` was replayed (as `channel_message` events with `replayed: true`, before
+   * this). False with `wasRecovering` means messages were lost: resynchronise by other means.
+   */
+  recovered: boolean
+  /** How many publications were replayed. */
+  replayed: number
+  /** The stream position the subscription continues from, when the gateway tracks one. */
+  offset?: number
+  epoch?: string
+  durable: boolean
+}
+export type SubscribeReceipt = SubscribedInfo
+
+export interface SubscribeOptions {
+  /**
+   * Resume after this position (one you kept from `positionOf` or a message): the gateway replays what was
+   * published since, or answers `recovered: false`. Automatic resubscribes send the last seen position.
+   */
+  since?: StreamPosition
+  /**
+   * Let the gateway keep the subscription while this client is offline and deliver every publication at
+   * least once, acknowledged. Needs a stable `clientId` option.
+   */
+  durable?: boolean
+}
+
+export interface PublishOptions {
+  /** Makes retries safe: a publish repeating a recent key (per channel) is not stored or delivered again. */
+  idempotencyKey?: string
+}
+
+export interface SendOptions {
+  /** Makes retries safe: a send repeating a recent key (per sender and recipient) is not stored again. */
+  idempotencyKey?: string
+  /** Ask for `receipt` events as the message is delivered, acknowledged, dead-lettered or expires. */
+  receipt?: boolean
+}
 
 export interface DisconnectInfo {
   code: number
@@ -75,8 +147,14 @@ export interface StateChange {
 }
 
 export interface PushClientEvents {
+  /** Listeners may return a promise: a delivery is acknowledged once every listener's promise resolved. */
   channel_message: ChannelMessage
+  /** Listeners may return a promise, as for `channel_message`. */
+  direct_message: DirectMessage
   broadcast_message: BroadcastMessage
+  receipt: ReceiptEvent
+  /** Each subscribe that succeeded, automatic resubscribes included, with the recovery outcome. */
+  subscribed: SubscribedInfo
   /** Each time a connection is ready: welcomed and every channel subscribed again. */
   connect: WelcomeInfo
   /** Each time a connected socket goes away. */
@@ -114,8 +192,13 @@ export interface ReconnectOptions {
 export interface PushClientOptions {
   /** Sent in `hello.auth.token`, never in the URL. */
   authToken?: string
-  /** A stable identity; without one the gateway assigns one on first connect and it is kept afterwards. */
+  /**
+   * A stable identity; without one the gateway assigns one on first connect and it is kept afterwards.
+   * Durable subscriptions and direct messages to this client need one that survives restarts.
+   */
   clientId?: string
+  /** How deliveries (durable channel messages, direct messages) are acknowledged. Default `'auto'`. */
+  ackMode?: AckMode
   /** `true` (default) for the default backoff, `false` to never reconnect, or tuned settings. */
   reconnect?: boolean | ReconnectOptions
   /** How long a request waits for its reply, including time spent waiting for a reconnect. Default 10 000. */
@@ -147,6 +230,11 @@ type RequestBody =
   | Omit<UnsubscribeFrame, 'id'>
   | Omit<PublishFrame, 'id'>
   | Omit<BroadcastFrame, 'id'>
+  | Omit<SendFrame, 'id'>
+
+interface ChannelSubscription {
+  durable: boolean
+}
 
 interface PendingRequest {
   frame: ClientFrame
@@ -174,6 +262,8 @@ const DEFAULT_WAIT_FOR_TIMEOUT_MS = 30_000
 const LIVENESS_FACTOR = 2.5
 // close() waits this long for the closing handshake; a dead peer must not hold it forever.
 const CLOSE_GRACE_MS = 1_000
+// The protocol's limit of ids per `ack` frame.
+const MAX_ACKS_PER_FRAME = 1_000
 
 function noop(): void {}
 
@@ -247,7 +337,16 @@ export class PushClient {
   private connectedAt: number | undefined
 
   /** Channels the user subscribed and did not unsubscribe; replayed after every reconnect. */
-  private readonly subscribed = new Set<string>()
+  private readonly subscribed = new Map<string, ChannelSubscription>()
+  /** The last stream position seen per channel: drops duplicates, and is the `since` of every resubscribe. */
+  private readonly positions = new Map<string, StreamPosition>()
+  /** Subscribes with `since` in flight: the `channel_message` frames before their reply are replays. */
+  private readonly recovering = new Map<string, object>()
+  private readonly ackMode: AckMode
+  private readonly deliveries: DeliveryTracker
+  /** Delivery ids acknowledged during the current tick, sent together in one `ack` frame. */
+  private ackQueue: string[] = []
+  private ackTimer: ReturnType<typeof setTimeout> | undefined
   /**
    * The latest subscribe / unsubscribe call per channel while one is in flight. A reply only updates
    * `subscribed` when no later call for the channel was made, so the last call wins whatever the reply order.
@@ -284,6 +383,11 @@ export class PushClient {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     this.random = options.random ?? Math.random
     this.assignedClientId = options.clientId
+    this.ackMode = options.ackMode ?? 'auto'
+    this.deliveries = new DeliveryTracker({
+      ack: (deliveryId) => this.queueAck(deliveryId),
+      nack: (deliveryId, nackOptions) => this.sendNack(deliveryId, nackOptions),
+    })
     this.emitter = new TypedEmitter<PushClientEvents>((event, error) => {
       this.log('error', { event, error: String(error) }, 'an event listener threw; the client carries on')
     })
@@ -305,7 +409,16 @@ export class PushClient {
 
   /** Channels that are subscribed now and will be subscribed again after a reconnect. */
   get subscriptions(): string[] {
-    return [...this.subscribed]
+    return [...this.subscribed.keys()]
+  }
+
+  /**
+   * The last stream position seen on `channel` (from the subscribe reply and every message since). Keep it
+   * to resume after a restart with `subscribe(channel, { since })`; reconnects use it on their own.
+   */
+  positionOf(channel: string): StreamPosition | undefined {
+    const position = this.positions.get(channel)
+    return position === undefined ? undefined : { ...position }
   }
 
   on<E extends PushClientEvent>(event: E, listener: Listener<PushClientEvents[E]>): this {
@@ -364,20 +477,98 @@ export class PushClient {
     return this.closed.promise
   }
 
-  async subscribe(channel: string): Promise<SubscribeReceipt> {
+  /**
+   * Subscribes to `channel`; it is subscribed again after every reconnect, with `since` = the last position
+   * seen, so nothing published meanwhile is missed (or the `subscribed` event says `recovered: false`).
+   */
+  async subscribe(channel: string, options: SubscribeOptions = {}): Promise<SubscribeReceipt> {
     checkChannel(channel)
-    // Already subscribed (or to be re-subscribed on reconnect): asking again would change nothing.
-    if (this.subscribed.has(channel)) return { channel }
+    const durable = options.durable === true
+    // A gateway-assigned id changes with every restart of this process, and the durable cursor with it.
+    if (durable && this.options.clientId === undefined) {
+      throw new ParleyError({
+        code: 'bad_request',
+        message: 'a durable subscription needs a stable identity: pass the clientId option',
+      })
+    }
+    const since = options.since === undefined ? undefined : checkPosition(options.since)
+    const existing = this.subscribed.get(channel)
+    // Already subscribed alike (or to be re-subscribed on reconnect): asking again would change nothing.
+    if (existing !== undefined && existing.durable === durable && since === undefined) {
+      return this.subscribedInfo(channel, durable, false, {})
+    }
     const call = this.beginChannelCall(channel)
     try {
-      const result = await this.request({ type: 'subscribe', channel })
-      const receipt = parseResult(SubscribeResult, result, 'subscribe')
       // An unsubscribe made while this was in flight went out after it and wins.
-      if (this.latestChannelCall.get(channel) === call) this.subscribed.add(channel)
-      return receipt
+      const stillWanted = (): boolean => this.latestChannelCall.get(channel) === call
+      return await this.subscribeRequest(channel, durable, since, stillWanted)
     } finally {
       this.endChannelCall(channel, call)
     }
+  }
+
+  /**
+   * One `subscribe` request: tracks replays and the position, and reports the outcome. The channel is
+   * recorded as subscribed as soon as the reply is read, before any later frame is handled.
+   */
+  private async subscribeRequest(
+    channel: string,
+    durable: boolean,
+    since: StreamPosition | undefined,
+    stillWanted: () => boolean,
+  ): Promise<SubscribedInfo> {
+    const body: Omit<SubscribeFrame, 'id'> = { type: 'subscribe', channel }
+    if (since !== undefined) body.since = since
+    if (durable) body.durable = true
+    const marker = {}
+    if (since !== undefined) {
+      this.recovering.set(channel, marker)
+      // Replays continue from `since`, whatever was seen before.
+      this.positions.set(channel, since)
+    }
+    let result: Record<string, unknown>
+    try {
+      result = await this.request(body)
+    } finally {
+      if (this.recovering.get(channel) === marker) this.recovering.delete(channel)
+    }
+    const receipt = parseResult(SubscribeResult, result, 'subscribe')
+    if (!stillWanted()) return this.subscribedInfo(channel, durable, since !== undefined, receipt)
+    this.subscribed.set(channel, { durable })
+    if (receipt.offset !== undefined && receipt.epoch !== undefined) {
+      this.positions.set(channel, { offset: receipt.offset, epoch: receipt.epoch })
+    }
+    const info = this.subscribedInfo(channel, durable, since !== undefined, receipt)
+    if (info.wasRecovering && !info.recovered) {
+      this.log(
+        'warn',
+        { channel, since, offset: info.offset, epoch: info.epoch },
+        'could not recover the messages missed on a channel; they are lost to this subscriber',
+      )
+    }
+    this.emitter.emit('subscribed', info)
+    return info
+  }
+
+  private subscribedInfo(
+    channel: string,
+    durable: boolean,
+    wasRecovering: boolean,
+    receipt: Partial<SubscribeResult>,
+  ): SubscribedInfo {
+    const position = this.positions.get(channel)
+    const info: SubscribedInfo = {
+      channel,
+      wasRecovering,
+      recovered: wasRecovering && receipt.recovered === true,
+      replayed: receipt.replayed ?? 0,
+      durable: receipt.durable ?? durable,
+    }
+    const offset = receipt.offset ?? position?.offset
+    const epoch = receipt.epoch ?? position?.epoch
+    if (offset !== undefined) info.offset = offset
+    if (epoch !== undefined) info.epoch = epoch
+    return info
   }
 
   async unsubscribe(channel: string): Promise<UnsubscribeReceipt> {
@@ -386,6 +577,7 @@ export class PushClient {
     try {
       // Forget it first, so a reconnect racing with this request does not subscribe it again.
       const wasSubscribed = this.subscribed.delete(channel)
+      this.positions.delete(channel)
       // Before the welcome the gateway holds no subscription for us; forgetting it is all there is to do. After
       // it (re-subscribes in flight included) the gateway must be told.
       if (!this.welcomed && wasSubscribed) return { channel }
@@ -406,11 +598,39 @@ export class PushClient {
     if (this.latestChannelCall.get(channel) === call) this.latestChannelCall.delete(channel)
   }
 
-  async publish(channel: string, data: unknown): Promise<PublishReceipt> {
+  /**
+   * Resolves once the gateway stored the publication. When it rejects (timeout, lost connection) the
+   * publication may or may not have happened: retry with the same `idempotencyKey` to make that safe.
+   */
+  async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishReceipt> {
     checkChannel(channel)
     checkData(data)
-    const result = await this.request({ type: 'publish', channel, data })
+    const body: Omit<PublishFrame, 'id'> = { type: 'publish', channel, data }
+    if (options.idempotencyKey !== undefined)
+      body.idempotencyKey = checkIdempotencyKey(options.idempotencyKey)
+    const result = await this.request(body)
     return parseResult(PublishResult, result, 'publish')
+  }
+
+  /**
+   * Sends a direct message to the client id `to`, delivered at least once (it waits for the recipient while
+   * it is offline, up to the gateway's message TTL). Resolves once the gateway stored it.
+   */
+  async send(to: string, data: unknown, options: SendOptions = {}): Promise<SendReceipt> {
+    const recipient = ClientId.safeParse(to)
+    if (!recipient.success) {
+      throw new ParleyError({
+        code: 'bad_request',
+        message: `invalid recipient ${JSON.stringify(to)}: ${recipient.error.issues[0]?.message ?? 'invalid'}`,
+      })
+    }
+    checkData(data)
+    const body: Omit<SendFrame, 'id'> = { type: 'send', to, data }
+    if (options.idempotencyKey !== undefined)
+      body.idempotencyKey = checkIdempotencyKey(options.idempotencyKey)
+    if (options.receipt === true) body.receipt = true
+    const result = await this.request(body)
+    return parseResult(SendResult, result, 'send')
   }
 
   async broadcast(data: unknown): Promise<BroadcastReceipt> {
@@ -591,8 +811,8 @@ export class PushClient {
 
     const socket = this.socket
     const queued = [...this.pending.values()].filter((request) => !request.sent)
-    const resubscribes = [...this.subscribed].map((channel) =>
-      this.request({ type: 'subscribe', channel }).then(
+    const resubscribes = [...this.subscribed.keys()].map((channel) =>
+      this.resubscribe(channel).then(
         () => undefined,
         (error: ParleyError) => ({ channel, error }),
       ),
@@ -616,6 +836,16 @@ export class PushClient {
       for (const waiter of waiters) waiter.resolve(info)
       this.emitter.emit('connect', info)
     })
+  }
+
+  /**
+   * The client's own subscribe of a channel it held before: durable ones as durable (the gateway kept their
+   * cursor), the others from the last position seen, so the gateway replays what was missed meanwhile.
+   */
+  private resubscribe(channel: string): Promise<SubscribedInfo> {
+    const durable = this.subscribed.get(channel)?.durable === true
+    const since = durable ? undefined : this.positions.get(channel)
+    return this.subscribeRequest(channel, durable, since, () => this.subscribed.has(channel))
   }
 
   /**
@@ -644,7 +874,7 @@ export class PushClient {
     const timer = setTimeout(() => {
       this.resubscribeTimers.delete(timer)
       if (this.socket !== socket || !this.subscribed.has(channel)) return
-      this.request({ type: 'subscribe', channel }).catch((retryError: ParleyError) => {
+      this.resubscribe(channel).catch((retryError: ParleyError) => {
         if (this.socket === socket) this.resubscribeFailed(channel, retryError, failures + 1)
       })
     }, delayMs)
@@ -793,6 +1023,11 @@ export class PushClient {
     this.livenessTimer = undefined
     for (const timer of this.resubscribeTimers) clearTimeout(timer)
     this.resubscribeTimers.clear()
+    // Acks that did not go out die with the connection: the gateway redelivers, and the redelivery is
+    // acknowledged without running the handler again.
+    clearTimeout(this.ackTimer)
+    this.ackTimer = undefined
+    this.ackQueue = []
   }
 
   /** Re-arms itself for the remaining time instead of being reset on every frame, which would cost a timer each. */
@@ -872,11 +1107,17 @@ export class PushClient {
         if (!this.welcomed && frame.id === undefined && !error.retryable) this.toClosed(error)
         return
       }
-      case 'channel_message': {
-        const { type: _type, ...message } = frame
-        if (this.seenMessages.add(`${message.channel}\u0000${message.id}`)) {
-          this.emitter.emit('channel_message', message)
-        }
+      case 'channel_message':
+        this.handleChannelMessage(frame)
+        return
+      case 'direct_message': {
+        const { type: _type, ...fields } = frame
+        this.handleDelivery('direct_message', fields, `direct\u0000${fields.id}`, fields.deliveryId)
+        return
+      }
+      case 'receipt': {
+        const { type: _type, ...receipt } = frame
+        this.emitter.emit('receipt', receipt)
         return
       }
       case 'broadcast_message': {
@@ -901,6 +1142,130 @@ export class PushClient {
         this.shutdownReconnectAfterMs = frame.reconnectAfterMs
         return
     }
+  }
+
+  private handleChannelMessage(frame: ChannelMessageFrame): void {
+    const { type: _type, ...fields } = frame
+    const { channel, offset, epoch, deliveryId } = fields
+    if (deliveryId !== undefined) {
+      // A durable delivery: redeliveries and retries come out of stream order, so they are deduplicated by
+      // message id, never by offset. The position only moves forward for `positionOf`.
+      const last = this.positions.get(channel)
+      if (offset !== undefined && epoch !== undefined && (last?.epoch !== epoch || offset > last.offset)) {
+        if (this.isTracked(channel)) this.positions.set(channel, { offset, epoch })
+      }
+      this.handleDelivery('channel_message', fields, `channel\u0000${channel}\u0000${fields.id}`, deliveryId)
+      return
+    }
+    if (offset !== undefined && epoch !== undefined) {
+      if (!this.advancePosition(channel, { offset, epoch })) return
+    } else if (!this.seenMessages.add(`${channel}\u0000${fields.id}`)) {
+      // A gateway without stream positions: fall back to the recent message ids.
+      return
+    }
+    const message: Omit<ChannelMessage, keyof DeliveryControls> = this.recovering.has(channel)
+      ? { ...fields, replayed: true }
+      : fields
+    this.emitter.emit('channel_message', withControls(message, NOT_A_DELIVERY))
+  }
+
+  /** Channels whose position is worth keeping: subscribed, or with a subscribe or unsubscribe in flight. */
+  private isTracked(channel: string): boolean {
+    return this.subscribed.has(channel) || this.latestChannelCall.has(channel)
+  }
+
+  /** Moves the channel's position to a live message's; false when the message is a duplicate. */
+  private advancePosition(channel: string, position: StreamPosition): boolean {
+    const last = this.positions.get(channel)
+    if (last !== undefined && last.epoch === position.epoch) {
+      if (position.offset <= last.offset) {
+        this.log(
+          'debug',
+          { channel, offset: position.offset, last: last.offset },
+          'dropped a duplicate message',
+        )
+        return false
+      }
+      if (position.offset > last.offset + 1) {
+        this.log('warn', { channel, from: last.offset, to: position.offset }, 'gap in a channel stream')
+      }
+    } else if (last !== undefined) {
+      // The gateway lost the stream's history (a restart without persistence): its offsets start over.
+      this.log('warn', { channel, from: last.epoch, to: position.epoch }, 'channel stream epoch changed')
+    }
+    if (this.isTracked(channel)) this.positions.set(channel, position)
+    return true
+  }
+
+  /**
+   * Runs the listeners once per message however often it is delivered, then settles the delivery: in auto
+   * mode ack once every listener's promise resolved, nack when one failed (in either mode, unless a listener
+   * settled it first).
+   */
+  private handleDelivery<E extends 'channel_message' | 'direct_message'>(
+    event: E,
+    fields: Omit<PushClientEvents[E], keyof DeliveryControls>,
+    key: string,
+    deliveryId: string,
+  ): void {
+    // Without a listener nobody handled it: leave it unacknowledged so the gateway delivers it again, maybe
+    // to a listener registered by then, rather than acknowledging a message nobody saw.
+    if (this.emitter.listenerCount(event) === 0 && !this.deliveries.isKnown(key)) {
+      this.log('warn', { event, deliveryId }, 'a delivery arrived with no listener; it stays unacknowledged')
+      return
+    }
+    const controls = this.deliveries.receive(key, deliveryId)
+    if (controls === undefined) return
+    const message = withControls(fields, controls) as PushClientEvents[E]
+    void this.emitter.emitAndWait(event, message).then((failures) => {
+      if (failures.length > 0) {
+        const failure = failures[0]
+        const settledNow = controls.nack({ reason: `handler failed: ${String(failure)}` })
+        this.reportError(
+          new ParleyError({
+            code: 'internal',
+            message: `a ${event} handler failed for message ${fields.id} (${settledNow ? 'refused for a retry' : 'already settled'}): ${String(failure)}`,
+            retryable: true,
+            cause: failure,
+          }),
+        )
+        return
+      }
+      if (this.ackMode === 'auto') controls.ack()
+    })
+  }
+
+  /** Acks go out together: one frame per tick (or per 1,000 ids) instead of one per message. */
+  private queueAck(deliveryId: string): void {
+    if (!this.welcomed) {
+      this.log('debug', { deliveryId }, 'not connected: ack dropped, the gateway will redeliver')
+      return
+    }
+    this.ackQueue.push(deliveryId)
+    if (this.ackQueue.length >= MAX_ACKS_PER_FRAME) {
+      this.flushAcks()
+      return
+    }
+    this.ackTimer ??= setTimeout(() => this.flushAcks(), 0)
+  }
+
+  private flushAcks(): void {
+    clearTimeout(this.ackTimer)
+    this.ackTimer = undefined
+    const ids = this.ackQueue
+    this.ackQueue = []
+    if (ids.length === 0 || !this.welcomed) return
+    for (let start = 0; start < ids.length; start += MAX_ACKS_PER_FRAME) {
+      this.sendFrame({ type: 'ack', deliveryIds: ids.slice(start, start + MAX_ACKS_PER_FRAME) })
+    }
+  }
+
+  private sendNack(deliveryId: string, options: NackOptions): void {
+    if (!this.welcomed) {
+      this.log('debug', { deliveryId }, 'not connected: nack dropped, the gateway will redeliver')
+      return
+    }
+    this.sendFrame({ type: 'nack', deliveryId, ...options })
   }
 
   private reportBadFrame(message: string, id: string | undefined): void {
@@ -940,6 +1305,24 @@ function checkChannel(channel: string): void {
       message: `invalid channel name ${JSON.stringify(channel)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
     })
   }
+}
+
+function checkPosition(position: StreamPosition): StreamPosition {
+  const parsed = StreamPosition.safeParse(position)
+  if (!parsed.success) {
+    throw new ParleyError({
+      code: 'bad_request',
+      message: `invalid since position: ${describeIssues('subscribe', parsed.error)}`,
+    })
+  }
+  return { offset: parsed.data.offset, epoch: parsed.data.epoch }
+}
+
+function checkIdempotencyKey(key: string): string {
+  if (!IdempotencyKey.safeParse(key).success) {
+    throw new ParleyError({ code: 'bad_request', message: 'idempotencyKey must be 1-128 characters' })
+  }
+  return key
 }
 
 function checkData(data: unknown): asserts data is NonNullable<unknown> | null {

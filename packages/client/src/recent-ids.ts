@@ -8,6 +8,10 @@ export class RecentIds {
 
   constructor(private readonly capacity = 1_000) {}
 
+  has(id: string): boolean {
+    return this.ids.has(id)
+  }
+
   /** Records `id`; false when it was already seen. */
   add(id: string): boolean {
     if (this.ids.has(id)) return false

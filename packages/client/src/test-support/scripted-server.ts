@@ -5,9 +5,11 @@ import { type WebSocket, WebSocketServer } from 'ws'
 
 /**
  * A scripted stand-in for the gateway, speaking the real protocol over a real `ws` server on port 0. It does
- * just enough (welcome, subscribe, publish fan-out, broadcast) for client tests, and lets a test script the
- * rest: send any frame, refuse the handshake, leave requests unanswered, drop sockets, stop and restart on
- * the same port.
+ * just enough for client tests, as docs/protocol.md describes it: welcome; subscribe with stream offsets and
+ * epochs, `since` recovery from a bounded history and `durable` (deliveries with ids); publish fan-out with
+ * idempotency keys; broadcast; send with direct messages (waiting for offline recipients), acks and
+ * receipts. A test scripts the rest: send any frame, refuse the handshake, leave requests unanswered, drop
+ * sockets, stop and restart on the same port, start new epochs.
  */
 
 export interface ScriptedServerOptions {
@@ -18,12 +20,31 @@ export interface ScriptedServerOptions {
   welcome?: boolean
   /** Runs before the default handling of a request; return true when the test answered it itself. */
   onRequest?: (connection: ScriptedConnection, frame: ClientFrame) => boolean
+  /** Publications kept per channel for `since` recovery. Default 100. */
+  historySize?: number
+}
+
+/** One channel's stream: offsets count publications within an epoch; the history serves recoveries. */
+interface Stream {
+  epoch: string
+  offset: number
+  history: Array<Record<string, unknown> & { offset: number }>
+}
+
+/** A direct message waiting for its recipient's ack. */
+interface PendingDirect {
+  frame: Record<string, unknown> & { attempt: number }
+  to: string
+  sender: string
+  receipt: boolean
 }
 
 export class ScriptedConnection {
   hello: HelloFrame | undefined
   clientId: string | undefined
   readonly channels = new Set<string>()
+  /** Channels subscribed with `durable: true`: their publications come as deliveries. */
+  readonly durable = new Set<string>()
   readonly frames: ClientFrame[] = []
 
   constructor(readonly socket: WebSocket) {}
@@ -48,6 +69,12 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
   readonly connections = new Set<ScriptedConnection>()
   private wss: WebSocketServer | undefined
   private sequence = 0
+  private generation = 1
+  private readonly streams = new Map<string, Stream>()
+  /** Results of earlier publishes and sends by idempotency key, answered again with `duplicate: true`. */
+  private readonly idempotent = new Map<string, Record<string, unknown>>()
+  /** Direct messages not acknowledged yet, by delivery id. */
+  readonly directs = new Map<string, PendingDirect>()
 
   private constructor(
     public options: ScriptedServerOptions,
@@ -108,24 +135,60 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
     return this.waitFor('closed', () => true, timeoutMs).then(([connection, code]) => ({ connection, code }))
   }
 
-  /** Delivers a `channel_message` to every subscriber of `channel`, as the gateway's fan-out would. */
+  /**
+   * Publishes on `channel` as the gateway would: the next offset of the channel's stream, kept in its
+   * history, and a `channel_message` to every subscriber (a delivery with an id to durable ones).
+   */
   deliver(channel: string, data: unknown, source = 'server'): number {
-    this.sequence += 1
-    const frame = {
-      type: 'channel_message',
-      channel,
-      data,
-      id: `m${this.sequence}`,
-      source,
-      timestamp: Date.now(),
+    return this.publishOn(channel, data, source).delivered
+  }
+
+  /** The channel's stream position now. */
+  position(channel: string): { offset: number; epoch: string } {
+    const stream = this.stream(channel)
+    return { offset: stream.offset, epoch: stream.epoch }
+  }
+
+  /** Forgets every stream's history and starts new epochs, as a gateway without persistence does on restart. */
+  newEpoch(): void {
+    this.generation += 1
+    this.streams.clear()
+  }
+
+  private stream(channel: string): Stream {
+    let stream = this.streams.get(channel)
+    if (stream === undefined) {
+      stream = { epoch: `ep${this.generation}`, offset: 0, history: [] }
+      this.streams.set(channel, stream)
     }
+    return stream
+  }
+
+  private publishOn(
+    channel: string,
+    data: unknown,
+    source: string,
+  ): { id: string; offset: number; epoch: string; delivered: number; timestamp: number } {
+    this.sequence += 1
+    const stream = this.stream(channel)
+    stream.offset += 1
+    const id = `m${this.sequence}`
+    const timestamp = Date.now()
+    const frame = { type: 'channel_message', channel, data, id, source, timestamp, offset: stream.offset }
+    const message = { ...frame, epoch: stream.epoch }
+    stream.history.push(message)
+    if (stream.history.length > (this.options.historySize ?? 100)) stream.history.shift()
     let delivered = 0
     for (const connection of this.connections) {
       if (!connection.channels.has(channel)) continue
-      connection.send(frame)
+      if (connection.durable.has(channel)) {
+        connection.send({ ...message, deliveryId: `dlv-${id}-${connection.clientId}`, attempt: 1 })
+      } else {
+        connection.send(message)
+      }
       delivered += 1
     }
-    return delivered
+    return { id, offset: stream.offset, epoch: stream.epoch, delivered, timestamp }
   }
 
   private waitFor<E extends keyof ServerEvents>(
@@ -185,29 +248,34 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
     const timestamp = Date.now()
     switch (frame.type) {
       case 'subscribe':
-        connection.channels.add(frame.channel)
-        connection.send({ type: 'reply', id: frame.id, result: { channel: frame.channel } })
+        this.handleSubscribe(connection, frame)
         return
       case 'unsubscribe':
         connection.channels.delete(frame.channel)
+        connection.durable.delete(frame.channel)
         connection.send({ type: 'reply', id: frame.id, result: { channel: frame.channel } })
         return
       case 'publish': {
-        const id = `m${this.sequence}`
-        const message = { type: 'channel_message', channel: frame.channel, data: frame.data, id, timestamp }
-        let delivered = 0
-        for (const other of this.connections) {
-          if (!other.channels.has(frame.channel)) continue
-          other.send({ ...message, source: connection.clientId ?? 'unknown' })
-          delivered += 1
+        const key =
+          frame.idempotencyKey === undefined ? undefined : `${frame.channel}\u0000${frame.idempotencyKey}`
+        const earlier = key === undefined ? undefined : this.idempotent.get(key)
+        if (earlier !== undefined) {
+          connection.send({ type: 'reply', id: frame.id, result: { ...earlier, duplicate: true } })
+          return
         }
-        connection.send({
-          type: 'reply',
-          id: frame.id,
-          result: { id, channel: frame.channel, delivered, timestamp },
-        })
+        const published = this.publishOn(frame.channel, frame.data, connection.clientId ?? 'unknown')
+        const result = { ...published, channel: frame.channel }
+        if (key !== undefined) this.idempotent.set(key, result)
+        connection.send({ type: 'reply', id: frame.id, result })
         return
       }
+      case 'send':
+        this.handleSend(connection, frame)
+        return
+      case 'ack':
+        for (const deliveryId of frame.deliveryIds) this.settleDirect(deliveryId, 'acked')
+        if (frame.id !== undefined) connection.send({ type: 'reply', id: frame.id, result: { settled: 0 } })
+        return
       case 'broadcast': {
         const id = `b${this.sequence}`
         const recipients = this.welcomed()
@@ -229,6 +297,118 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
       }
       default:
         return
+    }
+  }
+
+  private handleSubscribe(
+    connection: ScriptedConnection,
+    frame: Extract<ClientFrame, { type: 'subscribe' }>,
+  ): void {
+    if (frame.durable === true && connection.hello?.clientId === undefined) {
+      connection.send({
+        type: 'error',
+        id: frame.id,
+        code: 'bad_request',
+        message: 'durable subscriptions need a clientId in hello',
+        retryable: false,
+      })
+      return
+    }
+    const stream = this.stream(frame.channel)
+    const result: Record<string, unknown> = {
+      channel: frame.channel,
+      offset: stream.offset,
+      epoch: stream.epoch,
+    }
+    if (frame.since !== undefined) {
+      const oldestKept = stream.history[0]?.offset ?? stream.offset + 1
+      const { offset, epoch } = frame.since
+      // All or nothing: the same epoch, not ahead of the stream, and nothing missed fell out of the history.
+      const recoverable = epoch === stream.epoch && offset <= stream.offset && offset >= oldestKept - 1
+      const missed = recoverable ? stream.history.filter((message) => message.offset > offset) : []
+      for (const message of missed) connection.send(message)
+      result.recovered = recoverable
+      result.replayed = missed.length
+    }
+    connection.channels.add(frame.channel)
+    if (frame.durable === true) {
+      connection.durable.add(frame.channel)
+      result.durable = true
+    }
+    connection.send({ type: 'reply', id: frame.id, result })
+  }
+
+  private handleSend(connection: ScriptedConnection, frame: Extract<ClientFrame, { type: 'send' }>): void {
+    const sender = connection.clientId ?? 'unknown'
+    const key =
+      frame.idempotencyKey === undefined
+        ? undefined
+        : `${sender}\u0000${frame.to}\u0000${frame.idempotencyKey}`
+    const earlier = key === undefined ? undefined : this.idempotent.get(key)
+    if (earlier !== undefined) {
+      connection.send({ type: 'reply', id: frame.id, result: { ...earlier, duplicate: true } })
+      return
+    }
+    const id = `m${this.sequence}`
+    const deliveryId = `dlv-${id}`
+    const timestamp = Date.now()
+    const result = { id, to: frame.to, deliveryId, timestamp }
+    if (key !== undefined) this.idempotent.set(key, result)
+    const direct = {
+      type: 'direct_message',
+      id,
+      deliveryId,
+      attempt: 0,
+      from: sender,
+      data: frame.data,
+      timestamp,
+    }
+    this.directs.set(deliveryId, { frame: direct, to: frame.to, sender, receipt: frame.receipt === true })
+    connection.send({ type: 'reply', id: frame.id, result })
+    for (const recipient of this.welcomed()) {
+      if (recipient.clientId === frame.to) this.handOver(recipient, deliveryId)
+    }
+  }
+
+  /** Sends a waiting direct message (again) to its recipient: each hand-over is one more attempt. */
+  private handOver(recipient: ScriptedConnection, deliveryId: string): void {
+    const pending = this.directs.get(deliveryId)
+    if (pending === undefined) return
+    pending.frame.attempt += 1
+    recipient.send(pending.frame)
+    this.sendReceipt(pending, 'delivered')
+  }
+
+  /** Delivers every unacknowledged direct message for `to` again, as the gateway does after a reconnect. */
+  redeliverDirects(to: string): void {
+    for (const [deliveryId, pending] of this.directs) {
+      if (pending.to !== to) continue
+      for (const recipient of this.welcomed()) {
+        if (recipient.clientId === to) this.handOver(recipient, deliveryId)
+      }
+    }
+  }
+
+  private settleDirect(deliveryId: string, status: 'acked'): void {
+    const pending = this.directs.get(deliveryId)
+    if (pending === undefined) return
+    this.directs.delete(deliveryId)
+    this.sendReceipt(pending, status)
+  }
+
+  private sendReceipt(pending: PendingDirect, status: 'delivered' | 'acked'): void {
+    if (!pending.receipt) return
+    for (const connection of this.welcomed()) {
+      if (connection.clientId !== pending.sender) continue
+      connection.send({
+        type: 'receipt',
+        messageId: pending.frame.id,
+        deliveryId: pending.frame.deliveryId,
+        to: pending.to,
+        status,
+        attempt: pending.frame.attempt,
+        timestamp: Date.now(),
+      })
     }
   }
 
@@ -255,5 +435,9 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
       server: { name: 'scripted', version: '0.0.0' },
     })
     this.emit('welcomed', connection)
+    // Direct messages wait for their recipient.
+    for (const [deliveryId, pending] of this.directs) {
+      if (pending.to === connection.clientId) this.handOver(connection, deliveryId)
+    }
   }
 }
