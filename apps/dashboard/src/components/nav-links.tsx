@@ -7,6 +7,7 @@ const LINKS = [
   { href: '/', label: 'Overview', testId: 'nav-overview' },
   { href: '/connections', label: 'Connections', testId: 'nav-connections' },
   { href: '/channels', label: 'Channels', testId: 'nav-channels' },
+  { href: '/deliveries', label: 'Deliveries', testId: 'nav-deliveries' },
   { href: '/audit', label: 'Audit', testId: 'nav-audit' },
 ] as const
 

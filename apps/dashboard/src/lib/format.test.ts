@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatCount, formatUptime, formatUtc } from './format'
+import { formatCount, formatDataPreview, formatJson, formatUptime, formatUtc } from './format'
 
 describe('formatUtc', () => {
   it('shows an ISO time in UTC whatever its offset', () => {
@@ -26,5 +26,34 @@ describe('formatCount', () => {
   it('groups thousands and shows a dash for no value', () => {
     expect(formatCount(1234567)).toBe('1,234,567')
     expect(formatCount(null)).toBe('—')
+  })
+})
+
+describe('formatJson', () => {
+  it('pretty-prints data with two spaces, markup kept as plain characters', () => {
+    expect(formatJson({ html: '<img src=x onerror=alert(1)>', n: [1] })).toBe(
+      '{\n  "html": "<img src=x onerror=alert(1)>",\n  "n": [\n    1\n  ]\n}',
+    )
+  })
+
+  it('shows strings, null and numbers as JSON and missing data as such', () => {
+    expect(formatJson('hi')).toBe('"hi"')
+    expect(formatJson(null)).toBe('null')
+    expect(formatJson(7)).toBe('7')
+    expect(formatJson(undefined)).toBe('(no data)')
+  })
+})
+
+describe('formatDataPreview', () => {
+  it('shows short data on one line as it is', () => {
+    expect(formatDataPreview({ a: 1, b: 'x' })).toBe('{"a":1,"b":"x"}')
+    expect(formatDataPreview(undefined)).toBe('—')
+  })
+
+  it('cuts long data at the limit with an ellipsis, never inside a character', () => {
+    const preview = formatDataPreview({ text: 'a'.repeat(200) }, 20)
+    expect(preview).toBe(`{"text":"${'a'.repeat(10)}…`)
+    expect(Array.from(preview)).toHaveLength(20)
+    expect(formatDataPreview('😀'.repeat(30), 5)).toBe(`"${'😀'.repeat(3)}…`)
   })
 })

@@ -29,3 +29,30 @@ export function formatUptime(seconds: number): string {
 export function formatCount(value: number | null): string {
   return value === null ? '—' : value.toLocaleString('en-US')
 }
+
+/**
+ * A message's data as pretty JSON text, for an operator to read. React renders it as text, so markup in
+ * the data shows literally. Data the gateway left out is said to be missing rather than shown as blank.
+ */
+export function formatJson(data: unknown): string {
+  if (data === undefined) return '(no data)'
+  try {
+    return JSON.stringify(data, null, 2) ?? String(data)
+  } catch {
+    return String(data)
+  }
+}
+
+/** One line of a message's data for a table cell, cut at `maxChars` characters with an ellipsis. */
+export function formatDataPreview(data: unknown, maxChars = 80): string {
+  if (data === undefined) return '—'
+  let text: string
+  try {
+    text = JSON.stringify(data) ?? String(data)
+  } catch {
+    text = String(data)
+  }
+  // Code points, not UTF-16 units: cutting inside a surrogate pair would show a broken character.
+  const chars = Array.from(text)
+  return chars.length <= maxChars ? text : `${chars.slice(0, Math.max(0, maxChars - 1)).join('')}…`
+}

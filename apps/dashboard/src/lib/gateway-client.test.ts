@@ -1,7 +1,14 @@
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { AuditPage, ChannelList, ConnectionList, Health } from '@parley/protocol/admin'
+import type {
+  AuditPage,
+  ChannelList,
+  ConnectionList,
+  DeadLetter,
+  DeliveryStats,
+  Health,
+} from '@parley/protocol/admin'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createGatewayClient } from './gateway-client'
 
@@ -224,5 +231,131 @@ describe('gateway client: errors', () => {
       ok: false,
       failure: { kind: 'unreachable', url, reason: 'no answer within 100 ms' },
     })
+  })
+})
+
+const stats: DeliveryStats = {
+  backend: 'memory',
+  pending: 1,
+  inflight: 2,
+  deadLetters: 3,
+  durableSubscriptions: 4,
+  counters: {
+    enqueued: 10,
+    delivered: 9,
+    acked: 5,
+    nacked: 4,
+    redeliveries: 6,
+    ackTimeouts: 1,
+    deadLettered: 3,
+    expired: 0,
+    requeued: 1,
+    duplicatesSuppressed: 0,
+  },
+}
+
+const deadLetter: DeadLetter = {
+  id: 'dlv_1',
+  messageId: 'msg_1',
+  kind: 'direct',
+  recipient: 'billing',
+  source: 'planner',
+  channel: null,
+  data: { html: '<img src=x onerror=alert(1)>' },
+  attempts: 4,
+  reason: 'max_retries',
+  lastError: 'nacked: database busy',
+  createdAt: '2024-05-01T10:30:00.000Z',
+  deadAt: '2024-05-01T10:31:00.000Z',
+}
+
+/** A gateway that records each request's method, path and token and answers with `answer(path)`. */
+async function recordingGateway(answer: (method: string, path: string) => [number, unknown]) {
+  const seen: Array<{ method: string; path: string; authorization: string | undefined }> = []
+  const { url } = await startGateway((request, response) => {
+    const method = request.method ?? ''
+    const path = request.url ?? ''
+    seen.push({ method, path, authorization: request.headers.authorization })
+    const [status, body] = answer(method, path)
+    json(response, status, body)
+  })
+  return { url, seen }
+}
+
+describe('gateway client: deliveries and the dead-letter queue', () => {
+  it('parses the delivery stats with the admin token', async () => {
+    const { url, seen } = await recordingGateway(() => [200, stats])
+    const result = await createGatewayClient({ baseUrl: url, token: 'secret' }).deliveries()
+    expect(result).toEqual({ ok: true, data: stats })
+    expect(seen).toEqual([{ method: 'GET', path: '/api/admin/deliveries', authorization: 'Bearer secret' }])
+  })
+
+  it('lists dead letters with the filters and cursor as a query string', async () => {
+    const { url, seen } = await recordingGateway(() => [200, { deadLetters: [deadLetter], nextCursor: 'c2' }])
+    const result = await createGatewayClient({ baseUrl: url, token: 'secret' }).deadLetters({
+      kind: 'direct',
+      recipient: 'billing',
+      cursor: 'c1',
+      limit: 50,
+    })
+    expect(result).toEqual({ ok: true, data: { deadLetters: [deadLetter], nextCursor: 'c2' } })
+    expect(seen[0]?.path).toBe('/api/admin/dlq?recipient=billing&kind=direct&cursor=c1&limit=50')
+  })
+
+  it('fetches one dead letter with its data, the id kept to one path segment', async () => {
+    const { url, seen } = await recordingGateway(() => [200, deadLetter])
+    const result = await createGatewayClient({ baseUrl: url, token: 'secret' }).deadLetter('dlv/../x?y')
+    expect(result).toEqual({ ok: true, data: deadLetter })
+    expect(seen[0]).toMatchObject({ method: 'GET', path: '/api/admin/dlq/dlv%2F..%2Fx%3Fy' })
+  })
+
+  it('requeues with a POST and parses the RequeueResult', async () => {
+    const { url, seen } = await recordingGateway(() => [200, { id: 'dlv_1', requeued: true }])
+    const result = await createGatewayClient({ baseUrl: url, token: 'secret' }).requeueDeadLetter('dlv_1')
+    expect(result).toEqual({ ok: true, data: { id: 'dlv_1', requeued: true } })
+    expect(seen).toEqual([
+      { method: 'POST', path: '/api/admin/dlq/dlv_1/requeue', authorization: 'Bearer secret' },
+    ])
+  })
+
+  it('purges one dead letter with a DELETE on its path', async () => {
+    const { url, seen } = await recordingGateway(() => [200, { purged: 1 }])
+    const result = await createGatewayClient({ baseUrl: url, token: 'secret' }).purgeDeadLetter('dlv_1')
+    expect(result).toEqual({ ok: true, data: { purged: 1 } })
+    expect(seen[0]).toMatchObject({ method: 'DELETE', path: '/api/admin/dlq/dlv_1' })
+  })
+
+  it('purges all matching with a DELETE carrying the filters only, never a cursor or limit', async () => {
+    const { url, seen } = await recordingGateway(() => [200, { purged: 7 }])
+    const client = createGatewayClient({ baseUrl: url, token: 'secret' })
+    const filtered = await client.purgeDeadLetters({
+      channel: ' alerts ',
+      kind: 'channel',
+      ...({ cursor: 'c1', limit: 5 } as object),
+    })
+    expect(filtered).toEqual({ ok: true, data: { purged: 7 } })
+    await client.purgeDeadLetters({})
+    expect(seen.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'DELETE /api/admin/dlq?channel=alerts&kind=channel',
+      'DELETE /api/admin/dlq',
+    ])
+  })
+
+  it('maps an unknown dead letter to an http failure with the gateway code', async () => {
+    const { url } = await recordingGateway(() => [
+      404,
+      { error: { code: 'not_found', message: 'no dead letter dlv_9', retryable: false } },
+    ])
+    const result = await createGatewayClient({ baseUrl: url, token: 'secret' }).requeueDeadLetter('dlv_9')
+    expect(result).toEqual({
+      ok: false,
+      failure: { kind: 'http', status: 404, code: 'not_found', message: 'no dead letter dlv_9' },
+    })
+  })
+
+  it('reports a requeue answer that does not match RequeueResult as invalid_response', async () => {
+    const { url } = await recordingGateway(() => [200, { id: 'dlv_1', requeued: false }])
+    const result = await createGatewayClient({ baseUrl: url, token: 'secret' }).requeueDeadLetter('dlv_1')
+    expect(result).toMatchObject({ ok: false, failure: { kind: 'invalid_response' } })
   })
 })

@@ -5,12 +5,28 @@ import {
   ChannelList as ChannelListSchema,
   type ConnectionList,
   ConnectionList as ConnectionListSchema,
+  type DeadLetter,
+  type DeadLetterPage,
+  DeadLetterPage as DeadLetterPageSchema,
+  DeadLetter as DeadLetterSchema,
+  type DeliveryStats,
+  DeliveryStats as DeliveryStatsSchema,
   type Health,
   Health as HealthSchema,
   HttpError,
+  type PurgeResult,
+  PurgeResult as PurgeResultSchema,
+  type RequeueResult,
+  RequeueResult as RequeueResultSchema,
 } from '@parley/protocol/admin'
 import { z } from 'zod'
 import { type AuditRequest, auditSearchParams } from './audit-filters'
+import {
+  type DeadLetterFilters,
+  type DeadLetterRequest,
+  deadLetterSearchParams,
+  purgeSearchParams,
+} from './dlq-filters'
 import { failed, type GatewayFailure, type GatewayResult, succeeded } from './gateway-result'
 
 /** `GET /api/admin/whoami`: which role the presented token has. */
@@ -23,9 +39,20 @@ export interface DashboardApi {
   connections(): Promise<GatewayResult<ConnectionList>>
   channels(): Promise<GatewayResult<ChannelList>>
   audit(request: AuditRequest): Promise<GatewayResult<AuditPage>>
+  deliveries(): Promise<GatewayResult<DeliveryStats>>
+  deadLetters(request: DeadLetterRequest): Promise<GatewayResult<DeadLetterPage>>
+  deadLetter(id: string): Promise<GatewayResult<DeadLetter>>
 }
 
-export interface GatewayClient extends DashboardApi {
+/** What the operator can do to the dead-letter queue. The browser implements it too, via `/api/gw/dlq/*`. */
+export interface DeadLetterActions {
+  requeueDeadLetter(id: string): Promise<GatewayResult<RequeueResult>>
+  purgeDeadLetter(id: string): Promise<GatewayResult<PurgeResult>>
+  /** Purges every dead letter matching the filters: all of them when no filter is set. */
+  purgeDeadLetters(filters: DeadLetterFilters): Promise<GatewayResult<PurgeResult>>
+}
+
+export interface GatewayClient extends DashboardApi, DeadLetterActions {
   whoami(): Promise<GatewayResult<WhoAmI>>
 }
 
@@ -47,7 +74,12 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const fetchImpl = options.fetch ?? fetch
   const timeoutMs = options.timeoutMs ?? DEFAULT_GATEWAY_TIMEOUT_MS
 
-  async function request<T>(path: string, schema: z.ZodType<T>, admin: boolean): Promise<GatewayResult<T>> {
+  async function request<T>(
+    path: string,
+    schema: z.ZodType<T>,
+    admin: boolean,
+    method: 'GET' | 'POST' | 'DELETE' = 'GET',
+  ): Promise<GatewayResult<T>> {
     const url = `${baseUrl}${path}`
     const headers: Record<string, string> = { accept: 'application/json' }
     if (admin) {
@@ -60,6 +92,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     let response: Response
     try {
       response = await fetchImpl(url, {
+        method,
         headers,
         cache: 'no-store',
         redirect: 'error',
@@ -91,9 +124,30 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     channels: () => request('/api/admin/channels', ChannelListSchema, true),
     audit: (auditRequest) => {
       const query = auditSearchParams(auditRequest).toString()
-      return request(`/api/admin/audit${query === '' ? '' : `?${query}`}`, AuditPageSchema, true)
+      return request(`/api/admin/audit${withQuery(query)}`, AuditPageSchema, true)
+    },
+    deliveries: () => request('/api/admin/deliveries', DeliveryStatsSchema, true),
+    deadLetters: (dlqRequest) => {
+      const query = deadLetterSearchParams(dlqRequest).toString()
+      return request(`/api/admin/dlq${withQuery(query)}`, DeadLetterPageSchema, true)
+    },
+    deadLetter: (id) => request(dlqPath(id), DeadLetterSchema, true),
+    requeueDeadLetter: (id) => request(`${dlqPath(id)}/requeue`, RequeueResultSchema, true, 'POST'),
+    purgeDeadLetter: (id) => request(dlqPath(id), PurgeResultSchema, true, 'DELETE'),
+    purgeDeadLetters: (filters) => {
+      const query = purgeSearchParams(filters).toString()
+      return request(`/api/admin/dlq${withQuery(query)}`, PurgeResultSchema, true, 'DELETE')
     },
   }
+}
+
+function withQuery(query: string): string {
+  return query === '' ? '' : `?${query}`
+}
+
+/** An id is one path segment, whatever it contains. */
+function dlqPath(id: string): string {
+  return `/api/admin/dlq/${encodeURIComponent(id)}`
 }
 
 function httpFailure(response: Response, body: unknown): GatewayFailure {

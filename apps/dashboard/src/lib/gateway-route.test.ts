@@ -5,6 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { GET as auditRoute } from '../app/api/gw/audit/route'
 import { GET as channelsRoute } from '../app/api/gw/channels/route'
 import { GET as connectionsRoute } from '../app/api/gw/connections/route'
+import { GET as deliveriesRoute } from '../app/api/gw/deliveries/route'
+import { POST as requeueRoute } from '../app/api/gw/dlq/[id]/requeue/route'
+import { GET as deadLetterRoute, DELETE as purgeOneRoute } from '../app/api/gw/dlq/[id]/route'
+import { GET as deadLettersRoute, DELETE as purgeAllRoute } from '../app/api/gw/dlq/route'
 import { GET as healthRoute } from '../app/api/gw/health/route'
 import { sessionTokenOf } from './gateway-route'
 import { SESSION_COOKIE } from './session-cookie'
@@ -15,12 +19,18 @@ const ADMIN_TOKEN = 'k3y+With/Slash=='
 
 let gateway: Server
 let gatewayUrl: string
-const seen: { path: string; authorization: string | undefined }[] = []
+const seen: { method?: string; path: string; authorization: string | undefined }[] = []
 
 // A real HTTP server standing in for the gateway: it knows one admin token.
 beforeAll(async () => {
   gateway = createServer((request, response) => {
-    seen.push({ path: request.url ?? '', authorization: request.headers.authorization })
+    const method = request.method ?? 'GET'
+    // Only non-GET methods are recorded with their method, so the read-only assertions stay as they were.
+    seen.push({
+      ...(method === 'GET' ? {} : { method }),
+      path: request.url ?? '',
+      authorization: request.headers.authorization,
+    })
     response.setHeader('content-type', 'application/json')
     const path = request.url ?? ''
     if (path === '/health') {
@@ -43,6 +53,10 @@ beforeAll(async () => {
       response.end(JSON.stringify({ role: 'admin' }))
     } else if (path === '/api/admin/channels') {
       response.end(JSON.stringify({ channels: [] }))
+    } else if (method === 'POST' && path === '/api/admin/dlq/dlv_1/requeue') {
+      response.end(JSON.stringify({ id: 'dlv_1', requeued: true }))
+    } else if (method === 'DELETE' && path.startsWith('/api/admin/dlq')) {
+      response.end(JSON.stringify({ purged: 2 }))
     } else {
       response.statusCode = 404
       response.end('{}')
@@ -83,6 +97,111 @@ async function loggedInCookie(): Promise<string> {
   return setCookie.split(';')[0] as string
 }
 
+function idParam(id: string): { params: Promise<{ id: string }> } {
+  return { params: Promise.resolve({ id }) }
+}
+
+/** Headers Chromium sends on a `fetch` from the dashboard's own pages. */
+function sameOriginHeaders(cookie: string): Record<string, string> {
+  return { cookie, host: '127.0.0.1:3000', origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-origin' }
+}
+
+describe('/api/gw/dlq action routes', () => {
+  it('requeue and purge reach the gateway with their method and the session token', async () => {
+    const cookie = await loggedInCookie()
+    seen.length = 0
+    const requeued = await requeueRoute(
+      new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1/requeue', {
+        method: 'POST',
+        headers: sameOriginHeaders(cookie),
+      }),
+      idParam('dlv_1'),
+    )
+    expect(await requeued.json()).toEqual({ ok: true, data: { id: 'dlv_1', requeued: true } })
+    const purgedOne = await purgeOneRoute(
+      new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1', {
+        method: 'DELETE',
+        headers: sameOriginHeaders(cookie),
+      }),
+      idParam('dlv_1'),
+    )
+    expect(await purgedOne.json()).toEqual({ ok: true, data: { purged: 2 } })
+    const purgedAll = await purgeAllRoute(
+      new Request('http://127.0.0.1:3000/api/gw/dlq?recipient=billing&cursor=c1&limit=5', {
+        method: 'DELETE',
+        headers: sameOriginHeaders(cookie),
+      }),
+    )
+    expect(purgedAll.status).toBe(200)
+    const bearer = `Bearer ${ADMIN_TOKEN}`
+    expect(seen).toEqual([
+      { method: 'POST', path: '/api/admin/dlq/dlv_1/requeue', authorization: bearer },
+      { method: 'DELETE', path: '/api/admin/dlq/dlv_1', authorization: bearer },
+      // A purge of "all matching" sends the filters only: a cursor would not narrow it.
+      { method: 'DELETE', path: '/api/admin/dlq?recipient=billing', authorization: bearer },
+    ])
+  })
+
+  it('refuse cross-site requeue and purge with 403 and never call the gateway', async () => {
+    const cookie = await loggedInCookie()
+    seen.length = 0
+    const crossSite = {
+      cookie,
+      host: '127.0.0.1:3000',
+      origin: 'https://evil.example',
+      'sec-fetch-site': 'cross-site',
+    }
+    const responses = [
+      await requeueRoute(
+        new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1/requeue', { method: 'POST', headers: crossSite }),
+        idParam('dlv_1'),
+      ),
+      await purgeOneRoute(
+        new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1', { method: 'DELETE', headers: crossSite }),
+        idParam('dlv_1'),
+      ),
+      await purgeAllRoute(
+        new Request('http://127.0.0.1:3000/api/gw/dlq', { method: 'DELETE', headers: crossSite }),
+      ),
+    ]
+    for (const response of responses) {
+      expect(response.status).toBe(403)
+      expect(await response.json()).toMatchObject({ ok: false, failure: { code: 'cross_site_request' } })
+    }
+    expect(seen).toEqual([])
+  })
+
+  it('refuse a bad filter or id with 400 naming the problem, without calling the gateway', async () => {
+    const cookie = await loggedInCookie()
+    seen.length = 0
+    const badKind = await deadLettersRoute(
+      new Request('http://127.0.0.1:3000/api/gw/dlq?kind=teleport', { headers: { cookie } }),
+    )
+    expect(badKind.status).toBe(400)
+    expect(await badKind.json()).toMatchObject({
+      ok: false,
+      failure: { code: 'invalid_filter', message: 'kind must be one of direct, channel' },
+    })
+    const purgeBadKind = await purgeAllRoute(
+      new Request('http://127.0.0.1:3000/api/gw/dlq?kind=teleport', {
+        method: 'DELETE',
+        headers: sameOriginHeaders(cookie),
+      }),
+    )
+    expect(purgeBadKind.status).toBe(400)
+    const longId = 'x'.repeat(65)
+    const badId = await requeueRoute(
+      new Request(`http://127.0.0.1:3000/api/gw/dlq/${longId}/requeue`, {
+        method: 'POST',
+        headers: sameOriginHeaders(cookie),
+      }),
+      idParam(longId),
+    )
+    expect(badId.status).toBe(400)
+    expect(seen).toEqual([])
+  })
+})
+
 describe('/api/gw route handlers', () => {
   it('send the gateway the same token the operator logged in with, even one with + / =', async () => {
     const cookie = await loggedInCookie()
@@ -103,6 +222,20 @@ describe('/api/gw route handlers', () => {
       () => connectionsRoute(new Request('http://127.0.0.1:3000/api/gw/connections')),
       () => channelsRoute(new Request('http://127.0.0.1:3000/api/gw/channels')),
       () => auditRoute(new Request('http://127.0.0.1:3000/api/gw/audit?kind=publish')),
+      () => deliveriesRoute(new Request('http://127.0.0.1:3000/api/gw/deliveries')),
+      () => deadLettersRoute(new Request('http://127.0.0.1:3000/api/gw/dlq')),
+      () => deadLetterRoute(new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1'), idParam('dlv_1')),
+      () =>
+        requeueRoute(
+          new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1/requeue', { method: 'POST' }),
+          idParam('dlv_1'),
+        ),
+      () =>
+        purgeOneRoute(
+          new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1', { method: 'DELETE' }),
+          idParam('dlv_1'),
+        ),
+      () => purgeAllRoute(new Request('http://127.0.0.1:3000/api/gw/dlq', { method: 'DELETE' })),
       () =>
         healthRoute(
           new Request('http://127.0.0.1:3000/api/gw/health', { headers: { cookie: `${SESSION_COOKIE}=` } }),

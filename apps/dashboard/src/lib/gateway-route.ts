@@ -2,6 +2,7 @@ import { NextResponse } from 'next/server'
 import { readEnv } from '../env'
 import { createGatewayClient, type GatewayClient } from './gateway-client'
 import { failed, type GatewayResult, httpStatusOf } from './gateway-result'
+import { isSameOriginRequest } from './same-origin'
 import { clearedSessionCookieOptions, isHttpsRequest, normaliseToken, SESSION_COOKIE } from './session-cookie'
 
 /**
@@ -52,4 +53,32 @@ export async function answerFromGateway(
   }
   const gateway = createGatewayClient({ baseUrl: readEnv().gatewayUrl, token })
   return answerWithResult(request, await call(gateway))
+}
+
+/**
+ * Body of the `/api/gw/*` routes that change something on the gateway (requeue, purge). The session cookie
+ * is `SameSite=Strict`, and a cross-site request is refused here too, before the gateway is called: a page
+ * elsewhere must not be able to purge the operator's dead-letter queue.
+ */
+export function answerActionFromGateway(
+  request: Request,
+  call: (gateway: GatewayClient) => Promise<GatewayResult<unknown>>,
+): Promise<Response> | Response {
+  if (!isSameOriginRequest(request.headers)) {
+    return answerWithResult(
+      request,
+      failed({
+        kind: 'http',
+        status: 403,
+        code: 'cross_site_request',
+        message: 'cross-site requests are refused',
+      }),
+    )
+  }
+  return answerFromGateway(request, call)
+}
+
+/** A 400 answer for a request the route refused before calling the gateway. */
+export function answerInvalid(request: Request, code: string, message: string): Response {
+  return answerWithResult(request, failed({ kind: 'http', status: 400, code, message }))
 }

@@ -1,11 +1,17 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query'
 import { type AuditFilters, normaliseFilters } from './audit-filters'
+import { type DeadLetterFilters, normaliseDeadLetterFilters } from './dlq-filters'
 import type { DashboardApi } from './gateway-client'
 
 /** The overview and lists refresh this often while the page is visible. */
 export const LIVE_REFRESH_MS = 2_000
 export const RECENT_AUDIT_LIMIT = 20
 export const AUDIT_PAGE_SIZE = 50
+export const DEAD_LETTER_PAGE_SIZE = 50
+
+/** Prefix of every dead-letter query key: a requeue or purge invalidates them all. */
+export const DEAD_LETTERS_KEY = ['gateway', 'dlq'] as const
+export const DELIVERY_STATS_KEY = ['gateway', 'deliveries'] as const
 
 /**
  * The one definition of every query the dashboard runs: key, fetcher and refresh policy. Server components
@@ -56,6 +62,34 @@ export function dashboardQueries(api: DashboardApi) {
         refetchInterval: LIVE_REFRESH_MS,
       })
     },
+    deliveryStats: () =>
+      queryOptions({
+        queryKey: DELIVERY_STATS_KEY,
+        queryFn: () => api.deliveries(),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    deadLetters: (filters: DeadLetterFilters) => {
+      const normalised = normaliseDeadLetterFilters(filters)
+      return infiniteQueryOptions({
+        queryKey: [...DEAD_LETTERS_KEY, 'list', normalised],
+        queryFn: ({ pageParam }) =>
+          api.deadLetters({
+            ...normalised,
+            limit: DEAD_LETTER_PAGE_SIZE,
+            ...(pageParam === null ? {} : { cursor: pageParam }),
+          }),
+        initialPageParam: null as string | null,
+        // A failed page ends pagination; the banner says why and the next refresh retries.
+        getNextPageParam: (lastPage) => (lastPage.ok ? lastPage.data.nextCursor : null),
+        refetchInterval: LIVE_REFRESH_MS,
+      })
+    },
+    /** One dead letter with its data, fetched when the operator inspects it. Not polled: it only leaves. */
+    deadLetter: (id: string) =>
+      queryOptions({
+        queryKey: [...DEAD_LETTERS_KEY, 'one', id],
+        queryFn: () => api.deadLetter(id),
+      }),
   }
 }
 
