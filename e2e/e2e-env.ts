@@ -6,4 +6,9 @@ export const E2E = {
   wsUrl: 'ws://127.0.0.1:8790/ws',
   dashboardUrl: 'http://127.0.0.1:3090',
   adminToken: 'e2e-admin-token-0123456789abcdef',
+  /**
+   * Deliveries are dead-lettered within a second (1 + maxRetries refused attempts, short retry delay), so the
+   * delivery tests need not wait. No other test uses deliveries, so the other tests are unaffected.
+   */
+  delivery: { ackTimeoutSeconds: 5, maxRetries: 2, retryDelaySeconds: 0.2 },
 } as const

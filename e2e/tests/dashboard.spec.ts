@@ -1,17 +1,7 @@
 import { PushClient } from '@parley/client'
-import { expect, type Page, test } from '@playwright/test'
+import { expect, test } from '@playwright/test'
 import { E2E } from '../e2e-env.js'
-
-async function logIn(page: Page): Promise<void> {
-  await page.goto('/login')
-  await page.getByTestId('login-token-input').fill(E2E.adminToken)
-  await page.getByTestId('login-submit').click()
-  await expect(page).toHaveURL(`${E2E.dashboardUrl}/`)
-}
-
-function uniqueName(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
-}
+import { logIn, uniqueName } from '../helpers.js'
 
 test('an operator sees a connected client live and finds its publish in the audit', async ({ page }) => {
   const clientId = uniqueName('e2e-client')
