@@ -38,7 +38,10 @@ describe('channels and broadcast', () => {
       id: result.id,
       source: 'alice',
       timestamp: result.timestamp,
+      offset: result.offset,
+      epoch: result.epoch,
     })
+    expect(result.offset).toBe(1)
 
     await alice.subscribe('team.chat')
     await bob.request({ type: 'publish', channel: 'team.chat', data: 'hi alice' })

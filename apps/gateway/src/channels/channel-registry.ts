@@ -6,10 +6,18 @@ export interface Subscriber {
   send(frame: string | Buffer): boolean
 }
 
+/** A position in a channel's stream (see the history store). */
+export interface ChannelPosition {
+  offset: number
+  epoch: string
+}
+
 interface ChannelState<S extends Subscriber> {
   readonly subscribers: Set<S>
   messages: number
   lastMessageAt: number | null
+  /** Offset and epoch of the last publication fanned out here, when known. */
+  position: ChannelPosition | undefined
 }
 
 /** Channels kept for their statistics after their last subscriber left; older idle ones are forgotten. */
@@ -58,17 +66,36 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
     subscriber.subscriptions.clear()
   }
 
-  /** Sends one encoded frame to every subscriber and returns how many took it. */
-  publish(channel: string, frame: string | Buffer, now: number): number {
+  /**
+   * Sends one encoded frame to every subscriber and returns how many took it. `position` is the
+   * publication's place in the channel stream: a later live subscriber continues from there.
+   */
+  publish(channel: string, frame: string | Buffer, now: number, position?: ChannelPosition): number {
     const state = this.#stateOf(channel)
     state.messages += 1
     state.lastMessageAt = now
+    if (position !== undefined) state.position = position
     let delivered = 0
     for (const subscriber of state.subscribers) {
       if (subscriber.send(frame)) delivered += 1
     }
     if (state.subscribers.size === 0) this.#markIdle(channel)
     return delivered
+  }
+
+  /**
+   * The position of the last publication fanned out on the channel: exactly where a subscriber added now
+   * continues from. Undefined when this table does not know (nothing fanned out since start, or forgotten).
+   */
+  positionOf(channel: string): ChannelPosition | undefined {
+    return this.#channels.get(channel)?.position
+  }
+
+  /** Records a position learnt from the store, unless a fan-out already recorded one. */
+  notePosition(channel: string, position: ChannelPosition): void {
+    const state = this.#stateOf(channel)
+    if (state.position === undefined) state.position = position
+    if (state.subscribers.size === 0) this.#markIdle(channel)
   }
 
   subscriberCount(channel: string): number {
@@ -94,7 +121,7 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
   #stateOf(channel: string): ChannelState<S> {
     let state = this.#channels.get(channel)
     if (state === undefined) {
-      state = { subscribers: new Set(), messages: 0, lastMessageAt: null }
+      state = { subscribers: new Set(), messages: 0, lastMessageAt: null, position: undefined }
       this.#channels.set(channel, state)
     }
     return state

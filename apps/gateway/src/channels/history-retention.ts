@@ -1,9 +1,5 @@
+import type { RetentionPolicy } from '@parley/stores'
 import type { HistoryConfig } from '../config.js'
-
-export interface RetentionPolicy {
-  size: number
-  ttlMs: number
-}
 
 /**
  * The retention of each channel's history from the `history` config: the first `channels` pattern that

@@ -47,6 +47,8 @@ export class Connection {
   state: ConnectionState = 'handshaking'
   sessionId = ''
   clientId = ''
+  /** True when the client chose its id in `hello` (needed for durable subscriptions). */
+  clientIdChosen = false
   principal = 'anonymous'
   protocolVersion = 0
   /** Last time any frame arrived; drives heartbeats and reaping. */

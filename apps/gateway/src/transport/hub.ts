@@ -2,23 +2,24 @@ import type { Duplex } from 'node:stream'
 import {
   type BroadcastFrame,
   type ClientFrame,
+  ERROR_CODES,
   type ErrorBody,
   type ErrorCode,
   encodeFrame,
   errorBody,
   type HelloFrame,
   negotiateVersion,
-  type PublishFrame,
   parseClientFrame,
   type ServerFrame,
-  type SubscribeFrame,
-  type UnsubscribeFrame,
 } from '@parley/protocol'
+import { type DeliveryBackend, StoreError } from '@parley/stores'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { ChannelRegistry } from '../channels/channel-registry.js'
+import { createChannelStreams } from '../channels/channel-streams.js'
 import type { GatewayConfig } from '../config.js'
+import { createDeliveryEngine } from '../delivery/delivery-engine.js'
 import { GatewayError } from '../errors.js'
 import { createHeartbeat } from '../heartbeat/heartbeat.js'
 import { newId } from '../ids.js'
@@ -26,7 +27,9 @@ import { secretMatches } from '../security/secrets.js'
 import { Connection } from './connection.js'
 
 export const SERVER_NAME = 'parley'
-export const FEATURES = ['channels', 'broadcast', 'heartbeat'] as const
+export const FEATURES = ['channels', 'broadcast', 'heartbeat', 'history', 'recovery'] as const
+/** Announced only while delivery guarantees are enabled. */
+export const DELIVERY_FEATURES = ['durable', 'direct', 'acks'] as const
 
 /** How long a refused client should wait before trying again when the gateway is full. */
 const SERVER_FULL_RETRY_AFTER_MS = 5_000
@@ -40,6 +43,10 @@ export interface HubOptions {
   /** SHA-256 of the shared auth token; undefined when connections need no token. */
   authTokenDigest: Buffer | undefined
   serverVersion: string
+  /** The open delivery backend; throws `unavailable` until the gateway has started. */
+  backend: () => DeliveryBackend
+  /** Sweep intervals of the delivery engine (tests shorten them). */
+  deliveryTimers?: { expirySweepMs?: number; historyTrimMs?: number }
 }
 
 export interface OpenSocket {
@@ -68,9 +75,12 @@ export interface HubStats {
  * machine of each connection (handshake, then requests) and the shared heartbeat.
  */
 export function createHub(options: HubOptions) {
-  const { config, logger, audit, authTokenDigest, serverVersion } = options
+  const { config, logger, audit, authTokenDigest, serverVersion, backend } = options
   const connections = new Map<string, Connection>()
+  /** Open, welcomed connections per client id, oldest first: the last one receives its deliveries. */
+  const connectionsByClientId = new Map<string, Connection[]>()
   const channels = new ChannelRegistry<Connection>()
+  const features = [...FEATURES, ...(config.delivery.enabled ? DELIVERY_FEATURES : [])]
   const heartbeatIntervalMs = Math.max(1, Math.round(config.heartbeatInterval * 1000))
   const drainWaiters = new Set<() => void>()
   /** Set by `shutdown()`, so even upgrades that passed the route's draining check before it are turned away. */
@@ -84,6 +94,34 @@ export function createHub(options: HubOptions) {
     slowConsumers: 0,
     reaped: 0,
   }
+
+  function connectionFor(clientId: string): Connection | undefined {
+    const open = connectionsByClientId.get(clientId)
+    return open === undefined ? undefined : open[open.length - 1]
+  }
+
+  const deliveries = createDeliveryEngine({
+    config: config.delivery,
+    backend,
+    connectionFor,
+    logger: logger.child({ component: 'delivery' }),
+    audit,
+    ...options.deliveryTimers,
+  })
+
+  const streams = createChannelStreams({
+    config,
+    channels,
+    backend,
+    logger: logger.child({ component: 'channels' }),
+    audit,
+    counters,
+    onDeliveries: deliveries.enqueued,
+    onDuplicate: () => {
+      deliveries.counters.duplicatesSuppressed += 1
+    },
+    durable: { requireEnabled: deliveries.requireEnabled, wake: deliveries.pump },
+  })
 
   const heartbeat = createHeartbeat<Connection>({
     intervalMs: heartbeatIntervalMs,
@@ -106,6 +144,23 @@ export function createHub(options: HubOptions) {
 
   function fail(connection: Connection, code: ErrorCode, message: string, id?: string): void {
     sendError(connection, errorBody(code, message), id)
+  }
+
+  /**
+   * Answers a request handled asynchronously (it waits for the store) when it fails. A store that fails
+   * is a dependency that is down: the client gets a retryable `unavailable`, the log gets the reason.
+   */
+  function answerFailure(connection: Connection, type: string, id: string | undefined, task: Promise<void>) {
+    task.catch((error: unknown) => {
+      if (error instanceof GatewayError) {
+        sendError(connection, errorBody(error.code, error.message, error.retryAfterMs), id)
+      } else if (error instanceof StoreError && ERROR_CODES[error.code].status < 500) {
+        sendError(connection, errorBody(error.code, error.message), id)
+      } else {
+        connection.logger.error({ err: error, type }, 'request failed in the delivery store')
+        fail(connection, 'unavailable', 'the message store is unavailable; try again', id)
+      }
+    })
   }
 
   function open(socket: OpenSocket): Connection {
@@ -209,13 +264,22 @@ export function createHub(options: HubOptions) {
         fail(connection, 'invalid_state', 'the handshake is already complete', frame.id)
         break
       case 'subscribe':
-        subscribe(connection, frame)
+        answerFailure(connection, frame.type, frame.id, streams.subscribe(connection, frame))
         break
       case 'unsubscribe':
-        unsubscribe(connection, frame)
+        answerFailure(connection, frame.type, frame.id, streams.unsubscribe(connection, frame))
         break
       case 'publish':
-        publish(connection, frame, size)
+        streams.publish(connection, frame, size)
+        break
+      case 'send':
+        answerFailure(connection, frame.type, frame.id, deliveries.send(connection, frame, size))
+        break
+      case 'ack':
+        answerFailure(connection, frame.type, frame.id, deliveries.ack(connection, frame))
+        break
+      case 'nack':
+        answerFailure(connection, frame.type, frame.id, deliveries.nack(connection, frame))
         break
       case 'broadcast':
         broadcast(connection, frame, size)
@@ -268,6 +332,10 @@ export function createHub(options: HubOptions) {
     connection.protocolVersion = version
     connection.sessionId = newId('ses')
     connection.clientId = frame.clientId ?? newId('client')
+    connection.clientIdChosen = frame.clientId !== undefined
+    const sameClient = connectionsByClientId.get(connection.clientId)
+    if (sameClient === undefined) connectionsByClientId.set(connection.clientId, [connection])
+    else sameClient.push(connection)
     connection.logger = connection.logger.child({ clientId: connection.clientId })
     connection.sendFrame({
       type: 'welcome',
@@ -278,56 +346,12 @@ export function createHub(options: HubOptions) {
       clientId: connection.clientId,
       heartbeatIntervalMs,
       limits: { maxPayload: config.maxPayload, maxSubscriptions: config.maxSubscriptions },
-      features: [...FEATURES],
+      features,
       server: { name: SERVER_NAME, version: serverVersion },
     })
     audit.connect(connection)
     connection.logger.debug({ protocol: version, remoteAddress: connection.remoteAddress }, 'connected')
-  }
-
-  function subscribe(connection: Connection, frame: SubscribeFrame): void {
-    const outcome = channels.subscribe(frame.channel, connection, config.maxSubscriptions)
-    if (outcome === 'limit_reached') {
-      audit.subscribe(connection, frame.channel, 'denied', 'subscription limit')
-      fail(
-        connection,
-        'rate_limited',
-        `this connection already holds the limit of ${config.maxSubscriptions} subscriptions`,
-        frame.id,
-      )
-      return
-    }
-    connection.sendFrame({ type: 'reply', id: frame.id, result: { channel: frame.channel } })
-    if (outcome === 'subscribed') audit.subscribe(connection, frame.channel)
-  }
-
-  function unsubscribe(connection: Connection, frame: UnsubscribeFrame): void {
-    const wasSubscribed = channels.unsubscribe(frame.channel, connection)
-    connection.sendFrame({ type: 'reply', id: frame.id, result: { channel: frame.channel } })
-    if (wasSubscribed) audit.unsubscribe(connection, frame.channel)
-  }
-
-  function publish(connection: Connection, frame: PublishFrame, size: number): void {
-    const id = newId('msg')
-    const timestamp = Date.now()
-    // Encoded once; every subscriber gets the same bytes.
-    const encoded = encodeOutbound({
-      type: 'channel_message',
-      channel: frame.channel,
-      data: frame.data,
-      id,
-      source: connection.clientId,
-      timestamp,
-    })
-    const delivered = channels.publish(frame.channel, encoded, timestamp)
-    counters.messagesPublished += 1
-    counters.messagesDelivered += delivered
-    connection.sendFrame({
-      type: 'reply',
-      id: frame.id,
-      result: { id, channel: frame.channel, delivered, timestamp },
-    })
-    audit.publish(connection, frame.channel, size, delivered)
+    deliveries.attach(connection)
   }
 
   function broadcast(connection: Connection, frame: BroadcastFrame, size: number): void {
@@ -357,6 +381,14 @@ export function createHub(options: HubOptions) {
     if (connections.get(connection.id) !== connection) return
     connections.delete(connection.id)
     channels.unsubscribeAll(connection)
+    streams.connectionClosed(connection)
+    if (welcomed) {
+      const sameClient = connectionsByClientId.get(connection.clientId)
+      const remaining = sameClient?.filter((candidate) => candidate !== connection) ?? []
+      if (remaining.length === 0) connectionsByClientId.delete(connection.clientId)
+      else connectionsByClientId.set(connection.clientId, remaining)
+      deliveries.detach(connection)
+    }
     if (welcomed) audit.disconnect(connection, code)
     connection.logger.debug({ code }, 'disconnected')
     if (connections.size === 0) for (const resolve of drainWaiters) resolve()
@@ -395,6 +427,8 @@ export function createHub(options: HubOptions) {
   return {
     connections,
     channels,
+    streams,
+    deliveries,
     heartbeat,
     open,
     receive,
