@@ -4,7 +4,13 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { createAdaptorServer } from '@hono/node-server'
-import { type AuditLog, createPostgresAuditLog, openDatabase, type ParleyDatabase } from '@parley/stores'
+import {
+  type AuditLog,
+  createPostgresAuditLog,
+  type DeliveryBackend,
+  openDatabase,
+  type ParleyDatabase,
+} from '@parley/stores'
 import { sql } from 'drizzle-orm'
 import { type Logger, pino } from 'pino'
 import { WebSocketServer } from 'ws'
@@ -14,8 +20,11 @@ import { resolveAdminToken } from './admin/admin-token.js'
 import { registerAuditRoutes } from './admin/audit-routes.js'
 import { registerChannelsRoutes } from './admin/channels-routes.js'
 import { registerConnectionsRoutes } from './admin/connections-routes.js'
+import { registerDeadLetterRoutes } from './admin/dead-letter-routes.js'
+import { registerDeliveriesRoutes } from './admin/deliveries-routes.js'
 import { createConnectionAudit } from './audit/connection-audit.js'
 import { assertSafeBind, ConfigError, type GatewayConfig } from './config.js'
+import { openDeliveryBackend } from './delivery/open-delivery-backend.js'
 import { GatewayError } from './errors.js'
 import { type CheckResult, registerHealthRoutes } from './health/health-routes.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
@@ -38,6 +47,13 @@ export interface CreateGatewayOptions {
   adminToken?: string
   /** SHA-256 of the admin token, hex; for callers that never hold the token itself. */
   adminTokenHash?: string
+  /**
+   * Delivery backend (channel history and deliveries) to use instead of the one `delivery.storeBackend`
+   * names; the caller keeps ownership and closes it.
+   */
+  deliveryBackend?: DeliveryBackend
+  /** Sweep intervals of the delivery engine, in milliseconds (tests shorten them). */
+  deliveryTimers?: { expirySweepMs?: number; historyTrimMs?: number }
 }
 
 export interface StartedGateway {
@@ -90,6 +106,12 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   let database: ParleyDatabase | undefined = options.database
   let ownsAudit = false
   let ownsDatabase = false
+  let deliveryBackend: DeliveryBackend | undefined = options.deliveryBackend
+  let ownsDeliveryBackend = false
+  // The postgres delivery backend needs a database even when the audit log is injected.
+  const needsDatabase =
+    options.audit === undefined ||
+    (options.deliveryBackend === undefined && config.delivery.storeBackend === 'postgres')
   let server: HttpServer | HttpsServer | undefined
   let adminTokenDigest = initialAdminDigest(options)
   let lastDatabaseCheck: CheckResult | undefined
@@ -105,7 +127,16 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     audit: connectionAudit,
     authTokenDigest: config.authToken === undefined ? undefined : sha256(config.authToken),
     serverVersion: GATEWAY_VERSION,
+    backend: requireDeliveryBackend,
+    ...(options.deliveryTimers === undefined ? {} : { deliveryTimers: options.deliveryTimers }),
   })
+
+  function requireDeliveryBackend(): DeliveryBackend {
+    if (deliveryBackend === undefined) {
+      throw new GatewayError('unavailable', 'the delivery store is not open yet')
+    }
+    return deliveryBackend
+  }
 
   function requireAudit(): AuditLog {
     if (audit === undefined) throw new GatewayError('unavailable', 'the audit log is not open yet')
@@ -144,12 +175,17 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     isDraining,
     isListening: () => state === 'running',
     // With an injected audit log and no database there is nothing to probe.
-    checkDatabase: options.audit !== undefined && options.database === undefined ? undefined : checkDatabase,
+    checkDatabase: needsDatabase || options.database !== undefined ? checkDatabase : undefined,
     lastDatabaseCheck: () => lastDatabaseCheck,
   })
   registerMetricsRoutes(
     app,
-    createMetricsRegistry({ stats: hub.stats, auditDropped: () => audit?.dropped ?? 0, isDraining }),
+    createMetricsRegistry({
+      stats: hub.stats,
+      auditDropped: () => audit?.dropped ?? 0,
+      isDraining,
+      deliveryStats: () => (deliveryBackend === undefined ? undefined : hub.deliveries.stats()),
+    }),
   )
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
   registerAdminAuth(app, {
@@ -159,20 +195,54 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   registerConnectionsRoutes(app, { list: () => hub.listConnections() })
   registerChannelsRoutes(app, { list: () => hub.channels.list() })
   registerAuditRoutes(app, { audit: requireAudit })
+  registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
+  registerDeadLetterRoutes(app, {
+    deliveries: () => requireDeliveryBackend().deliveries,
+    requeue: (id) => hub.deliveries.requeue(id),
+  })
 
   async function openStorage(): Promise<void> {
-    if (audit !== undefined) return
-    if (database === undefined) {
+    if (database === undefined && needsDatabase) {
       database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'data') })
       ownsDatabase = true
     }
-    audit = createPostgresAuditLog(database, {
-      onError: (error) => logger.error({ err: error }, 'audit batch dropped after a failed write'),
-    })
-    ownsAudit = true
+    if (audit === undefined && database !== undefined) {
+      audit = createPostgresAuditLog(database, {
+        onError: (error) => logger.error({ err: error }, 'audit batch dropped after a failed write'),
+      })
+      ownsAudit = true
+    }
+    try {
+      if (deliveryBackend === undefined) {
+        deliveryBackend = openDeliveryBackend(config, () => database)
+        ownsDeliveryBackend = true
+      }
+      // The previous process may have ended with deliveries in flight: they are due again.
+      const released = await deliveryBackend.deliveries.releaseAll()
+      if (released > 0) logger.info({ released }, 'released deliveries left in flight')
+    } catch (error) {
+      await closeStorage()
+      throw error
+    }
+    hub.deliveries.start()
+  }
+
+  async function closeDeliveries(): Promise<void> {
+    try {
+      await hub.streams.settled()
+      await hub.deliveries.stop()
+      if (ownsDeliveryBackend) await deliveryBackend?.close()
+    } catch (error) {
+      logger.error({ err: error }, 'closing the delivery store failed during shutdown')
+    }
+    if (ownsDeliveryBackend) {
+      deliveryBackend = undefined
+      ownsDeliveryBackend = false
+    }
   }
 
   async function closeStorage(): Promise<void> {
+    await closeDeliveries()
     try {
       if (ownsAudit) await audit?.close()
       else await audit?.flush()
@@ -230,6 +300,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       }
       await openStorage()
       if (database !== undefined) await checkDatabase()
+      logger.info({ backend: deliveryBackend?.name }, 'delivery store open')
       const listening = await listen().catch(async (error: unknown) => {
         await closeStorage()
         throw error

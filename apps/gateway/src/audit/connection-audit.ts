@@ -1,4 +1,4 @@
-import type { AuditLog, AuditRecord } from '@parley/stores'
+import type { AuditLog, AuditRecord, StoredDelivery } from '@parley/stores'
 import type { Logger } from 'pino'
 
 /** Who did something on a connection, as the audit trail names it. */
@@ -67,6 +67,36 @@ export function createConnectionAudit(audit: Pick<AuditLog, 'record'>, logger: L
         size,
         detail: `delivered ${delivered}`,
         ...subjectFields(subject),
+      })
+    },
+    send(subject: AuditSubject, recipient: string, size: number): void {
+      record({ kind: 'send', outcome: 'ok', target: recipient, size, ...subjectFields(subject) })
+    },
+    /** A delivery moved to the dead-letter queue: the gateway did it, so there is no principal. */
+    deadLetter(delivery: StoredDelivery, reason: string): void {
+      record({
+        kind: 'dead_letter',
+        outcome: 'error',
+        principal: null,
+        // The client that failed to process it; the sender is in the detail.
+        clientId: delivery.recipient,
+        connectionId: null,
+        channel: delivery.channel,
+        target: delivery.recipient,
+        detail: `${delivery.id} from ${delivery.source}: ${reason} after ${delivery.attempts} attempts`,
+      })
+    },
+    /** An operator requeued a dead letter through the admin API. */
+    requeue(delivery: StoredDelivery): void {
+      record({
+        kind: 'requeue',
+        outcome: 'ok',
+        principal: 'admin',
+        clientId: null,
+        connectionId: null,
+        channel: delivery.channel,
+        target: delivery.recipient,
+        detail: delivery.id,
       })
     },
     authFailure(entry: { connectionId?: string; clientId?: string; detail: string }): void {

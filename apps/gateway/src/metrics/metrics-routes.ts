@@ -1,3 +1,4 @@
+import type { DeliveryStats } from '@parley/protocol'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import type { GatewayApp } from '../http/create-app.js'
 import type { HubStats } from '../transport/hub.js'
@@ -6,6 +7,8 @@ export interface MetricsDeps {
   stats: () => HubStats
   auditDropped: () => number
   isDraining: () => boolean
+  /** Delivery counts and counters; undefined while the delivery store is not open. */
+  deliveryStats: () => Promise<DeliveryStats> | undefined
 }
 
 type CounterName = Exclude<keyof HubStats, 'connections' | 'channels'>
@@ -27,6 +30,35 @@ const HUB_COUNTERS: ReadonlyArray<[string, string, CounterName]> = [
     'slowConsumers',
   ],
   ['parley_reaped_connections_total', 'Connections closed for missing heartbeats.', 'reaped'],
+]
+
+type DeliveryCounterName = keyof DeliveryStats['counters']
+type DeliveryGaugeName = Exclude<keyof DeliveryStats, 'backend' | 'counters'>
+
+/** Delivery counters (since start): name, help, and the `DeliveryStats.counters` field they mirror. */
+const DELIVERY_COUNTERS: ReadonlyArray<[string, string, DeliveryCounterName]> = [
+  ['parley_deliveries_enqueued_total', 'Deliveries created (direct sends and durable fan-out).', 'enqueued'],
+  ['parley_deliveries_delivered_total', 'Delivery attempts sent to a recipient connection.', 'delivered'],
+  ['parley_deliveries_acked_total', 'Deliveries settled by an ack.', 'acked'],
+  ['parley_deliveries_nacked_total', 'Delivery attempts refused with a nack.', 'nacked'],
+  ['parley_deliveries_redeliveries_total', 'Delivery attempts after the first.', 'redeliveries'],
+  ['parley_deliveries_ack_timeouts_total', 'Delivery attempts not acked within ackTimeout.', 'ackTimeouts'],
+  ['parley_deliveries_dead_lettered_total', 'Deliveries moved to the dead-letter queue.', 'deadLettered'],
+  ['parley_deliveries_expired_total', 'Deliveries dropped because their message TTL passed.', 'expired'],
+  ['parley_deliveries_requeued_total', 'Dead letters requeued by an operator.', 'requeued'],
+  [
+    'parley_deliveries_duplicates_suppressed_total',
+    'Publishes and sends answered as duplicates of an idempotency key.',
+    'duplicatesSuppressed',
+  ],
+]
+
+/** Delivery gauges (current values): name, help, and the `DeliveryStats` field they mirror. */
+const DELIVERY_GAUGES: ReadonlyArray<[string, string, DeliveryGaugeName]> = [
+  ['parley_deliveries_pending', 'Deliveries waiting for their recipient or a retry.', 'pending'],
+  ['parley_deliveries_inflight', 'Deliveries sent and waiting for an ack.', 'inflight'],
+  ['parley_deliveries_dead_letters', 'Dead letters in the queue.', 'deadLetters'],
+  ['parley_deliveries_durable_subscriptions', 'Durable subscriptions.', 'durableSubscriptions'],
 ]
 
 /**
@@ -69,6 +101,41 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
       collect() {
         this.reset()
         this.inc(deps.stats()[field])
+      },
+    })
+  }
+  // One store read per scrape, shared by every delivery metric of that scrape.
+  let scrape: Promise<DeliveryStats | undefined> | undefined
+  const deliveryStats = (): Promise<DeliveryStats | undefined> => {
+    scrape ??= Promise.resolve(deps.deliveryStats())
+      .catch(() => undefined)
+      .finally(() => {
+        setImmediate(() => {
+          scrape = undefined
+        })
+      })
+    return scrape
+  }
+  for (const [name, help, field] of DELIVERY_COUNTERS) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const stats = await deliveryStats()
+        this.reset()
+        if (stats !== undefined) this.inc(stats.counters[field])
+      },
+    })
+  }
+  for (const [name, help, field] of DELIVERY_GAUGES) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const stats = await deliveryStats()
+        this.set(stats === undefined ? 0 : stats[field])
       },
     })
   }
