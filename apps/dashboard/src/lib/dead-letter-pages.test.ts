@@ -1,6 +1,11 @@
 import { type DeadLetter, DeadLetterPage } from '@parley/protocol/admin'
 import { describe, expect, it } from 'vitest'
-import { type DeadLetterPages, deadLettersOf, withoutDeadLetter } from './dead-letter-pages'
+import {
+  type DeadLetterPages,
+  deadLettersOf,
+  purgedDeadLetterPages,
+  withoutDeadLetter,
+} from './dead-letter-pages'
 import { failed, succeeded } from './gateway-result'
 
 function letter(id: string): DeadLetter {
@@ -51,5 +56,15 @@ describe('withoutDeadLetter', () => {
   it('leaves the data as it was when the row is not there', () => {
     const data: DeadLetterPages = { pages: [page(['d1'], null)], pageParams: [null] }
     expect(deadLettersOf(withoutDeadLetter(data, 'd9').pages).map((row) => row.id)).toEqual(['d1'])
+  })
+})
+
+describe('purgedDeadLetterPages', () => {
+  it('is one empty page with no further page to load', () => {
+    const data = purgedDeadLetterPages()
+    expect(deadLettersOf(data.pages)).toEqual([])
+    expect(data.pages).toHaveLength(1)
+    expect(data.pages[0]?.ok && data.pages[0].data.nextCursor).toBeNull()
+    expect(data.pageParams).toEqual([null])
   })
 })

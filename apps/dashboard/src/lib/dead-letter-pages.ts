@@ -40,3 +40,11 @@ export function withoutDeadLetter(data: DeadLetterPages, id: string): DeadLetter
     ),
   }
 }
+
+/**
+ * A list after "purge all matching" its own filters: nothing is left in it, so it shows empty at once
+ * instead of at the next refresh.
+ */
+export function purgedDeadLetterPages(): DeadLetterPages {
+  return { pages: [{ ok: true, data: { deadLetters: [], nextCursor: null } }], pageParams: [null] }
+}

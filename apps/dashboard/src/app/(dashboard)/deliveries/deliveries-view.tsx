@@ -6,7 +6,12 @@ import { useState } from 'react'
 import { ConfirmButton } from '../../../components/confirm-button'
 import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
 import { browserApi, browserQueries } from '../../../lib/browser-api'
-import { type DeadLetterPages, deadLettersOf, withoutDeadLetter } from '../../../lib/dead-letter-pages'
+import {
+  type DeadLetterPages,
+  deadLettersOf,
+  purgedDeadLetterPages,
+  withoutDeadLetter,
+} from '../../../lib/dead-letter-pages'
 import { deliveryCounters, deliveryGauges } from '../../../lib/delivery-stats'
 import {
   type DeadLetterFilters,
@@ -87,9 +92,10 @@ export function DeliveriesView({
 
   const purgeAll = useMutation({
     mutationFn: (purgeFilters: DeadLetterFilters) => browserApi.purgeDeadLetters(purgeFilters),
-    onSuccess: (result) => {
+    onSuccess: (result, purgeFilters) => {
       if (result.ok) {
         const { purged } = result.data
+        queryClient.setQueryData(browserQueries.deadLetters(purgeFilters).queryKey, purgedDeadLetterPages())
         setNotice({
           tone: 'ok',
           text: `Purged ${formatCount(purged)} dead ${purged === 1 ? 'letter' : 'letters'}.`,

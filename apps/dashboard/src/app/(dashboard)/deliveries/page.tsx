@@ -1,6 +1,10 @@
 import { dehydrate, HydrationBoundary } from '@tanstack/react-query'
 import type { Metadata } from 'next'
-import { normaliseDeadLetterFilters, parseDeadLetterRequest } from '../../../lib/dlq-filters'
+import {
+  deadLetterSearchParams,
+  normaliseDeadLetterFilters,
+  parseDeadLetterRequest,
+} from '../../../lib/dlq-filters'
 import { dashboardQueries } from '../../../lib/queries'
 import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '../../../lib/server-api'
 import { DeliveriesView } from './deliveries-view'
@@ -27,7 +31,12 @@ export default async function DeliveriesPage({
 
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
-      <DeliveriesView filters={filters} filterError={parsed.ok ? undefined : parsed.message} />
+      {/* Keyed by the filters: another view starts without the last one's notice or inspected row. */}
+      <DeliveriesView
+        key={deadLetterSearchParams(filters).toString()}
+        filters={filters}
+        filterError={parsed.ok ? undefined : parsed.message}
+      />
     </HydrationBoundary>
   )
 }
