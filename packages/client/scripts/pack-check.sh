@@ -114,7 +114,20 @@ node check.mjs
 # A browser-style project (DOM lib, no @types/node) with skipLibCheck off, so the shipped .d.ts files are
 # checked too.
 cat > types.ts <<'TS'
-import { type ChannelMessage, ParleyError, PushClient, type PublishReceipt, TimeoutError } from '@parley/client'
+import {
+  type AckMode,
+  type ChannelMessage,
+  type DirectMessage,
+  type NackOptions,
+  ParleyError,
+  PushClient,
+  type PublishReceipt,
+  type ReceiptEvent,
+  type SendReceipt,
+  type StreamPosition,
+  type SubscribedInfo,
+  TimeoutError,
+} from '@parley/client'
 import type { ErrorCode } from '@parley/protocol'
 
 const client = new PushClient('ws://127.0.0.1:8765/ws', { authToken: 't', reconnect: { maxAttempts: 3 } })
@@ -124,6 +137,17 @@ export const receipt: Promise<PublishReceipt> = client.publish('alerts', { a: 1 
 export const delivered: Promise<number> = receipt.then((r) => r.delivered)
 export const code: ErrorCode = new ParleyError({ code: 'timeout', message: 'x' }).code
 export const isTimeout: boolean = new TimeoutError('x') instanceof ParleyError
+// Guaranteed delivery: async handlers, settlement methods, recovery info, send and receipts.
+const durable = new PushClient('ws://127.0.0.1:8765/ws', { clientId: 'worker-1', ackMode: 'manual' as AckMode })
+durable.on('direct_message', async (message: DirectMessage) => {
+  if (message.attempt > 3) message.nack({ delayMs: 1_000, reason: 'busy' } satisfies NackOptions)
+  else message.ack()
+})
+durable.on('subscribed', (info: SubscribedInfo) => info.wasRecovering && !info.recovered)
+durable.on('receipt', (event: ReceiptEvent) => event.status === 'acked')
+const since: StreamPosition | undefined = durable.positionOf('jobs')
+export const subscribed: Promise<SubscribedInfo> = durable.subscribe('jobs', { durable: true, since })
+export const sent: Promise<SendReceipt> = durable.send('planner', { ok: true }, { idempotencyKey: 'k', receipt: true })
 TS
 cat > tsconfig.json <<'JSON'
 { "compilerOptions": { "module": "NodeNext", "moduleResolution": "NodeNext", "target": "ES2022", "lib": ["ES2022", "DOM"],

@@ -1,20 +1,30 @@
+/** A channel's stream position: the offset of the last publication seen and the stream's epoch. */
+export type { ReceiptStatus, StreamPosition } from '@parley/protocol'
 export { type BackoffOptions, fullJitterDelay } from './backoff.js'
+export type { AckMode, DeliveryControls, NackOptions } from './deliveries.js'
 export { ParleyError, type ParleyErrorInit, TimeoutError } from './errors.js'
 export {
   type BroadcastMessage,
   type BroadcastReceipt,
   type ChannelMessage,
   type ConnectionState,
+  type DirectMessage,
   type DisconnectInfo,
   type Logger,
+  type PublishOptions,
   type PublishReceipt,
   PushClient,
   type PushClientEvent,
   type PushClientEvents,
   type PushClientOptions,
+  type ReceiptEvent,
   type ReconnectingInfo,
   type ReconnectOptions,
+  type SendOptions,
+  type SendReceipt,
   type StateChange,
+  type SubscribedInfo,
+  type SubscribeOptions,
   type SubscribeReceipt,
   type UnsubscribeReceipt,
   type WaitForOptions,

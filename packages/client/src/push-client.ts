@@ -83,7 +83,6 @@ export type SendReceipt = SendResult
 /** The gateway's answer to `broadcast`. */
 export type BroadcastReceipt = BroadcastResult
 export type UnsubscribeReceipt = UnsubscribeResult
-export type { AckMode, DeliveryControls, NackOptions }
 
 /** The outcome of a subscribe, the user's or the client's own after a reconnect (the `subscribed` event). */
 export interface SubscribedInfo {
