@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm'
-import { bigint, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core'
 
 /**
  * The whole database schema, one place for every table. drizzle-kit reads this file to generate the
@@ -38,3 +48,99 @@ export const auditEvents = pgTable(
 
 export type AuditEventRow = typeof auditEvents.$inferSelect
 export type NewAuditEventRow = typeof auditEvents.$inferInsert
+
+// Delivery: times are epoch milliseconds in bigint columns, the unit the store API speaks.
+
+/** One row per channel: its epoch and the last offset handed out (row-locked by each publish). */
+export const channelStreams = pgTable('channel_streams', {
+  channel: text('channel').primaryKey(),
+  epoch: text('epoch').notNull(),
+  topOffset: bigint('top_offset', { mode: 'number' }).notNull(),
+})
+
+/** Retained publications; trimmed per channel by size and TTL. */
+export const channelMessages = pgTable(
+  'channel_messages',
+  {
+    channel: text('channel').notNull(),
+    offset: bigint('offset', { mode: 'number' }).notNull(),
+    messageId: text('message_id').notNull(),
+    source: text('source').notNull(),
+    data: jsonb('data'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.channel, table.offset] })],
+)
+
+/**
+ * Idempotency keys of publishes (scope: the channel) and sends (scope: source and recipient), with the
+ * first result, returned to repeats until `expires_at`.
+ */
+export const publishKeys = pgTable(
+  'publish_keys',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    /** The first StoredPublication or StoredDelivery, as returned to its caller. */
+    result: jsonb('result'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.scope, table.key] }),
+    index('publish_keys_expires_at_idx').on(table.expiresAt),
+  ],
+)
+
+export const durableSubscriptions = pgTable(
+  'durable_subscriptions',
+  {
+    recipient: text('recipient').notNull(),
+    channel: text('channel').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.recipient, table.channel] }),
+    index('durable_subscriptions_channel_idx').on(table.channel),
+  ],
+)
+
+/** One message to one recipient, from creation until acked or expired; dead letters stay with state 'dead'. */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: text('id').primaryKey(),
+    /** Insertion order, the last tie-breaker of the due order. */
+    seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    messageId: text('message_id').notNull(),
+    kind: text('kind').notNull(),
+    recipient: text('recipient').notNull(),
+    source: text('source').notNull(),
+    channel: text('channel'),
+    offset: bigint('offset', { mode: 'number' }),
+    epoch: text('epoch'),
+    data: jsonb('data'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    failures: integer('failures').notNull().default(0),
+    nextAttemptAt: bigint('next_attempt_at', { mode: 'number' }).notNull(),
+    state: text('state').notNull(),
+    receipt: boolean('receipt').notNull().default(false),
+    lastError: text('last_error'),
+    deadReason: text('dead_reason'),
+    deadAt: bigint('dead_at', { mode: 'number' }),
+  },
+  (table) => [
+    index('deliveries_due_idx').on(table.recipient, table.state, table.nextAttemptAt),
+    // Byte order ("C") for ids, so every server orders (and pages) dead letters the same way.
+    index('deliveries_dead_idx')
+      .on(table.deadAt.desc(), sql`${table.id} collate "C" desc`)
+      .where(sql`${table.state} = 'dead'`),
+    index('deliveries_expiry_idx').on(table.expiresAt).where(sql`${table.state} <> 'dead'`),
+  ],
+)
+
+export type ChannelMessageRow = typeof channelMessages.$inferSelect
+export type DeliveryRow = typeof deliveries.$inferSelect
+export type NewDeliveryRow = typeof deliveries.$inferInsert

@@ -281,12 +281,18 @@ export function describeDeliveryStoreBehaviour(
       })
 
       it('settles each delivery for exactly one of many concurrent acks', async () => {
-        const sent = await Promise.all(Array.from({ length: 20 }, () => sendOne('bob')))
+        const sent = await Promise.all(Array.from({ length: 300 }, () => sendOne('bob')))
+        await deliveries.markSent(
+          sent.map((delivery) => delivery.id),
+          T0 + 1,
+        )
+        expect(await deliveries.counts()).toMatchObject({ pending: 0, inflight: 300 })
         const acks = await Promise.all(
           [...sent, ...sent].map((delivery) => deliveries.ack('bob', [delivery.id])),
         )
-        expect(acks.flat()).toHaveLength(20)
-        expect(new Set(acks.flat().map((delivery) => delivery.id)).size).toBe(20)
+        expect(acks.flat()).toHaveLength(300)
+        expect(new Set(acks.flat().map((delivery) => delivery.id)).size).toBe(300)
+        expect(await deliveries.queued('bob')).toBe(0)
       })
 
       it('does not settle a dead letter', async () => {

@@ -276,7 +276,16 @@ export function describeHistoryStoreBehaviour(
     })
 
     it('stores any JSON value as data and returns it unchanged', async () => {
-      const values = [null, 0, 'text', [1, 'two', { three: 3 }], { nested: { deep: [true, false] }, é: '💥' }]
+      const values = [
+        null,
+        0,
+        'text',
+        '123',
+        'true',
+        '"quoted"',
+        [1, 'two', { three: 3 }],
+        { nested: { deep: [true, false] }, é: '💥' },
+      ]
       const outcomes = await history.publish(
         values.map((data, index) => publication('json', index, { data })),
       )

@@ -1,0 +1,142 @@
+import { sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase, type ParleyDatabase } from '../database.js'
+import { databaseTargets, type TestDatabase } from '../testing.js'
+import { defaultBackendOptions, directMessage, publication, T0 } from './delivery-backend.fixture.js'
+import { describeDeliveryStoreBehaviour } from './delivery-store.behaviour.js'
+import { describeHistoryStoreBehaviour } from './history-store.behaviour.js'
+import { createPostgresDeliveryBackend } from './postgres-delivery-backend.js'
+import type { DeliveryBackend, DeliveryBackendOptions, PublishOutcome } from './types.js'
+
+const DELIVERY_TABLES = sql`channel_streams, channel_messages, publish_keys, durable_subscriptions, deliveries`
+
+for (const target of databaseTargets({ includeDataDir: true })) {
+  describe(`Postgres delivery backend on ${target.label}`, () => {
+    let testDatabase: TestDatabase
+    let database: ParleyDatabase
+    const open = () => openDatabase({ url: testDatabase.url, dataDir: testDatabase.dataDir })
+
+    beforeAll(async () => {
+      testDatabase = await target.create()
+      database = await open()
+    })
+
+    afterAll(async () => {
+      await database?.close()
+      await testDatabase?.drop()
+    })
+
+    const backends: DeliveryBackend[] = []
+    function createBackend(options: Partial<DeliveryBackendOptions> = {}, on: ParleyDatabase = database) {
+      const backend = createPostgresDeliveryBackend(on, { ...defaultBackendOptions, ...options })
+      backends.push(backend)
+      return backend
+    }
+    async function reset(): Promise<void> {
+      await Promise.all(backends.splice(0).map((backend) => backend.close()))
+      await database.db.execute(sql`truncate table ${DELIVERY_TABLES} restart identity`)
+    }
+    const fixture = async () => {
+      await reset()
+      return {
+        createBackend: async (options?: Partial<DeliveryBackendOptions>) => createBackend(options),
+        teardown: reset,
+      }
+    }
+
+    describeHistoryStoreBehaviour(target.label, fixture)
+    describeDeliveryStoreBehaviour(target.label, fixture)
+
+    describe('group commit', () => {
+      it('rejects every call of a failed transaction, stores none of them, and runs the next one', async () => {
+        await reset()
+        const { deliveries } = createBackend()
+        const existing = directMessage('bob')
+        await deliveries.send([existing])
+        // Issued in one turn, so they share a transaction; the repeated delivery id fails it.
+        const clash = deliveries.send([directMessage('bob', { deliveryId: existing.deliveryId })])
+        const innocent = deliveries.send([directMessage('bob')])
+        await expect(clash).rejects.toThrow()
+        await expect(innocent).rejects.toThrow()
+        expect(await deliveries.queued('bob')).toBe(1)
+        const [after] = await deliveries.send([directMessage('bob')])
+        expect(after?.duplicate).toBe(false)
+        expect(await deliveries.queued('bob')).toBe(2)
+      })
+
+      it('gives two nodes on one database one contiguous sequence and one first use per key', async () => {
+        await reset()
+        // A real server gets a second connection pool, as a second gateway node would have.
+        const second = target.kind === 'postgres' ? await open() : database
+        try {
+          const nodeA = createBackend()
+          const nodeB = createBackend({}, second)
+          const calls: Promise<PublishOutcome[]>[] = []
+          for (let index = 0; index < 200; index += 1) {
+            const node = index % 2 === 0 ? nodeA : nodeB
+            calls.push(
+              node.history.publish([publication('shared', index, { idempotencyKey: `k${index % 100}` })]),
+            )
+          }
+          const outcomes = (await Promise.all(calls)).flat()
+          const stored = outcomes.filter((outcome) => !outcome.duplicate)
+          expect(stored).toHaveLength(100)
+          expect(stored.map((outcome) => outcome.publication.offset).sort((a, b) => a - b)).toEqual(
+            Array.from({ length: 100 }, (_, index) => index + 1),
+          )
+          const firstOffsetByKey = new Map(
+            stored.map((outcome) => [
+              (outcome.publication.data as { index: number }).index % 100,
+              outcome.publication.offset,
+            ]),
+          )
+          for (const outcome of outcomes) {
+            const key = (outcome.publication.data as { index: number }).index % 100
+            expect(outcome.publication.offset).toBe(firstOffsetByKey.get(key))
+          }
+        } finally {
+          if (second !== database) await second.close()
+        }
+      })
+    })
+
+    it('keeps offsets, epochs and deliveries across a restart, and releaseAll puts in-flight ones back', async () => {
+      await reset()
+      const before = createBackend()
+      await before.deliveries.subscribeDurable('alice', 'orders', T0)
+      const published = await before.history.publish([publication('orders', 1), publication('orders', 2)])
+      const epoch = published[0]?.publication.epoch
+      const [sent] = await before.deliveries.send([directMessage('bob')])
+      await before.deliveries.markSent([sent?.delivery.id ?? ''], T0 + 1)
+      await before.close()
+      if (target.kind !== 'pglite-memory') {
+        // A real restart: the database is closed and opened again (in-memory PGlite would lose everything).
+        await database.close()
+        database = await open()
+      }
+
+      const after = createBackend()
+      expect(await after.history.position('orders')).toEqual({ offset: 2, epoch })
+      const read = await after.history.readSince('orders', { offset: 0, epoch: epoch ?? '' }, T0 + 10)
+      expect(read.recovered && read.publications.map((stored) => stored.id)).toEqual([
+        'msg-orders-1',
+        'msg-orders-2',
+      ])
+      expect(await after.deliveries.durableSubscriptions('alice')).toEqual(['orders'])
+      expect(await after.deliveries.queued('alice')).toBe(2)
+      expect(await after.deliveries.due('bob', T0 + 10, 10)).toEqual([])
+      expect(await after.deliveries.releaseAll()).toBe(1)
+      expect(await after.deliveries.due('bob', T0 + 10, 10)).toEqual([
+        expect.objectContaining({ id: sent?.delivery.id, attempts: 1, failures: 0, state: 'pending' }),
+      ])
+      const [next] = await after.history.publish([publication('orders', 3)])
+      expect(next?.publication).toMatchObject({ offset: 3, epoch })
+      expect(next?.deliveries.map((delivery) => delivery.recipient)).toEqual(['alice'])
+      expect(await after.deliveries.counts()).toMatchObject({
+        pending: 4,
+        inflight: 0,
+        durableSubscriptions: 1,
+      })
+    })
+  })
+}
