@@ -25,6 +25,7 @@ export {
 } from './delivery/dead-letter-cursor.js'
 export { MAX_DEAD_LETTER_PAGE_SIZE } from './delivery/dead-letters.js'
 export { createMemoryDeliveryBackend } from './delivery/memory-delivery-backend.js'
+export { createPostgresDeliveryBackend } from './delivery/postgres-delivery-backend.js'
 export type {
   DeadLetterFilter,
   DeadLetterListQuery,
