@@ -16,6 +16,8 @@ export interface Closed {
  * A raw `ws` client that records every frame the gateway sends, so tests can wait for a frame or the close
  * (with a timeout) instead of sleeping. It never answers pings on its own.
  */
+export type { Frame, FrameOf }
+
 export class TestClient {
   readonly frames: Frame[] = []
   readonly closed: Promise<Closed>
@@ -140,6 +142,46 @@ export class TestClient {
       this.#waiters.add(check)
       check()
     })
+  }
+
+  /**
+   * Resolves once `condition` holds, re-checking on every frame; rejects on timeout or close. For waits
+   * over many frames, where scanning the whole list on each frame would be quadratic.
+   */
+  waitUntil(condition: () => boolean, timeoutMs = DEFAULT_TIMEOUT_MS, what = 'the condition'): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (condition()) {
+          finish()
+          resolve()
+        } else if (this.#socket.readyState === WebSocket.CLOSED) {
+          finish()
+          reject(new Error(`socket closed before ${what} held`))
+        }
+      }
+      const timer = setTimeout(() => {
+        finish()
+        reject(new Error(`${what} did not hold within ${timeoutMs} ms (${this.frames.length} frames)`))
+      }, timeoutMs)
+      const finish = () => {
+        clearTimeout(timer)
+        this.#waiters.delete(check)
+      }
+      this.#waiters.add(check)
+      check()
+    })
+  }
+
+  /** Frames of one type received so far. */
+  framesOf<T extends Frame['type']>(type: T): FrameOf<T>[] {
+    return this.frames.filter((frame): frame is FrameOf<T> => frame.type === type)
+  }
+
+  /** Sends a request and returns its `reply` result, failing when it is answered with an error. */
+  async ok(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const answer = await this.request(frame)
+    if (answer.type !== 'reply') throw new Error(`${String(frame.type)} failed: ${JSON.stringify(answer)}`)
+    return answer.result
   }
 
   /** Waits for a frame of the given type. */

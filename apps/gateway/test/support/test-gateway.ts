@@ -10,6 +10,7 @@ import {
   type Gateway,
   type StartedGateway,
 } from '../../src/create-gateway.js'
+import { mergeConfigInputs } from '../../src/env.js'
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789'
 
@@ -38,7 +39,7 @@ export async function startTestGateway(
     adminToken: TEST_ADMIN_TOKEN,
     ...rest,
     ...(audit === undefined ? {} : { audit }),
-    config: parseConfig({ port: 0, dataDir, ...config }),
+    config: parseConfig(mergeConfigInputs({ port: 0, dataDir }, config)),
   })
   const started = await gateway.start()
   return {

@@ -1,0 +1,49 @@
+import { databaseTargets } from '@parley/stores/testing'
+import type { GatewayConfigInput } from '../../src/config.js'
+
+/** Off until @parley/stores ships `createPostgresDeliveryBackend` (written in parallel). */
+const POSTGRES_DELIVERY_BACKEND = false
+
+export interface PreparedTarget {
+  /** Config input selecting the backend (and its database). */
+  config: GatewayConfigInput
+  dispose(): Promise<void>
+}
+
+export interface DeliveryTarget {
+  backend: 'memory' | 'postgres'
+  label: string
+  prepare(): Promise<PreparedTarget>
+}
+
+/**
+ * Delivery backends a server-level suite runs against: memory always, and postgres on in-memory PGlite
+ * plus the local server when `DATABASE_URL` is set (a fresh database per preparation).
+ */
+export function deliveryTargets(): DeliveryTarget[] {
+  const targets: DeliveryTarget[] = [
+    {
+      backend: 'memory',
+      label: 'memory backend',
+      prepare: async () => ({ config: { delivery: { storeBackend: 'memory' } }, dispose: async () => {} }),
+    },
+  ]
+  if (!POSTGRES_DELIVERY_BACKEND) return targets
+  for (const target of databaseTargets()) {
+    targets.push({
+      backend: 'postgres',
+      label: `postgres backend on ${target.label}`,
+      prepare: async () => {
+        const database = await target.create()
+        return {
+          config: {
+            delivery: { storeBackend: 'postgres' },
+            ...(database.url === undefined ? {} : { databaseUrl: database.url }),
+          },
+          dispose: () => database.drop(),
+        }
+      },
+    })
+  }
+  return targets
+}
