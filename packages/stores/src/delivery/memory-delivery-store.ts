@@ -133,6 +133,14 @@ export function createMemoryDeliveryStore(
     },
 
     async send(inputs: SendInput[]): Promise<SendOutcome[]> {
+      // All or none, as in one transaction: a taken delivery id refuses the whole call before any change.
+      const ids = new Set<string>()
+      for (const input of inputs) {
+        if (live.has(input.deliveryId) || dead.has(input.deliveryId) || ids.has(input.deliveryId)) {
+          throw new Error(`Delivery ${input.deliveryId} already exists`)
+        }
+        ids.add(input.deliveryId)
+      }
       const outcomes: SendOutcome[] = []
       for (const input of inputs) {
         sweepSendKeys(input.timestamp)
