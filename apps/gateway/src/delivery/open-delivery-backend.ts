@@ -1,5 +1,6 @@
 import {
   createMemoryDeliveryBackend,
+  createPostgresDeliveryBackend,
   type DeliveryBackend,
   type DeliveryBackendOptions,
   type ParleyDatabase,
@@ -27,5 +28,5 @@ export function openDeliveryBackend(
   if (config.delivery.storeBackend === 'memory') return createMemoryDeliveryBackend(options)
   const opened = database()
   if (opened === undefined) throw new ConfigError('delivery.storeBackend postgres needs a database')
-  throw new ConfigError('delivery.storeBackend postgres is not available in this build yet')
+  return createPostgresDeliveryBackend(opened, options)
 }

@@ -1,9 +1,6 @@
 import { databaseTargets } from '@parley/stores/testing'
 import type { GatewayConfigInput } from '../../src/config.js'
 
-/** Off until @parley/stores ships `createPostgresDeliveryBackend` (written in parallel). */
-const POSTGRES_DELIVERY_BACKEND = false
-
 export interface PreparedTarget {
   /** Config input selecting the backend (and its database). */
   config: GatewayConfigInput
@@ -28,7 +25,6 @@ export function deliveryTargets(): DeliveryTarget[] {
       prepare: async () => ({ config: { delivery: { storeBackend: 'memory' } }, dispose: async () => {} }),
     },
   ]
-  if (!POSTGRES_DELIVERY_BACKEND) return targets
   for (const target of databaseTargets()) {
     targets.push({
       backend: 'postgres',
