@@ -185,6 +185,15 @@ export function describeDeliveryStoreBehaviour(
         expect(await deliveries.queued('carol')).toBe(1)
       })
 
+      it('answers a repeat that reuses the first delivery id as a duplicate', async () => {
+        const first = directMessage('bob', { idempotencyKey: 'retry' })
+        await deliveries.send([first])
+        const [repeat] = await deliveries.send([{ ...first, timestamp: T0 + 1 }])
+        expect(repeat?.duplicate).toBe(true)
+        expect(repeat?.delivery.id).toBe(first.deliveryId)
+        expect(await deliveries.queued('bob')).toBe(1)
+      })
+
       it('stores each send key once when repeated concurrently', async () => {
         const calls = []
         for (let repeat = 0; repeat < 3; repeat += 1) {

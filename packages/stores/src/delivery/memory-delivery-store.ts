@@ -134,8 +134,18 @@ export function createMemoryDeliveryStore(
 
     async send(inputs: SendInput[]): Promise<SendOutcome[]> {
       // All or none, as in one transaction: a taken delivery id refuses the whole call before any change.
+      // Repeats of a live idempotency key store nothing, so their ids are not checked.
       const ids = new Set<string>()
+      const keysInCall = new Set<string>()
       for (const input of inputs) {
+        if (input.idempotencyKey !== undefined) {
+          const key = `${sendKeyScope(input.source, input.recipient)}${input.idempotencyKey}`
+          const remembered = sendKeys.get(key)
+          const repeat =
+            keysInCall.has(key) || (remembered !== undefined && remembered.expiresAt > input.timestamp)
+          keysInCall.add(key)
+          if (repeat) continue
+        }
         if (live.has(input.deliveryId) || dead.has(input.deliveryId) || ids.has(input.deliveryId)) {
           throw new Error(`Delivery ${input.deliveryId} already exists`)
         }
