@@ -20,6 +20,8 @@ export type { Frame, FrameOf }
 
 export class TestClient {
   readonly frames: Frame[] = []
+  /** When each frame of `frames` arrived (`performance.now()`), for timing assertions. */
+  readonly arrivals = new Map<Frame, number>()
   readonly closed: Promise<Closed>
   readonly #socket: WebSocket
   readonly #waiters = new Set<() => void>()
@@ -28,7 +30,9 @@ export class TestClient {
   private constructor(socket: WebSocket) {
     this.#socket = socket
     socket.on('message', (data) => {
-      this.frames.push(ServerFrame.parse(JSON.parse(data.toString())))
+      const frame = ServerFrame.parse(JSON.parse(data.toString()))
+      this.frames.push(frame)
+      this.arrivals.set(frame, performance.now())
       for (const wake of this.#waiters) wake()
     })
     this.closed = new Promise((resolve) => {

@@ -1,0 +1,46 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createMemoryAuditLog } from '@parley/stores'
+import { pino } from 'pino'
+import { type GatewayConfigInput, parseConfig } from '../../../src/config.js'
+import { createGateway, type Gateway, type StartedGateway } from '../../../src/create-gateway.js'
+import { mergeConfigInputs } from '../../../src/env.js'
+
+export interface InProcessGateway {
+  gateway: Gateway
+  started: StartedGateway
+  dispose(): Promise<void>
+}
+
+/** A real gateway on port 0 with a silent logger, an in-memory audit log and its own data folder. */
+export async function startInProcessGateway(config: GatewayConfigInput): Promise<InProcessGateway> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-acceptance-'))
+  const gateway = createGateway({
+    logger: pino({ level: 'silent' }),
+    adminToken: 'acceptance-admin-token-0123456789',
+    audit: createMemoryAuditLog(),
+    config: parseConfig(mergeConfigInputs({ port: 0, dataDir }, config)),
+  })
+  const started = await gateway.start()
+  return {
+    gateway,
+    started,
+    async dispose() {
+      await gateway.stop({ drainTimeoutMs: 1_000 })
+      await rm(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** mulberry32: a seeded random source, so a failing run picks the same connections to cut again. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}

@@ -1,0 +1,92 @@
+import { ParleyError, type PublishReceipt, type PushClient } from '@parley/client'
+
+export interface PublishStreamOptions {
+  channel: string
+  /** Publishes kept in flight at once. */
+  window: number
+  /** Stop after this many publications (numbered 0 … count − 1); without it, publish until `stop()`. */
+  count?: number
+  /** Idempotency keys are `<keyPrefix><n>`: the same for every retry of publication n. */
+  keyPrefix: string
+  /** Retries of one publication after retryable failures before giving up on it. */
+  maxAttempts?: number
+  /** Called once per publication when the gateway acknowledged it (`attempts` > 1: after a retry). */
+  onAck?: (n: number, receipt: PublishReceipt, attempts: number) => void
+}
+
+export interface PublishStream {
+  /** Acknowledged publications: n → receipt. */
+  readonly acked: Map<number, PublishReceipt>
+  /** Publications that failed for a reason that is not retryable, or ran out of attempts. */
+  readonly failures: { n: number; error: unknown }[]
+  /** Rejections that were retried (lost connection, timeout). */
+  readonly retries: number
+  /** Highest acknowledged offset. */
+  readonly lastOffset: number
+  /** Ask the stream to stop issuing publications; resolves once every one in flight has settled. */
+  stop(): Promise<void>
+  /** Resolves once `count` publications have settled (or after `stop()`). */
+  readonly done: Promise<void>
+}
+
+/**
+ * Publishes `{ n }` to a channel with a window of concurrent publishes, the way a user must: a publish
+ * rejected by a lost connection (or a timeout) may or may not have been stored, so it is retried with the
+ * same idempotency key until the gateway acknowledges it.
+ */
+export function publishStream(client: PushClient, options: PublishStreamOptions): PublishStream {
+  const acked = new Map<number, PublishReceipt>()
+  const failures: { n: number; error: unknown }[] = []
+  const maxAttempts = options.maxAttempts ?? 20
+  let retries = 0
+  let lastOffset = 0
+  let next = 0
+  let stopping = false
+
+  const publishOne = async (n: number): Promise<void> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const receipt = await client.publish(
+          options.channel,
+          { n },
+          { idempotencyKey: `${options.keyPrefix}${n}` },
+        )
+        acked.set(n, receipt)
+        if (receipt.offset !== undefined && receipt.offset > lastOffset) lastOffset = receipt.offset
+        options.onAck?.(n, receipt, attempt)
+        return
+      } catch (error) {
+        if (!(error instanceof ParleyError) || !error.retryable || attempt >= maxAttempts) {
+          failures.push({ n, error })
+          return
+        }
+        retries += 1
+      }
+    }
+  }
+
+  const lane = async (): Promise<void> => {
+    while (!stopping && (options.count === undefined || next < options.count)) {
+      const n = next
+      next += 1
+      await publishOne(n)
+    }
+  }
+  const done = Promise.all(Array.from({ length: options.window }, lane)).then(() => {})
+
+  return {
+    acked,
+    failures,
+    get retries() {
+      return retries
+    },
+    get lastOffset() {
+      return lastOffset
+    },
+    async stop() {
+      stopping = true
+      await done
+    },
+    done,
+  }
+}
