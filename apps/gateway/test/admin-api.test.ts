@@ -30,6 +30,9 @@ describe('admin API auth', () => {
       '/api/admin/connections',
       '/api/admin/channels',
       '/api/admin/audit',
+      '/api/admin/deliveries',
+      '/api/admin/dlq',
+      '/api/admin/dlq/dlv_any',
     ]) {
       const response = await app.request(
         path,
@@ -40,7 +43,18 @@ describe('admin API auth', () => {
       expect(body.error).toMatchObject({ code: 'unauthorized', retryable: false })
     }
     const failures = await audit.query({ kind: 'auth_failure', limit: 10 })
-    expect(failures.events).toHaveLength(4)
+    expect(failures.events).toHaveLength(7)
+    for (const [path, method] of [
+      ['/api/admin/dlq/dlv_any/requeue', 'POST'],
+      ['/api/admin/dlq/dlv_any', 'DELETE'],
+      ['/api/admin/dlq', 'DELETE'],
+    ] as const) {
+      const response = await app.request(path, {
+        method,
+        ...(authorization === undefined ? {} : { headers: { authorization } }),
+      })
+      expect(response.status, `${method} ${path}`).toBe(401)
+    }
   })
 
   it('answers whoami with the admin role for the right token', async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import { ParleyError, type PublishReceipt, type PushClient } from '@parley/client'
 
 export interface PublishStreamOptions {
@@ -61,6 +62,9 @@ export function publishStream(client: PushClient, options: PublishStreamOptions)
           return
         }
         retries += 1
+        // A rate-limit answer says when to come back; a lost connection needs no pause (the client queues
+        // the retry until it is connected again).
+        if (error.retryAfterMs !== undefined) await delay(error.retryAfterMs)
       }
     }
   }

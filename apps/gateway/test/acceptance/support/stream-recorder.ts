@@ -34,7 +34,11 @@ export class StreamRecorder {
 
   constructor(
     readonly client: PushClient,
-    readonly options: { keepOffsets?: boolean; onChange?: () => void; onMessage?: (message: ChannelMessage) => void } = {},
+    readonly options: {
+      keepOffsets?: boolean
+      onChange?: () => void
+      onMessage?: (message: ChannelMessage) => void
+    } = {},
   ) {
     client.on('subscribed', (info) => {
       this.subscribed.push(info)
