@@ -65,6 +65,37 @@ describe('GET /metrics', () => {
     expect(sample(await scrape(), 'parley_channels')).toBe(base)
   })
 
+  it('reports delivery counters and queue gauges as parley_deliveries_*', async () => {
+    const sender = await TestClient.connect(server.started.wsUrl, { clientId: 'metrics-sender' })
+    const recipient = await TestClient.connect(server.started.wsUrl, { clientId: 'metrics-recipient' })
+    clients.push(sender, recipient)
+    await sender.request({ type: 'send', to: 'metrics-recipient', data: 1 })
+    await sender.request({ type: 'send', to: 'metrics-offline', data: 2 })
+    const message = await recipient.next('direct_message')
+    const before = await scrape()
+    expect(sample(before, 'parley_deliveries_enqueued_total')).toBe(2)
+    expect(sample(before, 'parley_deliveries_delivered_total')).toBe(1)
+    expect(sample(before, 'parley_deliveries_inflight')).toBe(1)
+    expect(sample(before, 'parley_deliveries_pending')).toBe(1)
+    await recipient.request({ type: 'ack', deliveryIds: [message.deliveryId] })
+    const after = await scrape()
+    expect(sample(after, 'parley_deliveries_acked_total')).toBe(1)
+    expect(sample(after, 'parley_deliveries_inflight')).toBe(0)
+    for (const name of [
+      'parley_deliveries_nacked_total',
+      'parley_deliveries_redeliveries_total',
+      'parley_deliveries_ack_timeouts_total',
+      'parley_deliveries_dead_lettered_total',
+      'parley_deliveries_expired_total',
+      'parley_deliveries_requeued_total',
+      'parley_deliveries_duplicates_suppressed_total',
+      'parley_deliveries_dead_letters',
+      'parley_deliveries_durable_subscriptions',
+    ]) {
+      expect(sample(after, name), name).toBe(0)
+    }
+  })
+
   it('exposes counts only, never client ids or channel names', async () => {
     const client = await TestClient.connect(server.started.wsUrl, { clientId: 'secret-looking-client' })
     clients.push(client)
