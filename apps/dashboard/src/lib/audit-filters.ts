@@ -1,5 +1,5 @@
 import { AUDIT_KINDS, type AuditKind, AuditQuery } from '@parley/protocol/admin'
-import type { z } from 'zod'
+import { describeIssues, readFields, type SearchParamsLike, toSearchParams } from './search-params'
 
 /** What the operator can filter the audit trail by. Times are ISO 8601 with an offset (UTC here). */
 export interface AuditFilters {
@@ -26,14 +26,7 @@ export function isAuditKind(value: string): value is AuditKind {
 
 /** Query string of `GET /api/admin/audit` (and of the dashboard's `/audit` page): empty fields are left out. */
 export function auditSearchParams(request: AuditRequest): URLSearchParams {
-  const params = new URLSearchParams()
-  for (const field of REQUEST_FIELDS) {
-    const value = request[field]
-    if (value === undefined) continue
-    const text = String(value).trim()
-    if (text !== '') params.set(field, text)
-  }
-  return params
+  return toSearchParams(request, REQUEST_FIELDS)
 }
 
 /** The filters alone, normalised (trimmed, empties dropped), for query keys and URLs. */
@@ -53,26 +46,14 @@ export function normaliseFilters(filters: AuditFilters): AuditFilters {
 
 export type ParsedAuditRequest = { ok: true; request: AuditRequest } | { ok: false; message: string }
 
-type SearchParamsLike = URLSearchParams | Record<string, string | string[] | undefined>
-
-function firstValue(source: SearchParamsLike, field: string): string | undefined {
-  if (source instanceof URLSearchParams) return source.get(field) ?? undefined
-  const value = source[field]
-  return Array.isArray(value) ? value[0] : value
-}
-
 /**
  * Validates an audit request from a URL (the `/audit` page's search params or the `/api/gw/audit` route)
  * with the protocol's `AuditQuery`, so a bad filter is reported here instead of round-tripping.
  */
 export function parseAuditRequest(source: SearchParamsLike): ParsedAuditRequest {
-  const raw: Record<string, string> = {}
-  for (const field of REQUEST_FIELDS) {
-    const value = firstValue(source, field)?.trim()
-    if (value !== undefined && value !== '') raw[field] = value
-  }
+  const raw = readFields(source, REQUEST_FIELDS)
   const parsed = AuditQuery.safeParse(raw)
-  if (!parsed.success) return { ok: false, message: describeIssues(parsed.error) }
+  if (!parsed.success) return { ok: false, message: describeIssues(parsed.error, FIELD_HINTS) }
   const rangeError = timeRangeError(parsed.data.since, parsed.data.until)
   if (rangeError !== undefined) return { ok: false, message: rangeError }
   const { limit, ...rest } = parsed.data
@@ -89,15 +70,6 @@ const FIELD_HINTS: Record<string, string> = {
   principal: 'principal must be at most 200 characters',
   channel: 'channel must be at most 200 characters',
   cursor: 'cursor is not one the gateway gave',
-}
-
-/** One line per wrong field, naming it and what it should be. */
-function describeIssues(error: z.ZodError): string {
-  const lines = error.issues.map((issue) => {
-    const field = String(issue.path[0] ?? '')
-    return FIELD_HINTS[field] ?? (field === '' ? issue.message : `${field}: ${issue.message}`)
-  })
-  return [...new Set(lines)].join('; ')
 }
 
 /**

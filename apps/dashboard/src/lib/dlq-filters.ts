@@ -1,5 +1,5 @@
 import { DELIVERY_KINDS, DeadLetterQuery, type DeliveryKind } from '@parley/protocol/admin'
-import type { z } from 'zod'
+import { describeIssues, readFields, type SearchParamsLike, toSearchParams } from './search-params'
 
 /** What the operator can filter the dead-letter queue by; a purge of "all matching" uses the same filters. */
 export interface DeadLetterFilters {
@@ -24,14 +24,7 @@ export function isDeliveryKind(value: string): value is DeliveryKind {
 
 /** Query string of `GET /api/admin/dlq` (and of the `/deliveries` page): empty fields are left out. */
 export function deadLetterSearchParams(request: DeadLetterRequest): URLSearchParams {
-  const params = new URLSearchParams()
-  for (const field of REQUEST_FIELDS) {
-    const value = request[field]
-    if (value === undefined) continue
-    const text = String(value).trim()
-    if (text !== '') params.set(field, text)
-  }
-  return params
+  return toSearchParams(request, REQUEST_FIELDS)
 }
 
 /**
@@ -73,14 +66,6 @@ export type ParsedDeadLetterRequest =
   | { ok: true; request: DeadLetterRequest }
   | { ok: false; message: string }
 
-type SearchParamsLike = URLSearchParams | Record<string, string | string[] | undefined>
-
-function firstValue(source: SearchParamsLike, field: string): string | undefined {
-  if (source instanceof URLSearchParams) return source.get(field) ?? undefined
-  const value = source[field]
-  return Array.isArray(value) ? value[0] : value
-}
-
 const FIELD_HINTS: Record<string, string> = {
   kind: `kind must be one of ${DELIVERY_KINDS.join(', ')}`,
   recipient: 'recipient must be at most 200 characters',
@@ -94,26 +79,13 @@ const FIELD_HINTS: Record<string, string> = {
  * route) with the protocol's `DeadLetterQuery`, so a bad filter is reported here instead of round-tripping.
  */
 export function parseDeadLetterRequest(source: SearchParamsLike): ParsedDeadLetterRequest {
-  const raw: Record<string, string> = {}
-  for (const field of REQUEST_FIELDS) {
-    const value = firstValue(source, field)?.trim()
-    if (value !== undefined && value !== '') raw[field] = value
-  }
+  const raw = readFields(source, REQUEST_FIELDS)
   const parsed = DeadLetterQuery.safeParse(raw)
-  if (!parsed.success) return { ok: false, message: describeIssues(parsed.error) }
+  if (!parsed.success) return { ok: false, message: describeIssues(parsed.error, FIELD_HINTS) }
   const { limit, ...rest } = parsed.data
   // Only keep the limit when it was asked for: the gateway's default applies otherwise.
   const request: DeadLetterRequest = raw.limit === undefined ? rest : { ...rest, limit }
   return { ok: true, request }
-}
-
-/** One line per wrong field, naming it and what it should be. */
-function describeIssues(error: z.ZodError): string {
-  const lines = error.issues.map((issue) => {
-    const field = String(issue.path[0] ?? '')
-    return FIELD_HINTS[field] ?? (field === '' ? issue.message : `${field}: ${issue.message}`)
-  })
-  return [...new Set(lines)].join('; ')
 }
 
 /** The gateway's delivery ids are short tokens; anything else in a URL path is refused before it is sent. */

@@ -3,6 +3,7 @@
 import { AUDIT_KINDS } from '@parley/protocol/admin'
 import { useRouter } from 'next/navigation'
 import { type FormEvent, useState } from 'react'
+import { FilterActions, KindFilter, TextFilter } from '../../../components/filter-fields'
 import {
   type AuditFilters,
   auditSearchParams,
@@ -60,37 +61,14 @@ export function AuditFilterForm({ filters }: { filters: AuditFilters }) {
 
   return (
     <form className="filters" onSubmit={apply} aria-label="Audit filters">
-      <label>
-        Kind
-        <select value={kind} onChange={(e) => setKind(e.target.value)} data-testid="audit-filter-kind">
-          <option value="">any</option>
-          {AUDIT_KINDS.map((auditKind) => (
-            <option key={auditKind} value={auditKind}>
-              {auditKind}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Principal
-        <input
-          value={principal}
-          onChange={(e) => setPrincipal(e.target.value)}
-          maxLength={200}
-          placeholder="any"
-          data-testid="audit-filter-principal"
-        />
-      </label>
-      <label>
-        Channel
-        <input
-          value={channel}
-          onChange={(e) => setChannel(e.target.value)}
-          maxLength={200}
-          placeholder="any"
-          data-testid="audit-filter-channel"
-        />
-      </label>
+      <KindFilter kinds={AUDIT_KINDS} value={kind} onChange={setKind} testId="audit-filter-kind" />
+      <TextFilter
+        label="Principal"
+        value={principal}
+        onChange={setPrincipal}
+        testId="audit-filter-principal"
+      />
+      <TextFilter label="Channel" value={channel} onChange={setChannel} testId="audit-filter-channel" />
       <label>
         Since (UTC)
         <input
@@ -123,14 +101,7 @@ export function AuditFilterForm({ filters }: { filters: AuditFilters }) {
           {error}
         </p>
       )}
-      <div className="filter-actions">
-        <button type="submit" className="button" data-testid="audit-apply">
-          Apply
-        </button>
-        <button type="button" className="button secondary" onClick={clear} data-testid="audit-clear">
-          Clear
-        </button>
-      </div>
+      <FilterActions onClear={clear} testIdPrefix="audit" />
     </form>
   )
 }

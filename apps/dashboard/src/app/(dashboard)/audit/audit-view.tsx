@@ -4,6 +4,7 @@ import type { AuditEvent } from '@parley/protocol/admin'
 import { useInfiniteQuery } from '@tanstack/react-query'
 import { AuditTable } from '../../../components/audit-table'
 import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
+import { LoadMorePager } from '../../../components/load-more-pager'
 import { type AuditFilters, auditSearchParams } from '../../../lib/audit-filters'
 import { browserQueries } from '../../../lib/browser-api'
 import { firstFailure } from '../../../lib/gateway-result'
@@ -37,24 +38,15 @@ export function AuditView({
         events={events}
         emptyText={trail.isPending ? 'Loading…' : 'No audit events match these filters.'}
       />
-      <div className="pager">
-        {trail.hasNextPage ? (
-          <button
-            type="button"
-            className="button secondary"
-            data-testid="audit-load-more"
-            disabled={trail.isFetchingNextPage}
-            onClick={() => void trail.fetchNextPage()}
-          >
-            {trail.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </button>
-        ) : (
-          <span className="muted small">{events.length > 0 ? 'End of the audit trail.' : ''}</span>
-        )}
-        <span className="muted small">
-          {events.length} events shown · newest first · refreshes every 2 seconds · times in UTC
-        </span>
-      </div>
+      <LoadMorePager
+        hasNextPage={trail.hasNextPage}
+        isFetchingNextPage={trail.isFetchingNextPage}
+        onLoadMore={() => void trail.fetchNextPage()}
+        testId="audit-load-more"
+        shown={events.length}
+        endText="End of the audit trail."
+        summary={`${events.length} events shown · newest first · refreshes every 2 seconds · times in UTC`}
+      />
     </section>
   )
 }

@@ -5,6 +5,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { useState } from 'react'
 import { ConfirmButton } from '../../../components/confirm-button'
 import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
+import { LoadMorePager } from '../../../components/load-more-pager'
 import { browserApi, browserQueries } from '../../../lib/browser-api'
 import {
   type DeadLetterPages,
@@ -207,24 +208,15 @@ export function DeliveriesView({
               : 'No dead letters match these filters.'
         }
       />
-      <div className="pager">
-        {queue.hasNextPage ? (
-          <button
-            type="button"
-            className="button secondary"
-            data-testid="dlq-load-more"
-            disabled={queue.isFetchingNextPage}
-            onClick={() => void queue.fetchNextPage()}
-          >
-            {queue.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </button>
-        ) : (
-          <span className="muted small">{deadLetters.length > 0 ? 'End of the queue.' : ''}</span>
-        )}
-        <span className="muted small">
-          {deadLetters.length} dead letters shown · newest first · refreshes every 2 seconds · times in UTC
-        </span>
-      </div>
+      <LoadMorePager
+        hasNextPage={queue.hasNextPage}
+        isFetchingNextPage={queue.isFetchingNextPage}
+        onLoadMore={() => void queue.fetchNextPage()}
+        testId="dlq-load-more"
+        shown={deadLetters.length}
+        endText="End of the queue."
+        summary={`${deadLetters.length} dead letters shown · newest first · refreshes every 2 seconds · times in UTC`}
+      />
     </section>
   )
 }

@@ -3,6 +3,7 @@
 import { DELIVERY_KINDS } from '@parley/protocol/admin'
 import { useRouter } from 'next/navigation'
 import { type FormEvent, useState } from 'react'
+import { FilterActions, KindFilter, TextFilter } from '../../../components/filter-fields'
 import { type DeadLetterFilters, deadLetterSearchParams, isDeliveryKind } from '../../../lib/dlq-filters'
 
 /** Filters are applied by navigating to `/deliveries?…`: the server prefetches that view. */
@@ -31,45 +32,10 @@ export function DeadLetterFilterForm({ filters }: { filters: DeadLetterFilters }
 
   return (
     <form className="filters" onSubmit={apply} aria-label="Dead-letter filters">
-      <label>
-        Recipient
-        <input
-          value={recipient}
-          onChange={(e) => setRecipient(e.target.value)}
-          maxLength={200}
-          placeholder="any"
-          data-testid="dlq-filter-recipient"
-        />
-      </label>
-      <label>
-        Channel
-        <input
-          value={channel}
-          onChange={(e) => setChannel(e.target.value)}
-          maxLength={200}
-          placeholder="any"
-          data-testid="dlq-filter-channel"
-        />
-      </label>
-      <label>
-        Kind
-        <select value={kind} onChange={(e) => setKind(e.target.value)} data-testid="dlq-filter-kind">
-          <option value="">any</option>
-          {DELIVERY_KINDS.map((deliveryKind) => (
-            <option key={deliveryKind} value={deliveryKind}>
-              {deliveryKind}
-            </option>
-          ))}
-        </select>
-      </label>
-      <div className="filter-actions">
-        <button type="submit" className="button" data-testid="dlq-apply">
-          Apply
-        </button>
-        <button type="button" className="button secondary" onClick={clear} data-testid="dlq-clear">
-          Clear
-        </button>
-      </div>
+      <TextFilter label="Recipient" value={recipient} onChange={setRecipient} testId="dlq-filter-recipient" />
+      <TextFilter label="Channel" value={channel} onChange={setChannel} testId="dlq-filter-channel" />
+      <KindFilter kinds={DELIVERY_KINDS} value={kind} onChange={setKind} testId="dlq-filter-kind" />
+      <FilterActions onClear={clear} testIdPrefix="dlq" />
     </form>
   )
 }
