@@ -57,12 +57,26 @@ describe('parley CLI', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'parley-cli-'))
     testDatabase = await createTestDatabase()
     const databaseArgs = testDatabase.url === undefined ? [] : ['--database-url', testDatabase.url]
-    child = spawn(tsx, [cli, 'serve', '--port', '0', '--data-dir', dataDir, ...databaseArgs], {
+    const args = [
+      'serve',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--store-backend',
+      'postgres',
+      ...databaseArgs,
+    ]
+    child = spawn(tsx, [cli, ...args], {
       cwd: gatewayRoot,
       env: { ...process.env, PARLEY_LOG_LEVEL: 'info', PARLEY_DASHBOARD_URL: 'http://dash.example:3000' },
     })
     // The log line and the first-start banner go through different writers, so either may come first.
-    const output = await waitForOutput(child, [/"msg":"gateway listening"[^\n]*\n/, /Gateway:\s+\S+\n/])
+    const output = await waitForOutput(child, [
+      /"msg":"gateway listening"[^\n]*\n/,
+      /Gateway:\s+\S+\n/,
+      /"msg":"delivery store open"/,
+    ])
     banner = output
     url = /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1] ?? ''
   }, 90_000)
@@ -80,6 +94,10 @@ describe('parley CLI', () => {
     const logLines = banner.split('\n').filter((line) => line.startsWith('{'))
     expect(logLines.length).toBeGreaterThan(0)
     for (const line of logLines) expect(line).not.toContain(token)
+  })
+
+  it('keeps deliveries and history in the database with --store-backend postgres', () => {
+    expect(banner).toMatch(/"backend":"postgres"[^\n]*"msg":"delivery store open"/)
   })
 
   it('status prints the health of a running gateway', async () => {
@@ -117,8 +135,13 @@ describe('parley CLI', () => {
   }, 60_000)
 
   it('refuses an invalid option with a message naming it', async () => {
-    const result = await parley(['serve', '--port', 'abc'], { PARLEY_MAX_CONNECTIONS: '-1' })
+    const result = await parley(['serve', '--port', 'abc', '--store-backend', 'redis'], {
+      PARLEY_MAX_CONNECTIONS: '-1',
+    })
     expect(result.code).toBe(1)
+    expect(result.stderr).toContain(
+      'delivery.storeBackend (--store-backend or PARLEY_DELIVERY_STORE_BACKEND)',
+    )
     expect(result.stderr).toContain('port (--port or PARLEY_PORT)')
     expect(result.stderr).toContain('maxConnections (--max-connections or PARLEY_MAX_CONNECTIONS)')
   })
