@@ -1,3 +1,4 @@
+import { decodeCursorPair, encodeCursorPair } from '../cursor.js'
 import { InvalidCursorError } from '../errors.js'
 
 /**
@@ -15,26 +16,15 @@ export interface AuditCursor {
 
 const ISO_UTC = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/
 const DECIMAL_ID = /^[1-9]\d{0,18}$/
-// Cursors are short; anything longer is not ours and is refused before decoding.
 const MAX_CURSOR_LENGTH = 200
 
 export function encodeAuditCursor(time: string, id: string): string {
-  return Buffer.from(JSON.stringify([time, id]), 'utf8').toString('base64url')
+  return encodeCursorPair(time, id)
 }
 
 /** Decodes a cursor produced by `encodeAuditCursor`; anything else throws `InvalidCursorError`. */
 export function decodeAuditCursor(cursor: string): AuditCursor {
-  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
-    throw new InvalidCursorError()
-  }
-  let decoded: unknown
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-  } catch {
-    throw new InvalidCursorError()
-  }
-  if (!Array.isArray(decoded) || decoded.length !== 2) throw new InvalidCursorError()
-  const [time, id] = decoded as unknown[]
+  const [time, id] = decodeCursorPair(cursor, MAX_CURSOR_LENGTH)
   if (typeof time !== 'string' || typeof id !== 'string' || !DECIMAL_ID.test(id)) {
     throw new InvalidCursorError()
   }

@@ -2,6 +2,8 @@ import type { DeadLetter, DeadLetterPage } from '@parley/protocol'
 import { decodeDeadLetterCursor, encodeDeadLetterCursor } from './dead-letter-cursor.js'
 import { type DeadReason, deadLetterPageSize, toDeadLetter } from './dead-letters.js'
 import { newDeliveryId, sendKeyScope } from './delivery-ids.js'
+import { createMemoryKeys } from './memory-idempotency-keys.js'
+import { newChannelDelivery, newDirectDelivery } from './new-deliveries.js'
 import type {
   DeadLetterFilter,
   DeadLetterListQuery,
@@ -42,8 +44,7 @@ export function createMemoryDeliveryStore(
   const dead = new Map<string, Entry>()
   const subscribersByChannel = new Map<string, Set<string>>()
   const channelsByRecipient = new Map<string, Set<string>>()
-  // Insertion order is (nearly) expiry order, so expired keys are swept from the front.
-  const sendKeys = new Map<string, { delivery: StoredDelivery; expiresAt: number }>()
+  const sendKeys = createMemoryKeys<StoredDelivery>()
   let seq = 0
   let durableSubscriptionCount = 0
   let inflightCount = 0
@@ -82,13 +83,6 @@ export function createMemoryDeliveryStore(
     return liveByRecipient.get(recipient)?.get(id)
   }
 
-  function sweepSendKeys(now: number): void {
-    for (const [key, remembered] of sendKeys) {
-      if (remembered.expiresAt > now) break
-      sendKeys.delete(key)
-    }
-  }
-
   function matches(entry: Entry, filter: DeadLetterFilter): boolean {
     const { delivery } = entry
     if (filter.recipient !== undefined && delivery.recipient !== filter.recipient) return false
@@ -107,25 +101,7 @@ export function createMemoryDeliveryStore(
       if (subscribers === undefined) return []
       const created: StoredDelivery[] = []
       for (const recipient of subscribers) {
-        const delivery: StoredDelivery = {
-          id: createDeliveryId(),
-          messageId: publication.id,
-          kind: 'channel',
-          recipient,
-          source: publication.source,
-          channel: publication.channel,
-          offset: publication.offset,
-          epoch: publication.epoch,
-          data: publication.data,
-          createdAt: publication.timestamp,
-          expiresAt: publication.timestamp + options.messageTtlMs,
-          attempts: 0,
-          failures: 0,
-          nextAttemptAt: publication.timestamp,
-          state: 'pending',
-          receipt: false,
-          lastError: null,
-        }
+        const delivery = newChannelDelivery(createDeliveryId(), recipient, publication, options.messageTtlMs)
         addLive(delivery)
         created.push({ ...delivery })
       }
@@ -140,9 +116,7 @@ export function createMemoryDeliveryStore(
       for (const input of inputs) {
         if (input.idempotencyKey !== undefined) {
           const key = `${sendKeyScope(input.source, input.recipient)}${input.idempotencyKey}`
-          const remembered = sendKeys.get(key)
-          const repeat =
-            keysInCall.has(key) || (remembered !== undefined && remembered.expiresAt > input.timestamp)
+          const repeat = keysInCall.has(key) || sendKeys.live(key, input.timestamp) !== undefined
           keysInCall.add(key)
           if (repeat) continue
         }
@@ -153,43 +127,20 @@ export function createMemoryDeliveryStore(
       }
       const outcomes: SendOutcome[] = []
       for (const input of inputs) {
-        sweepSendKeys(input.timestamp)
+        sendKeys.sweep(input.timestamp)
         const key =
           input.idempotencyKey === undefined
             ? undefined
             : `${sendKeyScope(input.source, input.recipient)}${input.idempotencyKey}`
-        const remembered = key === undefined ? undefined : sendKeys.get(key)
-        if (remembered !== undefined && remembered.expiresAt > input.timestamp) {
-          outcomes.push({ delivery: { ...remembered.delivery }, duplicate: true })
+        const first = key === undefined ? undefined : sendKeys.live(key, input.timestamp)
+        if (first !== undefined) {
+          outcomes.push({ delivery: { ...first }, duplicate: true })
           continue
         }
-        const delivery: StoredDelivery = {
-          id: input.deliveryId,
-          messageId: input.messageId,
-          kind: 'direct',
-          recipient: input.recipient,
-          source: input.source,
-          channel: null,
-          offset: null,
-          epoch: null,
-          data: input.data,
-          createdAt: input.timestamp,
-          expiresAt: input.expiresAt,
-          attempts: 0,
-          failures: 0,
-          nextAttemptAt: input.timestamp,
-          state: 'pending',
-          receipt: input.receipt,
-          lastError: null,
-        }
+        const delivery = newDirectDelivery(input)
         addLive(delivery)
         if (key !== undefined) {
-          // Re-inserted so the map stays in expiry order.
-          sendKeys.delete(key)
-          sendKeys.set(key, {
-            delivery: { ...delivery },
-            expiresAt: input.timestamp + options.dedupeWindowMs,
-          })
+          sendKeys.remember(key, { ...delivery }, input.timestamp + options.dedupeWindowMs)
         }
         outcomes.push({ delivery: { ...delivery }, duplicate: false })
       }

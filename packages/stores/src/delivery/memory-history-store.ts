@@ -1,4 +1,5 @@
 import { newEpoch, publishKeyScope } from './delivery-ids.js'
+import { createMemoryKeys } from './memory-idempotency-keys.js'
 import type {
   DeliveryBackendOptions,
   HistoryStore,
@@ -26,8 +27,7 @@ export function createMemoryHistoryStore(
   fanOut: (publication: StoredPublication) => StoredDelivery[],
 ): HistoryStore {
   const streams = new Map<string, Stream>()
-  // Insertion order is (nearly) expiry order, so expired keys are swept from the front.
-  const publishKeys = new Map<string, { publication: StoredPublication; expiresAt: number }>()
+  const publishKeys = createMemoryKeys<StoredPublication>()
 
   function streamOf(channel: string): Stream {
     let stream = streams.get(channel)
@@ -50,28 +50,18 @@ export function createMemoryHistoryStore(
     return drop
   }
 
-  function sweepPublishKeys(now: number): number {
-    let removed = 0
-    for (const [key, remembered] of publishKeys) {
-      if (remembered.expiresAt > now) break
-      publishKeys.delete(key)
-      removed += 1
-    }
-    return removed
-  }
-
   return {
     async publish(inputs: PublishInput[]): Promise<PublishOutcome[]> {
       const outcomes: PublishOutcome[] = []
       for (const input of inputs) {
-        sweepPublishKeys(input.timestamp)
+        publishKeys.sweep(input.timestamp)
         const key =
           input.idempotencyKey === undefined
             ? undefined
             : `${publishKeyScope(input.channel)}${input.idempotencyKey}`
-        const remembered = key === undefined ? undefined : publishKeys.get(key)
-        if (remembered !== undefined && remembered.expiresAt > input.timestamp) {
-          outcomes.push({ publication: { ...remembered.publication }, duplicate: true, deliveries: [] })
+        const first = key === undefined ? undefined : publishKeys.live(key, input.timestamp)
+        if (first !== undefined) {
+          outcomes.push({ publication: { ...first }, duplicate: true, deliveries: [] })
           continue
         }
         const stream = streamOf(input.channel)
@@ -87,11 +77,8 @@ export function createMemoryHistoryStore(
         }
         stream.publications.push(publication)
         trimStream(input.channel, stream, input.timestamp)
-        if (key !== undefined) {
-          // Re-inserted so the map stays in expiry order.
-          publishKeys.delete(key)
-          publishKeys.set(key, { publication, expiresAt: input.timestamp + options.dedupeWindowMs })
-        }
+        if (key !== undefined)
+          publishKeys.remember(key, publication, input.timestamp + options.dedupeWindowMs)
         outcomes.push({ publication: { ...publication }, duplicate: false, deliveries: fanOut(publication) })
       }
       return outcomes
@@ -125,7 +112,7 @@ export function createMemoryHistoryStore(
     },
 
     async trim(now: number): Promise<number> {
-      let removed = sweepPublishKeys(now)
+      let removed = publishKeys.sweep(now)
       for (const [channel, stream] of streams) removed += trimStream(channel, stream, now)
       return removed
     },

@@ -6,7 +6,8 @@ import { decodeDeadLetterCursor, encodeDeadLetterCursor } from './dead-letter-cu
 import { deadLetterPageSize } from './dead-letters.js'
 import { sendKeyScope } from './delivery-ids.js'
 import type { GroupCommit } from './group-commit.js'
-import { claimKeys, keyId, readKeyResults } from './postgres-idempotency-keys.js'
+import { newDirectDelivery } from './new-deliveries.js'
+import { claimBatchKeys, keyId, readHeldResults } from './postgres-idempotency-keys.js'
 import {
   chunks,
   type DeliveryRecord,
@@ -66,76 +67,19 @@ export async function commitSends(
   inputs: SendInput[],
   options: Pick<DeliveryBackendOptions, 'dedupeWindowMs'>,
 ): Promise<SendOutcome[]> {
-  const created = inputs.map(
-    (input): StoredDelivery => ({
-      id: input.deliveryId,
-      messageId: input.messageId,
-      kind: 'direct',
-      recipient: input.recipient,
-      source: input.source,
-      channel: null,
-      offset: null,
-      epoch: null,
-      data: storableJson(input.data),
-      createdAt: input.timestamp,
-      expiresAt: input.expiresAt,
-      attempts: 0,
-      failures: 0,
-      nextAttemptAt: input.timestamp,
-      state: 'pending',
-      receipt: input.receipt,
-      lastError: null,
-    }),
-  )
-  const firstUse = new Map<string, number>()
-  const repeatOf = new Map<number, number>()
-  const claims: { index: number; scope: string; key: string }[] = []
-  inputs.forEach((input, index) => {
-    if (input.idempotencyKey === undefined) return
-    const scope = sendKeyScope(input.source, input.recipient)
-    const id = keyId(scope, input.idempotencyKey)
-    const first = firstUse.get(id)
-    if (first === undefined) {
-      firstUse.set(id, index)
-      claims.push({ index, scope, key: input.idempotencyKey })
-    } else {
-      repeatOf.set(index, first)
-    }
+  const created = inputs.map((input) => newDirectDelivery(input, storableJson(input.data)))
+  const { repeatOf, heldElsewhere } = await claimBatchKeys(tx, inputs, {
+    scopeOf: (input) => sendKeyScope(input.source, input.recipient),
+    dedupeWindowMs: options.dedupeWindowMs,
+    resultOf: (index) => created[index],
   })
-  const heldElsewhere = new Map<number, { scope: string; key: string }>()
-  if (claims.length > 0) {
-    const claimed = await claimKeys(
-      tx,
-      claims.map((claim) => {
-        const input = inputs[claim.index] as SendInput
-        return {
-          ...claim,
-          createdAt: input.timestamp,
-          expiresAt: input.timestamp + options.dedupeWindowMs,
-          result: created[claim.index],
-        }
-      }),
-    )
-    for (const claim of claims) {
-      if (!claimed.has(keyId(claim.scope, claim.key))) heldElsewhere.set(claim.index, claim)
-    }
-  }
   const stored = created.filter((_, index) => !repeatOf.has(index) && !heldElsewhere.has(index))
   for (const chunk of chunks(stored, ROWS_PER_INSERT)) {
     if (chunk.length > 0) await tx.insert(deliveries).values(chunk.map(deliveryInsertRow))
   }
-  const earlier =
-    heldElsewhere.size === 0
-      ? new Map<string, unknown>()
-      : await readKeyResults(tx, [...heldElsewhere.values()])
-  const firstResultOf = (index: number): StoredDelivery => {
-    const claim = heldElsewhere.get(index)
-    if (claim === undefined) return created[index] as StoredDelivery
-    const result = earlier.get(keyId(claim.scope, claim.key))
-    if (result === undefined || result === null)
-      throw new Error('An idempotency key is held without its first result')
-    return result as StoredDelivery
-  }
+  const earlier = await readHeldResults(tx, heldElsewhere)
+  const firstResultOf = (index: number): StoredDelivery =>
+    (earlier.get(index) ?? created[index]) as StoredDelivery
   return inputs.map((_, index): SendOutcome => {
     const first = repeatOf.get(index)
     if (first !== undefined) return { delivery: { ...firstResultOf(first) }, duplicate: true }

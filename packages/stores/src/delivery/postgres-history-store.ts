@@ -3,7 +3,8 @@ import type { ParleyDatabase, ParleyTransaction } from '../database.js'
 import { channelMessages, channelStreams, deliveries, durableSubscriptions, publishKeys } from '../schema.js'
 import { newEpoch, publishKeyScope } from './delivery-ids.js'
 import type { GroupCommit } from './group-commit.js'
-import { claimKeys, keyId, readKeyResults, storeKeyResults } from './postgres-idempotency-keys.js'
+import { newChannelDelivery } from './new-deliveries.js'
+import { claimBatchKeys, readHeldResults, storeKeyResults } from './postgres-idempotency-keys.js'
 import { chunks, deliveryInsertRow, jsonText, parseJson, resultRows, storableJson } from './postgres-rows.js'
 import type {
   DeliveryBackendOptions,
@@ -29,36 +30,10 @@ export async function commitPublishes(
   inputs: PublishInput[],
   options: DeliveryBackendOptions & { newDeliveryId: () => string },
 ): Promise<PublishOutcome[]> {
-  // Repeats of a key within this batch point at its first use here.
-  const firstUse = new Map<string, number>()
-  const repeatOf = new Map<number, number>()
-  const claims: { index: number; scope: string; key: string }[] = []
-  inputs.forEach((input, index) => {
-    if (input.idempotencyKey === undefined) return
-    const scope = publishKeyScope(input.channel)
-    const id = keyId(scope, input.idempotencyKey)
-    const first = firstUse.get(id)
-    if (first === undefined) {
-      firstUse.set(id, index)
-      claims.push({ index, scope, key: input.idempotencyKey })
-    } else {
-      repeatOf.set(index, first)
-    }
+  const { claims, repeatOf, heldElsewhere } = await claimBatchKeys(tx, inputs, {
+    scopeOf: (input) => publishKeyScope(input.channel),
+    dedupeWindowMs: options.dedupeWindowMs,
   })
-
-  const heldElsewhere = new Map<number, { scope: string; key: string }>()
-  if (claims.length > 0) {
-    const claimed = await claimKeys(
-      tx,
-      claims.map((claim) => {
-        const { timestamp } = inputs[claim.index] as PublishInput
-        return { ...claim, createdAt: timestamp, expiresAt: timestamp + options.dedupeWindowMs }
-      }),
-    )
-    for (const claim of claims) {
-      if (!claimed.has(keyId(claim.scope, claim.key))) heldElsewhere.set(claim.index, claim)
-    }
-  }
 
   const fresh: number[] = []
   const countByChannel = new Map<string, number>()
@@ -146,26 +121,8 @@ export async function commitPublishes(
       }
       const rows: StoredDelivery[] = []
       for (const [index, publication] of publications) {
-        const forPublication = (recipientsByChannel.get(publication.channel) ?? []).map(
-          (recipient): StoredDelivery => ({
-            id: options.newDeliveryId(),
-            messageId: publication.id,
-            kind: 'channel',
-            recipient,
-            source: publication.source,
-            channel: publication.channel,
-            offset: publication.offset,
-            epoch: publication.epoch,
-            data: publication.data,
-            createdAt: publication.timestamp,
-            expiresAt: publication.timestamp + options.messageTtlMs,
-            attempts: 0,
-            failures: 0,
-            nextAttemptAt: publication.timestamp,
-            state: 'pending',
-            receipt: false,
-            lastError: null,
-          }),
+        const forPublication = (recipientsByChannel.get(publication.channel) ?? []).map((recipient) =>
+          newChannelDelivery(options.newDeliveryId(), recipient, publication, options.messageTtlMs),
         )
         created.set(index, forPublication)
         rows.push(...forPublication)
@@ -176,20 +133,9 @@ export async function commitPublishes(
     }
   }
 
-  const earlier =
-    heldElsewhere.size === 0
-      ? new Map<string, unknown>()
-      : await readKeyResults(tx, [...heldElsewhere.values()])
-  const firstResultOf = (index: number): StoredPublication => {
-    const own = publications.get(index)
-    if (own !== undefined) return own
-    const claim = heldElsewhere.get(index)
-    const result = claim === undefined ? undefined : earlier.get(keyId(claim.scope, claim.key))
-    if (result === undefined || result === null) {
-      throw new Error('An idempotency key is held without its first result')
-    }
-    return result as StoredPublication
-  }
+  const earlier = await readHeldResults(tx, heldElsewhere)
+  const firstResultOf = (index: number): StoredPublication =>
+    publications.get(index) ?? (earlier.get(index) as StoredPublication)
 
   return inputs.map((_, index): PublishOutcome => {
     const first = repeatOf.get(index)

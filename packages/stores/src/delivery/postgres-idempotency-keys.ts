@@ -97,6 +97,83 @@ export async function readKeyResults(
   return results
 }
 
+/** The keys of one group-commit batch: what it claimed, what repeats itself, what earlier commits hold. */
+export interface BatchKeys {
+  /** The first use in the batch of each key, claimed for it. */
+  claims: { index: number; scope: string; key: string }[]
+  /** Index of a repeat within the batch → index of its key's first use. */
+  repeatOf: Map<number, number>
+  /** Index of a claim whose key a live earlier commit holds → that key. */
+  heldElsewhere: Map<number, { scope: string; key: string }>
+}
+
+/**
+ * Claims the idempotency keys of a batch of inputs (`scopeOf` scopes each key); a key used twice in the
+ * batch is claimed once, by its first use. `resultOf` gives a claim's first result when known now.
+ */
+export async function claimBatchKeys<Input extends { timestamp: number; idempotencyKey?: string }>(
+  tx: ParleyExecutor,
+  inputs: Input[],
+  options: {
+    scopeOf: (input: Input) => string
+    dedupeWindowMs: number
+    resultOf?: (index: number) => unknown
+  },
+): Promise<BatchKeys> {
+  const firstUse = new Map<string, number>()
+  const repeatOf = new Map<number, number>()
+  const claims: BatchKeys['claims'] = []
+  inputs.forEach((input, index) => {
+    if (input.idempotencyKey === undefined) return
+    const scope = options.scopeOf(input)
+    const id = keyId(scope, input.idempotencyKey)
+    const first = firstUse.get(id)
+    if (first === undefined) {
+      firstUse.set(id, index)
+      claims.push({ index, scope, key: input.idempotencyKey })
+    } else {
+      repeatOf.set(index, first)
+    }
+  })
+  const heldElsewhere: BatchKeys['heldElsewhere'] = new Map()
+  if (claims.length > 0) {
+    const claimed = await claimKeys(
+      tx,
+      claims.map((claim) => {
+        const { timestamp } = inputs[claim.index] as Input
+        return {
+          ...claim,
+          createdAt: timestamp,
+          expiresAt: timestamp + options.dedupeWindowMs,
+          result: options.resultOf?.(claim.index),
+        }
+      }),
+    )
+    for (const claim of claims) {
+      if (!claimed.has(keyId(claim.scope, claim.key))) heldElsewhere.set(claim.index, claim)
+    }
+  }
+  return { claims, repeatOf, heldElsewhere }
+}
+
+/** The first results of the keys held by earlier commits, by input index; each one must have its result. */
+export async function readHeldResults(
+  tx: ParleyExecutor,
+  heldElsewhere: BatchKeys['heldElsewhere'],
+): Promise<Map<number, unknown>> {
+  const byIndex = new Map<number, unknown>()
+  if (heldElsewhere.size === 0) return byIndex
+  const results = await readKeyResults(tx, [...heldElsewhere.values()])
+  for (const [index, claim] of heldElsewhere) {
+    const result = results.get(keyId(claim.scope, claim.key))
+    if (result === undefined || result === null) {
+      throw new Error('An idempotency key is held without its first result')
+    }
+    byIndex.set(index, result)
+  }
+  return byIndex
+}
+
 export { keyId }
 
 function compare(a: string, b: string): number {
