@@ -67,6 +67,8 @@ export interface PublisherResult {
   /** Time from the first to the end of the measurement window, on the publisher's clock. */
   measuredMs: number
   acknowledged: number
+  /** Publish-to-acknowledgement latency of the measured publications. */
+  ackLatency: HistogramPairs
   /** Error replies by code (e.g. a rate limit), which would make the comparison unfair. */
   errorsByCode: Record<string, number>
   /** `delivered` from the server's last publish reply, when the protocol reports it. */

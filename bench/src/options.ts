@@ -3,13 +3,26 @@ import { parseArgs } from 'node:util'
 export const TARGET_NAMES = ['parley', 'ws', 'socketio'] as const
 export type TargetName = (typeof TARGET_NAMES)[number]
 
+export const SCENARIO_NAMES = ['fanout', 'durable'] as const
+export type ScenarioName = (typeof SCENARIO_NAMES)[number]
+
+/** The server the durable scenario creates its throw-away databases on, unless --database-url names one. */
+export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
+
 export interface BenchOptions {
+  /** Scenarios to run, in this order. */
+  scenarios: ScenarioName[]
+  /** Fan-out scenario: subscriber connections. */
   subscribers: number
   durationMs: number
   warmupMs: number
   runs: number
-  /** Publications that may be in flight (not yet acknowledged or not yet received by every subscriber). */
+  /** Fan-out: publications that may be in flight (not yet acknowledged or not yet received by every subscriber). */
   window: number
+  /** Durable scenario: subscriber connections. */
+  durableSubscribers: number
+  /** Durable scenario: publications in flight, as `window`. */
+  durableWindow: number
   /** Processes that share the subscriber connections. */
   workers: number
   payloadBytes: number
@@ -18,32 +31,45 @@ export interface BenchOptions {
   connectConcurrency: number
   /** Explicit gateway entry point (a `cli.ts` or built `cli.js`); resolved from `@parley/gateway` when absent. */
   gatewayCli: string | undefined
-  /** Database of the Parley gateway: `memory://` (embedded PGlite, in process) or a `postgres://` URL. */
-  databaseUrl: string
+  /**
+   * As given, since each scenario has its own default: the fan-out gateway's database (`memory://`, embedded
+   * PGlite) and the server on which the durable scenario creates a throw-away database per run
+   * (`DEFAULT_POSTGRES_URL`).
+   */
+  databaseUrl: string | undefined
+  /** Fail instead of skipping the postgres row of the durable scenario when the server does not answer. */
+  requirePostgres: boolean
   outDir: string | undefined
   quick: boolean
 }
 
 export const USAGE = `Usage: pnpm bench [options]
 
-Fan-out benchmark: one channel, N subscribers, one publisher at full speed, against Parley,
-a plain \`ws\` broadcast server and a Socket.IO server, each in its own process.
+Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server, each in its own process:
+- fanout:  one channel, N subscribers, one publisher at full speed;
+- durable: acknowledged publishes to a few subscribers, Parley with --store-backend memory and postgres.
 
 Options:
-  --subscribers <n>    subscriber connections (default 1000; --quick 100)
+  --scenario <list>    fanout, durable or both, comma-separated (default fanout,durable)
+  --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
+  --window <n>         fan-out publications in flight at most (default 8)
+  --durable-subscribers <n>  durable subscriber connections (default 10)
+  --durable-window <n> durable publications in flight at most (default 64)
   --duration <s>       measured seconds per run (default 10; --quick 2)
   --warmup <s>         unmeasured seconds before each measurement (default 2; --quick 0.5)
   --runs <n>           runs per target, interleaved; medians are reported (default 3; --quick 1)
-  --window <n>         publications in flight at most (default 8)
   --workers <n>        subscriber processes (default 2)
   --payload <bytes>    approximate JSON size of each publication's data (default 100)
   --targets <list>     comma-separated subset of parley,ws,socketio (default all)
   --connect-concurrency <n>  connections opened at once during set-up (default 50)
   --gateway-cli <path> gateway CLI to spawn (default: @parley/gateway's src/cli.ts, or dist/cli.js)
-  --database-url <url> Parley's database: memory:// (embedded PGlite, the default) or postgres://…
-                       (the audit rows of the run are written there)
+  --database-url <url> fanout: Parley's database, memory:// (embedded PGlite, the default) or
+                       postgres://… (the audit rows of the run are written there);
+                       durable: the server on which each Parley run gets a throw-away
+                       parley_bench_<random> database (default ${DEFAULT_POSTGRES_URL})
+  --require-postgres   fail when that server does not answer (default: skip the postgres row)
   --out <dir>          where the JSON results go (default bench/results)
-  --quick              smoke settings: 100 subscribers, 2 s, 1 run
+  --quick              smoke settings: 100 fan-out subscribers, 2 s, 1 run
   -h, --help           show this help
 `
 
@@ -61,14 +87,18 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       subscribers: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      scenario: { type: 'string' },
       runs: { type: 'string' },
       window: { type: 'string' },
+      'durable-subscribers': { type: 'string' },
+      'durable-window': { type: 'string' },
       workers: { type: 'string' },
       payload: { type: 'string' },
       targets: { type: 'string' },
       'connect-concurrency': { type: 'string' },
       'gateway-cli': { type: 'string' },
       'database-url': { type: 'string' },
+      'require-postgres': { type: 'boolean', default: false },
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -79,24 +109,28 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const subscribers = integer('--subscribers', values.subscribers, quick ? 100 : 1000, 1, 20_000)
   const workers = integer('--workers', values.workers, 2, 1, 16)
   return {
+    scenarios: nameList('--scenario', SCENARIO_NAMES, values.scenario),
     subscribers,
     durationMs: seconds('--duration', values.duration, quick ? 2 : 10, 0.5, 600) * 1000,
     warmupMs: seconds('--warmup', values.warmup, quick ? 0.5 : 2, 0, 120) * 1000,
     runs: integer('--runs', values.runs, quick ? 1 : 3, 1, 50),
     window: integer('--window', values.window, 8, 1, 10_000),
-    workers: Math.min(workers, subscribers),
+    durableSubscribers: integer('--durable-subscribers', values['durable-subscribers'], 10, 1, 20_000),
+    durableWindow: integer('--durable-window', values['durable-window'], 64, 1, 10_000),
+    workers,
     payloadBytes: integer('--payload', values.payload, 100, 40, 1_000_000),
-    targets: targetList(values.targets),
+    targets: nameList('--targets', TARGET_NAMES, values.targets),
     connectConcurrency: integer('--connect-concurrency', values['connect-concurrency'], 50, 1, 5000),
     gatewayCli: values['gateway-cli'],
     databaseUrl: databaseUrl(values['database-url']),
+    requirePostgres: values['require-postgres'] === true,
     outDir: values.out,
     quick,
   }
 }
 
-function databaseUrl(raw: string | undefined): string {
-  if (raw === undefined) return 'memory://'
+function databaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined
   if (!/^(memory:\/\/|postgres(ql)?:\/\/)/.test(raw)) {
     throw new UsageError('--database-url must be memory:// or a postgres:// URL')
   }
@@ -123,18 +157,23 @@ function seconds(flag: string, raw: string | undefined, fallback: number, min: n
   return value
 }
 
-function targetList(raw: string | undefined): TargetName[] {
-  if (raw === undefined) return [...TARGET_NAMES]
-  const names = raw
+/** A comma-separated subset of `names`, returned in their canonical order. */
+function nameList<Name extends string>(
+  flag: string,
+  names: readonly Name[],
+  raw: string | undefined,
+): Name[] {
+  if (raw === undefined) return [...names]
+  const given = raw
     .split(',')
     .map((name) => name.trim().toLowerCase())
     .filter((name) => name.length > 0)
-  const unknown = names.filter((name) => !(TARGET_NAMES as readonly string[]).includes(name))
-  if (unknown.length > 0 || names.length === 0) {
+  const unknown = given.filter((name) => !(names as readonly string[]).includes(name))
+  if (unknown.length > 0 || given.length === 0) {
     throw new UsageError(
-      `--targets takes a comma-separated subset of ${TARGET_NAMES.join(',')}, got ${JSON.stringify(raw)}`,
+      `${flag} takes a comma-separated subset of ${names.join(',')}, got ${JSON.stringify(raw)}`,
     )
   }
   // Keep the canonical order so runs interleave the same way whatever order was typed.
-  return TARGET_NAMES.filter((name) => names.includes(name))
+  return names.filter((name) => given.includes(name))
 }

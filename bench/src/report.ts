@@ -2,22 +2,34 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
-import type { BenchOptions, TargetName } from './options.js'
-import type { RunResult } from './scenario.js'
+import type { BenchOptions, ScenarioName, TargetName } from './options.js'
+import type { LoadPlan, RunResult } from './scenario.js'
 
 export const TARGET_LABELS: Record<TargetName, string> = { parley: 'parley', ws: 'ws', socketio: 'socket.io' }
 
-/** Per-target medians over the successful runs; each metric's median is taken on its own. */
-export interface TargetSummary {
+/** Per-row medians over the successful runs; each metric's median is taken on its own. */
+export interface RowSummary {
+  label: string
   target: TargetName
   runs: number
   failedRuns: number
+  /** Why the row did not run at all (e.g. no PostgreSQL server). */
+  skipped?: string
   deliveriesPerSecond: number | undefined
   publishesPerSecond: number | undefined
   p50Ms: number | undefined
   p99Ms: number | undefined
+  ackP50Ms: number | undefined
+  ackP99Ms: number | undefined
   serverRssMb: number | undefined
   serverCpuPercent: number | undefined
+}
+
+/** A row of a table; `skipped` says why it could not run (it is then shown without numbers). */
+export interface TableRow {
+  label: string
+  target: TargetName
+  skipped?: string
 }
 
 export function median(values: Array<number | undefined>): number | undefined {
@@ -27,20 +39,26 @@ export function median(values: Array<number | undefined>): number | undefined {
   return sorted.length % 2 === 1 ? sorted[middle] : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
 }
 
-export function summarise(targets: TargetName[], results: RunResult[]): TargetSummary[] {
-  return targets.map((target) => {
-    const mine = results.filter((result) => result.target === target)
+/** One summary per row, in the order of `rows` (skipped rows included, with nothing measured). */
+export function summarise(rows: TableRow[], results: RunResult[]): RowSummary[] {
+  return rows.map(({ label, target, skipped }) => {
+    const mine = results.filter((result) => result.label === label)
     const ok = mine.filter((result) => result.ok)
+    const medianOf = (metric: (result: RunResult) => number | undefined) => median(ok.map(metric))
     return {
+      label,
       target,
       runs: ok.length,
       failedRuns: mine.length - ok.length,
-      deliveriesPerSecond: median(ok.map((result) => result.deliveriesPerSecond)),
-      publishesPerSecond: median(ok.map((result) => result.publishesPerSecond)),
-      p50Ms: median(ok.map((result) => result.p50Ms)),
-      p99Ms: median(ok.map((result) => result.p99Ms)),
-      serverRssMb: median(ok.map((result) => result.serverRssMb)),
-      serverCpuPercent: median(ok.map((result) => result.serverCpuPercent)),
+      ...(skipped === undefined ? {} : { skipped }),
+      deliveriesPerSecond: medianOf((result) => result.deliveriesPerSecond),
+      publishesPerSecond: medianOf((result) => result.publishesPerSecond),
+      p50Ms: medianOf((result) => result.p50Ms),
+      p99Ms: medianOf((result) => result.p99Ms),
+      ackP50Ms: medianOf((result) => result.ackP50Ms),
+      ackP99Ms: medianOf((result) => result.ackP99Ms),
+      serverRssMb: medianOf((result) => result.serverRssMb),
+      serverCpuPercent: medianOf((result) => result.serverCpuPercent),
     }
   })
 }
@@ -57,11 +75,36 @@ const fixed = (digits: number) => (value: number | undefined) =>
   value === undefined ? 'n/a' : value.toFixed(digits)
 const times = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(2)}x`)
 
+function rowName(summary: RowSummary): string {
+  if (summary.skipped !== undefined) return `${summary.label} (skipped)`
+  return `${summary.label}${summary.failedRuns > 0 ? ` (${summary.failedRuns} failed)` : ''}`
+}
+
+/** Aligned columns: the first left-aligned, the others right-aligned, a rule under the header. */
+function formatTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  )
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[column] ?? 0),
+      )
+      .join('  ')
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)]
+}
+
+function skippedNotes(summaries: RowSummary[]): string[] {
+  return summaries
+    .filter((summary) => summary.skipped !== undefined)
+    .map((summary) => `${summary.label} skipped: ${summary.skipped}`)
+}
+
 /**
- * The table. The two ratio columns compare Parley with each row: throughput as Parley ÷ row (above 1
- * means Parley delivers more) and p99 as Parley ÷ row (below 1 means Parley's tail is shorter).
+ * The fan-out table. The two ratio columns compare Parley with each row: throughput as Parley ÷ row
+ * (above 1 means Parley delivers more) and p99 as Parley ÷ row (below 1 means Parley's tail is shorter).
  */
-export function renderTable(summaries: TargetSummary[]): string {
+export function renderFanoutTable(summaries: RowSummary[]): string {
   const parley = summaries.find((summary) => summary.target === 'parley')
   const header = [
     'target',
@@ -75,7 +118,7 @@ export function renderTable(summaries: TargetSummary[]): string {
     'p99 P/x',
   ]
   const rows = summaries.map((summary) => [
-    `${TARGET_LABELS[summary.target]}${summary.failedRuns > 0 ? ` (${summary.failedRuns} failed)` : ''}`,
+    rowName(summary),
     integer(summary.deliveriesPerSecond),
     integer(summary.publishesPerSecond),
     fixed(2)(summary.p50Ms),
@@ -85,27 +128,85 @@ export function renderTable(summaries: TargetSummary[]): string {
     times(ratio(parley?.deliveriesPerSecond, summary.deliveriesPerSecond)),
     times(ratio(parley?.p99Ms, summary.p99Ms)),
   ])
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  )
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, column) =>
-        column === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[column] ?? 0),
-      )
-      .join('  ')
-  const lines = [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)]
   const comparisons = summaries
     .filter((summary) => summary.target !== 'parley' && parley !== undefined)
     .map(
       (summary) =>
-        `Parley / ${TARGET_LABELS[summary.target]}: throughput ${times(ratio(parley?.deliveriesPerSecond, summary.deliveriesPerSecond))}` +
+        `Parley / ${summary.label}: throughput ${times(ratio(parley?.deliveriesPerSecond, summary.deliveriesPerSecond))}` +
         `, p99 ${times(ratio(parley?.p99Ms, summary.p99Ms))}`,
     )
   const legend =
     'P/x: Parley divided by the row (throughput above 1: Parley delivers more; p99 below 1: shorter tail). ' +
     'CPU %: server process over the measured window.'
-  return [...lines, ...(comparisons.length > 0 ? ['', ...comparisons] : []), '', legend].join('\n')
+  return [
+    ...formatTable(header, rows),
+    ...(comparisons.length > 0 ? ['', ...comparisons] : []),
+    ...skippedNotes(summaries),
+    '',
+    legend,
+  ].join('\n')
+}
+
+/**
+ * The durable table: acknowledged publishes/s, publish-to-delivery and publish-to-acknowledgement
+ * latency per row, and each Parley row against each baseline (Parley ÷ baseline, as in the fan-out table).
+ */
+export function renderDurableTable(summaries: RowSummary[]): string {
+  const baselines = summaries.filter((summary) => summary.target !== 'parley' && summary.runs > 0)
+  const header = [
+    'target',
+    'publishes/s',
+    'p50 ms',
+    'p99 ms',
+    'ack p50 ms',
+    'ack p99 ms',
+    'RSS MB',
+    'CPU %',
+    ...baselines.flatMap((baseline) => [`pub P/${baseline.label}`, `p99 P/${baseline.label}`]),
+  ]
+  const rows = summaries.map((summary) => {
+    const vsBaselines = baselines.flatMap((baseline) =>
+      summary.target === 'parley'
+        ? [
+            times(ratio(summary.publishesPerSecond, baseline.publishesPerSecond)),
+            times(ratio(summary.p99Ms, baseline.p99Ms)),
+          ]
+        : ['', ''],
+    )
+    if (summary.skipped !== undefined) return [rowName(summary), ...header.slice(1).map(() => '')]
+    return [
+      rowName(summary),
+      integer(summary.publishesPerSecond),
+      fixed(2)(summary.p50Ms),
+      fixed(2)(summary.p99Ms),
+      fixed(2)(summary.ackP50Ms),
+      fixed(2)(summary.ackP99Ms),
+      fixed(1)(summary.serverRssMb),
+      fixed(0)(summary.serverCpuPercent),
+      ...vsBaselines,
+    ]
+  })
+  const comparisons = summaries
+    .filter((summary) => summary.target === 'parley' && summary.runs > 0)
+    .flatMap((parley) =>
+      baselines.map(
+        (baseline) =>
+          `${parley.label} / ${baseline.label}: publishes/s ${times(ratio(parley.publishesPerSecond, baseline.publishesPerSecond))}` +
+          `, delivery p99 ${times(ratio(parley.p99Ms, baseline.p99Ms))}`,
+      ),
+    )
+  const legend =
+    'publishes/s: acknowledged publications per second. p50/p99: publish to delivery at the subscribers; ' +
+    'ack p50/p99: publish to acknowledgement at the publisher. P/x: the Parley row divided by baseline x ' +
+    '(publishes/s above 1: Parley acknowledges more; p99 below 1: shorter tail). CPU %: server process only ' +
+    '(not PostgreSQL) over the measured window.'
+  return [
+    ...formatTable(header, rows),
+    ...(comparisons.length > 0 ? ['', ...comparisons] : []),
+    ...skippedNotes(summaries),
+    '',
+    legend,
+  ].join('\n')
 }
 
 export interface ResultsFile {
@@ -122,9 +223,17 @@ export interface ResultsFile {
     loadAverageAtEnd: number[]
   }
   commit: string | undefined
-  /** How the gateway was started, when Parley was a target. */
+  /** The gateway entry point, when Parley was a target. */
   gateway: { path: string } | undefined
-  medians: TargetSummary[]
+  scenarios: ScenarioResults[]
+}
+
+export interface ScenarioResults {
+  name: ScenarioName
+  load: LoadPlan
+  /** Where Parley's database lived, password hidden. */
+  database: string | undefined
+  medians: RowSummary[]
   runs: RunResult[]
 }
 

@@ -1,33 +1,38 @@
 /**
- * `pnpm bench`: the fan-out scenario against each target, R runs interleaved, medians in a table and
- * every raw number in bench/results/<timestamp>.json. See ../README.md.
+ * `pnpm bench`: each scenario (fan-out, durable) against each target, R runs interleaved, medians in a
+ * table per scenario and every raw number in bench/results/<timestamp>.json. See ../README.md.
  */
 import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { dropLiveDatabases } from './databases.js'
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js'
+import { type GatewayEntry, planScenario, type ScenarioPlan } from './plans.js'
 import { killChildrenAndCleanUp } from './processes.js'
 import {
   currentCommit,
   machineInfo,
   type ResultsFile,
-  renderTable,
+  type ScenarioResults,
   summarise,
-  TARGET_LABELS,
   writeResults,
 } from './report.js'
-import { failedRun, type RunResult, runScenario } from './scenario.js'
+import { failedRun, type LoadPlan, type RunResult, runScenario } from './scenario.js'
 import { resolveGatewayEntry } from './servers.js'
 
-/** Hides a password in a database URL before it is printed. */
-function redactDatabaseUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
-}
-
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url))
+/** How long an interrupted bench spends dropping its throw-away databases before it exits anyway. */
+const CLEANUP_TIMEOUT_MS = 5000
 
 function out(text: string): void {
   process.stdout.write(`${text}\n`)
+}
+
+/** Kills the children, drops the throw-away databases (bounded), exits. */
+async function abort(exitCode: number): Promise<never> {
+  killChildrenAndCleanUp()
+  await Promise.race([dropLiveDatabases(), new Promise((resolve) => setTimeout(resolve, CLEANUP_TIMEOUT_MS))])
+  process.exit(exitCode)
 }
 
 // Children die with us, however we exit.
@@ -35,51 +40,39 @@ process.on('exit', killChildrenAndCleanUp)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     process.stderr.write(`\n${signal}: stopping servers and load workers\n`)
-    killChildrenAndCleanUp()
-    process.exit(130)
+    void abort(130)
   })
 }
 
+/** Whatever goes wrong, one run ends in bounded time. */
+function runBudgetMs(load: LoadPlan): number {
+  return load.warmupMs + load.durationMs + 240_000 + load.subscribers * 60
+}
+
 async function main(options: BenchOptions): Promise<void> {
-  const gateway = options.targets.includes('parley') ? resolveGatewayEntry(options.gatewayCli) : undefined
+  const gateway: GatewayEntry = options.targets.includes('parley')
+    ? resolveGatewayEntry(options.gatewayCli)
+    : undefined
   const startedAt = new Date().toISOString()
   const loadAtStart = loadavg()
-  // Whatever goes wrong, the whole bench ends in bounded time.
-  const perRunBudgetMs = options.warmupMs + options.durationMs + 240_000 + options.subscribers * 60
-  const hardDeadline = setTimeout(
-    () => {
-      process.stderr.write('bench: overall time limit reached, stopping\n')
-      killChildrenAndCleanUp()
-      process.exit(1)
-    },
-    perRunBudgetMs * options.runs * options.targets.length,
+  const plans: ScenarioPlan[] = []
+  for (const name of options.scenarios) plans.push(await planScenario(name, options, gateway))
+
+  const budgetMs = plans.reduce(
+    (sum, plan) => sum + runBudgetMs(plan.load) * options.runs * plan.contenders.length,
+    0,
   )
+  const hardDeadline = setTimeout(() => {
+    process.stderr.write('bench: overall time limit reached, stopping\n')
+    void abort(1)
+  }, budgetMs)
   hardDeadline.unref()
 
-  out(
-    `Fan-out: 1 channel, ${options.subscribers} subscribers in ${options.workers} processes, 1 publisher ` +
-      `(window ${options.window}, ~${options.payloadBytes} B), ${options.warmupMs / 1000} s warm-up + ` +
-      `${options.durationMs / 1000} s measured, ${options.runs} run(s) of ${options.targets.map((t) => TARGET_LABELS[t]).join(', ')}`,
-  )
-  if (gateway) out(`Parley: CLI ${gateway.path}, database ${redactDatabaseUrl(options.databaseUrl)}`)
-  const results: RunResult[] = []
-  for (let run = 1; run <= options.runs; run++) {
-    for (const target of options.targets) {
-      let result: RunResult
-      try {
-        result = await runScenario(target, run, options)
-      } catch (error) {
-        result = failedRun(target, run, error)
-      }
-      results.push(result)
-      out(describeRun(result, options.runs))
-    }
+  const scenarios: ScenarioResults[] = []
+  for (const plan of plans) {
+    if (scenarios.length > 0) out('')
+    scenarios.push(await runPlan(plan, options.runs))
   }
-
-  const medians = summarise(options.targets, results)
-  out('')
-  out(`Medians over ${options.runs} run(s):`)
-  out(renderTable(medians))
   const file: ResultsFile = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -87,17 +80,40 @@ async function main(options: BenchOptions): Promise<void> {
     machine: machineInfo(loadAtStart),
     commit: currentCommit(BENCH_DIR),
     gateway,
-    medians,
-    runs: results,
+    scenarios,
   }
   const path = writeResults(options.outDir ? resolve(options.outDir) : resolve(BENCH_DIR, 'results'), file)
   out('')
   out(`Results: ${path}`)
-  if (results.every((result) => !result.ok)) process.exitCode = 1
+  const ran = scenarios.flatMap((scenario) => scenario.runs)
+  if (ran.every((result) => !result.ok)) process.exitCode = 1
+}
+
+/** The plan's runs, interleaved (`a, b, c, a, b, c, …`), then its table of medians. */
+async function runPlan(plan: ScenarioPlan, runs: number): Promise<ScenarioResults> {
+  for (const line of plan.description) out(line)
+  const results: RunResult[] = []
+  for (let run = 1; run <= runs; run++) {
+    for (const contender of plan.contenders) {
+      let result: RunResult
+      try {
+        result = await runScenario(contender, run, plan.load)
+      } catch (error) {
+        result = failedRun(contender, run, error)
+      }
+      results.push(result)
+      out(describeRun(result, runs))
+    }
+  }
+  const medians = summarise(plan.rows, results)
+  out('')
+  out(`Medians over ${runs} run(s):`)
+  out(plan.render(medians))
+  return { name: plan.name, load: plan.load, database: plan.database, medians, runs: results }
 }
 
 function describeRun(result: RunResult, runs: number): string {
-  const label = `[${result.run}/${runs}] ${TARGET_LABELS[result.target].padEnd(9)}`
+  const label = `[${result.run}/${runs}] ${result.label.padEnd(17)}`
   if (!result.ok) return `${label} FAILED: ${result.error}`
   const lost = result.expectedDeliveries - result.measuredDeliveries
   const notes = [
@@ -108,7 +124,9 @@ function describeRun(result: RunResult, runs: number): string {
   ].filter((note) => note.length > 0)
   return (
     `${label} ${Math.round(result.deliveriesPerSecond).toLocaleString('en-US')} deliveries/s, ` +
+    `${Math.round(result.publishesPerSecond).toLocaleString('en-US')} publishes/s, ` +
     `p50 ${result.p50Ms?.toFixed(2)} ms, p99 ${result.p99Ms?.toFixed(2)} ms, ` +
+    `ack p99 ${result.ackP99Ms?.toFixed(2)} ms, ` +
     `RSS ${result.serverRssMb?.toFixed(1) ?? 'n/a'} MB${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`
   )
 }
@@ -129,7 +147,6 @@ if (options === 'help') {
     await main(options)
   } catch (error) {
     process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`)
-    killChildrenAndCleanUp()
-    process.exitCode = 1
+    await abort(1)
   }
 }

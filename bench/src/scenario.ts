@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import type { RunDatabase } from './databases.js'
 import { LatencyHistogram } from './histogram.js'
 import type {
   FromWorker,
@@ -9,15 +10,38 @@ import type {
   SubscriberWorkerConfig,
   WorkerConfig,
 } from './ipc.js'
-import type { BenchOptions, TargetName } from './options.js'
+import type { TargetName } from './options.js'
 import { forkTs, readCpuMs, readMemory, sendTo, stopProcess, waitForMessage } from './processes.js'
-import { startServer } from './servers.js'
+import { type RunningServer, type StoreBackend, startServer } from './servers.js'
 
 const WORKER = fileURLToPath(new URL('./load/worker.ts', import.meta.url))
-const CHANNEL = 'bench.fanout'
 
-/** One measured run of one target: what the table and the JSON results are made of. */
+/** The load of a scenario, the same for every contender. */
+export interface LoadPlan {
+  channel: string
+  subscribers: number
+  /** Processes that share the subscriber connections. */
+  workers: number
+  /** Publications in flight at most (see the README's _Pacing_). */
+  window: number
+  payloadBytes: number
+  warmupMs: number
+  durationMs: number
+  connectConcurrency: number
+}
+
+/** One row of a scenario's table: a target and, for Parley, how its gateway runs. */
+export interface Contender {
+  /** The row's name, e.g. `parley (postgres)`. */
+  label: string
+  target: TargetName
+  /** Parley only. `database()` is called before each run; the database is dropped after it. */
+  gateway?: { entry: string; storeBackend: StoreBackend; database(): Promise<RunDatabase> }
+}
+
+/** One measured run of one contender: what the table and the JSON results are made of. */
 export interface RunResult {
+  label: string
   target: TargetName
   run: number
   ok: boolean
@@ -28,6 +52,9 @@ export interface RunResult {
   p90Ms: number | undefined
   p99Ms: number | undefined
   maxMs: number | undefined
+  /** Publish-to-acknowledgement latency of the measured publications, at the publisher. */
+  ackP50Ms: number | undefined
+  ackP99Ms: number | undefined
   serverRssMb: number | undefined
   serverPeakRssMb: number | undefined
   /** Server CPU time over the measurement window / its wall time; above 100 % means several threads. */
@@ -44,15 +71,37 @@ export interface RunResult {
   drained: boolean
 }
 
-/** Starts the target's server, the subscriber workers and the publisher, runs the scenario, stops all. */
-export async function runScenario(
-  target: TargetName,
+/** Starts the contender's server, the subscriber workers and the publisher, runs the load, stops all. */
+export async function runScenario(contender: Contender, run: number, load: LoadPlan): Promise<RunResult> {
+  const { gateway } = contender
+  const database = await gateway?.database()
+  try {
+    const server = await startServer(contender.target, {
+      maxConnections: load.subscribers + 100,
+      gateway:
+        gateway && database
+          ? { entry: gateway.entry, storeBackend: gateway.storeBackend, databaseUrl: database.url }
+          : undefined,
+    })
+    try {
+      return await measure(contender, run, load, server)
+    } finally {
+      await server.stop()
+    }
+  } finally {
+    await database?.drop()
+  }
+}
+
+async function measure(
+  contender: Contender,
   run: number,
-  options: BenchOptions,
+  load: LoadPlan,
+  server: RunningServer,
 ): Promise<RunResult> {
-  const server = await startServer(target, options)
+  const { target, label } = contender
   const workers: ChildProcess[] = []
-  const deadlineMs = options.warmupMs + options.durationMs + 180_000
+  const deadlineMs = load.warmupMs + load.durationMs + 180_000
   const spawnWorker = (config: WorkerConfig) => {
     const child = forkTs(WORKER, [JSON.stringify(config)])
     workers.push(child)
@@ -61,26 +110,26 @@ export async function runScenario(
 
   try {
     // Subscribers: split as evenly as possible over the worker processes.
-    const subscriberWorkers = Array.from({ length: options.workers }, (_, workerIndex) => {
+    const workerCount = Math.min(load.workers, load.subscribers)
+    const subscriberWorkers = Array.from({ length: workerCount }, (_, workerIndex) => {
       const share =
-        Math.floor(options.subscribers / options.workers) +
-        (workerIndex < options.subscribers % options.workers ? 1 : 0)
+        Math.floor(load.subscribers / workerCount) + (workerIndex < load.subscribers % workerCount ? 1 : 0)
       const config: SubscriberWorkerConfig = {
         role: 'subscribers',
         target,
         baseUrl: server.baseUrl,
-        channel: CHANNEL,
+        channel: load.channel,
         deadlineMs,
         connections: share,
-        connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / options.workers)),
+        connectConcurrency: Math.max(1, Math.ceil(load.connectConcurrency / workerCount)),
         workerIndex,
       }
       return spawnWorker(config)
     })
-    const setupTimeoutMs = 30_000 + options.subscribers * 30
+    const setupTimeoutMs = 30_000 + load.subscribers * 30
     const ready = await Promise.all(
       subscriberWorkers.map((child, index) =>
-        waitForMessage(child, 'ready', setupTimeoutMs, `${target} subscriber worker ${index}`),
+        waitForMessage(child, 'ready', setupTimeoutMs, `${label} subscriber worker ${index}`),
       ),
     )
     const connected = ready.reduce((sum, message) => sum + message.connections, 0)
@@ -89,15 +138,15 @@ export async function runScenario(
       role: 'publisher',
       target,
       baseUrl: server.baseUrl,
-      channel: CHANNEL,
+      channel: load.channel,
       deadlineMs,
-      warmupMs: options.warmupMs,
-      durationMs: options.durationMs,
-      window: options.window,
-      payloadBytes: options.payloadBytes,
+      warmupMs: load.warmupMs,
+      durationMs: load.durationMs,
+      window: load.window,
+      payloadBytes: load.payloadBytes,
     }
     const publisher = spawnWorker(publisherConfig)
-    await waitForMessage(publisher, 'ready', 30_000, `${target} publisher`)
+    await waitForMessage(publisher, 'ready', 30_000, `${label} publisher`)
 
     // Relay flow-control progress: the publisher may run ahead of the slowest subscriber process only.
     const completedThrough = subscriberWorkers.map(() => 0)
@@ -136,7 +185,7 @@ export async function runScenario(
         child,
         'subscriber-result',
         deadlineMs,
-        `${target} subscriber worker ${index}`,
+        `${label} subscriber worker ${index}`,
       )
       // Awaited below; this only keeps a rejection after an earlier failure from going unhandled.
       pending.catch(() => {})
@@ -147,8 +196,8 @@ export async function runScenario(
       waitForMessage(
         publisher,
         'publisher-result',
-        options.warmupMs + options.durationMs + 60_000,
-        `${target} publisher`,
+        load.warmupMs + load.durationMs + 60_000,
+        `${label} publisher`,
       ),
       ...pendingSubscriberResults.map((pending) => pending.then(() => new Promise<never>(() => {}))),
     ])
@@ -161,15 +210,14 @@ export async function runScenario(
       cpuAtStart !== undefined && cpuAtEnd !== undefined && endedAt > startedAt
         ? ((cpuAtEnd - cpuAtStart) / (endedAt - startedAt)) * 100
         : undefined
-    return summarise(target, run, connected, publisherResult, subscriberResults, memory, cpuPercent)
+    return summarise(contender, run, connected, publisherResult, subscriberResults, memory, cpuPercent)
   } finally {
     await Promise.all(workers.map((child) => stopProcess(child, 1000)))
-    await server.stop()
   }
 }
 
 function summarise(
-  target: TargetName,
+  contender: Contender,
   run: number,
   subscribers: number,
   publisher: PublisherResult,
@@ -189,8 +237,11 @@ function summarise(
   }
   const seconds = publisher.measuredMs / 1000
   const mb = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / (1024 * 1024))
+  const ackLatency = new LatencyHistogram()
+  ackLatency.merge(publisher.ackLatency)
   return {
-    target,
+    label: contender.label,
+    target: contender.target,
     run,
     ok: true,
     deliveriesPerSecond: seconds > 0 ? measuredDeliveries / seconds : 0,
@@ -199,6 +250,8 @@ function summarise(
     p90Ms: latency.quantile(0.9),
     p99Ms: latency.quantile(0.99),
     maxMs: latency.quantile(1),
+    ackP50Ms: ackLatency.quantile(0.5),
+    ackP99Ms: ackLatency.quantile(0.99),
     serverRssMb: mb(memory?.rssBytes),
     serverPeakRssMb: mb(memory?.peakRssBytes),
     serverCpuPercent,
@@ -214,9 +267,10 @@ function summarise(
   }
 }
 
-export function failedRun(target: TargetName, run: number, error: unknown): RunResult {
+export function failedRun(contender: Contender, run: number, error: unknown): RunResult {
   return {
-    target,
+    label: contender.label,
+    target: contender.target,
     run,
     ok: false,
     error: error instanceof Error ? error.message : String(error),
@@ -226,6 +280,8 @@ export function failedRun(target: TargetName, run: number, error: unknown): RunR
     p90Ms: undefined,
     p99Ms: undefined,
     maxMs: undefined,
+    ackP50Ms: undefined,
+    ackP99Ms: undefined,
     serverRssMb: undefined,
     serverPeakRssMb: undefined,
     serverCpuPercent: undefined,

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { BenchOptions, TargetName } from './options.js'
+import type { TargetName } from './options.js'
 import { freePort, removeOnExit, stopProcess, TSX_IMPORT, track } from './processes.js'
 
 export interface RunningServer {
@@ -45,21 +45,40 @@ export function resolveGatewayEntry(explicit: string | undefined): { path: strin
   )
 }
 
-export async function startServer(target: TargetName, options: BenchOptions): Promise<RunningServer> {
+/** Where Parley keeps deliveries and channel history (`--store-backend`). */
+export type StoreBackend = 'memory' | 'postgres'
+
+/** How to start the gateway for one run. */
+export interface GatewayLaunch {
+  /** The CLI entry point (see `resolveGatewayEntry`). */
+  entry: string
+  databaseUrl: string
+  storeBackend: StoreBackend
+}
+
+export interface ServerSettings {
+  /** Parley refuses connections beyond its limit; the baselines have none. */
+  maxConnections: number
+  /** Required when the target is Parley. */
+  gateway: GatewayLaunch | undefined
+}
+
+export async function startServer(target: TargetName, settings: ServerSettings): Promise<RunningServer> {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
   const spawnOptions: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }
   let child: ChildProcess
   let cleanup = () => {}
   if (target === 'parley') {
-    const entry = resolveGatewayEntry(options.gatewayCli)
+    const gateway = settings.gateway
+    if (gateway === undefined) throw new Error('starting Parley needs a gateway launch')
     // A throw-away data folder and a fixed admin token: nothing is written into the checkout.
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'))
     cleanup = removeOnExit(dataDir)
-    const maxConnections = String(options.subscribers + 100)
     const entryArgs = [
-      ...[entry.path, 'serve', '--host', '127.0.0.1', '--port', String(port)],
-      ...['--database-url', options.databaseUrl, '--max-connections', maxConnections],
+      ...[gateway.entry, 'serve', '--host', '127.0.0.1', '--port', String(port)],
+      ...['--database-url', gateway.databaseUrl, '--store-backend', gateway.storeBackend],
+      ...['--max-connections', String(settings.maxConnections)],
     ]
     const args = ['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT, ...entryArgs]
     child = spawn(process.execPath, args, {

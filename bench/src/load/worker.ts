@@ -150,6 +150,9 @@ async function runSubscribers(config: SubscriberWorkerConfig): Promise<void> {
 async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
   const client = clientFor(config.target)
   const errorsByCode: Record<string, number> = {}
+  const ackLatency = new LatencyHistogram()
+  /** Send times of the measured publications still waiting for their acknowledgement, by sequence number. */
+  const sentAt = new Map<number, number>()
   let phase: 'idle' | 'warmup' | 'measure' | 'drain' | 'done' = 'idle'
   let nextSeq = 1
   let unacknowledged = 0
@@ -180,7 +183,12 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
         timeoutMs: CONNECT_TIMEOUT_MS,
       },
       {
-        onAck(_seq, delivered) {
+        onAck(seq, delivered) {
+          const sent = sentAt.get(seq)
+          if (sent !== undefined) {
+            ackLatency.record(monotonicMs() - sent)
+            sentAt.delete(seq)
+          }
           unacknowledged--
           acknowledged++
           if (delivered !== undefined) lastDeliveredCount = delivered
@@ -193,6 +201,7 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
             fail(`the server answered with error ${code}`)
             return
           }
+          sentAt.delete(seq)
           unacknowledged--
           progressed()
         },
@@ -218,7 +227,9 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
       nextSeq - 1 - completedThrough < config.window
     ) {
       const seq = nextSeq++
-      connection.publish({ seq, t: monotonicMs(), m: phase === 'measure' ? 1 : 0, pad })
+      const t = monotonicMs()
+      if (phase === 'measure') sentAt.set(seq, t)
+      connection.publish({ seq, t, m: phase === 'measure' ? 1 : 0, pad })
       unacknowledged++
     }
     if (phase === 'drain' && unacknowledged <= 0 && completedThrough >= nextSeq - 1) finish(true)
@@ -232,6 +243,7 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
       measuredPublished: lastMeasuredSeq >= firstMeasuredSeq ? lastMeasuredSeq - firstMeasuredSeq + 1 : 0,
       measuredMs: measureEndedAt - measureStartedAt,
       acknowledged,
+      ackLatency: ackLatency.toPairs(),
       errorsByCode,
       lastDeliveredCount,
       drained,

@@ -1,0 +1,168 @@
+import { createRunDatabase, type RunDatabase, redactDatabaseUrl, whyServerUnusable } from './databases.js'
+import { type BenchOptions, DEFAULT_POSTGRES_URL, type ScenarioName } from './options.js'
+import {
+  type RowSummary,
+  renderDurableTable,
+  renderFanoutTable,
+  TARGET_LABELS,
+  type TableRow,
+} from './report.js'
+import type { Contender, LoadPlan } from './scenario.js'
+
+/** A scenario ready to run: its load, its rows, and how its table looks. */
+export interface ScenarioPlan {
+  name: ScenarioName
+  /** Printed before the runs: the set-up in words. */
+  description: string[]
+  load: LoadPlan
+  contenders: Contender[]
+  /** The table's rows in order: every contender, and the rows that cannot run with their reason. */
+  rows: TableRow[]
+  /** Where Parley's database lives, password hidden; undefined without Parley. */
+  database: string | undefined
+  render(summaries: RowSummary[]): string
+}
+
+/** The gateway entry point, resolved once; undefined when Parley is not a target. */
+export type GatewayEntry = { path: string } | undefined
+
+const IN_MEMORY: RunDatabase = { url: 'memory://', drop: async () => {} }
+
+export function planScenario(
+  name: ScenarioName,
+  options: BenchOptions,
+  gateway: GatewayEntry,
+): Promise<ScenarioPlan> {
+  return name === 'fanout' ? Promise.resolve(fanoutPlan(options, gateway)) : durablePlan(options, gateway)
+}
+
+function describeLoad(title: string, load: LoadPlan, rows: string[], runs: number): string {
+  const workers = Math.min(load.workers, load.subscribers)
+  return (
+    `${title}: 1 channel, ${load.subscribers} subscribers in ${workers} processes, 1 publisher ` +
+    `(window ${load.window}, ~${load.payloadBytes} B), ${load.warmupMs / 1000} s warm-up + ` +
+    `${load.durationMs / 1000} s measured, ${runs} run(s) of ${rows.join(', ')}`
+  )
+}
+
+function sharedLoad(options: BenchOptions): Omit<LoadPlan, 'channel' | 'subscribers' | 'window'> {
+  return {
+    workers: options.workers,
+    payloadBytes: options.payloadBytes,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    connectConcurrency: options.connectConcurrency,
+  }
+}
+
+/** Many subscribers on one channel: Parley on its configured database, the in-memory store backend. */
+function fanoutPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan {
+  const load: LoadPlan = {
+    ...sharedLoad(options),
+    channel: 'bench.fanout',
+    subscribers: options.subscribers,
+    window: options.window,
+  }
+  // As before the durable scenario existed: the URL is used as given (a server's audit rows land there).
+  const databaseUrl = options.databaseUrl ?? 'memory://'
+  const contenders: Contender[] = options.targets.map((target) => ({
+    label: TARGET_LABELS[target],
+    target,
+    ...(target === 'parley' && gateway
+      ? {
+          gateway: {
+            entry: gateway.path,
+            storeBackend: 'memory' as const,
+            database: async () => ({ url: databaseUrl, drop: async () => {} }),
+          },
+        }
+      : {}),
+  }))
+  const description = [
+    describeLoad(
+      'Fan-out',
+      load,
+      contenders.map((contender) => contender.label),
+      options.runs,
+    ),
+  ]
+  if (gateway) description.push(`Parley: CLI ${gateway.path}, database ${redactDatabaseUrl(databaseUrl)}`)
+  return {
+    name: 'fanout',
+    description,
+    load,
+    contenders,
+    rows: contenders,
+    database: gateway ? redactDatabaseUrl(databaseUrl) : undefined,
+    render: renderFanoutTable,
+  }
+}
+
+/**
+ * Acknowledged publishes to a few subscribers: Parley with the memory and the postgres store backends,
+ * each run on a fresh database (so both rows pay the same audit writes and differ only by the backend),
+ * beside the baselines, which acknowledge at once from memory.
+ */
+async function durablePlan(options: BenchOptions, gateway: GatewayEntry): Promise<ScenarioPlan> {
+  const load: LoadPlan = {
+    ...sharedLoad(options),
+    channel: 'bench.durable',
+    subscribers: options.durableSubscribers,
+    window: options.durableWindow,
+  }
+  const serverUrl = options.databaseUrl ?? DEFAULT_POSTGRES_URL
+  const contenders: Contender[] = []
+  const rows: TableRow[] = []
+  let database: string | undefined
+  if (gateway) {
+    let freshDatabase = async () => IN_MEMORY
+    let postgresSkipped: string | undefined
+    if (serverUrl === 'memory://') {
+      database = 'memory:// (embedded PGlite in the gateway process)'
+    } else {
+      const unusable = await whyServerUnusable(serverUrl)
+      if (unusable !== undefined && options.requirePostgres) {
+        throw new Error(`--require-postgres: ${unusable}`)
+      }
+      if (unusable === undefined) {
+        freshDatabase = () => createRunDatabase(serverUrl)
+        database = `a throw-away parley_bench_* database per run on ${redactDatabaseUrl(serverUrl)}`
+      } else {
+        postgresSkipped = unusable
+        database = 'memory:// (embedded PGlite; no PostgreSQL server)'
+      }
+    }
+    for (const storeBackend of ['memory', 'postgres'] as const) {
+      const label = `parley (${storeBackend})`
+      if (storeBackend === 'postgres' && postgresSkipped !== undefined) {
+        rows.push({ label, target: 'parley', skipped: postgresSkipped })
+        continue
+      }
+      const contender: Contender = {
+        label,
+        target: 'parley',
+        gateway: { entry: gateway.path, storeBackend, database: freshDatabase },
+      }
+      contenders.push(contender)
+      rows.push(contender)
+    }
+  }
+  for (const target of options.targets) {
+    if (target === 'parley') continue
+    const contender: Contender = { label: TARGET_LABELS[target], target }
+    contenders.push(contender)
+    rows.push(contender)
+  }
+  const rowNames = rows.map((row) => (row.skipped === undefined ? row.label : `${row.label} (skipped)`))
+  const description = [describeLoad('Durable', load, rowNames, options.runs)]
+  if (gateway) description.push(`Parley: CLI ${gateway.path}, database ${database}`)
+  return {
+    name: 'durable',
+    description,
+    load,
+    contenders,
+    rows,
+    database,
+    render: renderDurableTable,
+  }
+}
