@@ -27,20 +27,28 @@ async function withServer<T>(serverUrl: string, run: (sql: postgres.Sql) => Prom
   }
 }
 
-/**
- * Why the server cannot host the bench's databases, or `undefined` when it can: it answers and the role
- * may create databases.
- */
-export async function whyServerUnusable(serverUrl: string): Promise<string | undefined> {
+export type ServerProbe =
+  | { usable: true /** Version and the settings that decide what a commit costs. */; description: string }
+  | { usable: false; reason: string }
+
+/** Whether the server can host the bench's databases: it answers and the role may create databases. */
+export async function probeServer(serverUrl: string): Promise<ServerProbe> {
   try {
-    const [role] = await withServer(
+    const [server] = await withServer(
       serverUrl,
-      (sql) => sql<[{ canCreate: boolean }]>`select rolcreatedb or rolsuper as "canCreate"
-        from pg_roles where rolname = current_user`,
+      (sql) => sql<[{ canCreate: boolean; version: string; fsync: string; synchronousCommit: string }]>`
+        select (select rolcreatedb or rolsuper from pg_roles where rolname = current_user) as "canCreate",
+          current_setting('server_version') as version, current_setting('fsync') as fsync,
+          current_setting('synchronous_commit') as "synchronousCommit"`,
     )
-    return role?.canCreate ? undefined : 'the role may not create databases'
+    if (!server?.canCreate) return { usable: false, reason: 'the role may not create databases' }
+    return {
+      usable: true,
+      description: `PostgreSQL ${server.version}, fsync ${server.fsync}, synchronous_commit ${server.synchronousCommit}`,
+    }
   } catch (error) {
-    return `${redactDatabaseUrl(serverUrl)} did not answer: ${error instanceof Error ? error.message : String(error)}`
+    const reason = error instanceof Error ? error.message : String(error)
+    return { usable: false, reason: `${redactDatabaseUrl(serverUrl)} did not answer: ${reason}` }
   }
 }
 

@@ -1,4 +1,4 @@
-import { createRunDatabase, type RunDatabase, redactDatabaseUrl, whyServerUnusable } from './databases.js'
+import { createRunDatabase, probeServer, type RunDatabase, redactDatabaseUrl } from './databases.js'
 import { type BenchOptions, DEFAULT_POSTGRES_URL, type ScenarioName } from './options.js'
 import {
   type RowSummary,
@@ -120,15 +120,13 @@ async function durablePlan(options: BenchOptions, gateway: GatewayEntry): Promis
     if (serverUrl === 'memory://') {
       database = 'memory:// (embedded PGlite in the gateway process)'
     } else {
-      const unusable = await whyServerUnusable(serverUrl)
-      if (unusable !== undefined && options.requirePostgres) {
-        throw new Error(`--require-postgres: ${unusable}`)
-      }
-      if (unusable === undefined) {
+      const probe = await probeServer(serverUrl)
+      if (!probe.usable && options.requirePostgres) throw new Error(`--require-postgres: ${probe.reason}`)
+      if (probe.usable) {
         freshDatabase = () => createRunDatabase(serverUrl)
-        database = `a throw-away parley_bench_* database per run on ${redactDatabaseUrl(serverUrl)}`
+        database = `a throw-away parley_bench_* per run on ${redactDatabaseUrl(serverUrl)} (${probe.description})`
       } else {
-        postgresSkipped = unusable
+        postgresSkipped = probe.reason
         database = 'memory:// (embedded PGlite; no PostgreSQL server)'
       }
     }
