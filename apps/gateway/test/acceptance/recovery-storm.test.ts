@@ -1,9 +1,9 @@
-import { PushClient, type SubscribedInfo } from '@parley/client'
+import { PushClient } from '@parley/client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createConditions } from './support/conditions.js'
 import { type InProcessGateway, seededRandom, startInProcessGateway } from './support/in-process-gateway.js'
 import { type PublishStream, publishStream } from './support/publisher.js'
-import { StreamRecorder } from './support/stream-recorder.js'
+import { StreamRecorder, streamProblems } from './support/stream-recorder.js'
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js'
 
 /**
@@ -18,7 +18,7 @@ const CHANNELS = 5
 const CHANNELS_PER_SUBSCRIBER = 2
 const CUTS = 20
 /** Publishes in flight per channel: sets the publication rate while the cuts happen. */
-const PUBLISH_WINDOW = 2
+const PUBLISH_WINDOW = 1
 
 const RECONNECT = { initialDelayMs: 20, maxDelayMs: 300 }
 const CLIENT_TIMEOUTS = { requestTimeoutMs: 30_000, connectTimeoutMs: 30_000 }
@@ -53,7 +53,7 @@ describe('recovery storm', () => {
   }
 
   it(`${SUBSCRIBERS} subscribers on ${CHANNELS} channels recover from ${CUTS} network cuts with every ` +
-    'resubscribe recovered, no gap and no duplicate', async () => {
+    'resubscribe recovered, no gap and no duplicate', async ({ annotate }) => {
     // History far larger than what the test publishes: every resubscribe is inside retention.
     const { started } = await startGateway({ history: { size: 1_000_000, ttl: 3600 } })
     const proxy = await startProxy(started.port)
@@ -134,42 +134,39 @@ describe('recovery storm', () => {
       return `every subscriber caught up with offsets ${finalOffsets.join(', ')} (${behind.length} behind)`
     })
 
-    // One summary, so a failure shows every kind of breakage at once.
-    const problems = { gaps: [] as string[], duplicates: [] as string[], missed: [] as string[] }
-    const notRecovered: SubscribedInfo[] = []
+    // Counts plus the first few examples: a broken feature breaks thousands of streams at once.
+    const examples: string[] = []
+    const summary = { gaps: 0, duplicates: 0, missed: 0, notRecovered: 0 }
     let resubscribes = 0
     let replayed = 0
     for (const [index, recorder] of recorders.entries()) {
       for (const channel of channelsOf(index)) {
-        const record = recorder.record(channel)
         const final = finalOffsets[Number(channel.slice('storm.'.length))] ?? 0
-        const where = `subscriber ${index} on ${channel}`
-        if (record.startOffset === undefined) throw new Error(`${where}: no subscribe position`)
-        if (record.calls > 0 && record.firstOffset !== record.startOffset + 1) {
-          problems.gaps.push(
-            `${where}: first message ${record.firstOffset} after position ${record.startOffset}`,
-          )
-        }
-        for (const broken of record.breaks) {
-          problems.gaps.push(
-            `${where}: ${broken.offset} after ${broken.previous}${broken.replayed ? ' (replayed)' : ''}`,
-          )
-        }
-        for (const id of recorder.duplicates(channel)) problems.duplicates.push(`${where}: ${id}`)
-        if (record.calls !== final - record.startOffset) {
-          problems.missed.push(
-            `${where}: ${record.calls} handler calls for offsets ${record.startOffset + 1}-${final}`,
-          )
-        }
+        const problems = streamProblems(recorder, channel, final, `subscriber ${index} on ${channel}`)
+        summary.gaps += problems.gaps.length
+        summary.duplicates += problems.duplicates.length
+        summary.missed += problems.missed.length
+        examples.push(...problems.gaps, ...problems.duplicates, ...problems.missed)
       }
       for (const info of recorder.resubscribes()) {
         resubscribes += 1
         replayed += info.replayed
-        if (!info.recovered) notRecovered.push(info)
+        if (!info.recovered) {
+          summary.notRecovered += 1
+          examples.push(`subscriber ${index}: not recovered ${JSON.stringify(info)}`)
+        }
       }
     }
-    expect(problems).toEqual({ gaps: [], duplicates: [], missed: [] })
-    expect(notRecovered).toEqual([])
+    await annotate(
+      `offsets ${finalOffsets.join(', ')}; ${connectionsCut} connections cut; ` +
+        `${resubscribes} resubscribes replayed ${replayed} publications`,
+    )
+    expect(summary, examples.slice(0, 20).join('\n')).toEqual({
+      gaps: 0,
+      duplicates: 0,
+      missed: 0,
+      notRecovered: 0,
+    })
     // Each cut connection resubscribed its channels with `since` (more when a cut hit a resubscribe).
     expect(resubscribes).toBeGreaterThanOrEqual(connectionsCut * CHANNELS_PER_SUBSCRIBER)
     // Every subscribe after the first one of each channel sent `since`: the client's own resubscribes recover.
@@ -183,4 +180,52 @@ describe('recovery storm', () => {
       recorders.every((recorder) => [...recorder.channels.values()].every((r) => r.epochChanges === 0)),
     ).toBe(true)
   }, 120_000)
+
+  it('a resubscribe with a since older than the retained history gets recovered: false and no partial replay', async () => {
+    const { started } = await startGateway({
+      history: { size: 1_000_000, ttl: 3600, channels: [{ pattern: 'storm.short', size: 5 }] },
+    })
+    const proxy = await startProxy(started.port)
+    const conditions = createConditions()
+    const subscriber = newClient(proxy.wsUrl, 'short-history-subscriber')
+    const recorder = new StreamRecorder(subscriber, { onChange: conditions.changed })
+    await subscriber.connect()
+    // The control channel keeps everything: the same disconnection recovers there.
+    await subscriber.subscribe('storm.short')
+    await subscriber.subscribe('storm.long')
+    const publisher = newClient(started.wsUrl, 'short-history-publisher')
+    await publisher.connect()
+    const publishBoth = async (count: number) => {
+      for (let n = 0; n < count; n += 1) {
+        await Promise.all([publisher.publish('storm.short', { n }), publisher.publish('storm.long', { n })])
+      }
+    }
+
+    await publishBoth(3)
+    const short = recorder.record('storm.short')
+    const long = recorder.record('storm.long')
+    await conditions.until(() => short.lastOffset === 3 && long.lastOffset === 3, WAIT_MS, 'the first 3 seen')
+
+    // The path stays down while 20 more go out: more than the 5 the short channel keeps.
+    proxy.hold()
+    proxy.cut()
+    await conditions.until(() => recorder.disconnects === 1, WAIT_MS, 'the subscriber noticed the cut')
+    await publishBoth(20)
+    proxy.release()
+    await conditions.until(() => recorder.resubscribes().length === 2, WAIT_MS, 'both channels resubscribed')
+
+    const outcome = (channel: string) => recorder.resubscribes().find((info) => info.channel === channel)
+    expect(outcome('storm.short')).toMatchObject({ recovered: false, replayed: 0, offset: 23 })
+    expect(outcome('storm.long')).toMatchObject({ recovered: true, replayed: 20, offset: 23 })
+    // Never a partial replay: not even the 5 publications the short channel still holds.
+    expect(short.calls).toBe(3)
+    expect(long.calls).toBe(23)
+
+    // The short channel goes on live from the current position.
+    await publishBoth(1)
+    await conditions.until(() => short.lastOffset === 24 && long.lastOffset === 24, WAIT_MS, 'offset 24 seen')
+    expect(short.calls).toBe(4)
+    expect(short.breaks).toEqual([{ previous: 3, offset: 24, replayed: false }])
+    expect(long.breaks).toEqual([])
+  })
 })

@@ -113,3 +113,45 @@ export class StreamRecorder {
     return this.subscribed.filter((info) => info.wasRecovering)
   }
 }
+
+export interface StreamProblems {
+  /** Offsets the handler skipped or saw out of order. */
+  gaps: string[]
+  /** Message ids the handler ran for more than once. */
+  duplicates: string[]
+  /** Handler call counts that do not match the offsets the subscriber should have seen. */
+  missed: string[]
+}
+
+/**
+ * What is wrong with one subscriber's view of one channel whose last publication is `finalOffset`: it must
+ * have run its handler exactly once for every offset after its first subscribe position, in order.
+ */
+export function streamProblems(
+  recorder: StreamRecorder,
+  channel: string,
+  finalOffset: number,
+  where: string,
+): StreamProblems {
+  const problems: StreamProblems = { gaps: [], duplicates: [], missed: [] }
+  const record = recorder.record(channel)
+  if (record.startOffset === undefined) {
+    problems.missed.push(`${where}: never subscribed`)
+    return problems
+  }
+  if (record.firstOffset !== undefined && record.firstOffset !== record.startOffset + 1) {
+    problems.gaps.push(`${where}: first message ${record.firstOffset} after position ${record.startOffset}`)
+  }
+  for (const broken of record.breaks) {
+    const how = broken.replayed ? ' (replayed)' : ''
+    problems.gaps.push(`${where}: ${broken.offset} after ${broken.previous}${how}`)
+  }
+  for (const id of recorder.duplicates(channel)) problems.duplicates.push(`${where}: ${id}`)
+  if (record.calls !== finalOffset - record.startOffset || record.lastOffset !== finalOffset) {
+    problems.missed.push(
+      `${where}: ${record.calls} handler calls, last offset ${record.lastOffset}, ` +
+        `for offsets ${record.startOffset + 1}-${finalOffset}`,
+    )
+  }
+  return problems
+}
