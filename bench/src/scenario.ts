@@ -126,14 +126,7 @@ async function measure(
       }
       return spawnWorker(config)
     })
-    const setupTimeoutMs = 30_000 + load.subscribers * 30
-    const ready = await Promise.all(
-      subscriberWorkers.map((child, index) =>
-        waitForMessage(child, 'ready', setupTimeoutMs, `${label} subscriber worker ${index}`),
-      ),
-    )
-    const connected = ready.reduce((sum, message) => sum + message.connections, 0)
-
+    // The publisher only connects until told to start, so it is set up alongside the subscribers.
     const publisherConfig: PublisherWorkerConfig = {
       role: 'publisher',
       target,
@@ -146,7 +139,16 @@ async function measure(
       payloadBytes: load.payloadBytes,
     }
     const publisher = spawnWorker(publisherConfig)
-    await waitForMessage(publisher, 'ready', 30_000, `${label} publisher`)
+    const setupTimeoutMs = 30_000 + load.subscribers * 30
+    const [ready] = await Promise.all([
+      Promise.all(
+        subscriberWorkers.map((child, index) =>
+          waitForMessage(child, 'ready', setupTimeoutMs, `${label} subscriber worker ${index}`),
+        ),
+      ),
+      waitForMessage(publisher, 'ready', setupTimeoutMs, `${label} publisher`),
+    ])
+    const connected = ready.reduce((sum, message) => sum + message.connections, 0)
 
     // Relay flow-control progress: the publisher may run ahead of the slowest subscriber process only.
     const completedThrough = subscriberWorkers.map(() => 0)
