@@ -26,7 +26,10 @@ export interface ScenarioPlan {
 /** The gateway entry point, resolved once; undefined when Parley is not a target. */
 export type GatewayEntry = { path: string } | undefined
 
-const IN_MEMORY: RunDatabase = { url: 'memory://', drop: async () => {} }
+/** A database the bench neither creates nor drops. */
+function existing(url: string): RunDatabase {
+  return { url, drop: async () => {} }
+}
 
 export function planScenario(
   name: ScenarioName,
@@ -73,7 +76,7 @@ function fanoutPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan 
           gateway: {
             entry: gateway.path,
             storeBackend: 'memory' as const,
-            database: async () => ({ url: databaseUrl, drop: async () => {} }),
+            database: async () => existing(databaseUrl),
           },
         }
       : {}),
@@ -115,7 +118,7 @@ async function durablePlan(options: BenchOptions, gateway: GatewayEntry): Promis
   const rows: TableRow[] = []
   let database: string | undefined
   if (gateway) {
-    let freshDatabase = async () => IN_MEMORY
+    let freshDatabase = async () => existing('memory://')
     let postgresSkipped: string | undefined
     if (serverUrl === 'memory://') {
       database = 'memory:// (embedded PGlite in the gateway process)'
