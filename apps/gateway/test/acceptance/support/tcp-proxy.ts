@@ -15,6 +15,11 @@ export interface TcpProxy {
    * Returns how many were cut.
    */
   cut(count?: number, random?: () => number): number
+  /**
+   * Drops what the gateway sends on the open connections while requests still go through: replies are
+   * lost, as on a link that failed one way. The gateway closing the connection still closes it.
+   */
+  stallReplies(): void
   /** New connections are accepted but not piped until `release()`: the path to the gateway is down. */
   hold(): void
   /** Pipes the held connections through and stops holding. */
@@ -88,6 +93,14 @@ export async function startTcpProxy(upstreamPort: number, upstreamHost = '127.0.
       const victims = piped.slice(0, count ?? piped.length)
       for (const pair of victims) destroy(pair, true)
       return victims.length
+    },
+    stallReplies() {
+      for (const pair of pairs) {
+        if (pair.upstream === undefined) continue
+        pair.upstream.unpipe(pair.client)
+        pair.upstream.on('data', () => {})
+        pair.upstream.resume()
+      }
     },
     hold() {
       holding = true
