@@ -62,6 +62,8 @@ interface RecipientState {
   /** Set when more may be sendable while a pump is running: it loops once more. */
   again: boolean
   timer: NodeJS.Timeout | undefined
+  /** The time of the last `due()` read: a delivery due by then that it did not return has expired. */
+  checkedAt: number
 }
 
 /**
@@ -104,7 +106,14 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
   function stateOf(clientId: string): RecipientState {
     let state = recipients.get(clientId)
     if (state === undefined) {
-      state = { clientId, inflight: new Map(), pumping: false, again: false, timer: undefined }
+      state = {
+        clientId,
+        inflight: new Map(),
+        pumping: false,
+        again: false,
+        timer: undefined,
+        checkedAt: Number.NEGATIVE_INFINITY,
+      }
       recipients.set(clientId, state)
     }
     return state
@@ -188,12 +197,14 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
   }
 
   async function sendDue(state: RecipientState): Promise<void> {
+    state.checkedAt = Number.NEGATIVE_INFINITY
     const connection = connectionFor(state.clientId)
     const room = config.maxInflight - state.inflight.size
     if (connection === undefined || room <= 0) return
     const { deliveries } = backend()
     const now = Date.now()
     const due = await deliveries.due(state.clientId, now, room)
+    state.checkedAt = now
     if (due.length === 0) return
     const ids = due.map((delivery) => delivery.id)
     await deliveries.markSent(ids, now)
@@ -221,8 +232,12 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     for (const entry of state.inflight.values()) wakeAt = Math.min(wakeAt, entry.deadline)
     if (connectionFor(state.clientId) !== undefined && state.inflight.size < config.maxInflight) {
       const nextDue = await backend().deliveries.nextDueAt(state.clientId)
-      // A pending delivery due already but not returned by due() has expired: the sweep removes it.
-      if (nextDue !== undefined && nextDue > Date.now()) wakeAt = Math.min(wakeAt, nextDue)
+      // Due by the last due() read yet not returned: expired, and the sweep removes it. Due since then
+      // (the store is slow, or a retry came due meanwhile): go round again instead of sleeping.
+      if (nextDue !== undefined && nextDue > state.checkedAt) {
+        if (nextDue <= Date.now()) state.again = true
+        else wakeAt = Math.min(wakeAt, nextDue)
+      }
     }
     clearTimeout(state.timer)
     state.timer = undefined

@@ -95,9 +95,15 @@ export function createHub(options: HubOptions) {
     reaped: 0,
   }
 
+  /** The latest connection of a client id that can still take frames (one closing is skipped). */
   function connectionFor(clientId: string): Connection | undefined {
-    const open = connectionsByClientId.get(clientId)
-    return open === undefined ? undefined : open[open.length - 1]
+    const sameClient = connectionsByClientId.get(clientId)
+    if (sameClient === undefined) return undefined
+    for (let index = sameClient.length - 1; index >= 0; index -= 1) {
+      const candidate = sameClient[index]
+      if (candidate?.isOpen) return candidate
+    }
+    return undefined
   }
 
   const deliveries = createDeliveryEngine({
