@@ -1,5 +1,7 @@
 import { PushClient } from '@parley/client'
+import { createTestDatabase, testServerUrl } from '@parley/stores/testing'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { GatewayConfigInput } from '../../src/config.js'
 import { createConditions } from './support/conditions.js'
 import { type InProcessGateway, seededRandom, startInProcessGateway } from './support/in-process-gateway.js'
 import { type PublishStream, publishStream } from './support/publisher.js'
@@ -26,206 +28,247 @@ const WAIT_MS = 30_000
 
 const channelName = (index: number) => `storm.${index}`
 
-describe('recovery storm', () => {
-  const cleanups: (() => Promise<void>)[] = []
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+interface Backend {
+  label: string
+  /** Config selecting the backend, on a fresh database when it needs one. */
+  prepare(): Promise<{ config: GatewayConfigInput; dispose(): Promise<void> }>
+}
+
+const serverUrl = testServerUrl()
+const backends: Backend[] = [
+  {
+    label: 'memory backend',
+    prepare: async () => ({ config: { delivery: { storeBackend: 'memory' } }, dispose: async () => {} }),
+  },
+]
+if (serverUrl !== undefined) {
+  backends.push({
+    label: 'postgres backend',
+    prepare: async () => {
+      const database = await createTestDatabase('postgres', serverUrl)
+      return {
+        config: { delivery: { storeBackend: 'postgres' }, databaseUrl: database.url },
+        dispose: () => database.drop(),
+      }
+    },
   })
+}
 
-  async function startGateway(
-    config: Parameters<typeof startInProcessGateway>[0],
-  ): Promise<InProcessGateway> {
-    const gateway = await startInProcessGateway(config)
-    cleanups.push(() => gateway.dispose())
-    return gateway
-  }
-
-  async function startProxy(port: number): Promise<TcpProxy> {
-    const proxy = await startTcpProxy(port)
-    cleanups.push(() => proxy.close())
-    return proxy
-  }
-
-  function newClient(url: string, clientId: string): PushClient {
-    const client = new PushClient(url, { clientId, reconnect: RECONNECT, ...CLIENT_TIMEOUTS })
-    cleanups.push(() => client.close())
-    return client
-  }
-
-  it(`${SUBSCRIBERS} subscribers on ${CHANNELS} channels recover from ${CUTS} network cuts with every ` +
-    'resubscribe recovered, no gap and no duplicate', async ({ annotate }) => {
-    // History far larger than what the test publishes: every resubscribe is inside retention.
-    const { started } = await startGateway({ history: { size: 1_000_000, ttl: 3600 } })
-    const proxy = await startProxy(started.port)
-    const conditions = createConditions()
-
-    const recorders: StreamRecorder[] = []
-    const channelsOf = (index: number) =>
-      Array.from({ length: CHANNELS_PER_SUBSCRIBER }, (_, k) => channelName((index + k) % CHANNELS))
-    for (let index = 0; index < SUBSCRIBERS; index += 1) {
-      const client = newClient(proxy.wsUrl, `storm-subscriber-${index}`)
-      recorders.push(new StreamRecorder(client, { onChange: conditions.changed }))
-    }
-    await Promise.all(recorders.map((recorder) => recorder.client.connect()))
-    await Promise.all(
-      recorders.flatMap((recorder, index) =>
-        channelsOf(index).map((channel) => recorder.client.subscribe(channel)),
-      ),
-    )
-
-    // Publishers connect straight to the gateway: they keep publishing through every cut.
-    const publishers: PublishStream[] = []
-    for (let index = 0; index < CHANNELS; index += 1) {
-      const client = newClient(started.wsUrl, `storm-publisher-${index}`)
-      await client.connect()
-      publishers.push(
-        publishStream(client, {
-          channel: channelName(index),
-          window: PUBLISH_WINDOW,
-          keyPrefix: `storm-${index}-`,
-          onAck: conditions.changed,
-        }),
-      )
-    }
-    const publishedSoFar = () => publishers.reduce((sum, publisher) => sum + publisher.acked.size, 0)
-
-    const random = seededRandom(20_251_122)
-    const allConnected = () =>
-      proxy.openConnections === SUBSCRIBERS && recorders.every((recorder) => recorder.connected)
-    const disconnects = () => recorders.reduce((sum, recorder) => sum + recorder.disconnects, 0)
-    let connectionsCut = 0
-    for (let cut = 1; cut <= CUTS; cut += 1) {
-      await conditions.until(allConnected, WAIT_MS, () => `all subscribers connected before cut ${cut}`)
-      // Let some publications go out between cuts, so each cut has live traffic around it.
-      const published = publishedSoFar()
-      await conditions.until(() => publishedSoFar() >= published + 4 * CHANNELS, WAIT_MS, 'publishing')
-      const before = disconnects()
-      // Every fifth cut takes the whole network down, the others a random half of the connections.
-      const count = proxy.cut(cut % 5 === 0 ? undefined : SUBSCRIBERS / 2, random)
-      connectionsCut += count
-      await conditions.until(
-        () => disconnects() === before + count,
-        WAIT_MS,
-        () => `the ${count} subscribers of cut ${cut} noticed it (${disconnects() - before} did)`,
-      )
-    }
-    await conditions.until(allConnected, WAIT_MS, 'all subscribers connected after the last cut')
-
-    await Promise.all(publishers.map((publisher) => publisher.stop()))
-    expect(publishers.flatMap((publisher) => publisher.failures)).toEqual([])
-    const finalOffsets = publishers.map((publisher) => publisher.lastOffset)
-
-    const caughtUp = () =>
-      recorders.every((recorder, index) =>
-        channelsOf(index).every(
-          (channel) =>
-            recorder.channels.get(channel)?.lastOffset ===
-            finalOffsets[Number(channel.slice('storm.'.length))],
-        ),
-      )
-    await conditions.until(caughtUp, WAIT_MS, () => {
-      const behind = recorders.filter((recorder, index) =>
-        channelsOf(index).some(
-          (channel) =>
-            recorder.channels.get(channel)?.lastOffset !==
-            finalOffsets[Number(channel.slice('storm.'.length))],
-        ),
-      )
-      return `every subscriber caught up with offsets ${finalOffsets.join(', ')} (${behind.length} behind)`
+describe.each(backends.map((backend) => [backend.label, backend] as const))(
+  'recovery storm on the %s',
+  (_, backend) => {
+    const cleanups: (() => Promise<void>)[] = []
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
     })
 
-    // Counts plus the first few examples: a broken feature breaks thousands of streams at once.
-    const examples: string[] = []
-    const summary = { gaps: 0, duplicates: 0, missed: 0, notRecovered: 0 }
-    let resubscribes = 0
-    let replayed = 0
-    for (const [index, recorder] of recorders.entries()) {
-      for (const channel of channelsOf(index)) {
-        const final = finalOffsets[Number(channel.slice('storm.'.length))] ?? 0
-        const problems = streamProblems(recorder, channel, final, `subscriber ${index} on ${channel}`)
-        summary.gaps += problems.gaps.length
-        summary.duplicates += problems.duplicates.length
-        summary.missed += problems.missed.length
-        examples.push(...problems.gaps, ...problems.duplicates, ...problems.missed)
+    async function startGateway(config: GatewayConfigInput): Promise<InProcessGateway> {
+      const prepared = await backend.prepare()
+      cleanups.push(() => prepared.dispose())
+      const gateway = await startInProcessGateway({ ...config, ...prepared.config })
+      cleanups.push(() => gateway.dispose())
+      return gateway
+    }
+
+    async function startProxy(port: number): Promise<TcpProxy> {
+      const proxy = await startTcpProxy(port)
+      cleanups.push(() => proxy.close())
+      return proxy
+    }
+
+    function newClient(url: string, clientId: string): PushClient {
+      const client = new PushClient(url, { clientId, reconnect: RECONNECT, ...CLIENT_TIMEOUTS })
+      cleanups.push(() => client.close())
+      return client
+    }
+
+    it(`${SUBSCRIBERS} subscribers on ${CHANNELS} channels recover from ${CUTS} network cuts with every ` +
+      'resubscribe recovered, no gap and no duplicate', async ({ annotate }) => {
+      // History far larger than what the test publishes: every resubscribe is inside retention.
+      const { started } = await startGateway({ history: { size: 1_000_000, ttl: 3600 } })
+      const proxy = await startProxy(started.port)
+      const conditions = createConditions()
+
+      const recorders: StreamRecorder[] = []
+      const channelsOf = (index: number) =>
+        Array.from({ length: CHANNELS_PER_SUBSCRIBER }, (_, k) => channelName((index + k) % CHANNELS))
+      for (let index = 0; index < SUBSCRIBERS; index += 1) {
+        const client = newClient(proxy.wsUrl, `storm-subscriber-${index}`)
+        recorders.push(new StreamRecorder(client, { onChange: conditions.changed }))
       }
-      for (const info of recorder.resubscribes()) {
-        resubscribes += 1
-        replayed += info.replayed
-        if (!info.recovered) {
-          summary.notRecovered += 1
-          examples.push(`subscriber ${index}: not recovered ${JSON.stringify(info)}`)
+      await Promise.all(recorders.map((recorder) => recorder.client.connect()))
+      await Promise.all(
+        recorders.flatMap((recorder, index) =>
+          channelsOf(index).map((channel) => recorder.client.subscribe(channel)),
+        ),
+      )
+
+      // Publishers connect straight to the gateway: they keep publishing through every cut.
+      const publishers: PublishStream[] = []
+      for (let index = 0; index < CHANNELS; index += 1) {
+        const client = newClient(started.wsUrl, `storm-publisher-${index}`)
+        await client.connect()
+        publishers.push(
+          publishStream(client, {
+            channel: channelName(index),
+            window: PUBLISH_WINDOW,
+            keyPrefix: `storm-${index}-`,
+            onAck: conditions.changed,
+          }),
+        )
+      }
+      const publishedSoFar = () => publishers.reduce((sum, publisher) => sum + publisher.acked.size, 0)
+
+      const random = seededRandom(20_251_122)
+      const allConnected = () =>
+        proxy.openConnections === SUBSCRIBERS && recorders.every((recorder) => recorder.connected)
+      const disconnects = () => recorders.reduce((sum, recorder) => sum + recorder.disconnects, 0)
+      let connectionsCut = 0
+      for (let cut = 1; cut <= CUTS; cut += 1) {
+        await conditions.until(allConnected, WAIT_MS, () => `all subscribers connected before cut ${cut}`)
+        // Let some publications go out between cuts, so each cut has live traffic around it.
+        const published = publishedSoFar()
+        await conditions.until(() => publishedSoFar() >= published + 4 * CHANNELS, WAIT_MS, 'publishing')
+        const before = disconnects()
+        // Every fifth cut takes the whole network down, the others a random half of the connections.
+        const count = proxy.cut(cut % 5 === 0 ? undefined : SUBSCRIBERS / 2, random)
+        connectionsCut += count
+        await conditions.until(
+          () => disconnects() === before + count,
+          WAIT_MS,
+          () => `the ${count} subscribers of cut ${cut} noticed it (${disconnects() - before} did)`,
+        )
+      }
+      await conditions.until(allConnected, WAIT_MS, 'all subscribers connected after the last cut')
+
+      await Promise.all(publishers.map((publisher) => publisher.stop()))
+      expect(publishers.flatMap((publisher) => publisher.failures)).toEqual([])
+      const finalOffsets = publishers.map((publisher) => publisher.lastOffset)
+
+      const caughtUp = () =>
+        recorders.every((recorder, index) =>
+          channelsOf(index).every(
+            (channel) =>
+              recorder.channels.get(channel)?.lastOffset ===
+              finalOffsets[Number(channel.slice('storm.'.length))],
+          ),
+        )
+      await conditions.until(caughtUp, WAIT_MS, () => {
+        const behind = recorders.filter((recorder, index) =>
+          channelsOf(index).some(
+            (channel) =>
+              recorder.channels.get(channel)?.lastOffset !==
+              finalOffsets[Number(channel.slice('storm.'.length))],
+          ),
+        )
+        return `every subscriber caught up with offsets ${finalOffsets.join(', ')} (${behind.length} behind)`
+      })
+
+      // Counts plus the first few examples: a broken feature breaks thousands of streams at once.
+      const examples: string[] = []
+      const summary = { gaps: 0, duplicates: 0, missed: 0, notRecovered: 0 }
+      let resubscribes = 0
+      let replayed = 0
+      for (const [index, recorder] of recorders.entries()) {
+        for (const channel of channelsOf(index)) {
+          const final = finalOffsets[Number(channel.slice('storm.'.length))] ?? 0
+          const problems = streamProblems(recorder, channel, final, `subscriber ${index} on ${channel}`)
+          summary.gaps += problems.gaps.length
+          summary.duplicates += problems.duplicates.length
+          summary.missed += problems.missed.length
+          examples.push(...problems.gaps, ...problems.duplicates, ...problems.missed)
+        }
+        for (const info of recorder.resubscribes()) {
+          resubscribes += 1
+          replayed += info.replayed
+          if (!info.recovered) {
+            summary.notRecovered += 1
+            examples.push(`subscriber ${index}: not recovered ${JSON.stringify(info)}`)
+          }
         }
       }
-    }
-    await annotate(
-      `offsets ${finalOffsets.join(', ')}; ${connectionsCut} connections cut; ` +
-        `${resubscribes} resubscribes replayed ${replayed} publications`,
-    )
-    expect(summary, examples.slice(0, 20).join('\n')).toEqual({
-      gaps: 0,
-      duplicates: 0,
-      missed: 0,
-      notRecovered: 0,
-    })
-    // Each cut connection resubscribed its channels with `since` (more when a cut hit a resubscribe).
-    expect(resubscribes).toBeGreaterThanOrEqual(connectionsCut * CHANNELS_PER_SUBSCRIBER)
-    // Every subscribe after the first one of each channel sent `since`: the client's own resubscribes recover.
-    const withoutSince = recorders.map((recorder) =>
-      recorder.subscribed.filter((info) => !info.wasRecovering),
-    )
-    expect(withoutSince.filter((infos) => infos.length !== CHANNELS_PER_SUBSCRIBER)).toEqual([])
-    // The cuts happened while publishing: the recoveries had something to replay.
-    expect(replayed).toBeGreaterThan(0)
-    expect(
-      recorders.every((recorder) => [...recorder.channels.values()].every((r) => r.epochChanges === 0)),
-    ).toBe(true)
-  }, 120_000)
+      await annotate(
+        `offsets ${finalOffsets.join(', ')}; ${connectionsCut} connections cut; ` +
+          `${resubscribes} resubscribes replayed ${replayed} publications`,
+      )
+      expect(summary, examples.slice(0, 20).join('\n')).toEqual({
+        gaps: 0,
+        duplicates: 0,
+        missed: 0,
+        notRecovered: 0,
+      })
+      // Each cut connection resubscribed its channels with `since` (more when a cut hit a resubscribe).
+      expect(resubscribes).toBeGreaterThanOrEqual(connectionsCut * CHANNELS_PER_SUBSCRIBER)
+      // Every subscribe after the first one of each channel sent `since`: the client's own resubscribes recover.
+      const withoutSince = recorders.map((recorder) =>
+        recorder.subscribed.filter((info) => !info.wasRecovering),
+      )
+      expect(withoutSince.filter((infos) => infos.length !== CHANNELS_PER_SUBSCRIBER)).toEqual([])
+      // The cuts happened while publishing: the recoveries had something to replay.
+      expect(replayed).toBeGreaterThan(0)
+      expect(
+        recorders.every((recorder) => [...recorder.channels.values()].every((r) => r.epochChanges === 0)),
+      ).toBe(true)
+    }, 120_000)
 
-  it('a resubscribe with a since older than the retained history gets recovered: false and no partial replay', async () => {
-    const { started } = await startGateway({
-      history: { size: 1_000_000, ttl: 3600, channels: [{ pattern: 'storm.short', size: 5 }] },
-    })
-    const proxy = await startProxy(started.port)
-    const conditions = createConditions()
-    const subscriber = newClient(proxy.wsUrl, 'short-history-subscriber')
-    const recorder = new StreamRecorder(subscriber, { onChange: conditions.changed })
-    await subscriber.connect()
-    // The control channel keeps everything: the same disconnection recovers there.
-    await subscriber.subscribe('storm.short')
-    await subscriber.subscribe('storm.long')
-    const publisher = newClient(started.wsUrl, 'short-history-publisher')
-    await publisher.connect()
-    const publishBoth = async (count: number) => {
-      for (let n = 0; n < count; n += 1) {
-        await Promise.all([publisher.publish('storm.short', { n }), publisher.publish('storm.long', { n })])
+    it('a resubscribe with a since older than the retained history gets recovered: false and no partial replay', async () => {
+      const { started } = await startGateway({
+        history: { size: 1_000_000, ttl: 3600, channels: [{ pattern: 'storm.short', size: 5 }] },
+      })
+      const proxy = await startProxy(started.port)
+      const conditions = createConditions()
+      const subscriber = newClient(proxy.wsUrl, 'short-history-subscriber')
+      const recorder = new StreamRecorder(subscriber, { onChange: conditions.changed })
+      await subscriber.connect()
+      // The control channel keeps everything: the same disconnection recovers there.
+      await subscriber.subscribe('storm.short')
+      await subscriber.subscribe('storm.long')
+      const publisher = newClient(started.wsUrl, 'short-history-publisher')
+      await publisher.connect()
+      const publishBoth = async (count: number) => {
+        for (let n = 0; n < count; n += 1) {
+          await Promise.all([publisher.publish('storm.short', { n }), publisher.publish('storm.long', { n })])
+        }
       }
-    }
 
-    await publishBoth(3)
-    const short = recorder.record('storm.short')
-    const long = recorder.record('storm.long')
-    await conditions.until(() => short.lastOffset === 3 && long.lastOffset === 3, WAIT_MS, 'the first 3 seen')
+      await publishBoth(3)
+      const short = recorder.record('storm.short')
+      const long = recorder.record('storm.long')
+      await conditions.until(
+        () => short.lastOffset === 3 && long.lastOffset === 3,
+        WAIT_MS,
+        'the first 3 seen',
+      )
 
-    // The path stays down while 20 more go out: more than the 5 the short channel keeps.
-    proxy.hold()
-    proxy.cut()
-    await conditions.until(() => recorder.disconnects === 1, WAIT_MS, 'the subscriber noticed the cut')
-    await publishBoth(20)
-    proxy.release()
-    await conditions.until(() => recorder.resubscribes().length === 2, WAIT_MS, 'both channels resubscribed')
+      // The path stays down while 20 more go out: more than the 5 the short channel keeps.
+      proxy.hold()
+      proxy.cut()
+      await conditions.until(() => recorder.disconnects === 1, WAIT_MS, 'the subscriber noticed the cut')
+      await publishBoth(20)
+      proxy.release()
+      await conditions.until(
+        () => recorder.resubscribes().length === 2,
+        WAIT_MS,
+        'both channels resubscribed',
+      )
 
-    const outcome = (channel: string) => recorder.resubscribes().find((info) => info.channel === channel)
-    expect(outcome('storm.short')).toMatchObject({ recovered: false, replayed: 0, offset: 23 })
-    expect(outcome('storm.long')).toMatchObject({ recovered: true, replayed: 20, offset: 23 })
-    // Never a partial replay: not even the 5 publications the short channel still holds.
-    expect(short.calls).toBe(3)
-    expect(long.calls).toBe(23)
+      const outcome = (channel: string) => recorder.resubscribes().find((info) => info.channel === channel)
+      expect(outcome('storm.short')).toMatchObject({ recovered: false, replayed: 0, offset: 23 })
+      expect(outcome('storm.long')).toMatchObject({ recovered: true, replayed: 20, offset: 23 })
+      // Never a partial replay: not even the 5 publications the short channel still holds.
+      expect(short.calls).toBe(3)
+      expect(long.calls).toBe(23)
 
-    // The short channel goes on live from the current position.
-    await publishBoth(1)
-    await conditions.until(() => short.lastOffset === 24 && long.lastOffset === 24, WAIT_MS, 'offset 24 seen')
-    expect(short.calls).toBe(4)
-    expect(short.breaks).toEqual([{ previous: 3, offset: 24, replayed: false }])
-    expect(long.breaks).toEqual([])
-  })
-})
+      // The short channel goes on live from the current position.
+      await publishBoth(1)
+      await conditions.until(
+        () => short.lastOffset === 24 && long.lastOffset === 24,
+        WAIT_MS,
+        'offset 24 seen',
+      )
+      expect(short.calls).toBe(4)
+      expect(short.breaks).toEqual([{ previous: 3, offset: 24, replayed: false }])
+      expect(long.breaks).toEqual([])
+    })
+  },
+)
