@@ -126,6 +126,40 @@ describe('delivery failure handling', () => {
     expect(await client.ok({ type: 'publish', channel: 'fine', data: 2 })).toMatchObject({ offset: 1 })
   })
 
+  it('sends a retry that came due while the store was slow to say when the next one is due', async () => {
+    const inner = memoryBackend()
+    let slowNextDueAt = false
+    const slow: DeliveryBackend = {
+      ...inner,
+      deliveries: {
+        ...inner.deliveries,
+        nextDueAt: async (recipient) => {
+          const next = await inner.deliveries.nextDueAt(recipient)
+          if (slowNextDueAt) await new Promise((resolve) => setTimeout(resolve, 150))
+          return next
+        },
+      },
+    }
+    server = await startTestGateway(
+      { delivery: { retryDelay: 0.05, ackTimeout: 30 } },
+      // The expiry sweep also wakes recipients: keep it out of the way.
+      { deliveryBackend: slow, deliveryTimers: { expirySweepMs: 60_000 } },
+    )
+    const sender = await connect('slow-sender')
+    const recipient = await connect('slow-recipient')
+    const sent = await sender.ok({ type: 'send', to: 'slow-recipient', data: 'retry me' })
+    const deliveryId = String(sent.deliveryId)
+    await recipient.waitFor((frame) => frame.type === 'direct_message' && frame.attempt === 1)
+    // From now on, the answer comes after the retry (due in 50 ms) is due already.
+    slowNextDueAt = true
+    await recipient.ok({ type: 'nack', deliveryId })
+    const retry = await recipient.waitFor(
+      (frame) => frame.type === 'direct_message' && frame.attempt === 2,
+      3_000,
+    )
+    expect(retry).toMatchObject({ deliveryId, data: 'retry me' })
+  })
+
   it('answers a subscribe still recovering when its channel is unsubscribed, and leaves no subscription', async () => {
     const gated = gatedBackend()
     server = await startTestGateway({}, { deliveryBackend: gated.backend })
