@@ -534,7 +534,14 @@ export class PushClient {
     const receipt = parseResult(SubscribeResult, result, 'subscribe')
     if (!stillWanted()) return this.subscribedInfo(channel, durable, since !== undefined, receipt)
     this.subscribed.set(channel, { durable })
-    if (receipt.offset !== undefined && receipt.epoch !== undefined) {
+    // Live frames read in the same chunk as the reply were handled before this continuation ran: they
+    // may have moved the position past the reply's, which must not take it back.
+    const current = this.positions.get(channel)
+    if (
+      receipt.offset !== undefined &&
+      receipt.epoch !== undefined &&
+      (current?.epoch !== receipt.epoch || current.offset < receipt.offset)
+    ) {
       this.positions.set(channel, { offset: receipt.offset, epoch: receipt.epoch })
     }
     const info = this.subscribedInfo(channel, durable, since !== undefined, receipt)

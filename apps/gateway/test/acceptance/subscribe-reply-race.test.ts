@@ -5,12 +5,12 @@ import { WebSocketServer } from 'ws'
 import { createConditions } from './support/conditions.js'
 
 /**
- * Reproduction of a client bug found while writing the acceptance tests. A live `channel_message` that
+ * Regression test of a client bug found while writing the acceptance tests. A live `channel_message` that
  * arrives in the same TCP chunk as a subscribe's reply reaches the handler before the reply's continuation
- * runs, and that continuation then sets the channel's position back to the reply's offset. The next
- * resubscribe sends that older `since`, the gateway replays the message, and the handler runs twice.
- * The gateway does send live frames right behind the reply, so this can happen against it too (rarely).
- * A raw `ws` server sends the two frames in one turn so the race happens every time.
+ * runs; that continuation used to set the channel's position back to the reply's offset, so the next
+ * resubscribe sent an older `since`, the gateway replayed the message, and the handler ran twice.
+ * The gateway does send live frames right behind the reply. A raw `ws` server sends the two frames in one
+ * turn so the race happens every time.
  */
 
 const WELCOME = {
@@ -40,7 +40,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-it.fails('KNOWN CLIENT BUG: a live message in the same chunk as the subscribe reply runs the handler twice after a reconnect', async () => {
+it('a live message in the same chunk as the subscribe reply runs the handler once, also after a reconnect', async () => {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   cleanups.push(() => new Promise((resolve) => server.close(() => resolve())))
   await new Promise((resolve) => server.once('listening', resolve))
