@@ -155,7 +155,10 @@ export const DeadLetter = z.object({
 })
 export type DeadLetter = z.infer<typeof DeadLetter>
 
-export const DeadLetterPage = z.object({ deadLetters: z.array(DeadLetter), nextCursor: z.string().nullable() })
+export const DeadLetterPage = z.object({
+  deadLetters: z.array(DeadLetter),
+  nextCursor: z.string().nullable(),
+})
 export type DeadLetterPage = z.infer<typeof DeadLetterPage>
 
 /** Query string of `GET /api/admin/dlq` and `DELETE /api/admin/dlq` (purge; `cursor`/`limit` ignored). */
