@@ -177,6 +177,40 @@ export type RequeueResult = z.infer<typeof RequeueResult>
 export const PurgeResult = z.object({ purged: z.number().int().nonnegative() })
 export type PurgeResult = z.infer<typeof PurgeResult>
 
+// ---------------------------------------------------------------- tokens
+
+export const ADMIN_ROLES = ['admin', 'agent', 'client', 'connector'] as const
+
+export const TokenInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(ADMIN_ROLES),
+  scopes: z.array(z.string()),
+  subject: z.string().nullable(),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+})
+export type TokenInfo = z.infer<typeof TokenInfo>
+
+export const TokenList = z.object({ tokens: z.array(TokenInfo) })
+export type TokenList = z.infer<typeof TokenList>
+
+/** Body of `POST /api/admin/tokens`. */
+export const CreateTokenRequest = z.object({
+  name: z.string().min(1).max(100),
+  role: z.enum(ADMIN_ROLES),
+  scopes: z.array(z.string().min(3).max(200)).max(100).default([]),
+  /** Lifetime in seconds; absent = no expiry. */
+  expiresIn: z.number().int().positive().optional(),
+})
+export type CreateTokenRequest = z.infer<typeof CreateTokenRequest>
+
+/** Answer of `POST /api/admin/tokens`: the secret is shown this once and never again. */
+export const CreatedToken = z.object({ token: z.string(), info: TokenInfo })
+export type CreatedToken = z.infer<typeof CreatedToken>
+
 /** Body of every HTTP error answer: the same envelope as the `error` frame, under `error`. */
 export const HttpError = z.object({
   error: z.object({

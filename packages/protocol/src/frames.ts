@@ -18,6 +18,18 @@ export const ClientId = z
   .max(128)
   .regex(/^[A-Za-z0-9_\-.:@]+$/, 'client ids use letters, digits and _ - . : @')
 
+/** What a principal may do: roles gate the admin API; scopes gate channels and direct messages. */
+export const ROLES = ['admin', 'agent', 'client', 'connector'] as const
+export const Role = z.enum(ROLES)
+export type Role = z.infer<typeof Role>
+
+/** `<action>:<pattern>` where action is publish, subscribe, send or `*`, and `*` in the pattern matches any run. */
+export const Scope = z
+  .string()
+  .min(3)
+  .max(200)
+  .regex(/^(publish|subscribe|send|\*):[A-Za-z0-9_\-.:/@$*]+$/, 'scopes look like publish:alerts.* or send:*')
+
 /** Any JSON value except `undefined`: frames arrive as parsed JSON, so only presence is checked. */
 export const JsonData = z.unknown().refine((value) => value !== undefined, { message: 'data is required' })
 
@@ -141,6 +153,8 @@ export const WelcomeFrame = z.object({
   }),
   features: z.array(z.string()),
   server: z.object({ name: z.string(), version: z.string() }),
+  /** Who the gateway took the client to be, and what it may do. */
+  principal: z.object({ id: z.string(), role: Role, scopes: z.array(z.string()) }).optional(),
 })
 
 export const ReplyFrame = z.object({
