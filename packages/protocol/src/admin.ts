@@ -63,6 +63,7 @@ export const AUDIT_KINDS = [
   'send',
   'dead_letter',
   'requeue',
+  'admin',
   'auth_failure',
   'error',
 ] as const
