@@ -4,7 +4,8 @@
 # folder, then
 #   1. runs a Node script that talks to a tiny protocol server through PushClient, and
 #   2. type-checks a consumer file against the installed .d.ts files, and
-#   3. bundles it for the browser with esbuild.
+#   3. bundles it for the browser with esbuild,
+#   4. generates, saves, loads and uses an agent identity (main entry + `@parley/client/node`).
 # Usage: packages/client/scripts/pack-check.sh   (from anywhere; KEEP_PACK_CHECK=1 keeps the temp folder)
 set -euo pipefail
 
@@ -110,6 +111,30 @@ process.stdout.write('pack-check: runtime OK (connect, subscribe, publish, chann
 JS
 node check.mjs
 
+# Agent identity: the main entry (WebCrypto) and the Node-only file helpers of the `./node` subpath.
+cat > identity.mjs <<'JS'
+import { statSync } from 'node:fs'
+import { generateIdentity, IdentityError, publicKeyFromDidKey, signChallenge, verifyChallenge } from '@parley/client'
+import { loadIdentity, saveIdentity } from '@parley/client/node'
+
+const fail = (message) => {
+  process.stderr.write(`pack-check: ${message}\n`)
+  process.exit(1)
+}
+const identity = await generateIdentity()
+if (!identity.id.startsWith('did:key:z6Mk') || publicKeyFromDidKey(identity.id).length !== 32) fail('bad did:key')
+await saveIdentity('agent.json', identity)
+if ((statSync('agent.json').mode & 0o777) !== 0o600) fail('identity file is not 0600')
+const refused = await saveIdentity('agent.json', identity).catch((error) => error)
+if (!(refused instanceof IdentityError) || refused.reason !== 'file_exists') fail('saveIdentity overwrote a file')
+const loaded = await loadIdentity('agent.json')
+const signed = await signChallenge(loaded, { nonce: 'pack-check', timestamp: Date.now() })
+if (!(await verifyChallenge(identity.id, signed))) fail('signature of the loaded identity did not verify')
+if (await verifyChallenge(identity.id, { ...signed, nonce: 'other' })) fail('a modified nonce verified')
+process.stdout.write('pack-check: identity OK (generate, save 0600, overwrite refused, load, sign, verify)\n')
+JS
+node identity.mjs
+
 # The consumer's view of the types, checked with the workspace's TypeScript against the installed packages.
 # A browser-style project (DOM lib, no @types/node) with skipLibCheck off, so the shipped .d.ts files are
 # checked too.
@@ -127,7 +152,21 @@ import {
   type StreamPosition,
   type SubscribedInfo,
   TimeoutError,
+  type AgentIdentity,
+  type IdentityErrorReason,
+  type IdentityFile,
+  type SignedChallenge,
+  IdentityError,
+  challengeMessage,
+  didKeyFromPublicKey,
+  exportIdentity,
+  generateIdentity,
+  importIdentity,
+  publicKeyFromDidKey,
+  signChallenge,
+  verifyChallenge,
 } from '@parley/client'
+import { loadIdentity, saveIdentity } from '@parley/client/node'
 import type { ErrorCode } from '@parley/protocol'
 
 const client = new PushClient('ws://127.0.0.1:8765/ws', { authToken: 't', reconnect: { maxAttempts: 3 } })
@@ -148,6 +187,15 @@ durable.on('receipt', (event: ReceiptEvent) => event.status === 'acked')
 const since: StreamPosition | undefined = durable.positionOf('jobs')
 export const subscribed: Promise<SubscribedInfo> = durable.subscribe('jobs', { durable: true, since })
 export const sent: Promise<SendReceipt> = durable.send('planner', { ok: true }, { idempotencyKey: 'k', receipt: true })
+// Agent identity, and the Node-only file helpers (their declarations must not need @types/node).
+const identity: AgentIdentity = await generateIdentity()
+const file: IdentityFile = await exportIdentity(identity)
+const signed: SignedChallenge = await signChallenge(await importIdentity(file), { nonce: 'n', timestamp: 1 })
+export const verified: Promise<boolean> = verifyChallenge(publicKeyFromDidKey(signed.id), signed)
+export const message: string = challengeMessage(signed.nonce, signed.timestamp, didKeyFromPublicKey(new Uint8Array(32)))
+export const reason: IdentityErrorReason | undefined = new IdentityError('invalid_did', 'x').reason
+export const saved: Promise<void> = saveIdentity('agent.json', identity, { overwrite: true })
+export const loaded: Promise<AgentIdentity> = loadIdentity('agent.json')
 TS
 cat > tsconfig.json <<'JSON'
 { "compilerOptions": { "module": "NodeNext", "moduleResolution": "NodeNext", "target": "ES2022", "lib": ["ES2022", "DOM"],
@@ -157,10 +205,14 @@ node "$client_dir/node_modules/typescript/bin/tsc" -p tsconfig.json
 echo "pack-check: types OK"
 # A browser bundle of the installed package must build without Node built-ins (ws resolves to its browser stub
 # and is only reached when there is no global WebSocket).
-echo "import { PushClient } from '@parley/client'; export const client = new PushClient('wss://example.test/ws')" > browser.mjs
+cat > browser.mjs <<'JS'
+import { generateIdentity, PushClient, signChallenge } from '@parley/client'
+export const client = new PushClient('wss://example.test/ws')
+export const signed = generateIdentity().then((identity) => signChallenge(identity, { nonce: 'n' }))
+JS
 "$client_dir/node_modules/.bin/esbuild" browser.mjs --bundle --platform=browser --format=esm --log-level=warning \
   --outfile=browser-bundle.js
-if grep -Eq 'require\("(node:)?(events|net|tls|http|https|crypto|stream|zlib)"\)' browser-bundle.js; then
+if grep -Eq 'require\("(node:)?(events|net|tls|http|https|crypto|stream|zlib|fs)"\)|"node:' browser-bundle.js; then
   echo "pack-check: the browser bundle pulls in Node built-ins" >&2
   exit 1
 fi

@@ -4,6 +4,7 @@ import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
 import { WebSocket as NodeWebSocket } from 'ws'
 import type * as ClientModule from './index.js'
+import { verifyChallenge } from './index.js'
 import { useFixtures } from './test-support/fixtures.js'
 
 const fixtures = useFixtures()
@@ -34,6 +35,8 @@ async function loadInBrowserLikeContext(): Promise<typeof ClientModule> {
     setTimeout,
     clearTimeout,
     queueMicrotask,
+    // The page's WebCrypto, for the identity helpers.
+    crypto: globalThis.crypto,
   })
   runInContext('globalThis.self = globalThis; globalThis.window = globalThis', context)
   runInContext(code, context, { filename: 'parley-client.browser.js' })
@@ -54,5 +57,20 @@ describe('@parley/client in a browser-like runtime', () => {
     } finally {
       await client.close()
     }
+  })
+
+  it('generates, exports, imports and signs with an agent identity using only WebCrypto (no Buffer, no node:crypto)', async () => {
+    const browser = await loadInBrowserLikeContext()
+    const identity = await browser.generateIdentity()
+    const restored = await browser.importIdentity(await browser.exportIdentity(identity))
+    const signed = await browser.signChallenge(restored, {
+      nonce: 'page-nonce',
+      timestamp: 1_760_000_000_000,
+    })
+    expect(signed.id).toBe(identity.id)
+    expect(await browser.verifyChallenge(identity.id, signed)).toBe(true)
+    // The page's bytes and signature are what the Node side (the gateway) verifies.
+    expect(await verifyChallenge(browser.publicKeyFromDidKey(identity.id), signed)).toBe(true)
+    expect(await browser.verifyChallenge(identity.id, { ...signed, nonce: 'other' })).toBe(false)
   })
 })

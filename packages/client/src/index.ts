@@ -4,6 +4,25 @@ export { type BackoffOptions, fullJitterDelay } from './backoff.js'
 export type { AckMode, DeliveryControls, NackOptions } from './deliveries.js'
 export { ParleyError, type ParleyErrorInit, TimeoutError } from './errors.js'
 export {
+  type AgentIdentity,
+  CHALLENGE_CONTEXT,
+  type ChallengeInput,
+  challengeMessage,
+  didKeyFromPublicKey,
+  exportIdentity,
+  generateIdentity,
+  IDENTITY_FILE_VERSION,
+  IdentityError,
+  type IdentityErrorReason,
+  type IdentityFile,
+  type IdentityKeyOptions,
+  importIdentity,
+  publicKeyFromDidKey,
+  type SignedChallenge,
+  signChallenge,
+  verifyChallenge,
+} from './identity.js'
+export {
   type BroadcastMessage,
   type BroadcastReceipt,
   type ChannelMessage,
