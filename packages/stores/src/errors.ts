@@ -55,3 +55,41 @@ export class DataDirLockedError extends StoreError {
     this.pid = pid
   }
 }
+
+/** A channel type already has the maximum of pending pairing requests: a new sender must wait. */
+export class PairingLimitError extends StoreError {
+  readonly channelType: string
+  readonly limit: number
+
+  constructor(channelType: string, limit: number) {
+    super(
+      'rate_limited',
+      `Channel type "${channelType}" already has ${limit} pending pairing requests; approve or deny some, or wait for them to expire.`,
+    )
+    this.name = 'PairingLimitError'
+    this.channelType = channelType
+    this.limit = limit
+  }
+}
+
+/** A session id is already bound to another principal; a binding is written once. */
+export class SessionBindingConflictError extends StoreError {
+  readonly sessionId: string
+
+  constructor(sessionId: string) {
+    super('conflict', 'The session is already bound to another principal.')
+    this.name = 'SessionBindingConflictError'
+    this.sessionId = sessionId
+  }
+}
+
+/** An agent key that is not a raw 32-byte Ed25519 key in base64url, or whose did:key is not the id given. */
+export class InvalidAgentKeyError extends StoreError {
+  readonly reason: 'malformed_key' | 'did_mismatch'
+
+  constructor(reason: 'malformed_key' | 'did_mismatch', message: string) {
+    super('bad_request', message)
+    this.name = 'InvalidAgentKeyError'
+    this.reason = reason
+  }
+}

@@ -48,11 +48,48 @@ export type {
 } from './delivery/types.js'
 export {
   DataDirLockedError,
+  InvalidAgentKeyError,
   InvalidCursorError,
+  PairingLimitError,
   redactUrl,
+  SessionBindingConflictError,
   StoreError,
   UnsupportedDatabaseUrlError,
 } from './errors.js'
+export { DEFAULT_DEVICE_REQUEST_TTL_MS } from './identity/device-requests.js'
+export { didKeyFromPublicKey } from './identity/did-key.js'
+export { createMemoryAgentKeyStore } from './identity/memory-agent-key-store.js'
+export { createMemoryDevicePairingStore } from './identity/memory-device-pairing-store.js'
+export { createMemoryPairingStore } from './identity/memory-pairing-store.js'
+export { createMemorySessionBindingStore } from './identity/memory-session-binding-store.js'
+export { createMemoryTokenStore } from './identity/memory-token-store.js'
+export {
+  DEFAULT_MAX_FAILED_ATTEMPTS,
+  DEFAULT_MAX_PENDING_PER_CHANNEL_TYPE,
+  DEFAULT_PAIRING_CODE_TTL_MS,
+  PAIRING_CODE_ALPHABET,
+  PAIRING_CODE_LENGTH,
+} from './identity/pairing-codes.js'
+export { tokenIdOfSecret } from './identity/token-secrets.js'
+export type {
+  AgentKey,
+  AgentKeyStore,
+  CreatedToken,
+  CreateTokenInput,
+  DevicePairingStore,
+  DeviceRequest,
+  DeviceRequestStatus,
+  GenerateCodeOptions,
+  PairedChannel,
+  PairingResolution,
+  PairingStore,
+  PairingStoreOptions,
+  PendingPairing,
+  SessionBindingStore,
+  SessionPrincipal,
+  TokenRecord,
+  TokenStore,
+} from './identity/types.js'
 export { defaultMigrationsFolder, MIGRATION_LOCK_KEY, migrateDatabase } from './migrate.js'
 export * as schema from './schema.js'
 export { type AuditEventRow, auditEvents, type NewAuditEventRow } from './schema.js'
