@@ -6,6 +6,10 @@ describe('parseConfig', () => {
     expect(parseConfig()).toEqual({
       host: '127.0.0.1',
       port: 8765,
+      allowAnonymous: true,
+      authFailureLimit: 10,
+      authFailureWindow: 60,
+      jwt: { roleClaim: 'role', scopesClaim: 'scope', principalClaim: 'sub' },
       maxConnections: 1000,
       heartbeatInterval: 30,
       reconnectTimeout: 60,
@@ -106,8 +110,35 @@ describe('bind safety', () => {
       expect(isLoopbackHost(host)).toBe(false)
   })
 
-  it('refuses a non-loopback host without a token and allows it with one', () => {
-    expect(() => assertSafeBind({ host: '0.0.0.0', authToken: undefined })).toThrow(/--auth-token/)
-    expect(() => assertSafeBind({ host: '0.0.0.0', authToken: 'x' })).not.toThrow()
+  it('refuses a non-loopback host that would admit anonymous clients, and allows it with a token or without anonymous access', () => {
+    expect(() => assertSafeBind({ host: '0.0.0.0', authToken: undefined, allowAnonymous: true })).toThrow(
+      /--auth-token.*--allow-anonymous false/,
+    )
+    expect(() => assertSafeBind({ host: '0.0.0.0', authToken: 'x', allowAnonymous: false })).not.toThrow()
+    expect(() =>
+      assertSafeBind({ host: '0.0.0.0', authToken: undefined, allowAnonymous: false }),
+    ).not.toThrow()
+    expect(() =>
+      assertSafeBind({ host: '127.0.0.1', authToken: undefined, allowAnonymous: true }),
+    ).not.toThrow()
+  })
+
+  it('allows anonymous clients by default only when no shared auth token is set', () => {
+    expect(parseConfig({}).allowAnonymous).toBe(true)
+    expect(parseConfig({ authToken: 'x' }).allowAnonymous).toBe(false)
+    expect(parseConfig({ authToken: 'x', allowAnonymous: 'true' }).allowAnonymous).toBe(true)
+    expect(parseConfig({ allowAnonymous: 'false' }).allowAnonymous).toBe(false)
+  })
+
+  it('reads the JWT options and refuses a short secret or a non-http JWKS URL', () => {
+    expect(parseConfig({ jwt: { secret: 's'.repeat(32), issuer: 'idp' } }).jwt).toEqual({
+      secret: 's'.repeat(32),
+      issuer: 'idp',
+      roleClaim: 'role',
+      scopesClaim: 'scope',
+      principalClaim: 'sub',
+    })
+    expect(() => parseConfig({ jwt: { secret: 'short' } })).toThrow(/jwt.secret \(PARLEY_JWT_SECRET\)/)
+    expect(() => parseConfig({ jwt: { jwksUrl: 'ftp://x' } })).toThrow(/jwt.jwksUrl/)
   })
 })

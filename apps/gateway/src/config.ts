@@ -6,6 +6,16 @@ export const CONFIG_SOURCES = {
   port: { flag: '--port', env: 'PARLEY_PORT' },
   authToken: { flag: '--auth-token', env: 'PARLEY_AUTH_TOKEN' },
   adminToken: { flag: '--admin-token', env: 'PARLEY_ADMIN_TOKEN' },
+  allowAnonymous: { flag: '--allow-anonymous', env: 'PARLEY_ALLOW_ANONYMOUS' },
+  authFailureLimit: { flag: undefined, env: 'PARLEY_AUTH_FAILURE_LIMIT' },
+  authFailureWindow: { flag: undefined, env: 'PARLEY_AUTH_FAILURE_WINDOW' },
+  'jwt.secret': { flag: undefined, env: 'PARLEY_JWT_SECRET' },
+  'jwt.jwksUrl': { flag: undefined, env: 'PARLEY_JWT_JWKS_URL' },
+  'jwt.issuer': { flag: undefined, env: 'PARLEY_JWT_ISSUER' },
+  'jwt.audience': { flag: undefined, env: 'PARLEY_JWT_AUDIENCE' },
+  'jwt.roleClaim': { flag: undefined, env: 'PARLEY_JWT_ROLE_CLAIM' },
+  'jwt.scopesClaim': { flag: undefined, env: 'PARLEY_JWT_SCOPES_CLAIM' },
+  'jwt.principalClaim': { flag: undefined, env: 'PARLEY_JWT_PRINCIPAL_CLAIM' },
   maxConnections: { flag: '--max-connections', env: 'PARLEY_MAX_CONNECTIONS' },
   heartbeatInterval: { flag: '--heartbeat-interval', env: 'PARLEY_HEARTBEAT_INTERVAL' },
   reconnectTimeout: { flag: undefined, env: 'PARLEY_RECONNECT_TIMEOUT' },
@@ -113,6 +123,24 @@ export const HistoryConfigSchema = z.object({
   channels: z.array(HistoryChannelConfigSchema).default([]),
 })
 
+/**
+ * Bearer JWTs (verified with jose): HS256 with `secret`, or the asymmetric keys served at `jwksUrl`.
+ * Off while neither is set.
+ */
+export const JwtConfigSchema = z.object({
+  /** Shared HS256 secret; at least 32 characters so it cannot be guessed offline. */
+  secret: z.string().min(32, 'must be at least 32 characters').optional(),
+  jwksUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** Required `iss`, when set. */
+  issuer: z.string().min(1).optional(),
+  /** Required `aud`, when set. */
+  audience: z.string().min(1).optional(),
+  roleClaim: z.string().min(1).default('role'),
+  /** A space-separated string or an array of scopes. */
+  scopesClaim: z.string().min(1).default('scope'),
+  principalClaim: z.string().min(1).default('sub'),
+})
+
 export const GatewayConfigSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -127,6 +155,13 @@ export const GatewayConfigSchema = z
       .default(8765),
     authToken: z.string().min(1, 'must not be empty').optional(),
     adminToken: z.string().min(1, 'must not be empty').optional(),
+    /** Accept clients that present no token, as `anonymous`. Default: true only when no authToken is set. */
+    allowAnonymous: booleanOption().optional(),
+    /** Failed authentications per remote address within `authFailureWindow` before it is refused. */
+    authFailureLimit: positiveInt().default(10),
+    /** Seconds of the failed-authentication window. */
+    authFailureWindow: positiveSeconds().default(60),
+    jwt: JwtConfigSchema.prefault({}),
     maxConnections: positiveInt().default(1000),
     /** Seconds between heartbeats; fractions are allowed (tests use them). */
     heartbeatInterval: positiveSeconds().default(30),
@@ -180,6 +215,7 @@ export const GatewayConfigSchema = z
   .transform((config) => ({
     ...config,
     allowedOrigins: config.allowedOrigins ?? [new URL(config.dashboardUrl).origin],
+    allowAnonymous: config.allowAnonymous ?? config.authToken === undefined,
   }))
 
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>
@@ -220,11 +256,16 @@ export function isLoopbackHost(host: string): boolean {
   )
 }
 
-/** Fails closed: a gateway reachable from the network must require a token. */
-export function assertSafeBind(config: Pick<GatewayConfig, 'host' | 'authToken'>): void {
-  if (config.authToken !== undefined || isLoopbackHost(config.host)) return
+/**
+ * Fails closed: a gateway reachable from the network must not let anyone in without a credential. Off
+ * loopback it needs a shared auth token, or anonymous access turned off (API tokens or JWTs only).
+ */
+export function assertSafeBind(config: Pick<GatewayConfig, 'host' | 'authToken' | 'allowAnonymous'>): void {
+  if (config.authToken !== undefined || !config.allowAnonymous || isLoopbackHost(config.host)) return
   throwConfigError(
-    `Refusing to listen on ${config.host} without an auth token: any machine that can reach it could connect. ` +
-      'Set one with --auth-token <token> or PARLEY_AUTH_TOKEN, or bind to 127.0.0.1 (--host 127.0.0.1).',
+    `Refusing to listen on ${config.host} without an auth token while anonymous clients are allowed: any machine ` +
+      'that can reach it could connect. Set a token with --auth-token <token> or PARLEY_AUTH_TOKEN, or require ' +
+      'API tokens / JWTs with --allow-anonymous false (PARLEY_ALLOW_ANONYMOUS=false), or bind to 127.0.0.1 ' +
+      '(--host 127.0.0.1).',
   )
 }

@@ -6,10 +6,15 @@ import { join } from 'node:path'
 import { createAdaptorServer } from '@hono/node-server'
 import {
   type AuditLog,
+  createMemorySessionBindingStore,
+  createMemoryTokenStore,
   createPostgresAuditLog,
   type DeliveryBackend,
   openDatabase,
+  type PairingStore,
   type ParleyDatabase,
+  type SessionBindingStore,
+  type TokenStore,
 } from '@parley/stores'
 import { sql } from 'drizzle-orm'
 import { type Logger, pino } from 'pino'
@@ -22,7 +27,12 @@ import { registerChannelsRoutes } from './admin/channels-routes.js'
 import { registerConnectionsRoutes } from './admin/connections-routes.js'
 import { registerDeadLetterRoutes } from './admin/dead-letter-routes.js'
 import { registerDeliveriesRoutes } from './admin/deliveries-routes.js'
+import { registerTokenRoutes } from './admin/token-routes.js'
 import { createConnectionAudit } from './audit/connection-audit.js'
+import { createAuthFailureLimiter } from './auth/auth-failure-limiter.js'
+import type { AuthProvider } from './auth/auth-provider.js'
+import { createDefaultAuthProvider } from './auth/default-auth-provider.js'
+import { createJwtVerifier } from './auth/jwt-verifier.js'
 import { assertSafeBind, ConfigError, type GatewayConfig } from './config.js'
 import { openDeliveryBackend } from './delivery/open-delivery-backend.js'
 import { GatewayError } from './errors.js'
@@ -54,6 +64,18 @@ export interface CreateGatewayOptions {
   deliveryBackend?: DeliveryBackend
   /** Sweep intervals of the delivery engine, in milliseconds (tests shorten them). */
   deliveryTimers?: { expirySweepMs?: number; historyTrimMs?: number }
+  /**
+   * Checks every connection's credentials (and admin requests that do not carry the admin token). Default:
+   * the shared `authToken`, API tokens of `tokenStore`, JWTs when `jwt` is configured, and anonymous access
+   * while `allowAnonymous`.
+   */
+  auth?: AuthProvider
+  /** API tokens; default: the Postgres store on the gateway's database. The caller keeps ownership. */
+  tokenStore?: TokenStore
+  /** Where each session's principal is recorded; default: the Postgres store on the gateway's database. */
+  sessionBinding?: SessionBindingStore
+  /** Chat-user pairing (kept for the pairing step; not used by the gateway yet). */
+  pairingStore?: PairingStore
 }
 
 export interface StartedGateway {
@@ -111,7 +133,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   // The postgres delivery backend needs a database even when the audit log is injected.
   const needsDatabase =
     options.audit === undefined ||
+    options.tokenStore === undefined ||
+    options.sessionBinding === undefined ||
     (options.deliveryBackend === undefined && config.delivery.storeBackend === 'postgres')
+  let tokenStore: TokenStore | undefined = options.tokenStore
+  let sessionBinding: SessionBindingStore | undefined = options.sessionBinding
   let server: HttpServer | HttpsServer | undefined
   let adminTokenDigest = initialAdminDigest(options)
   let lastDatabaseCheck: CheckResult | undefined
@@ -121,11 +147,25 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   // Rows recorded before `start()` opened the audit log have nowhere to go; only tests drive the app then.
   const connectionAudit = createConnectionAudit({ record: (entry) => audit?.record(entry) }, logger)
 
+  const authProvider =
+    options.auth ??
+    createDefaultAuthProvider({
+      authTokenDigest: config.authToken === undefined ? undefined : sha256(config.authToken),
+      allowAnonymous: config.allowAnonymous,
+      tokenStore: () => tokenStore,
+      jwt: createJwtVerifier(config.jwt),
+    })
+
   const hub = createHub({
     config,
     logger,
     audit: connectionAudit,
-    authTokenDigest: config.authToken === undefined ? undefined : sha256(config.authToken),
+    authProvider: () => authProvider,
+    authLimiter: createAuthFailureLimiter({
+      limit: config.authFailureLimit,
+      windowMs: config.authFailureWindow * 1000,
+    }),
+    sessionBinding: () => sessionBinding,
     serverVersion: GATEWAY_VERSION,
     backend: requireDeliveryBackend,
     ...(options.deliveryTimers === undefined ? {} : { deliveryTimers: options.deliveryTimers }),
@@ -136,6 +176,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       throw new GatewayError('unavailable', 'the delivery store is not open yet')
     }
     return deliveryBackend
+  }
+
+  function requireTokenStore(): TokenStore {
+    if (tokenStore === undefined) throw new GatewayError('unavailable', 'the token store is not open yet')
+    return tokenStore
   }
 
   function requireAudit(): AuditLog {
@@ -190,7 +235,9 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
   registerAdminAuth(app, {
     adminTokenDigest: () => adminTokenDigest,
-    onFailure: (reason) => connectionAudit.authFailure({ detail: `admin api: ${reason}` }),
+    provider: () => authProvider,
+    authenticate: hub.authenticate,
+    recordAction: (principal, detail, outcome) => connectionAudit.admin(principal, detail, outcome),
   })
   registerConnectionsRoutes(app, { list: () => hub.listConnections() })
   registerChannelsRoutes(app, { list: () => hub.channels.list() })
@@ -200,6 +247,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     deliveries: () => requireDeliveryBackend().deliveries,
     requeue: (id) => hub.deliveries.requeue(id),
   })
+  registerTokenRoutes(app, { tokens: requireTokenStore, revoked: (id) => hub.revokeToken(id) })
 
   async function openStorage(): Promise<void> {
     if (database === undefined && needsDatabase) {
@@ -211,6 +259,10 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         onError: (error) => logger.error({ err: error }, 'audit batch dropped after a failed write'),
       })
       ownsAudit = true
+    }
+    if (database !== undefined) {
+      tokenStore ??= createMemoryTokenStore()
+      sessionBinding ??= createMemorySessionBindingStore()
     }
     try {
       if (deliveryBackend === undefined) {
@@ -252,6 +304,9 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     if (ownsDatabase) {
       await database?.close()
       database = undefined
+      // The default stores lived on that database.
+      tokenStore = options.tokenStore
+      sessionBinding = options.sessionBinding
     }
   }
 

@@ -1,4 +1,6 @@
 export { ADMIN_TOKEN_FILE, resolveAdminToken } from './admin/admin-token.js'
+export type { AuthProvider, AuthRequest, AuthResult, Principal } from './auth/auth-provider.js'
+export { scopeAllows } from './auth/scopes.js'
 export {
   assertSafeBind,
   CONFIG_SOURCES,

@@ -61,7 +61,7 @@ describe('admin API auth', () => {
     const { app } = appOnly()
     const response = await app.request('/api/admin/whoami', { headers: adminHeaders() })
     expect(response.status).toBe(200)
-    expect(await response.json()).toEqual({ role: 'admin' })
+    expect(await response.json()).toEqual({ role: 'admin', principal: 'admin' })
   })
 
   it('refuses every admin request when no admin token is known yet (fail closed)', async () => {

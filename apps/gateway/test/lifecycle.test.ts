@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { Health, HttpError } from '@parley/protocol'
 import {
   createMemoryAuditLog,
+  createMemorySessionBindingStore,
+  createMemoryTokenStore,
   createPostgresAuditLog,
   openDatabase,
   type ParleyDatabase,
@@ -169,6 +171,8 @@ describe('first start', () => {
       createGateway({
         config: parseConfig({ port: 0, dataDir }),
         audit: createMemoryAuditLog(),
+        tokenStore: createMemoryTokenStore(),
+        sessionBinding: createMemorySessionBindingStore(),
         logger: silent,
       })
     const first = start()

@@ -1,29 +1,81 @@
+import type { AuthProvider } from '../auth/auth-provider.js'
+import type { Authenticate } from '../auth/authenticator.js'
+import { ALL_SCOPES } from '../auth/scopes.js'
 import type { GatewayApp } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
 import { bearerToken, secretMatches } from '../security/secrets.js'
 
 export interface AdminAuthDeps {
-  /** SHA-256 of the admin token; undefined until it is known, and then every request is refused. */
+  /** SHA-256 of the admin token; undefined until it is known (then only role-admin credentials get in). */
   adminTokenDigest: () => Buffer | undefined
-  onFailure: (reason: 'missing token' | 'wrong token') => void
+  /** The connection auth provider: API tokens and JWTs with role `admin` may use the admin API too. */
+  provider: () => AuthProvider
+  authenticate: Authenticate
+  /** Records an admin action (kind `admin`). */
+  recordAction: (principal: string, detail: string, outcome: 'ok' | 'error') => void
 }
 
-/** Guards `/api/admin/*`: `Authorization: Bearer <admin token>`, compared in constant time over digests. */
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * Guards `/api/admin/*`: `Authorization: Bearer <token>` with the admin token (compared in constant time
+ * over digests) or a credential of role `admin`. No or a wrong credential → 401; a valid one of another
+ * role → 403. Attempts count against the failed-auth limit of the address like connection attempts. Every
+ * request that changes something leaves an audit row of kind `admin`.
+ */
 export function registerAdminAuth(app: GatewayApp, deps: AdminAuthDeps): void {
+  const adminProvider: AuthProvider = {
+    async check(request) {
+      if (request.token === undefined) return { success: false, metadata: { reason: 'missing token' } }
+      const digest = deps.adminTokenDigest()
+      if (digest !== undefined && secretMatches(request.token, digest)) {
+        return { success: true, userId: 'admin', role: 'admin', scopes: [...ALL_SCOPES] }
+      }
+      return deps.provider().check(request)
+    },
+  }
+
   app.use('/api/admin/*', async (c, next) => {
     const token = bearerToken(c.req.header('authorization'))
-    const digest = deps.adminTokenDigest()
-    if (token === undefined || digest === undefined || !secretMatches(token, digest)) {
-      deps.onFailure(token === undefined ? 'missing token' : 'wrong token')
-      c.header('WWW-Authenticate', 'Bearer realm="parley-admin"')
+    const outcome = await deps.authenticate(
+      {
+        ...(token === undefined ? {} : { token }),
+        remoteAddress: c.env?.incoming?.socket.remoteAddress ?? null,
+        origin: c.req.header('origin') ?? null,
+        transport: 'http',
+      },
+      { surface: 'admin api' },
+      adminProvider,
+    )
+    if (!outcome.ok) {
+      if (outcome.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer realm="parley-admin"')
+      const message =
+        outcome.code === 'unauthorized'
+          ? 'a valid admin credential is required: Authorization: Bearer <token>'
+          : outcome.message
+      return errorResponse(c, outcome.code, message, outcome.retryAfterMs)
+    }
+    if (outcome.principal.role !== 'admin') {
       return errorResponse(
         c,
-        'unauthorized',
-        'a valid admin token is required: Authorization: Bearer <token>',
+        'forbidden',
+        `${outcome.principal.id} has role ${outcome.principal.role}, not admin`,
       )
     }
+    c.set('principal', outcome.principal)
     await next()
+    if (READ_METHODS.has(c.req.method)) return
+    // Routes name what they did in `adminAction`; the method and path (never the body) stand in otherwise.
+    const action = c.get('adminAction') ?? `${c.req.method} ${c.req.path}`
+    deps.recordAction(
+      outcome.principal.id,
+      `${action} (${c.res.status})`,
+      c.res.status < 400 ? 'ok' : 'error',
+    )
   })
 
-  app.get('/api/admin/whoami', (c) => c.json({ role: 'admin' as const }))
+  app.get('/api/admin/whoami', (c) => {
+    const principal = c.get('principal')
+    return c.json({ role: 'admin' as const, principal: principal.id })
+  })
 }

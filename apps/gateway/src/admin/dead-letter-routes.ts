@@ -40,12 +40,15 @@ export function registerDeadLetterRoutes(app: GatewayApp, deps: DeadLetterRouteD
     const id = c.req.param('id')
     const requeued = await deps.requeue(id)
     if (requeued === undefined) throw notFound(id)
+    c.set('adminAction', `dlq requeue ${id}`)
     const body: RequeueResult = { id: requeued.id, requeued: true }
     return c.json(body)
   })
 
   app.delete('/api/admin/dlq/:id', async (c) => {
-    const body: PurgeResult = { purged: await deps.deliveries().purgeDeadLetters({ id: c.req.param('id') }) }
+    const id = c.req.param('id')
+    const body: PurgeResult = { purged: await deps.deliveries().purgeDeadLetters({ id }) }
+    c.set('adminAction', `dlq purge ${id}: ${body.purged} purged`)
     return c.json(body)
   })
 
@@ -57,6 +60,8 @@ export function registerDeadLetterRoutes(app: GatewayApp, deps: DeadLetterRouteD
       ...(kind === undefined ? {} : { kind }),
     }
     const body: PurgeResult = { purged: await deps.deliveries().purgeDeadLetters(filter) }
+    const named = Object.entries(filter).map(([key, value]) => `${key}=${value}`)
+    c.set('adminAction', `dlq purge ${named.join(' ') || 'all'}: ${body.purged} purged`)
     return c.json(body)
   })
 }

@@ -99,6 +99,39 @@ export function createConnectionAudit(audit: Pick<AuditLog, 'record'>, logger: L
         detail: delivery.id,
       })
     },
+    /** A request refused for a missing scope; the connection stays usable. */
+    denied(
+      subject: AuditSubject,
+      kind: 'subscribe' | 'publish' | 'send' | 'broadcast',
+      where: { channel?: string; target?: string },
+      detail: string,
+    ): void {
+      record({
+        kind,
+        outcome: 'denied',
+        channel: where.channel ?? null,
+        target: where.target ?? null,
+        detail,
+        ...subjectFields(subject),
+      })
+    },
+    /** An operator action through the admin API; `detail` names the action, never a secret. */
+    admin(
+      principal: string,
+      detail: string,
+      outcome: 'ok' | 'denied' | 'error' = 'ok',
+      target?: string,
+    ): void {
+      record({
+        kind: 'admin',
+        outcome,
+        principal,
+        clientId: null,
+        connectionId: null,
+        target: target ?? null,
+        detail,
+      })
+    },
     authFailure(entry: { connectionId?: string; clientId?: string; detail: string }): void {
       record({
         kind: 'auth_failure',

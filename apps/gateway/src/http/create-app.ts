@@ -4,11 +4,18 @@ import { StoreError } from '@parley/stores'
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { Logger } from 'pino'
+import type { Principal } from '../auth/auth-provider.js'
 import { GatewayError } from '../errors.js'
 import { errorResponse } from './error-envelope.js'
 
-/** Bindings of @hono/node-server; absent when the app is driven with `app.request()` in tests. */
-export type GatewayEnv = { Bindings: { incoming?: IncomingMessage } }
+/**
+ * Bindings of @hono/node-server (absent when the app is driven with `app.request()` in tests), and the
+ * variables the admin guard sets: who is calling, and what an admin route did (for its audit row).
+ */
+export type GatewayEnv = {
+  Bindings: { incoming?: IncomingMessage }
+  Variables: { principal: Principal; adminAction: string }
+}
 export type GatewayApp = Hono<GatewayEnv>
 
 const STATUS_TO_CODE = new Map<number, ErrorCode>(

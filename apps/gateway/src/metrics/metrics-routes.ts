@@ -30,6 +30,16 @@ const HUB_COUNTERS: ReadonlyArray<[string, string, CounterName]> = [
     'slowConsumers',
   ],
   ['parley_reaped_connections_total', 'Connections closed for missing heartbeats.', 'reaped'],
+  [
+    'parley_auth_failures_total',
+    'Credentials refused at connect or on the admin API (wrong, missing, or the auth provider failed).',
+    'authFailures',
+  ],
+  [
+    'parley_auth_rate_limited_total',
+    'Authentication attempts refused by the per-address failure limit before any check.',
+    'authRateLimited',
+  ],
 ]
 
 type DeliveryCounterName = keyof DeliveryStats['counters']

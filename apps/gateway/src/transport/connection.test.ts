@@ -25,6 +25,7 @@ function connectionOn(socket: WebSocket, maxBufferedBytes: number, onSlow: () =>
     maxBufferedBytes,
     remoteAddress: null,
     userAgent: null,
+    origin: null,
     upgradeToken: undefined,
     now: Date.now(),
     onSlowConsumer: onSlow,

@@ -4,6 +4,7 @@ import {
   type CloseReason,
   type ConnectionInfo,
   encodeFrame,
+  type Role,
   type ServerFrame,
 } from '@parley/protocol'
 import type { Logger } from 'pino'
@@ -24,6 +25,8 @@ export interface ConnectionOptions {
   maxBufferedBytes: number
   remoteAddress: string | null
   userAgent: string | null
+  /** The browser `Origin` of the upgrade request, if any. */
+  origin: string | null
   /** Token from an `Authorization: Bearer` header on the upgrade request, if any. */
   upgradeToken: string | undefined
   now: number
@@ -40,6 +43,7 @@ export class Connection {
   readonly id: string
   readonly remoteAddress: string | null
   readonly userAgent: string | null
+  readonly origin: string | null
   readonly upgradeToken: string | undefined
   readonly openedAt: number
   readonly subscriptions = new Set<string>()
@@ -49,7 +53,14 @@ export class Connection {
   clientId = ''
   /** True when the client chose its id in `hello` (needed for durable subscriptions). */
   clientIdChosen = false
+  /** Who the gateway took the client to be (set at welcome), with its role and scopes. */
   principal = 'anonymous'
+  role: Role = 'client'
+  scopes: readonly string[] = []
+  /** The API token it authenticated with, so revoking the token closes it. */
+  tokenId: string | undefined
+  /** True while the credentials of its `hello` are being checked. */
+  authenticating = false
   protocolVersion = 0
   /** Last time any frame arrived; drives heartbeats and reaping. */
   lastSeenAt: number
@@ -76,6 +87,7 @@ export class Connection {
     this.#onSlowConsumer = options.onSlowConsumer
     this.remoteAddress = options.remoteAddress
     this.userAgent = options.userAgent
+    this.origin = options.origin
     this.upgradeToken = options.upgradeToken
     this.openedAt = options.now
     this.lastSeenAt = options.now

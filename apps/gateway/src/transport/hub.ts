@@ -12,10 +12,14 @@ import {
   parseClientFrame,
   type ServerFrame,
 } from '@parley/protocol'
-import { type DeliveryBackend, StoreError } from '@parley/stores'
+import { type DeliveryBackend, type SessionBindingStore, StoreError } from '@parley/stores'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
+import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
+import type { AuthProvider } from '../auth/auth-provider.js'
+import { type Authenticated, createAuthenticator } from '../auth/authenticator.js'
+import { type ScopeAction, scopeAllows, scopeAllowsBroadcast } from '../auth/scopes.js'
 import { ChannelRegistry } from '../channels/channel-registry.js'
 import { createChannelStreams } from '../channels/channel-streams.js'
 import type { GatewayConfig } from '../config.js'
@@ -23,7 +27,6 @@ import { createDeliveryEngine } from '../delivery/delivery-engine.js'
 import { GatewayError } from '../errors.js'
 import { createHeartbeat } from '../heartbeat/heartbeat.js'
 import { newId } from '../ids.js'
-import { secretMatches } from '../security/secrets.js'
 import { Connection } from './connection.js'
 
 export const SERVER_NAME = 'parley'
@@ -40,8 +43,11 @@ export interface HubOptions {
   config: GatewayConfig
   logger: Logger
   audit: ConnectionAudit
-  /** SHA-256 of the shared auth token; undefined when connections need no token. */
-  authTokenDigest: Buffer | undefined
+  /** Checks the credentials of `hello` (and of admin requests, through `authenticate`). */
+  authProvider: () => AuthProvider
+  authLimiter: AuthFailureLimiter
+  /** Where each welcomed session's principal is recorded; undefined until the gateway has opened it. */
+  sessionBinding: () => SessionBindingStore | undefined
   serverVersion: string
   /** The open delivery backend; throws `unavailable` until the gateway has started. */
   backend: () => DeliveryBackend
@@ -54,6 +60,7 @@ export interface OpenSocket {
   stream: Duplex | undefined
   remoteAddress: string | null
   userAgent: string | null
+  origin: string | null
   upgradeToken: string | undefined
 }
 
@@ -68,6 +75,10 @@ export interface HubStats {
   invalidFrames: number
   slowConsumers: number
   reaped: number
+  /** Credentials refused (wrong, missing, or the provider failed). */
+  authFailures: number
+  /** Attempts refused by the failed-auth rate limit before any check. */
+  authRateLimited: number
 }
 
 /**
@@ -75,7 +86,7 @@ export interface HubStats {
  * machine of each connection (handshake, then requests) and the shared heartbeat.
  */
 export function createHub(options: HubOptions) {
-  const { config, logger, audit, authTokenDigest, serverVersion, backend } = options
+  const { config, logger, audit, serverVersion, backend } = options
   const connections = new Map<string, Connection>()
   /** Open, welcomed connections per client id, oldest first: the last one receives its deliveries. */
   const connectionsByClientId = new Map<string, Connection[]>()
@@ -93,7 +104,18 @@ export function createHub(options: HubOptions) {
     invalidFrames: 0,
     slowConsumers: 0,
     reaped: 0,
+    authFailures: 0,
+    authRateLimited: 0,
   }
+  const authenticate = createAuthenticator({
+    provider: options.authProvider,
+    limiter: options.authLimiter,
+    audit,
+    logger: logger.child({ component: 'auth' }),
+    counters,
+  })
+  /** Closes connections whose credential expires; cleared when they close. */
+  const expiryTimers = new Map<Connection, NodeJS.Timeout>()
 
   /** The latest connection of a client id that can still take frames (one closing is skipped). */
   function connectionFor(clientId: string): Connection | undefined {
@@ -255,8 +277,11 @@ export function createHub(options: HubOptions) {
 
   function dispatch(connection: Connection, frame: ClientFrame, size: number): void {
     if (connection.state === 'handshaking') {
-      if (frame.type === 'hello') hello(connection, frame)
-      else
+      if (frame.type === 'hello' && connection.authenticating) {
+        fail(connection, 'invalid_state', 'the handshake is already in progress', frame.id)
+      } else if (frame.type === 'hello') {
+        helloAuthenticated(connection, frame)
+      } else
         fail(
           connection,
           'handshake_required',
@@ -270,15 +295,18 @@ export function createHub(options: HubOptions) {
         fail(connection, 'invalid_state', 'the handshake is already complete', frame.id)
         break
       case 'subscribe':
+        if (!permitted(connection, 'subscribe', frame.channel, frame.id)) break
         answerFailure(connection, frame.type, frame.id, streams.subscribe(connection, frame))
         break
       case 'unsubscribe':
         answerFailure(connection, frame.type, frame.id, streams.unsubscribe(connection, frame))
         break
       case 'publish':
+        if (!permitted(connection, 'publish', frame.channel, frame.id)) break
         streams.publish(connection, frame, size)
         break
       case 'send':
+        if (!permitted(connection, 'send', frame.to, frame.id)) break
         answerFailure(connection, frame.type, frame.id, deliveries.send(connection, frame, size))
         break
       case 'ack':
@@ -288,6 +316,10 @@ export function createHub(options: HubOptions) {
         answerFailure(connection, frame.type, frame.id, deliveries.nack(connection, frame))
         break
       case 'broadcast':
+        if (!scopeAllowsBroadcast(connection.scopes)) {
+          deny(connection, 'broadcast', 'publish:*', {}, frame.id)
+          break
+        }
         broadcast(connection, frame, size)
         break
       case 'ping': {
@@ -303,7 +335,27 @@ export function createHub(options: HubOptions) {
     }
   }
 
-  function hello(connection: Connection, frame: HelloFrame): void {
+  /** Whether the connection's scopes allow `action` on `target`; answers `forbidden` and audits when not. */
+  function permitted(connection: Connection, action: ScopeAction, target: string, id: string): boolean {
+    if (scopeAllows(connection.scopes, action, target)) return true
+    const where = action === 'send' ? { target } : { channel: target }
+    deny(connection, action, `${action}:${target}`, where, id)
+    return false
+  }
+
+  function deny(
+    connection: Connection,
+    kind: ScopeAction | 'broadcast',
+    scope: string,
+    where: { channel?: string; target?: string },
+    id: string,
+  ): void {
+    audit.denied(connection, kind, where, `missing scope ${scope}`)
+    fail(connection, 'forbidden', `${connection.principal} may not do this: it needs the scope ${scope}`, id)
+  }
+
+  /** Authenticates `hello`, then welcomes. Frames arriving meanwhile are refused as before the handshake. */
+  function helloAuthenticated(connection: Connection, frame: HelloFrame): void {
     const version = negotiateVersion(frame.protocol)
     if (version === undefined) {
       fail(
@@ -315,28 +367,77 @@ export function createHub(options: HubOptions) {
       connection.close('unsupported_protocol')
       return
     }
-    if (authTokenDigest !== undefined) {
-      const token = frame.auth?.token ?? connection.upgradeToken
-      if (!secretMatches(token, authTokenDigest)) {
-        audit.authFailure({
-          connectionId: connection.id,
-          ...(frame.clientId === undefined ? {} : { clientId: frame.clientId }),
-          detail: token === undefined ? 'missing token' : 'wrong token',
+    connection.authenticating = true
+    admit(connection, frame, version)
+      .catch((error: unknown) => {
+        connection.logger.error({ err: error }, 'handshake failed')
+        if (connection.state !== 'handshaking') return
+        fail(connection, 'internal', 'internal server error', frame.id)
+        connection.close('internal_error')
+      })
+      .finally(() => {
+        connection.authenticating = false
+      })
+  }
+
+  async function admit(connection: Connection, frame: HelloFrame, version: number): Promise<void> {
+    const token = frame.auth?.token ?? connection.upgradeToken
+    const outcome = await authenticate(
+      {
+        ...(token === undefined ? {} : { token }),
+        remoteAddress: connection.remoteAddress,
+        origin: connection.origin,
+        ...(frame.clientId === undefined ? {} : { clientId: frame.clientId }),
+        transport: 'websocket',
+      },
+      { connectionId: connection.id, surface: 'websocket' },
+    )
+    // It may have gone (or timed out) while the provider was thinking.
+    if (connection.state !== 'handshaking') return
+    if (!outcome.ok) {
+      sendError(connection, errorBody(outcome.code, outcome.message, outcome.retryAfterMs), frame.id)
+      // A failure on our side is worth a reconnect; wrong credentials (or guessing too fast) are not.
+      connection.close(outcome.code === 'unavailable' ? 'internal_error' : 'unauthorized', outcome.message)
+      return
+    }
+    const sessionId = newId('ses')
+    const sessionBinding = options.sessionBinding()
+    if (sessionBinding !== undefined) {
+      try {
+        await sessionBinding.bind(sessionId, {
+          principal: outcome.principal.id,
+          role: outcome.principal.role,
+          metadata: { scopes: outcome.principal.scopes, connectionId: connection.id },
         })
-        fail(
-          connection,
-          'unauthorized',
-          token === undefined ? 'an auth token is required' : 'invalid auth token',
-          frame.id,
-        )
-        connection.close('unauthorized')
+      } catch (error) {
+        // A store that throws during auth means deny; the client may retry once it is back.
+        connection.logger.error({ err: error }, 'session binding failed; refusing the connection')
+        if (connection.state !== 'handshaking') return
+        fail(connection, 'unavailable', 'the session could not be recorded; try again', frame.id)
+        connection.close('internal_error', 'session store unavailable')
         return
       }
-      connection.principal = 'token'
+      if (connection.state !== 'handshaking') return
     }
+    welcome(connection, frame, version, sessionId, outcome)
+  }
+
+  function welcome(
+    connection: Connection,
+    frame: HelloFrame,
+    version: number,
+    sessionId: string,
+    authenticated: Authenticated,
+  ): void {
+    const { principal } = authenticated
+    connection.principal = principal.id
+    connection.role = principal.role
+    connection.scopes = principal.scopes
+    connection.tokenId = authenticated.tokenId
+    if (authenticated.expiresAt !== undefined) closeOnExpiry(connection, authenticated.expiresAt)
     connection.state = 'open'
     connection.protocolVersion = version
-    connection.sessionId = newId('ses')
+    connection.sessionId = sessionId
     connection.clientId = frame.clientId ?? newId('client')
     connection.clientIdChosen = frame.clientId !== undefined
     const sameClient = connectionsByClientId.get(connection.clientId)
@@ -354,6 +455,7 @@ export function createHub(options: HubOptions) {
       limits: { maxPayload: config.maxPayload, maxSubscriptions: config.maxSubscriptions },
       features,
       server: { name: SERVER_NAME, version: serverVersion },
+      principal: { id: principal.id, role: principal.role, scopes: principal.scopes },
     })
     audit.connect(connection)
     connection.logger.debug({ protocol: version, remoteAddress: connection.remoteAddress }, 'connected')
@@ -380,8 +482,43 @@ export function createHub(options: HubOptions) {
     audit.broadcast(connection, size, delivered)
   }
 
+  function closeOnExpiry(connection: Connection, expiresAt: number): void {
+    // setTimeout takes at most 2^31-1 ms (about 24.8 days); a later expiry is re-armed when that fires.
+    const delay = Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1)
+    const timer = setTimeout(() => {
+      expiryTimers.delete(connection)
+      if (Date.now() < expiresAt) return closeOnExpiry(connection, expiresAt)
+      endAuthentication(connection, 'credentials expired')
+    }, delay)
+    timer.unref()
+    expiryTimers.set(connection, timer)
+  }
+
+  /** Tells a connection its credentials are no longer valid and closes it with 4001. */
+  function endAuthentication(connection: Connection, message: string): void {
+    if (!connection.isOpen) return
+    fail(connection, 'unauthorized', message)
+    connection.close('unauthorized', message)
+  }
+
+  /** Closes every connection authenticated with the API token `tokenId`; resolves how many there were. */
+  function revokeToken(tokenId: string): number {
+    let closedCount = 0
+    for (const connection of connections.values()) {
+      if (connection.tokenId !== tokenId || !connection.isOpen) continue
+      endAuthentication(connection, 'token revoked')
+      closedCount += 1
+    }
+    return closedCount
+  }
+
   function closed(connection: Connection, code: number): void {
     if (connection.state === 'closed') return
+    const expiry = expiryTimers.get(connection)
+    if (expiry !== undefined) {
+      clearTimeout(expiry)
+      expiryTimers.delete(connection)
+    }
     const welcomed = connection.clientId !== ''
     connection.markClosed()
     if (connections.get(connection.id) !== connection) return
@@ -439,6 +576,8 @@ export function createHub(options: HubOptions) {
     open,
     receive,
     closed,
+    authenticate,
+    revokeToken,
     shutdown,
     terminateAll,
     waitForNoConnections,

@@ -48,6 +48,7 @@ export function registerWebSocketRoutes(app: GatewayApp, deps: WebSocketRouteDep
               stream: incoming?.socket,
               remoteAddress: incoming?.socket.remoteAddress ?? null,
               userAgent: c.req.header('user-agent') ?? null,
+              origin: c.req.header('origin') ?? null,
               upgradeToken,
             })
           },

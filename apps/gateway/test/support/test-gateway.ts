@@ -1,7 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type AuditLog, createMemoryAuditLog } from '@parley/stores'
+import {
+  type AuditLog,
+  createMemoryAuditLog,
+  createMemorySessionBindingStore,
+  createMemoryTokenStore,
+  type TokenStore,
+} from '@parley/stores'
 import { pino } from 'pino'
 import { type GatewayConfigInput, parseConfig } from '../../src/config.js'
 import {
@@ -18,6 +24,8 @@ export interface TestGateway {
   gateway: Gateway
   started: StartedGateway
   audit: AuditLog | undefined
+  /** The token store the gateway uses (a memory one unless the test passed its own). */
+  tokens: TokenStore
   dataDir: string
   /** Stops the gateway (if still running) and removes its data folder. */
   dispose(): Promise<void>
@@ -25,7 +33,8 @@ export interface TestGateway {
 
 /**
  * A real gateway on port 0 with a silent logger, its own temporary data folder and, unless told otherwise,
- * an in-memory audit log the test can read back.
+ * an in-memory audit log the test can read back and in-memory token and session stores (so no database is
+ * opened just for them).
  */
 export async function startTestGateway(
   config: GatewayConfigInput = {},
@@ -34,10 +43,13 @@ export async function startTestGateway(
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-gateway-test-'))
   const { memoryAudit = true, ...rest } = options
   const audit = rest.audit ?? (memoryAudit ? createMemoryAuditLog() : undefined)
+  const tokens = rest.tokenStore ?? createMemoryTokenStore()
   const gateway = createGateway({
     logger: pino({ level: 'silent' }),
     adminToken: TEST_ADMIN_TOKEN,
+    sessionBinding: createMemorySessionBindingStore(),
     ...rest,
+    tokenStore: tokens,
     ...(audit === undefined ? {} : { audit }),
     config: parseConfig(mergeConfigInputs({ port: 0, dataDir }, config)),
   })
@@ -46,6 +58,7 @@ export async function startTestGateway(
     gateway,
     started,
     audit,
+    tokens,
     dataDir,
     async dispose() {
       await gateway.stop({ drainTimeoutMs: 1_000 })

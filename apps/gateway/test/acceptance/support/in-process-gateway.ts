@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createMemoryAuditLog } from '@parley/stores'
+import { createMemoryAuditLog, createMemorySessionBindingStore, createMemoryTokenStore } from '@parley/stores'
 import { pino } from 'pino'
 import { type GatewayConfigInput, parseConfig } from '../../../src/config.js'
 import { createGateway, type Gateway, type StartedGateway } from '../../../src/create-gateway.js'
@@ -20,6 +20,8 @@ export async function startInProcessGateway(config: GatewayConfigInput): Promise
     logger: pino({ level: 'silent' }),
     adminToken: 'acceptance-admin-token-0123456789',
     audit: createMemoryAuditLog(),
+    tokenStore: createMemoryTokenStore(),
+    sessionBinding: createMemorySessionBindingStore(),
     config: parseConfig(mergeConfigInputs({ port: 0, dataDir }, config)),
   })
   const started = await gateway.start()

@@ -1,0 +1,98 @@
+import {
+  type CreatedToken,
+  CreateTokenRequest,
+  Scope,
+  type TokenInfo,
+  type TokenList,
+} from '@parley/protocol'
+import type { TokenRecord, TokenStore } from '@parley/stores'
+import { GatewayError } from '../errors.js'
+import type { GatewayApp } from '../http/create-app.js'
+
+export interface TokenRouteDeps {
+  tokens: () => TokenStore
+  /** Closes the open connections authenticated with the token; resolves how many. */
+  revoked: (tokenId: string) => number
+  now?: () => number
+}
+
+/**
+ * API tokens: `GET /api/admin/tokens` (newest first, revoked ones included), `POST /api/admin/tokens`
+ * (the secret is in this answer only) and `DELETE /api/admin/tokens/:id` (revokes it and closes the
+ * connections that use it).
+ */
+export function registerTokenRoutes(app: GatewayApp, deps: TokenRouteDeps): void {
+  const now = deps.now ?? Date.now
+
+  app.get('/api/admin/tokens', async (c) => {
+    const body: TokenList = { tokens: (await deps.tokens().list()).map(tokenInfo) }
+    return c.json(body)
+  })
+
+  app.post('/api/admin/tokens', async (c) => {
+    const request = parseCreateRequest(await c.req.json().catch(() => undefined))
+    const createdAt = now()
+    const created = await deps.tokens().create(
+      {
+        name: request.name,
+        role: request.role,
+        scopes: request.scopes,
+        expiresAt: request.expiresIn === undefined ? null : createdAt + request.expiresIn * 1000,
+      },
+      createdAt,
+    )
+    const { record } = created
+    c.set(
+      'adminAction',
+      `token create ${record.id} name=${JSON.stringify(record.name)} role=${record.role} scopes=${record.scopes.join(' ') || '-'}`,
+    )
+    const body: CreatedToken = { token: created.token, info: tokenInfo(record) }
+    return c.json(body, 201)
+  })
+
+  app.delete('/api/admin/tokens/:id', async (c) => {
+    const id = c.req.param('id')
+    const store = deps.tokens()
+    const existing = await store.get(id)
+    if (existing === undefined) throw new GatewayError('not_found', `no token ${id}`)
+    await store.revoke(id, now())
+    const closed = deps.revoked(id)
+    c.set('adminAction', `token revoke ${id} (closed ${closed} connections)`)
+    const record = (await store.get(id)) ?? existing
+    return c.json(tokenInfo(record))
+  })
+}
+
+function parseCreateRequest(body: unknown): CreateTokenRequest {
+  const parsed = CreateTokenRequest.safeParse(body)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
+    throw new GatewayError('bad_request', `invalid token request: ${problems.join('; ')}`)
+  }
+  const badScopes = parsed.data.scopes.filter((scope) => !Scope.safeParse(scope).success)
+  if (badScopes.length > 0) {
+    throw new GatewayError(
+      'bad_request',
+      `invalid scopes ${badScopes.map((scope) => JSON.stringify(scope)).join(', ')}: scopes look like publish:alerts.*, subscribe:*, send:agent-*`,
+    )
+  }
+  return parsed.data
+}
+
+function iso(time: number | null): string | null {
+  return time === null ? null : new Date(time).toISOString()
+}
+
+export function tokenInfo(record: TokenRecord): TokenInfo {
+  return {
+    id: record.id,
+    name: record.name,
+    role: record.role,
+    scopes: record.scopes,
+    subject: record.subject,
+    createdAt: new Date(record.createdAt).toISOString(),
+    expiresAt: iso(record.expiresAt),
+    revokedAt: iso(record.revokedAt),
+    lastUsedAt: iso(record.lastUsedAt),
+  }
+}
