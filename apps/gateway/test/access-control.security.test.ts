@@ -5,6 +5,7 @@ import {
   type SessionBindingStore,
   type TokenStore,
 } from '@parley/stores'
+import { SignJWT } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { AuthRequest } from '../src/index.js'
 import { admin } from './support/delivery-helpers.js'
@@ -367,5 +368,56 @@ describe('failed-auth rate limit', () => {
     expect(limited.status).toBe(429)
     const client = await open()
     expect(await client.hello()).toMatchObject({ code: 'rate_limited' })
+  })
+})
+
+describe('bearer JWTs', () => {
+  const secret = 'jwt-secret-for-the-gateway-tests-0123'
+  const sign = (claims: Record<string, unknown>) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('test-idp')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(secret))
+
+  it('welcomes a connection with a valid JWT as its mapped principal and lets an admin JWT use the admin API', async () => {
+    const running = await start({ authToken: 'shared-secret-token', jwt: { secret, issuer: 'test-idp' } })
+    const client = await connect({
+      token: await sign({ sub: 'erin', role: 'agent', scope: 'subscribe:jobs.*' }),
+    })
+    expect(client.frames[0]).toMatchObject({
+      principal: { id: 'erin', role: 'agent', scopes: ['subscribe:jobs.*'] },
+    })
+    expect(await client.request({ type: 'publish', channel: 'jobs.1', data: 1 })).toMatchObject({
+      code: 'forbidden',
+    })
+    const adminJwt = await sign({ sub: 'root', role: 'admin' })
+    const whoami = await fetch(`${running.started.url}/api/admin/whoami`, {
+      headers: { authorization: `Bearer ${adminJwt}` },
+    })
+    expect(await whoami.json()).toEqual({ role: 'admin', principal: 'root' })
+    const clientJwt = await sign({ sub: 'erin' })
+    const forbidden = await fetch(`${running.started.url}/api/admin/whoami`, {
+      headers: { authorization: `Bearer ${clientJwt}` },
+    })
+    expect(forbidden.status).toBe(403)
+  })
+
+  it('refuses a JWT from another issuer at connect', async () => {
+    await start({ jwt: { secret, issuer: 'other-idp' }, allowAnonymous: false })
+    const client = await open()
+    expect(await client.hello({ token: await sign({ sub: 'erin' }) })).toMatchObject({ code: 'unauthorized' })
+    expect((await auditRows('auth_failure'))[0]?.detail).toContain('jwt refused')
+  })
+
+  it('denies with unavailable when the JWKS URL cannot be reached', async () => {
+    await start({ jwt: { jwksUrl: 'http://127.0.0.1:9/jwks.json' } })
+    const token = [
+      Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k' })).toString('base64url'),
+      Buffer.from(JSON.stringify({ sub: 'x' })).toString('base64url'),
+      'c2ln',
+    ].join('.')
+    const client = await open()
+    expect(await client.hello({ token })).toMatchObject({ code: 'unavailable' })
   })
 })
