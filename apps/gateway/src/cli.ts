@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module'
-import { Health } from '@parley/protocol'
+import { Health, ROLES } from '@parley/protocol'
 import { Command, InvalidArgumentError } from 'commander'
 import { type Logger, pino } from 'pino'
+import {
+  type AdminApiTarget,
+  AdminCallError,
+  createToken,
+  listTokens,
+  type Output,
+  revokeToken,
+} from './cli/token-commands.js'
 import { ConfigError, type GatewayConfig, parseConfig } from './config.js'
 import { createGateway, GATEWAY_VERSION, type StartedGateway } from './create-gateway.js'
 import { mergeConfigInputs, readEnvConfig, toConfigInput } from './env.js'
@@ -15,6 +23,7 @@ interface ServeFlags {
   host?: string
   port?: string
   authToken?: string
+  allowAnonymous?: string
   adminToken?: string
   databaseUrl?: string
   dataDir?: string
@@ -73,6 +82,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     host: flags.host,
     port: flags.port,
     authToken: flags.authToken,
+    allowAnonymous: flags.allowAnonymous,
     adminToken: flags.adminToken,
     databaseUrl: flags.databaseUrl,
     dataDir: flags.dataDir,
@@ -162,6 +172,85 @@ function parseUrl(value: string): string {
   }
 }
 
+const output: Output = {
+  out: (text) => write(process.stdout, text),
+  err: (text) => write(process.stderr, text),
+}
+
+interface AdminFlags {
+  url: string
+  adminToken?: string
+}
+
+/** Where the admin commands go; the token comes from the flag or PARLEY_ADMIN_TOKEN and is never printed. */
+function adminTarget(flags: AdminFlags): AdminApiTarget {
+  const adminToken = flags.adminToken ?? process.env.PARLEY_ADMIN_TOKEN
+  if (adminToken === undefined || adminToken.trim() === '') {
+    throw new AdminCallError(
+      'an admin token is required: set PARLEY_ADMIN_TOKEN or pass --admin-token <token>',
+    )
+  }
+  return { url: flags.url, adminToken: adminToken.trim() }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+function parseRole(value: string): string {
+  if (!(ROLES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${ROLES.join(', ')}`)
+  }
+  return value
+}
+
+function parsePositiveInt(value: string): number {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed <= 0)
+    throw new InvalidArgumentError('expected a positive whole number')
+  return parsed
+}
+
+function addAdminOptions(command: Command): Command {
+  return command
+    .option('--url <url>', 'gateway base URL', parseUrl, 'http://127.0.0.1:8765')
+    .option(
+      '--admin-token <token>',
+      'admin token (prefer PARLEY_ADMIN_TOKEN: flags show in the process list)',
+    )
+}
+
+function buildTokenCommand(): Command {
+  const token = new Command('token').description("manage API tokens through a running gateway's admin API")
+  addAdminOptions(
+    token
+      .command('create')
+      .description('create a token and print its secret once')
+      .requiredOption('--name <name>', 'what the token is for')
+      .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, parseRole)
+      .option('--scope <scope>', 'a scope such as publish:alerts.* (repeatable)', collect, [] as string[])
+      .option('--expires-in <seconds>', 'lifetime in seconds (default: no expiry)', parsePositiveInt),
+  ).action((flags: AdminFlags & { name: string; role: string; scope: string[]; expiresIn?: number }) =>
+    createToken(
+      adminTarget(flags),
+      {
+        name: flags.name,
+        role: flags.role,
+        scopes: flags.scope,
+        ...(flags.expiresIn === undefined ? {} : { expiresIn: flags.expiresIn }),
+      },
+      output,
+    ),
+  )
+  addAdminOptions(token.command('list').description('list tokens (never their secrets)')).action(
+    (flags: AdminFlags) => listTokens(adminTarget(flags), output),
+  )
+  addAdminOptions(
+    token.command('revoke').description('revoke a token and close its open connections').argument('<id>'),
+  ).action((id: string, flags: AdminFlags) => revokeToken(adminTarget(flags), id, output))
+  return token
+}
+
 function buildProgram(): Command {
   const program = new Command()
     .name('parley')
@@ -175,6 +264,7 @@ function buildProgram(): Command {
     .option('--host <host>', 'address to bind (default 127.0.0.1; others need --auth-token)')
     .option('--port <port>', 'HTTP and WebSocket port (default 8765; 0 picks a free one)')
     .option('--auth-token <token>', 'shared token every client must present')
+    .option('--allow-anonymous <bool>', 'accept clients without a token (default: true without --auth-token)')
     .option('--admin-token <token>', 'admin API token (default: generated at first start)')
     .option('--database-url <url>', 'memory:// or postgres://… (default: embedded PGlite in <data-dir>/data)')
     .option('--data-dir <dir>', 'data folder (default ./.parley)')
@@ -195,13 +285,15 @@ function buildProgram(): Command {
     .option('--url <url>', 'gateway base URL', parseUrl, 'http://127.0.0.1:8765')
     .action(status)
 
+  program.addCommand(buildTokenCommand())
+
   return program
 }
 
 try {
   await buildProgram().parseAsync(process.argv)
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof AdminCallError) {
     write(process.stderr, error.message)
   } else {
     write(process.stderr, `parley: ${error instanceof Error ? error.message : String(error)}`)
