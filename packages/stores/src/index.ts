@@ -70,6 +70,11 @@ export {
   PAIRING_CODE_ALPHABET,
   PAIRING_CODE_LENGTH,
 } from './identity/pairing-codes.js'
+export { createPostgresAgentKeyStore } from './identity/postgres-agent-key-store.js'
+export { createPostgresDevicePairingStore } from './identity/postgres-device-pairing-store.js'
+export { createPostgresPairingStore } from './identity/postgres-pairing-store.js'
+export { createPostgresSessionBindingStore } from './identity/postgres-session-binding-store.js'
+export { createPostgresTokenStore } from './identity/postgres-token-store.js'
 export { tokenIdOfSecret } from './identity/token-secrets.js'
 export type {
   AgentKey,

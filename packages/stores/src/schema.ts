@@ -9,6 +9,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core'
 
 /**
@@ -144,3 +145,111 @@ export const deliveries = pgTable(
 export type ChannelMessageRow = typeof channelMessages.$inferSelect
 export type DeliveryRow = typeof deliveries.$inferSelect
 export type NewDeliveryRow = typeof deliveries.$inferInsert
+
+// Identity: times are epoch milliseconds in bigint columns, as in the store API. Secrets are never stored.
+
+/** API tokens. `secret_hash` is the SHA-256 (hex) of the whole `pk_<id>_<random>` secret. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    role: text('role').notNull(),
+    scopes: jsonb('scopes').$type<string[]>().notNull(),
+    subject: text('subject'),
+    secretHash: text('secret_hash').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }),
+    revokedAt: bigint('revoked_at', { mode: 'number' }),
+    lastUsedAt: bigint('last_used_at', { mode: 'number' }),
+  },
+  (table) => [index('api_tokens_created_at_idx').on(table.createdAt.desc(), table.id.desc())],
+)
+
+/**
+ * Chat-user pairing requests: one per (channel type, sender). The code is not stored: it is derived from
+ * the id with the server secret; `code_hash` (an HMAC of it) finds the request a code belongs to.
+ */
+export const pairingRequests = pgTable(
+  'pairing_requests',
+  {
+    id: text('id').primaryKey(),
+    /** Insertion order, the tie-breaker of "oldest first". */
+    seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    channelType: text('channel_type').notNull(),
+    channelId: text('channel_id').notNull(),
+    displayName: text('display_name'),
+    codeHash: text('code_hash').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+    failedAttempts: integer('failed_attempts').notNull().default(0),
+  },
+  (table) => [
+    uniqueIndex('pairing_requests_sender_idx').on(table.channelType, table.channelId),
+    uniqueIndex('pairing_requests_code_idx').on(table.channelType, table.codeHash),
+    index('pairing_requests_created_idx').on(table.createdAt, table.seq),
+  ],
+)
+
+export const pairedChannels = pgTable(
+  'paired_channels',
+  {
+    channelType: text('channel_type').notNull(),
+    channelId: text('channel_id').notNull(),
+    displayName: text('display_name'),
+    pairedAt: bigint('paired_at', { mode: 'number' }).notNull(),
+    approvedBy: text('approved_by'),
+  },
+  (table) => [primaryKey({ columns: [table.channelType, table.channelId] })],
+)
+
+/** Device pairing requests; finished ones are deleted an hour after their expiry. */
+export const deviceRequests = pgTable(
+  'device_requests',
+  {
+    id: text('id').primaryKey(),
+    seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    deviceName: text('device_name').notNull(),
+    platform: text('platform'),
+    remoteAddress: text('remote_address'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+    status: text('status').notNull(),
+    tokenId: text('token_id'),
+  },
+  (table) => [
+    index('device_requests_pending_idx')
+      .on(table.createdAt, table.seq)
+      .where(sql`${table.status} = 'pending'`),
+    index('device_requests_expires_at_idx').on(table.expiresAt),
+  ],
+)
+
+/** Who each session is bound to; written once per session id. */
+export const sessionBindings = pgTable('session_bindings', {
+  sessionId: text('session_id').primaryKey(),
+  principal: text('principal').notNull(),
+  role: text('role').notNull(),
+  metadata: jsonb('metadata').$type<Record<string, unknown>>(),
+  boundAt: timestamp('bound_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+})
+
+/** Registered agent keys; `id` is the did:key of `public_key` (checked before insert). */
+export const agentKeys = pgTable(
+  'agent_keys',
+  {
+    id: text('id').primaryKey(),
+    publicKey: text('public_key').notNull(),
+    name: text('name').notNull(),
+    role: text('role').notNull(),
+    scopes: jsonb('scopes').$type<string[]>().notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    revokedAt: bigint('revoked_at', { mode: 'number' }),
+  },
+  (table) => [index('agent_keys_created_at_idx').on(table.createdAt.desc(), table.id.desc())],
+)
+
+export type ApiTokenRow = typeof apiTokens.$inferSelect
+export type PairingRequestRow = typeof pairingRequests.$inferSelect
+export type DeviceRequestRow = typeof deviceRequests.$inferSelect
+export type AgentKeyRow = typeof agentKeys.$inferSelect

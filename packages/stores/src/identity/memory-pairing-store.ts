@@ -55,8 +55,10 @@ export function createMemoryPairingStore(options: PairingStoreOptions): PairingS
     requestBySender.delete(pairKey(request.channelType, request.channelId))
   }
 
-  function removeExpired(now: number): void {
-    for (const request of requests.values()) if (request.expiresAt <= now) remove(request)
+  function removeExpired(channelType: string, now: number): void {
+    for (const request of requests.values()) {
+      if (request.channelType === channelType && request.expiresAt <= now) remove(request)
+    }
   }
 
   /** Removes the request and pairs its sender: the one who asked for the code. */
@@ -117,7 +119,7 @@ export function createMemoryPairingStore(options: PairingStoreOptions): PairingS
     async generateCode(channelType = DEFAULT_CHANNEL_TYPE, channelId, codeOptions = {}) {
       const sender = requireSender(channelId)
       const now = codeOptions.now ?? Date.now()
-      removeExpired(now)
+      removeExpired(channelType, now)
       const existingId = requestBySender.get(pairKey(channelType, sender))
       const existing = existingId === undefined ? undefined : requests.get(existingId)
       if (existing !== undefined) return pairingCodeFor(settings.secret, existing.id)

@@ -267,6 +267,28 @@ export function describePairingStoreBehaviour(
       expect(await pairing.listPending('telegram')).toEqual([])
     })
 
+    it('gives concurrent requests of one sender one request and one code', async () => {
+      const codes = await Promise.all(
+        Array.from({ length: 10 }, () => pairing.generateCode('telegram', 'alice', { now: T0 })),
+      )
+      expect(new Set(codes).size).toBe(1)
+      expect(await pairing.listPending('telegram', T0)).toHaveLength(1)
+    })
+
+    it('holds the pending cap under concurrent requests of new senders', async () => {
+      const capped = fixture.createStore({ maxPendingPerChannelType: 5 })
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, index) =>
+          capped.generateCode('telegram', `sender-${index}`, { now: T0 }),
+        ),
+      )
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(5)
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(PairingLimitError)
+      }
+      expect(await capped.listPending('telegram', T0)).toHaveLength(5)
+    })
+
     it('revoke unpairs a sender, who can then pair again', async () => {
       const code = await pairing.generateCode('telegram', 'alice', { now: T0 })
       await pairing.approveCode('telegram', code, { now: T0 })
