@@ -6,9 +6,9 @@ import { join } from 'node:path'
 import { createAdaptorServer } from '@hono/node-server'
 import {
   type AuditLog,
-  createMemorySessionBindingStore,
-  createMemoryTokenStore,
   createPostgresAuditLog,
+  createPostgresSessionBindingStore,
+  createPostgresTokenStore,
   type DeliveryBackend,
   openDatabase,
   type PairingStore,
@@ -261,8 +261,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       ownsAudit = true
     }
     if (database !== undefined) {
-      tokenStore ??= createMemoryTokenStore()
-      sessionBinding ??= createMemorySessionBindingStore()
+      tokenStore ??= createPostgresTokenStore(database)
+      sessionBinding ??= createPostgresSessionBindingStore(database)
     }
     try {
       if (deliveryBackend === undefined) {

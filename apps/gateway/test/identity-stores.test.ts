@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CreatedToken } from '@parley/protocol'
+import { createMemoryAuditLog } from '@parley/stores'
+import { pino } from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import { parseConfig } from '../src/config.js'
+import { createGateway, type Gateway } from '../src/create-gateway.js'
+import { TestClient } from './support/test-client.js'
+import { adminHeaders, TEST_ADMIN_TOKEN } from './support/test-gateway.js'
+
+describe('default identity stores', () => {
+  const cleanups: Array<() => Promise<void>> = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+
+  /** No database URL: the default, embedded PGlite in `<dataDir>/data`. */
+  async function startOn(dataDir: string): Promise<{ gateway: Gateway; url: string; wsUrl: string }> {
+    const gateway = createGateway({
+      config: parseConfig({ port: 0, dataDir, authToken: 'shared-secret-token' }),
+      audit: createMemoryAuditLog(),
+      adminToken: TEST_ADMIN_TOKEN,
+      logger: pino({ level: 'silent' }),
+    })
+    const started = await gateway.start()
+    cleanups.push(() => gateway.stop({ drainTimeoutMs: 500 }))
+    return { gateway, url: started.url, wsUrl: started.wsUrl }
+  }
+
+  it("keeps API tokens in the gateway's database: a token created before a restart still authenticates after it", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'parley-identity-'))
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
+    const first = await startOn(dataDir)
+    const response = await fetch(`${first.url}/api/admin/tokens`, {
+      method: 'POST',
+      headers: { ...adminHeaders(), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'durable', role: 'agent', scopes: ['subscribe:*'] }),
+    })
+    expect(response.status).toBe(201)
+    const created = CreatedToken.parse(await response.json())
+    await first.gateway.stop({ drainTimeoutMs: 500 })
+
+    const second = await startOn(dataDir)
+    const client = await TestClient.connect(second.wsUrl, { token: created.token })
+    expect(client.frames[0]).toMatchObject({ principal: { id: created.info.id, role: 'agent' } })
+    client.close()
+  }, 60_000)
+})
