@@ -212,6 +212,99 @@ export type CreateTokenRequest = z.infer<typeof CreateTokenRequest>
 export const CreatedToken = z.object({ token: z.string(), info: TokenInfo })
 export type CreatedToken = z.infer<typeof CreatedToken>
 
+// ---------------------------------------------------------------- pairing, devices, agent keys
+
+export const PendingPairingInfo = z.object({
+  id: z.string(),
+  channelType: z.string(),
+  senderId: z.string(),
+  displayName: z.string().nullable(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  ageS: z.number().nonnegative(),
+  failedAttempts: z.number().int().nonnegative(),
+  locked: z.boolean(),
+})
+export type PendingPairingInfo = z.infer<typeof PendingPairingInfo>
+
+export const PairedSenderInfo = z.object({
+  channelType: z.string(),
+  senderId: z.string(),
+  displayName: z.string().nullable(),
+  pairedAt: z.string(),
+  approvedBy: z.string().nullable(),
+})
+export type PairedSenderInfo = z.infer<typeof PairedSenderInfo>
+
+/** `GET /api/admin/pairing`: pending requests (oldest first) and paired senders. */
+export const PairingOverview = z.object({
+  pending: z.array(PendingPairingInfo),
+  paired: z.array(PairedSenderInfo),
+})
+export type PairingOverview = z.infer<typeof PairingOverview>
+
+/** Body of `POST /api/admin/pairing/approve`: the code path (wrong codes count against the sender's request). */
+export const ApproveCodeRequest = z.object({
+  channelType: z.string().min(1).max(64),
+  code: z.string().min(1).max(32),
+  senderId: z.string().min(1).max(256).optional(),
+})
+export type ApproveCodeRequest = z.infer<typeof ApproveCodeRequest>
+
+export const PairingDecision = z.object({
+  requestId: z.string().nullable(),
+  channelType: z.string(),
+  senderId: z.string(),
+  status: z.enum(['approved', 'denied', 'revoked']),
+})
+export type PairingDecision = z.infer<typeof PairingDecision>
+
+export const DeviceRequestInfo = z.object({
+  id: z.string(),
+  deviceName: z.string(),
+  platform: z.string().nullable(),
+  remoteAddress: z.string().nullable(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  status: z.enum(['pending', 'approved', 'denied', 'expired']),
+  tokenId: z.string().nullable(),
+})
+export type DeviceRequestInfo = z.infer<typeof DeviceRequestInfo>
+
+export const DeviceRequestList = z.object({ devices: z.array(DeviceRequestInfo) })
+export type DeviceRequestList = z.infer<typeof DeviceRequestList>
+
+/** Body of `POST /api/admin/devices/:id/approve`; the device gets a token with this role and these scopes. */
+export const ApproveDeviceRequest = z.object({
+  role: z.enum(ADMIN_ROLES).default('client'),
+  scopes: z.array(z.string().min(3).max(200)).max(100).default(['*:*']),
+})
+export type ApproveDeviceRequest = z.infer<typeof ApproveDeviceRequest>
+
+export const AgentKeyInfo = z.object({
+  id: z.string(),
+  publicKey: z.string(),
+  name: z.string(),
+  role: z.enum(ADMIN_ROLES),
+  scopes: z.array(z.string()),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+})
+export type AgentKeyInfo = z.infer<typeof AgentKeyInfo>
+
+export const AgentKeyList = z.object({ agentKeys: z.array(AgentKeyInfo) })
+export type AgentKeyList = z.infer<typeof AgentKeyList>
+
+/** Body of `POST /api/admin/agent-keys`. */
+export const RegisterAgentKeyRequest = z.object({
+  id: z.string().min(1).max(512),
+  publicKey: z.string().min(1).max(100),
+  name: z.string().min(1).max(100),
+  role: z.enum(ADMIN_ROLES).default('agent'),
+  scopes: z.array(z.string().min(3).max(200)).max(100).default(['*:*']),
+})
+export type RegisterAgentKeyRequest = z.infer<typeof RegisterAgentKeyRequest>
+
 /** Body of every HTTP error answer: the same envelope as the `error` frame, under `error`. */
 export const HttpError = z.object({
   error: z.object({

@@ -51,6 +51,16 @@ export const CLOSE_CODES = {
     reconnect: false,
     description: 'The credentials were revoked or do not allow this.',
   },
+  pairing_denied: {
+    code: 4009,
+    reconnect: false,
+    description: 'The operator denied this device pairing request.',
+  },
+  pairing_expired: {
+    code: 4010,
+    reconnect: false,
+    description: 'The device pairing request was not approved in time.',
+  },
 } as const satisfies Record<string, { code: number; reconnect: boolean; description: string }>
 
 export type CloseReason = keyof typeof CLOSE_CODES

@@ -28,6 +28,28 @@ export const ERROR_CODES = {
   },
   unauthorized: { status: 401, retryable: false, description: 'Credentials are missing or wrong.' },
   forbidden: { status: 403, retryable: false, description: 'The principal may not do this.' },
+  invalid_signature: {
+    status: 401,
+    retryable: false,
+    description: 'The identity signature does not verify with the registered key.',
+  },
+  unknown_identity: {
+    status: 401,
+    retryable: false,
+    description: 'The identity is not registered (or its key was revoked).',
+  },
+  nonce_reused: {
+    status: 401,
+    retryable: false,
+    description: 'The challenge nonce was not issued to this connection or was already used.',
+  },
+  stale_timestamp: {
+    status: 401,
+    retryable: false,
+    description: 'The signed timestamp is too far from the gateway clock.',
+  },
+  pairing_denied: { status: 403, retryable: false, description: 'The operator denied the pairing request.' },
+  pairing_expired: { status: 410, retryable: false, description: 'The pairing request expired.' },
   not_found: { status: 404, retryable: false, description: 'The named resource does not exist.' },
   conflict: { status: 409, retryable: false, description: 'The request conflicts with the current state.' },
   payload_too_large: {

@@ -57,7 +57,38 @@ export const HelloFrame = z.object({
   protocol: ProtocolRange,
   client: z.object({ name: z.string().max(100), version: z.string().max(50) }).optional(),
   clientId: ClientId.optional(),
-  auth: z.object({ token: z.string().min(1).max(4096) }).optional(),
+  auth: z
+    .object({
+      token: z.string().min(1).max(4096).optional(),
+      /** An agent identity (`did:key:…`): the gateway answers with `challenge`, the client with `authenticate`. */
+      identity: z.string().min(1).max(512).optional(),
+    })
+    .optional(),
+  /** A device without credentials asks to be paired; the operator approves or denies it. */
+  pairing: z
+    .object({
+      device: z.object({ name: z.string().min(1).max(100), platform: z.string().max(100).optional() }),
+    })
+    .optional(),
+})
+
+/** Answers `challenge`: the signature of `parley-auth-v1\n<nonce>\n<timestamp>\n<identity>` (base64url). */
+export const AuthenticateFrame = z.object({
+  type: z.literal('authenticate'),
+  id: RequestId.optional(),
+  identity: z.string().min(1).max(512),
+  nonce: z.string().min(1).max(512),
+  timestamp: z.number().int().nonnegative(),
+  signature: z.string().min(1).max(200),
+})
+
+/** A connector asks whether a chat sender may talk to its agents (policy per channel type). */
+export const PairingCheckFrame = z.object({
+  type: z.literal('pairing_check'),
+  id: RequestId,
+  channelType: z.string().min(1).max(64),
+  senderId: z.string().min(1).max(256),
+  displayName: z.string().max(200).optional(),
 })
 
 export const SubscribeFrame = z.object({
@@ -132,6 +163,8 @@ export const ClientFrame = z.discriminatedUnion('type', [
   SendFrame,
   AckFrame,
   NackFrame,
+  AuthenticateFrame,
+  PairingCheckFrame,
 ])
 export type ClientFrame = z.infer<typeof ClientFrame>
 export const CLIENT_FRAME_TYPES = ClientFrame.options.map((option) => option.shape.type.value)
@@ -221,6 +254,44 @@ export const BroadcastMessageFrame = z.object({
   timestamp: z.number(),
 })
 
+/** Sent after a `hello` with `auth.identity`: sign it and answer with `authenticate`. */
+export const ChallengeFrame = z.object({
+  type: z.literal('challenge'),
+  id: RequestId.optional(),
+  nonce: z.string(),
+  /** The gateway's clock, epoch ms; the signed timestamp must be within `maxSkewMs` of the gateway's. */
+  timestamp: z.number(),
+  maxSkewMs: z.number().int().positive(),
+})
+
+/** A device pairing request is waiting for the operator. */
+export const PairingPendingFrame = z.object({
+  type: z.literal('pairing_pending'),
+  id: RequestId.optional(),
+  requestId: z.string(),
+  expiresAt: z.number(),
+})
+
+/** The operator approved the device: keep `token` (shown once) and use it from now on; `welcome` follows. */
+export const PairingApprovedFrame = z.object({
+  type: z.literal('pairing_approved'),
+  requestId: z.string(),
+  token: z.string(),
+  deviceId: z.string(),
+})
+
+export const PAIRING_RESOLUTIONS = ['approved', 'denied', 'revoked', 'expired'] as const
+
+/** To connectors: a chat sender's pairing was decided (by the dashboard, the CLI, the API or a link). */
+export const PairingResolvedFrame = z.object({
+  type: z.literal('pairing_resolved'),
+  requestId: z.string().nullable(),
+  channelType: z.string(),
+  senderId: z.string(),
+  status: z.enum(PAIRING_RESOLUTIONS),
+  timestamp: z.number(),
+})
+
 export const ServerPingFrame = z.object({ type: z.literal('ping'), ts: z.number() })
 export const ServerPongFrame = z.object({ type: z.literal('pong'), id: RequestId.optional(), ts: z.number() })
 
@@ -238,6 +309,10 @@ export const ServerFrame = z.discriminatedUnion('type', [
   DirectMessageFrame,
   ReceiptFrame,
   BroadcastMessageFrame,
+  ChallengeFrame,
+  PairingPendingFrame,
+  PairingApprovedFrame,
+  PairingResolvedFrame,
   ServerPingFrame,
   ServerPongFrame,
   ShutdownFrame,
@@ -286,6 +361,17 @@ export const BroadcastResult = z.object({
   timestamp: z.number(),
 })
 
+export const PairingCheckResult = z.object({
+  /** allowed: may talk (open policy, allowlisted or paired); denied: may not; pending: give the sender `code`. */
+  status: z.enum(['allowed', 'denied', 'pending']),
+  policy: z.enum(['deny', 'pair', 'allowlist', 'open']),
+  code: z.string().optional(),
+  requestId: z.string().optional(),
+  expiresAt: z.number().optional(),
+  /** Signed single-use link an owner can open to approve (when the gateway knows its public URL). */
+  approvalUrl: z.string().optional(),
+})
+
 /** The result schema of each request type that is answered with `reply`. */
 export const RESULT_SCHEMAS = {
   subscribe: SubscribeResult,
@@ -295,6 +381,7 @@ export const RESULT_SCHEMAS = {
   send: SendResult,
   ack: AckResult,
   nack: AckResult,
+  pairing_check: PairingCheckResult,
 } as const
 
 export type HelloFrame = z.infer<typeof HelloFrame>
@@ -323,5 +410,12 @@ export type DirectMessageFrame = z.infer<typeof DirectMessageFrame>
 export type ReceiptFrame = z.infer<typeof ReceiptFrame>
 export type ReceiptStatus = z.infer<typeof ReceiptStatus>
 export type StreamPosition = z.infer<typeof StreamPosition>
+export type AuthenticateFrame = z.infer<typeof AuthenticateFrame>
+export type PairingCheckFrame = z.infer<typeof PairingCheckFrame>
+export type ChallengeFrame = z.infer<typeof ChallengeFrame>
+export type PairingPendingFrame = z.infer<typeof PairingPendingFrame>
+export type PairingApprovedFrame = z.infer<typeof PairingApprovedFrame>
+export type PairingResolvedFrame = z.infer<typeof PairingResolvedFrame>
+export type PairingCheckResult = z.infer<typeof PairingCheckResult>
 export type SendResult = z.infer<typeof SendResult>
 export type AckResult = z.infer<typeof AckResult>
