@@ -153,6 +153,11 @@ import {
   type SubscribedInfo,
   TimeoutError,
   type AgentIdentity,
+  type DeviceInfo,
+  type DeviceToken,
+  type PairingCheckResult,
+  type PairingPendingInfo,
+  type PairingResolvedEvent,
   type IdentityErrorReason,
   type IdentityFile,
   type SignedChallenge,
@@ -196,6 +201,16 @@ export const message: string = challengeMessage(signed.nonce, signed.timestamp, 
 export const reason: IdentityErrorReason | undefined = new IdentityError('invalid_did', 'x').reason
 export const saved: Promise<void> = saveIdentity('agent.json', identity, { overwrite: true })
 export const loaded: Promise<AgentIdentity> = loadIdentity('agent.json')
+// Identity at connect, device pairing and the connector API.
+const agent = new PushClient('ws://127.0.0.1:8765/ws', { identity })
+const device = new PushClient('ws://127.0.0.1:8765/ws', {
+  pairing: { device: { name: 'kitchen tablet', platform: 'android' } satisfies DeviceInfo },
+  pairingTimeoutMs: 60_000,
+})
+device.on('pairing_pending', (info: PairingPendingInfo) => info.requestId + info.expiresAt)
+device.on('device_token', ({ token, deviceId, requestId }: DeviceToken) => token + deviceId + requestId)
+agent.on('pairing_resolved', (event: PairingResolvedEvent) => event.status === 'approved')
+export const check: Promise<PairingCheckResult> = agent.pairingCheck('telegram', '1', { displayName: 'Ana' })
 TS
 cat > tsconfig.json <<'JSON'
 { "compilerOptions": { "module": "NodeNext", "moduleResolution": "NodeNext", "target": "ES2022", "lib": ["ES2022", "DOM"],

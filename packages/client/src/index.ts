@@ -1,5 +1,5 @@
 /** A channel's stream position: the offset of the last publication seen and the stream's epoch. */
-export type { ReceiptStatus, StreamPosition } from '@parley/protocol'
+export type { PairingCheckResult, ReceiptStatus, StreamPosition } from '@parley/protocol'
 export { type BackoffOptions, fullJitterDelay } from './backoff.js'
 export type { AckMode, DeliveryControls, NackOptions } from './deliveries.js'
 export { ParleyError, type ParleyErrorInit, TimeoutError } from './errors.js'
@@ -27,9 +27,16 @@ export {
   type BroadcastReceipt,
   type ChannelMessage,
   type ConnectionState,
+  type DeviceInfo,
+  type DeviceToken,
   type DirectMessage,
   type DisconnectInfo,
   type Logger,
+  type PairingCheckOptions,
+  type PairingCheckReceipt,
+  type PairingOptions,
+  type PairingPendingInfo,
+  type PairingResolvedEvent,
   type PublishOptions,
   type PublishReceipt,
   PushClient,

@@ -2,6 +2,7 @@ import {
   type BroadcastFrame,
   type BroadcastMessageFrame,
   BroadcastResult,
+  type ChallengeFrame,
   type ChannelMessageFrame,
   ChannelName,
   CLOSE_CODES,
@@ -15,6 +16,9 @@ import {
   type HelloFrame,
   IdempotencyKey,
   MIN_PROTOCOL_VERSION,
+  PairingCheckFrame,
+  PairingCheckResult,
+  type PairingResolvedFrame,
   PROTOCOL_VERSION,
   type PublishFrame,
   PublishResult,
@@ -40,6 +44,7 @@ import {
   withControls,
 } from './deliveries.js'
 import { ParleyError, TimeoutError } from './errors.js'
+import { type AgentIdentity, signChallenge } from './identity.js'
 import { RecentIds } from './recent-ids.js'
 import { type Listener, TypedEmitter } from './typed-emitter.js'
 import { CLIENT_NAME, CLIENT_VERSION } from './version.js'
@@ -83,6 +88,44 @@ export type SendReceipt = SendResult
 /** The gateway's answer to `broadcast`. */
 export type BroadcastReceipt = BroadcastResult
 export type UnsubscribeReceipt = UnsubscribeResult
+/** What the gateway answers a connector's `pairingCheck`: allowed, denied, or pending with a code for the sender. */
+export type PairingCheckReceipt = PairingCheckResult
+/** A chat sender's pairing was decided (approved, denied, revoked or expired): sent to every connector. */
+export type PairingResolvedEvent = Omit<PairingResolvedFrame, 'type'>
+
+/** How a device without credentials introduces itself to the operator who approves it. */
+export interface DeviceInfo {
+  /** Shown to the operator, e.g. "kitchen tablet" (1-100 characters). */
+  name: string
+  /** e.g. "android", "ios", "linux" (up to 100 characters). */
+  platform?: string
+}
+
+export interface PairingOptions {
+  device: DeviceInfo
+}
+
+/** The device pairing request is waiting for the operator (the `pairing_pending` event). */
+export interface PairingPendingInfo {
+  requestId: string
+  /** When the gateway drops the request if nobody decided it, epoch ms. */
+  expiresAt: number
+}
+
+/**
+ * The operator approved this device (the `device_token` event). `token` is shown once: store it and pass it
+ * as `authToken` from then on. The client already uses it for its own reconnects.
+ */
+export interface DeviceToken {
+  token: string
+  deviceId: string
+  requestId: string
+}
+
+export interface PairingCheckOptions {
+  /** The sender's name as the chat shows it, for the operator who approves the request. */
+  displayName?: string
+}
 
 /** The outcome of a subscribe, the user's or the client's own after a reconnect (the `subscribed` event). */
 export interface SubscribedInfo {
@@ -162,6 +205,12 @@ export interface PushClientEvents {
   reconnecting: ReconnectingInfo
   error: ParleyError
   state: StateChange
+  /** Device pairing: the request waits for the operator; `connect()` keeps waiting. */
+  pairing_pending: PairingPendingInfo
+  /** Device pairing: approved. Store the token; it is shown once. */
+  device_token: DeviceToken
+  /** Connectors: a chat sender's pairing was decided. */
+  pairing_resolved: PairingResolvedEvent
 }
 
 export type PushClientEvent = keyof PushClientEvents
@@ -191,6 +240,24 @@ export interface ReconnectOptions {
 export interface PushClientOptions {
   /** Sent in `hello.auth.token`, never in the URL. */
   authToken?: string
+  /**
+   * An agent identity (`generateIdentity`, `loadIdentity`): its did:key goes in `hello.auth.identity` and the
+   * client answers the gateway's challenge with a signature, on every (re)connect. The key must be registered
+   * on the gateway (by an admin or through device pairing).
+   */
+  identity?: AgentIdentity
+  /**
+   * Ask the operator to pair this device. Used only while the client has neither `authToken` nor `identity`:
+   * `connect()` then waits for the operator's decision and, on approval, the `device_token` event brings the
+   * device's own token, which the client uses from then on.
+   */
+  pairing?: PairingOptions
+  /**
+   * The longest time to wait for the operator's decision on a device pairing request, instead of
+   * `connectTimeoutMs`. Past it the client stops with `pairing_expired`. Default 330 000 (5.5 min: the
+   * gateway expires requests after 5 min and says so itself).
+   */
+  pairingTimeoutMs?: number
   /**
    * A stable identity; without one the gateway assigns one on first connect and it is kept afterwards.
    * Durable subscriptions and direct messages to this client need one that survives restarts.
@@ -230,6 +297,7 @@ type RequestBody =
   | Omit<PublishFrame, 'id'>
   | Omit<BroadcastFrame, 'id'>
   | Omit<SendFrame, 'id'>
+  | Omit<PairingCheckFrame, 'id'>
 
 interface ChannelSubscription {
   durable: boolean
@@ -263,6 +331,8 @@ const LIVENESS_FACTOR = 2.5
 const CLOSE_GRACE_MS = 1_000
 // The protocol's limit of ids per `ack` frame.
 const MAX_ACKS_PER_FRAME = 1_000
+// The gateway expires a device pairing request after 5 minutes; half a minute more covers clock and latency.
+const DEFAULT_PAIRING_TIMEOUT_MS = 330_000
 
 function noop(): void {}
 
@@ -294,17 +364,25 @@ function timeoutTimer(delayMs: number, onTimeout: () => void): ReturnType<typeof
   return setTimeout(onTimeout, Math.max(0, delayMs))
 }
 
-/** The error code a refusing close code stands for, when no `error` frame explained it. */
-function errorCodeForClose(code: number): ErrorCode {
+/**
+ * The error codes that may explain a refusing close code; the first one stands for it when no `error` frame
+ * explained it.
+ */
+function errorCodesForClose(code: number): readonly [ErrorCode, ...ErrorCode[]] {
   switch (closeReasonOf(code)) {
     case 'unauthorized':
-      return 'unauthorized'
+      // Agent identity refusals close with 4001 too.
+      return ['unauthorized', 'invalid_signature', 'unknown_identity', 'nonce_reused', 'stale_timestamp']
     case 'forbidden':
-      return 'forbidden'
+      return ['forbidden']
     case 'unsupported_protocol':
-      return 'unsupported_protocol'
+      return ['unsupported_protocol']
+    case 'pairing_denied':
+      return ['pairing_denied']
+    case 'pairing_expired':
+      return ['pairing_expired']
     default:
-      return 'unavailable'
+      return ['unavailable']
   }
 }
 
@@ -319,6 +397,7 @@ export class PushClient {
   private readonly reconnect: ReconnectSettings | false
   private readonly requestTimeoutMs: number
   private readonly connectTimeoutMs: number
+  private readonly pairingTimeoutMs: number
   private readonly random: () => number
   private readonly emitter: TypedEmitter<PushClientEvents>
 
@@ -373,6 +452,10 @@ export class PushClient {
   /** The last connection-level `error` frame; explains the close that usually follows it. */
   private lastServerError: ParleyError | undefined
   private shutdownReconnectAfterMs: number | undefined
+  /** The token sent in `hello.auth.token`: the option's, or the device token the operator's approval gave. */
+  private authToken: string | undefined
+  /** The current socket's hello asked for device pairing: only then are pairing frames before welcome expected. */
+  private pairingRequested = false
 
   constructor(url: string, options: PushClientOptions = {}) {
     this.url = url
@@ -380,6 +463,8 @@ export class PushClient {
     this.reconnect = reconnectSettings(options.reconnect)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+    this.pairingTimeoutMs = options.pairingTimeoutMs ?? DEFAULT_PAIRING_TIMEOUT_MS
+    this.authToken = options.authToken
     this.random = options.random ?? Math.random
     this.assignedClientId = options.clientId
     this.ackMode = options.ackMode ?? 'auto'
@@ -646,6 +731,29 @@ export class PushClient {
   }
 
   /**
+   * For connectors (a `connector` token): may this chat sender talk to the agents? Resolves with the channel
+   * type's verdict; `pending` carries the code to give the sender. Asking again for the same sender returns
+   * the same code while it is live. The decision arrives later as a `pairing_resolved` event.
+   */
+  async pairingCheck(
+    channelType: string,
+    senderId: string,
+    options: PairingCheckOptions = {},
+  ): Promise<PairingCheckReceipt> {
+    const body: Omit<PairingCheckFrame, 'id'> = { type: 'pairing_check', channelType, senderId }
+    if (options.displayName !== undefined) body.displayName = options.displayName
+    const parsed = PairingCheckFrame.omit({ id: true }).safeParse(body)
+    if (!parsed.success) {
+      throw new ParleyError({
+        code: 'bad_request',
+        message: `invalid pairing check: ${describeIssues('pairing_check', parsed.error)}`,
+      })
+    }
+    const result = await this.request(body)
+    return parseResult(PairingCheckResult, result, 'pairing_check')
+  }
+
+  /**
    * Resolves with the next message on `channel`, subscribing first when needed (the subscription stays).
    * Rejects with `TimeoutError` when none arrives within `timeout` ms.
    */
@@ -769,6 +877,7 @@ export class PushClient {
     }
     this.socket = socket
     this.lastServerError = undefined
+    this.pairingRequested = false
     this.log('debug', { url: this.url, attempt: this.attempt }, 'opening socket')
     if ('binaryType' in socket) socket.binaryType = 'arraybuffer'
     socket.onopen = () => {
@@ -782,6 +891,11 @@ export class PushClient {
     }
     // An error event is always followed by a close event, which carries the code we act on.
     socket.onerror = noop
+    this.armConnectTimer()
+  }
+
+  private armConnectTimer(): void {
+    clearTimeout(this.connectTimer)
     this.connectTimer = timeoutTimer(this.connectTimeoutMs, () => {
       this.abortSocket(
         CLOSE_CODES.handshake_timeout.code,
@@ -797,8 +911,77 @@ export class PushClient {
       client: { name: CLIENT_NAME, version: CLIENT_VERSION },
     }
     if (this.assignedClientId !== undefined) hello.clientId = this.assignedClientId
-    if (this.options.authToken !== undefined) hello.auth = { token: this.options.authToken }
+    const identity = this.options.identity
+    if (this.authToken !== undefined || identity !== undefined) {
+      hello.auth = {}
+      if (this.authToken !== undefined) hello.auth.token = this.authToken
+      if (identity !== undefined) hello.auth.identity = identity.id
+    } else if (this.options.pairing !== undefined) {
+      // Only a device without credentials asks to be paired; once approved it has its token.
+      const { name, platform } = this.options.pairing.device
+      hello.pairing = { device: platform === undefined ? { name } : { name, platform } }
+      this.pairingRequested = true
+    }
     return hello
+  }
+
+  /** Signs the gateway's nonce (with our clock's timestamp) and answers with `authenticate`. */
+  private async answerChallenge(frame: ChallengeFrame): Promise<void> {
+    const identity = this.options.identity
+    if (identity === undefined || this.welcomed) {
+      this.log('warn', {}, 'ignored a challenge the client did not ask for')
+      return
+    }
+    const socket = this.socket
+    let signed: Awaited<ReturnType<typeof signChallenge>>
+    try {
+      signed = await signChallenge(identity, { nonce: frame.nonce })
+    } catch (error) {
+      if (this.socket !== socket) return
+      // The key cannot sign (no Ed25519 in this runtime) or the nonce is malformed: retrying changes nothing.
+      const failure =
+        error instanceof ParleyError
+          ? error
+          : new ParleyError({ code: 'internal', message: `signing the challenge failed: ${String(error)}` })
+      this.reportError(failure)
+      this.toClosed(failure)
+      return
+    }
+    // The connection may have gone while signing; its nonce is worthless on another one.
+    if (this.socket !== socket || this.welcomed) return
+    this.sendFrame({
+      type: 'authenticate',
+      identity: signed.id,
+      nonce: signed.nonce,
+      timestamp: signed.timestamp,
+      signature: signed.signature,
+    })
+  }
+
+  /** The operator has the request: wait for the decision (up to `pairingTimeoutMs`), not `connectTimeoutMs`. */
+  private handlePairingPending(requestId: string, expiresAt: number): void {
+    if (!this.pairingRequested || this.welcomed) return
+    clearTimeout(this.connectTimer)
+    this.connectTimer = timeoutTimer(this.pairingTimeoutMs, () => {
+      const error = new ParleyError({
+        code: 'pairing_expired',
+        message: `the pairing request ${requestId} was not decided within pairingTimeoutMs (${this.pairingTimeoutMs} ms)`,
+      })
+      this.reportError(error)
+      this.toClosed(error)
+    })
+    this.log('info', { requestId, expiresAt }, 'waiting for the operator to approve this device')
+    this.emitter.emit('pairing_pending', { requestId, expiresAt })
+  }
+
+  /** Approved: the device token replaces any credentials for every later hello; `welcome` follows. */
+  private handlePairingApproved(token: string, deviceId: string, requestId: string): void {
+    if (!this.pairingRequested || this.welcomed) return
+    this.pairingRequested = false
+    this.authToken = token
+    this.armConnectTimer()
+    this.log('info', { requestId, deviceId }, 'device pairing approved')
+    this.emitter.emit('device_token', { token, deviceId, requestId })
   }
 
   private handleWelcome(frame: WelcomeFrame): void {
@@ -952,10 +1135,12 @@ export class PushClient {
     if (refused && code !== CLOSE_CODES.normal.code) {
       // The error frame before a refusal explains it and was emitted when it arrived; an unrelated earlier
       // one must not stand in for it.
-      const expected = errorCodeForClose(code)
-      if (this.lastServerError?.code === expected) return this.lastServerError
+      const expected = errorCodesForClose(code)
+      if (this.lastServerError !== undefined && expected.includes(this.lastServerError.code)) {
+        return this.lastServerError
+      }
       const error = new ParleyError({
-        code: expected,
+        code: expected[0],
         message: `the gateway refused the connection (${describeClose(code, reason)})`,
         retryable: false,
       })
@@ -1131,6 +1316,20 @@ export class PushClient {
         if (this.seenMessages.add(`\u0000broadcast\u0000${message.id}`)) {
           this.emitter.emit('broadcast_message', message)
         }
+        return
+      }
+      case 'challenge':
+        void this.answerChallenge(frame)
+        return
+      case 'pairing_pending':
+        this.handlePairingPending(frame.requestId, frame.expiresAt)
+        return
+      case 'pairing_approved':
+        this.handlePairingApproved(frame.token, frame.deviceId, frame.requestId)
+        return
+      case 'pairing_resolved': {
+        const { type: _type, ...resolution } = frame
+        this.emitter.emit('pairing_resolved', resolution)
         return
       }
       case 'ping':

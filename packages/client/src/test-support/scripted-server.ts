@@ -1,14 +1,17 @@
 import { EventEmitter } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import type { ClientFrame, HelloFrame, ServerFrame } from '@parley/protocol'
+import type { ClientFrame, ErrorCode, HelloFrame, PairingCheckResult, ServerFrame } from '@parley/protocol'
 import { type WebSocket, WebSocketServer } from 'ws'
+import { verifyChallenge } from '../identity.js'
 
 /**
  * A scripted stand-in for the gateway, speaking the real protocol over a real `ws` server on port 0. It does
  * just enough for client tests, as docs/protocol.md describes it: welcome; subscribe with stream offsets and
  * epochs, `since` recovery from a bounded history and `durable` (deliveries with ids); publish fan-out with
  * idempotency keys; broadcast; send with direct messages (waiting for offline recipients), acks and
- * receipts. A test scripts the rest: send any frame, refuse the handshake, leave requests unanswered, drop
+ * receipts; agent identity challenges (a fresh nonce per connection, checked once, with clock skew and the
+ * signature); device pairing requests the test approves, denies or expires; `pairing_check` with one live
+ * code per sender and `pairing_resolved` to every connection. A test scripts the rest: send any frame, refuse the handshake, leave requests unanswered, drop
  * sockets, stop and restart on the same port, start new epochs.
  */
 
@@ -22,6 +25,19 @@ export interface ScriptedServerOptions {
   onRequest?: (connection: ScriptedConnection, frame: ClientFrame) => boolean
   /** Publications kept per channel for `since` recovery. Default 100. */
   historySize?: number
+  /** did:keys registered as agent keys; a hello with another `auth.identity` gets `unknown_identity`. */
+  identities?: string[]
+  /** The challenge's `maxSkewMs`: a signed timestamp further from the server's clock is stale. Default 60 000. */
+  maxSkewMs?: number
+  /** How far the server's clock is ahead of the client's, for stale timestamps. Default 0. */
+  clockOffsetMs?: number
+}
+
+/** What a device pairing request looked like on the wire, and the connection waiting for its decision. */
+export interface DeviceRequest {
+  requestId: string
+  device: { name: string; platform?: string }
+  connection: ScriptedConnection
 }
 
 /** One channel's stream: offsets count publications within an epoch; the history serves recoveries. */
@@ -46,6 +62,10 @@ export class ScriptedConnection {
   /** Channels subscribed with `durable: true`: their publications come as deliveries. */
   readonly durable = new Set<string>()
   readonly frames: ClientFrame[] = []
+  /** The nonce of the challenge sent on this connection, until it is answered. */
+  nonce: string | undefined
+  /** Every nonce sent on this connection. */
+  readonly nonces: string[] = []
 
   constructor(readonly socket: WebSocket) {}
 
@@ -63,6 +83,7 @@ interface ServerEvents {
   welcomed: [ScriptedConnection]
   frame: [ScriptedConnection, ClientFrame]
   closed: [ScriptedConnection, number]
+  device_request: [DeviceRequest]
 }
 
 export class ScriptedServer extends EventEmitter<ServerEvents> {
@@ -75,6 +96,12 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
   private readonly idempotent = new Map<string, Record<string, unknown>>()
   /** Direct messages not acknowledged yet, by delivery id. */
   readonly directs = new Map<string, PendingDirect>()
+  /** Device pairing requests waiting for a decision, by request id. */
+  readonly deviceRequests = new Map<string, DeviceRequest>()
+  /** Tokens handed to approved devices: accepted like `requireToken`. */
+  readonly deviceTokens = new Set<string>()
+  /** Live chat pairing requests by `channelType\0senderId`. */
+  private readonly chatRequests = new Map<string, PairingCheckResult>()
 
   private constructor(
     public options: ScriptedServerOptions,
@@ -133,6 +160,69 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
 
   nextClosed(timeoutMs = 2_000): Promise<{ connection: ScriptedConnection; code: number }> {
     return this.waitFor('closed', () => true, timeoutMs).then(([connection, code]) => ({ connection, code }))
+  }
+
+  /** Resolves with the next device pairing request. */
+  nextDeviceRequest(timeoutMs = 2_000): Promise<DeviceRequest> {
+    return this.waitFor('device_request', () => true, timeoutMs).then(([request]) => request)
+  }
+
+  /** The operator approves a device: the waiting connection gets `pairing_approved` with `token`, then `welcome`. */
+  approveDevice(requestId: string, token: string): void {
+    const request = this.takeDeviceRequest(requestId)
+    this.deviceTokens.add(token)
+    request.connection.send({ type: 'pairing_approved', requestId, token, deviceId: `device-${requestId}` })
+    this.welcome(request.connection)
+  }
+
+  /** The operator denies a device: `pairing_denied` and close 4009. */
+  denyDevice(requestId: string): void {
+    const { connection } = this.takeDeviceRequest(requestId)
+    this.refuse(connection, 'pairing_denied', 'the operator denied this device', 4009)
+  }
+
+  /** Nobody decided in time: `pairing_expired` and close 4010. */
+  expireDevice(requestId: string): void {
+    const { connection } = this.takeDeviceRequest(requestId)
+    this.refuse(connection, 'pairing_expired', 'the pairing request expired', 4010)
+  }
+
+  /** The operator decided a chat sender's pairing: every welcomed connection gets `pairing_resolved`. */
+  resolveChatPairing(
+    channelType: string,
+    senderId: string,
+    status: 'approved' | 'denied' | 'revoked' | 'expired',
+  ): void {
+    const key = `${channelType}\u0000${senderId}`
+    const request = this.chatRequests.get(key)
+    this.chatRequests.delete(key)
+    for (const connection of this.welcomed()) {
+      connection.send({
+        type: 'pairing_resolved',
+        requestId: request?.requestId ?? null,
+        channelType,
+        senderId,
+        status,
+        timestamp: Date.now(),
+      })
+    }
+  }
+
+  /** An `error` frame without id, then the close, as the gateway refuses a handshake. */
+  refuse(connection: ScriptedConnection, code: ErrorCode, message: string, closeCode: number): void {
+    connection.send({ type: 'error', code, message, retryable: false })
+    connection.close(closeCode, code)
+  }
+
+  private now(): number {
+    return Date.now() + (this.options.clockOffsetMs ?? 0)
+  }
+
+  private takeDeviceRequest(requestId: string): DeviceRequest {
+    const request = this.deviceRequests.get(requestId)
+    if (request === undefined) throw new Error(`scripted server: no device request ${requestId}`)
+    this.deviceRequests.delete(requestId)
+    return request
   }
 
   /**
@@ -244,6 +334,10 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
       return
     }
     if (this.options.onRequest?.(connection, frame)) return
+    if (frame.type === 'authenticate') {
+      void this.handleAuthenticate(connection, frame)
+      return
+    }
     this.sequence += 1
     const timestamp = Date.now()
     switch (frame.type) {
@@ -271,6 +365,9 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
       }
       case 'send':
         this.handleSend(connection, frame)
+        return
+      case 'pairing_check':
+        this.handlePairingCheck(connection, frame)
         return
       case 'ack':
         for (const deliveryId of frame.deliveryIds) this.settleDirect(deliveryId, 'acked')
@@ -414,13 +511,101 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
 
   private handleHello(connection: ScriptedConnection, hello: HelloFrame): void {
     connection.hello = hello
-    const { requireToken } = this.options
-    if (requireToken !== undefined && hello.auth?.token !== requireToken) {
-      connection.send({ type: 'error', code: 'unauthorized', message: 'invalid token', retryable: false })
-      connection.close(4001, 'unauthorized')
+    const token = hello.auth?.token
+    const identity = hello.auth?.identity
+    if (hello.pairing !== undefined && hello.auth === undefined) {
+      this.sequence += 1
+      const request: DeviceRequest = {
+        requestId: `dev_${this.sequence}`,
+        device: hello.pairing.device,
+        connection,
+      }
+      this.deviceRequests.set(request.requestId, request)
+      connection.send({
+        type: 'pairing_pending',
+        requestId: request.requestId,
+        expiresAt: Date.now() + 5 * 60_000,
+      })
+      this.emit('device_request', request)
       return
     }
-    if (this.options.welcome === false) return
+    const { requireToken } = this.options
+    const tokenAccepted = token !== undefined && (token === requireToken || this.deviceTokens.has(token))
+    // An identity stands in for the token; a token given alongside it must still be right.
+    const tokenRequired = requireToken !== undefined && (identity === undefined || token !== undefined)
+    if (tokenRequired && !tokenAccepted) {
+      this.refuse(connection, 'unauthorized', 'invalid token', 4001)
+      return
+    }
+    if (identity !== undefined) {
+      if (!(this.options.identities ?? []).includes(identity)) {
+        this.refuse(connection, 'unknown_identity', 'this identity is not registered', 4001)
+        return
+      }
+      this.sequence += 1
+      const nonce = `nonce-${this.sequence}-${Math.random().toString(36).slice(2)}`
+      connection.nonce = nonce
+      connection.nonces.push(nonce)
+      connection.send({
+        type: 'challenge',
+        nonce,
+        timestamp: this.now(),
+        maxSkewMs: this.options.maxSkewMs ?? 60_000,
+      })
+      return
+    }
+    this.welcome(connection)
+  }
+
+  private async handleAuthenticate(
+    connection: ScriptedConnection,
+    frame: Extract<ClientFrame, { type: 'authenticate' }>,
+  ): Promise<void> {
+    const expected = connection.nonce
+    connection.nonce = undefined
+    if (frame.identity !== connection.hello?.auth?.identity) {
+      this.refuse(connection, 'unknown_identity', 'not the identity of the hello', 4001)
+      return
+    }
+    if (expected === undefined || frame.nonce !== expected) {
+      this.refuse(connection, 'nonce_reused', 'this nonce was not issued here or was used', 4001)
+      return
+    }
+    if (Math.abs(this.now() - frame.timestamp) > (this.options.maxSkewMs ?? 60_000)) {
+      this.refuse(connection, 'stale_timestamp', 'the timestamp is too far from the server clock', 4001)
+      return
+    }
+    const { identity, nonce, timestamp, signature } = frame
+    if (!(await verifyChallenge(identity, { id: identity, nonce, timestamp, signature }))) {
+      this.refuse(connection, 'invalid_signature', 'the signature does not verify', 4001)
+      return
+    }
+    this.welcome(connection)
+  }
+
+  /** `pair` policy for every channel type: one live code per sender until the test resolves it. */
+  private handlePairingCheck(
+    connection: ScriptedConnection,
+    frame: Extract<ClientFrame, { type: 'pairing_check' }>,
+  ): void {
+    const key = `${frame.channelType}\u0000${frame.senderId}`
+    let result = this.chatRequests.get(key)
+    if (result === undefined) {
+      result = {
+        status: 'pending',
+        policy: 'pair',
+        code: `CODE${String(this.sequence).padStart(4, '0')}`,
+        requestId: `pair_${this.sequence}`,
+        expiresAt: Date.now() + 3_600_000,
+      }
+      this.chatRequests.set(key, result)
+    }
+    connection.send({ type: 'reply', id: frame.id, result })
+  }
+
+  private welcome(connection: ScriptedConnection): void {
+    const hello = connection.hello
+    if (hello === undefined || this.options.welcome === false) return
     this.sequence += 1
     connection.clientId = hello.clientId ?? `client-${this.sequence}`
     connection.send({
