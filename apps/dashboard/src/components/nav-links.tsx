@@ -8,6 +8,8 @@ const LINKS = [
   { href: '/connections', label: 'Connections', testId: 'nav-connections' },
   { href: '/channels', label: 'Channels', testId: 'nav-channels' },
   { href: '/deliveries', label: 'Deliveries', testId: 'nav-deliveries' },
+  { href: '/pairing', label: 'Pairing', testId: 'nav-pairing' },
+  { href: '/access', label: 'Access', testId: 'nav-access' },
   { href: '/audit', label: 'Audit', testId: 'nav-audit' },
 ] as const
 

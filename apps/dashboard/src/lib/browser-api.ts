@@ -1,22 +1,43 @@
 import {
+  type AgentKeyInfo,
+  AgentKeyInfo as AgentKeyInfoSchema,
+  type AgentKeyList,
+  AgentKeyList as AgentKeyListSchema,
+  type ApproveDeviceRequest,
   type AuditPage,
   AuditPage as AuditPageSchema,
   type ChannelList,
   ChannelList as ChannelListSchema,
   type ConnectionList,
   ConnectionList as ConnectionListSchema,
+  type CreatedToken,
+  CreatedToken as CreatedTokenSchema,
+  type CreateTokenRequest,
   type DeadLetter,
   type DeadLetterPage,
   DeadLetterPage as DeadLetterPageSchema,
   DeadLetter as DeadLetterSchema,
   type DeliveryStats,
   DeliveryStats as DeliveryStatsSchema,
+  type DeviceRequestInfo,
+  DeviceRequestInfo as DeviceRequestInfoSchema,
+  type DeviceRequestList,
+  DeviceRequestList as DeviceRequestListSchema,
   type Health,
   Health as HealthSchema,
+  type PairingDecision,
+  PairingDecision as PairingDecisionSchema,
+  type PairingOverview,
+  PairingOverview as PairingOverviewSchema,
   type PurgeResult,
   PurgeResult as PurgeResultSchema,
+  type RegisterAgentKeyRequest,
   type RequeueResult,
   RequeueResult as RequeueResultSchema,
+  type TokenInfo,
+  TokenInfo as TokenInfoSchema,
+  type TokenList,
+  TokenList as TokenListSchema,
 } from '@parley/protocol/admin'
 import type { z } from 'zod'
 import { type AuditRequest, auditSearchParams } from './audit-filters'
@@ -26,7 +47,7 @@ import {
   deadLetterSearchParams,
   purgeSearchParams,
 } from './dlq-filters'
-import type { DashboardApi, DeadLetterActions } from './gateway-client'
+import type { AccessActions, DashboardApi, DeadLetterActions } from './gateway-client'
 import { failed, type GatewayResult, gatewayResultSchema } from './gateway-result'
 import { dashboardQueries } from './queries'
 
@@ -37,12 +58,17 @@ async function getResult<T>(
   path: string,
   schema: z.ZodType<T>,
   method: 'GET' | 'POST' | 'DELETE' = 'GET',
+  body?: unknown,
 ): Promise<GatewayResult<T>> {
   let response: Response
   try {
     response = await fetch(`${GATEWAY_ROUTES_PREFIX}${path}`, {
       method,
-      headers: { accept: 'application/json' },
+      headers:
+        body === undefined
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       cache: 'no-store',
       credentials: 'same-origin',
     })
@@ -52,14 +78,14 @@ async function getResult<T>(
       reason: error instanceof Error ? error.message : String(error),
     })
   }
-  let body: unknown
+  let answer: unknown
   try {
-    body = await response.json()
+    answer = await response.json()
   } catch {
-    body = undefined
+    answer = undefined
   }
   // Parsed again here with the protocol schemas: the route handler is ours, but the data is the gateway's.
-  const parsed = gatewayResultSchema(schema).safeParse(body)
+  const parsed = gatewayResultSchema(schema).safeParse(answer)
   if (parsed.success) return parsed.data
   return failed({
     kind: 'dashboard_unreachable',
@@ -71,12 +97,17 @@ function withQuery(query: string): string {
   return query === '' ? '' : `?${query}`
 }
 
+/** Ids and names are one path segment each, whatever they contain. */
+function segment(value: string): string {
+  return encodeURIComponent(value)
+}
+
 function dlqPath(id: string): string {
-  return `/dlq/${encodeURIComponent(id)}`
+  return `/dlq/${segment(id)}`
 }
 
 /** The `DashboardApi` of client components: the browser never holds the admin token. */
-export const browserApi: DashboardApi & DeadLetterActions = {
+export const browserApi: DashboardApi & DeadLetterActions & AccessActions = {
   health: (): Promise<GatewayResult<Health>> => getResult('/health', HealthSchema),
   connections: (): Promise<GatewayResult<ConnectionList>> => getResult('/connections', ConnectionListSchema),
   channels: (): Promise<GatewayResult<ChannelList>> => getResult('/channels', ChannelListSchema),
@@ -98,6 +129,32 @@ export const browserApi: DashboardApi & DeadLetterActions = {
     const query = purgeSearchParams(filters).toString()
     return getResult(`/dlq${withQuery(query)}`, PurgeResultSchema, 'DELETE')
   },
+  pairing: (): Promise<GatewayResult<PairingOverview>> => getResult('/pairing', PairingOverviewSchema),
+  devices: (): Promise<GatewayResult<DeviceRequestList>> => getResult('/devices', DeviceRequestListSchema),
+  tokens: (): Promise<GatewayResult<TokenList>> => getResult('/tokens', TokenListSchema),
+  agentKeys: (): Promise<GatewayResult<AgentKeyList>> => getResult('/agent-keys', AgentKeyListSchema),
+  approvePairing: (requestId: string): Promise<GatewayResult<PairingDecision>> =>
+    getResult(`/pairing/requests/${segment(requestId)}/approve`, PairingDecisionSchema, 'POST'),
+  denyPairing: (requestId: string): Promise<GatewayResult<PairingDecision>> =>
+    getResult(`/pairing/requests/${segment(requestId)}/deny`, PairingDecisionSchema, 'POST'),
+  revokePairedSender: (channelType: string, senderId: string): Promise<GatewayResult<PairingDecision>> =>
+    getResult(
+      `/pairing/paired/${segment(channelType)}/${segment(senderId)}`,
+      PairingDecisionSchema,
+      'DELETE',
+    ),
+  approveDevice: (requestId: string, body: ApproveDeviceRequest): Promise<GatewayResult<DeviceRequestInfo>> =>
+    getResult(`/devices/${segment(requestId)}/approve`, DeviceRequestInfoSchema, 'POST', body),
+  denyDevice: (requestId: string): Promise<GatewayResult<DeviceRequestInfo>> =>
+    getResult(`/devices/${segment(requestId)}/deny`, DeviceRequestInfoSchema, 'POST'),
+  createToken: (body: CreateTokenRequest): Promise<GatewayResult<CreatedToken>> =>
+    getResult('/tokens', CreatedTokenSchema, 'POST', body),
+  revokeToken: (id: string): Promise<GatewayResult<TokenInfo>> =>
+    getResult(`/tokens/${segment(id)}`, TokenInfoSchema, 'DELETE'),
+  registerAgentKey: (body: RegisterAgentKeyRequest): Promise<GatewayResult<AgentKeyInfo>> =>
+    getResult('/agent-keys', AgentKeyInfoSchema, 'POST', body),
+  revokeAgentKey: (id: string): Promise<GatewayResult<AgentKeyInfo>> =>
+    getResult(`/agent-keys/${segment(id)}`, AgentKeyInfoSchema, 'DELETE'),
 }
 
 /** The query factories every client component uses. */

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { formatCount, formatDataPreview, formatJson, formatUptime, formatUtc } from './format'
+import {
+  formatAge,
+  formatCount,
+  formatDataPreview,
+  formatJson,
+  formatScopes,
+  formatUptime,
+  formatUtc,
+  secondsBetween,
+} from './format'
 
 describe('formatUtc', () => {
   it('shows an ISO time in UTC whatever its offset', () => {
@@ -55,5 +64,26 @@ describe('formatDataPreview', () => {
     expect(preview).toBe(`{"text":"${'a'.repeat(10)}…`)
     expect(Array.from(preview)).toHaveLength(20)
     expect(formatDataPreview('😀'.repeat(30), 5)).toBe(`"${'😀'.repeat(3)}…`)
+  })
+})
+
+describe('formatAge and secondsBetween', () => {
+  it('says how long ago, with the two largest units', () => {
+    expect(formatAge(0)).toBe('0s ago')
+    expect(formatAge(125.7)).toBe('2m 5s ago')
+  })
+
+  it('measures whole seconds from a time to a moment, never negative, null for a non-time', () => {
+    const asOf = Date.parse('2024-05-01T10:00:10.900Z')
+    expect(secondsBetween('2024-05-01T10:00:00.000Z', asOf)).toBe(10)
+    expect(secondsBetween('2024-05-01T10:00:30.000Z', asOf)).toBe(0)
+    expect(secondsBetween('yesterday', asOf)).toBeNull()
+  })
+})
+
+describe('formatScopes', () => {
+  it('joins scopes with spaces and shows a dash for none', () => {
+    expect(formatScopes(['publish:alerts.*', 'subscribe:*'])).toBe('publish:alerts.* subscribe:*')
+    expect(formatScopes([])).toBe('—')
   })
 })

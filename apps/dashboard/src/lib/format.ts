@@ -56,3 +56,23 @@ export function formatDataPreview(data: unknown, maxChars = 80): string {
   const chars = Array.from(text)
   return chars.length <= maxChars ? text : `${chars.slice(0, Math.max(0, maxChars - 1)).join('')}…`
 }
+
+/** `5m 3s ago`: how long something has waited, from whole seconds. */
+export function formatAge(seconds: number): string {
+  return `${formatUptime(seconds)} ago`
+}
+
+/**
+ * Seconds between `iso` and `asOf` (epoch ms), never negative: a gateway clock slightly ahead of the
+ * dashboard's must not show a request from the future. Null when `iso` is not a time.
+ */
+export function secondsBetween(iso: string, asOf: number): number | null {
+  const time = Date.parse(iso)
+  if (Number.isNaN(time)) return null
+  return Math.max(0, Math.floor((asOf - time) / 1000))
+}
+
+/** Scopes for a table cell: space-separated, or a dash when there are none (the principal can do nothing). */
+export function formatScopes(scopes: readonly string[]): string {
+  return scopes.length === 0 ? '—' : scopes.join(' ')
+}

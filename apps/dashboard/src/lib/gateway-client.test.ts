@@ -359,3 +359,167 @@ describe('gateway client: deliveries and the dead-letter queue', () => {
     expect(result).toMatchObject({ ok: false, failure: { kind: 'invalid_response' } })
   })
 })
+
+describe('gateway client: pairing, devices, tokens and agent keys', () => {
+  const tokenInfo = {
+    id: 'tok_1',
+    name: '<b>ops</b>',
+    role: 'client' as const,
+    scopes: ['subscribe:*'],
+    subject: null,
+    createdAt: '2024-05-01T10:30:00.000Z',
+    expiresAt: null,
+    revokedAt: null,
+    lastUsedAt: null,
+  }
+  const decision = { requestId: 'pair_1', channelType: 'telegram', senderId: '42', status: 'approved' }
+  const device = {
+    id: 'dev_1',
+    deviceName: 'kitchen tablet',
+    platform: 'android',
+    remoteAddress: '127.0.0.1',
+    createdAt: '2024-05-01T10:30:00.000Z',
+    expiresAt: '2024-05-01T10:35:00.000Z',
+    status: 'approved',
+    tokenId: 'tok_2',
+  }
+  const agentKey = {
+    id: 'did:key:z6MkTest',
+    publicKey: 'AbC',
+    name: 'planner',
+    role: 'agent',
+    scopes: ['*:*'],
+    createdAt: '2024-05-01T10:30:00.000Z',
+    revokedAt: null,
+  }
+
+  /** Records each request with its JSON body and answers with `answer(method, path)`. */
+  async function bodyRecordingGateway(answer: (method: string, path: string) => [number, unknown]) {
+    const seen: Array<{ method: string; path: string; body: unknown; contentType: string | undefined }> = []
+    const { url } = await startGateway((request, response) => {
+      let text = ''
+      request.on('data', (chunk) => {
+        text += String(chunk)
+      })
+      request.on('end', () => {
+        const method = request.method ?? ''
+        const path = request.url ?? ''
+        seen.push({
+          method,
+          path,
+          body: text === '' ? undefined : JSON.parse(text),
+          contentType: request.headers['content-type'],
+        })
+        const [status, body] = answer(method, path)
+        json(response, status, body)
+      })
+    })
+    return { url, seen }
+  }
+
+  it('reads the pairing overview, device requests, tokens and agent keys with the admin token', async () => {
+    const { url, seen } = await bodyRecordingGateway((_method, path) => {
+      if (path === '/api/admin/pairing') return [200, { pending: [], paired: [] }]
+      if (path === '/api/admin/devices') return [200, { devices: [device] }]
+      if (path === '/api/admin/tokens') return [200, { tokens: [tokenInfo] }]
+      return [200, { agentKeys: [agentKey] }]
+    })
+    const client = createGatewayClient({ baseUrl: url, token: 'secret' })
+    expect(await client.pairing()).toEqual({ ok: true, data: { pending: [], paired: [] } })
+    expect(await client.devices()).toEqual({ ok: true, data: { devices: [device] } })
+    expect(await client.tokens()).toEqual({ ok: true, data: { tokens: [tokenInfo] } })
+    expect(await client.agentKeys()).toEqual({ ok: true, data: { agentKeys: [agentKey] } })
+    expect(seen.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'GET /api/admin/pairing',
+      'GET /api/admin/devices',
+      'GET /api/admin/tokens',
+      'GET /api/admin/agent-keys',
+    ])
+  })
+
+  it('sends each action with its method and path, ids and names kept to one segment each', async () => {
+    const { url, seen } = await bodyRecordingGateway((_method, path) => {
+      if (path.startsWith('/api/admin/pairing')) return [200, { ...decision, status: 'revoked' }]
+      if (path.startsWith('/api/admin/devices')) return [200, device]
+      if (path.startsWith('/api/admin/tokens')) return [200, tokenInfo]
+      return [200, agentKey]
+    })
+    const client = createGatewayClient({ baseUrl: url, token: 'secret' })
+    expect((await client.approvePairing('pair_1')).ok).toBe(true)
+    expect((await client.denyPairing('pair/2')).ok).toBe(true)
+    expect((await client.revokePairedSender('tele gram', 'a/b?c')).ok).toBe(true)
+    expect((await client.denyDevice('dev_1')).ok).toBe(true)
+    expect((await client.revokeToken('tok_1')).ok).toBe(true)
+    expect((await client.revokeAgentKey('did:key:z6MkTest')).ok).toBe(true)
+    expect(seen.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'POST /api/admin/pairing/requests/pair_1/approve',
+      'POST /api/admin/pairing/requests/pair%2F2/deny',
+      'DELETE /api/admin/pairing/paired/tele%20gram/a%2Fb%3Fc',
+      'POST /api/admin/devices/dev_1/deny',
+      'DELETE /api/admin/tokens/tok_1',
+      'DELETE /api/admin/agent-keys/did%3Akey%3Az6MkTest',
+    ])
+    expect(seen.every((request) => request.body === undefined)).toBe(true)
+  })
+
+  it('posts JSON bodies to create a token, approve a device and register an agent key', async () => {
+    const { url, seen } = await bodyRecordingGateway((_method, path) => {
+      if (path === '/api/admin/tokens') return [201, { token: 'pk_secret', info: tokenInfo }]
+      if (path.startsWith('/api/admin/devices')) return [200, device]
+      return [201, agentKey]
+    })
+    const client = createGatewayClient({ baseUrl: url, token: 'secret' })
+    const created = await client.createToken({
+      name: 'ops',
+      role: 'client',
+      scopes: ['subscribe:*'],
+      expiresIn: 60,
+    })
+    expect(created).toEqual({ ok: true, data: { token: 'pk_secret', info: tokenInfo } })
+    expect((await client.approveDevice('dev_1', { role: 'client', scopes: ['*:*'] })).ok).toBe(true)
+    const registered = await client.registerAgentKey({ ...agentKey, role: 'agent' })
+    expect(registered).toEqual({ ok: true, data: agentKey })
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        path: '/api/admin/tokens',
+        body: { name: 'ops', role: 'client', scopes: ['subscribe:*'], expiresIn: 60 },
+        contentType: 'application/json',
+      },
+      {
+        method: 'POST',
+        path: '/api/admin/devices/dev_1/approve',
+        body: { role: 'client', scopes: ['*:*'] },
+        contentType: 'application/json',
+      },
+      {
+        method: 'POST',
+        path: '/api/admin/agent-keys',
+        body: { ...agentKey, role: 'agent' },
+        contentType: 'application/json',
+      },
+    ])
+  })
+
+  it('maps a locked or already decided request to an http failure with the gateway code', async () => {
+    const { url } = await bodyRecordingGateway(() => [
+      409,
+      { error: { code: 'conflict', message: 'request pair_1 is already decided', retryable: false } },
+    ])
+    const result = await createGatewayClient({ baseUrl: url, token: 'secret' }).approvePairing('pair_1')
+    expect(result).toEqual({
+      ok: false,
+      failure: { kind: 'http', status: 409, code: 'conflict', message: 'request pair_1 is already decided' },
+    })
+  })
+
+  it('reports a created token without its secret as invalid_response', async () => {
+    const { url } = await bodyRecordingGateway(() => [201, { info: tokenInfo }])
+    const result = await createGatewayClient({ baseUrl: url, token: 'secret' }).createToken({
+      name: 'ops',
+      role: 'client',
+      scopes: [],
+    })
+    expect(result).toMatchObject({ ok: false, failure: { kind: 'invalid_response' } })
+  })
+})

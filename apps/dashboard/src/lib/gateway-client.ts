@@ -1,23 +1,44 @@
 import {
+  type AgentKeyInfo,
+  AgentKeyInfo as AgentKeyInfoSchema,
+  type AgentKeyList,
+  AgentKeyList as AgentKeyListSchema,
+  type ApproveDeviceRequest,
   type AuditPage,
   AuditPage as AuditPageSchema,
   type ChannelList,
   ChannelList as ChannelListSchema,
   type ConnectionList,
   ConnectionList as ConnectionListSchema,
+  type CreatedToken,
+  CreatedToken as CreatedTokenSchema,
+  type CreateTokenRequest,
   type DeadLetter,
   type DeadLetterPage,
   DeadLetterPage as DeadLetterPageSchema,
   DeadLetter as DeadLetterSchema,
   type DeliveryStats,
   DeliveryStats as DeliveryStatsSchema,
+  type DeviceRequestInfo,
+  DeviceRequestInfo as DeviceRequestInfoSchema,
+  type DeviceRequestList,
+  DeviceRequestList as DeviceRequestListSchema,
   type Health,
   Health as HealthSchema,
   HttpError,
+  type PairingDecision,
+  PairingDecision as PairingDecisionSchema,
+  type PairingOverview,
+  PairingOverview as PairingOverviewSchema,
   type PurgeResult,
   PurgeResult as PurgeResultSchema,
+  type RegisterAgentKeyRequest,
   type RequeueResult,
   RequeueResult as RequeueResultSchema,
+  type TokenInfo,
+  TokenInfo as TokenInfoSchema,
+  type TokenList,
+  TokenList as TokenListSchema,
 } from '@parley/protocol/admin'
 import { z } from 'zod'
 import { type AuditRequest, auditSearchParams } from './audit-filters'
@@ -42,6 +63,12 @@ export interface DashboardApi {
   deliveries(): Promise<GatewayResult<DeliveryStats>>
   deadLetters(request: DeadLetterRequest): Promise<GatewayResult<DeadLetterPage>>
   deadLetter(id: string): Promise<GatewayResult<DeadLetter>>
+  /** Pending chat pairing requests (oldest first) and paired senders. */
+  pairing(): Promise<GatewayResult<PairingOverview>>
+  /** Pending device pairing requests. */
+  devices(): Promise<GatewayResult<DeviceRequestList>>
+  tokens(): Promise<GatewayResult<TokenList>>
+  agentKeys(): Promise<GatewayResult<AgentKeyList>>
 }
 
 /** What the operator can do to the dead-letter queue. The browser implements it too, via `/api/gw/dlq/*`. */
@@ -52,7 +79,24 @@ export interface DeadLetterActions {
   purgeDeadLetters(filters: DeadLetterFilters): Promise<GatewayResult<PurgeResult>>
 }
 
-export interface GatewayClient extends DashboardApi, DeadLetterActions {
+/**
+ * What the operator can do about who gets in: decide pairing requests, manage tokens and agent keys. The
+ * browser implements it too, via `/api/gw/{pairing,devices,tokens,agent-keys}/*`.
+ */
+export interface AccessActions {
+  approvePairing(requestId: string): Promise<GatewayResult<PairingDecision>>
+  denyPairing(requestId: string): Promise<GatewayResult<PairingDecision>>
+  revokePairedSender(channelType: string, senderId: string): Promise<GatewayResult<PairingDecision>>
+  approveDevice(requestId: string, body: ApproveDeviceRequest): Promise<GatewayResult<DeviceRequestInfo>>
+  denyDevice(requestId: string): Promise<GatewayResult<DeviceRequestInfo>>
+  /** The answer holds the token's secret: the only time anyone sees it. */
+  createToken(body: CreateTokenRequest): Promise<GatewayResult<CreatedToken>>
+  revokeToken(id: string): Promise<GatewayResult<TokenInfo>>
+  registerAgentKey(body: RegisterAgentKeyRequest): Promise<GatewayResult<AgentKeyInfo>>
+  revokeAgentKey(id: string): Promise<GatewayResult<AgentKeyInfo>>
+}
+
+export interface GatewayClient extends DashboardApi, DeadLetterActions, AccessActions {
   whoami(): Promise<GatewayResult<WhoAmI>>
 }
 
@@ -79,9 +123,11 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     schema: z.ZodType<T>,
     admin: boolean,
     method: 'GET' | 'POST' | 'DELETE' = 'GET',
+    body?: unknown,
   ): Promise<GatewayResult<T>> {
     const url = `${baseUrl}${path}`
     const headers: Record<string, string> = { accept: 'application/json' }
+    if (body !== undefined) headers['content-type'] = 'application/json'
     if (admin) {
       if (options.token === undefined || options.token === '') {
         return failed({ kind: 'unauthorized', message: 'no admin token in this session' })
@@ -94,6 +140,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       response = await fetchImpl(url, {
         method,
         headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         cache: 'no-store',
         redirect: 'error',
         signal: AbortSignal.timeout(timeoutMs),
@@ -102,16 +149,16 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       return failed({ kind: 'unreachable', url: baseUrl, reason: describeFetchError(error, timeoutMs) })
     }
 
-    let body: unknown
+    let answer: unknown
     try {
-      body = await response.json()
+      answer = await response.json()
     } catch {
-      body = undefined
+      answer = undefined
     }
 
-    if (!response.ok) return failed(httpFailure(response, body))
-    if (body === undefined) return failed({ kind: 'invalid_response', url, reason: 'the body is not JSON' })
-    const parsed = schema.safeParse(body)
+    if (!response.ok) return failed(httpFailure(response, answer))
+    if (answer === undefined) return failed({ kind: 'invalid_response', url, reason: 'the body is not JSON' })
+    const parsed = schema.safeParse(answer)
     if (!parsed.success)
       return failed({ kind: 'invalid_response', url, reason: summariseIssues(parsed.error) })
     return succeeded(parsed.data)
@@ -138,6 +185,41 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       const query = purgeSearchParams(filters).toString()
       return request(`/api/admin/dlq${withQuery(query)}`, PurgeResultSchema, true, 'DELETE')
     },
+    pairing: () => request('/api/admin/pairing', PairingOverviewSchema, true),
+    devices: () => request('/api/admin/devices', DeviceRequestListSchema, true),
+    tokens: () => request('/api/admin/tokens', TokenListSchema, true),
+    agentKeys: () => request('/api/admin/agent-keys', AgentKeyListSchema, true),
+    approvePairing: (requestId) =>
+      request(
+        `/api/admin/pairing/requests/${segment(requestId)}/approve`,
+        PairingDecisionSchema,
+        true,
+        'POST',
+      ),
+    denyPairing: (requestId) =>
+      request(`/api/admin/pairing/requests/${segment(requestId)}/deny`, PairingDecisionSchema, true, 'POST'),
+    revokePairedSender: (channelType, senderId) =>
+      request(
+        `/api/admin/pairing/paired/${segment(channelType)}/${segment(senderId)}`,
+        PairingDecisionSchema,
+        true,
+        'DELETE',
+      ),
+    approveDevice: (requestId, body) =>
+      request(
+        `/api/admin/devices/${segment(requestId)}/approve`,
+        DeviceRequestInfoSchema,
+        true,
+        'POST',
+        body,
+      ),
+    denyDevice: (requestId) =>
+      request(`/api/admin/devices/${segment(requestId)}/deny`, DeviceRequestInfoSchema, true, 'POST'),
+    createToken: (body) => request('/api/admin/tokens', CreatedTokenSchema, true, 'POST', body),
+    revokeToken: (id) => request(`/api/admin/tokens/${segment(id)}`, TokenInfoSchema, true, 'DELETE'),
+    registerAgentKey: (body) => request('/api/admin/agent-keys', AgentKeyInfoSchema, true, 'POST', body),
+    revokeAgentKey: (id) =>
+      request(`/api/admin/agent-keys/${segment(id)}`, AgentKeyInfoSchema, true, 'DELETE'),
   }
 }
 
@@ -146,8 +228,12 @@ function withQuery(query: string): string {
 }
 
 /** An id is one path segment, whatever it contains. */
+function segment(value: string): string {
+  return encodeURIComponent(value)
+}
+
 function dlqPath(id: string): string {
-  return `/api/admin/dlq/${encodeURIComponent(id)}`
+  return `/api/admin/dlq/${segment(id)}`
 }
 
 function httpFailure(response: Response, body: unknown): GatewayFailure {

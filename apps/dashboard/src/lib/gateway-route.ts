@@ -1,5 +1,7 @@
 import { NextResponse } from 'next/server'
+import type { z } from 'zod'
 import { readEnv } from '../env'
+import { readJsonBody } from './access-forms'
 import { createGatewayClient, type GatewayClient } from './gateway-client'
 import { failed, type GatewayResult, httpStatusOf } from './gateway-result'
 import { isSameOriginRequest } from './same-origin'
@@ -64,18 +66,36 @@ export function answerActionFromGateway(
   request: Request,
   call: (gateway: GatewayClient) => Promise<GatewayResult<unknown>>,
 ): Promise<Response> | Response {
-  if (!isSameOriginRequest(request.headers)) {
-    return answerWithResult(
-      request,
-      failed({
-        kind: 'http',
-        status: 403,
-        code: 'cross_site_request',
-        message: 'cross-site requests are refused',
-      }),
-    )
-  }
+  if (!isSameOriginRequest(request.headers)) return crossSiteRefusal(request)
   return answerFromGateway(request, call)
+}
+
+/**
+ * Body of the state-changing `/api/gw/*` routes that carry a JSON body (create a token, register an agent
+ * key, approve a device): refused cross-site first, then the body is parsed with the protocol schema (400
+ * naming the wrong fields) before the gateway is called with the parsed body, never the raw one.
+ */
+export async function answerActionWithBody<T>(
+  request: Request,
+  schema: z.ZodType<T>,
+  call: (gateway: GatewayClient, body: T) => Promise<GatewayResult<unknown>>,
+): Promise<Response> {
+  if (!isSameOriginRequest(request.headers)) return crossSiteRefusal(request)
+  const body = await readJsonBody(request, schema)
+  if (!body.ok) return answerInvalid(request, 'invalid_body', body.message)
+  return answerFromGateway(request, (gateway) => call(gateway, body.request))
+}
+
+function crossSiteRefusal(request: Request): Response {
+  return answerWithResult(
+    request,
+    failed({
+      kind: 'http',
+      status: 403,
+      code: 'cross_site_request',
+      message: 'cross-site requests are refused',
+    }),
+  )
 }
 
 /** A 400 answer for a request the route refused before calling the gateway. */

@@ -12,6 +12,10 @@ export const DEAD_LETTER_PAGE_SIZE = 50
 /** Prefix of every dead-letter query key: a requeue or purge invalidates them all. */
 export const DEAD_LETTERS_KEY = ['gateway', 'dlq'] as const
 export const DELIVERY_STATS_KEY = ['gateway', 'deliveries'] as const
+export const PAIRING_KEY = ['gateway', 'pairing'] as const
+export const DEVICES_KEY = ['gateway', 'devices'] as const
+export const TOKENS_KEY = ['gateway', 'tokens'] as const
+export const AGENT_KEYS_KEY = ['gateway', 'agent-keys'] as const
 
 /**
  * The one definition of every query the dashboard runs: key, fetcher and refresh policy. Server components
@@ -89,6 +93,21 @@ export function dashboardQueries(api: DashboardApi) {
       queryOptions({
         queryKey: [...DEAD_LETTERS_KEY, 'one', id],
         queryFn: () => api.deadLetter(id),
+      }),
+    /** Pending chat pairing requests (with their wrong-code count) and paired senders, live. */
+    pairing: () =>
+      queryOptions({ queryKey: PAIRING_KEY, queryFn: () => api.pairing(), refetchInterval: LIVE_REFRESH_MS }),
+    /** Devices waiting for a decision: a waiting device gives up after 5 minutes, so this is live too. */
+    devices: () =>
+      queryOptions({ queryKey: DEVICES_KEY, queryFn: () => api.devices(), refetchInterval: LIVE_REFRESH_MS }),
+    /** Tokens refresh too: `lastUsedAt` moves, and another operator (or the CLI) may revoke one. */
+    tokens: () =>
+      queryOptions({ queryKey: TOKENS_KEY, queryFn: () => api.tokens(), refetchInterval: LIVE_REFRESH_MS }),
+    agentKeys: () =>
+      queryOptions({
+        queryKey: AGENT_KEYS_KEY,
+        queryFn: () => api.agentKeys(),
+        refetchInterval: LIVE_REFRESH_MS,
       }),
   }
 }

@@ -1,0 +1,23 @@
+import { dehydrate, HydrationBoundary } from '@tanstack/react-query'
+import type { Metadata } from 'next'
+import { dashboardQueries } from '../../../lib/queries'
+import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '../../../lib/server-api'
+import { AccessView } from './access-view'
+
+export const metadata: Metadata = { title: 'Access' }
+
+export default async function AccessPage() {
+  const queryClient = getServerQueryClient()
+  const queries = dashboardQueries(await serverGatewayClient())
+  const [tokens, agentKeys] = await Promise.all([
+    queryClient.fetchQuery(queries.tokens()),
+    queryClient.fetchQuery(queries.agentKeys()),
+  ])
+  redirectIfUnauthorized(tokens, agentKeys)
+
+  return (
+    <HydrationBoundary state={dehydrate(queryClient)}>
+      <AccessView />
+    </HydrationBoundary>
+  )
+}

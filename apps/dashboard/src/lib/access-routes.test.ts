@@ -1,0 +1,329 @@
+import { once } from 'node:events'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { DELETE as revokeAgentKeyRoute } from '../app/api/gw/agent-keys/[id]/route'
+import { GET as agentKeysRoute, POST as registerAgentKeyRoute } from '../app/api/gw/agent-keys/route'
+import { POST as approveDeviceRoute } from '../app/api/gw/devices/[id]/approve/route'
+import { POST as denyDeviceRoute } from '../app/api/gw/devices/[id]/deny/route'
+import { GET as devicesRoute } from '../app/api/gw/devices/route'
+import { DELETE as revokePairedRoute } from '../app/api/gw/pairing/paired/[channelType]/[senderId]/route'
+import { POST as approvePairingRoute } from '../app/api/gw/pairing/requests/[id]/approve/route'
+import { POST as denyPairingRoute } from '../app/api/gw/pairing/requests/[id]/deny/route'
+import { GET as pairingRoute } from '../app/api/gw/pairing/route'
+import { DELETE as revokeTokenRoute } from '../app/api/gw/tokens/[id]/route'
+import { POST as createTokenRoute, GET as tokensRoute } from '../app/api/gw/tokens/route'
+import { handleLogin } from './session-handlers'
+
+const ADMIN_TOKEN = 'access-admin-token'
+const DASHBOARD = 'http://127.0.0.1:3000'
+
+const tokenInfo = {
+  id: 'tok_1',
+  name: 'ops',
+  role: 'client',
+  scopes: ['subscribe:*'],
+  subject: null,
+  createdAt: '2024-05-01T10:30:00.000Z',
+  expiresAt: null,
+  revokedAt: null,
+  lastUsedAt: null,
+}
+const device = {
+  id: 'dev_1',
+  deviceName: 'kitchen tablet',
+  platform: null,
+  remoteAddress: null,
+  createdAt: '2024-05-01T10:30:00.000Z',
+  expiresAt: '2024-05-01T10:35:00.000Z',
+  status: 'pending',
+  tokenId: null,
+}
+const agentKey = {
+  id: 'did:key:z6MkTest',
+  publicKey: 'AbC',
+  name: 'planner',
+  role: 'agent',
+  scopes: ['*:*'],
+  createdAt: '2024-05-01T10:30:00.000Z',
+  revokedAt: null,
+}
+const decision = { requestId: 'pair_1', channelType: 'telegram', senderId: '42', status: 'approved' }
+
+let gateway: Server
+let gatewayUrl: string
+const seen: { method: string; path: string; authorization: string | undefined; body: unknown }[] = []
+
+/** The answer of the stand-in gateway to an admin call. */
+function answerFor(method: string, path: string): unknown {
+  if (path === '/api/admin/whoami') return { role: 'admin' }
+  if (path === '/api/admin/pairing') return { pending: [], paired: [] }
+  if (path.startsWith('/api/admin/pairing/')) return decision
+  if (path === '/api/admin/devices') return { devices: [device] }
+  if (path.startsWith('/api/admin/devices/')) return device
+  if (path === '/api/admin/tokens' && method === 'POST') return { token: 'pk_secret', info: tokenInfo }
+  if (path === '/api/admin/tokens') return { tokens: [tokenInfo] }
+  if (path.startsWith('/api/admin/tokens/')) return tokenInfo
+  if (path === '/api/admin/agent-keys' && method === 'GET') return { agentKeys: [agentKey] }
+  return agentKey
+}
+
+beforeAll(async () => {
+  gateway = createServer((request, response) => {
+    let text = ''
+    request.on('data', (chunk) => {
+      text += String(chunk)
+    })
+    request.on('end', () => {
+      const method = request.method ?? 'GET'
+      const path = request.url ?? ''
+      seen.push({
+        method,
+        path,
+        authorization: request.headers.authorization,
+        body: text === '' ? undefined : JSON.parse(text),
+      })
+      response.setHeader('content-type', 'application/json')
+      if (request.headers.authorization !== `Bearer ${ADMIN_TOKEN}`) {
+        response.statusCode = 401
+        response.end(
+          JSON.stringify({ error: { code: 'unauthorized', message: 'bad token', retryable: false } }),
+        )
+        return
+      }
+      response.end(JSON.stringify(answerFor(method, path)))
+    })
+  })
+  gateway.listen(0, '127.0.0.1')
+  await once(gateway, 'listening')
+  gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`
+  vi.stubEnv('PARLEY_GATEWAY_URL', gatewayUrl)
+})
+
+afterAll(async () => {
+  vi.unstubAllEnvs()
+  gateway.closeAllConnections()
+  await new Promise<void>((resolve) => gateway.close(() => resolve()))
+})
+
+afterEach(() => {
+  seen.length = 0
+})
+
+async function loggedInCookie(): Promise<string> {
+  const login = await handleLogin(
+    new Request(`${DASHBOARD}/api/session`, {
+      method: 'POST',
+      headers: {
+        host: '127.0.0.1:3000',
+        origin: DASHBOARD,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
+    }),
+    { env: { gatewayUrl } },
+  )
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string
+  seen.length = 0
+  return cookie
+}
+
+function params<T extends Record<string, string>>(values: T): { params: Promise<T> } {
+  return { params: Promise.resolve(values) }
+}
+
+/** A request as Chromium sends it from the dashboard's own pages (or, with `site`, from elsewhere). */
+function action(
+  path: string,
+  method: string,
+  cookie: string,
+  body?: unknown,
+  site: 'same-origin' | 'cross-site' = 'same-origin',
+): Request {
+  return new Request(`${DASHBOARD}${path}`, {
+    method,
+    headers: {
+      cookie,
+      host: '127.0.0.1:3000',
+      origin: site === 'same-origin' ? DASHBOARD : 'https://evil.example',
+      'sec-fetch-site': site,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  })
+}
+
+/** Every state-changing access route, called with `cookie`, `site` and a valid body. */
+function everyAction(cookie: string, site: 'same-origin' | 'cross-site') {
+  return [
+    () =>
+      approvePairingRoute(
+        action('/api/gw/pairing/requests/pair_1/approve', 'POST', cookie, undefined, site),
+        params({ id: 'pair_1' }),
+      ),
+    () =>
+      denyPairingRoute(
+        action('/api/gw/pairing/requests/pair_1/deny', 'POST', cookie, undefined, site),
+        params({ id: 'pair_1' }),
+      ),
+    () =>
+      revokePairedRoute(
+        action('/api/gw/pairing/paired/telegram/42', 'DELETE', cookie, undefined, site),
+        params({ channelType: 'telegram', senderId: '42' }),
+      ),
+    () =>
+      approveDeviceRoute(
+        action('/api/gw/devices/dev_1/approve', 'POST', cookie, { role: 'client', scopes: ['*:*'] }, site),
+        params({ id: 'dev_1' }),
+      ),
+    () =>
+      denyDeviceRoute(
+        action('/api/gw/devices/dev_1/deny', 'POST', cookie, undefined, site),
+        params({ id: 'dev_1' }),
+      ),
+    () => createTokenRoute(action('/api/gw/tokens', 'POST', cookie, { name: 'ops', role: 'client' }, site)),
+    () =>
+      revokeTokenRoute(
+        action('/api/gw/tokens/tok_1', 'DELETE', cookie, undefined, site),
+        params({ id: 'tok_1' }),
+      ),
+    () =>
+      registerAgentKeyRoute(
+        action(
+          '/api/gw/agent-keys',
+          'POST',
+          cookie,
+          { id: agentKey.id, publicKey: 'AbC', name: 'planner' },
+          site,
+        ),
+      ),
+    () =>
+      revokeAgentKeyRoute(
+        action('/api/gw/agent-keys/did:key:z6MkTest', 'DELETE', cookie, undefined, site),
+        params({ id: agentKey.id }),
+      ),
+  ]
+}
+
+describe('/api/gw access routes', () => {
+  it('read pairing, devices, tokens and agent keys from the gateway with the session token', async () => {
+    const cookie = await loggedInCookie()
+    const get = (path: string) => new Request(`${DASHBOARD}${path}`, { headers: { cookie } })
+    expect(await (await pairingRoute(get('/api/gw/pairing'))).json()).toEqual({
+      ok: true,
+      data: { pending: [], paired: [] },
+    })
+    expect(await (await devicesRoute(get('/api/gw/devices'))).json()).toEqual({
+      ok: true,
+      data: { devices: [device] },
+    })
+    expect(await (await tokensRoute(get('/api/gw/tokens'))).json()).toEqual({
+      ok: true,
+      data: { tokens: [tokenInfo] },
+    })
+    expect(await (await agentKeysRoute(get('/api/gw/agent-keys'))).json()).toEqual({
+      ok: true,
+      data: { agentKeys: [agentKey] },
+    })
+    expect(seen.map((request) => `${request.method} ${request.path} ${request.authorization}`)).toEqual([
+      `GET /api/admin/pairing Bearer ${ADMIN_TOKEN}`,
+      `GET /api/admin/devices Bearer ${ADMIN_TOKEN}`,
+      `GET /api/admin/tokens Bearer ${ADMIN_TOKEN}`,
+      `GET /api/admin/agent-keys Bearer ${ADMIN_TOKEN}`,
+    ])
+  })
+
+  it('forward every action with its method, path and parsed body (protocol defaults applied)', async () => {
+    const cookie = await loggedInCookie()
+    for (const call of everyAction(cookie, 'same-origin')) {
+      const response = await call()
+      expect(response.status).toBe(200)
+      expect(await response.json()).toMatchObject({ ok: true })
+    }
+    expect(seen.map(({ method, path, body }) => ({ method, path, body }))).toEqual([
+      { method: 'POST', path: '/api/admin/pairing/requests/pair_1/approve', body: undefined },
+      { method: 'POST', path: '/api/admin/pairing/requests/pair_1/deny', body: undefined },
+      { method: 'DELETE', path: '/api/admin/pairing/paired/telegram/42', body: undefined },
+      { method: 'POST', path: '/api/admin/devices/dev_1/approve', body: { role: 'client', scopes: ['*:*'] } },
+      { method: 'POST', path: '/api/admin/devices/dev_1/deny', body: undefined },
+      { method: 'POST', path: '/api/admin/tokens', body: { name: 'ops', role: 'client', scopes: [] } },
+      { method: 'DELETE', path: '/api/admin/tokens/tok_1', body: undefined },
+      {
+        method: 'POST',
+        path: '/api/admin/agent-keys',
+        body: { id: agentKey.id, publicKey: 'AbC', name: 'planner', role: 'agent', scopes: ['*:*'] },
+      },
+      { method: 'DELETE', path: '/api/admin/agent-keys/did%3Akey%3Az6MkTest', body: undefined },
+    ])
+    expect(seen.every((request) => request.authorization === `Bearer ${ADMIN_TOKEN}`)).toBe(true)
+  })
+
+  it('refuse every cross-site action with 403 and never call the gateway', async () => {
+    const cookie = await loggedInCookie()
+    for (const call of everyAction(cookie, 'cross-site')) {
+      const response = await call()
+      expect(response.status).toBe(403)
+      expect(await response.json()).toMatchObject({ ok: false, failure: { code: 'cross_site_request' } })
+    }
+    expect(seen).toEqual([])
+  })
+
+  it('answer 401 without a session and never call the gateway', async () => {
+    for (const call of everyAction('', 'same-origin')) {
+      const response = await call()
+      expect(response.status).toBe(401)
+    }
+    for (const route of [pairingRoute, devicesRoute, tokensRoute, agentKeysRoute]) {
+      expect((await route(new Request(`${DASHBOARD}/api/gw/x`))).status).toBe(401)
+    }
+    expect(seen).toEqual([])
+  })
+
+  it('refuse a body that is not JSON or does not match the protocol, and an id out of bounds, with 400', async () => {
+    const cookie = await loggedInCookie()
+    const notJson = await createTokenRoute(action('/api/gw/tokens', 'POST', cookie, '{name'))
+    expect(notJson.status).toBe(400)
+    expect(await notJson.json()).toMatchObject({
+      failure: { code: 'invalid_body', message: 'the body must be JSON' },
+    })
+    const badRole = await approveDeviceRoute(
+      action('/api/gw/devices/dev_1/approve', 'POST', cookie, { role: 'root' }),
+      params({ id: 'dev_1' }),
+    )
+    expect(badRole.status).toBe(400)
+    expect(await badRole.json()).toMatchObject({
+      failure: { code: 'invalid_body', message: expect.stringMatching(/^role: /) },
+    })
+    const noName = await registerAgentKeyRoute(
+      action('/api/gw/agent-keys', 'POST', cookie, { id: 'x', publicKey: 'y' }),
+    )
+    expect(noName.status).toBe(400)
+    const longId = 'x'.repeat(129)
+    const badId = await revokeTokenRoute(
+      action(`/api/gw/tokens/${longId}`, 'DELETE', cookie),
+      params({ id: longId }),
+    )
+    expect(badId.status).toBe(400)
+    expect(await badId.json()).toMatchObject({
+      failure: { code: 'invalid_id', message: 'id must be 1 to 128 characters' },
+    })
+    const longSender = 'y'.repeat(257)
+    const badSender = await revokePairedRoute(
+      action(`/api/gw/pairing/paired/telegram/${longSender}`, 'DELETE', cookie),
+      params({ channelType: 'telegram', senderId: longSender }),
+    )
+    expect(badSender.status).toBe(400)
+    expect(seen).toEqual([])
+  })
+
+  it('drop the session cookie when the gateway refuses the token on an action', async () => {
+    const cookie = await loggedInCookie()
+    const response = await approvePairingRoute(
+      action('/api/gw/pairing/requests/pair_1/approve', 'POST', cookie.replace(/=.*/, '=wrong-token')),
+      params({ id: 'pair_1' }),
+    )
+    // The stand-in gateway refuses the wrong token: the session is dropped and the page goes to /login.
+    expect(response.status).toBe(401)
+    expect(response.headers.get('set-cookie')).toMatch(/Max-Age=0|Expires=/i)
+  })
+})
