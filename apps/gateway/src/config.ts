@@ -41,6 +41,16 @@ export const CONFIG_SOURCES = {
   'delivery.maxPendingPerRecipient': { flag: undefined, env: 'PARLEY_DELIVERY_MAX_PENDING_PER_RECIPIENT' },
   'history.size': { flag: undefined, env: 'PARLEY_HISTORY_SIZE' },
   'history.ttl': { flag: undefined, env: 'PARLEY_HISTORY_TTL' },
+  'pairing.defaultPolicy': { flag: undefined, env: 'PARLEY_PAIRING_DEFAULT_POLICY' },
+  'pairing.policies': { flag: undefined, env: 'PARLEY_PAIRING_POLICIES' },
+  'pairing.allowlist': { flag: undefined, env: 'PARLEY_PAIRING_ALLOWLIST' },
+  'pairing.codeTtl': { flag: undefined, env: 'PARLEY_PAIRING_CODE_TTL' },
+  'pairing.maxPending': { flag: undefined, env: 'PARLEY_PAIRING_MAX_PENDING' },
+  'pairing.maxFailedAttempts': { flag: undefined, env: 'PARLEY_PAIRING_MAX_FAILED_ATTEMPTS' },
+  'pairing.publicUrl': { flag: undefined, env: 'PARLEY_PUBLIC_URL' },
+  'pairing.secret': { flag: undefined, env: 'PARLEY_PAIRING_SECRET' },
+  'pairing.deviceRequestTtl': { flag: undefined, env: 'PARLEY_PAIRING_DEVICE_REQUEST_TTL' },
+  'pairing.maxWaitingDevices': { flag: undefined, env: 'PARLEY_PAIRING_MAX_WAITING_DEVICES' },
 } as const satisfies Record<string, { flag: string | undefined; env: string }>
 
 const MiB = 1024 * 1024
@@ -141,6 +151,69 @@ export const JwtConfigSchema = z.object({
   principalClaim: z.string().min(1).default('sub'),
 })
 
+export const PAIRING_POLICIES = ['deny', 'pair', 'allowlist', 'open'] as const
+export type PairingPolicy = (typeof PAIRING_POLICIES)[number]
+const PairingPolicySchema = z.enum(PAIRING_POLICIES, { error: 'must be deny, pair, allowlist or open' })
+const ChannelType = z.string().min(1).max(64)
+
+/** Splits `a=x,b=y` (the environment's form of a record) into pairs; code passes records as they are. */
+function keyValueList(text: string, separator: string): Array<[string, string]> {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map((item) => {
+      const at = item.indexOf(separator)
+      return at === -1 ? [item, ''] : [item.slice(0, at).trim(), item.slice(at + 1).trim()]
+    })
+}
+
+/** `telegram=pair,slack=allowlist` (environment) or `{ telegram: 'pair' }` (code). */
+const PoliciesSchema = z
+  .union([z.string(), z.record(z.string(), z.string())])
+  .transform((value) => (typeof value === 'string' ? Object.fromEntries(keyValueList(value, '=')) : value))
+  .pipe(z.record(ChannelType, PairingPolicySchema))
+
+/** `telegram:48213377,slack:U024BE7LH` (environment) or `{ telegram: ['48213377'] }` (code). */
+const AllowlistSchema = z
+  .union([z.string(), z.record(z.string(), z.array(z.string()))])
+  .transform((value) => {
+    if (typeof value !== 'string') return value
+    const lists: Record<string, string[]> = {}
+    for (const [channelType, senderId] of keyValueList(value, ':')) {
+      if (senderId === '') continue
+      const list = lists[channelType] ?? []
+      list.push(senderId)
+      lists[channelType] = list
+    }
+    return lists
+  })
+  .pipe(z.record(ChannelType, z.array(z.string().min(1).max(256))))
+
+/** Chat-user pairing for connectors and device pairing. */
+export const PairingConfigSchema = z.object({
+  /** Policy per channel type (`telegram`, `slack`...). */
+  policies: PoliciesSchema.default({}),
+  /** Policy of a channel type not named in `policies`. */
+  defaultPolicy: PairingPolicySchema.default('pair'),
+  /** Senders allowed without pairing under the `allowlist` policy, per channel type. */
+  allowlist: AllowlistSchema.default({}),
+  /** Seconds a pairing code stays valid. */
+  codeTtl: positiveSeconds().default(3600),
+  /** Pending pairing requests per channel type; a new sender beyond it gets `rate_limited`. */
+  maxPending: positiveInt().default(100),
+  /** Wrong codes tried against one request before it refuses codes (the operator can still approve it). */
+  maxFailedAttempts: positiveInt().default(5),
+  /** Public base URL of the gateway, for owner approval links; without it no link is offered. */
+  publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** HMAC key of pairing codes and approval links; default: generated once in `<dataDir>/pairing-secret`. */
+  secret: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Seconds a device pairing request waits for the operator. */
+  deviceRequestTtl: positiveSeconds().default(300),
+  /** Devices that may wait for approval at once; beyond it a device gets `rate_limited`. */
+  maxWaitingDevices: positiveInt().default(100),
+})
+
 export const GatewayConfigSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -202,6 +275,7 @@ export const GatewayConfigSchema = z
     // `prefault` parses `{}`, so the defaults of each field apply (a zod `default` would skip them).
     delivery: DeliveryConfigSchema.prefault({}),
     history: HistoryConfigSchema.prefault({}),
+    pairing: PairingConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if ((config.sslCert === undefined) !== (config.sslKey === undefined)) {
@@ -221,6 +295,7 @@ export const GatewayConfigSchema = z
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>
 export type DeliveryConfig = GatewayConfig['delivery']
 export type HistoryConfig = GatewayConfig['history']
+export type PairingConfig = GatewayConfig['pairing']
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>
 
 /** A configuration value was missing or invalid; the message names every bad option and where to set it. */

@@ -5,11 +5,16 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { createAdaptorServer } from '@hono/node-server'
 import {
+  type AgentKeyStore,
   type AuditLog,
+  createPostgresAgentKeyStore,
   createPostgresAuditLog,
+  createPostgresDevicePairingStore,
+  createPostgresPairingStore,
   createPostgresSessionBindingStore,
   createPostgresTokenStore,
   type DeliveryBackend,
+  type DevicePairingStore,
   openDatabase,
   type PairingStore,
   type ParleyDatabase,
@@ -22,11 +27,14 @@ import { WebSocketServer } from 'ws'
 import packageJson from '../package.json' with { type: 'json' }
 import { registerAdminAuth } from './admin/admin-auth.js'
 import { resolveAdminToken } from './admin/admin-token.js'
+import { registerAgentKeyRoutes } from './admin/agent-key-routes.js'
 import { registerAuditRoutes } from './admin/audit-routes.js'
 import { registerChannelsRoutes } from './admin/channels-routes.js'
 import { registerConnectionsRoutes } from './admin/connections-routes.js'
 import { registerDeadLetterRoutes } from './admin/dead-letter-routes.js'
 import { registerDeliveriesRoutes } from './admin/deliveries-routes.js'
+import { registerDeviceRoutes } from './admin/device-routes.js'
+import { registerPairingRoutes } from './admin/pairing-routes.js'
 import { registerTokenRoutes } from './admin/token-routes.js'
 import { createConnectionAudit } from './audit/connection-audit.js'
 import { createAuthFailureLimiter } from './auth/auth-failure-limiter.js'
@@ -39,6 +47,10 @@ import { GatewayError } from './errors.js'
 import { type CheckResult, registerHealthRoutes } from './health/health-routes.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
 import { createMetricsRegistry, registerMetricsRoutes } from './metrics/metrics-routes.js'
+import { registerApprovalLinkRoutes } from './pairing/approval-link-routes.js'
+import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
+import { createChatPairing } from './pairing/chat-pairing.js'
+import { resolvePairingSecret } from './pairing/pairing-secret.js'
 import { sha256 } from './security/secrets.js'
 import { createHub, type HubStats } from './transport/hub.js'
 import { registerWebSocketRoutes } from './transport/websocket-routes.js'
@@ -74,8 +86,15 @@ export interface CreateGatewayOptions {
   tokenStore?: TokenStore
   /** Where each session's principal is recorded; default: the Postgres store on the gateway's database. */
   sessionBinding?: SessionBindingStore
-  /** Chat-user pairing (kept for the pairing step; not used by the gateway yet). */
+  /**
+   * Chat-user pairing for connectors; default: the Postgres store on the gateway's database, keyed with
+   * the pairing secret (`pairing.secret` or `<dataDir>/pairing-secret`). The caller keeps ownership.
+   */
   pairingStore?: PairingStore
+  /** Device pairing requests; default: the Postgres store on the gateway's database. */
+  devicePairing?: DevicePairingStore
+  /** Agent keys allowed to answer the Ed25519 challenge; default: the Postgres store on the gateway's database. */
+  agentKeys?: AgentKeyStore
 }
 
 export interface StartedGateway {
@@ -135,9 +154,16 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     options.audit === undefined ||
     options.tokenStore === undefined ||
     options.sessionBinding === undefined ||
+    options.pairingStore === undefined ||
+    options.devicePairing === undefined ||
+    options.agentKeys === undefined ||
     (options.deliveryBackend === undefined && config.delivery.storeBackend === 'postgres')
   let tokenStore: TokenStore | undefined = options.tokenStore
   let sessionBinding: SessionBindingStore | undefined = options.sessionBinding
+  let pairingStore: PairingStore | undefined = options.pairingStore
+  let devicePairing: DevicePairingStore | undefined = options.devicePairing
+  let agentKeys: AgentKeyStore | undefined = options.agentKeys
+  let approvalLinks: ApprovalLinks | undefined
   let server: HttpServer | HttpsServer | undefined
   let adminTokenDigest = initialAdminDigest(options)
   let lastDatabaseCheck: CheckResult | undefined
@@ -156,6 +182,13 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       jwt: createJwtVerifier(config.jwt),
     })
 
+  const chatPairing = createChatPairing({
+    config: config.pairing,
+    store: () => required(pairingStore, 'the pairing store'),
+    links: () => approvalLinks,
+    resolved: (frame) => hub.notifyConnectors(frame),
+  })
+
   const hub = createHub({
     config,
     logger,
@@ -168,6 +201,10 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     sessionBinding: () => sessionBinding,
     serverVersion: GATEWAY_VERSION,
     backend: requireDeliveryBackend,
+    agentKeys: () => required(agentKeys, 'the agent key store'),
+    devicePairing: () => required(devicePairing, 'the device pairing store'),
+    tokens: requireTokenStore,
+    chatPairing: () => chatPairing,
     ...(options.deliveryTimers === undefined ? {} : { deliveryTimers: options.deliveryTimers }),
   })
 
@@ -248,8 +285,19 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     requeue: (id) => hub.deliveries.requeue(id),
   })
   registerTokenRoutes(app, { tokens: requireTokenStore, revoked: (id) => hub.revokeToken(id) })
+  registerPairingRoutes(app, { pairing: chatPairing })
+  registerDeviceRoutes(app, { devices: hub.devices })
+  registerAgentKeyRoutes(app, {
+    agentKeys: () => required(agentKeys, 'the agent key store'),
+    revoked: (id) => hub.revokeAgentKey(id),
+  })
+  registerApprovalLinkRoutes(app, {
+    pairing: chatPairing,
+    links: () => approvalLinks,
+    recordAction: (detail, outcome) => connectionAudit.admin(LINK_PRINCIPAL, detail, outcome),
+  })
 
-  async function openStorage(): Promise<void> {
+  async function openStorage(pairingSecret: Uint8Array): Promise<void> {
     if (database === undefined && needsDatabase) {
       database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'data') })
       ownsDatabase = true
@@ -263,6 +311,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     if (database !== undefined) {
       tokenStore ??= createPostgresTokenStore(database)
       sessionBinding ??= createPostgresSessionBindingStore(database)
+      pairingStore ??= createPostgresPairingStore(database, {
+        secret: pairingSecret,
+        codeTtlMs: Math.round(config.pairing.codeTtl * 1000),
+        maxPendingPerChannelType: config.pairing.maxPending,
+        maxFailedAttempts: config.pairing.maxFailedAttempts,
+      })
+      devicePairing ??= createPostgresDevicePairingStore(database)
+      agentKeys ??= createPostgresAgentKeyStore(database)
     }
     try {
       if (deliveryBackend === undefined) {
@@ -307,6 +363,9 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       // The default stores lived on that database.
       tokenStore = options.tokenStore
       sessionBinding = options.sessionBinding
+      pairingStore = options.pairingStore
+      devicePairing = options.devicePairing
+      agentKeys = options.agentKeys
     }
   }
 
@@ -353,7 +412,12 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         adminTokenDigest = resolved.digest
         generatedAdminToken = resolved.generatedToken
       }
-      await openStorage()
+      const pairingSecret = await resolvePairingSecret({
+        secret: config.pairing.secret,
+        dataDir: config.dataDir,
+      })
+      approvalLinks = createApprovalLinks(pairingSecret)
+      await openStorage(pairingSecret)
       if (database !== undefined) await checkDatabase()
       logger.info({ backend: deliveryBackend?.name }, 'delivery store open')
       const listening = await listen().catch(async (error: unknown) => {
@@ -386,6 +450,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     const wasRunning = state === 'running'
     state = 'draining'
     hub.heartbeat.stop()
+    hub.devices.stop()
     if (wasRunning) {
       const reason = stopOptions.reason ?? 'gateway is shutting down'
       logger.info({ connections: hub.connections.size }, 'draining')
@@ -450,6 +515,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       }
     },
   }
+}
+
+/** Who approved with an owner approval link, in its audit row. */
+const LINK_PRINCIPAL = 'approval link'
+
+function required<T>(store: T | undefined, what: string): T {
+  if (store === undefined) throw new GatewayError('unavailable', `${what} is not open yet`)
+  return store
 }
 
 function initialAdminDigest(options: CreateGatewayOptions): Buffer | undefined {

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Health, HttpError } from '@parley/protocol'
 import {
+  createMemoryAgentKeyStore,
   createMemoryAuditLog,
+  createMemoryDevicePairingStore,
+  createMemoryPairingStore,
   createMemorySessionBindingStore,
   createMemoryTokenStore,
   createPostgresAuditLog,
@@ -173,6 +176,9 @@ describe('first start', () => {
         audit: createMemoryAuditLog(),
         tokenStore: createMemoryTokenStore(),
         sessionBinding: createMemorySessionBindingStore(),
+        pairingStore: createMemoryPairingStore({ secret: new Uint8Array(32).fill(7) }),
+        devicePairing: createMemoryDevicePairingStore(),
+        agentKeys: createMemoryAgentKeyStore(),
         logger: silent,
       })
     const first = start()

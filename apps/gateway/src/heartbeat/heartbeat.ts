@@ -1,6 +1,6 @@
 /** What the heartbeat needs to know about a connection. */
 export interface HeartbeatTarget {
-  readonly state: 'handshaking' | 'open' | 'closing' | 'closed'
+  readonly state: 'handshaking' | 'pairing' | 'open' | 'closing' | 'closed'
   readonly openedAt: number
   readonly lastSeenAt: number
   lastPingAt: number
@@ -41,7 +41,8 @@ export function createHeartbeat<T extends HeartbeatTarget>(options: HeartbeatOpt
         if (at - target.openedAt > options.handshakeTimeoutMs) options.handshakeExpired(target)
         continue
       }
-      if (target.state !== 'open') continue
+      // A device waiting for pairing approval is kept alive like an open connection.
+      if (target.state !== 'open' && target.state !== 'pairing') continue
       const silentMs = at - target.lastSeenAt
       if (silentMs > 2 * options.intervalMs) {
         options.reap(target)

@@ -4,6 +4,7 @@ import {
   type CloseReason,
   type ConnectionInfo,
   encodeFrame,
+  type HelloFrame,
   type Role,
   type ServerFrame,
 } from '@parley/protocol'
@@ -13,7 +14,19 @@ import type { WebSocket } from 'ws'
 /** An encoded frame. Fan-out encodes once into a Buffer and hands the same Buffer to every recipient. */
 export type OutboundFrame = string | Buffer
 
-export type ConnectionState = 'handshaking' | 'open' | 'closing' | 'closed'
+/** `pairing`: a device waits for the operator after `hello` (heartbeats run, nothing else is accepted). */
+export type ConnectionState = 'handshaking' | 'pairing' | 'open' | 'closing' | 'closed'
+
+/** The challenge sent after a `hello` with `auth.identity`, until it is answered. */
+export interface PendingChallenge {
+  identity: string
+  nonce: string
+  /** Set when an `authenticate` arrived: a nonce is good for one answer. */
+  answered: boolean
+  /** The `hello` it answers, and the negotiated version, to welcome with. */
+  hello: HelloFrame
+  version: number
+}
 
 export interface ConnectionOptions {
   id: string
@@ -59,6 +72,12 @@ export class Connection {
   scopes: readonly string[] = []
   /** The API token it authenticated with, so revoking the token closes it. */
   tokenId: string | undefined
+  /** The registered agent key (did) it authenticated with, so revoking the key closes it. */
+  agentKeyId: string | undefined
+  /** The challenge it must answer with `authenticate` (agent identity). */
+  challenge: PendingChallenge | undefined
+  /** Its device pairing request while it waits for the operator. */
+  deviceRequestId: string | undefined
   /** True while the credentials of its `hello` are being checked. */
   authenticating = false
   protocolVersion = 0

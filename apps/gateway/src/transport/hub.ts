@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream'
 import {
+  type AuthenticateFrame,
   type BroadcastFrame,
   type ClientFrame,
   ERROR_CODES,
@@ -9,13 +10,23 @@ import {
   errorBody,
   type HelloFrame,
   negotiateVersion,
+  type PairingCheckFrame,
+  type PairingResolvedFrame,
   parseClientFrame,
   type ServerFrame,
 } from '@parley/protocol'
-import { type DeliveryBackend, type SessionBindingStore, StoreError } from '@parley/stores'
+import {
+  type AgentKeyStore,
+  type DeliveryBackend,
+  type DevicePairingStore,
+  type SessionBindingStore,
+  StoreError,
+  type TokenStore,
+} from '@parley/stores'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
+import { challengeMessage, createUsedNonces, newNonce, signatureValid } from '../auth/agent-challenge.js'
 import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
 import type { AuthProvider } from '../auth/auth-provider.js'
 import { type Authenticated, createAuthenticator } from '../auth/authenticator.js'
@@ -27,6 +38,8 @@ import { createDeliveryEngine } from '../delivery/delivery-engine.js'
 import { GatewayError } from '../errors.js'
 import { createHeartbeat } from '../heartbeat/heartbeat.js'
 import { newId } from '../ids.js'
+import type { ChatPairing } from '../pairing/chat-pairing.js'
+import { createDevicePairing } from '../pairing/device-pairing.js'
 import { Connection } from './connection.js'
 
 export const SERVER_NAME = 'parley'
@@ -38,6 +51,10 @@ export const DELIVERY_FEATURES = ['durable', 'direct', 'acks'] as const
 const SERVER_FULL_RETRY_AFTER_MS = 5_000
 /** How long a refused peer gets to read why and answer the close before its socket is dropped. */
 const REFUSED_CLOSE_GRACE_MS = 1_000
+/** How far the signer's clock may be from ours in an `authenticate` answer. */
+export const CHALLENGE_MAX_SKEW_MS = 60_000
+
+type ChallengeRefusal = 'nonce_reused' | 'stale_timestamp' | 'unknown_identity' | 'invalid_signature'
 
 export interface HubOptions {
   config: GatewayConfig
@@ -53,6 +70,14 @@ export interface HubOptions {
   backend: () => DeliveryBackend
   /** Sweep intervals of the delivery engine (tests shorten them). */
   deliveryTimers?: { expirySweepMs?: number; historyTrimMs?: number }
+  /** Registered agent keys (Ed25519 challenge); throws `unavailable` until opened. */
+  agentKeys: () => AgentKeyStore
+  /** Device pairing requests; throws `unavailable` until opened. */
+  devicePairing: () => DevicePairingStore
+  /** API tokens, for the tokens issued to approved devices; throws `unavailable` until opened. */
+  tokens: () => TokenStore
+  /** Chat-user pairing, answering the connectors' `pairing_check`. */
+  chatPairing: () => ChatPairing
 }
 
 export interface OpenSocket {
@@ -116,6 +141,17 @@ export function createHub(options: HubOptions) {
   })
   /** Closes connections whose credential expires; cleared when they close. */
   const expiryTimers = new Map<Connection, NodeJS.Timeout>()
+  const usedNonces = createUsedNonces()
+  const devices = createDevicePairing({
+    config: config.pairing,
+    store: options.devicePairing,
+    tokens: options.tokens,
+    limiter: options.authLimiter,
+    counters,
+    admit: (connection, hello, version, outcome) =>
+      admitAuthenticated(connection, hello, version, outcome, 'pairing'),
+    logger: logger.child({ component: 'device-pairing' }),
+  })
 
   /** The latest connection of a client id that can still take frames (one closing is skipped). */
   function connectionFor(clientId: string): Connection | undefined {
@@ -240,7 +276,7 @@ export function createHub(options: HubOptions) {
     connection.lastSeenAt = Date.now()
     connection.messagesIn += 1
     counters.framesIn += 1
-    if (connection.state !== 'handshaking' && connection.state !== 'open') return
+    if (connection.state === 'closing' || connection.state === 'closed') return
     if (typeof data !== 'string') {
       counters.invalidFrames += 1
       fail(connection, 'invalid_frame', 'binary frames are not supported; send JSON text frames')
@@ -276,8 +312,17 @@ export function createHub(options: HubOptions) {
   }
 
   function dispatch(connection: Connection, frame: ClientFrame, size: number): void {
+    if (connection.state === 'pairing') {
+      waitingForPairing(connection, frame)
+      return
+    }
     if (connection.state === 'handshaking') {
-      if (frame.type === 'hello' && connection.authenticating) {
+      if (frame.type === 'authenticate' && connection.challenge !== undefined) {
+        answerChallenge(connection, frame)
+      } else if (
+        frame.type === 'hello' &&
+        (connection.authenticating || connection.challenge !== undefined)
+      ) {
         fail(connection, 'invalid_state', 'the handshake is already in progress', frame.id)
       } else if (frame.type === 'hello') {
         helloAuthenticated(connection, frame)
@@ -332,7 +377,47 @@ export function createHub(options: HubOptions) {
       case 'pong':
         // Liveness was already noted on arrival.
         break
+      case 'authenticate':
+        if (connection.agentKeyId !== undefined) {
+          fail(connection, 'nonce_reused', 'the challenge of this connection was already answered', frame.id)
+        } else {
+          fail(connection, 'invalid_state', 'the handshake is already complete', frame.id)
+        }
+        break
+      case 'pairing_check':
+        if (connection.role !== 'connector') {
+          fail(
+            connection,
+            'forbidden',
+            `${connection.principal} may not check pairings: it needs the role connector`,
+            frame.id,
+          )
+          break
+        }
+        answerFailure(connection, frame.type, frame.id, pairingCheck(connection, frame))
+        break
     }
+  }
+
+  async function pairingCheck(connection: Connection, frame: PairingCheckFrame): Promise<void> {
+    const result = await options.chatPairing().check(frame)
+    connection.sendFrame({ type: 'reply', id: frame.id, result })
+  }
+
+  /** A device waiting for the operator may only keep the connection alive. */
+  function waitingForPairing(connection: Connection, frame: ClientFrame): void {
+    if (frame.type === 'ping') {
+      const ts = frame.ts ?? Date.now()
+      connection.sendFrame(frame.id === undefined ? { type: 'pong', ts } : { type: 'pong', id: frame.id, ts })
+      return
+    }
+    if (frame.type === 'pong') return
+    fail(
+      connection,
+      'invalid_state',
+      'this device is waiting for pairing approval; only ping and pong are accepted',
+      'id' in frame ? frame.id : undefined,
+    )
   }
 
   /** Whether the connection's scopes allow `action` on `target`; answers `forbidden` and audits when not. */
@@ -365,6 +450,23 @@ export function createHub(options: HubOptions) {
         frame.id,
       )
       connection.close('unsupported_protocol')
+      return
+    }
+    if (frame.auth?.identity !== undefined) {
+      issueChallenge(connection, frame, version, frame.auth.identity)
+      return
+    }
+    if (
+      frame.pairing !== undefined &&
+      frame.auth?.token === undefined &&
+      connection.upgradeToken === undefined
+    ) {
+      devices.wait(connection, frame, version).catch((error: unknown) => {
+        connection.logger.error({ err: error }, 'device pairing request failed')
+        if (connection.state !== 'pairing') return
+        fail(connection, 'unavailable', 'the pairing request could not be recorded; try again', frame.id)
+        connection.close('internal_error', 'pairing store unavailable')
+      })
       return
     }
     connection.authenticating = true
@@ -400,6 +502,17 @@ export function createHub(options: HubOptions) {
       connection.close(outcome.code === 'unavailable' ? 'internal_error' : 'unauthorized', outcome.message)
       return
     }
+    await admitAuthenticated(connection, frame, version, outcome, 'handshaking')
+  }
+
+  /** Records the session and welcomes; `from` is the state the connection must still be in. */
+  async function admitAuthenticated(
+    connection: Connection,
+    frame: HelloFrame,
+    version: number,
+    outcome: Authenticated,
+    from: 'handshaking' | 'pairing',
+  ): Promise<void> {
     const sessionId = newId('ses')
     const sessionBinding = options.sessionBinding()
     if (sessionBinding !== undefined) {
@@ -412,14 +525,147 @@ export function createHub(options: HubOptions) {
       } catch (error) {
         // A store that throws during auth means deny; the client may retry once it is back.
         connection.logger.error({ err: error }, 'session binding failed; refusing the connection')
-        if (connection.state !== 'handshaking') return
+        if (connection.state !== from) return
         fail(connection, 'unavailable', 'the session could not be recorded; try again', frame.id)
         connection.close('internal_error', 'session store unavailable')
         return
       }
-      if (connection.state !== 'handshaking') return
+      if (connection.state !== from) return
     }
     welcome(connection, frame, version, sessionId, outcome)
+  }
+
+  /** Answers a `hello` with `auth.identity`: a fresh nonce to sign; the handshake waits for `authenticate`. */
+  function issueChallenge(
+    connection: Connection,
+    frame: HelloFrame,
+    version: number,
+    identity: string,
+  ): void {
+    const limit = options.authLimiter.check(connection.remoteAddress)
+    if (!limit.allowed) {
+      counters.authRateLimited += 1
+      const message = 'too many failed authentication attempts from this address'
+      sendError(connection, errorBody('rate_limited', message, limit.retryAfterMs), frame.id)
+      connection.close('unauthorized', message)
+      return
+    }
+    const nonce = newNonce()
+    connection.challenge = { identity, nonce, answered: false, hello: frame, version }
+    connection.sendFrame({
+      type: 'challenge',
+      ...(frame.id === undefined ? {} : { id: frame.id }),
+      nonce,
+      timestamp: Date.now(),
+      maxSkewMs: CHALLENGE_MAX_SKEW_MS,
+    })
+  }
+
+  /**
+   * Checks an `authenticate` in a fixed order: the nonce (issued to this connection, not yet used), the
+   * timestamp, the key (registered, live), the signature. Any refusal closes with 4001.
+   */
+  function answerChallenge(connection: Connection, frame: AuthenticateFrame): void {
+    const challenge = connection.challenge
+    if (challenge === undefined) return
+    if (challenge.answered || frame.nonce !== challenge.nonce || usedNonces.has(frame.nonce)) {
+      refuseChallenge(
+        connection,
+        frame,
+        'nonce_reused',
+        'the nonce was not issued to this connection or was already used',
+      )
+      return
+    }
+    // Spent before anything asynchronous: a second answer racing this one is a replay.
+    challenge.answered = true
+    usedNonces.add(challenge.nonce)
+    if (Math.abs(Date.now() - frame.timestamp) > CHALLENGE_MAX_SKEW_MS) {
+      refuseChallenge(
+        connection,
+        frame,
+        'stale_timestamp',
+        `the signed timestamp is more than ${CHALLENGE_MAX_SKEW_MS} ms from the gateway's clock`,
+      )
+      return
+    }
+    if (frame.identity !== challenge.identity) {
+      refuseChallenge(connection, frame, 'unknown_identity', 'authenticate names another identity than hello')
+      return
+    }
+    connection.authenticating = true
+    verifyIdentity(connection, frame, challenge)
+      .catch((error: unknown) => {
+        connection.logger.error({ err: error }, 'agent key check failed; refusing the connection')
+        if (connection.state !== 'handshaking') return
+        counters.authFailures += 1
+        fail(connection, 'unavailable', 'the identity could not be checked; try again', frame.id)
+        connection.close('internal_error', 'agent key store unavailable')
+      })
+      .finally(() => {
+        connection.authenticating = false
+      })
+  }
+
+  async function verifyIdentity(
+    connection: Connection,
+    frame: AuthenticateFrame,
+    challenge: NonNullable<Connection['challenge']>,
+  ): Promise<void> {
+    const key = await options.agentKeys().get(frame.identity)
+    if (connection.state !== 'handshaking') return
+    if (key === undefined) {
+      refuseChallenge(
+        connection,
+        frame,
+        'unknown_identity',
+        'the identity is not registered, or its key was revoked',
+      )
+      return
+    }
+    const message = challengeMessage(challenge.nonce, frame.timestamp, frame.identity)
+    if (!signatureValid(key.publicKey, message, frame.signature)) {
+      refuseChallenge(
+        connection,
+        frame,
+        'invalid_signature',
+        'the signature does not verify with the registered key',
+      )
+      return
+    }
+    await admitAuthenticated(
+      connection,
+      challenge.hello,
+      challenge.version,
+      {
+        ok: true,
+        principal: { id: key.id, role: key.role, scopes: key.scopes },
+        tokenId: undefined,
+        expiresAt: undefined,
+        metadata: { agentKeyId: key.id, agentName: key.name },
+      },
+      'handshaking',
+    )
+  }
+
+  /** Refuses an `authenticate`: counted and audited like any failed authentication, then closed with 4001. */
+  function refuseChallenge(
+    connection: Connection,
+    frame: AuthenticateFrame,
+    code: ChallengeRefusal,
+    message: string,
+  ): void {
+    counters.authFailures += 1
+    options.authLimiter.recordFailure(connection.remoteAddress)
+    audit.authFailure({
+      connectionId: connection.id,
+      ...(connection.challenge?.hello.clientId === undefined
+        ? {}
+        : { clientId: connection.challenge.hello.clientId }),
+      detail: `websocket: ${code} for ${frame.identity}${connection.remoteAddress === null ? '' : ` from ${connection.remoteAddress}`}`,
+    })
+    fail(connection, code, message, frame.id)
+    connection.close('unauthorized', message)
   }
 
   function welcome(
@@ -434,6 +680,10 @@ export function createHub(options: HubOptions) {
     connection.role = principal.role
     connection.scopes = principal.scopes
     connection.tokenId = authenticated.tokenId
+    connection.agentKeyId =
+      typeof authenticated.metadata.agentKeyId === 'string' ? authenticated.metadata.agentKeyId : undefined
+    connection.challenge = undefined
+    connection.deviceRequestId = undefined
     if (authenticated.expiresAt !== undefined) closeOnExpiry(connection, authenticated.expiresAt)
     connection.state = 'open'
     connection.protocolVersion = version
@@ -512,8 +762,31 @@ export function createHub(options: HubOptions) {
     return closedCount
   }
 
+  /** Closes every connection authenticated with the agent key `id`; resolves how many there were. */
+  function revokeAgentKey(id: string): number {
+    let closedCount = 0
+    for (const connection of connections.values()) {
+      if (connection.agentKeyId !== id || !connection.isOpen) continue
+      endAuthentication(connection, 'agent key revoked')
+      closedCount += 1
+    }
+    return closedCount
+  }
+
+  /** Sends `pairing_resolved` to every open connection of role connector. */
+  function notifyConnectors(frame: PairingResolvedFrame): number {
+    const encoded = Buffer.from(encodeFrame(frame))
+    let notified = 0
+    for (const connection of connections.values()) {
+      if (connection.isOpen && connection.role === 'connector' && connection.send(encoded)) notified += 1
+    }
+    return notified
+  }
+
   function closed(connection: Connection, code: number): void {
     if (connection.state === 'closed') return
+    devices.closed(connection)
+    connection.challenge = undefined
     const expiry = expiryTimers.get(connection)
     if (expiry !== undefined) {
       clearTimeout(expiry)
@@ -578,6 +851,9 @@ export function createHub(options: HubOptions) {
     closed,
     authenticate,
     revokeToken,
+    revokeAgentKey,
+    notifyConnectors,
+    devices,
     shutdown,
     terminateAll,
     waitForNoConnections,

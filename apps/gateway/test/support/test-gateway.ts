@@ -2,14 +2,20 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
+  type AgentKeyStore,
   type AuditLog,
+  createMemoryAgentKeyStore,
   createMemoryAuditLog,
+  createMemoryDevicePairingStore,
+  createMemoryPairingStore,
   createMemorySessionBindingStore,
   createMemoryTokenStore,
+  type DevicePairingStore,
+  type PairingStore,
   type TokenStore,
 } from '@parley/stores'
 import { pino } from 'pino'
-import { type GatewayConfigInput, parseConfig } from '../../src/config.js'
+import { type GatewayConfig, type GatewayConfigInput, parseConfig } from '../../src/config.js'
 import {
   type CreateGatewayOptions,
   createGateway,
@@ -26,6 +32,10 @@ export interface TestGateway {
   audit: AuditLog | undefined
   /** The token store the gateway uses (a memory one unless the test passed its own). */
   tokens: TokenStore
+  /** The pairing, device and agent key stores the gateway uses (memory ones unless the test passed its own). */
+  pairing: PairingStore
+  devices: DevicePairingStore
+  agentKeys: AgentKeyStore
   dataDir: string
   /** Stops the gateway (if still running) and removes its data folder. */
   dispose(): Promise<void>
@@ -44,14 +54,21 @@ export async function startTestGateway(
   const { memoryAudit = true, ...rest } = options
   const audit = rest.audit ?? (memoryAudit ? createMemoryAuditLog() : undefined)
   const tokens = rest.tokenStore ?? createMemoryTokenStore()
+  const parsed = parseConfig(mergeConfigInputs({ port: 0, dataDir }, config))
+  const pairing = rest.pairingStore ?? memoryPairingStore(parsed)
+  const devices = rest.devicePairing ?? createMemoryDevicePairingStore()
+  const agentKeys = rest.agentKeys ?? createMemoryAgentKeyStore()
   const gateway = createGateway({
     logger: pino({ level: 'silent' }),
     adminToken: TEST_ADMIN_TOKEN,
     sessionBinding: createMemorySessionBindingStore(),
     ...rest,
     tokenStore: tokens,
+    pairingStore: pairing,
+    devicePairing: devices,
+    agentKeys,
     ...(audit === undefined ? {} : { audit }),
-    config: parseConfig(mergeConfigInputs({ port: 0, dataDir }, config)),
+    config: parsed,
   })
   const started = await gateway.start()
   return {
@@ -59,6 +76,9 @@ export async function startTestGateway(
     started,
     audit,
     tokens,
+    pairing,
+    devices,
+    agentKeys,
     dataDir,
     async dispose() {
       await gateway.stop({ drainTimeoutMs: 1_000 })
@@ -69,4 +89,14 @@ export async function startTestGateway(
 
 export function adminHeaders(token = TEST_ADMIN_TOKEN): Record<string, string> {
   return { authorization: `Bearer ${token}` }
+}
+
+/** A memory pairing store with the limits of the gateway's config, as the default Postgres one gets them. */
+export function memoryPairingStore(config: GatewayConfig): PairingStore {
+  return createMemoryPairingStore({
+    secret: new Uint8Array(32).fill(7),
+    codeTtlMs: Math.round(config.pairing.codeTtl * 1000),
+    maxPendingPerChannelType: config.pairing.maxPending,
+    maxFailedAttempts: config.pairing.maxFailedAttempts,
+  })
 }

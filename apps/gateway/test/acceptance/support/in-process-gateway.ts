@@ -1,7 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createMemoryAuditLog, createMemorySessionBindingStore, createMemoryTokenStore } from '@parley/stores'
+import {
+  createMemoryAgentKeyStore,
+  createMemoryAuditLog,
+  createMemoryDevicePairingStore,
+  createMemoryPairingStore,
+  createMemorySessionBindingStore,
+  createMemoryTokenStore,
+} from '@parley/stores'
 import { pino } from 'pino'
 import { type GatewayConfigInput, parseConfig } from '../../../src/config.js'
 import { createGateway, type Gateway, type StartedGateway } from '../../../src/create-gateway.js'
@@ -22,6 +29,9 @@ export async function startInProcessGateway(config: GatewayConfigInput): Promise
     audit: createMemoryAuditLog(),
     tokenStore: createMemoryTokenStore(),
     sessionBinding: createMemorySessionBindingStore(),
+    pairingStore: createMemoryPairingStore({ secret: new Uint8Array(32).fill(7) }),
+    devicePairing: createMemoryDevicePairingStore(),
+    agentKeys: createMemoryAgentKeyStore(),
     config: parseConfig(mergeConfigInputs({ port: 0, dataDir }, config)),
   })
   const started = await gateway.start()
