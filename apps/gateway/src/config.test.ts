@@ -35,6 +35,16 @@ describe('parseConfig', () => {
         maxPendingPerRecipient: 10_000,
       },
       history: { size: 1000, ttl: 3600, channels: [] },
+      pairing: {
+        policies: {},
+        defaultPolicy: 'pair',
+        allowlist: {},
+        codeTtl: 3600,
+        maxPending: 100,
+        maxFailedAttempts: 5,
+        deviceRequestTtl: 300,
+        maxWaitingDevices: 100,
+      },
     })
   })
 
@@ -140,5 +150,27 @@ describe('bind safety', () => {
     })
     expect(() => parseConfig({ jwt: { secret: 'short' } })).toThrow(/jwt.secret \(PARLEY_JWT_SECRET\)/)
     expect(() => parseConfig({ jwt: { jwksUrl: 'ftp://x' } })).toThrow(/jwt.jwksUrl/)
+  })
+
+  it('reads pairing policies and allowlists as records or in their environment form, and refuses unknown policies', () => {
+    const fromEnv = parseConfig({
+      pairing: {
+        policies: 'telegram=pair, slack=allowlist',
+        allowlist: 'slack:U1,slack:U2,discord:7',
+        defaultPolicy: 'deny',
+      },
+    } as never)
+    expect(fromEnv.pairing.policies).toEqual({ telegram: 'pair', slack: 'allowlist' })
+    expect(fromEnv.pairing.allowlist).toEqual({ slack: ['U1', 'U2'], discord: ['7'] })
+    expect(fromEnv.pairing.defaultPolicy).toBe('deny')
+    expect(parseConfig({ pairing: { policies: { web: 'open' } } }).pairing.policies).toEqual({ web: 'open' })
+    expect(() => parseConfig({ pairing: { policies: 'telegram=maybe' } } as never)).toThrow(
+      /pairing.policies.telegram/,
+    )
+    expect(() => parseConfig({ pairing: { defaultPolicy: 'maybe' } } as never)).toThrow(
+      /pairing.defaultPolicy \(PARLEY_PAIRING_DEFAULT_POLICY\)/,
+    )
+    expect(() => parseConfig({ pairing: { secret: 'short' } })).toThrow(/pairing.secret/)
+    expect(() => parseConfig({ pairing: { publicUrl: 'ftp://x' } })).toThrow(/PARLEY_PUBLIC_URL/)
   })
 })

@@ -94,4 +94,33 @@ describe('mergeConfigInputs', () => {
     const merged = mergeConfigInputs(env, { delivery: { storeBackend: 'memory' } })
     expect(parseConfig(merged).delivery).toMatchObject({ ackTimeout: 5, storeBackend: 'memory' })
   })
+
+  it('nests the pairing variables, with the public URL under pairing', () => {
+    const config = parseConfig(
+      readEnvConfig({
+        PARLEY_PAIRING_DEFAULT_POLICY: 'deny',
+        PARLEY_PAIRING_POLICIES: 'telegram=pair,slack=allowlist',
+        PARLEY_PAIRING_ALLOWLIST: 'slack:U1',
+        PARLEY_PAIRING_CODE_TTL: '600',
+        PARLEY_PAIRING_MAX_PENDING: '20',
+        PARLEY_PAIRING_MAX_FAILED_ATTEMPTS: '3',
+        PARLEY_PUBLIC_URL: 'https://parley.example.com',
+        PARLEY_PAIRING_SECRET: 's'.repeat(32),
+        PARLEY_PAIRING_DEVICE_REQUEST_TTL: '120',
+        PARLEY_PAIRING_MAX_WAITING_DEVICES: '10',
+      }),
+    )
+    expect(config.pairing).toEqual({
+      defaultPolicy: 'deny',
+      policies: { telegram: 'pair', slack: 'allowlist' },
+      allowlist: { slack: ['U1'] },
+      codeTtl: 600,
+      maxPending: 20,
+      maxFailedAttempts: 3,
+      publicUrl: 'https://parley.example.com',
+      secret: 's'.repeat(32),
+      deviceRequestTtl: 120,
+      maxWaitingDevices: 10,
+    })
+  })
 })

@@ -233,4 +233,77 @@ describe('chat-user pairing for connectors', () => {
     expect(calls).toEqual(expect.arrayContaining(['isPaired', 'generateCode', 'approveRequest']))
     expect(await inner.isPaired('custom', 'telegram')).toBe(true)
   })
+
+  describe('owner approval link', () => {
+    const PUBLIC_URL = 'https://parley.example.com'
+
+    async function linked(displayName = 'Ana') {
+      const server = await start({ publicUrl: PUBLIC_URL })
+      const connector = await connect(server)
+      const pending = await check(connector, 'telegram', '<b>42</b>', displayName)
+      expect(pending.approvalUrl?.startsWith(`${PUBLIC_URL}/pairing/approve/`)).toBe(true)
+      const local = `${server.started.url}${new URL(pending.approvalUrl ?? '').pathname}`
+      return { server, connector, pending, local }
+    }
+
+    it('GET shows an escaped confirm page and changes nothing', async () => {
+      const { server, local } = await linked('<img src=x onerror=alert(1)>')
+      const response = await fetch(local)
+      expect(response.status).toBe(200)
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer')
+      const html = await response.text()
+      expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;')
+      expect(html).toContain('&lt;b&gt;42&lt;/b&gt;')
+      expect(html).not.toContain('<img')
+      expect(html).toContain('<form method="post">')
+      expect(await server.pairing.isPaired('<b>42</b>', 'telegram')).toBe(false)
+      expect(await server.pairing.listPending('telegram')).toHaveLength(1)
+    })
+
+    it('POST approves once and announces it; using the link again answers 410', async () => {
+      const { server, connector, pending, local } = await linked()
+      const first = await fetch(local, { method: 'POST' })
+      expect(first.status).toBe(200)
+      expect(PairingDecision.parse(await first.json())).toMatchObject({
+        requestId: pending.requestId,
+        senderId: '<b>42</b>',
+        status: 'approved',
+      })
+      expect(await connector.next('pairing_resolved')).toMatchObject({ status: 'approved' })
+      expect(await server.pairing.isPaired('<b>42</b>', 'telegram')).toBe(true)
+      expect((await server.pairing.listPaired())[0]?.approvedBy).toBe('link')
+      const again = await fetch(local, { method: 'POST' })
+      expect(again.status).toBe(410)
+      const page = await fetch(local)
+      expect(page.status).toBe(410)
+      const html = await fetch(local, { method: 'POST', headers: { accept: 'text/html' } })
+      expect(html.status).toBe(410)
+      expect(html.headers.get('content-type')).toContain('text/html')
+    })
+
+    it('a forged or altered link answers 403 and approves nothing', async () => {
+      const { server, local } = await linked()
+      const token = local.slice(local.lastIndexOf('/') + 1)
+      const [payload = '', mac = ''] = token.split('.')
+      const flipped = `${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`
+      const base = local.slice(0, local.lastIndexOf('/') + 1)
+      for (const forged of [
+        `${payload}.${flipped}`,
+        `${payload}.${mac.slice(0, 10)}`,
+        'nonsense',
+        `${Buffer.from('pair_x.99999999999999').toString('base64url')}.${mac}`,
+      ]) {
+        const post = await fetch(`${base}${forged}`, { method: 'POST' })
+        expect(post.status, forged).toBe(403)
+        expect((await fetch(`${base}${forged}`)).status).toBe(403)
+      }
+      expect(await server.pairing.isPaired('<b>42</b>', 'telegram')).toBe(false)
+    })
+
+    it('offers no approval link without a public URL', async () => {
+      const server = await start()
+      const connector = await connect(server)
+      expect((await check(connector, 'telegram', 'x')).approvalUrl).toBeUndefined()
+    })
+  })
 })
