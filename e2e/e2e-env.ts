@@ -11,4 +11,9 @@ export const E2E = {
    * delivery tests need not wait. No other test uses deliveries, so the other tests are unaffected.
    */
   delivery: { ackTimeoutSeconds: 5, maxRetries: 2, retryDelaySeconds: 0.2 },
+  /**
+   * Chat pairing: every channel type is under the `pair` policy (the gateway's default, set explicitly), and
+   * a request refuses codes after 3 wrong ones, so the brute-force test is short.
+   */
+  pairing: { defaultPolicy: 'pair', maxFailedAttempts: 3 },
 } as const

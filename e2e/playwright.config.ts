@@ -51,6 +51,8 @@ export default defineConfig({
         PARLEY_DELIVERY_MAX_RETRIES: String(E2E.delivery.maxRetries),
         PARLEY_DELIVERY_RETRY_DELAY: String(E2E.delivery.retryDelaySeconds),
         PARLEY_DELIVERY_RETRY_BACKOFF: '1',
+        PARLEY_PAIRING_DEFAULT_POLICY: E2E.pairing.defaultPolicy,
+        PARLEY_PAIRING_MAX_FAILED_ATTEMPTS: String(E2E.pairing.maxFailedAttempts),
         NEXT_TELEMETRY_DISABLED: '1',
       },
     },

@@ -1,5 +1,6 @@
 import { once } from 'node:events'
-import { DirectMessageFrame } from '@parley/protocol'
+import { type AgentIdentity, signChallenge } from '@parley/client'
+import { ChallengeFrame, DirectMessageFrame } from '@parley/protocol'
 import WebSocket from 'ws'
 
 /** A frame from the gateway, checked only for its `type`; tests parse the ones they act on. */
@@ -18,8 +19,13 @@ export class RawParleyClient {
   private readonly waiters = new Set<Waiter>()
   private readonly directMessageHandlers: Array<(frame: DirectMessageFrame) => void> = []
   private requestCount = 0
+  /** How the gateway closed the socket, once it did (code and reason). */
+  readonly closed: Promise<{ code: number; reason: string }>
 
   private constructor(private readonly socket: WebSocket) {
+    this.closed = new Promise((resolve) => {
+      socket.once('close', (code, reason) => resolve({ code, reason: String(reason) }))
+    })
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data)) as ServerFrameLike
       if (frame.type === 'ping') this.post({ type: 'pong', ts: frame.ts })
@@ -35,17 +41,74 @@ export class RawParleyClient {
     })
   }
 
-  /** Opens the socket and completes the `hello` / `welcome` handshake as `clientId`. */
-  static async connect(url: string, clientId: string): Promise<RawParleyClient> {
-    const socket = new WebSocket(url)
-    await once(socket, 'open')
-    const client = new RawParleyClient(socket)
-    const id = client.nextRequestId()
-    const answer = client.waitFor((frame) => frame.id === id)
-    client.post({ type: 'hello', id, protocol: { min: 1, max: 1 }, clientId })
-    const welcome = await answer
+  /**
+   * Opens the socket and completes the `hello` / `welcome` handshake as `clientId`, anonymously or with
+   * `token` in `hello.auth.token`.
+   */
+  static async connect(url: string, clientId: string, token?: string): Promise<RawParleyClient> {
+    const client = await RawParleyClient.open(url)
+    const welcome = await client.hello({ clientId, ...(token === undefined ? {} : { auth: { token } }) })
     if (welcome.type !== 'welcome') throw new Error(`hello refused: ${JSON.stringify(welcome)}`)
     return client
+  }
+
+  /**
+   * A device without credentials asking to be paired (`hello.pairing.device`): resolves once the gateway
+   * answered `pairing_pending` (its `requestId` is what the operator sees). The connection then waits.
+   */
+  static async requestDevicePairing(
+    url: string,
+    device: { name: string; platform?: string },
+  ): Promise<{ client: RawParleyClient; requestId: string }> {
+    const client = await RawParleyClient.open(url)
+    const pending = client.waitFor((frame) => frame.type === 'pairing_pending' || frame.type === 'error')
+    client.post({
+      type: 'hello',
+      id: client.nextRequestId(),
+      protocol: { min: 1, max: 1 },
+      pairing: { device },
+    })
+    const answer = await pending
+    if (answer.type !== 'pairing_pending') throw new Error(`pairing refused: ${JSON.stringify(answer)}`)
+    return { client, requestId: String(answer.requestId) }
+  }
+
+  /**
+   * Connects as an agent identity: `hello.auth.identity`, then the answer to the gateway's `challenge`
+   * signed with the identity's private key, then `welcome`.
+   */
+  static async connectAsAgent(url: string, identity: AgentIdentity): Promise<RawParleyClient> {
+    const client = await RawParleyClient.open(url)
+    const challenged = client.waitFor((frame) => frame.type === 'challenge' || frame.type === 'error')
+    void client.hello({ auth: { identity: identity.id } }).catch(() => undefined)
+    const challenge = await challenged
+    if (challenge.type !== 'challenge') throw new Error(`identity refused: ${JSON.stringify(challenge)}`)
+    const signed = await signChallenge(identity, { nonce: ChallengeFrame.parse(challenge).nonce })
+    client.post({
+      type: 'authenticate',
+      identity: signed.id,
+      nonce: signed.nonce,
+      timestamp: signed.timestamp,
+      signature: signed.signature,
+    })
+    const welcome = await client.waitFor((frame) => frame.type === 'welcome' || frame.type === 'error')
+    if (welcome.type !== 'welcome') throw new Error(`identity refused: ${JSON.stringify(welcome)}`)
+    return client
+  }
+
+  /** An open socket before any frame: the test sends `hello` itself. */
+  static async open(url: string): Promise<RawParleyClient> {
+    const socket = new WebSocket(url)
+    await once(socket, 'open')
+    return new RawParleyClient(socket)
+  }
+
+  /** Sends `hello` with `fields` added and resolves with the gateway's answer to it (`welcome` or `error`). */
+  async hello(fields: Record<string, unknown>): Promise<ServerFrameLike> {
+    const id = this.nextRequestId()
+    const answer = this.waitFor((frame) => frame.id === id)
+    this.post({ type: 'hello', id, protocol: { min: 1, max: 1 }, ...fields })
+    return answer
   }
 
   onDirectMessage(handler: (frame: DirectMessageFrame) => void): void {
@@ -87,9 +150,8 @@ export class RawParleyClient {
 
   async close(): Promise<void> {
     if (this.socket.readyState === WebSocket.CLOSED) return
-    const closed = once(this.socket, 'close')
     this.socket.close(1000)
-    await closed
+    await this.closed
   }
 
   private nextRequestId(): string {

@@ -25,7 +25,12 @@ test('an operator sees a connected client live and finds its publish in the audi
     await page.getByTestId('nav-audit').click()
     await page.getByTestId('audit-filter-channel').fill(channel)
     await page.getByTestId('audit-apply').click()
-    const publishRow = page.getByTestId('audit-row').filter({ hasText: 'publish' })
+    await expect(page).toHaveURL(/channel=/)
+    // Narrowed to this channel: other tests' audit rows (say a token with a publish scope) stay out of it.
+    const publishRow = page
+      .getByTestId('audit-row')
+      .filter({ hasText: 'publish' })
+      .filter({ hasText: channel })
     await expect(publishRow).toBeVisible()
     await expect(publishRow).toContainText(clientId)
     await expect(publishRow).toContainText(channel)
