@@ -4,6 +4,15 @@ import { Health, ROLES } from '@parley/protocol'
 import { Command, InvalidArgumentError } from 'commander'
 import { type Logger, pino } from 'pino'
 import {
+  approveDevice,
+  approvePairing,
+  denyDevice,
+  denyPairing,
+  listDevices,
+  listPairing,
+  revokePairing,
+} from './cli/pairing-commands.js'
+import {
   type AdminApiTarget,
   AdminCallError,
   createToken,
@@ -251,6 +260,82 @@ function buildTokenCommand(): Command {
   return token
 }
 
+function buildPairingCommand(): Command {
+  const pairing = new Command('pairing').description(
+    "chat-user pairing for connectors, through a running gateway's admin API",
+  )
+  addAdminOptions(pairing.command('list').description('pending requests and paired senders')).action(
+    (flags: AdminFlags) => listPairing(adminTarget(flags), output),
+  )
+  addAdminOptions(
+    pairing
+      .command('approve')
+      .description('approve by code (<channelType> <code>) or by request id (--request <id>)')
+      .argument('[channelType]', 'such as telegram')
+      .argument('[code]', 'the code the sender was given')
+      .option('--sender <id>', 'the sender the code must belong to (wrong codes count against its request)')
+      .option('--request <id>', 'approve this request id (works when wrong codes locked it)'),
+  ).action(
+    (
+      channelType: string | undefined,
+      code: string | undefined,
+      flags: AdminFlags & { sender?: string; request?: string },
+    ) =>
+      approvePairing(
+        adminTarget(flags),
+        {
+          ...(channelType === undefined ? {} : { channelType }),
+          ...(code === undefined ? {} : { code }),
+          ...(flags.sender === undefined ? {} : { senderId: flags.sender }),
+          ...(flags.request === undefined ? {} : { requestId: flags.request }),
+        },
+        output,
+      ),
+  )
+  addAdminOptions(
+    pairing.command('deny').description('deny a pending request').argument('<requestId>'),
+  ).action((requestId: string, flags: AdminFlags) => denyPairing(adminTarget(flags), requestId, output))
+  addAdminOptions(
+    pairing.command('revoke').description('unpair a sender').argument('<channelType>').argument('<senderId>'),
+  ).action((channelType: string, senderId: string, flags: AdminFlags) =>
+    revokePairing(adminTarget(flags), channelType, senderId, output),
+  )
+  return pairing
+}
+
+function buildDevicesCommand(): Command {
+  const devices = new Command('devices').description(
+    "device pairing requests, through a running gateway's admin API",
+  )
+  addAdminOptions(devices.command('list').description('pending device requests')).action(
+    (flags: AdminFlags) => listDevices(adminTarget(flags), output),
+  )
+  addAdminOptions(
+    devices
+      .command('approve')
+      .description('approve a device: it gets its own token with this role and these scopes')
+      .argument('<id>')
+      .option('--role <role>', `one of ${ROLES.join(', ')} (default client)`, parseRole)
+      .option(
+        '--scope <scope>',
+        'a scope such as subscribe:* (repeatable; default *:*)',
+        collect,
+        [] as string[],
+      ),
+  ).action((id: string, flags: AdminFlags & { role?: string; scope: string[] }) =>
+    approveDevice(
+      adminTarget(flags),
+      id,
+      { ...(flags.role === undefined ? {} : { role: flags.role }), scopes: flags.scope },
+      output,
+    ),
+  )
+  addAdminOptions(
+    devices.command('deny').description('deny a device (a waiting one is closed with 4009)').argument('<id>'),
+  ).action((id: string, flags: AdminFlags) => denyDevice(adminTarget(flags), id, output))
+  return devices
+}
+
 function buildProgram(): Command {
   const program = new Command()
     .name('parley')
@@ -286,6 +371,8 @@ function buildProgram(): Command {
     .action(status)
 
   program.addCommand(buildTokenCommand())
+  program.addCommand(buildPairingCommand())
+  program.addCommand(buildDevicesCommand())
 
   return program
 }

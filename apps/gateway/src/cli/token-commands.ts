@@ -29,7 +29,8 @@ export class AdminCallError extends Error {
 
 const REQUEST_TIMEOUT_MS = 10_000
 
-async function call<T>(
+/** One admin API call; a failed answer becomes an `AdminCallError` naming the code and message. */
+export async function call<T>(
   target: AdminApiTarget,
   method: string,
   path: string,
@@ -97,6 +98,18 @@ export async function createToken(
   )
 }
 
+/** Rows as aligned columns; the last column is not padded. */
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? []
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+        .join('  '),
+    )
+    .join('\n')
+}
+
 export async function listTokens(target: AdminApiTarget, output: Output): Promise<void> {
   const { tokens } = await call(target, 'GET', '/api/admin/tokens', TokenList)
   if (tokens.length === 0) {
@@ -115,16 +128,7 @@ export async function listTokens(target: AdminApiTarget, output: Output): Promis
       token.scopes.join(' ') || '-',
     ]),
   ]
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? []
-  output.out(
-    rows
-      .map((row) =>
-        row
-          .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-          .join('  '),
-      )
-      .join('\n'),
-  )
+  output.out(formatTable(rows))
 }
 
 export async function revokeToken(target: AdminApiTarget, id: string, output: Output): Promise<void> {
