@@ -268,6 +268,8 @@ export const DeviceRequestInfo = z.object({
   expiresAt: z.string(),
   status: z.enum(['pending', 'approved', 'denied', 'expired']),
   tokenId: z.string().nullable(),
+  /** The agent identity (did:key) the device asked to register, when it sent one; approval registers it. */
+  identity: z.string().nullable().default(null),
 })
 export type DeviceRequestInfo = z.infer<typeof DeviceRequestInfo>
 

@@ -68,6 +68,8 @@ export const HelloFrame = z.object({
   pairing: z
     .object({
       device: z.object({ name: z.string().min(1).max(100), platform: z.string().max(100).optional() }),
+      /** With `auth.identity`: the identity's raw Ed25519 public key (base64url), registered on approval. */
+      publicKey: z.string().min(1).max(100).optional(),
     })
     .optional(),
 })
