@@ -57,7 +57,7 @@ export {
   UnsupportedDatabaseUrlError,
 } from './errors.js'
 export { DEFAULT_DEVICE_REQUEST_TTL_MS } from './identity/device-requests.js'
-export { didKeyFromPublicKey } from './identity/did-key.js'
+export { checkAgentKey, didKeyFromPublicKey } from './identity/did-key.js'
 export { createMemoryAgentKeyStore } from './identity/memory-agent-key-store.js'
 export { createMemoryDevicePairingStore } from './identity/memory-device-pairing-store.js'
 export { createMemoryPairingStore } from './identity/memory-pairing-store.js'

@@ -216,6 +216,9 @@ export const deviceRequests = pgTable(
     expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
     status: text('status').notNull(),
     tokenId: text('token_id'),
+    /** did:key and raw public key of an agent identity to register on approval. */
+    identity: text('identity'),
+    publicKey: text('public_key'),
   },
   (table) => [
     index('device_requests_pending_idx')

@@ -34,6 +34,8 @@ export function describeDevicePairingStoreBehaviour(
         expiresAt: T0 + 5 * MINUTE,
         status: 'pending',
         tokenId: null,
+        identity: null,
+        publicKey: null,
       })
       expect(await devices.get(request.id, T0 + 5 * MINUTE - 1)).toEqual(request)
       expect((await devices.get(request.id, T0 + 5 * MINUTE))?.status).toBe('expired')
@@ -43,6 +45,20 @@ export function describeDevicePairingStoreBehaviour(
     it('honours ttlMs and defaults platform and address to null', async () => {
       const request = await devices.request({ deviceName: 'phone', ttlMs: MINUTE }, T0)
       expect(request).toMatchObject({ platform: null, remoteAddress: null, expiresAt: T0 + MINUTE })
+    })
+
+    it('keeps the identity and public key a request carries, through approval', async () => {
+      const identity = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK'
+      const publicKey = 'Pa8MhtrDPvrS-7vh97mnqr4E6OI0eDvjOBw-qEDY9hg'
+      const request = await devices.request({ deviceName: 'agent', identity, publicKey }, T0)
+      expect(request).toMatchObject({ identity, publicKey })
+      expect(await devices.get(request.id, T0 + 1)).toMatchObject({ identity, publicKey })
+      expect((await devices.listPending(T0 + 1))[0]).toMatchObject({ identity, publicKey })
+      expect(await devices.approve(request.id, 'tok_issued', T0 + 2)).toMatchObject({
+        status: 'approved',
+        identity,
+        publicKey,
+      })
     })
 
     it('approves a pending request once, with the issued token id', async () => {

@@ -31,6 +31,8 @@ export function createMemoryDevicePairingStore(): DevicePairingStore {
         expiresAt: now + (input.ttlMs ?? DEFAULT_DEVICE_REQUEST_TTL_MS),
         status: 'pending',
         tokenId: null,
+        identity: input.identity ?? null,
+        publicKey: input.publicKey ?? null,
       }
       requests.set(request.id, request)
       return { ...request }

@@ -19,6 +19,8 @@ function toRequest(row: DeviceRequestRow): DeviceRequest {
     expiresAt: row.expiresAt,
     status: row.status as DeviceRequestStatus,
     tokenId: row.tokenId,
+    identity: row.identity,
+    publicKey: row.publicKey,
   }
 }
 
@@ -52,6 +54,8 @@ export function createPostgresDevicePairingStore(database: ParleyDatabase): Devi
           deviceName: input.deviceName,
           platform: input.platform ?? null,
           remoteAddress: input.remoteAddress ?? null,
+          identity: input.identity ?? null,
+          publicKey: input.publicKey ?? null,
           createdAt: now,
           expiresAt: now + (input.ttlMs ?? DEFAULT_DEVICE_REQUEST_TTL_MS),
           status: 'pending',

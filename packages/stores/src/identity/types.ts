@@ -146,12 +146,24 @@ export interface DeviceRequest {
   status: DeviceRequestStatus
   /** Set on approval: the token issued to the device (its record id, never the secret). */
   tokenId: string | null
+  /** The agent identity (did:key) the device asked to register, registered on approval; null without one. */
+  identity: string | null
+  /** The identity's raw Ed25519 public key (base64url); null without an identity. */
+  publicKey: string | null
 }
 
 export interface DevicePairingStore {
   /** Default TTL 5 minutes. */
   request(
-    input: { deviceName: string; platform?: string | null; remoteAddress?: string | null; ttlMs?: number },
+    input: {
+      deviceName: string
+      platform?: string | null
+      remoteAddress?: string | null
+      /** Stored as given: the caller checks that the did is the key's before asking. */
+      identity?: string | null
+      publicKey?: string | null
+      ttlMs?: number
+    },
     now: number,
   ): Promise<DeviceRequest>
   get(id: string, now: number): Promise<DeviceRequest | undefined>
