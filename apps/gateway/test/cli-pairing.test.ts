@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { PairingCheckResult, PROTOCOL_VERSION } from '@parley/protocol'
+import { didKeyFromPublicKey } from '@parley/stores'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestClient } from './support/test-client.js'
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from './support/test-gateway.js'
@@ -98,22 +100,26 @@ describe('parley pairing and parley devices', () => {
   }, 60_000)
 
   it('lists, approves (with role and scopes) and denies device requests', async () => {
-    async function device(name: string) {
+    async function device(name: string, agent?: { did: string; publicKey: string }) {
       const client = await TestClient.open(server.started.wsUrl)
       client.send({
         type: 'hello',
         id: 'h1',
         protocol: { min: 1, max: PROTOCOL_VERSION },
-        pairing: { device: { name } },
+        ...(agent === undefined ? {} : { auth: { identity: agent.did } }),
+        pairing: { device: { name }, ...(agent === undefined ? {} : { publicKey: agent.publicKey }) },
       })
       return { client, pending: await client.next('pairing_pending') }
     }
+    const publicKey = String(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x)
+    const agent = { did: didKeyFromPublicKey(Buffer.from(publicKey, 'base64url')), publicKey }
     const tablet = await device('tablet')
-    const phone = await device('phone')
+    const phone = await device('phone', agent)
     const list = await parley(['devices', 'list', ...url()])
     expect(list.code).toBe(0)
     expect(list.stdout).toContain(tablet.pending.requestId)
     expect(list.stdout).toContain('phone')
+    expect(list.stdout).toContain(agent.did)
 
     const approve = await parley([
       'devices',

@@ -1,8 +1,34 @@
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
 import { DeviceRequestInfo, DeviceRequestList, HttpError, PROTOCOL_VERSION } from '@parley/protocol'
+import { didKeyFromPublicKey } from '@parley/stores'
 import { afterEach, describe, expect, it } from 'vitest'
+import { challengeMessage } from '../src/auth/agent-challenge.js'
 import { adminCall } from './support/admin-api.js'
 import { TestClient } from './support/test-client.js'
 import { startTestGateway, type TestGateway } from './support/test-gateway.js'
+
+interface Agent {
+  did: string
+  publicKey: string
+  privateKey: KeyObject
+}
+
+function newAgent(): Agent {
+  const pair = generateKeyPairSync('ed25519')
+  const publicKey = String(pair.publicKey.export({ format: 'jwk' }).x)
+  return {
+    did: didKeyFromPublicKey(Buffer.from(publicKey, 'base64url')),
+    publicKey,
+    privateKey: pair.privateKey,
+  }
+}
+
+function authenticateFrame(agent: Agent, nonce: string) {
+  const timestamp = Date.now()
+  const message = Buffer.from(challengeMessage(nonce, timestamp, agent.did))
+  const signature = sign(null, message, agent.privateKey).toString('base64url')
+  return { type: 'authenticate', id: 'a1', identity: agent.did, nonce, timestamp, signature }
+}
 
 describe('device pairing', () => {
   const servers: TestGateway[] = []
@@ -174,5 +200,152 @@ describe('device pairing', () => {
       const answer = await adminCall(server.started.url, 'POST', `/api/admin/devices/dev_nope/${action}`, {})
       expect(answer.status).toBe(404)
     }
+  })
+
+  describe('with an agent identity', () => {
+    function helloWithIdentity(client: TestClient, identity: string, publicKey: string | undefined) {
+      client.send({
+        type: 'hello',
+        id: 'h1',
+        protocol: { min: 1, max: PROTOCOL_VERSION },
+        auth: { identity },
+        pairing: {
+          device: { name: 'planner agent' },
+          ...(publicKey === undefined ? {} : { publicKey }),
+        },
+      })
+    }
+
+    it('approval registers the key: pairing_approved, then challenge, then welcome as the did; later connections pass the challenge with the identity alone', async () => {
+      const server = await start()
+      const agent = newAgent()
+      const client = await TestClient.open(server.started.wsUrl)
+      clients.push(client)
+      helloWithIdentity(client, agent.did, agent.publicKey)
+      const pending = await client.next('pairing_pending')
+      const list = DeviceRequestList.parse(
+        (await adminCall(server.started.url, 'GET', '/api/admin/devices')).body,
+      )
+      expect(list.devices).toEqual([
+        expect.objectContaining({ id: pending.requestId, deviceName: 'planner agent', identity: agent.did }),
+      ])
+      expect(await server.agentKeys.get(agent.did)).toBeUndefined()
+
+      const approved = await adminCall(
+        server.started.url,
+        'POST',
+        `/api/admin/devices/${pending.requestId}/approve`,
+        { role: 'agent', scopes: ['publish:plans.*'] },
+      )
+      expect(DeviceRequestInfo.parse(approved.body)).toMatchObject({
+        status: 'approved',
+        identity: agent.did,
+      })
+      expect(await server.agentKeys.get(agent.did)).toMatchObject({
+        publicKey: agent.publicKey,
+        name: 'planner agent',
+        role: 'agent',
+        scopes: ['publish:plans.*'],
+      })
+      const token = await client.next('pairing_approved')
+      expect(token.token).toMatch(/^pk_/)
+      const challenge = await client.next('challenge')
+      expect(client.framesOf('welcome')).toEqual([])
+      client.send(authenticateFrame(agent, challenge.nonce))
+      const welcome = await client.next('welcome')
+      expect(welcome).toMatchObject({
+        id: 'h1',
+        principal: { id: agent.did, role: 'agent', scopes: ['publish:plans.*'] },
+      })
+      expect(client.frames.indexOf(token)).toBeLessThan(client.frames.indexOf(challenge))
+      expect(await client.ok({ type: 'publish', channel: 'plans.today', data: 1 })).toMatchObject({
+        channel: 'plans.today',
+      })
+
+      const again = await TestClient.open(server.started.wsUrl)
+      clients.push(again)
+      again.send({
+        type: 'hello',
+        id: 'h2',
+        protocol: { min: 1, max: PROTOCOL_VERSION },
+        auth: { identity: agent.did },
+      })
+      const second = await again.next('challenge')
+      again.send(authenticateFrame(agent, second.nonce))
+      expect(await again.next('welcome')).toMatchObject({ principal: { id: agent.did } })
+    })
+
+    it('an identity approved after the handshake timeout still gets its challenge answered: the timeout restarts at approval', async () => {
+      const server = await start({ handshakeTimeout: 1, heartbeatInterval: 0.2 })
+      const agent = newAgent()
+      const client = await TestClient.open(server.started.wsUrl)
+      clients.push(client)
+      client.socket.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as { type: string; ts?: number }
+        if (frame.type === 'ping') client.send({ type: 'pong', ts: frame.ts })
+      })
+      helloWithIdentity(client, agent.did, agent.publicKey)
+      const pending = await client.next('pairing_pending')
+      const connectedAt = Date.now()
+      await client.waitUntil(() => Date.now() - connectedAt > 1_200, 5_000, 'past the handshake timeout')
+      await adminCall(server.started.url, 'POST', `/api/admin/devices/${pending.requestId}/approve`, {})
+      const challenge = await client.next('challenge')
+      // A slow signer: a timeout counted from the connect would already have closed the connection.
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      client.send(authenticateFrame(agent, challenge.nonce))
+      expect(await client.next('welcome')).toMatchObject({ principal: { id: agent.did } })
+    })
+
+    it('refuses with bad_request a did that is not the public key’s, or one without the other, and records no request', async () => {
+      const server = await start()
+      const agent = newAgent()
+      const other = newAgent()
+      const cases: Array<[string, string | undefined]> = [
+        [agent.did, other.publicKey],
+        [agent.did, undefined],
+        [agent.did, 'not-a-key'],
+      ]
+      for (const [identity, publicKey] of cases) {
+        const client = await TestClient.open(server.started.wsUrl)
+        clients.push(client)
+        helloWithIdentity(client, identity, publicKey)
+        expect(await client.next('error')).toMatchObject({ id: 'h1', code: 'bad_request' })
+        expect(client.framesOf('pairing_pending')).toEqual([])
+      }
+      const bare = await TestClient.open(server.started.wsUrl)
+      clients.push(bare)
+      bare.send({
+        type: 'hello',
+        id: 'h1',
+        protocol: { min: 1, max: PROTOCOL_VERSION },
+        pairing: { device: { name: 'key without identity' }, publicKey: agent.publicKey },
+      })
+      expect(await bare.next('error')).toMatchObject({ id: 'h1', code: 'bad_request' })
+      const list = DeviceRequestList.parse(
+        (await adminCall(server.started.url, 'GET', '/api/admin/devices')).body,
+      )
+      expect(list.devices).toEqual([])
+    })
+
+    it('refuses with conflict to approve the registration of a revoked identity, issuing no token', async () => {
+      const server = await start()
+      const agent = newAgent()
+      await server.agentKeys.register({ id: agent.did, publicKey: agent.publicKey, name: 'old' }, Date.now())
+      await server.agentKeys.revoke(agent.did, Date.now())
+      const client = await TestClient.open(server.started.wsUrl)
+      clients.push(client)
+      helloWithIdentity(client, agent.did, agent.publicKey)
+      const pending = await client.next('pairing_pending')
+      const answer = await adminCall(
+        server.started.url,
+        'POST',
+        `/api/admin/devices/${pending.requestId}/approve`,
+        {},
+      )
+      expect(answer.status).toBe(409)
+      expect(HttpError.parse(answer.body).error.code).toBe('conflict')
+      expect(client.framesOf('pairing_approved')).toEqual([])
+      expect(await server.tokens.list()).toEqual([])
+    })
   })
 })

@@ -117,12 +117,13 @@ export async function listDevices(target: AdminApiTarget, output: Output): Promi
   }
   output.out(
     formatTable([
-      ['REQUEST', 'DEVICE', 'PLATFORM', 'ADDRESS', 'EXPIRES'],
+      ['REQUEST', 'DEVICE', 'PLATFORM', 'ADDRESS', 'IDENTITY', 'EXPIRES'],
       ...devices.map((device) => [
         device.id,
         device.deviceName,
         device.platform ?? '-',
         device.remoteAddress ?? '-',
+        device.identity ?? '-',
         device.expiresAt,
       ]),
     ]),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createHeartbeat, type HeartbeatTarget } from './heartbeat.js'
 
 function target(overrides: Partial<HeartbeatTarget> = {}): HeartbeatTarget {
-  return { state: 'open', openedAt: 0, lastSeenAt: 0, lastPingAt: 0, ...overrides }
+  return { state: 'open', openedAt: 0, handshakeStartedAt: 0, lastSeenAt: 0, lastPingAt: 0, ...overrides }
 }
 
 function setup(targets: HeartbeatTarget[]) {
@@ -56,5 +56,15 @@ describe('heartbeat', () => {
     heartbeat.tick(501)
     expect(expired).toEqual([pending])
     expect(reaped).toHaveLength(0)
+  })
+
+  it('times the handshake from when it (re)started, not from the connect', () => {
+    // A paired device goes back to the handshake (its challenge) long after it connected.
+    const restarted = target({ state: 'handshaking', openedAt: 0, handshakeStartedAt: 10_000 })
+    const { heartbeat, expired } = setup([restarted])
+    heartbeat.tick(10_500)
+    expect(expired).toHaveLength(0)
+    heartbeat.tick(10_501)
+    expect(expired).toEqual([restarted])
   })
 })

@@ -2,6 +2,8 @@
 export interface HeartbeatTarget {
   readonly state: 'handshaking' | 'pairing' | 'open' | 'closing' | 'closed'
   readonly openedAt: number
+  /** Start of the handshake timeout (the connect, or a later restart of the handshake). */
+  readonly handshakeStartedAt: number
   readonly lastSeenAt: number
   lastPingAt: number
 }
@@ -38,7 +40,7 @@ export function createHeartbeat<T extends HeartbeatTarget>(options: HeartbeatOpt
   function tick(at: number): void {
     for (const target of options.targets()) {
       if (target.state === 'handshaking') {
-        if (at - target.openedAt > options.handshakeTimeoutMs) options.handshakeExpired(target)
+        if (at - target.handshakeStartedAt > options.handshakeTimeoutMs) options.handshakeExpired(target)
         continue
       }
       // A device waiting for pairing approval is kept alive like an open connection.

@@ -4,7 +4,7 @@ import {
   errorBody,
   type HelloFrame,
 } from '@parley/protocol'
-import type { DevicePairingStore, DeviceRequest, TokenStore } from '@parley/stores'
+import type { AgentKeyStore, DevicePairingStore, DeviceRequest, TokenStore } from '@parley/stores'
 import type { Logger } from 'pino'
 import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
 import type { AuthCounters, Authenticated } from '../auth/authenticator.js'
@@ -17,10 +17,14 @@ export interface DevicePairingDeps {
   /** Throw `unavailable` until the gateway has opened them. */
   store: () => DevicePairingStore
   tokens: () => TokenStore
+  /** Where an approved device's agent identity is registered. */
+  agentKeys: () => AgentKeyStore
   limiter: AuthFailureLimiter
   counters: AuthCounters
   /** Completes the handshake of an approved device with its new credential. */
   admit: (connection: Connection, hello: HelloFrame, version: number, outcome: Authenticated) => Promise<void>
+  /** Sends an approved device that registered an agent identity through the challenge instead. */
+  challenge: (connection: Connection, hello: HelloFrame, version: number, identity: string) => void
   logger: Logger
   now?: () => number
 }
@@ -45,6 +49,7 @@ export function deviceRequestInfo(request: DeviceRequest): DeviceRequestInfo {
     expiresAt: new Date(request.expiresAt).toISOString(),
     status: request.status,
     tokenId: request.tokenId,
+    identity: request.identity,
   }
 }
 
@@ -139,6 +144,9 @@ export function createDevicePairing(deps: DevicePairingDeps) {
           deviceName: device.name,
           platform: device.platform ?? null,
           remoteAddress: connection.remoteAddress,
+          // The hub checked that the did is the key's before the device got here.
+          identity: hello.auth?.identity ?? null,
+          publicKey: hello.pairing?.publicKey ?? null,
           ttlMs: Math.round(config.deviceRequestTtl * 1000),
         },
         now(),
@@ -171,9 +179,23 @@ export function createDevicePairing(deps: DevicePairingDeps) {
       return (await deps.store().listPending(now())).map(deviceRequestInfo)
     },
 
-    /** Issues the device's token; a waiting device receives it and is welcomed with it. */
+    /**
+     * Issues the device's token; a waiting device receives it and is welcomed with it. A device that asked
+     * to register an agent identity gets the key registered with the granted role and scopes, and goes
+     * through the challenge instead of being welcomed on the token.
+     */
     async approve(id: string, grant: ApproveDeviceRequest): Promise<DeviceRequestInfo> {
       const request = await pendingRequest(id)
+      const identity = request.identity !== null && request.publicKey !== null ? request.identity : undefined
+      if (identity !== undefined) {
+        // The store returns a revoked key as it is on a repeat registration: approving would not let it in.
+        const known = (await deps.agentKeys().list()).find((key) => key.id === identity)
+        if (known !== undefined && known.revokedAt !== null)
+          throw new GatewayError(
+            'conflict',
+            `the identity ${identity} was revoked; it cannot be registered again`,
+          )
+      }
       const tokens = deps.tokens()
       const at = now()
       const created = await tokens.create(
@@ -186,10 +208,35 @@ export function createDevicePairing(deps: DevicePairingDeps) {
         await tokens.revoke(created.record.id, now())
         throw new GatewayError('conflict', `the device request ${id} was decided or expired meanwhile`)
       }
+      if (identity !== undefined && request.publicKey !== null) {
+        // After the decision, so a request denied or expired meanwhile registers nothing.
+        try {
+          await deps.agentKeys().register(
+            {
+              id: identity,
+              publicKey: request.publicKey,
+              name: request.deviceName,
+              role: grant.role,
+              scopes: grant.scopes,
+            },
+            at,
+          )
+        } catch (error) {
+          await tokens.revoke(created.record.id, now())
+          const entry = release(id)
+          if (entry !== undefined && entry.connection.state === 'pairing')
+            entry.connection.close('internal_error', 'the agent key could not be registered')
+          throw error
+        }
+      }
       const entry = release(id)
       if (entry !== undefined && entry.connection.state === 'pairing') {
         const { connection } = entry
         connection.sendFrame({ type: 'pairing_approved', requestId: id, token: created.token, deviceId: id })
+        if (identity !== undefined) {
+          deps.challenge(connection, entry.hello, entry.version, identity)
+          return deviceRequestInfo(decided)
+        }
         const { record } = created
         await deps
           .admit(connection, entry.hello, entry.version, {

@@ -59,6 +59,8 @@ export class Connection {
   readonly origin: string | null
   readonly upgradeToken: string | undefined
   readonly openedAt: number
+  /** When the handshake timeout started: at connect, again when a paired device goes on to its challenge. */
+  handshakeStartedAt: number
   readonly subscriptions = new Set<string>()
 
   state: ConnectionState = 'handshaking'
@@ -109,6 +111,7 @@ export class Connection {
     this.origin = options.origin
     this.upgradeToken = options.upgradeToken
     this.openedAt = options.now
+    this.handshakeStartedAt = options.now
     this.lastSeenAt = options.now
   }
 

@@ -17,8 +17,10 @@ import {
 } from '@parley/protocol'
 import {
   type AgentKeyStore,
+  checkAgentKey,
   type DeliveryBackend,
   type DevicePairingStore,
+  InvalidAgentKeyError,
   type SessionBindingStore,
   StoreError,
   type TokenStore,
@@ -146,10 +148,18 @@ export function createHub(options: HubOptions) {
     config: config.pairing,
     store: options.devicePairing,
     tokens: options.tokens,
+    agentKeys: options.agentKeys,
     limiter: options.authLimiter,
     counters,
     admit: (connection, hello, version, outcome) =>
       admitAuthenticated(connection, hello, version, outcome, 'pairing'),
+    challenge: (connection, hello, version, identity) => {
+      if (connection.state !== 'pairing') return
+      // Back to the handshake, with its own timeout from now rather than from the connect minutes ago.
+      connection.state = 'handshaking'
+      connection.handshakeStartedAt = Date.now()
+      issueChallenge(connection, hello, version, identity)
+    },
     logger: logger.child({ component: 'device-pairing' }),
   })
 
@@ -452,21 +462,27 @@ export function createHub(options: HubOptions) {
       connection.close('unsupported_protocol')
       return
     }
-    if (frame.auth?.identity !== undefined) {
-      issueChallenge(connection, frame, version, frame.auth.identity)
-      return
-    }
+    // Pairing goes before the identity: an agent registers its key by pairing with both.
     if (
       frame.pairing !== undefined &&
       frame.auth?.token === undefined &&
       connection.upgradeToken === undefined
     ) {
+      const refusal = pairingIdentityRefusal(frame)
+      if (refusal !== undefined) {
+        fail(connection, 'bad_request', refusal, frame.id)
+        return
+      }
       devices.wait(connection, frame, version).catch((error: unknown) => {
         connection.logger.error({ err: error }, 'device pairing request failed')
         if (connection.state !== 'pairing') return
         fail(connection, 'unavailable', 'the pairing request could not be recorded; try again', frame.id)
         connection.close('internal_error', 'pairing store unavailable')
       })
+      return
+    }
+    if (frame.auth?.identity !== undefined) {
+      issueChallenge(connection, frame, version, frame.auth.identity)
       return
     }
     connection.authenticating = true
@@ -480,6 +496,23 @@ export function createHub(options: HubOptions) {
       .finally(() => {
         connection.authenticating = false
       })
+  }
+
+  /** Why a pairing `hello`'s identity cannot be registered, if it cannot: both or neither, and the did of the key. */
+  function pairingIdentityRefusal(frame: HelloFrame): string | undefined {
+    const identity = frame.auth?.identity
+    const publicKey = frame.pairing?.publicKey
+    if (identity === undefined && publicKey === undefined) return undefined
+    if (identity === undefined) return 'pairing.publicKey needs auth.identity (the did:key of that key)'
+    if (publicKey === undefined)
+      return 'pairing with auth.identity needs pairing.publicKey (its raw public key)'
+    try {
+      checkAgentKey(identity, publicKey)
+      return undefined
+    } catch (error) {
+      if (error instanceof InvalidAgentKeyError) return `pairing identity refused: ${error.message}`
+      throw error
+    }
   }
 
   async function admit(connection: Connection, frame: HelloFrame, version: number): Promise<void> {
