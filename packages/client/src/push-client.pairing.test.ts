@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ParleyError } from './errors.js'
+import { generateIdentity } from './identity.js'
 import { useFixtures } from './test-support/fixtures.js'
 import { nextEvent, record } from './test-support/next-event.js'
 
@@ -296,5 +297,43 @@ describe('PushClient connector pairing', () => {
       status: 'approved',
       timestamp: expect.any(Number),
     })
+  })
+})
+
+describe('PushClient device pairing with an agent identity', () => {
+  it('asks with the identity and its public key, answers the challenge after approval, and reconnects with the identity and the token', async () => {
+    const identity = await generateIdentity()
+    const server = await fixtures.server({ requireToken: 'admin-token' })
+    const client = fixtures.client(server.url, {
+      identity,
+      pairing: { device },
+      reconnect: { initialDelayMs: 5 },
+    })
+    const tokens = record(client, 'device_token')
+    const connected = client.connect()
+    const request = await server.nextDeviceRequest()
+
+    expect(request.connection.hello?.auth).toEqual({ identity: identity.id })
+    expect(request.connection.hello?.pairing).toEqual({ device, publicKey: identity.publicKey })
+    expect(request.identity).toEqual({ id: identity.id, publicKey: identity.publicKey })
+
+    server.approveDevice(request.requestId, 'device-token-1')
+    await connected
+
+    expect(tokens).toEqual([expect.objectContaining({ token: 'device-token-1' })])
+    const first = server.welcomed()[0]
+    expect(first).toBe(request.connection)
+    expect(first?.frames.filter((frame) => frame.type === 'authenticate')).toEqual([
+      expect.objectContaining({ identity: identity.id, nonce: first?.nonces[0] }),
+    ])
+
+    const again = server.nextWelcomed()
+    server.dropAll()
+    const connection = await again
+
+    expect(connection.hello?.auth).toEqual({ identity: identity.id, token: 'device-token-1' })
+    expect(connection.hello?.pairing).toBeUndefined()
+    expect(connection.frames.some((frame) => frame.type === 'authenticate')).toBe(true)
+    expect(tokens).toHaveLength(1)
   })
 })

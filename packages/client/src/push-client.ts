@@ -247,9 +247,11 @@ export interface PushClientOptions {
    */
   identity?: AgentIdentity
   /**
-   * Ask the operator to pair this device. Used only while the client has neither `authToken` nor `identity`:
-   * `connect()` then waits for the operator's decision and, on approval, the `device_token` event brings the
-   * device's own token, which the client uses from then on.
+   * Ask the operator to pair this device. Used only while the client has no `authToken`: `connect()` then
+   * waits for the operator's decision and, on approval, the `device_token` event brings the device's own
+   * token, which the client uses from then on. With `identity` too, the request carries the identity and its
+   * public key: approval registers the key, the client answers the challenge, and every later connect uses
+   * the identity (with the token). Once the key is registered, drop `pairing` (or pass the kept token).
    */
   pairing?: PairingOptions
   /**
@@ -912,15 +914,20 @@ export class PushClient {
     }
     if (this.assignedClientId !== undefined) hello.clientId = this.assignedClientId
     const identity = this.options.identity
-    if (this.authToken !== undefined || identity !== undefined) {
+    if (this.authToken === undefined && this.options.pairing !== undefined) {
+      // Only a device without a token asks to be paired; once approved it has one. With an identity, the
+      // approval also registers its key, and the identity is what it connects with from then on.
+      const { name, platform } = this.options.pairing.device
+      hello.pairing = { device: platform === undefined ? { name } : { name, platform } }
+      if (identity !== undefined) {
+        hello.auth = { identity: identity.id }
+        hello.pairing.publicKey = identity.publicKey
+      }
+      this.pairingRequested = true
+    } else if (this.authToken !== undefined || identity !== undefined) {
       hello.auth = {}
       if (this.authToken !== undefined) hello.auth.token = this.authToken
       if (identity !== undefined) hello.auth.identity = identity.id
-    } else if (this.options.pairing !== undefined) {
-      // Only a device without credentials asks to be paired; once approved it has its token.
-      const { name, platform } = this.options.pairing.device
-      hello.pairing = { device: platform === undefined ? { name } : { name, platform } }
-      this.pairingRequested = true
     }
     return hello
   }
@@ -974,7 +981,7 @@ export class PushClient {
     this.emitter.emit('pairing_pending', { requestId, expiresAt })
   }
 
-  /** Approved: the device token replaces any credentials for every later hello; `welcome` follows. */
+  /** Approved: the device token joins any identity in every later hello; `welcome` follows (after the challenge with an identity). */
   private handlePairingApproved(token: string, deviceId: string, requestId: string): void {
     if (!this.pairingRequested || this.welcomed) return
     this.pairingRequested = false

@@ -37,6 +37,8 @@ export interface ScriptedServerOptions {
 export interface DeviceRequest {
   requestId: string
   device: { name: string; platform?: string }
+  /** The agent identity (`auth.identity`) and public key the device asked to register, if any. */
+  identity?: { id: string; publicKey: string }
   connection: ScriptedConnection
 }
 
@@ -167,12 +169,20 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
     return this.waitFor('device_request', () => true, timeoutMs).then(([request]) => request)
   }
 
-  /** The operator approves a device: the waiting connection gets `pairing_approved` with `token`, then `welcome`. */
+  /**
+   * The operator approves a device: the waiting connection gets `pairing_approved` with `token`, then
+   * `welcome`; a device that sent an identity gets it registered and a `challenge` instead of `welcome`.
+   */
   approveDevice(requestId: string, token: string): void {
     const request = this.takeDeviceRequest(requestId)
     this.deviceTokens.add(token)
     request.connection.send({ type: 'pairing_approved', requestId, token, deviceId: `device-${requestId}` })
-    this.welcome(request.connection)
+    if (request.identity === undefined) {
+      this.welcome(request.connection)
+      return
+    }
+    this.options.identities = [...(this.options.identities ?? []), request.identity.id]
+    this.challenge(request.connection)
   }
 
   /** The operator denies a device: `pairing_denied` and close 4009. */
@@ -513,11 +523,15 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
     connection.hello = hello
     const token = hello.auth?.token
     const identity = hello.auth?.identity
-    if (hello.pairing !== undefined && hello.auth === undefined) {
+    if (hello.pairing !== undefined && token === undefined) {
       this.sequence += 1
+      const { publicKey } = hello.pairing
       const request: DeviceRequest = {
         requestId: `dev_${this.sequence}`,
         device: hello.pairing.device,
+        ...(identity === undefined || publicKey === undefined
+          ? {}
+          : { identity: { id: identity, publicKey } }),
         connection,
       }
       this.deviceRequests.set(request.requestId, request)
@@ -542,19 +556,23 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
         this.refuse(connection, 'unknown_identity', 'this identity is not registered', 4001)
         return
       }
-      this.sequence += 1
-      const nonce = `nonce-${this.sequence}-${Math.random().toString(36).slice(2)}`
-      connection.nonce = nonce
-      connection.nonces.push(nonce)
-      connection.send({
-        type: 'challenge',
-        nonce,
-        timestamp: this.now(),
-        maxSkewMs: this.options.maxSkewMs ?? 60_000,
-      })
+      this.challenge(connection)
       return
     }
     this.welcome(connection)
+  }
+
+  private challenge(connection: ScriptedConnection): void {
+    this.sequence += 1
+    const nonce = `nonce-${this.sequence}-${Math.random().toString(36).slice(2)}`
+    connection.nonce = nonce
+    connection.nonces.push(nonce)
+    connection.send({
+      type: 'challenge',
+      nonce,
+      timestamp: this.now(),
+      maxSkewMs: this.options.maxSkewMs ?? 60_000,
+    })
   }
 
   private async handleAuthenticate(
