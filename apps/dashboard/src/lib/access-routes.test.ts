@@ -38,6 +38,7 @@ const device = {
   expiresAt: '2024-05-01T10:35:00.000Z',
   status: 'pending',
   tokenId: null,
+  identity: null,
 }
 const agentKey = {
   id: 'did:key:z6MkTest',

@@ -382,6 +382,7 @@ describe('gateway client: pairing, devices, tokens and agent keys', () => {
     expiresAt: '2024-05-01T10:35:00.000Z',
     status: 'approved',
     tokenId: 'tok_2',
+    identity: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK',
   }
   const agentKey = {
     id: 'did:key:z6MkTest',

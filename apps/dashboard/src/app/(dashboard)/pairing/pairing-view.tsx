@@ -88,7 +88,12 @@ export function PairingView() {
       if (result.ok) {
         setNotice({
           tone: 'ok',
-          text: approval === null ? `Denied ${who}.` : `Approved ${who}: it received its own token.`,
+          text:
+            approval === null
+              ? `Denied ${who}.`
+              : device.identity === null
+                ? `Approved ${who}: it received its own token.`
+                : `Approved ${who}: it received its own token and its agent key ${device.identity} is registered.`,
         })
       } else {
         setNotice({ tone: 'error', text: `Could not ${verb} ${who}. ${describeFailure(result.failure)}` })
@@ -266,6 +271,7 @@ function DevicesTable({
             <th>Device</th>
             <th>Platform</th>
             <th>Address</th>
+            <th>Agent identity</th>
             <th>Age</th>
             <th>Request</th>
             <th>Approve as</th>
@@ -274,7 +280,7 @@ function DevicesTable({
         </thead>
         <tbody>
           {devices.length === 0 ? (
-            <EmptyRow columns={7} text={loading ? 'Loading…' : 'No device is waiting.'} />
+            <EmptyRow columns={8} text={loading ? 'Loading…' : 'No device is waiting.'} />
           ) : (
             devices.map((device) => (
               <DeviceRow
@@ -316,6 +322,10 @@ function DeviceRow({
       </td>
       <td className="mono">
         <Text value={device.remoteAddress} />
+      </td>
+      {/* The did:key approval registers (with the role and scopes chosen here); shown as text. */}
+      <td className="mono small" data-testid="device-request-identity">
+        <Text value={device.identity} />
       </td>
       <td className="nowrap">{age === null ? '—' : formatAge(age)}</td>
       <td className="mono small">{device.id}</td>
