@@ -120,9 +120,11 @@ describe('parley CLI', () => {
   })
 
   it('drains and exits 0 on a SIGTERM that arrives while it is still starting', async () => {
+    // tsx as a loader in the gateway's own process, not the tsx binary: the binary is a parent process that
+    // relays signals and, on a busy machine, can exit 143 itself before its child reports its handlers.
     const starting = spawn(
-      tsx,
-      [cli, 'serve', '--port', '0', '--data-dir', dataDir, '--database-url', 'memory://'],
+      process.execPath,
+      ['--import', 'tsx', cli, 'serve', '--port', '0', '--data-dir', dataDir, '--database-url', 'memory://'],
       {
         cwd: gatewayRoot,
         env: { ...process.env, PARLEY_LOG_LEVEL: 'info', PARLEY_ADMIN_TOKEN: 'cli-start-admin-token' },
