@@ -217,26 +217,12 @@ function PendingTable({
                 </td>
                 <td className="nowrap">{formatUtc(request.expiresAt)}</td>
                 <td>
-                  <div className="row-actions">
-                    <button
-                      type="button"
-                      className="button small"
-                      disabled={busy}
-                      onClick={() => onApprove(request)}
-                      data-testid="pairing-approve"
-                    >
-                      Approve
-                    </button>
-                    <button
-                      type="button"
-                      className="button secondary danger small"
-                      disabled={busy}
-                      onClick={() => onDeny(request)}
-                      data-testid="pairing-deny"
-                    >
-                      Deny
-                    </button>
-                  </div>
+                  <ApproveDenyButtons
+                    busy={busy}
+                    onApprove={() => onApprove(request)}
+                    onDeny={() => onDeny(request)}
+                    testIdPrefix="pairing"
+                  />
                 </td>
               </tr>
             ))
@@ -346,26 +332,12 @@ function DeviceRow({
         </div>
       </td>
       <td>
-        <div className="row-actions">
-          <button
-            type="button"
-            className="button small"
-            disabled={busy}
-            onClick={() => onApprove(approval)}
-            data-testid="device-approve"
-          >
-            Approve
-          </button>
-          <button
-            type="button"
-            className="button secondary danger small"
-            disabled={busy}
-            onClick={onDeny}
-            data-testid="device-deny"
-          >
-            Deny
-          </button>
-        </div>
+        <ApproveDenyButtons
+          busy={busy}
+          onApprove={() => onApprove(approval)}
+          onDeny={onDeny}
+          testIdPrefix="device"
+        />
       </td>
     </tr>
   )
@@ -429,6 +401,42 @@ function PairedTable({
           )}
         </tbody>
       </table>
+    </div>
+  )
+}
+
+/** The decision buttons of a waiting request (chat sender or device); test ids `<prefix>-approve` / `-deny`. */
+function ApproveDenyButtons({
+  busy,
+  onApprove,
+  onDeny,
+  testIdPrefix,
+}: {
+  busy: boolean
+  onApprove: () => void
+  onDeny: () => void
+  testIdPrefix: 'pairing' | 'device'
+}) {
+  return (
+    <div className="row-actions">
+      <button
+        type="button"
+        className="button small"
+        disabled={busy}
+        onClick={onApprove}
+        data-testid={`${testIdPrefix}-approve`}
+      >
+        Approve
+      </button>
+      <button
+        type="button"
+        className="button secondary danger small"
+        disabled={busy}
+        onClick={onDeny}
+        data-testid={`${testIdPrefix}-deny`}
+      >
+        Deny
+      </button>
     </div>
   )
 }
