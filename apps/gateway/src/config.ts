@@ -51,6 +51,21 @@ export const CONFIG_SOURCES = {
   'pairing.secret': { flag: undefined, env: 'PARLEY_PAIRING_SECRET' },
   'pairing.deviceRequestTtl': { flag: undefined, env: 'PARLEY_PAIRING_DEVICE_REQUEST_TTL' },
   'pairing.maxWaitingDevices': { flag: undefined, env: 'PARLEY_PAIRING_MAX_WAITING_DEVICES' },
+  nodeId: { flag: '--node-id', env: 'PARLEY_NODE_ID' },
+  'presence.enabled': { flag: undefined, env: 'PARLEY_PRESENCE_ENABLED' },
+  'presence.heartbeatInterval': { flag: undefined, env: 'PARLEY_PRESENCE_HEARTBEAT_INTERVAL' },
+  'presence.offlineTimeout': { flag: undefined, env: 'PARLEY_PRESENCE_OFFLINE_TIMEOUT' },
+  'presence.broadcastChanges': { flag: undefined, env: 'PARLEY_PRESENCE_BROADCAST_CHANGES' },
+  'polling.enabled': { flag: undefined, env: 'PARLEY_POLLING_ENABLED' },
+  'polling.longPollTimeout': { flag: undefined, env: 'PARLEY_POLLING_LONG_POLL_TIMEOUT' },
+  'polling.maxBatchSize': { flag: undefined, env: 'PARLEY_POLLING_MAX_BATCH_SIZE' },
+  'redis.url': { flag: '--redis-url', env: 'PARLEY_REDIS_URL' },
+  'redis.host': { flag: undefined, env: 'PARLEY_REDIS_HOST' },
+  'redis.port': { flag: undefined, env: 'PARLEY_REDIS_PORT' },
+  'redis.db': { flag: undefined, env: 'PARLEY_REDIS_DB' },
+  'redis.password': { flag: undefined, env: 'PARLEY_REDIS_PASSWORD' },
+  'redis.prefix': { flag: undefined, env: 'PARLEY_REDIS_PREFIX' },
+  'redis.maxConnections': { flag: undefined, env: 'PARLEY_REDIS_MAX_CONNECTIONS' },
 } as const satisfies Record<string, { flag: string | undefined; env: string }>
 
 const MiB = 1024 * 1024
@@ -92,7 +107,7 @@ export const SessionConfigSchema = z.object({
   maxMessages: positiveInt().default(1000),
 })
 
-export const STORE_BACKENDS = ['memory', 'postgres'] as const
+export const STORE_BACKENDS = ['memory', 'postgres', 'redis'] as const
 
 /** Guaranteed delivery: acks, retries, dead letters, and where deliveries and history are stored. */
 export const DeliveryConfigSchema = z.object({
@@ -108,7 +123,8 @@ export const DeliveryConfigSchema = z.object({
   retryBackoff: numberOption('a number, 1 or more').pipe(z.number().min(1, 'must be 1 or more')).default(2),
   /** Seconds a message may wait for its recipient before it expires. */
   messageTtl: positiveSeconds().default(86_400),
-  storeBackend: z.enum(STORE_BACKENDS, { error: 'must be memory or postgres' }).default('memory'),
+  /** `redis` needs the `redis` section (or REDIS_URL); `postgres` uses `databaseUrl` (or the embedded one). */
+  storeBackend: z.enum(STORE_BACKENDS, { error: 'must be memory, postgres or redis' }).default('memory'),
   /** Seconds an idempotency key is remembered. */
   dedupeWindow: positiveSeconds().default(300),
   /** Unacknowledged deliveries sent to one recipient at a time. */
@@ -214,8 +230,52 @@ export const PairingConfigSchema = z.object({
   maxWaitingDevices: positiveInt().default(100),
 })
 
+/** Who is online: statuses, join / leave / update events, offline detection. */
+export const PresenceConfigSchema = z.object({
+  enabled: booleanOption().default(true),
+  /** Seconds between presence refreshes (each node republishes its clients' last-seen times, and sweeps). */
+  heartbeatInterval: positiveSeconds().default(15),
+  /** Seconds without a frame from a client after which it is offline (a `leave` is sent). */
+  offlineTimeout: positiveSeconds().default(45),
+  /** Send `presence` join / leave / update frames to the subscribers of a client's channels. */
+  broadcastChanges: booleanOption().default(true),
+})
+
+/** HTTP long-polling, the fallback transport (`/poll`). */
+export const PollingConfigSchema = z.object({
+  enabled: booleanOption().default(true),
+  /** Seconds a `recv` hangs when nothing is queued. */
+  longPollTimeout: positiveSeconds().default(30),
+  /** Most frames one `recv` returns. */
+  maxBatchSize: positiveInt().default(100),
+})
+
+/**
+ * Redis, for several nodes: the bus (cross-node fan-out, presence, node registry, relays) and the `redis`
+ * delivery backend. Off unless `url` or `host` is set. `url` wins over host / port / db / password.
+ */
+export const RedisConfigSchema = z.object({
+  url: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  host: z.string().min(1).optional(),
+  port: numberOption('a port number').pipe(z.number().int().min(1).max(65535)).default(6379),
+  db: nonNegativeInt().default(0),
+  password: z.string().min(1).optional(),
+  /** Prefix of every key and pub/sub channel, so several deployments can share one Redis. */
+  prefix: z.string().min(1).max(100).default('parley:'),
+  /** Connections in the command pool (pub/sub uses one more). */
+  maxConnections: positiveInt().default(20),
+})
+
 export const GatewayConfigSchema = z
   .object({
+    /** This node's id on the bus; default: generated at start. Must be unique among the nodes. */
+    nodeId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, 'use 1-40 letters, digits, _ or -')
+      .optional(),
     host: z.string().min(1).default('127.0.0.1'),
     port: numberOption('a port number between 0 and 65535')
       .pipe(
@@ -276,8 +336,22 @@ export const GatewayConfigSchema = z
     delivery: DeliveryConfigSchema.prefault({}),
     history: HistoryConfigSchema.prefault({}),
     pairing: PairingConfigSchema.prefault({}),
+    presence: PresenceConfigSchema.prefault({}),
+    polling: PollingConfigSchema.prefault({}),
+    redis: RedisConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
+    if (
+      config.delivery.storeBackend === 'redis' &&
+      config.redis.url === undefined &&
+      config.redis.host === undefined
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delivery', 'storeBackend'],
+        message: 'redis needs redis.url or redis.host (PARLEY_REDIS_URL)',
+      })
+    }
     if ((config.sslCert === undefined) !== (config.sslKey === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -296,6 +370,14 @@ export type GatewayConfig = z.output<typeof GatewayConfigSchema>
 export type DeliveryConfig = GatewayConfig['delivery']
 export type HistoryConfig = GatewayConfig['history']
 export type PairingConfig = GatewayConfig['pairing']
+export type PresenceConfig = GatewayConfig['presence']
+export type PollingConfig = GatewayConfig['polling']
+export type RedisConfig = GatewayConfig['redis']
+
+/** Whether the configuration asks for Redis (and so for the cluster bus). */
+export function redisEnabled(config: Pick<GatewayConfig, 'redis'>): boolean {
+  return config.redis.url !== undefined || config.redis.host !== undefined
+}
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>
 
 /** A configuration value was missing or invalid; the message names every bad option and where to set it. */

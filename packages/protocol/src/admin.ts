@@ -317,3 +317,54 @@ export const HttpError = z.object({
   }),
 })
 export type HttpError = z.infer<typeof HttpError>
+
+/** One online client as the operator sees it (`GET /api/admin/presence`), cluster-wide. */
+export const AdminPresenceEntry = z.object({
+  clientId: z.string(),
+  principal: z.string(),
+  status: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+  lastSeen: z.number(),
+  connections: z.number().int().nonnegative(),
+  /** Nodes holding its connections. */
+  nodes: z.array(z.string()),
+  /** Channels it is subscribed to. */
+  channels: z.array(z.string()),
+})
+export type AdminPresenceEntry = z.infer<typeof AdminPresenceEntry>
+
+export const AdminPresenceList = z.object({
+  clients: z.array(AdminPresenceEntry),
+  principals: z.array(
+    z.object({
+      principal: z.string(),
+      status: z.string(),
+      clients: z.array(z.string()),
+      connections: z.number().int().nonnegative(),
+      lastSeen: z.number(),
+    }),
+  ),
+})
+export type AdminPresenceList = z.infer<typeof AdminPresenceList>
+
+/** `ok`: on the bus; `degraded`: the bus (Redis) is unreachable and the node serves only its own clients. */
+export const BUS_STATES = ['local', 'ok', 'degraded'] as const
+
+/** One gateway node (`GET /api/admin/nodes`). A single node without Redis lists only itself, bus `local`. */
+export const NodeInfo = z.object({
+  id: z.string(),
+  version: z.string(),
+  startedAt: z.string(),
+  /** Last heartbeat on the bus (this node: now). */
+  lastSeenAt: z.string(),
+  connections: z.number().int().nonnegative(),
+  /** Channels it listens to on the bus (those with local subscribers). */
+  channels: z.number().int().nonnegative(),
+  bus: z.enum(BUS_STATES),
+  /** True for the node that answered. */
+  self: z.boolean(),
+})
+export type NodeInfo = z.infer<typeof NodeInfo>
+
+export const NodeList = z.object({ nodes: z.array(NodeInfo) })
+export type NodeList = z.infer<typeof NodeList>

@@ -64,6 +64,12 @@ export const HelloFrame = z.object({
       identity: z.string().min(1).max(512).optional(),
     })
     .optional(),
+  /**
+   * Resume an earlier session (its `welcome.sessionId`) within `reconnectTimeout`: the gateway restores its
+   * subscriptions and replays what was missed (`welcome.resumed`, then `session_resumed`). A session bound to
+   * another principal is refused with `forbidden` and the connection stays in the handshake.
+   */
+  resume: z.object({ sessionId: z.string().min(1).max(64) }).optional(),
   /** A device without credentials asks to be paired; the operator approves or denies it. */
   pairing: z
     .object({
@@ -154,6 +160,28 @@ export const NackFrame = z.object({
   reason: z.string().max(500).optional(),
 })
 
+/** Free-form presence status, such as `available`, `busy` or `away`. */
+export const PresenceStatus = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_\-.:]+$/, 'statuses use letters, digits and _ - . :')
+
+/** Sets this connection's presence status and metadata; subscribers of its channels see an `update`. */
+export const PresenceSetFrame = z.object({
+  type: z.literal('presence_set'),
+  id: RequestId,
+  status: PresenceStatus,
+  metadata: z.record(z.string(), z.unknown()).optional(),
+})
+
+/** Lists who is online (cluster-wide): everyone, or the subscribers of one channel. */
+export const PresenceGetFrame = z.object({
+  type: z.literal('presence_get'),
+  id: RequestId,
+  channel: ChannelName.optional(),
+})
+
 export const ClientFrame = z.discriminatedUnion('type', [
   HelloFrame,
   SubscribeFrame,
@@ -167,6 +195,8 @@ export const ClientFrame = z.discriminatedUnion('type', [
   NackFrame,
   AuthenticateFrame,
   PairingCheckFrame,
+  PresenceSetFrame,
+  PresenceGetFrame,
 ])
 export type ClientFrame = z.infer<typeof ClientFrame>
 export const CLIENT_FRAME_TYPES = ClientFrame.options.map((option) => option.shape.type.value)
@@ -190,6 +220,15 @@ export const WelcomeFrame = z.object({
   server: z.object({ name: z.string(), version: z.string() }),
   /** Who the gateway took the client to be, and what it may do. */
   principal: z.object({ id: z.string(), role: Role, scopes: z.array(z.string()) }).optional(),
+  /**
+   * Present when `hello.resume` was asked: true when the session was resumed (its subscriptions follow in
+   * `session_resumed`), false when a fresh session was opened instead (unknown, expired or overflowed).
+   */
+  resumed: z.boolean().optional(),
+  /** The transport this connection uses. */
+  transport: z.enum(['websocket', 'polling']).optional(),
+  /** The gateway node serving this connection. */
+  node: z.string().optional(),
 })
 
 export const ReplyFrame = z.object({
@@ -294,6 +333,60 @@ export const PairingResolvedFrame = z.object({
   timestamp: z.number(),
 })
 
+/** One restored subscription of a resumed session, where it continues from. */
+export const ResumedSubscription = z.object({
+  channel: ChannelName,
+  offset: z.number().int().nonnegative(),
+  epoch: z.string(),
+  /** False when the history no longer held every missed publication (resubscribe and reload). */
+  recovered: z.boolean(),
+  replayed: z.number().int().nonnegative(),
+})
+
+/**
+ * After `welcome` with `resumed: true`: the restored subscriptions, sent once each one's missed publications
+ * (and the session's buffered frames) have been replayed. Live frames follow.
+ */
+export const SessionResumedFrame = z.object({
+  type: z.literal('session_resumed'),
+  sessionId: z.string(),
+  subscriptions: z.array(ResumedSubscription),
+  /** Frames buffered for the session while it was away (direct messages, broadcasts), replayed before this. */
+  buffered: z.number().int().nonnegative(),
+})
+
+/** One client (client id) online: its status, metadata and last sign of life. */
+export const PresenceEntry = z.object({
+  clientId: z.string(),
+  principal: z.string(),
+  status: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+  /** Epoch ms of the last frame from any of its connections. */
+  lastSeen: z.number(),
+  /** Open connections of this client id, on every node. */
+  connections: z.number().int().nonnegative(),
+})
+
+/** Presence of a principal, aggregated over all its clients and connections. */
+export const PrincipalPresence = z.object({
+  principal: z.string(),
+  /** The status of its most recently active client. */
+  status: z.string(),
+  clients: z.array(z.string()),
+  connections: z.number().int().nonnegative(),
+  lastSeen: z.number(),
+})
+
+export const PRESENCE_EVENTS = ['join', 'leave', 'update'] as const
+
+/** To a channel's subscribers (when presence `broadcastChanges` is on): a client joined, left or changed status. */
+export const PresenceFrame = z.object({
+  type: z.literal('presence'),
+  channel: ChannelName,
+  event: z.enum(PRESENCE_EVENTS),
+  client: PresenceEntry,
+})
+
 export const ServerPingFrame = z.object({ type: z.literal('ping'), ts: z.number() })
 export const ServerPongFrame = z.object({ type: z.literal('pong'), id: RequestId.optional(), ts: z.number() })
 
@@ -315,6 +408,8 @@ export const ServerFrame = z.discriminatedUnion('type', [
   PairingPendingFrame,
   PairingApprovedFrame,
   PairingResolvedFrame,
+  SessionResumedFrame,
+  PresenceFrame,
   ServerPingFrame,
   ServerPongFrame,
   ShutdownFrame,
@@ -374,6 +469,18 @@ export const PairingCheckResult = z.object({
   approvalUrl: z.string().optional(),
 })
 
+export const PresenceSetResult = z.object({
+  status: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+})
+
+/** Answer to `presence_get` (the client SDK also emits it as `presence_list`). */
+export const PresenceListResult = z.object({
+  channel: ChannelName.optional(),
+  clients: z.array(PresenceEntry),
+  principals: z.array(PrincipalPresence),
+})
+
 /** The result schema of each request type that is answered with `reply`. */
 export const RESULT_SCHEMAS = {
   subscribe: SubscribeResult,
@@ -384,6 +491,8 @@ export const RESULT_SCHEMAS = {
   ack: AckResult,
   nack: AckResult,
   pairing_check: PairingCheckResult,
+  presence_set: PresenceSetResult,
+  presence_get: PresenceListResult,
 } as const
 
 export type HelloFrame = z.infer<typeof HelloFrame>
@@ -421,3 +530,12 @@ export type PairingResolvedFrame = z.infer<typeof PairingResolvedFrame>
 export type PairingCheckResult = z.infer<typeof PairingCheckResult>
 export type SendResult = z.infer<typeof SendResult>
 export type AckResult = z.infer<typeof AckResult>
+export type PresenceSetFrame = z.infer<typeof PresenceSetFrame>
+export type PresenceGetFrame = z.infer<typeof PresenceGetFrame>
+export type SessionResumedFrame = z.infer<typeof SessionResumedFrame>
+export type ResumedSubscription = z.infer<typeof ResumedSubscription>
+export type PresenceEntry = z.infer<typeof PresenceEntry>
+export type PrincipalPresence = z.infer<typeof PrincipalPresence>
+export type PresenceFrame = z.infer<typeof PresenceFrame>
+export type PresenceSetResult = z.infer<typeof PresenceSetResult>
+export type PresenceListResult = z.infer<typeof PresenceListResult>

@@ -1,0 +1,51 @@
+/**
+ * The cluster bus: how gateway nodes reach each other. One node alone uses the in-process bus (state
+ * `local`); several nodes share Redis (`ok`, or `degraded` while Redis is unreachable: each node then keeps
+ * serving its own clients, and catches up when the bus is back).
+ *
+ * Two primitives are enough for everything that crosses nodes:
+ * - topics (pub/sub, best effort, never delivered back to the publishing node): channel fan-out on
+ *   `channel:<name>` (a node subscribes only while it has local subscribers), node-addressed messages on
+ *   `node:<id>`, and cluster-wide events on `all`;
+ * - groups of entries with a time to live (presence, node registry, where each client id is connected):
+ *   written by their owner node, read by every node; an entry whose owner stops refreshing it disappears.
+ *
+ * What must not be lost never travels on the bus alone: publications are stored (and numbered) by the
+ * delivery backend first, and a node that missed bus messages fills the gap from the store by offset.
+ */
+export type BusState = 'local' | 'ok' | 'degraded'
+
+export interface ClusterBus {
+  /** This node's id, unique among the nodes sharing the bus. */
+  readonly nodeId: string
+  /** `local`: no other node can share it; `ok`: connected; `degraded`: the shared bus is unreachable. */
+  state(): BusState
+  /** Called on every state change (`ok` → `degraded` and back). Returns the unsubscribe function. */
+  onState(listener: (state: BusState) => void): () => void
+
+  /**
+   * Starts receiving `topic` (from other nodes). Subscribing twice to one topic is allowed: each handler
+   * gets every message; the bus subscribes upstream once and unsubscribes when the last handler goes.
+   * Returns the function that removes this handler. After a bus outage topics are subscribed again
+   * automatically.
+   */
+  subscribe(topic: string, handler: (payload: string) => void): () => void
+  /** Sends `payload` to every other node subscribed to `topic`. Best effort: dropped while degraded. */
+  publish(topic: string, payload: string): void
+
+  /** Writes (or refreshes) `field` in `group`, owned by this node, visible to every node for `ttlMs`. */
+  putEntry(group: string, field: string, value: string, ttlMs: number): Promise<void>
+  removeEntry(group: string, field: string): Promise<void>
+  /** Every live (unexpired) entry of `group`, from every node. */
+  entries(group: string): Promise<Map<string, string>>
+
+  /** Leaves the bus: unsubscribes, closes connections. Entries of this node expire by themselves. */
+  close(): Promise<void>
+}
+
+/** Well-known topic and group names (prefixed by the implementation, e.g. `parley:`). */
+export const BUS_TOPICS = {
+  channel: (name: string) => `channel:${name}`,
+  node: (id: string) => `node:${id}`,
+  all: 'all',
+} as const
