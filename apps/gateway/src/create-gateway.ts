@@ -41,6 +41,8 @@ import { createAuthFailureLimiter } from './auth/auth-failure-limiter.js'
 import type { AuthProvider } from './auth/auth-provider.js'
 import { createDefaultAuthProvider } from './auth/default-auth-provider.js'
 import { createJwtVerifier } from './auth/jwt-verifier.js'
+import { createLocalBus } from './bus/memory-bus.js'
+import type { ClusterBus } from './bus/types.js'
 import { assertSafeBind, ConfigError, type GatewayConfig } from './config.js'
 import { openDeliveryBackend } from './delivery/open-delivery-backend.js'
 import { GatewayError } from './errors.js'
@@ -95,6 +97,11 @@ export interface CreateGatewayOptions {
   devicePairing?: DevicePairingStore
   /** Agent keys allowed to answer the Ed25519 challenge; default: the Postgres store on the gateway's database. */
   agentKeys?: AgentKeyStore
+  /**
+   * The cluster bus shared with the other nodes; default: Redis when `redis` is configured, else the
+   * in-process bus of a single node. The caller keeps ownership of an injected bus.
+   */
+  bus?: ClusterBus
 }
 
 export interface StartedGateway {
@@ -170,6 +177,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   let stopping: Promise<void> | undefined
   let starting: Promise<StartedGateway> | undefined
 
+  const bus: ClusterBus = options.bus ?? createLocalBus(config.nodeId)
+
   // Rows recorded before `start()` opened the audit log have nowhere to go; only tests drive the app then.
   const connectionAudit = createConnectionAudit({ record: (entry) => audit?.record(entry) }, logger)
 
@@ -199,6 +208,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       windowMs: config.authFailureWindow * 1000,
     }),
     sessionBinding: () => sessionBinding,
+    bus,
     serverVersion: GATEWAY_VERSION,
     backend: requireDeliveryBackend,
     agentKeys: () => required(agentKeys, 'the agent key store'),

@@ -33,6 +33,7 @@ import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
 import type { AuthProvider } from '../auth/auth-provider.js'
 import { type Authenticated, createAuthenticator } from '../auth/authenticator.js'
 import { type ScopeAction, scopeAllows, scopeAllowsBroadcast } from '../auth/scopes.js'
+import type { ClusterBus } from '../bus/types.js'
 import { ChannelRegistry } from '../channels/channel-registry.js'
 import { createChannelStreams } from '../channels/channel-streams.js'
 import type { GatewayConfig } from '../config.js'
@@ -67,6 +68,8 @@ export interface HubOptions {
   authLimiter: AuthFailureLimiter
   /** Where each welcomed session's principal is recorded; undefined until the gateway has opened it. */
   sessionBinding: () => SessionBindingStore | undefined
+  /** How this node reaches the other nodes (the in-process bus when alone). */
+  bus: ClusterBus
   serverVersion: string
   /** The open delivery backend; throws `unavailable` until the gateway has started. */
   backend: () => DeliveryBackend
@@ -739,6 +742,8 @@ export function createHub(options: HubOptions) {
       features,
       server: { name: SERVER_NAME, version: serverVersion },
       principal: { id: principal.id, role: principal.role, scopes: principal.scopes },
+      transport: 'websocket',
+      node: options.bus.nodeId,
     })
     audit.connect(connection)
     connection.logger.debug({ protocol: version, remoteAddress: connection.remoteAddress }, 'connected')
