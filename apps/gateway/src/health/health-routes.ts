@@ -49,7 +49,9 @@ export function registerHealthRoutes(app: GatewayApp, deps: HealthRouteDeps): vo
     const bus = deps.busState?.()
     // Reported, but not required: a node whose bus is degraded still serves its own clients, and taking
     // it out of the load balancer would move them onto nodes that may have lost Redis too.
-    const busCheck = bus === undefined ? undefined : bus === 'degraded' ? { ok: false, message: 'degraded' } : { ok: true, message: bus }
+    // A lone node (bus `local`) has no bus to check.
+    const busCheck =
+      bus === undefined || bus === 'local' ? undefined : { ok: bus === 'ok', message: bus }
     const ready = Object.values(checks).every((check) => check.ok)
     if (busCheck !== undefined) checks.bus = busCheck
     const body: Readiness = { ready, checks }
