@@ -366,6 +366,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     if (bus.state() === 'local') return false
     try {
       const nodes = await bus.entries(BUS_GROUPS.nodes)
+      // This node's own entry is there: its previous life died with deliveries in flight, release them.
+      if (nodes.has(bus.nodeId)) return false
       return [...nodes.keys()].some((id) => id !== bus.nodeId)
     } catch {
       // Unknown: leaving deliveries in flight is safe (a survivor or the next lone start releases them).

@@ -189,6 +189,23 @@ describe('several nodes on one bus', () => {
     ])
   })
 
+  it('sends receipts to a sender connected to another node than the recipient', async () => {
+    const recipient = await connect(1, 'receipt-recipient')
+    const sender = await connect(0, 'receipt-sender')
+    const sent = await sender.ok({ type: 'send', to: 'receipt-recipient', data: 1, receipt: true })
+    const frame = await recipient.next('direct_message', 5_000)
+    await recipient.ok({ type: 'ack', deliveryIds: [frame.deliveryId] })
+    await sender.waitUntil(
+      () => sender.framesOf('receipt').some((receipt) => receipt.status === 'acked'),
+      5_000,
+      'the acked receipt',
+    )
+    expect(sender.framesOf('receipt').map((receipt) => [receipt.deliveryId, receipt.status])).toEqual([
+      [sent.deliveryId, 'delivered'],
+      [sent.deliveryId, 'acked'],
+    ])
+  })
+
   it('hands a durable subscriber on another node its deliveries', async () => {
     const durable = await connect(1, 'durable-far')
     await durable.ok({ type: 'subscribe', channel: 'jobs', durable: true })

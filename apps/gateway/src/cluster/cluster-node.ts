@@ -38,6 +38,8 @@ export interface ClusterNodeOptions {
   localClients: () => Iterable<string>
   /** Whether the client id has an open connection here. */
   isLocal: (clientId: string) => boolean
+  /** Sends an encoded frame to the client id's connection here, if it has one. */
+  sendLocally: (clientId: string, frame: string) => void
   /** Sends the client id's due deliveries (it is connected here). */
   pump: (clientId: string) => void
   /** Sends a broadcast frame, encoded by the node it came from, to every local connection. */
@@ -59,6 +61,11 @@ export function createClusterNode(options: ClusterNodeOptions) {
   let running = false
   /** Nodes seen alive at the last refresh: one missing next time died (or left). */
   let knownNodes = new Set<string>()
+  /**
+   * Until then nodes are only collected, not missed: after a start or a bus outage (Redis restarted empty,
+   * say) every node needs a refresh round to be listed again.
+   */
+  let detectAfter = 0
   let directory = new Map<string, string>()
   let directoryAt = Number.NEGATIVE_INFINITY
   let directoryLoading: Promise<void> | undefined
@@ -97,6 +104,11 @@ export function createClusterNode(options: ClusterNodeOptions) {
       for (const clientId of clients) {
         if (typeof clientId === 'string' && options.isLocal(clientId)) options.pump(clientId)
       }
+    } else if (kind === 'frame') {
+      const { to, frame } = message as { to?: unknown; frame?: unknown }
+      if (typeof to === 'string' && typeof frame === 'object' && frame !== null) {
+        options.sendLocally(to, JSON.stringify(frame))
+      }
     } else if (kind === 'broadcast') {
       const { frame } = message as { frame?: unknown }
       if (typeof frame === 'object' && frame !== null) options.broadcastLocally(JSON.stringify(frame))
@@ -108,6 +120,10 @@ export function createClusterNode(options: ClusterNodeOptions) {
     const self = entry()
     await bus.putEntry(BUS_GROUPS.nodes, self.id, JSON.stringify(self), NODE_TTL_MS)
     const alive = new Set((await bus.entries(BUS_GROUPS.nodes)).keys())
+    if (Date.now() < detectAfter) {
+      for (const id of alive) knownNodes.add(id)
+      return
+    }
     const gone = [...knownNodes].filter((id) => !alive.has(id))
     knownNodes = alive
     // One survivor (the first id) cleans up after a node that died; the others would only repeat it.
@@ -184,12 +200,14 @@ export function createClusterNode(options: ClusterNodeOptions) {
     start(): void {
       if (running) return
       running = true
+      detectAfter = Date.now() + NODE_TTL_MS
       unsubscribes.push(bus.subscribe(BUS_TOPICS.node(bus.nodeId), receive))
       unsubscribes.push(bus.subscribe(BUS_TOPICS.all, receive))
       unsubscribes.push(
         bus.onState((state) => {
           // Wakes sent while the bus was down were dropped: every local recipient looks again.
           if (state === 'ok') {
+            detectAfter = Date.now() + NODE_TTL_MS
             for (const clientId of options.localClients()) options.pump(clientId)
             refreshNodeNow()
             refreshClientsNow()
@@ -241,6 +259,18 @@ export function createClusterNode(options: ClusterNodeOptions) {
       setImmediate(() => {
         void flushWakes().catch((error: unknown) => logger.debug({ err: error }, 'wake failed'))
       })
+    },
+
+    /** Hands an encoded frame (a receipt) to a client id connected to another node. */
+    sendTo(clientId: string, frame: string): void {
+      if (bus.state() !== 'ok') return
+      const send = () => {
+        const nodeId = directory.get(clientId)
+        const topic = nodeId === undefined || nodeId === bus.nodeId ? BUS_TOPICS.all : BUS_TOPICS.node(nodeId)
+        bus.publish(topic, `{"kind":"frame","to":${JSON.stringify(clientId)},"frame":${frame}}`)
+      }
+      if (Date.now() - directoryAt <= DIRECTORY_MAX_AGE_MS) return send()
+      loadDirectory().then(send, (error: unknown) => logger.debug({ err: error }, 'client directory read failed'))
     },
 
     /** Sends a broadcast frame to every other node. */

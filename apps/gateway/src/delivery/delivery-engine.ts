@@ -42,6 +42,8 @@ export interface DeliveryEngineOptions {
   connectionFor: (clientId: string) => Connection | undefined
   /** A recipient not connected here got deliveries: wake the node that holds it (several nodes). */
   wakeElsewhere?: (clientId: string) => void
+  /** Hands a receipt to a sender connected to another node (several nodes). */
+  sendElsewhere?: (clientId: string, frame: string) => void
   logger: Logger
   audit: ConnectionAudit
   expirySweepMs?: number
@@ -135,15 +137,18 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
 
   function sendReceipt(delivery: StoredDelivery, status: ReceiptStatus, attempt: number): void {
     if (!delivery.receipt) return
-    connectionFor(delivery.source)?.sendFrame({
-      type: 'receipt',
+    const frame = {
+      type: 'receipt' as const,
       messageId: delivery.messageId,
       deliveryId: delivery.id,
       to: delivery.recipient,
       status,
       attempt,
       timestamp: Date.now(),
-    })
+    }
+    const sender = connectionFor(delivery.source)
+    if (sender !== undefined) sender.sendFrame(frame)
+    else options.sendElsewhere?.(delivery.source, encodeFrame(frame))
   }
 
   function deliveryFrame(delivery: StoredDelivery, attempt: number): string {
@@ -263,7 +268,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     }
     track(
       Promise.all(timedOut.map((entry) => failAttempt(state, entry, 'ack timeout', undefined))).finally(() =>
-        pump(state.clientId),
+        pumpHere(state.clientId),
       ),
       'ack timeout',
     )
@@ -304,6 +309,15 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       touched.add(delivery.recipient)
     }
     for (const clientId of touched) if (recipients.has(clientId)) pump(clientId)
+  }
+
+  /**
+   * After a failed attempt or a release here: the recipient may have moved to another node meanwhile, and
+   * that node does not know its retry is coming. It is told, so it arms its own timer.
+   */
+  function pumpHere(clientId: string): void {
+    pump(clientId)
+    if (connectionFor(clientId) === undefined) options.wakeElsewhere?.(clientId)
   }
 
   /** Sends to a recipient connected here, or asks the node that holds it to. */
@@ -380,7 +394,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       track(
         backend()
           .deliveries.release(released)
-          .finally(() => pump(state.clientId)),
+          .finally(() => pumpHere(state.clientId)),
         'release',
       )
     },

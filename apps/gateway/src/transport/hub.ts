@@ -200,6 +200,7 @@ export function createHub(options: HubOptions) {
     backend,
     connectionFor,
     wakeElsewhere: (clientId) => cluster.wake(clientId),
+    sendElsewhere: (clientId, frame) => cluster.sendTo(clientId, frame),
     logger: logger.child({ component: 'delivery' }),
     audit,
     ...options.deliveryTimers,
@@ -229,6 +230,7 @@ export function createHub(options: HubOptions) {
     listenedChannels: () => relay?.listened() ?? 0,
     localClients: () => connectionsByClientId.keys(),
     isLocal: (clientId) => connectionFor(clientId) !== undefined,
+    sendLocally: (clientId, frame) => connectionFor(clientId)?.send(frame),
     pump: (clientId) => deliveries.pump(clientId),
     broadcastLocally: (frame) => {
       const encoded = Buffer.from(frame)

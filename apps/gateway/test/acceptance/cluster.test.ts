@@ -144,7 +144,7 @@ describe.skipIf(!runnable)(runnable ? 'cluster of three nodes' : `cluster of thr
     expect(received).toEqual({ two: [{ hello: 'cluster' }], three: [{ hello: 'cluster' }] })
   })
 
-  it('clients of a SIGKILLed node reconnect to another node and recover by offset: no gap, no duplicate', async () => {
+  it('clients of a SIGKILLed node reconnect to another node and recover by offset: no gap, no duplicate; its direct messages arrive once', async () => {
     const channel = 'cluster.failover'
     // New connections go to node 2 while it lives, then to node 3, then node 1.
     balancer = await startLoadBalancer([ports[1] as number, ports[2] as number, ports[0] as number])
@@ -160,6 +160,26 @@ describe.skipIf(!runnable)(runnable ? 'cluster of three nodes' : `cluster of thr
     expect(subscribers.map((subscriber) => welcomedOn.get(subscriber)?.[0])).toEqual(
       subscribers.map(() => 'node-2'),
     )
+
+    // An agent on node 2 that takes a moment per message, so some are in flight when node 2 dies.
+    const agent = client(balancer.wsUrl, 'failover-agent')
+    const handled = new Map<string, number>()
+    agent.on('direct_message', async (message) => {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      handled.set(message.id, (handled.get(message.id) ?? 0) + 1)
+      conditions.changed()
+    })
+    expect((await agent.connect()).node).toBe('node-2')
+    const sender = client(wsUrl(0), 'failover-sender')
+    await sender.connect()
+    const sent: string[] = []
+    let sending = true
+    const sends = (async () => {
+      while (sending) {
+        const receipt = await sender.send('failover-agent', { n: sent.length })
+        sent.push(receipt.id)
+      }
+    })()
 
     const publisher = client(wsUrl(0), 'failover-publisher')
     await publisher.connect()
@@ -196,6 +216,15 @@ describe.skipIf(!runnable)(runnable ? 'cluster of three nodes' : `cluster of thr
       expect(recorder.resubscribes().length).toBeGreaterThanOrEqual(1)
       expect(recorder.resubscribes().filter((info) => !info.recovered)).toEqual([])
     }
+    sending = false
+    await sends
+    await conditions.until(
+      () => sent.every((id) => handled.has(id)),
+      WAIT_MS,
+      () => `every direct message handled (${sent.filter((id) => !handled.has(id)).length} of ${sent.length} missing)`,
+    )
+    expect([...handled.values()].filter((calls) => calls > 1)).toEqual([])
+    expect(handled.size).toBe(sent.length)
     // Every subscriber now lives on node 3 (the first live node the balancer tries).
     for (const subscriber of subscribers) expect(welcomedOn.get(subscriber)?.at(-1)).toBe('node-3')
     const onThree = await admin(2, '/api/admin/connections', ConnectionList.parse)
