@@ -3,7 +3,7 @@ import { Redis } from 'ioredis'
 import pino from 'pino'
 import { describe } from 'vitest'
 import { startTcpProxy, type TcpProxy } from '../../test/acceptance/support/tcp-proxy.js'
-import { parseConfig } from '../config.js'
+import { RedisConfigSchema } from '../config.js'
 import { describeBusBehaviour } from './bus.behaviour.js'
 import { connectionOptions, openRedisBus } from './redis-bus.js'
 import type { ClusterBus } from './types.js'
@@ -20,7 +20,7 @@ describe.skipIf(redisUrl === undefined)('redis bus', () => {
     proxied.hostname = '127.0.0.1'
     proxied.port = String(proxy.port)
     const prefix = `parley-test:${randomUUID()}:`
-    const config = parseConfig({ redis: { url: proxied.toString(), prefix } }).redis
+    const config = RedisConfigSchema.parse({ url: proxied.toString(), prefix })
     const nodes: ClusterBus[] = []
     return {
       async join(nodeId) {
@@ -40,7 +40,7 @@ describe.skipIf(redisUrl === undefined)('redis bus', () => {
         proxy.release()
         await Promise.all(nodes.map((node) => node.close()))
         await proxy.close()
-        const cleaner = new Redis(connectionOptions(parseConfig({ redis: { url: redisUrl } }).redis))
+        const cleaner = new Redis(connectionOptions(RedisConfigSchema.parse({ url: redisUrl })))
         try {
           const keys = await cleaner.keys(`${prefix}*`)
           if (keys.length > 0) await cleaner.del(...keys)

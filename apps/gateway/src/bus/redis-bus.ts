@@ -146,12 +146,12 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
   })
 
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  // Host and port only: the URL may carry a password.
+  const where = `${base.host ?? '127.0.0.1'}:${base.port ?? 6379}`
   try {
-    await withTimeout(
-      Promise.all([commands.connect(), subscriber.connect()]),
-      timeoutMs,
-      `Redis did not answer within ${timeoutMs} ms`,
-    )
+    // A failed first attempt is retried like any reconnect; the start waits for ready or the timeout.
+    commands.connect().catch(() => {})
+    subscriber.connect().catch(() => {})
     await withTimeout(
       new Promise<void>((resolve) => {
         if (state === 'ok') return resolve()
@@ -162,7 +162,7 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
         })
       }),
       timeoutMs,
-      `Redis did not become ready within ${timeoutMs} ms`,
+      `Redis at ${where} did not answer within ${timeoutMs} ms`,
     )
   } catch (error) {
     commands.disconnect()
