@@ -366,7 +366,10 @@ function buildProgram(): Command {
       '--store-backend <backend>',
       'where deliveries and channel history live: memory (default) or postgres (the database)',
     )
-    .option('--redis-url <url>', 'redis://… shared by several nodes (needs --store-backend postgres or redis)')
+    .option(
+      '--redis-url <url>',
+      'redis://… shared by several nodes (needs --store-backend postgres or redis)',
+    )
     .option('--node-id <id>', "this node's id among the nodes sharing Redis (default: generated)")
     .action(serve)
 

@@ -55,7 +55,8 @@ describe('several nodes on one bus', () => {
     return messages(client, channel).map((frame) => frame.offset ?? -1)
   }
 
-  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index)
+  const range = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, index) => from + index)
 
   it('fans a publication on one node out to the subscribers of every node, once each', async () => {
     const [onOne, onTwo, onThree] = [await connect(0), await connect(1), await connect(2)]
@@ -65,7 +66,11 @@ describe('several nodes on one bus', () => {
     expect(reply.offset).toBe(1)
     for (const client of [onOne, onTwo, onThree]) {
       await client.waitUntil(() => messages(client, 'news').length === 1, 5_000, 'the publication')
-      expect(messages(client, 'news')[0]).toMatchObject({ data: { n: 1 }, offset: 1, source: expect.any(String) })
+      expect(messages(client, 'news')[0]).toMatchObject({
+        data: { n: 1 },
+        offset: 1,
+        source: expect.any(String),
+      })
     }
     // A marker after it shows nothing else (no second copy) was on its way.
     await publisher.ok({ type: 'publish', channel: 'news', data: { n: 2 } })
@@ -271,8 +276,8 @@ describe('cluster configuration', () => {
       /delivery\.storeBackend .*use postgres or redis, not memory/,
     )
     expect(
-      parseConfig({ redis: { url: 'redis://127.0.0.1:6379' }, delivery: { storeBackend: 'postgres' } }).delivery
-        .storeBackend,
+      parseConfig({ redis: { url: 'redis://127.0.0.1:6379' }, delivery: { storeBackend: 'postgres' } })
+        .delivery.storeBackend,
     ).toBe('postgres')
   })
 })

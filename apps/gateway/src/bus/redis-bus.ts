@@ -118,7 +118,8 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
         subscriberReady = true
         refreshState()
       },
-      (error: unknown) => logger.warn({ err: error }, 'resubscribing to the bus failed; retrying on reconnect'),
+      (error: unknown) =>
+        logger.warn({ err: error }, 'resubscribing to the bus failed; retrying on reconnect'),
     )
   })
   subscriber.on('close', () => {

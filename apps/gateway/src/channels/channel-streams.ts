@@ -156,7 +156,10 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     })
   }
 
-  async function complete(pending: PendingPublish[], outcome: PublishOutcome[] | StoreFailure): Promise<void> {
+  async function complete(
+    pending: PendingPublish[],
+    outcome: PublishOutcome[] | StoreFailure,
+  ): Promise<void> {
     if ('error' in outcome) {
       const { error } = outcome
       if (error instanceof GatewayError) {
@@ -256,7 +259,8 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     if (publication.offset <= known.offset) return 0
     return catchUpFrom(publication.channel, known, now).then(() => {
       const after = channels.positionOf(publication.channel)
-      if (after !== undefined && after.epoch === publication.epoch && publication.offset <= after.offset) return 0
+      if (after !== undefined && after.epoch === publication.epoch && publication.offset <= after.offset)
+        return 0
       return fanOutNow(publication, encoded, now, true)
     })
   }
@@ -276,7 +280,8 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     }
     for (const publication of read.publications) {
       const known = channels.positionOf(channel)
-      if (known !== undefined && known.epoch === publication.epoch && publication.offset <= known.offset) continue
+      if (known !== undefined && known.epoch === publication.epoch && publication.offset <= known.offset)
+        continue
       counters.messagesDelivered += fanOutNow(
         publication,
         Buffer.from(encodeFrame(replayFrame(publication))),
@@ -438,7 +443,11 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
   }
 
   /** Appends to `replay` what the store holds between `from` and the join's first buffered live frame. */
-  async function fillJoinGap(entry: Join, from: ChannelPosition, replay: StoredPublication[]): Promise<number> {
+  async function fillJoinGap(
+    entry: Join,
+    from: ChannelPosition,
+    replay: StoredPublication[],
+  ): Promise<number> {
     let offset = from.offset
     for (let round = 0; round < 3; round += 1) {
       const first = entry.buffer.find((buffered) => buffered.offset > offset)

@@ -162,7 +162,9 @@ export function createClusterNode(options: ClusterNodeOptions) {
     pendingWakes = new Set()
     if (bus.state() === 'local' || clientIds.length === 0) return
     if (Date.now() - directoryAt > DIRECTORY_MAX_AGE_MS) {
-      await loadDirectory().catch((error: unknown) => logger.debug({ err: error }, 'client directory read failed'))
+      await loadDirectory().catch((error: unknown) =>
+        logger.debug({ err: error }, 'client directory read failed'),
+      )
     }
     const byNode = new Map<string, string[]>()
     const unknown: string[] = []
@@ -269,8 +271,13 @@ export function createClusterNode(options: ClusterNodeOptions) {
         const topic = nodeId === undefined || nodeId === bus.nodeId ? BUS_TOPICS.all : BUS_TOPICS.node(nodeId)
         bus.publish(topic, `{"kind":"frame","to":${JSON.stringify(clientId)},"frame":${frame}}`)
       }
-      if (Date.now() - directoryAt <= DIRECTORY_MAX_AGE_MS) return send()
-      loadDirectory().then(send, (error: unknown) => logger.debug({ err: error }, 'client directory read failed'))
+      if (Date.now() - directoryAt <= DIRECTORY_MAX_AGE_MS) {
+        send()
+        return
+      }
+      loadDirectory().then(send, (error: unknown) =>
+        logger.debug({ err: error }, 'client directory read failed'),
+      )
     },
 
     /** Sends a broadcast frame to every other node. */

@@ -50,8 +50,7 @@ export function registerHealthRoutes(app: GatewayApp, deps: HealthRouteDeps): vo
     // Reported, but not required: a node whose bus is degraded still serves its own clients, and taking
     // it out of the load balancer would move them onto nodes that may have lost Redis too.
     // A lone node (bus `local`) has no bus to check.
-    const busCheck =
-      bus === undefined || bus === 'local' ? undefined : { ok: bus === 'ok', message: bus }
+    const busCheck = bus === undefined || bus === 'local' ? undefined : { ok: bus === 'ok', message: bus }
     const ready = Object.values(checks).every((check) => check.ok)
     if (busCheck !== undefined) checks.bus = busCheck
     const body: Readiness = { ready, checks }

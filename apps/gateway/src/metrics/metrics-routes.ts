@@ -115,7 +115,8 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
       registers: [registry],
       collect() {
         const current = busState()
-        for (const state of ['local', 'ok', 'degraded'] as const) this.set({ state }, current === state ? 1 : 0)
+        for (const state of ['local', 'ok', 'degraded'] as const)
+          this.set({ state }, current === state ? 1 : 0)
       },
     })
   }
