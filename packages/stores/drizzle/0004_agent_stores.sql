@@ -40,3 +40,5 @@ CREATE TABLE "state_history" (
 	"updated_by" text NOT NULL,
 	CONSTRAINT "state_history_namespace_key_version_pk" PRIMARY KEY("namespace","key","version")
 );
+--> statement-breakpoint
+CREATE INDEX "state_entries_list_idx" ON "state_entries" USING btree ("namespace","key" collate "C") WHERE not "state_entries"."deleted";

@@ -301,7 +301,13 @@ export const stateEntries = pgTable(
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
     updatedBy: text('updated_by').notNull(),
   },
-  (table) => [primaryKey({ columns: [table.namespace, table.key] })],
+  (table) => [
+    primaryKey({ columns: [table.namespace, table.key] }),
+    // `list` pages live keys in byte order ("C"), the same on every server whatever its default collation.
+    index('state_entries_list_idx')
+      .on(table.namespace, sql`${table.key} collate "C"`)
+      .where(sql`not ${table.deleted}`),
+  ],
 )
 
 /** Every version of each state key (deletions included), trimmed to the newest `maxHistoryPerKey`. */

@@ -86,7 +86,10 @@ describe('policyRuleMatches', () => {
       policyRuleMatches(rule({ id: 'd', subject: { kind: 'principal', pattern: 'other' } }), plannerToWorker),
     ).toBe(false)
     expect(
-      policyRuleMatches(rule({ id: 'e', target: { kind: 'principal', pattern: 'worker-2' } }), plannerToWorker),
+      policyRuleMatches(
+        rule({ id: 'e', target: { kind: 'principal', pattern: 'worker-2' } }),
+        plannerToWorker,
+      ),
     ).toBe(false)
   })
 
@@ -101,7 +104,9 @@ describe('policyRuleMatches', () => {
     // A subject without a role or capabilities matches no role or capability rule, not even `*`.
     const bare: PolicyRequest = { ...plannerToWorker, subject: { principal: 'planner' } }
     expect(policyRuleMatches(rule({ id: 'r', subject: { kind: 'role', pattern: '*' } }), bare)).toBe(false)
-    expect(policyRuleMatches(rule({ id: 'c', subject: { kind: 'capability', pattern: '*' } }), bare)).toBe(false)
+    expect(policyRuleMatches(rule({ id: 'c', subject: { kind: 'capability', pattern: '*' } }), bare)).toBe(
+      false,
+    )
   })
 
   it('matches target kinds against principal, any capability and channel of the target', () => {
@@ -111,7 +116,11 @@ describe('policyRuleMatches', () => {
     expect(matches('capability', 'worker.*')).toBe(true)
     expect(matches('capability', 'db.*')).toBe(false)
     expect(matches('channel', '*')).toBe(false)
-    const publish: PolicyRequest = { action: 'publish', subject: { principal: 'planner' }, target: { channel: 'alerts.eu' } }
+    const publish: PolicyRequest = {
+      action: 'publish',
+      subject: { principal: 'planner' },
+      target: { channel: 'alerts.eu' },
+    }
     expect(matches('channel', 'alerts.*', publish)).toBe(true)
     expect(matches('principal', '*', publish)).toBe(false)
   })
@@ -128,27 +137,41 @@ describe('evaluatePolicy', () => {
   it('lets a matching rule override the default and returns it as the deciding rule', () => {
     const allow = rule({ id: 'allow-planner', subject: { kind: 'principal', pattern: 'planner' } })
     expect(evaluatePolicy([allow], 'deny', plannerToWorker)).toEqual({ effect: 'allow', rule: allow })
-    const deny = rule({ id: 'deny-planner', effect: 'deny', subject: { kind: 'principal', pattern: 'planner' } })
+    const deny = rule({
+      id: 'deny-planner',
+      effect: 'deny',
+      subject: { kind: 'principal', pattern: 'planner' },
+    })
     expect(evaluatePolicy([deny], 'allow', plannerToWorker)).toEqual({ effect: 'deny', rule: deny })
   })
 
   it('lets deny win over allow at equal priority, whatever their order', () => {
     const allow = rule({ id: 'allow', priority: 5 })
-    const deny = rule({ id: 'deny', effect: 'deny', priority: 5, target: { kind: 'capability', pattern: 'worker.*' } })
+    const deny = rule({
+      id: 'deny',
+      effect: 'deny',
+      priority: 5,
+      target: { kind: 'capability', pattern: 'worker.*' },
+    })
     expect(evaluatePolicy([allow, deny], 'allow', plannerToWorker)).toEqual({ effect: 'deny', rule: deny })
     expect(evaluatePolicy([deny, allow], 'allow', plannerToWorker)).toEqual({ effect: 'deny', rule: deny })
   })
 
   it('lets a higher-priority rule win over a lower one, allow over deny as well as deny over allow', () => {
     const denyAll = rule({ id: 'deny-all', effect: 'deny', priority: 0 })
-    const allowPlanner = rule({ id: 'allow-planner', priority: 10, subject: { kind: 'role', pattern: 'agent' } })
+    const allowPlanner = rule({
+      id: 'allow-planner',
+      priority: 10,
+      subject: { kind: 'role', pattern: 'agent' },
+    })
     expect(evaluatePolicy([denyAll, allowPlanner], 'deny', plannerToWorker).rule).toBe(allowPlanner)
     const denyHigh = rule({ id: 'deny-high', effect: 'deny', priority: 20, actions: ['message'] })
     expect(evaluatePolicy([denyAll, allowPlanner, denyHigh], 'allow', plannerToWorker).rule).toBe(denyHigh)
     // The high deny does not cover requests, so there the priority-10 allow decides.
-    expect(evaluatePolicy([denyAll, allowPlanner, denyHigh], 'deny', { ...plannerToWorker, action: 'request' }).rule).toBe(
-      allowPlanner,
-    )
+    expect(
+      evaluatePolicy([denyAll, allowPlanner, denyHigh], 'deny', { ...plannerToWorker, action: 'request' })
+        .rule,
+    ).toBe(allowPlanner)
   })
 
   it('skips non-matching rules of any priority', () => {
@@ -164,7 +187,11 @@ describe('evaluatePolicy', () => {
     expect(evaluatePolicy([newerB, newerA, older], 'deny', plannerToWorker).rule).toBe(older)
     expect(evaluatePolicy([newerB, newerA], 'deny', plannerToWorker).rule).toBe(newerA)
     expect(evaluatePolicy([newerA, newerB], 'deny', plannerToWorker).rule).toBe(newerA)
-    expect([newerB, older, newerA].sort(comparePolicyRules).map((r) => r.id)).toEqual(['z-older', 'a-newer', 'b-newer'])
+    expect([newerB, older, newerA].sort(comparePolicyRules).map((r) => r.id)).toEqual([
+      'z-older',
+      'a-newer',
+      'b-newer',
+    ])
   })
 
   it('does not treat a pattern with regex metacharacters as a regex when deciding', () => {

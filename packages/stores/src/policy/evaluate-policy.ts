@@ -50,7 +50,7 @@ export function comparePolicyRules(a: PolicyRule, b: PolicyRule): number {
 }
 
 function anyMatches(pattern: string, values: readonly string[] | undefined): boolean {
-  return values !== undefined && values.some((value) => matchesPattern(pattern, value))
+  return values?.some((value) => matchesPattern(pattern, value)) ?? false
 }
 
 function subjectMatches(subject: PolicySubject, request: PolicyRequest['subject']): boolean {

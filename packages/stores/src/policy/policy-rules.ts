@@ -86,7 +86,11 @@ function checkSide<Kind extends string>(
 }
 
 function checkPriority(priority: unknown): number {
-  if (!Number.isInteger(priority) || (priority as number) < MIN_PRIORITY || (priority as number) > MAX_PRIORITY) {
+  if (
+    !Number.isInteger(priority) ||
+    (priority as number) < MIN_PRIORITY ||
+    (priority as number) > MAX_PRIORITY
+  ) {
     throw new InvalidPolicyRuleError('priority', 'priority must be a 32-bit integer.')
   }
   return priority as number

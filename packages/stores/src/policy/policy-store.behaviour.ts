@@ -42,10 +42,7 @@ export function describePolicyStoreBehaviour(label: string, setup: () => Promise
     })
 
     it('creates a rule with a generated id, normalised, and returns it from get and list', async () => {
-      const rule = await policies.create(
-        { ...ALLOW_PLANNER, actions: ['message', 'request', 'message'] },
-        T0,
-      )
+      const rule = await policies.create({ ...ALLOW_PLANNER, actions: ['message', 'request', 'message'] }, T0)
       expect(rule).toEqual({
         id: expect.stringMatching(/^pol_[A-Za-z0-9_-]{16}$/),
         description: 'planner may message workers',
@@ -62,7 +59,12 @@ export function describePolicyStoreBehaviour(label: string, setup: () => Promise
       expect(await policies.get('pol_missing')).toBeUndefined()
 
       const plain = await policies.create(
-        { effect: 'deny', actions: ['*'], subject: { kind: 'role', pattern: 'client' }, target: { kind: 'channel', pattern: '*' } },
+        {
+          effect: 'deny',
+          actions: ['*'],
+          subject: { kind: 'role', pattern: 'client' },
+          target: { kind: 'channel', pattern: '*' },
+        },
         T0 + 1,
       )
       expect(plain.priority).toBe(0)
@@ -164,7 +166,9 @@ export function describePolicyStoreBehaviour(label: string, setup: () => Promise
       for (let index = 1; index < versions.length; index++) {
         expect(versions[index]).toBeGreaterThan(versions[index - 1] ?? Number.POSITIVE_INFINITY)
       }
-      await expect(policies.setDefault('open' as 'allow', T0 + 5)).rejects.toBeInstanceOf(InvalidPolicyRuleError)
+      await expect(policies.setDefault('open' as 'allow', T0 + 5)).rejects.toBeInstanceOf(
+        InvalidPolicyRuleError,
+      )
     })
 
     it('shares rules, default and version between store instances on the same storage', async () => {
@@ -175,7 +179,11 @@ export function describePolicyStoreBehaviour(label: string, setup: () => Promise
     })
 
     it('lists rules in evaluation order: priority descending, deny before allow, then oldest, then id', async () => {
-      const base = { actions: ['*'], subject: { kind: 'principal', pattern: '*' }, target: { kind: 'channel', pattern: '*' } } as const
+      const base = {
+        actions: ['*'],
+        subject: { kind: 'principal', pattern: '*' },
+        target: { kind: 'channel', pattern: '*' },
+      } as const
       await policies.create({ ...base, id: 'low', effect: 'deny', priority: -1 }, T0)
       await policies.create({ ...base, id: 'allow-old', effect: 'allow', priority: 5 }, T0)
       await policies.create({ ...base, id: 'deny-new', effect: 'deny', priority: 5 }, T0 + 10)
@@ -189,7 +197,9 @@ export function describePolicyStoreBehaviour(label: string, setup: () => Promise
 
     it('bumps the version once for each of concurrent changes', async () => {
       const created = await Promise.all(
-        Array.from({ length: 12 }, (_, index) => policies.create({ ...ALLOW_PLANNER, id: `rule-${index}` }, T0)),
+        Array.from({ length: 12 }, (_, index) =>
+          policies.create({ ...ALLOW_PLANNER, id: `rule-${index}` }, T0),
+        ),
       )
       expect(await policies.version()).toBe(12)
       await Promise.all(created.map((rule, index) => policies.update(rule.id, { priority: index }, T0 + 1)))
@@ -213,7 +223,12 @@ export function describePolicyStoreBehaviour(label: string, setup: () => Promise
           T0,
         )
         expect(await policies.get(text)).toEqual(rule)
-        expect(rule).toMatchObject({ id: text, description: text, subject: { pattern: text }, target: { pattern: text } })
+        expect(rule).toMatchObject({
+          id: text,
+          description: text,
+          subject: { pattern: text },
+          target: { pattern: text },
+        })
       }
       expect(await policies.list()).toHaveLength(texts.length)
     })

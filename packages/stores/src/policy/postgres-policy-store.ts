@@ -59,7 +59,11 @@ export function createPostgresPolicyStore(
   const { defaultEffect: initialDefault } = resolvePolicyStoreOptions(options)
   const { db } = database
 
-  async function bumpVersion(tx: ParleyTransaction, now: number, defaultEffect?: PolicyEffect): Promise<void> {
+  async function bumpVersion(
+    tx: ParleyTransaction,
+    now: number,
+    defaultEffect?: PolicyEffect,
+  ): Promise<void> {
     await tx
       .insert(policySettings)
       .values({ id: SETTINGS_ID, defaultEffect: defaultEffect ?? initialDefault, version: 1, updatedAt: now })
