@@ -46,11 +46,18 @@ describe('committed migrations', () => {
       await before.close()
       const after = await openDatabase({ dataDir })
       try {
-        const applied = await after.db.execute<{ count: number }>(
-          sql`select count(*)::int as count from drizzle.__drizzle_migrations`,
-        )
-        const rows = 'rows' in applied ? applied.rows : applied
-        expect(rows).toEqual([{ count: entries.length }])
+        const [applied] = await after.db
+          .select({ count: sql<number>`count(*)::int` })
+          .from(sql`drizzle.__drizzle_migrations`)
+        expect(applied?.count).toBe(entries.length)
+        // The newest migration's tables answer queries.
+        const [tables] = await after.db
+          .select({ count: sql<number>`count(*)::int` })
+          .from(sql`pg_catalog.pg_tables`)
+          .where(
+            sql`schemaname = 'public' and tablename in ('policy_rules', 'policy_settings', 'state_entries', 'state_history')`,
+          )
+        expect(tables?.count).toBe(4)
       } finally {
         await after.close()
       }
