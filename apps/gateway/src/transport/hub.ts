@@ -807,7 +807,7 @@ export function createHub(options: HubOptions) {
     for (const recipient of connections.values()) {
       if (recipient.isOpen && recipient.send(encoded)) delivered += 1
     }
-    cluster.broadcast(encoded.toString())
+    if (options.bus.state() !== 'local') cluster.broadcast(encoded.toString())
     counters.broadcasts += 1
     counters.messagesDelivered += delivered
     connection.sendFrame({ type: 'reply', id: frame.id, result: { id, delivered, timestamp } })
