@@ -20,10 +20,7 @@ if (redisUrl !== undefined) {
     /** A gateway on this test's Redis prefix: a restart, or another node, when one ran before. */
     async function start(config: GatewayConfigInput = {}): Promise<TestGateway> {
       const gateway = await startTestGateway(
-        mergeConfigInputs(
-          { delivery: { storeBackend: 'redis' }, redis: { url: redisUrl, prefix } },
-          config,
-        ),
+        mergeConfigInputs({ delivery: { storeBackend: 'redis' }, redis: { url: redisUrl, prefix } }, config),
       )
       gateways.push(gateway)
       return gateway
@@ -84,8 +81,13 @@ if (redisUrl !== undefined) {
       const offline = SendResult.parse(await sender.ok({ type: 'send', to: 'restart-worker', data: 'hi' }))
       // One more, received but not acknowledged when the gateway stops: it comes again after the restart.
       const online = await connect(before, 'restart-online')
-      const unacked = SendResult.parse(await sender.ok({ type: 'send', to: 'restart-online', data: 'ack me' }))
-      expect(await online.next('direct_message')).toMatchObject({ deliveryId: unacked.deliveryId, attempt: 1 })
+      const unacked = SendResult.parse(
+        await sender.ok({ type: 'send', to: 'restart-online', data: 'ack me' }),
+      )
+      expect(await online.next('direct_message')).toMatchObject({
+        deliveryId: unacked.deliveryId,
+        attempt: 1,
+      })
       await before.gateway.stop()
 
       const after = await start()
@@ -97,9 +99,9 @@ if (redisUrl !== undefined) {
       const [direct] = back.framesOf('direct_message')
       expect(job).toMatchObject({ channel: 'jobs', data: { job: 1 }, offset: published.offset, attempt: 1 })
       expect(direct).toMatchObject({ id: offline.id, deliveryId: offline.deliveryId, data: 'hi' })
-      expect(
-        await back.ok({ type: 'ack', deliveryIds: [job?.deliveryId, direct?.deliveryId] }),
-      ).toEqual({ settled: 2 })
+      expect(await back.ok({ type: 'ack', deliveryIds: [job?.deliveryId, direct?.deliveryId] })).toEqual({
+        settled: 2,
+      })
 
       const onlineAgain = await connect(after, 'restart-online')
       const again = await onlineAgain.waitFor(
@@ -134,7 +136,10 @@ if (redisUrl !== undefined) {
       // A direct message sent on node A waits in Redis for its recipient, who connects to node B.
       const sent = SendResult.parse(await onA.ok({ type: 'send', to: 'node-b-recipient', data: 'across' }))
       const recipient = await connect(nodeB, 'node-b-recipient')
-      expect(await recipient.next('direct_message')).toMatchObject({ deliveryId: sent.deliveryId, data: 'across' })
+      expect(await recipient.next('direct_message')).toMatchObject({
+        deliveryId: sent.deliveryId,
+        data: 'across',
+      })
       expect(await recipient.ok({ type: 'ack', deliveryIds: [sent.deliveryId] })).toEqual({ settled: 1 })
     })
   })

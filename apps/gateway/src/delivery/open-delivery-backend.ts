@@ -33,14 +33,12 @@ export function redisDeliveryOptions(
   redis: RedisConfig,
 ): Pick<RedisDeliveryBackendOptions, 'redis' | 'prefix' | 'connections'> {
   return {
-    redis:
-      redis.url ??
-      {
-        host: redis.host,
-        port: redis.port,
-        db: redis.db,
-        ...(redis.password === undefined ? {} : { password: redis.password }),
-      },
+    redis: redis.url ?? {
+      host: redis.host,
+      port: redis.port,
+      db: redis.db,
+      ...(redis.password === undefined ? {} : { password: redis.password }),
+    },
     prefix: redis.prefix,
     connections: Math.min(redis.maxConnections, MAX_REDIS_DELIVERY_CONNECTIONS),
   }

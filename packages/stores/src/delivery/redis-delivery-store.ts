@@ -80,7 +80,12 @@ export function createRedisDeliveryStore(
 
     async due(recipient, now, limit) {
       if (limit <= 0) return []
-      const found = (await run('parleyDue', [recipient, now, Math.trunc(limit), DUE_SCAN_LIMIT])) as string[][]
+      const found = (await run('parleyDue', [
+        recipient,
+        now,
+        Math.trunc(limit),
+        DUE_SCAN_LIMIT,
+      ])) as string[][]
       return found.map((fields) => parseDelivery(fields).delivery)
     },
 

@@ -87,7 +87,11 @@ export async function commitRedisPublishes(
     return reply[1].map((result, index): PublishOutcome => {
       const input = inputs[index] as PublishInput
       if (result[0] === 1) {
-        return { publication: parseFirstPublication(input.channel, result[1]), duplicate: true, deliveries: [] }
+        return {
+          publication: parseFirstPublication(input.channel, result[1]),
+          duplicate: true,
+          deliveries: [],
+        }
       }
       const publication: StoredPublication = {
         channel: input.channel,
