@@ -141,7 +141,7 @@ export function createRedisHistoryStore(
   }
 
   return {
-    publish: (inputs) => publishes.submit(inputs),
+    publish: async (inputs) => (inputs.length === 0 ? [] : publishes.submit(inputs)),
 
     async position(channel) {
       return (await readStream(channel, { offset: 0, epoch: '' }, 0)).position
