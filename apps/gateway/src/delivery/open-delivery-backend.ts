@@ -60,6 +60,7 @@ export function openDeliveryBackend(
       ...options,
       ...redisDeliveryOptions(config.redis),
       onError: (error) => logger?.warn({ err: error }, 'redis delivery store connection error'),
+      onWarning: (message) => logger?.warn(message),
     })
   }
   const opened = database()

@@ -5,6 +5,7 @@ import { defaultBackendOptions, directMessage, HOUR, publication, T0 } from './d
 import { describeDeliveryStoreBehaviour } from './delivery-store.behaviour.js'
 import { describeHistoryStoreBehaviour } from './history-store.behaviour.js'
 import { createRedisDeliveryBackend, type RedisDeliveryBackendOptions } from './redis-delivery-backend.js'
+import { durabilityWarnings, readDurabilityFacts } from './redis-durability.js'
 import type { DeliveryBackend, PublishOutcome } from './types.js'
 
 const redisUrl = testRedisUrl()
@@ -182,6 +183,15 @@ if (redisUrl !== undefined) {
       const position = await backend.history.position('idle')
       expect(position.offset).toBe(0)
       expect(position.epoch).not.toBe(first?.publication.epoch)
+    })
+
+    it('tells onWarning, once connected, why this server may lose data', async () => {
+      await reset()
+      const warnings: string[] = []
+      const backend = createBackend({ onWarning: (message) => warnings.push(message) })
+      await backend.history.position('any')
+      await backend.close()
+      expect(warnings).toEqual(durabilityWarnings(await readDurabilityFacts(inspector)))
     })
   })
 }

@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { newDeliveryId } from './delivery-ids.js'
 import { createGroupCommit } from './group-commit.js'
 import { createRedisDeliveryStore } from './redis-delivery-store.js'
+import { durabilityWarnings, readDurabilityFacts } from './redis-durability.js'
 import { commitRedisPublishes, createRedisHistoryStore, type RedisContext } from './redis-history-store.js'
 import { defineScripts, type RunScript } from './redis-scripts.js'
 import type { DeliveryBackend, DeliveryBackendOptions, PublishInput, PublishOutcome } from './types.js'
@@ -20,6 +21,11 @@ export interface RedisDeliveryBackendOptions extends DeliveryBackendOptions {
   idleStreamTtlMs?: number
   /** Told about connection errors (commands still fail on their own); ioredis retries the connection. */
   onError?: (error: Error) => void
+  /**
+   * Told, once after connecting, why data in this Redis may be lost (an evicting maxmemory-policy, no AOF
+   * and no RDB). Without it the server is not inspected.
+   */
+  onWarning?: (message: string) => void
 }
 
 const DEFAULT_PREFIX = 'parley:'
@@ -55,6 +61,17 @@ export function createRedisDeliveryBackend(options: RedisDeliveryBackendOptions)
     wallClock: () => Date.now(),
     idleStreamTtlMs: options.idleStreamTtlMs ?? DEFAULT_IDLE_STREAM_TTL_MS,
   }
+  const onWarning = options.onWarning
+  const inspected =
+    onWarning === undefined
+      ? Promise.resolve()
+      : readDurabilityFacts(take().redis).then(
+          (facts) => {
+            for (const warning of durabilityWarnings(facts)) onWarning(warning)
+          },
+          // Not reachable now: the calls that need the server report that themselves.
+          () => {},
+        )
   // One batch at a time: publishes keep their call order on a channel whatever connection carries them.
   const publishes = createGroupCommit<PublishInput, PublishOutcome>(
     (inputs) => commitRedisPublishes(context, inputs, resolved),
@@ -66,6 +83,7 @@ export function createRedisDeliveryBackend(options: RedisDeliveryBackendOptions)
     deliveries: createRedisDeliveryStore(context, resolved),
     async close(): Promise<void> {
       await publishes.close()
+      await inspected
       await Promise.all(pool.map(({ redis }) => redis.quit().catch(() => redis.disconnect())))
     },
   }
