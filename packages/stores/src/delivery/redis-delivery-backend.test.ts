@@ -185,6 +185,19 @@ if (redisUrl !== undefined) {
       expect(position.epoch).not.toBe(first?.publication.epoch)
     })
 
+    it('refuses a publish whose fan-out delivery id is taken, and stores none of it', async () => {
+      await reset()
+      const backend = createBackend({ newDeliveryId: () => 'dlv-taken' })
+      await backend.deliveries.send([directMessage('alice', { deliveryId: 'dlv-taken' })])
+      await backend.deliveries.subscribeDurable('alice', 'orders', T0)
+      await expect(backend.history.publish([publication('orders', 1)])).rejects.toThrow(/already exists/)
+      expect((await backend.history.position('orders')).offset).toBe(0)
+      expect(await backend.deliveries.queued('alice')).toBe(1)
+      expect(await backend.deliveries.due('alice', T0 + 10, 10)).toEqual([
+        expect.objectContaining({ id: 'dlv-taken', kind: 'direct' }),
+      ])
+    })
+
     it('tells onWarning, once connected, why this server may lose data', async () => {
       await reset()
       const warnings: string[] = []

@@ -130,7 +130,8 @@ end
  * ARGV: wallNow, dedupeWindowMs, channelCount, then per channel: name, epochCandidate, size, ttlMs,
  * streamTtlMs, subscriberCount, subscribers…; then inputCount, per input: channelIndex, hasKey, keyName,
  * timestamp, keyExpiresAt, body, deliveryExpiresAt, one delivery id per subscriber of its channel.
- * Returns {'retry'} when the subscribers changed since the caller read them (nothing written), else
+ * Returns {'retry'} when the subscribers changed since the caller read them (nothing written), an error
+ * when a delivery id is taken (nothing written), else
  * {'ok', results} with {0, offset, epoch} for a stored publication or {1, firstResult} for a repeat.
  */
 const PUBLISH = `${PRELUDE}
@@ -153,33 +154,44 @@ for c = 1, channelCount do
   channels[c] = channel
 end
 local inputCount = tonumber(ARGV[i]); i = i + 1
+-- Read every input first: a delivery id that is taken fails the whole batch before any write.
+local inputs = {}
+local idsInBatch = {}
+for k = 1, inputCount do
+  local one = { channel = channels[tonumber(ARGV[i])], hasKey = ARGV[i + 1] == '1',
+    keyName = base .. 'K:' .. ARGV[i + 2], ts = ARGV[i + 3], keyExpiresAt = ARGV[i + 4], body = ARGV[i + 5],
+    expiresAt = ARGV[i + 6], ids = {} }
+  i = i + 7
+  for s = 1, #one.channel.subs do
+    local id = ARGV[i]
+    if idsInBatch[id] or redis.call('EXISTS', dkey(id)) == 1 then
+      return redis.error_reply('Delivery ' .. id .. ' already exists')
+    end
+    idsInBatch[id] = true
+    one.ids[s] = id
+    i = i + 1
+  end
+  inputs[k] = one
+end
 local results = {}
 local touched = {}
-for k = 1, inputCount do
-  local channel = channels[tonumber(ARGV[i])]
-  local hasKey = ARGV[i + 1] == '1'
-  local keyName = base .. 'K:' .. ARGV[i + 2]
-  local ts = ARGV[i + 3]
-  local keyExpiresAt = ARGV[i + 4]
-  local body = ARGV[i + 5]
-  local expiresAt = ARGV[i + 6]
-  i = i + 7
-  local ids = {}
-  for s = 1, #channel.subs do ids[s] = ARGV[i]; i = i + 1 end
+for k, one in ipairs(inputs) do
+  local channel = one.channel
   local first = false
-  if hasKey then first = heldResult(keyName, tonumber(ts)) end
+  if one.hasKey then first = heldResult(one.keyName, tonumber(one.ts)) end
   if first then
     results[k] = {1, first}
   else
     local epoch = ensureStream(channel.name, channel.epoch, channel.streamTtl, wallNow)
     local offset = redis.call('HINCRBY', base .. 'S:' .. channel.name, 'top', 1)
-    redis.call('RPUSH', base .. 'H:' .. channel.name, ts .. ':' .. offset .. ':' .. body)
-    trimHistory(channel.name, channel.size, channel.ttl, tonumber(ts))
-    if hasKey then
-      rememberKey(keyName, keyExpiresAt, offset .. '|' .. epoch .. '|' .. ts .. '|' .. body, window)
+    redis.call('RPUSH', base .. 'H:' .. channel.name, one.ts .. ':' .. offset .. ':' .. one.body)
+    trimHistory(channel.name, channel.size, channel.ttl, tonumber(one.ts))
+    if one.hasKey then
+      rememberKey(one.keyName, one.keyExpiresAt, offset .. '|' .. epoch .. '|' .. one.ts .. '|' .. one.body, window)
     end
     for s = 1, #channel.subs do
-      createDelivery(ids[s], channel.subs[s], 'channel', channel.name, offset, epoch, body, ts, expiresAt, '0')
+      createDelivery(one.ids[s], channel.subs[s], 'channel', channel.name, offset, epoch, one.body, one.ts,
+        one.expiresAt, '0')
     end
     results[k] = {0, offset, epoch}
     touched[channel.name] = channel.streamTtl
