@@ -81,7 +81,7 @@ if (redisUrl !== undefined) {
       expect(await nodeB.history.position('shared')).toEqual(await nodeA.history.position('shared'))
     })
 
-    it('fans out to a durable subscription made on another node, and either node settles it', async () => {
+    it('fans out to durable subscriptions as another node changes them, and either node settles', async () => {
       await reset()
       const nodeA = createBackend()
       const nodeB = createBackend()
@@ -92,6 +92,14 @@ if (redisUrl !== undefined) {
       await nodeA.deliveries.markSent([delivery?.id ?? ''], T0 + 2)
       expect(await nodeB.deliveries.ack('alice', [delivery?.id ?? ''])).toHaveLength(1)
       expect(await nodeA.deliveries.queued('alice')).toBe(0)
+      // Node A has seen alice subscribed; node B ends it, so A's next publish fans out to nobody.
+      expect(await nodeB.deliveries.unsubscribeDurable('alice', 'orders')).toBe(true)
+      const [later] = await nodeA.history.publish([publication('orders', 2)])
+      expect(later?.deliveries).toEqual([])
+      expect(await nodeA.deliveries.queued('alice')).toBe(0)
+      await nodeB.deliveries.subscribeDurable('bob', 'orders', T0)
+      const [again] = await nodeA.history.publish([publication('orders', 3)])
+      expect(again?.deliveries.map((created) => created.recipient)).toEqual(['bob'])
     })
 
     it('keeps offsets, epochs and deliveries when the backend is closed and opened again', async () => {

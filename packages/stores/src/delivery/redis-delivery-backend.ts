@@ -3,7 +3,12 @@ import { newDeliveryId } from './delivery-ids.js'
 import { createGroupCommit } from './group-commit.js'
 import { createRedisDeliveryStore } from './redis-delivery-store.js'
 import { durabilityWarnings, readDurabilityFacts } from './redis-durability.js'
-import { commitRedisPublishes, createRedisHistoryStore, type RedisContext } from './redis-history-store.js'
+import {
+  commitRedisPublishes,
+  createRedisHistoryStore,
+  createSubscriberCache,
+  type RedisContext,
+} from './redis-history-store.js'
 import { defineScripts, type RunScript } from './redis-scripts.js'
 import type { DeliveryBackend, DeliveryBackendOptions, PublishInput, PublishOutcome } from './types.js'
 
@@ -72,9 +77,10 @@ export function createRedisDeliveryBackend(options: RedisDeliveryBackendOptions)
           // Not reachable now: the calls that need the server report that themselves.
           () => {},
         )
+  const subscriberCache = createSubscriberCache()
   // One batch at a time: publishes keep their call order on a channel whatever connection carries them.
   const publishes = createGroupCommit<PublishInput, PublishOutcome>(
-    (inputs) => commitRedisPublishes(context, inputs, resolved),
+    (inputs) => commitRedisPublishes(context, inputs, resolved, subscriberCache),
     MAX_BATCH,
   )
   return {

@@ -34,27 +34,46 @@ const CHANNELS_PER_TRIM = 500
 const KEYS_PER_TRIM = 1_000
 
 /**
- * One publish batch: reads the channels' durable subscribers, makes their delivery ids, and runs the
- * publish script, which checks that the subscribers are still those (else the batch is retried) and then
- * appends, dedupes and fans out atomically.
+ * The durable subscribers of recently published channels as last seen, so a publish takes one round trip:
+ * the publish script checks them and, when they changed (another node subscribed), answers the current
+ * ones and the batch is retried with those.
+ */
+export interface SubscriberCache {
+  get(channel: string): string[]
+  set(channel: string, subscribers: string[]): void
+}
+
+const CACHED_CHANNELS = 10_000
+
+export function createSubscriberCache(): SubscriberCache {
+  const known = new Map<string, string[]>()
+  return {
+    // Most channels have no durable subscriber: that is the guess for one not seen yet.
+    get: (channel) => known.get(channel) ?? [],
+    set(channel, subscribers) {
+      known.delete(channel)
+      known.set(channel, [...subscribers].sort())
+      if (known.size > CACHED_CHANNELS) known.delete(known.keys().next().value as string)
+    },
+  }
+}
+
+/**
+ * One publish batch: makes delivery ids for the subscribers the cache expects and runs the publish script,
+ * which checks them (else the batch is retried with the current ones) and then appends, dedupes and fans
+ * out atomically.
  */
 export async function commitRedisPublishes(
   context: RedisContext,
   inputs: PublishInput[],
   options: ResolvedOptions,
+  subscriberCache: SubscriberCache,
 ): Promise<PublishOutcome[]> {
   const channels = [...new Set(inputs.map((input) => input.channel))]
   const channelIndex = new Map(channels.map((channel, index) => [channel, index + 1]))
   const bodies = inputs.map((input) => JSON.stringify([input.id, input.source, input.data ?? null]))
   for (let attempt = 0; attempt < MAX_PUBLISH_RETRIES; attempt += 1) {
-    const redis = context.connection()
-    const read = redis.pipeline()
-    for (const channel of channels) read.smembers(`${context.base}SUB:${channel}`)
-    const replies = (await read.exec()) ?? []
-    const subscribers = replies.map(([error, members]) => {
-      if (error !== null) throw error
-      return [...(members as string[])].sort()
-    })
+    const subscribers = channels.map((channel) => subscriberCache.get(channel))
     const args: (string | number)[] = [context.wallClock(), options.dedupeWindowMs, channels.length]
     channels.forEach((channel, index) => {
       const { size, ttlMs } = boundedRetention(options.retention(channel))
@@ -81,9 +100,14 @@ export async function commitRedisPublishes(
       )
     })
     const reply = (await context.run('parleyPublish', context.base, args)) as
-      | ['retry']
+      | ['retry', string[][]]
       | ['ok', ([0, number, string] | [1, string])[]]
-    if (reply[0] === 'retry') continue
+    if (reply[0] === 'retry') {
+      channels.forEach((channel, index) => {
+        subscriberCache.set(channel, (reply[1][index] ?? []) as string[])
+      })
+      continue
+    }
     return reply[1].map((result, index): PublishOutcome => {
       const input = inputs[index] as PublishInput
       if (result[0] === 1) {

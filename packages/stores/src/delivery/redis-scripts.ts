@@ -130,8 +130,8 @@ end
  * ARGV: wallNow, dedupeWindowMs, channelCount, then per channel: name, epochCandidate, size, ttlMs,
  * streamTtlMs, subscriberCount, subscribers…; then inputCount, per input: channelIndex, hasKey, keyName,
  * timestamp, keyExpiresAt, body, deliveryExpiresAt, one delivery id per subscriber of its channel.
- * Returns {'retry'} when the subscribers changed since the caller read them (nothing written), an error
- * when a delivery id is taken (nothing written), else
+ * Returns {'retry', subscribersPerChannel} when the subscribers are not those the caller assumed (nothing
+ * written), an error when a delivery id is taken (nothing written), else
  * {'ok', results} with {0, offset, epoch} for a stored publication or {1, firstResult} for a repeat.
  */
 const PUBLISH = `${PRELUDE}
@@ -140,6 +140,7 @@ local window = ARGV[2]
 local i = 3
 local channelCount = tonumber(ARGV[i]); i = i + 1
 local channels = {}
+local stale = false
 for c = 1, channelCount do
   local channel = { name = ARGV[i], epoch = ARGV[i + 1], size = tonumber(ARGV[i + 2]),
     ttl = tonumber(ARGV[i + 3]), streamTtl = ARGV[i + 4], subs = {} }
@@ -147,11 +148,16 @@ for c = 1, channelCount do
   i = i + 6
   for s = 1, subCount do channel.subs[s] = ARGV[i]; i = i + 1 end
   local subKey = base .. 'SUB:' .. channel.name
-  if redis.call('SCARD', subKey) ~= subCount then return {'retry'} end
+  if redis.call('SCARD', subKey) ~= subCount then stale = true end
   for s = 1, subCount do
-    if redis.call('SISMEMBER', subKey, channel.subs[s]) == 0 then return {'retry'} end
+    if not stale and redis.call('SISMEMBER', subKey, channel.subs[s]) == 0 then stale = true end
   end
   channels[c] = channel
+end
+if stale then
+  local current = {}
+  for c = 1, channelCount do current[c] = redis.call('SMEMBERS', base .. 'SUB:' .. channels[c].name) end
+  return {'retry', current}
 end
 local inputCount = tonumber(ARGV[i]); i = i + 1
 -- Read every input first: a delivery id that is taken fails the whole batch before any write.
