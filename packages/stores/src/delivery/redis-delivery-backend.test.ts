@@ -1,3 +1,4 @@
+import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deleteRedisKeys, testRedisPrefix, testRedisUrl } from '../testing.js'
@@ -9,6 +10,27 @@ import { durabilityWarnings, readDurabilityFacts } from './redis-durability.js'
 import type { DeliveryBackend, PublishOutcome } from './types.js'
 
 const redisUrl = testRedisUrl()
+
+describe('Redis delivery backend without a server', () => {
+  it('fails a call within seconds when Redis is unreachable, reports the connection errors, and closes', async () => {
+    // A port that was just free: nothing listens there.
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    await new Promise((resolve) => server.close(resolve))
+    const errors: Error[] = []
+    const backend = createRedisDeliveryBackend({
+      ...defaultBackendOptions,
+      redis: `redis://127.0.0.1:${port}`,
+      onError: (error) => errors.push(error),
+    })
+    const startedAt = Date.now()
+    await expect(backend.history.publish([publication('down', 1)])).rejects.toThrow(/max retries/i)
+    expect(Date.now() - startedAt).toBeLessThan(15_000)
+    expect(errors.length).toBeGreaterThan(0)
+    await backend.close()
+  })
+})
 
 // The Redis target needs a server: it runs when REDIS_URL is set (as in CI), and is not registered
 // otherwise, the same way the Postgres server target needs DATABASE_URL.
