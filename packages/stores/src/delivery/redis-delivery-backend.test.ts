@@ -228,6 +228,23 @@ if (redisUrl !== undefined) {
       ])
     })
 
+    it('accepts windows and TTLs in fractions of a millisecond, as a config in seconds can give', async () => {
+      await reset()
+      const backend = createBackend({
+        dedupeWindowMs: 1_500.5,
+        messageTtlMs: 10_000.25,
+        retention: () => ({ size: 10, ttlMs: 2_000.75 }),
+      })
+      await backend.deliveries.subscribeDurable('alice', 'fractions', T0)
+      const [first] = await backend.history.publish([publication('fractions', 1, { idempotencyKey: 'k' })])
+      const [repeat] = await backend.history.publish([publication('fractions', 2, { idempotencyKey: 'k' })])
+      expect(repeat).toEqual({ publication: first?.publication, duplicate: true, deliveries: [] })
+      expect(first?.deliveries[0]?.expiresAt).toBe(T0 + 1 + 10_000.25)
+      const [sent] = await backend.deliveries.send([directMessage('bob', { idempotencyKey: 'k' })])
+      const [again] = await backend.deliveries.send([directMessage('bob', { idempotencyKey: 'k' })])
+      expect(again).toEqual({ delivery: sent?.delivery, duplicate: true })
+    })
+
     it('tells onWarning, once connected, why this server may lose data', async () => {
       await reset()
       const warnings: string[] = []

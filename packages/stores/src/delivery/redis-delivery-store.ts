@@ -40,7 +40,8 @@ export function createRedisDeliveryStore(
   return {
     async send(inputs: SendInput[]): Promise<SendOutcome[]> {
       if (inputs.length === 0) return []
-      const args: (string | number)[] = [options.dedupeWindowMs, inputs.length]
+      // PX takes whole milliseconds.
+      const args: (string | number)[] = [Math.ceil(options.dedupeWindowMs), inputs.length]
       const created = inputs.map((input) => newDirectDelivery(input, input.data ?? null))
       inputs.forEach((input, index) => {
         const delivery = created[index] as StoredDelivery

@@ -74,7 +74,12 @@ export async function commitRedisPublishes(
   const bodies = inputs.map((input) => JSON.stringify([input.id, input.source, input.data ?? null]))
   for (let attempt = 0; attempt < MAX_PUBLISH_RETRIES; attempt += 1) {
     const subscribers = channels.map((channel) => subscriberCache.get(channel))
-    const args: (string | number)[] = [context.wallClock(), options.dedupeWindowMs, channels.length]
+    // PX takes whole milliseconds.
+    const args: (string | number)[] = [
+      context.wallClock(),
+      Math.ceil(options.dedupeWindowMs),
+      channels.length,
+    ]
     channels.forEach((channel, index) => {
       const { size, ttlMs } = boundedRetention(options.retention(channel))
       const ofChannel = subscribers[index] ?? []
@@ -242,7 +247,7 @@ function parseFirstPublication(channel: string, held: string): StoredPublication
 /** Wall-clock lifetime of a channel's keys after its last publication; 0 keeps them (an unbounded TTL). */
 function streamTtl(context: RedisContext, ttlMs: number, options: DeliveryBackendOptions): number {
   if (ttlMs >= UNBOUNDED_TTL) return 0
-  return Math.max(context.idleStreamTtlMs, ttlMs, options.dedupeWindowMs)
+  return Math.ceil(Math.max(context.idleStreamTtlMs, ttlMs, options.dedupeWindowMs))
 }
 
 const UNBOUNDED_TTL = Number.MAX_SAFE_INTEGER / 2
