@@ -22,6 +22,9 @@ export interface PollSessionOptions {
   onEnded: (session: PollSession, code: number) => void
 }
 
+/** How long a closed session whose client has read the close waits for its `/poll/close` answer. */
+const CLOSE_GRACE_MS = 1_000
+
 export class PollAckError extends Error {}
 
 /**
@@ -32,7 +35,7 @@ export class PollAckError extends Error {}
 export class PollSession implements ConnectionSocket {
   readonly transport = 'polling' as const
   readonly id: string
-  /** Last `recv` (or open): a client that stops polling is reaped. */
+  /** Start or answer of the last `recv` (or the open): a client that stops polling is reaped. */
   lastPollAt: number
   #frames: NumberedFrame[] = []
   #lastSeq = 0
@@ -40,6 +43,7 @@ export class PollSession implements ConnectionSocket {
   #closing: { code: number; reason: string } | undefined
   #ended = false
   #waiting: WaitingRecv | undefined
+  #endTimer: NodeJS.Timeout | undefined
   readonly #options: PollSessionOptions
 
   constructor(options: PollSessionOptions) {
@@ -92,10 +96,13 @@ export class PollSession implements ConnectionSocket {
     this.#wake()
   }
 
-  /** The client's `/poll/close`: the connection ends now, like a WebSocket closed by its peer. */
+  /**
+   * The client's `/poll/close`: the connection ends now, like a WebSocket closed by its peer. After the
+   * gateway's own close it is the client's answer to it (the echo of a WebSocket closing handshake).
+   */
   closeByClient(): void {
     this.#closing ??= { code: 1000, reason: 'client closed' }
-    this.#end(1000)
+    this.#end(this.#closing.code)
     this.#wake()
   }
 
@@ -142,6 +149,8 @@ export class PollSession implements ConnectionSocket {
   }
 
   #answer(ack: number): PollRecvResponse {
+    // The client was polling until now: silence counts from the end of its last poll.
+    this.lastPollAt = Date.now()
     const batch = this.#frames.slice(0, this.#options.maxBatchSize)
     const last = batch.at(-1)
     const response: PollRecvResponse = {
@@ -150,8 +159,10 @@ export class PollSession implements ConnectionSocket {
     }
     if (this.#closing !== undefined && batch.length === this.#frames.length) {
       response.closed = { ...this.#closing }
-      // Everything before the close has been handed out: the closing handshake is complete.
-      this.#end(this.#closing.code)
+      // Everything before the close has been handed out. The client answers with `/poll/close`; one that
+      // does not is let go after a grace period, so this answer can still be written (and repeated).
+      const code = this.#closing.code
+      this.#endTimer ??= setTimeout(() => this.#end(code), CLOSE_GRACE_MS).unref()
     }
     return response
   }
@@ -166,6 +177,7 @@ export class PollSession implements ConnectionSocket {
   }
 
   #end(code: number): void {
+    clearTimeout(this.#endTimer)
     if (this.#ended) return
     this.#ended = true
     this.#options.onEnded(this, code)
