@@ -68,6 +68,11 @@ export class PollingTestClient {
     return new PollingTestClient(base, opened.session, options)
   }
 
+  /** Uses a session opened elsewhere (on another node, say) through the gateway at `url`. */
+  static attach(url: string, session: string, options: PollingTestClientOptions = {}): PollingTestClient {
+    return new PollingTestClient(PollingTestClient.pollBase(url), session, options)
+  }
+
   static async connect(
     url: string,
     hello: { clientId?: string; token?: string } = {},
