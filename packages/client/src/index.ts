@@ -56,5 +56,7 @@ export {
   type WaitForOptions,
   type WelcomeInfo,
 } from './push-client.js'
+export { PollingSocket, type PollingSocketOptions, pollingBaseUrl } from './polling-socket.js'
+export type { TransportChange, TransportName } from './transport-selector.js'
 export { CLIENT_NAME, CLIENT_VERSION } from './version.js'
 export type { CloseEventLike, MessageEventLike, WebSocketConstructor, WebSocketLike } from './websocket.js'
