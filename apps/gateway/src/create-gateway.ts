@@ -282,8 +282,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     }),
   )
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
-  const pollingSessions = createPollingSessions({ config, hub, bus, logger: logger.child({ component: 'polling' }) })
-  if (config.polling.enabled) registerPollingRoutes(app, { config, sessions: pollingSessions, logger, isDraining })
+  const pollingSessions = createPollingSessions({
+    config,
+    hub,
+    bus,
+    logger: logger.child({ component: 'polling' }),
+  })
+  if (config.polling.enabled)
+    registerPollingRoutes(app, { config, sessions: pollingSessions, logger, isDraining })
   registerAdminAuth(app, {
     adminTokenDigest: () => adminTokenDigest,
     provider: () => authProvider,

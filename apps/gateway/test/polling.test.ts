@@ -29,7 +29,10 @@ describe('HTTP long-polling endpoints', () => {
   const gateways: TestGateway[] = []
   const clients: Array<{ close(): void }> = []
 
-  async function start(config: GatewayConfigInput = {}, options: Parameters<typeof startTestGateway>[1] = {}) {
+  async function start(
+    config: GatewayConfigInput = {},
+    options: Parameters<typeof startTestGateway>[1] = {},
+  ) {
     const gateway = await startTestGateway({ maxPayload: MAX_PAYLOAD, ...config }, options)
     gateways.push(gateway)
     return gateway
@@ -134,7 +137,9 @@ describe('HTTP long-polling endpoints', () => {
   it('takes Authorization: Bearer on /poll/open like the upgrade header', async () => {
     const token = 'poll-bearer-token-0123456789'
     const server = await start({ authToken: token })
-    const client = await PollingTestClient.open(server.started.url, { headers: { authorization: `Bearer ${token}` } })
+    const client = await PollingTestClient.open(server.started.url, {
+      headers: { authorization: `Bearer ${token}` },
+    })
     clients.push(client)
     expect(await client.hello()).toMatchObject({ type: 'welcome', transport: 'polling' })
   })
@@ -229,9 +234,15 @@ describe('HTTP long-polling endpoints', () => {
     expect(nodeA.gateway.stats().connections).toBe(2)
     expect(nodeB.gateway.stats().connections).toBe(0)
     // Unknown session on a live node, and a session of a node that does not exist: 404.
-    const unknownOnA = await post(nodeB.started.url, 'recv', { session: 'node_a.AAAAAAAAAAAAAAAAAAAAAA', ack: 0 })
+    const unknownOnA = await post(nodeB.started.url, 'recv', {
+      session: 'node_a.AAAAAAAAAAAAAAAAAAAAAA',
+      ack: 0,
+    })
     expect(unknownOnA.status).toBe(404)
-    const goneNode = await post(nodeB.started.url, 'recv', { session: 'node_gone.AAAAAAAAAAAAAAAAAAAAAA', ack: 0 })
+    const goneNode = await post(nodeB.started.url, 'recv', {
+      session: 'node_gone.AAAAAAAAAAAAAAAAAAAAAA',
+      ack: 0,
+    })
     expect(goneNode.status).toBe(404)
     expect(HttpError.parse(goneNode.body).error.code).toBe('not_found')
   })

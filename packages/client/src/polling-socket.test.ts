@@ -55,11 +55,21 @@ describe('PollingSocket', () => {
     const { fetchImpl, calls } = scriptedFetch({
       open: [() => ({ session: 'node.s1', longPollTimeoutMs: 30_000, maxBatchSize: 100 })],
       recv: [
-        () => ({ cursor: 2, frames: [{ type: 'pong', n: 1 }, { type: 'pong', n: 2 }] }),
+        () => ({
+          cursor: 2,
+          frames: [
+            { type: 'pong', n: 1 },
+            { type: 'pong', n: 2 },
+          ],
+        }),
         () => {
           throw new Error('connection reset')
         },
-        () => ({ cursor: 3, frames: [{ type: 'pong', n: 3 }], closed: { code: 4001, reason: 'token revoked' } }),
+        () => ({
+          cursor: 3,
+          frames: [{ type: 'pong', n: 3 }],
+          closed: { code: 4001, reason: 'token revoked' },
+        }),
       ],
       close: [() => ({ closed: true })],
     })

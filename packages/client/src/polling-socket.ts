@@ -174,7 +174,11 @@ export class PollingSocket implements WebSocketLike {
     while (this.readyState === OPEN) {
       let answer: { cursor: number; frames: unknown[]; closed?: { code: number; reason: string } }
       try {
-        const response = await this.#post('recv', { session: this.#session, ack: this.#cursor }, this.#abort.signal)
+        const response = await this.#post(
+          'recv',
+          { session: this.#session, ack: this.#cursor },
+          this.#abort.signal,
+        )
         if (response.status === 404) {
           this.#lose(ABNORMAL_CLOSURE, 'the poll session is gone')
           return

@@ -46,6 +46,7 @@ import {
 import { ParleyError, TimeoutError } from './errors.js'
 import { type AgentIdentity, signChallenge } from './identity.js'
 import { RecentIds } from './recent-ids.js'
+import { type TransportChange, type TransportName, TransportSelector } from './transport-selector.js'
 import { type Listener, TypedEmitter } from './typed-emitter.js'
 import { CLIENT_NAME, CLIENT_VERSION } from './version.js'
 import {
@@ -55,7 +56,6 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './websocket.js'
-import { type TransportChange, type TransportName, TransportSelector } from './transport-selector.js'
 
 /**
  * `disconnected` → `connecting` → `connected` (welcomed and every channel subscribed again: the `connect`

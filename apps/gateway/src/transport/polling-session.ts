@@ -111,7 +111,8 @@ export class PollSession implements ConnectionSocket {
    * are none. A second `recv` answers the first at once with no frames.
    */
   recv(ack: number, waitMs: number | undefined, now: number): Promise<PollRecvResponse> {
-    if (ack > this.#lastSeq) throw new PollAckError(`ack ${ack} is beyond the last frame sent (${this.#lastSeq})`)
+    if (ack > this.#lastSeq)
+      throw new PollAckError(`ack ${ack} is beyond the last frame sent (${this.#lastSeq})`)
     this.lastPollAt = now
     this.#acknowledge(ack)
     const earlier = this.#waiting

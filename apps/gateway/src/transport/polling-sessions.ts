@@ -199,7 +199,8 @@ export function createPollingSessions(options: PollingSessionsOptions) {
         if (pending === undefined) return
         clearTimeout(pending.timer)
         pending.timer = setTimeout(
-          () => pending.resolve(pollError('unavailable', 'the node holding this poll session did not answer')),
+          () =>
+            pending.resolve(pollError('unavailable', 'the node holding this poll session did not answer')),
           pending.answerTimeoutMs,
         )
         return

@@ -63,7 +63,10 @@ describe('PushClient over HTTP long-polling', () => {
     await publisher.ok({ type: 'publish', channel: 'sdk.lossy', data: 'end' })
     await until(() => received.at(-1)?.data === 'end', 10_000, 'the end marker')
 
-    expect(received.map((message) => message.data)).toEqual([...Array.from({ length: total }, (_, n) => n), 'end'])
+    expect(received.map((message) => message.data)).toEqual([
+      ...Array.from({ length: total }, (_, n) => n),
+      'end',
+    ])
     expect(proxy.dropped).toBeGreaterThan(10)
     expect(subscriber.transport).toBe('polling')
   })
@@ -112,16 +115,16 @@ describe('PushClient over HTTP long-polling', () => {
     expect(mobile.transport).toBe('polling')
 
     proxy.allowUpgrades = true
-    await until(() => mobile.transport === 'websocket' && mobile.state === 'connected', 20_000, 'the move back')
+    await until(
+      () => mobile.transport === 'websocket' && mobile.state === 'connected',
+      20_000,
+      'the move back',
+    )
     const afterSwitch = sent
     await until(() => sent >= afterSwitch + 20, 20_000, 'traffic over WebSocket')
     flowing = false
     await traffic
-    await until(
-      () => fromDesk.length >= sent && fromMobile.length >= sent,
-      20_000,
-      'every message delivered',
-    )
+    await until(() => fromDesk.length >= sent && fromMobile.length >= sent, 20_000, 'every message delivered')
 
     expect(changes).toEqual([
       { from: undefined, to: 'websocket' },

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { startTestProxy, seededRandom, type TestProxy } from '../support/http-proxy.js'
+import { seededRandom, startTestProxy, type TestProxy } from '../support/http-proxy.js'
 import { PollingTestClient } from '../support/polling-test-client.js'
 import { TestClient } from '../support/test-client.js'
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js'

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, PollOpenResponse, PollRecvResponse, ServerFrame } from '@parley/protocol'
+import { PollOpenResponse, PollRecvResponse, PROTOCOL_VERSION, ServerFrame } from '@parley/protocol'
 import type { Closed, Frame, FrameOf } from './test-client.js'
 
 const DEFAULT_TIMEOUT_MS = 5_000
