@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream'
-import { HttpError, PollOpenResponse, PollRecvResponse } from '@parley/protocol'
+import { ConnectionList, HttpError, PollOpenResponse, PollRecvResponse } from '@parley/protocol'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemoryBusNetwork } from '../src/bus/memory-bus.js'
 import type { GatewayConfigInput } from '../src/config.js'
 import { PollingTestClient } from './support/polling-test-client.js'
 import { TestClient } from './support/test-client.js'
-import { startTestGateway, type TestGateway } from './support/test-gateway.js'
+import { adminHeaders, startTestGateway, type TestGateway } from './support/test-gateway.js'
 
 const MAX_PAYLOAD = 4096
 
@@ -142,6 +142,9 @@ describe('HTTP long-polling endpoints', () => {
     })
     clients.push(client)
     expect(await client.hello()).toMatchObject({ type: 'welcome', transport: 'polling' })
+    // The admin API lists it as a polling connection.
+    const listed = await fetch(`${server.started.url}/api/admin/connections`, { headers: adminHeaders() })
+    expect(ConnectionList.parse(await listed.json()).connections).toMatchObject([{ transport: 'polling' }])
   })
 
   it('refuses new sessions with 503 shutting_down while draining', async () => {
