@@ -67,72 +67,86 @@ describe('PushClient over HTTP long-polling', () => {
       ...Array.from({ length: total }, (_, n) => n),
       'end',
     ])
-    expect(proxy.dropped).toBeGreaterThan(10)
+    // Losses really happened (how many depends on how the publications fell into recv answers).
+    expect(proxy.dropped).toBeGreaterThanOrEqual(5)
     expect(subscriber.transport).toBe('polling')
   })
 
-  it('falls back to polling when upgrades are refused, moves back to WebSocket once they pass, and loses or repeats nothing across the switches', async () => {
-    server = await startTestGateway()
-    proxy = await startTestProxy(server.started.port, { allowUpgrades: false })
-    const changes: TransportChange[] = []
-    const mobile = new PushClient(proxy.wsUrl, {
-      clientId: 'sdk-mobile',
-      reconnect: FAST_RECONNECT,
-      websocketProbeIntervalMs: 100,
-    })
-    clients.push(mobile)
-    mobile.on('transport_change', (change) => changes.push(change))
-    const fromDesk: unknown[] = []
-    mobile.on('channel_message', (message) => {
-      if (message.channel === 'to.mobile') fromDesk.push(message.data)
-    })
-    await mobile.connect()
-    expect(mobile.transport).toBe('polling')
-    expect(proxy.refusedUpgrades).toBeGreaterThan(0)
-    await mobile.subscribe('to.mobile')
+  it.each([
+    ['answered 403', 'forbidden'],
+    ['cut', 'drop'],
+    ['never answered', 'hang'],
+  ] as const)(
+    'falls back to polling when upgrades are %s, moves back to WebSocket once they pass, and loses or repeats nothing across the switches',
+    async (_label, upgradeRefusal) => {
+      server = await startTestGateway()
+      proxy = await startTestProxy(server.started.port, { allowUpgrades: false, upgradeRefusal })
+      const changes: TransportChange[] = []
+      const mobile = new PushClient(proxy.wsUrl, {
+        clientId: 'sdk-mobile',
+        reconnect: FAST_RECONNECT,
+        websocketProbeIntervalMs: 100,
+        // A swallowed upgrade is noticed by the connect timeout.
+        connectTimeoutMs: 1_000,
+      })
+      clients.push(mobile)
+      mobile.on('transport_change', (change) => changes.push(change))
+      const fromDesk: unknown[] = []
+      mobile.on('channel_message', (message) => {
+        if (message.channel === 'to.mobile') fromDesk.push(message.data)
+      })
+      await mobile.connect()
+      expect(mobile.transport).toBe('polling')
+      expect(proxy.refusedUpgrades).toBeGreaterThan(0)
+      await mobile.subscribe('to.mobile')
 
-    const desk = new PushClient(server.started.wsUrl, { clientId: 'sdk-desk', reconnect: FAST_RECONNECT })
-    clients.push(desk)
-    const fromMobile: unknown[] = []
-    desk.on('channel_message', (message) => {
-      if (message.channel === 'to.desk') fromMobile.push(message.data)
-    })
-    await desk.connect()
-    expect(desk.transport).toBe('websocket')
-    await desk.subscribe('to.desk')
+      const desk = new PushClient(server.started.wsUrl, { clientId: 'sdk-desk', reconnect: FAST_RECONNECT })
+      clients.push(desk)
+      const fromMobile: unknown[] = []
+      desk.on('channel_message', (message) => {
+        if (message.channel === 'to.desk') fromMobile.push(message.data)
+      })
+      await desk.connect()
+      expect(desk.transport).toBe('websocket')
+      await desk.subscribe('to.desk')
 
-    // Both directions keep flowing while the transport changes under the mobile client.
-    let sent = 0
-    let flowing = true
-    const traffic = (async () => {
-      while (flowing) {
-        await desk.publish('to.mobile', sent)
-        await mobile.publish('to.desk', sent)
-        sent += 1
-      }
-    })()
-    await until(() => fromDesk.length >= 20 && fromMobile.length >= 20, 20_000, 'traffic over polling')
-    expect(mobile.transport).toBe('polling')
+      // Both directions keep flowing while the transport changes under the mobile client.
+      let sent = 0
+      let flowing = true
+      const traffic = (async () => {
+        while (flowing) {
+          await desk.publish('to.mobile', sent)
+          await mobile.publish('to.desk', sent)
+          sent += 1
+        }
+      })()
+      await until(() => fromDesk.length >= 20 && fromMobile.length >= 20, 20_000, 'traffic over polling')
+      expect(mobile.transport).toBe('polling')
 
-    proxy.allowUpgrades = true
-    await until(
-      () => mobile.transport === 'websocket' && mobile.state === 'connected',
-      20_000,
-      'the move back',
-    )
-    const afterSwitch = sent
-    await until(() => sent >= afterSwitch + 20, 20_000, 'traffic over WebSocket')
-    flowing = false
-    await traffic
-    await until(() => fromDesk.length >= sent && fromMobile.length >= sent, 20_000, 'every message delivered')
+      proxy.allowUpgrades = true
+      await until(
+        () => mobile.transport === 'websocket' && mobile.state === 'connected',
+        20_000,
+        'the move back',
+      )
+      const afterSwitch = sent
+      await until(() => sent >= afterSwitch + 20, 20_000, 'traffic over WebSocket')
+      flowing = false
+      await traffic
+      await until(
+        () => fromDesk.length >= sent && fromMobile.length >= sent,
+        20_000,
+        'every message delivered',
+      )
 
-    expect(changes).toEqual([
-      { from: undefined, to: 'websocket' },
-      { from: 'websocket', to: 'polling' },
-      { from: 'polling', to: 'websocket' },
-    ])
-    const expected = Array.from({ length: sent }, (_, n) => n)
-    expect(fromDesk).toEqual(expected)
-    expect(fromMobile).toEqual(expected)
-  })
+      expect(changes).toEqual([
+        { from: undefined, to: 'websocket' },
+        { from: 'websocket', to: 'polling' },
+        { from: 'polling', to: 'websocket' },
+      ])
+      const expected = Array.from({ length: sent }, (_, n) => n)
+      expect(fromDesk).toEqual(expected)
+      expect(fromMobile).toEqual(expected)
+    },
+  )
 })

@@ -43,7 +43,7 @@ describe('polling through a proxy that loses 20% of /poll/recv answers', () => {
     expect(received().map((frame) => frame.data)).toEqual(Array.from({ length: MESSAGES }, (_, n) => n))
     expect(received().map((frame) => frame.offset)).toEqual(Array.from({ length: MESSAGES }, (_, n) => n + 1))
     // The loss really happened, and was repaired by repeating the recv.
-    expect(proxy.dropped).toBeGreaterThan(10)
+    expect(proxy.dropped).toBeGreaterThanOrEqual(5)
     expect(subscriber.lostRecvs).toBeGreaterThanOrEqual(proxy.dropped)
   })
 })

@@ -2,8 +2,13 @@ import { createServer, type IncomingMessage, request } from 'node:http'
 import { type AddressInfo, connect, type Socket } from 'node:net'
 
 export interface TestProxyOptions {
-  /** Whether WebSocket upgrades pass (`false`: answered 403). Can be changed while running. */
+  /** Whether WebSocket upgrades pass. Can be changed while running. */
   allowUpgrades?: boolean
+  /**
+   * What a refused upgrade gets: `forbidden` (an HTTP 403, the default), `drop` (the connection is cut) or
+   * `hang` (never answered, the connection held open).
+   */
+  upgradeRefusal?: 'forbidden' | 'drop' | 'hang'
   /**
    * Called for each HTTP request; true means: forward it, read the gateway's whole answer, then destroy the
    * client's socket instead of answering (a response lost on the way).
@@ -67,7 +72,16 @@ export async function startTestProxy(targetPort: number, options: TestProxyOptio
     socket.on('error', () => socket.destroy())
     if (!proxy.allowUpgrades) {
       proxy.refusedUpgrades += 1
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+      const refusal = options.upgradeRefusal ?? 'forbidden'
+      if (refusal === 'forbidden') {
+        socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+      } else if (refusal === 'drop') {
+        socket.destroy()
+      } else {
+        // Held open without an answer until the client gives up (or the proxy closes).
+        tunnels.add(socket)
+        socket.once('close', () => tunnels.delete(socket))
+      }
       return
     }
     const upstream = connect(targetPort, '127.0.0.1', () => {
