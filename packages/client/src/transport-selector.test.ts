@@ -26,10 +26,10 @@ class FakeWebSocket implements WebSocketLike {
 
 const hangingFetch = (() => new Promise(() => {})) as unknown as typeof fetch
 
-function selector(onWebSocketAvailable: () => void = () => {}) {
+function selector(onWebSocketAvailable: () => void = () => {}, fallbackToPolling = true) {
   const changes: TransportChange[] = []
   const transports = new TransportSelector({
-    fallbackToPolling: true,
+    fallbackToPolling,
     probeIntervalMs: 10,
     probeTimeoutMs: 1_000,
     fetch: hangingFetch,
@@ -55,6 +55,22 @@ describe('TransportSelector', () => {
       { from: 'websocket', to: 'polling' },
     ])
     second.close()
+  })
+
+  it('never uses polling with fallbackToPolling off', () => {
+    const { transports, changes } = selector(() => {}, false)
+    transports.lost(transports.create('ws://gw.test/ws', Impl))
+    expect(transports.create('ws://gw.test/ws', Impl)).toBeInstanceOf(FakeWebSocket)
+    expect(changes).toEqual([{ from: undefined, to: 'websocket' }])
+  })
+
+  it('tries WebSocket again after a polling attempt that never opened either', () => {
+    const { transports } = selector()
+    transports.lost(transports.create('ws://gw.test/ws', Impl))
+    const polling = transports.create('ws://gw.test/ws', Impl)
+    transports.lost(polling)
+    expect(transports.create('ws://gw.test/ws', Impl)).toBeInstanceOf(FakeWebSocket)
+    polling.close()
   })
 
   it('stays on WebSocket when a connection that had opened is lost', () => {
