@@ -55,6 +55,8 @@ import { createChatPairing } from './pairing/chat-pairing.js'
 import { resolvePairingSecret } from './pairing/pairing-secret.js'
 import { sha256 } from './security/secrets.js'
 import { createHub, type HubStats } from './transport/hub.js'
+import { registerPollingRoutes } from './transport/polling-routes.js'
+import { createPollingSessions } from './transport/polling-sessions.js'
 import { registerWebSocketRoutes } from './transport/websocket-routes.js'
 
 export const GATEWAY_VERSION: string = packageJson.version
@@ -280,6 +282,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     }),
   )
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
+  const pollingSessions = createPollingSessions({
+    config,
+    hub,
+    bus,
+    logger: logger.child({ component: 'polling' }),
+  })
+  if (config.polling.enabled)
+    registerPollingRoutes(app, { config, sessions: pollingSessions, logger, isDraining })
   registerAdminAuth(app, {
     adminTokenDigest: () => adminTokenDigest,
     provider: () => authProvider,
@@ -436,6 +446,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       })
       server = listening.server
       hub.heartbeat.start()
+      pollingSessions.start()
       state = 'running'
       const host = urlHost(config.host)
       const scheme = config.sslCert === undefined ? 'http' : 'https'
@@ -473,6 +484,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       }
     }
     await closeStorage()
+    pollingSessions.stop()
     await closeServer()
     state = 'stopped'
     logger.info('gateway stopped')
