@@ -26,6 +26,10 @@ export {
 export { MAX_DEAD_LETTER_PAGE_SIZE } from './delivery/dead-letters.js'
 export { createMemoryDeliveryBackend } from './delivery/memory-delivery-backend.js'
 export { createPostgresDeliveryBackend } from './delivery/postgres-delivery-backend.js'
+export {
+  createRedisDeliveryBackend,
+  type RedisDeliveryBackendOptions,
+} from './delivery/redis-delivery-backend.js'
 export type {
   DeadLetterFilter,
   DeadLetterListQuery,
