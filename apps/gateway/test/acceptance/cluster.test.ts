@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PushClient } from '@parley/client'
-import { ConnectionList, Health, NodeList } from '@parley/protocol'
+import { ConnectionList, DeliveryStats, Health, NodeList } from '@parley/protocol'
 import { createTestDatabase, type TestDatabase, testServerUrl } from '@parley/stores/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createConditions } from './support/conditions.js'
@@ -11,6 +11,7 @@ import { type LoadBalancer, startLoadBalancer } from './support/load-balancer.js
 import { publishStream } from './support/publisher.js'
 import { hasRedisServer, type RedisServerProcess, startRedisServer } from './support/redis-server.js'
 import { StreamRecorder, streamProblems } from './support/stream-recorder.js'
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js'
 
 /**
  * Three gateway processes share a private redis-server (the bus) and a fresh Postgres database (the store).
@@ -37,6 +38,7 @@ describe.skipIf(!runnable)(
     const ports: number[] = []
     const nodes: (GatewayProcess | undefined)[] = []
     const clients: PushClient[] = []
+    const proxies: TcpProxy[] = []
     let balancer: LoadBalancer | undefined
     const conditions = createConditions()
     const reconnect = { initialDelayMs: 50, maxDelayMs: 500 }
@@ -105,6 +107,7 @@ describe.skipIf(!runnable)(
 
     afterAll(async () => {
       await Promise.all(clients.map((created) => created.close()))
+      for (const proxy of proxies) await proxy.close()
       await balancer?.close()
       for (const node of nodes) await node?.kill()
       await redis?.kill()
@@ -169,11 +172,13 @@ describe.skipIf(!runnable)(
         subscribers.map(() => 'node-2'),
       )
 
-      // An agent on node 2 that takes a moment per message, so some are in flight when node 2 dies.
-      const agent = client(balancer.wsUrl, 'failover-agent')
+      // An agent on node 2, behind a path that can lose what node 2 sends it: deliveries node 2 has in
+      // flight when it dies never reached it, and only come back through the survivors.
+      const agentPath = await startTcpProxy(balancer.port)
+      proxies.push(agentPath)
+      const agent = client(agentPath.wsUrl, 'failover-agent')
       const handled = new Map<string, number>()
-      agent.on('direct_message', async (message) => {
-        await new Promise((resolve) => setTimeout(resolve, 5))
+      agent.on('direct_message', (message) => {
         handled.set(message.id, (handled.get(message.id) ?? 0) + 1)
         conditions.changed()
       })
@@ -181,13 +186,15 @@ describe.skipIf(!runnable)(
       const sender = client(wsUrl(0), 'failover-sender')
       await sender.connect()
       const sent: string[] = []
-      let sending = true
-      const sends = (async () => {
-        while (sending) {
-          const receipt = await sender.send('failover-agent', { n: sent.length })
-          sent.push(receipt.id)
-        }
-      })()
+      for (let n = 0; n < 20; n += 1) sent.push((await sender.send('failover-agent', { n })).id)
+      await conditions.until(() => handled.size === 20, WAIT_MS, 'the first 20 direct messages handled')
+      const inflight = async () => (await admin(0, '/api/admin/deliveries', DeliveryStats.parse)).inflight
+      const killNodeTwo = async () => {
+        agentPath.stallReplies()
+        for (let n = 20; n < 30; n += 1) sent.push((await sender.send('failover-agent', { n })).id)
+        await until(async () => (await inflight()) >= 10, WAIT_MS, '10 deliveries in flight on node 2')
+        await nodes[1]?.kill()
+      }
 
       const publisher = client(wsUrl(0), 'failover-publisher')
       await publisher.connect()
@@ -198,7 +205,7 @@ describe.skipIf(!runnable)(
         count: 3_000,
         keyPrefix: 'failover-',
         onAck: () => {
-          if (killed === undefined && stream.acked.size >= 1_000) killed = nodes[1]?.kill()
+          if (killed === undefined && stream.acked.size >= 1_000) killed = killNodeTwo()
           conditions.changed()
         },
       })
@@ -224,8 +231,6 @@ describe.skipIf(!runnable)(
         expect(recorder.resubscribes().length).toBeGreaterThanOrEqual(1)
         expect(recorder.resubscribes().filter((info) => !info.recovered)).toEqual([])
       }
-      sending = false
-      await sends
       await conditions.until(
         () => sent.every((id) => handled.has(id)),
         WAIT_MS,
@@ -233,11 +238,16 @@ describe.skipIf(!runnable)(
           `every direct message handled (${sent.filter((id) => !handled.has(id)).length} of ${sent.length} missing)`,
       )
       expect([...handled.values()].filter((calls) => calls > 1)).toEqual([])
-      expect(handled.size).toBe(sent.length)
+      expect(handled.size).toBe(30)
+      // Node 3 sent them again (attempt 2): node 2's in-flight deliveries were released after it died.
+      const onThree = await admin(2, '/api/admin/deliveries', DeliveryStats.parse)
+      expect(onThree.counters.redeliveries).toBeGreaterThanOrEqual(10)
+      // And acked there: nothing is left in flight.
+      await until(async () => (await inflight()) === 0, WAIT_MS, 'every delivery acked')
       // Every subscriber now lives on node 3 (the first live node the balancer tries).
       for (const subscriber of subscribers) expect(welcomedOn.get(subscriber)?.at(-1)).toBe('node-3')
-      const onThree = await admin(2, '/api/admin/connections', ConnectionList.parse)
-      const ids = new Set(onThree.connections.map((connection) => connection.clientId))
+      const connectedToThree = await admin(2, '/api/admin/connections', ConnectionList.parse)
+      const ids = new Set(connectedToThree.connections.map((connection) => connection.clientId))
       for (let index = 0; index < subscribers.length; index += 1)
         expect(ids.has(`failover-${index}`)).toBe(true)
       // The dead node leaves the registry once its entry expires.
