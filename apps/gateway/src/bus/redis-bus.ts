@@ -65,7 +65,14 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
   const { nodeId, logger } = options
   const prefix = options.prefix ?? options.config.prefix
   const base = connectionOptions(options.config)
-  const commands = new Redis({ ...base, lazyConnect: true, enableOfflineQueue: false }) as BusRedis
+  // Auto-pipelining sends the commands of one event-loop turn together (the client directory refresh
+  // writes one entry per connected client id).
+  const commands = new Redis({
+    ...base,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+  }) as BusRedis
   commands.defineCommand('parleyPutEntry', { numberOfKeys: 1, lua: PUT_ENTRY })
   commands.defineCommand('parleyLiveEntries', { numberOfKeys: 1, lua: LIVE_ENTRIES })
   const subscriber = new Redis({ ...base, lazyConnect: true, autoResubscribe: false })

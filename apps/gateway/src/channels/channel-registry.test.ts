@@ -76,4 +76,33 @@ describe('ChannelRegistry', () => {
     expect(registry.size).toBe(0)
     expect(registry.list().map((channel) => channel.name)).toEqual(['news', 'nobody-listens'])
   })
+
+  it('reports a channel's first subscriber and its last one leaving, however it leaves', () => {
+    const events: string[] = []
+    const registry = new ChannelRegistry({
+      onFirstSubscriber: (channel) => events.push(`first ${channel}`),
+      onLastSubscriber: (channel) => events.push(`last ${channel}`),
+    })
+    const a = subscriber()
+    const b = subscriber()
+    registry.subscribe('news', a, 10)
+    registry.subscribe('news', b, 10)
+    registry.subscribe('other', b, 10)
+    registry.unsubscribe('news', a)
+    expect(events).toEqual(['first news', 'first other'])
+    registry.unsubscribeAll(b)
+    expect(events).toEqual(['first news', 'first other', 'last news', 'last other'])
+    registry.subscribe('news', a, 10)
+    expect(events.at(-1)).toBe('first news')
+  })
+
+  it('forgets a position on request, so the next subscriber reads it from the store', () => {
+    const registry = new ChannelRegistry()
+    registry.publish('news', 'x', 1, { offset: 7, epoch: 'e' })
+    expect(registry.positionOf('news')).toEqual({ offset: 7, epoch: 'e' })
+    registry.forgetPosition('news')
+    expect(registry.positionOf('news')).toBeUndefined()
+    registry.notePosition('news', { offset: 9, epoch: 'e' })
+    expect(registry.positionOf('news')).toEqual({ offset: 9, epoch: 'e' })
+  })
 })
