@@ -77,7 +77,7 @@ describe('ChannelRegistry', () => {
     expect(registry.list().map((channel) => channel.name)).toEqual(['news', 'nobody-listens'])
   })
 
-  it('reports a channel's first subscriber and its last one leaving, however it leaves', () => {
+  it('reports the first subscriber of a channel and its last one leaving, however it leaves', () => {
     const events: string[] = []
     const registry = new ChannelRegistry({
       onFirstSubscriber: (channel) => events.push(`first ${channel}`),
