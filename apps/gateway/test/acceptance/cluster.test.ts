@@ -29,9 +29,12 @@ const SKIP_REASON =
   'redis-server binary (the test runs its own, which it kills and restarts)'
 const runnable = serverUrl !== undefined && redisAvailable
 
-describe.skipIf(!runnable)(
-  runnable ? 'cluster of three nodes' : `cluster of three nodes (${SKIP_REASON})`,
-  () => {
+for (const storeBackend of ['postgres', 'redis'] as const) describeCluster(storeBackend)
+
+/** The store every node shares: Postgres, or Redis (the test's own redis-server, also the bus). */
+function describeCluster(storeBackend: 'postgres' | 'redis'): void {
+  const name = `cluster of three nodes (${storeBackend} store)`
+  describe.skipIf(!runnable)(runnable ? name : `${name} (${SKIP_REASON})`, () => {
     let database: TestDatabase
     let redis: RedisServerProcess
     const dataDirs: string[] = []
@@ -52,7 +55,7 @@ describe.skipIf(!runnable)(
       return startGatewayProcess({
         port: ports[index] as number,
         args: [
-          ...['--store-backend', 'postgres', '--database-url', database.url],
+          ...['--store-backend', storeBackend, '--database-url', database.url],
           ...['--redis-url', redis.url, '--node-id', `node-${index + 1}`],
           ...['--data-dir', dataDirs[index] as string],
         ],
@@ -259,72 +262,78 @@ describe.skipIf(!runnable)(
       )
     }, 240_000)
 
-    it('Redis killed and restarted under load: service resumes and every acknowledged publication reaches every subscriber', async () => {
-      const channel = 'cluster.redis-restart'
-      const subscribers = [
-        client(wsUrl(0), 'restart-sub-1'),
-        client(wsUrl(2), 'restart-sub-3'),
-        client(wsUrl(2), 'restart-sub-3b'),
-      ]
-      const recorders = subscribers.map(
-        (subscriber) => new StreamRecorder(subscriber, { onChange: conditions.changed }),
-      )
-      await Promise.all(subscribers.map((subscriber) => subscriber.connect()))
-      for (const subscriber of subscribers) await subscriber.subscribe(channel)
-      // Publishers on both live nodes: each node's subscribers depend on the bus for the other's publications.
-      const publishers = [client(wsUrl(0), 'restart-pub-1'), client(wsUrl(2), 'restart-pub-3')]
-      await Promise.all(publishers.map((publisher) => publisher.connect()))
-      const streams = publishers.map((publisher, index) =>
-        publishStream(publisher, { channel, window: 10, keyPrefix: `restart-${index}-` }),
-      )
-      const acked = () => streams.reduce((sum, stream) => sum + stream.acked.size, 0)
-      await until(async () => acked() >= 500, WAIT_MS, '500 acks before Redis goes')
-
-      await redis.kill()
-      await until(
-        async () => (await health(0)) === 'degraded' && (await health(2)) === 'degraded',
-        WAIT_MS,
-        'both nodes degraded',
-      )
-      const ackedWhileDown = acked()
-      // Each node keeps serving its own clients: publishes are still stored and answered.
-      await until(
-        async () => acked() >= ackedWhileDown + 200,
-        WAIT_MS,
-        'publishes answered while Redis is down',
-      )
-      await redis.restart()
-      await until(
-        async () => (await health(0)) === 'ok' && (await health(2)) === 'ok',
-        WAIT_MS,
-        'both nodes ok again',
-      )
-      const ackedAfter = acked()
-      await until(async () => acked() >= ackedAfter + 500, WAIT_MS, 'publishes after Redis is back')
-      await Promise.all(streams.map((stream) => stream.stop()))
-      for (const stream of streams) expect(stream.failures).toEqual([])
-
-      const finalOffset = Math.max(...streams.map((stream) => stream.lastOffset))
-      expect(finalOffset).toBe(acked())
-      for (const [index, recorder] of recorders.entries()) {
-        await conditions.until(
-          () => recorder.record(channel).lastOffset === finalOffset,
-          WAIT_MS,
-          () => `subscriber ${index} at offset ${finalOffset} (at ${recorder.record(channel).lastOffset})`,
+    // With the Redis store, a Redis without persistence restarted empty loses the store itself: that is an
+    // operations question (persistence settings), not what this step checks.
+    it.skipIf(storeBackend === 'redis')(
+      'Redis killed and restarted under load: service resumes and every acknowledged publication reaches every subscriber',
+      async () => {
+        const channel = 'cluster.redis-restart'
+        const subscribers = [
+          client(wsUrl(0), 'restart-sub-1'),
+          client(wsUrl(2), 'restart-sub-3'),
+          client(wsUrl(2), 'restart-sub-3b'),
+        ]
+        const recorders = subscribers.map(
+          (subscriber) => new StreamRecorder(subscriber, { onChange: conditions.changed }),
         )
-        const problems = streamProblems(recorder, channel, finalOffset, `subscriber ${index}`)
-        expect(problems, [...problems.gaps, ...problems.missed].slice(0, 20).join('\n')).toEqual({
-          gaps: [],
-          duplicates: [],
-          missed: [],
-        })
-      }
-      // And the registry is back: both live nodes list each other.
-      await until(
-        async () => (await admin(0, '/api/admin/nodes', NodeList.parse)).nodes.length === 2,
-        WAIT_MS,
-        'the registry rebuilt after the restart',
-      )
-    }, 240_000)
-  },
-)
+        await Promise.all(subscribers.map((subscriber) => subscriber.connect()))
+        for (const subscriber of subscribers) await subscriber.subscribe(channel)
+        // Publishers on both live nodes: each node's subscribers depend on the bus for the other's publications.
+        const publishers = [client(wsUrl(0), 'restart-pub-1'), client(wsUrl(2), 'restart-pub-3')]
+        await Promise.all(publishers.map((publisher) => publisher.connect()))
+        const streams = publishers.map((publisher, index) =>
+          publishStream(publisher, { channel, window: 10, keyPrefix: `restart-${index}-` }),
+        )
+        const acked = () => streams.reduce((sum, stream) => sum + stream.acked.size, 0)
+        await until(async () => acked() >= 500, WAIT_MS, '500 acks before Redis goes')
+
+        await redis.kill()
+        await until(
+          async () => (await health(0)) === 'degraded' && (await health(2)) === 'degraded',
+          WAIT_MS,
+          'both nodes degraded',
+        )
+        const ackedWhileDown = acked()
+        // Each node keeps serving its own clients: publishes are still stored and answered.
+        await until(
+          async () => acked() >= ackedWhileDown + 200,
+          WAIT_MS,
+          'publishes answered while Redis is down',
+        )
+        await redis.restart()
+        await until(
+          async () => (await health(0)) === 'ok' && (await health(2)) === 'ok',
+          WAIT_MS,
+          'both nodes ok again',
+        )
+        const ackedAfter = acked()
+        await until(async () => acked() >= ackedAfter + 500, WAIT_MS, 'publishes after Redis is back')
+        await Promise.all(streams.map((stream) => stream.stop()))
+        for (const stream of streams) expect(stream.failures).toEqual([])
+
+        const finalOffset = Math.max(...streams.map((stream) => stream.lastOffset))
+        expect(finalOffset).toBe(acked())
+        for (const [index, recorder] of recorders.entries()) {
+          await conditions.until(
+            () => recorder.record(channel).lastOffset === finalOffset,
+            WAIT_MS,
+            () => `subscriber ${index} at offset ${finalOffset} (at ${recorder.record(channel).lastOffset})`,
+          )
+          const problems = streamProblems(recorder, channel, finalOffset, `subscriber ${index}`)
+          expect(problems, [...problems.gaps, ...problems.missed].slice(0, 20).join('\n')).toEqual({
+            gaps: [],
+            duplicates: [],
+            missed: [],
+          })
+        }
+        // And the registry is back: both live nodes list each other.
+        await until(
+          async () => (await admin(0, '/api/admin/nodes', NodeList.parse)).nodes.length === 2,
+          WAIT_MS,
+          'the registry rebuilt after the restart',
+        )
+      },
+      240_000,
+    )
+  })
+}
