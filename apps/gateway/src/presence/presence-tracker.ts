@@ -21,6 +21,8 @@ export const PRESENCE_TOPIC = 'presence'
 
 type PresenceEvent = PresenceFrame['event']
 
+const MIN_ENTRY_TTL_MS = 1_000
+
 /** One client id as one node sees it (its connections on that node). */
 interface NodeClientEntry extends AdminPresenceEntry {
   node: string
@@ -68,8 +70,11 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
   const now = options.now ?? Date.now
   const heartbeatMs = Math.max(10, Math.round(config.heartbeatInterval * 1000))
   const offlineMs = Math.round(config.offlineTimeout * 1000)
-  /** An entry outlives one missed refresh; a node gone is noticed by the others within about two heartbeats. */
-  const entryTtlMs = Math.max(2 * heartbeatMs, Math.min(offlineMs, 3 * heartbeatMs))
+  /**
+   * An entry outlives one missed refresh (and, with very short test intervals, a second of scheduling jitter);
+   * a node gone is noticed by the others within about two heartbeats (plus one sweep).
+   */
+  const entryTtlMs = Math.max(2 * heartbeatMs, MIN_ENTRY_TTL_MS)
   const clients = new Map<string, LocalClient>()
   /** Other nodes' clients as last read or heard of, keyed by bus field. */
   let remote = new Map<string, NodeClientEntry>()
