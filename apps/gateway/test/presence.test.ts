@@ -65,15 +65,12 @@ describe('presence', () => {
     await bob.subscribe('room.42')
     await seen.waitFor((event) => event.client.clientId === 'bob' && event.event === 'join' && event !== join)
     await bob.close()
-    const leaves = () => seen.items.filter((event) => event.client.clientId === 'bob' && event.event === 'leave')
+    const leaves = () =>
+      seen.items.filter((event) => event.client.clientId === 'bob' && event.event === 'leave')
     await seen.waitFor((event) => event.event === 'leave' && leaves().length === 2)
-    expect(seen.items.filter((event) => event.client.clientId === 'bob').map((event) => event.event)).toEqual([
-      'join',
-      'update',
-      'leave',
-      'join',
-      'leave',
-    ])
+    expect(seen.items.filter((event) => event.client.clientId === 'bob').map((event) => event.event)).toEqual(
+      ['join', 'update', 'leave', 'join', 'leave'],
+    )
   })
 
   it('getPresence lists each client with its status, metadata, lastSeen and connections, per channel or all', async () => {
@@ -91,7 +88,12 @@ describe('presence', () => {
     expect(inRoom.channel).toBe('room.42')
     expect(inRoom.clients).toHaveLength(1)
     const [entry] = inRoom.clients
-    expect(entry).toMatchObject({ clientId: 'bob', status: 'away', metadata: { back: 'soon' }, connections: 1 })
+    expect(entry).toMatchObject({
+      clientId: 'bob',
+      status: 'away',
+      metadata: { back: 'soon' },
+      connections: 1,
+    })
     expect(entry?.lastSeen).toBeGreaterThan(before - 10_000)
     expect(entry?.lastSeen).toBeLessThanOrEqual(Date.now())
     expect(emitted.items).toEqual([inRoom])
@@ -103,11 +105,17 @@ describe('presence', () => {
 
   it('aggregates a principal over its clients and connections (status of the most recently active one)', async () => {
     const running = await start({ allowAnonymous: false })
-    const { token, record } = await running.tokens.create({ name: 'workers', role: 'agent', scopes: ['subscribe:*'] }, Date.now())
+    const { token, record } = await running.tokens.create(
+      { name: 'workers', role: 'agent', scopes: ['subscribe:*'] },
+      Date.now(),
+    )
     const first = client('worker-1', token)
     const second = client('worker-1', token)
     const third = client('worker-2', token)
-    const other = await running.tokens.create({ name: 'watcher', role: 'agent', scopes: ['subscribe:*'] }, Date.now())
+    const other = await running.tokens.create(
+      { name: 'watcher', role: 'agent', scopes: ['subscribe:*'] },
+      Date.now(),
+    )
     const watcher = client('watcher', other.token)
     await Promise.all([first.connect(), second.connect(), third.connect(), watcher.connect()])
     const seen = recordEvents(watcher, 'presence')
@@ -135,10 +143,14 @@ describe('presence', () => {
     // Joined once with its first connection on the channel, leaves only with its last one.
     await first.close()
     const afterFirst = await watcher.getPresence('jobs')
-    expect(afterFirst.clients.find((entry) => entry.clientId === 'worker-1')).toMatchObject({ connections: 1 })
+    expect(afterFirst.clients.find((entry) => entry.clientId === 'worker-1')).toMatchObject({
+      connections: 1,
+    })
     await second.close()
     await seen.waitFor((event) => event.client.clientId === 'worker-1' && event.event === 'leave')
-    const worker1 = seen.items.filter((event) => event.client.clientId === 'worker-1').map((event) => event.event)
+    const worker1 = seen.items
+      .filter((event) => event.client.clientId === 'worker-1')
+      .map((event) => event.event)
     expect(worker1).toEqual(['join', 'leave'])
   })
 

@@ -22,7 +22,10 @@ describe('session resume', () => {
   }
 
   async function token(name: string): Promise<{ token: string; principal: string }> {
-    const created = await (server as TestGateway).tokens.create({ name, role: 'agent', scopes: SCOPES }, Date.now())
+    const created = await (server as TestGateway).tokens.create(
+      { name, role: 'agent', scopes: SCOPES },
+      Date.now(),
+    )
     return { token: created.token, principal: created.record.id }
   }
 
@@ -86,7 +89,9 @@ describe('session resume', () => {
     expect(welcome.sessionId).toBe(first.sessionId)
     expect(info).toEqual({
       sessionId: first.sessionId,
-      subscriptions: [{ channel: 'news', offset: 4, epoch: expect.any(String), recovered: true, replayed: 3 }],
+      subscriptions: [
+        { channel: 'news', offset: 4, epoch: expect.any(String), recovered: true, replayed: 3 },
+      ],
       // The broadcast and carol's join were buffered; the direct message waits in the delivery store.
       buffered: 2,
     })
@@ -125,9 +130,9 @@ describe('session resume', () => {
     const refused = await socket.waitFor((frame) => frame.type === 'error' && frame.id === 'h1')
     expect(refused).toMatchObject({ type: 'error', code: 'forbidden' })
     const rows = await running.audit?.query({ limit: 50, kind: 'auth_failure' })
-    expect(rows?.events.some((row) => row.detail?.includes(intruder.principal) && row.outcome === 'denied')).toBe(
-      true,
-    )
+    expect(
+      rows?.events.some((row) => row.detail?.includes(intruder.principal) && row.outcome === 'denied'),
+    ).toBe(true)
 
     // Still in the handshake: a plain hello is welcomed with a session of its own.
     socket.send({ type: 'hello', id: 'h2', protocol: { min: 1, max: 1 }, auth: { token: intruder.token } })

@@ -51,7 +51,11 @@ describe('PushClient presence', () => {
 
     const receipt = await client.setStatus('busy', { task: 'summarising' })
 
-    expect((await sent).frame).toMatchObject({ type: 'presence_set', status: 'busy', metadata: { task: 'summarising' } })
+    expect((await sent).frame).toMatchObject({
+      type: 'presence_set',
+      status: 'busy',
+      metadata: { task: 'summarising' },
+    })
     expect(receipt).toEqual({ status: 'busy', metadata: { task: 'summarising' } })
   })
 

@@ -49,7 +49,13 @@ describe('PushClient session resume', () => {
         // A duplicate of what the client saw, then the missed one, then the broadcast buffered while away.
         connection.send(channelMessage(2, epoch))
         connection.send(channelMessage(3, epoch))
-        connection.send({ type: 'broadcast_message', data: 'while away', id: 'b1', source: 'x', timestamp: 1 })
+        connection.send({
+          type: 'broadcast_message',
+          data: 'while away',
+          id: 'b1',
+          source: 'x',
+          timestamp: 1,
+        })
         connection.channels.add('news')
         connection.send({
           type: 'session_resumed',

@@ -19,13 +19,13 @@ import {
   PairingCheckFrame,
   PairingCheckResult,
   type PairingResolvedFrame,
+  PROTOCOL_VERSION,
   type PresenceFrame,
   type PresenceGetFrame,
   PresenceListResult,
   type PresenceSetFrame,
   PresenceSetResult,
   PresenceStatus,
-  PROTOCOL_VERSION,
   type PublishFrame,
   PublishResult,
   type ReceiptFrame,
@@ -1151,7 +1151,8 @@ export class PushClient {
           continue
         }
         const current = this.positions.get(channel)
-        const ahead = current !== undefined && current.epoch === restored.epoch && restored.offset > current.offset
+        const ahead =
+          current !== undefined && current.epoch === restored.epoch && restored.offset > current.offset
         if (guards.get(channel)?.gap === true || ahead || !restored.recovered) continue
         if (current === undefined || current.epoch !== restored.epoch || current.offset < restored.offset) {
           this.positions.set(channel, { offset: restored.offset, epoch: restored.epoch })

@@ -1,4 +1,4 @@
-import { ChannelRegistry, type Subscriber, type SubscribeOutcome } from '../channels/channel-registry.js'
+import { ChannelRegistry, type SubscribeOutcome, type Subscriber } from '../channels/channel-registry.js'
 
 export interface ChannelRegistryObserver<S> {
   /** A subscriber became live on a channel (not called when it already was). */
@@ -14,7 +14,10 @@ export interface ChannelRegistryObserver<S> {
 export class ObservedChannelRegistry<S extends Subscriber> extends ChannelRegistry<S> {
   readonly #observer: () => ChannelRegistryObserver<S> | undefined
 
-  constructor(observer: () => ChannelRegistryObserver<S> | undefined, options: { maxIdleChannels?: number } = {}) {
+  constructor(
+    observer: () => ChannelRegistryObserver<S> | undefined,
+    options: { maxIdleChannels?: number } = {},
+  ) {
     super(options)
     this.#observer = observer
   }

@@ -108,7 +108,12 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
   }
 
   function nodeEntryOf(client: LocalClient): NodeClientEntry {
-    return { ...entryOf(client), nodes: [bus.nodeId], channels: [...client.channels.keys()], node: bus.nodeId }
+    return {
+      ...entryOf(client),
+      nodes: [bus.nodeId],
+      channels: [...client.channels.keys()],
+      node: bus.nodeId,
+    }
   }
 
   /** Sends a presence frame to this node's subscribers of `channel` (encoded once). */
@@ -306,7 +311,8 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
       return
     }
     if (message?.kind !== 'event' || typeof message.channel !== 'string') return
-    if (!['join', 'leave', 'update'].includes(message.event) || typeof message.client?.clientId !== 'string') return
+    if (!['join', 'leave', 'update'].includes(message.event) || typeof message.client?.clientId !== 'string')
+      return
     const field = `${message.node}|${message.client.clientId}`
     gone.delete(field)
     const known = remote.get(field)

@@ -147,7 +147,11 @@ export function createSessionResume(options: SessionResumeOptions) {
    * binding store, or this node's record), resumable when it ended here within `reconnectTimeout`, was
    * active within `session.timeout`, did not overflow and keeps its client id; otherwise a fresh session.
    */
-  async function claim(sessionId: string, principal: string, clientId: string | undefined): Promise<ResumeClaim> {
+  async function claim(
+    sessionId: string,
+    principal: string,
+    clientId: string | undefined,
+  ): Promise<ResumeClaim> {
     const binding = await options.bindings()?.lookup(sessionId)
     const local = detached.get(sessionId)
     const owner = binding?.principal ?? local?.principal
@@ -201,7 +205,10 @@ export function createSessionResume(options: SessionResumeOptions) {
             replayed: result.replayed ?? 0,
           })
         } catch (error) {
-          connection.logger.warn({ err: error, channel }, 'a subscription of the resumed session was not restored')
+          connection.logger.warn(
+            { err: error, channel },
+            'a subscription of the resumed session was not restored',
+          )
         }
       }),
     )

@@ -42,7 +42,10 @@ import { createHeartbeat } from '../heartbeat/heartbeat.js'
 import { newId } from '../ids.js'
 import type { ChatPairing } from '../pairing/chat-pairing.js'
 import { createDevicePairing } from '../pairing/device-pairing.js'
-import { type ChannelRegistryObserver, ObservedChannelRegistry } from '../presence/observed-channel-registry.js'
+import {
+  type ChannelRegistryObserver,
+  ObservedChannelRegistry,
+} from '../presence/observed-channel-registry.js'
 import { createPresenceTracker } from '../presence/presence-tracker.js'
 import { createSessionResume, type DetachedSession } from '../sessions/session-resume.js'
 import { Connection } from './connection.js'
@@ -635,7 +638,12 @@ export function createHub(options: HubOptions) {
     })
     connection.challenge = undefined
     connection.state = 'handshaking'
-    fail(connection, 'forbidden', 'this session belongs to another principal; say hello without resume', frame.id)
+    fail(
+      connection,
+      'forbidden',
+      'this session belongs to another principal; say hello without resume',
+      frame.id,
+    )
   }
 
   /** Answers a `hello` with `auth.identity`: a fresh nonce to sign; the handshake waits for `authenticate`. */

@@ -4,7 +4,10 @@ import type { PushClient, PushClientEvent, PushClientEvents } from '@parley/clie
 export interface EventLog<E extends PushClientEvent> {
   readonly items: Array<PushClientEvents[E]>
   /** Resolves with the first payload (already seen or coming) that matches, or rejects after `timeoutMs`. */
-  waitFor(predicate: (payload: PushClientEvents[E]) => boolean, timeoutMs?: number): Promise<PushClientEvents[E]>
+  waitFor(
+    predicate: (payload: PushClientEvents[E]) => boolean,
+    timeoutMs?: number,
+  ): Promise<PushClientEvents[E]>
 }
 
 export function recordEvents<E extends PushClientEvent>(client: PushClient, event: E): EventLog<E> {
@@ -37,7 +40,11 @@ export function recordEvents<E extends PushClientEvent>(client: PushClient, even
 }
 
 /** Polls `condition` every few milliseconds until it holds, or rejects after `timeoutMs`. */
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms`)
