@@ -105,8 +105,18 @@ describe('session resume', () => {
     expect(broadcasts.items.map((message) => message.data)).toEqual(['to everyone'])
     expect(directs.items.map((message) => message.data)).toEqual([{ direct: true }])
     expect(presence.items.filter((event) => event.client.clientId === 'carol')).toHaveLength(1)
-    // The gateway restored the channel: the client did not subscribe again.
-    expect(subscribed.items).toEqual([])
+    // The gateway restored the channel and the client did not subscribe again: one report, the restored one.
+    expect(subscribed.items).toEqual([
+      {
+        channel: 'news',
+        wasRecovering: true,
+        recovered: true,
+        replayed: 3,
+        offset: 4,
+        epoch: info.subscriptions[0]?.epoch,
+        durable: false,
+      },
+    ])
   })
 
   it('refuses a session id presented by another principal with forbidden, and the handshake can go on', async () => {

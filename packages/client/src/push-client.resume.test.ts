@@ -91,7 +91,10 @@ describe('PushClient session resume', () => {
     expect(resumeHello?.resume).toEqual({ sessionId: firstSession })
     expect(messages.map((message) => message.offset)).toEqual([1, 2, 3])
     expect(broadcasts.map((message) => message.id)).toEqual(['b1'])
-    expect(subscribed).toEqual([])
+    // Reported like a resubscribe, once, from the restored position.
+    expect(subscribed).toEqual([
+      { channel: 'news', wasRecovering: true, recovered: true, replayed: 1, offset: 3, epoch, durable: false },
+    ])
     const second = [...server.connections].find((connection) => connection.hello?.resume !== undefined)
     expect(second?.frames.some((frame) => frame.type === 'subscribe')).toBe(false)
     expect(client.positionOf('news')).toEqual({ offset: 3, epoch })

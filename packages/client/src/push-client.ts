@@ -213,7 +213,10 @@ export interface PushClientEvents {
   direct_message: DirectMessage
   broadcast_message: BroadcastMessage
   receipt: ReceiptEvent
-  /** Each subscribe that succeeded, automatic resubscribes included, with the recovery outcome. */
+  /**
+   * Each subscribe that succeeded, automatic resubscribes included, with the recovery outcome; also each
+   * channel a resumed session restored (after `session_resumed`).
+   */
   subscribed: SubscribedInfo
   /** Each time a connection is ready: welcomed and every channel subscribed again. */
   connect: WelcomeInfo
@@ -1084,6 +1087,7 @@ export class PushClient {
     this.resumeRequested = false
     this.resumeSessionId = info.sessionId
     const queued = [...this.pending.values()].filter((request) => !request.sent)
+    this.resumeGuards.clear()
     const restoring = resumed ? this.awaitSessionResumed() : Promise.resolve([])
     const resubscribes = restoring.then((restored) =>
       Promise.all(
@@ -1091,8 +1095,14 @@ export class PushClient {
           .filter((channel) => !restored.includes(channel))
           .map((channel) =>
             this.resubscribe(channel).then(
-              () => undefined,
-              (error: ParleyError) => ({ channel, error }),
+              () => {
+                this.endResumeGuard(channel, socket)
+                return undefined
+              },
+              (error: ParleyError) => {
+                this.endResumeGuard(channel, socket)
+                return { channel, error }
+              },
             ),
           ),
       ),
@@ -1124,7 +1134,6 @@ export class PushClient {
    * every channel is resubscribed from its position as after any reconnect).
    */
   private awaitSessionResumed(): Promise<string[]> {
-    this.resumeGuards.clear()
     for (const [channel, subscription] of this.subscribed) {
       if (!subscription.durable && this.positions.has(channel)) this.resumeGuards.set(channel, { gap: false })
     }
@@ -1140,7 +1149,6 @@ export class PushClient {
       }
     }).then((frame) => {
       const guards = new Map(this.resumeGuards)
-      this.resumeGuards.clear()
       if (frame === undefined) return []
       const continuing: string[] = []
       for (const restored of frame.subscriptions) {
@@ -1157,12 +1165,34 @@ export class PushClient {
         if (current === undefined || current.epoch !== restored.epoch || current.offset < restored.offset) {
           this.positions.set(channel, { offset: restored.offset, epoch: restored.epoch })
         }
+        this.resumeGuards.delete(channel)
         continuing.push(channel)
       }
       const { type: _type, ...resumedInfo } = frame
       this.emitter.emit('session_resumed', resumedInfo)
+      // Restored channels report their recovery like the client's own resubscribes do.
+      for (const restored of frame.subscriptions) {
+        if (!continuing.includes(restored.channel)) continue
+        this.emitter.emit('subscribed', {
+          channel: restored.channel,
+          wasRecovering: true,
+          recovered: true,
+          replayed: restored.replayed,
+          offset: restored.offset,
+          epoch: restored.epoch,
+          durable: false,
+        })
+      }
       return continuing
     })
+  }
+
+  /**
+   * The channel's own resubscribe was answered: from here its replay and live frames follow in order. Until
+   * then, live frames still in flight from the restored subscription (past the gap) were dropped.
+   */
+  private endResumeGuard(channel: string, socket: WebSocketLike | undefined): void {
+    if (this.socket === socket) this.resumeGuards.delete(channel)
   }
 
   private unsubscribeRestored(channel: string): void {
