@@ -93,7 +93,15 @@ describe('PushClient session resume', () => {
     expect(broadcasts.map((message) => message.id)).toEqual(['b1'])
     // Reported like a resubscribe, once, from the restored position.
     expect(subscribed).toEqual([
-      { channel: 'news', wasRecovering: true, recovered: true, replayed: 1, offset: 3, epoch, durable: false },
+      {
+        channel: 'news',
+        wasRecovering: true,
+        recovered: true,
+        replayed: 1,
+        offset: 3,
+        epoch,
+        durable: false,
+      },
     ])
     const second = [...server.connections].find((connection) => connection.hello?.resume !== undefined)
     expect(second?.frames.some((frame) => frame.type === 'subscribe')).toBe(false)
