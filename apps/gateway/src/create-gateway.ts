@@ -334,7 +334,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     }
     try {
       if (deliveryBackend === undefined) {
-        deliveryBackend = openDeliveryBackend(config, () => database)
+        deliveryBackend = openDeliveryBackend(config, () => database, logger)
         ownsDeliveryBackend = true
       }
       // The previous process may have ended with deliveries in flight: they are due again.
