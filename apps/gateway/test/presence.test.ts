@@ -225,5 +225,15 @@ describe('presence', () => {
     expect(ghost.readyState).toBe(WebSocket.OPEN)
     const listed = await watcher.getPresence('room.42')
     expect(listed.clients.map((entry) => entry.clientId)).not.toContain('ghost')
+
+    // A sign of life brings it back (a join) at the next sweep.
+    ghost.send({ type: 'ping' })
+    await seen.waitFor(
+      (event) =>
+        event.client.clientId === 'ghost' &&
+        event.event === 'join' &&
+        seen.items.indexOf(event) > seen.items.indexOf(leave),
+      5_000,
+    )
   })
 })
