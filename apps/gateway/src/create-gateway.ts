@@ -36,6 +36,7 @@ import { registerDeliveriesRoutes } from './admin/deliveries-routes.js'
 import { registerDeviceRoutes } from './admin/device-routes.js'
 import { registerNodesRoutes } from './admin/nodes-routes.js'
 import { registerPairingRoutes } from './admin/pairing-routes.js'
+import { registerPresenceRoutes } from './admin/presence-routes.js'
 import { registerTokenRoutes } from './admin/token-routes.js'
 import { createConnectionAudit } from './audit/connection-audit.js'
 import { createAuthFailureLimiter } from './auth/auth-failure-limiter.js'
@@ -311,6 +312,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   registerConnectionsRoutes(app, { list: () => hub.listConnections() })
   registerChannelsRoutes(app, { list: () => hub.channels.list() })
   registerNodesRoutes(app, { list: () => hub.cluster.nodes() })
+  registerPresenceRoutes(app, { list: hub.presence?.adminList })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
@@ -513,6 +515,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       hub.heartbeat.start()
       hub.cluster.start()
       pollingSessions.start()
+      hub.presence?.start()
       state = 'running'
       const host = urlHost(config.host)
       const scheme = config.sslCert === undefined ? 'http' : 'https'
@@ -537,6 +540,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     const wasRunning = state === 'running'
     state = 'draining'
     hub.heartbeat.stop()
+    hub.presence?.stop()
     hub.devices.stop()
     if (wasRunning) {
       const reason = stopOptions.reason ?? 'gateway is shutting down'
@@ -549,6 +553,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         await hub.waitForNoConnections(1_000)
       }
     }
+    hub.sessions.stop()
     await leaveCluster()
     await closeStorage()
     pollingSessions.stop()

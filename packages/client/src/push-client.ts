@@ -20,12 +20,19 @@ import {
   PairingCheckResult,
   type PairingResolvedFrame,
   PROTOCOL_VERSION,
+  type PresenceFrame,
+  type PresenceGetFrame,
+  PresenceListResult,
+  type PresenceSetFrame,
+  PresenceSetResult,
+  PresenceStatus,
   type PublishFrame,
   PublishResult,
   type ReceiptFrame,
   type SendFrame,
   SendResult,
   ServerFrame,
+  type SessionResumedFrame,
   StreamPosition,
   type SubscribeFrame,
   SubscribeResult,
@@ -93,6 +100,17 @@ export type UnsubscribeReceipt = UnsubscribeResult
 export type PairingCheckReceipt = PairingCheckResult
 /** A chat sender's pairing was decided (approved, denied, revoked or expired): sent to every connector. */
 export type PairingResolvedEvent = Omit<PairingResolvedFrame, 'type'>
+/** A client joined, left or changed status on a subscribed channel (the `presence` event). */
+export type PresenceEvent = Omit<PresenceFrame, 'type'>
+/** Who is online (`getPresence`, the `presence_list` event). */
+export type PresenceList = PresenceListResult
+/** What `setStatus` stored. */
+export type PresenceStatusReceipt = PresenceSetResult
+/**
+ * The gateway resumed the previous session (the `session_resumed` event): the channels it restored itself
+ * and where each continues from, and how many frames buffered while away were replayed before it.
+ */
+export type SessionResumedInfo = Omit<SessionResumedFrame, 'type'>
 
 /** How a device without credentials introduces itself to the operator who approves it. */
 export interface DeviceInfo {
@@ -196,7 +214,10 @@ export interface PushClientEvents {
   direct_message: DirectMessage
   broadcast_message: BroadcastMessage
   receipt: ReceiptEvent
-  /** Each subscribe that succeeded, automatic resubscribes included, with the recovery outcome. */
+  /**
+   * Each subscribe that succeeded, automatic resubscribes included, with the recovery outcome; also each
+   * channel a resumed session restored (after `session_resumed`).
+   */
   subscribed: SubscribedInfo
   /** Each time a connection is ready: welcomed and every channel subscribed again. */
   connect: WelcomeInfo
@@ -214,6 +235,12 @@ export interface PushClientEvents {
   pairing_resolved: PairingResolvedEvent
   /** The transport of the connection attempts changed (WebSocket ⇄ HTTP long-polling). */
   transport_change: TransportChange
+  /** Presence changes on subscribed channels (join, leave, update). */
+  presence: PresenceEvent
+  /** Each answer to `getPresence`. */
+  presence_list: PresenceList
+  /** A reconnect resumed the session: its channels were restored by the gateway (before `connect`). */
+  session_resumed: SessionResumedInfo
 }
 
 export type PushClientEvent = keyof PushClientEvents
@@ -312,6 +339,8 @@ type RequestBody =
   | Omit<BroadcastFrame, 'id'>
   | Omit<SendFrame, 'id'>
   | Omit<PairingCheckFrame, 'id'>
+  | Omit<PresenceSetFrame, 'id'>
+  | Omit<PresenceGetFrame, 'id'>
 
 interface ChannelSubscription {
   durable: boolean
@@ -473,6 +502,17 @@ export class PushClient {
   /** The current socket's hello asked for device pairing: only then are pairing frames before welcome expected. */
   private pairingRequested = false
   private readonly transports: TransportSelector
+  /** The session a reconnect asks to resume (the last welcome's), until the gateway refuses it. */
+  private resumeSessionId: string | undefined
+  /** The current socket's hello carried `resume`. */
+  private resumeRequested = false
+  /** A resumed welcome waits for `session_resumed`: called with it (or undefined when it did not come). */
+  private resumeWaiter: ((frame: SessionResumedFrame | undefined) => void) | undefined
+  /**
+   * Channels restored by a resumed session whose continuity is being checked: a message past a gap (the
+   * gateway believed more was seen than arrived) is dropped, and the channel resubscribed from its position.
+   */
+  private readonly resumeGuards = new Map<string, { gap: boolean }>()
 
   constructor(url: string, options: PushClientOptions = {}) {
     this.url = url
@@ -570,6 +610,8 @@ export class PushClient {
   /** Closes the connection for good: no reconnect; pending requests reject. Resolves once the socket closed. */
   close(): Promise<void> {
     if (this.currentState === 'closed') return this.closing
+    // A later connect() starts a new session: the gateway must not restore channels given up meanwhile.
+    this.resumeSessionId = undefined
     const socket = this.socket
     // Without a socket the loss is being handled right now (close() from a `disconnect` listener): that
     // `disconnect` event is the one, there is no second.
@@ -786,6 +828,36 @@ export class PushClient {
     return parseResult(PairingCheckResult, result, 'pairing_check')
   }
 
+  /** Sets this client's presence status (letters, digits, `_ - . :`) and metadata; subscribers see an `update`. */
+  async setStatus(status: string, metadata?: Record<string, unknown>): Promise<PresenceStatusReceipt> {
+    const parsed = PresenceStatus.safeParse(status)
+    if (!parsed.success) {
+      throw new ParleyError({
+        code: 'bad_request',
+        message: `invalid status ${JSON.stringify(status)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      })
+    }
+    checkData(metadata ?? {})
+    const result = await this.request(
+      metadata === undefined ? { type: 'presence_set', status } : { type: 'presence_set', status, metadata },
+    )
+    return parseResult(PresenceSetResult, result, 'presence_set')
+  }
+
+  /**
+   * Who is online on every gateway node: everyone, or the subscribers of `channel` (which needs the subscribe
+   * scope on it). Also emitted as `presence_list`.
+   */
+  async getPresence(channel?: string): Promise<PresenceList> {
+    if (channel !== undefined) checkChannel(channel)
+    const result = await this.request(
+      channel === undefined ? { type: 'presence_get' } : { type: 'presence_get', channel },
+    )
+    const list = parseResult(PresenceListResult, result, 'presence_get')
+    this.emitter.emit('presence_list', list)
+    return list
+  }
+
   /**
    * Resolves with the next message on `channel`, subscribing first when needed (the subscription stays).
    * Rejects with `TimeoutError` when none arrives within `timeout` ms.
@@ -911,6 +983,7 @@ export class PushClient {
     this.socket = socket
     this.lastServerError = undefined
     this.pairingRequested = false
+    this.resumeRequested = false
     this.log('debug', { url: this.url, attempt: this.attempt }, 'opening socket')
     if ('binaryType' in socket) socket.binaryType = 'arraybuffer'
     socket.onopen = () => {
@@ -960,6 +1033,10 @@ export class PushClient {
       hello.auth = {}
       if (this.authToken !== undefined) hello.auth.token = this.authToken
       if (identity !== undefined) hello.auth.identity = identity.id
+    }
+    if (this.resumeSessionId !== undefined && !this.pairingRequested) {
+      hello.resume = { sessionId: this.resumeSessionId }
+      this.resumeRequested = true
     }
     return hello
   }
@@ -1039,16 +1116,33 @@ export class PushClient {
     if (this.WebSocketImpl !== undefined) this.transports.welcomed(this.url, this.WebSocketImpl)
 
     const socket = this.socket
+    const resumed = info.resumed === true && this.resumeRequested
+    this.resumeRequested = false
+    this.resumeSessionId = info.sessionId
     const queued = [...this.pending.values()].filter((request) => !request.sent)
-    const resubscribes = [...this.subscribed.keys()].map((channel) =>
-      this.resubscribe(channel).then(
-        () => undefined,
-        (error: ParleyError) => ({ channel, error }),
+    this.resumeGuards.clear()
+    const restoring = resumed ? this.awaitSessionResumed() : Promise.resolve([])
+    const resubscribes = restoring.then((restored) =>
+      Promise.all(
+        [...this.subscribed.keys()]
+          .filter((channel) => !restored.includes(channel))
+          .map((channel) =>
+            this.resubscribe(channel).then(
+              () => {
+                this.endResumeGuard(channel, socket)
+                return undefined
+              },
+              (error: ParleyError) => {
+                this.endResumeGuard(channel, socket)
+                return { channel, error }
+              },
+            ),
+          ),
       ),
     )
     for (const request of queued) this.sendRequest(request)
 
-    void Promise.all(resubscribes).then((failures) => {
+    void resubscribes.then((failures) => {
       // The connection may have gone again while the subscriptions were being restored.
       if (this.socket !== socket || !this.welcomed) return
       for (const failure of failures) {
@@ -1064,6 +1158,79 @@ export class PushClient {
       this.connectWaiters = []
       for (const waiter of waiters) waiter.resolve(info)
       this.emitter.emit('connect', info)
+    })
+  }
+
+  /**
+   * After a resumed welcome: resolves with the channels the gateway restored and that continue without a
+   * gap, once `session_resumed` arrived (or with none if it does not come within the request timeout, so
+   * every channel is resubscribed from its position as after any reconnect).
+   */
+  private awaitSessionResumed(): Promise<string[]> {
+    for (const [channel, subscription] of this.subscribed) {
+      if (!subscription.durable && this.positions.has(channel)) this.resumeGuards.set(channel, { gap: false })
+    }
+    return new Promise<SessionResumedFrame | undefined>((resolve) => {
+      const timer = timeoutTimer(this.requestTimeoutMs, () => {
+        this.resumeWaiter = undefined
+        resolve(undefined)
+      })
+      this.resumeWaiter = (frame) => {
+        clearTimeout(timer)
+        this.resumeWaiter = undefined
+        resolve(frame)
+      }
+    }).then((frame) => {
+      const guards = new Map(this.resumeGuards)
+      if (frame === undefined) return []
+      const continuing: string[] = []
+      for (const restored of frame.subscriptions) {
+        const { channel } = restored
+        if (!this.subscribed.has(channel)) {
+          // Given up while disconnected: the gateway restored it all the same.
+          this.unsubscribeRestored(channel)
+          continue
+        }
+        const current = this.positions.get(channel)
+        const ahead =
+          current !== undefined && current.epoch === restored.epoch && restored.offset > current.offset
+        if (guards.get(channel)?.gap === true || ahead || !restored.recovered) continue
+        if (current === undefined || current.epoch !== restored.epoch || current.offset < restored.offset) {
+          this.positions.set(channel, { offset: restored.offset, epoch: restored.epoch })
+        }
+        this.resumeGuards.delete(channel)
+        continuing.push(channel)
+      }
+      const { type: _type, ...resumedInfo } = frame
+      this.emitter.emit('session_resumed', resumedInfo)
+      // Restored channels report their recovery like the client's own resubscribes do.
+      for (const restored of frame.subscriptions) {
+        if (!continuing.includes(restored.channel)) continue
+        this.emitter.emit('subscribed', {
+          channel: restored.channel,
+          wasRecovering: true,
+          recovered: true,
+          replayed: restored.replayed,
+          offset: restored.offset,
+          epoch: restored.epoch,
+          durable: false,
+        })
+      }
+      return continuing
+    })
+  }
+
+  /**
+   * The channel's own resubscribe was answered: from here its replay and live frames follow in order. Until
+   * then, live frames still in flight from the restored subscription (past the gap) were dropped.
+   */
+  private endResumeGuard(channel: string, socket: WebSocketLike | undefined): void {
+    if (this.socket === socket) this.resumeGuards.delete(channel)
+  }
+
+  private unsubscribeRestored(channel: string): void {
+    this.request({ type: 'unsubscribe', channel }).catch((error: ParleyError) => {
+      this.log('debug', { channel, code: error.code }, 'unsubscribing a restored channel failed')
     })
   }
 
@@ -1346,6 +1513,14 @@ export class PushClient {
         // Not tied to a request: about the connection (refused credentials, server full) or a frame we sent.
         // A late answer to a request that already timed out says nothing about the connection: it must not
         // explain the next close or delay the next reconnect by its retryAfterMs.
+        if (!this.welcomed && this.resumeRequested && frame.id === undefined && error.code === 'forbidden') {
+          // The session is not ours to resume (it never was, or the gateway no longer agrees): start afresh.
+          this.log('info', { sessionId: this.resumeSessionId }, 'session resume refused; saying hello anew')
+          this.resumeSessionId = undefined
+          this.resumeRequested = false
+          this.sendFrame(this.helloFrame())
+          return
+        }
         if (frame.id === undefined) this.lastServerError = error
         this.reportError(error)
         // Before the welcome, an error that is not retryable refuses our hello (a malformed client id, a token
@@ -1388,6 +1563,14 @@ export class PushClient {
         this.emitter.emit('pairing_resolved', resolution)
         return
       }
+      case 'presence': {
+        const { type: _type, ...presence } = frame
+        this.emitter.emit('presence', presence)
+        return
+      }
+      case 'session_resumed':
+        this.resumeWaiter?.(frame)
+        return
       case 'ping':
         this.sendFrame({ type: 'pong', ts: frame.ts })
         return
@@ -1419,6 +1602,7 @@ export class PushClient {
       return
     }
     if (offset !== undefined && epoch !== undefined) {
+      if (this.pastResumeGap(channel, offset, epoch)) return
       if (!this.advancePosition(channel, { offset, epoch })) return
     } else if (!this.seenMessages.add(`${channel}\u0000${fields.id}`)) {
       // A gateway without stream positions: fall back to the recent message ids.
@@ -1428,6 +1612,19 @@ export class PushClient {
       ? { ...fields, replayed: true }
       : fields
     this.emitter.emit('channel_message', withControls(message, NOT_A_DELIVERY))
+  }
+
+  /**
+   * While a resumed session's channels are being checked: true for a message past a gap in the stream. It is
+   * dropped; the channel is resubscribed from the last position seen, which replays it in order.
+   */
+  private pastResumeGap(channel: string, offset: number, epoch: string): boolean {
+    const guard = this.resumeGuards.get(channel)
+    if (guard === undefined) return false
+    const last = this.positions.get(channel)
+    if (last === undefined || last.epoch !== epoch || offset <= last.offset + 1) return false
+    guard.gap = true
+    return true
   }
 
   /** Channels whose position is worth keeping: subscribed, or with a subscribe or unsubscribe in flight. */

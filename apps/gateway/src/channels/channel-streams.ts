@@ -2,6 +2,7 @@ import {
   encodeFrame,
   errorBody,
   type PublishFrame,
+  type StreamPosition,
   type SubscribeFrame,
   type UnsubscribeFrame,
 } from '@parley/protocol'
@@ -91,6 +92,15 @@ interface Positioned {
   channel: string
   offset: number
   epoch: string
+}
+
+/** Where a joining subscriber continues from (the subscribe reply's result). */
+export interface JoinResult {
+  channel: string
+  offset: number
+  epoch: string
+  recovered?: boolean
+  replayed?: number
 }
 
 /**
@@ -371,7 +381,12 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     await join(connection, frame, wasLive)
   }
 
-  async function join(connection: Connection, frame: SubscribeFrame, wasLive: boolean): Promise<void> {
+  async function join(
+    connection: Connection,
+    frame: SubscribeFrame,
+    wasLive: boolean,
+    respond?: (result: JoinResult) => void,
+  ): Promise<void> {
     const entry: Join = {
       connection,
       channel: frame.channel,
@@ -429,16 +444,14 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     const epoch = read.position.epoch
     channels.subscribe(frame.channel, connection, Number.POSITIVE_INFINITY)
     channels.notePosition(frame.channel, { offset, epoch })
-    connection.sendFrame({
-      type: 'reply',
-      id: frame.id,
-      result: {
-        channel: frame.channel,
-        offset,
-        epoch,
-        ...(read.recovered === undefined ? {} : { recovered: read.recovered, replayed }),
-      },
-    })
+    const result: JoinResult = {
+      channel: frame.channel,
+      offset,
+      epoch,
+      ...(read.recovered === undefined ? {} : { recovered: read.recovered, replayed }),
+    }
+    if (respond === undefined) connection.sendFrame({ type: 'reply', id: frame.id, result: { ...result } })
+    else respond(result)
     if (!wasLive) audit.subscribe(connection, frame.channel)
   }
 
@@ -547,6 +560,26 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     if (wasSubscribed) audit.unsubscribe(connection, frame.channel)
   }
 
+  /**
+   * Re-joins `channel` for a resumed session from `since` (missed publications replayed, then live), like
+   * `subscribe` but answering the caller instead of the client. Undefined when it was cancelled or closed.
+   */
+  function rejoin(
+    connection: Connection,
+    channel: string,
+    since: StreamPosition | undefined,
+  ): Promise<JoinResult | undefined> {
+    return new Promise<JoinResult | undefined>((resolve, reject) => {
+      const frame: SubscribeFrame = {
+        type: 'subscribe',
+        id: `resume:${channel}`,
+        channel,
+        ...(since === undefined ? {} : { since }),
+      }
+      join(connection, frame, false, resolve).then(() => resolve(undefined), reject)
+    })
+  }
+
   /** A connection closed: subscriptions being set up are dropped with it. */
   function connectionClosed(connection: Connection): void {
     const joins = joinsByConnection.get(connection)
@@ -559,6 +592,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     publish,
     subscribe,
     unsubscribe,
+    rejoin,
     connectionClosed,
     deliverRemote,
     catchUp,

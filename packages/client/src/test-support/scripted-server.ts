@@ -21,6 +21,8 @@ export interface ScriptedServerOptions {
   requireToken?: string
   /** When false, the hello is never answered (to exercise the connect timeout). */
   welcome?: boolean
+  /** Runs before the default handling of a hello (after `connection.hello` is set); true when the test answered it. */
+  onHello?: (connection: ScriptedConnection, frame: HelloFrame) => boolean
   /** Runs before the default handling of a request; return true when the test answered it itself. */
   onRequest?: (connection: ScriptedConnection, frame: ClientFrame) => boolean
   /** Publications kept per channel for `since` recovery. Default 100. */
@@ -521,6 +523,7 @@ export class ScriptedServer extends EventEmitter<ServerEvents> {
 
   private handleHello(connection: ScriptedConnection, hello: HelloFrame): void {
     connection.hello = hello
+    if (this.options.onHello?.(connection, hello)) return
     const token = hello.auth?.token
     const identity = hello.auth?.identity
     if (hello.pairing !== undefined && token === undefined) {
