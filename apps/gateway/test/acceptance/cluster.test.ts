@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PushClient } from '@parley/client'
-import { ConnectionList, DeliveryStats, Health, NodeList } from '@parley/protocol'
+import { AdminPresenceList, ConnectionList, DeliveryStats, Health, NodeList } from '@parley/protocol'
 import { createTestDatabase, type TestDatabase, testServerUrl } from '@parley/stores/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createConditions } from './support/conditions.js'
@@ -21,6 +21,8 @@ import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js'
  */
 
 const ADMIN_TOKEN = 'cluster-test-admin-token-0123456789'
+/** Presence sweep period of every node, in seconds. */
+const PRESENCE_HEARTBEAT_S = 1
 const WAIT_MS = 90_000
 const serverUrl = testServerUrl()
 const redisAvailable = hasRedisServer()
@@ -65,6 +67,8 @@ function describeCluster(storeBackend: 'postgres' | 'redis'): void {
           PARLEY_HISTORY_TTL: '3600',
           // The redis-server is the test's own; the prefix only shows which keys are the gateways'.
           PARLEY_REDIS_PREFIX: 'parley-cluster-test:',
+          PARLEY_PRESENCE_HEARTBEAT_INTERVAL: String(PRESENCE_HEARTBEAT_S),
+          PARLEY_PRESENCE_OFFLINE_TIMEOUT: '120',
         },
       })
     }
@@ -152,6 +156,36 @@ function describeCluster(storeBackend: 'postgres' | 'redis'): void {
         'the publication on nodes 2 and 3',
       )
       expect(received).toEqual({ two: [{ hello: 'cluster' }], three: [{ hello: 'cluster' }] })
+    })
+
+    it('presence agrees on all nodes within two heartbeats', async () => {
+      const present = ['presence-1', 'presence-2', 'presence-3']
+      const connected = present.map((clientId, node) => client(wsUrl(node), clientId))
+      await Promise.all(connected.map((created) => created.connect()))
+      const connectedAt = Date.now()
+      const listedOn = async (node: number) =>
+        new Set(
+          (await admin(node, '/api/admin/presence', AdminPresenceList.parse)).clients.map(
+            (entry) => entry.clientId,
+          ),
+        )
+      const agreed = async () => {
+        for (const node of [0, 1, 2]) {
+          const listed = await listedOn(node)
+          if (!present.every((clientId) => listed.has(clientId))) return false
+        }
+        return true
+      }
+      // Two sweeps, plus the time one round of three admin requests takes on a loaded machine.
+      await until(agreed, 2 * PRESENCE_HEARTBEAT_S * 1000 + 1_000, 'presence of all three on all three nodes')
+      expect(Date.now() - connectedAt).toBeLessThanOrEqual(2 * PRESENCE_HEARTBEAT_S * 1000 + 1_000)
+      for (const node of [0, 1, 2]) {
+        const entries = (await admin(node, '/api/admin/presence', AdminPresenceList.parse)).clients
+        for (const [index, clientId] of present.entries()) {
+          expect(entries.find((entry) => entry.clientId === clientId)?.nodes).toEqual([`node-${index + 1}`])
+        }
+      }
+      await Promise.all(connected.map((created) => created.close()))
     })
 
     it('clients of a SIGKILLed node reconnect to another node and recover by offset: no gap, no duplicate; its direct messages arrive once', async () => {
