@@ -239,6 +239,7 @@ export function createHub(options: HubOptions) {
       for (const recipient of connections.values()) {
         if (recipient.isOpen && recipient.send(encoded)) counters.messagesDelivered += 1
       }
+      sessions.bufferForAll(encoded)
     },
     releaseInFlight: () => backend().deliveries.releaseAll(),
   })
