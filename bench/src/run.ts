@@ -1,11 +1,12 @@
 /**
- * `pnpm bench`: each scenario (fan-out, durable) against each target, R runs interleaved, medians in a
+ * `pnpm bench`: each scenario (fan-out, durable, cross-node) against each target, R runs interleaved, medians in a
  * table per scenario and every raw number in bench/results/<timestamp>.json. See ../README.md.
  */
 import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { dropLiveDatabases } from './databases.js'
+import { removeLivePrefixes } from './redis.js'
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js'
 import { type GatewayEntry, planScenario, type ScenarioPlan } from './plans.js'
 import { killChildrenAndCleanUp } from './processes.js'
@@ -28,10 +29,13 @@ function out(text: string): void {
   process.stdout.write(`${text}\n`)
 }
 
-/** Kills the children, drops the throw-away databases (bounded), exits. */
+/** Kills the children, drops the throw-away databases and Redis keys (bounded), exits. */
 async function abort(exitCode: number): Promise<never> {
   killChildrenAndCleanUp()
-  await Promise.race([dropLiveDatabases(), new Promise((resolve) => setTimeout(resolve, CLEANUP_TIMEOUT_MS))])
+  await Promise.race([
+    Promise.all([dropLiveDatabases(), removeLivePrefixes()]),
+    new Promise((resolve) => setTimeout(resolve, CLEANUP_TIMEOUT_MS)),
+  ])
   process.exit(exitCode)
 }
 

@@ -12,7 +12,9 @@ import type {
 } from './ipc.js'
 import type { TargetName } from './options.js'
 import { forkTs, readCpuMs, readMemory, sendTo, stopProcess, waitForMessage } from './processes.js'
-import { type RunningServer, type StoreBackend, startServer } from './servers.js'
+import { removePrefix, runPrefix, trackPrefix } from './redis.js'
+import { type ClusterNode, type RunningServer, type StoreBackend, startServer } from './servers.js'
+import { probeCrossNode } from './cross-node-probe.js'
 
 const WORKER = fileURLToPath(new URL('./load/worker.ts', import.meta.url))
 
@@ -37,6 +39,18 @@ export interface Contender {
   target: TargetName
   /** Parley only. `database()` is called before each run; the database is dropped after it. */
   gateway?: { entry: string; storeBackend: StoreBackend; database(): Promise<RunDatabase> }
+  /**
+   * Cross-node: two server nodes on this Redis, the publisher on node A, the subscribers on node B. Each run
+   * gets its own key prefix, removed after the run.
+   */
+  crossNode?: { redisUrl: string; hint: string }
+}
+
+/** Where the load connects, and the server processes to measure (one, or one per node). */
+interface Deployment {
+  publishUrl: string
+  subscribeUrl: string
+  pids: number[]
 }
 
 /** One measured run of one contender: what the table and the JSON results are made of. */
@@ -73,23 +87,68 @@ export interface RunResult {
 
 /** Starts the contender's server, the subscriber workers and the publisher, runs the load, stops all. */
 export async function runScenario(contender: Contender, run: number, load: LoadPlan): Promise<RunResult> {
-  const { gateway } = contender
+  const { gateway, crossNode } = contender
   const database = await gateway?.database()
+  const prefix = crossNode ? runPrefix() : undefined
+  if (crossNode && prefix) trackPrefix(crossNode.redisUrl, prefix)
+  const servers: RunningServer[] = []
   try {
-    const server = await startServer(contender.target, {
-      maxConnections: load.subscribers + 100,
-      gateway:
-        gateway && database
-          ? { entry: gateway.entry, storeBackend: gateway.storeBackend, databaseUrl: database.url }
-          : undefined,
-    })
-    try {
-      return await measure(contender, run, load, server)
-    } finally {
-      await server.stop()
+    const start = (cluster: ClusterNode | undefined) =>
+      startServer(contender.target, {
+        maxConnections: load.subscribers + 100,
+        gateway:
+          gateway && database
+            ? { entry: gateway.entry, storeBackend: gateway.storeBackend, databaseUrl: database.url }
+            : undefined,
+        ...(cluster ? { cluster } : {}),
+      }).then((server) => {
+        servers.push(server)
+        return server
+      })
+    let deployment: Deployment
+    if (crossNode && prefix) {
+      // Both at once (gateways migrate a shared database under an advisory lock); every started one is
+      // stopped in `finally`, also when the other failed.
+      const started = await Promise.allSettled(
+        ['bench-a', 'bench-b'].map((nodeId) => start({ redisUrl: crossNode.redisUrl, prefix, nodeId })),
+      )
+      const failed = started.find((result) => result.status === 'rejected')
+      if (failed) throw failed.reason
+      const [nodeA, nodeB] = started.map((result) => (result as PromiseFulfilledResult<RunningServer>).value)
+      if (!nodeA || !nodeB) throw new Error('a cross-node server did not start')
+      deployment = { publishUrl: nodeA.baseUrl, subscribeUrl: nodeB.baseUrl, pids: [nodeA.pid, nodeB.pid] }
+    } else {
+      const server = await start(undefined)
+      deployment = { publishUrl: server.baseUrl, subscribeUrl: server.baseUrl, pids: [server.pid] }
     }
+    return await measure(contender, run, load, deployment)
   } finally {
-    await database?.drop()
+    await Promise.all(servers.map((server) => server.stop()))
+    try {
+      if (crossNode && prefix) await removePrefix(crossNode.redisUrl, prefix)
+    } finally {
+      await database?.drop()
+    }
+  }
+}
+
+/** Summed over the deployment's server processes; undefined when any reading is missing. */
+function sumOver(pids: number[], read: (pid: number) => number | undefined): number | undefined {
+  let sum = 0
+  for (const pid of pids) {
+    const value = read(pid)
+    if (value === undefined) return undefined
+    sum += value
+  }
+  return sum
+}
+
+function readDeploymentMemory(pids: number[]): ReturnType<typeof readMemory> {
+  const readings = pids.map(readMemory)
+  if (readings.some((reading) => reading === undefined)) return undefined
+  return {
+    rssBytes: readings.reduce((sum, reading) => sum + (reading?.rssBytes ?? 0), 0),
+    peakRssBytes: readings.reduce((sum, reading) => sum + (reading?.peakRssBytes ?? 0), 0),
   }
 }
 
@@ -97,10 +156,21 @@ async function measure(
   contender: Contender,
   run: number,
   load: LoadPlan,
-  server: RunningServer,
+  deployment: Deployment,
 ): Promise<RunResult> {
   const { target, label } = contender
   const workers: ChildProcess[] = []
+  // Cross-node: proves the nodes relay, and keeps the channel subscribed on node B until the load's
+  // subscribers are there.
+  const probe = contender.crossNode
+    ? await probeCrossNode({
+        target,
+        publishUrl: deployment.publishUrl,
+        subscribeUrl: deployment.subscribeUrl,
+        channel: load.channel,
+        hint: contender.crossNode.hint,
+      })
+    : undefined
   const deadlineMs = load.warmupMs + load.durationMs + 180_000
   const spawnWorker = (config: WorkerConfig) => {
     const child = forkTs(WORKER, [JSON.stringify(config)])
@@ -117,7 +187,7 @@ async function measure(
       const config: SubscriberWorkerConfig = {
         role: 'subscribers',
         target,
-        baseUrl: server.baseUrl,
+        baseUrl: deployment.subscribeUrl,
         channel: load.channel,
         deadlineMs,
         connections: share,
@@ -130,7 +200,7 @@ async function measure(
     const publisherConfig: PublisherWorkerConfig = {
       role: 'publisher',
       target,
-      baseUrl: server.baseUrl,
+      baseUrl: deployment.publishUrl,
       channel: load.channel,
       deadlineMs,
       warmupMs: load.warmupMs,
@@ -149,6 +219,7 @@ async function measure(
       waitForMessage(publisher, 'ready', setupTimeoutMs, `${label} publisher`),
     ])
     const connected = ready.reduce((sum, message) => sum + message.connections, 0)
+    probe?.close()
 
     // Relay flow-control progress: the publisher may run ahead of the slowest subscriber process only.
     const completedThrough = subscriberWorkers.map(() => 0)
@@ -175,11 +246,11 @@ async function measure(
       if (message.type !== 'phase') return
       if (message.phase === 'measure-start') {
         startedAt = performance.now()
-        cpuAtStart = readCpuMs(server.pid)
+        cpuAtStart = sumOver(deployment.pids, readCpuMs)
       } else {
         endedAt = performance.now()
-        cpuAtEnd = readCpuMs(server.pid)
-        memory = readMemory(server.pid)
+        cpuAtEnd = sumOver(deployment.pids, readCpuMs)
+        memory = readDeploymentMemory(deployment.pids)
       }
     })
     const pendingSubscriberResults = subscriberWorkers.map((child, index) => {
@@ -214,6 +285,7 @@ async function measure(
         : undefined
     return summarise(contender, run, connected, publisherResult, subscriberResults, memory, cpuPercent)
   } finally {
+    probe?.close()
     await Promise.all(workers.map((child) => stopProcess(child, 1000)))
   }
 }
