@@ -6,10 +6,10 @@ import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { dropLiveDatabases } from './databases.js'
-import { removeLivePrefixes } from './redis.js'
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js'
 import { type GatewayEntry, planScenario, type ScenarioPlan } from './plans.js'
 import { killChildrenAndCleanUp } from './processes.js'
+import { removeLivePrefixes } from './redis.js'
 import {
   currentCommit,
   machineInfo,

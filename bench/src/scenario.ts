@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { probeCrossNode } from './cross-node-probe.js'
 import type { RunDatabase } from './databases.js'
 import { LatencyHistogram } from './histogram.js'
 import type {
@@ -14,7 +15,6 @@ import type { TargetName } from './options.js'
 import { forkTs, readCpuMs, readMemory, sendTo, stopProcess, waitForMessage } from './processes.js'
 import { removePrefix, runPrefix, trackPrefix } from './redis.js'
 import { type ClusterNode, type RunningServer, type StoreBackend, startServer } from './servers.js'
-import { probeCrossNode } from './cross-node-probe.js'
 
 const WORKER = fileURLToPath(new URL('./load/worker.ts', import.meta.url))
 
