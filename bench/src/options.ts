@@ -11,6 +11,10 @@ export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres
 /** The Redis the cross-node scenario's nodes share, unless REDIS_URL names another. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
 
+/** Store backends two gateway nodes can share (`memory` is per process). */
+export const CROSS_NODE_STORES = ['postgres', 'redis'] as const
+export type CrossNodeStore = (typeof CROSS_NODE_STORES)[number]
+
 export interface BenchOptions {
   /** Scenarios to run, in this order. */
   scenarios: ScenarioName[]
@@ -27,6 +31,8 @@ export interface BenchOptions {
   durableWindow: number
   /** Cross-node scenario: subscriber connections, all on node B (the publisher is on node A). */
   crossnodeSubscribers: number
+  /** Cross-node scenario: the store backend both gateways share. */
+  crossnodeStore: CrossNodeStore
   /** Processes that share the subscriber connections. */
   workers: number
   payloadBytes: number
@@ -65,6 +71,7 @@ Options:
   --durable-subscribers <n>  durable subscriber connections (default 10)
   --durable-window <n> durable publications in flight at most (default 64)
   --crossnode-subscribers <n>  cross-node subscriber connections, on node B (default 500; --quick 50)
+  --crossnode-store <backend>  cross-node: Parley's --store-backend, postgres or redis (default postgres)
   --duration <s>       measured seconds per run (default 10; --quick 2)
   --warmup <s>         unmeasured seconds before each measurement (default 2; --quick 0.5)
   --runs <n>           runs per target, interleaved; medians are reported (default 3; --quick 1)
@@ -114,6 +121,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'gateway-cli': { type: 'string' },
       'database-url': { type: 'string' },
       'crossnode-subscribers': { type: 'string' },
+      'crossnode-store': { type: 'string' },
       'require-postgres': { type: 'boolean', default: false },
       'require-redis': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -147,6 +155,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     connectConcurrency: integer('--connect-concurrency', values['connect-concurrency'], 50, 1, 5000),
     gatewayCli: values['gateway-cli'],
     databaseUrl: databaseUrl(values['database-url']),
+    crossnodeStore: crossNodeStore(values['crossnode-store']),
     requirePostgres: values['require-postgres'] === true,
     redisUrl: redisUrl(process.env.REDIS_URL),
     requireRedis: values['require-redis'] === true,
@@ -161,6 +170,14 @@ function databaseUrl(raw: string | undefined): string | undefined {
     throw new UsageError('--database-url must be memory:// or a postgres:// URL')
   }
   return raw
+}
+
+function crossNodeStore(raw: string | undefined): CrossNodeStore {
+  if (raw === undefined) return 'postgres'
+  const store = CROSS_NODE_STORES.find((name) => name === raw)
+  if (store === undefined)
+    throw new UsageError(`--crossnode-store must be postgres or redis, got ${JSON.stringify(raw)}`)
+  return store
 }
 
 function redisUrl(raw: string | undefined): string {

@@ -191,8 +191,9 @@ const PARLEY_CROSS_NODE_HINT =
 
 /**
  * Two nodes on one Redis: the publisher on node A, every subscriber on node B, so each publication crosses
- * Redis once. Parley runs both nodes on one fresh PostgreSQL database (the store must be shared between
- * nodes: channel offsets and history live there), with the postgres store backend.
+ * Redis once. Parley runs both nodes on one fresh PostgreSQL database and a store backend they share
+ * (`--crossnode-store`: postgres, or redis on the scenario's Redis under the run's prefix), since channel
+ * offsets and history must be the same on every node.
  */
 async function crossNodePlan(options: BenchOptions, gateway: GatewayEntry): Promise<ScenarioPlan> {
   const load: LoadPlan = {
@@ -248,7 +249,7 @@ async function crossNodePlan(options: BenchOptions, gateway: GatewayEntry): Prom
             : `the ${label} baseline's Redis relay did not deliver (see src/servers/)`,
       },
       ...(target === 'parley' && gateway
-        ? { gateway: { entry: gateway.path, storeBackend: 'postgres' as const, database: freshDatabase } }
+        ? { gateway: { entry: gateway.path, storeBackend: options.crossnodeStore, database: freshDatabase } }
         : {}),
     }
     contenders.push(contender)
@@ -265,7 +266,9 @@ async function crossNodePlan(options: BenchOptions, gateway: GatewayEntry): Prom
       : `Redis: ${redis.reason}; the scenario is skipped (--require-redis makes this an error)`,
   ]
   if (gateway && database) {
-    description.push(`Parley: CLI ${gateway.path}, --store-backend postgres, database ${database}`)
+    description.push(
+      `Parley: CLI ${gateway.path}, --store-backend ${options.crossnodeStore}, database ${database}`,
+    )
   }
   return {
     name: 'crossnode',

@@ -46,7 +46,7 @@ export function resolveGatewayEntry(explicit: string | undefined): { path: strin
 }
 
 /** Where Parley keeps deliveries and channel history (`--store-backend`). */
-export type StoreBackend = 'memory' | 'postgres'
+export type StoreBackend = 'memory' | 'postgres' | 'redis'
 
 /** How to start the gateway for one run. */
 export interface GatewayLaunch {
