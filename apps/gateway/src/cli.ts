@@ -42,6 +42,8 @@ interface ServeFlags {
   heartbeatInterval?: string
   maxPayload?: string
   storeBackend?: string
+  redisUrl?: string
+  nodeId?: string
 }
 
 function write(stream: NodeJS.WriteStream, text: string): void {
@@ -101,6 +103,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     heartbeatInterval: flags.heartbeatInterval,
     maxPayload: flags.maxPayload,
     'delivery.storeBackend': flags.storeBackend,
+    'redis.url': flags.redisUrl,
+    nodeId: flags.nodeId,
   })
   const config = parseConfig(mergeConfigInputs(readEnvConfig(process.env), flagInput))
   const logger = createCliLogger(config)
@@ -362,6 +366,8 @@ function buildProgram(): Command {
       '--store-backend <backend>',
       'where deliveries and channel history live: memory (default) or postgres (the database)',
     )
+    .option('--redis-url <url>', 'redis://… shared by several nodes (needs --store-backend postgres or redis)')
+    .option('--node-id <id>', "this node's id among the nodes sharing Redis (default: generated)")
     .action(serve)
 
   program

@@ -352,6 +352,15 @@ export const GatewayConfigSchema = z
         message: 'redis needs redis.url or redis.host (PARLEY_REDIS_URL)',
       })
     }
+    if (redisEnabled(config) && config.delivery.storeBackend === 'memory') {
+      // Every node would number each channel on its own: offsets would clash and recovery across nodes fail.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delivery', 'storeBackend'],
+        message:
+          'with Redis configured (several nodes) the store must be shared: use postgres or redis, not memory',
+      })
+    }
     if ((config.sslCert === undefined) !== (config.sslKey === undefined)) {
       ctx.addIssue({
         code: 'custom',

@@ -41,9 +41,13 @@ import { createAuthFailureLimiter } from './auth/auth-failure-limiter.js'
 import type { AuthProvider } from './auth/auth-provider.js'
 import { createDefaultAuthProvider } from './auth/default-auth-provider.js'
 import { createJwtVerifier } from './auth/jwt-verifier.js'
+import { registerNodesRoutes } from './admin/nodes-routes.js'
+import { createDeferredBus, type DeferredBus } from './bus/deferred-bus.js'
 import { createLocalBus } from './bus/memory-bus.js'
+import { openRedisBus } from './bus/redis-bus.js'
 import type { ClusterBus } from './bus/types.js'
-import { assertSafeBind, ConfigError, type GatewayConfig } from './config.js'
+import { BUS_GROUPS } from './cluster/cluster-node.js'
+import { assertSafeBind, ConfigError, type GatewayConfig, redisEnabled } from './config.js'
 import { openDeliveryBackend } from './delivery/open-delivery-backend.js'
 import { GatewayError } from './errors.js'
 import { type CheckResult, registerHealthRoutes } from './health/health-routes.js'
@@ -53,6 +57,7 @@ import { registerApprovalLinkRoutes } from './pairing/approval-link-routes.js'
 import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
 import { createChatPairing } from './pairing/chat-pairing.js'
 import { resolvePairingSecret } from './pairing/pairing-secret.js'
+import { newId } from './ids.js'
 import { sha256 } from './security/secrets.js'
 import { createHub, type HubStats } from './transport/hub.js'
 import { registerWebSocketRoutes } from './transport/websocket-routes.js'
@@ -177,7 +182,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   let stopping: Promise<void> | undefined
   let starting: Promise<StartedGateway> | undefined
 
-  const bus: ClusterBus = options.bus ?? createLocalBus(config.nodeId)
+  const nodeId = options.bus?.nodeId ?? config.nodeId ?? newId('node')
+  // With Redis configured the bus is opened at start(); until then (and after stop) it is `degraded`.
+  const redisBus: DeferredBus | undefined =
+    options.bus === undefined && redisEnabled(config) ? createDeferredBus(nodeId) : undefined
+  const bus: ClusterBus = options.bus ?? redisBus ?? createLocalBus(nodeId)
 
   // Rows recorded before `start()` opened the audit log have nowhere to go; only tests drive the app then.
   const connectionAudit = createConnectionAudit({ record: (entry) => audit?.record(entry) }, logger)
@@ -210,6 +219,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     sessionBinding: () => sessionBinding,
     bus,
     serverVersion: GATEWAY_VERSION,
+    startedAt,
     backend: requireDeliveryBackend,
     agentKeys: () => required(agentKeys, 'the agent key store'),
     devicePairing: () => required(devicePairing, 'the device pairing store'),
@@ -269,6 +279,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     // With an injected audit log and no database there is nothing to probe.
     checkDatabase: needsDatabase || options.database !== undefined ? checkDatabase : undefined,
     lastDatabaseCheck: () => lastDatabaseCheck,
+    busState: () => bus.state(),
   })
   registerMetricsRoutes(
     app,
@@ -277,6 +288,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       auditDropped: () => audit?.dropped ?? 0,
       isDraining,
       deliveryStats: () => (deliveryBackend === undefined ? undefined : hub.deliveries.stats()),
+      busState: () => bus.state(),
     }),
   )
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
@@ -288,6 +300,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   })
   registerConnectionsRoutes(app, { list: () => hub.listConnections() })
   registerChannelsRoutes(app, { list: () => hub.channels.list() })
+  registerNodesRoutes(app, { list: () => hub.cluster.nodes() })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
@@ -335,14 +348,59 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         deliveryBackend = openDeliveryBackend(config, () => database)
         ownsDeliveryBackend = true
       }
-      // The previous process may have ended with deliveries in flight: they are due again.
-      const released = await deliveryBackend.deliveries.releaseAll()
-      if (released > 0) logger.info({ released }, 'released deliveries left in flight')
+      // The previous process may have ended with deliveries in flight: they are due again. Not while other
+      // nodes share the store: theirs are in flight for real (a node that dies is cleaned up after by a
+      // survivor, see cluster/cluster-node.ts).
+      if (!(await otherNodesAlive())) {
+        const released = await deliveryBackend.deliveries.releaseAll()
+        if (released > 0) logger.info({ released }, 'released deliveries left in flight')
+      }
     } catch (error) {
       await closeStorage()
       throw error
     }
     hub.deliveries.start()
+  }
+
+  async function otherNodesAlive(): Promise<boolean> {
+    if (bus.state() === 'local') return false
+    try {
+      const nodes = await bus.entries(BUS_GROUPS.nodes)
+      return [...nodes.keys()].some((id) => id !== bus.nodeId)
+    } catch {
+      // Unknown: leaving deliveries in flight is safe (a survivor or the next lone start releases them).
+      return true
+    }
+  }
+
+  /** Opens Redis (when configured and no bus was injected); the gateway refuses to start without it. */
+  async function openBus(): Promise<void> {
+    if (redisBus === undefined) return
+    const opened = await openRedisBus({
+      config: config.redis,
+      nodeId,
+      logger: logger.child({ component: 'bus' }),
+    })
+    redisBus.attach(opened)
+    logger.info({ nodeId }, 'cluster bus open')
+  }
+
+  /** Leaves the cluster before the stores close: no more remote fan-out, wakes or registry refreshes. */
+  async function leaveCluster(): Promise<void> {
+    try {
+      await hub.cluster.stop()
+      hub.closeRelay()
+    } catch (error) {
+      logger.error({ err: error }, 'leaving the cluster failed during shutdown')
+    }
+  }
+
+  async function closeBus(): Promise<void> {
+    try {
+      await redisBus?.detach()
+    } catch (error) {
+      logger.error({ err: error }, 'closing the cluster bus failed during shutdown')
+    }
   }
 
   async function closeDeliveries(): Promise<void> {
@@ -427,15 +485,21 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         dataDir: config.dataDir,
       })
       approvalLinks = createApprovalLinks(pairingSecret)
-      await openStorage(pairingSecret)
+      await openBus()
+      await openStorage(pairingSecret).catch(async (error: unknown) => {
+        await redisBus?.detach()
+        throw error
+      })
       if (database !== undefined) await checkDatabase()
       logger.info({ backend: deliveryBackend?.name }, 'delivery store open')
       const listening = await listen().catch(async (error: unknown) => {
         await closeStorage()
+        await redisBus?.detach()
         throw error
       })
       server = listening.server
       hub.heartbeat.start()
+      hub.cluster.start()
       state = 'running'
       const host = urlHost(config.host)
       const scheme = config.sslCert === undefined ? 'http' : 'https'
@@ -472,7 +536,9 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         await hub.waitForNoConnections(1_000)
       }
     }
+    await leaveCluster()
     await closeStorage()
+    await closeBus()
     await closeServer()
     state = 'stopped'
     logger.info('gateway stopped')

@@ -34,17 +34,33 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
   /** Channels without subscribers, oldest first. */
   readonly #idle = new Set<string>()
   readonly #maxIdleChannels: number
+  readonly #onFirstSubscriber: ((channel: string) => void) | undefined
+  readonly #onLastSubscriber: ((channel: string) => void) | undefined
 
-  constructor(options: { maxIdleChannels?: number } = {}) {
+  /**
+   * `onFirstSubscriber` / `onLastSubscriber`: a channel gained its first subscriber here, or lost its last
+   * (the cluster listens to a channel on the bus only in between).
+   */
+  constructor(
+    options: {
+      maxIdleChannels?: number
+      onFirstSubscriber?: (channel: string) => void
+      onLastSubscriber?: (channel: string) => void
+    } = {},
+  ) {
     this.#maxIdleChannels = options.maxIdleChannels ?? DEFAULT_MAX_IDLE_CHANNELS
+    this.#onFirstSubscriber = options.onFirstSubscriber
+    this.#onLastSubscriber = options.onLastSubscriber
   }
 
   subscribe(channel: string, subscriber: S, maxSubscriptions: number): SubscribeOutcome {
     if (subscriber.subscriptions.has(channel)) return 'already_subscribed'
     if (subscriber.subscriptions.size >= maxSubscriptions) return 'limit_reached'
-    this.#stateOf(channel).subscribers.add(subscriber)
+    const { subscribers } = this.#stateOf(channel)
+    subscribers.add(subscriber)
     this.#idle.delete(channel)
     subscriber.subscriptions.add(channel)
+    if (subscribers.size === 1) this.#onFirstSubscriber?.(channel)
     return 'subscribed'
   }
 
@@ -53,15 +69,14 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
     if (!subscriber.subscriptions.delete(channel)) return false
     const state = this.#channels.get(channel)
     state?.subscribers.delete(subscriber)
-    if (state?.subscribers.size === 0) this.#markIdle(channel)
+    if (state?.subscribers.size === 0) this.#lastLeft(channel)
     return true
   }
 
   unsubscribeAll(subscriber: S): void {
     for (const channel of subscriber.subscriptions) {
       const state = this.#channels.get(channel)
-      state?.subscribers.delete(subscriber)
-      if (state?.subscribers.size === 0) this.#markIdle(channel)
+      if (state?.subscribers.delete(subscriber) && state.subscribers.size === 0) this.#lastLeft(channel)
     }
     subscriber.subscriptions.clear()
   }
@@ -89,6 +104,15 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
    */
   positionOf(channel: string): ChannelPosition | undefined {
     return this.#channels.get(channel)?.position
+  }
+
+  /**
+   * Forgets the channel's position: another node may publish on it while this one does not listen, so the
+   * position known here would go stale.
+   */
+  forgetPosition(channel: string): void {
+    const state = this.#channels.get(channel)
+    if (state !== undefined) state.position = undefined
   }
 
   /** Records a position learnt from the store, unless a fan-out already recorded one. */
@@ -125,6 +149,11 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
       this.#channels.set(channel, state)
     }
     return state
+  }
+
+  #lastLeft(channel: string): void {
+    this.#markIdle(channel)
+    this.#onLastSubscriber?.(channel)
   }
 
   /** Keeps memory bounded when clients publish to or leave many channels: forgets the oldest idle ones. */

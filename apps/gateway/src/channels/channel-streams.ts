@@ -42,6 +42,27 @@ export interface ChannelStreamsOptions {
     requireEnabled: () => void
     wake: (clientId: string) => void
   }
+  /** With several nodes: live fan-out follows the shared offsets, whichever node stored a publication. */
+  cluster?: ChannelCluster
+}
+
+/** What channel streams need from the cluster (see `cluster/channel-relay.ts`). */
+export interface ChannelCluster {
+  /** Whether this node listens to the channel on the bus (it has local subscribers or joins). */
+  listening(channel: string): boolean
+  /** A publication was stored here: tell the other nodes (`frame` is its live frame, encoded once). */
+  published(publication: StoredPublication, frame: string): void
+  /** A subscriber started (true) or finished (false) joining the channel. */
+  joining(channel: string, started: boolean): void
+}
+
+/** A publication stored by another node, as it came over the bus. */
+export interface RemotePublication {
+  channel: string
+  offset: number
+  epoch: string
+  /** Its live frame, encoded once by the node that stored it. */
+  frame: string
 }
 
 interface PendingPublish {
@@ -64,6 +85,13 @@ interface Join {
 }
 
 type StoreFailure = { error: unknown }
+
+/** Where a publication sits in its channel's stream. */
+interface Positioned {
+  channel: string
+  offset: number
+  epoch: string
+}
 
 /**
  * Channels with a stream: every publication goes through the history store, which gives it the next
@@ -121,14 +149,14 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     tail = tail.then(async () => {
       const outcome = await stored
       try {
-        complete(pending, outcome)
+        await complete(pending, outcome)
       } catch (error) {
         logger.error({ err: error }, 'fan-out of a publication batch failed')
       }
     })
   }
 
-  function complete(pending: PendingPublish[], outcome: PublishOutcome[] | StoreFailure): void {
+  async function complete(pending: PendingPublish[], outcome: PublishOutcome[] | StoreFailure): Promise<void> {
     if ('error' in outcome) {
       const { error } = outcome
       if (error instanceof GatewayError) {
@@ -171,15 +199,12 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
         })
         continue
       }
-      const encoded = Buffer.from(liveFrame(publication, item.dataJson))
-      const delivered = channels.publish(publication.channel, encoded, now, {
-        offset: publication.offset,
-        epoch: publication.epoch,
-      })
-      const joins = joinsByChannel.get(publication.channel)
-      if (joins !== undefined) {
-        for (const join of joins) join.buffer.push({ offset: publication.offset, frame: encoded })
-      }
+      const frame = liveFrame(publication, item.dataJson)
+      const encoded = Buffer.from(frame)
+      options.cluster?.published(publication, frame)
+      let delivered = fanOut(publication, encoded, now)
+      // Only after a gap in the offsets this node has seen (cluster only): the missing ones go first.
+      if (typeof delivered !== 'number') delivered = await delivered
       counters.messagesPublished += 1
       counters.messagesDelivered += delivered
       if (result.deliveries.length > 0) options.onDeliveries(result.deliveries)
@@ -197,6 +222,94 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
       })
       audit.publish(item.connection, publication.channel, item.size, delivered)
     }
+  }
+
+  /** Live fan-out of one publication to the local subscribers and to the subscribers joining. */
+  function fanOutNow(publication: Positioned, encoded: Buffer, now: number, record: boolean): number {
+    const delivered = channels.publish(
+      publication.channel,
+      encoded,
+      now,
+      record ? { offset: publication.offset, epoch: publication.epoch } : undefined,
+    )
+    const joins = joinsByChannel.get(publication.channel)
+    if (joins !== undefined) {
+      for (const join of joins) join.buffer.push({ offset: publication.offset, frame: encoded })
+    }
+    return delivered
+  }
+
+  /**
+   * Fans out in offset order. Alone, publications arrive here in that order. With several nodes they come
+   * from the store here and over the bus from the others: one already fanned out is dropped, and one after
+   * a gap waits until the missing ones are read from the store and fanned out. Runs on the ordered chain.
+   */
+  function fanOut(publication: Positioned, encoded: Buffer, now: number): number | Promise<number> {
+    const { cluster } = options
+    if (cluster === undefined) return fanOutNow(publication, encoded, now, true)
+    // Not listened here: other nodes' publications do not reach this node, so no position is kept.
+    if (!cluster.listening(publication.channel)) return fanOutNow(publication, encoded, now, false)
+    const known = channels.positionOf(publication.channel)
+    if (known === undefined || known.epoch !== publication.epoch || publication.offset === known.offset + 1) {
+      return fanOutNow(publication, encoded, now, true)
+    }
+    if (publication.offset <= known.offset) return 0
+    return catchUpFrom(publication.channel, known, now).then(() => {
+      const after = channels.positionOf(publication.channel)
+      if (after !== undefined && after.epoch === publication.epoch && publication.offset <= after.offset) return 0
+      return fanOutNow(publication, encoded, now, true)
+    })
+  }
+
+  /** Reads what the channel's stream holds after `from` and fans it out (cluster only, on the chain). */
+  async function catchUpFrom(channel: string, from: ChannelPosition, now: number): Promise<void> {
+    let read: ReadSinceResult
+    try {
+      read = await backend().history.readSince(channel, from, now)
+    } catch (error) {
+      logger.warn({ err: error, channel }, 'reading missed publications from the store failed')
+      return
+    }
+    if (!read.recovered) {
+      logger.warn({ channel, from }, 'missed publications are no longer in the history; live continues')
+      return
+    }
+    for (const publication of read.publications) {
+      const known = channels.positionOf(channel)
+      if (known !== undefined && known.epoch === publication.epoch && publication.offset <= known.offset) continue
+      counters.messagesDelivered += fanOutNow(
+        publication,
+        Buffer.from(encodeFrame(replayFrame(publication))),
+        now,
+        true,
+      )
+    }
+  }
+
+  /** A publication another node stored, from the bus: fanned out in order with the local ones. */
+  function deliverRemote(publication: RemotePublication): void {
+    tail = tail.then(async () => {
+      try {
+        let delivered = fanOut(publication, Buffer.from(publication.frame), Date.now())
+        if (typeof delivered !== 'number') delivered = await delivered
+        counters.messagesDelivered += delivered
+      } catch (error) {
+        logger.error({ err: error, channel: publication.channel }, 'fan-out of a remote publication failed')
+      }
+    })
+  }
+
+  /** After a bus outage: fans out what the channel got meanwhile, from the store, after what was seen here. */
+  function catchUp(channel: string): void {
+    tail = tail.then(async () => {
+      const known = channels.positionOf(channel)
+      if (known === undefined) return
+      try {
+        await catchUpFrom(channel, known, Date.now())
+      } catch (error) {
+        logger.error({ err: error, channel }, 'catching up a channel failed')
+      }
+    })
   }
 
   function replyError(connection: Connection, id: string, error: GatewayError): void {
@@ -278,18 +391,31 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
       throw error
     }
     if (entry.cancelled) return
-    removeJoin(entry)
-    if (!connection.isOpen) return
     let offset = read.position.offset
     let replayed = 0
+    const replay: StoredPublication[] = []
     if (read.recovered === true) {
-      for (const publication of read.publications) {
-        connection.send(encodeFrame(replayFrame(publication)))
-        offset = publication.offset
-      }
+      replay.push(...read.publications)
+      offset = read.publications.at(-1)?.offset ?? offset
       replayed = read.publications.length
       if (frame.since !== undefined && replayed === 0) offset = Math.max(offset, frame.since.offset)
     }
+    if (options.cluster !== undefined) {
+      // Publications of other nodes stored after the read may have reached the bus before this node
+      // listened to the channel: the first live frame buffered is then not the next offset. Read the hole.
+      try {
+        offset = await fillJoinGap(entry, { offset, epoch: read.position.epoch }, replay)
+      } catch (error) {
+        removeJoin(entry)
+        if (entry.cancelled) return
+        throw error
+      }
+      if (entry.cancelled) return
+    }
+    removeJoin(entry)
+    if (!connection.isOpen) return
+    for (const publication of replay) connection.send(encodeFrame(replayFrame(publication)))
+    replayed = replay.length
     for (const buffered of entry.buffer) {
       if (buffered.offset <= offset) continue
       connection.send(buffered.frame)
@@ -311,6 +437,24 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     if (!wasLive) audit.subscribe(connection, frame.channel)
   }
 
+  /** Appends to `replay` what the store holds between `from` and the join's first buffered live frame. */
+  async function fillJoinGap(entry: Join, from: ChannelPosition, replay: StoredPublication[]): Promise<number> {
+    let offset = from.offset
+    for (let round = 0; round < 3; round += 1) {
+      const first = entry.buffer.find((buffered) => buffered.offset > offset)
+      if (first === undefined || first.offset === offset + 1) break
+      const read = await backend().history.readSince(entry.channel, { offset, epoch: from.epoch }, Date.now())
+      await tail
+      if (entry.cancelled || !read.recovered || read.publications.length === 0) break
+      for (const publication of read.publications) {
+        if (publication.offset <= offset) continue
+        replay.push(publication)
+        offset = publication.offset
+      }
+    }
+    return offset
+  }
+
   function addJoin(entry: Join): void {
     let ofChannel = joinsByChannel.get(entry.channel)
     if (ofChannel === undefined) {
@@ -324,11 +468,12 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
       joinsByConnection.set(entry.connection, ofConnection)
     }
     ofConnection.set(entry.channel, entry)
+    options.cluster?.joining(entry.channel, true)
   }
 
   function removeJoin(entry: Join): void {
     const ofChannel = joinsByChannel.get(entry.channel)
-    ofChannel?.delete(entry)
+    if (ofChannel?.delete(entry)) options.cluster?.joining(entry.channel, false)
     if (ofChannel?.size === 0) joinsByChannel.delete(entry.channel)
     const ofConnection = joinsByConnection.get(entry.connection)
     if (ofConnection?.get(entry.channel) === entry) ofConnection.delete(entry.channel)
@@ -406,6 +551,8 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     subscribe,
     unsubscribe,
     connectionClosed,
+    deliverRemote,
+    catchUp,
     /** Resolves once every publication accepted so far has been answered (used by stop and tests). */
     settled(): Promise<void> {
       return tail

@@ -40,6 +40,8 @@ export interface DeliveryEngineOptions {
   backend: () => DeliveryBackend
   /** The connection that receives a client id's deliveries: its latest open one. */
   connectionFor: (clientId: string) => Connection | undefined
+  /** A recipient not connected here got deliveries: wake the node that holds it (several nodes). */
+  wakeElsewhere?: (clientId: string) => void
   logger: Logger
   audit: ConnectionAudit
   expirySweepMs?: number
@@ -216,6 +218,8 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     }
     const deadline = now + ackTimeoutMs
     for (const delivery of due) {
+      // In flight here already: another node released it when a node died. Its deadline still runs here.
+      if (state.inflight.has(delivery.id)) continue
       const attempt = delivery.attempts + 1
       state.inflight.set(delivery.id, { delivery, attempt, connection, deadline })
       connection.send(deliveryFrame(delivery, attempt))
@@ -302,6 +306,12 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     for (const clientId of touched) if (recipients.has(clientId)) pump(clientId)
   }
 
+  /** Sends to a recipient connected here, or asks the node that holds it to. */
+  function wakeRecipient(clientId: string): void {
+    if (connectionFor(clientId) !== undefined) pump(clientId)
+    else options.wakeElsewhere?.(clientId)
+  }
+
   function requireEnabled(): void {
     if (!config.enabled) throw new GatewayError('unavailable', 'delivery guarantees are disabled')
   }
@@ -380,10 +390,10 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       counters.enqueued += deliveries.length
       const touched = new Set<string>()
       for (const delivery of deliveries) touched.add(delivery.recipient)
-      for (const clientId of touched) if (connectionFor(clientId) !== undefined) pump(clientId)
+      for (const clientId of touched) wakeRecipient(clientId)
     },
 
-    /** Wakes a recipient (after a durable subscribe or a requeue). */
+    /** Wakes a recipient connected here (after a durable subscribe, a requeue, or a wake from another node). */
     pump(clientId: string): void {
       if (connectionFor(clientId) !== undefined) pump(clientId)
     },
@@ -435,7 +445,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       }
       counters.enqueued += 1
       audit.send(connection, frame.to, size)
-      if (connectionFor(frame.to) !== undefined) pump(frame.to)
+      wakeRecipient(frame.to)
     },
 
     /** `ack`: settles the connection's client id's deliveries among the ids, then sends more. */
@@ -479,7 +489,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       if (delivery === undefined) return undefined
       counters.requeued += 1
       audit.requeue(delivery)
-      if (connectionFor(delivery.recipient) !== undefined) pump(delivery.recipient)
+      wakeRecipient(delivery.recipient)
       return delivery
     },
 

@@ -1,5 +1,6 @@
 import type { DeliveryStats } from '@parley/protocol'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+import type { BusState } from '../bus/types.js'
 import type { GatewayApp } from '../http/create-app.js'
 import type { HubStats } from '../transport/hub.js'
 
@@ -9,6 +10,8 @@ export interface MetricsDeps {
   isDraining: () => boolean
   /** Delivery counts and counters; undefined while the delivery store is not open. */
   deliveryStats: () => Promise<DeliveryStats> | undefined
+  /** The cluster bus state (`local`, `ok`, `degraded`). */
+  busState?: () => BusState
 }
 
 type CounterName = Exclude<keyof HubStats, 'connections' | 'channels'>
@@ -103,6 +106,19 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
       this.set(deps.isDraining() ? 1 : 0)
     },
   })
+  if (deps.busState !== undefined) {
+    const busState = deps.busState
+    new Gauge({
+      name: 'parley_bus_state',
+      help: 'Cluster bus state: 1 for the current one of local, ok, degraded.',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const current = busState()
+        for (const state of ['local', 'ok', 'degraded'] as const) this.set({ state }, current === state ? 1 : 0)
+      },
+    })
+  }
   for (const [name, help, field] of HUB_COUNTERS) {
     new Counter({
       name,

@@ -35,7 +35,9 @@ import { type Authenticated, createAuthenticator } from '../auth/authenticator.j
 import { type ScopeAction, scopeAllows, scopeAllowsBroadcast } from '../auth/scopes.js'
 import type { ClusterBus } from '../bus/types.js'
 import { ChannelRegistry } from '../channels/channel-registry.js'
-import { createChannelStreams } from '../channels/channel-streams.js'
+import { type ChannelStreams, createChannelStreams } from '../channels/channel-streams.js'
+import { createChannelRelay } from '../cluster/channel-relay.js'
+import { createClusterNode } from '../cluster/cluster-node.js'
 import type { GatewayConfig } from '../config.js'
 import { createDeliveryEngine } from '../delivery/delivery-engine.js'
 import { GatewayError } from '../errors.js'
@@ -71,6 +73,8 @@ export interface HubOptions {
   /** How this node reaches the other nodes (the in-process bus when alone). */
   bus: ClusterBus
   serverVersion: string
+  /** When the gateway was created (the node registry shows it). */
+  startedAt?: number
   /** The open delivery backend; throws `unavailable` until the gateway has started. */
   backend: () => DeliveryBackend
   /** Sweep intervals of the delivery engine (tests shorten them). */
@@ -120,7 +124,21 @@ export function createHub(options: HubOptions) {
   const connections = new Map<string, Connection>()
   /** Open, welcomed connections per client id, oldest first: the last one receives its deliveries. */
   const connectionsByClientId = new Map<string, Connection[]>()
-  const channels = new ChannelRegistry<Connection>()
+  // With other nodes on the bus, channel fan-out crosses nodes (see cluster/channel-relay.ts).
+  const relay =
+    options.bus.state() === 'local'
+      ? undefined
+      : createChannelRelay({
+          bus: options.bus,
+          logger: logger.child({ component: 'cluster' }),
+          deliver: (publication) => streams.deliverRemote(publication),
+          catchUp: (channel) => streams.catchUp(channel),
+          forgetPosition: (channel) => channels.forgetPosition(channel),
+        })
+  const channels = new ChannelRegistry<Connection>({
+    onFirstSubscriber: (channel) => relay?.subscribed(channel, true),
+    onLastSubscriber: (channel) => relay?.subscribed(channel, false),
+  })
   const features = [...FEATURES, ...(config.delivery.enabled ? DELIVERY_FEATURES : [])]
   const heartbeatIntervalMs = Math.max(1, Math.round(config.heartbeatInterval * 1000))
   const drainWaiters = new Set<() => void>()
@@ -181,12 +199,13 @@ export function createHub(options: HubOptions) {
     config: config.delivery,
     backend,
     connectionFor,
+    wakeElsewhere: (clientId) => cluster.wake(clientId),
     logger: logger.child({ component: 'delivery' }),
     audit,
     ...options.deliveryTimers,
   })
 
-  const streams = createChannelStreams({
+  const streams: ChannelStreams = createChannelStreams({
     config,
     channels,
     backend,
@@ -198,6 +217,26 @@ export function createHub(options: HubOptions) {
       deliveries.counters.duplicatesSuppressed += 1
     },
     durable: { requireEnabled: deliveries.requireEnabled, wake: deliveries.pump },
+    ...(relay === undefined ? {} : { cluster: relay }),
+  })
+
+  const cluster = createClusterNode({
+    bus: options.bus,
+    logger: logger.child({ component: 'cluster' }),
+    version: serverVersion,
+    startedAt: options.startedAt ?? Date.now(),
+    connections: () => connections.size,
+    listenedChannels: () => relay?.listened() ?? 0,
+    localClients: () => connectionsByClientId.keys(),
+    isLocal: (clientId) => connectionFor(clientId) !== undefined,
+    pump: (clientId) => deliveries.pump(clientId),
+    broadcastLocally: (frame) => {
+      const encoded = Buffer.from(frame)
+      for (const recipient of connections.values()) {
+        if (recipient.isOpen && recipient.send(encoded)) counters.messagesDelivered += 1
+      }
+    },
+    releaseInFlight: () => backend().deliveries.releaseAll(),
   })
 
   const heartbeat = createHeartbeat<Connection>({
@@ -727,8 +766,10 @@ export function createHub(options: HubOptions) {
     connection.clientId = frame.clientId ?? newId('client')
     connection.clientIdChosen = frame.clientId !== undefined
     const sameClient = connectionsByClientId.get(connection.clientId)
-    if (sameClient === undefined) connectionsByClientId.set(connection.clientId, [connection])
-    else sameClient.push(connection)
+    if (sameClient === undefined) {
+      connectionsByClientId.set(connection.clientId, [connection])
+      cluster.clientConnected(connection.clientId)
+    } else sameClient.push(connection)
     connection.logger = connection.logger.child({ clientId: connection.clientId })
     connection.sendFrame({
       type: 'welcome',
@@ -764,6 +805,7 @@ export function createHub(options: HubOptions) {
     for (const recipient of connections.values()) {
       if (recipient.isOpen && recipient.send(encoded)) delivered += 1
     }
+    cluster.broadcast(encoded.toString())
     counters.broadcasts += 1
     counters.messagesDelivered += delivered
     connection.sendFrame({ type: 'reply', id: frame.id, result: { id, delivered, timestamp } })
@@ -839,8 +881,10 @@ export function createHub(options: HubOptions) {
     if (welcomed) {
       const sameClient = connectionsByClientId.get(connection.clientId)
       const remaining = sameClient?.filter((candidate) => candidate !== connection) ?? []
-      if (remaining.length === 0) connectionsByClientId.delete(connection.clientId)
-      else connectionsByClientId.set(connection.clientId, remaining)
+      if (remaining.length === 0) {
+        connectionsByClientId.delete(connection.clientId)
+        cluster.clientDisconnected(connection.clientId)
+      } else connectionsByClientId.set(connection.clientId, remaining)
       deliveries.detach(connection)
     }
     if (welcomed) audit.disconnect(connection, code)
@@ -884,6 +928,10 @@ export function createHub(options: HubOptions) {
     streams,
     deliveries,
     heartbeat,
+    /** The node registry, client directory and cross-node wakes (the gateway starts and stops it). */
+    cluster,
+    /** Stops listening to channels on the bus (at stop, before the bus closes). */
+    closeRelay: () => relay?.close(),
     open,
     receive,
     closed,
