@@ -9,6 +9,7 @@ import type {
   PublisherWorkerConfig,
   SubscriberResult,
   SubscriberWorkerConfig,
+  ToWorker,
   WorkerConfig,
 } from './ipc.js'
 import type { TargetName } from './options.js'
@@ -44,6 +45,46 @@ export interface Contender {
    * gets its own key prefix, removed after the run.
    */
   crossNode?: { redisUrl: string; hint: string }
+}
+
+/**
+ * The load processes of one run, forked before the servers start so that their start-up (tsx, modules)
+ * overlaps the servers'. Each is configured once the servers answer.
+ */
+interface WorkerPool {
+  subscribers: ChildProcess[]
+  publisher: ChildProcess
+  /** Resolves when every worker has reported `booted`. */
+  booted: Promise<unknown>
+  stop(): Promise<void>
+}
+
+/** How long a forked load worker may take to load its modules. */
+const WORKER_BOOT_TIMEOUT_MS = 60_000
+
+function forkWorkers(load: LoadPlan, label: string): WorkerPool {
+  const children: ChildProcess[] = []
+  const boots: Promise<unknown>[] = []
+  const fork = (what: string) => {
+    const child = forkTs(WORKER, [])
+    children.push(child)
+    const booted = waitForMessage(child, 'booted', WORKER_BOOT_TIMEOUT_MS, `${label} ${what}`)
+    // Awaited through `booted`; this only keeps an early rejection from going unhandled.
+    booted.catch(() => {})
+    boots.push(booted)
+    return child
+  }
+  const workerCount = Math.min(load.workers, load.subscribers)
+  const subscribers = Array.from({ length: workerCount }, (_, index) => fork(`subscriber worker ${index}`))
+  const publisher = fork('publisher')
+  return {
+    subscribers,
+    publisher,
+    booted: Promise.all(boots),
+    async stop() {
+      await Promise.all(children.map((child) => stopProcess(child, 1000)))
+    },
+  }
 }
 
 /** Where the load connects, and the server processes to measure (one, or one per node). */
@@ -92,6 +133,7 @@ export async function runScenario(contender: Contender, run: number, load: LoadP
   const prefix = crossNode ? runPrefix() : undefined
   if (crossNode && prefix) trackPrefix(crossNode.redisUrl, prefix)
   const servers: RunningServer[] = []
+  const pool = forkWorkers(load, contender.label)
   try {
     const start = (cluster: ClusterNode | undefined) =>
       startServer(contender.target, {
@@ -121,8 +163,9 @@ export async function runScenario(contender: Contender, run: number, load: LoadP
       const server = await start(undefined)
       deployment = { publishUrl: server.baseUrl, subscribeUrl: server.baseUrl, pids: [server.pid] }
     }
-    return await measure(contender, run, load, deployment)
+    return await measure(contender, run, load, deployment, pool)
   } finally {
+    await pool.stop()
     await Promise.all(servers.map((server) => server.stop()))
     try {
       if (crossNode && prefix) await removePrefix(crossNode.redisUrl, prefix)
@@ -157,9 +200,9 @@ async function measure(
   run: number,
   load: LoadPlan,
   deployment: Deployment,
+  pool: WorkerPool,
 ): Promise<RunResult> {
   const { target, label } = contender
-  const workers: ChildProcess[] = []
   // Cross-node: proves the nodes relay, and keeps the channel subscribed on node B until the load's
   // subscribers are there.
   const probe = contender.crossNode
@@ -172,16 +215,16 @@ async function measure(
       })
     : undefined
   const deadlineMs = load.warmupMs + load.durationMs + 180_000
-  const spawnWorker = (config: WorkerConfig) => {
-    const child = forkTs(WORKER, [JSON.stringify(config)])
-    workers.push(child)
+  const configure = (child: ChildProcess, config: WorkerConfig) => {
+    sendTo(child, { type: 'config', config } satisfies ToWorker)
     return child
   }
 
   try {
+    await pool.booted
     // Subscribers: split as evenly as possible over the worker processes.
-    const workerCount = Math.min(load.workers, load.subscribers)
-    const subscriberWorkers = Array.from({ length: workerCount }, (_, workerIndex) => {
+    const workerCount = pool.subscribers.length
+    const subscriberWorkers = pool.subscribers.map((child, workerIndex) => {
       const share =
         Math.floor(load.subscribers / workerCount) + (workerIndex < load.subscribers % workerCount ? 1 : 0)
       const config: SubscriberWorkerConfig = {
@@ -194,7 +237,7 @@ async function measure(
         connectConcurrency: Math.max(1, Math.ceil(load.connectConcurrency / workerCount)),
         workerIndex,
       }
-      return spawnWorker(config)
+      return configure(child, config)
     })
     // The publisher only connects until told to start, so it is set up alongside the subscribers.
     const publisherConfig: PublisherWorkerConfig = {
@@ -208,7 +251,7 @@ async function measure(
       window: load.window,
       payloadBytes: load.payloadBytes,
     }
-    const publisher = spawnWorker(publisherConfig)
+    const publisher = configure(pool.publisher, publisherConfig)
     const setupTimeoutMs = 30_000 + load.subscribers * 30
     const [ready] = await Promise.all([
       Promise.all(
@@ -286,7 +329,7 @@ async function measure(
     return summarise(contender, run, connected, publisherResult, subscriberResults, memory, cpuPercent)
   } finally {
     probe?.close()
-    await Promise.all(workers.map((child) => stopProcess(child, 1000)))
+    await pool.stop()
   }
 }
 
