@@ -16,12 +16,16 @@ async function withRedis<T>(url: string, run: (redis: Redis) => Promise<T>): Pro
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   })
-  redis.on('error', () => {
-    // Reported through the rejected command.
+  // ioredis rejects with "Connection is closed"; the socket's error says why.
+  let cause: string | undefined
+  redis.on('error', (error: Error) => {
+    cause ??= error.message
   })
   try {
     await redis.connect()
     return await run(redis)
+  } catch (error) {
+    throw cause === undefined ? error : new Error(cause)
   } finally {
     redis.disconnect()
   }

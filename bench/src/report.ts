@@ -134,7 +134,7 @@ export function renderFanoutTable(
     times(ratio(parley?.p99Ms, summary.p99Ms)),
   ])
   const comparisons = summaries
-    .filter((summary) => summary.target !== 'parley' && parley !== undefined)
+    .filter((summary) => summary.target !== 'parley' && parley !== undefined && parley.runs > 0)
     .map(
       (summary) =>
         `Parley / ${summary.label}: throughput ${times(ratio(parley?.deliveriesPerSecond, summary.deliveriesPerSecond))}` +
