@@ -45,6 +45,9 @@ describe('parseConfig', () => {
         deviceRequestTtl: 300,
         maxWaitingDevices: 100,
       },
+      presence: { enabled: true, heartbeatInterval: 15, offlineTimeout: 45, broadcastChanges: true },
+      polling: { enabled: true, longPollTimeout: 30, maxBatchSize: 100 },
+      redis: { port: 6379, db: 0, prefix: 'parley:', maxConnections: 20 },
     })
   })
 
@@ -64,7 +67,7 @@ describe('parseConfig', () => {
         delivery: {
           maxRetries: -1,
           retryBackoff: 0.5,
-          storeBackend: 'redis' as 'memory',
+          storeBackend: 'sqlite' as 'memory',
           enabled: 'yes' as 'true',
         },
         history: { size: 1.5, channels: [{ pattern: '' }] },
@@ -76,7 +79,7 @@ describe('parseConfig', () => {
     expect(message).toContain('delivery.maxRetries (PARLEY_DELIVERY_MAX_RETRIES): must not be negative')
     expect(message).toContain('delivery.retryBackoff (PARLEY_DELIVERY_RETRY_BACKOFF): must be 1 or more')
     expect(message).toContain(
-      'delivery.storeBackend (--store-backend or PARLEY_DELIVERY_STORE_BACKEND): must be memory or postgres',
+      'delivery.storeBackend (--store-backend or PARLEY_DELIVERY_STORE_BACKEND): must be memory, postgres or redis',
     )
     expect(message).toContain('delivery.enabled (PARLEY_DELIVERY_ENABLED)')
     expect(message).toContain('history.size (PARLEY_HISTORY_SIZE): must be a whole number')

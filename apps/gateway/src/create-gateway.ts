@@ -60,6 +60,8 @@ import { resolvePairingSecret } from './pairing/pairing-secret.js'
 import { newId } from './ids.js'
 import { sha256 } from './security/secrets.js'
 import { createHub, type HubStats } from './transport/hub.js'
+import { registerPollingRoutes } from './transport/polling-routes.js'
+import { createPollingSessions } from './transport/polling-sessions.js'
 import { registerWebSocketRoutes } from './transport/websocket-routes.js'
 
 export const GATEWAY_VERSION: string = packageJson.version
@@ -292,6 +294,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     }),
   )
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
+  const pollingSessions = createPollingSessions({
+    config,
+    hub,
+    bus,
+    logger: logger.child({ component: 'polling' }),
+  })
+  if (config.polling.enabled)
+    registerPollingRoutes(app, { config, sessions: pollingSessions, logger, isDraining })
   registerAdminAuth(app, {
     adminTokenDigest: () => adminTokenDigest,
     provider: () => authProvider,
@@ -345,7 +355,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     }
     try {
       if (deliveryBackend === undefined) {
-        deliveryBackend = openDeliveryBackend(config, () => database)
+        deliveryBackend = openDeliveryBackend(config, () => database, logger)
         ownsDeliveryBackend = true
       }
       // The previous process may have ended with deliveries in flight: they are due again. Not while other
@@ -500,6 +510,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       server = listening.server
       hub.heartbeat.start()
       hub.cluster.start()
+      pollingSessions.start()
       state = 'running'
       const host = urlHost(config.host)
       const scheme = config.sslCert === undefined ? 'http' : 'https'
@@ -539,6 +550,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     await leaveCluster()
     await closeStorage()
     await closeBus()
+    pollingSessions.stop()
     await closeServer()
     state = 'stopped'
     logger.info('gateway stopped')

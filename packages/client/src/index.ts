@@ -22,6 +22,7 @@ export {
   signChallenge,
   verifyChallenge,
 } from './identity.js'
+export { PollingSocket, type PollingSocketOptions, pollingBaseUrl } from './polling-socket.js'
 export {
   type BroadcastMessage,
   type BroadcastReceipt,
@@ -56,5 +57,6 @@ export {
   type WaitForOptions,
   type WelcomeInfo,
 } from './push-client.js'
+export type { TransportChange, TransportName } from './transport-selector.js'
 export { CLIENT_NAME, CLIENT_VERSION } from './version.js'
 export type { CloseEventLike, MessageEventLike, WebSocketConstructor, WebSocketLike } from './websocket.js'

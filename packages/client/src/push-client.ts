@@ -46,6 +46,7 @@ import {
 import { ParleyError, TimeoutError } from './errors.js'
 import { type AgentIdentity, signChallenge } from './identity.js'
 import { RecentIds } from './recent-ids.js'
+import { type TransportChange, type TransportName, TransportSelector } from './transport-selector.js'
 import { type Listener, TypedEmitter } from './typed-emitter.js'
 import { CLIENT_NAME, CLIENT_VERSION } from './version.js'
 import {
@@ -211,6 +212,8 @@ export interface PushClientEvents {
   device_token: DeviceToken
   /** Connectors: a chat sender's pairing was decided. */
   pairing_resolved: PairingResolvedEvent
+  /** The transport of the connection attempts changed (WebSocket ⇄ HTTP long-polling). */
+  transport_change: TransportChange
 }
 
 export type PushClientEvent = keyof PushClientEvents
@@ -275,6 +278,15 @@ export interface PushClientOptions {
   connectTimeoutMs?: number
   /** WebSocket implementation; defaults to the global one, else the `ws` package. */
   WebSocket?: WebSocketConstructor
+  /**
+   * When a WebSocket cannot be opened (upgrade refused, a proxy in the way, no answer), carry on over HTTP
+   * long-polling with the same subscriptions and positions, and move back once a WebSocket works. Default true.
+   */
+  fallbackToPolling?: boolean
+  /** While on polling, how often a WebSocket is tried again. Default 30 000. */
+  websocketProbeIntervalMs?: number
+  /** `fetch` for the polling transport; defaults to the global one. */
+  fetch?: typeof fetch
   logger?: Logger
   /** Uniform random source in [0, 1) used for backoff jitter; tests inject a fixed one. */
   random?: () => number
@@ -333,6 +345,8 @@ const LIVENESS_FACTOR = 2.5
 const CLOSE_GRACE_MS = 1_000
 // The protocol's limit of ids per `ack` frame.
 const MAX_ACKS_PER_FRAME = 1_000
+// How soon a move back to WebSocket is tried again while requests are in flight.
+const TRANSPORT_SWITCH_RETRY_MS = 50
 // The gateway expires a device pairing request after 5 minutes; half a minute more covers clock and latency.
 const DEFAULT_PAIRING_TIMEOUT_MS = 330_000
 
@@ -458,6 +472,7 @@ export class PushClient {
   private authToken: string | undefined
   /** The current socket's hello asked for device pairing: only then are pairing frames before welcome expected. */
   private pairingRequested = false
+  private readonly transports: TransportSelector
 
   constructor(url: string, options: PushClientOptions = {}) {
     this.url = url
@@ -477,6 +492,22 @@ export class PushClient {
     this.emitter = new TypedEmitter<PushClientEvents>((event, error) => {
       this.log('error', { event, error: String(error) }, 'an event listener threw; the client carries on')
     })
+    this.transports = new TransportSelector({
+      fallbackToPolling: options.fallbackToPolling ?? true,
+      probeIntervalMs: options.websocketProbeIntervalMs ?? 30_000,
+      probeTimeoutMs: this.connectTimeoutMs,
+      fetch: options.fetch,
+      onChange: (change) => {
+        this.log('info', { ...change }, 'transport changed')
+        this.emitter.emit('transport_change', change)
+      },
+      onWebSocketAvailable: () => this.moveToWebSocket(),
+    })
+  }
+
+  /** The transport of the current (or last) connection attempt; undefined before the first. */
+  get transport(): TransportName | undefined {
+    return this.transports.current
   }
 
   get state(): ConnectionState {
@@ -870,7 +901,7 @@ export class PushClient {
 
     let socket: WebSocketLike
     try {
-      socket = new Impl(this.url)
+      socket = this.transports.create(this.url, Impl)
     } catch (error) {
       this.toClosed(
         new ParleyError({ code: 'bad_request', message: `cannot open ${this.url}: ${String(error)}` }),
@@ -883,6 +914,7 @@ export class PushClient {
     this.log('debug', { url: this.url, attempt: this.attempt }, 'opening socket')
     if ('binaryType' in socket) socket.binaryType = 'arraybuffer'
     socket.onopen = () => {
+      this.transports.opened(socket)
       if (this.socket === socket) this.sendFrame(this.helloFrame())
     }
     socket.onmessage = (event) => {
@@ -1004,6 +1036,7 @@ export class PushClient {
     this.livenessLimitMs = info.heartbeatIntervalMs * LIVENESS_FACTOR
     this.armLiveness()
     this.log('debug', { sessionId: info.sessionId, clientId: info.clientId }, 'welcomed')
+    if (this.WebSocketImpl !== undefined) this.transports.welcomed(this.url, this.WebSocketImpl)
 
     const socket = this.socket
     const queued = [...this.pending.values()].filter((request) => !request.sent)
@@ -1077,6 +1110,20 @@ export class PushClient {
     this.resubscribeTimers.add(timer)
   }
 
+  /**
+   * A WebSocket works again while on polling: reconnect over it, at a moment with no request in flight (a
+   * request sent on the old connection would fail with it). Subscriptions resume from their positions.
+   */
+  private moveToWebSocket(): void {
+    if (this.currentState !== 'connected' || this.socket === undefined) return
+    if ([...this.pending.values()].some((request) => request.sent)) {
+      setTimeout(() => this.moveToWebSocket(), TRANSPORT_SWITCH_RETRY_MS)
+      return
+    }
+    this.log('info', {}, 'moving back to WebSocket')
+    this.abortSocket(CLOSE_CODES.going_away.code, 'moving to WebSocket')
+  }
+
   /** Drops the current socket on our side (timeouts) and handles it like a loss, without waiting for TCP. */
   private abortSocket(code: number, reason: string): void {
     const socket = this.socket
@@ -1096,6 +1143,7 @@ export class PushClient {
 
   private handleSocketLost(code: number, reason: string): void {
     const wasConnected = this.currentState === 'connected'
+    this.transports.lost(this.socket)
     this.socket = undefined
     this.welcomed = false
     this.clearConnectionTimers()
@@ -1192,6 +1240,7 @@ export class PushClient {
   }
 
   private toClosed(error: ParleyError): void {
+    this.transports.stop()
     this.clearConnectionTimers()
     clearTimeout(this.reconnectTimer)
     this.reconnectTimer = undefined

@@ -108,7 +108,7 @@ export type AuditQuery = z.infer<typeof AuditQuery>
 
 /** Live delivery counters (`GET /api/admin/deliveries`). Counters count since the gateway started. */
 export const DeliveryStats = z.object({
-  backend: z.enum(['memory', 'postgres']),
+  backend: z.enum(['memory', 'postgres', 'redis']),
   /** Deliveries waiting for their recipient or for a retry. */
   pending: z.number().int().nonnegative(),
   /** Deliveries sent and waiting for an ack. */

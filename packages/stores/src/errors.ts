@@ -93,3 +93,74 @@ export class InvalidAgentKeyError extends StoreError {
     this.reason = reason
   }
 }
+
+/** A policy rule (or a field of one) that is not valid; `field` names the offending field. */
+export class InvalidPolicyRuleError extends StoreError {
+  readonly field: string
+
+  constructor(field: string, message: string) {
+    super('bad_request', message)
+    this.name = 'InvalidPolicyRuleError'
+    this.field = field
+  }
+}
+
+/** A policy rule with the id given to `create` already exists. */
+export class PolicyRuleExistsError extends StoreError {
+  readonly ruleId: string
+
+  constructor(ruleId: string) {
+    super('conflict', `A policy rule with id "${ruleId}" already exists.`)
+    this.name = 'PolicyRuleExistsError'
+    this.ruleId = ruleId
+  }
+}
+
+/** A state namespace, key, value or author that is not valid; `field` names the offending argument. */
+export class InvalidStateEntryError extends StoreError {
+  readonly field: 'namespace' | 'key' | 'value' | 'by' | 'expectedVersion' | 'limit' | 'after'
+
+  constructor(field: InvalidStateEntryError['field'], message: string) {
+    super('bad_request', message)
+    this.name = 'InvalidStateEntryError'
+    this.field = field
+  }
+}
+
+/** A state value whose JSON text is larger than the store's `maxValueBytes`. */
+export class StateValueTooLargeError extends StoreError {
+  readonly size: number
+  readonly limit: number
+
+  constructor(size: number, limit: number) {
+    super('payload_too_large', `The state value is ${size} bytes as JSON; the limit is ${limit} bytes.`)
+    this.name = 'StateValueTooLargeError'
+    this.size = size
+    this.limit = limit
+  }
+}
+
+/**
+ * A compare-and-set whose expected version is not the key's current one. `currentVersion` is 0 when the
+ * key does not exist (never written, or deleted): read it again, then retry.
+ */
+export class StateVersionConflictError extends StoreError {
+  readonly namespace: string
+  readonly key: string
+  readonly expectedVersion: number
+  readonly currentVersion: number
+
+  constructor(namespace: string, key: string, expectedVersion: number, currentVersion: number) {
+    super(
+      'conflict',
+      currentVersion === 0
+        ? `The state key does not exist; expected version ${expectedVersion}.`
+        : `The state key is at version ${currentVersion}; expected version ${expectedVersion}.`,
+    )
+    this.name = 'StateVersionConflictError'
+    this.namespace = namespace
+    this.key = key
+    this.expectedVersion = expectedVersion
+    this.currentVersion = currentVersion
+  }
+}

@@ -26,6 +26,10 @@ export {
 export { MAX_DEAD_LETTER_PAGE_SIZE } from './delivery/dead-letters.js'
 export { createMemoryDeliveryBackend } from './delivery/memory-delivery-backend.js'
 export { createPostgresDeliveryBackend } from './delivery/postgres-delivery-backend.js'
+export {
+  createRedisDeliveryBackend,
+  type RedisDeliveryBackendOptions,
+} from './delivery/redis-delivery-backend.js'
 export type {
   DeadLetterFilter,
   DeadLetterListQuery,
@@ -50,9 +54,14 @@ export {
   DataDirLockedError,
   InvalidAgentKeyError,
   InvalidCursorError,
+  InvalidPolicyRuleError,
+  InvalidStateEntryError,
   PairingLimitError,
+  PolicyRuleExistsError,
   redactUrl,
   SessionBindingConflictError,
+  StateValueTooLargeError,
+  StateVersionConflictError,
   StoreError,
   UnsupportedDatabaseUrlError,
 } from './errors.js'
@@ -96,5 +105,56 @@ export type {
   TokenStore,
 } from './identity/types.js'
 export { defaultMigrationsFolder, MIGRATION_LOCK_KEY, migrateDatabase } from './migrate.js'
+export {
+  comparePolicyRules,
+  evaluatePolicy,
+  matchesPattern,
+  policyRuleMatches,
+} from './policy/evaluate-policy.js'
+export { createMemoryPolicyStore } from './policy/memory-policy-store.js'
+export {
+  MAX_POLICY_DESCRIPTION_LENGTH,
+  MAX_POLICY_ID_LENGTH,
+  MAX_POLICY_PATTERN_LENGTH,
+} from './policy/policy-rules.js'
+export { createPostgresPolicyStore } from './policy/postgres-policy-store.js'
+export {
+  type CreatePolicyRuleInput,
+  POLICY_ACTIONS,
+  POLICY_EFFECTS,
+  POLICY_SUBJECT_KINDS,
+  POLICY_TARGET_KINDS,
+  type PolicyAction,
+  type PolicyDecision,
+  type PolicyEffect,
+  type PolicyRequest,
+  type PolicyRule,
+  type PolicyRuleAction,
+  type PolicySnapshot,
+  type PolicyStore,
+  type PolicyStoreOptions,
+  type PolicySubject,
+  type PolicySubjectKind,
+  type PolicyTarget,
+  type PolicyTargetKind,
+  type UpdatePolicyRuleInput,
+} from './policy/types.js'
 export * as schema from './schema.js'
 export { type AuditEventRow, auditEvents, type NewAuditEventRow } from './schema.js'
+export { createMemoryStateStore } from './state/memory-state-store.js'
+export { createPostgresStateStore } from './state/postgres-state-store.js'
+export {
+  DEFAULT_MAX_STATE_HISTORY_PER_KEY,
+  DEFAULT_MAX_STATE_VALUE_BYTES,
+  MAX_STATE_LIST_PAGE,
+  MAX_STATE_NAME_LENGTH,
+} from './state/state-entries.js'
+export type {
+  StateEntry,
+  StateListOptions,
+  StateStore,
+  StateStoreOptions,
+  StateValue,
+  StateVersion,
+  StateWriteOptions,
+} from './state/types.js'

@@ -256,3 +256,75 @@ export type ApiTokenRow = typeof apiTokens.$inferSelect
 export type PairingRequestRow = typeof pairingRequests.$inferSelect
 export type DeviceRequestRow = typeof deviceRequests.$inferSelect
 export type AgentKeyRow = typeof agentKeys.$inferSelect
+
+// Agents: policy rules and shared state. Times are epoch milliseconds in bigint columns, as in the store API.
+
+/** Policy rules; nodes read them all and evaluate in memory (see `evaluatePolicy`). */
+export const policyRules = pgTable('policy_rules', {
+  id: text('id').primaryKey(),
+  description: text('description'),
+  effect: text('effect').notNull(),
+  actions: jsonb('actions').$type<string[]>().notNull(),
+  subjectKind: text('subject_kind').notNull(),
+  subjectPattern: text('subject_pattern').notNull(),
+  targetKind: text('target_kind').notNull(),
+  targetPattern: text('target_pattern').notNull(),
+  priority: integer('priority').notNull().default(0),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+})
+
+/**
+ * One row (`id = 'global'`) once the policy changed: the default effect and the version. Every change
+ * bumps `version` in its own transaction, so the row lock orders concurrent changes on every node.
+ */
+export const policySettings = pgTable('policy_settings', {
+  id: text('id').primaryKey(),
+  defaultEffect: text('default_effect').notNull(),
+  version: bigint('version', { mode: 'number' }).notNull(),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+})
+
+/**
+ * The current version of each state key. A deleted key keeps its row (`deleted`, `value` null) so its
+ * versions keep increasing when it is written again: a stale `expectedVersion` can never match a new life.
+ */
+export const stateEntries = pgTable(
+  'state_entries',
+  {
+    namespace: text('namespace').notNull(),
+    key: text('key').notNull(),
+    /** The value's JSON text, exactly as serialised (not jsonb: kept verbatim, never queried inside). */
+    value: text('value'),
+    version: bigint('version', { mode: 'number' }).notNull(),
+    deleted: boolean('deleted').notNull().default(false),
+    updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.namespace, table.key] }),
+    // `list` pages live keys in byte order ("C"), the same on every server whatever its default collation.
+    index('state_entries_list_idx')
+      .on(table.namespace, sql`${table.key} collate "C"`)
+      .where(sql`not ${table.deleted}`),
+  ],
+)
+
+/** Every version of each state key (deletions included), trimmed to the newest `maxHistoryPerKey`. */
+export const stateHistory = pgTable(
+  'state_history',
+  {
+    namespace: text('namespace').notNull(),
+    key: text('key').notNull(),
+    version: bigint('version', { mode: 'number' }).notNull(),
+    value: text('value'),
+    deleted: boolean('deleted').notNull().default(false),
+    updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.namespace, table.key, table.version] })],
+)
+
+export type PolicyRuleRow = typeof policyRules.$inferSelect
+export type StateEntryRow = typeof stateEntries.$inferSelect
+export type StateHistoryRow = typeof stateHistory.$inferSelect

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Redis } from 'ioredis'
 import postgres from 'postgres'
 
 /**
@@ -116,4 +117,39 @@ async function withAdminConnection(
   } finally {
     await sql.end({ timeout: 5 })
   }
+}
+
+/** The Redis server named by `REDIS_URL`, if any; read here so callers can stay free of `process.env`. */
+export function testRedisUrl(): string | undefined {
+  const url = process.env.REDIS_URL
+  return url === undefined || url === '' ? undefined : url
+}
+
+/** A key prefix no other test uses: `parley-test:<random>:`. */
+export function testRedisPrefix(): string {
+  return `parley-test:${randomBytes(6).toString('hex')}:`
+}
+
+/**
+ * Deletes every key that starts with `prefix` (SCAN + UNLINK, never FLUSHDB: the server is shared).
+ * Returns how many were deleted.
+ */
+export async function deleteRedisKeys(url: string, prefix: string): Promise<number> {
+  if (prefix.length === 0) throw new Error('deleteRedisKeys needs a non-empty prefix')
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 })
+  await redis.connect()
+  let deleted = 0
+  try {
+    // Glob metacharacters in the prefix are escaped, so the pattern matches the prefix literally.
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, (character) => `\\${character}`)}*`
+    let cursor = '0'
+    do {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000)
+      cursor = nextCursor
+      if (keys.length > 0) deleted += await redis.unlink(...keys)
+    } while (cursor !== '0')
+  } finally {
+    await redis.quit()
+  }
+  return deleted
 }

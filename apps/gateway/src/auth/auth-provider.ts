@@ -8,7 +8,8 @@ export interface AuthRequest {
   origin: string | null
   /** The client id asked for in `hello` (WebSocket only). */
   clientId?: string
-  transport: 'websocket' | 'http'
+  /** `polling`: a WebSocket-equivalent session over HTTP long-polling (`/poll`). */
+  transport: 'websocket' | 'polling' | 'http'
 }
 
 /**

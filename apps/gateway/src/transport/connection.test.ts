@@ -1,27 +1,31 @@
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
-import type { WebSocket } from 'ws'
-import { Connection } from './connection.js'
+import { Connection, type ConnectionSocket } from './connection.js'
 
 function fakeSocket() {
   const closes: number[] = []
-  const socket = {
-    OPEN: 1,
-    readyState: 1,
-    bufferedAmount: 0,
-    send: () => undefined,
-    close: (code: number) => closes.push(code),
+  const socket: ConnectionSocket = {
+    transport: 'websocket',
+    isOpen: true,
+    bufferedBytes: 0,
+    sendBatch: () => undefined,
+    close: (code: number) => {
+      closes.push(code)
+    },
     terminate: () => undefined,
   }
-  return { socket: socket as unknown as WebSocket, closes }
+  return { socket, closes }
 }
 
-function connectionOn(socket: WebSocket, maxBufferedBytes: number, onSlow: () => void = () => undefined) {
+function connectionOn(
+  socket: ConnectionSocket,
+  maxBufferedBytes: number,
+  onSlow: () => void = () => undefined,
+) {
   return new Connection({
     id: 'con_test',
     logger: pino({ level: 'silent' }),
     socket,
-    stream: undefined,
     maxBufferedBytes,
     remoteAddress: null,
     userAgent: null,

@@ -1,4 +1,3 @@
-import type { Duplex } from 'node:stream'
 import {
   CLOSE_CODES,
   type CloseReason,
@@ -9,10 +8,29 @@ import {
   type ServerFrame,
 } from '@parley/protocol'
 import type { Logger } from 'pino'
-import type { WebSocket } from 'ws'
 
 /** An encoded frame. Fan-out encodes once into a Buffer and hands the same Buffer to every recipient. */
 export type OutboundFrame = string | Buffer
+
+export type TransportName = 'websocket' | 'polling'
+
+/**
+ * What a connection writes to: a WebSocket (`websocket-socket.ts`) or a poll session (`polling-session.ts`).
+ * The protocol state machine above it is the same for both.
+ */
+export interface ConnectionSocket {
+  readonly transport: TransportName
+  /** Whether frames can still be written. */
+  readonly isOpen: boolean
+  /** Bytes written but not yet taken by the peer (a socket's send buffer, a poll session's unacked frames). */
+  readonly bufferedBytes: number
+  /** Writes a batch of frames in order (one event-loop turn's worth). */
+  sendBatch(frames: readonly OutboundFrame[]): void
+  /** Ends the connection with a close code, after the frames already written. */
+  close(code: number, reason: string): void
+  /** Drops the connection without waiting for the peer. */
+  terminate(): void
+}
 
 /** `pairing`: a device waits for the operator after `hello` (heartbeats run, nothing else is accepted). */
 export type ConnectionState = 'handshaking' | 'pairing' | 'open' | 'closing' | 'closed'
@@ -32,9 +50,7 @@ export interface ConnectionOptions {
   id: string
   /** Child logger carrying this connection's id. */
   logger: Logger
-  socket: WebSocket
-  /** The TCP (or TLS) socket under the WebSocket, corked while a batch of frames is written. */
-  stream: Duplex | undefined
+  socket: ConnectionSocket
   maxBufferedBytes: number
   remoteAddress: string | null
   userAgent: string | null
@@ -91,8 +107,7 @@ export class Connection {
   /** Child logger of this connection: its id, and its client id once the handshake is done. */
   logger: Logger
 
-  readonly #socket: WebSocket
-  readonly #stream: Duplex | undefined
+  readonly #socket: ConnectionSocket
   readonly #maxBufferedBytes: number
   readonly #onSlowConsumer: (connection: Connection) => void
   #queue: OutboundFrame[] = []
@@ -103,7 +118,6 @@ export class Connection {
     this.id = options.id
     this.logger = options.logger
     this.#socket = options.socket
-    this.#stream = options.stream
     this.#maxBufferedBytes = options.maxBufferedBytes
     this.#onSlowConsumer = options.onSlowConsumer
     this.remoteAddress = options.remoteAddress
@@ -113,6 +127,10 @@ export class Connection {
     this.openedAt = options.now
     this.handshakeStartedAt = options.now
     this.lastSeenAt = options.now
+  }
+
+  get transport(): TransportName {
+    return this.#socket.transport
   }
 
   get isOpen(): boolean {
@@ -131,7 +149,7 @@ export class Connection {
     // Bytes, not UTF-16 units: the bound is compared with the socket's buffered bytes.
     this.#queuedBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length
     this.messagesOut += 1
-    if (this.#queuedBytes + this.#socket.bufferedAmount > this.#maxBufferedBytes) {
+    if (this.#queuedBytes + this.#socket.bufferedBytes > this.#maxBufferedBytes) {
       this.#queue = []
       this.#queuedBytes = 0
       this.close('slow_consumer', 'outbound buffer limit exceeded')
@@ -152,13 +170,8 @@ export class Connection {
     const frames = this.#queue
     this.#queue = []
     this.#queuedBytes = 0
-    if (this.#socket.readyState !== this.#socket.OPEN) return
-    this.#stream?.cork()
-    try {
-      for (const frame of frames) this.#socket.send(frame, { binary: false })
-    } finally {
-      this.#stream?.uncork()
-    }
+    if (!this.#socket.isOpen) return
+    this.#socket.sendBatch(frames)
   }
 
   /** Flushes pending frames (an error frame before the close, say), then closes with a protocol close code. */
@@ -189,7 +202,7 @@ export class Connection {
       clientId: this.clientId,
       sessionId: this.sessionId,
       principal: this.principal,
-      transport: 'websocket',
+      transport: this.#socket.transport,
       remoteAddress: this.remoteAddress,
       userAgent: this.userAgent,
       connectedAt: new Date(this.openedAt).toISOString(),

@@ -1,4 +1,3 @@
-import type { Duplex } from 'node:stream'
 import {
   type AuthenticateFrame,
   type BroadcastFrame,
@@ -26,7 +25,6 @@ import {
   type TokenStore,
 } from '@parley/stores'
 import type { Logger } from 'pino'
-import type { WebSocket } from 'ws'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { challengeMessage, createUsedNonces, newNonce, signatureValid } from '../auth/agent-challenge.js'
 import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
@@ -45,7 +43,7 @@ import { createHeartbeat } from '../heartbeat/heartbeat.js'
 import { newId } from '../ids.js'
 import type { ChatPairing } from '../pairing/chat-pairing.js'
 import { createDevicePairing } from '../pairing/device-pairing.js'
-import { Connection } from './connection.js'
+import { Connection, type ConnectionSocket } from './connection.js'
 
 export const SERVER_NAME = 'parley'
 export const FEATURES = ['channels', 'broadcast', 'heartbeat', 'history', 'recovery'] as const
@@ -90,8 +88,7 @@ export interface HubOptions {
 }
 
 export interface OpenSocket {
-  socket: WebSocket
-  stream: Duplex | undefined
+  socket: ConnectionSocket
   remoteAddress: string | null
   userAgent: string | null
   origin: string | null
@@ -565,9 +562,9 @@ export function createHub(options: HubOptions) {
         remoteAddress: connection.remoteAddress,
         origin: connection.origin,
         ...(frame.clientId === undefined ? {} : { clientId: frame.clientId }),
-        transport: 'websocket',
+        transport: connection.transport,
       },
-      { connectionId: connection.id, surface: 'websocket' },
+      { connectionId: connection.id, surface: connection.transport },
     )
     // It may have gone (or timed out) while the provider was thinking.
     if (connection.state !== 'handshaking') return
@@ -737,7 +734,7 @@ export function createHub(options: HubOptions) {
       ...(connection.challenge?.hello.clientId === undefined
         ? {}
         : { clientId: connection.challenge.hello.clientId }),
-      detail: `websocket: ${code} for ${frame.identity}${connection.remoteAddress === null ? '' : ` from ${connection.remoteAddress}`}`,
+      detail: `${connection.transport}: ${code} for ${frame.identity}${connection.remoteAddress === null ? '' : ` from ${connection.remoteAddress}`}`,
     })
     fail(connection, code, message, frame.id)
     connection.close('unauthorized', message)
@@ -783,7 +780,7 @@ export function createHub(options: HubOptions) {
       features,
       server: { name: SERVER_NAME, version: serverVersion },
       principal: { id: principal.id, role: principal.role, scopes: principal.scopes },
-      transport: 'websocket',
+      transport: connection.transport,
       node: options.bus.nodeId,
     })
     audit.connect(connection)

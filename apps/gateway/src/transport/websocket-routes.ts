@@ -8,6 +8,7 @@ import { bearerToken } from '../security/secrets.js'
 import type { Connection } from './connection.js'
 import type { Hub } from './hub.js'
 import { isOriginAllowed } from './origin.js'
+import { webSocketConnectionSocket } from './websocket-socket.js'
 
 export interface WebSocketRouteDeps {
   config: GatewayConfig
@@ -44,8 +45,7 @@ export function registerWebSocketRoutes(app: GatewayApp, deps: WebSocketRouteDep
             // The adapter hands us the `ws` WebSocket it created from our WebSocketServer.
             const socket = ws.raw as unknown as WebSocket
             connection = hub.open({
-              socket,
-              stream: incoming?.socket,
+              socket: webSocketConnectionSocket(socket, incoming?.socket),
               remoteAddress: incoming?.socket.remoteAddress ?? null,
               userAgent: c.req.header('user-agent') ?? null,
               origin: c.req.header('origin') ?? null,

@@ -196,7 +196,7 @@ export interface DeliveryStore {
 
 /** The two stores of one backend; `close` stops their timers and batchers (not the database). */
 export interface DeliveryBackend {
-  readonly name: 'memory' | 'postgres'
+  readonly name: 'memory' | 'postgres' | 'redis'
   readonly history: HistoryStore
   readonly deliveries: DeliveryStore
   close(): Promise<void>

@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { seededRandom, startTestProxy, type TestProxy } from '../support/http-proxy.js'
+import { PollingTestClient } from '../support/polling-test-client.js'
+import { TestClient } from '../support/test-client.js'
+import { startTestGateway, type TestGateway } from '../support/test-gateway.js'
+
+const MESSAGES = 500
+const DROP_RATE = 0.2
+
+describe('polling through a proxy that loses 20% of /poll/recv answers', () => {
+  let server: TestGateway | undefined
+  let proxy: TestProxy | undefined
+  const closers: Array<() => void> = []
+
+  afterEach(async () => {
+    for (const close of closers.splice(0)) close()
+    await proxy?.close()
+    await server?.dispose()
+    proxy = undefined
+    server = undefined
+  })
+
+  it('receives every publication exactly once and in order', async () => {
+    server = await startTestGateway()
+    const random = seededRandom(20)
+    proxy = await startTestProxy(server.started.port, {
+      dropResponse: (request) => request.url === '/poll/recv' && random() < DROP_RATE,
+    })
+    const subscriber = await PollingTestClient.connect(proxy.url, { clientId: 'lossy-subscriber' })
+    closers.push(() => subscriber.close())
+    await subscriber.subscribe('lossy.feed')
+    const publisher = await TestClient.connect(server.started.wsUrl, { clientId: 'lossy-publisher' })
+    closers.push(() => publisher.close())
+
+    for (let n = 0; n < MESSAGES; n += 1) {
+      publisher.send({ type: 'publish', id: `p${n}`, channel: 'lossy.feed', data: n })
+      // One at a time, so they spread over many recv answers, and many of those are lost.
+      await publisher.waitFor((frame) => frame.type === 'reply' && frame.id === `p${n}`)
+    }
+    const received = () => subscriber.framesOf('channel_message')
+    await subscriber.waitUntil(() => received().length >= MESSAGES, 60_000, `${MESSAGES} messages`)
+
+    expect(received().map((frame) => frame.data)).toEqual(Array.from({ length: MESSAGES }, (_, n) => n))
+    expect(received().map((frame) => frame.offset)).toEqual(Array.from({ length: MESSAGES }, (_, n) => n + 1))
+    // The loss really happened, and was repaired by repeating the recv.
+    expect(proxy.dropped).toBeGreaterThanOrEqual(5)
+    expect(subscriber.lostRecvs).toBeGreaterThanOrEqual(proxy.dropped)
+  })
+})
