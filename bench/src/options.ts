@@ -71,7 +71,7 @@ Options:
   --durable-subscribers <n>  durable subscriber connections (default 10)
   --durable-window <n> durable publications in flight at most (default 64)
   --crossnode-subscribers <n>  cross-node subscriber connections, on node B (default 500; --quick 50)
-  --crossnode-store <backend>  cross-node: Parley's --store-backend, postgres or redis (default postgres)
+  --crossnode-store <backend>  cross-node: Parley's --store-backend, redis or postgres (default redis)
   --duration <s>       measured seconds per run (default 10; --quick 2)
   --warmup <s>         unmeasured seconds before each measurement (default 2; --quick 0.5)
   --runs <n>           runs per target, interleaved; medians are reported (default 3; --quick 1)
@@ -173,10 +173,10 @@ function databaseUrl(raw: string | undefined): string | undefined {
 }
 
 function crossNodeStore(raw: string | undefined): CrossNodeStore {
-  if (raw === undefined) return 'postgres'
+  if (raw === undefined) return 'redis'
   const store = CROSS_NODE_STORES.find((name) => name === raw)
   if (store === undefined)
-    throw new UsageError(`--crossnode-store must be postgres or redis, got ${JSON.stringify(raw)}`)
+    throw new UsageError(`--crossnode-store must be redis or postgres, got ${JSON.stringify(raw)}`)
   return store
 }
 
