@@ -67,7 +67,7 @@ Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server
 Options:
   --scenario <list>    comma-separated subset of fanout,durable,crossnode (default all three)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
-  --window <n>         fan-out publications in flight at most (default 8)
+  --window <n>         fan-out and cross-node publications in flight at most (default 8)
   --durable-subscribers <n>  durable subscriber connections (default 10)
   --durable-window <n> durable publications in flight at most (default 64)
   --crossnode-subscribers <n>  cross-node subscriber connections, on node B (default 500; --quick 50)
@@ -83,7 +83,7 @@ Options:
   --database-url <url> fanout: Parley's database, memory:// (embedded PGlite, the default) or
                        postgres://… (the audit rows of the run are written there);
                        durable: the server on which each Parley run gets a throw-away
-                       parley_bench_<random> database (default ${DEFAULT_POSTGRES_URL})
+                       parley_bench_<random> database (default ${DEFAULT_POSTGRES_URL});
                        crossnode: the server on which each Parley run gets one such database,
                        shared by its two nodes
   --require-postgres   fail when that server does not answer (default: skip the postgres row
