@@ -1,7 +1,7 @@
 import type { HistogramPairs } from './histogram.js'
 import type { TargetName } from './options.js'
 
-/** What every load worker is told at start (passed as one JSON argument). */
+/** What every load worker is told once the servers answer (the `config` message). */
 export interface WorkerConfigBase {
   target: TargetName
   /** The server's base URL, always http://127.0.0.1:<port>. */
@@ -43,6 +43,8 @@ export interface BenchPayload {
 // ---------------------------------------------------------------- orchestrator -> worker
 
 export type ToWorker =
+  /** Sent once, after the worker's `booted`: its role, the server and the load. */
+  | { type: 'config'; config: WorkerConfig }
   | { type: 'start' }
   /** The highest sequence number every subscriber has received (relayed to the publisher). */
   | { type: 'progress'; completedThrough: number }
@@ -78,6 +80,8 @@ export interface PublisherResult {
 }
 
 export type FromWorker =
+  /** Loaded and listening for its `config`. */
+  | { type: 'booted' }
   | { type: 'ready'; connections: number }
   | { type: 'progress'; completedThrough: number }
   | { type: 'phase'; phase: 'measure-start' | 'measure-end' }

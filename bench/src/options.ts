@@ -3,11 +3,17 @@ import { parseArgs } from 'node:util'
 export const TARGET_NAMES = ['parley', 'ws', 'socketio'] as const
 export type TargetName = (typeof TARGET_NAMES)[number]
 
-export const SCENARIO_NAMES = ['fanout', 'durable'] as const
+export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode'] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 
 /** The server the durable scenario creates its throw-away databases on, unless --database-url names one. */
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
+/** The Redis the cross-node scenario's nodes share, unless REDIS_URL names another. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
+
+/** Store backends two gateway nodes can share (`memory` is per process). */
+export const CROSS_NODE_STORES = ['postgres', 'redis'] as const
+export type CrossNodeStore = (typeof CROSS_NODE_STORES)[number]
 
 export interface BenchOptions {
   /** Scenarios to run, in this order. */
@@ -23,6 +29,10 @@ export interface BenchOptions {
   durableSubscribers: number
   /** Durable scenario: publications in flight, as `window`. */
   durableWindow: number
+  /** Cross-node scenario: subscriber connections, all on node B (the publisher is on node A). */
+  crossnodeSubscribers: number
+  /** Cross-node scenario: the store backend both gateways share. */
+  crossnodeStore: CrossNodeStore
   /** Processes that share the subscriber connections. */
   workers: number
   payloadBytes: number
@@ -39,6 +49,10 @@ export interface BenchOptions {
   databaseUrl: string | undefined
   /** Fail instead of skipping the postgres row of the durable scenario when the server does not answer. */
   requirePostgres: boolean
+  /** The Redis the cross-node scenario's nodes share (`REDIS_URL`, else `redis://127.0.0.1:6379`). */
+  redisUrl: string
+  /** Fail instead of skipping the cross-node scenario when that Redis does not answer. */
+  requireRedis: boolean
   outDir: string | undefined
   quick: boolean
 }
@@ -47,14 +61,17 @@ export const USAGE = `Usage: pnpm bench [options]
 
 Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server, each in its own process:
 - fanout:  one channel, N subscribers, one publisher at full speed;
-- durable: acknowledged publishes to a few subscribers, Parley with --store-backend memory and postgres.
+- durable: acknowledged publishes to a few subscribers, Parley with --store-backend memory and postgres;
+- crossnode: two server nodes sharing one Redis, the publisher on node A, N subscribers on node B.
 
 Options:
-  --scenario <list>    fanout, durable or both, comma-separated (default fanout,durable)
+  --scenario <list>    comma-separated subset of fanout,durable,crossnode (default all three)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
-  --window <n>         fan-out publications in flight at most (default 8)
+  --window <n>         fan-out and cross-node publications in flight at most (default 8)
   --durable-subscribers <n>  durable subscriber connections (default 10)
   --durable-window <n> durable publications in flight at most (default 64)
+  --crossnode-subscribers <n>  cross-node subscriber connections, on node B (default 500; --quick 50)
+  --crossnode-store <backend>  cross-node: Parley's --store-backend, redis or postgres (default redis)
   --duration <s>       measured seconds per run (default 10; --quick 2)
   --warmup <s>         unmeasured seconds before each measurement (default 2; --quick 0.5)
   --runs <n>           runs per target, interleaved; medians are reported (default 3; --quick 1)
@@ -66,10 +83,15 @@ Options:
   --database-url <url> fanout: Parley's database, memory:// (embedded PGlite, the default) or
                        postgres://… (the audit rows of the run are written there);
                        durable: the server on which each Parley run gets a throw-away
-                       parley_bench_<random> database (default ${DEFAULT_POSTGRES_URL})
-  --require-postgres   fail when that server does not answer (default: skip the postgres row)
+                       parley_bench_<random> database (default ${DEFAULT_POSTGRES_URL});
+                       crossnode: the server on which each Parley run gets one such database,
+                       shared by its two nodes
+  --require-postgres   fail when that server does not answer (default: skip the postgres row
+                       of durable and the parley row of crossnode)
+  --require-redis      crossnode: fail when the Redis at REDIS_URL (default ${DEFAULT_REDIS_URL})
+                       does not answer (default: skip the scenario)
   --out <dir>          where the JSON results go (default bench/results)
-  --quick              smoke settings: 100 fan-out subscribers, 2 s, 1 run
+  --quick              smoke settings: 100 fan-out and 50 cross-node subscribers, 2 s, 1 run
   -h, --help           show this help
 `
 
@@ -98,7 +120,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'connect-concurrency': { type: 'string' },
       'gateway-cli': { type: 'string' },
       'database-url': { type: 'string' },
+      'crossnode-subscribers': { type: 'string' },
+      'crossnode-store': { type: 'string' },
       'require-postgres': { type: 'boolean', default: false },
+      'require-redis': { type: 'boolean', default: false },
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -117,13 +142,23 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     window: integer('--window', values.window, 8, 1, 10_000),
     durableSubscribers: integer('--durable-subscribers', values['durable-subscribers'], 10, 1, 20_000),
     durableWindow: integer('--durable-window', values['durable-window'], 64, 1, 10_000),
+    crossnodeSubscribers: integer(
+      '--crossnode-subscribers',
+      values['crossnode-subscribers'],
+      quick ? 50 : 500,
+      1,
+      20_000,
+    ),
     workers,
     payloadBytes: integer('--payload', values.payload, 100, 40, 1_000_000),
     targets: nameList('--targets', TARGET_NAMES, values.targets),
     connectConcurrency: integer('--connect-concurrency', values['connect-concurrency'], 50, 1, 5000),
     gatewayCli: values['gateway-cli'],
     databaseUrl: databaseUrl(values['database-url']),
+    crossnodeStore: crossNodeStore(values['crossnode-store']),
     requirePostgres: values['require-postgres'] === true,
+    redisUrl: redisUrl(process.env.REDIS_URL),
+    requireRedis: values['require-redis'] === true,
     outDir: values.out,
     quick,
   }
@@ -134,6 +169,20 @@ function databaseUrl(raw: string | undefined): string | undefined {
   if (!/^(memory:\/\/|postgres(ql)?:\/\/)/.test(raw)) {
     throw new UsageError('--database-url must be memory:// or a postgres:// URL')
   }
+  return raw
+}
+
+function crossNodeStore(raw: string | undefined): CrossNodeStore {
+  if (raw === undefined) return 'redis'
+  const store = CROSS_NODE_STORES.find((name) => name === raw)
+  if (store === undefined)
+    throw new UsageError(`--crossnode-store must be redis or postgres, got ${JSON.stringify(raw)}`)
+  return store
+}
+
+function redisUrl(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return DEFAULT_REDIS_URL
+  if (!/^rediss?:\/\//.test(raw)) throw new UsageError('REDIS_URL must start with redis:// or rediss://')
   return raw
 }
 

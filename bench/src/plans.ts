@@ -1,7 +1,9 @@
 import { createRunDatabase, probeServer, type RunDatabase, redactDatabaseUrl } from './databases.js'
 import { type BenchOptions, DEFAULT_POSTGRES_URL, type ScenarioName } from './options.js'
+import { probeRedis, redactRedisUrl } from './redis.js'
 import {
   type RowSummary,
+  renderCrossNodeTable,
   renderDurableTable,
   renderFanoutTable,
   TARGET_LABELS,
@@ -36,13 +38,27 @@ export function planScenario(
   options: BenchOptions,
   gateway: GatewayEntry,
 ): Promise<ScenarioPlan> {
-  return name === 'fanout' ? Promise.resolve(fanoutPlan(options, gateway)) : durablePlan(options, gateway)
+  switch (name) {
+    case 'fanout':
+      return Promise.resolve(fanoutPlan(options, gateway))
+    case 'durable':
+      return durablePlan(options, gateway)
+    case 'crossnode':
+      return crossNodePlan(options, gateway)
+  }
 }
 
-function describeLoad(title: string, load: LoadPlan, rows: string[], runs: number): string {
+function describeLoad(
+  title: string,
+  load: LoadPlan,
+  rows: string[],
+  runs: number,
+  where = { subscribers: '', publisher: '' },
+): string {
   const workers = Math.min(load.workers, load.subscribers)
   return (
-    `${title}: 1 channel, ${load.subscribers} subscribers in ${workers} processes, 1 publisher ` +
+    `${title}: 1 channel, ${load.subscribers} subscribers in ${workers} processes${where.subscribers}, ` +
+    `1 publisher${where.publisher} ` +
     `(window ${load.window}, ~${load.payloadBytes} B), ${load.warmupMs / 1000} s warm-up + ` +
     `${load.durationMs / 1000} s measured, ${runs} run(s) of ${rows.join(', ')}`
   )
@@ -165,5 +181,102 @@ async function durablePlan(options: BenchOptions, gateway: GatewayEntry): Promis
     rows,
     database,
     render: renderDurableTable,
+  }
+}
+
+/** What a gateway that does not relay between nodes is told. */
+const PARLEY_CROSS_NODE_HINT =
+  'the gateway must join the Redis bus (PARLEY_REDIS_URL) and relay publications to the other nodes; ' +
+  'this build does not (no Redis bus, or a bus that does not fan out across nodes)'
+
+/**
+ * Two nodes on one Redis: the publisher on node A, every subscriber on node B, so each publication crosses
+ * Redis once. Parley runs both nodes on one fresh PostgreSQL database and a store backend they share
+ * (`--crossnode-store`: postgres, or redis on the scenario's Redis under the run's prefix), since channel
+ * offsets and history must be the same on every node.
+ */
+async function crossNodePlan(options: BenchOptions, gateway: GatewayEntry): Promise<ScenarioPlan> {
+  const load: LoadPlan = {
+    ...sharedLoad(options),
+    channel: 'bench.crossnode',
+    subscribers: options.crossnodeSubscribers,
+    window: options.window,
+  }
+  const redis = await probeRedis(options.redisUrl)
+  if (!redis.usable && options.requireRedis) throw new Error(`--require-redis: ${redis.reason}`)
+  const redisUrl = options.redisUrl
+  const rows: TableRow[] = []
+  const contenders: Contender[] = []
+  let database: string | undefined
+  let parleySkipped: string | undefined
+  let freshDatabase = async () => existing('memory://')
+  if (gateway && redis.usable) {
+    const serverUrl = options.databaseUrl ?? DEFAULT_POSTGRES_URL
+    if (serverUrl === 'memory://') {
+      parleySkipped = 'two nodes need a shared database, and memory:// is embedded in each gateway process'
+    } else {
+      const probe = await probeServer(serverUrl)
+      if (!probe.usable && options.requirePostgres) throw new Error(`--require-postgres: ${probe.reason}`)
+      if (probe.usable) {
+        freshDatabase = () => createRunDatabase(serverUrl)
+        database = `a throw-away parley_bench_* per run, shared by both nodes, on ${redactDatabaseUrl(serverUrl)} (${probe.description})`
+      } else {
+        parleySkipped = `two nodes need a shared database: ${probe.reason}`
+      }
+    }
+  }
+  for (const target of options.targets) {
+    const label = TARGET_LABELS[target]
+    if (!redis.usable) {
+      rows.push({ label, target, skipped: redis.reason })
+      continue
+    }
+    if (target === 'parley') {
+      if (!gateway) continue
+      if (parleySkipped !== undefined) {
+        rows.push({ label, target, skipped: parleySkipped })
+        continue
+      }
+    }
+    const contender: Contender = {
+      label,
+      target,
+      crossNode: {
+        redisUrl,
+        hint:
+          target === 'parley'
+            ? PARLEY_CROSS_NODE_HINT
+            : `the ${label} baseline's Redis relay did not deliver (see src/servers/)`,
+      },
+      ...(target === 'parley' && gateway
+        ? { gateway: { entry: gateway.path, storeBackend: options.crossnodeStore, database: freshDatabase } }
+        : {}),
+    }
+    contenders.push(contender)
+    rows.push(contender)
+  }
+  const rowNames = rows.map((row) => (row.skipped === undefined ? row.label : `${row.label} (skipped)`))
+  const description = [
+    describeLoad('Cross-node', load, rowNames, options.runs, {
+      subscribers: ' on node B',
+      publisher: ' on node A',
+    }),
+    redis.usable
+      ? `Redis: ${redactRedisUrl(redisUrl)} (${redis.description}), a fresh key prefix per run`
+      : `Redis: ${redis.reason}; the scenario is skipped (--require-redis makes this an error)`,
+  ]
+  if (gateway && database) {
+    description.push(
+      `Parley: CLI ${gateway.path}, --store-backend ${options.crossnodeStore}, database ${database}`,
+    )
+  }
+  return {
+    name: 'crossnode',
+    description,
+    load,
+    contenders,
+    rows,
+    database,
+    render: renderCrossNodeTable,
   }
 }

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { redactDatabaseUrl } from './databases.js'
 import type { BenchOptions, ScenarioName, TargetName } from './options.js'
+import { redactRedisUrl } from './redis.js'
 import type { LoadPlan, RunResult } from './scenario.js'
 
 export const TARGET_LABELS: Record<TargetName, string> = { parley: 'parley', ws: 'ws', socketio: 'socket.io' }
@@ -104,7 +106,10 @@ function skippedNotes(summaries: RowSummary[]): string[] {
  * The fan-out table. The two ratio columns compare Parley with each row: throughput as Parley ÷ row
  * (above 1 means Parley delivers more) and p99 as Parley ÷ row (below 1 means Parley's tail is shorter).
  */
-export function renderFanoutTable(summaries: RowSummary[]): string {
+export function renderFanoutTable(
+  summaries: RowSummary[],
+  serversNote = 'CPU %: server process over the measured window.',
+): string {
   const parley = summaries.find((summary) => summary.target === 'parley')
   const header = [
     'target',
@@ -129,7 +134,7 @@ export function renderFanoutTable(summaries: RowSummary[]): string {
     times(ratio(parley?.p99Ms, summary.p99Ms)),
   ])
   const comparisons = summaries
-    .filter((summary) => summary.target !== 'parley' && parley !== undefined)
+    .filter((summary) => summary.target !== 'parley' && parley !== undefined && parley.runs > 0)
     .map(
       (summary) =>
         `Parley / ${summary.label}: throughput ${times(ratio(parley?.deliveriesPerSecond, summary.deliveriesPerSecond))}` +
@@ -137,7 +142,7 @@ export function renderFanoutTable(summaries: RowSummary[]): string {
     )
   const legend =
     'P/x: Parley divided by the row (throughput above 1: Parley delivers more; p99 below 1: shorter tail). ' +
-    'CPU %: server process over the measured window.'
+    serversNote
   return [
     ...formatTable(header, rows),
     ...(comparisons.length > 0 ? ['', ...comparisons] : []),
@@ -145,6 +150,14 @@ export function renderFanoutTable(summaries: RowSummary[]): string {
     '',
     legend,
   ].join('\n')
+}
+
+/** The cross-node table: the fan-out table's columns, RSS and CPU summed over both nodes. */
+export function renderCrossNodeTable(summaries: RowSummary[]): string {
+  return renderFanoutTable(
+    summaries,
+    'RSS MB and CPU %: both server nodes together (not Redis, not PostgreSQL), over the measured window.',
+  )
 }
 
 /**
@@ -266,6 +279,13 @@ export function currentCommit(cwd: string): string | undefined {
 export function writeResults(dir: string, results: ResultsFile): string {
   mkdirSync(dir, { recursive: true })
   const path = join(dir, `${results.startedAt.replace(/[:.]/g, '-')}.json`)
-  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`)
+  // No password from a database or Redis URL goes into the file.
+  const options = {
+    ...results.options,
+    databaseUrl:
+      results.options.databaseUrl === undefined ? undefined : redactDatabaseUrl(results.options.databaseUrl),
+    redisUrl: redactRedisUrl(results.options.redisUrl),
+  }
+  writeFileSync(path, `${JSON.stringify({ ...results, options }, null, 2)}\n`)
   return path
 }

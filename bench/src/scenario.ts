@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { probeCrossNode } from './cross-node-probe.js'
 import type { RunDatabase } from './databases.js'
 import { LatencyHistogram } from './histogram.js'
 import type {
@@ -8,11 +9,13 @@ import type {
   PublisherWorkerConfig,
   SubscriberResult,
   SubscriberWorkerConfig,
+  ToWorker,
   WorkerConfig,
 } from './ipc.js'
 import type { TargetName } from './options.js'
 import { forkTs, readCpuMs, readMemory, sendTo, stopProcess, waitForMessage } from './processes.js'
-import { type RunningServer, type StoreBackend, startServer } from './servers.js'
+import { removePrefix, runPrefix, trackPrefix } from './redis.js'
+import { type ClusterNode, type RunningServer, type StoreBackend, startServer } from './servers.js'
 
 const WORKER = fileURLToPath(new URL('./load/worker.ts', import.meta.url))
 
@@ -37,6 +40,58 @@ export interface Contender {
   target: TargetName
   /** Parley only. `database()` is called before each run; the database is dropped after it. */
   gateway?: { entry: string; storeBackend: StoreBackend; database(): Promise<RunDatabase> }
+  /**
+   * Cross-node: two server nodes on this Redis, the publisher on node A, the subscribers on node B. Each run
+   * gets its own key prefix, removed after the run.
+   */
+  crossNode?: { redisUrl: string; hint: string }
+}
+
+/**
+ * The load processes of one run, forked before the servers start so that their start-up (tsx, modules)
+ * overlaps the servers'. Each is configured once the servers answer.
+ */
+interface WorkerPool {
+  subscribers: ChildProcess[]
+  publisher: ChildProcess
+  /** Resolves when every worker has reported `booted`. */
+  booted: Promise<unknown>
+  stop(): Promise<void>
+}
+
+/** How long a forked load worker may take to load its modules. */
+const WORKER_BOOT_TIMEOUT_MS = 60_000
+
+function forkWorkers(load: LoadPlan, label: string): WorkerPool {
+  const children: ChildProcess[] = []
+  const boots: Promise<unknown>[] = []
+  const fork = (what: string) => {
+    const child = forkTs(WORKER, [])
+    children.push(child)
+    const booted = waitForMessage(child, 'booted', WORKER_BOOT_TIMEOUT_MS, `${label} ${what}`)
+    // Awaited through `booted`; this only keeps an early rejection from going unhandled.
+    booted.catch(() => {})
+    boots.push(booted)
+    return child
+  }
+  const workerCount = Math.min(load.workers, load.subscribers)
+  const subscribers = Array.from({ length: workerCount }, (_, index) => fork(`subscriber worker ${index}`))
+  const publisher = fork('publisher')
+  return {
+    subscribers,
+    publisher,
+    booted: Promise.all(boots),
+    async stop() {
+      await Promise.all(children.map((child) => stopProcess(child, 1000)))
+    },
+  }
+}
+
+/** Where the load connects, and the server processes to measure (one, or one per node). */
+interface Deployment {
+  publishUrl: string
+  subscribeUrl: string
+  pids: number[]
 }
 
 /** One measured run of one contender: what the table and the JSON results are made of. */
@@ -73,23 +128,70 @@ export interface RunResult {
 
 /** Starts the contender's server, the subscriber workers and the publisher, runs the load, stops all. */
 export async function runScenario(contender: Contender, run: number, load: LoadPlan): Promise<RunResult> {
-  const { gateway } = contender
+  const { gateway, crossNode } = contender
   const database = await gateway?.database()
+  const prefix = crossNode ? runPrefix() : undefined
+  if (crossNode && prefix) trackPrefix(crossNode.redisUrl, prefix)
+  const servers: RunningServer[] = []
+  const pool = forkWorkers(load, contender.label)
   try {
-    const server = await startServer(contender.target, {
-      maxConnections: load.subscribers + 100,
-      gateway:
-        gateway && database
-          ? { entry: gateway.entry, storeBackend: gateway.storeBackend, databaseUrl: database.url }
-          : undefined,
-    })
-    try {
-      return await measure(contender, run, load, server)
-    } finally {
-      await server.stop()
+    const start = (cluster: ClusterNode | undefined) =>
+      startServer(contender.target, {
+        maxConnections: load.subscribers + 100,
+        gateway:
+          gateway && database
+            ? { entry: gateway.entry, storeBackend: gateway.storeBackend, databaseUrl: database.url }
+            : undefined,
+        ...(cluster ? { cluster } : {}),
+      }).then((server) => {
+        servers.push(server)
+        return server
+      })
+    let deployment: Deployment
+    if (crossNode && prefix) {
+      // Both at once (gateways migrate a shared database under an advisory lock); every started one is
+      // stopped in `finally`, also when the other failed.
+      const started = await Promise.allSettled(
+        ['bench-a', 'bench-b'].map((nodeId) => start({ redisUrl: crossNode.redisUrl, prefix, nodeId })),
+      )
+      const failed = started.find((result) => result.status === 'rejected')
+      if (failed) throw failed.reason
+      const [nodeA, nodeB] = started.map((result) => (result as PromiseFulfilledResult<RunningServer>).value)
+      if (!nodeA || !nodeB) throw new Error('a cross-node server did not start')
+      deployment = { publishUrl: nodeA.baseUrl, subscribeUrl: nodeB.baseUrl, pids: [nodeA.pid, nodeB.pid] }
+    } else {
+      const server = await start(undefined)
+      deployment = { publishUrl: server.baseUrl, subscribeUrl: server.baseUrl, pids: [server.pid] }
     }
+    return await measure(contender, run, load, deployment, pool)
   } finally {
-    await database?.drop()
+    await pool.stop()
+    await Promise.all(servers.map((server) => server.stop()))
+    try {
+      if (crossNode && prefix) await removePrefix(crossNode.redisUrl, prefix)
+    } finally {
+      await database?.drop()
+    }
+  }
+}
+
+/** Summed over the deployment's server processes; undefined when any reading is missing. */
+function sumOver(pids: number[], read: (pid: number) => number | undefined): number | undefined {
+  let sum = 0
+  for (const pid of pids) {
+    const value = read(pid)
+    if (value === undefined) return undefined
+    sum += value
+  }
+  return sum
+}
+
+function readDeploymentMemory(pids: number[]): ReturnType<typeof readMemory> {
+  const readings = pids.map(readMemory)
+  if (readings.some((reading) => reading === undefined)) return undefined
+  return {
+    rssBytes: readings.reduce((sum, reading) => sum + (reading?.rssBytes ?? 0), 0),
+    peakRssBytes: readings.reduce((sum, reading) => sum + (reading?.peakRssBytes ?? 0), 0),
   }
 }
 
@@ -97,40 +199,51 @@ async function measure(
   contender: Contender,
   run: number,
   load: LoadPlan,
-  server: RunningServer,
+  deployment: Deployment,
+  pool: WorkerPool,
 ): Promise<RunResult> {
   const { target, label } = contender
-  const workers: ChildProcess[] = []
+  // Cross-node: proves the nodes relay, and keeps the channel subscribed on node B until the load's
+  // subscribers are there.
+  const probe = contender.crossNode
+    ? await probeCrossNode({
+        target,
+        publishUrl: deployment.publishUrl,
+        subscribeUrl: deployment.subscribeUrl,
+        channel: load.channel,
+        hint: contender.crossNode.hint,
+      })
+    : undefined
   const deadlineMs = load.warmupMs + load.durationMs + 180_000
-  const spawnWorker = (config: WorkerConfig) => {
-    const child = forkTs(WORKER, [JSON.stringify(config)])
-    workers.push(child)
+  const configure = (child: ChildProcess, config: WorkerConfig) => {
+    sendTo(child, { type: 'config', config } satisfies ToWorker)
     return child
   }
 
   try {
+    await pool.booted
     // Subscribers: split as evenly as possible over the worker processes.
-    const workerCount = Math.min(load.workers, load.subscribers)
-    const subscriberWorkers = Array.from({ length: workerCount }, (_, workerIndex) => {
+    const workerCount = pool.subscribers.length
+    const subscriberWorkers = pool.subscribers.map((child, workerIndex) => {
       const share =
         Math.floor(load.subscribers / workerCount) + (workerIndex < load.subscribers % workerCount ? 1 : 0)
       const config: SubscriberWorkerConfig = {
         role: 'subscribers',
         target,
-        baseUrl: server.baseUrl,
+        baseUrl: deployment.subscribeUrl,
         channel: load.channel,
         deadlineMs,
         connections: share,
         connectConcurrency: Math.max(1, Math.ceil(load.connectConcurrency / workerCount)),
         workerIndex,
       }
-      return spawnWorker(config)
+      return configure(child, config)
     })
     // The publisher only connects until told to start, so it is set up alongside the subscribers.
     const publisherConfig: PublisherWorkerConfig = {
       role: 'publisher',
       target,
-      baseUrl: server.baseUrl,
+      baseUrl: deployment.publishUrl,
       channel: load.channel,
       deadlineMs,
       warmupMs: load.warmupMs,
@@ -138,7 +251,7 @@ async function measure(
       window: load.window,
       payloadBytes: load.payloadBytes,
     }
-    const publisher = spawnWorker(publisherConfig)
+    const publisher = configure(pool.publisher, publisherConfig)
     const setupTimeoutMs = 30_000 + load.subscribers * 30
     const [ready] = await Promise.all([
       Promise.all(
@@ -149,6 +262,7 @@ async function measure(
       waitForMessage(publisher, 'ready', setupTimeoutMs, `${label} publisher`),
     ])
     const connected = ready.reduce((sum, message) => sum + message.connections, 0)
+    probe?.close()
 
     // Relay flow-control progress: the publisher may run ahead of the slowest subscriber process only.
     const completedThrough = subscriberWorkers.map(() => 0)
@@ -175,11 +289,11 @@ async function measure(
       if (message.type !== 'phase') return
       if (message.phase === 'measure-start') {
         startedAt = performance.now()
-        cpuAtStart = readCpuMs(server.pid)
+        cpuAtStart = sumOver(deployment.pids, readCpuMs)
       } else {
         endedAt = performance.now()
-        cpuAtEnd = readCpuMs(server.pid)
-        memory = readMemory(server.pid)
+        cpuAtEnd = sumOver(deployment.pids, readCpuMs)
+        memory = readDeploymentMemory(deployment.pids)
       }
     })
     const pendingSubscriberResults = subscriberWorkers.map((child, index) => {
@@ -214,7 +328,8 @@ async function measure(
         : undefined
     return summarise(contender, run, connected, publisherResult, subscriberResults, memory, cpuPercent)
   } finally {
-    await Promise.all(workers.map((child) => stopProcess(child, 1000)))
+    probe?.close()
+    await pool.stop()
   }
 }
 

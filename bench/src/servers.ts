@@ -46,7 +46,7 @@ export function resolveGatewayEntry(explicit: string | undefined): { path: strin
 }
 
 /** Where Parley keeps deliveries and channel history (`--store-backend`). */
-export type StoreBackend = 'memory' | 'postgres'
+export type StoreBackend = 'memory' | 'postgres' | 'redis'
 
 /** How to start the gateway for one run. */
 export interface GatewayLaunch {
@@ -56,11 +56,21 @@ export interface GatewayLaunch {
   storeBackend: StoreBackend
 }
 
+/** One node of a cross-node deployment: every node of a run shares the Redis server and the prefix. */
+export interface ClusterNode {
+  redisUrl: string
+  /** Unique to the run: keys and pub/sub channels of other runs and other users of the Redis never mix in. */
+  prefix: string
+  nodeId: string
+}
+
 export interface ServerSettings {
   /** Parley refuses connections beyond its limit; the baselines have none. */
   maxConnections: number
   /** Required when the target is Parley. */
   gateway: GatewayLaunch | undefined
+  /** Cross-node: join the other nodes through Redis (Parley's bus, the Socket.IO adapter, the ws relay). */
+  cluster?: ClusterNode
 }
 
 export async function startServer(target: TargetName, settings: ServerSettings): Promise<RunningServer> {
@@ -89,13 +99,29 @@ export async function startServer(target: TargetName, settings: ServerSettings):
         PARLEY_HEARTBEAT_INTERVAL: String(GATEWAY_HEARTBEAT_SECONDS),
         PARLEY_DATA_DIR: dataDir,
         PARLEY_ADMIN_TOKEN: 'bench-admin-token-not-secret',
+        // Through the environment, so a password in the Redis URL does not show in `ps`.
+        ...(settings.cluster
+          ? {
+              PARLEY_REDIS_URL: settings.cluster.redisUrl,
+              PARLEY_REDIS_PREFIX: settings.cluster.prefix,
+              PARLEY_NODE_ID: settings.cluster.nodeId,
+            }
+          : {}),
       },
     })
   } else {
     child = spawn(
       process.execPath,
       ['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT, BASELINE_SERVERS[target], String(port)],
-      spawnOptions,
+      {
+        ...spawnOptions,
+        env: {
+          ...process.env,
+          BENCH_REDIS_URL: settings.cluster?.redisUrl ?? '',
+          BENCH_REDIS_PREFIX: settings.cluster?.prefix ?? '',
+          BENCH_NODE_ID: settings.cluster?.nodeId ?? '',
+        },
+      },
     )
   }
   track(child)
@@ -106,7 +132,10 @@ export async function startServer(target: TargetName, settings: ServerSettings):
     await stopProcess(child)
     cleanup()
     const tail = output()
-    throw new Error(`${target} server did not start: ${(error as Error).message}${tail ? `\n${tail}` : ''}`)
+    const node = settings.cluster ? ` (node ${settings.cluster.nodeId})` : ''
+    throw new Error(
+      `${target} server${node} did not start: ${(error as Error).message}${tail ? `\n${tail}` : ''}`,
+    )
   }
   const pid = child.pid
   if (pid === undefined) throw new Error(`${target} server has no pid`)

@@ -1,6 +1,7 @@
 /**
- * A load-generator process, forked by run.ts with one JSON argument (a WorkerConfig). It holds either a
- * share of the subscriber connections or the publisher, and talks to the orchestrator over IPC only.
+ * A load-generator process, forked by scenario.ts while the servers start; it reports `booted`, then gets
+ * its WorkerConfig over IPC. It holds either a share of the subscriber connections or the publisher, and
+ * talks to the orchestrator over IPC only.
  */
 import { monotonicMs } from '../clock.js'
 import { LatencyHistogram } from '../histogram.js'
@@ -294,14 +295,30 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
 
 // ---------------------------------------------------------------- entry
 
-const raw = process.argv[2]
-if (raw === undefined || process.send === undefined) {
-  process.stderr.write('worker.ts is started by run.ts (fork with IPC and a JSON config argument)\n')
+/** A forked worker waits this long for its configuration at most. */
+const CONFIG_TIMEOUT_MS = 600_000
+
+function receiveConfig(): Promise<WorkerConfig> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => process.exit(3), CONFIG_TIMEOUT_MS)
+    const onMessage = (message: ToWorker) => {
+      if (message.type !== 'config') return
+      clearTimeout(timer)
+      process.off('message', onMessage)
+      resolve(message.config)
+    }
+    process.on('message', onMessage)
+    send({ type: 'booted' })
+  })
+}
+
+if (process.send === undefined) {
+  process.stderr.write('worker.ts is forked by the bench (scenario.ts), with an IPC channel\n')
   process.exit(2)
 }
-const config = JSON.parse(raw) as WorkerConfig
 // Nothing outlives the bench: exit when the orchestrator goes away or the deadline passes.
 process.on('disconnect', () => process.exit(0))
+const config = await receiveConfig()
 setTimeout(() => process.exit(3), config.deadlineMs).unref()
 
 if (config.role === 'subscribers') await runSubscribers(config)

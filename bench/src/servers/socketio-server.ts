@@ -2,12 +2,19 @@
  * Baseline: Socket.IO with a room per channel. `subscribe` joins the room, `publish` is a room broadcast
  * (Socket.IO encodes a broadcast packet once for all recipients) acknowledged to the publisher.
  * WebSocket transport only and no compression, to match the other targets.
+ *
+ * Cross-node (`BENCH_REDIS_URL`, see cluster-env.ts): the official `@socket.io/redis-adapter` on ioredis,
+ * its key the run's prefix, so a room broadcast also reaches the room's sockets on the other nodes.
  */
 import { createServer } from 'node:http'
+import { createAdapter } from '@socket.io/redis-adapter'
+import { Redis } from 'ioredis'
 import { Server } from 'socket.io'
+import { clusterFromEnv } from './cluster-env.js'
 import { healthHandler, portFromArgs } from './health.js'
 
 const port = portFromArgs()
+const cluster = clusterFromEnv()
 const server = createServer()
 // Registered before Socket.IO attaches, which then routes only its own paths away from this handler.
 server.on(
@@ -22,6 +29,19 @@ const io = new Server(server, {
   pingInterval: 120_000,
   pingTimeout: 60_000,
 })
+
+if (cluster) {
+  const pubClient = new Redis(cluster.redisUrl, { lazyConnect: true })
+  const subClient = new Redis(cluster.redisUrl, { lazyConnect: true })
+  for (const client of [pubClient, subClient]) {
+    client.on('error', (error) => process.stderr.write(`socket.io adapter: redis: ${error.message}\n`))
+  }
+  await Promise.all([pubClient.connect(), subClient.connect()])
+  io.adapter(createAdapter(pubClient, subClient, { key: `${cluster.prefix}socket.io` }))
+  // Replies come in order on the subscriber connection: this answers once the adapter's subscriptions
+  // are in place, so the bench's /health check means "relaying".
+  await subClient.ping()
+}
 
 type Ack = (result: Record<string, unknown>) => void
 
