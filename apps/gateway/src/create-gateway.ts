@@ -35,6 +35,7 @@ import { registerDeadLetterRoutes } from './admin/dead-letter-routes.js'
 import { registerDeliveriesRoutes } from './admin/deliveries-routes.js'
 import { registerDeviceRoutes } from './admin/device-routes.js'
 import { registerPairingRoutes } from './admin/pairing-routes.js'
+import { registerPresenceRoutes } from './admin/presence-routes.js'
 import { registerTokenRoutes } from './admin/token-routes.js'
 import { createConnectionAudit } from './audit/connection-audit.js'
 import { createAuthFailureLimiter } from './auth/auth-failure-limiter.js'
@@ -288,6 +289,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   })
   registerConnectionsRoutes(app, { list: () => hub.listConnections() })
   registerChannelsRoutes(app, { list: () => hub.channels.list() })
+  registerPresenceRoutes(app, { list: hub.presence?.adminList })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
@@ -436,6 +438,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       })
       server = listening.server
       hub.heartbeat.start()
+      hub.presence?.start()
       state = 'running'
       const host = urlHost(config.host)
       const scheme = config.sslCert === undefined ? 'http' : 'https'
@@ -460,6 +463,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     const wasRunning = state === 'running'
     state = 'draining'
     hub.heartbeat.stop()
+    hub.presence?.stop()
     hub.devices.stop()
     if (wasRunning) {
       const reason = stopOptions.reason ?? 'gateway is shutting down'
@@ -472,6 +476,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         await hub.waitForNoConnections(1_000)
       }
     }
+    hub.sessions.stop()
     await closeStorage()
     await closeServer()
     state = 'stopped'

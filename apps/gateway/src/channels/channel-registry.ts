@@ -20,6 +20,8 @@ interface ChannelState<S extends Subscriber> {
   position: ChannelPosition | undefined
 }
 
+const EMPTY: ReadonlySet<never> = new Set()
+
 /** Channels kept for their statistics after their last subscriber left; older idle ones are forgotten. */
 const DEFAULT_MAX_IDLE_CHANNELS = 10_000
 
@@ -96,6 +98,11 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
     const state = this.#stateOf(channel)
     if (state.position === undefined) state.position = position
     if (state.subscribers.size === 0) this.#markIdle(channel)
+  }
+
+  /** The live subscribers of a channel (presence events go to them). */
+  subscribersOf(channel: string): ReadonlySet<S> {
+    return this.#channels.get(channel)?.subscribers ?? EMPTY
   }
 
   subscriberCount(channel: string): number {

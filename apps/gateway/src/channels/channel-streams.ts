@@ -2,6 +2,7 @@ import {
   encodeFrame,
   errorBody,
   type PublishFrame,
+  type StreamPosition,
   type SubscribeFrame,
   type UnsubscribeFrame,
 } from '@parley/protocol'
@@ -64,6 +65,15 @@ interface Join {
 }
 
 type StoreFailure = { error: unknown }
+
+/** Where a joining subscriber continues from (the subscribe reply's result). */
+export interface JoinResult {
+  channel: string
+  offset: number
+  epoch: string
+  recovered?: boolean
+  replayed?: number
+}
 
 /**
  * Channels with a stream: every publication goes through the history store, which gives it the next
@@ -253,7 +263,12 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     await join(connection, frame, wasLive)
   }
 
-  async function join(connection: Connection, frame: SubscribeFrame, wasLive: boolean): Promise<void> {
+  async function join(
+    connection: Connection,
+    frame: SubscribeFrame,
+    wasLive: boolean,
+    respond?: (result: JoinResult) => void,
+  ): Promise<void> {
     const entry: Join = {
       connection,
       channel: frame.channel,
@@ -298,16 +313,14 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     const epoch = read.position.epoch
     channels.subscribe(frame.channel, connection, Number.POSITIVE_INFINITY)
     channels.notePosition(frame.channel, { offset, epoch })
-    connection.sendFrame({
-      type: 'reply',
-      id: frame.id,
-      result: {
-        channel: frame.channel,
-        offset,
-        epoch,
-        ...(read.recovered === undefined ? {} : { recovered: read.recovered, replayed }),
-      },
-    })
+    const result: JoinResult = {
+      channel: frame.channel,
+      offset,
+      epoch,
+      ...(read.recovered === undefined ? {} : { recovered: read.recovered, replayed }),
+    }
+    if (respond === undefined) connection.sendFrame({ type: 'reply', id: frame.id, result: { ...result } })
+    else respond(result)
     if (!wasLive) audit.subscribe(connection, frame.channel)
   }
 
@@ -393,6 +406,26 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     if (wasSubscribed) audit.unsubscribe(connection, frame.channel)
   }
 
+  /**
+   * Re-joins `channel` for a resumed session from `since` (missed publications replayed, then live), like
+   * `subscribe` but answering the caller instead of the client. Undefined when it was cancelled or closed.
+   */
+  function rejoin(
+    connection: Connection,
+    channel: string,
+    since: StreamPosition | undefined,
+  ): Promise<JoinResult | undefined> {
+    return new Promise<JoinResult | undefined>((resolve, reject) => {
+      const frame: SubscribeFrame = {
+        type: 'subscribe',
+        id: `resume:${channel}`,
+        channel,
+        ...(since === undefined ? {} : { since }),
+      }
+      join(connection, frame, false, resolve).then(() => resolve(undefined), reject)
+    })
+  }
+
   /** A connection closed: subscriptions being set up are dropped with it. */
   function connectionClosed(connection: Connection): void {
     const joins = joinsByConnection.get(connection)
@@ -405,6 +438,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     publish,
     subscribe,
     unsubscribe,
+    rejoin,
     connectionClosed,
     /** Resolves once every publication accepted so far has been answered (used by stop and tests). */
     settled(): Promise<void> {

@@ -34,7 +34,6 @@ import type { AuthProvider } from '../auth/auth-provider.js'
 import { type Authenticated, createAuthenticator } from '../auth/authenticator.js'
 import { type ScopeAction, scopeAllows, scopeAllowsBroadcast } from '../auth/scopes.js'
 import type { ClusterBus } from '../bus/types.js'
-import { ChannelRegistry } from '../channels/channel-registry.js'
 import { createChannelStreams } from '../channels/channel-streams.js'
 import type { GatewayConfig } from '../config.js'
 import { createDeliveryEngine } from '../delivery/delivery-engine.js'
@@ -43,6 +42,9 @@ import { createHeartbeat } from '../heartbeat/heartbeat.js'
 import { newId } from '../ids.js'
 import type { ChatPairing } from '../pairing/chat-pairing.js'
 import { createDevicePairing } from '../pairing/device-pairing.js'
+import { type ChannelRegistryObserver, ObservedChannelRegistry } from '../presence/observed-channel-registry.js'
+import { createPresenceTracker } from '../presence/presence-tracker.js'
+import { createSessionResume, type DetachedSession } from '../sessions/session-resume.js'
 import { Connection } from './connection.js'
 
 export const SERVER_NAME = 'parley'
@@ -120,7 +122,7 @@ export function createHub(options: HubOptions) {
   const connections = new Map<string, Connection>()
   /** Open, welcomed connections per client id, oldest first: the last one receives its deliveries. */
   const connectionsByClientId = new Map<string, Connection[]>()
-  const channels = new ChannelRegistry<Connection>()
+  const channels = new ObservedChannelRegistry<Connection>(() => channelObserver)
   const features = [...FEATURES, ...(config.delivery.enabled ? DELIVERY_FEATURES : [])]
   const heartbeatIntervalMs = Math.max(1, Math.round(config.heartbeatInterval * 1000))
   const drainWaiters = new Set<() => void>()
@@ -200,6 +202,26 @@ export function createHub(options: HubOptions) {
     durable: { requireEnabled: deliveries.requireEnabled, wake: deliveries.pump },
   })
 
+  const sessions = createSessionResume({
+    config,
+    channels,
+    bindings: options.sessionBinding,
+    logger: logger.child({ component: 'sessions' }),
+  })
+  const presence = config.presence.enabled
+    ? createPresenceTracker({
+        config: config.presence,
+        bus: options.bus,
+        channels,
+        logger: logger.child({ component: 'presence' }),
+        fannedOut: sessions.bufferForChannel,
+      })
+    : undefined
+  const channelObserver: ChannelRegistryObserver<Connection> = {
+    subscribed: (channel, connection) => presence?.subscribed(connection, channel),
+    unsubscribingAll: (connection) => sessions.capture(connection),
+  }
+
   const heartbeat = createHeartbeat<Connection>({
     intervalMs: heartbeatIntervalMs,
     handshakeTimeoutMs: config.handshakeTimeout * 1000,
@@ -250,6 +272,7 @@ export function createHub(options: HubOptions) {
       now: Date.now(),
       onSlowConsumer: (slow) => {
         counters.slowConsumers += 1
+        sessions.forget(slow)
         channels.unsubscribeAll(slow)
         slow.logger.warn('closed slow consumer')
       },
@@ -348,6 +371,7 @@ export function createHub(options: HubOptions) {
         )
       return
     }
+    if (frame.type !== 'ping' && frame.type !== 'pong') sessions.noteActivity(connection)
     switch (frame.type) {
       case 'hello':
         fail(connection, 'invalid_state', 'the handshake is already complete', frame.id)
@@ -358,6 +382,7 @@ export function createHub(options: HubOptions) {
         break
       case 'unsubscribe':
         answerFailure(connection, frame.type, frame.id, streams.unsubscribe(connection, frame))
+        presence?.unsubscribed(connection, frame.channel)
         break
       case 'publish':
         if (!permitted(connection, 'publish', frame.channel, frame.id)) break
@@ -408,6 +433,18 @@ export function createHub(options: HubOptions) {
           break
         }
         answerFailure(connection, frame.type, frame.id, pairingCheck(connection, frame))
+        break
+      case 'presence_set':
+        if (presence === undefined) fail(connection, 'unavailable', 'presence is disabled', frame.id)
+        else presence.set(connection, frame)
+        break
+      case 'presence_get':
+        if (presence === undefined) {
+          fail(connection, 'unavailable', 'presence is disabled', frame.id)
+          break
+        }
+        if (frame.channel !== undefined && !permitted(connection, 'subscribe', frame.channel, frame.id)) break
+        answerFailure(connection, frame.type, frame.id, presence.get(connection, frame))
         break
     }
   }
@@ -549,6 +586,21 @@ export function createHub(options: HubOptions) {
     outcome: Authenticated,
     from: 'handshaking' | 'pairing',
   ): Promise<void> {
+    let resumed: DetachedSession | undefined
+    if (frame.resume !== undefined) {
+      const claim = await sessions.claim(frame.resume.sessionId, outcome.principal.id, frame.clientId)
+      if (connection.state !== from) return
+      if (claim.kind === 'forbidden') {
+        refuseResume(connection, frame, outcome)
+        return
+      }
+      if (claim.kind === 'resume') resumed = claim.session
+      else connection.logger.debug({ reason: claim.reason }, 'session not resumed; opening a fresh one')
+    }
+    if (resumed !== undefined) {
+      welcome(connection, frame, version, resumed.sessionId, outcome, resumed)
+      return
+    }
     const sessionId = newId('ses')
     const sessionBinding = options.sessionBinding()
     if (sessionBinding !== undefined) {
@@ -569,6 +621,21 @@ export function createHub(options: HubOptions) {
       if (connection.state !== from) return
     }
     welcome(connection, frame, version, sessionId, outcome)
+  }
+
+  /**
+   * A `hello.resume` named a session of another principal: refused and audited, and the connection stays in
+   * the handshake so the client can say `hello` again without `resume`.
+   */
+  function refuseResume(connection: Connection, frame: HelloFrame, outcome: Authenticated): void {
+    audit.authFailure({
+      connectionId: connection.id,
+      ...(frame.clientId === undefined ? {} : { clientId: frame.clientId }),
+      detail: `websocket: ${outcome.principal.id} asked to resume a session bound to another principal`,
+    })
+    connection.challenge = undefined
+    connection.state = 'handshaking'
+    fail(connection, 'forbidden', 'this session belongs to another principal; say hello without resume', frame.id)
   }
 
   /** Answers a `hello` with `auth.identity`: a fresh nonce to sign; the handshake waits for `authenticate`. */
@@ -710,6 +777,7 @@ export function createHub(options: HubOptions) {
     version: number,
     sessionId: string,
     authenticated: Authenticated,
+    resumed?: DetachedSession,
   ): void {
     const { principal } = authenticated
     connection.principal = principal.id
@@ -724,8 +792,8 @@ export function createHub(options: HubOptions) {
     connection.state = 'open'
     connection.protocolVersion = version
     connection.sessionId = sessionId
-    connection.clientId = frame.clientId ?? newId('client')
-    connection.clientIdChosen = frame.clientId !== undefined
+    connection.clientId = frame.clientId ?? resumed?.clientId ?? newId('client')
+    connection.clientIdChosen = frame.clientId !== undefined || resumed?.clientIdChosen === true
     const sameClient = connectionsByClientId.get(connection.clientId)
     if (sameClient === undefined) connectionsByClientId.set(connection.clientId, [connection])
     else sameClient.push(connection)
@@ -744,7 +812,15 @@ export function createHub(options: HubOptions) {
       principal: { id: principal.id, role: principal.role, scopes: principal.scopes },
       transport: 'websocket',
       node: options.bus.nodeId,
+      ...(frame.resume === undefined ? {} : { resumed: resumed !== undefined }),
     })
+    sessions.noteActivity(connection)
+    presence?.connected(connection)
+    if (resumed !== undefined) {
+      sessions
+        .restore(connection, resumed, (channel, since) => streams.rejoin(connection, channel, since))
+        .catch((error: unknown) => connection.logger.error({ err: error }, 'restoring the session failed'))
+    }
     audit.connect(connection)
     connection.logger.debug({ protocol: version, remoteAddress: connection.remoteAddress }, 'connected')
     deliveries.attach(connection)
@@ -764,6 +840,7 @@ export function createHub(options: HubOptions) {
     for (const recipient of connections.values()) {
       if (recipient.isOpen && recipient.send(encoded)) delivered += 1
     }
+    sessions.bufferForAll(encoded)
     counters.broadcasts += 1
     counters.messagesDelivered += delivered
     connection.sendFrame({ type: 'reply', id: frame.id, result: { id, delivered, timestamp } })
@@ -842,6 +919,8 @@ export function createHub(options: HubOptions) {
       if (remaining.length === 0) connectionsByClientId.delete(connection.clientId)
       else connectionsByClientId.set(connection.clientId, remaining)
       deliveries.detach(connection)
+      presence?.disconnected(connection)
+      sessions.detach(connection)
     }
     if (welcomed) audit.disconnect(connection, code)
     connection.logger.debug({ code }, 'disconnected')
@@ -884,6 +963,8 @@ export function createHub(options: HubOptions) {
     streams,
     deliveries,
     heartbeat,
+    presence,
+    sessions,
     open,
     receive,
     closed,
