@@ -1,10 +1,25 @@
+/**
+ * Ports: 8790 and 3090 unless `PARLEY_E2E_GATEWAY_PORT` / `PARLEY_E2E_DASHBOARD_PORT` say otherwise, so two
+ * checkouts on one machine can run their suites side by side.
+ */
+function portFromEnv(name: string, fallback: number): number {
+  const value = process.env[name]
+  if (value === undefined || value === '') return fallback
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`${name} must be a TCP port`)
+  return port
+}
+
+const gatewayPort = portFromEnv('PARLEY_E2E_GATEWAY_PORT', 8790)
+const dashboardPort = portFromEnv('PARLEY_E2E_DASHBOARD_PORT', 3090)
+
 /** Ports and credentials shared by the Playwright config and the tests. */
 export const E2E = {
-  gatewayPort: 8790,
-  dashboardPort: 3090,
-  gatewayUrl: 'http://127.0.0.1:8790',
-  wsUrl: 'ws://127.0.0.1:8790/ws',
-  dashboardUrl: 'http://127.0.0.1:3090',
+  gatewayPort,
+  dashboardPort,
+  gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+  wsUrl: `ws://127.0.0.1:${gatewayPort}/ws`,
+  dashboardUrl: `http://127.0.0.1:${dashboardPort}`,
   adminToken: 'e2e-admin-token-0123456789abcdef',
   /**
    * Deliveries are dead-lettered within a second (1 + maxRetries refused attempts, short retry delay), so the

@@ -6,7 +6,9 @@ import { usePathname } from 'next/navigation'
 const LINKS = [
   { href: '/', label: 'Overview', testId: 'nav-overview' },
   { href: '/connections', label: 'Connections', testId: 'nav-connections' },
+  { href: '/presence', label: 'Presence', testId: 'nav-presence' },
   { href: '/channels', label: 'Channels', testId: 'nav-channels' },
+  { href: '/nodes', label: 'Nodes', testId: 'nav-nodes' },
   { href: '/deliveries', label: 'Deliveries', testId: 'nav-deliveries' },
   { href: '/pairing', label: 'Pairing', testId: 'nav-pairing' },
   { href: '/access', label: 'Access', testId: 'nav-access' },

@@ -1,4 +1,6 @@
 import {
+  type AdminPresenceList,
+  AdminPresenceList as AdminPresenceListSchema,
   type AgentKeyInfo,
   AgentKeyInfo as AgentKeyInfoSchema,
   type AgentKeyList,
@@ -25,6 +27,8 @@ import {
   DeviceRequestList as DeviceRequestListSchema,
   type Health,
   Health as HealthSchema,
+  type NodeList,
+  NodeList as NodeListSchema,
   type PairingDecision,
   PairingDecision as PairingDecisionSchema,
   type PairingOverview,
@@ -133,6 +137,8 @@ export const browserApi: DashboardApi & DeadLetterActions & AccessActions = {
   devices: (): Promise<GatewayResult<DeviceRequestList>> => getResult('/devices', DeviceRequestListSchema),
   tokens: (): Promise<GatewayResult<TokenList>> => getResult('/tokens', TokenListSchema),
   agentKeys: (): Promise<GatewayResult<AgentKeyList>> => getResult('/agent-keys', AgentKeyListSchema),
+  presence: (): Promise<GatewayResult<AdminPresenceList>> => getResult('/presence', AdminPresenceListSchema),
+  nodes: (): Promise<GatewayResult<NodeList>> => getResult('/nodes', NodeListSchema),
   approvePairing: (requestId: string): Promise<GatewayResult<PairingDecision>> =>
     getResult(`/pairing/requests/${segment(requestId)}/approve`, PairingDecisionSchema, 'POST'),
   denyPairing: (requestId: string): Promise<GatewayResult<PairingDecision>> =>

@@ -8,6 +8,8 @@ import {
   formatUptime,
   formatUtc,
   secondsBetween,
+  secondsSince,
+  truncateText,
 } from './format'
 
 describe('formatUtc', () => {
@@ -85,5 +87,19 @@ describe('formatScopes', () => {
   it('joins scopes with spaces and shows a dash for none', () => {
     expect(formatScopes(['publish:alerts.*', 'subscribe:*'])).toBe('publish:alerts.* subscribe:*')
     expect(formatScopes([])).toBe('—')
+  })
+})
+
+describe('secondsSince', () => {
+  it('counts whole seconds from an epoch-ms time, never below zero', () => {
+    expect(secondsSince(1_000, 13_999)).toBe(12)
+    expect(secondsSince(20_000, 10_000)).toBe(0)
+  })
+})
+
+describe('truncateText', () => {
+  it('keeps short text and cuts long text with an ellipsis as its last character', () => {
+    expect(truncateText('short', 10)).toBe('short')
+    expect(truncateText('abcdefghijkl', 5)).toBe('abcd…')
   })
 })

@@ -52,6 +52,11 @@ export function formatDataPreview(data: unknown, maxChars = 80): string {
   } catch {
     text = String(data)
   }
+  return truncateText(text, maxChars)
+}
+
+/** `text` cut at `maxChars` characters, the last one an ellipsis when something was cut. */
+export function truncateText(text: string, maxChars: number): string {
   // Code points, not UTF-16 units: cutting inside a surrogate pair would show a broken character.
   const chars = Array.from(text)
   return chars.length <= maxChars ? text : `${chars.slice(0, Math.max(0, maxChars - 1)).join('')}…`
@@ -70,6 +75,11 @@ export function secondsBetween(iso: string, asOf: number): number | null {
   const time = Date.parse(iso)
   if (Number.isNaN(time)) return null
   return Math.max(0, Math.floor((asOf - time) / 1000))
+}
+
+/** Seconds from `epochMs` to `asOf` (both epoch ms), never negative (a gateway clock may run ahead). */
+export function secondsSince(epochMs: number, asOf: number): number {
+  return Math.max(0, Math.floor((asOf - epochMs) / 1000))
 }
 
 /** Scopes for a table cell: space-separated, or a dash when there are none (the principal can do nothing). */

@@ -10,6 +10,7 @@ import type {
   Health,
 } from '@parley/protocol/admin'
 import { afterEach, describe, expect, it } from 'vitest'
+import { nodeList, presenceList } from '../test-support/presence-fixtures'
 import { createGatewayClient } from './gateway-client'
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void
@@ -522,5 +523,43 @@ describe('gateway client: pairing, devices, tokens and agent keys', () => {
       scopes: [],
     })
     expect(result).toMatchObject({ ok: false, failure: { kind: 'invalid_response' } })
+  })
+})
+
+describe('gateway client: presence and nodes', () => {
+  it('reads the presence list and the nodes with the admin token, parsed with the protocol schemas', async () => {
+    const seen: { path: string | undefined; authorization: string | undefined }[] = []
+    const { url } = await startGateway((request, response) => {
+      seen.push({ path: request.url, authorization: request.headers.authorization })
+      json(response, 200, request.url === '/api/admin/presence' ? presenceList : nodeList)
+    })
+    const client = createGatewayClient({ baseUrl: url, token: 'secret' })
+    expect(await client.presence()).toEqual({ ok: true, data: presenceList })
+    expect(await client.nodes()).toEqual({ ok: true, data: nodeList })
+    expect(seen).toEqual([
+      { path: '/api/admin/presence', authorization: 'Bearer secret' },
+      { path: '/api/admin/nodes', authorization: 'Bearer secret' },
+    ])
+  })
+
+  it('reports a presence list or node list that does not match the schema as invalid_response', async () => {
+    const { url } = await startGateway((request, response) =>
+      json(
+        response,
+        200,
+        request.url === '/api/admin/presence'
+          ? { clients: [{ clientId: 'a', status: 'online' }], principals: [] }
+          : { nodes: [{ ...nodeList.nodes[0], bus: 'splendid' }] },
+      ),
+    )
+    const client = createGatewayClient({ baseUrl: url, token: 'secret' })
+    const presence = await client.presence()
+    expect(presence).toMatchObject({ ok: false, failure: { kind: 'invalid_response' } })
+    if (!presence.ok && presence.failure.kind === 'invalid_response') {
+      expect(presence.failure.reason).toMatch(/clients\.0\.principal/)
+    }
+    const nodes = await client.nodes()
+    expect(nodes).toMatchObject({ ok: false, failure: { kind: 'invalid_response' } })
+    if (!nodes.ok && nodes.failure.kind === 'invalid_response') expect(nodes.failure.reason).toMatch(/bus/)
   })
 })

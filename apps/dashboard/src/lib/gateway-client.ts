@@ -1,4 +1,6 @@
 import {
+  type AdminPresenceList,
+  AdminPresenceList as AdminPresenceListSchema,
   type AgentKeyInfo,
   AgentKeyInfo as AgentKeyInfoSchema,
   type AgentKeyList,
@@ -26,6 +28,8 @@ import {
   type Health,
   Health as HealthSchema,
   HttpError,
+  type NodeList,
+  NodeList as NodeListSchema,
   type PairingDecision,
   PairingDecision as PairingDecisionSchema,
   type PairingOverview,
@@ -69,6 +73,10 @@ export interface DashboardApi {
   devices(): Promise<GatewayResult<DeviceRequestList>>
   tokens(): Promise<GatewayResult<TokenList>>
   agentKeys(): Promise<GatewayResult<AgentKeyList>>
+  /** Who is online on every node, and the per-principal aggregate. */
+  presence(): Promise<GatewayResult<AdminPresenceList>>
+  /** Every gateway node of the cluster (a single node lists itself). */
+  nodes(): Promise<GatewayResult<NodeList>>
 }
 
 /** What the operator can do to the dead-letter queue. The browser implements it too, via `/api/gw/dlq/*`. */
@@ -189,6 +197,8 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     devices: () => request('/api/admin/devices', DeviceRequestListSchema, true),
     tokens: () => request('/api/admin/tokens', TokenListSchema, true),
     agentKeys: () => request('/api/admin/agent-keys', AgentKeyListSchema, true),
+    presence: () => request('/api/admin/presence', AdminPresenceListSchema, true),
+    nodes: () => request('/api/admin/nodes', NodeListSchema, true),
     approvePairing: (requestId) =>
       request(
         `/api/admin/pairing/requests/${segment(requestId)}/approve`,

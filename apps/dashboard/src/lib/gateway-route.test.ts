@@ -10,6 +10,8 @@ import { POST as requeueRoute } from '../app/api/gw/dlq/[id]/requeue/route'
 import { GET as deadLetterRoute, DELETE as purgeOneRoute } from '../app/api/gw/dlq/[id]/route'
 import { GET as deadLettersRoute, DELETE as purgeAllRoute } from '../app/api/gw/dlq/route'
 import { GET as healthRoute } from '../app/api/gw/health/route'
+import { GET as nodesRoute } from '../app/api/gw/nodes/route'
+import { GET as presenceRoute } from '../app/api/gw/presence/route'
 import { sessionTokenOf } from './gateway-route'
 import { SESSION_COOKIE } from './session-cookie'
 import { handleLogin } from './session-handlers'
@@ -53,6 +55,11 @@ beforeAll(async () => {
       response.end(JSON.stringify({ role: 'admin' }))
     } else if (path === '/api/admin/channels') {
       response.end(JSON.stringify({ channels: [] }))
+    } else if (path === '/api/admin/presence') {
+      response.end(JSON.stringify({ clients: [], principals: [] }))
+    } else if (path === '/api/admin/nodes') {
+      response.statusCode = 503
+      response.end(JSON.stringify({ error: { code: 'unavailable', message: 'bus down', retryable: true } }))
     } else if (method === 'POST' && path === '/api/admin/dlq/dlv_1/requeue') {
       response.end(JSON.stringify({ id: 'dlv_1', requeued: true }))
     } else if (method === 'DELETE' && path.startsWith('/api/admin/dlq')) {
@@ -216,11 +223,34 @@ describe('/api/gw route handlers', () => {
     expect(seen.at(-1)).toEqual({ path: '/api/admin/channels', authorization: `Bearer ${ADMIN_TOKEN}` })
   })
 
+  it('read presence and nodes from the gateway with the session token; a gateway error is a 502 result', async () => {
+    const cookie = await loggedInCookie()
+    seen.length = 0
+    const presence = await presenceRoute(
+      new Request('http://127.0.0.1:3000/api/gw/presence', { headers: { cookie } }),
+    )
+    expect(presence.status).toBe(200)
+    expect(await presence.json()).toEqual({ ok: true, data: { clients: [], principals: [] } })
+    const nodes = await nodesRoute(new Request('http://127.0.0.1:3000/api/gw/nodes', { headers: { cookie } }))
+    expect(nodes.status).toBe(502)
+    expect(await nodes.json()).toEqual({
+      ok: false,
+      failure: { kind: 'http', status: 503, code: 'unavailable', message: 'bus down' },
+    })
+    const bearer = `Bearer ${ADMIN_TOKEN}`
+    expect(seen).toEqual([
+      { path: '/api/admin/presence', authorization: bearer },
+      { path: '/api/admin/nodes', authorization: bearer },
+    ])
+  })
+
   it('answer 401 without a session cookie and never call the gateway, not even /health', async () => {
     const routes = [
       () => healthRoute(new Request('http://127.0.0.1:3000/api/gw/health')),
       () => connectionsRoute(new Request('http://127.0.0.1:3000/api/gw/connections')),
       () => channelsRoute(new Request('http://127.0.0.1:3000/api/gw/channels')),
+      () => presenceRoute(new Request('http://127.0.0.1:3000/api/gw/presence')),
+      () => nodesRoute(new Request('http://127.0.0.1:3000/api/gw/nodes')),
       () => auditRoute(new Request('http://127.0.0.1:3000/api/gw/audit?kind=publish')),
       () => deliveriesRoute(new Request('http://127.0.0.1:3000/api/gw/deliveries')),
       () => deadLettersRoute(new Request('http://127.0.0.1:3000/api/gw/dlq')),

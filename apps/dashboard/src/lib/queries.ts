@@ -16,6 +16,8 @@ export const PAIRING_KEY = ['gateway', 'pairing'] as const
 export const DEVICES_KEY = ['gateway', 'devices'] as const
 export const TOKENS_KEY = ['gateway', 'tokens'] as const
 export const AGENT_KEYS_KEY = ['gateway', 'agent-keys'] as const
+export const PRESENCE_KEY = ['gateway', 'presence'] as const
+export const NODES_KEY = ['gateway', 'nodes'] as const
 
 /**
  * The one definition of every query the dashboard runs: key, fetcher and refresh policy. Server components
@@ -109,6 +111,16 @@ export function dashboardQueries(api: DashboardApi) {
         queryFn: () => api.agentKeys(),
         refetchInterval: LIVE_REFRESH_MS,
       }),
+    /** Who is online, cluster-wide: statuses change and clients come and go, so it is live. */
+    presence: () =>
+      queryOptions({
+        queryKey: PRESENCE_KEY,
+        queryFn: () => api.presence(),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    /** The gateway nodes with their heartbeats and bus state, live. */
+    nodes: () =>
+      queryOptions({ queryKey: NODES_KEY, queryFn: () => api.nodes(), refetchInterval: LIVE_REFRESH_MS }),
   }
 }
 

@@ -2,9 +2,17 @@
 
 import { useQuery } from '@tanstack/react-query'
 import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
+import { LiveTable } from '../../../components/live-table'
 import { browserQueries } from '../../../lib/browser-api'
 import { formatCount, formatUtc } from '../../../lib/format'
 import { firstFailure } from '../../../lib/gateway-result'
+
+const CHANNEL_COLUMNS = [
+  { label: 'Name' },
+  { label: 'Subscribers', numeric: true },
+  { label: 'Messages', numeric: true },
+  { label: 'Last message' },
+] as const
 
 export function ChannelsView() {
   const result = useQuery(browserQueries.channels()).data
@@ -14,40 +22,23 @@ export function ChannelsView() {
     <section>
       <h1>Channels</h1>
       <GatewayErrorBanner failure={firstFailure(result)} />
-      <div className="table-wrap">
-        <table className="table" data-testid="channels-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th className="num">Subscribers</th>
-              <th className="num">Messages</th>
-              <th>Last message</th>
-            </tr>
-          </thead>
-          <tbody>
-            {channels.length === 0 ? (
-              <tr>
-                <td colSpan={4} className="empty">
-                  {result === undefined
-                    ? 'Loading…'
-                    : result.ok
-                      ? 'No channels yet.'
-                      : 'Channels unavailable.'}
-                </td>
-              </tr>
-            ) : (
-              channels.map((channel) => (
-                <tr key={channel.name} data-testid="channel-row">
-                  <td className="mono">{channel.name}</td>
-                  <td className="num">{formatCount(channel.subscribers)}</td>
-                  <td className="num">{formatCount(channel.messages)}</td>
-                  <td className="nowrap">{formatUtc(channel.lastMessageAt)}</td>
-                </tr>
-              ))
-            )}
-          </tbody>
-        </table>
-      </div>
+      <LiveTable
+        testId="channels-table"
+        columns={CHANNEL_COLUMNS}
+        result={result}
+        rowCount={channels.length}
+        emptyText="No channels yet."
+        unavailableText="Channels unavailable."
+      >
+        {channels.map((channel) => (
+          <tr key={channel.name} data-testid="channel-row">
+            <td className="mono">{channel.name}</td>
+            <td className="num">{formatCount(channel.subscribers)}</td>
+            <td className="num">{formatCount(channel.messages)}</td>
+            <td className="nowrap">{formatUtc(channel.lastMessageAt)}</td>
+          </tr>
+        ))}
+      </LiveTable>
       <p className="muted small">{channels.length} channels · refreshes every 2 seconds · times in UTC</p>
     </section>
   )
