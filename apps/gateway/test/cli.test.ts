@@ -137,7 +137,7 @@ describe('parley CLI', () => {
   }, 60_000)
 
   it('refuses an invalid option with a message naming it', async () => {
-    const result = await parley(['serve', '--port', 'abc', '--store-backend', 'redis'], {
+    const result = await parley(['serve', '--port', 'abc', '--store-backend', 'sqlite'], {
       PARLEY_MAX_CONNECTIONS: '-1',
     })
     expect(result.code).toBe(1)

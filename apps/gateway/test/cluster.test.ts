@@ -221,6 +221,32 @@ describe('several nodes on one bus', () => {
     expect(frame.deliveryId).toEqual(expect.any(String))
   })
 
+  it('listens on the bus only for channels it has local subscribers for', async () => {
+    const url = nodes[1]?.started.url ?? ''
+    async function listenedOnNodeTwo(): Promise<number | undefined> {
+      const response = await fetch(`${url}/api/admin/nodes`, {
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      })
+      return NodeList.parse(await response.json()).nodes.find((entry) => entry.self)?.channels
+    }
+    async function waitForListened(count: number): Promise<void> {
+      const deadline = Date.now() + 5_000
+      let listened = await listenedOnNodeTwo()
+      while (listened !== count && Date.now() < deadline) listened = await listenedOnNodeTwo()
+      expect(listened).toBe(count)
+    }
+    // Publications elsewhere, on channels nobody on node 2 subscribes to, do not make it listen.
+    const elsewhere = await connect(0)
+    await elsewhere.subscribe('quiet')
+    await elsewhere.ok({ type: 'publish', channel: 'quiet', data: 1 })
+    await waitForListened(0)
+    const local = await connect(1)
+    await local.subscribe('news')
+    await waitForListened(1)
+    await local.ok({ type: 'unsubscribe', channel: 'news' })
+    await waitForListened(0)
+  })
+
   it('lists every node in /api/admin/nodes', async () => {
     const node = nodes[0] as TestGateway
     let listed: NodeList = { nodes: [] }

@@ -7,6 +7,7 @@ describe('redisDeliveryOptions', () => {
   it('connects by host, port, db and password when no url is set, under the configured prefix', () => {
     const { redis } = parseConfig({
       redis: { host: 'redis.internal', port: 6380, db: 2, password: 'secret', prefix: 'team-a:' },
+      delivery: { storeBackend: 'redis' },
     })
     expect(redisDeliveryOptions(redis)).toEqual({
       redis: { host: 'redis.internal', port: 6380, db: 2, password: 'secret' },
@@ -18,6 +19,7 @@ describe('redisDeliveryOptions', () => {
   it('prefers the url, and opens no more connections than redis.maxConnections', () => {
     const { redis } = parseConfig({
       redis: { url: 'redis://redis.internal:6379/1', host: 'ignored', maxConnections: 2 },
+      delivery: { storeBackend: 'redis' },
     })
     expect(redisDeliveryOptions(redis)).toEqual({
       redis: 'redis://redis.internal:6379/1',
