@@ -9,10 +9,12 @@ import { startTestGateway, type TestGateway } from './support/test-gateway.js'
 
 const redisUrl = testRedisUrl()
 
-// These tests need a Redis server: they run when REDIS_URL is set (as in CI) and are not registered
-// otherwise, as the Postgres server targets need DATABASE_URL.
-if (redisUrl !== undefined) {
-  describe('redis delivery backend across gateway restarts', () => {
+// These tests need a Redis server: they run when REDIS_URL is set (as in CI, which requires it) and are
+// skipped otherwise, as the Postgres server targets need DATABASE_URL.
+const NAME = 'redis delivery backend across gateway restarts'
+describe.skipIf(redisUrl === undefined)(
+  redisUrl === undefined ? `${NAME} (skipped: needs REDIS_URL, a Redis server)` : NAME,
+  () => {
     let prefix: string
     const gateways: TestGateway[] = []
     const clients: TestClient[] = []
@@ -131,7 +133,11 @@ if (redisUrl !== undefined) {
       expect(second.epoch).toBe(first.epoch)
       const reader = await connect(nodeB, 'node-b-reader')
       expect(
-        await reader.ok({ type: 'subscribe', channel: 'c.shared', since: { offset: 0, epoch: first.epoch } }),
+        await reader.ok({
+          type: 'subscribe',
+          channel: 'c.shared',
+          since: { offset: 0, epoch: first.epoch },
+        }),
       ).toMatchObject({ recovered: true, replayed: 2 })
       // A direct message sent on node A waits in Redis for its recipient, who connects to node B.
       const sent = SendResult.parse(await onA.ok({ type: 'send', to: 'node-b-recipient', data: 'across' }))
@@ -142,5 +148,5 @@ if (redisUrl !== undefined) {
       })
       expect(await recipient.ok({ type: 'ack', deliveryIds: [sent.deliveryId] })).toEqual({ settled: 1 })
     })
-  })
-}
+  },
+)
