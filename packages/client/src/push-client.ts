@@ -312,6 +312,12 @@ export interface PushClientOptions {
   fallbackToPolling?: boolean
   /** While on polling, how often a WebSocket is tried again. Default 30 000. */
   websocketProbeIntervalMs?: number
+  /**
+   * With `fallbackToPolling`: how long a WebSocket may take to open (a proxy that swallows the upgrade never
+   * answers) before the attempt is given up and the next one uses polling. Default 5 000, at most
+   * `connectTimeoutMs`.
+   */
+  websocketOpenTimeoutMs?: number
   /** `fetch` for the polling transport; defaults to the global one. */
   fetch?: typeof fetch
   logger?: Logger
@@ -489,6 +495,10 @@ export class PushClient {
   private attempt = 0
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined
   private connectTimer: ReturnType<typeof setTimeout> | undefined
+  /** Gives up a WebSocket attempt that does not open in time, so the next attempt can use polling. */
+  private openTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly websocketOpenTimeoutMs: number
+  private readonly fallbackToPolling: boolean
   private livenessTimer: ReturnType<typeof setTimeout> | undefined
   /** Re-subscribes waiting to be retried on the current connection after a transient failure. */
   private readonly resubscribeTimers = new Set<ReturnType<typeof setTimeout>>()
@@ -520,6 +530,8 @@ export class PushClient {
     this.reconnect = reconnectSettings(options.reconnect)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+    this.fallbackToPolling = options.fallbackToPolling ?? true
+    this.websocketOpenTimeoutMs = Math.min(options.websocketOpenTimeoutMs ?? 5_000, this.connectTimeoutMs)
     this.pairingTimeoutMs = options.pairingTimeoutMs ?? DEFAULT_PAIRING_TIMEOUT_MS
     this.authToken = options.authToken
     this.random = options.random ?? Math.random
@@ -533,9 +545,9 @@ export class PushClient {
       this.log('error', { event, error: String(error) }, 'an event listener threw; the client carries on')
     })
     this.transports = new TransportSelector({
-      fallbackToPolling: options.fallbackToPolling ?? true,
+      fallbackToPolling: this.fallbackToPolling,
       probeIntervalMs: options.websocketProbeIntervalMs ?? 30_000,
-      probeTimeoutMs: this.connectTimeoutMs,
+      probeTimeoutMs: this.websocketOpenTimeoutMs,
       fetch: options.fetch,
       onChange: (change) => {
         this.log('info', { ...change }, 'transport changed')
@@ -988,7 +1000,10 @@ export class PushClient {
     if ('binaryType' in socket) socket.binaryType = 'arraybuffer'
     socket.onopen = () => {
       this.transports.opened(socket)
-      if (this.socket === socket) this.sendFrame(this.helloFrame())
+      if (this.socket === socket) {
+        clearTimeout(this.openTimer)
+        this.sendFrame(this.helloFrame())
+      }
     }
     socket.onmessage = (event) => {
       if (this.socket === socket) this.handleText(messageText(event.data))
@@ -999,6 +1014,19 @@ export class PushClient {
     // An error event is always followed by a close event, which carries the code we act on.
     socket.onerror = noop
     this.armConnectTimer()
+    this.armOpenTimer(socket)
+  }
+
+  private armOpenTimer(socket: WebSocketLike): void {
+    clearTimeout(this.openTimer)
+    if (!this.fallbackToPolling || this.transports.current !== 'websocket') return
+    this.openTimer = timeoutTimer(this.websocketOpenTimeoutMs, () => {
+      if (this.socket !== socket || socket.readyState !== 0) return
+      this.abortSocket(
+        CLOSE_CODES.handshake_timeout.code,
+        `the WebSocket did not open within websocketOpenTimeoutMs (${this.websocketOpenTimeoutMs} ms)`,
+      )
+    })
   }
 
   private armConnectTimer(): void {
@@ -1432,6 +1460,8 @@ export class PushClient {
 
   private clearConnectionTimers(): void {
     clearTimeout(this.connectTimer)
+    clearTimeout(this.openTimer)
+    this.openTimer = undefined
     clearTimeout(this.livenessTimer)
     this.connectTimer = undefined
     this.livenessTimer = undefined
