@@ -20,14 +20,28 @@ describe('several nodes on one bus', () => {
   let buses: MemoryBus[]
   let nodes: TestGateway[]
   const clients: TestClient[] = []
+  /** While true, every node fails to read history from the store (as when Redis or Postgres is down). */
+  let historyReadsFail = false
 
   beforeEach(async () => {
     network = createMemoryBusNetwork()
     backend = createMemoryDeliveryBackend(deliveryBackendOptions(parseConfig({})))
+    historyReadsFail = false
+    const shared = backend
+    const deliveryBackend: DeliveryBackend = {
+      ...shared,
+      history: {
+        ...shared.history,
+        readSince: (channel, since, now) =>
+          historyReadsFail
+            ? Promise.reject(new Error('the store is unreachable'))
+            : shared.history.readSince(channel, since, now),
+      },
+    }
     buses = ['node-1', 'node-2', 'node-3'].map((id) => network.join(id))
     nodes = []
     for (const bus of buses) {
-      nodes.push(await startTestGateway({ delivery: { ackTimeout: 2 } }, { bus, deliveryBackend: backend }))
+      nodes.push(await startTestGateway({ delivery: { ackTimeout: 2 } }, { bus, deliveryBackend }))
     }
   })
 
@@ -137,6 +151,31 @@ describe('several nodes on one bus', () => {
     await watcher.waitUntil(() => messages(watcher, 'holes').length >= 4, 5_000, 'the gap filled')
     expect(offsets(watcher, 'holes')).toEqual([1, 2, 3, 4])
     expect(messages(watcher, 'holes').map((frame) => frame.data)).toEqual([1, 2, 3, 4])
+  })
+
+  it('holds a publication after a gap while the store cannot be read, and fills the gap in order once it can', async () => {
+    const watcher = await connect(2)
+    await watcher.subscribe('stalled')
+    await watcher.subscribe('marker')
+    const publisher = await connect(0)
+    const other = await connect(1)
+    await publisher.ok({ type: 'publish', channel: 'stalled', data: 1 })
+    await watcher.waitUntil(() => messages(watcher, 'stalled').length === 1, 5_000, 'the first')
+    // Node 2's publication is lost on the bus; node 3 gets node 1's next ones after a gap it cannot read.
+    buses[1]?.setReachable(false)
+    await other.ok({ type: 'publish', channel: 'stalled', data: 2 })
+    historyReadsFail = true
+    await publisher.ok({ type: 'publish', channel: 'stalled', data: 3 })
+    await publisher.ok({ type: 'publish', channel: 'stalled', data: 4 })
+    // Node 3 fans out in arrival order on one chain: the marker after them shows it has handled 3 and 4.
+    await publisher.ok({ type: 'publish', channel: 'marker', data: 'after' })
+    await watcher.waitUntil(() => messages(watcher, 'marker').length === 1, 5_000, 'the marker')
+    expect(offsets(watcher, 'stalled')).toEqual([1])
+    // The store answers again; no further publication is needed for node 3 to fill the gap.
+    historyReadsFail = false
+    await watcher.waitUntil(() => messages(watcher, 'stalled').length >= 4, 10_000, 'the gap filled')
+    expect(offsets(watcher, 'stalled')).toEqual([1, 2, 3, 4])
+    expect(messages(watcher, 'stalled').map((frame) => frame.data)).toEqual([1, 2, 3, 4])
   })
 
   it('recovers a subscriber on another node by offset', async () => {

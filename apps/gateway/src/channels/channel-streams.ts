@@ -87,6 +87,10 @@ interface Join {
 
 type StoreFailure = { error: unknown }
 
+/** First wait before reading a channel's missed publications again after the store failed, then doubled. */
+const CATCH_UP_RETRY_MS = 250
+const CATCH_UP_RETRY_MAX_MS = 5_000
+
 /** Where a publication sits in its channel's stream. */
 interface Positioned {
   channel: string
@@ -118,6 +122,8 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
   let tail: Promise<void> = Promise.resolve()
   const joinsByChannel = new Map<string, Set<Join>>()
   const joinsByConnection = new Map<Connection, Map<string, Join>>()
+  /** Channels whose gap could not be read from the store: the wait before the next attempt. */
+  const catchUpRetries = new Map<string, { timer: NodeJS.Timeout | undefined; delayMs: number }>()
 
   function publish(connection: Connection, frame: PublishFrame, size: number): void {
     let dataJson: string
@@ -267,7 +273,10 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
       return fanOutNow(publication, encoded, now, true)
     }
     if (publication.offset <= known.offset) return 0
-    return catchUpFrom(publication.channel, known, now).then(() => {
+    return catchUpFrom(publication.channel, known, now).then((read) => {
+      // The gap stays open: fanning this one out would skip it for good. It is in the store, so the
+      // catch-up delivers it after the missing ones once the store answers again.
+      if (!read) return 0
       const after = channels.positionOf(publication.channel)
       if (after !== undefined && after.epoch === publication.epoch && publication.offset <= after.offset)
         return 0
@@ -275,18 +284,23 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     })
   }
 
-  /** Reads what the channel's stream holds after `from` and fans it out (cluster only, on the chain). */
-  async function catchUpFrom(channel: string, from: ChannelPosition, now: number): Promise<void> {
+  /**
+   * Reads what the channel's stream holds after `from` and fans it out (cluster only, on the chain). False
+   * when the store could not be read: the position stays at `from`, and another attempt is scheduled.
+   */
+  async function catchUpFrom(channel: string, from: ChannelPosition, now: number): Promise<boolean> {
     let read: ReadSinceResult
     try {
       read = await backend().history.readSince(channel, from, now)
     } catch (error) {
-      logger.warn({ err: error, channel }, 'reading missed publications from the store failed')
-      return
+      logger.warn({ err: error, channel }, 'reading missed publications from the store failed; will retry')
+      retryCatchUp(channel)
+      return false
     }
+    catchUpRetries.delete(channel)
     if (!read.recovered) {
       logger.warn({ channel, from }, 'missed publications are no longer in the history; live continues')
-      return
+      return true
     }
     for (const publication of read.publications) {
       const known = channels.positionOf(channel)
@@ -299,6 +313,21 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
         true,
       )
     }
+    return true
+  }
+
+  /** Reads the channel's gap again later (backing off), as long as this node still listens to it. */
+  function retryCatchUp(channel: string): void {
+    const retry = catchUpRetries.get(channel) ?? { timer: undefined, delayMs: CATCH_UP_RETRY_MS / 2 }
+    if (retry.timer !== undefined) return
+    retry.delayMs = Math.min(retry.delayMs * 2, CATCH_UP_RETRY_MAX_MS)
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined
+      if (options.cluster?.listening(channel)) catchUp(channel)
+      else catchUpRetries.delete(channel)
+    }, retry.delayMs)
+    retry.timer.unref()
+    catchUpRetries.set(channel, retry)
   }
 
   /** A publication another node stored, from the bus: fanned out in order with the local ones. */

@@ -1,14 +1,25 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { connect } from 'node:net'
 
-/** A private `redis-server` on its own port, without persistence, that a test can kill and start again. */
+/** A private `redis-server` on its own port that a test can kill and start again. */
 export interface RedisServerProcess {
   readonly port: number
   readonly url: string
-  /** SIGKILL: every connection drops at once, nothing is saved. Resolves once it is gone. */
+  /** SIGKILL: every connection drops at once. Resolves once it is gone. */
   kill(): Promise<void>
-  /** Starts it again on the same port (empty: nothing was persisted). */
+  /**
+   * Starts it again on the same port (and directory): empty without persistence, or with every write it
+   * acknowledged before the kill when it keeps an AOF.
+   */
   restart(): Promise<void>
+}
+
+export interface RedisServerOptions {
+  /**
+   * Keep an append-only file in this directory, fsynced on every write (`appendfsync always`): a restart
+   * reloads it, as an operator runs Redis as the store. Without it nothing is persisted.
+   */
+  aofDir?: string
 }
 
 /** Whether a `redis-server` binary is on the PATH. */
@@ -16,14 +27,21 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
 }
 
-export async function startRedisServer(port: number): Promise<RedisServerProcess> {
+export async function startRedisServer(
+  port: number,
+  options: RedisServerOptions = {},
+): Promise<RedisServerProcess> {
   let child: ChildProcess | undefined
   let exited: Promise<void> = Promise.resolve()
+  const persistence =
+    options.aofDir === undefined
+      ? ['--appendonly', 'no']
+      : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.aofDir]
 
   const launch = async () => {
     const started = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence],
       {
         stdio: 'ignore',
       },
