@@ -4,9 +4,9 @@ import type { ParleyDatabase } from '../database.js'
 import { databaseTargets, useSuiteDatabase } from '../testing.js'
 import { defaultBackendOptions, directMessage, publication, T0 } from './delivery-backend.fixture.js'
 import { describeDeliveryStoreBehaviour } from './delivery-store.behaviour.js'
-import { describeHistoryStoreBehaviour } from './history-store.behaviour.js'
+import { describeHistoryStoreBehaviour, expectOneSequenceAcrossNodes } from './history-store.behaviour.js'
 import { createPostgresDeliveryBackend } from './postgres-delivery-backend.js'
-import type { DeliveryBackend, DeliveryBackendOptions, PublishOutcome } from './types.js'
+import type { DeliveryBackend, DeliveryBackendOptions } from './types.js'
 
 const DELIVERY_TABLES = sql`channel_streams, channel_messages, publish_keys, durable_subscriptions, deliveries`
 
@@ -62,29 +62,7 @@ for (const target of databaseTargets({ includeDataDir: true })) {
         try {
           const nodeA = createBackend()
           const nodeB = createBackend({}, second)
-          const calls: Promise<PublishOutcome[]>[] = []
-          for (let index = 0; index < 200; index += 1) {
-            const node = index % 2 === 0 ? nodeA : nodeB
-            calls.push(
-              node.history.publish([publication('shared', index, { idempotencyKey: `k${index % 100}` })]),
-            )
-          }
-          const outcomes = (await Promise.all(calls)).flat()
-          const stored = outcomes.filter((outcome) => !outcome.duplicate)
-          expect(stored).toHaveLength(100)
-          expect(stored.map((outcome) => outcome.publication.offset).sort((a, b) => a - b)).toEqual(
-            Array.from({ length: 100 }, (_, index) => index + 1),
-          )
-          const firstOffsetByKey = new Map(
-            stored.map((outcome) => [
-              (outcome.publication.data as { index: number }).index % 100,
-              outcome.publication.offset,
-            ]),
-          )
-          for (const outcome of outcomes) {
-            const key = (outcome.publication.data as { index: number }).index % 100
-            expect(outcome.publication.offset).toBe(firstOffsetByKey.get(key))
-          }
+          await expectOneSequenceAcrossNodes(nodeA.history, nodeB.history)
         } finally {
           if (second !== suite.database) await second.close()
         }
