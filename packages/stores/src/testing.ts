@@ -76,6 +76,11 @@ export interface SuiteDatabase {
   open(): Promise<ParleyDatabase>
   /** Closes the suite's handle and opens a new one, as a restart does. */
   reopen(): Promise<ParleyDatabase>
+  /**
+   * Runs `run` with a second node's handle: on a real server a second connection pool, as a second gateway
+   * node would have (closed afterwards); on PGlite, which one process owns, the suite's handle.
+   */
+  withSecondNode<T>(run: (second: ParleyDatabase) => Promise<T>): Promise<T>
 }
 
 /** Call inside a `describe`: creates the target's database in `beforeAll` and drops it in `afterAll`. */
@@ -111,6 +116,15 @@ export function useSuiteDatabase(target: DatabaseTarget): SuiteDatabase {
       await database?.close()
       database = await open()
       return database
+    },
+    async withSecondNode(run) {
+      if (target.kind !== 'postgres') return run(this.database)
+      const second = await open()
+      try {
+        return await run(second)
+      } finally {
+        await second.close()
+      }
     },
   }
 }

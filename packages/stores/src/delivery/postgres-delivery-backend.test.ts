@@ -57,15 +57,11 @@ for (const target of databaseTargets({ includeDataDir: true })) {
 
       it('gives two nodes on one database one contiguous sequence and one first use per key', async () => {
         await reset()
-        // A real server gets a second connection pool, as a second gateway node would have.
-        const second = target.kind === 'postgres' ? await suite.open() : suite.database
-        try {
+        await suite.withSecondNode(async (second) => {
           const nodeA = createBackend()
           const nodeB = createBackend({}, second)
           await expectOneSequenceAcrossNodes(nodeA.history, nodeB.history)
-        } finally {
-          if (second !== suite.database) await second.close()
-        }
+        })
       })
     })
 

@@ -86,9 +86,7 @@ for (const target of databaseTargets()) {
 
     it('lets exactly one of concurrent approvals from two nodes pair the sender', async () => {
       await reset()
-      // A real server gets a second connection pool, as a second gateway node would have.
-      const second = target.kind === 'postgres' ? await suite.open() : suite.database
-      try {
+      await suite.withSecondNode(async (second) => {
         const nodeA = createPostgresPairingStore(suite.database, { secret: PAIRING_SECRET })
         const nodeB = createPostgresPairingStore(second, { secret: PAIRING_SECRET })
         const code = await nodeA.generateCode('telegram', 'alice', { now: T0 })
@@ -107,9 +105,7 @@ for (const target of databaseTargets()) {
         )
         expect(resolutions.filter((resolution) => resolution.ok)).toHaveLength(1)
         expect(await nodeB.listPaired()).toHaveLength(1)
-      } finally {
-        if (second !== suite.database) await second.close()
-      }
+      })
     })
   })
 }

@@ -52,9 +52,7 @@ for (const target of databaseTargets()) {
 
     it('lets a second node see each change as a higher version, and never lose a concurrent bump', async () => {
       await reset()
-      // A real server gets a second connection pool, as a second gateway node would have.
-      const second = target.kind === 'postgres' ? await suite.open() : suite.database
-      try {
+      await suite.withSecondNode(async (second) => {
         const nodeA = createPostgresPolicyStore(suite.database)
         const nodeB = createPostgresPolicyStore(second)
         const seen = await nodeB.version()
@@ -79,9 +77,7 @@ for (const target of databaseTargets()) {
         expect(snapshot.version).toBe(11)
         expect(snapshot.rules).toHaveLength(10)
         expect(await nodeA.snapshot()).toEqual(snapshot)
-      } finally {
-        if (second !== suite.database) await second.close()
-      }
+      })
     })
   })
 }

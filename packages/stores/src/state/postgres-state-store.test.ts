@@ -53,9 +53,7 @@ for (const target of databaseTargets()) {
 
     it('loses no update of 20 concurrent read-modify-write writers spread over two nodes', async () => {
       await reset()
-      // A real server gets a second connection pool, as a second gateway node would have.
-      const second = target.kind === 'postgres' ? await suite.open() : suite.database
-      try {
+      await suite.withSecondNode(async (second) => {
         const nodeA = createPostgresStateStore(suite.database)
         const nodeB = createPostgresStateStore(second)
         const conflicts = await Promise.all(
@@ -70,9 +68,7 @@ for (const target of databaseTargets()) {
         )
         // The writers really raced: at least one read-modify-write had to retry.
         expect(conflicts.reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0)
-      } finally {
-        if (second !== suite.database) await second.close()
-      }
+      })
     })
 
     // Skipped on in-memory PGlite: its data is gone once closed, there is nothing to reopen.
