@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import postgres from 'postgres'
+import { afterAll, beforeAll } from 'vitest'
+import { openDatabase, type ParleyDatabase } from './database.js'
 
 /**
  * Test helpers shared by this package's suites and the gateway's: where to run a store suite, and a
@@ -62,6 +64,69 @@ export function databaseTargets(
     })
   }
   return targets
+}
+
+/** A suite's own database on one target, opened (and migrated) before its tests, closed and dropped after. */
+export interface SuiteDatabase {
+  /** The suite's open handle (a new one after `reopen()`). */
+  readonly database: ParleyDatabase
+  /** The database itself, for a handle the test opens in its own way. */
+  readonly testDatabase: TestDatabase
+  /** Opens another handle on the same database, as a second node would; the caller closes it. */
+  open(): Promise<ParleyDatabase>
+  /** Closes the suite's handle and opens a new one, as a restart does. */
+  reopen(): Promise<ParleyDatabase>
+  /**
+   * Runs `run` with a second node's handle: on a real server a second connection pool, as a second gateway
+   * node would have (closed afterwards); on PGlite, which one process owns, the suite's handle.
+   */
+  withSecondNode<T>(run: (second: ParleyDatabase) => Promise<T>): Promise<T>
+}
+
+/** Call inside a `describe`: creates the target's database in `beforeAll` and drops it in `afterAll`. */
+export function useSuiteDatabase(target: DatabaseTarget): SuiteDatabase {
+  let testDatabase: TestDatabase | undefined
+  let database: ParleyDatabase | undefined
+  const created = (): TestDatabase => {
+    if (testDatabase === undefined) throw new Error('the suite database is created in beforeAll')
+    return testDatabase
+  }
+  const open = () => openDatabase({ url: created().url, dataDir: created().dataDir })
+
+  beforeAll(async () => {
+    testDatabase = await target.create()
+    database = await open()
+  })
+
+  afterAll(async () => {
+    await database?.close()
+    await testDatabase?.drop()
+  })
+
+  return {
+    get database() {
+      if (database === undefined) throw new Error('the suite database is opened in beforeAll')
+      return database
+    },
+    get testDatabase() {
+      return created()
+    },
+    open,
+    async reopen() {
+      await database?.close()
+      database = await open()
+      return database
+    },
+    async withSecondNode(run) {
+      if (target.kind !== 'postgres') return run(this.database)
+      const second = await open()
+      try {
+        return await run(second)
+      } finally {
+        await second.close()
+      }
+    },
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { TopicHandlers } from './topic-handlers.js'
 import type { BusState, ClusterBus } from './types.js'
 
 /** A bus the gateway hands out at creation and connects at `start()` (Redis is opened then). */
@@ -13,7 +14,7 @@ export interface DeferredBus extends ClusterBus {
  * fail), so the hub can be built before `start()` opens Redis and keep its subscriptions across.
  */
 export function createDeferredBus(nodeId: string): DeferredBus {
-  const handlers = new Map<string, Set<(payload: string) => void>>()
+  const handlers = new TopicHandlers()
   const upstream = new Map<string, () => void>()
   const stateListeners = new Set<(state: BusState) => void>()
   let attached: ClusterBus | undefined
@@ -32,7 +33,7 @@ export function createDeferredBus(nodeId: string): DeferredBus {
     upstream.set(
       topic,
       attached.subscribe(topic, (payload) => {
-        for (const handler of [...(handlers.get(topic) ?? [])]) handler(payload)
+        for (const handler of handlers.of(topic)) handler(payload)
       }),
     )
   }
@@ -50,21 +51,13 @@ export function createDeferredBus(nodeId: string): DeferredBus {
       return () => stateListeners.delete(listener)
     },
     subscribe(topic, handler) {
-      let ofTopic = handlers.get(topic)
-      if (ofTopic === undefined) {
-        ofTopic = new Set()
-        handlers.set(topic, ofTopic)
-      }
-      const wrapper = (payload: string) => handler(payload)
-      ofTopic.add(wrapper)
-      subscribeUpstream(topic)
-      return () => {
-        const current = handlers.get(topic)
-        if (current === undefined || !current.delete(wrapper) || current.size > 0) return
-        handlers.delete(topic)
-        upstream.get(topic)?.()
-        upstream.delete(topic)
-      }
+      return handlers.add(topic, handler, {
+        onFirst: () => subscribeUpstream(topic),
+        onLast: () => {
+          upstream.get(topic)?.()
+          upstream.delete(topic)
+        },
+      })
     },
     publish(topic, payload) {
       attached?.publish(topic, payload)
@@ -74,7 +67,7 @@ export function createDeferredBus(nodeId: string): DeferredBus {
     entries: (group) => requireAttached().entries(group),
     attach(bus) {
       attached = bus
-      for (const topic of handlers.keys()) subscribeUpstream(topic)
+      for (const topic of handlers.topics()) subscribeUpstream(topic)
       removeStateListener = bus.onState(() => emit())
       emit()
     },

@@ -1,4 +1,5 @@
 import { newId } from '../ids.js'
+import { TopicHandlers } from './topic-handlers.js'
 import type { BusState, ClusterBus } from './types.js'
 
 interface Entry {
@@ -32,7 +33,7 @@ export function createMemoryBusNetwork(options: { now?: () => number } = {}): Me
     readonly nodeId: string
     #reachable = true
     #closed = false
-    readonly #handlers = new Map<string, Set<(payload: string) => void>>()
+    readonly #handlers = new TopicHandlers()
     readonly #stateListeners = new Set<(state: BusState) => void>()
 
     constructor(nodeId: string) {
@@ -55,19 +56,7 @@ export function createMemoryBusNetwork(options: { now?: () => number } = {}): Me
     }
 
     subscribe(topic: string, handler: (payload: string) => void): () => void {
-      let handlers = this.#handlers.get(topic)
-      if (handlers === undefined) {
-        handlers = new Set()
-        this.#handlers.set(topic, handlers)
-      }
-      // A distinct wrapper per call, so subscribing the same function twice yields two removable handlers.
-      const wrapper = (payload: string) => handler(payload)
-      handlers.add(wrapper)
-      return () => {
-        const current = this.#handlers.get(topic)
-        current?.delete(wrapper)
-        if (current?.size === 0) this.#handlers.delete(topic)
-      }
+      return this.#handlers.add(topic, handler)
     }
 
     publish(topic: string, payload: string): void {
@@ -80,11 +69,10 @@ export function createMemoryBusNetwork(options: { now?: () => number } = {}): Me
 
     #deliver(topic: string, payload: string): void {
       if (!this.#reachable || this.#closed) return
-      const handlers = this.#handlers.get(topic)
-      if (handlers === undefined) return
+      if (!this.#handlers.has(topic)) return
       queueMicrotask(() => {
         if (!this.#reachable || this.#closed) return
-        for (const handler of [...handlers]) handler(payload)
+        for (const handler of this.#handlers.of(topic)) handler(payload)
       })
     }
 

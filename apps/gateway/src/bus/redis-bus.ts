@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RedisConfig } from '../config.js'
+import { TopicHandlers } from './topic-handlers.js'
 import type { BusState, ClusterBus } from './types.js'
 
 /** How long `openRedisBus` waits for Redis before the gateway refuses to start. */
@@ -77,7 +78,7 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
   commands.defineCommand('parleyLiveEntries', { numberOfKeys: 1, lua: LIVE_ENTRIES })
   const subscriber = new Redis({ ...base, lazyConnect: true, autoResubscribe: false })
 
-  const handlers = new Map<string, Set<(payload: string) => void>>()
+  const handlers = new TopicHandlers()
   const stateListeners = new Set<(state: BusState) => void>()
   let state: BusState = 'degraded'
   let closed = false
@@ -117,7 +118,7 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
   })
   subscriber.on('ready', () => {
     const current = ++link
-    const topics = [...handlers.keys()].map(channelOf)
+    const topics = handlers.topics().map(channelOf)
     const resubscribed = topics.length === 0 ? Promise.resolve() : subscriber.subscribe(...topics)
     resubscribed.then(
       () => {
@@ -141,10 +142,8 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
   subscriber.on('message', (channel: string, message: string) => {
     const newline = message.indexOf('\n')
     if (newline < 0 || message.slice(0, newline) === nodeId) return
-    const ofTopic = handlers.get(topicOf(channel))
-    if (ofTopic === undefined) return
     const payload = message.slice(newline + 1)
-    for (const handler of [...ofTopic]) {
+    for (const handler of handlers.of(topicOf(channel))) {
       try {
         handler(payload)
       } catch (error) {
@@ -186,21 +185,15 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
       return () => stateListeners.delete(listener)
     },
     subscribe(topic, handler) {
-      let ofTopic = handlers.get(topic)
-      if (ofTopic === undefined) {
-        ofTopic = new Set()
-        handlers.set(topic, ofTopic)
+      return handlers.add(topic, handler, {
         // While degraded the reconnect subscribes every topic; a failure here is the same outage.
-        if (subscriberReady) subscriber.subscribe(channelOf(topic)).catch(() => {})
-      }
-      const wrapper = (payload: string) => handler(payload)
-      ofTopic.add(wrapper)
-      return () => {
-        const current = handlers.get(topic)
-        if (current === undefined || !current.delete(wrapper) || current.size > 0) return
-        handlers.delete(topic)
-        if (subscriberReady) subscriber.unsubscribe(channelOf(topic)).catch(() => {})
-      }
+        onFirst: () => {
+          if (subscriberReady) subscriber.subscribe(channelOf(topic)).catch(() => {})
+        },
+        onLast: () => {
+          if (subscriberReady) subscriber.unsubscribe(channelOf(topic)).catch(() => {})
+        },
+      })
     },
     publish(topic, payload) {
       if (state !== 'ok' || closed) return

@@ -52,6 +52,23 @@ function describeCluster(storeBackend: 'postgres' | 'redis'): void {
     const reconnect = { initialDelayMs: 50, maxDelayMs: 500 }
     const timeouts = { requestTimeoutMs: WAIT_MS, connectTimeoutMs: WAIT_MS }
 
+    /** Waits for every subscriber to reach `finalOffset`, then checks none has a gap, duplicate or miss. */
+    async function expectWholeStreams(recorders: StreamRecorder[], channel: string, finalOffset: number) {
+      for (const [index, recorder] of recorders.entries()) {
+        await conditions.until(
+          () => recorder.record(channel).lastOffset === finalOffset,
+          WAIT_MS,
+          () => `subscriber ${index} at offset ${finalOffset} (at ${recorder.record(channel).lastOffset})`,
+        )
+        const problems = streamProblems(recorder, channel, finalOffset, `subscriber ${index}`)
+        expect(problems, [...problems.gaps, ...problems.missed].slice(0, 20).join('\n')).toEqual({
+          gaps: [],
+          duplicates: [],
+          missed: [],
+        })
+      }
+    }
+
     const wsUrl = (node: number) => `ws://127.0.0.1:${ports[node]}/ws`
     const httpUrl = (node: number) => `http://127.0.0.1:${ports[node]}`
 
@@ -259,18 +276,8 @@ function describeCluster(storeBackend: 'postgres' | 'redis'): void {
       expect(stream.failures).toEqual([])
       const finalOffset = stream.lastOffset
       expect(finalOffset).toBe(3_000)
-      for (const [index, recorder] of recorders.entries()) {
-        await conditions.until(
-          () => recorder.record(channel).lastOffset === finalOffset,
-          WAIT_MS,
-          () => `subscriber ${index} at offset ${finalOffset} (at ${recorder.record(channel).lastOffset})`,
-        )
-        const problems = streamProblems(recorder, channel, finalOffset, `subscriber ${index}`)
-        expect(problems, [...problems.gaps, ...problems.missed].slice(0, 20).join('\n')).toEqual({
-          gaps: [],
-          duplicates: [],
-          missed: [],
-        })
+      await expectWholeStreams(recorders, channel, finalOffset)
+      for (const recorder of recorders) {
         expect(recorder.resubscribes().length).toBeGreaterThanOrEqual(1)
         expect(recorder.resubscribes().filter((info) => !info.recovered)).toEqual([])
       }

@@ -1,6 +1,7 @@
 import { type ChannelMessage, PushClient, type TransportChange } from '@parley/client'
 import { afterEach, describe, expect, it } from 'vitest'
-import { seededRandom, startTestProxy, type TestProxy } from '../support/http-proxy.js'
+import { startTestProxy, type TestProxy } from '../support/http-proxy.js'
+import { seededRandom } from '../support/seeded-random.js'
 import { TestClient } from '../support/test-client.js'
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js'
 

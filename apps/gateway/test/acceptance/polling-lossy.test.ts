@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { seededRandom, startTestProxy, type TestProxy } from '../support/http-proxy.js'
+import { startTestProxy, type TestProxy } from '../support/http-proxy.js'
 import { PollingTestClient } from '../support/polling-test-client.js'
+import { seededRandom } from '../support/seeded-random.js'
 import { TestClient } from '../support/test-client.js'
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js'
 

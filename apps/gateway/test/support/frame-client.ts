@@ -36,11 +36,7 @@ export interface GatewayUrls {
   wsUrl: string
 }
 
-function fromWebSocket(client: TestClient): FrameClient {
-  return Object.assign(client, { sendText: (text: string) => client.sendRaw(text) })
-}
-
-function fromPolling(client: PollingTestClient): FrameClient {
+function withSendText(client: TestClient | PollingTestClient): FrameClient {
   return Object.assign(client, { sendText: (text: string) => client.sendRaw(text) })
 }
 
@@ -51,11 +47,11 @@ export async function openFrameClient(
   options: OpenOptions = {},
 ): Promise<FrameClient> {
   if (transport === 'websocket') {
-    return fromWebSocket(
+    return withSendText(
       await TestClient.open(urls.wsUrl, options.headers === undefined ? {} : { headers: options.headers }),
     )
   }
-  return fromPolling(
+  return withSendText(
     await PollingTestClient.open(urls.url, options.headers === undefined ? {} : { headers: options.headers }),
   )
 }

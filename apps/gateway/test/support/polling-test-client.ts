@@ -1,7 +1,6 @@
-import { PollOpenResponse, PollRecvResponse, PROTOCOL_VERSION, ServerFrame } from '@parley/protocol'
-import type { Closed, Frame, FrameOf } from './test-client.js'
+import { PollOpenResponse, PollRecvResponse, ServerFrame } from '@parley/protocol'
+import { type Closed, RecordingClient } from './recording-client.js'
 
-const DEFAULT_TIMEOUT_MS = 5_000
 /** Pause before repeating a `recv` whose answer was lost. */
 const RECV_RETRY_MS = 10
 const MAX_RECV_FAILURES_IN_A_ROW = 200
@@ -17,10 +16,7 @@ export interface PollingTestClientOptions {
  * gateway sends, repeats a `recv` whose answer was lost with the same `ack` (and counts how often), and never
  * answers pings on its own.
  */
-export class PollingTestClient {
-  readonly frames: Frame[] = []
-  readonly arrivals = new Map<Frame, number>()
-  readonly closed: Promise<Closed>
+export class PollingTestClient extends RecordingClient {
   /** `recv` requests whose answer never arrived and were repeated. */
   lostRecvs = 0
   /** Why the last `recv` failed, for test diagnostics. */
@@ -30,23 +26,17 @@ export class PollingTestClient {
   readonly #base: string
   readonly #session: string
   readonly #options: PollingTestClientOptions
-  readonly #waiters = new Set<() => void>()
   readonly #abort = new AbortController()
-  #resolveClosed!: (closed: Closed) => void
-  #isClosed = false
   #paused = false
   #resume: (() => void) | undefined
   #cursor = 0
   #sending: Promise<void> = Promise.resolve()
-  #nextId = 0
 
   private constructor(base: string, session: string, options: PollingTestClientOptions) {
+    super('session')
     this.#base = base
     this.#session = session
     this.#options = options
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve
-    })
     void this.#recvLoop()
   }
 
@@ -93,26 +83,6 @@ export class PollingTestClient {
     return this.#cursor
   }
 
-  hello(options: { clientId?: string; token?: string; protocol?: { min: number; max: number } } = {}) {
-    const id = this.newId()
-    this.send({
-      type: 'hello',
-      id,
-      protocol: options.protocol ?? { min: 1, max: PROTOCOL_VERSION },
-      ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
-      ...(options.token === undefined ? {} : { auth: { token: options.token } }),
-    })
-    return this.waitFor(
-      (frame): frame is FrameOf<'welcome'> | FrameOf<'error'> =>
-        (frame.type === 'welcome' || frame.type === 'error') && frame.id === id,
-    )
-  }
-
-  newId(): string {
-    this.#nextId += 1
-    return `r${this.#nextId}`
-  }
-
   send(frame: object): void {
     this.sendRaw(JSON.stringify(frame))
   }
@@ -137,95 +107,6 @@ export class PollingTestClient {
     })
   }
 
-  async request(frame: Record<string, unknown>): Promise<FrameOf<'reply'> | FrameOf<'error'>> {
-    const id = this.newId()
-    this.send({ ...frame, id })
-    return this.waitFor(
-      (candidate): candidate is FrameOf<'reply'> | FrameOf<'error'> =>
-        (candidate.type === 'reply' || candidate.type === 'error') && candidate.id === id,
-    )
-  }
-
-  async subscribe(channel: string): Promise<void> {
-    const answer = await this.request({ type: 'subscribe', channel })
-    if (answer.type !== 'reply') throw new Error(`subscribe failed: ${answer.message}`)
-  }
-
-  async ok(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const answer = await this.request(frame)
-    if (answer.type !== 'reply') throw new Error(`${String(frame.type)} failed: ${JSON.stringify(answer)}`)
-    return answer.result
-  }
-
-  waitFor<T extends Frame>(match: (frame: Frame) => frame is T, timeoutMs?: number): Promise<T>
-  waitFor(match: (frame: Frame) => boolean, timeoutMs?: number): Promise<Frame>
-  waitFor(match: (frame: Frame) => boolean, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Frame> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.frames.find(match)
-        if (found !== undefined) {
-          finish()
-          resolve(found)
-        } else if (this.#isClosed) {
-          finish()
-          reject(new Error('session closed before the expected frame arrived'))
-        }
-      }
-      const timer = setTimeout(() => {
-        finish()
-        reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`))
-      }, timeoutMs)
-      const finish = () => {
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-      }
-      this.#waiters.add(check)
-      check()
-    })
-  }
-
-  waitUntil(condition: () => boolean, timeoutMs = DEFAULT_TIMEOUT_MS, what = 'the condition'): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (condition()) {
-          finish()
-          resolve()
-        } else if (this.#isClosed) {
-          finish()
-          reject(new Error(`session closed before ${what} held`))
-        }
-      }
-      const timer = setTimeout(() => {
-        finish()
-        reject(new Error(`${what} did not hold within ${timeoutMs} ms (${this.frames.length} frames)`))
-      }, timeoutMs)
-      const finish = () => {
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-      }
-      this.#waiters.add(check)
-      check()
-    })
-  }
-
-  framesOf<T extends Frame['type']>(type: T): FrameOf<T>[] {
-    return this.frames.filter((frame): frame is FrameOf<T> => frame.type === type)
-  }
-
-  next<T extends Frame['type']>(type: T, timeoutMs?: number): Promise<FrameOf<T>> {
-    return this.waitFor((frame): frame is FrameOf<T> => frame.type === type, timeoutMs)
-  }
-
-  waitClosed(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Closed> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`session still open after ${timeoutMs} ms`)), timeoutMs)
-      void this.closed.then((closed) => {
-        clearTimeout(timer)
-        resolve(closed)
-      })
-    })
-  }
-
   /** Stops polling (the client goes silent) until `resumePolling()`. */
   pausePolling(): void {
     this.#paused = true
@@ -239,23 +120,21 @@ export class PollingTestClient {
 
   /** Ends the session like a WebSocket close from the client. */
   close(): void {
-    if (this.#isClosed) return
+    if (this.ended) return
     void this.post('close', { session: this.#session })
       .catch(() => undefined)
       .finally(() => this.#finish({ code: 1000, reason: 'client closed' }))
   }
 
   #finish(closed: Closed): void {
-    if (this.#isClosed) return
-    this.#isClosed = true
+    if (this.ended) return
+    this.end(closed)
     this.#abort.abort()
-    this.#resolveClosed(closed)
-    for (const wake of this.#waiters) wake()
   }
 
   async #recvLoop(): Promise<void> {
     let failuresInARow = 0
-    while (!this.#isClosed) {
+    while (!this.ended) {
       if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve))
       let answer: PollRecvResponse
       try {
@@ -276,7 +155,7 @@ export class PollingTestClient {
         answer = PollRecvResponse.parse(await response.json())
       } catch (error) {
         this.lastRecvError = error
-        if (this.#isClosed) return
+        if (this.ended) return
         // The answer was lost: the same `ack` gets the same frames again.
         this.lostRecvs += 1
         failuresInARow += 1
@@ -289,13 +168,7 @@ export class PollingTestClient {
       }
       failuresInARow = 0
       this.#cursor = answer.cursor
-      const now = performance.now()
-      for (const raw of answer.frames) {
-        const frame = ServerFrame.parse(raw)
-        this.frames.push(frame)
-        this.arrivals.set(frame, now)
-      }
-      if (answer.frames.length > 0) for (const wake of this.#waiters) wake()
+      this.receive(answer.frames.map((raw) => ServerFrame.parse(raw)))
       if (answer.closed !== undefined) {
         // The answer to the gateway's close, as a WebSocket echoes a close frame.
         await this.post('close', { session: this.#session }).catch(() => undefined)

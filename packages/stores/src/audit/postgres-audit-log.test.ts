@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { openDatabase, type ParleyDatabase } from '../database.js'
 import { auditEvents } from '../schema.js'
-import { databaseTargets, type TestDatabase } from '../testing.js'
+import { databaseTargets, useSuiteDatabase } from '../testing.js'
 import { describeAuditLogBehaviour } from './audit-log.behaviour.js'
 import type { AuditLog, AuditRecord } from './audit-log.js'
 import { createPostgresAuditLog, type PostgresAuditLogOptions } from './postgres-audit-log.js'
@@ -16,30 +16,18 @@ async function countRows(database: ParleyDatabase): Promise<number> {
 
 for (const target of databaseTargets({ includeDataDir: true })) {
   describe(`Postgres audit log on ${target.label}`, () => {
-    let testDatabase: TestDatabase
-    let database: ParleyDatabase
-    const open = () => openDatabase({ url: testDatabase.url, dataDir: testDatabase.dataDir })
-
-    beforeAll(async () => {
-      testDatabase = await target.create()
-      database = await open()
-    })
-
-    afterAll(async () => {
-      await database?.close()
-      await testDatabase?.drop()
-    })
+    const suite = useSuiteDatabase(target)
 
     /** A log whose writes are only triggered by the test, unless it asks otherwise. */
     const logs: AuditLog[] = []
     function createLog(options: PostgresAuditLogOptions = {}) {
-      const log = createPostgresAuditLog(database, { flushIntervalMs: 60_000, ...options })
+      const log = createPostgresAuditLog(suite.database, { flushIntervalMs: 60_000, ...options })
       logs.push(log)
       return log
     }
     async function reset(): Promise<void> {
       await Promise.all(logs.splice(0).map((log) => log.close()))
-      await database.db.execute(sql`truncate table ${auditEvents} restart identity`)
+      await suite.database.db.execute(sql`truncate table ${auditEvents} restart identity`)
     }
 
     describeAuditLogBehaviour(target.label, async () => {
@@ -52,7 +40,7 @@ for (const target of databaseTargets({ includeDataDir: true })) {
         await reset()
         const log = createLog({ batchSize: 5 })
         for (let index = 0; index < 5; index += 1) log.record(row(`row-${index}`))
-        await vi.waitFor(async () => expect(await countRows(database)).toBe(5), { timeout: 10_000 })
+        await vi.waitFor(async () => expect(await countRows(suite.database)).toBe(5), { timeout: 10_000 })
         expect(log.buffered).toBe(0)
       })
 
@@ -60,7 +48,7 @@ for (const target of databaseTargets({ includeDataDir: true })) {
         await reset()
         const log = createLog({ batchSize: 1_000, flushIntervalMs: 10 })
         log.record(row('lonely'))
-        await vi.waitFor(async () => expect(await countRows(database)).toBe(1), { timeout: 10_000 })
+        await vi.waitFor(async () => expect(await countRows(suite.database)).toBe(1), { timeout: 10_000 })
       })
 
       it('resolves flush() once every row recorded before the call is written', async () => {
@@ -70,9 +58,9 @@ for (const target of databaseTargets({ includeDataDir: true })) {
         const flushed = log.flush()
         log.record(row('after'))
         await flushed
-        expect(await countRows(database)).toBeGreaterThanOrEqual(9)
+        expect(await countRows(suite.database)).toBeGreaterThanOrEqual(9)
         await log.flush()
-        expect(await countRows(database)).toBe(10)
+        expect(await countRows(suite.database)).toBe(10)
       })
     })
 
@@ -84,7 +72,7 @@ for (const target of databaseTargets({ includeDataDir: true })) {
         expect(log.dropped).toBe(5)
         expect(log.buffered).toBe(10)
         await log.flush()
-        expect(await countRows(database)).toBe(10)
+        expect(await countRows(suite.database)).toBe(10)
         const { events } = await log.query({ limit: 50 })
         expect(events.map((event) => event.detail)).not.toContain('row-10')
       })
@@ -95,7 +83,7 @@ for (const target of databaseTargets({ includeDataDir: true })) {
         await log.close()
         expect(() => log.record(row('late'))).not.toThrow()
         expect(log.dropped).toBe(1)
-        expect(await countRows(database)).toBe(0)
+        expect(await countRows(suite.database)).toBe(0)
       })
     })
 
@@ -104,7 +92,7 @@ for (const target of databaseTargets({ includeDataDir: true })) {
         // A second handle on the same kind of database, closed so that every INSERT fails.
         const broken =
           target.kind === 'postgres'
-            ? await openDatabase({ url: testDatabase.url })
+            ? await openDatabase({ url: suite.testDatabase.url })
             : await openDatabase({ url: 'memory://' })
         await broken.close()
         const errors: unknown[] = []
@@ -134,8 +122,7 @@ for (const target of databaseTargets({ includeDataDir: true })) {
         const log = createLog()
         log.record(row('survivor'))
         await log.close()
-        await database.close()
-        database = await open()
+        await suite.reopen()
         const { events } = await createLog().query({ limit: 10 })
         expect(events.map((event) => event.detail)).toEqual(['survivor'])
       })

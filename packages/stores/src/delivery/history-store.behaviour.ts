@@ -298,3 +298,26 @@ export function describeHistoryStoreBehaviour(
     })
   })
 }
+
+/**
+ * Two nodes over one store publish 200 messages at once, half of them repeats of 100 idempotency keys:
+ * together they store exactly 100, at offsets 1..100, and every repeat is answered with the publication its
+ * key first stored.
+ */
+export async function expectOneSequenceAcrossNodes(nodeA: HistoryStore, nodeB: HistoryStore): Promise<void> {
+  const calls: Promise<PublishOutcome[]>[] = []
+  for (let index = 0; index < 200; index += 1) {
+    const node = index % 2 === 0 ? nodeA : nodeB
+    calls.push(node.publish([publication('shared', index, { idempotencyKey: `k${index % 100}` })]))
+  }
+  const outcomes = (await Promise.all(calls)).flat()
+  const stored = outcomes.filter((outcome) => !outcome.duplicate)
+  expect(stored).toHaveLength(100)
+  expect(stored.map((outcome) => outcome.publication.offset).sort((a, b) => a - b)).toEqual(
+    Array.from({ length: 100 }, (_, index) => index + 1),
+  )
+  const keyOf = (outcome: PublishOutcome) => (outcome.publication.data as { index: number }).index % 100
+  const firstByKey = new Map(stored.map((outcome) => [keyOf(outcome), outcome.publication]))
+  for (const outcome of outcomes) expect(outcome.publication).toEqual(firstByKey.get(keyOf(outcome)))
+  expect(await nodeB.position('shared')).toEqual(await nodeA.position('shared'))
+}

@@ -1,40 +1,31 @@
 import { sql } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type ParleyDatabase } from '../database.js'
-import { databaseTargets, type TestDatabase } from '../testing.js'
+import { describe, expect, it } from 'vitest'
+import type { ParleyDatabase } from '../database.js'
+import { databaseTargets, useSuiteDatabase } from '../testing.js'
 import { defaultBackendOptions, directMessage, publication, T0 } from './delivery-backend.fixture.js'
 import { describeDeliveryStoreBehaviour } from './delivery-store.behaviour.js'
-import { describeHistoryStoreBehaviour } from './history-store.behaviour.js'
+import { describeHistoryStoreBehaviour, expectOneSequenceAcrossNodes } from './history-store.behaviour.js'
 import { createPostgresDeliveryBackend } from './postgres-delivery-backend.js'
-import type { DeliveryBackend, DeliveryBackendOptions, PublishOutcome } from './types.js'
+import type { DeliveryBackend, DeliveryBackendOptions } from './types.js'
 
 const DELIVERY_TABLES = sql`channel_streams, channel_messages, publish_keys, durable_subscriptions, deliveries`
 
 for (const target of databaseTargets({ includeDataDir: true })) {
   describe(`Postgres delivery backend on ${target.label}`, () => {
-    let testDatabase: TestDatabase
-    let database: ParleyDatabase
-    const open = () => openDatabase({ url: testDatabase.url, dataDir: testDatabase.dataDir })
-
-    beforeAll(async () => {
-      testDatabase = await target.create()
-      database = await open()
-    })
-
-    afterAll(async () => {
-      await database?.close()
-      await testDatabase?.drop()
-    })
+    const suite = useSuiteDatabase(target)
 
     const backends: DeliveryBackend[] = []
-    function createBackend(options: Partial<DeliveryBackendOptions> = {}, on: ParleyDatabase = database) {
+    function createBackend(
+      options: Partial<DeliveryBackendOptions> = {},
+      on: ParleyDatabase = suite.database,
+    ) {
       const backend = createPostgresDeliveryBackend(on, { ...defaultBackendOptions, ...options })
       backends.push(backend)
       return backend
     }
     async function reset(): Promise<void> {
       await Promise.all(backends.splice(0).map((backend) => backend.close()))
-      await database.db.execute(sql`truncate table ${DELIVERY_TABLES} restart identity`)
+      await suite.database.db.execute(sql`truncate table ${DELIVERY_TABLES} restart identity`)
     }
     const fixture = async () => {
       await reset()
@@ -66,37 +57,11 @@ for (const target of databaseTargets({ includeDataDir: true })) {
 
       it('gives two nodes on one database one contiguous sequence and one first use per key', async () => {
         await reset()
-        // A real server gets a second connection pool, as a second gateway node would have.
-        const second = target.kind === 'postgres' ? await open() : database
-        try {
+        await suite.withSecondNode(async (second) => {
           const nodeA = createBackend()
           const nodeB = createBackend({}, second)
-          const calls: Promise<PublishOutcome[]>[] = []
-          for (let index = 0; index < 200; index += 1) {
-            const node = index % 2 === 0 ? nodeA : nodeB
-            calls.push(
-              node.history.publish([publication('shared', index, { idempotencyKey: `k${index % 100}` })]),
-            )
-          }
-          const outcomes = (await Promise.all(calls)).flat()
-          const stored = outcomes.filter((outcome) => !outcome.duplicate)
-          expect(stored).toHaveLength(100)
-          expect(stored.map((outcome) => outcome.publication.offset).sort((a, b) => a - b)).toEqual(
-            Array.from({ length: 100 }, (_, index) => index + 1),
-          )
-          const firstOffsetByKey = new Map(
-            stored.map((outcome) => [
-              (outcome.publication.data as { index: number }).index % 100,
-              outcome.publication.offset,
-            ]),
-          )
-          for (const outcome of outcomes) {
-            const key = (outcome.publication.data as { index: number }).index % 100
-            expect(outcome.publication.offset).toBe(firstOffsetByKey.get(key))
-          }
-        } finally {
-          if (second !== database) await second.close()
-        }
+          await expectOneSequenceAcrossNodes(nodeA.history, nodeB.history)
+        })
       })
     })
 
@@ -111,8 +76,7 @@ for (const target of databaseTargets({ includeDataDir: true })) {
       await before.close()
       if (target.kind !== 'pglite-memory') {
         // A real restart: the database is closed and opened again (in-memory PGlite would lose everything).
-        await database.close()
-        database = await open()
+        await suite.reopen()
       }
 
       const after = createBackend()

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deleteRedisKeys, testRedisPrefix, testRedisUrl } from '../testing.js'
 import { defaultBackendOptions, directMessage, HOUR, publication, T0 } from './delivery-backend.fixture.js'
 import { describeDeliveryStoreBehaviour } from './delivery-store.behaviour.js'
-import { describeHistoryStoreBehaviour } from './history-store.behaviour.js'
+import { describeHistoryStoreBehaviour, expectOneSequenceAcrossNodes } from './history-store.behaviour.js'
 import { createRedisDeliveryBackend, type RedisDeliveryBackendOptions } from './redis-delivery-backend.js'
 import { durabilityWarnings, readDurabilityFacts } from './redis-durability.js'
-import type { DeliveryBackend, PublishOutcome } from './types.js'
+import type { DeliveryBackend } from './types.js'
 
 const redisUrl = testRedisUrl()
 
@@ -80,27 +80,7 @@ if (redisUrl !== undefined) {
       await reset()
       const nodeA = createBackend()
       const nodeB = createBackend()
-      const calls: Promise<PublishOutcome[]>[] = []
-      for (let index = 0; index < 200; index += 1) {
-        const node = index % 2 === 0 ? nodeA : nodeB
-        calls.push(
-          node.history.publish([publication('shared', index, { idempotencyKey: `k${index % 100}` })]),
-        )
-      }
-      const outcomes = (await Promise.all(calls)).flat()
-      const stored = outcomes.filter((outcome) => !outcome.duplicate)
-      expect(stored).toHaveLength(100)
-      expect(stored.map((outcome) => outcome.publication.offset).sort((a, b) => a - b)).toEqual(
-        Array.from({ length: 100 }, (_, index) => index + 1),
-      )
-      const firstByKey = new Map(
-        stored.map((outcome) => [(outcome.publication.data as { index: number }).index % 100, outcome]),
-      )
-      for (const outcome of outcomes) {
-        const key = (outcome.publication.data as { index: number }).index % 100
-        expect(outcome.publication).toEqual(firstByKey.get(key)?.publication)
-      }
-      expect(await nodeB.history.position('shared')).toEqual(await nodeA.history.position('shared'))
+      await expectOneSequenceAcrossNodes(nodeA.history, nodeB.history)
     })
 
     it('fans out to durable subscriptions as another node changes them, and either node settles', async () => {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { sql } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { openDatabase, type ParleyDatabase } from '../database.js'
+import { describe, expect, it, vi } from 'vitest'
+import type { ParleyDatabase } from '../database.js'
 import { apiTokens, pairingRequests } from '../schema.js'
-import { databaseTargets, type TestDatabase } from '../testing.js'
+import { databaseTargets, useSuiteDatabase } from '../testing.js'
 import { describeAgentKeyStoreBehaviour } from './agent-key-store.behaviour.js'
 import { describeDevicePairingStoreBehaviour } from './device-pairing-store.behaviour.js'
 import { T0 } from './identity-fixture.js'
@@ -26,28 +26,16 @@ const IDENTITY_TABLES = sql`api_tokens, pairing_requests, paired_channels, devic
 
 for (const target of databaseTargets()) {
   describe(`Postgres identity stores on ${target.label}`, () => {
-    let testDatabase: TestDatabase
-    let database: ParleyDatabase
-    const open = () => openDatabase({ url: testDatabase.url, dataDir: testDatabase.dataDir })
-
-    beforeAll(async () => {
-      testDatabase = await target.create()
-      database = await open()
-    })
-
-    afterAll(async () => {
-      await database?.close()
-      await testDatabase?.drop()
-    })
+    const suite = useSuiteDatabase(target)
 
     const reset = async () => {
-      await database.db.execute(sql`truncate table ${IDENTITY_TABLES} restart identity`)
+      await suite.database.db.execute(sql`truncate table ${IDENTITY_TABLES} restart identity`)
     }
     const fixture =
       <Store>(create: (on: ParleyDatabase) => Store) =>
       async () => {
         await reset()
-        return { store: create(database), teardown: reset }
+        return { store: create(suite.database), teardown: reset }
       }
 
     describeTokenStoreBehaviour(target.label, fixture(createPostgresTokenStore))
@@ -55,7 +43,7 @@ for (const target of databaseTargets()) {
       await reset()
       return {
         createStore: (options) =>
-          createPostgresPairingStore(database, { secret: PAIRING_SECRET, ...options }),
+          createPostgresPairingStore(suite.database, { secret: PAIRING_SECRET, ...options }),
         teardown: reset,
       }
     })
@@ -66,9 +54,9 @@ for (const target of databaseTargets()) {
     describe('stored rows', () => {
       it('keeps only the SHA-256 of a token secret, never the secret or its random part', async () => {
         await reset()
-        const tokens = createPostgresTokenStore(database)
+        const tokens = createPostgresTokenStore(suite.database)
         const created = await tokens.create({ name: 'ci', role: 'client', scopes: [] }, T0)
-        const rows = await database.db.select().from(apiTokens)
+        const rows = await suite.database.db.select().from(apiTokens)
         expect(rows).toHaveLength(1)
         const stored = JSON.stringify(rows)
         expect(stored).not.toContain(created.token)
@@ -78,9 +66,9 @@ for (const target of databaseTargets()) {
 
       it('keeps only an HMAC of a pairing code, never the code', async () => {
         await reset()
-        const pairing = createPostgresPairingStore(database, { secret: PAIRING_SECRET })
+        const pairing = createPostgresPairingStore(suite.database, { secret: PAIRING_SECRET })
         const code = await pairing.generateCode('telegram', 'alice', { now: T0 })
-        const rows = await database.db.select().from(pairingRequests)
+        const rows = await suite.database.db.select().from(pairingRequests)
         expect(rows).toHaveLength(1)
         expect(JSON.stringify(rows)).not.toContain(code)
         expect(rows[0]?.codeHash).toMatch(/^[0-9a-f]{64}$/)
@@ -88,9 +76,9 @@ for (const target of databaseTargets()) {
 
       it('finds the same code again with the same secret after a restart of the store', async () => {
         await reset()
-        const before = createPostgresPairingStore(database, { secret: PAIRING_SECRET })
+        const before = createPostgresPairingStore(suite.database, { secret: PAIRING_SECRET })
         const code = await before.generateCode('telegram', 'alice', { now: T0 })
-        const after = createPostgresPairingStore(database, { secret: PAIRING_SECRET })
+        const after = createPostgresPairingStore(suite.database, { secret: PAIRING_SECRET })
         expect(await after.generateCode('telegram', 'alice', { now: T0 + 1 })).toBe(code)
         expect((await after.approveCode('telegram', code, { now: T0 + 2 })).ok).toBe(true)
       })
@@ -98,10 +86,8 @@ for (const target of databaseTargets()) {
 
     it('lets exactly one of concurrent approvals from two nodes pair the sender', async () => {
       await reset()
-      // A real server gets a second connection pool, as a second gateway node would have.
-      const second = target.kind === 'postgres' ? await open() : database
-      try {
-        const nodeA = createPostgresPairingStore(database, { secret: PAIRING_SECRET })
+      await suite.withSecondNode(async (second) => {
+        const nodeA = createPostgresPairingStore(suite.database, { secret: PAIRING_SECRET })
         const nodeB = createPostgresPairingStore(second, { secret: PAIRING_SECRET })
         const code = await nodeA.generateCode('telegram', 'alice', { now: T0 })
         const [request] = await nodeA.listPending('telegram', T0)
@@ -119,9 +105,7 @@ for (const target of databaseTargets()) {
         )
         expect(resolutions.filter((resolution) => resolution.ok)).toHaveLength(1)
         expect(await nodeB.listPaired()).toHaveLength(1)
-      } finally {
-        if (second !== database) await second.close()
-      }
+      })
     })
   })
 }

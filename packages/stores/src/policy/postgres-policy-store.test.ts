@@ -1,40 +1,27 @@
 import { sql } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type ParleyDatabase } from '../database.js'
+import { describe, expect, it } from 'vitest'
 import { T0 } from '../identity/identity-fixture.js'
 import { policyRules } from '../schema.js'
-import { databaseTargets, type TestDatabase } from '../testing.js'
+import { databaseTargets, useSuiteDatabase } from '../testing.js'
 import { describePolicyStoreBehaviour } from './policy-store.behaviour.js'
 import { createPostgresPolicyStore } from './postgres-policy-store.js'
 
 for (const target of databaseTargets()) {
   describe(`Postgres policy store on ${target.label}`, () => {
-    let testDatabase: TestDatabase
-    let database: ParleyDatabase
-    const open = () => openDatabase({ url: testDatabase.url, dataDir: testDatabase.dataDir })
-
-    beforeAll(async () => {
-      testDatabase = await target.create()
-      database = await open()
-    })
-
-    afterAll(async () => {
-      await database?.close()
-      await testDatabase?.drop()
-    })
+    const suite = useSuiteDatabase(target)
 
     const reset = async () => {
-      await database.db.execute(sql`truncate table policy_rules, policy_settings`)
+      await suite.database.db.execute(sql`truncate table policy_rules, policy_settings`)
     }
 
     describePolicyStoreBehaviour(target.label, async () => {
       await reset()
-      return { createStore: (options) => createPostgresPolicyStore(database, options), teardown: reset }
+      return { createStore: (options) => createPostgresPolicyStore(suite.database, options), teardown: reset }
     })
 
     it('keeps each rule in one row with its fields in their own columns', async () => {
       await reset()
-      const policies = createPostgresPolicyStore(database)
+      const policies = createPostgresPolicyStore(suite.database)
       const rule = await policies.create(
         {
           effect: 'deny',
@@ -45,7 +32,7 @@ for (const target of databaseTargets()) {
         },
         T0,
       )
-      const rows = await database.db.select().from(policyRules)
+      const rows = await suite.database.db.select().from(policyRules)
       expect(rows).toEqual([
         {
           id: rule.id,
@@ -65,10 +52,8 @@ for (const target of databaseTargets()) {
 
     it('lets a second node see each change as a higher version, and never lose a concurrent bump', async () => {
       await reset()
-      // A real server gets a second connection pool, as a second gateway node would have.
-      const second = target.kind === 'postgres' ? await open() : database
-      try {
-        const nodeA = createPostgresPolicyStore(database)
+      await suite.withSecondNode(async (second) => {
+        const nodeA = createPostgresPolicyStore(suite.database)
         const nodeB = createPostgresPolicyStore(second)
         const seen = await nodeB.version()
         await nodeA.setDefault('allow', T0)
@@ -92,9 +77,7 @@ for (const target of databaseTargets()) {
         expect(snapshot.version).toBe(11)
         expect(snapshot.rules).toHaveLength(10)
         expect(await nodeA.snapshot()).toEqual(snapshot)
-      } finally {
-        if (second !== database) await second.close()
-      }
+      })
     })
   })
 }

@@ -1,9 +1,9 @@
 import { StateVersionConflictError } from '../errors.js'
 import {
-  checkExpectedVersion,
   checkHistoryLimit,
   checkListOptions,
   checkName,
+  checkWrite,
   compareStateKeys,
   encodeStateValue,
   resolveStateStoreOptions,
@@ -11,7 +11,7 @@ import {
   toStateEntry,
   toStateVersion,
 } from './state-entries.js'
-import type { StateStore, StateStoreOptions, StateWriteOptions } from './types.js'
+import type { StateStore, StateStoreOptions } from './types.js'
 
 /**
  * Shared state in memory: one node only, gone on restart. Each key keeps its versions oldest first, the
@@ -48,16 +48,6 @@ export function createMemoryStateStore(options: StateStoreOptions = {}): StateSt
     if (versions.length > settings.maxHistoryPerKey)
       versions.splice(0, versions.length - settings.maxHistoryPerKey)
     keys.set(key, versions)
-  }
-
-  function checkWrite(namespace: string, key: string, options: StateWriteOptions) {
-    return {
-      namespace: checkName('namespace', namespace),
-      key: checkName('key', key),
-      by: checkName('by', options?.by),
-      expected: checkExpectedVersion(options?.expectedVersion),
-      now: options?.now ?? Date.now(),
-    }
   }
 
   return {

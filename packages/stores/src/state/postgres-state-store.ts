@@ -3,16 +3,16 @@ import type { ParleyDatabase, ParleyTransaction } from '../database.js'
 import { StateVersionConflictError } from '../errors.js'
 import { type StateEntryRow, stateEntries, stateHistory } from '../schema.js'
 import {
-  checkExpectedVersion,
   checkHistoryLimit,
   checkListOptions,
   checkName,
+  checkWrite,
   encodeStateValue,
   resolveStateStoreOptions,
   toStateEntry,
   toStateVersion,
 } from './state-entries.js'
-import type { StateStore, StateStoreOptions, StateWriteOptions } from './types.js'
+import type { StateStore, StateStoreOptions } from './types.js'
 
 const keyInByteOrder = sql`${stateEntries.key} collate "C"`
 
@@ -29,16 +29,6 @@ export function createPostgresStateStore(
 ): StateStore {
   const settings = resolveStateStoreOptions(options)
   const { db } = database
-
-  function checkWrite(namespace: string, key: string, options: StateWriteOptions) {
-    return {
-      namespace: checkName('namespace', namespace),
-      key: checkName('key', key),
-      by: checkName('by', options?.by),
-      expected: checkExpectedVersion(options?.expectedVersion),
-      now: options?.now ?? Date.now(),
-    }
-  }
 
   const isKey = (namespace: string, key: string) =>
     and(eq(stateEntries.namespace, namespace), eq(stateEntries.key, key))

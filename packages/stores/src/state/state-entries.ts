@@ -1,5 +1,12 @@
 import { InvalidStateEntryError, StateValueTooLargeError } from '../errors.js'
-import type { StateEntry, StateListOptions, StateStoreOptions, StateValue, StateVersion } from './types.js'
+import type {
+  StateEntry,
+  StateListOptions,
+  StateStoreOptions,
+  StateValue,
+  StateVersion,
+  StateWriteOptions,
+} from './types.js'
 
 export const DEFAULT_MAX_STATE_HISTORY_PER_KEY = 100
 export const DEFAULT_MAX_STATE_VALUE_BYTES = 65_536
@@ -46,6 +53,17 @@ export function checkExpectedVersion(expectedVersion: unknown): number | undefin
     throw new InvalidStateEntryError('expectedVersion', 'expectedVersion must be a non-negative integer.')
   }
   return expectedVersion as number
+}
+
+/** The checked arguments of a `set` or `delete`, with `now` defaulting to the clock. */
+export function checkWrite(namespace: string, key: string, options: StateWriteOptions) {
+  return {
+    namespace: checkName('namespace', namespace),
+    key: checkName('key', key),
+    by: checkName('by', options?.by),
+    expected: checkExpectedVersion(options?.expectedVersion),
+    now: options?.now ?? Date.now(),
+  }
 }
 
 /** The value's JSON text, as stored; refuses what JSON cannot hold and what is over the size limit. */
