@@ -59,6 +59,18 @@ export const CONFIG_SOURCES = {
   'polling.enabled': { flag: undefined, env: 'PARLEY_POLLING_ENABLED' },
   'polling.longPollTimeout': { flag: undefined, env: 'PARLEY_POLLING_LONG_POLL_TIMEOUT' },
   'polling.maxBatchSize': { flag: undefined, env: 'PARLEY_POLLING_MAX_BATCH_SIZE' },
+  agentTimeout: { flag: '--agent-timeout', env: 'PARLEY_AGENT_TIMEOUT' },
+  'agents.requestTimeout': { flag: undefined, env: 'PARLEY_AGENTS_REQUEST_TIMEOUT' },
+  'agents.maxRequestTimeout': { flag: undefined, env: 'PARLEY_AGENTS_MAX_REQUEST_TIMEOUT' },
+  'agents.introductionTimeout': { flag: undefined, env: 'PARLEY_AGENTS_INTRODUCTION_TIMEOUT' },
+  'agents.maxInFlightPerConnection': { flag: undefined, env: 'PARLEY_AGENTS_MAX_IN_FLIGHT_PER_CONNECTION' },
+  'agents.streamWindow': { flag: undefined, env: 'PARLEY_AGENTS_STREAM_WINDOW' },
+  'agents.maxStreamsPerConnection': { flag: undefined, env: 'PARLEY_AGENTS_MAX_STREAMS_PER_CONNECTION' },
+  'policies.default': { flag: undefined, env: 'PARLEY_POLICIES_DEFAULT' },
+  'policies.reloadInterval': { flag: undefined, env: 'PARLEY_POLICIES_RELOAD_INTERVAL' },
+  'state.maxHistoryPerKey': { flag: undefined, env: 'PARLEY_STATE_MAX_HISTORY_PER_KEY' },
+  'state.maxValueBytes': { flag: undefined, env: 'PARLEY_STATE_MAX_VALUE_BYTES' },
+  'state.maxWatchesPerConnection': { flag: undefined, env: 'PARLEY_STATE_MAX_WATCHES_PER_CONNECTION' },
   'redis.url': { flag: '--redis-url', env: 'PARLEY_REDIS_URL' },
   'redis.host': { flag: undefined, env: 'PARLEY_REDIS_HOST' },
   'redis.port': { flag: undefined, env: 'PARLEY_REDIS_PORT' },
@@ -250,6 +262,43 @@ export const PollingConfigSchema = z.object({
   maxBatchSize: positiveInt().default(100),
 })
 
+/** Agents: registration, request / response, streams and introductions (`agentTimeout` is top level). */
+export const AgentsConfigSchema = z.object({
+  /** Seconds a `request` waits for the agent's answer when it names no `timeoutMs`. */
+  requestTimeout: positiveSeconds().default(30),
+  /** Largest `timeoutMs` a request may ask for, in seconds; longer ones are cut to it. */
+  maxRequestTimeout: positiveSeconds().default(600),
+  /** Seconds an `introduce` waits for the target's ACCEPT or REJECT before failing with `timeout`. */
+  introductionTimeout: positiveSeconds().default(30),
+  /** Requests and streams one connection may have open at once (as caller); beyond it `rate_limited`. */
+  maxInFlightPerConnection: positiveInt().default(1_000),
+  /**
+   * Most stream chunks a receiver may have granted (credit) and the gateway may hold per stream direction:
+   * the gateway's memory per stream is bounded by `streamWindow` x `maxPayload`.
+   */
+  streamWindow: positiveInt().default(64),
+  /** Open streams per connection (either side). */
+  maxStreamsPerConnection: positiveInt().default(100),
+})
+
+/** Who may message, request, stream, subscribe or publish to whom (rules live in the policy store). */
+export const PoliciesConfigSchema = z.object({
+  /** The effect when no rule matches, until an operator sets one (the store keeps it from then on). */
+  default: z.enum(['allow', 'deny']).default('allow'),
+  /** Seconds between checks of the store's policy version (a backstop: changes are also pushed on the bus). */
+  reloadInterval: positiveSeconds().default(5),
+})
+
+/** Shared state: versioned key-value namespaces. */
+export const StateConfigSchema = z.object({
+  /** Versions kept per key, the current one included. */
+  maxHistoryPerKey: positiveInt().default(100),
+  /** Largest value, in bytes of its JSON text. */
+  maxValueBytes: positiveInt().default(65_536),
+  /** `state_watch` subscriptions per connection. */
+  maxWatchesPerConnection: positiveInt().default(100),
+})
+
 /**
  * Redis, for several nodes: the bus (cross-node fan-out, presence, node registry, relays) and the `redis`
  * delivery backend. Off unless `url` or `host` is set. `url` wins over host / port / db / password.
@@ -339,6 +388,11 @@ export const GatewayConfigSchema = z
     presence: PresenceConfigSchema.prefault({}),
     polling: PollingConfigSchema.prefault({}),
     redis: RedisConfigSchema.prefault({}),
+    /** Seconds an agent that stopped heartbeating stays listed (as `inactive`) before it is removed. */
+    agentTimeout: positiveSeconds().default(300),
+    agents: AgentsConfigSchema.prefault({}),
+    policies: PoliciesConfigSchema.prefault({}),
+    state: StateConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if (
@@ -382,6 +436,9 @@ export type PairingConfig = GatewayConfig['pairing']
 export type PresenceConfig = GatewayConfig['presence']
 export type PollingConfig = GatewayConfig['polling']
 export type RedisConfig = GatewayConfig['redis']
+export type AgentsConfig = GatewayConfig['agents']
+export type PoliciesConfig = GatewayConfig['policies']
+export type StateConfig = GatewayConfig['state']
 
 /** Whether the configuration asks for Redis (and so for the cluster bus). */
 export function redisEnabled(config: Pick<GatewayConfig, 'redis'>): boolean {

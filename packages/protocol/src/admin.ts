@@ -66,6 +66,15 @@ export const AUDIT_KINDS = [
   'admin',
   'auth_failure',
   'error',
+  'agent',
+  'request',
+  'reply',
+  'stream',
+  'message',
+  'handshake',
+  'grant',
+  'signal',
+  'state',
 ] as const
 export const AuditKind = z.enum(AUDIT_KINDS)
 export type AuditKind = z.infer<typeof AuditKind>
@@ -86,6 +95,10 @@ export const AuditEvent = z.object({
   outcome: AuditOutcome,
   detail: z.string().nullable(),
   traceId: z.string().nullable(),
+  /** Ties a request to its reply, a stream to its end, an introduction to its answer. */
+  correlationId: z.string().nullable().optional(),
+  /** Milliseconds the interaction took (a reply: from the request reaching the gateway to the answer). */
+  latencyMs: z.number().nonnegative().nullable().optional(),
 })
 export type AuditEvent = z.infer<typeof AuditEvent>
 
@@ -97,6 +110,8 @@ export const AuditQuery = z.object({
   kind: AuditKind.optional(),
   principal: z.string().max(200).optional(),
   channel: z.string().max(200).optional(),
+  target: z.string().max(200).optional(),
+  correlationId: z.string().max(64).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   cursor: z.string().max(200).optional(),
@@ -368,3 +383,181 @@ export type NodeInfo = z.infer<typeof NodeInfo>
 
 export const NodeList = z.object({ nodes: z.array(NodeInfo) })
 export type NodeList = z.infer<typeof NodeList>
+
+// ---------------------------------------------------------------- agents
+
+/** An agent's stable name; several connections (instances) may register the same one. */
+export const AgentId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_\-.:@]+$/, 'agent ids use letters, digits and _ - . : @')
+export type AgentId = z.infer<typeof AgentId>
+
+/** What an agent can do, such as `summarize` or `translate.fr`. */
+export const Capability = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_\-.:/]+$/, 'capabilities use letters, digits and _ - . : /')
+export type Capability = z.infer<typeof Capability>
+
+export const AGENT_STATUSES = ['active', 'inactive'] as const
+export const AgentStatus = z.enum(AGENT_STATUSES)
+export type AgentStatus = z.infer<typeof AgentStatus>
+
+/** One connection registered as an agent. */
+export const AgentInstance = z.object({
+  instanceId: z.string(),
+  agentId: AgentId,
+  clientId: z.string(),
+  principal: z.string(),
+  capabilities: z.array(Capability),
+  metadata: z.record(z.string(), z.unknown()),
+  /** `inactive` once it stopped heartbeating or disconnected; removed `agentTimeout` later. */
+  status: AgentStatus,
+  /** Epoch ms of registration. */
+  connectedAt: z.number(),
+  /** Epoch ms of its last frame. */
+  lastSeen: z.number(),
+  /** Requests and streams it is answering now. */
+  inFlight: z.number().int().nonnegative(),
+  /** The gateway node it is connected to. */
+  node: z.string(),
+})
+export type AgentInstance = z.infer<typeof AgentInstance>
+
+/** An agent id with all its instances. */
+export const AgentSummary = z.object({
+  agentId: AgentId,
+  /** Union of its instances' capabilities. */
+  capabilities: z.array(Capability),
+  /** `active` when any instance is. */
+  status: AgentStatus,
+  /** Epoch ms: the earliest `connectedAt` of its instances. */
+  connectedSince: z.number(),
+  instances: z.array(AgentInstance),
+})
+export type AgentSummary = z.infer<typeof AgentSummary>
+
+/** `GET /agents` (what the caller may reach) and `GET /api/admin/agents` (everything). */
+export const AgentList = z.object({ agents: z.array(AgentSummary) })
+export type AgentList = z.infer<typeof AgentList>
+
+/** Query of `GET /agents` and `GET /api/admin/agents`. */
+export const AgentListQuery = z.object({ capability: Capability.optional() })
+
+// ---------------------------------------------------------------- policies
+
+export const POLICY_ACTIONS = ['message', 'request', 'stream', 'subscribe', 'publish'] as const
+export const PolicyAction = z.enum(POLICY_ACTIONS)
+/**
+ * `allow` and `deny` decide; `require_introduction` allows only between peers holding a live grant (an
+ * accepted `introduce`) and answers `introduction_required` otherwise.
+ */
+export const POLICY_EFFECTS = ['allow', 'deny', 'require_introduction'] as const
+export const PolicyEffect = z.enum(POLICY_EFFECTS)
+export type PolicyEffect = z.infer<typeof PolicyEffect>
+/** The effect when no rule matches. */
+export const PolicyDefaultEffect = z.enum(['allow', 'deny'])
+export const PolicySubject = z.object({
+  kind: z.enum(['principal', 'role', 'capability']),
+  /** Whole-value match; `*` matches any run of characters. */
+  pattern: z.string().min(1).max(200),
+})
+export const PolicyTarget = z.object({
+  kind: z.enum(['principal', 'capability', 'channel']),
+  pattern: z.string().min(1).max(200),
+})
+export const PolicyRuleInfo = z.object({
+  id: z.string(),
+  description: z.string().nullable(),
+  effect: PolicyEffect,
+  actions: z.array(z.union([PolicyAction, z.literal('*')])).min(1),
+  subject: PolicySubject,
+  target: PolicyTarget,
+  /** Higher is evaluated first; at equal priority deny, then require_introduction, then allow. */
+  priority: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+export type PolicyRuleInfo = z.infer<typeof PolicyRuleInfo>
+
+/** `GET /api/admin/policies`: the rules in evaluation order. */
+export const PolicyList = z.object({
+  version: z.number().int().nonnegative(),
+  defaultEffect: PolicyDefaultEffect,
+  rules: z.array(PolicyRuleInfo),
+})
+export type PolicyList = z.infer<typeof PolicyList>
+
+/** Body of `POST /api/admin/policies`. */
+export const CreatePolicyRuleRequest = z.object({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_\-.]{1,64}$/)
+    .optional(),
+  description: z.string().max(500).optional(),
+  effect: PolicyEffect,
+  actions: z
+    .array(z.union([PolicyAction, z.literal('*')]))
+    .min(1)
+    .max(6),
+  subject: PolicySubject,
+  target: PolicyTarget,
+  priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
+})
+export type CreatePolicyRuleRequest = z.infer<typeof CreatePolicyRuleRequest>
+
+/** Body of `PATCH /api/admin/policies/:id`; `description: null` removes it. */
+export const UpdatePolicyRuleRequest = CreatePolicyRuleRequest.omit({ id: true })
+  .partial()
+  .extend({ description: z.string().max(500).nullable().optional() })
+export type UpdatePolicyRuleRequest = z.infer<typeof UpdatePolicyRuleRequest>
+
+/** Body of `PUT /api/admin/policies/default`. */
+export const SetPolicyDefaultRequest = z.object({ effect: PolicyDefaultEffect })
+
+// ---------------------------------------------------------------- grants (accepted introductions)
+
+export const GrantParty = z.object({
+  principal: z.string(),
+  clientId: z.string(),
+  agentId: z.string().optional(),
+})
+export const GrantInfo = z.object({
+  id: z.string(),
+  /** Who asked to be introduced. */
+  from: GrantParty,
+  /** Who accepted. */
+  to: GrantParty,
+  reason: z.string().nullable(),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+})
+export type GrantInfo = z.infer<typeof GrantInfo>
+
+/** `GET /api/admin/grants` (live ones unless `?all=true`). */
+export const GrantList = z.object({ grants: z.array(GrantInfo) })
+export type GrantList = z.infer<typeof GrantList>
+
+// ---------------------------------------------------------------- conversations
+
+/** Query of `GET /api/admin/conversations`: the interactions between agents (or principals) `a` and `b`. */
+export const ConversationQuery = z.object({
+  a: z.string().min(1).max(200),
+  b: z.string().min(1).max(200),
+  since: z.iso.datetime({ offset: true }).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+})
+export type ConversationQuery = z.infer<typeof ConversationQuery>
+
+/** The rows between `a` and `b` in either direction, oldest first; `nextCursor` continues forward. */
+export const ConversationPage = z.object({
+  a: z.string(),
+  b: z.string(),
+  events: z.array(AuditEvent),
+  nextCursor: z.string().nullable(),
+})
+export type ConversationPage = z.infer<typeof ConversationPage>

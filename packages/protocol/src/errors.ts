@@ -70,6 +70,47 @@ export const ERROR_CODES = {
     description: 'A dependency (database, bus) is unavailable; retry later.',
   },
   timeout: { status: 504, retryable: true, description: 'The operation did not complete in time.' },
+  no_route: {
+    status: 404,
+    retryable: false,
+    description: 'No agent (or peer) matches the target, or none is online to take it.',
+  },
+  agent_error: {
+    status: 502,
+    retryable: false,
+    description: 'The agent answered with an error; `details` carries its code and message.',
+  },
+  agent_unavailable: {
+    status: 503,
+    retryable: true,
+    description:
+      'The agent instance went away before answering (a request not marked idempotent is not retried).',
+  },
+  policy_denied: {
+    status: 403,
+    retryable: false,
+    description: 'A policy rule (or the default effect) denies this; `details.rule` names the rule.',
+  },
+  introduction_required: {
+    status: 403,
+    retryable: false,
+    description: 'A policy requires an accepted introduction (`introduce`) before this.',
+  },
+  introduction_rejected: {
+    status: 403,
+    retryable: false,
+    description: 'The agent (or its policy) rejected the introduction.',
+  },
+  version_conflict: {
+    status: 409,
+    retryable: false,
+    description: 'Compare-and-set failed: the key is at another version (`details.currentVersion`).',
+  },
+  flow_control: {
+    status: 400,
+    retryable: false,
+    description: 'A stream sender sent more chunks than the receiver granted credit for.',
+  },
   internal: { status: 500, retryable: true, description: 'An unexpected server error; details are logged.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; description: string }>
 
@@ -82,11 +123,19 @@ export interface ErrorBody {
   message: string
   retryable: boolean
   retryAfterMs?: number
+  /** Machine-readable context of some codes (`rule`, `currentVersion`, an agent's own `code`). */
+  details?: Record<string, unknown>
 }
 
 /** Builds an error body with the table's `retryable` flag. */
-export function errorBody(code: ErrorCode, message: string, retryAfterMs?: number): ErrorBody {
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  retryAfterMs?: number,
+  details?: Record<string, unknown>,
+): ErrorBody {
   const body: ErrorBody = { code, message, retryable: ERROR_CODES[code].retryable }
   if (retryAfterMs !== undefined) body.retryAfterMs = retryAfterMs
+  if (details !== undefined) body.details = details
   return body
 }

@@ -1,49 +1,29 @@
 import { z } from 'zod'
+import { AGENT_CLIENT_FRAMES, AGENT_RESULT_SCHEMAS, AGENT_SERVER_FRAMES } from './agent-frames.js'
 import { ERROR_CODE_NAMES } from './errors.js'
+import {
+  ChannelName,
+  ClientId,
+  DeliveryId,
+  IdempotencyKey,
+  JsonData,
+  RequestId,
+  Role,
+  StreamPosition,
+} from './primitives.js'
 
-/** Client-chosen request id; the reply or error carries it back. */
-export const RequestId = z.string().min(1).max(64)
-
-/** Channel names: 1-200 characters of letters, digits and `_ - . : / @`. A leading `$` is reserved. */
-export const ChannelName = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[A-Za-z0-9_\-.:/@][A-Za-z0-9_\-.:/@$]*$/, 'channel names use letters, digits and _ - . : / @')
-
-/** A stable client identity chosen by the client (or assigned by the server when absent). */
-export const ClientId = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9_\-.:@]+$/, 'client ids use letters, digits and _ - . : @')
-
-/** What a principal may do: roles gate the admin API; scopes gate channels and direct messages. */
-export const ROLES = ['admin', 'agent', 'client', 'connector'] as const
-export const Role = z.enum(ROLES)
-export type Role = z.infer<typeof Role>
-
-/** `<action>:<pattern>` where action is publish, subscribe, send or `*`, and `*` in the pattern matches any run. */
-export const Scope = z
-  .string()
-  .min(3)
-  .max(200)
-  .regex(/^(publish|subscribe|send|\*):[A-Za-z0-9_\-.:/@$*]+$/, 'scopes look like publish:alerts.* or send:*')
-
-/** Any JSON value except `undefined`: frames arrive as parsed JSON, so only presence is checked. */
-export const JsonData = z.unknown().refine((value) => value !== undefined, { message: 'data is required' })
-
-/** Position in a channel's stream: the offset of the last publication seen and the stream's epoch. */
-export const StreamPosition = z.object({
-  offset: z.number().int().nonnegative(),
-  epoch: z.string().min(1).max(64),
-})
-
-/** Caller-chosen key that makes a publish or send idempotent within the dedupe window. */
-export const IdempotencyKey = z.string().min(1).max(128)
-
-/** Server-assigned id of one delivery (one message to one recipient); the same across redeliveries. */
-export const DeliveryId = z.string().min(1).max(64)
+export {
+  ChannelName,
+  ClientId,
+  DeliveryId,
+  IdempotencyKey,
+  JsonData,
+  RequestId,
+  ROLES,
+  Role,
+  Scope,
+  StreamPosition,
+} from './primitives.js'
 
 const ProtocolRange = z
   .object({ min: z.number().int().min(1), max: z.number().int().min(1) })
@@ -197,6 +177,7 @@ export const ClientFrame = z.discriminatedUnion('type', [
   PairingCheckFrame,
   PresenceSetFrame,
   PresenceGetFrame,
+  ...AGENT_CLIENT_FRAMES,
 ])
 export type ClientFrame = z.infer<typeof ClientFrame>
 export const CLIENT_FRAME_TYPES = ClientFrame.options.map((option) => option.shape.type.value)
@@ -244,6 +225,8 @@ export const ErrorFrame = z.object({
   message: z.string(),
   retryable: z.boolean(),
   retryAfterMs: z.number().int().nonnegative().optional(),
+  /** Machine-readable context of some codes: `rule` (policy_denied), `currentVersion` (version_conflict), `code` (agent_error). */
+  details: z.record(z.string(), z.unknown()).optional(),
 })
 
 export const ChannelMessageFrame = z.object({
@@ -271,6 +254,9 @@ export const DirectMessageFrame = z.object({
   from: z.string(),
   data: JsonData,
   timestamp: z.number(),
+  /** Set when the sender is a registered agent (messages sent with `agent_send`). */
+  fromAgent: z.string().optional(),
+  traceId: z.string().optional(),
 })
 
 export const RECEIPT_STATUSES = ['delivered', 'acked', 'dead', 'expired'] as const
@@ -413,6 +399,7 @@ export const ServerFrame = z.discriminatedUnion('type', [
   ServerPingFrame,
   ServerPongFrame,
   ShutdownFrame,
+  ...AGENT_SERVER_FRAMES,
 ])
 export type ServerFrame = z.infer<typeof ServerFrame>
 export type ServerFrameType = ServerFrame['type']
@@ -493,6 +480,7 @@ export const RESULT_SCHEMAS = {
   pairing_check: PairingCheckResult,
   presence_set: PresenceSetResult,
   presence_get: PresenceListResult,
+  ...AGENT_RESULT_SCHEMAS,
 } as const
 
 export type HelloFrame = z.infer<typeof HelloFrame>
@@ -520,7 +508,6 @@ export type NackFrame = z.infer<typeof NackFrame>
 export type DirectMessageFrame = z.infer<typeof DirectMessageFrame>
 export type ReceiptFrame = z.infer<typeof ReceiptFrame>
 export type ReceiptStatus = z.infer<typeof ReceiptStatus>
-export type StreamPosition = z.infer<typeof StreamPosition>
 export type AuthenticateFrame = z.infer<typeof AuthenticateFrame>
 export type PairingCheckFrame = z.infer<typeof PairingCheckFrame>
 export type ChallengeFrame = z.infer<typeof ChallengeFrame>
