@@ -44,6 +44,7 @@ interface ServeFlags {
   storeBackend?: string
   redisUrl?: string
   nodeId?: string
+  agentTimeout?: string
 }
 
 function write(stream: NodeJS.WriteStream, text: string): void {
@@ -105,6 +106,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     'delivery.storeBackend': flags.storeBackend,
     'redis.url': flags.redisUrl,
     nodeId: flags.nodeId,
+    agentTimeout: flags.agentTimeout,
   })
   const config = parseConfig(mergeConfigInputs(readEnvConfig(process.env), flagInput))
   const logger = createCliLogger(config)
@@ -371,6 +373,7 @@ function buildProgram(): Command {
       'redis://… shared by several nodes (needs --store-backend postgres or redis)',
     )
     .option('--node-id <id>', "this node's id among the nodes sharing Redis (default: generated)")
+    .option('--agent-timeout <seconds>', 'seconds an agent that stopped heartbeating stays listed (default 300)')
     .action(serve)
 
   program
