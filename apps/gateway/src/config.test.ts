@@ -48,6 +48,17 @@ describe('parseConfig', () => {
       presence: { enabled: true, heartbeatInterval: 15, offlineTimeout: 45, broadcastChanges: true },
       polling: { enabled: true, longPollTimeout: 30, maxBatchSize: 100 },
       redis: { port: 6379, db: 0, prefix: 'parley:', maxConnections: 20 },
+      agentTimeout: 300,
+      agents: {
+        requestTimeout: 30,
+        maxRequestTimeout: 600,
+        introductionTimeout: 30,
+        maxInFlightPerConnection: 1_000,
+        streamWindow: 64,
+        maxStreamsPerConnection: 100,
+      },
+      policies: { default: 'allow', reloadInterval: 5 },
+      state: { maxHistoryPerKey: 100, maxValueBytes: 65_536, maxWatchesPerConnection: 100 },
     })
   })
 
