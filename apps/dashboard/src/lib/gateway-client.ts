@@ -178,7 +178,10 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     admin: boolean,
     method: HttpMethod = 'GET',
     body?: unknown,
-    /** The data of a 204 answer (a deletion): without it a body-less answer is invalid. */
+    /**
+     * The data of a call answered with 204 (a deletion): any 2xx then succeeds with it, whatever the body,
+     * since only the status says the deletion happened. Without it a body-less answer is invalid.
+     */
     noContent?: T,
   ): Promise<GatewayResult<T>> {
     const url = `${baseUrl}${path}`
@@ -213,7 +216,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     }
 
     if (!response.ok) return failed(httpFailure(response, answer))
-    if (response.status === 204 && noContent !== undefined) return succeeded(noContent)
+    if (noContent !== undefined) return succeeded(noContent)
     if (answer === undefined) return failed({ kind: 'invalid_response', url, reason: 'the body is not JSON' })
     const parsed = schema.safeParse(answer)
     if (!parsed.success)
