@@ -9,6 +9,8 @@ const LINKS = [
   { href: '/presence', label: 'Presence', testId: 'nav-presence' },
   { href: '/channels', label: 'Channels', testId: 'nav-channels' },
   { href: '/nodes', label: 'Nodes', testId: 'nav-nodes' },
+  { href: '/agents', label: 'Agents', testId: 'nav-agents' },
+  { href: '/policies', label: 'Policies', testId: 'nav-policies' },
   { href: '/deliveries', label: 'Deliveries', testId: 'nav-deliveries' },
   { href: '/pairing', label: 'Pairing', testId: 'nav-pairing' },
   { href: '/access', label: 'Access', testId: 'nav-access' },

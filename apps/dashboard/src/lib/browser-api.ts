@@ -5,6 +5,8 @@ import {
   AgentKeyInfo as AgentKeyInfoSchema,
   type AgentKeyList,
   AgentKeyList as AgentKeyListSchema,
+  type AgentList,
+  AgentList as AgentListSchema,
   type ApproveDeviceRequest,
   type AuditPage,
   AuditPage as AuditPageSchema,
@@ -12,8 +14,11 @@ import {
   ChannelList as ChannelListSchema,
   type ConnectionList,
   ConnectionList as ConnectionListSchema,
+  type ConversationPage,
+  ConversationPage as ConversationPageSchema,
   type CreatedToken,
   CreatedToken as CreatedTokenSchema,
+  type CreatePolicyRuleRequest,
   type CreateTokenRequest,
   type DeadLetter,
   type DeadLetterPage,
@@ -25,6 +30,10 @@ import {
   DeviceRequestInfo as DeviceRequestInfoSchema,
   type DeviceRequestList,
   DeviceRequestList as DeviceRequestListSchema,
+  type GrantInfo,
+  GrantInfo as GrantInfoSchema,
+  type GrantList,
+  GrantList as GrantListSchema,
   type Health,
   Health as HealthSchema,
   type NodeList,
@@ -33,6 +42,10 @@ import {
   PairingDecision as PairingDecisionSchema,
   type PairingOverview,
   PairingOverview as PairingOverviewSchema,
+  type PolicyList,
+  PolicyList as PolicyListSchema,
+  type PolicyRuleInfo,
+  PolicyRuleInfo as PolicyRuleInfoSchema,
   type PurgeResult,
   PurgeResult as PurgeResultSchema,
   type RegisterAgentKeyRequest,
@@ -42,8 +55,19 @@ import {
   TokenInfo as TokenInfoSchema,
   type TokenList,
   TokenList as TokenListSchema,
+  type UpdatePolicyRuleRequest,
 } from '@parley/protocol/admin'
 import type { z } from 'zod'
+import {
+  type AgentListRequest,
+  agentListSearchParams,
+  type ConversationRequest,
+  conversationSearchParams,
+  DeletedPolicyRule,
+  type GrantListRequest,
+  grantListSearchParams,
+  type PolicyDefaultEffect,
+} from './agent-requests'
 import { type AuditRequest, auditSearchParams } from './audit-filters'
 import {
   type DeadLetterFilters,
@@ -51,7 +75,13 @@ import {
   deadLetterSearchParams,
   purgeSearchParams,
 } from './dlq-filters'
-import type { AccessActions, DashboardApi, DeadLetterActions } from './gateway-client'
+import type {
+  AccessActions,
+  AgentActions,
+  DashboardApi,
+  DeadLetterActions,
+  HttpMethod,
+} from './gateway-client'
 import { failed, type GatewayResult, gatewayResultSchema } from './gateway-result'
 import { dashboardQueries } from './queries'
 
@@ -61,7 +91,7 @@ export const GATEWAY_ROUTES_PREFIX = '/api/gw'
 async function getResult<T>(
   path: string,
   schema: z.ZodType<T>,
-  method: 'GET' | 'POST' | 'DELETE' = 'GET',
+  method: HttpMethod = 'GET',
   body?: unknown,
 ): Promise<GatewayResult<T>> {
   let response: Response
@@ -111,7 +141,7 @@ function dlqPath(id: string): string {
 }
 
 /** The `DashboardApi` of client components: the browser never holds the admin token. */
-export const browserApi: DashboardApi & DeadLetterActions & AccessActions = {
+export const browserApi: DashboardApi & DeadLetterActions & AccessActions & AgentActions = {
   health: (): Promise<GatewayResult<Health>> => getResult('/health', HealthSchema),
   connections: (): Promise<GatewayResult<ConnectionList>> => getResult('/connections', ConnectionListSchema),
   channels: (): Promise<GatewayResult<ChannelList>> => getResult('/channels', ChannelListSchema),
@@ -161,6 +191,26 @@ export const browserApi: DashboardApi & DeadLetterActions & AccessActions = {
     getResult('/agent-keys', AgentKeyInfoSchema, 'POST', body),
   revokeAgentKey: (id: string): Promise<GatewayResult<AgentKeyInfo>> =>
     getResult(`/agent-keys/${segment(id)}`, AgentKeyInfoSchema, 'DELETE'),
+  agents: (request: AgentListRequest): Promise<GatewayResult<AgentList>> =>
+    getResult(`/agents${withQuery(agentListSearchParams(request).toString())}`, AgentListSchema),
+  policies: (): Promise<GatewayResult<PolicyList>> => getResult('/policies', PolicyListSchema),
+  grants: (request: GrantListRequest): Promise<GatewayResult<GrantList>> =>
+    getResult(`/grants${withQuery(grantListSearchParams(request).toString())}`, GrantListSchema),
+  conversation: (request: ConversationRequest): Promise<GatewayResult<ConversationPage>> =>
+    getResult(
+      `/conversations${withQuery(conversationSearchParams(request).toString())}`,
+      ConversationPageSchema,
+    ),
+  createPolicyRule: (body: CreatePolicyRuleRequest): Promise<GatewayResult<PolicyRuleInfo>> =>
+    getResult('/policies', PolicyRuleInfoSchema, 'POST', body),
+  updatePolicyRule: (id: string, body: UpdatePolicyRuleRequest): Promise<GatewayResult<PolicyRuleInfo>> =>
+    getResult(`/policies/rules/${segment(id)}`, PolicyRuleInfoSchema, 'PATCH', body),
+  deletePolicyRule: (id: string): Promise<GatewayResult<DeletedPolicyRule>> =>
+    getResult(`/policies/rules/${segment(id)}`, DeletedPolicyRule, 'DELETE'),
+  setPolicyDefault: (effect: PolicyDefaultEffect): Promise<GatewayResult<PolicyList>> =>
+    getResult('/policies/default', PolicyListSchema, 'PUT', { effect }),
+  revokeGrant: (id: string): Promise<GatewayResult<GrantInfo>> =>
+    getResult(`/grants/${segment(id)}`, GrantInfoSchema, 'DELETE'),
 }
 
 /** The query factories every client component uses. */

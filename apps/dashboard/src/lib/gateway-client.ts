@@ -5,6 +5,8 @@ import {
   AgentKeyInfo as AgentKeyInfoSchema,
   type AgentKeyList,
   AgentKeyList as AgentKeyListSchema,
+  type AgentList,
+  AgentList as AgentListSchema,
   type ApproveDeviceRequest,
   type AuditPage,
   AuditPage as AuditPageSchema,
@@ -12,8 +14,11 @@ import {
   ChannelList as ChannelListSchema,
   type ConnectionList,
   ConnectionList as ConnectionListSchema,
+  type ConversationPage,
+  ConversationPage as ConversationPageSchema,
   type CreatedToken,
   CreatedToken as CreatedTokenSchema,
+  type CreatePolicyRuleRequest,
   type CreateTokenRequest,
   type DeadLetter,
   type DeadLetterPage,
@@ -25,6 +30,10 @@ import {
   DeviceRequestInfo as DeviceRequestInfoSchema,
   type DeviceRequestList,
   DeviceRequestList as DeviceRequestListSchema,
+  type GrantInfo,
+  GrantInfo as GrantInfoSchema,
+  type GrantList,
+  GrantList as GrantListSchema,
   type Health,
   Health as HealthSchema,
   HttpError,
@@ -34,6 +43,10 @@ import {
   PairingDecision as PairingDecisionSchema,
   type PairingOverview,
   PairingOverview as PairingOverviewSchema,
+  type PolicyList,
+  PolicyList as PolicyListSchema,
+  type PolicyRuleInfo,
+  PolicyRuleInfo as PolicyRuleInfoSchema,
   type PurgeResult,
   PurgeResult as PurgeResultSchema,
   type RegisterAgentKeyRequest,
@@ -43,8 +56,19 @@ import {
   TokenInfo as TokenInfoSchema,
   type TokenList,
   TokenList as TokenListSchema,
+  type UpdatePolicyRuleRequest,
 } from '@parley/protocol/admin'
 import { z } from 'zod'
+import {
+  type AgentListRequest,
+  agentListSearchParams,
+  type ConversationRequest,
+  conversationSearchParams,
+  DeletedPolicyRule,
+  type GrantListRequest,
+  grantListSearchParams,
+  type PolicyDefaultEffect,
+} from './agent-requests'
 import { type AuditRequest, auditSearchParams } from './audit-filters'
 import {
   type DeadLetterFilters,
@@ -77,6 +101,14 @@ export interface DashboardApi {
   presence(): Promise<GatewayResult<AdminPresenceList>>
   /** Every gateway node of the cluster (a single node lists itself). */
   nodes(): Promise<GatewayResult<NodeList>>
+  /** Every registered agent on every node, inactive ones included. */
+  agents(request: AgentListRequest): Promise<GatewayResult<AgentList>>
+  /** The policy rules in evaluation order, the default effect and the version. */
+  policies(): Promise<GatewayResult<PolicyList>>
+  /** Live grants (accepted introductions), newest first; revoked ones too with `all`. */
+  grants(request: GrantListRequest): Promise<GatewayResult<GrantList>>
+  /** The audit rows between two agents (or clients, or principals), oldest first. */
+  conversation(request: ConversationRequest): Promise<GatewayResult<ConversationPage>>
 }
 
 /** What the operator can do to the dead-letter queue. The browser implements it too, via `/api/gw/dlq/*`. */
@@ -104,7 +136,21 @@ export interface AccessActions {
   revokeAgentKey(id: string): Promise<GatewayResult<AgentKeyInfo>>
 }
 
-export interface GatewayClient extends DashboardApi, DeadLetterActions, AccessActions {
+/**
+ * What the operator can do about how agents reach each other: policy rules, the default effect, grants.
+ * The browser implements it too, via `/api/gw/{policies,grants}/*`.
+ */
+export interface AgentActions {
+  createPolicyRule(body: CreatePolicyRuleRequest): Promise<GatewayResult<PolicyRuleInfo>>
+  updatePolicyRule(id: string, body: UpdatePolicyRuleRequest): Promise<GatewayResult<PolicyRuleInfo>>
+  /** The gateway answers 204; the result names the deleted rule. */
+  deletePolicyRule(id: string): Promise<GatewayResult<DeletedPolicyRule>>
+  setPolicyDefault(effect: PolicyDefaultEffect): Promise<GatewayResult<PolicyList>>
+  /** Both parties get `grant_revoked`; the answer carries `revokedAt`. */
+  revokeGrant(id: string): Promise<GatewayResult<GrantInfo>>
+}
+
+export interface GatewayClient extends DashboardApi, DeadLetterActions, AccessActions, AgentActions {
   whoami(): Promise<GatewayResult<WhoAmI>>
 }
 
@@ -130,8 +176,13 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     path: string,
     schema: z.ZodType<T>,
     admin: boolean,
-    method: 'GET' | 'POST' | 'DELETE' = 'GET',
+    method: HttpMethod = 'GET',
     body?: unknown,
+    /**
+     * The data of a call answered with 204 (a deletion): any 2xx then succeeds with it, whatever the body,
+     * since only the status says the deletion happened. Without it a body-less answer is invalid.
+     */
+    noContent?: T,
   ): Promise<GatewayResult<T>> {
     const url = `${baseUrl}${path}`
     const headers: Record<string, string> = { accept: 'application/json' }
@@ -165,6 +216,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     }
 
     if (!response.ok) return failed(httpFailure(response, answer))
+    if (noContent !== undefined) return succeeded(noContent)
     if (answer === undefined) return failed({ kind: 'invalid_response', url, reason: 'the body is not JSON' })
     const parsed = schema.safeParse(answer)
     if (!parsed.success)
@@ -230,8 +282,34 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     registerAgentKey: (body) => request('/api/admin/agent-keys', AgentKeyInfoSchema, true, 'POST', body),
     revokeAgentKey: (id) =>
       request(`/api/admin/agent-keys/${segment(id)}`, AgentKeyInfoSchema, true, 'DELETE'),
+    agents: (agentsRequest) => {
+      const query = agentListSearchParams(agentsRequest).toString()
+      return request(`/api/admin/agents${withQuery(query)}`, AgentListSchema, true)
+    },
+    policies: () => request('/api/admin/policies', PolicyListSchema, true),
+    grants: (grantsRequest) => {
+      const query = grantListSearchParams(grantsRequest).toString()
+      return request(`/api/admin/grants${withQuery(query)}`, GrantListSchema, true)
+    },
+    conversation: (conversationRequest) => {
+      const query = conversationSearchParams(conversationRequest).toString()
+      return request(`/api/admin/conversations${withQuery(query)}`, ConversationPageSchema, true)
+    },
+    createPolicyRule: (body) => request('/api/admin/policies', PolicyRuleInfoSchema, true, 'POST', body),
+    updatePolicyRule: (id, body) =>
+      request(`/api/admin/policies/${segment(id)}`, PolicyRuleInfoSchema, true, 'PATCH', body),
+    deletePolicyRule: (id) =>
+      request(`/api/admin/policies/${segment(id)}`, DeletedPolicyRule, true, 'DELETE', undefined, {
+        id,
+        deleted: true,
+      }),
+    setPolicyDefault: (effect) =>
+      request('/api/admin/policies/default', PolicyListSchema, true, 'PUT', { effect }),
+    revokeGrant: (id) => request(`/api/admin/grants/${segment(id)}`, GrantInfoSchema, true, 'DELETE'),
   }
 }
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
 
 function withQuery(query: string): string {
   return query === '' ? '' : `?${query}`

@@ -1,4 +1,5 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query'
+import type { AgentListRequest } from './agent-requests'
 import { type AuditFilters, normaliseFilters } from './audit-filters'
 import { type DeadLetterFilters, normaliseDeadLetterFilters } from './dlq-filters'
 import type { DashboardApi } from './gateway-client'
@@ -18,6 +19,11 @@ export const TOKENS_KEY = ['gateway', 'tokens'] as const
 export const AGENT_KEYS_KEY = ['gateway', 'agent-keys'] as const
 export const PRESENCE_KEY = ['gateway', 'presence'] as const
 export const NODES_KEY = ['gateway', 'nodes'] as const
+export const AGENTS_KEY = ['gateway', 'agents'] as const
+export const POLICIES_KEY = ['gateway', 'policies'] as const
+export const GRANTS_KEY = ['gateway', 'grants'] as const
+export const CONVERSATIONS_KEY = ['gateway', 'conversations'] as const
+export const CONVERSATION_PAGE_SIZE = 100
 
 /**
  * The one definition of every query the dashboard runs: key, fetcher and refresh policy. Server components
@@ -121,6 +127,45 @@ export function dashboardQueries(api: DashboardApi) {
     /** The gateway nodes with their heartbeats and bus state, live. */
     nodes: () =>
       queryOptions({ queryKey: NODES_KEY, queryFn: () => api.nodes(), refetchInterval: LIVE_REFRESH_MS }),
+    /** Registered agents and their instances on every node: in-flight counts and statuses move, so live. */
+    agents: (request: AgentListRequest = {}) => {
+      const capability = request.capability?.trim() ?? ''
+      return queryOptions({
+        queryKey: [...AGENTS_KEY, capability],
+        queryFn: () => api.agents(capability === '' ? {} : { capability }),
+        refetchInterval: LIVE_REFRESH_MS,
+      })
+    },
+    /** Policy rules change on any node (or the CLI): live, so the version shown is the current one. */
+    policies: () =>
+      queryOptions({
+        queryKey: POLICIES_KEY,
+        queryFn: () => api.policies(),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    /** Grants appear whenever two agents are introduced: live. */
+    grants: (all = false) =>
+      queryOptions({
+        queryKey: [...GRANTS_KEY, all ? 'all' : 'live'],
+        queryFn: () => api.grants(all ? { all: true } : {}),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    /** The rows between `a` and `b`, oldest first, paged forward; polled so new rows show up. */
+    conversation: (a: string, b: string) =>
+      infiniteQueryOptions({
+        queryKey: [...CONVERSATIONS_KEY, a, b],
+        queryFn: ({ pageParam }) =>
+          api.conversation({
+            a,
+            b,
+            limit: CONVERSATION_PAGE_SIZE,
+            ...(pageParam === null ? {} : { cursor: pageParam }),
+          }),
+        initialPageParam: null as string | null,
+        // A failed page ends pagination; the banner says why and the next refresh retries.
+        getNextPageParam: (lastPage) => (lastPage.ok ? lastPage.data.nextCursor : null),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
   }
 }
 

@@ -38,3 +38,43 @@ export function cleanUpViews(): void {
   vi.unstubAllGlobals()
   vi.useRealTimers()
 }
+
+/** One request the view sent to a dashboard route: method, URL and parsed JSON body. */
+export type SentRequest = { method: string; url: string; body: unknown }
+
+/**
+ * Replaces `fetch` with several dashboard routes: `answer(request)` gets every call (method, URL, body) and
+ * returns the answer, or undefined for a 404. Returns the requests sent, in order.
+ */
+export function stubDashboardRoutes(
+  answer: (request: SentRequest) => RouteAnswer | undefined,
+): SentRequest[] {
+  const sent: SentRequest[] = []
+  vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+    const text = typeof init?.body === 'string' ? init.body : undefined
+    const request: SentRequest = {
+      method: init?.method ?? 'GET',
+      url,
+      body: text === undefined ? undefined : JSON.parse(text),
+    }
+    sent.push(request)
+    const found = answer(request)
+    if (found === undefined) return new Response('{}', { status: 404 })
+    return new Response(JSON.stringify(found.body), {
+      status: found.status,
+      headers: { 'content-type': 'application/json' },
+    })
+  })
+  return sent
+}
+
+/** The answer of a dashboard route that succeeded with `data`. */
+export function okAnswer(data: unknown): RouteAnswer {
+  return { status: 200, body: { ok: true, data } }
+}
+
+/** The answer of a dashboard route whose gateway refused the call with an error envelope. */
+export function httpFailureAnswer(status: number, code: string, message: string): RouteAnswer {
+  return { status, body: { ok: false, failure: { kind: 'http', status, code, message } } }
+}

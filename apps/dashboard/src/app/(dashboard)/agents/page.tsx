@@ -1,0 +1,22 @@
+import { dehydrate, HydrationBoundary } from '@tanstack/react-query'
+import type { Metadata } from 'next'
+import { dashboardQueries } from '../../../lib/queries'
+import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '../../../lib/server-api'
+import { AgentsView } from './agents-view'
+
+export const metadata: Metadata = { title: 'Agents' }
+
+export default async function AgentsPage() {
+  const queryClient = getServerQueryClient()
+  const queries = dashboardQueries(await serverGatewayClient())
+  const [agents, grants] = await Promise.all([
+    queryClient.fetchQuery(queries.agents()),
+    queryClient.fetchQuery(queries.grants(false)),
+  ])
+  redirectIfUnauthorized(agents, grants)
+  return (
+    <HydrationBoundary state={dehydrate(queryClient)}>
+      <AgentsView />
+    </HydrationBoundary>
+  )
+}

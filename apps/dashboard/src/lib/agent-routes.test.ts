@@ -1,0 +1,266 @@
+import { once } from 'node:events'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { GET as agentsRoute } from '../app/api/gw/agents/route'
+import { GET as conversationsRoute } from '../app/api/gw/conversations/route'
+import { DELETE as revokeGrantRoute } from '../app/api/gw/grants/[id]/route'
+import { GET as grantsRoute } from '../app/api/gw/grants/route'
+import { PUT as setDefaultRoute } from '../app/api/gw/policies/default/route'
+import { POST as createRuleRoute, GET as policiesRoute } from '../app/api/gw/policies/route'
+import { DELETE as deleteRuleRoute, PATCH as updateRuleRoute } from '../app/api/gw/policies/rules/[id]/route'
+import {
+  agentList,
+  conversationRows,
+  liveGrant,
+  liveGrants,
+  policyList,
+} from '../test-support/agent-fixtures'
+import { handleLogin } from './session-handlers'
+
+const ADMIN_TOKEN = 'agents-admin-token'
+const DASHBOARD = 'http://127.0.0.1:3000'
+const rule = policyList.rules[0]
+
+let gateway: Server
+let gatewayUrl: string
+const seen: { method: string; path: string; authorization: string | undefined; body: unknown }[] = []
+
+/** The stand-in gateway's answer: [status, body] (body undefined: no content). */
+function answerFor(method: string, path: string): [number, unknown] {
+  if (path === '/api/admin/whoami') return [200, { role: 'admin' }]
+  if (path.startsWith('/api/admin/agents')) return [200, agentList]
+  if (path === '/api/admin/policies/missing') {
+    return [404, { error: { code: 'not_found', message: 'no rule missing', retryable: false } }]
+  }
+  if (path === '/api/admin/policies' && method === 'POST') return [201, rule]
+  if (path === '/api/admin/policies/default' && method === 'PUT') return [200, policyList]
+  if (path === '/api/admin/policies') return [200, policyList]
+  if (path.startsWith('/api/admin/policies/') && method === 'DELETE') return [204, undefined]
+  if (path.startsWith('/api/admin/policies/')) return [200, rule]
+  if (path.startsWith('/api/admin/grants/'))
+    return [200, { ...liveGrant, revokedAt: '2024-05-01T11:00:00.000Z' }]
+  if (path.startsWith('/api/admin/grants')) return [200, liveGrants]
+  if (path.startsWith('/api/admin/conversations')) {
+    return [200, { a: 'planner', b: 'billing', events: conversationRows, nextCursor: null }]
+  }
+  return [404, { error: { code: 'not_found', message: path, retryable: false } }]
+}
+
+beforeAll(async () => {
+  gateway = createServer((request, response) => {
+    let text = ''
+    request.on('data', (chunk) => {
+      text += String(chunk)
+    })
+    request.on('end', () => {
+      const method = request.method ?? 'GET'
+      const path = request.url ?? ''
+      seen.push({
+        method,
+        path,
+        authorization: request.headers.authorization,
+        body: text === '' ? undefined : JSON.parse(text),
+      })
+      const [status, body] = answerFor(method, path)
+      response.statusCode = status
+      if (body === undefined) {
+        response.end()
+        return
+      }
+      response.setHeader('content-type', 'application/json')
+      response.end(JSON.stringify(body))
+    })
+  })
+  gateway.listen(0, '127.0.0.1')
+  await once(gateway, 'listening')
+  gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`
+  vi.stubEnv('PARLEY_GATEWAY_URL', gatewayUrl)
+})
+
+afterAll(async () => {
+  vi.unstubAllEnvs()
+  gateway.closeAllConnections()
+  await new Promise<void>((resolve) => gateway.close(() => resolve()))
+})
+
+afterEach(() => {
+  seen.length = 0
+})
+
+async function loggedInCookie(): Promise<string> {
+  const login = await handleLogin(
+    new Request(`${DASHBOARD}/api/session`, {
+      method: 'POST',
+      headers: {
+        host: '127.0.0.1:3000',
+        origin: DASHBOARD,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
+    }),
+    { env: { gatewayUrl } },
+  )
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string
+  seen.length = 0
+  return cookie
+}
+
+function params<T extends Record<string, string>>(values: T): { params: Promise<T> } {
+  return { params: Promise.resolve(values) }
+}
+
+function get(path: string, cookie: string): Request {
+  return new Request(`${DASHBOARD}${path}`, { headers: { cookie } })
+}
+
+/** A request as Chromium sends it from the dashboard's own pages (or, with `site`, from elsewhere). */
+function action(
+  path: string,
+  method: string,
+  cookie: string,
+  body?: unknown,
+  site: 'same-origin' | 'cross-site' = 'same-origin',
+): Request {
+  return new Request(`${DASHBOARD}${path}`, {
+    method,
+    headers: {
+      cookie,
+      host: '127.0.0.1:3000',
+      origin: site === 'same-origin' ? DASHBOARD : 'https://evil.example',
+      'sec-fetch-site': site,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  })
+}
+
+const newRule = {
+  effect: 'deny',
+  actions: ['stream'],
+  subject: { kind: 'principal', pattern: '*' },
+  target: { kind: 'principal', pattern: 'billing-key' },
+}
+
+function everyAction(cookie: string, site: 'same-origin' | 'cross-site') {
+  return [
+    () => createRuleRoute(action('/api/gw/policies', 'POST', cookie, newRule, site)),
+    () =>
+      updateRuleRoute(
+        action('/api/gw/policies/rules/r 1', 'PATCH', cookie, { priority: 5, description: null }, site),
+        params({ id: 'r 1' }),
+      ),
+    () =>
+      deleteRuleRoute(
+        action('/api/gw/policies/rules/default', 'DELETE', cookie, undefined, site),
+        params({ id: 'default' }),
+      ),
+    () => setDefaultRoute(action('/api/gw/policies/default', 'PUT', cookie, { effect: 'deny' }, site)),
+    () =>
+      revokeGrantRoute(
+        action('/api/gw/grants/grt_1', 'DELETE', cookie, undefined, site),
+        params({ id: 'grt_1' }),
+      ),
+  ]
+}
+
+describe('/api/gw agent routes', () => {
+  it('read agents, policies, grants and conversations with the session token and the query passed on', async () => {
+    const cookie = await loggedInCookie()
+    expect(await (await agentsRoute(get('/api/gw/agents?capability=summarize', cookie))).json()).toEqual({
+      ok: true,
+      data: agentList,
+    })
+    expect(await (await policiesRoute(get('/api/gw/policies', cookie))).json()).toEqual({
+      ok: true,
+      data: policyList,
+    })
+    expect(await (await grantsRoute(get('/api/gw/grants?all=true', cookie))).json()).toEqual({
+      ok: true,
+      data: liveGrants,
+    })
+    const conversation = await conversationsRoute(
+      get('/api/gw/conversations?a=planner&b=billing&cursor=c1&limit=100', cookie),
+    )
+    expect(await conversation.json()).toMatchObject({
+      ok: true,
+      data: { a: 'planner', events: conversationRows },
+    })
+    expect(seen.map((request) => `${request.method} ${request.path} ${request.authorization}`)).toEqual([
+      `GET /api/admin/agents?capability=summarize Bearer ${ADMIN_TOKEN}`,
+      `GET /api/admin/policies Bearer ${ADMIN_TOKEN}`,
+      `GET /api/admin/grants?all=true Bearer ${ADMIN_TOKEN}`,
+      `GET /api/admin/conversations?a=planner&b=billing&cursor=c1&limit=100 Bearer ${ADMIN_TOKEN}`,
+    ])
+  })
+
+  it('forward every action with its method, path and parsed body; a 204 deletion answers { id, deleted }', async () => {
+    const cookie = await loggedInCookie()
+    const answers: unknown[] = []
+    for (const call of everyAction(cookie, 'same-origin')) {
+      const response = await call()
+      expect(response.status).toBe(200)
+      answers.push(await response.json())
+    }
+    expect(answers[2]).toEqual({ ok: true, data: { id: 'default', deleted: true } })
+    expect(answers[4]).toMatchObject({
+      ok: true,
+      data: { id: 'grt_1', revokedAt: '2024-05-01T11:00:00.000Z' },
+    })
+    expect(seen.map(({ method, path, body }) => ({ method, path, body }))).toEqual([
+      { method: 'POST', path: '/api/admin/policies', body: newRule },
+      { method: 'PATCH', path: '/api/admin/policies/r%201', body: { priority: 5, description: null } },
+      { method: 'DELETE', path: '/api/admin/policies/default', body: undefined },
+      { method: 'PUT', path: '/api/admin/policies/default', body: { effect: 'deny' } },
+      { method: 'DELETE', path: '/api/admin/grants/grt_1', body: undefined },
+    ])
+  })
+
+  it('refuse every cross-site action with 403 and never call the gateway', async () => {
+    const cookie = await loggedInCookie()
+    for (const call of everyAction(cookie, 'cross-site')) {
+      const response = await call()
+      expect(response.status).toBe(403)
+      expect(await response.json()).toMatchObject({ ok: false, failure: { code: 'cross_site_request' } })
+    }
+    expect(seen).toEqual([])
+  })
+
+  it('refuse a rule that does not match the protocol, a bad default and bad queries with 400 naming the field', async () => {
+    const cookie = await loggedInCookie()
+    const noActions = await createRuleRoute(
+      action('/api/gw/policies', 'POST', cookie, { ...newRule, actions: [] }),
+    )
+    expect(noActions.status).toBe(400)
+    expect(await noActions.json()).toMatchObject({
+      failure: { code: 'invalid_body', message: expect.stringContaining('actions') },
+    })
+    const badDefault = await setDefaultRoute(
+      action('/api/gw/policies/default', 'PUT', cookie, { effect: 'require_introduction' }),
+    )
+    expect(badDefault.status).toBe(400)
+    const noB = await conversationsRoute(get('/api/gw/conversations?a=planner', cookie))
+    expect(noB.status).toBe(400)
+    expect(await noB.json()).toMatchObject({
+      failure: { code: 'invalid_filter', message: expect.stringMatching(/^b: /) },
+    })
+    const badAll = await grantsRoute(get('/api/gw/grants?all=yes', cookie))
+    expect(badAll.status).toBe(400)
+    const badCapability = await agentsRoute(get('/api/gw/agents?capability=a%20b', cookie))
+    expect(badCapability.status).toBe(400)
+    expect(seen).toEqual([])
+  })
+
+  it("pass the gateway's error envelope on: an unknown rule is a 404 with its code and message", async () => {
+    const cookie = await loggedInCookie()
+    const response = await updateRuleRoute(
+      action('/api/gw/policies/rules/missing', 'PATCH', cookie, { priority: 1 }),
+      params({ id: 'missing' }),
+    )
+    expect(response.status).toBe(404)
+    expect(await response.json()).toEqual({
+      ok: false,
+      failure: { kind: 'http', status: 404, code: 'not_found', message: 'no rule missing' },
+    })
+  })
+})

@@ -1,0 +1,69 @@
+import type { AgentStatus, AgentSummary, AuditEvent, GrantInfo } from '@parley/protocol/admin'
+import type { StatusTone } from './presence'
+
+/** Agents having a capability that contains `filter` (any case); an empty filter keeps them all. */
+export function filterAgentsByCapability(agents: readonly AgentSummary[], filter: string): AgentSummary[] {
+  const wanted = filter.trim().toLowerCase()
+  if (wanted === '') return [...agents]
+  return agents.filter((agent) =>
+    agent.capabilities.some((capability) => capability.toLowerCase().includes(wanted)),
+  )
+}
+
+/** Requests and streams an agent's instances are answering now. */
+export function totalInFlight(agent: AgentSummary): number {
+  return agent.instances.reduce((sum, instance) => sum + instance.inFlight, 0)
+}
+
+export function agentStatusTone(status: AgentStatus): StatusTone {
+  return status === 'active' ? 'ok' : 'warn'
+}
+
+/** A grant's party as the operator knows it: its agent id, else its client id. */
+export function grantPartyName(party: GrantInfo['from']): string {
+  return party.agentId ?? party.clientId
+}
+
+export type Direction = 'a→b' | 'b→a' | 'unknown'
+
+/**
+ * Which way an audit row between `a` and `b` went. The row's target names the receiver; when it names
+ * neither, the acting client or principal names the sender.
+ */
+export function directionOf(event: AuditEvent, a: string, b: string): Direction {
+  if (event.target === b && event.target !== a) return 'a→b'
+  if (event.target === a && event.target !== b) return 'b→a'
+  const actors = [event.clientId, event.principal]
+  if (actors.includes(a) && !actors.includes(b)) return 'a→b'
+  if (actors.includes(b) && !actors.includes(a)) return 'b→a'
+  return 'unknown'
+}
+
+/** `planner → billing`, the way a row between `a` and `b` went, or `—` when it cannot be told. */
+export function describeDirection(direction: Direction, a: string, b: string): string {
+  if (direction === 'a→b') return `${a} → ${b}`
+  if (direction === 'b→a') return `${b} → ${a}`
+  return '—'
+}
+
+/**
+ * The group of each row: rows sharing a correlation id (a request and its reply, a stream and its end)
+ * share a number, counted in order of first appearance; rows without one get none.
+ */
+export function correlationGroups(events: readonly AuditEvent[]): Map<string, number> {
+  const groups = new Map<string, number>()
+  for (const event of events) {
+    const id = event.correlationId
+    if (id !== null && id !== undefined && !groups.has(id)) groups.set(id, groups.size)
+  }
+  return groups
+}
+
+/** The dashboard path of the conversation between `a` and `b` (either may be empty: the form asks). */
+export function conversationHref(a: string, b = ''): string {
+  const params = new URLSearchParams()
+  if (a !== '') params.set('a', a)
+  if (b !== '') params.set('b', b)
+  const query = params.toString()
+  return query === '' ? '/agents/conversation' : `/agents/conversation?${query}`
+}
