@@ -406,7 +406,22 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   })
   registerGrantRoutes(app, {
     grants: () => required(grantStore, 'the grant store'),
-    revoke: (id, by) => access.revokeGrant(id, by),
+    revoke: async (id, by) => {
+      const grant = await access.revokeGrant(id, by)
+      // Between the two parties (so it shows in their conversation), naming the operator who revoked it.
+      if (grant !== undefined) {
+        connectionAudit.record({
+          kind: 'grant',
+          outcome: 'ok',
+          principal: grant.from.principal,
+          clientId: grant.from.clientId,
+          target: grant.to.agentId ?? grant.to.clientId,
+          detail: `revoked by ${by}`,
+          correlationId: grant.id,
+        })
+      }
+      return grant
+    },
   })
   registerConversationRoutes(app, { audit: requireAudit })
   registerApprovalLinkRoutes(app, {
