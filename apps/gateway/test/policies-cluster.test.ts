@@ -3,10 +3,13 @@ import {
   createMemoryDeliveryBackend,
   createMemoryGrantStore,
   createMemoryPolicyStore,
+  createPostgresGrantStore,
+  createPostgresPolicyStore,
   type DeliveryBackend,
   type GrantStore,
   type PolicyStore,
 } from '@parley/stores'
+import { databaseTargets, useSuiteDatabase } from '@parley/stores/testing'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryBusNetwork, type MemoryBus } from '../src/bus/memory-bus.js'
 import { type GatewayConfigInput, parseConfig } from '../src/config.js'
@@ -246,3 +249,54 @@ describe('policies on several nodes', () => {
     )
   })
 })
+
+for (const target of databaseTargets()) {
+  describe(`policies on two nodes sharing ${target.label}`, () => {
+    const suite = useSuiteDatabase(target)
+    const clients: TestClient[] = []
+    const nodes: TestGateway[] = []
+    let buses: MemoryBus[] = []
+
+    afterEach(async () => {
+      for (const client of clients.splice(0)) client.close()
+      for (const node of nodes.splice(0)) await node.dispose()
+      for (const bus of buses.splice(0)) await bus.close()
+    })
+
+    it('stores rules and grants in the database and applies a change made on one node on the other', async () => {
+      await suite.withSecondNode(async (second) => {
+        const network = createMemoryBusNetwork()
+        buses = [network.join('pg-1'), network.join('pg-2')]
+        for (const [index, database] of [suite.database, second].entries()) {
+          nodes.push(
+            await startTestGateway(
+              {},
+              {
+                bus: buses[index],
+                policyStore: createPostgresPolicyStore(database, { defaultEffect: 'allow' }),
+                grantStore: createPostgresGrantStore(database),
+              },
+            ),
+          )
+        }
+        const client = await TestClient.connect(nodes[1]?.started.wsUrl ?? '', { clientId: 'pg-client' })
+        clients.push(client)
+        const created = await adminCall(nodes[0]?.started.url ?? '', 'POST', '/api/admin/policies', {
+          ...DENY_EVERYTHING,
+          description: "'; DROP TABLE policy_rules; --",
+        })
+        expect(created.status).toBe(201)
+        expect(await client.request({ type: 'subscribe', channel: 'news' })).toMatchObject({
+          code: 'policy_denied',
+          details: { rule: 'deny-all' },
+        })
+        const listed = await adminCall(nodes[1]?.started.url ?? '', 'GET', '/api/admin/policies')
+        expect(listed.body).toMatchObject({
+          rules: [{ id: 'deny-all', description: "'; DROP TABLE policy_rules; --" }],
+        })
+        await adminCall(nodes[1]?.started.url ?? '', 'DELETE', '/api/admin/policies/deny-all')
+        expect(await client.request({ type: 'subscribe', channel: 'news' })).toMatchObject({ type: 'reply' })
+      })
+    })
+  })
+}
