@@ -1,6 +1,7 @@
 import { AuditPage, ConversationPage, GrantList, PolicyList, PolicyRuleInfo } from '@parley/protocol'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { adminCall } from './support/admin-api.js'
+import { TestClient } from './support/test-client.js'
 import { startTestGateway, type TestGateway } from './support/test-gateway.js'
 
 const DENY_NEWS = {
@@ -132,6 +133,31 @@ describe('policy admin API', () => {
     }
     const listed = PolicyList.parse((await call('GET', '/api/admin/policies')).body)
     expect(listed.rules.map((each) => each.description).sort()).toEqual([...descriptions].sort())
+  })
+
+  it('checks scopes first, then policies: a frame must pass both', async () => {
+    const { token } = await server.tokens.create(
+      { name: 'news reader', role: 'client', scopes: ['subscribe:news.*'] },
+      Date.now(),
+    )
+    const client = await TestClient.connect(server.started.wsUrl, { token })
+    try {
+      expect(await client.request({ type: 'subscribe', channel: 'news.today' })).toMatchObject({
+        type: 'reply',
+      })
+      await call('POST', '/api/admin/policies', DENY_NEWS)
+      // Outside the token's scopes: forbidden, whatever the policy says.
+      expect(await client.request({ type: 'subscribe', channel: 'sports' })).toMatchObject({
+        code: 'forbidden',
+      })
+      // Inside the scopes, the policy decides.
+      expect(await client.request({ type: 'subscribe', channel: 'news.today' })).toMatchObject({
+        code: 'policy_denied',
+        details: { rule: 'deny-news' },
+      })
+    } finally {
+      client.close()
+    }
   })
 
   it('lists no grants, answers 404 for revoking an unknown grant and 400 for a bad all flag', async () => {
