@@ -4,20 +4,25 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { createAdaptorServer } from '@hono/node-server'
+import type { ServerFrame } from '@parley/protocol'
 import {
   type AgentKeyStore,
   type AuditLog,
   createPostgresAgentKeyStore,
   createPostgresAuditLog,
   createPostgresDevicePairingStore,
+  createPostgresGrantStore,
   createPostgresPairingStore,
+  createPostgresPolicyStore,
   createPostgresSessionBindingStore,
   createPostgresTokenStore,
   type DeliveryBackend,
   type DevicePairingStore,
+  type GrantStore,
   openDatabase,
   type PairingStore,
   type ParleyDatabase,
+  type PolicyStore,
   type SessionBindingStore,
   type TokenStore,
 } from '@parley/stores'
@@ -31,13 +36,19 @@ import { registerAgentKeyRoutes } from './admin/agent-key-routes.js'
 import { registerAuditRoutes } from './admin/audit-routes.js'
 import { registerChannelsRoutes } from './admin/channels-routes.js'
 import { registerConnectionsRoutes } from './admin/connections-routes.js'
+import { registerConversationRoutes } from './admin/conversation-routes.js'
 import { registerDeadLetterRoutes } from './admin/dead-letter-routes.js'
 import { registerDeliveriesRoutes } from './admin/deliveries-routes.js'
 import { registerDeviceRoutes } from './admin/device-routes.js'
+import { registerGrantRoutes } from './admin/grant-routes.js'
 import { registerNodesRoutes } from './admin/nodes-routes.js'
 import { registerPairingRoutes } from './admin/pairing-routes.js'
+import { registerPolicyRoutes } from './admin/policy-routes.js'
 import { registerPresenceRoutes } from './admin/presence-routes.js'
 import { registerTokenRoutes } from './admin/token-routes.js'
+import { createAgentAccess } from './agents/access.js'
+import { createIntroductions } from './agents/introductions.js'
+import type { AgentDirectory } from './agents/types.js'
 import { createConnectionAudit } from './audit/connection-audit.js'
 import { createAuthFailureLimiter } from './auth/auth-failure-limiter.js'
 import type { AuthProvider } from './auth/auth-provider.js'
@@ -110,6 +121,21 @@ export interface CreateGatewayOptions {
    * in-process bus of a single node. The caller keeps ownership of an injected bus.
    */
   bus?: ClusterBus
+  /** Policy rules and default; default: the Postgres store on the gateway's database. */
+  policyStore?: PolicyStore
+  /** Grants (accepted introductions); default: the Postgres store on the gateway's database. */
+  grantStore?: GrantStore
+  /**
+   * The cluster's agent directory, built with the hub's way to reach local clients. Introductions need it;
+   * without it `introduce` answers `unavailable`.
+   */
+  agentDirectory?: (hub: AgentDirectoryHooks) => AgentDirectory
+}
+
+/** What an agent directory gets from the gateway it runs in. */
+export interface AgentDirectoryHooks {
+  /** Sends a frame to the client id's connection on this node; false when it has none here. */
+  sendLocally: (clientId: string, frame: ServerFrame) => boolean
 }
 
 export interface StartedGateway {
@@ -172,12 +198,16 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     options.pairingStore === undefined ||
     options.devicePairing === undefined ||
     options.agentKeys === undefined ||
+    options.policyStore === undefined ||
+    options.grantStore === undefined ||
     (options.deliveryBackend === undefined && config.delivery.storeBackend === 'postgres')
   let tokenStore: TokenStore | undefined = options.tokenStore
   let sessionBinding: SessionBindingStore | undefined = options.sessionBinding
   let pairingStore: PairingStore | undefined = options.pairingStore
   let devicePairing: DevicePairingStore | undefined = options.devicePairing
   let agentKeys: AgentKeyStore | undefined = options.agentKeys
+  let policyStore: PolicyStore | undefined = options.policyStore
+  let grantStore: GrantStore | undefined = options.grantStore
   let approvalLinks: ApprovalLinks | undefined
   let server: HttpServer | HttpsServer | undefined
   let adminTokenDigest = initialAdminDigest(options)
@@ -210,6 +240,18 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     resolved: (frame) => hub.notifyConnectors(frame),
   })
 
+  const access = createAgentAccess({
+    policies: () => required(policyStore, 'the policy store'),
+    grants: () => required(grantStore, 'the grant store'),
+    bus,
+    liveNodes: async () => (await hub.cluster.nodes()).map((node) => node.id),
+    defaultEffect: config.policies.default,
+    reloadIntervalMs: Math.round(config.policies.reloadInterval * 1000),
+    logger: logger.child({ component: 'policies' }),
+  })
+  let agentDirectory: AgentDirectory | undefined
+  const introductions = () => introductionsHandler
+
   const hub = createHub({
     config,
     logger,
@@ -228,7 +270,39 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     devicePairing: () => required(devicePairing, 'the device pairing store'),
     tokens: requireTokenStore,
     chatPairing: () => chatPairing,
+    access,
+    agentOf: (connectionId) => agentDirectory?.byConnection(connectionId),
+    introductions,
     ...(options.deliveryTimers === undefined ? {} : { deliveryTimers: options.deliveryTimers }),
+  })
+
+  agentDirectory = options.agentDirectory?.({ sendLocally: hub.sendLocally })
+  const introductionsHandler =
+    agentDirectory === undefined
+      ? undefined
+      : createIntroductions({
+          directory: agentDirectory,
+          access,
+          grants: access.grants,
+          record: connectionAudit.record,
+          timeoutMs: Math.round(config.agents.introductionTimeout * 1000),
+          logger: logger.child({ component: 'introductions' }),
+        })
+  // Every node tells its own connected parties, so each party hears of a revocation once.
+  access.grants.onRevoked((grant) => {
+    const timestamp = Date.now()
+    hub.sendLocally(grant.from.clientId, {
+      type: 'grant_revoked',
+      grantId: grant.id,
+      peer: grant.to,
+      timestamp,
+    })
+    hub.sendLocally(grant.to.clientId, {
+      type: 'grant_revoked',
+      grantId: grant.id,
+      peer: grant.from,
+      timestamp,
+    })
   })
 
   function requireDeliveryBackend(): DeliveryBackend {
@@ -326,6 +400,30 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     agentKeys: () => required(agentKeys, 'the agent key store'),
     revoked: (id) => hub.revokeAgentKey(id),
   })
+  registerPolicyRoutes(app, {
+    policies: () => required(policyStore, 'the policy store'),
+    changed: () => access.policiesChanged(),
+  })
+  registerGrantRoutes(app, {
+    grants: () => required(grantStore, 'the grant store'),
+    revoke: async (id, by) => {
+      const grant = await access.revokeGrant(id, by)
+      // Between the two parties (so it shows in their conversation), naming the operator who revoked it.
+      if (grant !== undefined) {
+        connectionAudit.record({
+          kind: 'grant',
+          outcome: 'ok',
+          principal: grant.from.principal,
+          clientId: grant.from.clientId,
+          target: grant.to.agentId ?? grant.to.clientId,
+          detail: `revoked by ${by}`,
+          correlationId: grant.id,
+        })
+      }
+      return grant
+    },
+  })
+  registerConversationRoutes(app, { audit: requireAudit })
   registerApprovalLinkRoutes(app, {
     pairing: chatPairing,
     links: () => approvalLinks,
@@ -354,6 +452,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       })
       devicePairing ??= createPostgresDevicePairingStore(database)
       agentKeys ??= createPostgresAgentKeyStore(database)
+      policyStore ??= createPostgresPolicyStore(database, { defaultEffect: config.policies.default })
+      grantStore ??= createPostgresGrantStore(database)
     }
     try {
       if (deliveryBackend === undefined) {
@@ -448,6 +548,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       pairingStore = options.pairingStore
       devicePairing = options.devicePairing
       agentKeys = options.agentKeys
+      policyStore = options.policyStore
+      grantStore = options.grantStore
     }
   }
 
@@ -505,6 +607,12 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         throw error
       })
       if (database !== undefined) await checkDatabase()
+      // Policies are read before the first connection is accepted: no frame is ever checked without them.
+      await access.start().catch(async (error: unknown) => {
+        await closeStorage()
+        await redisBus?.detach()
+        throw error
+      })
       logger.info({ backend: deliveryBackend?.name }, 'delivery store open')
       const listening = await listen().catch(async (error: unknown) => {
         await closeStorage()
@@ -554,6 +662,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       }
     }
     hub.sessions.stop()
+    introductionsHandler?.stop()
+    access.stop()
     await leaveCluster()
     await closeStorage()
     pollingSessions.stop()

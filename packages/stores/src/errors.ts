@@ -105,6 +105,17 @@ export class InvalidPolicyRuleError extends StoreError {
   }
 }
 
+/** A grant with a missing or malformed party or reason; `field` names the part (`from.clientId`, …). */
+export class InvalidGrantError extends StoreError {
+  readonly field: string
+
+  constructor(field: string, message: string) {
+    super('bad_request', message)
+    this.name = 'InvalidGrantError'
+    this.field = field
+  }
+}
+
 /** A policy rule with the id given to `create` already exists. */
 export class PolicyRuleExistsError extends StoreError {
   readonly ruleId: string

@@ -1,5 +1,11 @@
 export { type AuditCursor, decodeAuditCursor, encodeAuditCursor } from './audit/audit-cursor.js'
-export type { AuditEvent, AuditFilter, AuditLog, AuditRecord } from './audit/audit-log.js'
+export type {
+  AuditEvent,
+  AuditFilter,
+  AuditLog,
+  AuditRecord,
+  ConversationFilter,
+} from './audit/audit-log.js'
 export { MAX_AUDIT_PAGE_SIZE, MAX_AUDIT_TEXT_LENGTH } from './audit/audit-normalize.js'
 export { createMemoryAuditLog, type MemoryAuditLogOptions } from './audit/memory-audit-log.js'
 export {
@@ -54,6 +60,7 @@ export {
   DataDirLockedError,
   InvalidAgentKeyError,
   InvalidCursorError,
+  InvalidGrantError,
   InvalidPolicyRuleError,
   InvalidStateEntryError,
   PairingLimitError,
@@ -65,6 +72,17 @@ export {
   StoreError,
   UnsupportedDatabaseUrlError,
 } from './errors.js'
+export { MAX_GRANT_REASON_LENGTH } from './grant/grant-rules.js'
+export { createMemoryGrantStore } from './grant/memory-grant-store.js'
+export { createPostgresGrantStore } from './grant/postgres-grant-store.js'
+export {
+  type CreateGrantInput,
+  type Grant,
+  type GrantListOptions,
+  type GrantParty,
+  type GrantStore,
+  grantKey,
+} from './grant/types.js'
 export { DEFAULT_DEVICE_REQUEST_TTL_MS } from './identity/device-requests.js'
 export { checkAgentKey, didKeyFromPublicKey } from './identity/did-key.js'
 export { createMemoryAgentKeyStore } from './identity/memory-agent-key-store.js'
@@ -121,11 +139,13 @@ export { createPostgresPolicyStore } from './policy/postgres-policy-store.js'
 export {
   type CreatePolicyRuleInput,
   POLICY_ACTIONS,
+  POLICY_DEFAULT_EFFECTS,
   POLICY_EFFECTS,
   POLICY_SUBJECT_KINDS,
   POLICY_TARGET_KINDS,
   type PolicyAction,
   type PolicyDecision,
+  type PolicyDefaultEffect,
   type PolicyEffect,
   type PolicyRequest,
   type PolicyRule,

@@ -33,6 +33,10 @@ export const auditEvents = pgTable(
     outcome: text('outcome').notNull(),
     detail: text('detail'),
     traceId: text('trace_id'),
+    /** Ties a request to its reply, an introduction to its answer. */
+    correlationId: text('correlation_id'),
+    /** Milliseconds the interaction took. */
+    latencyMs: integer('latency_ms'),
   },
   (table) => [
     // Every index ends in (time desc, id desc) so each filter can walk its keyset page in index order.
@@ -44,6 +48,12 @@ export const auditEvents = pgTable(
     index('audit_events_channel_time_idx')
       .on(table.channel, table.time.desc(), table.id.desc())
       .where(sql`${table.channel} is not null`),
+    index('audit_events_target_time_idx')
+      .on(table.target, table.time.desc(), table.id.desc())
+      .where(sql`${table.target} is not null`),
+    index('audit_events_correlation_time_idx')
+      .on(table.correlationId, table.time.desc(), table.id.desc())
+      .where(sql`${table.correlationId} is not null`),
   ],
 )
 
@@ -325,6 +335,34 @@ export const stateHistory = pgTable(
   (table) => [primaryKey({ columns: [table.namespace, table.key, table.version] })],
 )
 
+/**
+ * Accepted introductions. A grant links `from_key` and `to_key` (agent id, else client id) in both
+ * directions until `revoked_at` is set; rows are kept after revocation for the audit trail.
+ */
+export const grants = pgTable(
+  'grants',
+  {
+    id: text('id').primaryKey(),
+    fromPrincipal: text('from_principal').notNull(),
+    fromClientId: text('from_client_id').notNull(),
+    fromAgentId: text('from_agent_id'),
+    fromKey: text('from_key').notNull(),
+    toPrincipal: text('to_principal').notNull(),
+    toClientId: text('to_client_id').notNull(),
+    toAgentId: text('to_agent_id'),
+    toKey: text('to_key').notNull(),
+    reason: text('reason'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    revokedAt: bigint('revoked_at', { mode: 'number' }),
+    revokedBy: text('revoked_by'),
+  },
+  (table) => [
+    index('grants_live_keys_idx').on(table.fromKey, table.toKey).where(sql`${table.revokedAt} is null`),
+    index('grants_created_idx').on(table.createdAt.desc(), table.id.desc()),
+  ],
+)
+
 export type PolicyRuleRow = typeof policyRules.$inferSelect
+export type GrantRow = typeof grants.$inferSelect
 export type StateEntryRow = typeof stateEntries.$inferSelect
 export type StateHistoryRow = typeof stateHistory.$inferSelect

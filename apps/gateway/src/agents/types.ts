@@ -76,6 +76,8 @@ export interface AgentRoute {
   node: string
   /** Requests and streams it is answering now (as last known for remote instances). */
   inFlight: number
+  /** How `introduce` is answered for it: ask the agent (default), or the gateway accepts / rejects. */
+  introductions?: 'ask' | 'accept' | 'reject'
 }
 
 /** Who is registered where. Routing picks the least in-flight active instance. */

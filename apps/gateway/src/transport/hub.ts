@@ -25,6 +25,9 @@ import {
   type TokenStore,
 } from '@parley/stores'
 import type { Logger } from 'pino'
+import { denialDetail } from '../agents/access.js'
+import type { Introductions } from '../agents/introductions.js'
+import type { AccessParty, AccessRequest, AgentAccess, AgentRoute } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { challengeMessage, createUsedNonces, newNonce, signatureValid } from '../auth/agent-challenge.js'
 import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
@@ -90,6 +93,12 @@ export interface HubOptions {
   tokens: () => TokenStore
   /** Chat-user pairing, answering the connectors' `pairing_check`. */
   chatPairing: () => ChatPairing
+  /** Policies (and grants): checked after the scopes for subscribe, publish and send. */
+  access?: AgentAccess
+  /** The agent registered on a connection, so policies see its agent id and capabilities. */
+  agentOf?: (connectionId: string) => AgentRoute | undefined
+  /** Answers `introduce` and `introduction_answer`; without it they get `unavailable`. */
+  introductions?: () => Introductions | undefined
 }
 
 export interface OpenSocket {
@@ -480,6 +489,20 @@ export function createHub(options: HubOptions) {
         if (presence === undefined) fail(connection, 'unavailable', 'presence is disabled', frame.id)
         else presence.set(connection, frame)
         break
+      case 'introduce':
+      case 'introduction_answer': {
+        const introductions = options.introductions?.()
+        if (introductions === undefined) {
+          fail(
+            connection,
+            'unavailable',
+            'introductions are not available',
+            'id' in frame ? frame.id : undefined,
+          )
+        } else if (frame.type === 'introduce') introductions.introduce(connection, frame)
+        else introductions.answer(connection, frame)
+        break
+      }
       case 'presence_get':
         if (presence === undefined) {
           fail(connection, 'unavailable', 'presence is disabled', frame.id)
@@ -512,12 +535,52 @@ export function createHub(options: HubOptions) {
     )
   }
 
-  /** Whether the connection's scopes allow `action` on `target`; answers `forbidden` and audits when not. */
+  /**
+   * Whether the connection's scopes, then the policies, allow `action` on `target` (`send` is policy action
+   * `message` to the recipient client id); answers `forbidden`, `policy_denied` or `introduction_required`
+   * and audits when not.
+   */
   function permitted(connection: Connection, action: ScopeAction, target: string, id: string): boolean {
-    if (scopeAllows(connection.scopes, action, target)) return true
     const where = action === 'send' ? { target } : { channel: target }
-    deny(connection, action, `${action}:${target}`, where, id)
+    if (!scopeAllows(connection.scopes, action, target)) {
+      deny(connection, action, `${action}:${target}`, where, id)
+      return false
+    }
+    if (options.access === undefined) return true
+    const request: AccessRequest =
+      action === 'send'
+        ? {
+            action: 'message',
+            caller: accessParty(connection),
+            target: { principal: target, clientId: target },
+          }
+        : { action, caller: accessParty(connection), target: { channel: target } }
+    const decision = options.access.check(request)
+    if (decision.allowed) return true
+    audit.denied(connection, action, where, denialDetail(decision))
+    const details = decision.rule === undefined ? undefined : { rule: decision.rule }
+    sendError(connection, errorBody(decision.code, decision.message, undefined, details), id)
     return false
+  }
+
+  /** The connection as policies see it (with its agent id and capabilities once it registered). */
+  function accessParty(connection: Connection): AccessParty {
+    const party: AccessParty = {
+      principal: connection.principal,
+      role: connection.role,
+      clientId: connection.clientId,
+    }
+    const route = options.agentOf?.(connection.id)
+    if (route !== undefined) {
+      party.agentId = route.agentId
+      party.capabilities = route.capabilities
+    }
+    return party
+  }
+
+  /** Sends a frame to the client id's connection on this node; false when it has none here. */
+  function sendLocally(clientId: string, frame: ServerFrame): boolean {
+    return connectionFor(clientId)?.sendFrame(frame) ?? false
   }
 
   function deny(
@@ -1028,6 +1091,8 @@ export function createHub(options: HubOptions) {
     revokeToken,
     revokeAgentKey,
     notifyConnectors,
+    /** Sends a frame to a client id connected to this node (each node calls it for its own clients). */
+    sendLocally,
     devices,
     shutdown,
     terminateAll,

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '@parley/protocol'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { InvalidCursorError } from '../errors.js'
+import { encodeAuditCursor } from './audit-cursor.js'
 import type { AuditFilter, AuditLog, AuditRecord } from './audit-log.js'
 
 /**
@@ -73,6 +74,8 @@ export function describeAuditLogBehaviour(label: string, setup: () => Promise<Au
         size: 42,
         detail: 'websocket',
         traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        correlationId: 'hs_1',
+        latencyMs: 12.7,
         time: at(0),
       })
       await log.flush()
@@ -92,6 +95,8 @@ export function describeAuditLogBehaviour(label: string, setup: () => Promise<Au
           size: 42,
           detail: 'websocket',
           traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+          correlationId: 'hs_1',
+          latencyMs: 12,
         },
       ])
     })
@@ -103,7 +108,14 @@ export function describeAuditLogBehaviour(label: string, setup: () => Promise<Au
       const after = Date.now()
       await log.flush()
       const [event] = (await log.query({ limit: 10 })).events
-      expect(event).toMatchObject({ kind: 'disconnect', outcome: 'error', principal: null, size: null })
+      expect(event).toMatchObject({
+        kind: 'disconnect',
+        outcome: 'error',
+        principal: null,
+        size: null,
+        correlationId: null,
+        latencyMs: null,
+      })
       const time = Date.parse(event?.time ?? '')
       expect(time).toBeGreaterThanOrEqual(before)
       expect(time).toBeLessThanOrEqual(after)
@@ -167,6 +179,98 @@ export function describeAuditLogBehaviour(label: string, setup: () => Promise<Au
       expect(await details({ kind: 'publish', principal: 'bob', channel: 'alerts' })).toEqual(['b2'])
       expect(await details({ kind: 'auth_failure' })).toEqual(['x4'])
       expect(await details({ principal: 'nobody' })).toEqual([])
+    })
+
+    it('filters by target and correlationId', async () => {
+      const log = fixture.createLog()
+      log.record(
+        entry({ kind: 'handshake', target: 'billing', correlationId: 'hs_1', time: at(0), detail: 'r' }),
+      )
+      log.record(
+        entry({ kind: 'handshake', target: 'planner', correlationId: 'hs_1', time: at(1), detail: 'a' }),
+      )
+      log.record(
+        entry({ kind: 'request', target: 'billing', correlationId: 'req_2', time: at(2), detail: 'q' }),
+      )
+      await log.flush()
+      const details = async (filter: Omit<AuditFilter, 'limit'>) =>
+        (await log.query({ ...filter, limit: 50 })).events.map((event) => event.detail)
+      expect(await details({ target: 'billing' })).toEqual(['q', 'r'])
+      expect(await details({ correlationId: 'hs_1' })).toEqual(['a', 'r'])
+      expect(await details({ correlationId: 'hs_1', target: 'planner' })).toEqual(['a'])
+      expect(await details({ correlationId: '%' })).toEqual([])
+    })
+
+    it('answers the conversation between a and b in both directions, oldest first, by principal or client id', async () => {
+      const log = fixture.createLog()
+      const rows: [string, Partial<AuditRecord>][] = [
+        ['a-to-b', { principal: 'alice', clientId: 'web-1', target: 'bob' }],
+        ['b-to-a', { principal: 'bob-key', clientId: 'bob', target: 'alice' }],
+        ['client-to-b', { principal: 'someone', clientId: 'alice', target: 'bob' }],
+        ['a-to-c', { principal: 'alice', clientId: 'web-1', target: 'carol' }],
+        ['c-to-b', { principal: 'carol', clientId: 'carol', target: 'bob' }],
+        ['b-to-b', { principal: 'bob', clientId: 'bob', target: 'bob' }],
+      ]
+      // Recorded newest first, so the order of the answer comes from the times.
+      for (const [index, [detail, row]] of [...rows.entries()].reverse()) {
+        log.record(entry({ ...row, kind: 'message', channel: null, detail, time: at(index * 1_000) }))
+      }
+      await log.flush()
+      const details = async (a: string, b: string, since?: Date) =>
+        (await log.conversation({ a, b, since, limit: 50 })).events.map((event) => event.detail)
+      expect(await details('alice', 'bob')).toEqual(['a-to-b', 'b-to-a', 'client-to-b'])
+      expect(await details('bob', 'alice')).toEqual(['a-to-b', 'b-to-a', 'client-to-b'])
+      expect(await details('alice', 'bob', at(1_000))).toEqual(['b-to-a', 'client-to-b'])
+      expect(await details('alice', 'nobody')).toEqual([])
+      expect(await details("' OR '1'='1", 'bob')).toEqual([])
+    })
+
+    it('pages a conversation forward with its cursor, without gaps or repeats, and sees rows that came later', async () => {
+      const log = fixture.createLog({ batchSize: 10 })
+      for (let index = 0; index < 25; index += 1) {
+        const forward = index % 2 === 0
+        log.record(
+          entry({
+            kind: 'request',
+            principal: forward ? 'planner' : 'billing',
+            clientId: forward ? 'planner' : 'billing',
+            target: forward ? 'billing' : 'planner',
+            detail: `row-${index}`,
+            // Pairs share a time, so the cursor must break ties by id.
+            time: at(Math.floor(index / 2) * 10),
+          }),
+        )
+      }
+      log.record(entry({ principal: 'planner', target: 'other', time: at(5) }))
+      await log.flush()
+      const seen: string[] = []
+      let cursor: string | undefined
+      let last: { nextCursor: string | null } | undefined
+      for (let pages = 0; pages < 100; pages += 1) {
+        const page = await log.conversation({ a: 'planner', b: 'billing', cursor, limit: 4 })
+        seen.push(...page.events.map((event) => event.detail ?? ''))
+        last = page
+        if (page.nextCursor === null) break
+        cursor = page.nextCursor
+      }
+      expect(last?.nextCursor).toBeNull()
+      expect(seen).toEqual(Array.from({ length: 25 }, (_, index) => `row-${index}`))
+      // A cursor taken at the end keeps working once more rows arrive.
+      const atEnd = await log.conversation({ a: 'planner', b: 'billing', limit: 25 })
+      expect(atEnd.nextCursor).toBeNull()
+      const lastEvent = atEnd.events.at(-1)
+      log.record(entry({ principal: 'billing', target: 'planner', detail: 'later', time: at(60_000) }))
+      await log.flush()
+      const tail = await log.conversation({
+        a: 'planner',
+        b: 'billing',
+        limit: 10,
+        cursor: encodeAuditCursor(lastEvent?.time ?? '', lastEvent?.id ?? ''),
+      })
+      expect(tail.events.map((event) => event.detail)).toEqual(['later'])
+      await expect(log.conversation({ a: 'x', b: 'y', limit: 10, cursor: 'nope' })).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      )
     })
 
     it('pages through every row exactly once, including rows that share a timestamp', async () => {

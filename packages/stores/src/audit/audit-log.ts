@@ -14,6 +14,10 @@ export interface AuditRecord {
   /** Short human-readable detail (an error code, a close code); never a secret. */
   detail?: string | null
   traceId?: string | null
+  /** Ties a request to its reply, an introduction to its answer. */
+  correlationId?: string | null
+  /** Milliseconds the interaction took (rounded to a whole, non-negative number). */
+  latencyMs?: number | null
   time?: Date
 }
 
@@ -21,11 +25,25 @@ export interface AuditFilter {
   kind?: AuditKind
   principal?: string
   channel?: string
+  target?: string
+  correlationId?: string
   /** Only rows at or after this time (inclusive). */
   since?: Date
   /** Only rows before this time (exclusive), so consecutive windows never share a row. */
   until?: Date
   /** Opaque keyset cursor from a previous page's `nextCursor`. */
+  cursor?: string
+  /** Page size, 1-500; values outside are clamped. */
+  limit: number
+}
+
+/** The rows between `a` and `b`: (principal or clientId) is one and target is the other, either way. */
+export interface ConversationFilter {
+  a: string
+  b: string
+  /** Only rows at or after this time (inclusive). */
+  since?: Date
+  /** Opaque keyset cursor from a previous conversation page's `nextCursor` (it continues forward). */
   cursor?: string
   /** Page size, 1-500; values outside are clamped. */
   limit: number
@@ -40,6 +58,8 @@ export interface AuditLog {
   /** Writes everything buffered so far. */
   flush(): Promise<void>
   query(filter: AuditFilter): Promise<AuditPage>
+  /** The rows between two parties, oldest first. */
+  conversation(filter: ConversationFilter): Promise<AuditPage>
   /** Rows dropped because the buffer was full or a batch failed for good. */
   readonly dropped: number
   /** Flushes, then stops the batch timer. */

@@ -22,6 +22,8 @@ export interface NormalizedAuditRecord {
   size: number | null
   detail: string | null
   traceId: string | null
+  correlationId: string | null
+  latencyMs: number | null
 }
 
 /**
@@ -43,6 +45,8 @@ export function normalizeAuditRecord(entry: AuditRecord, now: Date = new Date())
     size: cleanSize(entry.size),
     detail: cleanText(entry.detail),
     traceId: cleanText(entry.traceId),
+    correlationId: cleanText(entry.correlationId),
+    latencyMs: cleanSize(entry.latencyMs),
   }
 }
 
@@ -61,8 +65,18 @@ function cleanSize(value: number | null | undefined): number | null {
   return Math.min(Math.trunc(value), MAX_INT32)
 }
 
+/** Whether a row is part of the conversation between `a` and `b` (see `ConversationFilter`). */
+export function inConversation(
+  row: { principal: string | null; clientId: string | null; target: string | null },
+  a: string,
+  b: string,
+): boolean {
+  const from = (party: string) => row.principal === party || row.clientId === party
+  return (from(a) && row.target === b) || (from(b) && row.target === a)
+}
+
 /** Page size clamped to 1-500; a missing or non-numeric limit gets the default. */
-export function pageSize(filter: AuditFilter): number {
+export function pageSize(filter: Pick<AuditFilter, 'limit'>): number {
   const { limit } = filter
   if (typeof limit !== 'number' || !Number.isFinite(limit)) return DEFAULT_AUDIT_PAGE_SIZE
   return Math.min(MAX_AUDIT_PAGE_SIZE, Math.max(1, Math.trunc(limit)))

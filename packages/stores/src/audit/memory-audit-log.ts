@@ -1,7 +1,7 @@
 import type { AuditEvent, AuditPage } from '@parley/protocol'
 import { type AuditCursor, dateToMicros, decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js'
-import type { AuditFilter, AuditLog, AuditRecord } from './audit-log.js'
-import { normalizeAuditRecord, pageSize } from './audit-normalize.js'
+import type { AuditFilter, AuditLog, AuditRecord, ConversationFilter } from './audit-log.js'
+import { inConversation, normalizeAuditRecord, pageSize } from './audit-normalize.js'
 
 export interface MemoryAuditLogOptions {
   /** Rows kept; the oldest recorded row is forgotten when a new one arrives beyond this. */
@@ -50,12 +50,39 @@ export function createMemoryAuditLog(options: MemoryAuditLogOptions = {}): Audit
         if (filter.kind !== undefined && event.kind !== filter.kind) continue
         if (filter.principal !== undefined && event.principal !== filter.principal) continue
         if (filter.channel !== undefined && event.channel !== filter.channel) continue
+        if (filter.target !== undefined && event.target !== filter.target) continue
+        if (filter.correlationId !== undefined && event.correlationId !== filter.correlationId) continue
         if (since !== undefined && stored.timeMicros < since) continue
         if (until !== undefined && stored.timeMicros >= until) continue
         if (cursor !== undefined && !isBefore(stored, cursor)) continue
         matching.push(stored)
       }
       matching.sort(newestFirst)
+      const page = matching.slice(0, limit)
+      const last = page.at(-1)
+      return {
+        events: page.map((stored) => ({ ...stored.event })),
+        nextCursor:
+          matching.length > limit && last !== undefined
+            ? encodeAuditCursor(last.event.time, last.event.id)
+            : null,
+      }
+    },
+
+    async conversation(filter: ConversationFilter): Promise<AuditPage> {
+      const limit = pageSize(filter)
+      const cursor = filter.cursor === undefined ? undefined : decodeAuditCursor(filter.cursor)
+      const since = filter.since === undefined ? undefined : dateToMicros(filter.since)
+      const matching: StoredEvent[] = []
+      for (const stored of ring) {
+        if (stored === undefined) continue
+        if (!inConversation(stored.event, filter.a, filter.b)) continue
+        if (since !== undefined && stored.timeMicros < since) continue
+        // Forward: strictly after the cursor's row.
+        if (cursor !== undefined && (isBefore(stored, cursor) || isSame(stored, cursor))) continue
+        matching.push(stored)
+      }
+      matching.sort((a, b) => newestFirst(b, a))
       const page = matching.slice(0, limit)
       const last = page.at(-1)
       return {
@@ -80,6 +107,10 @@ export function createMemoryAuditLog(options: MemoryAuditLogOptions = {}): Audit
 function isBefore(stored: StoredEvent, cursor: AuditCursor): boolean {
   if (stored.timeMicros !== cursor.timeMicros) return stored.timeMicros < cursor.timeMicros
   return stored.id < BigInt(cursor.id)
+}
+
+function isSame(stored: StoredEvent, cursor: AuditCursor): boolean {
+  return stored.timeMicros === cursor.timeMicros && stored.id === BigInt(cursor.id)
 }
 
 function newestFirst(a: StoredEvent, b: StoredEvent): number {

@@ -1,9 +1,9 @@
 import type { AuditEvent, AuditKind, AuditOutcome, AuditPage } from '@parley/protocol'
-import { and, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
+import { and, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { ParleyDatabase } from '../database.js'
 import { auditEvents, type NewAuditEventRow } from '../schema.js'
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js'
-import type { AuditFilter, AuditLog, AuditRecord } from './audit-log.js'
+import type { AuditFilter, AuditLog, AuditRecord, ConversationFilter } from './audit-log.js'
 import { normalizeAuditRecord, pageSize } from './audit-normalize.js'
 
 export interface PostgresAuditLogOptions {
@@ -22,7 +22,7 @@ export interface PostgresAuditLog extends AuditLog {
   readonly buffered: number
 }
 
-// Postgres accepts at most 65,535 bind parameters per statement; 11 columns a row fits 5,000 rows.
+// Postgres accepts at most 65,535 bind parameters per statement; 13 columns a row fits 5,000 rows.
 const MAX_BATCH_SIZE = 5_000
 
 /**
@@ -135,6 +135,60 @@ export function createPostgresAuditLog(
     return done
   }
 
+  async function readPage(
+    conditions: (SQL | undefined)[],
+    direction: 'asc' | 'desc',
+    limit: number,
+  ): Promise<AuditPage> {
+    const rows = await db
+      .select({
+        id: auditEvents.id,
+        time: auditEvents.time,
+        // Full microsecond precision for the cursor; a JS Date would round it to milliseconds.
+        cursorTime: sql<string>`to_char(${auditEvents.time} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+        kind: auditEvents.kind,
+        principal: auditEvents.principal,
+        clientId: auditEvents.clientId,
+        connectionId: auditEvents.connectionId,
+        channel: auditEvents.channel,
+        target: auditEvents.target,
+        size: auditEvents.size,
+        outcome: auditEvents.outcome,
+        detail: auditEvents.detail,
+        traceId: auditEvents.traceId,
+        correlationId: auditEvents.correlationId,
+        latencyMs: auditEvents.latencyMs,
+      })
+      .from(auditEvents)
+      .where(and(...conditions))
+      .orderBy(
+        direction === 'desc'
+          ? sql`${auditEvents.time} desc nulls last`
+          : sql`${auditEvents.time} asc nulls first`,
+        direction === 'desc'
+          ? sql`${auditEvents.id} desc nulls last`
+          : sql`${auditEvents.id} asc nulls first`,
+      )
+      .limit(limit + 1)
+    const page = rows.slice(0, limit)
+    const last = page.at(-1)
+    return {
+      events: page.map(
+        ({ cursorTime: _cursorTime, ...row }): AuditEvent => ({
+          ...row,
+          id: row.id.toString(),
+          time: row.time.toISOString(),
+          kind: row.kind as AuditKind,
+          outcome: row.outcome as AuditOutcome,
+        }),
+      ),
+      nextCursor:
+        rows.length > limit && last !== undefined
+          ? encodeAuditCursor(last.cursorTime, last.id.toString())
+          : null,
+    }
+  }
+
   return {
     record(entry: AuditRecord): void {
       if (closed || buffer.length >= maxBuffer) {
@@ -169,51 +223,34 @@ export function createPostgresAuditLog(
         filter.kind === undefined ? undefined : eq(auditEvents.kind, filter.kind),
         filter.principal === undefined ? undefined : eq(auditEvents.principal, filter.principal),
         filter.channel === undefined ? undefined : eq(auditEvents.channel, filter.channel),
+        filter.target === undefined ? undefined : eq(auditEvents.target, filter.target),
+        filter.correlationId === undefined ? undefined : eq(auditEvents.correlationId, filter.correlationId),
         filter.since === undefined ? undefined : gte(auditEvents.time, filter.since),
         filter.until === undefined ? undefined : lt(auditEvents.time, filter.until),
         cursor === undefined
           ? undefined
           : sql`(${auditEvents.time}, ${auditEvents.id}) < (${cursor.time}::timestamptz, ${cursor.id}::bigint)`,
       ]
-      const rows = await db
-        .select({
-          id: auditEvents.id,
-          time: auditEvents.time,
-          // Full microsecond precision for the cursor; a JS Date would round it to milliseconds.
-          cursorTime: sql<string>`to_char(${auditEvents.time} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-          kind: auditEvents.kind,
-          principal: auditEvents.principal,
-          clientId: auditEvents.clientId,
-          connectionId: auditEvents.connectionId,
-          channel: auditEvents.channel,
-          target: auditEvents.target,
-          size: auditEvents.size,
-          outcome: auditEvents.outcome,
-          detail: auditEvents.detail,
-          traceId: auditEvents.traceId,
-        })
-        .from(auditEvents)
-        .where(and(...conditions))
-        // NULLS LAST matches the indexes, so each filter reads its page straight from one index.
-        .orderBy(sql`${auditEvents.time} desc nulls last`, sql`${auditEvents.id} desc nulls last`)
-        .limit(limit + 1)
-      const page = rows.slice(0, limit)
-      const last = page.at(-1)
-      return {
-        events: page.map(
-          ({ cursorTime: _cursorTime, ...row }): AuditEvent => ({
-            ...row,
-            id: row.id.toString(),
-            time: row.time.toISOString(),
-            kind: row.kind as AuditKind,
-            outcome: row.outcome as AuditOutcome,
-          }),
+      // NULLS LAST matches the indexes, so each filter reads its page straight from one index.
+      return readPage(conditions, 'desc', limit)
+    },
+
+    async conversation(filter: ConversationFilter): Promise<AuditPage> {
+      const limit = pageSize(filter)
+      const cursor = filter.cursor === undefined ? undefined : decodeAuditCursor(filter.cursor)
+      const from = (party: string) => or(eq(auditEvents.principal, party), eq(auditEvents.clientId, party))
+      const conditions: (SQL | undefined)[] = [
+        // Each branch starts from the target index.
+        or(
+          and(eq(auditEvents.target, filter.b), from(filter.a)),
+          and(eq(auditEvents.target, filter.a), from(filter.b)),
         ),
-        nextCursor:
-          rows.length > limit && last !== undefined
-            ? encodeAuditCursor(last.cursorTime, last.id.toString())
-            : null,
-      }
+        filter.since === undefined ? undefined : gte(auditEvents.time, filter.since),
+        cursor === undefined
+          ? undefined
+          : sql`(${auditEvents.time}, ${auditEvents.id}) > (${cursor.time}::timestamptz, ${cursor.id}::bigint)`,
+      ]
+      return readPage(conditions, 'asc', limit)
     },
 
     get dropped(): number {

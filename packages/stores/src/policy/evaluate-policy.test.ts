@@ -157,6 +157,26 @@ describe('evaluatePolicy', () => {
     expect(evaluatePolicy([deny, allow], 'allow', plannerToWorker)).toEqual({ effect: 'deny', rule: deny })
   })
 
+  it('at equal priority puts deny before require_introduction before allow, whatever their order', () => {
+    const allow = rule({ id: 'allow', priority: 5 })
+    const introduce = rule({ id: 'introduce', effect: 'require_introduction', priority: 5 })
+    const deny = rule({ id: 'deny', effect: 'deny', priority: 5 })
+    expect(evaluatePolicy([allow, introduce], 'allow', plannerToWorker)).toEqual({
+      effect: 'require_introduction',
+      rule: introduce,
+    })
+    expect(evaluatePolicy([introduce, allow], 'deny', plannerToWorker).rule).toBe(introduce)
+    expect(evaluatePolicy([allow, introduce, deny], 'allow', plannerToWorker).rule).toBe(deny)
+    expect([allow, deny, introduce].sort(comparePolicyRules).map((each) => each.id)).toEqual([
+      'deny',
+      'introduce',
+      'allow',
+    ])
+    // A higher-priority allow still wins over a require_introduction below it.
+    const allowHigh = rule({ id: 'allow-high', priority: 6 })
+    expect(evaluatePolicy([introduce, allowHigh], 'deny', plannerToWorker).rule).toBe(allowHigh)
+  })
+
   it('lets a higher-priority rule win over a lower one, allow over deny as well as deny over allow', () => {
     const denyAll = rule({ id: 'deny-all', effect: 'deny', priority: 0 })
     const allowPlanner = rule({

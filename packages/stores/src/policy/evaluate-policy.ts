@@ -1,5 +1,6 @@
 import type {
   PolicyDecision,
+  PolicyDefaultEffect,
   PolicyEffect,
   PolicyRequest,
   PolicyRule,
@@ -38,13 +39,17 @@ export function matchesPattern(pattern: string, value: string): boolean {
   return p === pattern.length
 }
 
+/** At equal priority the stricter effect goes first. */
+const EFFECT_RANK: Record<PolicyEffect, number> = { deny: 0, require_introduction: 1, allow: 2 }
+
 /**
- * Evaluation order: priority descending; at equal priority deny before allow; then the older rule, then
- * the smaller id (by UTF-16 code units), so every node orders the same rules the same way.
+ * Evaluation order: priority descending; at equal priority deny, then require_introduction, then allow;
+ * then the older rule, then the smaller id (by UTF-16 code units), so every node orders the same rules
+ * the same way.
  */
 export function comparePolicyRules(a: PolicyRule, b: PolicyRule): number {
   if (a.priority !== b.priority) return b.priority - a.priority
-  if (a.effect !== b.effect) return a.effect === 'deny' ? -1 : 1
+  if (a.effect !== b.effect) return EFFECT_RANK[a.effect] - EFFECT_RANK[b.effect]
   if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
@@ -86,12 +91,12 @@ export function policyRuleMatches(rule: PolicyRule, request: PolicyRequest): boo
 
 /**
  * Decides `request`: the first matching rule in evaluation order (`comparePolicyRules`) decides, so a
- * higher priority wins and, at equal priority, deny wins over allow. With no matching rule the default
+ * higher priority wins and, at equal priority, deny wins over require_introduction, which wins over allow. With no matching rule the default
  * effect decides and `rule` is undefined. `rules` may come in any order.
  */
 export function evaluatePolicy(
   rules: readonly PolicyRule[],
-  defaultEffect: PolicyEffect,
+  defaultEffect: PolicyDefaultEffect,
   request: PolicyRequest,
 ): PolicyDecision {
   let deciding: PolicyRule | undefined

@@ -1,18 +1,18 @@
 import { PolicyRuleExistsError } from '../errors.js'
 import { comparePolicyRules } from './evaluate-policy.js'
 import {
-  checkEffect,
+  checkDefaultEffect,
   clonePolicyRule,
   newPolicyRule,
   patchPolicyRule,
   resolvePolicyStoreOptions,
 } from './policy-rules.js'
-import type { PolicyEffect, PolicyRule, PolicyStore, PolicyStoreOptions } from './types.js'
+import type { PolicyDefaultEffect, PolicyRule, PolicyStore, PolicyStoreOptions } from './types.js'
 
 /** Policy rules in memory: one node only, gone on restart. */
 export function createMemoryPolicyStore(options: PolicyStoreOptions = {}): PolicyStore {
   const rules = new Map<string, PolicyRule>()
-  let defaultEffect: PolicyEffect = resolvePolicyStoreOptions(options).defaultEffect
+  let defaultEffect: PolicyDefaultEffect = resolvePolicyStoreOptions(options).defaultEffect
   let version = 0
 
   const sorted = () => [...rules.values()].sort(comparePolicyRules).map(clonePolicyRule)
@@ -55,7 +55,7 @@ export function createMemoryPolicyStore(options: PolicyStoreOptions = {}): Polic
     },
 
     async setDefault(effect) {
-      checkEffect(effect, 'defaultEffect')
+      checkDefaultEffect(effect)
       if (effect === defaultEffect) return
       defaultEffect = effect
       version++

@@ -3,9 +3,11 @@ import { InvalidPolicyRuleError } from '../errors.js'
 import {
   type CreatePolicyRuleInput,
   POLICY_ACTIONS,
+  POLICY_DEFAULT_EFFECTS,
   POLICY_EFFECTS,
   POLICY_SUBJECT_KINDS,
   POLICY_TARGET_KINDS,
+  type PolicyDefaultEffect,
   type PolicyEffect,
   type PolicyRule,
   type PolicyRuleAction,
@@ -26,9 +28,11 @@ export function newPolicyRuleId(): string {
   return `pol_${randomBytes(12).toString('base64url')}`
 }
 
-export function resolvePolicyStoreOptions(options: PolicyStoreOptions = {}): { defaultEffect: PolicyEffect } {
+export function resolvePolicyStoreOptions(options: PolicyStoreOptions = {}): {
+  defaultEffect: PolicyDefaultEffect
+} {
   const defaultEffect = options.defaultEffect ?? 'deny'
-  checkEffect(defaultEffect)
+  checkDefaultEffect(defaultEffect)
   return { defaultEffect }
 }
 
@@ -51,6 +55,14 @@ export function checkEffect(effect: unknown, field = 'effect'): PolicyEffect {
     throw new InvalidPolicyRuleError(field, `${field} must be one of ${POLICY_EFFECTS.join(', ')}.`)
   }
   return effect as PolicyEffect
+}
+
+/** The default effect: `allow` or `deny` only (`require_introduction` needs a rule naming the parties). */
+export function checkDefaultEffect(effect: unknown, field = 'defaultEffect'): PolicyDefaultEffect {
+  if (!POLICY_DEFAULT_EFFECTS.includes(effect as PolicyDefaultEffect)) {
+    throw new InvalidPolicyRuleError(field, `${field} must be one of ${POLICY_DEFAULT_EFFECTS.join(', ')}.`)
+  }
+  return effect as PolicyDefaultEffect
 }
 
 const RULE_ACTIONS: readonly string[] = [...POLICY_ACTIONS, '*']

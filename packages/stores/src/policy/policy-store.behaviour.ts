@@ -195,6 +195,35 @@ export function describePolicyStoreBehaviour(label: string, setup: () => Promise
       expect((await policies.snapshot()).rules.map((rule) => rule.id)).toEqual(order)
     })
 
+    it('keeps require_introduction rules, ordered after deny and before allow at equal priority', async () => {
+      const base = {
+        actions: ['message'],
+        subject: { kind: 'role', pattern: 'agent' },
+        target: { kind: 'capability', pattern: 'billing.*' },
+        priority: 3,
+      } as const
+      await policies.create({ ...base, id: 'allow', effect: 'allow' }, T0)
+      const introduce = await policies.create(
+        { ...base, id: 'introduce', effect: 'require_introduction' },
+        T0 + 1,
+      )
+      await policies.create({ ...base, id: 'deny', effect: 'deny' }, T0 + 2)
+      expect(introduce.effect).toBe('require_introduction')
+      expect(await policies.get('introduce')).toEqual(introduce)
+      expect((await policies.list()).map((rule) => rule.id)).toEqual(['deny', 'introduce', 'allow'])
+      const updated = await policies.update('allow', { effect: 'require_introduction' }, T0 + 3)
+      expect(updated?.effect).toBe('require_introduction')
+    })
+
+    it('refuses require_introduction as the default effect', async () => {
+      await expect(policies.setDefault('require_introduction' as 'allow', T0)).rejects.toMatchObject({
+        name: 'InvalidPolicyRuleError',
+        field: 'defaultEffect',
+      })
+      expect(await policies.getDefault()).toBe('deny')
+      expect(await policies.version()).toBe(0)
+    })
+
     it('bumps the version once for each of concurrent changes', async () => {
       const created = await Promise.all(
         Array.from({ length: 12 }, (_, index) =>

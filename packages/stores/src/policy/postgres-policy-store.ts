@@ -3,8 +3,14 @@ import type { ParleyDatabase, ParleyExecutor, ParleyTransaction } from '../datab
 import { PolicyRuleExistsError } from '../errors.js'
 import { type PolicyRuleRow, policyRules, policySettings } from '../schema.js'
 import { comparePolicyRules } from './evaluate-policy.js'
-import { checkEffect, newPolicyRule, patchPolicyRule, resolvePolicyStoreOptions } from './policy-rules.js'
+import {
+  checkDefaultEffect,
+  newPolicyRule,
+  patchPolicyRule,
+  resolvePolicyStoreOptions,
+} from './policy-rules.js'
 import type {
+  PolicyDefaultEffect,
   PolicyEffect,
   PolicyRule,
   PolicyRuleAction,
@@ -62,7 +68,7 @@ export function createPostgresPolicyStore(
   async function bumpVersion(
     tx: ParleyTransaction,
     now: number,
-    defaultEffect?: PolicyEffect,
+    defaultEffect?: PolicyDefaultEffect,
   ): Promise<void> {
     await tx
       .insert(policySettings)
@@ -77,11 +83,13 @@ export function createPostgresPolicyStore(
       })
   }
 
-  async function readSettings(on: ParleyExecutor): Promise<{ version: number; defaultEffect: PolicyEffect }> {
+  async function readSettings(
+    on: ParleyExecutor,
+  ): Promise<{ version: number; defaultEffect: PolicyDefaultEffect }> {
     const [row] = await on.select().from(policySettings).where(eq(policySettings.id, SETTINGS_ID))
     return row === undefined
       ? { version: 0, defaultEffect: initialDefault }
-      : { version: row.version, defaultEffect: row.defaultEffect as PolicyEffect }
+      : { version: row.version, defaultEffect: row.defaultEffect as PolicyDefaultEffect }
   }
 
   async function readRules(on: ParleyExecutor): Promise<PolicyRule[]> {
@@ -142,7 +150,7 @@ export function createPostgresPolicyStore(
     },
 
     async setDefault(effect, now) {
-      checkEffect(effect, 'defaultEffect')
+      checkDefaultEffect(effect)
       await db.transaction(async (tx) => {
         // Lock the row (if any) before comparing, so two nodes setting the same default bump once.
         const [row] = await tx
@@ -150,7 +158,7 @@ export function createPostgresPolicyStore(
           .from(policySettings)
           .where(eq(policySettings.id, SETTINGS_ID))
           .for('update')
-        const current = (row?.defaultEffect as PolicyEffect | undefined) ?? initialDefault
+        const current = (row?.defaultEffect as PolicyDefaultEffect | undefined) ?? initialDefault
         if (current === effect) return
         await bumpVersion(tx, now, effect)
       })

@@ -13,8 +13,15 @@ export type PolicyAction = (typeof POLICY_ACTIONS)[number]
 /** A rule's actions: the routed actions, or `*` for all of them. */
 export type PolicyRuleAction = PolicyAction | '*'
 
-export const POLICY_EFFECTS = ['allow', 'deny'] as const
+/**
+ * What a rule decides: `require_introduction` allows only between parties holding a live grant (an
+ * accepted introduction); the caller checks the grant, the policy only names the effect.
+ */
+export const POLICY_EFFECTS = ['allow', 'deny', 'require_introduction'] as const
 export type PolicyEffect = (typeof POLICY_EFFECTS)[number]
+/** The effect when no rule matches: a plain yes or no (an introduction needs a rule to name the parties). */
+export const POLICY_DEFAULT_EFFECTS = ['allow', 'deny'] as const
+export type PolicyDefaultEffect = (typeof POLICY_DEFAULT_EFFECTS)[number]
 
 export const POLICY_SUBJECT_KINDS = ['principal', 'role', 'capability'] as const
 export type PolicySubjectKind = (typeof POLICY_SUBJECT_KINDS)[number]
@@ -73,13 +80,16 @@ export interface UpdatePolicyRuleInput {
 /** Everything a node needs to evaluate requests, read at one point in time. */
 export interface PolicySnapshot {
   version: number
-  defaultEffect: PolicyEffect
+  defaultEffect: PolicyDefaultEffect
   /** In evaluation order (see `comparePolicyRules`). */
   rules: PolicyRule[]
 }
 
 export interface PolicyStore {
-  /** Every rule, in evaluation order: priority descending, deny before allow, then oldest first, then id. */
+  /**
+   * Every rule, in evaluation order: priority descending, deny before require_introduction before allow,
+   * then oldest first, then id.
+   */
   list(): Promise<PolicyRule[]>
   get(id: string): Promise<PolicyRule | undefined>
   /**
@@ -92,9 +102,9 @@ export interface PolicyStore {
   /** Resolves true when the rule existed and is now deleted (and the version bumped). */
   delete(id: string, now: number): Promise<boolean>
   /** The effect for requests no rule matches; the store's `defaultEffect` option until one is set. */
-  getDefault(): Promise<PolicyEffect>
+  getDefault(): Promise<PolicyDefaultEffect>
   /** Bumps the version when the default changes; setting the current default again is not a change. */
-  setDefault(effect: PolicyEffect, now: number): Promise<void>
+  setDefault(effect: PolicyDefaultEffect, now: number): Promise<void>
   /** 0 for a store never changed; increases by at least 1 on every change, never decreases. */
   version(): Promise<number>
   /** Version, default and rules, consistent with each other. */
@@ -103,7 +113,7 @@ export interface PolicyStore {
 
 export interface PolicyStoreOptions {
   /** The default effect until `setDefault` is called. Default `deny` (no open doors by default). */
-  defaultEffect?: PolicyEffect
+  defaultEffect?: PolicyDefaultEffect
 }
 
 /** What `evaluatePolicy` decides about. */
