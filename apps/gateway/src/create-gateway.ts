@@ -38,6 +38,7 @@ import { registerNodesRoutes } from './admin/nodes-routes.js'
 import { registerPairingRoutes } from './admin/pairing-routes.js'
 import { registerPresenceRoutes } from './admin/presence-routes.js'
 import { registerTokenRoutes } from './admin/token-routes.js'
+import type { AgentLayerStats } from './agents/agent-layer.js'
 import { registerAgentRoutes } from './agents/agent-routes.js'
 import type { AgentAccess } from './agents/types.js'
 import { createConnectionAudit } from './audit/connection-audit.js'
@@ -138,6 +139,8 @@ export interface GatewayStats extends HubStats {
   state: GatewayState
   uptimeS: number
   auditDropped: number
+  /** Pending requests, open streams and the chunks they hold, active agent instances. */
+  agents: AgentLayerStats
 }
 
 export interface Gateway {
@@ -620,6 +623,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         state,
         uptimeS: Math.round((Date.now() - startedAt) / 1000),
         auditDropped: audit?.dropped ?? 0,
+        agents: hub.agents.stats(),
       }
     },
   }

@@ -203,3 +203,4 @@ export function createAgentLayer(options: AgentLayerOptions) {
 }
 
 export type AgentLayer = ReturnType<typeof createAgentLayer>
+export type AgentLayerStats = ReturnType<AgentLayer['stats']>
