@@ -81,9 +81,7 @@ describe('agent directory', () => {
     expect((await health()).connected_agents).toBe(1)
     gone.close()
     await gone.waitClosed()
-    await expect
-      .poll(async () => (await adminList()).agents[0]?.status, { timeout: 5_000 })
-      .toBe('inactive')
+    await expect.poll(async () => (await adminList()).agents[0]?.status, { timeout: 5_000 }).toBe('inactive')
     expect((await health()).connected_agents).toBe(0)
     const caller = await client()
     expect(await caller.request({ type: 'request', target: 'ephemeral', data: 1 })).toMatchObject({
@@ -98,9 +96,7 @@ describe('agent directory', () => {
     const { client: first } = await agent('steady', [], 'steady-client')
     first.close()
     await first.waitClosed()
-    await expect
-      .poll(async () => (await adminList()).agents[0]?.status, { timeout: 5_000 })
-      .toBe('inactive')
+    await expect.poll(async () => (await adminList()).agents[0]?.status, { timeout: 5_000 }).toBe('inactive')
     const { instanceId } = await agent('steady', [], 'steady-client')
     const listed = await adminList()
     expect(listed.agents).toHaveLength(1)
@@ -154,12 +150,14 @@ describe('agent directory', () => {
     await start()
     const { client: worker } = await agent('worker')
     const caller = await client()
-    expect(
-      await caller.request({ type: 'request', target: 'not a valid id!', data: 1 }),
-    ).toMatchObject({ type: 'error', code: 'invalid_frame' })
-    expect(
-      await caller.request({ type: 'request', target: { capability: 5 }, data: 1 }),
-    ).toMatchObject({ type: 'error', code: 'invalid_frame' })
+    expect(await caller.request({ type: 'request', target: 'not a valid id!', data: 1 })).toMatchObject({
+      type: 'error',
+      code: 'invalid_frame',
+    })
+    expect(await caller.request({ type: 'request', target: { capability: 5 }, data: 1 })).toMatchObject({
+      type: 'error',
+      code: 'invalid_frame',
+    })
     expect(await caller.request({ type: 'agent_register', agentId: '' })).toMatchObject({
       type: 'error',
       code: 'invalid_frame',
@@ -174,9 +172,9 @@ describe('agent directory', () => {
     // A respond nobody waits for is dropped without an answer.
     worker.send({ type: 'respond', correlationId: 'req_unknown', data: 1 })
     caller.send({ type: 'stream_chunk', streamId: 'str_unknown', seq: 1, data: 1 })
-    expect(
-      await caller.waitFor((frame) => frame.type === 'error' && frame.id === undefined),
-    ).toMatchObject({ code: 'not_found' })
+    expect(await caller.waitFor((frame) => frame.type === 'error' && frame.id === undefined)).toMatchObject({
+      code: 'not_found',
+    })
     expect(await caller.request({ type: 'agent_unregister' })).toMatchObject({
       type: 'error',
       code: 'invalid_state',

@@ -140,9 +140,10 @@ describe('agent requests', () => {
       type: 'error',
       code: 'no_route',
     })
-    expect(
-      await caller.request({ type: 'request', target: { capability: 'fly' }, data: 1 }),
-    ).toMatchObject({ type: 'error', code: 'no_route' })
+    expect(await caller.request({ type: 'request', target: { capability: 'fly' }, data: 1 })).toMatchObject({
+      type: 'error',
+      code: 'no_route',
+    })
   })
 
   it('answers policy_denied with the rule when access denies, and audits the denial', async () => {
@@ -292,8 +293,6 @@ describe('agent requests', () => {
     expect(server?.gateway.stats().agents.pendingRequests).toBe(1)
     caller.close()
     await caller.waitClosed()
-    await expect
-      .poll(() => server?.gateway.stats().agents.pendingRequests, { timeout: 5_000 })
-      .toBe(0)
+    await expect.poll(() => server?.gateway.stats().agents.pendingRequests, { timeout: 5_000 }).toBe(0)
   })
 })

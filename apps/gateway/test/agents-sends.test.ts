@@ -2,7 +2,7 @@ import { AgentSendResult } from '@parley/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { AgentAccess } from '../src/agents/types.js'
 import { connectAgent } from './support/agent-clients.js'
-import { type FrameOf, TestClient } from './support/test-client.js'
+import type { FrameOf, TestClient } from './support/test-client.js'
 import { startTestGateway, type TestGateway } from './support/test-gateway.js'
 
 type DirectMessage = FrameOf<'direct_message'>
@@ -110,7 +110,12 @@ describe('agent_send', () => {
     await start({
       check: (request) =>
         request.target && 'agentId' in request.target && request.target.agentId === 'vault'
-          ? { allowed: false, code: 'policy_denied', rule: 'pol_vault', message: 'the vault takes no messages' }
+          ? {
+              allowed: false,
+              code: 'policy_denied',
+              rule: 'pol_vault',
+              message: 'the vault takes no messages',
+            }
           : { allowed: true, effect: 'default' },
     })
     const sender = await agent('sender')

@@ -1,4 +1,4 @@
-import type { AgentInstance, AgentSummary, ClientFrame, RespondFrame } from '@parley/protocol'
+import type { AgentInstance, AgentSummary, AgentTarget, ClientFrame, RespondFrame } from '@parley/protocol'
 import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { ClusterBus } from '../bus/types.js'
@@ -83,6 +83,22 @@ export function createAgentLayer(options: AgentLayerOptions) {
     connection.logger.debug({ correlationId: frame.correlationId }, 'dropped a respond nobody waits for')
   }
 
+  /**
+   * Runs `task` once the directory knows the target: when no instance matches (or for a broadcast), another
+   * node's agent may have registered since the last refresh, so the directory is re-read first.
+   */
+  function withRoutes(connection: Connection, target: AgentTarget, task: () => void | Promise<void>) {
+    const broadcast = typeof target === 'object' && 'broadcast' in target
+    if (!directory.clustered() || (!broadcast && directory.resolve(target).length > 0)) {
+      const result = task()
+      return result instanceof Promise ? result : undefined
+    }
+    return directory
+      .refresh()
+      .catch((error: unknown) => logger.debug({ err: error }, 'agent directory read failed'))
+      .then(() => (connection.isOpen ? task() : undefined))
+  }
+
   /** Agents the caller may `request`, cluster-wide, as `AgentSummary` lists. */
   function listFor(caller: AccessParty, capability?: string): Promise<AgentSummary[]> {
     const check = access()
@@ -164,14 +180,12 @@ export function createAgentLayer(options: AgentLayerOptions) {
           })
         }
         case 'request':
-          requests.request(connection, frame, size)
-          return undefined
+          return withRoutes(connection, frame.target, () => requests.request(connection, frame, size))
         case 'respond':
           respond(connection, frame)
           return undefined
         case 'stream_open':
-          streams.open(connection, frame)
-          return undefined
+          return withRoutes(connection, frame.target, () => streams.open(connection, frame))
         case 'stream_chunk':
         case 'stream_credit':
         case 'stream_end':
@@ -180,7 +194,7 @@ export function createAgentLayer(options: AgentLayerOptions) {
           streams.fromConnection(connection, frame)
           return undefined
         case 'agent_send':
-          return sends.send(connection, frame, size)
+          return withRoutes(connection, frame.target, () => sends.send(connection, frame, size))
       }
     },
     /** A connection closed (or stopped heartbeating): its requests, streams and instance go. */

@@ -7,7 +7,6 @@ import {
   type RequestFrame,
   type RespondFrame,
 } from '@parley/protocol'
-import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
@@ -47,7 +46,6 @@ export interface AgentRequestsOptions {
   directory: RegisteredAgentDirectory
   access: () => AgentAccess
   audit: ConnectionAudit
-  logger: Logger
 }
 
 /** A W3C-style trace id (32 hex digits) for requests that came without one. */
@@ -61,7 +59,7 @@ export function newTraceId(): string {
  * here, whichever node the instance is on.
  */
 export function createAgentRequests(options: AgentRequestsOptions) {
-  const { config, directory, audit, logger } = options
+  const { config, directory, audit } = options
   const pending = new Map<string, PendingRequest>()
   const byCaller = new Map<string, Set<string>>()
   const byInstance = new Map<string, Set<string>>()
@@ -245,16 +243,6 @@ export function createAgentRequests(options: AgentRequestsOptions) {
       }
       pending.set(correlationId, request)
       index(byCaller, connection.id, correlationId)
-      // Another node's agent may have registered since the last directory refresh.
-      if (directory.resolve(frame.target).length === 0 && directory.clustered()) {
-        directory
-          .refresh()
-          .catch((error: unknown) => logger.debug({ err: error }, 'agent directory read failed'))
-          .finally(() => {
-            if (pending.get(correlationId) === request) start(request, size)
-          })
-        return
-      }
       start(request, size)
     },
 
