@@ -91,6 +91,17 @@ describe('agent directory', () => {
     await expect.poll(async () => (await adminList()).agents, { timeout: 5_000 }).toHaveLength(0)
   })
 
+  it('marks an instance inactive when its connection stops answering heartbeats', async () => {
+    server = await startTestGateway({ heartbeatInterval: 0.1, agentTimeout: 60 })
+    // The raw test client never answers pings: the gateway reaps it after two silent intervals.
+    const { client: silent } = await connectAgent(server.started.wsUrl, 'silent')
+    clients.push(silent)
+    await silent.waitClosed()
+    const listed = await adminList()
+    expect(listed.agents[0]).toMatchObject({ agentId: 'silent', status: 'inactive' })
+    expect(server.gateway.stats().reaped).toBe(1)
+  })
+
   it('keeps an agent listed when it re-registers after a reconnect (same client id)', async () => {
     await start()
     const { client: first } = await agent('steady', [], 'steady-client')
