@@ -1,4 +1,4 @@
-import { AgentsListResult, RequestResult, StreamOpenResult } from '@parley/protocol'
+import { AgentSendResult, AgentsListResult, RequestResult, StreamOpenResult } from '@parley/protocol'
 import { createMemoryDeliveryBackend, type DeliveryBackend } from '@parley/stores'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createMemoryBusNetwork, type MemoryBus } from '../src/bus/memory-bus.js'
@@ -77,6 +77,18 @@ describe('agents across nodes', () => {
     await caller.waitUntil(() => caller.framesOf('stream_chunk').length === 3, 5_000, 'a third chunk')
     remote.socket.terminate()
     expect(await caller.next('stream_abort')).toMatchObject({ streamId, reason: 'peer_gone' })
+  })
+
+  it('delivers an agent_send from node 1 to an agent on node 2 with fromAgent', async () => {
+    const { client: remote } = await agentOn(1, 'remote')
+    const { client: sender } = await agentOn(0, 'sender')
+    const result = AgentSendResult.parse(
+      await sender.ok({ type: 'agent_send', target: 'remote', data: { hello: 1 } }),
+    )
+    expect(result.recipients).toEqual(['remote'])
+    const message = await remote.next('direct_message')
+    expect(message).toMatchObject({ id: result.id, fromAgent: 'sender', data: { hello: 1 } })
+    await remote.ok({ type: 'ack', deliveryIds: [message.deliveryId] })
   })
 
   it('answers agent_unavailable on node 1 when the node-2 agent dies before answering', async () => {

@@ -258,6 +258,16 @@ describe('agent requests', () => {
     expect(failedOver.length).toBeGreaterThan(0)
   }, 60_000)
 
+  it('answers no_route when the only instance of an idempotent request is killed', async () => {
+    await start()
+    const { client: only } = await agent('only')
+    const caller = await client()
+    const pending = caller.request({ type: 'request', target: 'only', data: 1, idempotent: true })
+    await only.next('request_incoming')
+    only.socket.terminate()
+    expect(await pending).toMatchObject({ type: 'error', code: 'no_route' })
+  })
+
   it('answers agent_unavailable for a non-idempotent request whose instance is killed', async () => {
     await start()
     const { client: first } = await agent('worker-a', ['work'])

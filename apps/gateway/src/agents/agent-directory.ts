@@ -8,6 +8,7 @@ import type {
 } from '@parley/protocol'
 import type { Logger } from 'pino'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
+import type { AgentMessageTags } from '../delivery/delivery-engine.js'
 import { newId } from '../ids.js'
 import type { AgentDirectory, AgentRoute } from './types.js'
 
@@ -52,6 +53,7 @@ type AgentBusMessage =
   | { kind: 'agent.answer'; instanceId: string; frame: AgentAnswerFrame }
   | { kind: 'agent.gone'; instanceId: string }
   | { kind: 'agent.forget'; key: string }
+  | { kind: 'agent.tags'; messageId: string; tags: AgentMessageTags }
 
 /** Frames an agent sends back to a caller on another node. */
 export interface AgentAnswerFrame {
@@ -95,6 +97,9 @@ export interface RegisteredAgentDirectory extends AgentDirectory {
   forget(route: AgentRoute, key: string): void
   /** Answers from instances on other nodes, for the requests and streams this node holds. */
   onAnswer(listener: (instanceId: string, frame: AgentAnswerFrame) => void): () => void
+  /** Tells every other node the tags of an agent message (`fromAgent`, `traceId`). */
+  shareTags(messageId: string, tags: AgentMessageTags): void
+  onTags(listener: (messageId: string, tags: AgentMessageTags) => void): () => void
   /** Whether other nodes may share the bus. */
   clustered(): boolean
   /** Re-reads the other nodes' instances now. */
@@ -121,6 +126,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
   let chooseCounter = 0
   const goneListeners = new Set<(route: AgentRoute) => void>()
   const answerListeners = new Set<(instanceId: string, frame: AgentAnswerFrame) => void>()
+  const tagListeners = new Set<(messageId: string, tags: AgentMessageTags) => void>()
   const unsubscribes: (() => void)[] = []
   let timer: NodeJS.Timeout | undefined
   const clustered = () => bus.state() !== 'local'
@@ -297,6 +303,9 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       case 'agent.forget':
         origins.delete(message.key)
         return
+      case 'agent.tags':
+        for (const listener of tagListeners) listener(message.messageId, message.tags)
+        return
     }
   }
 
@@ -316,6 +325,9 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       } catch {
         logger.warn({ instanceId }, 'ignored an unreadable agent directory entry')
       }
+    }
+    for (const instanceId of remote.keys()) {
+      if (!next.has(instanceId)) lastChosen.delete(instanceId)
     }
     remote = next
   }
@@ -490,6 +502,15 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
 
     refresh,
     clustered,
+    shareTags(messageId, tags) {
+      if (bus.state() !== 'ok') return
+      const message: AgentBusMessage = { kind: 'agent.tags', messageId, tags }
+      bus.publish(BUS_TOPICS.all, JSON.stringify(message))
+    },
+    onTags(listener) {
+      tagListeners.add(listener)
+      return () => tagListeners.delete(listener)
+    },
 
     start() {
       if (bus.state() === 'local' || timer !== undefined) return

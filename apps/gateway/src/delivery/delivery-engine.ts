@@ -55,6 +55,8 @@ export interface DeliveryEngineOptions {
   wakeElsewhere?: (clientId: string) => void
   /** Hands a receipt to a sender connected to another node (several nodes). */
   sendElsewhere?: (clientId: string, frame: string) => void
+  /** Tells the other nodes the tags of an agent message, for recipients they hold (several nodes). */
+  shareAgentTags?: (messageId: string, tags: AgentMessageTags) => void
   logger: Logger
   audit: ConnectionAudit
   expirySweepMs?: number
@@ -189,6 +191,14 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       deliveryId: delivery.id,
       attempt,
     })
+  }
+
+  function rememberAgentTags(messageId: string, tags: AgentMessageTags): void {
+    agentMessageTags.set(messageId, tags)
+    if (agentMessageTags.size > MAX_AGENT_MESSAGE_TAGS) {
+      const oldest = agentMessageTags.keys().next().value
+      if (oldest !== undefined) agentMessageTags.delete(oldest)
+    }
   }
 
   /** Sends what is due to the recipient's connection, as long as it has room in flight. */
@@ -476,6 +486,9 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       wakeRecipient(frame.to)
     },
 
+    /** The tags of an agent message sent on another node (its recipient may be connected here). */
+    rememberAgentTags,
+
     /**
      * `agent_send`: stores one direct message per recipient client id (one message id), tagged with the
      * sending agent and trace id, and wakes the recipients. The caller answers the sender.
@@ -503,11 +516,8 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       }
       const timestamp = Date.now()
       const messageId = newId('msg')
-      agentMessageTags.set(messageId, input.tags)
-      if (agentMessageTags.size > MAX_AGENT_MESSAGE_TAGS) {
-        const oldest = agentMessageTags.keys().next().value
-        if (oldest !== undefined) agentMessageTags.delete(oldest)
-      }
+      rememberAgentTags(messageId, input.tags)
+      options.shareAgentTags?.(messageId, input.tags)
       const outcomes = await deliveries.send(
         input.recipients.map((recipient) => ({
           messageId,
