@@ -120,6 +120,21 @@ describe('agent requests', () => {
     expect(server?.gateway.stats().agents.pendingRequests).toBe(0)
   })
 
+  it('ignores a respond from an instance the request was not sent to', async () => {
+    await start()
+    const { client: chosen } = await agent('chosen')
+    const { client: intruder } = await agent('intruder')
+    const caller = await client()
+    const pending = caller.request({ type: 'request', target: 'chosen', data: 1, timeoutMs: 2_000 })
+    const incoming = await chosen.next('request_incoming')
+    intruder.send({ type: 'respond', correlationId: incoming.correlationId, data: 'forged' })
+    // The intruder's answer is dropped; the real one still completes the request.
+    await intruder.ok({ type: 'agents_list' })
+    chosen.send({ type: 'respond', correlationId: incoming.correlationId, data: 'real' })
+    const answer = await pending
+    expect(answer.type === 'reply' ? answer.result.data : answer).toBe('real')
+  })
+
   it('answers agent_error with the agent code and message in details', async () => {
     await start()
     const { client: failing } = await agent('failing')

@@ -220,6 +220,30 @@ describe('agent streams', () => {
     expect((await writer.next('stream_error')).error.code).toBe('invalid_frame')
   })
 
+  it('answers policy_denied for a stream access denies, and audits it', async () => {
+    server = await startTestGateway(
+      {},
+      {
+        agentAccess: () => ({
+          check: (request) =>
+            request.action === 'stream'
+              ? { allowed: false, code: 'policy_denied', rule: 'pol_no_streams', message: 'no streams' }
+              : { allowed: true, effect: 'default' },
+        }),
+      },
+    )
+    const writer = await agent('writer')
+    const reader = await client()
+    expect(await reader.request({ type: 'stream_open', target: 'writer', data: 1 })).toMatchObject({
+      type: 'error',
+      code: 'policy_denied',
+      details: { rule: 'pol_no_streams' },
+    })
+    expect(writer.framesOf('stream_incoming')).toHaveLength(0)
+    const rows = (await server.audit?.query({ kind: 'stream', limit: 10 }))?.events ?? []
+    expect(rows.map((row) => row.outcome)).toEqual(['denied'])
+  })
+
   it('answers no_route for a stream to an unknown agent, rate_limited beyond maxStreamsPerConnection', async () => {
     server = await startTestGateway({ agents: { maxStreamsPerConnection: 1 } })
     await agent('writer')
