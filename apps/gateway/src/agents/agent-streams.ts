@@ -204,10 +204,13 @@ export function createAgentStreams(options: AgentStreamsOptions) {
       const traceId = frame.traceId ?? newTraceId()
       const from = callerOf(directory, connection)
       const credit = Math.min(frame.credit ?? DEFAULT_STREAM_CREDIT, window)
-      const tried = new Set<string>()
+      // A connection cannot stream to its own instance: both sides' frames would arrive on one connection.
+      const own = directory.byConnection(connection.id)?.instanceId
+      const tried = new Set<string>(own === undefined ? [] : [own])
+      let first = true
       for (;;) {
         const choice = chooseAllowed(directory, options.access(), 'stream', connection, frame.target, tried)
-        if (choice.kind === 'denied' && tried.size === 0) {
+        if (choice.kind === 'denied' && first) {
           auditDenial(audit, 'stream', connection, targetName(frame.target), choice.decision, traceId)
           sendError(connection, denialError(choice.decision), frame.id)
           return
@@ -222,6 +225,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
         }
         const { route } = choice
         tried.add(route.instanceId)
+        first = false
         const stream: OpenStream = {
           streamId: newId('str'),
           opener: connection,
