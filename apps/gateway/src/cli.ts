@@ -373,7 +373,10 @@ function buildProgram(): Command {
       'redis://… shared by several nodes (needs --store-backend postgres or redis)',
     )
     .option('--node-id <id>', "this node's id among the nodes sharing Redis (default: generated)")
-    .option('--agent-timeout <seconds>', 'seconds an agent that stopped heartbeating stays listed (default 300)')
+    .option(
+      '--agent-timeout <seconds>',
+      'seconds an agent that stopped heartbeating stays listed (default 300)',
+    )
     .action(serve)
 
   program

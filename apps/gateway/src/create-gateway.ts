@@ -47,8 +47,10 @@ import { registerPolicyRoutes } from './admin/policy-routes.js'
 import { registerPresenceRoutes } from './admin/presence-routes.js'
 import { registerTokenRoutes } from './admin/token-routes.js'
 import { createAgentAccess } from './agents/access.js'
+import type { AgentLayerStats } from './agents/agent-layer.js'
+import { registerAgentRoutes } from './agents/agent-routes.js'
 import { createIntroductions } from './agents/introductions.js'
-import type { AgentDirectory } from './agents/types.js'
+import type { AgentAccess, AgentDirectory } from './agents/types.js'
 import { createConnectionAudit } from './audit/connection-audit.js'
 import { createAuthFailureLimiter } from './auth/auth-failure-limiter.js'
 import type { AuthProvider } from './auth/auth-provider.js'
@@ -130,6 +132,8 @@ export interface CreateGatewayOptions {
    * without it `introduce` answers `unavailable`.
    */
   agentDirectory?: (hub: AgentDirectoryHooks) => AgentDirectory
+  /** Stands in for the policies and grants (tests); default: the policy and grant stores. */
+  agentAccess?: () => AgentAccess
 }
 
 /** What an agent directory gets from the gateway it runs in. */
@@ -160,6 +164,8 @@ export interface GatewayStats extends HubStats {
   state: GatewayState
   uptimeS: number
   auditDropped: number
+  /** Pending requests, open streams and the chunks they hold, active agent instances. */
+  agents: AgentLayerStats
 }
 
 export interface Gateway {
@@ -270,13 +276,12 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     devicePairing: () => required(devicePairing, 'the device pairing store'),
     tokens: requireTokenStore,
     chatPairing: () => chatPairing,
-    access,
-    agentOf: (connectionId) => agentDirectory?.byConnection(connectionId),
+    access: options.agentAccess?.() ?? access,
     introductions,
     ...(options.deliveryTimers === undefined ? {} : { deliveryTimers: options.deliveryTimers }),
   })
 
-  agentDirectory = options.agentDirectory?.({ sendLocally: hub.sendLocally })
+  agentDirectory = options.agentDirectory?.({ sendLocally: hub.sendLocally }) ?? hub.agents.directory
   const introductionsHandler =
     agentDirectory === undefined
       ? undefined
@@ -357,6 +362,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     checkDatabase: needsDatabase || options.database !== undefined ? checkDatabase : undefined,
     lastDatabaseCheck: () => lastDatabaseCheck,
     busState: () => bus.state(),
+    connectedAgents: () => hub.agents.activeCount(),
   })
   registerMetricsRoutes(
     app,
@@ -387,6 +393,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   registerChannelsRoutes(app, { list: () => hub.channels.list() })
   registerNodesRoutes(app, { list: () => hub.cluster.nodes() })
   registerPresenceRoutes(app, { list: hub.presence?.adminList })
+  registerAgentRoutes(app, {
+    authenticate: hub.authenticate,
+    listFor: hub.agents.listFor,
+    listAll: hub.agents.listAll,
+  })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
@@ -502,6 +513,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   /** Leaves the cluster before the stores close: no more remote fan-out, wakes or registry refreshes. */
   async function leaveCluster(): Promise<void> {
     try {
+      await hub.agents.stop()
       await hub.cluster.stop()
       hub.closeRelay()
     } catch (error) {
@@ -622,6 +634,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       server = listening.server
       hub.heartbeat.start()
       hub.cluster.start()
+      hub.agents.start()
       pollingSessions.start()
       hub.presence?.start()
       state = 'running'
@@ -717,6 +730,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         state,
         uptimeS: Math.round((Date.now() - startedAt) / 1000),
         auditDropped: audit?.dropped ?? 0,
+        agents: hub.agents.stats(),
       }
     },
   }

@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto'
 
-export type IdPrefix = 'con' | 'ses' | 'client' | 'msg' | 'dlv' | 'node' | 'pol' | 'hs' | 'rld'
+export type IdPrefix =
+  | 'con'
+  | 'ses'
+  | 'client'
+  | 'msg'
+  | 'dlv'
+  | 'node'
+  | 'pol'
+  | 'hs'
+  | 'rld'
+  | 'agt'
+  | 'req'
+  | 'str'
 
 /** The one id generator: a readable prefix plus a random UUID without dashes. */
 export function newId(prefix: IdPrefix): string {

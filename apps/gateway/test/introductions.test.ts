@@ -315,13 +315,13 @@ describe('introductions', () => {
   })
 })
 
-describe('introductions without an agent directory', () => {
-  it('answers unavailable and keeps the connection', async () => {
+describe('introductions through the real agent directory', () => {
+  it('answers no_route for an agent nobody registered and keeps the connection', async () => {
     const server = await startTestGateway()
     try {
       const client = await TestClient.connect(server.started.wsUrl)
       expect(await client.request({ type: 'introduce', target: 'billing' })).toMatchObject({
-        code: 'unavailable',
+        code: 'no_route',
       })
       expect(await client.request({ type: 'subscribe', channel: 'ok' })).toMatchObject({ type: 'reply' })
       client.close()

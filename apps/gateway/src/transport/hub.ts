@@ -26,8 +26,9 @@ import {
 } from '@parley/stores'
 import type { Logger } from 'pino'
 import { denialDetail } from '../agents/access.js'
+import { createAgentLayer, isAgentLayerFrame } from '../agents/agent-layer.js'
 import type { Introductions } from '../agents/introductions.js'
-import type { AccessParty, AccessRequest, AgentAccess, AgentRoute } from '../agents/types.js'
+import type { AccessParty, AccessRequest, AgentAccess } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { challengeMessage, createUsedNonces, newNonce, signatureValid } from '../auth/agent-challenge.js'
 import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
@@ -93,10 +94,8 @@ export interface HubOptions {
   tokens: () => TokenStore
   /** Chat-user pairing, answering the connectors' `pairing_check`. */
   chatPairing: () => ChatPairing
-  /** Policies (and grants): checked after the scopes for subscribe, publish and send. */
+  /** Policies (and grants): checked after the scopes for subscribe, publish and send, and for agent frames. */
   access?: AgentAccess
-  /** The agent registered on a connection, so policies see its agent id and capabilities. */
-  agentOf?: (connectionId: string) => AgentRoute | undefined
   /** Answers `introduce` and `introduction_answer`; without it they get `unavailable`. */
   introductions?: () => Introductions | undefined
 }
@@ -212,9 +211,19 @@ export function createHub(options: HubOptions) {
     connectionFor,
     wakeElsewhere: (clientId) => cluster.wake(clientId),
     sendElsewhere: (clientId, frame) => cluster.sendTo(clientId, frame),
+    shareAgentTags: (messageId, tags) => agents.directory.shareTags(messageId, tags),
     logger: logger.child({ component: 'delivery' }),
     audit,
     ...options.deliveryTimers,
+  })
+
+  const agents = createAgentLayer({
+    config,
+    bus: options.bus,
+    logger: logger.child({ component: 'agents' }),
+    audit,
+    ...(options.access === undefined ? {} : { access: () => options.access as AgentAccess }),
+    deliveries,
   })
 
   const streams: ChannelStreams = createChannelStreams({
@@ -284,6 +293,7 @@ export function createHub(options: HubOptions) {
       connection.logger.info('reaping silent connection')
       // Stop delivering to it right away; the close handshake may take a while with a dead peer.
       channels.unsubscribeAll(connection)
+      agents.connectionClosed(connection)
       connection.close('heartbeat_timeout', 'no frames received in time')
     },
   })
@@ -423,6 +433,12 @@ export function createHub(options: HubOptions) {
       return
     }
     if (frame.type !== 'ping' && frame.type !== 'pong') sessions.noteActivity(connection)
+    if (isAgentLayerFrame(frame)) {
+      const task = agents.handle(connection, frame, size)
+      if (task !== undefined)
+        answerFailure(connection, frame.type, 'id' in frame ? frame.id : undefined, task)
+      return
+    }
     switch (frame.type) {
       case 'hello':
         fail(connection, 'invalid_state', 'the handshake is already complete', frame.id)
@@ -570,7 +586,7 @@ export function createHub(options: HubOptions) {
       role: connection.role,
       clientId: connection.clientId,
     }
-    const route = options.agentOf?.(connection.id)
+    const route = agents.directory.byConnection(connection.id)
     if (route !== undefined) {
       party.agentId = route.agentId
       party.capabilities = route.capabilities
@@ -1034,6 +1050,7 @@ export function createHub(options: HubOptions) {
         cluster.clientDisconnected(connection.clientId)
       } else connectionsByClientId.set(connection.clientId, remaining)
       deliveries.detach(connection)
+      agents.connectionClosed(connection)
       presence?.disconnected(connection)
       sessions.detach(connection)
     }
@@ -1080,6 +1097,8 @@ export function createHub(options: HubOptions) {
     heartbeat,
     /** The node registry, client directory and cross-node wakes (the gateway starts and stops it). */
     cluster,
+    /** The agent directory, requests, streams and sends (the gateway starts and stops its directory). */
+    agents,
     /** Stops listening to channels on the bus (at stop, before the bus closes). */
     closeRelay: () => relay?.close(),
     presence,
