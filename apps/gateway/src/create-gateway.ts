@@ -38,6 +38,9 @@ import { registerNodesRoutes } from './admin/nodes-routes.js'
 import { registerPairingRoutes } from './admin/pairing-routes.js'
 import { registerPresenceRoutes } from './admin/presence-routes.js'
 import { registerTokenRoutes } from './admin/token-routes.js'
+import type { AgentLayerStats } from './agents/agent-layer.js'
+import { registerAgentRoutes } from './agents/agent-routes.js'
+import type { AgentAccess } from './agents/types.js'
 import { createConnectionAudit } from './audit/connection-audit.js'
 import { createAuthFailureLimiter } from './auth/auth-failure-limiter.js'
 import type { AuthProvider } from './auth/auth-provider.js'
@@ -110,6 +113,8 @@ export interface CreateGatewayOptions {
    * in-process bus of a single node. The caller keeps ownership of an injected bus.
    */
   bus?: ClusterBus
+  /** Policies and grants for agent frames; default: allow everything. */
+  agentAccess?: () => AgentAccess
 }
 
 export interface StartedGateway {
@@ -134,6 +139,8 @@ export interface GatewayStats extends HubStats {
   state: GatewayState
   uptimeS: number
   auditDropped: number
+  /** Pending requests, open streams and the chunks they hold, active agent instances. */
+  agents: AgentLayerStats
 }
 
 export interface Gateway {
@@ -228,6 +235,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     devicePairing: () => required(devicePairing, 'the device pairing store'),
     tokens: requireTokenStore,
     chatPairing: () => chatPairing,
+    ...(options.agentAccess === undefined ? {} : { agentAccess: options.agentAccess }),
     ...(options.deliveryTimers === undefined ? {} : { deliveryTimers: options.deliveryTimers }),
   })
 
@@ -283,6 +291,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     checkDatabase: needsDatabase || options.database !== undefined ? checkDatabase : undefined,
     lastDatabaseCheck: () => lastDatabaseCheck,
     busState: () => bus.state(),
+    connectedAgents: () => hub.agents.activeCount(),
   })
   registerMetricsRoutes(
     app,
@@ -313,6 +322,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   registerChannelsRoutes(app, { list: () => hub.channels.list() })
   registerNodesRoutes(app, { list: () => hub.cluster.nodes() })
   registerPresenceRoutes(app, { list: hub.presence?.adminList })
+  registerAgentRoutes(app, {
+    authenticate: hub.authenticate,
+    listFor: hub.agents.listFor,
+    listAll: hub.agents.listAll,
+  })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
@@ -402,6 +416,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   /** Leaves the cluster before the stores close: no more remote fan-out, wakes or registry refreshes. */
   async function leaveCluster(): Promise<void> {
     try {
+      await hub.agents.stop()
       await hub.cluster.stop()
       hub.closeRelay()
     } catch (error) {
@@ -514,6 +529,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       server = listening.server
       hub.heartbeat.start()
       hub.cluster.start()
+      hub.agents.start()
       pollingSessions.start()
       hub.presence?.start()
       state = 'running'
@@ -607,6 +623,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         state,
         uptimeS: Math.round((Date.now() - startedAt) / 1000),
         auditDropped: audit?.dropped ?? 0,
+        agents: hub.agents.stats(),
       }
     },
   }

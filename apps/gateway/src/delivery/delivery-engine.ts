@@ -20,6 +20,17 @@ const DEFAULT_EXPIRY_SWEEP_MS = 1_000
 const DEFAULT_HISTORY_TRIM_MS = 30_000
 /** Suggested wait for a sender whose recipient has too many deliveries waiting. */
 const RECIPIENT_FULL_RETRY_AFTER_MS = 1_000
+/**
+ * Agent messages whose `fromAgent` / `traceId` this node remembers (the store has no column for them yet):
+ * the oldest are forgotten beyond this, and their redeliveries go out without the two fields.
+ */
+const MAX_AGENT_MESSAGE_TAGS = 100_000
+
+/** What `direct_message` carries for messages sent with `agent_send`. */
+export interface AgentMessageTags {
+  fromAgent?: string
+  traceId?: string
+}
 
 export interface DeliveryCounters {
   enqueued: number
@@ -44,6 +55,8 @@ export interface DeliveryEngineOptions {
   wakeElsewhere?: (clientId: string) => void
   /** Hands a receipt to a sender connected to another node (several nodes). */
   sendElsewhere?: (clientId: string, frame: string) => void
+  /** Tells the other nodes the tags of an agent message, for recipients they hold (several nodes). */
+  shareAgentTags?: (messageId: string, tags: AgentMessageTags) => void
   logger: Logger
   audit: ConnectionAudit
   expirySweepMs?: number
@@ -94,6 +107,8 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     requeued: 0,
     duplicatesSuppressed: 0,
   }
+  /** `fromAgent` / `traceId` of agent messages by message id (see MAX_AGENT_MESSAGE_TAGS). */
+  const agentMessageTags = new Map<string, AgentMessageTags>()
   let stopped = true
   let expiryTimer: NodeJS.Timeout | undefined
   let trimTimer: NodeJS.Timeout | undefined
@@ -161,6 +176,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
         from: delivery.source,
         data: delivery.data,
         timestamp: delivery.createdAt,
+        ...agentMessageTags.get(delivery.messageId),
       })
     }
     return encodeFrame({
@@ -175,6 +191,14 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       deliveryId: delivery.id,
       attempt,
     })
+  }
+
+  function rememberAgentTags(messageId: string, tags: AgentMessageTags): void {
+    agentMessageTags.set(messageId, tags)
+    if (agentMessageTags.size > MAX_AGENT_MESSAGE_TAGS) {
+      const oldest = agentMessageTags.keys().next().value
+      if (oldest !== undefined) agentMessageTags.delete(oldest)
+    }
   }
 
   /** Sends what is due to the recipient's connection, as long as it has room in flight. */
@@ -460,6 +484,65 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       counters.enqueued += 1
       audit.send(connection, frame.to, size)
       wakeRecipient(frame.to)
+    },
+
+    /** The tags of an agent message sent on another node (its recipient may be connected here). */
+    rememberAgentTags,
+
+    /**
+     * `agent_send`: stores one direct message per recipient client id (one message id), tagged with the
+     * sending agent and trace id, and wakes the recipients. The caller answers the sender.
+     */
+    async sendToAgents(
+      connection: Connection,
+      input: {
+        recipients: readonly string[]
+        data: unknown
+        tags: AgentMessageTags
+        idempotencyKey?: string
+        size: number
+      },
+    ): Promise<{ messageId: string; deliveryIds: string[]; timestamp: number }> {
+      requireEnabled()
+      const { deliveries } = backend()
+      for (const recipient of input.recipients) {
+        if ((await deliveries.queued(recipient)) >= config.maxPendingPerRecipient) {
+          throw new GatewayError(
+            'rate_limited',
+            `${recipient} already has ${config.maxPendingPerRecipient} deliveries waiting`,
+            RECIPIENT_FULL_RETRY_AFTER_MS,
+          )
+        }
+      }
+      const timestamp = Date.now()
+      const messageId = newId('msg')
+      rememberAgentTags(messageId, input.tags)
+      options.shareAgentTags?.(messageId, input.tags)
+      const outcomes = await deliveries.send(
+        input.recipients.map((recipient) => ({
+          messageId,
+          deliveryId: newId('dlv'),
+          recipient,
+          source: connection.clientId,
+          data: input.data,
+          timestamp,
+          expiresAt: timestamp + messageTtlMs,
+          receipt: false,
+          ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+        })),
+      )
+      const deliveryIds: string[] = []
+      for (const { delivery, duplicate } of outcomes) {
+        deliveryIds.push(delivery.id)
+        if (duplicate) {
+          counters.duplicatesSuppressed += 1
+          continue
+        }
+        counters.enqueued += 1
+        audit.send(connection, delivery.recipient, input.size)
+        wakeRecipient(delivery.recipient)
+      }
+      return { messageId, deliveryIds, timestamp }
     },
 
     /** `ack`: settles the connection's client id's deliveries among the ids, then sends more. */

@@ -16,6 +16,8 @@ export interface HealthRouteDeps {
   lastDatabaseCheck: () => CheckResult | undefined
   /** The cluster bus state; undefined for callers without one. */
   busState?: () => BusState
+  /** Active agent instances cluster-wide, as this node's directory knows them. */
+  connectedAgents?: () => number
 }
 
 /** `GET /health` (cheap, always 200) and `GET /ready` (503 while draining or when the database fails). */
@@ -28,7 +30,7 @@ export function registerHealthRoutes(app: GatewayApp, deps: HealthRouteDeps): vo
           ? 'degraded'
           : 'ok',
       connections: deps.connections(),
-      connected_agents: 0,
+      connected_agents: deps.connectedAgents?.() ?? 0,
       uptime_s: Math.round((Date.now() - deps.startedAt) / 100) / 10,
       version: deps.version,
       timestamp: new Date().toISOString(),

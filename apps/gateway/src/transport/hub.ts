@@ -25,6 +25,8 @@ import {
   type TokenStore,
 } from '@parley/stores'
 import type { Logger } from 'pino'
+import { createAgentLayer, isAgentLayerFrame } from '../agents/agent-layer.js'
+import type { AgentAccess } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { challengeMessage, createUsedNonces, newNonce, signatureValid } from '../auth/agent-challenge.js'
 import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
@@ -90,6 +92,8 @@ export interface HubOptions {
   tokens: () => TokenStore
   /** Chat-user pairing, answering the connectors' `pairing_check`. */
   chatPairing: () => ChatPairing
+  /** Policies and grants for agent frames; default: allow everything. */
+  agentAccess?: () => AgentAccess
 }
 
 export interface OpenSocket {
@@ -203,9 +207,19 @@ export function createHub(options: HubOptions) {
     connectionFor,
     wakeElsewhere: (clientId) => cluster.wake(clientId),
     sendElsewhere: (clientId, frame) => cluster.sendTo(clientId, frame),
+    shareAgentTags: (messageId, tags) => agents.directory.shareTags(messageId, tags),
     logger: logger.child({ component: 'delivery' }),
     audit,
     ...options.deliveryTimers,
+  })
+
+  const agents = createAgentLayer({
+    config,
+    bus: options.bus,
+    logger: logger.child({ component: 'agents' }),
+    audit,
+    ...(options.agentAccess === undefined ? {} : { access: options.agentAccess }),
+    deliveries,
   })
 
   const streams: ChannelStreams = createChannelStreams({
@@ -275,6 +289,7 @@ export function createHub(options: HubOptions) {
       connection.logger.info('reaping silent connection')
       // Stop delivering to it right away; the close handshake may take a while with a dead peer.
       channels.unsubscribeAll(connection)
+      agents.connectionClosed(connection)
       connection.close('heartbeat_timeout', 'no frames received in time')
     },
   })
@@ -414,6 +429,12 @@ export function createHub(options: HubOptions) {
       return
     }
     if (frame.type !== 'ping' && frame.type !== 'pong') sessions.noteActivity(connection)
+    if (isAgentLayerFrame(frame)) {
+      const task = agents.handle(connection, frame, size)
+      if (task !== undefined)
+        answerFailure(connection, frame.type, 'id' in frame ? frame.id : undefined, task)
+      return
+    }
     switch (frame.type) {
       case 'hello':
         fail(connection, 'invalid_state', 'the handshake is already complete', frame.id)
@@ -971,6 +992,7 @@ export function createHub(options: HubOptions) {
         cluster.clientDisconnected(connection.clientId)
       } else connectionsByClientId.set(connection.clientId, remaining)
       deliveries.detach(connection)
+      agents.connectionClosed(connection)
       presence?.disconnected(connection)
       sessions.detach(connection)
     }
@@ -1017,6 +1039,8 @@ export function createHub(options: HubOptions) {
     heartbeat,
     /** The node registry, client directory and cross-node wakes (the gateway starts and stops it). */
     cluster,
+    /** The agent directory, requests, streams and sends (the gateway starts and stops its directory). */
+    agents,
     /** Stops listening to channels on the bus (at stop, before the bus closes). */
     closeRelay: () => relay?.close(),
     presence,

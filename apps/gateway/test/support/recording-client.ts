@@ -22,6 +22,7 @@ export abstract class RecordingClient {
   readonly arrivals = new Map<Frame, number>()
   readonly closed: Promise<Closed>
   readonly #waiters = new Set<() => void>()
+  readonly #listeners = new Set<(frame: Frame) => void>()
   #resolveClosed!: (closed: Closed) => void
   #ended = false
   #nextId = 0
@@ -56,6 +57,7 @@ export abstract class RecordingClient {
       this.frames.push(frame)
       this.arrivals.set(frame, at)
     }
+    for (const frame of frames) for (const listener of this.#listeners) listener(frame)
     if (frames.length > 0) this.#wake()
   }
 
@@ -69,6 +71,12 @@ export abstract class RecordingClient {
 
   #wake(): void {
     for (const wake of this.#waiters) wake()
+  }
+
+  /** Calls `listener` with every frame from now on (to answer as an agent would); returns the remover. */
+  onFrame(listener: (frame: Frame) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
   }
 
   hello(options: { clientId?: string; token?: string; protocol?: { min: number; max: number } } = {}) {

@@ -1,0 +1,224 @@
+import type { AgentInstance, AgentSummary, AgentTarget, ClientFrame, RespondFrame } from '@parley/protocol'
+import type { Logger } from 'pino'
+import type { ConnectionAudit } from '../audit/connection-audit.js'
+import type { ClusterBus } from '../bus/types.js'
+import type { GatewayConfig } from '../config.js'
+import type { AgentMessageTags } from '../delivery/delivery-engine.js'
+import type { Connection } from '../transport/connection.js'
+import { recordAgentAudit } from './agent-audit.js'
+import { createAgentDirectory } from './agent-directory.js'
+import { createAgentRequests } from './agent-requests.js'
+import { routeParty } from './agent-routing.js'
+import { type AgentSendsOptions, createAgentSends } from './agent-sends.js'
+import { createAgentStreams, type StreamFrame } from './agent-streams.js'
+import { allowAllAccess } from './allow-all-access.js'
+import type { AccessParty, AgentAccess } from './types.js'
+
+/** The agent frames this layer answers (introductions, signals and shared state are handled elsewhere). */
+export const AGENT_LAYER_FRAMES = new Set([
+  'agent_register',
+  'agent_unregister',
+  'agents_list',
+  'request',
+  'respond',
+  'stream_open',
+  'stream_chunk',
+  'stream_credit',
+  'stream_end',
+  'stream_error',
+  'stream_abort',
+  'agent_send',
+] as const)
+
+export type AgentLayerFrame = Extract<
+  ClientFrame,
+  { type: typeof AGENT_LAYER_FRAMES extends Set<infer T> ? T : never }
+>
+
+export function isAgentLayerFrame(frame: ClientFrame): frame is AgentLayerFrame {
+  return (AGENT_LAYER_FRAMES as ReadonlySet<string>).has(frame.type)
+}
+
+export interface AgentLayerOptions {
+  config: GatewayConfig
+  bus: ClusterBus
+  logger: Logger
+  audit: ConnectionAudit
+  /** Policies and grants; allow-all until they are wired in. */
+  access?: () => AgentAccess
+  deliveries: AgentSendsOptions['deliveries'] & {
+    rememberAgentTags(messageId: string, tags: AgentMessageTags): void
+  }
+}
+
+/**
+ * The agent layer of one node: the directory, request / response, streams and `agent_send`, wired together.
+ * The hub hands it the agent frames of welcomed connections and tells it when a connection goes.
+ */
+export function createAgentLayer(options: AgentLayerOptions) {
+  const { config, audit } = options
+  const logger = options.logger
+  const access = options.access ?? (() => allowAllAccess)
+  const directory = createAgentDirectory({
+    bus: options.bus,
+    logger,
+    agentTimeoutMs: config.agentTimeout * 1000,
+  })
+  const shared = { config, directory, access, audit, logger }
+  const requests = createAgentRequests(shared)
+  const streams = createAgentStreams(shared)
+  const sends = createAgentSends({ directory, access, audit, deliveries: options.deliveries })
+
+  directory.onGone((route) => {
+    requests.instanceGone(route)
+    streams.instanceGone(route)
+  })
+  directory.onTags((messageId, tags) => options.deliveries.rememberAgentTags(messageId, tags))
+  directory.onAnswer((instanceId, frame) => {
+    if (frame.type === 'respond') requests.respond(instanceId, frame as unknown as RespondFrame)
+    else streams.fromRemoteAgent(instanceId, frame as unknown as StreamFrame)
+  })
+
+  function respond(connection: Connection, frame: RespondFrame): void {
+    const own = directory.byConnection(connection.id)
+    if (own !== undefined && requests.respond(own.instanceId, frame)) return
+    if (directory.forwardAnswer(connection, frame.correlationId, frame)) return
+    // Late (after a timeout or failover) or unknown: nobody waits for it any more.
+    connection.logger.debug({ correlationId: frame.correlationId }, 'dropped a respond nobody waits for')
+  }
+
+  /**
+   * Runs `task` once the directory knows the target: when no instance matches (or for a broadcast), another
+   * node's agent may have registered since the last refresh, so the directory is re-read first.
+   */
+  function withRoutes(connection: Connection, target: AgentTarget, task: () => void | Promise<void>) {
+    const broadcast = typeof target === 'object' && 'broadcast' in target
+    if (!directory.clustered() || (!broadcast && directory.resolve(target).length > 0)) {
+      const result = task()
+      return result instanceof Promise ? result : undefined
+    }
+    return directory
+      .refresh()
+      .catch((error: unknown) => logger.debug({ err: error }, 'agent directory read failed'))
+      .then(() => (connection.isOpen ? task() : undefined))
+  }
+
+  /** Agents the caller may `request`, cluster-wide, as `AgentSummary` lists. */
+  function listFor(caller: AccessParty, capability?: string): Promise<AgentSummary[]> {
+    const check = access()
+    return directory.summaries(
+      capability,
+      (instance: AgentInstance) =>
+        check.check({
+          action: 'request',
+          caller,
+          target: {
+            principal: instance.principal,
+            clientId: instance.clientId,
+            agentId: instance.agentId,
+            capabilities: instance.capabilities,
+          },
+        }).allowed,
+    )
+  }
+
+  return {
+    directory,
+    /** Handles one agent frame of a welcomed connection; may return a promise for the hub to watch. */
+    handle(connection: Connection, frame: AgentLayerFrame, size: number): Promise<void> | undefined {
+      switch (frame.type) {
+        case 'agent_register': {
+          const route = directory.register(connection, frame)
+          connection.sendFrame({
+            type: 'reply',
+            id: frame.id,
+            result: {
+              agentId: route.agentId,
+              instanceId: route.instanceId,
+              capabilities: [...route.capabilities],
+            },
+          })
+          recordAgentAudit(audit, {
+            kind: 'agent',
+            outcome: 'ok',
+            subject: connection,
+            target: route.agentId,
+            detail: `registered ${route.instanceId} capabilities=${route.capabilities.join(',')}`,
+          })
+          return undefined
+        }
+        case 'agent_unregister': {
+          const route = directory.unregister(connection)
+          if (route === undefined) {
+            connection.sendFrame({
+              type: 'error',
+              id: frame.id,
+              code: 'invalid_state',
+              message: 'this connection is not registered as an agent',
+              retryable: false,
+            })
+            return undefined
+          }
+          connection.sendFrame({ type: 'reply', id: frame.id, result: { agentId: route.agentId } })
+          recordAgentAudit(audit, {
+            kind: 'agent',
+            outcome: 'ok',
+            subject: connection,
+            target: route.agentId,
+            detail: `unregistered ${route.instanceId}`,
+          })
+          return undefined
+        }
+        case 'agents_list': {
+          const own = directory.byConnection(connection.id)
+          const caller: AccessParty =
+            own === undefined
+              ? {
+                  principal: connection.principal,
+                  role: connection.role,
+                  clientId: connection.clientId,
+                }
+              : routeParty(own)
+          return listFor(caller, frame.capability).then((agents) => {
+            connection.sendFrame({ type: 'reply', id: frame.id, result: { agents } })
+          })
+        }
+        case 'request':
+          return withRoutes(connection, frame.target, () => requests.request(connection, frame, size))
+        case 'respond':
+          respond(connection, frame)
+          return undefined
+        case 'stream_open':
+          return withRoutes(connection, frame.target, () => streams.open(connection, frame))
+        case 'stream_chunk':
+        case 'stream_credit':
+        case 'stream_end':
+        case 'stream_error':
+        case 'stream_abort':
+          streams.fromConnection(connection, frame)
+          return undefined
+        case 'agent_send':
+          return withRoutes(connection, frame.target, () => sends.send(connection, frame, size))
+      }
+    },
+    /** A connection closed (or stopped heartbeating): its requests, streams and instance go. */
+    connectionClosed(connection: Connection): void {
+      requests.connectionClosed(connection)
+      streams.connectionClosed(connection)
+      directory.connectionClosed(connection)
+    },
+    listFor,
+    /** Every agent, inactive ones included (admin). */
+    listAll: (capability?: string) => directory.summaries(capability),
+    /** Active instances cluster-wide, as this node knows them (`/health` `connected_agents`). */
+    activeCount: () => directory.activeCount(),
+    stats() {
+      return { ...requests.stats(), ...streams.stats(), activeAgents: directory.activeCount() }
+    },
+    start: () => directory.start(),
+    stop: () => directory.stop(),
+  }
+}
+
+export type AgentLayer = ReturnType<typeof createAgentLayer>
+export type AgentLayerStats = ReturnType<AgentLayer['stats']>

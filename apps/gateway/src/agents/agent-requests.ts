@@ -1,0 +1,311 @@
+import { randomBytes } from 'node:crypto'
+import {
+  type Caller,
+  type DirectTarget,
+  type ErrorBody,
+  errorBody,
+  type RequestFrame,
+  type RespondFrame,
+} from '@parley/protocol'
+import type { ConnectionAudit } from '../audit/connection-audit.js'
+import type { GatewayConfig } from '../config.js'
+import { GatewayError } from '../errors.js'
+import { newId } from '../ids.js'
+import { recordAgentAudit } from './agent-audit.js'
+import type { RegisteredAgentDirectory } from './agent-directory.js'
+import {
+  type AgentCaller,
+  auditDenial,
+  callerOf,
+  chooseAllowed,
+  denialError,
+  sendError,
+  targetName,
+} from './agent-routing.js'
+import type { AgentAccess, AgentRoute } from './types.js'
+
+interface PendingRequest {
+  correlationId: string
+  caller: AgentCaller
+  requestId: string
+  target: DirectTarget
+  data: RequestFrame['data']
+  from: Caller
+  idempotent: boolean
+  traceId: string
+  receivedAt: number
+  deadline: number
+  timer: NodeJS.Timeout
+  attempts: number
+  tried: Set<string>
+  route: AgentRoute | undefined
+}
+
+export interface AgentRequestsOptions {
+  config: GatewayConfig
+  directory: RegisteredAgentDirectory
+  access: () => AgentAccess
+  audit: ConnectionAudit
+}
+
+/** A W3C-style trace id (32 hex digits) for requests that came without one. */
+export function newTraceId(): string {
+  return randomBytes(16).toString('hex')
+}
+
+/**
+ * `request` → `request_incoming` → `respond` → `reply`. Pending requests live on the caller's node: the
+ * timeout, the failover of idempotent requests when their instance goes away, and the answer all happen
+ * here, whichever node the instance is on.
+ */
+export function createAgentRequests(options: AgentRequestsOptions) {
+  const { config, directory, audit } = options
+  const pending = new Map<string, PendingRequest>()
+  const byCaller = new Map<string, Set<string>>()
+  const byInstance = new Map<string, Set<string>>()
+
+  function index(map: Map<string, Set<string>>, key: string, id: string): void {
+    const set = map.get(key)
+    if (set === undefined) map.set(key, new Set([id]))
+    else set.add(id)
+  }
+
+  function unindex(map: Map<string, Set<string>>, key: string, id: string): void {
+    const set = map.get(key)
+    set?.delete(id)
+    if (set?.size === 0) map.delete(key)
+  }
+
+  /** Takes the request off its current instance (it answered, went away, or the request ended). */
+  function detach(request: PendingRequest): AgentRoute | undefined {
+    const route = request.route
+    if (route === undefined) return undefined
+    request.route = undefined
+    directory.release(route.instanceId)
+    unindex(byInstance, route.instanceId, request.correlationId)
+    return route
+  }
+
+  /** Ends the request: the caller gets `answer`, the audit a `reply` row. */
+  function finish(
+    request: PendingRequest,
+    answer: { data: unknown } | { error: ErrorBody },
+    answeredBy?: AgentRoute,
+  ): void {
+    clearTimeout(request.timer)
+    pending.delete(request.correlationId)
+    unindex(byCaller, request.caller.id, request.correlationId)
+    const route = detach(request)
+    // The answering node already forgot a request it answered; any other end is news to it.
+    if (route !== undefined && answeredBy === undefined) directory.forget(route, request.correlationId)
+    const latencyMs = Date.now() - request.receivedAt
+    const instance = answeredBy ?? route
+    if ('data' in answer && instance !== undefined) {
+      request.caller.sendFrame({
+        type: 'reply',
+        id: request.requestId,
+        result: {
+          correlationId: request.correlationId,
+          data: answer.data,
+          agentId: instance.agentId,
+          instanceId: instance.instanceId,
+          latencyMs,
+          attempts: request.attempts,
+          traceId: request.traceId,
+        },
+      })
+    } else if ('error' in answer) {
+      sendError(request.caller, answer.error, request.requestId)
+    }
+    recordAgentAudit(audit, {
+      kind: 'reply',
+      outcome: 'error' in answer ? 'error' : 'ok',
+      subject: request.caller,
+      target: instance?.agentId ?? targetName(request.target),
+      correlationId: request.correlationId,
+      latencyMs,
+      traceId: request.traceId,
+      ...('error' in answer ? { detail: answer.error.code } : {}),
+    })
+  }
+
+  /**
+   * Hands the request to the next instance (least in flight, not tried yet). True when one took it;
+   * otherwise the request was finished with the reason.
+   */
+  function dispatch(request: PendingRequest): boolean {
+    for (;;) {
+      const choice = chooseAllowed(
+        directory,
+        options.access(),
+        'request',
+        request.caller,
+        request.target,
+        request.tried,
+      )
+      if (choice.kind === 'denied' && request.attempts === 0) {
+        clearTimeout(request.timer)
+        pending.delete(request.correlationId)
+        unindex(byCaller, request.caller.id, request.correlationId)
+        auditDenial(
+          audit,
+          'request',
+          request.caller,
+          targetName(request.target),
+          choice.decision,
+          request.traceId,
+        )
+        sendError(request.caller, denialError(choice.decision), request.requestId)
+        return false
+      }
+      if (choice.kind !== 'route') {
+        finish(request, {
+          error: errorBody(
+            'no_route',
+            request.attempts === 0
+              ? `no active agent for ${targetName(request.target)}`
+              : `no other active agent for ${targetName(request.target)} after ${request.attempts} attempts`,
+          ),
+        })
+        return false
+      }
+      const { route } = choice
+      request.tried.add(route.instanceId)
+      request.attempts += 1
+      request.route = route
+      directory.acquire(route.instanceId)
+      index(byInstance, route.instanceId, request.correlationId)
+      const delivered = directory.deliver(route.instanceId, {
+        type: 'request_incoming',
+        correlationId: request.correlationId,
+        from: request.from,
+        data: request.data,
+        deadline: request.deadline,
+        attempt: request.attempts,
+        idempotent: request.idempotent,
+        ...(typeof request.target === 'string' ? {} : { capability: request.target.capability }),
+        traceId: request.traceId,
+      })
+      if (delivered) return true
+      detach(request)
+    }
+  }
+
+  function start(request: PendingRequest, size: number): void {
+    if (!dispatch(request)) return
+    recordAgentAudit(audit, {
+      kind: 'request',
+      outcome: 'ok',
+      subject: request.caller,
+      target: request.route?.agentId ?? targetName(request.target),
+      size,
+      correlationId: request.correlationId,
+      traceId: request.traceId,
+    })
+  }
+
+  return {
+    /** A caller's `request`: routed now, answered later by `respond`, a timeout or a failure. */
+    request(connection: AgentCaller, frame: RequestFrame, size: number): void {
+      const open = byCaller.get(connection.id)?.size ?? 0
+      if (open >= config.agents.maxInFlightPerConnection) {
+        throw new GatewayError(
+          'rate_limited',
+          `${open} requests are already waiting for answers on this connection (agents.maxInFlightPerConnection)`,
+          1_000,
+        )
+      }
+      const receivedAt = Date.now()
+      const maxMs = config.agents.maxRequestTimeout * 1000
+      const timeoutMs = Math.min(frame.timeoutMs ?? config.agents.requestTimeout * 1000, maxMs)
+      const correlationId = newId('req')
+      const request: PendingRequest = {
+        correlationId,
+        caller: connection,
+        requestId: frame.id,
+        target: frame.target,
+        data: frame.data,
+        from: callerOf(directory, connection),
+        idempotent: frame.idempotent ?? false,
+        traceId: frame.traceId ?? newTraceId(),
+        receivedAt,
+        deadline: receivedAt + timeoutMs,
+        timer: setTimeout(() => {
+          const current = pending.get(correlationId)
+          if (current === undefined) return
+          finish(current, {
+            error: errorBody('timeout', `no answer from ${targetName(frame.target)} within ${timeoutMs} ms`),
+          })
+        }, timeoutMs),
+        attempts: 0,
+        tried: new Set(),
+        route: undefined,
+      }
+      pending.set(correlationId, request)
+      index(byCaller, connection.id, correlationId)
+      start(request, size)
+    },
+
+    /** An instance's `respond`; false when nothing here waits for it (late, unknown, or not its request). */
+    respond(instanceId: string, frame: RespondFrame): boolean {
+      const request = pending.get(frame.correlationId)
+      if (request === undefined || request.route?.instanceId !== instanceId) return false
+      const route = request.route
+      if (frame.error !== undefined) {
+        finish(
+          request,
+          {
+            error: errorBody('agent_error', `${route.agentId} failed: ${frame.error.message}`, undefined, {
+              code: frame.error.code,
+              message: frame.error.message,
+            }),
+          },
+          route,
+        )
+      } else finish(request, { data: frame.data }, route)
+      return true
+    },
+
+    /** The instance went away: its idempotent requests fail over, the others fail with `agent_unavailable`. */
+    instanceGone(route: AgentRoute): void {
+      const ids = byInstance.get(route.instanceId)
+      if (ids === undefined) return
+      for (const correlationId of [...ids]) {
+        const request = pending.get(correlationId)
+        if (request === undefined) continue
+        detach(request)
+        if (request.idempotent && Date.now() < request.deadline) {
+          dispatch(request)
+          continue
+        }
+        finish(request, {
+          error: errorBody(
+            'agent_unavailable',
+            `${route.agentId} went away before answering; the request was not idempotent`,
+          ),
+        })
+      }
+    },
+
+    /** The caller left: its requests are dropped (the instances' late answers will be ignored). */
+    connectionClosed(connection: AgentCaller): void {
+      const ids = byCaller.get(connection.id)
+      if (ids === undefined) return
+      byCaller.delete(connection.id)
+      for (const correlationId of ids) {
+        const request = pending.get(correlationId)
+        if (request === undefined) continue
+        clearTimeout(request.timer)
+        pending.delete(correlationId)
+        const route = detach(request)
+        if (route !== undefined) directory.forget(route, correlationId)
+      }
+    },
+
+    stats() {
+      return { pendingRequests: pending.size }
+    },
+  }
+}
+
+export type AgentRequests = ReturnType<typeof createAgentRequests>

@@ -1,0 +1,63 @@
+import { type AgentList, AgentListQuery, type AgentSummary } from '@parley/protocol'
+import type { Authenticate } from '../auth/authenticator.js'
+import { GatewayError } from '../errors.js'
+import type { GatewayApp } from '../http/create-app.js'
+import { errorResponse } from '../http/error-envelope.js'
+import { bearerToken } from '../security/secrets.js'
+import type { AccessParty } from './types.js'
+
+export interface AgentRoutesDeps {
+  /** Checks the bearer credential like a connection's (any role). */
+  authenticate: Authenticate
+  /** The agents the caller may `request`. */
+  listFor: (caller: AccessParty, capability?: string) => Promise<AgentSummary[]>
+  /** Every agent, inactive ones included. */
+  listAll: (capability?: string) => Promise<AgentSummary[]>
+}
+
+function capabilityOf(query: Record<string, string>): string | undefined {
+  const parsed = AgentListQuery.safeParse(query)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'query'}: ${issue.message}`,
+    )
+    throw new GatewayError('bad_request', `invalid agent query: ${problems.join('; ')}`)
+  }
+  return parsed.data.capability
+}
+
+/**
+ * `GET /agents`: the agents the caller may reach (any valid credential, filtered by access), and
+ * `GET /api/admin/agents`: every agent, inactive ones included (behind the admin guard).
+ */
+export function registerAgentRoutes(app: GatewayApp, deps: AgentRoutesDeps): void {
+  app.get('/agents', async (c) => {
+    const token = bearerToken(c.req.header('authorization'))
+    const outcome = await deps.authenticate(
+      {
+        ...(token === undefined ? {} : { token }),
+        remoteAddress: c.env?.incoming?.socket.remoteAddress ?? null,
+        origin: c.req.header('origin') ?? null,
+        transport: 'http',
+      },
+      { surface: 'agents api' },
+    )
+    if (!outcome.ok) {
+      if (outcome.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer realm="parley"')
+      return errorResponse(c, outcome.code, outcome.message, outcome.retryAfterMs)
+    }
+    const capability = capabilityOf(c.req.query())
+    const body: AgentList = {
+      agents: await deps.listFor(
+        { principal: outcome.principal.id, role: outcome.principal.role },
+        capability,
+      ),
+    }
+    return c.json(body)
+  })
+
+  app.get('/api/admin/agents', async (c) => {
+    const body: AgentList = { agents: await deps.listAll(capabilityOf(c.req.query())) }
+    return c.json(body)
+  })
+}

@@ -1,0 +1,114 @@
+import { type Caller, type DirectTarget, type ErrorBody, errorBody } from '@parley/protocol'
+import type { ConnectionAudit } from '../audit/connection-audit.js'
+import { recordAgentAudit } from './agent-audit.js'
+import type { AgentConnection, RegisteredAgentDirectory } from './agent-directory.js'
+import type { AccessAction, AccessDecision, AccessParty, AgentAccess, AgentRoute } from './types.js'
+
+/** A connection acting on agents: what the routing needs beyond the directory's view of it. */
+export interface AgentCaller extends AgentConnection {
+  /** The did of the agent key it authenticated with, if it did. */
+  readonly agentKeyId: string | undefined
+}
+
+/** The caller as the gateway verified it, for `request_incoming` and `stream_incoming`. */
+export function callerOf(directory: RegisteredAgentDirectory, connection: AgentCaller): Caller {
+  const agentId = directory.byConnection(connection.id)?.agentId
+  return {
+    principal: connection.principal,
+    role: connection.role,
+    clientId: connection.clientId,
+    ...(agentId === undefined ? {} : { agentId }),
+    ...(connection.agentKeyId === undefined ? {} : { identity: connection.agentKeyId }),
+  }
+}
+
+export function callerParty(directory: RegisteredAgentDirectory, connection: AgentConnection): AccessParty {
+  const own = directory.byConnection(connection.id)
+  return {
+    principal: connection.principal,
+    role: connection.role,
+    clientId: connection.clientId,
+    ...(own === undefined ? {} : { agentId: own.agentId, capabilities: own.capabilities }),
+  }
+}
+
+export function routeParty(route: AgentRoute): AccessParty {
+  return {
+    principal: route.principal,
+    role: route.role,
+    clientId: route.clientId,
+    agentId: route.agentId,
+    capabilities: route.capabilities,
+  }
+}
+
+export type Denial = Extract<AccessDecision, { allowed: false }>
+
+export type RouteChoice =
+  | { kind: 'route'; route: AgentRoute }
+  | { kind: 'denied'; decision: Denial }
+  | { kind: 'none' }
+
+/**
+ * The least in-flight active instance for the target that access lets the caller reach with `action`.
+ * `denied` only when instances exist and every one of them was denied (the first denial is reported).
+ */
+export function chooseAllowed(
+  directory: RegisteredAgentDirectory,
+  access: AgentAccess,
+  action: AccessAction,
+  connection: AgentConnection,
+  target: DirectTarget,
+  exclude?: ReadonlySet<string>,
+): RouteChoice {
+  const candidates = directory.resolve(target, exclude === undefined ? {} : { exclude })
+  if (candidates.length === 0) return { kind: 'none' }
+  const caller = callerParty(directory, connection)
+  let firstDenial: Denial | undefined
+  for (const route of candidates) {
+    const decision = access.check({ action, caller, target: routeParty(route) })
+    if (decision.allowed) {
+      directory.markChosen(route.instanceId)
+      return { kind: 'route', route }
+    }
+    firstDenial ??= decision
+  }
+  return firstDenial === undefined ? { kind: 'none' } : { kind: 'denied', decision: firstDenial }
+}
+
+/** The error a denial answers: `policy_denied` with `details.rule`, or `introduction_required`. */
+export function denialError(decision: Denial): ErrorBody {
+  return errorBody(
+    decision.code,
+    decision.message,
+    undefined,
+    decision.rule === undefined ? undefined : { rule: decision.rule },
+  )
+}
+
+/** Audits a denial: outcome `denied`, detail naming the rule (`rule=default` when the default denied). */
+export function auditDenial(
+  audit: ConnectionAudit,
+  kind: 'request' | 'stream' | 'message',
+  connection: AgentConnection,
+  target: string,
+  decision: Denial,
+  traceId?: string,
+): void {
+  recordAgentAudit(audit, {
+    kind,
+    outcome: 'denied',
+    subject: connection,
+    target,
+    detail: `${decision.code} rule=${decision.rule ?? 'default'}`,
+    ...(traceId === undefined ? {} : { traceId }),
+  })
+}
+
+export function targetName(target: DirectTarget): string {
+  return typeof target === 'string' ? target : `capability:${target.capability}`
+}
+
+export function sendError(connection: AgentConnection, error: ErrorBody, id?: string): void {
+  connection.sendFrame(id === undefined ? { type: 'error', ...error } : { type: 'error', id, ...error })
+}

@@ -1,0 +1,123 @@
+import { type AgentSendFrame, type AgentTarget, errorBody } from '@parley/protocol'
+import type { ConnectionAudit } from '../audit/connection-audit.js'
+import type { AgentMessageTags } from '../delivery/delivery-engine.js'
+import type { Connection } from '../transport/connection.js'
+import { recordAgentAudit } from './agent-audit.js'
+import type { RegisteredAgentDirectory } from './agent-directory.js'
+import { newTraceId } from './agent-requests.js'
+import { auditDenial, callerParty, type Denial, denialError, routeParty, sendError } from './agent-routing.js'
+import type { AgentAccess, AgentRoute } from './types.js'
+
+export interface AgentSendsOptions {
+  directory: RegisteredAgentDirectory
+  access: () => AgentAccess
+  audit: ConnectionAudit
+  deliveries: {
+    sendToAgents(
+      connection: Connection,
+      input: {
+        recipients: readonly string[]
+        data: unknown
+        tags: AgentMessageTags
+        idempotencyKey?: string
+        size: number
+      },
+    ): Promise<{ messageId: string; deliveryIds: string[]; timestamp: number }>
+  }
+}
+
+function describe(target: AgentTarget): string {
+  if (typeof target === 'string') return target
+  if ('capability' in target) return `capability:${target.capability}`
+  return target.broadcast === true ? 'broadcast' : `broadcast:capability:${target.broadcast.capability}`
+}
+
+/**
+ * `agent_send`: picks the recipient agents (one for an agent id or a capability, every active agent for a
+ * broadcast), checks each against access (`message`), and queues one durable direct message per allowed
+ * agent through the delivery engine, addressed to the client id of its least loaded instance.
+ */
+export function createAgentSends(options: AgentSendsOptions) {
+  const { directory, audit } = options
+
+  /** Candidate instances in preference order, at most one per agent id for broadcasts. */
+  function candidates(connection: Connection, target: AgentTarget): AgentRoute[] {
+    if (typeof target === 'string' || 'capability' in target) return directory.resolve(target)
+    const own = directory.byConnection(connection.id)
+    const routes = directory.all(target.broadcast === true ? undefined : target.broadcast.capability)
+    const perAgent = new Map<string, AgentRoute>()
+    for (const route of routes) {
+      // A broadcast goes to the other agents, not back to the sender.
+      if (own !== undefined && route.agentId === own.agentId) continue
+      if (!perAgent.has(route.agentId)) perAgent.set(route.agentId, route)
+    }
+    return [...perAgent.values()]
+  }
+
+  return {
+    async send(connection: Connection, frame: AgentSendFrame, size: number): Promise<void> {
+      const traceId = frame.traceId ?? newTraceId()
+      const target = describe(frame.target)
+      const found = candidates(connection, frame.target)
+      if (found.length === 0) {
+        sendError(connection, errorBody('no_route', `no active agent for ${target}`), frame.id)
+        return
+      }
+      const caller = callerParty(directory, connection)
+      const single = typeof frame.target === 'string' || 'capability' in frame.target
+      const recipients: AgentRoute[] = []
+      let firstDenial: Denial | undefined
+      for (const route of found) {
+        const decision = options.access().check({ action: 'message', caller, target: routeParty(route) })
+        if (!decision.allowed) {
+          auditDenial(audit, 'message', connection, route.agentId, decision, traceId)
+          firstDenial ??= decision
+          continue
+        }
+        recipients.push(route)
+        if (single) break
+      }
+      if (recipients.length === 0) {
+        sendError(
+          connection,
+          firstDenial === undefined
+            ? errorBody('no_route', `no active agent for ${target}`)
+            : denialError(firstDenial),
+          frame.id,
+        )
+        return
+      }
+      for (const route of recipients) directory.markChosen(route.instanceId)
+      const fromAgent = directory.byConnection(connection.id)?.agentId
+      const sent = await options.deliveries.sendToAgents(connection, {
+        recipients: recipients.map((route) => route.clientId),
+        data: frame.data,
+        tags: { traceId, ...(fromAgent === undefined ? {} : { fromAgent }) },
+        ...(frame.idempotencyKey === undefined ? {} : { idempotencyKey: frame.idempotencyKey }),
+        size,
+      })
+      connection.sendFrame({
+        type: 'reply',
+        id: frame.id,
+        result: {
+          id: sent.messageId,
+          recipients: recipients.map((route) => route.agentId),
+          deliveryIds: sent.deliveryIds,
+          timestamp: sent.timestamp,
+        },
+      })
+      recordAgentAudit(audit, {
+        kind: 'message',
+        outcome: 'ok',
+        subject: connection,
+        target,
+        size,
+        correlationId: sent.messageId,
+        traceId,
+        detail: `recipients=${recipients.map((route) => route.agentId).join(',')}`,
+      })
+    },
+  }
+}
+
+export type AgentSends = ReturnType<typeof createAgentSends>

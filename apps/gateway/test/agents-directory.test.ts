@@ -1,0 +1,198 @@
+import { AgentList, AgentsListResult, Health } from '@parley/protocol'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { AgentAccess } from '../src/agents/types.js'
+import { connectAgent } from './support/agent-clients.js'
+import { TestClient } from './support/test-client.js'
+import { adminHeaders, startTestGateway, type TestGateway } from './support/test-gateway.js'
+
+const AGENT_TIMEOUT_S = 0.3
+
+describe('agent directory', () => {
+  let server: TestGateway | undefined
+  const clients: TestClient[] = []
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close()
+    await server?.dispose()
+    server = undefined
+  })
+
+  async function start(access?: AgentAccess): Promise<TestGateway> {
+    server = await startTestGateway(
+      { agentTimeout: AGENT_TIMEOUT_S, authToken: 'shared-secret-token-0123456789' },
+      access === undefined ? {} : { agentAccess: () => access },
+    )
+    return server
+  }
+
+  async function agent(agentId: string, capabilities: string[] = [], clientId?: string) {
+    const registered = await connectAgent(server?.started.wsUrl ?? '', agentId, capabilities, {
+      token: 'shared-secret-token-0123456789',
+      ...(clientId === undefined ? {} : { clientId }),
+    })
+    clients.push(registered.client)
+    return registered
+  }
+
+  async function client(): Promise<TestClient> {
+    const connected = await TestClient.connect(server?.started.wsUrl ?? '', {
+      token: 'shared-secret-token-0123456789',
+    })
+    clients.push(connected)
+    return connected
+  }
+
+  async function adminList(query = ''): Promise<AgentList> {
+    const response = await fetch(`${server?.started.url}/api/admin/agents${query}`, {
+      headers: adminHeaders(),
+    })
+    expect(response.status).toBe(200)
+    return AgentList.parse(await response.json())
+  }
+
+  async function health(): Promise<Health> {
+    return Health.parse(await (await fetch(`${server?.started.url}/health`)).json())
+  }
+
+  it('lists a registered agent with its instance over agents_list', async () => {
+    await start()
+    const { instanceId } = await agent('summarizer', ['summarize', 'translate.fr'])
+    const caller = await client()
+    const { agents } = AgentsListResult.parse(await caller.ok({ type: 'agents_list' }))
+    expect(agents).toHaveLength(1)
+    expect(agents[0]).toMatchObject({
+      agentId: 'summarizer',
+      capabilities: ['summarize', 'translate.fr'],
+      status: 'active',
+    })
+    expect(agents[0]?.instances[0]).toMatchObject({ instanceId, status: 'active', inFlight: 0 })
+    const filtered = AgentsListResult.parse(
+      await caller.ok({ type: 'agents_list', capability: 'translate.fr' }),
+    )
+    expect(filtered.agents).toHaveLength(1)
+    expect(
+      AgentsListResult.parse(await caller.ok({ type: 'agents_list', capability: 'fly' })).agents,
+    ).toHaveLength(0)
+  })
+
+  it('marks an instance inactive after disconnect, never routes to it, and removes it after agentTimeout', async () => {
+    await start()
+    const { client: gone } = await agent('ephemeral')
+    expect((await health()).connected_agents).toBe(1)
+    gone.close()
+    await gone.waitClosed()
+    await expect.poll(async () => (await adminList()).agents[0]?.status, { timeout: 5_000 }).toBe('inactive')
+    expect((await health()).connected_agents).toBe(0)
+    const caller = await client()
+    expect(await caller.request({ type: 'request', target: 'ephemeral', data: 1 })).toMatchObject({
+      type: 'error',
+      code: 'no_route',
+    })
+    await expect.poll(async () => (await adminList()).agents, { timeout: 5_000 }).toHaveLength(0)
+  })
+
+  it('marks an instance inactive when its connection stops answering heartbeats', async () => {
+    server = await startTestGateway({ heartbeatInterval: 0.1, agentTimeout: 60 })
+    // The raw test client never answers pings: the gateway reaps it after two silent intervals.
+    const { client: silent } = await connectAgent(server.started.wsUrl, 'silent')
+    clients.push(silent)
+    await silent.waitClosed()
+    const listed = await adminList()
+    expect(listed.agents[0]).toMatchObject({ agentId: 'silent', status: 'inactive' })
+    expect(server.gateway.stats().reaped).toBe(1)
+  })
+
+  it('keeps an agent listed when it re-registers after a reconnect (same client id)', async () => {
+    await start()
+    const { client: first } = await agent('steady', [], 'steady-client')
+    first.close()
+    await first.waitClosed()
+    await expect.poll(async () => (await adminList()).agents[0]?.status, { timeout: 5_000 }).toBe('inactive')
+    const { instanceId } = await agent('steady', [], 'steady-client')
+    const listed = await adminList()
+    expect(listed.agents).toHaveLength(1)
+    expect(listed.agents[0]?.instances).toHaveLength(1)
+    expect(listed.agents[0]?.instances[0]).toMatchObject({ instanceId, status: 'active' })
+    // Well past agentTimeout it is still there: waiting out the timer is the point here, no event marks it.
+    await new Promise((resolve) => setTimeout(resolve, AGENT_TIMEOUT_S * 1000 * 2))
+    expect((await adminList()).agents[0]?.status).toBe('active')
+  })
+
+  it('serves GET /agents to any valid credential, filtered by access, and 401 without one', async () => {
+    await start({
+      check: (request) =>
+        request.action === 'request' && 'agentId' in request.target && request.target.agentId === 'hidden'
+          ? { allowed: false, code: 'policy_denied', message: 'no' }
+          : { allowed: true, effect: 'default' },
+    })
+    await agent('visible', ['a'])
+    await agent('hidden', ['a'])
+    const response = await fetch(`${server?.started.url}/agents`, {
+      headers: { authorization: 'Bearer shared-secret-token-0123456789' },
+    })
+    expect(response.status).toBe(200)
+    const body = AgentList.parse(await response.json())
+    expect(body.agents.map((entry) => entry.agentId)).toEqual(['visible'])
+    expect((await fetch(`${server?.started.url}/agents`)).status).toBe(401)
+    const bad = await fetch(`${server?.started.url}/agents?capability=${encodeURIComponent('no spaces')}`, {
+      headers: { authorization: 'Bearer shared-secret-token-0123456789' },
+    })
+    expect(bad.status).toBe(400)
+    // The admin list has everything.
+    expect((await adminList()).agents.map((entry) => entry.agentId)).toEqual(['hidden', 'visible'])
+    expect((await adminList('?capability=b')).agents).toHaveLength(0)
+    const notAdmin = await fetch(`${server?.started.url}/api/admin/agents`, {
+      headers: { authorization: 'Bearer shared-secret-token-0123456789' },
+    })
+    expect(notAdmin.status).toBe(403)
+  })
+
+  it('counts active instances in /health connected_agents', async () => {
+    await start()
+    expect((await health()).connected_agents).toBe(0)
+    await agent('one')
+    const { client: two } = await agent('two')
+    expect((await health()).connected_agents).toBe(2)
+    expect(await two.ok({ type: 'agent_unregister' })).toEqual({ agentId: 'two' })
+    expect((await health()).connected_agents).toBe(1)
+  })
+
+  it('answers malformed agent frames with typed errors and keeps the connection', async () => {
+    await start()
+    const { client: worker } = await agent('worker')
+    const caller = await client()
+    expect(await caller.request({ type: 'request', target: 'not a valid id!', data: 1 })).toMatchObject({
+      type: 'error',
+      code: 'invalid_frame',
+    })
+    expect(await caller.request({ type: 'request', target: { capability: 5 }, data: 1 })).toMatchObject({
+      type: 'error',
+      code: 'invalid_frame',
+    })
+    expect(await caller.request({ type: 'agent_register', agentId: '' })).toMatchObject({
+      type: 'error',
+      code: 'invalid_frame',
+    })
+    worker.send({
+      type: 'respond',
+      correlationId: 'req_x',
+      data: 1,
+      error: { code: 'x', message: 'both' },
+    })
+    expect(await worker.next('error')).toMatchObject({ code: 'invalid_frame' })
+    // A respond nobody waits for is dropped without an answer.
+    worker.send({ type: 'respond', correlationId: 'req_unknown', data: 1 })
+    caller.send({ type: 'stream_chunk', streamId: 'str_unknown', seq: 1, data: 1 })
+    expect(await caller.waitFor((frame) => frame.type === 'error' && frame.id === undefined)).toMatchObject({
+      code: 'not_found',
+    })
+    expect(await caller.request({ type: 'agent_unregister' })).toMatchObject({
+      type: 'error',
+      code: 'invalid_state',
+    })
+    // Both connections still work.
+    expect(AgentsListResult.parse(await caller.ok({ type: 'agents_list' })).agents).toHaveLength(1)
+    expect(worker.framesOf('error')).toHaveLength(1)
+    expect(await worker.ok({ type: 'agents_list' })).toBeDefined()
+  })
+})
