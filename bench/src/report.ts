@@ -96,6 +96,8 @@ function formatTable(header: string[], rows: string[][]): string[] {
         column === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[column] ?? 0),
       )
       .join('  ')
+      // Rows without ratio cells (the baselines) would otherwise end in spaces.
+      .trimEnd()
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)]
 }
 
