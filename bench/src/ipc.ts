@@ -6,13 +6,13 @@ export interface WorkerConfigBase {
   target: TargetName
   /** The server's base URL, always http://127.0.0.1:<port>. */
   baseUrl: string
-  channel: string
   /** The worker exits on its own after this long, whatever happens, so nothing outlives the bench. */
   deadlineMs: number
 }
 
 export interface SubscriberWorkerConfig extends WorkerConfigBase {
   role: 'subscribers'
+  channel: string
   connections: number
   connectConcurrency: number
   /** Used in client ids so connections are distinguishable in the gateway's logs. */
@@ -21,13 +21,40 @@ export interface SubscriberWorkerConfig extends WorkerConfigBase {
 
 export interface PublisherWorkerConfig extends WorkerConfigBase {
   role: 'publisher'
+  channel: string
   warmupMs: number
   durationMs: number
   window: number
   payloadBytes: number
 }
 
-export type WorkerConfig = SubscriberWorkerConfig | PublisherWorkerConfig
+/** Request scenario: a share of the agent connections, each answering every request at once. */
+export interface AgentWorkerConfig extends WorkerConfigBase {
+  role: 'agents'
+  connections: number
+  connectConcurrency: number
+  /** Used in agent and client ids. */
+  workerIndex: number
+  /** The capability every agent registers and the callers address. */
+  capability: string
+}
+
+/** Request scenario: the caller connections, keeping `window` requests in flight over all of them. */
+export interface CallerWorkerConfig extends WorkerConfigBase {
+  role: 'callers'
+  connections: number
+  capability: string
+  warmupMs: number
+  durationMs: number
+  window: number
+  payloadBytes: number
+}
+
+export type WorkerConfig =
+  | SubscriberWorkerConfig
+  | PublisherWorkerConfig
+  | AgentWorkerConfig
+  | CallerWorkerConfig
 
 /** The publication each subscriber receives; short keys keep the ~100 byte budget for the padding. */
 export interface BenchPayload {
@@ -79,6 +106,29 @@ export interface PublisherResult {
   drained: boolean
 }
 
+export interface AgentResult {
+  /** Requests answered, per agent connection of this process. */
+  answered: number[]
+  /** Connections the server closed during the run, by close code. */
+  closedByCode: Record<string, number>
+}
+
+export interface CallerResult {
+  sent: number
+  /** Requests sent inside the measurement window. */
+  measuredSent: number
+  /** Of those, the ones answered with a reply (not an error). */
+  measuredAnswered: number
+  /** Length of the measurement window, on the caller's clock. */
+  measuredMs: number
+  /** Request-to-reply time of the measured requests, on the caller's clock. */
+  roundTripLatency: HistogramPairs
+  /** Error answers by code (`no_route`, `rate_limited`, `timeout`, …): each one is a failed round trip. */
+  errorsByCode: Record<string, number>
+  /** True when every request sent was answered after the measurement window. */
+  drained: boolean
+}
+
 export type FromWorker =
   /** Loaded and listening for its `config`. */
   | { type: 'booted' }
@@ -87,4 +137,6 @@ export type FromWorker =
   | { type: 'phase'; phase: 'measure-start' | 'measure-end' }
   | { type: 'subscriber-result'; result: SubscriberResult }
   | { type: 'publisher-result'; result: PublisherResult }
+  | { type: 'agent-result'; result: AgentResult }
+  | { type: 'caller-result'; result: CallerResult }
   | { type: 'failed'; message: string }

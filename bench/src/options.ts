@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 export const TARGET_NAMES = ['parley', 'ws', 'socketio'] as const
 export type TargetName = (typeof TARGET_NAMES)[number]
 
-export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode'] as const
+export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode', 'request'] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 
 /** The server the durable scenario creates its throw-away databases on, unless --database-url names one. */
@@ -33,7 +33,13 @@ export interface BenchOptions {
   crossnodeSubscribers: number
   /** Cross-node scenario: the store backend both gateways share. */
   crossnodeStore: CrossNodeStore
-  /** Processes that share the subscriber connections. */
+  /** Request scenario: requests in flight at most, over all caller connections. */
+  requestWindow: number
+  /** Request scenario: caller connections (one process). */
+  requestCallers: number
+  /** Request scenario: agent connections answering the requests. */
+  requestAgents: number
+  /** Processes that share the subscriber connections (request scenario: the agent connections). */
   workers: number
   payloadBytes: number
   targets: TargetName[]
@@ -62,21 +68,26 @@ export const USAGE = `Usage: pnpm bench [options]
 Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server, each in its own process:
 - fanout:  one channel, N subscribers, one publisher at full speed;
 - durable: acknowledged publishes to a few subscribers, Parley with --store-backend memory and postgres;
-- crossnode: two server nodes sharing one Redis, the publisher on node A, N subscribers on node B.
+- crossnode: two server nodes sharing one Redis, the publisher on node A, N subscribers on node B;
+- request: callers keep requests in flight to a few agents that answer at once (Parley's request /
+  respond against a ws relay and a Socket.IO relay with acks).
 
 Options:
-  --scenario <list>    comma-separated subset of fanout,durable,crossnode (default all three)
+  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request (default all four)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
   --window <n>         fan-out and cross-node publications in flight at most (default 8)
   --durable-subscribers <n>  durable subscriber connections (default 10)
   --durable-window <n> durable publications in flight at most (default 64)
   --crossnode-subscribers <n>  cross-node subscriber connections, on node B (default 500; --quick 50)
   --crossnode-store <backend>  cross-node: Parley's --store-backend, redis or postgres (default redis)
+  --request-window <n> request: requests in flight at most, over all callers (default 64)
+  --request-callers <n>  request: caller connections, in one process (default 4)
+  --request-agents <n> request: agent connections answering the requests (default 2)
   --duration <s>       measured seconds per run (default 10; --quick 2)
   --warmup <s>         unmeasured seconds before each measurement (default 2; --quick 0.5)
   --runs <n>           runs per target, interleaved; medians are reported (default 3; --quick 1)
-  --workers <n>        subscriber processes (default 2)
-  --payload <bytes>    approximate JSON size of each publication's data (default 100)
+  --workers <n>        subscriber processes; request: agent processes (default 2)
+  --payload <bytes>    approximate JSON size of each publication's or request's data (default 100)
   --targets <list>     comma-separated subset of parley,ws,socketio (default all)
   --connect-concurrency <n>  connections opened at once during set-up (default 50)
   --gateway-cli <path> gateway CLI to spawn (default: @parley/gateway's src/cli.ts, or dist/cli.js)
@@ -122,6 +133,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'database-url': { type: 'string' },
       'crossnode-subscribers': { type: 'string' },
       'crossnode-store': { type: 'string' },
+      'request-window': { type: 'string' },
+      'request-callers': { type: 'string' },
+      'request-agents': { type: 'string' },
       'require-postgres': { type: 'boolean', default: false },
       'require-redis': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -149,6 +163,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       1,
       20_000,
     ),
+    requestWindow: integer('--request-window', values['request-window'], 64, 1, 10_000),
+    requestCallers: integer('--request-callers', values['request-callers'], 4, 1, 1000),
+    requestAgents: integer('--request-agents', values['request-agents'], 2, 1, 1000),
     workers,
     payloadBytes: integer('--payload', values.payload, 100, 40, 1_000_000),
     targets: nameList('--targets', TARGET_NAMES, values.targets),

@@ -6,10 +6,11 @@ import {
   renderCrossNodeTable,
   renderDurableTable,
   renderFanoutTable,
+  renderRequestTable,
   TARGET_LABELS,
   type TableRow,
 } from './report.js'
-import type { Contender, LoadPlan } from './scenario.js'
+import type { Contender, LoadPlan, LoadTiming, PublishLoad, RequestLoad } from './scenario.js'
 
 /** A scenario ready to run: its load, its rows, and how its table looks. */
 export interface ScenarioPlan {
@@ -45,12 +46,14 @@ export function planScenario(
       return durablePlan(options, gateway)
     case 'crossnode':
       return crossNodePlan(options, gateway)
+    case 'request':
+      return Promise.resolve(requestPlan(options, gateway))
   }
 }
 
 function describeLoad(
   title: string,
-  load: LoadPlan,
+  load: PublishLoad,
   rows: string[],
   runs: number,
   where = { subscribers: '', publisher: '' },
@@ -64,7 +67,7 @@ function describeLoad(
   )
 }
 
-function sharedLoad(options: BenchOptions): Omit<LoadPlan, 'channel' | 'subscribers' | 'window'> {
+function loadTiming(options: BenchOptions): LoadTiming {
   return {
     workers: options.workers,
     payloadBytes: options.payloadBytes,
@@ -76,8 +79,9 @@ function sharedLoad(options: BenchOptions): Omit<LoadPlan, 'channel' | 'subscrib
 
 /** Many subscribers on one channel: Parley on its configured database, the in-memory store backend. */
 function fanoutPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan {
-  const load: LoadPlan = {
-    ...sharedLoad(options),
+  const load: PublishLoad = {
+    kind: 'publish',
+    ...loadTiming(options),
     channel: 'bench.fanout',
     subscribers: options.subscribers,
     window: options.window,
@@ -123,8 +127,9 @@ function fanoutPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan 
  * beside the baselines, which acknowledge at once from memory.
  */
 async function durablePlan(options: BenchOptions, gateway: GatewayEntry): Promise<ScenarioPlan> {
-  const load: LoadPlan = {
-    ...sharedLoad(options),
+  const load: PublishLoad = {
+    kind: 'publish',
+    ...loadTiming(options),
     channel: 'bench.durable',
     subscribers: options.durableSubscribers,
     window: options.durableWindow,
@@ -196,8 +201,9 @@ const PARLEY_CROSS_NODE_HINT =
  * offsets and history must be the same on every node.
  */
 async function crossNodePlan(options: BenchOptions, gateway: GatewayEntry): Promise<ScenarioPlan> {
-  const load: LoadPlan = {
-    ...sharedLoad(options),
+  const load: PublishLoad = {
+    kind: 'publish',
+    ...loadTiming(options),
     channel: 'bench.crossnode',
     subscribers: options.crossnodeSubscribers,
     window: options.window,
@@ -278,5 +284,57 @@ async function crossNodePlan(options: BenchOptions, gateway: GatewayEntry): Prom
     rows,
     database,
     render: renderCrossNodeTable,
+  }
+}
+
+/**
+ * Request / response: the callers keep `--request-window` requests in flight to the `echo` capability,
+ * `--request-agents` agent connections answer each one at once. Parley runs as in the fan-out scenario
+ * (its configured database, the in-memory store backend) and routes by capability; the baselines relay
+ * to their agents in turn.
+ */
+function requestPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan {
+  const load: RequestLoad = {
+    kind: 'request',
+    ...loadTiming(options),
+    capability: 'echo',
+    agents: options.requestAgents,
+    callers: options.requestCallers,
+    window: options.requestWindow,
+  }
+  const databaseUrl = options.databaseUrl ?? 'memory://'
+  const contenders: Contender[] = options.targets.map((target) => ({
+    label: TARGET_LABELS[target],
+    target,
+    ...(target === 'parley' && gateway
+      ? {
+          gateway: {
+            entry: gateway.path,
+            storeBackend: 'memory' as const,
+            database: async () => existing(databaseUrl),
+          },
+        }
+      : {}),
+  }))
+  const agentProcesses = Math.min(load.workers, load.agents)
+  const description = [
+    `Request: ${load.callers} caller connections in 1 process keeping ${load.window} requests in flight ` +
+      `(~${load.payloadBytes} B each) → the server → ${load.agents} agents in ${agentProcesses} process(es) ` +
+      `answering at once, ${load.warmupMs / 1000} s warm-up + ${load.durationMs / 1000} s measured, ` +
+      `${options.runs} run(s) of ${contenders.map((contender) => contender.label).join(', ')}`,
+  ]
+  if (gateway) {
+    description.push(
+      `Parley: CLI ${gateway.path}, database ${redactDatabaseUrl(databaseUrl)}, requests to { capability: 'echo' }`,
+    )
+  }
+  return {
+    name: 'request',
+    description,
+    load,
+    contenders,
+    rows: contenders,
+    database: gateway ? redactDatabaseUrl(databaseUrl) : undefined,
+    render: renderRequestTable,
   }
 }

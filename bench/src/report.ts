@@ -19,6 +19,8 @@ export interface RowSummary {
   skipped?: string
   deliveriesPerSecond: number | undefined
   publishesPerSecond: number | undefined
+  /** Request scenario only. */
+  roundTripsPerSecond: number | undefined
   p50Ms: number | undefined
   p99Ms: number | undefined
   ackP50Ms: number | undefined
@@ -55,6 +57,7 @@ export function summarise(rows: TableRow[], results: RunResult[]): RowSummary[] 
       ...(skipped === undefined ? {} : { skipped }),
       deliveriesPerSecond: medianOf((result) => result.deliveriesPerSecond),
       publishesPerSecond: medianOf((result) => result.publishesPerSecond),
+      roundTripsPerSecond: medianOf((result) => result.roundTripsPerSecond),
       p50Ms: medianOf((result) => result.p50Ms),
       p99Ms: medianOf((result) => result.p99Ms),
       ackP50Ms: medianOf((result) => result.ackP50Ms),
@@ -93,6 +96,8 @@ function formatTable(header: string[], rows: string[][]): string[] {
         column === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[column] ?? 0),
       )
       .join('  ')
+      // Rows without ratio cells (the baselines) would otherwise end in spaces.
+      .trimEnd()
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)]
 }
 
@@ -213,6 +218,61 @@ export function renderDurableTable(summaries: RowSummary[]): string {
     'ack p50/p99: publish to acknowledgement at the publisher. P/x: the Parley row divided by baseline x ' +
     '(publishes/s above 1: Parley acknowledges more; p99 below 1: shorter tail). CPU %: server process only ' +
     '(not PostgreSQL) over the measured window.'
+  return [
+    ...formatTable(header, rows),
+    ...(comparisons.length > 0 ? ['', ...comparisons] : []),
+    ...skippedNotes(summaries),
+    '',
+    legend,
+  ].join('\n')
+}
+
+/**
+ * The request table: round trips per second and round-trip latency per row, and Parley against each
+ * baseline (Parley ÷ baseline: round trips above 1, Parley answers more; p99 below 1, shorter tail).
+ */
+export function renderRequestTable(summaries: RowSummary[]): string {
+  const parley = summaries.find((summary) => summary.target === 'parley' && summary.runs > 0)
+  // Without a Parley row that ran there is nothing to divide: no ratio columns.
+  const baselines = parley
+    ? summaries.filter((summary) => summary.target !== 'parley' && summary.runs > 0)
+    : []
+  const header = [
+    'target',
+    'round trips/s',
+    'p50 ms',
+    'p99 ms',
+    'RSS MB',
+    'CPU %',
+    ...baselines.flatMap((baseline) => [`rt P/${baseline.label}`, `p99 P/${baseline.label}`]),
+  ]
+  const rows = summaries.map((summary) => [
+    rowName(summary),
+    integer(summary.roundTripsPerSecond),
+    fixed(2)(summary.p50Ms),
+    fixed(2)(summary.p99Ms),
+    fixed(1)(summary.serverRssMb),
+    fixed(0)(summary.serverCpuPercent),
+    ...baselines.flatMap((baseline) =>
+      summary.target === 'parley'
+        ? [
+            times(ratio(summary.roundTripsPerSecond, baseline.roundTripsPerSecond)),
+            times(ratio(summary.p99Ms, baseline.p99Ms)),
+          ]
+        : ['', ''],
+    ),
+  ])
+  const comparisons = parley
+    ? baselines.map(
+        (baseline) =>
+          `Parley / ${baseline.label}: round trips/s ${times(ratio(parley.roundTripsPerSecond, baseline.roundTripsPerSecond))}` +
+          `, p99 ${times(ratio(parley.p99Ms, baseline.p99Ms))}`,
+      )
+    : []
+  const legend =
+    'round trips/s: requests sent in the measured window and answered with a reply, per second. ' +
+    'p50/p99: request to reply at the caller. P/x: Parley divided by baseline x (round trips above 1: ' +
+    'Parley answers more; p99 below 1: shorter tail). CPU %: server process over the measured window.'
   return [
     ...formatTable(header, rows),
     ...(comparisons.length > 0 ? ['', ...comparisons] : []),

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: each scenario (fan-out, durable, cross-node) against each target, R runs interleaved, medians in a
+ * `pnpm bench`: each scenario (fan-out, durable, cross-node, request) against each target, R runs interleaved, medians in a
  * table per scenario and every raw number in bench/results/<timestamp>.json. See ../README.md.
  */
 import { loadavg } from 'node:os'
@@ -18,7 +18,7 @@ import {
   summarise,
   writeResults,
 } from './report.js'
-import { failedRun, type LoadPlan, type RunResult, runScenario } from './scenario.js'
+import { failedRun, type LoadPlan, loadConnections, type RunResult, runScenario } from './scenario.js'
 import { resolveGatewayEntry } from './servers.js'
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url))
@@ -50,7 +50,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 /** Whatever goes wrong, one run ends in bounded time. */
 function runBudgetMs(load: LoadPlan): number {
-  return load.warmupMs + load.durationMs + 240_000 + load.subscribers * 60
+  return load.warmupMs + load.durationMs + 240_000 + loadConnections(load) * 60
 }
 
 async function main(options: BenchOptions): Promise<void> {
@@ -123,12 +123,22 @@ function describeRun(result: RunResult, runs: number): string {
   const label = `[${result.run}/${runs}] ${result.label.padEnd(17)}`
   if (!result.ok) return `${label} FAILED: ${result.error}`
   const lost = result.expectedDeliveries - result.measuredDeliveries
+  const isRequest = result.roundTripsPerSecond !== undefined
   const notes = [
-    lost > 0 ? `${lost} deliveries missing` : '',
+    lost > 0 ? `${lost} ${isRequest ? 'replies' : 'deliveries'} missing` : '',
     Object.keys(result.closedByCode).length > 0 ? `closed: ${JSON.stringify(result.closedByCode)}` : '',
     Object.keys(result.errorsByCode).length > 0 ? `errors: ${JSON.stringify(result.errorsByCode)}` : '',
     result.drained ? '' : 'did not drain',
   ].filter((note) => note.length > 0)
+  if (isRequest) {
+    const answers = result.agentAnswers ?? []
+    return (
+      `${label} ${Math.round(result.roundTripsPerSecond ?? 0).toLocaleString('en-US')} round trips/s, ` +
+      `p50 ${result.p50Ms?.toFixed(2)} ms, p99 ${result.p99Ms?.toFixed(2)} ms, ` +
+      `agents answered ${answers.map((count) => count.toLocaleString('en-US')).join(' / ')}, ` +
+      `RSS ${result.serverRssMb?.toFixed(1) ?? 'n/a'} MB${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`
+    )
+  }
   return (
     `${label} ${Math.round(result.deliveriesPerSecond).toLocaleString('en-US')} deliveries/s, ` +
     `${Math.round(result.publishesPerSecond).toLocaleString('en-US')} publishes/s, ` +

@@ -15,22 +15,48 @@ import type {
 import type { TargetName } from './options.js'
 import { forkTs, readCpuMs, readMemory, sendTo, stopProcess, waitForMessage } from './processes.js'
 import { removePrefix, runPrefix, trackPrefix } from './redis.js'
+import { measureRequests } from './request-scenario.js'
 import { type ClusterNode, type RunningServer, type StoreBackend, startServer } from './servers.js'
 
 const WORKER = fileURLToPath(new URL('./load/worker.ts', import.meta.url))
 
-/** The load of a scenario, the same for every contender. */
-export interface LoadPlan {
-  channel: string
-  subscribers: number
-  /** Processes that share the subscriber connections. */
+/** What every scenario's load has. */
+export interface LoadTiming {
+  /** Processes that share the subscriber (request scenario: agent) connections. */
   workers: number
-  /** Publications in flight at most (see the README's _Pacing_). */
-  window: number
   payloadBytes: number
   warmupMs: number
   durationMs: number
   connectConcurrency: number
+}
+
+/** Fan-out, durable, cross-node: one publisher, many subscribers on one channel. */
+export interface PublishLoad extends LoadTiming {
+  kind: 'publish'
+  channel: string
+  subscribers: number
+  /** Publications in flight at most (see the README's _Pacing_). */
+  window: number
+}
+
+/** Request scenario: callers keep `window` requests in flight to `agents` agent connections. */
+export interface RequestLoad extends LoadTiming {
+  kind: 'request'
+  /** The capability the agents register and the callers address (Parley routes by it). */
+  capability: string
+  agents: number
+  /** Caller connections, all in one process. */
+  callers: number
+  /** Requests in flight at most, over all callers. */
+  window: number
+}
+
+/** The load of a scenario, the same for every contender. */
+export type LoadPlan = PublishLoad | RequestLoad
+
+/** Connections the load opens to one server: the gateway's `--max-connections` leaves room above it. */
+export function loadConnections(load: LoadPlan): number {
+  return load.kind === 'request' ? load.agents + load.callers : load.subscribers + 1
 }
 
 /** One row of a scenario's table: a target and, for Parley, how its gateway runs. */
@@ -49,9 +75,10 @@ export interface Contender {
 
 /**
  * The load processes of one run, forked before the servers start so that their start-up (tsx, modules)
- * overlaps the servers'. Each is configured once the servers answer.
+ * overlaps the servers'. Each is configured once the servers answer. In the request scenario the
+ * `subscribers` processes hold the agents and the `publisher` process the callers.
  */
-interface WorkerPool {
+export interface WorkerPool {
   subscribers: ChildProcess[]
   publisher: ChildProcess
   /** Resolves when every worker has reported `booted`. */
@@ -74,9 +101,10 @@ function forkWorkers(load: LoadPlan, label: string): WorkerPool {
     boots.push(booted)
     return child
   }
-  const workerCount = Math.min(load.workers, load.subscribers)
-  const subscribers = Array.from({ length: workerCount }, (_, index) => fork(`subscriber worker ${index}`))
-  const publisher = fork('publisher')
+  const [many, one] = load.kind === 'request' ? ['agent', 'callers'] : ['subscriber', 'publisher']
+  const workerCount = Math.min(load.workers, load.kind === 'request' ? load.agents : load.subscribers)
+  const subscribers = Array.from({ length: workerCount }, (_, index) => fork(`${many} worker ${index}`))
+  const publisher = fork(one)
   return {
     subscribers,
     publisher,
@@ -88,7 +116,7 @@ function forkWorkers(load: LoadPlan, label: string): WorkerPool {
 }
 
 /** Where the load connects, and the server processes to measure (one, or one per node). */
-interface Deployment {
+export interface Deployment {
   publishUrl: string
   subscribeUrl: string
   pids: number[]
@@ -107,6 +135,15 @@ export interface RunResult {
   p90Ms: number | undefined
   p99Ms: number | undefined
   maxMs: number | undefined
+  /**
+   * Request scenario only: requests sent in the measured window and answered with a reply ÷ measured
+   * seconds. The latency fields above are then round-trip times at the caller, `measuredPublished` counts
+   * the measured requests, `measuredDeliveries` their replies (expected: one each) and `errorsByCode` the
+   * error answers; deliveries and publishes per second are 0.
+   */
+  roundTripsPerSecond?: number
+  /** Request scenario only: requests answered per agent connection, over the whole run. */
+  agentAnswers?: number[]
   /** Publish-to-acknowledgement latency of the measured publications, at the publisher. */
   ackP50Ms: number | undefined
   ackP99Ms: number | undefined
@@ -137,7 +174,8 @@ export async function runScenario(contender: Contender, run: number, load: LoadP
   try {
     const start = (cluster: ClusterNode | undefined) =>
       startServer(contender.target, {
-        maxConnections: load.subscribers + 100,
+        kind: load.kind,
+        maxConnections: loadConnections(load) + 100,
         gateway:
           gateway && database
             ? { entry: gateway.entry, storeBackend: gateway.storeBackend, databaseUrl: database.url }
@@ -163,7 +201,9 @@ export async function runScenario(contender: Contender, run: number, load: LoadP
       const server = await start(undefined)
       deployment = { publishUrl: server.baseUrl, subscribeUrl: server.baseUrl, pids: [server.pid] }
     }
-    return await measure(contender, run, load, deployment, pool)
+    return load.kind === 'request'
+      ? await measureRequests(contender, run, load, deployment, pool)
+      : await measure(contender, run, load, deployment, pool)
   } finally {
     await pool.stop()
     await Promise.all(servers.map((server) => server.stop()))
@@ -176,7 +216,7 @@ export async function runScenario(contender: Contender, run: number, load: LoadP
 }
 
 /** Summed over the deployment's server processes; undefined when any reading is missing. */
-function sumOver(pids: number[], read: (pid: number) => number | undefined): number | undefined {
+export function sumOver(pids: number[], read: (pid: number) => number | undefined): number | undefined {
   let sum = 0
   for (const pid of pids) {
     const value = read(pid)
@@ -186,7 +226,7 @@ function sumOver(pids: number[], read: (pid: number) => number | undefined): num
   return sum
 }
 
-function readDeploymentMemory(pids: number[]): ReturnType<typeof readMemory> {
+export function readDeploymentMemory(pids: number[]): ReturnType<typeof readMemory> {
   const readings = pids.map(readMemory)
   if (readings.some((reading) => reading === undefined)) return undefined
   return {
@@ -198,7 +238,7 @@ function readDeploymentMemory(pids: number[]): ReturnType<typeof readMemory> {
 async function measure(
   contender: Contender,
   run: number,
-  load: LoadPlan,
+  load: PublishLoad,
   deployment: Deployment,
   pool: WorkerPool,
 ): Promise<RunResult> {

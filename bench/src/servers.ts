@@ -16,9 +16,17 @@ export interface RunningServer {
 }
 
 const EXIT_WITH_PARENT = new URL('./servers/exit-with-parent.ts', import.meta.url).href
-const BASELINE_SERVERS: Record<Exclude<TargetName, 'parley'>, string> = {
-  ws: fileURLToPath(new URL('./servers/ws-server.ts', import.meta.url)),
-  socketio: fileURLToPath(new URL('./servers/socketio-server.ts', import.meta.url)),
+/** What a baseline server does: relay publications (fan-out, durable, cross-node) or requests. */
+export type BaselineKind = 'publish' | 'request'
+const BASELINE_SERVERS: Record<BaselineKind, Record<Exclude<TargetName, 'parley'>, string>> = {
+  publish: {
+    ws: fileURLToPath(new URL('./servers/ws-server.ts', import.meta.url)),
+    socketio: fileURLToPath(new URL('./servers/socketio-server.ts', import.meta.url)),
+  },
+  request: {
+    ws: fileURLToPath(new URL('./servers/ws-relay.ts', import.meta.url)),
+    socketio: fileURLToPath(new URL('./servers/socketio-relay.ts', import.meta.url)),
+  },
 }
 const STARTUP_TIMEOUT_MS = 60_000
 /** Heartbeats far longer than a run, so pings neither cost CPU nor reap anyone mid-measurement. */
@@ -65,6 +73,8 @@ export interface ClusterNode {
 }
 
 export interface ServerSettings {
+  /** Which baseline server to start; the gateway does both. */
+  kind: BaselineKind
   /** Parley refuses connections beyond its limit; the baselines have none. */
   maxConnections: number
   /** Required when the target is Parley. */
@@ -112,7 +122,14 @@ export async function startServer(target: TargetName, settings: ServerSettings):
   } else {
     child = spawn(
       process.execPath,
-      ['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT, BASELINE_SERVERS[target], String(port)],
+      [
+        '--import',
+        TSX_IMPORT,
+        '--import',
+        EXIT_WITH_PARENT,
+        BASELINE_SERVERS[settings.kind][target],
+        String(port),
+      ],
       {
         ...spawnOptions,
         env: {

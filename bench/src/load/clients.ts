@@ -56,9 +56,9 @@ export function clientFor(target: TargetName): TargetClient {
 
 // ---------------------------------------------------------------- shared plumbing
 
-type Json = Record<string, unknown>
+export type Json = Record<string, unknown>
 
-function isRecord(value: unknown): value is Json {
+export function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
@@ -68,11 +68,11 @@ function asPayload(value: unknown): BenchPayload | undefined {
   return value as unknown as BenchPayload
 }
 
-function text(data: RawData): string {
+export function text(data: RawData): string {
   return Array.isArray(data) ? Buffer.concat(data).toString() : data.toString()
 }
 
-function parseJson(raw: string): unknown {
+export function parseJson(raw: string): unknown {
   try {
     return JSON.parse(raw)
   } catch {
@@ -80,7 +80,7 @@ function parseJson(raw: string): unknown {
   }
 }
 
-function wsUrl(baseUrl: string, path: string): string {
+export function wsUrl(baseUrl: string, path: string): string {
   return `${baseUrl.replace(/^http/, 'ws')}${path}`
 }
 
@@ -88,7 +88,7 @@ function wsUrl(baseUrl: string, path: string): string {
  * Opens a socket and runs a set-up conversation: `step` sees each message until it returns `'done'`.
  * Rejects on close, error or timeout so a stuck handshake never hangs the bench.
  */
-function openAndHandshake(
+export function openAndHandshake(
   url: string,
   timeoutMs: number,
   begin: (socket: WebSocket) => void,
@@ -130,7 +130,7 @@ function openAndHandshake(
 }
 
 /** Installs the steady-state listeners once the handshake is over. */
-function attach(
+export function attach(
   socket: WebSocket,
   onMessage: (message: string) => void,
   onClose: (code: number) => void,
@@ -141,7 +141,7 @@ function attach(
   socket.on('error', () => {})
 }
 
-function closer(socket: WebSocket): BenchConnection {
+export function closer(socket: WebSocket): BenchConnection {
   return {
     close() {
       socket.removeAllListeners()
@@ -153,11 +153,27 @@ function closer(socket: WebSocket): BenchConnection {
 
 // ---------------------------------------------------------------- Parley (the gateway's own protocol)
 
-function sendFrame(socket: WebSocket, frame: ClientFrame): void {
+export function sendFrame(socket: WebSocket, frame: ClientFrame): void {
   socket.send(JSON.stringify(frame))
 }
 
-async function parleyHandshake(options: ConnectOptions, subscribe: boolean): Promise<WebSocket> {
+/** Where a connection goes and who it says it is (the fan-out clients add their channel). */
+export interface HandshakeOptions {
+  baseUrl: string
+  clientId: string
+  timeoutMs: number
+}
+
+/**
+ * `hello` → `welcome`, then `next` (a request such as `subscribe` or `agent_register`) → its `reply`.
+ * Any `error` during set-up rejects.
+ */
+export async function parleyHandshake(
+  options: HandshakeOptions,
+  next: Extract<ClientFrame, { id: string }> | undefined,
+): Promise<WebSocket> {
+  // Named in a time-out, so a gateway that ignores a frame (e.g. one without agent support) says which.
+  let waitingFor = 'welcome'
   return openAndHandshake(
     wsUrl(options.baseUrl, '/ws'),
     options.timeoutMs,
@@ -176,23 +192,30 @@ async function parleyHandshake(options: ConnectOptions, subscribe: boolean): Pro
         throw new Error(`gateway refused set-up: ${String(frame.code)} ${String(frame.message)}`)
       if (frame.type === 'ping') answerParleyPing(socket, frame)
       if (frame.type === 'welcome') {
-        if (!subscribe) return 'done'
-        sendFrame(socket, { type: 'subscribe', id: 'subscribe', channel: options.channel })
+        if (next === undefined) return 'done'
+        sendFrame(socket, next)
+        waitingFor = `the reply to ${next.type}`
         return 'continue'
       }
-      return frame.type === 'reply' && frame.id === 'subscribe' ? 'done' : 'continue'
+      return frame.type === 'reply' && frame.id === next?.id ? 'done' : 'continue'
     },
-  )
+  ).catch((error: unknown) => {
+    throw new Error(`${error instanceof Error ? error.message : String(error)} (waiting for ${waitingFor})`)
+  })
 }
 
 /** The gateway reaps connections that leave two heartbeats unanswered, so every bench client answers. */
-function answerParleyPing(socket: WebSocket, frame: Json): void {
+export function answerParleyPing(socket: WebSocket, frame: Json): void {
   sendFrame(socket, typeof frame.ts === 'number' ? { type: 'pong', ts: frame.ts } : { type: 'pong' })
 }
 
 const parleyClient: TargetClient = {
   async subscriber(options, handlers) {
-    const socket = await parleyHandshake(options, true)
+    const socket = await parleyHandshake(options, {
+      type: 'subscribe',
+      id: 'subscribe',
+      channel: options.channel,
+    })
     attach(
       socket,
       (message) => {
@@ -211,7 +234,7 @@ const parleyClient: TargetClient = {
   },
 
   async publisher(options, handlers) {
-    const socket = await parleyHandshake(options, false)
+    const socket = await parleyHandshake(options, undefined)
     attach(
       socket,
       (message) => {
@@ -245,15 +268,21 @@ const parleyClient: TargetClient = {
 
 // ---------------------------------------------------------------- plain ws baseline (see servers/ws-server.ts)
 
-/** Opens a socket to the ws baseline and waits until the server has acknowledged it as ready. */
-function openWsBaseline(options: { baseUrl: string; timeoutMs: number }) {
+/**
+ * Opens a socket to a ws baseline (the broadcast server or the request relay) and waits until the server
+ * has acknowledged the greeting: `ready` for subscribers, publishers and callers, `register` for agents.
+ */
+export function openWsBaseline(
+  options: { baseUrl: string; timeoutMs: number },
+  greeting: 'ready' | 'register' = 'ready',
+) {
   return openAndHandshake(
     wsUrl(options.baseUrl, '/ws'),
     options.timeoutMs,
-    (ready) => ready.send(JSON.stringify({ type: 'ready', id: 'ready' })),
+    (socket) => socket.send(JSON.stringify({ type: greeting, id: greeting })),
     (_socket, message) => {
       const frame = parseJson(message)
-      return isRecord(frame) && frame.type === 'ack' && frame.id === 'ready' ? 'done' : 'continue'
+      return isRecord(frame) && frame.type === 'ack' && frame.id === greeting ? 'done' : 'continue'
     },
   )
 }
@@ -302,9 +331,16 @@ const wsClient: TargetClient = {
  * packets (`4`): `40` connect, `42[event, data]` event, `42<id>[…]` event with ack, `43<id>[…]` ack.
  */
 const SOCKET_IO_PATH = '/socket.io/?EIO=4&transport=websocket'
-const ACK_PACKET = /^43(\d+)(.*)$/s
+export const ACK_PACKET = /^43(\d+)(.*)$/s
 
-async function socketIoHandshake(options: ConnectOptions, subscribe: boolean): Promise<WebSocket> {
+/**
+ * Engine.IO open, Socket.IO connect, then `next` (an event with its arguments, e.g. `['subscribe',
+ * channel]`) sent with ack id 0, until its ack.
+ */
+export async function socketIoHandshake(
+  options: { baseUrl: string; timeoutMs: number },
+  next: unknown[] | undefined,
+): Promise<WebSocket> {
   return openAndHandshake(
     wsUrl(options.baseUrl, SOCKET_IO_PATH),
     options.timeoutMs,
@@ -320,8 +356,8 @@ async function socketIoHandshake(options: ConnectOptions, subscribe: boolean): P
       }
       if (message.startsWith('44')) throw new Error(`Socket.IO refused the connection: ${message.slice(2)}`)
       if (message.startsWith('40')) {
-        if (!subscribe) return 'done'
-        socket.send(`420${JSON.stringify(['subscribe', options.channel])}`)
+        if (next === undefined) return 'done'
+        socket.send(`420${JSON.stringify(next)}`)
         return 'continue'
       }
       return message.startsWith('430') ? 'done' : 'continue'
@@ -331,7 +367,7 @@ async function socketIoHandshake(options: ConnectOptions, subscribe: boolean): P
 
 const socketIoClient: TargetClient = {
   async subscriber(options, handlers) {
-    const socket = await socketIoHandshake(options, true)
+    const socket = await socketIoHandshake(options, ['subscribe', options.channel])
     attach(
       socket,
       (message) => {
@@ -350,7 +386,7 @@ const socketIoClient: TargetClient = {
   },
 
   async publisher(options, handlers) {
-    const socket = await socketIoHandshake(options, false)
+    const socket = await socketIoHandshake(options, undefined)
     attach(
       socket,
       (message) => {

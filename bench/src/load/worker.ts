@@ -1,43 +1,23 @@
 /**
  * A load-generator process, forked by scenario.ts while the servers start; it reports `booted`, then gets
- * its WorkerConfig over IPC. It holds either a share of the subscriber connections or the publisher, and
- * talks to the orchestrator over IPC only.
+ * its WorkerConfig over IPC. It holds a share of the subscriber connections, the publisher, a share of
+ * the agent connections or the callers (request scenario, see request-roles.ts), and talks to the
+ * orchestrator over IPC only.
  */
 import { monotonicMs } from '../clock.js'
 import { LatencyHistogram } from '../histogram.js'
-import type {
-  BenchPayload,
-  FromWorker,
-  PublisherResult,
-  PublisherWorkerConfig,
-  SubscriberWorkerConfig,
-  ToWorker,
-  WorkerConfig,
-} from '../ipc.js'
+import type { BenchPayload, PublisherResult, PublisherWorkerConfig, SubscriberWorkerConfig } from '../ipc.js'
 import { type BenchConnection, clientFor, type PublisherConnection } from './clients.js'
-
-const CONNECT_TIMEOUT_MS = 15_000
-/** After the measurement window, how long the publisher waits for every subscriber to catch up. */
-const DRAIN_TIMEOUT_MS = 15_000
-/** No acknowledgement and no progress for this long means the server stopped serving us. */
-const STALL_TIMEOUT_MS = 15_000
-
-function send(message: FromWorker): void {
-  process.send?.(message)
-}
-
-let failed = false
-/** Reports the failure to the orchestrator, then exits once the message has left. */
-function fail(message: string): void {
-  if (failed) return
-  failed = true
-  process.send?.({ type: 'failed', message } satisfies FromWorker, () => process.exit(1))
-  setTimeout(() => process.exit(1), 1000).unref()
-}
-
-function onCommand(handler: (command: ToWorker) => void): void {
-  process.on('message', (message) => handler(message as ToWorker))
-}
+import { runAgents, runCallers } from './request-roles.js'
+import {
+  CONNECT_TIMEOUT_MS,
+  DRAIN_TIMEOUT_MS,
+  fail,
+  onCommand,
+  receiveConfig,
+  STALL_TIMEOUT_MS,
+  send,
+} from './worker-io.js'
 
 // ---------------------------------------------------------------- subscribers
 
@@ -295,23 +275,6 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
 
 // ---------------------------------------------------------------- entry
 
-/** A forked worker waits this long for its configuration at most. */
-const CONFIG_TIMEOUT_MS = 600_000
-
-function receiveConfig(): Promise<WorkerConfig> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => process.exit(3), CONFIG_TIMEOUT_MS)
-    const onMessage = (message: ToWorker) => {
-      if (message.type !== 'config') return
-      clearTimeout(timer)
-      process.off('message', onMessage)
-      resolve(message.config)
-    }
-    process.on('message', onMessage)
-    send({ type: 'booted' })
-  })
-}
-
 if (process.send === undefined) {
   process.stderr.write('worker.ts is forked by the bench (scenario.ts), with an IPC channel\n')
   process.exit(2)
@@ -321,5 +284,17 @@ process.on('disconnect', () => process.exit(0))
 const config = await receiveConfig()
 setTimeout(() => process.exit(3), config.deadlineMs).unref()
 
-if (config.role === 'subscribers') await runSubscribers(config)
-else await runPublisher(config)
+switch (config.role) {
+  case 'subscribers':
+    await runSubscribers(config)
+    break
+  case 'publisher':
+    await runPublisher(config)
+    break
+  case 'agents':
+    await runAgents(config)
+    break
+  case 'callers':
+    await runCallers(config)
+    break
+}

@@ -1,0 +1,198 @@
+/**
+ * The request scenario's load roles, run by worker.ts: a share of the agent connections (each answers
+ * every request at once), or the callers (one process, `window` requests in flight over all its
+ * connections, sent round-robin).
+ */
+import { monotonicMs } from '../clock.js'
+import { LatencyHistogram } from '../histogram.js'
+import type { AgentWorkerConfig, CallerResult, CallerWorkerConfig } from '../ipc.js'
+import type { BenchConnection } from './clients.js'
+import { type CallerConnection, requestClientFor } from './request-clients.js'
+import { CONNECT_TIMEOUT_MS, DRAIN_TIMEOUT_MS, fail, onCommand, STALL_TIMEOUT_MS, send } from './worker-io.js'
+
+/** Opens `count` connections, `concurrency` handshakes at a time; rejects with the first failure. */
+async function openAll<T>(count: number, concurrency: number, open: (index: number) => Promise<T>) {
+  const opened: T[] = []
+  let next = 0
+  const worker = async () => {
+    while (next < count) {
+      const index = next++
+      opened[index] = await open(index)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker))
+  return opened
+}
+
+// ---------------------------------------------------------------- agents
+
+export async function runAgents(config: AgentWorkerConfig): Promise<void> {
+  const client = requestClientFor(config.target)
+  const answered = Array.from({ length: config.connections }, () => 0)
+  const closedByCode: Record<string, number> = {}
+  let open = 0
+  let connections: BenchConnection[]
+  try {
+    connections = await openAll(config.connections, config.connectConcurrency, async (index) => {
+      const connection = await client.agent(
+        {
+          baseUrl: config.baseUrl,
+          agentId: `bench-agent-${config.workerIndex}-${index}`,
+          capability: config.capability,
+          timeoutMs: CONNECT_TIMEOUT_MS,
+        },
+        {
+          onAnswered() {
+            answered[index] = (answered[index] ?? 0) + 1
+          },
+          onClose(code) {
+            open--
+            closedByCode[code] = (closedByCode[code] ?? 0) + 1
+            if (open === 0)
+              fail(`all ${config.connections} agent connections were closed (last code ${code})`)
+          },
+        },
+      )
+      open++
+      return connection
+    })
+  } catch (error) {
+    fail(`agent set-up failed after ${open} connections: ${error instanceof Error ? error.message : error}`)
+    return
+  }
+  send({ type: 'ready', connections: connections.length })
+
+  onCommand((command) => {
+    if (command.type !== 'report') return
+    send({ type: 'agent-result', result: { answered, closedByCode } })
+  })
+}
+
+// ---------------------------------------------------------------- callers
+
+export async function runCallers(config: CallerWorkerConfig): Promise<void> {
+  const client = requestClientFor(config.target)
+  const errorsByCode: Record<string, number> = {}
+  const roundTripLatency = new LatencyHistogram()
+  /** Send times of the requests waiting for their answer (the window), by sequence number. */
+  const sentAt = new Map<number, number>()
+  let phase: 'idle' | 'warmup' | 'measure' | 'drain' | 'done' = 'idle'
+  let nextSeq = 1
+  let nextConnection = 0
+  let firstMeasuredSeq = 0
+  let lastMeasuredSeq = 0
+  let measuredAnswered = 0
+  let measureStartedAt = 0
+  let measureEndedAt = 0
+  let lastProgressAt = monotonicMs()
+
+  // Padding brings the JSON of each request's data to about `payloadBytes`, as for publications.
+  const base = JSON.stringify({ seq: 1_000_000, t: monotonicMs(), m: 1, pad: '' }).length
+  const pad = 'x'.repeat(Math.max(0, config.payloadBytes - base))
+
+  const isMeasured = (seq: number) =>
+    seq >= firstMeasuredSeq && firstMeasuredSeq > 0 && (lastMeasuredSeq === 0 || seq <= lastMeasuredSeq)
+
+  /** One answer (a reply or an error) frees a slot of the window. */
+  const answer = (seq: number, ok: boolean) => {
+    const sent = sentAt.get(seq)
+    if (sent === undefined) return
+    sentAt.delete(seq)
+    if (ok && isMeasured(seq)) {
+      roundTripLatency.record(monotonicMs() - sent)
+      measuredAnswered++
+    }
+    lastProgressAt = monotonicMs()
+    pump()
+  }
+
+  let connections: CallerConnection[]
+  try {
+    connections = await openAll(config.connections, config.connections, (index) =>
+      client.caller(
+        {
+          baseUrl: config.baseUrl,
+          clientId: `bench-caller-${index}`,
+          capability: config.capability,
+          timeoutMs: CONNECT_TIMEOUT_MS,
+        },
+        {
+          onReply: (seq) => answer(seq, true),
+          onError(seq, code) {
+            errorsByCode[code] = (errorsByCode[code] ?? 0) + 1
+            // An error without a request id cannot be matched to a request, so the window would shrink.
+            if (seq === undefined || Number.isNaN(seq)) {
+              fail(`the server answered with error ${code}`)
+              return
+            }
+            answer(seq, false)
+          },
+          onClose(code) {
+            if (phase !== 'done') fail(`the server closed a caller connection with code ${code}`)
+          },
+        },
+      ),
+    )
+  } catch (error) {
+    fail(`caller set-up failed: ${error instanceof Error ? error.message : error}`)
+    return
+  }
+
+  /** Keeps `window` requests in flight over all connections, taking the connections in turn. */
+  function pump(): void {
+    while ((phase === 'warmup' || phase === 'measure') && sentAt.size < config.window) {
+      const seq = nextSeq++
+      const t = monotonicMs()
+      sentAt.set(seq, t)
+      const connection = connections[nextConnection++ % connections.length]
+      connection?.request({ seq, t, m: phase === 'measure' ? 1 : 0, pad })
+    }
+    if (phase === 'drain' && sentAt.size === 0) finish(true)
+  }
+
+  function finish(drained: boolean): void {
+    if (phase === 'done') return
+    phase = 'done'
+    const result: CallerResult = {
+      sent: nextSeq - 1,
+      measuredSent: lastMeasuredSeq >= firstMeasuredSeq ? lastMeasuredSeq - firstMeasuredSeq + 1 : 0,
+      measuredAnswered,
+      measuredMs: measureEndedAt - measureStartedAt,
+      roundTripLatency: roundTripLatency.toPairs(),
+      errorsByCode,
+      drained,
+    }
+    send({ type: 'caller-result', result })
+  }
+
+  const stallWatch = setInterval(() => {
+    if ((phase === 'warmup' || phase === 'measure') && monotonicMs() - lastProgressAt > STALL_TIMEOUT_MS) {
+      fail(`no answer to any request for ${STALL_TIMEOUT_MS / 1000} s`)
+    }
+  }, 1000)
+  stallWatch.unref()
+
+  onCommand((command) => {
+    if (command.type !== 'start' || phase !== 'idle') return
+    phase = 'warmup'
+    lastProgressAt = monotonicMs()
+    setTimeout(() => {
+      phase = 'measure'
+      measureStartedAt = monotonicMs()
+      firstMeasuredSeq = nextSeq
+      send({ type: 'phase', phase: 'measure-start' })
+      setTimeout(() => {
+        measureEndedAt = monotonicMs()
+        lastMeasuredSeq = nextSeq - 1
+        phase = 'drain'
+        send({ type: 'phase', phase: 'measure-end' })
+        setTimeout(() => finish(false), DRAIN_TIMEOUT_MS).unref()
+        pump()
+      }, config.durationMs)
+      pump()
+    }, config.warmupMs)
+    pump()
+  })
+
+  send({ type: 'ready', connections: connections.length })
+}
