@@ -7,11 +7,13 @@ import { createAdaptorServer } from '@hono/node-server'
 import {
   type AgentKeyStore,
   type AuditLog,
+  createMemoryStateStore,
   createPostgresAgentKeyStore,
   createPostgresAuditLog,
   createPostgresDevicePairingStore,
   createPostgresPairingStore,
   createPostgresSessionBindingStore,
+  createPostgresStateStore,
   createPostgresTokenStore,
   type DeliveryBackend,
   type DevicePairingStore,
@@ -19,6 +21,7 @@ import {
   type PairingStore,
   type ParleyDatabase,
   type SessionBindingStore,
+  type StateStore,
   type TokenStore,
 } from '@parley/stores'
 import { sql } from 'drizzle-orm'
@@ -38,6 +41,7 @@ import { registerNodesRoutes } from './admin/nodes-routes.js'
 import { registerPairingRoutes } from './admin/pairing-routes.js'
 import { registerPresenceRoutes } from './admin/presence-routes.js'
 import { registerTokenRoutes } from './admin/token-routes.js'
+import type { AgentAccess } from './agents/types.js'
 import { createConnectionAudit } from './audit/connection-audit.js'
 import { createAuthFailureLimiter } from './auth/auth-failure-limiter.js'
 import type { AuthProvider } from './auth/auth-provider.js'
@@ -110,6 +114,13 @@ export interface CreateGatewayOptions {
    * in-process bus of a single node. The caller keeps ownership of an injected bus.
    */
   bus?: ClusterBus
+  /**
+   * Shared state (`state_*` frames); default: in memory with the `memory` delivery store backend, else the
+   * Postgres store on the gateway's database. The caller keeps ownership.
+   */
+  stateStore?: StateStore
+  /** Policies and grants checked by agent frames; default: allow all. */
+  access?: () => AgentAccess
 }
 
 export interface StartedGateway {
@@ -172,12 +183,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     options.pairingStore === undefined ||
     options.devicePairing === undefined ||
     options.agentKeys === undefined ||
-    (options.deliveryBackend === undefined && config.delivery.storeBackend === 'postgres')
+    (options.deliveryBackend === undefined && config.delivery.storeBackend === 'postgres') ||
+    (options.stateStore === undefined && config.delivery.storeBackend !== 'memory')
   let tokenStore: TokenStore | undefined = options.tokenStore
   let sessionBinding: SessionBindingStore | undefined = options.sessionBinding
   let pairingStore: PairingStore | undefined = options.pairingStore
   let devicePairing: DevicePairingStore | undefined = options.devicePairing
   let agentKeys: AgentKeyStore | undefined = options.agentKeys
+  let stateStore: StateStore | undefined = options.stateStore
   let approvalLinks: ApprovalLinks | undefined
   let server: HttpServer | HttpsServer | undefined
   let adminTokenDigest = initialAdminDigest(options)
@@ -228,6 +241,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     devicePairing: () => required(devicePairing, 'the device pairing store'),
     tokens: requireTokenStore,
     chatPairing: () => chatPairing,
+    stateStore: () => required(stateStore, 'the state store'),
+    ...(options.access === undefined ? {} : { access: options.access }),
     ...(options.deliveryTimers === undefined ? {} : { deliveryTimers: options.deliveryTimers }),
   })
 
@@ -355,6 +370,15 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       devicePairing ??= createPostgresDevicePairingStore(database)
       agentKeys ??= createPostgresAgentKeyStore(database)
     }
+    const stateLimits = {
+      maxHistoryPerKey: config.state.maxHistoryPerKey,
+      maxValueBytes: config.state.maxValueBytes,
+    }
+    if (stateStore === undefined && config.delivery.storeBackend === 'memory') {
+      stateStore = createMemoryStateStore(stateLimits)
+    } else if (stateStore === undefined && database !== undefined) {
+      stateStore = createPostgresStateStore(database, stateLimits)
+    }
     try {
       if (deliveryBackend === undefined) {
         deliveryBackend = openDeliveryBackend(config, () => database, logger)
@@ -449,6 +473,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       devicePairing = options.devicePairing
       agentKeys = options.agentKeys
     }
+    stateStore = options.stateStore
   }
 
   async function listen(): Promise<{ server: HttpServer | HttpsServer; port: number }> {

@@ -21,10 +21,13 @@ import {
   type DevicePairingStore,
   InvalidAgentKeyError,
   type SessionBindingStore,
+  type StateStore,
   StoreError,
   type TokenStore,
 } from '@parley/stores'
 import type { Logger } from 'pino'
+import { createSignaling } from '../agents/signaling.js'
+import type { AgentAccess } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { challengeMessage, createUsedNonces, newNonce, signatureValid } from '../auth/agent-challenge.js'
 import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
@@ -48,6 +51,7 @@ import {
 } from '../presence/observed-channel-registry.js'
 import { createPresenceTracker } from '../presence/presence-tracker.js'
 import { createSessionResume, type DetachedSession } from '../sessions/session-resume.js'
+import { ALLOW_ALL_ACCESS, createStateService } from '../state/state-service.js'
 import { Connection, type ConnectionSocket } from './connection.js'
 
 export const SERVER_NAME = 'parley'
@@ -90,6 +94,10 @@ export interface HubOptions {
   tokens: () => TokenStore
   /** Chat-user pairing, answering the connectors' `pairing_check`. */
   chatPairing: () => ChatPairing
+  /** The shared state store; throws `unavailable` until opened. */
+  stateStore: () => StateStore
+  /** Policies and grants for agent frames (signals, shared state); default: allow all. */
+  access?: () => AgentAccess
 }
 
 export interface OpenSocket {
@@ -242,6 +250,23 @@ export function createHub(options: HubOptions) {
       sessions.bufferForAll(encoded)
     },
     releaseInFlight: () => backend().deliveries.releaseAll(),
+  })
+
+  const access = options.access ?? (() => ALLOW_ALL_ACCESS)
+  const state = createStateService({
+    config: config.state,
+    store: options.stateStore,
+    bus: options.bus,
+    access,
+    audit,
+    logger: logger.child({ component: 'state' }),
+  })
+  const signaling = createSignaling({
+    bus: options.bus,
+    logger: logger.child({ component: 'signaling' }),
+    audit,
+    access,
+    connectionFor,
   })
 
   const sessions = createSessionResume({
@@ -487,6 +512,28 @@ export function createHub(options: HubOptions) {
         }
         if (frame.channel !== undefined && !permitted(connection, 'subscribe', frame.channel, frame.id)) break
         answerFailure(connection, frame.type, frame.id, presence.get(connection, frame))
+        break
+      case 'state_get':
+      case 'state_set':
+      case 'state_delete':
+      case 'state_list':
+      case 'state_history':
+      case 'state_watch':
+      case 'state_unwatch': {
+        // Scopes first, as for channels: the namespace is the channel `state:<namespace>`.
+        const write = frame.type === 'state_set' || frame.type === 'state_delete'
+        const scope = write ? 'publish' : 'subscribe'
+        if (
+          frame.type !== 'state_unwatch' &&
+          !permitted(connection, scope, `state:${frame.namespace}`, frame.id)
+        )
+          break
+        answerFailure(connection, frame.type, frame.id, state.handle(connection, frame))
+        break
+      }
+      case 'signal':
+        if (!permitted(connection, 'send', frame.target, frame.id)) break
+        answerFailure(connection, frame.type, frame.id, signaling.signal(connection, frame))
         break
     }
   }
@@ -963,6 +1010,7 @@ export function createHub(options: HubOptions) {
     connections.delete(connection.id)
     channels.unsubscribeAll(connection)
     streams.connectionClosed(connection)
+    state.connectionClosed(connection)
     if (welcomed) {
       const sameClient = connectionsByClientId.get(connection.clientId)
       const remaining = sameClient?.filter((candidate) => candidate !== connection) ?? []
@@ -1018,9 +1066,15 @@ export function createHub(options: HubOptions) {
     /** The node registry, client directory and cross-node wakes (the gateway starts and stops it). */
     cluster,
     /** Stops listening to channels on the bus (at stop, before the bus closes). */
-    closeRelay: () => relay?.close(),
+    closeRelay: () => {
+      relay?.close()
+      state.close()
+      signaling.close()
+    },
     presence,
     sessions,
+    /** Shared state: reads, compare-and-set writes and watches. */
+    state,
     open,
     receive,
     closed,
