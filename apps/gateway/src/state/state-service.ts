@@ -244,7 +244,15 @@ export function createStateService(options: StateServiceOptions) {
       send(watch, change)
       return
     }
-    const kept = [...(await history())].reverse()
+    let kept: StateVersion[]
+    try {
+      kept = [...(await history())].reverse()
+    } catch (error) {
+      // The store is down: the watcher still gets this version, with the gap logged rather than a stall.
+      logger.warn({ err: error, namespace: change.namespace }, 'could not fill a state version gap')
+      send(watch, change)
+      return
+    }
     // A key absent from the snapshot was never written or was deleted then: its versions after the
     // snapshot start after its last deletion below this one.
     const from =
@@ -397,11 +405,9 @@ export function createStateService(options: StateServiceOptions) {
 
   async function history(caller: StateCaller, frame: Extract<StateFrame, { type: 'state_history' }>) {
     authorize(caller, 'subscribe', frame.namespace, 'history')
-    const versions = await options
-      .store()
-      .history(frame.namespace, frame.key, {
-        limit: Math.min(frame.limit ?? config.maxHistoryPerKey, config.maxHistoryPerKey),
-      })
+    const versions = await options.store().history(frame.namespace, frame.key, {
+      limit: Math.min(frame.limit ?? config.maxHistoryPerKey, config.maxHistoryPerKey),
+    })
     reply(caller, frame.id, { versions })
   }
 
