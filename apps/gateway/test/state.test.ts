@@ -318,6 +318,31 @@ for (const target of stateTargets()) {
       await elsewhere.close()
     })
 
+    it('a namespace watch starts a key absent from its snapshot after its last deletion', async () => {
+      const namespace = fresh()
+      await store.set(namespace, 'k', 'old', { by: 'elsewhere' })
+      await store.delete(namespace, 'k', { by: 'elsewhere' })
+      const watcher = await connect(0)
+      expect(await watcher.ok({ type: 'state_watch', namespace })).toEqual({ namespace, entries: [] })
+      const elsewhere = network.join(`elsewhere-${randomUUID()}`)
+      const announce = async (version: number) => {
+        const found = (await store.history(namespace, 'k')).find((kept) => kept.version === version)
+        elsewhere.publish(BUS_TOPICS.state(namespace), JSON.stringify({ namespace, key: 'k', ...found }))
+      }
+      // The deletion's news comes after the snapshot that already shows the key absent: nothing to tell.
+      await announce(2)
+      await store.set(namespace, 'k', 'v3', { by: 'elsewhere' })
+      await store.set(namespace, 'k', 'v4', { by: 'elsewhere' })
+      await announce(4)
+      await watcher.waitUntil(() => changes(watcher, namespace).length >= 2)
+      await watcher.ok({ type: 'state_list', namespace })
+      expect(changes(watcher, namespace).map((change) => [change.version, change.value])).toEqual([
+        [3, 'v3'],
+        [4, 'v4'],
+      ])
+      await elsewhere.close()
+    })
+
     it('refuses bad input with typed errors and keeps the connection', async () => {
       const namespace = fresh()
       const client = await connect()
@@ -395,6 +420,25 @@ describe('shared state limits and policies', () => {
       await client.ok({ type: 'state_history', namespace: 'capped', key: 'k', limit: 10 }),
     )
     expect(versions.map((version) => version.version)).toEqual([5, 4, 3])
+    client.close()
+  })
+
+  it('needs the subscribe or publish scope on state:<namespace> before any policy', async () => {
+    node = await startTestGateway()
+    const { token } = await node.tokens.create(
+      { name: 'reader', role: 'client', scopes: ['subscribe:state:shared', 'publish:state:mine'] },
+      Date.now(),
+    )
+    const client = await TestClient.connect(node.started.wsUrl, { token })
+    await client.ok({ type: 'state_get', namespace: 'shared', key: 'k' })
+    await client.ok({ type: 'state_set', namespace: 'mine', key: 'k', value: 1 })
+    for (const frame of [
+      { type: 'state_set', namespace: 'shared', key: 'k', value: 1 },
+      { type: 'state_watch', namespace: 'mine' },
+      { type: 'state_history', namespace: 'other', key: 'k' },
+    ]) {
+      expect(await client.request(frame)).toMatchObject({ type: 'error', code: 'forbidden' })
+    }
     client.close()
   })
 

@@ -254,11 +254,16 @@ export function createStateService(options: StateServiceOptions) {
       return
     }
     // A key absent from the snapshot was never written or was deleted then: its versions after the
-    // snapshot start after its last deletion below this one.
+    // snapshot start after its last deletion up to this one. When this one is that deletion (its news came
+    // after the snapshot), the watcher already has it: absent.
     const from =
       seen ??
-      kept.filter((version) => version.deleted && version.version < change.version).at(-1)?.version ??
+      kept.filter((version) => version.deleted && version.version <= change.version).at(-1)?.version ??
       0
+    if (from >= change.version) {
+      watch.seen.set(change.key, change.version)
+      return
+    }
     for (const version of kept) {
       if (version.version <= from || version.version >= change.version) continue
       if ((watch.seen.get(change.key) ?? 0) >= version.version) continue
