@@ -218,6 +218,21 @@ describe('signaling between peers', () => {
     ).toMatchObject({ type: 'error', code: 'forbidden' })
   })
 
+  it('answers unavailable (retryable) while the bus is unreachable and the peer is not on this node', async () => {
+    const alice = await connect(0, 'cut-off-alice')
+    buses[0]?.setReachable(false)
+    try {
+      const answer = await alice.request({
+        type: 'signal',
+        target: 'somewhere-else',
+        signal: { type: 'offer' },
+      })
+      expect(answer).toMatchObject({ type: 'error', code: 'unavailable', retryable: true })
+    } finally {
+      buses[0]?.setReachable(true)
+    }
+  })
+
   it('refuses a malformed signal with invalid_frame and keeps the connection', async () => {
     const alice = await connect(0, 'malformed-alice')
     expect(await alice.request({ type: 'signal', target: 'x', signal: { type: 'hangup' } })).toMatchObject({

@@ -343,6 +343,24 @@ for (const target of stateTargets()) {
       await elsewhere.close()
     })
 
+    it('a watcher whose node lost the bus gets the versions written meanwhile once it is back', async () => {
+      const namespace = fresh()
+      const writer = await connect(0)
+      const watcher = await connect(1)
+      await watcher.ok({ type: 'state_watch', namespace, key: 'k' })
+      await writer.ok({ type: 'state_set', namespace, key: 'k', value: 1 })
+      await watcher.waitUntil(() => changes(watcher, namespace).length === 1)
+      buses[1]?.setReachable(false)
+      try {
+        await writer.ok({ type: 'state_set', namespace, key: 'k', value: 2 })
+        await writer.ok({ type: 'state_set', namespace, key: 'k', value: 3 })
+      } finally {
+        buses[1]?.setReachable(true)
+      }
+      await watcher.waitUntil(() => changes(watcher, namespace).length >= 3)
+      expect(changes(watcher, namespace).map((change) => change.value)).toEqual([1, 2, 3])
+    })
+
     it('refuses bad input with typed errors and keeps the connection', async () => {
       const namespace = fresh()
       const client = await connect()

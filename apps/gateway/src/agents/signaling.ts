@@ -12,6 +12,7 @@ import { z } from 'zod'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
 import { BUS_GROUPS } from '../cluster/cluster-node.js'
+import { GatewayError } from '../errors.js'
 import type { AccessDecision, AccessParty, AgentAccess } from './types.js'
 
 /** How long the sender's node waits for the peer's node to say it handed the signal over. */
@@ -193,7 +194,13 @@ export function createSignaling(options: SignalingOptions) {
   async function locate(target: string): Promise<SignalParty | string | undefined> {
     const local = options.connectionFor(target)
     if (local !== undefined) return local
-    if (bus.state() !== 'ok') return undefined
+    if (bus.state() === 'local') return undefined
+    if (bus.state() === 'degraded') {
+      throw new GatewayError(
+        'unavailable',
+        'the cluster bus is unreachable: peers on other nodes cannot be reached now',
+      )
+    }
     const nodeId = (await bus.entries(BUS_GROUPS.clients)).get(target)
     return nodeId === undefined || nodeId === bus.nodeId ? undefined : nodeId
   }

@@ -279,6 +279,44 @@ export function createStateService(options: StateServiceOptions) {
     watch.caller.sendFrame({ type: 'state_change', ...change })
   }
 
+  /**
+   * After a bus outage: versions published meanwhile never arrived. Each watch compares what it has with
+   * the store and gets the newer versions (the gap fill does the rest).
+   */
+  function catchUp(): void {
+    for (const [name, namespace] of byNamespace) {
+      namespace.queue = namespace.queue
+        .then(async () => {
+          for (const watch of namespace.watches) {
+            if (watch.pending !== undefined) continue
+            for (const change of await latestChanges(watch)) {
+              await deliver(watch, change, () => options.store().history(name, change.key))
+            }
+          }
+        })
+        .catch((error: unknown) => logger.warn({ err: error, namespace: name }, 'state catch-up failed'))
+    }
+  }
+
+  /** The newest version of each key the watch covers that is newer than what it has. */
+  async function latestChanges(watch: Watch): Promise<StateChange[]> {
+    const store = options.store()
+    const latest: StateChange[] = []
+    if (watch.key !== undefined) {
+      const [newest] = await store.history(watch.namespace, watch.key, { limit: 1 })
+      if (newest !== undefined) latest.push({ namespace: watch.namespace, key: watch.key, ...newest })
+    } else {
+      for (const entry of await store.list(watch.namespace, { limit: WATCH_SNAPSHOT_LIMIT })) {
+        latest.push({ namespace: watch.namespace, ...entry, deleted: false })
+      }
+    }
+    return latest.filter((change) => change.version > (watch.seen.get(change.key) ?? 0))
+  }
+
+  const stopCatchUp = bus.onState((state) => {
+    if (state === 'ok') catchUp()
+  })
+
   function watchesOf(namespace: string): NamespaceWatches {
     let watches = byNamespace.get(namespace)
     if (watches === undefined) {
@@ -563,6 +601,7 @@ export function createStateService(options: StateServiceOptions) {
 
     /** Leaves every namespace topic (at stop, before the bus closes). */
     close(): void {
+      stopCatchUp()
       for (const namespace of byNamespace.values()) namespace.unsubscribe()
       byNamespace.clear()
       byCaller.clear()
