@@ -3,7 +3,7 @@ import {
   type ErrorBody,
   errorBody,
   type ServerFrame,
-  type StateChangeFrame,
+  StateChangeFrame,
   type StateEntry as StateEntrySchema,
 } from '@parley/protocol'
 import {
@@ -49,7 +49,8 @@ export interface StateCaller {
 type StateEntry = z.infer<typeof StateEntrySchema>
 
 /** One version of a key as it travels on the bus and reaches watchers (`state_change` without its type). */
-type StateChange = Omit<StateChangeFrame, 'type'>
+const BusStateChange = StateChangeFrame.omit({ type: true })
+type StateChange = z.infer<typeof BusStateChange>
 
 /** Entries a `state_watch` of a whole namespace replies with, at most (the protocol's page). */
 const WATCH_SNAPSHOT_LIMIT = 1_000
@@ -195,22 +196,16 @@ export function createStateService(options: StateServiceOptions) {
   }
 
   function received(payload: string): void {
-    let change: StateChange
+    let message: unknown
     try {
-      change = JSON.parse(payload) as StateChange
+      message = JSON.parse(payload)
     } catch {
       return
     }
-    if (
-      typeof change !== 'object' ||
-      change === null ||
-      typeof change.namespace !== 'string' ||
-      typeof change.key !== 'string' ||
-      !Number.isSafeInteger(change.version)
-    ) {
-      return
-    }
-    changed(change)
+    const parsed = BusStateChange.safeParse(message)
+    if (parsed.success) changed(parsed.data)
+    else
+      logger.warn({ issues: parsed.error.issues.length }, 'ignored an unreadable state change from the bus')
   }
 
   async function dispatch(namespace: NamespaceWatches, change: StateChange): Promise<void> {
