@@ -16,6 +16,7 @@ import {
 } from '@parley/stores'
 import type { Logger } from 'pino'
 import type { z } from 'zod'
+import { ALLOW_ALL_ACCESS } from '../agents/allow-all-access.js'
 import type { AccessAction, AgentAccess } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
@@ -56,9 +57,6 @@ type StateChange = z.infer<typeof BusStateChange>
 const WATCH_SNAPSHOT_LIMIT = 1_000
 /** Attempts of a `state_delete` without `expectedVersion` against concurrent writers (see `deleteKey`). */
 const DELETE_ATTEMPTS = 20
-
-/** Everyone may do everything: the access of a gateway without policies, and the default of tests. */
-export const ALLOW_ALL_ACCESS: AgentAccess = { check: () => ({ allowed: true, effect: 'default' }) }
 
 export interface StateServiceOptions {
   config: GatewayConfig['state']

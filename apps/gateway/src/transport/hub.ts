@@ -26,6 +26,7 @@ import {
   type TokenStore,
 } from '@parley/stores'
 import type { Logger } from 'pino'
+import { ALLOW_ALL_ACCESS } from '../agents/allow-all-access.js'
 import { createSignaling } from '../agents/signaling.js'
 import type { AgentAccess } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
@@ -51,7 +52,7 @@ import {
 } from '../presence/observed-channel-registry.js'
 import { createPresenceTracker } from '../presence/presence-tracker.js'
 import { createSessionResume, type DetachedSession } from '../sessions/session-resume.js'
-import { ALLOW_ALL_ACCESS, createStateService } from '../state/state-service.js'
+import { createStateService } from '../state/state-service.js'
 import { Connection, type ConnectionSocket } from './connection.js'
 
 export const SERVER_NAME = 'parley'
