@@ -8,6 +8,7 @@ import type { ServerFrame } from '@parley/protocol'
 import {
   type AgentKeyStore,
   type AuditLog,
+  createMemoryStateStore,
   createPostgresAgentKeyStore,
   createPostgresAuditLog,
   createPostgresDevicePairingStore,
@@ -15,6 +16,7 @@ import {
   createPostgresPairingStore,
   createPostgresPolicyStore,
   createPostgresSessionBindingStore,
+  createPostgresStateStore,
   createPostgresTokenStore,
   type DeliveryBackend,
   type DevicePairingStore,
@@ -24,6 +26,7 @@ import {
   type ParleyDatabase,
   type PolicyStore,
   type SessionBindingStore,
+  type StateStore,
   type TokenStore,
 } from '@parley/stores'
 import { sql } from 'drizzle-orm'
@@ -134,6 +137,11 @@ export interface CreateGatewayOptions {
   agentDirectory?: (hub: AgentDirectoryHooks) => AgentDirectory
   /** Stands in for the policies and grants (tests); default: the policy and grant stores. */
   agentAccess?: () => AgentAccess
+  /**
+   * Shared state (`state_*` frames); default: in memory with the `memory` delivery store backend, else the
+   * Postgres store on the gateway's database. The caller keeps ownership.
+   */
+  stateStore?: StateStore
 }
 
 /** What an agent directory gets from the gateway it runs in. */
@@ -206,7 +214,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     options.agentKeys === undefined ||
     options.policyStore === undefined ||
     options.grantStore === undefined ||
-    (options.deliveryBackend === undefined && config.delivery.storeBackend === 'postgres')
+    (options.deliveryBackend === undefined && config.delivery.storeBackend === 'postgres') ||
+    (options.stateStore === undefined && config.delivery.storeBackend !== 'memory')
   let tokenStore: TokenStore | undefined = options.tokenStore
   let sessionBinding: SessionBindingStore | undefined = options.sessionBinding
   let pairingStore: PairingStore | undefined = options.pairingStore
@@ -214,6 +223,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   let agentKeys: AgentKeyStore | undefined = options.agentKeys
   let policyStore: PolicyStore | undefined = options.policyStore
   let grantStore: GrantStore | undefined = options.grantStore
+  let stateStore: StateStore | undefined = options.stateStore
   let approvalLinks: ApprovalLinks | undefined
   let server: HttpServer | HttpsServer | undefined
   let adminTokenDigest = initialAdminDigest(options)
@@ -278,6 +288,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     chatPairing: () => chatPairing,
     access: options.agentAccess?.() ?? access,
     introductions,
+    stateStore: () => required(stateStore, 'the state store'),
     ...(options.deliveryTimers === undefined ? {} : { deliveryTimers: options.deliveryTimers }),
   })
 
@@ -466,6 +477,15 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       policyStore ??= createPostgresPolicyStore(database, { defaultEffect: config.policies.default })
       grantStore ??= createPostgresGrantStore(database)
     }
+    const stateLimits = {
+      maxHistoryPerKey: config.state.maxHistoryPerKey,
+      maxValueBytes: config.state.maxValueBytes,
+    }
+    if (stateStore === undefined && config.delivery.storeBackend === 'memory') {
+      stateStore = createMemoryStateStore(stateLimits)
+    } else if (stateStore === undefined && database !== undefined) {
+      stateStore = createPostgresStateStore(database, stateLimits)
+    }
     try {
       if (deliveryBackend === undefined) {
         deliveryBackend = openDeliveryBackend(config, () => database, logger)
@@ -563,6 +583,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       policyStore = options.policyStore
       grantStore = options.grantStore
     }
+    stateStore = options.stateStore
   }
 
   async function listen(): Promise<{ server: HttpServer | HttpsServer; port: number }> {

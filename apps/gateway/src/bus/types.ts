@@ -47,5 +47,9 @@ export interface ClusterBus {
 export const BUS_TOPICS = {
   channel: (name: string) => `channel:${name}`,
   node: (id: string) => `node:${id}`,
+  /** Every new version of a shared state namespace's keys (nodes with a watcher of it subscribe). */
+  state: (namespace: string) => `state:${namespace}`,
+  /** Signals relayed to a peer connected to node `id`, and the answers back to the sender's node. */
+  signal: (id: string) => `signal:${id}`,
   all: 'all',
 } as const

@@ -21,13 +21,16 @@ import {
   type DevicePairingStore,
   InvalidAgentKeyError,
   type SessionBindingStore,
+  type StateStore,
   StoreError,
   type TokenStore,
 } from '@parley/stores'
 import type { Logger } from 'pino'
 import { denialDetail } from '../agents/access.js'
 import { createAgentLayer, isAgentLayerFrame } from '../agents/agent-layer.js'
+import { allowAllAccess } from '../agents/allow-all-access.js'
 import type { Introductions } from '../agents/introductions.js'
+import { createSignaling } from '../agents/signaling.js'
 import type { AccessParty, AccessRequest, AgentAccess } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { challengeMessage, createUsedNonces, newNonce, signatureValid } from '../auth/agent-challenge.js'
@@ -52,6 +55,7 @@ import {
 } from '../presence/observed-channel-registry.js'
 import { createPresenceTracker } from '../presence/presence-tracker.js'
 import { createSessionResume, type DetachedSession } from '../sessions/session-resume.js'
+import { createStateService } from '../state/state-service.js'
 import { Connection, type ConnectionSocket } from './connection.js'
 
 export const SERVER_NAME = 'parley'
@@ -98,6 +102,8 @@ export interface HubOptions {
   access?: AgentAccess
   /** Answers `introduce` and `introduction_answer`; without it they get `unavailable`. */
   introductions?: () => Introductions | undefined
+  /** The shared state store; throws `unavailable` until opened. */
+  stateStore: () => StateStore
 }
 
 export interface OpenSocket {
@@ -260,6 +266,24 @@ export function createHub(options: HubOptions) {
       sessions.bufferForAll(encoded)
     },
     releaseInFlight: () => backend().deliveries.releaseAll(),
+  })
+
+  const access = () => options.access ?? allowAllAccess
+  const state = createStateService({
+    config: config.state,
+    store: options.stateStore,
+    bus: options.bus,
+    access,
+    audit,
+    logger: logger.child({ component: 'state' }),
+  })
+  const signaling = createSignaling({
+    bus: options.bus,
+    logger: logger.child({ component: 'signaling' }),
+    audit,
+    access,
+    connectionFor,
+    agentIdOf: (connectionId) => agents.directory.byConnection(connectionId)?.agentId,
   })
 
   const sessions = createSessionResume({
@@ -526,6 +550,28 @@ export function createHub(options: HubOptions) {
         }
         if (frame.channel !== undefined && !permitted(connection, 'subscribe', frame.channel, frame.id)) break
         answerFailure(connection, frame.type, frame.id, presence.get(connection, frame))
+        break
+      case 'state_get':
+      case 'state_set':
+      case 'state_delete':
+      case 'state_list':
+      case 'state_history':
+      case 'state_watch':
+      case 'state_unwatch': {
+        // Scopes first, as for channels: the namespace is the channel `state:<namespace>`.
+        const write = frame.type === 'state_set' || frame.type === 'state_delete'
+        const scope = write ? 'publish' : 'subscribe'
+        if (
+          frame.type !== 'state_unwatch' &&
+          !permitted(connection, scope, `state:${frame.namespace}`, frame.id)
+        )
+          break
+        answerFailure(connection, frame.type, frame.id, state.handle(connection, frame))
+        break
+      }
+      case 'signal':
+        if (!permitted(connection, 'send', frame.target, frame.id)) break
+        answerFailure(connection, frame.type, frame.id, signaling.signal(connection, frame))
         break
     }
   }
@@ -1042,6 +1088,7 @@ export function createHub(options: HubOptions) {
     connections.delete(connection.id)
     channels.unsubscribeAll(connection)
     streams.connectionClosed(connection)
+    state.connectionClosed(connection)
     if (welcomed) {
       const sameClient = connectionsByClientId.get(connection.clientId)
       const remaining = sameClient?.filter((candidate) => candidate !== connection) ?? []
@@ -1100,9 +1147,15 @@ export function createHub(options: HubOptions) {
     /** The agent directory, requests, streams and sends (the gateway starts and stops its directory). */
     agents,
     /** Stops listening to channels on the bus (at stop, before the bus closes). */
-    closeRelay: () => relay?.close(),
+    closeRelay: () => {
+      relay?.close()
+      state.close()
+      signaling.close()
+    },
     presence,
     sessions,
+    /** Shared state: reads, compare-and-set writes and watches. */
+    state,
     open,
     receive,
     closed,
