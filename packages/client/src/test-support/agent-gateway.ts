@@ -1,0 +1,294 @@
+import type { ClientFrame } from '@parley/protocol'
+import { afterEach } from 'vitest'
+import {
+  AgentCaller,
+  type AgentCallerOptions,
+  AgentClient,
+  type AgentClientOptions,
+} from '../agent-client.js'
+import type { ScriptedConnection, ScriptedServer, ScriptedServerOptions } from './scripted-server.js'
+import { ScriptedServer as Server } from './scripted-server.js'
+
+type Frame<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>
+
+interface StoredVersion {
+  version: number
+  value: unknown
+  deleted: boolean
+  updatedAt: number
+  updatedBy: string
+}
+
+/**
+ * The agent frames of a scripted gateway, as docs/protocol.md describes them, for client tests: registration
+ * (recorded, refusable), shared state (versions, compare-and-set, watches pushing `state_change`). Every other
+ * agent frame goes to the test's `onFrame` (return true when answered).
+ */
+export class AgentGateway {
+  /** Every `agent_register` received, in order. */
+  readonly registrations: Array<{ connection: ScriptedConnection; frame: Frame<'agent_register'> }> = []
+  /** When set, registrations are answered with this error code. */
+  refuseRegistration: 'forbidden' | 'bad_request' | undefined
+  /** Versions per `namespace\0key`, oldest first. */
+  readonly state = new Map<string, StoredVersion[]>()
+  /** Writes that fail with `version_conflict` before being looked at, for CAS retry tests. */
+  forcedConflicts = 0
+  private instanceSeq = 0
+
+  constructor(readonly server: ScriptedServer) {}
+
+  handle(connection: ScriptedConnection, frame: ClientFrame): boolean {
+    switch (frame.type) {
+      case 'agent_register': {
+        this.registrations.push({ connection, frame })
+        if (this.refuseRegistration !== undefined) {
+          connection.send({
+            type: 'error',
+            id: frame.id,
+            code: this.refuseRegistration,
+            message: 'registration refused',
+            retryable: false,
+          })
+          return true
+        }
+        this.instanceSeq += 1
+        const result = {
+          agentId: frame.agentId,
+          instanceId: `inst-${this.instanceSeq}`,
+          capabilities: frame.capabilities,
+        }
+        connection.send({ type: 'reply', id: frame.id, result })
+        return true
+      }
+      case 'state_get': {
+        connection.send({
+          type: 'reply',
+          id: frame.id,
+          result: { entry: this.entry(frame.namespace, frame.key) },
+        })
+        return true
+      }
+      case 'state_set':
+      case 'state_delete': {
+        const versions = this.versions(frame.namespace, frame.key)
+        const last = versions.at(-1)
+        const current = last === undefined || last.deleted ? 0 : last.version
+        if (
+          this.forcedConflicts > 0 ||
+          (frame.expectedVersion !== undefined && frame.expectedVersion !== current)
+        ) {
+          if (this.forcedConflicts > 0) this.forcedConflicts -= 1
+          connection.send({
+            type: 'error',
+            id: frame.id,
+            code: 'version_conflict',
+            message: `the key is at version ${current}`,
+            retryable: false,
+            details: { currentVersion: current },
+          })
+          return true
+        }
+        if (frame.type === 'state_delete' && current === 0) {
+          connection.send({ type: 'reply', id: frame.id, result: { deleted: false } })
+          return true
+        }
+        const stored = this.write(
+          frame.namespace,
+          frame.key,
+          frame.type === 'state_set' ? frame.value : null,
+          frame.type === 'state_delete',
+          connection.clientId ?? 'unknown',
+        )
+        connection.send({
+          type: 'reply',
+          id: frame.id,
+          result:
+            frame.type === 'state_set'
+              ? { entry: this.entry(frame.namespace, frame.key) }
+              : { deleted: true, version: stored.version },
+        })
+        return true
+      }
+      case 'state_list': {
+        const entries = [...this.state.keys()]
+          .map((id) => id.split('\u0000') as [string, string])
+          .filter(
+            ([namespace, key]) =>
+              namespace === frame.namespace && (frame.after === undefined || key > frame.after),
+          )
+          .map(([namespace, key]) => this.entry(namespace, key))
+          .filter((entry) => entry !== null)
+        connection.send({ type: 'reply', id: frame.id, result: { entries } })
+        return true
+      }
+      case 'state_history': {
+        const versions = [...this.versions(frame.namespace, frame.key)].reverse()
+        connection.send({ type: 'reply', id: frame.id, result: { versions } })
+        return true
+      }
+      case 'state_watch': {
+        const watches = this.watchesOf(connection)
+        watches.add(watchId(frame.namespace, frame.key))
+        const keys =
+          frame.key === undefined
+            ? [...this.state.keys()]
+                .filter((id) => id.startsWith(`${frame.namespace}\u0000`))
+                .map((id) => id.split('\u0000')[1] as string)
+            : [frame.key]
+        const entries = keys.map((key) => this.entry(frame.namespace, key)).filter((entry) => entry !== null)
+        connection.send({
+          type: 'reply',
+          id: frame.id,
+          result: {
+            namespace: frame.namespace,
+            ...(frame.key === undefined ? {} : { key: frame.key }),
+            entries,
+          },
+        })
+        return true
+      }
+      case 'state_unwatch': {
+        this.watchesOf(connection).delete(watchId(frame.namespace, frame.key))
+        connection.send({
+          type: 'reply',
+          id: frame.id,
+          result: { namespace: frame.namespace, ...(frame.key === undefined ? {} : { key: frame.key }) },
+        })
+        return true
+      }
+      default:
+        return false
+    }
+  }
+
+  /** Writes a version as another party would (pushed to watchers). */
+  write(namespace: string, key: string, value: unknown, deleted: boolean, updatedBy: string): StoredVersion {
+    const versions = this.versions(namespace, key)
+    const stored: StoredVersion = {
+      version: (versions.at(-1)?.version ?? 0) + 1,
+      value: deleted ? null : value,
+      deleted,
+      updatedAt: Date.now(),
+      updatedBy,
+    }
+    versions.push(stored)
+    for (const connection of this.server.welcomed()) {
+      const watches = WATCHES.get(connection)
+      if (watches === undefined) continue
+      if (!watches.has(watchId(namespace, key)) && !watches.has(watchId(namespace, undefined))) continue
+      connection.send({ type: 'state_change', namespace, key, ...stored })
+    }
+    return stored
+  }
+
+  private versions(namespace: string, key: string): StoredVersion[] {
+    const id = `${namespace}\u0000${key}`
+    let versions = this.state.get(id)
+    if (versions === undefined) {
+      versions = []
+      this.state.set(id, versions)
+    }
+    return versions
+  }
+
+  private entry(namespace: string, key: string): Record<string, unknown> | null {
+    const last = this.state.get(`${namespace}\u0000${key}`)?.at(-1)
+    if (last === undefined || last.deleted) return null
+    return {
+      namespace,
+      key,
+      value: last.value,
+      version: last.version,
+      updatedAt: last.updatedAt,
+      updatedBy: last.updatedBy,
+    }
+  }
+
+  private watchesOf(connection: ScriptedConnection): Set<string> {
+    let watches = WATCHES.get(connection)
+    if (watches === undefined) {
+      watches = new Set()
+      WATCHES.set(connection, watches)
+    }
+    return watches
+  }
+}
+
+const WATCHES = new WeakMap<ScriptedConnection, Set<string>>()
+
+function watchId(namespace: string, key: string | undefined): string {
+  return key === undefined ? `${namespace}\u0000*` : `${namespace}\u0000=${key}`
+}
+
+/** Servers with the agent frames above and agent clients, torn down after each test. */
+export function useAgentFixtures(): {
+  gateway(
+    options?: ScriptedServerOptions & {
+      onFrame?: (connection: ScriptedConnection, frame: ClientFrame) => boolean
+    },
+  ): Promise<AgentGateway>
+  agent(url: string, options: AgentClientOptions): AgentClient
+  caller(url: string, options?: AgentCallerOptions): AgentCaller
+} {
+  const servers: ScriptedServer[] = []
+  const clients: AgentCaller[] = []
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.close()))
+    await Promise.all(servers.splice(0).map((server) => server.stop()))
+  })
+  return {
+    async gateway(options = {}) {
+      const { onFrame, ...serverOptions } = options
+      let gateway: AgentGateway | undefined
+      const server = await Server.start({
+        ...serverOptions,
+        onRequest(connection, frame) {
+          if (onFrame?.(connection, frame)) return true
+          return gateway?.handle(connection, frame) ?? false
+        },
+      })
+      gateway = new AgentGateway(server)
+      servers.push(server)
+      return gateway
+    },
+    agent(url, options) {
+      const client = new AgentClient(url, { reconnect: { initialDelayMs: 20, maxDelayMs: 50 }, ...options })
+      clients.push(client)
+      return client
+    },
+    caller(url, options = {}) {
+      const client = new AgentCaller(url, { reconnect: { initialDelayMs: 20, maxDelayMs: 50 }, ...options })
+      clients.push(client)
+      return client
+    },
+  }
+}
+
+/** Polls `check` until it returns true, or fails after `timeoutMs`. */
+export async function waitUntil(check: () => boolean, timeoutMs = 2_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+/** Resolves with the next `event` of an agent client. */
+export function nextAgentEvent<T>(
+  client: AgentCaller,
+  event: 'connected' | 'grant_revoked' | 'signal' | 'registered' | 'error' | 'connect',
+  timeoutMs = 2_000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const listener = (payload: unknown): void => {
+      clearTimeout(timer)
+      client.off(event, listener)
+      resolve(payload as T)
+    }
+    const timer = setTimeout(() => {
+      client.off(event, listener)
+      reject(new Error(`no "${event}" event within ${timeoutMs} ms`))
+    }, timeoutMs)
+    client.on(event, listener)
+  })
+}
