@@ -1,5 +1,6 @@
 import type { ClientFrame } from '@parley/protocol'
 import { describe, expect, it } from 'vitest'
+import type { StreamHandler } from './agent-client.js'
 import type { StreamSink } from './agent-streams.js'
 import { AbortedError, AgentError, FlowControlError, NoRouteError } from './errors.js'
 import { type AgentGateway, useAgentFixtures, waitUntil } from './test-support/agent-gateway.js'
@@ -177,7 +178,7 @@ describe('AgentCaller.stream', () => {
     })
     const caller = fixtures.caller(gateway.server.url)
     await caller.connect()
-    const drain = async (): Promise<unknown> => {
+    const drain = async (): Promise<void> => {
       for await (const _chunk of caller.stream('writer', {})) {
         // drained
       }
@@ -218,7 +219,7 @@ describe('AgentCaller.stream', () => {
 })
 
 describe('AgentClient.handleStream', () => {
-  async function servingAgent(handler: Parameters<ReturnType<typeof fixtures.agent>['handleStream']>[0]) {
+  async function servingAgent(handler: StreamHandler) {
     const gateway = await fixtures.gateway()
     const agent = fixtures.agent(gateway.server.url, { agentId: 'writer', capabilities: ['write'] })
     agent.handleStream(handler)
