@@ -352,6 +352,20 @@ describe('AgentClient.handle', () => {
     expect(await generic).toMatchObject({ data: 'generic' })
   })
 
+  it('aborts the signal of a handler whose deadline passed', async () => {
+    let signal: AbortSignal | undefined
+    const { connection } = await connectedAgent((agent) =>
+      agent.handle(async (_data, context) => {
+        signal = context.signal
+        await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve()))
+        return 'too late'
+      }),
+    )
+    incoming(connection, 'req_10', { deadline: Date.now() + 20 })
+    await waitUntil(() => signal?.aborted === true, 2_000, 'the deadline abort')
+    expect(signal?.reason).toMatchObject({ name: 'AbortError', reason: 'deadline' })
+  })
+
   it('aborts the signal of a handler in flight when the connection drops, and does not answer on the next one', async () => {
     let signal: AbortSignal | undefined
     let release: (() => void) | undefined

@@ -441,8 +441,11 @@ export class AgentClient extends AgentCaller {
   private readonly requestHandlers = new Map<string, RequestHandler>()
   private readonly streamHandlers = new Map<string, StreamHandler>()
   private introductionHandler: IntroductionHandler | undefined
-  /** Requests being answered, by correlation id. */
-  private readonly inFlight = new Map<string, AbortController>()
+  /** Requests being answered, by correlation id, with the timer that aborts them at their deadline. */
+  private readonly inFlight = new Map<
+    string,
+    { controller: AbortController; deadlineTimer: ReturnType<typeof setTimeout> }
+  >()
   private readonly servedStreams = new Map<string, StreamSink>()
 
   constructor(url: string, options: AgentClientOptions) {
@@ -572,8 +575,10 @@ export class AgentClient extends AgentCaller {
 
   protected override connectionLost(reason: string): void {
     super.connectionLost(reason)
-    for (const controller of this.inFlight.values())
+    for (const { controller, deadlineTimer } of this.inFlight.values()) {
+      clearTimeout(deadlineTimer)
       controller.abort(new AbortedError('connection_lost', reason))
+    }
     this.inFlight.clear()
     for (const sink of [...this.servedStreams.values()]) sink.handleAbort('connection_lost')
     this.servedStreams.clear()
@@ -581,12 +586,13 @@ export class AgentClient extends AgentCaller {
 
   private async answerRequest(frame: RequestIncomingFrame): Promise<void> {
     const controller = new AbortController()
-    this.inFlight.set(frame.correlationId, controller)
     const untilDeadline = frame.deadline - Date.now()
     const deadlineTimer = setTimeout(
       () => controller.abort(new AbortedError('deadline', 'the request deadline passed')),
       Math.max(0, Math.min(untilDeadline, 2_147_483_647)),
     )
+    const inFlight = { controller, deadlineTimer }
+    this.inFlight.set(frame.correlationId, inFlight)
     const handler = this.handlerFor(this.requestHandlers, frame.capability)
     const context: RequestContext = {
       from: frame.from,
@@ -611,7 +617,7 @@ export class AgentClient extends AgentCaller {
     }
     clearTimeout(deadlineTimer)
     // A connection lost meanwhile: the gateway has answered the caller already; the answer has nowhere to go.
-    if (this.inFlight.get(frame.correlationId) !== controller) return
+    if (this.inFlight.get(frame.correlationId) !== inFlight) return
     this.inFlight.delete(frame.correlationId)
     this.sendFrame({ type: 'respond', correlationId: frame.correlationId, ...answer })
   }
