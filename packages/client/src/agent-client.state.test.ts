@@ -140,4 +140,22 @@ describe('shared state', () => {
       'plan@3',
     ])
   })
+
+  it('changes() reads a watch with for-await and unwatches when the loop is left', async () => {
+    const { gateway, state } = await connected()
+    await state.set('trip', 'plan', 'v1')
+    const changes = await state.changes('trip', 'plan')
+    gateway.write('trip', 'plan', 'v2', false, 'other')
+    const seen: unknown[] = []
+    for await (const change of changes) {
+      seen.push(change.value)
+      if (change.version === 2) break
+    }
+    expect(seen).toEqual(['v1', 'v2'])
+    await waitUntil(() => state.watched.length === 0, 2_000, 'the unwatch')
+    const unwatched = gateway.registrations[0]?.connection.frames.find(
+      (frame) => frame.type === 'state_unwatch',
+    )
+    expect(unwatched).toMatchObject({ namespace: 'trip', key: 'plan' })
+  })
 })

@@ -92,6 +92,15 @@ describe('AgentCaller.stream', () => {
     expect(stream.streamId).toBe('str_1')
     expect(stream.trailer).toEqual({ count: total })
     expect(overGranted).toBe(false)
+    // The opener's direction ends with the agent's, so the gateway sees both directions ended.
+    await waitUntil(
+      () => framesOf(connection as ScriptedConnection, 'stream_end').length === 1,
+      2_000,
+      'stream_end',
+    )
+    expect(framesOf(connection as ScriptedConnection, 'stream_end')).toEqual([
+      { type: 'stream_end', streamId: 'str_1' },
+    ])
     const opened = framesOf(connection as ScriptedConnection, 'stream_open')[0]
     expect(opened).toMatchObject({ target: 'writer', data: { n: total }, credit: window })
     const credits = framesOf(connection as ScriptedConnection, 'stream_credit')

@@ -29,6 +29,11 @@ export interface StateChangeEvent {
 
 export type StateWatchListener = (change: StateChangeEvent) => unknown
 
+/** A live watch to read with `for await`; leaving the loop or `close()` ends it. */
+export interface StateChangeStream extends AsyncIterable<StateChangeEvent> {
+  close(): Promise<void>
+}
+
 export interface StateWriteOptions {
   /** Compare-and-set: write only when the key is at this version now (0: only when it does not exist). */
   expectedVersion?: number
@@ -185,6 +190,45 @@ export class SharedState {
         namespace,
         ...(key === undefined ? {} : { key }),
       }).catch(() => undefined)
+    }
+  }
+
+  /**
+   * `watch` as an async iterable: resolves once the watch is live; iterate it with `for await`, leave the loop
+   * (or call `close()`) to unwatch. Changes queue up while the loop body runs.
+   */
+  async changes(namespace: string, key?: string): Promise<StateChangeStream> {
+    const queue: StateChangeEvent[] = []
+    let wake: (() => void) | undefined
+    let closed = false
+    const unwatch = await this.watch(namespace, key, (event) => {
+      queue.push(event)
+      wake?.()
+    })
+    const close = async (): Promise<void> => {
+      if (closed) return
+      closed = true
+      wake?.()
+      await unwatch()
+    }
+    return {
+      close,
+      [Symbol.asyncIterator]: () => ({
+        async next(): Promise<IteratorResult<StateChangeEvent>> {
+          while (queue.length === 0 && !closed) {
+            await new Promise<void>((resolve) => {
+              wake = resolve
+            })
+            wake = undefined
+          }
+          const event = queue.shift()
+          return event === undefined ? { done: true, value: undefined } : { done: false, value: event }
+        },
+        async return(): Promise<IteratorResult<StateChangeEvent>> {
+          await close()
+          return { done: true, value: undefined }
+        },
+      }),
     }
   }
 

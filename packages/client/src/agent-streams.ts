@@ -118,9 +118,11 @@ export class AgentStream<T = unknown> implements AsyncIterable<T> {
   }
 
   handleEnd(data: unknown): void {
-    if (this.finished) return
+    if (this.finished || this.ended) return
     this.ended = true
     this.endTrailer = data
+    // The opener sends no chunks: its direction ends with the agent's, so the stream is over for the gateway.
+    if (this.id !== undefined) this.sendFrame({ type: 'stream_end', streamId: this.id })
     this.wake()
   }
 

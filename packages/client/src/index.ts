@@ -24,6 +24,7 @@ export {
 export {
   SharedState,
   type StateChangeEvent,
+  type StateChangeStream,
   type StateEntry,
   type StateUpdateOptions,
   type StateVersionEntry,
