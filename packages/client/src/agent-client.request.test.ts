@@ -397,3 +397,36 @@ describe('AgentClient.handle', () => {
     )
   })
 })
+
+describe('bad input', () => {
+  it('rejects bad targets, options and state names with bad_request without sending a frame', async () => {
+    const gateway = await fixtures.gateway()
+    const agent = fixtures.agent(gateway.server.url, { agentId: 'planner', capabilities: [] })
+    await agent.connect()
+    const connection = gateway.registrations[0]?.connection as ScriptedConnection
+    const sentBefore = connection.frames.length
+
+    await expect(agent.request('has spaces', 1)).rejects.toMatchObject({ code: 'bad_request' })
+    await expect(agent.request({ capability: '' }, 1)).rejects.toMatchObject({ code: 'bad_request' })
+    await expect(agent.request('a', 1, { timeoutMs: -5 })).rejects.toMatchObject({ code: 'bad_request' })
+    await expect(agent.sendTo({ broadcast: false } as never, 1)).rejects.toMatchObject({
+      code: 'bad_request',
+    })
+    await expect(agent.signal('peer', { type: 'hangup' } as never)).rejects.toMatchObject({
+      code: 'bad_request',
+    })
+    await expect(agent.sharedState.get('bad namespace', 'k')).rejects.toMatchObject({ code: 'bad_request' })
+    expect(() => agent.stream('a', 1, { credit: 0 })).toThrow(ParleyError)
+
+    expect(connection.frames.length).toBe(sentBefore)
+  })
+
+  it('refuses an invalid agent id or capability when the agent is created', () => {
+    expect(() =>
+      fixtures.agent('ws://127.0.0.1:1/ws', { agentId: 'no spaces please', capabilities: [] }),
+    ).toThrow(/agent_register/)
+    expect(() => fixtures.agent('ws://127.0.0.1:1/ws', { agentId: 'ok', capabilities: ['bad cap'] })).toThrow(
+      ParleyError,
+    )
+  })
+})

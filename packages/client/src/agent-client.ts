@@ -7,7 +7,9 @@ import {
   AgentsListResult,
   type AgentTarget,
   type Caller,
+  ClientFrame,
   type DirectTarget,
+  describeIssues,
   type GrantPeer,
   IntroduceResult,
   type IntroduceResult as IntroduceResultType,
@@ -26,6 +28,7 @@ import { SharedState } from './agent-state.js'
 import { AgentStream, DEFAULT_STREAM_CREDIT, StreamSink } from './agent-streams.js'
 import { AbortedError, ParleyError, RequestTimeoutError, reasonOf } from './errors.js'
 import {
+  type CallOptions,
   PushClient,
   type PushClientEvent,
   type PushClientEvents,
@@ -129,7 +132,7 @@ export class AgentCaller extends PushClient {
       this.log('error', { event, error: String(error) }, 'an event listener threw; the client carries on')
     })
     this.sharedState = new SharedState(
-      (body) => this.call(body),
+      (body) => this.checkedCall(body),
       (error) => this.log('error', { error: String(error) }, 'a state watch listener threw'),
     )
   }
@@ -146,9 +149,19 @@ export class AgentCaller extends PushClient {
     return this
   }
 
+  /** `call` after checking the frame against its protocol schema: bad input rejects with `bad_request`. */
+  protected checkedCall(body: RequestBody, options: CallOptions = {}): Promise<Record<string, unknown>> {
+    try {
+      checkFrame(body)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.call(body, options)
+  }
+
   /** The agents this client may reach, optionally only the holders of `capability`. */
   async agents(options: { capability?: string } = {}): Promise<AgentSummary[]> {
-    const result = await this.call(
+    const result = await this.checkedCall(
       options.capability === undefined
         ? { type: 'agents_list' }
         : { type: 'agents_list', capability: options.capability },
@@ -173,7 +186,7 @@ export class AgentCaller extends PushClient {
   ): Promise<RequestResultType> {
     checkData(data)
     const timeoutMs = options.timeoutMs ?? this.agentRequestTimeoutMs
-    const result = await this.call(
+    const result = await this.checkedCall(
       {
         type: 'request',
         target,
@@ -202,6 +215,13 @@ export class AgentCaller extends PushClient {
   stream<T = unknown>(target: DirectTarget, data: unknown, options: AgentStreamOptions = {}): AgentStream<T> {
     checkData(data)
     const credit = options.credit ?? DEFAULT_STREAM_CREDIT
+    checkFrame({
+      type: 'stream_open',
+      target,
+      data,
+      credit,
+      ...(options.traceId === undefined ? {} : { traceId: options.traceId }),
+    })
     const stream: AgentStream<T> = new AgentStream<T>(
       (frame) => this.sendFrame(frame),
       credit,
@@ -249,7 +269,7 @@ export class AgentCaller extends PushClient {
     options: AgentSendOptions = {},
   ): Promise<AgentSendResultType> {
     checkData(data)
-    const result = await this.call({
+    const result = await this.checkedCall({
       type: 'agent_send',
       target,
       data,
@@ -273,7 +293,7 @@ export class AgentCaller extends PushClient {
    * `IntroductionRejectedError`, `RequestTimeoutError`, `NoRouteError` or `PolicyDeniedError`.
    */
   async introduce(target: DirectTarget, options: IntroduceOptions = {}): Promise<IntroduceResultType> {
-    const result = await this.call(
+    const result = await this.checkedCall(
       {
         type: 'introduce',
         target,
@@ -299,7 +319,7 @@ export class AgentCaller extends PushClient {
     signal: Signal,
     options: { traceId?: string } = {},
   ): Promise<SignalResultType> {
-    const result = await this.call({
+    const result = await this.checkedCall({
       type: 'signal',
       target,
       signal,
@@ -458,6 +478,7 @@ export class AgentClient extends AgentCaller {
       ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
       ...(options.introductions === undefined ? {} : { introductions: options.introductions }),
     }
+    checkFrame(this.registerFrame)
   }
 
   /** The gateway's answer to the last registration (undefined before the first, or when it failed). */
@@ -694,6 +715,16 @@ const AGENT_EVENTS = new Set<string>(['connected', 'grant_revoked', 'signal', 'r
 
 function isAgentEvent(event: string): event is 'connected' | 'grant_revoked' | 'signal' | 'registered' {
   return AGENT_EVENTS.has(event)
+}
+
+type RequestBody = Parameters<PushClient['call']>[0]
+
+/** Throws `bad_request` when `body` (a request frame without its id) does not match its protocol schema. */
+function checkFrame(body: RequestBody): void {
+  const parsed = ClientFrame.safeParse({ ...body, id: 'r0' })
+  if (!parsed.success) {
+    throw new ParleyError({ code: 'bad_request', message: describeIssues(body.type, parsed.error) })
+  }
 }
 
 function checkData(data: unknown): asserts data is NonNullable<unknown> | null {
