@@ -157,6 +157,167 @@ export class AgentGateway {
         return true
       }
       default:
+        return this.route(connection, frame)
+    }
+  }
+
+  /**
+   * A minimal router between registered agents and callers on this server: `request` → `request_incoming` →
+   * `respond` → `reply` / `agent_error`, and streams relayed both ways with the credit checked (a chunk beyond
+   * the receiver's credit is counted in `creditViolations`). Only when `routing` is on.
+   */
+  routing = false
+  /** Chunks a sender sent beyond the credit the receiver granted. */
+  creditViolations = 0
+  private readonly requests = new Map<
+    string,
+    { caller: ScriptedConnection; requestId: string; agentId: string }
+  >()
+  private readonly streams = new Map<
+    string,
+    { opener: ScriptedConnection; agent: ScriptedConnection; creditToAgent: number; creditToOpener: number }
+  >()
+  private routeSeq = 0
+
+  private route(connection: ScriptedConnection, frame: ClientFrame): boolean {
+    if (!this.routing) return false
+    switch (frame.type) {
+      case 'request':
+      case 'stream_open': {
+        const target = frame.target
+        const found = [...this.registrations]
+          .reverse()
+          .find(
+            ({ connection: agent, frame: registration }) =>
+              this.server.welcomed().includes(agent) &&
+              (typeof target === 'string'
+                ? registration.agentId === target
+                : registration.capabilities.includes(target.capability)),
+          )
+        if (found === undefined) {
+          connection.send({
+            type: 'error',
+            id: frame.id,
+            code: 'no_route',
+            message: 'no agent',
+            retryable: false,
+          })
+          return true
+        }
+        this.routeSeq += 1
+        const from = {
+          principal: connection.clientId ?? 'unknown',
+          role: 'client',
+          clientId: connection.clientId ?? 'unknown',
+        }
+        const capability = typeof target === 'string' ? {} : { capability: target.capability }
+        if (frame.type === 'request') {
+          const correlationId = `req_${this.routeSeq}`
+          this.requests.set(correlationId, {
+            caller: connection,
+            requestId: frame.id,
+            agentId: found.frame.agentId,
+          })
+          found.connection.send({
+            type: 'request_incoming',
+            correlationId,
+            from,
+            data: frame.data,
+            deadline: Date.now() + (frame.timeoutMs ?? 30_000),
+            attempt: 1,
+            idempotent: frame.idempotent === true,
+            traceId: frame.traceId ?? `trace_${this.routeSeq}`,
+            ...capability,
+          })
+          return true
+        }
+        const streamId = `str_${this.routeSeq}`
+        const credit = frame.credit ?? 16
+        this.streams.set(streamId, {
+          opener: connection,
+          agent: found.connection,
+          creditToAgent: credit,
+          creditToOpener: 0,
+        })
+        connection.send({
+          type: 'reply',
+          id: frame.id,
+          result: {
+            streamId,
+            agentId: found.frame.agentId,
+            instanceId: 'inst-r',
+            traceId: `trace_${this.routeSeq}`,
+          },
+        })
+        found.connection.send({
+          type: 'stream_incoming',
+          streamId,
+          from,
+          data: frame.data,
+          credit,
+          traceId: `trace_${this.routeSeq}`,
+          ...capability,
+        })
+        return true
+      }
+      case 'respond': {
+        const pending = this.requests.get(frame.correlationId)
+        if (pending === undefined) return true
+        this.requests.delete(frame.correlationId)
+        if (frame.error !== undefined) {
+          pending.caller.send({
+            type: 'error',
+            id: pending.requestId,
+            code: 'agent_error',
+            message: frame.error.message,
+            retryable: false,
+            details: { ...frame.error },
+          })
+          return true
+        }
+        pending.caller.send({
+          type: 'reply',
+          id: pending.requestId,
+          result: {
+            correlationId: frame.correlationId,
+            data: frame.data,
+            agentId: pending.agentId,
+            instanceId: 'inst-r',
+            latencyMs: 1,
+            attempts: 1,
+            traceId: 'trace',
+          },
+        })
+        return true
+      }
+      case 'stream_chunk':
+      case 'stream_credit':
+      case 'stream_end':
+      case 'stream_error':
+      case 'stream_abort': {
+        const stream = this.streams.get(frame.streamId)
+        if (stream === undefined) return true
+        const fromAgent = connection === stream.agent
+        const other = fromAgent ? stream.opener : stream.agent
+        if (frame.type === 'stream_chunk') {
+          if (fromAgent) {
+            if (stream.creditToAgent <= 0) this.creditViolations += 1
+            stream.creditToAgent -= 1
+          } else {
+            if (stream.creditToOpener <= 0) this.creditViolations += 1
+            stream.creditToOpener -= 1
+          }
+        }
+        if (frame.type === 'stream_credit') {
+          if (fromAgent) stream.creditToOpener += frame.credit
+          else stream.creditToAgent += frame.credit
+        }
+        if (frame.type === 'stream_error' || frame.type === 'stream_abort')
+          this.streams.delete(frame.streamId)
+        other.send(frame)
+        return true
+      }
+      default:
         return false
     }
   }
