@@ -164,6 +164,37 @@ describe('AgentCaller.stream', () => {
     expect((await aborted).frame).toMatchObject({ streamId: 'str_1', reason: 'user left' })
   })
 
+  it('sends stream_abort once the open is answered when aborted before that', async () => {
+    let answer: (() => void) | undefined
+    const gateway = await fixtures.gateway({
+      onFrame(conn, frame) {
+        if (frame.type !== 'stream_open') return false
+        answer = () =>
+          conn.send({
+            type: 'reply',
+            id: frame.id,
+            result: { streamId: 'str_7', agentId: 'writer', instanceId: 'inst-1', traceId: 't' },
+          })
+        return true
+      },
+    })
+    const caller = fixtures.caller(gateway.server.url)
+    await caller.connect()
+    const stream = caller.stream('writer', {})
+    await waitUntil(() => answer !== undefined, 2_000, 'the stream_open')
+    stream.abort('changed my mind')
+    await expect(stream[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(AbortedError)
+
+    const aborted = gateway.server.nextFrame((frame) => frame.type === 'stream_abort')
+    answer?.()
+    expect((await aborted).frame).toEqual({
+      type: 'stream_abort',
+      streamId: 'str_7',
+      reason: 'changed my mind',
+    })
+    expect(stream.done).toBe(true)
+  })
+
   it('throws AbortedError from the iterator when the agent aborts', async () => {
     const gateway = await streamingGateway((conn) => {
       conn.send({ type: 'stream_chunk', streamId: 'str_1', seq: 1, data: 'a' })

@@ -222,6 +222,8 @@ export class AgentCaller extends PushClient {
       credit,
       ...(options.traceId === undefined ? {} : { traceId: options.traceId }),
     })
+    const signal = options.signal
+    const onAbort = (): void => stream.abort(reasonOf(signal?.reason))
     const stream: AgentStream<T> = new AgentStream<T>(
       (frame) => this.sendFrame(frame),
       credit,
@@ -241,7 +243,8 @@ export class AgentCaller extends PushClient {
               const streamId = typeof result.streamId === 'string' ? result.streamId : undefined
               if (streamId === undefined) return
               opening.bind(streamId)
-              this.openStreams.set(streamId, opening as AgentStream<unknown>)
+              // Aborted before the gateway answered: the abort goes out now, nothing more is routed to it.
+              if (!opening.done) this.openStreams.set(streamId, opening as AgentStream<unknown>)
             },
           },
         ).then((result) => parseResult(StreamOpenResult, result, 'stream_open'))
@@ -249,13 +252,11 @@ export class AgentCaller extends PushClient {
       (finished) => {
         this.unboundStreams.delete(finished as AgentStream<unknown>)
         if (finished.streamId !== undefined) this.openStreams.delete(finished.streamId)
+        signal?.removeEventListener('abort', onAbort)
       },
     )
-    const signal = options.signal
-    if (signal !== undefined) {
-      if (signal.aborted) stream.abort(reasonOf(signal.reason))
-      else signal.addEventListener('abort', () => stream.abort(reasonOf(signal.reason)), { once: true })
-    }
+    if (signal?.aborted === true) onAbort()
+    else signal?.addEventListener('abort', onAbort, { once: true })
     return stream
   }
 

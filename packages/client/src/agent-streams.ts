@@ -79,6 +79,11 @@ export class AgentStream<T = unknown> implements AsyncIterable<T> {
     return this.endTrailer
   }
 
+  /** True once the stream is over for this reader (ended and drained, failed or aborted). */
+  get done(): boolean {
+    return this.finished
+  }
+
   /** Chunks received and not yet read. */
   get buffered(): number {
     return this.buffer.length
