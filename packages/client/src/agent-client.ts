@@ -334,6 +334,8 @@ export class AgentCaller extends PushClient {
   protected override afterWelcome(info: WelcomeInfo): Promise<void> {
     void info
     return this.sharedState.rewatch().catch((error: unknown) => {
+      // The connection went again: the next welcome renews the watches.
+      if (!this.isWelcomed) return
       this.reportError(
         error instanceof ParleyError
           ? error
@@ -552,7 +554,8 @@ export class AgentClient extends AgentCaller {
           : new ParleyError({ code: 'internal', message: `registration failed: ${String(error)}` })
       this.registration = undefined
       this.registrationError = failure
-      this.reportError(failure)
+      // The connection went again: the next welcome registers again.
+      if (this.isWelcomed) this.reportError(failure)
     }
   }
 

@@ -928,6 +928,11 @@ export class PushClient {
     return Promise.resolve()
   }
 
+  /** Whether the current connection has been welcomed (requests go out now). */
+  protected get isWelcomed(): boolean {
+    return this.welcomed
+  }
+
   /** Server frames PushClient does not handle itself (agent frames). */
   protected handleExtraFrame(_frame: ServerFrame): void {}
 
