@@ -94,4 +94,14 @@ describe('AgentClient registration', () => {
     expect(await reported).toMatchObject({ code: 'bad_request' })
     expect(agent.registered).toBeUndefined()
   })
+
+  it('unregister() sends agent_unregister and clears registered', async () => {
+    const gateway = await fixtures.gateway()
+    const agent = fixtures.agent(gateway.server.url, { agentId: 'summarizer', capabilities: [] })
+    await agent.connect()
+    await agent.unregister()
+    expect(gateway.unregistered).toEqual(['summarizer'])
+    expect(agent.registered).toBeUndefined()
+    expect(agent.state).toBe('connected')
+  })
 })

@@ -27,6 +27,8 @@ interface StoredVersion {
 export class AgentGateway {
   /** Every `agent_register` received, in order. */
   readonly registrations: Array<{ connection: ScriptedConnection; frame: Frame<'agent_register'> }> = []
+  /** Agent ids unregistered with `agent_unregister`. */
+  readonly unregistered: string[] = []
   /** When set, registrations are answered with this error code. */
   refuseRegistration: 'forbidden' | 'bad_request' | undefined
   /** Versions per `namespace\0key`, oldest first. */
@@ -58,6 +60,25 @@ export class AgentGateway {
           capabilities: frame.capabilities,
         }
         connection.send({ type: 'reply', id: frame.id, result })
+        return true
+      }
+      case 'agent_unregister': {
+        const last = [...this.registrations]
+          .reverse()
+          .find((registration) => registration.connection === connection)
+        if (last === undefined) {
+          connection.send({
+            type: 'error',
+            id: frame.id,
+            code: 'invalid_state',
+            message: 'not an agent',
+            retryable: false,
+          })
+          return true
+        }
+        this.registrations.splice(this.registrations.indexOf(last), 1)
+        this.unregistered.push(last.frame.agentId)
+        connection.send({ type: 'reply', id: frame.id, result: { agentId: last.frame.agentId } })
         return true
       }
       case 'state_get': {
