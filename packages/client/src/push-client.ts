@@ -454,7 +454,7 @@ export class PushClient {
   private readonly connectTimeoutMs: number
   private readonly pairingTimeoutMs: number
   private readonly random: () => number
-  protected readonly emitter: TypedEmitter<PushClientEvents>
+  private readonly emitter: TypedEmitter<PushClientEvents>
 
   private currentState: ConnectionState = 'disconnected'
   private socket: WebSocketLike | undefined
