@@ -230,6 +230,25 @@ describe('AgentCaller.stream', () => {
     await expect(drain()).rejects.toBeInstanceOf(FlowControlError)
   })
 
+  it('answers chunks beyond the granted credit with stream_error flow_control and throws FlowControlError', async () => {
+    const gateway = await streamingGateway((conn) => {
+      for (let seq = 1; seq <= 3; seq += 1)
+        conn.send({ type: 'stream_chunk', streamId: 'str_1', seq, data: seq })
+    })
+    const caller = fixtures.caller(gateway.server.url)
+    await caller.connect()
+    const refused = gateway.server.nextFrame((frame) => frame.type === 'stream_error')
+    // Nothing is read (so no credit is granted) until the overflow was refused.
+    const stream = caller.stream('writer', {}, { credit: 2 })
+    expect((await refused).frame).toMatchObject({ streamId: 'str_1', error: { code: 'flow_control' } })
+    const seen: unknown[] = []
+    const error = await (async () => {
+      for await (const chunk of stream) seen.push(chunk)
+    })().catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(FlowControlError)
+    expect(seen).toEqual([1, 2])
+  })
+
   it('throws the open refusal (NoRouteError) from the iterator', async () => {
     const gateway = await fixtures.gateway({
       onFrame(conn, frame) {
