@@ -1,8 +1,54 @@
 /** A channel's stream position: the offset of the last publication seen and the stream's epoch. */
 export type { PairingCheckResult, ReceiptStatus, StreamPosition } from '@parley/protocol'
+export {
+  AgentCaller,
+  type AgentCallerEvents,
+  type AgentCallerOptions,
+  AgentClient,
+  type AgentClientEvents,
+  type AgentClientOptions,
+  type AgentRequestOptions,
+  type AgentSendOptions,
+  type AgentStreamOptions,
+  type GrantEvent,
+  type IntroduceOptions,
+  type Introduction,
+  type IntroductionDecision,
+  type IntroductionHandler,
+  type RequestContext,
+  type RequestHandler,
+  type SignalEvent,
+  type StreamContext,
+  type StreamHandler,
+} from './agent-client.js'
+export {
+  SharedState,
+  type StateChangeEvent,
+  type StateChangeStream,
+  type StateEntry,
+  type StateUpdateOptions,
+  type StateVersionEntry,
+  type StateWatchListener,
+  type StateWriteOptions,
+} from './agent-state.js'
+export { AgentStream, StreamSink } from './agent-streams.js'
 export { type BackoffOptions, fullJitterDelay } from './backoff.js'
 export type { AckMode, DeliveryControls, NackOptions } from './deliveries.js'
-export { ParleyError, type ParleyErrorInit, TimeoutError } from './errors.js'
+export {
+  AbortedError,
+  AgentError,
+  AgentUnavailableError,
+  FlowControlError,
+  IntroductionRejectedError,
+  IntroductionRequiredError,
+  NoRouteError,
+  ParleyError,
+  type ParleyErrorInit,
+  PolicyDeniedError,
+  RequestTimeoutError,
+  TimeoutError,
+  VersionConflictError,
+} from './errors.js'
 export {
   type AgentIdentity,
   CHALLENGE_CONTEXT,
@@ -26,6 +72,7 @@ export { PollingSocket, type PollingSocketOptions, pollingBaseUrl } from './poll
 export {
   type BroadcastMessage,
   type BroadcastReceipt,
+  type CallOptions,
   type ChannelMessage,
   type ConnectionState,
   type DeviceInfo,

@@ -1,5 +1,4 @@
 import {
-  type BroadcastFrame,
   type BroadcastMessageFrame,
   BroadcastResult,
   type ChallengeFrame,
@@ -21,9 +20,7 @@ import {
   type PairingResolvedFrame,
   PROTOCOL_VERSION,
   type PresenceFrame,
-  type PresenceGetFrame,
   PresenceListResult,
-  type PresenceSetFrame,
   PresenceSetResult,
   PresenceStatus,
   type PublishFrame,
@@ -37,7 +34,6 @@ import {
   type SubscribeFrame,
   SubscribeResult,
   shouldReconnect,
-  type UnsubscribeFrame,
   UnsubscribeResult,
   type WelcomeFrame,
 } from '@parley/protocol'
@@ -50,7 +46,7 @@ import {
   NOT_A_DELIVERY,
   withControls,
 } from './deliveries.js'
-import { ParleyError, TimeoutError } from './errors.js'
+import { AbortedError, ParleyError, reasonOf, TimeoutError } from './errors.js'
 import { type AgentIdentity, signChallenge } from './identity.js'
 import { RecentIds } from './recent-ids.js'
 import { type TransportChange, type TransportName, TransportSelector } from './transport-selector.js'
@@ -337,16 +333,18 @@ interface ReconnectSettings {
   resetAfterMs: number
 }
 
+/** Per-request settings of `call` (used by subclasses such as `AgentClient`). */
+export interface CallOptions {
+  timeoutMs?: number
+  signal?: AbortSignal
+  /** Runs synchronously with the reply's result, before any later frame is handled. */
+  onResult?: (result: Record<string, unknown>) => void
+  /** The error to reject with when `timeoutMs` passes (default: a `TimeoutError`). */
+  timeoutError?: () => ParleyError
+}
+
 // The request frames, without the id the client assigns.
-type RequestBody =
-  | Omit<SubscribeFrame, 'id'>
-  | Omit<UnsubscribeFrame, 'id'>
-  | Omit<PublishFrame, 'id'>
-  | Omit<BroadcastFrame, 'id'>
-  | Omit<SendFrame, 'id'>
-  | Omit<PairingCheckFrame, 'id'>
-  | Omit<PresenceSetFrame, 'id'>
-  | Omit<PresenceGetFrame, 'id'>
+type RequestBody = DistributiveOmit<Extract<ClientFrame, { id: string }>, 'id'>
 
 interface ChannelSubscription {
   durable: boolean
@@ -386,6 +384,12 @@ const TRANSPORT_SWITCH_RETRY_MS = 50
 const DEFAULT_PAIRING_TIMEOUT_MS = 330_000
 
 function noop(): void {}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+function abortedError(signal: AbortSignal): ParleyError {
+  return new AbortedError(reasonOf(signal.reason))
+}
 
 function deferred<T>(): Deferred<T> {
   let resolve!: (value: T) => void
@@ -699,7 +703,7 @@ export class PushClient {
     }
     let result: Record<string, unknown>
     try {
-      result = await this.request(body)
+      result = await this.call(body)
     } finally {
       if (this.recovering.get(channel) === marker) this.recovering.delete(channel)
     }
@@ -759,7 +763,7 @@ export class PushClient {
       // Before the welcome the gateway holds no subscription for us; forgetting it is all there is to do. After
       // it (re-subscribes in flight included) the gateway must be told.
       if (!this.welcomed && wasSubscribed) return { channel }
-      const result = await this.request({ type: 'unsubscribe', channel })
+      const result = await this.call({ type: 'unsubscribe', channel })
       return parseResult(UnsubscribeResult, result, 'unsubscribe')
     } finally {
       this.endChannelCall(channel, call)
@@ -786,7 +790,7 @@ export class PushClient {
     const body: Omit<PublishFrame, 'id'> = { type: 'publish', channel, data }
     if (options.idempotencyKey !== undefined)
       body.idempotencyKey = checkIdempotencyKey(options.idempotencyKey)
-    const result = await this.request(body)
+    const result = await this.call(body)
     return parseResult(PublishResult, result, 'publish')
   }
 
@@ -807,13 +811,13 @@ export class PushClient {
     if (options.idempotencyKey !== undefined)
       body.idempotencyKey = checkIdempotencyKey(options.idempotencyKey)
     if (options.receipt === true) body.receipt = true
-    const result = await this.request(body)
+    const result = await this.call(body)
     return parseResult(SendResult, result, 'send')
   }
 
   async broadcast(data: unknown): Promise<BroadcastReceipt> {
     checkData(data)
-    const result = await this.request({ type: 'broadcast', data })
+    const result = await this.call({ type: 'broadcast', data })
     return parseResult(BroadcastResult, result, 'broadcast')
   }
 
@@ -836,7 +840,7 @@ export class PushClient {
         message: `invalid pairing check: ${describeIssues('pairing_check', parsed.error)}`,
       })
     }
-    const result = await this.request(body)
+    const result = await this.call(body)
     return parseResult(PairingCheckResult, result, 'pairing_check')
   }
 
@@ -850,7 +854,7 @@ export class PushClient {
       })
     }
     checkData(metadata ?? {})
-    const result = await this.request(
+    const result = await this.call(
       metadata === undefined ? { type: 'presence_set', status } : { type: 'presence_set', status, metadata },
     )
     return parseResult(PresenceSetResult, result, 'presence_set')
@@ -862,7 +866,7 @@ export class PushClient {
    */
   async getPresence(channel?: string): Promise<PresenceList> {
     if (channel !== undefined) checkChannel(channel)
-    const result = await this.request(
+    const result = await this.call(
       channel === undefined ? { type: 'presence_get' } : { type: 'presence_get', channel },
     )
     const list = parseResult(PresenceListResult, result, 'presence_get')
@@ -914,9 +918,36 @@ export class PushClient {
     })
   }
 
+  // ------------------------------------------------------------------ subclass hooks
+
+  /**
+   * Runs after each `welcome` (reconnects included), in parallel with the resubscribes; the client becomes
+   * `connected` (and `connect()` resolves) once both finished. A rejection is ignored: report it yourself.
+   */
+  protected afterWelcome(_info: WelcomeInfo): Promise<void> {
+    return Promise.resolve()
+  }
+
+  /** Whether the current connection has been welcomed (requests go out now). */
+  protected get isWelcomed(): boolean {
+    return this.welcomed
+  }
+
+  /** Server frames PushClient does not handle itself (agent frames). */
+  protected handleExtraFrame(_frame: ServerFrame): void {}
+
+  /** The connection went away (a reconnect may follow) or the client closed: in-flight work is over. */
+  protected connectionLost(_reason: string): void {}
+
   // ------------------------------------------------------------------ requests
 
-  private request(body: RequestBody): Promise<Record<string, unknown>> {
+  /**
+   * Sends a request frame (the client assigns its id) and resolves with the `reply` result. Subclasses use it
+   * for their own request types; `timeoutMs` overrides `requestTimeoutMs`, `signal` gives up locally (a late
+   * answer is dropped), `onResult` runs synchronously when the reply arrives, before later frames are handled.
+   */
+  protected call(body: RequestBody, options: CallOptions = {}): Promise<Record<string, unknown>> {
+    if (options.signal?.aborted === true) return Promise.reject(abortedError(options.signal))
     if (this.currentState === 'disconnected' || this.currentState === 'closed') {
       return Promise.reject(
         new ParleyError({
@@ -929,13 +960,34 @@ export class PushClient {
       this.requestSeq += 1
       const id = `r${this.requestSeq}`
       const frame = { ...body, id } as ClientFrame
-      const timer = timeoutTimer(this.requestTimeoutMs, () => {
+      const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs
+      const { signal, onResult } = options
+      const onAbort = (): void => {
+        if (signal !== undefined) this.settle(id, { error: abortedError(signal) })
+      }
+      const timer = timeoutTimer(timeoutMs, () => {
         this.pending.delete(id)
+        signal?.removeEventListener('abort', onAbort)
         reject(
-          new TimeoutError(`${body.type} request ${id} got no answer within ${this.requestTimeoutMs} ms`),
+          options.timeoutError?.() ??
+            new TimeoutError(`${body.type} request ${id} got no answer within ${timeoutMs} ms`),
         )
       })
-      const request: PendingRequest = { frame, sent: false, timer, resolve, reject }
+      const request: PendingRequest = {
+        frame,
+        sent: false,
+        timer,
+        resolve(result) {
+          signal?.removeEventListener('abort', onAbort)
+          onResult?.(result)
+          resolve(result)
+        },
+        reject(error) {
+          signal?.removeEventListener('abort', onAbort)
+          reject(error)
+        },
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
       this.pending.set(id, request)
       // While reconnecting the request waits (within its timeout) and goes out on the next connection.
       if (this.welcomed) this.sendRequest(request)
@@ -1169,8 +1221,11 @@ export class PushClient {
       ),
     )
     for (const request of queued) this.sendRequest(request)
+    const ready = Promise.all([resubscribes, this.afterWelcome(info).catch(noop)]).then(
+      ([failures]) => failures,
+    )
 
-    void resubscribes.then((failures) => {
+    void ready.then((failures) => {
       // The connection may have gone again while the subscriptions were being restored.
       if (this.socket !== socket || !this.welcomed) return
       for (const failure of failures) {
@@ -1257,7 +1312,7 @@ export class PushClient {
   }
 
   private unsubscribeRestored(channel: string): void {
-    this.request({ type: 'unsubscribe', channel }).catch((error: ParleyError) => {
+    this.call({ type: 'unsubscribe', channel }).catch((error: ParleyError) => {
       this.log('debug', { channel, code: error.code }, 'unsubscribing a restored channel failed')
     })
   }
@@ -1350,6 +1405,7 @@ export class PushClient {
       }),
       true,
     )
+    this.connectionLost(`connection lost (${describeClose(code, reason)})`)
     if (this.currentState !== 'connecting' && this.currentState !== 'connected') return
 
     // Only a connection that lasted starts the backoff over; one lost right after its welcome counts as one
@@ -1451,6 +1507,7 @@ export class PushClient {
     this.welcomed = false
     this.setState('closed')
     this.rejectPending(error, false)
+    this.connectionLost(error.message)
     const waiters = this.connectWaiters
     this.connectWaiters = []
     for (const waiter of waiters) waiter.reject(error)
@@ -1497,7 +1554,7 @@ export class PushClient {
 
   // ------------------------------------------------------------------ frames
 
-  private sendFrame(frame: ClientFrame): boolean {
+  protected sendFrame(frame: ClientFrame): boolean {
     const socket = this.socket
     if (socket === undefined || socket.readyState !== WEBSOCKET_OPEN) return false
     try {
@@ -1615,6 +1672,8 @@ export class PushClient {
         )
         this.shutdownReconnectAfterMs = frame.reconnectAfterMs
         return
+      default:
+        this.handleExtraFrame(frame)
     }
   }
 
@@ -1765,12 +1824,12 @@ export class PushClient {
     this.reportError(error)
   }
 
-  private reportError(error: ParleyError): void {
+  protected reportError(error: ParleyError): void {
     this.log('warn', { code: error.code, retryable: error.retryable }, error.message)
     this.emitter.emit('error', error)
   }
 
-  private log(level: keyof Logger, context: Record<string, unknown>, message: string): void {
+  protected log(level: keyof Logger, context: Record<string, unknown>, message: string): void {
     const logger = this.options.logger
     if (logger === undefined) return
     try {
@@ -1825,7 +1884,7 @@ interface ResultSchema<T> {
   safeParse(value: unknown): { success: true; data: T } | { success: false; error: IssueList }
 }
 
-function parseResult<T>(schema: ResultSchema<T>, result: Record<string, unknown>, type: string): T {
+export function parseResult<T>(schema: ResultSchema<T>, result: Record<string, unknown>, type: string): T {
   const parsed = schema.safeParse(result)
   if (parsed.success) return parsed.data
   throw new ParleyError({
