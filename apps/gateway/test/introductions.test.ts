@@ -329,4 +329,34 @@ describe('introductions through the real agent directory', () => {
       await server.dispose()
     }
   })
+
+  it('answers for an agent registered with introductions accept or reject, without asking it', async () => {
+    const server = await startTestGateway()
+    const clients: TestClient[] = []
+    try {
+      const connect = async (clientId: string) => {
+        const client = await TestClient.connect(server.started.wsUrl, { clientId })
+        clients.push(client)
+        return client
+      }
+      const open = await connect('open-agent')
+      await open.ok({ type: 'agent_register', agentId: 'open-agent', introductions: 'accept' })
+      const closed = await connect('closed-agent')
+      await closed.ok({ type: 'agent_register', agentId: 'closed-agent', introductions: 'reject' })
+      const caller = await connect('caller')
+      expect(await caller.request({ type: 'introduce', target: 'open-agent' })).toMatchObject({
+        type: 'reply',
+        result: { peer: { agentId: 'open-agent' } },
+      })
+      expect(await open.next('connected')).toMatchObject({ peer: { clientId: 'caller' } })
+      expect(await caller.request({ type: 'introduce', target: 'closed-agent' })).toMatchObject({
+        code: 'introduction_rejected',
+      })
+      expect(open.frames.filter((frame) => frame.type === 'introduction')).toHaveLength(0)
+      expect(closed.frames.filter((frame) => frame.type === 'introduction')).toHaveLength(0)
+    } finally {
+      for (const client of clients) client.close()
+      await server.dispose()
+    }
+  })
 })

@@ -170,6 +170,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       capabilities: instance.capabilities,
       node: instance.node,
       inFlight: inFlightOf(instance.instanceId),
+      introductions: instance.introductions,
     }
   }
 
@@ -395,6 +396,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
         capabilities: [...new Set(frame.capabilities)],
         node: bus.nodeId,
         inFlight: 0,
+        introductions: frame.introductions ?? 'ask',
       }
       const instance: LocalInstance = {
         route,
