@@ -265,7 +265,6 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     reloadIntervalMs: Math.round(config.policies.reloadInterval * 1000),
     logger: logger.child({ component: 'policies' }),
   })
-  let agentDirectory: AgentDirectory | undefined
   const introductions = () => introductionsHandler
 
   const hub = createHub({
@@ -292,18 +291,16 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     ...(options.deliveryTimers === undefined ? {} : { deliveryTimers: options.deliveryTimers }),
   })
 
-  agentDirectory = options.agentDirectory?.({ sendLocally: hub.sendLocally }) ?? hub.agents.directory
-  const introductionsHandler =
-    agentDirectory === undefined
-      ? undefined
-      : createIntroductions({
-          directory: agentDirectory,
-          access,
-          grants: access.grants,
-          record: connectionAudit.record,
-          timeoutMs: Math.round(config.agents.introductionTimeout * 1000),
-          logger: logger.child({ component: 'introductions' }),
-        })
+  const agentDirectory: AgentDirectory =
+    options.agentDirectory?.({ sendLocally: hub.sendLocally }) ?? hub.agents.directory
+  const introductionsHandler = createIntroductions({
+    directory: agentDirectory,
+    access,
+    grants: access.grants,
+    record: connectionAudit.record,
+    timeoutMs: Math.round(config.agents.introductionTimeout * 1000),
+    logger: logger.child({ component: 'introductions' }),
+  })
   // Every node tells its own connected parties, so each party hears of a revocation once.
   access.grants.onRevoked((grant) => {
     const timestamp = Date.now()
@@ -696,7 +693,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       }
     }
     hub.sessions.stop()
-    introductionsHandler?.stop()
+    introductionsHandler.stop()
     access.stop()
     await leaveCluster()
     await closeStorage()

@@ -1,5 +1,6 @@
 import { type Caller, type DirectTarget, type ErrorBody, errorBody } from '@parley/protocol'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
+import { denialDetail } from './access.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { AgentConnection, RegisteredAgentDirectory } from './agent-directory.js'
 import type { AccessAction, AccessDecision, AccessParty, AgentAccess, AgentRoute } from './types.js'
@@ -86,7 +87,7 @@ export function denialError(decision: Denial): ErrorBody {
   )
 }
 
-/** Audits a denial: outcome `denied`, detail naming the rule (`rule=default` when the default denied). */
+/** Audits a denial: outcome `denied`, detail naming the rule (see `denialDetail`). */
 export function auditDenial(
   audit: ConnectionAudit,
   kind: 'request' | 'stream' | 'message',
@@ -100,7 +101,7 @@ export function auditDenial(
     outcome: 'denied',
     subject: connection,
     target,
-    detail: `${decision.code} rule=${decision.rule ?? 'default'}`,
+    detail: denialDetail(decision),
     ...(traceId === undefined ? {} : { traceId }),
   })
 }

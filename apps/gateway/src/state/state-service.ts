@@ -16,6 +16,7 @@ import {
 } from '@parley/stores'
 import type { Logger } from 'pino'
 import type { z } from 'zod'
+import { denialDetail } from '../agents/access.js'
 import { allowAllAccess } from '../agents/allow-all-access.js'
 import type { AccessAction, AgentAccess } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
@@ -136,7 +137,7 @@ export function createStateService(options: StateServiceOptions) {
       kind: 'state',
       outcome: 'denied',
       channel,
-      detail: `${what} ${decision.code}${decision.rule === undefined ? ' (default effect)' : ` by rule ${decision.rule}`}`,
+      detail: `${what} ${denialDetail(decision)}`,
       ...subject(caller),
     })
     throw new StateFailure(

@@ -563,14 +563,14 @@ export function createHub(options: HubOptions) {
         const scope = write ? 'publish' : 'subscribe'
         if (
           frame.type !== 'state_unwatch' &&
-          !permitted(connection, scope, `state:${frame.namespace}`, frame.id)
+          !permitted(connection, scope, `state:${frame.namespace}`, frame.id, 'scopes only')
         )
           break
         answerFailure(connection, frame.type, frame.id, state.handle(connection, frame))
         break
       }
       case 'signal':
-        if (!permitted(connection, 'send', frame.target, frame.id)) break
+        if (!permitted(connection, 'send', frame.target, frame.id, 'scopes only')) break
         answerFailure(connection, frame.type, frame.id, signaling.signal(connection, frame))
         break
     }
@@ -602,13 +602,20 @@ export function createHub(options: HubOptions) {
    * `message` to the recipient client id); answers `forbidden`, `policy_denied` or `introduction_required`
    * and audits when not.
    */
-  function permitted(connection: Connection, action: ScopeAction, target: string, id: string): boolean {
+  function permitted(
+    connection: Connection,
+    action: ScopeAction,
+    target: string,
+    id: string,
+    /** Shared state and signals check the policies themselves (their own audit kind and target party). */
+    check: 'scopes and policies' | 'scopes only' = 'scopes and policies',
+  ): boolean {
     const where = action === 'send' ? { target } : { channel: target }
     if (!scopeAllows(connection.scopes, action, target)) {
       deny(connection, action, `${action}:${target}`, where, id)
       return false
     }
-    if (options.access === undefined) return true
+    if (options.access === undefined || check === 'scopes only') return true
     const request: AccessRequest =
       action === 'send'
         ? {
