@@ -47,7 +47,9 @@ describe('agents through the SDK against a real gateway', () => {
     // Never answers before the deadline: ctx.signal fires then, and the answer is dropped.
     slow.handle(
       (_data, ctx) =>
-        new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve('too late'), { once: true })),
+        new Promise((resolve) =>
+          ctx.signal.addEventListener('abort', () => resolve('too late'), { once: true }),
+        ),
     )
     const failing = fixture.agent({ agentId: 'failing', capabilities: ['fail'] })
     failing.handle(() => {
@@ -72,7 +74,9 @@ describe('agents through the SDK against a real gateway', () => {
     expect(timedOut).toBeInstanceOf(RequestTimeoutError)
     expect(timedOut).toMatchObject({ code: 'timeout' })
 
-    const denied = await planner.request({ capability: 'secret.files' }, null).catch((error: unknown) => error)
+    const denied = await planner
+      .request({ capability: 'secret.files' }, null)
+      .catch((error: unknown) => error)
     expect(denied).toBeInstanceOf(PolicyDeniedError)
     expect(denied).toMatchObject({ code: 'policy_denied', rule: 'deny-secrets' })
 
@@ -82,7 +86,11 @@ describe('agents through the SDK against a real gateway', () => {
 
     const failed = await planner.request({ capability: 'fail' }, null).catch((error: unknown) => error)
     expect(failed).toBeInstanceOf(AgentError)
-    expect(failed).toMatchObject({ code: 'agent_error', agentCode: 'model_overloaded', agentMessage: 'try later' })
+    expect(failed).toMatchObject({
+      code: 'agent_error',
+      agentCode: 'model_overloaded',
+      agentMessage: 'try later',
+    })
   })
 
   it('introduce: ACCEPT lets requests through under a require_introduction policy; REJECT answers introduction_rejected; revoking the grant blocks them again with IntroductionRequiredError and both sides get grant_revoked', async () => {
@@ -100,9 +108,7 @@ describe('agents through the SDK against a real gateway', () => {
     const asked: string[] = []
     billing.onIntroduction((introduction) => {
       asked.push(`${introduction.from.clientId}: ${introduction.reason ?? ''}`)
-      return introduction.from.clientId === 'planner'
-        ? true
-        : { accept: false, reason: 'strangers pay cash' }
+      return introduction.from.clientId === 'planner' ? true : { accept: false, reason: 'strangers pay cash' }
     })
     const planner = fixture.caller('planner')
     const stranger = fixture.caller('stranger')
@@ -183,7 +189,9 @@ describe('agents through the SDK against a real gateway', () => {
     const entry = await watcher.sharedState.get('counter-ns', 'count')
     expect(entry).toMatchObject({ value: total, version: total })
     await waitUntil(() => seen.length >= total, 10_000, 'the watcher saw every version')
-    expect(seen.map((change) => change.version)).toEqual(Array.from({ length: total }, (_, index) => index + 1))
+    expect(seen.map((change) => change.version)).toEqual(
+      Array.from({ length: total }, (_, index) => index + 1),
+    )
     // Each version holds the count after that many increments: no write was lost or applied twice.
     expect(seen.map((change) => change.value)).toEqual(Array.from({ length: total }, (_, index) => index + 1))
   })

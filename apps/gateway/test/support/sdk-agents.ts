@@ -1,4 +1,10 @@
-import { AgentCaller, type AgentCallerOptions, AgentClient, type AgentClientOptions } from '@parley/client'
+import {
+  AgentCaller,
+  type AgentCallerOptions,
+  AgentClient,
+  type AgentClientOptions,
+  type WebSocketConstructor,
+} from '@parley/client'
 import { WebSocket } from 'ws'
 import type { GatewayConfigInput } from '../../src/config.js'
 import { startTestGateway, type TestGateway } from './test-gateway.js'
@@ -10,7 +16,7 @@ export const FAST_RECONNECT = { initialDelayMs: 20, maxDelayMs: 200 }
  * A `ws` WebSocket that remembers every socket it opened, so a test can kill one abruptly (`terminate()`:
  * the TCP connection is destroyed, no close frame), as a crashed process would.
  */
-export function trackedWebSocket(): { WebSocket: typeof WebSocket; sockets: WebSocket[] } {
+export function trackedWebSocket(): { WebSocket: WebSocketConstructor; sockets: WebSocket[] } {
   const sockets: WebSocket[] = []
   class TrackedWebSocket extends WebSocket {
     constructor(url: string) {
@@ -18,7 +24,7 @@ export function trackedWebSocket(): { WebSocket: typeof WebSocket; sockets: WebS
       sockets.push(this)
     }
   }
-  return { WebSocket: TrackedWebSocket, sockets }
+  return { WebSocket: TrackedWebSocket as unknown as WebSocketConstructor, sockets }
 }
 
 /** A real gateway plus SDK clients (`AgentCaller` / `AgentClient`) that are closed with it. */
@@ -82,7 +88,11 @@ export function once<T>(
 }
 
 /** Polls `check` until it returns true, or rejects after `timeoutMs`. */
-export async function waitUntil(check: () => boolean, timeoutMs = 10_000, what = 'the condition'): Promise<void> {
+export async function waitUntil(
+  check: () => boolean,
+  timeoutMs = 10_000,
+  what = 'the condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`)
