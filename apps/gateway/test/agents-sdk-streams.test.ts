@@ -1,6 +1,6 @@
-import { AbortedError, type AgentCaller, type AgentStream, type StreamSink } from '@parley/client'
+import { AbortedError, type AgentCaller, type StreamSink } from '@parley/client'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SdkFixture, waitUntil } from './support/sdk-agents.js'
+import { SdkFixture, trackedWebSocket, waitUntil } from './support/sdk-agents.js'
 
 const STREAM_WINDOW = 8
 
@@ -21,7 +21,7 @@ async function take<T>(iterator: AsyncIterator<T>, count: number): Promise<T[]> 
 }
 
 /** Reads the stream to its end; resolves with the chunks read and the error that ended it, if any. */
-async function drain<T>(stream: AgentStream<T>): Promise<{ chunks: T[]; error: unknown }> {
+async function drain<T>(stream: AsyncIterable<T>): Promise<{ chunks: T[]; error: unknown }> {
   const chunks: T[] = []
   try {
     for await (const chunk of stream) chunks.push(chunk)
@@ -133,4 +133,41 @@ describe('agent streams through the SDK against a real gateway', () => {
     expect(slow.trailer).toEqual({ count: 100 })
     await waitUntil(() => agentStats().openStreams === 0, 5_000, 'the slow stream to close on the gateway')
   }, 60_000)
+
+  it('a side that dies mid-stream ends the other: the agent sees its signal fire, the caller gets AbortedError peer_gone', async () => {
+    const server = await fixture.start()
+    const sinks: StreamSink[] = []
+    const agentSocket = trackedWebSocket()
+    const writer = fixture.agent({
+      agentId: 'writer',
+      capabilities: ['write'],
+      WebSocket: agentSocket.WebSocket,
+      reconnect: false,
+    })
+    writer.handleStream(async (_data, sink) => {
+      sinks.push(sink)
+      for (let n = 1; ; n += 1) await sink.write(n)
+    })
+    const doomedSocket = trackedWebSocket()
+    const doomed = fixture.caller('doomed-reader', { WebSocket: doomedSocket.WebSocket, reconnect: false })
+    const survivor = fixture.caller('surviving-reader')
+    await Promise.all([writer.connect(), doomed.connect(), survivor.connect()])
+
+    // The caller dies: the agent's sink.signal fires (stream_abort peer_gone) and its handler stops.
+    const first = doomed.stream<number>('writer', null)
+    expect(await take(first[Symbol.asyncIterator](), 1)).toEqual([1])
+    doomedSocket.sockets[0]?.terminate()
+    await waitUntil(() => sinks[0]?.signal.aborted === true, 5_000, "the agent's abort signal")
+    expect(sinks[0]?.signal.reason).toMatchObject({ reason: 'peer_gone' })
+
+    // The agent dies: the caller reads what arrived, then AbortedError with reason peer_gone.
+    const second = survivor.stream<number>('writer', null)
+    const reads = second[Symbol.asyncIterator]()
+    expect(await take(reads, 1)).toEqual([1])
+    agentSocket.sockets[0]?.terminate()
+    const rest = await drain({ [Symbol.asyncIterator]: () => reads })
+    expect(rest.error).toBeInstanceOf(AbortedError)
+    expect(rest.error).toMatchObject({ reason: 'peer_gone' })
+    await waitUntil(() => server.gateway.stats().agents.openStreams === 0, 5_000, 'both streams closed')
+  })
 })

@@ -165,6 +165,27 @@ describe('agents through the SDK against a real gateway', () => {
     expect(after).toMatchObject({ code: 'introduction_required' })
   })
 
+  it("introduce: an agent registered with introductions 'accept' or 'reject' is answered by the gateway, without asking it", async () => {
+    await fixture.start()
+    const open = fixture.agent({ agentId: 'open-desk', capabilities: ['desk'], introductions: 'accept' })
+    const closed = fixture.agent({ agentId: 'closed-desk', capabilities: ['desk'], introductions: 'reject' })
+    const asked: string[] = []
+    for (const agent of [open, closed]) {
+      agent.onIntroduction(() => {
+        asked.push(agent.agentId)
+        return { accept: false, reason: 'the handler should not be asked' }
+      })
+    }
+    const visitor = fixture.caller('visitor')
+    await Promise.all([open.connect(), closed.connect(), visitor.connect()])
+    const grant = await visitor.introduce('open-desk')
+    expect(grant.peer).toMatchObject({ agentId: 'open-desk' })
+    await waitUntil(() => open.grants.has(grant.grantId), 5_000, "the agent's connected event")
+    const refused = await visitor.introduce('closed-desk').catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(IntroductionRejectedError)
+    expect(asked).toEqual([])
+  })
+
   it('20 concurrent compare-and-set writers through the SDK lose no update and a watcher sees every version in order', async () => {
     await fixture.start()
     const writers = Array.from({ length: 20 }, (_, index) => fixture.caller(`writer-${index}`))
@@ -300,11 +321,14 @@ describe('agents through the SDK against a real gateway', () => {
 
     const stats = async () => DeliveryStats.parse((await admin('GET', '/api/admin/deliveries')).body)
     let latest = await stats()
-    const deadline = Date.now() + 15_000
-    while (latest.counters.acked < 3 || latest.pending + latest.inflight > 0) {
-      if (Date.now() > deadline) throw new Error(`deliveries not acknowledged: ${JSON.stringify(latest)}`)
-      latest = await stats()
-    }
+    await waitUntil(
+      async () => {
+        latest = await stats()
+        return latest.counters.acked >= 3 && latest.pending + latest.inflight === 0
+      },
+      15_000,
+      'every delivery acknowledged',
+    )
     expect(latest.counters.acked).toBe(3)
     expect(latest.counters.nacked).toBe(1)
     expect(latest.deadLetters).toBe(0)

@@ -170,6 +170,8 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       capabilities: instance.capabilities,
       node: instance.node,
       inFlight: inFlightOf(instance.instanceId),
+      // Introductions read the mode off the route: the gateway answers `accept` / `reject` itself.
+      introductions: instance.introductions ?? 'ask',
     }
   }
 
@@ -395,6 +397,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
         capabilities: [...new Set(frame.capabilities)],
         node: bus.nodeId,
         inFlight: 0,
+        introductions: frame.introductions ?? 'ask',
       }
       const instance: LocalInstance = {
         route,

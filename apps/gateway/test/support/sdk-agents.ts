@@ -87,14 +87,14 @@ export function once<T>(
   })
 }
 
-/** Polls `check` until it returns true, or rejects after `timeoutMs`. */
+/** Polls `check` until it returns (or resolves) true, or rejects after `timeoutMs`. */
 export async function waitUntil(
-  check: () => boolean,
+  check: () => boolean | Promise<boolean>,
   timeoutMs = 10_000,
   what = 'the condition',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
