@@ -12,7 +12,7 @@ import {
 import { AgentList, DeliveryStats, GrantList } from '@parley/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { adminCall } from './support/admin-api.js'
-import { once, SdkFixture, trackedWebSocket, waitUntil } from './support/sdk-agents.js'
+import { once, RefusedWebSocket, SdkFixture, trackedWebSocket, waitUntil } from './support/sdk-agents.js'
 
 /** An error carrying the code an agent handler wants the caller to see. */
 function agentFailure(code: string, message: string): Error {
@@ -341,5 +341,21 @@ describe('agents through the SDK against a real gateway', () => {
       { data: { note: 'everyone' }, fromAgent: 'sender' },
       { data: { note: 'everyone' }, fromAgent: 'sender' },
     ])
+  })
+
+  it('an agent connected over HTTP long-polling answers requests and serves streams', async () => {
+    await fixture.start()
+    const poller = fixture.agent({ agentId: 'poller', capabilities: ['poll'], WebSocket: RefusedWebSocket })
+    poller.handle(() => 'answered over polling')
+    poller.handleStream(async (_data, sink) => {
+      for (let n = 1; n <= 50; n += 1) await sink.write(n)
+    })
+    const caller = fixture.caller('polling-caller')
+    await Promise.all([poller.connect(), caller.connect()])
+    expect(poller.transport).toBe('polling')
+    expect(await caller.request({ capability: 'poll' }, null)).toBe('answered over polling')
+    const chunks: number[] = []
+    for await (const chunk of caller.stream<number>('poller', null)) chunks.push(chunk)
+    expect(chunks).toEqual(Array.from({ length: 50 }, (_, index) => index + 1))
   })
 })

@@ -27,6 +27,29 @@ export function trackedWebSocket(): { WebSocket: WebSocketConstructor; sockets: 
   return { WebSocket: TrackedWebSocket as unknown as WebSocketConstructor, sockets }
 }
 
+/**
+ * A WebSocket that never opens (as behind a proxy that refuses upgrades): the SDK carries on over HTTP
+ * long-polling.
+ */
+export class RefusedWebSocket {
+  readyState = 0
+  onopen: ((event: unknown) => void) | null = null
+  onmessage: ((event: { data: unknown }) => void) | null = null
+  onclose: ((event: { code: number; reason: string }) => void) | null = null
+  onerror: ((event: unknown) => void) | null = null
+
+  constructor(_url: string) {
+    queueMicrotask(() => {
+      this.readyState = 3
+      this.onerror?.(new Error('upgrade refused'))
+      this.onclose?.({ code: 1006, reason: 'upgrade refused' })
+    })
+  }
+
+  send(): void {}
+  close(): void {}
+}
+
 /** A real gateway plus SDK clients (`AgentCaller` / `AgentClient`) that are closed with it. */
 export class SdkFixture {
   server: TestGateway | undefined
