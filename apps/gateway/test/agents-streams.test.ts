@@ -173,21 +173,33 @@ describe('agent streams', () => {
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024)
   })
 
-  it('caps granted credit at agents.streamWindow: unconfirmed chunks never exceed the window', async () => {
+  it('caps granted credit at agents.streamWindow and relays only the credit that counts: unconfirmed chunks never exceed the window', async () => {
     await start()
     const writer = await agent('writer')
     const reader = await client()
     const streamId = await open(reader, 'writer', 65_536)
     expect((await writer.next('stream_incoming')).credit).toBe(WINDOW)
-    // Far more credit than the window, without reading anything in between.
+    // Far more credit than the window, without reading anything in between: all of it is cut, none relayed.
     for (let index = 0; index < 10; index += 1) {
       reader.send({ type: 'stream_credit', streamId, credit: 1_000 })
     }
-    await writer.waitUntil(() => writer.framesOf('stream_credit').length === 10, 5_000, 'credit relayed')
     for (let seq = 1; seq <= WINDOW; seq += 1) writer.send({ type: 'stream_chunk', streamId, seq, data: seq })
     await reader.waitUntil(() => reader.framesOf('stream_chunk').length === WINDOW, 5_000, 'a window')
+    expect(writer.framesOf('stream_credit')).toEqual([])
     expect(stats()?.maxBufferedChunks).toBeLessThanOrEqual(WINDOW)
-    writer.send({ type: 'stream_chunk', streamId, seq: WINDOW + 1, data: 'beyond' })
+    // The reader confirms the window (and asks for far more): the writer is told one window, which it may use.
+    reader.send({ type: 'stream_credit', streamId, credit: 1_000 })
+    expect(await writer.next('stream_credit')).toMatchObject({ streamId, credit: WINDOW })
+    for (let seq = WINDOW + 1; seq <= 2 * WINDOW; seq += 1) {
+      writer.send({ type: 'stream_chunk', streamId, seq, data: seq })
+    }
+    await reader.waitUntil(
+      () => reader.framesOf('stream_chunk').length === 2 * WINDOW,
+      5_000,
+      'a second window',
+    )
+    expect(reader.framesOf('stream_error')).toEqual([])
+    writer.send({ type: 'stream_chunk', streamId, seq: 2 * WINDOW + 1, data: 'beyond' })
     expect((await reader.next('stream_error')).error.code).toBe('flow_control')
   })
 

@@ -105,7 +105,33 @@ describe('AgentCaller.stream', () => {
     expect(opened).toMatchObject({ target: 'writer', data: { n: total }, credit: window })
     const credits = framesOf(connection as ScriptedConnection, 'stream_credit')
     expect(credits.length).toBeGreaterThan(total / window)
-    expect(credits.every((frame) => frame.credit >= window / 2 && frame.credit <= window)).toBe(true)
+    // Half a window at a time while chunks are waiting; less when the reader ran dry (see the next tests).
+    expect(credits.every((frame) => frame.credit >= 1 && frame.credit <= window)).toBe(true)
+  })
+
+  it('grants what it read once it runs dry, even below half the window (the gateway may cut the credit)', async () => {
+    let connection: ScriptedConnection | undefined
+    // A gateway whose streamWindow (4) is below the reader's credit (64): it lets only 4 chunks through.
+    const gateway = await streamingGateway((conn) => {
+      connection = conn
+      for (let seq = 1; seq <= 4; seq += 1)
+        conn.send({ type: 'stream_chunk', streamId: 'str_1', seq, data: seq })
+    })
+    const caller = fixtures.caller(gateway.server.url)
+    await caller.connect()
+    const stream = caller.stream<number>('writer', {}, { credit: 64 })
+    await waitUntil(() => stream.buffered === 4, 2_000, 'the cut window')
+    const iterator = stream[Symbol.asyncIterator]()
+    for (let seq = 1; seq <= 3; seq += 1) expect(await iterator.next()).toEqual({ done: false, value: seq })
+    await roundTrip(gateway, connection as ScriptedConnection)
+    // Chunks are still buffered: nothing is granted below half the window.
+    expect(framesOf(connection as ScriptedConnection, 'stream_credit')).toEqual([])
+    expect(await iterator.next()).toEqual({ done: false, value: 4 })
+    const credit = gateway.server.nextFrame((frame) => frame.type === 'stream_credit')
+    const fifth = iterator.next()
+    expect((await credit).frame).toEqual({ type: 'stream_credit', streamId: 'str_1', credit: 4 })
+    connection?.send({ type: 'stream_chunk', streamId: 'str_1', seq: 5, data: 5 })
+    expect(await fifth).toEqual({ done: false, value: 5 })
   })
 
   it('never grants more credit while the consumer does not read, and grants half a window once it read that', async () => {
@@ -373,6 +399,33 @@ describe('AgentClient.handleStream', () => {
     await roundTrip(gateway, connection)
     expect(framesOf(connection, 'stream_chunk')).toHaveLength(1)
     expect(framesOf(connection, 'stream_error')).toEqual([])
+    expect(framesOf(connection, 'stream_end')).toEqual([])
+  })
+
+  it('sends stream_abort with the reason on sink.abort(), fires sink.signal and refuses later writes', async () => {
+    let sink: StreamSink | undefined
+    let writeError: unknown
+    const { gateway, connection } = await servingAgent(async (_data, given) => {
+      sink = given
+      await given.write(1)
+      given.abort('model unloaded')
+      await given.write(2).catch((caught: unknown) => {
+        writeError = caught
+      })
+    })
+    const aborted = gateway.server.nextFrame((frame) => frame.type === 'stream_abort')
+    open(connection, 4)
+    expect((await aborted).frame).toEqual({
+      type: 'stream_abort',
+      streamId: 'str_9',
+      reason: 'model unloaded',
+    })
+    await waitUntil(() => writeError !== undefined, 2_000, 'the write to fail')
+    expect(writeError).toBeInstanceOf(AbortedError)
+    expect(sink?.signal.aborted).toBe(true)
+    await roundTrip(gateway, connection)
+    expect(framesOf(connection, 'stream_chunk')).toHaveLength(1)
+    expect(framesOf(connection, 'stream_abort')).toHaveLength(1)
     expect(framesOf(connection, 'stream_end')).toEqual([])
   })
 

@@ -172,15 +172,18 @@ export class AgentStream<T = unknown> implements AsyncIterable<T> {
         this.finish()
         return { done: true, value: undefined }
       }
+      // Nothing left to read: hand back what was read even below half the window. The gateway may have cut
+      // the credit to its `streamWindow`, so the chunks this reader waits for might never come otherwise.
+      this.grant(true)
       await new Promise<void>((resolve) => {
         this.waiter = resolve
       })
     }
   }
 
-  private grant(): void {
-    if (this.ended || this.failure !== undefined || this.id === undefined) return
-    if (this.taken < Math.ceil(this.window / 2)) return
+  private grant(starved = false): void {
+    if (this.ended || this.failure !== undefined || this.id === undefined || this.taken === 0) return
+    if (!starved && this.taken < Math.ceil(this.window / 2)) return
     const credit = this.taken
     if (this.sendFrame({ type: 'stream_credit', streamId: this.id, credit })) {
       this.outstanding += credit
@@ -289,6 +292,16 @@ export class StreamSink {
       error: { code: code.slice(0, 64) || 'handler_error', message: message.slice(0, 2_000) },
     })
     this.close(new AbortedError('failed', 'the stream already failed'))
+  }
+
+  /**
+   * Gives the stream up from the agent's side (`stream_abort`): the caller's iterator throws `AbortedError`
+   * with this reason, and `signal` fires here too so the rest of the handler's work can stop.
+   */
+  abort(reason = 'cancelled'): void {
+    if (this.done) return
+    this.sendFrame({ type: 'stream_abort', streamId: this.streamId, reason: reason.slice(0, 500) })
+    this.handleAbort(reason)
   }
 
   addCredit(credit: number): void {

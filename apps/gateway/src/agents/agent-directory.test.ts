@@ -75,6 +75,14 @@ describe('agent directory', () => {
     expect(directory.resolve('nobody')).toEqual([])
   })
 
+  it("carries the registration's introductions mode on its routes (ask by default), which introductions read", () => {
+    const directory = setup()
+    directory.register(fakeConnection('a'), { ...register('billing'), introductions: 'accept' })
+    directory.register(fakeConnection('b'), register('planner'))
+    expect(directory.resolve('billing')[0]?.introductions).toBe('accept')
+    expect(directory.resolve('planner')[0]?.introductions).toBe('ask')
+  })
+
   it('turns a closed connection inactive (never routed, onGone fired), removes it after agentTimeout', async () => {
     const directory = setup()
     const connection = fakeConnection('a')

@@ -170,7 +170,8 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       capabilities: instance.capabilities,
       node: instance.node,
       inFlight: inFlightOf(instance.instanceId),
-      introductions: instance.introductions,
+      // Introductions read the mode off the route: the gateway answers `accept` / `reject` itself.
+      introductions: instance.introductions ?? 'ask',
     }
   }
 

@@ -168,9 +168,12 @@ export function createAgentStreams(options: AgentStreamsOptions) {
         return
       }
       case 'stream_credit': {
-        // Credit beyond the window is cut to it: the gateway never has more than a window on its way.
-        inbound.granted = Math.min(inbound.granted + frame.credit, inbound.forwarded + window)
-        sendTo(stream, to, frame)
+        // Credit beyond the window is cut to it: the gateway never has more than a window on its way. The
+        // sender is told the credit that counts, so it never sends a chunk the gateway would refuse.
+        const granted = Math.min(inbound.granted + frame.credit, inbound.forwarded + window)
+        const added = granted - inbound.granted
+        inbound.granted = granted
+        if (added > 0) sendTo(stream, to, { ...frame, credit: added })
         return
       }
       case 'stream_end': {
