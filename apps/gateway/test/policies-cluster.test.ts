@@ -130,6 +130,54 @@ describe('policies on several nodes', () => {
     }
   })
 
+  it('refuses the very next agent request and agent_send on nodes 2 and 3 after a rule is added on node 1, and allows them after it is deleted', async () => {
+    await startCluster()
+    const summarizer = await connect(2, 'summarizer')
+    await summarizer.ok({ type: 'agent_register', agentId: 'summarizer', capabilities: ['summarize'] })
+    summarizer.onFrame((frame) => {
+      if (frame.type === 'request_incoming') {
+        summarizer.send({ type: 'respond', correlationId: frame.correlationId, data: { ok: true } })
+      }
+    })
+    const callers = [await connect(1, 'caller-two'), await connect(2, 'caller-three')]
+    // Node 2 learns of the agent on node 3 through the bus directory.
+    for (const caller of callers) {
+      expect(
+        await caller.request({ type: 'request', target: { capability: 'summarize' }, data: 1 }),
+      ).toMatchObject({ type: 'reply', result: { data: { ok: true } } })
+    }
+    const rule = {
+      id: 'no-summaries',
+      effect: 'deny',
+      actions: ['request', 'message'],
+      subject: { kind: 'principal', pattern: '*' },
+      target: { kind: 'capability', pattern: 'summarize' },
+      priority: 10,
+    }
+    expect((await admin(0, 'POST', '/api/admin/policies', rule)).status).toBe(201)
+    for (const caller of callers) {
+      expect(
+        await caller.request({ type: 'request', target: { capability: 'summarize' }, data: 2 }),
+      ).toMatchObject({ type: 'error', code: 'policy_denied', details: { rule: 'no-summaries' } })
+      expect(await caller.request({ type: 'agent_send', target: 'summarizer', data: 2 })).toMatchObject({
+        type: 'error',
+        code: 'policy_denied',
+        details: { rule: 'no-summaries' },
+      })
+    }
+    expect((await admin(0, 'DELETE', '/api/admin/policies/no-summaries')).status).toBe(204)
+    for (const caller of callers) {
+      expect(await caller.request({ type: 'request', target: 'summarizer', data: 3 })).toMatchObject({
+        type: 'reply',
+        result: { data: { ok: true } },
+      })
+    }
+    const denied = [...(await deniedRows(1)), ...(await deniedRows(2))]
+    expect(
+      denied.filter((row) => row.kind === 'request' && row.detail === 'policy_denied rule=no-summaries'),
+    ).toHaveLength(2)
+  })
+
   it('applies an edited rule and the default effect set on node 1 from the next frame on nodes 2 and 3', async () => {
     await startCluster({ policies: { default: 'deny' } })
     const [onTwo, onThree] = [await connect(1, 'two'), await connect(2, 'three')]
