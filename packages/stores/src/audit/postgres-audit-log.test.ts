@@ -51,6 +51,27 @@ for (const target of databaseTargets({ includeDataDir: true })) {
         await vi.waitFor(async () => expect(await countRows(suite.database)).toBe(1), { timeout: 10_000 })
       })
 
+      it('writes the largest batch, 5,000 rows, as one statement with ids in record order', async () => {
+        await reset()
+        const log = createLog({ batchSize: 5_000 })
+        const time = new Date('2025-03-01T12:00:00.000Z')
+        for (let index = 0; index < 5_000; index += 1) {
+          log.record({ ...row(`row-${index}`), correlationId: `req_${index}`, latencyMs: index, time })
+        }
+        await log.flush()
+        expect(log.dropped).toBe(0)
+        const stored = await suite.database.db
+          .select({ id: auditEvents.id, detail: auditEvents.detail, latencyMs: auditEvents.latencyMs })
+          .from(auditEvents)
+          .orderBy(auditEvents.id)
+        expect(stored).toHaveLength(5_000)
+        // Rows sharing a time are ordered by id, so a batch must not shuffle them.
+        expect(stored.map((event) => event.detail)).toEqual(
+          Array.from({ length: 5_000 }, (_, index) => `row-${index}`),
+        )
+        expect(stored.every((event, index) => event.latencyMs === index)).toBe(true)
+      })
+
       it('resolves flush() once every row recorded before the call is written', async () => {
         await reset()
         const log = createLog({ batchSize: 2 })
