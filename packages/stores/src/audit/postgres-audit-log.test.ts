@@ -72,6 +72,42 @@ for (const target of databaseTargets({ includeDataDir: true })) {
         expect(stored.every((event, index) => event.latencyMs === index)).toBe(true)
       })
 
+      it('leaves rows that arrived during a write for the timer instead of writing them as a batch of their own', async () => {
+        await reset()
+        // Counts the statements and holds the first one until the test lets it go.
+        let statements = 0
+        let release = () => {}
+        const held = new Promise<void>((resolve) => {
+          release = resolve
+        })
+        const { db } = suite.database
+        const countingDb = new Proxy(db, {
+          get(target, property, receiver) {
+            if (property !== 'execute') return Reflect.get(target, property, receiver)
+            return async (query: Parameters<typeof db.execute>[0]) => {
+              statements += 1
+              if (statements === 1) await held
+              return db.execute(query)
+            }
+          },
+        })
+        const log = createPostgresAuditLog(
+          { ...suite.database, db: countingDb },
+          { batchSize: 5, flushIntervalMs: 50 },
+        )
+        logs.push(log)
+        for (let index = 0; index < 5; index += 1) log.record(row(`full-${index}`))
+        await vi.waitFor(() => expect(statements).toBe(1), { timeout: 10_000 })
+        log.record(row('late-1'))
+        log.record(row('late-2'))
+        release()
+        await vi.waitFor(() => expect(log.buffered).toBe(2), { timeout: 10_000 })
+        expect(statements).toBe(1)
+        // Still written without a flush(), once the interval has passed.
+        await vi.waitFor(async () => expect(await countRows(suite.database)).toBe(7), { timeout: 10_000 })
+        expect(statements).toBe(2)
+      })
+
       it('resolves flush() once every row recorded before the call is written', async () => {
         await reset()
         const log = createLog({ batchSize: 2 })

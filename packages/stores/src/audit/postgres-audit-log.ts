@@ -133,6 +133,22 @@ export function createPostgresAuditLog(
     }
   }
 
+  function armTimer(): void {
+    if (timer !== undefined) return
+    timer = setTimeout(() => {
+      timer = undefined
+      void drain()
+    }, flushIntervalMs)
+    // An idle audit log must not keep the process alive.
+    timer.unref()
+  }
+
+  /**
+   * Writes what is due: the first batch whatever its size (the timer or a full buffer called), then only
+   * full batches, unless a `flush()` waits or the log is closing. Rows that arrived while a batch was written
+   * wait for the next full batch or the timer instead of going out as a small batch of their own: under load
+   * that halves the statements, and on embedded PGlite each statement blocks the event loop.
+   */
   function drain(): Promise<void> {
     if (timer !== undefined) {
       clearTimeout(timer)
@@ -144,7 +160,14 @@ export function createPostgresAuditLog(
     }
     draining ??= (async () => {
       try {
-        while (buffer.length > 0) {
+        let first = true
+        while (buffer.length > 0 && (first || buffer.length >= batchSize || waiters.length > 0 || closed)) {
+          if (!first) {
+            // Lets sockets be served between batches when a backlog is written; PGlite answers without
+            // yielding to I/O.
+            await new Promise<void>((resolve) => setImmediate(resolve))
+          }
+          first = false
           const batch = buffer.length <= batchSize ? buffer : buffer.slice(0, batchSize)
           buffer = batch === buffer ? [] : buffer.slice(batchSize)
           await writeBatch(batch)
@@ -155,6 +178,8 @@ export function createPostgresAuditLog(
         report(error)
       } finally {
         draining = undefined
+        // The rows left behind are due one flush interval from now at the latest.
+        if (buffer.length > 0) armTimer()
       }
     })()
     return draining
@@ -246,13 +271,8 @@ export function createPostgresAuditLog(
       recordedCount += 1
       if (buffer.length >= batchSize) {
         drainSoon()
-      } else if (timer === undefined && draining === undefined) {
-        timer = setTimeout(() => {
-          timer = undefined
-          void drain()
-        }, flushIntervalMs)
-        // An idle audit log must not keep the process alive.
-        timer.unref()
+      } else if (draining === undefined) {
+        armTimer()
       }
     },
 
