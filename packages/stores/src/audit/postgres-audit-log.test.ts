@@ -74,27 +74,42 @@ for (const target of databaseTargets({ includeDataDir: true })) {
 
       it('leaves rows that arrived during a write for the timer instead of writing them as a batch of their own', async () => {
         await reset()
-        // Counts the statements and holds the first one until the test lets it go.
+        // Counts the statements (through Drizzle, or PGlite's own API) and holds the first one until the test
+        // lets it go.
         let statements = 0
         let release = () => {}
         const held = new Promise<void>((resolve) => {
           release = resolve
         })
-        const { db } = suite.database
-        const countingDb = new Proxy(db, {
-          get(target, property, receiver) {
-            if (property !== 'execute') return Reflect.get(target, property, receiver)
-            return async (query: Parameters<typeof db.execute>[0]) => {
-              statements += 1
-              if (statements === 1) await held
-              return db.execute(query)
-            }
-          },
-        })
-        const log = createPostgresAuditLog(
-          { ...suite.database, db: countingDb },
-          { batchSize: 5, flushIntervalMs: 50 },
-        )
+        async function hold(): Promise<void> {
+          statements += 1
+          if (statements === 1) await held
+        }
+        const { db, pglite } = suite.database
+        const counting: ParleyDatabase = {
+          ...suite.database,
+          db: new Proxy(db, {
+            get(target, property, receiver) {
+              if (property !== 'execute') return Reflect.get(target, property, receiver)
+              return async (...args: Parameters<typeof db.execute>) => {
+                await hold()
+                return db.execute(...args)
+              }
+            },
+          }),
+          pglite:
+            pglite &&
+            new Proxy(pglite, {
+              get(target, property, receiver) {
+                if (property !== 'query') return Reflect.get(target, property, receiver)
+                return async (...args: Parameters<typeof pglite.query>) => {
+                  await hold()
+                  return pglite.query(...args)
+                }
+              },
+            }),
+        }
+        const log = createPostgresAuditLog(counting, { batchSize: 5, flushIntervalMs: 50 })
         logs.push(log)
         for (let index = 0; index < 5; index += 1) log.record(row(`full-${index}`))
         await vi.waitFor(() => expect(statements).toBe(1), { timeout: 10_000 })
