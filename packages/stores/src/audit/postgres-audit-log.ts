@@ -68,7 +68,7 @@ const passBytesThrough = {
 }
 const utf8 = new TextEncoder()
 /**
- * Audit log that buffers rows in memory and writes them to `audit_events` in multi-row INSERTs, off the
+ * Audit log that buffers rows in memory and writes them to `audit_events` one INSERT per batch, off the
  * caller's path. `record` never waits and never throws; the buffer is bounded.
  */
 export function createPostgresAuditLog(
