@@ -67,6 +67,7 @@ const passBytesThrough = {
   serializers: { [JSON_TYPE_OID]: (bytes: Uint8Array) => bytes as unknown as string },
 }
 const utf8 = new TextEncoder()
+
 /**
  * Audit log that buffers rows in memory and writes them to `audit_events` one INSERT per batch, off the
  * caller's path. `record` never waits and never throws; the buffer is bounded.
