@@ -29,6 +29,8 @@ export type ParleyExecutor = ParleyDb | ParleyTransaction
 export interface ParleyDatabase {
   kind: 'pglite' | 'postgres'
   db: ParleyDb
+  /** The embedded client when `kind` is `pglite`, for the few statements that need its own API. */
+  pglite?: PGlite
   close(): Promise<void>
 }
 
@@ -86,6 +88,7 @@ async function openPglite(
   return {
     kind: 'pglite',
     db,
+    pglite: client,
     close: () => {
       closing ??= client.close().finally(releaseFolder)
       return closing

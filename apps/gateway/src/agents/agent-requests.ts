@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import {
   type Caller,
   type DirectTarget,
@@ -10,7 +9,7 @@ import {
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
-import { newId } from '../ids.js'
+import { newId, newTraceId } from '../ids.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
 import {
@@ -46,11 +45,6 @@ export interface AgentRequestsOptions {
   directory: RegisteredAgentDirectory
   access: () => AgentAccess
   audit: ConnectionAudit
-}
-
-/** A W3C-style trace id (32 hex digits) for requests that came without one. */
-export function newTraceId(): string {
-  return randomBytes(16).toString('hex')
 }
 
 /**

@@ -1,10 +1,10 @@
 import { type AgentSendFrame, type AgentTarget, errorBody } from '@parley/protocol'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { AgentMessageTags } from '../delivery/delivery-engine.js'
+import { newTraceId } from '../ids.js'
 import type { Connection } from '../transport/connection.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
-import { newTraceId } from './agent-requests.js'
 import { auditDenial, callerParty, type Denial, denialError, routeParty, sendError } from './agent-routing.js'
 import type { AgentAccess, AgentRoute } from './types.js'
 

@@ -13,10 +13,9 @@ import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
-import { newId } from '../ids.js'
+import { newId, newTraceId } from '../ids.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
-import { newTraceId } from './agent-requests.js'
 import {
   type AgentCaller,
   auditDenial,

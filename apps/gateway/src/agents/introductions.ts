@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import {
   type Caller,
   type ErrorCode,
@@ -12,7 +11,7 @@ import {
 } from '@parley/protocol'
 import type { AuditRecord } from '@parley/stores'
 import type { Logger } from 'pino'
-import { newId } from '../ids.js'
+import { newId, newTraceId } from '../ids.js'
 import { accessKey, denialDetail } from './access.js'
 import type {
   AccessParty,
@@ -55,10 +54,6 @@ interface Handshake {
   startedAt: number
   /** Set while the agent is asked. */
   timer?: NodeJS.Timeout
-}
-
-function newTraceId(): string {
-  return randomBytes(16).toString('hex')
 }
 
 function peer(party: GrantParty): GrantPeer {

@@ -380,6 +380,57 @@ export function describeAuditLogBehaviour(label: string, setup: () => Promise<Au
       expect((await log.query({ limit: 10 })).events).toHaveLength(2)
     })
 
+    it('stores a batch with quotes, unicode, JSON and SQL text and nulls in every text column exactly', async () => {
+      const log = fixture.createLog({ batchSize: 1_000 })
+      const tricky = [
+        `it's "quoted" \\ back\\slash`,
+        'ünïcödé 日本語 😀 \u200b zero-width',
+        '{"json": [1, null], "nested": {"a": "b"}}',
+        "'); delete from audit_events; --",
+        '<img src=x onerror="alert(1)"> &amp;',
+        'tab\tnew\nline\r\u0001\u001f',
+        '',
+        ' $1 :name ?',
+      ]
+      const recorded: AuditRecord[] = []
+      for (let index = 0; index < 300; index += 1) {
+        const text = (offset: number) => {
+          // Every third value is null; the others cycle through the tricky strings.
+          if ((index + offset) % 3 === 0) return null
+          return `${tricky[(index + offset) % tricky.length]}#${index}`
+        }
+        recorded.push({
+          kind: 'request',
+          outcome: index % 2 === 0 ? 'ok' : 'error',
+          principal: text(0),
+          clientId: text(1),
+          connectionId: text(2),
+          channel: text(3),
+          target: text(4),
+          detail: text(5),
+          traceId: text(6),
+          correlationId: text(7),
+          size: index % 4 === 0 ? null : index,
+          latencyMs: index % 5 === 0 ? null : index * 7,
+          time: at(index),
+        })
+      }
+      for (const record of recorded) log.record(record)
+      await log.flush()
+      const events = await readAllPages(log, { limit: 100 })
+      expect(log.dropped).toBe(0)
+      expect(events).toHaveLength(recorded.length)
+      const stored = events.map(({ id: _id, ...event }) => event).reverse()
+      expect(stored).toEqual(
+        recorded.map(({ time, ...record }) => ({ ...record, time: time?.toISOString() })),
+      )
+      // An unpaired surrogate cannot be stored as text; it becomes U+FFFD instead of failing the batch.
+      log.record(entry({ detail: 'half \ud83d pair', time: at(1_000) }))
+      await log.flush()
+      expect((await log.query({ limit: 1 })).events[0]?.detail).toBe('half \uFFFD pair')
+      expect(log.dropped).toBe(0)
+    })
+
     it('stores rows with a NUL character or an out-of-range size instead of failing their batch', async () => {
       const log = fixture.createLog()
       log.record(entry({ principal: 'nul\u0000byte', size: -5, time: at(0) }))

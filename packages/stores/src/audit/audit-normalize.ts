@@ -9,6 +9,11 @@ const MAX_INT32 = 2_147_483_647
 const MIN_TIME_MS = Date.parse('0001-01-01T00:00:00.000Z')
 const MAX_TIME_MS = Date.parse('9999-12-31T23:59:59.999Z')
 
+// NUL, and a surrogate without its pair (left by cutting at MAX_AUDIT_TEXT_LENGTH or sent that way): UTF-8
+// cannot encode it. The drivers used to turn it into U+FFFD on the way; as a JSON escape Postgres refuses it.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the character Postgres `text` refuses.
+const UNSTORABLE_CHARACTERS = /\u0000|\p{Surrogate}/gu
+
 /** An audit record with every field present and safe to store. */
 export interface NormalizedAuditRecord {
   time: Date
@@ -28,7 +33,7 @@ export interface NormalizedAuditRecord {
 
 /**
  * Makes a record storable without ever throwing: one bad value must not fail a whole batch. Postgres
- * `text` refuses NUL characters, `integer` refuses fractions and values beyond 32 bits, and a time outside
+ * `text` refuses NUL characters and unpaired surrogates, `integer` refuses fractions and values beyond 32 bits, and a time outside
  * years 1-9999 is not accepted as a `timestamptz` literal (it takes the moment of `record()` instead).
  */
 export function normalizeAuditRecord(entry: AuditRecord, now: Date = new Date()): NormalizedAuditRecord {
@@ -57,7 +62,7 @@ function isStorableTime(ms: number): boolean {
 function cleanText(value: string | null | undefined): string | null {
   if (value === null || value === undefined) return null
   const text = typeof value === 'string' ? value : String(value)
-  return text.slice(0, MAX_AUDIT_TEXT_LENGTH).replaceAll('\u0000', '\uFFFD')
+  return text.slice(0, MAX_AUDIT_TEXT_LENGTH).replace(UNSTORABLE_CHARACTERS, '\uFFFD')
 }
 
 function cleanSize(value: number | null | undefined): number | null {

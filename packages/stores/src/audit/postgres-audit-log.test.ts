@@ -51,6 +51,78 @@ for (const target of databaseTargets({ includeDataDir: true })) {
         await vi.waitFor(async () => expect(await countRows(suite.database)).toBe(1), { timeout: 10_000 })
       })
 
+      it('writes the largest batch, 5,000 rows, as one statement with ids in record order', async () => {
+        await reset()
+        const log = createLog({ batchSize: 5_000 })
+        const time = new Date('2025-03-01T12:00:00.000Z')
+        for (let index = 0; index < 5_000; index += 1) {
+          log.record({ ...row(`row-${index}`), correlationId: `req_${index}`, latencyMs: index, time })
+        }
+        await log.flush()
+        expect(log.dropped).toBe(0)
+        const stored = await suite.database.db
+          .select({ id: auditEvents.id, detail: auditEvents.detail, latencyMs: auditEvents.latencyMs })
+          .from(auditEvents)
+          .orderBy(auditEvents.id)
+        expect(stored).toHaveLength(5_000)
+        // Rows sharing a time are ordered by id, so a batch must not shuffle them.
+        expect(stored.map((event) => event.detail)).toEqual(
+          Array.from({ length: 5_000 }, (_, index) => `row-${index}`),
+        )
+        expect(stored.every((event, index) => event.latencyMs === index)).toBe(true)
+      })
+
+      it('leaves rows that arrived during a write for the timer instead of writing them as a batch of their own', async () => {
+        await reset()
+        // Counts the statements (through Drizzle, or PGlite's own API) and holds the first one until the test
+        // lets it go.
+        let statements = 0
+        let release = () => {}
+        const held = new Promise<void>((resolve) => {
+          release = resolve
+        })
+        async function hold(): Promise<void> {
+          statements += 1
+          if (statements === 1) await held
+        }
+        const { db, pglite } = suite.database
+        const counting: ParleyDatabase = {
+          ...suite.database,
+          db: new Proxy(db, {
+            get(target, property, receiver) {
+              if (property !== 'execute') return Reflect.get(target, property, receiver)
+              return async (...args: Parameters<typeof db.execute>) => {
+                await hold()
+                return db.execute(...args)
+              }
+            },
+          }),
+          pglite:
+            pglite &&
+            new Proxy(pglite, {
+              get(target, property, receiver) {
+                if (property !== 'query') return Reflect.get(target, property, receiver)
+                return async (...args: Parameters<typeof pglite.query>) => {
+                  await hold()
+                  return pglite.query(...args)
+                }
+              },
+            }),
+        }
+        const log = createPostgresAuditLog(counting, { batchSize: 5, flushIntervalMs: 50 })
+        logs.push(log)
+        for (let index = 0; index < 5; index += 1) log.record(row(`full-${index}`))
+        await vi.waitFor(() => expect(statements).toBe(1), { timeout: 10_000 })
+        log.record(row('late-1'))
+        log.record(row('late-2'))
+        release()
+        await vi.waitFor(() => expect(log.buffered).toBe(2), { timeout: 10_000 })
+        expect(statements).toBe(1)
+        // Still written without a flush(), once the interval has passed.
+        await vi.waitFor(async () => expect(await countRows(suite.database)).toBe(7), { timeout: 10_000 })
+        expect(statements).toBe(2)
+      })
+
       it('resolves flush() once every row recorded before the call is written', async () => {
         await reset()
         const log = createLog({ batchSize: 2 })
