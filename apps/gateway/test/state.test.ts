@@ -8,6 +8,7 @@ import type { AgentAccess } from '../src/agents/types.js'
 import { createMemoryBusNetwork, type MemoryBus } from '../src/bus/memory-bus.js'
 import { BUS_TOPICS } from '../src/bus/types.js'
 import type { CreateGatewayOptions } from '../src/create-gateway.js'
+import { adminCall } from './support/admin-api.js'
 import { type FrameOf, TestClient } from './support/test-client.js'
 import { startTestGateway, type TestGateway } from './support/test-gateway.js'
 
@@ -458,6 +459,35 @@ describe('shared state limits and policies', () => {
       expect(await client.request(frame)).toMatchObject({ type: 'error', code: 'forbidden' })
     }
     client.close()
+  })
+
+  it('lets a policy allow shared state by the capability of a registered agent', async () => {
+    node = await startTestGateway({ policies: { default: 'deny' } })
+    const created = await adminCall(node.started.url, 'POST', '/api/admin/policies', {
+      id: 'planners-share-plans',
+      effect: 'allow',
+      actions: ['subscribe', 'publish'],
+      subject: { kind: 'capability', pattern: 'planning' },
+      target: { kind: 'channel', pattern: 'state:plans' },
+    })
+    expect(created.status).toBe(201)
+    const planner = await TestClient.connect(node.started.wsUrl, { clientId: 'planner' })
+    const other = await TestClient.connect(node.started.wsUrl, { clientId: 'other' })
+    try {
+      const write = { type: 'state_set', namespace: 'plans', key: 'q3', value: { step: 1 } }
+      // Before registering, the connection holds no capability: the default denies.
+      expect(await planner.request(write)).toMatchObject({ type: 'error', code: 'policy_denied' })
+      await planner.ok({ type: 'agent_register', agentId: 'planner', capabilities: ['planning'] })
+      expect(await planner.request(write)).toMatchObject({ type: 'reply', result: { entry: { version: 1 } } })
+      await other.ok({ type: 'agent_register', agentId: 'other', capabilities: ['billing'] })
+      expect(await other.request({ type: 'state_get', namespace: 'plans', key: 'q3' })).toMatchObject({
+        type: 'error',
+        code: 'policy_denied',
+      })
+    } finally {
+      planner.close()
+      other.close()
+    }
   })
 
   it('answers policy_denied with the rule and audits the denial; other namespaces stay usable', async () => {

@@ -66,6 +66,8 @@ export interface StateServiceOptions {
   bus: ClusterBus
   /** Policies; default: allow all. */
   access?: () => AgentAccess
+  /** The agent registered on a connection, so policies see its agent id and capabilities. */
+  agentOf?: (connectionId: string) => { agentId: string; capabilities: readonly string[] } | undefined
   audit: ConnectionAudit
   logger: Logger
 }
@@ -127,9 +129,15 @@ export function createStateService(options: StateServiceOptions) {
   /** Checks the policies; a denial is audited and thrown as the decision's error. */
   function authorize(caller: StateCaller, action: AccessAction, namespace: string, what: string): void {
     const channel = `state:${namespace}`
+    const agent = options.agentOf?.(caller.id)
     const decision = access().check({
       action,
-      caller: { principal: caller.principal, role: caller.role, clientId: caller.clientId },
+      caller: {
+        principal: caller.principal,
+        role: caller.role,
+        clientId: caller.clientId,
+        ...(agent === undefined ? {} : { agentId: agent.agentId, capabilities: agent.capabilities }),
+      },
       target: { channel },
     })
     if (decision.allowed) return

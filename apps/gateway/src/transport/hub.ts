@@ -274,6 +274,7 @@ export function createHub(options: HubOptions) {
     store: options.stateStore,
     bus: options.bus,
     access,
+    agentOf: (connectionId) => agents.directory.byConnection(connectionId),
     audit,
     logger: logger.child({ component: 'state' }),
   })
