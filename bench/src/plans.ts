@@ -67,6 +67,27 @@ function describeLoad(
   )
 }
 
+/** Every target once; Parley on `databaseUrl` as given, with the in-memory store backend. */
+function contendersOnDatabase(
+  options: BenchOptions,
+  gateway: GatewayEntry,
+  databaseUrl: string,
+): Contender[] {
+  return options.targets.map((target) => ({
+    label: TARGET_LABELS[target],
+    target,
+    ...(target === 'parley' && gateway
+      ? {
+          gateway: {
+            entry: gateway.path,
+            storeBackend: 'memory' as const,
+            database: async () => existing(databaseUrl),
+          },
+        }
+      : {}),
+  }))
+}
+
 function loadTiming(options: BenchOptions): LoadTiming {
   return {
     workers: options.workers,
@@ -88,19 +109,7 @@ function fanoutPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan 
   }
   // As before the durable scenario existed: the URL is used as given (a server's audit rows land there).
   const databaseUrl = options.databaseUrl ?? 'memory://'
-  const contenders: Contender[] = options.targets.map((target) => ({
-    label: TARGET_LABELS[target],
-    target,
-    ...(target === 'parley' && gateway
-      ? {
-          gateway: {
-            entry: gateway.path,
-            storeBackend: 'memory' as const,
-            database: async () => existing(databaseUrl),
-          },
-        }
-      : {}),
-  }))
+  const contenders = contendersOnDatabase(options, gateway, databaseUrl)
   const description = [
     describeLoad(
       'Fan-out',
@@ -303,19 +312,7 @@ function requestPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan
     window: options.requestWindow,
   }
   const databaseUrl = options.databaseUrl ?? 'memory://'
-  const contenders: Contender[] = options.targets.map((target) => ({
-    label: TARGET_LABELS[target],
-    target,
-    ...(target === 'parley' && gateway
-      ? {
-          gateway: {
-            entry: gateway.path,
-            storeBackend: 'memory' as const,
-            database: async () => existing(databaseUrl),
-          },
-        }
-      : {}),
-  }))
+  const contenders = contendersOnDatabase(options, gateway, databaseUrl)
   const agentProcesses = Math.min(load.workers, load.agents)
   const description = [
     `Request: ${load.callers} caller connections in 1 process keeping ${load.window} requests in flight ` +

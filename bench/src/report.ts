@@ -101,6 +101,39 @@ function formatTable(header: string[], rows: string[][]): string[] {
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)]
 }
 
+/** A table, then its comparison lines, the skipped rows' reasons and the legend. */
+function tableWithNotes(
+  header: string[],
+  rows: string[][],
+  comparisons: string[],
+  summaries: RowSummary[],
+  legend: string,
+): string {
+  return [
+    ...formatTable(header, rows),
+    ...(comparisons.length > 0 ? ['', ...comparisons] : []),
+    ...skippedNotes(summaries),
+    '',
+    legend,
+  ].join('\n')
+}
+
+/**
+ * A row's ratio columns against each baseline (Parley ÷ baseline: `throughput`, then p99); empty cells on
+ * the baselines' own rows.
+ */
+function versusBaselines(
+  summary: RowSummary,
+  baselines: RowSummary[],
+  throughput: (summary: RowSummary) => number | undefined,
+): string[] {
+  return baselines.flatMap((baseline) =>
+    summary.target === 'parley'
+      ? [times(ratio(throughput(summary), throughput(baseline))), times(ratio(summary.p99Ms, baseline.p99Ms))]
+      : ['', ''],
+  )
+}
+
 function skippedNotes(summaries: RowSummary[]): string[] {
   return summaries
     .filter((summary) => summary.skipped !== undefined)
@@ -148,13 +181,7 @@ export function renderFanoutTable(
   const legend =
     'P/x: Parley divided by the row (throughput above 1: Parley delivers more; p99 below 1: shorter tail). ' +
     serversNote
-  return [
-    ...formatTable(header, rows),
-    ...(comparisons.length > 0 ? ['', ...comparisons] : []),
-    ...skippedNotes(summaries),
-    '',
-    legend,
-  ].join('\n')
+  return tableWithNotes(header, rows, comparisons, summaries, legend)
 }
 
 /** The cross-node table: the fan-out table's columns, RSS and CPU summed over both nodes. */
@@ -183,14 +210,6 @@ export function renderDurableTable(summaries: RowSummary[]): string {
     ...baselines.flatMap((baseline) => [`pub P/${baseline.label}`, `p99 P/${baseline.label}`]),
   ]
   const rows = summaries.map((summary) => {
-    const vsBaselines = baselines.flatMap((baseline) =>
-      summary.target === 'parley'
-        ? [
-            times(ratio(summary.publishesPerSecond, baseline.publishesPerSecond)),
-            times(ratio(summary.p99Ms, baseline.p99Ms)),
-          ]
-        : ['', ''],
-    )
     if (summary.skipped !== undefined) return [rowName(summary), ...header.slice(1).map(() => '')]
     return [
       rowName(summary),
@@ -201,7 +220,7 @@ export function renderDurableTable(summaries: RowSummary[]): string {
       fixed(2)(summary.ackP99Ms),
       fixed(1)(summary.serverRssMb),
       fixed(0)(summary.serverCpuPercent),
-      ...vsBaselines,
+      ...versusBaselines(summary, baselines, (row) => row.publishesPerSecond),
     ]
   })
   const comparisons = summaries
@@ -218,13 +237,7 @@ export function renderDurableTable(summaries: RowSummary[]): string {
     'ack p50/p99: publish to acknowledgement at the publisher. P/x: the Parley row divided by baseline x ' +
     '(publishes/s above 1: Parley acknowledges more; p99 below 1: shorter tail). CPU %: server process only ' +
     '(not PostgreSQL) over the measured window.'
-  return [
-    ...formatTable(header, rows),
-    ...(comparisons.length > 0 ? ['', ...comparisons] : []),
-    ...skippedNotes(summaries),
-    '',
-    legend,
-  ].join('\n')
+  return tableWithNotes(header, rows, comparisons, summaries, legend)
 }
 
 /**
@@ -253,14 +266,7 @@ export function renderRequestTable(summaries: RowSummary[]): string {
     fixed(2)(summary.p99Ms),
     fixed(1)(summary.serverRssMb),
     fixed(0)(summary.serverCpuPercent),
-    ...baselines.flatMap((baseline) =>
-      summary.target === 'parley'
-        ? [
-            times(ratio(summary.roundTripsPerSecond, baseline.roundTripsPerSecond)),
-            times(ratio(summary.p99Ms, baseline.p99Ms)),
-          ]
-        : ['', ''],
-    ),
+    ...versusBaselines(summary, baselines, (row) => row.roundTripsPerSecond),
   ])
   const comparisons = parley
     ? baselines.map(
@@ -273,13 +279,7 @@ export function renderRequestTable(summaries: RowSummary[]): string {
     'round trips/s: requests sent in the measured window and answered with a reply, per second. ' +
     'p50/p99: request to reply at the caller. P/x: Parley divided by baseline x (round trips above 1: ' +
     'Parley answers more; p99 below 1: shorter tail). CPU %: server process over the measured window.'
-  return [
-    ...formatTable(header, rows),
-    ...(comparisons.length > 0 ? ['', ...comparisons] : []),
-    ...skippedNotes(summaries),
-    '',
-    legend,
-  ].join('\n')
+  return tableWithNotes(header, rows, comparisons, summaries, legend)
 }
 
 export interface ResultsFile {

@@ -4,25 +4,19 @@
  * and the measured window, then wait for the last answers; the server's CPU is read at the window's edges
  * and its memory at the end, as in the other scenarios.
  */
-import type { ChildProcess } from 'node:child_process'
 import { LatencyHistogram } from './histogram.js'
-import type {
-  AgentResult,
-  AgentWorkerConfig,
-  CallerResult,
-  CallerWorkerConfig,
-  FromWorker,
-  ToWorker,
-  WorkerConfig,
-} from './ipc.js'
-import { readCpuMs, type readMemory, sendTo, waitForMessage } from './processes.js'
+import type { AgentResult, AgentWorkerConfig, CallerResult, CallerWorkerConfig } from './ipc.js'
+import { type readMemory, sendTo, waitForMessage } from './processes.js'
 import {
+  addCounts,
   type Contender,
+  configureWorker,
   type Deployment,
+  megabytes,
   type RequestLoad,
   type RunResult,
-  readDeploymentMemory,
-  sumOver,
+  sampleServerOverWindow,
+  shareOf,
   type WorkerPool,
 } from './scenario.js'
 
@@ -35,26 +29,21 @@ export async function measureRequests(
 ): Promise<RunResult> {
   const { target, label } = contender
   const deadlineMs = load.warmupMs + load.durationMs + 180_000
-  const configure = (child: ChildProcess, config: WorkerConfig) => {
-    sendTo(child, { type: 'config', config } satisfies ToWorker)
-    return child
-  }
   try {
     await pool.booted
     const workerCount = pool.subscribers.length
     const agentWorkers = pool.subscribers.map((child, workerIndex) => {
-      const share = Math.floor(load.agents / workerCount) + (workerIndex < load.agents % workerCount ? 1 : 0)
       const config: AgentWorkerConfig = {
         role: 'agents',
         target,
         baseUrl: deployment.subscribeUrl,
         deadlineMs,
-        connections: share,
+        connections: shareOf(load.agents, workerCount, workerIndex),
         connectConcurrency: Math.max(1, Math.ceil(load.connectConcurrency / workerCount)),
         workerIndex,
         capability: load.capability,
       }
-      return configure(child, config)
+      return configureWorker(child, config)
     })
     const setupTimeoutMs = 30_000 + (load.agents + load.callers) * 30
     // Every agent is registered before a caller connects, so no request meets an empty directory.
@@ -75,25 +64,10 @@ export async function measureRequests(
       window: load.window,
       payloadBytes: load.payloadBytes,
     }
-    const callers = configure(pool.publisher, callerConfig)
+    const callers = configureWorker(pool.publisher, callerConfig)
     await waitForMessage(callers, 'ready', setupTimeoutMs, `${label} callers`)
 
-    let cpuAtStart: number | undefined
-    let cpuAtEnd: number | undefined
-    let startedAt = 0
-    let endedAt = 0
-    let memory: ReturnType<typeof readMemory>
-    callers.on('message', (message: FromWorker) => {
-      if (message.type !== 'phase') return
-      if (message.phase === 'measure-start') {
-        startedAt = performance.now()
-        cpuAtStart = sumOver(deployment.pids, readCpuMs)
-      } else {
-        endedAt = performance.now()
-        cpuAtEnd = sumOver(deployment.pids, readCpuMs)
-        memory = readDeploymentMemory(deployment.pids)
-      }
-    })
+    const server = sampleServerOverWindow(callers, deployment.pids)
     // An agent worker that fails mid-run (its connections closed) ends the run with its explanation.
     const agentFailures = agentWorkers.map((child, index) => {
       const failure = waitForMessage(
@@ -117,10 +91,7 @@ export async function measureRequests(
     )
     for (const child of agentWorkers) sendTo(child, { type: 'report' })
     const agentResults = (await Promise.all(pendingAgentResults)).map((message) => message.result)
-    const cpuPercent =
-      cpuAtStart !== undefined && cpuAtEnd !== undefined && endedAt > startedAt
-        ? ((cpuAtEnd - cpuAtStart) / (endedAt - startedAt)) * 100
-        : undefined
+    const { memory, cpuPercent } = server.read()
     return summariseRequests(contender, run, load, callerResult, agentResults, memory, cpuPercent)
   } finally {
     await pool.stop()
@@ -140,12 +111,9 @@ function summariseRequests(
   latency.merge(callers.roundTripLatency)
   const closedByCode: Record<string, number> = {}
   for (const result of agents) {
-    for (const [code, count] of Object.entries(result.closedByCode)) {
-      closedByCode[code] = (closedByCode[code] ?? 0) + count
-    }
+    addCounts(closedByCode, result.closedByCode)
   }
   const seconds = callers.measuredMs / 1000
-  const mb = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / (1024 * 1024))
   return {
     label: contender.label,
     target: contender.target,
@@ -161,8 +129,8 @@ function summariseRequests(
     maxMs: latency.quantile(1),
     ackP50Ms: undefined,
     ackP99Ms: undefined,
-    serverRssMb: mb(memory?.rssBytes),
-    serverPeakRssMb: mb(memory?.peakRssBytes),
+    serverRssMb: megabytes(memory?.rssBytes),
+    serverPeakRssMb: megabytes(memory?.peakRssBytes),
     serverCpuPercent,
     subscribers: load.agents,
     measuredMs: callers.measuredMs,

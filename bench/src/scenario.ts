@@ -235,6 +235,59 @@ export function readDeploymentMemory(pids: number[]): ReturnType<typeof readMemo
   }
 }
 
+/** Sends a worker its configuration; returns the worker. */
+export function configureWorker(child: ChildProcess, config: WorkerConfig): ChildProcess {
+  sendTo(child, { type: 'config', config } satisfies ToWorker)
+  return child
+}
+
+/** Worker `index`'s share of `total` connections, split as evenly as possible over `workerCount` workers. */
+export function shareOf(total: number, workerCount: number, index: number): number {
+  return Math.floor(total / workerCount) + (index < total % workerCount ? 1 : 0)
+}
+
+/**
+ * Samples the server's CPU at the sending worker's measurement-window edges and its memory at the end of
+ * the window; `read()` gives the CPU share over the window (undefined when a reading is missing).
+ */
+export function sampleServerOverWindow(sender: ChildProcess, pids: number[]) {
+  let cpuAtStart: number | undefined
+  let cpuAtEnd: number | undefined
+  let startedAt = 0
+  let endedAt = 0
+  let memory: ReturnType<typeof readMemory>
+  sender.on('message', (message: FromWorker) => {
+    if (message.type !== 'phase') return
+    if (message.phase === 'measure-start') {
+      startedAt = performance.now()
+      cpuAtStart = sumOver(pids, readCpuMs)
+    } else {
+      endedAt = performance.now()
+      cpuAtEnd = sumOver(pids, readCpuMs)
+      memory = readDeploymentMemory(pids)
+    }
+  })
+  return {
+    read: () => ({
+      memory,
+      cpuPercent:
+        cpuAtStart !== undefined && cpuAtEnd !== undefined && endedAt > startedAt
+          ? ((cpuAtEnd - cpuAtStart) / (endedAt - startedAt)) * 100
+          : undefined,
+    }),
+  }
+}
+
+/** Adds each code's count of `counts` to `into`. */
+export function addCounts(into: Record<string, number>, counts: Record<string, number>): void {
+  for (const [code, count] of Object.entries(counts)) into[code] = (into[code] ?? 0) + count
+}
+
+/** Bytes as MB, undefined kept. */
+export function megabytes(bytes: number | undefined): number | undefined {
+  return bytes === undefined ? undefined : bytes / (1024 * 1024)
+}
+
 async function measure(
   contender: Contender,
   run: number,
@@ -255,29 +308,22 @@ async function measure(
       })
     : undefined
   const deadlineMs = load.warmupMs + load.durationMs + 180_000
-  const configure = (child: ChildProcess, config: WorkerConfig) => {
-    sendTo(child, { type: 'config', config } satisfies ToWorker)
-    return child
-  }
-
   try {
     await pool.booted
     // Subscribers: split as evenly as possible over the worker processes.
     const workerCount = pool.subscribers.length
     const subscriberWorkers = pool.subscribers.map((child, workerIndex) => {
-      const share =
-        Math.floor(load.subscribers / workerCount) + (workerIndex < load.subscribers % workerCount ? 1 : 0)
       const config: SubscriberWorkerConfig = {
         role: 'subscribers',
         target,
         baseUrl: deployment.subscribeUrl,
         channel: load.channel,
         deadlineMs,
-        connections: share,
+        connections: shareOf(load.subscribers, workerCount, workerIndex),
         connectConcurrency: Math.max(1, Math.ceil(load.connectConcurrency / workerCount)),
         workerIndex,
       }
-      return configure(child, config)
+      return configureWorker(child, config)
     })
     // The publisher only connects until told to start, so it is set up alongside the subscribers.
     const publisherConfig: PublisherWorkerConfig = {
@@ -291,7 +337,7 @@ async function measure(
       window: load.window,
       payloadBytes: load.payloadBytes,
     }
-    const publisher = configure(pool.publisher, publisherConfig)
+    const publisher = configureWorker(pool.publisher, publisherConfig)
     const setupTimeoutMs = 30_000 + load.subscribers * 30
     const [ready] = await Promise.all([
       Promise.all(
@@ -319,23 +365,7 @@ async function measure(
       })
     })
 
-    // Server CPU is sampled at the publisher's window edges; memory at the end of the window.
-    let cpuAtStart: number | undefined
-    let cpuAtEnd: number | undefined
-    let startedAt = 0
-    let endedAt = 0
-    let memory: ReturnType<typeof readMemory>
-    publisher.on('message', (message: FromWorker) => {
-      if (message.type !== 'phase') return
-      if (message.phase === 'measure-start') {
-        startedAt = performance.now()
-        cpuAtStart = sumOver(deployment.pids, readCpuMs)
-      } else {
-        endedAt = performance.now()
-        cpuAtEnd = sumOver(deployment.pids, readCpuMs)
-        memory = readDeploymentMemory(deployment.pids)
-      }
-    })
+    const server = sampleServerOverWindow(publisher, deployment.pids)
     const pendingSubscriberResults = subscriberWorkers.map((child, index) => {
       const pending = waitForMessage(
         child,
@@ -362,10 +392,7 @@ async function measure(
 
     for (const child of subscriberWorkers) sendTo(child, { type: 'report' })
     const subscriberResults = (await Promise.all(pendingSubscriberResults)).map((message) => message.result)
-    const cpuPercent =
-      cpuAtStart !== undefined && cpuAtEnd !== undefined && endedAt > startedAt
-        ? ((cpuAtEnd - cpuAtStart) / (endedAt - startedAt)) * 100
-        : undefined
+    const { memory, cpuPercent } = server.read()
     return summarise(contender, run, connected, publisherResult, subscriberResults, memory, cpuPercent)
   } finally {
     probe?.close()
@@ -388,12 +415,9 @@ function summarise(
   for (const result of subscriberResults) {
     latency.merge(result.latency)
     measuredDeliveries += result.measuredDeliveries
-    for (const [code, count] of Object.entries(result.closedByCode)) {
-      closedByCode[code] = (closedByCode[code] ?? 0) + count
-    }
+    addCounts(closedByCode, result.closedByCode)
   }
   const seconds = publisher.measuredMs / 1000
-  const mb = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / (1024 * 1024))
   const ackLatency = new LatencyHistogram()
   ackLatency.merge(publisher.ackLatency)
   return {
@@ -409,8 +433,8 @@ function summarise(
     maxMs: latency.quantile(1),
     ackP50Ms: ackLatency.quantile(0.5),
     ackP99Ms: ackLatency.quantile(0.99),
-    serverRssMb: mb(memory?.rssBytes),
-    serverPeakRssMb: mb(memory?.peakRssBytes),
+    serverRssMb: megabytes(memory?.rssBytes),
+    serverPeakRssMb: megabytes(memory?.peakRssBytes),
     serverCpuPercent,
     subscribers,
     measuredMs: publisher.measuredMs,

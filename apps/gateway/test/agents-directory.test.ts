@@ -1,49 +1,22 @@
 import { AgentList, AgentsListResult, Health } from '@parley/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentAccess } from '../src/agents/types.js'
-import { connectAgent } from './support/agent-clients.js'
-import { TestClient } from './support/test-client.js'
-import { adminHeaders, startTestGateway, type TestGateway } from './support/test-gateway.js'
+import { useAgentGateway, withAgentAccess } from './support/agent-clients.js'
+import { adminHeaders } from './support/test-gateway.js'
 
 const AGENT_TIMEOUT_S = 0.3
+const TOKEN = 'shared-secret-token-0123456789'
 
 describe('agent directory', () => {
-  let server: TestGateway | undefined
-  const clients: TestClient[] = []
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.close()
-    await server?.dispose()
-    server = undefined
-  })
-
-  async function start(access?: AgentAccess): Promise<TestGateway> {
-    server = await startTestGateway(
-      { agentTimeout: AGENT_TIMEOUT_S, authToken: 'shared-secret-token-0123456789' },
-      access === undefined ? {} : { agentAccess: () => access },
-    )
-    return server
-  }
-
-  async function agent(agentId: string, capabilities: string[] = [], clientId?: string) {
-    const registered = await connectAgent(server?.started.wsUrl ?? '', agentId, capabilities, {
-      token: 'shared-secret-token-0123456789',
-      ...(clientId === undefined ? {} : { clientId }),
-    })
-    clients.push(registered.client)
-    return registered
-  }
-
-  async function client(): Promise<TestClient> {
-    const connected = await TestClient.connect(server?.started.wsUrl ?? '', {
-      token: 'shared-secret-token-0123456789',
-    })
-    clients.push(connected)
-    return connected
-  }
+  const harness = useAgentGateway()
+  const start = (access?: AgentAccess) =>
+    harness.start({ agentTimeout: AGENT_TIMEOUT_S, authToken: TOKEN }, withAgentAccess(access))
+  const agent = (agentId: string, capabilities: string[] = [], clientId?: string) =>
+    harness.agent(agentId, capabilities, { token: TOKEN, ...(clientId === undefined ? {} : { clientId }) })
+  const client = () => harness.client({ token: TOKEN })
 
   async function adminList(query = ''): Promise<AgentList> {
-    const response = await fetch(`${server?.started.url}/api/admin/agents${query}`, {
+    const response = await fetch(`${harness.server.started.url}/api/admin/agents${query}`, {
       headers: adminHeaders(),
     })
     expect(response.status).toBe(200)
@@ -51,7 +24,7 @@ describe('agent directory', () => {
   }
 
   async function health(): Promise<Health> {
-    return Health.parse(await (await fetch(`${server?.started.url}/health`)).json())
+    return Health.parse(await (await fetch(`${harness.server.started.url}/health`)).json())
   }
 
   it('lists a registered agent with its instance over agents_list', async () => {
@@ -92,10 +65,9 @@ describe('agent directory', () => {
   })
 
   it('marks an instance inactive when its connection stops answering heartbeats', async () => {
-    server = await startTestGateway({ heartbeatInterval: 0.1, agentTimeout: 60 })
+    const server = await harness.start({ heartbeatInterval: 0.1, agentTimeout: 60 })
     // The raw test client never answers pings: the gateway reaps it after two silent intervals.
-    const { client: silent } = await connectAgent(server.started.wsUrl, 'silent')
-    clients.push(silent)
+    const { client: silent } = await harness.agent('silent')
     await silent.waitClosed()
     const listed = await adminList()
     expect(listed.agents[0]).toMatchObject({ agentId: 'silent', status: 'inactive' })
@@ -127,21 +99,24 @@ describe('agent directory', () => {
     })
     await agent('visible', ['a'])
     await agent('hidden', ['a'])
-    const response = await fetch(`${server?.started.url}/agents`, {
+    const response = await fetch(`${harness.server.started.url}/agents`, {
       headers: { authorization: 'Bearer shared-secret-token-0123456789' },
     })
     expect(response.status).toBe(200)
     const body = AgentList.parse(await response.json())
     expect(body.agents.map((entry) => entry.agentId)).toEqual(['visible'])
-    expect((await fetch(`${server?.started.url}/agents`)).status).toBe(401)
-    const bad = await fetch(`${server?.started.url}/agents?capability=${encodeURIComponent('no spaces')}`, {
-      headers: { authorization: 'Bearer shared-secret-token-0123456789' },
-    })
+    expect((await fetch(`${harness.server.started.url}/agents`)).status).toBe(401)
+    const bad = await fetch(
+      `${harness.server.started.url}/agents?capability=${encodeURIComponent('no spaces')}`,
+      {
+        headers: { authorization: 'Bearer shared-secret-token-0123456789' },
+      },
+    )
     expect(bad.status).toBe(400)
     // The admin list has everything.
     expect((await adminList()).agents.map((entry) => entry.agentId)).toEqual(['hidden', 'visible'])
     expect((await adminList('?capability=b')).agents).toHaveLength(0)
-    const notAdmin = await fetch(`${server?.started.url}/api/admin/agents`, {
+    const notAdmin = await fetch(`${harness.server.started.url}/api/admin/agents`, {
       headers: { authorization: 'Bearer shared-secret-token-0123456789' },
     })
     expect(notAdmin.status).toBe(403)

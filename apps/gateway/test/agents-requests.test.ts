@@ -1,9 +1,14 @@
 import { RequestResult } from '@parley/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentAccess } from '../src/agents/types.js'
-import { answerRequests, connectAgent, type RequestIncoming } from './support/agent-clients.js'
-import { type FrameOf, TestClient } from './support/test-client.js'
-import { startTestGateway, type TestGateway } from './support/test-gateway.js'
+import {
+  answerRequests,
+  type RequestIncoming,
+  useAgentGateway,
+  withAgentAccess,
+} from './support/agent-clients.js'
+import type { FrameOf, TestClient } from './support/test-client.js'
+import type { startTestGateway } from './support/test-gateway.js'
 
 type Answer = FrameOf<'reply'> | FrameOf<'error'>
 
@@ -31,34 +36,11 @@ async function requestMany(
 }
 
 describe('agent requests', () => {
-  let server: TestGateway | undefined
-  const clients: TestClient[] = []
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.close()
-    await server?.dispose()
-    server = undefined
-  })
-
-  async function start(
-    config: Parameters<typeof startTestGateway>[0] = {},
-    access?: AgentAccess,
-  ): Promise<TestGateway> {
-    server = await startTestGateway(config, access === undefined ? {} : { agentAccess: () => access })
-    return server
-  }
-
-  async function agent(agentId: string, capabilities: string[] = []) {
-    const registered = await connectAgent(server?.started.wsUrl ?? '', agentId, capabilities)
-    clients.push(registered.client)
-    return registered
-  }
-
-  async function client(): Promise<TestClient> {
-    const connected = await TestClient.connect(server?.started.wsUrl ?? '')
-    clients.push(connected)
-    return connected
-  }
+  const harness = useAgentGateway()
+  const start = (config: Parameters<typeof startTestGateway>[0] = {}, access?: AgentAccess) =>
+    harness.start(config, withAgentAccess(access))
+  const agent = (agentId: string, capabilities: string[] = []) => harness.agent(agentId, capabilities)
+  const client = () => harness.client()
 
   it('routes a request from one agent to another and returns its reply data with latency', async () => {
     await start()
@@ -117,7 +99,7 @@ describe('agent requests', () => {
     // The late answer reaches nobody and the agent's connection stays usable.
     expect((await slow.request({ type: 'agents_list' })).type).toBe('reply')
     expect(caller.framesOf('reply')).toHaveLength(0)
-    expect(server?.gateway.stats().agents.pendingRequests).toBe(0)
+    expect(harness.server.gateway.stats().agents.pendingRequests).toBe(0)
   })
 
   it('ignores a respond from an instance the request was not sent to', async () => {
@@ -180,7 +162,7 @@ describe('agent requests', () => {
       details: { rule: 'pol_block_all' },
     })
     expect(target.framesOf('request_incoming')).toHaveLength(0)
-    const page = await server?.audit?.query({ kind: 'request', limit: 10 })
+    const page = await harness.server.audit?.query({ kind: 'request', limit: 10 })
     const denied = page?.events.filter((event) => event.outcome === 'denied') ?? []
     expect(denied).toHaveLength(1)
     expect(denied[0]?.detail).toContain('rule=pol_block_all')
@@ -189,16 +171,14 @@ describe('agent requests', () => {
 
   it('audits a request row at dispatch and a reply row with correlation and latency at completion', async () => {
     await start()
-    const { client: echo } = await connectAgent(server?.started.wsUrl ?? '', 'echo', [], { clientId: 'echo' })
-    clients.push(echo)
+    const { client: echo } = await harness.agent('echo', [], { clientId: 'echo' })
     answerRequests(echo, (frame) => ({ data: frame.data }))
-    const caller = await TestClient.connect(server?.started.wsUrl ?? '', { clientId: 'audit-caller' })
-    clients.push(caller)
+    const caller = await harness.client({ clientId: 'audit-caller' })
     const result = RequestResult.parse(
       await caller.ok({ type: 'request', target: 'echo', data: 1, traceId: 't-audit' }),
     )
-    const requests = (await server?.audit?.query({ kind: 'request', limit: 10 }))?.events ?? []
-    const replies = (await server?.audit?.query({ kind: 'reply', limit: 10 }))?.events ?? []
+    const requests = (await harness.server.audit?.query({ kind: 'request', limit: 10 }))?.events ?? []
+    const replies = (await harness.server.audit?.query({ kind: 'reply', limit: 10 }))?.events ?? []
     // The request reads caller → agent, the reply agent → caller, both with the correlation id.
     expect(requests[0]).toMatchObject({
       outcome: 'ok',
@@ -329,9 +309,9 @@ describe('agent requests', () => {
     const caller = await client()
     caller.send({ type: 'request', id: 'x', target: 'silent', data: 1, timeoutMs: 60_000 })
     await silent.next('request_incoming')
-    expect(server?.gateway.stats().agents.pendingRequests).toBe(1)
+    expect(harness.server.gateway.stats().agents.pendingRequests).toBe(1)
     caller.close()
     await caller.waitClosed()
-    await expect.poll(() => server?.gateway.stats().agents.pendingRequests, { timeout: 5_000 }).toBe(0)
+    await expect.poll(() => harness.server.gateway.stats().agents.pendingRequests, { timeout: 5_000 }).toBe(0)
   })
 })

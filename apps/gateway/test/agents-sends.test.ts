@@ -1,37 +1,20 @@
 import { AgentSendResult } from '@parley/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentAccess } from '../src/agents/types.js'
-import { connectAgent } from './support/agent-clients.js'
+import { useAgentGateway, withAgentAccess } from './support/agent-clients.js'
 import type { FrameOf, TestClient } from './support/test-client.js'
-import { startTestGateway, type TestGateway } from './support/test-gateway.js'
 
 type DirectMessage = FrameOf<'direct_message'>
 
 describe('agent_send', () => {
-  let server: TestGateway | undefined
-  const clients: TestClient[] = []
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.close()
-    await server?.dispose()
-    server = undefined
-  })
-
-  async function start(access?: AgentAccess): Promise<TestGateway> {
-    server = await startTestGateway(
+  const harness = useAgentGateway()
+  const start = (access?: AgentAccess) =>
+    harness.start(
       { delivery: { ackTimeout: 0.3, retryDelay: 0.1, retryBackoff: 2, maxRetries: 3 } },
-      access === undefined ? {} : { agentAccess: () => access },
+      withAgentAccess(access),
     )
-    return server
-  }
-
-  async function agent(agentId: string, capabilities: string[] = []) {
-    const registered = await connectAgent(server?.started.wsUrl ?? '', agentId, capabilities, {
-      clientId: `${agentId}-client`,
-    })
-    clients.push(registered.client)
-    return registered.client
-  }
+  const agent = async (agentId: string, capabilities: string[] = []) =>
+    (await harness.agent(agentId, capabilities, { clientId: `${agentId}-client` })).client
 
   async function send(sender: TestClient, target: unknown, data: unknown = { note: 1 }) {
     return AgentSendResult.parse(await sender.ok({ type: 'agent_send', target, data }))
@@ -134,7 +117,7 @@ describe('agent_send', () => {
     expect(result.recipients).toEqual(['open'])
     await open.next('direct_message')
     expect(vault.framesOf('direct_message')).toHaveLength(0)
-    const denied = (await server?.audit?.query({ kind: 'message', limit: 10 }))?.events.filter(
+    const denied = (await harness.server.audit?.query({ kind: 'message', limit: 10 }))?.events.filter(
       (event) => event.outcome === 'denied',
     )
     expect(denied?.length).toBe(2)

@@ -1,8 +1,7 @@
 import { StreamOpenResult } from '@parley/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
-import { connectAgent } from './support/agent-clients.js'
-import { type FrameOf, TestClient } from './support/test-client.js'
-import { startTestGateway, type TestGateway } from './support/test-gateway.js'
+import { describe, expect, it } from 'vitest'
+import { useAgentGateway } from './support/agent-clients.js'
+import type { FrameOf, TestClient } from './support/test-client.js'
 
 const WINDOW = 8
 
@@ -40,31 +39,10 @@ function produceChunks(agent: TestClient, total: number): void {
 }
 
 describe('agent streams', () => {
-  let server: TestGateway | undefined
-  const clients: TestClient[] = []
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.close()
-    await server?.dispose()
-    server = undefined
-  })
-
-  async function start(): Promise<TestGateway> {
-    server = await startTestGateway({ agents: { streamWindow: WINDOW } })
-    return server
-  }
-
-  async function agent(agentId: string) {
-    const registered = await connectAgent(server?.started.wsUrl ?? '', agentId)
-    clients.push(registered.client)
-    return registered.client
-  }
-
-  async function client(): Promise<TestClient> {
-    const connected = await TestClient.connect(server?.started.wsUrl ?? '')
-    clients.push(connected)
-    return connected
-  }
+  const harness = useAgentGateway()
+  const start = () => harness.start({ agents: { streamWindow: WINDOW } })
+  const agent = async (agentId: string) => (await harness.agent(agentId)).client
+  const client = () => harness.client()
 
   async function open(opener: TestClient, target: string, credit?: number) {
     const result = await opener.ok({
@@ -76,7 +54,7 @@ describe('agent streams', () => {
     return StreamOpenResult.parse(result).streamId
   }
 
-  const stats = () => server?.gateway.stats().agents
+  const stats = () => harness.server.gateway.stats().agents
 
   it('delivers a stream of 10,000 chunks complete and in order while the reader grants credit', async () => {
     await start()
@@ -98,7 +76,7 @@ describe('agent streams', () => {
     expect(reader.framesOf('stream_error')).toHaveLength(0)
     reader.send({ type: 'stream_end', streamId })
     await expect.poll(() => stats()?.openStreams, { timeout: 5_000 }).toBe(0)
-    const rows = (await server?.audit?.query({ kind: 'stream', limit: 10 }))?.events ?? []
+    const rows = (await harness.server.audit?.query({ kind: 'stream', limit: 10 }))?.events ?? []
     expect(rows.some((row) => row.outcome === 'ok' && row.detail?.includes('chunks=10000'))).toBe(true)
   }, 60_000)
 
@@ -233,7 +211,7 @@ describe('agent streams', () => {
   })
 
   it('answers policy_denied for a stream access denies, and audits it', async () => {
-    server = await startTestGateway(
+    const server = await harness.start(
       {},
       {
         agentAccess: () => ({
@@ -257,7 +235,7 @@ describe('agent streams', () => {
   })
 
   it('answers no_route for a stream to an unknown agent, rate_limited beyond maxStreamsPerConnection', async () => {
-    server = await startTestGateway({ agents: { maxStreamsPerConnection: 1 } })
+    await harness.start({ agents: { maxStreamsPerConnection: 1 } })
     await agent('writer')
     const reader = await client()
     expect(await reader.request({ type: 'stream_open', target: 'nobody', data: 1 })).toMatchObject({

@@ -209,6 +209,32 @@ export function answerParleyPing(socket: WebSocket, frame: Json): void {
   sendFrame(socket, typeof frame.ts === 'number' ? { type: 'pong', ts: frame.ts } : { type: 'pong' })
 }
 
+/**
+ * Installs the steady-state listeners of a Parley connection: each message is parsed, pings are answered,
+ * and every other frame goes to `onFrame`.
+ */
+export function attachParley(
+  socket: WebSocket,
+  onFrame: (frame: Json) => void,
+  onClose: (code: number) => void,
+): void {
+  attach(
+    socket,
+    (message) => {
+      const frame = parseJson(message)
+      if (!isRecord(frame)) return
+      if (frame.type === 'ping') answerParleyPing(socket, frame)
+      else onFrame(frame)
+    },
+    onClose,
+  )
+}
+
+/** A Parley `error` frame's request id as the bench's sequence number; undefined when it has none. */
+export function errorSeq(frame: Json): number | undefined {
+  return typeof frame.id === 'string' ? Number(frame.id) : undefined
+}
+
 const parleyClient: TargetClient = {
   async subscriber(options, handlers) {
     const socket = await parleyHandshake(options, {
@@ -216,17 +242,12 @@ const parleyClient: TargetClient = {
       id: 'subscribe',
       channel: options.channel,
     })
-    attach(
+    attachParley(
       socket,
-      (message) => {
-        const frame = parseJson(message)
-        if (!isRecord(frame)) return
-        if (frame.type === 'channel_message') {
-          const payload = asPayload(frame.data)
-          if (payload) handlers.onPayload(payload)
-        } else if (frame.type === 'ping') {
-          answerParleyPing(socket, frame)
-        }
+      (frame) => {
+        if (frame.type !== 'channel_message') return
+        const payload = asPayload(frame.data)
+        if (payload) handlers.onPayload(payload)
       },
       handlers.onClose,
     )
@@ -235,19 +256,15 @@ const parleyClient: TargetClient = {
 
   async publisher(options, handlers) {
     const socket = await parleyHandshake(options, undefined)
-    attach(
+    attachParley(
       socket,
-      (message) => {
-        const frame = parseJson(message)
-        if (!isRecord(frame)) return
+      (frame) => {
         if (frame.type === 'reply') {
           const result = isRecord(frame.result) ? frame.result : {}
           const delivered = typeof result.delivered === 'number' ? result.delivered : undefined
           handlers.onAck(Number(frame.id), delivered)
         } else if (frame.type === 'error') {
-          handlers.onError(typeof frame.id === 'string' ? Number(frame.id) : undefined, String(frame.code))
-        } else if (frame.type === 'ping') {
-          answerParleyPing(socket, frame)
+          handlers.onError(errorSeq(frame), String(frame.code))
         }
       },
       handlers.onClose,
@@ -333,6 +350,13 @@ const wsClient: TargetClient = {
 const SOCKET_IO_PATH = '/socket.io/?EIO=4&transport=websocket'
 export const ACK_PACKET = /^43(\d+)(.*)$/s
 
+/** Engine.IO pings (`2`) are answered with pongs (`3`) on every connection. */
+export function answerEnginePing(socket: WebSocket, message: string): boolean {
+  if (message !== '2') return false
+  socket.send('3')
+  return true
+}
+
 /**
  * Engine.IO open, Socket.IO connect, then `next` (an event with its arguments, e.g. `['subscribe',
  * channel]`) sent with ack id 0, until its ack.
@@ -371,14 +395,11 @@ const socketIoClient: TargetClient = {
     attach(
       socket,
       (message) => {
-        if (message.startsWith('42')) {
-          const packet = parseJson(message.slice(2))
-          if (!Array.isArray(packet) || packet[0] !== 'message') return
-          const payload = asPayload(packet[1])
-          if (payload) handlers.onPayload(payload)
-        } else if (message === '2') {
-          socket.send('3')
-        }
+        if (answerEnginePing(socket, message) || !message.startsWith('42')) return
+        const packet = parseJson(message.slice(2))
+        if (!Array.isArray(packet) || packet[0] !== 'message') return
+        const payload = asPayload(packet[1])
+        if (payload) handlers.onPayload(payload)
       },
       handlers.onClose,
     )
@@ -390,16 +411,13 @@ const socketIoClient: TargetClient = {
     attach(
       socket,
       (message) => {
+        if (answerEnginePing(socket, message)) return
         const ack = ACK_PACKET.exec(message)
-        if (ack) {
-          const body = parseJson(ack[2] ?? '')
-          const first: unknown = Array.isArray(body) ? body[0] : undefined
-          const delivered =
-            isRecord(first) && typeof first.delivered === 'number' ? first.delivered : undefined
-          handlers.onAck(Number(ack[1]), delivered)
-        } else if (message === '2') {
-          socket.send('3')
-        }
+        if (!ack) return
+        const body = parseJson(ack[2] ?? '')
+        const first: unknown = Array.isArray(body) ? body[0] : undefined
+        const delivered = isRecord(first) && typeof first.delivered === 'number' ? first.delivered : undefined
+        handlers.onAck(Number(ack[1]), delivered)
       },
       handlers.onClose,
     )

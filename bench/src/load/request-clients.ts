@@ -1,12 +1,13 @@
-import type { WebSocket } from 'ws'
 import type { BenchPayload } from '../ipc.js'
 import type { TargetName } from '../options.js'
 import {
   ACK_PACKET,
-  answerParleyPing,
+  answerEnginePing,
   attach,
+  attachParley,
   type BenchConnection,
   closer,
+  errorSeq,
   isRecord,
   openWsBaseline,
   parleyHandshake,
@@ -86,17 +87,12 @@ const parleyRequestClient: RequestClient = {
         capabilities: [options.capability],
       },
     )
-    attach(
+    attachParley(
       socket,
-      (message) => {
-        const frame = parseJson(message)
-        if (!isRecord(frame)) return
-        if (frame.type === 'request_incoming' && typeof frame.correlationId === 'string') {
-          sendFrame(socket, { type: 'respond', correlationId: frame.correlationId, data: AGENT_REPLY })
-          handlers.onAnswered()
-        } else if (frame.type === 'ping') {
-          answerParleyPing(socket, frame)
-        }
+      (frame) => {
+        if (frame.type !== 'request_incoming' || typeof frame.correlationId !== 'string') return
+        sendFrame(socket, { type: 'respond', correlationId: frame.correlationId, data: AGENT_REPLY })
+        handlers.onAnswered()
       },
       handlers.onClose,
     )
@@ -105,18 +101,11 @@ const parleyRequestClient: RequestClient = {
 
   async caller(options, handlers) {
     const socket = await parleyHandshake(options, undefined)
-    attach(
+    attachParley(
       socket,
-      (message) => {
-        const frame = parseJson(message)
-        if (!isRecord(frame)) return
-        if (frame.type === 'reply') {
-          handlers.onReply(Number(frame.id))
-        } else if (frame.type === 'error') {
-          handlers.onError(typeof frame.id === 'string' ? Number(frame.id) : undefined, String(frame.code))
-        } else if (frame.type === 'ping') {
-          answerParleyPing(socket, frame)
-        }
+      (frame) => {
+        if (frame.type === 'reply') handlers.onReply(Number(frame.id))
+        else if (frame.type === 'error') handlers.onError(errorSeq(frame), String(frame.code))
       },
       handlers.onClose,
     )
@@ -173,13 +162,6 @@ const wsRequestClient: RequestClient = {
 
 /** A server-to-client event with an ack id: `42<id>[event, …]`. */
 const EVENT_WITH_ACK_PACKET = /^42(\d+)(\[.*)$/s
-
-/** Engine.IO pings (`2`) are answered with pongs (`3`) on every connection. */
-function answerEnginePing(socket: WebSocket, message: string): boolean {
-  if (message !== '2') return false
-  socket.send('3')
-  return true
-}
 
 const socketIoRequestClient: RequestClient = {
   async agent(options, handlers) {

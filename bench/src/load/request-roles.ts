@@ -8,21 +8,17 @@ import { LatencyHistogram } from '../histogram.js'
 import type { AgentWorkerConfig, CallerResult, CallerWorkerConfig } from '../ipc.js'
 import type { BenchConnection } from './clients.js'
 import { type CallerConnection, requestClientFor } from './request-clients.js'
-import { CONNECT_TIMEOUT_MS, DRAIN_TIMEOUT_MS, fail, onCommand, STALL_TIMEOUT_MS, send } from './worker-io.js'
-
-/** Opens `count` connections, `concurrency` handshakes at a time; rejects with the first failure. */
-async function openAll<T>(count: number, concurrency: number, open: (index: number) => Promise<T>) {
-  const opened: T[] = []
-  let next = 0
-  const worker = async () => {
-    while (next < count) {
-      const index = next++
-      opened[index] = await open(index)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker))
-  return opened
-}
+import {
+  CONNECT_TIMEOUT_MS,
+  fail,
+  onCommand,
+  openAll,
+  payloadPadding,
+  runPhases,
+  type SendPhase,
+  send,
+  watchForStall,
+} from './worker-io.js'
 
 // ---------------------------------------------------------------- agents
 
@@ -76,7 +72,7 @@ export async function runCallers(config: CallerWorkerConfig): Promise<void> {
   const roundTripLatency = new LatencyHistogram()
   /** Send times of the requests waiting for their answer (the window), by sequence number. */
   const sentAt = new Map<number, number>()
-  let phase: 'idle' | 'warmup' | 'measure' | 'drain' | 'done' = 'idle'
+  let phase: SendPhase = 'idle'
   let nextSeq = 1
   let nextConnection = 0
   let firstMeasuredSeq = 0
@@ -86,9 +82,8 @@ export async function runCallers(config: CallerWorkerConfig): Promise<void> {
   let measureEndedAt = 0
   let lastProgressAt = monotonicMs()
 
-  // Padding brings the JSON of each request's data to about `payloadBytes`, as for publications.
-  const base = JSON.stringify({ seq: 1_000_000, t: monotonicMs(), m: 1, pad: '' }).length
-  const pad = 'x'.repeat(Math.max(0, config.payloadBytes - base))
+  // Requests are padded to about `payloadBytes`, as publications are.
+  const pad = payloadPadding(config.payloadBytes)
 
   const isMeasured = (seq: number) =>
     seq >= firstMeasuredSeq && firstMeasuredSeq > 0 && (lastMeasuredSeq === 0 || seq <= lastMeasuredSeq)
@@ -165,33 +160,32 @@ export async function runCallers(config: CallerWorkerConfig): Promise<void> {
     send({ type: 'caller-result', result })
   }
 
-  const stallWatch = setInterval(() => {
-    if ((phase === 'warmup' || phase === 'measure') && monotonicMs() - lastProgressAt > STALL_TIMEOUT_MS) {
-      fail(`no answer to any request for ${STALL_TIMEOUT_MS / 1000} s`)
-    }
-  }, 1000)
-  stallWatch.unref()
+  watchForStall(
+    () => phase === 'warmup' || phase === 'measure',
+    () => lastProgressAt,
+    'no answer to any request',
+  )
 
   onCommand((command) => {
     if (command.type !== 'start' || phase !== 'idle') return
-    phase = 'warmup'
-    lastProgressAt = monotonicMs()
-    setTimeout(() => {
-      phase = 'measure'
-      measureStartedAt = monotonicMs()
-      firstMeasuredSeq = nextSeq
-      send({ type: 'phase', phase: 'measure-start' })
-      setTimeout(() => {
+    runPhases(config, {
+      onWarmup() {
+        phase = 'warmup'
+        lastProgressAt = monotonicMs()
+      },
+      onMeasureStart() {
+        phase = 'measure'
+        measureStartedAt = monotonicMs()
+        firstMeasuredSeq = nextSeq
+      },
+      onMeasureEnd() {
         measureEndedAt = monotonicMs()
         lastMeasuredSeq = nextSeq - 1
         phase = 'drain'
-        send({ type: 'phase', phase: 'measure-end' })
-        setTimeout(() => finish(false), DRAIN_TIMEOUT_MS).unref()
-        pump()
-      }, config.durationMs)
-      pump()
-    }, config.warmupMs)
-    pump()
+      },
+      pump,
+      finish,
+    })
   })
 
   send({ type: 'ready', connections: connections.length })

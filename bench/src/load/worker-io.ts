@@ -1,4 +1,8 @@
-/** The IPC side of a load worker: what every role (see worker.ts) uses to talk to the orchestrator. */
+/**
+ * What every load role (see worker.ts) shares: the IPC with the orchestrator, bounded connection opening,
+ * and the warm-up / measure / drain run of the sending roles.
+ */
+import { monotonicMs } from '../clock.js'
 import type { FromWorker, ToWorker, WorkerConfig } from '../ipc.js'
 
 export const CONNECT_TIMEOUT_MS = 15_000
@@ -39,4 +43,74 @@ export function receiveConfig(): Promise<WorkerConfig> {
     process.on('message', onMessage)
     send({ type: 'booted' })
   })
+}
+
+/**
+ * Opens `count` connections, `concurrency` handshakes at a time (a thousand simultaneous handshakes would
+ * overflow the accept backlog); rejects with the first failure.
+ */
+export async function openAll<T>(
+  count: number,
+  concurrency: number,
+  open: (index: number) => Promise<T>,
+): Promise<T[]> {
+  const opened: T[] = []
+  let next = 0
+  const worker = async () => {
+    while (next < count) {
+      const index = next++
+      opened[index] = await open(index)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker))
+  return opened
+}
+
+/** The padding that brings the JSON of a payload's data to about `payloadBytes`. */
+export function payloadPadding(payloadBytes: number): string {
+  const base = JSON.stringify({ seq: 1_000_000, t: monotonicMs(), m: 1, pad: '' }).length
+  return 'x'.repeat(Math.max(0, payloadBytes - base))
+}
+
+/** The phases of a sending role (publisher, callers), from `start` to its result. */
+export type SendPhase = 'idle' | 'warmup' | 'measure' | 'drain' | 'done'
+
+/**
+ * A sending role's run after the orchestrator's `start`: warm-up for `warmupMs`, measurement for
+ * `durationMs`, then drain until the role finishes itself or DRAIN_TIMEOUT_MS passes. `pump` runs after
+ * every change of phase; the orchestrator hears when measurement starts and ends.
+ */
+export function runPhases(
+  durations: { warmupMs: number; durationMs: number },
+  role: {
+    onWarmup(): void
+    onMeasureStart(): void
+    onMeasureEnd(): void
+    pump(): void
+    finish(drained: boolean): void
+  },
+): void {
+  role.onWarmup()
+  setTimeout(() => {
+    role.onMeasureStart()
+    send({ type: 'phase', phase: 'measure-start' })
+    setTimeout(() => {
+      role.onMeasureEnd()
+      send({ type: 'phase', phase: 'measure-end' })
+      setTimeout(() => role.finish(false), DRAIN_TIMEOUT_MS).unref()
+      role.pump()
+    }, durations.durationMs)
+    role.pump()
+  }, durations.warmupMs)
+  role.pump()
+}
+
+/** Fails the worker when `sending()` holds and nothing has progressed for STALL_TIMEOUT_MS. */
+export function watchForStall(sending: () => boolean, lastProgressAt: () => number, what: string): void {
+  const stallWatch = setInterval(() => {
+    if (sending() && monotonicMs() - lastProgressAt() > STALL_TIMEOUT_MS) {
+      fail(`${what} for ${STALL_TIMEOUT_MS / 1000} s`)
+    }
+  }, 1000)
+  stallWatch.unref()
 }

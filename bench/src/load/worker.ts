@@ -7,16 +7,19 @@
 import { monotonicMs } from '../clock.js'
 import { LatencyHistogram } from '../histogram.js'
 import type { BenchPayload, PublisherResult, PublisherWorkerConfig, SubscriberWorkerConfig } from '../ipc.js'
-import { type BenchConnection, clientFor, type PublisherConnection } from './clients.js'
+import { clientFor, type PublisherConnection } from './clients.js'
 import { runAgents, runCallers } from './request-roles.js'
 import {
   CONNECT_TIMEOUT_MS,
-  DRAIN_TIMEOUT_MS,
   fail,
   onCommand,
+  openAll,
+  payloadPadding,
   receiveConfig,
-  STALL_TIMEOUT_MS,
+  runPhases,
+  type SendPhase,
   send,
+  watchForStall,
 } from './worker-io.js'
 
 // ---------------------------------------------------------------- subscribers
@@ -24,7 +27,6 @@ import {
 async function runSubscribers(config: SubscriberWorkerConfig): Promise<void> {
   const client = clientFor(config.target)
   const histogram = new LatencyHistogram()
-  const connections: BenchConnection[] = []
   const closedByCode: Record<string, number> = {}
   let open = 0
   let measuredDeliveries = 0
@@ -81,11 +83,8 @@ async function runSubscribers(config: SubscriberWorkerConfig): Promise<void> {
     for (const [seq, count] of receivedBy) if (count >= open) complete(seq)
   }
 
-  // Open in bounded batches: a thousand simultaneous handshakes would overflow the accept backlog.
-  let next = 0
-  const openOne = async (): Promise<void> => {
-    while (next < config.connections) {
-      const index = next++
+  try {
+    await openAll(config.connections, config.connectConcurrency, async (index) => {
       const connection = await client.subscriber(
         {
           baseUrl: config.baseUrl,
@@ -95,14 +94,9 @@ async function runSubscribers(config: SubscriberWorkerConfig): Promise<void> {
         },
         { onPayload, onClose },
       )
-      connections.push(connection)
       open++
-    }
-  }
-  try {
-    await Promise.all(
-      Array.from({ length: Math.min(config.connectConcurrency, config.connections) }, openOne),
-    )
+      return connection
+    })
   } catch (error) {
     fail(
       `subscriber set-up failed after ${open} connections: ${error instanceof Error ? error.message : error}`,
@@ -134,7 +128,7 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
   const ackLatency = new LatencyHistogram()
   /** Send times of the measured publications still waiting for their acknowledgement, by sequence number. */
   const sentAt = new Map<number, number>()
-  let phase: 'idle' | 'warmup' | 'measure' | 'drain' | 'done' = 'idle'
+  let phase: SendPhase = 'idle'
   let nextSeq = 1
   let unacknowledged = 0
   let acknowledged = 0
@@ -146,9 +140,7 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
   let lastDeliveredCount: number | undefined
   let lastProgressAt = monotonicMs()
 
-  // Padding brings the JSON of each publication's data to about `payloadBytes`.
-  const base = JSON.stringify({ seq: 1_000_000, t: monotonicMs(), m: 1, pad: '' }).length
-  const pad = 'x'.repeat(Math.max(0, config.payloadBytes - base))
+  const pad = payloadPadding(config.payloadBytes)
 
   let connection: PublisherConnection
   const progressed = () => {
@@ -232,14 +224,11 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
     send({ type: 'publisher-result', result })
   }
 
-  const stallWatch = setInterval(() => {
-    if (phase === 'warmup' || phase === 'measure') {
-      if (monotonicMs() - lastProgressAt > STALL_TIMEOUT_MS) {
-        fail(`no acknowledgement or delivery progress for ${STALL_TIMEOUT_MS / 1000} s`)
-      }
-    }
-  }, 1000)
-  stallWatch.unref()
+  watchForStall(
+    () => phase === 'warmup' || phase === 'measure',
+    () => lastProgressAt,
+    'no acknowledgement or delivery progress',
+  )
 
   onCommand((command) => {
     if (command.type === 'progress') {
@@ -250,24 +239,24 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
       return
     }
     if (command.type !== 'start' || phase !== 'idle') return
-    phase = 'warmup'
-    lastProgressAt = monotonicMs()
-    setTimeout(() => {
-      phase = 'measure'
-      measureStartedAt = monotonicMs()
-      firstMeasuredSeq = nextSeq
-      send({ type: 'phase', phase: 'measure-start' })
-      setTimeout(() => {
+    runPhases(config, {
+      onWarmup() {
+        phase = 'warmup'
+        lastProgressAt = monotonicMs()
+      },
+      onMeasureStart() {
+        phase = 'measure'
+        measureStartedAt = monotonicMs()
+        firstMeasuredSeq = nextSeq
+      },
+      onMeasureEnd() {
         measureEndedAt = monotonicMs()
         lastMeasuredSeq = nextSeq - 1
         phase = 'drain'
-        send({ type: 'phase', phase: 'measure-end' })
-        setTimeout(() => finish(false), DRAIN_TIMEOUT_MS).unref()
-        pump()
-      }, config.durationMs)
-      pump()
-    }, config.warmupMs)
-    pump()
+      },
+      pump,
+      finish,
+    })
   })
 
   send({ type: 'ready', connections: 1 })

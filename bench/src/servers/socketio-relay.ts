@@ -4,23 +4,10 @@
  * ack callback, and the agent's ack answers the caller's ack. WebSocket transport only and no compression,
  * as in socketio-server.ts; no capabilities, policies, timeouts or audit.
  */
-import { createServer } from 'node:http'
-import { Server, type Socket } from 'socket.io'
-import { healthHandler, portFromArgs } from './health.js'
+import type { Socket } from 'socket.io'
+import { socketIoBaseline } from './baseline-server.js'
 
-const port = portFromArgs()
-const server = createServer()
-server.on(
-  'request',
-  healthHandler(() => io.engine.clientsCount),
-)
-const io = new Server(server, {
-  transports: ['websocket'],
-  serveClient: false,
-  perMessageDeflate: false,
-  pingInterval: 120_000,
-  pingTimeout: 60_000,
-})
+const { io, listen } = socketIoBaseline()
 
 type Ack = (result: unknown) => void
 const agents: Socket[] = []
@@ -46,5 +33,4 @@ io.on('connection', (socket) => {
   })
 })
 
-server.listen(port, '127.0.0.1')
-process.on('SIGTERM', () => process.exit(0))
+listen()

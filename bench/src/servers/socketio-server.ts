@@ -1,34 +1,18 @@
 /**
  * Baseline: Socket.IO with a room per channel. `subscribe` joins the room, `publish` is a room broadcast
  * (Socket.IO encodes a broadcast packet once for all recipients) acknowledged to the publisher.
- * WebSocket transport only and no compression, to match the other targets.
+ * WebSocket transport only and no compression, to match the other targets (see baseline-server.ts).
  *
  * Cross-node (`BENCH_REDIS_URL`, see cluster-env.ts): the official `@socket.io/redis-adapter` on ioredis,
  * its key the run's prefix, so a room broadcast also reaches the room's sockets on the other nodes.
  */
-import { createServer } from 'node:http'
 import { createAdapter } from '@socket.io/redis-adapter'
 import { Redis } from 'ioredis'
-import { Server } from 'socket.io'
+import { socketIoBaseline } from './baseline-server.js'
 import { clusterFromEnv } from './cluster-env.js'
-import { healthHandler, portFromArgs } from './health.js'
 
-const port = portFromArgs()
 const cluster = clusterFromEnv()
-const server = createServer()
-// Registered before Socket.IO attaches, which then routes only its own paths away from this handler.
-server.on(
-  'request',
-  healthHandler(() => io.engine.clientsCount),
-)
-const io = new Server(server, {
-  transports: ['websocket'],
-  serveClient: false,
-  perMessageDeflate: false,
-  // Long heartbeats, as configured for the gateway, so pings do not disturb the measurement.
-  pingInterval: 120_000,
-  pingTimeout: 60_000,
-})
+const { io, listen } = socketIoBaseline()
 
 if (cluster) {
   const pubClient = new Redis(cluster.redisUrl, { lazyConnect: true })
@@ -61,5 +45,4 @@ io.on('connection', (socket) => {
   })
 })
 
-server.listen(port, '127.0.0.1')
-process.on('SIGTERM', () => process.exit(0))
+listen()

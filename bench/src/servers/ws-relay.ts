@@ -4,17 +4,10 @@
  * by the relay), and the agent's `{ cid, data }` goes back to that caller as `{ id, data }`. No validation
  * beyond JSON, no capabilities, policies, timeouts or audit.
  */
-import { createServer } from 'node:http'
-import { type WebSocket, WebSocketServer } from 'ws'
-import { healthHandler, portFromArgs } from './health.js'
+import type { WebSocket } from 'ws'
+import { parseObject, wsBaseline } from './baseline-server.js'
 
-const port = portFromArgs()
-const server = createServer()
-const wss = new WebSocketServer({ server, path: '/ws', maxPayload: 1024 * 1024 })
-server.on(
-  'request',
-  healthHandler(() => wss.clients.size),
-)
+const { wss, listen } = wsBaseline()
 
 const agents: WebSocket[] = []
 let nextAgent = 0
@@ -30,14 +23,9 @@ wss.on('connection', (socket) => {
     if (index >= 0) agents.splice(index, 1)
   })
   socket.on('message', (raw) => {
-    let frame: unknown
-    try {
-      frame = JSON.parse(raw.toString())
-    } catch {
-      return
-    }
-    if (typeof frame !== 'object' || frame === null) return
-    const { type, id, cid, data } = frame as { type?: unknown; id?: unknown; cid?: unknown; data?: unknown }
+    const frame = parseObject(raw)
+    if (frame === undefined) return
+    const { type, id, cid, data } = frame
     if (isAgent) {
       if (typeof cid !== 'number') return
       const request = pending.get(cid)
@@ -67,5 +55,4 @@ wss.on('connection', (socket) => {
   })
 })
 
-server.listen(port, '127.0.0.1')
-process.on('SIGTERM', () => process.exit(0))
+listen()

@@ -8,20 +8,13 @@
  * Redis pub/sub channel (`<prefix>from:<node>`, fire and forget, before the acknowledgement) and writes
  * what the other nodes publish (one pattern subscription) to its own sockets: the floor of a relay.
  */
-import { createServer } from 'node:http'
 import { Redis } from 'ioredis'
-import { WebSocket, WebSocketServer } from 'ws'
+import { WebSocket } from 'ws'
+import { parseObject, wsBaseline } from './baseline-server.js'
 import { clusterFromEnv } from './cluster-env.js'
-import { healthHandler, portFromArgs } from './health.js'
 
-const port = portFromArgs()
 const cluster = clusterFromEnv()
-const server = createServer()
-const wss = new WebSocketServer({ server, path: '/ws', maxPayload: 1024 * 1024 })
-server.on(
-  'request',
-  healthHandler(() => wss.clients.size),
-)
+const { wss, listen } = wsBaseline()
 
 function broadcast(encoded: Buffer, except: WebSocket | undefined): number {
   let delivered = 0
@@ -58,14 +51,9 @@ if (cluster) {
 wss.on('connection', (socket) => {
   socket.on('error', () => {})
   socket.on('message', (raw) => {
-    let frame: unknown
-    try {
-      frame = JSON.parse(raw.toString())
-    } catch {
-      return
-    }
-    if (typeof frame !== 'object' || frame === null) return
-    const { type, id, data } = frame as { type?: unknown; id?: unknown; data?: unknown }
+    const frame = parseObject(raw)
+    if (frame === undefined) return
+    const { type, id, data } = frame
     if (type === 'ready') {
       socket.send(JSON.stringify({ type: 'ack', id }))
       return
@@ -78,5 +66,4 @@ wss.on('connection', (socket) => {
   })
 })
 
-server.listen(port, '127.0.0.1')
-process.on('SIGTERM', () => process.exit(0))
+listen()

@@ -34,6 +34,36 @@ async function roundTrip(gateway: AgentGateway, connection: ScriptedConnection):
   await pong
 }
 
+/** A caller connected to `gateway`. */
+async function connectedCaller(gateway: AgentGateway) {
+  const caller = fixtures.caller(gateway.server.url)
+  await caller.connect()
+  return caller
+}
+
+/** Sends chunks 1 to `count` of `str_1`, each with its seq as data. */
+function sendChunks(connection: ScriptedConnection, count: number): void {
+  for (let seq = 1; seq <= count; seq += 1) {
+    connection.send({ type: 'stream_chunk', streamId: 'str_1', seq, data: seq })
+  }
+}
+
+/**
+ * A caller's stream to `writer` with `credit`, whose agent sends 4 chunks at once; resolves once the 4 are
+ * buffered (nothing read yet), with the connection the gateway sees.
+ */
+async function fourBufferedChunks(credit: number) {
+  let connection: ScriptedConnection | undefined
+  const gateway = await streamingGateway((conn) => {
+    connection = conn
+    sendChunks(conn, 4)
+  })
+  const caller = await connectedCaller(gateway)
+  const stream = caller.stream<number>('writer', {}, { credit })
+  await waitUntil(() => stream.buffered === 4, 2_000, 'the four chunks')
+  return { gateway, connection: connection as ScriptedConnection, stream }
+}
+
 function framesOf<T extends ClientFrame['type']>(connection: ScriptedConnection, type: T) {
   return connection.frames.filter((frame): frame is Extract<ClientFrame, { type: T }> => frame.type === type)
 }
@@ -77,8 +107,7 @@ describe('AgentCaller.stream', () => {
         return false
       },
     })
-    const caller = fixtures.caller(gateway.server.url)
-    await caller.connect()
+    const caller = await connectedCaller(gateway)
 
     const stream = caller.stream<number>('writer', { n: total }, { credit: window })
     const seen: number[] = []
@@ -110,42 +139,23 @@ describe('AgentCaller.stream', () => {
   })
 
   it('grants what it read once it runs dry, even below half the window (the gateway may cut the credit)', async () => {
-    let connection: ScriptedConnection | undefined
     // A gateway whose streamWindow (4) is below the reader's credit (64): it lets only 4 chunks through.
-    const gateway = await streamingGateway((conn) => {
-      connection = conn
-      for (let seq = 1; seq <= 4; seq += 1)
-        conn.send({ type: 'stream_chunk', streamId: 'str_1', seq, data: seq })
-    })
-    const caller = fixtures.caller(gateway.server.url)
-    await caller.connect()
-    const stream = caller.stream<number>('writer', {}, { credit: 64 })
-    await waitUntil(() => stream.buffered === 4, 2_000, 'the cut window')
+    const { gateway, connection, stream } = await fourBufferedChunks(64)
     const iterator = stream[Symbol.asyncIterator]()
     for (let seq = 1; seq <= 3; seq += 1) expect(await iterator.next()).toEqual({ done: false, value: seq })
-    await roundTrip(gateway, connection as ScriptedConnection)
+    await roundTrip(gateway, connection)
     // Chunks are still buffered: nothing is granted below half the window.
-    expect(framesOf(connection as ScriptedConnection, 'stream_credit')).toEqual([])
+    expect(framesOf(connection, 'stream_credit')).toEqual([])
     expect(await iterator.next()).toEqual({ done: false, value: 4 })
     const credit = gateway.server.nextFrame((frame) => frame.type === 'stream_credit')
     const fifth = iterator.next()
     expect((await credit).frame).toEqual({ type: 'stream_credit', streamId: 'str_1', credit: 4 })
-    connection?.send({ type: 'stream_chunk', streamId: 'str_1', seq: 5, data: 5 })
+    connection.send({ type: 'stream_chunk', streamId: 'str_1', seq: 5, data: 5 })
     expect(await fifth).toEqual({ done: false, value: 5 })
   })
 
   it('never grants more credit while the consumer does not read, and grants half a window once it read that', async () => {
-    let connection: ScriptedConnection | undefined
-    const gateway = await streamingGateway((conn) => {
-      connection = conn
-      for (let seq = 1; seq <= 4; seq += 1)
-        conn.send({ type: 'stream_chunk', streamId: 'str_1', seq, data: seq })
-    })
-    const caller = fixtures.caller(gateway.server.url)
-    await caller.connect()
-    const stream = caller.stream<number>('writer', {}, { credit: 4 })
-    await waitUntil(() => stream.buffered === 4, 2_000, 'the first window')
-    const conn = connection as ScriptedConnection
+    const { gateway, connection: conn, stream } = await fourBufferedChunks(4)
 
     await roundTrip(gateway, conn)
     expect(framesOf(conn, 'stream_credit')).toEqual([])
@@ -162,11 +172,9 @@ describe('AgentCaller.stream', () => {
 
   it('sends stream_abort when the consumer breaks out of for-await', async () => {
     const gateway = await streamingGateway((conn) => {
-      for (let seq = 1; seq <= 8; seq += 1)
-        conn.send({ type: 'stream_chunk', streamId: 'str_1', seq, data: seq })
+      sendChunks(conn, 8)
     })
-    const caller = fixtures.caller(gateway.server.url)
-    await caller.connect()
+    const caller = await connectedCaller(gateway)
     const aborted = gateway.server.nextFrame((frame) => frame.type === 'stream_abort')
     for await (const chunk of caller.stream<number>('writer', {})) {
       if (chunk === 3) break
@@ -176,8 +184,7 @@ describe('AgentCaller.stream', () => {
 
   it('aborts with abort() and with an AbortSignal, rejecting the pending read with AbortedError', async () => {
     const gateway = await streamingGateway(() => undefined)
-    const caller = fixtures.caller(gateway.server.url)
-    await caller.connect()
+    const caller = await connectedCaller(gateway)
     const controller = new AbortController()
     const stream = caller.stream('writer', {}, { signal: controller.signal })
     await stream.opened
@@ -204,8 +211,7 @@ describe('AgentCaller.stream', () => {
         return true
       },
     })
-    const caller = fixtures.caller(gateway.server.url)
-    await caller.connect()
+    const caller = await connectedCaller(gateway)
     const stream = caller.stream('writer', {})
     await waitUntil(() => answer !== undefined, 2_000, 'the stream_open')
     stream.abort('changed my mind')
@@ -226,8 +232,7 @@ describe('AgentCaller.stream', () => {
       conn.send({ type: 'stream_chunk', streamId: 'str_1', seq: 1, data: 'a' })
       conn.send({ type: 'stream_abort', streamId: 'str_1', reason: 'peer_gone' })
     })
-    const caller = fixtures.caller(gateway.server.url)
-    await caller.connect()
+    const caller = await connectedCaller(gateway)
     const seen: unknown[] = []
     const error = await (async () => {
       for await (const chunk of caller.stream('writer', {})) seen.push(chunk)
@@ -242,8 +247,7 @@ describe('AgentCaller.stream', () => {
     const gateway = await streamingGateway((conn) => {
       conn.send({ type: 'stream_error', streamId: 'str_1', error: { code, message: 'boom' } })
     })
-    const caller = fixtures.caller(gateway.server.url)
-    await caller.connect()
+    const caller = await connectedCaller(gateway)
     const drain = async (): Promise<void> => {
       for await (const _chunk of caller.stream('writer', {})) {
         // drained
@@ -258,11 +262,9 @@ describe('AgentCaller.stream', () => {
 
   it('answers chunks beyond the granted credit with stream_error flow_control and throws FlowControlError', async () => {
     const gateway = await streamingGateway((conn) => {
-      for (let seq = 1; seq <= 3; seq += 1)
-        conn.send({ type: 'stream_chunk', streamId: 'str_1', seq, data: seq })
+      sendChunks(conn, 3)
     })
-    const caller = fixtures.caller(gateway.server.url)
-    await caller.connect()
+    const caller = await connectedCaller(gateway)
     const refused = gateway.server.nextFrame((frame) => frame.type === 'stream_error')
     // Nothing is read (so no credit is granted) until the overflow was refused.
     const stream = caller.stream('writer', {}, { credit: 2 })
@@ -283,16 +285,14 @@ describe('AgentCaller.stream', () => {
         return true
       },
     })
-    const caller = fixtures.caller(gateway.server.url)
-    await caller.connect()
+    const caller = await connectedCaller(gateway)
     const stream = caller.stream('nobody', {})
     await expect(stream[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(NoRouteError)
   })
 
   it('ends an open stream with AbortedError when the connection drops', async () => {
     const gateway = await streamingGateway(() => undefined)
-    const caller = fixtures.caller(gateway.server.url)
-    await caller.connect()
+    const caller = await connectedCaller(gateway)
     const stream = caller.stream('writer', {})
     await stream.opened
     const reading = stream[Symbol.asyncIterator]()

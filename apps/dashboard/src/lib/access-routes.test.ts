@@ -1,7 +1,4 @@
-import { once } from 'node:events'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DELETE as revokeAgentKeyRoute } from '../app/api/gw/agent-keys/[id]/route'
 import { GET as agentKeysRoute, POST as registerAgentKeyRoute } from '../app/api/gw/agent-keys/route'
 import { POST as approveDeviceRoute } from '../app/api/gw/devices/[id]/approve/route'
@@ -13,10 +10,14 @@ import { POST as denyPairingRoute } from '../app/api/gw/pairing/requests/[id]/de
 import { GET as pairingRoute } from '../app/api/gw/pairing/route'
 import { DELETE as revokeTokenRoute } from '../app/api/gw/tokens/[id]/route'
 import { POST as createTokenRoute, GET as tokensRoute } from '../app/api/gw/tokens/route'
-import { handleLogin } from './session-handlers'
+import {
+  dashboardAction as action,
+  DASHBOARD,
+  routeParams as params,
+  useStandInGateway,
+} from '../test-support/stand-in-gateway'
 
 const ADMIN_TOKEN = 'access-admin-token'
-const DASHBOARD = 'http://127.0.0.1:3000'
 
 const tokenInfo = {
   id: 'tok_1',
@@ -51,10 +52,6 @@ const agentKey = {
 }
 const decision = { requestId: 'pair_1', channelType: 'telegram', senderId: '42', status: 'approved' }
 
-let gateway: Server
-let gatewayUrl: string
-const seen: { method: string; path: string; authorization: string | undefined; body: unknown }[] = []
-
 /** The answer of the stand-in gateway to an admin call. */
 function answerFor(method: string, path: string): unknown {
   if (path === '/api/admin/whoami') return { role: 'admin' }
@@ -69,90 +66,13 @@ function answerFor(method: string, path: string): unknown {
   return agentKey
 }
 
-beforeAll(async () => {
-  gateway = createServer((request, response) => {
-    let text = ''
-    request.on('data', (chunk) => {
-      text += String(chunk)
-    })
-    request.on('end', () => {
-      const method = request.method ?? 'GET'
-      const path = request.url ?? ''
-      seen.push({
-        method,
-        path,
-        authorization: request.headers.authorization,
-        body: text === '' ? undefined : JSON.parse(text),
-      })
-      response.setHeader('content-type', 'application/json')
-      if (request.headers.authorization !== `Bearer ${ADMIN_TOKEN}`) {
-        response.statusCode = 401
-        response.end(
-          JSON.stringify({ error: { code: 'unauthorized', message: 'bad token', retryable: false } }),
-        )
-        return
-      }
-      response.end(JSON.stringify(answerFor(method, path)))
-    })
-  })
-  gateway.listen(0, '127.0.0.1')
-  await once(gateway, 'listening')
-  gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`
-  vi.stubEnv('PARLEY_GATEWAY_URL', gatewayUrl)
-})
-
-afterAll(async () => {
-  vi.unstubAllEnvs()
-  gateway.closeAllConnections()
-  await new Promise<void>((resolve) => gateway.close(() => resolve()))
-})
-
-afterEach(() => {
-  seen.length = 0
-})
-
-async function loggedInCookie(): Promise<string> {
-  const login = await handleLogin(
-    new Request(`${DASHBOARD}/api/session`, {
-      method: 'POST',
-      headers: {
-        host: '127.0.0.1:3000',
-        origin: DASHBOARD,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
-    }),
-    { env: { gatewayUrl } },
-  )
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string
-  seen.length = 0
-  return cookie
-}
-
-function params<T extends Record<string, string>>(values: T): { params: Promise<T> } {
-  return { params: Promise.resolve(values) }
-}
-
-/** A request as Chromium sends it from the dashboard's own pages (or, with `site`, from elsewhere). */
-function action(
-  path: string,
-  method: string,
-  cookie: string,
-  body?: unknown,
-  site: 'same-origin' | 'cross-site' = 'same-origin',
-): Request {
-  return new Request(`${DASHBOARD}${path}`, {
-    method,
-    headers: {
-      cookie,
-      host: '127.0.0.1:3000',
-      origin: site === 'same-origin' ? DASHBOARD : 'https://evil.example',
-      'sec-fetch-site': site,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  })
-}
+const gateway = useStandInGateway(({ method, path, authorization }) =>
+  authorization === `Bearer ${ADMIN_TOKEN}`
+    ? [200, answerFor(method, path)]
+    : [401, { error: { code: 'unauthorized', message: 'bad token', retryable: false } }],
+)
+const { seen } = gateway
+const loggedInCookie = () => gateway.login(ADMIN_TOKEN)
 
 /** Every state-changing access route, called with `cookie`, `site` and a valid body. */
 function everyAction(cookie: string, site: 'same-origin' | 'cross-site') {

@@ -1,7 +1,4 @@
-import { once } from 'node:events'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { GET as agentsRoute } from '../app/api/gw/agents/route'
 import { GET as conversationsRoute } from '../app/api/gw/conversations/route'
 import { DELETE as revokeGrantRoute } from '../app/api/gw/grants/[id]/route'
@@ -16,15 +13,15 @@ import {
   liveGrants,
   policyList,
 } from '../test-support/agent-fixtures'
-import { handleLogin } from './session-handlers'
+import {
+  dashboardAction as action,
+  DASHBOARD,
+  routeParams as params,
+  useStandInGateway,
+} from '../test-support/stand-in-gateway'
 
 const ADMIN_TOKEN = 'agents-admin-token'
-const DASHBOARD = 'http://127.0.0.1:3000'
 const rule = policyList.rules[0]
-
-let gateway: Server
-let gatewayUrl: string
-const seen: { method: string; path: string; authorization: string | undefined; body: unknown }[] = []
 
 /** The stand-in gateway's answer: [status, body] (body undefined: no content). */
 function answerFor(method: string, path: string): [number, unknown] {
@@ -47,92 +44,12 @@ function answerFor(method: string, path: string): [number, unknown] {
   return [404, { error: { code: 'not_found', message: path, retryable: false } }]
 }
 
-beforeAll(async () => {
-  gateway = createServer((request, response) => {
-    let text = ''
-    request.on('data', (chunk) => {
-      text += String(chunk)
-    })
-    request.on('end', () => {
-      const method = request.method ?? 'GET'
-      const path = request.url ?? ''
-      seen.push({
-        method,
-        path,
-        authorization: request.headers.authorization,
-        body: text === '' ? undefined : JSON.parse(text),
-      })
-      const [status, body] = answerFor(method, path)
-      response.statusCode = status
-      if (body === undefined) {
-        response.end()
-        return
-      }
-      response.setHeader('content-type', 'application/json')
-      response.end(JSON.stringify(body))
-    })
-  })
-  gateway.listen(0, '127.0.0.1')
-  await once(gateway, 'listening')
-  gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`
-  vi.stubEnv('PARLEY_GATEWAY_URL', gatewayUrl)
-})
-
-afterAll(async () => {
-  vi.unstubAllEnvs()
-  gateway.closeAllConnections()
-  await new Promise<void>((resolve) => gateway.close(() => resolve()))
-})
-
-afterEach(() => {
-  seen.length = 0
-})
-
-async function loggedInCookie(): Promise<string> {
-  const login = await handleLogin(
-    new Request(`${DASHBOARD}/api/session`, {
-      method: 'POST',
-      headers: {
-        host: '127.0.0.1:3000',
-        origin: DASHBOARD,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
-    }),
-    { env: { gatewayUrl } },
-  )
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string
-  seen.length = 0
-  return cookie
-}
-
-function params<T extends Record<string, string>>(values: T): { params: Promise<T> } {
-  return { params: Promise.resolve(values) }
-}
+const gateway = useStandInGateway(({ method, path }) => answerFor(method, path))
+const { seen } = gateway
+const loggedInCookie = () => gateway.login(ADMIN_TOKEN)
 
 function get(path: string, cookie: string): Request {
   return new Request(`${DASHBOARD}${path}`, { headers: { cookie } })
-}
-
-/** A request as Chromium sends it from the dashboard's own pages (or, with `site`, from elsewhere). */
-function action(
-  path: string,
-  method: string,
-  cookie: string,
-  body?: unknown,
-  site: 'same-origin' | 'cross-site' = 'same-origin',
-): Request {
-  return new Request(`${DASHBOARD}${path}`, {
-    method,
-    headers: {
-      cookie,
-      host: '127.0.0.1:3000',
-      origin: site === 'same-origin' ? DASHBOARD : 'https://evil.example',
-      'sec-fetch-site': site,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  })
 }
 
 const newRule = {

@@ -84,6 +84,7 @@ import type {
 } from './gateway-client'
 import { failed, type GatewayResult, gatewayResultSchema } from './gateway-result'
 import { dashboardQueries } from './queries'
+import { withQuery } from './search-params'
 
 /** Prefix of the dashboard's route handlers that call the gateway with the session's token. */
 export const GATEWAY_ROUTES_PREFIX = '/api/gw'
@@ -125,10 +126,6 @@ async function getResult<T>(
     kind: 'dashboard_unreachable',
     reason: `unexpected answer from ${GATEWAY_ROUTES_PREFIX}${path} (HTTP ${response.status})`,
   })
-}
-
-function withQuery(query: string): string {
-  return query === '' ? '' : `?${query}`
 }
 
 /** Ids and names are one path segment each, whatever they contain. */

@@ -77,6 +77,7 @@ import {
   purgeSearchParams,
 } from './dlq-filters'
 import { failed, type GatewayFailure, type GatewayResult, succeeded } from './gateway-result'
+import { withQuery } from './search-params'
 
 /** `GET /api/admin/whoami`: which role the presented token has. */
 export const WhoAmI = z.object({ role: z.string() })
@@ -310,10 +311,6 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
-
-function withQuery(query: string): string {
-  return query === '' ? '' : `?${query}`
-}
 
 /** An id is one path segment, whatever it contains. */
 function segment(value: string): string {

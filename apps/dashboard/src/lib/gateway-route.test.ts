@@ -1,7 +1,4 @@
-import { once } from 'node:events'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { GET as auditRoute } from '../app/api/gw/audit/route'
 import { GET as channelsRoute } from '../app/api/gw/channels/route'
 import { GET as connectionsRoute } from '../app/api/gw/connections/route'
@@ -12,96 +9,46 @@ import { GET as deadLettersRoute, DELETE as purgeAllRoute } from '../app/api/gw/
 import { GET as healthRoute } from '../app/api/gw/health/route'
 import { GET as nodesRoute } from '../app/api/gw/nodes/route'
 import { GET as presenceRoute } from '../app/api/gw/presence/route'
+import { useStandInGateway } from '../test-support/stand-in-gateway'
 import { sessionTokenOf } from './gateway-route'
 import { SESSION_COOKIE } from './session-cookie'
-import { handleLogin } from './session-handlers'
 
 // A token an operator may well choose (`openssl rand -base64 24`): `+`, `/` and `=` are URL-encoded in a cookie.
 const ADMIN_TOKEN = 'k3y+With/Slash=='
 
-let gateway: Server
-let gatewayUrl: string
-const seen: { method?: string; path: string; authorization: string | undefined }[] = []
+const HEALTH = {
+  status: 'ok',
+  connections: 0,
+  connected_agents: 0,
+  uptime_s: 1,
+  version: '0.1.0',
+  timestamp: '2025-01-01T00:00:00.000Z',
+}
 
-// A real HTTP server standing in for the gateway: it knows one admin token.
-beforeAll(async () => {
-  gateway = createServer((request, response) => {
-    const method = request.method ?? 'GET'
-    // Only non-GET methods are recorded with their method, so the read-only assertions stay as they were.
-    seen.push({
-      ...(method === 'GET' ? {} : { method }),
-      path: request.url ?? '',
-      authorization: request.headers.authorization,
-    })
-    response.setHeader('content-type', 'application/json')
-    const path = request.url ?? ''
-    if (path === '/health') {
-      response.end(
-        JSON.stringify({
-          status: 'ok',
-          connections: 0,
-          connected_agents: 0,
-          uptime_s: 1,
-          version: '0.1.0',
-          timestamp: '2025-01-01T00:00:00.000Z',
-        }),
-      )
-    } else if (request.headers.authorization !== `Bearer ${ADMIN_TOKEN}`) {
-      response.statusCode = 401
-      response.end(
-        JSON.stringify({ error: { code: 'unauthorized', message: 'bad token', retryable: false } }),
-      )
-    } else if (path === '/api/admin/whoami') {
-      response.end(JSON.stringify({ role: 'admin' }))
-    } else if (path === '/api/admin/channels') {
-      response.end(JSON.stringify({ channels: [] }))
-    } else if (path === '/api/admin/presence') {
-      response.end(JSON.stringify({ clients: [], principals: [] }))
-    } else if (path === '/api/admin/nodes') {
-      response.statusCode = 503
-      response.end(JSON.stringify({ error: { code: 'unavailable', message: 'bus down', retryable: true } }))
-    } else if (method === 'POST' && path === '/api/admin/dlq/dlv_1/requeue') {
-      response.end(JSON.stringify({ id: 'dlv_1', requeued: true }))
-    } else if (method === 'DELETE' && path.startsWith('/api/admin/dlq')) {
-      response.end(JSON.stringify({ purged: 2 }))
-    } else {
-      response.statusCode = 404
-      response.end('{}')
-    }
-  })
-  gateway.listen(0, '127.0.0.1')
-  await once(gateway, 'listening')
-  gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`
-  vi.stubEnv('PARLEY_GATEWAY_URL', gatewayUrl)
+// The stand-in gateway knows one admin token.
+const gateway = useStandInGateway(({ method, path, authorization }): [number, unknown] => {
+  if (path === '/health') return [200, HEALTH]
+  if (authorization !== `Bearer ${ADMIN_TOKEN}`) {
+    return [401, { error: { code: 'unauthorized', message: 'bad token', retryable: false } }]
+  }
+  if (path === '/api/admin/whoami') return [200, { role: 'admin' }]
+  if (path === '/api/admin/channels') return [200, { channels: [] }]
+  if (path === '/api/admin/presence') return [200, { clients: [], principals: [] }]
+  if (path === '/api/admin/nodes') {
+    return [503, { error: { code: 'unavailable', message: 'bus down', retryable: true } }]
+  }
+  if (method === 'POST' && path === '/api/admin/dlq/dlv_1/requeue')
+    return [200, { id: 'dlv_1', requeued: true }]
+  if (method === 'DELETE' && path.startsWith('/api/admin/dlq')) return [200, { purged: 2 }]
+  return [404, {}]
 })
-
-afterAll(async () => {
-  vi.unstubAllEnvs()
-  gateway.closeAllConnections()
-  await new Promise<void>((resolve) => gateway.close(() => resolve()))
-})
-
-afterEach(() => {
-  seen.length = 0
-})
+const { seen } = gateway
 
 /** The Cookie header a browser sends back after the login handler set the session cookie. */
 async function loggedInCookie(): Promise<string> {
-  const login = await handleLogin(
-    new Request('http://127.0.0.1:3000/api/session', {
-      method: 'POST',
-      headers: {
-        host: '127.0.0.1:3000',
-        origin: 'http://127.0.0.1:3000',
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
-    }),
-    { env: { gatewayUrl } },
-  )
-  const setCookie = login.headers.get('set-cookie') ?? ''
-  expect(setCookie).toContain(`${SESSION_COOKIE}=`)
-  return setCookie.split(';')[0] as string
+  const cookie = await gateway.login(ADMIN_TOKEN)
+  expect(cookie).toContain(`${SESSION_COOKIE}=`)
+  return cookie
 }
 
 function idParam(id: string): { params: Promise<{ id: string }> } {
@@ -220,7 +167,11 @@ describe('/api/gw route handlers', () => {
     )
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ ok: true, data: { channels: [] } })
-    expect(seen.at(-1)).toEqual({ path: '/api/admin/channels', authorization: `Bearer ${ADMIN_TOKEN}` })
+    expect(seen.at(-1)).toEqual({
+      method: 'GET',
+      path: '/api/admin/channels',
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+    })
   })
 
   it('read presence and nodes from the gateway with the session token; a gateway error is a 502 result', async () => {
@@ -239,8 +190,8 @@ describe('/api/gw route handlers', () => {
     })
     const bearer = `Bearer ${ADMIN_TOKEN}`
     expect(seen).toEqual([
-      { path: '/api/admin/presence', authorization: bearer },
-      { path: '/api/admin/nodes', authorization: bearer },
+      { method: 'GET', path: '/api/admin/presence', authorization: bearer },
+      { method: 'GET', path: '/api/admin/nodes', authorization: bearer },
     ])
   })
 

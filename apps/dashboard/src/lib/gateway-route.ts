@@ -2,6 +2,7 @@ import { NextResponse } from 'next/server'
 import type { z } from 'zod'
 import { readEnv } from '../env'
 import { readJsonBody } from './access-forms'
+import { isParam, type ParamKind, paramMessage } from './access-params'
 import { createGatewayClient, type GatewayClient } from './gateway-client'
 import { failed, type GatewayResult, httpStatusOf } from './gateway-result'
 import { isSameOriginRequest } from './same-origin'
@@ -96,6 +97,24 @@ function crossSiteRefusal(request: Request): Response {
       message: 'cross-site requests are refused',
     }),
   )
+}
+
+/** The second argument of a route under an `[id]` segment. */
+export type IdRouteContext = { params: Promise<{ id: string }> }
+
+/**
+ * Reads the route's `[id]` and answers with `answer(id)`; an id out of the bounds of `kind` answers 400
+ * `invalid_id` before anything else.
+ */
+export async function answerForId(
+  request: Request,
+  context: IdRouteContext,
+  answer: (id: string) => Promise<Response> | Response,
+  kind: ParamKind = 'id',
+): Promise<Response> {
+  const { id } = await context.params
+  if (!isParam(kind, id)) return answerInvalid(request, 'invalid_id', paramMessage(kind))
+  return answer(id)
 }
 
 /** A 400 answer for a request the route refused before calling the gateway. */

@@ -23,6 +23,11 @@ export function toSearchParams<Request extends object>(
   return params
 }
 
+/** `?query`, or nothing for an empty query string. */
+export function withQuery(query: string): string {
+  return query === '' ? '' : `?${query}`
+}
+
 /** The trimmed, non-empty first value of each of `fields` in a URL, for a zod schema to validate. */
 export function readFields(source: SearchParamsLike, fields: readonly string[]): Record<string, string> {
   const raw: Record<string, string> = {}

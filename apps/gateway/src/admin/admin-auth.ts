@@ -1,9 +1,10 @@
 import type { AuthProvider } from '../auth/auth-provider.js'
 import type { Authenticate } from '../auth/authenticator.js'
 import { ALL_SCOPES } from '../auth/scopes.js'
+import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
 import type { GatewayApp } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
-import { bearerToken, secretMatches } from '../security/secrets.js'
+import { secretMatches } from '../security/secrets.js'
 
 export interface AdminAuthDeps {
   /** SHA-256 of the admin token; undefined until it is known (then only role-admin credentials get in). */
@@ -36,24 +37,13 @@ export function registerAdminAuth(app: GatewayApp, deps: AdminAuthDeps): void {
   }
 
   app.use('/api/admin/*', async (c, next) => {
-    const token = bearerToken(c.req.header('authorization'))
-    const outcome = await deps.authenticate(
-      {
-        ...(token === undefined ? {} : { token }),
-        remoteAddress: c.env?.incoming?.socket.remoteAddress ?? null,
-        origin: c.req.header('origin') ?? null,
-        transport: 'http',
-      },
-      { surface: 'admin api' },
-      adminProvider,
-    )
+    const outcome = await deps.authenticate(httpAuthRequest(c), { surface: 'admin api' }, adminProvider)
     if (!outcome.ok) {
-      if (outcome.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer realm="parley-admin"')
       const message =
         outcome.code === 'unauthorized'
           ? 'a valid admin credential is required: Authorization: Bearer <token>'
           : outcome.message
-      return errorResponse(c, outcome.code, message, outcome.retryAfterMs)
+      return refusedResponse(c, outcome, 'parley-admin', message)
     }
     if (outcome.principal.role !== 'admin') {
       return errorResponse(

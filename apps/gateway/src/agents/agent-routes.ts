@@ -1,9 +1,8 @@
 import { type AgentList, AgentListQuery, type AgentSummary } from '@parley/protocol'
 import type { Authenticate } from '../auth/authenticator.js'
 import { GatewayError } from '../errors.js'
+import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
 import type { GatewayApp } from '../http/create-app.js'
-import { errorResponse } from '../http/error-envelope.js'
-import { bearerToken } from '../security/secrets.js'
 import type { AccessParty } from './types.js'
 
 export interface AgentRoutesDeps {
@@ -32,20 +31,8 @@ function capabilityOf(query: Record<string, string>): string | undefined {
  */
 export function registerAgentRoutes(app: GatewayApp, deps: AgentRoutesDeps): void {
   app.get('/agents', async (c) => {
-    const token = bearerToken(c.req.header('authorization'))
-    const outcome = await deps.authenticate(
-      {
-        ...(token === undefined ? {} : { token }),
-        remoteAddress: c.env?.incoming?.socket.remoteAddress ?? null,
-        origin: c.req.header('origin') ?? null,
-        transport: 'http',
-      },
-      { surface: 'agents api' },
-    )
-    if (!outcome.ok) {
-      if (outcome.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer realm="parley"')
-      return errorResponse(c, outcome.code, outcome.message, outcome.retryAfterMs)
-    }
+    const outcome = await deps.authenticate(httpAuthRequest(c), { surface: 'agents api' })
+    if (!outcome.ok) return refusedResponse(c, outcome, 'parley')
     const capability = capabilityOf(c.req.query())
     const body: AgentList = {
       agents: await deps.listFor(

@@ -1,6 +1,6 @@
 import { type AgentSendFrame, type AgentTarget, errorBody } from '@parley/protocol'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
-import type { AgentMessageTags } from '../delivery/delivery-engine.js'
+import type { DeliveryEngine } from '../delivery/delivery-engine.js'
 import { newTraceId } from '../ids.js'
 import type { Connection } from '../transport/connection.js'
 import { recordAgentAudit } from './agent-audit.js'
@@ -12,18 +12,7 @@ export interface AgentSendsOptions {
   directory: RegisteredAgentDirectory
   access: () => AgentAccess
   audit: ConnectionAudit
-  deliveries: {
-    sendToAgents(
-      connection: Connection,
-      input: {
-        recipients: readonly string[]
-        data: unknown
-        tags: AgentMessageTags
-        idempotencyKey?: string
-        size: number
-      },
-    ): Promise<{ messageId: string; deliveryIds: string[]; timestamp: number }>
-  }
+  deliveries: Pick<DeliveryEngine, 'sendToAgents'>
 }
 
 function describe(target: AgentTarget): string {

@@ -1,12 +1,12 @@
-import { isParam, paramMessage } from '../../../../../../../lib/access-params'
-import { answerActionFromGateway, answerInvalid } from '../../../../../../../lib/gateway-route'
+import {
+  answerActionFromGateway,
+  answerForId,
+  type IdRouteContext,
+} from '../../../../../../../lib/gateway-route'
 
 /** Pairs the sender who asked (also when wrong codes locked the request). */
-export async function POST(
-  request: Request,
-  context: { params: Promise<{ id: string }> },
-): Promise<Response> {
-  const { id } = await context.params
-  if (!isParam('id', id)) return answerInvalid(request, 'invalid_id', paramMessage('id'))
-  return answerActionFromGateway(request, (gateway) => gateway.approvePairing(id))
+export function POST(request: Request, context: IdRouteContext): Promise<Response> {
+  return answerForId(request, context, (id) =>
+    answerActionFromGateway(request, (gateway) => gateway.approvePairing(id)),
+  )
 }

@@ -1,0 +1,116 @@
+import { once } from 'node:events'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, vi } from 'vitest'
+import { handleLogin } from '../lib/session-handlers'
+
+/** Where the route tests' requests come from: the dashboard's own origin. */
+export const DASHBOARD = 'http://127.0.0.1:3000'
+
+/** A call the stand-in gateway received. */
+export interface SeenRequest {
+  method: string
+  path: string
+  authorization: string | undefined
+  body: unknown
+}
+
+/**
+ * A real HTTP server standing in for the gateway for a test file: `answer` gives [status, body] for each
+ * call (body undefined: no content). It is `PARLEY_GATEWAY_URL` while the file runs; `seen` holds the calls
+ * of the current test.
+ */
+export function useStandInGateway(answer: (request: SeenRequest) => [number, unknown]) {
+  let server: Server
+  const stand = {
+    url: '',
+    seen: [] as SeenRequest[],
+    /** Logs in with `token`; resolves with the session's Cookie header, the login's calls forgotten. */
+    async login(token: string): Promise<string> {
+      const cookie = await loggedInCookie(stand.url, token)
+      stand.seen.length = 0
+      return cookie
+    },
+  }
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      let text = ''
+      request.on('data', (chunk) => {
+        text += String(chunk)
+      })
+      request.on('end', () => {
+        const seen: SeenRequest = {
+          method: request.method ?? 'GET',
+          path: request.url ?? '',
+          authorization: request.headers.authorization,
+          body: text === '' ? undefined : JSON.parse(text),
+        }
+        stand.seen.push(seen)
+        const [status, body] = answer(seen)
+        response.statusCode = status
+        if (body === undefined) {
+          response.end()
+          return
+        }
+        response.setHeader('content-type', 'application/json')
+        response.end(JSON.stringify(body))
+      })
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    stand.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    vi.stubEnv('PARLEY_GATEWAY_URL', stand.url)
+  })
+  afterAll(async () => {
+    vi.unstubAllEnvs()
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+  afterEach(() => {
+    stand.seen.length = 0
+  })
+  return stand
+}
+
+/** Logs in with `token` against `gatewayUrl`; resolves with the Cookie header a browser sends back. */
+export async function loggedInCookie(gatewayUrl: string, token: string): Promise<string> {
+  const login = await handleLogin(
+    new Request(`${DASHBOARD}/api/session`, {
+      method: 'POST',
+      headers: {
+        host: '127.0.0.1:3000',
+        origin: DASHBOARD,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token }).toString(),
+    }),
+    { env: { gatewayUrl } },
+  )
+  return (login.headers.get('set-cookie') ?? '').split(';')[0] as string
+}
+
+/** A dynamic route's second argument. */
+export function routeParams<T extends Record<string, string>>(values: T): { params: Promise<T> } {
+  return { params: Promise.resolve(values) }
+}
+
+/** A request as Chromium sends it from the dashboard's own pages (or, with `site`, from elsewhere). */
+export function dashboardAction(
+  path: string,
+  method: string,
+  cookie: string,
+  body?: unknown,
+  site: 'same-origin' | 'cross-site' = 'same-origin',
+): Request {
+  return new Request(`${DASHBOARD}${path}`, {
+    method,
+    headers: {
+      cookie,
+      host: '127.0.0.1:3000',
+      origin: site === 'same-origin' ? DASHBOARD : 'https://evil.example',
+      'sec-fetch-site': site,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  })
+}

@@ -1,0 +1,28 @@
+import type { Context } from 'hono'
+import type { AuthRequest } from '../auth/auth-provider.js'
+import type { Refused } from '../auth/authenticator.js'
+import { bearerToken } from '../security/secrets.js'
+import type { GatewayEnv } from './create-app.js'
+import { errorResponse } from './error-envelope.js'
+
+/** An HTTP request as the credential check sees it: its bearer token, remote address and origin. */
+export function httpAuthRequest(c: Context<GatewayEnv>): AuthRequest {
+  const token = bearerToken(c.req.header('authorization'))
+  return {
+    ...(token === undefined ? {} : { token }),
+    remoteAddress: c.env?.incoming?.socket.remoteAddress ?? null,
+    origin: c.req.header('origin') ?? null,
+    transport: 'http',
+  }
+}
+
+/** The answer to a refused credential; a 401 names the Bearer `realm` to authenticate against. */
+export function refusedResponse(
+  c: Context<GatewayEnv>,
+  refused: Refused,
+  realm: string,
+  message = refused.message,
+): Response {
+  if (refused.code === 'unauthorized') c.header('WWW-Authenticate', `Bearer realm="${realm}"`)
+  return errorResponse(c, refused.code, message, refused.retryAfterMs)
+}

@@ -1,0 +1,56 @@
+/**
+ * What the baseline servers share: an HTTP server on the port given as the argument, with `GET /health`,
+ * and the WebSocket (`ws`) or Socket.IO server on it, configured alike for every baseline.
+ */
+import { createServer, type Server as HttpServer } from 'node:http'
+import { Server as SocketIoServer } from 'socket.io'
+import { type RawData, WebSocketServer } from 'ws'
+import { healthHandler, portFromArgs } from './health.js'
+
+/** A `ws` server on `/ws`. */
+export function wsBaseline(): { server: HttpServer; wss: WebSocketServer; listen(): void } {
+  const port = portFromArgs()
+  const server = createServer()
+  const wss = new WebSocketServer({ server, path: '/ws', maxPayload: 1024 * 1024 })
+  server.on(
+    'request',
+    healthHandler(() => wss.clients.size),
+  )
+  return { server, wss, listen: () => listen(server, port) }
+}
+
+/** A Socket.IO server, WebSocket transport only and no compression, to match the other targets. */
+export function socketIoBaseline(): { server: HttpServer; io: SocketIoServer; listen(): void } {
+  const port = portFromArgs()
+  const server = createServer()
+  // Registered before Socket.IO attaches, which then routes only its own paths away from this handler.
+  server.on(
+    'request',
+    healthHandler(() => io.engine.clientsCount),
+  )
+  const io = new SocketIoServer(server, {
+    transports: ['websocket'],
+    serveClient: false,
+    perMessageDeflate: false,
+    // Long heartbeats, as configured for the gateway, so pings do not disturb the measurement.
+    pingInterval: 120_000,
+    pingTimeout: 60_000,
+  })
+  return { server, io, listen: () => listen(server, port) }
+}
+
+/** A received `ws` message as a JSON object; undefined for anything else. */
+export function parseObject(raw: RawData): Record<string, unknown> | undefined {
+  let frame: unknown
+  try {
+    frame = JSON.parse(raw.toString())
+  } catch {
+    return undefined
+  }
+  return typeof frame === 'object' && frame !== null ? (frame as Record<string, unknown>) : undefined
+}
+
+function listen(server: HttpServer, port: number): void {
+  server.listen(port, '127.0.0.1')
+  process.on('SIGTERM', () => process.exit(0))
+}
