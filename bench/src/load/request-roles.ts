@@ -10,12 +10,14 @@ import type { BenchConnection } from './clients.js'
 import { type CallerConnection, requestClientFor } from './request-clients.js'
 import {
   CONNECT_TIMEOUT_MS,
+  createSendRun,
   fail,
+  isSending,
+  measuredSent,
   onCommand,
   openAll,
   payloadPadding,
   runPhases,
-  type SendPhase,
   send,
   watchForStall,
 } from './worker-io.js'
@@ -72,21 +74,18 @@ export async function runCallers(config: CallerWorkerConfig): Promise<void> {
   const roundTripLatency = new LatencyHistogram()
   /** Send times of the requests waiting for their answer (the window), by sequence number. */
   const sentAt = new Map<number, number>()
-  let phase: SendPhase = 'idle'
+  const run = createSendRun()
   let nextSeq = 1
   let nextConnection = 0
-  let firstMeasuredSeq = 0
-  let lastMeasuredSeq = 0
   let measuredAnswered = 0
-  let measureStartedAt = 0
-  let measureEndedAt = 0
-  let lastProgressAt = monotonicMs()
 
   // Requests are padded to about `payloadBytes`, as publications are.
   const pad = payloadPadding(config.payloadBytes)
 
   const isMeasured = (seq: number) =>
-    seq >= firstMeasuredSeq && firstMeasuredSeq > 0 && (lastMeasuredSeq === 0 || seq <= lastMeasuredSeq)
+    seq >= run.firstMeasuredSeq &&
+    run.firstMeasuredSeq > 0 &&
+    (run.lastMeasuredSeq === 0 || seq <= run.lastMeasuredSeq)
 
   /** One answer (a reply or an error) frees a slot of the window. */
   const answer = (seq: number, ok: boolean) => {
@@ -97,7 +96,7 @@ export async function runCallers(config: CallerWorkerConfig): Promise<void> {
       roundTripLatency.record(monotonicMs() - sent)
       measuredAnswered++
     }
-    lastProgressAt = monotonicMs()
+    run.lastProgressAt = monotonicMs()
     pump()
   }
 
@@ -123,7 +122,7 @@ export async function runCallers(config: CallerWorkerConfig): Promise<void> {
             answer(seq, false)
           },
           onClose(code) {
-            if (phase !== 'done') fail(`the server closed a caller connection with code ${code}`)
+            if (run.phase !== 'done') fail(`the server closed a caller connection with code ${code}`)
           },
         },
       ),
@@ -135,24 +134,24 @@ export async function runCallers(config: CallerWorkerConfig): Promise<void> {
 
   /** Keeps `window` requests in flight over all connections, taking the connections in turn. */
   function pump(): void {
-    while ((phase === 'warmup' || phase === 'measure') && sentAt.size < config.window) {
+    while (isSending(run) && sentAt.size < config.window) {
       const seq = nextSeq++
       const t = monotonicMs()
       sentAt.set(seq, t)
       const connection = connections[nextConnection++ % connections.length]
-      connection?.request({ seq, t, m: phase === 'measure' ? 1 : 0, pad })
+      connection?.request({ seq, t, m: run.phase === 'measure' ? 1 : 0, pad })
     }
-    if (phase === 'drain' && sentAt.size === 0) finish(true)
+    if (run.phase === 'drain' && sentAt.size === 0) finish(true)
   }
 
   function finish(drained: boolean): void {
-    if (phase === 'done') return
-    phase = 'done'
+    if (run.phase === 'done') return
+    run.phase = 'done'
     const result: CallerResult = {
       sent: nextSeq - 1,
-      measuredSent: lastMeasuredSeq >= firstMeasuredSeq ? lastMeasuredSeq - firstMeasuredSeq + 1 : 0,
+      measuredSent: measuredSent(run),
       measuredAnswered,
-      measuredMs: measureEndedAt - measureStartedAt,
+      measuredMs: run.measureEndedAt - run.measureStartedAt,
       roundTripLatency: roundTripLatency.toPairs(),
       errorsByCode,
       drained,
@@ -160,32 +159,11 @@ export async function runCallers(config: CallerWorkerConfig): Promise<void> {
     send({ type: 'caller-result', result })
   }
 
-  watchForStall(
-    () => phase === 'warmup' || phase === 'measure',
-    () => lastProgressAt,
-    'no answer to any request',
-  )
+  watchForStall(run, 'no answer to any request')
 
   onCommand((command) => {
-    if (command.type !== 'start' || phase !== 'idle') return
-    runPhases(config, {
-      onWarmup() {
-        phase = 'warmup'
-        lastProgressAt = monotonicMs()
-      },
-      onMeasureStart() {
-        phase = 'measure'
-        measureStartedAt = monotonicMs()
-        firstMeasuredSeq = nextSeq
-      },
-      onMeasureEnd() {
-        measureEndedAt = monotonicMs()
-        lastMeasuredSeq = nextSeq - 1
-        phase = 'drain'
-      },
-      pump,
-      finish,
-    })
+    if (command.type !== 'start' || run.phase !== 'idle') return
+    runPhases(config, run, () => nextSeq, { pump, finish })
   })
 
   send({ type: 'ready', connections: connections.length })

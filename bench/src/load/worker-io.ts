@@ -75,27 +75,60 @@ export function payloadPadding(payloadBytes: number): string {
 /** The phases of a sending role (publisher, callers), from `start` to its result. */
 export type SendPhase = 'idle' | 'warmup' | 'measure' | 'drain' | 'done'
 
+/** Where a sending role is in its run, and which of its sequence numbers were sent while measuring. */
+export interface SendRun {
+  phase: SendPhase
+  /** Monotonic ms of the last answer or acknowledgement (the stall watch reads it). */
+  lastProgressAt: number
+  /** First sequence number sent while measuring (0 until measurement starts). */
+  firstMeasuredSeq: number
+  /** Last sequence number sent while measuring (0 until measurement ends). */
+  lastMeasuredSeq: number
+  measureStartedAt: number
+  measureEndedAt: number
+}
+
+export function createSendRun(): SendRun {
+  return {
+    phase: 'idle',
+    lastProgressAt: monotonicMs(),
+    firstMeasuredSeq: 0,
+    lastMeasuredSeq: 0,
+    measureStartedAt: 0,
+    measureEndedAt: 0,
+  }
+}
+
+/** Whether the role sends new messages now (warm-up or measurement). */
+export const isSending = (run: SendRun): boolean => run.phase === 'warmup' || run.phase === 'measure'
+
+/** How many sequence numbers were sent while measuring. */
+export const measuredSent = (run: SendRun): number =>
+  run.lastMeasuredSeq >= run.firstMeasuredSeq ? run.lastMeasuredSeq - run.firstMeasuredSeq + 1 : 0
+
 /**
  * A sending role's run after the orchestrator's `start`: warm-up for `warmupMs`, measurement for
- * `durationMs`, then drain until the role finishes itself or DRAIN_TIMEOUT_MS passes. `pump` runs after
- * every change of phase; the orchestrator hears when measurement starts and ends.
+ * `durationMs`, then drain until the role finishes itself or DRAIN_TIMEOUT_MS passes. `run` follows the
+ * phases (`nextSeq` is the sequence number the role sends next); `pump` runs after every change of phase;
+ * the orchestrator hears when measurement starts and ends.
  */
 export function runPhases(
   durations: { warmupMs: number; durationMs: number },
-  role: {
-    onWarmup(): void
-    onMeasureStart(): void
-    onMeasureEnd(): void
-    pump(): void
-    finish(drained: boolean): void
-  },
+  run: SendRun,
+  nextSeq: () => number,
+  role: { pump(): void; finish(drained: boolean): void },
 ): void {
-  role.onWarmup()
+  run.phase = 'warmup'
+  run.lastProgressAt = monotonicMs()
   setTimeout(() => {
-    role.onMeasureStart()
+    run.phase = 'measure'
+    run.measureStartedAt = monotonicMs()
+    run.firstMeasuredSeq = nextSeq()
     send({ type: 'phase', phase: 'measure-start' })
     setTimeout(() => {
-      role.onMeasureEnd()
+      run.measureEndedAt = monotonicMs()
+      run.lastMeasuredSeq = nextSeq() - 1
+      run.phase = 'drain'
       send({ type: 'phase', phase: 'measure-end' })
       setTimeout(() => role.finish(false), DRAIN_TIMEOUT_MS).unref()
       role.pump()
@@ -105,10 +138,10 @@ export function runPhases(
   role.pump()
 }
 
-/** Fails the worker when `sending()` holds and nothing has progressed for STALL_TIMEOUT_MS. */
-export function watchForStall(sending: () => boolean, lastProgressAt: () => number, what: string): void {
+/** Fails the worker when the role is sending and nothing has progressed for STALL_TIMEOUT_MS. */
+export function watchForStall(run: SendRun, what: string): void {
   const stallWatch = setInterval(() => {
-    if (sending() && monotonicMs() - lastProgressAt() > STALL_TIMEOUT_MS) {
+    if (isSending(run) && monotonicMs() - run.lastProgressAt > STALL_TIMEOUT_MS) {
       fail(`${what} for ${STALL_TIMEOUT_MS / 1000} s`)
     }
   }, 1000)

@@ -11,13 +11,15 @@ import { clientFor, type PublisherConnection } from './clients.js'
 import { runAgents, runCallers } from './request-roles.js'
 import {
   CONNECT_TIMEOUT_MS,
+  createSendRun,
   fail,
+  isSending,
+  measuredSent,
   onCommand,
   openAll,
   payloadPadding,
   receiveConfig,
   runPhases,
-  type SendPhase,
   send,
   watchForStall,
 } from './worker-io.js'
@@ -128,23 +130,18 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
   const ackLatency = new LatencyHistogram()
   /** Send times of the measured publications still waiting for their acknowledgement, by sequence number. */
   const sentAt = new Map<number, number>()
-  let phase: SendPhase = 'idle'
+  const run = createSendRun()
   let nextSeq = 1
   let unacknowledged = 0
   let acknowledged = 0
   let completedThrough = 0
-  let firstMeasuredSeq = 0
-  let lastMeasuredSeq = 0
-  let measureStartedAt = 0
-  let measureEndedAt = 0
   let lastDeliveredCount: number | undefined
-  let lastProgressAt = monotonicMs()
 
   const pad = payloadPadding(config.payloadBytes)
 
   let connection: PublisherConnection
   const progressed = () => {
-    lastProgressAt = monotonicMs()
+    run.lastProgressAt = monotonicMs()
     pump()
   }
   try {
@@ -179,7 +176,7 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
           progressed()
         },
         onClose(code) {
-          if (phase !== 'done') fail(`the server closed the publisher connection with code ${code}`)
+          if (run.phase !== 'done') fail(`the server closed the publisher connection with code ${code}`)
         },
       },
     )
@@ -195,26 +192,26 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
    */
   function pump(): void {
     while (
-      (phase === 'warmup' || phase === 'measure') &&
+      isSending(run) &&
       unacknowledged < config.window &&
       nextSeq - 1 - completedThrough < config.window
     ) {
       const seq = nextSeq++
       const t = monotonicMs()
-      if (phase === 'measure') sentAt.set(seq, t)
-      connection.publish({ seq, t, m: phase === 'measure' ? 1 : 0, pad })
+      if (run.phase === 'measure') sentAt.set(seq, t)
+      connection.publish({ seq, t, m: run.phase === 'measure' ? 1 : 0, pad })
       unacknowledged++
     }
-    if (phase === 'drain' && unacknowledged <= 0 && completedThrough >= nextSeq - 1) finish(true)
+    if (run.phase === 'drain' && unacknowledged <= 0 && completedThrough >= nextSeq - 1) finish(true)
   }
 
   function finish(drained: boolean): void {
-    if (phase === 'done') return
-    phase = 'done'
+    if (run.phase === 'done') return
+    run.phase = 'done'
     const result: PublisherResult = {
       published: nextSeq - 1,
-      measuredPublished: lastMeasuredSeq >= firstMeasuredSeq ? lastMeasuredSeq - firstMeasuredSeq + 1 : 0,
-      measuredMs: measureEndedAt - measureStartedAt,
+      measuredPublished: measuredSent(run),
+      measuredMs: run.measureEndedAt - run.measureStartedAt,
       acknowledged,
       ackLatency: ackLatency.toPairs(),
       errorsByCode,
@@ -224,11 +221,7 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
     send({ type: 'publisher-result', result })
   }
 
-  watchForStall(
-    () => phase === 'warmup' || phase === 'measure',
-    () => lastProgressAt,
-    'no acknowledgement or delivery progress',
-  )
+  watchForStall(run, 'no acknowledgement or delivery progress')
 
   onCommand((command) => {
     if (command.type === 'progress') {
@@ -238,25 +231,8 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
       }
       return
     }
-    if (command.type !== 'start' || phase !== 'idle') return
-    runPhases(config, {
-      onWarmup() {
-        phase = 'warmup'
-        lastProgressAt = monotonicMs()
-      },
-      onMeasureStart() {
-        phase = 'measure'
-        measureStartedAt = monotonicMs()
-        firstMeasuredSeq = nextSeq
-      },
-      onMeasureEnd() {
-        measureEndedAt = monotonicMs()
-        lastMeasuredSeq = nextSeq - 1
-        phase = 'drain'
-      },
-      pump,
-      finish,
-    })
+    if (command.type !== 'start' || run.phase !== 'idle') return
+    runPhases(config, run, () => nextSeq, { pump, finish })
   })
 
   send({ type: 'ready', connections: 1 })
