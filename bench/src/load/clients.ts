@@ -348,13 +348,30 @@ const wsClient: TargetClient = {
  * packets (`4`): `40` connect, `42[event, data]` event, `42<id>[…]` event with ack, `43<id>[…]` ack.
  */
 const SOCKET_IO_PATH = '/socket.io/?EIO=4&transport=websocket'
-export const ACK_PACKET = /^43(\d+)(.*)$/s
+const ACK_PACKET = /^43(\d+)(.*)$/s
 
 /** Engine.IO pings (`2`) are answered with pongs (`3`) on every connection. */
 export function answerEnginePing(socket: WebSocket, message: string): boolean {
   if (message !== '2') return false
   socket.send('3')
   return true
+}
+
+/**
+ * A message handler for a Socket.IO client that only waits for acks: answers pings, and hands each ack's id
+ * and first argument to `onAck`.
+ */
+export function onSocketIoAcks(
+  socket: WebSocket,
+  onAck: (id: number, first: unknown) => void,
+): (message: string) => void {
+  return (message) => {
+    if (answerEnginePing(socket, message)) return
+    const ack = ACK_PACKET.exec(message)
+    if (!ack) return
+    const body = parseJson(ack[2] ?? '')
+    onAck(Number(ack[1]), Array.isArray(body) ? body[0] : undefined)
+  }
 }
 
 /**
@@ -410,15 +427,10 @@ const socketIoClient: TargetClient = {
     const socket = await socketIoHandshake(options, undefined)
     attach(
       socket,
-      (message) => {
-        if (answerEnginePing(socket, message)) return
-        const ack = ACK_PACKET.exec(message)
-        if (!ack) return
-        const body = parseJson(ack[2] ?? '')
-        const first: unknown = Array.isArray(body) ? body[0] : undefined
+      onSocketIoAcks(socket, (id, first) => {
         const delivered = isRecord(first) && typeof first.delivered === 'number' ? first.delivered : undefined
-        handlers.onAck(Number(ack[1]), delivered)
-      },
+        handlers.onAck(id, delivered)
+      }),
       handlers.onClose,
     )
     return {

@@ -1,7 +1,6 @@
 import type { BenchPayload } from '../ipc.js'
 import type { TargetName } from '../options.js'
 import {
-  ACK_PACKET,
   answerEnginePing,
   attach,
   attachParley,
@@ -9,6 +8,7 @@ import {
   closer,
   errorSeq,
   isRecord,
+  onSocketIoAcks,
   openWsBaseline,
   parleyHandshake,
   parseJson,
@@ -188,15 +188,10 @@ const socketIoRequestClient: RequestClient = {
     const socket = await socketIoHandshake(options, undefined)
     attach(
       socket,
-      (message) => {
-        if (answerEnginePing(socket, message)) return
-        const ack = ACK_PACKET.exec(message)
-        if (!ack) return
-        const body = parseJson(ack[2] ?? '')
-        const first: unknown = Array.isArray(body) ? body[0] : undefined
-        if (isRecord(first) && typeof first.error === 'string') handlers.onError(Number(ack[1]), first.error)
-        else handlers.onReply(Number(ack[1]))
-      },
+      onSocketIoAcks(socket, (id, first) => {
+        if (isRecord(first) && typeof first.error === 'string') handlers.onError(id, first.error)
+        else handlers.onReply(id)
+      }),
       handlers.onClose,
     )
     return {
