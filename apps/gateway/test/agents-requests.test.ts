@@ -1,5 +1,5 @@
 import { RequestResult } from '@parley/protocol'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { AgentAccess } from '../src/agents/types.js'
 import {
   answerRequests,
@@ -99,6 +99,23 @@ describe('agent requests', () => {
     // The late answer reaches nobody and the agent's connection stays usable.
     expect((await slow.request({ type: 'agents_list' })).type).toBe('reply')
     expect(caller.framesOf('reply')).toHaveLength(0)
+    expect(harness.server.gateway.stats().agents.pendingRequests).toBe(0)
+  })
+
+  it("answers timeout for a respond that arrives at the deadline, even before the gateway's own timer fired", async () => {
+    await start()
+    const { client: slow } = await agent('slow')
+    const caller = await client()
+    const pending = caller.request({ type: 'request', target: 'slow', data: 1, timeoutMs: 60_000 })
+    const incoming = await slow.next('request_incoming')
+    // The agent's clock reached the deadline, the gateway's timer has not run yet: the deadline decides.
+    vi.useFakeTimers({ toFake: ['Date'], now: incoming.deadline })
+    try {
+      slow.send({ type: 'respond', correlationId: incoming.correlationId, data: 'at the deadline' })
+      expect(await pending).toMatchObject({ type: 'error', code: 'timeout' })
+    } finally {
+      vi.useRealTimers()
+    }
     expect(harness.server.gateway.stats().agents.pendingRequests).toBe(0)
   })
 

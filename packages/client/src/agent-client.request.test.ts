@@ -366,6 +366,24 @@ describe('AgentClient.handle', () => {
     expect(signal?.reason).toMatchObject({ name: 'AbortError', reason: 'deadline' })
   })
 
+  it('drops the answer of a handler that returns after its deadline aborted it (the gateway has timed it out)', async () => {
+    let aborted = false
+    const { gateway, connection } = await connectedAgent((agent) =>
+      agent.handle(async (_data, context) => {
+        if (context.correlationId !== 'req_12') return 'quick'
+        await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve()))
+        aborted = true
+        return 'too late'
+      }),
+    )
+    // Frames on one socket keep their order: a late answer to req_12 would arrive before req_13's.
+    const next = gateway.server.nextFrame((frame) => frame.type === 'respond').then(({ frame }) => frame)
+    incoming(connection, 'req_12', { deadline: Date.now() + 20 })
+    await waitUntil(() => aborted, 2_000, 'the deadline abort')
+    incoming(connection, 'req_13')
+    expect(await next).toMatchObject({ correlationId: 'req_13', data: 'quick' })
+  })
+
   it('aborts the signal of a handler in flight when the connection drops, and does not answer on the next one', async () => {
     let signal: AbortSignal | undefined
     let release: (() => void) | undefined

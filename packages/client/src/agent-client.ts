@@ -644,6 +644,9 @@ export class AgentClient extends AgentCaller {
     // A connection lost meanwhile: the gateway has answered the caller already; the answer has nowhere to go.
     if (this.inFlight.get(frame.correlationId) !== inFlight) return
     this.inFlight.delete(frame.correlationId)
+    // Past the deadline the gateway has answered the caller with a timeout: an answer would only be dropped.
+    const reason: unknown = controller.signal.reason
+    if (reason instanceof AbortedError && reason.reason === 'deadline') return
     this.sendFrame({ type: 'respond', correlationId: frame.correlationId, ...answer })
   }
 

@@ -251,6 +251,14 @@ export function createAgentRequests(options: AgentRequestsOptions) {
       const request = pending.get(frame.correlationId)
       if (request === undefined || request.route?.instanceId !== instanceId) return false
       const route = request.route
+      // The gateway's deadline decides, not the order in which its timer and the answer reach the event loop:
+      // an answer at or after the deadline is dropped and the caller gets the timeout.
+      if (Date.now() >= request.deadline) {
+        finish(request, {
+          error: errorBody('timeout', `no answer from ${route.agentId} before the deadline`),
+        })
+        return true
+      }
       if (frame.error !== undefined) {
         finish(
           request,
