@@ -36,7 +36,7 @@ export function createHttpApp(logger: Logger): GatewayApp {
     logger.info(
       {
         method: c.req.method,
-        path: c.req.path,
+        path: loggablePath(c.req.path),
         status: c.res.status,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
       },
@@ -56,11 +56,28 @@ export function createHttpApp(logger: Logger): GatewayApp {
         error.message || 'bad request',
       )
     }
-    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error in http handler')
+    logger.error(
+      { err: error, method: c.req.method, path: loggablePath(c.req.path) },
+      'unhandled error in http handler',
+    )
     return errorResponse(c, 'internal', 'internal server error')
   })
 
   app.notFound((c) => errorResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`))
 
   return app
+}
+
+/**
+ * Paths whose segments are credentials (the approval link's signed token), with what to keep of them. Session
+ * ids and tickets never travel in a path (bodies and query strings are not logged), so this is the only one.
+ */
+const SECRET_PATHS: readonly RegExp[] = [/^(\/pairing\/approve\/)[^/]+/]
+
+/** The request path as logged: secret segments replaced by `[redacted]`. */
+export function loggablePath(path: string): string {
+  for (const pattern of SECRET_PATHS) {
+    if (pattern.test(path)) return path.replace(pattern, '$1[redacted]')
+  }
+  return path
 }
