@@ -16,6 +16,8 @@ export const CONFIG_SOURCES = {
   'jwt.roleClaim': { flag: undefined, env: 'PARLEY_JWT_ROLE_CLAIM' },
   'jwt.scopesClaim': { flag: undefined, env: 'PARLEY_JWT_SCOPES_CLAIM' },
   'jwt.principalClaim': { flag: undefined, env: 'PARLEY_JWT_PRINCIPAL_CLAIM' },
+  'jwt.clockTolerance': { flag: undefined, env: 'PARLEY_JWT_CLOCK_TOLERANCE' },
+  'jwt.jwksCooldown': { flag: undefined, env: 'PARLEY_JWT_JWKS_COOLDOWN' },
   maxConnections: { flag: '--max-connections', env: 'PARLEY_MAX_CONNECTIONS' },
   heartbeatInterval: { flag: '--heartbeat-interval', env: 'PARLEY_HEARTBEAT_INTERVAL' },
   reconnectTimeout: { flag: undefined, env: 'PARLEY_RECONNECT_TIMEOUT' },
@@ -177,6 +179,10 @@ export const JwtConfigSchema = z.object({
   /** A space-separated string or an array of scopes. */
   scopesClaim: z.string().min(1).default('scope'),
   principalClaim: z.string().min(1).default('sub'),
+  /** Seconds of clock skew allowed on `exp` and `nbf`, at connect and for the expiry close alike. */
+  clockTolerance: nonNegativeSeconds().default(5),
+  /** Least seconds between two fetches of `jwksUrl` when tokens name a key id the cached set lacks. */
+  jwksCooldown: nonNegativeSeconds().default(1),
 })
 
 export const PAIRING_POLICIES = ['deny', 'pair', 'allowlist', 'open'] as const
