@@ -9,7 +9,13 @@ describe('parseConfig', () => {
       allowAnonymous: true,
       authFailureLimit: 10,
       authFailureWindow: 60,
-      jwt: { roleClaim: 'role', scopesClaim: 'scope', principalClaim: 'sub' },
+      jwt: {
+        roleClaim: 'role',
+        scopesClaim: 'scope',
+        principalClaim: 'sub',
+        clockTolerance: 5,
+        jwksCooldown: 1,
+      },
       maxConnections: 1000,
       heartbeatInterval: 30,
       reconnectTimeout: 60,
@@ -161,6 +167,8 @@ describe('bind safety', () => {
       roleClaim: 'role',
       scopesClaim: 'scope',
       principalClaim: 'sub',
+      clockTolerance: 5,
+      jwksCooldown: 1,
     })
     expect(() => parseConfig({ jwt: { secret: 'short' } })).toThrow(/jwt.secret \(PARLEY_JWT_SECRET\)/)
     expect(() => parseConfig({ jwt: { jwksUrl: 'ftp://x' } })).toThrow(/jwt.jwksUrl/)
