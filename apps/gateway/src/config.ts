@@ -58,6 +58,10 @@ export const CONFIG_SOURCES = {
   'presence.heartbeatInterval': { flag: undefined, env: 'PARLEY_PRESENCE_HEARTBEAT_INTERVAL' },
   'presence.offlineTimeout': { flag: undefined, env: 'PARLEY_PRESENCE_OFFLINE_TIMEOUT' },
   'presence.broadcastChanges': { flag: undefined, env: 'PARLEY_PRESENCE_BROADCAST_CHANGES' },
+  'http.maxBodySize': { flag: undefined, env: 'PARLEY_HTTP_MAX_BODY_SIZE' },
+  'http.headersTimeout': { flag: undefined, env: 'PARLEY_HTTP_HEADERS_TIMEOUT' },
+  'http.requestTimeout': { flag: undefined, env: 'PARLEY_HTTP_REQUEST_TIMEOUT' },
+  'http.keepAliveTimeout': { flag: undefined, env: 'PARLEY_HTTP_KEEP_ALIVE_TIMEOUT' },
   'polling.enabled': { flag: undefined, env: 'PARLEY_POLLING_ENABLED' },
   'polling.longPollTimeout': { flag: undefined, env: 'PARLEY_POLLING_LONG_POLL_TIMEOUT' },
   'polling.maxBatchSize': { flag: undefined, env: 'PARLEY_POLLING_MAX_BATCH_SIZE' },
@@ -268,6 +272,18 @@ export const PollingConfigSchema = z.object({
   maxBatchSize: positiveInt().default(100),
 })
 
+/** The HTTP server: request body size and the time a client gets to send a request (against slowloris). */
+export const HttpConfigSchema = z.object({
+  /** Largest request body in bytes, on every route but `/poll/*` (which takes 4 x `maxPayload`); 413 beyond. */
+  maxBodySize: positiveInt().default(MiB),
+  /** Seconds a client has to send the request line and headers; beyond, 408 and the socket is closed. */
+  headersTimeout: positiveSeconds().default(10),
+  /** Seconds a client has to send the whole request, body included; at least `headersTimeout`. */
+  requestTimeout: positiveSeconds().default(30),
+  /** Seconds an idle keep-alive connection is kept open. */
+  keepAliveTimeout: positiveSeconds().default(5),
+})
+
 /** Agents: registration, request / response, streams and introductions (`agentTimeout` is top level). */
 export const AgentsConfigSchema = z.object({
   /** Seconds a `request` waits for the agent's answer when it names no `timeoutMs`. */
@@ -393,6 +409,7 @@ export const GatewayConfigSchema = z
     pairing: PairingConfigSchema.prefault({}),
     presence: PresenceConfigSchema.prefault({}),
     polling: PollingConfigSchema.prefault({}),
+    http: HttpConfigSchema.prefault({}),
     redis: RedisConfigSchema.prefault({}),
     /** Seconds an agent that stopped heartbeating stays listed (as `inactive`) before it is removed. */
     agentTimeout: positiveSeconds().default(300),
@@ -421,6 +438,13 @@ export const GatewayConfigSchema = z
           'with Redis configured (several nodes) the store must be shared: use postgres or redis, not memory',
       })
     }
+    if (config.http.headersTimeout > config.http.requestTimeout) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['http', 'headersTimeout'],
+        message: 'must not be longer than http.requestTimeout',
+      })
+    }
     if ((config.sslCert === undefined) !== (config.sslKey === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -441,6 +465,7 @@ export type HistoryConfig = GatewayConfig['history']
 export type PairingConfig = GatewayConfig['pairing']
 export type PresenceConfig = GatewayConfig['presence']
 export type PollingConfig = GatewayConfig['polling']
+export type HttpConfig = GatewayConfig['http']
 export type RedisConfig = GatewayConfig['redis']
 export type AgentsConfig = GatewayConfig['agents']
 export type PoliciesConfig = GatewayConfig['policies']

@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { Logger } from 'pino'
 import type { Principal } from '../auth/auth-provider.js'
 import { GatewayError } from '../errors.js'
+import { type BodyLimitOptions, limitBody } from './body-limit.js'
 import { errorResponse } from './error-envelope.js'
 
 /**
@@ -23,10 +24,11 @@ const STATUS_TO_CODE = new Map<number, ErrorCode>(
 )
 
 /**
- * The app factory: one log line per request and one error handler that maps domain errors to the protocol's
- * envelope. Unexpected errors become a bare 500 `internal`; their details go to the log only.
+ * The app factory: one log line per request, one body limit for every route (see `limitBody`), and one error
+ * handler that maps domain errors to the protocol's envelope. Unexpected errors become a bare 500
+ * `internal`; their details go to the log only.
  */
-export function createHttpApp(logger: Logger): GatewayApp {
+export function createHttpApp(logger: Logger, bodyLimit: BodyLimitOptions): GatewayApp {
   const app = new Hono<GatewayEnv>()
 
   app.use(async (c, next) => {
@@ -43,6 +45,7 @@ export function createHttpApp(logger: Logger): GatewayApp {
       'http request',
     )
   })
+  app.use(limitBody(bodyLimit))
 
   app.onError((error, c) => {
     if (error instanceof GatewayError) return errorResponse(c, error.code, error.message, error.retryAfterMs)
