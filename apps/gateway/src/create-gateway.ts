@@ -451,6 +451,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     pairing: chatPairing,
     links: () => approvalLinks,
     recordAction: (detail, outcome) => connectionAudit.admin(LINK_PRINCIPAL, detail, outcome),
+    // Its own count, so guessing links does not spend an address's budget for connecting, nor the reverse.
+    forgeries: createAuthFailureLimiter({
+      limit: config.authFailureLimit,
+      windowMs: config.authFailureWindow * 1000,
+    }),
   })
 
   async function openStorage(pairingSecret: Uint8Array): Promise<void> {
