@@ -168,6 +168,23 @@ describe('HTTP timeouts', () => {
     expect(raw.received()).toMatch(/^HTTP\/1\.1 408 /)
   })
 
+  it('answers a poll that hangs longer than the request timeout: the timeout covers receiving the request only', async () => {
+    server = await startTestGateway({
+      polling: { longPollTimeout: 1.5 },
+      http: { headersTimeout: 0.1, requestTimeout: 0.2 },
+    })
+    const post = (path: string, body: object) =>
+      fetch(`${server?.started.url}/poll/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    const { session } = (await (await post('open', {})).json()) as { session: string }
+    const hanging = await post('recv', { session, ack: 0 })
+    expect(hanging.status).toBe(200)
+    expect(await hanging.json()).toEqual({ cursor: 0, frames: [] })
+  })
+
   it('keeps WebSocket connections open well past the request timeout', async () => {
     server = await startTestGateway({
       heartbeatInterval: 0.2,
