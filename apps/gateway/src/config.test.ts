@@ -53,6 +53,7 @@ describe('parseConfig', () => {
       },
       presence: { enabled: true, heartbeatInterval: 15, offlineTimeout: 45, broadcastChanges: true },
       polling: { enabled: true, longPollTimeout: 30, maxBatchSize: 100 },
+      http: { maxBodySize: 1024 * 1024, headersTimeout: 10, requestTimeout: 30, keepAliveTimeout: 5 },
       redis: { port: 6379, db: 0, prefix: 'parley:', maxConnections: 20 },
       agentTimeout: 300,
       agents: {
@@ -158,6 +159,12 @@ describe('bind safety', () => {
     expect(parseConfig({ authToken: 'x' }).allowAnonymous).toBe(false)
     expect(parseConfig({ authToken: 'x', allowAnonymous: 'true' }).allowAnonymous).toBe(true)
     expect(parseConfig({ allowAnonymous: 'false' }).allowAnonymous).toBe(false)
+  })
+
+  it('refuses an http.headersTimeout longer than http.requestTimeout', () => {
+    expect(() => parseConfig({ http: { headersTimeout: 60, requestTimeout: 30 } })).toThrow(
+      /http.headersTimeout \(PARLEY_HTTP_HEADERS_TIMEOUT\): must not be longer than http.requestTimeout/,
+    )
   })
 
   it('reads the JWT options and refuses a short secret or a non-http JWKS URL', () => {
