@@ -25,15 +25,16 @@ export function limitBody(options: BodyLimitOptions): MiddlewareHandler<GatewayE
   return async (c, next) => {
     const length = c.req.header('content-length')
     const chunked = c.req.header('transfer-encoding') !== undefined
-    if (length === undefined && !chunked) return next()
-    const limit = options.maxBytes(c.req.path)
     const incoming = c.env?.incoming
+    // Over HTTP/1.1 a body comes with one of the two headers; a fetch Request (`app.request()`) may have neither.
+    if (length === undefined && !chunked && (incoming !== undefined || c.req.raw.body === null)) return next()
+    const limit = options.maxBytes(c.req.path)
     const refuse = () => {
       if (incoming !== undefined) drainRefusedBody(incoming, options.drainTimeoutMs)
       return errorResponse(c, 'payload_too_large', `request body exceeds ${limit} bytes`)
     }
     // Node's parser and fetch never deliver more than a valid Content-Length announces.
-    if (!chunked) return Number(length) > limit ? refuse() : next()
+    if (length !== undefined && !chunked) return Number(length) > limit ? refuse() : next()
 
     const read =
       incoming === undefined ? await readWebBody(c.req.raw, limit) : await readNodeBody(incoming, limit)

@@ -72,8 +72,8 @@ export function createHttpApp(logger: Logger, bodyLimit: BodyLimitOptions): Gate
 }
 
 /**
- * Paths whose segments are credentials (the approval link's signed token), with what to keep of them. Session
- * ids and tickets never travel in a path (bodies and query strings are not logged), so this is the only one.
+ * Paths with a credential in them (the approval link's signed token); the prefix before it is kept. Other
+ * secrets travel in headers and bodies, and query strings are not logged, so this is the only one.
  */
 const SECRET_PATHS: readonly RegExp[] = [/^(\/pairing\/approve\/)[^/]+/]
 
