@@ -168,6 +168,13 @@ describe('HTTP timeouts', () => {
     expect(raw.received()).toMatch(/^HTTP\/1\.1 408 /)
   })
 
+  it('closes a socket that never sends a request within http.headersTimeout', async () => {
+    server = await startTestGateway({ http: { headersTimeout: 0.2, requestTimeout: 1 } })
+    const raw = await rawSocket(server.started.url)
+    await raw.closed
+    expect(raw.socket.destroyed).toBe(true)
+  })
+
   it('answers a poll that hangs longer than the request timeout: the timeout covers receiving the request only', async () => {
     server = await startTestGateway({
       polling: { longPollTimeout: 1.5 },
