@@ -49,10 +49,11 @@ export function looksLikeJwt(token: string): boolean {
 
 /**
  * Bearer JWT verification with jose: HS256 against `jwt.secret`, or any asymmetric algorithm of the keys
- * served at `jwt.jwksUrl` (fetched, cached, and refetched on an unknown `kid`: see `keySetVerifier`). Claims map to
- * the principal (`principalClaim`, default `sub`), role (`roleClaim`, default `role`; absent means
+ * served at `jwt.jwksUrl` (fetched, cached, and refetched on an unknown `kid`: see `keySetVerifier`). Claims
+ * map to the principal (`principalClaim`, default `sub`), role (`roleClaim`, default `role`; absent means
  * `client`, an unknown value refuses the token) and scopes (`scopesClaim`, default `scope`: a
- * space-separated string or an array; absent means none). Undefined when no JWT source is configured.
+ * space-separated string or an array; absent means none). `jwt.clockTolerance` applies to `exp` and `nbf`
+ * here and to the `expiresAt` handed on. Undefined when no JWT source is configured.
  */
 export function createJwtVerifier(
   config: JwtConfig,
