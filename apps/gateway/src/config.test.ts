@@ -179,6 +179,9 @@ describe('bind safety', () => {
     })
     expect(() => parseConfig({ jwt: { secret: 'short' } })).toThrow(/jwt.secret \(PARLEY_JWT_SECRET\)/)
     expect(() => parseConfig({ jwt: { jwksUrl: 'ftp://x' } })).toThrow(/jwt.jwksUrl/)
+    expect(() => parseConfig({ jwt: { jwksCooldown: 60 } })).toThrow(
+      /jwt.jwksCooldown \(PARLEY_JWT_JWKS_COOLDOWN\): must be at most 30 seconds/,
+    )
   })
 
   it('reads pairing policies and allowlists as records or in their environment form, and refuses unknown policies', () => {

@@ -185,8 +185,13 @@ export const JwtConfigSchema = z.object({
   principalClaim: z.string().min(1).default('sub'),
   /** Seconds of clock skew allowed on `exp` and `nbf`, at connect and for the expiry close alike. */
   clockTolerance: nonNegativeSeconds().default(5),
-  /** Least seconds between two fetches of `jwksUrl` when tokens name a key id the cached set lacks. */
-  jwksCooldown: nonNegativeSeconds().default(1),
+  /**
+   * Least seconds between two fetches of `jwksUrl` when tokens name a key id the cached set lacks; such a
+   * token may wait this long, hence the cap.
+   */
+  jwksCooldown: numberOption('a number of seconds')
+    .pipe(z.number().nonnegative('must not be negative').max(30, 'must be at most 30 seconds'))
+    .default(1),
 })
 
 export const PAIRING_POLICIES = ['deny', 'pair', 'allowlist', 'open'] as const
