@@ -31,7 +31,7 @@ describe('secrets stay out of the logs', () => {
     server = undefined
   })
 
-  it('logs none of the secrets created by tokens, pairing, approval links, sessions and polling', async () => {
+  it('logs none of the secrets created by tokens, pairing, approval links, session resume and polling', async () => {
     const captured = capturingLogger()
     server = await startTestGateway(
       {
@@ -101,6 +101,23 @@ describe('secrets stay out of the logs', () => {
     expect(approved.status).toBe(200)
     secrets.set('device token', (await device.next('pairing_approved')).token)
     await device.next('welcome')
+
+    // Session resume: the session id is the resume credential.
+    const leaving = await TestClient.connect(wsUrl, { token: apiToken })
+    const resumeId = leaving.framesOf('welcome')[0]?.sessionId ?? ''
+    secrets.set('resumed session id', resumeId)
+    leaving.close()
+    await leaving.waitClosed()
+    const returning = await TestClient.open(wsUrl)
+    clients.push(returning)
+    returning.send({
+      type: 'hello',
+      id: 'h1',
+      protocol: { min: 1, max: PROTOCOL_VERSION },
+      auth: { token: apiToken },
+      resume: { sessionId: resumeId },
+    })
+    expect(await returning.next('welcome')).toMatchObject({ sessionId: resumeId, resumed: true })
 
     // Polling: the session id travels in bodies only.
     const polling = await PollingTestClient.connect(url, { token: apiToken })
