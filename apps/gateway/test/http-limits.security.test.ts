@@ -194,14 +194,15 @@ describe('HTTP timeouts', () => {
 
   it('keeps WebSocket connections open well past the request timeout', async () => {
     server = await startTestGateway({
-      heartbeatInterval: 0.2,
+      heartbeatInterval: 0.5,
       http: { headersTimeout: 0.1, requestTimeout: 0.2 },
     })
     const client = await TestClient.connect(server.started.wsUrl)
     client.onFrame((frame) => {
       if (frame.type === 'ping') client.send({ type: 'pong', ts: frame.ts })
     })
-    // Pings come every 0.2 s: the fifth is a second after the upgrade, past several connection checks.
+    // Pings come every 0.5 s (answered, so it is not reaped): the fifth is 2.5 s after the upgrade, past many
+    // connection checks.
     await client.waitUntil(() => client.framesOf('ping').length >= 5, 10_000, 'five pings')
     expect(await client.ok({ type: 'publish', channel: 'alive', data: 1 })).toMatchObject({
       channel: 'alive',
