@@ -9,7 +9,13 @@ describe('parseConfig', () => {
       allowAnonymous: true,
       authFailureLimit: 10,
       authFailureWindow: 60,
-      jwt: { roleClaim: 'role', scopesClaim: 'scope', principalClaim: 'sub' },
+      jwt: {
+        roleClaim: 'role',
+        scopesClaim: 'scope',
+        principalClaim: 'sub',
+        clockTolerance: 5,
+        jwksCooldown: 1,
+      },
       maxConnections: 1000,
       heartbeatInterval: 30,
       reconnectTimeout: 60,
@@ -47,6 +53,7 @@ describe('parseConfig', () => {
       },
       presence: { enabled: true, heartbeatInterval: 15, offlineTimeout: 45, broadcastChanges: true },
       polling: { enabled: true, longPollTimeout: 30, maxBatchSize: 100 },
+      http: { maxBodySize: 1024 * 1024, headersTimeout: 10, requestTimeout: 30, keepAliveTimeout: 5 },
       redis: { port: 6379, db: 0, prefix: 'parley:', maxConnections: 20 },
       agentTimeout: 300,
       agents: {
@@ -154,6 +161,12 @@ describe('bind safety', () => {
     expect(parseConfig({ allowAnonymous: 'false' }).allowAnonymous).toBe(false)
   })
 
+  it('refuses an http.headersTimeout longer than http.requestTimeout', () => {
+    expect(() => parseConfig({ http: { headersTimeout: 60, requestTimeout: 30 } })).toThrow(
+      /http.headersTimeout \(PARLEY_HTTP_HEADERS_TIMEOUT\): must not be longer than http.requestTimeout/,
+    )
+  })
+
   it('reads the JWT options and refuses a short secret or a non-http JWKS URL', () => {
     expect(parseConfig({ jwt: { secret: 's'.repeat(32), issuer: 'idp' } }).jwt).toEqual({
       secret: 's'.repeat(32),
@@ -161,9 +174,14 @@ describe('bind safety', () => {
       roleClaim: 'role',
       scopesClaim: 'scope',
       principalClaim: 'sub',
+      clockTolerance: 5,
+      jwksCooldown: 1,
     })
     expect(() => parseConfig({ jwt: { secret: 'short' } })).toThrow(/jwt.secret \(PARLEY_JWT_SECRET\)/)
     expect(() => parseConfig({ jwt: { jwksUrl: 'ftp://x' } })).toThrow(/jwt.jwksUrl/)
+    expect(() => parseConfig({ jwt: { jwksCooldown: 60 } })).toThrow(
+      /jwt.jwksCooldown \(PARLEY_JWT_JWKS_COOLDOWN\): must be at most 30 seconds/,
+    )
   })
 
   it('reads pairing policies and allowlists as records or in their environment form, and refuses unknown policies', () => {

@@ -16,6 +16,8 @@ export const CONFIG_SOURCES = {
   'jwt.roleClaim': { flag: undefined, env: 'PARLEY_JWT_ROLE_CLAIM' },
   'jwt.scopesClaim': { flag: undefined, env: 'PARLEY_JWT_SCOPES_CLAIM' },
   'jwt.principalClaim': { flag: undefined, env: 'PARLEY_JWT_PRINCIPAL_CLAIM' },
+  'jwt.clockTolerance': { flag: undefined, env: 'PARLEY_JWT_CLOCK_TOLERANCE' },
+  'jwt.jwksCooldown': { flag: undefined, env: 'PARLEY_JWT_JWKS_COOLDOWN' },
   maxConnections: { flag: '--max-connections', env: 'PARLEY_MAX_CONNECTIONS' },
   heartbeatInterval: { flag: '--heartbeat-interval', env: 'PARLEY_HEARTBEAT_INTERVAL' },
   reconnectTimeout: { flag: undefined, env: 'PARLEY_RECONNECT_TIMEOUT' },
@@ -56,6 +58,10 @@ export const CONFIG_SOURCES = {
   'presence.heartbeatInterval': { flag: undefined, env: 'PARLEY_PRESENCE_HEARTBEAT_INTERVAL' },
   'presence.offlineTimeout': { flag: undefined, env: 'PARLEY_PRESENCE_OFFLINE_TIMEOUT' },
   'presence.broadcastChanges': { flag: undefined, env: 'PARLEY_PRESENCE_BROADCAST_CHANGES' },
+  'http.maxBodySize': { flag: undefined, env: 'PARLEY_HTTP_MAX_BODY_SIZE' },
+  'http.headersTimeout': { flag: undefined, env: 'PARLEY_HTTP_HEADERS_TIMEOUT' },
+  'http.requestTimeout': { flag: undefined, env: 'PARLEY_HTTP_REQUEST_TIMEOUT' },
+  'http.keepAliveTimeout': { flag: undefined, env: 'PARLEY_HTTP_KEEP_ALIVE_TIMEOUT' },
   'polling.enabled': { flag: undefined, env: 'PARLEY_POLLING_ENABLED' },
   'polling.longPollTimeout': { flag: undefined, env: 'PARLEY_POLLING_LONG_POLL_TIMEOUT' },
   'polling.maxBatchSize': { flag: undefined, env: 'PARLEY_POLLING_MAX_BATCH_SIZE' },
@@ -177,6 +183,15 @@ export const JwtConfigSchema = z.object({
   /** A space-separated string or an array of scopes. */
   scopesClaim: z.string().min(1).default('scope'),
   principalClaim: z.string().min(1).default('sub'),
+  /** Seconds of clock skew allowed on `exp` and `nbf`, at connect and for the expiry close alike. */
+  clockTolerance: nonNegativeSeconds().default(5),
+  /**
+   * Least seconds between two fetches of `jwksUrl` when tokens name a key id the cached set lacks; such a
+   * token may wait this long, hence the cap.
+   */
+  jwksCooldown: numberOption('a number of seconds')
+    .pipe(z.number().nonnegative('must not be negative').max(30, 'must be at most 30 seconds'))
+    .default(1),
 })
 
 export const PAIRING_POLICIES = ['deny', 'pair', 'allowlist', 'open'] as const
@@ -260,6 +275,18 @@ export const PollingConfigSchema = z.object({
   longPollTimeout: positiveSeconds().default(30),
   /** Most frames one `recv` returns. */
   maxBatchSize: positiveInt().default(100),
+})
+
+/** The HTTP server: request body size and the time a client gets to send a request (against slowloris). */
+export const HttpConfigSchema = z.object({
+  /** Largest request body in bytes, on every route but `/poll/*` (which takes 4 x `maxPayload`); 413 beyond. */
+  maxBodySize: positiveInt().default(MiB),
+  /** Seconds a client has to send the request line and headers; beyond, 408 and the socket is closed. */
+  headersTimeout: positiveSeconds().default(10),
+  /** Seconds a client has to send the whole request, body included; at least `headersTimeout`. */
+  requestTimeout: positiveSeconds().default(30),
+  /** Seconds an idle keep-alive connection is kept open. */
+  keepAliveTimeout: positiveSeconds().default(5),
 })
 
 /** Agents: registration, request / response, streams and introductions (`agentTimeout` is top level). */
@@ -387,6 +414,7 @@ export const GatewayConfigSchema = z
     pairing: PairingConfigSchema.prefault({}),
     presence: PresenceConfigSchema.prefault({}),
     polling: PollingConfigSchema.prefault({}),
+    http: HttpConfigSchema.prefault({}),
     redis: RedisConfigSchema.prefault({}),
     /** Seconds an agent that stopped heartbeating stays listed (as `inactive`) before it is removed. */
     agentTimeout: positiveSeconds().default(300),
@@ -415,6 +443,13 @@ export const GatewayConfigSchema = z
           'with Redis configured (several nodes) the store must be shared: use postgres or redis, not memory',
       })
     }
+    if (config.http.headersTimeout > config.http.requestTimeout) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['http', 'headersTimeout'],
+        message: 'must not be longer than http.requestTimeout',
+      })
+    }
     if ((config.sslCert === undefined) !== (config.sslKey === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -435,6 +470,7 @@ export type HistoryConfig = GatewayConfig['history']
 export type PairingConfig = GatewayConfig['pairing']
 export type PresenceConfig = GatewayConfig['presence']
 export type PollingConfig = GatewayConfig['polling']
+export type HttpConfig = GatewayConfig['http']
 export type RedisConfig = GatewayConfig['redis']
 export type AgentsConfig = GatewayConfig['agents']
 export type PoliciesConfig = GatewayConfig['policies']

@@ -359,7 +359,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     return lastDatabaseCheck
   }
 
-  const app = createHttpApp(logger)
+  const app = createHttpApp(logger, {
+    // Polling carries frames: its bodies may hold up to the transport's hard limit of a frame.
+    maxBytes: (path) => (path.startsWith('/poll/') ? 4 * config.maxPayload : config.http.maxBodySize),
+    drainTimeoutMs: Math.round(config.http.requestTimeout * 1000),
+  })
   registerHealthRoutes(app, {
     version: GATEWAY_VERSION,
     startedAt,
@@ -447,6 +451,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     pairing: chatPairing,
     links: () => approvalLinks,
     recordAction: (detail, outcome) => connectionAudit.admin(LINK_PRINCIPAL, detail, outcome),
+    // Its own count, so guessing links does not spend an address's budget for connecting, nor the reverse.
+    forgeries: createAuthFailureLimiter({
+      limit: config.authFailureLimit,
+      windowMs: config.authFailureWindow * 1000,
+    }),
   })
 
   async function openStorage(pairingSecret: Uint8Array): Promise<void> {
@@ -592,11 +601,23 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       perMessageDeflate: false,
       clientTracking: false,
     })
+    const headersTimeout = Math.round(config.http.headersTimeout * 1000)
+    const serverOptions = {
+      // Slow clients (slowloris) are answered 408 and closed; the check runs often enough to honour the
+      // timeout within a second, or within a quarter of it when it is shorter.
+      headersTimeout,
+      requestTimeout: Math.round(config.http.requestTimeout * 1000),
+      keepAliveTimeout: Math.round(config.http.keepAliveTimeout * 1000),
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.round(headersTimeout / 4))),
+    }
     const created = createAdaptorServer({
       fetch: app.fetch,
       hostname: config.host,
       websocket: { server: wss },
-      ...(tls === undefined ? {} : { createServer: createHttpsServer, serverOptions: tls }),
+      // limitBody drains refused bodies itself: the adapter's own cleanup would cut the socket after 0.5 s.
+      autoCleanupIncoming: false,
+      serverOptions: tls === undefined ? serverOptions : { ...serverOptions, ...tls },
+      ...(tls === undefined ? {} : { createServer: createHttpsServer }),
     }) as HttpServer | HttpsServer
     await new Promise<void>((resolve, reject) => {
       created.once('error', reject)

@@ -88,7 +88,7 @@ describe('slow consumers', () => {
     await server?.dispose()
   })
 
-  it('closes a subscriber that stops reading with 4006 once its outbound buffer passes the bound', async () => {
+  it('closes a subscriber that stops reading with 4006 once its outbound buffer passes the bound, and stops counting it at once', async () => {
     server = await startTestGateway({ maxBufferedBytes: 256 * 1024 })
     const slow = await TestClient.connect(server.started.wsUrl, { clientId: 'slow' })
     await slow.subscribe('firehose')
@@ -104,6 +104,10 @@ describe('slow consumers', () => {
     }
     expect(delivered).toBe(0)
     expect(server.gateway.stats().slowConsumers).toBe(1)
+    // Cut at once: only the publisher still counts, though the slow socket has not finished closing.
+    expect(server.gateway.stats().connections).toBe(1)
+    const metrics = await (await fetch(`${server.started.url}/metrics`)).text()
+    expect(metrics).toMatch(/^parley_connections 1$/m)
 
     slow.socket.resume()
     expect((await slow.waitClosed(10_000)).code).toBe(4006)

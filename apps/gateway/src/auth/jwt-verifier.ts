@@ -1,6 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import { ROLES, type Role } from '@parley/protocol'
 import {
   createRemoteJWKSet,
+  customFetch,
   decodeProtectedHeader,
   errors,
   type JWTPayload,
@@ -15,7 +17,10 @@ export interface VerifiedJwt {
   principal: string
   role: Role
   scopes: string[]
-  /** Epoch ms of `exp`, if the token has one. */
+  /**
+   * Epoch ms after which the token is no longer accepted: `exp` plus the clock tolerance, the same rule as at
+   * connect (a token accepted within the tolerance is not closed a moment later). Undefined without `exp`.
+   */
   expiresAt: number | undefined
 }
 
@@ -26,8 +31,13 @@ export interface JwtVerifier {
   verify(token: string): Promise<JwtVerification>
 }
 
-/** Seconds of clock skew tolerated on `exp` and `nbf`. */
-const CLOCK_TOLERANCE_S = 5
+export interface JwtVerifierOptions {
+  /** The clock tokens are checked against (tests); default `Date.now`. */
+  now?: () => number
+}
+
+/** Refetches of the key set one verification may wait for before its unknown key id is final. */
+const MAX_KEY_REFETCHES = 3
 
 /** jose errors that say the key set could not be obtained: a dependency failure, not a bad token. */
 const KEY_SET_FAILURES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID'])
@@ -39,29 +49,38 @@ export function looksLikeJwt(token: string): boolean {
 
 /**
  * Bearer JWT verification with jose: HS256 against `jwt.secret`, or any asymmetric algorithm of the keys
- * served at `jwt.jwksUrl` (jose fetches, caches and refreshes the set on an unknown `kid`). Claims map to
- * the principal (`principalClaim`, default `sub`), role (`roleClaim`, default `role`; absent means
+ * served at `jwt.jwksUrl` (fetched, cached, and refetched on an unknown `kid`: see `keySetVerifier`). Claims
+ * map to the principal (`principalClaim`, default `sub`), role (`roleClaim`, default `role`; absent means
  * `client`, an unknown value refuses the token) and scopes (`scopesClaim`, default `scope`: a
- * space-separated string or an array; absent means none). Undefined when no JWT source is configured.
+ * space-separated string or an array; absent means none). `jwt.clockTolerance` applies to `exp` and `nbf`
+ * here and to the `expiresAt` handed on. Undefined when no JWT source is configured.
  */
-export function createJwtVerifier(config: JwtConfig): JwtVerifier | undefined {
+export function createJwtVerifier(
+  config: JwtConfig,
+  options: JwtVerifierOptions = {},
+): JwtVerifier | undefined {
   if (config.secret === undefined && config.jwksUrl === undefined) return undefined
+  const now = options.now ?? Date.now
   const secret = config.secret === undefined ? undefined : new TextEncoder().encode(config.secret)
-  const keySet = config.jwksUrl === undefined ? undefined : createRemoteJWKSet(new URL(config.jwksUrl))
-  const base: JWTVerifyOptions = {
-    clockTolerance: CLOCK_TOLERANCE_S,
+  const fromKeySet =
+    config.jwksUrl === undefined
+      ? undefined
+      : keySetVerifier(new URL(config.jwksUrl), Math.round(config.jwksCooldown * 1000))
+  const base = (): JWTVerifyOptions => ({
+    clockTolerance: config.clockTolerance,
+    currentDate: new Date(now()),
     ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
     ...(config.audience === undefined ? {} : { audience: config.audience }),
-  }
+  })
 
   async function verifySignature(token: string): Promise<JWTPayload> {
     const { alg } = decodeProtectedHeader(token)
     if (alg?.startsWith('HS')) {
       if (secret === undefined) throw new errors.JOSEAlgNotAllowed('HMAC tokens are not accepted')
-      return (await jwtVerify(token, secret, { ...base, algorithms: ['HS256'] })).payload
+      return (await jwtVerify(token, secret, { ...base(), algorithms: ['HS256'] })).payload
     }
-    if (keySet === undefined) throw new errors.JOSEAlgNotAllowed('only HS256 tokens are accepted')
-    return (await jwtVerify(token, keySet, base)).payload
+    if (fromKeySet === undefined) throw new errors.JOSEAlgNotAllowed('only HS256 tokens are accepted')
+    return fromKeySet(token, base)
   }
 
   return {
@@ -81,6 +100,54 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier | undefined {
       }
       return mapClaims(payload, config)
     },
+  }
+}
+
+/**
+ * Verifies against the keys served at `url`. A token whose `kid` the cached set lacks is refused only after a
+ * fetch that started after the token arrived: an identity provider that rotated its key is picked up at
+ * once, not after jose's default 30 s cooldown, so users with fresh tokens are not refused (and counted as
+ * failed logins) meanwhile. Fetches stay at most one per `cooldownMs` whatever key ids attackers make up:
+ * a token that arrives within the cooldown waits for its end, and waiting tokens share one fetch.
+ */
+function keySetVerifier(
+  url: URL,
+  cooldownMs: number,
+): (token: string, options: () => JWTVerifyOptions) => Promise<JWTPayload> {
+  let fetchesStarted = 0
+  let lastFetchAt = Number.NEGATIVE_INFINITY
+  let scheduled: Promise<void> | undefined
+  const keySet = createRemoteJWKSet(url, {
+    cooldownDuration: cooldownMs,
+    [customFetch]: (input, init) => {
+      fetchesStarted += 1
+      lastFetchAt = Date.now()
+      return fetch(input, init)
+    },
+  })
+
+  function refetchAfterCooldown(): Promise<void> {
+    scheduled ??= (async () => {
+      const wait = lastFetchAt + cooldownMs - Date.now()
+      if (wait > 0) await delay(wait)
+      await keySet.reload()
+    })().finally(() => {
+      scheduled = undefined
+    })
+    return scheduled
+  }
+
+  return async (token, options) => {
+    const arrival = fetchesStarted
+    for (let refetches = 0; ; refetches += 1) {
+      try {
+        return (await jwtVerify(token, keySet, options())).payload
+      } catch (error) {
+        const keyUnknown = error instanceof errors.JWKSNoMatchingKey
+        if (!keyUnknown || fetchesStarted > arrival || refetches >= MAX_KEY_REFETCHES) throw error
+        await refetchAfterCooldown()
+      }
+    }
   }
 }
 
@@ -110,7 +177,7 @@ function mapClaims(payload: JWTPayload, config: JwtConfig): JwtVerification {
       principal,
       role,
       scopes,
-      expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+      expiresAt: typeof payload.exp === 'number' ? (payload.exp + config.clockTolerance) * 1000 : undefined,
     },
   }
 }

@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { Logger } from 'pino'
 import type { Principal } from '../auth/auth-provider.js'
 import { GatewayError } from '../errors.js'
+import { type BodyLimitOptions, limitBody } from './body-limit.js'
 import { errorResponse } from './error-envelope.js'
 
 /**
@@ -23,10 +24,11 @@ const STATUS_TO_CODE = new Map<number, ErrorCode>(
 )
 
 /**
- * The app factory: one log line per request and one error handler that maps domain errors to the protocol's
- * envelope. Unexpected errors become a bare 500 `internal`; their details go to the log only.
+ * The app factory: one log line per request, one body limit for every route (see `limitBody`), and one error
+ * handler that maps domain errors to the protocol's envelope. Unexpected errors become a bare 500
+ * `internal`; their details go to the log only.
  */
-export function createHttpApp(logger: Logger): GatewayApp {
+export function createHttpApp(logger: Logger, bodyLimit: BodyLimitOptions): GatewayApp {
   const app = new Hono<GatewayEnv>()
 
   app.use(async (c, next) => {
@@ -36,13 +38,14 @@ export function createHttpApp(logger: Logger): GatewayApp {
     logger.info(
       {
         method: c.req.method,
-        path: c.req.path,
+        path: loggablePath(c.req.path),
         status: c.res.status,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
       },
       'http request',
     )
   })
+  app.use(limitBody(bodyLimit))
 
   app.onError((error, c) => {
     if (error instanceof GatewayError) return errorResponse(c, error.code, error.message, error.retryAfterMs)
@@ -56,11 +59,28 @@ export function createHttpApp(logger: Logger): GatewayApp {
         error.message || 'bad request',
       )
     }
-    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error in http handler')
+    logger.error(
+      { err: error, method: c.req.method, path: loggablePath(c.req.path) },
+      'unhandled error in http handler',
+    )
     return errorResponse(c, 'internal', 'internal server error')
   })
 
   app.notFound((c) => errorResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`))
 
   return app
+}
+
+/**
+ * Paths with a credential in them (the approval link's signed token); the prefix before it is kept. Other
+ * secrets travel in headers and bodies, and query strings are not logged, so this is the only one.
+ */
+const SECRET_PATHS: readonly RegExp[] = [/^(\/pairing\/approve\/)[^/]+/]
+
+/** The request path as logged: secret segments replaced by `[redacted]`. */
+export function loggablePath(path: string): string {
+  for (const pattern of SECRET_PATHS) {
+    if (pattern.test(path)) return path.replace(pattern, '$1[redacted]')
+  }
+  return path
 }

@@ -1,6 +1,7 @@
 import type { PairingDecision } from '@parley/protocol'
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
 import { GatewayError } from '../errors.js'
 import type { GatewayApp } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
@@ -13,6 +14,11 @@ export interface ApprovalLinkRouteDeps {
   links: () => ApprovalLinks | undefined
   /** Audit row of kind `admin` for an approval made with a link. */
   recordAction: (detail: string, outcome: 'ok' | 'error') => void
+  /**
+   * Forged links per remote address: past its limit an address is answered 429 before any link is checked,
+   * so links cannot be guessed at line speed (nor the audit flooded with their refusals).
+   */
+  forgeries: AuthFailureLimiter
   now?: () => number
 }
 
@@ -34,17 +40,31 @@ export function escapeHtml(text: string): string {
 /**
  * The owner's approval link, outside `/api/admin`: the signed link is the credential. `GET` shows what
  * would be approved and changes nothing (link previews in chat apps fetch it); `POST` approves once. A
- * forged link answers 403, an expired or used one 410.
+ * forged link answers 403, an expired or used one 410, an address past its limit of forged links 429.
  */
 export function registerApprovalLinkRoutes(app: GatewayApp, deps: ApprovalLinkRouteDeps): void {
   const now = deps.now ?? Date.now
 
-  function checkLink(token: string): { requestId: string } {
+  function checkLink(c: Context): { requestId: string } {
+    const address = c.env?.incoming?.socket.remoteAddress ?? null
+    const limit = deps.forgeries.check(address)
+    if (!limit.allowed) {
+      if (limit.firstRefusal)
+        deps.recordAction('pairing approve by link refused: too many forged links', 'error')
+      throw new GatewayError(
+        'rate_limited',
+        'too many invalid approval links from this address',
+        limit.retryAfterMs,
+      )
+    }
     const links = deps.links()
     if (links === undefined) throw new GatewayError('unavailable', 'the gateway is not ready')
-    const checked = links.check(token, now())
+    const checked = links.check(c.req.param('token') ?? '', now())
     if (!checked.ok) {
-      if (checked.reason === 'forged') throw new GatewayError('forbidden', 'this approval link is not valid')
+      if (checked.reason === 'forged') {
+        deps.forgeries.recordFailure(address)
+        throw new GatewayError('forbidden', 'this approval link is not valid')
+      }
       throw new GatewayError('pairing_expired', 'this approval link has expired')
     }
     return { requestId: checked.requestId }
@@ -52,7 +72,7 @@ export function registerApprovalLinkRoutes(app: GatewayApp, deps: ApprovalLinkRo
 
   app.get('/pairing/approve/:token', async (c) => {
     try {
-      const { requestId } = checkLink(c.req.param('token'))
+      const { requestId } = checkLink(c)
       const request = await deps.pairing.findPending(requestId)
       if (request === undefined)
         throw new GatewayError('pairing_expired', 'this approval link was already used or has expired')
@@ -73,7 +93,7 @@ export function registerApprovalLinkRoutes(app: GatewayApp, deps: ApprovalLinkRo
   app.post('/pairing/approve/:token', async (c) => {
     const wantsHtml = (c.req.header('accept') ?? '').includes('text/html')
     try {
-      const { requestId } = checkLink(c.req.param('token'))
+      const { requestId } = checkLink(c)
       let decision: PairingDecision
       try {
         decision = await deps.pairing.approveRequest(requestId, LINK_APPROVER)
@@ -98,7 +118,8 @@ export function registerApprovalLinkRoutes(app: GatewayApp, deps: ApprovalLinkRo
         `<p><strong>${escapeHtml(decision.senderId)}</strong> on <strong>${escapeHtml(decision.channelType)}</strong> may now talk to your agents.</p>`,
       )
     } catch (error) {
-      if (error instanceof GatewayError && error.code !== 'unavailable') {
+      // Refusals by the limit are audited once per address and window, in checkLink.
+      if (error instanceof GatewayError && error.code !== 'unavailable' && error.code !== 'rate_limited') {
         deps.recordAction(`pairing approve by link refused: ${error.code}`, 'error')
       }
       if (wantsHtml) return failurePage(c, error)
@@ -110,7 +131,11 @@ export function registerApprovalLinkRoutes(app: GatewayApp, deps: ApprovalLinkRo
 function failurePage(c: Context, error: unknown): Response {
   if (!(error instanceof GatewayError)) throw error
   if (error.code === 'unavailable') return errorResponse(c, error.code, error.message)
-  const status: ContentfulStatusCode = error.code === 'forbidden' ? 403 : 410
+  if (error.code === 'rate_limited' && error.retryAfterMs !== undefined) {
+    c.header('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)))
+  }
+  const status: ContentfulStatusCode =
+    error.code === 'forbidden' ? 403 : error.code === 'rate_limited' ? 429 : 410
   return page(c, status, 'Link not valid', `<p>${escapeHtml(error.message)}</p>`)
 }
 

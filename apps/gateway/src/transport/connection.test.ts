@@ -1,9 +1,10 @@
 import { pino } from 'pino'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Connection, type ConnectionSocket } from './connection.js'
 
 function fakeSocket() {
   const closes: number[] = []
+  const terminated: boolean[] = []
   const socket: ConnectionSocket = {
     transport: 'websocket',
     isOpen: true,
@@ -12,9 +13,11 @@ function fakeSocket() {
     close: (code: number) => {
       closes.push(code)
     },
-    terminate: () => undefined,
+    terminate: () => {
+      terminated.push(true)
+    },
   }
-  return { socket, closes }
+  return { socket, closes, terminated }
 }
 
 function connectionOn(
@@ -55,5 +58,23 @@ describe('Connection outbound bound', () => {
     expect(connection.send('a'.repeat(60))).toBe(true)
     expect(connection.send(Buffer.alloc(30))).toBe(true)
     expect(closes).toEqual([])
+  })
+
+  describe('a slow consumer that never finishes closing', () => {
+    afterEach(() => {
+      vi.useRealTimers()
+    })
+
+    it('has its socket dropped 5 s after the 4006 close, not after the closing handshake times out', () => {
+      vi.useFakeTimers()
+      const { socket, closes, terminated } = fakeSocket()
+      const connection = connectionOn(socket, 100)
+      expect(connection.send('x'.repeat(200))).toBe(false)
+      expect(closes).toEqual([4006])
+      vi.advanceTimersByTime(4_999)
+      expect(terminated).toEqual([])
+      vi.advanceTimersByTime(1)
+      expect(terminated).toEqual([true])
+    })
   })
 })

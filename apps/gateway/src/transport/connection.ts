@@ -32,6 +32,12 @@ export interface ConnectionSocket {
   terminate(): void
 }
 
+/**
+ * How long a connection closed as a slow consumer gets to read what it was sent and its close frame before
+ * its socket is dropped: it is not reading, so its closing handshake may never finish.
+ */
+const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000
+
 /** `pairing`: a device waits for the operator after `hello` (heartbeats run, nothing else is accepted). */
 export type ConnectionState = 'handshaking' | 'pairing' | 'open' | 'closing' | 'closed'
 
@@ -153,6 +159,8 @@ export class Connection {
       this.#queue = []
       this.#queuedBytes = 0
       this.close('slow_consumer', 'outbound buffer limit exceeded')
+      const socket = this.#socket
+      setTimeout(() => socket.terminate(), SLOW_CONSUMER_CLOSE_GRACE_MS).unref()
       this.#onSlowConsumer(this)
       return false
     }

@@ -1,6 +1,7 @@
 import {
   type AuthenticateFrame,
   type BroadcastFrame,
+  CLOSE_CODES,
   type ClientFrame,
   ERROR_CODES,
   type ErrorBody,
@@ -361,6 +362,8 @@ export function createHub(options: HubOptions) {
         sessions.forget(slow)
         channels.unsubscribeAll(slow)
         slow.logger.warn('closed slow consumer')
+        // Cut now: it leaves the connection table (and parley_connections) without waiting for its socket.
+        queueMicrotask(() => closed(slow, CLOSE_CODES.slow_consumer.code))
       },
     })
     if (shutdownFrame !== undefined) {

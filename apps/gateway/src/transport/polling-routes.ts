@@ -1,6 +1,5 @@
 import { PollCloseRequest, PollRecvRequest, PollSendRequest } from '@parley/protocol'
 import type { Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Logger } from 'pino'
 import type { z } from 'zod'
@@ -33,14 +32,6 @@ export function registerPollingRoutes(app: GatewayApp, deps: PollingRouteDeps): 
     }
     await next()
   })
-  app.use(
-    '/poll/*',
-    bodyLimit({
-      maxSize: 4 * config.maxPayload,
-      onError: (c) =>
-        errorResponse(c, 'payload_too_large', `request body exceeds ${4 * config.maxPayload} bytes`),
-    }),
-  )
 
   app.post('/poll/open', (c) => {
     if (deps.isDraining()) return errorResponse(c, 'shutting_down', 'the gateway is shutting down', 1000)
