@@ -57,6 +57,7 @@ import { createPresenceTracker } from '../presence/presence-tracker.js'
 import { createSessionResume, type DetachedSession } from '../sessions/session-resume.js'
 import { createStateService } from '../state/state-service.js'
 import { Connection, type ConnectionSocket } from './connection.js'
+import { createHandshakeHold } from './handshake-hold.js'
 
 export const SERVER_NAME = 'parley'
 export const FEATURES = ['channels', 'broadcast', 'heartbeat', 'history', 'recovery'] as const
@@ -67,6 +68,8 @@ export const DELIVERY_FEATURES = ['durable', 'direct', 'acks'] as const
 const SERVER_FULL_RETRY_AFTER_MS = 5_000
 /** How long a refused peer gets to read why and answer the close before its socket is dropped. */
 const REFUSED_CLOSE_GRACE_MS = 1_000
+/** Frames a client may send ahead of its welcome (they wait for the handshake's outcome). */
+const HANDSHAKE_HOLD_MAX_FRAMES = 16
 /** How far the signer's clock may be from ours in an `authenticate` answer. */
 export const CHALLENGE_MAX_SKEW_MS = 60_000
 
@@ -157,6 +160,10 @@ export function createHub(options: HubOptions) {
   })
   const features = [...FEATURES, ...(config.delivery.enabled ? DELIVERY_FEATURES : [])]
   const heartbeatIntervalMs = Math.max(1, Math.round(config.heartbeatInterval * 1000))
+  const handshakeHold = createHandshakeHold<Connection>({
+    maxFrames: HANDSHAKE_HOLD_MAX_FRAMES,
+    maxBytes: HANDSHAKE_HOLD_MAX_FRAMES * config.maxPayload,
+  })
   const drainWaiters = new Set<() => void>()
   /** Set by `shutdown()`, so even upgrades that passed the route's draining check before it are turned away. */
   let shutdownFrame: Buffer | undefined
@@ -398,6 +405,16 @@ export function createHub(options: HubOptions) {
     connection.lastSeenAt = Date.now()
     connection.messagesIn += 1
     counters.framesIn += 1
+    if (!handshakeHold.hold(connection, data)) handleFrame(connection, data)
+  }
+
+  /** Ends an authentication and handles the frames that arrived during it. */
+  function authenticated(connection: Connection): void {
+    connection.authenticating = false
+    handshakeHold.release(connection, (data) => handleFrame(connection, data))
+  }
+
+  function handleFrame(connection: Connection, data: unknown): void {
     if (connection.state === 'closing' || connection.state === 'closed') return
     if (typeof data !== 'string') {
       counters.invalidFrames += 1
@@ -708,9 +725,7 @@ export function createHub(options: HubOptions) {
         fail(connection, 'internal', 'internal server error', frame.id)
         connection.close('internal_error')
       })
-      .finally(() => {
-        connection.authenticating = false
-      })
+      .finally(() => authenticated(connection))
   }
 
   /** Why a pairing `hello`'s identity cannot be registered, if it cannot: both or neither, and the did of the key. */
@@ -885,9 +900,7 @@ export function createHub(options: HubOptions) {
         fail(connection, 'unavailable', 'the identity could not be checked; try again', frame.id)
         connection.close('internal_error', 'agent key store unavailable')
       })
-      .finally(() => {
-        connection.authenticating = false
-      })
+      .finally(() => authenticated(connection))
   }
 
   async function verifyIdentity(
