@@ -1,6 +1,7 @@
 import {
   type AuthenticateFrame,
   type BroadcastFrame,
+  CLOSE_CODES,
   type ClientFrame,
   ERROR_CODES,
   type ErrorBody,
@@ -323,10 +324,10 @@ export function createHub(options: HubOptions) {
     reap: (connection) => {
       counters.reaped += 1
       connection.logger.info('reaping silent connection')
-      // Stop delivering to it right away; the close handshake may take a while with a dead peer.
-      channels.unsubscribeAll(connection)
-      agents.connectionClosed(connection)
       connection.close('heartbeat_timeout', 'no frames received in time')
+      // Gone now, without waiting for a dead peer's closing handshake: its deliveries go back to pending and
+      // its session is parked for a resume, as after any close.
+      closed(connection, CLOSE_CODES.heartbeat_timeout.code)
     },
   })
 
@@ -778,6 +779,16 @@ export function createHub(options: HubOptions) {
   ): Promise<void> {
     let resumed: DetachedSession | undefined
     if (frame.resume !== undefined) {
+      const holder = sessions.holderOf(frame.resume.sessionId, outcome.principal.id, frame.clientId)
+      if (holder.kind === 'forbidden') {
+        refuseResume(connection, frame, outcome)
+        return
+      }
+      if (holder.kind === 'take_over') {
+        holder.connection.logger.info({ by: connection.id }, 'session taken over by a new connection')
+        holder.connection.close('session_taken_over', 'another connection resumed this session')
+        closed(holder.connection, CLOSE_CODES.session_taken_over.code)
+      }
       const claim = await sessions.claim(frame.resume.sessionId, outcome.principal.id, frame.clientId)
       if (connection.state !== from) return
       if (claim.kind === 'forbidden') {
@@ -1010,6 +1021,7 @@ export function createHub(options: HubOptions) {
       ...(frame.resume === undefined ? {} : { resumed: resumed !== undefined }),
     })
     sessions.noteActivity(connection)
+    sessions.attach(connection)
     presence?.connected(connection)
     if (resumed !== undefined) {
       sessions

@@ -20,6 +20,11 @@ export interface TcpProxy {
    * lost, as on a link that failed one way. The gateway closing the connection still closes it.
    */
   stallReplies(): void
+  /**
+   * The open connections go silent both ways without a close or a reset, as when a mobile network or a NAT
+   * drops a flow: neither side hears anything more, and neither is told.
+   */
+  blackhole(): void
   /** New connections are accepted but not piped until `release()`: the path to the gateway is down. */
   hold(): void
   /** Pipes the held connections through and stops holding. */
@@ -100,6 +105,17 @@ export async function startTcpProxy(upstreamPort: number, upstreamHost = '127.0.
         pair.upstream.unpipe(pair.client)
         pair.upstream.on('data', () => {})
         pair.upstream.resume()
+      }
+    },
+    blackhole() {
+      for (const pair of pairs) {
+        if (pair.upstream === undefined) continue
+        pair.client.unpipe(pair.upstream)
+        pair.upstream.unpipe(pair.client)
+        for (const socket of [pair.client, pair.upstream]) {
+          socket.on('data', () => {})
+          socket.resume()
+        }
       }
     },
     hold() {
