@@ -1,8 +1,9 @@
+import { PushClient } from '@parley/client'
 import { PROTOCOL_VERSION } from '@parley/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { GatewayConfigInput } from '../src/config.js'
 import { startTcpProxy, type TcpProxy } from './acceptance/support/tcp-proxy.js'
-import { until } from './support/client-events.js'
+import { recordEvents, until } from './support/client-events.js'
 import { type FrameOf, TestClient } from './support/test-client.js'
 import { startTestGateway, type TestGateway } from './support/test-gateway.js'
 
@@ -16,6 +17,7 @@ describe('session resume after a silent drop', () => {
   let server: TestGateway | undefined
   let proxy: TcpProxy | undefined
   const clients: TestClient[] = []
+  const sdkClients: PushClient[] = []
 
   async function start(config: GatewayConfigInput = {}) {
     server = await startTestGateway(config)
@@ -61,6 +63,7 @@ describe('session resume after a silent drop', () => {
 
   afterEach(async () => {
     for (const client of clients.splice(0)) client.close()
+    await Promise.all(sdkClients.splice(0).map((client) => client.close()))
     await proxy?.close()
     await server?.dispose()
     server = undefined
@@ -141,6 +144,39 @@ describe('session resume after a silent drop', () => {
     await sender.ok({ type: 'publish', channel: 'news', data: 'live' })
     expect(await fresh.next('channel_message')).toMatchObject({ channel: 'news', data: 'live' })
     expect(running.gateway.stats().connections).toBe(2)
+  })
+
+  it('resumes every time when the SDK reconnects through a proxy that was cut silently, after a first resume', async () => {
+    const { server: running, proxy: link } = await start({ heartbeatInterval: 0.5 })
+    const credentials = await token('roaming')
+    const roaming = new PushClient(link.wsUrl, {
+      clientId: 'roaming',
+      authToken: credentials,
+      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+    })
+    sdkClients.push(roaming)
+    const connects = recordEvents(roaming, 'connect')
+    const first = await roaming.connect()
+    await roaming.subscribe('news')
+
+    // A reset the gateway sees: resumed as before.
+    link.cut()
+    const second = await connects.waitFor((info) => info.connectionId !== first.connectionId)
+    expect(second).toMatchObject({ sessionId: first.sessionId, resumed: true })
+
+    // Then a silent drop: the SDK notices after 2.5 heartbeat intervals, the gateway reaps after 2 to 2.5;
+    // whichever comes first, the session is there.
+    link.blackhole()
+    const third = await connects.waitFor(
+      (info) => info.connectionId !== first.connectionId && info.connectionId !== second.connectionId,
+      15_000,
+    )
+    expect(third).toMatchObject({ sessionId: first.sessionId, resumed: true })
+    const received = recordEvents(roaming, 'channel_message')
+    const publisher = await open(running.started.wsUrl)
+    await hello(publisher, { id: 'p1', clientId: 'publisher', token: credentials })
+    await publisher.ok({ type: 'publish', channel: 'news', data: 'after the drop' })
+    expect(await received.waitFor(() => true)).toMatchObject({ channel: 'news', data: 'after the drop' })
   })
 
   it('refuses another principal presenting the id of a live session and leaves its connection alone', async () => {
