@@ -195,6 +195,8 @@ test.describe('the packed client in a browser page', () => {
   })
 
   test('reconnects after the gateway restarts and carries on', async ({ page }) => {
+    // A gateway process starting on a busy machine takes a while.
+    test.setTimeout(120_000)
     await connectPage(page, allowedPage.origin)
     expect(await pageTransport(page)).toBe('websocket')
     await gateway.restart()

@@ -161,9 +161,10 @@ export function createHub(options: HubOptions) {
   })
   const features = [...FEATURES, ...(config.delivery.enabled ? DELIVERY_FEATURES : [])]
   const heartbeatIntervalMs = Math.max(1, Math.round(config.heartbeatInterval * 1000))
+  // Bytes too: a client that is not authenticated yet must not park much memory here.
   const handshakeHold = createHandshakeHold<Connection>({
     maxFrames: HANDSHAKE_HOLD_MAX_FRAMES,
-    maxBytes: HANDSHAKE_HOLD_MAX_FRAMES * config.maxPayload,
+    maxBytes: config.maxPayload,
   })
   const drainWaiters = new Set<() => void>()
   /** Set by `shutdown()`, so even upgrades that passed the route's draining check before it are turned away. */

@@ -107,6 +107,23 @@ describe.each(['websocket', 'polling'] as const)(
       await expectUsable(client)
     })
 
+    it('handles nothing sent behind a refused hello', async () => {
+      await start({ authToken: AUTH_TOKEN })
+      const client = await open()
+      client.sendTexts(
+        JSON.stringify({
+          type: 'hello',
+          id: 'h1',
+          protocol: { min: 1, max: PROTOCOL_VERSION },
+          auth: { token: 'wrong-token-0123456789' },
+        }),
+        JSON.stringify({ type: 'broadcast', id: 'b1', data: 'sneaked in' }),
+      )
+      expect((await client.waitClosed()).code).toBe(4001)
+      expect(client.frames.map((frame) => frame.type)).toEqual(['error'])
+      expect(server?.gateway.stats().broadcasts).toBe(0)
+    })
+
     it('answers invalid JSON with invalid_json and stays usable', async () => {
       await start()
       const client = await connect()
