@@ -134,6 +134,39 @@ describe('HTTP long-polling endpoints', () => {
     expect((await post(server.started.url, 'open', {}, { origin: 'https://app.example' })).status).toBe(200)
   })
 
+  it('answers the CORS preflight and requests of an allowed origin, and refuses other origins', async () => {
+    const server = await start({ allowedOrigins: ['https://app.example'] })
+    const preflight = (origin: string) =>
+      fetch(`${server.started.url}/poll/open`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,authorization',
+        },
+      })
+    const allowed = await preflight('https://app.example')
+    expect(allowed.status).toBe(204)
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(allowed.headers.get('access-control-allow-methods')).toContain('POST')
+    expect(allowed.headers.get('access-control-allow-headers')?.toLowerCase().split(',')).toEqual(
+      expect.arrayContaining(['content-type', 'authorization']),
+    )
+    expect(allowed.headers.get('access-control-allow-credentials')).toBeNull()
+    const refused = await preflight('https://evil.example')
+    expect(refused.status).toBe(403)
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull()
+    // The request itself carries the header the browser needs to hand the answer to the page.
+    const opened = await fetch(`${server.started.url}/poll/open`, {
+      method: 'POST',
+      headers: { origin: 'https://app.example', 'content-type': 'application/json' },
+      body: '{}',
+    })
+    expect(opened.status).toBe(200)
+    expect(opened.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(opened.headers.get('vary')).toContain('Origin')
+  })
+
   it('takes Authorization: Bearer on /poll/open like the upgrade header', async () => {
     const token = 'poll-bearer-token-0123456789'
     const server = await start({ authToken: token })

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type FetchLike, PollingSocket, pollingBaseUrl } from './polling-socket.js'
 
 interface Call {
@@ -119,6 +119,45 @@ describe('PollingSocket', () => {
     await seen.closed
     expect(seen.opened()).toBe(0)
     expect(seen.closes[0]?.code).toBe(1006)
+  })
+
+  describe('with the global fetch of a browser', () => {
+    afterEach(() => {
+      vi.unstubAllGlobals()
+    })
+
+    it('calls the global fetch on the global object, as a browser requires', async () => {
+      // A browser's fetch throws "Illegal invocation" when called as a method of anything but the window.
+      const paths: string[] = []
+      const browserFetch = function (this: unknown, input: RequestInfo | URL): Promise<Response> {
+        if (this !== undefined && this !== globalThis) {
+          return Promise.reject(new TypeError("Failed to execute 'fetch' on 'Window': Illegal invocation"))
+        }
+        const path = String(input).replace(/^.*\/poll\//, '')
+        paths.push(path)
+        if (path === 'open') {
+          return Promise.resolve(
+            new Response(
+              JSON.stringify({ session: 'node.s4', longPollTimeoutMs: 30_000, maxBatchSize: 100 }),
+            ),
+          )
+        }
+        if (path === 'send') return Promise.resolve(new Response('{"accepted":1}'))
+        // recv: hang like a long poll.
+        return new Promise<Response>(() => undefined)
+      }
+      vi.stubGlobal('fetch', browserFetch)
+      const socket = new PollingSocket('ws://gw.test/ws')
+      const seen = events(socket)
+      await new Promise<void>((resolve, reject) => {
+        socket.onopen = () => resolve()
+        socket.onclose = (event) => reject(new Error(`closed with ${event.code}: ${event.reason}`))
+      })
+      socket.send('{"type":"ping","id":"p"}')
+      await expect.poll(() => paths.includes('send')).toBe(true)
+      expect(paths[0]).toBe('open')
+      expect(seen.closes).toEqual([])
+    })
   })
 
   it('counts the session lost when the gateway no longer knows it (404)', async () => {

@@ -24,6 +24,17 @@ export interface PollingSocketOptions {
 }
 
 /**
+ * The given `fetch`, or the global one, as a plain function. A browser's `fetch` must be called on the window:
+ * called as a method of anything else (`this.#fetch(…)`) it throws "Illegal invocation".
+ */
+function plainFetch(fetchImpl: FetchLike | undefined): FetchLike {
+  if (fetchImpl !== undefined) return (input, init) => fetchImpl(input, init)
+  const globalFetch = (globalThis as { fetch?: FetchLike }).fetch
+  if (globalFetch === undefined) throw new Error('no fetch implementation available for polling')
+  return globalFetch.bind(globalThis)
+}
+
+/**
  * `ws(s)://host/ws` → `http(s)://host/poll`: the polling endpoints sit beside the WebSocket one. A URL whose
  * path does not end in `/ws` gets `/poll` appended.
  */
@@ -64,9 +75,7 @@ export class PollingSocket implements WebSocketLike {
 
   constructor(url: string, options: PollingSocketOptions = {}) {
     this.#base = pollingBaseUrl(url)
-    const fetchImpl = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch
-    if (fetchImpl === undefined) throw new Error('no fetch implementation available for polling')
-    this.#fetch = fetchImpl
+    this.#fetch = plainFetch(options.fetch)
     this.#retryDelayMs = options.retryDelayMs ?? 50
     this.#giveUpAfterMs = options.giveUpAfterMs ?? 15_000
     void this.#open()

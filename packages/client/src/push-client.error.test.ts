@@ -183,6 +183,22 @@ describe('PushClient refusals', () => {
     expect(reconnecting).toEqual([])
   })
 
+  it('stops for good with conflict when another connection took its session over (4011)', async () => {
+    const server = await fixtures.server()
+    const client = fixtures.client(server.url, { reconnect: { initialDelayMs: 1 } })
+    await client.connect()
+    const reconnecting = record(client, 'reconnecting')
+    const disconnect = nextEvent(client, 'disconnect')
+    const error = nextEvent(client, 'error')
+
+    server.welcomed()[0]?.close(4011, 'another connection resumed this session')
+
+    expect(await disconnect).toMatchObject({ code: 4011, willReconnect: false })
+    expect(await error).toMatchObject({ code: 'conflict', retryable: false })
+    await client.waitClosed()
+    expect(reconnecting).toEqual([])
+  })
+
   it('reports the refusal itself when an unrelated error frame came earlier on the connection', async () => {
     const server = await fixtures.server()
     const client = fixtures.client(server.url)

@@ -436,6 +436,9 @@ function errorCodesForClose(code: number): readonly [ErrorCode, ...ErrorCode[]] 
       return ['pairing_denied']
     case 'pairing_expired':
       return ['pairing_expired']
+    case 'session_taken_over':
+      // Another connection resumed this client's session: reconnecting would only take it back.
+      return ['conflict']
     default:
       return ['unavailable']
   }

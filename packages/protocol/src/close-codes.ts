@@ -61,6 +61,11 @@ export const CLOSE_CODES = {
     reconnect: false,
     description: 'The device pairing request was not approved in time.',
   },
+  session_taken_over: {
+    code: 4011,
+    reconnect: false,
+    description: 'Another connection of the same principal resumed this session; this one is closed.',
+  },
 } as const satisfies Record<string, { code: number; reconnect: boolean; description: string }>
 
 export type CloseReason = keyof typeof CLOSE_CODES

@@ -23,6 +23,13 @@ export interface DetachedSession {
   overflowed: boolean
 }
 
+/** Who holds a session a `hello.resume` names, while its connection is still live. */
+export type SessionHolder =
+  | { kind: 'none' }
+  | { kind: 'forbidden' }
+  /** Its principal's connection holds it: the new one takes it over and the old one is closed. */
+  | { kind: 'take_over'; connection: Connection }
+
 export type ResumeClaim =
   | { kind: 'resume'; session: DetachedSession }
   | { kind: 'fresh'; reason: string }
@@ -61,6 +68,10 @@ export function createSessionResume(options: SessionResumeOptions) {
   const lastActivity = new WeakMap<Connection, number>()
   const captured = new WeakMap<Connection, Map<string, ChannelPosition | undefined>>()
   const unresumable = new WeakSet<Connection>()
+  /** Sessions whose connection is live, so a resume can take one over from a connection not yet seen dead. */
+  const attached = new Map<string, Connection>()
+  /** Connections whose session was already parked: a later close of the same connection parks nothing. */
+  const parked = new WeakSet<Connection>()
   let timer: NodeJS.Timeout | undefined
 
   function noteActivity(connection: Connection, at: number = now()): void {
@@ -80,9 +91,32 @@ export function createSessionResume(options: SessionResumeOptions) {
     unresumable.add(connection)
   }
 
-  /** Its connection ended: the session waits `reconnectTimeout` for the client to come back. */
+  /** A connection was welcomed into its session (fresh or resumed). */
+  function attach(connection: Connection): void {
+    if (connection.sessionId !== '') attached.set(connection.sessionId, connection)
+  }
+
+  /**
+   * Who holds the session a `hello.resume` names. A live connection of the same principal (and client id)
+   * is taken over, as MQTT brokers do: on mobile networks and behind NAT the old socket is usually dead
+   * without the gateway having noticed yet. Another principal may not touch it.
+   */
+  function holderOf(sessionId: string, principal: string, clientId: string | undefined): SessionHolder {
+    const connection = attached.get(sessionId)
+    if (connection === undefined || connection.state === 'closed') return { kind: 'none' }
+    if (connection.principal !== principal) return { kind: 'forbidden' }
+    if (clientId !== undefined && clientId !== connection.clientId) return { kind: 'none' }
+    return { kind: 'take_over', connection }
+  }
+
+  /**
+   * Its connection ended, however it ended (a close, a reset, reaped by the heartbeat, taken over): the
+   * session waits `reconnectTimeout` for the client to come back.
+   */
   function detach(connection: Connection): void {
-    if (connection.sessionId === '' || unresumable.has(connection)) return
+    if (attached.get(connection.sessionId) === connection) attached.delete(connection.sessionId)
+    if (connection.sessionId === '' || unresumable.has(connection) || parked.has(connection)) return
+    parked.add(connection)
     capture(connection)
     const session: DetachedSession = {
       sessionId: connection.sessionId,
@@ -244,6 +278,7 @@ export function createSessionResume(options: SessionResumeOptions) {
     timer = undefined
     detached.clear()
     byChannel.clear()
+    attached.clear()
   }
 
   logger.debug({ reconnectMs, sessionTimeoutMs, maxMessages }, 'session resume ready')
@@ -252,6 +287,8 @@ export function createSessionResume(options: SessionResumeOptions) {
     noteActivity,
     capture,
     forget,
+    attach,
+    holderOf,
     detach,
     bufferForChannel,
     bufferForAll,

@@ -58,6 +58,7 @@ import { createPresenceTracker } from '../presence/presence-tracker.js'
 import { createSessionResume, type DetachedSession } from '../sessions/session-resume.js'
 import { createStateService } from '../state/state-service.js'
 import { Connection, type ConnectionSocket } from './connection.js'
+import { createHandshakeHold } from './handshake-hold.js'
 
 export const SERVER_NAME = 'parley'
 export const FEATURES = ['channels', 'broadcast', 'heartbeat', 'history', 'recovery'] as const
@@ -68,6 +69,8 @@ export const DELIVERY_FEATURES = ['durable', 'direct', 'acks'] as const
 const SERVER_FULL_RETRY_AFTER_MS = 5_000
 /** How long a refused peer gets to read why and answer the close before its socket is dropped. */
 const REFUSED_CLOSE_GRACE_MS = 1_000
+/** Frames a client may send ahead of its welcome (they wait for the handshake's outcome). */
+const HANDSHAKE_HOLD_MAX_FRAMES = 16
 /** How far the signer's clock may be from ours in an `authenticate` answer. */
 export const CHALLENGE_MAX_SKEW_MS = 60_000
 
@@ -158,6 +161,11 @@ export function createHub(options: HubOptions) {
   })
   const features = [...FEATURES, ...(config.delivery.enabled ? DELIVERY_FEATURES : [])]
   const heartbeatIntervalMs = Math.max(1, Math.round(config.heartbeatInterval * 1000))
+  // Bytes too: a client that is not authenticated yet must not park much memory here.
+  const handshakeHold = createHandshakeHold<Connection>({
+    maxFrames: HANDSHAKE_HOLD_MAX_FRAMES,
+    maxBytes: config.maxPayload,
+  })
   const drainWaiters = new Set<() => void>()
   /** Set by `shutdown()`, so even upgrades that passed the route's draining check before it are turned away. */
   let shutdownFrame: Buffer | undefined
@@ -317,10 +325,10 @@ export function createHub(options: HubOptions) {
     reap: (connection) => {
       counters.reaped += 1
       connection.logger.info('reaping silent connection')
-      // Stop delivering to it right away; the close handshake may take a while with a dead peer.
-      channels.unsubscribeAll(connection)
-      agents.connectionClosed(connection)
       connection.close('heartbeat_timeout', 'no frames received in time')
+      // Gone now, without waiting for a dead peer's closing handshake: its deliveries go back to pending and
+      // its session is parked for a resume, as after any close.
+      closed(connection, CLOSE_CODES.heartbeat_timeout.code)
     },
   })
 
@@ -401,6 +409,16 @@ export function createHub(options: HubOptions) {
     connection.lastSeenAt = Date.now()
     connection.messagesIn += 1
     counters.framesIn += 1
+    if (!handshakeHold.hold(connection, data)) handleFrame(connection, data)
+  }
+
+  /** Ends an authentication and handles the frames that arrived during it. */
+  function authenticated(connection: Connection): void {
+    connection.authenticating = false
+    handshakeHold.release(connection, (data) => handleFrame(connection, data))
+  }
+
+  function handleFrame(connection: Connection, data: unknown): void {
     if (connection.state === 'closing' || connection.state === 'closed') return
     if (typeof data !== 'string') {
       counters.invalidFrames += 1
@@ -711,9 +729,7 @@ export function createHub(options: HubOptions) {
         fail(connection, 'internal', 'internal server error', frame.id)
         connection.close('internal_error')
       })
-      .finally(() => {
-        connection.authenticating = false
-      })
+      .finally(() => authenticated(connection))
   }
 
   /** Why a pairing `hello`'s identity cannot be registered, if it cannot: both or neither, and the did of the key. */
@@ -766,6 +782,16 @@ export function createHub(options: HubOptions) {
   ): Promise<void> {
     let resumed: DetachedSession | undefined
     if (frame.resume !== undefined) {
+      const holder = sessions.holderOf(frame.resume.sessionId, outcome.principal.id, frame.clientId)
+      if (holder.kind === 'forbidden') {
+        refuseResume(connection, frame, outcome)
+        return
+      }
+      if (holder.kind === 'take_over') {
+        holder.connection.logger.info({ by: connection.id }, 'session taken over by a new connection')
+        holder.connection.close('session_taken_over', 'another connection resumed this session')
+        closed(holder.connection, CLOSE_CODES.session_taken_over.code)
+      }
       const claim = await sessions.claim(frame.resume.sessionId, outcome.principal.id, frame.clientId)
       if (connection.state !== from) return
       if (claim.kind === 'forbidden') {
@@ -888,9 +914,7 @@ export function createHub(options: HubOptions) {
         fail(connection, 'unavailable', 'the identity could not be checked; try again', frame.id)
         connection.close('internal_error', 'agent key store unavailable')
       })
-      .finally(() => {
-        connection.authenticating = false
-      })
+      .finally(() => authenticated(connection))
   }
 
   async function verifyIdentity(
@@ -1000,6 +1024,7 @@ export function createHub(options: HubOptions) {
       ...(frame.resume === undefined ? {} : { resumed: resumed !== undefined }),
     })
     sessions.noteActivity(connection)
+    sessions.attach(connection)
     presence?.connected(connection)
     if (resumed !== undefined) {
       sessions

@@ -8,6 +8,7 @@ import type { GatewayApp } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
 import { bearerToken } from '../security/secrets.js'
 import { isOriginAllowed } from './origin.js'
+import { pollingCors } from './polling-cors.js'
 import type { PollAnswer, PollingSessions, PollOperation } from './polling-sessions.js'
 
 export interface PollingRouteDeps {
@@ -19,7 +20,8 @@ export interface PollingRouteDeps {
 
 /**
  * `POST /poll/open|send|recv|close`: the WebSocket protocol over HTTP long-polling. The session id travels in
- * the body only (request logs carry the path), and browsers are held to `allowedOrigins` as for the upgrade.
+ * the body only (request logs carry the path), and browsers are held to `allowedOrigins` as for the upgrade;
+ * those origins get CORS answers (preflight included), since a page is rarely served by the gateway itself.
  */
 export function registerPollingRoutes(app: GatewayApp, deps: PollingRouteDeps): void {
   const { config, sessions, logger } = deps
@@ -32,6 +34,7 @@ export function registerPollingRoutes(app: GatewayApp, deps: PollingRouteDeps): 
     }
     await next()
   })
+  app.use('/poll/*', pollingCors(config.allowedOrigins))
 
   app.post('/poll/open', (c) => {
     if (deps.isDraining()) return errorResponse(c, 'shutting_down', 'the gateway is shutting down', 1000)

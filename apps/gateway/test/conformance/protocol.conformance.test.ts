@@ -1,4 +1,4 @@
-import { SendResult, SubscribeResult } from '@parley/protocol'
+import { PROTOCOL_VERSION, SendResult, SubscribeResult } from '@parley/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { GatewayConfigInput } from '../../src/config.js'
 import {
@@ -89,6 +89,39 @@ describe.each(['websocket', 'polling'] as const)(
       expect(await client.next('error')).toMatchObject({ code: 'handshake_required', id: 's1' })
       expect(await client.hello()).toMatchObject({ type: 'welcome' })
       await expectUsable(client)
+    })
+
+    it('handles a hello and a subscribe sent back to back in order: welcome, then the reply', async () => {
+      await start()
+      const client = await open()
+      client.sendTexts(
+        JSON.stringify({ type: 'hello', id: 'h1', protocol: { min: 1, max: PROTOCOL_VERSION } }),
+        JSON.stringify({ type: 'subscribe', id: 's1', channel: 'at.once' }),
+      )
+      const reply = await client.waitFor((frame) => 'id' in frame && frame.id === 's1')
+      expect(reply).toMatchObject({ type: 'reply', id: 's1' })
+      const answers = client.frames.filter(
+        (frame) => 'id' in frame && (frame.id === 'h1' || frame.id === 's1'),
+      )
+      expect(answers.map((frame) => frame.type)).toEqual(['welcome', 'reply'])
+      await expectUsable(client)
+    })
+
+    it('handles nothing sent behind a refused hello', async () => {
+      await start({ authToken: AUTH_TOKEN })
+      const client = await open()
+      client.sendTexts(
+        JSON.stringify({
+          type: 'hello',
+          id: 'h1',
+          protocol: { min: 1, max: PROTOCOL_VERSION },
+          auth: { token: 'wrong-token-0123456789' },
+        }),
+        JSON.stringify({ type: 'broadcast', id: 'b1', data: 'sneaked in' }),
+      )
+      expect((await client.waitClosed()).code).toBe(4001)
+      expect(client.frames.map((frame) => frame.type)).toEqual(['error'])
+      expect(server?.gateway.stats().broadcasts).toBe(0)
     })
 
     it('answers invalid JSON with invalid_json and stays usable', async () => {

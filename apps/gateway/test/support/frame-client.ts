@@ -24,6 +24,8 @@ export type FrameClient = Pick<
 > & {
   /** Sends one text frame exactly as given (WebSocket text message, or one string of `/poll/send`). */
   sendText(text: string): void
+  /** Sends text frames back to back: WebSocket messages in one turn, or the strings of a single `/poll/send`. */
+  sendTexts(...texts: string[]): void
 }
 
 export interface OpenOptions {
@@ -37,7 +39,13 @@ export interface GatewayUrls {
 }
 
 function withSendText(client: TestClient | PollingTestClient): FrameClient {
-  return Object.assign(client, { sendText: (text: string) => client.sendRaw(text) })
+  return Object.assign(client, {
+    sendText: (text: string) => client.sendRaw(text),
+    sendTexts: (...texts: string[]) => {
+      if (client instanceof PollingTestClient) client.sendRaw(...texts)
+      else for (const text of texts) client.sendRaw(text)
+    },
+  })
 }
 
 /** Opens a connection (no `hello` yet) over the named transport. */

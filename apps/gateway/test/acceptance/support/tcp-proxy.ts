@@ -20,6 +20,12 @@ export interface TcpProxy {
    * lost, as on a link that failed one way. The gateway closing the connection still closes it.
    */
   stallReplies(): void
+  /**
+   * The open connections go silent both ways without a close or a reset, as when a mobile network or a NAT
+   * drops a flow: neither side hears anything more, and neither is told, not even when the client gives up
+   * and closes its side.
+   */
+  blackhole(): void
   /** New connections are accepted but not piped until `release()`: the path to the gateway is down. */
   hold(): void
   /** Pipes the held connections through and stops holding. */
@@ -30,16 +36,25 @@ export interface TcpProxy {
 interface Pair {
   client: Socket
   upstream: Socket | undefined
+  /** Blackholed: the client's close is not passed on either, so the gateway's side stays silently open. */
+  silent?: boolean
 }
 
 export async function startTcpProxy(upstreamPort: number, upstreamHost = '127.0.0.1'): Promise<TcpProxy> {
   const pairs = new Set<Pair>()
   const held: Pair[] = []
+  /** Gateway sides of blackholed connections, left open until the gateway drops them or the proxy closes. */
+  const silenced = new Set<Socket>()
   let holding = false
 
   const destroy = (pair: Pair, reset: boolean) => {
     if (!pairs.delete(pair)) return
-    for (const socket of [pair.client, pair.upstream]) {
+    const upstream = pair.upstream
+    if (pair.silent === true && upstream !== undefined && !upstream.destroyed) {
+      silenced.add(upstream)
+      upstream.once('close', () => silenced.delete(upstream))
+    }
+    for (const socket of pair.silent === true ? [pair.client] : [pair.client, pair.upstream]) {
       if (socket === undefined || socket.destroyed) continue
       if (reset) socket.resetAndDestroy()
       else socket.destroy()
@@ -102,6 +117,18 @@ export async function startTcpProxy(upstreamPort: number, upstreamHost = '127.0.
         pair.upstream.resume()
       }
     },
+    blackhole() {
+      for (const pair of pairs) {
+        if (pair.upstream === undefined) continue
+        pair.silent = true
+        pair.client.unpipe(pair.upstream)
+        pair.upstream.unpipe(pair.client)
+        for (const socket of [pair.client, pair.upstream]) {
+          socket.on('data', () => {})
+          socket.resume()
+        }
+      }
+    },
     hold() {
       holding = true
     },
@@ -111,6 +138,7 @@ export async function startTcpProxy(upstreamPort: number, upstreamHost = '127.0.
     },
     async close() {
       for (const pair of [...pairs, ...held]) destroy(pair, true)
+      for (const socket of [...silenced]) socket.resetAndDestroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
