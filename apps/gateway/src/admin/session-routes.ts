@@ -54,7 +54,7 @@ export function registerSessionRoutes(app: GatewayApp, deps: SessionRouteDeps): 
         credentialId: credential.tokenId ?? null,
         expiresAt: Math.min(openedAt + deps.ttlMs, credential.expiresAt ?? Number.POSITIVE_INFINITY),
         userAgent: request.userAgent ?? null,
-        address: deps.clientAddress(c),
+        address: deps.clientAddress(c).address,
       },
       openedAt,
     )

@@ -94,3 +94,25 @@ describe('auth failure limiter', () => {
     expect(limiter.check('10.0.0.1', 'second')).toMatchObject({ allowed: false })
   })
 })
+
+describe('auth failure limiter behind a relay (the dashboard naming its browsers)', () => {
+  it('counts each named browser on its own, so one cannot lock out another', () => {
+    const limiter = createAuthFailureLimiter({ limit: 2, windowMs: 60_000 })
+    for (const guess of ['a', 'b', 'c']) limiter.recordFailure('198.51.100.1', guess, '10.0.0.9')
+    expect(limiter.check('198.51.100.1', 'd', '10.0.0.9')).toMatchObject({ allowed: false })
+    expect(limiter.check('198.51.100.2', 'admin-token', '10.0.0.9')).toEqual({ allowed: true })
+  })
+
+  it('still bounds guessing through the relay when every guess names another address', () => {
+    const limiter = createAuthFailureLimiter({ limit: 2, windowMs: 60_000, relayFactor: 3 })
+    for (let guess = 0; guess < 6; guess++) {
+      expect(limiter.check(`198.51.100.${guess}`, `guess-${guess}`, '10.0.0.9')).toEqual({ allowed: true })
+      limiter.recordFailure(`198.51.100.${guess}`, `guess-${guess}`, '10.0.0.9')
+    }
+    expect(limiter.check('198.51.100.99', 'guess-x', '10.0.0.9')).toMatchObject({ allowed: false })
+    // A credential that worked before still passes; requests not relayed are not affected.
+    limiter.recordSuccess('operator-session')
+    expect(limiter.check('198.51.100.99', 'operator-session', '10.0.0.9')).toEqual({ allowed: true })
+    expect(limiter.check('10.0.0.9', 'guess-x')).toEqual({ allowed: true })
+  })
+})

@@ -14,10 +14,17 @@ export interface AuthFailureLimiterOptions {
   maxAddresses?: number
   /** Credentials remembered as valid at most; the least recently used go first. */
   maxKnownCredentials?: number
+  /**
+   * Different wrong credentials a relay (the dashboard server, naming its browsers' addresses) may pass on
+   * within a window, as a multiple of `limit`: guessing stays bounded even if a browser could pick the
+   * address the dashboard names for it.
+   */
+  relayFactor?: number
   now?: () => number
 }
 
 export const DEFAULT_MAX_TRACKED_ADDRESSES = DEFAULT_MAX_TRACKED_KEYS
+export const DEFAULT_RELAY_FACTOR = 10
 
 /** What stands for "no credential presented" in the pair key. */
 const NO_CREDENTIAL = '-'
@@ -30,6 +37,8 @@ const NO_CREDENTIAL = '-'
  * - per address: after `limit` *different* wrong credentials in a window (guessing), unknown credentials
  *   from that address are refused unchecked, so brute force stays bounded at `limit` guesses per address
  *   per window;
+ * - per relay (the dashboard server, for the browsers it names): after `limit` x `relayFactor` different
+ *   wrong credentials in a window, unknown credentials it relays are refused unchecked;
  * - a credential that authenticated before (remembered by fingerprint) is still checked from a limited
  *   address: a guesser does not know it, and its owner keeps working.
  * Credentials are remembered only as an HMAC under a key that lives and dies with the process. A success
@@ -47,6 +56,10 @@ export function createAuthFailureLimiter(options: AuthFailureLimiterOptions) {
   }
   const pairs = createFailureCounter(counterOptions)
   const addresses = createFailureCounter(counterOptions)
+  const relays = createFailureCounter({
+    ...counterOptions,
+    limit: options.limit * (options.relayFactor ?? DEFAULT_RELAY_FACTOR),
+  })
   const knownGood = new Set<string>()
   const fingerprintKey = randomBytes(32)
 
@@ -57,20 +70,24 @@ export function createAuthFailureLimiter(options: AuthFailureLimiterOptions) {
 
   return {
     /** Whether an attempt with `credential` from `address` may be checked at all. */
-    check(address: string | null, credential?: string): LimitCheck {
+    check(address: string | null, credential?: string, relayedBy?: string): LimitCheck {
       if (address === null) return { allowed: true }
       const print = fingerprint(credential)
       const pair = pairs.check(`${address} ${print}`)
       if (!pair.allowed) return pair
       if (knownGood.has(print)) return { allowed: true }
-      return addresses.check(address)
+      const fromAddress = addresses.check(address)
+      if (!fromAddress.allowed || relayedBy === undefined) return fromAddress
+      return relays.check(relayedBy)
     },
-    recordFailure(address: string | null, credential?: string): void {
+    recordFailure(address: string | null, credential?: string, relayedBy?: string): void {
       if (address === null) return
       const print = fingerprint(credential)
       knownGood.delete(print)
       // Only a credential new to this address in this window counts as another guess from it.
-      if (pairs.recordFailure(`${address} ${print}`).firstInWindow) addresses.recordFailure(address)
+      if (!pairs.recordFailure(`${address} ${print}`).firstInWindow) return
+      addresses.recordFailure(address)
+      if (relayedBy !== undefined) relays.recordFailure(relayedBy)
     },
     recordSuccess(credential: string | undefined): void {
       if (credential === undefined) return
@@ -82,9 +99,9 @@ export function createAuthFailureLimiter(options: AuthFailureLimiterOptions) {
         if (!oldest.done) knownGood.delete(oldest.value)
       }
     },
-    /** Entries held: address + credential pairs and addresses. */
+    /** Entries held: address + credential pairs, addresses and relays. */
     get size(): number {
-      return pairs.size + addresses.size
+      return pairs.size + addresses.size + relays.size
     },
   }
 }

@@ -73,7 +73,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     context: AuthContext,
     provider: AuthProvider = deps.provider(),
   ): Promise<AuthOutcome> {
-    const limit = limiter.check(request.remoteAddress, request.token)
+    const limit = limiter.check(request.remoteAddress, request.token, request.relayedBy)
     if (!limit.allowed) {
       counters.authRateLimited += 1
       if (limit.firstRefusal) auditFailure(request, context, 'too many failed attempts; refusing for a while')
@@ -96,7 +96,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     const principal = result.success ? toPrincipal(result) : undefined
     if (principal === undefined) {
       counters.authFailures += 1
-      limiter.recordFailure(request.remoteAddress, request.token)
+      limiter.recordFailure(request.remoteAddress, request.token, request.relayedBy)
       const reason = result.metadata?.reason
       const detail =
         typeof reason === 'string'

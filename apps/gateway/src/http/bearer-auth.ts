@@ -12,9 +12,11 @@ import { errorResponse } from './error-envelope.js'
  */
 export function httpAuthRequest(c: Context<GatewayEnv>, clientAddress: ClientAddressResolver): AuthRequest {
   const token = bearerToken(c.req.header('authorization'))
+  const { address, relayedBy } = clientAddress(c)
   return {
     ...(token === undefined ? {} : { token }),
-    remoteAddress: clientAddress(c),
+    ...(relayedBy === undefined ? {} : { relayedBy }),
+    remoteAddress: address,
     origin: c.req.header('origin') ?? null,
     transport: 'http',
   }

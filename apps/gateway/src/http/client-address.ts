@@ -62,6 +62,13 @@ export function createForwardedAddressResolver(trustedProxies: readonly string[]
   }
 }
 
+export interface ClientAddress {
+  /** Who the request counts against and is recorded with; null for an in-process request. */
+  address: string | null
+  /** Set when the dashboard named `address`: the dashboard server's own address, which relayed it. */
+  relayedBy?: string
+}
+
 /**
  * The address a request counts against (the failed-auth limit) and is recorded with: the socket's peer,
  * or the client named by a trusted proxy's `X-Forwarded-For`, or, from the dashboard server proving the
@@ -70,12 +77,13 @@ export function createForwardedAddressResolver(trustedProxies: readonly string[]
 export function createClientAddressResolver(options: ClientAddressOptions) {
   const fromProxies = createForwardedAddressResolver(options.trustedProxies)
   const digest = options.dashboardSecretDigest
-  return (c: Context<GatewayEnv>): string | null => {
+  return (c: Context<GatewayEnv>): ClientAddress => {
     const address = fromProxies(c.env?.incoming?.socket.remoteAddress, c.req.header('x-forwarded-for'))
-    if (digest === undefined || address === null) return address
+    if (digest === undefined || address === null) return { address }
     const named = c.req.header(CLIENT_ADDRESS_HEADER)?.trim()
-    if (named === undefined || isIP(named) === 0) return address
-    return secretMatches(c.req.header(DASHBOARD_SECRET_HEADER), digest) ? normaliseAddress(named) : address
+    if (named === undefined || isIP(named) === 0) return { address }
+    if (!secretMatches(c.req.header(DASHBOARD_SECRET_HEADER), digest)) return { address }
+    return { address: normaliseAddress(named), relayedBy: address }
   }
 }
 
