@@ -140,4 +140,17 @@ describe('failed-auth limit keyed so one party cannot lock out another', () => {
       await whoami(untrusted, { ...adminHeaders('e'), 'x-forwarded-for': '198.51.100.2' }),
     )
   })
+
+  it('counts WebSocket clients behind a trusted proxy by their X-Forwarded-For address', async () => {
+    await start({ authToken: 'shared-secret-token', trustedProxies: ['127.0.0.1', '::1'] })
+    const wsUrl = server?.started.wsUrl ?? ''
+    const behind = (address: string) => TestClient.open(wsUrl, { headers: { 'x-forwarded-for': address } })
+    for (const guess of ['a', 'b', 'c']) {
+      expect(await (await behind('198.51.100.1')).hello({ token: guess })).toMatchObject({
+        code: 'unauthorized',
+      })
+    }
+    expect(await (await behind('198.51.100.1')).hello({ token: 'd' })).toMatchObject({ code: 'rate_limited' })
+    expect(await (await behind('198.51.100.2')).hello({ token: 'e' })).toMatchObject({ code: 'unauthorized' })
+  })
 })
