@@ -1,29 +1,23 @@
 import { describe, expect, it } from 'vitest'
 import { createAuthFailureLimiter } from './auth-failure-limiter.js'
 
-function clock(start = 1_000_000) {
-  let time = start
-  return { now: () => time, advance: (ms: number) => (time += ms) }
-}
+// The windows themselves (expiry, time left, bounded memory) are the failure counter's: see its tests.
+const now = () => 1_000_000
 
 describe('auth failure limiter', () => {
-  it('refuses one credential retried from one address after the limit, with the time left, and forgives after the window', () => {
-    const time = clock()
-    const limiter = createAuthFailureLimiter({ limit: 3, windowMs: 60_000, now: time.now })
+  it('refuses one credential retried from one address after the limit, with the time left', () => {
+    const limiter = createAuthFailureLimiter({ limit: 3, windowMs: 60_000, now })
     for (let i = 0; i < 3; i++) {
       expect(limiter.check('10.0.0.1', 'stale')).toEqual({ allowed: true })
       limiter.recordFailure('10.0.0.1', 'stale')
     }
-    time.advance(10_000)
     expect(limiter.check('10.0.0.1', 'stale')).toEqual({
       allowed: false,
-      retryAfterMs: 50_000,
+      retryAfterMs: 60_000,
       firstRefusal: true,
     })
     expect(limiter.check('10.0.0.1', 'stale')).toMatchObject({ allowed: false, firstRefusal: false })
     expect(limiter.check('10.0.0.2', 'stale')).toEqual({ allowed: true })
-    time.advance(50_000)
-    expect(limiter.check('10.0.0.1', 'stale')).toEqual({ allowed: true })
   })
 
   it('does not lock another credential out of an address where one stale credential keeps failing', () => {
@@ -34,8 +28,7 @@ describe('auth failure limiter', () => {
   })
 
   it('bounds guessing: after limit different wrong credentials from an address, unknown credentials are refused unchecked', () => {
-    const time = clock()
-    const limiter = createAuthFailureLimiter({ limit: 3, windowMs: 60_000, now: time.now })
+    const limiter = createAuthFailureLimiter({ limit: 3, windowMs: 60_000, now })
     for (const guess of ['a', 'b', 'c']) {
       expect(limiter.check('10.0.0.1', guess)).toEqual({ allowed: true })
       limiter.recordFailure('10.0.0.1', guess)
@@ -45,8 +38,6 @@ describe('auth failure limiter', () => {
     expect(limiter.check('10.0.0.1')).toMatchObject({ allowed: false })
     // Other addresses are not affected.
     expect(limiter.check('10.0.0.2', 'd')).toEqual({ allowed: true })
-    time.advance(60_000)
-    expect(limiter.check('10.0.0.1', 'd')).toEqual({ allowed: true })
   })
 
   it('still checks a credential that authenticated before, from an address locked by guesses', () => {
