@@ -405,6 +405,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   const clientAddress = createClientAddressResolver({
     trustedProxies: config.trustedProxies,
     dashboardSecretDigest: config.dashboardSecret === undefined ? undefined : sha256(config.dashboardSecret),
+    onSecretMismatch: () =>
+      logger.warn(
+        'a request carried a dashboard secret this gateway does not share: set the same PARLEY_DASHBOARD_SECRET ' +
+          'on the gateway and the dashboard, or failed logins of all its browsers count as one address',
+      ),
   })
   const requireDashboardSessions = () => required(dashboardSessions, 'the dashboard session store')
   registerAdminAuth(app, {

@@ -9,6 +9,11 @@ export interface ClientAddressOptions {
   trustedProxies: readonly string[]
   /** SHA-256 of the dashboard secret; undefined: no request may name a browser's address. */
   dashboardSecretDigest: Buffer | undefined
+  /**
+   * Called (once) when a request presents a dashboard secret the gateway does not share: a dashboard whose
+   * `PARLEY_DASHBOARD_SECRET` differs from the gateway's (or is unset on the gateway) is counted as one address.
+   */
+  onSecretMismatch?: () => void
 }
 
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) is `10.0.0.1`. */
@@ -77,12 +82,22 @@ export interface ClientAddress {
 export function createClientAddressResolver(options: ClientAddressOptions) {
   const fromProxies = createForwardedAddressResolver(options.trustedProxies)
   const digest = options.dashboardSecretDigest
+  let mismatchReported = false
+  function mismatch(): void {
+    if (mismatchReported) return
+    mismatchReported = true
+    options.onSecretMismatch?.()
+  }
   return (c: Context<GatewayEnv>): ClientAddress => {
     const address = fromProxies(c.env?.incoming?.socket.remoteAddress, c.req.header('x-forwarded-for'))
-    if (digest === undefined || address === null) return { address }
+    const presented = c.req.header(DASHBOARD_SECRET_HEADER)
+    if (address === null || presented === undefined) return { address }
+    if (digest === undefined || !secretMatches(presented, digest)) {
+      mismatch()
+      return { address }
+    }
     const named = c.req.header(CLIENT_ADDRESS_HEADER)?.trim()
     if (named === undefined || isIP(named) === 0) return { address }
-    if (!secretMatches(c.req.header(DASHBOARD_SECRET_HEADER), digest)) return { address }
     return { address: normaliseAddress(named), relayedBy: address }
   }
 }
