@@ -33,6 +33,7 @@ describe('proxy', () => {
   it('hands the same policy to Next.js on the request, so it can put the nonce on its scripts', () => {
     const response = proxy(request('/access', SESSION))
     const policy = response.headers.get('content-security-policy')
+    expect(policy).toMatch(/'nonce-/)
     expect(response.headers.get('x-middleware-request-content-security-policy')).toBe(policy)
   })
 
