@@ -21,6 +21,10 @@ export const E2E = {
   wsUrl: `ws://127.0.0.1:${gatewayPort}/ws`,
   dashboardUrl: `http://127.0.0.1:${dashboardPort}`,
   adminToken: 'e2e-admin-token-0123456789abcdef',
+  /** Shared by the gateway and the dashboard: the dashboard names each browser's address to the gateway. */
+  dashboardSecret: 'e2e-dashboard-secret-0123456789abcdef',
+  /** Failed logins allowed per browser (and per token) within a minute: the gateway's default. */
+  authFailureLimit: 10,
   /**
    * Deliveries are dead-lettered within a second (1 + maxRetries refused attempts, short retry delay), so the
    * delivery tests need not wait. No other test uses deliveries, so the other tests are unaffected.

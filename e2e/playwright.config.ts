@@ -45,6 +45,8 @@ export default defineConfig({
       stderr: 'pipe',
       env: {
         PARLEY_ADMIN_TOKEN: E2E.adminToken,
+        PARLEY_DASHBOARD_SECRET: E2E.dashboardSecret,
+        PARLEY_AUTH_FAILURE_LIMIT: String(E2E.authFailureLimit),
         PARLEY_DASHBOARD_URL: E2E.dashboardUrl,
         PARLEY_LOG_LEVEL: 'warn',
         PARLEY_DELIVERY_ACK_TIMEOUT: String(E2E.delivery.ackTimeoutSeconds),
@@ -65,6 +67,7 @@ export default defineConfig({
       stderr: 'pipe',
       env: {
         PARLEY_GATEWAY_URL: E2E.gatewayUrl,
+        PARLEY_DASHBOARD_SECRET: E2E.dashboardSecret,
         NEXT_TELEMETRY_DISABLED: '1',
       },
     },

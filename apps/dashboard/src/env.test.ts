@@ -3,14 +3,21 @@ import { DEFAULT_GATEWAY_URL, readEnv } from './env'
 
 describe('readEnv', () => {
   it('defaults the gateway URL to the local gateway', () => {
-    expect(readEnv({})).toEqual({ gatewayUrl: DEFAULT_GATEWAY_URL })
-    expect(readEnv({ PARLEY_GATEWAY_URL: '  ' })).toEqual({ gatewayUrl: DEFAULT_GATEWAY_URL })
+    expect(readEnv({})).toMatchObject({ gatewayUrl: DEFAULT_GATEWAY_URL })
+    expect(readEnv({ PARLEY_GATEWAY_URL: '  ' })).toMatchObject({ gatewayUrl: DEFAULT_GATEWAY_URL })
   })
 
   it('strips trailing slashes so paths can be appended', () => {
     expect(readEnv({ PARLEY_GATEWAY_URL: 'https://gw.example.com:8443/' }).gatewayUrl).toBe(
       'https://gw.example.com:8443',
     )
+  })
+
+  it('reads the dashboard secret shared with the gateway and refuses a short one', () => {
+    const secret = 'dashboard-secret-0123456789abcdef0123'
+    expect(readEnv({ PARLEY_DASHBOARD_SECRET: ` ${secret} ` }).dashboardSecret).toBe(secret)
+    expect(readEnv({ PARLEY_DASHBOARD_SECRET: '' }).dashboardSecret).toBeUndefined()
+    expect(() => readEnv({ PARLEY_DASHBOARD_SECRET: 'short' })).toThrow(/PARLEY_DASHBOARD_SECRET/)
   })
 
   it('rejects a URL that is not http(s) with a message naming the variable', () => {

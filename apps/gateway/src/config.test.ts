@@ -9,6 +9,8 @@ describe('parseConfig', () => {
       allowAnonymous: true,
       authFailureLimit: 10,
       authFailureWindow: 60,
+      trustedProxies: [],
+      dashboardSessionTtl: 43_200,
       jwt: {
         roleClaim: 'role',
         scopesClaim: 'scope',
@@ -152,6 +154,24 @@ describe('bind safety', () => {
     expect(() =>
       assertSafeBind({ host: '127.0.0.1', authToken: undefined, allowAnonymous: true }),
     ).not.toThrow()
+  })
+
+  it('reads trusted proxies as addresses or CIDR blocks and names a bad one', () => {
+    expect(parseConfig({ trustedProxies: ' 10.0.0.0/8, ::1 ,192.168.1.7' }).trustedProxies).toEqual([
+      '10.0.0.0/8',
+      '::1',
+      '192.168.1.7',
+    ])
+    expect(() => parseConfig({ trustedProxies: '10.0.0.0/33' })).toThrow(
+      /trustedProxies.*PARLEY_TRUSTED_PROXIES.*"10\.0\.0\.0\/33" is not an IP address or CIDR block/s,
+    )
+    expect(() => parseConfig({ trustedProxies: ['proxy.local'] })).toThrow(/not an IP address/)
+  })
+
+  it('refuses a dashboard secret shorter than 32 characters', () => {
+    expect(() => parseConfig({ dashboardSecret: 'short' })).toThrow(
+      /dashboardSecret.*PARLEY_DASHBOARD_SECRET/,
+    )
   })
 
   it('allows anonymous clients by default only when no shared auth token is set', () => {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { z } from 'zod'
 
 /** Where each option can be set from outside: shown in validation messages so users know what to fix. */
@@ -9,6 +10,9 @@ export const CONFIG_SOURCES = {
   allowAnonymous: { flag: '--allow-anonymous', env: 'PARLEY_ALLOW_ANONYMOUS' },
   authFailureLimit: { flag: undefined, env: 'PARLEY_AUTH_FAILURE_LIMIT' },
   authFailureWindow: { flag: undefined, env: 'PARLEY_AUTH_FAILURE_WINDOW' },
+  trustedProxies: { flag: undefined, env: 'PARLEY_TRUSTED_PROXIES' },
+  dashboardSecret: { flag: undefined, env: 'PARLEY_DASHBOARD_SECRET' },
+  dashboardSessionTtl: { flag: undefined, env: 'PARLEY_DASHBOARD_SESSION_TTL' },
   'jwt.secret': { flag: undefined, env: 'PARLEY_JWT_SECRET' },
   'jwt.jwksUrl': { flag: undefined, env: 'PARLEY_JWT_JWKS_URL' },
   'jwt.issuer': { flag: undefined, env: 'PARLEY_JWT_ISSUER' },
@@ -115,6 +119,33 @@ const booleanOption = () =>
       .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
       .transform((value) => value === 'true' || value === '1'),
   ])
+
+/** `10.0.0.0/8,::1` (environment) or an array (code): addresses or CIDR blocks, IPv4 or IPv6. */
+const AddressBlocksSchema = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) =>
+    (Array.isArray(value) ? value : value.split(','))
+      .map((block) => block.trim())
+      .filter((block) => block.length > 0),
+  )
+  .pipe(
+    z.array(
+      z.string().refine(isAddressBlock, {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not an IP address or CIDR block (such as 10.0.0.0/8)`,
+      }),
+    ),
+  )
+
+/** An IP address or `address/prefix`, with a prefix that fits the address family. */
+export function isAddressBlock(block: string): boolean {
+  const [address = '', prefix, ...rest] = block.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  if (!/^\d{1,3}$/.test(prefix)) return false
+  return Number(prefix) <= (family === 4 ? 32 : 128)
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -370,6 +401,18 @@ export const GatewayConfigSchema = z
     authFailureLimit: positiveInt().default(10),
     /** Seconds of the failed-authentication window. */
     authFailureWindow: positiveSeconds().default(60),
+    /**
+     * Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client. Empty: the
+     * header is ignored and the socket's address is the client's.
+     */
+    trustedProxies: AddressBlocksSchema.default([]),
+    /**
+     * Shared with the dashboard server (its `PARLEY_DASHBOARD_SECRET`): a request carrying it may name the
+     * browser's address (`X-Parley-Client-Address`), so the failed-auth limit counts each browser apart.
+     */
+    dashboardSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Seconds a dashboard login (session) lasts. */
+    dashboardSessionTtl: positiveSeconds().default(12 * 60 * 60),
     jwt: JwtConfigSchema.prefault({}),
     maxConnections: positiveInt().default(1000),
     /** Seconds between heartbeats; fractions are allowed (tests use them). */
@@ -493,7 +536,9 @@ export function parseConfig(input: GatewayConfigInput = {}): GatewayConfig {
   if (result.success) return result.data
   const lines = result.error.issues.map((issue) => {
     const key = issue.path.join('.')
-    const source = CONFIG_SOURCES[key as keyof typeof CONFIG_SOURCES]
+    // An item of a list option (`trustedProxies.0`) is set where the list is.
+    const option = issue.path.filter((segment) => typeof segment !== 'number').join('.')
+    const source = CONFIG_SOURCES[option as keyof typeof CONFIG_SOURCES]
     const where = source ? ` (${[source.flag, source.env].filter(Boolean).join(' or ')})` : ''
     return `  - ${key || '(config)'}${where}: ${issue.message}`
   })

@@ -8,9 +8,11 @@ import type { ServerFrame } from '@parley/protocol'
 import {
   type AgentKeyStore,
   type AuditLog,
+  createMemoryDashboardSessionStore,
   createMemoryStateStore,
   createPostgresAgentKeyStore,
   createPostgresAuditLog,
+  createPostgresDashboardSessionStore,
   createPostgresDevicePairingStore,
   createPostgresGrantStore,
   createPostgresPairingStore,
@@ -18,6 +20,7 @@ import {
   createPostgresSessionBindingStore,
   createPostgresStateStore,
   createPostgresTokenStore,
+  type DashboardSessionStore,
   type DeliveryBackend,
   type DevicePairingStore,
   type GrantStore,
@@ -48,6 +51,7 @@ import { registerNodesRoutes } from './admin/nodes-routes.js'
 import { registerPairingRoutes } from './admin/pairing-routes.js'
 import { registerPolicyRoutes } from './admin/policy-routes.js'
 import { registerPresenceRoutes } from './admin/presence-routes.js'
+import { registerSessionRoutes } from './admin/session-routes.js'
 import { registerTokenRoutes } from './admin/token-routes.js'
 import { createAgentAccess } from './agents/access.js'
 import type { AgentLayerStats } from './agents/agent-layer.js'
@@ -68,6 +72,7 @@ import { assertSafeBind, ConfigError, type GatewayConfig, redisEnabled } from '.
 import { openDeliveryBackend } from './delivery/open-delivery-backend.js'
 import { GatewayError } from './errors.js'
 import { type CheckResult, registerHealthRoutes } from './health/health-routes.js'
+import { createClientAddressResolver } from './http/client-address.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
 import { createMetricsRegistry, registerMetricsRoutes } from './metrics/metrics-routes.js'
@@ -112,6 +117,11 @@ export interface CreateGatewayOptions {
   tokenStore?: TokenStore
   /** Where each session's principal is recorded; default: the Postgres store on the gateway's database. */
   sessionBinding?: SessionBindingStore
+  /**
+   * Dashboard logins; default: the Postgres store on the gateway's database when one is open (in memory when
+   * every other store was injected and no database is opened). The caller keeps ownership.
+   */
+  dashboardSessions?: DashboardSessionStore
   /**
    * Chat-user pairing for connectors; default: the Postgres store on the gateway's database, keyed with
    * the pairing secret (`pairing.secret` or `<dataDir>/pairing-secret`). The caller keeps ownership.
@@ -218,6 +228,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     (options.stateStore === undefined && config.delivery.storeBackend !== 'memory')
   let tokenStore: TokenStore | undefined = options.tokenStore
   let sessionBinding: SessionBindingStore | undefined = options.sessionBinding
+  let dashboardSessions: DashboardSessionStore | undefined = options.dashboardSessions
   let pairingStore: PairingStore | undefined = options.pairingStore
   let devicePairing: DevicePairingStore | undefined = options.devicePairing
   let agentKeys: AgentKeyStore | undefined = options.agentKeys
@@ -395,11 +406,28 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   })
   if (config.polling.enabled)
     registerPollingRoutes(app, { config, sessions: pollingSessions, logger, isDraining })
+  const clientAddress = createClientAddressResolver({
+    trustedProxies: config.trustedProxies,
+    dashboardSecretDigest: config.dashboardSecret === undefined ? undefined : sha256(config.dashboardSecret),
+    onSecretMismatch: () =>
+      logger.warn(
+        'a request carried a dashboard secret this gateway does not share: set the same PARLEY_DASHBOARD_SECRET ' +
+          'on the gateway and the dashboard, or failed logins of all its browsers count as one address',
+      ),
+  })
+  const requireDashboardSessions = () => required(dashboardSessions, 'the dashboard session store')
   registerAdminAuth(app, {
     adminTokenDigest: () => adminTokenDigest,
     provider: () => authProvider,
+    sessions: requireDashboardSessions,
     authenticate: hub.authenticate,
+    clientAddress,
     recordAction: (principal, detail, outcome) => connectionAudit.admin(principal, detail, outcome),
+  })
+  registerSessionRoutes(app, {
+    sessions: requireDashboardSessions,
+    clientAddress,
+    ttlMs: Math.round(config.dashboardSessionTtl * 1000),
   })
   registerConnectionsRoutes(app, { list: () => hub.listConnections() })
   registerChannelsRoutes(app, { list: () => hub.channels.list() })
@@ -407,6 +435,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   registerPresenceRoutes(app, { list: hub.presence?.adminList })
   registerAgentRoutes(app, {
     authenticate: hub.authenticate,
+    clientAddress,
     listFor: hub.agents.listFor,
     listAll: hub.agents.listAll,
   })
@@ -416,7 +445,12 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     deliveries: () => requireDeliveryBackend().deliveries,
     requeue: (id) => hub.deliveries.requeue(id),
   })
-  registerTokenRoutes(app, { tokens: requireTokenStore, revoked: (id) => hub.revokeToken(id) })
+  registerTokenRoutes(app, {
+    tokens: requireTokenStore,
+    revoked: (id) => hub.revokeToken(id),
+    // A dashboard session opened with the token ends with it.
+    revokeSessions: async (id) => (await dashboardSessions?.revokeByCredential(id, Date.now())) ?? 0,
+  })
   registerPairingRoutes(app, { pairing: chatPairing })
   registerDeviceRoutes(app, { devices: hub.devices })
   registerAgentKeyRoutes(app, {
@@ -472,6 +506,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     if (database !== undefined) {
       tokenStore ??= createPostgresTokenStore(database)
       sessionBinding ??= createPostgresSessionBindingStore(database)
+      dashboardSessions ??= createPostgresDashboardSessionStore(database)
       pairingStore ??= createPostgresPairingStore(database, {
         secret: pairingSecret,
         codeTtlMs: Math.round(config.pairing.codeTtl * 1000),
@@ -483,6 +518,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       policyStore ??= createPostgresPolicyStore(database, { defaultEffect: config.policies.default })
       grantStore ??= createPostgresGrantStore(database)
     }
+    dashboardSessions ??= createMemoryDashboardSessionStore()
     const stateLimits = {
       maxHistoryPerKey: config.state.maxHistoryPerKey,
       maxValueBytes: config.state.maxValueBytes,

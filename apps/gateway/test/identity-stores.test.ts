@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CreatedToken, PairingCheckResult, PairingOverview } from '@parley/protocol'
+import { CreatedDashboardSession, CreatedToken, PairingCheckResult, PairingOverview } from '@parley/protocol'
 import { createMemoryAuditLog } from '@parley/stores'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -51,6 +51,34 @@ describe('default identity stores', () => {
     const client = await TestClient.connect(second.wsUrl, { token: created.token })
     expect(client.frames[0]).toMatchObject({ principal: { id: created.info.id, role: 'agent' } })
     client.close()
+  }, 60_000)
+
+  it("keeps dashboard sessions in the gateway's database: a login survives a restart, a logged-out one stays out", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'parley-identity-'))
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
+    const first = await startOn(dataDir)
+    const open = async () => {
+      const response = await fetch(`${first.url}/api/admin/sessions`, {
+        method: 'POST',
+        headers: adminHeaders(),
+      })
+      expect(response.status).toBe(201)
+      return CreatedDashboardSession.parse(await response.json()).session
+    }
+    const kept = await open()
+    const loggedOut = await open()
+    const logout = await fetch(`${first.url}/api/admin/sessions/current`, {
+      method: 'DELETE',
+      headers: adminHeaders(loggedOut),
+    })
+    expect(logout.status).toBe(200)
+    await first.gateway.stop({ drainTimeoutMs: 500 })
+
+    const second = await startOn(dataDir)
+    const whoami = (session: string) =>
+      fetch(`${second.url}/api/admin/whoami`, { headers: adminHeaders(session) }).then((r) => r.status)
+    expect(await whoami(kept)).toBe(200)
+    expect(await whoami(loggedOut)).toBe(401)
   }, 60_000)
 
   it('keeps chat pairing requests and the pairing secret across a restart: an approval link from before still works', async () => {

@@ -322,6 +322,44 @@ export const RegisterAgentKeyRequest = z.object({
 })
 export type RegisterAgentKeyRequest = z.infer<typeof RegisterAgentKeyRequest>
 
+// ---------------------------------------------------------------- dashboard sessions
+
+/**
+ * Headers of the dashboard server's calls to the gateway. With the secret both are configured with, the
+ * gateway takes the browser's address from the second one (for the failed-auth limit and the session list).
+ */
+export const DASHBOARD_SECRET_HEADER = 'x-parley-dashboard-secret'
+export const CLIENT_ADDRESS_HEADER = 'x-parley-client-address'
+
+/** One live dashboard login (`GET /api/admin/sessions`); `id` is public, the secret is never shown again. */
+export const DashboardSessionInfo = z.object({
+  id: z.string(),
+  principal: z.string(),
+  createdAt: z.string(),
+  lastSeenAt: z.string(),
+  expiresAt: z.string(),
+  userAgent: z.string().nullable(),
+  address: z.string().nullable(),
+  /** True for the session that made this request. */
+  current: z.boolean(),
+})
+export type DashboardSessionInfo = z.infer<typeof DashboardSessionInfo>
+
+export const DashboardSessionList = z.object({ sessions: z.array(DashboardSessionInfo) })
+export type DashboardSessionList = z.infer<typeof DashboardSessionList>
+
+/** Body of `POST /api/admin/sessions` (log in with an admin credential as the Bearer token). */
+export const CreateDashboardSessionRequest = z.object({ userAgent: z.string().max(512).optional() })
+export type CreateDashboardSessionRequest = z.infer<typeof CreateDashboardSessionRequest>
+
+/** Answer of `POST /api/admin/sessions`: `session` is the secret for the cookie, shown this once. */
+export const CreatedDashboardSession = z.object({ session: z.string(), info: DashboardSessionInfo })
+export type CreatedDashboardSession = z.infer<typeof CreatedDashboardSession>
+
+/** Answer of `DELETE /api/admin/sessions` ("log out everywhere") and `DELETE /api/admin/sessions/current`. */
+export const RevokedDashboardSessions = z.object({ revoked: z.number().int().nonnegative() })
+export type RevokedDashboardSessions = z.infer<typeof RevokedDashboardSessions>
+
 /** Body of every HTTP error answer: the same envelope as the `error` frame, under `error`. */
 export const HttpError = z.object({
   error: z.object({

@@ -83,9 +83,14 @@ export {
   type GrantStore,
   grantKey,
 } from './grant/types.js'
+export {
+  isDashboardSessionSecret,
+  LAST_SEEN_RESOLUTION_MS,
+} from './identity/dashboard-session-secrets.js'
 export { DEFAULT_DEVICE_REQUEST_TTL_MS } from './identity/device-requests.js'
 export { checkAgentKey, didKeyFromPublicKey } from './identity/did-key.js'
 export { createMemoryAgentKeyStore } from './identity/memory-agent-key-store.js'
+export { createMemoryDashboardSessionStore } from './identity/memory-dashboard-session-store.js'
 export { createMemoryDevicePairingStore } from './identity/memory-device-pairing-store.js'
 export { createMemoryPairingStore } from './identity/memory-pairing-store.js'
 export { createMemorySessionBindingStore } from './identity/memory-session-binding-store.js'
@@ -98,6 +103,7 @@ export {
   PAIRING_CODE_LENGTH,
 } from './identity/pairing-codes.js'
 export { createPostgresAgentKeyStore } from './identity/postgres-agent-key-store.js'
+export { createPostgresDashboardSessionStore } from './identity/postgres-dashboard-session-store.js'
 export { createPostgresDevicePairingStore } from './identity/postgres-device-pairing-store.js'
 export { createPostgresPairingStore } from './identity/postgres-pairing-store.js'
 export { createPostgresSessionBindingStore } from './identity/postgres-session-binding-store.js'
@@ -106,8 +112,12 @@ export { tokenIdOfSecret } from './identity/token-secrets.js'
 export type {
   AgentKey,
   AgentKeyStore,
+  CreateDashboardSessionInput,
+  CreatedDashboardSession,
   CreatedToken,
   CreateTokenInput,
+  DashboardSessionRecord,
+  DashboardSessionStore,
   DevicePairingStore,
   DeviceRequest,
   DeviceRequestStatus,

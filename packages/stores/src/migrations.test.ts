@@ -54,10 +54,8 @@ describe('committed migrations', () => {
         const [tables] = await after.db
           .select({ count: sql<number>`count(*)::int` })
           .from(sql`pg_catalog.pg_tables`)
-          .where(
-            sql`schemaname = 'public' and tablename in ('policy_rules', 'policy_settings', 'state_entries', 'state_history')`,
-          )
-        expect(tables?.count).toBe(4)
+          .where(sql`schemaname = 'public' and tablename in ('dashboard_sessions')`)
+        expect(tables?.count).toBe(1)
       } finally {
         await after.close()
       }

@@ -262,10 +262,36 @@ export const agentKeys = pgTable(
   (table) => [index('agent_keys_created_at_idx').on(table.createdAt.desc(), table.id.desc())],
 )
 
+/**
+ * Dashboard sessions: an operator's login, opened with an admin credential. The browser's cookie holds the
+ * secret; only its SHA-256 is stored, and a session ends at `expires_at` or when revoked (logout).
+ */
+export const dashboardSessions = pgTable(
+  'dashboard_sessions',
+  {
+    id: text('id').primaryKey(),
+    secretHash: text('secret_hash').notNull(),
+    principal: text('principal').notNull(),
+    /** The API token the session was opened with, when it was one: revoking the token ends the session. */
+    credentialId: text('credential_id'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    lastSeenAt: bigint('last_seen_at', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+    revokedAt: bigint('revoked_at', { mode: 'number' }),
+    userAgent: text('user_agent'),
+    address: text('address'),
+  },
+  (table) => [
+    uniqueIndex('dashboard_sessions_secret_hash_idx').on(table.secretHash),
+    index('dashboard_sessions_expires_at_idx').on(table.expiresAt),
+  ],
+)
+
 export type ApiTokenRow = typeof apiTokens.$inferSelect
 export type PairingRequestRow = typeof pairingRequests.$inferSelect
 export type DeviceRequestRow = typeof deviceRequests.$inferSelect
 export type AgentKeyRow = typeof agentKeys.$inferSelect
+export type DashboardSessionRow = typeof dashboardSessions.$inferSelect
 
 // Agents: policy rules and shared state. Times are epoch milliseconds in bigint columns, as in the store API.
 

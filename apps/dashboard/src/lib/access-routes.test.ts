@@ -14,10 +14,13 @@ import {
   dashboardAction as action,
   DASHBOARD,
   routeParams as params,
+  sessionSecretFor,
   useStandInGateway,
 } from '../test-support/stand-in-gateway'
 
 const ADMIN_TOKEN = 'access-admin-token'
+/** The session the stand-in gateway opened at login: what the dashboard sends from then on. */
+const SESSION = sessionSecretFor(ADMIN_TOKEN)
 
 const tokenInfo = {
   id: 'tok_1',
@@ -147,10 +150,10 @@ describe('/api/gw access routes', () => {
       data: { agentKeys: [agentKey] },
     })
     expect(seen.map((request) => `${request.method} ${request.path} ${request.authorization}`)).toEqual([
-      `GET /api/admin/pairing Bearer ${ADMIN_TOKEN}`,
-      `GET /api/admin/devices Bearer ${ADMIN_TOKEN}`,
-      `GET /api/admin/tokens Bearer ${ADMIN_TOKEN}`,
-      `GET /api/admin/agent-keys Bearer ${ADMIN_TOKEN}`,
+      `GET /api/admin/pairing Bearer ${SESSION}`,
+      `GET /api/admin/devices Bearer ${SESSION}`,
+      `GET /api/admin/tokens Bearer ${SESSION}`,
+      `GET /api/admin/agent-keys Bearer ${SESSION}`,
     ])
   })
 
@@ -176,7 +179,7 @@ describe('/api/gw access routes', () => {
       },
       { method: 'DELETE', path: '/api/admin/agent-keys/did%3Akey%3Az6MkTest', body: undefined },
     ])
-    expect(seen.every((request) => request.authorization === `Bearer ${ADMIN_TOKEN}`)).toBe(true)
+    expect(seen.every((request) => request.authorization === `Bearer ${SESSION}`)).toBe(true)
   })
 
   it('refuse every cross-site action with 403 and never call the gateway', async () => {

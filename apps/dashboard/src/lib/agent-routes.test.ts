@@ -17,10 +17,13 @@ import {
   dashboardAction as action,
   DASHBOARD,
   routeParams as params,
+  sessionSecretFor,
   useStandInGateway,
 } from '../test-support/stand-in-gateway'
 
 const ADMIN_TOKEN = 'agents-admin-token'
+/** The session the stand-in gateway opened at login: what the dashboard sends from then on. */
+const SESSION = sessionSecretFor(ADMIN_TOKEN)
 const rule = policyList.rules[0]
 
 /** The stand-in gateway's answer: [status, body] (body undefined: no content). */
@@ -104,10 +107,10 @@ describe('/api/gw agent routes', () => {
       data: { a: 'planner', events: conversationRows },
     })
     expect(seen.map((request) => `${request.method} ${request.path} ${request.authorization}`)).toEqual([
-      `GET /api/admin/agents?capability=summarize Bearer ${ADMIN_TOKEN}`,
-      `GET /api/admin/policies Bearer ${ADMIN_TOKEN}`,
-      `GET /api/admin/grants?all=true Bearer ${ADMIN_TOKEN}`,
-      `GET /api/admin/conversations?a=planner&b=billing&cursor=c1&limit=100 Bearer ${ADMIN_TOKEN}`,
+      `GET /api/admin/agents?capability=summarize Bearer ${SESSION}`,
+      `GET /api/admin/policies Bearer ${SESSION}`,
+      `GET /api/admin/grants?all=true Bearer ${SESSION}`,
+      `GET /api/admin/conversations?a=planner&b=billing&cursor=c1&limit=100 Bearer ${SESSION}`,
     ])
   })
 

@@ -20,6 +20,8 @@ import {
   CreatedToken as CreatedTokenSchema,
   type CreatePolicyRuleRequest,
   type CreateTokenRequest,
+  type DashboardSessionList,
+  DashboardSessionList as DashboardSessionListSchema,
   type DeadLetter,
   type DeadLetterPage,
   DeadLetterPage as DeadLetterPageSchema,
@@ -51,6 +53,8 @@ import {
   type RegisterAgentKeyRequest,
   type RequeueResult,
   RequeueResult as RequeueResultSchema,
+  type RevokedDashboardSessions,
+  RevokedDashboardSessions as RevokedDashboardSessionsSchema,
   type TokenInfo,
   TokenInfo as TokenInfoSchema,
   type TokenList,
@@ -166,6 +170,12 @@ export const browserApi: DashboardApi & DeadLetterActions & AccessActions & Agen
   agentKeys: (): Promise<GatewayResult<AgentKeyList>> => getResult('/agent-keys', AgentKeyListSchema),
   presence: (): Promise<GatewayResult<AdminPresenceList>> => getResult('/presence', AdminPresenceListSchema),
   nodes: (): Promise<GatewayResult<NodeList>> => getResult('/nodes', NodeListSchema),
+  sessions: (): Promise<GatewayResult<DashboardSessionList>> =>
+    getResult('/sessions', DashboardSessionListSchema),
+  revokeSession: (id: string): Promise<GatewayResult<RevokedDashboardSessions>> =>
+    getResult(`/sessions/${segment(id)}`, RevokedDashboardSessionsSchema, 'DELETE'),
+  revokeAllSessions: (): Promise<GatewayResult<RevokedDashboardSessions>> =>
+    getResult('/sessions', RevokedDashboardSessionsSchema, 'DELETE'),
   approvePairing: (requestId: string): Promise<GatewayResult<PairingDecision>> =>
     getResult(`/pairing/requests/${segment(requestId)}/approve`, PairingDecisionSchema, 'POST'),
   denyPairing: (requestId: string): Promise<GatewayResult<PairingDecision>> =>

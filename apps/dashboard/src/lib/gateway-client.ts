@@ -12,14 +12,21 @@ import {
   AuditPage as AuditPageSchema,
   type ChannelList,
   ChannelList as ChannelListSchema,
+  CLIENT_ADDRESS_HEADER,
   type ConnectionList,
   ConnectionList as ConnectionListSchema,
   type ConversationPage,
   ConversationPage as ConversationPageSchema,
+  type CreateDashboardSessionRequest,
+  type CreatedDashboardSession,
+  CreatedDashboardSession as CreatedDashboardSessionSchema,
   type CreatedToken,
   CreatedToken as CreatedTokenSchema,
   type CreatePolicyRuleRequest,
   type CreateTokenRequest,
+  DASHBOARD_SECRET_HEADER,
+  type DashboardSessionList,
+  DashboardSessionList as DashboardSessionListSchema,
   type DeadLetter,
   type DeadLetterPage,
   DeadLetterPage as DeadLetterPageSchema,
@@ -52,6 +59,8 @@ import {
   type RegisterAgentKeyRequest,
   type RequeueResult,
   RequeueResult as RequeueResultSchema,
+  type RevokedDashboardSessions,
+  RevokedDashboardSessions as RevokedDashboardSessionsSchema,
   type TokenInfo,
   TokenInfo as TokenInfoSchema,
   type TokenList,
@@ -102,6 +111,8 @@ export interface DashboardApi {
   presence(): Promise<GatewayResult<AdminPresenceList>>
   /** Every gateway node of the cluster (a single node lists itself). */
   nodes(): Promise<GatewayResult<NodeList>>
+  /** Live dashboard sessions, newest first; the caller's is marked `current`. */
+  sessions(): Promise<GatewayResult<DashboardSessionList>>
   /** Every registered agent on every node, inactive ones included. */
   agents(request: AgentListRequest): Promise<GatewayResult<AgentList>>
   /** The policy rules in evaluation order, the default effect and the version. */
@@ -135,6 +146,10 @@ export interface AccessActions {
   revokeToken(id: string): Promise<GatewayResult<TokenInfo>>
   registerAgentKey(body: RegisterAgentKeyRequest): Promise<GatewayResult<AgentKeyInfo>>
   revokeAgentKey(id: string): Promise<GatewayResult<AgentKeyInfo>>
+  /** Ends one dashboard session (another operator's browser, a forgotten laptop). */
+  revokeSession(id: string): Promise<GatewayResult<RevokedDashboardSessions>>
+  /** "Log out everywhere": ends every dashboard session, the caller's included. */
+  revokeAllSessions(): Promise<GatewayResult<RevokedDashboardSessions>>
 }
 
 /**
@@ -153,13 +168,24 @@ export interface AgentActions {
 
 export interface GatewayClient extends DashboardApi, DeadLetterActions, AccessActions, AgentActions {
   whoami(): Promise<GatewayResult<WhoAmI>>
+  /** Login: opens a session with the admin token this client carries; the answer holds the session secret. */
+  openSession(body: CreateDashboardSessionRequest): Promise<GatewayResult<CreatedDashboardSession>>
+  /** Logout: ends the session this client carries. */
+  endSession(): Promise<GatewayResult<RevokedDashboardSessions>>
 }
 
 export interface GatewayClientOptions {
   /** Base URL of the gateway, e.g. `http://127.0.0.1:8765`. */
   baseUrl: string
-  /** Admin token sent as a Bearer token on `/api/admin/*`; without it those calls fail as unauthorized. */
+  /**
+   * The credential sent as a Bearer token on `/api/admin/*`: the session secret of the operator's cookie (or
+   * the admin token, at login only); without it those calls fail as unauthorized.
+   */
   token?: string | undefined
+  /** The dashboard secret shared with the gateway, sent with `clientAddress` so the gateway believes it. */
+  dashboardSecret?: string | undefined
+  /** The browser's address, for the gateway's failed-auth limit and session list. */
+  clientAddress?: string | undefined
   /** Injected for tests; defaults to the global fetch. */
   fetch?: typeof fetch
   /** A gateway that accepts the connection but never answers must not hang a page render. */
@@ -190,9 +216,13 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     if (body !== undefined) headers['content-type'] = 'application/json'
     if (admin) {
       if (options.token === undefined || options.token === '') {
-        return failed({ kind: 'unauthorized', message: 'no admin token in this session' })
+        return failed({ kind: 'unauthorized', message: 'not logged in' })
       }
       headers.authorization = `Bearer ${options.token}`
+      if (options.dashboardSecret !== undefined && options.clientAddress !== undefined) {
+        headers[DASHBOARD_SECRET_HEADER] = options.dashboardSecret
+        headers[CLIENT_ADDRESS_HEADER] = options.clientAddress
+      }
     }
 
     let response: Response
@@ -228,6 +258,12 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   return {
     health: () => request('/health', HealthSchema, false),
     whoami: () => request('/api/admin/whoami', WhoAmI, true),
+    openSession: (body) => request('/api/admin/sessions', CreatedDashboardSessionSchema, true, 'POST', body),
+    endSession: () => request('/api/admin/sessions/current', RevokedDashboardSessionsSchema, true, 'DELETE'),
+    sessions: () => request('/api/admin/sessions', DashboardSessionListSchema, true),
+    revokeSession: (id) =>
+      request(`/api/admin/sessions/${segment(id)}`, RevokedDashboardSessionsSchema, true, 'DELETE'),
+    revokeAllSessions: () => request('/api/admin/sessions', RevokedDashboardSessionsSchema, true, 'DELETE'),
     connections: () => request('/api/admin/connections', ConnectionListSchema, true),
     channels: () => request('/api/admin/channels', ChannelListSchema, true),
     audit: (auditRequest) => {
@@ -325,11 +361,13 @@ function httpFailure(response: Response, body: unknown): GatewayFailure {
   const envelope = HttpError.safeParse(body)
   const message = envelope.success ? envelope.data.error.message : response.statusText || 'no error message'
   if (response.status === 401) return { kind: 'unauthorized', message }
+  const retryAfterMs = envelope.success ? envelope.data.error.retryAfterMs : undefined
   return {
     kind: 'http',
     status: response.status,
     code: envelope.success ? envelope.data.error.code : 'http_error',
     message,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   }
 }
 

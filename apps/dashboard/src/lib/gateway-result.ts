@@ -11,7 +11,14 @@ export const GatewayFailure = z.discriminatedUnion('kind', [
   /** The admin token is missing, wrong or revoked: the operator must log in again. */
   z.object({ kind: z.literal('unauthorized'), message: z.string() }),
   /** The gateway answered with an error envelope (or a non-2xx status without one). */
-  z.object({ kind: z.literal('http'), status: z.number(), code: z.string(), message: z.string() }),
+  z.object({
+    kind: z.literal('http'),
+    status: z.number(),
+    code: z.string(),
+    message: z.string(),
+    /** How long to wait before trying again (429 `rate_limited`, 503 `unavailable`), when the gateway said. */
+    retryAfterMs: z.number().optional(),
+  }),
   /** The gateway answered 2xx with a body that does not match the protocol schema. */
   z.object({ kind: z.literal('invalid_response'), url: z.string(), reason: z.string() }),
   /** The browser could not reach the dashboard's own server. */

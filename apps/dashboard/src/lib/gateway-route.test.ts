@@ -9,12 +9,14 @@ import { GET as deadLettersRoute, DELETE as purgeAllRoute } from '../app/api/gw/
 import { GET as healthRoute } from '../app/api/gw/health/route'
 import { GET as nodesRoute } from '../app/api/gw/nodes/route'
 import { GET as presenceRoute } from '../app/api/gw/presence/route'
-import { useStandInGateway } from '../test-support/stand-in-gateway'
+import { sessionSecretFor, useStandInGateway } from '../test-support/stand-in-gateway'
 import { sessionTokenOf } from './gateway-route'
 import { SESSION_COOKIE } from './session-cookie'
 
 // A token an operator may well choose (`openssl rand -base64 24`): `+`, `/` and `=` are URL-encoded in a cookie.
 const ADMIN_TOKEN = 'k3y+With/Slash=='
+/** The session the stand-in gateway opened at login: what the dashboard sends from then on. */
+const SESSION = sessionSecretFor(ADMIN_TOKEN)
 
 const HEALTH = {
   status: 'ok',
@@ -87,7 +89,7 @@ describe('/api/gw/dlq action routes', () => {
       }),
     )
     expect(purgedAll.status).toBe(200)
-    const bearer = `Bearer ${ADMIN_TOKEN}`
+    const bearer = `Bearer ${SESSION}`
     expect(seen).toEqual([
       { method: 'POST', path: '/api/admin/dlq/dlv_1/requeue', authorization: bearer },
       { method: 'DELETE', path: '/api/admin/dlq/dlv_1', authorization: bearer },
@@ -157,11 +159,11 @@ describe('/api/gw/dlq action routes', () => {
 })
 
 describe('/api/gw route handlers', () => {
-  it('send the gateway the same token the operator logged in with, even one with + / =', async () => {
+  it('keep only the gateway session in the cookie, never the admin token (even one with + / =), and send the session', async () => {
     const cookie = await loggedInCookie()
-    expect(sessionTokenOf(new Request('http://x/', { headers: { cookie: `a=b; ${cookie}` } }))).toBe(
-      ADMIN_TOKEN,
-    )
+    expect(cookie).toBe(`${SESSION_COOKIE}=${SESSION}`)
+    expect(decodeURIComponent(cookie)).not.toContain(ADMIN_TOKEN)
+    expect(sessionTokenOf(new Request('http://x/', { headers: { cookie: `a=b; ${cookie}` } }))).toBe(SESSION)
     const response = await channelsRoute(
       new Request('http://127.0.0.1:3000/api/gw/channels', { headers: { cookie } }),
     )
@@ -170,7 +172,7 @@ describe('/api/gw route handlers', () => {
     expect(seen.at(-1)).toEqual({
       method: 'GET',
       path: '/api/admin/channels',
-      authorization: `Bearer ${ADMIN_TOKEN}`,
+      authorization: `Bearer ${SESSION}`,
     })
   })
 
@@ -188,7 +190,7 @@ describe('/api/gw route handlers', () => {
       ok: false,
       failure: { kind: 'http', status: 503, code: 'unavailable', message: 'bus down' },
     })
-    const bearer = `Bearer ${ADMIN_TOKEN}`
+    const bearer = `Bearer ${SESSION}`
     expect(seen).toEqual([
       { method: 'GET', path: '/api/admin/presence', authorization: bearer },
       { method: 'GET', path: '/api/admin/nodes', authorization: bearer },
@@ -230,8 +232,8 @@ describe('/api/gw route handlers', () => {
     expect(seen).toEqual([])
   })
 
-  it('treat a cookie value that cannot be a token as no session', () => {
-    for (const value of ['%E0%A4%A', 'a%20b', '%3Bpath%3D%2F']) {
+  it('treat a cookie value that cannot be a session as no session, a raw token included', () => {
+    for (const value of ['%E0%A4%A', 'a%20b', '%3Bpath%3D%2F', encodeURIComponent(ADMIN_TOKEN)]) {
       const request = new Request('http://x/', { headers: { cookie: `${SESSION_COOKIE}=${value}` } })
       expect(sessionTokenOf(request), value).toBeUndefined()
     }

@@ -3,30 +3,15 @@ import type { z } from 'zod'
 import { readEnv } from '../env'
 import { readJsonBody } from './access-forms'
 import { isParam, type ParamKind, paramMessage } from './access-params'
-import { createGatewayClient, type GatewayClient } from './gateway-client'
+import { gatewayClientFor, sessionSecretOf } from './dashboard-gateway'
+import type { GatewayClient } from './gateway-client'
 import { failed, type GatewayResult, httpStatusOf } from './gateway-result'
 import { isSameOriginRequest } from './same-origin'
-import { clearedSessionCookieOptions, isHttpsRequest, normaliseToken, SESSION_COOKIE } from './session-cookie'
+import { clearedSessionCookieOptions, isHttpsRequest, SESSION_COOKIE } from './session-cookie'
 
-/**
- * Reads the session cookie of a `Cookie` header without trusting anything else in it. Next writes cookie
- * values URL-encoded (a token with `+`, `/` or `=` is stored as `%2B`, `%2F`, `%3D`), so it is decoded the
- * way `cookies()` does, or a server page and a route handler would send the gateway different tokens.
- */
+/** The session secret of a request's cookie; undefined when there is none (or it is not one). */
 export function sessionTokenOf(request: Request): string | undefined {
-  const header = request.headers.get('cookie')
-  if (header === null) return undefined
-  for (const part of header.split(';')) {
-    const [name, ...value] = part.trim().split('=')
-    if (name !== SESSION_COOKIE) continue
-    const raw = value.join('=')
-    try {
-      return normaliseToken(decodeURIComponent(raw))
-    } catch {
-      return undefined
-    }
-  }
-  return undefined
+  return sessionSecretOf(request.headers.get('cookie'))
 }
 
 /** Answers with a `GatewayResult` as JSON; the browser parses it with `gatewayResultSchema`. */
@@ -36,7 +21,7 @@ export function answerWithResult(request: Request, result: GatewayResult<unknown
     headers: { 'cache-control': 'no-store' },
   })
   if (!result.ok && result.failure.kind === 'unauthorized') {
-    // The token no longer works: drop it so the next page load goes straight to the login page.
+    // The session no longer works: drop it so the next page load goes straight to the login page.
     const secure = isHttpsRequest(new URL(request.url), request.headers)
     response.cookies.set(SESSION_COOKIE, '', clearedSessionCookieOptions(secure))
   }
@@ -54,7 +39,7 @@ export async function answerFromGateway(
   if (token === undefined) {
     return answerWithResult(request, failed({ kind: 'unauthorized', message: 'not logged in' }))
   }
-  const gateway = createGatewayClient({ baseUrl: readEnv().gatewayUrl, token })
+  const gateway = gatewayClientFor(readEnv(), token, request.headers)
   return answerWithResult(request, await call(gateway))
 }
 

@@ -17,6 +17,7 @@ export const PAIRING_KEY = ['gateway', 'pairing'] as const
 export const DEVICES_KEY = ['gateway', 'devices'] as const
 export const TOKENS_KEY = ['gateway', 'tokens'] as const
 export const AGENT_KEYS_KEY = ['gateway', 'agent-keys'] as const
+export const SESSIONS_KEY = ['gateway', 'sessions'] as const
 export const PRESENCE_KEY = ['gateway', 'presence'] as const
 export const NODES_KEY = ['gateway', 'nodes'] as const
 export const AGENTS_KEY = ['gateway', 'agents'] as const
@@ -111,6 +112,13 @@ export function dashboardQueries(api: DashboardApi) {
     /** Tokens refresh too: `lastUsedAt` moves, and another operator (or the CLI) may revoke one. */
     tokens: () =>
       queryOptions({ queryKey: TOKENS_KEY, queryFn: () => api.tokens(), refetchInterval: LIVE_REFRESH_MS }),
+    /** Dashboard logins: another operator may log in or out, so it is live. */
+    sessions: () =>
+      queryOptions({
+        queryKey: SESSIONS_KEY,
+        queryFn: () => api.sessions(),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
     agentKeys: () =>
       queryOptions({
         queryKey: AGENT_KEYS_KEY,

@@ -3,6 +3,7 @@ import {
   clearedSessionCookieOptions,
   isHttpsRequest,
   MAX_TOKEN_LENGTH,
+  normaliseSessionSecret,
   normaliseToken,
   SESSION_MAX_AGE_S,
   sessionCookieOptions,
@@ -54,5 +55,15 @@ describe('normaliseToken', () => {
     expect(normaliseToken('a'.repeat(MAX_TOKEN_LENGTH + 1))).toBeUndefined()
     expect(normaliseToken('abc; Path=/evil')).toBeUndefined()
     expect(normaliseToken('a b')).toBeUndefined()
+  })
+})
+
+describe('normaliseSessionSecret', () => {
+  it('accepts only the shape of a gateway session secret, never a raw token', () => {
+    const secret = `ps_${'a'.repeat(43)}`
+    expect(normaliseSessionSecret(secret)).toBe(secret)
+    expect(normaliseSessionSecret('admin-token-123')).toBeUndefined()
+    expect(normaliseSessionSecret(`${secret}x`)).toBeUndefined()
+    expect(normaliseSessionSecret(undefined)).toBeUndefined()
   })
 })

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -15,13 +16,34 @@ export interface SeenRequest {
   body: unknown
 }
 
+/** The session secret the stand-in gateway issues for a login with `token` (deterministic, for assertions). */
+export function sessionSecretFor(token: string): string {
+  return `ps_${createHash('sha256').update(token).digest('base64url')}`
+}
+
 /**
  * A real HTTP server standing in for the gateway for a test file: `answer` gives [status, body] for each
  * call (body undefined: no content). It is `PARLEY_GATEWAY_URL` while the file runs; `seen` holds the calls
- * of the current test.
+ * of the current test. Like the gateway, it opens a session (`POST /api/admin/sessions`) for a token whose
+ * `whoami` answers role admin, and takes that session for the token on later calls (`answer` sees the
+ * token; `seen` records the session the dashboard really sent).
  */
 export function useStandInGateway(answer: (request: SeenRequest) => [number, unknown]) {
   let server: Server
+  const sessions = new Map<string, string>()
+  function openSession(request: SeenRequest, token: string | undefined): [number, unknown] {
+    const [status, whoami] = answer({ ...request, method: 'GET', path: '/api/admin/whoami', body: undefined })
+    if (status !== 200) return [status, whoami]
+    if ((whoami as { role?: string }).role !== 'admin' || token === undefined) {
+      return [403, { error: { code: 'forbidden', message: 'not admin', retryable: false } }]
+    }
+    const session = sessionSecretFor(token)
+    sessions.set(session, token)
+    const at = new Date().toISOString()
+    const expires = new Date(Date.now() + 3_600_000).toISOString()
+    const info = { id: 'ses_test', principal: 'admin', createdAt: at, lastSeenAt: at, expiresAt: expires }
+    return [201, { session, info: { ...info, userAgent: null, address: null, current: true } }]
+  }
   const stand = {
     url: '',
     seen: [] as SeenRequest[],
@@ -46,7 +68,13 @@ export function useStandInGateway(answer: (request: SeenRequest) => [number, unk
           body: text === '' ? undefined : JSON.parse(text),
         }
         stand.seen.push(seen)
-        const [status, body] = answer(seen)
+        const presented = seen.authorization?.slice('Bearer '.length)
+        const token = presented === undefined ? undefined : (sessions.get(presented) ?? presented)
+        const asToken = { ...seen, authorization: token === undefined ? undefined : `Bearer ${token}` }
+        const [status, body] =
+          seen.method === 'POST' && seen.path === '/api/admin/sessions'
+            ? openSession(asToken, token)
+            : answer(asToken)
         response.statusCode = status
         if (body === undefined) {
           response.end()

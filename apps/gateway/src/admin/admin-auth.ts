@@ -1,7 +1,9 @@
+import { type DashboardSessionStore, isDashboardSessionSecret } from '@parley/stores'
 import type { AuthProvider } from '../auth/auth-provider.js'
 import type { Authenticate } from '../auth/authenticator.js'
 import { ALL_SCOPES } from '../auth/scopes.js'
 import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
+import type { ClientAddressResolver } from '../http/client-address.js'
 import type { GatewayApp } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
 import { secretMatches } from '../security/secrets.js'
@@ -11,20 +13,26 @@ export interface AdminAuthDeps {
   adminTokenDigest: () => Buffer | undefined
   /** The connection auth provider: API tokens and JWTs with role `admin` may use the admin API too. */
   provider: () => AuthProvider
+  /** Dashboard sessions (`ps_…` secrets), opened with `POST /api/admin/sessions`. */
+  sessions: () => DashboardSessionStore
   authenticate: Authenticate
+  clientAddress: ClientAddressResolver
   /** Records an admin action (kind `admin`). */
   recordAction: (principal: string, detail: string, outcome: 'ok' | 'error') => void
+  now?: () => number
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
  * Guards `/api/admin/*`: `Authorization: Bearer <token>` with the admin token (compared in constant time
- * over digests) or a credential of role `admin`. No or a wrong credential → 401; a valid one of another
- * role → 403. Attempts count against the failed-auth limit of the address like connection attempts. Every
- * request that changes something leaves an audit row of kind `admin`.
+ * over digests), a live dashboard session, or a credential of role `admin`. No or a wrong credential → 401;
+ * a valid one of another role → 403. Attempts count against the failed-auth limit of the client's address
+ * and credential like connection attempts. Every request that changes something leaves an audit row of
+ * kind `admin`.
  */
 export function registerAdminAuth(app: GatewayApp, deps: AdminAuthDeps): void {
+  const now = deps.now ?? Date.now
   const adminProvider: AuthProvider = {
     async check(request) {
       if (request.token === undefined) return { success: false, metadata: { reason: 'missing token' } }
@@ -32,12 +40,29 @@ export function registerAdminAuth(app: GatewayApp, deps: AdminAuthDeps): void {
       if (digest !== undefined && secretMatches(request.token, digest)) {
         return { success: true, userId: 'admin', role: 'admin', scopes: [...ALL_SCOPES] }
       }
+      if (isDashboardSessionSecret(request.token)) {
+        const session = await deps.sessions().verify(request.token, now())
+        if (session === undefined) {
+          return { success: false, metadata: { reason: 'unknown, revoked or expired dashboard session' } }
+        }
+        return {
+          success: true,
+          userId: session.principal,
+          role: 'admin',
+          scopes: [...ALL_SCOPES],
+          metadata: { dashboardSessionId: session.id, expiresAt: session.expiresAt },
+        }
+      }
       return deps.provider().check(request)
     },
   }
 
   app.use('/api/admin/*', async (c, next) => {
-    const outcome = await deps.authenticate(httpAuthRequest(c), { surface: 'admin api' }, adminProvider)
+    const outcome = await deps.authenticate(
+      httpAuthRequest(c, deps.clientAddress),
+      { surface: 'admin api' },
+      adminProvider,
+    )
     if (!outcome.ok) {
       const message =
         outcome.code === 'unauthorized'
@@ -53,6 +78,12 @@ export function registerAdminAuth(app: GatewayApp, deps: AdminAuthDeps): void {
       )
     }
     c.set('principal', outcome.principal)
+    const sessionId = outcome.metadata.dashboardSessionId
+    c.set('adminCredential', {
+      dashboardSessionId: typeof sessionId === 'string' ? sessionId : undefined,
+      tokenId: outcome.tokenId,
+      expiresAt: outcome.expiresAt,
+    })
     await next()
     if (READ_METHODS.has(c.req.method)) return
     // Routes name what they did in `adminAction`; the method and path (never the body) stand in otherwise.

@@ -13,6 +13,8 @@ export interface TokenRouteDeps {
   tokens: () => TokenStore
   /** Closes the open connections authenticated with the token; resolves how many. */
   revoked: (tokenId: string) => number
+  /** Ends the dashboard sessions opened with the token; resolves how many. */
+  revokeSessions?: (tokenId: string) => Promise<number>
   now?: () => number
 }
 
@@ -57,7 +59,8 @@ export function registerTokenRoutes(app: GatewayApp, deps: TokenRouteDeps): void
     if (existing === undefined) throw new GatewayError('not_found', `no token ${id}`)
     await store.revoke(id, now())
     const closed = deps.revoked(id)
-    c.set('adminAction', `token revoke ${id} (closed ${closed} connections)`)
+    const endedSessions = (await deps.revokeSessions?.(id)) ?? 0
+    c.set('adminAction', `token revoke ${id} (closed ${closed} connections, ended ${endedSessions} sessions)`)
     const record = (await store.get(id)) ?? existing
     return c.json(tokenInfo(record))
   })

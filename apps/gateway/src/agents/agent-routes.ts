@@ -2,12 +2,14 @@ import { type AgentList, AgentListQuery, type AgentSummary } from '@parley/proto
 import type { Authenticate } from '../auth/authenticator.js'
 import { GatewayError } from '../errors.js'
 import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
+import type { ClientAddressResolver } from '../http/client-address.js'
 import type { GatewayApp } from '../http/create-app.js'
 import type { AccessParty } from './types.js'
 
 export interface AgentRoutesDeps {
   /** Checks the bearer credential like a connection's (any role). */
   authenticate: Authenticate
+  clientAddress: ClientAddressResolver
   /** The agents the caller may `request`. */
   listFor: (caller: AccessParty, capability?: string) => Promise<AgentSummary[]>
   /** Every agent, inactive ones included. */
@@ -31,7 +33,7 @@ function capabilityOf(query: Record<string, string>): string | undefined {
  */
 export function registerAgentRoutes(app: GatewayApp, deps: AgentRoutesDeps): void {
   app.get('/agents', async (c) => {
-    const outcome = await deps.authenticate(httpAuthRequest(c), { surface: 'agents api' })
+    const outcome = await deps.authenticate(httpAuthRequest(c, deps.clientAddress), { surface: 'agents api' })
     if (!outcome.ok) return refusedResponse(c, outcome, 'parley')
     const capability = capabilityOf(c.req.query())
     const body: AgentList = {

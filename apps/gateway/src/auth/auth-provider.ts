@@ -4,6 +4,11 @@ import type { Role } from '@parley/protocol'
 export interface AuthRequest {
   token?: string
   remoteAddress: string | null
+  /**
+   * Set when `remoteAddress` was named by the dashboard server (its own address): the failed-auth limit
+   * also bounds the guesses relayed by it, whatever addresses it names.
+   */
+  relayedBy?: string
   /** The browser `Origin` header, when there was one. */
   origin: string | null
   /** The client id asked for in `hello` (WebSocket only). */

@@ -44,8 +44,14 @@ export interface AuthContext {
   surface: string
 }
 
+/** Tells a refused caller for how long, in whole seconds (the `Retry-After` header says the same). */
+export function rateLimitedMessage(retryAfterMs: number): string {
+  return `too many failed authentication attempts; try again in ${Math.ceil(retryAfterMs / 1000)} s`
+}
+
 /**
- * Runs one credential check: the per-address failure limit first (before any store is touched), then the
+ * Runs one credential check: the failed-auth limit of the address and credential first (before any store
+ * is touched; see auth-failure-limiter.ts for why a valid credential is not locked out), then the
  * provider. A provider that throws or rejects denies (`unavailable`: the failure is ours, not the
  * client's, so it does not count against the address). Refusals are audited, except repeated refusals by
  * the rate limit within a window, which are only counted: a flood must not flood the audit buffer.
@@ -67,14 +73,14 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     context: AuthContext,
     provider: AuthProvider = deps.provider(),
   ): Promise<AuthOutcome> {
-    const limit = limiter.check(request.remoteAddress)
+    const limit = limiter.check(request.remoteAddress, request.token, request.relayedBy)
     if (!limit.allowed) {
       counters.authRateLimited += 1
       if (limit.firstRefusal) auditFailure(request, context, 'too many failed attempts; refusing for a while')
       return {
         ok: false,
         code: 'rate_limited',
-        message: 'too many failed authentication attempts from this address',
+        message: rateLimitedMessage(limit.retryAfterMs),
         retryAfterMs: limit.retryAfterMs,
       }
     }
@@ -90,7 +96,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     const principal = result.success ? toPrincipal(result) : undefined
     if (principal === undefined) {
       counters.authFailures += 1
-      limiter.recordFailure(request.remoteAddress)
+      limiter.recordFailure(request.remoteAddress, request.token, request.relayedBy)
       const reason = result.metadata?.reason
       const detail =
         typeof reason === 'string'
@@ -107,6 +113,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         message: request.token === undefined ? 'an auth token is required' : 'invalid auth token',
       }
     }
+    limiter.recordSuccess(request.token)
     const metadata = result.metadata ?? {}
     return {
       ok: true,

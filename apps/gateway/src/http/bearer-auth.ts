@@ -2,15 +2,21 @@ import type { Context } from 'hono'
 import type { AuthRequest } from '../auth/auth-provider.js'
 import type { Refused } from '../auth/authenticator.js'
 import { bearerToken } from '../security/secrets.js'
+import type { ClientAddressResolver } from './client-address.js'
 import type { GatewayEnv } from './create-app.js'
 import { errorResponse } from './error-envelope.js'
 
-/** An HTTP request as the credential check sees it: its bearer token, remote address and origin. */
-export function httpAuthRequest(c: Context<GatewayEnv>): AuthRequest {
+/**
+ * An HTTP request as the credential check sees it: its bearer token, client address (see
+ * client-address.ts: a trusted proxy's or the dashboard's word for it, else the socket's) and origin.
+ */
+export function httpAuthRequest(c: Context<GatewayEnv>, clientAddress: ClientAddressResolver): AuthRequest {
   const token = bearerToken(c.req.header('authorization'))
+  const { address, relayedBy } = clientAddress(c)
   return {
     ...(token === undefined ? {} : { token }),
-    remoteAddress: c.env?.incoming?.socket.remoteAddress ?? null,
+    ...(relayedBy === undefined ? {} : { relayedBy }),
+    remoteAddress: address,
     origin: c.req.header('origin') ?? null,
     transport: 'http',
   }

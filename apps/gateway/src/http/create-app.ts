@@ -15,9 +15,17 @@ import { errorResponse } from './error-envelope.js'
  */
 export type GatewayEnv = {
   Bindings: { incoming?: IncomingMessage }
-  Variables: { principal: Principal; adminAction: string }
+  Variables: { principal: Principal; adminAction: string; adminCredential: AdminCredential }
 }
 export type GatewayApp = Hono<GatewayEnv>
+
+/** What an admin request authenticated with, beyond the principal: its dashboard session or API token. */
+export interface AdminCredential {
+  dashboardSessionId: string | undefined
+  tokenId: string | undefined
+  /** When the credential ends (epoch ms), when it does. */
+  expiresAt: number | undefined
+}
 
 const STATUS_TO_CODE = new Map<number, ErrorCode>(
   Object.entries(ERROR_CODES).map(([code, entry]) => [entry.status, code as ErrorCode]),

@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Logger } from 'pino'
 import type { z } from 'zod'
 import type { GatewayConfig } from '../config.js'
+import { createForwardedAddressResolver } from '../http/client-address.js'
 import type { GatewayApp } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
 import { bearerToken } from '../security/secrets.js'
@@ -25,6 +26,8 @@ export interface PollingRouteDeps {
  */
 export function registerPollingRoutes(app: GatewayApp, deps: PollingRouteDeps): void {
   const { config, sessions, logger } = deps
+  // Behind a trusted proxy the client is named by its X-Forwarded-For (the failed-auth limit counts it).
+  const clientAddress = createForwardedAddressResolver(config.trustedProxies)
 
   app.use('/poll/*', async (c, next) => {
     const origin = c.req.header('origin')
@@ -40,7 +43,7 @@ export function registerPollingRoutes(app: GatewayApp, deps: PollingRouteDeps): 
     if (deps.isDraining()) return errorResponse(c, 'shutting_down', 'the gateway is shutting down', 1000)
     const incoming = c.env?.incoming
     const opened = sessions.open({
-      remoteAddress: incoming?.socket.remoteAddress ?? null,
+      remoteAddress: clientAddress(incoming?.socket.remoteAddress, c.req.header('x-forwarded-for')),
       userAgent: c.req.header('user-agent') ?? null,
       origin: c.req.header('origin') ?? null,
       upgradeToken: bearerToken(c.req.header('authorization')),

@@ -2,6 +2,7 @@ import { upgradeWebSocket } from '@hono/node-server'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
 import type { GatewayConfig } from '../config.js'
+import { createForwardedAddressResolver } from '../http/client-address.js'
 import type { GatewayApp } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
 import { bearerToken } from '../security/secrets.js'
@@ -20,6 +21,8 @@ export interface WebSocketRouteDeps {
 /** `GET /ws`: checks the upgrade request (draining, browser origin), then hands the socket to the hub. */
 export function registerWebSocketRoutes(app: GatewayApp, deps: WebSocketRouteDeps): void {
   const { config, hub, logger } = deps
+  // Behind a trusted proxy the client is named by its X-Forwarded-For (the failed-auth limit counts it).
+  const clientAddress = createForwardedAddressResolver(config.trustedProxies)
 
   app.get(
     '/ws',
@@ -46,7 +49,7 @@ export function registerWebSocketRoutes(app: GatewayApp, deps: WebSocketRouteDep
             const socket = ws.raw as unknown as WebSocket
             connection = hub.open({
               socket: webSocketConnectionSocket(socket, incoming?.socket),
-              remoteAddress: incoming?.socket.remoteAddress ?? null,
+              remoteAddress: clientAddress(incoming?.socket.remoteAddress, c.req.header('x-forwarded-for')),
               userAgent: c.req.header('user-agent') ?? null,
               origin: c.req.header('origin') ?? null,
               upgradeToken,

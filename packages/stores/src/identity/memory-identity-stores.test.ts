@@ -1,7 +1,9 @@
 import { describe, vi } from 'vitest'
 import { describeAgentKeyStoreBehaviour } from './agent-key-store.behaviour.js'
+import { describeDashboardSessionStoreBehaviour } from './dashboard-session-store.behaviour.js'
 import { describeDevicePairingStoreBehaviour } from './device-pairing-store.behaviour.js'
 import { createMemoryAgentKeyStore } from './memory-agent-key-store.js'
+import { createMemoryDashboardSessionStore } from './memory-dashboard-session-store.js'
 import { createMemoryDevicePairingStore } from './memory-device-pairing-store.js'
 import { createMemoryPairingStore } from './memory-pairing-store.js'
 import { createMemorySessionBindingStore } from './memory-session-binding-store.js'
@@ -29,4 +31,5 @@ describe('memory identity stores', () => {
   describeDevicePairingStoreBehaviour('memory', memory(createMemoryDevicePairingStore))
   describeSessionBindingStoreBehaviour('memory', memory(createMemorySessionBindingStore))
   describeAgentKeyStoreBehaviour('memory', memory(createMemoryAgentKeyStore))
+  describeDashboardSessionStoreBehaviour('memory', memory(createMemoryDashboardSessionStore))
 })

@@ -2,13 +2,15 @@ import { createHash } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { describe, expect, it, vi } from 'vitest'
 import type { ParleyDatabase } from '../database.js'
-import { apiTokens, pairingRequests } from '../schema.js'
+import { apiTokens, dashboardSessions, pairingRequests } from '../schema.js'
 import { databaseTargets, useSuiteDatabase } from '../testing.js'
 import { describeAgentKeyStoreBehaviour } from './agent-key-store.behaviour.js'
+import { describeDashboardSessionStoreBehaviour } from './dashboard-session-store.behaviour.js'
 import { describeDevicePairingStoreBehaviour } from './device-pairing-store.behaviour.js'
 import { T0 } from './identity-fixture.js'
 import { describePairingStoreBehaviour, PAIRING_SECRET } from './pairing-store.behaviour.js'
 import { createPostgresAgentKeyStore } from './postgres-agent-key-store.js'
+import { createPostgresDashboardSessionStore } from './postgres-dashboard-session-store.js'
 import { createPostgresDevicePairingStore } from './postgres-device-pairing-store.js'
 import { createPostgresPairingStore } from './postgres-pairing-store.js'
 import { createPostgresSessionBindingStore } from './postgres-session-binding-store.js'
@@ -22,7 +24,7 @@ vi.mock('node:crypto', async (importOriginal) => {
   return { ...actual, timingSafeEqual: vi.fn(actual.timingSafeEqual) }
 })
 
-const IDENTITY_TABLES = sql`api_tokens, pairing_requests, paired_channels, device_requests, session_bindings, agent_keys`
+const IDENTITY_TABLES = sql`api_tokens, pairing_requests, paired_channels, device_requests, session_bindings, agent_keys, dashboard_sessions`
 
 for (const target of databaseTargets()) {
   describe(`Postgres identity stores on ${target.label}`, () => {
@@ -50,6 +52,7 @@ for (const target of databaseTargets()) {
     describeDevicePairingStoreBehaviour(target.label, fixture(createPostgresDevicePairingStore))
     describeSessionBindingStoreBehaviour(target.label, fixture(createPostgresSessionBindingStore))
     describeAgentKeyStoreBehaviour(target.label, fixture(createPostgresAgentKeyStore))
+    describeDashboardSessionStoreBehaviour(target.label, fixture(createPostgresDashboardSessionStore))
 
     describe('stored rows', () => {
       it('keeps only the SHA-256 of a token secret, never the secret or its random part', async () => {
@@ -62,6 +65,17 @@ for (const target of databaseTargets()) {
         expect(stored).not.toContain(created.token)
         expect(stored).not.toContain(created.token.slice(-43))
         expect(rows[0]?.secretHash).toBe(createHash('sha256').update(created.token).digest('hex'))
+      })
+
+      it('keeps only the SHA-256 of a dashboard session secret, never the secret', async () => {
+        await reset()
+        const sessions = createPostgresDashboardSessionStore(suite.database)
+        const created = await sessions.create({ principal: 'admin', expiresAt: T0 + 1 }, T0)
+        const rows = await suite.database.db.select().from(dashboardSessions)
+        expect(rows).toHaveLength(1)
+        expect(JSON.stringify(rows)).not.toContain(created.secret)
+        expect(JSON.stringify(rows)).not.toContain(created.secret.slice(3))
+        expect(rows[0]?.secretHash).toBe(createHash('sha256').update(created.secret).digest('hex'))
       })
 
       it('keeps only an HMAC of a pairing code, never the code', async () => {

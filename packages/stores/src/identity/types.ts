@@ -56,6 +56,55 @@ export interface TokenStore {
   revoke(id: string, now: number): Promise<boolean>
 }
 
+// ---------------------------------------------------------------- dashboard sessions
+
+export interface DashboardSessionRecord {
+  /** Public id (`ses_…`): what the Access page shows and revokes by; not the secret. */
+  id: string
+  /** Who logged in: `admin` (the admin token), an API token id, or a JWT's principal. */
+  principal: string
+  /** The API token the session was opened with, when it was one. */
+  credentialId: string | null
+  createdAt: number
+  /** Updated by `verify`, at most once per `LAST_SEEN_RESOLUTION_MS`. */
+  lastSeenAt: number
+  expiresAt: number
+  revokedAt: number | null
+  userAgent: string | null
+  /** The browser's address as the gateway resolved it at login. */
+  address: string | null
+}
+
+export interface CreateDashboardSessionInput {
+  principal: string
+  credentialId?: string | null
+  expiresAt: number
+  userAgent?: string | null
+  address?: string | null
+}
+
+export interface CreatedDashboardSession {
+  /** The secret, `ps_<random>`: goes into the browser's cookie, never stored. */
+  secret: string
+  record: DashboardSessionRecord
+}
+
+export interface DashboardSessionStore {
+  create(input: CreateDashboardSessionInput, now: number): Promise<CreatedDashboardSession>
+  /** The live session (not revoked, not expired at `now`) a secret opens, else undefined; touches `lastSeenAt`. */
+  verify(secret: string, now: number): Promise<DashboardSessionRecord | undefined>
+  /** Live sessions at `now`, newest first. */
+  listLive(now: number): Promise<DashboardSessionRecord[]>
+  /** Resolves true when it was live and is now revoked. */
+  revoke(id: string, now: number): Promise<boolean>
+  /** Revokes every live session ("log out everywhere"); resolves how many. */
+  revokeAll(now: number): Promise<number>
+  /** Revokes the live sessions opened with an API token (the token was revoked); resolves how many. */
+  revokeByCredential(credentialId: string, now: number): Promise<number>
+  /** Deletes sessions that expired or were revoked before `before`; resolves how many. */
+  prune(before: number): Promise<number>
+}
+
 // ---------------------------------------------------------------- chat-user pairing (connectors)
 
 export interface PendingPairing {

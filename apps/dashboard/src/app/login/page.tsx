@@ -13,12 +13,20 @@ const MESSAGES: Record<LoginError, string> = {
   not_admin: 'This token is valid but is not an admin token.',
   unreachable: 'The gateway could not be reached to check the token.',
   gateway: 'The gateway could not check the token. Try again.',
-  expired: 'Your session has ended (the token was refused). Log in again.',
+  expired: 'Your session has ended (logged out, expired or revoked). Log in again.',
+  rate_limited: 'Too many failed logins from this browser.',
 }
 
-function messageOf(error: string | string[] | undefined): string | undefined {
-  const key = Array.isArray(error) ? error[0] : error
-  return key !== undefined && Object.hasOwn(MESSAGES, key) ? MESSAGES[key as LoginError] : undefined
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+function messageOf(error: string | undefined, retry: string | undefined): string | undefined {
+  if (error === undefined || !Object.hasOwn(MESSAGES, error)) return undefined
+  const message = MESSAGES[error as LoginError]
+  // A locked-out browser is told for how long (the gateway's Retry-After, in whole seconds).
+  const seconds = retry !== undefined && /^\d{1,6}$/.test(retry) ? Number(retry) : undefined
+  return seconds === undefined ? message : `${message} Try again in ${seconds} s.`
 }
 
 export default async function LoginPage({
@@ -26,8 +34,8 @@ export default async function LoginPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>
 }) {
-  const { error } = await searchParams
-  const message = messageOf(error)
+  const { error, retry } = await searchParams
+  const message = messageOf(first(error), first(retry))
   const { gatewayUrl } = readEnv()
   // Say up front when the gateway is down, rather than after the operator has typed the token.
   const health = await createGatewayClient({ baseUrl: gatewayUrl, timeoutMs: 2_000 }).health()

@@ -19,10 +19,12 @@ import { describeFailure, firstFailure } from '../../../lib/gateway-result'
 import { AGENT_KEYS_KEY, TOKENS_KEY } from '../../../lib/queries'
 import { AgentKeyRegisterForm } from './agent-key-form'
 import { CreatedTokenSecret } from './created-token-secret'
+import { SessionsSection } from './sessions-section'
 import { TokenCreateForm } from './token-create-form'
 
 /**
- * Long-lived credentials: API tokens (created here, their secret shown once) and the agents' Ed25519 keys.
+ * Credentials: API tokens (created here, their secret shown once), the agents' Ed25519 keys and the
+ * dashboard's own login sessions.
  * Device requests are decided on the Pairing page, next to the chat pairing requests.
  */
 export function AccessView() {
@@ -126,6 +128,8 @@ export function AccessView() {
         busy={revokeKey.isPending}
         onRevoke={(key) => revokeKey.mutate(key)}
       />
+
+      <SessionsSection onNotice={setNotice} />
     </section>
   )
 }

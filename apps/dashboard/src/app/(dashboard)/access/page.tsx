@@ -9,11 +9,12 @@ export const metadata: Metadata = { title: 'Access' }
 export default async function AccessPage() {
   const queryClient = getServerQueryClient()
   const queries = dashboardQueries(await serverGatewayClient())
-  const [tokens, agentKeys] = await Promise.all([
+  const [tokens, agentKeys, sessions] = await Promise.all([
     queryClient.fetchQuery(queries.tokens()),
     queryClient.fetchQuery(queries.agentKeys()),
+    queryClient.fetchQuery(queries.sessions()),
   ])
-  redirectIfUnauthorized(tokens, agentKeys)
+  redirectIfUnauthorized(tokens, agentKeys, sessions)
 
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>

@@ -1,12 +1,12 @@
 import { readEnv } from '../../../env'
 import { handleLogin, handleLogout } from '../../../lib/session-handlers'
 
-/** Log in: the login form posts the admin token here. */
+/** Log in: the login form posts the admin token here; the cookie gets a gateway session, not the token. */
 export function POST(request: Request): Promise<Response> {
   return handleLogin(request, { env: readEnv() })
 }
 
-/** Log out, for scripts: clears the session cookie. */
-export function DELETE(request: Request): Response {
-  return handleLogout(request, 'no-content')
+/** Log out, for scripts: ends the session on the gateway and clears the cookie. */
+export function DELETE(request: Request): Promise<Response> {
+  return handleLogout(request, 'no-content', { env: readEnv() })
 }
