@@ -9,6 +9,7 @@ import {
 } from './task-push-configs.js'
 import {
   applyTaskEvent,
+  checkCutoff,
   checkEventsQuery,
   checkHistoryLength,
   checkTaskEvent,
@@ -140,9 +141,10 @@ export function createMemoryTaskStore(options: TaskStoreOptions = {}): TaskStore
     },
 
     async deleteExpired(before) {
+      const cutoff = checkCutoff(before)
       let deleted = 0
       for (const [id, { task }] of tasks) {
-        if (isTerminalTaskState(task.state) && task.updatedAt < before) {
+        if (isTerminalTaskState(task.state) && task.updatedAt < cutoff) {
           tasks.delete(id)
           deleted += 1
         }

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
-import { InvalidTaskError } from '../errors.js'
+import { InvalidTaskError, StoreError } from '../errors.js'
 import { checkTaskName } from './task-records.js'
 import type { TaskPushConfig, TaskPushConfigInput, TaskPushTarget } from './types.js'
 
@@ -142,8 +142,18 @@ export function toTaskPushConfig(stored: StoredPushConfig): TaskPushConfig {
 }
 
 export function toTaskPushTarget(stored: StoredPushConfig, box: PushSecretBox): TaskPushTarget {
-  const open = (field: string, sealed: string | null) =>
-    sealed === null ? null : box.open(stored.taskId, stored.id, field, sealed)
+  const open = (field: string, sealed: string | null) => {
+    if (sealed === null) return null
+    try {
+      return box.open(stored.taskId, stored.id, field, sealed)
+    } catch (error) {
+      throw new StoreError(
+        'internal',
+        `The ${field} of push config ${stored.id} cannot be decrypted: was the store's secretKey changed?`,
+        { cause: error },
+      )
+    }
+  }
   return {
     id: stored.id,
     taskId: stored.taskId,

@@ -318,6 +318,14 @@ export function toTaskEvent(stored: StoredTaskEvent): TaskEvent {
   }
 }
 
+/** The retention cutoff of `deleteExpired`. */
+export function checkCutoff(before: unknown): number {
+  if (!Number.isSafeInteger(before)) {
+    throw new InvalidTaskError('before', 'before must be an integer of epoch milliseconds.')
+  }
+  return before as number
+}
+
 export function checkEventsQuery(query: TaskEventsQuery = {}): { afterSeq: number; limit: number } {
   const afterSeq = query.afterSeq ?? 0
   if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
