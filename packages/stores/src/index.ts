@@ -185,6 +185,12 @@ export type {
   StateWriteOptions,
 } from './state/types.js'
 export { createMemoryTaskStore } from './tasks/memory-task-store.js'
+export { createPostgresTaskStore } from './tasks/postgres-task-store.js'
+export {
+  createRedisTaskStore,
+  type RedisTaskStore,
+  type RedisTaskStoreOptions,
+} from './tasks/redis-task-store.js'
 export {
   DEFAULT_MAX_PUSH_CONFIGS_PER_TASK,
   MAX_PUSH_URL_LENGTH,

@@ -78,7 +78,10 @@ export function taskMatches(task: StoredTask, query: CheckedTaskListQuery): bool
 }
 
 /** Whether a task comes after the page position in list order. */
-export function taskAfter(task: StoredTask, after: TaskListPosition | undefined): boolean {
+export function taskAfter(
+  task: Pick<StoredTask, 'updatedAt' | 'id'>,
+  after: TaskListPosition | undefined,
+): boolean {
   return after === undefined || compareTasksNewestFirst(after, task) < 0
 }
 
