@@ -4,14 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { a2aTaskEvents, a2aTaskPushConfigs } from '../schema.js'
 import { databaseTargets, useSuiteDatabase } from '../testing.js'
 import { createPostgresTaskStore } from './postgres-task-store.js'
-import {
-  artifactEvent,
-  concurrentAppends,
-  describeTaskStoreBehaviour,
-  OWNER,
-  statusEvent,
-  taskInput,
-} from './task-store.behaviour.js'
+import { describeTaskStoreBehaviour } from './task-store.behaviour.js'
+import { artifactEvent, concurrentAppends, OWNER, statusEvent, taskInput } from './task-store.fixture.js'
 import type { TaskStoreOptions } from './types.js'
 
 const secretKey = randomBytes(32)

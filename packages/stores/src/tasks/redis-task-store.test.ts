@@ -3,14 +3,8 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deleteRedisKeys, testRedisPrefix, testRedisUrl } from '../testing.js'
 import { createRedisTaskStore, type RedisTaskStore, type RedisTaskStoreOptions } from './redis-task-store.js'
-import {
-  artifactEvent,
-  concurrentAppends,
-  describeTaskStoreBehaviour,
-  OWNER,
-  statusEvent,
-  taskInput,
-} from './task-store.behaviour.js'
+import { describeTaskStoreBehaviour } from './task-store.behaviour.js'
+import { artifactEvent, concurrentAppends, OWNER, statusEvent, taskInput } from './task-store.fixture.js'
 
 const redisUrl = testRedisUrl()
 const secretKey = randomBytes(32)

@@ -5,72 +5,21 @@ import {
   TaskExistsError,
   TaskNotFoundError,
   TaskPayloadTooLargeError,
-  TaskPushConfigLimitError,
   TaskTerminalError,
 } from '../errors.js'
 import { HOSTILE_NAMES, HOUR, MINUTE, T0 } from '../identity/identity-fixture.js'
-import type { CreateTaskInput, TaskEventInput, TaskStore, TaskStoreOptions } from './types.js'
-
-export interface TaskStoreFixture {
-  /** A store on the fixture's (empty) storage; the fixture supplies a `secretKey` when none is given. */
-  createStore(options?: TaskStoreOptions): TaskStore
-  teardown(): Promise<void>
-}
-
-export const OWNER = 'caller-1'
-export const AGENT = 'agent-1'
-
-export function taskInput(id: string, overrides: Partial<CreateTaskInput> = {}): CreateTaskInput {
-  return { id, contextId: 'ctx-1', agentId: AGENT, owner: OWNER, now: T0, ...overrides }
-}
-
-export function statusEvent(
-  state: Extract<TaskEventInput, { kind: 'status' }>['state'],
-  now = T0,
-  text?: string,
-): TaskEventInput {
-  const message = text === undefined ? undefined : { role: 'agent', parts: [{ kind: 'text', text }] }
-  return {
-    kind: 'status',
-    state,
-    payload: { kind: 'status-update', status: { state, message, timestamp: new Date(now).toISOString() } },
-    now,
-  }
-}
-
-export function artifactEvent(
-  artifactId: string,
-  parts: unknown[],
-  append = false,
-  now = T0,
-): TaskEventInput {
-  return {
-    kind: 'artifact',
-    payload: { kind: 'artifact-update', artifact: { artifactId, parts }, append },
-    now,
-  }
-}
-
-export function messageEvent(text: string, now = T0): TaskEventInput {
-  return { kind: 'message', payload: { role: 'user', messageId: text, parts: [{ kind: 'text', text }] }, now }
-}
-
-/**
- * `count` appends started at once on one task (spread over `stores`, as on several nodes); resolves the
- * sequence numbers they were given, in completion order.
- */
-export async function concurrentAppends(
-  stores: TaskStore[],
-  taskId: string,
-  count: number,
-): Promise<number[]> {
-  const results = await Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      (stores[index % stores.length] as TaskStore).appendEvent(taskId, artifactEvent(`a-${index}`, [index])),
-    ),
-  )
-  return results.map((result) => result.event.seq)
-}
+import { describeTaskPushConfigBehaviour } from './task-push-config.behaviour.js'
+import {
+  AGENT,
+  artifactEvent,
+  concurrentAppends,
+  messageEvent,
+  OWNER,
+  statusEvent,
+  type TaskStoreFixture,
+  taskInput,
+} from './task-store.fixture.js'
+import type { TaskStore } from './types.js'
 
 /** The behaviour every TaskStore must show. */
 export function describeTaskStoreBehaviour(label: string, setup: () => Promise<TaskStoreFixture>): void {
@@ -183,6 +132,31 @@ export function describeTaskStoreBehaviour(label: string, setup: () => Promise<T
       ).toEqual([23, 24, 25])
       expect(await tasks.events('t-1', { owner: OWNER }, { afterSeq: 25 })).toEqual([])
       expect(await tasks.events('t-1', { owner: OWNER }, { afterSeq: 99 })).toEqual([])
+    })
+
+    it('resumes a stream cut after event 37 of 100 with events 38 to 100, each once, while appends go on', async () => {
+      await tasks.create(taskInput('t-1'))
+      for (let index = 1; index <= 37; index++) await tasks.appendEvent('t-1', messageEvent(`m${index}`))
+      const beforeCut = await tasks.events('t-1', { owner: OWNER })
+      expect(beforeCut.at(-1)?.seq).toBe(37)
+
+      const writer = (async () => {
+        for (let index = 38; index <= 100; index++) await tasks.appendEvent('t-1', messageEvent(`m${index}`))
+      })()
+      const resumed: number[] = []
+      let afterSeq = 37
+      // Reads race the writer; each read awaits the store, so the writer moves on in between.
+      for (let reads = 0; afterSeq < 100 && reads < 10_000; reads++) {
+        const page = await tasks.events('t-1', { owner: OWNER }, { afterSeq, limit: 10 })
+        resumed.push(...page.map((event) => event.seq))
+        afterSeq = page.at(-1)?.seq ?? afterSeq
+      }
+      await writer
+      expect(resumed).toEqual(Array.from({ length: 63 }, (_, index) => index + 38))
+      const payloads = (await tasks.events('t-1', { owner: OWNER }, { afterSeq: 37 })).map(
+        (event) => (event.payload as { messageId: string }).messageId,
+      )
+      expect(payloads).toEqual(Array.from({ length: 63 }, (_, index) => `m${index + 38}`))
     })
 
     it('gives 50 concurrent appends to one task the sequence numbers 1 to 50, each once, in log order', async () => {
@@ -363,112 +337,6 @@ export function describeTaskStoreBehaviour(label: string, setup: () => Promise<T
       }
     })
 
-    it('keeps push configs per task with their secrets hidden from every read but pushTargets', async () => {
-      await tasks.create(taskInput('t-1'))
-      const config = await tasks.setPushConfig(
-        't-1',
-        { owner: OWNER },
-        {
-          id: 'hook-1',
-          url: 'https://hooks.example.com/a2a',
-          token: 'tok-secret-1',
-          authentication: { scheme: 'Bearer', credentials: 'cred-secret-1' },
-          protocolVersion: '1.0',
-          now: T0,
-        },
-      )
-      expect(config).toEqual({
-        id: 'hook-1',
-        taskId: 't-1',
-        url: 'https://hooks.example.com/a2a',
-        hasToken: true,
-        authentication: { scheme: 'Bearer', hasCredentials: true },
-        protocolVersion: '1.0',
-        createdAt: T0,
-      })
-      const generated = await tasks.setPushConfig(
-        't-1',
-        { owner: OWNER },
-        { url: 'https://b.example/x', now: T0 + 1 },
-      )
-      expect(generated.id).toMatch(/^pnc_[A-Za-z0-9_-]{16}$/)
-      expect(generated).toMatchObject({ hasToken: false, authentication: null, protocolVersion: null })
-
-      const reads = [
-        await tasks.getPushConfig('t-1', { owner: OWNER }, 'hook-1'),
-        await tasks.listPushConfigs('t-1', { owner: OWNER }),
-      ]
-      expect(reads[0]).toEqual(config)
-      expect(reads[1]).toEqual([config, generated])
-      expect(JSON.stringify(reads)).not.toMatch(/secret/)
-
-      expect(await tasks.pushTargets('t-1')).toEqual([
-        {
-          id: 'hook-1',
-          taskId: 't-1',
-          url: 'https://hooks.example.com/a2a',
-          token: 'tok-secret-1',
-          authentication: { scheme: 'Bearer', credentials: 'cred-secret-1' },
-          protocolVersion: '1.0',
-        },
-        {
-          id: generated.id,
-          taskId: 't-1',
-          url: 'https://b.example/x',
-          token: null,
-          authentication: null,
-          protocolVersion: null,
-        },
-      ])
-
-      // The same id replaces the config and keeps its place.
-      await tasks.setPushConfig(
-        't-1',
-        { owner: OWNER },
-        { id: 'hook-1', url: 'https://c.example/y', now: T0 + 9 },
-      )
-      const targets = await tasks.pushTargets('t-1')
-      expect(targets.map((target) => [target.id, target.url, target.token])).toEqual([
-        ['hook-1', 'https://c.example/y', null],
-        [generated.id, 'https://b.example/x', null],
-      ])
-
-      expect(await tasks.deletePushConfig('t-1', { owner: OWNER }, 'hook-1')).toBe(true)
-      expect(await tasks.deletePushConfig('t-1', { owner: OWNER }, 'hook-1')).toBe(false)
-      expect(await tasks.getPushConfig('t-1', { owner: OWNER }, 'hook-1')).toBeUndefined()
-      expect((await tasks.listPushConfigs('t-1', { owner: OWNER })).map((item) => item.id)).toEqual([
-        generated.id,
-      ])
-      expect(await tasks.pushTargets('t-unknown')).toEqual([])
-    })
-
-    it("refuses push configs on another owner's or an unknown task, and past the per-task cap", async () => {
-      await tasks.create(taskInput('t-1'))
-      const other = { owner: 'caller-2' }
-      const url = 'https://hooks.example.com/a2a'
-      await expect(tasks.setPushConfig('t-1', other, { url })).rejects.toBeInstanceOf(TaskNotFoundError)
-      await expect(tasks.setPushConfig('t-2', { owner: OWNER }, { url })).rejects.toBeInstanceOf(
-        TaskNotFoundError,
-      )
-      await tasks.setPushConfig('t-1', { owner: OWNER }, { id: 'hook', url, token: 'tok' })
-      await expect(tasks.getPushConfig('t-1', other, 'hook')).rejects.toBeInstanceOf(TaskNotFoundError)
-      await expect(tasks.listPushConfigs('t-1', other)).rejects.toBeInstanceOf(TaskNotFoundError)
-      await expect(tasks.deletePushConfig('t-1', other, 'hook')).rejects.toBeInstanceOf(TaskNotFoundError)
-      expect(await tasks.listPushConfigs('t-1', { owner: OWNER })).toHaveLength(1)
-
-      const capped = fixture.createStore({ maxPushConfigsPerTask: 2 })
-      await capped.create(taskInput('t-cap'))
-      await capped.setPushConfig('t-cap', { owner: OWNER }, { id: 'one', url })
-      await capped.setPushConfig('t-cap', { owner: OWNER }, { id: 'two', url })
-      await capped.setPushConfig('t-cap', { owner: OWNER }, { id: 'two', url: `${url}/2` })
-      const third = await capped
-        .setPushConfig('t-cap', { owner: OWNER }, { id: 'three', url })
-        .catch((error: unknown) => error)
-      expect(third).toBeInstanceOf(TaskPushConfigLimitError)
-      expect(third).toMatchObject({ code: 'conflict', limit: 2 })
-      expect(await capped.listPushConfigs('t-cap', { owner: OWNER })).toHaveLength(2)
-    })
-
     it('deletes terminal tasks older than the cutoff with their events and push configs, and keeps the rest', async () => {
       const url = 'https://hooks.example.com/a2a'
       await tasks.create(taskInput('old-done', { now: T0 }))
@@ -596,4 +464,6 @@ export function describeTaskStoreBehaviour(label: string, setup: () => Promise<T
       })
     })
   })
+
+  describeTaskPushConfigBehaviour(label, setup)
 }
