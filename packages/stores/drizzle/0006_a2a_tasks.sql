@@ -4,6 +4,7 @@ CREATE TABLE "a2a_task_events" (
 	"kind" text NOT NULL,
 	"state" text,
 	"payload" text NOT NULL,
+	"in_history" boolean NOT NULL,
 	"created_at" bigint NOT NULL,
 	CONSTRAINT "a2a_task_events_task_id_seq_pk" PRIMARY KEY("task_id","seq")
 );
@@ -34,6 +35,6 @@ CREATE TABLE "a2a_tasks" (
 	"updated_at" bigint NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX "a2a_task_events_messages_idx" ON "a2a_task_events" USING btree ("task_id","seq") WHERE "a2a_task_events"."kind" = 'message';--> statement-breakpoint
+CREATE INDEX "a2a_task_events_history_idx" ON "a2a_task_events" USING btree ("task_id","seq") WHERE "a2a_task_events"."in_history";--> statement-breakpoint
 CREATE INDEX "a2a_tasks_owner_updated_idx" ON "a2a_tasks" USING btree ("owner","updated_at" DESC NULLS LAST,"id" collate "C" desc);--> statement-breakpoint
 CREATE INDEX "a2a_tasks_terminal_updated_idx" ON "a2a_tasks" USING btree ("updated_at") WHERE "a2a_tasks"."state" in ('completed', 'canceled', 'failed', 'rejected');

@@ -409,12 +409,14 @@ export const a2aTaskEvents = pgTable(
     kind: text('kind').notNull(),
     state: text('state'),
     payload: text('payload').notNull(),
+    /** A message event, or a status event whose status carries a message: what `history` reads. */
+    inHistory: boolean('in_history').notNull(),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   },
   (table) => [
     primaryKey({ columns: [table.taskId, table.seq] }),
-    // `history` reads a task's newest messages.
-    index('a2a_task_events_messages_idx').on(table.taskId, table.seq).where(sql`${table.kind} = 'message'`),
+    // `history` reads a task's newest history messages.
+    index('a2a_task_events_history_idx').on(table.taskId, table.seq).where(sql`${table.inHistory}`),
   ],
 )
 

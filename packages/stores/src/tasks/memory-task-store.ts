@@ -15,6 +15,7 @@ import {
   checkTaskEvent,
   checkTaskName,
   checkTaskScope,
+  historyMessage,
   isTerminalTaskState,
   newStoredTask,
   type StoredTask,
@@ -85,8 +86,8 @@ export function createMemoryTaskStore(options: TaskStoreOptions = {}): TaskStore
 
     async history(taskId, scope, historyLength) {
       const length = checkHistoryLength(historyLength)
-      const messages = required(taskId, scope).events.filter((event) => event.kind === 'message')
-      return length === 0 ? [] : messages.slice(-length).map((event) => toTaskEvent(event).payload)
+      const messages = required(taskId, scope).events.filter((event) => event.inHistory)
+      return length === 0 ? [] : messages.slice(-length).map(historyMessage)
     },
 
     async list(query) {

@@ -17,6 +17,7 @@ import {
   checkTaskEvent,
   checkTaskName,
   checkTaskScope,
+  historyMessage,
   newStoredTask,
   type StoredTask,
   type StoredTaskEvent,
@@ -141,6 +142,7 @@ export function createPostgresTaskStore(database: ParleyDatabase, options: TaskS
             state: task.state,
             status: task.status,
             artifacts: task.artifacts,
+            metadata: task.metadata,
             lastSeq: task.lastSeq,
             updatedAt: task.updatedAt,
           })
@@ -167,12 +169,14 @@ export function createPostgresTaskStore(database: ParleyDatabase, options: TaskS
       const task = await requireVisible(taskId, scope)
       if (length === 0) return []
       const rows = await db
-        .select({ payload: a2aTaskEvents.payload })
+        .select({ kind: a2aTaskEvents.kind, payload: a2aTaskEvents.payload })
         .from(a2aTaskEvents)
-        .where(and(eq(a2aTaskEvents.taskId, task.id), eq(a2aTaskEvents.kind, 'message')))
+        .where(and(eq(a2aTaskEvents.taskId, task.id), eq(a2aTaskEvents.inHistory, true)))
         .orderBy(desc(a2aTaskEvents.seq))
         .limit(length)
-      return rows.reverse().map((row) => JSON.parse(row.payload))
+      return rows
+        .reverse()
+        .map((row) => historyMessage({ kind: row.kind as StoredTaskEvent['kind'], payload: row.payload }))
     },
 
     async list(query) {

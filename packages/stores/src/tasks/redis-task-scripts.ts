@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis'
  * hash tag `{t}` and one cluster slot. Keys:
  *   T:<id>      hash: r (the task as JSON), seq (its last sequence number), o (owner)
  *   E:<id>      list of the task's events as JSON; event n is at index n - 1
- *   M:<id>      list of the sequence numbers of its message events (for history)
+ *   M:<id>      list of the sequence numbers of its events that hold a history message
  *   O:<owner>   zset of the owner's task ids scored by updatedAt (ties: id byte order, as lists need)
  *   X           zset of terminal task ids scored by updatedAt (for retention)
  *   P:<id>      hash: push config id -> config JSON (secrets already encrypted)
@@ -42,7 +42,7 @@ return 1
 `
 
 /**
- * ARGV: id, expected seq, record, event JSON, message (1/0), updatedAt, terminal (1/0).
+ * ARGV: id, expected seq, record, event JSON, in history (1/0), updatedAt, terminal (1/0).
  * Returns 1 when appended, 0 when the task moved on (compute again), -1 when it does not exist.
  */
 const APPEND = `${PRELUDE}
@@ -59,7 +59,7 @@ touch(id, redis.call('HGET', task, 'o'), ARGV[6], ARGV[7])
 return 1
 `
 
-/** ARGV: id, count (≥ 1). The events (JSON) of the task's newest `count` messages, oldest first. */
+/** ARGV: id, count (≥ 1). The task's newest `count` events that hold a history message, oldest first. */
 const HISTORY = `
 local base = KEYS[1]
 local id = ARGV[1]

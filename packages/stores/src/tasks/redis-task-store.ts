@@ -25,6 +25,7 @@ import {
   checkTaskEvent,
   checkTaskName,
   checkTaskScope,
+  historyMessage,
   isTerminalTaskState,
   newStoredTask,
   type StoredTask,
@@ -220,7 +221,7 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): RedisTaskS
             current.lastSeq,
             JSON.stringify(task),
             JSON.stringify(event),
-            event.kind === 'message' ? 1 : 0,
+            event.inHistory ? 1 : 0,
             task.updatedAt,
             isTerminalTaskState(task.state) ? 1 : 0,
           ])
@@ -246,7 +247,7 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): RedisTaskS
       const task = await requireVisible(taskId, scope)
       if (length === 0) return []
       const texts = (await run('parleyTaskHistory', [task.id, length])) as string[]
-      return texts.map((text) => toTaskEvent(JSON.parse(text) as StoredTaskEvent).payload)
+      return texts.map((text) => historyMessage(JSON.parse(text) as StoredTaskEvent))
     },
 
     async list(query) {

@@ -53,6 +53,8 @@ export interface StoredTaskEvent {
   state: TaskState | null
   /** JSON text. */
   payload: string
+  /** Whether it holds a message of the history: a message event, or a status event whose status has one. */
+  inHistory: boolean
   createdAt: number
 }
 
@@ -177,6 +179,7 @@ export function newStoredTask(
     kind: 'message',
     state: null,
     payload: encodeTaskJson('message', input.message, limits.maxEventBytes),
+    inHistory: true,
     createdAt: now,
   }
   return { task: { ...task, lastSeq: 1 }, event }
@@ -191,6 +194,9 @@ export interface CheckedTaskEvent {
   status?: string
   /** Artifact events: the artifact and whether it is appended to the existing one. */
   artifact?: { id: string; value: Record<string, unknown>; append: boolean }
+  /** Status and artifact events: `payload.metadata`, merged into the task's metadata. */
+  metadata?: Record<string, unknown>
+  inHistory: boolean
   now: number
 }
 
@@ -207,7 +213,15 @@ export function checkTaskEvent(input: TaskEventInput, limits: TaskLimits): Check
       if (!isObject(parsed) || !isObject(parsed.status)) {
         throw new InvalidTaskError('payload', 'A status event payload must have a `status` object.')
       }
-      return { kind: 'status', state, payload, status: JSON.stringify(parsed.status), now }
+      return {
+        kind: 'status',
+        state,
+        payload,
+        status: JSON.stringify(parsed.status),
+        ...eventMetadata(parsed),
+        inHistory: isObject(parsed.status.message),
+        now,
+      }
     }
     case 'artifact': {
       const artifact = isObject(parsed) ? parsed.artifact : undefined
@@ -217,21 +231,30 @@ export function checkTaskEvent(input: TaskEventInput, limits: TaskLimits): Check
           'An artifact event payload must have an `artifact` object with a non-empty `artifactId`.',
         )
       }
-      const append = isObject(parsed) && parsed.append === true
+      const event = parsed as Record<string, unknown>
       return {
         kind: 'artifact',
         state: null,
         payload,
-        artifact: { id: artifact.artifactId, value: artifact, append },
+        artifact: { id: artifact.artifactId, value: artifact, append: event.append === true },
+        ...eventMetadata(event),
+        inHistory: false,
         now,
       }
     }
     default:
-      return { kind: 'message', state: null, payload, now }
+      return { kind: 'message', state: null, payload, inHistory: true, now }
   }
 }
 
-/** Adds an artifact update to the list: replace or add by id, or append its parts to the existing one. */
+function eventMetadata(parsed: Record<string, unknown>): { metadata?: Record<string, unknown> } {
+  return isObject(parsed.metadata) ? { metadata: parsed.metadata } : {}
+}
+
+/**
+ * Adds an artifact update to the list as the SDK's ResultManager does: replace or add by id, or (append)
+ * add its parts to the existing one's, take its name and description when it has them, merge its metadata.
+ */
 function mergeArtifact(
   artifactsText: string,
   artifact: NonNullable<CheckedTaskEvent['artifact']>,
@@ -247,14 +270,22 @@ function mergeArtifact(
       ...(Array.isArray(existing.parts) ? existing.parts : []),
       ...(Array.isArray(artifact.value.parts) ? artifact.value.parts : []),
     ]
-    const metadata = isObject(artifact.value.metadata)
-      ? { ...(isObject(existing.metadata) ? existing.metadata : {}), ...artifact.value.metadata }
-      : existing.metadata
-    artifacts[index] = { ...existing, parts, ...(metadata === undefined ? {} : { metadata }) }
+    const { name, description, metadata } = artifact.value
+    artifacts[index] = {
+      ...existing,
+      parts,
+      ...(typeof name === 'string' && name !== '' ? { name } : {}),
+      ...(typeof description === 'string' && description !== '' ? { description } : {}),
+      ...(isObject(metadata) ? { metadata: mergeObjects(existing.metadata, metadata) } : {}),
+    }
   } else {
     artifacts[index] = artifact.value
   }
   return encodeTaskJson('artifacts', artifacts, limit)
+}
+
+function mergeObjects(existing: unknown, added: Record<string, unknown>): Record<string, unknown> {
+  return { ...(isObject(existing) ? existing : {}), ...added }
 }
 
 /**
@@ -274,6 +305,10 @@ export function applyTaskEvent(
   if (event.artifact !== undefined) {
     next.artifacts = mergeArtifact(task.artifacts, event.artifact, limits.maxArtifactsBytes)
   }
+  if (event.metadata !== undefined) {
+    const existing = task.metadata === null ? null : JSON.parse(task.metadata)
+    next.metadata = encodeTaskJson('metadata', mergeObjects(existing, event.metadata), limits.maxEventBytes)
+  }
   return {
     task: next,
     event: {
@@ -282,6 +317,7 @@ export function applyTaskEvent(
       kind: event.kind,
       state: event.state,
       payload: event.payload,
+      inHistory: event.inHistory,
       createdAt: event.now,
     },
   }
@@ -324,6 +360,14 @@ export function checkCutoff(before: unknown): number {
     throw new InvalidTaskError('before', 'before must be an integer of epoch milliseconds.')
   }
   return before as number
+}
+
+/** The history message an event holds: a message event's payload, a status event's `status.message`. */
+export function historyMessage(stored: Pick<StoredTaskEvent, 'kind' | 'payload'>): TaskJson {
+  const payload = JSON.parse(stored.payload) as TaskJson
+  if (stored.kind === 'message') return payload
+  const status = isObject(payload) ? payload.status : undefined
+  return isObject(status) ? ((status.message as TaskJson | undefined) ?? null) : null
 }
 
 export function checkEventsQuery(query: TaskEventsQuery = {}): { afterSeq: number; limit: number } {

@@ -92,7 +92,7 @@ export function describeTaskStoreBehaviour(label: string, setup: () => Promise<T
         updatedAt: T0 + 3,
         status: {
           state: 'completed',
-          message: { role: 'agent', parts: [{ kind: 'text', text: 'done' }] },
+          message: { role: 'agent', messageId: 's-done', parts: [{ kind: 'text', text: 'done' }] },
           timestamp: new Date(T0 + 3).toISOString(),
         },
       })
@@ -199,21 +199,28 @@ export function describeTaskStoreBehaviour(label: string, setup: () => Promise<T
       })
     })
 
-    it('merges artifact events into the snapshot: new ids are added, the same id replaced, append adds parts', async () => {
-      await tasks.create(taskInput('t-1'))
+    it('merges artifact events into the snapshot as the SDK does: new ids added, same id replaced, append adds parts', async () => {
+      await tasks.create(taskInput('t-1', { metadata: { topic: 'x' } }))
       await tasks.appendEvent('t-1', artifactEvent('a', [{ kind: 'text', text: 'one' }]))
       await tasks.appendEvent('t-1', artifactEvent('b', [{ kind: 'text', text: 'other' }]))
       await tasks.appendEvent('t-1', {
         kind: 'artifact',
         payload: {
-          artifact: { artifactId: 'a', parts: [{ kind: 'text', text: 'two' }], metadata: { page: 2 } },
+          artifact: {
+            artifactId: 'a',
+            name: 'answer',
+            parts: [{ kind: 'text', text: 'two' }],
+            metadata: { page: 2 },
+          },
           append: true,
+          metadata: { progress: 0.5 },
         },
       })
       let task = await tasks.get('t-1', { owner: OWNER })
       expect(task?.artifacts).toEqual([
         {
           artifactId: 'a',
+          name: 'answer',
           parts: [
             { kind: 'text', text: 'one' },
             { kind: 'text', text: 'two' },
@@ -232,9 +239,17 @@ export function describeTaskStoreBehaviour(label: string, setup: () => Promise<T
       ])
       expect(task?.artifacts[1]).toEqual({ artifactId: 'b', parts: [{ kind: 'text', text: 'replaced' }] })
       expect(task?.state).toBe('submitted')
+      // Event metadata is merged into the task's, as the SDK's ResultManager does.
+      expect(task?.metadata).toEqual({ topic: 'x', progress: 0.5 })
+      await tasks.appendEvent('t-1', {
+        kind: 'status',
+        state: 'working',
+        payload: { status: { state: 'working' }, metadata: { progress: 0.9 } },
+      })
+      expect((await tasks.get('t-1', { owner: OWNER }))?.metadata).toEqual({ topic: 'x', progress: 0.9 })
     })
 
-    it('answers history with the newest message payloads, oldest first, bounded by historyLength', async () => {
+    it('answers history with the messages and status messages, newest last, bounded by historyLength', async () => {
       await tasks.create(taskInput('t-1', { message: { messageId: 'm0' } }))
       await tasks.appendEvent('t-1', statusEvent('input-required', T0, 'which one?'))
       for (let index = 1; index <= 4; index++) {
@@ -245,10 +260,12 @@ export function describeTaskStoreBehaviour(label: string, setup: () => Promise<T
         (await tasks.history('t-1', { owner: OWNER }, length)).map(
           (message) => (message as { messageId: string }).messageId,
         )
-      expect(await ids()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'])
+      await tasks.appendEvent('t-1', statusEvent('working'))
+      expect(await ids()).toEqual(['m0', 's-which one?', 'm1', 'm2', 'm3', 'm4'])
       expect(await ids(2)).toEqual(['m3', 'm4'])
+      expect(await ids(5)).toEqual(['s-which one?', 'm1', 'm2', 'm3', 'm4'])
       expect(await ids(0)).toEqual([])
-      expect(await ids(50)).toHaveLength(5)
+      expect(await ids(50)).toHaveLength(6)
     })
 
     it("lists only the owner's tasks, newest change first, filtered, in pages that cover each task once", async () => {

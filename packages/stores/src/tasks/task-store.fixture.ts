@@ -21,7 +21,10 @@ export function statusEvent(
   now = T0,
   text?: string,
 ): TaskEventInput {
-  const message = text === undefined ? undefined : { role: 'agent', parts: [{ kind: 'text', text }] }
+  const message =
+    text === undefined
+      ? undefined
+      : { role: 'agent', messageId: `s-${text}`, parts: [{ kind: 'text', text }] }
   return {
     kind: 'status',
     state,

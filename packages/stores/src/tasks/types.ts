@@ -88,15 +88,16 @@ export interface CreateTaskInput {
 }
 
 /**
- * An event to append. How each kind changes the snapshot:
+ * An event to append. How each kind changes the snapshot (as the SDK's ResultManager changes a task):
  * - `status`: the task moves to `state`; `payload.status` (an object) becomes the snapshot's `status`.
- *   The payload is the whole A2A `TaskStatusUpdateEvent`.
+ *   The payload is the whole A2A `TaskStatusUpdateEvent`; a `status.message` joins the history.
  * - `artifact`: `payload.artifact` (an object with a string `artifactId`) replaces the artifact with that
  *   id, or is added after the others; with `payload.append: true` its `parts` are added to the existing
- *   artifact's parts (and its `metadata` merged into the existing one's). The payload is the whole A2A
- *   `TaskArtifactUpdateEvent`.
+ *   artifact's parts, its `name` and `description` (when set) replace the existing ones and its `metadata`
+ *   is merged into the existing one's. The payload is the whole A2A `TaskArtifactUpdateEvent`.
  * - `message`: a `Message` of the conversation (a user's follow-up, an agent's reply); the snapshot only
- *   changes its `updatedAt`. `history` reads these.
+ *   changes its `updatedAt`. It joins the history.
+ * A status or artifact payload's `metadata` object is merged (shallow) into the task's metadata.
  */
 export type TaskEventInput =
   | { kind: 'status'; state: TaskState; payload: unknown; now?: number }
@@ -199,7 +200,8 @@ export interface TaskStore {
   /** Events after `afterSeq`, oldest first, gap-free; throws `TaskNotFoundError` outside the scope. */
   events(taskId: string, scope: TaskScope, query?: TaskEventsQuery): Promise<TaskEvent[]>
   /**
-   * The payloads of the task's newest `historyLength` message events, oldest first (A2A `history`).
+   * The task's newest `historyLength` history messages, oldest first (A2A `history`): the payloads of
+   * message events and the `status.message` of status events that carry one, in sequence order.
    * Default and maximum `MAX_TASK_HISTORY` (1,000); 0 gives none. Throws `TaskNotFoundError` outside the scope.
    */
   history(taskId: string, scope: TaskScope, historyLength?: number): Promise<TaskJson[]>
