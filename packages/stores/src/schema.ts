@@ -393,10 +393,13 @@ export const a2aTasks = pgTable(
       table.updatedAt.desc(),
       sql`${table.id} collate "C" desc`,
     ),
-    // Retention finds old terminal tasks.
+    // Retention finds old terminal tasks; listStale old unfinished ones.
     index('a2a_tasks_terminal_updated_idx')
       .on(table.updatedAt)
       .where(sql`${table.state} in ('completed', 'canceled', 'failed', 'rejected')`),
+    index('a2a_tasks_unfinished_updated_idx')
+      .on(table.updatedAt, sql`${table.id} collate "C"`)
+      .where(sql`${table.state} not in ('completed', 'canceled', 'failed', 'rejected')`),
   ],
 )
 

@@ -12,9 +12,11 @@ import {
   checkCutoff,
   checkEventsQuery,
   checkHistoryLength,
+  checkStaleQuery,
   checkTaskEvent,
   checkTaskName,
   checkTaskScope,
+  compareTasksOldestFirst,
   historyMessage,
   isTerminalTaskState,
   newStoredTask,
@@ -139,6 +141,16 @@ export function createMemoryTaskStore(options: TaskStoreOptions = {}): TaskStore
       return [...entry.pushConfigs.values()]
         .sort(comparePushConfigs)
         .map((stored) => toTaskPushTarget(stored, settings.secrets))
+    },
+
+    async listStale(query) {
+      const { updatedBefore, limit } = checkStaleQuery(query)
+      return [...tasks.values()]
+        .map((entry) => entry.task)
+        .filter((task) => !isTerminalTaskState(task.state) && task.updatedAt < updatedBefore)
+        .sort(compareTasksOldestFirst)
+        .slice(0, limit)
+        .map((task) => toTaskRecord(task))
     },
 
     async deleteExpired(before) {

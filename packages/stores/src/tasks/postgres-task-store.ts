@@ -14,6 +14,7 @@ import {
   checkCutoff,
   checkEventsQuery,
   checkHistoryLength,
+  checkStaleQuery,
   checkTaskEvent,
   checkTaskName,
   checkTaskScope,
@@ -38,10 +39,10 @@ import {
 const EXPIRED_TASKS_PER_BATCH = 500
 
 const idInByteOrder = sql`${a2aTasks.id} collate "C"`
-/** Literal, so the planner matches it to the partial index a2a_tasks_terminal_updated_idx. */
-const isTerminal = sql.raw(
-  `"a2a_tasks"."state" in (${TERMINAL_TASK_STATES.map((state) => `'${state}'`).join(', ')})`,
-)
+const terminalStates = TERMINAL_TASK_STATES.map((state) => `'${state}'`).join(', ')
+/** Literal, so the planner matches them to the partial indexes on terminal and unfinished tasks. */
+const isTerminal = sql.raw(`"a2a_tasks"."state" in (${terminalStates})`)
+const isUnfinished = sql.raw(`"a2a_tasks"."state" not in (${terminalStates})`)
 
 function toStoredTask(row: A2aTaskRow): StoredTask {
   return { ...row, state: row.state as TaskState }
@@ -264,6 +265,17 @@ export function createPostgresTaskStore(database: ParleyDatabase, options: TaskS
     async pushTargets(taskId) {
       const configs = await readPushConfigs(checkTaskName('taskId', taskId))
       return configs.map((stored) => toTaskPushTarget(stored, settings.secrets))
+    },
+
+    async listStale(query) {
+      const { updatedBefore, limit } = checkStaleQuery(query)
+      const rows = await db
+        .select()
+        .from(a2aTasks)
+        .where(and(isUnfinished, lt(a2aTasks.updatedAt, updatedBefore)))
+        .orderBy(asc(a2aTasks.updatedAt), sql`${idInByteOrder} asc`)
+        .limit(limit)
+      return rows.map((row) => toTaskRecord(toStoredTask(row)))
     },
 
     async deleteExpired(before) {

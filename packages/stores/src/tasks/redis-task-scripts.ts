@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis'
  *   M:<id>      list of the sequence numbers of its events that hold a history message
  *   O:<owner>   zset of the owner's task ids scored by updatedAt (ties: id byte order, as lists need)
  *   X           zset of terminal task ids scored by updatedAt (for retention)
+ *   W           zset of the other (unfinished) task ids scored by updatedAt (for listStale)
  *   P:<id>      hash: push config id -> config JSON (secrets already encrypted)
  *   PC:<id>     hash: push config id -> createdAt of its first version (a replaced config keeps its place)
  */
@@ -21,7 +22,12 @@ const PRELUDE = `
 local base = KEYS[1]
 local function touch(id, owner, updatedAt, terminal)
   redis.call('ZADD', base .. 'O:' .. owner, updatedAt, id)
-  if terminal == '1' then redis.call('ZADD', base .. 'X', updatedAt, id) end
+  if terminal == '1' then
+    redis.call('ZADD', base .. 'X', updatedAt, id)
+    redis.call('ZREM', base .. 'W', id)
+  else
+    redis.call('ZADD', base .. 'W', updatedAt, id)
+  end
 end
 `
 

@@ -22,6 +22,7 @@ import {
   checkCutoff,
   checkEventsQuery,
   checkHistoryLength,
+  checkStaleQuery,
   checkTaskEvent,
   checkTaskName,
   checkTaskScope,
@@ -308,6 +309,15 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): RedisTaskS
     async pushTargets(taskId) {
       const configs = await readPushConfigs(checkTaskName('taskId', taskId))
       return configs.map((stored) => toTaskPushTarget(stored, settings.secrets))
+    },
+
+    async listStale(query) {
+      const { updatedBefore, limit } = checkStaleQuery(query)
+      const ids = await redis.zrangebyscore(`${base}W`, '-inf', `(${updatedBefore}`, 'LIMIT', 0, limit)
+      // A task changed since its id was read may no longer be stale: the record decides.
+      return (await readTasks(ids))
+        .filter((task) => !isTerminalTaskState(task.state) && task.updatedAt < updatedBefore)
+        .map((task) => toTaskRecord(task))
     },
 
     async deleteExpired(before) {

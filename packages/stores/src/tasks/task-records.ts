@@ -370,6 +370,30 @@ export function historyMessage(stored: Pick<StoredTaskEvent, 'kind' | 'payload'>
   return isObject(status) ? ((status.message as TaskJson | undefined) ?? null) : null
 }
 
+export const DEFAULT_STALE_TASKS_LIMIT = 100
+
+export function checkStaleQuery(query: { updatedBefore: number; limit?: number }): {
+  updatedBefore: number
+  limit: number
+} {
+  if (query === null || typeof query !== 'object' || !Number.isSafeInteger(query.updatedBefore)) {
+    throw new InvalidTaskError('updatedBefore', 'updatedBefore must be an integer of epoch milliseconds.')
+  }
+  const limit = query.limit ?? DEFAULT_STALE_TASKS_LIMIT
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_TASK_EVENTS_PAGE) {
+    throw new InvalidTaskError('limit', `limit must be an integer from 1 to ${MAX_TASK_EVENTS_PAGE}.`)
+  }
+  return { updatedBefore: query.updatedBefore, limit }
+}
+
+/** Oldest change first, then id ascending: the order of `listStale`. */
+export function compareTasksOldestFirst(
+  a: Pick<StoredTask, 'updatedAt' | 'id'>,
+  b: Pick<StoredTask, 'updatedAt' | 'id'>,
+): number {
+  return compareTasksNewestFirst(b, a)
+}
+
 export function checkEventsQuery(query: TaskEventsQuery = {}): { afterSeq: number; limit: number } {
   const afterSeq = query.afterSeq ?? 0
   if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {

@@ -379,6 +379,35 @@ export function describeTaskStoreBehaviour(label: string, setup: () => Promise<T
       expect(await tasks.pushTargets('old-done')).toEqual([])
     })
 
+    it('lists unfinished tasks of every owner not changed since a cutoff, oldest first, for the gateway to end', async () => {
+      await tasks.create(taskInput('b-working', { now: T0 }))
+      await tasks.appendEvent('b-working', statusEvent('working', T0 + 2))
+      await tasks.create(taskInput('a-submitted', { now: T0 + 2, owner: 'caller-2' }))
+      await tasks.create(taskInput('input', { now: T0 + 1 }))
+      await tasks.appendEvent('input', statusEvent('input-required', T0 + 1))
+      await tasks.create(taskInput('done', { now: T0, state: 'completed' }))
+      await tasks.create(taskInput('fresh', { now: T0 + HOUR }))
+      await tasks.create(taskInput('ended', { now: T0 }))
+      await tasks.appendEvent('ended', statusEvent('failed', T0 + 1))
+      const ids = async (query: { updatedBefore: number; limit?: number }) =>
+        (await tasks.listStale(query)).map((task) => task.id)
+      expect(await ids({ updatedBefore: T0 + MINUTE })).toEqual(['input', 'a-submitted', 'b-working'])
+      expect(await ids({ updatedBefore: T0 + MINUTE, limit: 2 })).toEqual(['input', 'a-submitted'])
+      expect(await ids({ updatedBefore: T0 + 2 })).toEqual(['input'])
+      expect((await tasks.listStale({ updatedBefore: T0 + MINUTE }))[0]).toMatchObject({
+        id: 'input',
+        owner: OWNER,
+        state: 'input-required',
+      })
+      // Ending a stale task takes it off the list.
+      await tasks.appendEvent('input', statusEvent('failed', T0 + 3))
+      expect(await ids({ updatedBefore: T0 + MINUTE })).toEqual(['a-submitted', 'b-working'])
+      await expect(tasks.listStale({ updatedBefore: T0, limit: 0 })).rejects.toMatchObject({
+        name: 'InvalidTaskError',
+        field: 'limit',
+      })
+    })
+
     it('stores text that looks like SQL or HTML verbatim, in ids, owners and payloads', async () => {
       for (const [index, text] of [...HOSTILE_NAMES, "x'); DROP TABLE a2a_tasks;--"].entries()) {
         const payload = { text, nul: 'a\u0000b', list: [text, 1.5, null, true] }

@@ -227,6 +227,12 @@ export interface TaskStore {
    * push configs. Resolves how many tasks were deleted. Tasks that are not terminal are kept.
    */
   deleteExpired(before: number): Promise<number>
+  /**
+   * Tasks that are not terminal and have not changed since before `updatedBefore`, oldest change first, at
+   * most `limit` (default 100, maximum 1,000), over all owners: work a node lost when it died. The gateway
+   * ends them (a `failed` status event), and retention then deletes them.
+   */
+  listStale(query: { updatedBefore: number; limit?: number }): Promise<TaskRecord[]>
 }
 
 export interface TaskStoreOptions {
