@@ -188,7 +188,6 @@ export { createMemoryTaskStore } from './tasks/memory-task-store.js'
 export { createPostgresTaskStore } from './tasks/postgres-task-store.js'
 export {
   createRedisTaskStore,
-  type RedisTaskStore,
   type RedisTaskStoreOptions,
 } from './tasks/redis-task-store.js'
 export {

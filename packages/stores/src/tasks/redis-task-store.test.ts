@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deleteRedisKeys, testRedisPrefix, testRedisUrl } from '../testing.js'
-import { createRedisTaskStore, type RedisTaskStore, type RedisTaskStoreOptions } from './redis-task-store.js'
+import { createRedisTaskStore, type RedisTaskStoreOptions } from './redis-task-store.js'
 import { describeTaskStoreBehaviour } from './task-store.behaviour.js'
 import { artifactEvent, concurrentAppends, OWNER, statusEvent, taskInput } from './task-store.fixture.js'
+import type { TaskStore } from './types.js'
 
 const redisUrl = testRedisUrl()
 const secretKey = randomBytes(32)
@@ -23,10 +24,10 @@ if (redisUrl !== undefined) {
     const filePrefix = testRedisPrefix()
     let tests = 0
     let prefix = filePrefix
-    const stores: RedisTaskStore[] = []
+    const stores: TaskStore[] = []
     let inspector: Redis
 
-    function createStore(options: Partial<RedisTaskStoreOptions> = {}): RedisTaskStore {
+    function createStore(options: Partial<RedisTaskStoreOptions> = {}): TaskStore {
       const store = createRedisTaskStore({ redis: url, prefix, secretKey, ...options })
       stores.push(store)
       return store

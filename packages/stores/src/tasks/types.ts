@@ -51,7 +51,7 @@ export interface TaskRecord {
   state: TaskState
   /** The latest A2A `TaskStatus` as JSON (`state`, `message`, `timestamp`), null until one is known. */
   status: TaskJson | null
-  /** The task's artifacts, merged from its artifact events (empty when a list left them out). */
+  /** The task's artifacts, folded from its artifact events (empty when a list left them out). */
   artifacts: TaskJson[]
   metadata: TaskJson | null
   /** Sequence number of the newest event; 0 before the first. */
@@ -104,10 +104,13 @@ export type TaskEventInput =
   | { kind: 'artifact'; payload: unknown; now?: number }
   | { kind: 'message'; payload: unknown; now?: number }
 
+/** A task without its artifacts: what an append answers (folding the artifacts is left to reads). */
+export type TaskSummary = Omit<TaskRecord, 'artifacts'>
+
 export interface AppendedTaskEvent {
   event: TaskEvent
-  /** The task after the event. */
-  task: TaskRecord
+  /** The task after the event, without its artifacts. */
+  task: TaskSummary
 }
 
 export interface TaskEventsQuery {
@@ -232,13 +235,15 @@ export interface TaskStore {
    * most `limit` (default 100, maximum 1,000), over all owners: work a node lost when it died. The gateway
    * ends them (a `failed` status event), and retention then deletes them.
    */
-  listStale(query: { updatedBefore: number; limit?: number }): Promise<TaskRecord[]>
+  listStale(query: { updatedBefore: number; limit?: number }): Promise<TaskSummary[]>
+  /** Waits for the appends in flight (and closes the store's own connection, on Redis); data stays. */
+  close(): Promise<void>
 }
 
 export interface TaskStoreOptions {
   /** Largest event payload (and initial status, metadata, message), as bytes of JSON. Default 1 MiB. */
   maxEventBytes?: number
-  /** Largest merged artifacts of one task, as bytes of JSON. Default 8 MiB. */
+  /** Most bytes of JSON of artifacts (all its artifact events' together) one task takes. Default 8 MiB. */
   maxArtifactsBytes?: number
   /** Push configs kept per task. Default 10. */
   maxPushConfigsPerTask?: number
