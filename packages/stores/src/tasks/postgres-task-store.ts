@@ -78,11 +78,11 @@ function listConditions(query: CheckedTaskListQuery): SQL | undefined {
 }
 
 /**
- * Tasks in `a2a_tasks` (identity, state, snapshot), `a2a_task_events` (the logs) and
- * `a2a_task_push_configs`. An append locks its task's row (`SELECT … FOR UPDATE`), computes the next
- * snapshot and writes it with the event in the same transaction: the row lock orders concurrent appends on
- * every node, so sequence numbers are never shared or skipped. Setting a push config locks the row too,
- * so the per-task cap holds across nodes.
+ * Tasks in `a2a_tasks` (identity, state, status, metadata), `a2a_task_events` (the logs; artifacts are
+ * folded from them on a read) and `a2a_task_push_configs`. Appends are group-committed: a transaction locks
+ * its tasks' rows (`SELECT … FOR UPDATE`), applies the events and writes them with the tasks: the row locks
+ * order appends on every node, so sequence numbers are never shared or skipped. Setting a push config
+ * locks the row too, so the per-task cap holds across nodes.
  */
 export function createPostgresTaskStore(database: ParleyDatabase, options: TaskStoreOptions = {}): TaskStore {
   const settings = resolveTaskStoreOptions(options, { requireSecretKey: true })

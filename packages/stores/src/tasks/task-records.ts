@@ -30,7 +30,7 @@ export const MAX_TASK_PAGE_SIZE = 100
 export const DEFAULT_MAX_TASK_EVENT_BYTES = 1_048_576
 export const DEFAULT_MAX_TASK_ARTIFACTS_BYTES = 8_388_608
 
-/** A task as every store keeps it: the snapshot's JSON as text. */
+/** A task as every store keeps it: its JSON fields as text. */
 export interface StoredTask {
   id: string
   contextId: string
