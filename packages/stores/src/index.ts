@@ -225,6 +225,7 @@ export {
   type TaskState,
   type TaskStore,
   type TaskStoreOptions,
+  type TaskSummary,
   TERMINAL_TASK_STATES,
   type TerminalTaskState,
 } from './tasks/types.js'
