@@ -33,6 +33,8 @@ import { sql } from 'drizzle-orm'
 import { type Logger, pino } from 'pino'
 import { WebSocketServer } from 'ws'
 import packageJson from '../package.json' with { type: 'json' }
+import { registerA2aRoutes } from './a2a/a2a-routes.js'
+import { createA2aTaskStore } from './a2a/a2a-task-store.js'
 import { registerAdminAuth } from './admin/admin-auth.js'
 import { resolveAdminToken } from './admin/admin-token.js'
 import { registerAgentKeyRoutes } from './admin/agent-key-routes.js'
@@ -405,6 +407,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     authenticate: hub.authenticate,
     listFor: hub.agents.listFor,
     listAll: hub.agents.listAll,
+  })
+  registerA2aRoutes(app, {
+    config,
+    gatewayVersion: GATEWAY_VERSION,
+    authenticate: hub.authenticate,
+    agents: hub.agents,
+    tasks: createA2aTaskStore(),
+    logger: logger.child({ component: 'a2a' }),
   })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })

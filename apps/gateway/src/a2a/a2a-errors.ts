@@ -1,0 +1,47 @@
+import type { ErrorBody, ErrorCode } from '@parley/protocol'
+
+/** The `google.rpc.ErrorInfo` type URL A2A error details use. */
+const ERROR_INFO_TYPE = 'type.googleapis.com/google.rpc.ErrorInfo'
+export const PARLEY_ERROR_DOMAIN = 'parley'
+
+/**
+ * JSON-RPC codes of the gateway's own refusals, in the server-defined range (-32000 to -32099) beside A2A's
+ * -32001 … -32009. The Parley error code and, for a policy, the rule travel in `data[0].metadata`.
+ */
+export const A2A_REFUSAL_CODES: Partial<Record<ErrorCode, number>> = {
+  policy_denied: -32040,
+  introduction_required: -32041,
+  no_route: -32042,
+  agent_unavailable: -32042,
+  rate_limited: -32043,
+  payload_too_large: -32044,
+}
+
+/** JSON-RPC's own codes the routes answer before the SDK sees the request. */
+export const JSON_RPC_PARSE_ERROR = -32700
+export const JSON_RPC_INTERNAL_ERROR = -32603
+
+export interface JsonRpcError {
+  code: number
+  message: string
+  data?: unknown
+}
+
+/** A Parley error as a JSON-RPC error object: the refusal code, the message, and the details as ErrorInfo. */
+export function jsonRpcRefusal(error: ErrorBody): JsonRpcError {
+  const metadata: Record<string, string> = { code: error.code }
+  const rule = (error.details as { rule?: unknown } | undefined)?.rule
+  if (typeof rule === 'string') metadata.rule = rule
+  if (error.retryAfterMs !== undefined) metadata.retryAfterMs = String(error.retryAfterMs)
+  return {
+    code: A2A_REFUSAL_CODES[error.code] ?? JSON_RPC_INTERNAL_ERROR,
+    message: error.message,
+    data: [
+      { '@type': ERROR_INFO_TYPE, reason: error.code.toUpperCase(), domain: PARLEY_ERROR_DOMAIN, metadata },
+    ],
+  }
+}
+
+export function jsonRpcErrorResponse(id: unknown, error: JsonRpcError) {
+  return { jsonrpc: '2.0' as const, id: typeof id === 'string' || typeof id === 'number' ? id : null, error }
+}
