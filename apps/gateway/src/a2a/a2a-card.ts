@@ -33,7 +33,7 @@ function skillOf(capability: string): AgentSkill {
 
 /**
  * The A2A card of a registered agent, built live from the registry: its capabilities as skills, this
- * gateway's JSON-RPC URL for v1.0 and v0.3 callers, streaming, and the bearer credential. An agent that is
+ * gateway's JSON-RPC URL for v1.0 and v0.3 callers and its HTTP+JSON URL for v1.0, streaming, and the bearer credential. An agent that is
  * known but not connected keeps its card; its description says it is not connected.
  */
 export function buildAgentCard(summary: AgentSummary, baseUrl: string, gatewayVersion: string): AgentCard {
@@ -48,6 +48,7 @@ export function buildAgentCard(summary: AgentSummary, baseUrl: string, gatewayVe
     supportedInterfaces: [
       { url, protocolBinding: 'JSONRPC', protocolVersion: '1.0', tenant: '' },
       { url, protocolBinding: 'JSONRPC', protocolVersion: '0.3', tenant: '' },
+      { url, protocolBinding: 'HTTP+JSON', protocolVersion: '1.0', tenant: '' },
     ],
     capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
     securitySchemes: {

@@ -1,4 +1,4 @@
-import type { ErrorBody, ErrorCode } from '@parley/protocol'
+import { ERROR_CODES, type ErrorBody, type ErrorCode } from '@parley/protocol'
 
 /** The `google.rpc.ErrorInfo` type URL A2A error details use. */
 const ERROR_INFO_TYPE = 'type.googleapis.com/google.rpc.ErrorInfo'
@@ -44,4 +44,33 @@ export function jsonRpcRefusal(error: ErrorBody): JsonRpcError {
 
 export function jsonRpcErrorResponse(id: unknown, error: JsonRpcError) {
   return { jsonrpc: '2.0' as const, id: typeof id === 'string' || typeof id === 'number' ? id : null, error }
+}
+
+/** The google.rpc status names of HTTP statuses, for the HTTP+JSON binding's error body. */
+const REST_STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  413: 'INVALID_ARGUMENT',
+  429: 'RESOURCE_EXHAUSTED',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+}
+
+/** A Parley error as the HTTP+JSON binding's error answer: the status from the error-code table. */
+export function restRefusal(error: ErrorBody): { status: number; body: unknown } {
+  const status = ERROR_CODES[error.code].status
+  const [detail] = jsonRpcRefusal(error).data as unknown[]
+  return {
+    status,
+    body: {
+      error: {
+        code: status,
+        status: REST_STATUS_NAMES[status] ?? 'UNKNOWN',
+        message: error.message,
+        details: [detail],
+      },
+    },
+  }
 }

@@ -39,7 +39,7 @@ describe('A2A agent cards', () => {
     await fixture.dispose()
   })
 
-  it('builds a card the SDK reads back unchanged: skills from capabilities, JSON-RPC v1.0 and v0.3 interfaces, streaming, bearer', () => {
+  it('builds a card the SDK reads back unchanged: skills from capabilities, JSON-RPC v1.0 and v0.3 and HTTP+JSON v1.0 interfaces, streaming, bearer', () => {
     expect(AgentCardJson.fromJSON(AgentCardJson.toJSON(FIXTURE_CARD))).toEqual(FIXTURE_CARD)
     expect(FIXTURE_CARD).toMatchObject({
       name: 'translator',
@@ -47,6 +47,11 @@ describe('A2A agent cards', () => {
       supportedInterfaces: [
         { url: 'https://gateway.example/a2a/translator', protocolBinding: 'JSONRPC', protocolVersion: '1.0' },
         { url: 'https://gateway.example/a2a/translator', protocolBinding: 'JSONRPC', protocolVersion: '0.3' },
+        {
+          url: 'https://gateway.example/a2a/translator',
+          protocolBinding: 'HTTP+JSON',
+          protocolVersion: '1.0',
+        },
       ],
       capabilities: { streaming: true },
       securityRequirements: [{ schemes: { bearer: { list: [] } } }],

@@ -1,0 +1,173 @@
+import {
+  A2A_VERSION_HEADER,
+  formatSSEErrorEvent,
+  SendMessageRequest,
+  SendMessageResponse,
+  StreamResponse,
+  Task,
+  taskStateFromJSON,
+} from '@a2a-js/sdk'
+import { RequestMalformedError, restStatusFor, toRestErrorBody } from '@a2a-js/sdk/errors'
+import { validateVersion } from '@a2a-js/sdk/server'
+import { type ErrorBody, errorBody } from '@parley/protocol'
+import type { Context } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
+import { restRefusal } from './a2a-errors.js'
+import { type A2aFace, type OpenedCall, sseAnswer } from './a2a-face.js'
+
+/** The serialisation of an HTTP+JSON error: the gateway's refusal when it refused, else the SDK's mapping. */
+function restError(c: Context<GatewayEnv>, error: unknown, refusal: ErrorBody | undefined): Response {
+  if (refusal !== undefined) {
+    const answer = restRefusal(refusal)
+    return c.json(answer.body as object, answer.status as ContentfulStatusCode)
+  }
+  const status = restStatusFor(error)
+  return c.json(toRestErrorBody(error, status), status as ContentfulStatusCode)
+}
+
+function sendResult(result: Awaited<ReturnType<OpenedCall['handler']['sendMessage']>>) {
+  return SendMessageResponse.toJSON({
+    payload: 'messageId' in result ? { $case: 'message', value: result } : { $case: 'task', value: result },
+  })
+}
+
+function optionalInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new RequestMalformedError(`${name} must be a non-negative integer`)
+  return parsed
+}
+
+/**
+ * The HTTP+JSON binding of A2A v1.0 under `/a2a/{agentId}`, on the same calls as JSON-RPC: `POST
+ * /message:send`, `POST /message:stream` (SSE), `GET /tasks/{id}`, `POST /tasks/{id}:cancel`,
+ * `GET|POST /tasks/{id}:subscribe` (SSE) and `GET /tasks`. Errors are the binding's `{ error: { code,
+ * status, message, details } }` with the HTTP status.
+ */
+export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
+  /** Authenticates, finds the agent and opens the call; or the error answer. */
+  async function opened(c: Context<GatewayEnv>, streaming: boolean): Promise<OpenedCall | Response> {
+    const principal = await face.principalOf(c)
+    if (principal instanceof Response) return principal
+    const agentId = c.req.param('agentId') ?? ''
+    const agent = await face.knownAgent(agentId)
+    if (agent === undefined) return restError(c, undefined, errorBody('no_route', `no agent ${agentId}`))
+    const call = face.open(c, principal, agent, {
+      streaming,
+      requestedVersion: c.req.header(A2A_VERSION_HEADER) || undefined,
+    })
+    try {
+      validateVersion(call.context.requestedVersion, call.card, 'HTTP+JSON')
+    } catch (error) {
+      return restError(c, error, undefined)
+    }
+    return call
+  }
+
+  async function messageOf(c: Context<GatewayEnv>) {
+    const text = await face.readBody(c)
+    if (text === undefined)
+      return errorBody('payload_too_large', 'the request body is larger than maxPayload')
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      throw new RequestMalformedError('Invalid JSON payload.')
+    }
+    const request = SendMessageRequest.fromJSON(body ?? {})
+    if (!request.message?.messageId) throw new RequestMalformedError('message.messageId is required')
+    return request
+  }
+
+  function stream(
+    c: Context<GatewayEnv>,
+    call: OpenedCall,
+    events: AsyncGenerator<StreamResponse, void, undefined>,
+  ) {
+    return sseAnswer(events, {
+      serialize: (event) => StreamResponse.toJSON(event),
+      failedAtOnce: (error) => restError(c, error, call.refusal()),
+      failedEvent: (error) => formatSSEErrorEvent(toRestErrorBody(error, restStatusFor(error))),
+    })
+  }
+
+  app.post('/a2a/:agentId/:action', async (c) => {
+    const action = c.req.param('action')
+    if (action !== 'message:send' && action !== 'message:stream') return c.notFound()
+    const call = await opened(c, action === 'message:stream')
+    if (call instanceof Response) return call
+    try {
+      const request = await messageOf(c)
+      if ('code' in request) return restError(c, undefined, request)
+      if (action === 'message:send')
+        return c.json(sendResult(await call.handler.sendMessage(request, call.context)) as object)
+      return await stream(c, call, call.handler.sendMessageStream(request, call.context))
+    } catch (error) {
+      return restError(c, error, call.refusal())
+    }
+  })
+
+  app.get('/a2a/:agentId/tasks', async (c) => {
+    const call = await opened(c, false)
+    if (call instanceof Response) return call
+    try {
+      const query = c.req.query()
+      const pageSize = optionalInt(query.pageSize, 'pageSize')
+      const historyLength = optionalInt(query.historyLength, 'historyLength')
+      const listed = await call.handler.listTasks(
+        {
+          tenant: '',
+          contextId: query.contextId ?? '',
+          status: query.status === undefined ? 0 : taskStateFromJSON(query.status),
+          pageToken: query.pageToken ?? '',
+          statusTimestampAfter: query.statusTimestampAfter,
+          includeArtifacts: query.includeArtifacts === 'true',
+          ...(pageSize === undefined ? {} : { pageSize }),
+          ...(historyLength === undefined ? {} : { historyLength }),
+        },
+        call.context,
+      )
+      return c.json({
+        tasks: listed.tasks.map((task) => Task.toJSON(task)),
+        nextPageToken: listed.nextPageToken,
+        pageSize: listed.pageSize,
+        totalSize: listed.totalSize,
+      })
+    } catch (error) {
+      return restError(c, error, undefined)
+    }
+  })
+
+  async function task(c: Context<GatewayEnv>, method: 'GET' | 'POST'): Promise<Response> {
+    const [taskId = '', verb] = (c.req.param('task') ?? '').split(':')
+    if (
+      (method === 'POST' && verb !== 'cancel' && verb !== 'subscribe') ||
+      (method === 'GET' && verb !== undefined && verb !== 'subscribe')
+    )
+      return c.notFound()
+    const call = await opened(c, false)
+    if (call instanceof Response) return call
+    try {
+      if (verb === 'subscribe')
+        return await stream(c, call, call.handler.resubscribe({ tenant: '', id: taskId }, call.context))
+      if (verb === 'cancel')
+        return c.json(
+          Task.toJSON(
+            await call.handler.cancelTask({ tenant: '', id: taskId, metadata: {} }, call.context),
+          ) as object,
+        )
+      const historyLength = optionalInt(c.req.query('historyLength'), 'historyLength')
+      const found = await call.handler.getTask(
+        { tenant: '', id: taskId, ...(historyLength === undefined ? {} : { historyLength }) },
+        call.context,
+      )
+      return c.json(Task.toJSON(found) as object)
+    } catch (error) {
+      return restError(c, error, undefined)
+    }
+  }
+  app.get('/a2a/:agentId/tasks/:task', (c) => task(c, 'GET'))
+  app.post('/a2a/:agentId/tasks/:task', (c) => task(c, 'POST'))
+}
