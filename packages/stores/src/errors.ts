@@ -175,3 +175,80 @@ export class StateVersionConflictError extends StoreError {
     this.currentVersion = currentVersion
   }
 }
+
+/** A task, task event or push config argument that is not valid; `field` names the offending argument. */
+export class InvalidTaskError extends StoreError {
+  readonly field: string
+
+  constructor(field: string, message: string) {
+    super('bad_request', message)
+    this.name = 'InvalidTaskError'
+    this.field = field
+  }
+}
+
+/** No task with this id, or none the caller may see (another owner's task reads as absent). */
+export class TaskNotFoundError extends StoreError {
+  readonly taskId: string
+
+  constructor(taskId: string) {
+    super('not_found', 'The task does not exist.')
+    this.name = 'TaskNotFoundError'
+    this.taskId = taskId
+  }
+}
+
+/** `create` with an id that is already taken. */
+export class TaskExistsError extends StoreError {
+  readonly taskId: string
+
+  constructor(taskId: string) {
+    super('conflict', 'A task with this id already exists.')
+    this.name = 'TaskExistsError'
+    this.taskId = taskId
+  }
+}
+
+/**
+ * An event appended to a task that is already completed, canceled, failed or rejected: a terminal task
+ * never changes again (A2A answers a cancel of one with TaskNotCancelableError, -32002).
+ */
+export class TaskTerminalError extends StoreError {
+  readonly taskId: string
+  readonly state: string
+
+  constructor(taskId: string, state: string) {
+    super('conflict', `The task is ${state}: a terminal task takes no more events.`)
+    this.name = 'TaskTerminalError'
+    this.taskId = taskId
+    this.state = state
+  }
+}
+
+/** An event payload, or the task snapshot it would grow, larger than the store's limit. */
+export class TaskPayloadTooLargeError extends StoreError {
+  readonly field: 'payload' | 'status' | 'metadata' | 'message' | 'artifacts'
+  readonly size: number
+  readonly limit: number
+
+  constructor(field: TaskPayloadTooLargeError['field'], size: number, limit: number) {
+    super('payload_too_large', `The task's ${field} is ${size} bytes as JSON; the limit is ${limit} bytes.`)
+    this.name = 'TaskPayloadTooLargeError'
+    this.field = field
+    this.size = size
+    this.limit = limit
+  }
+}
+
+/** A task already has the most push configs the store keeps per task. */
+export class TaskPushConfigLimitError extends StoreError {
+  readonly taskId: string
+  readonly limit: number
+
+  constructor(taskId: string, limit: number) {
+    super('conflict', `The task already has ${limit} push notification configs; delete one first.`)
+    this.name = 'TaskPushConfigLimitError'
+    this.taskId = taskId
+    this.limit = limit
+  }
+}

@@ -63,6 +63,7 @@ export {
   InvalidGrantError,
   InvalidPolicyRuleError,
   InvalidStateEntryError,
+  InvalidTaskError,
   PairingLimitError,
   PolicyRuleExistsError,
   redactUrl,
@@ -70,6 +71,11 @@ export {
   StateValueTooLargeError,
   StateVersionConflictError,
   StoreError,
+  TaskExistsError,
+  TaskNotFoundError,
+  TaskPayloadTooLargeError,
+  TaskPushConfigLimitError,
+  TaskTerminalError,
   UnsupportedDatabaseUrlError,
 } from './errors.js'
 export { MAX_GRANT_REASON_LENGTH } from './grant/grant-rules.js'
@@ -178,3 +184,48 @@ export type {
   StateVersion,
   StateWriteOptions,
 } from './state/types.js'
+export { createMemoryTaskStore } from './tasks/memory-task-store.js'
+export { createPostgresTaskStore } from './tasks/postgres-task-store.js'
+export {
+  createRedisTaskStore,
+  type RedisTaskStore,
+  type RedisTaskStoreOptions,
+} from './tasks/redis-task-store.js'
+export {
+  DEFAULT_MAX_PUSH_CONFIGS_PER_TASK,
+  MAX_PUSH_URL_LENGTH,
+} from './tasks/task-push-configs.js'
+export {
+  DEFAULT_MAX_TASK_ARTIFACTS_BYTES,
+  DEFAULT_MAX_TASK_EVENT_BYTES,
+  DEFAULT_TASK_PAGE_SIZE,
+  isTerminalTaskState,
+  MAX_TASK_EVENTS_PAGE,
+  MAX_TASK_HISTORY,
+  MAX_TASK_NAME_LENGTH,
+  MAX_TASK_PAGE_SIZE,
+} from './tasks/task-records.js'
+export {
+  type AppendedTaskEvent,
+  type CreateTaskInput,
+  TASK_EVENT_KINDS,
+  TASK_STATES,
+  type TaskEvent,
+  type TaskEventInput,
+  type TaskEventKind,
+  type TaskEventsQuery,
+  type TaskJson,
+  type TaskListQuery,
+  type TaskPage,
+  type TaskPushAuthentication,
+  type TaskPushConfig,
+  type TaskPushConfigInput,
+  type TaskPushTarget,
+  type TaskRecord,
+  type TaskScope,
+  type TaskState,
+  type TaskStore,
+  type TaskStoreOptions,
+  TERMINAL_TASK_STATES,
+  type TerminalTaskState,
+} from './tasks/types.js'

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
+import { closeRedis, connectRedis } from '../redis-connection.js'
 import { newDeliveryId } from './delivery-ids.js'
 import { createGroupCommit } from './group-commit.js'
 import { createRedisDeliveryStore } from './redis-delivery-store.js'
@@ -35,12 +36,6 @@ export interface RedisDeliveryBackendOptions extends DeliveryBackendOptions {
 
 const DEFAULT_PREFIX = 'parley:'
 const DEFAULT_IDLE_STREAM_TTL_MS = 7 * 24 * 3_600_000
-/**
- * Commands are pipelined. While Redis is unreachable they wait for a reconnect, but fail after a few
- * attempts (about 2 s) instead of ioredis's 20 (over a minute): a publish or send then gets an error reply
- * rather than hanging. Options given in `redis` win.
- */
-const CONNECTION_DEFAULTS: RedisOptions = { enableAutoPipelining: true, maxRetriesPerRequest: 5 }
 /** Inputs per publish script; bounds how long one script holds Redis. */
 const MAX_BATCH = 1_000
 
@@ -53,11 +48,7 @@ const MAX_BATCH = 1_000
 export function createRedisDeliveryBackend(options: RedisDeliveryBackendOptions): DeliveryBackend {
   const resolved = { ...options, newDeliveryId: options.newDeliveryId ?? newDeliveryId }
   const pool = Array.from({ length: Math.max(1, Math.trunc(options.connections ?? 1)) }, () => {
-    const redis =
-      typeof options.redis === 'string'
-        ? new Redis(options.redis, CONNECTION_DEFAULTS)
-        : new Redis({ ...CONNECTION_DEFAULTS, ...options.redis })
-    redis.on('error', (error: Error) => options.onError?.(error))
+    const redis = connectRedis(options.redis, options.onError)
     return { redis, run: defineScripts(redis) }
   })
   let next = 0
@@ -96,13 +87,7 @@ export function createRedisDeliveryBackend(options: RedisDeliveryBackendOptions)
     async close(): Promise<void> {
       await publishes.close()
       await inspected
-      // QUIT lets queued replies arrive; a connection that is not up has nothing to wait for.
-      await Promise.all(
-        pool.map(async ({ redis }) => {
-          if (redis.status !== 'ready') return redis.disconnect()
-          await redis.quit().catch(() => redis.disconnect())
-        }),
-      )
+      await Promise.all(pool.map(({ redis }) => closeRedis(redis)))
     },
   }
 }
