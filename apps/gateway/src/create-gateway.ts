@@ -9,6 +9,7 @@ import {
   type AgentKeyStore,
   type AuditLog,
   createMemoryStateStore,
+  createMemoryTaskStore,
   createPostgresAgentKeyStore,
   createPostgresAuditLog,
   createPostgresDevicePairingStore,
@@ -27,6 +28,7 @@ import {
   type PolicyStore,
   type SessionBindingStore,
   type StateStore,
+  type TaskStore,
   type TokenStore,
 } from '@parley/stores'
 import { sql } from 'drizzle-orm'
@@ -132,6 +134,8 @@ export interface CreateGatewayOptions {
   policyStore?: PolicyStore
   /** Grants (accepted introductions); default: the Postgres store on the gateway's database. */
   grantStore?: GrantStore
+  /** A2A tasks and their events; default: a memory store (this node only, gone on restart). */
+  taskStore?: TaskStore
   /**
    * The cluster's agent directory, built with the hub's way to reach local clients. Introductions need it;
    * without it `introduce` answers `unavailable`.
@@ -413,7 +417,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     gatewayVersion: GATEWAY_VERSION,
     authenticate: hub.authenticate,
     agents: hub.agents,
-    tasks: createA2aTaskStore(),
+    tasks: createA2aTaskStore(options.taskStore ?? createMemoryTaskStore()),
     logger: logger.child({ component: 'a2a' }),
   })
   registerAuditRoutes(app, { audit: requireAudit })

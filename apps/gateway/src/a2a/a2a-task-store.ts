@@ -1,12 +1,178 @@
-import { InMemoryTaskStore, type TaskStore } from '@a2a-js/sdk/server'
+import {
+  Artifact,
+  type ListTasksRequest,
+  type ListTasksResponse,
+  Message,
+  type Task,
+  TaskState,
+  TaskStatus,
+} from '@a2a-js/sdk'
+import type { TaskStore as SdkTaskStore, ServerCallContext } from '@a2a-js/sdk/server'
+import type {
+  TaskStore as ParleyTaskStore,
+  TaskState as StoredState,
+  TaskJson,
+  TaskRecord,
+} from '@parley/stores'
+import { a2aCallOf } from './a2a-executor.js'
 
 /**
- * Where A2A tasks are kept: the SDK's `TaskStore` contract (save, load, list; scoped by the caller's
- * principal). The one place to switch to the durable `TaskStore` of `packages/stores` when it lands; until
- * then tasks live in this node's memory.
+ * Where A2A tasks are kept, as the SDK's `DefaultRequestHandler` sees them (`save` / `load` / `list` of whole
+ * tasks, scoped by the caller's principal). `createA2aTaskStore` puts it over the durable `TaskStore` of
+ * `@parley/stores`: the one place that knows both shapes.
  */
-export type A2aTaskStore = TaskStore
+export type A2aTaskStore = SdkTaskStore
 
-export function createA2aTaskStore(): A2aTaskStore {
-  return new InMemoryTaskStore()
+const TO_STORED: Partial<Record<TaskState, StoredState>> = {
+  [TaskState.TASK_STATE_SUBMITTED]: 'submitted',
+  [TaskState.TASK_STATE_WORKING]: 'working',
+  [TaskState.TASK_STATE_INPUT_REQUIRED]: 'input-required',
+  [TaskState.TASK_STATE_AUTH_REQUIRED]: 'auth-required',
+  [TaskState.TASK_STATE_COMPLETED]: 'completed',
+  [TaskState.TASK_STATE_CANCELED]: 'canceled',
+  [TaskState.TASK_STATE_FAILED]: 'failed',
+  [TaskState.TASK_STATE_REJECTED]: 'rejected',
+}
+const FROM_STORED = new Map(
+  Object.entries(TO_STORED).map(([state, stored]) => [stored, Number(state) as TaskState]),
+)
+
+const storedState = (state: TaskState | undefined): StoredState =>
+  (state === undefined ? undefined : TO_STORED[state]) ?? 'unknown'
+const ownerOf = (context: ServerCallContext) => context.user?.userName || 'unknown'
+const json = (value: unknown) => JSON.stringify(value ?? null)
+
+function taskOf(record: TaskRecord, history: TaskJson[]): Task {
+  return {
+    id: record.id,
+    contextId: record.contextId,
+    status:
+      record.status === null
+        ? {
+            state: FROM_STORED.get(record.state) ?? TaskState.TASK_STATE_UNSPECIFIED,
+            message: undefined,
+            timestamp: undefined,
+          }
+        : TaskStatus.fromJSON(record.status),
+    artifacts: record.artifacts.map((artifact) => Artifact.fromJSON(artifact)),
+    history: history.map((message) => Message.fromJSON(message)),
+    metadata: (record.metadata ?? {}) as Task['metadata'],
+  }
+}
+
+/**
+ * The SDK's task store over the durable one. `save` turns the difference between the task the SDK saves and
+ * the stored one into events, in the order the SDK made them: new user messages, artifact changes (parts
+ * added to an artifact become an `append` event carrying only the new parts, so a stream is stored chunk by
+ * chunk), then the status (last: a terminal status ends the task's appends). `load` is the stored snapshot
+ * plus its history. A task belongs to the agent it was created for: another agent's face reads it as absent.
+ */
+export function createA2aTaskStore(store: ParleyTaskStore): A2aTaskStore {
+  async function find(taskId: string, context: ServerCallContext): Promise<TaskRecord | undefined> {
+    const record = await store.get(taskId, { owner: ownerOf(context) })
+    const agentId = a2aCallOf(context)?.agentId
+    return record === undefined || (agentId !== undefined && record.agentId !== agentId) ? undefined : record
+  }
+
+  async function appendArtifacts(task: Task, stored: TaskJson[]): Promise<void> {
+    const byId = new Map(
+      stored.map((artifact) => [(artifact as { artifactId?: string }).artifactId, artifact]),
+    )
+    for (const artifact of task.artifacts) {
+      const next = Artifact.toJSON(artifact) as { parts?: unknown[] }
+      const previous = byId.get(artifact.artifactId) as { parts?: unknown[] } | undefined
+      if (previous !== undefined && json(previous) === json(next)) continue
+      const before = previous?.parts ?? []
+      const after = next.parts ?? []
+      const grows =
+        previous !== undefined &&
+        after.length > before.length &&
+        json({ ...previous, parts: [] }) === json({ ...next, parts: [] }) &&
+        before.every((part, index) => json(part) === json(after[index]))
+      const payload = grows
+        ? {
+            taskId: task.id,
+            contextId: task.contextId,
+            artifact: { ...next, parts: after.slice(before.length) },
+            append: true,
+          }
+        : { taskId: task.id, contextId: task.contextId, artifact: next, append: false }
+      await store.appendEvent(task.id, { kind: 'artifact', payload })
+    }
+  }
+
+  return {
+    async load(taskId, context) {
+      const record = await find(taskId, context)
+      if (record === undefined) return undefined
+      return taskOf(record, await store.history(taskId, { owner: ownerOf(context) }))
+    },
+
+    async save(task, context) {
+      const owner = ownerOf(context)
+      const statusJson = task.status === undefined ? null : TaskStatus.toJSON(task.status)
+      const statusMessageId = task.status?.message?.messageId
+      let record = await store.get(task.id, { owner })
+      let knownMessages: Set<string>
+      if (record === undefined) {
+        const [first] = task.history
+        record = await store.create({
+          id: task.id,
+          contextId: task.contextId,
+          agentId: a2aCallOf(context)?.agentId ?? '',
+          owner,
+          state: storedState(task.status?.state),
+          status: statusJson,
+          metadata: task.metadata ?? null,
+          ...(first === undefined ? {} : { message: Message.toJSON(first) }),
+        })
+        knownMessages = new Set(first === undefined ? [] : [first.messageId])
+        if (statusMessageId !== undefined) knownMessages.add(statusMessageId)
+      } else {
+        const history = await store.history(task.id, { owner })
+        knownMessages = new Set(history.map((message) => (message as { messageId?: string }).messageId ?? ''))
+      }
+      for (const message of task.history) {
+        // A status message joins the history through its status event.
+        if (knownMessages.has(message.messageId) || message.messageId === statusMessageId) continue
+        await store.appendEvent(task.id, { kind: 'message', payload: Message.toJSON(message) })
+      }
+      await appendArtifacts(task, record.artifacts)
+      if (statusJson !== null && json(statusJson) !== json(record.status)) {
+        await store.appendEvent(task.id, {
+          kind: 'status',
+          state: storedState(task.status?.state),
+          payload: { taskId: task.id, contextId: task.contextId, status: statusJson },
+        })
+      }
+    },
+
+    async list(params: ListTasksRequest, context): Promise<ListTasksResponse> {
+      const owner = ownerOf(context)
+      const agentId = a2aCallOf(context)?.agentId
+      const updatedAfter = params.statusTimestampAfter ? Date.parse(params.statusTimestampAfter) : undefined
+      const page = await store.list({
+        owner,
+        ...(agentId === undefined ? {} : { agentId }),
+        ...(params.contextId ? { contextId: params.contextId } : {}),
+        ...(params.status ? { state: storedState(params.status) } : {}),
+        ...(updatedAfter === undefined ? {} : { updatedAfter }),
+        ...(params.pageSize === undefined ? {} : { pageSize: params.pageSize }),
+        ...(params.pageToken ? { pageToken: params.pageToken } : {}),
+        includeArtifacts: params.includeArtifacts === true,
+      })
+      const historyLength = params.historyLength ?? 0
+      const tasks = await Promise.all(
+        page.tasks.map(async (record) =>
+          taskOf(record, historyLength === 0 ? [] : await store.history(record.id, { owner }, historyLength)),
+        ),
+      )
+      return {
+        tasks,
+        nextPageToken: page.nextPageToken ?? '',
+        pageSize: params.pageSize ?? tasks.length,
+        totalSize: page.total,
+      }
+    },
+  }
 }
