@@ -20,6 +20,8 @@ export interface A2aAgentCalls {
     frame: RequestFrame | StreamOpenFrame | StreamFrame,
     size: number,
   ): Promise<void> | undefined
+  /** Cancels the caller's pending request: the agent's handler signal fires. */
+  cancelFrom(caller: AgentCaller, requestId: string, reason: string): boolean
   connectionClosed(caller: AgentCaller): void
 }
 
@@ -225,6 +227,7 @@ export function createA2aExecutor(options: { agents: A2aAgentCalls; logger: Logg
         cancel() {
           if (streamId !== undefined)
             agents.handleFrom(caller, { type: 'stream_abort', streamId, reason: 'canceled' }, 0)
+          else agents.cancelFrom(caller, CALL_ID, 'canceled by the A2A caller')
           settle({ kind: 'canceled' })
         },
       })

@@ -226,6 +226,9 @@ export function createAgentLayer(options: AgentLayerOptions) {
       streams.fromConnection(caller, frame)
       return undefined
     },
+    /** The caller of `handleFrom` gave up on its request `requestId`: the agent is told (`request_cancel`). */
+    cancelFrom: (caller: AgentCaller, requestId: string, reason: string) =>
+      requests.cancel(caller, requestId, reason),
     /** A connection closed (or stopped heartbeating): its requests, streams and instance go. */
     connectionClosed(connection: AgentCaller): void {
       requests.connectionClosed(connection)

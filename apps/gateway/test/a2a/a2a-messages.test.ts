@@ -128,6 +128,49 @@ describe('A2A messages to a Parley agent through the official SDK client', () =>
     })
   })
 
+  it('cancelTask on a long request sent with returnImmediately ends it CANCELED and fires the handler abort signal', async () => {
+    await fixture.start()
+    let aborted: (reason: unknown) => void = () => {}
+    const sawAbort = new Promise<unknown>((resolve) => {
+      aborted = resolve
+    })
+    let started: () => void = () => {}
+    const handlerStarted = new Promise<void>((resolve) => {
+      started = resolve
+    })
+    const slow = fixture.agent({ agentId: 'slow', capabilities: ['slow'] })
+    slow.handle(
+      (_data, context) =>
+        new Promise((resolve) => {
+          started()
+          context.signal.addEventListener('abort', () => {
+            aborted(context.signal.reason)
+            resolve('too late')
+          })
+        }),
+    )
+    await slow.connect()
+
+    const client = await a2aClient(fixture.url, 'slow')
+    const submitted = await client.sendMessage({
+      ...sendRequest(userText('take your time')),
+      configuration: {
+        acceptedOutputModes: [],
+        taskPushNotificationConfig: undefined,
+        returnImmediately: true,
+      },
+    })
+    if (!('id' in submitted)) throw new Error('expected a task')
+    expect(submitted.status?.state).toBe(TaskState.TASK_STATE_WORKING)
+    await handlerStarted
+    const canceled = await client.cancelTask({ tenant: '', id: submitted.id, metadata: {} })
+    expect(canceled.status?.state).toBe(TaskState.TASK_STATE_CANCELED)
+    expect(await sawAbort).toMatchObject({ name: 'AbortError', reason: 'canceled' })
+    expect((await client.getTask({ tenant: '', id: submitted.id })).status?.state).toBe(
+      TaskState.TASK_STATE_CANCELED,
+    )
+  })
+
   it('answers a raw v0.3 message/send without an A2A-Version header in the v0.3 shape', async () => {
     await fixture.start()
     const echo = fixture.agent({ agentId: 'echo', capabilities: ['echo'] })
