@@ -18,6 +18,7 @@ import {
   createPostgresPolicyStore,
   createPostgresSessionBindingStore,
   createPostgresStateStore,
+  createPostgresTaskStore,
   createPostgresTokenStore,
   type DeliveryBackend,
   type DevicePairingStore,
@@ -36,7 +37,7 @@ import { type Logger, pino } from 'pino'
 import { WebSocketServer } from 'ws'
 import packageJson from '../package.json' with { type: 'json' }
 import { registerA2aRoutes } from './a2a/a2a-routes.js'
-import { createA2aTaskStore } from './a2a/a2a-task-store.js'
+import { createA2aTaskStore, taskSecretKey } from './a2a/a2a-task-store.js'
 import { registerAdminAuth } from './admin/admin-auth.js'
 import { resolveAdminToken } from './admin/admin-token.js'
 import { registerAgentKeyRoutes } from './admin/agent-key-routes.js'
@@ -134,7 +135,10 @@ export interface CreateGatewayOptions {
   policyStore?: PolicyStore
   /** Grants (accepted introductions); default: the Postgres store on the gateway's database. */
   grantStore?: GrantStore
-  /** A2A tasks and their events; default: a memory store (this node only, gone on restart). */
+  /**
+   * A2A tasks and their events; default: the Postgres store on the gateway's database with the `postgres` or
+   * `redis` store backend, a memory one (this node only) with `memory`.
+   */
   taskStore?: TaskStore
   /**
    * The cluster's agent directory, built with the hub's way to reach local clients. Introductions need it;
@@ -230,6 +234,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   let policyStore: PolicyStore | undefined = options.policyStore
   let grantStore: GrantStore | undefined = options.grantStore
   let stateStore: StateStore | undefined = options.stateStore
+  let taskStore: TaskStore | undefined = options.taskStore
   let approvalLinks: ApprovalLinks | undefined
   let server: HttpServer | HttpsServer | undefined
   let adminTokenDigest = initialAdminDigest(options)
@@ -417,7 +422,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     gatewayVersion: GATEWAY_VERSION,
     authenticate: hub.authenticate,
     agents: hub.agents,
-    tasks: createA2aTaskStore(options.taskStore ?? createMemoryTaskStore()),
+    tasks: createA2aTaskStore(() => required(taskStore, 'the task store')),
     logger: logger.child({ component: 'a2a' }),
   })
   registerAuditRoutes(app, { audit: requireAudit })
@@ -497,6 +502,10 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     } else if (stateStore === undefined && database !== undefined) {
       stateStore = createPostgresStateStore(database, stateLimits)
     }
+    if (taskStore === undefined && config.delivery.storeBackend !== 'memory' && database !== undefined) {
+      taskStore = createPostgresTaskStore(database, { secretKey: taskSecretKey(pairingSecret) })
+    }
+    taskStore ??= createMemoryTaskStore()
     try {
       if (deliveryBackend === undefined) {
         deliveryBackend = openDeliveryBackend(config, () => database, logger)
@@ -595,6 +604,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       grantStore = options.grantStore
     }
     stateStore = options.stateStore
+    taskStore = options.taskStore
   }
 
   async function listen(): Promise<{ server: HttpServer | HttpsServer; port: number }> {

@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto'
 import {
   Artifact,
   type ListTasksRequest,
@@ -67,7 +68,16 @@ function taskOf(record: TaskRecord, history: TaskJson[]): Task {
  * chunk), then the status (last: a terminal status ends the task's appends). `load` is the stored snapshot
  * plus its history. A task belongs to the agent it was created for: another agent's face reads it as absent.
  */
-export function createA2aTaskStore(store: ParleyTaskStore): A2aTaskStore {
+export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
+  // The durable store opens with the gateway's storage, after the routes are registered.
+  const store = {
+    get: (...args: Parameters<ParleyTaskStore['get']>) => tasks().get(...args),
+    create: (...args: Parameters<ParleyTaskStore['create']>) => tasks().create(...args),
+    appendEvent: (...args: Parameters<ParleyTaskStore['appendEvent']>) => tasks().appendEvent(...args),
+    history: (...args: Parameters<ParleyTaskStore['history']>) => tasks().history(...args),
+    list: (...args: Parameters<ParleyTaskStore['list']>) => tasks().list(...args),
+  }
+
   async function find(taskId: string, context: ServerCallContext): Promise<TaskRecord | undefined> {
     const record = await store.get(taskId, { owner: ownerOf(context) })
     const agentId = a2aCallOf(context)?.agentId
@@ -175,4 +185,11 @@ export function createA2aTaskStore(store: ParleyTaskStore): A2aTaskStore {
       }
     },
   }
+}
+
+/** The key of the task store's push secrets, derived from the pairing secret (the same on every node). */
+export function taskSecretKey(pairingSecret: Uint8Array): Uint8Array {
+  return new Uint8Array(
+    hkdfSync('sha256', pairingSecret, new Uint8Array(0), 'parley a2a task push secrets', 32),
+  )
 }

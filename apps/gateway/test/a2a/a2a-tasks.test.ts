@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { TaskState } from '@a2a-js/sdk'
 import { createMemoryTaskStore, type TaskStore } from '@parley/stores'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -105,4 +108,29 @@ describe('A2A tasks in the durable task store', () => {
     })
     expect(none.tasks).toEqual([])
   })
+
+  it('keeps a task across a gateway restart on the postgres store backend (embedded PGlite)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'parley-a2a-restart-'))
+    try {
+      const config = { dataDir, delivery: { storeBackend: 'postgres' as const } }
+      fixture.server = await startTestGateway(config)
+      const echo = fixture.agent({ agentId: 'echo', capabilities: ['echo'] })
+      echo.handle((data) => `kept: ${String(data)}`)
+      await echo.connect()
+      const sent = await (await a2aClient(fixture.url, 'echo')).sendMessage(sendRequest(userText('durable')))
+      if (!('id' in sent)) throw new Error('expected a task')
+      await fixture.dispose()
+
+      fixture.server = await startTestGateway(config)
+      const again = fixture.agent({ agentId: 'echo', capabilities: ['echo'] })
+      again.handle((data) => data)
+      await again.connect()
+      const read = await (await a2aClient(fixture.url, 'echo')).getTask({ tenant: '', id: sent.id })
+      expect(read.status?.state).toBe(TaskState.TASK_STATE_COMPLETED)
+      expect(read.artifacts[0]?.parts[0]?.content).toEqual({ $case: 'text', value: 'kept: durable' })
+      expect(read.history[0]?.parts[0]?.content).toEqual({ $case: 'text', value: 'durable' })
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
