@@ -423,6 +423,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     authenticate: hub.authenticate,
     agents: hub.agents,
     tasks: createA2aTaskStore(() => required(taskStore, 'the task store')),
+    audit: connectionAudit,
     logger: logger.child({ component: 'a2a' }),
   })
   registerAuditRoutes(app, { audit: requireAudit })

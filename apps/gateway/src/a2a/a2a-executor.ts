@@ -33,6 +33,8 @@ export interface A2aCall {
   streaming: boolean
   /** Set when the gateway refused the call before the agent got it (policy, no route, limits). */
   refusal?: ErrorBody
+  /** The task the message runs as, once the executor started it. */
+  taskId?: string
 }
 
 const CALL_STATE_KEY = 'parley.a2a.call'
@@ -100,6 +102,7 @@ export function createA2aExecutor(options: { agents: A2aAgentCalls; logger: Logg
       const call = a2aCallOf(requestContext.context)
       if (call === undefined) throw new Error('an A2A call reached the executor without its Parley context')
       const { taskId, contextId } = requestContext
+      call.taskId = taskId
       const message = requestContext.userMessage
       const data = messageData(message)
       let published = false

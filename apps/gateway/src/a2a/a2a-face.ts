@@ -4,11 +4,13 @@ import type { AgentSummary, ErrorBody } from '@parley/protocol'
 import type { Context } from 'hono'
 import type { Logger } from 'pino'
 import type { AccessParty } from '../agents/types.js'
+import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { Principal } from '../auth/auth-provider.js'
 import type { Authenticate } from '../auth/authenticator.js'
 import type { GatewayConfig } from '../config.js'
 import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
 import type { GatewayEnv } from '../http/create-app.js'
+import { type A2aOperation, recordA2aCall } from './a2a-audit.js'
 import { buildAgentCard } from './a2a-card.js'
 import { type A2aAgentCalls, a2aCallOf, createA2aExecutor, setA2aCall } from './a2a-executor.js'
 import type { A2aTaskStore } from './a2a-task-store.js'
@@ -25,6 +27,7 @@ export interface A2aFaceDeps {
     listAll(capability?: string): Promise<AgentSummary[]>
   }
   tasks: A2aTaskStore
+  audit: Pick<ConnectionAudit, 'record'>
   logger: Logger
 }
 
@@ -35,6 +38,8 @@ export interface OpenedCall {
   card: AgentCard
   /** The gateway's refusal of the call (access, no route, limits), once the executor met it. */
   refusal(): ErrorBody | undefined
+  /** The task the call created (a message), once the executor started it. */
+  taskId(): string | undefined
 }
 
 export function partyOf(principal: Principal): AccessParty {
@@ -62,6 +67,32 @@ export function createA2aFace(deps: A2aFaceDeps) {
     async principalOf(c: Context<GatewayEnv>): Promise<Principal | Response> {
       const outcome = await deps.authenticate(httpAuthRequest(c), { surface: 'a2a' })
       return outcome.ok ? outcome.principal : refusedResponse(c, outcome, 'parley')
+    },
+
+    /**
+     * Starts the `a2a` audit row of a call: the returned function writes it (once) with the latency so far,
+     * the task id known by then and the error, if any.
+     */
+    auditCall(
+      principal: Principal,
+      agentId: string,
+      operation: () => A2aOperation,
+      taskId: () => string | undefined,
+    ) {
+      const startedAt = Date.now()
+      let written = false
+      return (error?: { code: string }) => {
+        if (written) return
+        written = true
+        recordA2aCall(deps.audit, {
+          principal,
+          agentId,
+          operation: operation(),
+          taskId: taskId(),
+          startedAt,
+          ...(error === undefined ? {} : { error }),
+        })
+      }
     },
 
     /** A known agent (active or not), whatever the caller may do with it: access is decided per call. */
@@ -99,6 +130,7 @@ export function createA2aFace(deps: A2aFaceDeps) {
         card,
         handler: new DefaultRequestHandler(card, deps.tasks, executor, buses),
         refusal: () => a2aCallOf(context)?.refusal,
+        taskId: () => a2aCallOf(context)?.taskId,
       }
     },
   }
@@ -121,16 +153,29 @@ export async function sseAnswer<T>(
     failedEvent: (error: unknown) => string
     /** Open the SSE stream even before the first event (v0.3 `tasks/resubscribe`). */
     alwaysSse?: boolean
+    /** Called once when the stream ended, failed (with the error) or its reader went away. */
+    finished?: (error?: unknown) => void
   },
 ): Promise<Response> {
+  let ended = false
+  const finished = (error?: unknown) => {
+    if (ended) return
+    ended = true
+    options.finished?.(error)
+  }
   let pending: IteratorResult<T, void> | undefined
   if (options.alwaysSse !== true) {
     try {
       pending = await events.next()
     } catch (error) {
+      finished(error)
       return options.failedAtOnce(error)
     }
-    if (pending.done === true) return options.failedAtOnce(new Error('the task produced no event'))
+    if (pending.done === true) {
+      const error = new Error('the task produced no event')
+      finished(error)
+      return options.failedAtOnce(error)
+    }
   }
   const encoder = new TextEncoder()
   const body = new ReadableStream<Uint8Array>({
@@ -139,16 +184,19 @@ export async function sseAnswer<T>(
         const next = pending ?? (await events.next())
         pending = undefined
         if (next.done === true) {
+          finished()
           controller.close()
           return
         }
         controller.enqueue(encoder.encode(formatSSEEvent(options.serialize(next.value))))
       } catch (error) {
+        finished(error)
         controller.enqueue(encoder.encode(options.failedEvent(error)))
         controller.close()
       }
     },
     async cancel() {
+      finished()
       // The caller went away: the task goes on (it can be read or resubscribed), this reader stops.
       await events.return(undefined)
     },

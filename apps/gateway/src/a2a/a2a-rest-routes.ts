@@ -13,6 +13,7 @@ import { type ErrorBody, errorBody } from '@parley/protocol'
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
+import type { A2aOperation } from './a2a-audit.js'
 import { restRefusal } from './a2a-errors.js'
 import { type A2aFace, type OpenedCall, sseAnswer } from './a2a-face.js'
 
@@ -47,23 +48,53 @@ function optionalInt(value: string | undefined, name: string): number | undefine
  * status, message, details } }` with the HTTP status.
  */
 export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
-  /** Authenticates, finds the agent and opens the call; or the error answer. */
-  async function opened(c: Context<GatewayEnv>, streaming: boolean): Promise<OpenedCall | Response> {
+  /** A call opened on the binding, with its audit row written when `done` answers it. */
+  interface RestCall extends OpenedCall {
+    done(answer: Response): Response
+    finished(error?: unknown): void
+  }
+
+  /** Authenticates, finds the agent and opens the call (audited as `operation`); or the error answer. */
+  async function opened(
+    c: Context<GatewayEnv>,
+    operation: A2aOperation,
+    namedTask?: string,
+  ): Promise<RestCall | Response> {
     const principal = await face.principalOf(c)
     if (principal instanceof Response) return principal
     const agentId = c.req.param('agentId') ?? ''
+    let call: OpenedCall | undefined
+    const record = face.auditCall(
+      principal,
+      agentId,
+      () => operation,
+      () => call?.taskId() ?? namedTask,
+    )
+    const done = (answer: Response): Response => {
+      // An SSE answer is audited when its stream ends.
+      if (answer.headers.get('content-type')?.startsWith('text/event-stream') === true) return answer
+      record(answer.status < 400 ? undefined : { code: call?.refusal()?.code ?? `http_${answer.status}` })
+      return answer
+    }
     const agent = await face.knownAgent(agentId)
-    if (agent === undefined) return restError(c, undefined, errorBody('no_route', `no agent ${agentId}`))
-    const call = face.open(c, principal, agent, {
-      streaming,
+    if (agent === undefined)
+      return done(restError(c, undefined, errorBody('no_route', `no agent ${agentId}`)))
+    const opened = face.open(c, principal, agent, {
+      streaming: operation === 'stream',
       requestedVersion: c.req.header(A2A_VERSION_HEADER) || undefined,
     })
+    call = opened
     try {
-      validateVersion(call.context.requestedVersion, call.card, 'HTTP+JSON')
+      validateVersion(opened.context.requestedVersion, opened.card, 'HTTP+JSON')
     } catch (error) {
-      return restError(c, error, undefined)
+      return done(restError(c, error, undefined))
     }
-    return call
+    return {
+      ...opened,
+      done,
+      finished: (error) =>
+        record(error === undefined ? undefined : { code: opened.refusal()?.code ?? 'stream_failed' }),
+    }
   }
 
   async function messageOf(c: Context<GatewayEnv>) {
@@ -83,34 +114,35 @@ export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
 
   function stream(
     c: Context<GatewayEnv>,
-    call: OpenedCall,
+    call: RestCall,
     events: AsyncGenerator<StreamResponse, void, undefined>,
   ) {
     return sseAnswer(events, {
       serialize: (event) => StreamResponse.toJSON(event),
       failedAtOnce: (error) => restError(c, error, call.refusal()),
       failedEvent: (error) => formatSSEErrorEvent(toRestErrorBody(error, restStatusFor(error))),
+      finished: call.finished,
     })
   }
 
   app.post('/a2a/:agentId/:action', async (c) => {
     const action = c.req.param('action')
     if (action !== 'message:send' && action !== 'message:stream') return c.notFound()
-    const call = await opened(c, action === 'message:stream')
+    const call = await opened(c, action === 'message:send' ? 'message' : 'stream')
     if (call instanceof Response) return call
     try {
       const request = await messageOf(c)
-      if ('code' in request) return restError(c, undefined, request)
+      if ('code' in request) return call.done(restError(c, undefined, request))
       if (action === 'message:send')
-        return c.json(sendResult(await call.handler.sendMessage(request, call.context)) as object)
+        return call.done(c.json(sendResult(await call.handler.sendMessage(request, call.context)) as object))
       return await stream(c, call, call.handler.sendMessageStream(request, call.context))
     } catch (error) {
-      return restError(c, error, call.refusal())
+      return call.done(restError(c, error, call.refusal()))
     }
   })
 
   app.get('/a2a/:agentId/tasks', async (c) => {
-    const call = await opened(c, false)
+    const call = await opened(c, 'list')
     if (call instanceof Response) return call
     try {
       const query = c.req.query()
@@ -129,14 +161,16 @@ export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
         },
         call.context,
       )
-      return c.json({
-        tasks: listed.tasks.map((task) => Task.toJSON(task)),
-        nextPageToken: listed.nextPageToken,
-        pageSize: listed.pageSize,
-        totalSize: listed.totalSize,
-      })
+      return call.done(
+        c.json({
+          tasks: listed.tasks.map((task) => Task.toJSON(task)),
+          nextPageToken: listed.nextPageToken,
+          pageSize: listed.pageSize,
+          totalSize: listed.totalSize,
+        }),
+      )
     } catch (error) {
-      return restError(c, error, undefined)
+      return call.done(restError(c, error, undefined))
     }
   })
 
@@ -147,25 +181,27 @@ export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
       (method === 'GET' && verb !== undefined && verb !== 'subscribe')
     )
       return c.notFound()
-    const call = await opened(c, false)
+    const call = await opened(
+      c,
+      verb === 'subscribe' ? 'subscribe' : verb === 'cancel' ? 'cancel' : 'get',
+      taskId,
+    )
     if (call instanceof Response) return call
     try {
       if (verb === 'subscribe')
         return await stream(c, call, call.handler.resubscribe({ tenant: '', id: taskId }, call.context))
-      if (verb === 'cancel')
-        return c.json(
-          Task.toJSON(
-            await call.handler.cancelTask({ tenant: '', id: taskId, metadata: {} }, call.context),
-          ) as object,
-        )
+      if (verb === 'cancel') {
+        const canceled = await call.handler.cancelTask({ tenant: '', id: taskId, metadata: {} }, call.context)
+        return call.done(c.json(Task.toJSON(canceled) as object))
+      }
       const historyLength = optionalInt(c.req.query('historyLength'), 'historyLength')
       const found = await call.handler.getTask(
         { tenant: '', id: taskId, ...(historyLength === undefined ? {} : { historyLength }) },
         call.context,
       )
-      return c.json(Task.toJSON(found) as object)
+      return call.done(c.json(Task.toJSON(found) as object))
     } catch (error) {
-      return restError(c, error, undefined)
+      return call.done(restError(c, error, undefined))
     }
   }
   app.get('/a2a/:agentId/tasks/:task', (c) => task(c, 'GET'))

@@ -5,6 +5,7 @@ import { errorBody } from '@parley/protocol'
 import type { Context } from 'hono'
 import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
+import { a2aOperation } from './a2a-audit.js'
 import { a2aCardUrl, agentCardJson } from './a2a-card.js'
 import {
   JSON_RPC_PARSE_ERROR,
@@ -12,7 +13,7 @@ import {
   jsonRpcErrorResponse,
   jsonRpcRefusal,
 } from './a2a-errors.js'
-import { type A2aFaceDeps, createA2aFace, sseAnswer } from './a2a-face.js'
+import { type A2aFaceDeps, createA2aFace, type OpenedCall, sseAnswer } from './a2a-face.js'
 import { registerA2aRestRoutes } from './a2a-rest-routes.js'
 
 export type A2aRoutesDeps = A2aFaceDeps
@@ -70,59 +71,80 @@ export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
     const principal = await face.principalOf(c)
     if (principal instanceof Response) return principal
     const agentId = c.req.param('agentId')
+    let operation = a2aOperation(undefined)
+    let namedTask: string | undefined
+    let call: OpenedCall | undefined
+    /** One `a2a` audit row per call, when it is answered (a stream: when it ends). */
+    const record = face.auditCall(
+      principal,
+      agentId,
+      () => operation,
+      () => call?.taskId() ?? namedTask,
+    )
+    const audited = (answer: Response, error?: { code: string }): Response => {
+      record(error)
+      return answer
+    }
+    const rpcError = (id: unknown, error: JsonRpcError) =>
+      audited(c.json(jsonRpcErrorResponse(id, error)), { code: call?.refusal()?.code ?? String(error.code) })
+
     const text = await face.readBody(c)
-    if (text === undefined) return c.json(jsonRpcErrorResponse(null, tooLarge(config.maxPayload)))
+    if (text === undefined) return rpcError(null, tooLarge(config.maxPayload))
     let body: unknown
     try {
       body = JSON.parse(text)
     } catch {
-      return c.json(
-        jsonRpcErrorResponse(null, { code: JSON_RPC_PARSE_ERROR, message: 'Invalid JSON payload.' }),
-      )
+      return rpcError(null, { code: JSON_RPC_PARSE_ERROR, message: 'Invalid JSON payload.' })
     }
-    const { id, method } = (typeof body === 'object' && body !== null ? body : {}) as {
+    const { id, method, params } = (typeof body === 'object' && body !== null ? body : {}) as {
       id?: unknown
       method?: unknown
+      params?: { id?: unknown }
     }
+    operation = a2aOperation(method)
+    if (typeof params?.id === 'string') namedTask = params.id
     const requestedVersion = c.req.header(A2A_VERSION_HEADER) || undefined
     const legacy = requestedVersion === undefined || requestedVersion === '0.3'
     const mapError = legacy
       ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError
       : JsonRpcTransportHandler.mapToJSONRPCError
     const agent = await face.knownAgent(agentId)
-    if (agent === undefined)
-      return c.json(jsonRpcErrorResponse(id, jsonRpcRefusal(errorBody('no_route', `no agent ${agentId}`))))
+    if (agent === undefined) return rpcError(id, jsonRpcRefusal(errorBody('no_route', `no agent ${agentId}`)))
 
-    const call = face.open(c, principal, agent, {
+    const opened = face.open(c, principal, agent, {
       streaming: typeof method === 'string' && SENDS_A_STREAM.has(method),
       requestedVersion,
     })
+    call = opened
     /** The gateway's refusal (access, no route, limits) replaces the SDK's generic error for the same call. */
     const errorOf = (error: unknown): JsonRpcError => {
-      const refusal = call.refusal()
+      const refusal = opened.refusal()
       return refusal === undefined ? (mapError(error) as JsonRpcError) : jsonRpcRefusal(refusal)
     }
     try {
-      validateVersion(call.context.requestedVersion, call.card, 'JSONRPC')
+      validateVersion(opened.context.requestedVersion, opened.card, 'JSONRPC')
       const transport = legacy
-        ? new LegacyJsonRpcTransportHandler(call.handler)
-        : new JsonRpcTransportHandler(call.handler)
-      const answer = await transport.handle(body as Record<string, unknown>, call.context)
+        ? new LegacyJsonRpcTransportHandler(opened.handler)
+        : new JsonRpcTransportHandler(opened.handler)
+      const answer = await transport.handle(body as Record<string, unknown>, opened.context)
       if (!isAsyncIterable(answer)) {
-        const refusal = call.refusal()
-        if (refusal !== undefined && answer.error !== undefined)
-          return c.json(jsonRpcErrorResponse(id, jsonRpcRefusal(refusal)))
-        return c.json(answer)
+        if (answer.error === undefined) return audited(c.json(answer))
+        const refusal = opened.refusal()
+        return rpcError(id, refusal === undefined ? (answer.error as JsonRpcError) : jsonRpcRefusal(refusal))
       }
       return await sseAnswer(answer, {
         serialize: (event) => event,
         failedAtOnce: (error) => c.json(jsonRpcErrorResponse(id, errorOf(error))),
         failedEvent: (error) => formatSSEErrorEvent(jsonRpcErrorResponse(id, errorOf(error))),
         alwaysSse: legacy && method === 'tasks/resubscribe',
+        finished: (error) =>
+          record(
+            error === undefined ? undefined : { code: opened.refusal()?.code ?? String(errorOf(error).code) },
+          ),
       })
     } catch (error) {
       logger.debug({ err: error, agentId, method }, 'A2A call failed')
-      return c.json(jsonRpcErrorResponse(id, errorOf(error)))
+      return rpcError(id, errorOf(error))
     }
   })
 

@@ -90,5 +90,10 @@ describe('one access decision for every entry path', () => {
     for (const row of rows)
       expect(row).toMatchObject({ target: 'vault', detail: 'policy_denied rule=deny-secrets' })
     expect(rows.map((row) => row.clientId).sort()).toEqual(['a2a:anonymous', 'poll-caller', 'ws-caller'])
+    // The A2A call's own row says what the caller asked and that it was denied.
+    const a2aRows = (await server.audit?.query({ kind: 'a2a', limit: 10 }))?.events ?? []
+    expect(a2aRows).toEqual([
+      expect.objectContaining({ outcome: 'denied', target: 'vault', detail: 'message policy_denied' }),
+    ])
   })
 })

@@ -1,7 +1,7 @@
 import { type StreamResponse, TaskState } from '@a2a-js/sdk'
 import type { StreamSink } from '@parley/client'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SdkFixture } from '../support/sdk-agents.js'
+import { SdkFixture, waitUntil } from '../support/sdk-agents.js'
 import { a2aClient, rawRpc, sendRequest, userText } from './a2a-clients.js'
 
 /** What a stream event carries, for comparing event sequences. */
@@ -169,6 +169,43 @@ describe('A2A messages to a Parley agent through the official SDK client', () =>
     expect((await client.getTask({ tenant: '', id: submitted.id })).status?.state).toBe(
       TaskState.TASK_STATE_CANCELED,
     )
+  })
+
+  it('writes one a2a audit row per call: operation, task id as correlation id, agent as target, outcome', async () => {
+    const server = await fixture.start()
+    const echo = fixture.agent({ agentId: 'echo', capabilities: ['echo'] })
+    echo.handle((data) => data)
+    await echo.connect()
+    const client = await a2aClient(fixture.url, 'echo')
+    const sent = await client.sendMessage(sendRequest(userText('audit me')))
+    if (!('id' in sent)) throw new Error('expected a task')
+    for await (const _event of client.sendMessageStream(sendRequest(userText('stream me')))) {
+      // drained: the stream's row is written when it ends
+    }
+    await client.getTask({ tenant: '', id: sent.id })
+    await expect(client.getTask({ tenant: '', id: 'no-such-task' })).rejects.toThrow()
+
+    const rows = async () => (await server.audit?.query({ kind: 'a2a', limit: 50 }))?.events ?? []
+    await waitUntil(async () => (await rows()).length >= 4, 10_000, 'four a2a rows')
+    const written = (await rows()).map((row) => ({
+      detail: row.detail,
+      outcome: row.outcome,
+      target: row.target,
+      principal: row.principal,
+      clientId: row.clientId,
+      task: row.correlationId === sent.id ? 'sent' : row.correlationId,
+    }))
+    const base = { target: 'echo', principal: 'anonymous', clientId: 'a2a:anonymous' }
+    expect(written).toEqual(
+      expect.arrayContaining([
+        { ...base, detail: 'message', outcome: 'ok', task: 'sent' },
+        { ...base, detail: 'get', outcome: 'ok', task: 'sent' },
+        { ...base, detail: 'get -32001', outcome: 'error', task: 'no-such-task' },
+      ]),
+    )
+    const streamRow = written.find((row) => row.detail === 'stream')
+    expect(streamRow).toMatchObject({ ...base, outcome: 'ok' })
+    expect(typeof streamRow?.task).toBe('string')
   })
 
   it('answers a raw v0.3 message/send without an A2A-Version header in the v0.3 shape', async () => {

@@ -93,6 +93,15 @@ describe('the A2A HTTP+JSON binding', () => {
       body: JSON.stringify({ message: { messageId: 'm-2', role: 'ROLE_USER', parts: [{ text: 'x' }] } }),
     })
     expect(denied.status).toBe(403)
+    const a2aRows = (await fixture.server?.audit?.query({ kind: 'a2a', limit: 50 }))?.events ?? []
+    expect(a2aRows.map((row) => `${row.outcome} ${row.detail}`)).toEqual(
+      expect.arrayContaining([
+        'error get http_404',
+        'ok message',
+        'error cancel http_400',
+        'denied message policy_denied',
+      ]),
+    )
     expect(await denied.json()).toMatchObject({
       error: {
         code: 403,
