@@ -42,8 +42,13 @@ export function jsonRpcRefusal(error: ErrorBody): JsonRpcError {
   }
 }
 
+/** A JSON-RPC request id as an answer may echo it: a string or number, else null. */
+export function jsonRpcId(id: unknown): string | number | null {
+  return typeof id === 'string' || typeof id === 'number' ? id : null
+}
+
 export function jsonRpcErrorResponse(id: unknown, error: JsonRpcError) {
-  return { jsonrpc: '2.0' as const, id: typeof id === 'string' || typeof id === 'number' ? id : null, error }
+  return { jsonrpc: '2.0' as const, id: jsonRpcId(id), error }
 }
 
 /** The google.rpc status names of HTTP statuses, for the HTTP+JSON binding's error body. */

@@ -61,6 +61,7 @@ export function createA2aFace(deps: A2aFaceDeps) {
     (config.pairing.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')
 
   return {
+    tasks: deps.tasks,
     baseUrl,
 
     /** The authenticated principal, or the 401 / 429 / 503 answer. */
@@ -155,6 +156,13 @@ export async function sseAnswer<T>(
     alwaysSse?: boolean
     /** Called once when the stream ended, failed (with the error) or its reader went away. */
     finished?: (error?: unknown) => void
+    /** The SSE `id` of an event: the task's sequence number, which a reader resumes from (`Last-Event-ID`). */
+    eventId?: (event: T) => number | undefined
+    /**
+     * The events are the task's only writer (a sent stream: the SDK stores each event as it is read): when the
+     * reader goes away they are read on to the end, so the task is stored whole and can be resubscribed.
+     */
+    drainOnCancel?: boolean
   },
 ): Promise<Response> {
   let ended = false
@@ -188,7 +196,9 @@ export async function sseAnswer<T>(
           controller.close()
           return
         }
-        controller.enqueue(encoder.encode(formatSSEEvent(options.serialize(next.value))))
+        const id = options.eventId?.(next.value)
+        const text = formatSSEEvent(options.serialize(next.value))
+        controller.enqueue(encoder.encode(id === undefined ? text : `id: ${id}\n${text}`))
       } catch (error) {
         finished(error)
         controller.enqueue(encoder.encode(options.failedEvent(error)))
@@ -197,9 +207,21 @@ export async function sseAnswer<T>(
     },
     async cancel() {
       finished()
-      // The caller went away: the task goes on (it can be read or resubscribed), this reader stops.
+      if (options.drainOnCancel === true) {
+        // The caller went away: the task goes on and is stored whole, to be read or resubscribed.
+        void drain(events)
+        return
+      }
       await events.return(undefined)
     },
   })
   return new Response(body, { status: 200, headers: SSE_HEADERS })
+}
+
+async function drain<T>(events: AsyncGenerator<T, void, undefined>): Promise<void> {
+  try {
+    for (;;) if ((await events.next()).done === true) return
+  } catch {
+    // The task's failure is in the store already (the SDK stores a failed status); nobody reads this stream.
+  }
 }

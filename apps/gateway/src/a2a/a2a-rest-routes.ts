@@ -16,6 +16,7 @@ import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
 import type { A2aOperation } from './a2a-audit.js'
 import { restRefusal } from './a2a-errors.js'
 import { type A2aFace, type OpenedCall, sseAnswer } from './a2a-face.js'
+import { followTask, lastEventId, taskIdOfResponse } from './a2a-subscribe.js'
 
 /** The serialisation of an HTTP+JSON error: the gateway's refusal when it refused, else the SDK's mapping. */
 function restError(c: Context<GatewayEnv>, error: unknown, refusal: ErrorBody | undefined): Response {
@@ -116,12 +117,18 @@ export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
     c: Context<GatewayEnv>,
     call: RestCall,
     events: AsyncGenerator<StreamResponse, void, undefined>,
+    drainOnCancel = false,
   ) {
     return sseAnswer(events, {
+      drainOnCancel,
       serialize: (event) => StreamResponse.toJSON(event),
       failedAtOnce: (error) => restError(c, error, call.refusal()),
       failedEvent: (error) => formatSSEErrorEvent(toRestErrorBody(error, restStatusFor(error))),
       finished: call.finished,
+      eventId: (event) => {
+        const taskId = taskIdOfResponse(StreamResponse.toJSON(event))
+        return taskId === undefined ? undefined : face.tasks.lastSeq(taskId)
+      },
     })
   }
 
@@ -135,7 +142,7 @@ export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
       if ('code' in request) return call.done(restError(c, undefined, request))
       if (action === 'message:send')
         return call.done(c.json(sendResult(await call.handler.sendMessage(request, call.context)) as object))
-      return await stream(c, call, call.handler.sendMessageStream(request, call.context))
+      return await stream(c, call, call.handler.sendMessageStream(request, call.context), true)
     } catch (error) {
       return call.done(restError(c, error, call.refusal()))
     }
@@ -188,8 +195,21 @@ export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
     )
     if (call instanceof Response) return call
     try {
-      if (verb === 'subscribe')
-        return await stream(c, call, call.handler.resubscribe({ tenant: '', id: taskId }, call.context))
+      if (verb === 'subscribe') {
+        const events = followTask(
+          face.tasks,
+          taskId,
+          { owner: call.context.user?.userName ?? '', agentId: c.req.param('agentId') ?? '' },
+          lastEventId(c.req.header('last-event-id')),
+        )
+        return await sseAnswer(events, {
+          serialize: (event) => event.response,
+          eventId: (event) => event.seq,
+          failedAtOnce: (error) => call.done(restError(c, error, undefined)),
+          failedEvent: (error) => formatSSEErrorEvent(toRestErrorBody(error, restStatusFor(error))),
+          finished: call.finished,
+        })
+      }
       if (verb === 'cancel') {
         const canceled = await call.handler.cancelTask({ tenant: '', id: taskId, metadata: {} }, call.context)
         return call.done(c.json(Task.toJSON(canceled) as object))

@@ -11,10 +11,12 @@ import {
   JSON_RPC_PARSE_ERROR,
   type JsonRpcError,
   jsonRpcErrorResponse,
+  jsonRpcId,
   jsonRpcRefusal,
 } from './a2a-errors.js'
 import { type A2aFaceDeps, createA2aFace, type OpenedCall, sseAnswer } from './a2a-face.js'
 import { registerA2aRestRoutes } from './a2a-rest-routes.js'
+import { followTask, lastEventId, taskIdOfResponse } from './a2a-subscribe.js'
 
 export type A2aRoutesDeps = A2aFaceDeps
 
@@ -123,6 +125,22 @@ export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
     }
     try {
       validateVersion(opened.context.requestedVersion, opened.card, 'JSONRPC')
+      if (!legacy && method === 'SubscribeToTask') {
+        const events = followTask(
+          deps.tasks,
+          namedTask ?? '',
+          { owner: principal.id, agentId },
+          lastEventId(c.req.header('last-event-id')),
+        )
+        return await sseAnswer(events, {
+          serialize: (event) => ({ jsonrpc: '2.0', id: jsonRpcId(id), result: event.response }),
+          eventId: (event) => event.seq,
+          failedAtOnce: (error) => rpcError(id, errorOf(error)),
+          failedEvent: (error) => formatSSEErrorEvent(jsonRpcErrorResponse(id, errorOf(error))),
+          finished: (error) =>
+            record(error === undefined ? undefined : { code: String(errorOf(error).code) }),
+        })
+      }
       const transport = legacy
         ? new LegacyJsonRpcTransportHandler(opened.handler)
         : new JsonRpcTransportHandler(opened.handler)
@@ -137,6 +155,11 @@ export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
         failedAtOnce: (error) => c.json(jsonRpcErrorResponse(id, errorOf(error))),
         failedEvent: (error) => formatSSEErrorEvent(jsonRpcErrorResponse(id, errorOf(error))),
         alwaysSse: legacy && method === 'tasks/resubscribe',
+        drainOnCancel: typeof method === 'string' && SENDS_A_STREAM.has(method),
+        eventId: (event) => {
+          const taskId = taskIdOfResponse(event.result)
+          return taskId === undefined ? undefined : deps.tasks.lastSeq(taskId)
+        },
         finished: (error) =>
           record(
             error === undefined ? undefined : { code: opened.refusal()?.code ?? String(errorOf(error).code) },

@@ -22,7 +22,17 @@ import { a2aCallOf } from './a2a-executor.js'
  * tasks, scoped by the caller's principal). `createA2aTaskStore` puts it over the durable `TaskStore` of
  * `@parley/stores`: the one place that knows both shapes.
  */
-export type A2aTaskStore = SdkTaskStore
+export interface A2aTaskStore extends SdkTaskStore {
+  /** The sequence number of the newest event this node wrote for the task (while it runs here). */
+  lastSeq(taskId: string): number | undefined
+  /** Called after this node appended an event (or created a task): wakes its subscribers at once. */
+  onAppended(listener: (taskId: string, seq: number) => void): () => void
+  /** The durable store itself, for reads the SDK's contract has no words for (events after a sequence). */
+  durable(): ParleyTaskStore
+}
+
+/** Tasks whose newest sequence number is remembered, at most (the oldest entries go first). */
+const MAX_REMEMBERED_TASKS = 10_000
 
 const TO_STORED: Partial<Record<TaskState, StoredState>> = {
   [TaskState.TASK_STATE_SUBMITTED]: 'submitted',
@@ -43,7 +53,7 @@ const storedState = (state: TaskState | undefined): StoredState =>
 const ownerOf = (context: ServerCallContext) => context.user?.userName || 'unknown'
 const json = (value: unknown) => JSON.stringify(value ?? null)
 
-function taskOf(record: TaskRecord, history: TaskJson[]): Task {
+export function taskOf(record: TaskRecord, history: TaskJson[]): Task {
   return {
     id: record.id,
     contextId: record.contextId,
@@ -69,11 +79,29 @@ function taskOf(record: TaskRecord, history: TaskJson[]): Task {
  * plus its history. A task belongs to the agent it was created for: another agent's face reads it as absent.
  */
 export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
+  const lastSeqs = new Map<string, number>()
+  const listeners = new Set<(taskId: string, seq: number) => void>()
+
+  function appended(taskId: string, seq: number): void {
+    lastSeqs.delete(taskId)
+    lastSeqs.set(taskId, seq)
+    if (lastSeqs.size > MAX_REMEMBERED_TASKS) lastSeqs.delete(lastSeqs.keys().next().value as string)
+    for (const listener of listeners) listener(taskId, seq)
+  }
+
   // The durable store opens with the gateway's storage, after the routes are registered.
   const store = {
     get: (...args: Parameters<ParleyTaskStore['get']>) => tasks().get(...args),
-    create: (...args: Parameters<ParleyTaskStore['create']>) => tasks().create(...args),
-    appendEvent: (...args: Parameters<ParleyTaskStore['appendEvent']>) => tasks().appendEvent(...args),
+    async create(...args: Parameters<ParleyTaskStore['create']>) {
+      const record = await tasks().create(...args)
+      appended(record.id, record.lastSeq)
+      return record
+    },
+    async appendEvent(...args: Parameters<ParleyTaskStore['appendEvent']>) {
+      const result = await tasks().appendEvent(...args)
+      appended(result.event.taskId, result.event.seq)
+      return result
+    },
     history: (...args: Parameters<ParleyTaskStore['history']>) => tasks().history(...args),
     list: (...args: Parameters<ParleyTaskStore['list']>) => tasks().list(...args),
   }
@@ -112,6 +140,13 @@ export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
   }
 
   return {
+    lastSeq: (taskId) => lastSeqs.get(taskId),
+    onAppended(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    durable: tasks,
+
     async load(taskId, context) {
       const record = await find(taskId, context)
       if (record === undefined) return undefined

@@ -57,3 +57,43 @@ export async function rawRpc(
   })
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
 }
+
+/** One parsed SSE event: its `id` (a task sequence number) and its JSON data. */
+export interface SseEventWithId {
+  id: number | undefined
+  data: Record<string, unknown>
+}
+
+/**
+ * Reads SSE events from a response body one at a time; `stop()` cuts the connection (as a dropped network
+ * would) and `next()` resolves undefined at the end of the stream.
+ */
+export function sseReader(response: Response) {
+  const body = response.body
+  if (body === null) throw new Error('no SSE body')
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let buffered = ''
+  return {
+    async next(): Promise<SseEventWithId | undefined> {
+      for (;;) {
+        const end = buffered.indexOf('\n\n')
+        if (end !== -1) {
+          const block = buffered.slice(0, end)
+          buffered = buffered.slice(end + 2)
+          let id: number | undefined
+          let data = ''
+          for (const line of block.split('\n')) {
+            if (line.startsWith('id: ')) id = Number(line.slice(4))
+            else if (line.startsWith('data: ')) data += line.slice(6)
+          }
+          return { id, data: JSON.parse(data) as Record<string, unknown> }
+        }
+        const chunk = await reader.read()
+        if (chunk.done) return undefined
+        buffered += decoder.decode(chunk.value, { stream: true })
+      }
+    },
+    stop: () => reader.cancel(),
+  }
+}
