@@ -75,6 +75,13 @@ async function gatedWriter(fixture: SdkFixture, chunks: number, pauseAt: number)
   return release
 }
 
+/** The task id of a stream's first event (the task). */
+function taskIdOf(events: SseEventWithId[]): string {
+  const result = events[0]?.data.result as { task?: { id: string } } | undefined
+  if (result?.task === undefined) throw new Error('the stream did not start with the task')
+  return result.task.id
+}
+
 function chunkText(event: SseEventWithId): string | undefined {
   const update = (event.data.result as { artifactUpdate?: { artifact: { parts: Array<{ text?: string }> } } })
     ?.artifactUpdate
@@ -93,7 +100,7 @@ describe('SubscribeToTask resumes a cut stream from the durable task events', ()
     const release = await gatedWriter(fixture, 98, 60)
 
     const before = await readUntil(await openStream(fixture.url, 'writer'), 37)
-    const taskId = (before[0]?.data.result as { task: { id: string } }).task.id
+    const taskId = taskIdOf(before)
     // Event 1 is the task (its first stored event is the message), then one event per chunk.
     expect(before.map((event) => event.id)).toEqual(Array.from({ length: 37 }, (_, index) => index + 1))
 
@@ -123,7 +130,7 @@ describe('SubscribeToTask resumes a cut stream from the durable task events', ()
       const release = await gatedWriter(fixture, 30, 20)
 
       const before = await readUntil(await openStream(one, 'writer'), 10)
-      const taskId = (before[0]?.data.result as { task: { id: string } }).task.id
+      const taskId = taskIdOf(before)
       const after = await readAll(await subscribe(two, 'writer', taskId, 10), release)
       expect(after.map((event) => event.id)).toEqual(Array.from({ length: 22 }, (_, index) => index + 11))
       expect([...before, ...after].map(chunkText).filter((text) => text !== undefined)).toEqual(
