@@ -36,6 +36,7 @@ import { sql } from 'drizzle-orm'
 import { type Logger, pino } from 'pino'
 import { WebSocketServer } from 'ws'
 import packageJson from '../package.json' with { type: 'json' }
+import { type CardSigningKey, cardSigningKey } from './a2a/a2a-card-signing.js'
 import { registerA2aRoutes } from './a2a/a2a-routes.js'
 import { createA2aTaskStore, taskSecretKey } from './a2a/a2a-task-store.js'
 import { registerAdminAuth } from './admin/admin-auth.js'
@@ -235,6 +236,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   let grantStore: GrantStore | undefined = options.grantStore
   let stateStore: StateStore | undefined = options.stateStore
   let taskStore: TaskStore | undefined = options.taskStore
+  let a2aCardKey: CardSigningKey | undefined
   let approvalLinks: ApprovalLinks | undefined
   let server: HttpServer | HttpsServer | undefined
   let adminTokenDigest = initialAdminDigest(options)
@@ -424,6 +426,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     agents: hub.agents,
     tasks: createA2aTaskStore(() => required(taskStore, 'the task store')),
     audit: connectionAudit,
+    cardKey: () => a2aCardKey,
     logger: logger.child({ component: 'a2a' }),
   })
   registerAuditRoutes(app, { audit: requireAudit })
@@ -656,6 +659,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         dataDir: config.dataDir,
       })
       approvalLinks = createApprovalLinks(pairingSecret)
+      a2aCardKey = await cardSigningKey(pairingSecret)
       await openBus()
       await openStorage(pairingSecret).catch(async (error: unknown) => {
         await redisBus?.detach()

@@ -12,6 +12,7 @@ import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
 import type { GatewayEnv } from '../http/create-app.js'
 import { type A2aOperation, recordA2aCall } from './a2a-audit.js'
 import { buildAgentCard } from './a2a-card.js'
+import type { CardSigningKey } from './a2a-card-signing.js'
 import { type A2aAgentCalls, a2aCallOf, createA2aExecutor, setA2aCall } from './a2a-executor.js'
 import type { A2aTaskStore } from './a2a-task-store.js'
 
@@ -28,6 +29,8 @@ export interface A2aFaceDeps {
   }
   tasks: A2aTaskStore
   audit: Pick<ConnectionAudit, 'record'>
+  /** The card-signing key, once the gateway started (derived from the pairing secret). */
+  cardKey: () => CardSigningKey | undefined
   logger: Logger
 }
 
@@ -62,6 +65,7 @@ export function createA2aFace(deps: A2aFaceDeps) {
 
   return {
     tasks: deps.tasks,
+    cardKey: deps.cardKey,
     baseUrl,
 
     /** The authenticated principal, or the 401 / 429 / 503 answer. */

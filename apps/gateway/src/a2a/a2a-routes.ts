@@ -7,6 +7,7 @@ import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
 import { a2aOperation } from './a2a-audit.js'
 import { a2aCardUrl, agentCardJson } from './a2a-card.js'
+import { A2A_JWKS_PATH, signAgentCard } from './a2a-card-signing.js'
 import {
   JSON_RPC_PARSE_ERROR,
   type JsonRpcError,
@@ -64,8 +65,18 @@ export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
     const agent = (await face.reachable(principal)).find((summary) => summary.agentId === agentId)
     if (agent === undefined) return errorResponse(c, 'not_found', `no agent ${agentId} reachable over A2A`)
     c.header('Cache-Control', 'no-cache')
-    return c.json(agentCardJson(face.card(c, agent)) as object)
+    const key = face.cardKey()
+    const card = face.card(c, agent)
+    return c.json(
+      agentCardJson(key === undefined ? card : await signAgentCard(card, key, face.baseUrl(c))) as object,
+    )
   }
+  // The public key of the card signatures: public, as verifiers fetch it with no gateway credential.
+  app.get(A2A_JWKS_PATH, (c) => {
+    const key = face.cardKey()
+    c.header('Cache-Control', 'public, max-age=300')
+    return c.json({ keys: key === undefined ? [] : [key.publicJwk] })
+  })
   app.get('/a2a/:agentId/.well-known/agent-card.json', serveCard)
   app.get('/a2a/:agentId/.well-known/agent.json', serveCard)
 

@@ -1,4 +1,11 @@
-import { AGENT_CARD_PATH, type AgentCard, AgentCard as AgentCardJson } from '@a2a-js/sdk'
+import { createPublicKey, type JsonWebKey } from 'node:crypto'
+import {
+  AGENT_CARD_PATH,
+  type AgentCard,
+  AgentCard as AgentCardJson,
+  verifyAgentCardSignature,
+} from '@a2a-js/sdk'
+import type { JWK } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildAgentCard } from '../../src/a2a/a2a-card.js'
 import { adminCall } from '../support/admin-api.js'
@@ -133,5 +140,38 @@ describe('A2A agent cards', () => {
     ).toBe(201)
     expect((await cardOf('echo')).status).toBe(404)
     expect(await (await fetch(`${fixture.url}/a2a`)).json()).toEqual({ agents: [] })
+  })
+
+  it('signs the card with the gateway Ed25519 key, verifiable with the key published at the JWKS URL, the same key on every node sharing the pairing secret', async () => {
+    const secret = 'a-pairing-secret-shared-by-the-nodes-0123456789'
+    await fixture.start({ pairing: { secret } })
+    const echo = fixture.agent({ agentId: 'echo', capabilities: ['echo'] })
+    echo.handle((data) => data)
+    await echo.connect()
+
+    const card = AgentCardJson.fromJSON(
+      await (await fetch(`${fixture.url}/a2a/echo/${AGENT_CARD_PATH}`)).json(),
+    )
+    expect(card.signatures).toHaveLength(1)
+    const header = JSON.parse(Buffer.from(card.signatures[0]?.protected ?? '', 'base64url').toString()) as {
+      alg: string
+      kid: string
+      jku: string
+    }
+    expect(header).toMatchObject({ alg: 'EdDSA', jku: `${fixture.url}/a2a/.well-known/jwks.json` })
+    const published = async (kid: string, jku?: string) => {
+      const { keys } = (await (await fetch(jku ?? '')).json()) as { keys: JWK[] }
+      const key = keys.find((candidate) => candidate.kid === kid)
+      if (key === undefined) throw new Error(`no key ${kid}`)
+      return createPublicKey({ key: key as JsonWebKey, format: 'jwk' })
+    }
+    await expect(verifyAgentCardSignature(published)(card)).resolves.toBeUndefined()
+    // A card changed after signing does not verify.
+    await expect(verifyAgentCardSignature(published)({ ...card, name: 'impostor' })).rejects.toThrow()
+
+    const jwksOfFirst = await (await fetch(header.jku)).json()
+    await fixture.dispose()
+    await fixture.start({ pairing: { secret } })
+    expect(await (await fetch(`${fixture.url}/a2a/.well-known/jwks.json`)).json()).toEqual(jwksOfFirst)
   })
 })
