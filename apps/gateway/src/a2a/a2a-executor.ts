@@ -3,9 +3,16 @@ import {
   AgentEvent,
   type AgentExecutor,
   type ExecutionEventBus,
+  type RequestContext,
   type ServerCallContext,
 } from '@a2a-js/sdk/server'
-import type { ErrorBody, RequestFrame, ServerFrame, StreamOpenFrame } from '@parley/protocol'
+import {
+  type ErrorBody,
+  errorBody,
+  type RequestFrame,
+  type ServerFrame,
+  type StreamOpenFrame,
+} from '@parley/protocol'
 import type { Logger } from 'pino'
 import type { AgentCaller } from '../agents/agent-routing.js'
 import type { StreamFrame } from '../agents/agent-streams.js'
@@ -93,152 +100,39 @@ const CALL_ID = 'a2a'
  * both end with a COMPLETED task. A refusal before the agent got the message publishes nothing: the routes
  * answer it as a JSON-RPC error (see `a2a-errors.ts`).
  */
-export function createA2aExecutor(options: { agents: A2aAgentCalls; logger: Logger }) {
+export function createA2aExecutor(options: {
+  agents: A2aAgentCalls
+  logger: Logger
+  /** Tasks one principal may have running at once (`agents.maxInFlightPerConnection`). */
+  maxInFlightPerPrincipal: number
+}) {
   const { agents, logger } = options
   const running = new Map<string, RunningTask>()
+  const inFlight = new Map<string, number>()
 
   const executor: AgentExecutor = {
     async execute(requestContext, bus) {
       const call = a2aCallOf(requestContext.context)
       if (call === undefined) throw new Error('an A2A call reached the executor without its Parley context')
-      const { taskId, contextId } = requestContext
-      call.taskId = taskId
-      const message = requestContext.userMessage
-      const data = messageData(message)
-      let published = false
-      let settled = false
-      let settle: (outcome: Outcome) => void = () => {}
-      const finished = new Promise<Outcome>((resolve) => {
-        settle = (outcome) => {
-          if (settled) return
-          settled = true
-          resolve(outcome)
-        }
-      })
-      let streamId: string | undefined
-      let chunks = 0
-
-      const publishTask = () => {
-        if (published) return
-        published = true
-        bus.publish(
-          AgentEvent.task({
-            id: taskId,
-            contextId,
-            status: {
-              state: TaskState.TASK_STATE_WORKING,
-              message: undefined,
-              timestamp: new Date().toISOString(),
-            },
-            artifacts: [],
-            history: [message],
-            metadata: { parley: { agentId: call.agentId } },
-          }),
+      const principal = call.principal.id
+      const open = inFlight.get(principal) ?? 0
+      if (open >= options.maxInFlightPerPrincipal) {
+        // Refused before the agent got it: nothing is published, the routes answer the refusal.
+        call.refusal = errorBody(
+          'rate_limited',
+          `${open} A2A tasks of ${principal} are running already (agents.maxInFlightPerConnection)`,
+          1_000,
         )
-      }
-
-      const caller = a2aCaller(call.principal, (frame) => {
-        switch (frame.type) {
-          case 'reply':
-            if (frame.id !== CALL_ID) return
-            if (call.streaming) {
-              streamId = String((frame.result as { streamId: string }).streamId)
-              publishTask()
-              // The caller sends nothing into the stream: its side ends at once.
-              agents.handleFrom(caller, { type: 'stream_end', streamId }, 0)
-            } else settle({ kind: 'answer', data: (frame.result as { data: unknown }).data })
-            return
-          case 'error':
-            if (frame.id === CALL_ID || frame.id === undefined) settle({ kind: 'failed', error: frame })
-            return
-          case 'stream_chunk':
-            if (frame.streamId !== streamId || settled) return
-            chunks += 1
-            bus.publish(
-              AgentEvent.artifactUpdate({
-                taskId,
-                contextId,
-                artifact: {
-                  artifactId: 'stream',
-                  name: 'stream',
-                  description: '',
-                  parts: dataParts(frame.data),
-                  metadata: {},
-                  extensions: [],
-                },
-                append: chunks > 1,
-                lastChunk: false,
-                metadata: { seq: frame.seq },
-              }),
-            )
-            agents.handleFrom(caller, { type: 'stream_credit', streamId: frame.streamId, credit: 1 }, 0)
-            return
-          case 'stream_end':
-            if (frame.streamId === streamId) settle({ kind: 'ended' })
-            return
-          case 'stream_error':
-            if (frame.streamId === streamId)
-              settle({ kind: 'failed', error: { ...frame.error, retryable: false } as ErrorBody })
-            return
-          case 'stream_abort':
-            if (frame.streamId === streamId)
-              settle({
-                kind: 'failed',
-                error: {
-                  code: 'agent_unavailable',
-                  message: `the agent ended the stream: ${frame.reason}`,
-                  retryable: true,
-                },
-              })
-            return
-          default:
-            return
-        }
-      })
-
-      const size = Buffer.byteLength(JSON.stringify(data))
-      const target = call.agentId
-      try {
-        await agents.handleFrom(
-          caller,
-          call.streaming
-            ? { type: 'stream_open', id: CALL_ID, target, data }
-            : { type: 'request', id: CALL_ID, target, data },
-          size,
-        )
-      } catch (error) {
-        const body = error as Partial<ErrorBody>
-        settle({
-          kind: 'failed',
-          error: {
-            code: (body.code as ErrorBody['code']) ?? 'internal',
-            message: body.message ?? 'the call failed',
-            retryable: false,
-          },
-        })
-      }
-      // Refused before the agent got it (access, no route, limits): nothing is published, the routes answer it.
-      if (settled && !published) {
-        const outcome = await finished
-        if (outcome.kind === 'failed') call.refusal = outcome.error
-        caller.close()
         return
       }
-      publishTask()
-      running.set(taskId, {
-        contextId,
-        cancel() {
-          if (streamId !== undefined)
-            agents.handleFrom(caller, { type: 'stream_abort', streamId, reason: 'canceled' }, 0)
-          else agents.cancelFrom(caller, CALL_ID, 'canceled by the A2A caller')
-          settle({ kind: 'canceled' })
-        },
-      })
-      const outcome = await finished
-      running.delete(taskId)
-      caller.close()
-      agents.connectionClosed(caller)
-      finish(bus, taskId, contextId, outcome)
+      inFlight.set(principal, open + 1)
+      try {
+        await run(requestContext, bus, call)
+      } finally {
+        const left = (inFlight.get(principal) ?? 1) - 1
+        if (left <= 0) inFlight.delete(principal)
+        else inFlight.set(principal, left)
+      }
     },
 
     async cancelTask(taskId: string, bus: ExecutionEventBus) {
@@ -258,6 +152,147 @@ export function createA2aExecutor(options: { agents: A2aAgentCalls; logger: Logg
         }),
       )
     },
+  }
+
+  async function run(requestContext: RequestContext, bus: ExecutionEventBus, call: A2aCall): Promise<void> {
+    const { taskId, contextId } = requestContext
+    call.taskId = taskId
+    const message = requestContext.userMessage
+    const data = messageData(message)
+    let published = false
+    let settled = false
+    let settle: (outcome: Outcome) => void = () => {}
+    const finished = new Promise<Outcome>((resolve) => {
+      settle = (outcome) => {
+        if (settled) return
+        settled = true
+        resolve(outcome)
+      }
+    })
+    let streamId: string | undefined
+    let chunks = 0
+
+    const publishTask = () => {
+      if (published) return
+      published = true
+      bus.publish(
+        AgentEvent.task({
+          id: taskId,
+          contextId,
+          status: {
+            state: TaskState.TASK_STATE_WORKING,
+            message: undefined,
+            timestamp: new Date().toISOString(),
+          },
+          artifacts: [],
+          history: [message],
+          metadata: { parley: { agentId: call.agentId } },
+        }),
+      )
+    }
+
+    const caller = a2aCaller(call.principal, (frame) => {
+      switch (frame.type) {
+        case 'reply':
+          if (frame.id !== CALL_ID) return
+          if (call.streaming) {
+            streamId = String((frame.result as { streamId: string }).streamId)
+            publishTask()
+            // The caller sends nothing into the stream: its side ends at once.
+            agents.handleFrom(caller, { type: 'stream_end', streamId }, 0)
+          } else settle({ kind: 'answer', data: (frame.result as { data: unknown }).data })
+          return
+        case 'error':
+          if (frame.id === CALL_ID || frame.id === undefined) settle({ kind: 'failed', error: frame })
+          return
+        case 'stream_chunk':
+          if (frame.streamId !== streamId || settled) return
+          chunks += 1
+          bus.publish(
+            AgentEvent.artifactUpdate({
+              taskId,
+              contextId,
+              artifact: {
+                artifactId: 'stream',
+                name: 'stream',
+                description: '',
+                parts: dataParts(frame.data),
+                metadata: {},
+                extensions: [],
+              },
+              append: chunks > 1,
+              lastChunk: false,
+              metadata: { seq: frame.seq },
+            }),
+          )
+          agents.handleFrom(caller, { type: 'stream_credit', streamId: frame.streamId, credit: 1 }, 0)
+          return
+        case 'stream_end':
+          if (frame.streamId === streamId) settle({ kind: 'ended' })
+          return
+        case 'stream_error':
+          if (frame.streamId === streamId)
+            settle({ kind: 'failed', error: { ...frame.error, retryable: false } as ErrorBody })
+          return
+        case 'stream_abort':
+          if (frame.streamId === streamId)
+            settle({
+              kind: 'failed',
+              error: {
+                code: 'agent_unavailable',
+                message: `the agent ended the stream: ${frame.reason}`,
+                retryable: true,
+              },
+            })
+          return
+        default:
+          return
+      }
+    })
+
+    const size = Buffer.byteLength(JSON.stringify(data))
+    const target = call.agentId
+    try {
+      await agents.handleFrom(
+        caller,
+        call.streaming
+          ? { type: 'stream_open', id: CALL_ID, target, data }
+          : { type: 'request', id: CALL_ID, target, data },
+        size,
+      )
+    } catch (error) {
+      const body = error as Partial<ErrorBody>
+      settle({
+        kind: 'failed',
+        error: {
+          code: (body.code as ErrorBody['code']) ?? 'internal',
+          message: body.message ?? 'the call failed',
+          retryable: false,
+        },
+      })
+    }
+    // Refused before the agent got it (access, no route, limits): nothing is published, the routes answer it.
+    if (settled && !published) {
+      const outcome = await finished
+      if (outcome.kind === 'failed') call.refusal = outcome.error
+      caller.close()
+      return
+    }
+    publishTask()
+    running.set(taskId, {
+      contextId,
+      cancel() {
+        if (streamId !== undefined)
+          agents.handleFrom(caller, { type: 'stream_abort', streamId, reason: 'canceled' }, 0)
+        else agents.cancelFrom(caller, CALL_ID, 'canceled by the A2A caller')
+        settle({ kind: 'canceled' })
+      },
+    })
+    const outcome = await finished
+    running.delete(taskId)
+    caller.close()
+    agents.connectionClosed(caller)
+    finish(bus, taskId, contextId, outcome)
   }
 
   function finish(bus: ExecutionEventBus, taskId: string, contextId: string, outcome: Outcome): void {

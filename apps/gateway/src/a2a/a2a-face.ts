@@ -57,7 +57,11 @@ export function partyOf(principal: Principal): AccessParty {
  */
 export function createA2aFace(deps: A2aFaceDeps) {
   const { config } = deps
-  const { executor } = createA2aExecutor({ agents: deps.agents, logger: deps.logger })
+  const { executor } = createA2aExecutor({
+    agents: deps.agents,
+    logger: deps.logger,
+    maxInFlightPerPrincipal: config.agents.maxInFlightPerConnection,
+  })
   const buses = new DefaultExecutionEventBusManager()
   /** The gateway's public base URL: `pairing.publicUrl` (PARLEY_PUBLIC_URL), else the request's origin. */
   const baseUrl = (c: Context<GatewayEnv>) =>

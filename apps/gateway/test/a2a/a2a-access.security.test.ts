@@ -96,4 +96,50 @@ describe('one access decision for every entry path', () => {
       expect.objectContaining({ outcome: 'denied', target: 'vault', detail: 'message policy_denied' }),
     ])
   })
+
+  it('limits the tasks one principal runs at once (agents.maxInFlightPerConnection) with a typed rate_limited refusal', async () => {
+    await fixture.start({ agents: { maxInFlightPerConnection: 1 } })
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let started: () => void = () => {}
+    const handlerStarted = new Promise<void>((resolve) => {
+      started = resolve
+    })
+    const slow = fixture.agent({ agentId: 'slow', capabilities: ['slow'] })
+    slow.handle(async (data) => {
+      started()
+      await gate
+      return data
+    })
+    await slow.connect()
+    const send = (id: string) =>
+      rawRpc(
+        fixture.url,
+        'slow',
+        {
+          jsonrpc: '2.0',
+          id,
+          method: 'SendMessage',
+          params: { message: { messageId: id, role: 'ROLE_USER', parts: [{ text: id }] } },
+        },
+        { 'A2A-Version': '1.0' },
+      )
+
+    const first = send('first')
+    await handlerStarted
+    const second = await send('second')
+    expect(second.body).toMatchObject({
+      id: 'second',
+      error: { code: -32043, data: [{ metadata: { code: 'rate_limited', retryAfterMs: '1000' } }] },
+    })
+    release()
+    expect((await first).body).toMatchObject({
+      result: { task: { status: { state: 'TASK_STATE_COMPLETED' } } },
+    })
+    expect((await send('third')).body).toMatchObject({
+      result: { task: { status: { state: 'TASK_STATE_COMPLETED' } } },
+    })
+  })
 })
