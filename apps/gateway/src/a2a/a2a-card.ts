@@ -1,5 +1,6 @@
 import { type AgentCard, AgentCard as AgentCardJson, type AgentSkill } from '@a2a-js/sdk'
 import type { AgentSummary } from '@parley/protocol'
+import { z } from 'zod'
 
 /** The security scheme name the card declares: the gateway's bearer credential (API token or JWT). */
 export const BEARER_SCHEME = 'bearer'
@@ -18,23 +19,43 @@ function textOf(metadata: Record<string, unknown> | undefined, key: string): str
   return typeof value === 'string' && value.length > 0 ? value : undefined
 }
 
-function skillOf(capability: string): AgentSkill {
+const ShortText = z.string().min(1).max(1_000)
+const MediaType = z.string().min(1).max(200)
+
+/**
+ * How an agent describes one capability as an A2A skill, in its registration metadata
+ * (`metadata.skills[capability]`). A description that does not fit is ignored: the skill gets the defaults.
+ */
+export const SkillDescription = z.object({
+  name: ShortText.optional(),
+  description: ShortText.optional(),
+  tags: z.array(z.string().min(1).max(100)).max(20).optional(),
+  examples: z.array(ShortText).max(20).optional(),
+  inputModes: z.array(MediaType).max(20).optional(),
+  outputModes: z.array(MediaType).max(20).optional(),
+})
+export type SkillDescription = z.infer<typeof SkillDescription>
+
+function skillOf(capability: string, described: unknown): AgentSkill {
+  const parsed = SkillDescription.safeParse(described)
+  const skill = parsed.success ? parsed.data : {}
   return {
     id: capability,
-    name: capability,
-    description: `Parley capability ${capability}`,
-    tags: [capability],
-    examples: [],
-    inputModes: [],
-    outputModes: [],
+    name: skill.name ?? capability,
+    description: skill.description ?? `Parley capability ${capability}`,
+    tags: skill.tags ?? [capability],
+    examples: skill.examples ?? [],
+    inputModes: skill.inputModes ?? [],
+    outputModes: skill.outputModes ?? [],
     securityRequirements: [],
   }
 }
 
 /**
- * The A2A card of a registered agent, built live from the registry: its capabilities as skills, this
- * gateway's JSON-RPC URL for v1.0 and v0.3 callers and its HTTP+JSON URL for v1.0, streaming, and the bearer credential. An agent that is
- * known but not connected keeps its card; its description says it is not connected.
+ * The A2A card of a registered agent, built live from the registry: its capabilities as skills (described by
+ * `metadata.skills`), this gateway's JSON-RPC URL for v1.0 and v0.3 callers and its HTTP+JSON URL for v1.0,
+ * streaming, and the bearer credential. An agent that is known but not connected keeps its card; its
+ * description says it is not connected.
  */
 export function buildAgentCard(summary: AgentSummary, baseUrl: string, gatewayVersion: string): AgentCard {
   const metadata = summary.instances[0]?.metadata
@@ -62,7 +83,9 @@ export function buildAgentCard(summary: AgentSummary, baseUrl: string, gatewayVe
     securityRequirements: [{ schemes: { [BEARER_SCHEME]: { list: [] } } }],
     defaultInputModes: ['text/plain', 'application/json'],
     defaultOutputModes: ['text/plain', 'application/json'],
-    skills: summary.capabilities.map(skillOf),
+    skills: summary.capabilities.map((capability) =>
+      skillOf(capability, (metadata?.skills as Record<string, unknown> | undefined)?.[capability]),
+    ),
     signatures: [],
   }
 }

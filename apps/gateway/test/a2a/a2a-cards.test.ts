@@ -26,7 +26,20 @@ const FIXTURE_CARD: AgentCard = buildAgentCard(
         clientId: 'c-1',
         principal: 'p',
         capabilities: ['translate.text', 'translate.detect'],
-        metadata: { description: 'Translates text' },
+        metadata: {
+          description: 'Translates text',
+          skills: {
+            'translate.text': {
+              name: 'Translate text',
+              description: 'Translates text between languages',
+              tags: ['language'],
+              examples: ['Translate "bonjour" to English'],
+              inputModes: ['text/plain'],
+            },
+            // Not a valid description: the skill keeps the defaults.
+            'translate.detect': { tags: 'language' },
+          },
+        },
         status: 'active',
         connectedAt: 0,
         lastSeen: 0,
@@ -46,7 +59,7 @@ describe('A2A agent cards', () => {
     await fixture.dispose()
   })
 
-  it('builds a card the SDK reads back unchanged: skills from capabilities, JSON-RPC v1.0 and v0.3 and HTTP+JSON v1.0 interfaces, streaming, bearer', () => {
+  it('builds a card the SDK reads back unchanged: skills from capabilities (described by metadata.skills), JSON-RPC v1.0 and v0.3 and HTTP+JSON v1.0 interfaces, streaming, bearer', () => {
     expect(AgentCardJson.fromJSON(AgentCardJson.toJSON(FIXTURE_CARD))).toEqual(FIXTURE_CARD)
     expect(FIXTURE_CARD).toMatchObject({
       name: 'translator',
@@ -63,7 +76,28 @@ describe('A2A agent cards', () => {
       capabilities: { streaming: true },
       securityRequirements: [{ schemes: { bearer: { list: [] } } }],
     })
-    expect(FIXTURE_CARD.skills.map((skill) => skill.id)).toEqual(['translate.text', 'translate.detect'])
+    expect(FIXTURE_CARD.skills).toEqual([
+      {
+        id: 'translate.text',
+        name: 'Translate text',
+        description: 'Translates text between languages',
+        tags: ['language'],
+        examples: ['Translate "bonjour" to English'],
+        inputModes: ['text/plain'],
+        outputModes: [],
+        securityRequirements: [],
+      },
+      {
+        id: 'translate.detect',
+        name: 'translate.detect',
+        description: 'Parley capability translate.detect',
+        tags: ['translate.detect'],
+        examples: [],
+        inputModes: [],
+        outputModes: [],
+        securityRequirements: [],
+      },
+    ])
   })
 
   it('serves the live card at agent-card.json and agent.json, found by createFromUrl, and lists reachable agents at GET /a2a', async () => {
