@@ -38,6 +38,7 @@ import { WebSocketServer } from 'ws'
 import packageJson from '../package.json' with { type: 'json' }
 import { type CardSigningKey, cardSigningKey } from './a2a/a2a-card-signing.js'
 import { registerA2aRoutes } from './a2a/a2a-routes.js'
+import { createTaskRetention } from './a2a/a2a-task-retention.js'
 import { createA2aTaskStore, taskSecretKey } from './a2a/a2a-task-store.js'
 import { registerAdminAuth } from './admin/admin-auth.js'
 import { resolveAdminToken } from './admin/admin-token.js'
@@ -419,6 +420,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     listFor: hub.agents.listFor,
     listAll: hub.agents.listAll,
   })
+  const a2aTaskRetention = createTaskRetention({
+    tasks: () => required(taskStore, 'the task store'),
+    retentionMs: config.a2a.taskRetention * 1000,
+    logger: logger.child({ component: 'a2a' }),
+  })
   registerA2aRoutes(app, {
     config,
     gatewayVersion: GATEWAY_VERSION,
@@ -527,6 +533,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       throw error
     }
     hub.deliveries.start()
+    a2aTaskRetention.start()
   }
 
   async function otherNodesAlive(): Promise<boolean> {
@@ -724,6 +731,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     hub.sessions.stop()
     introductionsHandler.stop()
     access.stop()
+    a2aTaskRetention.stop()
     await leaveCluster()
     await closeStorage()
     pollingSessions.stop()
