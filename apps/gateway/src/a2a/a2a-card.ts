@@ -1,4 +1,6 @@
 import { type AgentCard, AgentCard as AgentCardJson, type AgentSkill } from '@a2a-js/sdk'
+import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server'
+import { type A2ARequestHandler, ServerCallContext } from '@a2a-js/sdk/server'
 import type { AgentSummary } from '@parley/protocol'
 import { z } from 'zod'
 
@@ -93,4 +95,20 @@ export function buildAgentCard(summary: AgentSummary, baseUrl: string, gatewayVe
 /** The card as served: the protobuf JSON form (camelCase) that the SDK's card resolver reads. */
 export function agentCardJson(card: AgentCard): unknown {
   return AgentCardJson.toJSON(card)
+}
+
+/**
+ * The card in the v0.3 shape (`url`, `preferredTransport`, `protocolVersion: "0.3"`), for callers that fetch it
+ * without `A2A-Version` (v0.3 clients). The SDK's own conversion does it: its v0.3 JSON-RPC handler answers
+ * `agent/getAuthenticatedExtendedCard` with it, here over a handler that only knows this card.
+ */
+export async function legacyAgentCardJson(card: AgentCard): Promise<unknown> {
+  const cardOnly = { getAuthenticatedExtendedAgentCard: async () => card } as unknown as A2ARequestHandler
+  const answer = await new LegacyJsonRpcTransportHandler(cardOnly).handle(
+    { jsonrpc: '2.0', id: 0, method: 'agent/getAuthenticatedExtendedCard' },
+    new ServerCallContext(),
+  )
+  if ('error' in answer && answer.error !== undefined)
+    throw new Error(`v0.3 card conversion failed: ${answer.error.message}`)
+  return (answer as { result?: unknown }).result
 }

@@ -6,7 +6,7 @@ import type { Context } from 'hono'
 import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
 import { a2aOperation } from './a2a-audit.js'
-import { a2aCardUrl, agentCardJson } from './a2a-card.js'
+import { a2aCardUrl, agentCardJson, legacyAgentCardJson } from './a2a-card.js'
 import { A2A_JWKS_PATH, signAgentCard } from './a2a-card-signing.js'
 import {
   JSON_RPC_PARSE_ERROR,
@@ -65,11 +65,14 @@ export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
     const agent = (await face.reachable(principal)).find((summary) => summary.agentId === agentId)
     if (agent === undefined) return errorResponse(c, 'not_found', `no agent ${agentId} reachable over A2A`)
     c.header('Cache-Control', 'no-cache')
+    c.header('Vary', A2A_VERSION_HEADER)
     const key = face.cardKey()
-    const card = face.card(c, agent)
-    return c.json(
-      agentCardJson(key === undefined ? card : await signAgentCard(card, key, face.baseUrl(c))) as object,
-    )
+    const unsigned = face.card(c, agent)
+    const card = key === undefined ? unsigned : await signAgentCard(unsigned, key, face.baseUrl(c))
+    // A caller without `A2A-Version` speaks v0.3 and reads the v0.3 card shape.
+    const version = c.req.header(A2A_VERSION_HEADER)
+    if (version === undefined || version === '0.3') return c.json((await legacyAgentCardJson(card)) as object)
+    return c.json(agentCardJson(card) as object)
   }
   // The public key of the card signatures: public, as verifiers fetch it with no gateway credential.
   app.get(A2A_JWKS_PATH, (c) => {

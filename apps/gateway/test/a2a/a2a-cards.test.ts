@@ -100,7 +100,7 @@ describe('A2A agent cards', () => {
     ])
   })
 
-  it('serves the live card at agent-card.json and agent.json, found by createFromUrl, and lists reachable agents at GET /a2a', async () => {
+  it('serves the live card at agent-card.json and agent.json (v0.3 shape without A2A-Version), found by createFromUrl, and lists reachable agents at GET /a2a', async () => {
     await fixture.start({ authToken: 'gateway-secret-token-0123' })
     const echo = fixture.agent({
       agentId: 'echo',
@@ -111,13 +111,25 @@ describe('A2A agent cards', () => {
     await echo.connect()
     const fetchWithToken = bearerFetch('gateway-secret-token-0123')
 
-    const cardResponse = await fetchWithToken(`${fixture.url}/a2a/echo/${AGENT_CARD_PATH}`)
+    const v1 = { headers: { 'A2A-Version': '1.0' } }
+    const cardResponse = await fetchWithToken(`${fixture.url}/a2a/echo/${AGENT_CARD_PATH}`, v1)
     expect(cardResponse.status).toBe(200)
     const card = AgentCardJson.fromJSON(await cardResponse.json())
     expect(card.skills.map((skill) => skill.id)).toEqual(['echo', 'echo.loud'])
     expect(card.supportedInterfaces[0]?.url).toBe(`${fixture.url}/a2a/echo`)
-    const older = await fetchWithToken(`${fixture.url}/a2a/echo/.well-known/agent.json`)
+    const older = await fetchWithToken(`${fixture.url}/a2a/echo/.well-known/agent.json`, v1)
     expect(AgentCardJson.fromJSON(await older.json())).toEqual(card)
+    // Without A2A-Version the caller speaks v0.3: the v0.3 card shape, naming the JSON-RPC URL.
+    const legacy = await fetchWithToken(`${fixture.url}/a2a/echo/${AGENT_CARD_PATH}`)
+    expect(await legacy.json()).toMatchObject({
+      name: 'echo',
+      url: `${fixture.url}/a2a/echo`,
+      preferredTransport: 'JSONRPC',
+      protocolVersion: '0.3',
+      capabilities: { streaming: true },
+      skills: [{ id: 'echo' }, { id: 'echo.loud' }],
+      securitySchemes: { bearer: { type: 'http', scheme: 'Bearer' } },
+    })
 
     const client = await a2aClient(fixture.url, 'echo', 'gateway-secret-token-0123')
     expect((await client.getAgentCard()).name).toBe('echo')
@@ -154,7 +166,8 @@ describe('A2A agent cards', () => {
     echo.handle((data) => data)
     await echo.connect()
     await echo.close()
-    const cardOf = async (agentId: string) => fetch(`${fixture.url}/a2a/${agentId}/${AGENT_CARD_PATH}`)
+    const cardOf = async (agentId: string) =>
+      fetch(`${fixture.url}/a2a/${agentId}/${AGENT_CARD_PATH}`, { headers: { 'A2A-Version': '1.0' } })
     await waitUntil(async () => {
       const body = (await (await cardOf('echo')).json()) as { description?: string }
       return body.description?.endsWith('(not connected)') === true
@@ -184,7 +197,9 @@ describe('A2A agent cards', () => {
     await echo.connect()
 
     const card = AgentCardJson.fromJSON(
-      await (await fetch(`${fixture.url}/a2a/echo/${AGENT_CARD_PATH}`)).json(),
+      await (
+        await fetch(`${fixture.url}/a2a/echo/${AGENT_CARD_PATH}`, { headers: { 'A2A-Version': '1.0' } })
+      ).json(),
     )
     expect(card.signatures).toHaveLength(1)
     const header = JSON.parse(Buffer.from(card.signatures[0]?.protected ?? '', 'base64url').toString()) as {
