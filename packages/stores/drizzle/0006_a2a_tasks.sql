@@ -28,7 +28,7 @@ CREATE TABLE "a2a_tasks" (
 	"owner" text NOT NULL,
 	"state" text NOT NULL,
 	"status" text,
-	"artifacts" text NOT NULL,
+	"artifacts_bytes" bigint NOT NULL,
 	"metadata" text,
 	"last_seq" bigint NOT NULL,
 	"created_at" bigint NOT NULL,
@@ -36,6 +36,7 @@ CREATE TABLE "a2a_tasks" (
 );
 --> statement-breakpoint
 CREATE INDEX "a2a_task_events_history_idx" ON "a2a_task_events" USING btree ("task_id","seq") WHERE "a2a_task_events"."in_history";--> statement-breakpoint
+CREATE INDEX "a2a_task_events_artifacts_idx" ON "a2a_task_events" USING btree ("task_id","seq") WHERE "a2a_task_events"."kind" = 'artifact';--> statement-breakpoint
 CREATE INDEX "a2a_tasks_owner_updated_idx" ON "a2a_tasks" USING btree ("owner","updated_at" DESC NULLS LAST,"id" collate "C" desc);--> statement-breakpoint
 CREATE INDEX "a2a_tasks_terminal_updated_idx" ON "a2a_tasks" USING btree ("updated_at") WHERE "a2a_tasks"."state" in ('completed', 'canceled', 'failed', 'rejected');--> statement-breakpoint
 CREATE INDEX "a2a_tasks_unfinished_updated_idx" ON "a2a_tasks" USING btree ("updated_at","id" collate "C") WHERE "a2a_tasks"."state" not in ('completed', 'canceled', 'failed', 'rejected');

@@ -188,7 +188,6 @@ export { createMemoryTaskStore } from './tasks/memory-task-store.js'
 export { createPostgresTaskStore } from './tasks/postgres-task-store.js'
 export {
   createRedisTaskStore,
-  type RedisTaskStore,
   type RedisTaskStoreOptions,
 } from './tasks/redis-task-store.js'
 export {
@@ -226,6 +225,7 @@ export {
   type TaskState,
   type TaskStore,
   type TaskStoreOptions,
+  type TaskSummary,
   TERMINAL_TASK_STATES,
   type TerminalTaskState,
 } from './tasks/types.js'

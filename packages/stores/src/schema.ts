@@ -380,7 +380,8 @@ export const a2aTasks = pgTable(
     owner: text('owner').notNull(),
     state: text('state').notNull(),
     status: text('status'),
-    artifacts: text('artifacts').notNull(),
+    /** Bytes of JSON of the artifacts its events carried; the artifacts themselves are folded from the events. */
+    artifactsBytes: bigint('artifacts_bytes', { mode: 'number' }).notNull(),
     metadata: text('metadata'),
     lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
@@ -418,8 +419,9 @@ export const a2aTaskEvents = pgTable(
   },
   (table) => [
     primaryKey({ columns: [table.taskId, table.seq] }),
-    // `history` reads a task's newest history messages.
+    // `history` reads a task's newest history messages; a read of the task folds its artifact events.
     index('a2a_task_events_history_idx').on(table.taskId, table.seq).where(sql`${table.inHistory}`),
+    index('a2a_task_events_artifacts_idx').on(table.taskId, table.seq).where(sql`${table.kind} = 'artifact'`),
   ],
 )
 

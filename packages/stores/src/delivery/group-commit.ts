@@ -74,7 +74,7 @@ export function createGroupCommit<Input, Output>(
 
   return {
     submit(inputs: Input[]): Promise<Output[]> {
-      if (closed) return Promise.reject(new Error('The delivery backend is closed'))
+      if (closed) return Promise.reject(new Error('The store is closed: it takes no more writes.'))
       if (inputs.length === 0) return Promise.resolve([])
       return new Promise<Output[]>((resolve, reject) => {
         queue.push({ inputs, resolve, reject })

@@ -1,4 +1,5 @@
 import { TaskExistsError, TaskNotFoundError, TaskPushConfigLimitError } from '../errors.js'
+import { foldArtifacts } from './task-artifacts.js'
 import { checkTaskListQuery, pageOfTasks, taskMatches } from './task-list.js'
 import {
   comparePushConfigs,
@@ -25,6 +26,7 @@ import {
   taskInScope,
   toTaskEvent,
   toTaskRecord,
+  toTaskSummary,
 } from './task-records.js'
 import { resolveTaskStoreOptions } from './task-store-options.js'
 import type { TaskScope, TaskStore, TaskStoreOptions } from './types.js'
@@ -43,6 +45,12 @@ interface MemoryTask {
 export function createMemoryTaskStore(options: TaskStoreOptions = {}): TaskStore {
   const settings = resolveTaskStoreOptions(options, { requireSecretKey: false })
   const tasks = new Map<string, MemoryTask>()
+
+  function artifactsOf(entry: MemoryTask) {
+    return foldArtifacts(
+      entry.events.filter((event) => event.kind === 'artifact').map((event) => event.payload),
+    )
+  }
 
   function visible(taskId: string, scope: TaskScope): MemoryTask | undefined {
     const entry = tasks.get(checkTaskName('taskId', taskId))
@@ -65,7 +73,7 @@ export function createMemoryTaskStore(options: TaskStoreOptions = {}): TaskStore
 
     async get(taskId, scope) {
       const entry = visible(taskId, scope)
-      return entry === undefined ? undefined : toTaskRecord(entry.task)
+      return entry === undefined ? undefined : toTaskRecord(entry.task, artifactsOf(entry))
     },
 
     async appendEvent(taskId, input) {
@@ -75,7 +83,7 @@ export function createMemoryTaskStore(options: TaskStoreOptions = {}): TaskStore
       const { task, event } = applyTaskEvent(entry.task, checked, settings)
       entry.task = task
       entry.events.push(event)
-      return { event: toTaskEvent(event), task: toTaskRecord(task) }
+      return { event: toTaskEvent(event), task: toTaskSummary(task) }
     },
 
     async events(taskId, scope, query) {
@@ -99,7 +107,10 @@ export function createMemoryTaskStore(options: TaskStoreOptions = {}): TaskStore
         .filter((task) => taskMatches(task, checked))
       const page = pageOfTasks(matching, checked)
       return {
-        tasks: page.tasks.map((task) => toTaskRecord(task, checked.includeArtifacts)),
+        tasks: page.tasks.map((task) => {
+          const entry = tasks.get(task.id) as MemoryTask
+          return toTaskRecord(task, checked.includeArtifacts ? artifactsOf(entry) : [])
+        }),
         nextPageToken: page.nextPageToken,
         total: page.total,
       }
@@ -150,8 +161,10 @@ export function createMemoryTaskStore(options: TaskStoreOptions = {}): TaskStore
         .filter((task) => !isTerminalTaskState(task.state) && task.updatedAt < updatedBefore)
         .sort(compareTasksOldestFirst)
         .slice(0, limit)
-        .map((task) => toTaskRecord(task))
+        .map(toTaskSummary)
     },
+
+    async close() {},
 
     async deleteExpired(before) {
       const cutoff = checkCutoff(before)

@@ -1,7 +1,15 @@
 import { and, asc, count, desc, eq, gt, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { ParleyDatabase, ParleyExecutor } from '../database.js'
+import { createGroupCommit } from '../delivery/group-commit.js'
 import { TaskExistsError, TaskNotFoundError, TaskPushConfigLimitError } from '../errors.js'
 import { type A2aTaskRow, a2aTaskEvents, a2aTaskPushConfigs, a2aTasks } from '../schema.js'
+import {
+  type AppendOutcome,
+  type AppendRequest,
+  applyAppendBatch,
+  settleAppend,
+} from './task-append-batch.js'
+import { foldArtifacts } from './task-artifacts.js'
 import { type CheckedTaskListQuery, checkTaskListQuery, encodeTaskPageToken } from './task-list.js'
 import {
   newStoredPushConfig,
@@ -10,7 +18,6 @@ import {
   toTaskPushTarget,
 } from './task-push-configs.js'
 import {
-  applyTaskEvent,
   checkCutoff,
   checkEventsQuery,
   checkHistoryLength,
@@ -25,9 +32,11 @@ import {
   taskInScope,
   toTaskEvent,
   toTaskRecord,
+  toTaskSummary,
 } from './task-records.js'
 import { resolveTaskStoreOptions } from './task-store-options.js'
 import {
+  type TaskJson,
   type TaskScope,
   type TaskState,
   type TaskStore,
@@ -35,6 +44,8 @@ import {
   TERMINAL_TASK_STATES,
 } from './types.js'
 
+/** Appends per transaction. */
+const MAX_APPEND_BATCH = 200
 /** Tasks deleted per retention transaction, so one sweep never holds many row locks at once. */
 const EXPIRED_TASKS_PER_BATCH = 500
 
@@ -67,11 +78,11 @@ function listConditions(query: CheckedTaskListQuery): SQL | undefined {
 }
 
 /**
- * Tasks in `a2a_tasks` (identity, state, snapshot), `a2a_task_events` (the logs) and
- * `a2a_task_push_configs`. An append locks its task's row (`SELECT … FOR UPDATE`), computes the next
- * snapshot and writes it with the event in the same transaction: the row lock orders concurrent appends on
- * every node, so sequence numbers are never shared or skipped. Setting a push config locks the row too,
- * so the per-task cap holds across nodes.
+ * Tasks in `a2a_tasks` (identity, state, status, metadata), `a2a_task_events` (the logs; artifacts are
+ * folded from them on a read) and `a2a_task_push_configs`. Appends are group-committed: a transaction locks
+ * its tasks' rows (`SELECT … FOR UPDATE`), applies the events and writes them with the tasks: the row locks
+ * order appends on every node, so sequence numbers are never shared or skipped. Setting a push config
+ * locks the row too, so the per-task cap holds across nodes.
  */
 export function createPostgresTaskStore(database: ParleyDatabase, options: TaskStoreOptions = {}): TaskStore {
   const settings = resolveTaskStoreOptions(options, { requireSecretKey: true })
@@ -98,6 +109,59 @@ export function createPostgresTaskStore(database: ParleyDatabase, options: TaskS
     if (task === undefined) throw new TaskNotFoundError(taskId)
     return task
   }
+
+  /** The artifacts of each task, folded from its artifact events. */
+  async function artifactsOf(taskIds: string[]): Promise<Map<string, TaskJson[]>> {
+    if (taskIds.length === 0) return new Map()
+    const rows = await db
+      .select({ taskId: a2aTaskEvents.taskId, payload: a2aTaskEvents.payload })
+      .from(a2aTaskEvents)
+      .where(and(inArray(a2aTaskEvents.taskId, taskIds), eq(a2aTaskEvents.kind, 'artifact')))
+      .orderBy(a2aTaskEvents.taskId, asc(a2aTaskEvents.seq))
+    const payloads = new Map<string, string[]>()
+    for (const row of rows) {
+      const texts = payloads.get(row.taskId)
+      if (texts === undefined) payloads.set(row.taskId, [row.payload])
+      else texts.push(row.payload)
+    }
+    return new Map([...payloads].map(([taskId, texts]) => [taskId, foldArtifacts(texts)]))
+  }
+
+  /**
+   * One transaction for a batch of appends: locks their tasks' rows (in id order, the same on every node,
+   * so two nodes' batches cannot deadlock), applies the events in call order, then writes the events in
+   * one INSERT and each changed task once.
+   */
+  async function commitAppends(requests: AppendRequest[]): Promise<AppendOutcome[]> {
+    return db.transaction(async (tx) => {
+      const ids = [...new Set(requests.map((request) => request.taskId))]
+      const rows = await tx
+        .select()
+        .from(a2aTasks)
+        .where(inArray(a2aTasks.id, ids))
+        .orderBy(idInByteOrder)
+        .for('update')
+      const current = new Map<string, StoredTask | undefined>(rows.map((row) => [row.id, toStoredTask(row)]))
+      const { outcomes, changed, events } = applyAppendBatch(current, requests, settings)
+      if (events.length > 0) await tx.insert(a2aTaskEvents).values(events)
+      for (const task of changed.values()) {
+        await tx
+          .update(a2aTasks)
+          .set({
+            state: task.state,
+            status: task.status,
+            artifactsBytes: task.artifactsBytes,
+            metadata: task.metadata,
+            lastSeq: task.lastSeq,
+            updatedAt: task.updatedAt,
+          })
+          .where(eq(a2aTasks.id, task.id))
+      }
+      return outcomes
+    })
+  }
+  // Concurrent appends (a stream's chunks, several tasks) share transactions.
+  const appends = createGroupCommit(commitAppends, MAX_APPEND_BATCH)
 
   const isConfig = (taskId: string, configId: string) =>
     and(eq(a2aTaskPushConfigs.taskId, taskId), eq(a2aTaskPushConfigs.id, configId))
@@ -127,30 +191,14 @@ export function createPostgresTaskStore(database: ParleyDatabase, options: TaskS
 
     async get(taskId, scope) {
       const task = await visible(taskId, scope)
-      return task === undefined ? undefined : toTaskRecord(task)
+      if (task === undefined) return undefined
+      return toTaskRecord(task, (await artifactsOf([task.id])).get(task.id))
     },
 
     async appendEvent(taskId, input) {
-      const checked = checkTaskEvent(input, settings)
-      const id = checkTaskName('taskId', taskId)
-      return db.transaction(async (tx) => {
-        const current = await readTask(tx, id, true)
-        if (current === undefined) throw new TaskNotFoundError(id)
-        const { task, event } = applyTaskEvent(current, checked, settings)
-        await tx
-          .update(a2aTasks)
-          .set({
-            state: task.state,
-            status: task.status,
-            artifacts: task.artifacts,
-            metadata: task.metadata,
-            lastSeq: task.lastSeq,
-            updatedAt: task.updatedAt,
-          })
-          .where(eq(a2aTasks.id, id))
-        await tx.insert(a2aTaskEvents).values(event)
-        return { event: toTaskEvent(event), task: toTaskRecord(task) }
-      })
+      const event = checkTaskEvent(input, settings)
+      const [outcome] = await appends.submit([{ taskId: checkTaskName('taskId', taskId), event }])
+      return settleAppend(outcome)
     },
 
     async events(taskId, scope, query) {
@@ -207,8 +255,11 @@ export function createPostgresTaskStore(database: ParleyDatabase, options: TaskS
       const [{ total } = { total: 0 }] = await db.select({ total: count() }).from(a2aTasks).where(conditions)
       const tasks = rows.slice(0, checked.pageSize).map(toStoredTask)
       const last = tasks.at(-1)
+      const artifacts = checked.includeArtifacts
+        ? await artifactsOf(tasks.map((task) => task.id))
+        : new Map<string, TaskJson[]>()
       return {
-        tasks: tasks.map((task) => toTaskRecord(task, checked.includeArtifacts)),
+        tasks: tasks.map((task) => toTaskRecord(task, artifacts.get(task.id))),
         nextPageToken: rows.length > tasks.length && last !== undefined ? encodeTaskPageToken(last) : null,
         total,
       }
@@ -275,8 +326,10 @@ export function createPostgresTaskStore(database: ParleyDatabase, options: TaskS
         .where(and(isUnfinished, lt(a2aTasks.updatedAt, updatedBefore)))
         .orderBy(asc(a2aTasks.updatedAt), sql`${idInByteOrder} asc`)
         .limit(limit)
-      return rows.map((row) => toTaskRecord(toStoredTask(row)))
+      return rows.map((row) => toTaskSummary(toStoredTask(row)))
     },
+
+    close: () => appends.close(),
 
     async deleteExpired(before) {
       const cutoff = checkCutoff(before)

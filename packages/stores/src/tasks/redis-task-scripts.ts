@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis'
  *   T:<id>      hash: r (the task as JSON), seq (its last sequence number), o (owner)
  *   E:<id>      list of the task's events as JSON; event n is at index n - 1
  *   M:<id>      list of the sequence numbers of its events that hold a history message
+ *   A:<id>      list of the sequence numbers of its artifact events (folded into its artifacts on a read)
  *   O:<owner>   zset of the owner's task ids scored by updatedAt (ties: id byte order, as lists need)
  *   X           zset of terminal task ids scored by updatedAt (for retention)
  *   W           zset of the other (unfinished) task ids scored by updatedAt (for listStale)
@@ -48,7 +49,8 @@ return 1
 `
 
 /**
- * ARGV: id, expected seq, record, event JSON, in history (1/0), updatedAt, terminal (1/0).
+ * ARGV: id, expected seq, record after the events, its updatedAt, terminal (1/0), then per event its JSON
+ * and its index ('M' history, 'A' artifact, or ''). The events take the numbers after the expected one.
  * Returns 1 when appended, 0 when the task moved on (compute again), -1 when it does not exist.
  */
 const APPEND = `${PRELUDE}
@@ -57,20 +59,29 @@ local task = base .. 'T:' .. id
 local seq = redis.call('HGET', task, 'seq')
 if not seq then return -1 end
 if seq ~= ARGV[2] then return 0 end
-local nextSeq = tonumber(seq) + 1
+local nextSeq = tonumber(seq)
+for i = 6, #ARGV, 2 do
+  nextSeq = nextSeq + 1
+  redis.call('RPUSH', base .. 'E:' .. id, ARGV[i])
+  if ARGV[i + 1] ~= '' then redis.call('RPUSH', base .. ARGV[i + 1] .. ':' .. id, nextSeq) end
+end
 redis.call('HSET', task, 'r', ARGV[3], 'seq', nextSeq)
-redis.call('RPUSH', base .. 'E:' .. id, ARGV[4])
-if ARGV[5] == '1' then redis.call('RPUSH', base .. 'M:' .. id, nextSeq) end
-touch(id, redis.call('HGET', task, 'o'), ARGV[6], ARGV[7])
+touch(id, redis.call('HGET', task, 'o'), ARGV[4], ARGV[5])
 return 1
 `
 
-/** ARGV: id, count (≥ 1). The task's newest `count` events that hold a history message, oldest first. */
-const HISTORY = `
+/**
+ * ARGV: id, index ('M' history messages, 'A' artifact events), count (0: all). The newest `count` events
+ * of the index (JSON), oldest first.
+ */
+const INDEXED_EVENTS = `
 local base = KEYS[1]
 local id = ARGV[1]
+local count = tonumber(ARGV[3])
+local start = 0
+if count > 0 then start = -count end
 local events = {}
-for _, seq in ipairs(redis.call('LRANGE', base .. 'M:' .. id, -tonumber(ARGV[2]), -1)) do
+for _, seq in ipairs(redis.call('LRANGE', base .. ARGV[2] .. ':' .. id, start, -1)) do
   events[#events + 1] = redis.call('LINDEX', base .. 'E:' .. id, tonumber(seq) - 1)
 end
 return events
@@ -109,7 +120,8 @@ local ids = redis.call('ZRANGEBYSCORE', base .. 'X', '-inf', '(' .. ARGV[1], 'LI
 for _, id in ipairs(ids) do
   local owner = redis.call('HGET', base .. 'T:' .. id, 'o')
   if owner then redis.call('ZREM', base .. 'O:' .. owner, id) end
-  redis.call('DEL', base .. 'T:' .. id, base .. 'E:' .. id, base .. 'M:' .. id, base .. 'P:' .. id, base .. 'PC:' .. id)
+  redis.call('DEL', base .. 'T:' .. id, base .. 'E:' .. id, base .. 'M:' .. id, base .. 'A:' .. id,
+    base .. 'P:' .. id, base .. 'PC:' .. id)
   redis.call('ZREM', base .. 'X', id)
 end
 return #ids
@@ -118,7 +130,7 @@ return #ids
 const SCRIPTS = {
   parleyTaskCreate: CREATE,
   parleyTaskAppend: APPEND,
-  parleyTaskHistory: HISTORY,
+  parleyTaskIndexedEvents: INDEXED_EVENTS,
   parleyTaskSetPushConfig: SET_PUSH_CONFIG,
   parleyTaskDeletePushConfig: DELETE_PUSH_CONFIG,
   parleyTaskDeleteExpired: DELETE_EXPIRED,

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { T0 } from '../identity/identity-fixture.js'
 import { deleteRedisKeys, testRedisPrefix, testRedisUrl } from '../testing.js'
-import { createRedisTaskStore, type RedisTaskStore, type RedisTaskStoreOptions } from './redis-task-store.js'
+import { createRedisTaskStore, type RedisTaskStoreOptions } from './redis-task-store.js'
 import { describeTaskStoreBehaviour } from './task-store.behaviour.js'
 import { artifactEvent, concurrentAppends, OWNER, statusEvent, taskInput } from './task-store.fixture.js'
+import type { TaskStore } from './types.js'
 
 const redisUrl = testRedisUrl()
 const secretKey = randomBytes(32)
@@ -23,10 +25,10 @@ if (redisUrl !== undefined) {
     const filePrefix = testRedisPrefix()
     let tests = 0
     let prefix = filePrefix
-    const stores: RedisTaskStore[] = []
+    const stores: TaskStore[] = []
     let inspector: Redis
 
-    function createStore(options: Partial<RedisTaskStoreOptions> = {}): RedisTaskStore {
+    function createStore(options: Partial<RedisTaskStoreOptions> = {}): TaskStore {
       const store = createRedisTaskStore({ redis: url, prefix, secretKey, ...options })
       stores.push(store)
       return store
@@ -82,6 +84,39 @@ if (redisUrl !== undefined) {
       expect((await after.events('t-1', { owner: OWNER })).map((event) => event.seq)).toEqual([1, 2, 3])
       expect((await after.pushTargets('t-1'))[0]?.token).toBe('tok')
       expect((await after.appendEvent('t-1', statusEvent('completed'))).event.seq).toBe(4)
+    })
+
+    it("pages and filters an owner's 1,100 tasks across the store's 500-id read batches", async () => {
+      await reset()
+      const tasks = createStore()
+      await Promise.all(
+        Array.from({ length: 1_100 }, (_, index) =>
+          tasks.create(
+            taskInput(`t-${String(index).padStart(4, '0')}`, {
+              now: T0 + Math.floor(index / 3),
+              state: index % 4 === 0 ? 'working' : 'submitted',
+            }),
+          ),
+        ),
+      )
+      const seen: string[] = []
+      let pageToken: string | undefined
+      do {
+        const page = await tasks.list({ owner: OWNER, pageSize: 100, pageToken })
+        expect(page.total).toBe(1_100)
+        seen.push(...page.tasks.map((task) => task.id))
+        pageToken = page.nextPageToken ?? undefined
+      } while (pageToken !== undefined)
+      const newestFirst = Array.from(
+        { length: 1_100 },
+        (_, index) => `t-${String(1_099 - index).padStart(4, '0')}`,
+      )
+      expect(seen).toEqual(newestFirst)
+      const working = await tasks.list({ owner: OWNER, state: 'working', pageSize: 100 })
+      expect(working.total).toBe(275)
+      expect(working.tasks.map((task) => task.id)).toEqual(
+        newestFirst.filter((id) => Number(id.slice(2)) % 4 === 0).slice(0, 100),
+      )
     })
 
     it('keeps every key under the prefix and the token only as ciphertext, and leaves no key after retention', async () => {

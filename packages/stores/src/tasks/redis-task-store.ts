@@ -3,6 +3,14 @@ import { StoreError, TaskExistsError, TaskNotFoundError, TaskPushConfigLimitErro
 import { closeRedis, connectRedis } from '../redis-connection.js'
 import { defineTaskScripts } from './redis-task-scripts.js'
 import {
+  type AppendOutcome,
+  type AppendRequest,
+  applyAppendBatch,
+  createKeyedBatches,
+  settleAppend,
+} from './task-append-batch.js'
+import { foldArtifacts } from './task-artifacts.js'
+import {
   type CheckedTaskListQuery,
   checkTaskListQuery,
   encodeTaskPageToken,
@@ -18,7 +26,6 @@ import {
   toTaskPushTarget,
 } from './task-push-configs.js'
 import {
-  applyTaskEvent,
   checkCutoff,
   checkEventsQuery,
   checkHistoryLength,
@@ -34,9 +41,10 @@ import {
   taskInScope,
   toTaskEvent,
   toTaskRecord,
+  toTaskSummary,
 } from './task-records.js'
 import { resolveTaskStoreOptions } from './task-store-options.js'
-import type { TaskScope, TaskStore, TaskStoreOptions } from './types.js'
+import type { TaskJson, TaskScope, TaskStore, TaskStoreOptions } from './types.js'
 
 export interface RedisTaskStoreOptions extends TaskStoreOptions {
   /** A `redis://` / `rediss://` URL or ioredis options (host, port, db, password, tls…). */
@@ -47,37 +55,14 @@ export interface RedisTaskStoreOptions extends TaskStoreOptions {
   onError?: (error: Error) => void
 }
 
-export interface RedisTaskStore extends TaskStore {
-  /** Closes the connection; data stays in Redis. */
-  close(): Promise<void>
-}
-
 const DEFAULT_PREFIX = 'parley:'
-/** Compare-and-set rounds of one append before it gives up (only other nodes' appends can make it retry). */
+/** Compare-and-set rounds of one batch before it gives up (only other nodes' appends can make it retry). */
 const MAX_APPEND_ATTEMPTS = 100
+/** Events per append script. */
+const MAX_APPEND_BATCH = 200
 /** Ids read per round trip when a list walks an owner's tasks. */
 const LIST_BATCH = 500
 const EXPIRED_TASKS_PER_SCRIPT = 500
-
-/**
- * Runs the calls made for one key one after another (in this process), so this node's appends to a task
- * never race each other; only other nodes' appends can make a compare-and-set retry.
- */
-function createKeyedQueue() {
-  const tails = new Map<string, Promise<void>>()
-  return <T>(key: string, run: () => Promise<T>): Promise<T> => {
-    const result = (tails.get(key) ?? Promise.resolve()).then(run)
-    const tail = result.then(
-      () => {},
-      () => {},
-    )
-    tails.set(key, tail)
-    void tail.then(() => {
-      if (tails.get(key) === tail) tails.delete(key)
-    })
-    return result
-  }
-}
 
 /**
  * Tasks in Redis, shared by every gateway node that uses the same prefix (keys under `<prefix>{t}:`, see
@@ -85,12 +70,11 @@ function createKeyedQueue() {
  * with the event in one script that checks the sequence number is still the one read (else it reads
  * again): numbers are never shared or skipped, across nodes too. Durability is Redis's: configure AOF.
  */
-export function createRedisTaskStore(options: RedisTaskStoreOptions): RedisTaskStore {
+export function createRedisTaskStore(options: RedisTaskStoreOptions): TaskStore {
   const settings = resolveTaskStoreOptions(options, { requireSecretKey: true })
   const base = `${options.prefix ?? DEFAULT_PREFIX}{t}:`
   const redis: Redis = connectRedis(options.redis, options.onError)
   const run = defineTaskScripts(redis, base)
-  const queue = createKeyedQueue()
   const key = (kind: 'T' | 'E' | 'P' | 'PC' | 'O', id: string) => `${base}${kind}:${id}`
 
   async function readTask(taskId: string): Promise<StoredTask | undefined> {
@@ -121,6 +105,48 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): RedisTaskS
     if (task === undefined) throw new TaskNotFoundError(taskId)
     return task
   }
+
+  /** The newest `count` (0: all) events of a task's index: `M` history messages, `A` artifact events. */
+  async function indexedEvents(taskId: string, index: 'M' | 'A', count: number): Promise<StoredTaskEvent[]> {
+    const texts = (await run('parleyTaskIndexedEvents', [taskId, index, count])) as string[]
+    return texts.map((text) => JSON.parse(text) as StoredTaskEvent)
+  }
+
+  async function artifactsOf(taskId: string): Promise<TaskJson[]> {
+    return foldArtifacts((await indexedEvents(taskId, 'A', 0)).map((event) => event.payload))
+  }
+
+  /**
+   * One batch of appends to a task: read it, apply the events in call order, and write them with one
+   * script that checks the task's sequence number is still the one read (else read again).
+   */
+  async function commitAppends(taskId: string, requests: AppendRequest[]): Promise<AppendOutcome[]> {
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      const current = await readTask(taskId)
+      const { outcomes, changed, events } = applyAppendBatch(new Map([[taskId, current]]), requests, settings)
+      const task = changed.get(taskId)
+      if (current === undefined || task === undefined) return outcomes
+      const written = await run('parleyTaskAppend', [
+        taskId,
+        current.lastSeq,
+        JSON.stringify(task),
+        task.updatedAt,
+        isTerminalTaskState(task.state) ? 1 : 0,
+        ...events.flatMap((event) => [
+          JSON.stringify(event),
+          event.kind === 'artifact' ? 'A' : event.inHistory ? 'M' : '',
+        ]),
+      ])
+      if (written === 1) return outcomes
+      if (written === -1) return requests.map(() => ({ refused: new TaskNotFoundError(taskId) }))
+    }
+    throw new StoreError(
+      'unavailable',
+      `The task changed under ${MAX_APPEND_ATTEMPTS} appends in a row on other nodes; try again.`,
+    )
+  }
+  // A task's appends queue while its batch is in flight, and go together in the next one.
+  const appends = createKeyedBatches(commitAppends, MAX_APPEND_BATCH)
 
   async function readPushConfigs(taskId: string): Promise<StoredPushConfig[]> {
     const [configs, createdAt] = await Promise.all([
@@ -206,34 +232,13 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): RedisTaskS
 
     async get(taskId, scope) {
       const task = await visible(taskId, scope)
-      return task === undefined ? undefined : toTaskRecord(task)
+      return task === undefined ? undefined : toTaskRecord(task, await artifactsOf(task.id))
     },
 
     async appendEvent(taskId, input) {
-      const checked = checkTaskEvent(input, settings)
+      const event = checkTaskEvent(input, settings)
       const id = checkTaskName('taskId', taskId)
-      return queue(id, async () => {
-        for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-          const current = await readTask(id)
-          if (current === undefined) throw new TaskNotFoundError(id)
-          const { task, event } = applyTaskEvent(current, checked, settings)
-          const outcome = await run('parleyTaskAppend', [
-            id,
-            current.lastSeq,
-            JSON.stringify(task),
-            JSON.stringify(event),
-            event.inHistory ? 1 : 0,
-            task.updatedAt,
-            isTerminalTaskState(task.state) ? 1 : 0,
-          ])
-          if (outcome === -1) throw new TaskNotFoundError(id)
-          if (outcome === 1) return { event: toTaskEvent(event), task: toTaskRecord(task) }
-        }
-        throw new StoreError(
-          'unavailable',
-          `The task changed under ${MAX_APPEND_ATTEMPTS} appends in a row on other nodes; try again.`,
-        )
-      })
+      return settleAppend(await appends.submit(id, { taskId: id, event }))
     },
 
     async events(taskId, scope, query) {
@@ -247,15 +252,17 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): RedisTaskS
       const length = checkHistoryLength(historyLength)
       const task = await requireVisible(taskId, scope)
       if (length === 0) return []
-      const texts = (await run('parleyTaskHistory', [task.id, length])) as string[]
-      return texts.map((text) => historyMessage(JSON.parse(text) as StoredTaskEvent))
+      return (await indexedEvents(task.id, 'M', length)).map(historyMessage)
     },
 
     async list(query) {
       const checked = checkTaskListQuery(query)
       const page = await listTasks(checked)
+      const artifacts = checked.includeArtifacts
+        ? await Promise.all(page.tasks.map((task) => artifactsOf(task.id)))
+        : []
       return {
-        tasks: page.tasks.map((task) => toTaskRecord(task, checked.includeArtifacts)),
+        tasks: page.tasks.map((task, index) => toTaskRecord(task, artifacts[index])),
         nextPageToken: page.nextPageToken,
         total: page.total,
       }
@@ -317,7 +324,7 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): RedisTaskS
       // A task changed since its id was read may no longer be stale: the record decides.
       return (await readTasks(ids))
         .filter((task) => !isTerminalTaskState(task.state) && task.updatedAt < updatedBefore)
-        .map((task) => toTaskRecord(task))
+        .map(toTaskSummary)
     },
 
     async deleteExpired(before) {
@@ -330,6 +337,9 @@ export function createRedisTaskStore(options: RedisTaskStoreOptions): RedisTaskS
       }
     },
 
-    close: () => closeRedis(redis),
+    async close() {
+      await appends.idle()
+      await closeRedis(redis)
+    },
   }
 }

@@ -1,4 +1,5 @@
 import { InvalidTaskError, TaskPayloadTooLargeError, TaskTerminalError } from '../errors.js'
+import { isObject, mergeObjects } from './task-artifacts.js'
 import {
   type CreateTaskInput,
   TASK_EVENT_KINDS,
@@ -11,6 +12,7 @@ import {
   type TaskRecord,
   type TaskScope,
   type TaskState,
+  type TaskSummary,
   TERMINAL_TASK_STATES,
 } from './types.js'
 
@@ -28,7 +30,7 @@ export const MAX_TASK_PAGE_SIZE = 100
 export const DEFAULT_MAX_TASK_EVENT_BYTES = 1_048_576
 export const DEFAULT_MAX_TASK_ARTIFACTS_BYTES = 8_388_608
 
-/** A task as every store keeps it: the snapshot's JSON as text. */
+/** A task as every store keeps it: its JSON fields as text. */
 export interface StoredTask {
   id: string
   contextId: string
@@ -37,8 +39,8 @@ export interface StoredTask {
   state: TaskState
   /** JSON text or null. */
   status: string | null
-  /** JSON text of an array. */
-  artifacts: string
+  /** Bytes of JSON of the artifacts its events carried (the bound of `maxArtifactsBytes`). */
+  artifactsBytes: number
   /** JSON text or null. */
   metadata: string | null
   lastSeq: number
@@ -148,10 +150,6 @@ function optionalJson(field: 'status' | 'metadata', value: unknown, limit: numbe
   return value === undefined || value === null ? null : encodeTaskJson(field, value, limit)
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
 /** A new task and, when the input has a message, its first event. */
 export function newStoredTask(
   input: CreateTaskInput,
@@ -166,7 +164,7 @@ export function newStoredTask(
     owner: checkTaskName('owner', input.owner),
     state: input.state === undefined ? 'submitted' : checkTaskState('state', input.state),
     status: optionalJson('status', input.status, limits.maxEventBytes),
-    artifacts: '[]',
+    artifactsBytes: 0,
     metadata: optionalJson('metadata', input.metadata, limits.maxEventBytes),
     lastSeq: 0,
     createdAt: now,
@@ -192,8 +190,8 @@ export interface CheckedTaskEvent {
   payload: string
   /** Status events: the JSON text of `payload.status`. */
   status?: string
-  /** Artifact events: the artifact and whether it is appended to the existing one. */
-  artifact?: { id: string; value: Record<string, unknown>; append: boolean }
+  /** Artifact events: bytes of JSON of the artifact. */
+  artifactBytes?: number
   /** Status and artifact events: `payload.metadata`, merged into the task's metadata. */
   metadata?: Record<string, unknown>
   inHistory: boolean
@@ -231,13 +229,12 @@ export function checkTaskEvent(input: TaskEventInput, limits: TaskLimits): Check
           'An artifact event payload must have an `artifact` object with a non-empty `artifactId`.',
         )
       }
-      const event = parsed as Record<string, unknown>
       return {
         kind: 'artifact',
         state: null,
         payload,
-        artifact: { id: artifact.artifactId, value: artifact, append: event.append === true },
-        ...eventMetadata(event),
+        artifactBytes: Buffer.byteLength(JSON.stringify(artifact), 'utf8'),
+        ...eventMetadata(parsed as Record<string, unknown>),
         inHistory: false,
         now,
       }
@@ -249,43 +246,6 @@ export function checkTaskEvent(input: TaskEventInput, limits: TaskLimits): Check
 
 function eventMetadata(parsed: Record<string, unknown>): { metadata?: Record<string, unknown> } {
   return isObject(parsed.metadata) ? { metadata: parsed.metadata } : {}
-}
-
-/**
- * Adds an artifact update to the list as the SDK's ResultManager does: replace or add by id, or (append)
- * add its parts to the existing one's, take its name and description when it has them, merge its metadata.
- */
-function mergeArtifact(
-  artifactsText: string,
-  artifact: NonNullable<CheckedTaskEvent['artifact']>,
-  limit: number,
-): string {
-  const artifacts = JSON.parse(artifactsText) as Record<string, unknown>[]
-  const index = artifacts.findIndex((existing) => existing.artifactId === artifact.id)
-  const existing = artifacts[index]
-  if (existing === undefined) {
-    artifacts.push(artifact.value)
-  } else if (artifact.append) {
-    const parts = [
-      ...(Array.isArray(existing.parts) ? existing.parts : []),
-      ...(Array.isArray(artifact.value.parts) ? artifact.value.parts : []),
-    ]
-    const { name, description, metadata } = artifact.value
-    artifacts[index] = {
-      ...existing,
-      parts,
-      ...(typeof name === 'string' && name !== '' ? { name } : {}),
-      ...(typeof description === 'string' && description !== '' ? { description } : {}),
-      ...(isObject(metadata) ? { metadata: mergeObjects(existing.metadata, metadata) } : {}),
-    }
-  } else {
-    artifacts[index] = artifact.value
-  }
-  return encodeTaskJson('artifacts', artifacts, limit)
-}
-
-function mergeObjects(existing: unknown, added: Record<string, unknown>): Record<string, unknown> {
-  return { ...(isObject(existing) ? existing : {}), ...added }
 }
 
 /**
@@ -302,8 +262,11 @@ export function applyTaskEvent(
   const next: StoredTask = { ...task, lastSeq: seq, updatedAt: Math.max(task.updatedAt, event.now) }
   if (event.state !== null) next.state = event.state
   if (event.status !== undefined) next.status = event.status
-  if (event.artifact !== undefined) {
-    next.artifacts = mergeArtifact(task.artifacts, event.artifact, limits.maxArtifactsBytes)
+  if (event.artifactBytes !== undefined) {
+    next.artifactsBytes = task.artifactsBytes + event.artifactBytes
+    if (next.artifactsBytes > limits.maxArtifactsBytes) {
+      throw new TaskPayloadTooLargeError('artifacts', next.artifactsBytes, limits.maxArtifactsBytes)
+    }
   }
   if (event.metadata !== undefined) {
     const existing = task.metadata === null ? null : JSON.parse(task.metadata)
@@ -327,7 +290,8 @@ function parseJson(text: string | null): TaskJson | null {
   return text === null ? null : (JSON.parse(text) as TaskJson)
 }
 
-export function toTaskRecord(stored: StoredTask, includeArtifacts = true): TaskRecord {
+/** The task without its artifacts (they are folded from its events: see `task-artifacts.ts`). */
+export function toTaskSummary(stored: StoredTask): TaskSummary {
   return {
     id: stored.id,
     contextId: stored.contextId,
@@ -335,12 +299,16 @@ export function toTaskRecord(stored: StoredTask, includeArtifacts = true): TaskR
     owner: stored.owner,
     state: stored.state,
     status: parseJson(stored.status),
-    artifacts: includeArtifacts ? (JSON.parse(stored.artifacts) as TaskJson[]) : [],
     metadata: parseJson(stored.metadata),
     lastSeq: stored.lastSeq,
     createdAt: stored.createdAt,
     updatedAt: stored.updatedAt,
   }
+}
+
+export function toTaskRecord(stored: StoredTask, artifacts: TaskJson[] = []): TaskRecord {
+  const { metadata, ...summary } = toTaskSummary(stored)
+  return { ...summary, artifacts, metadata }
 }
 
 export function toTaskEvent(stored: StoredTaskEvent): TaskEvent {

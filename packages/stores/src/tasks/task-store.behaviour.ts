@@ -96,7 +96,7 @@ export function describeTaskStoreBehaviour(label: string, setup: () => Promise<T
           timestamp: new Date(T0 + 3).toISOString(),
         },
       })
-      expect(await tasks.get('t-1', { owner: OWNER })).toEqual(done.task)
+      expect(await tasks.get('t-1', { owner: OWNER })).toEqual({ ...done.task, artifacts: [] })
       const events = await tasks.events('t-1', { owner: OWNER })
       expect(events.map((event) => [event.seq, event.kind, event.state])).toEqual([
         [1, 'status', 'working'],
@@ -247,6 +247,26 @@ export function describeTaskStoreBehaviour(label: string, setup: () => Promise<T
         payload: { status: { state: 'working' }, metadata: { progress: 0.9 } },
       })
       expect((await tasks.get('t-1', { owner: OWNER }))?.metadata).toEqual({ topic: 'x', progress: 0.9 })
+    })
+
+    it('applies 300 chunks appended without waiting in call order, folds them into one artifact on read', async () => {
+      await tasks.create(taskInput('t-1'))
+      // As a stream's chunks arrive: each append is started before the previous one is done.
+      const appended = await Promise.all(
+        Array.from({ length: 300 }, (_, index) =>
+          tasks.appendEvent('t-1', artifactEvent('stream', [`c${index}`], index > 0)),
+        ),
+      )
+      expect(appended.map((result) => result.event.seq)).toEqual(
+        Array.from({ length: 300 }, (_, index) => index + 1),
+      )
+      expect(appended[299]?.task).toMatchObject({ lastSeq: 300 })
+      expect(appended[0]?.task).not.toHaveProperty('artifacts')
+      await tasks.appendEvent('t-1', statusEvent('completed'))
+      const parts = Array.from({ length: 300 }, (_, index) => `c${index}`)
+      expect((await tasks.get('t-1', { owner: OWNER }))?.artifacts).toEqual([{ artifactId: 'stream', parts }])
+      const listed = await tasks.list({ owner: OWNER, includeArtifacts: true })
+      expect(listed.tasks[0]?.artifacts).toEqual([{ artifactId: 'stream', parts }])
     })
 
     it('answers history with the messages and status messages, newest last, bounded by historyLength', async () => {

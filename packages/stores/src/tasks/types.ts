@@ -4,7 +4,7 @@ import type { StateValue } from '../state/types.js'
  * Contracts of the task store: durable A2A tasks, their ordered event logs and their push-notification
  * configs. Structural interfaces: a plain object with these methods works, no base class.
  *
- * The store knows A2A only as far as it must to keep a task's snapshot: a status event carries the new
+ * The store knows A2A only as far as it must to keep a task's state: a status event carries the new
  * state and a `status` object, an artifact event an `artifact` with an `artifactId` (and `append`). Every
  * payload is otherwise opaque JSON, kept as written (the gateway picks the wire form, v1.0 or v0.3).
  * Times are epoch milliseconds; writes take `now` (default `Date.now()`).
@@ -40,7 +40,7 @@ export type TaskEventKind = (typeof TASK_EVENT_KINDS)[number]
  */
 export type TaskScope = { owner: string } | { agentId: string }
 
-/** One task as stored: identity, state and the latest snapshot (what A2A `GetTask` answers, minus history). */
+/** One task: identity, state, status, artifacts and metadata (what A2A `GetTask` answers, minus history). */
 export interface TaskRecord {
   id: string
   contextId: string
@@ -51,7 +51,7 @@ export interface TaskRecord {
   state: TaskState
   /** The latest A2A `TaskStatus` as JSON (`state`, `message`, `timestamp`), null until one is known. */
   status: TaskJson | null
-  /** The task's artifacts, merged from its artifact events (empty when a list left them out). */
+  /** The task's artifacts, folded from its artifact events (empty when a list left them out). */
   artifacts: TaskJson[]
   metadata: TaskJson | null
   /** Sequence number of the newest event; 0 before the first. */
@@ -88,14 +88,14 @@ export interface CreateTaskInput {
 }
 
 /**
- * An event to append. How each kind changes the snapshot (as the SDK's ResultManager changes a task):
- * - `status`: the task moves to `state`; `payload.status` (an object) becomes the snapshot's `status`.
+ * An event to append. How each kind changes the task (as the SDK's ResultManager changes a task):
+ * - `status`: the task moves to `state`; `payload.status` (an object) becomes the task's `status`.
  *   The payload is the whole A2A `TaskStatusUpdateEvent`; a `status.message` joins the history.
  * - `artifact`: `payload.artifact` (an object with a string `artifactId`) replaces the artifact with that
  *   id, or is added after the others; with `payload.append: true` its `parts` are added to the existing
  *   artifact's parts, its `name` and `description` (when set) replace the existing ones and its `metadata`
  *   is merged into the existing one's. The payload is the whole A2A `TaskArtifactUpdateEvent`.
- * - `message`: a `Message` of the conversation (a user's follow-up, an agent's reply); the snapshot only
+ * - `message`: a `Message` of the conversation (a user's follow-up, an agent's reply); the task only
  *   changes its `updatedAt`. It joins the history.
  * A status or artifact payload's `metadata` object is merged (shallow) into the task's metadata.
  */
@@ -104,10 +104,13 @@ export type TaskEventInput =
   | { kind: 'artifact'; payload: unknown; now?: number }
   | { kind: 'message'; payload: unknown; now?: number }
 
+/** A task without its artifacts: what an append answers (folding the artifacts is left to reads). */
+export type TaskSummary = Omit<TaskRecord, 'artifacts'>
+
 export interface AppendedTaskEvent {
   event: TaskEvent
-  /** The task after the event. */
-  task: TaskRecord
+  /** The task after the event, without its artifacts. */
+  task: TaskSummary
 }
 
 export interface TaskEventsQuery {
@@ -191,7 +194,7 @@ export interface TaskStore {
   /** The task, or undefined when it does not exist or is outside the scope. */
   get(taskId: string, scope: TaskScope): Promise<TaskRecord | undefined>
   /**
-   * Appends an event: takes the task's next sequence number and updates its state and snapshot, in one
+   * Appends an event: takes the task's next sequence number and updates the task, in one
    * atomic step (concurrent appends, on any node, never share or skip a number). Throws
    * `TaskNotFoundError` for an unknown task and `TaskTerminalError` when the task is terminal.
    * The caller has already decided that the writer may write (the gateway routes the agent's events).
@@ -232,13 +235,15 @@ export interface TaskStore {
    * most `limit` (default 100, maximum 1,000), over all owners: work a node lost when it died. The gateway
    * ends them (a `failed` status event), and retention then deletes them.
    */
-  listStale(query: { updatedBefore: number; limit?: number }): Promise<TaskRecord[]>
+  listStale(query: { updatedBefore: number; limit?: number }): Promise<TaskSummary[]>
+  /** Waits for the appends in flight (and closes the store's own connection, on Redis); data stays. */
+  close(): Promise<void>
 }
 
 export interface TaskStoreOptions {
   /** Largest event payload (and initial status, metadata, message), as bytes of JSON. Default 1 MiB. */
   maxEventBytes?: number
-  /** Largest merged artifacts of one task, as bytes of JSON. Default 8 MiB. */
+  /** Most bytes of JSON of artifacts (all its artifact events' together) one task takes. Default 8 MiB. */
   maxArtifactsBytes?: number
   /** Push configs kept per task. Default 10. */
   maxPushConfigsPerTask?: number
