@@ -596,6 +596,12 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
 
   async function closeStorage(): Promise<void> {
     await closeDeliveries()
+    // The task appends in flight land before the database closes (an injected store is its owner's).
+    if (taskStore !== undefined && taskStore !== options.taskStore) {
+      await taskStore.close().catch((error: unknown) => {
+        logger.error({ err: error }, 'closing the A2A task store failed during shutdown')
+      })
+    }
     try {
       if (ownsAudit) await audit?.close()
       else await audit?.flush()
