@@ -81,6 +81,7 @@ export const CONFIG_SOURCES = {
   'state.maxHistoryPerKey': { flag: undefined, env: 'PARLEY_STATE_MAX_HISTORY_PER_KEY' },
   'state.maxValueBytes': { flag: undefined, env: 'PARLEY_STATE_MAX_VALUE_BYTES' },
   'state.maxWatchesPerConnection': { flag: undefined, env: 'PARLEY_STATE_MAX_WATCHES_PER_CONNECTION' },
+  'a2a.taskRetention': { flag: undefined, env: 'PARLEY_A2A_TASK_RETENTION' },
   'redis.url': { flag: '--redis-url', env: 'PARLEY_REDIS_URL' },
   'redis.host': { flag: undefined, env: 'PARLEY_REDIS_HOST' },
   'redis.port': { flag: undefined, env: 'PARLEY_REDIS_PORT' },
@@ -357,6 +358,12 @@ export const StateConfigSchema = z.object({
   maxWatchesPerConnection: positiveInt().default(100),
 })
 
+/** The A2A face of the agents. */
+export const A2aConfigSchema = z.object({
+  /** Seconds a finished (completed, failed, canceled, rejected) A2A task is kept after its last change. */
+  taskRetention: positiveSeconds().default(604_800),
+})
+
 /**
  * Redis, for several nodes: the bus (cross-node fan-out, presence, node registry, relays) and the `redis`
  * delivery backend. Off unless `url` or `host` is set. `url` wins over host / port / db / password.
@@ -464,6 +471,7 @@ export const GatewayConfigSchema = z
     agents: AgentsConfigSchema.prefault({}),
     policies: PoliciesConfigSchema.prefault({}),
     state: StateConfigSchema.prefault({}),
+    a2a: A2aConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if (

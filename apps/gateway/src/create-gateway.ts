@@ -10,6 +10,7 @@ import {
   type AuditLog,
   createMemoryDashboardSessionStore,
   createMemoryStateStore,
+  createMemoryTaskStore,
   createPostgresAgentKeyStore,
   createPostgresAuditLog,
   createPostgresDashboardSessionStore,
@@ -19,6 +20,7 @@ import {
   createPostgresPolicyStore,
   createPostgresSessionBindingStore,
   createPostgresStateStore,
+  createPostgresTaskStore,
   createPostgresTokenStore,
   type DashboardSessionStore,
   type DeliveryBackend,
@@ -30,12 +32,17 @@ import {
   type PolicyStore,
   type SessionBindingStore,
   type StateStore,
+  type TaskStore,
   type TokenStore,
 } from '@parley/stores'
 import { sql } from 'drizzle-orm'
 import { type Logger, pino } from 'pino'
 import { WebSocketServer } from 'ws'
 import packageJson from '../package.json' with { type: 'json' }
+import { type CardSigningKey, cardSigningKey } from './a2a/a2a-card-signing.js'
+import { registerA2aRoutes } from './a2a/a2a-routes.js'
+import { createTaskRetention } from './a2a/a2a-task-retention.js'
+import { createA2aTaskStore, taskSecretKey } from './a2a/a2a-task-store.js'
 import { registerAdminAuth } from './admin/admin-auth.js'
 import { resolveAdminToken } from './admin/admin-token.js'
 import { registerAgentKeyRoutes } from './admin/agent-key-routes.js'
@@ -141,6 +148,11 @@ export interface CreateGatewayOptions {
   /** Grants (accepted introductions); default: the Postgres store on the gateway's database. */
   grantStore?: GrantStore
   /**
+   * A2A tasks and their events; default: the Postgres store on the gateway's database with the `postgres` or
+   * `redis` store backend, a memory one (this node only) with `memory`.
+   */
+  taskStore?: TaskStore
+  /**
    * The cluster's agent directory, built with the hub's way to reach local clients. Introductions need it;
    * without it `introduce` answers `unavailable`.
    */
@@ -235,6 +247,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   let policyStore: PolicyStore | undefined = options.policyStore
   let grantStore: GrantStore | undefined = options.grantStore
   let stateStore: StateStore | undefined = options.stateStore
+  let taskStore: TaskStore | undefined = options.taskStore
+  let a2aCardKey: CardSigningKey | undefined
   let approvalLinks: ApprovalLinks | undefined
   let server: HttpServer | HttpsServer | undefined
   let adminTokenDigest = initialAdminDigest(options)
@@ -439,6 +453,21 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     listFor: hub.agents.listFor,
     listAll: hub.agents.listAll,
   })
+  const a2aTaskRetention = createTaskRetention({
+    tasks: () => required(taskStore, 'the task store'),
+    retentionMs: config.a2a.taskRetention * 1000,
+    logger: logger.child({ component: 'a2a' }),
+  })
+  registerA2aRoutes(app, {
+    config,
+    gatewayVersion: GATEWAY_VERSION,
+    authenticate: hub.authenticate,
+    agents: hub.agents,
+    tasks: createA2aTaskStore(() => required(taskStore, 'the task store')),
+    audit: connectionAudit,
+    cardKey: () => a2aCardKey,
+    logger: logger.child({ component: 'a2a' }),
+  })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
@@ -528,6 +557,10 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     } else if (stateStore === undefined && database !== undefined) {
       stateStore = createPostgresStateStore(database, stateLimits)
     }
+    if (taskStore === undefined && config.delivery.storeBackend !== 'memory' && database !== undefined) {
+      taskStore = createPostgresTaskStore(database, { secretKey: taskSecretKey(pairingSecret) })
+    }
+    taskStore ??= createMemoryTaskStore()
     try {
       if (deliveryBackend === undefined) {
         deliveryBackend = openDeliveryBackend(config, () => database, logger)
@@ -545,6 +578,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       throw error
     }
     hub.deliveries.start()
+    a2aTaskRetention.start()
   }
 
   async function otherNodesAlive(): Promise<boolean> {
@@ -607,6 +641,12 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
 
   async function closeStorage(): Promise<void> {
     await closeDeliveries()
+    // The task appends in flight land before the database closes (an injected store is its owner's).
+    if (taskStore !== undefined && taskStore !== options.taskStore) {
+      await taskStore.close().catch((error: unknown) => {
+        logger.error({ err: error }, 'closing the A2A task store failed during shutdown')
+      })
+    }
     try {
       if (ownsAudit) await audit?.close()
       else await audit?.flush()
@@ -626,6 +666,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       grantStore = options.grantStore
     }
     stateStore = options.stateStore
+    taskStore = options.taskStore
   }
 
   async function listen(): Promise<{ server: HttpServer | HttpsServer; port: number }> {
@@ -688,6 +729,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         dataDir: config.dataDir,
       })
       approvalLinks = createApprovalLinks(pairingSecret)
+      a2aCardKey = await cardSigningKey(pairingSecret)
       await openBus()
       await openStorage(pairingSecret).catch(async (error: unknown) => {
         await redisBus?.detach()
@@ -752,6 +794,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     hub.sessions.stop()
     introductionsHandler.stop()
     access.stop()
+    a2aTaskRetention.stop()
     await leaveCluster()
     await closeStorage()
     pollingSessions.stop()

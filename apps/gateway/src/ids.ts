@@ -1,6 +1,7 @@
 import { randomFillSync, randomUUID } from 'node:crypto'
 
 export type IdPrefix =
+  | 'a2a'
   | 'con'
   | 'ses'
   | 'client'

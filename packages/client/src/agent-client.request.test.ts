@@ -384,6 +384,30 @@ describe('AgentClient.handle', () => {
     expect(await next).toMatchObject({ correlationId: 'req_13', data: 'quick' })
   })
 
+  it('aborts the signal of a handler whose caller canceled (request_cancel) and sends no respond for it', async () => {
+    let signal: AbortSignal | undefined
+    const { gateway, connection } = await connectedAgent((agent) =>
+      agent.handle(async (_data, context) => {
+        if (context.correlationId !== 'req_11') return 'quick'
+        signal = context.signal
+        await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve()))
+        return 'too late'
+      }),
+    )
+    incoming(connection, 'req_11')
+    await waitUntil(() => signal !== undefined, 2_000, 'the handler to start')
+    connection.send({ type: 'request_cancel', correlationId: 'req_11', reason: 'canceled by the A2A caller' })
+    await waitUntil(() => signal?.aborted === true, 2_000, 'the cancel abort')
+    expect(signal?.reason).toMatchObject({ name: 'AbortError', reason: 'canceled' })
+    // The next request is answered; the canceled one never is.
+    const later = nextRespond(gateway, 'req_12')
+    incoming(connection, 'req_12')
+    await later
+    expect(
+      connection.frames.some((frame) => frame.type === 'respond' && frame.correlationId === 'req_11'),
+    ).toBe(false)
+  })
+
   it('aborts the signal of a handler in flight when the connection drops, and does not answer on the next one', async () => {
     let signal: AbortSignal | undefined
     let release: (() => void) | undefined

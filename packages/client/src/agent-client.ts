@@ -411,7 +411,7 @@ export interface RequestContext {
   idempotent: boolean
   /** The capability the caller asked for, when it routed by capability. */
   capability: string | undefined
-  /** Fires when the deadline passed or the connection went away: the answer would be dropped. */
+  /** Fires when the deadline passed, the caller canceled (`request_cancel`) or the connection went away: the answer would be dropped. */
   signal: AbortSignal
 }
 
@@ -567,6 +567,15 @@ export class AgentClient extends AgentCaller {
       case 'stream_incoming':
         void this.serveStream(frame)
         return
+      case 'request_cancel': {
+        // The caller gave up: the handler's signal fires and its answer is not sent.
+        const inFlight = this.inFlight.get(frame.correlationId)
+        if (inFlight === undefined) return
+        this.inFlight.delete(frame.correlationId)
+        clearTimeout(inFlight.deadlineTimer)
+        inFlight.controller.abort(new AbortedError('canceled', `the caller canceled: ${frame.reason}`))
+        return
+      }
       case 'introduction':
         void this.answerIntroduction(frame)
         return

@@ -75,6 +75,8 @@ export const AUDIT_KINDS = [
   'grant',
   'signal',
   'state',
+  /** An A2A call (detail: the operation, then an error code); correlation id = the task id. */
+  'a2a',
 ] as const
 export const AuditKind = z.enum(AUDIT_KINDS)
 export type AuditKind = z.infer<typeof AuditKind>

@@ -296,6 +296,16 @@ export const RequestIncomingFrame = z.object({
   traceId: TraceId,
 })
 
+/**
+ * To an agent instance: the caller gave up on a request it is answering (an A2A `CancelTask`). The handler's
+ * signal fires; the gateway drops a late `respond`.
+ */
+export const RequestCancelFrame = z.object({
+  type: z.literal('request_cancel'),
+  correlationId: CorrelationId,
+  reason: z.string().max(200),
+})
+
 /** To an agent instance: a caller opened a stream. Send chunks while you have credit (`credit` to start). */
 export const StreamIncomingFrame = z.object({
   type: z.literal('stream_incoming'),
@@ -362,6 +372,7 @@ export const StateChangeFrame = z.object({
 
 export const AGENT_SERVER_FRAMES = [
   RequestIncomingFrame,
+  RequestCancelFrame,
   StreamIncomingFrame,
   StreamChunkFrame,
   StreamCreditFrame,
@@ -499,6 +510,7 @@ export type StateHistoryFrame = z.infer<typeof StateHistoryFrame>
 export type StateWatchFrame = z.infer<typeof StateWatchFrame>
 export type StateUnwatchFrame = z.infer<typeof StateUnwatchFrame>
 export type RequestIncomingFrame = z.infer<typeof RequestIncomingFrame>
+export type RequestCancelFrame = z.infer<typeof RequestCancelFrame>
 export type StreamIncomingFrame = z.infer<typeof StreamIncomingFrame>
 export type IntroductionFrame = z.infer<typeof IntroductionFrame>
 export type ConnectedFrame = z.infer<typeof ConnectedFrame>

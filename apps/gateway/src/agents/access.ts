@@ -85,13 +85,8 @@ export function grantInfo(grant: Grant): GrantInfo {
   }
 }
 
-/**
- * The audit detail of a denial: `policy_denied rule=<id>`, `policy_denied default` (the default effect
- * denied) or `introduction_required rule=<id>`.
- */
-export function denialDetail(decision: AccessDecision & { allowed: false }): string {
-  return `${decision.code} ${decision.rule === undefined ? 'default' : `rule=${decision.rule}`}`
-}
+/** Denials are audited and refused by the one access module; re-exported for existing importers. */
+export { denialDetail } from '../access/access-gate.js'
 
 const pairKey = (a: GrantKey, b: GrantKey) => `${a}\u0000${b}`
 

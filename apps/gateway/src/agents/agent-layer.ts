@@ -1,4 +1,12 @@
-import type { AgentInstance, AgentSummary, AgentTarget, ClientFrame, RespondFrame } from '@parley/protocol'
+import type {
+  AgentInstance,
+  AgentSummary,
+  AgentTarget,
+  ClientFrame,
+  RequestFrame,
+  RespondFrame,
+  StreamOpenFrame,
+} from '@parley/protocol'
 import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { ClusterBus } from '../bus/types.js'
@@ -6,9 +14,9 @@ import type { GatewayConfig } from '../config.js'
 import type { AgentMessageTags } from '../delivery/delivery-engine.js'
 import type { Connection } from '../transport/connection.js'
 import { recordAgentAudit } from './agent-audit.js'
-import { createAgentDirectory } from './agent-directory.js'
+import { type AgentConnection, createAgentDirectory } from './agent-directory.js'
 import { createAgentRequests } from './agent-requests.js'
-import { routeParty } from './agent-routing.js'
+import { type AgentCaller, routeParty } from './agent-routing.js'
 import { type AgentSendsOptions, createAgentSends } from './agent-sends.js'
 import { createAgentStreams, type StreamFrame } from './agent-streams.js'
 import { allowAllAccess } from './allow-all-access.js'
@@ -91,7 +99,7 @@ export function createAgentLayer(options: AgentLayerOptions) {
    * Runs `task` once the directory knows the target: when no instance matches (or for a broadcast), another
    * node's agent may have registered since the last refresh, so the directory is re-read first.
    */
-  function withRoutes(connection: Connection, target: AgentTarget, task: () => void | Promise<void>) {
+  function withRoutes(connection: AgentConnection, target: AgentTarget, task: () => void | Promise<void>) {
     const broadcast = typeof target === 'object' && 'broadcast' in target
     if (!directory.clustered() || (!broadcast && directory.resolve(target).length > 0)) {
       const result = task()
@@ -201,8 +209,28 @@ export function createAgentLayer(options: AgentLayerOptions) {
           return withRoutes(connection, frame.target, () => sends.send(connection, frame, size))
       }
     },
+    /**
+     * A request or stream from a caller that is not a hub connection (the A2A face): the same access,
+     * routing, balancing, failover, timeouts and audit as a connection's frames; answers come back through
+     * `caller.sendFrame`, and `connectionClosed(caller)` drops what is still open.
+     */
+    handleFrom(
+      caller: AgentCaller,
+      frame: RequestFrame | StreamOpenFrame | StreamFrame,
+      size: number,
+    ): Promise<void> | undefined {
+      if (frame.type === 'request')
+        return withRoutes(caller, frame.target, () => requests.request(caller, frame, size))
+      if (frame.type === 'stream_open')
+        return withRoutes(caller, frame.target, () => streams.open(caller, frame))
+      streams.fromConnection(caller, frame)
+      return undefined
+    },
+    /** The caller of `handleFrom` gave up on its request `requestId`: the agent is told (`request_cancel`). */
+    cancelFrom: (caller: AgentCaller, requestId: string, reason: string) =>
+      requests.cancel(caller, requestId, reason),
     /** A connection closed (or stopped heartbeating): its requests, streams and instance go. */
-    connectionClosed(connection: Connection): void {
+    connectionClosed(connection: AgentCaller): void {
       requests.connectionClosed(connection)
       streams.connectionClosed(connection)
       directory.connectionClosed(connection)

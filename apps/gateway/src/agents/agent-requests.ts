@@ -295,6 +295,41 @@ export function createAgentRequests(options: AgentRequestsOptions) {
       }
     },
 
+    /**
+     * The caller gave up on one of its requests (an A2A `CancelTask`): the instance answering it gets
+     * `request_cancel` (its handler's signal fires), the request ends without an answer to the caller.
+     * False when the caller has no such request waiting.
+     */
+    cancel(connection: AgentCaller, requestId: string, reason: string): boolean {
+      const request = [...(byCaller.get(connection.id) ?? [])]
+        .map((correlationId) => pending.get(correlationId))
+        .find((candidate) => candidate?.requestId === requestId)
+      if (request === undefined) return false
+      clearTimeout(request.timer)
+      pending.delete(request.correlationId)
+      unindex(byCaller, connection.id, request.correlationId)
+      const route = detach(request)
+      if (route !== undefined) {
+        directory.deliver(route.instanceId, {
+          type: 'request_cancel',
+          correlationId: request.correlationId,
+          reason,
+        })
+        directory.forget(route, request.correlationId)
+      }
+      recordAgentAudit(audit, {
+        kind: 'reply',
+        outcome: 'error',
+        subject: connection,
+        target: route?.agentId ?? targetName(request.target),
+        correlationId: request.correlationId,
+        latencyMs: Date.now() - request.receivedAt,
+        traceId: request.traceId,
+        detail: 'canceled',
+      })
+      return true
+    },
+
     /** The caller left: its requests are dropped (the instances' late answers will be ignored). */
     connectionClosed(connection: AgentCaller): void {
       const ids = byCaller.get(connection.id)

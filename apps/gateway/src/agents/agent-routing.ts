@@ -1,9 +1,8 @@
-import { type Caller, type DirectTarget, type ErrorBody, errorBody } from '@parley/protocol'
+import type { Caller, DirectTarget, ErrorBody } from '@parley/protocol'
+import { type Denial, denialError, refuseAccess } from '../access/access-gate.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
-import { denialDetail } from './access.js'
-import { recordAgentAudit } from './agent-audit.js'
 import type { AgentConnection, RegisteredAgentDirectory } from './agent-directory.js'
-import type { AccessAction, AccessDecision, AccessParty, AgentAccess, AgentRoute } from './types.js'
+import type { AccessAction, AccessParty, AgentAccess, AgentRoute } from './types.js'
 
 /** A connection acting on agents: what the routing needs beyond the directory's view of it. */
 export interface AgentCaller extends AgentConnection {
@@ -43,7 +42,7 @@ export function routeParty(route: AgentRoute): AccessParty {
   }
 }
 
-export type Denial = Extract<AccessDecision, { allowed: false }>
+export type { Denial }
 
 export type RouteChoice =
   | { kind: 'route'; route: AgentRoute }
@@ -77,17 +76,9 @@ export function chooseAllowed(
   return firstDenial === undefined ? { kind: 'none' } : { kind: 'denied', decision: firstDenial }
 }
 
-/** The error a denial answers: `policy_denied` with `details.rule`, or `introduction_required`. */
-export function denialError(decision: Denial): ErrorBody {
-  return errorBody(
-    decision.code,
-    decision.message,
-    undefined,
-    decision.rule === undefined ? undefined : { rule: decision.rule },
-  )
-}
+export { denialError }
 
-/** Audits a denial: outcome `denied`, detail naming the rule (see `denialDetail`). */
+/** Audits a denial through the access module: outcome `denied`, detail naming the rule. */
 export function auditDenial(
   audit: ConnectionAudit,
   kind: 'request' | 'stream' | 'message',
@@ -96,12 +87,10 @@ export function auditDenial(
   decision: Denial,
   traceId?: string,
 ): void {
-  recordAgentAudit(audit, {
+  refuseAccess(audit, decision, {
     kind,
-    outcome: 'denied',
     subject: connection,
     target,
-    detail: denialDetail(decision),
     ...(traceId === undefined ? {} : { traceId }),
   })
 }

@@ -16,7 +16,7 @@ import {
 } from '@parley/stores'
 import type { Logger } from 'pino'
 import type { z } from 'zod'
-import { denialDetail } from '../agents/access.js'
+import { decideAccess } from '../access/access-gate.js'
 import { allowAllAccess } from '../agents/allow-all-access.js'
 import type { AccessAction, AgentAccess } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
@@ -130,32 +130,22 @@ export function createStateService(options: StateServiceOptions) {
   function authorize(caller: StateCaller, action: AccessAction, namespace: string, what: string): void {
     const channel = `state:${namespace}`
     const agent = options.agentOf?.(caller.id)
-    const decision = access().check({
-      action,
-      caller: {
-        principal: caller.principal,
-        role: caller.role,
-        clientId: caller.clientId,
-        ...(agent === undefined ? {} : { agentId: agent.agentId, capabilities: agent.capabilities }),
+    const answer = decideAccess(
+      access(),
+      audit,
+      {
+        action,
+        caller: {
+          principal: caller.principal,
+          role: caller.role,
+          clientId: caller.clientId,
+          ...(agent === undefined ? {} : { agentId: agent.agentId, capabilities: agent.capabilities }),
+        },
+        target: { channel },
       },
-      target: { channel },
-    })
-    if (decision.allowed) return
-    audit.record({
-      kind: 'state',
-      outcome: 'denied',
-      channel,
-      detail: `${what} ${denialDetail(decision)}`,
-      ...subject(caller),
-    })
-    throw new StateFailure(
-      errorBody(
-        decision.code,
-        decision.message,
-        undefined,
-        decision.rule === undefined ? undefined : { rule: decision.rule },
-      ),
+      { kind: 'state', subject: caller, channel, detailPrefix: what },
     )
+    if (!answer.allowed) throw new StateFailure(answer.error)
   }
 
   function toEntry(namespace: string, stored: StoredStateEntry): StateEntry {

@@ -27,7 +27,7 @@ import {
   type TokenStore,
 } from '@parley/stores'
 import type { Logger } from 'pino'
-import { denialDetail } from '../agents/access.js'
+import { decideAccess } from '../access/access-gate.js'
 import { createAgentLayer, isAgentLayerFrame } from '../agents/agent-layer.js'
 import { allowAllAccess } from '../agents/allow-all-access.js'
 import type { Introductions } from '../agents/introductions.js'
@@ -646,12 +646,13 @@ export function createHub(options: HubOptions) {
             target: { principal: target, clientId: target },
           }
         : { action, caller: accessParty(connection), target: { channel: target } }
-    const decision = options.access.check(request)
-    if (decision.allowed) return true
-    audit.denied(connection, action, where, denialDetail(decision))
-    const details = decision.rule === undefined ? undefined : { rule: decision.rule }
-    sendError(connection, errorBody(decision.code, decision.message, undefined, details), id)
-    return false
+    const answer = decideAccess(options.access, audit, request, {
+      kind: action,
+      subject: connection,
+      ...where,
+    })
+    if (!answer.allowed) sendError(connection, answer.error, id)
+    return answer.allowed
   }
 
   /** The connection as policies see it (with its agent id and capabilities once it registered). */

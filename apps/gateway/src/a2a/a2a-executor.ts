@@ -1,0 +1,354 @@
+import { TaskState } from '@a2a-js/sdk'
+import {
+  AgentEvent,
+  type AgentExecutor,
+  type ExecutionEventBus,
+  type RequestContext,
+  type ServerCallContext,
+} from '@a2a-js/sdk/server'
+import {
+  type ErrorBody,
+  errorBody,
+  type RequestFrame,
+  type ServerFrame,
+  type StreamOpenFrame,
+} from '@parley/protocol'
+import type { Logger } from 'pino'
+import type { AgentCaller } from '../agents/agent-routing.js'
+import type { StreamFrame } from '../agents/agent-streams.js'
+import type { Principal } from '../auth/auth-provider.js'
+import { newId } from '../ids.js'
+import { agentMessage, dataParts, messageData } from './a2a-parts.js'
+
+/** What the A2A face needs of the agent layer: the same entry a WebSocket connection's frames take. */
+export interface A2aAgentCalls {
+  handleFrom(
+    caller: AgentCaller,
+    frame: RequestFrame | StreamOpenFrame | StreamFrame,
+    size: number,
+  ): Promise<void> | undefined
+  /** Cancels the caller's pending request: the agent's handler signal fires. */
+  cancelFrom(caller: AgentCaller, requestId: string, reason: string): boolean
+  connectionClosed(caller: AgentCaller): void
+}
+
+/** One A2A call as the routes saw it, kept in the SDK's `ServerCallContext.state`. */
+export interface A2aCall {
+  agentId: string
+  principal: Principal
+  /** `SendStreamingMessage` / `message/stream`: the agent is reached with a Parley stream. */
+  streaming: boolean
+  /** Set when the gateway refused the call before the agent got it (policy, no route, limits). */
+  refusal?: ErrorBody
+  /** The task the message runs as, once the executor started it. */
+  taskId?: string
+}
+
+const CALL_STATE_KEY = 'parley.a2a.call'
+
+export function setA2aCall(context: ServerCallContext, call: A2aCall): void {
+  context.state.set(CALL_STATE_KEY, call)
+}
+
+export function a2aCallOf(context: ServerCallContext): A2aCall | undefined {
+  return context.state.get(CALL_STATE_KEY) as A2aCall | undefined
+}
+
+/** The per-call caller the agent layer sees: a principal like any connection, with no socket. */
+function a2aCaller(principal: Principal, onFrame: (frame: ServerFrame) => void) {
+  let open = true
+  const caller: AgentCaller & { close(): void } = {
+    id: newId('a2a'),
+    clientId: `a2a:${principal.id}`,
+    principal: principal.id,
+    role: principal.role,
+    lastSeenAt: Date.now(),
+    agentKeyId: undefined,
+    get isOpen() {
+      return open
+    },
+    sendFrame(frame) {
+      if (!open) return false
+      onFrame(frame)
+      return true
+    },
+    close() {
+      open = false
+    },
+  }
+  return caller
+}
+
+type Outcome =
+  | { kind: 'answer'; data: unknown }
+  | { kind: 'ended' }
+  | { kind: 'failed'; error: ErrorBody }
+  | { kind: 'canceled' }
+
+interface RunningTask {
+  contextId: string
+  /** Stops the agent's work (a stream is aborted, a pending request dropped) and ends the task CANCELED. */
+  cancel(): void
+}
+
+const CALL_ID = 'a2a'
+
+/**
+ * Turns A2A messages into Parley agent requests and streams through the agent layer, so they are routed,
+ * balanced, failed over, timed out, access-checked and audited exactly like a WebSocket caller's. A request's
+ * answer becomes the `answer` artifact; a stream's chunks become appends to the `stream` artifact, in order;
+ * both end with a COMPLETED task. A refusal before the agent got the message publishes nothing: the routes
+ * answer it as a JSON-RPC error (see `a2a-errors.ts`).
+ */
+export function createA2aExecutor(options: {
+  agents: A2aAgentCalls
+  logger: Logger
+  /** Tasks one principal may have running at once (`agents.maxInFlightPerConnection`). */
+  maxInFlightPerPrincipal: number
+}) {
+  const { agents, logger } = options
+  const running = new Map<string, RunningTask>()
+  const inFlight = new Map<string, number>()
+
+  const executor: AgentExecutor = {
+    async execute(requestContext, bus) {
+      const call = a2aCallOf(requestContext.context)
+      if (call === undefined) throw new Error('an A2A call reached the executor without its Parley context')
+      const principal = call.principal.id
+      const open = inFlight.get(principal) ?? 0
+      if (open >= options.maxInFlightPerPrincipal) {
+        // Refused before the agent got it: nothing is published, the routes answer the refusal.
+        call.refusal = errorBody(
+          'rate_limited',
+          `${open} A2A tasks of ${principal} are running already (agents.maxInFlightPerConnection)`,
+          1_000,
+        )
+        return
+      }
+      inFlight.set(principal, open + 1)
+      try {
+        await run(requestContext, bus, call)
+      } finally {
+        const left = (inFlight.get(principal) ?? 1) - 1
+        if (left <= 0) inFlight.delete(principal)
+        else inFlight.set(principal, left)
+      }
+    },
+
+    async cancelTask(taskId: string, bus: ExecutionEventBus) {
+      const task = running.get(taskId)
+      running.delete(taskId)
+      task?.cancel()
+      bus.publish(
+        AgentEvent.statusUpdate({
+          taskId,
+          contextId: task?.contextId ?? '',
+          status: {
+            state: TaskState.TASK_STATE_CANCELED,
+            message: undefined,
+            timestamp: new Date().toISOString(),
+          },
+          metadata: {},
+        }),
+      )
+    },
+  }
+
+  async function run(requestContext: RequestContext, bus: ExecutionEventBus, call: A2aCall): Promise<void> {
+    const { taskId, contextId } = requestContext
+    call.taskId = taskId
+    const message = requestContext.userMessage
+    const data = messageData(message)
+    let published = false
+    let settled = false
+    let settle: (outcome: Outcome) => void = () => {}
+    const finished = new Promise<Outcome>((resolve) => {
+      settle = (outcome) => {
+        if (settled) return
+        settled = true
+        resolve(outcome)
+      }
+    })
+    let streamId: string | undefined
+    let chunks = 0
+
+    const publishTask = () => {
+      if (published) return
+      published = true
+      bus.publish(
+        AgentEvent.task({
+          id: taskId,
+          contextId,
+          status: {
+            state: TaskState.TASK_STATE_WORKING,
+            message: undefined,
+            timestamp: new Date().toISOString(),
+          },
+          artifacts: [],
+          history: [message],
+          metadata: { parley: { agentId: call.agentId } },
+        }),
+      )
+    }
+
+    const caller = a2aCaller(call.principal, (frame) => {
+      switch (frame.type) {
+        case 'reply':
+          if (frame.id !== CALL_ID) return
+          if (call.streaming) {
+            streamId = String((frame.result as { streamId: string }).streamId)
+            publishTask()
+            // The caller sends nothing into the stream: its side ends at once.
+            agents.handleFrom(caller, { type: 'stream_end', streamId }, 0)
+          } else settle({ kind: 'answer', data: (frame.result as { data: unknown }).data })
+          return
+        case 'error':
+          if (frame.id === CALL_ID || frame.id === undefined) settle({ kind: 'failed', error: frame })
+          return
+        case 'stream_chunk':
+          if (frame.streamId !== streamId || settled) return
+          chunks += 1
+          bus.publish(
+            AgentEvent.artifactUpdate({
+              taskId,
+              contextId,
+              artifact: {
+                artifactId: 'stream',
+                name: 'stream',
+                description: '',
+                parts: dataParts(frame.data),
+                metadata: {},
+                extensions: [],
+              },
+              append: chunks > 1,
+              lastChunk: false,
+              metadata: { seq: frame.seq },
+            }),
+          )
+          agents.handleFrom(caller, { type: 'stream_credit', streamId: frame.streamId, credit: 1 }, 0)
+          return
+        case 'stream_end':
+          if (frame.streamId === streamId) settle({ kind: 'ended' })
+          return
+        case 'stream_error':
+          if (frame.streamId === streamId)
+            settle({ kind: 'failed', error: { ...frame.error, retryable: false } as ErrorBody })
+          return
+        case 'stream_abort':
+          if (frame.streamId === streamId)
+            settle({
+              kind: 'failed',
+              error: {
+                code: 'agent_unavailable',
+                message: `the agent ended the stream: ${frame.reason}`,
+                retryable: true,
+              },
+            })
+          return
+        default:
+          return
+      }
+    })
+
+    const size = Buffer.byteLength(JSON.stringify(data))
+    const target = call.agentId
+    try {
+      await agents.handleFrom(
+        caller,
+        call.streaming
+          ? { type: 'stream_open', id: CALL_ID, target, data }
+          : { type: 'request', id: CALL_ID, target, data },
+        size,
+      )
+    } catch (error) {
+      const body = error as Partial<ErrorBody>
+      settle({
+        kind: 'failed',
+        error: {
+          code: (body.code as ErrorBody['code']) ?? 'internal',
+          message: body.message ?? 'the call failed',
+          retryable: false,
+        },
+      })
+    }
+    // Refused before the agent got it (access, no route, limits): nothing is published, the routes answer it.
+    if (settled && !published) {
+      const outcome = await finished
+      if (outcome.kind === 'failed') call.refusal = outcome.error
+      caller.close()
+      return
+    }
+    publishTask()
+    running.set(taskId, {
+      contextId,
+      cancel() {
+        if (streamId !== undefined)
+          agents.handleFrom(caller, { type: 'stream_abort', streamId, reason: 'canceled' }, 0)
+        else agents.cancelFrom(caller, CALL_ID, 'canceled by the A2A caller')
+        settle({ kind: 'canceled' })
+      },
+    })
+    const outcome = await finished
+    running.delete(taskId)
+    caller.close()
+    agents.connectionClosed(caller)
+    finish(bus, taskId, contextId, outcome)
+  }
+
+  function finish(bus: ExecutionEventBus, taskId: string, contextId: string, outcome: Outcome): void {
+    const at = new Date().toISOString()
+    switch (outcome.kind) {
+      case 'canceled':
+        // `cancelTask` published CANCELED already.
+        return
+      case 'answer':
+        bus.publish(
+          AgentEvent.artifactUpdate({
+            taskId,
+            contextId,
+            artifact: {
+              artifactId: 'answer',
+              name: 'answer',
+              description: '',
+              parts: dataParts(outcome.data),
+              metadata: {},
+              extensions: [],
+            },
+            append: false,
+            lastChunk: true,
+            metadata: {},
+          }),
+        )
+        break
+      case 'failed':
+        logger.debug({ taskId, code: outcome.error.code }, 'A2A task failed')
+        bus.publish(
+          AgentEvent.statusUpdate({
+            taskId,
+            contextId,
+            status: {
+              state: TaskState.TASK_STATE_FAILED,
+              message: agentMessage(taskId, contextId, `${outcome.error.code}: ${outcome.error.message}`, {
+                parley: { code: outcome.error.code },
+              }),
+              timestamp: at,
+            },
+            metadata: {},
+          }),
+        )
+        return
+      case 'ended':
+        break
+    }
+    bus.publish(
+      AgentEvent.statusUpdate({
+        taskId,
+        contextId,
+        status: { state: TaskState.TASK_STATE_COMPLETED, message: undefined, timestamp: at },
+        metadata: {},
+      }),
+    )
+  }
+
+  return { executor, runningTasks: () => running.size }
+}

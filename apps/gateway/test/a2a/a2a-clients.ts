@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto'
+import { type Message, Role, type SendMessageRequest } from '@a2a-js/sdk'
+import {
+  type Client,
+  ClientFactory,
+  DefaultAgentCardResolver,
+  JsonRpcTransportFactory,
+} from '@a2a-js/sdk/client'
+
+/** A fetch that presents the gateway credential, as an A2A client configured for a bearer scheme does. */
+export function bearerFetch(token: string | undefined): typeof fetch {
+  return (input, init) => {
+    const headers = new Headers(init?.headers)
+    if (token !== undefined) headers.set('authorization', `Bearer ${token}`)
+    return fetch(input, { ...init, headers })
+  }
+}
+
+/** The official SDK client for one agent behind the gateway, found through its card (`createFromUrl`). */
+export async function a2aClient(gatewayUrl: string, agentId: string, token?: string): Promise<Client> {
+  const fetchImpl = bearerFetch(token)
+  const factory = new ClientFactory({
+    transports: [new JsonRpcTransportFactory({ fetchImpl })],
+    cardResolver: new DefaultAgentCardResolver({ fetchImpl }),
+  })
+  return factory.createFromUrl(`${gatewayUrl}/a2a/${agentId}/`)
+}
+
+export function userText(text: string): Message {
+  return {
+    messageId: randomUUID(),
+    contextId: '',
+    taskId: '',
+    role: Role.ROLE_USER,
+    parts: [{ content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: {} }],
+    metadata: {},
+    extensions: [],
+    referenceTaskIds: [],
+  }
+}
+
+export function sendRequest(message: Message): SendMessageRequest {
+  return { tenant: '', message, configuration: undefined, metadata: {} }
+}
+
+/** A raw JSON-RPC call, as `curl` would send it; no `A2A-Version` header unless given (a v0.3 caller). */
+export async function rawRpc(
+  gatewayUrl: string,
+  agentId: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${gatewayUrl}/a2a/${agentId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+/** One parsed SSE event: its `id` (a task sequence number) and its JSON data. */
+export interface SseEventWithId {
+  id: number | undefined
+  data: Record<string, unknown>
+}
+
+/**
+ * Reads SSE events from a response body one at a time; `stop()` cuts the connection (as a dropped network
+ * would) and `next()` resolves undefined at the end of the stream.
+ */
+export function sseReader(response: Response) {
+  const body = response.body
+  if (body === null) throw new Error('no SSE body')
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let buffered = ''
+  return {
+    async next(): Promise<SseEventWithId | undefined> {
+      for (;;) {
+        const end = buffered.indexOf('\n\n')
+        if (end !== -1) {
+          const block = buffered.slice(0, end)
+          buffered = buffered.slice(end + 2)
+          let id: number | undefined
+          let data = ''
+          for (const line of block.split('\n')) {
+            if (line.startsWith('id: ')) id = Number(line.slice(4))
+            else if (line.startsWith('data: ')) data += line.slice(6)
+          }
+          return { id, data: JSON.parse(data) as Record<string, unknown> }
+        }
+        const chunk = await reader.read()
+        if (chunk.done) return undefined
+        buffered += decoder.decode(chunk.value, { stream: true })
+      }
+    },
+    stop: () => reader.cancel(),
+  }
+}
