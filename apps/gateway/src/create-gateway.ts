@@ -462,6 +462,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     config,
     gatewayVersion: GATEWAY_VERSION,
     authenticate: hub.authenticate,
+    clientAddress,
     agents: hub.agents,
     tasks: createA2aTaskStore(() => required(taskStore, 'the task store')),
     audit: connectionAudit,

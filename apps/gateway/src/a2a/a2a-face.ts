@@ -9,6 +9,7 @@ import type { Principal } from '../auth/auth-provider.js'
 import type { Authenticate } from '../auth/authenticator.js'
 import type { GatewayConfig } from '../config.js'
 import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
+import type { ClientAddressResolver } from '../http/client-address.js'
 import type { GatewayEnv } from '../http/create-app.js'
 import { type A2aOperation, recordA2aCall } from './a2a-audit.js'
 import { buildAgentCard } from './a2a-card.js'
@@ -21,6 +22,8 @@ export interface A2aFaceDeps {
   gatewayVersion: string
   /** Checks the bearer credential like a connection's (any role). */
   authenticate: Authenticate
+  /** The caller's address (trusted proxies, the dashboard's relay), as every HTTP entry path counts it. */
+  clientAddress: ClientAddressResolver
   agents: A2aAgentCalls & {
     /** The agents the caller may `request`. */
     listFor(caller: AccessParty, capability?: string): Promise<AgentSummary[]>
@@ -74,7 +77,7 @@ export function createA2aFace(deps: A2aFaceDeps) {
 
     /** The authenticated principal, or the 401 / 429 / 503 answer. */
     async principalOf(c: Context<GatewayEnv>): Promise<Principal | Response> {
-      const outcome = await deps.authenticate(httpAuthRequest(c), { surface: 'a2a' })
+      const outcome = await deps.authenticate(httpAuthRequest(c, deps.clientAddress), { surface: 'a2a' })
       return outcome.ok ? outcome.principal : refusedResponse(c, outcome, 'parley')
     },
 
