@@ -59,6 +59,7 @@ describe('parseConfig', () => {
       },
       policies: { default: 'allow', reloadInterval: 5 },
       state: { maxHistoryPerKey: 100, maxValueBytes: 65_536, maxWatchesPerConnection: 100 },
+      stores: { timeout: 10 },
     })
   })
 

@@ -62,8 +62,11 @@ describe.skipIf(serverUrl === undefined)(
           'rejected',
         ])
         proxy.setMode('pass')
-        const [row] = await database.db.execute<{ answer: number }>(sql`select 42::int as answer`)
-        expect(row?.answer).toBe(42)
+        // The postgres-js driver answers with the rows themselves.
+        const rows = (await database.db.execute(sql`select 42::int as answer`)) as unknown as {
+          answer: number
+        }[]
+        expect(rows[0]?.answer).toBe(42)
       })
     }
   },
