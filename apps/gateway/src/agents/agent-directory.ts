@@ -71,6 +71,8 @@ export interface AgentDirectoryOptions {
 }
 
 export interface RegisteredAgentDirectory extends AgentDirectory {
+  /** False while this node cannot reach the other nodes (bus degraded): a target may be active there. */
+  seesCluster(): boolean
   register(connection: AgentConnection, frame: AgentRegisterFrame): AgentRoute
   unregister(connection: AgentConnection): AgentRoute | undefined
   /** The connection closed (or was reaped): its instance turns `inactive`. */
@@ -336,6 +338,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
 
   return {
     resolve,
+    seesCluster: () => bus.state() !== 'degraded',
     choose(target, chooseOptions) {
       const [first] = resolve(target, chooseOptions)
       if (first !== undefined) markChosen(first.instanceId)

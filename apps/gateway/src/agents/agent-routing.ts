@@ -113,3 +113,14 @@ export function targetName(target: DirectTarget): string {
 export function sendError(connection: AgentConnection, error: ErrorBody, id?: string): void {
   connection.sendFrame(id === undefined ? { type: 'error', ...error } : { type: 'error', id, ...error })
 }
+
+/**
+ * The answer when no instance takes a target: `no_route`, unless this node cannot see the other nodes right
+ * now (the bus is down), where the target may well be active: then the retryable `unavailable`.
+ */
+export function noRouteError(directory: RegisteredAgentDirectory, message: string): ErrorBody {
+  if (!directory.seesCluster()) {
+    return errorBody('unavailable', `${message} on this node, and the other nodes cannot be reached; retry`)
+  }
+  return errorBody('no_route', message)
+}
