@@ -336,9 +336,25 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
     remote = next
   }
 
+  // After an outage every node rewrites its entries within a refresh period and this node reads them in the
+  // next: until then an agent on another node may be missing here although it is active.
+  // (Not at start: there this node reads the directory as it joins, as it always has.)
+  let busBackAt = 0
+  let busWasOk = bus.state() === 'ok'
+  const stopWatchingBus = bus.onState((state) => {
+    if (state !== 'ok') return
+    if (busWasOk) busBackAt = Date.now()
+    busWasOk = true
+  })
+  const seesCluster = (): boolean => {
+    const state = bus.state()
+    if (state === 'local') return true
+    return state === 'ok' && Date.now() - busBackAt >= 2 * AGENT_REFRESH_MS
+  }
+
   return {
     resolve,
-    seesCluster: () => bus.state() !== 'degraded',
+    seesCluster,
     choose(target, chooseOptions) {
       const [first] = resolve(target, chooseOptions)
       if (first !== undefined) markChosen(first.instanceId)
@@ -533,6 +549,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
     async stop() {
       clearInterval(timer)
       timer = undefined
+      stopWatchingBus()
       for (const unsubscribe of unsubscribes.splice(0)) unsubscribe()
       for (const instance of local.values()) clearTimeout(instance.removal)
       if (bus.state() === 'ok') {
