@@ -113,13 +113,27 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   } finally {
     await migrationClient.end({ timeout: 5 })
   }
-  const client = postgres(url, { max: options.maxConnections ?? 10, onnotice: ignoreNotice, connect_timeout })
+  const client = postgres(url, {
+    max: options.maxConnections ?? 10,
+    onnotice: ignoreNotice,
+    connect_timeout,
+    backoff: reconnectDelaySeconds,
+  })
   const db = drizzlePostgres({ client, schema })
   return {
     kind: 'postgres',
     db,
     close: () => client.end({ timeout: 5 }),
   }
+}
+
+/**
+ * Seconds before the next connection attempt after `failures` failed ones (counted across the pool until
+ * one succeeds), with jitter. The driver's own curve grows to 20 s after a dozen failures, which a 10 s
+ * outage reaches: the pool would then stay away that long after the server is back. Capped at 2 s.
+ */
+function reconnectDelaySeconds(failures: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** failures, 2)
 }
 
 // The `postgres` driver prints server notices ("schema already exists, skipping") with console.log
