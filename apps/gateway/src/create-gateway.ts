@@ -685,7 +685,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         throw error
       })
       server = listening.server
-      databaseProbe.start()
+      if (database !== undefined) databaseProbe.start()
       if (probesDeliveryStore) deliveryStoreProbe.start()
       hub.heartbeat.start()
       hub.cluster.start()
