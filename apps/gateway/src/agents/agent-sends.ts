@@ -1,4 +1,4 @@
-import { type AgentSendFrame, type AgentTarget, errorBody } from '@parley/protocol'
+import type { AgentSendFrame, AgentTarget } from '@parley/protocol'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { DeliveryEngine } from '../delivery/delivery-engine.js'
 import { newTraceId } from '../ids.js'
