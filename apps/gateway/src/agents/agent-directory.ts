@@ -336,8 +336,9 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
     remote = next
   }
 
-  // After an outage every node rewrites its entries within a refresh period and this node reads them in the
-  // next: until then an agent on another node may be missing here although it is active.
+  // After an outage the entries have expired; every node rewrites its own once its bus is back (its reconnect
+  // may come up to a backoff step later than this node's) and this node reads them at its next refresh. For
+  // that long (an entry TTL plus a refresh period covers it) an active agent may be missing here.
   // (Not at start: there this node reads the directory as it joins, as it always has.)
   let busBackAt = 0
   let busWasOk = bus.state() === 'ok'
@@ -349,7 +350,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
   const seesCluster = (): boolean => {
     const state = bus.state()
     if (state === 'local') return true
-    return state === 'ok' && Date.now() - busBackAt >= 2 * AGENT_REFRESH_MS
+    return state === 'ok' && Date.now() - busBackAt >= AGENT_TTL_MS + AGENT_REFRESH_MS
   }
 
   return {
