@@ -117,6 +117,10 @@ export interface RegisteredAgentDirectory extends AgentDirectory {
  */
 export function createAgentDirectory(options: AgentDirectoryOptions): RegisteredAgentDirectory {
   const { bus, logger } = options
+  /** When the bus last came back after an outage (see `seesCluster`). */
+  let busBackAt = 0
+  /** The last directory read failed: this node does not know what the others hold. */
+  let directoryUnread = false
   const local = new Map<string, LocalInstance>()
   const instanceByConnection = new Map<string, string>()
   let remote = new Map<string, RemoteInstance>()
@@ -316,7 +320,18 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
   async function refresh(): Promise<void> {
     if (bus.state() !== 'ok') return
     for (const instance of local.values()) writeEntry(instance)
-    const entries = await bus.entries(AGENTS_GROUP)
+    let entries: Map<string, string>
+    try {
+      entries = await bus.entries(AGENTS_GROUP)
+    } catch (error) {
+      // Redis answers nothing (a link that drops packets leaves the bus `ok`): the same outage for routing.
+      directoryUnread = true
+      throw error
+    }
+    if (directoryUnread) {
+      directoryUnread = false
+      busBackAt = Date.now()
+    }
     const next = new Map<string, RemoteInstance>()
     for (const [instanceId, value] of entries) {
       if (local.has(instanceId)) continue
@@ -340,7 +355,6 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
   // may come up to a backoff step later than this node's) and this node reads them at its next refresh. For
   // that long (an entry TTL plus a refresh period covers it) an active agent may be missing here.
   // (Not at start: there this node reads the directory as it joins, as it always has.)
-  let busBackAt = 0
   let busWasOk = bus.state() === 'ok'
   const stopWatchingBus = bus.onState((state) => {
     if (state !== 'ok') return
@@ -350,7 +364,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
   const seesCluster = (): boolean => {
     const state = bus.state()
     if (state === 'local') return true
-    return state === 'ok' && Date.now() - busBackAt >= AGENT_TTL_MS + AGENT_REFRESH_MS
+    return state === 'ok' && !directoryUnread && Date.now() - busBackAt >= AGENT_TTL_MS + AGENT_REFRESH_MS
   }
 
   return {
