@@ -89,6 +89,7 @@ export const CONFIG_SOURCES = {
   'redis.password': { flag: undefined, env: 'PARLEY_REDIS_PASSWORD' },
   'redis.prefix': { flag: undefined, env: 'PARLEY_REDIS_PREFIX' },
   'redis.maxConnections': { flag: undefined, env: 'PARLEY_REDIS_MAX_CONNECTIONS' },
+  'stores.timeout': { flag: undefined, env: 'PARLEY_STORE_TIMEOUT' },
 } as const satisfies Record<string, { flag: string | undefined; env: string }>
 
 const MiB = 1024 * 1024
@@ -383,6 +384,15 @@ export const RedisConfigSchema = z.object({
   maxConnections: positiveInt().default(20),
 })
 
+/** How the gateway treats its stores (database, Redis) when they are slow or down. */
+export const StoresConfigSchema = z.object({
+  /**
+   * Seconds a store call may take before the request that needed it is answered with the retryable
+   * `unavailable`; the database connect timeout and Redis command timeout follow it.
+   */
+  timeout: positiveSeconds().default(10),
+})
+
 export const GatewayConfigSchema = z
   .object({
     /** This node's id on the bus; default: generated at start. Must be unique among the nodes. */
@@ -472,6 +482,7 @@ export const GatewayConfigSchema = z
     policies: PoliciesConfigSchema.prefault({}),
     state: StateConfigSchema.prefault({}),
     a2a: A2aConfigSchema.prefault({}),
+    stores: StoresConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if (

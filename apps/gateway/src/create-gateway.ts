@@ -78,7 +78,8 @@ import { BUS_GROUPS } from './cluster/cluster-node.js'
 import { assertSafeBind, ConfigError, type GatewayConfig, redisEnabled } from './config.js'
 import { openDeliveryBackend } from './delivery/open-delivery-backend.js'
 import { GatewayError } from './errors.js'
-import { type CheckResult, registerHealthRoutes } from './health/health-routes.js'
+import { registerHealthRoutes } from './health/health-routes.js'
+import { createStoreProbe } from './health/store-probe.js'
 import { createClientAddressResolver } from './http/client-address.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
@@ -88,6 +89,7 @@ import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-link
 import { createChatPairing } from './pairing/chat-pairing.js'
 import { resolvePairingSecret } from './pairing/pairing-secret.js'
 import { sha256 } from './security/secrets.js'
+import { boundDeliveryBackend, boundStore, type StoreBound } from './stores/bounded-store.js'
 import { createHub, type HubStats } from './transport/hub.js'
 import { registerPollingRoutes } from './transport/polling-routes.js'
 import { createPollingSessions } from './transport/polling-sessions.js'
@@ -209,7 +211,9 @@ export interface Gateway {
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 5_000
 const RECONNECT_AFTER_SHUTDOWN_MS = 1_000
-const DATABASE_CHECK_TIMEOUT_MS = 2_000
+/** Store probes behind `/ready`: how often, and how long one may take before it counts as failed. */
+const PROBE_INTERVAL_MS = 1_000
+const PROBE_TIMEOUT_MS = 2_000
 
 /**
  * Builds the gateway from injected parts. Nothing happens until `start()`: no socket, no file, no database.
@@ -252,7 +256,6 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   let approvalLinks: ApprovalLinks | undefined
   let server: HttpServer | HttpsServer | undefined
   let adminTokenDigest = initialAdminDigest(options)
-  let lastDatabaseCheck: CheckResult | undefined
   let stopping: Promise<void> | undefined
   let starting: Promise<StartedGateway> | undefined
 
@@ -362,27 +365,29 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
 
   const isDraining = () => state === 'draining' || state === 'stopped'
 
-  async function checkDatabase(): Promise<CheckResult> {
-    const current = database
-    if (current === undefined) return { ok: false, message: 'not open' }
-    let timer: NodeJS.Timeout | undefined
-    try {
-      await Promise.race([
-        current.db.execute(sql`select 1`),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('timed out')), DATABASE_CHECK_TIMEOUT_MS)
-        }),
-      ])
-      lastDatabaseCheck = { ok: true }
-    } catch (error) {
-      logger.warn({ err: error }, 'database check failed')
-      // The reason stays in the log: a driver message may name hosts or users.
-      lastDatabaseCheck = { ok: false, message: 'database did not answer' }
-    } finally {
-      clearTimeout(timer)
-    }
-    return lastDatabaseCheck
-  }
+  const probeTimeoutMs = Math.min(PROBE_TIMEOUT_MS, Math.round(config.stores.timeout * 1000))
+  // Probed in the background: /ready and /health read the latest result and never wait on a store.
+  const databaseProbe = createStoreProbe({
+    check: async () => {
+      if (database === undefined) throw new Error('the database is not open')
+      await database.db.execute(sql`select 1`)
+    },
+    timeoutMs: probeTimeoutMs,
+    intervalMs: PROBE_INTERVAL_MS,
+    failureMessage: 'database did not answer',
+    logger: logger.child({ component: 'stores', store: 'database' }),
+  })
+  const deliveryStoreProbe = createStoreProbe({
+    check: async () => {
+      await requireDeliveryBackend().ping?.()
+    },
+    timeoutMs: probeTimeoutMs,
+    intervalMs: PROBE_INTERVAL_MS,
+    failureMessage: 'delivery store did not answer',
+    logger: logger.child({ component: 'stores', store: 'delivery' }),
+  })
+  const probesDeliveryStore =
+    options.deliveryBackend?.ping !== undefined || config.delivery.storeBackend === 'redis'
 
   const app = createHttpApp(logger, {
     // Polling carries frames: its bodies may hold up to the transport's hard limit of a frame.
@@ -396,8 +401,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     isDraining,
     isListening: () => state === 'running',
     // With an injected audit log and no database there is nothing to probe.
-    checkDatabase: needsDatabase || options.database !== undefined ? checkDatabase : undefined,
-    lastDatabaseCheck: () => lastDatabaseCheck,
+    databaseCheck: needsDatabase || options.database !== undefined ? databaseProbe.latest : undefined,
+    deliveryStoreCheck: probesDeliveryStore ? deliveryStoreProbe.latest : undefined,
     busState: () => bus.state(),
     connectedAgents: () => hub.agents.activeCount(),
   })
@@ -524,7 +529,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
 
   async function openStorage(pairingSecret: Uint8Array): Promise<void> {
     if (database === undefined && needsDatabase) {
-      database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'data') })
+      database = await openDatabase({
+        url: config.databaseUrl,
+        dataDir: join(config.dataDir, 'data'),
+        connectTimeout: config.stores.timeout,
+      })
       ownsDatabase = true
     }
     if (audit === undefined && database !== undefined) {
@@ -567,6 +576,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         deliveryBackend = openDeliveryBackend(config, () => database, logger)
         ownsDeliveryBackend = true
       }
+      boundStores()
       // The previous process may have ended with deliveries in flight: they are due again. Not while other
       // nodes share the store: theirs are in flight for real (a node that dies is cleaned up after by a
       // survivor, see cluster/cluster-node.ts).
@@ -580,6 +590,31 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     }
     hub.deliveries.start()
     a2aTaskRetention.start()
+  }
+
+  /**
+   * Every store call from here on is bounded by `stores.timeout` and answers `unavailable` when its store is
+   * unreachable (see stores/bounded-store.ts); closing them is not.
+   */
+  function boundStores(): void {
+    const bound: StoreBound = {
+      timeoutMs: Math.round(config.stores.timeout * 1000),
+      logger: logger.child({ component: 'stores' }),
+    }
+    const wrap = <T extends object>(store: T | undefined, what: string) =>
+      store === undefined ? undefined : boundStore(store, what, bound)
+    audit = wrap(audit, 'audit log')
+    tokenStore = wrap(tokenStore, 'token store')
+    sessionBinding = wrap(sessionBinding, 'session binding store')
+    pairingStore = wrap(pairingStore, 'pairing store')
+    devicePairing = wrap(devicePairing, 'device pairing store')
+    agentKeys = wrap(agentKeys, 'agent key store')
+    policyStore = wrap(policyStore, 'policy store')
+    grantStore = wrap(grantStore, 'grant store')
+    stateStore = wrap(stateStore, 'state store')
+    dashboardSessions = wrap(dashboardSessions, 'dashboard session store')
+    taskStore = wrap(taskStore, 'task store')
+    if (deliveryBackend !== undefined) deliveryBackend = boundDeliveryBackend(deliveryBackend, bound)
   }
 
   async function otherNodesAlive(): Promise<boolean> {
@@ -602,6 +637,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       config: config.redis,
       nodeId,
       logger: logger.child({ component: 'bus' }),
+      commandTimeoutMs: Math.round(config.stores.timeout * 1000),
     })
     redisBus.attach(opened)
     logger.info({ nodeId }, 'cluster bus open')
@@ -643,7 +679,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   async function closeStorage(): Promise<void> {
     await closeDeliveries()
     // The task appends in flight land before the database closes (an injected store is its owner's).
-    if (taskStore !== undefined && taskStore !== options.taskStore) {
+    if (taskStore !== undefined && options.taskStore === undefined) {
       await taskStore.close().catch((error: unknown) => {
         logger.error({ err: error }, 'closing the A2A task store failed during shutdown')
       })
@@ -736,7 +772,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         await redisBus?.detach()
         throw error
       })
-      if (database !== undefined) await checkDatabase()
+      if (database !== undefined) await databaseProbe.probe()
+      if (probesDeliveryStore) await deliveryStoreProbe.probe()
       // Policies are read before the first connection is accepted: no frame is ever checked without them.
       await access.start().catch(async (error: unknown) => {
         await closeStorage()
@@ -750,6 +787,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         throw error
       })
       server = listening.server
+      if (database !== undefined) databaseProbe.start()
+      if (probesDeliveryStore) deliveryStoreProbe.start()
       hub.heartbeat.start()
       hub.cluster.start()
       hub.agents.start()
@@ -781,6 +820,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     hub.heartbeat.stop()
     hub.presence?.stop()
     hub.devices.stop()
+    databaseProbe.stop()
+    deliveryStoreProbe.stop()
     if (wasRunning) {
       const reason = stopOptions.reason ?? 'gateway is shutting down'
       logger.info({ connections: hub.connections.size }, 'draining')

@@ -43,9 +43,16 @@ export interface OpenDatabaseOptions {
   migrationsFolder?: string
   /** Connection pool size for a Postgres server. */
   maxConnections?: number
+  /**
+   * Seconds a Postgres server connection may take to open (TCP, TLS and startup) before the attempt fails
+   * and the statements waiting for it are rejected; default 10. Without it a server that drops packets
+   * keeps them waiting for the driver's 30 s default.
+   */
+  connectTimeout?: number
 }
 
 export const DEFAULT_DATA_DIR = './.parley/data'
+const DEFAULT_CONNECT_TIMEOUT_S = 10
 
 /** Opens the database named by `options` and applies pending migrations before returning. */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<ParleyDatabase> {
@@ -99,19 +106,34 @@ async function openPglite(
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<ParleyDatabase> {
   // Migrate on a dedicated single connection: a session-level advisory lock only protects the
   // statements run on the connection that holds it, which a pool cannot guarantee.
-  const migrationClient = postgres(url, { max: 1, onnotice: ignoreNotice })
+  const connect_timeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S
+  const migrationClient = postgres(url, { max: 1, onnotice: ignoreNotice, connect_timeout })
   try {
     await migrateDatabase(drizzlePostgres({ client: migrationClient }), options.migrationsFolder)
   } finally {
     await migrationClient.end({ timeout: 5 })
   }
-  const client = postgres(url, { max: options.maxConnections ?? 10, onnotice: ignoreNotice })
+  const client = postgres(url, {
+    max: options.maxConnections ?? 10,
+    onnotice: ignoreNotice,
+    connect_timeout,
+    backoff: reconnectDelaySeconds,
+  })
   const db = drizzlePostgres({ client, schema })
   return {
     kind: 'postgres',
     db,
     close: () => client.end({ timeout: 5 }),
   }
+}
+
+/**
+ * Seconds before the next connection attempt after `failures` failed ones (counted across the pool until
+ * one succeeds), with jitter. The driver's own curve grows to 20 s after a dozen failures, which a 10 s
+ * outage reaches: the pool would then stay away that long after the server is back. Capped at 2 s.
+ */
+function reconnectDelaySeconds(failures: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** failures, 2)
 }
 
 // The `postgres` driver prints server notices ("schema already exists, skipping") with console.log

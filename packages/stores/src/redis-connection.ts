@@ -7,12 +7,17 @@ import { Redis, type RedisOptions } from 'ioredis'
  */
 const CONNECTION_DEFAULTS: RedisOptions = { enableAutoPipelining: true, maxRetriesPerRequest: 5 }
 
-/** A connection to a `redis://` / `rediss://` URL or with ioredis options, its errors passed to `onError`. */
-export function connectRedis(redis: string | RedisOptions, onError?: (error: Error) => void): Redis {
-  const connection =
-    typeof redis === 'string'
-      ? new Redis(redis, CONNECTION_DEFAULTS)
-      : new Redis({ ...CONNECTION_DEFAULTS, ...redis })
+/**
+ * A connection to a `redis://` / `rediss://` URL or with ioredis options, its errors passed to `onError`.
+ * `defaults` (e.g. a `commandTimeout`) apply under the caller's options.
+ */
+export function connectRedis(
+  redis: string | RedisOptions,
+  onError?: (error: Error) => void,
+  defaults: RedisOptions = {},
+): Redis {
+  const base = { ...CONNECTION_DEFAULTS, ...defaults }
+  const connection = typeof redis === 'string' ? new Redis(redis, base) : new Redis({ ...base, ...redis })
   connection.on('error', (error: Error) => onError?.(error))
   return connection
 }

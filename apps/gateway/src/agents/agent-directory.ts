@@ -71,6 +71,8 @@ export interface AgentDirectoryOptions {
 }
 
 export interface RegisteredAgentDirectory extends AgentDirectory {
+  /** False while this node cannot reach the other nodes (bus degraded): a target may be active there. */
+  seesCluster(): boolean
   register(connection: AgentConnection, frame: AgentRegisterFrame): AgentRoute
   unregister(connection: AgentConnection): AgentRoute | undefined
   /** The connection closed (or was reaped): its instance turns `inactive`. */
@@ -115,6 +117,10 @@ export interface RegisteredAgentDirectory extends AgentDirectory {
  */
 export function createAgentDirectory(options: AgentDirectoryOptions): RegisteredAgentDirectory {
   const { bus, logger } = options
+  /** When the bus last came back after an outage (see `seesCluster`). */
+  let busBackAt = 0
+  /** The last directory read failed: this node does not know what the others hold. */
+  let directoryUnread = false
   const local = new Map<string, LocalInstance>()
   const instanceByConnection = new Map<string, string>()
   let remote = new Map<string, RemoteInstance>()
@@ -314,7 +320,18 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
   async function refresh(): Promise<void> {
     if (bus.state() !== 'ok') return
     for (const instance of local.values()) writeEntry(instance)
-    const entries = await bus.entries(AGENTS_GROUP)
+    let entries: Map<string, string>
+    try {
+      entries = await bus.entries(AGENTS_GROUP)
+    } catch (error) {
+      // Redis answers nothing (a link that drops packets leaves the bus `ok`): the same outage for routing.
+      directoryUnread = true
+      throw error
+    }
+    if (directoryUnread) {
+      directoryUnread = false
+      busBackAt = Date.now()
+    }
     const next = new Map<string, RemoteInstance>()
     for (const [instanceId, value] of entries) {
       if (local.has(instanceId)) continue
@@ -334,8 +351,25 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
     remote = next
   }
 
+  // After an outage the entries have expired; every node rewrites its own once its bus is back (its reconnect
+  // may come up to a backoff step later than this node's) and this node reads them at its next refresh. For
+  // that long (an entry TTL plus a refresh period covers it) an active agent may be missing here.
+  // (Not at start: there this node reads the directory as it joins, as it always has.)
+  let busWasOk = bus.state() === 'ok'
+  const stopWatchingBus = bus.onState((state) => {
+    if (state !== 'ok') return
+    if (busWasOk) busBackAt = Date.now()
+    busWasOk = true
+  })
+  const seesCluster = (): boolean => {
+    const state = bus.state()
+    if (state === 'local') return true
+    return state === 'ok' && !directoryUnread && Date.now() - busBackAt >= AGENT_TTL_MS + AGENT_REFRESH_MS
+  }
+
   return {
     resolve,
+    seesCluster,
     choose(target, chooseOptions) {
       const [first] = resolve(target, chooseOptions)
       if (first !== undefined) markChosen(first.instanceId)
@@ -530,6 +564,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
     async stop() {
       clearInterval(timer)
       timer = undefined
+      stopWatchingBus()
       for (const unsubscribe of unsubscribes.splice(0)) unsubscribe()
       for (const instance of local.values()) clearTimeout(instance.removal)
       if (bus.state() === 'ok') {

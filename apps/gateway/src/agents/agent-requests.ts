@@ -18,6 +18,7 @@ import {
   callerOf,
   chooseAllowed,
   denialError,
+  noRouteError,
   sendError,
   targetName,
 } from './agent-routing.js'
@@ -160,8 +161,8 @@ export function createAgentRequests(options: AgentRequestsOptions) {
       }
       if (choice.kind !== 'route') {
         finish(request, {
-          error: errorBody(
-            'no_route',
+          error: noRouteError(
+            directory,
             request.attempts === 0
               ? `no active agent for ${targetName(request.target)}`
               : `no other active agent for ${targetName(request.target)} after ${request.attempts} attempts`,

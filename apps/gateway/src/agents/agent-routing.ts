@@ -1,4 +1,4 @@
-import type { Caller, DirectTarget, ErrorBody } from '@parley/protocol'
+import { type Caller, type DirectTarget, type ErrorBody, errorBody } from '@parley/protocol'
 import { type Denial, denialError, refuseAccess } from '../access/access-gate.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { AgentConnection, RegisteredAgentDirectory } from './agent-directory.js'
@@ -101,4 +101,15 @@ export function targetName(target: DirectTarget): string {
 
 export function sendError(connection: AgentConnection, error: ErrorBody, id?: string): void {
   connection.sendFrame(id === undefined ? { type: 'error', ...error } : { type: 'error', id, ...error })
+}
+
+/**
+ * The answer when no instance takes a target: `no_route`, unless this node cannot see the other nodes right
+ * now (the bus is down), where the target may well be active: then the retryable `unavailable`.
+ */
+export function noRouteError(directory: RegisteredAgentDirectory, message: string): ErrorBody {
+  if (!directory.seesCluster()) {
+    return errorBody('unavailable', `${message} on this node, and the other nodes cannot be reached; retry`)
+  }
+  return errorBody('no_route', message)
 }

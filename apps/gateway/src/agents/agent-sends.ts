@@ -1,11 +1,19 @@
-import { type AgentSendFrame, type AgentTarget, errorBody } from '@parley/protocol'
+import type { AgentSendFrame, AgentTarget } from '@parley/protocol'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { DeliveryEngine } from '../delivery/delivery-engine.js'
 import { newTraceId } from '../ids.js'
 import type { Connection } from '../transport/connection.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
-import { auditDenial, callerParty, type Denial, denialError, routeParty, sendError } from './agent-routing.js'
+import {
+  auditDenial,
+  callerParty,
+  type Denial,
+  denialError,
+  noRouteError,
+  routeParty,
+  sendError,
+} from './agent-routing.js'
 import type { AgentAccess, AgentRoute } from './types.js'
 
 export interface AgentSendsOptions {
@@ -49,7 +57,7 @@ export function createAgentSends(options: AgentSendsOptions) {
       const target = describe(frame.target)
       const found = candidates(connection, frame.target)
       if (found.length === 0) {
-        sendError(connection, errorBody('no_route', `no active agent for ${target}`), frame.id)
+        sendError(connection, noRouteError(directory, `no active agent for ${target}`), frame.id)
         return
       }
       const caller = callerParty(directory, connection)
@@ -70,7 +78,7 @@ export function createAgentSends(options: AgentSendsOptions) {
         sendError(
           connection,
           firstDenial === undefined
-            ? errorBody('no_route', `no active agent for ${target}`)
+            ? noRouteError(directory, `no active agent for ${target}`)
             : denialError(firstDenial),
           frame.id,
         )

@@ -22,6 +22,7 @@ import {
   callerOf,
   chooseAllowed,
   denialError,
+  noRouteError,
   sendError,
   targetName,
 } from './agent-routing.js'
@@ -220,7 +221,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
         if (choice.kind !== 'route') {
           sendError(
             connection,
-            errorBody('no_route', `no active agent for ${targetName(frame.target)}`),
+            noRouteError(directory, `no active agent for ${targetName(frame.target)}`),
             frame.id,
           )
           return

@@ -16,6 +16,8 @@ export interface RedisBusOptions {
   /** Overrides `config.prefix` (tests use a unique one per file). */
   prefix?: string
   connectTimeoutMs?: number
+  /** Milliseconds a command (entries, publish) may wait for its reply; default: no limit. */
+  commandTimeoutMs?: number
 }
 
 /**
@@ -70,6 +72,8 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
   // writes one entry per connected client id).
   const commands = new Redis({
     ...base,
+    // A Redis that drops packets would otherwise hold every entry call until the link is back.
+    ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
     lazyConnect: true,
     enableOfflineQueue: false,
     enableAutoPipelining: true,

@@ -222,7 +222,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
       const encoded = Buffer.from(frame)
       options.cluster?.published(publication, frame)
       let delivered = fanOut(publication, encoded, now)
-      // Only after a gap in the offsets this node has seen (cluster only): the missing ones go first.
+      // Only after a gap in the offsets this node has seen: the missing ones go first.
       if (typeof delivered !== 'number') delivered = await delivered
       counters.messagesPublished += 1
       counters.messagesDelivered += delivered
@@ -259,15 +259,17 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
   }
 
   /**
-   * Fans out in offset order. Alone, publications arrive here in that order. With several nodes they come
-   * from the store here and over the bus from the others: one already fanned out is dropped, and one after
-   * a gap waits until the missing ones are read from the store and fanned out. Runs on the ordered chain.
+   * Fans out in offset order. Alone, publications arrive here in that order, except after a store call that
+   * failed (timed out, or lost its reply with its connection) but committed: its offsets were taken.
+   * With several nodes they come from the store here and over the bus from the others. Either way one
+   * already fanned out is dropped, and one after a gap waits until the missing ones are read from the store
+   * and fanned out. Runs on the ordered chain.
    */
   function fanOut(publication: Positioned, encoded: Buffer, now: number): number | Promise<number> {
     const { cluster } = options
-    if (cluster === undefined) return fanOutNow(publication, encoded, now, true)
     // Not listened here: other nodes' publications do not reach this node, so no position is kept.
-    if (!cluster.listening(publication.channel)) return fanOutNow(publication, encoded, now, false)
+    if (cluster !== undefined && !cluster.listening(publication.channel))
+      return fanOutNow(publication, encoded, now, false)
     const known = channels.positionOf(publication.channel)
     if (known === undefined || known.epoch !== publication.epoch || publication.offset === known.offset + 1) {
       return fanOutNow(publication, encoded, now, true)
@@ -285,7 +287,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
   }
 
   /**
-   * Reads what the channel's stream holds after `from` and fans it out (cluster only, on the chain). False
+   * Reads what the channel's stream holds after `from` and fans it out (on the chain). False
    * when the store could not be read: the position stays at `from`, and another attempt is scheduled.
    */
   async function catchUpFrom(channel: string, from: ChannelPosition, now: number): Promise<boolean> {
@@ -323,7 +325,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     retry.delayMs = Math.min(retry.delayMs * 2, CATCH_UP_RETRY_MAX_MS)
     retry.timer = setTimeout(() => {
       retry.timer = undefined
-      if (options.cluster?.listening(channel)) catchUp(channel)
+      if (options.cluster === undefined || options.cluster.listening(channel)) catchUp(channel)
       else catchUpRetries.delete(channel)
     }, retry.delayMs)
     retry.timer.unref()

@@ -59,6 +59,7 @@ export function openDeliveryBackend(
     return createRedisDeliveryBackend({
       ...options,
       ...redisDeliveryOptions(config.redis),
+      commandTimeoutMs: Math.round(config.stores.timeout * 1000),
       onError: (error) => logger?.warn({ err: error }, 'redis delivery store connection error'),
       onWarning: (message) => logger?.warn(message),
     })

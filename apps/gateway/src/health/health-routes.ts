@@ -1,8 +1,9 @@
 import type { Health, Readiness } from '@parley/protocol'
 import type { BusState } from '../bus/types.js'
 import type { GatewayApp } from '../http/create-app.js'
+import type { CheckResult } from './store-probe.js'
 
-export type CheckResult = { ok: true } | { ok: false; message: string }
+export type { CheckResult } from './store-probe.js'
 
 export interface HealthRouteDeps {
   version: string
@@ -10,23 +11,31 @@ export interface HealthRouteDeps {
   connections: () => number
   isDraining: () => boolean
   isListening: () => boolean
-  /** Probes the database; undefined when the gateway has none (an injected in-memory audit log). */
-  checkDatabase: (() => Promise<CheckResult>) | undefined
-  /** Result of the latest database probe, so `/health` stays cheap. */
-  lastDatabaseCheck: () => CheckResult | undefined
+  /**
+   * Latest result of the background database probe (see store-probe.ts); undefined when the gateway has no
+   * database (an injected in-memory audit log). Read, never awaited: no route here waits on a store.
+   */
+  databaseCheck: (() => CheckResult | undefined) | undefined
+  /** Latest result of the delivery store's own server probe (Redis); undefined when it has none. */
+  deliveryStoreCheck?: (() => CheckResult | undefined) | undefined
   /** The cluster bus state; undefined for callers without one. */
   busState?: () => BusState
   /** Active agent instances cluster-wide, as this node's directory knows them. */
   connectedAgents?: () => number
 }
 
-/** `GET /health` (cheap, always 200) and `GET /ready` (503 while draining or when the database fails). */
+/**
+ * `GET /health` (cheap, always 200) and `GET /ready` (503 while draining or when a store fails its probe).
+ * Both answer from memory: a store that hangs cannot hold them.
+ */
 export function registerHealthRoutes(app: GatewayApp, deps: HealthRouteDeps): void {
   app.get('/health', (c) => {
     const body: Health = {
       status: deps.isDraining()
         ? 'draining'
-        : deps.lastDatabaseCheck()?.ok === false || deps.busState?.() === 'degraded'
+        : deps.databaseCheck?.()?.ok === false ||
+            deps.deliveryStoreCheck?.()?.ok === false ||
+            deps.busState?.() === 'degraded'
           ? 'degraded'
           : 'ok',
       connections: deps.connections(),
@@ -38,7 +47,7 @@ export function registerHealthRoutes(app: GatewayApp, deps: HealthRouteDeps): vo
     return c.json(body)
   })
 
-  app.get('/ready', async (c) => {
+  app.get('/ready', (c) => {
     const draining = deps.isDraining()
     const checks: Readiness['checks'] = {
       server: draining
@@ -47,7 +56,8 @@ export function registerHealthRoutes(app: GatewayApp, deps: HealthRouteDeps): vo
           ? { ok: true }
           : { ok: false, message: 'not listening' },
     }
-    if (deps.checkDatabase !== undefined) checks.database = await deps.checkDatabase()
+    if (deps.databaseCheck !== undefined) checks.database = deps.databaseCheck() ?? NOT_CHECKED
+    if (deps.deliveryStoreCheck !== undefined) checks.store = deps.deliveryStoreCheck() ?? NOT_CHECKED
     const bus = deps.busState?.()
     // Reported, but not required: a node whose bus is degraded still serves its own clients, and taking
     // it out of the load balancer would move them onto nodes that may have lost Redis too.
@@ -59,3 +69,5 @@ export function registerHealthRoutes(app: GatewayApp, deps: HealthRouteDeps): vo
     return c.json(body, ready ? 200 : 503)
   })
 }
+
+const NOT_CHECKED: CheckResult = { ok: false, message: 'not checked yet' }

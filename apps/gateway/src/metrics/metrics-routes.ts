@@ -14,6 +14,9 @@ export interface MetricsDeps {
   busState?: () => BusState
 }
 
+/** How long a scrape waits for the delivery store's counts before it reports the last ones read. */
+const DELIVERY_STATS_WAIT_MS = 500
+
 type CounterName = Exclude<keyof HubStats, 'connections' | 'channels'>
 
 /** Counters read from the hub's running totals at scrape time: name, help, and the field they mirror. */
@@ -131,17 +134,31 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
       },
     })
   }
-  // One store read per scrape, shared by every delivery metric of that scrape.
-  let scrape: Promise<DeliveryStats | undefined> | undefined
-  const deliveryStats = (): Promise<DeliveryStats | undefined> => {
-    scrape ??= Promise.resolve(deps.deliveryStats())
-      .catch(() => undefined)
+  // One store read at a time, shared by every delivery metric of the scrapes that wait on it. A scrape
+  // waits for it at most DELIVERY_STATS_WAIT_MS, then reports the last values read: a store that hangs
+  // must not hold /metrics (nor pile up reads, one per scrape).
+  let lastStats: DeliveryStats | undefined
+  let reading: Promise<void> | undefined
+  const deliveryStats = async (): Promise<DeliveryStats | undefined> => {
+    reading ??= Promise.resolve(deps.deliveryStats())
+      .then(
+        (stats) => {
+          if (stats !== undefined) lastStats = stats
+        },
+        () => {},
+      )
       .finally(() => {
-        setImmediate(() => {
-          scrape = undefined
-        })
+        reading = undefined
       })
-    return scrape
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      reading,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, DELIVERY_STATS_WAIT_MS)
+      }),
+    ])
+    clearTimeout(timer)
+    return lastStats
   }
   for (const [name, help, field] of DELIVERY_COUNTERS) {
     new Counter({

@@ -25,6 +25,11 @@ export interface RedisDeliveryBackendOptions extends DeliveryBackendOptions {
    * at least the channel's retention TTL. Default 7 days. After that the channel starts a new epoch.
    */
   idleStreamTtlMs?: number
+  /**
+   * Milliseconds a command may wait for its reply before it fails; default: no limit. A Redis that drops
+   * packets (no reset) otherwise keeps every command waiting until the link comes back.
+   */
+  commandTimeoutMs?: number
   /** Told about connection errors (commands still fail on their own); ioredis retries the connection. */
   onError?: (error: Error) => void
   /**
@@ -47,8 +52,10 @@ const MAX_BATCH = 1_000
  */
 export function createRedisDeliveryBackend(options: RedisDeliveryBackendOptions): DeliveryBackend {
   const resolved = { ...options, newDeliveryId: options.newDeliveryId ?? newDeliveryId }
+  const defaults: RedisOptions =
+    options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }
   const pool = Array.from({ length: Math.max(1, Math.trunc(options.connections ?? 1)) }, () => {
-    const redis = connectRedis(options.redis, options.onError)
+    const redis = connectRedis(options.redis, options.onError, defaults)
     return { redis, run: defineScripts(redis) }
   })
   let next = 0
@@ -84,6 +91,9 @@ export function createRedisDeliveryBackend(options: RedisDeliveryBackendOptions)
     name: 'redis',
     history: createRedisHistoryStore(context, resolved, publishes),
     deliveries: createRedisDeliveryStore(context, resolved),
+    async ping(): Promise<void> {
+      await Promise.all(pool.map(({ redis }) => redis.ping()))
+    },
     async close(): Promise<void> {
       await publishes.close()
       await inspected

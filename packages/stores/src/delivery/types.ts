@@ -199,6 +199,11 @@ export interface DeliveryBackend {
   readonly name: 'memory' | 'postgres' | 'redis'
   readonly history: HistoryStore
   readonly deliveries: DeliveryStore
+  /**
+   * Checks that the backend's own server answers (readiness probes); absent when the backend lives in
+   * memory or on the gateway's database, which is probed on its own.
+   */
+  ping?(): Promise<void>
   close(): Promise<void>
 }
 
