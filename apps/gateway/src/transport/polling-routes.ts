@@ -37,8 +37,12 @@ export function registerPollingRoutes(app: GatewayApp, deps: PollingRouteDeps): 
     '/poll/*',
     bodyLimit({
       maxSize: 4 * config.maxPayload,
-      onError: (c) =>
-        errorResponse(c, 'payload_too_large', `request body exceeds ${4 * config.maxPayload} bytes`),
+      onError: (c) => {
+        // The unread rest of the body makes Node drop the socket after this answer: say so, or the client
+        // reuses the socket for its next request (a `recv`), which then fails.
+        c.header('Connection', 'close')
+        return errorResponse(c, 'payload_too_large', `request body exceeds ${4 * config.maxPayload} bytes`)
+      },
     }),
   )
 

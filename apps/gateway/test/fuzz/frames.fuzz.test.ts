@@ -1,0 +1,237 @@
+import {
+  CLIENT_FRAME_TYPES,
+  CLOSE_CODES,
+  ClientFrame,
+  closeReasonOf,
+  ERROR_CODES,
+  Health,
+  HttpError,
+  parseClientFrame,
+} from '@parley/protocol'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectFrameClient, type TransportName } from '../support/frame-client.js'
+import { FuzzConnection, type ProbeWindow, type WebSocketFuzzConnection } from '../support/fuzz-connection.js'
+import { fuzzParameters, fuzzTimeoutMs } from '../support/fuzz-settings.js'
+import { garbageText, mutatedFrameText, SAMPLE_FRAMES, sampleFrameText } from '../support/fuzz-values.js'
+import { type ProcessWatch, prototypePolluted, watchProcess } from '../support/fuzz-watch.js'
+import { startTestGateway, type TestGateway } from '../support/test-gateway.js'
+
+const MAX_PAYLOAD = 64 * 1024
+const HELLO = JSON.stringify({ type: 'hello', id: 'fuzz-hello', protocol: { min: 1, max: 1 } })
+
+const GARBAGE_RUNS = 60
+const MUTATED_RUNS = 150
+const SEQUENCE_RUNS = 25
+const BYTES_RUNS = 40
+
+describe('fuzz seeds', () => {
+  it('has one valid sample frame of every client frame type', () => {
+    expect(Object.keys(SAMPLE_FRAMES).sort()).toEqual([...CLIENT_FRAME_TYPES].sort())
+    for (const frame of Object.values(SAMPLE_FRAMES)) expect(ClientFrame.safeParse(frame).success).toBe(true)
+  })
+})
+
+/** What the protocol says the gateway answers to one text frame, when it says anything definite. */
+type Expected =
+  | { kind: 'error'; code: string; id: string | undefined }
+  | { kind: 'close'; code: number }
+  | { kind: 'http'; status: number; code: string }
+  | { kind: 'any' }
+
+function expectedAnswer(text: string, transport: TransportName, session = 'x'.repeat(40)): Expected {
+  const size = Buffer.byteLength(text)
+  if (transport === 'websocket' && size > 4 * MAX_PAYLOAD) {
+    return { kind: 'close', code: CLOSE_CODES.message_too_big.code }
+  }
+  if (transport === 'polling') {
+    const body = JSON.stringify({ session, frames: [text] })
+    if (Buffer.byteLength(body) > 4 * MAX_PAYLOAD)
+      return { kind: 'http', status: 413, code: 'payload_too_large' }
+  }
+  if (size > MAX_PAYLOAD) return { kind: 'error', code: 'payload_too_large', id: undefined }
+  const parsed = parseClientFrame(text)
+  if (parsed.ok) return { kind: 'any' }
+  return { kind: 'error', code: parsed.error.code, id: parsed.id }
+}
+
+/** Every frame is typed, no error is `internal`, and a close uses a code of the close-code table. */
+function checkTyped(window: ProbeWindow): void {
+  for (const frame of window.frames) {
+    const { type, code } = frame as { type?: unknown; code?: unknown }
+    if (type !== 'error') continue
+    expect(Object.keys(ERROR_CODES), `error code of ${JSON.stringify(frame)}`).toContain(code)
+    expect(code, `an untyped failure: ${JSON.stringify(frame)}`).not.toBe('internal')
+  }
+  for (const answer of window.sendAnswers) {
+    expect(answer.status, JSON.stringify(answer)).toBeLessThan(500)
+    expect(HttpError.safeParse(answer.body).success, JSON.stringify(answer)).toBe(true)
+  }
+  if (window.closed !== undefined) {
+    const reason = closeReasonOf(window.closed.code)
+    expect(reason, `close code ${JSON.stringify(window.closed)}`).toBeDefined()
+    expect(reason, `close code ${JSON.stringify(window.closed)}`).not.toBe('internal_error')
+  }
+}
+
+/** The answer the protocol promises for `text` is in the window (unless the connection went away first). */
+function checkExpected(text: string, expected: Expected, window: ProbeWindow): void {
+  const shown = text.length > 300 ? `${text.slice(0, 300)}… (${text.length} chars)` : text
+  if (expected.kind === 'close') {
+    expect(window.closed?.code, `close after ${shown}`).toBe(expected.code)
+    return
+  }
+  if (expected.kind === 'http') {
+    const answer = window.sendAnswers[0]
+    expect(answer?.status, `poll send of ${shown}`).toBe(expected.status)
+    expect(HttpError.parse(answer?.body).error.code).toBe(expected.code)
+    return
+  }
+  if (expected.kind === 'any' || window.closed !== undefined) return
+  const errors = window.frames.filter((frame) => (frame as { type?: unknown }).type === 'error') as Array<{
+    code: string
+    id?: string
+  }>
+  expect(
+    errors.some((error) => error.code === expected.code && error.id === expected.id),
+    `expected error ${expected.code} (id ${expected.id}) for ${shown}, got ${JSON.stringify(window.frames).slice(0, 500)}`,
+  ).toBe(true)
+}
+
+describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (transport) => {
+  let server: TestGateway
+  let watch: ProcessWatch
+  let connection: FuzzConnection | undefined
+  const urls = () => ({ url: server.started.url, wsUrl: server.started.wsUrl })
+
+  /** The shared connection, reopened (and greeted when asked) after the gateway closed it. */
+  async function live(greeted: boolean): Promise<FuzzConnection> {
+    if (connection !== undefined && connection.closed === undefined) return connection
+    if (connection !== undefined) expect(connection.violations).toEqual([])
+    connection = await FuzzConnection.open(transport, urls())
+    if (greeted) {
+      await connection.sendText(HELLO)
+      const window = await connection.probe()
+      expect(window.frames).toContainEqual(expect.objectContaining({ type: 'welcome' }))
+    }
+    return connection
+  }
+
+  async function sendAndCheck(text: string, greeted: boolean): Promise<void> {
+    const client = await live(greeted)
+    await client.sendText(text)
+    const window = await client.probe()
+    expect(client.violations).toEqual([])
+    checkTyped(window)
+    checkExpected(text, expectedAnswer(text, transport), window)
+    expect(watch.problems()).toEqual([])
+  }
+
+  beforeAll(async () => {
+    watch = watchProcess()
+    server = await startTestGateway(
+      { maxPayload: MAX_PAYLOAD, authFailureLimit: 1_000_000 },
+      { logger: watch.logger },
+    )
+  })
+
+  afterAll(async () => {
+    connection?.close()
+    await server?.dispose()
+    watch?.stop()
+  })
+
+  it(
+    'answers garbage text (broken JSON, non-objects, huge and deeply nested documents) with a typed error or a documented close',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(garbageText(MAX_PAYLOAD), fc.boolean(), async ({ text }, greeted) => {
+          await sendAndCheck(text, greeted)
+        }),
+        fuzzParameters(GARBAGE_RUNS),
+      )
+    },
+    fuzzTimeoutMs(GARBAGE_RUNS),
+  )
+
+  it(
+    'answers frames of every type with mutated fields with the typed error their parse gives, and only typed errors otherwise',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(mutatedFrameText(MAX_PAYLOAD + 1024), async ({ text }) => {
+          await sendAndCheck(text, true)
+        }),
+        fuzzParameters(MUTATED_RUNS),
+      )
+    },
+    fuzzTimeoutMs(MUTATED_RUNS),
+  )
+
+  it(
+    'answers valid and mutated frames in any order, before hello included, with typed errors only',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.oneof(sampleFrameText(), mutatedFrameText(1024)), { minLength: 1, maxLength: 8 }),
+          async (texts) => {
+            const client = await FuzzConnection.open(transport, urls())
+            try {
+              for (const { text } of texts) await client.sendText(text)
+              const window = await client.probe()
+              expect(client.violations).toEqual([])
+              checkTyped(window)
+              expect(watch.problems()).toEqual([])
+            } finally {
+              client.close()
+            }
+          },
+        ),
+        fuzzParameters(SEQUENCE_RUNS),
+      )
+    },
+    fuzzTimeoutMs(SEQUENCE_RUNS, 1_000),
+  )
+
+  it.runIf(transport === 'websocket')(
+    'answers binary frames and text frames that are not UTF-8 with a typed error or a documented close',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), fc.boolean(), async (bytes, binary) => {
+          const client = (await live(true)) as WebSocketFuzzConnection
+          client.sendBytes(Buffer.from(bytes), binary)
+          const window = await client.probe()
+          expect(client.violations).toEqual([])
+          checkTyped(window)
+          if (binary) {
+            expect(window.frames).toContainEqual(
+              expect.objectContaining({ type: 'error', code: 'invalid_frame' }),
+            )
+          }
+          expect(watch.problems()).toEqual([])
+        }),
+        fuzzParameters(BYTES_RUNS),
+      )
+    },
+    fuzzTimeoutMs(BYTES_RUNS),
+  )
+
+  it('still answers /health and serves a fresh client after the fuzzing, with nothing uncaught in the process', async () => {
+    const health = await fetch(`${server.started.url}/health`)
+    expect(health.status).toBe(200)
+    expect(Health.parse(await health.json()).status).toBe('ok')
+
+    const subscriber = await connectFrameClient(transport, urls())
+    const publisher = await connectFrameClient(transport, urls())
+    try {
+      await subscriber.subscribe('after.fuzz')
+      const answer = await publisher.request({ type: 'publish', channel: 'after.fuzz', data: 'still here' })
+      expect(answer).toMatchObject({ type: 'reply' })
+      expect(await subscriber.next('channel_message')).toMatchObject({ data: 'still here' })
+    } finally {
+      subscriber.close()
+      publisher.close()
+    }
+    expect(watch.problems()).toEqual([])
+    expect(prototypePolluted()).toBe(false)
+  })
+})

@@ -1,0 +1,43 @@
+import { closeReasonOf, HttpError, PollOpenResponse } from '@parley/protocol'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { TestClient } from './support/test-client.js'
+import { startTestGateway, type TestGateway } from './support/test-gateway.js'
+
+const MAX_PAYLOAD = 4096
+
+/** Transport-level answers to hostile input that the fuzz suites (test/fuzz) found, pinned down. */
+describe('hostile input at the transport level', () => {
+  let server: TestGateway
+
+  beforeEach(async () => {
+    server = await startTestGateway({ maxPayload: MAX_PAYLOAD })
+  })
+  afterEach(async () => {
+    await server.dispose()
+  })
+
+  it('closes a WebSocket text frame that is not UTF-8 with 1007, a code of the close-code table', async () => {
+    const client = await TestClient.connect(server.started.wsUrl)
+    client.sendRaw(Buffer.from([0x7b, 0x80, 0x7d]), { binary: false })
+    const closed = await client.waitClosed()
+    expect(closed.code).toBe(1007)
+    expect(closeReasonOf(closed.code)).toBe('invalid_payload')
+  })
+
+  it('answers an oversized /poll/send with 413 and Connection: close, so the next request does not reuse a socket the gateway drops', async () => {
+    const base = `${server.started.url}/poll`
+    const post = (path: string, body: string) =>
+      fetch(`${base}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const { session } = PollOpenResponse.parse(await (await post('open', '{}')).json())
+
+    const tooBig = await post('send', JSON.stringify({ session, frames: ['x'.repeat(4 * MAX_PAYLOAD + 1)] }))
+    expect(tooBig.status).toBe(413)
+    expect(tooBig.headers.get('connection')).toBe('close')
+    expect(HttpError.parse(await tooBig.json()).error.code).toBe('payload_too_large')
+
+    // Without `Connection: close` the client kept the socket the gateway then closed: this failed with
+    // "other side closed".
+    const next = await post('send', JSON.stringify({ session, frames: ['{"type":"ping","id":"p"}'] }))
+    expect(next.status).toBe(200)
+  })
+})
