@@ -13,6 +13,8 @@ export interface ProbeWindow {
   closed: FuzzClosed | undefined
   /** HTTP answers to `/poll/send` that were not 200 (polling only). */
   sendAnswers: Array<{ status: number; body: unknown }>
+  /** What the gateway did in this window that the protocol does not allow. */
+  violations: Violation[]
 }
 
 /** Something the gateway did that the protocol does not allow. */
@@ -29,9 +31,12 @@ const PROBE_TIMEOUT_MS = 15_000
  * for its answer (a pong, or an error in the handshake) or the close, which bounds the frames caused by
  * everything sent before it.
  */
+function emptyWindow(): ProbeWindow {
+  return { frames: [], closed: undefined, sendAnswers: [], violations: [] }
+}
+
 export abstract class FuzzConnection {
-  readonly violations: Violation[] = []
-  protected window: ProbeWindow = { frames: [], closed: undefined, sendAnswers: [] }
+  protected window: ProbeWindow = emptyWindow()
   #closed: FuzzClosed | undefined
   #probes = 0
   #wake: (() => void) | undefined
@@ -59,7 +64,7 @@ export abstract class FuzzConnection {
     const deadline = Date.now() + PROBE_TIMEOUT_MS
     while (this.#closed === undefined && !this.window.frames.some((frame) => idOf(frame) === id)) {
       if (Date.now() > deadline) {
-        this.violations.push({ what: 'no answer to a ping (hang)', detail: { id, window: this.window } })
+        this.violation({ what: 'no answer to a ping (hang)', detail: { id, window: this.window } })
         break
       }
       await new Promise<void>((resolve) => {
@@ -68,14 +73,18 @@ export abstract class FuzzConnection {
       })
     }
     const window = this.window
-    this.window = { frames: [], closed: undefined, sendAnswers: [] }
+    this.window = emptyWindow()
     return window
+  }
+
+  protected violation(violation: Violation): void {
+    this.window.violations.push(violation)
   }
 
   /** Records a frame after checking it against the server frame schemas. */
   protected received(raw: unknown): void {
     const parsed = ServerFrame.safeParse(raw)
-    if (!parsed.success) this.violations.push({ what: 'frame outside the protocol', detail: raw })
+    if (!parsed.success) this.violation({ what: 'frame outside the protocol', detail: raw })
     this.window.frames.push(raw)
     this.#wake?.()
   }
@@ -100,13 +109,13 @@ export class WebSocketFuzzConnection extends FuzzConnection {
     this.#socket = socket
     socket.on('message', (data, isBinary) => {
       if (isBinary) {
-        this.violations.push({ what: 'binary frame from the gateway', detail: data })
+        this.violation({ what: 'binary frame from the gateway', detail: data })
         return
       }
       try {
         this.received(JSON.parse(data.toString()))
       } catch {
-        this.violations.push({ what: 'frame that is not JSON', detail: data.toString().slice(0, 200) })
+        this.violation({ what: 'frame that is not JSON', detail: data.toString().slice(0, 200) })
       }
     })
     socket.on('close', (code, reason) => this.ended({ code, reason: reason.toString() }))
@@ -182,7 +191,7 @@ class PollingFuzzConnection extends FuzzConnection {
     const body: unknown = await response.json().catch(() => undefined)
     this.window.sendAnswers.push({ status: response.status, body })
     if (response.status >= 500 || !HttpError.safeParse(body).success) {
-      this.violations.push({ what: `poll send answered HTTP ${response.status}`, detail: body })
+      this.violation({ what: `poll send answered HTTP ${response.status}`, detail: body })
     }
   }
 
@@ -203,7 +212,7 @@ class PollingFuzzConnection extends FuzzConnection {
       }
       const answer = PollRecvResponse.safeParse(body)
       if (response.status !== 200 || !answer.success) {
-        this.violations.push({ what: `poll recv answered HTTP ${response.status}`, detail: body })
+        this.violation({ what: `poll recv answered HTTP ${response.status}`, detail: body })
         this.ended({ code: 1006, reason: 'poll recv failed' })
         return
       }

@@ -248,15 +248,23 @@ function withField(frame: Record<string, unknown>, key: string, value: unknown):
   return copy
 }
 
+/** One of `seeds`, as is or with one to three mutated fields (a plain JSON object). */
+export function mutatedObject(
+  seeds: readonly object[],
+  maxBytes: number,
+): fc.Arbitrary<Record<string, unknown>> {
+  return fc
+    .tuple(fc.constantFrom(...seeds), fc.array(mutation(maxBytes), { minLength: 0, maxLength: 3 }))
+    .map(([seed, mutations]) => {
+      let value = structuredClone(seed) as Record<string, unknown>
+      for (const mutate of mutations) value = mutate(value)
+      return value
+    })
+}
+
 /** A frame of any type, valid or with one to three mutated fields, as the JSON text a client would send. */
 export function mutatedFrameText(maxBytes: number): fc.Arbitrary<FuzzText> {
-  return fc
-    .tuple(fc.constantFrom(...FRAME_TYPES), fc.array(mutation(maxBytes), { minLength: 0, maxLength: 3 }))
-    .map(([type, mutations]) => {
-      let frame: Record<string, unknown> = structuredClone(SAMPLE_FRAMES[type]) as Record<string, unknown>
-      for (const mutate of mutations) frame = mutate(frame)
-      return fuzzText(safeStringify(frame))
-    })
+  return mutatedObject(Object.values(SAMPLE_FRAMES), maxBytes).map((frame) => fuzzText(safeStringify(frame)))
 }
 
 /** JSON text of a value, or a stand-in when it cannot be serialised (nested past the stack). */

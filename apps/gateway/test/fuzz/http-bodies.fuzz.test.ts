@@ -1,0 +1,490 @@
+import {
+  ApproveCodeRequest,
+  ApproveDeviceRequest,
+  CreatePolicyRuleRequest,
+  CreateTokenRequest,
+  ERROR_CODES,
+  type ErrorCode,
+  Health,
+  HttpError,
+  PollCloseRequest,
+  PollOpenResponse,
+  PollRecvRequest,
+  PollSendRequest,
+  RegisterAgentKeyRequest,
+  SetPolicyDefaultRequest,
+  UpdatePolicyRuleRequest,
+} from '@parley/protocol'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { z } from 'zod'
+import { adminCall } from '../support/admin-api.js'
+import { connectFrameClient } from '../support/frame-client.js'
+import { fuzzParameters, fuzzRuns, fuzzTimeoutMs } from '../support/fuzz-settings.js'
+import {
+  type FuzzText,
+  fuzzText,
+  hostileValue,
+  mutatedObject,
+  NASTY_STRINGS,
+  safeStringify,
+} from '../support/fuzz-values.js'
+import { type ProcessWatch, prototypePolluted, watchProcess } from '../support/fuzz-watch.js'
+import { adminHeaders, startTestGateway, type TestGateway } from '../support/test-gateway.js'
+
+const MAX_PAYLOAD = 16 * 1024
+/** Where a real poll session id goes in a seed; each request opens a fresh session for it. */
+const LIVE_SESSION = '$live-session'
+
+interface BodyRoute {
+  method: 'POST' | 'PUT' | 'PATCH'
+  path: string
+  /** The schema the gateway parses the body with: a body it refuses must get 400 `bad_request`. */
+  schema?: z.ZodType
+  /** A body the route accepts (its fields are what the mutations start from). */
+  seed: Record<string, unknown>
+}
+
+/** Every route that reads a JSON body, with the schema it parses it with. */
+const BODY_ROUTES: BodyRoute[] = [
+  {
+    method: 'POST',
+    path: '/api/admin/tokens',
+    schema: CreateTokenRequest,
+    seed: { name: 'fuzz', role: 'client', scopes: ['publish:fuzz.*'], expiresIn: 60 },
+  },
+  {
+    method: 'POST',
+    path: '/api/admin/agent-keys',
+    schema: RegisterAgentKeyRequest,
+    seed: {
+      id: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK',
+      publicKey: 'Lm_M42cB3HkUiODQsXRcweM6TByfzEHGO9ND274JcOY',
+      name: 'fuzz key',
+      role: 'agent',
+      scopes: ['*:*'],
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/admin/pairing/approve',
+    schema: ApproveCodeRequest,
+    seed: { channelType: 'telegram', code: 'ABCD-1234', senderId: '42' },
+  },
+  {
+    method: 'POST',
+    path: '/api/admin/devices/dev_unknown/approve',
+    schema: ApproveDeviceRequest,
+    seed: { role: 'client', scopes: ['*:*'] },
+  },
+  {
+    method: 'POST',
+    path: '/api/admin/policies',
+    schema: CreatePolicyRuleRequest,
+    seed: {
+      effect: 'allow',
+      actions: ['publish'],
+      subject: { kind: 'role', pattern: 'fuzz-*' },
+      target: { kind: 'channel', pattern: 'fuzz.*' },
+      priority: 1,
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/api/admin/policies/pol_unknown',
+    schema: UpdatePolicyRuleRequest,
+    seed: { description: null, priority: 2 },
+  },
+  {
+    method: 'PUT',
+    path: '/api/admin/policies/default',
+    schema: SetPolicyDefaultRequest,
+    seed: { effect: 'allow' },
+  },
+  { method: 'POST', path: '/poll/open', seed: {} },
+  {
+    method: 'POST',
+    path: '/poll/send',
+    schema: PollSendRequest,
+    seed: { session: LIVE_SESSION, frames: ['{"type":"ping","id":"p"}'] },
+  },
+  {
+    method: 'POST',
+    path: '/poll/recv',
+    schema: PollRecvRequest,
+    seed: { session: LIVE_SESSION, ack: 0, waitMs: 0 },
+  },
+  { method: 'POST', path: '/poll/close', schema: PollCloseRequest, seed: { session: LIVE_SESSION } },
+]
+
+/** Routes with ids in the path (none of which exist): hostile ids must get a typed 4xx, never a 5xx. */
+const PATH_ROUTES: Array<{ method: string; path: (id: string) => string }> = [
+  { method: 'GET', path: (id) => `/api/admin/dlq/${id}` },
+  { method: 'POST', path: (id) => `/api/admin/dlq/${id}/requeue` },
+  { method: 'DELETE', path: (id) => `/api/admin/dlq/${id}` },
+  { method: 'DELETE', path: (id) => `/api/admin/tokens/${id}` },
+  { method: 'DELETE', path: (id) => `/api/admin/agent-keys/${id}` },
+  { method: 'POST', path: (id) => `/api/admin/pairing/requests/${id}/approve` },
+  { method: 'POST', path: (id) => `/api/admin/pairing/requests/${id}/deny` },
+  { method: 'DELETE', path: (id) => `/api/admin/pairing/paired/${id}/${id}` },
+  { method: 'POST', path: (id) => `/api/admin/devices/${id}/deny` },
+  { method: 'DELETE', path: (id) => `/api/admin/grants/${id}` },
+  { method: 'DELETE', path: (id) => `/api/admin/policies/${id}` },
+  { method: 'POST', path: (id) => `/pairing/approve/${id}` },
+]
+
+/** Routes that read a query string, with the names of its parameters. */
+const QUERY_ROUTES: Array<{ path: string; names: string[] }> = [
+  {
+    path: '/api/admin/audit',
+    names: ['kind', 'principal', 'channel', 'target', 'correlationId', 'since', 'until', 'cursor', 'limit'],
+  },
+  { path: '/api/admin/dlq', names: ['recipient', 'channel', 'kind', 'cursor', 'limit'] },
+  { path: '/api/admin/conversations', names: ['a', 'b', 'since', 'cursor', 'limit'] },
+  { path: '/api/admin/agents', names: ['capability'] },
+  { path: '/api/admin/grants', names: ['all'] },
+  { path: '/agents', names: ['capability'] },
+]
+
+/** Routes are drawn by index: a failure report then shows a number, not a zod schema. */
+function routeIndex(routes: readonly unknown[]): fc.Arbitrary<number> {
+  return fc.nat({ max: routes.length - 1 })
+}
+
+function bodyRoute(index: number): BodyRoute {
+  const route = BODY_ROUTES[index]
+  if (route === undefined) throw new Error(`no body route ${index}`)
+  return route
+}
+
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=fuzz',
+  'application/xml',
+  undefined,
+] as const
+
+/** Keeps a header value to what `fetch` can send (visible ASCII), whatever was generated. */
+function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, '?')
+}
+
+type Credential = { kind: 'admin' } | { kind: 'bad'; header: string | undefined }
+
+const badCredential: fc.Arbitrary<Credential> = fc
+  .oneof(
+    fc.constant(undefined),
+    fc.constantFrom(...NASTY_STRINGS).map((token) => `Bearer ${headerSafe(token)}`),
+    fc.string({ maxLength: 60 }).map((token) => `Bearer ${headerSafe(token)}`),
+    fc.constantFrom('Bearer', 'Bearer ', 'Basic YWRtaW46YWRtaW4=', 'bearer test-admin-token-012345678'),
+    // Longer than any token, within Node's 16 KiB header limit (past it Node itself answers 431).
+    fc.integer({ min: 4097, max: 12_000 }).map((length) => `Bearer ${'a'.repeat(length)}`),
+  )
+  .map((header) => ({ kind: 'bad', header }))
+
+/** A raw body: malformed JSON, non-objects, empty, or large (within reason). */
+function rawBody(): fc.Arbitrary<FuzzText> {
+  return fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 100 }).map(fuzzText),
+    fc.json({ maxDepth: 3 }).map(fuzzText),
+    fc
+      .constantFrom('', ' ', 'null', '[]', '"x"', '{', '{"a":', '{"__proto__":{"polluted":true}}')
+      .map(fuzzText),
+    fc.integer({ min: 1, max: 20_000 }).map((depth) => fuzzText('['.repeat(depth) + ']'.repeat(depth))),
+    fc.integer({ min: 1, max: 1_000_000 }).map((size) => fuzzText(`{"name":"${'x'.repeat(size)}"}`)),
+  )
+}
+
+interface Answer {
+  status: number
+  body: unknown
+  text: string
+}
+
+describe('hostile HTTP bodies, paths, queries and credentials', () => {
+  let server: TestGateway
+  let watch: ProcessWatch
+
+  async function openSession(): Promise<string> {
+    const response = await fetch(`${server.started.url}/poll/open`, { method: 'POST', body: '{}' })
+    return PollOpenResponse.parse(await response.json()).session
+  }
+
+  async function call(
+    method: string,
+    path: string,
+    body: string | undefined,
+    credential: Credential,
+    contentType: string | undefined = 'application/json',
+  ): Promise<Answer> {
+    const headers: Record<string, string> = {}
+    if (credential.kind === 'admin') Object.assign(headers, adminHeaders())
+    else if (credential.header !== undefined) headers.authorization = credential.header
+    if (contentType !== undefined) headers['content-type'] = contentType
+    const response = await fetch(`${server.started.url}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    })
+    const text = await response.text()
+    let parsed: unknown
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text)
+    } catch {
+      parsed = undefined
+    }
+    return { status: response.status, body: parsed, text }
+  }
+
+  /** Never a 5xx; every refusal is the one envelope, with the status its code has in the table. */
+  function checkAnswer(answer: Answer, what: string): void {
+    const shown = `${what} -> ${answer.status} ${answer.text.slice(0, 300)}`
+    expect(answer.status, shown).toBeLessThan(500)
+    if (answer.status >= 400) {
+      const envelope = HttpError.safeParse(answer.body)
+      expect(envelope.success, shown).toBe(true)
+      const code = envelope.data?.error.code as ErrorCode
+      expect(Object.keys(ERROR_CODES), shown).toContain(code)
+      expect(ERROR_CODES[code].status, shown).toBe(answer.status)
+    }
+    expect(watch.problems()).toEqual([])
+  }
+
+  function checkRefusedCredential(answer: Answer, path: string, what: string): void {
+    if (!path.startsWith('/api/admin/')) return
+    expect([401, 429], `${what} -> ${answer.status} ${answer.text.slice(0, 200)}`).toContain(answer.status)
+  }
+
+  beforeAll(async () => {
+    watch = watchProcess()
+    server = await startTestGateway(
+      { maxPayload: MAX_PAYLOAD, authFailureLimit: 1_000_000, polling: { longPollTimeout: 0.2 } },
+      { logger: watch.logger },
+    )
+  })
+
+  afterAll(async () => {
+    await server?.dispose()
+    watch?.stop()
+  })
+
+  it(
+    'answers mutated bodies of every JSON route with the admin token with a typed 4xx (400 when the schema refuses), never a 5xx',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          routeIndex(BODY_ROUTES).chain((index) =>
+            fc.tuple(
+              fc.constant(index),
+              mutatedObject([bodyRoute(index).seed], MAX_PAYLOAD).map((value) =>
+                fuzzText(safeStringify(value)),
+              ),
+            ),
+          ),
+          fc.constantFrom(...CONTENT_TYPES),
+          async ([index, generated], contentType) => {
+            const route = bodyRoute(index)
+            const session = generated.text.includes(LIVE_SESSION) ? await openSession() : ''
+            const text = generated.text.replaceAll(LIVE_SESSION, session)
+            const answer = await call(route.method, route.path, text, { kind: 'admin' }, contentType)
+            const what = `${route.method} ${route.path} ${text.slice(0, 300)}`
+            checkAnswer(answer, what)
+            const refusedBySchema =
+              route.schema !== undefined && !route.schema.safeParse(JSON.parse(text)).success
+            const tooLarge = route.path.startsWith('/poll/') && Buffer.byteLength(text) > 4 * MAX_PAYLOAD
+            if (refusedBySchema && !tooLarge) {
+              expect(answer.status, `${what} -> ${answer.text.slice(0, 300)}`).toBe(400)
+              expect(HttpError.parse(answer.body).error.code).toBe('bad_request')
+            }
+          },
+        ),
+        fuzzParameters(150),
+      )
+    },
+    fuzzTimeoutMs(150),
+  )
+
+  it(
+    'answers malformed, non-object and large raw bodies on every JSON route with a typed 4xx, never a 5xx',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          routeIndex(BODY_ROUTES),
+          rawBody(),
+          fc.constantFrom(...CONTENT_TYPES),
+          async (index, { text }, contentType) => {
+            const route = bodyRoute(index)
+            const answer = await call(route.method, route.path, text, { kind: 'admin' }, contentType)
+            checkAnswer(answer, `${route.method} ${route.path} ${text.slice(0, 200)}`)
+          },
+        ),
+        fuzzParameters(80),
+      )
+    },
+    fuzzTimeoutMs(80),
+  )
+
+  it(
+    'answers every admin route called with a missing or wrong credential with 401 (or 429 once limited), never a 5xx',
+    async () => {
+      const adminRoutes = [
+        ...BODY_ROUTES.filter((route) => route.path.startsWith('/api/admin/')).map((route) => ({
+          method: route.method,
+          path: route.path,
+          body: JSON.stringify(route.seed) as string | undefined,
+        })),
+        ...PATH_ROUTES.filter((route) => route.path('x').startsWith('/api/admin/')).map((route) => ({
+          method: route.method,
+          path: route.path('x'),
+          body: undefined,
+        })),
+      ]
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...adminRoutes), badCredential, async (route, credential) => {
+          const answer = await call(route.method, route.path, route.body, credential)
+          const what = `${route.method} ${route.path} with ${JSON.stringify(credential).slice(0, 100)}`
+          checkAnswer(answer, what)
+          checkRefusedCredential(answer, route.path, what)
+        }),
+        fuzzParameters(60),
+      )
+    },
+    fuzzTimeoutMs(60),
+  )
+
+  it(
+    'answers hostile ids in paths with a typed 4xx, never a 5xx',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...PATH_ROUTES),
+          fc.oneof(fc.constantFrom(...NASTY_STRINGS), fc.string({ unit: 'binary', maxLength: 80 })),
+          async (route, id) => {
+            const path = route.path(encodeURIComponent(id.replace(/[\ud800-\udfff]/g, '?')) || 'x')
+            const answer = await call(route.method, path, undefined, { kind: 'admin' })
+            checkAnswer(answer, `${route.method} ${path}`)
+          },
+        ),
+        fuzzParameters(60),
+      )
+    },
+    fuzzTimeoutMs(60),
+  )
+
+  it(
+    'answers hostile query strings with a typed 4xx, never a 5xx',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...QUERY_ROUTES).chain((route) =>
+            fc.tuple(
+              fc.constant(route.path),
+              fc.array(
+                fc.tuple(
+                  fc.oneof(fc.constantFrom(...route.names), fc.string({ maxLength: 10 })),
+                  // Cut to keep the URL within Node's 16 KiB header limit (past it Node itself answers 431).
+                  hostileValue(1_000).map((value) =>
+                    (typeof value === 'string' ? value : safeStringify(value)).slice(0, 1_000),
+                  ),
+                ),
+                { maxLength: 4 },
+              ),
+            ),
+          ),
+          async ([path, pairs]) => {
+            const query = new URLSearchParams(
+              pairs.map(([name, value]) => [name, value.replace(/[\ud800-\udfff]/g, '?')]),
+            )
+            const url = `${path}?${query.toString()}`
+            const answer = await call('GET', url, undefined, { kind: 'admin' })
+            checkAnswer(answer, `GET ${url.slice(0, 300)}`)
+          },
+        ),
+        fuzzParameters(60),
+      )
+    },
+    fuzzTimeoutMs(60),
+  )
+
+  it('still answers /health and serves a fresh client afterwards, with nothing uncaught in the process', async () => {
+    const health = await fetch(`${server.started.url}/health`)
+    expect(health.status).toBe(200)
+    expect(Health.parse(await health.json()).status).toBe('ok')
+
+    // The fuzzing may have created deny rules: put the policies back before the well-behaved client.
+    const policies = await adminCall(server.started.url, 'GET', '/api/admin/policies')
+    for (const rule of (policies.body as { rules: Array<{ id: string }> }).rules) {
+      expect((await adminCall(server.started.url, 'DELETE', `/api/admin/policies/${rule.id}`)).status).toBe(
+        204,
+      )
+    }
+    expect(
+      (await adminCall(server.started.url, 'PUT', '/api/admin/policies/default', { effect: 'allow' })).status,
+    ).toBe(200)
+
+    const urls = { url: server.started.url, wsUrl: server.started.wsUrl }
+    const subscriber = await connectFrameClient('websocket', urls)
+    const publisher = await connectFrameClient('polling', urls)
+    try {
+      await subscriber.subscribe('after.fuzz')
+      const answer = await publisher.request({ type: 'publish', channel: 'after.fuzz', data: 'still here' })
+      expect(answer).toMatchObject({ type: 'reply' })
+      expect(await subscriber.next('channel_message')).toMatchObject({ data: 'still here' })
+    } finally {
+      subscriber.close()
+      publisher.close()
+    }
+    expect(watch.problems()).toEqual([])
+    expect(prototypePolluted()).toBe(false)
+  })
+})
+
+describe('hostile credentials against the failed-auth limit', () => {
+  let server: TestGateway
+  let watch: ProcessWatch
+
+  beforeAll(async () => {
+    watch = watchProcess()
+    server = await startTestGateway({ authFailureLimit: 3 }, { logger: watch.logger })
+  })
+  afterAll(async () => {
+    await server?.dispose()
+    watch?.stop()
+  })
+
+  it(
+    'answers a flood of wrong credentials with 401 and then 429 rate_limited with retryAfterMs, never a 5xx',
+    async () => {
+      const seen = new Set<number>()
+      await fc.assert(
+        fc.asyncProperty(badCredential, async (credential) => {
+          const headers: Record<string, string> =
+            credential.kind === 'bad' && credential.header !== undefined
+              ? { authorization: credential.header }
+              : {}
+          const response = await fetch(`${server.started.url}/api/admin/tokens`, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/json' },
+            body: '{"name":"x","role":"client"}',
+          })
+          const envelope = HttpError.parse(await response.json())
+          expect([401, 429]).toContain(response.status)
+          expect(ERROR_CODES[envelope.error.code as ErrorCode].status).toBe(response.status)
+          if (response.status === 429) {
+            expect(envelope.error.retryAfterMs).toBeGreaterThan(0)
+            expect(response.headers.get('retry-after')).not.toBeNull()
+          }
+          seen.add(response.status)
+          expect(watch.problems()).toEqual([])
+        }),
+        fuzzParameters(20),
+      )
+      // Three failures are allowed per window: from the fourth wrong credential on, the address is refused.
+      if (fuzzRuns(20) > 3) expect(seen.has(429)).toBe(true)
+    },
+    fuzzTimeoutMs(20),
+  )
+})
