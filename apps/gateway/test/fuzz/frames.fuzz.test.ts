@@ -19,6 +19,13 @@ import { startTestGateway, type TestGateway } from '../support/test-gateway.js'
 
 const MAX_PAYLOAD = 64 * 1024
 const HELLO = JSON.stringify({ type: 'hello', id: 'fuzz-hello', protocol: { min: 1, max: 1 } })
+/** The fuzzing connection registers as the agent the sample frames target, so requests and streams reach it. */
+const REGISTER = JSON.stringify({
+  type: 'agent_register',
+  id: 'fuzz-register',
+  agentId: 'fuzz-agent',
+  capabilities: ['echo'],
+})
 
 const GARBAGE_RUNS = 60
 const MUTATED_RUNS = 150
@@ -103,6 +110,7 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
   let server: TestGateway
   let watch: ProcessWatch
   let connection: FuzzConnection | undefined
+  let peer: FuzzConnection
   const urls = () => ({ url: server.started.url, wsUrl: server.started.wsUrl })
 
   /** The shared connection, reopened (and greeted when asked) after the gateway closed it. */
@@ -111,11 +119,29 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
     connection = await FuzzConnection.open(transport, urls())
     if (greeted) {
       await connection.sendText(HELLO)
+      await connection.sendText(REGISTER)
       const window = await connection.probe()
       checkTyped(window)
       expect(window.frames).toContainEqual(expect.objectContaining({ type: 'welcome' }))
     }
     return connection
+  }
+
+  /** The peer the sample frames send and signal to (client id `fuzz-peer`); it never answers. */
+  async function openPeer(): Promise<FuzzConnection> {
+    const opened = await FuzzConnection.open(transport, urls())
+    await opened.sendText(
+      JSON.stringify({
+        type: 'hello',
+        id: 'peer-hello',
+        clientId: 'fuzz-peer',
+        protocol: { min: 1, max: 1 },
+      }),
+    )
+    const window = await opened.probe()
+    checkTyped(window)
+    expect(window.frames).toContainEqual(expect.objectContaining({ type: 'welcome' }))
+    return opened
   }
 
   async function sendAndCheck(text: string, greeted: boolean): Promise<void> {
@@ -133,9 +159,11 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
       { maxPayload: MAX_PAYLOAD, authFailureLimit: 1_000_000 },
       { logger: watch.logger },
     )
+    peer = await openPeer()
   })
 
   afterAll(async () => {
+    peer?.close()
     connection?.close()
     await server?.dispose()
     watch?.stop()
@@ -217,6 +245,9 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
     const health = await fetch(`${server.started.url}/health`)
     expect(health.status).toBe(200)
     expect(Health.parse(await health.json()).status).toBe('ok')
+
+    // Everything the peer received while the fuzzing went on is in the protocol too.
+    checkTyped(await peer.probe())
 
     const subscriber = await connectFrameClient(transport, urls())
     const publisher = await connectFrameClient(transport, urls())

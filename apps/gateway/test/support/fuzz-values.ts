@@ -213,6 +213,20 @@ function mutation(maxBytes: number): fc.Arbitrary<Mutation> {
           return withField(frame, key, value)
         },
     ),
+    // Replace (or add) a field one level down, inside an object field such as `protocol` or `target`.
+    fc.tuple(fc.nat(), fc.nat(), fieldName, hostileValue(maxBytes), fc.boolean()).map(
+      ([outerIndex, innerIndex, name, value, existing]): Mutation =>
+        (frame) => {
+          const objectKeys = Object.keys(frame).filter((key) => isPlainObject(frame[key]))
+          const outer = objectKeys[outerIndex % Math.max(1, objectKeys.length)]
+          if (outer === undefined) return frame
+          const inner = frame[outer] as Record<string, unknown>
+          const innerKeys = Object.keys(inner)
+          const key =
+            existing && innerKeys.length > 0 ? (innerKeys[innerIndex % innerKeys.length] as string) : name
+          return withField(frame, outer, withField(inner, key, value))
+        },
+    ),
     // Drop a field.
     fc.nat().map(
       (index): Mutation =>
@@ -239,6 +253,10 @@ function mutation(maxBytes: number): fc.Arbitrary<Mutation> {
             key in frame ? withField(frame, key, value) : frame,
       ),
   )
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** Sets a field as an own property, even `__proto__`, the way JSON.parse would. */
