@@ -13,7 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectFrameClient, type TransportName } from '../support/frame-client.js'
 import { FuzzConnection, type ProbeWindow, type WebSocketFuzzConnection } from '../support/fuzz-connection.js'
 import { fuzzParameters, fuzzTimeoutMs } from '../support/fuzz-settings.js'
-import { garbageText, mutatedFrameText, SAMPLE_FRAMES, sampleFrameText } from '../support/fuzz-values.js'
+import {
+  EXTRA_SAMPLE_FRAMES,
+  garbageText,
+  mutatedFrameText,
+  SAMPLE_FRAMES,
+  sampleFrameText,
+} from '../support/fuzz-values.js'
 import { type ProcessWatch, prototypePolluted, watchProcess } from '../support/fuzz-watch.js'
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js'
 
@@ -35,7 +41,9 @@ const BYTES_RUNS = 40
 describe('fuzz seeds', () => {
   it('has one valid sample frame of every client frame type', () => {
     expect(Object.keys(SAMPLE_FRAMES).sort()).toEqual([...CLIENT_FRAME_TYPES].sort())
-    for (const frame of Object.values(SAMPLE_FRAMES)) expect(ClientFrame.safeParse(frame).success).toBe(true)
+    for (const frame of [...Object.values(SAMPLE_FRAMES), ...EXTRA_SAMPLE_FRAMES]) {
+      expect(ClientFrame.safeParse(frame).success, JSON.stringify(frame)).toBe(true)
+    }
   })
 })
 

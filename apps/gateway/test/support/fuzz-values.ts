@@ -195,6 +195,36 @@ export const SAMPLE_FRAMES = {
 
 const FRAME_TYPES = Object.keys(SAMPLE_FRAMES) as ClientFrameType[]
 
+/** More seeds for the frames with several paths: `hello` with a token, an identity, a pairing or a resume. */
+export const EXTRA_SAMPLE_FRAMES = [
+  { type: 'hello', id: 'hello-token', protocol: { min: 1, max: 1 }, auth: { token: 'not-a-token' } },
+  {
+    type: 'hello',
+    id: 'hello-identity',
+    protocol: { min: 1, max: 1 },
+    auth: { identity: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK' },
+  },
+  {
+    type: 'hello',
+    id: 'hello-pairing',
+    protocol: { min: 1, max: 1 },
+    pairing: { device: { name: 'fuzz device', platform: 'fuzz' } },
+  },
+  { type: 'hello', id: 'hello-resume', protocol: { min: 1, max: 1 }, resume: { sessionId: 'ses_unknown' } },
+  { type: 'hello', id: 'hello-future', protocol: { min: 2, max: 9 }, clientId: 'fuzz-client' },
+  {
+    type: 'subscribe',
+    id: 'sub-since',
+    channel: 'fuzz.a',
+    since: { offset: 3, epoch: 'ep_unknown' },
+    durable: true,
+  },
+  { type: 'request', id: 'rq-cap', target: { capability: 'echo' }, data: 1, idempotent: true, traceId: 't' },
+  { type: 'agent_send', id: 'as-cap', target: { broadcast: { capability: 'echo' } }, data: 1 },
+] as const satisfies readonly ClientFrame[]
+
+const ALL_SEEDS: readonly object[] = [...Object.values(SAMPLE_FRAMES), ...EXTRA_SAMPLE_FRAMES]
+
 type Mutation = (frame: Record<string, unknown>) => Record<string, unknown>
 
 function mutation(maxBytes: number): fc.Arbitrary<Mutation> {
@@ -282,7 +312,7 @@ export function mutatedObject(
 
 /** A frame of any type, valid or with one to three mutated fields, as the JSON text a client would send. */
 export function mutatedFrameText(maxBytes: number): fc.Arbitrary<FuzzText> {
-  return mutatedObject(Object.values(SAMPLE_FRAMES), maxBytes).map((frame) => fuzzText(safeStringify(frame)))
+  return mutatedObject(ALL_SEEDS, maxBytes).map((frame) => fuzzText(safeStringify(frame)))
 }
 
 /** JSON text of a value, or a stand-in when it cannot be serialised (nested past the stack). */
@@ -296,5 +326,5 @@ export function safeStringify(value: unknown): string {
 
 /** A valid frame of any type, as text: used in sequences where order, not shape, is under test. */
 export function sampleFrameText(): fc.Arbitrary<FuzzText> {
-  return fc.constantFrom(...FRAME_TYPES).map((type) => fuzzText(JSON.stringify(SAMPLE_FRAMES[type])))
+  return fc.constantFrom(...ALL_SEEDS).map((frame) => fuzzText(JSON.stringify(frame)))
 }
