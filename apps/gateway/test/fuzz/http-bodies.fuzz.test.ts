@@ -1,6 +1,7 @@
 import {
   ApproveCodeRequest,
   ApproveDeviceRequest,
+  CreatedToken,
   CreatePolicyRuleRequest,
   CreateTokenRequest,
   ERROR_CODES,
@@ -172,7 +173,7 @@ function headerSafe(value: string): string {
   return value.replace(/[^\x20-\x7e]/g, '?')
 }
 
-type Credential = { kind: 'admin' } | { kind: 'bad'; header: string | undefined }
+type Credential = { kind: 'admin' } | { kind: 'header'; header: string | undefined }
 
 const badCredential: fc.Arbitrary<Credential> = fc
   .oneof(
@@ -183,7 +184,7 @@ const badCredential: fc.Arbitrary<Credential> = fc
     // Longer than any token, within Node's 16 KiB header limit (past it Node itself answers 431).
     fc.integer({ min: 4097, max: 12_000 }).map((length) => `Bearer ${'a'.repeat(length)}`),
   )
-  .map((header) => ({ kind: 'bad', header }))
+  .map((header) => ({ kind: 'header', header }))
 
 /** A raw body: malformed JSON, non-objects, empty, or large (within reason). */
 function rawBody(): fc.Arbitrary<FuzzText> {
@@ -207,6 +208,8 @@ interface Answer {
 describe('hostile HTTP bodies, paths, queries and credentials', () => {
   let server: TestGateway
   let watch: ProcessWatch
+  /** A valid credential of role client: the admin API refuses it with 403. */
+  let clientToken: string
 
   async function openSession(): Promise<string> {
     const response = await fetch(`${server.started.url}/poll/open`, { method: 'POST', body: '{}' })
@@ -253,9 +256,12 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
     expect(watch.problems()).toEqual([])
   }
 
-  function checkRefusedCredential(answer: Answer, path: string, what: string): void {
+  /** A wrong credential gets 401 (429 once the address is limited); a valid one of another role 403. */
+  function checkRefusedCredential(answer: Answer, path: string, wrong: boolean, what: string): void {
     if (!path.startsWith('/api/admin/')) return
-    expect([401, 429], `${what} -> ${answer.status} ${answer.text.slice(0, 200)}`).toContain(answer.status)
+    expect(wrong ? [401, 429] : [403], `${what} -> ${answer.status} ${answer.text.slice(0, 200)}`).toContain(
+      answer.status,
+    )
   }
 
   beforeAll(async () => {
@@ -264,6 +270,11 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
       { maxPayload: MAX_PAYLOAD, authFailureLimit: 1_000_000, polling: { longPollTimeout: 0.2 } },
       { logger: watch.logger },
     )
+    const created = await adminCall(server.started.url, 'POST', '/api/admin/tokens', {
+      name: 'fuzz client',
+      role: 'client',
+    })
+    clientToken = CreatedToken.parse(created.body).token
   })
 
   afterAll(async () => {
@@ -328,7 +339,7 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
   )
 
   it(
-    'answers every admin route called with a missing or wrong credential with 401 (or 429 once limited), never a 5xx',
+    'answers every admin route called with a missing or wrong credential with 401 (or 429 once limited), and with a client token with 403',
     async () => {
       const adminRoutes = [
         ...BODY_ROUTES.filter((route) => route.path.startsWith('/api/admin/')).map((route) => ({
@@ -343,12 +354,17 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
         })),
       ]
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...adminRoutes), badCredential, async (route, credential) => {
-          const answer = await call(route.method, route.path, route.body, credential)
-          const what = `${route.method} ${route.path} with ${JSON.stringify(credential).slice(0, 100)}`
-          checkAnswer(answer, what)
-          checkRefusedCredential(answer, route.path, what)
-        }),
+        fc.asyncProperty(
+          fc.constantFrom(...adminRoutes),
+          fc.option(badCredential, { nil: undefined }),
+          async (route, wrongCredential) => {
+            const credential = wrongCredential ?? { kind: 'header', header: `Bearer ${clientToken}` }
+            const answer = await call(route.method, route.path, route.body, credential)
+            const what = `${route.method} ${route.path} with ${JSON.stringify(credential).slice(0, 100)}`
+            checkAnswer(answer, what)
+            checkRefusedCredential(answer, route.path, wrongCredential !== undefined, what)
+          },
+        ),
         fuzzParameters(60),
       )
     },
@@ -462,7 +478,7 @@ describe('hostile credentials against the failed-auth limit', () => {
       await fc.assert(
         fc.asyncProperty(badCredential, async (credential) => {
           const headers: Record<string, string> =
-            credential.kind === 'bad' && credential.header !== undefined
+            credential.kind === 'header' && credential.header !== undefined
               ? { authorization: credential.header }
               : {}
           const response = await fetch(`${server.started.url}/api/admin/tokens`, {
