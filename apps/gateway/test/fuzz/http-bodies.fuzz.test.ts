@@ -34,6 +34,11 @@ import { type ProcessWatch, prototypePolluted, watchProcess } from '../support/f
 import { adminHeaders, startTestGateway, type TestGateway } from '../support/test-gateway.js'
 
 const MAX_PAYLOAD = 16 * 1024
+// Cases per property in `pnpm test` (`FUZZ_RUNS` overrides them all; scripts/fuzz.sh sets 20000).
+const BODY_RUNS = 200
+const RAW_BODY_RUNS = 100
+const REQUEST_RUNS = 60
+const FLOOD_RUNS = 20
 /** Where a real poll session id goes in a seed; each request opens a fresh session for it. */
 const LIVE_SESSION = '$live-session'
 
@@ -312,10 +317,10 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
             }
           },
         ),
-        fuzzParameters(150),
+        fuzzParameters(BODY_RUNS),
       )
     },
-    fuzzTimeoutMs(150),
+    fuzzTimeoutMs(BODY_RUNS),
   )
 
   it(
@@ -332,10 +337,10 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
             checkAnswer(answer, `${route.method} ${route.path} ${text.slice(0, 200)}`)
           },
         ),
-        fuzzParameters(80),
+        fuzzParameters(RAW_BODY_RUNS),
       )
     },
-    fuzzTimeoutMs(80),
+    fuzzTimeoutMs(RAW_BODY_RUNS),
   )
 
   it(
@@ -365,10 +370,10 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
             checkRefusedCredential(answer, route.path, wrongCredential !== undefined, what)
           },
         ),
-        fuzzParameters(60),
+        fuzzParameters(REQUEST_RUNS),
       )
     },
-    fuzzTimeoutMs(60),
+    fuzzTimeoutMs(REQUEST_RUNS),
   )
 
   it(
@@ -384,10 +389,10 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
             checkAnswer(answer, `${route.method} ${path}`)
           },
         ),
-        fuzzParameters(60),
+        fuzzParameters(REQUEST_RUNS),
       )
     },
-    fuzzTimeoutMs(60),
+    fuzzTimeoutMs(REQUEST_RUNS),
   )
 
   it(
@@ -419,10 +424,10 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
             checkAnswer(answer, `GET ${url.slice(0, 300)}`)
           },
         ),
-        fuzzParameters(60),
+        fuzzParameters(REQUEST_RUNS),
       )
     },
-    fuzzTimeoutMs(60),
+    fuzzTimeoutMs(REQUEST_RUNS),
   )
 
   it('still answers /health and serves a fresh client afterwards, with nothing uncaught in the process', async () => {
@@ -496,11 +501,11 @@ describe('hostile credentials against the failed-auth limit', () => {
           seen.add(response.status)
           expect(watch.problems()).toEqual([])
         }),
-        fuzzParameters(20),
+        fuzzParameters(FLOOD_RUNS),
       )
       // Three failures are allowed per window: from the fourth wrong credential on, the address is refused.
-      if (fuzzRuns(20) > 3) expect(seen.has(429)).toBe(true)
+      if (fuzzRuns(FLOOD_RUNS) > 3) expect(seen.has(429)).toBe(true)
     },
-    fuzzTimeoutMs(20),
+    fuzzTimeoutMs(FLOOD_RUNS),
   )
 })
