@@ -23,7 +23,12 @@ export interface Violation {
   detail: unknown
 }
 
-const PROBE_TIMEOUT_MS = 15_000
+/** Generous: only a gateway that never answers (a hang) should reach it, not a busy machine. */
+const PROBE_TIMEOUT_MS = 30_000
+
+function emptyWindow(): ProbeWindow {
+  return { frames: [], closed: undefined, sendAnswers: [], violations: [] }
+}
 
 /**
  * A deliberately dumb client for fuzzing: it sends any text (or bytes) as is, trusts nothing it receives,
@@ -31,10 +36,6 @@ const PROBE_TIMEOUT_MS = 15_000
  * for its answer (a pong, or an error in the handshake) or the close, which bounds the frames caused by
  * everything sent before it.
  */
-function emptyWindow(): ProbeWindow {
-  return { frames: [], closed: undefined, sendAnswers: [], violations: [] }
-}
-
 export abstract class FuzzConnection {
   protected window: ProbeWindow = emptyWindow()
   #closed: FuzzClosed | undefined
@@ -67,9 +68,13 @@ export abstract class FuzzConnection {
         this.violation({ what: 'no answer to a ping (hang)', detail: { id, window: this.window } })
         break
       }
+      // Woken by the next frame or close; the timer only lets the deadline be checked.
       await new Promise<void>((resolve) => {
-        this.#wake = resolve
-        setTimeout(resolve, 250)
+        const timer = setTimeout(resolve, 250)
+        this.#wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
       })
     }
     const window = this.window
