@@ -11,7 +11,12 @@ import {
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectFrameClient, type TransportName } from '../support/frame-client.js'
-import { FuzzConnection, type ProbeWindow, type WebSocketFuzzConnection } from '../support/fuzz-connection.js'
+import {
+  FuzzConnection,
+  type PollingFuzzConnection,
+  type ProbeWindow,
+  type WebSocketFuzzConnection,
+} from '../support/fuzz-connection.js'
 import { fuzzParameters, fuzzTimeoutMs } from '../support/fuzz-settings.js'
 import {
   EXTRA_SAMPLE_FRAMES,
@@ -38,6 +43,7 @@ const GARBAGE_RUNS = 80
 const MUTATED_RUNS = 250
 const SEQUENCE_RUNS = 30
 const BYTES_RUNS = 50
+const BATCH_RUNS = 40
 
 describe('fuzz seeds', () => {
   it('has one valid sample frame of every client frame type', () => {
@@ -269,6 +275,48 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
       )
     },
     fuzzTimeoutMs(BYTES_RUNS),
+  )
+
+  it.runIf(transport === 'polling')(
+    'answers batches of frames in one /poll/send with the typed error of each invalid one, in a batch of any size',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(mutatedFrameText(1024), { minLength: 1, maxLength: 20 }),
+          async (generated) => {
+            const texts = generated.map(({ text }) => text)
+            const client = (await live(true)) as PollingFuzzConnection
+            await client.sendBatch(texts)
+            const window = await client.probe()
+            checkTyped(window)
+            if (window.closed !== undefined) return
+            // Each invalid frame has its own error: match them one to one, in order.
+            const errors = window.frames.filter(
+              (frame) => (frame as { type?: unknown }).type === 'error',
+            ) as Array<{
+              code: string
+              id?: string
+            }>
+            let from = 0
+            for (const text of texts) {
+              const expected = expectedAnswer(text, transport)
+              if (expected.kind !== 'error') continue
+              const at = errors.findIndex(
+                (error, index) => index >= from && error.code === expected.code && error.id === expected.id,
+              )
+              expect(
+                at,
+                `expected ${expected.code} (id ${expected.id}) for ${text.slice(0, 200)}`,
+              ).toBeGreaterThanOrEqual(0)
+              from = at + 1
+            }
+            expect(watch.problems()).toEqual([])
+          },
+        ),
+        fuzzParameters(BATCH_RUNS),
+      )
+    },
+    fuzzTimeoutMs(BATCH_RUNS),
   )
 
   it('still answers /health and serves a fresh client after the fuzzing, with nothing uncaught in the process', async () => {

@@ -288,7 +288,7 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
   })
 
   it(
-    'answers mutated bodies of every JSON route with the admin token with a typed 4xx (400 when the schema refuses), never a 5xx',
+    'answers mutated bodies of every JSON route with the admin token with a typed 4xx (400 when the schema refuses it), never a 5xx',
     async () => {
       await fc.assert(
         fc.asyncProperty(

@@ -153,7 +153,7 @@ export class WebSocketFuzzConnection extends FuzzConnection {
   }
 }
 
-class PollingFuzzConnection extends FuzzConnection {
+export class PollingFuzzConnection extends FuzzConnection {
   readonly #base: string
   readonly #session: string
   readonly #abort = new AbortController()
@@ -187,8 +187,13 @@ class PollingFuzzConnection extends FuzzConnection {
   }
 
   async sendText(text: string): Promise<void> {
+    await this.sendBatch([text])
+  }
+
+  /** Sends several frame texts in one `/poll/send`. */
+  async sendBatch(texts: string[]): Promise<void> {
     if (this.closed !== undefined) return
-    const response = await this.#post('send', { session: this.#session, frames: [text] })
+    const response = await this.#post('send', { session: this.#session, frames: texts })
     if (response.status === 200) {
       await response.arrayBuffer()
       return
