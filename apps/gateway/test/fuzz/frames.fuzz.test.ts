@@ -20,9 +20,12 @@ import {
 import { fuzzParameters, fuzzTimeoutMs } from '../support/fuzz-settings.js'
 import {
   EXTRA_SAMPLE_FRAMES,
+  fuzzText,
   garbageText,
   mutatedFrameText,
+  mutatedObject,
   SAMPLE_FRAMES,
+  safeStringify,
   sampleFrameText,
 } from '../support/fuzz-values.js'
 import { type ProcessWatch, prototypePolluted, watchProcess } from '../support/fuzz-watch.js'
@@ -44,6 +47,15 @@ const MUTATED_RUNS = 250
 const SEQUENCE_RUNS = 30
 const BYTES_RUNS = 50
 const BATCH_RUNS = 40
+const FOLLOW_UP_RUNS = 30
+const FOLLOW_UP_TYPES = [
+  'respond',
+  'stream_chunk',
+  'stream_credit',
+  'stream_end',
+  'stream_error',
+  'stream_abort',
+] as const
 
 describe('fuzz seeds', () => {
   it('has one valid sample frame of every client frame type', () => {
@@ -104,13 +116,17 @@ function checkTyped(window: ProbeWindow): void {
 }
 
 /** Probes until a frame matching `expected` arrived (a probe can overtake an asynchronous answer). */
-async function probeUntil(connection: FuzzConnection, expected: Record<string, unknown>): Promise<void> {
+async function probeUntil(
+  connection: FuzzConnection,
+  expected: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const seen: unknown[] = []
   for (let probes = 0; probes < 20 && connection.closed === undefined; probes += 1) {
     const window = await connection.probe()
     checkTyped(window)
     seen.push(...window.frames)
-    if (window.frames.some((frame) => isMatch(frame, expected))) return
+    const match = window.frames.find((frame) => isMatch(frame, expected))
+    if (match !== undefined) return match as Record<string, unknown>
   }
   throw new Error(`no ${JSON.stringify(expected)} arrived; got ${JSON.stringify(seen).slice(0, 500)}`)
 }
@@ -148,7 +164,7 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
   let server: TestGateway
   let watch: ProcessWatch
   let connection: FuzzConnection | undefined
-  let peer: FuzzConnection
+  let peer: FuzzConnection | undefined
   const urls = () => ({ url: server.started.url, wsUrl: server.started.wsUrl })
 
   /** The shared connection, reopened (and greeted when asked) after the gateway closed it. */
@@ -165,10 +181,15 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
     return connection
   }
 
-  /** The peer the sample frames send and signal to (client id `fuzz-peer`); it never answers. */
-  async function openPeer(): Promise<FuzzConnection> {
-    const opened = await FuzzConnection.open(transport, urls())
-    await opened.sendText(
+  /**
+   * The peer (client id `fuzz-peer`, agent `fuzz-peer-agent`): the sample frames send and signal to it, and
+   * the follow-up property streams to it (a connection cannot stream to its own instance). Reopened when the
+   * gateway closed it (it is reaped after two silent heartbeat intervals).
+   */
+  async function livePeer(): Promise<FuzzConnection> {
+    if (peer !== undefined && peer.closed === undefined) return peer
+    peer = await FuzzConnection.open(transport, urls())
+    await peer.sendText(
       JSON.stringify({
         type: 'hello',
         id: 'peer-hello',
@@ -176,8 +197,17 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
         protocol: { min: 1, max: 1 },
       }),
     )
-    await probeUntil(opened, { type: 'welcome' })
-    return opened
+    await probeUntil(peer, { type: 'welcome' })
+    await peer.sendText(
+      JSON.stringify({
+        type: 'agent_register',
+        id: 'peer-register',
+        agentId: 'fuzz-peer-agent',
+        capabilities: [],
+      }),
+    )
+    await probeUntil(peer, { type: 'reply', id: 'peer-register' })
+    return peer
   }
 
   async function sendAndCheck(text: string, greeted: boolean): Promise<void> {
@@ -195,7 +225,7 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
       { maxPayload: MAX_PAYLOAD, authFailureLimit: 1_000_000 },
       { logger: watch.logger },
     )
-    peer = await openPeer()
+    await livePeer()
   })
 
   afterAll(async () => {
@@ -277,6 +307,71 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
     fuzzTimeoutMs(BYTES_RUNS),
   )
 
+  it(
+    'answers mutated follow-ups of a live request and a live stream (respond, stream_*) with typed errors only',
+    async () => {
+      let run = 0
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(
+            fc.tuple(
+              mutatedObject(
+                FOLLOW_UP_TYPES.map((type) => SAMPLE_FRAMES[type]),
+                1024,
+              ).map((frame) => fuzzText(safeStringify(frame))),
+              fc.boolean(),
+            ),
+            { minLength: 1, maxLength: 6 },
+          ),
+          async (followUps) => {
+            run += 1
+            const marker = `live-${run}`
+            const caller = await live(true)
+            const agent = await livePeer()
+            await caller.sendText(
+              JSON.stringify({
+                type: 'request',
+                id: `rq-${marker}`,
+                target: 'fuzz-peer-agent',
+                data: marker,
+              }),
+            )
+            const request = await probeUntil(agent, { type: 'request_incoming', data: marker })
+            await caller.sendText(
+              JSON.stringify({
+                type: 'stream_open',
+                id: `so-${marker}`,
+                target: 'fuzz-peer-agent',
+                data: marker,
+              }),
+            )
+            const stream = await probeUntil(agent, { type: 'stream_incoming', data: marker })
+            // Each follow-up comes from either end: the agent's answer and chunks, or the caller's credit and abort.
+            for (const [{ text }, fromAgent] of followUps) {
+              await (fromAgent ? agent : caller).sendText(
+                text
+                  .replaceAll('cor_unknown', String(request.correlationId))
+                  .replaceAll('str_unknown', String(stream.streamId)),
+              )
+            }
+            checkTyped(await caller.probe())
+            checkTyped(await agent.probe())
+            // Close whatever is still open, so runs do not pile up requests and streams.
+            await agent.sendText(
+              JSON.stringify({ type: 'respond', correlationId: request.correlationId, data: 'done' }),
+            )
+            await caller.sendText(JSON.stringify({ type: 'stream_abort', streamId: stream.streamId }))
+            checkTyped(await caller.probe())
+            checkTyped(await agent.probe())
+            expect(watch.problems()).toEqual([])
+          },
+        ),
+        fuzzParameters(FOLLOW_UP_RUNS),
+      )
+    },
+    fuzzTimeoutMs(FOLLOW_UP_RUNS, 1_000),
+  )
+
   it.runIf(transport === 'polling')(
     'answers batches of frames in one /poll/send with the typed error of each invalid one, in a batch of any size',
     async () => {
@@ -325,7 +420,7 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
     expect(Health.parse(await health.json()).status).toBe('ok')
 
     // Everything the peer received while the fuzzing went on is in the protocol too.
-    checkTyped(await peer.probe())
+    checkTyped(await (await livePeer()).probe())
 
     const subscriber = await connectFrameClient(transport, urls())
     const publisher = await connectFrameClient(transport, urls())
