@@ -1,26 +1,22 @@
 import {
-  ApproveCodeRequest,
-  ApproveDeviceRequest,
   CreatedToken,
-  CreatePolicyRuleRequest,
-  CreateTokenRequest,
   ERROR_CODES,
   type ErrorCode,
   Health,
   HttpError,
-  PollCloseRequest,
   PollOpenResponse,
-  PollRecvRequest,
-  PollSendRequest,
-  RegisterAgentKeyRequest,
-  SetPolicyDefaultRequest,
-  UpdatePolicyRuleRequest,
 } from '@parley/protocol'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { z } from 'zod'
 import { adminCall } from '../support/admin-api.js'
 import { connectFrameClient } from '../support/frame-client.js'
+import {
+  BODY_ROUTES,
+  type BodyRoute,
+  LIVE_SESSION,
+  PATH_ROUTES,
+  QUERY_ROUTES,
+} from '../support/fuzz-http-routes.js'
 import { fuzzParameters, fuzzRuns, fuzzTimeoutMs } from '../support/fuzz-settings.js'
 import {
   type FuzzText,
@@ -39,119 +35,6 @@ const BODY_RUNS = 200
 const RAW_BODY_RUNS = 100
 const REQUEST_RUNS = 60
 const FLOOD_RUNS = 20
-/** Where a real poll session id goes in a seed; each request opens a fresh session for it. */
-const LIVE_SESSION = '$live-session'
-
-interface BodyRoute {
-  method: 'POST' | 'PUT' | 'PATCH'
-  path: string
-  /** The schema the gateway parses the body with: a body it refuses must get 400 `bad_request`. */
-  schema?: z.ZodType
-  /** A body the route accepts (its fields are what the mutations start from). */
-  seed: Record<string, unknown>
-}
-
-/** Every route that reads a JSON body, with the schema it parses it with. */
-const BODY_ROUTES: BodyRoute[] = [
-  {
-    method: 'POST',
-    path: '/api/admin/tokens',
-    schema: CreateTokenRequest,
-    seed: { name: 'fuzz', role: 'client', scopes: ['publish:fuzz.*'], expiresIn: 60 },
-  },
-  {
-    method: 'POST',
-    path: '/api/admin/agent-keys',
-    schema: RegisterAgentKeyRequest,
-    seed: {
-      id: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK',
-      publicKey: 'Lm_M42cB3HkUiODQsXRcweM6TByfzEHGO9ND274JcOY',
-      name: 'fuzz key',
-      role: 'agent',
-      scopes: ['*:*'],
-    },
-  },
-  {
-    method: 'POST',
-    path: '/api/admin/pairing/approve',
-    schema: ApproveCodeRequest,
-    seed: { channelType: 'telegram', code: 'ABCD-1234', senderId: '42' },
-  },
-  {
-    method: 'POST',
-    path: '/api/admin/devices/dev_unknown/approve',
-    schema: ApproveDeviceRequest,
-    seed: { role: 'client', scopes: ['*:*'] },
-  },
-  {
-    method: 'POST',
-    path: '/api/admin/policies',
-    schema: CreatePolicyRuleRequest,
-    seed: {
-      effect: 'allow',
-      actions: ['publish'],
-      subject: { kind: 'role', pattern: 'fuzz-*' },
-      target: { kind: 'channel', pattern: 'fuzz.*' },
-      priority: 1,
-    },
-  },
-  {
-    method: 'PATCH',
-    path: '/api/admin/policies/pol_unknown',
-    schema: UpdatePolicyRuleRequest,
-    seed: { description: null, priority: 2 },
-  },
-  {
-    method: 'PUT',
-    path: '/api/admin/policies/default',
-    schema: SetPolicyDefaultRequest,
-    seed: { effect: 'allow' },
-  },
-  { method: 'POST', path: '/poll/open', seed: {} },
-  {
-    method: 'POST',
-    path: '/poll/send',
-    schema: PollSendRequest,
-    seed: { session: LIVE_SESSION, frames: ['{"type":"ping","id":"p"}'] },
-  },
-  {
-    method: 'POST',
-    path: '/poll/recv',
-    schema: PollRecvRequest,
-    seed: { session: LIVE_SESSION, ack: 0, waitMs: 0 },
-  },
-  { method: 'POST', path: '/poll/close', schema: PollCloseRequest, seed: { session: LIVE_SESSION } },
-]
-
-/** Routes with ids in the path (none of which exist): hostile ids must get a typed 4xx, never a 5xx. */
-const PATH_ROUTES: Array<{ method: string; path: (id: string) => string }> = [
-  { method: 'GET', path: (id) => `/api/admin/dlq/${id}` },
-  { method: 'POST', path: (id) => `/api/admin/dlq/${id}/requeue` },
-  { method: 'DELETE', path: (id) => `/api/admin/dlq/${id}` },
-  { method: 'DELETE', path: (id) => `/api/admin/tokens/${id}` },
-  { method: 'DELETE', path: (id) => `/api/admin/agent-keys/${id}` },
-  { method: 'POST', path: (id) => `/api/admin/pairing/requests/${id}/approve` },
-  { method: 'POST', path: (id) => `/api/admin/pairing/requests/${id}/deny` },
-  { method: 'DELETE', path: (id) => `/api/admin/pairing/paired/${id}/${id}` },
-  { method: 'POST', path: (id) => `/api/admin/devices/${id}/deny` },
-  { method: 'DELETE', path: (id) => `/api/admin/grants/${id}` },
-  { method: 'DELETE', path: (id) => `/api/admin/policies/${id}` },
-  { method: 'POST', path: (id) => `/pairing/approve/${id}` },
-]
-
-/** Routes that read a query string, with the names of its parameters. */
-const QUERY_ROUTES: Array<{ path: string; names: string[] }> = [
-  {
-    path: '/api/admin/audit',
-    names: ['kind', 'principal', 'channel', 'target', 'correlationId', 'since', 'until', 'cursor', 'limit'],
-  },
-  { path: '/api/admin/dlq', names: ['recipient', 'channel', 'kind', 'cursor', 'limit'] },
-  { path: '/api/admin/conversations', names: ['a', 'b', 'since', 'cursor', 'limit'] },
-  { path: '/api/admin/agents', names: ['capability'] },
-  { path: '/api/admin/grants', names: ['all'] },
-  { path: '/agents', names: ['capability'] },
-]
-
 /** Routes are drawn by index: a failure report then shows a number, not a zod schema. */
 function routeIndex(routes: readonly unknown[]): fc.Arbitrary<number> {
   return fc.nat({ max: routes.length - 1 })
