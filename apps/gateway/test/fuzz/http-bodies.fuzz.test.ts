@@ -87,6 +87,14 @@ function rawBody(): fc.Arbitrary<FuzzText> {
   )
 }
 
+function safeJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
 interface Answer {
   status: number
   body: unknown
@@ -121,13 +129,7 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
       ...(body === undefined ? {} : { body }),
     })
     const text = await response.text()
-    let parsed: unknown
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text)
-    } catch {
-      parsed = undefined
-    }
-    return { status: response.status, body: parsed, text }
+    return { status: response.status, body: safeJson(text), text }
   }
 
   /** Never a 5xx; every refusal is the one envelope, with the status its code has in the table. */
@@ -251,6 +253,54 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
             const what = `${route.method} ${route.path} with ${JSON.stringify(credential).slice(0, 100)}`
             checkAnswer(answer, what)
             checkRefusedCredential(answer, route.path, wrongCredential !== undefined, what)
+          },
+        ),
+        fuzzParameters(REQUEST_RUNS),
+      )
+    },
+    fuzzTimeoutMs(REQUEST_RUNS),
+  )
+
+  it(
+    'answers /poll/open with hostile Origin, Authorization and User-Agent headers with a session or a typed 4xx',
+    async () => {
+      const headerValue = fc.oneof(
+        fc.constantFrom(...NASTY_STRINGS),
+        fc.string({ maxLength: 200 }),
+        fc.constantFrom(
+          'null',
+          'http://evil.example',
+          'https://[::1]:99999',
+          'file://',
+          'Bearer',
+          'Bearer x y',
+        ),
+      )
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record(
+            { origin: headerValue, authorization: headerValue, 'user-agent': headerValue },
+            { requiredKeys: [] },
+          ),
+          async (generated) => {
+            const headers = Object.fromEntries(
+              Object.entries(generated).map(([name, value]) => [name, headerSafe(value)]),
+            )
+            const response = await fetch(`${server.started.url}/poll/open`, {
+              method: 'POST',
+              headers,
+              body: '{}',
+            })
+            const text = await response.text()
+            const answer: Answer = { status: response.status, body: safeJson(text), text }
+            checkAnswer(answer, `POST /poll/open with ${JSON.stringify(headers)}`)
+            if (answer.status === 200) {
+              const { session } = PollOpenResponse.parse(answer.body)
+              await fetch(`${server.started.url}/poll/close`, {
+                method: 'POST',
+                body: JSON.stringify({ session }),
+              })
+            }
           },
         ),
         fuzzParameters(REQUEST_RUNS),
