@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { Principal } from '../auth/auth-provider.js'
 import { GatewayError } from '../errors.js'
 import { errorResponse } from './error-envelope.js'
+import { rejectNulInUrl } from './reject-nul.js'
 
 /**
  * Bindings of @hono/node-server (absent when the app is driven with `app.request()` in tests), and the
@@ -43,6 +44,8 @@ export function createHttpApp(logger: Logger): GatewayApp {
       'http request',
     )
   })
+
+  app.use(rejectNulInUrl)
 
   app.onError((error, c) => {
     if (error instanceof GatewayError) return errorResponse(c, error.code, error.message, error.retryAfterMs)

@@ -216,7 +216,7 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
     const window = await client.probe()
     checkTyped(window)
     checkExpected(text, expectedAnswer(text, transport), window)
-    expect(watch.problems()).toEqual([])
+    expect(watch.newProblems()).toEqual([])
   }
 
   beforeAll(async () => {
@@ -273,7 +273,7 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
               for (const { text } of texts) await client.sendText(text)
               const window = await client.probe()
               checkTyped(window)
-              expect(watch.problems()).toEqual([])
+              expect(watch.newProblems()).toEqual([])
             } finally {
               client.close()
             }
@@ -299,7 +299,7 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
               expect.objectContaining({ type: 'error', code: 'invalid_frame' }),
             )
           }
-          expect(watch.problems()).toEqual([])
+          expect(watch.newProblems()).toEqual([])
         }),
         fuzzParameters(BYTES_RUNS),
       )
@@ -363,7 +363,7 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
             await caller.sendText(JSON.stringify({ type: 'stream_abort', streamId: stream.streamId }))
             checkTyped(await caller.probe())
             checkTyped(await agent.probe())
-            expect(watch.problems()).toEqual([])
+            expect(watch.newProblems()).toEqual([])
           },
         ),
         fuzzParameters(FOLLOW_UP_RUNS),
@@ -405,7 +405,7 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
               ).toBeGreaterThanOrEqual(0)
               from = at + 1
             }
-            expect(watch.problems()).toEqual([])
+            expect(watch.newProblems()).toEqual([])
           },
         ),
         fuzzParameters(BATCH_RUNS),

@@ -6,34 +6,37 @@ import { type Logger, pino } from 'pino'
  * so the suite can assert there were none.
  */
 export interface ProcessWatch {
-  /** A logger for the gateway: silent below error, error lines recorded in `errorLogs`. */
+  /** A logger for the gateway: silent below error, error lines recorded. */
   logger: Logger
-  readonly uncaught: unknown[]
-  readonly errorLogs: Array<Record<string, unknown>>
-  /** Everything recorded so far, for an assertion message. */
+  /** Everything recorded so far. */
   problems(): unknown[]
+  /** What was recorded since the last call: a property checks it after each case, so a failure is its own. */
+  newProblems(): unknown[]
   stop(): void
 }
 
 export function watchProcess(): ProcessWatch {
-  const uncaught: unknown[] = []
-  const errorLogs: Array<Record<string, unknown>> = []
-  const onUncaught = (error: unknown) => uncaught.push(error)
+  const recorded: unknown[] = []
+  let seen = 0
+  const onUncaught = (error: unknown) => recorded.push(error)
   process.on('uncaughtException', onUncaught)
   process.on('unhandledRejection', onUncaught)
   const logger = pino(
     { level: 'error' },
     {
       write(line: string) {
-        errorLogs.push(JSON.parse(line) as Record<string, unknown>)
+        recorded.push(JSON.parse(line) as unknown)
       },
     },
   )
   return {
     logger,
-    uncaught,
-    errorLogs,
-    problems: () => [...uncaught, ...errorLogs],
+    problems: () => [...recorded],
+    newProblems() {
+      const fresh = recorded.slice(seen)
+      seen = recorded.length
+      return fresh
+    },
     stop() {
       process.off('uncaughtException', onUncaught)
       process.off('unhandledRejection', onUncaught)
