@@ -1,5 +1,6 @@
 import { closeReasonOf, HttpError, PollOpenResponse } from '@parley/protocol'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { startDatabaseGateway } from './support/database-gateway.js'
 import { TestClient } from './support/test-client.js'
 import { startTestGateway, type TestGateway } from './support/test-gateway.js'
 
@@ -40,4 +41,38 @@ describe('hostile input at the transport level', () => {
     const next = await post('send', JSON.stringify({ session, frames: ['{"type":"ping","id":"p"}'] }))
     expect(next.status).toBe(200)
   })
+})
+
+/** Found by the frame fuzz suite against the Postgres stores: NUL characters in handshake fields. */
+describe('NUL characters in handshake fields, against the Postgres stores', () => {
+  let server: TestGateway
+
+  beforeAll(async () => {
+    server = await startDatabaseGateway()
+  })
+  afterAll(async () => {
+    await server?.dispose()
+  })
+
+  it.each([
+    ['resume.sessionId', { resume: { sessionId: 'ses_\u0000' } }],
+    ['pairing.device.name', { pairing: { device: { name: 'laptop\u0000' } } }],
+    ['pairing.device.platform', { pairing: { device: { name: 'laptop', platform: '\u0000' } } }],
+  ])(
+    'answers a hello with a NUL in %s with invalid_frame, and the handshake can go on',
+    async (field, extra) => {
+      const client = await TestClient.open(server.started.wsUrl)
+      try {
+        client.send({ type: 'hello', id: 'h1', protocol: { min: 1, max: 1 }, ...extra })
+        expect(await client.next('error')).toMatchObject({
+          id: 'h1',
+          code: 'invalid_frame',
+          message: expect.stringContaining(field),
+        })
+        expect(await client.hello()).toMatchObject({ type: 'welcome' })
+      } finally {
+        client.close()
+      }
+    },
+  )
 })

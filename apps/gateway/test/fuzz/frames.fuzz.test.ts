@@ -10,6 +10,7 @@ import {
 } from '@parley/protocol'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startDatabaseGateway } from '../support/database-gateway.js'
 import { connectFrameClient, type TransportName } from '../support/frame-client.js'
 import {
   FuzzConnection,
@@ -29,7 +30,7 @@ import {
   sampleFrameText,
 } from '../support/fuzz-values.js'
 import { type ProcessWatch, prototypePolluted, watchProcess } from '../support/fuzz-watch.js'
-import { startTestGateway, type TestGateway } from '../support/test-gateway.js'
+import type { TestGateway } from '../support/test-gateway.js'
 
 const MAX_PAYLOAD = 64 * 1024
 const HELLO = JSON.stringify({ type: 'hello', id: 'fuzz-hello', protocol: { min: 1, max: 1 } })
@@ -221,7 +222,8 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
 
   beforeAll(async () => {
     watch = watchProcess()
-    server = await startTestGateway(
+    // The Postgres stores, as in production: a database refuses input that memory stores take.
+    server = await startDatabaseGateway(
       { maxPayload: MAX_PAYLOAD, authFailureLimit: 1_000_000 },
       { logger: watch.logger },
     )
