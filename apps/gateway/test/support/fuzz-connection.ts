@@ -156,7 +156,8 @@ export class WebSocketFuzzConnection extends FuzzConnection {
 export class PollingFuzzConnection extends FuzzConnection {
   readonly #base: string
   readonly #session: string
-  readonly #abort = new AbortController()
+  /** Aborts the `recv` in flight; a fresh one per `recv` (listeners would pile up on a shared signal). */
+  #recvAbort = new AbortController()
   #cursor = 0
 
   private constructor(base: string, session: string) {
@@ -177,7 +178,7 @@ export class PollingFuzzConnection extends FuzzConnection {
     return new PollingFuzzConnection(base, PollOpenResponse.parse(await response.json()).session)
   }
 
-  #post(path: string, body: unknown, signal: AbortSignal | null = this.#abort.signal): Promise<Response> {
+  #post(path: string, body: unknown, signal: AbortSignal | null = null): Promise<Response> {
     return fetch(`${this.#base}/${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -209,7 +210,12 @@ export class PollingFuzzConnection extends FuzzConnection {
     while (this.closed === undefined) {
       let response: Response
       try {
-        response = await this.#post('recv', { session: this.#session, ack: this.#cursor, waitMs: 5_000 })
+        this.#recvAbort = new AbortController()
+        response = await this.#post(
+          'recv',
+          { session: this.#session, ack: this.#cursor, waitMs: 5_000 },
+          this.#recvAbort.signal,
+        )
       } catch (error) {
         // Aborted by close(), or the gateway went away.
         this.ended({ code: 1006, reason: `poll recv failed: ${String((error as Error).cause ?? error)}` })
@@ -230,7 +236,7 @@ export class PollingFuzzConnection extends FuzzConnection {
       for (const frame of answer.data.frames) this.received(frame)
       if (answer.data.closed !== undefined) {
         this.ended(answer.data.closed)
-        await this.#post('close', { session: this.#session }, null).catch(() => undefined)
+        await this.#post('close', { session: this.#session }).catch(() => undefined)
         return
       }
     }
@@ -238,9 +244,9 @@ export class PollingFuzzConnection extends FuzzConnection {
 
   close(): void {
     if (this.closed === undefined) {
-      void this.#post('close', { session: this.#session }, null).catch(() => undefined)
+      void this.#post('close', { session: this.#session }).catch(() => undefined)
       this.ended({ code: 1000, reason: 'client closed' })
     }
-    this.#abort.abort()
+    this.#recvAbort.abort()
   }
 }
