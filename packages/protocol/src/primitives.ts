@@ -7,11 +7,14 @@ import { z } from 'zod'
  * refuses NUL. Payloads (`data`) are JSON and are not held to it.
  */
 export function storedText(min: number, max: number) {
-  return z
-    .string()
-    .min(min)
-    .max(max)
-    .regex(/^[^\u0000]*$/, 'must not contain NUL characters')
+  return (
+    z
+      .string()
+      .min(min)
+      .max(max)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing NUL is the point; a pattern reaches the JSON Schema
+      .regex(/^[^\u0000]*$/, 'must not contain NUL characters')
+  )
 }
 
 /** Client-chosen request id; the reply or error carries it back. */
