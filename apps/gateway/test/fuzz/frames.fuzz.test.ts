@@ -116,20 +116,20 @@ function checkTyped(window: ProbeWindow): void {
   }
 }
 
-/** Probes until a frame matching `expected` arrived (a probe can overtake an asynchronous answer). */
+/** Waits for a frame matching `expected` (asynchronous answers come after a store lookup), then probes. */
 async function probeUntil(
   connection: FuzzConnection,
   expected: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
-  const seen: unknown[] = []
-  for (let probes = 0; probes < 20 && connection.closed === undefined; probes += 1) {
-    const window = await connection.probe()
-    checkTyped(window)
-    seen.push(...window.frames)
-    const match = window.frames.find((frame) => isMatch(frame, expected))
-    if (match !== undefined) return match as Record<string, unknown>
+  const match = await connection.waitFor((frame) => isMatch(frame, expected))
+  const window = await connection.probe()
+  checkTyped(window)
+  if (match === undefined) {
+    throw new Error(
+      `no ${JSON.stringify(expected)} arrived; got ${JSON.stringify(window.frames).slice(0, 500)}`,
+    )
   }
-  throw new Error(`no ${JSON.stringify(expected)} arrived; got ${JSON.stringify(seen).slice(0, 500)}`)
+  return match as Record<string, unknown>
 }
 
 function isMatch(frame: unknown, expected: Record<string, unknown>): boolean {

@@ -68,18 +68,35 @@ export abstract class FuzzConnection {
         this.violation({ what: 'no answer to a ping (hang)', detail: { id, window: this.window } })
         break
       }
-      // Woken by the next frame or close; the timer only lets the deadline be checked.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 250)
-        this.#wake = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
+      await this.#arrival()
     }
     const window = this.window
     this.window = emptyWindow()
     return window
+  }
+
+  /**
+   * Waits (on arrivals, up to the hang bound) for a frame `match` accepts, without sending anything: for an
+   * answer that comes later than a probe's (a `welcome` after a store lookup). The frame stays in the window.
+   */
+  async waitFor(match: (frame: unknown) => boolean): Promise<unknown> {
+    const deadline = Date.now() + PROBE_TIMEOUT_MS
+    for (;;) {
+      const found = this.window.frames.find(match)
+      if (found !== undefined || this.#closed !== undefined || Date.now() > deadline) return found
+      await this.#arrival()
+    }
+  }
+
+  /** Resolves on the next frame or close (or after a short while, so a deadline can be checked). */
+  #arrival(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 250)
+      this.#wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
   }
 
   protected violation(violation: Violation): void {
