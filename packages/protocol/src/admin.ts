@@ -215,13 +215,16 @@ export type TokenInfo = z.infer<typeof TokenInfo>
 export const TokenList = z.object({ tokens: z.array(TokenInfo) })
 export type TokenList = z.infer<typeof TokenList>
 
+/** The longest token lifetime `POST /api/admin/tokens` takes: 100 years, in seconds. */
+export const MAX_TOKEN_LIFETIME_S = 100 * 365 * 24 * 3600
+
 /** Body of `POST /api/admin/tokens`. */
 export const CreateTokenRequest = z.object({
   name: z.string().min(1).max(100),
   role: z.enum(ADMIN_ROLES),
   scopes: z.array(z.string().min(3).max(200)).max(100).default([]),
-  /** Lifetime in seconds; absent = no expiry. */
-  expiresIn: z.number().int().positive().optional(),
+  /** Lifetime in seconds, at most 100 years (the expiry must stay a date a database can store); absent = no expiry. */
+  expiresIn: z.number().int().positive().max(MAX_TOKEN_LIFETIME_S).optional(),
 })
 export type CreateTokenRequest = z.infer<typeof CreateTokenRequest>
 

@@ -10,6 +10,11 @@ export const CLOSE_CODES = {
     description: 'The gateway is shutting down (after a `shutdown` frame).',
   },
   protocol_error: { code: 1002, reconnect: true, description: 'The peer broke the WebSocket protocol.' },
+  invalid_payload: {
+    code: 1007,
+    reconnect: true,
+    description: 'A text frame was not valid UTF-8; the transport closes the connection.',
+  },
   message_too_big: {
     code: 1009,
     reconnect: true,

@@ -10,6 +10,7 @@ import {
   RequestId,
   Role,
   StreamPosition,
+  storedText,
 } from './primitives.js'
 
 export {
@@ -41,7 +42,7 @@ export const HelloFrame = z.object({
     .object({
       token: z.string().min(1).max(4096).optional(),
       /** An agent identity (`did:key:…`): the gateway answers with `challenge`, the client with `authenticate`. */
-      identity: z.string().min(1).max(512).optional(),
+      identity: storedText(1, 512).optional(),
     })
     .optional(),
   /**
@@ -49,13 +50,13 @@ export const HelloFrame = z.object({
    * subscriptions and replays what was missed (`welcome.resumed`, then `session_resumed`). A session bound to
    * another principal is refused with `forbidden` and the connection stays in the handshake.
    */
-  resume: z.object({ sessionId: z.string().min(1).max(64) }).optional(),
+  resume: z.object({ sessionId: storedText(1, 64) }).optional(),
   /** A device without credentials asks to be paired; the operator approves or denies it. */
   pairing: z
     .object({
-      device: z.object({ name: z.string().min(1).max(100), platform: z.string().max(100).optional() }),
+      device: z.object({ name: storedText(1, 100), platform: storedText(0, 100).optional() }),
       /** With `auth.identity`: the identity's raw Ed25519 public key (base64url), registered on approval. */
-      publicKey: z.string().min(1).max(100).optional(),
+      publicKey: storedText(1, 100).optional(),
     })
     .optional(),
 })
@@ -64,8 +65,8 @@ export const HelloFrame = z.object({
 export const AuthenticateFrame = z.object({
   type: z.literal('authenticate'),
   id: RequestId.optional(),
-  identity: z.string().min(1).max(512),
-  nonce: z.string().min(1).max(512),
+  identity: storedText(1, 512),
+  nonce: storedText(1, 512),
   timestamp: z.number().int().nonnegative(),
   signature: z.string().min(1).max(200),
 })
@@ -74,9 +75,9 @@ export const AuthenticateFrame = z.object({
 export const PairingCheckFrame = z.object({
   type: z.literal('pairing_check'),
   id: RequestId,
-  channelType: z.string().min(1).max(64),
-  senderId: z.string().min(1).max(256),
-  displayName: z.string().max(200).optional(),
+  channelType: storedText(1, 64),
+  senderId: storedText(1, 256),
+  displayName: storedText(0, 200).optional(),
 })
 
 export const SubscribeFrame = z.object({

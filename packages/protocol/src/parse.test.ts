@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { CLOSE_CODES, shouldReconnect } from './close-codes.js'
 import { ERROR_CODES } from './errors.js'
+import { ErrorFrame } from './frames.js'
 import { protocolJsonSchema } from './json-schema.js'
 import { parseClientFrame } from './parse.js'
 import { negotiateVersion } from './version.js'
@@ -25,6 +26,17 @@ describe('parseClientFrame', () => {
   it('reports an unknown type as unknown_type and keeps the request id', () => {
     const result = parseClientFrame(JSON.stringify({ type: 'teleport', id: 'r9' }))
     expect(result).toMatchObject({ ok: false, id: 'r9', error: { code: 'unknown_type', retryable: false } })
+  })
+
+  it('does not carry back an id the error frame could not hold (empty or too long)', () => {
+    for (const id of ['', 'x'.repeat(65), 7]) {
+      const result = parseClientFrame(JSON.stringify({ type: 'hello', id, protocol: { min: 1, max: 1 } }))
+      expect(result.ok).toBe(false)
+      if (!result.ok) {
+        expect(result.id).toBeUndefined()
+        expect(ErrorFrame.safeParse({ type: 'error', ...result.error }).success).toBe(true)
+      }
+    }
   })
 
   it('reports wrong field types as invalid_frame naming the field', () => {

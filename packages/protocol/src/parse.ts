@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { type ErrorBody, errorBody } from './errors.js'
 import { CLIENT_FRAME_TYPES, ClientFrame, type ClientFrameType } from './frames.js'
+import { RequestId } from './primitives.js'
 
 export type ParseResult = { ok: true; frame: ClientFrame } | { ok: false; error: ErrorBody; id?: string }
 
@@ -21,7 +22,8 @@ export function parseClientFrame(text: string): ParseResult {
     return { ok: false, error: errorBody('invalid_frame', 'frame must be a JSON object') }
   }
   const record = value as Record<string, unknown>
-  const id = typeof record.id === 'string' && record.id.length <= 64 ? record.id : undefined
+  // Only an id the error frame may carry back (a valid RequestId): an empty one would make it invalid too.
+  const id = RequestId.safeParse(record.id).success ? (record.id as string) : undefined
   const type = record.type
   if (typeof type !== 'string' || !knownTypes.has(type)) {
     const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : 'missing'

@@ -2,6 +2,21 @@ import { z } from 'zod'
 
 /** Building blocks shared by every frame family. */
 
+/**
+ * Text without NUL characters: for strings the gateway looks up in (or writes to) its stores, as Postgres text
+ * refuses NUL. Payloads (`data`) are JSON and are not held to it.
+ */
+export function storedText(min: number, max: number) {
+  return (
+    z
+      .string()
+      .min(min)
+      .max(max)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing NUL is the point; a pattern reaches the JSON Schema
+      .regex(/^[^\u0000]*$/, 'must not contain NUL characters')
+  )
+}
+
 /** Client-chosen request id; the reply or error carries it back. */
 export const RequestId = z.string().min(1).max(64)
 

@@ -1,13 +1,8 @@
-import {
-  type CreatedToken,
-  CreateTokenRequest,
-  Scope,
-  type TokenInfo,
-  type TokenList,
-} from '@parley/protocol'
+import { type CreatedToken, CreateTokenRequest, type TokenInfo, type TokenList } from '@parley/protocol'
 import type { TokenRecord, TokenStore } from '@parley/stores'
 import { GatewayError } from '../errors.js'
 import type { GatewayApp } from '../http/create-app.js'
+import { checkScopes, parseBody } from './request-body.js'
 
 export interface TokenRouteDeps {
   tokens: () => TokenStore
@@ -67,19 +62,9 @@ export function registerTokenRoutes(app: GatewayApp, deps: TokenRouteDeps): void
 }
 
 function parseCreateRequest(body: unknown): CreateTokenRequest {
-  const parsed = CreateTokenRequest.safeParse(body)
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
-    throw new GatewayError('bad_request', `invalid token request: ${problems.join('; ')}`)
-  }
-  const badScopes = parsed.data.scopes.filter((scope) => !Scope.safeParse(scope).success)
-  if (badScopes.length > 0) {
-    throw new GatewayError(
-      'bad_request',
-      `invalid scopes ${badScopes.map((scope) => JSON.stringify(scope)).join(', ')}: scopes look like publish:alerts.*, subscribe:*, send:agent-*`,
-    )
-  }
-  return parsed.data
+  const request = parseBody(CreateTokenRequest, body, 'token request')
+  checkScopes(request.scopes)
+  return request
 }
 
 function iso(time: number | null): string | null {

@@ -8,6 +8,7 @@ import type { Principal } from '../auth/auth-provider.js'
 import { GatewayError } from '../errors.js'
 import { type BodyLimitOptions, limitBody } from './body-limit.js'
 import { errorResponse } from './error-envelope.js'
+import { rejectNulInUrl } from './reject-nul.js'
 
 /**
  * Bindings of @hono/node-server (absent when the app is driven with `app.request()` in tests), and the
@@ -54,6 +55,8 @@ export function createHttpApp(logger: Logger, bodyLimit: BodyLimitOptions): Gate
     )
   })
   app.use(limitBody(bodyLimit))
+
+  app.use(rejectNulInUrl)
 
   app.onError((error, c) => {
     if (error instanceof GatewayError) return errorResponse(c, error.code, error.message, error.retryAfterMs)
