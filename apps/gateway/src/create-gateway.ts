@@ -91,7 +91,7 @@ import { resolvePairingSecret } from './pairing/pairing-secret.js'
 import { sha256 } from './security/secrets.js'
 import { boundDeliveryBackend, boundStore, type StoreBound } from './stores/bounded-store.js'
 import { createHub, type HubStats } from './transport/hub.js'
-import { registerPollingRoutes } from './transport/polling-routes.js'
+import { pollingEntry, registerPollingRoutes } from './transport/polling-routes.js'
 import { createPollingSessions } from './transport/polling-sessions.js'
 import { registerWebSocketRoutes } from './transport/websocket-routes.js'
 
@@ -389,11 +389,15 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   const probesDeliveryStore =
     options.deliveryBackend?.ping !== undefined || config.delivery.storeBackend === 'redis'
 
-  const app = createHttpApp(logger, {
-    // Polling carries frames: its bodies may hold up to the transport's hard limit of a frame.
-    maxBytes: (path) => (path.startsWith('/poll/') ? 4 * config.maxPayload : config.http.maxBodySize),
-    drainTimeoutMs: Math.round(config.http.requestTimeout * 1000),
-  })
+  const app = createHttpApp(
+    logger,
+    {
+      // Polling carries frames: its bodies may hold up to the transport's hard limit of a frame.
+      maxBytes: (path) => (path.startsWith('/poll/') ? 4 * config.maxPayload : config.http.maxBodySize),
+      drainTimeoutMs: Math.round(config.http.requestTimeout * 1000),
+    },
+    [pollingEntry(config, logger)],
+  )
   registerHealthRoutes(app, {
     version: GATEWAY_VERSION,
     startedAt,

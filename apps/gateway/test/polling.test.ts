@@ -167,6 +167,26 @@ describe('HTTP long-polling endpoints', () => {
     expect(opened.headers.get('vary')).toContain('Origin')
   })
 
+  it('answers an oversized body from an allowed origin with a 413 the page can read (CORS headers included)', async () => {
+    const maxPayload = 4_096
+    const server = await start({ allowedOrigins: ['https://app.example'], maxPayload })
+    const origin = 'https://app.example'
+    const opened = await fetch(`${server.started.url}/poll/open`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json' },
+      body: '{}',
+    })
+    const { session } = PollOpenResponse.parse(await opened.json())
+    const tooBig = await fetch(`${server.started.url}/poll/send`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ session, frames: ['x'.repeat(4 * maxPayload + 1)] }),
+    })
+    expect(tooBig.status).toBe(413)
+    expect(tooBig.headers.get('access-control-allow-origin')).toBe(origin)
+    expect(HttpError.parse(await tooBig.json()).error.code).toBe('payload_too_large')
+  })
+
   it('takes Authorization: Bearer on /poll/open like the upgrade header', async () => {
     const token = 'poll-bearer-token-0123456789'
     const server = await start({ authToken: token })

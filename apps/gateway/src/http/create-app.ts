@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { ERROR_CODES, type ErrorCode } from '@parley/protocol'
 import { StoreError } from '@parley/stores'
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { Logger } from 'pino'
 import type { Principal } from '../auth/auth-provider.js'
@@ -37,7 +37,15 @@ const STATUS_TO_CODE = new Map<number, ErrorCode>(
  * handler that maps domain errors to the protocol's envelope. Unexpected errors become a bare 500
  * `internal`; their details go to the log only.
  */
-export function createHttpApp(logger: Logger, bodyLimit: BodyLimitOptions): GatewayApp {
+export function createHttpApp(
+  logger: Logger,
+  bodyLimit: BodyLimitOptions,
+  /**
+   * Middleware that must run before the body limit, by path: e.g. the polling origin check and CORS, so that
+   * a 413 to a browser page still carries its CORS headers and can be read.
+   */
+  beforeBodyLimit: ReadonlyArray<{ path: string; handlers: MiddlewareHandler<GatewayEnv>[] }> = [],
+): GatewayApp {
   const app = new Hono<GatewayEnv>()
 
   app.use(async (c, next) => {
@@ -54,6 +62,7 @@ export function createHttpApp(logger: Logger, bodyLimit: BodyLimitOptions): Gate
       'http request',
     )
   })
+  for (const { path, handlers } of beforeBodyLimit) app.use(path, ...handlers)
   app.use(limitBody(bodyLimit))
 
   app.use(rejectNulInUrl)

@@ -1,11 +1,11 @@
 import { PollCloseRequest, PollRecvRequest, PollSendRequest } from '@parley/protocol'
-import type { Context } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Logger } from 'pino'
 import type { z } from 'zod'
 import type { GatewayConfig } from '../config.js'
 import { createForwardedAddressResolver } from '../http/client-address.js'
-import type { GatewayApp } from '../http/create-app.js'
+import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
 import { bearerToken } from '../security/secrets.js'
 import { isOriginAllowed } from './origin.js'
@@ -20,6 +20,26 @@ export interface PollingRouteDeps {
 }
 
 /**
+ * What `/poll/*` runs before anything else, the body limit included (see `createHttpApp`): browsers held to
+ * `allowedOrigins` as for the upgrade, then CORS for the allowed ones, so that every answer a page gets, a 413
+ * too, can be read by it.
+ */
+export function pollingEntry(
+  config: Pick<GatewayConfig, 'allowedOrigins'>,
+  logger: Logger,
+): { path: string; handlers: MiddlewareHandler<GatewayEnv>[] } {
+  const checkOrigin: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+    const origin = c.req.header('origin')
+    if (origin !== undefined && !isOriginAllowed(origin, config.allowedOrigins)) {
+      logger.warn({ origin }, 'refused a poll request from a browser origin that is not allowed')
+      return errorResponse(c, 'forbidden', 'this origin may not use the gateway')
+    }
+    await next()
+  }
+  return { path: '/poll/*', handlers: [checkOrigin, pollingCors(config.allowedOrigins)] }
+}
+
+/**
  * `POST /poll/open|send|recv|close`: the WebSocket protocol over HTTP long-polling. The session id travels in
  * the body only (request logs carry the path), and browsers are held to `allowedOrigins` as for the upgrade;
  * those origins get CORS answers (preflight included), since a page is rarely served by the gateway itself.
@@ -28,16 +48,6 @@ export function registerPollingRoutes(app: GatewayApp, deps: PollingRouteDeps): 
   const { config, sessions, logger } = deps
   // Behind a trusted proxy the client is named by its X-Forwarded-For (the failed-auth limit counts it).
   const clientAddress = createForwardedAddressResolver(config.trustedProxies)
-
-  app.use('/poll/*', async (c, next) => {
-    const origin = c.req.header('origin')
-    if (origin !== undefined && !isOriginAllowed(origin, config.allowedOrigins)) {
-      logger.warn({ origin }, 'refused a poll request from a browser origin that is not allowed')
-      return errorResponse(c, 'forbidden', 'this origin may not use the gateway')
-    }
-    await next()
-  })
-  app.use('/poll/*', pollingCors(config.allowedOrigins))
 
   app.post('/poll/open', (c) => {
     if (deps.isDraining()) return errorResponse(c, 'shutting_down', 'the gateway is shutting down', 1000)
