@@ -11,7 +11,7 @@ import {
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDatabaseGateway } from '../support/database-gateway.js'
-import { connectFrameClient, type TransportName } from '../support/frame-client.js'
+import type { TransportName } from '../support/frame-client.js'
 import {
   FuzzConnection,
   type PollingFuzzConnection,
@@ -29,7 +29,7 @@ import {
   safeStringify,
   sampleFrameText,
 } from '../support/fuzz-values.js'
-import { type ProcessWatch, prototypePolluted, watchProcess } from '../support/fuzz-watch.js'
+import { expectStillServing, type ProcessWatch, watchProcess } from '../support/fuzz-watch.js'
 import type { TestGateway } from '../support/test-gateway.js'
 
 const MAX_PAYLOAD = 64 * 1024
@@ -424,18 +424,6 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
     // Everything the peer received while the fuzzing went on is in the protocol too.
     checkTyped(await (await livePeer()).probe())
 
-    const subscriber = await connectFrameClient(transport, urls())
-    const publisher = await connectFrameClient(transport, urls())
-    try {
-      await subscriber.subscribe('after.fuzz')
-      const answer = await publisher.request({ type: 'publish', channel: 'after.fuzz', data: 'still here' })
-      expect(answer).toMatchObject({ type: 'reply' })
-      expect(await subscriber.next('channel_message')).toMatchObject({ data: 'still here' })
-    } finally {
-      subscriber.close()
-      publisher.close()
-    }
-    expect(watch.problems()).toEqual([])
-    expect(prototypePolluted()).toBe(false)
+    await expectStillServing(watch, urls(), { subscriber: transport, publisher: transport })
   })
 })

@@ -10,7 +10,6 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminCall } from '../support/admin-api.js'
 import { startDatabaseGateway } from '../support/database-gateway.js'
-import { connectFrameClient } from '../support/frame-client.js'
 import {
   BODY_ROUTES,
   type BodyRoute,
@@ -27,7 +26,7 @@ import {
   NASTY_STRINGS,
   safeStringify,
 } from '../support/fuzz-values.js'
-import { type ProcessWatch, prototypePolluted, watchProcess } from '../support/fuzz-watch.js'
+import { expectStillServing, type ProcessWatch, watchProcess } from '../support/fuzz-watch.js'
 import { adminHeaders, startTestGateway, type TestGateway } from '../support/test-gateway.js'
 
 const MAX_PAYLOAD = 16 * 1024
@@ -385,19 +384,7 @@ describe('hostile HTTP bodies, paths, queries and credentials', () => {
     ).toBe(200)
 
     const urls = { url: server.started.url, wsUrl: server.started.wsUrl }
-    const subscriber = await connectFrameClient('websocket', urls)
-    const publisher = await connectFrameClient('polling', urls)
-    try {
-      await subscriber.subscribe('after.fuzz')
-      const answer = await publisher.request({ type: 'publish', channel: 'after.fuzz', data: 'still here' })
-      expect(answer).toMatchObject({ type: 'reply' })
-      expect(await subscriber.next('channel_message')).toMatchObject({ data: 'still here' })
-    } finally {
-      subscriber.close()
-      publisher.close()
-    }
-    expect(watch.problems()).toEqual([])
-    expect(prototypePolluted()).toBe(false)
+    await expectStillServing(watch, urls, { subscriber: 'websocket', publisher: 'polling' })
   })
 })
 

@@ -1,4 +1,6 @@
 import { type Logger, pino } from 'pino'
+import { expect } from 'vitest'
+import { connectFrameClient, type GatewayUrls, type TransportName } from './frame-client.js'
 
 /**
  * Watches the test process while a fuzz suite drives a gateway inside it: uncaught exceptions, unhandled
@@ -48,4 +50,28 @@ export function watchProcess(): ProcessWatch {
 export function prototypePolluted(): boolean {
   const probe: Record<string, unknown> = {}
   return 'polluted' in probe
+}
+
+/**
+ * After a fuzz run: a fresh subscriber and publisher (on the transports given) still exchange a publication,
+ * nothing reached the process's error hooks or the error log, and no prototype was polluted.
+ */
+export async function expectStillServing(
+  watch: ProcessWatch,
+  urls: GatewayUrls,
+  transports: { subscriber: TransportName; publisher: TransportName },
+): Promise<void> {
+  const subscriber = await connectFrameClient(transports.subscriber, urls)
+  const publisher = await connectFrameClient(transports.publisher, urls)
+  try {
+    await subscriber.subscribe('after.fuzz')
+    const answer = await publisher.request({ type: 'publish', channel: 'after.fuzz', data: 'still here' })
+    expect(answer).toMatchObject({ type: 'reply' })
+    expect(await subscriber.next('channel_message')).toMatchObject({ data: 'still here' })
+  } finally {
+    subscriber.close()
+    publisher.close()
+  }
+  expect(watch.problems()).toEqual([])
+  expect(prototypePolluted()).toBe(false)
 }
