@@ -427,8 +427,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     bus,
     logger: logger.child({ component: 'polling' }),
   })
-  if (config.polling.enabled)
-    registerPollingRoutes(app, { config, sessions: pollingSessions, logger, isDraining })
+  if (config.polling.enabled) registerPollingRoutes(app, { config, sessions: pollingSessions, isDraining })
   const clientAddress = createClientAddressResolver({
     trustedProxies: config.trustedProxies,
     dashboardSecretDigest: config.dashboardSecret === undefined ? undefined : sha256(config.dashboardSecret),

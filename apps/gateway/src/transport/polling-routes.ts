@@ -15,7 +15,6 @@ import type { PollAnswer, PollingSessions, PollOperation } from './polling-sessi
 export interface PollingRouteDeps {
   config: GatewayConfig
   sessions: PollingSessions
-  logger: Logger
   isDraining: () => boolean
 }
 
@@ -45,7 +44,7 @@ export function pollingEntry(
  * those origins get CORS answers (preflight included), since a page is rarely served by the gateway itself.
  */
 export function registerPollingRoutes(app: GatewayApp, deps: PollingRouteDeps): void {
-  const { config, sessions, logger } = deps
+  const { config, sessions } = deps
   // Behind a trusted proxy the client is named by its X-Forwarded-For (the failed-auth limit counts it).
   const clientAddress = createForwardedAddressResolver(config.trustedProxies)
 
