@@ -61,7 +61,7 @@ import { registerPresenceRoutes } from './admin/presence-routes.js'
 import { registerSessionRoutes } from './admin/session-routes.js'
 import { registerTokenRoutes } from './admin/token-routes.js'
 import { createAgentAccess } from './agents/access.js'
-import type { AgentLayerStats } from './agents/agent-layer.js'
+import type { AgentLayer, AgentLayerStats } from './agents/agent-layer.js'
 import { registerAgentRoutes } from './agents/agent-routes.js'
 import { createIntroductions } from './agents/introductions.js'
 import type { AgentAccess, AgentDirectory } from './agents/types.js'
@@ -204,6 +204,8 @@ export interface Gateway {
   readonly app: GatewayApp
   readonly config: GatewayConfig
   readonly state: GatewayState
+  /** This node's agent layer: in-process agents (`hostAgent`) register through it. */
+  readonly agents: AgentLayer
   start(): Promise<StartedGateway>
   stop(options?: StopOptions): Promise<void>
   stats(): GatewayStats
@@ -863,6 +865,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   return {
     app,
     config,
+    agents: hub.agents,
     get state() {
       return state
     },

@@ -14,6 +14,7 @@ export type IdPrefix =
   | 'agt'
   | 'req'
   | 'str'
+  | 'hst'
 
 /** The one id generator: a readable prefix plus a random UUID without dashes. */
 export function newId(prefix: IdPrefix): string {

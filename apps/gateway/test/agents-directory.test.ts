@@ -48,6 +48,40 @@ describe('agent directory', () => {
     ).toHaveLength(0)
   })
 
+  it('keeps the descriptions and input schemas agents give of their capabilities, cluster-wide listings included', async () => {
+    await start()
+    const registrar = await client()
+    const inputSchema = { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] }
+    expect(
+      await registrar.ok({
+        type: 'agent_register',
+        agentId: 'translator',
+        capabilities: [
+          'detect',
+          { name: 'translate.fr', title: 'To French', description: 'Translates to French', inputSchema },
+        ],
+      }),
+    ).toMatchObject({ capabilities: ['detect', 'translate.fr'] })
+    const listed = (await adminList()).agents[0]
+    expect(listed).toMatchObject({ agentId: 'translator', capabilities: ['detect', 'translate.fr'] })
+    expect(listed?.instances[0]?.capabilityInfo).toEqual({
+      'translate.fr': { title: 'To French', description: 'Translates to French', inputSchema },
+    })
+  })
+
+  it('refuses a registration whose input schema does not compile, naming the capability', async () => {
+    await start()
+    const registrar = await client()
+    const refused = await registrar.request({
+      type: 'agent_register',
+      agentId: 'broken',
+      capabilities: [{ name: 'plot', inputSchema: { type: 'no-such-type' } }],
+    })
+    expect(refused).toMatchObject({ type: 'error', code: 'invalid_frame', retryable: false })
+    expect(String((refused as { message?: string }).message)).toMatch(/capability plot: inputSchema/)
+    expect((await adminList()).agents).toHaveLength(0)
+  })
+
   it('marks an instance inactive after disconnect, never routes to it, and removes it after agentTimeout', async () => {
     await start()
     const { client: gone } = await agent('ephemeral')

@@ -7,6 +7,7 @@ import {
   AgentsListResult,
   type AgentTarget,
   type Caller,
+  type CapabilitySpec,
   ClientFrame,
   type DirectTarget,
   describeIssues,
@@ -442,7 +443,11 @@ export type IntroductionHandler = (
 export interface AgentClientOptions extends AgentCallerOptions {
   /** The agent's id; also the client id unless `clientId` is given. */
   agentId: string
-  capabilities: string[]
+  /**
+   * What it can do: capability names, or names with a description (`{ name, description, inputSchema, … }`)
+   * that A2A cards and MCP tool listings show; a JSON Schema given as `inputSchema` is checked by the gateway.
+   */
+  capabilities: CapabilitySpec[]
   metadata?: Record<string, unknown>
   /** How introductions are answered: `ask` (default: `onIntroduction`), or always `accept` / `reject`. */
   introductions?: 'ask' | 'accept' | 'reject'

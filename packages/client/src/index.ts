@@ -1,5 +1,11 @@
 /** A channel's stream position: the offset of the last publication seen and the stream's epoch. */
-export type { PairingCheckResult, ReceiptStatus, StreamPosition } from '@parley/protocol'
+export type {
+  CapabilityInfo,
+  CapabilitySpec,
+  PairingCheckResult,
+  ReceiptStatus,
+  StreamPosition,
+} from '@parley/protocol'
 export {
   AgentCaller,
   type AgentCallerEvents,

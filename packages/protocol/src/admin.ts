@@ -445,6 +445,52 @@ export const Capability = z
   .regex(/^[A-Za-z0-9_\-.:/]+$/, 'capabilities use letters, digits and _ - . : /')
 export type Capability = z.infer<typeof Capability>
 
+/** A JSON value small enough to travel in a registration (a JSON Schema, say): at most 64 KiB serialized. */
+const SmallJsonObject = z.record(z.string(), z.unknown()).refine((value) => {
+  try {
+    return JSON.stringify(value).length <= 65_536
+  } catch {
+    return false
+  }
+}, 'at most 64 KiB of JSON')
+
+const InfoText = z.string().min(1).max(1_000)
+const MediaType = z.string().min(1).max(200)
+
+/**
+ * How an agent describes one capability: shown as an A2A skill on its card and as an MCP tool, and used to check
+ * arguments before they reach the agent (`inputSchema`, a JSON Schema of the request's `data`; the gateway
+ * refuses a registration whose schema does not compile). Every field is optional.
+ */
+export const CapabilityInfo = z
+  .object({
+    /** A short human title (A2A skill name, MCP tool title); the capability itself when absent. */
+    title: InfoText.optional(),
+    description: z.string().min(1).max(4_000).optional(),
+    tags: z.array(z.string().min(1).max(100)).max(20).optional(),
+    examples: z.array(InfoText).max(20).optional(),
+    inputModes: z.array(MediaType).max(20).optional(),
+    outputModes: z.array(MediaType).max(20).optional(),
+    /** JSON Schema (draft 2020-12) of the request data; any JSON object when absent. */
+    inputSchema: SmallJsonObject.optional(),
+    /** JSON Schema of the answer, when the agent promises one. */
+    outputSchema: SmallJsonObject.optional(),
+  })
+  .strict()
+export type CapabilityInfo = z.infer<typeof CapabilityInfo>
+
+/** A capability in `agent_register`: its name alone, or its name with a description. */
+export const CapabilitySpec = z.union([Capability, CapabilityInfo.extend({ name: Capability }).strict()])
+export type CapabilitySpec = z.infer<typeof CapabilitySpec>
+
+/**
+ * How an agent instance is reached: a WebSocket / long-polling connection of the SDK, an external A2A agent the
+ * gateway calls over HTTP, or a tool of an upstream MCP server.
+ */
+export const AGENT_KINDS = ['websocket', 'a2a', 'mcp'] as const
+export const AgentKind = z.enum(AGENT_KINDS)
+export type AgentKind = z.infer<typeof AgentKind>
+
 export const AGENT_STATUSES = ['active', 'inactive'] as const
 export const AgentStatus = z.enum(AGENT_STATUSES)
 export type AgentStatus = z.infer<typeof AgentStatus>
@@ -456,6 +502,12 @@ export const AgentInstance = z.object({
   clientId: z.string(),
   principal: z.string(),
   capabilities: z.array(Capability),
+  /** The descriptions it gave of its capabilities, by capability (only those it described). */
+  capabilityInfo: z.record(Capability, CapabilityInfo).optional(),
+  /** How the gateway reaches it; `websocket` when absent. */
+  kind: AgentKind.optional(),
+  /** For an external A2A agent: the card URL of this instance. */
+  url: z.string().optional(),
   metadata: z.record(z.string(), z.unknown()),
   /** `inactive` once it stopped heartbeating or disconnected; removed `agentTimeout` later. */
   status: AgentStatus,
@@ -477,6 +529,10 @@ export const AgentSummary = z.object({
   capabilities: z.array(Capability),
   /** `active` when any instance is. */
   status: AgentStatus,
+  /** How its instances are reached (the first instance's kind); `websocket` when absent. */
+  kind: AgentKind.optional(),
+  /** Its A2A agent card on this gateway (set by the admin API and `GET /agents` when A2A is enabled). */
+  cardUrl: z.string().optional(),
   /** Epoch ms: the earliest `connectedAt` of its instances. */
   connectedSince: z.number(),
   instances: z.array(AgentInstance),
@@ -604,3 +660,130 @@ export const ConversationPage = z.object({
   nextCursor: z.string().nullable(),
 })
 export type ConversationPage = z.infer<typeof ConversationPage>
+
+// ---------------------------------------------------------------- upstreams: external A2A agents, MCP servers
+
+/**
+ * What the gateway presents to an upstream (an external A2A agent or an MCP server). Write-only: kept encrypted
+ * at rest, never returned, never logged; listings only say which kind is set.
+ */
+export const UpstreamCredentials = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('bearer'), token: z.string().min(1).max(8_192) }).strict(),
+  z
+    .object({
+      type: z.literal('header'),
+      name: z
+        .string()
+        .min(1)
+        .max(100)
+        .regex(/^[A-Za-z0-9-]+$/, 'a header name'),
+      value: z.string().min(1).max(8_192),
+    })
+    .strict(),
+])
+export type UpstreamCredentials = z.infer<typeof UpstreamCredentials>
+
+/** An `http:` / `https:` URL of at most 2,048 characters. */
+export const UpstreamUrl = z
+  .string()
+  .max(2_048)
+  .url()
+  .refine((value) => /^https?:\/\//i.test(value), 'an http or https URL')
+
+export const UPSTREAM_STATES = ['up', 'down', 'pending'] as const
+export const UpstreamState = z.enum(UPSTREAM_STATES)
+export type UpstreamState = z.infer<typeof UpstreamState>
+
+/** The health of one upstream URL as the gateway last saw it. */
+export const UpstreamHealth = z.object({
+  url: z.string(),
+  /** `pending` until the first fetch ends. */
+  state: UpstreamState,
+  /** ISO time of the last successful card fetch (A2A) or tool listing (MCP). */
+  lastFetchAt: z.string().nullable(),
+  /** The last failure, cleared by a success. */
+  lastError: z.string().nullable(),
+})
+export type UpstreamHealth = z.infer<typeof UpstreamHealth>
+
+/** Body of `POST /api/admin/a2a/agents`: an external A2A agent, by the card URLs of its instances. */
+export const AddA2aAgentRequest = z
+  .object({
+    /** The Parley agent id it is reached by; the card's name made into an id when absent. */
+    agentId: AgentId.optional(),
+    /** Card URLs (`…/.well-known/agent-card.json`, or the agent's base URL); several are instances. */
+    urls: z.array(UpstreamUrl).min(1).max(16),
+    credentials: UpstreamCredentials.optional(),
+  })
+  .strict()
+export type AddA2aAgentRequest = z.infer<typeof AddA2aAgentRequest>
+
+/** An external A2A agent (`GET /api/admin/a2a/agents`). */
+export const A2aAgentInfo = z.object({
+  agentId: AgentId,
+  /** The card's name and description, from the last good fetch. */
+  name: z.string().nullable(),
+  description: z.string().nullable(),
+  /** Its skills, registered as capabilities. */
+  capabilities: z.array(Capability),
+  /** One entry per instance URL. */
+  instances: z.array(UpstreamHealth),
+  /** Whether the card was signed and the signature verified (null: no signature). */
+  signatureVerified: z.boolean().nullable(),
+  /** The kind of credentials set, never their value. */
+  credentials: z.enum(['none', 'bearer', 'header']),
+  createdAt: z.string(),
+})
+export type A2aAgentInfo = z.infer<typeof A2aAgentInfo>
+export const A2aAgentList = z.object({ agents: z.array(A2aAgentInfo) })
+export type A2aAgentList = z.infer<typeof A2aAgentList>
+
+/** An MCP server name: also the prefix of its tools (`{server}__{tool}`). */
+export const McpServerName = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and -, starting with a letter or digit')
+
+/** Body of `POST /api/admin/mcp/servers`. */
+export const AddMcpServerRequest = z
+  .object({ name: McpServerName, url: UpstreamUrl, credentials: UpstreamCredentials.optional() })
+  .strict()
+export type AddMcpServerRequest = z.infer<typeof AddMcpServerRequest>
+
+/** One tool as `/mcp` publishes it. */
+export const McpToolInfo = z.object({
+  /** The name `/mcp` lists (`{server}__{tool}` or `{agentId}__{capability}`). */
+  name: z.string(),
+  /** The upstream tool's own name, or the agent capability. */
+  source: z.string(),
+  /** `upstream` (an MCP server's tool) or `agent` (a Parley agent's capability). */
+  origin: z.enum(['upstream', 'agent']),
+  /** The MCP server or the agent id it comes from. */
+  owner: z.string(),
+  description: z.string().nullable(),
+  /** Tool calls since the gateway started (this node), and how many ended in an error. */
+  calls: z.number().int().nonnegative(),
+  errors: z.number().int().nonnegative(),
+})
+export type McpToolInfo = z.infer<typeof McpToolInfo>
+
+/** A registered MCP server (`GET /api/admin/mcp/servers`). */
+export const McpServerInfo = z.object({
+  name: McpServerName,
+  health: UpstreamHealth,
+  /** Its tools as last listed (empty while down). */
+  tools: z.array(McpToolInfo),
+  credentials: z.enum(['none', 'bearer', 'header']),
+  createdAt: z.string(),
+})
+export type McpServerInfo = z.infer<typeof McpServerInfo>
+export const McpServerList = z.object({ servers: z.array(McpServerInfo) })
+export type McpServerList = z.infer<typeof McpServerList>
+
+/**
+ * `GET /api/admin/mcp/tools?as=<principal>` ("view as"): the tools `/mcp` lists for that principal (every tool
+ * without `as`).
+ */
+export const McpToolList = z.object({ as: z.string().nullable(), tools: z.array(McpToolInfo) })
+export type McpToolList = z.infer<typeof McpToolList>

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { AgentId, AgentSummary, Capability } from './admin.js'
+import { AgentId, AgentSummary, Capability, CapabilitySpec } from './admin.js'
 import { ClientId, IdempotencyKey, JsonData, RequestId, Role } from './primitives.js'
 
 /**
@@ -55,7 +55,8 @@ export const AgentRegisterFrame = z.object({
   type: z.literal('agent_register'),
   id: RequestId,
   agentId: AgentId,
-  capabilities: z.array(Capability).max(100).default([]),
+  /** Capability names, or names with a description (`CapabilityInfo`): A2A skills and MCP tools are built from these. */
+  capabilities: z.array(CapabilitySpec).max(100).default([]),
   metadata: z.record(z.string(), z.unknown()).optional(),
   /** How introductions are answered: `ask` the agent's handler (default), or always `accept` / `reject`. */
   introductions: z.enum(INTRODUCTION_MODES).optional(),

@@ -1,7 +1,9 @@
 import type {
   AgentInstance,
+  AgentKind,
   AgentRegisterFrame,
   AgentSummary,
+  CapabilityInfo,
   DirectTarget,
   Role,
   ServerFrame,
@@ -35,6 +37,9 @@ interface LocalInstance {
   route: AgentRoute
   connection: AgentConnection | undefined
   metadata: Record<string, unknown>
+  capabilityInfo: Record<string, CapabilityInfo>
+  kind: AgentKind
+  url: string | undefined
   introductions: IntroductionMode
   connectedAt: number
   lastSeen: number
@@ -63,6 +68,29 @@ export interface AgentAnswerFrame {
   [field: string]: unknown
 }
 
+/** How an instance that is not a client connection is reached (shown in listings). */
+export interface AgentReach {
+  kind: AgentKind
+  /** The external agent's card URL (A2A) or server URL (MCP). */
+  url?: string
+}
+
+/** The names of the capabilities of a registration, each once, in order. */
+export function capabilityNames(specs: AgentRegisterFrame['capabilities']): string[] {
+  return [...new Set(specs.map((spec) => (typeof spec === 'string' ? spec : spec.name)))]
+}
+
+/** The descriptions a registration gives of its capabilities, by name (the last one of a name wins). */
+export function capabilityInfoOf(specs: AgentRegisterFrame['capabilities']): Record<string, CapabilityInfo> {
+  const info: Record<string, CapabilityInfo> = {}
+  for (const spec of specs) {
+    if (typeof spec === 'string') continue
+    const { name, ...described } = spec
+    info[name] = described
+  }
+  return info
+}
+
 export interface AgentDirectoryOptions {
   bus: ClusterBus
   logger: Logger
@@ -73,7 +101,11 @@ export interface AgentDirectoryOptions {
 export interface RegisteredAgentDirectory extends AgentDirectory {
   /** False while this node cannot reach the other nodes (bus degraded): a target may be active there. */
   seesCluster(): boolean
-  register(connection: AgentConnection, frame: AgentRegisterFrame): AgentRoute
+  /**
+   * Registers the connection as an instance. `reach` says how it is reached when it is not a client
+   * connection (an in-process adapter for an external A2A agent or an MCP upstream).
+   */
+  register(connection: AgentConnection, frame: AgentRegisterFrame, reach?: AgentReach): AgentRoute
   unregister(connection: AgentConnection): AgentRoute | undefined
   /** The connection closed (or was reaped): its instance turns `inactive`. */
   connectionClosed(connection: AgentConnection): void
@@ -157,6 +189,11 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       clientId: route.clientId,
       principal: route.principal,
       capabilities: [...route.capabilities],
+      ...(Object.keys(instance.capabilityInfo).length === 0
+        ? {}
+        : { capabilityInfo: instance.capabilityInfo }),
+      ...(instance.kind === 'websocket' ? {} : { kind: instance.kind }),
+      ...(instance.url === undefined ? {} : { url: instance.url }),
       metadata: instance.metadata,
       status: instance.connection === undefined ? 'inactive' : 'active',
       connectedAt: instance.connectedAt,
@@ -403,7 +440,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       return () => goneListeners.delete(listener)
     },
 
-    register(connection, frame) {
+    register(connection, frame, reach) {
       const previousId = instanceByConnection.get(connection.id)
       const previous = previousId === undefined ? undefined : local.get(previousId)
       // The same agent coming back on the same client id replaces its inactive instance.
@@ -428,7 +465,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
         clientId: connection.clientId,
         principal: connection.principal,
         role: connection.role,
-        capabilities: [...new Set(frame.capabilities)],
+        capabilities: capabilityNames(frame.capabilities),
         node: bus.nodeId,
         inFlight: 0,
         introductions: frame.introductions ?? 'ask',
@@ -437,6 +474,9 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
         route,
         connection,
         metadata: frame.metadata ?? {},
+        capabilityInfo: capabilityInfoOf(frame.capabilities),
+        kind: reach?.kind ?? 'websocket',
+        url: reach?.url,
         introductions: frame.introductions ?? 'ask',
         connectedAt: keep ? previous.connectedAt : now,
         lastSeen: now,
@@ -507,6 +547,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
           agentId,
           capabilities: [...new Set(list.flatMap((instance) => instance.capabilities))].sort(),
           status: list.some((instance) => instance.status === 'active') ? 'active' : 'inactive',
+          ...(list[0]?.kind === undefined ? {} : { kind: list[0].kind }),
           connectedSince: Math.min(...list.map((instance) => instance.connectedAt)),
           instances: list.sort((a, b) => a.connectedAt - b.connectedAt),
         }))

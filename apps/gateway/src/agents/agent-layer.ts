@@ -1,5 +1,6 @@
 import type {
   AgentInstance,
+  AgentRegisterFrame,
   AgentSummary,
   AgentTarget,
   ClientFrame,
@@ -12,14 +13,21 @@ import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { ClusterBus } from '../bus/types.js'
 import type { GatewayConfig } from '../config.js'
 import type { AgentMessageTags } from '../delivery/delivery-engine.js'
+import { GatewayError } from '../errors.js'
 import type { Connection } from '../transport/connection.js'
 import { recordAgentAudit } from './agent-audit.js'
-import { type AgentConnection, createAgentDirectory } from './agent-directory.js'
+import {
+  type AgentConnection,
+  type AgentReach,
+  capabilityInfoOf,
+  createAgentDirectory,
+} from './agent-directory.js'
 import { createAgentRequests } from './agent-requests.js'
 import { type AgentCaller, routeParty } from './agent-routing.js'
 import { type AgentSendsOptions, createAgentSends } from './agent-sends.js'
 import { createAgentStreams, type StreamFrame } from './agent-streams.js'
 import { allowAllAccess } from './allow-all-access.js'
+import { capabilitySchemaProblem } from './capability-schemas.js'
 import type { AccessParty, AgentAccess } from './types.js'
 
 /** The agent frames this layer answers (introductions, signals and shared state are handled elsewhere). */
@@ -87,12 +95,15 @@ export function createAgentLayer(options: AgentLayerOptions) {
     else streams.fromRemoteAgent(instanceId, frame as unknown as StreamFrame)
   })
 
-  function respond(connection: Connection, frame: RespondFrame): void {
+  function respond(connection: AgentConnection, frame: RespondFrame): void {
     const own = directory.byConnection(connection.id)
     if (own !== undefined && requests.respond(own.instanceId, frame)) return
     if (directory.forwardAnswer(connection, frame.correlationId, frame)) return
     // Late (after a timeout or failover) or unknown: nobody waits for it any more.
-    connection.logger.debug({ correlationId: frame.correlationId }, 'dropped a respond nobody waits for')
+    logger.debug(
+      { connectionId: connection.id, correlationId: frame.correlationId },
+      'dropped a respond nobody waits for',
+    )
   }
 
   /**
@@ -136,6 +147,17 @@ export function createAgentLayer(options: AgentLayerOptions) {
     handle(connection: Connection, frame: AgentLayerFrame, size: number): Promise<void> | undefined {
       switch (frame.type) {
         case 'agent_register': {
+          const problem = capabilitySchemaProblem(capabilityInfoOf(frame.capabilities))
+          if (problem !== undefined) {
+            connection.sendFrame({
+              type: 'error',
+              id: frame.id,
+              code: 'invalid_frame',
+              message: problem,
+              retryable: false,
+            })
+            return undefined
+          }
           const route = directory.register(connection, frame)
           connection.sendFrame({
             type: 'reply',
@@ -225,6 +247,35 @@ export function createAgentLayer(options: AgentLayerOptions) {
         return withRoutes(caller, frame.target, () => streams.open(caller, frame))
       streams.fromConnection(caller, frame)
       return undefined
+    },
+    /**
+     * Registers an in-process instance (`hostAgent`: an external A2A agent or an MCP upstream) as an instance:
+     * the same schema checks and audit as `agent_register`. Throws `GatewayError` when refused.
+     */
+    registerHosted(connection: AgentConnection, frame: AgentRegisterFrame, reach: AgentReach) {
+      const problem = capabilitySchemaProblem(capabilityInfoOf(frame.capabilities))
+      if (problem !== undefined) throw new GatewayError('invalid_frame', problem)
+      const route = directory.register(connection, frame, reach)
+      recordAgentAudit(audit, {
+        kind: 'agent',
+        outcome: 'ok',
+        subject: connection,
+        target: route.agentId,
+        detail: `registered ${route.instanceId} (${reach.kind}) capabilities=${route.capabilities.join(',')}`,
+      })
+      return route
+    },
+    /** An in-process instance leaves at once (no `inactive` period): its requests fail over. */
+    unregisterHosted(connection: AgentConnection): void {
+      const route = directory.unregister(connection)
+      if (route === undefined) return
+      requests.instanceGone(route)
+      streams.instanceGone(route)
+    },
+    /** An in-process instance answers: `respond`, or a frame of a stream it serves. */
+    answerFrom(connection: AgentCaller, frame: RespondFrame | StreamFrame): void {
+      if (frame.type === 'respond') respond(connection, frame)
+      else streams.fromConnection(connection, frame)
     },
     /** The caller of `handleFrom` gave up on its request `requestId`: the agent is told (`request_cancel`). */
     cancelFrom: (caller: AgentCaller, requestId: string, reason: string) =>
