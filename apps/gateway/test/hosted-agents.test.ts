@@ -1,6 +1,11 @@
 import { StreamOpenResult } from '@parley/protocol'
 import { describe, expect, it } from 'vitest'
-import { HostedAgentFailure, type HostedCall, hostAgent } from '../src/agents/hosted-agent.js'
+import {
+  HostedAgentFailure,
+  HostedAgentUnavailable,
+  type HostedCall,
+  hostAgent,
+} from '../src/agents/hosted-agent.js'
 import { useAgentGateway } from './support/agent-clients.js'
 import type { Frame } from './support/test-client.js'
 
@@ -138,6 +143,35 @@ describe('hosted (in-process) agents', () => {
     expect(await reply).toMatchObject({ data: 'from the second', attempts: 2 })
     expect(firstAborted).toBe(true)
     expect((await layer().listAll())[0]?.instances).toHaveLength(1)
+  })
+
+  it('hands a request back when the instance is unavailable: idempotent ones fail over, others get agent_unavailable', async () => {
+    await harness.start()
+    const down = {
+      request: async (): Promise<unknown> => Promise.reject(new HostedAgentUnavailable('connection refused')),
+    }
+    hostAgent(
+      layer(),
+      { agentId: 'flaky', clientId: 'flaky-down', principal: 'a2a:flaky', capabilities: ['x'], reach },
+      down,
+    )
+    const caller = await harness.client()
+    expect(await caller.request({ type: 'request', target: 'flaky', data: 1 })).toMatchObject({
+      type: 'error',
+      code: 'agent_unavailable',
+      message: expect.stringContaining('connection refused'),
+    })
+    hostAgent(
+      layer(),
+      { agentId: 'flaky', clientId: 'flaky-up', principal: 'a2a:flaky', capabilities: ['x'], reach },
+      { request: async () => 'answered by the healthy one' },
+    )
+    // Whichever instance the balancer picks first, an idempotent request ends on the healthy one.
+    for (let i = 0; i < 4; i += 1) {
+      expect(await caller.ok({ type: 'request', target: 'flaky', data: i, idempotent: true })).toMatchObject({
+        data: 'answered by the healthy one',
+      })
+    }
   })
 
   it('refuses to host capabilities whose input schema does not compile', async () => {

@@ -192,6 +192,21 @@ export function createAgentRequests(options: AgentRequestsOptions) {
     }
   }
 
+  /** The request's instance cannot answer it: an idempotent request fails over, another fails. */
+  function handBack(request: PendingRequest, route: AgentRoute, reason: string): void {
+    detach(request)
+    if (request.idempotent && Date.now() < request.deadline) {
+      dispatch(request)
+      return
+    }
+    finish(request, {
+      error: errorBody(
+        'agent_unavailable',
+        `${route.agentId} could not answer (${reason}); the request was not idempotent`,
+      ),
+    })
+  }
+
   function start(request: PendingRequest, size: number): void {
     if (!dispatch(request)) return
     recordAgentAudit(audit, {
@@ -260,6 +275,12 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         })
         return true
       }
+      if (frame.error?.code === 'agent_unavailable') {
+        // The instance hands the request back (an in-process adapter whose upstream is unreachable):
+        // handled as if the instance had gone, for this request only.
+        handBack(request, route, frame.error.message)
+        return true
+      }
       if (frame.error !== undefined) {
         finish(
           request,
@@ -282,17 +303,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
       for (const correlationId of [...ids]) {
         const request = pending.get(correlationId)
         if (request === undefined) continue
-        detach(request)
-        if (request.idempotent && Date.now() < request.deadline) {
-          dispatch(request)
-          continue
-        }
-        finish(request, {
-          error: errorBody(
-            'agent_unavailable',
-            `${route.agentId} went away before answering; the request was not idempotent`,
-          ),
-        })
+        handBack(request, route, 'it went away before answering')
       }
     },
 

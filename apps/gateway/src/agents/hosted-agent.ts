@@ -28,8 +28,19 @@ export class HostedAgentFailure extends Error {
   }
 }
 
+/**
+ * The instance cannot answer this call (its upstream is unreachable): an idempotent request fails over to another
+ * instance, any other fails with `agent_unavailable`. The owner usually closes the instance too.
+ */
+export class HostedAgentUnavailable extends Error {
+  override readonly name = 'HostedAgentUnavailable'
+}
+
 export interface HostedAgentHandlers {
-  /** Answers a request. Throw `HostedAgentFailure` for an agent error; any other throw is `agent_failed`. */
+  /**
+   * Answers a request. Throw `HostedAgentFailure` for an agent error (any other throw is `agent_failed`), or
+   * `HostedAgentUnavailable` to hand the request back.
+   */
   request(call: HostedCall): Promise<unknown>
   /**
    * Serves a stream: `send` resolves once the caller has credit for the chunk. The return value is the stream's
@@ -60,6 +71,9 @@ type HostLayer = Pick<AgentLayer, 'registerHosted' | 'unregisterHosted' | 'answe
 const MAX_FAILURE_MESSAGE = 2_000
 
 function failureOf(error: unknown): { code: string; message: string } {
+  if (error instanceof HostedAgentUnavailable) {
+    return { code: 'agent_unavailable', message: error.message.slice(0, MAX_FAILURE_MESSAGE) }
+  }
   if (error instanceof HostedAgentFailure) {
     return {
       code: error.code.slice(0, 64) || 'agent_failed',
