@@ -39,10 +39,12 @@ import { sql } from 'drizzle-orm'
 import { type Logger, pino } from 'pino'
 import { WebSocketServer } from 'ws'
 import packageJson from '../package.json' with { type: 'json' }
+import { a2aCardUrl } from './a2a/a2a-card.js'
 import { type CardSigningKey, cardSigningKey } from './a2a/a2a-card-signing.js'
 import { registerA2aRoutes } from './a2a/a2a-routes.js'
 import { createTaskRetention } from './a2a/a2a-task-retention.js'
 import { createA2aTaskStore, taskSecretKey } from './a2a/a2a-task-store.js'
+import { registerA2aTaskRoutes } from './admin/a2a-task-routes.js'
 import { registerAdminAuth } from './admin/admin-auth.js'
 import { resolveAdminToken } from './admin/admin-token.js'
 import { registerAgentKeyRoutes } from './admin/agent-key-routes.js'
@@ -462,6 +464,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     clientAddress,
     listFor: hub.agents.listFor,
     listAll: hub.agents.listAll,
+    cardUrl: (requestUrl, agentId) =>
+      a2aCardUrl((config.pairing.publicUrl ?? new URL(requestUrl).origin).replace(/\/+$/, ''), agentId),
   })
   const a2aTaskRetention = createTaskRetention({
     tasks: () => required(taskStore, 'the task store'),
@@ -479,6 +483,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     cardKey: () => a2aCardKey,
     logger: logger.child({ component: 'a2a' }),
   })
+  registerA2aTaskRoutes(app, { tasks: () => required(taskStore, 'the task store') })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {

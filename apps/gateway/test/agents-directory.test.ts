@@ -27,6 +27,17 @@ describe('agent directory', () => {
     return Health.parse(await (await fetch(`${harness.server.started.url}/health`)).json())
   }
 
+  it('gives every agent of the admin listing its A2A card URL on this gateway', async () => {
+    await start()
+    await agent('summarizer', ['summarize'])
+    const { agents } = await adminList()
+    expect(agents[0]?.cardUrl).toBe(
+      `${harness.server.started.url}/a2a/summarizer/.well-known/agent-card.json`,
+    )
+    const card = await fetch(agents[0]?.cardUrl ?? '', { headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(card.status).toBe(200)
+  })
+
   it('lists a registered agent with its instance over agents_list', async () => {
     await start()
     const { instanceId } = await agent('summarizer', ['summarize', 'translate.fr'])

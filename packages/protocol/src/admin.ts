@@ -787,3 +787,72 @@ export type McpServerList = z.infer<typeof McpServerList>
  */
 export const McpToolList = z.object({ as: z.string().nullable(), tools: z.array(McpToolInfo) })
 export type McpToolList = z.infer<typeof McpToolList>
+
+// ---------------------------------------------------------------- A2A tasks (admin view)
+
+/** A2A task states as the admin API names them (v0.3 spelling; `unknown` when the agent gave none). */
+export const A2A_TASK_STATES = [
+  'submitted',
+  'working',
+  'input-required',
+  'auth-required',
+  'completed',
+  'canceled',
+  'failed',
+  'rejected',
+  'unknown',
+] as const
+export const A2aTaskState = z.enum(A2A_TASK_STATES)
+export type A2aTaskState = z.infer<typeof A2aTaskState>
+
+/** One part of an artifact, made readable: a text part's text, a data part's JSON, a file's name or URL. */
+export const A2aTaskPart = z.object({
+  kind: z.enum(['text', 'data', 'file', 'other']),
+  /** At most 4,000 characters (cut with `…`). */
+  text: z.string(),
+  mediaType: z.string().nullable(),
+})
+export type A2aTaskPart = z.infer<typeof A2aTaskPart>
+
+export const A2aTaskArtifact = z.object({
+  artifactId: z.string(),
+  name: z.string().nullable(),
+  description: z.string().nullable(),
+  parts: z.array(A2aTaskPart),
+})
+export type A2aTaskArtifact = z.infer<typeof A2aTaskArtifact>
+
+/** `GET /api/admin/a2a/tasks/:id?agentId=` and the items of `GET /api/admin/a2a/tasks?owner=`. */
+export const A2aTaskInfo = z.object({
+  id: z.string(),
+  contextId: z.string(),
+  /** The Parley agent that serves it. */
+  agentId: z.string(),
+  /** The caller principal that created it. */
+  owner: z.string(),
+  state: A2aTaskState,
+  /** The text of the latest status message (the agent's question, its failure), when it has one. */
+  statusMessage: z.string().nullable(),
+  artifacts: z.array(A2aTaskArtifact),
+  /** Events in the task's log (its newest sequence number). */
+  events: z.number().int().nonnegative(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+export type A2aTaskInfo = z.infer<typeof A2aTaskInfo>
+
+/** Query of `GET /api/admin/a2a/tasks/:id`: the agent that serves the task (the audit row's target). */
+export const A2aTaskQuery = z.object({ agentId: AgentId })
+export type A2aTaskQuery = z.infer<typeof A2aTaskQuery>
+
+/** Query of `GET /api/admin/a2a/tasks`: one caller's tasks, newest change first, optionally for one agent. */
+export const A2aTaskListQuery = z.object({
+  owner: z.string().min(1).max(200),
+  agentId: AgentId.optional(),
+  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+  pageToken: z.string().max(500).optional(),
+})
+export type A2aTaskListQuery = z.infer<typeof A2aTaskListQuery>
+
+export const A2aTaskList = z.object({ tasks: z.array(A2aTaskInfo), nextPageToken: z.string().nullable() })
+export type A2aTaskList = z.infer<typeof A2aTaskList>

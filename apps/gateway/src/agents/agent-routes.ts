@@ -14,6 +14,8 @@ export interface AgentRoutesDeps {
   listFor: (caller: AccessParty, capability?: string) => Promise<AgentSummary[]>
   /** Every agent, inactive ones included. */
   listAll: (capability?: string) => Promise<AgentSummary[]>
+  /** The A2A card URL of an agent, from the URL the admin call came to (the public base URL wins). */
+  cardUrl?: (requestUrl: string, agentId: string) => string
 }
 
 function capabilityOf(query: Record<string, string>): string | undefined {
@@ -46,7 +48,17 @@ export function registerAgentRoutes(app: GatewayApp, deps: AgentRoutesDeps): voi
   })
 
   app.get('/api/admin/agents', async (c) => {
-    const body: AgentList = { agents: await deps.listAll(capabilityOf(c.req.query())) }
+    const agents = await deps.listAll(capabilityOf(c.req.query()))
+    const { cardUrl } = deps
+    const body: AgentList = {
+      agents:
+        cardUrl === undefined
+          ? agents
+          : agents.map((agent) => ({
+              ...agent,
+              cardUrl: agent.cardUrl ?? cardUrl(c.req.url, agent.agentId),
+            })),
+    }
     return c.json(body)
   })
 }
