@@ -1,6 +1,11 @@
 import type { StatusTone } from '../lib/presence'
 
-const TONE_CLASS: Record<StatusTone, string> = { ok: 'tag tag-ok', warn: 'tag tag-warn', neutral: 'tag' }
+const TONE_CLASS: Record<StatusTone, string> = {
+  ok: 'tag tag-ok',
+  warn: 'tag tag-warn',
+  error: 'tag tag-error',
+  neutral: 'tag',
+}
 
 /** A short state in a pill (a presence status, a bus state): green when fine, amber when it needs an eye. */
 export function Badge({

@@ -124,7 +124,11 @@ export function agentKeyFormToRequest(form: AgentKeyForm): FormResult<RegisterAg
   )
 }
 
-function validated<T>(schema: z.ZodType<T>, body: unknown, hints: Record<string, string>): FormResult<T> {
+export function validated<T>(
+  schema: z.ZodType<T>,
+  body: unknown,
+  hints: Record<string, string>,
+): FormResult<T> {
   const parsed = schema.safeParse(body)
   if (parsed.success) return { ok: true, request: parsed.data }
   return { ok: false, message: describeIssues(parsed.error, hints) }

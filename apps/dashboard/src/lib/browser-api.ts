@@ -1,4 +1,12 @@
 import {
+  type A2aAgentInfo,
+  A2aAgentInfo as A2aAgentInfoSchema,
+  type A2aAgentList,
+  A2aAgentList as A2aAgentListSchema,
+  type A2aTaskInfo,
+  A2aTaskInfo as A2aTaskInfoSchema,
+  type AddA2aAgentRequest,
+  type AddMcpServerRequest,
   type AdminPresenceList,
   AdminPresenceList as AdminPresenceListSchema,
   type AgentKeyInfo,
@@ -38,6 +46,12 @@ import {
   GrantList as GrantListSchema,
   type Health,
   Health as HealthSchema,
+  type McpServerInfo,
+  McpServerInfo as McpServerInfoSchema,
+  type McpServerList,
+  McpServerList as McpServerListSchema,
+  type McpToolList,
+  McpToolList as McpToolListSchema,
   type NodeList,
   NodeList as NodeListSchema,
   type PairingDecision,
@@ -85,10 +99,18 @@ import type {
   DashboardApi,
   DeadLetterActions,
   HttpMethod,
+  UpstreamActions,
 } from './gateway-client'
 import { failed, type GatewayResult, gatewayResultSchema } from './gateway-result'
 import { dashboardQueries } from './queries'
 import { withQuery } from './search-params'
+import {
+  type A2aTaskRequest,
+  a2aTaskSearchParams,
+  type McpToolsRequest,
+  mcpToolsSearchParams,
+  RemovedUpstream,
+} from './upstream-requests'
 
 /** Prefix of the dashboard's route handlers that call the gateway with the session's token. */
 export const GATEWAY_ROUTES_PREFIX = '/api/gw'
@@ -142,7 +164,7 @@ function dlqPath(id: string): string {
 }
 
 /** The `DashboardApi` of client components: the browser never holds the admin token. */
-export const browserApi: DashboardApi & DeadLetterActions & AccessActions & AgentActions = {
+export const browserApi: DashboardApi & DeadLetterActions & AccessActions & AgentActions & UpstreamActions = {
   health: (): Promise<GatewayResult<Health>> => getResult('/health', HealthSchema),
   connections: (): Promise<GatewayResult<ConnectionList>> => getResult('/connections', ConnectionListSchema),
   channels: (): Promise<GatewayResult<ChannelList>> => getResult('/channels', ChannelListSchema),
@@ -218,6 +240,22 @@ export const browserApi: DashboardApi & DeadLetterActions & AccessActions & Agen
     getResult('/policies/default', PolicyListSchema, 'PUT', { effect }),
   revokeGrant: (id: string): Promise<GatewayResult<GrantInfo>> =>
     getResult(`/grants/${segment(id)}`, GrantInfoSchema, 'DELETE'),
+  a2aAgents: (): Promise<GatewayResult<A2aAgentList>> => getResult('/a2a/agents', A2aAgentListSchema),
+  a2aTask: ({ taskId, agentId }: A2aTaskRequest): Promise<GatewayResult<A2aTaskInfo>> =>
+    getResult(`/a2a/tasks/${segment(taskId)}?${a2aTaskSearchParams({ agentId })}`, A2aTaskInfoSchema),
+  mcpServers: (): Promise<GatewayResult<McpServerList>> => getResult('/mcp/servers', McpServerListSchema),
+  mcpTools: (request: McpToolsRequest): Promise<GatewayResult<McpToolList>> =>
+    getResult(`/mcp/tools${withQuery(mcpToolsSearchParams(request).toString())}`, McpToolListSchema),
+  addA2aAgent: (body: AddA2aAgentRequest): Promise<GatewayResult<A2aAgentInfo>> =>
+    getResult('/a2a/agents', A2aAgentInfoSchema, 'POST', body),
+  removeA2aAgent: (agentId: string): Promise<GatewayResult<RemovedUpstream>> =>
+    getResult(`/a2a/agents/${segment(agentId)}`, RemovedUpstream, 'DELETE'),
+  refreshA2aAgent: (agentId: string): Promise<GatewayResult<A2aAgentInfo>> =>
+    getResult(`/a2a/agents/${segment(agentId)}/refresh`, A2aAgentInfoSchema, 'POST'),
+  addMcpServer: (body: AddMcpServerRequest): Promise<GatewayResult<McpServerInfo>> =>
+    getResult('/mcp/servers', McpServerInfoSchema, 'POST', body),
+  removeMcpServer: (name: string): Promise<GatewayResult<RemovedUpstream>> =>
+    getResult(`/mcp/servers/${segment(name)}`, RemovedUpstream, 'DELETE'),
 }
 
 /** The query factories every client component uses. */

@@ -1,4 +1,12 @@
 import {
+  type A2aAgentInfo,
+  A2aAgentInfo as A2aAgentInfoSchema,
+  type A2aAgentList,
+  A2aAgentList as A2aAgentListSchema,
+  type A2aTaskInfo,
+  A2aTaskInfo as A2aTaskInfoSchema,
+  type AddA2aAgentRequest,
+  type AddMcpServerRequest,
   type AdminPresenceList,
   AdminPresenceList as AdminPresenceListSchema,
   type AgentKeyInfo,
@@ -44,6 +52,12 @@ import {
   type Health,
   Health as HealthSchema,
   HttpError,
+  type McpServerInfo,
+  McpServerInfo as McpServerInfoSchema,
+  type McpServerList,
+  McpServerList as McpServerListSchema,
+  type McpToolList,
+  McpToolList as McpToolListSchema,
   type NodeList,
   NodeList as NodeListSchema,
   type PairingDecision,
@@ -87,6 +101,13 @@ import {
 } from './dlq-filters'
 import { failed, type GatewayFailure, type GatewayResult, succeeded } from './gateway-result'
 import { withQuery } from './search-params'
+import {
+  type A2aTaskRequest,
+  a2aTaskSearchParams,
+  type McpToolsRequest,
+  mcpToolsSearchParams,
+  RemovedUpstream,
+} from './upstream-requests'
 
 /** `GET /api/admin/whoami`: which role the presented token has. */
 export const WhoAmI = z.object({ role: z.string() })
@@ -121,6 +142,30 @@ export interface DashboardApi {
   grants(request: GrantListRequest): Promise<GatewayResult<GrantList>>
   /** The audit rows between two agents (or clients, or principals), oldest first. */
   conversation(request: ConversationRequest): Promise<GatewayResult<ConversationPage>>
+  /** External A2A agents with the health of each instance URL. */
+  a2aAgents(): Promise<GatewayResult<A2aAgentList>>
+  /** One durable A2A task (state, status message, artifacts), by its id and the agent serving it. */
+  a2aTask(request: A2aTaskRequest): Promise<GatewayResult<A2aTaskInfo>>
+  /** Upstream MCP servers with their health and tools. */
+  mcpServers(): Promise<GatewayResult<McpServerList>>
+  /** The tools `/mcp` lists (for one principal with `as`: "view as"), with call and error counts. */
+  mcpTools(request: McpToolsRequest): Promise<GatewayResult<McpToolList>>
+}
+
+/**
+ * What the operator can do about upstreams: external A2A agents and MCP servers. The browser implements it
+ * too, via `/api/gw/{a2a,mcp}/*`.
+ */
+export interface UpstreamActions {
+  /** The credentials go to the gateway once; no answer ever carries them again. */
+  addA2aAgent(body: AddA2aAgentRequest): Promise<GatewayResult<A2aAgentInfo>>
+  /** The gateway answers 204; the result names the removed agent. */
+  removeA2aAgent(agentId: string): Promise<GatewayResult<RemovedUpstream>>
+  /** Fetches its cards again now. */
+  refreshA2aAgent(agentId: string): Promise<GatewayResult<A2aAgentInfo>>
+  addMcpServer(body: AddMcpServerRequest): Promise<GatewayResult<McpServerInfo>>
+  /** The gateway answers 204; the result names the removed server. */
+  removeMcpServer(name: string): Promise<GatewayResult<RemovedUpstream>>
 }
 
 /** What the operator can do to the dead-letter queue. The browser implements it too, via `/api/gw/dlq/*`. */
@@ -166,7 +211,12 @@ export interface AgentActions {
   revokeGrant(id: string): Promise<GatewayResult<GrantInfo>>
 }
 
-export interface GatewayClient extends DashboardApi, DeadLetterActions, AccessActions, AgentActions {
+export interface GatewayClient
+  extends DashboardApi,
+    DeadLetterActions,
+    AccessActions,
+    AgentActions,
+    UpstreamActions {
   whoami(): Promise<GatewayResult<WhoAmI>>
   /** Login: opens a session with the admin token this client carries; the answer holds the session secret. */
   openSession(body: CreateDashboardSessionRequest): Promise<GatewayResult<CreatedDashboardSession>>
@@ -343,6 +393,32 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     setPolicyDefault: (effect) =>
       request('/api/admin/policies/default', PolicyListSchema, true, 'PUT', { effect }),
     revokeGrant: (id) => request(`/api/admin/grants/${segment(id)}`, GrantInfoSchema, true, 'DELETE'),
+    a2aAgents: () => request('/api/admin/a2a/agents', A2aAgentListSchema, true),
+    a2aTask: ({ taskId, agentId }) =>
+      request(
+        `/api/admin/a2a/tasks/${segment(taskId)}?${a2aTaskSearchParams({ agentId })}`,
+        A2aTaskInfoSchema,
+        true,
+      ),
+    mcpServers: () => request('/api/admin/mcp/servers', McpServerListSchema, true),
+    mcpTools: (toolsRequest) => {
+      const query = mcpToolsSearchParams(toolsRequest).toString()
+      return request(`/api/admin/mcp/tools${withQuery(query)}`, McpToolListSchema, true)
+    },
+    addA2aAgent: (body) => request('/api/admin/a2a/agents', A2aAgentInfoSchema, true, 'POST', body),
+    removeA2aAgent: (agentId) =>
+      request(`/api/admin/a2a/agents/${segment(agentId)}`, RemovedUpstream, true, 'DELETE', undefined, {
+        name: agentId,
+        removed: true,
+      }),
+    refreshA2aAgent: (agentId) =>
+      request(`/api/admin/a2a/agents/${segment(agentId)}/refresh`, A2aAgentInfoSchema, true, 'POST'),
+    addMcpServer: (body) => request('/api/admin/mcp/servers', McpServerInfoSchema, true, 'POST', body),
+    removeMcpServer: (name) =>
+      request(`/api/admin/mcp/servers/${segment(name)}`, RemovedUpstream, true, 'DELETE', undefined, {
+        name,
+        removed: true,
+      }),
   }
 }
 

@@ -4,7 +4,7 @@ import { truncateText } from './format'
 export type PrincipalPresence = AdminPresenceList['principals'][number]
 
 /** How a presence status is coloured: statuses are free-form, the common ones get a tone. */
-export type StatusTone = 'ok' | 'warn' | 'neutral'
+export type StatusTone = 'ok' | 'warn' | 'error' | 'neutral'
 
 const AVAILABLE_STATUSES = new Set(['online', 'available', 'active', 'ready'])
 const BUSY_STATUSES = new Set(['busy', 'away', 'idle', 'dnd', 'do-not-disturb', 'paused'])

@@ -3,6 +3,7 @@ import type { AgentListRequest } from './agent-requests'
 import { type AuditFilters, normaliseFilters } from './audit-filters'
 import { type DeadLetterFilters, normaliseDeadLetterFilters } from './dlq-filters'
 import type { DashboardApi } from './gateway-client'
+import type { McpToolsRequest } from './upstream-requests'
 
 /** The overview and lists refresh this often while the page is visible. */
 export const LIVE_REFRESH_MS = 2_000
@@ -25,6 +26,10 @@ export const POLICIES_KEY = ['gateway', 'policies'] as const
 export const GRANTS_KEY = ['gateway', 'grants'] as const
 export const CONVERSATIONS_KEY = ['gateway', 'conversations'] as const
 export const CONVERSATION_PAGE_SIZE = 100
+export const A2A_AGENTS_KEY = ['gateway', 'a2a-agents'] as const
+export const A2A_TASKS_KEY = ['gateway', 'a2a-tasks'] as const
+export const MCP_SERVERS_KEY = ['gateway', 'mcp-servers'] as const
+export const MCP_TOOLS_KEY = ['gateway', 'mcp-tools'] as const
 
 /**
  * The one definition of every query the dashboard runs: key, fetcher and refresh policy. Server components
@@ -174,6 +179,38 @@ export function dashboardQueries(api: DashboardApi) {
         getNextPageParam: (lastPage) => (lastPage.ok ? lastPage.data.nextCursor : null),
         refetchInterval: LIVE_REFRESH_MS,
       }),
+    /** External A2A agents: card fetches and failures happen on the gateway's schedule, so live. */
+    a2aAgents: () =>
+      queryOptions({
+        queryKey: A2A_AGENTS_KEY,
+        queryFn: () => api.a2aAgents(),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    /** One A2A task: its state and artifacts move while it runs, so live. */
+    a2aTask: (taskId: string, agentId: string) =>
+      queryOptions({
+        queryKey: [...A2A_TASKS_KEY, agentId, taskId],
+        queryFn: () => api.a2aTask({ taskId, agentId }),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    /** Upstream MCP servers with their health and tools, live. */
+    mcpServers: () =>
+      queryOptions({
+        queryKey: MCP_SERVERS_KEY,
+        queryFn: () => api.mcpServers(),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    /** The tools `/mcp` lists, for everyone or as one principal; call counts move, so live. */
+    mcpTools: (request: McpToolsRequest = {}) => {
+      const as = request.as?.trim() ?? ''
+      const normalised: McpToolsRequest =
+        as === '' ? {} : request.role === undefined ? { as } : { as, role: request.role }
+      return queryOptions({
+        queryKey: [...MCP_TOOLS_KEY, normalised.as ?? '', normalised.role ?? ''],
+        queryFn: () => api.mcpTools(normalised),
+        refetchInterval: LIVE_REFRESH_MS,
+      })
+    },
   }
 }
 

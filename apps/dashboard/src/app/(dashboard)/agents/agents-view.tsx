@@ -16,15 +16,19 @@ import {
 import { browserQueries } from '../../../lib/browser-api'
 import { formatAge, formatCount, secondsSince } from '../../../lib/format'
 import { firstFailure } from '../../../lib/gateway-result'
+import { AGENT_KIND_LABELS, agentKindOf, describedCapabilities } from '../../../lib/upstreams'
+import { A2aAgentsSection } from './a2a-agents-section'
 import { GrantsSection } from './grants-section'
 
 const AGENT_COLUMNS = [
   { label: 'Agent' },
+  { label: 'Kind' },
   { label: 'Capabilities' },
   { label: 'Status' },
   { label: 'Connected since' },
   { label: 'Instances', numeric: true },
   { label: 'In flight', numeric: true },
+  { label: 'A2A card' },
   { label: 'Conversations' },
 ] as const
 
@@ -34,6 +38,8 @@ const INSTANCE_COLUMNS = [
   { label: 'Client id' },
   { label: 'Principal' },
   { label: 'Node' },
+  { label: 'Kind' },
+  { label: 'Reached at' },
   { label: 'Status' },
   { label: 'In flight', numeric: true },
   { label: 'Last seen' },
@@ -45,6 +51,27 @@ function Age({ epochMs, asOf, testId }: { epochMs: number; asOf: number; testId:
     <td className="nowrap" title={new Date(epochMs).toISOString()} data-testid={testId}>
       {formatAge(secondsSince(epochMs, asOf))}
     </td>
+  )
+}
+
+/** The capabilities of an agent, each with the title and description its instances gave. */
+function Capabilities({ agent }: { agent: AgentSummary }) {
+  const capabilities = describedCapabilities(agent)
+  if (capabilities.length === 0) return <span className="muted">none</span>
+  return (
+    <ul className="plain-list">
+      {capabilities.map((capability) => (
+        <li key={capability.name} data-testid="agent-capability" data-capability={capability.name}>
+          <span className="mono">{capability.name}</span>
+          {capability.title === undefined ? null : <span> · {capability.title}</span>}
+          {capability.description === undefined ? null : (
+            <div className="muted small" data-testid="agent-capability-description">
+              {capability.description}
+            </div>
+          )}
+        </li>
+      ))}
+    </ul>
   )
 }
 
@@ -92,12 +119,13 @@ export function AgentsView() {
             <td className="mono" data-testid="agent-id">
               {agent.agentId}
             </td>
-            <td className="mono" data-testid="agent-capabilities">
-              {agent.capabilities.length === 0 ? (
-                <span className="muted">none</span>
-              ) : (
-                agent.capabilities.join(', ')
-              )}
+            <td>
+              <span className="tag" data-testid="agent-kind" data-kind={agentKindOf(agent)}>
+                {AGENT_KIND_LABELS[agentKindOf(agent)]}
+              </span>
+            </td>
+            <td data-testid="agent-capabilities">
+              <Capabilities agent={agent} />
             </td>
             <td>
               <Badge tone={agentStatusTone(agent.status)} testId="agent-status">
@@ -110,6 +138,15 @@ export function AgentsView() {
             </td>
             <td className="num" data-testid="agent-in-flight">
               {formatCount(totalInFlight(agent))}
+            </td>
+            <td className="mono small">
+              {agent.cardUrl === undefined ? (
+                <span className="muted">—</span>
+              ) : (
+                <a href={agent.cardUrl} target="_blank" rel="noreferrer" data-testid="agent-card-url">
+                  {agent.cardUrl}
+                </a>
+              )}
             </td>
             <td>
               <a href={conversationHref(agent.agentId)} data-testid="agent-conversation-link">
@@ -140,6 +177,10 @@ export function AgentsView() {
             <td className="mono">{instance.clientId}</td>
             <td data-testid="instance-principal">{instance.principal}</td>
             <td className="mono">{instance.node}</td>
+            <td data-testid="instance-kind">{AGENT_KIND_LABELS[instance.kind ?? 'websocket']}</td>
+            <td className="mono small" data-testid="instance-url">
+              {instance.url ?? <span className="muted">—</span>}
+            </td>
             <td>
               <Badge tone={agentStatusTone(instance.status)} testId="instance-status">
                 {instance.status}
@@ -152,6 +193,8 @@ export function AgentsView() {
           </tr>
         ))}
       </LiveTable>
+
+      <A2aAgentsSection />
 
       <GrantsSection />
     </section>

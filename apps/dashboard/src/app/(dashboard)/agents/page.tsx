@@ -9,11 +9,12 @@ export const metadata: Metadata = { title: 'Agents' }
 export default async function AgentsPage() {
   const queryClient = getServerQueryClient()
   const queries = dashboardQueries(await serverGatewayClient())
-  const [agents, grants] = await Promise.all([
+  const [agents, grants, a2aAgents] = await Promise.all([
     queryClient.fetchQuery(queries.agents()),
     queryClient.fetchQuery(queries.grants(false)),
+    queryClient.fetchQuery(queries.a2aAgents()),
   ])
-  redirectIfUnauthorized(agents, grants)
+  redirectIfUnauthorized(agents, grants, a2aAgents)
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
       <AgentsView />

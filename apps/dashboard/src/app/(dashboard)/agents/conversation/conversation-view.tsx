@@ -9,6 +9,8 @@ import { conversationHref, correlationGroups, describeDirection, directionOf } f
 import { browserQueries } from '../../../../lib/browser-api'
 import { formatCount, formatUtc } from '../../../../lib/format'
 import { firstFailure } from '../../../../lib/gateway-result'
+import { a2aTaskRefs } from '../../../../lib/upstreams'
+import { A2aTasksPanel } from './a2a-tasks-panel'
 
 export type ConversationPair = { a: string; b: string }
 
@@ -203,6 +205,7 @@ function ConversationRows({ a, b }: { a: string; b: string }) {
         endText="No more rows for now."
         summary={`${events.length} rows shown`}
       />
+      <A2aTasksPanel refs={a2aTaskRefs(events)} />
     </>
   )
 }
