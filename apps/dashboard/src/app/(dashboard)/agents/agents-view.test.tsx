@@ -29,6 +29,7 @@ function stubAgentRoutes(override: (request: SentRequest) => RouteAnswer | undef
     if (request.url === '/api/gw/agents') return okAnswer(agentList)
     if (request.url === '/api/gw/grants') return okAnswer(liveGrants)
     if (request.url === '/api/gw/grants?all=true') return okAnswer(allGrants)
+    if (request.url === '/api/gw/a2a/agents') return okAnswer({ agents: [] })
     return undefined
   })
 }
@@ -54,7 +55,9 @@ describe('Agents page', () => {
 
     await waitFor(() => expect(agentIds()).toEqual(['planner', 'billing']))
     const planner = within(agentRow('planner'))
-    expect(planner.getByTestId('agent-capabilities').textContent).toBe('plan, summarize')
+    expect(
+      planner.getAllByTestId('agent-capability').map((capability) => capability.dataset.capability),
+    ).toEqual(['plan', 'summarize'])
     const status = planner.getByTestId('agent-status')
     expect(status.textContent).toBe('active')
     expect(status.dataset.tone).toBe('ok')
