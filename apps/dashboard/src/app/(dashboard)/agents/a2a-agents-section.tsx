@@ -2,12 +2,13 @@
 
 import type { A2aAgentInfo, AddA2aAgentRequest, UpstreamHealth } from '@parley/protocol/admin'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { type FormEvent, useState } from 'react'
+import { useState } from 'react'
 import { ActionNotice, type Notice } from '../../../components/action-notice'
 import { Badge } from '../../../components/badge'
 import { ConfirmButton } from '../../../components/confirm-button'
 import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
 import { LiveTable } from '../../../components/live-table'
+import { UpstreamAddForm } from '../../../components/upstream-add-form'
 import { browserApi, browserQueries } from '../../../lib/browser-api'
 import { formatUtc } from '../../../lib/format'
 import { describeFailure, firstFailure } from '../../../lib/gateway-result'
@@ -49,76 +50,6 @@ function InstanceHealth({ health }: { health: UpstreamHealth }) {
         </div>
       )}
     </li>
-  )
-}
-
-/** The "Add A2A agent" form: card URLs, an optional agent id, an optional bearer token (sent once). */
-function AddA2aAgentForm({
-  busy,
-  onAdd,
-}: {
-  busy: boolean
-  /** Resolves true when the gateway registered the agent. */
-  onAdd: (request: AddA2aAgentRequest) => Promise<boolean>
-}) {
-  const [form, setForm] = useState<A2aAgentForm>(EMPTY_FORM)
-  const [error, setError] = useState<string | undefined>(undefined)
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault()
-    const body = a2aAgentFormToRequest(form)
-    if (!body.ok) {
-      setError(body.message)
-      return
-    }
-    setError(undefined)
-    // The token leaves the form whatever the answer: it is never kept, shown or sent twice.
-    const added = await onAdd(body.request)
-    setForm(added ? EMPTY_FORM : { ...form, token: '' })
-  }
-
-  return (
-    <form className="inline-form" onSubmit={submit} aria-label="Add an A2A agent">
-      <label className="wide">
-        Card URLs (one per line)
-        <textarea
-          value={form.urls}
-          onChange={(e) => setForm({ ...form, urls: e.target.value })}
-          required
-          placeholder="https://agent.example.com/.well-known/agent-card.json"
-          data-testid="a2a-add-urls"
-        />
-      </label>
-      <label>
-        Agent id (optional)
-        <input
-          value={form.agentId}
-          onChange={(e) => setForm({ ...form, agentId: e.target.value })}
-          maxLength={128}
-          placeholder="from the card's name"
-          data-testid="a2a-add-agent-id"
-        />
-      </label>
-      <label>
-        Bearer token (optional)
-        <input
-          type="password"
-          autoComplete="off"
-          value={form.token}
-          onChange={(e) => setForm({ ...form, token: e.target.value })}
-          maxLength={8_192}
-          data-testid="a2a-add-token"
-        />
-      </label>
-      <button type="submit" className="button" disabled={busy} data-testid="a2a-add-submit">
-        Add A2A agent
-      </button>
-      {error === undefined ? null : (
-        <div role="alert" className="banner banner-error" data-testid="a2a-add-error">
-          {error}
-        </div>
-      )}
-    </form>
   )
 }
 
@@ -183,13 +114,40 @@ export function A2aAgentsSection() {
       </div>
       <GatewayErrorBanner failure={firstFailure(result)} />
       <ActionNotice notice={notice} testIdPrefix="a2a-action" />
-      <AddA2aAgentForm
+      <UpstreamAddForm
+        label="Add an A2A agent"
+        submitLabel="Add A2A agent"
+        empty={EMPTY_FORM}
+        toRequest={a2aAgentFormToRequest}
+        onAdd={async (body) => (await add.mutateAsync(body)).ok}
         busy={add.isPending}
-        onAdd={async (body) => {
-          const answer = await add.mutateAsync(body)
-          return answer.ok
-        }}
-      />
+        testIdPrefix="a2a-add"
+      >
+        {(form, setForm) => (
+          <>
+            <label className="wide">
+              Card URLs (one per line)
+              <textarea
+                value={form.urls}
+                onChange={(e) => setForm({ ...form, urls: e.target.value })}
+                required
+                placeholder="https://agent.example.com/.well-known/agent-card.json"
+                data-testid="a2a-add-urls"
+              />
+            </label>
+            <label>
+              Agent id (optional)
+              <input
+                value={form.agentId}
+                onChange={(e) => setForm({ ...form, agentId: e.target.value })}
+                maxLength={128}
+                placeholder="from the card's name"
+                data-testid="a2a-add-agent-id"
+              />
+            </label>
+          </>
+        )}
+      </UpstreamAddForm>
       <LiveTable
         testId="a2a-agents-table"
         columns={A2A_COLUMNS}

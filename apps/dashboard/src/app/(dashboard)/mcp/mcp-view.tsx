@@ -8,6 +8,7 @@ import { Badge } from '../../../components/badge'
 import { ConfirmButton } from '../../../components/confirm-button'
 import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
 import { LiveTable } from '../../../components/live-table'
+import { UpstreamAddForm } from '../../../components/upstream-add-form'
 import { ADMIN_ROLES, type AdminRole, isAdminRole } from '../../../lib/access-forms'
 import { browserApi, browserQueries } from '../../../lib/browser-api'
 import { formatCount, formatUtc } from '../../../lib/format'
@@ -44,75 +45,6 @@ const TOOL_COLUMNS = [
 ] as const
 
 const EMPTY_SERVER_FORM: McpServerForm = { name: '', url: '', token: '' }
-
-/** Name, URL and an optional bearer token (sent once, never shown again) of a new upstream server. */
-function AddMcpServerForm({
-  busy,
-  onAdd,
-}: {
-  busy: boolean
-  onAdd: (request: AddMcpServerRequest) => Promise<boolean>
-}) {
-  const [form, setForm] = useState<McpServerForm>(EMPTY_SERVER_FORM)
-  const [error, setError] = useState<string | undefined>(undefined)
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault()
-    const body = mcpServerFormToRequest(form)
-    if (!body.ok) {
-      setError(body.message)
-      return
-    }
-    setError(undefined)
-    const added = await onAdd(body.request)
-    setForm(added ? EMPTY_SERVER_FORM : { ...form, token: '' })
-  }
-
-  return (
-    <form className="inline-form" onSubmit={submit} aria-label="Add an MCP server">
-      <label>
-        Name
-        <input
-          value={form.name}
-          onChange={(e) => setForm({ ...form, name: e.target.value })}
-          maxLength={32}
-          required
-          placeholder="github"
-          data-testid="mcp-add-name"
-        />
-      </label>
-      <label className="wide">
-        URL
-        <input
-          value={form.url}
-          onChange={(e) => setForm({ ...form, url: e.target.value })}
-          required
-          placeholder="https://mcp.example.com/mcp"
-          data-testid="mcp-add-url"
-        />
-      </label>
-      <label>
-        Bearer token (optional)
-        <input
-          type="password"
-          autoComplete="off"
-          value={form.token}
-          onChange={(e) => setForm({ ...form, token: e.target.value })}
-          maxLength={8_192}
-          data-testid="mcp-add-token"
-        />
-      </label>
-      <button type="submit" className="button" disabled={busy} data-testid="mcp-add-submit">
-        Add MCP server
-      </button>
-      {error === undefined ? null : (
-        <div role="alert" className="banner banner-error" data-testid="mcp-add-error">
-          {error}
-        </div>
-      )}
-    </form>
-  )
-}
 
 function ServersSection() {
   const queryClient = useQueryClient()
@@ -160,7 +92,41 @@ function ServersSection() {
       </div>
       <GatewayErrorBanner failure={firstFailure(result)} />
       <ActionNotice notice={notice} testIdPrefix="mcp-action" />
-      <AddMcpServerForm busy={add.isPending} onAdd={async (body) => (await add.mutateAsync(body)).ok} />
+      <UpstreamAddForm
+        label="Add an MCP server"
+        submitLabel="Add MCP server"
+        empty={EMPTY_SERVER_FORM}
+        toRequest={mcpServerFormToRequest}
+        onAdd={async (body) => (await add.mutateAsync(body)).ok}
+        busy={add.isPending}
+        testIdPrefix="mcp-add"
+      >
+        {(form, setForm) => (
+          <>
+            <label>
+              Name
+              <input
+                value={form.name}
+                onChange={(e) => setForm({ ...form, name: e.target.value })}
+                maxLength={32}
+                required
+                placeholder="github"
+                data-testid="mcp-add-name"
+              />
+            </label>
+            <label className="wide">
+              URL
+              <input
+                value={form.url}
+                onChange={(e) => setForm({ ...form, url: e.target.value })}
+                required
+                placeholder="https://mcp.example.com/mcp"
+                data-testid="mcp-add-url"
+              />
+            </label>
+          </>
+        )}
+      </UpstreamAddForm>
       <LiveTable
         testId="mcp-servers-table"
         columns={SERVER_COLUMNS}
