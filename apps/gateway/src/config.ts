@@ -82,6 +82,8 @@ export const CONFIG_SOURCES = {
   'state.maxValueBytes': { flag: undefined, env: 'PARLEY_STATE_MAX_VALUE_BYTES' },
   'state.maxWatchesPerConnection': { flag: undefined, env: 'PARLEY_STATE_MAX_WATCHES_PER_CONNECTION' },
   'a2a.taskRetention': { flag: undefined, env: 'PARLEY_A2A_TASK_RETENTION' },
+  'mcp.enabled': { flag: undefined, env: 'PARLEY_MCP_ENABLED' },
+  'mcp.listChangedInterval': { flag: undefined, env: 'PARLEY_MCP_LIST_CHANGED_INTERVAL' },
   'redis.url': { flag: '--redis-url', env: 'PARLEY_REDIS_URL' },
   'redis.host': { flag: undefined, env: 'PARLEY_REDIS_HOST' },
   'redis.port': { flag: undefined, env: 'PARLEY_REDIS_PORT' },
@@ -365,6 +367,14 @@ export const A2aConfigSchema = z.object({
   taskRetention: positiveSeconds().default(604_800),
 })
 
+/** The MCP face (`/mcp`, docs/mcp.md). */
+export const McpConfigSchema = z.object({
+  /** Serve `/mcp` and its protected resource metadata. */
+  enabled: booleanOption().default(true),
+  /** Seconds between the checks of the tool list behind `notifications/tools/list_changed` (GET streams). */
+  listChangedInterval: positiveSeconds().default(1),
+})
+
 /**
  * Redis, for several nodes: the bus (cross-node fan-out, presence, node registry, relays) and the `redis`
  * delivery backend. Off unless `url` or `host` is set. `url` wins over host / port / db / password.
@@ -482,6 +492,7 @@ export const GatewayConfigSchema = z
     policies: PoliciesConfigSchema.prefault({}),
     state: StateConfigSchema.prefault({}),
     a2a: A2aConfigSchema.prefault({}),
+    mcp: McpConfigSchema.prefault({}),
     stores: StoresConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
