@@ -258,7 +258,7 @@ export function createMcpFace(deps: McpFaceDeps) {
     async listen(
       request: Request,
       principal: Principal,
-      listen: (notify: () => void, close: () => void) => () => void,
+      listen: (notify: () => void, close: () => void) => Promise<() => void>,
     ): Promise<Response> {
       const server = serverFor(principal)
       const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined })
@@ -274,7 +274,7 @@ export function createMcpFace(deps: McpFaceDeps) {
         stop()
         void server.close()
       }
-      stop = listen(() => {
+      stop = await listen(() => {
         server
           .sendToolListChanged()
           .catch((error: unknown) => logger.debug({ err: error }, 'MCP list_changed notification failed'))

@@ -2,7 +2,7 @@ import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/s
 import { ErrorCode, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { type ErrorBody, errorBody, type McpToolInfo, type McpToolList, Role } from '@parley/protocol'
 import type { Context } from 'hono'
-import type { Registry } from 'prom-client'
+import { Gauge, type Registry } from 'prom-client'
 import type { Principal } from '../auth/auth-provider.js'
 import type { Authenticate } from '../auth/authenticator.js'
 import { mcpScopeAllows } from '../auth/scopes.js'
@@ -10,6 +10,7 @@ import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
 import type { ClientAddressResolver } from '../http/client-address.js'
+import { errorResponse } from '../http/error-envelope.js'
 import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
 import { isOriginAllowed } from '../transport/origin.js'
 import { createMcpFace, type McpFaceDeps } from './mcp-face.js'
@@ -79,37 +80,48 @@ export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
     (config.pairing.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')
   const metadataUrl = (c: Context<GatewayEnv>) => `${baseUrl(c)}${MCP_RESOURCE_METADATA_PATH}`
 
-  /** The open GET streams: how to notify each, and how to close it. */
-  const listeners = new Map<() => void, () => void>()
+  /** The open GET streams: how to close each, and the tool list it was last told about. */
+  const listeners = new Map<() => void, { close: () => void; tools: string }>()
   let watcher: NodeJS.Timeout | undefined
-  let lastTools: string | undefined
-  /** While GET streams are open, compares the tool list every `mcp.listChangedInterval` seconds. */
+  const currentTools = async () => (await face.allToolNames()).join('\n')
+  /**
+   * While GET streams are open, compares the tool list every `mcp.listChangedInterval` seconds (cluster-wide:
+   * the directory holds every node's agents) and tells each stream whose list changed.
+   */
   function watch(): void {
     if (watcher !== undefined) return
     watcher = setInterval(() => {
-      face
-        .allToolNames()
-        .then((names) => {
-          const current = names.join('\n')
-          if (lastTools !== undefined && current !== lastTools)
-            for (const notify of listeners.keys()) notify()
-          lastTools = current
+      currentTools()
+        .then((tools) => {
+          for (const [notify, listener] of listeners) {
+            if (listener.tools === tools) continue
+            listener.tools = tools
+            notify()
+          }
         })
         .catch((error: unknown) => logger.debug({ err: error }, 'MCP tool list check failed'))
     }, config.mcp.listChangedInterval * 1000)
     watcher.unref()
   }
-  function listen(notify: () => void, close: () => void): () => void {
-    listeners.set(notify, close)
+  async function listen(notify: () => void, close: () => void): Promise<() => void> {
+    listeners.set(notify, { close, tools: await currentTools() })
     watch()
     return () => {
       listeners.delete(notify)
       if (listeners.size > 0 || watcher === undefined) return
       clearInterval(watcher)
       watcher = undefined
-      lastTools = undefined
     }
   }
+  if (deps.metrics !== undefined)
+    new Gauge({
+      name: 'parley_mcp_streams',
+      help: 'Open GET /mcp streams (listening for notifications/tools/list_changed) on this node.',
+      registers: [deps.metrics],
+      collect() {
+        this.set(listeners.size)
+      },
+    })
 
   /** The caller, or the answer refusing it: a browser origin not allowed, no valid credential, no MCP scope. */
   async function principalOf(c: Context<GatewayEnv>): Promise<Principal | Response> {
@@ -124,9 +136,10 @@ export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
     }
     const outcome = await deps.authenticate(httpAuthRequest(c, deps.clientAddress), { surface: 'mcp' })
     if (!outcome.ok) {
-      if (outcome.code === 'unauthorized')
-        c.header('WWW-Authenticate', `Bearer resource_metadata="${metadataUrl(c)}"`)
-      return refusedResponse(c, outcome, 'parley')
+      if (outcome.code !== 'unauthorized') return refusedResponse(c, outcome, 'parley')
+      // MCP clients find the authorization server through the protected resource metadata (RFC 9728).
+      c.header('WWW-Authenticate', `Bearer realm="parley", resource_metadata="${metadataUrl(c)}"`)
+      return errorResponse(c, 'unauthorized', outcome.message)
     }
     if (!mayUse(outcome.principal, 'any')) return insufficientScope(c, 'any', null)
     return outcome.principal
@@ -236,7 +249,7 @@ export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
     countsOf: stats.countsOf,
     /** Closes the open GET streams and ends their watcher (gateway stop). */
     stop(): void {
-      for (const close of [...listeners.values()]) close()
+      for (const listener of [...listeners.values()]) listener.close()
       if (watcher !== undefined) clearInterval(watcher)
       watcher = undefined
     },

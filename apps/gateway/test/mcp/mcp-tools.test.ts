@@ -219,8 +219,12 @@ describe('/mcp: Parley agents as MCP tools (official SDK client)', () => {
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       changes += 1
     })
-    // The watcher has read the list once before the agent comes.
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // The client opens its GET stream in the background: once it is open, its tool list is the baseline.
+    await waitUntil(
+      async () => (await (await fetch(`${fixture.url}/metrics`)).text()).includes('parley_mcp_streams 1'),
+      10_000,
+      'the GET stream',
+    )
     const late = fixture.agent({ agentId: 'late', authToken: SHARED, capabilities: ['hello'] })
     late.handle(() => 'hi')
     await late.connect()
