@@ -1,3 +1,4 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import {
@@ -20,6 +21,8 @@ import type { CallResultKind, McpStats } from './mcp-stats.js'
 import { type McpTool, toolsOf } from './mcp-tools.js'
 
 export const MCP_SERVER_NAME = 'parley'
+/** Idle SDK servers kept for reuse (about the requests in flight at a busy moment). */
+const MAX_IDLE_SERVERS = 64
 
 export interface McpFaceDeps {
   gatewayVersion: string
@@ -60,9 +63,10 @@ function progressTokenOf(meta: unknown): string | number | undefined {
 }
 
 /**
- * Parley's agents as MCP tools. Every HTTP request gets a new SDK `Server` and a stateless
- * `WebStandardStreamableHTTPServerTransport` (no session id: any node answers any request); the handlers read
- * the live directory, so nothing is kept between requests. `tools/list` answers the tools of the agents the
+ * Parley's agents as MCP tools. Every HTTP request gets its own stateless
+ * `WebStandardStreamableHTTPServerTransport` (no session id: any node answers any request) and an SDK `Server`
+ * (an idle one for a JSON answer); the handlers take the caller from the request's `authInfo` and read the live
+ * directory, so nothing is kept between requests. `tools/list` answers the tools of the agents the
  * caller may `request` (the agent layer's `listFor`, i.e. the access module); `tools/call` checks the arguments
  * against the capability's input schema, then runs a Parley request (or, with a progress token, a stream whose
  * chunks become progress notifications) through the agent layer.
@@ -201,16 +205,31 @@ export function createMcpFace(deps: McpFaceDeps) {
     return toolResult(tool, outcome)
   }
 
-  /** A new SDK server for one HTTP request of `principal`, its handlers reading the live directory. */
-  function serverFor(principal: Principal): Server {
+  /** The principal the route authenticated, handed to the handlers through the SDK's `authInfo`. */
+  const authInfoOf = (principal: Principal): AuthInfo => ({
+    token: '',
+    clientId: principal.id,
+    scopes: principal.scopes,
+    extra: { principal },
+  })
+  const principalOf = (authInfo: AuthInfo | undefined): Principal => {
+    const principal = authInfo?.extra?.principal as Principal | undefined
+    if (principal === undefined) throw new McpError(ErrorCode.InternalError, 'the MCP request has no caller')
+    return principal
+  }
+
+  /** An SDK server whose handlers take the caller from `authInfo` and read the live directory. */
+  function newServer(): Server {
     const server = new Server(
       { name: MCP_SERVER_NAME, version: deps.gatewayVersion },
       { capabilities: { tools: { listChanged: true } } },
     )
-    server.setRequestHandler(ListToolsRequestSchema, () => listTools(principal))
+    server.setRequestHandler(ListToolsRequestSchema, (_request, extra) =>
+      listTools(principalOf(extra.authInfo)),
+    )
     server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
       const progressToken = progressTokenOf(request.params._meta)
-      return callTool(principal, request.params.name, request.params.arguments, {
+      return callTool(principalOf(extra.authInfo), request.params.name, request.params.arguments, {
         signal: extra.signal,
         progressToken,
         notify: (progress, message) =>
@@ -224,6 +243,11 @@ export function createMcpFace(deps: McpFaceDeps) {
     })
     return server
   }
+  /**
+   * Servers between JSON requests: building one (its handlers and schemas) costs about as much as answering a
+   * request, and a server holds nothing of a request once closed. A server is used by one request at a time.
+   */
+  const idle: Server[] = []
 
   return {
     /**
@@ -236,18 +260,23 @@ export function createMcpFace(deps: McpFaceDeps) {
       parsedBody: unknown,
       streaming: boolean,
     ): Promise<Response> {
-      const server = serverFor(principal)
+      const server = (streaming ? undefined : idle.pop()) ?? newServer()
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
         enableJsonResponse: !streaming,
       })
       transport.onerror = (error) => logger.debug({ err: error }, 'MCP request refused by the transport')
       await server.connect(transport)
-      const response = await transport.handleRequest(request, { parsedBody })
-      // A JSON answer is complete: nothing stays open. An SSE answer ends when its call does (the SDK closes
-      // it), or when the client goes away: closing the server then aborts the call (the agent is told).
-      if (!streaming) await server.close()
-      else request.signal.addEventListener('abort', () => void server.close(), { once: true })
+      const response = await transport.handleRequest(request, { parsedBody, authInfo: authInfoOf(principal) })
+      if (streaming) {
+        // An SSE answer ends when its call does (the SDK closes it), or when the client goes away: closing the
+        // server then aborts the call (the agent is told). Its server is not reused.
+        request.signal.addEventListener('abort', () => void server.close(), { once: true })
+        return response
+      }
+      // A JSON answer is complete: nothing of the request stays open.
+      await server.close()
+      if (idle.length < MAX_IDLE_SERVERS) idle.push(server)
       return response
     },
 
@@ -260,11 +289,11 @@ export function createMcpFace(deps: McpFaceDeps) {
       principal: Principal,
       listen: (notify: () => void, close: () => void) => Promise<() => void>,
     ): Promise<Response> {
-      const server = serverFor(principal)
+      const server = newServer()
       const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined })
       transport.onerror = (error) => logger.debug({ err: error }, 'MCP stream refused by the transport')
       await server.connect(transport)
-      const response = await transport.handleRequest(request)
+      const response = await transport.handleRequest(request, { authInfo: authInfoOf(principal) })
       if (response.status !== 200) {
         await server.close()
         return response

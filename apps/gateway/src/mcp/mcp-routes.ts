@@ -10,8 +10,8 @@ import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
 import type { ClientAddressResolver } from '../http/client-address.js'
-import { errorResponse } from '../http/error-envelope.js'
 import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
+import { errorResponse } from '../http/error-envelope.js'
 import { isOriginAllowed } from '../transport/origin.js'
 import { createMcpFace, type McpFaceDeps } from './mcp-face.js'
 import { MCP_REFUSAL_CODES } from './mcp-results.js'
@@ -41,7 +41,8 @@ type McpScope = 'list' | 'call'
  */
 function mayUse(principal: Principal, what: McpScope | 'any'): boolean {
   if (principal.scopes.length === 0) return true
-  if (what === 'any') return mcpScopeAllows(principal.scopes, 'list') || mcpScopeAllows(principal.scopes, 'call')
+  if (what === 'any')
+    return mcpScopeAllows(principal.scopes, 'list') || mcpScopeAllows(principal.scopes, 'call')
   return mcpScopeAllows(principal.scopes, what)
 }
 

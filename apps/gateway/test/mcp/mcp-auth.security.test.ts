@@ -39,7 +39,9 @@ describe('/mcp authentication and scopes', () => {
     expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer /)
     expect(refused.headers.get('www-authenticate')).toContain(`resource_metadata="${metadataUrl}"`)
     expect(refused.body).toMatchObject({ error: { code: 'unauthorized' } })
-    const wrong = await rawMcp(fixture.url, listTools, { authorization: 'Bearer not-a-token-of-this-gateway' })
+    const wrong = await rawMcp(fixture.url, listTools, {
+      authorization: 'Bearer not-a-token-of-this-gateway',
+    })
     expect(wrong.status).toBe(401)
     expect(wrong.headers.get('www-authenticate')).toContain('resource_metadata=')
 
@@ -78,7 +80,10 @@ describe('/mcp authentication and scopes', () => {
 
   it('honours mcp:list and mcp:call: a token scoped for other things is refused 403 insufficient_scope', async () => {
     const server = await start()
-    const publisher = await server.tokens.create({ name: 'p', role: 'client', scopes: ['publish:*'] }, Date.now())
+    const publisher = await server.tokens.create(
+      { name: 'p', role: 'client', scopes: ['publish:*'] },
+      Date.now(),
+    )
     const noMcp = await rawMcp(fixture.url, listTools, { authorization: `Bearer ${publisher.token}` })
     expect(noMcp.status).toBe(403)
     expect(noMcp.headers.get('www-authenticate')).toContain('error="insufficient_scope"')

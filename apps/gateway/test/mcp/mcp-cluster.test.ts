@@ -13,7 +13,9 @@ const CALLS = 1_000
 const CONCURRENCY = 8
 
 /** A round-robin TCP balancer: each new connection goes to the next upstream port. No stickiness of any kind. */
-async function roundRobinProxy(ports: number[]): Promise<{ port: number; connections: number[]; close(): Promise<void> }> {
+async function roundRobinProxy(
+  ports: number[],
+): Promise<{ port: number; connections: number[]; close(): Promise<void> }> {
   const connections = ports.map(() => 0)
   const sockets = new Set<Socket>()
   let next = 0
@@ -107,7 +109,9 @@ describe('/mcp on two nodes behind a round-robin TCP balancer', () => {
     // Each node counts the calls it answered: together all of them, and each some.
     const served = await Promise.all(
       nodes.map(async (node) => {
-        const list = McpToolList.parse((await adminCall(node.started.url, 'GET', '/api/admin/mcp/tools')).body)
+        const list = McpToolList.parse(
+          (await adminCall(node.started.url, 'GET', '/api/admin/mcp/tools')).body,
+        )
         return list.tools.find((tool) => tool.name === 'calc__add')?.calls ?? 0
       }),
     )

@@ -72,7 +72,8 @@ describe('/mcp: Parley agents as MCP tools (official SDK client)', () => {
   it('lists exactly the tools each token may call: a deny rule hides a tool from B, and B calling it is refused with the rule', async () => {
     const { tokenA, tokenB } = await startWithAgents()
     expect(
-      (await adminCall(fixture.url, 'POST', '/api/admin/policies', DENY_SECRETS_TO_B(tokenB.record.id))).status,
+      (await adminCall(fixture.url, 'POST', '/api/admin/policies', DENY_SECRETS_TO_B(tokenB.record.id)))
+        .status,
     ).toBe(201)
 
     const a = await connect(tokenA.token)
@@ -174,9 +175,12 @@ describe('/mcp: Parley agents as MCP tools (official SDK client)', () => {
     expect(call).toMatchObject({ principal: tokenA.record.id, target: 'echo', outcome: 'ok' })
     expect(call?.latencyMs).toBeGreaterThanOrEqual(0)
     expect(call?.correlationId).toBeTruthy()
-    const replies = (await server.audit?.query({ correlationId: call?.correlationId as string, limit: 10 }))?.events
+    const replies = (await server.audit?.query({ correlationId: call?.correlationId as string, limit: 10 }))
+      ?.events
     expect(replies?.map((row) => row.kind)).toContain('reply')
-    expect(rows.find((row) => row.principal === tokenB.record.id && row.detail?.includes('vault'))).toMatchObject({
+    expect(
+      rows.find((row) => row.principal === tokenB.record.id && row.detail?.includes('vault')),
+    ).toMatchObject({
       outcome: 'denied',
       target: 'vault',
       detail: 'tools/call vault__secret.read policy_denied rule=deny-secrets-b',
@@ -204,7 +208,11 @@ describe('/mcp: Parley agents as MCP tools (official SDK client)', () => {
       (await adminCall(fixture.url, 'GET', `/api/admin/mcp/tools?as=${tokenB.record.id}&role=client`)).body,
     )
     expect(viewedAsB.as).toBe(tokenB.record.id)
-    expect(viewedAsB.tools.map((tool) => tool.name).sort()).toEqual(['echo__count', 'echo__echo', 'echo__fail'])
+    expect(viewedAsB.tools.map((tool) => tool.name).sort()).toEqual([
+      'echo__count',
+      'echo__echo',
+      'echo__fail',
+    ])
     expect((await adminCall(fixture.url, 'GET', '/api/admin/mcp/tools?role=wizard')).status).toBe(400)
     const metrics = await (await fetch(`${fixture.url}/metrics`)).text()
     expect(metrics).toContain('parley_mcp_tool_calls_total{tool="echo__echo",outcome="ok"} 1')
