@@ -69,6 +69,7 @@ describe('parseConfig', () => {
       policies: { default: 'allow', reloadInterval: 5 },
       state: { maxHistoryPerKey: 100, maxValueBytes: 65_536, maxWatchesPerConnection: 100 },
       a2a: { taskRetention: 604_800 },
+      mcp: { enabled: true, listChangedInterval: 1 },
       stores: { timeout: 10 },
     })
   })
