@@ -86,6 +86,8 @@ export const CONFIG_SOURCES = {
   'a2a.externalFetchTimeout': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_FETCH_TIMEOUT' },
   'upstreams.secretKey': { flag: undefined, env: 'PARLEY_SECRET_KEY' },
   'upstreams.reloadInterval': { flag: undefined, env: 'PARLEY_UPSTREAMS_RELOAD_INTERVAL' },
+  'mcp.enabled': { flag: undefined, env: 'PARLEY_MCP_ENABLED' },
+  'mcp.listChangedInterval': { flag: undefined, env: 'PARLEY_MCP_LIST_CHANGED_INTERVAL' },
   'redis.url': { flag: '--redis-url', env: 'PARLEY_REDIS_URL' },
   'redis.host': { flag: undefined, env: 'PARLEY_REDIS_HOST' },
   'redis.port': { flag: undefined, env: 'PARLEY_REDIS_PORT' },
@@ -387,6 +389,14 @@ export const UpstreamsConfigSchema = z.object({
   reloadInterval: positiveSeconds().default(10),
 })
 
+/** The MCP face (`/mcp`, docs/mcp.md). */
+export const McpConfigSchema = z.object({
+  /** Serve `/mcp` and its protected resource metadata. */
+  enabled: booleanOption().default(true),
+  /** Seconds between the checks of the tool list behind `notifications/tools/list_changed` (GET streams). */
+  listChangedInterval: positiveSeconds().default(1),
+})
+
 /**
  * Redis, for several nodes: the bus (cross-node fan-out, presence, node registry, relays) and the `redis`
  * delivery backend. Off unless `url` or `host` is set. `url` wins over host / port / db / password.
@@ -505,6 +515,7 @@ export const GatewayConfigSchema = z
     state: StateConfigSchema.prefault({}),
     a2a: A2aConfigSchema.prefault({}),
     upstreams: UpstreamsConfigSchema.prefault({}),
+    mcp: McpConfigSchema.prefault({}),
     stores: StoresConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
