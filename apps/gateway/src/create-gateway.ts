@@ -83,6 +83,9 @@ import { createStoreProbe } from './health/store-probe.js'
 import { createClientAddressResolver } from './http/client-address.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
+import { createMemoryMcpServerRegistry } from './mcp/upstreams/mcp-server-registry.js'
+import { registerMcpServerRoutes } from './mcp/upstreams/mcp-server-routes.js'
+import { createMcpUpstreams } from './mcp/upstreams/mcp-upstreams.js'
 import { createMetricsRegistry, registerMetricsRoutes } from './metrics/metrics-routes.js'
 import { registerApprovalLinkRoutes } from './pairing/approval-link-routes.js'
 import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
@@ -479,6 +482,21 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     cardKey: () => a2aCardKey,
     logger: logger.child({ component: 'a2a' }),
   })
+  // Upstream MCP servers: their tools hosted as agents on every node (docs/mcp.md).
+  const mcpServerRegistry = createMemoryMcpServerRegistry()
+  const mcpUpstreams = createMcpUpstreams({
+    registry: () => mcpServerRegistry,
+    agents: hub.agents,
+    bus,
+    config: config.mcpUpstreams,
+    clientVersion: GATEWAY_VERSION,
+    logger: logger.child({ component: 'mcp-upstreams' }),
+  })
+  registerMcpServerRoutes(app, {
+    registry: () => mcpServerRegistry,
+    upstreams: mcpUpstreams,
+    firstListingWaitMs: Math.round(config.mcpUpstreams.timeout * 1000),
+  })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
@@ -797,6 +815,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       hub.heartbeat.start()
       hub.cluster.start()
       hub.agents.start()
+      await mcpUpstreams.start()
       pollingSessions.start()
       hub.presence?.start()
       state = 'running'
@@ -842,6 +861,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     introductionsHandler.stop()
     access.stop()
     a2aTaskRetention.stop()
+    await mcpUpstreams.stop()
     await leaveCluster()
     await closeStorage()
     pollingSessions.stop()
