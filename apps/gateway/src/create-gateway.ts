@@ -487,7 +487,6 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   const mcpUpstreams = createMcpUpstreams({
     registry: () => mcpServerRegistry,
     agents: hub.agents,
-    bus,
     config: config.mcpUpstreams,
     clientVersion: GATEWAY_VERSION,
     logger: logger.child({ component: 'mcp-upstreams' }),
@@ -815,7 +814,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       hub.heartbeat.start()
       hub.cluster.start()
       hub.agents.start()
-      await mcpUpstreams.start()
+      mcpUpstreams.start()
       pollingSessions.start()
       hub.presence?.start()
       state = 'running'

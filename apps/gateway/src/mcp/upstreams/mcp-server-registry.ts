@@ -6,12 +6,16 @@ export interface McpServerRecord {
   name: string
   url: string
   credentials: UpstreamCredentials | undefined
+  /** Why its stored credentials cannot be used (they do not open with this node's key), if so. */
+  credentialsProblem?: string
   /** Epoch ms. */
   createdAt: number
 }
 
+export type McpServersListener = (servers: McpServerRecord[]) => void | Promise<void>
+
 /**
- * Where the registered MCP servers live: shared by every node (each node connects to every server). The manager
+ * Where the registered MCP servers live, shared by every node (each node connects to every server). The manager
  * and the admin routes depend on this interface only.
  */
 export interface McpServerRegistry {
@@ -21,17 +25,29 @@ export interface McpServerRegistry {
   add(request: AddMcpServerRequest, now: number): Promise<McpServerRecord>
   /** True when it existed. */
   remove(name: string): Promise<boolean>
-  /** Increases on every change: a node whose copy is older reads the list again. */
-  version(): Promise<number>
+  /** After `add` / `remove` on this node: the watchers of every node see it (this node's before it resolves). */
+  changed(): Promise<void>
+  /**
+   * Calls `listener` with every registered server now and after each change, from any node; calls never
+   * overlap. Returns the function that removes it.
+   */
+  watch(listener: McpServersListener): () => void
 }
 
-/** A registry for one node that forgets on restart (tests, and gateways without a shared store). */
+/** A registry for one node that forgets on restart (gateways without a shared store, and unit tests). */
 export function createMemoryMcpServerRegistry(): McpServerRegistry {
   const records = new Map<string, McpServerRecord>()
-  let version = 0
+  const listeners = new Set<McpServersListener>()
+  let queue: Promise<void> = Promise.resolve()
+  const snapshot = () => [...records.values()].map((record) => structuredClone(record))
+  const notify = (listener: McpServersListener) => {
+    const next = queue.then(() => listener(snapshot()))
+    queue = next.catch(() => undefined)
+    return next
+  }
   return {
     async list() {
-      return [...records.values()].map((record) => structuredClone(record))
+      return snapshot()
     },
     async add(request, now) {
       if (records.has(request.name)) {
@@ -44,16 +60,18 @@ export function createMemoryMcpServerRegistry(): McpServerRegistry {
         createdAt: now,
       }
       records.set(record.name, record)
-      version += 1
       return structuredClone(record)
     },
     async remove(name) {
-      const existed = records.delete(name)
-      if (existed) version += 1
-      return existed
+      return records.delete(name)
     },
-    async version() {
-      return version
+    async changed() {
+      await Promise.all([...listeners].map(notify))
+    },
+    watch(listener) {
+      listeners.add(listener)
+      void notify(listener)
+      return () => listeners.delete(listener)
     },
   }
 }

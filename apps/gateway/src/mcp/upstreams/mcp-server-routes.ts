@@ -7,7 +7,7 @@ import type { McpUpstreams } from './mcp-upstreams.js'
 
 export interface McpServerRouteDeps {
   registry: () => McpServerRegistry
-  upstreams: Pick<McpUpstreams, 'changed' | 'sync' | 'settled' | 'info'>
+  upstreams: Pick<McpUpstreams, 'settled' | 'info'>
   /** How long `POST` waits for the first listing of the new server before it answers (`pending` then). */
   firstListingWaitMs: number
   now?: () => number
@@ -28,7 +28,6 @@ export function registerMcpServerRoutes(app: GatewayApp, deps: McpServerRouteDep
   const now = deps.now ?? Date.now
 
   app.get('/api/admin/mcp/servers', async (c) => {
-    await deps.upstreams.sync()
     const records = await deps.registry().list()
     const body: McpServerList = { servers: records.map((record) => deps.upstreams.info(record)) }
     return c.json(body)
@@ -45,7 +44,7 @@ export function registerMcpServerRoutes(app: GatewayApp, deps: McpServerRouteDep
     }
     c.set('adminAction', `mcp server add ${request.name} ${urlForDisplay(request.url)}`)
     const record = await deps.registry().add(request, now())
-    await deps.upstreams.changed()
+    await deps.registry().changed()
     await deps.upstreams.settled(record.name, deps.firstListingWaitMs)
     const body: McpServerInfo = deps.upstreams.info(record)
     return c.json(body, 201)
@@ -55,7 +54,7 @@ export function registerMcpServerRoutes(app: GatewayApp, deps: McpServerRouteDep
     const name = c.req.param('name')
     c.set('adminAction', `mcp server remove ${name}`)
     if (!(await deps.registry().remove(name))) throw new GatewayError('not_found', `no MCP server ${name}`)
-    await deps.upstreams.changed()
+    await deps.registry().changed()
     return c.body(null, 204)
   })
 }

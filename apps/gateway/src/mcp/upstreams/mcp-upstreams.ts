@@ -8,7 +8,6 @@ import {
   HostedAgentUnavailable,
   hostAgent,
 } from '../../agents/hosted-agent.js'
-import type { ClusterBus } from '../../bus/types.js'
 import type { GatewayConfig } from '../../config.js'
 import type { McpServerRecord, McpServerRegistry } from './mcp-server-registry.js'
 import {
@@ -20,15 +19,13 @@ import {
 } from './upstream-connection.js'
 import { type UpstreamTool, upstreamTools } from './upstream-tools.js'
 
-/** Other nodes re-read the registered servers when one node changes them. */
-export const MCP_UPSTREAMS_TOPIC = 'mcp-upstreams'
 /** Tools published per server at most; the rest are named in its health. */
 const MAX_TOOLS = 500
 
 export interface McpUpstreamsDeps {
+  /** The registered servers: the manager follows its `watch`. */
   registry: () => McpServerRegistry
   agents: Pick<AgentLayer, 'registerHosted' | 'unregisterHosted' | 'answerFrom'>
-  bus: ClusterBus
   config: GatewayConfig['mcpUpstreams']
   clientVersion: string
   logger: Logger
@@ -86,7 +83,7 @@ function toolArguments(data: unknown): Record<string, unknown> {
 }
 
 function recordSignature(record: McpServerRecord): string {
-  return JSON.stringify([record.url, record.credentials ?? null])
+  return JSON.stringify([record.url, record.credentials ?? null, record.credentialsProblem ?? null])
 }
 
 /**
@@ -106,11 +103,7 @@ export function createMcpUpstreams(deps: McpUpstreamsDeps) {
   const refreshMs = Math.round(config.refreshInterval * 1000)
   const timeoutMs = Math.round(config.timeout * 1000)
   const entries = new Map<string, ServerEntry>()
-  let knownVersion: number | undefined
-  let syncTimer: NodeJS.Timeout | undefined
-  /** Syncs run one after another, each after the changes that asked for it. */
-  let syncChain: Promise<void> = Promise.resolve()
-  let unsubscribe: (() => void) | undefined
+  let unwatch: (() => void) | undefined
   let running = false
 
   function retryDelayMs(failures: number): number {
@@ -224,6 +217,7 @@ export function createMcpUpstreams(deps: McpUpstreamsDeps) {
   }
 
   async function listOnce(entry: ServerEntry) {
+    if (entry.record.credentialsProblem !== undefined) throw new Error(entry.record.credentialsProblem)
     entry.connection ??= await connect({
       url: entry.record.url,
       credentials: entry.record.credentials,
@@ -327,14 +321,9 @@ export function createMcpUpstreams(deps: McpUpstreamsDeps) {
     await dropConnection(entry)
   }
 
-  /** Brings this node's servers in line with the registry (when its version moved, or `force`). */
-  async function syncNow(force: boolean): Promise<void> {
-    const registry = deps.registry()
-    const version = await registry.version()
-    if (!force && version === knownVersion) return
-    const records = await registry.list()
+  /** Brings this node's servers in line with the registered ones. */
+  async function apply(records: McpServerRecord[]): Promise<void> {
     if (!running) return
-    knownVersion = version
     const names = new Set(records.map((record) => record.name))
     for (const entry of [...entries.values()]) {
       if (!names.has(entry.record.name)) await removeEntry(entry)
@@ -346,24 +335,6 @@ export function createMcpUpstreams(deps: McpUpstreamsDeps) {
       if (entry !== undefined) await removeEntry(entry)
       addEntry(record)
     }
-  }
-
-  function sync(force = false): Promise<void> {
-    const run = syncChain.then(() => (running ? syncNow(force) : undefined))
-    syncChain = run.catch(() => undefined)
-    return run
-  }
-
-  function scheduleSync(): void {
-    clearTimeout(syncTimer)
-    if (!running) return
-    syncTimer = setTimeout(() => {
-      sync().then(scheduleSync, (error: unknown) => {
-        logger.warn({ reason: failureReason(error) }, 'reading the registered MCP servers failed')
-        scheduleSync()
-      })
-    }, refreshMs)
-    syncTimer.unref()
   }
 
   function toolCounts(entry: ServerEntry, capability: string): ToolCounts {
@@ -396,38 +367,19 @@ export function createMcpUpstreams(deps: McpUpstreamsDeps) {
   }
 
   return {
-    /** Reads the registered servers and connects to each; re-reads every `refreshInterval` and on a change. */
-    async start(): Promise<void> {
+    /** Connects to every registered server, and follows the registry from then on. */
+    start(): void {
       if (running) return
       running = true
-      unsubscribe = deps.bus.subscribe(MCP_UPSTREAMS_TOPIC, () => {
-        sync().catch((error: unknown) =>
-          logger.warn({ reason: failureReason(error) }, 'reading the registered MCP servers failed'),
-        )
-      })
-      await sync().catch((error: unknown) =>
-        logger.warn({ reason: failureReason(error) }, 'reading the registered MCP servers failed'),
-      )
-      scheduleSync()
+      unwatch = deps.registry().watch(apply)
     },
 
     async stop(): Promise<void> {
       running = false
-      clearTimeout(syncTimer)
-      unsubscribe?.()
-      unsubscribe = undefined
-      await syncChain
+      unwatch?.()
+      unwatch = undefined
       await Promise.all([...entries.values()].map((entry) => removeEntry(entry)))
-      knownVersion = undefined
     },
-
-    /** After a change on this node: follow it here, and tell the other nodes. */
-    async changed(): Promise<void> {
-      deps.bus.publish(MCP_UPSTREAMS_TOPIC, 'changed')
-      await sync(true)
-    },
-
-    sync,
 
     /** Waits (at most `timeoutMs`) for the first connection attempt to `name` on this node to end. */
     async settled(name: string, waitMs: number): Promise<void> {
