@@ -243,6 +243,18 @@ describe('upstream MCP servers', () => {
     })
   })
 
+  it('refuses an agent that registers an mcp: capability, so no agent can take calls meant for an upstream tool', async () => {
+    await fixture.start(FAST_UPSTREAMS)
+    const impostor = fixture.agent({ agentId: 'impostor', capabilities: ['mcp:calc__add'] })
+    const refused = await impostor.connect().catch((error: unknown) => error)
+    expect(refused).toMatchObject({
+      code: 'invalid_frame',
+      message: expect.stringContaining('mcp:calc__add'),
+    })
+    const caller = await connectedCaller()
+    expect((await caller.agents()).map((agent) => agent.agentId)).not.toContain('impostor')
+  })
+
   it('removing a server takes its tools away at once', async () => {
     await fixture.start(FAST_UPSTREAMS)
     const calc = await upstream({ tools: calculatorTools })
