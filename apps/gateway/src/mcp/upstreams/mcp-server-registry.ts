@@ -1,5 +1,4 @@
 import type { AddMcpServerRequest, UpstreamCredentials } from '@parley/protocol'
-import { GatewayError } from '../../errors.js'
 
 /** A registered upstream MCP server, its credentials open (in memory only, never logged nor answered). */
 export interface McpServerRecord {
@@ -32,46 +31,4 @@ export interface McpServerRegistry {
    * overlap. Returns the function that removes it.
    */
   watch(listener: McpServersListener): () => void
-}
-
-/** A registry for one node that forgets on restart (gateways without a shared store, and unit tests). */
-export function createMemoryMcpServerRegistry(): McpServerRegistry {
-  const records = new Map<string, McpServerRecord>()
-  const listeners = new Set<McpServersListener>()
-  let queue: Promise<void> = Promise.resolve()
-  const snapshot = () => [...records.values()].map((record) => structuredClone(record))
-  const notify = (listener: McpServersListener) => {
-    const next = queue.then(() => listener(snapshot()))
-    queue = next.catch(() => undefined)
-    return next
-  }
-  return {
-    async list() {
-      return snapshot()
-    },
-    async add(request, now) {
-      if (records.has(request.name)) {
-        throw new GatewayError('conflict', `an MCP server named ${request.name} is already registered`)
-      }
-      const record: McpServerRecord = {
-        name: request.name,
-        url: request.url,
-        credentials: request.credentials,
-        createdAt: now,
-      }
-      records.set(record.name, record)
-      return structuredClone(record)
-    },
-    async remove(name) {
-      return records.delete(name)
-    },
-    async changed() {
-      await Promise.all([...listeners].map(notify))
-    },
-    watch(listener) {
-      listeners.add(listener)
-      void notify(listener)
-      return () => listeners.delete(listener)
-    },
-  }
 }

@@ -8,6 +8,7 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import type { UpstreamCredentials } from '@parley/protocol'
+import { credentialHeaders } from '../../upstreams/upstream-credentials.js'
 
 /** One open client session with an upstream MCP server (the SDK's `Client` over Streamable HTTP). */
 export interface UpstreamConnection {
@@ -32,13 +33,6 @@ export interface ConnectOptions {
 const MAX_TOOL_PAGES = 50
 /** The gateway's request deadline aborts a call first (through the signal); this only backs it. */
 const CALL_TIMEOUT_MS = 3_600_000
-
-/** The headers Parley presents to the upstream: its credentials, nothing else. */
-export function credentialHeaders(credentials: UpstreamCredentials | undefined): Record<string, string> {
-  if (credentials === undefined) return {}
-  if (credentials.type === 'bearer') return { authorization: `Bearer ${credentials.token}` }
-  return { [credentials.name]: credentials.value }
-}
 
 export async function connectUpstream(options: ConnectOptions): Promise<UpstreamConnection> {
   const client = new Client({ name: 'parley-gateway', version: options.clientVersion })
