@@ -240,7 +240,11 @@ export function createMcpUpstreams(deps: McpUpstreamsDeps) {
         await dropConnection(entry)
         listed = await listOnce(entry)
       }
-      if (entry.removed) return
+      // Removed (or the gateway stopped) while connecting: the session opened meanwhile is closed too.
+      if (entry.removed) {
+        await dropConnection(entry)
+        return
+      }
       const { tools, skipped } = upstreamTools(server, listed.slice(0, MAX_TOOLS))
       if (listed.length > MAX_TOOLS)
         skipped.push(`${listed.length - MAX_TOOLS} tools beyond the first ${MAX_TOOLS}`)
@@ -255,8 +259,8 @@ export function createMcpUpstreams(deps: McpUpstreamsDeps) {
       entry.failures = 0
       schedule(entry, refreshMs)
     } catch (error) {
-      if (entry.removed) return
       await dropConnection(entry)
+      if (entry.removed) return
       unhost(entry)
       const reason = failureReason(error)
       if (entry.health.state !== 'down') logger.warn({ server, reason }, 'MCP server is down; retrying')
