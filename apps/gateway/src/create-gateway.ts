@@ -87,6 +87,9 @@ import { createClientAddressResolver } from './http/client-address.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
 import { registerMcpRoutes } from './mcp/mcp-routes.js'
+import { registerMcpServerRoutes } from './mcp/upstreams/mcp-server-routes.js'
+import { createMcpUpstreams } from './mcp/upstreams/mcp-upstreams.js'
+import { upstreamMcpServerRegistry } from './mcp/upstreams/upstream-mcp-registry.js'
 import { createMetricsRegistry, registerMetricsRoutes } from './metrics/metrics-routes.js'
 import { registerApprovalLinkRoutes } from './pairing/approval-link-routes.js'
 import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
@@ -505,6 +508,20 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         logger: logger.child({ component: 'mcp' }),
       })
     : undefined
+  // Upstream MCP servers: their tools hosted as agents on every node (docs/mcp.md).
+  const mcpServerRegistry = upstreamMcpServerRegistry(upstreams)
+  const mcpUpstreams = createMcpUpstreams({
+    registry: () => mcpServerRegistry,
+    agents: hub.agents,
+    config: config.mcpUpstreams,
+    clientVersion: GATEWAY_VERSION,
+    logger: logger.child({ component: 'mcp-upstreams' }),
+  })
+  registerMcpServerRoutes(app, {
+    registry: () => mcpServerRegistry,
+    upstreams: mcpUpstreams,
+    firstListingWaitMs: Math.round(config.mcpUpstreams.timeout * 1000),
+  })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
@@ -837,6 +854,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       hub.heartbeat.start()
       hub.cluster.start()
       hub.agents.start()
+      mcpUpstreams.start()
       pollingSessions.start()
       hub.presence?.start()
       state = 'running'
@@ -883,6 +901,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     introductionsHandler.stop()
     access.stop()
     a2aTaskRetention.stop()
+    await mcpUpstreams.stop()
     upstreams.watch.stop()
     await leaveCluster()
     await closeStorage()
