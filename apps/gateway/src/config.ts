@@ -82,10 +82,16 @@ export const CONFIG_SOURCES = {
   'state.maxValueBytes': { flag: undefined, env: 'PARLEY_STATE_MAX_VALUE_BYTES' },
   'state.maxWatchesPerConnection': { flag: undefined, env: 'PARLEY_STATE_MAX_WATCHES_PER_CONNECTION' },
   'a2a.taskRetention': { flag: undefined, env: 'PARLEY_A2A_TASK_RETENTION' },
+  'mcpUpstreams.refreshInterval': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_REFRESH_INTERVAL' },
+  'mcpUpstreams.retryInitial': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_RETRY_INITIAL' },
+  'mcpUpstreams.retryMax': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_RETRY_MAX' },
+  'mcpUpstreams.timeout': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_TIMEOUT' },
   'a2a.externalRefreshInterval': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_REFRESH_INTERVAL' },
   'a2a.externalFetchTimeout': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_FETCH_TIMEOUT' },
   'upstreams.secretKey': { flag: undefined, env: 'PARLEY_SECRET_KEY' },
   'upstreams.reloadInterval': { flag: undefined, env: 'PARLEY_UPSTREAMS_RELOAD_INTERVAL' },
+  'mcp.enabled': { flag: undefined, env: 'PARLEY_MCP_ENABLED' },
+  'mcp.listChangedInterval': { flag: undefined, env: 'PARLEY_MCP_LIST_CHANGED_INTERVAL' },
   'redis.url': { flag: '--redis-url', env: 'PARLEY_REDIS_URL' },
   'redis.host': { flag: undefined, env: 'PARLEY_REDIS_HOST' },
   'redis.port': { flag: undefined, env: 'PARLEY_REDIS_PORT' },
@@ -387,6 +393,25 @@ export const UpstreamsConfigSchema = z.object({
   reloadInterval: positiveSeconds().default(10),
 })
 
+/** The MCP face (`/mcp`, docs/mcp.md). */
+export const McpConfigSchema = z.object({
+  /** Serve `/mcp` and its protected resource metadata. */
+  enabled: booleanOption().default(true),
+  /** Seconds between the checks of the tool list behind `notifications/tools/list_changed` (GET streams). */
+  listChangedInterval: positiveSeconds().default(1),
+})
+
+/** Upstream MCP servers registered by an operator (`/api/admin/mcp/servers`); see docs/mcp.md. */
+export const McpUpstreamsConfigSchema = z.object({
+  /** Seconds between two listings of a server's tools. */
+  refreshInterval: positiveSeconds().default(60),
+  /** Seconds before the first retry of a server that is down; doubled per failure up to `retryMax`. */
+  retryInitial: positiveSeconds().default(1),
+  retryMax: positiveSeconds().default(60),
+  /** Seconds a connection or a tool listing may take before the server counts as down. */
+  timeout: positiveSeconds().default(10),
+})
+
 /**
  * Redis, for several nodes: the bus (cross-node fan-out, presence, node registry, relays) and the `redis`
  * delivery backend. Off unless `url` or `host` is set. `url` wins over host / port / db / password.
@@ -504,7 +529,9 @@ export const GatewayConfigSchema = z
     policies: PoliciesConfigSchema.prefault({}),
     state: StateConfigSchema.prefault({}),
     a2a: A2aConfigSchema.prefault({}),
+    mcpUpstreams: McpUpstreamsConfigSchema.prefault({}),
     upstreams: UpstreamsConfigSchema.prefault({}),
+    mcp: McpConfigSchema.prefault({}),
     stores: StoresConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
