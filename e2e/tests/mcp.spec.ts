@@ -13,8 +13,9 @@ test('an operator registers an upstream MCP server on the MCP page, sees its too
     { name: 'read', description: 'Reads a <b>file</b>' },
     { name: 'remove', description: 'Removes a file' },
   ])
-  // An MCP server name: lower-case letters, digits and -, at most 32 characters.
-  const server = `e2e-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`
+  // An MCP server name (lower-case letters, digits and -, at most 32 characters) without a `-`, so its tools'
+  // names on /mcp are `{server}__{tool}` as typed (a `-` before hex digits is escaped there as `-2d`).
+  const server = `e2e${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
   const created = await adminApi('POST', '/api/admin/tokens', {
     name: uniqueName('e2e-mcp-restricted'),
     role: 'client',
