@@ -57,6 +57,7 @@ export function createRedisDeliveryStore(
           input.recipient,
           input.expiresAt,
           input.receipt ? '1' : '0',
+          delivery.kind,
         )
       })
       const results = (await run('parleySend', args)) as ([0] | [1, string])[]

@@ -119,6 +119,11 @@ export interface SendInput {
   receipt: boolean
   /** Scoped to (source, recipient); a repeat within the dedupe window returns the first delivery. */
   idempotencyKey?: string
+  /**
+   * Default `direct`. `webhook`: a notification the gateway POSTs to a URL itself (A2A push), to a recipient
+   * named `webhook/…` that no client id can take; the delivery engine never hands it to a connection.
+   */
+  kind?: 'direct' | 'webhook'
 }
 
 export interface SendOutcome {
