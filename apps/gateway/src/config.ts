@@ -82,6 +82,9 @@ export const CONFIG_SOURCES = {
   'state.maxValueBytes': { flag: undefined, env: 'PARLEY_STATE_MAX_VALUE_BYTES' },
   'state.maxWatchesPerConnection': { flag: undefined, env: 'PARLEY_STATE_MAX_WATCHES_PER_CONNECTION' },
   'a2a.taskRetention': { flag: undefined, env: 'PARLEY_A2A_TASK_RETENTION' },
+  'a2a.pushAllowInsecureUrls': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_INSECURE_URLS' },
+  'a2a.pushAllowPrivateAddresses': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_PRIVATE' },
+  'a2a.pushTimeout': { flag: undefined, env: 'PARLEY_A2A_PUSH_TIMEOUT' },
   'redis.url': { flag: '--redis-url', env: 'PARLEY_REDIS_URL' },
   'redis.host': { flag: undefined, env: 'PARLEY_REDIS_HOST' },
   'redis.port': { flag: undefined, env: 'PARLEY_REDIS_PORT' },
@@ -363,6 +366,15 @@ export const StateConfigSchema = z.object({
 export const A2aConfigSchema = z.object({
   /** Seconds a finished (completed, failed, canceled, rejected) A2A task is kept after its last change. */
   taskRetention: positiveSeconds().default(604_800),
+  /** Push webhooks may be `http:` URLs (default: https only). */
+  pushAllowInsecureUrls: booleanOption().default(false),
+  /**
+   * Push webhooks may be (or resolve to) loopback, private, link-local or other non-public addresses
+   * (default: refused, against server-side request forgery).
+   */
+  pushAllowPrivateAddresses: booleanOption().default(false),
+  /** Seconds one push notification POST may take before it counts as a failed attempt. */
+  pushTimeout: positiveSeconds().default(10),
 })
 
 /**
