@@ -68,7 +68,12 @@ describe('parseConfig', () => {
       },
       policies: { default: 'allow', reloadInterval: 5 },
       state: { maxHistoryPerKey: 100, maxValueBytes: 65_536, maxWatchesPerConnection: 100 },
-      a2a: { taskRetention: 604_800 },
+      a2a: {
+        taskRetention: 604_800,
+        pushAllowInsecureUrls: false,
+        pushAllowPrivateAddresses: false,
+        pushTimeout: 10,
+      },
       stores: { timeout: 10 },
     })
   })

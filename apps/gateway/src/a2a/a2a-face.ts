@@ -14,8 +14,8 @@ import type { GatewayEnv } from '../http/create-app.js'
 import { type A2aOperation, recordA2aCall } from './a2a-audit.js'
 import { buildAgentCard } from './a2a-card.js'
 import type { CardSigningKey } from './a2a-card-signing.js'
-import type { A2aPush } from './a2a-push.js'
 import { type A2aAgentCalls, a2aCallOf, createA2aExecutor, setA2aCall } from './a2a-executor.js'
+import type { A2aPush } from './a2a-push.js'
 import type { A2aTaskStore } from './a2a-task-store.js'
 
 export interface A2aFaceDeps {

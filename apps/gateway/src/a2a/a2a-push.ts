@@ -14,10 +14,10 @@ import {
   InvalidTaskError,
   newPushConfigId,
   type StoredDelivery,
-  type TaskPushConfigInput,
   TaskNotFoundError as StoredTaskNotFound,
-  type TaskPushTarget,
+  type TaskPushConfigInput,
   TaskPushConfigLimitError,
+  type TaskPushTarget,
 } from '@parley/stores'
 import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
@@ -26,8 +26,8 @@ import { createWebhookDeliveries, type WebhookAttemptResult } from '../delivery/
 import {
   checkOutboundUrl,
   guardedLookup,
-  OutboundUrlRefused,
   type OutboundUrlPolicy,
+  OutboundUrlRefused,
   type ResolveAll,
   resolveAll,
 } from '../security/outbound-url.js'
@@ -165,17 +165,26 @@ export function createA2aPush(deps: A2aPushDeps) {
         url: config.url,
         token: '',
         authentication:
-          config.authentication === null ? undefined : { scheme: config.authentication.scheme, credentials: '' },
+          config.authentication === null
+            ? undefined
+            : { scheme: config.authentication.scheme, credentials: '' },
       }))
     },
 
     async delete(taskId, context, configId) {
-      if ((await ownTask(taskId, context)) === undefined) throw new TaskNotFoundError(`Task not found: ${taskId}`)
+      if ((await ownTask(taskId, context)) === undefined)
+        throw new TaskNotFoundError(`Task not found: ${taskId}`)
       await tasks.durable().deletePushConfig(taskId, { owner: ownerOf(context) }, configId ?? taskId)
     },
   }
 
-  function recordAttempt(data: PushDeliveryData, attempt: number, startedAt: number, result: string, ok: boolean) {
+  function recordAttempt(
+    data: PushDeliveryData,
+    attempt: number,
+    startedAt: number,
+    result: string,
+    ok: boolean,
+  ) {
     deps.audit.record({
       kind: 'a2a',
       outcome: ok ? 'ok' : 'error',

@@ -130,7 +130,10 @@ describe('checkOutboundUrl', () => {
   })
 
   it('refuses a host name that resolves to a private address, even among public ones', async () => {
-    const resolve = resolver({ 'rebind.example': ['93.184.216.34', '127.0.0.1'], 'inner.example': ['10.0.0.5'] })
+    const resolve = resolver({
+      'rebind.example': ['93.184.216.34', '127.0.0.1'],
+      'inner.example': ['10.0.0.5'],
+    })
     expect(await refusal('https://rebind.example/', resolve)).toMatch(/127\.0\.0\.1, a loopback address/)
     expect(await refusal('https://inner.example/', resolve)).toMatch(/private/)
     expect(await refusal('https://nowhere.example/', resolve)).toMatch(/does not resolve/)

@@ -185,7 +185,11 @@ type LookupCallback = (
  * allowed by the policy, and hands the connection the addresses it checked.
  */
 export function guardedLookup(policy: OutboundUrlPolicy, resolve: ResolveAll = resolveAll) {
-  return (hostname: string, options: { all?: boolean; family?: number | string }, callback: LookupCallback) => {
+  return (
+    hostname: string,
+    options: { all?: boolean; family?: number | string },
+    callback: LookupCallback,
+  ) => {
     resolve(hostname).then(
       (addresses) => {
         const family = Number(options.family ?? 0)

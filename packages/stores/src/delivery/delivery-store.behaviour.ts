@@ -171,7 +171,11 @@ export function describeDeliveryStoreBehaviour(
       it('keeps the webhook kind of a delivery through due, dead-lettering, filtering and requeue', async () => {
         const recipient = 'webhook/task-1/hook-1'
         const first = await sendOne(recipient, { kind: 'webhook', data: { notification: 1 } })
-        const second = await sendOne(recipient, { kind: 'webhook', data: { notification: 2 }, timestamp: T0 + 1 })
+        const second = await sendOne(recipient, {
+          kind: 'webhook',
+          data: { notification: 2 },
+          timestamp: T0 + 1,
+        })
         expect(first.kind).toBe('webhook')
         expect((await deliveries.due(recipient, T0 + 10, 10)).map((item) => [item.id, item.kind])).toEqual([
           [first.id, 'webhook'],
