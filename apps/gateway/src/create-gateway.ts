@@ -552,6 +552,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   })
 
   async function openStorage(pairingSecret: Uint8Array): Promise<void> {
+    let resumeWebhooks = false
     if (database === undefined && needsDatabase) {
       database = await openDatabase({
         url: config.databaseUrl,
@@ -607,13 +608,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       if (!(await otherNodesAlive())) {
         const released = await deliveryBackend.deliveries.releaseAll()
         if (released > 0) logger.info({ released }, 'released deliveries left in flight')
+        resumeWebhooks = true
       }
     } catch (error) {
       await closeStorage()
       throw error
     }
     hub.deliveries.start()
-    a2aPush.start()
+    await a2aPush.start({ resume: resumeWebhooks })
     a2aTaskRetention.start()
   }
 

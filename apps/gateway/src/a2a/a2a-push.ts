@@ -22,7 +22,11 @@ import {
 import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { DeliveryConfig } from '../config.js'
-import { createWebhookDeliveries, type WebhookAttemptResult } from '../delivery/webhook-deliveries.js'
+import {
+  createWebhookDeliveries,
+  WEBHOOK_RECIPIENT_PREFIX,
+  type WebhookAttemptResult,
+} from '../delivery/webhook-deliveries.js'
 import {
   checkOutboundUrl,
   guardedLookup,
@@ -274,7 +278,7 @@ export function createA2aPush(deps: A2aPushDeps) {
         notification: JSON.parse(body) as unknown,
       }
       await webhooks.enqueue({
-        recipient: `webhook/${taskId}/${config.id}`,
+        recipient: `${WEBHOOK_RECIPIENT_PREFIX}${taskId}/${config.id}`,
         source: `a2a:${record.agentId}`,
         data,
         // The same event seen twice (a cancel's own event loop beside the task's) is queued once.
@@ -308,7 +312,7 @@ export function createA2aPush(deps: A2aPushDeps) {
     /** A requeued dead letter of kind `webhook`: its recipient's loop looks again. */
     wake: (recipient: string) => webhooks.wake(recipient),
     counters: webhooks.counters,
-    start: () => webhooks.start(),
+    start: (options: { resume: boolean }) => webhooks.start(options),
     /** Waits for the queueing in progress, then stops the delivery loops. */
     async stop(): Promise<void> {
       await Promise.allSettled([...chains.values()])

@@ -23,8 +23,16 @@ export interface WebhookDeliveriesOptions {
   logger: Logger
 }
 
+/**
+ * The start of every webhook recipient's name: no client id may contain a `/`, so the delivery engine never
+ * hands a webhook delivery to a connection.
+ */
+export const WEBHOOK_RECIPIENT_PREFIX = 'webhook/'
+/** Recipients resumed at start-up, at most. */
+const MAX_RESUMED_RECIPIENTS = 10_000
+
 export interface WebhookEnqueueInput {
-  /** `webhook/…`: no client id can take a name with `/`, so the delivery engine never hands it to a connection. */
+  /** `webhook/…` (`WEBHOOK_RECIPIENT_PREFIX`). */
   recipient: string
   source: string
   data: unknown
@@ -84,10 +92,12 @@ export function createWebhookDeliveries(options: WebhookDeliveriesOptions) {
       const now = Date.now()
       const failures = delivery.failures + 1
       const waitMs = deliveryRetryDelayMs(config, failures)
+      // The store's retry time stays `now`: the wait is kept here instead, so a recipient's oldest live delivery
+      // is always the first `due()` returns (also after a restart, when it is retried at once): order holds.
       const updated = await store.fail(
         recipient,
         delivery.id,
-        failures >= 1 + config.maxRetries ? { dead: 'max_retries' } : { retryAt: now + waitMs },
+        failures >= 1 + config.maxRetries ? { dead: 'max_retries' } : { retryAt: now },
         result.error,
         now,
       )
@@ -174,9 +184,25 @@ export function createWebhookDeliveries(options: WebhookDeliveriesOptions) {
       while (running.size > 0) await Promise.allSettled([...running])
     },
 
-    /** Lets loops run again after `stop()` (a gateway started again). */
-    start(): void {
+    /**
+     * Lets loops run; with `resume`, also wakes every webhook recipient with deliveries a previous process left
+     * (the gateway passes it when no other node is alive, as those would be running them).
+     */
+    async start(startOptions: { resume: boolean }): Promise<void> {
       stopped = false
+      if (!startOptions.resume) return
+      let recipients: string[]
+      try {
+        recipients = await options
+          .deliveries()
+          .liveRecipients(WEBHOOK_RECIPIENT_PREFIX, MAX_RESUMED_RECIPIENTS)
+      } catch (error) {
+        // They are resumed by their next notification or a requeue instead.
+        logger.warn({ err: error }, 'webhook deliveries left by the previous process were not resumed')
+        return
+      }
+      for (const recipient of recipients) wake(recipient)
+      if (recipients.length > 0) logger.info({ recipients: recipients.length }, 'resumed webhook deliveries')
     },
   }
 }

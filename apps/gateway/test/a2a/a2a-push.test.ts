@@ -1,10 +1,13 @@
 import { type Message, StreamResponse } from '@a2a-js/sdk'
 import type { Client } from '@a2a-js/sdk/client'
 import { DeadLetterPage } from '@parley/protocol'
+import { createMemoryDeliveryBackend, createMemoryTaskStore } from '@parley/stores'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { GatewayConfigInput } from '../../src/config.js'
+import { type GatewayConfigInput, parseConfig } from '../../src/config.js'
+import { deliveryBackendOptions } from '../../src/delivery/open-delivery-backend.js'
 import { admin } from '../support/delivery-helpers.js'
 import { SdkFixture } from '../support/sdk-agents.js'
+import { startTestGateway } from '../support/test-gateway.js'
 import { a2aClient, rawRpc, sendRequest, userText } from './a2a-clients.js'
 import { notificationSummary, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js'
 
@@ -143,6 +146,38 @@ describe('A2A push notifications', () => {
       expect.stringMatching(/^attempt 2: HTTP 500/),
       expect.stringMatching(/^attempt 1: HTTP 500/),
     ])
+  })
+
+  it('resumes the webhook deliveries a stopped gateway left queued, in order, on the gateway started after it', async () => {
+    const deliveryBackend = createMemoryDeliveryBackend(deliveryBackendOptions(parseConfig({})))
+    const taskStore = createMemoryTaskStore()
+    // A refused notification waits an hour for its retry: it is still queued when the gateway stops.
+    const hourlyRetries = {
+      ...LOCAL_WEBHOOKS,
+      delivery: { retryDelay: 3_600, retryBackoff: 1, maxRetries: 3 },
+    }
+    try {
+      await fixture.start(hourlyRetries, { deliveryBackend, taskStore })
+      await writer(5)
+      const hook = await receiver(() => 500)
+      const { seen } = await streamWithPush(await a2aClient(fixture.url, 'writer'), hook.url, 's')
+      await expect.poll(() => hook.received.length, { timeout: 10_000 }).toBe(1)
+      await fixture.dispose()
+      const [recipient = ''] = await deliveryBackend.deliveries.liveRecipients('webhook/', 10)
+      expect(await deliveryBackend.deliveries.queued(recipient)).toBe(seen.length)
+
+      hook.answerWith(() => 200)
+      const next = await startTestGateway(hourlyRetries, { deliveryBackend, taskStore })
+      try {
+        await expect.poll(() => hook.accepted().length, { timeout: 10_000 }).toBe(seen.length)
+        expect(hook.accepted().map((item) => notificationSummary(item.body))).toEqual(seen)
+        expect(await deliveryBackend.deliveries.queued(recipient)).toBe(0)
+      } finally {
+        await next.dispose()
+      }
+    } finally {
+      await deliveryBackend.close()
+    }
   })
 
   it('dead-letters the updates a webhook keeps refusing, visible and requeueable through the admin API', async () => {

@@ -287,6 +287,26 @@ export function describeDeliveryStoreBehaviour(
         expect(await deliveries.counts()).toMatchObject({ pending: 3, inflight: 0 })
       })
 
+      it('lists the recipients with live deliveries under a prefix, once each', async () => {
+        await sendOne('webhook/t-2/a', { kind: 'webhook' })
+        await sendOne('webhook/t-1/a', { kind: 'webhook' })
+        await sendOne('webhook/t-1/a', { kind: 'webhook' })
+        const settled = await sendOne('webhook/t-3/a', { kind: 'webhook' })
+        const dead = await sendOne('webhook/t-4/a', { kind: 'webhook' })
+        const inflight = await sendOne('webhook/t-5/a', { kind: 'webhook' })
+        await sendOne('webhooker', {})
+        await deliveries.ack('webhook/t-3/a', [settled.id])
+        await deliveries.fail('webhook/t-4/a', dead.id, { dead: 'max_retries' }, 'HTTP 500', T0 + 1)
+        await deliveries.markSent([inflight.id], T0 + 1)
+        expect(await deliveries.liveRecipients('webhook/', 10)).toEqual([
+          'webhook/t-1/a',
+          'webhook/t-2/a',
+          'webhook/t-5/a',
+        ])
+        expect(await deliveries.liveRecipients('webhook/', 2)).toHaveLength(2)
+        expect(await deliveries.liveRecipients('nobody/', 10)).toEqual([])
+      })
+
       it('tells the earliest nextAttemptAt among pending deliveries', async () => {
         const first = await sendOne('bob', { timestamp: T0 + 50 })
         await sendOne('bob', { timestamp: T0 + 70 })

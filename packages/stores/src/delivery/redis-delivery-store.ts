@@ -112,6 +112,11 @@ export function createRedisDeliveryStore(
       return Number(await run('parleyReleaseAll', []))
     },
 
+    async liveRecipients(prefix, limit) {
+      const found = (await run('parleyLiveRecipients', [prefix, Math.max(0, Math.trunc(limit))])) as string[]
+      return found.sort()
+    },
+
     async ack(recipient, ids) {
       if (ids.length === 0) return []
       const settled = (await run('parleyAck', [recipient, ...ids])) as string[][]

@@ -373,6 +373,23 @@ for _, id in ipairs(redis.call('SMEMBERS', base .. 'I')) do released = released 
 return released
 `
 
+/** ARGV: prefix, limit. The distinct recipients starting with prefix among live deliveries, at most limit. */
+const LIVE_RECIPIENTS = `${PRELUDE}
+local prefix = ARGV[1]
+local limit = tonumber(ARGV[2])
+local seen = {}
+local found = {}
+for _, id in ipairs(redis.call('ZRANGE', base .. 'A', 0, -1)) do
+  local r = redis.call('HGET', dkey(id), 'r')
+  if r and not seen[r] and string.sub(r, 1, #prefix) == prefix then
+    seen[r] = true
+    found[#found + 1] = r
+    if #found >= limit then break end
+  end
+end
+return found
+`
+
 /** ARGV: recipient, ids. Deletes the recipient's live ones; returns their field lists. */
 const ACK = `${PRELUDE}
 local recipient = ARGV[1]
@@ -509,6 +526,7 @@ const SCRIPTS = {
   parleyMarkSent: MARK_SENT,
   parleyRelease: RELEASE,
   parleyReleaseAll: RELEASE_ALL,
+  parleyLiveRecipients: LIVE_RECIPIENTS,
   parleyAck: ACK,
   parleyFail: FAIL,
   parleyExpire: EXPIRE,
