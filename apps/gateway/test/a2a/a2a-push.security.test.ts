@@ -1,7 +1,6 @@
-import { Writable } from 'node:stream'
 import { DeadLetterPage } from '@parley/protocol'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
+import { capturingLogger } from '../support/capturing-logger.js'
 import { admin } from '../support/delivery-helpers.js'
 import { SdkFixture } from '../support/sdk-agents.js'
 import { a2aClient, rawRpc, sendRequest, userText } from './a2a-clients.js'
@@ -11,18 +10,6 @@ const TOKEN = 'push-token-must-not-leak-4d2c'
 const CREDENTIALS = 'push-credential-must-not-leak-8e1f'
 /** A secret in the webhook URL's query: answered back with the URL, but never logged or audited. */
 const URL_SECRET = 'url-query-secret-77b0'
-
-/** Every line the gateway logs, at the most verbose level, as one text to search. */
-function capturingLogger() {
-  const lines: string[] = []
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString())
-      done()
-    },
-  })
-  return { logger: pino({ level: 'trace' }, destination), text: () => lines.join('') }
-}
 
 describe('A2A push notification secrets', () => {
   const fixture = new SdkFixture()
@@ -49,47 +36,29 @@ describe('A2A push notification secrets', () => {
     const bad = await startWebhookReceiver(() => 500)
     receivers.push(good, bad)
     const client = await a2aClient(fixture.url, 'echo')
-    const sent = await client.sendMessage({
-      ...sendRequest(userText('hello')),
-      configuration: {
-        acceptedOutputModes: [],
-        taskPushNotificationConfig: {
-          tenant: '',
-          id: 'good',
-          taskId: '',
-          url: good.url,
-          token: TOKEN,
-          authentication: { scheme: 'Bearer', credentials: CREDENTIALS },
-        },
-        returnImmediately: false,
-      },
+    const config = (id: string, url: string, scheme: string) => ({
+      tenant: '',
+      id,
+      taskId: '',
+      url,
+      token: TOKEN,
+      authentication: { scheme, credentials: CREDENTIALS },
     })
+    const send = (text: string, taskPushNotificationConfig: ReturnType<typeof config>) =>
+      client.sendMessage({
+        ...sendRequest(userText(text)),
+        configuration: { acceptedOutputModes: [], taskPushNotificationConfig, returnImmediately: false },
+      })
+    const badUrl = `${bad.url}?key=${URL_SECRET}`
+    const sent = await send('hello', config('good', good.url, 'Bearer'))
     if (!('id' in sent)) throw new Error('expected a task')
     const created = await client.createTaskPushNotificationConfig({
-      tenant: '',
-      id: 'bad',
+      ...config('bad', badUrl, 'Basic'),
       taskId: sent.id,
-      url: `${bad.url}?key=${URL_SECRET}`,
-      token: TOKEN,
-      authentication: { scheme: 'Basic', credentials: CREDENTIALS },
     })
     // A config added to a finished task gets nothing more; the failing one is exercised through a new task.
     expect(created.token).toBe('')
-    const second = await client.sendMessage({
-      ...sendRequest(userText('again')),
-      configuration: {
-        acceptedOutputModes: [],
-        taskPushNotificationConfig: {
-          tenant: '',
-          id: 'bad',
-          taskId: '',
-          url: `${bad.url}?key=${URL_SECRET}`,
-          token: TOKEN,
-          authentication: { scheme: 'Basic', credentials: CREDENTIALS },
-        },
-        returnImmediately: false,
-      },
-    })
+    const second = await send('again', config('bad', badUrl, 'Basic'))
     if (!('id' in second)) throw new Error('expected a task')
 
     await expect
