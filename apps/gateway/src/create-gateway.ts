@@ -11,6 +11,7 @@ import {
   createMemoryDashboardSessionStore,
   createMemoryStateStore,
   createMemoryTaskStore,
+  createMemoryUpstreamStore,
   createPostgresAgentKeyStore,
   createPostgresAuditLog,
   createPostgresDashboardSessionStore,
@@ -22,6 +23,7 @@ import {
   createPostgresStateStore,
   createPostgresTaskStore,
   createPostgresTokenStore,
+  createPostgresUpstreamStore,
   type DashboardSessionStore,
   type DeliveryBackend,
   type DevicePairingStore,
@@ -34,6 +36,7 @@ import {
   type StateStore,
   type TaskStore,
   type TokenStore,
+  type UpstreamStore,
 } from '@parley/stores'
 import { sql } from 'drizzle-orm'
 import { type Logger, pino } from 'pino'
@@ -95,6 +98,7 @@ import { createHub, type HubStats } from './transport/hub.js'
 import { pollingEntry, registerPollingRoutes } from './transport/polling-routes.js'
 import { createPollingSessions } from './transport/polling-sessions.js'
 import { registerWebSocketRoutes } from './transport/websocket-routes.js'
+import { createUpstreams } from './upstreams/upstreams.js'
 
 export const GATEWAY_VERSION: string = packageJson.version
 
@@ -167,6 +171,11 @@ export interface CreateGatewayOptions {
    * Postgres store on the gateway's database. The caller keeps ownership.
    */
   stateStore?: StateStore
+  /**
+   * Upstreams an operator registered (external A2A agents, MCP servers); default: in memory with the `memory`
+   * delivery store backend, else the Postgres store on the gateway's database. The caller keeps ownership.
+   */
+  upstreamStore?: UpstreamStore
 }
 
 /** What an agent directory gets from the gateway it runs in. */
@@ -297,6 +306,12 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     logger: logger.child({ component: 'policies' }),
   })
   const introductions = () => introductionsHandler
+  const upstreams = createUpstreams({
+    secretKey: config.upstreams.secretKey,
+    reloadIntervalMs: Math.round(config.upstreams.reloadInterval * 1000),
+    bus,
+    logger: logger.child({ component: 'upstreams' }),
+  })
 
   const hub = createHub({
     config,
@@ -596,6 +611,18 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       taskStore = createPostgresTaskStore(database, { secretKey: taskSecretKey(pairingSecret) })
     }
     taskStore ??= createMemoryTaskStore()
+    const upstreamStore =
+      options.upstreamStore ??
+      (config.delivery.storeBackend !== 'memory' && database !== undefined
+        ? createPostgresUpstreamStore(database)
+        : createMemoryUpstreamStore())
+    upstreams.open(
+      boundStore(upstreamStore, 'upstream store', {
+        timeoutMs: Math.round(config.stores.timeout * 1000),
+        logger: logger.child({ component: 'stores' }),
+      }),
+      pairingSecret,
+    )
     try {
       if (deliveryBackend === undefined) {
         deliveryBackend = openDeliveryBackend(config, () => database, logger)
@@ -731,6 +758,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     }
     stateStore = options.stateStore
     taskStore = options.taskStore
+    upstreams.close()
   }
 
   async function listen(): Promise<{ server: HttpServer | HttpsServer; port: number }> {
@@ -807,6 +835,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         await redisBus?.detach()
         throw error
       })
+      await upstreams.watch.start()
       logger.info({ backend: deliveryBackend?.name }, 'delivery store open')
       const listening = await listen().catch(async (error: unknown) => {
         await closeStorage()
@@ -865,6 +894,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     access.stop()
     a2aTaskRetention.stop()
     await a2aPush.stop()
+    upstreams.watch.stop()
     await leaveCluster()
     await closeStorage()
     pollingSessions.stop()
