@@ -148,6 +148,81 @@ describe('A2A push notifications', () => {
     ])
   })
 
+  it('pushes a canceled task once: the cancel and the task each see the CANCELED event, it is queued once', async () => {
+    await fixture.start(LOCAL_WEBHOOKS)
+    let started: () => void = () => {}
+    const handlerStarted = new Promise<void>((resolve) => {
+      started = resolve
+    })
+    const slow = fixture.agent({ agentId: 'slow', capabilities: ['slow'] })
+    slow.handle(
+      (_data, context) =>
+        new Promise((resolve) => {
+          started()
+          context.signal.addEventListener('abort', () => resolve('too late'))
+        }),
+    )
+    await slow.connect()
+    const hook = await receiver()
+    const client = await a2aClient(fixture.url, 'slow')
+    const submitted = await client.sendMessage({
+      ...withPush(userText('take your time'), hook.url),
+      configuration: {
+        acceptedOutputModes: [],
+        taskPushNotificationConfig: pushConfig(hook.url),
+        returnImmediately: true,
+      },
+    })
+    if (!('id' in submitted)) throw new Error('expected a task')
+    await handlerStarted
+    await client.cancelTask({ tenant: '', id: submitted.id, metadata: {} })
+    const canceled = () =>
+      hook.accepted().some((item) => notificationSummary(item.body) === 'status CANCELED')
+    await expect.poll(canceled, { timeout: 10_000 }).toBe(true)
+    // A later duplicate would come from the task's own event loop, which settles when the agent's handler ends.
+    await expect.poll(() => hook.accepted().length, { timeout: 10_000 }).toBe(2)
+    expect(hook.accepted().map((item) => notificationSummary(item.body))).toEqual([
+      'task WORKING',
+      'status CANCELED',
+    ])
+  })
+
+  it('sends a config registered over v0.3 the v0.3 body: the task as it is after each update', async () => {
+    await fixture.start(LOCAL_WEBHOOKS)
+    const echo = fixture.agent({ agentId: 'echo', capabilities: ['echo'] })
+    echo.handle((data) => `echo: ${String(data)}`)
+    await echo.connect()
+    const hook = await receiver()
+    const sent = await rawRpc(fixture.url, 'echo', {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'message/send',
+      params: {
+        message: { kind: 'message', messageId: 'm-1', role: 'user', parts: [{ kind: 'text', text: 'hi' }] },
+        configuration: { pushNotificationConfig: { url: hook.url, token: TOKEN } },
+      },
+    })
+    // A v0.3 send without `blocking: true` answers at once, with the working task.
+    expect(sent.body.result).toMatchObject({ kind: 'task' })
+    const completed = () =>
+      hook
+        .accepted()
+        .some((item) => (item.body.status as { state?: string } | undefined)?.state === 'completed')
+    await expect.poll(completed, { timeout: 10_000 }).toBe(true)
+    const bodies = hook.accepted().map((item) => item.body)
+    expect(
+      bodies.every((body) => body.kind === 'task' && body.id === (sent.body.result as { id: string }).id),
+    ).toBe(true)
+    expect(bodies.map((body) => (body.status as { state: string }).state)).toEqual([
+      'working',
+      'working',
+      'completed',
+    ])
+    expect(bodies.at(-1)?.artifacts).toMatchObject([{ parts: [{ kind: 'text', text: 'echo: hi' }] }])
+    expect(hook.accepted()[0]?.headers['x-a2a-notification-token']).toBe(TOKEN)
+    expect(hook.accepted()[0]?.headers['content-type']).toMatch(/^application\/json/)
+  })
+
   it('resumes the webhook deliveries a stopped gateway left queued, in order, on the gateway started after it', async () => {
     const deliveryBackend = createMemoryDeliveryBackend(deliveryBackendOptions(parseConfig({})))
     const taskStore = createMemoryTaskStore()
