@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto'
-import { request as httpRequest, type IncomingMessage } from 'node:http'
-import { request as httpsRequest } from 'node:https'
 import type { StreamResponse, Task, TaskPushNotificationConfig } from '@a2a-js/sdk'
 import { V03PushNotificationSerializer } from '@a2a-js/sdk/compat/v0_3/server'
 import { RequestMalformedError, TaskNotFoundError } from '@a2a-js/sdk/errors'
@@ -11,6 +9,7 @@ import {
   V1PushNotificationSerializer,
 } from '@a2a-js/sdk/server'
 import {
+  type DeliveryStore,
   InvalidTaskError,
   newPushConfigId,
   type StoredDelivery,
@@ -27,9 +26,9 @@ import {
   WEBHOOK_RECIPIENT_PREFIX,
   type WebhookAttemptResult,
 } from '../delivery/webhook-deliveries.js'
+import { postOutbound } from '../security/outbound-post.js'
 import {
   checkOutboundUrl,
-  guardedLookup,
   type OutboundUrlPolicy,
   OutboundUrlRefused,
   type ResolveAll,
@@ -54,7 +53,7 @@ interface PushDeliveryData {
 export interface A2aPushDeps {
   tasks: A2aTaskStore
   /** The delivery store of the gateway's delivery backend. */
-  deliveries: () => import('@parley/stores').DeliveryStore
+  deliveries: () => DeliveryStore
   delivery: DeliveryConfig
   policy: OutboundUrlPolicy
   /** Milliseconds one POST may take. */
@@ -117,7 +116,6 @@ function originOf(url: string): string {
 export function createA2aPush(deps: A2aPushDeps) {
   const { tasks, policy, logger } = deps
   const resolve = deps.resolve ?? resolveAll
-  const lookup = guardedLookup(policy, resolve)
 
   async function checkUrl(url: string): Promise<void> {
     try {
@@ -202,29 +200,13 @@ export function createA2aPush(deps: A2aPushDeps) {
     })
   }
 
-  /** POSTs the body with the config's token and authentication; resolves the HTTP status. */
-  function post(target: TaskPushTarget, data: PushDeliveryData): Promise<number> {
-    const url = new URL(target.url)
-    const body = Buffer.from(JSON.stringify(data.notification), 'utf8')
-    const headers: Record<string, string | number> = {
-      'content-type': data.contentType,
-      'content-length': body.byteLength,
-    }
+  /** The headers of a notification: its content type, the config's token and authentication. */
+  function headersOf(target: TaskPushTarget, data: PushDeliveryData): Record<string, string> {
+    const headers: Record<string, string> = { 'content-type': data.contentType }
     if (target.token !== null) headers[NOTIFICATION_TOKEN_HEADER] = target.token
     if (target.authentication?.credentials != null)
       headers.authorization = `${target.authentication.scheme} ${target.authentication.credentials}`
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest
-    return new Promise((resolvePost, reject) => {
-      const outgoing = send(url, { method: 'POST', headers, lookup, timeout: deps.timeoutMs, agent: false })
-      outgoing.on('response', (response: IncomingMessage) => {
-        response.resume()
-        response.on('end', () => resolvePost(response.statusCode ?? 0))
-        response.on('error', reject)
-      })
-      outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${deps.timeoutMs} ms`)))
-      outgoing.on('error', reject)
-      outgoing.end(body)
-    })
+    return headers
   }
 
   async function attempt(delivery: StoredDelivery): Promise<WebhookAttemptResult> {
@@ -238,9 +220,14 @@ export function createA2aPush(deps: A2aPushDeps) {
     }
     const where = originOf(target.url)
     try {
-      // Again at each attempt: the operator's settings or the host's DNS may have changed since.
-      await checkOutboundUrl(target.url, policy, resolve)
-      const status = await post(target, data)
+      // The URL is checked again at each attempt: the operator's settings or the host's DNS may have changed.
+      const status = await postOutbound(target.url, {
+        body: Buffer.from(JSON.stringify(data.notification), 'utf8'),
+        headers: headersOf(target, data),
+        policy,
+        timeoutMs: deps.timeoutMs,
+        resolve,
+      })
       if (status >= 200 && status < 300) {
         recordAttempt(data, number, startedAt, `HTTP ${status} from ${where}`, true)
         return { outcome: 'accepted' }
