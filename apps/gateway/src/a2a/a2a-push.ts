@@ -250,23 +250,33 @@ export function createA2aPush(deps: A2aPushDeps) {
   })
 
   /** Queues the event for every push config of the task, in the config's wire version. */
-  async function enqueue(taskId: string, owner: string, response: StreamResponse, task: Task | undefined) {
+  async function enqueue(
+    taskId: string,
+    scope: { owner: string; agentId: string | undefined },
+    response: StreamResponse,
+    task: Task | undefined,
+  ) {
     const durable = tasks.durable()
-    const record = await durable.get(taskId, { owner })
-    if (record === undefined) return
-    const configs = await durable.listPushConfigs(taskId, { owner })
+    // One read per event for the usual task without push configs.
+    const configs = await durable.listPushConfigs(taskId, { owner: scope.owner }).catch((error: unknown) => {
+      if (error instanceof StoredTaskNotFound) return []
+      throw error
+    })
+    if (configs.length === 0) return
+    const agentId = scope.agentId ?? (await durable.get(taskId, { owner: scope.owner }))?.agentId
+    if (agentId === undefined) return
     for (const config of configs) {
       const { body, contentType } = (config.protocolVersion === '0.3' ? V03 : V1).serialize(response, task)
       const data: PushDeliveryData = {
         taskId,
         configId: config.id,
-        agentId: record.agentId,
+        agentId,
         contentType,
         notification: JSON.parse(body) as unknown,
       }
       await webhooks.enqueue({
         recipient: `${WEBHOOK_RECIPIENT_PREFIX}${taskId}/${config.id}`,
-        source: `a2a:${record.agentId}`,
+        source: `a2a:${agentId}`,
         data,
         // The same event seen twice (a cancel's own event loop beside the task's) is queued once.
         idempotencyKey: createHash('sha256').update(body).digest('base64url'),
@@ -280,10 +290,10 @@ export function createA2aPush(deps: A2aPushDeps) {
     send(response, context, task) {
       const taskId = taskIdOf(response)
       if (taskId === '') return Promise.resolve()
-      const owner = ownerOf(context)
+      const scope = { owner: ownerOf(context), agentId: a2aCallOf(context)?.agentId }
       const previous = chains.get(taskId) ?? Promise.resolve()
       const next = previous
-        .then(() => enqueue(taskId, owner, response, task))
+        .then(() => enqueue(taskId, scope, response, task))
         .catch((error: unknown) => logger.warn({ err: error, taskId }, 'queueing a push notification failed'))
       chains.set(taskId, next)
       void next.finally(() => {
