@@ -357,7 +357,7 @@ describe('A2A push notifications', () => {
   })
 
   it('creates, reads, lists and deletes push configs on every binding, never answering their secrets', async () => {
-    await fixture.start(LOCAL_WEBHOOKS)
+    const server = await fixture.start(LOCAL_WEBHOOKS)
     const echo = fixture.agent({ agentId: 'echo', capabilities: ['echo'] })
     echo.handle((data) => data)
     await echo.connect()
@@ -420,6 +420,23 @@ describe('A2A push notifications', () => {
       pageToken: '',
     })
     expect(left.configs.map((config) => config.id)).toEqual([legacyId.id])
+    // Each config call is a `push` row with the task as correlation id, on every binding.
+    await server.audit?.flush()
+    const rows =
+      (await server.audit?.query({ kind: 'a2a', correlationId: sent.id, limit: 100 }))?.events ?? []
+    expect(rows.filter((row) => row.detail?.startsWith('push')).map((row) => row.detail)).toEqual([
+      'push', // SDK list
+      'push', // SDK delete
+      'push http_404', // REST get after delete
+      'push', // REST delete
+      'push', // REST get
+      'push', // REST list
+      'push', // REST create
+      'push', // v0.3 list
+      'push', // v0.3 set
+      'push', // SDK get
+      'push', // SDK create
+    ])
     // Another task id (unknown to this caller) is TaskNotFound.
     await expect(
       client.getTaskPushNotificationConfig({ tenant: '', taskId: 'no-such-task', id: 'one' }),
