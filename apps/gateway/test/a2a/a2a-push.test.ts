@@ -437,6 +437,13 @@ describe('A2A push notifications', () => {
       'push', // SDK get
       'push', // SDK create
     ])
+    // A task keeps at most 10 configs: the 11th is invalid params.
+    for (let index = 2; index <= 10; index += 1) {
+      await client.createTaskPushNotificationConfig({ ...pushConfig(hook), taskId: sent.id, id: `c${index}` })
+    }
+    await expect(
+      client.createTaskPushNotificationConfig({ ...pushConfig(hook), taskId: sent.id, id: 'c11' }),
+    ).rejects.toMatchObject({ name: 'RequestMalformedError', message: expect.stringMatching(/10 push/) })
     // Another task id (unknown to this caller) is TaskNotFound.
     await expect(
       client.getTaskPushNotificationConfig({ tenant: '', taskId: 'no-such-task', id: 'one' }),
