@@ -86,6 +86,9 @@ export const CONFIG_SOURCES = {
   'mcpUpstreams.retryInitial': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_RETRY_INITIAL' },
   'mcpUpstreams.retryMax': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_RETRY_MAX' },
   'mcpUpstreams.timeout': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_TIMEOUT' },
+  'a2a.pushAllowInsecureUrls': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_INSECURE_URLS' },
+  'a2a.pushAllowPrivateAddresses': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_PRIVATE' },
+  'a2a.pushTimeout': { flag: undefined, env: 'PARLEY_A2A_PUSH_TIMEOUT' },
   'a2a.externalRefreshInterval': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_REFRESH_INTERVAL' },
   'a2a.externalFetchTimeout': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_FETCH_TIMEOUT' },
   'upstreams.secretKey': { flag: undefined, env: 'PARLEY_SECRET_KEY' },
@@ -373,6 +376,15 @@ export const StateConfigSchema = z.object({
 export const A2aConfigSchema = z.object({
   /** Seconds a finished (completed, failed, canceled, rejected) A2A task is kept after its last change. */
   taskRetention: positiveSeconds().default(604_800),
+  /** Push webhooks may be `http:` URLs (default: https only). */
+  pushAllowInsecureUrls: booleanOption().default(false),
+  /**
+   * Push webhooks may be (or resolve to) loopback, private, link-local or other non-public addresses
+   * (default: refused, against server-side request forgery).
+   */
+  pushAllowPrivateAddresses: booleanOption().default(false),
+  /** Seconds one push notification POST may take before it counts as a failed attempt. */
+  pushTimeout: positiveSeconds().default(10),
   /** Seconds between fetches of each external A2A agent's card (a down instance is retried as often). */
   externalRefreshInterval: positiveSeconds().default(60),
   /** Seconds one fetch of an external A2A agent's card may take. */
