@@ -12,9 +12,10 @@ import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
 import type { ClientAddressResolver } from '../http/client-address.js'
 import type { GatewayEnv } from '../http/create-app.js'
 import { type A2aOperation, recordA2aCall } from './a2a-audit.js'
-import { buildAgentCard } from './a2a-card.js'
+import { buildAgentCard, cardSecurity } from './a2a-card.js'
 import type { CardSigningKey } from './a2a-card-signing.js'
 import { type A2aAgentCalls, a2aCallOf, createA2aExecutor, setA2aCall } from './a2a-executor.js'
+import { createPublicBaseUrl } from './a2a-public-url.js'
 import type { A2aTaskStore } from './a2a-task-store.js'
 
 export interface A2aFaceDeps {
@@ -66,9 +67,14 @@ export function createA2aFace(deps: A2aFaceDeps) {
     maxInFlightPerPrincipal: config.agents.maxInFlightPerConnection,
   })
   const buses = new DefaultExecutionEventBusManager()
-  /** The gateway's public base URL: `pairing.publicUrl` (PARLEY_PUBLIC_URL), else the request's origin. */
-  const baseUrl = (c: Context<GatewayEnv>) =>
-    (config.pairing.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')
+  const baseUrl = createPublicBaseUrl({
+    publicUrl: config.pairing.publicUrl,
+    trustedProxies: config.trustedProxies,
+  })
+  const security = cardSecurity({
+    ...(config.jwt.issuer === undefined ? {} : { jwtIssuer: config.jwt.issuer }),
+    ...(config.a2a.oauthTokenUrl === undefined ? {} : { oauthTokenUrl: config.a2a.oauthTokenUrl }),
+  })
 
   return {
     tasks: deps.tasks,
@@ -123,7 +129,7 @@ export function createA2aFace(deps: A2aFaceDeps) {
     },
 
     card: (c: Context<GatewayEnv>, agent: AgentSummary): AgentCard =>
-      buildAgentCard(agent, baseUrl(c), deps.gatewayVersion),
+      buildAgentCard(agent, baseUrl(c), deps.gatewayVersion, security),
 
     open(
       c: Context<GatewayEnv>,
@@ -131,7 +137,7 @@ export function createA2aFace(deps: A2aFaceDeps) {
       agent: AgentSummary,
       options: { streaming: boolean; requestedVersion: string | undefined },
     ): OpenedCall {
-      const card = buildAgentCard(agent, baseUrl(c), deps.gatewayVersion)
+      const card = buildAgentCard(agent, baseUrl(c), deps.gatewayVersion, security)
       const context = new ServerCallContext({
         user: { isAuthenticated: true, userName: principal.id },
         ...(options.requestedVersion === undefined ? {} : { requestedVersion: options.requestedVersion }),
