@@ -468,8 +468,9 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     retentionMs: config.a2a.taskRetention * 1000,
     logger: logger.child({ component: 'a2a' }),
   })
-  registerA2aRoutes(app, {
+  const a2aOrphans = registerA2aRoutes(app, {
     config,
+    bus,
     gatewayVersion: GATEWAY_VERSION,
     authenticate: hub.authenticate,
     clientAddress,
@@ -595,6 +596,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     }
     hub.deliveries.start()
     a2aTaskRetention.start()
+    a2aOrphans.start()
   }
 
   /**
@@ -842,6 +844,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     introductionsHandler.stop()
     access.stop()
     a2aTaskRetention.stop()
+    a2aOrphans.stop()
     await leaveCluster()
     await closeStorage()
     pollingSessions.stop()

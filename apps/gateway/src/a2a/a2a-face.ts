@@ -1,5 +1,9 @@
 import { type AgentCard, formatSSEEvent, SSE_HEADERS } from '@a2a-js/sdk'
-import { DefaultExecutionEventBusManager, DefaultRequestHandler, ServerCallContext } from '@a2a-js/sdk/server'
+import {
+  DefaultExecutionEventBusManager,
+  type DefaultRequestHandler,
+  ServerCallContext,
+} from '@a2a-js/sdk/server'
 import type { AgentSummary, ErrorBody } from '@parley/protocol'
 import type { Context } from 'hono'
 import type { Logger } from 'pino'
@@ -7,6 +11,7 @@ import type { AccessParty } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { Principal } from '../auth/auth-provider.js'
 import type { Authenticate } from '../auth/authenticator.js'
+import { NODE_TTL_MS } from '../cluster/cluster-node.js'
 import type { GatewayConfig } from '../config.js'
 import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
 import type { ClientAddressResolver } from '../http/client-address.js'
@@ -14,6 +19,12 @@ import type { GatewayEnv } from '../http/create-app.js'
 import { type A2aOperation, recordA2aCall } from './a2a-audit.js'
 import { buildAgentCard, cardSecurity } from './a2a-card.js'
 import type { CardSigningKey } from './a2a-card-signing.js'
+import {
+  type A2aBus,
+  ClusterRequestHandler,
+  createCancelRelay,
+  createOrphanedTaskSweeper,
+} from './a2a-cluster.js'
 import { type A2aAgentCalls, a2aCallOf, createA2aExecutor, setA2aCall } from './a2a-executor.js'
 import { createPublicBaseUrl } from './a2a-public-url.js'
 import type { A2aTaskStore } from './a2a-task-store.js'
@@ -33,6 +44,8 @@ export interface A2aFaceDeps {
   }
   tasks: A2aTaskStore
   audit: Pick<ConnectionAudit, 'record'>
+  /** The cluster bus: cancels cross to the node running the task; the node list tells which nodes are gone. */
+  bus: A2aBus
   /** The card-signing key, once the gateway started (derived from the pairing secret). */
   cardKey: () => CardSigningKey | undefined
   logger: Logger
@@ -61,10 +74,20 @@ export function partyOf(principal: Principal): AccessParty {
  */
 export function createA2aFace(deps: A2aFaceDeps) {
   const { config } = deps
-  const { executor } = createA2aExecutor({
+  const { executor, cancelHere, runsHere } = createA2aExecutor({
     agents: deps.agents,
     logger: deps.logger,
+    nodeId: deps.bus.nodeId,
     maxInFlightPerPrincipal: config.agents.maxInFlightPerConnection,
+  })
+  const cancels = createCancelRelay({ bus: deps.bus, cancelHere, logger: deps.logger })
+  const orphans = createOrphanedTaskSweeper({
+    tasks: () => deps.tasks.durable(),
+    bus: deps.bus,
+    runsHere,
+    intervalMs: config.a2a.orphanSweepInterval * 1000,
+    graceMs: NODE_TTL_MS,
+    logger: deps.logger,
   })
   const buses = new DefaultExecutionEventBusManager()
   const baseUrl = createPublicBaseUrl({
@@ -78,6 +101,8 @@ export function createA2aFace(deps: A2aFaceDeps) {
 
   return {
     tasks: deps.tasks,
+    /** Fails the tasks of gone nodes, at start-up and periodically (`a2a-cluster.ts`). */
+    orphans,
     cardKey: deps.cardKey,
     baseUrl,
 
@@ -146,7 +171,7 @@ export function createA2aFace(deps: A2aFaceDeps) {
       return {
         context,
         card,
-        handler: new DefaultRequestHandler(card, deps.tasks, executor, buses),
+        handler: new ClusterRequestHandler(cancels.announce, card, deps.tasks, executor, buses),
         refusal: () => a2aCallOf(context)?.refusal,
         taskId: () => a2aCallOf(context)?.taskId,
       }

@@ -38,7 +38,7 @@ function isAsyncIterable(value: unknown): value is AsyncGenerator<JsonRpcRespons
  * `DefaultRequestHandler` speak the protocol; the executor hands each message to the agent layer, which
  * decides access, routes and audits like for any connection.
  */
-export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
+export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps) {
   const face = createA2aFace(deps)
   const { config, logger } = deps
 
@@ -186,6 +186,8 @@ export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
   })
 
   registerA2aRestRoutes(app, face)
+  // Started once the storage is open: the sweep reads the task store.
+  return { start: () => face.orphans.start(), stop: () => face.orphans.stop() }
 }
 
 function tooLarge(limit: number): JsonRpcError {
