@@ -1,5 +1,8 @@
+import { createPublicKey, type JsonWebKey } from 'node:crypto'
 import { AGENT_CARD_PATH, type AgentCard, AgentCard as AgentCardJson } from '@a2a-js/sdk'
+import { base64url, decodeProtectedHeader, flattenedVerify, type JWK } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
+import { canonicalCardJson } from '../../src/a2a/a2a-card-signing.js'
 import type { GatewayConfigInput } from '../../src/config.js'
 import { SdkFixture } from '../support/sdk-agents.js'
 import { a2aClient } from './a2a-clients.js'
@@ -193,5 +196,33 @@ describe('A2A card contents', () => {
         flows: { clientCredentials: { tokenUrl: 'https://id.example.com/realms/parley/token' } },
       },
     })
+  })
+
+  it('signs the v0.3 card (served without A2A-Version) over its own v0.3 form, verifiable with the published key', async () => {
+    await echoAgent({ pairing: { secret: 'a-pairing-secret-shared-by-the-nodes-0123456789' } })
+    type Signed = Record<string, unknown> & { signatures: Array<{ protected: string; signature: string }> }
+    const verify = async (card: Signed) => {
+      const signature = card.signatures[0]
+      if (signature === undefined) throw new Error('no signature')
+      const { kid, jku } = decodeProtectedHeader(signature) as { kid: string; jku: string }
+      const { keys } = (await (await fetch(jku)).json()) as { keys: JWK[] }
+      const key = keys.find((candidate) => candidate.kid === kid)
+      const payload = base64url.encode(new TextEncoder().encode(canonicalCardJson(card)))
+      await flattenedVerify(
+        { payload, protected: signature.protected, signature: signature.signature },
+        createPublicKey({ key: key as JsonWebKey, format: 'jwk' }),
+      )
+    }
+    const legacy = (await (await fetch(`${fixture.url}/a2a/echo/${AGENT_CARD_PATH}`)).json()) as Signed
+    expect(legacy).toMatchObject({ protocolVersion: '0.3', url: `${fixture.url}/a2a/echo` })
+    // The canonical form: no signatures, no empty values, sorted keys, the v0.3 fields included.
+    const canonical = canonicalCardJson(legacy)
+    expect(canonical).not.toContain('signatures')
+    expect(canonical).toContain(`"url":"${fixture.url}/a2a/echo"`)
+    expect(Object.keys(JSON.parse(canonical) as object)).toEqual(
+      Object.keys(JSON.parse(canonical) as object).sort(),
+    )
+    await verify(legacy)
+    await expect(verify({ ...legacy, url: 'https://impostor.example/a2a/echo' })).rejects.toThrow()
   })
 })
