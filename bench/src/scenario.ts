@@ -46,8 +46,8 @@ export interface PublishLoad extends LoadTiming {
  */
 export interface RequestLoad extends LoadTiming {
   kind: 'request'
-  /** How the callers call: Parley's frames (or the baselines' own), or A2A JSON-RPC `SendMessage`. */
-  protocol: 'frames' | 'a2a'
+  /** `a2a`: the callers send A2A JSON-RPC `SendMessage`; absent: Parley's frames (or the baselines' own). */
+  protocol?: 'a2a'
   /** The capability the agents register and the callers address (Parley routes by it). */
   capability: string
   agents: number

@@ -57,7 +57,18 @@ function createCliLogger(config: GatewayConfig): Logger {
   return pino({
     level: config.logLevel,
     // Defence in depth: tokens are never logged on purpose, and these paths are scrubbed if one slips in.
-    redact: ['authToken', 'adminToken', 'token', 'req.headers.authorization', 'headers.authorization'],
+    redact: [
+      'authToken',
+      'adminToken',
+      'token',
+      'req.headers.authorization',
+      'headers.authorization',
+      // Upstream credentials (external A2A agents, MCP servers) and the key they are sealed with.
+      'credentials',
+      '*.credentials',
+      'secretKey',
+      '*.secretKey',
+    ],
     ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
   })
 }

@@ -68,7 +68,9 @@ describe('parseConfig', () => {
       },
       policies: { default: 'allow', reloadInterval: 5 },
       state: { maxHistoryPerKey: 100, maxValueBytes: 65_536, maxWatchesPerConnection: 100 },
-      a2a: { taskRetention: 604_800 },
+      a2a: { taskRetention: 604_800, externalRefreshInterval: 60, externalFetchTimeout: 10 },
+      upstreams: { reloadInterval: 10 },
+      mcp: { enabled: true, listChangedInterval: 1 },
       stores: { timeout: 10 },
     })
   })
@@ -226,5 +228,17 @@ describe('bind safety', () => {
     )
     expect(() => parseConfig({ pairing: { secret: 'short' } })).toThrow(/pairing.secret/)
     expect(() => parseConfig({ pairing: { publicUrl: 'ftp://x' } })).toThrow(/PARLEY_PUBLIC_URL/)
+  })
+})
+
+describe('upstreams config', () => {
+  it('reads PARLEY_SECRET_KEY as a 32-byte key in hex or base64 and refuses any other', () => {
+    const hex = 'ab'.repeat(32)
+    expect(parseConfig({ upstreams: { secretKey: hex } }).upstreams.secretKey).toBe(hex)
+    const base64 = Buffer.alloc(32, 7).toString('base64')
+    expect(parseConfig({ upstreams: { secretKey: base64 } }).upstreams.secretKey).toBe(base64)
+    expect(() => parseConfig({ upstreams: { secretKey: 'short' } })).toThrow(
+      /upstreams\.secretKey \(PARLEY_SECRET_KEY\): must be 32 bytes/,
+    )
   })
 })

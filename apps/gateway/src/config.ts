@@ -84,6 +84,12 @@ export const CONFIG_SOURCES = {
   'a2a.taskRetention': { flag: undefined, env: 'PARLEY_A2A_TASK_RETENTION' },
   'a2a.oauthTokenUrl': { flag: undefined, env: 'PARLEY_A2A_OAUTH_TOKEN_URL' },
   'a2a.orphanSweepInterval': { flag: undefined, env: 'PARLEY_A2A_ORPHAN_SWEEP_INTERVAL' },
+  'a2a.externalRefreshInterval': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_REFRESH_INTERVAL' },
+  'a2a.externalFetchTimeout': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_FETCH_TIMEOUT' },
+  'upstreams.secretKey': { flag: undefined, env: 'PARLEY_SECRET_KEY' },
+  'upstreams.reloadInterval': { flag: undefined, env: 'PARLEY_UPSTREAMS_RELOAD_INTERVAL' },
+  'mcp.enabled': { flag: undefined, env: 'PARLEY_MCP_ENABLED' },
+  'mcp.listChangedInterval': { flag: undefined, env: 'PARLEY_MCP_LIST_CHANGED_INTERVAL' },
   'redis.url': { flag: '--redis-url', env: 'PARLEY_REDIS_URL' },
   'redis.host': { flag: undefined, env: 'PARLEY_REDIS_HOST' },
   'redis.port': { flag: undefined, env: 'PARLEY_REDIS_PORT' },
@@ -372,6 +378,32 @@ export const A2aConfigSchema = z.object({
   oauthTokenUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   /** Seconds between two looks for tasks left unfinished by a gone node (also done at start-up). */
   orphanSweepInterval: positiveSeconds().default(30),
+  /** Seconds between fetches of each external A2A agent's card (a down instance is retried as often). */
+  externalRefreshInterval: positiveSeconds().default(60),
+  /** Seconds one fetch of an external A2A agent's card may take. */
+  externalFetchTimeout: positiveSeconds().default(10),
+})
+
+/** A 32-byte key given as 64 hex digits or as base64 / base64url. */
+const SECRET_KEY_PATTERN = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/
+
+/** The upstreams an operator registered (external A2A agents, MCP servers). */
+export const UpstreamsConfigSchema = z.object({
+  /**
+   * AES-256-GCM key of the upstreams' credentials at rest: 32 bytes, hex or base64. Default: derived from the
+   * pairing secret (`pairing.secret`, or generated once in `<dataDir>/pairing-secret`, mode 0600).
+   */
+  secretKey: z.string().regex(SECRET_KEY_PATTERN, 'must be 32 bytes as 64 hex digits or base64').optional(),
+  /** Seconds between checks of the store's upstream version (a backstop: changes are pushed on the bus). */
+  reloadInterval: positiveSeconds().default(10),
+})
+
+/** The MCP face (`/mcp`, docs/mcp.md). */
+export const McpConfigSchema = z.object({
+  /** Serve `/mcp` and its protected resource metadata. */
+  enabled: booleanOption().default(true),
+  /** Seconds between the checks of the tool list behind `notifications/tools/list_changed` (GET streams). */
+  listChangedInterval: positiveSeconds().default(1),
 })
 
 /**
@@ -491,6 +523,8 @@ export const GatewayConfigSchema = z
     policies: PoliciesConfigSchema.prefault({}),
     state: StateConfigSchema.prefault({}),
     a2a: A2aConfigSchema.prefault({}),
+    upstreams: UpstreamsConfigSchema.prefault({}),
+    mcp: McpConfigSchema.prefault({}),
     stores: StoresConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {

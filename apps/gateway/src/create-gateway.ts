@@ -11,6 +11,7 @@ import {
   createMemoryDashboardSessionStore,
   createMemoryStateStore,
   createMemoryTaskStore,
+  createMemoryUpstreamStore,
   createPostgresAgentKeyStore,
   createPostgresAuditLog,
   createPostgresDashboardSessionStore,
@@ -22,6 +23,7 @@ import {
   createPostgresStateStore,
   createPostgresTaskStore,
   createPostgresTokenStore,
+  createPostgresUpstreamStore,
   type DashboardSessionStore,
   type DeliveryBackend,
   type DevicePairingStore,
@@ -34,6 +36,7 @@ import {
   type StateStore,
   type TaskStore,
   type TokenStore,
+  type UpstreamStore,
 } from '@parley/stores'
 import { sql } from 'drizzle-orm'
 import { type Logger, pino } from 'pino'
@@ -83,6 +86,7 @@ import { createStoreProbe } from './health/store-probe.js'
 import { createClientAddressResolver } from './http/client-address.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
+import { registerMcpRoutes } from './mcp/mcp-routes.js'
 import { createMetricsRegistry, registerMetricsRoutes } from './metrics/metrics-routes.js'
 import { registerApprovalLinkRoutes } from './pairing/approval-link-routes.js'
 import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
@@ -94,6 +98,7 @@ import { createHub, type HubStats } from './transport/hub.js'
 import { pollingEntry, registerPollingRoutes } from './transport/polling-routes.js'
 import { createPollingSessions } from './transport/polling-sessions.js'
 import { registerWebSocketRoutes } from './transport/websocket-routes.js'
+import { createUpstreams } from './upstreams/upstreams.js'
 
 export const GATEWAY_VERSION: string = packageJson.version
 
@@ -166,6 +171,11 @@ export interface CreateGatewayOptions {
    * Postgres store on the gateway's database. The caller keeps ownership.
    */
   stateStore?: StateStore
+  /**
+   * Upstreams an operator registered (external A2A agents, MCP servers); default: in memory with the `memory`
+   * delivery store backend, else the Postgres store on the gateway's database. The caller keeps ownership.
+   */
+  upstreamStore?: UpstreamStore
 }
 
 /** What an agent directory gets from the gateway it runs in. */
@@ -296,6 +306,12 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     logger: logger.child({ component: 'policies' }),
   })
   const introductions = () => introductionsHandler
+  const upstreams = createUpstreams({
+    secretKey: config.upstreams.secretKey,
+    reloadIntervalMs: Math.round(config.upstreams.reloadInterval * 1000),
+    bus,
+    logger: logger.child({ component: 'upstreams' }),
+  })
 
   const hub = createHub({
     config,
@@ -412,16 +428,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     busState: () => bus.state(),
     connectedAgents: () => hub.agents.activeCount(),
   })
-  registerMetricsRoutes(
-    app,
-    createMetricsRegistry({
-      stats: hub.stats,
-      auditDropped: () => audit?.dropped ?? 0,
-      isDraining,
-      deliveryStats: () => (deliveryBackend === undefined ? undefined : hub.deliveries.stats()),
-      busState: () => bus.state(),
-    }),
-  )
+  const metricsRegistry = createMetricsRegistry({
+    stats: hub.stats,
+    auditDropped: () => audit?.dropped ?? 0,
+    isDraining,
+    deliveryStats: () => (deliveryBackend === undefined ? undefined : hub.deliveries.stats()),
+    busState: () => bus.state(),
+  })
+  registerMetricsRoutes(app, metricsRegistry)
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
   const pollingSessions = createPollingSessions({
     config,
@@ -480,6 +494,18 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     cardKey: () => a2aCardKey,
     logger: logger.child({ component: 'a2a' }),
   })
+  const mcpRoutes = config.mcp.enabled
+    ? registerMcpRoutes(app, {
+        config,
+        gatewayVersion: GATEWAY_VERSION,
+        authenticate: hub.authenticate,
+        clientAddress,
+        agents: hub.agents,
+        audit: connectionAudit,
+        metrics: metricsRegistry,
+        logger: logger.child({ component: 'mcp' }),
+      })
+    : undefined
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
@@ -577,6 +603,18 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       taskStore = createPostgresTaskStore(database, { secretKey: taskSecretKey(pairingSecret) })
     }
     taskStore ??= createMemoryTaskStore()
+    const upstreamStore =
+      options.upstreamStore ??
+      (config.delivery.storeBackend !== 'memory' && database !== undefined
+        ? createPostgresUpstreamStore(database)
+        : createMemoryUpstreamStore())
+    upstreams.open(
+      boundStore(upstreamStore, 'upstream store', {
+        timeoutMs: Math.round(config.stores.timeout * 1000),
+        logger: logger.child({ component: 'stores' }),
+      }),
+      pairingSecret,
+    )
     try {
       if (deliveryBackend === undefined) {
         deliveryBackend = openDeliveryBackend(config, () => database, logger)
@@ -711,6 +749,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     }
     stateStore = options.stateStore
     taskStore = options.taskStore
+    upstreams.close()
   }
 
   async function listen(): Promise<{ server: HttpServer | HttpsServer; port: number }> {
@@ -787,6 +826,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         await redisBus?.detach()
         throw error
       })
+      await upstreams.watch.start()
       logger.info({ backend: deliveryBackend?.name }, 'delivery store open')
       const listening = await listen().catch(async (error: unknown) => {
         await closeStorage()
@@ -824,6 +864,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   async function drain(stopOptions: StopOptions): Promise<void> {
     const wasRunning = state === 'running'
     state = 'draining'
+    mcpRoutes?.stop()
     hub.heartbeat.stop()
     hub.presence?.stop()
     hub.devices.stop()
@@ -845,6 +886,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     access.stop()
     a2aTaskRetention.stop()
     a2aOrphans.stop()
+    upstreams.watch.stop()
     await leaveCluster()
     await closeStorage()
     pollingSessions.stop()

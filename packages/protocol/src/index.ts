@@ -1,6 +1,7 @@
 export * from './admin.js'
 export * from './agent-frames.js'
 export * from './close-codes.js'
+export * from './encoding.js'
 export * from './errors.js'
 export * from './events.js'
 export * from './frames.js'

@@ -64,6 +64,7 @@ export {
   InvalidPolicyRuleError,
   InvalidStateEntryError,
   InvalidTaskError,
+  InvalidUpstreamError,
   PairingLimitError,
   PolicyRuleExistsError,
   redactUrl,
@@ -77,6 +78,7 @@ export {
   TaskPushConfigLimitError,
   TaskTerminalError,
   UnsupportedDatabaseUrlError,
+  UpstreamExistsError,
 } from './errors.js'
 export { MAX_GRANT_REASON_LENGTH } from './grant/grant-rules.js'
 export { createMemoryGrantStore } from './grant/memory-grant-store.js'
@@ -239,3 +241,25 @@ export {
   TERMINAL_TASK_STATES,
   type TerminalTaskState,
 } from './tasks/types.js'
+export { createMemoryUpstreamStore } from './upstreams/memory-upstream-store.js'
+export { createPostgresUpstreamStore } from './upstreams/postgres-upstream-store.js'
+export {
+  createRedisUpstreamStore,
+  type RedisUpstreamStoreOptions,
+} from './upstreams/redis-upstream-store.js'
+export {
+  type CreateUpstreamInput,
+  UPSTREAM_CREDENTIALS_KINDS,
+  UPSTREAM_KINDS,
+  type UpdateUpstreamInput,
+  type UpstreamCredentialsKind,
+  type UpstreamKind,
+  type UpstreamRecord,
+  type UpstreamStore,
+} from './upstreams/types.js'
+export {
+  MAX_UPSTREAM_CREDENTIALS_LENGTH,
+  MAX_UPSTREAM_ID_LENGTH,
+  MAX_UPSTREAM_URL_LENGTH,
+  MAX_UPSTREAM_URLS,
+} from './upstreams/upstream-records.js'
