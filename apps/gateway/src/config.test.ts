@@ -68,7 +68,12 @@ describe('parseConfig', () => {
       },
       policies: { default: 'allow', reloadInterval: 5 },
       state: { maxHistoryPerKey: 100, maxValueBytes: 65_536, maxWatchesPerConnection: 100 },
-      a2a: { taskRetention: 604_800, externalRefreshInterval: 60, externalFetchTimeout: 10 },
+      a2a: {
+        taskRetention: 604_800,
+        orphanSweepInterval: 30,
+        externalRefreshInterval: 60,
+        externalFetchTimeout: 10,
+      },
       upstreams: { reloadInterval: 10 },
       mcp: { enabled: true, listChangedInterval: 1 },
       stores: { timeout: 10 },
