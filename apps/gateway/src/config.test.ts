@@ -71,6 +71,7 @@ describe('parseConfig', () => {
       state: { maxHistoryPerKey: 100, maxValueBytes: 65_536, maxWatchesPerConnection: 100 },
       a2a: { taskRetention: 604_800, externalRefreshInterval: 60, externalFetchTimeout: 10 },
       upstreams: { reloadInterval: 10 },
+      mcp: { enabled: true, listChangedInterval: 1 },
       mcpUpstreams: { refreshInterval: 60, retryInitial: 1, retryMax: 60, timeout: 10 },
       stores: { timeout: 10 },
     })

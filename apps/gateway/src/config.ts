@@ -90,6 +90,8 @@ export const CONFIG_SOURCES = {
   'a2a.externalFetchTimeout': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_FETCH_TIMEOUT' },
   'upstreams.secretKey': { flag: undefined, env: 'PARLEY_SECRET_KEY' },
   'upstreams.reloadInterval': { flag: undefined, env: 'PARLEY_UPSTREAMS_RELOAD_INTERVAL' },
+  'mcp.enabled': { flag: undefined, env: 'PARLEY_MCP_ENABLED' },
+  'mcp.listChangedInterval': { flag: undefined, env: 'PARLEY_MCP_LIST_CHANGED_INTERVAL' },
   'redis.url': { flag: '--redis-url', env: 'PARLEY_REDIS_URL' },
   'redis.host': { flag: undefined, env: 'PARLEY_REDIS_HOST' },
   'redis.port': { flag: undefined, env: 'PARLEY_REDIS_PORT' },
@@ -391,6 +393,14 @@ export const UpstreamsConfigSchema = z.object({
   reloadInterval: positiveSeconds().default(10),
 })
 
+/** The MCP face (`/mcp`, docs/mcp.md). */
+export const McpConfigSchema = z.object({
+  /** Serve `/mcp` and its protected resource metadata. */
+  enabled: booleanOption().default(true),
+  /** Seconds between the checks of the tool list behind `notifications/tools/list_changed` (GET streams). */
+  listChangedInterval: positiveSeconds().default(1),
+})
+
 /** Upstream MCP servers registered by an operator (`/api/admin/mcp/servers`); see docs/mcp.md. */
 export const McpUpstreamsConfigSchema = z.object({
   /** Seconds between two listings of a server's tools. */
@@ -521,6 +531,7 @@ export const GatewayConfigSchema = z
     a2a: A2aConfigSchema.prefault({}),
     mcpUpstreams: McpUpstreamsConfigSchema.prefault({}),
     upstreams: UpstreamsConfigSchema.prefault({}),
+    mcp: McpConfigSchema.prefault({}),
     stores: StoresConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {

@@ -86,6 +86,7 @@ import { createStoreProbe } from './health/store-probe.js'
 import { createClientAddressResolver } from './http/client-address.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
+import { registerMcpRoutes } from './mcp/mcp-routes.js'
 import { registerMcpServerRoutes } from './mcp/upstreams/mcp-server-routes.js'
 import { createMcpUpstreams } from './mcp/upstreams/mcp-upstreams.js'
 import { upstreamMcpServerRegistry } from './mcp/upstreams/upstream-mcp-registry.js'
@@ -430,16 +431,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     busState: () => bus.state(),
     connectedAgents: () => hub.agents.activeCount(),
   })
-  registerMetricsRoutes(
-    app,
-    createMetricsRegistry({
-      stats: hub.stats,
-      auditDropped: () => audit?.dropped ?? 0,
-      isDraining,
-      deliveryStats: () => (deliveryBackend === undefined ? undefined : hub.deliveries.stats()),
-      busState: () => bus.state(),
-    }),
-  )
+  const metricsRegistry = createMetricsRegistry({
+    stats: hub.stats,
+    auditDropped: () => audit?.dropped ?? 0,
+    isDraining,
+    deliveryStats: () => (deliveryBackend === undefined ? undefined : hub.deliveries.stats()),
+    busState: () => bus.state(),
+  })
+  registerMetricsRoutes(app, metricsRegistry)
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
   const pollingSessions = createPollingSessions({
     config,
@@ -497,6 +496,18 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     cardKey: () => a2aCardKey,
     logger: logger.child({ component: 'a2a' }),
   })
+  const mcpRoutes = config.mcp.enabled
+    ? registerMcpRoutes(app, {
+        config,
+        gatewayVersion: GATEWAY_VERSION,
+        authenticate: hub.authenticate,
+        clientAddress,
+        agents: hub.agents,
+        audit: connectionAudit,
+        metrics: metricsRegistry,
+        logger: logger.child({ component: 'mcp' }),
+      })
+    : undefined
   // Upstream MCP servers: their tools hosted as agents on every node (docs/mcp.md).
   const mcpServerRegistry = upstreamMcpServerRegistry(upstreams)
   const mcpUpstreams = createMcpUpstreams({
@@ -869,6 +880,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   async function drain(stopOptions: StopOptions): Promise<void> {
     const wasRunning = state === 'running'
     state = 'draining'
+    mcpRoutes?.stop()
     hub.heartbeat.stop()
     hub.presence?.stop()
     hub.devices.stop()

@@ -259,7 +259,8 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       .filter((route) =>
         typeof target === 'string'
           ? route.agentId === target
-          : route.capabilities.includes(target.capability),
+          : route.capabilities.includes(target.capability) &&
+            (target.agentId === undefined || route.agentId === target.agentId),
       )
       .filter((route) => exclude === undefined || !exclude.has(route.instanceId))
       .sort(byLoad)
