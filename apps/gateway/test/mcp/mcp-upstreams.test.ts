@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import {
   type AgentCaller,
   AgentUnavailableError,
@@ -8,7 +9,15 @@ import {
   NoRouteError,
   PolicyDeniedError,
 } from '@parley/client'
-import { AuditPage, CreatedToken, HttpError, McpServerInfo, McpServerList } from '@parley/protocol'
+import {
+  AuditPage,
+  CreatedToken,
+  HttpError,
+  McpServerInfo,
+  McpServerList,
+  McpToolList,
+  mcpUpstreamToolName,
+} from '@parley/protocol'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -280,10 +289,7 @@ describe('upstream MCP servers', () => {
   })
 })
 
-/**
- * Needs the `/mcp` face (branch wt/mcp): until it is merged, `/mcp` answers 404 and this test fails. It is the
- * listing half of the acceptance point; the calling half is in the suite above.
- */
+/** The acceptance point through `/mcp` with the official SDK client. */
 describe('upstream MCP tools through /mcp', () => {
   const fixture = new SdkFixture()
   const clients: Client[] = []
@@ -348,24 +354,70 @@ describe('upstream MCP tools through /mcp', () => {
 
       const called = await openClient.callTool({ name: 'calc__add', arguments: { a: 4, b: 5 } })
       expect(called).toMatchObject({ structuredContent: { sum: 9 } })
-      const hidden = await restrictedClient.callTool({ name: 'calc__add', arguments: { a: 4, b: 5 } }).then(
-        (result) => result,
-        (error: unknown) => error,
-      )
-      // Refused either as a JSON-RPC error or as a tool error; never the tool's answer.
-      expect(hidden).not.toMatchObject({ structuredContent: { sum: 9 } })
+      const callAdd = (client: Client) =>
+        client.callTool({ name: 'calc__add', arguments: { a: 4, b: 5 } }).then(
+          (result) => result,
+          (error: unknown) => error,
+        )
+      // A gateway refusal is a JSON-RPC error carrying Parley's error in `data`.
+      const hidden = await callAdd(restrictedClient)
+      expect(hidden).toBeInstanceOf(McpError)
+      expect(hidden).toMatchObject({ data: { code: 'policy_denied' } })
       const listed = McpServerList.parse((await adminCall(fixture.url, 'GET', '/api/admin/mcp/servers')).body)
       // Only the open client's call reached the upstream.
       expect(listed.servers[0]?.tools.find((tool) => tool.source === 'add')?.calls).toBe(1)
 
       await calc.stop()
+      // The call that finds it gone is refused as unavailable; the gateway then takes its tools away.
+      expect(await callAdd(openClient)).toMatchObject({ data: { code: 'agent_unavailable' } })
       await expect.poll(() => upstreamToolNames(openClient), POLL).toEqual([])
+      expect(await callAdd(openClient)).toMatchObject({ data: { code: 'not_found' } })
       await calc.start()
       await expect
         .poll(() => upstreamToolNames(openClient), POLL)
         .toEqual(['calc__add', 'calc__files.2eread'])
     } finally {
       await calc.stop()
+    }
+  })
+
+  it("publishes a tool under the name its capability gives (mcpUpstreamToolName), with the server's own name as source", async () => {
+    await fixture.start(FAST_UPSTREAMS)
+    const docs = await startTestUpstream({
+      tools: (server) => {
+        for (const name of ['read-data', 'get-hello', 'files.read']) {
+          server.registerTool(name, {}, async () => ({ content: [{ type: 'text', text: name }] }))
+        }
+      },
+    })
+    try {
+      expect(
+        (await adminCall(fixture.url, 'POST', '/api/admin/mcp/servers', { name: 'docs', url: docs.url }))
+          .status,
+      ).toBe(201)
+      const open = await tokenFor('open')
+      const client = await mcpClient(open.secret)
+      const names = (await client.listTools()).tools.map((tool) => tool.name).sort()
+      expect(names).toEqual(['docs__files.2eread', 'docs__get-hello', 'docs__read-data'])
+      expect(names).toEqual(
+        ['files.read', 'get-hello', 'read-data'].map((tool) => mcpUpstreamToolName('docs', tool)),
+      )
+      expect(await client.callTool({ name: 'docs__read-data', arguments: {} })).toMatchObject({
+        content: [{ type: 'text', text: 'read-data' }],
+      })
+      const viewed = McpToolList.parse((await adminCall(fixture.url, 'GET', '/api/admin/mcp/tools')).body)
+      expect(
+        viewed.tools
+          .filter((tool) => tool.origin === 'upstream')
+          .map((tool) => [tool.name, tool.source, tool.owner])
+          .sort(),
+      ).toEqual([
+        ['docs__files.2eread', 'files.read', 'docs'],
+        ['docs__get-hello', 'get-hello', 'docs'],
+        ['docs__read-data', 'read-data', 'docs'],
+      ])
+    } finally {
+      await docs.stop()
     }
   })
 })
