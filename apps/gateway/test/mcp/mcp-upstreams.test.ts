@@ -238,6 +238,8 @@ describe('upstream MCP servers', () => {
     await register('calc', calc.url)
     const caller = await connectedCaller()
     expect(calc.sessions.size).toBe(1)
+    // The gateway's client opens its notification stream after connecting: a change announced before is lost.
+    await expect.poll(() => calc.notificationStreams(), POLL).toBe(1)
     // Added to the server of the gateway's session: McpServer announces it with list_changed.
     for (const session of calc.sessions.values()) {
       session.registerTool('shout', { inputSchema: { text: z.string() } }, async ({ text }) => ({
