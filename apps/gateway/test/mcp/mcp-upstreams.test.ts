@@ -462,6 +462,13 @@ describe('upstream MCP server admin API', () => {
       const unknown = await call('DELETE', '/api/admin/mcp/servers/nope')
       expect(unknown.status).toBe(404)
       expect(errorOf(unknown).code).toBe('not_found')
+      // A name no server can have is not found either (never a store error).
+      const malformed = await call(
+        'DELETE',
+        `/api/admin/mcp/servers/${encodeURIComponent('Bad_Name:'.repeat(30))}`,
+      )
+      expect(malformed.status).toBe(404)
+      expect(errorOf(malformed).code).toBe('not_found')
       expect((await call('DELETE', '/api/admin/mcp/servers/calc')).status).toBe(204)
 
       const anonymous = await fetch(`${server.started.url}/api/admin/mcp/servers`)
