@@ -82,6 +82,13 @@ export const CONFIG_SOURCES = {
   'state.maxValueBytes': { flag: undefined, env: 'PARLEY_STATE_MAX_VALUE_BYTES' },
   'state.maxWatchesPerConnection': { flag: undefined, env: 'PARLEY_STATE_MAX_WATCHES_PER_CONNECTION' },
   'a2a.taskRetention': { flag: undefined, env: 'PARLEY_A2A_TASK_RETENTION' },
+  'mcpUpstreams.refreshInterval': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_REFRESH_INTERVAL' },
+  'mcpUpstreams.retryInitial': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_RETRY_INITIAL' },
+  'mcpUpstreams.retryMax': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_RETRY_MAX' },
+  'mcpUpstreams.timeout': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_TIMEOUT' },
+  'a2a.pushAllowInsecureUrls': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_INSECURE_URLS' },
+  'a2a.pushAllowPrivateAddresses': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_PRIVATE' },
+  'a2a.pushTimeout': { flag: undefined, env: 'PARLEY_A2A_PUSH_TIMEOUT' },
   'a2a.oauthTokenUrl': { flag: undefined, env: 'PARLEY_A2A_OAUTH_TOKEN_URL' },
   'a2a.orphanSweepInterval': { flag: undefined, env: 'PARLEY_A2A_ORPHAN_SWEEP_INTERVAL' },
   'a2a.externalRefreshInterval': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_REFRESH_INTERVAL' },
@@ -371,6 +378,15 @@ export const StateConfigSchema = z.object({
 export const A2aConfigSchema = z.object({
   /** Seconds a finished (completed, failed, canceled, rejected) A2A task is kept after its last change. */
   taskRetention: positiveSeconds().default(604_800),
+  /** Push webhooks may be `http:` URLs (default: https only). */
+  pushAllowInsecureUrls: booleanOption().default(false),
+  /**
+   * Push webhooks may be (or resolve to) loopback, private, link-local or other non-public addresses
+   * (default: refused, against server-side request forgery).
+   */
+  pushAllowPrivateAddresses: booleanOption().default(false),
+  /** Seconds one push notification POST may take before it counts as a failed attempt. */
+  pushTimeout: positiveSeconds().default(10),
   /**
    * Token endpoint of the JWT issuer (`jwt.issuer`) for the OAuth2 client credentials grant, declared on A2A
    * cards; without it cards declare the issuer's OpenID Connect discovery only.
@@ -404,6 +420,17 @@ export const McpConfigSchema = z.object({
   enabled: booleanOption().default(true),
   /** Seconds between the checks of the tool list behind `notifications/tools/list_changed` (GET streams). */
   listChangedInterval: positiveSeconds().default(1),
+})
+
+/** Upstream MCP servers registered by an operator (`/api/admin/mcp/servers`); see docs/mcp.md. */
+export const McpUpstreamsConfigSchema = z.object({
+  /** Seconds between two listings of a server's tools. */
+  refreshInterval: positiveSeconds().default(60),
+  /** Seconds before the first retry of a server that is down; doubled per failure up to `retryMax`. */
+  retryInitial: positiveSeconds().default(1),
+  retryMax: positiveSeconds().default(60),
+  /** Seconds a connection or a tool listing may take before the server counts as down. */
+  timeout: positiveSeconds().default(10),
 })
 
 /**
@@ -523,6 +550,7 @@ export const GatewayConfigSchema = z
     policies: PoliciesConfigSchema.prefault({}),
     state: StateConfigSchema.prefault({}),
     a2a: A2aConfigSchema.prefault({}),
+    mcpUpstreams: McpUpstreamsConfigSchema.prefault({}),
     upstreams: UpstreamsConfigSchema.prefault({}),
     mcp: McpConfigSchema.prefault({}),
     stores: StoresConfigSchema.prefault({}),

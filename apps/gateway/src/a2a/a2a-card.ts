@@ -164,7 +164,7 @@ export function buildAgentCard(
       { url, protocolBinding: 'JSONRPC', protocolVersion: '0.3', tenant: '' },
       { url, protocolBinding: 'HTTP+JSON', protocolVersion: '1.0', tenant: '' },
     ],
-    capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
+    capabilities: { streaming: true, pushNotifications: true, extensions: [], extendedAgentCard: false },
     securitySchemes: security.securitySchemes,
     securityRequirements: security.securityRequirements,
     defaultInputModes: ['text/plain', 'application/json'],

@@ -27,6 +27,7 @@ import {
 } from './a2a-cluster.js'
 import { type A2aAgentCalls, a2aCallOf, createA2aExecutor, setA2aCall } from './a2a-executor.js'
 import { createPublicBaseUrl } from './a2a-public-url.js'
+import type { A2aPush } from './a2a-push.js'
 import type { A2aTaskStore } from './a2a-task-store.js'
 
 export interface A2aFaceDeps {
@@ -43,6 +44,8 @@ export interface A2aFaceDeps {
     listAll(capability?: string): Promise<AgentSummary[]>
   }
   tasks: A2aTaskStore
+  /** Push notifications: the SDK's config store and sender (`a2a-push.ts`). */
+  push: Pick<A2aPush, 'store' | 'sender'>
   audit: Pick<ConnectionAudit, 'record'>
   /** The cluster bus: cancels cross to the node running the task; the node list tells which nodes are gone. */
   bus: A2aBus
@@ -171,7 +174,15 @@ export function createA2aFace(deps: A2aFaceDeps) {
       return {
         context,
         card,
-        handler: new ClusterRequestHandler(cancels.announce, card, deps.tasks, executor, buses),
+        handler: new ClusterRequestHandler(
+          cancels.announce,
+          card,
+          deps.tasks,
+          executor,
+          buses,
+          deps.push.store,
+          deps.push.sender,
+        ),
         refusal: () => a2aCallOf(context)?.refusal,
         taskId: () => a2aCallOf(context)?.taskId,
       }
