@@ -43,6 +43,7 @@ import { type Logger, pino } from 'pino'
 import { WebSocketServer } from 'ws'
 import packageJson from '../package.json' with { type: 'json' }
 import { type CardSigningKey, cardSigningKey } from './a2a/a2a-card-signing.js'
+import { createA2aPush } from './a2a/a2a-push.js'
 import { registerA2aRoutes } from './a2a/a2a-routes.js'
 import { createTaskRetention } from './a2a/a2a-task-retention.js'
 import { createA2aTaskStore, taskSecretKey } from './a2a/a2a-task-store.js'
@@ -485,13 +486,28 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     retentionMs: config.a2a.taskRetention * 1000,
     logger: logger.child({ component: 'a2a' }),
   })
-  registerA2aRoutes(app, {
+  const a2aTasks = createA2aTaskStore(() => required(taskStore, 'the task store'))
+  const a2aPush = createA2aPush({
+    tasks: a2aTasks,
+    deliveries: () => requireDeliveryBackend().deliveries,
+    delivery: config.delivery,
+    policy: {
+      allowInsecureUrls: config.a2a.pushAllowInsecureUrls,
+      allowPrivateAddresses: config.a2a.pushAllowPrivateAddresses,
+    },
+    timeoutMs: config.a2a.pushTimeout * 1000,
+    audit: connectionAudit,
+    logger: logger.child({ component: 'a2a-push' }),
+  })
+  const a2aOrphans = registerA2aRoutes(app, {
     config,
+    bus,
     gatewayVersion: GATEWAY_VERSION,
     authenticate: hub.authenticate,
     clientAddress,
     agents: hub.agents,
-    tasks: createA2aTaskStore(() => required(taskStore, 'the task store')),
+    tasks: a2aTasks,
+    push: a2aPush,
     audit: connectionAudit,
     cardKey: () => a2aCardKey,
     logger: logger.child({ component: 'a2a' }),
@@ -526,7 +542,11 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
     deliveries: () => requireDeliveryBackend().deliveries,
-    requeue: (id) => hub.deliveries.requeue(id),
+    requeue: async (id) => {
+      const requeued = await hub.deliveries.requeue(id)
+      if (requeued?.kind === 'webhook') a2aPush.wake(requeued.recipient)
+      return requeued
+    },
   })
   registerTokenRoutes(app, {
     tokens: requireTokenStore,
@@ -576,6 +596,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   })
 
   async function openStorage(pairingSecret: Uint8Array): Promise<void> {
+    let resumeWebhooks = false
     if (database === undefined && needsDatabase) {
       database = await openDatabase({
         url: config.databaseUrl,
@@ -643,13 +664,16 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       if (!(await otherNodesAlive())) {
         const released = await deliveryBackend.deliveries.releaseAll()
         if (released > 0) logger.info({ released }, 'released deliveries left in flight')
+        resumeWebhooks = true
       }
     } catch (error) {
       await closeStorage()
       throw error
     }
     hub.deliveries.start()
+    await a2aPush.start({ resume: resumeWebhooks })
     a2aTaskRetention.start()
+    a2aOrphans.start()
   }
 
   /**
@@ -902,6 +926,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     access.stop()
     a2aTaskRetention.stop()
     await mcpUpstreams.stop()
+    await a2aPush.stop()
+    a2aOrphans.stop()
     upstreams.watch.stop()
     await leaveCluster()
     await closeStorage()
