@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
@@ -18,11 +17,11 @@ import {
   McpToolList,
   mcpUpstreamToolName,
 } from '@parley/protocol'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { GatewayConfigInput } from '../../src/config.js'
 import { adminCall } from '../support/admin-api.js'
+import { capturingLogger } from '../support/capturing-logger.js'
 import { SdkFixture } from '../support/sdk-agents.js'
 import { startTestGateway } from '../support/test-gateway.js'
 import { startTestUpstream, type TestUpstream } from './mcp-upstream-server.js'
@@ -492,17 +491,11 @@ describe('upstream MCP server admin API', () => {
   })
 
   it('keeps credentials out of answers, audit rows and logs, and presents a header credential to the server', async () => {
-    const lines: string[] = []
-    const logger = pino(
-      { level: 'trace' },
-      new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(String(chunk))
-          done()
-        },
-      }),
+    const { logger, text: logText } = capturingLogger()
+    const server = await startTestGateway(
+      { mcpUpstreams: { ...FAST_UPSTREAMS.mcpUpstreams, refreshInterval: 0.1 } },
+      { logger },
     )
-    const server = await startTestGateway(FAST_UPSTREAMS, { logger })
     const calc = await startTestUpstream({ tools: calculatorTools })
     const secret = 'header-credential-value-77f0c2'
     try {
@@ -520,8 +513,12 @@ describe('upstream MCP server admin API', () => {
       })
       expect(calc.seenHeaders.every((headers) => headers.get('x-api-key') === secret)).toBe(true)
       // Down and back: failures are logged too, still without the secret.
+      const state = async () =>
+        McpServerList.parse((await call('GET', '/api/admin/mcp/servers')).body).servers[0]?.health.state
       await calc.stop()
+      await expect.poll(state, POLL).toBe('down')
       await calc.start()
+      await expect.poll(state, POLL).toBe('up')
       const listed = await call('GET', '/api/admin/mcp/servers')
       const audit = await call('GET', '/api/admin/audit?limit=200')
       for (const text of [
@@ -531,8 +528,9 @@ describe('upstream MCP server admin API', () => {
       ]) {
         expect(text).not.toContain(secret)
       }
-      expect(lines.length).toBeGreaterThan(0)
-      expect(lines.join('\n')).not.toContain(secret)
+      expect(logText()).toContain('MCP server is down; retrying')
+      expect(logText()).toContain('MCP server is up')
+      expect(logText()).not.toContain(secret)
     } finally {
       await calc.stop()
       await server.dispose()
