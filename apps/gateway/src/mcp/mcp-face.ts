@@ -34,6 +34,8 @@ export interface McpFaceDeps {
   }
   audit: Pick<ConnectionAudit, 'record'>
   stats: McpStats
+  /** Calls one principal may have running at once on this node (`agents.maxInFlightPerConnection`). */
+  maxInFlightPerPrincipal: number
   logger: Logger
 }
 
@@ -57,6 +59,13 @@ function refusalDetail(error: ErrorBody): string {
   return error.code
 }
 
+/** What a call needs of its MCP request: its cancellation, its progress token and how to report progress. */
+interface CallExtra {
+  signal: AbortSignal
+  progressToken: string | number | undefined
+  notify: (progress: number, message: string) => Promise<void>
+}
+
 function progressTokenOf(meta: unknown): string | number | undefined {
   const token = (meta as { progressToken?: unknown } | undefined)?.progressToken
   return typeof token === 'string' || typeof token === 'number' ? token : undefined
@@ -73,6 +82,7 @@ function progressTokenOf(meta: unknown): string | number | undefined {
  */
 export function createMcpFace(deps: McpFaceDeps) {
   const { audit, stats, logger } = deps
+  const inFlight = new Map<string, number>()
 
   function record(
     principal: Principal,
@@ -115,11 +125,7 @@ export function createMcpFace(deps: McpFaceDeps) {
     principal: Principal,
     name: string,
     args: Record<string, unknown> | undefined,
-    extra: {
-      signal: AbortSignal
-      progressToken: string | number | undefined
-      notify: (progress: number, message: string) => Promise<void>
-    },
+    extra: CallExtra,
   ): Promise<CallToolResult> {
     const startedAt = Date.now()
     const traceId = newTraceId()
@@ -149,6 +155,41 @@ export function createMcpFace(deps: McpFaceDeps) {
       stats.called(tool.name, 'refused')
       throw new McpError(ErrorCode.InvalidParams, message, errorBody('bad_request', message))
     }
+    const running = inFlight.get(principal.id) ?? 0
+    if (running >= deps.maxInFlightPerPrincipal) {
+      const error = errorBody(
+        'rate_limited',
+        `${running} MCP calls of ${principal.id} are running already (agents.maxInFlightPerConnection)`,
+        1_000,
+      )
+      record(principal, {
+        outcome: 'error',
+        detail: `tools/call ${name} rate_limited`,
+        target: tool.agentId,
+        startedAt,
+        traceId,
+      })
+      stats.called(tool.name, 'refused')
+      throw refusalError(error)
+    }
+    inFlight.set(principal.id, running + 1)
+    try {
+      return await runCall(principal, tool, data, extra, { startedAt, traceId })
+    } finally {
+      const left = (inFlight.get(principal.id) ?? 1) - 1
+      if (left <= 0) inFlight.delete(principal.id)
+      else inFlight.set(principal.id, left)
+    }
+  }
+
+  async function runCall(
+    principal: Principal,
+    tool: McpTool,
+    data: unknown,
+    extra: CallExtra,
+    { startedAt, traceId }: { startedAt: number; traceId: string },
+  ): Promise<CallToolResult> {
+    const { name } = tool
     let correlationId: string | undefined
     let progress = 0
     const stream = extra.progressToken !== undefined && tool.origin === 'agent'

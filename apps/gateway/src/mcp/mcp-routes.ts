@@ -23,7 +23,7 @@ export const MCP_RESOURCE_METADATA_PATH = `/.well-known/oauth-protected-resource
 /** The scopes `/mcp` honours (docs/mcp.md); `mcp:*` and `*:*` grant both. */
 export const MCP_SCOPES = ['mcp:list', 'mcp:call'] as const
 
-export interface McpRoutesDeps extends Omit<McpFaceDeps, 'stats'> {
+export interface McpRoutesDeps extends Omit<McpFaceDeps, 'stats' | 'maxInFlightPerPrincipal'> {
   config: GatewayConfig
   /** Checks the bearer credential like a connection's (any role). */
   authenticate: Authenticate
@@ -75,7 +75,11 @@ function neededScope(message: JSONRPCMessage): McpScope | undefined {
 export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
   const { config, logger } = deps
   const stats = createMcpStats(deps.metrics)
-  const face = createMcpFace({ ...deps, stats })
+  const face = createMcpFace({
+    ...deps,
+    stats,
+    maxInFlightPerPrincipal: config.agents.maxInFlightPerConnection,
+  })
   /** The gateway's public base URL: `pairing.publicUrl` (PARLEY_PUBLIC_URL), else the request's origin. */
   const baseUrl = (c: Context<GatewayEnv>) =>
     (config.pairing.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')

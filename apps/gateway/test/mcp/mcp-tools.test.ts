@@ -219,6 +219,32 @@ describe('/mcp: Parley agents as MCP tools (official SDK client)', () => {
     expect(metrics).toContain('parley_mcp_tool_calls_total{tool="echo__fail",outcome="tool_error"} 1')
   })
 
+  it('refuses a call beyond agents.maxInFlightPerConnection calls of one principal with rate_limited, and takes the next once one ended', async () => {
+    await fixture.start({ authToken: SHARED, agents: { maxInFlightPerConnection: 1 } })
+    const slow = fixture.agent({ agentId: 'slow', authToken: SHARED, capabilities: ['wait'] })
+    let release: () => void = () => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let asked = 0
+    slow.handle(async () => {
+      asked += 1
+      await released
+      return 'done'
+    })
+    await slow.connect()
+    const client = await connect(SHARED)
+    const first = client.callTool({ name: 'slow__wait', arguments: {} })
+    await waitUntil(() => asked === 1, 10_000, 'the first call to reach the agent')
+    const second = await client.callTool({ name: 'slow__wait', arguments: {} }).catch((error) => error)
+    expect(second).toMatchObject({ code: -32005, data: { code: 'rate_limited' } })
+    release()
+    expect(await first).toMatchObject({ content: [{ type: 'text', text: 'done' }] })
+    expect(await client.callTool({ name: 'slow__wait', arguments: {} })).toMatchObject({
+      content: [{ type: 'text', text: 'done' }],
+    })
+  })
+
   it('sends notifications/tools/list_changed on the GET stream when an agent comes and when it goes', async () => {
     await fixture.start({ authToken: SHARED, mcp: { listChangedInterval: 0.1 } })
     const token = await fixture.server?.tokens.create({ name: 'a', role: 'client', scopes: [] }, Date.now())
