@@ -142,29 +142,11 @@ export function createMcpFace(deps: McpFaceDeps) {
     }
     const input = args ?? {}
     const data = tool.wrapsInput ? input.input : input
-    const problem = inputProblem(tool.info, data)
-    if (problem !== undefined) {
-      const message = `the arguments of ${name} do not match its input schema: ${problem}`
+    /** A refusal before the agent is asked: audited, counted, answered as a JSON-RPC error. */
+    const refuse = (error: ErrorBody): never => {
       record(principal, {
         outcome: 'error',
-        detail: `tools/call ${name} bad_request`,
-        target: tool.agentId,
-        startedAt,
-        traceId,
-      })
-      stats.called(tool.name, 'refused')
-      throw new McpError(ErrorCode.InvalidParams, message, errorBody('bad_request', message))
-    }
-    const running = inFlight.get(principal.id) ?? 0
-    if (running >= deps.maxInFlightPerPrincipal) {
-      const error = errorBody(
-        'rate_limited',
-        `${running} MCP calls of ${principal.id} are running already (agents.maxInFlightPerConnection)`,
-        1_000,
-      )
-      record(principal, {
-        outcome: 'error',
-        detail: `tools/call ${name} rate_limited`,
+        detail: `tools/call ${name} ${error.code}`,
         target: tool.agentId,
         startedAt,
         traceId,
@@ -172,6 +154,18 @@ export function createMcpFace(deps: McpFaceDeps) {
       stats.called(tool.name, 'refused')
       throw refusalError(error)
     }
+    const problem = inputProblem(tool.info, data)
+    if (problem !== undefined)
+      refuse(errorBody('bad_request', `the arguments of ${name} do not match its input schema: ${problem}`))
+    const running = inFlight.get(principal.id) ?? 0
+    if (running >= deps.maxInFlightPerPrincipal)
+      refuse(
+        errorBody(
+          'rate_limited',
+          `${running} MCP calls of ${principal.id} are running already (agents.maxInFlightPerConnection)`,
+          1_000,
+        ),
+      )
     inFlight.set(principal.id, running + 1)
     try {
       return await runCall(principal, tool, data, extra, { startedAt, traceId })
