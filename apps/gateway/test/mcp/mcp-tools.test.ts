@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
 import { McpToolList } from '@parley/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
+import { hostAgent } from '../../src/agents/hosted-agent.js'
 import { adminCall } from '../support/admin-api.js'
 import { SdkFixture, waitUntil } from '../support/sdk-agents.js'
 import { mcpClient } from './mcp-clients.js'
@@ -243,6 +244,104 @@ describe('/mcp: Parley agents as MCP tools (official SDK client)', () => {
     expect(await client.callTool({ name: 'slow__wait', arguments: {} })).toMatchObject({
       content: [{ type: 'text', text: 'done' }],
     })
+  })
+
+  it("lists an upstream server's tool (an mcp-kind instance, capability mcp:{server}__{tool}) as {server}__{tool} and passes its CallToolResult through", async () => {
+    const server = await fixture.start({ authToken: SHARED })
+    const upstream = hostAgent(
+      server.gateway.agents,
+      {
+        agentId: 'mcp.github',
+        principal: 'mcp:github',
+        capabilities: [
+          {
+            name: 'mcp:github__create_issue',
+            description: 'Opens an issue',
+            inputSchema: { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] },
+          },
+        ],
+        reach: { kind: 'mcp', url: 'http://127.0.0.1:1/mcp' },
+      },
+      {
+        request: async (call) => ({
+          content: [{ type: 'text', text: `opened ${(call.data as { title: string }).title}` }],
+          structuredContent: { number: 7 },
+        }),
+      },
+    )
+    try {
+      const client = await connect(SHARED)
+      expect((await client.listTools()).tools).toEqual([
+        {
+          name: 'github__create_issue',
+          description: 'Opens an issue',
+          inputSchema: { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] },
+        },
+      ])
+      // With a progress token too: an upstream tool is never served as a stream.
+      expect(
+        await client.callTool({ name: 'github__create_issue', arguments: { title: 'bug' } }, undefined, {
+          onprogress: () => {},
+        }),
+      ).toEqual({ content: [{ type: 'text', text: 'opened bug' }], structuredContent: { number: 7 } })
+      const viewed = McpToolList.parse((await adminCall(fixture.url, 'GET', '/api/admin/mcp/tools')).body)
+      expect(viewed.tools).toEqual([
+        expect.objectContaining({
+          name: 'github__create_issue',
+          origin: 'upstream',
+          owner: 'github',
+          source: 'create_issue',
+          calls: 1,
+        }),
+      ])
+    } finally {
+      upstream.close()
+    }
+  })
+
+  it('publishes an object output schema and a non-object input schema as the input argument', async () => {
+    await fixture.start({ authToken: SHARED })
+    const words = fixture.agent({
+      agentId: 'words',
+      authToken: SHARED,
+      capabilities: [
+        {
+          name: 'count',
+          inputSchema: { type: 'string' },
+          outputSchema: { type: 'object', properties: { words: { type: 'integer' } }, required: ['words'] },
+        },
+      ],
+    })
+    words.handle((data) => ({ words: String(data).split(' ').length }))
+    await words.connect()
+    const client = await connect(SHARED)
+    expect((await client.listTools()).tools).toEqual([
+      {
+        name: 'words__count',
+        inputSchema: { type: 'object', properties: { input: { type: 'string' } }, required: ['input'] },
+        outputSchema: { type: 'object', properties: { words: { type: 'integer' } }, required: ['words'] },
+      },
+    ])
+    expect(
+      await client.callTool({ name: 'words__count', arguments: { input: 'one two three' } }),
+    ).toMatchObject({
+      structuredContent: { words: 3 },
+    })
+    const refused = await client
+      .callTool({ name: 'words__count', arguments: { input: 3 } })
+      .catch((error) => error)
+    expect(refused).toMatchObject({ code: -32602, data: { code: 'bad_request' } })
+  })
+
+  it('serves no /mcp with mcp.enabled false', async () => {
+    await fixture.start({ authToken: SHARED, mcp: { enabled: false } })
+    const answer = await fetch(`${fixture.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SHARED}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
+    expect(answer.status).toBe(404)
+    expect((await fetch(`${fixture.url}/.well-known/oauth-protected-resource/mcp`)).status).toBe(404)
   })
 
   it('sends notifications/tools/list_changed on the GET stream when an agent comes and when it goes', async () => {
