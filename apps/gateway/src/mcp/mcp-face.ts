@@ -348,6 +348,11 @@ export function createMcpFace(deps: McpFaceDeps) {
       return response
     },
 
+    /** Audits a request refused before the SDK saw it (a missing scope): outcome `denied`. */
+    recordRefusal(principal: Principal, detail: string): void {
+      record(principal, { outcome: 'denied', detail, startedAt: Date.now() })
+    },
+
     /** The tools `as` could list (every tool without `as`), as the admin "view as" shows them. */
     async toolsViewedAs(as: AccessParty | undefined): Promise<McpTool[]> {
       const agents = as === undefined ? await deps.agents.listAll() : await deps.agents.listFor(as)

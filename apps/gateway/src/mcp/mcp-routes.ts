@@ -146,7 +146,10 @@ export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
       c.header('WWW-Authenticate', `Bearer realm="parley", resource_metadata="${metadataUrl(c)}"`)
       return errorResponse(c, 'unauthorized', outcome.message)
     }
-    if (!mayUse(outcome.principal, 'any')) return insufficientScope(c, 'any', null)
+    if (!mayUse(outcome.principal, 'any')) {
+      face.recordRefusal(outcome.principal, `${c.req.method} /mcp forbidden scope=mcp:list|mcp:call`)
+      return insufficientScope(c, 'any', null)
+    }
     return outcome.principal
   }
 
@@ -189,8 +192,10 @@ export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
     const messages = (Array.isArray(body) ? body : [body]) as JSONRPCMessage[]
     for (const message of messages) {
       const needed = neededScope(message)
-      if (needed !== undefined && !mayUse(principal, needed))
+      if (needed !== undefined && !mayUse(principal, needed)) {
+        face.recordRefusal(principal, `tools/${needed} forbidden scope=mcp:${needed}`)
         return insufficientScope(c, needed, (message as { id?: unknown }).id ?? null)
+      }
     }
     // A call with a progress token is answered over SSE (its progress notifications go first); all else as JSON.
     const streaming = messages.some(
