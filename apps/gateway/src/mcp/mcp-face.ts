@@ -83,6 +83,13 @@ function progressTokenOf(meta: unknown): string | number | undefined {
 export function createMcpFace(deps: McpFaceDeps) {
   const { audit, stats, logger } = deps
   const inFlight = new Map<string, number>()
+  /**
+   * The calls running on this node by caller and JSON-RPC id: a `notifications/cancelled` arrives in a POST of
+   * its own (stateless: on a new server), which aborts the call here when it runs on this node.
+   */
+  const cancellable = new Map<string, AbortController>()
+  const callKey = (principal: Principal, requestId: string | number) =>
+    `${principal.id}\u0000${typeof requestId}:${requestId}`
 
   function record(
     principal: Principal,
@@ -262,19 +269,31 @@ export function createMcpFace(deps: McpFaceDeps) {
     server.setRequestHandler(ListToolsRequestSchema, (_request, extra) =>
       listTools(principalOf(extra.authInfo)),
     )
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const progressToken = progressTokenOf(request.params._meta)
-      return callTool(principalOf(extra.authInfo), request.params.name, request.params.arguments, {
-        signal: extra.signal,
-        progressToken,
-        notify: (progress, message) =>
-          progressToken === undefined
-            ? Promise.resolve()
-            : extra.sendNotification({
-                method: 'notifications/progress',
-                params: { progressToken, progress, message },
-              }),
-      })
+      const principal = principalOf(extra.authInfo)
+      const key = callKey(principal, extra.requestId)
+      const cancel = new AbortController()
+      const onAbort = () => cancel.abort()
+      if (extra.signal.aborted) cancel.abort()
+      else extra.signal.addEventListener('abort', onAbort, { once: true })
+      cancellable.set(key, cancel)
+      try {
+        return await callTool(principal, request.params.name, request.params.arguments, {
+          signal: cancel.signal,
+          progressToken,
+          notify: (progress, message) =>
+            progressToken === undefined
+              ? Promise.resolve()
+              : extra.sendNotification({
+                  method: 'notifications/progress',
+                  params: { progressToken, progress, message },
+                }),
+        })
+      } finally {
+        extra.signal.removeEventListener('abort', onAbort)
+        if (cancellable.get(key) === cancel) cancellable.delete(key)
+      }
     })
     return server
   }
@@ -302,14 +321,14 @@ export function createMcpFace(deps: McpFaceDeps) {
       })
       transport.onerror = (error) => logger.debug({ err: error }, 'MCP request refused by the transport')
       await server.connect(transport)
+      // The client went away: closing the server aborts the call (the agent is told). That server is not reused.
+      const gone = () => void server.close()
+      request.signal.addEventListener('abort', gone, { once: true })
       const response = await transport.handleRequest(request, { parsedBody, authInfo: authInfoOf(principal) })
-      if (streaming) {
-        // An SSE answer ends when its call does (the SDK closes it), or when the client goes away: closing the
-        // server then aborts the call (the agent is told). Its server is not reused.
-        request.signal.addEventListener('abort', () => void server.close(), { once: true })
-        return response
-      }
+      // An SSE answer ends when its call does (the SDK closes it), or when the client goes away.
+      if (streaming) return response
       // A JSON answer is complete: nothing of the request stays open.
+      request.signal.removeEventListener('abort', gone)
       await server.close()
       if (idle.length < MAX_IDLE_SERVERS) idle.push(server)
       return response
@@ -346,6 +365,13 @@ export function createMcpFace(deps: McpFaceDeps) {
       if (request.signal.aborted) closed()
       else request.signal.addEventListener('abort', closed, { once: true })
       return response
+    },
+
+    /** A `notifications/cancelled` of `principal`: aborts its call `requestId` when it runs on this node. */
+    cancel(principal: Principal, requestId: string | number): boolean {
+      const running = cancellable.get(callKey(principal, requestId))
+      running?.abort()
+      return running !== undefined
     },
 
     /** Audits a request refused before the SDK saw it (a missing scope): outcome `denied`. */

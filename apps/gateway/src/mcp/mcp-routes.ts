@@ -197,6 +197,15 @@ export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
         return insufficientScope(c, needed, (message as { id?: unknown }).id ?? null)
       }
     }
+    for (const message of messages) {
+      const cancelled = message as { method?: unknown; params?: { requestId?: unknown } }
+      const requestId = cancelled.params?.requestId
+      if (
+        cancelled.method === 'notifications/cancelled' &&
+        (typeof requestId === 'string' || typeof requestId === 'number')
+      )
+        face.cancel(principal, requestId)
+    }
     // A call with a progress token is answered over SSE (its progress notifications go first); all else as JSON.
     const streaming = messages.some(
       (message) =>

@@ -344,6 +344,33 @@ describe('/mcp: Parley agents as MCP tools (official SDK client)', () => {
     expect((await fetch(`${fixture.url}/.well-known/oauth-protected-resource/mcp`)).status).toBe(404)
   })
 
+  it("passes the client's cancellation (notifications/cancelled, a POST of its own) to the agent: its handler signal fires", async () => {
+    await fixture.start({ authToken: SHARED })
+    const slow = fixture.agent({ agentId: 'slow', authToken: SHARED, capabilities: ['wait'] })
+    let started = false
+    let aborted = false
+    slow.handle(
+      (_data, context) =>
+        new Promise((resolve) => {
+          started = true
+          context.signal.addEventListener('abort', () => {
+            aborted = true
+            resolve('stopped')
+          })
+        }),
+    )
+    await slow.connect()
+    const client = await connect(SHARED)
+    const controller = new AbortController()
+    const call = client.callTool({ name: 'slow__wait', arguments: {} }, undefined, {
+      signal: controller.signal,
+    })
+    await waitUntil(() => started, 10_000, 'the call to reach the agent')
+    controller.abort('changed my mind')
+    await expect(call).rejects.toThrow()
+    await waitUntil(() => aborted, 10_000, "the agent's handler signal")
+  })
+
   it('sends notifications/tools/list_changed on the GET stream when an agent comes and when it goes', async () => {
     await fixture.start({ authToken: SHARED, mcp: { listChangedInterval: 0.1 } })
     const token = await fixture.server?.tokens.create({ name: 'a', role: 'client', scopes: [] }, Date.now())
