@@ -220,21 +220,30 @@ export function createMcpFace(deps: McpFaceDeps) {
     // An agent without a stream handler for the capability is asked with a plain request instead.
     if (stream && outcome.kind === 'agent_error' && outcome.code === 'no_handler' && progress === 0)
       outcome = await run(false)
-    const kind = resultKind(outcome)
-    stats.called(tool.name, kind)
+    let result: CallToolResult | undefined
+    if (outcome.kind !== 'refused') {
+      try {
+        result = toolResult(tool, outcome)
+      } catch (error) {
+        // An upstream answer that is not a CallToolResult: the gateway's failure, not the tool's.
+        outcome = { kind: 'refused', error: (error as McpError).data as ErrorBody }
+      }
+    }
+    stats.called(tool.name, resultKind(outcome))
     const base = {
       target: tool.agentId,
       startedAt,
       traceId,
       ...(correlationId === undefined ? {} : { correlationId }),
     }
-    if (outcome.kind === 'refused') {
+    if (outcome.kind === 'refused' || result === undefined) {
+      const error = outcome.kind === 'refused' ? outcome.error : errorBody('internal', 'no result')
       record(principal, {
         ...base,
-        outcome: DENIALS.has(outcome.error.code) ? 'denied' : 'error',
-        detail: `tools/call ${name} ${refusalDetail(outcome.error)}`,
+        outcome: DENIALS.has(error.code) ? 'denied' : 'error',
+        detail: `tools/call ${name} ${refusalDetail(error)}`,
       })
-      throw refusalError(outcome.error)
+      throw refusalError(error)
     }
     record(principal, {
       ...base,
@@ -244,7 +253,7 @@ export function createMcpFace(deps: McpFaceDeps) {
           ? `tools/call ${name} agent_error ${outcome.code}`
           : `tools/call ${name}`,
     })
-    return toolResult(tool, outcome)
+    return result
   }
 
   /** The principal the route authenticated, handed to the handlers through the SDK's `authInfo`. */

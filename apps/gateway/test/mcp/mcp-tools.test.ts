@@ -294,6 +294,19 @@ describe('/mcp: Parley agents as MCP tools (official SDK client)', () => {
           calls: 1,
         }),
       ])
+      const broken = hostAgent(
+        server.gateway.agents,
+        {
+          agentId: 'mcp.broken',
+          principal: 'mcp:broken',
+          capabilities: ['mcp:broken__tool'],
+          reach: { kind: 'mcp', url: 'http://127.0.0.1:1/mcp' },
+        },
+        { request: async () => ({ content: 'not a list' }) },
+      )
+      const refused = await client.callTool({ name: 'broken__tool', arguments: {} }).catch((error) => error)
+      broken.close()
+      expect(refused).toMatchObject({ code: -32603, data: { code: 'internal' } })
     } finally {
       upstream.close()
     }
