@@ -189,7 +189,18 @@ export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
     } catch {
       return jsonRpcError(400, ErrorCode.ParseError, errorBody('invalid_json', 'the body is not valid JSON'))
     }
-    const messages = (Array.isArray(body) ? body : [body]) as JSONRPCMessage[]
+    const items: unknown[] = Array.isArray(body) ? body : [body]
+    if (
+      items.length === 0 ||
+      items.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))
+    ) {
+      return jsonRpcError(
+        400,
+        ErrorCode.InvalidRequest,
+        errorBody('invalid_frame', 'the body is not a JSON-RPC message (an object) or a batch of them'),
+      )
+    }
+    const messages = items as JSONRPCMessage[]
     for (const message of messages) {
       const needed = neededScope(message)
       if (needed !== undefined && !mayUse(principal, needed)) {
