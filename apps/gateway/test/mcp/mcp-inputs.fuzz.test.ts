@@ -93,6 +93,14 @@ describe('/mcp under hostile input', () => {
     const notRpc = await rawMcp(fixture.url, '{"hello":"world"}', AUTH)
     expect(notRpc.status).toBe(400)
     expect(notRpc.body).toMatchObject({ error: { code: -32700 } })
+    // JSON that is no message at all (found by the generated-input test: `null` once answered 500).
+    for (const notMessage of ['null', '5', '"text"', '[]', '[null]', '[[]]']) {
+      const answer = await rawMcp(fixture.url, notMessage, AUTH)
+      expect(answer.status, notMessage).toBe(400)
+      expect(answer.body, notMessage).toMatchObject({
+        error: { code: -32600, data: { code: 'invalid_frame' } },
+      })
+    }
     const unknownMethod = await rawMcp(fixture.url, '{"jsonrpc":"2.0","id":9,"method":"tools/explode"}', AUTH)
     expect(unknownMethod.body).toMatchObject({ id: 9, error: { code: -32601 } })
   })
