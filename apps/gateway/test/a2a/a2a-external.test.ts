@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream'
+import { TaskState } from '@a2a-js/sdk'
 import { AgentError, AgentUnavailableError } from '@parley/client'
 import { A2aAgentInfo, A2aAgentList, AgentList } from '@parley/protocol'
 import { pino } from 'pino'
@@ -6,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { type ExternalAgent, startExternalAgent } from '../support/a2a-external-agent.js'
 import { adminCall } from '../support/admin-api.js'
 import { SdkFixture } from '../support/sdk-agents.js'
+import { a2aClient, sendRequest, userText } from './a2a-clients.js'
 
 const TOKEN = 'upstream-bearer-token-never-shown-0123'
 
@@ -97,6 +99,23 @@ describe('external A2A agents (an @a2a-js/sdk server registered through the admi
     expect(failed).toBeInstanceOf(AgentError)
     expect((failed as AgentError).agentCode).toBe('agent_failed')
     expect((failed as AgentError).agentMessage).toBe('the external agent could not do it')
+  })
+
+  it('answers an A2A caller of the gateway (the SDK client, through the agent’s card on the gateway) from the external agent', async () => {
+    await fixture.start()
+    const upstream = await external({ name: 'relay' })
+    await register({ agentId: 'relay', urls: [upstream.url] })
+    const client = await a2aClient(fixture.url, 'relay')
+    const card = await client.getAgentCard()
+    expect(card.skills.map((skill) => skill.id)).toEqual(['echo', 'summarize_text'])
+    const result = await client.sendMessage(sendRequest(userText('via the gateway')))
+    if (!('id' in result)) throw new Error('expected a task')
+    expect(TaskState[result.status?.state ?? 0]).toBe('TASK_STATE_COMPLETED')
+    expect(result.artifacts[0]?.parts[0]?.content).toEqual({
+      $case: 'data',
+      value: { echoed: 'via the gateway', by: 'relay' },
+    })
+    expect(upstream.calls).toBe(1)
   })
 
   it('answers AgentUnavailableError when the agent dies with a request in flight and for the next one, and lists the instance down with its error', async () => {
@@ -275,5 +294,20 @@ describe('external A2A agents (an @a2a-js/sdk server registered through the admi
     expect((await adminCall(fixture.url, 'DELETE', '/api/admin/a2a/agents/later')).status).toBe(404)
     expect((await adminCall(fixture.url, 'POST', '/api/admin/a2a/agents/later/refresh')).status).toBe(404)
     expect(await listing()).toEqual([])
+
+    // Registering and removing are audited as admin actions (naming the agent, never credentials).
+    const audit = fixture.server?.audit
+    await audit?.flush()
+    const details = ((await audit?.query({ limit: 200 }))?.events ?? [])
+      .filter((event) => event.kind === 'admin')
+      .map((event) => `${event.outcome} ${event.detail}`)
+    expect(details).toEqual(
+      expect.arrayContaining([
+        `ok a2a agent add later ${gone.url} credentials=none (201)`,
+        `error a2a agent add later ${gone.url} (409)`,
+        'ok a2a agent remove later (204)',
+      ]),
+    )
+    expect(details.join('\n')).not.toContain('user:pw')
   })
 })

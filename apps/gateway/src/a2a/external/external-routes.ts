@@ -1,4 +1,5 @@
 import { type A2aAgentList, AddA2aAgentRequest, AgentId } from '@parley/protocol'
+import { redactUrl } from '@parley/stores'
 import { parseBody } from '../../admin/request-body.js'
 import { GatewayError } from '../../errors.js'
 import type { GatewayApp } from '../../http/create-app.js'
@@ -30,15 +31,11 @@ export function registerExternalA2aRoutes(app: GatewayApp, deps: { external: Ext
       await c.req.json().catch(() => undefined),
       'external A2A agent',
     )
-    c.set(
-      'adminAction',
-      `a2a agent add ${request.agentId ?? '(named by its card)'} ${request.urls.join(' ')}`,
-    )
+    // A URL that (wrongly) carries a password is refused below; its password never reaches the audit.
+    const urls = request.urls.map(redactUrl).join(' ')
+    c.set('adminAction', `a2a agent add ${request.agentId ?? '(named by its card)'} ${urls}`)
     const added = await deps.external.add(request)
-    c.set(
-      'adminAction',
-      `a2a agent add ${added.agentId} ${request.urls.join(' ')} credentials=${added.credentials}`,
-    )
+    c.set('adminAction', `a2a agent add ${added.agentId} ${urls} credentials=${added.credentials}`)
     return c.json(added, 201)
   })
 
