@@ -1,7 +1,7 @@
 import { AgentCard } from '@a2a-js/sdk'
 import { describe, expect, it } from 'vitest'
-import { cardUrlOf } from './external-card.js'
 import { isNetworkFailure, UpstreamUnreachable } from './external-calls.js'
+import { cardUrlOf } from './external-card.js'
 import { capabilitiesOfCard, capabilityOfSkill } from './external-skills.js'
 
 function cardWith(skills: Array<Record<string, unknown>>) {
