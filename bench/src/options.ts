@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 export const TARGET_NAMES = ['parley', 'ws', 'socketio'] as const
 export type TargetName = (typeof TARGET_NAMES)[number]
 
-export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode', 'request'] as const
+export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode', 'request', 'mcp'] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 
 /** The server the durable scenario creates its throw-away databases on, unless --database-url names one. */
@@ -73,7 +73,7 @@ Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server
   respond against a ws relay and a Socket.IO relay with acks).
 
 Options:
-  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request (default all four)
+  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request,mcp (default all)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
   --window <n>         fan-out and cross-node publications in flight at most (default 8)
   --durable-subscribers <n>  durable subscriber connections (default 10)

@@ -1,4 +1,5 @@
 import { createRunDatabase, probeServer, type RunDatabase, redactDatabaseUrl } from './databases.js'
+import { mcpPlan } from './mcp-scenario.js'
 import { type BenchOptions, DEFAULT_POSTGRES_URL, type ScenarioName } from './options.js'
 import { probeRedis, redactRedisUrl } from './redis.js'
 import {
@@ -10,7 +11,7 @@ import {
   TARGET_LABELS,
   type TableRow,
 } from './report.js'
-import type { Contender, LoadPlan, LoadTiming, PublishLoad, RequestLoad } from './scenario.js'
+import type { Contender, LoadPlan, LoadTiming, PublishLoad, RequestLoad, RunResult } from './scenario.js'
 
 /** A scenario ready to run: its load, its rows, and how its table looks. */
 export interface ScenarioPlan {
@@ -24,6 +25,8 @@ export interface ScenarioPlan {
   /** Where Parley's database lives, password hidden; undefined without Parley. */
   database: string | undefined
   render(summaries: RowSummary[]): string
+  /** Runs one contender once, for a scenario with its own runner (mcp); otherwise `runScenario` does. */
+  runOne?(contender: Contender, run: number): Promise<RunResult>
 }
 
 /** The gateway entry point, resolved once; undefined when Parley is not a target. */
@@ -48,6 +51,8 @@ export function planScenario(
       return crossNodePlan(options, gateway)
     case 'request':
       return Promise.resolve(requestPlan(options, gateway))
+    case 'mcp':
+      return Promise.resolve(mcpPlan(options, gateway))
   }
 }
 

@@ -74,9 +74,9 @@ function ratio(numerator: number | undefined, denominator: number | undefined): 
     : numerator / denominator
 }
 
-const integer = (value: number | undefined) =>
+export const integer = (value: number | undefined) =>
   value === undefined ? 'n/a' : Math.round(value).toLocaleString('en-US')
-const fixed = (digits: number) => (value: number | undefined) =>
+export const fixed = (digits: number) => (value: number | undefined) =>
   value === undefined ? 'n/a' : value.toFixed(digits)
 const times = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(2)}x`)
 

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module'
 import { Health, ROLES } from '@parley/protocol'
 import { Command, InvalidArgumentError } from 'commander'
 import { type Logger, pino } from 'pino'
-import { addA2aAgent, listA2aAgents, removeA2aAgent } from './cli/agent-commands.js'
+import { buildAgentsCommand } from './cli/agent-commands.js'
+import { buildMcpCommand } from './cli/mcp-commands.js'
 import {
   approveDevice,
   approvePairing,
@@ -354,67 +355,6 @@ function buildDevicesCommand(): Command {
   return devices
 }
 
-/** `Name=value` or `Name: value` of `--header`. */
-function parseHeader(value: string): { name: string; value: string } {
-  const match = /^([A-Za-z0-9-]+)\s*[=:]\s*(.+)$/.exec(value)
-  if (match === null) throw new InvalidArgumentError('expected Name=value')
-  return { name: match[1] as string, value: match[2] as string }
-}
-
-function buildAgentsCommand(): Command {
-  const agents = new Command('agents').description(
-    "external A2A agents, through a running gateway's admin API",
-  )
-  addAdminOptions(
-    agents
-      .command('add-a2a')
-      .description('register an external A2A agent by its card URLs or base URLs (several: instances)')
-      .argument('<url...>', 'card URL (…/.well-known/agent-card.json) or base URL of each instance')
-      .option('--agent-id <id>', 'the Parley agent id (default: made from the card name)')
-      .option(
-        '--token <token>',
-        'bearer token Parley presents to the agent (prefer PARLEY_UPSTREAM_TOKEN: flags show in the process list)',
-      )
-      .option(
-        '--header <name=value>',
-        'a header Parley presents to the agent instead of a bearer token',
-        parseHeader,
-      ),
-  ).action(
-    (
-      urls: string[],
-      flags: AdminFlags & { agentId?: string; token?: string; header?: { name: string; value: string } },
-    ) => {
-      const token = flags.token ?? process.env.PARLEY_UPSTREAM_TOKEN
-      if (token !== undefined && flags.header !== undefined) {
-        throw new AdminCallError('give either a bearer token or --header, not both')
-      }
-      const credentials =
-        flags.header !== undefined
-          ? { type: 'header' as const, ...flags.header }
-          : token !== undefined && token.trim() !== ''
-            ? { type: 'bearer' as const, token: token.trim() }
-            : undefined
-      return addA2aAgent(
-        adminTarget(flags),
-        {
-          urls,
-          ...(flags.agentId === undefined ? {} : { agentId: flags.agentId }),
-          ...(credentials === undefined ? {} : { credentials }),
-        },
-        output,
-      )
-    },
-  )
-  addAdminOptions(
-    agents.command('list-a2a').description('external A2A agents and the health of each instance'),
-  ).action((flags: AdminFlags) => listA2aAgents(adminTarget(flags), output))
-  addAdminOptions(
-    agents.command('remove-a2a').description('remove an external A2A agent').argument('<agentId>'),
-  ).action((agentId: string, flags: AdminFlags) => removeA2aAgent(adminTarget(flags), agentId, output))
-  return agents
-}
-
 function buildProgram(): Command {
   const program = new Command()
     .name('parley')
@@ -461,7 +401,8 @@ function buildProgram(): Command {
   program.addCommand(buildTokenCommand())
   program.addCommand(buildPairingCommand())
   program.addCommand(buildDevicesCommand())
-  program.addCommand(buildAgentsCommand())
+  program.addCommand(buildAgentsCommand({ addAdminOptions, adminTarget, output, env: process.env }))
+  program.addCommand(buildMcpCommand({ addAdminOptions, adminTarget, output, env: process.env }))
 
   return program
 }

@@ -43,6 +43,7 @@ import { type Logger, pino } from 'pino'
 import { WebSocketServer } from 'ws'
 import packageJson from '../package.json' with { type: 'json' }
 import { type CardSigningKey, cardSigningKey } from './a2a/a2a-card-signing.js'
+import { createA2aPush } from './a2a/a2a-push.js'
 import { registerA2aRoutes } from './a2a/a2a-routes.js'
 import { createTaskRetention } from './a2a/a2a-task-retention.js'
 import { createA2aTaskStore, taskSecretKey } from './a2a/a2a-task-store.js'
@@ -88,6 +89,10 @@ import { createStoreProbe } from './health/store-probe.js'
 import { createClientAddressResolver } from './http/client-address.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
+import { registerMcpRoutes } from './mcp/mcp-routes.js'
+import { registerMcpServerRoutes } from './mcp/upstreams/mcp-server-routes.js'
+import { createMcpUpstreams } from './mcp/upstreams/mcp-upstreams.js'
+import { upstreamMcpServerRegistry } from './mcp/upstreams/upstream-mcp-registry.js'
 import { createMetricsRegistry, registerMetricsRoutes } from './metrics/metrics-routes.js'
 import { registerApprovalLinkRoutes } from './pairing/approval-link-routes.js'
 import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
@@ -429,16 +434,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     busState: () => bus.state(),
     connectedAgents: () => hub.agents.activeCount(),
   })
-  registerMetricsRoutes(
-    app,
-    createMetricsRegistry({
-      stats: hub.stats,
-      auditDropped: () => audit?.dropped ?? 0,
-      isDraining,
-      deliveryStats: () => (deliveryBackend === undefined ? undefined : hub.deliveries.stats()),
-      busState: () => bus.state(),
-    }),
-  )
+  const metricsRegistry = createMetricsRegistry({
+    stats: hub.stats,
+    auditDropped: () => audit?.dropped ?? 0,
+    isDraining,
+    deliveryStats: () => (deliveryBackend === undefined ? undefined : hub.deliveries.stats()),
+    busState: () => bus.state(),
+  })
+  registerMetricsRoutes(app, metricsRegistry)
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
   const pollingSessions = createPollingSessions({
     config,
@@ -485,13 +488,27 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     retentionMs: config.a2a.taskRetention * 1000,
     logger: logger.child({ component: 'a2a' }),
   })
+  const a2aTasks = createA2aTaskStore(() => required(taskStore, 'the task store'))
+  const a2aPush = createA2aPush({
+    tasks: a2aTasks,
+    deliveries: () => requireDeliveryBackend().deliveries,
+    delivery: config.delivery,
+    policy: {
+      allowInsecureUrls: config.a2a.pushAllowInsecureUrls,
+      allowPrivateAddresses: config.a2a.pushAllowPrivateAddresses,
+    },
+    timeoutMs: config.a2a.pushTimeout * 1000,
+    audit: connectionAudit,
+    logger: logger.child({ component: 'a2a-push' }),
+  })
   registerA2aRoutes(app, {
     config,
     gatewayVersion: GATEWAY_VERSION,
     authenticate: hub.authenticate,
     clientAddress,
     agents: hub.agents,
-    tasks: createA2aTaskStore(() => required(taskStore, 'the task store')),
+    tasks: a2aTasks,
+    push: a2aPush,
     audit: connectionAudit,
     cardKey: () => a2aCardKey,
     logger: logger.child({ component: 'a2a' }),
@@ -506,11 +523,41 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   })
   externalAgents.start()
   registerExternalA2aRoutes(app, { external: externalAgents })
+  const mcpRoutes = config.mcp.enabled
+    ? registerMcpRoutes(app, {
+        config,
+        gatewayVersion: GATEWAY_VERSION,
+        authenticate: hub.authenticate,
+        clientAddress,
+        agents: hub.agents,
+        audit: connectionAudit,
+        metrics: metricsRegistry,
+        logger: logger.child({ component: 'mcp' }),
+      })
+    : undefined
+  // Upstream MCP servers: their tools hosted as agents on every node (docs/mcp.md).
+  const mcpServerRegistry = upstreamMcpServerRegistry(upstreams)
+  const mcpUpstreams = createMcpUpstreams({
+    registry: () => mcpServerRegistry,
+    agents: hub.agents,
+    config: config.mcpUpstreams,
+    clientVersion: GATEWAY_VERSION,
+    logger: logger.child({ component: 'mcp-upstreams' }),
+  })
+  registerMcpServerRoutes(app, {
+    registry: () => mcpServerRegistry,
+    upstreams: mcpUpstreams,
+    firstListingWaitMs: Math.round(config.mcpUpstreams.timeout * 1000),
+  })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
     deliveries: () => requireDeliveryBackend().deliveries,
-    requeue: (id) => hub.deliveries.requeue(id),
+    requeue: async (id) => {
+      const requeued = await hub.deliveries.requeue(id)
+      if (requeued?.kind === 'webhook') a2aPush.wake(requeued.recipient)
+      return requeued
+    },
   })
   registerTokenRoutes(app, {
     tokens: requireTokenStore,
@@ -560,6 +607,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   })
 
   async function openStorage(pairingSecret: Uint8Array): Promise<void> {
+    let resumeWebhooks = false
     if (database === undefined && needsDatabase) {
       database = await openDatabase({
         url: config.databaseUrl,
@@ -627,12 +675,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       if (!(await otherNodesAlive())) {
         const released = await deliveryBackend.deliveries.releaseAll()
         if (released > 0) logger.info({ released }, 'released deliveries left in flight')
+        resumeWebhooks = true
       }
     } catch (error) {
       await closeStorage()
       throw error
     }
     hub.deliveries.start()
+    await a2aPush.start({ resume: resumeWebhooks })
     a2aTaskRetention.start()
   }
 
@@ -838,6 +888,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       hub.heartbeat.start()
       hub.cluster.start()
       hub.agents.start()
+      mcpUpstreams.start()
       pollingSessions.start()
       hub.presence?.start()
       state = 'running'
@@ -863,6 +914,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   async function drain(stopOptions: StopOptions): Promise<void> {
     const wasRunning = state === 'running'
     state = 'draining'
+    mcpRoutes?.stop()
     hub.heartbeat.stop()
     hub.presence?.stop()
     hub.devices.stop()
@@ -884,6 +936,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     access.stop()
     a2aTaskRetention.stop()
     externalAgents.stop()
+    await mcpUpstreams.stop()
+    await a2aPush.stop()
     upstreams.watch.stop()
     await leaveCluster()
     await closeStorage()

@@ -13,7 +13,7 @@ const cli = join(gatewayRoot, 'src', 'cli.ts')
 const UPSTREAM_TOKEN = 'cli-upstream-token-never-printed-42'
 
 function parley(args: string[], env: Record<string, string> = {}) {
-  const { PARLEY_ADMIN_TOKEN: _admin, PARLEY_UPSTREAM_TOKEN: _upstream, ...inherited } = process.env
+  const { PARLEY_ADMIN_TOKEN: _admin, ...inherited } = process.env
   return run(tsx, [cli, ...args], { cwd: gatewayRoot, env: { ...inherited, ...env } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({
@@ -40,8 +40,18 @@ describe('parley agents add-a2a / list-a2a / remove-a2a', () => {
 
   it('registers an external agent with a bearer token, lists it without the token, and removes it', async () => {
     const added = await parley(
-      ['agents', 'add-a2a', agent.url, '--agent-id', 'translator', '--url', server.started.url],
-      { ...adminEnv, PARLEY_UPSTREAM_TOKEN: UPSTREAM_TOKEN },
+      [
+        'agents',
+        'add-a2a',
+        agent.url,
+        '--agent-id',
+        'translator',
+        '--token-env',
+        'TRANSLATOR_TOKEN',
+        '--url',
+        server.started.url,
+      ],
+      { ...adminEnv, TRANSLATOR_TOKEN: UPSTREAM_TOKEN },
     )
     expect(added.stderr).toBe('')
     expect(added.code).toBe(0)
@@ -82,7 +92,7 @@ describe('parley agents add-a2a / list-a2a / remove-a2a', () => {
       adminEnv,
     )
     expect(bad.code).not.toBe(0)
-    expect(bad.stderr).toContain('expected Name=value')
+    expect(bad.stderr).toContain('expected Name:Value')
     const added = await parley(
       [
         'agents',
@@ -91,7 +101,7 @@ describe('parley agents add-a2a / list-a2a / remove-a2a', () => {
         '--agent-id',
         'keyed',
         '--header',
-        'X-Api-Key=k-123',
+        'X-Api-Key:k-123',
         '--url',
         server.started.url,
       ],

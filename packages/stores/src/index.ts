@@ -205,6 +205,7 @@ export {
 export {
   DEFAULT_MAX_PUSH_CONFIGS_PER_TASK,
   MAX_PUSH_URL_LENGTH,
+  newPushConfigId,
 } from './tasks/task-push-configs.js'
 export {
   DEFAULT_MAX_TASK_ARTIFACTS_BYTES,

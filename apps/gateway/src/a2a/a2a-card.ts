@@ -73,7 +73,7 @@ export function buildAgentCard(summary: AgentSummary, baseUrl: string, gatewayVe
       { url, protocolBinding: 'JSONRPC', protocolVersion: '0.3', tenant: '' },
       { url, protocolBinding: 'HTTP+JSON', protocolVersion: '1.0', tenant: '' },
     ],
-    capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
+    capabilities: { streaming: true, pushNotifications: true, extensions: [], extendedAgentCard: false },
     securitySchemes: {
       [BEARER_SCHEME]: {
         scheme: {

@@ -13,6 +13,7 @@ import {
   type ServerFrame,
   type StreamOpenFrame,
 } from '@parley/protocol'
+import type { TaskPushConfigInput } from '@parley/stores'
 import type { Logger } from 'pino'
 import type { AgentCaller } from '../agents/agent-routing.js'
 import type { StreamFrame } from '../agents/agent-streams.js'
@@ -42,6 +43,8 @@ export interface A2aCall {
   refusal?: ErrorBody
   /** The task the message runs as, once the executor started it. */
   taskId?: string
+  /** Push configs of a SendMessage's `configuration`, stored when its task is (the task store's first save). */
+  pendingPushConfigs?: TaskPushConfigInput[]
 }
 
 const CALL_STATE_KEY = 'parley.a2a.call'

@@ -15,6 +15,7 @@ import { type A2aOperation, recordA2aCall } from './a2a-audit.js'
 import { buildAgentCard } from './a2a-card.js'
 import type { CardSigningKey } from './a2a-card-signing.js'
 import { type A2aAgentCalls, a2aCallOf, createA2aExecutor, setA2aCall } from './a2a-executor.js'
+import type { A2aPush } from './a2a-push.js'
 import type { A2aTaskStore } from './a2a-task-store.js'
 
 export interface A2aFaceDeps {
@@ -31,6 +32,8 @@ export interface A2aFaceDeps {
     listAll(capability?: string): Promise<AgentSummary[]>
   }
   tasks: A2aTaskStore
+  /** Push notifications: the SDK's config store and sender (`a2a-push.ts`). */
+  push: Pick<A2aPush, 'store' | 'sender'>
   audit: Pick<ConnectionAudit, 'record'>
   /** The card-signing key, once the gateway started (derived from the pairing secret). */
   cardKey: () => CardSigningKey | undefined
@@ -140,7 +143,14 @@ export function createA2aFace(deps: A2aFaceDeps) {
       return {
         context,
         card,
-        handler: new DefaultRequestHandler(card, deps.tasks, executor, buses),
+        handler: new DefaultRequestHandler(
+          card,
+          deps.tasks,
+          executor,
+          buses,
+          deps.push.store,
+          deps.push.sender,
+        ),
         refusal: () => a2aCallOf(context)?.refusal,
         taskId: () => a2aCallOf(context)?.taskId,
       }

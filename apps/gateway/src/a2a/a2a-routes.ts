@@ -115,10 +115,12 @@ export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
     const { id, method, params } = (typeof body === 'object' && body !== null ? body : {}) as {
       id?: unknown
       method?: unknown
-      params?: { id?: unknown }
+      params?: { id?: unknown; taskId?: unknown }
     }
     operation = a2aOperation(method)
-    if (typeof params?.id === 'string') namedTask = params.id
+    // v1.0 push-config calls name the task `taskId` (their `id` is the config's); the others name it `id`.
+    if (typeof params?.taskId === 'string') namedTask = params.taskId
+    else if (typeof params?.id === 'string') namedTask = params.id
     const requestedVersion = c.req.header(A2A_VERSION_HEADER) || undefined
     const legacy = requestedVersion === undefined || requestedVersion === '0.3'
     const mapError = legacy

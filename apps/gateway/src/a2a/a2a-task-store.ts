@@ -50,7 +50,8 @@ const FROM_STORED = new Map(
 
 const storedState = (state: TaskState | undefined): StoredState =>
   (state === undefined ? undefined : TO_STORED[state]) ?? 'unknown'
-const ownerOf = (context: ServerCallContext) => context.user?.userName || 'unknown'
+/** The principal a call's tasks belong to. */
+export const ownerOf = (context: ServerCallContext) => context.user?.userName || 'unknown'
 const json = (value: unknown) => JSON.stringify(value ?? null)
 
 export function taskOf(record: TaskRecord, history: TaskJson[]): Task {
@@ -171,6 +172,11 @@ export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
           metadata: task.metadata ?? null,
           ...(first === undefined ? {} : { message: Message.toJSON(first) }),
         })
+        // Push configs given inline in SendMessage wait for the task (see a2a-push.ts).
+        const call = a2aCallOf(context)
+        for (const input of call?.pendingPushConfigs?.splice(0) ?? []) {
+          await tasks().setPushConfig(task.id, { owner }, input)
+        }
         knownMessages = new Set(first === undefined ? [] : [first.messageId])
         if (statusMessageId !== undefined) knownMessages.add(statusMessageId)
       } else {

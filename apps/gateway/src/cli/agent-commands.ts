@@ -4,7 +4,9 @@ import {
   A2aAgentList,
   type UpstreamCredentials,
 } from '@parley/protocol'
+import { Command } from 'commander'
 import { z } from 'zod'
+import { credentialsOf, type McpCommandDeps } from './mcp-commands.js'
 import { type AdminApiTarget, call, formatTable, type Output } from './token-commands.js'
 
 /**
@@ -58,4 +60,59 @@ export async function listA2aAgents(target: AdminApiTarget, output: Output): Pro
 export async function removeA2aAgent(target: AdminApiTarget, agentId: string, output: Output): Promise<void> {
   await call(target, 'DELETE', `/api/admin/a2a/agents/${encodeURIComponent(agentId)}`, z.undefined())
   output.out(`Removed external A2A agent ${agentId}; its instances left the gateway.`)
+}
+
+/** `parley agents …`: what it needs from the CLI, as `parley mcp` does. */
+export type AgentsCommandDeps = McpCommandDeps
+
+export function buildAgentsCommand(deps: AgentsCommandDeps): Command {
+  const { addAdminOptions, adminTarget, output } = deps
+  const agents = new Command('agents').description(
+    "external A2A agents, through a running gateway's admin API",
+  )
+  addAdminOptions(
+    agents
+      .command('add-a2a')
+      .description('register an external A2A agent by its card URLs or base URLs (several: instances)')
+      .argument('<url...>', 'card URL (…/.well-known/agent-card.json) or base URL of each instance')
+      .option('--agent-id <id>', 'the Parley agent id (default: made from the card name)')
+      .option(
+        '--token <token>',
+        'a bearer token Parley presents to the agent (prefer --token-env: flags show in the process list)',
+      )
+      .option('--token-env <variable>', 'read the bearer token from this environment variable')
+      .option('--header <name:value>', 'a header Parley presents instead, such as X-Api-Key:abc'),
+  ).action(
+    (
+      urls: string[],
+      flags: {
+        url: string
+        adminToken?: string
+        agentId?: string
+        token?: string
+        tokenEnv?: string
+        header?: string
+      },
+    ) => {
+      const credentials = credentialsOf(flags, deps.env)
+      return addA2aAgent(
+        adminTarget(flags),
+        {
+          urls,
+          ...(flags.agentId === undefined ? {} : { agentId: flags.agentId }),
+          ...(credentials === undefined ? {} : { credentials }),
+        },
+        output,
+      )
+    },
+  )
+  addAdminOptions(
+    agents.command('list-a2a').description('external A2A agents and the health of each instance'),
+  ).action((flags: { url: string; adminToken?: string }) => listA2aAgents(adminTarget(flags), output))
+  addAdminOptions(
+    agents.command('remove-a2a').description('remove an external A2A agent').argument('<agentId>'),
+  ).action((agentId: string, flags: { url: string; adminToken?: string }) =>
+    removeA2aAgent(adminTarget(flags), agentId, output),
+  )
+  return agents
 }
