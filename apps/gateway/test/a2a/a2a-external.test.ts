@@ -154,6 +154,24 @@ describe('external A2A agents (an @a2a-js/sdk server registered through the admi
     })
   })
 
+  it('brings a down instance back on the next scheduled card fetch (a2a.externalRefreshInterval)', async () => {
+    await fixture.start({ a2a: { externalRefreshInterval: 0.2 } })
+    const phoenix = await external({ name: 'phoenix' })
+    await register({ agentId: 'phoenix', urls: [phoenix.url] })
+    const caller = fixture.caller('waiting')
+    await caller.connect()
+    await phoenix.kill()
+    await expect.poll(async () => (await listing())[0]?.instances[0]?.state, { timeout: 10_000 }).toBe('down')
+    expect(await caller.request('phoenix', 'now?').catch((error: unknown) => error)).toBeInstanceOf(
+      AgentUnavailableError,
+    )
+    await phoenix.revive()
+    await expect
+      .poll(async () => (await listing())[0]?.instances[0], { timeout: 10_000 })
+      .toMatchObject({ state: 'up', lastError: null })
+    expect(await caller.request('phoenix', 'back')).toEqual({ echoed: 'back', by: 'phoenix' })
+  })
+
   it('fails idempotent requests over to the second instance when the first dies mid-run, with none lost', async () => {
     await fixture.start()
     const first = await external({ name: 'pool' })

@@ -53,6 +53,8 @@ export interface ExternalAgent {
   hanging: () => Promise<void>
   /** Kills the server: open connections are cut, new ones refused. */
   kill(): Promise<void>
+  /** Serves again on the same port after `kill`. */
+  revive(): Promise<void>
 }
 
 function textOf(message: Message): string | undefined {
@@ -170,7 +172,8 @@ export async function startExternalAgent(options: ExternalAgentOptions): Promise
   const app = new Hono()
   const server = createAdaptorServer({ fetch: app.fetch, hostname: '127.0.0.1' }) as Server
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const port = (server.address() as AddressInfo).port
+  const url = `http://127.0.0.1:${port}`
   let hangingNow: () => void = () => {}
   const hanging = new Promise<void>((resolve) => {
     hangingNow = resolve
@@ -233,6 +236,9 @@ export async function startExternalAgent(options: ExternalAgentOptions): Promise
         server.close(() => resolve())
         server.closeAllConnections()
       })
+    },
+    async revive() {
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
     },
   }
 
