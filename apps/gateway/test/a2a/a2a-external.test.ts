@@ -101,6 +101,24 @@ describe('external A2A agents (an @a2a-js/sdk server registered through the admi
     expect((failed as AgentError).agentMessage).toBe('the external agent could not do it')
   })
 
+  it('cancels the external task when the caller aborts its stream', async () => {
+    await fixture.start()
+    const slow = await external({ name: 'slow' })
+    await register({ agentId: 'slow', urls: [slow.url] })
+    const caller = fixture.caller('impatient')
+    await caller.connect()
+    const controller = new AbortController()
+    const reading = (async () => {
+      for await (const _chunk of caller.stream('slow', 'hang', { signal: controller.signal })) {
+        // 'hang' sends nothing.
+      }
+    })().catch((error: unknown) => error)
+    await slow.hanging()
+    controller.abort()
+    await reading
+    await expect.poll(() => slow.methods, { timeout: 10_000 }).toEqual(['SendStreamingMessage', 'CancelTask'])
+  })
+
   it('answers an A2A caller of the gateway (the SDK client, through the agent’s card on the gateway) from the external agent', async () => {
     await fixture.start()
     const upstream = await external({ name: 'relay' })

@@ -49,6 +49,8 @@ export interface ExternalAgent {
   requests: Array<{ path: string; headers: Record<string, string> }>
   /** Calls (`SendMessage`, `SendStreamingMessage`) it received. */
   calls: number
+  /** The JSON-RPC method of every call, in order. */
+  methods: string[]
   /** Resolves once a `hang` message is being worked on. */
   hanging: () => Promise<void>
   /** Kills the server: open connections are cut, new ones refused. */
@@ -230,6 +232,7 @@ export async function startExternalAgent(options: ExternalAgentOptions): Promise
     cardUrl: `${url}/.well-known/agent-card.json`,
     requests: [],
     calls: 0,
+    methods: [],
     hanging: () => hanging,
     async kill() {
       await new Promise<void>((resolve) => {
@@ -250,7 +253,9 @@ export async function startExternalAgent(options: ExternalAgentOptions): Promise
   app.get('/jwks.json', (c) => c.json(jwks as object))
   app.post('/rpc', async (c) => {
     agent.calls += 1
-    const answer = await transport.handle(await c.req.json(), new ServerCallContext())
+    const rpc = (await c.req.json()) as { method?: string }
+    agent.methods.push(String(rpc.method))
+    const answer = await transport.handle(rpc, new ServerCallContext())
     if (!(Symbol.asyncIterator in answer)) return c.json(answer)
     const events = answer as AsyncGenerator<unknown>
     const encoder = new TextEncoder()
