@@ -185,7 +185,6 @@ export function createExternalAgents(options: ExternalAgentsOptions): ExternalAg
         metadata: {
           ...(agent.name === null ? {} : { name: agent.name }),
           ...(agent.description === null ? {} : { description: agent.description }),
-          cardUrl: instance.cardUrl,
         },
         reach: { kind: 'a2a', url: instance.cardUrl },
       },
