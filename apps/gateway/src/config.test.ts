@@ -74,6 +74,7 @@ describe('parseConfig', () => {
         pushAllowInsecureUrls: false,
         pushAllowPrivateAddresses: false,
         pushTimeout: 10,
+        orphanSweepInterval: 30,
         externalRefreshInterval: 60,
         externalFetchTimeout: 10,
       },

@@ -89,6 +89,8 @@ export const CONFIG_SOURCES = {
   'a2a.pushAllowInsecureUrls': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_INSECURE_URLS' },
   'a2a.pushAllowPrivateAddresses': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_PRIVATE' },
   'a2a.pushTimeout': { flag: undefined, env: 'PARLEY_A2A_PUSH_TIMEOUT' },
+  'a2a.oauthTokenUrl': { flag: undefined, env: 'PARLEY_A2A_OAUTH_TOKEN_URL' },
+  'a2a.orphanSweepInterval': { flag: undefined, env: 'PARLEY_A2A_ORPHAN_SWEEP_INTERVAL' },
   'a2a.externalRefreshInterval': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_REFRESH_INTERVAL' },
   'a2a.externalFetchTimeout': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_FETCH_TIMEOUT' },
   'upstreams.secretKey': { flag: undefined, env: 'PARLEY_SECRET_KEY' },
@@ -385,6 +387,13 @@ export const A2aConfigSchema = z.object({
   pushAllowPrivateAddresses: booleanOption().default(false),
   /** Seconds one push notification POST may take before it counts as a failed attempt. */
   pushTimeout: positiveSeconds().default(10),
+  /**
+   * Token endpoint of the JWT issuer (`jwt.issuer`) for the OAuth2 client credentials grant, declared on A2A
+   * cards; without it cards declare the issuer's OpenID Connect discovery only.
+   */
+  oauthTokenUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** Seconds between two looks for tasks left unfinished by a gone node (also done at start-up). */
+  orphanSweepInterval: positiveSeconds().default(30),
   /** Seconds between fetches of each external A2A agent's card (a down instance is retried as often). */
   externalRefreshInterval: positiveSeconds().default(60),
   /** Seconds one fetch of an external A2A agent's card may take. */

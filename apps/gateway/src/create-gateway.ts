@@ -501,8 +501,9 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     audit: connectionAudit,
     logger: logger.child({ component: 'a2a-push' }),
   })
-  registerA2aRoutes(app, {
+  const a2aOrphans = registerA2aRoutes(app, {
     config,
+    bus,
     gatewayVersion: GATEWAY_VERSION,
     authenticate: hub.authenticate,
     clientAddress,
@@ -684,6 +685,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     hub.deliveries.start()
     await a2aPush.start({ resume: resumeWebhooks })
     a2aTaskRetention.start()
+    a2aOrphans.start()
   }
 
   /**
@@ -938,6 +940,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     externalAgents.stop()
     await mcpUpstreams.stop()
     await a2aPush.stop()
+    a2aOrphans.stop()
     upstreams.watch.stop()
     await leaveCluster()
     await closeStorage()
