@@ -1,12 +1,12 @@
-import { Writable } from 'node:stream'
 import { TaskState } from '@a2a-js/sdk'
 import { AgentError, AgentUnavailableError } from '@parley/client'
 import { A2aAgentInfo, A2aAgentList, AgentList } from '@parley/protocol'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type ExternalAgent, startExternalAgent } from '../support/a2a-external-agent.js'
 import { adminCall } from '../support/admin-api.js'
+import { capturingLogger } from '../support/capturing-logger.js'
 import { SdkFixture } from '../support/sdk-agents.js'
+import { startTestGateway } from '../support/test-gateway.js'
 import { a2aClient, sendRequest, userText } from './a2a-clients.js'
 
 const TOKEN = 'upstream-bearer-token-never-shown-0123'
@@ -226,17 +226,8 @@ describe('external A2A agents (an @a2a-js/sdk server registered through the admi
   })
 
   it('presents the stored credentials as the configured header, and never shows or logs them', async () => {
-    const lines: string[] = []
-    const logger = pino(
-      { level: 'trace' },
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(chunk.toString())
-          done()
-        },
-      }),
-    )
-    fixture.server = await (await import('../support/test-gateway.js')).startTestGateway({}, { logger })
+    const captured = capturingLogger()
+    fixture.server = await startTestGateway({}, { logger: captured.logger })
     const bearer = await external({ name: 'bearer-agent' })
     const keyed = await external({ name: 'keyed-agent' })
     const addedBearer = await register({
@@ -272,8 +263,8 @@ describe('external A2A agents (an @a2a-js/sdk server registered through the admi
     ])
     expect(everything).toContain('keyed-agent')
     expect(everything).not.toContain(TOKEN)
-    expect(lines.join('')).toContain('keyed-agent')
-    expect(lines.join('')).not.toContain(TOKEN)
+    expect(captured.text()).toContain('keyed-agent')
+    expect(captured.text()).not.toContain(TOKEN)
   })
 
   it('shows signatureVerified true for a card signed with a key at its origin, and refuses a card changed after signing', async () => {
