@@ -9,6 +9,7 @@ import {
   V1PushNotificationSerializer,
 } from '@a2a-js/sdk/server'
 import {
+  checkPushConfigInput,
   type DeliveryStore,
   InvalidTaskError,
   newPushConfigId,
@@ -143,6 +144,11 @@ export function createA2aPush(deps: A2aPushDeps) {
         const call = a2aCallOf(context)
         if (call === undefined) throw new TaskNotFoundError(`Task not found: ${taskId}`)
         const pending = { ...input, id: input.id ?? newPushConfigId() }
+        try {
+          checkPushConfigInput(pending)
+        } catch (error) {
+          throw a2aError(error)
+        }
         call.pendingPushConfigs = [...(call.pendingPushConfigs ?? []), pending]
         config.id = pending.id
       } else {

@@ -447,6 +447,18 @@ describe('A2A push notifications', () => {
       'push', // SDK get
       'push', // SDK create
     ])
+    // An inline config is checked before its task exists: a token over 4,096 characters is invalid params.
+    const oversized = withPush(userText('x'), hook)
+    const inline = oversized.configuration.taskPushNotificationConfig
+    await expect(
+      client.sendMessage({
+        ...oversized,
+        configuration: {
+          ...oversized.configuration,
+          taskPushNotificationConfig: { ...inline, token: 'x'.repeat(4_097) },
+        },
+      }),
+    ).rejects.toMatchObject({ name: 'RequestMalformedError', message: expect.stringMatching(/token/) })
     // A task keeps at most 10 configs: the 11th is invalid params.
     for (let index = 2; index <= 10; index += 1) {
       await client.createTaskPushNotificationConfig({ ...pushConfig(hook), taskId: sent.id, id: `c${index}` })
