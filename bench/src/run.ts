@@ -104,7 +104,7 @@ async function runPlan(plan: ScenarioPlan, runs: number): Promise<ScenarioResult
     for (const contender of plan.contenders) {
       let result: RunResult
       try {
-        result = await runScenario(contender, run, plan.load)
+        result = await (plan.runOne?.(contender, run) ?? runScenario(contender, run, plan.load))
       } catch (error) {
         result = failedRun(contender, run, error)
       }

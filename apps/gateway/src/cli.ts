@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { Health, ROLES } from '@parley/protocol'
 import { Command, InvalidArgumentError } from 'commander'
 import { type Logger, pino } from 'pino'
+import { buildMcpCommand } from './cli/mcp-commands.js'
 import {
   approveDevice,
   approvePairing,
@@ -399,6 +400,7 @@ function buildProgram(): Command {
   program.addCommand(buildTokenCommand())
   program.addCommand(buildPairingCommand())
   program.addCommand(buildDevicesCommand())
+  program.addCommand(buildMcpCommand({ addAdminOptions, adminTarget, output, env: process.env }))
 
   return program
 }

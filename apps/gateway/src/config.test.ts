@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assertSafeBind, ConfigError, isLoopbackHost, parseConfig } from './config.js'
+import { readEnvConfig } from './env.js'
 
 describe('parseConfig', () => {
   it('fills in the documented defaults', () => {
@@ -73,10 +74,13 @@ describe('parseConfig', () => {
         pushAllowInsecureUrls: false,
         pushAllowPrivateAddresses: false,
         pushTimeout: 10,
+        orphanSweepInterval: 30,
         externalRefreshInterval: 60,
         externalFetchTimeout: 10,
       },
       upstreams: { reloadInterval: 10 },
+      mcp: { enabled: true, listChangedInterval: 1 },
+      mcpUpstreams: { refreshInterval: 60, retryInitial: 1, retryMax: 60, timeout: 10 },
       stores: { timeout: 10 },
     })
   })
@@ -245,6 +249,23 @@ describe('upstreams config', () => {
     expect(parseConfig({ upstreams: { secretKey: base64 } }).upstreams.secretKey).toBe(base64)
     expect(() => parseConfig({ upstreams: { secretKey: 'short' } })).toThrow(
       /upstreams\.secretKey \(PARLEY_SECRET_KEY\): must be 32 bytes/,
+    )
+  })
+})
+
+describe('mcpUpstreams config', () => {
+  it('reads the PARLEY_MCP_UPSTREAMS_* variables as seconds and refuses non-positive ones', () => {
+    const config = parseConfig(
+      readEnvConfig({
+        PARLEY_MCP_UPSTREAMS_REFRESH_INTERVAL: '0.5',
+        PARLEY_MCP_UPSTREAMS_RETRY_INITIAL: '2',
+        PARLEY_MCP_UPSTREAMS_RETRY_MAX: '30',
+        PARLEY_MCP_UPSTREAMS_TIMEOUT: '3',
+      }),
+    )
+    expect(config.mcpUpstreams).toEqual({ refreshInterval: 0.5, retryInitial: 2, retryMax: 30, timeout: 3 })
+    expect(() => parseConfig({ mcpUpstreams: { refreshInterval: 0 } })).toThrow(
+      /mcpUpstreams\.refreshInterval \(PARLEY_MCP_UPSTREAMS_REFRESH_INTERVAL\)/,
     )
   })
 })

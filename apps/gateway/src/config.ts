@@ -82,13 +82,21 @@ export const CONFIG_SOURCES = {
   'state.maxValueBytes': { flag: undefined, env: 'PARLEY_STATE_MAX_VALUE_BYTES' },
   'state.maxWatchesPerConnection': { flag: undefined, env: 'PARLEY_STATE_MAX_WATCHES_PER_CONNECTION' },
   'a2a.taskRetention': { flag: undefined, env: 'PARLEY_A2A_TASK_RETENTION' },
+  'mcpUpstreams.refreshInterval': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_REFRESH_INTERVAL' },
+  'mcpUpstreams.retryInitial': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_RETRY_INITIAL' },
+  'mcpUpstreams.retryMax': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_RETRY_MAX' },
+  'mcpUpstreams.timeout': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_TIMEOUT' },
   'a2a.pushAllowInsecureUrls': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_INSECURE_URLS' },
   'a2a.pushAllowPrivateAddresses': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_PRIVATE' },
   'a2a.pushTimeout': { flag: undefined, env: 'PARLEY_A2A_PUSH_TIMEOUT' },
+  'a2a.oauthTokenUrl': { flag: undefined, env: 'PARLEY_A2A_OAUTH_TOKEN_URL' },
+  'a2a.orphanSweepInterval': { flag: undefined, env: 'PARLEY_A2A_ORPHAN_SWEEP_INTERVAL' },
   'a2a.externalRefreshInterval': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_REFRESH_INTERVAL' },
   'a2a.externalFetchTimeout': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_FETCH_TIMEOUT' },
   'upstreams.secretKey': { flag: undefined, env: 'PARLEY_SECRET_KEY' },
   'upstreams.reloadInterval': { flag: undefined, env: 'PARLEY_UPSTREAMS_RELOAD_INTERVAL' },
+  'mcp.enabled': { flag: undefined, env: 'PARLEY_MCP_ENABLED' },
+  'mcp.listChangedInterval': { flag: undefined, env: 'PARLEY_MCP_LIST_CHANGED_INTERVAL' },
   'redis.url': { flag: '--redis-url', env: 'PARLEY_REDIS_URL' },
   'redis.host': { flag: undefined, env: 'PARLEY_REDIS_HOST' },
   'redis.port': { flag: undefined, env: 'PARLEY_REDIS_PORT' },
@@ -379,6 +387,13 @@ export const A2aConfigSchema = z.object({
   pushAllowPrivateAddresses: booleanOption().default(false),
   /** Seconds one push notification POST may take before it counts as a failed attempt. */
   pushTimeout: positiveSeconds().default(10),
+  /**
+   * Token endpoint of the JWT issuer (`jwt.issuer`) for the OAuth2 client credentials grant, declared on A2A
+   * cards; without it cards declare the issuer's OpenID Connect discovery only.
+   */
+  oauthTokenUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** Seconds between two looks for tasks left unfinished by a gone node (also done at start-up). */
+  orphanSweepInterval: positiveSeconds().default(30),
   /** Seconds between fetches of each external A2A agent's card (a down instance is retried as often). */
   externalRefreshInterval: positiveSeconds().default(60),
   /** Seconds one fetch of an external A2A agent's card may take. */
@@ -397,6 +412,25 @@ export const UpstreamsConfigSchema = z.object({
   secretKey: z.string().regex(SECRET_KEY_PATTERN, 'must be 32 bytes as 64 hex digits or base64').optional(),
   /** Seconds between checks of the store's upstream version (a backstop: changes are pushed on the bus). */
   reloadInterval: positiveSeconds().default(10),
+})
+
+/** The MCP face (`/mcp`, docs/mcp.md). */
+export const McpConfigSchema = z.object({
+  /** Serve `/mcp` and its protected resource metadata. */
+  enabled: booleanOption().default(true),
+  /** Seconds between the checks of the tool list behind `notifications/tools/list_changed` (GET streams). */
+  listChangedInterval: positiveSeconds().default(1),
+})
+
+/** Upstream MCP servers registered by an operator (`/api/admin/mcp/servers`); see docs/mcp.md. */
+export const McpUpstreamsConfigSchema = z.object({
+  /** Seconds between two listings of a server's tools. */
+  refreshInterval: positiveSeconds().default(60),
+  /** Seconds before the first retry of a server that is down; doubled per failure up to `retryMax`. */
+  retryInitial: positiveSeconds().default(1),
+  retryMax: positiveSeconds().default(60),
+  /** Seconds a connection or a tool listing may take before the server counts as down. */
+  timeout: positiveSeconds().default(10),
 })
 
 /**
@@ -516,7 +550,9 @@ export const GatewayConfigSchema = z
     policies: PoliciesConfigSchema.prefault({}),
     state: StateConfigSchema.prefault({}),
     a2a: A2aConfigSchema.prefault({}),
+    mcpUpstreams: McpUpstreamsConfigSchema.prefault({}),
     upstreams: UpstreamsConfigSchema.prefault({}),
+    mcp: McpConfigSchema.prefault({}),
     stores: StoresConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {

@@ -87,6 +87,10 @@ import { createStoreProbe } from './health/store-probe.js'
 import { createClientAddressResolver } from './http/client-address.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
+import { registerMcpRoutes } from './mcp/mcp-routes.js'
+import { registerMcpServerRoutes } from './mcp/upstreams/mcp-server-routes.js'
+import { createMcpUpstreams } from './mcp/upstreams/mcp-upstreams.js'
+import { upstreamMcpServerRegistry } from './mcp/upstreams/upstream-mcp-registry.js'
 import { createMetricsRegistry, registerMetricsRoutes } from './metrics/metrics-routes.js'
 import { registerApprovalLinkRoutes } from './pairing/approval-link-routes.js'
 import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
@@ -428,16 +432,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     busState: () => bus.state(),
     connectedAgents: () => hub.agents.activeCount(),
   })
-  registerMetricsRoutes(
-    app,
-    createMetricsRegistry({
-      stats: hub.stats,
-      auditDropped: () => audit?.dropped ?? 0,
-      isDraining,
-      deliveryStats: () => (deliveryBackend === undefined ? undefined : hub.deliveries.stats()),
-      busState: () => bus.state(),
-    }),
-  )
+  const metricsRegistry = createMetricsRegistry({
+    stats: hub.stats,
+    auditDropped: () => audit?.dropped ?? 0,
+    isDraining,
+    deliveryStats: () => (deliveryBackend === undefined ? undefined : hub.deliveries.stats()),
+    busState: () => bus.state(),
+  })
+  registerMetricsRoutes(app, metricsRegistry)
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
   const pollingSessions = createPollingSessions({
     config,
@@ -497,8 +499,9 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     audit: connectionAudit,
     logger: logger.child({ component: 'a2a-push' }),
   })
-  registerA2aRoutes(app, {
+  const a2aOrphans = registerA2aRoutes(app, {
     config,
+    bus,
     gatewayVersion: GATEWAY_VERSION,
     authenticate: hub.authenticate,
     clientAddress,
@@ -508,6 +511,32 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     audit: connectionAudit,
     cardKey: () => a2aCardKey,
     logger: logger.child({ component: 'a2a' }),
+  })
+  const mcpRoutes = config.mcp.enabled
+    ? registerMcpRoutes(app, {
+        config,
+        gatewayVersion: GATEWAY_VERSION,
+        authenticate: hub.authenticate,
+        clientAddress,
+        agents: hub.agents,
+        audit: connectionAudit,
+        metrics: metricsRegistry,
+        logger: logger.child({ component: 'mcp' }),
+      })
+    : undefined
+  // Upstream MCP servers: their tools hosted as agents on every node (docs/mcp.md).
+  const mcpServerRegistry = upstreamMcpServerRegistry(upstreams)
+  const mcpUpstreams = createMcpUpstreams({
+    registry: () => mcpServerRegistry,
+    agents: hub.agents,
+    config: config.mcpUpstreams,
+    clientVersion: GATEWAY_VERSION,
+    logger: logger.child({ component: 'mcp-upstreams' }),
+  })
+  registerMcpServerRoutes(app, {
+    registry: () => mcpServerRegistry,
+    upstreams: mcpUpstreams,
+    firstListingWaitMs: Math.round(config.mcpUpstreams.timeout * 1000),
   })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
@@ -644,6 +673,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     hub.deliveries.start()
     await a2aPush.start({ resume: resumeWebhooks })
     a2aTaskRetention.start()
+    a2aOrphans.start()
   }
 
   /**
@@ -848,6 +878,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       hub.heartbeat.start()
       hub.cluster.start()
       hub.agents.start()
+      mcpUpstreams.start()
       pollingSessions.start()
       hub.presence?.start()
       state = 'running'
@@ -873,6 +904,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   async function drain(stopOptions: StopOptions): Promise<void> {
     const wasRunning = state === 'running'
     state = 'draining'
+    mcpRoutes?.stop()
     hub.heartbeat.stop()
     hub.presence?.stop()
     hub.devices.stop()
@@ -893,7 +925,9 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     introductionsHandler.stop()
     access.stop()
     a2aTaskRetention.stop()
+    await mcpUpstreams.stop()
     await a2aPush.stop()
+    a2aOrphans.stop()
     upstreams.watch.stop()
     await leaveCluster()
     await closeStorage()

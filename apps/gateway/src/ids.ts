@@ -2,6 +2,7 @@ import { randomFillSync, randomUUID } from 'node:crypto'
 
 export type IdPrefix =
   | 'a2a'
+  | 'mcp'
   | 'con'
   | 'ses'
   | 'client'

@@ -77,6 +77,11 @@ export const AUDIT_KINDS = [
   'state',
   /** An A2A call (detail: the operation, then an error code); correlation id = the task id. */
   'a2a',
+  /**
+   * An MCP call on `/mcp` (detail: `tools/list`, `tools/call <tool>`, then an error code or the policy rule);
+   * target = the agent id, correlation id = the agent request's.
+   */
+  'mcp',
 ] as const
 export const AuditKind = z.enum(AUDIT_KINDS)
 export type AuditKind = z.infer<typeof AuditKind>

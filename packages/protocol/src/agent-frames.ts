@@ -14,8 +14,14 @@ export const CorrelationId = z.string().min(1).max(64)
 /** Trace id carried through a request and its audit rows (W3C trace ids fit). */
 export const TraceId = z.string().min(1).max(64)
 
-/** Whom a request, stream or introduction goes to: one agent by id, or any holder of a capability. */
-export const DirectTarget = z.union([AgentId, z.object({ capability: Capability }).strict()])
+/**
+ * Whom a request, stream or introduction goes to: one agent by id, or any holder of a capability (with
+ * `agentId`: that agent's instances holding it; the agent's handler sees the capability, as the MCP face needs).
+ */
+export const DirectTarget = z.union([
+  AgentId,
+  z.object({ capability: Capability, agentId: AgentId.optional() }).strict(),
+])
 
 /** Whom a message goes to: a direct target, or a broadcast to all agents or all holders of a capability. */
 export const AgentTarget = z.union([

@@ -39,12 +39,18 @@ export const ROLES = ['admin', 'agent', 'client', 'connector'] as const
 export const Role = z.enum(ROLES)
 export type Role = z.infer<typeof Role>
 
-/** `<action>:<pattern>` where action is publish, subscribe, send or `*`, and `*` in the pattern matches any run. */
+/**
+ * `<action>:<pattern>` where action is publish, subscribe, send, mcp (`mcp:list`, `mcp:call`) or `*`, and `*` in
+ * the pattern matches any run.
+ */
 export const Scope = z
   .string()
   .min(3)
   .max(200)
-  .regex(/^(publish|subscribe|send|\*):[A-Za-z0-9_\-.:/@$*]+$/, 'scopes look like publish:alerts.* or send:*')
+  .regex(
+    /^(publish|subscribe|send|mcp|\*):[A-Za-z0-9_\-.:/@$*]+$/,
+    'scopes look like publish:alerts.*, send:* or mcp:call',
+  )
 
 /** Any JSON value except `undefined`: frames arrive as parsed JSON, so only presence is checked. */
 export const JsonData = z.unknown().refine((value) => value !== undefined, { message: 'data is required' })

@@ -90,6 +90,8 @@ type Outcome =
 
 interface RunningTask {
   contextId: string
+  /** The event bus of the call that runs it: a cancel from another node publishes CANCELED on it. */
+  bus: ExecutionEventBus
   /** Stops the agent's work (a stream is aborted, a pending request dropped) and ends the task CANCELED. */
   cancel(): void
 }
@@ -106,6 +108,8 @@ const CALL_ID = 'a2a'
 export function createA2aExecutor(options: {
   agents: A2aAgentCalls
   logger: Logger
+  /** This gateway node: recorded on each task (`metadata.parley.node`) as the node that runs it. */
+  nodeId: string
   /** Tasks one principal may have running at once (`agents.maxInFlightPerConnection`). */
   maxInFlightPerPrincipal: number
 }) {
@@ -189,7 +193,7 @@ export function createA2aExecutor(options: {
           },
           artifacts: [],
           history: [message],
-          metadata: { parley: { agentId: call.agentId } },
+          metadata: { parley: { agentId: call.agentId, node: options.nodeId } },
         }),
       )
     }
@@ -284,6 +288,7 @@ export function createA2aExecutor(options: {
     publishTask()
     running.set(taskId, {
       contextId,
+      bus,
       cancel() {
         if (streamId !== undefined)
           agents.handleFrom(caller, { type: 'stream_abort', streamId, reason: 'canceled' }, 0)
@@ -353,5 +358,21 @@ export function createA2aExecutor(options: {
     )
   }
 
-  return { executor, runningTasks: () => running.size }
+  return {
+    executor,
+    runningTasks: () => running.size,
+    /** Whether this node runs the task now. */
+    runsHere: (taskId: string) => running.has(taskId),
+    /**
+     * Cancels a task this node runs (a `CancelTask` another node received): the agent's work is aborted and
+     * CANCELED is published to the call's own event bus, so its caller's stream ends with it. False when the
+     * task does not run here.
+     */
+    cancelHere(taskId: string): boolean {
+      const task = running.get(taskId)
+      if (task === undefined) return false
+      void executor.cancelTask(taskId, task.bus)
+      return true
+    },
+  }
 }

@@ -9,11 +9,12 @@ import {
   TaskStatus,
 } from '@a2a-js/sdk'
 import type { TaskStore as SdkTaskStore, ServerCallContext } from '@a2a-js/sdk/server'
-import type {
-  TaskStore as ParleyTaskStore,
-  TaskState as StoredState,
-  TaskJson,
-  TaskRecord,
+import {
+  type TaskStore as ParleyTaskStore,
+  type TaskState as StoredState,
+  type TaskJson,
+  type TaskRecord,
+  TERMINAL_TASK_STATES,
 } from '@parley/stores'
 import { a2aCallOf } from './a2a-executor.js'
 
@@ -48,6 +49,7 @@ const FROM_STORED = new Map(
   Object.entries(TO_STORED).map(([state, stored]) => [stored, Number(state) as TaskState]),
 )
 
+const isTerminal = (state: StoredState) => (TERMINAL_TASK_STATES as readonly string[]).includes(state)
 const storedState = (state: TaskState | undefined): StoredState =>
   (state === undefined ? undefined : TO_STORED[state]) ?? 'unknown'
 /** The principal a call's tasks belong to. */
@@ -189,10 +191,14 @@ export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
         await store.appendEvent(task.id, { kind: 'message', payload: Message.toJSON(message) })
       }
       await appendArtifacts(task, record.artifacts)
-      if (statusJson !== null && json(statusJson) !== json(record.status)) {
+      const state = storedState(task.status?.state)
+      // A task canceled by another node is canceled here too (its node publishes CANCELED to its own caller):
+      // the state it has already is not appended again.
+      const alreadyEnded = state === record.state && isTerminal(state)
+      if (statusJson !== null && json(statusJson) !== json(record.status) && !alreadyEnded) {
         await store.appendEvent(task.id, {
           kind: 'status',
-          state: storedState(task.status?.state),
+          state,
           payload: { taskId: task.id, contextId: task.contextId, status: statusJson },
         })
       }

@@ -96,7 +96,10 @@ export function auditDenial(
 }
 
 export function targetName(target: DirectTarget): string {
-  return typeof target === 'string' ? target : `capability:${target.capability}`
+  if (typeof target === 'string') return target
+  return target.agentId === undefined
+    ? `capability:${target.capability}`
+    : `${target.agentId} capability:${target.capability}`
 }
 
 export function sendError(connection: AgentConnection, error: ErrorBody, id?: string): void {

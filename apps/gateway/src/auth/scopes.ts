@@ -27,6 +27,15 @@ function patternRegExp(pattern: string): RegExp {
  * `<action>:<pattern>`; `*` in the pattern matches any run of characters, and action `*` matches any action.
  */
 export function scopeAllows(scopes: readonly string[], action: ScopeAction, target: string): boolean {
+  return scopeMatches(scopes, action, target)
+}
+
+/** Whether `scopes` allow MCP use `what` (`mcp:list`, `mcp:call`; `mcp:*` and `*:*` grant both; docs/mcp.md). */
+export function mcpScopeAllows(scopes: readonly string[], what: 'list' | 'call'): boolean {
+  return scopeMatches(scopes, 'mcp', what)
+}
+
+function scopeMatches(scopes: readonly string[], action: string, target: string): boolean {
   for (const scope of scopes) {
     const colon = scope.indexOf(':')
     if (colon === -1) continue

@@ -1,0 +1,39 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+
+/** An official SDK MCP client connected to `url` (Streamable HTTP), with a bearer token when given. */
+export async function mcpClient(url: string, token?: string): Promise<Client> {
+  const client = new Client({ name: 'parley-test', version: '1.0.0' })
+  const transport = new StreamableHTTPClientTransport(
+    new URL(url),
+    token === undefined ? {} : { requestInit: { headers: { authorization: `Bearer ${token}` } } },
+  )
+  await client.connect(transport)
+  return client
+}
+
+/** Posts one raw JSON-RPC body to `/mcp` as an MCP client would (both Accept types), resolving status and body. */
+export async function rawMcp(
+  baseUrl: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: unknown }> {
+  const response = await fetch(`${baseUrl}/mcp`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+      ...headers,
+    },
+    body,
+  })
+  const text = await response.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // An SSE or empty answer stays text.
+  }
+  return { status: response.status, headers: response.headers, body: parsed }
+}
