@@ -1,4 +1,4 @@
-import { type Message, StreamResponse } from '@a2a-js/sdk'
+import { type Message, StreamResponse, TaskState, TaskStatus } from '@a2a-js/sdk'
 import type { Client } from '@a2a-js/sdk/client'
 import { DeadLetterPage } from '@parley/protocol'
 import { createMemoryDeliveryBackend, createMemoryTaskStore } from '@parley/stores'
@@ -231,6 +231,40 @@ describe('A2A push notifications', () => {
     expect(bodies.at(-1)?.artifacts).toMatchObject([{ parts: [{ kind: 'text', text: 'echo: hi' }] }])
     expect(hook.accepted()[0]?.headers['x-a2a-notification-token']).toBe(TOKEN)
     expect(hook.accepted()[0]?.headers['content-type']).toMatch(/^application\/json/)
+  })
+
+  it('pushes the FAILED status the orphan sweep gives a task that a dead node left working', async () => {
+    const taskStore = createMemoryTaskStore()
+    const longAgo = Date.now() - 60_000
+    await taskStore.create({
+      id: 'left-behind',
+      contextId: 'ctx-left',
+      agentId: 'worker',
+      owner: 'someone',
+      state: 'working',
+      status: TaskStatus.toJSON({
+        state: TaskState.TASK_STATE_WORKING,
+        message: undefined,
+        timestamp: undefined,
+      }),
+      metadata: { parley: { agentId: 'worker', node: 'node-dead' } },
+      now: longAgo,
+    })
+    const hook = await receiver()
+    await taskStore.setPushConfig(
+      'left-behind',
+      { owner: 'someone' },
+      { id: 'hook', url: hook.url, token: TOKEN, protocolVersion: '1.0', now: longAgo },
+    )
+    await fixture.start(
+      { ...LOCAL_WEBHOOKS, a2a: { ...LOCAL_WEBHOOKS.a2a, orphanSweepInterval: 0.2 } },
+      { taskStore },
+    )
+    await expect.poll(() => hook.accepted().length, { timeout: 20_000 }).toBe(1)
+    const [notification] = hook.accepted()
+    expect(notificationSummary(notification?.body ?? {})).toBe('status FAILED')
+    expect(JSON.stringify(notification?.body)).toContain('node-dead that ran this task is gone')
+    expect(notification?.headers['x-a2a-notification-token']).toBe(TOKEN)
   })
 
   it('resumes the webhook deliveries a stopped gateway left queued, in order, on the gateway started after it', async () => {
