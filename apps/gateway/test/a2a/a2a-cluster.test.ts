@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config.js'
 import { deliveryBackendOptions } from '../../src/delivery/open-delivery-backend.js'
 import { SdkFixture } from '../support/sdk-agents.js'
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js'
-import { a2aClient, sendRequest, userText } from './a2a-clients.js'
+import { a2aClient, patientAgent, sendRequest, userText } from './a2a-clients.js'
 
 /** Two gateway nodes on one memory bus, sharing the task store and the delivery backend. */
 function twoNodeCluster() {
@@ -33,31 +33,6 @@ function twoNodeCluster() {
       await deliveryBackend.close()
     },
   }
-}
-
-/** An agent whose handler waits until its abort signal fires (a long piece of work). */
-async function patientAgent(fixture: SdkFixture) {
-  let started: () => void = () => {}
-  const handlerStarted = new Promise<void>((resolve) => {
-    started = resolve
-  })
-  let aborted: (reason: unknown) => void = () => {}
-  const sawAbort = new Promise<unknown>((resolve) => {
-    aborted = resolve
-  })
-  const worker = fixture.agent({ agentId: 'worker', capabilities: ['work'] })
-  worker.handle(
-    (_data, context) =>
-      new Promise((resolve) => {
-        started()
-        context.signal.addEventListener('abort', () => {
-          aborted(context.signal.reason)
-          resolve('too late')
-        })
-      }),
-  )
-  await worker.connect()
-  return { handlerStarted, sawAbort }
 }
 
 const RETURN_IMMEDIATELY = {
@@ -101,7 +76,7 @@ describe('A2A tasks across gateway nodes', () => {
     const nodeA = await cluster.start('node-a')
     const nodeB = await cluster.start('node-b')
     fixture.server = nodeA
-    const { handlerStarted, sawAbort } = await patientAgent(fixture)
+    const { handlerStarted, sawAbort } = await patientAgent(fixture, 'worker', 'work')
 
     const throughA = await a2aClient(nodeA.started.url, 'worker')
     const submitted = await throughA.sendMessage({
@@ -135,7 +110,7 @@ describe('A2A tasks across gateway nodes', () => {
     const nodeA = await cluster.start('node-a', config)
     await cluster.start('node-b', config)
     fixture.server = nodeA
-    const { handlerStarted } = await patientAgent(fixture)
+    const { handlerStarted } = await patientAgent(fixture, 'worker', 'work')
     const running = await (await a2aClient(nodeA.started.url, 'worker')).sendMessage({
       ...sendRequest(userText('a long job')),
       configuration: RETURN_IMMEDIATELY,
