@@ -1,4 +1,4 @@
-import { type Message, StreamResponse, TaskState, TaskStatus } from '@a2a-js/sdk'
+import { type Message, StreamResponse } from '@a2a-js/sdk'
 import type { Client } from '@a2a-js/sdk/client'
 import { DeadLetterPage } from '@parley/protocol'
 import { createMemoryDeliveryBackend, createMemoryTaskStore } from '@parley/stores'
@@ -8,7 +8,7 @@ import { deliveryBackendOptions } from '../../src/delivery/open-delivery-backend
 import { admin } from '../support/delivery-helpers.js'
 import { SdkFixture } from '../support/sdk-agents.js'
 import { startTestGateway } from '../support/test-gateway.js'
-import { a2aClient, rawRpc, sendRequest, userText } from './a2a-clients.js'
+import { a2aClient, leftWorking, patientAgent, rawRpc, sendRequest, userText } from './a2a-clients.js'
 import { notificationSummary, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js'
 
 /** A test receiver listens on 127.0.0.1 over http: the operator settings that allow it, and quick retries. */
@@ -160,19 +160,7 @@ describe('A2A push notifications', () => {
 
   it('pushes a canceled task once: the cancel and the task each see the CANCELED event, it is queued once', async () => {
     await fixture.start(LOCAL_WEBHOOKS)
-    let started: () => void = () => {}
-    const handlerStarted = new Promise<void>((resolve) => {
-      started = resolve
-    })
-    const slow = fixture.agent({ agentId: 'slow', capabilities: ['slow'] })
-    slow.handle(
-      (_data, context) =>
-        new Promise((resolve) => {
-          started()
-          context.signal.addEventListener('abort', () => resolve('too late'))
-        }),
-    )
-    await slow.connect()
+    const { handlerStarted } = await patientAgent(fixture, 'slow', 'slow')
     const hook = await receiver()
     const client = await a2aClient(fixture.url, 'slow')
     const submitted = await client.sendMessage({
@@ -235,26 +223,12 @@ describe('A2A push notifications', () => {
 
   it('pushes the FAILED status the orphan sweep gives a task that a dead node left working', async () => {
     const taskStore = createMemoryTaskStore()
-    const longAgo = Date.now() - 60_000
-    await taskStore.create({
-      id: 'left-behind',
-      contextId: 'ctx-left',
-      agentId: 'worker',
-      owner: 'someone',
-      state: 'working',
-      status: TaskStatus.toJSON({
-        state: TaskState.TASK_STATE_WORKING,
-        message: undefined,
-        timestamp: undefined,
-      }),
-      metadata: { parley: { agentId: 'worker', node: 'node-dead' } },
-      now: longAgo,
-    })
+    await leftWorking(taskStore, 'left-behind', 'node-dead')
     const hook = await receiver()
     await taskStore.setPushConfig(
       'left-behind',
       { owner: 'someone' },
-      { id: 'hook', url: hook.url, token: TOKEN, protocolVersion: '1.0', now: longAgo },
+      { id: 'hook', url: hook.url, token: TOKEN, protocolVersion: '1.0', now: Date.now() - 60_000 },
     )
     await fixture.start(
       { ...LOCAL_WEBHOOKS, a2a: { ...LOCAL_WEBHOOKS.a2a, orphanSweepInterval: 0.2 } },
