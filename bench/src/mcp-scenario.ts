@@ -100,6 +100,7 @@ async function callInWindow(deployment: McpDeployment, load: RequestLoad) {
   const payload = 'x'.repeat(load.payloadBytes)
   const latency = new LatencyHistogram()
   const errorsByCode: Record<string, number> = {}
+  let answered = 0
   let measuredSent = 0
   let measuredAnswered = 0
   const startedAt = performance.now()
@@ -118,6 +119,7 @@ async function callInWindow(deployment: McpDeployment, load: RequestLoad) {
       try {
         const result = await client.callTool({ name: deployment.tool, arguments: { payload } })
         if (result.isError === true) throw Object.assign(new Error('tool error'), { code: 'tool_error' })
+        answered += 1
         if (measured) {
           measuredAnswered += 1
           latency.record(performance.now() - sentAt)
@@ -136,7 +138,7 @@ async function callInWindow(deployment: McpDeployment, load: RequestLoad) {
     cpuAtStart === undefined || cpuAtEnd === undefined
       ? undefined
       : ((cpuAtEnd - cpuAtStart) / load.durationMs) * 100
-  return { latency, errorsByCode, measuredSent, measuredAnswered, cpuPercent }
+  return { latency, errorsByCode, answered, measuredSent, measuredAnswered, cpuPercent }
 }
 
 async function runMcp(contender: Contender, run: number, load: RequestLoad): Promise<RunResult> {
@@ -150,6 +152,8 @@ async function runMcp(contender: Contender, run: number, load: RequestLoad): Pro
       ok: true,
       error: undefined,
       roundTripsPerSecond: measured.measuredAnswered / seconds,
+      // The one agent (Parley) or server (direct) answered every call of the run, warm-up included.
+      agentAnswers: [measured.answered],
       p50Ms: measured.latency.quantile(0.5),
       p90Ms: measured.latency.quantile(0.9),
       p99Ms: measured.latency.quantile(0.99),

@@ -1,28 +1,8 @@
-import { execFile } from 'node:child_process'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { startTestUpstream, type TestUpstream } from './mcp/mcp-upstream-server.js'
+import { runParley as parley } from './support/parley-cli.js'
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from './support/test-gateway.js'
-
-const run = promisify(execFile)
-const gatewayRoot = fileURLToPath(new URL('..', import.meta.url))
-const tsx = join(gatewayRoot, 'node_modules', '.bin', 'tsx')
-const cli = join(gatewayRoot, 'src', 'cli.ts')
-
-function parley(args: string[], env: Record<string, string> = {}) {
-  const { PARLEY_ADMIN_TOKEN: _ignored, ...inherited } = process.env
-  return run(tsx, [cli, ...args], { cwd: gatewayRoot, env: { ...inherited, ...env } }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  )
-}
 
 describe('parley mcp', () => {
   let server: TestGateway

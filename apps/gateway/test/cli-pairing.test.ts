@@ -1,33 +1,12 @@
-import { execFile } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { PairingCheckResult, PROTOCOL_VERSION } from '@parley/protocol'
 import { didKeyFromPublicKey } from '@parley/stores'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runParley } from './support/parley-cli.js'
 import { TestClient } from './support/test-client.js'
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from './support/test-gateway.js'
 
-const run = promisify(execFile)
-const gatewayRoot = fileURLToPath(new URL('..', import.meta.url))
-const tsx = join(gatewayRoot, 'node_modules', '.bin', 'tsx')
-const cli = join(gatewayRoot, 'src', 'cli.ts')
-
-function parley(args: string[]) {
-  const { PARLEY_ADMIN_TOKEN: _ignored, ...inherited } = process.env
-  return run(tsx, [cli, ...args], {
-    cwd: gatewayRoot,
-    env: { ...inherited, PARLEY_ADMIN_TOKEN: TEST_ADMIN_TOKEN },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  )
-}
+const parley = (args: string[]) => runParley(args, { PARLEY_ADMIN_TOKEN: TEST_ADMIN_TOKEN })
 
 describe('parley pairing and parley devices', () => {
   let server: TestGateway

@@ -36,6 +36,7 @@ describe('hostile HTTP input against the Postgres stores', () => {
   it.each([
     ['DELETE', '/api/admin/tokens/%00'],
     ['DELETE', '/api/admin/policies/%00'],
+    ['DELETE', '/api/admin/mcp/servers/%00'],
     ['POST', '/api/admin/pairing/requests/%00/approve'],
     ['POST', '/api/admin/pairing/requests/%00/deny'],
     ['DELETE', '/api/admin/pairing/paired/telegram/%00'],

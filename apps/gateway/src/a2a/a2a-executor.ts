@@ -6,32 +6,15 @@ import {
   type RequestContext,
   type ServerCallContext,
 } from '@a2a-js/sdk/server'
-import {
-  type ErrorBody,
-  errorBody,
-  type RequestFrame,
-  type ServerFrame,
-  type StreamOpenFrame,
-} from '@parley/protocol'
+import { type ErrorBody, errorBody } from '@parley/protocol'
 import type { TaskPushConfigInput } from '@parley/stores'
 import type { Logger } from 'pino'
-import type { AgentCaller } from '../agents/agent-routing.js'
-import type { StreamFrame } from '../agents/agent-streams.js'
+import { type EntryAgentCalls, entryCaller, thrownErrorBody } from '../agents/entry-caller.js'
 import type { Principal } from '../auth/auth-provider.js'
-import { newId } from '../ids.js'
 import { agentMessage, dataParts, messageData } from './a2a-parts.js'
 
 /** What the A2A face needs of the agent layer: the same entry a WebSocket connection's frames take. */
-export interface A2aAgentCalls {
-  handleFrom(
-    caller: AgentCaller,
-    frame: RequestFrame | StreamOpenFrame | StreamFrame,
-    size: number,
-  ): Promise<void> | undefined
-  /** Cancels the caller's pending request: the agent's handler signal fires. */
-  cancelFrom(caller: AgentCaller, requestId: string, reason: string): boolean
-  connectionClosed(caller: AgentCaller): void
-}
+export type A2aAgentCalls = EntryAgentCalls
 
 /** One A2A call as the routes saw it, kept in the SDK's `ServerCallContext.state`. */
 export interface A2aCall {
@@ -55,31 +38,6 @@ export function setA2aCall(context: ServerCallContext, call: A2aCall): void {
 
 export function a2aCallOf(context: ServerCallContext): A2aCall | undefined {
   return context.state.get(CALL_STATE_KEY) as A2aCall | undefined
-}
-
-/** The per-call caller the agent layer sees: a principal like any connection, with no socket. */
-function a2aCaller(principal: Principal, onFrame: (frame: ServerFrame) => void) {
-  let open = true
-  const caller: AgentCaller & { close(): void } = {
-    id: newId('a2a'),
-    clientId: `a2a:${principal.id}`,
-    principal: principal.id,
-    role: principal.role,
-    lastSeenAt: Date.now(),
-    agentKeyId: undefined,
-    get isOpen() {
-      return open
-    },
-    sendFrame(frame) {
-      if (!open) return false
-      onFrame(frame)
-      return true
-    },
-    close() {
-      open = false
-    },
-  }
-  return caller
 }
 
 type Outcome =
@@ -198,7 +156,7 @@ export function createA2aExecutor(options: {
       )
     }
 
-    const caller = a2aCaller(call.principal, (frame) => {
+    const caller = entryCaller('a2a', call.principal, (frame) => {
       switch (frame.type) {
         case 'reply':
           if (frame.id !== CALL_ID) return
@@ -268,15 +226,7 @@ export function createA2aExecutor(options: {
         size,
       )
     } catch (error) {
-      const body = error as Partial<ErrorBody>
-      settle({
-        kind: 'failed',
-        error: {
-          code: (body.code as ErrorBody['code']) ?? 'internal',
-          message: body.message ?? 'the call failed',
-          retryable: false,
-        },
-      })
+      settle({ kind: 'failed', error: thrownErrorBody(error) })
     }
     // Refused before the agent got it (access, no route, limits): nothing is published, the routes answer it.
     if (settled && !published) {

@@ -1,20 +1,9 @@
-import type { ErrorBody, RequestFrame, ServerFrame, StreamOpenFrame } from '@parley/protocol'
-import type { AgentCaller } from '../agents/agent-routing.js'
-import type { StreamFrame } from '../agents/agent-streams.js'
+import type { ErrorBody } from '@parley/protocol'
+import { type EntryAgentCalls, entryCaller, thrownErrorBody } from '../agents/entry-caller.js'
 import type { Principal } from '../auth/auth-provider.js'
-import { newId } from '../ids.js'
 
 /** What the MCP face needs of the agent layer: the entry a WebSocket connection's frames take. */
-export interface McpAgentCalls {
-  handleFrom(
-    caller: AgentCaller,
-    frame: RequestFrame | StreamOpenFrame | StreamFrame,
-    size: number,
-  ): Promise<void> | undefined
-  /** Cancels the caller's pending request: the agent's handler signal fires. */
-  cancelFrom(caller: AgentCaller, requestId: string, reason: string): boolean
-  connectionClosed(caller: AgentCaller): void
-}
+export type McpAgentCalls = EntryAgentCalls
 
 /** How a tool call ended, as the agent layer answered it. */
 export type CallOutcome =
@@ -39,31 +28,6 @@ export interface ToolCallRequest {
 }
 
 const CALL_ID = 'mcp'
-
-/** The per-call caller the agent layer sees: the MCP client's principal, with no socket. */
-function mcpCaller(principal: Principal, onFrame: (frame: ServerFrame) => void) {
-  let open = true
-  const caller: AgentCaller & { close(): void } = {
-    id: newId('mcp'),
-    clientId: `mcp:${principal.id}`,
-    principal: principal.id,
-    role: principal.role,
-    lastSeenAt: Date.now(),
-    agentKeyId: undefined,
-    get isOpen() {
-      return open
-    },
-    sendFrame(frame) {
-      if (!open) return false
-      onFrame(frame)
-      return true
-    },
-    close() {
-      open = false
-    },
-  }
-  return caller
-}
 
 function agentErrorOf(error: ErrorBody): CallOutcome {
   const details = error.details as { code?: unknown; message?: unknown } | undefined
@@ -96,7 +60,7 @@ export async function runToolCall(
   let streamId: string | undefined
   const chunks: unknown[] = []
 
-  const caller = mcpCaller(call.principal, (frame) => {
+  const caller = entryCaller('mcp', call.principal, (frame) => {
     switch (frame.type) {
       case 'reply': {
         if (frame.id !== CALL_ID) return
@@ -171,15 +135,7 @@ export async function runToolCall(
       size,
     )
   } catch (error) {
-    const body = error as Partial<ErrorBody>
-    done({
-      kind: 'refused',
-      error: {
-        code: (body.code as ErrorBody['code']) ?? 'internal',
-        message: body.message ?? 'the call failed',
-        retryable: false,
-      },
-    })
+    done({ kind: 'refused', error: thrownErrorBody(error) })
   }
   const outcome = await finished
   call.signal.removeEventListener('abort', onAbort)

@@ -34,6 +34,8 @@ export interface McpFaceDeps {
   }
   audit: Pick<ConnectionAudit, 'record'>
   stats: McpStats
+  /** Calls one principal may have running at once on this node (`agents.maxInFlightPerConnection`). */
+  maxInFlightPerPrincipal: number
   logger: Logger
 }
 
@@ -57,6 +59,13 @@ function refusalDetail(error: ErrorBody): string {
   return error.code
 }
 
+/** What a call needs of its MCP request: its cancellation, its progress token and how to report progress. */
+interface CallExtra {
+  signal: AbortSignal
+  progressToken: string | number | undefined
+  notify: (progress: number, message: string) => Promise<void>
+}
+
 function progressTokenOf(meta: unknown): string | number | undefined {
   const token = (meta as { progressToken?: unknown } | undefined)?.progressToken
   return typeof token === 'string' || typeof token === 'number' ? token : undefined
@@ -73,6 +82,14 @@ function progressTokenOf(meta: unknown): string | number | undefined {
  */
 export function createMcpFace(deps: McpFaceDeps) {
   const { audit, stats, logger } = deps
+  const inFlight = new Map<string, number>()
+  /**
+   * The calls running on this node by caller and JSON-RPC id: a `notifications/cancelled` arrives in a POST of
+   * its own (stateless: on a new server), which aborts the call here when it runs on this node.
+   */
+  const cancellable = new Map<string, AbortController>()
+  const callKey = (principal: Principal, requestId: string | number) =>
+    `${principal.id}\u0000${typeof requestId}:${requestId}`
 
   function record(
     principal: Principal,
@@ -115,11 +132,7 @@ export function createMcpFace(deps: McpFaceDeps) {
     principal: Principal,
     name: string,
     args: Record<string, unknown> | undefined,
-    extra: {
-      signal: AbortSignal
-      progressToken: string | number | undefined
-      notify: (progress: number, message: string) => Promise<void>
-    },
+    extra: CallExtra,
   ): Promise<CallToolResult> {
     const startedAt = Date.now()
     const traceId = newTraceId()
@@ -136,19 +149,48 @@ export function createMcpFace(deps: McpFaceDeps) {
     }
     const input = args ?? {}
     const data = tool.wrapsInput ? input.input : input
-    const problem = inputProblem(tool.info, data)
-    if (problem !== undefined) {
-      const message = `the arguments of ${name} do not match its input schema: ${problem}`
+    /** A refusal before the agent is asked: audited, counted, answered as a JSON-RPC error. */
+    const refuse = (error: ErrorBody): never => {
       record(principal, {
         outcome: 'error',
-        detail: `tools/call ${name} bad_request`,
+        detail: `tools/call ${name} ${error.code}`,
         target: tool.agentId,
         startedAt,
         traceId,
       })
       stats.called(tool.name, 'refused')
-      throw new McpError(ErrorCode.InvalidParams, message, errorBody('bad_request', message))
+      throw refusalError(error)
     }
+    const problem = inputProblem(tool.info, data)
+    if (problem !== undefined)
+      refuse(errorBody('bad_request', `the arguments of ${name} do not match its input schema: ${problem}`))
+    const running = inFlight.get(principal.id) ?? 0
+    if (running >= deps.maxInFlightPerPrincipal)
+      refuse(
+        errorBody(
+          'rate_limited',
+          `${running} MCP calls of ${principal.id} are running already (agents.maxInFlightPerConnection)`,
+          1_000,
+        ),
+      )
+    inFlight.set(principal.id, running + 1)
+    try {
+      return await runCall(principal, tool, data, extra, { startedAt, traceId })
+    } finally {
+      const left = (inFlight.get(principal.id) ?? 1) - 1
+      if (left <= 0) inFlight.delete(principal.id)
+      else inFlight.set(principal.id, left)
+    }
+  }
+
+  async function runCall(
+    principal: Principal,
+    tool: McpTool,
+    data: unknown,
+    extra: CallExtra,
+    { startedAt, traceId }: { startedAt: number; traceId: string },
+  ): Promise<CallToolResult> {
+    const { name } = tool
     let correlationId: string | undefined
     let progress = 0
     const stream = extra.progressToken !== undefined && tool.origin === 'agent'
@@ -178,21 +220,30 @@ export function createMcpFace(deps: McpFaceDeps) {
     // An agent without a stream handler for the capability is asked with a plain request instead.
     if (stream && outcome.kind === 'agent_error' && outcome.code === 'no_handler' && progress === 0)
       outcome = await run(false)
-    const kind = resultKind(outcome)
-    stats.called(tool.name, kind)
+    let result: CallToolResult | undefined
+    if (outcome.kind !== 'refused') {
+      try {
+        result = toolResult(tool, outcome)
+      } catch (error) {
+        // An upstream answer that is not a CallToolResult: the gateway's failure, not the tool's.
+        outcome = { kind: 'refused', error: (error as McpError).data as ErrorBody }
+      }
+    }
+    stats.called(tool.name, resultKind(outcome))
     const base = {
       target: tool.agentId,
       startedAt,
       traceId,
       ...(correlationId === undefined ? {} : { correlationId }),
     }
-    if (outcome.kind === 'refused') {
+    if (outcome.kind === 'refused' || result === undefined) {
+      const error = outcome.kind === 'refused' ? outcome.error : errorBody('internal', 'no result')
       record(principal, {
         ...base,
-        outcome: DENIALS.has(outcome.error.code) ? 'denied' : 'error',
-        detail: `tools/call ${name} ${refusalDetail(outcome.error)}`,
+        outcome: DENIALS.has(error.code) ? 'denied' : 'error',
+        detail: `tools/call ${name} ${refusalDetail(error)}`,
       })
-      throw refusalError(outcome.error)
+      throw refusalError(error)
     }
     record(principal, {
       ...base,
@@ -202,7 +253,7 @@ export function createMcpFace(deps: McpFaceDeps) {
           ? `tools/call ${name} agent_error ${outcome.code}`
           : `tools/call ${name}`,
     })
-    return toolResult(tool, outcome)
+    return result
   }
 
   /** The principal the route authenticated, handed to the handlers through the SDK's `authInfo`. */
@@ -227,19 +278,31 @@ export function createMcpFace(deps: McpFaceDeps) {
     server.setRequestHandler(ListToolsRequestSchema, (_request, extra) =>
       listTools(principalOf(extra.authInfo)),
     )
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const progressToken = progressTokenOf(request.params._meta)
-      return callTool(principalOf(extra.authInfo), request.params.name, request.params.arguments, {
-        signal: extra.signal,
-        progressToken,
-        notify: (progress, message) =>
-          progressToken === undefined
-            ? Promise.resolve()
-            : extra.sendNotification({
-                method: 'notifications/progress',
-                params: { progressToken, progress, message },
-              }),
-      })
+      const principal = principalOf(extra.authInfo)
+      const key = callKey(principal, extra.requestId)
+      const cancel = new AbortController()
+      const onAbort = () => cancel.abort()
+      if (extra.signal.aborted) cancel.abort()
+      else extra.signal.addEventListener('abort', onAbort, { once: true })
+      cancellable.set(key, cancel)
+      try {
+        return await callTool(principal, request.params.name, request.params.arguments, {
+          signal: cancel.signal,
+          progressToken,
+          notify: (progress, message) =>
+            progressToken === undefined
+              ? Promise.resolve()
+              : extra.sendNotification({
+                  method: 'notifications/progress',
+                  params: { progressToken, progress, message },
+                }),
+        })
+      } finally {
+        extra.signal.removeEventListener('abort', onAbort)
+        if (cancellable.get(key) === cancel) cancellable.delete(key)
+      }
     })
     return server
   }
@@ -267,14 +330,14 @@ export function createMcpFace(deps: McpFaceDeps) {
       })
       transport.onerror = (error) => logger.debug({ err: error }, 'MCP request refused by the transport')
       await server.connect(transport)
+      // The client went away: closing the server aborts the call (the agent is told). That server is not reused.
+      const gone = () => void server.close()
+      request.signal.addEventListener('abort', gone, { once: true })
       const response = await transport.handleRequest(request, { parsedBody, authInfo: authInfoOf(principal) })
-      if (streaming) {
-        // An SSE answer ends when its call does (the SDK closes it), or when the client goes away: closing the
-        // server then aborts the call (the agent is told). Its server is not reused.
-        request.signal.addEventListener('abort', () => void server.close(), { once: true })
-        return response
-      }
+      // An SSE answer ends when its call does (the SDK closes it), or when the client goes away.
+      if (streaming) return response
       // A JSON answer is complete: nothing of the request stays open.
+      request.signal.removeEventListener('abort', gone)
       await server.close()
       if (idle.length < MAX_IDLE_SERVERS) idle.push(server)
       return response
@@ -311,6 +374,18 @@ export function createMcpFace(deps: McpFaceDeps) {
       if (request.signal.aborted) closed()
       else request.signal.addEventListener('abort', closed, { once: true })
       return response
+    },
+
+    /** A `notifications/cancelled` of `principal`: aborts its call `requestId` when it runs on this node. */
+    cancel(principal: Principal, requestId: string | number): boolean {
+      const running = cancellable.get(callKey(principal, requestId))
+      running?.abort()
+      return running !== undefined
+    },
+
+    /** Audits a request refused before the SDK saw it (a missing scope): outcome `denied`. */
+    recordRefusal(principal: Principal, detail: string): void {
+      record(principal, { outcome: 'denied', detail, startedAt: Date.now() })
     },
 
     /** The tools `as` could list (every tool without `as`), as the admin "view as" shows them. */

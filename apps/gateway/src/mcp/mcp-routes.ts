@@ -23,7 +23,7 @@ export const MCP_RESOURCE_METADATA_PATH = `/.well-known/oauth-protected-resource
 /** The scopes `/mcp` honours (docs/mcp.md); `mcp:*` and `*:*` grant both. */
 export const MCP_SCOPES = ['mcp:list', 'mcp:call'] as const
 
-export interface McpRoutesDeps extends Omit<McpFaceDeps, 'stats'> {
+export interface McpRoutesDeps extends Omit<McpFaceDeps, 'stats' | 'maxInFlightPerPrincipal'> {
   config: GatewayConfig
   /** Checks the bearer credential like a connection's (any role). */
   authenticate: Authenticate
@@ -75,7 +75,11 @@ function neededScope(message: JSONRPCMessage): McpScope | undefined {
 export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
   const { config, logger } = deps
   const stats = createMcpStats(deps.metrics)
-  const face = createMcpFace({ ...deps, stats })
+  const face = createMcpFace({
+    ...deps,
+    stats,
+    maxInFlightPerPrincipal: config.agents.maxInFlightPerConnection,
+  })
   /** The gateway's public base URL: `pairing.publicUrl` (PARLEY_PUBLIC_URL), else the request's origin. */
   const baseUrl = (c: Context<GatewayEnv>) =>
     (config.pairing.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')
@@ -142,7 +146,10 @@ export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
       c.header('WWW-Authenticate', `Bearer realm="parley", resource_metadata="${metadataUrl(c)}"`)
       return errorResponse(c, 'unauthorized', outcome.message)
     }
-    if (!mayUse(outcome.principal, 'any')) return insufficientScope(c, 'any', null)
+    if (!mayUse(outcome.principal, 'any')) {
+      face.recordRefusal(outcome.principal, `${c.req.method} /mcp forbidden scope=mcp:list|mcp:call`)
+      return insufficientScope(c, 'any', null)
+    }
     return outcome.principal
   }
 
@@ -185,8 +192,19 @@ export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
     const messages = (Array.isArray(body) ? body : [body]) as JSONRPCMessage[]
     for (const message of messages) {
       const needed = neededScope(message)
-      if (needed !== undefined && !mayUse(principal, needed))
+      if (needed !== undefined && !mayUse(principal, needed)) {
+        face.recordRefusal(principal, `tools/${needed} forbidden scope=mcp:${needed}`)
         return insufficientScope(c, needed, (message as { id?: unknown }).id ?? null)
+      }
+    }
+    for (const message of messages) {
+      const cancelled = message as { method?: unknown; params?: { requestId?: unknown } }
+      const requestId = cancelled.params?.requestId
+      if (
+        cancelled.method === 'notifications/cancelled' &&
+        (typeof requestId === 'string' || typeof requestId === 'number')
+      )
+        face.cancel(principal, requestId)
     }
     // A call with a progress token is answered over SSE (its progress notifications go first); all else as JSON.
     const streaming = messages.some(

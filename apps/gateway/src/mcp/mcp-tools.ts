@@ -1,6 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js'
 import type { AgentSummary, CapabilityInfo } from '@parley/protocol'
-import { toolName, upstreamToolOf } from './tool-names.js'
+import { MCP_CAPABILITY_PREFIX, toolName, upstreamToolOf } from './tool-names.js'
 
 /** One tool `/mcp` publishes: an agent's capability, or an upstream MCP server's tool. */
 export interface McpTool {
@@ -27,6 +27,11 @@ export interface McpTool {
 }
 
 const ANY_OBJECT = { type: 'object' } as const
+
+/** The server's own name of an upstream tool (its instance's `mcpTool`), else its escaped name. */
+function upstreamToolName(metadata: Record<string, unknown>, escaped: string): string {
+  return typeof metadata.mcpTool === 'string' ? metadata.mcpTool : escaped
+}
 
 function isObjectSchema(schema: Record<string, unknown>): boolean {
   return schema.type === 'object'
@@ -65,10 +70,11 @@ export function toolsOf(agents: readonly AgentSummary[]): Map<string, McpTool> {
       for (const capability of instance.capabilities) {
         const info = instance.capabilityInfo?.[capability]
         const upstream = instance.kind === 'mcp' ? upstreamToolOf(capability) : undefined
+        // An upstream tool's capability holds its MCP name already (`mcpUpstreamToolName`, @parley/protocol).
         const name =
           upstream === undefined
             ? toolName(agent.agentId, capability)
-            : toolName(upstream.server, upstream.tool)
+            : capability.slice(MCP_CAPABILITY_PREFIX.length)
         const existing = tools.get(name)
         if (existing !== undefined && (existing.origin === 'upstream' || upstream === undefined)) continue
         const wrapsInput = info?.inputSchema !== undefined && !isObjectSchema(info.inputSchema)
@@ -78,7 +84,7 @@ export function toolsOf(agents: readonly AgentSummary[]): Map<string, McpTool> {
           capability,
           origin: upstream === undefined ? 'agent' : 'upstream',
           owner: upstream?.server ?? agent.agentId,
-          source: upstream?.tool ?? capability,
+          source: upstream === undefined ? capability : upstreamToolName(instance.metadata, upstream.tool),
           info,
           wrapsInput,
           definition: describeTool(name, info, wrapsInput),

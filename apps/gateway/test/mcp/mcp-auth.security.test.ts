@@ -97,6 +97,16 @@ describe('/mcp authentication and scopes', () => {
     expect(call.status).toBe(403)
     expect(call.headers.get('www-authenticate')).toContain('scope="mcp:call"')
     expect(call.body).toMatchObject({ id: 2, error: { code: -32003 } })
+    await server.audit?.flush()
+    const denied = ((await server.audit?.query({ kind: 'mcp', limit: 20 }))?.events ?? []).filter(
+      (row) => row.outcome === 'denied',
+    )
+    expect(denied.map((row) => [row.principal, row.detail])).toEqual(
+      expect.arrayContaining([
+        [publisher.record.id, 'POST /mcp forbidden scope=mcp:list|mcp:call'],
+        [lister.record.id, 'tools/call forbidden scope=mcp:call'],
+      ]),
+    )
   })
 
   it('refuses a browser origin that is not allowed (DNS rebinding) and serves an allowed one', async () => {

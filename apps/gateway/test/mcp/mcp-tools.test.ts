@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
 import { McpToolList } from '@parley/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
+import { hostAgent } from '../../src/agents/hosted-agent.js'
 import { adminCall } from '../support/admin-api.js'
 import { SdkFixture, waitUntil } from '../support/sdk-agents.js'
 import { mcpClient } from './mcp-clients.js'
@@ -217,6 +218,170 @@ describe('/mcp: Parley agents as MCP tools (official SDK client)', () => {
     const metrics = await (await fetch(`${fixture.url}/metrics`)).text()
     expect(metrics).toContain('parley_mcp_tool_calls_total{tool="echo__echo",outcome="ok"} 1')
     expect(metrics).toContain('parley_mcp_tool_calls_total{tool="echo__fail",outcome="tool_error"} 1')
+  })
+
+  it('refuses a call beyond agents.maxInFlightPerConnection calls of one principal with rate_limited, and takes the next once one ended', async () => {
+    await fixture.start({ authToken: SHARED, agents: { maxInFlightPerConnection: 1 } })
+    const slow = fixture.agent({ agentId: 'slow', authToken: SHARED, capabilities: ['wait'] })
+    let release: () => void = () => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let asked = 0
+    slow.handle(async () => {
+      asked += 1
+      await released
+      return 'done'
+    })
+    await slow.connect()
+    const client = await connect(SHARED)
+    const first = client.callTool({ name: 'slow__wait', arguments: {} })
+    await waitUntil(() => asked === 1, 10_000, 'the first call to reach the agent')
+    const second = await client.callTool({ name: 'slow__wait', arguments: {} }).catch((error) => error)
+    expect(second).toMatchObject({ code: -32005, data: { code: 'rate_limited' } })
+    release()
+    expect(await first).toMatchObject({ content: [{ type: 'text', text: 'done' }] })
+    expect(await client.callTool({ name: 'slow__wait', arguments: {} })).toMatchObject({
+      content: [{ type: 'text', text: 'done' }],
+    })
+  })
+
+  it("lists an upstream server's tool (an mcp-kind instance, capability mcp:{server}__{tool}) as {server}__{tool} and passes its CallToolResult through", async () => {
+    const server = await fixture.start({ authToken: SHARED })
+    const upstream = hostAgent(
+      server.gateway.agents,
+      {
+        agentId: 'mcp.github',
+        principal: 'mcp:github',
+        capabilities: [
+          {
+            name: 'mcp:github__create_issue',
+            description: 'Opens an issue',
+            inputSchema: { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] },
+          },
+        ],
+        reach: { kind: 'mcp', url: 'http://127.0.0.1:1/mcp' },
+      },
+      {
+        request: async (call) => ({
+          content: [{ type: 'text', text: `opened ${(call.data as { title: string }).title}` }],
+          structuredContent: { number: 7 },
+        }),
+      },
+    )
+    try {
+      const client = await connect(SHARED)
+      expect((await client.listTools()).tools).toEqual([
+        {
+          name: 'github__create_issue',
+          description: 'Opens an issue',
+          inputSchema: { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] },
+        },
+      ])
+      // With a progress token too: an upstream tool is never served as a stream.
+      expect(
+        await client.callTool({ name: 'github__create_issue', arguments: { title: 'bug' } }, undefined, {
+          onprogress: () => {},
+        }),
+      ).toEqual({ content: [{ type: 'text', text: 'opened bug' }], structuredContent: { number: 7 } })
+      const viewed = McpToolList.parse((await adminCall(fixture.url, 'GET', '/api/admin/mcp/tools')).body)
+      expect(viewed.tools).toEqual([
+        expect.objectContaining({
+          name: 'github__create_issue',
+          origin: 'upstream',
+          owner: 'github',
+          source: 'create_issue',
+          calls: 1,
+        }),
+      ])
+      const broken = hostAgent(
+        server.gateway.agents,
+        {
+          agentId: 'mcp.broken',
+          principal: 'mcp:broken',
+          capabilities: ['mcp:broken__tool'],
+          reach: { kind: 'mcp', url: 'http://127.0.0.1:1/mcp' },
+        },
+        { request: async () => ({ content: 'not a list' }) },
+      )
+      const refused = await client.callTool({ name: 'broken__tool', arguments: {} }).catch((error) => error)
+      broken.close()
+      expect(refused).toMatchObject({ code: -32603, data: { code: 'internal' } })
+    } finally {
+      upstream.close()
+    }
+  })
+
+  it('publishes an object output schema and a non-object input schema as the input argument', async () => {
+    await fixture.start({ authToken: SHARED })
+    const words = fixture.agent({
+      agentId: 'words',
+      authToken: SHARED,
+      capabilities: [
+        {
+          name: 'count',
+          inputSchema: { type: 'string' },
+          outputSchema: { type: 'object', properties: { words: { type: 'integer' } }, required: ['words'] },
+        },
+      ],
+    })
+    words.handle((data) => ({ words: String(data).split(' ').length }))
+    await words.connect()
+    const client = await connect(SHARED)
+    expect((await client.listTools()).tools).toEqual([
+      {
+        name: 'words__count',
+        inputSchema: { type: 'object', properties: { input: { type: 'string' } }, required: ['input'] },
+        outputSchema: { type: 'object', properties: { words: { type: 'integer' } }, required: ['words'] },
+      },
+    ])
+    expect(
+      await client.callTool({ name: 'words__count', arguments: { input: 'one two three' } }),
+    ).toMatchObject({
+      structuredContent: { words: 3 },
+    })
+    const refused = await client
+      .callTool({ name: 'words__count', arguments: { input: 3 } })
+      .catch((error) => error)
+    expect(refused).toMatchObject({ code: -32602, data: { code: 'bad_request' } })
+  })
+
+  it('serves no /mcp with mcp.enabled false', async () => {
+    await fixture.start({ authToken: SHARED, mcp: { enabled: false } })
+    const answer = await fetch(`${fixture.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SHARED}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
+    expect(answer.status).toBe(404)
+    expect((await fetch(`${fixture.url}/.well-known/oauth-protected-resource/mcp`)).status).toBe(404)
+  })
+
+  it("passes the client's cancellation (notifications/cancelled, a POST of its own) to the agent: its handler signal fires", async () => {
+    await fixture.start({ authToken: SHARED })
+    const slow = fixture.agent({ agentId: 'slow', authToken: SHARED, capabilities: ['wait'] })
+    let started = false
+    let aborted = false
+    slow.handle(
+      (_data, context) =>
+        new Promise((resolve) => {
+          started = true
+          context.signal.addEventListener('abort', () => {
+            aborted = true
+            resolve('stopped')
+          })
+        }),
+    )
+    await slow.connect()
+    const client = await connect(SHARED)
+    const controller = new AbortController()
+    const call = client.callTool({ name: 'slow__wait', arguments: {} }, undefined, {
+      signal: controller.signal,
+    })
+    await waitUntil(() => started, 10_000, 'the call to reach the agent')
+    controller.abort('changed my mind')
+    await expect(call).rejects.toThrow()
+    await waitUntil(() => aborted, 10_000, "the agent's handler signal")
   })
 
   it('sends notifications/tools/list_changed on the GET stream when an agent comes and when it goes', async () => {

@@ -18,6 +18,8 @@ export interface TestUpstream {
   readonly seenHeaders: Headers[]
   /** The servers of open sessions (stateful mode only). */
   readonly sessions: Map<string, McpServer>
+  /** Notification streams (`GET`) opened by clients (stateful mode only): a notification reaches only these. */
+  readonly notificationStreams: () => number
   stop(): Promise<void>
   /** Listens again on the same port. */
   start(): Promise<void>
@@ -34,6 +36,7 @@ export async function startTestUpstream(options: TestUpstreamOptions): Promise<T
   const seenHeaders: Headers[] = []
   const sessions = new Map<string, McpServer>()
   const transports = new Map<string, WebStandardStreamableHTTPServerTransport>()
+  let streams = 0
 
   const newServer = () => {
     const server = new McpServer({ name: 'test-upstream', version: '1.0.0' })
@@ -53,7 +56,11 @@ export async function startTestUpstream(options: TestUpstreamOptions): Promise<T
     }
     const sessionId = c.req.header('mcp-session-id')
     const known = sessionId === undefined ? undefined : transports.get(sessionId)
-    if (known !== undefined) return known.handleRequest(c.req.raw)
+    if (known !== undefined) {
+      const response = await known.handleRequest(c.req.raw)
+      if (c.req.method === 'GET' && response.ok) streams += 1
+      return response
+    }
     if (sessionId !== undefined)
       return c.json({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }, 404)
     const server = newServer()
@@ -92,6 +99,7 @@ export async function startTestUpstream(options: TestUpstreamOptions): Promise<T
     },
     seenHeaders,
     sessions,
+    notificationStreams: () => streams,
     start,
     async stop() {
       const current = server

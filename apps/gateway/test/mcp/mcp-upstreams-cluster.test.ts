@@ -3,9 +3,12 @@ import { McpServerInfo } from '@parley/protocol'
 import {
   createMemoryDeliveryBackend,
   createMemoryUpstreamStore,
+  createPostgresUpstreamStore,
   type DeliveryBackend,
+  openDatabase,
   type UpstreamStore,
 } from '@parley/stores'
+import { createTestDatabase } from '@parley/stores/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createMemoryBusNetwork, type MemoryBus } from '../../src/bus/memory-bus.js'
@@ -102,4 +105,56 @@ describe('upstream MCP servers across nodes', () => {
     expect((await adminCall(second.started.url, 'DELETE', '/api/admin/mcp/servers/calc')).status).toBe(204)
     expect(await toolNodes(caller)).toEqual([])
   })
+})
+
+/** The servers live in the database (PGlite, or the DATABASE_URL server): a restarted gateway serves them again. */
+describe('upstream MCP servers in the database', () => {
+  it('a gateway started again on the same database hosts the registered server again, its sealed credentials opening', async () => {
+    const testDatabase = await createTestDatabase()
+    const database = await openDatabase(
+      testDatabase.url === undefined ? { dataDir: testDatabase.dataDir } : { url: testDatabase.url },
+    )
+    const upstream = await startTestUpstream({
+      tools: (server) => {
+        server.registerTool('ping', {}, async () => ({ content: [{ type: 'text', text: 'pong' }] }))
+      },
+    })
+    const callers: AgentCaller[] = []
+    const start = () => startTestGateway(CONFIG, { upstreamStore: createPostgresUpstreamStore(database) })
+    try {
+      const first = await start()
+      const added = await adminCall(first.started.url, 'POST', '/api/admin/mcp/servers', {
+        name: 'pinger',
+        url: upstream.url,
+        credentials: { type: 'bearer', token: TOKEN },
+      })
+      expect(added.status).toBe(201)
+      await first.dispose()
+      const rows = await createPostgresUpstreamStore(database).list('mcp')
+      expect(rows).toMatchObject([{ id: 'pinger', credentialsKind: 'bearer' }])
+      expect(JSON.stringify(rows)).not.toContain(TOKEN)
+
+      upstream.seenHeaders.splice(0)
+      const second = await start()
+      try {
+        const caller = new AgentCaller(second.started.wsUrl, { reconnect: FAST_RECONNECT })
+        callers.push(caller)
+        await caller.connect()
+        await expect
+          .poll(() => caller.callTool('pinger', 'ping').catch((error: unknown) => String(error)), POLL)
+          .toEqual({ content: [{ type: 'text', text: 'pong' }] })
+        expect(upstream.seenHeaders.length).toBeGreaterThan(0)
+        for (const headers of upstream.seenHeaders)
+          expect(headers.get('authorization')).toBe(`Bearer ${TOKEN}`)
+      } finally {
+        await Promise.all(callers.map((caller) => caller.close()))
+        await second.dispose()
+      }
+    } finally {
+      await upstream.stop()
+      await database.close()
+      await testDatabase.drop()
+    }
+    // Two gateway starts on a fresh database (migrations) take a while on a busy machine.
+  }, 60_000)
 })

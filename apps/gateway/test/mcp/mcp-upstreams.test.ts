@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import {
   type AgentCaller,
   AgentUnavailableError,
@@ -8,12 +8,20 @@ import {
   NoRouteError,
   PolicyDeniedError,
 } from '@parley/client'
-import { AuditPage, CreatedToken, HttpError, McpServerInfo, McpServerList } from '@parley/protocol'
-import { pino } from 'pino'
+import {
+  AuditPage,
+  CreatedToken,
+  HttpError,
+  McpServerInfo,
+  McpServerList,
+  McpToolList,
+  mcpUpstreamToolName,
+} from '@parley/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { GatewayConfigInput } from '../../src/config.js'
 import { adminCall } from '../support/admin-api.js'
+import { capturingLogger } from '../support/capturing-logger.js'
 import { SdkFixture } from '../support/sdk-agents.js'
 import { startTestGateway } from '../support/test-gateway.js'
 import { startTestUpstream, type TestUpstream } from './mcp-upstream-server.js'
@@ -229,6 +237,8 @@ describe('upstream MCP servers', () => {
     await register('calc', calc.url)
     const caller = await connectedCaller()
     expect(calc.sessions.size).toBe(1)
+    // The gateway's client opens its notification stream after connecting: a change announced before is lost.
+    await expect.poll(() => calc.notificationStreams(), POLL).toBe(1)
     // Added to the server of the gateway's session: McpServer announces it with list_changed.
     for (const session of calc.sessions.values()) {
       session.registerTool('shout', { inputSchema: { text: z.string() } }, async ({ text }) => ({
@@ -280,10 +290,7 @@ describe('upstream MCP servers', () => {
   })
 })
 
-/**
- * Needs the `/mcp` face (branch wt/mcp): until it is merged, `/mcp` answers 404 and this test fails. It is the
- * listing half of the acceptance point; the calling half is in the suite above.
- */
+/** The acceptance point through `/mcp` with the official SDK client. */
 describe('upstream MCP tools through /mcp', () => {
   const fixture = new SdkFixture()
   const clients: Client[] = []
@@ -348,24 +355,70 @@ describe('upstream MCP tools through /mcp', () => {
 
       const called = await openClient.callTool({ name: 'calc__add', arguments: { a: 4, b: 5 } })
       expect(called).toMatchObject({ structuredContent: { sum: 9 } })
-      const hidden = await restrictedClient.callTool({ name: 'calc__add', arguments: { a: 4, b: 5 } }).then(
-        (result) => result,
-        (error: unknown) => error,
-      )
-      // Refused either as a JSON-RPC error or as a tool error; never the tool's answer.
-      expect(hidden).not.toMatchObject({ structuredContent: { sum: 9 } })
+      const callAdd = (client: Client) =>
+        client.callTool({ name: 'calc__add', arguments: { a: 4, b: 5 } }).then(
+          (result) => result,
+          (error: unknown) => error,
+        )
+      // A gateway refusal is a JSON-RPC error carrying Parley's error in `data`.
+      const hidden = await callAdd(restrictedClient)
+      expect(hidden).toBeInstanceOf(McpError)
+      expect(hidden).toMatchObject({ data: { code: 'policy_denied' } })
       const listed = McpServerList.parse((await adminCall(fixture.url, 'GET', '/api/admin/mcp/servers')).body)
       // Only the open client's call reached the upstream.
       expect(listed.servers[0]?.tools.find((tool) => tool.source === 'add')?.calls).toBe(1)
 
       await calc.stop()
+      // The call that finds it gone is refused as unavailable; the gateway then takes its tools away.
+      expect(await callAdd(openClient)).toMatchObject({ data: { code: 'agent_unavailable' } })
       await expect.poll(() => upstreamToolNames(openClient), POLL).toEqual([])
+      expect(await callAdd(openClient)).toMatchObject({ data: { code: 'not_found' } })
       await calc.start()
       await expect
         .poll(() => upstreamToolNames(openClient), POLL)
         .toEqual(['calc__add', 'calc__files.2eread'])
     } finally {
       await calc.stop()
+    }
+  })
+
+  it("publishes a tool under the name its capability gives (mcpUpstreamToolName), with the server's own name as source", async () => {
+    await fixture.start(FAST_UPSTREAMS)
+    const docs = await startTestUpstream({
+      tools: (server) => {
+        for (const name of ['read-data', 'get-hello', 'files.read']) {
+          server.registerTool(name, {}, async () => ({ content: [{ type: 'text', text: name }] }))
+        }
+      },
+    })
+    try {
+      expect(
+        (await adminCall(fixture.url, 'POST', '/api/admin/mcp/servers', { name: 'docs', url: docs.url }))
+          .status,
+      ).toBe(201)
+      const open = await tokenFor('open')
+      const client = await mcpClient(open.secret)
+      const names = (await client.listTools()).tools.map((tool) => tool.name).sort()
+      expect(names).toEqual(['docs__files.2eread', 'docs__get-hello', 'docs__read-data'])
+      expect(names).toEqual(
+        ['files.read', 'get-hello', 'read-data'].map((tool) => mcpUpstreamToolName('docs', tool)),
+      )
+      expect(await client.callTool({ name: 'docs__read-data', arguments: {} })).toMatchObject({
+        content: [{ type: 'text', text: 'read-data' }],
+      })
+      const viewed = McpToolList.parse((await adminCall(fixture.url, 'GET', '/api/admin/mcp/tools')).body)
+      expect(
+        viewed.tools
+          .filter((tool) => tool.origin === 'upstream')
+          .map((tool) => [tool.name, tool.source, tool.owner])
+          .sort(),
+      ).toEqual([
+        ['docs__files.2eread', 'files.read', 'docs'],
+        ['docs__get-hello', 'get-hello', 'docs'],
+        ['docs__read-data', 'read-data', 'docs'],
+      ])
+    } finally {
+      await docs.stop()
     }
   })
 })
@@ -408,6 +461,13 @@ describe('upstream MCP server admin API', () => {
       const unknown = await call('DELETE', '/api/admin/mcp/servers/nope')
       expect(unknown.status).toBe(404)
       expect(errorOf(unknown).code).toBe('not_found')
+      // A name no server can have is not found either (never a store error).
+      const malformed = await call(
+        'DELETE',
+        `/api/admin/mcp/servers/${encodeURIComponent('Bad_Name:'.repeat(30))}`,
+      )
+      expect(malformed.status).toBe(404)
+      expect(errorOf(malformed).code).toBe('not_found')
       expect((await call('DELETE', '/api/admin/mcp/servers/calc')).status).toBe(204)
 
       const anonymous = await fetch(`${server.started.url}/api/admin/mcp/servers`)
@@ -431,17 +491,11 @@ describe('upstream MCP server admin API', () => {
   })
 
   it('keeps credentials out of answers, audit rows and logs, and presents a header credential to the server', async () => {
-    const lines: string[] = []
-    const logger = pino(
-      { level: 'trace' },
-      new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(String(chunk))
-          done()
-        },
-      }),
+    const { logger, text: logText } = capturingLogger()
+    const server = await startTestGateway(
+      { mcpUpstreams: { ...FAST_UPSTREAMS.mcpUpstreams, refreshInterval: 0.1 } },
+      { logger },
     )
-    const server = await startTestGateway(FAST_UPSTREAMS, { logger })
     const calc = await startTestUpstream({ tools: calculatorTools })
     const secret = 'header-credential-value-77f0c2'
     try {
@@ -459,8 +513,12 @@ describe('upstream MCP server admin API', () => {
       })
       expect(calc.seenHeaders.every((headers) => headers.get('x-api-key') === secret)).toBe(true)
       // Down and back: failures are logged too, still without the secret.
+      const state = async () =>
+        McpServerList.parse((await call('GET', '/api/admin/mcp/servers')).body).servers[0]?.health.state
       await calc.stop()
+      await expect.poll(state, POLL).toBe('down')
       await calc.start()
+      await expect.poll(state, POLL).toBe('up')
       const listed = await call('GET', '/api/admin/mcp/servers')
       const audit = await call('GET', '/api/admin/audit?limit=200')
       for (const text of [
@@ -470,8 +528,9 @@ describe('upstream MCP server admin API', () => {
       ]) {
         expect(text).not.toContain(secret)
       }
-      expect(lines.length).toBeGreaterThan(0)
-      expect(lines.join('\n')).not.toContain(secret)
+      expect(logText()).toContain('MCP server is down; retrying')
+      expect(logText()).toContain('MCP server is up')
+      expect(logText()).not.toContain(secret)
     } finally {
       await calc.stop()
       await server.dispose()

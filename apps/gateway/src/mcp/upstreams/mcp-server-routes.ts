@@ -1,4 +1,4 @@
-import { AddMcpServerRequest, type McpServerInfo, type McpServerList } from '@parley/protocol'
+import { AddMcpServerRequest, type McpServerInfo, type McpServerList, McpServerName } from '@parley/protocol'
 import { parseBody } from '../../admin/request-body.js'
 import { GatewayError } from '../../errors.js'
 import type { GatewayApp } from '../../http/create-app.js'
@@ -52,8 +52,10 @@ export function registerMcpServerRoutes(app: GatewayApp, deps: McpServerRouteDep
 
   app.delete('/api/admin/mcp/servers/:name', async (c) => {
     const name = c.req.param('name')
-    c.set('adminAction', `mcp server remove ${name}`)
-    if (!(await deps.registry().remove(name))) throw new GatewayError('not_found', `no MCP server ${name}`)
+    c.set('adminAction', `mcp server remove ${name.slice(0, 100)}`)
+    // A name no server can have is not looked up (the store would refuse it as malformed).
+    const known = McpServerName.safeParse(name).success && (await deps.registry().remove(name))
+    if (!known) throw new GatewayError('not_found', `no MCP server ${name.slice(0, 100)}`)
     await deps.registry().changed()
     return c.body(null, 204)
   })

@@ -88,12 +88,12 @@ function recordSignature(record: McpServerRecord): string {
 
 /**
  * Upstream MCP servers as agents. Every node connects to every registered server with the SDK's client, lists
- * its tools (all pages) and hosts them as one in-process agent `mcp.<server>` (principal `mcp:<server>`, kind
- * `mcp`) whose capabilities are `mcp:{server}__{tool}`; a call to one is a `tools/call` on the server, its
- * `CallToolResult` the answer (an `isError: true` result is an answer too). Tools are listed again on the
- * server's `notifications/tools/list_changed`, every `refreshInterval`, and when a call finds the server gone.
- * A server that cannot be listed is down: its agent leaves the directory at once (its tools are no longer
- * listed nor routed to), and it is tried again with backoff until it answers, when its tools are hosted again.
+ * its tools (all pages) and hosts each tool as an instance of the in-process agent `mcp.<server>` (principal
+ * `mcp:<server>`, kind `mcp`) with the capability `mcp:{server}__{tool}`; a call to one is a `tools/call` on the
+ * server, its `CallToolResult` the answer (an `isError: true` result is an answer too). Tools are listed again on
+ * the server's `notifications/tools/list_changed`, every `refreshInterval`, and when a call finds the server
+ * gone. A server that cannot be listed is down: its instances leave the directory at once (its tools are no
+ * longer listed nor routed to), and it is tried again with backoff until it answers, when they are hosted again.
  */
 export function createMcpUpstreams(deps: McpUpstreamsDeps) {
   const { config, logger } = deps
