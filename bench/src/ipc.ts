@@ -28,6 +28,11 @@ export interface PublisherWorkerConfig extends WorkerConfigBase {
   payloadBytes: number
 }
 
+/** The agent id (and client id) of agent connection `index` of agent worker `workerIndex`. */
+export function benchAgentId(workerIndex: number, index: number): string {
+  return `bench-agent-${workerIndex}-${index}`
+}
+
 /** Request scenario: a share of the agent connections, each answering every request at once. */
 export interface AgentWorkerConfig extends WorkerConfigBase {
   role: 'agents'
@@ -42,6 +47,8 @@ export interface AgentWorkerConfig extends WorkerConfigBase {
 /** Request scenario: the caller connections, keeping `window` requests in flight over all of them. */
 export interface CallerWorkerConfig extends WorkerConfigBase {
   role: 'callers'
+  /** a2a scenario: the callers are `@a2a-js/sdk` clients of the agent found under this URL. */
+  a2aUrl?: string
   connections: number
   capability: string
   warmupMs: number

@@ -1,10 +1,16 @@
 import { parseArgs } from 'node:util'
 
 export const TARGET_NAMES = ['parley', 'ws', 'socketio'] as const
-export type TargetName = (typeof TARGET_NAMES)[number]
+/** A server the bench starts: a `--targets` name, or `a2a`, the a2a scenario's own baseline (not a target). */
+export type TargetName = (typeof TARGET_NAMES)[number] | 'a2a'
 
-export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode', 'request', 'mcp'] as const
+export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode', 'request', 'mcp', 'a2a'] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
+/**
+ * What runs without `--scenario` (and in `--quick`, CI's smoke run): all but a2a, which takes ~30 s more even
+ * quick (two servers started per run, HTTP clients); name it to run it.
+ */
+const DEFAULT_SCENARIOS: ScenarioName[] = ['fanout', 'durable', 'crossnode', 'request', 'mcp']
 
 /** The server the durable scenario creates its throw-away databases on, unless --database-url names one. */
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -39,10 +45,14 @@ export interface BenchOptions {
   requestCallers: number
   /** Request scenario: agent connections answering the requests. */
   requestAgents: number
+  /** A2A scenario: `SendMessage` calls in flight at most, over all clients. */
+  a2aWindow: number
+  /** A2A scenario: SDK clients (one process). */
+  a2aClients: number
   /** Processes that share the subscriber connections (request scenario: the agent connections). */
   workers: number
   payloadBytes: number
-  targets: TargetName[]
+  targets: (typeof TARGET_NAMES)[number][]
   /** Subscriber connections opened at the same time while setting up. */
   connectConcurrency: number
   /** Explicit gateway entry point (a `cli.ts` or built `cli.js`); resolved from `@parley/gateway` when absent. */
@@ -70,10 +80,13 @@ Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server
 - durable: acknowledged publishes to a few subscribers, Parley with --store-backend memory and postgres;
 - crossnode: two server nodes sharing one Redis, the publisher on node A, N subscribers on node B;
 - request: callers keep requests in flight to a few agents that answer at once (Parley's request /
-  respond against a ws relay and a Socket.IO relay with acks).
+  respond against a ws relay and a Socket.IO relay with acks);
+- a2a: @a2a-js/sdk clients keep SendMessage calls in flight through Parley's A2A face to a Parley agent,
+  against the same clients calling an @a2a-js/sdk server directly.
 
 Options:
-  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request,mcp (default all)
+  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request,mcp,a2a (default all
+                       but a2a)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
   --window <n>         fan-out and cross-node publications in flight at most (default 8)
   --durable-subscribers <n>  durable subscriber connections (default 10)
@@ -83,6 +96,8 @@ Options:
   --request-window <n> request: requests in flight at most, over all callers (default 64)
   --request-callers <n>  request: caller connections, in one process (default 4)
   --request-agents <n> request: agent connections answering the requests (default 2)
+  --a2a-window <n>     a2a: SendMessage calls in flight at most, over all clients (default 16)
+  --a2a-clients <n>    a2a: @a2a-js/sdk clients, in one process (default 4)
   --duration <s>       measured seconds per run (default 10; --quick 2)
   --warmup <s>         unmeasured seconds before each measurement (default 2; --quick 0.5)
   --runs <n>           runs per target, interleaved; medians are reported (default 3; --quick 1)
@@ -136,6 +151,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'request-window': { type: 'string' },
       'request-callers': { type: 'string' },
       'request-agents': { type: 'string' },
+      'a2a-window': { type: 'string' },
+      'a2a-clients': { type: 'string' },
       'require-postgres': { type: 'boolean', default: false },
       'require-redis': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -148,7 +165,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const subscribers = integer('--subscribers', values.subscribers, quick ? 100 : 1000, 1, 20_000)
   const workers = integer('--workers', values.workers, 2, 1, 16)
   return {
-    scenarios: nameList('--scenario', SCENARIO_NAMES, values.scenario),
+    scenarios: nameList('--scenario', SCENARIO_NAMES, values.scenario, DEFAULT_SCENARIOS),
     subscribers,
     durationMs: seconds('--duration', values.duration, quick ? 2 : 10, 0.5, 600) * 1000,
     warmupMs: seconds('--warmup', values.warmup, quick ? 0.5 : 2, 0, 120) * 1000,
@@ -166,6 +183,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     requestWindow: integer('--request-window', values['request-window'], 64, 1, 10_000),
     requestCallers: integer('--request-callers', values['request-callers'], 4, 1, 1000),
     requestAgents: integer('--request-agents', values['request-agents'], 2, 1, 1000),
+    a2aWindow: integer('--a2a-window', values['a2a-window'], 16, 1, 10_000),
+    a2aClients: integer('--a2a-clients', values['a2a-clients'], 4, 1, 1000),
     workers,
     payloadBytes: integer('--payload', values.payload, 100, 40, 1_000_000),
     targets: nameList('--targets', TARGET_NAMES, values.targets),
@@ -228,8 +247,9 @@ function nameList<Name extends string>(
   flag: string,
   names: readonly Name[],
   raw: string | undefined,
+  fallback: readonly Name[] = names,
 ): Name[] {
-  if (raw === undefined) return [...names]
+  if (raw === undefined) return [...fallback]
   const given = raw
     .split(',')
     .map((name) => name.trim().toLowerCase())

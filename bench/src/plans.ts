@@ -53,6 +53,8 @@ export function planScenario(
       return Promise.resolve(requestPlan(options, gateway))
     case 'mcp':
       return Promise.resolve(mcpPlan(options, gateway))
+    case 'a2a':
+      return Promise.resolve(a2aPlan(options, gateway))
   }
 }
 
@@ -332,6 +334,63 @@ function requestPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan
   }
   return {
     name: 'request',
+    description,
+    load,
+    contenders,
+    rows: contenders,
+    database: gateway ? redactDatabaseUrl(databaseUrl) : undefined,
+    render: renderRequestTable,
+  }
+}
+
+/**
+ * A2A: `--a2a-clients` `@a2a-js/sdk` clients (found through the agent card, `createFromUrl`) keep
+ * `--a2a-window` blocking `SendMessage` calls in flight. Parley (its configured database, the in-memory store
+ * backend) hands each to one Parley agent connection through its A2A face; the baseline is an
+ * `@a2a-js/sdk` server (`DefaultRequestHandler` + an `AgentExecutor` answering at once) called directly.
+ */
+function a2aPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan {
+  const load: RequestLoad = {
+    kind: 'request',
+    protocol: 'a2a',
+    ...loadTiming(options),
+    capability: 'echo',
+    // Parley's A2A face addresses one agent id: one agent connection answers.
+    agents: 1,
+    callers: options.a2aClients,
+    window: options.a2aWindow,
+  }
+  const databaseUrl = options.databaseUrl ?? 'memory://'
+  const contenders: Contender[] = [
+    ...(gateway && options.targets.includes('parley')
+      ? [
+          {
+            label: 'parley (a2a)',
+            target: 'parley' as const,
+            gateway: {
+              entry: gateway.path,
+              storeBackend: 'memory' as const,
+              database: async () => existing(databaseUrl),
+            },
+          },
+        ]
+      : []),
+    { label: TARGET_LABELS.a2a, target: 'a2a' },
+  ]
+  const description = [
+    `A2A: ${load.callers} @a2a-js/sdk clients in 1 process keeping ${load.window} SendMessage calls in flight ` +
+      `(~${load.payloadBytes} B data part each) → the server → the agent answering at once, ` +
+      `${load.warmupMs / 1000} s warm-up + ${load.durationMs / 1000} s measured, ` +
+      `${options.runs} run(s) of ${contenders.map((contender) => contender.label).join(', ')}`,
+  ]
+  if (gateway) {
+    description.push(
+      `Parley: CLI ${gateway.path}, database ${redactDatabaseUrl(databaseUrl)}, A2A face of one agent ` +
+        'connection; a2a-js direct: DefaultRequestHandler + AgentExecutor + in-memory task store on node:http',
+    )
+  }
+  return {
+    name: 'a2a',
     description,
     load,
     contenders,

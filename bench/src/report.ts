@@ -7,7 +7,12 @@ import type { BenchOptions, ScenarioName, TargetName } from './options.js'
 import { redactRedisUrl } from './redis.js'
 import type { LoadPlan, RunResult } from './scenario.js'
 
-export const TARGET_LABELS: Record<TargetName, string> = { parley: 'parley', ws: 'ws', socketio: 'socket.io' }
+export const TARGET_LABELS: Record<TargetName, string> = {
+  parley: 'parley',
+  ws: 'ws',
+  socketio: 'socket.io',
+  a2a: 'a2a-js direct',
+}
 
 /** Per-row medians over the successful runs; each metric's median is taken on its own. */
 export interface RowSummary {

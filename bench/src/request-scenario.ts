@@ -5,7 +5,14 @@
  * and its memory at the end, as in the other scenarios.
  */
 import { LatencyHistogram } from './histogram.js'
-import type { AgentResult, AgentWorkerConfig, CallerResult, CallerWorkerConfig } from './ipc.js'
+import {
+  type AgentResult,
+  type AgentWorkerConfig,
+  benchAgentId,
+  type CallerResult,
+  type CallerWorkerConfig,
+} from './ipc.js'
+import type { TargetName } from './options.js'
 import { type readMemory, sendTo, waitForMessage } from './processes.js'
 import {
   addCounts,
@@ -31,8 +38,10 @@ export async function measureRequests(
   const deadlineMs = load.warmupMs + load.durationMs + 180_000
   try {
     await pool.booted
-    const workerCount = pool.subscribers.length
-    const agentWorkers = pool.subscribers.map((child, workerIndex) => {
+    // The a2a baseline answers in its own executor: its agent workers stay idle.
+    const agentPool = target === 'a2a' ? [] : pool.subscribers
+    const workerCount = agentPool.length
+    const agentWorkers = agentPool.map((child, workerIndex) => {
       const config: AgentWorkerConfig = {
         role: 'agents',
         target,
@@ -56,6 +65,7 @@ export async function measureRequests(
       role: 'callers',
       target,
       baseUrl: deployment.publishUrl,
+      ...(load.protocol === 'a2a' ? { a2aUrl: a2aAgentUrl(target, deployment.publishUrl) } : {}),
       deadlineMs,
       connections: load.callers,
       capability: load.capability,
@@ -96,6 +106,11 @@ export async function measureRequests(
   } finally {
     await pool.stop()
   }
+}
+
+/** Where the a2a scenario's callers find their agent: Parley's A2A face of the first agent, or the baseline. */
+function a2aAgentUrl(target: TargetName, baseUrl: string): string {
+  return target === 'a2a' ? `${baseUrl}/` : `${baseUrl}/a2a/${benchAgentId(0, 0)}/`
 }
 
 function summariseRequests(

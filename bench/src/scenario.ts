@@ -39,9 +39,15 @@ export interface PublishLoad extends LoadTiming {
   window: number
 }
 
-/** Request scenario: callers keep `window` requests in flight to `agents` agent connections. */
+/**
+ * Request scenario: callers keep `window` requests in flight to `agents` agent connections. The a2a scenario
+ * is one too, with `protocol: 'a2a'`: its callers are `@a2a-js/sdk` clients sending `SendMessage` (to
+ * Parley's A2A face of the first agent, or to the a2a baseline, which answers without agents).
+ */
 export interface RequestLoad extends LoadTiming {
   kind: 'request'
+  /** `a2a`: the callers send A2A JSON-RPC `SendMessage`; absent: Parley's frames (or the baselines' own). */
+  protocol?: 'a2a'
   /** The capability the agents register and the callers address (Parley routes by it). */
   capability: string
   agents: number
@@ -174,7 +180,7 @@ export async function runScenario(contender: Contender, run: number, load: LoadP
   try {
     const start = (cluster: ClusterNode | undefined) =>
       startServer(contender.target, {
-        kind: load.kind,
+        kind: load.kind === 'request' && load.protocol === 'a2a' ? 'a2a' : load.kind,
         maxConnections: loadConnections(load) + 100,
         gateway:
           gateway && database

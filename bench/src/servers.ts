@@ -16,9 +16,12 @@ export interface RunningServer {
 }
 
 const EXIT_WITH_PARENT = new URL('./servers/exit-with-parent.ts', import.meta.url).href
-/** What a baseline server does: relay publications (fan-out, durable, cross-node) or requests. */
-export type BaselineKind = 'publish' | 'request'
-const BASELINE_SERVERS: Record<BaselineKind, Record<Exclude<TargetName, 'parley'>, string>> = {
+/**
+ * What a baseline server does: relay publications (fan-out, durable, cross-node) or requests, or serve A2A
+ * calls itself (the a2a scenario).
+ */
+export type BaselineKind = 'publish' | 'request' | 'a2a'
+const BASELINE_SERVERS: Record<BaselineKind, Partial<Record<Exclude<TargetName, 'parley'>, string>>> = {
   publish: {
     ws: fileURLToPath(new URL('./servers/ws-server.ts', import.meta.url)),
     socketio: fileURLToPath(new URL('./servers/socketio-server.ts', import.meta.url)),
@@ -26,6 +29,9 @@ const BASELINE_SERVERS: Record<BaselineKind, Record<Exclude<TargetName, 'parley'
   request: {
     ws: fileURLToPath(new URL('./servers/ws-relay.ts', import.meta.url)),
     socketio: fileURLToPath(new URL('./servers/socketio-relay.ts', import.meta.url)),
+  },
+  a2a: {
+    a2a: fileURLToPath(new URL('./servers/a2a-server.ts', import.meta.url)),
   },
 }
 const STARTUP_TIMEOUT_MS = 60_000
@@ -120,16 +126,11 @@ export async function startServer(target: TargetName, settings: ServerSettings):
       },
     })
   } else {
+    const script = BASELINE_SERVERS[settings.kind][target]
+    if (script === undefined) throw new Error(`no ${target} baseline server for ${settings.kind} loads`)
     child = spawn(
       process.execPath,
-      [
-        '--import',
-        TSX_IMPORT,
-        '--import',
-        EXIT_WITH_PARENT,
-        BASELINE_SERVERS[settings.kind][target],
-        String(port),
-      ],
+      ['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT, script, String(port)],
       {
         ...spawnOptions,
         env: {

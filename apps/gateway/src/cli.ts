@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { Health, ROLES } from '@parley/protocol'
 import { Command, InvalidArgumentError } from 'commander'
 import { type Logger, pino } from 'pino'
+import { buildMcpCommand } from './cli/mcp-commands.js'
 import {
   approveDevice,
   approvePairing,
@@ -57,7 +58,18 @@ function createCliLogger(config: GatewayConfig): Logger {
   return pino({
     level: config.logLevel,
     // Defence in depth: tokens are never logged on purpose, and these paths are scrubbed if one slips in.
-    redact: ['authToken', 'adminToken', 'token', 'req.headers.authorization', 'headers.authorization'],
+    redact: [
+      'authToken',
+      'adminToken',
+      'token',
+      'req.headers.authorization',
+      'headers.authorization',
+      // Upstream credentials (external A2A agents, MCP servers) and the key they are sealed with.
+      'credentials',
+      '*.credentials',
+      'secretKey',
+      '*.secretKey',
+    ],
     ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
   })
 }
@@ -388,6 +400,7 @@ function buildProgram(): Command {
   program.addCommand(buildTokenCommand())
   program.addCommand(buildPairingCommand())
   program.addCommand(buildDevicesCommand())
+  program.addCommand(buildMcpCommand({ addAdminOptions, adminTarget, output, env: process.env }))
 
   return program
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assertSafeBind, ConfigError, isLoopbackHost, parseConfig } from './config.js'
+import { readEnvConfig } from './env.js'
 
 describe('parseConfig', () => {
   it('fills in the documented defaults', () => {
@@ -68,8 +69,18 @@ describe('parseConfig', () => {
       },
       policies: { default: 'allow', reloadInterval: 5 },
       state: { maxHistoryPerKey: 100, maxValueBytes: 65_536, maxWatchesPerConnection: 100 },
-      a2a: { taskRetention: 604_800 },
+      a2a: {
+        taskRetention: 604_800,
+        pushAllowInsecureUrls: false,
+        pushAllowPrivateAddresses: false,
+        pushTimeout: 10,
+        orphanSweepInterval: 30,
+        externalRefreshInterval: 60,
+        externalFetchTimeout: 10,
+      },
+      upstreams: { reloadInterval: 10 },
       mcp: { enabled: true, listChangedInterval: 1 },
+      mcpUpstreams: { refreshInterval: 60, retryInitial: 1, retryMax: 60, timeout: 10 },
       stores: { timeout: 10 },
     })
   })
@@ -227,5 +238,34 @@ describe('bind safety', () => {
     )
     expect(() => parseConfig({ pairing: { secret: 'short' } })).toThrow(/pairing.secret/)
     expect(() => parseConfig({ pairing: { publicUrl: 'ftp://x' } })).toThrow(/PARLEY_PUBLIC_URL/)
+  })
+})
+
+describe('upstreams config', () => {
+  it('reads PARLEY_SECRET_KEY as a 32-byte key in hex or base64 and refuses any other', () => {
+    const hex = 'ab'.repeat(32)
+    expect(parseConfig({ upstreams: { secretKey: hex } }).upstreams.secretKey).toBe(hex)
+    const base64 = Buffer.alloc(32, 7).toString('base64')
+    expect(parseConfig({ upstreams: { secretKey: base64 } }).upstreams.secretKey).toBe(base64)
+    expect(() => parseConfig({ upstreams: { secretKey: 'short' } })).toThrow(
+      /upstreams\.secretKey \(PARLEY_SECRET_KEY\): must be 32 bytes/,
+    )
+  })
+})
+
+describe('mcpUpstreams config', () => {
+  it('reads the PARLEY_MCP_UPSTREAMS_* variables as seconds and refuses non-positive ones', () => {
+    const config = parseConfig(
+      readEnvConfig({
+        PARLEY_MCP_UPSTREAMS_REFRESH_INTERVAL: '0.5',
+        PARLEY_MCP_UPSTREAMS_RETRY_INITIAL: '2',
+        PARLEY_MCP_UPSTREAMS_RETRY_MAX: '30',
+        PARLEY_MCP_UPSTREAMS_TIMEOUT: '3',
+      }),
+    )
+    expect(config.mcpUpstreams).toEqual({ refreshInterval: 0.5, retryInitial: 2, retryMax: 30, timeout: 3 })
+    expect(() => parseConfig({ mcpUpstreams: { refreshInterval: 0 } })).toThrow(
+      /mcpUpstreams\.refreshInterval \(PARLEY_MCP_UPSTREAMS_REFRESH_INTERVAL\)/,
+    )
   })
 })

@@ -82,6 +82,19 @@ export const CONFIG_SOURCES = {
   'state.maxValueBytes': { flag: undefined, env: 'PARLEY_STATE_MAX_VALUE_BYTES' },
   'state.maxWatchesPerConnection': { flag: undefined, env: 'PARLEY_STATE_MAX_WATCHES_PER_CONNECTION' },
   'a2a.taskRetention': { flag: undefined, env: 'PARLEY_A2A_TASK_RETENTION' },
+  'mcpUpstreams.refreshInterval': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_REFRESH_INTERVAL' },
+  'mcpUpstreams.retryInitial': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_RETRY_INITIAL' },
+  'mcpUpstreams.retryMax': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_RETRY_MAX' },
+  'mcpUpstreams.timeout': { flag: undefined, env: 'PARLEY_MCP_UPSTREAMS_TIMEOUT' },
+  'a2a.pushAllowInsecureUrls': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_INSECURE_URLS' },
+  'a2a.pushAllowPrivateAddresses': { flag: undefined, env: 'PARLEY_A2A_PUSH_ALLOW_PRIVATE' },
+  'a2a.pushTimeout': { flag: undefined, env: 'PARLEY_A2A_PUSH_TIMEOUT' },
+  'a2a.oauthTokenUrl': { flag: undefined, env: 'PARLEY_A2A_OAUTH_TOKEN_URL' },
+  'a2a.orphanSweepInterval': { flag: undefined, env: 'PARLEY_A2A_ORPHAN_SWEEP_INTERVAL' },
+  'a2a.externalRefreshInterval': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_REFRESH_INTERVAL' },
+  'a2a.externalFetchTimeout': { flag: undefined, env: 'PARLEY_A2A_EXTERNAL_FETCH_TIMEOUT' },
+  'upstreams.secretKey': { flag: undefined, env: 'PARLEY_SECRET_KEY' },
+  'upstreams.reloadInterval': { flag: undefined, env: 'PARLEY_UPSTREAMS_RELOAD_INTERVAL' },
   'mcp.enabled': { flag: undefined, env: 'PARLEY_MCP_ENABLED' },
   'mcp.listChangedInterval': { flag: undefined, env: 'PARLEY_MCP_LIST_CHANGED_INTERVAL' },
   'redis.url': { flag: '--redis-url', env: 'PARLEY_REDIS_URL' },
@@ -365,6 +378,40 @@ export const StateConfigSchema = z.object({
 export const A2aConfigSchema = z.object({
   /** Seconds a finished (completed, failed, canceled, rejected) A2A task is kept after its last change. */
   taskRetention: positiveSeconds().default(604_800),
+  /** Push webhooks may be `http:` URLs (default: https only). */
+  pushAllowInsecureUrls: booleanOption().default(false),
+  /**
+   * Push webhooks may be (or resolve to) loopback, private, link-local or other non-public addresses
+   * (default: refused, against server-side request forgery).
+   */
+  pushAllowPrivateAddresses: booleanOption().default(false),
+  /** Seconds one push notification POST may take before it counts as a failed attempt. */
+  pushTimeout: positiveSeconds().default(10),
+  /**
+   * Token endpoint of the JWT issuer (`jwt.issuer`) for the OAuth2 client credentials grant, declared on A2A
+   * cards; without it cards declare the issuer's OpenID Connect discovery only.
+   */
+  oauthTokenUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** Seconds between two looks for tasks left unfinished by a gone node (also done at start-up). */
+  orphanSweepInterval: positiveSeconds().default(30),
+  /** Seconds between fetches of each external A2A agent's card (a down instance is retried as often). */
+  externalRefreshInterval: positiveSeconds().default(60),
+  /** Seconds one fetch of an external A2A agent's card may take. */
+  externalFetchTimeout: positiveSeconds().default(10),
+})
+
+/** A 32-byte key given as 64 hex digits or as base64 / base64url. */
+const SECRET_KEY_PATTERN = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/
+
+/** The upstreams an operator registered (external A2A agents, MCP servers). */
+export const UpstreamsConfigSchema = z.object({
+  /**
+   * AES-256-GCM key of the upstreams' credentials at rest: 32 bytes, hex or base64. Default: derived from the
+   * pairing secret (`pairing.secret`, or generated once in `<dataDir>/pairing-secret`, mode 0600).
+   */
+  secretKey: z.string().regex(SECRET_KEY_PATTERN, 'must be 32 bytes as 64 hex digits or base64').optional(),
+  /** Seconds between checks of the store's upstream version (a backstop: changes are pushed on the bus). */
+  reloadInterval: positiveSeconds().default(10),
 })
 
 /** The MCP face (`/mcp`, docs/mcp.md). */
@@ -373,6 +420,17 @@ export const McpConfigSchema = z.object({
   enabled: booleanOption().default(true),
   /** Seconds between the checks of the tool list behind `notifications/tools/list_changed` (GET streams). */
   listChangedInterval: positiveSeconds().default(1),
+})
+
+/** Upstream MCP servers registered by an operator (`/api/admin/mcp/servers`); see docs/mcp.md. */
+export const McpUpstreamsConfigSchema = z.object({
+  /** Seconds between two listings of a server's tools. */
+  refreshInterval: positiveSeconds().default(60),
+  /** Seconds before the first retry of a server that is down; doubled per failure up to `retryMax`. */
+  retryInitial: positiveSeconds().default(1),
+  retryMax: positiveSeconds().default(60),
+  /** Seconds a connection or a tool listing may take before the server counts as down. */
+  timeout: positiveSeconds().default(10),
 })
 
 /**
@@ -492,6 +550,8 @@ export const GatewayConfigSchema = z
     policies: PoliciesConfigSchema.prefault({}),
     state: StateConfigSchema.prefault({}),
     a2a: A2aConfigSchema.prefault({}),
+    mcpUpstreams: McpUpstreamsConfigSchema.prefault({}),
+    upstreams: UpstreamsConfigSchema.prefault({}),
     mcp: McpConfigSchema.prefault({}),
     stores: StoresConfigSchema.prefault({}),
   })

@@ -11,6 +11,7 @@ import {
   createMemoryDashboardSessionStore,
   createMemoryStateStore,
   createMemoryTaskStore,
+  createMemoryUpstreamStore,
   createPostgresAgentKeyStore,
   createPostgresAuditLog,
   createPostgresDashboardSessionStore,
@@ -22,6 +23,7 @@ import {
   createPostgresStateStore,
   createPostgresTaskStore,
   createPostgresTokenStore,
+  createPostgresUpstreamStore,
   type DashboardSessionStore,
   type DeliveryBackend,
   type DevicePairingStore,
@@ -34,12 +36,14 @@ import {
   type StateStore,
   type TaskStore,
   type TokenStore,
+  type UpstreamStore,
 } from '@parley/stores'
 import { sql } from 'drizzle-orm'
 import { type Logger, pino } from 'pino'
 import { WebSocketServer } from 'ws'
 import packageJson from '../package.json' with { type: 'json' }
 import { type CardSigningKey, cardSigningKey } from './a2a/a2a-card-signing.js'
+import { createA2aPush } from './a2a/a2a-push.js'
 import { registerA2aRoutes } from './a2a/a2a-routes.js'
 import { createTaskRetention } from './a2a/a2a-task-retention.js'
 import { createA2aTaskStore, taskSecretKey } from './a2a/a2a-task-store.js'
@@ -84,6 +88,9 @@ import { createClientAddressResolver } from './http/client-address.js'
 import { createHttpApp, type GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
 import { registerMcpRoutes } from './mcp/mcp-routes.js'
+import { registerMcpServerRoutes } from './mcp/upstreams/mcp-server-routes.js'
+import { createMcpUpstreams } from './mcp/upstreams/mcp-upstreams.js'
+import { upstreamMcpServerRegistry } from './mcp/upstreams/upstream-mcp-registry.js'
 import { createMetricsRegistry, registerMetricsRoutes } from './metrics/metrics-routes.js'
 import { registerApprovalLinkRoutes } from './pairing/approval-link-routes.js'
 import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
@@ -95,6 +102,7 @@ import { createHub, type HubStats } from './transport/hub.js'
 import { pollingEntry, registerPollingRoutes } from './transport/polling-routes.js'
 import { createPollingSessions } from './transport/polling-sessions.js'
 import { registerWebSocketRoutes } from './transport/websocket-routes.js'
+import { createUpstreams } from './upstreams/upstreams.js'
 
 export const GATEWAY_VERSION: string = packageJson.version
 
@@ -167,6 +175,11 @@ export interface CreateGatewayOptions {
    * Postgres store on the gateway's database. The caller keeps ownership.
    */
   stateStore?: StateStore
+  /**
+   * Upstreams an operator registered (external A2A agents, MCP servers); default: in memory with the `memory`
+   * delivery store backend, else the Postgres store on the gateway's database. The caller keeps ownership.
+   */
+  upstreamStore?: UpstreamStore
 }
 
 /** What an agent directory gets from the gateway it runs in. */
@@ -297,6 +310,12 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     logger: logger.child({ component: 'policies' }),
   })
   const introductions = () => introductionsHandler
+  const upstreams = createUpstreams({
+    secretKey: config.upstreams.secretKey,
+    reloadIntervalMs: Math.round(config.upstreams.reloadInterval * 1000),
+    bus,
+    logger: logger.child({ component: 'upstreams' }),
+  })
 
   const hub = createHub({
     config,
@@ -467,13 +486,28 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     retentionMs: config.a2a.taskRetention * 1000,
     logger: logger.child({ component: 'a2a' }),
   })
-  registerA2aRoutes(app, {
+  const a2aTasks = createA2aTaskStore(() => required(taskStore, 'the task store'))
+  const a2aPush = createA2aPush({
+    tasks: a2aTasks,
+    deliveries: () => requireDeliveryBackend().deliveries,
+    delivery: config.delivery,
+    policy: {
+      allowInsecureUrls: config.a2a.pushAllowInsecureUrls,
+      allowPrivateAddresses: config.a2a.pushAllowPrivateAddresses,
+    },
+    timeoutMs: config.a2a.pushTimeout * 1000,
+    audit: connectionAudit,
+    logger: logger.child({ component: 'a2a-push' }),
+  })
+  const a2aOrphans = registerA2aRoutes(app, {
     config,
+    bus,
     gatewayVersion: GATEWAY_VERSION,
     authenticate: hub.authenticate,
     clientAddress,
     agents: hub.agents,
-    tasks: createA2aTaskStore(() => required(taskStore, 'the task store')),
+    tasks: a2aTasks,
+    push: a2aPush,
     audit: connectionAudit,
     cardKey: () => a2aCardKey,
     logger: logger.child({ component: 'a2a' }),
@@ -490,11 +524,29 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         logger: logger.child({ component: 'mcp' }),
       })
     : undefined
+  // Upstream MCP servers: their tools hosted as agents on every node (docs/mcp.md).
+  const mcpServerRegistry = upstreamMcpServerRegistry(upstreams)
+  const mcpUpstreams = createMcpUpstreams({
+    registry: () => mcpServerRegistry,
+    agents: hub.agents,
+    config: config.mcpUpstreams,
+    clientVersion: GATEWAY_VERSION,
+    logger: logger.child({ component: 'mcp-upstreams' }),
+  })
+  registerMcpServerRoutes(app, {
+    registry: () => mcpServerRegistry,
+    upstreams: mcpUpstreams,
+    firstListingWaitMs: Math.round(config.mcpUpstreams.timeout * 1000),
+  })
   registerAuditRoutes(app, { audit: requireAudit })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
     deliveries: () => requireDeliveryBackend().deliveries,
-    requeue: (id) => hub.deliveries.requeue(id),
+    requeue: async (id) => {
+      const requeued = await hub.deliveries.requeue(id)
+      if (requeued?.kind === 'webhook') a2aPush.wake(requeued.recipient)
+      return requeued
+    },
   })
   registerTokenRoutes(app, {
     tokens: requireTokenStore,
@@ -544,6 +596,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   })
 
   async function openStorage(pairingSecret: Uint8Array): Promise<void> {
+    let resumeWebhooks = false
     if (database === undefined && needsDatabase) {
       database = await openDatabase({
         url: config.databaseUrl,
@@ -587,6 +640,18 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       taskStore = createPostgresTaskStore(database, { secretKey: taskSecretKey(pairingSecret) })
     }
     taskStore ??= createMemoryTaskStore()
+    const upstreamStore =
+      options.upstreamStore ??
+      (config.delivery.storeBackend !== 'memory' && database !== undefined
+        ? createPostgresUpstreamStore(database)
+        : createMemoryUpstreamStore())
+    upstreams.open(
+      boundStore(upstreamStore, 'upstream store', {
+        timeoutMs: Math.round(config.stores.timeout * 1000),
+        logger: logger.child({ component: 'stores' }),
+      }),
+      pairingSecret,
+    )
     try {
       if (deliveryBackend === undefined) {
         deliveryBackend = openDeliveryBackend(config, () => database, logger)
@@ -599,13 +664,16 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       if (!(await otherNodesAlive())) {
         const released = await deliveryBackend.deliveries.releaseAll()
         if (released > 0) logger.info({ released }, 'released deliveries left in flight')
+        resumeWebhooks = true
       }
     } catch (error) {
       await closeStorage()
       throw error
     }
     hub.deliveries.start()
+    await a2aPush.start({ resume: resumeWebhooks })
     a2aTaskRetention.start()
+    a2aOrphans.start()
   }
 
   /**
@@ -720,6 +788,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     }
     stateStore = options.stateStore
     taskStore = options.taskStore
+    upstreams.close()
   }
 
   async function listen(): Promise<{ server: HttpServer | HttpsServer; port: number }> {
@@ -796,6 +865,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
         await redisBus?.detach()
         throw error
       })
+      await upstreams.watch.start()
       logger.info({ backend: deliveryBackend?.name }, 'delivery store open')
       const listening = await listen().catch(async (error: unknown) => {
         await closeStorage()
@@ -808,6 +878,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       hub.heartbeat.start()
       hub.cluster.start()
       hub.agents.start()
+      mcpUpstreams.start()
       pollingSessions.start()
       hub.presence?.start()
       state = 'running'
@@ -854,6 +925,10 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     introductionsHandler.stop()
     access.stop()
     a2aTaskRetention.stop()
+    await mcpUpstreams.stop()
+    await a2aPush.stop()
+    a2aOrphans.stop()
+    upstreams.watch.stop()
     await leaveCluster()
     await closeStorage()
     pollingSessions.stop()

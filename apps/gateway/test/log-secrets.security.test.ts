@@ -1,26 +1,13 @@
-import { Writable } from 'node:stream'
 import { PairingCheckResult, PROTOCOL_VERSION } from '@parley/protocol'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { adminCall } from './support/admin-api.js'
+import { capturingLogger } from './support/capturing-logger.js'
 import { PollingTestClient } from './support/polling-test-client.js'
 import { TestClient } from './support/test-client.js'
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from './support/test-gateway.js'
 
 const AUTH_TOKEN = 'shared-secret-token-for-the-log-test'
 const PUBLIC_URL = 'https://parley.example.com'
-
-/** Every line the gateway logs, at the most verbose level, as one text to search. */
-function capturingLogger() {
-  const lines: string[] = []
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString())
-      done()
-    },
-  })
-  return { logger: pino({ level: 'trace' }, destination), text: () => lines.join('') }
-}
 
 describe('secrets stay out of the logs', () => {
   let server: TestGateway | undefined

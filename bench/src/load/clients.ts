@@ -51,6 +51,8 @@ export function clientFor(target: TargetName): TargetClient {
       return wsClient
     case 'socketio':
       return socketIoClient
+    case 'a2a':
+      throw new Error('the a2a baseline serves A2A calls only (the a2a scenario)')
   }
 }
 

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto'
+import { Role, TaskState } from '@a2a-js/sdk'
+import { ClientFactory, JsonRpcTransportFactory } from '@a2a-js/sdk/client'
 import type { BenchPayload } from '../ipc.js'
 import type { TargetName } from '../options.js'
 import {
@@ -36,6 +39,8 @@ export interface AgentConnectOptions {
 
 export interface CallerConnectOptions {
   baseUrl: string
+  /** A2A callers: the URL `createFromUrl` finds the agent card under (Parley's A2A face, or the baseline). */
+  a2aUrl?: string
   clientId: string
   /** Parley: requests go to `{ capability }`, so the gateway picks the agent. */
   capability: string
@@ -71,6 +76,8 @@ export function requestClientFor(target: TargetName): RequestClient {
       return wsRequestClient
     case 'socketio':
       return socketIoRequestClient
+    case 'a2a':
+      return a2aRequestClient
   }
 }
 
@@ -198,6 +205,73 @@ const socketIoRequestClient: RequestClient = {
       ...closer(socket),
       request(payload) {
         socket.send(`42${payload.seq}${JSON.stringify(['request', payload])}`)
+      },
+    }
+  },
+}
+
+// ---------------------------------------------------------------- A2A: @a2a-js/sdk client, SendMessage (JSON-RPC v1.0)
+
+/**
+ * A caller that is an `@a2a-js/sdk` client found through the agent card (`createFromUrl`), sending each request
+ * as a blocking `SendMessage` whose one data part is the payload; the answer is the completed task. Its
+ * agents are the target's own (Parley agent connections; the a2a baseline answers in its executor).
+ */
+export const a2aRequestClient: RequestClient = {
+  agent() {
+    return Promise.reject(
+      new Error('the a2a baseline answers in its own executor: it has no agent connections'),
+    )
+  },
+
+  async caller(options, handlers) {
+    if (options.a2aUrl === undefined) throw new Error('an A2A caller needs the agent URL')
+    const client = await new ClientFactory({ transports: [new JsonRpcTransportFactory()] }).createFromUrl(
+      options.a2aUrl,
+    )
+    let open = true
+    return {
+      close() {
+        open = false
+      },
+      request(payload) {
+        client
+          .sendMessage({
+            tenant: '',
+            message: {
+              messageId: randomUUID(),
+              contextId: '',
+              taskId: '',
+              role: Role.ROLE_USER,
+              parts: [
+                {
+                  content: { $case: 'data', value: { ...payload } },
+                  mediaType: '',
+                  filename: '',
+                  metadata: {},
+                },
+              ],
+              metadata: {},
+              extensions: [],
+              referenceTaskIds: [],
+            },
+            configuration: undefined,
+            metadata: {},
+          })
+          .then(
+            (result) => {
+              if (!open) return
+              const state = 'status' in result ? result.status?.state : undefined
+              // Anything but COMPLETED is the agent's or the server's failure.
+              if (state === TaskState.TASK_STATE_COMPLETED) handlers.onReply(payload.seq)
+              else handlers.onError(payload.seq, `task state ${String(state)}`)
+            },
+            (error: unknown) => {
+              if (!open) return
+              const code = (error as { code?: unknown }).code
+              handlers.onError(payload.seq, code === undefined ? String(error) : String(code))
+            },
+          )
       },
     }
   },

@@ -5,9 +5,9 @@
  */
 import { monotonicMs } from '../clock.js'
 import { LatencyHistogram } from '../histogram.js'
-import type { AgentWorkerConfig, CallerResult, CallerWorkerConfig } from '../ipc.js'
+import { type AgentWorkerConfig, benchAgentId, type CallerResult, type CallerWorkerConfig } from '../ipc.js'
 import type { BenchConnection } from './clients.js'
-import { type CallerConnection, requestClientFor } from './request-clients.js'
+import { a2aRequestClient, type CallerConnection, requestClientFor } from './request-clients.js'
 import {
   CONNECT_TIMEOUT_MS,
   createSendRun,
@@ -35,7 +35,7 @@ export async function runAgents(config: AgentWorkerConfig): Promise<void> {
       const connection = await client.agent(
         {
           baseUrl: config.baseUrl,
-          agentId: `bench-agent-${config.workerIndex}-${index}`,
+          agentId: benchAgentId(config.workerIndex, index),
           capability: config.capability,
           timeoutMs: CONNECT_TIMEOUT_MS,
         },
@@ -69,7 +69,7 @@ export async function runAgents(config: AgentWorkerConfig): Promise<void> {
 // ---------------------------------------------------------------- callers
 
 export async function runCallers(config: CallerWorkerConfig): Promise<void> {
-  const client = requestClientFor(config.target)
+  const client = config.a2aUrl === undefined ? requestClientFor(config.target) : a2aRequestClient
   const errorsByCode: Record<string, number> = {}
   const roundTripLatency = new LatencyHistogram()
   /** Send times of the requests waiting for their answer (the window), by sequence number. */
@@ -106,6 +106,7 @@ export async function runCallers(config: CallerWorkerConfig): Promise<void> {
       client.caller(
         {
           baseUrl: config.baseUrl,
+          ...(config.a2aUrl === undefined ? {} : { a2aUrl: config.a2aUrl }),
           clientId: `bench-caller-${index}`,
           capability: config.capability,
           timeoutMs: CONNECT_TIMEOUT_MS,

@@ -472,3 +472,47 @@ describe('bad input', () => {
     )
   })
 })
+
+describe('AgentCaller.callTool', () => {
+  it('requests the capability mcp:{server}__{escaped tool} with the arguments and resolves with the CallToolResult', async () => {
+    const requests: RequestFrame[] = []
+    const toolResult = { content: [{ type: 'text', text: 'no such file' }], isError: true }
+    const gateway = await answering((connection, frame) => {
+      requests.push(frame)
+      connection.send({
+        type: 'reply',
+        id: frame.id,
+        result: {
+          correlationId: 'req_2',
+          data: toolResult,
+          agentId: 'mcp.fs',
+          instanceId: 'inst-1',
+          latencyMs: 3,
+          attempts: 1,
+          traceId: 'generated',
+        },
+      })
+    })
+    const caller = fixtures.caller(gateway.server.url)
+    await caller.connect()
+
+    const result = await caller.callTool('fs', 'files.read', { path: '/tmp/x' }, { idempotent: true })
+    await caller.callTool('fs', 'list')
+
+    // A tool's own failure (`isError: true`) resolves: it is the tool's answer.
+    expect(result).toEqual(toolResult)
+    expect(requests[0]).toMatchObject({
+      target: { capability: 'mcp:fs__files.2eread' },
+      data: { path: '/tmp/x' },
+      idempotent: true,
+    })
+    expect(requests[1]).toMatchObject({ target: { capability: 'mcp:fs__list' }, data: {} })
+  })
+
+  it('rejects with the typed error of a refusal, such as NoRouteError for a server that is down', async () => {
+    const gateway = await refusing('no_route')
+    const caller = fixtures.caller(gateway.server.url)
+    await caller.connect()
+    await expect(caller.callTool('fs', 'list')).rejects.toBeInstanceOf(NoRouteError)
+  })
+})

@@ -15,6 +15,7 @@ import {
   IntroduceResult,
   type IntroduceResult as IntroduceResultType,
   type IntroductionFrame,
+  mcpToolCapability,
   type RequestIncomingFrame,
   RequestResult,
   type RequestResult as RequestResultType,
@@ -28,6 +29,7 @@ import {
 import { SharedState } from './agent-state.js'
 import { AgentStream, DEFAULT_STREAM_CREDIT, StreamSink } from './agent-streams.js'
 import { AbortedError, ParleyError, RequestTimeoutError, reasonOf } from './errors.js'
+import type { McpCallToolResult } from './mcp-tools.js'
 import {
   type CallOptions,
   PushClient,
@@ -206,6 +208,22 @@ export class AgentCaller extends PushClient {
       },
     )
     return parseResult(RequestResult, result, 'request')
+  }
+
+  /**
+   * Calls `tool` of the upstream MCP server the gateway knows as `server` (`parley mcp add <server> <url>`): a
+   * `request` to the capability `mcp:{server}__{tool}` (the tool name escaped by `mcpToolCapability`), resolving
+   * with the tool's `CallToolResult`. A result with `isError: true` (the tool failed) resolves too; the gateway's
+   * refusals reject as for `request` (`PolicyDeniedError`, `NoRouteError` while the server is down or unknown,
+   * `AgentUnavailableError` when it stopped answering during the call, `AgentError` for its JSON-RPC errors).
+   */
+  callTool(
+    server: string,
+    tool: string,
+    args: Record<string, unknown> = {},
+    options: AgentRequestOptions = {},
+  ): Promise<McpCallToolResult> {
+    return this.request<McpCallToolResult>({ capability: mcpToolCapability(server, tool) }, args, options)
   }
 
   /**

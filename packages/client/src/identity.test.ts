@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
+import { base58BtcEncode, base64UrlEncode } from '@parley/protocol'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { base58BtcEncode, base64UrlEncode } from './encoding.js'
 import { ParleyError } from './errors.js'
 import {
   type AgentIdentity,

@@ -1,4 +1,4 @@
-import { base58BtcDecode, base58BtcEncode, base64UrlDecode, base64UrlEncode } from './encoding.js'
+import { base58BtcDecode, base58BtcEncode, base64UrlDecode, base64UrlEncode } from '@parley/protocol'
 import { ParleyError } from './errors.js'
 
 /**

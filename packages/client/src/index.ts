@@ -6,6 +6,7 @@ export type {
   ReceiptStatus,
   StreamPosition,
 } from '@parley/protocol'
+export { mcpToolCapability, mcpUpstreamToolName } from '@parley/protocol'
 export {
   AgentCaller,
   type AgentCallerEvents,
@@ -74,6 +75,7 @@ export {
   signChallenge,
   verifyChallenge,
 } from './identity.js'
+export type { McpCallToolResult, McpContentBlock } from './mcp-tools.js'
 export { PollingSocket, type PollingSocketOptions, pollingBaseUrl } from './polling-socket.js'
 export {
   type BroadcastMessage,

@@ -153,7 +153,8 @@ export const DeliveryStats = z.object({
 })
 export type DeliveryStats = z.infer<typeof DeliveryStats>
 
-export const DELIVERY_KINDS = ['direct', 'channel'] as const
+/** `webhook`: an A2A push notification the gateway POSTs to a caller's URL. */
+export const DELIVERY_KINDS = ['direct', 'channel', 'webhook'] as const
 export const DeliveryKind = z.enum(DELIVERY_KINDS)
 export type DeliveryKind = z.infer<typeof DeliveryKind>
 

@@ -252,3 +252,25 @@ export class TaskPushConfigLimitError extends StoreError {
     this.limit = limit
   }
 }
+
+/** An upstream record that is not valid; `field` names the offending part. */
+export class InvalidUpstreamError extends StoreError {
+  readonly field: string
+
+  constructor(field: string, message: string) {
+    super('bad_request', message)
+    this.name = 'InvalidUpstreamError'
+    this.field = field
+  }
+}
+
+/** The kind already has an upstream with this id (agent id or server name). */
+export class UpstreamExistsError extends StoreError {
+  readonly upstreamId: string
+
+  constructor(kind: string, id: string) {
+    super('conflict', `An upstream ${kind} "${id}" is already registered.`)
+    this.name = 'UpstreamExistsError'
+    this.upstreamId = id
+  }
+}

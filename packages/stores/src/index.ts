@@ -64,6 +64,7 @@ export {
   InvalidPolicyRuleError,
   InvalidStateEntryError,
   InvalidTaskError,
+  InvalidUpstreamError,
   PairingLimitError,
   PolicyRuleExistsError,
   redactUrl,
@@ -77,6 +78,7 @@ export {
   TaskPushConfigLimitError,
   TaskTerminalError,
   UnsupportedDatabaseUrlError,
+  UpstreamExistsError,
 } from './errors.js'
 export { MAX_GRANT_REASON_LENGTH } from './grant/grant-rules.js'
 export { createMemoryGrantStore } from './grant/memory-grant-store.js'
@@ -203,6 +205,7 @@ export {
 export {
   DEFAULT_MAX_PUSH_CONFIGS_PER_TASK,
   MAX_PUSH_URL_LENGTH,
+  newPushConfigId,
 } from './tasks/task-push-configs.js'
 export {
   DEFAULT_MAX_TASK_ARTIFACTS_BYTES,
@@ -239,3 +242,25 @@ export {
   TERMINAL_TASK_STATES,
   type TerminalTaskState,
 } from './tasks/types.js'
+export { createMemoryUpstreamStore } from './upstreams/memory-upstream-store.js'
+export { createPostgresUpstreamStore } from './upstreams/postgres-upstream-store.js'
+export {
+  createRedisUpstreamStore,
+  type RedisUpstreamStoreOptions,
+} from './upstreams/redis-upstream-store.js'
+export {
+  type CreateUpstreamInput,
+  UPSTREAM_CREDENTIALS_KINDS,
+  UPSTREAM_KINDS,
+  type UpdateUpstreamInput,
+  type UpstreamCredentialsKind,
+  type UpstreamKind,
+  type UpstreamRecord,
+  type UpstreamStore,
+} from './upstreams/types.js'
+export {
+  MAX_UPSTREAM_CREDENTIALS_LENGTH,
+  MAX_UPSTREAM_ID_LENGTH,
+  MAX_UPSTREAM_URL_LENGTH,
+  MAX_UPSTREAM_URLS,
+} from './upstreams/upstream-records.js'

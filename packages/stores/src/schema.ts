@@ -470,3 +470,29 @@ export const a2aTaskPushConfigs = pgTable(
 export type A2aTaskRow = typeof a2aTasks.$inferSelect
 export type A2aTaskEventRow = typeof a2aTaskEvents.$inferSelect
 export type A2aTaskPushConfigRow = typeof a2aTaskPushConfigs.$inferSelect
+
+// Upstreams (the UpstreamStore): external A2A agents and MCP servers registered by an operator.
+
+/** One row per upstream; `credentials` is sealed by the gateway (never clear text here). */
+export const upstreams = pgTable(
+  'upstreams',
+  {
+    kind: text('kind').notNull(),
+    id: text('id').notNull(),
+    urls: jsonb('urls').$type<string[]>().notNull(),
+    credentials: text('credentials'),
+    credentialsKind: text('credentials_kind').notNull(),
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.kind, table.id] })],
+)
+
+/** One row (`id = 'global'`) once an upstream changed: the version every change bumps, under its row lock. */
+export const upstreamVersions = pgTable('upstream_versions', {
+  id: text('id').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull(),
+})
+
+export type UpstreamRow = typeof upstreams.$inferSelect

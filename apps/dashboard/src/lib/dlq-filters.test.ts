@@ -92,7 +92,7 @@ describe('parseDeadLetterRequest', () => {
   it('says which field is wrong and what it should be', () => {
     expect(parseDeadLetterRequest({ kind: 'teleport' })).toEqual({
       ok: false,
-      message: 'kind must be one of direct, channel',
+      message: 'kind must be one of direct, channel, webhook',
     })
     expect(parseDeadLetterRequest({ recipient: 'x'.repeat(201), limit: '0' })).toEqual({
       ok: false,

@@ -136,7 +136,7 @@ describe('/api/gw/dlq action routes', () => {
     expect(badKind.status).toBe(400)
     expect(await badKind.json()).toMatchObject({
       ok: false,
-      failure: { code: 'invalid_filter', message: 'kind must be one of direct, channel' },
+      failure: { code: 'invalid_filter', message: 'kind must be one of direct, channel, webhook' },
     })
     const purgeBadKind = await purgeAllRoute(
       new Request('http://127.0.0.1:3000/api/gw/dlq?kind=teleport', {

@@ -6,6 +6,10 @@ import { z } from 'zod'
 
 /** The security scheme name the card declares: the gateway's bearer credential (API token or JWT). */
 export const BEARER_SCHEME = 'bearer'
+/** OpenID Connect discovery at the configured JWT issuer. */
+export const OIDC_SCHEME = 'oidc'
+/** OAuth2 client credentials at the configured token endpoint. */
+export const OAUTH2_SCHEME = 'oauth2'
 
 /** Where an agent's A2A face lives under the gateway's public base URL. */
 export function a2aAgentUrl(baseUrl: string, agentId: string): string {
@@ -25,8 +29,9 @@ const ShortText = z.string().min(1).max(1_000)
 const MediaType = z.string().min(1).max(200)
 
 /**
- * How an agent describes one capability as an A2A skill, in its registration metadata
- * (`metadata.skills[capability]`). A description that does not fit is ignored: the skill gets the defaults.
+ * The older way an agent described a capability as an A2A skill, before `agent_register` carried
+ * `CapabilityInfo`: `metadata.skills[capability]`, still read for SDKs that send it. A description that does not
+ * fit is ignored: the skill gets the defaults.
  */
 export const SkillDescription = z.object({
   name: ShortText.optional(),
@@ -38,9 +43,32 @@ export const SkillDescription = z.object({
 })
 export type SkillDescription = z.infer<typeof SkillDescription>
 
-function skillOf(capability: string, described: unknown): AgentSkill {
-  const parsed = SkillDescription.safeParse(described)
-  const skill = parsed.success ? parsed.data : {}
+/**
+ * How the instances of an agent describe one capability. Instances may differ (a rolling upgrade): an active
+ * instance's `capabilityInfo` wins over an inactive one's, the newest registration over older ones; an instance
+ * that sent no `capabilityInfo` for it falls back to its `metadata.skills` entry.
+ */
+function describedSkill(summary: AgentSummary, capability: string): SkillDescription {
+  const instances = [...summary.instances].sort(
+    (a, b) => Number(b.status === 'active') - Number(a.status === 'active') || b.connectedAt - a.connectedAt,
+  )
+  for (const instance of instances) {
+    const info = instance.capabilityInfo?.[capability]
+    if (info !== undefined) {
+      const { title, inputSchema: _input, outputSchema: _output, ...rest } = info
+      return { ...rest, ...(title === undefined ? {} : { name: title }) }
+    }
+  }
+  for (const instance of instances) {
+    const parsed = SkillDescription.safeParse(
+      (instance.metadata.skills as Record<string, unknown> | undefined)?.[capability],
+    )
+    if (parsed.success) return parsed.data
+  }
+  return {}
+}
+
+function skillOf(capability: string, skill: SkillDescription): AgentSkill {
   return {
     id: capability,
     name: skill.name ?? capability,
@@ -53,13 +81,76 @@ function skillOf(capability: string, described: unknown): AgentSkill {
   }
 }
 
+/** How callers may authenticate, as the card declares it (see `cardSecurity`). */
+export interface CardSecurity {
+  securitySchemes: AgentCard['securitySchemes']
+  securityRequirements: AgentCard['securityRequirements']
+}
+
+/** The gateway's bearer credential alone: an API token, a device token or a JWT. */
+export const BEARER_ONLY: CardSecurity = cardSecurity({})
+
+/**
+ * The security schemes matching how the gateway authenticates: the bearer credential always; with a JWT
+ * issuer that is an http(s) URL, OpenID Connect discovery at the issuer (where a client finds how to get a
+ * token); with a configured token endpoint too, OAuth2 client credentials at it. Any one scheme is enough:
+ * each is its own requirement.
+ */
+export function cardSecurity(options: { jwtIssuer?: string; oauthTokenUrl?: string }): CardSecurity {
+  const securitySchemes: AgentCard['securitySchemes'] = {
+    [BEARER_SCHEME]: {
+      scheme: {
+        $case: 'httpAuthSecurityScheme',
+        value: { scheme: 'Bearer', bearerFormat: '', description: 'A Parley API token or JWT' },
+      },
+    },
+  }
+  const issuer = options.jwtIssuer
+  if (issuer !== undefined && /^https?:\/\//.test(issuer)) {
+    securitySchemes[OIDC_SCHEME] = {
+      scheme: {
+        $case: 'openIdConnectSecurityScheme',
+        value: {
+          description: `A JWT from ${issuer}`,
+          openIdConnectUrl: `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`,
+        },
+      },
+    }
+    if (options.oauthTokenUrl !== undefined)
+      securitySchemes[OAUTH2_SCHEME] = {
+        scheme: {
+          $case: 'oauth2SecurityScheme',
+          value: {
+            description: `A JWT from ${issuer}, by the client credentials grant`,
+            flows: {
+              flow: {
+                $case: 'clientCredentials',
+                value: { tokenUrl: options.oauthTokenUrl, refreshUrl: '', scopes: {} },
+              },
+            },
+            oauth2MetadataUrl: '',
+          },
+        },
+      }
+  }
+  return {
+    securitySchemes,
+    securityRequirements: Object.keys(securitySchemes).map((name) => ({ schemes: { [name]: { list: [] } } })),
+  }
+}
+
 /**
  * The A2A card of a registered agent, built live from the registry: its capabilities as skills (described by
- * `metadata.skills`), this gateway's JSON-RPC URL for v1.0 and v0.3 callers and its HTTP+JSON URL for v1.0,
- * streaming, and the bearer credential. An agent that is known but not connected keeps its card; its
- * description says it is not connected.
+ * the instances' `capabilityInfo`, else `metadata.skills`), this gateway's JSON-RPC URL for v1.0 and v0.3
+ * callers and its HTTP+JSON URL for v1.0, streaming, and how callers authenticate. An agent that is known but
+ * not connected keeps its card; its description says it is not connected.
  */
-export function buildAgentCard(summary: AgentSummary, baseUrl: string, gatewayVersion: string): AgentCard {
+export function buildAgentCard(
+  summary: AgentSummary,
+  baseUrl: string,
+  gatewayVersion: string,
+  security: CardSecurity = BEARER_ONLY,
+): AgentCard {
   const metadata = summary.instances[0]?.metadata
   const url = a2aAgentUrl(baseUrl, summary.agentId)
   const description = textOf(metadata, 'description') ?? `Parley agent ${summary.agentId}`
@@ -73,20 +164,13 @@ export function buildAgentCard(summary: AgentSummary, baseUrl: string, gatewayVe
       { url, protocolBinding: 'JSONRPC', protocolVersion: '0.3', tenant: '' },
       { url, protocolBinding: 'HTTP+JSON', protocolVersion: '1.0', tenant: '' },
     ],
-    capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
-    securitySchemes: {
-      [BEARER_SCHEME]: {
-        scheme: {
-          $case: 'httpAuthSecurityScheme',
-          value: { scheme: 'Bearer', bearerFormat: '', description: 'A Parley API token or JWT' },
-        },
-      },
-    },
-    securityRequirements: [{ schemes: { [BEARER_SCHEME]: { list: [] } } }],
+    capabilities: { streaming: true, pushNotifications: true, extensions: [], extendedAgentCard: false },
+    securitySchemes: security.securitySchemes,
+    securityRequirements: security.securityRequirements,
     defaultInputModes: ['text/plain', 'application/json'],
     defaultOutputModes: ['text/plain', 'application/json'],
     skills: summary.capabilities.map((capability) =>
-      skillOf(capability, (metadata?.skills as Record<string, unknown> | undefined)?.[capability]),
+      skillOf(capability, describedSkill(summary, capability)),
     ),
     signatures: [],
   }

@@ -7,6 +7,7 @@ import {
   type ServerCallContext,
 } from '@a2a-js/sdk/server'
 import { type ErrorBody, errorBody } from '@parley/protocol'
+import type { TaskPushConfigInput } from '@parley/stores'
 import type { Logger } from 'pino'
 import { type EntryAgentCalls, entryCaller, thrownErrorBody } from '../agents/entry-caller.js'
 import type { Principal } from '../auth/auth-provider.js'
@@ -25,6 +26,8 @@ export interface A2aCall {
   refusal?: ErrorBody
   /** The task the message runs as, once the executor started it. */
   taskId?: string
+  /** Push configs of a SendMessage's `configuration`, stored when its task is (the task store's first save). */
+  pendingPushConfigs?: TaskPushConfigInput[]
 }
 
 const CALL_STATE_KEY = 'parley.a2a.call'
@@ -45,6 +48,8 @@ type Outcome =
 
 interface RunningTask {
   contextId: string
+  /** The event bus of the call that runs it: a cancel from another node publishes CANCELED on it. */
+  bus: ExecutionEventBus
   /** Stops the agent's work (a stream is aborted, a pending request dropped) and ends the task CANCELED. */
   cancel(): void
 }
@@ -61,6 +66,8 @@ const CALL_ID = 'a2a'
 export function createA2aExecutor(options: {
   agents: A2aAgentCalls
   logger: Logger
+  /** This gateway node: recorded on each task (`metadata.parley.node`) as the node that runs it. */
+  nodeId: string
   /** Tasks one principal may have running at once (`agents.maxInFlightPerConnection`). */
   maxInFlightPerPrincipal: number
 }) {
@@ -144,7 +151,7 @@ export function createA2aExecutor(options: {
           },
           artifacts: [],
           history: [message],
-          metadata: { parley: { agentId: call.agentId } },
+          metadata: { parley: { agentId: call.agentId, node: options.nodeId } },
         }),
       )
     }
@@ -231,6 +238,7 @@ export function createA2aExecutor(options: {
     publishTask()
     running.set(taskId, {
       contextId,
+      bus,
       cancel() {
         if (streamId !== undefined)
           agents.handleFrom(caller, { type: 'stream_abort', streamId, reason: 'canceled' }, 0)
@@ -300,5 +308,21 @@ export function createA2aExecutor(options: {
     )
   }
 
-  return { executor, runningTasks: () => running.size }
+  return {
+    executor,
+    runningTasks: () => running.size,
+    /** Whether this node runs the task now. */
+    runsHere: (taskId: string) => running.has(taskId),
+    /**
+     * Cancels a task this node runs (a `CancelTask` another node received): the agent's work is aborted and
+     * CANCELED is published to the call's own event bus, so its caller's stream ends with it. False when the
+     * task does not run here.
+     */
+    cancelHere(taskId: string): boolean {
+      const task = running.get(taskId)
+      if (task === undefined) return false
+      void executor.cancelTask(taskId, task.bus)
+      return true
+    },
+  }
 }

@@ -1,5 +1,9 @@
 import { type AgentCard, formatSSEEvent, SSE_HEADERS } from '@a2a-js/sdk'
-import { DefaultExecutionEventBusManager, DefaultRequestHandler, ServerCallContext } from '@a2a-js/sdk/server'
+import {
+  DefaultExecutionEventBusManager,
+  type DefaultRequestHandler,
+  ServerCallContext,
+} from '@a2a-js/sdk/server'
 import type { AgentSummary, ErrorBody } from '@parley/protocol'
 import type { Context } from 'hono'
 import type { Logger } from 'pino'
@@ -7,14 +11,23 @@ import type { AccessParty } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { Principal } from '../auth/auth-provider.js'
 import type { Authenticate } from '../auth/authenticator.js'
+import { NODE_TTL_MS } from '../cluster/cluster-node.js'
 import type { GatewayConfig } from '../config.js'
 import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
 import type { ClientAddressResolver } from '../http/client-address.js'
 import type { GatewayEnv } from '../http/create-app.js'
 import { type A2aOperation, recordA2aCall } from './a2a-audit.js'
-import { buildAgentCard } from './a2a-card.js'
+import { buildAgentCard, cardSecurity } from './a2a-card.js'
 import type { CardSigningKey } from './a2a-card-signing.js'
+import {
+  type A2aBus,
+  ClusterRequestHandler,
+  createCancelRelay,
+  createOrphanedTaskSweeper,
+} from './a2a-cluster.js'
 import { type A2aAgentCalls, a2aCallOf, createA2aExecutor, setA2aCall } from './a2a-executor.js'
+import { createPublicBaseUrl } from './a2a-public-url.js'
+import type { A2aPush } from './a2a-push.js'
 import type { A2aTaskStore } from './a2a-task-store.js'
 
 export interface A2aFaceDeps {
@@ -31,7 +44,11 @@ export interface A2aFaceDeps {
     listAll(capability?: string): Promise<AgentSummary[]>
   }
   tasks: A2aTaskStore
+  /** Push notifications: the SDK's config store and sender (`a2a-push.ts`). */
+  push: Pick<A2aPush, 'store' | 'sender'>
   audit: Pick<ConnectionAudit, 'record'>
+  /** The cluster bus: cancels cross to the node running the task; the node list tells which nodes are gone. */
+  bus: A2aBus
   /** The card-signing key, once the gateway started (derived from the pairing secret). */
   cardKey: () => CardSigningKey | undefined
   logger: Logger
@@ -60,18 +77,35 @@ export function partyOf(principal: Principal): AccessParty {
  */
 export function createA2aFace(deps: A2aFaceDeps) {
   const { config } = deps
-  const { executor } = createA2aExecutor({
+  const { executor, cancelHere, runsHere } = createA2aExecutor({
     agents: deps.agents,
     logger: deps.logger,
+    nodeId: deps.bus.nodeId,
     maxInFlightPerPrincipal: config.agents.maxInFlightPerConnection,
   })
+  const cancels = createCancelRelay({ bus: deps.bus, cancelHere, logger: deps.logger })
+  const orphans = createOrphanedTaskSweeper({
+    tasks: () => deps.tasks.durable(),
+    bus: deps.bus,
+    runsHere,
+    intervalMs: config.a2a.orphanSweepInterval * 1000,
+    graceMs: NODE_TTL_MS,
+    logger: deps.logger,
+  })
   const buses = new DefaultExecutionEventBusManager()
-  /** The gateway's public base URL: `pairing.publicUrl` (PARLEY_PUBLIC_URL), else the request's origin. */
-  const baseUrl = (c: Context<GatewayEnv>) =>
-    (config.pairing.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')
+  const baseUrl = createPublicBaseUrl({
+    publicUrl: config.pairing.publicUrl,
+    trustedProxies: config.trustedProxies,
+  })
+  const security = cardSecurity({
+    ...(config.jwt.issuer === undefined ? {} : { jwtIssuer: config.jwt.issuer }),
+    ...(config.a2a.oauthTokenUrl === undefined ? {} : { oauthTokenUrl: config.a2a.oauthTokenUrl }),
+  })
 
   return {
     tasks: deps.tasks,
+    /** Fails the tasks of gone nodes, at start-up and periodically (`a2a-cluster.ts`). */
+    orphans,
     cardKey: deps.cardKey,
     baseUrl,
 
@@ -123,7 +157,7 @@ export function createA2aFace(deps: A2aFaceDeps) {
     },
 
     card: (c: Context<GatewayEnv>, agent: AgentSummary): AgentCard =>
-      buildAgentCard(agent, baseUrl(c), deps.gatewayVersion),
+      buildAgentCard(agent, baseUrl(c), deps.gatewayVersion, security),
 
     open(
       c: Context<GatewayEnv>,
@@ -131,7 +165,7 @@ export function createA2aFace(deps: A2aFaceDeps) {
       agent: AgentSummary,
       options: { streaming: boolean; requestedVersion: string | undefined },
     ): OpenedCall {
-      const card = buildAgentCard(agent, baseUrl(c), deps.gatewayVersion)
+      const card = buildAgentCard(agent, baseUrl(c), deps.gatewayVersion, security)
       const context = new ServerCallContext({
         user: { isAuthenticated: true, userName: principal.id },
         ...(options.requestedVersion === undefined ? {} : { requestedVersion: options.requestedVersion }),
@@ -140,7 +174,15 @@ export function createA2aFace(deps: A2aFaceDeps) {
       return {
         context,
         card,
-        handler: new DefaultRequestHandler(card, deps.tasks, executor, buses),
+        handler: new ClusterRequestHandler(
+          cancels.announce,
+          card,
+          deps.tasks,
+          executor,
+          buses,
+          deps.push.store,
+          deps.push.sender,
+        ),
         refusal: () => a2aCallOf(context)?.refusal,
         taskId: () => a2aCallOf(context)?.taskId,
       }

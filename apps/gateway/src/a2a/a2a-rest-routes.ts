@@ -1,10 +1,12 @@
 import {
   A2A_VERSION_HEADER,
   formatSSEErrorEvent,
+  ListTaskPushNotificationConfigsResponse,
   SendMessageRequest,
   SendMessageResponse,
   StreamResponse,
   Task,
+  TaskPushNotificationConfig,
   taskStateFromJSON,
 } from '@a2a-js/sdk'
 import { RequestMalformedError, restStatusFor, toRestErrorBody } from '@a2a-js/sdk/errors'
@@ -45,7 +47,8 @@ function optionalInt(value: string | undefined, name: string): number | undefine
 /**
  * The HTTP+JSON binding of A2A v1.0 under `/a2a/{agentId}`, on the same calls as JSON-RPC: `POST
  * /message:send`, `POST /message:stream` (SSE), `GET /tasks/{id}`, `POST /tasks/{id}:cancel`,
- * `GET|POST /tasks/{id}:subscribe` (SSE) and `GET /tasks`. Errors are the binding's `{ error: { code,
+ * `GET|POST /tasks/{id}:subscribe` (SSE), `GET /tasks` and the push configs under
+ * `/tasks/{id}/pushNotificationConfigs`. Errors are the binding's `{ error: { code,
  * status, message, details } }` with the HTTP status.
  */
 export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
@@ -226,4 +229,62 @@ export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
   }
   app.get('/a2a/:agentId/tasks/:task', (c) => task(c, 'GET'))
   app.post('/a2a/:agentId/tasks/:task', (c) => task(c, 'POST'))
+
+  // Push notification configs of a task (`a2a-push.ts`): create (201), list, get, delete (204).
+  const CONFIGS = '/a2a/:agentId/tasks/:task/pushNotificationConfigs'
+  async function pushConfigCall(
+    c: Context<GatewayEnv>,
+    run: (call: RestCall, taskId: string) => Promise<Response>,
+  ): Promise<Response> {
+    const taskId = c.req.param('task') ?? ''
+    const call = await opened(c, 'push', taskId)
+    if (call instanceof Response) return call
+    try {
+      return call.done(await run(call, taskId))
+    } catch (error) {
+      return call.done(restError(c, error, undefined))
+    }
+  }
+  app.post(CONFIGS, (c) =>
+    pushConfigCall(c, async (call, taskId) => {
+      const text = await face.readBody(c)
+      if (text === undefined) return restError(c, undefined, errorBody('payload_too_large', 'body too large'))
+      let body: unknown
+      try {
+        body = JSON.parse(text)
+      } catch {
+        throw new RequestMalformedError('Invalid JSON payload.')
+      }
+      const params = TaskPushNotificationConfig.fromJSON({ ...(body as object), taskId })
+      const created = await call.handler.createTaskPushNotificationConfig(params, call.context)
+      return c.json(TaskPushNotificationConfig.toJSON(created) as object, 201)
+    }),
+  )
+  app.get(CONFIGS, (c) =>
+    pushConfigCall(c, async (call, taskId) => {
+      const listed = await call.handler.listTaskPushNotificationConfigs(
+        { tenant: '', taskId, pageSize: 0, pageToken: '' },
+        call.context,
+      )
+      return c.json(ListTaskPushNotificationConfigsResponse.toJSON(listed) as object)
+    }),
+  )
+  app.get(`${CONFIGS}/:configId`, (c) =>
+    pushConfigCall(c, async (call, taskId) => {
+      const found = await call.handler.getTaskPushNotificationConfig(
+        { tenant: '', taskId, id: c.req.param('configId') },
+        call.context,
+      )
+      return c.json(TaskPushNotificationConfig.toJSON(found) as object)
+    }),
+  )
+  app.delete(`${CONFIGS}/:configId`, (c) =>
+    pushConfigCall(c, async (call, taskId) => {
+      await call.handler.deleteTaskPushNotificationConfig(
+        { tenant: '', taskId, id: c.req.param('configId') },
+        call.context,
+      )
+      return c.body(null, 204)
+    }),
+  )
 }

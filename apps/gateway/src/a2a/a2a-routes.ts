@@ -7,7 +7,7 @@ import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
 import { a2aOperation } from './a2a-audit.js'
 import { a2aCardUrl, agentCardJson, legacyAgentCardJson } from './a2a-card.js'
-import { A2A_JWKS_PATH, signAgentCard } from './a2a-card-signing.js'
+import { A2A_JWKS_PATH, signAgentCard, signLegacyCardJson } from './a2a-card-signing.js'
 import {
   JSON_RPC_PARSE_ERROR,
   type JsonRpcError,
@@ -38,7 +38,7 @@ function isAsyncIterable(value: unknown): value is AsyncGenerator<JsonRpcRespons
  * `DefaultRequestHandler` speak the protocol; the executor hands each message to the agent layer, which
  * decides access, routes and audits like for any connection.
  */
-export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
+export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps) {
   const face = createA2aFace(deps)
   const { config, logger } = deps
 
@@ -68,10 +68,13 @@ export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
     c.header('Vary', A2A_VERSION_HEADER)
     const key = face.cardKey()
     const unsigned = face.card(c, agent)
-    const card = key === undefined ? unsigned : await signAgentCard(unsigned, key, face.baseUrl(c))
-    // A caller without `A2A-Version` speaks v0.3 and reads the v0.3 card shape.
+    // A caller without `A2A-Version` speaks v0.3 and reads the v0.3 card shape, signed over that shape.
     const version = c.req.header(A2A_VERSION_HEADER)
-    if (version === undefined || version === '0.3') return c.json((await legacyAgentCardJson(card)) as object)
+    if (version === undefined || version === '0.3') {
+      const legacy = (await legacyAgentCardJson(unsigned)) as Record<string, unknown>
+      return c.json(key === undefined ? legacy : await signLegacyCardJson(legacy, key, face.baseUrl(c)))
+    }
+    const card = key === undefined ? unsigned : await signAgentCard(unsigned, key, face.baseUrl(c))
     return c.json(agentCardJson(card) as object)
   }
   // The public key of the card signatures: public, as verifiers fetch it with no gateway credential.
@@ -115,10 +118,12 @@ export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
     const { id, method, params } = (typeof body === 'object' && body !== null ? body : {}) as {
       id?: unknown
       method?: unknown
-      params?: { id?: unknown }
+      params?: { id?: unknown; taskId?: unknown }
     }
     operation = a2aOperation(method)
-    if (typeof params?.id === 'string') namedTask = params.id
+    // v1.0 push-config calls name the task `taskId` (their `id` is the config's); the others name it `id`.
+    if (typeof params?.taskId === 'string') namedTask = params.taskId
+    else if (typeof params?.id === 'string') namedTask = params.id
     const requestedVersion = c.req.header(A2A_VERSION_HEADER) || undefined
     const legacy = requestedVersion === undefined || requestedVersion === '0.3'
     const mapError = legacy
@@ -186,6 +191,8 @@ export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps): void {
   })
 
   registerA2aRestRoutes(app, face)
+  // Started once the storage is open: the sweep reads the task store.
+  return { start: () => face.orphans.start(), stop: () => face.orphans.stop() }
 }
 
 function tooLarge(limit: number): JsonRpcError {

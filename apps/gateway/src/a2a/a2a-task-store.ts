@@ -9,11 +9,12 @@ import {
   TaskStatus,
 } from '@a2a-js/sdk'
 import type { TaskStore as SdkTaskStore, ServerCallContext } from '@a2a-js/sdk/server'
-import type {
-  TaskStore as ParleyTaskStore,
-  TaskState as StoredState,
-  TaskJson,
-  TaskRecord,
+import {
+  type TaskStore as ParleyTaskStore,
+  type TaskState as StoredState,
+  type TaskJson,
+  type TaskRecord,
+  TERMINAL_TASK_STATES,
 } from '@parley/stores'
 import { a2aCallOf } from './a2a-executor.js'
 
@@ -48,9 +49,11 @@ const FROM_STORED = new Map(
   Object.entries(TO_STORED).map(([state, stored]) => [stored, Number(state) as TaskState]),
 )
 
+const isTerminal = (state: StoredState) => (TERMINAL_TASK_STATES as readonly string[]).includes(state)
 const storedState = (state: TaskState | undefined): StoredState =>
   (state === undefined ? undefined : TO_STORED[state]) ?? 'unknown'
-const ownerOf = (context: ServerCallContext) => context.user?.userName || 'unknown'
+/** The principal a call's tasks belong to. */
+export const ownerOf = (context: ServerCallContext) => context.user?.userName || 'unknown'
 const json = (value: unknown) => JSON.stringify(value ?? null)
 
 export function taskOf(record: TaskRecord, history: TaskJson[]): Task {
@@ -171,6 +174,11 @@ export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
           metadata: task.metadata ?? null,
           ...(first === undefined ? {} : { message: Message.toJSON(first) }),
         })
+        // Push configs given inline in SendMessage wait for the task (see a2a-push.ts).
+        const call = a2aCallOf(context)
+        for (const input of call?.pendingPushConfigs?.splice(0) ?? []) {
+          await tasks().setPushConfig(task.id, { owner }, input)
+        }
         knownMessages = new Set(first === undefined ? [] : [first.messageId])
         if (statusMessageId !== undefined) knownMessages.add(statusMessageId)
       } else {
@@ -183,10 +191,14 @@ export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
         await store.appendEvent(task.id, { kind: 'message', payload: Message.toJSON(message) })
       }
       await appendArtifacts(task, record.artifacts)
-      if (statusJson !== null && json(statusJson) !== json(record.status)) {
+      const state = storedState(task.status?.state)
+      // A task canceled by another node is canceled here too (its node publishes CANCELED to its own caller):
+      // the state it has already is not appended again.
+      const alreadyEnded = state === record.state && isTerminal(state)
+      if (statusJson !== null && json(statusJson) !== json(record.status) && !alreadyEnded) {
         await store.appendEvent(task.id, {
           kind: 'status',
-          state: storedState(task.status?.state),
+          state,
           payload: { taskId: task.id, contextId: task.contextId, status: statusJson },
         })
       }

@@ -8,6 +8,7 @@ import type {
   Role,
   ServerFrame,
 } from '@parley/protocol'
+import { MCP_UPSTREAM_CAPABILITY_PREFIX } from '@parley/protocol'
 import type { Logger } from 'pino'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
 import type { AgentMessageTags } from '../delivery/delivery-engine.js'
@@ -73,6 +74,16 @@ export interface AgentReach {
   kind: AgentKind
   /** The external agent's card URL (A2A) or server URL (MCP). */
   url?: string
+}
+
+/**
+ * Why a connection may not register these capabilities: `mcp:…` names the tools of upstream MCP servers, which
+ * only the gateway hosts (an agent claiming one would receive calls meant for the server).
+ */
+export function reservedCapabilityProblem(specs: AgentRegisterFrame['capabilities']): string | undefined {
+  const reserved = capabilityNames(specs).find((name) => name.startsWith(MCP_UPSTREAM_CAPABILITY_PREFIX))
+  if (reserved === undefined) return undefined
+  return `capability ${reserved}: capabilities starting with ${MCP_UPSTREAM_CAPABILITY_PREFIX} are the tools of upstream MCP servers, hosted by the gateway`
 }
 
 /** The names of the capabilities of a registration, each once, in order. */

@@ -21,6 +21,7 @@ import {
   type AgentReach,
   capabilityInfoOf,
   createAgentDirectory,
+  reservedCapabilityProblem,
 } from './agent-directory.js'
 import { createAgentRequests } from './agent-requests.js'
 import { type AgentCaller, routeParty } from './agent-routing.js'
@@ -147,7 +148,9 @@ export function createAgentLayer(options: AgentLayerOptions) {
     handle(connection: Connection, frame: AgentLayerFrame, size: number): Promise<void> | undefined {
       switch (frame.type) {
         case 'agent_register': {
-          const problem = capabilitySchemaProblem(capabilityInfoOf(frame.capabilities))
+          const problem =
+            reservedCapabilityProblem(frame.capabilities) ??
+            capabilitySchemaProblem(capabilityInfoOf(frame.capabilities))
           if (problem !== undefined) {
             connection.sendFrame({
               type: 'error',

@@ -83,6 +83,14 @@ interface RecipientState {
   checkedAt: number
 }
 
+/** The wait before the next attempt after `failures` failed ones: `retryDelay` × `retryBackoff`^(failures − 1). */
+export function deliveryRetryDelayMs(
+  config: Pick<DeliveryConfig, 'retryDelay' | 'retryBackoff'>,
+  failures: number,
+): number {
+  return config.retryDelay * 1000 * config.retryBackoff ** (failures - 1)
+}
+
 /**
  * At-least-once delivery of direct messages and durable channel deliveries. The store keeps every
  * delivery; the engine decides when to send what: per recipient, the latest open connection with its
@@ -144,10 +152,6 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     clearTimeout(state.timer)
     state.timer = undefined
     recipients.delete(state.clientId)
-  }
-
-  function retryDelayMs(failures: number): number {
-    return config.retryDelay * 1000 * config.retryBackoff ** (failures - 1)
   }
 
   function sendReceipt(delivery: StoredDelivery, status: ReceiptStatus, attempt: number): void {
@@ -310,7 +314,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     const outcome =
       failures >= 1 + config.maxRetries
         ? ({ dead: 'max_retries' } as const)
-        : { retryAt: now + (delayMs ?? retryDelayMs(failures)) }
+        : { retryAt: now + (delayMs ?? deliveryRetryDelayMs(config, failures)) }
     const updated = await backend().deliveries.fail(state.clientId, entry.delivery.id, outcome, reason, now)
     if (updated === undefined) return false
     if (updated.state === 'dead') {

@@ -6,6 +6,7 @@ import {
   DefaultAgentCardResolver,
   JsonRpcTransportFactory,
 } from '@a2a-js/sdk/client'
+import type { SdkFixture } from '../support/sdk-agents.js'
 
 /** A fetch that presents the gateway credential, as an A2A client configured for a bearer scheme does. */
 export function bearerFetch(token: string | undefined): typeof fetch {
@@ -96,4 +97,32 @@ export function sseReader(response: Response) {
     },
     stop: () => reader.cancel(),
   }
+}
+
+/**
+ * Connects an agent whose request handler works until its abort signal fires (a long piece of work):
+ * `handlerStarted` resolves when a request reached it, `sawAbort` with the signal's reason.
+ */
+export async function patientAgent(fixture: SdkFixture, agentId: string, capability: string) {
+  let started: () => void = () => {}
+  const handlerStarted = new Promise<void>((resolve) => {
+    started = resolve
+  })
+  let aborted: (reason: unknown) => void = () => {}
+  const sawAbort = new Promise<unknown>((resolve) => {
+    aborted = resolve
+  })
+  const agent = fixture.agent({ agentId, capabilities: [capability] })
+  agent.handle(
+    (_data, context) =>
+      new Promise((resolve) => {
+        started()
+        context.signal.addEventListener('abort', () => {
+          aborted(context.signal.reason)
+          resolve('too late')
+        })
+      }),
+  )
+  await agent.connect()
+  return { handlerStarted, sawAbort }
 }

@@ -13,6 +13,13 @@ const METHODS = [
   'SubscribeToTask',
   'GetExtendedAgentCard',
   'CreateTaskPushNotificationConfig',
+  'GetTaskPushNotificationConfig',
+  'ListTaskPushNotificationConfigs',
+  'DeleteTaskPushNotificationConfig',
+  'tasks/pushNotificationConfig/set',
+  'tasks/pushNotificationConfig/get',
+  'tasks/pushNotificationConfig/list',
+  'tasks/pushNotificationConfig/delete',
   'message/send',
   'message/stream',
   'tasks/get',
@@ -28,6 +35,10 @@ const REST_PATHS = [
   ['GET', 'tasks/no-such-task'],
   ['POST', 'tasks/no-such-task:cancel'],
   ['GET', 'tasks/no-such-task:subscribe'],
+  ['POST', 'tasks/no-such-task/pushNotificationConfigs'],
+  ['GET', 'tasks/no-such-task/pushNotificationConfigs'],
+  ['GET', 'tasks/no-such-task/pushNotificationConfigs/pnc-1'],
+  ['DELETE', 'tasks/no-such-task/pushNotificationConfigs/pnc-1'],
 ] as const
 
 /** A value of a random JSON shape (and sometimes of the right one), to stand in for any field. */

@@ -2,7 +2,7 @@ import { type StreamResponse, TaskState } from '@a2a-js/sdk'
 import type { StreamSink } from '@parley/client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SdkFixture, waitUntil } from '../support/sdk-agents.js'
-import { a2aClient, rawRpc, sendRequest, userText } from './a2a-clients.js'
+import { a2aClient, patientAgent, rawRpc, sendRequest, userText } from './a2a-clients.js'
 
 /** What a stream event carries, for comparing event sequences. */
 function summary(event: StreamResponse): string {
@@ -130,26 +130,7 @@ describe('A2A messages to a Parley agent through the official SDK client', () =>
 
   it('cancelTask on a long request sent with returnImmediately ends it CANCELED and fires the handler abort signal', async () => {
     await fixture.start()
-    let aborted: (reason: unknown) => void = () => {}
-    const sawAbort = new Promise<unknown>((resolve) => {
-      aborted = resolve
-    })
-    let started: () => void = () => {}
-    const handlerStarted = new Promise<void>((resolve) => {
-      started = resolve
-    })
-    const slow = fixture.agent({ agentId: 'slow', capabilities: ['slow'] })
-    slow.handle(
-      (_data, context) =>
-        new Promise((resolve) => {
-          started()
-          context.signal.addEventListener('abort', () => {
-            aborted(context.signal.reason)
-            resolve('too late')
-          })
-        }),
-    )
-    await slow.connect()
+    const { handlerStarted, sawAbort } = await patientAgent(fixture, 'slow', 'slow')
 
     const client = await a2aClient(fixture.url, 'slow')
     const submitted = await client.sendMessage({

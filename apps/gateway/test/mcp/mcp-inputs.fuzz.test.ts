@@ -93,6 +93,11 @@ describe('/mcp under hostile input', () => {
     const notRpc = await rawMcp(fixture.url, '{"hello":"world"}', AUTH)
     expect(notRpc.status).toBe(400)
     expect(notRpc.body).toMatchObject({ error: { code: -32700 } })
+    for (const notAnObject of ['null', '[null]', '7', '"text"']) {
+      const answer = await rawMcp(fixture.url, notAnObject, AUTH)
+      expect(answer.status).toBe(400)
+      expect(answer.body).toMatchObject({ error: { code: expect.any(Number) } })
+    }
     const unknownMethod = await rawMcp(fixture.url, '{"jsonrpc":"2.0","id":9,"method":"tools/explode"}', AUTH)
     expect(unknownMethod.body).toMatchObject({ id: 9, error: { code: -32601 } })
   })

@@ -55,8 +55,11 @@ export class SdkFixture {
   server: TestGateway | undefined
   readonly #clients: AgentCaller[] = []
 
-  async start(config: GatewayConfigInput = {}): Promise<TestGateway> {
-    this.server = await startTestGateway(config)
+  async start(
+    config: GatewayConfigInput = {},
+    options: Parameters<typeof startTestGateway>[1] = {},
+  ): Promise<TestGateway> {
+    this.server = await startTestGateway(config, options)
     return this.server
   }
 

@@ -168,6 +168,29 @@ export function describeDeliveryStoreBehaviour(
         expect(await deliveries.due('bob', T0, 10)).toEqual([outcome?.delivery])
       })
 
+      it('keeps the webhook kind of a delivery through due, dead-lettering, filtering and requeue', async () => {
+        const recipient = 'webhook/task-1/hook-1'
+        const first = await sendOne(recipient, { kind: 'webhook', data: { notification: 1 } })
+        const second = await sendOne(recipient, {
+          kind: 'webhook',
+          data: { notification: 2 },
+          timestamp: T0 + 1,
+        })
+        expect(first.kind).toBe('webhook')
+        expect((await deliveries.due(recipient, T0 + 10, 10)).map((item) => [item.id, item.kind])).toEqual([
+          [first.id, 'webhook'],
+          [second.id, 'webhook'],
+        ])
+        await deliveries.markSent([first.id], T0 + 10)
+        await deliveries.fail(recipient, first.id, { dead: 'max_retries' }, 'HTTP 500', T0 + 11)
+        await deadLetter('bob', T0 + 12)
+        const [letter] = (await deliveries.listDeadLetters({ limit: 10, kind: 'webhook' })).deadLetters
+        expect(letter).toMatchObject({ id: first.id, kind: 'webhook', recipient, lastError: 'HTTP 500' })
+        expect((await deliveries.listDeadLetters({ limit: 10, kind: 'webhook' })).deadLetters).toHaveLength(1)
+        expect((await deliveries.requeue(first.id, T0 + 20, T0 + HOUR))?.kind).toBe('webhook')
+        expect((await deliveries.due(recipient, T0 + 20, 1))[0]?.id).toBe(first.id)
+      })
+
       it('scopes send idempotency keys to (source, recipient), also within one call', async () => {
         const outcomes = await deliveries.send([
           directMessage('bob', { idempotencyKey: 'k' }),
@@ -262,6 +285,26 @@ export function describeDeliveryStoreBehaviour(
         expect(await deliveries.releaseAll()).toBe(2)
         expect(await deliveries.releaseAll()).toBe(0)
         expect(await deliveries.counts()).toMatchObject({ pending: 3, inflight: 0 })
+      })
+
+      it('lists the recipients with live deliveries under a prefix, once each', async () => {
+        await sendOne('webhook/t-2/a', { kind: 'webhook' })
+        await sendOne('webhook/t-1/a', { kind: 'webhook' })
+        await sendOne('webhook/t-1/a', { kind: 'webhook' })
+        const settled = await sendOne('webhook/t-3/a', { kind: 'webhook' })
+        const dead = await sendOne('webhook/t-4/a', { kind: 'webhook' })
+        const inflight = await sendOne('webhook/t-5/a', { kind: 'webhook' })
+        await sendOne('webhooker', {})
+        await deliveries.ack('webhook/t-3/a', [settled.id])
+        await deliveries.fail('webhook/t-4/a', dead.id, { dead: 'max_retries' }, 'HTTP 500', T0 + 1)
+        await deliveries.markSent([inflight.id], T0 + 1)
+        expect(await deliveries.liveRecipients('webhook/', 10)).toEqual([
+          'webhook/t-1/a',
+          'webhook/t-2/a',
+          'webhook/t-5/a',
+        ])
+        expect(await deliveries.liveRecipients('webhook/', 2)).toHaveLength(2)
+        expect(await deliveries.liveRecipients('nobody/', 10)).toEqual([])
       })
 
       it('tells the earliest nextAttemptAt among pending deliveries', async () => {

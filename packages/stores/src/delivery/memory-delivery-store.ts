@@ -232,6 +232,14 @@ export function createMemoryDeliveryStore(
       return released
     },
 
+    async liveRecipients(prefix: string, limit: number): Promise<string[]> {
+      const found = new Set<string>()
+      for (const { delivery } of live.values()) {
+        if (delivery.recipient.startsWith(prefix)) found.add(delivery.recipient)
+      }
+      return [...found].sort().slice(0, Math.max(0, Math.trunc(limit)))
+    },
+
     async ack(recipient: string, ids: string[]): Promise<StoredDelivery[]> {
       const settled: StoredDelivery[] = []
       for (const id of ids) {

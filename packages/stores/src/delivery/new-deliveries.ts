@@ -33,12 +33,15 @@ export function newChannelDelivery(
   }
 }
 
-/** The delivery of a direct message; `data` is the value to keep (Postgres stores `undefined` as null). */
+/**
+ * The delivery of a direct message (or a webhook notification, `kind: 'webhook'`); `data` is the value to
+ * keep (Postgres stores `undefined` as null).
+ */
 export function newDirectDelivery(input: SendInput, data: unknown = input.data): StoredDelivery {
   return {
     id: input.deliveryId,
     messageId: input.messageId,
-    kind: 'direct',
+    kind: input.kind ?? 'direct',
     recipient: input.recipient,
     source: input.source,
     channel: null,

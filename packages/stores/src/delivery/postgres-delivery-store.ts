@@ -220,6 +220,22 @@ export function createPostgresDeliveryStore(
       return released.length
     },
 
+    async liveRecipients(prefix, limit) {
+      const rows = await db
+        .select({ recipient: deliveries.recipient })
+        .from(deliveries)
+        .where(
+          and(
+            inArray(deliveries.state, ['pending', 'inflight']),
+            sql`starts_with(${deliveries.recipient}, ${prefix})`,
+          ),
+        )
+        .groupBy(deliveries.recipient)
+        .orderBy(sql`${deliveries.recipient} collate "C"`)
+        .limit(Math.max(0, Math.trunc(limit)))
+      return rows.map((row) => row.recipient)
+    },
+
     async ack(recipient, ids) {
       if (ids.length === 0) return []
       const [settled] = await acks.submit([{ recipient, ids }])

@@ -71,7 +71,7 @@ export function toStoredDelivery(row: DeliveryRecord): StoredDelivery {
   return {
     id: row.id,
     messageId: row.messageId,
-    kind: row.kind === 'channel' ? 'channel' : 'direct',
+    kind: row.kind === 'channel' || row.kind === 'webhook' ? row.kind : 'direct',
     recipient: row.recipient,
     source: row.source,
     channel: row.channel,

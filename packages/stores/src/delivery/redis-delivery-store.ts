@@ -57,6 +57,7 @@ export function createRedisDeliveryStore(
           input.recipient,
           input.expiresAt,
           input.receipt ? '1' : '0',
+          delivery.kind,
         )
       })
       const results = (await run('parleySend', args)) as ([0] | [1, string])[]
@@ -109,6 +110,11 @@ export function createRedisDeliveryStore(
 
     async releaseAll() {
       return Number(await run('parleyReleaseAll', []))
+    },
+
+    async liveRecipients(prefix, limit) {
+      const found = (await run('parleyLiveRecipients', [prefix, Math.max(0, Math.trunc(limit))])) as string[]
+      return found.sort()
     },
 
     async ack(recipient, ids) {

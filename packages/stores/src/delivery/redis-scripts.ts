@@ -248,17 +248,17 @@ return #names
 
 /**
  * ARGV: dedupeWindowMs, inputCount, per input: id, hasKey, keyName, timestamp, keyExpiresAt, snapshot,
- * body, recipient, expiresAt, receipt. All or none: a taken delivery id fails the call before any write.
+ * body, recipient, expiresAt, receipt, kind. All or none: a taken delivery id fails the call before any write.
  * Returns per input {0} (stored) or {1, firstSnapshot} (a repeat of a live key).
  */
 const SEND = `${PRELUDE}
 local window = ARGV[1]
 local count = tonumber(ARGV[2])
 local function input(k)
-  local at = 3 + (k - 1) * 10
+  local at = 3 + (k - 1) * 11
   return { id = ARGV[at], hasKey = ARGV[at + 1] == '1', keyName = base .. 'K:' .. ARGV[at + 2],
     ts = ARGV[at + 3], keyExpiresAt = ARGV[at + 4], snapshot = ARGV[at + 5], body = ARGV[at + 6],
-    recipient = ARGV[at + 7], expiresAt = ARGV[at + 8], receipt = ARGV[at + 9] }
+    recipient = ARGV[at + 7], expiresAt = ARGV[at + 8], receipt = ARGV[at + 9], kind = ARGV[at + 10] }
 end
 local keysInCall = {}
 local idsInCall = {}
@@ -284,7 +284,7 @@ for k = 1, count do
   if first then
     results[k] = {1, first}
   else
-    createDelivery(one.id, one.recipient, 'direct', false, false, false, one.body, one.ts, one.expiresAt, one.receipt)
+    createDelivery(one.id, one.recipient, one.kind, false, false, false, one.body, one.ts, one.expiresAt, one.receipt)
     if one.hasKey then rememberKey(one.keyName, one.keyExpiresAt, one.snapshot, window) end
     results[k] = {0}
   end
@@ -371,6 +371,23 @@ const RELEASE_ALL = `${PRELUDE}${RELEASE_ONE}
 local released = 0
 for _, id in ipairs(redis.call('SMEMBERS', base .. 'I')) do released = released + release(id) end
 return released
+`
+
+/** ARGV: prefix, limit. The distinct recipients starting with prefix among live deliveries, at most limit. */
+const LIVE_RECIPIENTS = `${PRELUDE}
+local prefix = ARGV[1]
+local limit = tonumber(ARGV[2])
+local seen = {}
+local found = {}
+for _, id in ipairs(redis.call('ZRANGE', base .. 'A', 0, -1)) do
+  local r = redis.call('HGET', dkey(id), 'r')
+  if r and not seen[r] and string.sub(r, 1, #prefix) == prefix then
+    seen[r] = true
+    found[#found + 1] = r
+    if #found >= limit then break end
+  end
+end
+return found
 `
 
 /** ARGV: recipient, ids. Deletes the recipient's live ones; returns their field lists. */
@@ -509,6 +526,7 @@ const SCRIPTS = {
   parleyMarkSent: MARK_SENT,
   parleyRelease: RELEASE,
   parleyReleaseAll: RELEASE_ALL,
+  parleyLiveRecipients: LIVE_RECIPIENTS,
   parleyAck: ACK,
   parleyFail: FAIL,
   parleyExpire: EXPIRE,

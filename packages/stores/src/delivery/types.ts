@@ -119,6 +119,11 @@ export interface SendInput {
   receipt: boolean
   /** Scoped to (source, recipient); a repeat within the dedupe window returns the first delivery. */
   idempotencyKey?: string
+  /**
+   * Default `direct`. `webhook`: a notification the gateway POSTs to a URL itself (A2A push), to a recipient
+   * named `webhook/…` that no client id can take; the delivery engine never hands it to a connection.
+   */
+  kind?: 'direct' | 'webhook'
 }
 
 export interface SendOutcome {
@@ -170,6 +175,12 @@ export interface DeliveryStore {
   release(ids: string[]): Promise<void>
   /** Releases every in-flight delivery: used at start-up, when the previous process ended without doing so. */
   releaseAll(): Promise<number>
+  /**
+   * The distinct recipients whose name starts with `prefix` and that have pending or in-flight deliveries, at
+   * most `limit` (byte order on Postgres and memory; Redis returns some `limit` of them, sorted): used at
+   * start-up to resume the gateway's own webhook deliveries.
+   */
+  liveRecipients(prefix: string, limit: number): Promise<string[]>
   /** Settles (deletes) the recipient's deliveries among `ids` that are pending or in flight; returns those. */
   ack(recipient: string, ids: string[]): Promise<StoredDelivery[]>
   /**
