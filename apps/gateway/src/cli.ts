@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { Health, ROLES } from '@parley/protocol'
 import { Command, InvalidArgumentError } from 'commander'
 import { type Logger, pino } from 'pino'
+import { buildAgentsCommand } from './cli/agent-commands.js'
 import { buildMcpCommand } from './cli/mcp-commands.js'
 import {
   approveDevice,
@@ -400,6 +401,7 @@ function buildProgram(): Command {
   program.addCommand(buildTokenCommand())
   program.addCommand(buildPairingCommand())
   program.addCommand(buildDevicesCommand())
+  program.addCommand(buildAgentsCommand({ addAdminOptions, adminTarget, output, env: process.env }))
   program.addCommand(buildMcpCommand({ addAdminOptions, adminTarget, output, env: process.env }))
 
   return program

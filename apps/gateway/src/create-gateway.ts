@@ -48,6 +48,8 @@ import { createA2aPush } from './a2a/a2a-push.js'
 import { registerA2aRoutes } from './a2a/a2a-routes.js'
 import { createTaskRetention } from './a2a/a2a-task-retention.js'
 import { createA2aTaskStore, taskSecretKey } from './a2a/a2a-task-store.js'
+import { createExternalAgents } from './a2a/external/external-agents.js'
+import { registerExternalA2aRoutes } from './a2a/external/external-routes.js'
 import { registerA2aTaskRoutes } from './admin/a2a-task-routes.js'
 import { registerAdminAuth } from './admin/admin-auth.js'
 import { resolveAdminToken } from './admin/admin-token.js'
@@ -517,6 +519,16 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     logger: logger.child({ component: 'a2a' }),
   })
   registerA2aTaskRoutes(app, { tasks: () => required(taskStore, 'the task store') })
+  const externalAgents = createExternalAgents({
+    upstreams,
+    agents: hub.agents,
+    nodeId,
+    refreshIntervalMs: Math.round(config.a2a.externalRefreshInterval * 1000),
+    fetchTimeoutMs: Math.round(config.a2a.externalFetchTimeout * 1000),
+    logger: logger.child({ component: 'a2a-external' }),
+  })
+  externalAgents.start()
+  registerExternalA2aRoutes(app, { external: externalAgents })
   const mcpRoutes = config.mcp.enabled
     ? registerMcpRoutes(app, {
         config,
@@ -930,6 +942,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     introductionsHandler.stop()
     access.stop()
     a2aTaskRetention.stop()
+    externalAgents.stop()
     await mcpUpstreams.stop()
     await a2aPush.stop()
     a2aOrphans.stop()

@@ -203,6 +203,7 @@ export {
   type RedisTaskStoreOptions,
 } from './tasks/redis-task-store.js'
 export {
+  checkPushConfigInput,
   DEFAULT_MAX_PUSH_CONFIGS_PER_TASK,
   MAX_PUSH_URL_LENGTH,
   newPushConfigId,

@@ -87,6 +87,8 @@ export function createOrphanedTaskSweeper(options: {
   intervalMs: number
   graceMs: number
   logger: Logger
+  /** Called with each task it failed and the status event it stored (push notifications send it on). */
+  failed?: (task: TaskSummary, payload: unknown) => void
 }) {
   const { bus, logger } = options
   let timer: NodeJS.Timeout | undefined
@@ -114,20 +116,18 @@ export function createOrphanedTaskSweeper(options: {
       const node = taskNodeOf(task.metadata) ?? 'unknown'
       const text = `the gateway node ${node} that ran this task is gone (no heartbeat); its work is lost`
       try {
-        await options.tasks().appendEvent(task.id, {
-          kind: 'status',
-          state: 'failed',
-          payload: {
-            taskId: task.id,
-            contextId: task.contextId,
-            status: TaskStatus.toJSON({
-              state: TaskState.TASK_STATE_FAILED,
-              message: agentMessage(task.id, task.contextId, text, { parley: { code: 'node_gone', node } }),
-              timestamp: new Date(now).toISOString(),
-            }),
-          },
-        })
+        const payload = {
+          taskId: task.id,
+          contextId: task.contextId,
+          status: TaskStatus.toJSON({
+            state: TaskState.TASK_STATE_FAILED,
+            message: agentMessage(task.id, task.contextId, text, { parley: { code: 'node_gone', node } }),
+            timestamp: new Date(now).toISOString(),
+          }),
+        }
+        await options.tasks().appendEvent(task.id, { kind: 'status', state: 'failed', payload })
         failed += 1
+        options.failed?.(task, payload)
       } catch (error) {
         // Ended meanwhile (by its node, or by another node's sweep).
         logger.debug({ err: error, taskId: task.id }, 'orphaned A2A task not failed')

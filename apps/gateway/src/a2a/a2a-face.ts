@@ -45,7 +45,7 @@ export interface A2aFaceDeps {
   }
   tasks: A2aTaskStore
   /** Push notifications: the SDK's config store and sender (`a2a-push.ts`). */
-  push: Pick<A2aPush, 'store' | 'sender'>
+  push: Pick<A2aPush, 'store' | 'sender' | 'statusStored'>
   audit: Pick<ConnectionAudit, 'record'>
   /** The cluster bus: cancels cross to the node running the task; the node list tells which nodes are gone. */
   bus: A2aBus
@@ -91,6 +91,7 @@ export function createA2aFace(deps: A2aFaceDeps) {
     intervalMs: config.a2a.orphanSweepInterval * 1000,
     graceMs: NODE_TTL_MS,
     logger: deps.logger,
+    failed: (task, payload) => deps.push.statusStored(task, payload),
   })
   const buses = new DefaultExecutionEventBusManager()
   const baseUrl = createPublicBaseUrl({

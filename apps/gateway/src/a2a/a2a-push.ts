@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto'
-import type { StreamResponse, Task, TaskPushNotificationConfig } from '@a2a-js/sdk'
+import {
+  type StreamResponse,
+  type Task,
+  type TaskPushNotificationConfig,
+  TaskStatusUpdateEvent,
+} from '@a2a-js/sdk'
 import { V03PushNotificationSerializer } from '@a2a-js/sdk/compat/v0_3/server'
 import { RequestMalformedError, TaskNotFoundError } from '@a2a-js/sdk/errors'
 import {
@@ -9,6 +14,7 @@ import {
   V1PushNotificationSerializer,
 } from '@a2a-js/sdk/server'
 import {
+  checkPushConfigInput,
   type DeliveryStore,
   InvalidTaskError,
   newPushConfigId,
@@ -143,6 +149,11 @@ export function createA2aPush(deps: A2aPushDeps) {
         const call = a2aCallOf(context)
         if (call === undefined) throw new TaskNotFoundError(`Task not found: ${taskId}`)
         const pending = { ...input, id: input.id ?? newPushConfigId() }
+        try {
+          checkPushConfigInput(pending)
+        } catch (error) {
+          throw a2aError(error)
+        }
         call.pendingPushConfigs = [...(call.pendingPushConfigs ?? []), pending]
         config.id = pending.id
       } else {
@@ -285,27 +296,50 @@ export function createA2aPush(deps: A2aPushDeps) {
   }
 
   const chains = new Map<string, Promise<void>>()
+  /** Queues after the task's previous events: the handler calls in event order without waiting. */
+  function chain(
+    taskId: string,
+    scope: { owner: string; agentId: string | undefined },
+    response: StreamResponse,
+    task: Task | undefined,
+  ): Promise<void> {
+    const previous = chains.get(taskId) ?? Promise.resolve()
+    const next = previous
+      .then(() => enqueue(taskId, scope, response, task))
+      .catch((error: unknown) => logger.warn({ err: error, taskId }, 'queueing a push notification failed'))
+    chains.set(taskId, next)
+    void next.finally(() => {
+      if (chains.get(taskId) === next) chains.delete(taskId)
+    })
+    return next
+  }
+
   const sender: PushNotificationSender = {
-    // The request handler calls this in event order without waiting: a chain per task keeps the order.
     send(response, context, task) {
       const taskId = taskIdOf(response)
       if (taskId === '') return Promise.resolve()
-      const scope = { owner: ownerOf(context), agentId: a2aCallOf(context)?.agentId }
-      const previous = chains.get(taskId) ?? Promise.resolve()
-      const next = previous
-        .then(() => enqueue(taskId, scope, response, task))
-        .catch((error: unknown) => logger.warn({ err: error, taskId }, 'queueing a push notification failed'))
-      chains.set(taskId, next)
-      void next.finally(() => {
-        if (chains.get(taskId) === next) chains.delete(taskId)
-      })
-      return next
+      return chain(taskId, { owner: ownerOf(context), agentId: a2aCallOf(context)?.agentId }, response, task)
     },
   }
 
   return {
     store,
     sender,
+    /**
+     * A status event stored outside the request handler (the orphan sweep failing a dead node's task): sent on
+     * like the handler's, as a v1.0 status update (a v0.3 config gets its v0.3 form).
+     */
+    statusStored(task: { id: string; owner: string; agentId: string }, payload: unknown): void {
+      const value = TaskStatusUpdateEvent.fromJSON(payload)
+      void chain(
+        task.id,
+        { owner: task.owner, agentId: task.agentId },
+        {
+          payload: { $case: 'statusUpdate', value },
+        },
+        undefined,
+      )
+    },
     /** A requeued dead letter of kind `webhook`: its recipient's loop looks again. */
     wake: (recipient: string) => webhooks.wake(recipient),
     counters: webhooks.counters,

@@ -1,5 +1,10 @@
 import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js'
-import { ErrorCode, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import {
+  ErrorCode,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js'
 import { type ErrorBody, errorBody, type McpToolInfo, type McpToolList, Role } from '@parley/protocol'
 import type { Context } from 'hono'
 import { Gauge, type Registry } from 'prom-client'
@@ -209,13 +214,9 @@ export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
       }
     }
     for (const message of messages) {
-      const cancelled = message as { method?: unknown; params?: { requestId?: unknown } }
-      const requestId = cancelled.params?.requestId
-      if (
-        cancelled.method === 'notifications/cancelled' &&
-        (typeof requestId === 'string' || typeof requestId === 'number')
-      )
-        face.cancel(principal, requestId)
+      if (!isJSONRPCNotification(message) || message.method !== 'notifications/cancelled') continue
+      const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId
+      if (typeof requestId === 'string' || typeof requestId === 'number') face.cancel(principal, requestId)
     }
     // A call with a progress token is answered over SSE (its progress notifications go first); all else as JSON.
     const streaming = messages.some(

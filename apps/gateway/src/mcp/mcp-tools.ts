@@ -55,6 +55,18 @@ function describeTool(name: string, info: CapabilityInfo | undefined, wrapsInput
   return definition
 }
 
+const MCP_TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/
+
+/**
+ * An upstream tool's capability holds its name escaped for MCP already (`mcpToolCapability` in the protocol):
+ * `{server}__{escaped tool}` is listed as it is; anything else (not registered by the upstreams module) is
+ * escaped here like an agent's.
+ */
+function upstreamName(upstream: { server: string; tool: string }): string {
+  const name = `${upstream.server}__${upstream.tool}`
+  return MCP_TOOL_NAME.test(name) ? name : toolName(upstream.server, upstream.tool)
+}
+
 /**
  * The tools of the active agents in `agents` (as `listFor` / `listAll` answer them), by name. An `mcp`-kind
  * instance's capability `mcp:{server}__{tool}` is the upstream tool `{server}__{tool}`; any other capability
@@ -70,11 +82,7 @@ export function toolsOf(agents: readonly AgentSummary[]): Map<string, McpTool> {
       for (const capability of instance.capabilities) {
         const info = instance.capabilityInfo?.[capability]
         const upstream = instance.kind === 'mcp' ? upstreamToolOf(capability) : undefined
-        // An upstream tool's capability holds its MCP name already (`mcpUpstreamToolName`, @parley/protocol).
-        const name =
-          upstream === undefined
-            ? toolName(agent.agentId, capability)
-            : capability.slice(MCP_CAPABILITY_PREFIX.length)
+        const name = upstream === undefined ? toolName(agent.agentId, capability) : upstreamName(upstream)
         const existing = tools.get(name)
         if (existing !== undefined && (existing.origin === 'upstream' || upstream === undefined)) continue
         const wrapsInput = info?.inputSchema !== undefined && !isObjectSchema(info.inputSchema)

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { type Message, Role, type SendMessageRequest } from '@a2a-js/sdk'
+import { type Message, Role, type SendMessageRequest, TaskState, TaskStatus } from '@a2a-js/sdk'
 import {
   type Client,
   ClientFactory,
   DefaultAgentCardResolver,
   JsonRpcTransportFactory,
 } from '@a2a-js/sdk/client'
+import type { TaskStore } from '@parley/stores'
 import type { SdkFixture } from '../support/sdk-agents.js'
 
 /** A fetch that presents the gateway credential, as an A2A client configured for a bearer scheme does. */
@@ -125,4 +126,22 @@ export async function patientAgent(fixture: SdkFixture, agentId: string, capabil
   )
   await agent.connect()
   return { handlerStarted, sawAbort }
+}
+
+/** A task as a node that died would leave it: WORKING, last changed a minute ago, run by `node`. */
+export async function leftWorking(tasks: TaskStore, id: string, node: string): Promise<void> {
+  await tasks.create({
+    id,
+    contextId: `ctx-${id}`,
+    agentId: 'worker',
+    owner: 'someone',
+    state: 'working',
+    status: TaskStatus.toJSON({
+      state: TaskState.TASK_STATE_WORKING,
+      message: undefined,
+      timestamp: undefined,
+    }),
+    metadata: { parley: { agentId: 'worker', node } },
+    now: Date.now() - 60_000,
+  })
 }

@@ -1,4 +1,4 @@
-import { TaskState, TaskStatus } from '@a2a-js/sdk'
+import { TaskState } from '@a2a-js/sdk'
 import { createMemoryDeliveryBackend, createMemoryTaskStore, type TaskStore } from '@parley/stores'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemoryBusNetwork, type MemoryBus } from '../../src/bus/memory-bus.js'
@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config.js'
 import { deliveryBackendOptions } from '../../src/delivery/open-delivery-backend.js'
 import { SdkFixture } from '../support/sdk-agents.js'
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js'
-import { a2aClient, patientAgent, sendRequest, userText } from './a2a-clients.js'
+import { a2aClient, leftWorking, patientAgent, sendRequest, userText } from './a2a-clients.js'
 
 /** Two gateway nodes on one memory bus, sharing the task store and the delivery backend. */
 function twoNodeCluster() {
@@ -39,24 +39,6 @@ const RETURN_IMMEDIATELY = {
   acceptedOutputModes: [],
   taskPushNotificationConfig: undefined,
   returnImmediately: true,
-}
-
-/** A task as a node that died would leave it: WORKING, last changed a minute ago, run by `node`. */
-async function leftWorking(tasks: TaskStore, id: string, node: string): Promise<void> {
-  await tasks.create({
-    id,
-    contextId: `ctx-${id}`,
-    agentId: 'worker',
-    owner: 'someone',
-    state: 'working',
-    status: TaskStatus.toJSON({
-      state: TaskState.TASK_STATE_WORKING,
-      message: undefined,
-      timestamp: undefined,
-    }),
-    metadata: { parley: { agentId: 'worker', node } },
-    now: Date.now() - 60_000,
-  })
 }
 
 const stateOf = async (tasks: TaskStore, id: string) => (await tasks.get(id, { agentId: 'worker' }))?.state

@@ -8,7 +8,7 @@ import { deliveryBackendOptions } from '../../src/delivery/open-delivery-backend
 import { admin } from '../support/delivery-helpers.js'
 import { SdkFixture } from '../support/sdk-agents.js'
 import { startTestGateway } from '../support/test-gateway.js'
-import { a2aClient, rawRpc, sendRequest, userText } from './a2a-clients.js'
+import { a2aClient, leftWorking, patientAgent, rawRpc, sendRequest, userText } from './a2a-clients.js'
 import { notificationSummary, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js'
 
 /** A test receiver listens on 127.0.0.1 over http: the operator settings that allow it, and quick retries. */
@@ -121,48 +121,46 @@ describe('A2A push notifications', () => {
     expect(JSON.stringify(rows)).not.toMatch(new RegExp(`${TOKEN}|${CREDENTIALS}`))
   })
 
-  it('still gets every update in order after answering 500 twice: the refused one is retried first (at least once)', async () => {
-    const server = await fixture.start(LOCAL_WEBHOOKS)
-    await writer(6)
-    const hook = await receiver((n) => (n <= 2 ? 500 : 200))
-    const client = await a2aClient(fixture.url, 'writer')
+  it.each([
+    ['memory', {}],
+    // Embedded PGlite: the webhook deliveries and push configs in Postgres tables.
+    ['postgres', { delivery: { ...LOCAL_WEBHOOKS.delivery, storeBackend: 'postgres' as const } }],
+  ])(
+    'still gets every update in order after answering 500 twice, on the %s store backend (at least once)',
+    async (_backend, extra) => {
+      const server = await fixture.start({ ...LOCAL_WEBHOOKS, ...extra })
+      await writer(6)
+      const hook = await receiver((n) => (n <= 2 ? 500 : 200))
+      const client = await a2aClient(fixture.url, 'writer')
 
-    const { taskId, seen } = await streamWithPush(client, hook.url, 'r')
-    await expect.poll(done(hook), { timeout: 10_000 }).toBe(true)
-    // At-least-once: the first update came three times (500, 500, 200); every accepted update is there once,
-    // in order. A duplicate would only come from a 2xx answer that was lost, which does not happen here.
-    expect(hook.received.slice(0, 3).map((item) => [notificationSummary(item.body), item.status])).toEqual([
-      ['task WORKING', 500],
-      ['task WORKING', 500],
-      ['task WORKING', 200],
-    ])
-    expect(hook.accepted().map((item) => notificationSummary(item.body))).toEqual(seen)
-    expect(hook.received).toHaveLength(seen.length + 2)
+      const { taskId, seen } = await streamWithPush(client, hook.url, 'r')
+      await expect.poll(done(hook), { timeout: 10_000 }).toBe(true)
+      // At-least-once: the first update came three times (500, 500, 200); every accepted update is there once,
+      // in order. A duplicate would only come from a 2xx answer that was lost, which does not happen here.
+      expect(hook.received.slice(0, 3).map((item) => [notificationSummary(item.body), item.status])).toEqual([
+        ['task WORKING', 500],
+        ['task WORKING', 500],
+        ['task WORKING', 200],
+      ])
+      expect(hook.accepted().map((item) => notificationSummary(item.body))).toEqual(seen)
+      expect(hook.received).toHaveLength(seen.length + 2)
 
-    await server.audit?.flush()
-    const rows = (await server.audit?.query({ kind: 'a2a', correlationId: taskId, limit: 200 }))?.events ?? []
-    const failed = rows.filter((row) => row.detail?.startsWith('push ') && row.outcome === 'error')
-    expect(failed.map((row) => row.detail?.replace(/^push \S+ /, ''))).toEqual([
-      expect.stringMatching(/^attempt 2: HTTP 500/),
-      expect.stringMatching(/^attempt 1: HTTP 500/),
-    ])
-  })
+      await server.audit?.flush()
+      const rows =
+        (await server.audit?.query({ kind: 'a2a', correlationId: taskId, limit: 200 }))?.events ?? []
+      const failed = rows.filter((row) => row.detail?.startsWith('push ') && row.outcome === 'error')
+      expect(failed.map((row) => row.detail?.replace(/^push \S+ /, ''))).toEqual([
+        expect.stringMatching(/^attempt 2: HTTP 500/),
+        expect.stringMatching(/^attempt 1: HTTP 500/),
+      ])
+    },
+    // Embedded PGlite migrates its database first: slow on a busy machine.
+    60_000,
+  )
 
   it('pushes a canceled task once: the cancel and the task each see the CANCELED event, it is queued once', async () => {
     await fixture.start(LOCAL_WEBHOOKS)
-    let started: () => void = () => {}
-    const handlerStarted = new Promise<void>((resolve) => {
-      started = resolve
-    })
-    const slow = fixture.agent({ agentId: 'slow', capabilities: ['slow'] })
-    slow.handle(
-      (_data, context) =>
-        new Promise((resolve) => {
-          started()
-          context.signal.addEventListener('abort', () => resolve('too late'))
-        }),
-    )
-    await slow.connect()
+    const { handlerStarted } = await patientAgent(fixture, 'slow', 'slow')
     const hook = await receiver()
     const client = await a2aClient(fixture.url, 'slow')
     const submitted = await client.sendMessage({
@@ -221,6 +219,26 @@ describe('A2A push notifications', () => {
     expect(bodies.at(-1)?.artifacts).toMatchObject([{ parts: [{ kind: 'text', text: 'echo: hi' }] }])
     expect(hook.accepted()[0]?.headers['x-a2a-notification-token']).toBe(TOKEN)
     expect(hook.accepted()[0]?.headers['content-type']).toMatch(/^application\/json/)
+  })
+
+  it('pushes the FAILED status the orphan sweep gives a task that a dead node left working', async () => {
+    const taskStore = createMemoryTaskStore()
+    await leftWorking(taskStore, 'left-behind', 'node-dead')
+    const hook = await receiver()
+    await taskStore.setPushConfig(
+      'left-behind',
+      { owner: 'someone' },
+      { id: 'hook', url: hook.url, token: TOKEN, protocolVersion: '1.0', now: Date.now() - 60_000 },
+    )
+    await fixture.start(
+      { ...LOCAL_WEBHOOKS, a2a: { ...LOCAL_WEBHOOKS.a2a, orphanSweepInterval: 0.2 } },
+      { taskStore },
+    )
+    await expect.poll(() => hook.accepted().length, { timeout: 20_000 }).toBe(1)
+    const [notification] = hook.accepted()
+    expect(notificationSummary(notification?.body ?? {})).toBe('status FAILED')
+    expect(JSON.stringify(notification?.body)).toContain('node-dead that ran this task is gone')
+    expect(notification?.headers['x-a2a-notification-token']).toBe(TOKEN)
   })
 
   it('resumes the webhook deliveries a stopped gateway left queued, in order, on the gateway started after it', async () => {
@@ -437,6 +455,18 @@ describe('A2A push notifications', () => {
       'push', // SDK get
       'push', // SDK create
     ])
+    // An inline config is checked before its task exists: a token over 4,096 characters is invalid params.
+    const oversized = withPush(userText('x'), hook)
+    const inline = oversized.configuration.taskPushNotificationConfig
+    await expect(
+      client.sendMessage({
+        ...oversized,
+        configuration: {
+          ...oversized.configuration,
+          taskPushNotificationConfig: { ...inline, token: 'x'.repeat(4_097) },
+        },
+      }),
+    ).rejects.toMatchObject({ name: 'RequestMalformedError', message: expect.stringMatching(/token/) })
     // A task keeps at most 10 configs: the 11th is invalid params.
     for (let index = 2; index <= 10; index += 1) {
       await client.createTaskPushNotificationConfig({ ...pushConfig(hook), taskId: sent.id, id: `c${index}` })

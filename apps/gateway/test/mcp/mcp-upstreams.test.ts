@@ -329,7 +329,8 @@ describe('upstream MCP tools through /mcp', () => {
       .sort()
 
   it('lists the upstream tools as {server}__{tool}, hides a tool a policy denies and refuses calling it; the tools leave while the server is down and come back', async () => {
-    await fixture.start(FAST_UPSTREAMS)
+    // Nothing calls the stopped server here: the schedule notices it.
+    await fixture.start({ mcpUpstreams: { ...FAST_UPSTREAMS.mcpUpstreams, refreshInterval: 0.1 } })
     const calc = await startTestUpstream({ tools: calculatorTools })
     try {
       expect(

@@ -111,6 +111,8 @@ export const PATH_ROUTES: Array<{ method: string; path: (id: string) => string }
   { method: 'POST', path: (id) => `/api/admin/devices/${id}/deny` },
   { method: 'DELETE', path: (id) => `/api/admin/grants/${id}` },
   { method: 'DELETE', path: (id) => `/api/admin/policies/${id}` },
+  { method: 'DELETE', path: (id) => `/api/admin/a2a/agents/${id}` },
+  { method: 'POST', path: (id) => `/api/admin/a2a/agents/${id}/refresh` },
   { method: 'POST', path: (id) => `/pairing/approve/${id}` },
 ]
 

@@ -89,11 +89,19 @@ function checkUrl(value: unknown): string {
   return value
 }
 
-/** Checks a push config and seals its secrets for the task. */
+/**
+ * Checks a push config as `setPushConfig` does (throws `InvalidTaskError`), without storing it: for a config
+ * that must wait for its task (A2A's SendMessage names it before the task exists).
+ */
+export function checkPushConfigInput(input: TaskPushConfigInput): void {
+  newStoredPushConfig('check', input, undefined)
+}
+
+/** Checks a push config and seals its secrets for the task (only checks it without a box). */
 export function newStoredPushConfig(
   taskId: string,
   input: TaskPushConfigInput,
-  box: PushSecretBox,
+  box: PushSecretBox | undefined,
 ): StoredPushConfig {
   if (input === null || typeof input !== 'object') {
     throw new InvalidTaskError('pushConfig', 'The push config must be an object with a url.')
@@ -117,9 +125,12 @@ export function newStoredPushConfig(
     id,
     taskId,
     url,
-    token: token === null ? null : box.seal(taskId, id, 'token', token),
+    token: token === null || box === undefined ? token : box.seal(taskId, id, 'token', token),
     authScheme,
-    authCredentials: credentials === null ? null : box.seal(taskId, id, 'credentials', credentials),
+    authCredentials:
+      credentials === null || box === undefined
+        ? credentials
+        : box.seal(taskId, id, 'credentials', credentials),
     protocolVersion:
       input.protocolVersion === undefined ? null : checkTaskName('protocolVersion', input.protocolVersion),
     createdAt: now,
