@@ -92,7 +92,13 @@ export function toolsOf(agents: readonly AgentSummary[]): Map<string, McpTool> {
           capability,
           origin: upstream === undefined ? 'agent' : 'upstream',
           owner: upstream?.server ?? agent.agentId,
-          source: upstream === undefined ? capability : upstreamToolName(instance.metadata, upstream.tool),
+          // The upstreams module keeps the server's own tool name in the instance's metadata (`mcpTool`).
+          source:
+            upstream === undefined
+              ? capability
+              : typeof instance.metadata.mcpTool === 'string'
+                ? instance.metadata.mcpTool
+                : upstream.tool,
           info,
           wrapsInput,
           definition: describeTool(name, info, wrapsInput),

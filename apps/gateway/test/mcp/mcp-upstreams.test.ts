@@ -17,6 +17,7 @@ import {
   McpToolList,
   mcpUpstreamToolName,
 } from '@parley/protocol'
+import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { GatewayConfigInput } from '../../src/config.js'
@@ -368,6 +369,13 @@ describe('upstream MCP tools through /mcp', () => {
       const listed = McpServerList.parse((await adminCall(fixture.url, 'GET', '/api/admin/mcp/servers')).body)
       // Only the open client's call reached the upstream.
       expect(listed.servers[0]?.tools.find((tool) => tool.source === 'add')?.calls).toBe(1)
+      // The admin tool listing names the server's own tool (not its escaped name).
+      const viewed = McpToolList.parse((await adminCall(fixture.url, 'GET', '/api/admin/mcp/tools')).body)
+      expect(viewed.tools.find((tool) => tool.name === 'calc__files.2eread')).toMatchObject({
+        origin: 'upstream',
+        owner: 'calc',
+        source: 'files.read',
+      })
 
       await calc.stop()
       // The call that finds it gone is refused as unavailable; the gateway then takes its tools away.
