@@ -1,6 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js'
 import type { AgentSummary, CapabilityInfo } from '@parley/protocol'
-import { MCP_CAPABILITY_PREFIX, toolName, upstreamToolOf } from './tool-names.js'
+import { toolName, upstreamToolOf } from './tool-names.js'
 
 /** One tool `/mcp` publishes: an agent's capability, or an upstream MCP server's tool. */
 export interface McpTool {
@@ -92,13 +92,7 @@ export function toolsOf(agents: readonly AgentSummary[]): Map<string, McpTool> {
           capability,
           origin: upstream === undefined ? 'agent' : 'upstream',
           owner: upstream?.server ?? agent.agentId,
-          // The upstreams module keeps the server's own tool name in the instance's metadata (`mcpTool`).
-          source:
-            upstream === undefined
-              ? capability
-              : typeof instance.metadata.mcpTool === 'string'
-                ? instance.metadata.mcpTool
-                : upstream.tool,
+          source: upstream === undefined ? capability : upstreamToolName(instance.metadata, upstream.tool),
           info,
           wrapsInput,
           definition: describeTool(name, info, wrapsInput),

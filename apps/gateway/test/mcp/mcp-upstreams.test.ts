@@ -17,7 +17,6 @@ import {
   McpToolList,
   mcpUpstreamToolName,
 } from '@parley/protocol'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { GatewayConfigInput } from '../../src/config.js'
