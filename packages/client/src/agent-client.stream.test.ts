@@ -136,7 +136,8 @@ describe('AgentCaller.stream', () => {
     expect(credits.length).toBeGreaterThan(total / window)
     // Half a window at a time while chunks are waiting; less when the reader ran dry (see the next tests).
     expect(credits.every((frame) => frame.credit >= 1 && frame.credit <= window)).toBe(true)
-  })
+    // 10,000 chunks (hundreds of credit round trips): seconds on a loaded machine, so a bound that holds there.
+  }, 60_000)
 
   it('grants what it read once it runs dry, even below half the window (the gateway may cut the credit)', async () => {
     // A gateway whose streamWindow (4) is below the reader's credit (64): it lets only 4 chunks through.
