@@ -1,4 +1,11 @@
-import type { ErrorBody, RequestFrame, Role, ServerFrame, StreamOpenFrame } from '@parley/protocol'
+import type {
+  A2aTaskRef,
+  ErrorBody,
+  RequestFrame,
+  Role,
+  ServerFrame,
+  StreamOpenFrame,
+} from '@parley/protocol'
 import { newId } from '../ids.js'
 import type { AgentCaller } from './agent-routing.js'
 import type { StreamFrame } from './agent-streams.js'
@@ -24,6 +31,8 @@ export function entryCaller(
   face: 'a2a' | 'mcp',
   principal: { id: string; role: Role },
   onFrame: (frame: ServerFrame) => void,
+  /** The A2A task the call runs as: the agent's handler sees it as `from.a2aTask`. */
+  a2aTask?: A2aTaskRef,
 ): AgentCaller & { close(): void } {
   let open = true
   return {
@@ -33,6 +42,7 @@ export function entryCaller(
     role: principal.role,
     lastSeenAt: Date.now(),
     agentKeyId: undefined,
+    ...(a2aTask === undefined ? {} : { a2aTask }),
     get isOpen() {
       return open
     },
