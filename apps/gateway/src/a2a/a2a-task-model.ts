@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { type Artifact, type Part, TaskState } from '@a2a-js/sdk'
-import { type A2aAgentTaskState, type A2aPartInput, A2aTaskChunk, isA2aTaskChunk } from '@parley/protocol'
+import {
+  type A2aAgentTaskState,
+  A2aArtifactChunk,
+  type A2aPartInput,
+  A2aStatusChunk,
+  isA2aTaskChunk,
+} from '@parley/protocol'
 import { dataParts } from './a2a-parts.js'
 
 /**
@@ -50,7 +56,10 @@ function sdkPart(part: A2aPartInput): Part {
  */
 export function taskChunkMeaning(data: unknown, lastArtifactId: string | undefined): TaskChunkMeaning {
   if (!isA2aTaskChunk(data)) return { kind: 'plain' }
-  const parsed = A2aTaskChunk.safeParse(data)
+  // Checked against the schema its key names, so the error points at the field that is wrong.
+  const parsed = ('status' in (data as { a2a: object }).a2a ? A2aStatusChunk : A2aArtifactChunk).safeParse(
+    data,
+  )
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const where = issue === undefined ? '' : `${issue.path.join('.')}: `
