@@ -66,8 +66,9 @@ const CALL_ID = 'a2a'
  * both end with a COMPLETED task. An agent that speaks A2A's task model (`{ a2a: { status | artifact } }` chunks
  * or answer, see a2a-task-model.ts) sets the task's states and artifacts itself: `input-required`,
  * `auth-required`, `completed` and `failed` end the call in that state; a later message with the task's id
- * runs as a new request / stream that the agent sees as `from.a2aTask` with `continued: true`. A refusal before the agent got the message publishes nothing: the routes
- * answer it as a JSON-RPC error (see `a2a-errors.ts`).
+ * runs as a new request / stream that the agent sees as `from.a2aTask` with `continued: true`. A refusal
+ * before the agent got the message publishes nothing: the routes answer it as a JSON-RPC error (see
+ * `a2a-errors.ts`).
  */
 export function createA2aExecutor(options: {
   agents: A2aAgentCalls
@@ -207,78 +208,74 @@ export function createA2aExecutor(options: {
       }
     }
 
-    const caller = entryCaller(
-      'a2a',
-      call.principal,
-      (frame) => {
-        switch (frame.type) {
-          case 'reply':
-            if (frame.id !== CALL_ID) return
-            if (call.streaming) {
-              streamId = String((frame.result as { streamId: string }).streamId)
-              publishTask()
-              // The caller sends nothing into the stream: its side ends at once.
-              agents.handleFrom(caller, { type: 'stream_end', streamId }, 0)
-            } else settle({ kind: 'answer', data: (frame.result as { data: unknown }).data })
-            return
-          case 'error':
-            if (frame.id === CALL_ID || frame.id === undefined) settle({ kind: 'failed', error: frame })
-            return
-          case 'stream_chunk':
-            if (frame.streamId !== streamId || settled) return
-            {
-              const taskOutcome = taskChunkOutcome(frame.data)
-              if (taskOutcome !== undefined) {
-                if (taskOutcome !== null) settle(taskOutcome)
-                else
-                  agents.handleFrom(caller, { type: 'stream_credit', streamId: frame.streamId, credit: 1 }, 0)
-                return
-              }
+    const a2aTask = { taskId, contextId, continued: previous !== undefined }
+    const caller = entryCaller('a2a', { ...call.principal, a2aTask }, (frame) => {
+      switch (frame.type) {
+        case 'reply':
+          if (frame.id !== CALL_ID) return
+          if (call.streaming) {
+            streamId = String((frame.result as { streamId: string }).streamId)
+            publishTask()
+            // The caller sends nothing into the stream: its side ends at once.
+            agents.handleFrom(caller, { type: 'stream_end', streamId }, 0)
+          } else settle({ kind: 'answer', data: (frame.result as { data: unknown }).data })
+          return
+        case 'error':
+          if (frame.id === CALL_ID || frame.id === undefined) settle({ kind: 'failed', error: frame })
+          return
+        case 'stream_chunk':
+          if (frame.streamId !== streamId || settled) return
+          {
+            const taskOutcome = taskChunkOutcome(frame.data)
+            if (taskOutcome !== undefined) {
+              if (taskOutcome !== null) settle(taskOutcome)
+              else
+                agents.handleFrom(caller, { type: 'stream_credit', streamId: frame.streamId, credit: 1 }, 0)
+              return
             }
-            chunks += 1
-            bus.publish(
-              AgentEvent.artifactUpdate({
-                taskId,
-                contextId,
-                artifact: {
-                  artifactId: 'stream',
-                  name: 'stream',
-                  description: '',
-                  parts: dataParts(frame.data),
-                  metadata: {},
-                  extensions: [],
-                },
-                append: chunks > 1,
-                lastChunk: false,
-                metadata: { seq: frame.seq },
-              }),
-            )
-            agents.handleFrom(caller, { type: 'stream_credit', streamId: frame.streamId, credit: 1 }, 0)
-            return
-          case 'stream_end':
-            if (frame.streamId === streamId) settle({ kind: 'ended' })
-            return
-          case 'stream_error':
-            if (frame.streamId === streamId)
-              settle({ kind: 'failed', error: { ...frame.error, retryable: false } as ErrorBody })
-            return
-          case 'stream_abort':
-            if (frame.streamId === streamId)
-              settle({
-                kind: 'failed',
-                error: {
-                  code: 'agent_unavailable',
-                  message: `the agent ended the stream: ${frame.reason}`,
-                  retryable: true,
-                },
-              })
-            return
-          default:
-            return
-        }
-      },
-      { taskId, contextId, continued: previous !== undefined },
-    )
+          }
+          chunks += 1
+          bus.publish(
+            AgentEvent.artifactUpdate({
+              taskId,
+              contextId,
+              artifact: {
+                artifactId: 'stream',
+                name: 'stream',
+                description: '',
+                parts: dataParts(frame.data),
+                metadata: {},
+                extensions: [],
+              },
+              append: chunks > 1,
+              lastChunk: false,
+              metadata: { seq: frame.seq },
+            }),
+          )
+          agents.handleFrom(caller, { type: 'stream_credit', streamId: frame.streamId, credit: 1 }, 0)
+          return
+        case 'stream_end':
+          if (frame.streamId === streamId) settle({ kind: 'ended' })
+          return
+        case 'stream_error':
+          if (frame.streamId === streamId)
+            settle({ kind: 'failed', error: { ...frame.error, retryable: false } as ErrorBody })
+          return
+        case 'stream_abort':
+          if (frame.streamId === streamId)
+            settle({
+              kind: 'failed',
+              error: {
+                code: 'agent_unavailable',
+                message: `the agent ended the stream: ${frame.reason}`,
+                retryable: true,
+              },
+            })
+          return
+        default:
+          return
+      }
+    })
 
     const size = Buffer.byteLength(JSON.stringify(data))
     const target = call.agentId

@@ -29,10 +29,9 @@ export interface EntryAgentCalls {
  */
 export function entryCaller(
   face: 'a2a' | 'mcp',
-  principal: { id: string; role: Role },
+  /** `a2aTask`: the A2A task the call runs as (the agent's handler sees it as `from.a2aTask`). */
+  principal: { id: string; role: Role; a2aTask?: A2aTaskRef },
   onFrame: (frame: ServerFrame) => void,
-  /** The A2A task the call runs as: the agent's handler sees it as `from.a2aTask`. */
-  a2aTask?: A2aTaskRef,
 ): AgentCaller & { close(): void } {
   let open = true
   return {
@@ -42,7 +41,7 @@ export function entryCaller(
     role: principal.role,
     lastSeenAt: Date.now(),
     agentKeyId: undefined,
-    ...(a2aTask === undefined ? {} : { a2aTask }),
+    ...(principal.a2aTask === undefined ? {} : { a2aTask: principal.a2aTask }),
     get isOpen() {
       return open
     },
