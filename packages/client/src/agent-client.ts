@@ -1,4 +1,5 @@
 import {
+  type A2aTaskRef,
   type AgentRegisterFrame,
   AgentRegisterResult,
   AgentSendResult,
@@ -430,6 +431,8 @@ export interface RequestContext {
   idempotent: boolean
   /** The capability the caller asked for, when it routed by capability. */
   capability: string | undefined
+  /** The A2A task the request runs as, when an A2A caller sent it (`continued`: it continues that task). */
+  a2aTask: A2aTaskRef | undefined
   /** Fires when the deadline passed, the caller canceled (`request_cancel`) or the connection went away: the answer would be dropped. */
   signal: AbortSignal
 }
@@ -440,6 +443,8 @@ export interface StreamContext {
   streamId: string
   traceId: string
   capability: string | undefined
+  /** The A2A task the stream runs as, when an A2A caller sent it (`continued`: it continues that task). */
+  a2aTask: A2aTaskRef | undefined
 }
 
 export type RequestHandler = (data: unknown, context: RequestContext) => unknown
@@ -659,6 +664,7 @@ export class AgentClient extends AgentCaller {
       attempt: frame.attempt,
       idempotent: frame.idempotent,
       capability: frame.capability,
+      a2aTask: frame.from.a2aTask,
       signal: controller.signal,
     }
     let answer: { data: unknown } | { error: { code: string; message: string } }
@@ -703,6 +709,7 @@ export class AgentClient extends AgentCaller {
       streamId,
       traceId: frame.traceId,
       capability: frame.capability,
+      a2aTask: frame.from.a2aTask,
     }
     try {
       await handler(frame.data, sink, context)

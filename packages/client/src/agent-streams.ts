@@ -1,4 +1,7 @@
 import {
+  A2A_CALL_ENDING_STATES,
+  type A2aAgentTaskState,
+  type A2aArtifactInput,
   type AgentFailure,
   type ClientFrame,
   ERROR_CODES,
@@ -6,6 +9,7 @@ import {
   type StreamChunkFrame,
   type StreamOpenResult,
 } from '@parley/protocol'
+import { a2aArtifact, a2aStatus } from './a2a-task.js'
 import { AbortedError, FlowControlError, ParleyError } from './errors.js'
 
 /** Sends a frame on the current connection; false when there is none. */
@@ -270,6 +274,21 @@ export class StreamSink {
       this.handleAbort('connection_lost')
       this.checkOpen()
     }
+  }
+
+  /**
+   * A2A's task model (for A2A callers through the gateway's A2A face; see docs/a2a.md): sends the chunk
+   * `{ a2a: { status: { state, message } } }`. `input-required`, `auth-required`, `completed` and `failed`
+   * end the stream too (the task waits for its caller or is over); `working` does not.
+   */
+  async taskStatus(state: A2aAgentTaskState, message?: string): Promise<void> {
+    await this.write(a2aStatus(state, message))
+    if (A2A_CALL_ENDING_STATES.includes(state)) this.end()
+  }
+
+  /** A2A's task model: sends the chunk `{ a2a: { artifact } }`, an artifact update of the task. */
+  async taskArtifact(artifact: A2aArtifactInput): Promise<void> {
+    await this.write(a2aArtifact(artifact))
   }
 
   /** Ends the stream normally, with an optional trailer. */

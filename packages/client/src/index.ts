@@ -1,5 +1,9 @@
 /** A channel's stream position: the offset of the last publication seen and the stream's epoch. */
 export type {
+  A2aAgentTaskState,
+  A2aArtifactInput,
+  A2aPartInput,
+  A2aTaskRef,
   CapabilityInfo,
   CapabilitySpec,
   PairingCheckResult,
@@ -7,6 +11,7 @@ export type {
   StreamPosition,
 } from '@parley/protocol'
 export { mcpToolCapability, mcpUpstreamToolName } from '@parley/protocol'
+export { a2aArtifact, a2aStatus } from './a2a-task.js'
 export {
   AgentCaller,
   type AgentCallerEvents,

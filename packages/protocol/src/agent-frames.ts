@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { A2aTaskRef } from './a2a-task-model.js'
 import { AgentId, AgentSummary, Capability, CapabilitySpec } from './admin.js'
 import { ClientId, IdempotencyKey, JsonData, RequestId, Role } from './primitives.js'
 
@@ -39,6 +40,8 @@ export const Caller = z.object({
   agentId: AgentId.optional(),
   /** The caller's verified `did:key` identity, when it authenticated with one. */
   identity: z.string().optional(),
+  /** The A2A task the call runs as, when an A2A caller sent it (see docs/a2a.md); absent otherwise. */
+  a2aTask: A2aTaskRef.optional(),
 })
 
 export const INTRODUCTION_MODES = ['ask', 'accept', 'reject'] as const

@@ -1,3 +1,4 @@
+export * from './a2a-task-model.js'
 export * from './admin.js'
 export * from './agent-frames.js'
 export * from './close-codes.js'

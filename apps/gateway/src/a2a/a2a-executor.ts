@@ -6,12 +6,13 @@ import {
   type RequestContext,
   type ServerCallContext,
 } from '@a2a-js/sdk/server'
-import { type ErrorBody, errorBody } from '@parley/protocol'
+import { A2A_CALL_ENDING_STATES, type A2aAgentTaskState, type ErrorBody, errorBody } from '@parley/protocol'
 import type { TaskPushConfigInput } from '@parley/stores'
 import type { Logger } from 'pino'
 import { type EntryAgentCalls, entryCaller, thrownErrorBody } from '../agents/entry-caller.js'
 import type { Principal } from '../auth/auth-provider.js'
 import { agentMessage, dataParts, messageData } from './a2a-parts.js'
+import { TASK_STATE_OF, taskChunkMeaning } from './a2a-task-model.js'
 
 /** What the A2A face needs of the agent layer: the same entry a WebSocket connection's frames take. */
 export type A2aAgentCalls = EntryAgentCalls
@@ -45,6 +46,8 @@ type Outcome =
   | { kind: 'ended' }
   | { kind: 'failed'; error: ErrorBody }
   | { kind: 'canceled' }
+  /** The agent set a state that ends the call (`{ a2a: { status } }`, see a2a-task-model.ts). */
+  | { kind: 'state'; state: A2aAgentTaskState; message: string | undefined }
 
 interface RunningTask {
   contextId: string
@@ -60,8 +63,12 @@ const CALL_ID = 'a2a'
  * Turns A2A messages into Parley agent requests and streams through the agent layer, so they are routed,
  * balanced, failed over, timed out, access-checked and audited exactly like a WebSocket caller's. A request's
  * answer becomes the `answer` artifact; a stream's chunks become appends to the `stream` artifact, in order;
- * both end with a COMPLETED task. A refusal before the agent got the message publishes nothing: the routes
- * answer it as a JSON-RPC error (see `a2a-errors.ts`).
+ * both end with a COMPLETED task. An agent that speaks A2A's task model (`{ a2a: { status | artifact } }` chunks
+ * or answer, see a2a-task-model.ts) sets the task's states and artifacts itself: `input-required`,
+ * `auth-required`, `completed` and `failed` end the call in that state; a later message with the task's id
+ * runs as a new request / stream that the agent sees as `from.a2aTask` with `continued: true`. A refusal
+ * before the agent got the message publishes nothing: the routes answer it as a JSON-RPC error (see
+ * `a2a-errors.ts`).
  */
 export function createA2aExecutor(options: {
   agents: A2aAgentCalls
@@ -124,6 +131,9 @@ export function createA2aExecutor(options: {
     call.taskId = taskId
     const message = requestContext.userMessage
     const data = messageData(message)
+    // A message with the id of a task that waits for its caller (input-required …) continues that task.
+    const previous = requestContext.task
+    let lastArtifactId: string | undefined
     let published = false
     let settled = false
     let settle: (outcome: Outcome) => void = () => {}
@@ -140,6 +150,16 @@ export function createA2aExecutor(options: {
     const publishTask = () => {
       if (published) return
       published = true
+      const working = {
+        state: TaskState.TASK_STATE_WORKING,
+        message: undefined,
+        timestamp: new Date().toISOString(),
+      }
+      // A follow-up turn re-publishes the stored task (history holds the new message already), now WORKING.
+      if (previous !== undefined) {
+        bus.publish(AgentEvent.task({ ...previous, status: working }))
+        return
+      }
       bus.publish(
         AgentEvent.task({
           id: taskId,
@@ -156,7 +176,40 @@ export function createA2aExecutor(options: {
       )
     }
 
-    const caller = entryCaller('a2a', call.principal, (frame) => {
+    /**
+     * A task-model chunk (or answer): publishes an artifact or a WORKING status (null), or gives the outcome
+     * that ends the call in the agent's state. Undefined for plain data.
+     */
+    const taskChunkOutcome = (chunkData: unknown): Outcome | null | undefined => {
+      const meaning = taskChunkMeaning(chunkData, lastArtifactId)
+      switch (meaning.kind) {
+        case 'plain':
+          return undefined
+        case 'invalid':
+          return { kind: 'failed', error: errorBody('bad_request', meaning.message) }
+        case 'artifact':
+          lastArtifactId = meaning.artifact.artifactId
+          bus.publish(
+            AgentEvent.artifactUpdate({
+              taskId,
+              contextId,
+              artifact: meaning.artifact,
+              append: meaning.append,
+              lastChunk: meaning.lastChunk,
+              metadata: {},
+            }),
+          )
+          return null
+        case 'status':
+          if (A2A_CALL_ENDING_STATES.includes(meaning.state))
+            return { kind: 'state', state: meaning.state, message: meaning.message }
+          publishStatus(bus, taskId, contextId, meaning.state, meaning.message)
+          return null
+      }
+    }
+
+    const a2aTask = { taskId, contextId, continued: previous !== undefined }
+    const caller = entryCaller('a2a', { ...call.principal, a2aTask }, (frame) => {
       switch (frame.type) {
         case 'reply':
           if (frame.id !== CALL_ID) return
@@ -172,6 +225,15 @@ export function createA2aExecutor(options: {
           return
         case 'stream_chunk':
           if (frame.streamId !== streamId || settled) return
+          {
+            const taskOutcome = taskChunkOutcome(frame.data)
+            if (taskOutcome !== undefined) {
+              if (taskOutcome !== null) settle(taskOutcome)
+              else
+                agents.handleFrom(caller, { type: 'stream_credit', streamId: frame.streamId, credit: 1 }, 0)
+              return
+            }
+          }
           chunks += 1
           bus.publish(
             AgentEvent.artifactUpdate({
@@ -246,7 +308,12 @@ export function createA2aExecutor(options: {
         settle({ kind: 'canceled' })
       },
     })
-    const outcome = await finished
+    let outcome = await finished
+    // A request's answer may speak the task model too: an artifact or WORKING (then COMPLETED), or an ending state.
+    if (outcome.kind === 'answer') {
+      const taskOutcome = taskChunkOutcome(outcome.data)
+      if (taskOutcome !== undefined) outcome = taskOutcome ?? { kind: 'ended' }
+    }
     running.delete(taskId)
     caller.close()
     agents.connectionClosed(caller)
@@ -295,6 +362,9 @@ export function createA2aExecutor(options: {
           }),
         )
         return
+      case 'state':
+        publishStatus(bus, taskId, contextId, outcome.state, outcome.message)
+        return
       case 'ended':
         break
     }
@@ -303,6 +373,28 @@ export function createA2aExecutor(options: {
         taskId,
         contextId,
         status: { state: TaskState.TASK_STATE_COMPLETED, message: undefined, timestamp: at },
+        metadata: {},
+      }),
+    )
+  }
+
+  /** A status the agent set, with its message (the question of `input-required`) as an agent message. */
+  function publishStatus(
+    bus: ExecutionEventBus,
+    taskId: string,
+    contextId: string,
+    state: A2aAgentTaskState,
+    message: string | undefined,
+  ): void {
+    bus.publish(
+      AgentEvent.statusUpdate({
+        taskId,
+        contextId,
+        status: {
+          state: TASK_STATE_OF[state],
+          message: message === undefined ? undefined : agentMessage(taskId, contextId, message),
+          timestamp: new Date().toISOString(),
+        },
         metadata: {},
       }),
     )

@@ -1,4 +1,4 @@
-import { type Caller, type DirectTarget, type ErrorBody, errorBody } from '@parley/protocol'
+import { type A2aTaskRef, type Caller, type DirectTarget, type ErrorBody, errorBody } from '@parley/protocol'
 import { type Denial, denialError, refuseAccess } from '../access/access-gate.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { AgentConnection, RegisteredAgentDirectory } from './agent-directory.js'
@@ -8,6 +8,8 @@ import type { AccessAction, AccessParty, AgentAccess, AgentRoute } from './types
 export interface AgentCaller extends AgentConnection {
   /** The did of the agent key it authenticated with, if it did. */
   readonly agentKeyId: string | undefined
+  /** The A2A task the call runs as (the A2A face's per-call caller): the agent sees it as `from.a2aTask`. */
+  readonly a2aTask?: A2aTaskRef
 }
 
 /** The caller as the gateway verified it, for `request_incoming` and `stream_incoming`. */
@@ -19,6 +21,7 @@ export function callerOf(directory: RegisteredAgentDirectory, connection: AgentC
     clientId: connection.clientId,
     ...(agentId === undefined ? {} : { agentId }),
     ...(connection.agentKeyId === undefined ? {} : { identity: connection.agentKeyId }),
+    ...(connection.a2aTask === undefined ? {} : { a2aTask: connection.a2aTask }),
   }
 }
 

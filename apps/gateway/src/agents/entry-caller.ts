@@ -1,4 +1,11 @@
-import type { ErrorBody, RequestFrame, Role, ServerFrame, StreamOpenFrame } from '@parley/protocol'
+import type {
+  A2aTaskRef,
+  ErrorBody,
+  RequestFrame,
+  Role,
+  ServerFrame,
+  StreamOpenFrame,
+} from '@parley/protocol'
 import { newId } from '../ids.js'
 import type { AgentCaller } from './agent-routing.js'
 import type { StreamFrame } from './agent-streams.js'
@@ -22,7 +29,8 @@ export interface EntryAgentCalls {
  */
 export function entryCaller(
   face: 'a2a' | 'mcp',
-  principal: { id: string; role: Role },
+  /** `a2aTask`: the A2A task the call runs as (the agent's handler sees it as `from.a2aTask`). */
+  principal: { id: string; role: Role; a2aTask?: A2aTaskRef },
   onFrame: (frame: ServerFrame) => void,
 ): AgentCaller & { close(): void } {
   let open = true
@@ -33,6 +41,7 @@ export function entryCaller(
     role: principal.role,
     lastSeenAt: Date.now(),
     agentKeyId: undefined,
+    ...(principal.a2aTask === undefined ? {} : { a2aTask: principal.a2aTask }),
     get isOpen() {
       return open
     },
