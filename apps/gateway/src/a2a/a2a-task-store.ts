@@ -121,10 +121,18 @@ export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
   /**
    * What the last `load` of a call read, for the `save` the SDK makes right after it (it loads, merges one
    * event, saves): that save reuses the read instead of reading the task and its history again. Used once,
-   * and only while this node appended nothing to the task since (`lastSeqs`): any other write of this node
-   * (another call's event, a cancel) makes the save read afresh. Per call, so it goes with the call.
+   * only while this node appended nothing to the task since (`lastSeqs`: another call's event, a cancel), and
+   * only within the same turn of the event loop (the SDK saves right after the load, with no I/O between):
+   * a later save, which another node's write may have preceded, reads afresh. Per call, so it goes with it.
    */
   const lastLoads = new WeakMap<ServerCallContext, LoadedTask>()
+
+  function remember(context: ServerCallContext, loaded: LoadedTask): void {
+    lastLoads.set(context, loaded)
+    setImmediate(() => {
+      if (lastLoads.get(context) === loaded) lastLoads.delete(context)
+    })
+  }
 
   function takeLoaded(taskId: string, context: ServerCallContext): LoadedTask | undefined {
     const loaded = lastLoads.get(context)
@@ -178,11 +186,11 @@ export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
       const stored = await store.get(taskId, { owner })
       const record = inScope(stored, context)
       if (record === undefined) {
-        lastLoads.set(context, { taskId, seq, record: stored, history: undefined })
+        remember(context, { taskId, seq, record: stored, history: undefined })
         return undefined
       }
       const history = await store.history(taskId, { owner })
-      lastLoads.set(context, { taskId, seq, record: stored, history })
+      remember(context, { taskId, seq, record: stored, history })
       return taskOf(record, history)
     },
 
