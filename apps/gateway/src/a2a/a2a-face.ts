@@ -42,6 +42,8 @@ export interface A2aFaceDeps {
     listFor(caller: AccessParty, capability?: string): Promise<AgentSummary[]>
     /** Every known agent, inactive ones included. */
     listAll(capability?: string): Promise<AgentSummary[]>
+    /** One known agent, active or not (re-reads the cluster's directory only when it is missing here). */
+    known(agentId: string): Promise<AgentSummary | undefined>
   }
   tasks: A2aTaskStore
   /** Push notifications: the SDK's config store and sender (`a2a-push.ts`). */
@@ -144,7 +146,7 @@ export function createA2aFace(deps: A2aFaceDeps) {
 
     /** A known agent (active or not), whatever the caller may do with it: access is decided per call. */
     async knownAgent(agentId: string): Promise<AgentSummary | undefined> {
-      return (await deps.agents.listAll()).find((agent) => agent.agentId === agentId)
+      return deps.agents.known(agentId)
     },
 
     /** The agents the caller may `request`. */

@@ -32,6 +32,15 @@ export interface A2aTaskStore extends SdkTaskStore {
   durable(): ParleyTaskStore
 }
 
+/** A task as one call's `load` read it (`record` undefined: absent; `history` undefined: not read). */
+interface LoadedTask {
+  taskId: string
+  /** This node's newest sequence number of the task when it was read. */
+  seq: number | undefined
+  record: TaskRecord | undefined
+  history: TaskJson[] | undefined
+}
+
 /** Tasks whose newest sequence number is remembered, at most (the oldest entries go first). */
 const MAX_REMEMBERED_TASKS = 10_000
 
@@ -109,8 +118,29 @@ export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
     list: (...args: Parameters<ParleyTaskStore['list']>) => tasks().list(...args),
   }
 
-  async function find(taskId: string, context: ServerCallContext): Promise<TaskRecord | undefined> {
-    const record = await store.get(taskId, { owner: ownerOf(context) })
+  /**
+   * What the last `load` of a call read, for the `save` the SDK makes right after it (it loads, merges one
+   * event, saves): that save reuses the read instead of reading the task and its history again. Used once,
+   * only while this node appended nothing to the task since (`lastSeqs`: another call's event, a cancel), and
+   * only within the same turn of the event loop (the SDK saves right after the load, with no I/O between):
+   * a later save, which another node's write may have preceded, reads afresh. Per call, so it goes with it.
+   */
+  const lastLoads = new WeakMap<ServerCallContext, LoadedTask>()
+
+  function remember(context: ServerCallContext, loaded: LoadedTask): void {
+    lastLoads.set(context, loaded)
+    setImmediate(() => {
+      if (lastLoads.get(context) === loaded) lastLoads.delete(context)
+    })
+  }
+
+  function takeLoaded(taskId: string, context: ServerCallContext): LoadedTask | undefined {
+    const loaded = lastLoads.get(context)
+    lastLoads.delete(context)
+    return loaded?.taskId === taskId && loaded.seq === lastSeqs.get(taskId) ? loaded : undefined
+  }
+
+  function inScope(record: TaskRecord | undefined, context: ServerCallContext): TaskRecord | undefined {
     const agentId = a2aCallOf(context)?.agentId
     return record === undefined || (agentId !== undefined && record.agentId !== agentId) ? undefined : record
   }
@@ -151,16 +181,25 @@ export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
     durable: tasks,
 
     async load(taskId, context) {
-      const record = await find(taskId, context)
-      if (record === undefined) return undefined
-      return taskOf(record, await store.history(taskId, { owner: ownerOf(context) }))
+      const owner = ownerOf(context)
+      const seq = lastSeqs.get(taskId)
+      const stored = await store.get(taskId, { owner })
+      const record = inScope(stored, context)
+      if (record === undefined) {
+        remember(context, { taskId, seq, record: stored, history: undefined })
+        return undefined
+      }
+      const history = await store.history(taskId, { owner })
+      remember(context, { taskId, seq, record: stored, history })
+      return taskOf(record, history)
     },
 
     async save(task, context) {
       const owner = ownerOf(context)
       const statusJson = task.status === undefined ? null : TaskStatus.toJSON(task.status)
       const statusMessageId = task.status?.message?.messageId
-      let record = await store.get(task.id, { owner })
+      const loaded = takeLoaded(task.id, context)
+      let record = loaded === undefined ? await store.get(task.id, { owner }) : loaded.record
       let knownMessages: Set<string>
       if (record === undefined) {
         const [first] = task.history
@@ -182,7 +221,7 @@ export function createA2aTaskStore(tasks: () => ParleyTaskStore): A2aTaskStore {
         knownMessages = new Set(first === undefined ? [] : [first.messageId])
         if (statusMessageId !== undefined) knownMessages.add(statusMessageId)
       } else {
-        const history = await store.history(task.id, { owner })
+        const history = loaded?.history ?? (await store.history(task.id, { owner }))
         knownMessages = new Set(history.map((message) => (message as { messageId?: string }).messageId ?? ''))
       }
       for (const message of task.history) {

@@ -1,7 +1,7 @@
 import type { ServerFrame } from '@parley/protocol'
 import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createLocalBus } from '../bus/memory-bus.js'
+import { createLocalBus, createMemoryBusNetwork } from '../bus/memory-bus.js'
 import { type AgentConnection, createAgentDirectory } from './agent-directory.js'
 import type { AgentRoute } from './types.js'
 
@@ -98,6 +98,36 @@ describe('agent directory', () => {
     expect(directory.activeCount()).toBe(0)
     vi.advanceTimersByTime(1_001)
     expect(await directory.summaries()).toEqual([])
+  })
+
+  it('knows an agent from its own view, re-reads the cluster only for a missing one, and forgets one that left', async () => {
+    const network = createMemoryBusNetwork()
+    const [busA, busB] = [network.join('node-a'), network.join('node-b')]
+    const options = { logger: pino({ level: 'silent' }), agentTimeoutMs: 1_000 }
+    const nodeA = createAgentDirectory({ ...options, bus: busA })
+    const nodeB = createAgentDirectory({ ...options, bus: busB })
+    const reads = vi.spyOn(busA, 'entries')
+    const here = fakeConnection('a')
+    nodeA.register(here, register('local-agent', ['work']))
+    nodeB.register(fakeConnection('b'), register('remote-agent', ['summarize']))
+
+    // A local agent: no directory read.
+    expect(await nodeA.known('local-agent')).toMatchObject({ agentId: 'local-agent', status: 'active' })
+    expect(reads).not.toHaveBeenCalled()
+    // Missing here: one read finds it on node B; later checks use this node's view.
+    expect(await nodeA.known('remote-agent')).toMatchObject({ agentId: 'remote-agent', status: 'active' })
+    expect(await nodeA.known('remote-agent')).toMatchObject({ agentId: 'remote-agent' })
+    expect(reads).toHaveBeenCalledTimes(1)
+    // Unknown everywhere: every check reads again (an agent may have registered meanwhile), and finds nothing.
+    expect(await nodeA.known('nobody')).toBeUndefined()
+    expect(await nodeA.known('nobody')).toBeUndefined()
+    expect(reads).toHaveBeenCalledTimes(3)
+
+    // An agent that left: inactive at once, unknown once agentTimeout removed it.
+    nodeA.connectionClosed(here)
+    expect(await nodeA.known('local-agent')).toMatchObject({ agentId: 'local-agent', status: 'inactive' })
+    vi.advanceTimersByTime(1_001)
+    expect(await nodeA.known('local-agent')).toBeUndefined()
   })
 
   it('replaces an inactive instance when the same agent id registers again from the same client id', async () => {

@@ -131,6 +131,11 @@ export interface RegisteredAgentDirectory extends AgentDirectory {
   introductionsOf(instanceId: string): IntroductionMode | undefined
   /** Every instance, active or not, cluster-wide, grouped by agent. */
   summaries(capability?: string, include?: (instance: AgentInstance) => boolean): Promise<AgentSummary[]>
+  /**
+   * One agent's summary (active or inactive instances), from this node's view: the bus is re-read only when
+   * the agent is missing from it, so a per-call check costs no directory read. Undefined when unknown.
+   */
+  known(agentId: string): Promise<AgentSummary | undefined>
   /** Active instances cluster-wide, as this node knows them. */
   activeCount(): number
   /**
@@ -190,6 +195,35 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
     const here = routedInFlight.get(instanceId) ?? 0
     if (local.has(instanceId)) return here + relayedInFlight(instanceId)
     return Math.max(here, remote.get(instanceId)?.inFlight ?? 0)
+  }
+
+  /** Every instance this node knows of, local and remote (as of the last directory read). */
+  function currentInstances(): AgentInstance[] {
+    const instances: AgentInstance[] = [...local.values()].map(localView)
+    for (const instance of remote.values()) {
+      if (local.has(instance.instanceId)) continue
+      const { role: _role, introductions: _introductions, ...view } = instance
+      instances.push({ ...view, inFlight: inFlightOf(instance.instanceId) })
+    }
+    return instances
+  }
+
+  /** The instances grouped by agent, sorted by agent id. */
+  function summarize(instances: AgentInstance[]): AgentSummary[] {
+    const byAgent = new Map<string, AgentInstance[]>()
+    for (const instance of instances) {
+      byAgent.set(instance.agentId, [...(byAgent.get(instance.agentId) ?? []), instance])
+    }
+    return [...byAgent.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([agentId, list]) => ({
+        agentId,
+        capabilities: [...new Set(list.flatMap((instance) => instance.capabilities))].sort(),
+        status: list.some((instance) => instance.status === 'active') ? 'active' : 'inactive',
+        ...(list[0]?.kind === undefined ? {} : { kind: list[0].kind }),
+        connectedSince: Math.min(...list.map((instance) => instance.connectedAt)),
+        instances: list.sort((a, b) => a.connectedAt - b.connectedAt),
+      }))
   }
 
   function localView(instance: LocalInstance): AgentInstance {
@@ -541,28 +575,20 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       if (bus.state() === 'ok') {
         await refresh().catch((error: unknown) => logger.debug({ err: error }, 'agent directory read failed'))
       }
-      const instances: AgentInstance[] = [...local.values()].map(localView)
-      for (const instance of remote.values()) {
-        if (local.has(instance.instanceId)) continue
-        const { role: _role, introductions: _introductions, ...view } = instance
-        instances.push({ ...view, inFlight: inFlightOf(instance.instanceId) })
-      }
-      const byAgent = new Map<string, AgentInstance[]>()
-      for (const instance of instances) {
-        if (capability !== undefined && !instance.capabilities.includes(capability)) continue
-        if (!include(instance)) continue
-        byAgent.set(instance.agentId, [...(byAgent.get(instance.agentId) ?? []), instance])
-      }
-      return [...byAgent.entries()]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([agentId, list]) => ({
-          agentId,
-          capabilities: [...new Set(list.flatMap((instance) => instance.capabilities))].sort(),
-          status: list.some((instance) => instance.status === 'active') ? 'active' : 'inactive',
-          ...(list[0]?.kind === undefined ? {} : { kind: list[0].kind }),
-          connectedSince: Math.min(...list.map((instance) => instance.connectedAt)),
-          instances: list.sort((a, b) => a.connectedAt - b.connectedAt),
-        }))
+      return summarize(
+        currentInstances().filter(
+          (instance) =>
+            (capability === undefined || instance.capabilities.includes(capability)) && include(instance),
+        ),
+      )
+    },
+
+    async known(agentId) {
+      const find = () => summarize(currentInstances().filter((instance) => instance.agentId === agentId))[0]
+      const seen = find()
+      if (seen !== undefined || bus.state() !== 'ok') return seen
+      await refresh().catch((error: unknown) => logger.debug({ err: error }, 'agent directory read failed'))
+      return find()
     },
 
     activeCount() {

@@ -292,6 +292,8 @@ export function createAgentLayer(options: AgentLayerOptions) {
     listFor,
     /** Every agent, inactive ones included (admin). */
     listAll: (capability?: string) => directory.summaries(capability),
+    /** One known agent (active or not), from this node's view; the bus is re-read only when it is missing. */
+    known: (agentId: string) => directory.known(agentId),
     /** Active instances cluster-wide, as this node knows them (`/health` `connected_agents`). */
     activeCount: () => directory.activeCount(),
     stats() {

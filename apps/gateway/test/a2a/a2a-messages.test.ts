@@ -44,6 +44,46 @@ describe('A2A messages to a Parley agent through the official SDK client', () =>
     expect(result.artifacts[0]?.parts[0]?.content).toEqual({ $case: 'text', value: 'echo: hello' })
   })
 
+  it('refuses a message to an agent that left: at once while it is inactive, as an unknown agent once it is gone', async () => {
+    await fixture.start({ agentTimeout: 1 })
+    const leaver = fixture.agent({ agentId: 'leaver', capabilities: ['echo'] })
+    leaver.handle((data) => `echo: ${String(data)}`)
+    await leaver.connect()
+    const v1 = { 'A2A-Version': '1.0' }
+    const send = (id: number) =>
+      rawRpc(
+        fixture.url,
+        'leaver',
+        {
+          jsonrpc: '2.0',
+          id,
+          method: 'SendMessage',
+          params: {
+            message: { messageId: `m-${id}`, role: 'ROLE_USER', parts: [{ text: 'hi' }] },
+            configuration: { returnImmediately: false },
+          },
+        },
+        v1,
+      )
+    // Known and connected: answered (the check that it is known comes from this node's view).
+    expect((await send(1)).body).toMatchObject({
+      id: 1,
+      result: { task: { status: { state: 'TASK_STATE_COMPLETED' } } },
+    })
+    await leaver.close()
+    // Inactive: still known (its card is served), but the message is refused, never answered.
+    const refused = await send(2)
+    expect(refused.body).toMatchObject({ id: 2, error: { code: expect.any(Number) } })
+    expect(refused.body.result).toBeUndefined()
+    // Gone after agentTimeout: unknown, as any agent the gateway never saw.
+    await expect
+      .poll(async () => (await send(3)).body, { timeout: 10_000, interval: 200 })
+      .toMatchObject({
+        id: 3,
+        error: { code: -32042, message: 'no agent leaver', data: [{ reason: 'NO_ROUTE' }] },
+      })
+  })
+
   it('getTask returns the finished task with the caller message in its history', async () => {
     await fixture.start()
     const echo = fixture.agent({ agentId: 'echo', capabilities: ['echo'] })
