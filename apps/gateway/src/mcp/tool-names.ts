@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { MCP_TOOL_SEPARATOR, MCP_UPSTREAM_CAPABILITY_PREFIX } from '@parley/protocol'
 
 /**
  * MCP tool names for Parley capabilities. MCP allows `[A-Za-z0-9_.-]`, 1 to 128 characters; agent ids and
@@ -19,7 +20,7 @@ import { createHash } from 'node:crypto'
  * the current listing.
  */
 export const MAX_TOOL_NAME_LENGTH = 128
-const SEPARATOR = '__'
+const SEPARATOR = MCP_TOOL_SEPARATOR
 const HASH_HEX_DIGITS = 16
 const KEPT_PREFIX = MAX_TOOL_NAME_LENGTH - 2 - HASH_HEX_DIGITS
 
@@ -80,16 +81,13 @@ export function parseToolName(name: string): { owner: string; capability: string
   return toolName(owner, capability) === name ? { owner, capability } : undefined
 }
 
-/** An upstream MCP server's tool is registered as capability `mcp:{server}__{tool}` of an `mcp`-kind instance. */
-export const MCP_CAPABILITY_PREFIX = 'mcp:'
-
 /**
- * The owner and tool of an `mcp`-kind instance's capability (`mcp:{server}__{tool}`), or undefined when it
- * does not have that shape.
+ * The server and tool of an `mcp`-kind instance's capability (`mcp:{server}__{tool}`, `mcpToolCapability` in
+ * the protocol), or undefined when it does not have that shape.
  */
 export function upstreamToolOf(capability: string): { server: string; tool: string } | undefined {
-  if (!capability.startsWith(MCP_CAPABILITY_PREFIX)) return undefined
-  const rest = capability.slice(MCP_CAPABILITY_PREFIX.length)
+  if (!capability.startsWith(MCP_UPSTREAM_CAPABILITY_PREFIX)) return undefined
+  const rest = capability.slice(MCP_UPSTREAM_CAPABILITY_PREFIX.length)
   const at = rest.indexOf(SEPARATOR)
   if (at <= 0 || at + SEPARATOR.length >= rest.length) return undefined
   return { server: rest.slice(0, at), tool: rest.slice(at + SEPARATOR.length) }
