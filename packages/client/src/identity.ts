@@ -1,4 +1,12 @@
-import { base58BtcDecode, base58BtcEncode, base64UrlDecode, base64UrlEncode } from '@parley/protocol'
+import {
+  base58BtcDecode,
+  base64UrlDecode,
+  base64UrlEncode,
+  DID_KEY_PREFIX,
+  ed25519DidKey,
+  ed25519KeyFromDidKey,
+  ED25519_PUBLIC_KEY_LENGTH as PUBLIC_KEY_LENGTH,
+} from '@parley/protocol'
 import { ParleyError } from './errors.js'
 
 /**
@@ -8,10 +16,6 @@ import { ParleyError } from './errors.js'
  */
 
 const ED25519 = { name: 'Ed25519' } as const
-/** Multicodec `ed25519-pub` (0xed) as an unsigned varint: the prefix a did:key puts before the raw key. */
-const ED25519_MULTICODEC = [0xed, 0x01] as const
-const DID_KEY_PREFIX = 'did:key:z'
-const PUBLIC_KEY_LENGTH = 32
 const SIGNATURE_LENGTH = 64
 /** Version of the challenge message format; the gateway builds the same string with `challengeMessage`. */
 export const CHALLENGE_CONTEXT = 'parley-auth-v1'
@@ -122,10 +126,7 @@ export function didKeyFromPublicKey(raw: Uint8Array): string {
   if (!isUint8Array(raw) || raw.length !== PUBLIC_KEY_LENGTH) {
     throw new IdentityError('invalid_public_key', `an Ed25519 public key is ${PUBLIC_KEY_LENGTH} raw bytes`)
   }
-  const bytes = new Uint8Array(ED25519_MULTICODEC.length + PUBLIC_KEY_LENGTH)
-  bytes.set(ED25519_MULTICODEC)
-  bytes.set(raw, ED25519_MULTICODEC.length)
-  return DID_KEY_PREFIX + base58BtcEncode(bytes)
+  return ed25519DidKey(raw)
 }
 
 /** The raw 32-byte public key of an Ed25519 did:key; `IdentityError` (`invalid_did`) for anything else. */
@@ -133,16 +134,14 @@ export function publicKeyFromDidKey(did: string): Uint8Array {
   if (typeof did !== 'string' || !did.startsWith(DID_KEY_PREFIX)) {
     throw new IdentityError('invalid_did', 'a did:key starts with did:key:z (multibase base58btc)')
   }
-  const bytes = base58BtcDecode(did.slice(DID_KEY_PREFIX.length))
-  if (bytes === undefined) throw new IdentityError('invalid_did', 'the did:key is not valid base58btc')
-  if (
-    bytes.length !== ED25519_MULTICODEC.length + PUBLIC_KEY_LENGTH ||
-    bytes[0] !== ED25519_MULTICODEC[0] ||
-    bytes[1] !== ED25519_MULTICODEC[1]
-  ) {
+  if (base58BtcDecode(did.slice(DID_KEY_PREFIX.length)) === undefined) {
+    throw new IdentityError('invalid_did', 'the did:key is not valid base58btc')
+  }
+  const key = ed25519KeyFromDidKey(did)
+  if (key === undefined) {
     throw new IdentityError('invalid_did', 'the did:key does not hold a 32-byte Ed25519 public key (z6Mk…)')
   }
-  return bytes.slice(ED25519_MULTICODEC.length)
+  return key
 }
 
 async function identityFromKeyPair(keyPair: CryptoKeyPair): Promise<AgentIdentity> {

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { base58BtcDecode, base58BtcEncode, base64UrlDecode, base64UrlEncode } from './encoding.js'
+import {
+  base58BtcDecode,
+  base58BtcEncode,
+  base64UrlDecode,
+  base64UrlEncode,
+  ed25519DidKey,
+  ed25519KeyFromDidKey,
+} from './encoding.js'
 
 const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, 'hex'))
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
@@ -76,6 +83,26 @@ describe('base64url', () => {
   it('refuses padding, standard base64 characters, whitespace, impossible lengths and non-zero spare bits', () => {
     for (const text of ['Zg==', '+/8', 'Zm9 v', 'Zm9vY', 'Zh', 'Zm9']) {
       expect(base64UrlDecode(text), text).toBeUndefined()
+    }
+  })
+})
+
+describe('Ed25519 did:key', () => {
+  // RFC 8032 test 1 public key and its did:key (W3C did:key test vector format, z6Mk… for Ed25519).
+  const key = hex('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a')
+
+  it('encodes a raw key as did:key:z6Mk… and decodes it back to the same bytes', () => {
+    const did = ed25519DidKey(key)
+    expect(did.startsWith('did:key:z6Mk')).toBe(true)
+    expect(ed25519KeyFromDidKey(did)).toEqual(key)
+  })
+
+  it('refuses another prefix, bad base58, another multicodec and a wrong key length', () => {
+    const did = ed25519DidKey(key)
+    const otherCodec = `did:key:z${base58BtcEncode(Uint8Array.from([0xec, 0x01, ...key]))}`
+    const short = `did:key:z${base58BtcEncode(Uint8Array.from([0xed, 0x01, ...key.slice(1)]))}`
+    for (const text of [did.replace('did:key:', 'did:web:'), 'did:key:z0OIl', otherCodec, short]) {
+      expect(ed25519KeyFromDidKey(text), text).toBeUndefined()
     }
   })
 })

@@ -116,3 +116,36 @@ export function base58BtcDecode(text: string): Uint8Array<ArrayBuffer> | undefin
   for (let byte = 0; byte < bytes.length; byte++) result[result.length - 1 - byte] = bytes[byte] ?? 0
   return result
 }
+
+/** Multicodec `ed25519-pub` (0xed) as an unsigned varint: the prefix a did:key puts before the raw key. */
+const ED25519_MULTICODEC = [0xed, 0x01] as const
+/** `did:key:` + multibase `z` (base58btc). */
+export const DID_KEY_PREFIX = 'did:key:z'
+/** Length in bytes of a raw Ed25519 public key. */
+export const ED25519_PUBLIC_KEY_LENGTH = 32
+
+/**
+ * The did:key of a raw Ed25519 public key: `did:key:z` + base58btc(0xed 0x01 ‖ key). The caller checks the
+ * key's length (each package reports a wrong one with its own typed error).
+ */
+export function ed25519DidKey(raw: Uint8Array): string {
+  const bytes = new Uint8Array(ED25519_MULTICODEC.length + raw.length)
+  bytes.set(ED25519_MULTICODEC)
+  bytes.set(raw, ED25519_MULTICODEC.length)
+  return DID_KEY_PREFIX + base58BtcEncode(bytes)
+}
+
+/** The raw 32-byte public key of an Ed25519 did:key, or undefined when `did` is anything else. */
+export function ed25519KeyFromDidKey(did: string): Uint8Array<ArrayBuffer> | undefined {
+  if (typeof did !== 'string' || !did.startsWith(DID_KEY_PREFIX)) return undefined
+  const bytes = base58BtcDecode(did.slice(DID_KEY_PREFIX.length))
+  if (
+    bytes === undefined ||
+    bytes.length !== ED25519_MULTICODEC.length + ED25519_PUBLIC_KEY_LENGTH ||
+    bytes[0] !== ED25519_MULTICODEC[0] ||
+    bytes[1] !== ED25519_MULTICODEC[1]
+  ) {
+    return undefined
+  }
+  return bytes.slice(ED25519_MULTICODEC.length)
+}

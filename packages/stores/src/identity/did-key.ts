@@ -1,14 +1,8 @@
-import { base58BtcEncode } from '@parley/protocol'
+import { ed25519DidKey } from '@parley/protocol'
 import { InvalidAgentKeyError } from '../errors.js'
 
-/** Multicodec `ed25519-pub` (0xed) as an unsigned varint, before the raw key in a did:key. */
-const ED25519_PUB_PREFIX = [0xed, 0x01]
-const DID_KEY_PREFIX = 'did:key:z'
-
-/** The did:key of a raw 32-byte Ed25519 public key: `did:key:z` + base58btc(0xed 0x01 ‖ key). */
-export function didKeyFromPublicKey(raw: Uint8Array): string {
-  return DID_KEY_PREFIX + base58BtcEncode(Uint8Array.from([...ED25519_PUB_PREFIX, ...raw]))
-}
+/** The did:key of a raw 32-byte Ed25519 public key (the encoding lives in `@parley/protocol`). */
+export const didKeyFromPublicKey: (raw: Uint8Array) => string = ed25519DidKey
 
 /**
  * Checks that `publicKey` is a raw 32-byte key in unpadded base64url and that `id` is its did:key;
