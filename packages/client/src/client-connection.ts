@@ -1,11 +1,11 @@
 import {
   CLOSE_CODES,
   type ClientFrame,
-  describeIssues,
   encodeFrame,
-  ServerFrame,
+  type ServerFrame,
   type WelcomeFrame,
 } from '@parley/protocol'
+import { ClientWaiters } from './client-waiters.js'
 import { ParleyError } from './errors.js'
 import { Handshake } from './handshake.js'
 import { Liveness } from './liveness.js'
@@ -20,11 +20,11 @@ import type {
   WelcomeInfo,
 } from './push-client-types.js'
 import { ReconnectPolicy } from './reconnect-policy.js'
-import { closeGracefully, describeClose, detach, noop, terminate } from './socket-close.js'
+import { parseServerText } from './server-frames.js'
+import { closeGracefully, describeClose, detach, listen, terminate } from './sockets.js'
 import { type TransportName, TransportSelector } from './transport-selector.js'
 import { type Listener, TypedEmitter } from './typed-emitter.js'
 import {
-  messageText,
   resolveWebSocket,
   WEBSOCKET_OPEN,
   type WebSocketConstructor,
@@ -33,21 +33,6 @@ import {
 
 // How soon a move back to WebSocket is tried again while requests are in flight.
 const TRANSPORT_SWITCH_RETRY_MS = 50
-// The gateway expires a device pairing request after 5 minutes; half a minute more covers clock and latency.
-const DEFAULT_PAIRING_TIMEOUT_MS = 330_000
-
-interface Deferred<T> {
-  promise: Promise<T>
-  resolve(value: T): void
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void
-  const promise = new Promise<T>((settle) => {
-    resolve = settle
-  })
-  return { promise, resolve }
-}
 
 /**
  * The connection half of `PushClient`: the state machine (`disconnected` → `connecting` → `connected` →
@@ -60,8 +45,7 @@ export abstract class ClientConnection {
 
   protected readonly requestTimeoutMs: number
   protected readonly emitter: TypedEmitter<PushClientEvents>
-  /** Called with the error when the client closes for good (`waitFor` calls, so none outlives the client). */
-  protected readonly closeWaiters = new Set<(error: ParleyError) => void>()
+  protected readonly waiters = new ClientWaiters()
 
   private readonly options: PushClientOptions
   private readonly reconnect: ReconnectPolicy
@@ -80,8 +64,6 @@ export abstract class ClientConnection {
    * every channel is subscribed again, so `connected`, the `connect` event and `disconnect` come in pairs.
    */
   private welcomed = false
-  private connectWaiters: Array<{ resolve(info: WelcomeInfo): void; reject(error: ParleyError): void }> = []
-  private closed: Deferred<void> = deferred()
   /** The socket closing handshake of the last `close()`, so a second `close()` waits for it too. */
   private closing: Promise<void> = Promise.resolve()
 
@@ -92,35 +74,22 @@ export abstract class ClientConnection {
     this.options = options
     this.reconnect = new ReconnectPolicy(options.reconnect, options.random ?? Math.random)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
-    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
-    const fallbackToPolling = options.fallbackToPolling ?? true
-    const websocketOpenTimeoutMs = Math.min(options.websocketOpenTimeoutMs ?? 5_000, connectTimeoutMs)
     this.assignedClientId = options.clientId
     this.emitter = new TypedEmitter<PushClientEvents>((event, error) => {
       this.log('error', { event, error: String(error) }, 'an event listener threw; the client carries on')
     })
     this.requests = new PendingRequests((frame) => this.sendFrame(frame))
-    this.handshake = new Handshake(
-      {
-        authToken: options.authToken,
-        identity: options.identity,
-        pairing: options.pairing,
-        connectTimeoutMs,
-        pairingTimeoutMs: options.pairingTimeoutMs ?? DEFAULT_PAIRING_TIMEOUT_MS,
-        websocketOpenTimeoutMs: fallbackToPolling ? websocketOpenTimeoutMs : undefined,
-      },
-      {
-        emitter: this.emitter,
-        currentSocket: () => this.socket,
-        isWelcomed: () => this.welcomed,
-        clientId: () => this.assignedClientId,
-        sendFrame: (frame) => this.sendFrame(frame),
-        abort: (code, reason) => this.abortSocket(code, reason),
-        stop: (error) => this.toClosed(error),
-        reportError: (error) => this.reportError(error),
-        log: (level, context, message) => this.log(level, context, message),
-      },
-    )
+    this.handshake = new Handshake(options, {
+      emitter: this.emitter,
+      currentSocket: () => this.socket,
+      isWelcomed: () => this.welcomed,
+      clientId: () => this.assignedClientId,
+      sendFrame: (frame) => this.sendFrame(frame),
+      abort: (code, reason) => this.abortSocket(code, reason),
+      stop: (error) => this.toClosed(error),
+      reportError: (error) => this.reportError(error),
+      log: (level, context, message) => this.log(level, context, message),
+    })
     this.liveness = new Liveness((limitMs) =>
       this.abortSocket(
         CLOSE_CODES.heartbeat_timeout.code,
@@ -128,9 +97,9 @@ export abstract class ClientConnection {
       ),
     )
     this.transports = new TransportSelector({
-      fallbackToPolling,
+      fallbackToPolling: options.fallbackToPolling ?? true,
       probeIntervalMs: options.websocketProbeIntervalMs ?? 30_000,
-      probeTimeoutMs: websocketOpenTimeoutMs,
+      probeTimeoutMs: this.handshake.websocketOpenTimeoutMs,
       fetch: options.fetch,
       onChange: (change) => {
         this.log('info', { ...change }, 'transport changed')
@@ -176,11 +145,9 @@ export abstract class ClientConnection {
    */
   connect(): Promise<WelcomeInfo> {
     if (this.currentState === 'connected' && this.welcome !== undefined) return Promise.resolve(this.welcome)
-    const promise = new Promise<WelcomeInfo>((resolve, reject) => {
-      this.connectWaiters.push({ resolve, reject })
-    })
+    const promise = this.waiters.connect()
     if (this.currentState === 'disconnected' || this.currentState === 'closed') {
-      if (this.currentState === 'closed') this.closed = deferred()
+      if (this.currentState === 'closed') this.waiters.reopened()
       this.reconnect.restart()
       this.setState('connecting')
       void this.openSocket()
@@ -214,18 +181,10 @@ export abstract class ClientConnection {
 
   /** Resolves when the client is closed for good. */
   waitClosed(): Promise<void> {
-    return this.closed.promise
+    return this.waiters.waitClosed()
   }
 
   // ------------------------------------------------------------------ subclass hooks
-
-  /**
-   * Runs after each `welcome` (reconnects included), in parallel with the resubscribes; the client becomes
-   * `connected` (and `connect()` resolves) once both finished. A rejection is ignored: report it yourself.
-   */
-  protected afterWelcome(_info: WelcomeInfo): Promise<void> {
-    return Promise.resolve()
-  }
 
   /** Whether the current connection has been welcomed (requests go out now). */
   protected get isWelcomed(): boolean {
@@ -237,17 +196,14 @@ export abstract class ClientConnection {
     return this.socket
   }
 
-  /** Server frames PushClient does not handle itself (agent frames). */
-  protected handleExtraFrame(_frame: ServerFrame): void {}
-
   /** The connection went away (a reconnect may follow) or the client closed: in-flight work is over. */
   protected connectionLost(_reason: string): void {}
 
   /**
-   * After a welcome (`resumed`: the gateway resumed the session): restores the channels; resolves once they
-   * are, with what to run just before the client turns `connected` on the same connection.
+   * After a welcome (`resumed`: the gateway resumed the session): restores the channels (and what else the
+   * subclasses hold); resolves once done, with what to run just before the client turns `connected`.
    */
-  protected abstract restoreChannels(resumed: boolean): Promise<() => void>
+  protected abstract prepareConnection(info: WelcomeInfo, resumed: boolean): Promise<() => void>
 
   /** The frames past the handshake and requests: channel, direct, broadcast and presence messages, ... */
   protected abstract handleMessageFrame(frame: ServerFrame): void
@@ -312,19 +268,15 @@ export abstract class ClientConnection {
     this.socket = socket
     this.reconnect.newSocket()
     this.log('debug', { url: this.url, attempt: this.reconnect.attempts }, 'opening socket')
-    if ('binaryType' in socket) socket.binaryType = 'arraybuffer'
-    socket.onopen = () => {
-      this.transports.opened(socket)
-      if (this.socket === socket) this.handshake.opened()
-    }
-    socket.onmessage = (event) => {
-      if (this.socket === socket) this.handleText(messageText(event.data))
-    }
-    socket.onclose = (event) => {
-      if (this.socket === socket) this.handleSocketLost(event.code, event.reason)
-    }
-    // An error event is always followed by a close event, which carries the code we act on.
-    socket.onerror = noop
+    listen(socket, {
+      isCurrent: () => this.socket === socket,
+      opened: () => {
+        this.transports.opened(socket)
+        if (this.socket === socket) this.handshake.opened()
+      },
+      text: (text) => this.handleText(text),
+      closed: (code, reason) => this.handleSocketLost(code, reason),
+    })
     this.handshake.begin(socket, this.transports.current === 'websocket')
   }
 
@@ -341,12 +293,8 @@ export abstract class ClientConnection {
     if (this.WebSocketImpl !== undefined) this.transports.welcomed(this.url, this.WebSocketImpl)
 
     const socket = this.socket
-    const channelsRestored = this.restoreChannels(resumed)
     this.requests.sendQueued()
-    const ready = Promise.all([channelsRestored, this.afterWelcome(info).catch(noop)]).then(
-      ([reportFailures]) => reportFailures,
-    )
-
+    const ready = this.prepareConnection(info, resumed)
     void ready.then((reportFailures) => {
       // The connection may have gone again while the subscriptions were being restored.
       if (this.socket !== socket || !this.welcomed) return
@@ -357,9 +305,7 @@ export abstract class ClientConnection {
       // A `state` listener may have closed the client already.
       if (this.currentState !== 'connected') return
       this.log('info', { sessionId: info.sessionId, clientId: info.clientId }, 'connected')
-      const waiters = this.connectWaiters
-      this.connectWaiters = []
-      for (const waiter of waiters) waiter.resolve(info)
+      this.waiters.connected(info)
       this.emitter.emit('connect', info)
     })
   }
@@ -461,11 +407,7 @@ export abstract class ClientConnection {
     this.setState('closed')
     this.requests.rejectAll(error, false)
     this.connectionLost(error.message)
-    const waiters = this.connectWaiters
-    this.connectWaiters = []
-    for (const waiter of waiters) waiter.reject(error)
-    for (const fail of [...this.closeWaiters]) fail(error)
-    this.closed.resolve()
+    this.waiters.closedWith(error)
   }
 
   private clearConnectionTimers(): void {
@@ -498,24 +440,17 @@ export abstract class ClientConnection {
   private handleText(text: string | undefined): void {
     this.liveness.received()
     if (text === undefined) return
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch {
-      this.reportBadFrame('the gateway sent text that is not JSON', undefined)
+    const parsed = parseServerText(text)
+    if (!('frame' in parsed)) {
+      const error = new ParleyError({
+        code: 'invalid_frame',
+        message: `invalid frame from the gateway: ${parsed.problem}`,
+      })
+      if (parsed.id === undefined || !this.requests.settle(parsed.id, { error })) this.reportError(error)
       return
     }
-    const parsed = ServerFrame.safeParse(value)
-    if (!parsed.success) {
-      const id = (value as { id?: unknown } | null)?.id
-      const type = (value as { type?: unknown } | null)?.type
-      this.reportBadFrame(
-        describeIssues(typeof type === 'string' ? type : 'server', parsed.error),
-        typeof id === 'string' ? id : undefined,
-      )
-      return
-    }
-    const frame = parsed.data
+    const { frame } = parsed
+    if (this.handshake.handleFrame(frame)) return
     switch (frame.type) {
       case 'welcome':
         this.handleWelcome(frame)
@@ -525,15 +460,6 @@ export abstract class ClientConnection {
         return
       case 'error':
         this.handleError(ParleyError.fromBody(frame), frame.id)
-        return
-      case 'challenge':
-        void this.handshake.answerChallenge(frame)
-        return
-      case 'pairing_pending':
-        this.handshake.pairingPending(frame.requestId, frame.expiresAt)
-        return
-      case 'pairing_approved':
-        this.handshake.pairingApproved(frame.token, frame.deviceId, frame.requestId)
         return
       case 'ping':
         this.sendFrame({ type: 'pong', ts: frame.ts })
@@ -566,15 +492,6 @@ export abstract class ClientConnection {
     // over the size limit...). The gateway may keep the socket open without answering; sending the same
     // hello again would fail the same way, so the client stops instead of retrying forever.
     if (!this.welcomed && id === undefined && !error.retryable) this.toClosed(error)
-  }
-
-  private reportBadFrame(message: string, id: string | undefined): void {
-    const error = new ParleyError({
-      code: 'invalid_frame',
-      message: `invalid frame from the gateway: ${message}`,
-    })
-    if (id !== undefined && this.requests.settle(id, { error })) return
-    this.reportError(error)
   }
 
   protected reportError(error: ParleyError): void {

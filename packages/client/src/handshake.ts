@@ -8,24 +8,18 @@ import {
   type HelloFrame,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
+  type ServerFrame,
 } from '@parley/protocol'
 import { ParleyError } from './errors.js'
 import { type AgentIdentity, signChallenge } from './identity.js'
-import type { Logger, PairingOptions, PushClientEvents, WelcomeInfo } from './push-client-types.js'
+import type { Logger, PushClientEvents, PushClientOptions, WelcomeInfo } from './push-client-types.js'
 import { timeoutTimer } from './timers.js'
 import type { TypedEmitter } from './typed-emitter.js'
 import { CLIENT_NAME, CLIENT_VERSION } from './version.js'
 import type { WebSocketLike } from './websocket.js'
 
-export interface HandshakeOptions {
-  authToken: string | undefined
-  identity: AgentIdentity | undefined
-  pairing: PairingOptions | undefined
-  connectTimeoutMs: number
-  pairingTimeoutMs: number
-  /** Only with the polling fallback on: a WebSocket that has not opened by then is given up. */
-  websocketOpenTimeoutMs: number | undefined
-}
+// The gateway expires a device pairing request after 5 minutes; half a minute more covers clock and latency.
+const DEFAULT_PAIRING_TIMEOUT_MS = 330_000
 
 /** What the handshake needs from the connection. */
 export interface HandshakeHost {
@@ -43,6 +37,8 @@ export interface HandshakeHost {
 }
 
 export class Handshake {
+  /** How long a WebSocket may take to open (a proxy that swallows the upgrade never answers). */
+  readonly websocketOpenTimeoutMs: number
   /** The session a reconnect asks to resume (the last welcome's), until the gateway refuses it. */
   resumeSessionId: string | undefined
   /** The token sent in `hello.auth.token`: the option's, or the device token the operator's approval gave. */
@@ -54,12 +50,37 @@ export class Handshake {
   private connectTimer: ReturnType<typeof setTimeout> | undefined
   /** Gives up a WebSocket attempt that does not open in time, so the next attempt can use polling. */
   private openTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly connectTimeoutMs: number
+  private readonly pairingTimeoutMs: number
+  /** With the polling fallback on, a WebSocket that has not opened in time is given up for polling. */
+  private readonly fallbackToPolling: boolean
 
   constructor(
-    private readonly options: HandshakeOptions,
+    private readonly options: PushClientOptions,
     private readonly host: HandshakeHost,
   ) {
     this.authToken = options.authToken
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+    this.pairingTimeoutMs = options.pairingTimeoutMs ?? DEFAULT_PAIRING_TIMEOUT_MS
+    this.fallbackToPolling = options.fallbackToPolling ?? true
+    this.websocketOpenTimeoutMs = Math.min(options.websocketOpenTimeoutMs ?? 5_000, this.connectTimeoutMs)
+  }
+
+  /** The frames of the handshake: true when `frame` was one. */
+  handleFrame(frame: ServerFrame): boolean {
+    switch (frame.type) {
+      case 'challenge':
+        void this.answerChallenge(frame)
+        return true
+      case 'pairing_pending':
+        this.pairingPending(frame.requestId, frame.expiresAt)
+        return true
+      case 'pairing_approved':
+        this.pairingApproved(frame.token, frame.deviceId, frame.requestId)
+        return true
+      default:
+        return false
+    }
   }
 
   /** A new socket (`websocket`: the attempt's transport is WebSocket): its hello has asked for nothing yet. */
@@ -68,13 +89,12 @@ export class Handshake {
     this.resumeRequested = false
     this.armConnectTimer()
     clearTimeout(this.openTimer)
-    const openTimeoutMs = this.options.websocketOpenTimeoutMs
-    if (openTimeoutMs === undefined || !websocket) return
-    this.openTimer = timeoutTimer(openTimeoutMs, () => {
+    if (!this.fallbackToPolling || !websocket) return
+    this.openTimer = timeoutTimer(this.websocketOpenTimeoutMs, () => {
       if (this.host.currentSocket() !== socket || socket.readyState !== 0) return
       this.host.abort(
         CLOSE_CODES.handshake_timeout.code,
-        `the WebSocket did not open within websocketOpenTimeoutMs (${openTimeoutMs} ms)`,
+        `the WebSocket did not open within websocketOpenTimeoutMs (${this.websocketOpenTimeoutMs} ms)`,
       )
     })
   }
@@ -115,7 +135,7 @@ export class Handshake {
   }
 
   /** Signs the gateway's nonce (with our clock's timestamp) and answers with `authenticate`. */
-  async answerChallenge(frame: ChallengeFrame): Promise<void> {
+  private async answerChallenge(frame: ChallengeFrame): Promise<void> {
     const identity = this.options.identity
     if (identity === undefined || this.host.isWelcomed()) {
       this.host.log('warn', {}, 'ignored a challenge the client did not ask for')
@@ -142,10 +162,10 @@ export class Handshake {
   }
 
   /** The operator has the request: wait for the decision (up to `pairingTimeoutMs`), not `connectTimeoutMs`. */
-  pairingPending(requestId: string, expiresAt: number): void {
+  private pairingPending(requestId: string, expiresAt: number): void {
     if (!this.pairingRequested || this.host.isWelcomed()) return
     clearTimeout(this.connectTimer)
-    const { pairingTimeoutMs } = this.options
+    const { pairingTimeoutMs } = this
     this.connectTimer = timeoutTimer(pairingTimeoutMs, () => {
       const error = new ParleyError({
         code: 'pairing_expired',
@@ -159,7 +179,7 @@ export class Handshake {
   }
 
   /** Approved: the device token joins any identity in every later hello; `welcome` follows (after the challenge with an identity). */
-  pairingApproved(token: string, deviceId: string, requestId: string): void {
+  private pairingApproved(token: string, deviceId: string, requestId: string): void {
     if (!this.pairingRequested || this.host.isWelcomed()) return
     this.pairingRequested = false
     this.authToken = token
@@ -170,7 +190,7 @@ export class Handshake {
 
   private armConnectTimer(): void {
     clearTimeout(this.connectTimer)
-    const { connectTimeoutMs } = this.options
+    const { connectTimeoutMs } = this
     this.connectTimer = timeoutTimer(connectTimeoutMs, () => {
       this.host.abort(
         CLOSE_CODES.handshake_timeout.code,

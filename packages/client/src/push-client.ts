@@ -35,8 +35,10 @@ import type {
   SubscribeReceipt,
   UnsubscribeReceipt,
   WaitForOptions,
+  WelcomeInfo,
 } from './push-client-types.js'
 import { RecentIds } from './recent-ids.js'
+import { noop } from './sockets.js'
 import { timeoutTimer } from './timers.js'
 
 const DEFAULT_WAIT_FOR_TIMEOUT_MS = 30_000
@@ -217,7 +219,7 @@ export class PushClient extends ClientConnection {
         settled = true
         clearTimeout(timer)
         this.emitter.off('channel_message', listener)
-        this.closeWaiters.delete(fail)
+        this.waiters.untilClosed.delete(fail)
       }
       const fail = (error: ParleyError): void => {
         if (settled) return
@@ -232,7 +234,7 @@ export class PushClient extends ClientConnection {
       const timer = timeoutTimer(timeoutMs, () => {
         fail(new TimeoutError(`no message on channel "${channel}" within ${timeoutMs} ms`))
       })
-      this.closeWaiters.add(fail)
+      this.waiters.untilClosed.add(fail)
       // Listen before subscribing so a message that arrives right after the subscribe reply is not missed.
       this.emitter.on('channel_message', listener)
       if (!this.channels.isSubscribed(channel)) {
@@ -241,10 +243,24 @@ export class PushClient extends ClientConnection {
     })
   }
 
-  // ------------------------------------------------------------------ connection hooks
+  // ------------------------------------------------------------------ hooks
 
-  protected override restoreChannels(resumed: boolean): Promise<() => void> {
-    return this.channels.restore(resumed)
+  /** Server frames PushClient does not handle itself (agent frames). */
+  protected handleExtraFrame(_frame: ServerFrame): void {}
+
+  /**
+   * Runs after each `welcome` (reconnects included), in parallel with the resubscribes; the client becomes
+   * `connected` (and `connect()` resolves) once both finished. A rejection is ignored: report it yourself.
+   */
+  protected afterWelcome(_info: WelcomeInfo): Promise<void> {
+    return Promise.resolve()
+  }
+
+  protected override prepareConnection(info: WelcomeInfo, resumed: boolean): Promise<() => void> {
+    const channelsRestored = this.channels.restore(resumed)
+    return Promise.all([channelsRestored, this.afterWelcome(info).catch(noop)]).then(
+      ([reportFailures]) => reportFailures,
+    )
   }
 
   protected override connectionEnded(): void {

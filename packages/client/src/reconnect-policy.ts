@@ -3,7 +3,7 @@ import { CLOSE_CODES, closeReasonOf, type ErrorCode, shouldReconnect } from '@pa
 import { fullJitterDelay, shutdownDelay } from './backoff.js'
 import { ParleyError } from './errors.js'
 import type { PushClientOptions } from './push-client-types.js'
-import { describeClose } from './socket-close.js'
+import { describeClose } from './sockets.js'
 import { MAX_TIMER_DELAY_MS } from './timers.js'
 
 interface ReconnectSettings {

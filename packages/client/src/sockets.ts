@@ -1,6 +1,7 @@
-// Ending a socket: on our side without waiting (timeouts, a silent peer) or with the closing handshake.
+// Listening to a socket, and ending it: on our side without waiting (timeouts, a silent peer) or with the
+// closing handshake.
 import { CLOSE_CODES } from '@parley/protocol'
-import type { WebSocketLike } from './websocket.js'
+import { messageText, type WebSocketLike } from './websocket.js'
 
 // close() waits this long for the closing handshake; a dead peer must not hold it forever.
 const CLOSE_GRACE_MS = 1_000
@@ -9,6 +10,28 @@ export function noop(): void {}
 
 export function describeClose(code: number, reason: string): string {
   return reason === '' ? `close code ${code}` : `close code ${code}: ${reason}`
+}
+
+export interface SocketListener {
+  /** Whether the socket is still the client's; events of a socket given up are ignored. */
+  isCurrent(): boolean
+  /** Called on open whether or not it is current (the transport selector learns from every open). */
+  opened(): void
+  text(text: string | undefined): void
+  closed(code: number, reason: string): void
+}
+
+export function listen(socket: WebSocketLike, listener: SocketListener): void {
+  if ('binaryType' in socket) socket.binaryType = 'arraybuffer'
+  socket.onopen = () => listener.opened()
+  socket.onmessage = (event) => {
+    if (listener.isCurrent()) listener.text(messageText(event.data))
+  }
+  socket.onclose = (event) => {
+    if (listener.isCurrent()) listener.closed(event.code, event.reason)
+  }
+  // An error event is always followed by a close event, which carries the code we act on.
+  socket.onerror = noop
 }
 
 /** Stops listening to the socket. */
