@@ -14,7 +14,6 @@ import type {
   CallOptions,
   ConnectionState,
   Logger,
-  PushClientEvent,
   PushClientEvents,
   PushClientOptions,
   WelcomeInfo,
@@ -23,7 +22,7 @@ import { ReconnectPolicy } from './reconnect-policy.js'
 import { parseServerText } from './server-frames.js'
 import { closeGracefully, describeClose, detach, listen, terminate } from './sockets.js'
 import { type TransportName, TransportSelector } from './transport-selector.js'
-import { type Listener, TypedEmitter } from './typed-emitter.js'
+import { TypedEmitter } from './typed-emitter.js'
 import {
   resolveWebSocket,
   WEBSOCKET_OPEN,
@@ -126,16 +125,6 @@ export abstract class ClientConnection {
   /** The session id of the current (or last) connection. */
   get sessionId(): string | undefined {
     return this.welcome?.sessionId
-  }
-
-  on<E extends PushClientEvent>(event: E, listener: Listener<PushClientEvents[E]>): this {
-    this.emitter.on(event, listener)
-    return this
-  }
-
-  off<E extends PushClientEvent>(event: E, listener: Listener<PushClientEvents[E]>): this {
-    this.emitter.off(event, listener)
-    return this
   }
 
   /**

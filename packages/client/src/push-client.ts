@@ -28,6 +28,8 @@ import type {
   PresenceStatusReceipt,
   PublishOptions,
   PublishReceipt,
+  PushClientEvent,
+  PushClientEvents,
   PushClientOptions,
   SendOptions,
   SendReceipt,
@@ -40,6 +42,7 @@ import type {
 import { RecentIds } from './recent-ids.js'
 import { noop } from './sockets.js'
 import { timeoutTimer } from './timers.js'
+import type { Listener } from './typed-emitter.js'
 
 const DEFAULT_WAIT_FOR_TIMEOUT_MS = 30_000
 
@@ -78,6 +81,16 @@ export class PushClient extends ClientConnection {
       log: (level, context, message) => this.log(level, context, message),
       reportError: (error) => this.reportError(error),
     })
+  }
+
+  on<E extends PushClientEvent>(event: E, listener: Listener<PushClientEvents[E]>): this {
+    this.emitter.on(event, listener)
+    return this
+  }
+
+  off<E extends PushClientEvent>(event: E, listener: Listener<PushClientEvents[E]>): this {
+    this.emitter.off(event, listener)
+    return this
   }
 
   /** Channels that are subscribed now and will be subscribed again after a reconnect. */
