@@ -1,8 +1,9 @@
 import type { ClientFrame } from '@parley/protocol'
 import { describe, expect, it } from 'vitest'
-import type { GrantEvent, Introduction, SignalEvent } from './agent-client.js'
+import type { GrantEvent, SignalEvent } from './agent-caller.js'
+import type { Introduction } from './agent-client.js'
 import { IntroductionRejectedError, NoRouteError } from './errors.js'
-import type { DirectMessage } from './push-client.js'
+import type { DirectMessage } from './push-client-types.js'
 import { nextAgentEvent, useAgentFixtures, waitUntil } from './test-support/agent-gateway.js'
 import type { ScriptedConnection } from './test-support/scripted-server.js'
 

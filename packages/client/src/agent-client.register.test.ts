@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { AgentRegisterResultType } from './agent-client.js'
+import type { AgentRegisterResultType } from './agent-caller.js'
 import { ParleyError } from './errors.js'
 import { nextAgentEvent, useAgentFixtures, waitUntil } from './test-support/agent-gateway.js'
 

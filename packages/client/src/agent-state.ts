@@ -10,7 +10,7 @@ import {
   StateWatchResult,
 } from '@parley/protocol'
 import { ParleyError, VersionConflictError } from './errors.js'
-import { parseResult } from './push-client.js'
+import { parseResult } from './input-checks.js'
 
 /** One key of a shared-state namespace at one version. */
 export type StateEntry = StateEntryWire

@@ -1,6 +1,7 @@
 import type { ClientFrame } from '@parley/protocol'
 import { describe, expect, it } from 'vitest'
-import type { DirectMessage, PushClient } from './push-client.js'
+import type { PushClient } from './push-client.js'
+import type { DirectMessage } from './push-client-types.js'
 import { useFixtures } from './test-support/fixtures.js'
 import { nextEvent, record } from './test-support/next-event.js'
 import type { ScriptedConnection, ScriptedServer } from './test-support/scripted-server.js'

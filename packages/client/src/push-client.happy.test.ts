@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { ParleyError } from './errors.js'
-import type { ChannelMessage } from './push-client.js'
+import type { ChannelMessage } from './push-client-types.js'
 import { useFixtures } from './test-support/fixtures.js'
 import { nextEvent, record } from './test-support/next-event.js'
 

@@ -1,6 +1,6 @@
 import type { ClientFrame } from '@parley/protocol'
 import { describe, expect, it, vi } from 'vitest'
-import type { ChannelMessage, SubscribedInfo } from './push-client.js'
+import type { ChannelMessage, SubscribedInfo } from './push-client-types.js'
 import { useFixtures } from './test-support/fixtures.js'
 import { nextEvent, record } from './test-support/next-event.js'
 

@@ -1,11 +1,7 @@
 import type { ClientFrame } from '@parley/protocol'
 import { afterEach } from 'vitest'
-import {
-  AgentCaller,
-  type AgentCallerOptions,
-  AgentClient,
-  type AgentClientOptions,
-} from '../agent-client.js'
+import { AgentCaller, type AgentCallerOptions } from '../agent-caller.js'
+import { AgentClient, type AgentClientOptions } from '../agent-client.js'
 import type { ScriptedConnection, ScriptedServer, ScriptedServerOptions } from './scripted-server.js'
 import { ScriptedServer as Server } from './scripted-server.js'
 

@@ -1,5 +1,6 @@
 import { afterEach } from 'vitest'
-import { PushClient, type PushClientOptions } from '../push-client.js'
+import { PushClient } from '../push-client.js'
+import type { PushClientOptions } from '../push-client-types.js'
 import { ScriptedServer, type ScriptedServerOptions } from './scripted-server.js'
 
 /**

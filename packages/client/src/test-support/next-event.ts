@@ -1,4 +1,5 @@
-import type { PushClient, PushClientEvent, PushClientEvents } from '../push-client.js'
+import type { PushClient } from '../push-client.js'
+import type { PushClientEvent, PushClientEvents } from '../push-client-types.js'
 
 /** Resolves with the next `event` the client emits that matches, or rejects after `timeoutMs`. */
 export function nextEvent<E extends PushClientEvent>(
