@@ -74,6 +74,10 @@ export function createStateWatches(options: StateWatchesOptions) {
   const byNamespace = new Map<string, NamespaceWatches>()
   const byCaller = new Map<StateWatcher, Map<string, Watch>>()
 
+  function reply(caller: StateWatcher, id: string, result: Record<string, unknown>): void {
+    caller.sendFrame({ type: 'reply', id, result })
+  }
+
   function watchId(namespace: string, key: string | undefined): string {
     return key === undefined ? `${namespace}\u0000*` : `${namespace}\u0000=${key}`
   }
@@ -269,14 +273,10 @@ export function createStateWatches(options: StateWatchesOptions) {
       throw error
     }
     if (!caller.isOpen || byCaller.get(caller)?.get(id) !== current) return
-    caller.sendFrame({
-      type: 'reply',
-      id: frame.id,
-      result: {
-        namespace: frame.namespace,
-        ...(frame.key === undefined ? {} : { key: frame.key }),
-        entries,
-      },
+    reply(caller, frame.id, {
+      namespace: frame.namespace,
+      ...(frame.key === undefined ? {} : { key: frame.key }),
+      entries,
     })
     if (existing !== undefined) return
     const namespace = byNamespace.get(frame.namespace)
@@ -327,13 +327,9 @@ export function createStateWatches(options: StateWatchesOptions) {
 
   function unwatch(caller: StateWatcher, frame: StateUnwatchFrame): void {
     unwatchOne(caller, watchId(frame.namespace, frame.key))
-    caller.sendFrame({
-      type: 'reply',
-      id: frame.id,
-      result: {
-        namespace: frame.namespace,
-        ...(frame.key === undefined ? {} : { key: frame.key }),
-      },
+    reply(caller, frame.id, {
+      namespace: frame.namespace,
+      ...(frame.key === undefined ? {} : { key: frame.key }),
     })
   }
 
