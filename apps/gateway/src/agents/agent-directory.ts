@@ -1,57 +1,37 @@
-import type {
-  AgentInstance,
-  AgentKind,
-  AgentRegisterFrame,
-  AgentSummary,
-  CapabilityInfo,
-  DirectTarget,
-  Role,
-  ServerFrame,
-} from '@parley/protocol'
-import { MCP_UPSTREAM_CAPABILITY_PREFIX } from '@parley/protocol'
-import type { Logger } from 'pino'
-import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
+import type { AgentInstance, DirectTarget, ServerFrame } from '@parley/protocol'
+import { BUS_TOPICS } from '../bus/types.js'
 import type { AgentMessageTags } from '../delivery/delivery-engine.js'
 import { newId } from '../ids.js'
-import type { AgentDirectory, AgentRoute } from './types.js'
+import { capabilityInfoOf, capabilityNames } from './agent-capabilities.js'
+import type {
+  AgentAnswerFrame,
+  AgentDirectoryOptions,
+  RegisteredAgentDirectory,
+} from './agent-directory-types.js'
+import {
+  entryOf,
+  type LocalInstance,
+  localView,
+  type RemoteInstance,
+  remoteRoute,
+  summarize,
+} from './agent-instances.js'
+import type { AgentRoute } from './types.js'
+
+export { capabilityInfoOf, capabilityNames, reservedCapabilityProblem } from './agent-capabilities.js'
+export type {
+  AgentAnswerFrame,
+  AgentConnection,
+  AgentDirectoryOptions,
+  AgentReach,
+  IntroductionMode,
+  RegisteredAgentDirectory,
+} from './agent-directory-types.js'
 
 /** How often a node rewrites its instances in the `agents` group and re-reads the other nodes'. */
 export const AGENT_REFRESH_MS = 2_000
 const AGENT_TTL_MS = 3 * AGENT_REFRESH_MS
 export const AGENTS_GROUP = 'agents'
-
-/** What the directory needs of a connection (the hub's `Connection` fits). */
-export interface AgentConnection {
-  readonly id: string
-  readonly clientId: string
-  readonly principal: string
-  readonly role: Role
-  readonly lastSeenAt: number
-  readonly isOpen: boolean
-  sendFrame(frame: ServerFrame): boolean
-}
-
-export type IntroductionMode = NonNullable<AgentRegisterFrame['introductions']>
-
-/** An instance registered on this node (its connection may be gone: then it is `inactive`). */
-interface LocalInstance {
-  route: AgentRoute
-  connection: AgentConnection | undefined
-  metadata: Record<string, unknown>
-  capabilityInfo: Record<string, CapabilityInfo>
-  kind: AgentKind
-  url: string | undefined
-  introductions: IntroductionMode
-  connectedAt: number
-  lastSeen: number
-  removal: NodeJS.Timeout | undefined
-}
-
-/** An instance of another node, as its `agents` entry (and `agent.gone` messages) describe it. */
-interface RemoteInstance extends AgentInstance {
-  role: Role
-  introductions?: IntroductionMode
-}
 
 /** Messages between nodes on `node:<id>` (and `all` for `agent.gone`). */
 type AgentBusMessage =
@@ -60,103 +40,6 @@ type AgentBusMessage =
   | { kind: 'agent.gone'; instanceId: string }
   | { kind: 'agent.forget'; key: string }
   | { kind: 'agent.tags'; messageId: string; tags: AgentMessageTags }
-
-/** Frames an agent sends back to a caller on another node. */
-export interface AgentAnswerFrame {
-  type: string
-  correlationId?: string
-  streamId?: string
-  [field: string]: unknown
-}
-
-/** How an instance that is not a client connection is reached (shown in listings). */
-export interface AgentReach {
-  kind: AgentKind
-  /** The external agent's card URL (A2A) or server URL (MCP). */
-  url?: string
-}
-
-/**
- * Why a connection may not register these capabilities: `mcp:…` names the tools of upstream MCP servers, which
- * only the gateway hosts (an agent claiming one would receive calls meant for the server).
- */
-export function reservedCapabilityProblem(specs: AgentRegisterFrame['capabilities']): string | undefined {
-  const reserved = capabilityNames(specs).find((name) => name.startsWith(MCP_UPSTREAM_CAPABILITY_PREFIX))
-  if (reserved === undefined) return undefined
-  return `capability ${reserved}: capabilities starting with ${MCP_UPSTREAM_CAPABILITY_PREFIX} are the tools of upstream MCP servers, hosted by the gateway`
-}
-
-/** The names of the capabilities of a registration, each once, in order. */
-export function capabilityNames(specs: AgentRegisterFrame['capabilities']): string[] {
-  return [...new Set(specs.map((spec) => (typeof spec === 'string' ? spec : spec.name)))]
-}
-
-/** The descriptions a registration gives of its capabilities, by name (the last one of a name wins). */
-export function capabilityInfoOf(specs: AgentRegisterFrame['capabilities']): Record<string, CapabilityInfo> {
-  const info: Record<string, CapabilityInfo> = {}
-  for (const spec of specs) {
-    if (typeof spec === 'string') continue
-    const { name, ...described } = spec
-    info[name] = described
-  }
-  return info
-}
-
-export interface AgentDirectoryOptions {
-  bus: ClusterBus
-  logger: Logger
-  /** Milliseconds an inactive instance stays listed (`agentTimeout`). */
-  agentTimeoutMs: number
-}
-
-export interface RegisteredAgentDirectory extends AgentDirectory {
-  /** False while this node cannot reach the other nodes (bus degraded): a target may be active there. */
-  seesCluster(): boolean
-  /**
-   * Registers the connection as an instance. `reach` says how it is reached when it is not a client
-   * connection (an in-process adapter for an external A2A agent or an MCP upstream).
-   */
-  register(connection: AgentConnection, frame: AgentRegisterFrame, reach?: AgentReach): AgentRoute
-  unregister(connection: AgentConnection): AgentRoute | undefined
-  /** The connection closed (or was reaped): its instance turns `inactive`. */
-  connectionClosed(connection: AgentConnection): void
-  /** The least in-flight active instance for the target (ties: least recently chosen), marked as chosen. */
-  choose(target: DirectTarget, options?: { exclude?: ReadonlySet<string> }): AgentRoute | undefined
-  /** Records that the instance was just chosen (it goes last among equally loaded ones). */
-  markChosen(instanceId: string): void
-  /** Counts a request or stream routed to the instance (until `release`). */
-  acquire(instanceId: string): void
-  release(instanceId: string): void
-  /** The introductions mode of an instance (for introductions). */
-  introductionsOf(instanceId: string): IntroductionMode | undefined
-  /** Every instance, active or not, cluster-wide, grouped by agent. */
-  summaries(capability?: string, include?: (instance: AgentInstance) => boolean): Promise<AgentSummary[]>
-  /**
-   * One agent's summary (active or inactive instances), from this node's view: the bus is re-read only when
-   * the agent is missing from it, so a per-call check costs no directory read. Undefined when unknown.
-   */
-  known(agentId: string): Promise<AgentSummary | undefined>
-  /** Active instances cluster-wide, as this node knows them. */
-  activeCount(): number
-  /**
-   * A frame from a local agent about `key` (a correlation or stream id) that a caller on another node
-   * opened: sent back to that node. False when no other node is waiting for it.
-   */
-  forwardAnswer(connection: AgentConnection, key: string, frame: AgentAnswerFrame): boolean
-  /** The caller's node is done with `key` (a finished request or stream) on a remote instance. */
-  forget(route: AgentRoute, key: string): void
-  /** Answers from instances on other nodes, for the requests and streams this node holds. */
-  onAnswer(listener: (instanceId: string, frame: AgentAnswerFrame) => void): () => void
-  /** Tells every other node the tags of an agent message (`fromAgent`, `traceId`). */
-  shareTags(messageId: string, tags: AgentMessageTags): void
-  onTags(listener: (messageId: string, tags: AgentMessageTags) => void): () => void
-  /** Whether other nodes may share the bus. */
-  clustered(): boolean
-  /** Re-reads the other nodes' instances now. */
-  refresh(): Promise<void>
-  start(): void
-  stop(): Promise<void>
-}
 
 /**
  * Who is registered where, cluster-wide. Local instances are kept here and written to the bus group
@@ -199,68 +82,15 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
 
   /** Every instance this node knows of, local and remote (as of the last directory read). */
   function currentInstances(): AgentInstance[] {
-    const instances: AgentInstance[] = [...local.values()].map(localView)
+    const instances: AgentInstance[] = [...local.values()].map((instance) =>
+      localView(instance, inFlightOf(instance.route.instanceId)),
+    )
     for (const instance of remote.values()) {
       if (local.has(instance.instanceId)) continue
       const { role: _role, introductions: _introductions, ...view } = instance
       instances.push({ ...view, inFlight: inFlightOf(instance.instanceId) })
     }
     return instances
-  }
-
-  /** The instances grouped by agent, sorted by agent id. */
-  function summarize(instances: AgentInstance[]): AgentSummary[] {
-    const byAgent = new Map<string, AgentInstance[]>()
-    for (const instance of instances) {
-      byAgent.set(instance.agentId, [...(byAgent.get(instance.agentId) ?? []), instance])
-    }
-    return [...byAgent.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([agentId, list]) => ({
-        agentId,
-        capabilities: [...new Set(list.flatMap((instance) => instance.capabilities))].sort(),
-        status: list.some((instance) => instance.status === 'active') ? 'active' : 'inactive',
-        ...(list[0]?.kind === undefined ? {} : { kind: list[0].kind }),
-        connectedSince: Math.min(...list.map((instance) => instance.connectedAt)),
-        instances: list.sort((a, b) => a.connectedAt - b.connectedAt),
-      }))
-  }
-
-  function localView(instance: LocalInstance): AgentInstance {
-    const { route } = instance
-    return {
-      instanceId: route.instanceId,
-      agentId: route.agentId,
-      clientId: route.clientId,
-      principal: route.principal,
-      capabilities: [...route.capabilities],
-      ...(Object.keys(instance.capabilityInfo).length === 0
-        ? {}
-        : { capabilityInfo: instance.capabilityInfo }),
-      ...(instance.kind === 'websocket' ? {} : { kind: instance.kind }),
-      ...(instance.url === undefined ? {} : { url: instance.url }),
-      metadata: instance.metadata,
-      status: instance.connection === undefined ? 'inactive' : 'active',
-      connectedAt: instance.connectedAt,
-      lastSeen: instance.connection?.lastSeenAt ?? instance.lastSeen,
-      inFlight: inFlightOf(route.instanceId),
-      node: route.node,
-    }
-  }
-
-  function remoteRoute(instance: RemoteInstance): AgentRoute {
-    return {
-      instanceId: instance.instanceId,
-      agentId: instance.agentId,
-      clientId: instance.clientId,
-      principal: instance.principal,
-      role: instance.role,
-      capabilities: instance.capabilities,
-      node: instance.node,
-      inFlight: inFlightOf(instance.instanceId),
-      // Introductions read the mode off the route: the gateway answers `accept` / `reject` itself.
-      introductions: instance.introductions ?? 'ask',
-    }
   }
 
   /** Every active instance, local and remote, with current in-flight counts. */
@@ -271,7 +101,8 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       routes.push({ ...instance.route, inFlight: inFlightOf(instance.route.instanceId) })
     }
     for (const instance of remote.values()) {
-      if (instance.status === 'active' && !local.has(instance.instanceId)) routes.push(remoteRoute(instance))
+      if (instance.status === 'active' && !local.has(instance.instanceId))
+        routes.push(remoteRoute(instance, inFlightOf(instance.instanceId)))
     }
     return routes
   }
@@ -300,19 +131,15 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       .sort(byLoad)
   }
 
-  function entryOf(instance: LocalInstance): string {
-    const value: RemoteInstance = {
-      ...localView(instance),
-      role: instance.route.role as Role,
-      introductions: instance.introductions,
-    }
-    return JSON.stringify(value)
-  }
-
   function writeEntry(instance: LocalInstance): void {
     if (bus.state() !== 'ok') return
     bus
-      .putEntry(AGENTS_GROUP, instance.route.instanceId, entryOf(instance), AGENT_TTL_MS)
+      .putEntry(
+        AGENTS_GROUP,
+        instance.route.instanceId,
+        entryOf(instance, inFlightOf(instance.route.instanceId)),
+        AGENT_TTL_MS,
+      )
       .catch((error: unknown) => logger.debug({ err: error }, 'agent directory write failed'))
   }
 
@@ -388,7 +215,7 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
         const known = remote.get(message.instanceId)
         if (known === undefined || local.has(message.instanceId)) return
         remote.set(message.instanceId, { ...known, status: 'inactive' })
-        emitGone(remoteRoute(known))
+        emitGone(remoteRoute(known, inFlightOf(known.instanceId)))
         return
       }
       case 'agent.forget':

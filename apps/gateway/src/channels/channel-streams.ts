@@ -19,12 +19,12 @@ import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
 import type { Connection } from '../transport/connection.js'
+import { type ChannelCluster, type ChannelStreamCounters, createChannelFanOut } from './channel-fan-out.js'
+import { liveFrame, replayFrame } from './channel-frames.js'
+import { createChannelJoins, type Join } from './channel-joins.js'
 import type { ChannelPosition, ChannelRegistry } from './channel-registry.js'
 
-export interface ChannelStreamCounters {
-  messagesPublished: number
-  messagesDelivered: number
-}
+export type { ChannelCluster, ChannelStreamCounters, RemotePublication } from './channel-fan-out.js'
 
 export interface ChannelStreamsOptions {
   config: GatewayConfig
@@ -47,25 +47,6 @@ export interface ChannelStreamsOptions {
   cluster?: ChannelCluster
 }
 
-/** What channel streams need from the cluster (see `cluster/channel-relay.ts`). */
-export interface ChannelCluster {
-  /** Whether this node listens to the channel on the bus (it has local subscribers or joins). */
-  listening(channel: string): boolean
-  /** A publication was stored here: tell the other nodes (`frame` is its live frame, encoded once). */
-  published(publication: StoredPublication, frame: string): void
-  /** A subscriber started (true) or finished (false) joining the channel. */
-  joining(channel: string, started: boolean): void
-}
-
-/** A publication stored by another node, as it came over the bus. */
-export interface RemotePublication {
-  channel: string
-  offset: number
-  epoch: string
-  /** Its live frame, encoded once by the node that stored it. */
-  frame: string
-}
-
 interface PendingPublish {
   connection: Connection
   frame: PublishFrame
@@ -76,28 +57,7 @@ interface PendingPublish {
   dataJson: string
 }
 
-/** A subscriber on its way to live: live frames of its channel are buffered until its replay is sent. */
-interface Join {
-  readonly connection: Connection
-  readonly channel: string
-  readonly requestId: string
-  readonly buffer: { offset: number; frame: Buffer }[]
-  cancelled: boolean
-}
-
 type StoreFailure = { error: unknown }
-
-/** First wait before reading a channel's missed publications again after the store failed, then doubled. */
-const CATCH_UP_RETRY_MS = 250
-const CATCH_UP_RETRY_MAX_MS = 5_000
-
-/** Where a publication sits in its channel's stream. */
-interface Positioned {
-  channel: string
-  offset: number
-  epoch: string
-}
-
 /** Where a joining subscriber continues from (the subscribe reply's result). */
 export interface JoinResult {
   channel: string
@@ -118,12 +78,16 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
   const { config, channels, backend, logger, audit, counters } = options
   let batch: PendingPublish[] = []
   let flushScheduled = false
-  /** The ordered chain: resolves once every batch issued so far has been fanned out and answered. */
-  let tail: Promise<void> = Promise.resolve()
-  const joinsByChannel = new Map<string, Set<Join>>()
-  const joinsByConnection = new Map<Connection, Map<string, Join>>()
-  /** Channels whose gap could not be read from the store: the wait before the next attempt. */
-  const catchUpRetries = new Map<string, { timer: NodeJS.Timeout | undefined; delayMs: number }>()
+  const joins = createChannelJoins<Connection>(options.cluster)
+  /** The ordered chain: batches issued so far are fanned out and answered on it, in order. */
+  const live = createChannelFanOut({
+    channels,
+    backend,
+    logger,
+    counters,
+    bufferJoining: joins.buffer,
+    ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
+  })
 
   function publish(connection: Connection, frame: PublishFrame, size: number): void {
     let dataJson: string
@@ -162,7 +126,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     } catch (error) {
       stored = Promise.resolve({ error })
     }
-    tail = tail.then(async () => {
+    live.enqueue(async () => {
       const outcome = await stored
       try {
         await complete(pending, outcome)
@@ -221,7 +185,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
       const frame = liveFrame(publication, item.dataJson)
       const encoded = Buffer.from(frame)
       options.cluster?.published(publication, frame)
-      let delivered = fanOut(publication, encoded, now)
+      let delivered = live.fanOut(publication, encoded, now)
       // Only after a gap in the offsets this node has seen: the missing ones go first.
       if (typeof delivered !== 'number') delivered = await delivered
       counters.messagesPublished += 1
@@ -243,132 +207,17 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     }
   }
 
-  /** Live fan-out of one publication to the local subscribers and to the subscribers joining. */
-  function fanOutNow(publication: Positioned, encoded: Buffer, now: number, record: boolean): number {
-    const delivered = channels.publish(
-      publication.channel,
-      encoded,
-      now,
-      record ? { offset: publication.offset, epoch: publication.epoch } : undefined,
-    )
-    const joins = joinsByChannel.get(publication.channel)
-    if (joins !== undefined) {
-      for (const join of joins) join.buffer.push({ offset: publication.offset, frame: encoded })
-    }
-    return delivered
-  }
-
-  /**
-   * Fans out in offset order. Alone, publications arrive here in that order, except after a store call that
-   * failed (timed out, or lost its reply with its connection) but committed: its offsets were taken.
-   * With several nodes they come from the store here and over the bus from the others. Either way one
-   * already fanned out is dropped, and one after a gap waits until the missing ones are read from the store
-   * and fanned out. Runs on the ordered chain.
-   */
-  function fanOut(publication: Positioned, encoded: Buffer, now: number): number | Promise<number> {
-    const { cluster } = options
-    // Not listened here: other nodes' publications do not reach this node, so no position is kept.
-    if (cluster !== undefined && !cluster.listening(publication.channel))
-      return fanOutNow(publication, encoded, now, false)
-    const known = channels.positionOf(publication.channel)
-    if (known === undefined || known.epoch !== publication.epoch || publication.offset === known.offset + 1) {
-      return fanOutNow(publication, encoded, now, true)
-    }
-    if (publication.offset <= known.offset) return 0
-    return catchUpFrom(publication.channel, known, now).then((read) => {
-      // The gap stays open: fanning this one out would skip it for good. It is in the store, so the
-      // catch-up delivers it after the missing ones once the store answers again.
-      if (!read) return 0
-      const after = channels.positionOf(publication.channel)
-      if (after !== undefined && after.epoch === publication.epoch && publication.offset <= after.offset)
-        return 0
-      return fanOutNow(publication, encoded, now, true)
-    })
-  }
-
-  /**
-   * Reads what the channel's stream holds after `from` and fans it out (on the chain). False
-   * when the store could not be read: the position stays at `from`, and another attempt is scheduled.
-   */
-  async function catchUpFrom(channel: string, from: ChannelPosition, now: number): Promise<boolean> {
-    let read: ReadSinceResult
-    try {
-      read = await backend().history.readSince(channel, from, now)
-    } catch (error) {
-      logger.warn({ err: error, channel }, 'reading missed publications from the store failed; will retry')
-      retryCatchUp(channel)
-      return false
-    }
-    catchUpRetries.delete(channel)
-    if (!read.recovered) {
-      logger.warn({ channel, from }, 'missed publications are no longer in the history; live continues')
-      return true
-    }
-    for (const publication of read.publications) {
-      const known = channels.positionOf(channel)
-      if (known !== undefined && known.epoch === publication.epoch && publication.offset <= known.offset)
-        continue
-      counters.messagesDelivered += fanOutNow(
-        publication,
-        Buffer.from(encodeFrame(replayFrame(publication))),
-        now,
-        true,
-      )
-    }
-    return true
-  }
-
-  /** Reads the channel's gap again later (backing off), as long as this node still listens to it. */
-  function retryCatchUp(channel: string): void {
-    const retry = catchUpRetries.get(channel) ?? { timer: undefined, delayMs: CATCH_UP_RETRY_MS / 2 }
-    if (retry.timer !== undefined) return
-    retry.delayMs = Math.min(retry.delayMs * 2, CATCH_UP_RETRY_MAX_MS)
-    retry.timer = setTimeout(() => {
-      retry.timer = undefined
-      if (options.cluster === undefined || options.cluster.listening(channel)) catchUp(channel)
-      else catchUpRetries.delete(channel)
-    }, retry.delayMs)
-    retry.timer.unref()
-    catchUpRetries.set(channel, retry)
-  }
-
-  /** A publication another node stored, from the bus: fanned out in order with the local ones. */
-  function deliverRemote(publication: RemotePublication): void {
-    tail = tail.then(async () => {
-      try {
-        let delivered = fanOut(publication, Buffer.from(publication.frame), Date.now())
-        if (typeof delivered !== 'number') delivered = await delivered
-        counters.messagesDelivered += delivered
-      } catch (error) {
-        logger.error({ err: error, channel: publication.channel }, 'fan-out of a remote publication failed')
-      }
-    })
-  }
-
-  /** After a bus outage: fans out what the channel got meanwhile, from the store, after what was seen here. */
-  function catchUp(channel: string): void {
-    tail = tail.then(async () => {
-      const known = channels.positionOf(channel)
-      if (known === undefined) return
-      try {
-        await catchUpFrom(channel, known, Date.now())
-      } catch (error) {
-        logger.error({ err: error, channel }, 'catching up a channel failed')
-      }
-    })
-  }
-
   function replyError(connection: Connection, id: string, error: GatewayError): void {
     connection.sendFrame({ type: 'error', id, ...errorBody(error.code, error.message, error.retryAfterMs) })
   }
 
   /** Subscriptions held or on their way, against `maxSubscriptions`. */
   function subscriptionCount(connection: Connection): number {
-    return connection.subscriptions.size + (joinsByConnection.get(connection)?.size ?? 0)
+    return connection.subscriptions.size + (joins.of(connection)?.size ?? 0)
   }
 
   function checkLimit(connection: Connection, channel: string): void {
-    if (connection.subscriptions.has(channel) || joinsByConnection.get(connection)?.has(channel)) return
+    if (connection.subscriptions.has(channel) || joins.of(connection)?.has(channel)) return
     if (subscriptionCount(connection) < config.maxSubscriptions) return
     audit.subscribe(connection, channel, 'denied', 'subscription limit')
     throw new GatewayError(
@@ -383,7 +232,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
    */
   async function subscribe(connection: Connection, frame: SubscribeFrame): Promise<void> {
     if (frame.durable === true) return subscribeDurable(connection, frame)
-    if (joinsByConnection.get(connection)?.has(frame.channel)) {
+    if (joins.of(connection)?.has(frame.channel)) {
       throw new GatewayError('conflict', `a subscription to ${frame.channel} is still being set up`)
     }
     const known = channels.positionOf(frame.channel)
@@ -418,14 +267,14 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     wasLive: boolean,
     respond?: (result: JoinResult) => void,
   ): Promise<void> {
-    const entry: Join = {
+    const entry: Join<Connection> = {
       connection,
       channel: frame.channel,
       requestId: frame.id,
       buffer: [],
       cancelled: false,
     }
-    addJoin(entry)
+    joins.add(entry)
     let read: ReadSinceResult | { recovered: undefined; position: ChannelPosition }
     try {
       const { history } = backend()
@@ -435,9 +284,9 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
           : await history.readSince(frame.channel, frame.since, Date.now())
       // Everything the read saw has been issued to the store, so it is on the chain: once the chain has
       // caught up, each of those publications is either in the replay or in the buffer.
-      await tail
+      await live.settled()
     } catch (error) {
-      removeJoin(entry)
+      joins.remove(entry)
       if (entry.cancelled) return
       throw error
     }
@@ -457,13 +306,13 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
       try {
         offset = await fillJoinGap(entry, { offset, epoch: read.position.epoch }, replay)
       } catch (error) {
-        removeJoin(entry)
+        joins.remove(entry)
         if (entry.cancelled) return
         throw error
       }
       if (entry.cancelled) return
     }
-    removeJoin(entry)
+    joins.remove(entry)
     if (!connection.isOpen) return
     for (const publication of replay) connection.send(encodeFrame(replayFrame(publication)))
     replayed = replay.length
@@ -488,7 +337,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
 
   /** Appends to `replay` what the store holds between `from` and the join's first buffered live frame. */
   async function fillJoinGap(
-    entry: Join,
+    entry: Join<Connection>,
     from: ChannelPosition,
     replay: StoredPublication[],
   ): Promise<number> {
@@ -497,7 +346,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
       const first = entry.buffer.find((buffered) => buffered.offset > offset)
       if (first === undefined || first.offset === offset + 1) break
       const read = await backend().history.readSince(entry.channel, { offset, epoch: from.epoch }, Date.now())
-      await tail
+      await live.settled()
       if (entry.cancelled || !read.recovered || read.publications.length === 0) break
       for (const publication of read.publications) {
         if (publication.offset <= offset) continue
@@ -506,37 +355,6 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
       }
     }
     return offset
-  }
-
-  function addJoin(entry: Join): void {
-    let ofChannel = joinsByChannel.get(entry.channel)
-    if (ofChannel === undefined) {
-      ofChannel = new Set()
-      joinsByChannel.set(entry.channel, ofChannel)
-    }
-    ofChannel.add(entry)
-    let ofConnection = joinsByConnection.get(entry.connection)
-    if (ofConnection === undefined) {
-      ofConnection = new Map()
-      joinsByConnection.set(entry.connection, ofConnection)
-    }
-    ofConnection.set(entry.channel, entry)
-    options.cluster?.joining(entry.channel, true)
-  }
-
-  function removeJoin(entry: Join): void {
-    const ofChannel = joinsByChannel.get(entry.channel)
-    if (ofChannel?.delete(entry)) options.cluster?.joining(entry.channel, false)
-    if (ofChannel?.size === 0) joinsByChannel.delete(entry.channel)
-    const ofConnection = joinsByConnection.get(entry.connection)
-    if (ofConnection?.get(entry.channel) === entry) ofConnection.delete(entry.channel)
-    if (ofConnection?.size === 0) joinsByConnection.delete(entry.connection)
-  }
-
-  function cancelJoin(entry: Join): void {
-    entry.cancelled = true
-    entry.buffer.length = 0
-    removeJoin(entry)
   }
 
   /** `subscribe` with `durable`: the client id gets every later publication as an acknowledged delivery. */
@@ -548,7 +366,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
         'durable subscriptions need a clientId chosen in hello that the client keeps across restarts',
       )
     }
-    const pendingJoin = joinsByConnection.get(connection)?.get(frame.channel)
+    const pendingJoin = joins.of(connection)?.get(frame.channel)
     if (pendingJoin !== undefined) {
       throw new GatewayError('conflict', `a subscription to ${frame.channel} is still being set up`)
     }
@@ -569,10 +387,10 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
 
   /** `unsubscribe`: leaves live (or a subscription being set up) and ends a durable subscription. */
   async function unsubscribe(connection: Connection, frame: UnsubscribeFrame): Promise<void> {
-    const pendingJoin = joinsByConnection.get(connection)?.get(frame.channel)
+    const pendingJoin = joins.of(connection)?.get(frame.channel)
     let wasSubscribed = false
     if (pendingJoin !== undefined) {
-      cancelJoin(pendingJoin)
+      joins.cancel(pendingJoin)
       // Its subscribe still gets exactly one answer, before this one.
       replyError(
         connection,
@@ -613,10 +431,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
 
   /** A connection closed: subscriptions being set up are dropped with it. */
   function connectionClosed(connection: Connection): void {
-    const joins = joinsByConnection.get(connection)
-    if (joins === undefined) return
-    for (const entry of [...joins.values()]) cancelJoin(entry)
-    joinsByConnection.delete(connection)
+    joins.connectionClosed(connection)
   }
 
   return {
@@ -625,36 +440,12 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     unsubscribe,
     rejoin,
     connectionClosed,
-    deliverRemote,
-    catchUp,
+    deliverRemote: live.deliverRemote,
+    catchUp: live.catchUp,
     /** Resolves once every publication accepted so far has been answered (used by stop and tests). */
     settled(): Promise<void> {
-      return tail
+      return live.settled()
     },
   }
 }
-
 export type ChannelStreams = ReturnType<typeof createChannelStreams>
-
-/** The live frame, assembled around data serialised once at arrival. */
-function liveFrame(publication: StoredPublication, dataJson: string): string {
-  return (
-    `{"type":"channel_message","channel":${JSON.stringify(publication.channel)},"data":${dataJson}` +
-    `,"id":${JSON.stringify(publication.id)},"source":${JSON.stringify(publication.source)}` +
-    `,"timestamp":${publication.timestamp},"offset":${publication.offset}` +
-    `,"epoch":${JSON.stringify(publication.epoch)}}`
-  )
-}
-
-function replayFrame(publication: StoredPublication) {
-  return {
-    type: 'channel_message' as const,
-    channel: publication.channel,
-    data: publication.data,
-    id: publication.id,
-    source: publication.source,
-    timestamp: publication.timestamp,
-    offset: publication.offset,
-    epoch: publication.epoch,
-  }
-}
