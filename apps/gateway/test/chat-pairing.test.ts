@@ -285,10 +285,15 @@ describe('chat-user pairing for connectors', () => {
       const { server, local } = await linked()
       const token = local.slice(local.lastIndexOf('/') + 1)
       const [payload = '', mac = ''] = token.split('.')
-      const flipped = `${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`
+      // The first character carries six bits of the MAC (the last one also carries spare bits).
+      const flipped = `${mac.startsWith('A') ? 'B' : 'A'}${mac.slice(1)}`
+      // The same MAC with a spare bit set: Node's lenient decoder reads it as the signed bytes.
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+      const respelled = `${mac.slice(0, -1)}${alphabet[alphabet.indexOf(mac.at(-1) ?? 'A') | 1]}`
       const base = local.slice(0, local.lastIndexOf('/') + 1)
       for (const forged of [
         `${payload}.${flipped}`,
+        `${payload}.${respelled}`,
         `${payload}.${mac.slice(0, 10)}`,
         'nonsense',
         `${Buffer.from('pair_x.99999999999999').toString('base64url')}.${mac}`,

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import { base64UrlDecode } from '@parley/protocol'
 
 /** Domain separation: the link key is derived from the pairing secret, never the secret itself. */
 const LINK_KEY_CONTEXT = 'parley-pairing-approval-link-v1'
@@ -25,9 +26,10 @@ export function createApprovalLinks(secret: Uint8Array) {
       const dot = token.lastIndexOf('.')
       if (dot <= 0) return { ok: false, reason: 'forged' }
       const payload = token.slice(0, dot)
-      const presented = Buffer.from(token.slice(dot + 1), 'base64url')
+      // The strict decoder: a MAC spelled another way (padding, spare bits set) is not the link that was signed.
+      const presented = base64UrlDecode(token.slice(dot + 1))
       const expected = mac(payload)
-      if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+      if (presented?.length !== expected.length || !timingSafeEqual(presented, expected)) {
         return { ok: false, reason: 'forged' }
       }
       const text = Buffer.from(payload, 'base64url').toString('utf8')
