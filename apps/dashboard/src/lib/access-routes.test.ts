@@ -1,22 +1,28 @@
 import { describe, expect, it } from 'vitest'
-import { DELETE as revokeAgentKeyRoute } from '../app/api/gw/agent-keys/[id]/route'
-import { GET as agentKeysRoute, POST as registerAgentKeyRoute } from '../app/api/gw/agent-keys/route'
-import { POST as approveDeviceRoute } from '../app/api/gw/devices/[id]/approve/route'
-import { POST as denyDeviceRoute } from '../app/api/gw/devices/[id]/deny/route'
-import { GET as devicesRoute } from '../app/api/gw/devices/route'
-import { DELETE as revokePairedRoute } from '../app/api/gw/pairing/paired/[channelType]/[senderId]/route'
-import { POST as approvePairingRoute } from '../app/api/gw/pairing/requests/[id]/approve/route'
-import { POST as denyPairingRoute } from '../app/api/gw/pairing/requests/[id]/deny/route'
-import { GET as pairingRoute } from '../app/api/gw/pairing/route'
-import { DELETE as revokeTokenRoute } from '../app/api/gw/tokens/[id]/route'
-import { POST as createTokenRoute, GET as tokensRoute } from '../app/api/gw/tokens/route'
 import {
   dashboardAction as action,
   DASHBOARD,
   routeParams as params,
   sessionSecretFor,
   useStandInGateway,
-} from '../test-support/stand-in-gateway'
+} from '@/test-support/stand-in-gateway'
+import { forwardToGateway } from './gateway-proxy'
+
+/** Every `/api/gw/*` route is the one proxy: the request's URL names the endpoint. */
+const proxyRoute = (request: Request, _context?: unknown): Promise<Response> => forwardToGateway(request)
+const revokeAgentKeyRoute = proxyRoute
+const agentKeysRoute = proxyRoute
+const registerAgentKeyRoute = proxyRoute
+const approveDeviceRoute = proxyRoute
+const denyDeviceRoute = proxyRoute
+const devicesRoute = proxyRoute
+const revokePairedRoute = proxyRoute
+const approvePairingRoute = proxyRoute
+const denyPairingRoute = proxyRoute
+const pairingRoute = proxyRoute
+const revokeTokenRoute = proxyRoute
+const createTokenRoute = proxyRoute
+const tokensRoute = proxyRoute
 
 const ADMIN_TOKEN = 'access-admin-token'
 /** The session the stand-in gateway opened at login: what the dashboard sends from then on. */
@@ -197,8 +203,8 @@ describe('/api/gw access routes', () => {
       const response = await call()
       expect(response.status).toBe(401)
     }
-    for (const route of [pairingRoute, devicesRoute, tokensRoute, agentKeysRoute]) {
-      expect((await route(new Request(`${DASHBOARD}/api/gw/x`))).status).toBe(401)
+    for (const path of ['pairing', 'devices', 'tokens', 'agent-keys']) {
+      expect((await proxyRoute(new Request(`${DASHBOARD}/api/gw/${path}`))).status).toBe(401)
     }
     expect(seen).toEqual([])
   })

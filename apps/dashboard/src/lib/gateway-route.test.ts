@@ -1,17 +1,23 @@
 import { describe, expect, it } from 'vitest'
-import { GET as auditRoute } from '../app/api/gw/audit/route'
-import { GET as channelsRoute } from '../app/api/gw/channels/route'
-import { GET as connectionsRoute } from '../app/api/gw/connections/route'
-import { GET as deliveriesRoute } from '../app/api/gw/deliveries/route'
-import { POST as requeueRoute } from '../app/api/gw/dlq/[id]/requeue/route'
-import { GET as deadLetterRoute, DELETE as purgeOneRoute } from '../app/api/gw/dlq/[id]/route'
-import { GET as deadLettersRoute, DELETE as purgeAllRoute } from '../app/api/gw/dlq/route'
-import { GET as healthRoute } from '../app/api/gw/health/route'
-import { GET as nodesRoute } from '../app/api/gw/nodes/route'
-import { GET as presenceRoute } from '../app/api/gw/presence/route'
-import { sessionSecretFor, useStandInGateway } from '../test-support/stand-in-gateway'
+import { sessionSecretFor, useStandInGateway } from '@/test-support/stand-in-gateway'
+import { forwardToGateway } from './gateway-proxy'
 import { sessionTokenOf } from './gateway-route'
 import { SESSION_COOKIE } from './session-cookie'
+
+/** Every `/api/gw/*` route is the one proxy: the request's URL names the endpoint. */
+const proxyRoute = (request: Request, _context?: unknown): Promise<Response> => forwardToGateway(request)
+const auditRoute = proxyRoute
+const channelsRoute = proxyRoute
+const connectionsRoute = proxyRoute
+const deliveriesRoute = proxyRoute
+const requeueRoute = proxyRoute
+const deadLetterRoute = proxyRoute
+const purgeOneRoute = proxyRoute
+const deadLettersRoute = proxyRoute
+const purgeAllRoute = proxyRoute
+const healthRoute = proxyRoute
+const nodesRoute = proxyRoute
+const presenceRoute = proxyRoute
 
 // A token an operator may well choose (`openssl rand -base64 24`): `+`, `/` and `=` are URL-encoded in a cookie.
 const ADMIN_TOKEN = 'k3y+With/Slash=='

@@ -1,25 +1,31 @@
 import { describe, expect, it } from 'vitest'
-import { POST as refreshA2aAgentRoute } from '../app/api/gw/a2a/agents/[id]/refresh/route'
-import { DELETE as removeA2aAgentRoute } from '../app/api/gw/a2a/agents/[id]/route'
-import { GET as a2aAgentsRoute, POST as addA2aAgentRoute } from '../app/api/gw/a2a/agents/route'
-import { GET as a2aTaskRoute } from '../app/api/gw/a2a/tasks/[id]/route'
-import { DELETE as removeMcpServerRoute } from '../app/api/gw/mcp/servers/[id]/route'
-import { POST as addMcpServerRoute, GET as mcpServersRoute } from '../app/api/gw/mcp/servers/route'
-import { GET as mcpToolsRoute } from '../app/api/gw/mcp/tools/route'
 import {
   dashboardAction as action,
   DASHBOARD,
   routeParams as params,
   sessionSecretFor,
   useStandInGateway,
-} from '../test-support/stand-in-gateway'
+} from '@/test-support/stand-in-gateway'
 import {
   a2aAgentList,
   completedTask,
   everyTool,
   mcpServerList,
   restrictedTools,
-} from '../test-support/upstream-fixtures'
+} from '@/test-support/upstream-fixtures'
+import { forwardToGateway } from './gateway-proxy'
+
+/** Every `/api/gw/*` route is the one proxy: the request's URL names the endpoint. */
+const proxyRoute = (request: Request, _context?: unknown): Promise<Response> => forwardToGateway(request)
+const refreshA2aAgentRoute = proxyRoute
+const removeA2aAgentRoute = proxyRoute
+const a2aAgentsRoute = proxyRoute
+const addA2aAgentRoute = proxyRoute
+const a2aTaskRoute = proxyRoute
+const removeMcpServerRoute = proxyRoute
+const addMcpServerRoute = proxyRoute
+const mcpServersRoute = proxyRoute
+const mcpToolsRoute = proxyRoute
 
 const ADMIN_TOKEN = 'upstreams-admin-token'
 const SESSION = sessionSecretFor(ADMIN_TOKEN)
@@ -109,7 +115,7 @@ describe('/api/gw upstream routes', () => {
     ])
   })
 
-  it('forward every action with its method, path and parsed body; a 204 removal answers { name, removed }', async () => {
+  it('forward every action with its method, path and parsed body; a 204 removal passes on as a bare success', async () => {
     const cookie = await loggedInCookie()
     const answers: unknown[] = []
     for (const call of everyAction(cookie, 'same-origin')) {
@@ -117,8 +123,9 @@ describe('/api/gw upstream routes', () => {
       expect(response.status).toBe(200)
       answers.push(await response.json())
     }
-    expect(answers[2]).toEqual({ ok: true, data: { name: 'weather', removed: true } })
-    expect(answers[4]).toEqual({ ok: true, data: { name: 'files', removed: true } })
+    // The proxy passes the 204 on as a bare success; the browser's call names the removed upstream.
+    expect(answers[2]).toEqual({ ok: true })
+    expect(answers[4]).toEqual({ ok: true })
     expect(seen.map(({ method, path, body }) => ({ method, path, body }))).toEqual([
       { method: 'POST', path: '/api/admin/a2a/agents', body: newAgent },
       { method: 'POST', path: '/api/admin/a2a/agents/weather/refresh', body: undefined },

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, vi } from 'vitest'
-import { handleLogin } from '../lib/session-handlers'
+import { handleLogin } from '@/lib/session-handlers'
 
 /** Where the route tests' requests come from: the dashboard's own origin. */
 export const DASHBOARD = 'http://127.0.0.1:3000'
