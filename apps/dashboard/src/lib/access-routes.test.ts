@@ -3,26 +3,10 @@ import {
   dashboardAction as action,
   DASHBOARD,
   routeParams as params,
+  proxyRoute,
   sessionSecretFor,
   useStandInGateway,
 } from '@/test-support/stand-in-gateway'
-import { forwardToGateway } from './gateway-proxy'
-
-/** Every `/api/gw/*` route is the one proxy: the request's URL names the endpoint. */
-const proxyRoute = (request: Request, _context?: unknown): Promise<Response> => forwardToGateway(request)
-const revokeAgentKeyRoute = proxyRoute
-const agentKeysRoute = proxyRoute
-const registerAgentKeyRoute = proxyRoute
-const approveDeviceRoute = proxyRoute
-const denyDeviceRoute = proxyRoute
-const devicesRoute = proxyRoute
-const revokePairedRoute = proxyRoute
-const approvePairingRoute = proxyRoute
-const denyPairingRoute = proxyRoute
-const pairingRoute = proxyRoute
-const revokeTokenRoute = proxyRoute
-const createTokenRoute = proxyRoute
-const tokensRoute = proxyRoute
 
 const ADMIN_TOKEN = 'access-admin-token'
 /** The session the stand-in gateway opened at login: what the dashboard sends from then on. */
@@ -87,38 +71,35 @@ const loggedInCookie = () => gateway.login(ADMIN_TOKEN)
 function everyAction(cookie: string, site: 'same-origin' | 'cross-site') {
   return [
     () =>
-      approvePairingRoute(
+      proxyRoute(
         action('/api/gw/pairing/requests/pair_1/approve', 'POST', cookie, undefined, site),
         params({ id: 'pair_1' }),
       ),
     () =>
-      denyPairingRoute(
+      proxyRoute(
         action('/api/gw/pairing/requests/pair_1/deny', 'POST', cookie, undefined, site),
         params({ id: 'pair_1' }),
       ),
     () =>
-      revokePairedRoute(
+      proxyRoute(
         action('/api/gw/pairing/paired/telegram/42', 'DELETE', cookie, undefined, site),
         params({ channelType: 'telegram', senderId: '42' }),
       ),
     () =>
-      approveDeviceRoute(
+      proxyRoute(
         action('/api/gw/devices/dev_1/approve', 'POST', cookie, { role: 'client', scopes: ['*:*'] }, site),
         params({ id: 'dev_1' }),
       ),
     () =>
-      denyDeviceRoute(
+      proxyRoute(
         action('/api/gw/devices/dev_1/deny', 'POST', cookie, undefined, site),
         params({ id: 'dev_1' }),
       ),
-    () => createTokenRoute(action('/api/gw/tokens', 'POST', cookie, { name: 'ops', role: 'client' }, site)),
+    () => proxyRoute(action('/api/gw/tokens', 'POST', cookie, { name: 'ops', role: 'client' }, site)),
     () =>
-      revokeTokenRoute(
-        action('/api/gw/tokens/tok_1', 'DELETE', cookie, undefined, site),
-        params({ id: 'tok_1' }),
-      ),
+      proxyRoute(action('/api/gw/tokens/tok_1', 'DELETE', cookie, undefined, site), params({ id: 'tok_1' })),
     () =>
-      registerAgentKeyRoute(
+      proxyRoute(
         action(
           '/api/gw/agent-keys',
           'POST',
@@ -128,7 +109,7 @@ function everyAction(cookie: string, site: 'same-origin' | 'cross-site') {
         ),
       ),
     () =>
-      revokeAgentKeyRoute(
+      proxyRoute(
         action('/api/gw/agent-keys/did:key:z6MkTest', 'DELETE', cookie, undefined, site),
         params({ id: agentKey.id }),
       ),
@@ -139,19 +120,19 @@ describe('/api/gw access routes', () => {
   it('read pairing, devices, tokens and agent keys from the gateway with the session token', async () => {
     const cookie = await loggedInCookie()
     const get = (path: string) => new Request(`${DASHBOARD}${path}`, { headers: { cookie } })
-    expect(await (await pairingRoute(get('/api/gw/pairing'))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/pairing'))).json()).toEqual({
       ok: true,
       data: { pending: [], paired: [] },
     })
-    expect(await (await devicesRoute(get('/api/gw/devices'))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/devices'))).json()).toEqual({
       ok: true,
       data: { devices: [device] },
     })
-    expect(await (await tokensRoute(get('/api/gw/tokens'))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/tokens'))).json()).toEqual({
       ok: true,
       data: { tokens: [tokenInfo] },
     })
-    expect(await (await agentKeysRoute(get('/api/gw/agent-keys'))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/agent-keys'))).json()).toEqual({
       ok: true,
       data: { agentKeys: [agentKey] },
     })
@@ -211,12 +192,12 @@ describe('/api/gw access routes', () => {
 
   it('refuse a body that is not JSON or does not match the protocol, and an id out of bounds, with 400', async () => {
     const cookie = await loggedInCookie()
-    const notJson = await createTokenRoute(action('/api/gw/tokens', 'POST', cookie, '{name'))
+    const notJson = await proxyRoute(action('/api/gw/tokens', 'POST', cookie, '{name'))
     expect(notJson.status).toBe(400)
     expect(await notJson.json()).toMatchObject({
       failure: { code: 'invalid_body', message: 'the body must be JSON' },
     })
-    const badRole = await approveDeviceRoute(
+    const badRole = await proxyRoute(
       action('/api/gw/devices/dev_1/approve', 'POST', cookie, { role: 'root' }),
       params({ id: 'dev_1' }),
     )
@@ -224,12 +205,10 @@ describe('/api/gw access routes', () => {
     expect(await badRole.json()).toMatchObject({
       failure: { code: 'invalid_body', message: expect.stringMatching(/^role: /) },
     })
-    const noName = await registerAgentKeyRoute(
-      action('/api/gw/agent-keys', 'POST', cookie, { id: 'x', publicKey: 'y' }),
-    )
+    const noName = await proxyRoute(action('/api/gw/agent-keys', 'POST', cookie, { id: 'x', publicKey: 'y' }))
     expect(noName.status).toBe(400)
     const longId = 'x'.repeat(129)
-    const badId = await revokeTokenRoute(
+    const badId = await proxyRoute(
       action(`/api/gw/tokens/${longId}`, 'DELETE', cookie),
       params({ id: longId }),
     )
@@ -238,7 +217,7 @@ describe('/api/gw access routes', () => {
       failure: { code: 'invalid_id', message: 'id must be 1 to 128 characters' },
     })
     const longSender = 'y'.repeat(257)
-    const badSender = await revokePairedRoute(
+    const badSender = await proxyRoute(
       action(`/api/gw/pairing/paired/telegram/${longSender}`, 'DELETE', cookie),
       params({ channelType: 'telegram', senderId: longSender }),
     )
@@ -248,7 +227,7 @@ describe('/api/gw access routes', () => {
 
   it('drop the session cookie when the gateway refuses the token on an action', async () => {
     const cookie = await loggedInCookie()
-    const response = await approvePairingRoute(
+    const response = await proxyRoute(
       action('/api/gw/pairing/requests/pair_1/approve', 'POST', cookie.replace(/=.*/, '=wrong-token')),
       params({ id: 'pair_1' }),
     )

@@ -3,6 +3,7 @@ import {
   dashboardAction as action,
   DASHBOARD,
   routeParams as params,
+  proxyRoute,
   sessionSecretFor,
   useStandInGateway,
 } from '@/test-support/stand-in-gateway'
@@ -13,19 +14,6 @@ import {
   mcpServerList,
   restrictedTools,
 } from '@/test-support/upstream-fixtures'
-import { forwardToGateway } from './gateway-proxy'
-
-/** Every `/api/gw/*` route is the one proxy: the request's URL names the endpoint. */
-const proxyRoute = (request: Request, _context?: unknown): Promise<Response> => forwardToGateway(request)
-const refreshA2aAgentRoute = proxyRoute
-const removeA2aAgentRoute = proxyRoute
-const a2aAgentsRoute = proxyRoute
-const addA2aAgentRoute = proxyRoute
-const a2aTaskRoute = proxyRoute
-const removeMcpServerRoute = proxyRoute
-const addMcpServerRoute = proxyRoute
-const mcpServersRoute = proxyRoute
-const mcpToolsRoute = proxyRoute
 
 const ADMIN_TOKEN = 'upstreams-admin-token'
 const SESSION = sessionSecretFor(ADMIN_TOKEN)
@@ -63,20 +51,20 @@ const newServer = { name: 'files', url: 'http://127.0.0.1:9100/mcp' }
 
 function everyAction(cookie: string, site: 'same-origin' | 'cross-site') {
   return [
-    () => addA2aAgentRoute(action('/api/gw/a2a/agents', 'POST', cookie, newAgent, site)),
+    () => proxyRoute(action('/api/gw/a2a/agents', 'POST', cookie, newAgent, site)),
     () =>
-      refreshA2aAgentRoute(
+      proxyRoute(
         action('/api/gw/a2a/agents/weather/refresh', 'POST', cookie, undefined, site),
         params({ id: 'weather' }),
       ),
     () =>
-      removeA2aAgentRoute(
+      proxyRoute(
         action('/api/gw/a2a/agents/weather', 'DELETE', cookie, undefined, site),
         params({ id: 'weather' }),
       ),
-    () => addMcpServerRoute(action('/api/gw/mcp/servers', 'POST', cookie, newServer, site)),
+    () => proxyRoute(action('/api/gw/mcp/servers', 'POST', cookie, newServer, site)),
     () =>
-      removeMcpServerRoute(
+      proxyRoute(
         action('/api/gw/mcp/servers/files', 'DELETE', cookie, undefined, site),
         params({ id: 'files' }),
       ),
@@ -86,25 +74,25 @@ function everyAction(cookie: string, site: 'same-origin' | 'cross-site') {
 describe('/api/gw upstream routes', () => {
   it('read A2A agents, a task, MCP servers and tools (as a principal) with the session token', async () => {
     const cookie = await loggedInCookie()
-    expect(await (await a2aAgentsRoute(get('/api/gw/a2a/agents', cookie))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/a2a/agents', cookie))).json()).toEqual({
       ok: true,
       data: a2aAgentList,
     })
-    const task = await a2aTaskRoute(
+    const task = await proxyRoute(
       get('/api/gw/a2a/tasks/task-1?agentId=weather', cookie),
       params({ id: 'task-1' }),
     )
     expect(await task.json()).toEqual({ ok: true, data: completedTask })
-    expect(await (await mcpServersRoute(get('/api/gw/mcp/servers', cookie))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/mcp/servers', cookie))).json()).toEqual({
       ok: true,
       data: mcpServerList,
     })
-    expect(await (await mcpToolsRoute(get('/api/gw/mcp/tools', cookie))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/mcp/tools', cookie))).json()).toEqual({
       ok: true,
       data: everyTool,
     })
     expect(
-      await (await mcpToolsRoute(get('/api/gw/mcp/tools?as=tok_restricted&role=client', cookie))).json(),
+      await (await proxyRoute(get('/api/gw/mcp/tools?as=tok_restricted&role=client', cookie))).json(),
     ).toEqual({ ok: true, data: restrictedTools })
     expect(seen.map((request) => `${request.method} ${request.path} ${request.authorization}`)).toEqual([
       `GET /api/admin/a2a/agents Bearer ${SESSION}`,
@@ -147,28 +135,28 @@ describe('/api/gw upstream routes', () => {
 
   it('refuse bodies and queries that do not match the protocol with 400 naming the field', async () => {
     const cookie = await loggedInCookie()
-    const noUrls = await addA2aAgentRoute(action('/api/gw/a2a/agents', 'POST', cookie, { urls: [] }))
+    const noUrls = await proxyRoute(action('/api/gw/a2a/agents', 'POST', cookie, { urls: [] }))
     expect(noUrls.status).toBe(400)
     expect(await noUrls.json()).toMatchObject({
       failure: { code: 'invalid_body', message: expect.stringContaining('urls') },
     })
-    const badName = await addMcpServerRoute(
+    const badName = await proxyRoute(
       action('/api/gw/mcp/servers', 'POST', cookie, { ...newServer, name: 'Bad Name' }),
     )
     expect(badName.status).toBe(400)
-    const badRole = await mcpToolsRoute(get('/api/gw/mcp/tools?as=x&role=root', cookie))
+    const badRole = await proxyRoute(get('/api/gw/mcp/tools?as=x&role=root', cookie))
     expect(badRole.status).toBe(400)
     expect(await badRole.json()).toMatchObject({ failure: { message: expect.stringContaining('role') } })
-    const roleAlone = await mcpToolsRoute(get('/api/gw/mcp/tools?role=client', cookie))
+    const roleAlone = await proxyRoute(get('/api/gw/mcp/tools?role=client', cookie))
     expect(roleAlone.status).toBe(400)
-    const noAgent = await a2aTaskRoute(get('/api/gw/a2a/tasks/task-1', cookie), params({ id: 'task-1' }))
+    const noAgent = await proxyRoute(get('/api/gw/a2a/tasks/task-1', cookie), params({ id: 'task-1' }))
     expect(noAgent.status).toBe(400)
     expect(seen).toEqual([])
   })
 
   it("pass the gateway's 404 envelope on for a task it no longer keeps", async () => {
     const cookie = await loggedInCookie()
-    const response = await a2aTaskRoute(
+    const response = await proxyRoute(
       get('/api/gw/a2a/tasks/missing?agentId=weather', cookie),
       params({ id: 'missing' }),
     )
