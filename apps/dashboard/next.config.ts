@@ -2,8 +2,9 @@ import type { NextConfig } from 'next'
 
 const nextConfig: NextConfig = {
   // The protocol package is consumed from its TypeScript source (no build step inside the monorepo). The
-  // dashboard imports only `@parley/protocol/admin` (the HTTP schemas, no relative imports): Turbopack cannot
-  // yet map NodeNext-style `./x.js` specifiers to `.ts` files (vercel/next.js#82945).
+  // dashboard imports only `@parley/protocol/admin` (the HTTP schemas and the endpoint table, whose files import
+  // each other as `#admin/*`, never `./x.js`): Turbopack cannot yet map NodeNext-style `./x.js` specifiers to
+  // `.ts` files (vercel/next.js#82945).
   transpilePackages: ['@parley/protocol'],
   poweredByHeader: false,
   reactStrictMode: true,

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@parley/protocol/admin'
-import { formatUtc } from '../lib/format'
+import { formatUtc } from '@/lib/format'
 
 function Cell({ value }: { value: string | number | null }) {
   return value === null ? <span className="muted">—</span> : value

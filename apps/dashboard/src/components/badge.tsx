@@ -1,4 +1,4 @@
-import type { StatusTone } from '../lib/presence'
+import type { StatusTone } from '@/lib/presence'
 
 const TONE_CLASS: Record<StatusTone, string> = {
   ok: 'tag tag-ok',

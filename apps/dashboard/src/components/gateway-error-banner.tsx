@@ -1,7 +1,7 @@
 'use client'
 
 import { useEffect } from 'react'
-import { describeFailure, type GatewayFailure } from '../lib/gateway-result'
+import { describeFailure, type GatewayFailure } from '@/lib/gateway-result'
 
 /**
  * The one way a page shows that the gateway could not answer. A refused token is not shown but sends the

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react'
-import type { GatewayResult } from '../lib/gateway-result'
+import type { GatewayResult } from '@/lib/gateway-result'
 
 export type LiveTableColumn = { label: string; numeric?: boolean }
 

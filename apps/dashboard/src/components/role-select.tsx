@@ -1,4 +1,4 @@
-import { ADMIN_ROLES } from '../lib/access-forms'
+import { ADMIN_ROLES } from '@/lib/access-forms'
 
 /** A choice among the gateway's roles, for tokens, device approvals and agent keys. */
 export function RoleSelect({

@@ -1,7 +1,7 @@
 'use client'
 
 import { type FormEvent, type ReactNode, useState } from 'react'
-import type { FormResult } from '../lib/access-forms'
+import type { FormResult } from '@/lib/access-forms'
 
 /**
  * The shared frame of the "add an upstream" forms (an external A2A agent, an MCP server): the fields the

@@ -135,13 +135,19 @@ export function validated<T>(
 }
 
 /**
- * A request body a `/api/gw/*` route received, parsed with the protocol schema: the browser is ours, but
- * the route must not forward to the gateway whatever a caller posts.
+ * A request body the `/api/gw` proxy received, parsed with the protocol schema: the browser is ours, but the
+ * proxy must not forward to the gateway whatever a caller posts. With `emptyIsObject`, an empty body stands for
+ * `{}` (the schema's defaults), as on the gateway.
  */
-export async function readJsonBody<T>(request: Request, schema: z.ZodType<T>): Promise<FormResult<T>> {
+export async function readJsonBody<T>(
+  request: Request,
+  schema: z.ZodType<T>,
+  emptyIsObject = false,
+): Promise<FormResult<T>> {
   let body: unknown
   try {
-    body = await request.json()
+    const text = await request.text()
+    body = emptyIsObject && text.trim() === '' ? {} : JSON.parse(text)
   } catch {
     return { ok: false, message: 'the body must be JSON' }
   }

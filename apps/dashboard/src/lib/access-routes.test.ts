@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { DELETE as revokeAgentKeyRoute } from '../app/api/gw/agent-keys/[id]/route'
-import { GET as agentKeysRoute, POST as registerAgentKeyRoute } from '../app/api/gw/agent-keys/route'
-import { POST as approveDeviceRoute } from '../app/api/gw/devices/[id]/approve/route'
-import { POST as denyDeviceRoute } from '../app/api/gw/devices/[id]/deny/route'
-import { GET as devicesRoute } from '../app/api/gw/devices/route'
-import { DELETE as revokePairedRoute } from '../app/api/gw/pairing/paired/[channelType]/[senderId]/route'
-import { POST as approvePairingRoute } from '../app/api/gw/pairing/requests/[id]/approve/route'
-import { POST as denyPairingRoute } from '../app/api/gw/pairing/requests/[id]/deny/route'
-import { GET as pairingRoute } from '../app/api/gw/pairing/route'
-import { DELETE as revokeTokenRoute } from '../app/api/gw/tokens/[id]/route'
-import { POST as createTokenRoute, GET as tokensRoute } from '../app/api/gw/tokens/route'
 import {
   dashboardAction as action,
   DASHBOARD,
   routeParams as params,
+  proxyRoute,
   sessionSecretFor,
   useStandInGateway,
-} from '../test-support/stand-in-gateway'
+} from '@/test-support/stand-in-gateway'
 
 const ADMIN_TOKEN = 'access-admin-token'
 /** The session the stand-in gateway opened at login: what the dashboard sends from then on. */
@@ -81,38 +71,35 @@ const loggedInCookie = () => gateway.login(ADMIN_TOKEN)
 function everyAction(cookie: string, site: 'same-origin' | 'cross-site') {
   return [
     () =>
-      approvePairingRoute(
+      proxyRoute(
         action('/api/gw/pairing/requests/pair_1/approve', 'POST', cookie, undefined, site),
         params({ id: 'pair_1' }),
       ),
     () =>
-      denyPairingRoute(
+      proxyRoute(
         action('/api/gw/pairing/requests/pair_1/deny', 'POST', cookie, undefined, site),
         params({ id: 'pair_1' }),
       ),
     () =>
-      revokePairedRoute(
+      proxyRoute(
         action('/api/gw/pairing/paired/telegram/42', 'DELETE', cookie, undefined, site),
         params({ channelType: 'telegram', senderId: '42' }),
       ),
     () =>
-      approveDeviceRoute(
+      proxyRoute(
         action('/api/gw/devices/dev_1/approve', 'POST', cookie, { role: 'client', scopes: ['*:*'] }, site),
         params({ id: 'dev_1' }),
       ),
     () =>
-      denyDeviceRoute(
+      proxyRoute(
         action('/api/gw/devices/dev_1/deny', 'POST', cookie, undefined, site),
         params({ id: 'dev_1' }),
       ),
-    () => createTokenRoute(action('/api/gw/tokens', 'POST', cookie, { name: 'ops', role: 'client' }, site)),
+    () => proxyRoute(action('/api/gw/tokens', 'POST', cookie, { name: 'ops', role: 'client' }, site)),
     () =>
-      revokeTokenRoute(
-        action('/api/gw/tokens/tok_1', 'DELETE', cookie, undefined, site),
-        params({ id: 'tok_1' }),
-      ),
+      proxyRoute(action('/api/gw/tokens/tok_1', 'DELETE', cookie, undefined, site), params({ id: 'tok_1' })),
     () =>
-      registerAgentKeyRoute(
+      proxyRoute(
         action(
           '/api/gw/agent-keys',
           'POST',
@@ -122,7 +109,7 @@ function everyAction(cookie: string, site: 'same-origin' | 'cross-site') {
         ),
       ),
     () =>
-      revokeAgentKeyRoute(
+      proxyRoute(
         action('/api/gw/agent-keys/did:key:z6MkTest', 'DELETE', cookie, undefined, site),
         params({ id: agentKey.id }),
       ),
@@ -133,19 +120,19 @@ describe('/api/gw access routes', () => {
   it('read pairing, devices, tokens and agent keys from the gateway with the session token', async () => {
     const cookie = await loggedInCookie()
     const get = (path: string) => new Request(`${DASHBOARD}${path}`, { headers: { cookie } })
-    expect(await (await pairingRoute(get('/api/gw/pairing'))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/pairing'))).json()).toEqual({
       ok: true,
       data: { pending: [], paired: [] },
     })
-    expect(await (await devicesRoute(get('/api/gw/devices'))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/devices'))).json()).toEqual({
       ok: true,
       data: { devices: [device] },
     })
-    expect(await (await tokensRoute(get('/api/gw/tokens'))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/tokens'))).json()).toEqual({
       ok: true,
       data: { tokens: [tokenInfo] },
     })
-    expect(await (await agentKeysRoute(get('/api/gw/agent-keys'))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/agent-keys'))).json()).toEqual({
       ok: true,
       data: { agentKeys: [agentKey] },
     })
@@ -197,20 +184,20 @@ describe('/api/gw access routes', () => {
       const response = await call()
       expect(response.status).toBe(401)
     }
-    for (const route of [pairingRoute, devicesRoute, tokensRoute, agentKeysRoute]) {
-      expect((await route(new Request(`${DASHBOARD}/api/gw/x`))).status).toBe(401)
+    for (const path of ['pairing', 'devices', 'tokens', 'agent-keys']) {
+      expect((await proxyRoute(new Request(`${DASHBOARD}/api/gw/${path}`))).status).toBe(401)
     }
     expect(seen).toEqual([])
   })
 
   it('refuse a body that is not JSON or does not match the protocol, and an id out of bounds, with 400', async () => {
     const cookie = await loggedInCookie()
-    const notJson = await createTokenRoute(action('/api/gw/tokens', 'POST', cookie, '{name'))
+    const notJson = await proxyRoute(action('/api/gw/tokens', 'POST', cookie, '{name'))
     expect(notJson.status).toBe(400)
     expect(await notJson.json()).toMatchObject({
       failure: { code: 'invalid_body', message: 'the body must be JSON' },
     })
-    const badRole = await approveDeviceRoute(
+    const badRole = await proxyRoute(
       action('/api/gw/devices/dev_1/approve', 'POST', cookie, { role: 'root' }),
       params({ id: 'dev_1' }),
     )
@@ -218,12 +205,10 @@ describe('/api/gw access routes', () => {
     expect(await badRole.json()).toMatchObject({
       failure: { code: 'invalid_body', message: expect.stringMatching(/^role: /) },
     })
-    const noName = await registerAgentKeyRoute(
-      action('/api/gw/agent-keys', 'POST', cookie, { id: 'x', publicKey: 'y' }),
-    )
+    const noName = await proxyRoute(action('/api/gw/agent-keys', 'POST', cookie, { id: 'x', publicKey: 'y' }))
     expect(noName.status).toBe(400)
     const longId = 'x'.repeat(129)
-    const badId = await revokeTokenRoute(
+    const badId = await proxyRoute(
       action(`/api/gw/tokens/${longId}`, 'DELETE', cookie),
       params({ id: longId }),
     )
@@ -232,7 +217,7 @@ describe('/api/gw access routes', () => {
       failure: { code: 'invalid_id', message: 'id must be 1 to 128 characters' },
     })
     const longSender = 'y'.repeat(257)
-    const badSender = await revokePairedRoute(
+    const badSender = await proxyRoute(
       action(`/api/gw/pairing/paired/telegram/${longSender}`, 'DELETE', cookie),
       params({ channelType: 'telegram', senderId: longSender }),
     )
@@ -242,7 +227,7 @@ describe('/api/gw access routes', () => {
 
   it('drop the session cookie when the gateway refuses the token on an action', async () => {
     const cookie = await loggedInCookie()
-    const response = await approvePairingRoute(
+    const response = await proxyRoute(
       action('/api/gw/pairing/requests/pair_1/approve', 'POST', cookie.replace(/=.*/, '=wrong-token')),
       params({ id: 'pair_1' }),
     )

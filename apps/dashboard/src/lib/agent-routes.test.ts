@@ -1,25 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { GET as agentsRoute } from '../app/api/gw/agents/route'
-import { GET as conversationsRoute } from '../app/api/gw/conversations/route'
-import { DELETE as revokeGrantRoute } from '../app/api/gw/grants/[id]/route'
-import { GET as grantsRoute } from '../app/api/gw/grants/route'
-import { PUT as setDefaultRoute } from '../app/api/gw/policies/default/route'
-import { POST as createRuleRoute, GET as policiesRoute } from '../app/api/gw/policies/route'
-import { DELETE as deleteRuleRoute, PATCH as updateRuleRoute } from '../app/api/gw/policies/rules/[id]/route'
-import {
-  agentList,
-  conversationRows,
-  liveGrant,
-  liveGrants,
-  policyList,
-} from '../test-support/agent-fixtures'
+import { agentList, conversationRows, liveGrant, liveGrants, policyList } from '@/test-support/agent-fixtures'
 import {
   dashboardAction as action,
   DASHBOARD,
   routeParams as params,
+  proxyRoute,
   sessionSecretFor,
   useStandInGateway,
-} from '../test-support/stand-in-gateway'
+} from '@/test-support/stand-in-gateway'
 
 const ADMIN_TOKEN = 'agents-admin-token'
 /** The session the stand-in gateway opened at login: what the dashboard sends from then on. */
@@ -64,42 +52,39 @@ const newRule = {
 
 function everyAction(cookie: string, site: 'same-origin' | 'cross-site') {
   return [
-    () => createRuleRoute(action('/api/gw/policies', 'POST', cookie, newRule, site)),
+    () => proxyRoute(action('/api/gw/policies', 'POST', cookie, newRule, site)),
     () =>
-      updateRuleRoute(
-        action('/api/gw/policies/rules/r 1', 'PATCH', cookie, { priority: 5, description: null }, site),
+      proxyRoute(
+        action('/api/gw/policies/r 1', 'PATCH', cookie, { priority: 5, description: null }, site),
         params({ id: 'r 1' }),
       ),
     () =>
-      deleteRuleRoute(
-        action('/api/gw/policies/rules/default', 'DELETE', cookie, undefined, site),
+      proxyRoute(
+        action('/api/gw/policies/default', 'DELETE', cookie, undefined, site),
         params({ id: 'default' }),
       ),
-    () => setDefaultRoute(action('/api/gw/policies/default', 'PUT', cookie, { effect: 'deny' }, site)),
+    () => proxyRoute(action('/api/gw/policies/default', 'PUT', cookie, { effect: 'deny' }, site)),
     () =>
-      revokeGrantRoute(
-        action('/api/gw/grants/grt_1', 'DELETE', cookie, undefined, site),
-        params({ id: 'grt_1' }),
-      ),
+      proxyRoute(action('/api/gw/grants/grt_1', 'DELETE', cookie, undefined, site), params({ id: 'grt_1' })),
   ]
 }
 
 describe('/api/gw agent routes', () => {
   it('read agents, policies, grants and conversations with the session token and the query passed on', async () => {
     const cookie = await loggedInCookie()
-    expect(await (await agentsRoute(get('/api/gw/agents?capability=summarize', cookie))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/agents?capability=summarize', cookie))).json()).toEqual({
       ok: true,
       data: agentList,
     })
-    expect(await (await policiesRoute(get('/api/gw/policies', cookie))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/policies', cookie))).json()).toEqual({
       ok: true,
       data: policyList,
     })
-    expect(await (await grantsRoute(get('/api/gw/grants?all=true', cookie))).json()).toEqual({
+    expect(await (await proxyRoute(get('/api/gw/grants?all=true', cookie))).json()).toEqual({
       ok: true,
       data: liveGrants,
     })
-    const conversation = await conversationsRoute(
+    const conversation = await proxyRoute(
       get('/api/gw/conversations?a=planner&b=billing&cursor=c1&limit=100', cookie),
     )
     expect(await conversation.json()).toMatchObject({
@@ -114,7 +99,7 @@ describe('/api/gw agent routes', () => {
     ])
   })
 
-  it('forward every action with its method, path and parsed body; a 204 deletion answers { id, deleted }', async () => {
+  it('forward every action with its method, path and parsed body; a 204 deletion passes on as a bare success', async () => {
     const cookie = await loggedInCookie()
     const answers: unknown[] = []
     for (const call of everyAction(cookie, 'same-origin')) {
@@ -122,7 +107,8 @@ describe('/api/gw agent routes', () => {
       expect(response.status).toBe(200)
       answers.push(await response.json())
     }
-    expect(answers[2]).toEqual({ ok: true, data: { id: 'default', deleted: true } })
+    // The proxy passes the 204 on as a bare success; the browser's call names the deleted rule.
+    expect(answers[2]).toEqual({ ok: true })
     expect(answers[4]).toMatchObject({
       ok: true,
       data: { id: 'grt_1', revokedAt: '2024-05-01T11:00:00.000Z' },
@@ -148,33 +134,33 @@ describe('/api/gw agent routes', () => {
 
   it('refuse a rule that does not match the protocol, a bad default and bad queries with 400 naming the field', async () => {
     const cookie = await loggedInCookie()
-    const noActions = await createRuleRoute(
+    const noActions = await proxyRoute(
       action('/api/gw/policies', 'POST', cookie, { ...newRule, actions: [] }),
     )
     expect(noActions.status).toBe(400)
     expect(await noActions.json()).toMatchObject({
       failure: { code: 'invalid_body', message: expect.stringContaining('actions') },
     })
-    const badDefault = await setDefaultRoute(
+    const badDefault = await proxyRoute(
       action('/api/gw/policies/default', 'PUT', cookie, { effect: 'require_introduction' }),
     )
     expect(badDefault.status).toBe(400)
-    const noB = await conversationsRoute(get('/api/gw/conversations?a=planner', cookie))
+    const noB = await proxyRoute(get('/api/gw/conversations?a=planner', cookie))
     expect(noB.status).toBe(400)
     expect(await noB.json()).toMatchObject({
       failure: { code: 'invalid_filter', message: expect.stringMatching(/^b: /) },
     })
-    const badAll = await grantsRoute(get('/api/gw/grants?all=yes', cookie))
+    const badAll = await proxyRoute(get('/api/gw/grants?all=yes', cookie))
     expect(badAll.status).toBe(400)
-    const badCapability = await agentsRoute(get('/api/gw/agents?capability=a%20b', cookie))
+    const badCapability = await proxyRoute(get('/api/gw/agents?capability=a%20b', cookie))
     expect(badCapability.status).toBe(400)
     expect(seen).toEqual([])
   })
 
   it("pass the gateway's error envelope on: an unknown rule is a 404 with its code and message", async () => {
     const cookie = await loggedInCookie()
-    const response = await updateRuleRoute(
-      action('/api/gw/policies/rules/missing', 'PATCH', cookie, { priority: 1 }),
+    const response = await proxyRoute(
+      action('/api/gw/policies/missing', 'PATCH', cookie, { priority: 1 }),
       params({ id: 'missing' }),
     )
     expect(response.status).toBe(404)

@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@parley/protocol/admin'
 import { describe, expect, it } from 'vitest'
-import { agentList, conversationRows } from '../test-support/agent-fixtures'
+import { agentList, conversationRows } from '@/test-support/agent-fixtures'
 import {
   conversationHref,
   correlationGroups,

@@ -1,4 +1,4 @@
-import type { DashboardEnv } from '../env'
+import type { DashboardEnv } from '@/env'
 import { createGatewayClient, type GatewayClient } from './gateway-client'
 import { normaliseSessionSecret, SESSION_COOKIE } from './session-cookie'
 

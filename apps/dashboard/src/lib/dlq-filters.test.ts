@@ -3,7 +3,6 @@ import {
   deadLetterSearchParams,
   describeDeadLetterFilters,
   hasNoFilter,
-  isDeliveryIdParam,
   normaliseDeadLetterFilters,
   parseDeadLetterRequest,
   purgeSearchParams,
@@ -98,13 +97,5 @@ describe('parseDeadLetterRequest', () => {
       ok: false,
       message: 'recipient must be at most 200 characters; limit must be a whole number from 1 to 500',
     })
-  })
-})
-
-describe('isDeliveryIdParam', () => {
-  it('accepts 1 to 64 characters and refuses the rest', () => {
-    expect(isDeliveryIdParam('dlv_abc')).toBe(true)
-    expect(isDeliveryIdParam('')).toBe(false)
-    expect(isDeliveryIdParam('x'.repeat(65))).toBe(false)
   })
 })

@@ -87,8 +87,3 @@ export function parseDeadLetterRequest(source: SearchParamsLike): ParsedDeadLett
   const request: DeadLetterRequest = raw.limit === undefined ? rest : { ...rest, limit }
   return { ok: true, request }
 }
-
-/** The gateway's delivery ids are short tokens; anything else in a URL path is refused before it is sent. */
-export function isDeliveryIdParam(value: string): boolean {
-  return value.length >= 1 && value.length <= 64
-}

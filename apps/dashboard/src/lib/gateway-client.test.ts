@@ -10,7 +10,7 @@ import type {
   Health,
 } from '@parley/protocol/admin'
 import { afterEach, describe, expect, it } from 'vitest'
-import { nodeList, presenceList } from '../test-support/presence-fixtures'
+import { nodeList, presenceList } from '@/test-support/presence-fixtures'
 import { createGatewayClient } from './gateway-client'
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void

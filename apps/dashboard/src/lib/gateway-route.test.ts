@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { GET as auditRoute } from '../app/api/gw/audit/route'
-import { GET as channelsRoute } from '../app/api/gw/channels/route'
-import { GET as connectionsRoute } from '../app/api/gw/connections/route'
-import { GET as deliveriesRoute } from '../app/api/gw/deliveries/route'
-import { POST as requeueRoute } from '../app/api/gw/dlq/[id]/requeue/route'
-import { GET as deadLetterRoute, DELETE as purgeOneRoute } from '../app/api/gw/dlq/[id]/route'
-import { GET as deadLettersRoute, DELETE as purgeAllRoute } from '../app/api/gw/dlq/route'
-import { GET as healthRoute } from '../app/api/gw/health/route'
-import { GET as nodesRoute } from '../app/api/gw/nodes/route'
-import { GET as presenceRoute } from '../app/api/gw/presence/route'
-import { sessionSecretFor, useStandInGateway } from '../test-support/stand-in-gateway'
+import { proxyRoute, sessionSecretFor, useStandInGateway } from '@/test-support/stand-in-gateway'
 import { sessionTokenOf } from './gateway-route'
 import { SESSION_COOKIE } from './session-cookie'
 
@@ -66,7 +56,7 @@ describe('/api/gw/dlq action routes', () => {
   it('requeue and purge reach the gateway with their method and the session token', async () => {
     const cookie = await loggedInCookie()
     seen.length = 0
-    const requeued = await requeueRoute(
+    const requeued = await proxyRoute(
       new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1/requeue', {
         method: 'POST',
         headers: sameOriginHeaders(cookie),
@@ -74,7 +64,7 @@ describe('/api/gw/dlq action routes', () => {
       idParam('dlv_1'),
     )
     expect(await requeued.json()).toEqual({ ok: true, data: { id: 'dlv_1', requeued: true } })
-    const purgedOne = await purgeOneRoute(
+    const purgedOne = await proxyRoute(
       new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1', {
         method: 'DELETE',
         headers: sameOriginHeaders(cookie),
@@ -82,7 +72,7 @@ describe('/api/gw/dlq action routes', () => {
       idParam('dlv_1'),
     )
     expect(await purgedOne.json()).toEqual({ ok: true, data: { purged: 2 } })
-    const purgedAll = await purgeAllRoute(
+    const purgedAll = await proxyRoute(
       new Request('http://127.0.0.1:3000/api/gw/dlq?recipient=billing&cursor=c1&limit=5', {
         method: 'DELETE',
         headers: sameOriginHeaders(cookie),
@@ -108,15 +98,15 @@ describe('/api/gw/dlq action routes', () => {
       'sec-fetch-site': 'cross-site',
     }
     const responses = [
-      await requeueRoute(
+      await proxyRoute(
         new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1/requeue', { method: 'POST', headers: crossSite }),
         idParam('dlv_1'),
       ),
-      await purgeOneRoute(
+      await proxyRoute(
         new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1', { method: 'DELETE', headers: crossSite }),
         idParam('dlv_1'),
       ),
-      await purgeAllRoute(
+      await proxyRoute(
         new Request('http://127.0.0.1:3000/api/gw/dlq', { method: 'DELETE', headers: crossSite }),
       ),
     ]
@@ -130,7 +120,7 @@ describe('/api/gw/dlq action routes', () => {
   it('refuse a bad filter or id with 400 naming the problem, without calling the gateway', async () => {
     const cookie = await loggedInCookie()
     seen.length = 0
-    const badKind = await deadLettersRoute(
+    const badKind = await proxyRoute(
       new Request('http://127.0.0.1:3000/api/gw/dlq?kind=teleport', { headers: { cookie } }),
     )
     expect(badKind.status).toBe(400)
@@ -138,7 +128,7 @@ describe('/api/gw/dlq action routes', () => {
       ok: false,
       failure: { code: 'invalid_filter', message: 'kind must be one of direct, channel, webhook' },
     })
-    const purgeBadKind = await purgeAllRoute(
+    const purgeBadKind = await proxyRoute(
       new Request('http://127.0.0.1:3000/api/gw/dlq?kind=teleport', {
         method: 'DELETE',
         headers: sameOriginHeaders(cookie),
@@ -146,7 +136,7 @@ describe('/api/gw/dlq action routes', () => {
     )
     expect(purgeBadKind.status).toBe(400)
     const longId = 'x'.repeat(65)
-    const badId = await requeueRoute(
+    const badId = await proxyRoute(
       new Request(`http://127.0.0.1:3000/api/gw/dlq/${longId}/requeue`, {
         method: 'POST',
         headers: sameOriginHeaders(cookie),
@@ -164,7 +154,7 @@ describe('/api/gw route handlers', () => {
     expect(cookie).toBe(`${SESSION_COOKIE}=${SESSION}`)
     expect(decodeURIComponent(cookie)).not.toContain(ADMIN_TOKEN)
     expect(sessionTokenOf(new Request('http://x/', { headers: { cookie: `a=b; ${cookie}` } }))).toBe(SESSION)
-    const response = await channelsRoute(
+    const response = await proxyRoute(
       new Request('http://127.0.0.1:3000/api/gw/channels', { headers: { cookie } }),
     )
     expect(response.status).toBe(200)
@@ -179,12 +169,12 @@ describe('/api/gw route handlers', () => {
   it('read presence and nodes from the gateway with the session token; a gateway error is a 502 result', async () => {
     const cookie = await loggedInCookie()
     seen.length = 0
-    const presence = await presenceRoute(
+    const presence = await proxyRoute(
       new Request('http://127.0.0.1:3000/api/gw/presence', { headers: { cookie } }),
     )
     expect(presence.status).toBe(200)
     expect(await presence.json()).toEqual({ ok: true, data: { clients: [], principals: [] } })
-    const nodes = await nodesRoute(new Request('http://127.0.0.1:3000/api/gw/nodes', { headers: { cookie } }))
+    const nodes = await proxyRoute(new Request('http://127.0.0.1:3000/api/gw/nodes', { headers: { cookie } }))
     expect(nodes.status).toBe(502)
     expect(await nodes.json()).toEqual({
       ok: false,
@@ -199,28 +189,28 @@ describe('/api/gw route handlers', () => {
 
   it('answer 401 without a session cookie and never call the gateway, not even /health', async () => {
     const routes = [
-      () => healthRoute(new Request('http://127.0.0.1:3000/api/gw/health')),
-      () => connectionsRoute(new Request('http://127.0.0.1:3000/api/gw/connections')),
-      () => channelsRoute(new Request('http://127.0.0.1:3000/api/gw/channels')),
-      () => presenceRoute(new Request('http://127.0.0.1:3000/api/gw/presence')),
-      () => nodesRoute(new Request('http://127.0.0.1:3000/api/gw/nodes')),
-      () => auditRoute(new Request('http://127.0.0.1:3000/api/gw/audit?kind=publish')),
-      () => deliveriesRoute(new Request('http://127.0.0.1:3000/api/gw/deliveries')),
-      () => deadLettersRoute(new Request('http://127.0.0.1:3000/api/gw/dlq')),
-      () => deadLetterRoute(new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1'), idParam('dlv_1')),
+      () => proxyRoute(new Request('http://127.0.0.1:3000/api/gw/health')),
+      () => proxyRoute(new Request('http://127.0.0.1:3000/api/gw/connections')),
+      () => proxyRoute(new Request('http://127.0.0.1:3000/api/gw/channels')),
+      () => proxyRoute(new Request('http://127.0.0.1:3000/api/gw/presence')),
+      () => proxyRoute(new Request('http://127.0.0.1:3000/api/gw/nodes')),
+      () => proxyRoute(new Request('http://127.0.0.1:3000/api/gw/audit?kind=publish')),
+      () => proxyRoute(new Request('http://127.0.0.1:3000/api/gw/deliveries')),
+      () => proxyRoute(new Request('http://127.0.0.1:3000/api/gw/dlq')),
+      () => proxyRoute(new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1'), idParam('dlv_1')),
       () =>
-        requeueRoute(
+        proxyRoute(
           new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1/requeue', { method: 'POST' }),
           idParam('dlv_1'),
         ),
       () =>
-        purgeOneRoute(
+        proxyRoute(
           new Request('http://127.0.0.1:3000/api/gw/dlq/dlv_1', { method: 'DELETE' }),
           idParam('dlv_1'),
         ),
-      () => purgeAllRoute(new Request('http://127.0.0.1:3000/api/gw/dlq', { method: 'DELETE' })),
+      () => proxyRoute(new Request('http://127.0.0.1:3000/api/gw/dlq', { method: 'DELETE' })),
       () =>
-        healthRoute(
+        proxyRoute(
           new Request('http://127.0.0.1:3000/api/gw/health', { headers: { cookie: `${SESSION_COOKIE}=` } }),
         ),
     ]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { policyList } from '../test-support/agent-fixtures'
+import { policyList } from '@/test-support/agent-fixtures'
 import {
   EMPTY_RULE_FORM,
   type PolicyRuleForm,

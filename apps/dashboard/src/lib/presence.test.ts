@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { presenceList } from '../test-support/presence-fixtures'
+import { presenceList } from '@/test-support/presence-fixtures'
 import { filterPresence, formatMetadata, presenceTone } from './presence'
 
 describe('filterPresence', () => {

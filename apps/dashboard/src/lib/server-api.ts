@@ -1,7 +1,7 @@
 import { cookies, headers } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { cache } from 'react'
-import { readEnv } from '../env'
+import { readEnv } from '@/env'
 import { gatewayClientFor } from './dashboard-gateway'
 import type { GatewayClient } from './gateway-client'
 import type { GatewayResult } from './gateway-result'

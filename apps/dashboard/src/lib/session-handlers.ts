@@ -1,5 +1,5 @@
 import { NextResponse } from 'next/server'
-import type { DashboardEnv } from '../env'
+import type { DashboardEnv } from '@/env'
 import { gatewayClientFor, sessionSecretOf } from './dashboard-gateway'
 import { isSameOriginRequest } from './same-origin'
 import {

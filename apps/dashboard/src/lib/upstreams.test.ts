@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@parley/protocol/admin'
 import { describe, expect, it } from 'vitest'
-import { upstreamAgentList } from '../test-support/upstream-fixtures'
+import { upstreamAgentList } from '@/test-support/upstream-fixtures'
 import {
   a2aAgentFormToRequest,
   a2aTaskRefs,

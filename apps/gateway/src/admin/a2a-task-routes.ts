@@ -1,16 +1,8 @@
-import {
-  type A2aTaskArtifact,
-  type A2aTaskInfo,
-  type A2aTaskList,
-  A2aTaskListQuery,
-  type A2aTaskPart,
-  A2aTaskQuery,
-  type A2aTaskState,
-} from '@parley/protocol'
+import type { A2aTaskArtifact, A2aTaskInfo, A2aTaskPart, A2aTaskState } from '@parley/protocol'
 import type { TaskJson, TaskRecord, TaskStore } from '@parley/stores'
-import type { z } from 'zod'
 import { GatewayError } from '../errors.js'
 import type { GatewayApp } from '../http/create-app.js'
+import { mountAdminRoutes } from './admin-routes.js'
 
 /** A part's readable text is cut here: the dashboard shows artifacts, it does not download them. */
 const MAX_PART_TEXT = 4_000
@@ -84,13 +76,6 @@ export function a2aTaskInfo(record: TaskRecord): A2aTaskInfo {
   }
 }
 
-function parseQuery<T>(schema: z.ZodType<T>, query: Record<string, string>, what: string): T {
-  const parsed = schema.safeParse(query)
-  if (parsed.success) return parsed.data
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'query'}: ${issue.message}`)
-  throw new GatewayError('bad_request', `invalid ${what} query: ${problems.join('; ')}`)
-}
-
 /**
  * The operator's read of durable A2A tasks, for the Conversation view: `GET /api/admin/a2a/tasks/:id?agentId=`
  * (the audit row of an A2A call names the task as its correlation id and the agent as its target) and
@@ -98,25 +83,25 @@ function parseQuery<T>(schema: z.ZodType<T>, query: Record<string, string>, what
  * message and the artifacts made readable; history and push configs stay with the A2A caller.
  */
 export function registerA2aTaskRoutes(app: GatewayApp, deps: { tasks: () => TaskStore }): void {
-  app.get('/api/admin/a2a/tasks/:id', async (c) => {
-    const { agentId } = parseQuery(A2aTaskQuery, c.req.query(), 'A2A task')
-    const taskId = c.req.param('id')
-    const record = await deps.tasks().get(taskId, { agentId })
-    if (record === undefined) throw new GatewayError('not_found', `no A2A task ${taskId} of agent ${agentId}`)
-    const body: A2aTaskInfo = a2aTaskInfo(record)
-    return c.json(body)
-  })
-
-  app.get('/api/admin/a2a/tasks', async (c) => {
-    const query = parseQuery(A2aTaskListQuery, c.req.query(), 'A2A task list')
-    const page = await deps.tasks().list({
-      owner: query.owner,
-      pageSize: query.pageSize,
-      includeArtifacts: true,
-      ...(query.agentId === undefined ? {} : { agentId: query.agentId }),
-      ...(query.pageToken === undefined ? {} : { pageToken: query.pageToken }),
-    })
-    const body: A2aTaskList = { tasks: page.tasks.map(a2aTaskInfo), nextPageToken: page.nextPageToken }
-    return c.json(body)
+  mountAdminRoutes(app, {
+    a2aTask: async (_c, request) => {
+      const { agentId } = request.query()
+      const taskId = request.params.id
+      const record = await deps.tasks().get(taskId, { agentId })
+      if (record === undefined)
+        throw new GatewayError('not_found', `no A2A task ${taskId} of agent ${agentId}`)
+      return a2aTaskInfo(record)
+    },
+    a2aTasks: async (_c, request) => {
+      const query = request.query()
+      const page = await deps.tasks().list({
+        owner: query.owner,
+        pageSize: query.pageSize,
+        includeArtifacts: true,
+        ...(query.agentId === undefined ? {} : { agentId: query.agentId }),
+        ...(query.pageToken === undefined ? {} : { pageToken: query.pageToken }),
+      })
+      return { tasks: page.tasks.map(a2aTaskInfo), nextPageToken: page.nextPageToken }
+    },
   })
 }

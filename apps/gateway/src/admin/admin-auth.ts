@@ -7,6 +7,7 @@ import type { ClientAddressResolver } from '../http/client-address.js'
 import type { GatewayApp } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
 import { secretMatches } from '../security/secrets.js'
+import { mountAdminRoutes } from './admin-routes.js'
 
 export interface AdminAuthDeps {
   /** SHA-256 of the admin token; undefined until it is known (then only role-admin credentials get in). */
@@ -95,8 +96,5 @@ export function registerAdminAuth(app: GatewayApp, deps: AdminAuthDeps): void {
     )
   })
 
-  app.get('/api/admin/whoami', (c) => {
-    const principal = c.get('principal')
-    return c.json({ role: 'admin' as const, principal: principal.id })
-  })
+  mountAdminRoutes(app, { whoami: (c) => ({ role: 'admin', principal: c.get('principal').id }) })
 }

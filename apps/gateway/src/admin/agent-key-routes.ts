@@ -1,8 +1,9 @@
-import { type AgentKeyInfo, type AgentKeyList, RegisterAgentKeyRequest } from '@parley/protocol'
+import type { AgentKeyInfo } from '@parley/protocol'
 import type { AgentKey, AgentKeyStore } from '@parley/stores'
 import { GatewayError } from '../errors.js'
 import type { GatewayApp } from '../http/create-app.js'
-import { checkScopes, parseBody } from './request-body.js'
+import { mountAdminRoutes } from './admin-routes.js'
+import { checkScopes } from './request-body.js'
 
 export interface AgentKeyRouteDeps {
   agentKeys: () => AgentKeyStore
@@ -19,36 +20,30 @@ export interface AgentKeyRouteDeps {
 export function registerAgentKeyRoutes(app: GatewayApp, deps: AgentKeyRouteDeps): void {
   const now = deps.now ?? Date.now
 
-  app.get('/api/admin/agent-keys', async (c) => {
-    const body: AgentKeyList = { agentKeys: (await deps.agentKeys().list()).map(agentKeyInfo) }
-    return c.json(body)
-  })
-
-  app.post('/api/admin/agent-keys', async (c) => {
-    const request = parseBody(RegisterAgentKeyRequest, await c.req.json().catch(() => undefined), 'agent key')
-    checkScopes(request.scopes)
-    c.set('adminAction', `agent key register ${request.id}`)
-    const key = await deps.agentKeys().register(request, now())
-    c.set(
-      'adminAction',
-      `agent key register ${key.id} name=${JSON.stringify(key.name)} role=${key.role} scopes=${key.scopes.join(' ') || '-'}`,
-    )
-    const body: AgentKeyInfo = agentKeyInfo(key)
-    return c.json(body, 201)
-  })
-
-  app.delete('/api/admin/agent-keys/:id', async (c) => {
-    const id = c.req.param('id')
-    const store = deps.agentKeys()
-    c.set('adminAction', `agent key revoke ${id}`)
-    const existing = (await store.list()).find((key) => key.id === id)
-    if (existing === undefined) throw new GatewayError('not_found', `no agent key ${id}`)
-    await store.revoke(id, now())
-    const closed = deps.revoked(id)
-    c.set('adminAction', `agent key revoke ${id} (closed ${closed} connections)`)
-    const record = (await store.list()).find((key) => key.id === id) ?? existing
-    const body: AgentKeyInfo = agentKeyInfo(record)
-    return c.json(body)
+  mountAdminRoutes(app, {
+    agentKeys: async () => ({ agentKeys: (await deps.agentKeys().list()).map(agentKeyInfo) }),
+    registerAgentKey: async (c, input) => {
+      const request = await input.body()
+      checkScopes(request.scopes)
+      c.set('adminAction', `agent key register ${request.id}`)
+      const key = await deps.agentKeys().register(request, now())
+      c.set(
+        'adminAction',
+        `agent key register ${key.id} name=${JSON.stringify(key.name)} role=${key.role} scopes=${key.scopes.join(' ') || '-'}`,
+      )
+      return agentKeyInfo(key)
+    },
+    revokeAgentKey: async (c, { params: { id } }) => {
+      const store = deps.agentKeys()
+      c.set('adminAction', `agent key revoke ${id}`)
+      const existing = (await store.list()).find((key) => key.id === id)
+      if (existing === undefined) throw new GatewayError('not_found', `no agent key ${id}`)
+      await store.revoke(id, now())
+      const closed = deps.revoked(id)
+      c.set('adminAction', `agent key revoke ${id} (closed ${closed} connections)`)
+      const record = (await store.list()).find((key) => key.id === id) ?? existing
+      return agentKeyInfo(record)
+    },
   })
 }
 

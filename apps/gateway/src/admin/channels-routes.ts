@@ -1,10 +1,8 @@
-import type { ChannelInfo, ChannelList } from '@parley/protocol'
+import type { ChannelInfo } from '@parley/protocol'
 import type { GatewayApp } from '../http/create-app.js'
+import { mountAdminRoutes } from './admin-routes.js'
 
 /** `GET /api/admin/channels`: channels with their subscribers and messages published since start. */
 export function registerChannelsRoutes(app: GatewayApp, deps: { list: () => ChannelInfo[] }): void {
-  app.get('/api/admin/channels', (c) => {
-    const body: ChannelList = { channels: deps.list() }
-    return c.json(body)
-  })
+  mountAdminRoutes(app, { channels: () => ({ channels: deps.list() }) })
 }

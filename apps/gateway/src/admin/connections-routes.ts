@@ -1,10 +1,8 @@
-import type { ConnectionInfo, ConnectionList } from '@parley/protocol'
+import type { ConnectionInfo } from '@parley/protocol'
 import type { GatewayApp } from '../http/create-app.js'
+import { mountAdminRoutes } from './admin-routes.js'
 
 /** `GET /api/admin/connections`: every open connection on this node. */
 export function registerConnectionsRoutes(app: GatewayApp, deps: { list: () => ConnectionInfo[] }): void {
-  app.get('/api/admin/connections', (c) => {
-    const body: ConnectionList = { connections: deps.list() }
-    return c.json(body)
-  })
+  mountAdminRoutes(app, { connections: () => ({ connections: deps.list() }) })
 }

@@ -1,13 +1,9 @@
-import {
-  type DeadLetter,
-  type DeadLetterPage,
-  DeadLetterQuery,
-  type PurgeResult,
-  type RequeueResult,
-} from '@parley/protocol'
+import type { DeadLetterQuery, PurgeResult } from '@parley/protocol'
 import type { DeliveryStore, StoredDelivery } from '@parley/stores'
+import type { Context } from 'hono'
 import { GatewayError } from '../errors.js'
-import type { GatewayApp } from '../http/create-app.js'
+import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
+import { mountAdminRoutes } from './admin-routes.js'
 
 export interface DeadLetterRouteDeps {
   deliveries: () => DeliveryStore
@@ -20,40 +16,35 @@ export interface DeadLetterRouteDeps {
  * `POST /api/admin/dlq/:id/requeue`, `DELETE /api/admin/dlq/:id` and `DELETE /api/admin/dlq` (by filter).
  */
 export function registerDeadLetterRoutes(app: GatewayApp, deps: DeadLetterRouteDeps): void {
-  app.get('/api/admin/dlq', async (c) => {
-    const { cursor, ...query } = parseQuery(c.req.query())
-    // A bad cursor makes the store throw InvalidCursorError, which the app's error handler answers with 400.
-    const page: DeadLetterPage = await deps
-      .deliveries()
-      .listDeadLetters({ ...query, ...(cursor === undefined ? {} : { cursor }) })
-    return c.json(page)
+  mountAdminRoutes(app, {
+    deadLetters: (_c, request) => {
+      const { cursor, ...query } = request.query()
+      // A bad cursor makes the store throw InvalidCursorError, which the app's error handler answers with 400.
+      return deps.deliveries().listDeadLetters({ ...query, ...(cursor === undefined ? {} : { cursor }) })
+    },
+    deadLetter: async (_c, { params: { id } }) => {
+      const deadLetter = await deps.deliveries().getDeadLetter(id)
+      if (deadLetter === undefined) throw notFound(id)
+      return deadLetter
+    },
+    requeueDeadLetter: async (c, { params: { id } }) => {
+      const requeued = await deps.requeue(id)
+      if (requeued === undefined) throw notFound(id)
+      c.set('adminAction', `dlq requeue ${id}`)
+      return { id: requeued.id, requeued: true }
+    },
+    purgeDeadLetter: async (c, { params: { id } }) => {
+      const purged = await deps.deliveries().purgeDeadLetters({ id })
+      c.set('adminAction', `dlq purge ${id}: ${purged} purged`)
+      return { purged }
+    },
+    purgeDeadLetters: (c, request) => purgeByFilter(c, request.query()),
   })
 
-  app.get('/api/admin/dlq/:id', async (c) => {
-    const id = c.req.param('id')
-    const deadLetter: DeadLetter | undefined = await deps.deliveries().getDeadLetter(id)
-    if (deadLetter === undefined) throw notFound(id)
-    return c.json(deadLetter)
-  })
-
-  app.post('/api/admin/dlq/:id/requeue', async (c) => {
-    const id = c.req.param('id')
-    const requeued = await deps.requeue(id)
-    if (requeued === undefined) throw notFound(id)
-    c.set('adminAction', `dlq requeue ${id}`)
-    const body: RequeueResult = { id: requeued.id, requeued: true }
-    return c.json(body)
-  })
-
-  app.delete('/api/admin/dlq/:id', async (c) => {
-    const id = c.req.param('id')
-    const body: PurgeResult = { purged: await deps.deliveries().purgeDeadLetters({ id }) }
-    c.set('adminAction', `dlq purge ${id}: ${body.purged} purged`)
-    return c.json(body)
-  })
-
-  app.delete('/api/admin/dlq', async (c) => {
-    const { recipient, channel, kind } = parseQuery(c.req.query())
+  async function purgeByFilter(
+    c: Context<GatewayEnv>,
+    { recipient, channel, kind }: DeadLetterQuery,
+  ): Promise<PurgeResult> {
     const filter = {
       ...(recipient === undefined ? {} : { recipient }),
       ...(channel === undefined ? {} : { channel }),
@@ -62,15 +53,8 @@ export function registerDeadLetterRoutes(app: GatewayApp, deps: DeadLetterRouteD
     const body: PurgeResult = { purged: await deps.deliveries().purgeDeadLetters(filter) }
     const named = Object.entries(filter).map(([key, value]) => `${key}=${value}`)
     c.set('adminAction', `dlq purge ${named.join(' ') || 'all'}: ${body.purged} purged`)
-    return c.json(body)
-  })
-}
-
-function parseQuery(query: Record<string, string>): DeadLetterQuery {
-  const parsed = DeadLetterQuery.safeParse(query)
-  if (parsed.success) return parsed.data
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'query'}: ${issue.message}`)
-  throw new GatewayError('bad_request', `invalid dead-letter query: ${problems.join('; ')}`)
+    return body
+  }
 }
 
 function notFound(id: string): GatewayError {

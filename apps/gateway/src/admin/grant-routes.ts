@@ -1,8 +1,9 @@
-import type { GrantInfo, GrantList } from '@parley/protocol'
+import type { GrantInfo } from '@parley/protocol'
 import type { GrantStore } from '@parley/stores'
 import { grantInfo } from '../agents/access.js'
 import { GatewayError } from '../errors.js'
 import type { GatewayApp } from '../http/create-app.js'
+import { mountAdminRoutes } from './admin-routes.js'
 
 export interface GrantRouteDeps {
   grants: () => GrantStore
@@ -15,22 +16,17 @@ export interface GrantRouteDeps {
  * and `DELETE /api/admin/grants/:id` (revokes; repeating it answers the same revoked grant).
  */
 export function registerGrantRoutes(app: GatewayApp, deps: GrantRouteDeps): void {
-  app.get('/api/admin/grants', async (c) => {
-    const all = c.req.query('all')
-    if (all !== undefined && all !== 'true' && all !== 'false') {
-      throw new GatewayError('bad_request', 'invalid grants query: all must be true or false')
-    }
-    const grants = await deps.grants().list({ includeRevoked: all === 'true' })
-    const body: GrantList = { grants: grants.map(grantInfo) }
-    return c.json(body)
-  })
-
-  app.delete('/api/admin/grants/:id', async (c) => {
-    const id = c.req.param('id')
-    c.set('adminAction', `grant revoke ${id}`)
-    const revoked = await deps.revoke(id, c.get('principal').id)
-    if (revoked === undefined) throw new GatewayError('not_found', `no grant ${id}`)
-    const body: GrantInfo = revoked
-    return c.json(body)
+  mountAdminRoutes(app, {
+    grants: async (_c, request) => {
+      const { all } = request.query()
+      const grants = await deps.grants().list({ includeRevoked: all === 'true' })
+      return { grants: grants.map(grantInfo) }
+    },
+    revokeGrant: async (c, { params: { id } }) => {
+      c.set('adminAction', `grant revoke ${id}`)
+      const revoked = await deps.revoke(id, c.get('principal').id)
+      if (revoked === undefined) throw new GatewayError('not_found', `no grant ${id}`)
+      return revoked
+    },
   })
 }

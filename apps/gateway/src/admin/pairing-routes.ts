@@ -1,7 +1,7 @@
-import { ApproveCodeRequest, type PairingDecision, type PairingOverview } from '@parley/protocol'
+import type { PairingDecision } from '@parley/protocol'
 import type { GatewayApp } from '../http/create-app.js'
 import type { ChatPairing } from '../pairing/chat-pairing.js'
-import { parseBody } from './request-body.js'
+import { mountAdminRoutes } from './admin-routes.js'
 
 export interface PairingRouteDeps {
   pairing: ChatPairing
@@ -15,45 +15,35 @@ export interface PairingRouteDeps {
 export function registerPairingRoutes(app: GatewayApp, deps: PairingRouteDeps): void {
   const { pairing } = deps
 
-  app.get('/api/admin/pairing', async (c) => {
-    const body: PairingOverview = await pairing.overview()
-    return c.json(body)
-  })
-
-  app.post('/api/admin/pairing/requests/:id/approve', async (c) => {
-    const id = c.req.param('id')
-    c.set('adminAction', `pairing approve request ${id}`)
-    const body: PairingDecision = await pairing.approveRequest(id, c.get('principal').id)
-    c.set('adminAction', describe('approve', body))
-    return c.json(body)
-  })
-
-  app.post('/api/admin/pairing/requests/:id/deny', async (c) => {
-    const id = c.req.param('id')
-    c.set('adminAction', `pairing deny request ${id}`)
-    const body: PairingDecision = await pairing.deny(id)
-    c.set('adminAction', describe('deny', body))
-    return c.json(body)
-  })
-
-  app.post('/api/admin/pairing/approve', async (c) => {
-    const request = parseBody(ApproveCodeRequest, await c.req.json().catch(() => undefined), 'approval')
-    // Never the code itself: a wrong one is a guess worth hiding, a right one is spent anyway.
-    c.set(
-      'adminAction',
-      `pairing approve by code on ${request.channelType}${request.senderId === undefined ? '' : ` for ${JSON.stringify(request.senderId)}`}`,
-    )
-    const body: PairingDecision = await pairing.approveCode(request, c.get('principal').id)
-    c.set('adminAction', describe('approve by code', body))
-    return c.json(body)
-  })
-
-  app.delete('/api/admin/pairing/paired/:channelType/:senderId', async (c) => {
-    const channelType = c.req.param('channelType')
-    const senderId = c.req.param('senderId')
-    c.set('adminAction', `pairing revoke ${channelType} ${JSON.stringify(senderId)}`)
-    const body: PairingDecision = await pairing.revoke(channelType, senderId)
-    return c.json(body)
+  mountAdminRoutes(app, {
+    pairing: () => pairing.overview(),
+    approvePairing: async (c, { params: { id } }) => {
+      c.set('adminAction', `pairing approve request ${id}`)
+      const body = await pairing.approveRequest(id, c.get('principal').id)
+      c.set('adminAction', describe('approve', body))
+      return body
+    },
+    denyPairing: async (c, { params: { id } }) => {
+      c.set('adminAction', `pairing deny request ${id}`)
+      const body = await pairing.deny(id)
+      c.set('adminAction', describe('deny', body))
+      return body
+    },
+    approvePairingCode: async (c, input) => {
+      const request = await input.body()
+      // Never the code itself: a wrong one is a guess worth hiding, a right one is spent anyway.
+      c.set(
+        'adminAction',
+        `pairing approve by code on ${request.channelType}${request.senderId === undefined ? '' : ` for ${JSON.stringify(request.senderId)}`}`,
+      )
+      const body = await pairing.approveCode(request, c.get('principal').id)
+      c.set('adminAction', describe('approve by code', body))
+      return body
+    },
+    revokePairedSender: (c, { params: { channelType, senderId } }) => {
+      c.set('adminAction', `pairing revoke ${channelType} ${JSON.stringify(senderId)}`)
+      return pairing.revoke(channelType, senderId)
+    },
   })
 }
 

@@ -1,14 +1,8 @@
-import {
-  CreatePolicyRuleRequest,
-  type PolicyList,
-  type PolicyRuleInfo,
-  SetPolicyDefaultRequest,
-  UpdatePolicyRuleRequest,
-} from '@parley/protocol'
+import type { PolicyList, PolicyRuleInfo } from '@parley/protocol'
 import type { PolicyRule, PolicyStore } from '@parley/stores'
 import { GatewayError } from '../errors.js'
 import type { GatewayApp } from '../http/create-app.js'
-import { parseBody } from './request-body.js'
+import { mountAdminRoutes } from './admin-routes.js'
 
 export interface PolicyRouteDeps {
   policies: () => PolicyStore
@@ -34,57 +28,39 @@ export function registerPolicyRoutes(app: GatewayApp, deps: PolicyRouteDeps): vo
     }
   }
 
-  app.get('/api/admin/policies', async (c) => c.json(await policyList()))
-
-  // Registered before `/:id` routes so `default` is never taken for a rule id.
-  app.put('/api/admin/policies/default', async (c) => {
-    const request = parseBody(
-      SetPolicyDefaultRequest,
-      await c.req.json().catch(() => undefined),
-      'policy default',
-    )
-    c.set('adminAction', `policy default ${request.effect}`)
-    await deps.policies().setDefault(request.effect, now())
-    await deps.changed()
-    return c.json(await policyList())
-  })
-
-  app.post('/api/admin/policies', async (c) => {
-    const request = parseBody(
-      CreatePolicyRuleRequest,
-      await c.req.json().catch(() => undefined),
-      'policy rule',
-    )
-    c.set('adminAction', `policy create ${request.id ?? '(new id)'}`)
-    const rule = await deps.policies().create(request, now())
-    c.set('adminAction', `policy create ${rule.id} ${rule.effect} ${rule.actions.join(',')}`)
-    await deps.changed()
-    const body: PolicyRuleInfo = policyRuleInfo(rule)
-    return c.json(body, 201)
-  })
-
-  app.patch('/api/admin/policies/:id', async (c) => {
-    const id = c.req.param('id')
-    c.set('adminAction', `policy update ${id}`)
-    const request = parseBody(
-      UpdatePolicyRuleRequest,
-      await c.req.json().catch(() => undefined),
-      'policy rule update',
-    )
-    const rule = await deps.policies().update(id, request, now())
-    if (rule === undefined) throw new GatewayError('not_found', `no policy rule ${id}`)
-    await deps.changed()
-    const body: PolicyRuleInfo = policyRuleInfo(rule)
-    return c.json(body)
-  })
-
-  app.delete('/api/admin/policies/:id', async (c) => {
-    const id = c.req.param('id')
-    c.set('adminAction', `policy delete ${id}`)
-    if (!(await deps.policies().delete(id, now())))
-      throw new GatewayError('not_found', `no policy rule ${id}`)
-    await deps.changed()
-    return c.body(null, 204)
+  // The table puts `/policies/default` before `/policies/:id`, so `default` is never taken for a rule id.
+  mountAdminRoutes(app, {
+    policies: () => policyList(),
+    setPolicyDefault: async (c, input) => {
+      const request = await input.body()
+      c.set('adminAction', `policy default ${request.effect}`)
+      await deps.policies().setDefault(request.effect, now())
+      await deps.changed()
+      return policyList()
+    },
+    createPolicyRule: async (c, input) => {
+      const request = await input.body()
+      c.set('adminAction', `policy create ${request.id ?? '(new id)'}`)
+      const rule = await deps.policies().create(request, now())
+      c.set('adminAction', `policy create ${rule.id} ${rule.effect} ${rule.actions.join(',')}`)
+      await deps.changed()
+      return policyRuleInfo(rule)
+    },
+    updatePolicyRule: async (c, input) => {
+      const { id } = input.params
+      c.set('adminAction', `policy update ${id}`)
+      const request = await input.body()
+      const rule = await deps.policies().update(id, request, now())
+      if (rule === undefined) throw new GatewayError('not_found', `no policy rule ${id}`)
+      await deps.changed()
+      return policyRuleInfo(rule)
+    },
+    deletePolicyRule: async (c, { params: { id } }) => {
+      c.set('adminAction', `policy delete ${id}`)
+      if (!(await deps.policies().delete(id, now())))
+        throw new GatewayError('not_found', `no policy rule ${id}`)
+      await deps.changed()
+    },
   })
 }
 

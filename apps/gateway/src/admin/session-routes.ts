@@ -1,15 +1,9 @@
-import {
-  CreateDashboardSessionRequest,
-  type CreatedDashboardSession,
-  type DashboardSessionInfo,
-  type DashboardSessionList,
-  type RevokedDashboardSessions,
-} from '@parley/protocol'
+import type { DashboardSessionInfo } from '@parley/protocol'
 import type { DashboardSessionRecord, DashboardSessionStore } from '@parley/stores'
 import { GatewayError } from '../errors.js'
 import type { ClientAddressResolver } from '../http/client-address.js'
 import type { GatewayApp } from '../http/create-app.js'
-import { parseBody } from './request-body.js'
+import { mountAdminRoutes } from './admin-routes.js'
 
 export interface SessionRouteDeps {
   sessions: () => DashboardSessionStore
@@ -28,73 +22,55 @@ export interface SessionRouteDeps {
 export function registerSessionRoutes(app: GatewayApp, deps: SessionRouteDeps): void {
   const now = deps.now ?? Date.now
 
-  app.post('/api/admin/sessions', async (c) => {
-    const credential = c.get('adminCredential')
-    if (credential.dashboardSessionId !== undefined) {
-      throw new GatewayError(
-        'forbidden',
-        'a dashboard session cannot open another: log in with an admin token',
+  mountAdminRoutes(app, {
+    openSession: async (c, input) => {
+      const credential = c.get('adminCredential')
+      if (credential.dashboardSessionId !== undefined) {
+        throw new GatewayError(
+          'forbidden',
+          'a dashboard session cannot open another: log in with an admin token',
+        )
+      }
+      const request = await input.body()
+      const openedAt = now()
+      const store = deps.sessions()
+      // Ended sessions are of no further use: drop them as new ones come, so the table stays small.
+      await store.prune(openedAt)
+      const created = await store.create(
+        {
+          principal: c.get('principal').id,
+          credentialId: credential.tokenId ?? null,
+          expiresAt: Math.min(openedAt + deps.ttlMs, credential.expiresAt ?? Number.POSITIVE_INFINITY),
+          userAgent: request.userAgent ?? null,
+          address: deps.clientAddress(c).address,
+        },
+        openedAt,
       )
-    }
-    const text = await c.req.text()
-    let json: unknown
-    try {
-      json = text.trim() === '' ? {} : JSON.parse(text)
-    } catch {
-      throw new GatewayError('bad_request', 'invalid session request: the body is not JSON')
-    }
-    const request = parseBody(CreateDashboardSessionRequest, json, 'session request')
-    const openedAt = now()
-    const store = deps.sessions()
-    // Ended sessions are of no further use: drop them as new ones come, so the table stays small.
-    await store.prune(openedAt)
-    const created = await store.create(
-      {
-        principal: c.get('principal').id,
-        credentialId: credential.tokenId ?? null,
-        expiresAt: Math.min(openedAt + deps.ttlMs, credential.expiresAt ?? Number.POSITIVE_INFINITY),
-        userAgent: request.userAgent ?? null,
-        address: deps.clientAddress(c).address,
-      },
-      openedAt,
-    )
-    c.set('adminAction', `session open ${created.record.id}`)
-    const body: CreatedDashboardSession = {
-      session: created.secret,
-      info: sessionInfo(created.record, created.record.id),
-    }
-    return c.json(body, 201)
-  })
-
-  app.get('/api/admin/sessions', async (c) => {
-    const current = c.get('adminCredential').dashboardSessionId
-    const live = await deps.sessions().listLive(now())
-    const body: DashboardSessionList = { sessions: live.map((record) => sessionInfo(record, current)) }
-    return c.json(body)
-  })
-
-  app.delete('/api/admin/sessions/current', async (c) => {
-    const current = c.get('adminCredential').dashboardSessionId
-    const revoked = current !== undefined && (await deps.sessions().revoke(current, now()))
-    c.set('adminAction', `session logout ${current ?? '(not a session)'}`)
-    const body: RevokedDashboardSessions = { revoked: revoked ? 1 : 0 }
-    return c.json(body)
-  })
-
-  app.delete('/api/admin/sessions/:id', async (c) => {
-    const id = c.req.param('id')
-    if (!(await deps.sessions().revoke(id, now())))
-      throw new GatewayError('not_found', `no live session ${id}`)
-    c.set('adminAction', `session revoke ${id}`)
-    const body: RevokedDashboardSessions = { revoked: 1 }
-    return c.json(body)
-  })
-
-  app.delete('/api/admin/sessions', async (c) => {
-    const revoked = await deps.sessions().revokeAll(now())
-    c.set('adminAction', `session revoke all (${revoked})`)
-    const body: RevokedDashboardSessions = { revoked }
-    return c.json(body)
+      c.set('adminAction', `session open ${created.record.id}`)
+      return { session: created.secret, info: sessionInfo(created.record, created.record.id) }
+    },
+    sessions: async (c) => {
+      const current = c.get('adminCredential').dashboardSessionId
+      const live = await deps.sessions().listLive(now())
+      return { sessions: live.map((record) => sessionInfo(record, current)) }
+    },
+    endSession: async (c) => {
+      const current = c.get('adminCredential').dashboardSessionId
+      const revoked = current !== undefined && (await deps.sessions().revoke(current, now()))
+      c.set('adminAction', `session logout ${current ?? '(not a session)'}`)
+      return { revoked: revoked ? 1 : 0 }
+    },
+    revokeSession: async (c, { params: { id } }) => {
+      if (!(await deps.sessions().revoke(id, now())))
+        throw new GatewayError('not_found', `no live session ${id}`)
+      c.set('adminAction', `session revoke ${id}`)
+      return { revoked: 1 }
+    },
+    revokeAllSessions: async (c) => {
+      const revoked = await deps.sessions().revokeAll(now())
+      c.set('adminAction', `session revoke all (${revoked})`)
+      return { revoked }
+    },
   })
 }
 

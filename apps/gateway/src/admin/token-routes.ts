@@ -1,8 +1,9 @@
-import { type CreatedToken, CreateTokenRequest, type TokenInfo, type TokenList } from '@parley/protocol'
+import type { TokenInfo } from '@parley/protocol'
 import type { TokenRecord, TokenStore } from '@parley/stores'
 import { GatewayError } from '../errors.js'
 import type { GatewayApp } from '../http/create-app.js'
-import { checkScopes, parseBody } from './request-body.js'
+import { mountAdminRoutes } from './admin-routes.js'
+import { checkScopes } from './request-body.js'
 
 export interface TokenRouteDeps {
   tokens: () => TokenStore
@@ -21,50 +22,43 @@ export interface TokenRouteDeps {
 export function registerTokenRoutes(app: GatewayApp, deps: TokenRouteDeps): void {
   const now = deps.now ?? Date.now
 
-  app.get('/api/admin/tokens', async (c) => {
-    const body: TokenList = { tokens: (await deps.tokens().list()).map(tokenInfo) }
-    return c.json(body)
+  mountAdminRoutes(app, {
+    tokens: async () => ({ tokens: (await deps.tokens().list()).map(tokenInfo) }),
+    createToken: async (c, input) => {
+      const request = await input.body()
+      checkScopes(request.scopes)
+      const createdAt = now()
+      const created = await deps.tokens().create(
+        {
+          name: request.name,
+          role: request.role,
+          scopes: request.scopes,
+          expiresAt: request.expiresIn === undefined ? null : createdAt + request.expiresIn * 1000,
+        },
+        createdAt,
+      )
+      const { record } = created
+      c.set(
+        'adminAction',
+        `token create ${record.id} name=${JSON.stringify(record.name)} role=${record.role} scopes=${record.scopes.join(' ') || '-'}`,
+      )
+      return { token: created.token, info: tokenInfo(record) }
+    },
+    revokeToken: async (c, { params: { id } }) => {
+      const store = deps.tokens()
+      const existing = await store.get(id)
+      if (existing === undefined) throw new GatewayError('not_found', `no token ${id}`)
+      await store.revoke(id, now())
+      const closed = deps.revoked(id)
+      const endedSessions = (await deps.revokeSessions?.(id)) ?? 0
+      c.set(
+        'adminAction',
+        `token revoke ${id} (closed ${closed} connections, ended ${endedSessions} sessions)`,
+      )
+      const record = (await store.get(id)) ?? existing
+      return tokenInfo(record)
+    },
   })
-
-  app.post('/api/admin/tokens', async (c) => {
-    const request = parseCreateRequest(await c.req.json().catch(() => undefined))
-    const createdAt = now()
-    const created = await deps.tokens().create(
-      {
-        name: request.name,
-        role: request.role,
-        scopes: request.scopes,
-        expiresAt: request.expiresIn === undefined ? null : createdAt + request.expiresIn * 1000,
-      },
-      createdAt,
-    )
-    const { record } = created
-    c.set(
-      'adminAction',
-      `token create ${record.id} name=${JSON.stringify(record.name)} role=${record.role} scopes=${record.scopes.join(' ') || '-'}`,
-    )
-    const body: CreatedToken = { token: created.token, info: tokenInfo(record) }
-    return c.json(body, 201)
-  })
-
-  app.delete('/api/admin/tokens/:id', async (c) => {
-    const id = c.req.param('id')
-    const store = deps.tokens()
-    const existing = await store.get(id)
-    if (existing === undefined) throw new GatewayError('not_found', `no token ${id}`)
-    await store.revoke(id, now())
-    const closed = deps.revoked(id)
-    const endedSessions = (await deps.revokeSessions?.(id)) ?? 0
-    c.set('adminAction', `token revoke ${id} (closed ${closed} connections, ended ${endedSessions} sessions)`)
-    const record = (await store.get(id)) ?? existing
-    return c.json(tokenInfo(record))
-  })
-}
-
-function parseCreateRequest(body: unknown): CreateTokenRequest {
-  const request = parseBody(CreateTokenRequest, body, 'token request')
-  checkScopes(request.scopes)
-  return request
 }
 
 function iso(time: number | null): string | null {

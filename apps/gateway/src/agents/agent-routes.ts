@@ -1,4 +1,5 @@
 import { type AgentList, AgentListQuery, type AgentSummary } from '@parley/protocol'
+import { mountAdminRoutes } from '../admin/admin-routes.js'
 import type { Authenticate } from '../auth/authenticator.js'
 import { GatewayError } from '../errors.js'
 import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
@@ -47,18 +48,17 @@ export function registerAgentRoutes(app: GatewayApp, deps: AgentRoutesDeps): voi
     return c.json(body)
   })
 
-  app.get('/api/admin/agents', async (c) => {
-    const agents = await deps.listAll(capabilityOf(c.req.query()))
-    const { cardUrl } = deps
-    const body: AgentList = {
-      agents:
-        cardUrl === undefined
-          ? agents
-          : agents.map((agent) => ({
-              ...agent,
-              cardUrl: agent.cardUrl ?? cardUrl(c.req.url, agent.agentId),
-            })),
-    }
-    return c.json(body)
+  mountAdminRoutes(app, {
+    agents: async (c, request) => {
+      const agents = await deps.listAll(request.query().capability)
+      const { cardUrl } = deps
+      if (cardUrl === undefined) return { agents }
+      return {
+        agents: agents.map((agent) => ({
+          ...agent,
+          cardUrl: agent.cardUrl ?? cardUrl(c.req.url, agent.agentId),
+        })),
+      }
+    },
   })
 }

@@ -1,11 +1,5 @@
-import {
-  type A2aAgentInfo,
-  A2aAgentInfo as A2aAgentInfoSchema,
-  A2aAgentList,
-  type UpstreamCredentials,
-} from '@parley/protocol'
+import type { A2aAgentInfo, UpstreamCredentials } from '@parley/protocol'
 import { Command } from 'commander'
-import { z } from 'zod'
 import { credentialsOf, type McpCommandDeps } from './mcp-commands.js'
 import { type AdminApiTarget, call, formatTable, type Output } from './token-commands.js'
 
@@ -34,12 +28,12 @@ export async function addA2aAgent(
   input: { urls: string[]; agentId?: string; credentials?: UpstreamCredentials },
   output: Output,
 ): Promise<void> {
-  const added = await call(target, 'POST', '/api/admin/a2a/agents', A2aAgentInfoSchema, input)
+  const added = await call(target, 'addA2aAgent', { body: input })
   output.out(describe(added))
 }
 
 export async function listA2aAgents(target: AdminApiTarget, output: Output): Promise<void> {
-  const { agents } = await call(target, 'GET', '/api/admin/a2a/agents', A2aAgentList)
+  const { agents } = await call(target, 'a2aAgents')
   if (agents.length === 0) {
     output.out('No external A2A agents.')
     return
@@ -58,7 +52,7 @@ export async function listA2aAgents(target: AdminApiTarget, output: Output): Pro
 }
 
 export async function removeA2aAgent(target: AdminApiTarget, agentId: string, output: Output): Promise<void> {
-  await call(target, 'DELETE', `/api/admin/a2a/agents/${encodeURIComponent(agentId)}`, z.undefined())
+  await call(target, 'removeA2aAgent', { params: { agentId } })
   output.out(`Removed external A2A agent ${agentId}; its instances left the gateway.`)
 }
 

@@ -1,6 +1,5 @@
-import { AddMcpServerRequest, McpServerInfo, McpServerList, type UpstreamCredentials } from '@parley/protocol'
+import { AddMcpServerRequest, type McpServerInfo, type UpstreamCredentials } from '@parley/protocol'
 import { Command, InvalidArgumentError } from 'commander'
-import { z } from 'zod'
 import { type AdminApiTarget, AdminCallError, call, formatTable, type Output } from './token-commands.js'
 
 /**
@@ -61,7 +60,7 @@ export async function addMcpServer(
   request: AddMcpServerRequest,
   output: Output,
 ): Promise<void> {
-  const server = await call(target, 'POST', '/api/admin/mcp/servers', McpServerInfo, request)
+  const server = await call(target, 'addMcpServer', { body: request })
   const lines = [
     `Registered MCP server ${server.name} (${server.health.url}), credentials ${server.credentials}`,
     `  health  ${describeHealth(server)}`,
@@ -71,7 +70,7 @@ export async function addMcpServer(
 }
 
 export async function listMcpServers(target: AdminApiTarget, output: Output): Promise<void> {
-  const { servers } = await call(target, 'GET', '/api/admin/mcp/servers', McpServerList)
+  const { servers } = await call(target, 'mcpServers')
   if (servers.length === 0) {
     output.out('No MCP servers.')
     return
@@ -93,7 +92,7 @@ export async function listMcpServers(target: AdminApiTarget, output: Output): Pr
 }
 
 export async function removeMcpServer(target: AdminApiTarget, name: string, output: Output): Promise<void> {
-  await call(target, 'DELETE', `/api/admin/mcp/servers/${encodeURIComponent(name)}`, z.undefined())
+  await call(target, 'removeMcpServer', { params: { name } })
   output.out(`Removed MCP server ${name}; its tools are gone.`)
 }
 

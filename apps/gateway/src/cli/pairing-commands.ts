@@ -1,4 +1,4 @@
-import { DeviceRequestInfo, DeviceRequestList, PairingDecision, PairingOverview } from '@parley/protocol'
+import type { PairingDecision } from '@parley/protocol'
 import { type AdminApiTarget, AdminCallError, call, formatTable, type Output } from './token-commands.js'
 
 /**
@@ -6,10 +6,8 @@ import { type AdminApiTarget, AdminCallError, call, formatTable, type Output } f
  * `parley token`. Names and ids are printed as the API gives them (a terminal shows no HTML).
  */
 
-const segment = encodeURIComponent
-
 export async function listPairing(target: AdminApiTarget, output: Output): Promise<void> {
-  const overview = await call(target, 'GET', '/api/admin/pairing', PairingOverview)
+  const overview = await call(target, 'pairing')
   const lines: string[] = []
   if (overview.pending.length === 0) {
     lines.push('No pending pairing requests.')
@@ -63,34 +61,26 @@ export async function approvePairing(
     if (input.channelType !== undefined || input.code !== undefined) {
       throw new AdminCallError('give either --request <id> or <channelType> <code>, not both')
     }
-    decision = await call(
-      target,
-      'POST',
-      `/api/admin/pairing/requests/${segment(input.requestId)}/approve`,
-      PairingDecision,
-    )
+    decision = await call(target, 'approvePairing', { params: { id: input.requestId } })
   } else {
     if (input.channelType === undefined || input.code === undefined) {
       throw new AdminCallError(
         'usage: parley pairing approve <channelType> <code> [--sender <id>] | --request <id>',
       )
     }
-    decision = await call(target, 'POST', '/api/admin/pairing/approve', PairingDecision, {
-      channelType: input.channelType,
-      code: input.code,
-      ...(input.senderId === undefined ? {} : { senderId: input.senderId }),
+    decision = await call(target, 'approvePairingCode', {
+      body: {
+        channelType: input.channelType,
+        code: input.code,
+        ...(input.senderId === undefined ? {} : { senderId: input.senderId }),
+      },
     })
   }
   output.out(`Approved ${decided(decision)}.`)
 }
 
 export async function denyPairing(target: AdminApiTarget, requestId: string, output: Output): Promise<void> {
-  const decision = await call(
-    target,
-    'POST',
-    `/api/admin/pairing/requests/${segment(requestId)}/deny`,
-    PairingDecision,
-  )
+  const decision = await call(target, 'denyPairing', { params: { id: requestId } })
   output.out(`Denied ${decided(decision)}.`)
 }
 
@@ -100,17 +90,12 @@ export async function revokePairing(
   senderId: string,
   output: Output,
 ): Promise<void> {
-  const decision = await call(
-    target,
-    'DELETE',
-    `/api/admin/pairing/paired/${segment(channelType)}/${segment(senderId)}`,
-    PairingDecision,
-  )
+  const decision = await call(target, 'revokePairedSender', { params: { channelType, senderId } })
   output.out(`Revoked ${decided(decision)}.`)
 }
 
 export async function listDevices(target: AdminApiTarget, output: Output): Promise<void> {
-  const { devices } = await call(target, 'GET', '/api/admin/devices', DeviceRequestList)
+  const { devices } = await call(target, 'devices')
   if (devices.length === 0) {
     output.out('No pending device requests.')
     return
@@ -136,9 +121,12 @@ export async function approveDevice(
   grant: { role?: string; scopes: string[] },
   output: Output,
 ): Promise<void> {
-  const device = await call(target, 'POST', `/api/admin/devices/${segment(id)}/approve`, DeviceRequestInfo, {
-    ...(grant.role === undefined ? {} : { role: grant.role }),
-    ...(grant.scopes.length === 0 ? {} : { scopes: grant.scopes }),
+  const device = await call(target, 'approveDevice', {
+    params: { id },
+    body: {
+      ...(grant.role === undefined ? {} : { role: grant.role }),
+      ...(grant.scopes.length === 0 ? {} : { scopes: grant.scopes }),
+    },
   })
   output.out(
     `Approved device ${device.id} (${device.deviceName}); it was issued token ${device.tokenId ?? '-'}. A waiting device receives it now.`,
@@ -146,6 +134,6 @@ export async function approveDevice(
 }
 
 export async function denyDevice(target: AdminApiTarget, id: string, output: Output): Promise<void> {
-  const device = await call(target, 'POST', `/api/admin/devices/${segment(id)}/deny`, DeviceRequestInfo)
+  const device = await call(target, 'denyDevice', { params: { id } })
   output.out(`Denied device ${device.id} (${device.deviceName}).`)
 }

@@ -1,11 +1,11 @@
 import {
-  CreatedToken,
+  ADMIN_ENDPOINTS,
+  type AdminEndpointName,
+  type EndpointResponse,
+  fillPath,
   HttpError,
   type TokenInfo,
-  TokenInfo as TokenInfoSchema,
-  TokenList,
 } from '@parley/protocol'
-import type { z } from 'zod'
 
 /**
  * `parley token create|list|revoke`: thin clients of a running gateway's admin API. The admin token goes
@@ -29,14 +29,19 @@ export class AdminCallError extends Error {
 
 const REQUEST_TIMEOUT_MS = 10_000
 
-/** One admin API call; a failed answer becomes an `AdminCallError` naming the code and message. */
-export async function call<T>(
+/**
+ * One call of an endpoint of the protocol's admin table (its method, path and answer schema); a failed answer
+ * becomes an `AdminCallError` naming the code and message.
+ */
+export async function call<N extends AdminEndpointName>(
   target: AdminApiTarget,
-  method: string,
-  path: string,
-  schema: z.ZodType<T>,
-  body?: unknown,
-): Promise<T> {
+  name: N,
+  input: { params?: Record<string, string>; body?: unknown } = {},
+): Promise<EndpointResponse<(typeof ADMIN_ENDPOINTS)[N]>> {
+  const endpoint = ADMIN_ENDPOINTS[name]
+  const { method } = endpoint
+  const path = fillPath(endpoint.path, input.params ?? {})
+  const { body } = input
   const base = target.url.replace(/\/$/, '')
   let response: Response
   try {
@@ -68,7 +73,7 @@ export async function call<T>(
           : ''
     throw new AdminCallError(`${method} ${path} failed: ${detail}${hint}`)
   }
-  return schema.parse(payload)
+  return endpoint.response.parse(payload) as EndpointResponse<(typeof ADMIN_ENDPOINTS)[N]>
 }
 
 function status(token: TokenInfo, now: number): string {
@@ -82,7 +87,7 @@ export async function createToken(
   input: { name: string; role: string; scopes: string[]; expiresIn?: number },
   output: Output,
 ): Promise<void> {
-  const created = await call(target, 'POST', '/api/admin/tokens', CreatedToken, input)
+  const created = await call(target, 'createToken', { body: input })
   const { info } = created
   output.out(
     [
@@ -111,7 +116,7 @@ export function formatTable(rows: string[][]): string {
 }
 
 export async function listTokens(target: AdminApiTarget, output: Output): Promise<void> {
-  const { tokens } = await call(target, 'GET', '/api/admin/tokens', TokenList)
+  const { tokens } = await call(target, 'tokens')
   if (tokens.length === 0) {
     output.out('No tokens.')
     return
@@ -132,6 +137,6 @@ export async function listTokens(target: AdminApiTarget, output: Output): Promis
 }
 
 export async function revokeToken(target: AdminApiTarget, id: string, output: Output): Promise<void> {
-  const info = await call(target, 'DELETE', `/api/admin/tokens/${encodeURIComponent(id)}`, TokenInfoSchema)
+  const info = await call(target, 'revokeToken', { params: { id } })
   output.out(`Revoked token ${info.id} (${info.name}); its open connections were closed.`)
 }

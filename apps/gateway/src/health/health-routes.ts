@@ -1,4 +1,5 @@
 import type { Health, Readiness } from '@parley/protocol'
+import { mountAdminRoutes } from '../admin/admin-routes.js'
 import type { BusState } from '../bus/types.js'
 import type { GatewayApp } from '../http/create-app.js'
 import type { CheckResult } from './store-probe.js'
@@ -29,8 +30,8 @@ export interface HealthRouteDeps {
  * Both answer from memory: a store that hangs cannot hold them.
  */
 export function registerHealthRoutes(app: GatewayApp, deps: HealthRouteDeps): void {
-  app.get('/health', (c) => {
-    const body: Health = {
+  mountAdminRoutes(app, {
+    health: (): Health => ({
       status: deps.isDraining()
         ? 'draining'
         : deps.databaseCheck?.()?.ok === false ||
@@ -43,8 +44,7 @@ export function registerHealthRoutes(app: GatewayApp, deps: HealthRouteDeps): vo
       uptime_s: Math.round((Date.now() - deps.startedAt) / 100) / 10,
       version: deps.version,
       timestamp: new Date().toISOString(),
-    }
-    return c.json(body)
+    }),
   })
 
   app.get('/ready', (c) => {

@@ -5,14 +5,14 @@ import {
   isJSONRPCRequest,
   type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js'
-import { type ErrorBody, errorBody, type McpToolInfo, type McpToolList, Role } from '@parley/protocol'
+import { type ErrorBody, errorBody, type McpToolInfo } from '@parley/protocol'
 import type { Context } from 'hono'
 import { Gauge, type Registry } from 'prom-client'
+import { mountAdminRoutes } from '../admin/admin-routes.js'
 import type { Principal } from '../auth/auth-provider.js'
 import type { Authenticate } from '../auth/authenticator.js'
 import { mcpScopeAllows } from '../auth/scopes.js'
 import type { GatewayConfig } from '../config.js'
-import { GatewayError } from '../errors.js'
 import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
 import type { ClientAddressResolver } from '../http/client-address.js'
 import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
@@ -247,32 +247,26 @@ export function registerMcpRoutes(app: GatewayApp, deps: McpRoutesDeps) {
     )
   })
 
-  app.get('/api/admin/mcp/tools', async (c) => {
-    const as = c.req.query('as')
-    const roleText = c.req.query('role')
-    const role = roleText === undefined ? undefined : Role.safeParse(roleText)
-    if (role !== undefined && !role.success) throw new GatewayError('bad_request', `unknown role ${roleText}`)
-    if (as !== undefined && (as.length === 0 || as.length > 200))
-      throw new GatewayError('bad_request', 'as must name a principal (1-200 characters)')
-    const tools = await face.toolsViewedAs(
-      as === undefined
-        ? undefined
-        : { principal: as, ...(role?.data === undefined ? {} : { role: role.data }) },
-    )
-    const body: McpToolList = {
-      as: as ?? null,
-      tools: tools.map(
-        (tool): McpToolInfo => ({
-          name: tool.name,
-          source: tool.source,
-          origin: tool.origin,
-          owner: tool.owner,
-          description: tool.info?.description ?? null,
-          ...stats.countsOf(tool.name),
-        }),
-      ),
-    }
-    return c.json(body)
+  mountAdminRoutes(app, {
+    mcpTools: async (_c, request) => {
+      const { as, role } = request.query()
+      const tools = await face.toolsViewedAs(
+        as === undefined ? undefined : { principal: as, ...(role === undefined ? {} : { role }) },
+      )
+      return {
+        as: as ?? null,
+        tools: tools.map(
+          (tool): McpToolInfo => ({
+            name: tool.name,
+            source: tool.source,
+            origin: tool.origin,
+            owner: tool.owner,
+            description: tool.info?.description ?? null,
+            ...stats.countsOf(tool.name),
+          }),
+        ),
+      }
+    },
   })
 
   return {

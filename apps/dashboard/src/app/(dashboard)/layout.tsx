@@ -1,9 +1,9 @@
 import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import type { ReactNode } from 'react'
-import { NavLinks } from '../../components/nav-links'
-import { readEnv } from '../../env'
-import { SESSION_COOKIE } from '../../lib/session-cookie'
+import { NavLinks } from '@/components/nav-links'
+import { readEnv } from '@/env'
+import { SESSION_COOKIE } from '@/lib/session-cookie'
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
   // The proxy already redirects without a cookie; checked again here so a page never renders without one.

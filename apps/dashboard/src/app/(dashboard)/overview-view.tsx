@@ -2,12 +2,12 @@
 
 import { useQuery } from '@tanstack/react-query'
 import Link from 'next/link'
-import { AuditTable } from '../../components/audit-table'
-import { GatewayErrorBanner } from '../../components/gateway-error-banner'
-import { browserQueries } from '../../lib/browser-api'
-import { formatCount, formatUptime } from '../../lib/format'
-import { firstFailure } from '../../lib/gateway-result'
-import { RECENT_AUDIT_LIMIT } from '../../lib/queries'
+import { AuditTable } from '@/components/audit-table'
+import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { browserQueries } from '@/lib/browser-api'
+import { formatCount, formatUptime } from '@/lib/format'
+import { firstFailure } from '@/lib/gateway-result'
+import { RECENT_AUDIT_LIMIT } from '@/lib/queries'
 
 export function OverviewView() {
   const health = useQuery(browserQueries.health()).data

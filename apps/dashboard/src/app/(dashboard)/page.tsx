@@ -1,6 +1,6 @@
 import { dehydrate, HydrationBoundary } from '@tanstack/react-query'
-import { dashboardQueries } from '../../lib/queries'
-import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '../../lib/server-api'
+import { dashboardQueries } from '@/lib/queries'
+import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '@/lib/server-api'
 import { OverviewView } from './overview-view'
 
 export default async function OverviewPage() {

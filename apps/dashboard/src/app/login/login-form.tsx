@@ -1,7 +1,7 @@
 'use client'
 
 import { useEffect, useRef, useState } from 'react'
-import { tokenFromFragment } from '../../lib/login-fragment'
+import { tokenFromFragment } from '@/lib/login-fragment'
 
 /**
  * A plain form post to `/api/session` (works before hydration and lets the route answer with a redirect

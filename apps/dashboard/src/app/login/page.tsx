@@ -1,8 +1,8 @@
 import type { Metadata } from 'next'
-import { GatewayErrorBanner } from '../../components/gateway-error-banner'
-import { readEnv } from '../../env'
-import { createGatewayClient } from '../../lib/gateway-client'
-import type { LoginError } from '../../lib/session-handlers'
+import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { readEnv } from '@/env'
+import { createGatewayClient } from '@/lib/gateway-client'
+import type { LoginError } from '@/lib/session-handlers'
 import { LoginForm } from './login-form'
 
 export const metadata: Metadata = { title: 'Log in' }

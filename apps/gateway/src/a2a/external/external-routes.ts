@@ -1,6 +1,6 @@
-import { type A2aAgentList, AddA2aAgentRequest, AgentId } from '@parley/protocol'
+import { AgentId } from '@parley/protocol'
 import { redactUrl } from '@parley/stores'
-import { parseBody } from '../../admin/request-body.js'
+import { mountAdminRoutes } from '../../admin/admin-routes.js'
 import { GatewayError } from '../../errors.js'
 import type { GatewayApp } from '../../http/create-app.js'
 import type { ExternalAgents } from './external-agents.js'
@@ -20,38 +20,29 @@ export function registerExternalA2aRoutes(app: GatewayApp, deps: { external: Ext
     return parsed.data
   }
 
-  app.get('/api/admin/a2a/agents', (c) => {
-    const body: A2aAgentList = { agents: deps.external.list() }
-    return c.json(body)
-  })
-
-  app.post('/api/admin/a2a/agents', async (c) => {
-    const request = parseBody(
-      AddA2aAgentRequest,
-      await c.req.json().catch(() => undefined),
-      'external A2A agent',
-    )
-    // A URL that (wrongly) carries a password is refused below; its password never reaches the audit.
-    const urls = request.urls.map(redactUrl).join(' ')
-    c.set('adminAction', `a2a agent add ${request.agentId ?? '(named by its card)'} ${urls}`)
-    const added = await deps.external.add(request)
-    c.set('adminAction', `a2a agent add ${added.agentId} ${urls} credentials=${added.credentials}`)
-    return c.json(added, 201)
-  })
-
-  app.delete('/api/admin/a2a/agents/:agentId', async (c) => {
-    const agentId = agentIdOf(c.req.param('agentId'))
-    c.set('adminAction', `a2a agent remove ${agentId}`)
-    if (!(await deps.external.remove(agentId)))
-      throw new GatewayError('not_found', `no external A2A agent ${agentId}`)
-    return c.body(null, 204)
-  })
-
-  app.post('/api/admin/a2a/agents/:agentId/refresh', async (c) => {
-    const agentId = agentIdOf(c.req.param('agentId'))
-    c.set('adminAction', `a2a agent refresh ${agentId}`)
-    const refreshed = await deps.external.refresh(agentId)
-    if (refreshed === undefined) throw new GatewayError('not_found', `no external A2A agent ${agentId}`)
-    return c.json(refreshed)
+  mountAdminRoutes(app, {
+    a2aAgents: () => ({ agents: deps.external.list() }),
+    addA2aAgent: async (c, input) => {
+      const request = await input.body()
+      // A URL that (wrongly) carries a password is refused below; its password never reaches the audit.
+      const urls = request.urls.map(redactUrl).join(' ')
+      c.set('adminAction', `a2a agent add ${request.agentId ?? '(named by its card)'} ${urls}`)
+      const added = await deps.external.add(request)
+      c.set('adminAction', `a2a agent add ${added.agentId} ${urls} credentials=${added.credentials}`)
+      return added
+    },
+    removeA2aAgent: async (c, { params }) => {
+      const agentId = agentIdOf(params.agentId)
+      c.set('adminAction', `a2a agent remove ${agentId}`)
+      if (!(await deps.external.remove(agentId)))
+        throw new GatewayError('not_found', `no external A2A agent ${agentId}`)
+    },
+    refreshA2aAgent: async (c, { params }) => {
+      const agentId = agentIdOf(params.agentId)
+      c.set('adminAction', `a2a agent refresh ${agentId}`)
+      const refreshed = await deps.external.refresh(agentId)
+      if (refreshed === undefined) throw new GatewayError('not_found', `no external A2A agent ${agentId}`)
+      return refreshed
+    },
   })
 }

@@ -1,5 +1,5 @@
-import { AddMcpServerRequest, type McpServerInfo, type McpServerList, McpServerName } from '@parley/protocol'
-import { parseBody } from '../../admin/request-body.js'
+import { McpServerName } from '@parley/protocol'
+import { mountAdminRoutes } from '../../admin/admin-routes.js'
 import { GatewayError } from '../../errors.js'
 import type { GatewayApp } from '../../http/create-app.js'
 import type { McpServerRegistry } from './mcp-server-registry.js'
@@ -27,36 +27,32 @@ export function urlForDisplay(url: string): string {
 export function registerMcpServerRoutes(app: GatewayApp, deps: McpServerRouteDeps): void {
   const now = deps.now ?? Date.now
 
-  app.get('/api/admin/mcp/servers', async (c) => {
-    const records = await deps.registry().list()
-    const body: McpServerList = { servers: records.map((record) => deps.upstreams.info(record)) }
-    return c.json(body)
-  })
-
-  app.post('/api/admin/mcp/servers', async (c) => {
-    const request = parseBody(AddMcpServerRequest, await c.req.json().catch(() => undefined), 'MCP server')
-    const url = new URL(request.url)
-    if (url.username !== '' || url.password !== '') {
-      throw new GatewayError(
-        'bad_request',
-        'invalid MCP server: url: must not hold a user name or password; pass them as credentials',
-      )
-    }
-    c.set('adminAction', `mcp server add ${request.name} ${urlForDisplay(request.url)}`)
-    const record = await deps.registry().add(request, now())
-    await deps.registry().changed()
-    await deps.upstreams.settled(record.name, deps.firstListingWaitMs)
-    const body: McpServerInfo = deps.upstreams.info(record)
-    return c.json(body, 201)
-  })
-
-  app.delete('/api/admin/mcp/servers/:name', async (c) => {
-    const name = c.req.param('name')
-    c.set('adminAction', `mcp server remove ${name.slice(0, 100)}`)
-    // A name no server can have is not looked up (the store would refuse it as malformed).
-    const known = McpServerName.safeParse(name).success && (await deps.registry().remove(name))
-    if (!known) throw new GatewayError('not_found', `no MCP server ${name.slice(0, 100)}`)
-    await deps.registry().changed()
-    return c.body(null, 204)
+  mountAdminRoutes(app, {
+    mcpServers: async () => {
+      const records = await deps.registry().list()
+      return { servers: records.map((record) => deps.upstreams.info(record)) }
+    },
+    addMcpServer: async (c, input) => {
+      const request = await input.body()
+      const url = new URL(request.url)
+      if (url.username !== '' || url.password !== '') {
+        throw new GatewayError(
+          'bad_request',
+          'invalid MCP server: url: must not hold a user name or password; pass them as credentials',
+        )
+      }
+      c.set('adminAction', `mcp server add ${request.name} ${urlForDisplay(request.url)}`)
+      const record = await deps.registry().add(request, now())
+      await deps.registry().changed()
+      await deps.upstreams.settled(record.name, deps.firstListingWaitMs)
+      return deps.upstreams.info(record)
+    },
+    removeMcpServer: async (c, { params: { name } }) => {
+      c.set('adminAction', `mcp server remove ${name.slice(0, 100)}`)
+      // A name no server can have is not looked up (the store would refuse it as malformed).
+      const known = McpServerName.safeParse(name).success && (await deps.registry().remove(name))
+      if (!known) throw new GatewayError('not_found', `no MCP server ${name.slice(0, 100)}`)
+      await deps.registry().changed()
+    },
   })
 }

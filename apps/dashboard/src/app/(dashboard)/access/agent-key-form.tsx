@@ -2,8 +2,8 @@
 
 import type { RegisterAgentKeyRequest } from '@parley/protocol/admin'
 import { type FormEvent, useState } from 'react'
-import { RoleSelect } from '../../../components/role-select'
-import { type AgentKeyForm, agentKeyFormToRequest, DEFAULT_AGENT_KEY_FORM } from '../../../lib/access-forms'
+import { RoleSelect } from '@/components/role-select'
+import { type AgentKeyForm, agentKeyFormToRequest, DEFAULT_AGENT_KEY_FORM } from '@/lib/access-forms'
 
 /** Registers an agent's Ed25519 public key under its identity, with a role and scopes. */
 export function AgentKeyRegisterForm({

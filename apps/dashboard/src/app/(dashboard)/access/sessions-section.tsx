@@ -2,12 +2,12 @@
 
 import type { DashboardSessionInfo } from '@parley/protocol/admin'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import type { Notice } from '../../../components/action-notice'
-import { ConfirmButton } from '../../../components/confirm-button'
-import { browserApi, browserQueries } from '../../../lib/browser-api'
-import { formatUtc } from '../../../lib/format'
-import { describeFailure } from '../../../lib/gateway-result'
-import { SESSIONS_KEY } from '../../../lib/queries'
+import type { Notice } from '@/components/action-notice'
+import { ConfirmButton } from '@/components/confirm-button'
+import { browserApi, browserQueries } from '@/lib/browser-api'
+import { formatUtc } from '@/lib/format'
+import { describeFailure } from '@/lib/gateway-result'
+import { SESSIONS_KEY } from '@/lib/queries'
 
 /**
  * Dashboard logins (opaque sessions the gateway keeps hashed): who, from where, since when, until when.

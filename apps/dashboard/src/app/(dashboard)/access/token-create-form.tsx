@@ -2,13 +2,8 @@
 
 import type { CreateTokenRequest } from '@parley/protocol/admin'
 import { type FormEvent, useState } from 'react'
-import { RoleSelect } from '../../../components/role-select'
-import {
-  type FormResult,
-  TOKEN_EXPIRY_CHOICES,
-  type TokenForm,
-  tokenFormToRequest,
-} from '../../../lib/access-forms'
+import { RoleSelect } from '@/components/role-select'
+import { type FormResult, TOKEN_EXPIRY_CHOICES, type TokenForm, tokenFormToRequest } from '@/lib/access-forms'
 
 const EMPTY_FORM: TokenForm = { name: '', role: 'client', scopes: '', expiry: 'never' }
 

@@ -2,7 +2,7 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { AGENTS_NOW } from '../../../test-support/agent-fixtures'
+import { AGENTS_NOW } from '@/test-support/agent-fixtures'
 import {
   cleanUpViews,
   httpFailureAnswer,
@@ -11,8 +11,8 @@ import {
   renderView,
   type SentRequest,
   stubDashboardRoutes,
-} from '../../../test-support/render-view'
-import { a2aAgentList, upstreamAgentList } from '../../../test-support/upstream-fixtures'
+} from '@/test-support/render-view'
+import { a2aAgentList, upstreamAgentList } from '@/test-support/upstream-fixtures'
 import { AgentsView } from './agents-view'
 
 beforeEach(() => {

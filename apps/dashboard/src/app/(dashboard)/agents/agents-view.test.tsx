@@ -2,7 +2,7 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { AGENTS_NOW, agentList, allGrants, liveGrant, liveGrants } from '../../../test-support/agent-fixtures'
+import { AGENTS_NOW, agentList, allGrants, liveGrant, liveGrants } from '@/test-support/agent-fixtures'
 import {
   cleanUpViews,
   httpFailureAnswer,
@@ -11,7 +11,7 @@ import {
   renderView,
   type SentRequest,
   stubDashboardRoutes,
-} from '../../../test-support/render-view'
+} from '@/test-support/render-view'
 import { AgentsView } from './agents-view'
 
 beforeEach(() => {

@@ -3,20 +3,15 @@
 import type { AgentSummary } from '@parley/protocol/admin'
 import { useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
-import { Badge } from '../../../components/badge'
-import { TextFilter } from '../../../components/filter-fields'
-import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
-import { LiveTable } from '../../../components/live-table'
-import {
-  agentStatusTone,
-  conversationHref,
-  filterAgentsByCapability,
-  totalInFlight,
-} from '../../../lib/agents'
-import { browserQueries } from '../../../lib/browser-api'
-import { formatAge, formatCount, secondsSince } from '../../../lib/format'
-import { firstFailure } from '../../../lib/gateway-result'
-import { AGENT_KIND_LABELS, agentKindOf, describedCapabilities } from '../../../lib/upstreams'
+import { Badge } from '@/components/badge'
+import { TextFilter } from '@/components/filter-fields'
+import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { LiveTable } from '@/components/live-table'
+import { agentStatusTone, conversationHref, filterAgentsByCapability, totalInFlight } from '@/lib/agents'
+import { browserQueries } from '@/lib/browser-api'
+import { formatAge, formatCount, secondsSince } from '@/lib/format'
+import { firstFailure } from '@/lib/gateway-result'
+import { AGENT_KIND_LABELS, agentKindOf, describedCapabilities } from '@/lib/upstreams'
 import { A2aAgentsSection } from './a2a-agents-section'
 import { GrantsSection } from './grants-section'
 

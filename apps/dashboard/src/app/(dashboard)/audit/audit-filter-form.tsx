@@ -3,7 +3,7 @@
 import { AUDIT_KINDS } from '@parley/protocol/admin'
 import { useRouter } from 'next/navigation'
 import { type FormEvent, useState } from 'react'
-import { FilterActions, KindFilter, TextFilter } from '../../../components/filter-fields'
+import { FilterActions, KindFilter, TextFilter } from '@/components/filter-fields'
 import {
   type AuditFilters,
   auditSearchParams,
@@ -11,7 +11,7 @@ import {
   isAuditKind,
   isoToDatetimeLocal,
   timeRangeError,
-} from '../../../lib/audit-filters'
+} from '@/lib/audit-filters'
 
 /** Filters are applied by navigating to `/audit?…`: the server prefetches that view. */
 export function AuditFilterForm({ filters }: { filters: AuditFilters }) {

@@ -2,12 +2,12 @@
 
 import type { AuditEvent } from '@parley/protocol/admin'
 import { useInfiniteQuery } from '@tanstack/react-query'
-import { AuditTable } from '../../../components/audit-table'
-import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
-import { LoadMorePager } from '../../../components/load-more-pager'
-import { type AuditFilters, auditSearchParams } from '../../../lib/audit-filters'
-import { browserQueries } from '../../../lib/browser-api'
-import { firstFailure } from '../../../lib/gateway-result'
+import { AuditTable } from '@/components/audit-table'
+import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { LoadMorePager } from '@/components/load-more-pager'
+import { type AuditFilters, auditSearchParams } from '@/lib/audit-filters'
+import { browserQueries } from '@/lib/browser-api'
+import { firstFailure } from '@/lib/gateway-result'
 import { AuditFilterForm } from './audit-filter-form'
 
 export function AuditView({

@@ -1,8 +1,8 @@
 import { dehydrate, HydrationBoundary } from '@tanstack/react-query'
 import type { Metadata } from 'next'
-import { normaliseFilters, parseAuditRequest } from '../../../lib/audit-filters'
-import { dashboardQueries } from '../../../lib/queries'
-import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '../../../lib/server-api'
+import { normaliseFilters, parseAuditRequest } from '@/lib/audit-filters'
+import { dashboardQueries } from '@/lib/queries'
+import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '@/lib/server-api'
 import { AuditView } from './audit-view'
 
 export const metadata: Metadata = { title: 'Audit' }

@@ -1,11 +1,11 @@
 'use client'
 
 import { useQuery } from '@tanstack/react-query'
-import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
-import { LiveTable } from '../../../components/live-table'
-import { browserQueries } from '../../../lib/browser-api'
-import { formatCount, formatUtc } from '../../../lib/format'
-import { firstFailure } from '../../../lib/gateway-result'
+import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { LiveTable } from '@/components/live-table'
+import { browserQueries } from '@/lib/browser-api'
+import { formatCount, formatUtc } from '@/lib/format'
+import { firstFailure } from '@/lib/gateway-result'
 
 const CHANNEL_COLUMNS = [
   { label: 'Name' },

@@ -1,9 +1,9 @@
 'use client'
 
 import { useQuery } from '@tanstack/react-query'
-import { browserQueries } from '../../../lib/browser-api'
-import { formatCount, formatJson, formatUtc } from '../../../lib/format'
-import { describeFailure } from '../../../lib/gateway-result'
+import { browserQueries } from '@/lib/browser-api'
+import { formatCount, formatJson, formatUtc } from '@/lib/format'
+import { describeFailure } from '@/lib/gateway-result'
 
 /**
  * One dead letter as the gateway holds it, data included (the list may leave the data out). Everything is

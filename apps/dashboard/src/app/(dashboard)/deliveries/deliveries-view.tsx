@@ -3,26 +3,26 @@
 import type { DeadLetter } from '@parley/protocol/admin'
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
-import { ConfirmButton } from '../../../components/confirm-button'
-import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
-import { LoadMorePager } from '../../../components/load-more-pager'
-import { browserApi, browserQueries } from '../../../lib/browser-api'
+import { ConfirmButton } from '@/components/confirm-button'
+import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { LoadMorePager } from '@/components/load-more-pager'
+import { browserApi, browserQueries } from '@/lib/browser-api'
 import {
   type DeadLetterPages,
   deadLettersOf,
   purgedDeadLetterPages,
   withoutDeadLetter,
-} from '../../../lib/dead-letter-pages'
-import { deliveryCounters, deliveryGauges } from '../../../lib/delivery-stats'
+} from '@/lib/dead-letter-pages'
+import { deliveryCounters, deliveryGauges } from '@/lib/delivery-stats'
 import {
   type DeadLetterFilters,
   deadLetterSearchParams,
   describeDeadLetterFilters,
   hasNoFilter,
-} from '../../../lib/dlq-filters'
-import { formatCount, formatDataPreview, formatUtc } from '../../../lib/format'
-import { describeFailure, firstFailure, type GatewayFailure } from '../../../lib/gateway-result'
-import { DEAD_LETTERS_KEY, DELIVERY_STATS_KEY } from '../../../lib/queries'
+} from '@/lib/dlq-filters'
+import { formatCount, formatDataPreview, formatUtc } from '@/lib/format'
+import { describeFailure, firstFailure, type GatewayFailure } from '@/lib/gateway-result'
+import { DEAD_LETTERS_KEY, DELIVERY_STATS_KEY } from '@/lib/queries'
 import { DeadLetterDetail } from './dead-letter-detail'
 import { DeadLetterFilterForm } from './dlq-filter-form'
 

@@ -3,8 +3,8 @@
 import { DELIVERY_KINDS } from '@parley/protocol/admin'
 import { useRouter } from 'next/navigation'
 import { type FormEvent, useState } from 'react'
-import { FilterActions, KindFilter, TextFilter } from '../../../components/filter-fields'
-import { type DeadLetterFilters, deadLetterSearchParams, isDeliveryKind } from '../../../lib/dlq-filters'
+import { FilterActions, KindFilter, TextFilter } from '@/components/filter-fields'
+import { type DeadLetterFilters, deadLetterSearchParams, isDeliveryKind } from '@/lib/dlq-filters'
 
 /** Filters are applied by navigating to `/deliveries?…`: the server prefetches that view. */
 export function DeadLetterFilterForm({ filters }: { filters: DeadLetterFilters }) {

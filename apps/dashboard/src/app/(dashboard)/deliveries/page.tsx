@@ -1,12 +1,8 @@
 import { dehydrate, HydrationBoundary } from '@tanstack/react-query'
 import type { Metadata } from 'next'
-import {
-  deadLetterSearchParams,
-  normaliseDeadLetterFilters,
-  parseDeadLetterRequest,
-} from '../../../lib/dlq-filters'
-import { dashboardQueries } from '../../../lib/queries'
-import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '../../../lib/server-api'
+import { deadLetterSearchParams, normaliseDeadLetterFilters, parseDeadLetterRequest } from '@/lib/dlq-filters'
+import { dashboardQueries } from '@/lib/queries'
+import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '@/lib/server-api'
 import { DeliveriesView } from './deliveries-view'
 
 export const metadata: Metadata = { title: 'Deliveries' }

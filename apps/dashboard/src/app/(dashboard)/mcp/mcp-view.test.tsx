@@ -10,8 +10,8 @@ import {
   renderView,
   type SentRequest,
   stubDashboardRoutes,
-} from '../../../test-support/render-view'
-import { everyTool, mcpServerList, restrictedTools, tokenList } from '../../../test-support/upstream-fixtures'
+} from '@/test-support/render-view'
+import { everyTool, mcpServerList, restrictedTools, tokenList } from '@/test-support/upstream-fixtures'
 import { McpView } from './mcp-view'
 
 afterEach(cleanUpViews)

@@ -3,24 +3,19 @@
 import type { AddMcpServerRequest, McpServerInfo, McpToolInfo } from '@parley/protocol/admin'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
-import { ActionNotice, type Notice } from '../../../components/action-notice'
-import { Badge } from '../../../components/badge'
-import { ConfirmButton } from '../../../components/confirm-button'
-import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
-import { LiveTable } from '../../../components/live-table'
-import { UpstreamAddForm } from '../../../components/upstream-add-form'
-import { ADMIN_ROLES, type AdminRole, isAdminRole } from '../../../lib/access-forms'
-import { browserApi, browserQueries } from '../../../lib/browser-api'
-import { formatCount, formatUtc } from '../../../lib/format'
-import { describeFailure, firstFailure } from '../../../lib/gateway-result'
-import { MCP_SERVERS_KEY, MCP_TOOLS_KEY } from '../../../lib/queries'
-import type { McpToolsRequest } from '../../../lib/upstream-requests'
-import {
-  errorRate,
-  type McpServerForm,
-  mcpServerFormToRequest,
-  upstreamStateTone,
-} from '../../../lib/upstreams'
+import { ActionNotice, type Notice } from '@/components/action-notice'
+import { Badge } from '@/components/badge'
+import { ConfirmButton } from '@/components/confirm-button'
+import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { LiveTable } from '@/components/live-table'
+import { UpstreamAddForm } from '@/components/upstream-add-form'
+import { ADMIN_ROLES, type AdminRole, isAdminRole } from '@/lib/access-forms'
+import { browserApi, browserQueries } from '@/lib/browser-api'
+import { formatCount, formatUtc } from '@/lib/format'
+import { describeFailure, firstFailure } from '@/lib/gateway-result'
+import { MCP_SERVERS_KEY, MCP_TOOLS_KEY } from '@/lib/queries'
+import type { McpToolsRequest } from '@/lib/upstream-requests'
+import { errorRate, type McpServerForm, mcpServerFormToRequest, upstreamStateTone } from '@/lib/upstreams'
 
 const SERVER_COLUMNS = [
   { label: 'Server' },

@@ -2,8 +2,8 @@
 import type { NodeList } from '@parley/protocol/admin'
 import { screen, waitFor, within } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { NOW, nodeList } from '../../../test-support/presence-fixtures'
-import { cleanUpViews, renderView, stubDashboardRoute } from '../../../test-support/render-view'
+import { NOW, nodeList } from '@/test-support/presence-fixtures'
+import { cleanUpViews, renderView, stubDashboardRoute } from '@/test-support/render-view'
 import { NodesView } from './nodes-view'
 
 const ROUTE = '/api/gw/nodes'

@@ -2,13 +2,13 @@
 
 import type { NodeInfo } from '@parley/protocol/admin'
 import { useQuery } from '@tanstack/react-query'
-import { Badge } from '../../../components/badge'
-import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
-import { LiveTable } from '../../../components/live-table'
-import { browserQueries } from '../../../lib/browser-api'
-import { formatAge, formatCount, formatUtc, secondsBetween } from '../../../lib/format'
-import { firstFailure } from '../../../lib/gateway-result'
-import type { StatusTone } from '../../../lib/presence'
+import { Badge } from '@/components/badge'
+import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { LiveTable } from '@/components/live-table'
+import { browserQueries } from '@/lib/browser-api'
+import { formatAge, formatCount, formatUtc, secondsBetween } from '@/lib/format'
+import { firstFailure } from '@/lib/gateway-result'
+import type { StatusTone } from '@/lib/presence'
 
 const NODE_COLUMNS = [
   { label: 'Node' },

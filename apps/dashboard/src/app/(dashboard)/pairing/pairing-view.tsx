@@ -3,20 +3,16 @@
 import type { DeviceRequestInfo, PairedSenderInfo, PendingPairingInfo } from '@parley/protocol/admin'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
-import { ActionNotice, type Notice } from '../../../components/action-notice'
-import { ConfirmButton } from '../../../components/confirm-button'
-import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
-import { RoleSelect } from '../../../components/role-select'
-import {
-  DEFAULT_DEVICE_APPROVAL,
-  type DeviceApprovalForm,
-  deviceApprovalToRequest,
-} from '../../../lib/access-forms'
-import { browserApi, browserQueries } from '../../../lib/browser-api'
-import { formatAge, formatCount, formatUtc, secondsBetween } from '../../../lib/format'
-import { describeFailure, firstFailure } from '../../../lib/gateway-result'
-import { senderLabel } from '../../../lib/pairing-labels'
-import { DEVICES_KEY, PAIRING_KEY } from '../../../lib/queries'
+import { ActionNotice, type Notice } from '@/components/action-notice'
+import { ConfirmButton } from '@/components/confirm-button'
+import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { RoleSelect } from '@/components/role-select'
+import { DEFAULT_DEVICE_APPROVAL, type DeviceApprovalForm, deviceApprovalToRequest } from '@/lib/access-forms'
+import { browserApi, browserQueries } from '@/lib/browser-api'
+import { formatAge, formatCount, formatUtc, secondsBetween } from '@/lib/format'
+import { describeFailure, firstFailure } from '@/lib/gateway-result'
+import { senderLabel } from '@/lib/pairing-labels'
+import { DEVICES_KEY, PAIRING_KEY } from '@/lib/queries'
 
 /**
  * Everyone asking to get in, in one place: chat senders a connector asked about (approve pairs the sender

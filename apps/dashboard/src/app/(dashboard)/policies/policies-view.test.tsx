@@ -3,7 +3,7 @@ import type { PolicyRuleInfo } from '@parley/protocol/admin'
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it } from 'vitest'
-import { policyList } from '../../../test-support/agent-fixtures'
+import { policyList } from '@/test-support/agent-fixtures'
 import {
   cleanUpViews,
   httpFailureAnswer,
@@ -12,7 +12,7 @@ import {
   renderView,
   type SentRequest,
   stubDashboardRoutes,
-} from '../../../test-support/render-view'
+} from '@/test-support/render-view'
 import { PoliciesView } from './policies-view'
 
 afterEach(cleanUpViews)
@@ -188,7 +188,7 @@ describe('Policies page', () => {
     expect((form.getByRole('textbox', { name: 'Subject pattern' }) as HTMLInputElement).value).toBe('*')
   })
 
-  it('edits a rule with PATCH /api/gw/policies/rules/:id carrying every field', async () => {
+  it('edits a rule with PATCH /api/gw/policies/:id carrying every field', async () => {
     const sent = stubRoutes((request) =>
       request.method === 'PATCH'
         ? okAnswer({ ...policyList.rules[1], effect: 'deny', priority: 20, description: 'now denied' })
@@ -216,7 +216,7 @@ describe('Policies page', () => {
     expect(changes(sent)).toEqual([
       {
         method: 'PATCH',
-        url: '/api/gw/policies/rules/intro-for-billing',
+        url: '/api/gw/policies/intro-for-billing',
         body: {
           effect: 'deny',
           actions: ['message', 'request'],
@@ -249,7 +249,7 @@ describe('Policies page', () => {
     expect(changes(sent)[0]?.body).toMatchObject({ description: null, priority: 100 })
   })
 
-  it('deletes a rule after confirmation with DELETE /api/gw/policies/rules/:id', async () => {
+  it('deletes a rule after confirmation with DELETE /api/gw/policies/:id', async () => {
     let deleted = false
     const sent = stubRoutes((request) => {
       if (request.method === 'DELETE') {
@@ -270,7 +270,7 @@ describe('Policies page', () => {
 
     await waitFor(() => expect(ruleIds()).toEqual(['intro-for-billing']))
     expect(changes(sent)).toEqual([
-      { method: 'DELETE', url: '/api/gw/policies/rules/no-billing-streams', body: undefined },
+      { method: 'DELETE', url: '/api/gw/policies/no-billing-streams', body: undefined },
     ])
     expect(screen.getByTestId('policy-action-result').textContent).toBe('Deleted rule no-billing-streams.')
     expect(screen.getByTestId('policy-version').textContent).toBe('Version 8')

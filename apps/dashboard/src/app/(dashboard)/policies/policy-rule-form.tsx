@@ -11,7 +11,7 @@ import {
   ruleFormToUpdateRequest,
   SUBJECT_KINDS,
   TARGET_KINDS,
-} from '../../../lib/policy-forms'
+} from '@/lib/policy-forms'
 
 type Props = {
   busy: boolean

@@ -1,7 +1,7 @@
 import { dehydrate, HydrationBoundary } from '@tanstack/react-query'
 import type { Metadata } from 'next'
-import { dashboardQueries } from '../../../lib/queries'
-import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '../../../lib/server-api'
+import { dashboardQueries } from '@/lib/queries'
+import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '@/lib/server-api'
 import { PresenceView } from './presence-view'
 
 export const metadata: Metadata = { title: 'Presence' }

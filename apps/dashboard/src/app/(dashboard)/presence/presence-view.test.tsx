@@ -2,8 +2,8 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { NOW, presenceList } from '../../../test-support/presence-fixtures'
-import { cleanUpViews, renderView, stubDashboardRoute } from '../../../test-support/render-view'
+import { NOW, presenceList } from '@/test-support/presence-fixtures'
+import { cleanUpViews, renderView, stubDashboardRoute } from '@/test-support/render-view'
 import { PresenceView } from './presence-view'
 
 const ROUTE = '/api/gw/presence'

@@ -2,14 +2,14 @@
 
 import { useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
-import { Badge } from '../../../components/badge'
-import { TextFilter } from '../../../components/filter-fields'
-import { GatewayErrorBanner } from '../../../components/gateway-error-banner'
-import { LiveTable } from '../../../components/live-table'
-import { browserQueries } from '../../../lib/browser-api'
-import { formatAge, formatCount, secondsSince } from '../../../lib/format'
-import { firstFailure } from '../../../lib/gateway-result'
-import { filterPresence, formatMetadata, presenceTone } from '../../../lib/presence'
+import { Badge } from '@/components/badge'
+import { TextFilter } from '@/components/filter-fields'
+import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { LiveTable } from '@/components/live-table'
+import { browserQueries } from '@/lib/browser-api'
+import { formatAge, formatCount, secondsSince } from '@/lib/format'
+import { firstFailure } from '@/lib/gateway-result'
+import { filterPresence, formatMetadata, presenceTone } from '@/lib/presence'
 
 const CLIENT_COLUMNS = [
   { label: 'Client id' },

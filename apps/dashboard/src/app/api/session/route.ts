@@ -1,5 +1,5 @@
-import { readEnv } from '../../../env'
-import { handleLogin, handleLogout } from '../../../lib/session-handlers'
+import { readEnv } from '@/env'
+import { handleLogin, handleLogout } from '@/lib/session-handlers'
 
 /** Log in: the login form posts the admin token here; the cookie gets a gateway session, not the token. */
 export function POST(request: Request): Promise<Response> {

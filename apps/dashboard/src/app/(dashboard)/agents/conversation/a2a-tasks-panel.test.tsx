@@ -10,8 +10,8 @@ import {
   renderView,
   type SentRequest,
   stubDashboardRoutes,
-} from '../../../../test-support/render-view'
-import { completedTask } from '../../../../test-support/upstream-fixtures'
+} from '@/test-support/render-view'
+import { completedTask } from '@/test-support/upstream-fixtures'
 import { ConversationView } from './conversation-view'
 
 afterEach(cleanUpViews)

@@ -2,11 +2,11 @@
 
 import type { A2aTaskInfo } from '@parley/protocol/admin'
 import { useQueries } from '@tanstack/react-query'
-import { Badge } from '../../../../components/badge'
-import { browserQueries } from '../../../../lib/browser-api'
-import { formatUtc } from '../../../../lib/format'
-import { describeFailure } from '../../../../lib/gateway-result'
-import { taskStateTone } from '../../../../lib/upstreams'
+import { Badge } from '@/components/badge'
+import { browserQueries } from '@/lib/browser-api'
+import { formatUtc } from '@/lib/format'
+import { describeFailure } from '@/lib/gateway-result'
+import { taskStateTone } from '@/lib/upstreams'
 
 type TaskRef = { taskId: string; agentId: string }
 

@@ -2,7 +2,7 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it } from 'vitest'
-import { agentList, conversationRows, laterConversationRows } from '../../../../test-support/agent-fixtures'
+import { agentList, conversationRows, laterConversationRows } from '@/test-support/agent-fixtures'
 import {
   cleanUpViews,
   httpFailureAnswer,
@@ -11,7 +11,7 @@ import {
   renderView,
   type SentRequest,
   stubDashboardRoutes,
-} from '../../../../test-support/render-view'
+} from '@/test-support/render-view'
 import { ConversationView } from './conversation-view'
 
 afterEach(cleanUpViews)

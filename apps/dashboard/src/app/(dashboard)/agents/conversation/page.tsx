@@ -1,8 +1,8 @@
 import { dehydrate, HydrationBoundary } from '@tanstack/react-query'
 import type { Metadata } from 'next'
-import { dashboardQueries } from '../../../../lib/queries'
-import { readFields } from '../../../../lib/search-params'
-import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '../../../../lib/server-api'
+import { dashboardQueries } from '@/lib/queries'
+import { readFields } from '@/lib/search-params'
+import { getServerQueryClient, redirectIfUnauthorized, serverGatewayClient } from '@/lib/server-api'
 import { ConversationView } from './conversation-view'
 
 export const metadata: Metadata = { title: 'Conversation' }

@@ -1,0 +1,321 @@
+import {
+  AgentKeyInfo,
+  AgentKeyList,
+  ApproveCodeRequest,
+  ApproveDeviceRequest,
+  CreateDashboardSessionRequest,
+  CreatedDashboardSession,
+  CreatedToken,
+  CreateTokenRequest,
+  DashboardSessionList,
+  DeviceRequestInfo,
+  DeviceRequestList,
+  PairingDecision,
+  PairingOverview,
+  RegisterAgentKeyRequest,
+  RevokedDashboardSessions,
+  TokenInfo,
+  TokenList,
+  WhoAmI,
+} from '#admin/access'
+import {
+  AgentList,
+  AgentListQuery,
+  CreatePolicyRuleRequest,
+  GrantInfo,
+  GrantList,
+  GrantListQuery,
+  PolicyList,
+  PolicyRuleInfo,
+  SetPolicyDefaultRequest,
+  UpdatePolicyRuleRequest,
+} from '#admin/agents'
+import { AuditPage, AuditQuery, ConversationPage, ConversationQuery } from '#admin/audit'
+import { AdminPresenceList, ChannelList, ConnectionList, NodeList } from '#admin/cluster'
+import {
+  DeadLetter,
+  DeadLetterPage,
+  DeadLetterQuery,
+  DeliveryStats,
+  PurgeResult,
+  RequeueResult,
+} from '#admin/deliveries'
+import { adminEndpoint as endpoint, NoContent } from '#admin/endpoint-table'
+import { Health } from '#admin/http'
+import {
+  A2aAgentInfo,
+  A2aAgentList,
+  A2aTaskInfo,
+  A2aTaskList,
+  A2aTaskListQuery,
+  A2aTaskQuery,
+  AddA2aAgentRequest,
+  AddMcpServerRequest,
+  McpServerInfo,
+  McpServerList,
+  McpToolList,
+  McpToolQuery,
+} from '#admin/upstreams'
+
+/**
+ * The gateway's admin API, one entry per endpoint: the gateway mounts its routes from this table, the
+ * dashboard builds its server and browser calls and its proxy from it. Paths under `/api/admin` need an admin
+ * credential; `/health` is public. Order matters where two paths overlap: the first entry wins
+ * (`/sessions/current` before `/sessions/:id`, `/policies/default` before `/policies/:id`).
+ *
+ * A new endpoint is one entry here and one handler in the gateway's domain folder.
+ */
+export const ADMIN_ENDPOINTS = {
+  health: endpoint({ method: 'GET', path: '/health', response: Health }),
+  whoami: endpoint({ method: 'GET', path: '/api/admin/whoami', response: WhoAmI }),
+
+  // Dashboard sessions.
+  openSession: endpoint({
+    method: 'POST',
+    path: '/api/admin/sessions',
+    body: CreateDashboardSessionRequest,
+    bodyOptional: true,
+    subject: 'session request',
+    response: CreatedDashboardSession,
+    status: 201,
+  }),
+  sessions: endpoint({ method: 'GET', path: '/api/admin/sessions', response: DashboardSessionList }),
+  endSession: endpoint({
+    method: 'DELETE',
+    path: '/api/admin/sessions/current',
+    response: RevokedDashboardSessions,
+  }),
+  revokeSession: endpoint({
+    method: 'DELETE',
+    path: '/api/admin/sessions/:id',
+    response: RevokedDashboardSessions,
+  }),
+  revokeAllSessions: endpoint({
+    method: 'DELETE',
+    path: '/api/admin/sessions',
+    response: RevokedDashboardSessions,
+  }),
+
+  // The running cluster.
+  connections: endpoint({ method: 'GET', path: '/api/admin/connections', response: ConnectionList }),
+  channels: endpoint({ method: 'GET', path: '/api/admin/channels', response: ChannelList }),
+  nodes: endpoint({ method: 'GET', path: '/api/admin/nodes', response: NodeList }),
+  presence: endpoint({ method: 'GET', path: '/api/admin/presence', response: AdminPresenceList }),
+
+  // Agents, policies, grants.
+  agents: endpoint({
+    method: 'GET',
+    path: '/api/admin/agents',
+    query: AgentListQuery,
+    subject: 'agent query',
+    response: AgentList,
+  }),
+  policies: endpoint({ method: 'GET', path: '/api/admin/policies', response: PolicyList }),
+  setPolicyDefault: endpoint({
+    method: 'PUT',
+    path: '/api/admin/policies/default',
+    body: SetPolicyDefaultRequest,
+    subject: 'policy default',
+    response: PolicyList,
+  }),
+  createPolicyRule: endpoint({
+    method: 'POST',
+    path: '/api/admin/policies',
+    body: CreatePolicyRuleRequest,
+    subject: 'policy rule',
+    response: PolicyRuleInfo,
+    status: 201,
+  }),
+  updatePolicyRule: endpoint({
+    method: 'PATCH',
+    path: '/api/admin/policies/:id',
+    body: UpdatePolicyRuleRequest,
+    subject: 'policy rule update',
+    response: PolicyRuleInfo,
+  }),
+  deletePolicyRule: endpoint({
+    method: 'DELETE',
+    path: '/api/admin/policies/:id',
+    response: NoContent,
+    status: 204,
+  }),
+  grants: endpoint({
+    method: 'GET',
+    path: '/api/admin/grants',
+    query: GrantListQuery,
+    subject: 'grants query',
+    response: GrantList,
+  }),
+  revokeGrant: endpoint({ method: 'DELETE', path: '/api/admin/grants/:id', response: GrantInfo }),
+
+  // External A2A agents and their tasks.
+  a2aAgents: endpoint({ method: 'GET', path: '/api/admin/a2a/agents', response: A2aAgentList }),
+  addA2aAgent: endpoint({
+    method: 'POST',
+    path: '/api/admin/a2a/agents',
+    body: AddA2aAgentRequest,
+    subject: 'external A2A agent',
+    response: A2aAgentInfo,
+    status: 201,
+  }),
+  removeA2aAgent: endpoint({
+    method: 'DELETE',
+    path: '/api/admin/a2a/agents/:agentId',
+    response: NoContent,
+    status: 204,
+  }),
+  refreshA2aAgent: endpoint({
+    method: 'POST',
+    path: '/api/admin/a2a/agents/:agentId/refresh',
+    response: A2aAgentInfo,
+  }),
+  a2aTask: endpoint({
+    method: 'GET',
+    path: '/api/admin/a2a/tasks/:id',
+    query: A2aTaskQuery,
+    subject: 'A2A task query',
+    response: A2aTaskInfo,
+  }),
+  a2aTasks: endpoint({
+    method: 'GET',
+    path: '/api/admin/a2a/tasks',
+    query: A2aTaskListQuery,
+    subject: 'A2A task list query',
+    response: A2aTaskList,
+  }),
+
+  // Upstream MCP servers and the tools `/mcp` lists.
+  mcpServers: endpoint({ method: 'GET', path: '/api/admin/mcp/servers', response: McpServerList }),
+  addMcpServer: endpoint({
+    method: 'POST',
+    path: '/api/admin/mcp/servers',
+    body: AddMcpServerRequest,
+    subject: 'MCP server',
+    response: McpServerInfo,
+    status: 201,
+  }),
+  removeMcpServer: endpoint({
+    method: 'DELETE',
+    path: '/api/admin/mcp/servers/:name',
+    response: NoContent,
+    status: 204,
+  }),
+  mcpTools: endpoint({
+    method: 'GET',
+    path: '/api/admin/mcp/tools',
+    query: McpToolQuery,
+    subject: 'MCP tools query',
+    response: McpToolList,
+  }),
+
+  // Audit and conversations.
+  audit: endpoint({
+    method: 'GET',
+    path: '/api/admin/audit',
+    query: AuditQuery,
+    subject: 'audit query',
+    response: AuditPage,
+  }),
+  conversation: endpoint({
+    method: 'GET',
+    path: '/api/admin/conversations',
+    query: ConversationQuery,
+    subject: 'conversation query',
+    response: ConversationPage,
+  }),
+
+  // Deliveries and the dead-letter queue.
+  deliveries: endpoint({ method: 'GET', path: '/api/admin/deliveries', response: DeliveryStats }),
+  deadLetters: endpoint({
+    method: 'GET',
+    path: '/api/admin/dlq',
+    query: DeadLetterQuery,
+    subject: 'dead-letter query',
+    response: DeadLetterPage,
+  }),
+  deadLetter: endpoint({ method: 'GET', path: '/api/admin/dlq/:id', response: DeadLetter }),
+  requeueDeadLetter: endpoint({
+    method: 'POST',
+    path: '/api/admin/dlq/:id/requeue',
+    response: RequeueResult,
+  }),
+  purgeDeadLetter: endpoint({ method: 'DELETE', path: '/api/admin/dlq/:id', response: PurgeResult }),
+  /** Purges by filter (`cursor` and `limit` are ignored); every dead letter without one. */
+  purgeDeadLetters: endpoint({
+    method: 'DELETE',
+    path: '/api/admin/dlq',
+    query: DeadLetterQuery,
+    subject: 'dead-letter query',
+    response: PurgeResult,
+  }),
+
+  // API tokens.
+  tokens: endpoint({ method: 'GET', path: '/api/admin/tokens', response: TokenList }),
+  createToken: endpoint({
+    method: 'POST',
+    path: '/api/admin/tokens',
+    body: CreateTokenRequest,
+    subject: 'token request',
+    response: CreatedToken,
+    status: 201,
+  }),
+  revokeToken: endpoint({ method: 'DELETE', path: '/api/admin/tokens/:id', response: TokenInfo }),
+
+  // Chat pairing and device pairing.
+  pairing: endpoint({ method: 'GET', path: '/api/admin/pairing', response: PairingOverview }),
+  approvePairing: endpoint({
+    method: 'POST',
+    path: '/api/admin/pairing/requests/:id/approve',
+    response: PairingDecision,
+  }),
+  denyPairing: endpoint({
+    method: 'POST',
+    path: '/api/admin/pairing/requests/:id/deny',
+    response: PairingDecision,
+  }),
+  approvePairingCode: endpoint({
+    method: 'POST',
+    path: '/api/admin/pairing/approve',
+    body: ApproveCodeRequest,
+    subject: 'approval',
+    response: PairingDecision,
+  }),
+  revokePairedSender: endpoint({
+    method: 'DELETE',
+    path: '/api/admin/pairing/paired/:channelType/:senderId',
+    response: PairingDecision,
+  }),
+  devices: endpoint({ method: 'GET', path: '/api/admin/devices', response: DeviceRequestList }),
+  approveDevice: endpoint({
+    method: 'POST',
+    path: '/api/admin/devices/:id/approve',
+    body: ApproveDeviceRequest,
+    bodyOptional: true,
+    subject: 'device approval',
+    response: DeviceRequestInfo,
+  }),
+  denyDevice: endpoint({
+    method: 'POST',
+    path: '/api/admin/devices/:id/deny',
+    response: DeviceRequestInfo,
+  }),
+
+  // Agent keys (Ed25519 identities).
+  agentKeys: endpoint({ method: 'GET', path: '/api/admin/agent-keys', response: AgentKeyList }),
+  registerAgentKey: endpoint({
+    method: 'POST',
+    path: '/api/admin/agent-keys',
+    body: RegisterAgentKeyRequest,
+    subject: 'agent key',
+    response: AgentKeyInfo,
+    status: 201,
+  }),
+  revokeAgentKey: endpoint({
+    method: 'DELETE',
+    path: '/api/admin/agent-keys/:id',
+    response: AgentKeyInfo,
+  }),
+} as const
+
+export type AdminEndpoints = typeof ADMIN_ENDPOINTS
+export type AdminEndpointName = keyof AdminEndpoints
