@@ -11,7 +11,6 @@ import type {
 import { MCP_UPSTREAM_CAPABILITY_PREFIX } from '@parley/protocol'
 import type { Logger } from 'pino'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
-import type { AgentMessageTags } from '../delivery/delivery-engine.js'
 import { newId } from '../ids.js'
 import type { AgentDirectory, AgentRoute } from './types.js'
 
@@ -59,7 +58,6 @@ type AgentBusMessage =
   | { kind: 'agent.answer'; instanceId: string; frame: AgentAnswerFrame }
   | { kind: 'agent.gone'; instanceId: string }
   | { kind: 'agent.forget'; key: string }
-  | { kind: 'agent.tags'; messageId: string; tags: AgentMessageTags }
 
 /** Frames an agent sends back to a caller on another node. */
 export interface AgentAnswerFrame {
@@ -147,9 +145,6 @@ export interface RegisteredAgentDirectory extends AgentDirectory {
   forget(route: AgentRoute, key: string): void
   /** Answers from instances on other nodes, for the requests and streams this node holds. */
   onAnswer(listener: (instanceId: string, frame: AgentAnswerFrame) => void): () => void
-  /** Tells every other node the tags of an agent message (`fromAgent`, `traceId`). */
-  shareTags(messageId: string, tags: AgentMessageTags): void
-  onTags(listener: (messageId: string, tags: AgentMessageTags) => void): () => void
   /** Whether other nodes may share the bus. */
   clustered(): boolean
   /** Re-reads the other nodes' instances now. */
@@ -180,7 +175,6 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
   let chooseCounter = 0
   const goneListeners = new Set<(route: AgentRoute) => void>()
   const answerListeners = new Set<(instanceId: string, frame: AgentAnswerFrame) => void>()
-  const tagListeners = new Set<(messageId: string, tags: AgentMessageTags) => void>()
   const unsubscribes: (() => void)[] = []
   let timer: NodeJS.Timeout | undefined
   const clustered = () => bus.state() !== 'local'
@@ -393,9 +387,6 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       }
       case 'agent.forget':
         origins.delete(message.key)
-        return
-      case 'agent.tags':
-        for (const listener of tagListeners) listener(message.messageId, message.tags)
         return
     }
   }
@@ -618,15 +609,6 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
 
     refresh,
     clustered,
-    shareTags(messageId, tags) {
-      if (bus.state() !== 'ok') return
-      const message: AgentBusMessage = { kind: 'agent.tags', messageId, tags }
-      bus.publish(BUS_TOPICS.all, JSON.stringify(message))
-    },
-    onTags(listener) {
-      tagListeners.add(listener)
-      return () => tagListeners.delete(listener)
-    },
 
     start() {
       if (bus.state() === 'local' || timer !== undefined) return
