@@ -1,8 +1,10 @@
 import { AgentSendResult } from '@parley/protocol'
+import { openDatabase } from '@parley/stores'
 import { describe, expect, it } from 'vitest'
 import type { AgentAccess } from '../src/agents/types.js'
-import { useAgentGateway, withAgentAccess } from './support/agent-clients.js'
+import { connectAgent, useAgentGateway, withAgentAccess } from './support/agent-clients.js'
 import type { FrameOf, TestClient } from './support/test-client.js'
+import { startTestGateway } from './support/test-gateway.js'
 
 type DirectMessage = FrameOf<'direct_message'>
 
@@ -122,5 +124,42 @@ describe('agent_send', () => {
     )
     expect(denied?.length).toBe(2)
     expect(denied?.[0]?.detail).toContain('rule=pol_vault')
+  })
+})
+
+describe('agent_send across a restart', () => {
+  it('redelivers an agent message with its fromAgent and traceId after the gateway restarts on the same database', async () => {
+    const database = await openDatabase({ url: 'memory://' })
+    const config = { delivery: { storeBackend: 'postgres' as const, ackTimeout: 30 } }
+    try {
+      const before = await startTestGateway(config, { database })
+      const billing = await connectAgent(before.started.wsUrl, 'billing', [], { clientId: 'billing-client' })
+      const planner = await connectAgent(before.started.wsUrl, 'planner', [], { clientId: 'planner-client' })
+      const result = AgentSendResult.parse(
+        await planner.client.ok({ type: 'agent_send', target: 'billing', data: { invoice: 7 } }),
+      )
+      const first = await billing.client.next('direct_message')
+      expect(first).toMatchObject({ id: result.id, fromAgent: 'planner', attempt: 1 })
+      // Not acknowledged: the stop releases it, and the next process sends it again.
+      await before.dispose()
+      billing.client.close()
+      planner.client.close()
+
+      const after = await startTestGateway(config, { database })
+      const again = await connectAgent(after.started.wsUrl, 'billing', [], { clientId: 'billing-client' })
+      const second = await again.client.next('direct_message')
+      expect(second).toMatchObject({
+        id: result.id,
+        deliveryId: first.deliveryId,
+        attempt: 2,
+        fromAgent: 'planner',
+        traceId: first.traceId,
+      })
+      expect(second.traceId).toMatch(/^[0-9a-f]{32}$/)
+      again.client.close()
+      await after.dispose()
+    } finally {
+      await database.close()
+    }
   })
 })

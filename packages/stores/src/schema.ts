@@ -141,6 +141,9 @@ export const deliveries = pgTable(
     lastError: text('last_error'),
     deadReason: text('dead_reason'),
     deadAt: bigint('dead_at', { mode: 'number' }),
+    /** The sending agent and trace id of an `agent_send` message: every redelivery carries them. */
+    fromAgent: text('from_agent'),
+    traceId: text('trace_id'),
   },
   (table) => [
     index('deliveries_due_idx').on(table.recipient, table.state, table.nextAttemptAt),

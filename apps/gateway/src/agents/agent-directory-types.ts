@@ -11,7 +11,6 @@ import type {
 } from '@parley/protocol'
 import type { Logger } from 'pino'
 import type { ClusterBus } from '../bus/types.js'
-import type { AgentMessageTags } from '../delivery/delivery-engine.js'
 import type { AgentDirectory, AgentRoute } from './types.js'
 
 /** What the directory needs of a connection (the hub's `Connection` fits). */
@@ -87,9 +86,6 @@ export interface RegisteredAgentDirectory extends AgentDirectory {
   forget(route: AgentRoute, key: string): void
   /** Answers from instances on other nodes, for the requests and streams this node holds. */
   onAnswer(listener: (instanceId: string, frame: AgentAnswerFrame) => void): () => void
-  /** Tells every other node the tags of an agent message (`fromAgent`, `traceId`). */
-  shareTags(messageId: string, tags: AgentMessageTags): void
-  onTags(listener: (messageId: string, tags: AgentMessageTags) => void): () => void
   /** Whether other nodes may share the bus. */
   clustered(): boolean
   /** Re-reads the other nodes' instances now. */

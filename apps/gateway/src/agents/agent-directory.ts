@@ -1,6 +1,5 @@
 import type { AgentInstance, DirectTarget, ServerFrame } from '@parley/protocol'
 import { BUS_TOPICS } from '../bus/types.js'
-import type { AgentMessageTags } from '../delivery/delivery-engine.js'
 import { newId } from '../ids.js'
 import { capabilityInfoOf, capabilityNames } from './agent-capabilities.js'
 import type {
@@ -39,7 +38,6 @@ type AgentBusMessage =
   | { kind: 'agent.answer'; instanceId: string; frame: AgentAnswerFrame }
   | { kind: 'agent.gone'; instanceId: string }
   | { kind: 'agent.forget'; key: string }
-  | { kind: 'agent.tags'; messageId: string; tags: AgentMessageTags }
 
 /**
  * Who is registered where, cluster-wide. Local instances are kept here and written to the bus group
@@ -63,7 +61,6 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
   let chooseCounter = 0
   const goneListeners = new Set<(route: AgentRoute) => void>()
   const answerListeners = new Set<(instanceId: string, frame: AgentAnswerFrame) => void>()
-  const tagListeners = new Set<(messageId: string, tags: AgentMessageTags) => void>()
   const unsubscribes: (() => void)[] = []
   let timer: NodeJS.Timeout | undefined
   const clustered = () => bus.state() !== 'local'
@@ -220,9 +217,6 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
       }
       case 'agent.forget':
         origins.delete(message.key)
-        return
-      case 'agent.tags':
-        for (const listener of tagListeners) listener(message.messageId, message.tags)
         return
     }
   }
@@ -445,15 +439,6 @@ export function createAgentDirectory(options: AgentDirectoryOptions): Registered
 
     refresh,
     clustered,
-    shareTags(messageId, tags) {
-      if (bus.state() !== 'ok') return
-      const message: AgentBusMessage = { kind: 'agent.tags', messageId, tags }
-      bus.publish(BUS_TOPICS.all, JSON.stringify(message))
-    },
-    onTags(listener) {
-      tagListeners.add(listener)
-      return () => tagListeners.delete(listener)
-    },
 
     start() {
       if (bus.state() === 'local' || timer !== undefined) return

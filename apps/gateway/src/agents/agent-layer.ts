@@ -12,7 +12,6 @@ import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { ClusterBus } from '../bus/types.js'
 import type { GatewayConfig } from '../config.js'
-import type { AgentMessageTags } from '../delivery/delivery-engine.js'
 import { GatewayError } from '../errors.js'
 import type { Connection } from '../transport/connection.js'
 import { recordAgentAudit } from './agent-audit.js'
@@ -63,9 +62,7 @@ export interface AgentLayerOptions {
   audit: ConnectionAudit
   /** Policies and grants; allow-all until they are wired in. */
   access?: () => AgentAccess
-  deliveries: AgentSendsOptions['deliveries'] & {
-    rememberAgentTags(messageId: string, tags: AgentMessageTags): void
-  }
+  deliveries: AgentSendsOptions['deliveries']
 }
 
 /**
@@ -90,7 +87,6 @@ export function createAgentLayer(options: AgentLayerOptions) {
     requests.instanceGone(route)
     streams.instanceGone(route)
   })
-  directory.onTags((messageId, tags) => options.deliveries.rememberAgentTags(messageId, tags))
   directory.onAnswer((instanceId, frame) => {
     if (frame.type === 'respond') requests.respond(instanceId, frame as unknown as RespondFrame)
     else streams.fromRemoteAgent(instanceId, frame as unknown as StreamFrame)

@@ -4,33 +4,20 @@ import {
   encodeFrame,
   type NackFrame,
   type ReceiptStatus,
-  type SendFrame,
 } from '@parley/protocol'
 import type { DeliveryBackend, StoredDelivery } from '@parley/stores'
 import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { DeliveryConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
-import { newId } from '../ids.js'
 import type { Connection } from '../transport/connection.js'
+import { deliveryFrame, deliveryRetryDelayMs, receiptFrame } from './delivery-frames.js'
+import { createDirectSends } from './direct-sends.js'
 
 /** How often expired deliveries are removed (and counted). */
 const DEFAULT_EXPIRY_SWEEP_MS = 1_000
 /** How often channel history beyond its retention is deleted. */
 const DEFAULT_HISTORY_TRIM_MS = 30_000
-/** Suggested wait for a sender whose recipient has too many deliveries waiting. */
-const RECIPIENT_FULL_RETRY_AFTER_MS = 1_000
-/**
- * Agent messages whose `fromAgent` / `traceId` this node remembers (the store has no column for them yet):
- * the oldest are forgotten beyond this, and their redeliveries go out without the two fields.
- */
-const MAX_AGENT_MESSAGE_TAGS = 100_000
-
-/** What `direct_message` carries for messages sent with `agent_send`. */
-export interface AgentMessageTags {
-  fromAgent?: string
-  traceId?: string
-}
 
 export interface DeliveryCounters {
   enqueued: number
@@ -55,8 +42,6 @@ export interface DeliveryEngineOptions {
   wakeElsewhere?: (clientId: string) => void
   /** Hands a receipt to a sender connected to another node (several nodes). */
   sendElsewhere?: (clientId: string, frame: string) => void
-  /** Tells the other nodes the tags of an agent message, for recipients they hold (several nodes). */
-  shareAgentTags?: (messageId: string, tags: AgentMessageTags) => void
   logger: Logger
   audit: ConnectionAudit
   expirySweepMs?: number
@@ -83,14 +68,6 @@ interface RecipientState {
   checkedAt: number
 }
 
-/** The wait before the next attempt after `failures` failed ones: `retryDelay` × `retryBackoff`^(failures − 1). */
-export function deliveryRetryDelayMs(
-  config: Pick<DeliveryConfig, 'retryDelay' | 'retryBackoff'>,
-  failures: number,
-): number {
-  return config.retryDelay * 1000 * config.retryBackoff ** (failures - 1)
-}
-
 /**
  * At-least-once delivery of direct messages and durable channel deliveries. The store keeps every
  * delivery; the engine decides when to send what: per recipient, the latest open connection with its
@@ -115,8 +92,6 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     requeued: 0,
     duplicatesSuppressed: 0,
   }
-  /** `fromAgent` / `traceId` of agent messages by message id (see MAX_AGENT_MESSAGE_TAGS). */
-  const agentMessageTags = new Map<string, AgentMessageTags>()
   let stopped = true
   let expiryTimer: NodeJS.Timeout | undefined
   let trimTimer: NodeJS.Timeout | undefined
@@ -156,53 +131,10 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
 
   function sendReceipt(delivery: StoredDelivery, status: ReceiptStatus, attempt: number): void {
     if (!delivery.receipt) return
-    const frame = {
-      type: 'receipt' as const,
-      messageId: delivery.messageId,
-      deliveryId: delivery.id,
-      to: delivery.recipient,
-      status,
-      attempt,
-      timestamp: Date.now(),
-    }
+    const frame = receiptFrame(delivery, status, attempt)
     const sender = connectionFor(delivery.source)
     if (sender !== undefined) sender.sendFrame(frame)
     else options.sendElsewhere?.(delivery.source, encodeFrame(frame))
-  }
-
-  function deliveryFrame(delivery: StoredDelivery, attempt: number): string {
-    if (delivery.kind === 'direct') {
-      return encodeFrame({
-        type: 'direct_message',
-        id: delivery.messageId,
-        deliveryId: delivery.id,
-        attempt,
-        from: delivery.source,
-        data: delivery.data,
-        timestamp: delivery.createdAt,
-        ...agentMessageTags.get(delivery.messageId),
-      })
-    }
-    return encodeFrame({
-      type: 'channel_message',
-      channel: delivery.channel ?? '',
-      data: delivery.data,
-      id: delivery.messageId,
-      source: delivery.source,
-      timestamp: delivery.createdAt,
-      ...(delivery.offset === null ? {} : { offset: delivery.offset }),
-      ...(delivery.epoch === null ? {} : { epoch: delivery.epoch }),
-      deliveryId: delivery.id,
-      attempt,
-    })
-  }
-
-  function rememberAgentTags(messageId: string, tags: AgentMessageTags): void {
-    agentMessageTags.set(messageId, tags)
-    if (agentMessageTags.size > MAX_AGENT_MESSAGE_TAGS) {
-      const oldest = agentMessageTags.keys().next().value
-      if (oldest !== undefined) agentMessageTags.delete(oldest)
-    }
   }
 
   /** Sends what is due to the recipient's connection, as long as it has room in flight. */
@@ -358,6 +290,8 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     if (!config.enabled) throw new GatewayError('unavailable', 'delivery guarantees are disabled')
   }
 
+  const directSends = createDirectSends({ config, backend, audit, counters, requireEnabled, wakeRecipient })
+
   return {
     counters,
 
@@ -442,112 +376,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
 
     requireEnabled,
 
-    /** `send`: stores the direct message, answers, then hands it to the recipient if it is online. */
-    async send(connection: Connection, frame: SendFrame, size: number): Promise<void> {
-      requireEnabled()
-      const { deliveries } = backend()
-      const queued = await deliveries.queued(frame.to)
-      if (queued >= config.maxPendingPerRecipient) {
-        throw new GatewayError(
-          'rate_limited',
-          `${frame.to} already has ${config.maxPendingPerRecipient} deliveries waiting`,
-          RECIPIENT_FULL_RETRY_AFTER_MS,
-        )
-      }
-      const timestamp = Date.now()
-      const [outcome] = await deliveries.send([
-        {
-          messageId: newId('msg'),
-          deliveryId: newId('dlv'),
-          recipient: frame.to,
-          source: connection.clientId,
-          data: frame.data,
-          timestamp,
-          expiresAt: timestamp + messageTtlMs,
-          receipt: frame.receipt ?? false,
-          ...(frame.idempotencyKey === undefined ? {} : { idempotencyKey: frame.idempotencyKey }),
-        },
-      ])
-      if (outcome === undefined) throw new Error('the delivery store returned no outcome for a send')
-      const { delivery, duplicate } = outcome
-      connection.sendFrame({
-        type: 'reply',
-        id: frame.id,
-        result: {
-          id: delivery.messageId,
-          to: delivery.recipient,
-          deliveryId: delivery.id,
-          timestamp: delivery.createdAt,
-          ...(duplicate ? { duplicate: true } : {}),
-        },
-      })
-      if (duplicate) {
-        counters.duplicatesSuppressed += 1
-        return
-      }
-      counters.enqueued += 1
-      audit.send(connection, frame.to, size)
-      wakeRecipient(frame.to)
-    },
-
-    /** The tags of an agent message sent on another node (its recipient may be connected here). */
-    rememberAgentTags,
-
-    /**
-     * `agent_send`: stores one direct message per recipient client id (one message id), tagged with the
-     * sending agent and trace id, and wakes the recipients. The caller answers the sender.
-     */
-    async sendToAgents(
-      connection: Connection,
-      input: {
-        recipients: readonly string[]
-        data: unknown
-        tags: AgentMessageTags
-        idempotencyKey?: string
-        size: number
-      },
-    ): Promise<{ messageId: string; deliveryIds: string[]; timestamp: number }> {
-      requireEnabled()
-      const { deliveries } = backend()
-      for (const recipient of input.recipients) {
-        if ((await deliveries.queued(recipient)) >= config.maxPendingPerRecipient) {
-          throw new GatewayError(
-            'rate_limited',
-            `${recipient} already has ${config.maxPendingPerRecipient} deliveries waiting`,
-            RECIPIENT_FULL_RETRY_AFTER_MS,
-          )
-        }
-      }
-      const timestamp = Date.now()
-      const messageId = newId('msg')
-      rememberAgentTags(messageId, input.tags)
-      options.shareAgentTags?.(messageId, input.tags)
-      const outcomes = await deliveries.send(
-        input.recipients.map((recipient) => ({
-          messageId,
-          deliveryId: newId('dlv'),
-          recipient,
-          source: connection.clientId,
-          data: input.data,
-          timestamp,
-          expiresAt: timestamp + messageTtlMs,
-          receipt: false,
-          ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
-        })),
-      )
-      const deliveryIds: string[] = []
-      for (const { delivery, duplicate } of outcomes) {
-        deliveryIds.push(delivery.id)
-        if (duplicate) {
-          counters.duplicatesSuppressed += 1
-          continue
-        }
-        counters.enqueued += 1
-        audit.send(connection, delivery.recipient, input.size)
-        wakeRecipient(delivery.recipient)
-      }
-      return { messageId, deliveryIds, timestamp }
-    },
+    ...directSends,
 
     /** `ack`: settles the connection's client id's deliveries among the ids, then sends more. */
     async ack(connection: Connection, frame: AckFrame): Promise<void> {

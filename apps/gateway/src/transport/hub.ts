@@ -226,7 +226,6 @@ export function createHub(options: HubOptions) {
     connectionFor,
     wakeElsewhere: (clientId) => cluster.wake(clientId),
     sendElsewhere: (clientId, frame) => cluster.sendTo(clientId, frame),
-    shareAgentTags: (messageId, tags) => agents.directory.shareTags(messageId, tags),
     logger: logger.child({ component: 'delivery' }),
     audit,
     ...options.deliveryTimers,

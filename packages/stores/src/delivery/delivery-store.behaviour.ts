@@ -101,6 +101,8 @@ export function describeDeliveryStoreBehaviour(
           state: 'pending',
           receipt: false,
           lastError: null,
+          fromAgent: null,
+          traceId: null,
         })
         const due = await deliveries.due('alice', T0 + 10, 10)
         expect(due.map((delivery) => [delivery.offset, delivery.messageId])).toEqual([
@@ -163,9 +165,31 @@ export function describeDeliveryStoreBehaviour(
             state: 'pending',
             receipt: true,
             lastError: null,
+            fromAgent: null,
+            traceId: null,
           },
         })
         expect(await deliveries.due('bob', T0, 10)).toEqual([outcome?.delivery])
+      })
+
+      it('keeps the sending agent and trace id on the row: a fresh store instance reads them back', async () => {
+        const tagged = await sendOne('bob', { fromAgent: 'planner', traceId: 'trace-1' })
+        const untagged = await sendOne('bob', { timestamp: T0 + 1 })
+        expect(tagged).toMatchObject({ fromAgent: 'planner', traceId: 'trace-1' })
+        // Another instance over the same store, as after a restart of the process.
+        const fresh = (await fixture.createBackend()).deliveries
+        const due = await fresh.due('bob', T0 + 10, 10)
+        expect(due.map((delivery) => [delivery.id, delivery.fromAgent, delivery.traceId])).toEqual([
+          [tagged.id, 'planner', 'trace-1'],
+          [untagged.id, null, null],
+        ])
+        await fresh.markSent([tagged.id], T0 + 10)
+        const retried = await fresh.fail('bob', tagged.id, { retryAt: T0 + 20 }, 'ack timeout', T0 + 11)
+        expect(retried).toMatchObject({ fromAgent: 'planner', traceId: 'trace-1' })
+        await fresh.markSent([tagged.id], T0 + 20)
+        await fresh.fail('bob', tagged.id, { dead: 'max_retries' }, 'ack timeout', T0 + 21)
+        const requeued = await deliveries.requeue(tagged.id, T0 + 30, T0 + HOUR)
+        expect(requeued).toMatchObject({ fromAgent: 'planner', traceId: 'trace-1' })
       })
 
       it('keeps the webhook kind of a delivery through due, dead-lettering, filtering and requeue', async () => {

@@ -30,6 +30,8 @@ export function newChannelDelivery(
     state: 'pending',
     receipt: false,
     lastError: null,
+    fromAgent: null,
+    traceId: null,
   }
 }
 
@@ -56,5 +58,7 @@ export function newDirectDelivery(input: SendInput, data: unknown = input.data):
     state: 'pending',
     receipt: input.receipt,
     lastError: null,
+    fromAgent: input.fromAgent ?? null,
+    traceId: input.traceId ?? null,
   }
 }

@@ -53,6 +53,8 @@ const RETURNED_DELIVERY_COLUMNS = sql.raw(
     'd.last_error as "lastError"',
     'd.dead_reason as "deadReason"',
     'd.dead_at as "deadAt"',
+    'd.from_agent as "fromAgent"',
+    'd.trace_id as "traceId"',
   ].join(', '),
 )
 

@@ -43,6 +43,8 @@ export const deliveryColumns = {
   lastError: deliveries.lastError,
   deadReason: deliveries.deadReason,
   deadAt: deliveries.deadAt,
+  fromAgent: deliveries.fromAgent,
+  traceId: deliveries.traceId,
 }
 
 export interface DeliveryRecord {
@@ -65,6 +67,8 @@ export interface DeliveryRecord {
   lastError: string | null
   deadReason: string | null
   deadAt: number | null
+  fromAgent: string | null
+  traceId: string | null
 }
 
 export function toStoredDelivery(row: DeliveryRecord): StoredDelivery {
@@ -86,6 +90,8 @@ export function toStoredDelivery(row: DeliveryRecord): StoredDelivery {
     state: row.state as DeliveryState,
     receipt: row.receipt,
     lastError: row.lastError,
+    fromAgent: row.fromAgent,
+    traceId: row.traceId,
   }
 }
 
@@ -117,6 +123,8 @@ export function deliveryInsertRow(delivery: StoredDelivery): typeof deliveries.$
     state: delivery.state,
     receipt: delivery.receipt,
     lastError: delivery.lastError,
+    fromAgent: delivery.fromAgent,
+    traceId: delivery.traceId,
   }
 }
 

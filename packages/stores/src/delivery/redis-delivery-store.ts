@@ -53,7 +53,7 @@ export function createRedisDeliveryStore(
           input.timestamp,
           input.timestamp + options.dedupeWindowMs,
           key === undefined ? '' : JSON.stringify(delivery),
-          JSON.stringify([input.messageId, input.source, delivery.data]),
+          JSON.stringify(deliveryBody(input.messageId, input.source, delivery)),
           input.recipient,
           input.expiresAt,
           input.receipt ? '1' : '0',
@@ -217,6 +217,16 @@ function deadLetterOf(record: DeliveryRecord): DeadLetter {
   return toDeadLetter(record.delivery, record.deadReason ?? 'rejected', record.deadAt ?? 0)
 }
 
+/** A direct delivery's body: the agent tags are appended only when the message has them. */
+type DeliveryBody = [string, string, unknown, (string | null)?, (string | null)?]
+
+function deliveryBody(messageId: string, source: string, delivery: StoredDelivery): DeliveryBody {
+  const body: DeliveryBody = [messageId, source, delivery.data]
+  if (delivery.fromAgent !== null || delivery.traceId !== null)
+    body.push(delivery.fromAgent, delivery.traceId)
+  return body
+}
+
 /** A delivery hash (HGETALL as a flat field/value list) as a stored delivery. */
 function parseDelivery(flat: string[]): DeliveryRecord {
   const fields = new Map<string, string>()
@@ -225,7 +235,7 @@ function parseDelivery(flat: string[]): DeliveryRecord {
   }
   const text = (name: string): string => fields.get(name) ?? ''
   const number = (name: string): number => Number(fields.get(name) ?? 0)
-  const [messageId, source, data] = JSON.parse(text('b')) as [string, string, unknown]
+  const [messageId, source, data, fromAgent, traceId] = JSON.parse(text('b')) as DeliveryBody
   const channel = fields.get('ch')
   const deadAt = fields.get('da')
   return {
@@ -247,6 +257,8 @@ function parseDelivery(flat: string[]): DeliveryRecord {
       state: text('s') as StoredDelivery['state'],
       receipt: text('rc') === '1',
       lastError: fields.get('l') ?? null,
+      fromAgent: fromAgent ?? null,
+      traceId: traceId ?? null,
     },
     deadReason: (fields.get('dr') as DeadReason | undefined) ?? null,
     deadAt: deadAt === undefined ? null : Number(deadAt),

@@ -21,7 +21,7 @@ import type { Redis } from 'ioredis'
  *   X             zset of dead delivery ids scored by deadAt
  *   SUB:<channel> / RSUB:<recipient>  durable subscriptions, both ways; subcount their number
  *   seq           creation counter (the last tie-breaker of due order)
- * Delivery fields: id, b body JSON [messageId, source, data], k kind, r recipient, ch channel, o offset, e epoch,
+ * Delivery fields: id, b body JSON [messageId, source, data, fromAgent?, traceId?], k kind, r recipient, ch channel, o offset, e epoch,
  * c createdAt, x expiresAt, a attempts, f failures, n nextAttemptAt, s state, rc receipt (1/0), l lastError,
  * m order member, dr dead reason, da deadAt.
  */

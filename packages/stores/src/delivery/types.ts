@@ -104,6 +104,10 @@ export interface StoredDelivery {
   /** The sender asked for receipts. */
   receipt: boolean
   lastError: string | null
+  /** The sending agent of a message sent with `agent_send`; null otherwise. */
+  fromAgent: string | null
+  /** The trace id an `agent_send` carried; null otherwise. */
+  traceId: string | null
 }
 
 export interface SendInput {
@@ -124,6 +128,10 @@ export interface SendInput {
    * named `webhook/…` that no client id can take; the delivery engine never hands it to a connection.
    */
   kind?: 'direct' | 'webhook'
+  /** The sending agent (`agent_send`), kept with the delivery so every redelivery carries it. */
+  fromAgent?: string
+  /** The trace id of an `agent_send`, kept likewise. */
+  traceId?: string
 }
 
 export interface SendOutcome {

@@ -1,0 +1,90 @@
+import {
+  createMemoryAgentKeyStore,
+  createMemoryAuditLog,
+  createMemoryDeliveryBackend,
+  createMemoryDevicePairingStore,
+  createMemoryGrantStore,
+  createMemoryPairingStore,
+  createMemoryPolicyStore,
+  createMemorySessionBindingStore,
+  createMemoryTaskStore,
+  createMemoryTokenStore,
+} from '@parley/stores'
+import { sql } from 'drizzle-orm'
+import { pino } from 'pino'
+import { describe, expect, it, vi } from 'vitest'
+import { type GatewayConfig, parseConfig } from '../config.js'
+import { deliveryBackendOptions } from '../delivery/open-delivery-backend.js'
+import { createStoreSlot, type InjectedStores, openStores } from './open-stores.js'
+
+const logger = pino({ level: 'silent' })
+const context = { logger, pairingSecret: new Uint8Array(32).fill(1) }
+
+/** Every store that lives on the database, in memory (the state and upstream stores default to memory). */
+function storesNeedingADatabase(config: GatewayConfig) {
+  return {
+    audit: createMemoryAuditLog(),
+    deliveryBackend: createMemoryDeliveryBackend(deliveryBackendOptions(config)),
+    tokenStore: createMemoryTokenStore(),
+    sessionBinding: createMemorySessionBindingStore(),
+    pairingStore: createMemoryPairingStore({
+      secret: context.pairingSecret,
+      codeTtlMs: 60_000,
+      maxPendingPerChannelType: 3,
+      maxFailedAttempts: 3,
+    }),
+    devicePairing: createMemoryDevicePairingStore(),
+    agentKeys: createMemoryAgentKeyStore(),
+    policyStore: createMemoryPolicyStore({ defaultEffect: 'allow' }),
+    grantStore: createMemoryGrantStore(),
+    taskStore: createMemoryTaskStore(),
+  } satisfies InjectedStores
+}
+
+describe('openStores', () => {
+  it('opens no database when every store that needs one is injected, and closes none of the injected ones', async () => {
+    const config = parseConfig({})
+    const given = storesNeedingADatabase(config)
+    const closes = {
+      audit: vi.spyOn(given.audit, 'close'),
+      flush: vi.spyOn(given.audit, 'flush'),
+      deliveries: vi.spyOn(given.deliveryBackend, 'close'),
+      tasks: vi.spyOn(given.taskStore, 'close'),
+    }
+    const opened = await openStores(config, given, context)
+    expect(opened.stores.database).toBeUndefined()
+    await opened.stores.tokens.create({ name: 'one', role: 'client', scopes: [] }, Date.now())
+    expect((await given.tokenStore.list()).length).toBe(1)
+
+    await opened.close()
+    expect(closes.flush).toHaveBeenCalledTimes(1)
+    expect(closes.audit).not.toHaveBeenCalled()
+    expect(closes.deliveries).not.toHaveBeenCalled()
+    expect(closes.tasks).not.toHaveBeenCalled()
+  })
+
+  it('opens the database and the default stores on it, and closes the database it opened', async () => {
+    const config = parseConfig({ databaseUrl: 'memory://', delivery: { storeBackend: 'postgres' } })
+    const opened = await openStores(config, {}, context)
+    const database = opened.stores.database
+    expect(database).toBeDefined()
+    expect(opened.stores.deliveries.name).toBe('postgres')
+    await opened.close()
+    await expect(database?.db.execute(sql`select 1`)).rejects.toThrow()
+  })
+})
+
+describe('createStoreSlot', () => {
+  it('serves the injected stores before open and after close, the opened bundle in between', async () => {
+    const config = parseConfig({})
+    const given = storesNeedingADatabase(config)
+    const slot = createStoreSlot(given)
+    expect(slot.get('tokens')).toBe(given.tokenStore)
+    expect(() => slot.require('state', 'the state store')).toThrow('the state store is not open yet')
+    await slot.open(config, context)
+    expect(slot.require('state', 'the state store')).toBeDefined()
+    await slot.close()
+    expect(slot.get('state')).toBeUndefined()
+    expect(slot.get('tokens')).toBe(given.tokenStore)
+  })
+})
