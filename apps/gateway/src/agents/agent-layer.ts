@@ -14,7 +14,7 @@ import type { ClusterBus } from '../bus/types.js'
 import type { GatewayConfig } from '../config.js'
 import type { AgentMessageTags } from '../delivery/delivery-engine.js'
 import { GatewayError } from '../errors.js'
-import type { Connection } from '../transport/connection.js'
+import type { Connection } from '../peers/connection.js'
 import { recordAgentAudit } from './agent-audit.js'
 import {
   type AgentConnection,

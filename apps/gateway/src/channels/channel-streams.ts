@@ -18,7 +18,7 @@ import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
-import type { Connection } from '../transport/connection.js'
+import type { Connection } from '../peers/connection.js'
 import type { ChannelPosition, ChannelRegistry } from './channel-registry.js'
 
 export interface ChannelStreamCounters {

@@ -12,7 +12,7 @@ import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { DeliveryConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
-import type { Connection } from '../transport/connection.js'
+import type { Connection } from '../peers/connection.js'
 
 /** How often expired deliveries are removed (and counted). */
 const DEFAULT_EXPIRY_SWEEP_MS = 1_000
