@@ -1,32 +1,15 @@
-import type { IncomingMessage } from 'node:http'
 import { ERROR_CODES, type ErrorCode } from '@parley/protocol'
 import { StoreError } from '@parley/stores'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { Logger } from 'pino'
-import type { Principal } from '../auth/auth-provider.js'
 import { GatewayError } from '../errors.js'
 import { type BodyLimitOptions, limitBody } from './body-limit.js'
 import { errorResponse } from './error-envelope.js'
+import type { GatewayApp, GatewayEnv } from './gateway-env.js'
 import { rejectNulInUrl } from './reject-nul.js'
 
-/**
- * Bindings of @hono/node-server (absent when the app is driven with `app.request()` in tests), and the
- * variables the admin guard sets: who is calling, and what an admin route did (for its audit row).
- */
-export type GatewayEnv = {
-  Bindings: { incoming?: IncomingMessage }
-  Variables: { principal: Principal; adminAction: string; adminCredential: AdminCredential }
-}
-export type GatewayApp = Hono<GatewayEnv>
-
-/** What an admin request authenticated with, beyond the principal: its dashboard session or API token. */
-export interface AdminCredential {
-  dashboardSessionId: string | undefined
-  tokenId: string | undefined
-  /** When the credential ends (epoch ms), when it does. */
-  expiresAt: number | undefined
-}
+export type { AdminCredential, GatewayApp, GatewayEnv } from './gateway-env.js'
 
 const STATUS_TO_CODE = new Map<number, ErrorCode>(
   Object.entries(ERROR_CODES).map(([code, entry]) => [entry.status, code as ErrorCode]),
