@@ -1,9 +1,8 @@
 import { ERROR_CODES, type ErrorCode } from '@parley/protocol'
-import { StoreError } from '@parley/stores'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { Logger } from 'pino'
-import { GatewayError } from '../errors.js'
+import { errorBodyOf } from '../errors.js'
 import { type BodyLimitOptions, limitBody } from './body-limit.js'
 import { errorResponse } from './error-envelope.js'
 import type { GatewayApp, GatewayEnv } from './gateway-env.js'
@@ -51,10 +50,8 @@ export function createHttpApp(
   app.use(rejectNulInUrl)
 
   app.onError((error, c) => {
-    if (error instanceof GatewayError) return errorResponse(c, error.code, error.message, error.retryAfterMs)
-    if (error instanceof StoreError && ERROR_CODES[error.code].status < 500) {
-      return errorResponse(c, error.code, error.message)
-    }
+    const body = errorBodyOf(error)
+    if (body !== undefined) return errorResponse(c, body.code, body.message, body.retryAfterMs)
     if (error instanceof HTTPException && error.status < 500) {
       return errorResponse(
         c,

@@ -9,7 +9,7 @@ import {
   type ServerFrame,
 } from '@parley/protocol'
 import type { Logger } from 'pino'
-import type { Peer } from './peer.js'
+import { type Peer, sendError } from './peer.js'
 
 /** An encoded frame. Fan-out encodes once into a Buffer and hands the same Buffer to every recipient. */
 export type OutboundFrame = string | Buffer
@@ -150,9 +150,9 @@ export class Connection implements Peer {
     return this.send(encodeFrame(frame))
   }
 
-  /** Queues an `error` frame (answering request `id` when given): the one way errors reach a connection. */
+  /** Queues an `error` frame answering request `id` when given (see `sendError` in peer.ts). */
   sendError(error: ErrorBody, id?: string): boolean {
-    return this.sendFrame(id === undefined ? { type: 'error', ...error } : { type: 'error', id, ...error })
+    return sendError(this, error, id)
   }
 
   /** Queues an already encoded frame. Returns false when the connection can no longer take frames. */

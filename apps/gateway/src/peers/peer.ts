@@ -7,8 +7,17 @@ import type { CloseReason, ErrorBody, ServerFrame } from '@parley/protocol'
 export interface Peer {
   /** Queues a frame; false when the peer can no longer take frames. */
   sendFrame(frame: ServerFrame): boolean
-  /** The one way an error reaches a peer: an `error` frame, answering request `id` when there is one. */
+  /** Sends an `error` frame (see `sendError`). */
   sendError(error: ErrorBody, id?: string): boolean
   /** Ends the connection with a protocol close reason. */
   close(reason: CloseReason, message?: string): void
+}
+
+/**
+ * The one way an error reaches anything that takes frames (a connection, a hosted agent, an A2A or MCP
+ * caller): an `error` frame answering request `id` when there is one. The body comes from `errorBody` or,
+ * for a thrown error, from `errorBodyOf` (errors.ts).
+ */
+export function sendError(to: Pick<Peer, 'sendFrame'>, error: ErrorBody, id?: string): boolean {
+  return to.sendFrame(id === undefined ? { type: 'error', ...error } : { type: 'error', id, ...error })
 }

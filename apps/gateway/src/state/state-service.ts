@@ -22,6 +22,7 @@ import type { AccessAction, AgentAccess } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
 import type { GatewayConfig } from '../config.js'
+import { sendError } from '../peers/peer.js'
 
 /** The frames this service answers. */
 export type StateFrame = Extract<
@@ -572,7 +573,7 @@ export function createStateService(options: StateServiceOptions) {
       } catch (error) {
         const body = storeFailure(error)
         if (body === undefined) throw error
-        caller.sendFrame({ type: 'error', id: frame.id, ...body })
+        sendError(caller, body, frame.id)
       }
     },
 
