@@ -13,8 +13,8 @@ export interface CoreFramesOptions {
   sendToAll: (encoded: Buffer) => number
   /** Keeps a broadcast for the sessions waiting for a resume. */
   bufferForAll: (encoded: Buffer) => void
-  /** Relays a broadcast to the other nodes (undefined when alone). */
-  relayBroadcast: ((frame: string) => void) | undefined
+  /** Relays a broadcast to the other nodes, if there are any. */
+  relayBroadcast: (encoded: Buffer) => void
 }
 
 /** The connection's own frames: heartbeats, a repeated handshake, and broadcasts to every connection. */
@@ -57,7 +57,7 @@ export function registerCoreFrames(frames: FrameRegistry, options: CoreFramesOpt
     })
     const delivered = options.sendToAll(encoded)
     options.bufferForAll(encoded)
-    options.relayBroadcast?.(encoded.toString())
+    options.relayBroadcast(encoded)
     counters.broadcasts += 1
     counters.messagesDelivered += delivered
     connection.sendFrame({ type: 'reply', id: frame.id, result: { id, delivered, timestamp } })

@@ -326,7 +326,9 @@ export function createHub(options: HubOptions) {
     counters,
     sendToAll: (encoded) => table.sendToAll(encoded),
     bufferForAll: (encoded) => sessions.bufferForAll(encoded),
-    relayBroadcast: options.bus.state() === 'local' ? undefined : (frame) => cluster.broadcast(frame),
+    relayBroadcast: (encoded) => {
+      if (options.bus.state() !== 'local') cluster.broadcast(encoded.toString())
+    },
   })
   registerChannelFrames(frames, {
     streams,
