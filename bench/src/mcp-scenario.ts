@@ -11,10 +11,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { AgentClient } from '@parley/client'
 import { LatencyHistogram } from './histogram.js'
 import type { BenchOptions, TargetName } from './options.js'
-import type { GatewayEntry, ScenarioPlan } from './plans.js'
 import { freePort, readCpuMs, readMemory, stopProcess, TSX_IMPORT, track } from './processes.js'
 import { fixed, integer, type RowSummary, TARGET_LABELS } from './report.js'
 import { type Contender, failedRun, megabytes, type RequestLoad, type RunResult } from './scenario.js'
+import type { GatewayEntry, ScenarioPlan } from './scenario-plan.js'
 import { startServer, waitForHealth } from './servers.js'
 
 /** Calls in flight at once from the one SDK client. */

@@ -32,7 +32,7 @@ export function denialDetail(decision: Denial): string {
 }
 
 /** The typed error a denial answers: `policy_denied` with `details.rule`, or `introduction_required`. */
-export function denialError(decision: Denial): ErrorBody {
+export function denialError(decision: Pick<Denial, 'code' | 'message' | 'rule'>): ErrorBody {
   return errorBody(
     decision.code,
     decision.message,

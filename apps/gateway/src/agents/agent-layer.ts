@@ -13,7 +13,7 @@ import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { ClusterBus } from '../bus/types.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
-import type { Connection } from '../transport/connection.js'
+import type { Connection } from '../peers/connection.js'
 import { recordAgentAudit } from './agent-audit.js'
 import {
   type AgentConnection,

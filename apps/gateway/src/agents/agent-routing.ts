@@ -105,9 +105,7 @@ export function targetName(target: DirectTarget): string {
     : `${target.agentId} capability:${target.capability}`
 }
 
-export function sendError(connection: AgentConnection, error: ErrorBody, id?: string): void {
-  connection.sendFrame(id === undefined ? { type: 'error', ...error } : { type: 'error', id, ...error })
-}
+export { sendError } from '../peers/peer.js'
 
 /**
  * The answer when no instance takes a target: `no_route`, unless this node cannot see the other nodes right

@@ -2,7 +2,7 @@ import type { AgentSendFrame, AgentTarget } from '@parley/protocol'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { DeliveryEngine } from '../delivery/delivery-engine.js'
 import { newTraceId } from '../ids.js'
-import type { Connection } from '../transport/connection.js'
+import type { Connection } from '../peers/connection.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
 import {

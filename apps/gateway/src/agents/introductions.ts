@@ -12,6 +12,7 @@ import {
 import type { AuditRecord } from '@parley/stores'
 import type { Logger } from 'pino'
 import { newId, newTraceId } from '../ids.js'
+import { sendError } from '../peers/peer.js'
 import { accessKey, denialDetail } from './access.js'
 import type {
   AccessParty,
@@ -97,7 +98,7 @@ export function createIntroductions(options: IntroductionsOptions) {
     details?: Record<string, unknown>,
   ): void {
     const body = errorBody(code, message, undefined, details)
-    connection.sendFrame(id === undefined ? { type: 'error', ...body } : { type: 'error', id, ...body })
+    sendError(connection, body, id)
   }
 
   function callerParty(connection: IntroducingConnection): { party: GrantParty; access: AccessParty } {

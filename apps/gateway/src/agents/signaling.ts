@@ -9,10 +9,12 @@ import {
 } from '@parley/protocol'
 import type { Logger } from 'pino'
 import { z } from 'zod'
+import { denialError } from '../access/access-gate.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
 import { BUS_GROUPS } from '../cluster/cluster-node.js'
 import { GatewayError } from '../errors.js'
+import { sendError } from '../peers/peer.js'
 import type { AccessDecision, AccessParty, AgentAccess } from './types.js'
 
 /** How long the sender's node waits for the peer's node to say it handed the signal over. */
@@ -225,7 +227,7 @@ export function createSignaling(options: SignalingOptions) {
   }
 
   function refuse(sender: SignalParty, frame: SignalFrame, body: ErrorBody): void {
-    sender.sendFrame({ type: 'error', id: frame.id, ...body })
+    sendError(sender, body, frame.id)
   }
 
   function refuseDenied(
@@ -241,16 +243,7 @@ export function createSignaling(options: SignalingOptions) {
       'denied',
       `${denied.code}${denied.rule === undefined ? ' (default effect)' : ` by rule ${denied.rule}`}`,
     )
-    refuse(
-      sender,
-      frame,
-      errorBody(
-        denied.code,
-        denied.message,
-        undefined,
-        denied.rule === undefined ? undefined : { rule: denied.rule },
-      ),
-    )
+    refuse(sender, frame, denialError(denied))
   }
 
   function refuseNoRoute(sender: SignalParty, frame: SignalFrame, traceId: string): void {

@@ -3,7 +3,7 @@
 import { encodeFrame } from '@parley/protocol'
 import type { DeliveryBackend, ReadSinceResult, StoredPublication } from '@parley/stores'
 import type { Logger } from 'pino'
-import { replayFrame } from './channel-frames.js'
+import { replayFrame } from './channel-outbound.js'
 import type { ChannelPosition, ChannelRegistry } from './channel-registry.js'
 
 export interface ChannelStreamCounters {

@@ -1,25 +1,33 @@
-// The `channel_message` frames of a stored publication: live (encoded once) and replayed from the history.
-import type { StoredPublication } from '@parley/stores'
+import type { Authorize } from '../access/authorize.js'
+import type { Connection } from '../peers/connection.js'
+import type { FrameRegistry } from '../peers/frame-registry.js'
+import type { ChannelStreams } from './channel-streams.js'
 
-/** The live frame, assembled around data serialised once at arrival. */
-export function liveFrame(publication: StoredPublication, dataJson: string): string {
-  return (
-    `{"type":"channel_message","channel":${JSON.stringify(publication.channel)},"data":${dataJson}` +
-    `,"id":${JSON.stringify(publication.id)},"source":${JSON.stringify(publication.source)}` +
-    `,"timestamp":${publication.timestamp},"offset":${publication.offset}` +
-    `,"epoch":${JSON.stringify(publication.epoch)}}`
-  )
+export interface ChannelFramesOptions {
+  streams: Pick<ChannelStreams, 'subscribe' | 'unsubscribe' | 'publish'>
+  authorize: Authorize
+  /** The connection left a channel (presence tracks membership itself). */
+  unsubscribed: (connection: Connection, channel: string) => void
 }
 
-export function replayFrame(publication: StoredPublication) {
-  return {
-    type: 'channel_message' as const,
-    channel: publication.channel,
-    data: publication.data,
-    id: publication.id,
-    source: publication.source,
-    timestamp: publication.timestamp,
-    offset: publication.offset,
-    epoch: publication.epoch,
-  }
+/** `subscribe`, `unsubscribe` and `publish`: scopes and policies first, then the channel streams. */
+export function registerChannelFrames(frames: FrameRegistry, options: ChannelFramesOptions): void {
+  const { streams, authorize } = options
+  frames.on('subscribe', (connection, frame) => {
+    const allowed = authorize(connection, 'subscribe', frame.channel)
+    if (allowed.allowed) return streams.subscribe(connection, frame)
+    connection.sendError(allowed.error, frame.id)
+    return undefined
+  })
+  frames.on('unsubscribe', (connection, frame) => {
+    const task = streams.unsubscribe(connection, frame)
+    options.unsubscribed(connection, frame.channel)
+    return task
+  })
+  frames.on('publish', (connection, frame, size) => {
+    const allowed = authorize(connection, 'publish', frame.channel)
+    if (allowed.allowed) streams.publish(connection, frame, size)
+    else connection.sendError(allowed.error, frame.id)
+    return undefined
+  })
 }

@@ -10,8 +10,9 @@ import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { DeliveryConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
-import type { Connection } from '../transport/connection.js'
-import { deliveryFrame, deliveryRetryDelayMs, receiptFrame } from './delivery-frames.js'
+import { newId } from '../ids.js'
+import type { Connection } from '../peers/connection.js'
+import { deliveryFrame, deliveryRetryDelayMs, receiptFrame } from './delivery-outbound.js'
 import { createDirectSends } from './direct-sends.js'
 
 /** How often expired deliveries are removed (and counted). */

@@ -1,62 +1,19 @@
-import { encodeFrame, type ReceiptFrame, type ReceiptStatus } from '@parley/protocol'
-import type { StoredDelivery } from '@parley/stores'
-import type { DeliveryConfig } from '../config.js'
+import type { Authorize } from '../access/authorize.js'
+import type { FrameRegistry } from '../peers/frame-registry.js'
+import type { DeliveryEngine } from './delivery-engine.js'
 
-/** What `direct_message` carries for messages sent with `agent_send`; kept on the delivery row. */
-export interface AgentMessageTags {
-  fromAgent?: string
-  traceId?: string
-}
-
-/** The wait before the next attempt after `failures` failed ones: `retryDelay` × `retryBackoff`^(failures − 1). */
-export function deliveryRetryDelayMs(
-  config: Pick<DeliveryConfig, 'retryDelay' | 'retryBackoff'>,
-  failures: number,
-): number {
-  return config.retryDelay * 1000 * config.retryBackoff ** (failures - 1)
-}
-
-/**
- * The frame of one attempt: `direct_message` (with the sending agent and trace id the row keeps, so a
- * redelivery after a restart still has them) or `channel_message` for a durable subscriber.
- */
-export function deliveryFrame(delivery: StoredDelivery, attempt: number): string {
-  if (delivery.kind === 'direct') {
-    return encodeFrame({
-      type: 'direct_message',
-      id: delivery.messageId,
-      deliveryId: delivery.id,
-      attempt,
-      from: delivery.source,
-      data: delivery.data,
-      timestamp: delivery.createdAt,
-      ...(delivery.fromAgent === null ? {} : { fromAgent: delivery.fromAgent }),
-      ...(delivery.traceId === null ? {} : { traceId: delivery.traceId }),
-    })
-  }
-  return encodeFrame({
-    type: 'channel_message',
-    channel: delivery.channel ?? '',
-    data: delivery.data,
-    id: delivery.messageId,
-    source: delivery.source,
-    timestamp: delivery.createdAt,
-    ...(delivery.offset === null ? {} : { offset: delivery.offset }),
-    ...(delivery.epoch === null ? {} : { epoch: delivery.epoch }),
-    deliveryId: delivery.id,
-    attempt,
+/** `send` (scopes and policies first), `ack` and `nack`: the direct messages of the delivery engine. */
+export function registerDeliveryFrames(
+  frames: FrameRegistry,
+  options: { deliveries: Pick<DeliveryEngine, 'send' | 'ack' | 'nack'>; authorize: Authorize },
+): void {
+  const { deliveries, authorize } = options
+  frames.on('send', (connection, frame, size) => {
+    const allowed = authorize(connection, 'send', frame.to)
+    if (allowed.allowed) return deliveries.send(connection, frame, size)
+    connection.sendError(allowed.error, frame.id)
+    return undefined
   })
-}
-
-/** The receipt a sender who asked for them gets at each step of its message. */
-export function receiptFrame(delivery: StoredDelivery, status: ReceiptStatus, attempt: number): ReceiptFrame {
-  return {
-    type: 'receipt',
-    messageId: delivery.messageId,
-    deliveryId: delivery.id,
-    to: delivery.recipient,
-    status,
-    attempt,
-    timestamp: Date.now(),
-  }
+  frames.on('ack', (connection, frame) => deliveries.ack(connection, frame))
+  frames.on('nack', (connection, frame) => deliveries.nack(connection, frame))
 }

@@ -4,8 +4,8 @@ import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { DeliveryConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
-import type { Connection } from '../transport/connection.js'
-import type { AgentMessageTags } from './delivery-frames.js'
+import type { Connection } from '../peers/connection.js'
+import type { AgentMessageTags } from './delivery-outbound.js'
 
 /** Suggested wait for a sender whose recipient has too many deliveries waiting. */
 const RECIPIENT_FULL_RETRY_AFTER_MS = 1_000

@@ -2,7 +2,7 @@ import type { DeliveryStore, StoredDelivery } from '@parley/stores'
 import type { Logger } from 'pino'
 import type { DeliveryConfig } from '../config.js'
 import { newId } from '../ids.js'
-import { deliveryRetryDelayMs } from './delivery-frames.js'
+import { deliveryRetryDelayMs } from './delivery-outbound.js'
 
 /** What one POST of a webhook delivery came to. */
 export type WebhookAttemptResult =

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { MiddlewareHandler } from 'hono'
-import type { GatewayEnv } from './create-app.js'
 import { errorResponse } from './error-envelope.js'
+import type { GatewayEnv } from './gateway-env.js'
 
 export interface BodyLimitOptions {
   /** Largest request body in bytes for a path. */

@@ -1,32 +1,14 @@
-import type { IncomingMessage } from 'node:http'
 import { ERROR_CODES, type ErrorCode } from '@parley/protocol'
-import { StoreError } from '@parley/stores'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { Logger } from 'pino'
-import type { Principal } from '../auth/auth-provider.js'
-import { GatewayError } from '../errors.js'
+import { errorBodyOf } from '../errors.js'
 import { type BodyLimitOptions, limitBody } from './body-limit.js'
 import { errorResponse } from './error-envelope.js'
+import type { GatewayApp, GatewayEnv } from './gateway-env.js'
 import { rejectNulInUrl } from './reject-nul.js'
 
-/**
- * Bindings of @hono/node-server (absent when the app is driven with `app.request()` in tests), and the
- * variables the admin guard sets: who is calling, and what an admin route did (for its audit row).
- */
-export type GatewayEnv = {
-  Bindings: { incoming?: IncomingMessage }
-  Variables: { principal: Principal; adminAction: string; adminCredential: AdminCredential }
-}
-export type GatewayApp = Hono<GatewayEnv>
-
-/** What an admin request authenticated with, beyond the principal: its dashboard session or API token. */
-export interface AdminCredential {
-  dashboardSessionId: string | undefined
-  tokenId: string | undefined
-  /** When the credential ends (epoch ms), when it does. */
-  expiresAt: number | undefined
-}
+export type { AdminCredential, GatewayApp, GatewayEnv } from './gateway-env.js'
 
 const STATUS_TO_CODE = new Map<number, ErrorCode>(
   Object.entries(ERROR_CODES).map(([code, entry]) => [entry.status, code as ErrorCode]),
@@ -68,10 +50,8 @@ export function createHttpApp(
   app.use(rejectNulInUrl)
 
   app.onError((error, c) => {
-    if (error instanceof GatewayError) return errorResponse(c, error.code, error.message, error.retryAfterMs)
-    if (error instanceof StoreError && ERROR_CODES[error.code].status < 500) {
-      return errorResponse(c, error.code, error.message)
-    }
+    const body = errorBodyOf(error)
+    if (body !== undefined) return errorResponse(c, body.code, body.message, body.retryAfterMs)
     if (error instanceof HTTPException && error.status < 500) {
       return errorResponse(
         c,

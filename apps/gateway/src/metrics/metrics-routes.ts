@@ -2,7 +2,7 @@ import type { DeliveryStats } from '@parley/protocol'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import type { BusState } from '../bus/types.js'
 import type { GatewayApp } from '../http/create-app.js'
-import type { HubStats } from '../transport/hub.js'
+import type { HubStats } from './hub-stats.js'
 
 export interface MetricsDeps {
   stats: () => HubStats

@@ -10,7 +10,7 @@ import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
 import type { AuthCounters, Authenticated } from '../auth/authenticator.js'
 import type { PairingConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
-import type { Connection } from '../transport/connection.js'
+import type { Connection } from '../peers/connection.js'
 
 export interface DevicePairingDeps {
   config: PairingConfig

@@ -13,7 +13,7 @@ import type { Logger } from 'pino'
 import type { ClusterBus } from '../bus/types.js'
 import type { ChannelRegistry } from '../channels/channel-registry.js'
 import type { PresenceConfig } from '../config.js'
-import type { Connection } from '../transport/connection.js'
+import type { Connection } from '../peers/connection.js'
 
 /** Bus group holding every node's online clients, and the topic their changes travel on. */
 export const PRESENCE_GROUP = 'presence'

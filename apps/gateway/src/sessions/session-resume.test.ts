@@ -2,7 +2,7 @@ import { createMemorySessionBindingStore } from '@parley/stores'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { ChannelRegistry } from '../channels/channel-registry.js'
-import type { Connection } from '../transport/connection.js'
+import type { Connection } from '../peers/connection.js'
 import { createSessionResume } from './session-resume.js'
 
 function fakeConnection(sessionId: string, principal: string): Connection {

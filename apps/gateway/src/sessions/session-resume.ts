@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { scopeAllows } from '../auth/scopes.js'
 import type { ChannelPosition, ChannelRegistry } from '../channels/channel-registry.js'
 import type { GatewayConfig } from '../config.js'
-import type { Connection } from '../transport/connection.js'
+import type { Connection } from '../peers/connection.js'
 
 /** A session whose connection ended, kept for `reconnectTimeout` so the client can resume it. */
 export interface DetachedSession {

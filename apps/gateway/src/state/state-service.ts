@@ -7,6 +7,7 @@ import type { AccessAction, AgentAccess } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { ClusterBus } from '../bus/types.js'
 import type { GatewayConfig } from '../config.js'
+import { sendError } from '../peers/peer.js'
 import { StateFailure, storeFailure } from './state-failure.js'
 import { createStateWatches, toEntry } from './state-watches.js'
 
@@ -255,7 +256,7 @@ export function createStateService(options: StateServiceOptions) {
       } catch (error) {
         const body = storeFailure(error)
         if (body === undefined) throw error
-        caller.sendFrame({ type: 'error', id: frame.id, ...body })
+        sendError(caller, body, frame.id)
       }
     },
 

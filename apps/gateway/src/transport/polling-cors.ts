@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
-import { isOriginAllowed } from './origin.js'
+import { isOriginAllowed } from '../http/origin.js'
 
 /** How long a browser may reuse a preflight answer. */
 const PREFLIGHT_MAX_AGE_S = 600

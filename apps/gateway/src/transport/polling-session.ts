@@ -1,5 +1,5 @@
 import type { PollRecvResponse } from '@parley/protocol'
-import type { ConnectionSocket, OutboundFrame } from './connection.js'
+import type { ConnectionSocket, OutboundFrame } from '../peers/connection.js'
 
 interface NumberedFrame {
   seq: number

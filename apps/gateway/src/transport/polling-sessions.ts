@@ -11,7 +11,7 @@ import {
 import type { Logger } from 'pino'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
 import type { GatewayConfig } from '../config.js'
-import type { Connection } from './connection.js'
+import type { Connection } from '../peers/connection.js'
 import type { Hub } from './hub.js'
 import { PollAckError, PollSession } from './polling-session.js'
 

@@ -5,10 +5,10 @@ import type { GatewayConfig } from '../config.js'
 import { createForwardedAddressResolver } from '../http/client-address.js'
 import type { GatewayApp } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
+import { isOriginAllowed } from '../http/origin.js'
+import type { Connection } from '../peers/connection.js'
 import { bearerToken } from '../security/secrets.js'
-import type { Connection } from './connection.js'
 import type { Hub } from './hub.js'
-import { isOriginAllowed } from './origin.js'
 import { webSocketConnectionSocket } from './websocket-socket.js'
 
 export interface WebSocketRouteDeps {

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
-import type { ConnectionSocket, OutboundFrame } from './connection.js'
+import type { ConnectionSocket, OutboundFrame } from '../peers/connection.js'
 
 /**
  * A `ws` WebSocket as a connection socket. `stream` is the TCP (or TLS) socket under it, corked while a batch

@@ -2,12 +2,14 @@ import {
   CLOSE_CODES,
   type CloseReason,
   type ConnectionInfo,
+  type ErrorBody,
   encodeFrame,
   type HelloFrame,
   type Role,
   type ServerFrame,
 } from '@parley/protocol'
 import type { Logger } from 'pino'
+import { type Peer, sendError } from './peer.js'
 
 /** An encoded frame. Fan-out encodes once into a Buffer and hands the same Buffer to every recipient. */
 export type OutboundFrame = string | Buffer
@@ -74,7 +76,7 @@ export interface ConnectionOptions {
  * cork/uncork, so a burst becomes a single socket write. Outbound bytes are bounded: a client that does not
  * read is closed with `slow_consumer` instead of growing memory without limit.
  */
-export class Connection {
+export class Connection implements Peer {
   readonly id: string
   readonly remoteAddress: string | null
   readonly userAgent: string | null
@@ -146,6 +148,11 @@ export class Connection {
   /** Queues a frame object (encoded here). Returns false when the connection can no longer take frames. */
   sendFrame(frame: ServerFrame): boolean {
     return this.send(encodeFrame(frame))
+  }
+
+  /** Queues an `error` frame answering request `id` when given (see `sendError` in peer.ts). */
+  sendError(error: ErrorBody, id?: string): boolean {
+    return sendError(this, error, id)
   }
 
   /** Queues an already encoded frame. Returns false when the connection can no longer take frames. */
