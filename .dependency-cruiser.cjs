@@ -20,8 +20,9 @@ module.exports = {
       severity: 'error',
       comment:
         'A gateway domain folder depends on peers/ (Connection, Peer, frame registry, close hooks), never on ' +
-        'transport/, which assembles the domains.',
-      from: { path: '^apps/gateway/src/(?!transport/)[^/]+/' },
+        'transport/, which runs the connections the domains serve. Only assembly/ (which builds the node and the ' +
+        'HTTP app from all of them) and the top-level files (create-gateway.ts, cli.ts) sit above both.',
+      from: { path: '^apps/gateway/src/(?!transport/|assembly/)[^/]+/' },
       to: { path: '^apps/gateway/src/transport/' },
     },
     {
