@@ -8,6 +8,7 @@ import type {
   RespondFrame,
   StreamOpenFrame,
 } from '@parley/protocol'
+import { errorBody } from '@parley/protocol'
 import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { ClusterBus } from '../bus/types.js'
@@ -148,13 +149,7 @@ export function createAgentLayer(options: AgentLayerOptions) {
             reservedCapabilityProblem(frame.capabilities) ??
             capabilitySchemaProblem(capabilityInfoOf(frame.capabilities))
           if (problem !== undefined) {
-            connection.sendFrame({
-              type: 'error',
-              id: frame.id,
-              code: 'invalid_frame',
-              message: problem,
-              retryable: false,
-            })
+            connection.sendError(errorBody('invalid_frame', problem), frame.id)
             return undefined
           }
           const route = directory.register(connection, frame)
@@ -179,13 +174,10 @@ export function createAgentLayer(options: AgentLayerOptions) {
         case 'agent_unregister': {
           const route = directory.unregister(connection)
           if (route === undefined) {
-            connection.sendFrame({
-              type: 'error',
-              id: frame.id,
-              code: 'invalid_state',
-              message: 'this connection is not registered as an agent',
-              retryable: false,
-            })
+            connection.sendError(
+              errorBody('invalid_state', 'this connection is not registered as an agent'),
+              frame.id,
+            )
             return undefined
           }
           connection.sendFrame({ type: 'reply', id: frame.id, result: { agentId: route.agentId } })

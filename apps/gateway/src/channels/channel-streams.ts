@@ -208,7 +208,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
   }
 
   function replyError(connection: Connection, id: string, error: GatewayError): void {
-    connection.sendFrame({ type: 'error', id, ...errorBody(error.code, error.message, error.retryAfterMs) })
+    connection.sendError(errorBody(error.code, error.message, error.retryAfterMs), id)
   }
 
   /** Subscriptions held or on their way, against `maxSubscriptions`. */

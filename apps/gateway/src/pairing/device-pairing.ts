@@ -70,11 +70,7 @@ export function createDevicePairing(deps: DevicePairingDeps) {
     message: string,
     retryAfterMs: number,
   ) {
-    connection.sendFrame({
-      type: 'error',
-      ...(hello.id === undefined ? {} : { id: hello.id }),
-      ...errorBody(code, message, retryAfterMs),
-    })
+    connection.sendError(errorBody(code, message, retryAfterMs), hello.id)
     connection.close('unauthorized', message)
   }
 
@@ -90,11 +86,7 @@ export function createDevicePairing(deps: DevicePairingDeps) {
   function end(entry: Waiting, code: 'pairing_denied' | 'pairing_expired', message: string): void {
     const { connection, hello } = entry
     if (connection.state !== 'pairing') return
-    connection.sendFrame({
-      type: 'error',
-      ...(hello.id === undefined ? {} : { id: hello.id }),
-      ...errorBody(code, message),
-    })
+    connection.sendError(errorBody(code, message), hello.id)
     connection.close(code, message)
   }
 
