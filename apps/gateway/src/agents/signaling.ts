@@ -11,6 +11,7 @@ import type { Logger } from 'pino'
 import { z } from 'zod'
 import { denialError } from '../access/access-gate.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
+import { readBusPayload } from '../bus/bus-payload.js'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
 import { BUS_GROUPS } from '../cluster/cluster-node.js'
 import { GatewayError } from '../errors.js'
@@ -128,12 +129,8 @@ export function createSignaling(options: SignalingOptions) {
   }
 
   function received(payload: string): void {
-    let message: unknown
-    try {
-      message = JSON.parse(payload)
-    } catch {
-      return
-    }
+    const message = readBusPayload(payload)
+    if (message === undefined) return
     const { kind } = (message ?? {}) as { kind?: unknown }
     if (kind === 'signal') {
       const parsed = RelayedSignal.safeParse(message)

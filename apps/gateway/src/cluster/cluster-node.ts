@@ -1,5 +1,6 @@
 import type { NodeInfo } from '@parley/protocol'
 import type { Logger } from 'pino'
+import { readBusPayload } from '../bus/bus-payload.js'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
 
 /** How often a node refreshes its registry entry (and looks for nodes that died). */
@@ -86,12 +87,8 @@ export function createClusterNode(options: ClusterNodeOptions) {
   }
 
   function receive(payload: string): void {
-    let message: unknown
-    try {
-      message = JSON.parse(payload)
-    } catch {
-      return
-    }
+    const message = readBusPayload(payload)
+    if (message === undefined) return
     if (typeof message !== 'object' || message === null) return
     const { kind } = message as { kind?: unknown }
     if (kind === 'wake') {

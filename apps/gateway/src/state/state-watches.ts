@@ -11,6 +11,7 @@ import {
 import type { StateStore, StateVersion, StateEntry as StoredStateEntry } from '@parley/stores'
 import type { Logger } from 'pino'
 import type { z } from 'zod'
+import { readBusPayload } from '../bus/bus-payload.js'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
 import type { GatewayConfig } from '../config.js'
 import { StateFailure } from './state-failure.js'
@@ -99,12 +100,8 @@ export function createStateWatches(options: StateWatchesOptions) {
   }
 
   function received(payload: string): void {
-    let message: unknown
-    try {
-      message = JSON.parse(payload)
-    } catch {
-      return
-    }
+    const message = readBusPayload(payload)
+    if (message === undefined) return
     const parsed = BusStateChange.safeParse(message)
     if (parsed.success) changed(parsed.data)
     else
