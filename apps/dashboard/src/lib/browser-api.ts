@@ -48,7 +48,8 @@ const sendThroughDashboard: AdminSend = async (endpoint, path, body) => {
   }
   // A 204 of the gateway has no data to check: whatever the proxy says beside `ok` is not looked at.
   const noContent = endpoint.status === 204
-  const parsed = gatewayResultSchema(noContent ? z.unknown() : endpoint.response).safeParse(answer)
+  // The proxy answers a 204 with `{ ok: true }`: no `data` key at all.
+  const parsed = gatewayResultSchema(noContent ? z.unknown().optional() : endpoint.response).safeParse(answer)
   if (parsed.success) return noContent && parsed.data.ok ? { ok: true, data: undefined } : parsed.data
   return failed({
     kind: 'dashboard_unreachable',
