@@ -3,7 +3,6 @@ import { mcpPlan } from './mcp-scenario.js'
 import { type BenchOptions, DEFAULT_POSTGRES_URL, type ScenarioName } from './options.js'
 import { probeRedis, redactRedisUrl } from './redis.js'
 import {
-  type RowSummary,
   renderCrossNodeTable,
   renderDurableTable,
   renderFanoutTable,
@@ -11,26 +10,8 @@ import {
   TARGET_LABELS,
   type TableRow,
 } from './report.js'
-import type { Contender, LoadPlan, LoadTiming, PublishLoad, RequestLoad, RunResult } from './scenario.js'
-
-/** A scenario ready to run: its load, its rows, and how its table looks. */
-export interface ScenarioPlan {
-  name: ScenarioName
-  /** Printed before the runs: the set-up in words. */
-  description: string[]
-  load: LoadPlan
-  contenders: Contender[]
-  /** The table's rows in order: every contender, and the rows that cannot run with their reason. */
-  rows: TableRow[]
-  /** Where Parley's database lives, password hidden; undefined without Parley. */
-  database: string | undefined
-  render(summaries: RowSummary[]): string
-  /** Runs one contender once, for a scenario with its own runner (mcp); otherwise `runScenario` does. */
-  runOne?(contender: Contender, run: number): Promise<RunResult>
-}
-
-/** The gateway entry point, resolved once; undefined when Parley is not a target. */
-export type GatewayEntry = { path: string } | undefined
+import type { Contender, LoadTiming, PublishLoad, RequestLoad } from './run-plan.js'
+import type { GatewayEntry, ScenarioPlan } from './scenario-plan.js'
 
 /** A database the bench neither creates nor drops. */
 function existing(url: string): RunDatabase {
