@@ -15,13 +15,19 @@ logs=.stress
 mkdir -p "$logs"
 
 hogs=()
+test_group=""
 stop_hogs() {
   for pid in "${hogs[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${hogs[@]}"; do wait "$pid" 2>/dev/null || true; done
   hogs=()
 }
-trap stop_hogs EXIT
-# A signal ends the script (and so runs the EXIT trap, which stops the hogs) instead of leaving them spinning.
+stop_all() {
+  # A run cut short by a signal: its whole process group (pnpm, turbo, vitest workers) goes too.
+  if [ -n "$test_group" ]; then kill -TERM -- "-$test_group" 2>/dev/null || true; fi
+  stop_hogs
+}
+trap stop_all EXIT
+# A signal ends the script (and so runs the EXIT trap) instead of leaving the hogs spinning.
 trap 'exit 130' INT
 trap 'exit 143' TERM
 for _ in $(seq "$cores"); do
@@ -53,8 +59,17 @@ for run in $(seq "$runs"); do
   log="$logs/run-$run.log"
   echo "=== stress run $run of $runs ($(date -u +%H:%M:%S) UTC)"
   start=$SECONDS
-  pnpm test 2>&1 | tee "$log"
-  status=${PIPESTATUS[0]}
+  # In its own process group, waited for in the background: a signal reaches the traps at once.
+  set -m
+  (
+    pnpm test 2>&1 | tee "$log"
+    exit "${PIPESTATUS[0]}"
+  ) &
+  test_group=$!
+  set +m
+  wait "$test_group"
+  status=$?
+  test_group=""
   load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
   summary="run $run of $runs $([ "$status" -eq 0 ] && echo passed || echo "FAILED (exit $status)") in $((SECONDS - start)) s: $(count_tests "$log"); load $load with $cores hogs"
   echo "stress: $summary"
