@@ -10,11 +10,8 @@ import {
   TARGET_LABELS,
   type TableRow,
 } from './report.js'
-import type { Contender, LoadTiming, PublishLoad, RequestLoad } from './scenario.js'
-
+import type { Contender, LoadTiming, PublishLoad, RequestLoad } from './run-plan.js'
 import type { GatewayEntry, ScenarioPlan } from './scenario-plan.js'
-
-export type { GatewayEntry, ScenarioPlan }
 
 /** A database the bench neither creates nor drops. */
 function existing(url: string): RunDatabase {

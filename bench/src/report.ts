@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { redactDatabaseUrl } from './databases.js'
 import type { BenchOptions, ScenarioName, TargetName } from './options.js'
 import { redactRedisUrl } from './redis.js'
-import type { LoadPlan, RunResult } from './scenario.js'
+import type { LoadPlan, RunResult } from './run-plan.js'
 
 export const TARGET_LABELS: Record<TargetName, string> = {
   parley: 'parley',

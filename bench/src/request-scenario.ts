@@ -12,20 +12,10 @@ import {
   type CallerResult,
   type CallerWorkerConfig,
 } from './ipc.js'
+import { addCounts, configureWorker, megabytes, sampleServerOverWindow, shareOf } from './measurement.js'
 import type { TargetName } from './options.js'
 import { type readMemory, sendTo, waitForMessage } from './processes.js'
-import {
-  addCounts,
-  type Contender,
-  configureWorker,
-  type Deployment,
-  megabytes,
-  type RequestLoad,
-  type RunResult,
-  sampleServerOverWindow,
-  shareOf,
-  type WorkerPool,
-} from './scenario.js'
+import type { Contender, Deployment, RequestLoad, RunResult, WorkerPool } from './run-plan.js'
 
 export async function measureRequests(
   contender: Contender,

@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { dropLiveDatabases } from './databases.js'
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js'
-import { type GatewayEntry, planScenario, type ScenarioPlan } from './plans.js'
+import { planScenario } from './plans.js'
 import { killChildrenAndCleanUp } from './processes.js'
 import { removeLivePrefixes } from './redis.js'
 import {
@@ -18,7 +18,9 @@ import {
   summarise,
   writeResults,
 } from './report.js'
-import { failedRun, type LoadPlan, loadConnections, type RunResult, runScenario } from './scenario.js'
+import { failedRun, type LoadPlan, loadConnections, type RunResult } from './run-plan.js'
+import { runScenario } from './scenario.js'
+import type { GatewayEntry, ScenarioPlan } from './scenario-plan.js'
 import { resolveGatewayEntry } from './servers.js'
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url))

@@ -1,6 +1,6 @@
 import type { ScenarioName } from './options.js'
 import type { RowSummary, TableRow } from './report.js'
-import type { Contender, LoadPlan, RunResult } from './scenario.js'
+import type { Contender, LoadPlan, RunResult } from './run-plan.js'
 
 /** A scenario ready to run: its load, its rows, and how its table looks. */
 export interface ScenarioPlan {

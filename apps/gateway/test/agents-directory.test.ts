@@ -110,7 +110,8 @@ describe('agent directory', () => {
   })
 
   it('marks an instance inactive when its connection stops answering heartbeats', async () => {
-    const server = await harness.start({ heartbeatInterval: 0.1, agentTimeout: 60 })
+    // 0.5 s: a loaded machine registers the agent within two intervals of its hello.
+    const server = await harness.start({ heartbeatInterval: 0.5, agentTimeout: 60 })
     // The raw test client never answers pings: the gateway reaps it after two silent intervals.
     const { client: silent } = await harness.agent('silent')
     await silent.waitClosed()

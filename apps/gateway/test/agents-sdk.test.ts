@@ -10,7 +10,7 @@ import {
   type StateChangeEvent,
 } from '@parley/client'
 import { AgentList, DeliveryStats, GrantList } from '@parley/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { adminCall } from './support/admin-api.js'
 import { once, RefusedWebSocket, SdkFixture, trackedWebSocket, waitUntil } from './support/sdk-agents.js'
 
@@ -91,6 +91,39 @@ describe('agents through the SDK against a real gateway', () => {
       agentCode: 'model_overloaded',
       agentMessage: 'try later',
     })
+  })
+
+  it("rejects with RequestTimeoutError, never the late answer, when an agent answers at the gateway's deadline before any timer fired", async () => {
+    await fixture.start()
+    const late = fixture.agent({ agentId: 'late', capabilities: ['late'] })
+    let answer: ((data: string) => void) | undefined
+    const received = new Promise<number>((resolveReceived) => {
+      // Ignores its signal: it answers whenever the test lets it.
+      late.handle(
+        (_data, ctx) =>
+          new Promise<string>((resolve) => {
+            answer = resolve
+            resolveReceived(ctx.deadline)
+          }),
+      )
+    })
+    const caller = fixture.caller('impatient')
+    await Promise.all([late.connect(), caller.connect()])
+
+    const outcome = caller.request('late', null, { timeoutMs: 60_000 }).catch((error: unknown) => error)
+    const deadline = await received
+    // Every clock reads the deadline, and no timer has fired: the gateway's, the agent's and the caller's
+    // are a minute away. The order is the worst one: the answer reaches the gateway before its own timer.
+    vi.useFakeTimers({ toFake: ['Date'], now: deadline })
+    try {
+      answer?.('too late')
+      const timedOut = await outcome
+      expect(timedOut).toBeInstanceOf(RequestTimeoutError)
+      expect(timedOut).toMatchObject({ code: 'timeout' })
+    } finally {
+      vi.useRealTimers()
+    }
+    expect(fixture.server?.gateway.stats().agents.pendingRequests).toBe(0)
   })
 
   it('introduce: ACCEPT lets requests through under a require_introduction policy; REJECT answers introduction_rejected; revoking the grant blocks them again with IntroductionRequiredError and both sides get grant_revoked', async () => {

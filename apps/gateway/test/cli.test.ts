@@ -23,8 +23,11 @@ function parley(args: string[], env: Record<string, string> = {}) {
   )
 }
 
-/** Collects a child's stdout until every pattern has matched (in any order); rejects on timeout or exit. */
-function waitForOutput(child: ChildProcessWithoutNullStreams, patterns: RegExp[], timeoutMs = 60_000) {
+/**
+ * Collects a child's stdout until every pattern has matched (in any order); rejects on timeout or exit. The
+ * timeout is a hang guard: tsx compiling the CLI and PGlite opening its data dir take a minute on a loaded machine.
+ */
+function waitForOutput(child: ChildProcessWithoutNullStreams, patterns: RegExp[], timeoutMs = 120_000) {
   return new Promise<string>((resolve, reject) => {
     let output = ''
     const timer = setTimeout(
@@ -79,7 +82,7 @@ describe('parley CLI', () => {
     ])
     banner = output
     url = /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1] ?? ''
-  }, 90_000)
+  }, 180_000)
 
   afterAll(async () => {
     if (child.exitCode === null) child.kill('SIGKILL')

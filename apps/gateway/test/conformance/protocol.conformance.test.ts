@@ -227,8 +227,9 @@ describe.each(['websocket', 'polling'] as const)(
       expect(await client.next('pong')).toMatchObject({ type: 'pong' })
     })
 
+    // 0.5 s: a loaded machine keeps the client's next frame (a pong) within two intervals.
     it('pings a quiet client and keeps it while it answers, past several heartbeat intervals', async () => {
-      await start({ heartbeatInterval: 0.1 })
+      await start({ heartbeatInterval: 0.5 })
       const client = await connect()
       const answered = new Set<number>()
       await client.waitUntil(
@@ -238,16 +239,16 @@ describe.each(['websocket', 'polling'] as const)(
             answered.add(frame.ts)
             client.send({ type: 'pong', ts: frame.ts })
           }
-          return answered.size >= 5
+          return answered.size >= 3
         },
-        10_000,
-        'five pings',
+        15_000,
+        'three pings',
       )
       await expectUsable(client)
     })
 
     it('reaps a client that stops answering with 4004', async () => {
-      await start({ heartbeatInterval: 0.1 })
+      await start({ heartbeatInterval: 0.5 })
       const client = await connect()
       expect(await client.next('ping')).toMatchObject({ type: 'ping' })
       expect((await client.waitClosed(10_000)).code).toBe(4004)
