@@ -33,14 +33,14 @@ import { expectStillServing, type ProcessWatch, watchProcess } from '../support/
 import type { TestGateway } from '../support/test-gateway.js'
 
 const MAX_PAYLOAD = 64 * 1024
-const HELLO = JSON.stringify({ type: 'hello', id: 'fuzz-hello', protocol: { min: 1, max: 1 } })
+const HELLO = { type: 'hello', id: 'fuzz-hello', protocol: { min: 1, max: 1 } }
 /** The fuzzing connection registers as the agent the sample frames target, so requests and streams reach it. */
-const REGISTER = JSON.stringify({
+const REGISTER = {
   type: 'agent_register',
   id: 'fuzz-register',
   agentId: 'fuzz-agent',
   capabilities: ['echo'],
-})
+}
 
 // Cases per property in `pnpm test` (`FUZZ_RUNS` overrides them all; scripts/fuzz.sh sets 20000).
 const GARBAGE_RUNS = 80
@@ -165,50 +165,80 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
   let server: TestGateway
   let watch: ProcessWatch
   let connection: FuzzConnection | undefined
+  /** Whether `connection` was greeted when it was opened. */
+  let connectionGreeted = false
   let peer: FuzzConnection | undefined
   const urls = () => ({ url: server.started.url, wsUrl: server.started.wsUrl })
 
-  /** The shared connection, reopened (and greeted when asked) after the gateway closed it. */
+  /**
+   * The shared connection, reopened after the gateway closed it. Asked for a greeted one, it never hands out
+   * one that was opened without `hello`: mutated handshake frames would finish that handshake their own way
+   * (a pairing `hello` parks it, waiting for an operator, for good).
+   */
   async function live(greeted: boolean): Promise<FuzzConnection> {
-    if (connection !== undefined && connection.closed === undefined) return connection
-    connection = await FuzzConnection.open(transport, urls())
-    if (greeted) {
-      // One at a time: `hello` is answered asynchronously, and a frame before its `welcome` is refused.
-      await connection.sendText(HELLO)
-      await probeUntil(connection, { type: 'welcome' })
-      await connection.sendText(REGISTER)
-      await probeUntil(connection, { type: 'reply', id: 'fuzz-register' })
+    if (connection !== undefined && connection.closed === undefined) {
+      if (connectionGreeted || !greeted) return connection
+      connection.close()
     }
+    connection = await FuzzConnection.open(transport, urls())
+    connectionGreeted = greeted
+    if (greeted) await greet(connection, HELLO, REGISTER)
     return connection
   }
 
+  /** Sends `hello` and then `agent_register` when given, each once the answer to the one before is in. */
+  async function greet(
+    client: FuzzConnection,
+    hello: object,
+    register?: { id: string; [field: string]: unknown },
+  ): Promise<void> {
+    // One at a time: `hello` is answered asynchronously, and a frame before its `welcome` is refused.
+    await client.sendText(JSON.stringify(hello))
+    await probeUntil(client, { type: 'welcome' })
+    if (register === undefined) return
+    await client.sendText(JSON.stringify(register))
+    await probeUntil(client, { type: 'reply', id: register.id })
+  }
+
   /**
-   * The peer (client id `fuzz-peer`, agent `fuzz-peer-agent`): the sample frames send and signal to it, and
-   * the follow-up property streams to it (a connection cannot stream to its own instance). Reopened when the
-   * gateway closed it (it is reaped after two silent heartbeat intervals).
+   * The peer (client id `fuzz-peer`, agent `fuzz-peer-agent`): the sample frames send and signal to it.
+   * Reopened when the gateway closed it (it is reaped after two silent heartbeat intervals).
    */
   async function livePeer(): Promise<FuzzConnection> {
     if (peer !== undefined && peer.closed === undefined) return peer
     peer = await FuzzConnection.open(transport, urls())
-    await peer.sendText(
-      JSON.stringify({
-        type: 'hello',
-        id: 'peer-hello',
-        clientId: 'fuzz-peer',
-        protocol: { min: 1, max: 1 },
-      }),
+    await greet(
+      peer,
+      { type: 'hello', id: 'peer-hello', clientId: 'fuzz-peer', protocol: { min: 1, max: 1 } },
+      { type: 'agent_register', id: 'peer-register', agentId: 'fuzz-peer-agent', capabilities: [] },
     )
-    await probeUntil(peer, { type: 'welcome' })
-    await peer.sendText(
-      JSON.stringify({
-        type: 'agent_register',
-        id: 'peer-register',
-        agentId: 'fuzz-peer-agent',
-        capabilities: [],
-      }),
-    )
-    await probeUntil(peer, { type: 'reply', id: 'peer-register' })
     return peer
+  }
+
+  /**
+   * A caller and an agent of their own for one run of the follow-up property, greeted and registered: a
+   * run must not depend on what earlier runs or properties did to a shared connection (fast-check replays
+   * and shrinks runs one by one, and a follow-up mutated into another frame type, `agent_unregister` say,
+   * would break every later run). The agent id is the run's, so no late close of an earlier run's agent
+   * leaves a second instance to route to. The caller cannot be the agent: it cannot stream to itself.
+   */
+  async function followUpPair(marker: string): Promise<{ caller: FuzzConnection; agent: FuzzConnection }> {
+    const caller = await FuzzConnection.open(transport, urls())
+    const agent = await FuzzConnection.open(transport, urls())
+    try {
+      await greet(caller, HELLO)
+      await greet(agent, HELLO, {
+        type: 'agent_register',
+        id: 'agent-register',
+        agentId: marker,
+        capabilities: [],
+      })
+    } catch (error) {
+      caller.close()
+      agent.close()
+      throw error
+    }
+    return { caller, agent }
   }
 
   async function sendAndCheck(text: string, greeted: boolean): Promise<void> {
@@ -281,7 +311,7 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
             }
           },
         ),
-        fuzzParameters(SEQUENCE_RUNS),
+        fuzzParameters(SEQUENCE_RUNS, 1_000),
       )
     },
     fuzzTimeoutMs(SEQUENCE_RUNS, 1_000),
@@ -327,48 +357,42 @@ describe.each(['websocket', 'polling'] as const)('hostile frames over %s', (tran
           ),
           async (followUps) => {
             run += 1
-            const marker = `live-${run}`
-            const caller = await live(true)
-            const agent = await livePeer()
-            await caller.sendText(
-              JSON.stringify({
-                type: 'request',
-                id: `rq-${marker}`,
-                target: 'fuzz-peer-agent',
-                data: marker,
-              }),
-            )
-            const request = await probeUntil(agent, { type: 'request_incoming', data: marker })
-            await caller.sendText(
-              JSON.stringify({
-                type: 'stream_open',
-                id: `so-${marker}`,
-                target: 'fuzz-peer-agent',
-                data: marker,
-              }),
-            )
-            const stream = await probeUntil(agent, { type: 'stream_incoming', data: marker })
-            // Each follow-up comes from either end: the agent's answer and chunks, or the caller's credit and abort.
-            for (const [{ text }, fromAgent] of followUps) {
-              await (fromAgent ? agent : caller).sendText(
-                text
-                  .replaceAll('cor_unknown', String(request.correlationId))
-                  .replaceAll('str_unknown', String(stream.streamId)),
+            const marker = `fuzz-follow-up-${run}`
+            const { caller, agent } = await followUpPair(marker)
+            try {
+              await caller.sendText(
+                JSON.stringify({ type: 'request', id: `rq-${marker}`, target: marker, data: marker }),
               )
+              const request = await probeUntil(agent, { type: 'request_incoming', data: marker })
+              await caller.sendText(
+                JSON.stringify({ type: 'stream_open', id: `so-${marker}`, target: marker, data: marker }),
+              )
+              const stream = await probeUntil(agent, { type: 'stream_incoming', data: marker })
+              // Each follow-up comes from either end: the agent's answer and chunks, or the caller's credit and abort.
+              for (const [{ text }, fromAgent] of followUps) {
+                await (fromAgent ? agent : caller).sendText(
+                  text
+                    .replaceAll('cor_unknown', String(request.correlationId))
+                    .replaceAll('str_unknown', String(stream.streamId)),
+                )
+              }
+              checkTyped(await caller.probe())
+              checkTyped(await agent.probe())
+              // What is still open ends (the connections' close would end it too, without these frames).
+              await agent.sendText(
+                JSON.stringify({ type: 'respond', correlationId: request.correlationId, data: 'done' }),
+              )
+              await caller.sendText(JSON.stringify({ type: 'stream_abort', streamId: stream.streamId }))
+              checkTyped(await caller.probe())
+              checkTyped(await agent.probe())
+              expect(watch.newProblems()).toEqual([])
+            } finally {
+              caller.close()
+              agent.close()
             }
-            checkTyped(await caller.probe())
-            checkTyped(await agent.probe())
-            // Close whatever is still open, so runs do not pile up requests and streams.
-            await agent.sendText(
-              JSON.stringify({ type: 'respond', correlationId: request.correlationId, data: 'done' }),
-            )
-            await caller.sendText(JSON.stringify({ type: 'stream_abort', streamId: stream.streamId }))
-            checkTyped(await caller.probe())
-            checkTyped(await agent.probe())
-            expect(watch.newProblems()).toEqual([])
           },
         ),
-        fuzzParameters(FOLLOW_UP_RUNS),
+        fuzzParameters(FOLLOW_UP_RUNS, 1_000),
       )
     },
     fuzzTimeoutMs(FOLLOW_UP_RUNS, 1_000),

@@ -26,13 +26,20 @@ export function fuzzRuns(defaultRuns: number): number {
   return runsOverride ?? defaultRuns
 }
 
+/** How long before the test's timeout fast-check stops, so that it still reports the seed. */
+const REPORT_MARGIN_MS = 10_000
+
 /**
- * fast-check parameters of one property. A failure report carries the seed and the counterexample; replay
- * it with `FUZZ_SEED=<seed>`.
+ * fast-check parameters of one property (`perRunMs` as given to `fuzzTimeoutMs`). A failure report carries
+ * the seed and the counterexample; replay it with `FUZZ_SEED=<seed>`. A property still running shortly
+ * before its test's timeout (a hang, or a shrink of slow runs) is stopped and reported as a failure with
+ * its seed, instead of a bare test timeout that names no seed.
  */
-export function fuzzParameters<T>(defaultRuns: number): Parameters<T> {
+export function fuzzParameters<T>(defaultRuns: number, perRunMs?: number): Parameters<T> {
   return {
     numRuns: fuzzRuns(defaultRuns),
+    interruptAfterTimeLimit: fuzzTimeoutMs(defaultRuns, perRunMs) - REPORT_MARGIN_MS,
+    markInterruptAsFailure: true,
     ...(seed === undefined ? {} : { seed }),
   }
 }
