@@ -107,10 +107,16 @@ describe('A2A push notifications', () => {
     }
     expect(JSON.stringify(hook.received[1]?.body)).toContain(taskId)
 
-    // Each attempt is audited (kind a2a, push, the task as correlation id), never with a secret.
-    await server.audit?.flush()
-    const rows = (await server.audit?.query({ kind: 'a2a', correlationId: taskId, limit: 200 }))?.events ?? []
-    const pushes = rows.filter((row) => row.detail?.startsWith('push '))
+    // Each attempt is audited (kind a2a, push, the task as correlation id), never with a secret. The gateway
+    // writes an attempt's row once the webhook's answer is back, which may come after the receiver counted it.
+    const auditRows = async () => {
+      await server.audit?.flush()
+      return (await server.audit?.query({ kind: 'a2a', correlationId: taskId, limit: 200 }))?.events ?? []
+    }
+    const pushRows = async () => (await auditRows()).filter((row) => row.detail?.startsWith('push '))
+    await expect.poll(async () => (await pushRows()).length, { timeout: 10_000 }).toBe(seen.length)
+    const rows = await auditRows()
+    const pushes = await pushRows()
     expect(pushes).toHaveLength(seen.length)
     expect(
       pushes.every(
