@@ -22,6 +22,12 @@ const CHANNELS_PER_SUBSCRIBER = 2
 const CUTS = 20
 /** Publishes in flight per channel: sets the publication rate while the cuts happen. */
 const PUBLISH_WINDOW = 1
+/**
+ * Publications per channel allowed for each cut: a fixed amount (not "as many as the machine manages while
+ * the subscribers reconnect"), so a slow machine publishes, records and recovers the same streams as a fast one.
+ * Some go out before the cut, the rest while the subscribers are down and reconnecting.
+ */
+const PUBLICATIONS_PER_CUT = 40
 
 const RECONNECT = { initialDelayMs: 20, maxDelayMs: 300 }
 const CLIENT_TIMEOUTS = { requestTimeoutMs: 30_000, connectTimeoutMs: 30_000 }
@@ -113,6 +119,7 @@ describe.each(backends.map((backend) => [backend.label, backend] as const))(
           publishStream(client, {
             channel: channelName(index),
             window: PUBLISH_WINDOW,
+            allowance: 0,
             keyPrefix: `storm-${index}-`,
             onAck: conditions.changed,
           }),
@@ -129,6 +136,7 @@ describe.each(backends.map((backend) => [backend.label, backend] as const))(
         await conditions.until(allConnected, WAIT_MS, () => `all subscribers connected before cut ${cut}`)
         // Let some publications go out between cuts, so each cut has live traffic around it.
         const published = publishedSoFar()
+        for (const publisher of publishers) publisher.allow(cut * PUBLICATIONS_PER_CUT)
         await conditions.until(() => publishedSoFar() >= published + 4 * CHANNELS, WAIT_MS, 'publishing')
         const before = disconnects()
         // Every fifth cut takes the whole network down, the others a random half of the connections.

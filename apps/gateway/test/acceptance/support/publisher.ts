@@ -7,6 +7,11 @@ export interface PublishStreamOptions {
   window: number
   /** Stop after this many publications (numbered 0 … count − 1); without it, publish until `stop()`. */
   count?: number
+  /**
+   * Publications numbered below this may go; the rest wait for `allow()`. Without it, no limit. A test that
+   * sets it publishes the same amount however fast the machine is.
+   */
+  allowance?: number
   /** Idempotency keys are `<keyPrefix><n>`: the same for every retry of publication n. */
   keyPrefix: string
   /** Retries of one publication after retryable failures before giving up on it. */
@@ -24,6 +29,8 @@ export interface PublishStream {
   readonly retries: number
   /** Highest acknowledged offset. */
   readonly lastOffset: number
+  /** Raises the allowance: publications numbered below `total` may go. */
+  allow(total: number): void
   /** Ask the stream to stop issuing publications; resolves once every one in flight has settled. */
   stop(): Promise<void>
   /** Resolves once `count` publications have settled (or after `stop()`). */
@@ -43,6 +50,13 @@ export function publishStream(client: PushClient, options: PublishStreamOptions)
   let lastOffset = 0
   let next = 0
   let stopping = false
+  let allowance = options.allowance ?? Number.POSITIVE_INFINITY
+  // Lanes waiting for `allow()` (or `stop()`).
+  const waiting: (() => void)[] = []
+  const allowanceRaised = () => new Promise<void>((resolve) => waiting.push(resolve))
+  const wake = () => {
+    for (const resolve of waiting.splice(0)) resolve()
+  }
 
   const publishOne = async (n: number): Promise<void> => {
     for (let attempt = 1; ; attempt += 1) {
@@ -71,6 +85,10 @@ export function publishStream(client: PushClient, options: PublishStreamOptions)
 
   const lane = async (): Promise<void> => {
     while (!stopping && (options.count === undefined || next < options.count)) {
+      if (next >= allowance) {
+        await allowanceRaised()
+        continue
+      }
       const n = next
       next += 1
       await publishOne(n)
@@ -87,8 +105,13 @@ export function publishStream(client: PushClient, options: PublishStreamOptions)
     get lastOffset() {
       return lastOffset
     },
+    allow(total) {
+      allowance = Math.max(allowance, total)
+      wake()
+    },
     async stop() {
       stopping = true
+      wake()
       await done
     },
     done,
