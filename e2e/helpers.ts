@@ -7,6 +7,15 @@ export async function logIn(page: Page): Promise<void> {
   await page.getByTestId('login-token-input').fill(E2E.adminToken)
   await page.getByTestId('login-submit').click()
   await expect(page).toHaveURL(`${E2E.dashboardUrl}/`)
+  await hydrated(page)
+}
+
+/**
+ * Waits until React has hydrated the page (the dashboard marks `<html data-hydrated>`): text typed into a
+ * controlled input before that is lost. After it, links navigate on the client and need no new wait.
+ */
+export async function hydrated(page: Page): Promise<void> {
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' })
 }
 
 /** A name no other test (or earlier run against the same gateway) uses. */

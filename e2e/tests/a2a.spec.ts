@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test'
 import { E2E } from '../e2e-env.js'
-import { adminApi, logIn, recordDialogs, uniqueName } from '../helpers.js'
+import { adminApi, hydrated, logIn, recordDialogs, uniqueName } from '../helpers.js'
 import { gatewayA2aClient, startA2aUpstream, textMessage } from '../upstream-servers.js'
 
 /** The credential the gateway presents to the external agent: typed once on the page, never shown again. */
@@ -83,6 +83,7 @@ test('an operator adds an external A2A agent on the Agents page, sees its skills
 
     // Removing it asks first, then the agent is gone from both tables.
     await page.goto('/agents')
+    await hydrated(page)
     await row.getByRole('button', { name: 'Remove', exact: true }).click()
     await row.getByRole('button', { name: 'Remove agent' }).click()
     await expect(page.getByTestId('a2a-action-result')).toHaveText(`Removed the A2A agent ${agentId}.`)
