@@ -16,6 +16,19 @@ export interface TestProxyOptions {
   dropResponse?: (request: IncomingMessage) => boolean
 }
 
+/**
+ * A `dropResponse` rule losing every `n`th answer to `path` (the 5th, 10th, ...): a loss rate fixed by count,
+ * so a test that makes at least k·n such requests sees at least k losses however the machine schedules it.
+ */
+export function dropEveryNth(path: string, n: number): (request: IncomingMessage) => boolean {
+  let seen = 0
+  return (request) => {
+    if (request.url !== path) return false
+    seen += 1
+    return seen % n === 0
+  }
+}
+
 export interface TestProxy {
   /** `http://127.0.0.1:<port>` */
   url: string
