@@ -24,7 +24,9 @@ describe('polling through a proxy that loses 20% of /poll/recv answers', () => {
 
   it('receives every publication exactly once and in order', async () => {
     server = await startTestGateway()
-    proxy = await startTestProxy(server.started.port, { dropResponse: dropEveryNth('/poll/recv', DROP_EVERY) })
+    proxy = await startTestProxy(server.started.port, {
+      dropResponse: dropEveryNth('/poll/recv', DROP_EVERY),
+    })
     const subscriber = await PollingTestClient.connect(proxy.url, { clientId: 'lossy-subscriber' })
     closers.push(() => subscriber.close())
     await subscriber.subscribe('lossy.feed')
@@ -37,7 +39,8 @@ describe('polling through a proxy that loses 20% of /poll/recv answers', () => {
       await publisher.waitFor((frame) => frame.type === 'reply' && frame.id === `p${n}`)
       // Rounds the subscriber must receive before the next: at least 25 recv answers carry messages however the
       // machine batches them, so at least 5 are lost.
-      if ((n + 1) % ROUND === 0) await subscriber.waitUntil(() => received().length >= n + 1, 60_000, `${n + 1} messages`)
+      if ((n + 1) % ROUND === 0)
+        await subscriber.waitUntil(() => received().length >= n + 1, 60_000, `${n + 1} messages`)
     }
     await subscriber.waitUntil(() => received().length >= MESSAGES, 60_000, `${MESSAGES} messages`)
 
