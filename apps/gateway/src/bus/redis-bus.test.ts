@@ -15,7 +15,9 @@ describe.skipIf(redisUrl === undefined)('redis bus', () => {
   describeBusBehaviour('redis', async () => {
     const target = new URL(redisUrl ?? 'redis://127.0.0.1:6379')
     // Every node reaches Redis through a proxy the test can cut, as a network outage would.
-    const proxy: TcpProxy = await startTcpProxy(Number(target.port || 6379), target.hostname)
+    const proxy: TcpProxy = await startTcpProxy(Number(target.port || 6379), {
+      upstreamHost: target.hostname,
+    })
     const proxied = new URL(target)
     proxied.hostname = '127.0.0.1'
     proxied.port = String(proxy.port)

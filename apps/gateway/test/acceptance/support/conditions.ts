@@ -5,11 +5,21 @@
 export interface Conditions {
   changed(): void
   until(condition: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void>
+  /**
+   * Like `until`, but the time limit is for a stall: it starts again whenever `progress()` changes, so a
+   * loaded machine that is slowly getting there is not failed, and a stuck one still is.
+   */
+  untilStalled(
+    condition: () => boolean,
+    progress: () => number,
+    stallMs: number,
+    what: string | (() => string),
+  ): Promise<void>
 }
 
 export function createConditions(): Conditions {
   const checks = new Set<() => void>()
-  return {
+  const conditions: Conditions = {
     changed() {
       for (const check of [...checks]) check()
     },
@@ -42,5 +52,18 @@ export function createConditions(): Conditions {
         check()
       })
     },
+    async untilStalled(condition, progress, stallMs, what) {
+      for (;;) {
+        const before = progress()
+        try {
+          await conditions.until(() => condition() || progress() !== before, stallMs, what)
+        } catch (error) {
+          if (error instanceof Error) error.message = `${error.message} (no progress for that long)`
+          throw error
+        }
+        if (condition()) return
+      }
+    },
   }
+  return conditions
 }

@@ -40,7 +40,14 @@ interface Pair {
   silent?: boolean
 }
 
-export async function startTcpProxy(upstreamPort: number, upstreamHost = '127.0.0.1'): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  upstreamHost?: string
+  /** Called after a connection is piped through or goes away, so a test can re-check `openConnections`. */
+  onChange?: () => void
+}
+
+export async function startTcpProxy(upstreamPort: number, options: TcpProxyOptions = {}): Promise<TcpProxy> {
+  const { upstreamHost = '127.0.0.1', onChange } = options
   const pairs = new Set<Pair>()
   const held: Pair[] = []
   /** Gateway sides of blackholed connections, left open until the gateway drops them or the proxy closes. */
@@ -49,6 +56,7 @@ export async function startTcpProxy(upstreamPort: number, upstreamHost = '127.0.
 
   const destroy = (pair: Pair, reset: boolean) => {
     if (!pairs.delete(pair)) return
+    if (onChange !== undefined) queueMicrotask(onChange)
     const upstream = pair.upstream
     if (pair.silent === true && upstream !== undefined && !upstream.destroyed) {
       silenced.add(upstream)
@@ -71,6 +79,7 @@ export async function startTcpProxy(upstreamPort: number, upstreamHost = '127.0.
     upstream.on('error', () => destroy(pair, true))
     upstream.on('close', () => destroy(pair, false))
     pair.client.resume()
+    onChange?.()
   }
 
   const server: Server = createServer({ pauseOnConnect: true }, (client) => {
