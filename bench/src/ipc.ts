@@ -26,6 +26,8 @@ export interface PublisherWorkerConfig extends WorkerConfigBase {
   durationMs: number
   window: number
   payloadBytes: number
+  /** Publications per second on a fixed schedule; unset: as fast as the window allows. */
+  ratePerSecond?: number
 }
 
 /** The agent id (and client id) of agent connection `index` of agent worker `workerIndex`. */

@@ -115,6 +115,7 @@ function fanoutPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan 
     rows: contenders,
     database: gateway ? redactDatabaseUrl(databaseUrl) : undefined,
     render: renderFanoutTable,
+    pacedShareOfParley: 0.5,
   }
 }
 

@@ -313,6 +313,8 @@ export interface ScenarioResults {
   database: string | undefined
   medians: RowSummary[]
   runs: RunResult[]
+  /** The paced runs after the saturating ones (see `ScenarioPlan.pacedShareOfParley`). */
+  paced?: { ratePerSecond: number; medians: RowSummary[]; runs: RunResult[] }
 }
 
 export function machineInfo(loadAverageAtStart: number[]): ResultsFile['machine'] {

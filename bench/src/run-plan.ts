@@ -24,6 +24,8 @@ export interface PublishLoad extends LoadTiming {
   subscribers: number
   /** Publications in flight at most (see the README's _Pacing_). */
   window: number
+  /** Paced: publications per second on a fixed schedule (still within `window`); unset: as fast as it allows. */
+  ratePerSecond?: number
 }
 
 /**

@@ -65,7 +65,9 @@ async function main(options: BenchOptions): Promise<void> {
   for (const name of options.scenarios) plans.push(await planScenario(name, options, gateway))
 
   const budgetMs = plans.reduce(
-    (sum, plan) => sum + runBudgetMs(plan.load) * options.runs * plan.contenders.length,
+    (sum, plan) =>
+      sum +
+      runBudgetMs(plan.load) * options.runs * plan.contenders.length * (plan.pacedShareOfParley ? 2 : 1),
     0,
   )
   if (budgetMs > 0) {
@@ -98,9 +100,44 @@ async function main(options: BenchOptions): Promise<void> {
   if (ran.length > 0 && ran.every((result) => !result.ok)) process.exitCode = 1
 }
 
-/** The plan's runs, interleaved (`a, b, c, a, b, c, …`), then its table of medians. */
+/**
+ * The plan's runs, interleaved (`a, b, c, a, b, c, …`), then its table of medians; then, when the plan asks
+ * for it, the same rows paced at a share of Parley's median rate, with their own table.
+ */
 async function runPlan(plan: ScenarioPlan, runs: number): Promise<ScenarioResults> {
   for (const line of plan.description) out(line)
+  const { results, medians } = await runRows(plan, runs)
+  const scenario: ScenarioResults = {
+    name: plan.name,
+    load: plan.load,
+    database: plan.database,
+    medians,
+    runs: results,
+  }
+  const parleyRate = medians.find((row) => row.target === 'parley')?.publishesPerSecond
+  const { load } = plan
+  if (
+    plan.pacedShareOfParley !== undefined &&
+    load.kind === 'publish' &&
+    parleyRate !== undefined &&
+    parleyRate > 0
+  ) {
+    const ratePerSecond = Math.max(1, Math.round(parleyRate * plan.pacedShareOfParley))
+    out('')
+    out(
+      `Paced: every row again at ${ratePerSecond.toLocaleString('en-US')} publishes/s ` +
+        `(${plan.pacedShareOfParley}x Parley's median of ${Math.round(parleyRate).toLocaleString('en-US')}), same load otherwise`,
+    )
+    const paced = await runRows({ ...plan, load: { ...load, ratePerSecond } }, runs)
+    scenario.paced = { ratePerSecond, medians: paced.medians, runs: paced.results }
+  }
+  return scenario
+}
+
+async function runRows(
+  plan: ScenarioPlan,
+  runs: number,
+): Promise<{ results: RunResult[]; medians: ReturnType<typeof summarise> }> {
   const results: RunResult[] = []
   for (let run = 1; run <= runs; run++) {
     for (const contender of plan.contenders) {
@@ -118,7 +155,7 @@ async function runPlan(plan: ScenarioPlan, runs: number): Promise<ScenarioResult
   out('')
   out(`Medians over ${runs} run(s):`)
   out(plan.render(medians))
-  return { name: plan.name, load: plan.load, database: plan.database, medians, runs: results }
+  return { results, medians }
 }
 
 function describeRun(result: RunResult, runs: number): string {

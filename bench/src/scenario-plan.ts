@@ -14,6 +14,11 @@ export interface ScenarioPlan {
   /** Where Parley's database lives, password hidden; undefined without Parley. */
   database: string | undefined
   render(summaries: RowSummary[]): string
+  /**
+   * After the saturating runs, run every row again publishing at this share of Parley's median
+   * publishes/s (fan-out: 0.5), for the latency below saturation; unset: no paced runs.
+   */
+  pacedShareOfParley?: number
   /** Runs one contender once, for a scenario with its own runner (mcp); otherwise `runScenario` does. */
   runOne?(contender: Contender, run: number): Promise<RunResult>
 }

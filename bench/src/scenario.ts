@@ -154,6 +154,7 @@ async function measure(
       durationMs: load.durationMs,
       window: load.window,
       payloadBytes: load.payloadBytes,
+      ...(load.ratePerSecond === undefined ? {} : { ratePerSecond: load.ratePerSecond }),
     }
     const publisher = configureWorker(pool.publisher, publisherConfig)
     const setupTimeoutMs = 30_000 + load.subscribers * 30

@@ -185,6 +185,25 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
     return
   }
 
+  // Paced: one publication every `1 / rate` seconds. A slot missed while the window was full is skipped,
+  // not made up in a burst, so the rate never exceeds the one asked for.
+  const rate = config.ratePerSecond
+  const interval = rate === undefined ? 0 : 1000 / rate
+  let nextDueAt = 0
+  let pacingTimer: NodeJS.Timeout | undefined
+
+  /** Paced: waits for the next publication's time, unless a wait is already set. */
+  function awaitNextDue(): void {
+    if (rate === undefined || pacingTimer !== undefined || !isSending(run)) return
+    pacingTimer = setTimeout(
+      () => {
+        pacingTimer = undefined
+        pump()
+      },
+      Math.max(0, nextDueAt - monotonicMs()),
+    )
+  }
+
   /**
    * Bounded in-flight window: at most `window` publications may be unacknowledged by the server, and at
    * most `window` may be missing at some subscriber. The second bound keeps every target honest when the
@@ -194,14 +213,17 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
     while (
       isSending(run) &&
       unacknowledged < config.window &&
-      nextSeq - 1 - completedThrough < config.window
+      nextSeq - 1 - completedThrough < config.window &&
+      (rate === undefined || nextDueAt <= monotonicMs())
     ) {
+      if (rate !== undefined) nextDueAt = Math.max(nextDueAt + interval, monotonicMs() + interval / 2)
       const seq = nextSeq++
       const t = monotonicMs()
       if (run.phase === 'measure') sentAt.set(seq, t)
       connection.publish({ seq, t, m: run.phase === 'measure' ? 1 : 0, pad })
       unacknowledged++
     }
+    awaitNextDue()
     if (run.phase === 'drain' && unacknowledged <= 0 && completedThrough >= nextSeq - 1) finish(true)
   }
 
@@ -232,6 +254,7 @@ async function runPublisher(config: PublisherWorkerConfig): Promise<void> {
       return
     }
     if (command.type !== 'start' || run.phase !== 'idle') return
+    nextDueAt = monotonicMs()
     runPhases(config, run, () => nextSeq, { pump, finish })
   })
 

@@ -1,6 +1,7 @@
 import { pino } from 'pino'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Connection, type ConnectionSocket } from './connection.js'
+import { OutboundFlushes } from './outbound-flushes.js'
 
 function fakeSocket() {
   const closes: number[] = []
@@ -25,7 +26,15 @@ function connectionOn(
   maxBufferedBytes: number,
   onSlow: () => void = () => undefined,
 ) {
-  return new Connection({
+  return new Connection(connectionOptions(socket, maxBufferedBytes, onSlow))
+}
+
+function connectionOptions(
+  socket: ConnectionSocket,
+  maxBufferedBytes: number,
+  onSlow: () => void = () => undefined,
+) {
+  return {
     id: 'con_test',
     logger: pino({ level: 'silent' }),
     socket,
@@ -36,7 +45,8 @@ function connectionOn(
     upgradeToken: undefined,
     now: Date.now(),
     onSlowConsumer: onSlow,
-  })
+    flushes: new OutboundFlushes(),
+  }
 }
 
 describe('Connection outbound bound', () => {
@@ -76,5 +86,63 @@ describe('Connection outbound bound', () => {
       vi.advanceTimersByTime(1)
       expect(terminated).toEqual([true])
     })
+  })
+})
+
+describe('Connection outbound flushes', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  function recordingSocket() {
+    const batches: (readonly (string | Buffer)[])[] = []
+    const { socket } = fakeSocket()
+    return {
+      socket: { ...socket, sendBatch: (frames: readonly (string | Buffer)[]) => batches.push(frames) },
+      batches,
+    }
+  }
+
+  it('writes what each connection queued during the turn as one batch, once the turn is over', () => {
+    vi.useFakeTimers()
+    const flushes = new OutboundFlushes()
+    const a = recordingSocket()
+    const b = recordingSocket()
+    const connectionA = new Connection({ ...connectionOptions(a.socket, 1_000), flushes })
+    const connectionB = new Connection({ ...connectionOptions(b.socket, 1_000), flushes })
+    const shared = Buffer.from('{"type":"channel_message"}')
+    connectionA.send(shared)
+    connectionB.send(shared)
+    connectionA.send('{"type":"reply"}')
+    expect([a.batches, b.batches]).toEqual([[], []])
+    vi.runOnlyPendingTimers()
+    expect(a.batches).toEqual([[shared, '{"type":"reply"}']])
+    expect(b.batches).toEqual([[shared]])
+  })
+
+  it('writes the other connections’ frames when one connection’s write throws, then rethrows', () => {
+    vi.useFakeTimers()
+    const flushes = new OutboundFlushes()
+    const failing = recordingSocket()
+    const healthy = recordingSocket()
+    failing.socket.sendBatch = () => {
+      throw new Error('write failed')
+    }
+    new Connection({ ...connectionOptions(failing.socket, 1_000), flushes }).send('a')
+    new Connection({ ...connectionOptions(healthy.socket, 1_000), flushes }).send('b')
+    expect(() => vi.runOnlyPendingTimers()).toThrow('write failed')
+    expect(healthy.batches).toEqual([['b']])
+  })
+
+  it('reads the socket’s buffered bytes again before cutting, so a socket that drained meanwhile is kept', () => {
+    const { socket, closes } = fakeSocket()
+    const draining = { ...socket, bufferedBytes: 90 }
+    const connection = connectionOn(draining, 100)
+    expect(connection.send('x'.repeat(5))).toBe(true)
+    draining.bufferedBytes = 0
+    expect(connection.send('x'.repeat(50))).toBe(true)
+    draining.bufferedBytes = 60
+    expect(connection.send('x'.repeat(50))).toBe(false)
+    expect(closes).toEqual([4006])
   })
 })

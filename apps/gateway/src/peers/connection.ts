@@ -9,6 +9,7 @@ import {
   type ServerFrame,
 } from '@parley/protocol'
 import type { Logger } from 'pino'
+import type { OutboundFlushes, QueuedOutbound } from './outbound-flushes.js'
 import { type Peer, sendError } from './peer.js'
 
 /** An encoded frame. Fan-out encodes once into a Buffer and hands the same Buffer to every recipient. */
@@ -69,6 +70,8 @@ export interface ConnectionOptions {
   now: number
   /** Called once when the connection is closed for falling behind. */
   onSlowConsumer: (connection: Connection) => void
+  /** Writes the queued frames of every connection once per event-loop turn (shared by a hub's connections). */
+  flushes: OutboundFlushes
 }
 
 /**
@@ -76,7 +79,7 @@ export interface ConnectionOptions {
  * cork/uncork, so a burst becomes a single socket write. Outbound bytes are bounded: a client that does not
  * read is closed with `slow_consumer` instead of growing memory without limit.
  */
-export class Connection implements Peer {
+export class Connection implements Peer, QueuedOutbound {
   readonly id: string
   readonly remoteAddress: string | null
   readonly userAgent: string | null
@@ -118,9 +121,11 @@ export class Connection implements Peer {
   readonly #socket: ConnectionSocket
   readonly #maxBufferedBytes: number
   readonly #onSlowConsumer: (connection: Connection) => void
+  readonly #flushes: OutboundFlushes
   #queue: OutboundFrame[] = []
   #queuedBytes = 0
-  #flushScheduled = false
+  /** The socket's buffered bytes when this turn's queue started: only drains can lower it before the flush. */
+  #socketBufferedBytes = 0
 
   constructor(options: ConnectionOptions) {
     this.id = options.id
@@ -128,6 +133,7 @@ export class Connection implements Peer {
     this.#socket = options.socket
     this.#maxBufferedBytes = options.maxBufferedBytes
     this.#onSlowConsumer = options.onSlowConsumer
+    this.#flushes = options.flushes
     this.remoteAddress = options.remoteAddress
     this.userAgent = options.userAgent
     this.origin = options.origin
@@ -158,11 +164,17 @@ export class Connection implements Peer {
   /** Queues an already encoded frame. Returns false when the connection can no longer take frames. */
   send(frame: OutboundFrame): boolean {
     if (this.state === 'closing' || this.state === 'closed') return false
+    const first = this.#queue.length === 0
+    if (first) this.#socketBufferedBytes = this.#socket.bufferedBytes
     this.#queue.push(frame)
     // Bytes, not UTF-16 units: the bound is compared with the socket's buffered bytes.
     this.#queuedBytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length
     this.messagesOut += 1
-    if (this.#queuedBytes + this.#socket.bufferedBytes > this.#maxBufferedBytes) {
+    if (this.#queuedBytes + this.#socketBufferedBytes > this.#maxBufferedBytes) {
+      // Read again before judging: the socket may have drained since the queue started.
+      this.#socketBufferedBytes = this.#socket.bufferedBytes
+    }
+    if (this.#queuedBytes + this.#socketBufferedBytes > this.#maxBufferedBytes) {
       this.#queue = []
       this.#queuedBytes = 0
       this.close('slow_consumer', 'outbound buffer limit exceeded')
@@ -171,16 +183,17 @@ export class Connection implements Peer {
       this.#onSlowConsumer(this)
       return false
     }
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true
-      setImmediate(this.#flush)
-    }
+    if (first) this.#flushes.schedule(this)
     return true
   }
 
+  /** Writes every queued frame now, in one batch (called by the hub's `OutboundFlushes`). */
+  flushQueued(): void {
+    this.#flush()
+  }
+
   /** Writes every queued frame now, in one corked batch. */
-  readonly #flush = (): void => {
-    this.#flushScheduled = false
+  #flush(): void {
     if (this.#queue.length === 0) return
     const frames = this.#queue
     this.#queue = []

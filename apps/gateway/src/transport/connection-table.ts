@@ -10,6 +10,7 @@ import type { GatewayConfig } from '../config.js'
 import { newId } from '../ids.js'
 import type { CloseHook, CloseHooks } from '../peers/close-hooks.js'
 import { Connection, type ConnectionSocket } from '../peers/connection.js'
+import { OutboundFlushes } from '../peers/outbound-flushes.js'
 
 /** How long a refused client should wait before trying again when the gateway is full. */
 const SERVER_FULL_RETRY_AFTER_MS = 5_000
@@ -47,6 +48,7 @@ export function createConnectionTable(options: ConnectionTableOptions) {
   const drainWaiters = new Set<() => void>()
   /** Set by `shutdown()`, so even upgrades that passed the route's draining check before it are turned away. */
   let shutdownFrame: Buffer | undefined
+  const flushes = new OutboundFlushes()
 
   /** The latest connection of a client id that can still take frames (one closing is skipped). */
   function connectionFor(clientId: string): Connection | undefined {
@@ -67,6 +69,7 @@ export function createConnectionTable(options: ConnectionTableOptions) {
       ...socket,
       maxBufferedBytes: config.maxBufferedBytes,
       now: Date.now(),
+      flushes,
       onSlowConsumer: (slow) => {
         options.slowConsumer()
         slow.logger.warn('closed slow consumer')

@@ -65,6 +65,42 @@ for (const target of databaseTargets({ includeDataDir: true })) {
       })
     })
 
+    describe('publishes without idempotency keys (one statement per batch)', () => {
+      it('creates a delivery for each durable subscriber, also for one that subscribed since the last publish', async () => {
+        await reset()
+        let ids = 0
+        const { history, deliveries } = createBackend({ newDeliveryId: () => `dlv-${++ids}` })
+        await deliveries.subscribeDurable('alice', 'orders', T0)
+        const [first] = await history.publish([publication('orders', 1)])
+        await deliveries.subscribeDurable('bob', 'orders', T0)
+        const second = await history.publish([publication('orders', 2), publication('orders', 3)])
+        expect(first?.deliveries.map((delivery) => delivery.recipient)).toEqual(['alice'])
+        expect(second.map((outcome) => outcome.deliveries.map((delivery) => delivery.recipient))).toEqual([
+          ['alice', 'bob'],
+          ['alice', 'bob'],
+        ])
+        const created = [first, ...second].flatMap((outcome) => outcome?.deliveries ?? [])
+        expect(new Set(created.map((delivery) => delivery.id)).size).toBe(5)
+        expect(await deliveries.queued('alice')).toBe(3)
+        expect(await deliveries.queued('bob')).toBe(2)
+        expect(await deliveries.due('bob', T0 + 10, 10)).toEqual(
+          second.map((outcome) =>
+            expect.objectContaining({ id: outcome.deliveries[1]?.id, offset: outcome.publication.offset }),
+          ),
+        )
+      })
+
+      it('stores nothing of a batch whose fan-out delivery id is taken', async () => {
+        await reset()
+        const { history, deliveries } = createBackend({ newDeliveryId: () => 'dlv-taken' })
+        await deliveries.send([directMessage('alice', { deliveryId: 'dlv-taken' })])
+        await deliveries.subscribeDurable('alice', 'orders', T0)
+        await expect(history.publish([publication('orders', 1)])).rejects.toThrow()
+        expect((await history.position('orders')).offset).toBe(0)
+        expect(await deliveries.queued('alice')).toBe(1)
+      })
+    })
+
     it('keeps offsets, epochs and deliveries across a restart, and releaseAll puts in-flight ones back', async () => {
       await reset()
       const before = createBackend()

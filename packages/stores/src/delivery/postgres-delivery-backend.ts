@@ -8,6 +8,7 @@ import {
   createPostgresDeliveryStore,
 } from './postgres-delivery-store.js'
 import { commitPublishes, createPostgresHistoryStore } from './postgres-history-store.js'
+import { createPublishStatement } from './postgres-publish-statement.js'
 import type {
   DeliveryBackend,
   DeliveryBackendOptions,
@@ -34,10 +35,17 @@ export function createPostgresDeliveryBackend(
   const resolved = { ...options, newDeliveryId: options.newDeliveryId ?? newDeliveryId }
   // Inside a transaction only `tx` is used: embedded PGlite has one connection, and a query on the shared
   // handle there would wait for the transaction that waits for it.
-  const publishes = createGroupCommit<PublishInput, PublishOutcome>(
-    (inputs) => database.db.transaction((tx) => commitPublishes(tx, inputs, resolved)),
-    MAX_BATCH,
-  )
+  const publishStatement = createPublishStatement(database.db, resolved)
+  const publishes = createGroupCommit<PublishInput, PublishOutcome>(async (inputs) => {
+    // Without idempotency keys a batch is one statement; keys need the transaction's reads and writes.
+    if (inputs.every((input) => input.idempotencyKey === undefined)) {
+      const outcomes = await publishStatement.publish(inputs)
+      if (outcomes !== undefined) return outcomes
+    }
+    const outcomes = await database.db.transaction((tx) => commitPublishes(tx, inputs, resolved))
+    publishStatement.noteDurableCounts(inputs, outcomes)
+    return outcomes
+  }, MAX_BATCH)
   const sends = createGroupCommit<SendInput, SendOutcome>(
     (inputs) => database.db.transaction((tx) => commitSends(tx, inputs, resolved)),
     MAX_BATCH,
