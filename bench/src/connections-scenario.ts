@@ -108,7 +108,8 @@ async function runConnections(
       await sleep(SETTLE_MS)
       const empty = await collectedMemory(server.pid)
       const connectStartedAt = performance.now()
-      const setupTimeoutMs = 60_000 + total * 10
+      // Parley records a session per connection (in its embedded database): ~100-300 handshakes/s here.
+      const setupTimeoutMs = 60_000 + total * 30
       let first = 0
       const ready = pool.workers.map((child, index) => {
         const count = shareOf(total, processes, index)
@@ -120,7 +121,8 @@ async function runConnections(
           first,
           count,
           channels,
-          connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / processes)),
+          // Per process: the handshakes wait on the server, not on the load side.
+          connectConcurrency: options.connectConcurrency,
           deadlineMs: setupTimeoutMs + options.idleMs + 300_000,
         }
         first += count
