@@ -121,8 +121,7 @@ async function runConnections(
           first,
           count,
           channels,
-          // Per process: the handshakes wait on the server, not on the load side.
-          connectConcurrency: options.connectConcurrency,
+          connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / processes)),
           deadlineMs: setupTimeoutMs + options.idleMs + 300_000,
         }
         first += count
