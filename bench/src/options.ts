@@ -4,13 +4,21 @@ export const TARGET_NAMES = ['parley', 'ws', 'socketio'] as const
 /** A server the bench starts: a `--targets` name, or `a2a`, the a2a scenario's own baseline (not a target). */
 export type TargetName = (typeof TARGET_NAMES)[number] | 'a2a'
 
-export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode', 'request', 'mcp', 'a2a'] as const
+export const SCENARIO_NAMES = [
+  'fanout',
+  'durable',
+  'crossnode',
+  'request',
+  'mcp',
+  'connections',
+  'a2a',
+] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 /**
  * What runs without `--scenario` (and in `--quick`, CI's smoke run): all but a2a, which takes ~30 s more even
  * quick (two servers started per run, HTTP clients); name it to run it.
  */
-const DEFAULT_SCENARIOS: ScenarioName[] = ['fanout', 'durable', 'crossnode', 'request', 'mcp']
+const DEFAULT_SCENARIOS: ScenarioName[] = ['fanout', 'durable', 'crossnode', 'request', 'mcp', 'connections']
 
 /** The server the durable scenario creates its throw-away databases on, unless --database-url names one. */
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -49,6 +57,12 @@ export interface BenchOptions {
   a2aWindow: number
   /** A2A scenario: SDK clients (one process). */
   a2aClients: number
+  /** Connections scenario: idle connections held by one server. */
+  connections: number
+  /** Connections scenario: channels they subscribe to (connection i to channel i mod n). */
+  connectionChannels: number
+  /** Connections scenario: the idle window over which the server's CPU is measured. */
+  idleMs: number
   /** Processes that share the subscriber connections (request scenario: the agent connections). */
   workers: number
   payloadBytes: number
@@ -82,10 +96,12 @@ Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server
 - request: callers keep requests in flight to a few agents that answer at once (Parley's request /
   respond against a ws relay and a Socket.IO relay with acks);
 - a2a: @a2a-js/sdk clients keep SendMessage calls in flight through Parley's A2A face to a Parley agent,
-  against the same clients calling an @a2a-js/sdk server directly.
+  against the same clients calling an @a2a-js/sdk server directly;
+- connections: N idle connections on one server, each subscribed to one of C channels, the default
+  heartbeats on: RSS per connection, idle CPU, then one publication per channel that all must receive.
 
 Options:
-  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request,mcp,a2a (default all
+  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request,mcp,connections,a2a (default all
                        but a2a)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
   --window <n>         fan-out and cross-node publications in flight at most (default 8)
@@ -98,6 +114,9 @@ Options:
   --request-agents <n> request: agent connections answering the requests (default 2)
   --a2a-window <n>     a2a: SendMessage calls in flight at most, over all clients (default 16)
   --a2a-clients <n>    a2a: @a2a-js/sdk clients, in one process (default 4)
+  --connections <n>    connections: idle connections on one server (default 19000; --quick 2000)
+  --connection-channels <n>  connections: channels they subscribe to (default 100; --quick 20)
+  --idle <s>           connections: idle seconds measured, default heartbeats on (default 30; --quick 3)
   --duration <s>       measured seconds per run (default 10; --quick 2)
   --warmup <s>         unmeasured seconds before each measurement (default 2; --quick 0.5)
   --runs <n>           runs per target, interleaved; medians are reported (default 3; --quick 1)
@@ -117,7 +136,8 @@ Options:
   --require-redis      crossnode: fail when the Redis at REDIS_URL (default ${DEFAULT_REDIS_URL})
                        does not answer (default: skip the scenario)
   --out <dir>          where the JSON results go (default bench/results)
-  --quick              smoke settings: 100 fan-out and 50 cross-node subscribers, 2 s, 1 run
+  --quick              smoke settings: 100 fan-out and 50 cross-node subscribers, 2,000 idle
+                       connections on 20 channels, 2 s (idle: 3 s), 1 run
   -h, --help           show this help
 `
 
@@ -153,6 +173,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'request-agents': { type: 'string' },
       'a2a-window': { type: 'string' },
       'a2a-clients': { type: 'string' },
+      connections: { type: 'string' },
+      'connection-channels': { type: 'string' },
+      idle: { type: 'string' },
       'require-postgres': { type: 'boolean', default: false },
       'require-redis': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -185,6 +208,15 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     requestAgents: integer('--request-agents', values['request-agents'], 2, 1, 1000),
     a2aWindow: integer('--a2a-window', values['a2a-window'], 16, 1, 10_000),
     a2aClients: integer('--a2a-clients', values['a2a-clients'], 4, 1, 1000),
+    connections: integer('--connections', values.connections, quick ? 2_000 : 19_000, 1, 60_000),
+    connectionChannels: integer(
+      '--connection-channels',
+      values['connection-channels'],
+      quick ? 20 : 100,
+      1,
+      10_000,
+    ),
+    idleMs: seconds('--idle', values.idle, quick ? 3 : 30, 1, 600) * 1000,
     workers,
     payloadBytes: integer('--payload', values.payload, 100, 40, 1_000_000),
     targets: nameList('--targets', TARGET_NAMES, values.targets),

@@ -1,3 +1,4 @@
+import { connectionsPlan } from './connections-scenario.js'
 import { createRunDatabase, probeServer, type RunDatabase, redactDatabaseUrl } from './databases.js'
 import { mcpPlan } from './mcp-scenario.js'
 import { type BenchOptions, DEFAULT_POSTGRES_URL, type ScenarioName } from './options.js'
@@ -34,6 +35,14 @@ export function planScenario(
       return Promise.resolve(requestPlan(options, gateway))
     case 'mcp':
       return Promise.resolve(mcpPlan(options, gateway))
+    case 'connections':
+      return Promise.resolve(
+        connectionsPlan(
+          options,
+          gateway,
+          contendersOnDatabase(options, gateway, options.databaseUrl ?? 'memory://'),
+        ),
+      )
     case 'a2a':
       return Promise.resolve(a2aPlan(options, gateway))
   }

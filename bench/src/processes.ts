@@ -61,29 +61,36 @@ export function sendTo(child: ChildProcess, message: Serializable): void {
   if (child.connected) child.send(message)
 }
 
+/** A message from a load process: the scenario's own kinds, and `failed` with its explanation. */
+interface WorkerMessage {
+  type: string
+  /** The explanation, on `failed`. */
+  message?: unknown
+}
+
 /**
- * Waits for a worker message of the given type. A `failed` message, an exit or the timeout rejects, with
+ * Waits for a worker message of the given type (of `FromWorker`, or of another process's own messages). A `failed` message, an exit or the timeout rejects, with
  * the worker's own explanation when it gave one.
  */
-export function waitForMessage<K extends FromWorker['type']>(
+export function waitForMessage<K extends Message['type'], Message extends WorkerMessage = FromWorker>(
   child: ChildProcess,
   type: K,
   timeoutMs: number,
   what: string,
-): Promise<Extract<FromWorker, { type: K }>> {
+): Promise<Extract<Message, { type: K }>> {
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       clearTimeout(timer)
       child.off('message', onMessage)
       child.off('exit', onExit)
     }
-    const onMessage = (message: FromWorker) => {
+    const onMessage = (message: WorkerMessage) => {
       if (message.type === type) {
         cleanup()
-        resolve(message as Extract<FromWorker, { type: K }>)
+        resolve(message as Extract<Message, { type: K }>)
       } else if (message.type === 'failed') {
         cleanup()
-        reject(new Error(`${what}: ${message.message}`))
+        reject(new Error(`${what}: ${String(message.message)}`))
       }
     }
     const onExit = (code: number | null, signal: string | null) => {

@@ -73,7 +73,7 @@ export function summarise(rows: TableRow[], results: RunResult[]): RowSummary[] 
   })
 }
 
-function ratio(numerator: number | undefined, denominator: number | undefined): number | undefined {
+export function ratio(numerator: number | undefined, denominator: number | undefined): number | undefined {
   return numerator === undefined || denominator === undefined || denominator === 0
     ? undefined
     : numerator / denominator
@@ -83,7 +83,7 @@ export const integer = (value: number | undefined) =>
   value === undefined ? 'n/a' : Math.round(value).toLocaleString('en-US')
 export const fixed = (digits: number) => (value: number | undefined) =>
   value === undefined ? 'n/a' : value.toFixed(digits)
-const times = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(2)}x`)
+export const times = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(2)}x`)
 
 function rowName(summary: RowSummary): string {
   if (summary.skipped !== undefined) return `${summary.label} (skipped)`
@@ -91,7 +91,7 @@ function rowName(summary: RowSummary): string {
 }
 
 /** Aligned columns: the first left-aligned, the others right-aligned, a rule under the header. */
-function formatTable(header: string[], rows: string[][]): string[] {
+export function formatTable(header: string[], rows: string[][]): string[] {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   )

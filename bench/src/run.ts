@@ -148,7 +148,7 @@ async function runRows(
         result = failedRun(contender, run, error)
       }
       results.push(result)
-      out(describeRun(result, runs))
+      out(describeRun(result, runs, plan))
     }
   }
   const medians = summarise(plan.rows, results)
@@ -158,9 +158,10 @@ async function runRows(
   return { results, medians }
 }
 
-function describeRun(result: RunResult, runs: number): string {
+function describeRun(result: RunResult, runs: number, plan: ScenarioPlan): string {
   const label = `[${result.run}/${runs}] ${result.label.padEnd(17)}`
   if (!result.ok) return `${label} FAILED: ${result.error}`
+  if (plan.describeRun) return plan.describeRun(result, label)
   const lost = result.expectedDeliveries - result.measuredDeliveries
   const isRequest = result.roundTripsPerSecond !== undefined
   const notes = [

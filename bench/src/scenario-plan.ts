@@ -21,6 +21,8 @@ export interface ScenarioPlan {
   pacedShareOfParley?: number
   /** Runs one contender once, for a scenario with its own runner (mcp); otherwise `runScenario` does. */
   runOne?(contender: Contender, run: number): Promise<RunResult>
+  /** The line printed after each successful run, for a scenario whose figures are not the publish ones. */
+  describeRun?(result: RunResult, label: string): string
 }
 
 /** The gateway entry point, resolved once; undefined when Parley is not a target. */

@@ -16,11 +16,12 @@ export interface RunningServer {
 }
 
 const EXIT_WITH_PARENT = new URL('./servers/exit-with-parent.ts', import.meta.url).href
+const COLLECT_ON_SIGNAL = new URL('./servers/collect-on-signal.ts', import.meta.url).href
 /**
  * What a baseline server does: relay publications (fan-out, durable, cross-node) or requests, or serve A2A
  * calls itself (the a2a scenario).
  */
-export type BaselineKind = 'publish' | 'request' | 'a2a'
+export type BaselineKind = 'publish' | 'request' | 'a2a' | 'connections'
 const BASELINE_SERVERS: Record<BaselineKind, Partial<Record<Exclude<TargetName, 'parley'>, string>>> = {
   publish: {
     ws: fileURLToPath(new URL('./servers/ws-server.ts', import.meta.url)),
@@ -32,6 +33,11 @@ const BASELINE_SERVERS: Record<BaselineKind, Partial<Record<Exclude<TargetName, 
   },
   a2a: {
     a2a: fileURLToPath(new URL('./servers/a2a-server.ts', import.meta.url)),
+  },
+  // Channels (rooms) and each server's default heartbeat: see connections-scenario.ts.
+  connections: {
+    ws: fileURLToPath(new URL('./servers/ws-channels-server.ts', import.meta.url)),
+    socketio: fileURLToPath(new URL('./servers/socketio-server.ts', import.meta.url)),
   },
 }
 const STARTUP_TIMEOUT_MS = 60_000
@@ -87,6 +93,13 @@ export interface ServerSettings {
   gateway: GatewayLaunch | undefined
   /** Cross-node: join the other nodes through Redis (Parley's bus, the Socket.IO adapter, the ws relay). */
   cluster?: ClusterNode
+  /**
+   * Each server's default heartbeat (Parley's `heartbeatInterval`, Socket.IO's ping interval; the ws
+   * baselines ping every 30 s) instead of the long one that keeps pings out of a throughput run.
+   */
+  defaultHeartbeat?: boolean
+  /** Start with `--expose-gc` and run a full collection on SIGUSR2 (servers/collect-on-signal.ts). */
+  collectOnSignal?: boolean
 }
 
 export async function startServer(target: TargetName, settings: ServerSettings): Promise<RunningServer> {
@@ -95,6 +108,8 @@ export async function startServer(target: TargetName, settings: ServerSettings):
   const spawnOptions: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }
   let child: ChildProcess
   let cleanup = () => {}
+  const preloads = ['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT]
+  if (settings.collectOnSignal) preloads.push('--expose-gc', '--import', COLLECT_ON_SIGNAL)
   if (target === 'parley') {
     const gateway = settings.gateway
     if (gateway === undefined) throw new Error('starting Parley needs a gateway launch')
@@ -106,13 +121,13 @@ export async function startServer(target: TargetName, settings: ServerSettings):
       ...['--database-url', gateway.databaseUrl, '--store-backend', gateway.storeBackend],
       ...['--max-connections', String(settings.maxConnections)],
     ]
-    const args = ['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT, ...entryArgs]
+    const args = [...preloads, ...entryArgs]
     child = spawn(process.execPath, args, {
       ...spawnOptions,
       env: {
         ...process.env,
         PARLEY_LOG_LEVEL: 'warn',
-        PARLEY_HEARTBEAT_INTERVAL: String(GATEWAY_HEARTBEAT_SECONDS),
+        PARLEY_HEARTBEAT_INTERVAL: settings.defaultHeartbeat ? undefined : String(GATEWAY_HEARTBEAT_SECONDS),
         PARLEY_DATA_DIR: dataDir,
         PARLEY_ADMIN_TOKEN: 'bench-admin-token-not-secret',
         // Through the environment, so a password in the Redis URL does not show in `ps`.
@@ -128,19 +143,16 @@ export async function startServer(target: TargetName, settings: ServerSettings):
   } else {
     const script = BASELINE_SERVERS[settings.kind][target]
     if (script === undefined) throw new Error(`no ${target} baseline server for ${settings.kind} loads`)
-    child = spawn(
-      process.execPath,
-      ['--import', TSX_IMPORT, '--import', EXIT_WITH_PARENT, script, String(port)],
-      {
-        ...spawnOptions,
-        env: {
-          ...process.env,
-          BENCH_REDIS_URL: settings.cluster?.redisUrl ?? '',
-          BENCH_REDIS_PREFIX: settings.cluster?.prefix ?? '',
-          BENCH_NODE_ID: settings.cluster?.nodeId ?? '',
-        },
+    child = spawn(process.execPath, [...preloads, script, String(port)], {
+      ...spawnOptions,
+      env: {
+        ...process.env,
+        BENCH_REDIS_URL: settings.cluster?.redisUrl ?? '',
+        BENCH_REDIS_PREFIX: settings.cluster?.prefix ?? '',
+        BENCH_NODE_ID: settings.cluster?.nodeId ?? '',
+        BENCH_HEARTBEAT: settings.defaultHeartbeat ? 'default' : 'long',
       },
-    )
+    })
   }
   track(child)
   const output = captureTail(child)

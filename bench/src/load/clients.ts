@@ -21,6 +21,8 @@ export interface ConnectOptions {
   channel: string
   clientId: string
   timeoutMs: number
+  /** The loopback address to connect from (127.0.0.x); the system picks one when absent. */
+  localAddress?: string
 }
 
 export interface SubscriberHandlers {
@@ -95,10 +97,16 @@ export function openAndHandshake(
   timeoutMs: number,
   begin: (socket: WebSocket) => void,
   step: (socket: WebSocket, message: string) => 'done' | 'continue',
+  /** The loopback address to connect from (127.0.0.x), so many connections do not run out of ports. */
+  localAddress?: string,
 ): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     // No compression offer: every target then sends plain frames, as the gateway does by default.
-    const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs })
+    const socket = new WebSocket(url, {
+      perMessageDeflate: false,
+      handshakeTimeout: timeoutMs,
+      ...(localAddress === undefined ? {} : { localAddress }),
+    })
     const fail = (error: Error) => {
       clearTimeout(timer)
       socket.removeAllListeners()
@@ -164,6 +172,7 @@ export interface HandshakeOptions {
   baseUrl: string
   clientId: string
   timeoutMs: number
+  localAddress?: string
 }
 
 /**
@@ -201,6 +210,7 @@ export async function parleyHandshake(
       }
       return frame.type === 'reply' && frame.id === next?.id ? 'done' : 'continue'
     },
+    options.localAddress,
   ).catch((error: unknown) => {
     throw new Error(`${error instanceof Error ? error.message : String(error)} (waiting for ${waitingFor})`)
   })
@@ -381,7 +391,7 @@ export function onSocketIoAcks(
  * channel]`) sent with ack id 0, until its ack.
  */
 export async function socketIoHandshake(
-  options: { baseUrl: string; timeoutMs: number },
+  options: { baseUrl: string; timeoutMs: number; localAddress?: string },
   next: unknown[] | undefined,
 ): Promise<WebSocket> {
   return openAndHandshake(
@@ -405,6 +415,7 @@ export async function socketIoHandshake(
       }
       return message.startsWith('430') ? 'done' : 'continue'
     },
+    options.localAddress,
   )
 }
 

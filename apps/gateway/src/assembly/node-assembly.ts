@@ -14,6 +14,7 @@ import type { ApprovalLinks } from '../pairing/approval-links.js'
 import { createChatPairing } from '../pairing/chat-pairing.js'
 import { sha256 } from '../security/secrets.js'
 import type { StoreSlot } from '../stores/open-stores.js'
+import type { ProcessResources } from '../transport/connection-capacity.js'
 import { createHub } from '../transport/hub.js'
 import { createUpstreams } from '../upstreams/upstreams.js'
 import { GATEWAY_VERSION } from '../version.js'
@@ -41,6 +42,8 @@ export interface NodeParts {
   agentAccess?: () => AgentAccess
   /** Sweep intervals of the delivery engine, in milliseconds (tests shorten them). */
   deliveryTimers?: { expirySweepMs?: number; historyTrimMs?: number }
+  /** The process's file-descriptor limit and heap, which bound connections (tests inject small ones). */
+  resources?: ProcessResources
 }
 
 export interface NodeAssemblyOptions {
@@ -116,6 +119,7 @@ export function assembleNode(options: NodeAssemblyOptions) {
     introductions: () => introductions,
     stateStore: () => stores.require('state', 'the state store'),
     ...(parts.deliveryTimers === undefined ? {} : { deliveryTimers: parts.deliveryTimers }),
+    ...(parts.resources === undefined ? {} : { resources: parts.resources }),
   })
 
   const agentDirectory: AgentDirectory =

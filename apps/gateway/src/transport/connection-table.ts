@@ -11,9 +11,8 @@ import { newId } from '../ids.js'
 import type { CloseHook, CloseHooks } from '../peers/close-hooks.js'
 import { Connection, type ConnectionSocket } from '../peers/connection.js'
 import { OutboundFlushes } from '../peers/outbound-flushes.js'
+import { createConnectionCapacity, type ProcessResources } from './connection-capacity.js'
 
-/** How long a refused client should wait before trying again when the gateway is full. */
-const SERVER_FULL_RETRY_AFTER_MS = 5_000
 /** How long a refused peer gets to read why and answer the close before its socket is dropped. */
 const REFUSED_CLOSE_GRACE_MS = 1_000
 
@@ -33,6 +32,8 @@ export interface ConnectionTableOptions {
   /** A client id got its first connection on this node, or lost its last one. */
   clientArrived: (clientId: string) => void
   clientLeft: (clientId: string) => void
+  /** The process's file-descriptor limit and heap (tests inject small ones); default: this process's. */
+  resources?: ProcessResources
 }
 
 /**
@@ -49,6 +50,11 @@ export function createConnectionTable(options: ConnectionTableOptions) {
   /** Set by `shutdown()`, so even upgrades that passed the route's draining check before it are turned away. */
   let shutdownFrame: Buffer | undefined
   const flushes = new OutboundFlushes()
+  const capacity = createConnectionCapacity({
+    maxConnections: config.maxConnections,
+    logger,
+    ...(options.resources === undefined ? {} : { resources: options.resources }),
+  })
 
   /** The latest connection of a client id that can still take frames (one closing is skipped). */
   function connectionFor(clientId: string): Connection | undefined {
@@ -83,15 +89,10 @@ export function createConnectionTable(options: ConnectionTableOptions) {
       refuse(connection, 'going_away', 'gateway is shutting down')
       return connection
     }
-    if (connections.size >= config.maxConnections) {
+    const full = capacity.refusal(connections.size)
+    if (full !== undefined) {
       // Not registered: it is told why and closed before it costs anything more.
-      connection.sendError(
-        errorBody(
-          'server_full',
-          `the gateway is at its limit of ${config.maxConnections} connections`,
-          SERVER_FULL_RETRY_AFTER_MS,
-        ),
-      )
+      connection.sendError(full)
       refuse(connection, 'server_full', 'server_full')
       return connection
     }
@@ -182,6 +183,8 @@ export function createConnectionTable(options: ConnectionTableOptions) {
 
   return {
     connections,
+    /** Connections this node admits (`maxConnections`, or lower when the open-file limit cannot hold it). */
+    connectionLimit: capacity.limit,
     connectionFor,
     /** The client ids with a connection on this node. */
     localClients: () => connectionsByClientId.keys(),

@@ -42,6 +42,7 @@ import { createPresenceTracker } from '../presence/presence-tracker.js'
 import { createSessionResume } from '../sessions/session-resume.js'
 import { registerStateFrames } from '../state/state-frames.js'
 import { createStateService } from '../state/state-service.js'
+import type { ProcessResources } from './connection-capacity.js'
 import { createConnectionTable } from './connection-table.js'
 import { registerCoreFrames } from './core-frames.js'
 import { createFrameDispatch } from './frame-dispatch.js'
@@ -82,6 +83,8 @@ export interface HubOptions {
   introductions?: () => Introductions | undefined
   /** The shared state store; throws `unavailable` until opened. */
   stateStore: () => StateStore
+  /** The process's file-descriptor limit and heap, which bound connections (tests inject small ones). */
+  resources?: ProcessResources
 }
 
 /**
@@ -110,6 +113,7 @@ export function createHub(options: HubOptions) {
     },
     clientArrived: (clientId) => cluster.clientConnected(clientId),
     clientLeft: (clientId) => cluster.clientDisconnected(clientId),
+    ...(options.resources === undefined ? {} : { resources: options.resources }),
   })
   const { connections, connectionFor } = table
 
