@@ -4,13 +4,13 @@ export const TARGET_NAMES = ['parley', 'ws', 'socketio'] as const
 /** A server the bench starts: a `--targets` name, or `a2a`, the a2a scenario's own baseline (not a target). */
 export type TargetName = (typeof TARGET_NAMES)[number] | 'a2a'
 
-export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode', 'request', 'mcp', 'a2a'] as const
+export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode', 'request', 'mcp', 'storm', 'a2a'] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 /**
  * What runs without `--scenario` (and in `--quick`, CI's smoke run): all but a2a, which takes ~30 s more even
  * quick (two servers started per run, HTTP clients); name it to run it.
  */
-const DEFAULT_SCENARIOS: ScenarioName[] = ['fanout', 'durable', 'crossnode', 'request', 'mcp']
+const DEFAULT_SCENARIOS: ScenarioName[] = ['fanout', 'durable', 'crossnode', 'request', 'mcp', 'storm']
 
 /** The server the durable scenario creates its throw-away databases on, unless --database-url names one. */
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -49,6 +49,10 @@ export interface BenchOptions {
   a2aWindow: number
   /** A2A scenario: SDK clients (one process). */
   a2aClients: number
+  /** Storm scenario: subscribers, spread over 10 channels. */
+  stormSubscribers: number
+  /** Storm scenario: publications per second per channel at most. */
+  stormRate: number
   /** Processes that share the subscriber connections (request scenario: the agent connections). */
   workers: number
   payloadBytes: number
@@ -85,8 +89,8 @@ Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server
   against the same clients calling an @a2a-js/sdk server directly.
 
 Options:
-  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request,mcp,a2a (default all
-                       but a2a)
+  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request,mcp,storm,a2a (default
+                       all but a2a)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
   --window <n>         fan-out and cross-node publications in flight at most (default 8)
   --durable-subscribers <n>  durable subscriber connections (default 10)
@@ -98,6 +102,8 @@ Options:
   --request-agents <n> request: agent connections answering the requests (default 2)
   --a2a-window <n>     a2a: SendMessage calls in flight at most, over all clients (default 16)
   --a2a-clients <n>    a2a: @a2a-js/sdk clients, in one process (default 4)
+  --storm-subscribers <n>  storm: subscribers on 10 channels (default 10000; --quick 1000)
+  --storm-rate <n>     storm: publications per second per channel at most (default 2)
   --duration <s>       measured seconds per run (default 10; --quick 2)
   --warmup <s>         unmeasured seconds before each measurement (default 2; --quick 0.5)
   --runs <n>           runs per target, interleaved; medians are reported (default 3; --quick 1)
@@ -153,6 +159,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'request-agents': { type: 'string' },
       'a2a-window': { type: 'string' },
       'a2a-clients': { type: 'string' },
+      'storm-subscribers': { type: 'string' },
+      'storm-rate': { type: 'string' },
       'require-postgres': { type: 'boolean', default: false },
       'require-redis': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -185,6 +193,14 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     requestAgents: integer('--request-agents', values['request-agents'], 2, 1, 1000),
     a2aWindow: integer('--a2a-window', values['a2a-window'], 16, 1, 10_000),
     a2aClients: integer('--a2a-clients', values['a2a-clients'], 4, 1, 1000),
+    stormSubscribers: integer(
+      '--storm-subscribers',
+      values['storm-subscribers'],
+      quick ? 1000 : 10_000,
+      10,
+      20_000,
+    ),
+    stormRate: seconds('--storm-rate', values['storm-rate'], 2, 0.1, 1000),
     workers,
     payloadBytes: integer('--payload', values.payload, 100, 40, 1_000_000),
     targets: nameList('--targets', TARGET_NAMES, values.targets),

@@ -16,6 +16,8 @@ export interface ScenarioPlan {
   render(summaries: RowSummary[]): string
   /** Runs one contender once, for a scenario with its own runner (mcp); otherwise `runScenario` does. */
   runOne?(contender: Contender, run: number): Promise<RunResult>
+  /** Problems in the scenario's runs that must fail the bench (exit code 1), e.g. the storm's lost messages. */
+  check?(runs: RunResult[]): string[]
 }
 
 /** The gateway entry point, resolved once; undefined when Parley is not a target. */

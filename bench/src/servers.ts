@@ -20,7 +20,7 @@ const EXIT_WITH_PARENT = new URL('./servers/exit-with-parent.ts', import.meta.ur
  * What a baseline server does: relay publications (fan-out, durable, cross-node) or requests, or serve A2A
  * calls itself (the a2a scenario).
  */
-export type BaselineKind = 'publish' | 'request' | 'a2a'
+export type BaselineKind = 'publish' | 'request' | 'a2a' | 'storm'
 const BASELINE_SERVERS: Record<BaselineKind, Partial<Record<Exclude<TargetName, 'parley'>, string>>> = {
   publish: {
     ws: fileURLToPath(new URL('./servers/ws-server.ts', import.meta.url)),
@@ -32,6 +32,9 @@ const BASELINE_SERVERS: Record<BaselineKind, Partial<Record<Exclude<TargetName, 
   },
   a2a: {
     a2a: fileURLToPath(new URL('./servers/a2a-server.ts', import.meta.url)),
+  },
+  storm: {
+    socketio: fileURLToPath(new URL('./servers/socketio-storm-server.ts', import.meta.url)),
   },
 }
 const STARTUP_TIMEOUT_MS = 60_000
@@ -87,10 +90,12 @@ export interface ServerSettings {
   gateway: GatewayLaunch | undefined
   /** Cross-node: join the other nodes through Redis (Parley's bus, the Socket.IO adapter, the ws relay). */
   cluster?: ClusterNode
+  /** The port to listen on (the storm scenario restarts the gateway on its port); a free one otherwise. */
+  port?: number
 }
 
 export async function startServer(target: TargetName, settings: ServerSettings): Promise<RunningServer> {
-  const port = await freePort()
+  const port = settings.port ?? (await freePort())
   const baseUrl = `http://127.0.0.1:${port}`
   const spawnOptions: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }
   let child: ChildProcess
