@@ -3,7 +3,7 @@
  * with full-jitter backoff, session resume and channel recovery from the last offset seen) and the official
  * socket.io-client (its reconnection backoff and connection state recovery), each with its defaults.
  */
-import { PushClient } from '@parley/client'
+import { ParleyError, PushClient } from '@parley/client'
 import { io, type Socket } from 'socket.io-client'
 import type { StormPayload, StormTarget } from '../storm-ipc.js'
 
@@ -43,6 +43,28 @@ function numberOf(data: unknown): number | undefined {
   return typeof n === 'number' ? n : undefined
 }
 
+/** Set-up attempts at one subscribe, as an application retries one that timed out while thousands connect. */
+const SUBSCRIBE_ATTEMPTS = 10
+
+/**
+ * The first subscribe, retried when it times out (the gateway is busy with thousands of handshakes on a loaded
+ * machine) or meets its own earlier attempt still being set up (`conflict`).
+ */
+async function subscribeWithRetries(client: PushClient, channel: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await client.subscribe(channel)
+      return
+    } catch (error) {
+      const transient =
+        error instanceof ParleyError &&
+        (error.retryable || error.code === 'conflict' || error.code === 'timeout')
+      if (!transient || attempt >= SUBSCRIBE_ATTEMPTS) throw error
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt))
+    }
+  }
+}
+
 async function parleySubscriber(
   url: string,
   clientId: string,
@@ -73,7 +95,7 @@ async function parleySubscriber(
     attempts = attempt
   })
   await client.connect()
-  await client.subscribe(channel)
+  await subscribeWithRetries(client, channel)
   restoring = true
   return {
     describe: () =>
@@ -113,10 +135,8 @@ async function socketIoSubscriber(
         () => socket.disconnect().connect(),
       )
   })
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve())
-    socket.once('connect_error', reject)
-  })
+  // A failed attempt is retried by the client with its backoff; the orchestrator bounds the set-up.
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
   await socket.timeout(PUBLISH_TIMEOUT_MS).emitWithAck('subscribe', channel)
   subscribed = true
   return {
@@ -168,10 +188,8 @@ export async function openPublisher(target: StormTarget, url: string): Promise<S
     }
   }
   const socket: Socket = io(url, { transports: ['websocket'], forceNew: true })
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve())
-    socket.once('connect_error', reject)
-  })
+  // A failed attempt is retried by the client with its backoff; the orchestrator bounds the set-up.
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
   return {
     async publish(channel, n) {
       await socket
