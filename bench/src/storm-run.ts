@@ -45,7 +45,7 @@ export interface StormSettings {
 /** Generous bounds for a loaded 2-core machine: they end a stuck run, they are not what is measured. */
 function bounds(subscribers: number) {
   return {
-    setupMs: 120_000 + subscribers * 40,
+    setupMs: 120_000 + subscribers * 100,
     phaseMs: 180_000 + subscribers * 10,
     stepMs: 60_000,
   }
