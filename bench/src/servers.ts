@@ -92,6 +92,8 @@ export interface ServerSettings {
   cluster?: ClusterNode
   /** The port to listen on (the storm scenario restarts the gateway on its port); a free one otherwise. */
   port?: number
+  /** The gateway's heartbeat, seconds; default 600 (see GATEWAY_HEARTBEAT_SECONDS). */
+  heartbeatSeconds?: number
 }
 
 export async function startServer(target: TargetName, settings: ServerSettings): Promise<RunningServer> {
@@ -117,7 +119,7 @@ export async function startServer(target: TargetName, settings: ServerSettings):
       env: {
         ...process.env,
         PARLEY_LOG_LEVEL: 'warn',
-        PARLEY_HEARTBEAT_INTERVAL: String(GATEWAY_HEARTBEAT_SECONDS),
+        PARLEY_HEARTBEAT_INTERVAL: String(settings.heartbeatSeconds ?? GATEWAY_HEARTBEAT_SECONDS),
         PARLEY_DATA_DIR: dataDir,
         PARLEY_ADMIN_TOKEN: 'bench-admin-token-not-secret',
         // Through the environment, so a password in the Redis URL does not show in `ps`.

@@ -31,6 +31,8 @@ const CONNECTIONS_PER_PROXY = 4000
 /** Subscribers per load process at most. */
 const CLIENTS_PER_WORKER = 2500
 const RSS_SAMPLE_MS = 100
+/** `heartbeatInterval`'s default in the gateway's config. */
+const GATEWAY_DEFAULT_HEARTBEAT_SECONDS = 30
 
 export interface StormSettings {
   subscribers: number
@@ -171,6 +173,9 @@ async function startStormServer(contender: Contender, subscribers: number): Prom
     maxConnections: subscribers + 100,
     gateway: { entry: gateway.entry, databaseUrl: database.url, storeBackend: gateway.storeBackend },
     port,
+    // The gateway's default (not the bench's 600 s): dead peers and abandoned poll sessions (reaped after two
+    // heartbeats) go as in a deployment, which is what a reconnect storm leaves behind.
+    heartbeatSeconds: GATEWAY_DEFAULT_HEARTBEAT_SECONDS,
   }
   try {
     const server: StormServer = {

@@ -11,7 +11,12 @@ import { onSocketIoEvents, socketIoBaseline } from './baseline-server.js'
 /** Socket.IO's documented defaults, spelled out: two minutes, and middlewares skipped on recovery. */
 const RECOVERY = { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true }
 
-const { io, listen } = socketIoBaseline({ connectionStateRecovery: RECOVERY })
+// Socket.IO's default heartbeat (not the other baselines' long one), as the gateway's in this scenario.
+const { io, listen } = socketIoBaseline({
+  connectionStateRecovery: RECOVERY,
+  pingInterval: 25_000,
+  pingTimeout: 20_000,
+})
 
 io.on('connection', (socket) => {
   // A broadcast without an ack callback: the recovery-aware adapter numbers it and keeps it for the missed.
