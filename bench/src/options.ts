@@ -11,6 +11,7 @@ export const SCENARIO_NAMES = [
   'request',
   'mcp',
   'connections',
+  'storm',
   'a2a',
 ] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
@@ -18,7 +19,15 @@ export type ScenarioName = (typeof SCENARIO_NAMES)[number]
  * What runs without `--scenario` (and in `--quick`, CI's smoke run): all but a2a, which takes ~30 s more even
  * quick (two servers started per run, HTTP clients); name it to run it.
  */
-const DEFAULT_SCENARIOS: ScenarioName[] = ['fanout', 'durable', 'crossnode', 'request', 'mcp', 'connections']
+const DEFAULT_SCENARIOS: ScenarioName[] = [
+  'fanout',
+  'durable',
+  'crossnode',
+  'request',
+  'mcp',
+  'connections',
+  'storm',
+]
 
 /** The server the durable scenario creates its throw-away databases on, unless --database-url names one. */
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -63,6 +72,10 @@ export interface BenchOptions {
   connectionChannels: number
   /** Connections scenario: the idle window over which the server's CPU is measured. */
   idleMs: number
+  /** Storm scenario: subscribers, spread over 10 channels. */
+  stormSubscribers: number
+  /** Storm scenario: publications per second per channel at most. */
+  stormRate: number
   /** Processes that share the subscriber connections (request scenario: the agent connections). */
   workers: number
   payloadBytes: number
@@ -101,8 +114,8 @@ Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server
   heartbeats on: RSS per connection, idle CPU, then one publication per channel that all must receive.
 
 Options:
-  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request,mcp,connections,a2a (default all
-                       but a2a)
+  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request,mcp,connections,storm,a2a
+                       (default all but a2a)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
   --window <n>         fan-out and cross-node publications in flight at most (default 8)
   --durable-subscribers <n>  durable subscriber connections (default 10)
@@ -117,6 +130,8 @@ Options:
   --connections <n>    connections: idle connections on one server (default 19000; --quick 2000)
   --connection-channels <n>  connections: channels they subscribe to (default 100; --quick 20)
   --idle <s>           connections: idle seconds measured, default heartbeats on (default 30; --quick 3)
+  --storm-subscribers <n>  storm: subscribers on 10 channels (default 10000; --quick 1000)
+  --storm-rate <n>     storm: publications per second per channel at most (default 2)
   --duration <s>       measured seconds per run (default 10; --quick 2)
   --warmup <s>         unmeasured seconds before each measurement (default 2; --quick 0.5)
   --runs <n>           runs per target, interleaved; medians are reported (default 3; --quick 1)
@@ -176,6 +191,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       connections: { type: 'string' },
       'connection-channels': { type: 'string' },
       idle: { type: 'string' },
+      'storm-subscribers': { type: 'string' },
+      'storm-rate': { type: 'string' },
       'require-postgres': { type: 'boolean', default: false },
       'require-redis': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -217,6 +234,14 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       10_000,
     ),
     idleMs: seconds('--idle', values.idle, quick ? 3 : 30, 1, 600) * 1000,
+    stormSubscribers: integer(
+      '--storm-subscribers',
+      values['storm-subscribers'],
+      quick ? 1000 : 10_000,
+      10,
+      20_000,
+    ),
+    stormRate: seconds('--storm-rate', values['storm-rate'], 2, 0.1, 1000),
     workers,
     payloadBytes: integer('--payload', values.payload, 100, 40, 1_000_000),
     targets: nameList('--targets', TARGET_NAMES, values.targets),

@@ -13,6 +13,7 @@ import {
 } from './report.js'
 import type { Contender, LoadTiming, PublishLoad, RequestLoad } from './run-plan.js'
 import type { GatewayEntry, ScenarioPlan } from './scenario-plan.js'
+import { stormPlan } from './storm-scenario.js'
 
 /** A database the bench neither creates nor drops. */
 function existing(url: string): RunDatabase {
@@ -43,6 +44,8 @@ export function planScenario(
           contendersOnDatabase(options, gateway, options.databaseUrl ?? 'memory://'),
         ),
       )
+    case 'storm':
+      return stormPlan(options, gateway)
     case 'a2a':
       return Promise.resolve(a2aPlan(options, gateway))
   }

@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process'
 import type { RunDatabase } from './databases.js'
 import type { TargetName } from './options.js'
 import type { StoreBackend } from './servers.js'
+import type { StormFigures } from './storm-figures.js'
 
 /** What every scenario's load has. */
 export interface LoadTiming {
@@ -127,6 +128,8 @@ export interface RunResult {
   errorsByCode: Record<string, number>
   lastDeliveredCount: number | undefined
   drained: boolean
+  /** Storm scenario only: each disruption's timings, memory, recovery and the verdict. */
+  storm?: StormFigures
 }
 
 export function failedRun(contender: Contender, run: number, error: unknown): RunResult {

@@ -22,6 +22,7 @@ import { failedRun, type LoadPlan, loadConnections, type RunResult } from './run
 import { runScenario } from './scenario.js'
 import type { GatewayEntry, ScenarioPlan } from './scenario-plan.js'
 import { resolveGatewayEntry } from './servers.js'
+import { describeStormRun } from './storm-scenario.js'
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url))
 /** How long an interrupted bench spends dropping its throw-away databases before it exits anyway. */
@@ -79,9 +80,12 @@ async function main(options: BenchOptions): Promise<void> {
   }
 
   const scenarios: ScenarioResults[] = []
+  const problems: string[] = []
   for (const plan of plans) {
     if (scenarios.length > 0) out('')
-    scenarios.push(await runPlan(plan, options.runs))
+    const results = await runPlan(plan, options.runs)
+    scenarios.push(results)
+    problems.push(...(plan.check?.(results.runs) ?? []))
   }
   const file: ResultsFile = {
     startedAt,
@@ -98,6 +102,10 @@ async function main(options: BenchOptions): Promise<void> {
   const ran = scenarios.flatMap((scenario) => scenario.runs)
   // Skipped rows (no Redis, no PostgreSQL) are not failures; runs that all failed are.
   if (ran.length > 0 && ran.every((result) => !result.ok)) process.exitCode = 1
+  if (problems.length > 0) {
+    process.stderr.write(`\nbench: FAILED\n${problems.map((problem) => `- ${problem}`).join('\n')}\n`)
+    process.exitCode = 1
+  }
 }
 
 /**
@@ -162,6 +170,7 @@ function describeRun(result: RunResult, runs: number, plan: ScenarioPlan): strin
   const label = `[${result.run}/${runs}] ${result.label.padEnd(17)}`
   if (!result.ok) return `${label} FAILED: ${result.error}`
   if (plan.describeRun) return plan.describeRun(result, label)
+  if (result.storm) return `${label} ${describeStormRun(result.storm)}`
   const lost = result.expectedDeliveries - result.measuredDeliveries
   const isRequest = result.roundTripsPerSecond !== undefined
   const notes = [

@@ -23,6 +23,8 @@ export interface ScenarioPlan {
   runOne?(contender: Contender, run: number): Promise<RunResult>
   /** The line printed after each successful run, for a scenario whose figures are not the publish ones. */
   describeRun?(result: RunResult, label: string): string
+  /** Problems in the scenario's runs that must fail the bench (exit code 1), e.g. the storm's lost messages. */
+  check?(runs: RunResult[]): string[]
 }
 
 /** The gateway entry point, resolved once; undefined when Parley is not a target. */

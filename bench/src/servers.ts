@@ -21,7 +21,7 @@ const COLLECT_ON_SIGNAL = new URL('./servers/collect-on-signal.ts', import.meta.
  * What a baseline server does: relay publications (fan-out, durable, cross-node) or requests, or serve A2A
  * calls itself (the a2a scenario).
  */
-export type BaselineKind = 'publish' | 'request' | 'a2a' | 'connections'
+export type BaselineKind = 'publish' | 'request' | 'a2a' | 'connections' | 'storm'
 const BASELINE_SERVERS: Record<BaselineKind, Partial<Record<Exclude<TargetName, 'parley'>, string>>> = {
   publish: {
     ws: fileURLToPath(new URL('./servers/ws-server.ts', import.meta.url)),
@@ -38,6 +38,9 @@ const BASELINE_SERVERS: Record<BaselineKind, Partial<Record<Exclude<TargetName, 
   connections: {
     ws: fileURLToPath(new URL('./servers/ws-channels-server.ts', import.meta.url)),
     socketio: fileURLToPath(new URL('./servers/socketio-server.ts', import.meta.url)),
+  },
+  storm: {
+    socketio: fileURLToPath(new URL('./servers/socketio-storm-server.ts', import.meta.url)),
   },
 }
 const STARTUP_TIMEOUT_MS = 60_000
@@ -100,10 +103,14 @@ export interface ServerSettings {
   defaultHeartbeat?: boolean
   /** Start with `--expose-gc` and run a full collection on SIGUSR2 (servers/collect-on-signal.ts). */
   collectOnSignal?: boolean
+  /** The port to listen on (the storm scenario restarts the gateway on its port); a free one otherwise. */
+  port?: number
+  /** The gateway's heartbeat, seconds; default 600 (see GATEWAY_HEARTBEAT_SECONDS). */
+  heartbeatSeconds?: number
 }
 
 export async function startServer(target: TargetName, settings: ServerSettings): Promise<RunningServer> {
-  const port = await freePort()
+  const port = settings.port ?? (await freePort())
   const baseUrl = `http://127.0.0.1:${port}`
   const spawnOptions: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }
   let child: ChildProcess
@@ -127,7 +134,9 @@ export async function startServer(target: TargetName, settings: ServerSettings):
       env: {
         ...process.env,
         PARLEY_LOG_LEVEL: 'warn',
-        PARLEY_HEARTBEAT_INTERVAL: settings.defaultHeartbeat ? undefined : String(GATEWAY_HEARTBEAT_SECONDS),
+        PARLEY_HEARTBEAT_INTERVAL: settings.defaultHeartbeat
+          ? undefined
+          : String(settings.heartbeatSeconds ?? GATEWAY_HEARTBEAT_SECONDS),
         PARLEY_DATA_DIR: dataDir,
         PARLEY_ADMIN_TOKEN: 'bench-admin-token-not-secret',
         // Through the environment, so a password in the Redis URL does not show in `ps`.

@@ -8,7 +8,7 @@
  */
 import { createAdapter } from '@socket.io/redis-adapter'
 import { Redis } from 'ioredis'
-import { socketIoBaseline } from './baseline-server.js'
+import { onSocketIoEvents, socketIoBaseline } from './baseline-server.js'
 import { clusterFromEnv } from './cluster-env.js'
 
 const cluster = clusterFromEnv()
@@ -27,21 +27,11 @@ if (cluster) {
   await subClient.ping()
 }
 
-type Ack = (result: Record<string, unknown>) => void
-
 io.on('connection', (socket) => {
-  socket.on('subscribe', (channel: unknown, ack: unknown) => {
-    if (typeof channel !== 'string') return
-    socket.join(channel)
-    if (typeof ack === 'function') (ack as Ack)({ channel })
-  })
-  socket.on('publish', (message: unknown, ack: unknown) => {
-    if (typeof message !== 'object' || message === null) return
-    const { channel, data } = message as { channel?: unknown; data?: unknown }
-    if (typeof channel !== 'string') return
+  onSocketIoEvents(socket, (channel, data) => {
     socket.to(channel).emit('message', data)
     const delivered = io.sockets.adapter.rooms.get(channel)?.size ?? 0
-    if (typeof ack === 'function') (ack as Ack)({ channel, delivered, timestamp: Date.now() })
+    return { channel, delivered, timestamp: Date.now() }
   })
 })
 

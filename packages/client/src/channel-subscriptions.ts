@@ -288,22 +288,27 @@ export class ChannelSubscriptions {
   /**
    * A refusal (forbidden, bad name) will not change on its own: the channel is dropped. A transient failure
    * (rate limit, timeout) is retried on the same connection with backoff, so the channel does not stay in
-   * `subscriptions` without being subscribed until some later reconnect.
+   * `subscriptions` without being subscribed until some later reconnect. So is `conflict`: on a re-subscribe
+   * it means the gateway is still setting up an earlier re-subscribe of this channel on this connection, one
+   * whose reply the client stopped waiting for (a timeout while the gateway was busy, e.g. with a reconnect
+   * herd); that one will complete, and giving the channel up would silently end the application's
+   * subscription.
    */
   private resubscribeFailed(channel: string, error: ParleyError, failures: number): void {
     const socket = this.host.currentSocket()
     const sub = this.byChannel.get(channel)
     if (socket === undefined || !this.host.isWelcomed() || sub?.wanted !== true) return
-    if (!error.retryable) sub.wanted = false
+    const retryable = error.retryable || error.code === 'conflict'
+    if (!retryable) sub.wanted = false
     this.host.reportError(
       new ParleyError({
         code: error.code,
         message: `re-subscribing to "${channel}" failed: ${error.message}`,
-        retryable: error.retryable,
+        retryable,
         ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
       }),
     )
-    if (!error.retryable) {
+    if (!retryable) {
       this.release(sub)
       return
     }

@@ -332,7 +332,7 @@ export abstract class ClientConnection {
 
   private handleSocketLost(code: number, reason: string): void {
     const wasConnected = this.currentState === 'connected'
-    this.transports.lost(this.socket)
+    const pollingCheckNow = this.transports.lost(this.socket)
     this.socket = undefined
     this.welcomed = false
     this.clearConnectionTimers()
@@ -356,7 +356,7 @@ export abstract class ClientConnection {
     if (willReconnect) {
       if (wasConnected) this.setState('connecting')
       if (this.currentState !== 'connecting') return
-      this.scheduleReconnect()
+      void (pollingCheckNow ? this.openSocket() : this.scheduleReconnect())
       return
     }
 

@@ -228,6 +228,48 @@ describe('PushClient subscribe / unsubscribe interleavings', () => {
     expect(await message).toMatchObject({ channel: 'flaky', data: 'back' })
     expect(client.subscriptions).toEqual(['flaky'])
   })
+  it('keeps a channel whose re-subscribe timed out and whose retry the gateway answers with conflict', async () => {
+    // The gateway's answers to the re-subscribes of one connection: the first is held (the gateway is busy
+    // setting it up), the retry after the client's timeout meets it still pending (`conflict`, as the gateway
+    // answers), the next one is served.
+    let resubscribes = 0
+    let armed = false
+    const server = await fixtures.server({
+      onRequest(connection, frame) {
+        if (!armed || frame.type !== 'subscribe') return false
+        resubscribes += 1
+        if (resubscribes === 1) return true
+        if (resubscribes > 2) return false
+        connection.send({
+          type: 'error',
+          id: frame.id,
+          code: 'conflict',
+          message: `a subscription to ${frame.channel} is still being set up`,
+          retryable: false,
+        })
+        return true
+      },
+    })
+    const client = fixtures.client(server.url, { reconnect: { initialDelayMs: 10 }, requestTimeoutMs: 300 })
+    await client.connect()
+    await client.subscribe('busy')
+
+    armed = true
+    const conflict = nextEvent(client, 'error', (error) => error.code === 'conflict')
+    const welcomed = server.nextWelcomed()
+    server.dropAll()
+    const connection = await welcomed
+    await conflict
+
+    await server.nextFrame(
+      (frame, on) =>
+        on === connection && frame.type === 'subscribe' && resubscribes === 3 && on.channels.size > 0,
+    )
+    const message = nextEvent(client, 'channel_message')
+    expect(server.deliver('busy', 'still here')).toBe(1)
+    expect(await message).toMatchObject({ channel: 'busy', data: 'still here' })
+    expect(client.subscriptions).toEqual(['busy'])
+  })
 })
 
 describe('PushClient connect races and events', () => {

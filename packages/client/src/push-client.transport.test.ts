@@ -74,3 +74,50 @@ describe('PushClient over a WebSocket that never opens', () => {
     expect(SwallowedWebSocket.opened).toBe(1)
   })
 })
+
+/** A WebSocket to a gateway that is down: the connection is refused at once. */
+class RefusedWebSocket extends SwallowedWebSocket {
+  constructor(url: string) {
+    super(url)
+    setTimeout(() => {
+      this.readyState = 3
+      this.onerror?.({ type: 'error' })
+      this.onclose?.({ code: 1006, reason: '' })
+    }, 0)
+  }
+}
+
+describe('PushClient falling back to polling', () => {
+  it('checks polling at once after a failed WebSocket attempt, in the same attempt, not after a backoff delay', async () => {
+    let polled: (url: string) => void = () => {}
+    const firstPoll = new Promise<string>((resolve) => {
+      polled = resolve
+    })
+    const fetchSpy = ((url: string) => {
+      polled(url)
+      return new Promise(() => {})
+    }) as unknown as typeof fetch
+    const client = new PushClient('ws://gateway.test/ws', {
+      WebSocket: RefusedWebSocket as unknown as WebSocketConstructor,
+      fetch: fetchSpy,
+      // A backoff delay would be about a minute: only an attempt without one reaches polling in time.
+      reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+      random: () => 0.999,
+    })
+    const reconnecting: unknown[] = []
+    client.on('reconnecting', (info) => reconnecting.push(info))
+    client.connect().catch(() => {})
+    try {
+      const url = await Promise.race([
+        firstPoll,
+        new Promise<string>((_, reject) =>
+          setTimeout(() => reject(new Error('no poll within 10 s')), 10_000),
+        ),
+      ])
+      expect(url).toBe('http://gateway.test/poll/open')
+      expect(reconnecting).toEqual([])
+    } finally {
+      await client.close()
+    }
+  }, 15_000)
+})

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { PollingSocket } from './polling-socket.js'
-import { type TransportChange, TransportSelector } from './transport-selector.js'
+import { FIRST_PROBE_AFTER_MS, type TransportChange, TransportSelector } from './transport-selector.js'
 import type { WebSocketConstructor, WebSocketLike } from './websocket.js'
 
 /** A WebSocket stand-in whose opening the test decides. */
@@ -26,11 +26,15 @@ class FakeWebSocket implements WebSocketLike {
 
 const hangingFetch = (() => new Promise(() => {})) as unknown as typeof fetch
 
-function selector(onWebSocketAvailable: () => void = () => {}, fallbackToPolling = true) {
+function selector(
+  onWebSocketAvailable: () => void = () => {},
+  fallbackToPolling = true,
+  probeIntervalMs = 10,
+) {
   const changes: TransportChange[] = []
   const transports = new TransportSelector({
     fallbackToPolling,
-    probeIntervalMs: 10,
+    probeIntervalMs,
     probeTimeoutMs: 1_000,
     fetch: hangingFetch,
     onChange: (change) => changes.push(change),
@@ -98,5 +102,31 @@ describe('TransportSelector', () => {
     expect(transports.create('ws://gw.test/ws', Impl)).toBeInstanceOf(FakeWebSocket)
     transports.stop()
     polling.close()
+  })
+
+  describe('after a fallback', () => {
+    afterEach(() => {
+      vi.useRealTimers()
+    })
+
+    it('probes WebSocket once soon, then at the probe interval, so clients that fell back during an outage return', () => {
+      vi.useFakeTimers()
+      const { transports } = selector(() => {}, true, 30_000)
+      transports.lost(transports.create('ws://gw.test/ws', Impl))
+      const polling = transports.create('ws://gw.test/ws', Impl)
+      FakeWebSocket.instances = []
+      transports.welcomed('ws://gw.test/ws', Impl)
+
+      vi.advanceTimersByTime(FIRST_PROBE_AFTER_MS)
+      expect(FakeWebSocket.instances).toHaveLength(1)
+      // That probe fails (WebSocket really is blocked): the next one waits for the whole interval.
+      FakeWebSocket.instances[0]?.onclose?.({ code: 1006, reason: '' })
+      vi.advanceTimersByTime(30_000 - 1)
+      expect(FakeWebSocket.instances).toHaveLength(1)
+      vi.advanceTimersByTime(1)
+      expect(FakeWebSocket.instances).toHaveLength(2)
+      transports.stop()
+      polling.close()
+    })
   })
 })

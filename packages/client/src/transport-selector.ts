@@ -22,6 +22,15 @@ export interface TransportSelectorOptions {
   onWebSocketAvailable: () => void
 }
 
+/**
+ * The first WebSocket probe after a fallback runs this soon (or at the probe interval if that is shorter). A
+ * WebSocket attempt also fails when the gateway is down (a restart): those clients alternate transports, and
+ * whichever attempt comes once it is back wins, so about half of them land on polling although WebSocket
+ * works. Found by the storm bench: without it they stayed on polling for a whole probe interval (30 s) and
+ * rode out a later network cut on polling. Where WebSocket is really blocked this costs one early probe.
+ */
+export const FIRST_PROBE_AFTER_MS = 1_000
+
 interface Attempt {
   socket: WebSocketLike
   transport: TransportName
@@ -69,33 +78,46 @@ export class TransportSelector {
     if (this.#attempt?.socket === socket) this.#attempt.opened = true
   }
 
-  /** The attempt's socket is gone: one that never opened sends the next attempt to the other transport. */
-  lost(socket: WebSocketLike | undefined): void {
+  /**
+   * The attempt's socket is gone: one that never opened sends the next attempt to the other transport. True
+   * when that next attempt is the polling check of a WebSocket attempt that just failed: it belongs to the same
+   * attempt and should go at once, without backoff. WebSocket and polling are then tried moments apart, so
+   * polling is chosen only when it works while WebSocket does not (WebSocket blocked on the way), not because
+   * the gateway came back during a backoff delay between the two: after a restart that left about half the
+   * clients on polling, and the long-polls of thousands of them overloaded the gateway coming back (found by
+   * the storm bench).
+   */
+  lost(socket: WebSocketLike | undefined): boolean {
     this.#stopProbing()
     const attempt = this.#attempt
-    if (attempt === undefined || attempt.socket !== socket) return
+    if (attempt === undefined || attempt.socket !== socket) return false
     this.#attempt = undefined
-    if (attempt.opened || !this.#options.fallbackToPolling) return
+    if (attempt.opened || !this.#options.fallbackToPolling) return false
     // Neither works: alternate, so whichever comes back first is found.
     this.#preferred = attempt.transport === 'websocket' ? 'polling' : 'websocket'
+    return this.#preferred === 'polling'
   }
 
   /** The attempt was welcomed: on polling, start probing for WebSocket. */
   welcomed(url: string, WebSocketImpl: WebSocketConstructor): void {
     if (this.#current !== 'polling') return
     this.#stopProbing()
-    this.#scheduleProbe(url, WebSocketImpl)
+    this.#scheduleProbe(url, WebSocketImpl, Math.min(FIRST_PROBE_AFTER_MS, this.#options.probeIntervalMs))
   }
 
   stop(): void {
     this.#stopProbing()
   }
 
-  #scheduleProbe(url: string, WebSocketImpl: WebSocketConstructor): void {
+  #scheduleProbe(
+    url: string,
+    WebSocketImpl: WebSocketConstructor,
+    delayMs = this.#options.probeIntervalMs,
+  ): void {
     this.#probeTimer = setTimeout(() => {
       this.#probeTimer = undefined
       this.#runProbe(url, WebSocketImpl)
-    }, this.#options.probeIntervalMs)
+    }, delayMs)
   }
 
   #runProbe(url: string, WebSocketImpl: WebSocketConstructor): void {
