@@ -58,7 +58,13 @@ export interface Contender {
   label: string
   target: TargetName
   /** Parley only. `database()` is called before each run; the database is dropped after it. */
-  gateway?: { entry: string; storeBackend: StoreBackend; database(): Promise<RunDatabase> }
+  gateway?: {
+    entry: string
+    storeBackend: StoreBackend
+    database(): Promise<RunDatabase>
+    /** Start it with the audit off (`PARLEY_AUDIT_ENABLED=false`); default: on. */
+    auditOff?: boolean
+  }
   /**
    * Cross-node: two server nodes on this Redis, the publisher on node A, the subscribers on node B. Each run
    * gets its own key prefix, removed after the run.
