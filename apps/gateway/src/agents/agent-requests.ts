@@ -35,6 +35,7 @@ interface PendingRequest {
   traceId: string
   receivedAt: number
   deadline: number
+  timeoutMs: number
   timer: NodeJS.Timeout
   attempts: number
   tried: Set<string>
@@ -69,6 +70,18 @@ export function createAgentRequests(options: AgentRequestsOptions) {
     const set = map.get(key)
     set?.delete(id)
     if (set?.size === 0) map.delete(key)
+  }
+
+  /** A request's deadline passed without an answer. One function for every request's timer: no closure each. */
+  function expire(correlationId: string): void {
+    const request = pending.get(correlationId)
+    if (request === undefined) return
+    finish(request, {
+      error: errorBody(
+        'timeout',
+        `no answer from ${targetName(request.target)} within ${request.timeoutMs} ms`,
+      ),
+    })
   }
 
   /** Takes the request off its current instance (it answered, went away, or the request ended). */
@@ -246,13 +259,8 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         traceId: frame.traceId ?? newTraceId(),
         receivedAt,
         deadline: receivedAt + timeoutMs,
-        timer: setTimeout(() => {
-          const current = pending.get(correlationId)
-          if (current === undefined) return
-          finish(current, {
-            error: errorBody('timeout', `no answer from ${targetName(frame.target)} within ${timeoutMs} ms`),
-          })
-        }, timeoutMs),
+        timeoutMs,
+        timer: setTimeout(expire, timeoutMs, correlationId),
         attempts: 0,
         tried: new Set(),
         route: undefined,
