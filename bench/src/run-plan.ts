@@ -114,6 +114,8 @@ export interface RunResult {
   roundTripsPerSecond?: number
   /** Request scenario only: requests answered per agent connection, over the whole run. */
   agentAnswers?: number[]
+  /** Request scenario, Parley only: audit rows the gateway dropped (its `parley_audit_dropped_total`). */
+  auditDropped?: number
   /** Publish-to-acknowledgement latency of the measured publications, at the publisher. */
   ackP50Ms: number | undefined
   ackP99Ms: number | undefined
