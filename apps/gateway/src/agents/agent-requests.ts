@@ -24,6 +24,9 @@ import {
 } from './agent-routing.js'
 import type { AgentAccess, AgentRoute } from './types.js'
 
+/** How long a caller refused because the audit log is behind waits before retrying (about one batch). */
+const AUDIT_BEHIND_RETRY_MS = 250
+
 interface PendingRequest {
   correlationId: string
   caller: AgentCaller
@@ -242,6 +245,14 @@ export function createAgentRequests(options: AgentRequestsOptions) {
           'rate_limited',
           `${open} requests are already waiting for answers on this connection (agents.maxInFlightPerConnection)`,
           1_000,
+        )
+      }
+      if (audit.behind()) {
+        // Its two rows would be dropped at the end of a full buffer: the caller retries once the writer caught up.
+        throw new GatewayError(
+          'unavailable',
+          'the audit log is behind the request rate (its database is slower than the traffic); retry shortly',
+          AUDIT_BEHIND_RETRY_MS,
         )
       }
       const receivedAt = Date.now()

@@ -170,6 +170,18 @@ for (const target of databaseTargets({ includeDataDir: true })) {
     })
 
     describe('bounded buffer', () => {
+      it('is behind while half of maxBuffer or more waits to be written, and catches up after a write', async () => {
+        await reset()
+        const log = createLog({ maxBuffer: 10, batchSize: 1_000 })
+        for (let index = 0; index < 4; index += 1) log.record(row(`early-${index}`))
+        expect(log.behind).toBe(false)
+        log.record(row('fifth'))
+        expect(log.behind).toBe(true)
+        await log.flush()
+        expect(log.behind).toBe(false)
+        expect(await countRows(suite.database)).toBe(5)
+      })
+
       it('counts rows beyond maxBuffer as dropped and writes the rest', async () => {
         await reset()
         const log = createLog({ maxBuffer: 10, batchSize: 1_000 })

@@ -344,6 +344,10 @@ export function createPostgresAuditLog(
       return recordedCount - settledCount
     },
 
+    get behind(): boolean {
+      return recordedCount - settledCount >= maxBuffer / 2
+    },
+
     async close(): Promise<void> {
       closed = true
       await flush()
