@@ -37,6 +37,8 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
 /** Store backends two gateway nodes can share (`memory` is per process). */
 export const CROSS_NODE_STORES = ['postgres', 'redis'] as const
 export type CrossNodeStore = (typeof CROSS_NODE_STORES)[number]
+export const REQUEST_AUDITS = ['on', 'off', 'both'] as const
+export type RequestAudit = (typeof REQUEST_AUDITS)[number]
 
 export interface BenchOptions {
   /** Scenarios to run, in this order. */
@@ -62,6 +64,8 @@ export interface BenchOptions {
   requestCallers: number
   /** Request scenario: agent connections answering the requests. */
   requestAgents: number
+  /** Request scenario: Parley's audit on, off, or both (two Parley rows, audit on and off). */
+  requestAudit: RequestAudit
   /** A2A scenario: `SendMessage` calls in flight at most, over all clients. */
   a2aWindow: number
   /** A2A scenario: SDK clients (one process). */
@@ -125,6 +129,7 @@ Options:
   --request-window <n> request: requests in flight at most, over all callers (default 64)
   --request-callers <n>  request: caller connections, in one process (default 4)
   --request-agents <n> request: agent connections answering the requests (default 2)
+  --audit <on|off|both>  request: Parley's audit; both runs a second Parley row with the audit off (default on)
   --a2a-window <n>     a2a: SendMessage calls in flight at most, over all clients (default 16)
   --a2a-clients <n>    a2a: @a2a-js/sdk clients, in one process (default 4)
   --connections <n>    connections: idle connections on one server (default 19000; --quick 2000)
@@ -186,6 +191,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'request-window': { type: 'string' },
       'request-callers': { type: 'string' },
       'request-agents': { type: 'string' },
+      audit: { type: 'string' },
       'a2a-window': { type: 'string' },
       'a2a-clients': { type: 'string' },
       connections: { type: 'string' },
@@ -223,6 +229,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     requestWindow: integer('--request-window', values['request-window'], 64, 1, 10_000),
     requestCallers: integer('--request-callers', values['request-callers'], 4, 1, 1000),
     requestAgents: integer('--request-agents', values['request-agents'], 2, 1, 1000),
+    requestAudit: requestAudit(values.audit),
     a2aWindow: integer('--a2a-window', values['a2a-window'], 16, 1, 10_000),
     a2aClients: integer('--a2a-clients', values['a2a-clients'], 4, 1, 1000),
     connections: integer('--connections', values.connections, quick ? 2_000 : 19_000, 1, 60_000),
@@ -271,6 +278,13 @@ function crossNodeStore(raw: string | undefined): CrossNodeStore {
   if (store === undefined)
     throw new UsageError(`--crossnode-store must be redis or postgres, got ${JSON.stringify(raw)}`)
   return store
+}
+
+function requestAudit(raw: string | undefined): RequestAudit {
+  if (raw === undefined) return 'on'
+  const audit = REQUEST_AUDITS.find((name) => name === raw)
+  if (audit === undefined) throw new UsageError(`--audit must be on, off or both, got ${JSON.stringify(raw)}`)
+  return audit
 }
 
 function redisUrl(raw: string | undefined): string {

@@ -1,7 +1,7 @@
 import { connectionsPlan } from './connections-scenario.js'
 import { createRunDatabase, probeServer, type RunDatabase, redactDatabaseUrl } from './databases.js'
 import { mcpPlan } from './mcp-scenario.js'
-import { type BenchOptions, DEFAULT_POSTGRES_URL, type ScenarioName } from './options.js'
+import { type BenchOptions, DEFAULT_POSTGRES_URL, type RequestAudit, type ScenarioName } from './options.js'
 import { probeRedis, redactRedisUrl } from './redis.js'
 import {
   renderCrossNodeTable,
@@ -313,7 +313,7 @@ function requestPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan
     window: options.requestWindow,
   }
   const databaseUrl = options.databaseUrl ?? 'memory://'
-  const contenders = contendersOnDatabase(options, gateway, databaseUrl)
+  const contenders = withAuditRows(contendersOnDatabase(options, gateway, databaseUrl), options.requestAudit)
   const agentProcesses = Math.min(load.workers, load.agents)
   const description = [
     `Request: ${load.callers} caller connections in 1 process keeping ${load.window} requests in flight ` +
@@ -335,6 +335,23 @@ function requestPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan
     database: gateway ? redactDatabaseUrl(databaseUrl) : undefined,
     render: renderRequestTable,
   }
+}
+
+/**
+ * `--audit`: the Parley row as it is (`on`), with the audit off (`off`), or both rows, the audit-off one right
+ * after the other so that each run compares them side by side (`both`).
+ */
+function withAuditRows(contenders: Contender[], audit: RequestAudit): Contender[] {
+  if (audit === 'on') return contenders
+  return contenders.flatMap((contender) => {
+    if (contender.gateway === undefined) return [contender]
+    const off: Contender = {
+      ...contender,
+      label: `${contender.label} (audit off)`,
+      gateway: { ...contender.gateway, auditOff: true },
+    }
+    return audit === 'off' ? [off] : [contender, off]
+  })
 }
 
 /**

@@ -273,13 +273,24 @@ export function renderRequestTable(summaries: RowSummary[]): string {
     fixed(0)(summary.serverCpuPercent),
     ...versusBaselines(summary, baselines, (row) => row.roundTripsPerSecond),
   ])
-  const comparisons = parley
-    ? baselines.map(
-        (baseline) =>
-          `Parley / ${baseline.label}: round trips/s ${times(ratio(parley.roundTripsPerSecond, baseline.roundTripsPerSecond))}` +
-          `, p99 ${times(ratio(parley.p99Ms, baseline.p99Ms))}`,
-      )
-    : []
+  // With `--audit both` there are two Parley rows: each is compared with the baselines, then with the other.
+  const parleyRows = summaries.filter((summary) => summary.target === 'parley' && summary.runs > 0)
+  const comparisons = parleyRows.flatMap((row) =>
+    baselines.map(
+      (baseline) =>
+        `${row.label === 'parley' ? 'Parley' : row.label} / ${baseline.label}: round trips/s ` +
+        `${times(ratio(row.roundTripsPerSecond, baseline.roundTripsPerSecond))}` +
+        `, p99 ${times(ratio(row.p99Ms, baseline.p99Ms))}`,
+    ),
+  )
+  const auditOn = parleyRows.find((row) => !row.label.endsWith('(audit off)'))
+  const auditOff = parleyRows.find((row) => row.label.endsWith('(audit off)'))
+  if (auditOn && auditOff) {
+    comparisons.push(
+      `Parley audit on / off: round trips/s ${times(ratio(auditOn.roundTripsPerSecond, auditOff.roundTripsPerSecond))}` +
+        `, p99 ${times(ratio(auditOn.p99Ms, auditOff.p99Ms))}`,
+    )
+  }
   const legend =
     'round trips/s: requests sent in the measured window and answered with a reply, per second. ' +
     'p50/p99: request to reply at the caller. P/x: Parley divided by baseline x (round trips above 1: ' +

@@ -92,9 +92,26 @@ export async function measureRequests(
     for (const child of agentWorkers) sendTo(child, { type: 'report' })
     const agentResults = (await Promise.all(pendingAgentResults)).map((message) => message.result)
     const { memory, cpuPercent } = server.read()
-    return summariseRequests(contender, run, load, callerResult, agentResults, memory, cpuPercent)
+    const result = summariseRequests(contender, run, load, callerResult, agentResults, memory, cpuPercent)
+    if (target !== 'parley') return result
+    const auditDropped = await readAuditDropped(deployment.publishUrl)
+    return auditDropped === undefined ? result : { ...result, auditDropped }
   } finally {
     await pool.stop()
+  }
+}
+
+/**
+ * Parley's `parley_audit_dropped_total` at the end of the run: audit rows lost to a full buffer or a failed
+ * batch. Anything above 0 means the run bought its number with audit rows. Undefined when /metrics does not say.
+ */
+async function readAuditDropped(baseUrl: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
+    const match = /^parley_audit_dropped_total(?:\{[^}]*\})? (\d+)/m.exec(await response.text())
+    return match?.[1] === undefined ? undefined : Number(match[1])
+  } catch {
+    return undefined
   }
 }
 

@@ -61,7 +61,13 @@ export interface Contender {
   label: string
   target: TargetName
   /** Parley only. `database()` is called before each run; the database is dropped after it. */
-  gateway?: { entry: string; storeBackend: StoreBackend; database(): Promise<RunDatabase> }
+  gateway?: {
+    entry: string
+    storeBackend: StoreBackend
+    database(): Promise<RunDatabase>
+    /** Start it with the audit off (`PARLEY_AUDIT_ENABLED=false`); default: on. */
+    auditOff?: boolean
+  }
   /**
    * Cross-node: two server nodes on this Redis, the publisher on node A, the subscribers on node B. Each run
    * gets its own key prefix, removed after the run.
@@ -111,6 +117,8 @@ export interface RunResult {
   roundTripsPerSecond?: number
   /** Request scenario only: requests answered per agent connection, over the whole run. */
   agentAnswers?: number[]
+  /** Request scenario, Parley only: audit rows the gateway dropped (its `parley_audit_dropped_total`). */
+  auditDropped?: number
   /** Publish-to-acknowledgement latency of the measured publications, at the publisher. */
   ackP50Ms: number | undefined
   ackP99Ms: number | undefined

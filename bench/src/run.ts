@@ -178,6 +178,7 @@ function describeRun(result: RunResult, runs: number, plan: ScenarioPlan): strin
     Object.keys(result.closedByCode).length > 0 ? `closed: ${JSON.stringify(result.closedByCode)}` : '',
     Object.keys(result.errorsByCode).length > 0 ? `errors: ${JSON.stringify(result.errorsByCode)}` : '',
     result.drained ? '' : 'did not drain',
+    (result.auditDropped ?? 0) > 0 ? `${result.auditDropped} audit rows dropped` : '',
   ].filter((note) => note.length > 0)
   if (isRequest) {
     const answers = result.agentAnswers ?? []

@@ -69,7 +69,12 @@ export async function runScenario(contender: Contender, run: number, load: LoadP
         maxConnections: loadConnections(load) + 100,
         gateway:
           gateway && database
-            ? { entry: gateway.entry, storeBackend: gateway.storeBackend, databaseUrl: database.url }
+            ? {
+                entry: gateway.entry,
+                storeBackend: gateway.storeBackend,
+                databaseUrl: database.url,
+                ...(gateway.auditOff ? { auditOff: true } : {}),
+              }
             : undefined,
         ...(cluster ? { cluster } : {}),
       }).then((server) => {

@@ -77,6 +77,8 @@ export interface GatewayLaunch {
   entry: string
   databaseUrl: string
   storeBackend: StoreBackend
+  /** Start it with `PARLEY_AUDIT_ENABLED=false`: nothing is recorded (the request scenario's audit-off row). */
+  auditOff?: boolean
 }
 
 /** One node of a cross-node deployment: every node of a run shares the Redis server and the prefix. */
@@ -139,6 +141,7 @@ export async function startServer(target: TargetName, settings: ServerSettings):
           : String(settings.heartbeatSeconds ?? GATEWAY_HEARTBEAT_SECONDS),
         PARLEY_DATA_DIR: dataDir,
         PARLEY_ADMIN_TOKEN: 'bench-admin-token-not-secret',
+        ...(gateway.auditOff ? { PARLEY_AUDIT_ENABLED: 'false' } : {}),
         // Through the environment, so a password in the Redis URL does not show in `ps`.
         ...(settings.cluster
           ? {

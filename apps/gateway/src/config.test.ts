@@ -82,6 +82,7 @@ describe('parseConfig', () => {
       mcp: { enabled: true, listChangedInterval: 1 },
       mcpUpstreams: { refreshInterval: 60, retryInitial: 1, retryMax: 60, timeout: 10 },
       stores: { timeout: 10 },
+      audit: { enabled: true },
     })
   })
 

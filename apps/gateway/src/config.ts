@@ -12,6 +12,7 @@ import {
 import {
   A2aConfigSchema,
   AgentsConfigSchema,
+  AuditConfigSchema,
   DeliveryConfigSchema,
   HistoryConfigSchema,
   HttpConfigSchema,
@@ -128,6 +129,7 @@ export const GatewayConfigSchema = z
     upstreams: UpstreamsConfigSchema.prefault({}),
     mcp: McpConfigSchema.prefault({}),
     stores: StoresConfigSchema.prefault({}),
+    audit: AuditConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if (

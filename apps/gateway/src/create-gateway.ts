@@ -118,7 +118,12 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
 
   // Rows recorded before `start()` opened the audit log have nowhere to go; only tests drive the app then.
   const connectionAudit = createConnectionAudit(
-    { record: (entry) => stores.get('audit')?.record(entry) },
+    {
+      record: (entry) => stores.get('audit')?.record(entry),
+      get behind() {
+        return stores.get('audit')?.behind
+      },
+    },
     logger,
   )
   const node = assembleNode({

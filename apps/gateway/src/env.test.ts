@@ -41,6 +41,11 @@ describe('readEnvConfig', () => {
     })
   })
 
+  it('turns the audit off only when PARLEY_AUDIT_ENABLED says so', () => {
+    expect(parseConfig(readEnvConfig({})).audit.enabled).toBe(true)
+    expect(parseConfig(readEnvConfig({ PARLEY_AUDIT_ENABLED: 'false' })).audit.enabled).toBe(false)
+  })
+
   it('nests the delivery and history variables into their sections', () => {
     const config = parseConfig(
       readEnvConfig({

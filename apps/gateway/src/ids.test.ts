@@ -21,4 +21,14 @@ describe('newId', () => {
   it('returns the prefix and 32 hex digits', () => {
     expect(newId('req')).toMatch(/^req_[0-9a-f]{32}$/)
   })
+
+  it('never repeats an id across many refills of the random pool it shares with trace ids', () => {
+    const count = 20_000
+    const ids = new Set(
+      Array.from({ length: count }, (_, index) =>
+        index % 2 ? newTraceId() : newId('req').slice('req_'.length),
+      ),
+    )
+    expect(ids.size).toBe(count)
+  })
 })

@@ -1,4 +1,5 @@
 import { RequestResult } from '@parley/protocol'
+import { type AuditLog, createMemoryAuditLog } from '@parley/stores'
 import { describe, expect, it, vi } from 'vitest'
 import type { AgentAccess } from '../src/agents/types.js'
 import {
@@ -212,6 +213,40 @@ describe('agent requests', () => {
       correlationId: result.correlationId,
     })
     expect(replies[0]?.latencyMs).toEqual(expect.any(Number))
+  })
+
+  it('refuses requests with a retryable unavailable while the audit log is behind, and serves them once it caught up', async () => {
+    const memory = createMemoryAuditLog()
+    let behind = true
+    const audit: AuditLog = {
+      record: (entry) => memory.record(entry),
+      flush: () => memory.flush(),
+      query: (filter) => memory.query(filter),
+      conversation: (filter) => memory.conversation(filter),
+      close: () => memory.close(),
+      get dropped() {
+        return memory.dropped
+      },
+      get behind() {
+        return behind
+      },
+    }
+    await harness.start({}, { audit })
+    const { client: echo } = await harness.agent('echo')
+    const seen: RequestIncoming[] = []
+    answerRequests(echo, (frame) => {
+      seen.push(frame)
+      return { data: frame.data }
+    })
+    const caller = await client()
+    const refused = await caller.request({ type: 'request', target: 'echo', data: 1 })
+    expect(refused).toMatchObject({ type: 'error', code: 'unavailable', retryable: true, retryAfterMs: 250 })
+    expect(seen).toHaveLength(0)
+    behind = false
+    const answered = await caller.request({ type: 'request', target: 'echo', data: 2 })
+    expect(answered.type).toBe('reply')
+    expect(seen.map((frame) => frame.data)).toEqual([2])
+    expect((await memory.query({ kind: 'request', limit: 10 })).events).toHaveLength(1)
   })
 
   it('spreads 3,000 concurrent requests fairly over 3 instances of one capability', async () => {

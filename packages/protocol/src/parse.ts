@@ -22,18 +22,26 @@ export function parseClientFrame(text: string): ParseResult {
     return { ok: false, error: errorBody('invalid_frame', 'frame must be a JSON object') }
   }
   const record = value as Record<string, unknown>
-  // Only an id the error frame may carry back (a valid RequestId): an empty one would make it invalid too.
-  const id = RequestId.safeParse(record.id).success ? (record.id as string) : undefined
   const type = record.type
   if (typeof type !== 'string' || !knownTypes.has(type)) {
     const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : 'missing'
-    return withId(errorBody('unknown_type', `unknown frame type ${shown}`), id)
+    return withId(errorBody('unknown_type', `unknown frame type ${shown}`), correlatableId(record))
   }
   const parsed = ClientFrame.safeParse(value)
   if (!parsed.success) {
-    return withId(errorBody('invalid_frame', describeIssues(type as ClientFrameType, parsed.error)), id)
+    const message = describeIssues(type as ClientFrameType, parsed.error)
+    return withId(errorBody('invalid_frame', message), correlatableId(record))
   }
   return { ok: true, frame: parsed.data }
+}
+
+/**
+ * Only an id the error frame may carry back (a valid RequestId): an empty one would make it invalid too.
+ * Read on the error paths only: most valid frames (`respond`, `ack`, `pong`) have no id, and zod builds an
+ * error object for each value it refuses.
+ */
+function correlatableId(record: Record<string, unknown>): string | undefined {
+  return typeof record.id === 'string' && RequestId.safeParse(record.id).success ? record.id : undefined
 }
 
 function withId(error: ErrorBody, id: string | undefined): ParseResult {

@@ -7,6 +7,7 @@ export type {
   ConversationFilter,
 } from './audit/audit-log.js'
 export { MAX_AUDIT_PAGE_SIZE, MAX_AUDIT_TEXT_LENGTH } from './audit/audit-normalize.js'
+export { createDisabledAuditLog } from './audit/disabled-audit-log.js'
 export { createMemoryAuditLog, type MemoryAuditLogOptions } from './audit/memory-audit-log.js'
 export {
   createPostgresAuditLog,

@@ -24,6 +24,9 @@ import {
 } from './agent-routing.js'
 import type { AgentAccess, AgentRoute } from './types.js'
 
+/** How long a caller refused because the audit log is behind waits before retrying (about one batch). */
+const AUDIT_BEHIND_RETRY_MS = 250
+
 interface PendingRequest {
   correlationId: string
   caller: AgentCaller
@@ -35,6 +38,7 @@ interface PendingRequest {
   traceId: string
   receivedAt: number
   deadline: number
+  timeoutMs: number
   timer: NodeJS.Timeout
   attempts: number
   tried: Set<string>
@@ -69,6 +73,18 @@ export function createAgentRequests(options: AgentRequestsOptions) {
     const set = map.get(key)
     set?.delete(id)
     if (set?.size === 0) map.delete(key)
+  }
+
+  /** A request's deadline passed without an answer. One function for every request's timer: no closure each. */
+  function expire(correlationId: string): void {
+    const request = pending.get(correlationId)
+    if (request === undefined) return
+    finish(request, {
+      error: errorBody(
+        'timeout',
+        `no answer from ${targetName(request.target)} within ${request.timeoutMs} ms`,
+      ),
+    })
   }
 
   /** Takes the request off its current instance (it answered, went away, or the request ended). */
@@ -231,6 +247,14 @@ export function createAgentRequests(options: AgentRequestsOptions) {
           1_000,
         )
       }
+      if (audit.behind()) {
+        // Its two rows would be dropped at the end of a full buffer: the caller retries once the writer caught up.
+        throw new GatewayError(
+          'unavailable',
+          'the audit log is behind the request rate (its database is slower than the traffic); retry shortly',
+          AUDIT_BEHIND_RETRY_MS,
+        )
+      }
       const receivedAt = Date.now()
       const maxMs = config.agents.maxRequestTimeout * 1000
       const timeoutMs = Math.min(frame.timeoutMs ?? config.agents.requestTimeout * 1000, maxMs)
@@ -246,13 +270,8 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         traceId: frame.traceId ?? newTraceId(),
         receivedAt,
         deadline: receivedAt + timeoutMs,
-        timer: setTimeout(() => {
-          const current = pending.get(correlationId)
-          if (current === undefined) return
-          finish(current, {
-            error: errorBody('timeout', `no answer from ${targetName(frame.target)} within ${timeoutMs} ms`),
-          })
-        }, timeoutMs),
+        timeoutMs,
+        timer: setTimeout(expire, timeoutMs, correlationId),
         attempts: 0,
         tried: new Set(),
         route: undefined,

@@ -12,7 +12,7 @@ export interface AuditSubject {
  * Recording helpers for the routing path. `record` only buffers, and any failure is logged and swallowed,
  * so auditing can never slow down or break message routing.
  */
-export function createConnectionAudit(audit: Pick<AuditLog, 'record'>, logger: Logger) {
+export function createConnectionAudit(audit: Pick<AuditLog, 'record' | 'behind'>, logger: Logger) {
   function record(entry: AuditRecord): void {
     try {
       audit.record(entry)
@@ -33,6 +33,8 @@ export function createConnectionAudit(audit: Pick<AuditLog, 'record'>, logger: L
 
   return {
     record,
+    /** The audit log's writer is behind the traffic (see `AuditLog.behind`): new requests wait for it. */
+    behind: (): boolean => audit.behind === true,
     connect(subject: AuditSubject): void {
       record({ kind: 'connect', outcome: 'ok', ...subjectFields(subject) })
     },

@@ -32,6 +32,7 @@ export const CONFIG_SOURCES = {
   dashboardUrl: { flag: undefined, env: 'PARLEY_DASHBOARD_URL' },
   allowedOrigins: { flag: undefined, env: 'PARLEY_ALLOWED_ORIGINS' },
   logLevel: { flag: undefined, env: 'PARLEY_LOG_LEVEL' },
+  'audit.enabled': { flag: undefined, env: 'PARLEY_AUDIT_ENABLED' },
   'delivery.enabled': { flag: undefined, env: 'PARLEY_DELIVERY_ENABLED' },
   'delivery.storeBackend': { flag: '--store-backend', env: 'PARLEY_DELIVERY_STORE_BACKEND' },
   'delivery.ackTimeout': { flag: undefined, env: 'PARLEY_DELIVERY_ACK_TIMEOUT' },

@@ -303,3 +303,11 @@ export const StoresConfigSchema = z.object({
    */
   timeout: positiveSeconds().default(10),
 })
+
+/**
+ * The audit trail. On by default; off only by the operator's explicit choice (a benchmark measuring what the
+ * audit costs, a throw-away test gateway): nothing is recorded then and the audit API answers empty pages.
+ */
+export const AuditConfigSchema = z.object({
+  enabled: booleanOption().default(true),
+})

@@ -63,6 +63,18 @@ describe('openStores', () => {
     expect(closes.tasks).not.toHaveBeenCalled()
   })
 
+  it('with the audit off records nothing and opens no database for the audit', async () => {
+    const config = parseConfig({ audit: { enabled: 'false' } })
+    const { audit: _audit, ...given } = storesNeedingADatabase(config)
+    const opened = await openStores(config, given, context)
+    expect(opened.stores.database).toBeUndefined()
+    opened.stores.audit.record({ kind: 'request', outcome: 'ok', principal: 'alice', target: 'echo' })
+    await opened.stores.audit.flush()
+    expect((await opened.stores.audit.query({ limit: 50 })).events).toEqual([])
+    expect(opened.stores.audit.dropped).toBe(0)
+    await opened.close()
+  })
+
   it('opens the database and the default stores on it, and closes the database it opened', async () => {
     const config = parseConfig({ databaseUrl: 'memory://', delivery: { storeBackend: 'postgres' } })
     const opened = await openStores(config, {}, context)

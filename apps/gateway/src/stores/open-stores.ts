@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import {
   type AgentKeyStore,
   type AuditLog,
+  createDisabledAuditLog,
   createMemoryDashboardSessionStore,
   createMemoryStateStore,
   createMemoryTaskStore,
@@ -123,7 +124,7 @@ export interface OpenStoresContext {
 /** Whether a store that lives on the database is missing from the injected ones. */
 export function needsDatabase(config: GatewayConfig, injected: InjectedStores): boolean {
   return (
-    injected.audit === undefined ||
+    (injected.audit === undefined && config.audit.enabled) ||
     injected.tokenStore === undefined ||
     injected.sessionBinding === undefined ||
     injected.pairingStore === undefined ||
@@ -177,11 +178,15 @@ export async function openStores(
     }
     const audit =
       injected.audit ??
-      onDatabase('the audit log', (db) =>
-        createPostgresAuditLog(db, {
-          onError: (error) => logger.error({ err: error }, 'audit batch dropped after a failed write'),
-        }),
-      )
+      (config.audit.enabled
+        ? onDatabase('the audit log', (db) =>
+            createPostgresAuditLog(db, {
+              onError: (error) => logger.error({ err: error }, 'audit batch dropped after a failed write'),
+            }),
+          )
+        : createDisabledAuditLog())
+    if (!config.audit.enabled && injected.audit === undefined)
+      logger.warn('the audit is off (audit.enabled false): no interaction is recorded')
     // An injected audit log stays open, but the rows recorded until now are written before the gateway stops.
     owned.push({
       what: 'the audit log',

@@ -62,6 +62,12 @@ export interface AuditLog {
   conversation(filter: ConversationFilter): Promise<AuditPage>
   /** Rows dropped because the buffer was full or a batch failed for good. */
   readonly dropped: number
+  /**
+   * True while the rows waiting to be written fill half the buffer or more: the database is slower than the
+   * traffic. The gateway then refuses new agent requests (retryable `unavailable`) until the writer has caught
+   * up, rather than drop their rows. Absent: never behind (a log that does not buffer).
+   */
+  readonly behind?: boolean
   /** Flushes, then stops the batch timer. */
   close(): Promise<void>
 }

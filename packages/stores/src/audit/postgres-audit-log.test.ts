@@ -14,6 +14,47 @@ async function countRows(database: ParleyDatabase): Promise<number> {
   return result?.count ?? 0
 }
 
+/**
+ * The database with its audit statements counted (through Drizzle, or PGlite's own API); the first one is held
+ * until the test calls `release`.
+ */
+function holdFirstStatement(database: ParleyDatabase) {
+  let statements = 0
+  let release = () => {}
+  const held = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  async function hold(): Promise<void> {
+    statements += 1
+    if (statements === 1) await held
+  }
+  const { db, pglite } = database
+  const counting: ParleyDatabase = {
+    ...database,
+    db: new Proxy(db, {
+      get(target, property, receiver) {
+        if (property !== 'execute') return Reflect.get(target, property, receiver)
+        return async (...args: Parameters<typeof db.execute>) => {
+          await hold()
+          return db.execute(...args)
+        }
+      },
+    }),
+    pglite:
+      pglite &&
+      new Proxy(pglite, {
+        get(target, property, receiver) {
+          if (property !== 'query') return Reflect.get(target, property, receiver)
+          return async (...args: Parameters<typeof pglite.query>) => {
+            await hold()
+            return pglite.query(...args)
+          }
+        },
+      }),
+  }
+  return { counting, statements: () => statements, release: () => release() }
+}
+
 for (const target of databaseTargets({ includeDataDir: true })) {
   describe(`Postgres audit log on ${target.label}`, () => {
     const suite = useSuiteDatabase(target)
@@ -74,53 +115,45 @@ for (const target of databaseTargets({ includeDataDir: true })) {
 
       it('leaves rows that arrived during a write for the timer instead of writing them as a batch of their own', async () => {
         await reset()
-        // Counts the statements (through Drizzle, or PGlite's own API) and holds the first one until the test
-        // lets it go.
-        let statements = 0
-        let release = () => {}
-        const held = new Promise<void>((resolve) => {
-          release = resolve
-        })
-        async function hold(): Promise<void> {
-          statements += 1
-          if (statements === 1) await held
-        }
-        const { db, pglite } = suite.database
-        const counting: ParleyDatabase = {
-          ...suite.database,
-          db: new Proxy(db, {
-            get(target, property, receiver) {
-              if (property !== 'execute') return Reflect.get(target, property, receiver)
-              return async (...args: Parameters<typeof db.execute>) => {
-                await hold()
-                return db.execute(...args)
-              }
-            },
-          }),
-          pglite:
-            pglite &&
-            new Proxy(pglite, {
-              get(target, property, receiver) {
-                if (property !== 'query') return Reflect.get(target, property, receiver)
-                return async (...args: Parameters<typeof pglite.query>) => {
-                  await hold()
-                  return pglite.query(...args)
-                }
-              },
-            }),
-        }
+        const { counting, statements, release } = holdFirstStatement(suite.database)
         const log = createPostgresAuditLog(counting, { batchSize: 5, flushIntervalMs: 50 })
         logs.push(log)
         for (let index = 0; index < 5; index += 1) log.record(row(`full-${index}`))
-        await vi.waitFor(() => expect(statements).toBe(1), { timeout: 10_000 })
+        await vi.waitFor(() => expect(statements()).toBe(1), { timeout: 10_000 })
         log.record(row('late-1'))
         log.record(row('late-2'))
         release()
         await vi.waitFor(() => expect(log.buffered).toBe(2), { timeout: 10_000 })
-        expect(statements).toBe(1)
+        expect(statements()).toBe(1)
         // Still written without a flush(), once the interval has passed.
         await vi.waitFor(async () => expect(await countRows(suite.database)).toBe(7), { timeout: 10_000 })
-        expect(statements).toBe(2)
+        expect(statements()).toBe(2)
+      })
+
+      it('writes a backlog in statements of up to 5,000 rows on a server, of batchSize rows on PGlite', async () => {
+        await reset()
+        const { counting, statements, release } = holdFirstStatement(suite.database)
+        const log = createPostgresAuditLog(counting, { batchSize: 5, flushIntervalMs: 60_000 })
+        logs.push(log)
+        for (let index = 0; index < 5; index += 1) log.record(row(`first-${index}`))
+        await vi.waitFor(() => expect(statements()).toBe(1), { timeout: 10_000 })
+        // The backlog that builds up while the first statement is held, in record order (smaller on PGlite,
+        // where each of its 5-row statements takes a turn of the event loop).
+        const server = suite.database.pglite === undefined
+        const backlog = server ? 6_000 : 50
+        for (let index = 0; index < backlog; index += 1) log.record(row(`backlog-${index}`))
+        release()
+        await log.flush()
+        expect(log.dropped).toBe(0)
+        expect(statements()).toBe(server ? 1 + 2 : 1 + backlog / 5)
+        const stored = await suite.database.db
+          .select({ detail: auditEvents.detail })
+          .from(auditEvents)
+          .orderBy(auditEvents.id)
+        expect(stored.map((event) => event.detail)).toEqual([
+          ...Array.from({ length: 5 }, (_, index) => `first-${index}`),
+          ...Array.from({ length: backlog }, (_, index) => `backlog-${index}`),
+        ])
       })
 
       it('resolves flush() once every row recorded before the call is written', async () => {
@@ -137,6 +170,18 @@ for (const target of databaseTargets({ includeDataDir: true })) {
     })
 
     describe('bounded buffer', () => {
+      it('is behind while half of maxBuffer or more waits to be written, and catches up after a write', async () => {
+        await reset()
+        const log = createLog({ maxBuffer: 10, batchSize: 1_000 })
+        for (let index = 0; index < 4; index += 1) log.record(row(`early-${index}`))
+        expect(log.behind).toBe(false)
+        log.record(row('fifth'))
+        expect(log.behind).toBe(true)
+        await log.flush()
+        expect(log.behind).toBe(false)
+        expect(await countRows(suite.database)).toBe(5)
+      })
+
       it('counts rows beyond maxBuffer as dropped and writes the rest', async () => {
         await reset()
         const log = createLog({ maxBuffer: 10, batchSize: 1_000 })

@@ -8,7 +8,10 @@ import type { AuditFilter, AuditLog, AuditRecord, ConversationFilter } from './a
 import { type NormalizedAuditRecord, normalizeAuditRecord, pageSize } from './audit-normalize.js'
 
 export interface PostgresAuditLogOptions {
-  /** Rows per INSERT; a full batch is written without waiting for the timer. */
+  /**
+   * Rows per INSERT; a full batch is written without waiting for the timer. On a PostgreSQL server a backlog
+   * of several full batches goes out in statements of up to 5,000 rows.
+   */
   batchSize?: number
   /** Longest time a recorded row waits in the buffer before it is written. */
   flushIntervalMs?: number
@@ -83,7 +86,15 @@ export function createPostgresAuditLog(
   const maxBuffer = clampInteger(options.maxBuffer ?? 50_000, 1, Number.MAX_SAFE_INTEGER)
   const onError = options.onError
 
-  let buffer: NormalizedAuditRecord[] = []
+  // On a PostgreSQL server the statement runs in the database's process: a backlog goes out in statements of
+  // up to MAX_BATCH_SIZE rows, so one statement in flight writes as many rows as the gateway records (at
+  // `batchSize` rows per statement a busy request path outran the writer and the buffer overflowed). On
+  // embedded PGlite each statement runs on the event loop, so batches stay at `batchSize` there.
+  const rowsPerStatement = pglite === undefined ? Math.max(batchSize, MAX_BATCH_SIZE) : batchSize
+
+  // Each row as its JSON text, serialised when recorded: a batch is then one join, not one long
+  // JSON.stringify on the event loop, and the buffer holds one string per row instead of an object graph.
+  let buffer: string[] = []
   // Rows are numbered as they enter the buffer and settle (written or dropped) in that order, so a
   // flush only has to wait until the settled count reaches the count it saw when it was called.
   let recordedCount = 0
@@ -103,10 +114,8 @@ export function createPostgresAuditLog(
     }
   }
 
-  async function insert(rows: NormalizedAuditRecord[]): Promise<void> {
-    // Dates become ISO 8601 strings; normalizeAuditRecord removed what JSON text cannot carry into `text`
-    // (NUL characters and unpaired surrogates).
-    const json = JSON.stringify(rows)
+  async function insert(rows: string[]): Promise<void> {
+    const json = `[${rows.join(',')}]`
     if (pglite !== undefined) {
       await pglite.query(insertBatchText, [utf8.encode(json)], passBytesThrough)
       return
@@ -114,7 +123,7 @@ export function createPostgresAuditLog(
     await db.execute(sql.join([sql.raw(insertBatchHead), sql`${json}`, sql.raw(insertBatchTail)]))
   }
 
-  async function writeBatch(rows: NormalizedAuditRecord[]): Promise<void> {
+  async function writeBatch(rows: string[]): Promise<void> {
     try {
       await insert(rows)
       return
@@ -154,7 +163,8 @@ export function createPostgresAuditLog(
 
   /**
    * Writes what is due: the first batch whatever its size (the timer or a full buffer called), then only
-   * full batches, unless a `flush()` waits or the log is closing. Rows that arrived while a batch was written
+   * full batches (a server's statements take the whole backlog, up to 5,000 rows), unless a `flush()` waits
+   * or the log is closing. Rows that arrived while a batch was written
    * wait for the next full batch or the timer instead of going out as a small batch of their own: under load
    * that halves the statements, and on embedded PGlite each statement blocks the event loop.
    */
@@ -177,8 +187,8 @@ export function createPostgresAuditLog(
             await new Promise<void>((resolve) => setImmediate(resolve))
           }
           first = false
-          const batch = buffer.length <= batchSize ? buffer : buffer.slice(0, batchSize)
-          buffer = batch === buffer ? [] : buffer.slice(batchSize)
+          const batch = buffer.length <= rowsPerStatement ? buffer : buffer.slice(0, rowsPerStatement)
+          buffer = batch === buffer ? [] : buffer.slice(rowsPerStatement)
           await writeBatch(batch)
           settle(batch.length)
         }
@@ -272,7 +282,9 @@ export function createPostgresAuditLog(
         return
       }
       try {
-        buffer.push(normalizeAuditRecord(entry))
+        // Dates become ISO 8601 strings; normalizeAuditRecord removed what JSON text cannot carry into `text`
+        // (NUL characters and unpaired surrogates).
+        buffer.push(JSON.stringify(normalizeAuditRecord(entry)))
       } catch {
         droppedCount += 1
         return
@@ -330,6 +342,10 @@ export function createPostgresAuditLog(
 
     get buffered(): number {
       return recordedCount - settledCount
+    },
+
+    get behind(): boolean {
+      return recordedCount - settledCount >= maxBuffer / 2
     },
 
     async close(): Promise<void> {
