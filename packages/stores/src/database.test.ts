@@ -41,6 +41,25 @@ describe('openDatabase', () => {
     expect(await appliedMigrations(database)).toBeGreaterThan(0)
   })
 
+  it('runs embedded PGlite off the caller’s event loop: it keeps turning while a long statement runs', async () => {
+    const database = await openDatabase({ url: 'memory://' })
+    opened.push(database)
+    let finished = false
+    const statement = database.db
+      .execute(sql`select count(*) from generate_series(1, 2000000)`)
+      .finally(() => {
+        finished = true
+      })
+    // On the caller's thread the statement would run within one turn: the loop could not count past it.
+    let turns = 0
+    while (!finished) {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      turns += 1
+    }
+    await statement
+    expect(turns).toBeGreaterThan(20)
+  })
+
   it('creates a missing data folder for embedded PGlite and migrates it only once across reopens', async () => {
     const root = await mkdtemp(join(tmpdir(), 'parley-db-'))
     try {

@@ -74,8 +74,7 @@ for (const target of databaseTargets({ includeDataDir: true })) {
 
       it('leaves rows that arrived during a write for the timer instead of writing them as a batch of their own', async () => {
         await reset()
-        // Counts the statements (through Drizzle, or PGlite's own API) and holds the first one until the test
-        // lets it go.
+        // Counts the statements and holds the first one until the test lets it go.
         let statements = 0
         let release = () => {}
         const held = new Promise<void>((resolve) => {
@@ -85,7 +84,7 @@ for (const target of databaseTargets({ includeDataDir: true })) {
           statements += 1
           if (statements === 1) await held
         }
-        const { db, pglite } = suite.database
+        const { db } = suite.database
         const counting: ParleyDatabase = {
           ...suite.database,
           db: new Proxy(db, {
@@ -97,17 +96,6 @@ for (const target of databaseTargets({ includeDataDir: true })) {
               }
             },
           }),
-          pglite:
-            pglite &&
-            new Proxy(pglite, {
-              get(target, property, receiver) {
-                if (property !== 'query') return Reflect.get(target, property, receiver)
-                return async (...args: Parameters<typeof pglite.query>) => {
-                  await hold()
-                  return pglite.query(...args)
-                }
-              },
-            }),
         }
         const log = createPostgresAuditLog(counting, { batchSize: 5, flushIntervalMs: 50 })
         logs.push(log)

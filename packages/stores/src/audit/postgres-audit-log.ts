@@ -23,7 +23,7 @@ export interface PostgresAuditLog extends AuditLog {
   readonly buffered: number
 }
 
-// Bounds how long one batch holds the database (and, on embedded PGlite, the event loop).
+// Bounds how long one batch holds the database.
 const MAX_BATCH_SIZE = 5_000
 
 /** The inserted columns, keyed by the field of a normalized record that fills each. */
@@ -59,15 +59,6 @@ const insertBatchText = (() => {
 })()
 const [insertBatchHead = '', insertBatchTail = ''] = insertBatchText.split('$1')
 
-// PGlite copies a text parameter into its wire message in JavaScript, character by character (about a third
-// of a batch's cost); UTF-8 bytes sent in binary format are copied at once, and `json` reads its binary
-// format as text. Without this serializer PGlite would JSON.stringify the bytes.
-const JSON_TYPE_OID = 114
-const passBytesThrough = {
-  serializers: { [JSON_TYPE_OID]: (bytes: Uint8Array) => bytes as unknown as string },
-}
-const utf8 = new TextEncoder()
-
 /**
  * Audit log that buffers rows in memory and writes them to `audit_events` one INSERT per batch, off the
  * caller's path. `record` never waits and never throws; the buffer is bounded.
@@ -77,7 +68,6 @@ export function createPostgresAuditLog(
   options: PostgresAuditLogOptions = {},
 ): PostgresAuditLog {
   const { db } = database
-  const pglite = database.kind === 'pglite' ? database.pglite : undefined
   const batchSize = clampInteger(options.batchSize ?? 500, 1, MAX_BATCH_SIZE)
   const flushIntervalMs = clampInteger(options.flushIntervalMs ?? 250, 0, 60_000)
   const maxBuffer = clampInteger(options.maxBuffer ?? 50_000, 1, Number.MAX_SAFE_INTEGER)
@@ -107,10 +97,6 @@ export function createPostgresAuditLog(
     // Dates become ISO 8601 strings; normalizeAuditRecord removed what JSON text cannot carry into `text`
     // (NUL characters and unpaired surrogates).
     const json = JSON.stringify(rows)
-    if (pglite !== undefined) {
-      await pglite.query(insertBatchText, [utf8.encode(json)], passBytesThrough)
-      return
-    }
     await db.execute(sql.join([sql.raw(insertBatchHead), sql`${json}`, sql.raw(insertBatchTail)]))
   }
 
@@ -156,7 +142,7 @@ export function createPostgresAuditLog(
    * Writes what is due: the first batch whatever its size (the timer or a full buffer called), then only
    * full batches, unless a `flush()` waits or the log is closing. Rows that arrived while a batch was written
    * wait for the next full batch or the timer instead of going out as a small batch of their own: under load
-   * that halves the statements, and on embedded PGlite each statement blocks the event loop.
+   * that halves the statements.
    */
   function drain(): Promise<void> {
     if (timer !== undefined) {
