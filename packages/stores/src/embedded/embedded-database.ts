@@ -94,6 +94,8 @@ async function startWorker(
 ): Promise<{ worker: Worker; exit: Promise<void> }> {
   const worker = new Worker(workerFile(), {
     workerData: { dataDir, settings: EMBEDDED_SETTINGS, initOnly },
+    // Not the process's flags: a loader (tsx) or a preloaded script of the caller has no business here.
+    execArgv: [],
     // The thread's JavaScript only moves wire bytes: a small young generation is enough (12 MB less resident).
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   })

@@ -2,8 +2,16 @@
 // with the `postgres` driver, as to a server: each connection is a MessagePort carrying the Postgres wire
 // protocol, and the bytes go to PGlite's own protocol entry point. Plain JavaScript because a worker thread
 // is started from a file that Node runs as it is (the package is consumed from TypeScript source).
+import { setFlagsFromString } from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
 import { PGlite } from '@electric-sql/pglite'
+
+// V8 compiles PGlite's WebAssembly quickly (Liftoff), then recompiles each function that ran a while with its
+// optimising compiler. With the default budget start-up alone recompiles hundreds of functions, and the code
+// and the compiler's memory stay resident (about 35 MB of an idle gateway); with this one only functions
+// that keep running under load are recompiled (no CPU difference measured on 12,000 inserts). The flag is
+// the process's, and PGlite is its only heavy WebAssembly.
+setFlagsFromString('--wasm-tiering-budget=100000000')
 
 /** @type {{ dataDir: string | undefined, settings: string[], initOnly: boolean }} */
 const { dataDir, settings, initOnly } = workerData
