@@ -4,13 +4,13 @@ export const TARGET_NAMES = ['parley', 'ws', 'socketio'] as const
 /** A server the bench starts: a `--targets` name, or `a2a`, the a2a scenario's own baseline (not a target). */
 export type TargetName = (typeof TARGET_NAMES)[number] | 'a2a'
 
-export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode', 'request', 'mcp', 'a2a'] as const
+export const SCENARIO_NAMES = ['fanout', 'durable', 'crossnode', 'request', 'mcp', 'a2a', 'start'] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 /**
  * What runs without `--scenario` (and in `--quick`, CI's smoke run): all but a2a, which takes ~30 s more even
  * quick (two servers started per run, HTTP clients); name it to run it.
  */
-const DEFAULT_SCENARIOS: ScenarioName[] = ['fanout', 'durable', 'crossnode', 'request', 'mcp']
+const DEFAULT_SCENARIOS: ScenarioName[] = ['start', 'fanout', 'durable', 'crossnode', 'request', 'mcp']
 
 /** The server the durable scenario creates its throw-away databases on, unless --database-url names one. */
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -82,11 +82,13 @@ Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server
 - request: callers keep requests in flight to a few agents that answer at once (Parley's request /
   respond against a ws relay and a Socket.IO relay with acks);
 - a2a: @a2a-js/sdk clients keep SendMessage calls in flight through Parley's A2A face to a Parley agent,
-  against the same clients calling an @a2a-js/sdk server directly.
+  against the same clients calling an @a2a-js/sdk server directly;
+- start: the default gateway as \`pnpm start\` runs it (built dist/cli.js, new data folder), spawn to
+  its first /health 200, and its RSS after a few idle seconds.
 
 Options:
-  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request,mcp,a2a (default all
-                       but a2a)
+  --scenario <list>    comma-separated subset of start,fanout,durable,crossnode,request,mcp,a2a
+                       (default all but a2a)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
   --window <n>         fan-out and cross-node publications in flight at most (default 8)
   --durable-subscribers <n>  durable subscriber connections (default 10)
