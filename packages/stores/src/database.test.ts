@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import postgres from 'postgres'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { openDatabase, type ParleyDatabase, type ParleyExecutor } from './database.js'
+import { DATA_DIR_LOCK_FILE } from './data-dir-lock.js'
+import { createEmbeddedTemplate, openDatabase, type ParleyDatabase, type ParleyExecutor } from './database.js'
 import { UnsupportedDatabaseUrlError } from './errors.js'
 import { defaultMigrationsFolder, MIGRATION_LOCK_KEY } from './migrate.js'
 import { auditEvents } from './schema.js'
@@ -58,6 +59,30 @@ describe('openDatabase', () => {
     }
     await statement
     expect(turns).toBeGreaterThan(20)
+  })
+
+  it('starts a new data folder as a copy of templateDir, and leaves the template as it was', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'parley-db-'))
+    try {
+      const templateDir = join(root, 'template')
+      await createEmbeddedTemplate(templateDir)
+      // A mark only a copy of this template can have (initdb would not make it).
+      const template = await openDatabase({ dataDir: templateDir })
+      await template.db.execute(sql`create table template_mark (id int)`)
+      await template.close()
+
+      const copy = await openDatabase({ dataDir: join(root, 'data'), templateDir })
+      const [row] = await copy.db
+        .select({ count: sql<number>`count(*)::int` })
+        .from(sql`pg_catalog.pg_tables`)
+        .where(sql`tablename = 'template_mark'`)
+      expect(row?.count).toBe(1)
+      expect(await appliedMigrations(copy)).toBeGreaterThan(0)
+      await copy.close()
+      expect(existsSync(join(templateDir, DATA_DIR_LOCK_FILE))).toBe(false)
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
   })
 
   it('creates a missing data folder for embedded PGlite and migrates it only once across reopens', async () => {
