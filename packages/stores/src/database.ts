@@ -42,6 +42,8 @@ export interface OpenDatabaseOptions {
    * of CPU and a few hundred MB at the first start); made by `createEmbeddedTemplate`. Ignored if missing.
    */
   templateDir?: string
+  /** Told when the embedded database's thread fails after start-up (its statements then fail too). */
+  onEmbeddedError?: (error: Error) => void
   /** Where the drizzle-kit migrations live; defaults to this package's `drizzle/` folder. */
   migrationsFolder?: string
   /** Connection pool size for a Postgres server (the embedded database has one connection). */
@@ -90,7 +92,7 @@ async function openEmbedded(
   options: OpenDatabaseOptions,
   releaseFolder: () => Promise<void>,
 ): Promise<ParleyDatabase> {
-  const embedded = await startEmbeddedDatabase(dataDir, options.templateDir)
+  const embedded = await startEmbeddedDatabase(dataDir, options.templateDir, options.onEmbeddedError)
   let opened: ParleyDatabase
   try {
     opened = await openPostgres(options, undefined, embedded)

@@ -162,6 +162,7 @@ export async function openStores(
           url: config.databaseUrl,
           dataDir: join(config.dataDir, 'data'),
           templateDir: embeddedTemplateDir(),
+          onEmbeddedError: (error) => logger.error({ err: error }, 'the embedded database stopped'),
           connectTimeout: config.stores.timeout,
         })
       : undefined)

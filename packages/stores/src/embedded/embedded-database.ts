@@ -13,7 +13,11 @@ import { WorkerSocket } from './worker-socket.js'
  */
 export const EMBEDDED_SETTINGS = ['shared_buffers=16MB', 'wal_buffers=1MB', 'max_connections=10']
 
-/** PGlite running in its own worker thread; `connect()` opens one wire-protocol connection to it. */
+/**
+ * PGlite running in its own worker thread; `connect()` opens one wire-protocol connection to it. A failure
+ * after start-up ends the thread (told to `onError`): its connections close and the driver's statements fail
+ * with CONNECTION_CLOSED, as when a server goes away.
+ */
 export interface EmbeddedDatabase {
   connect(): WorkerSocket
   /** Closes PGlite (a clean shutdown, so the next start needs no recovery) and ends the thread. */
@@ -34,6 +38,7 @@ export class EmbeddedDatabaseError extends Error {
 export async function startEmbeddedDatabase(
   dataDir: string | undefined,
   templateDir?: string,
+  onError: (error: Error) => void = () => {},
 ): Promise<EmbeddedDatabase> {
   if (dataDir !== undefined && !hasDatabase(dataDir)) {
     if (templateDir !== undefined && hasDatabase(templateDir)) {
@@ -47,10 +52,13 @@ export async function startEmbeddedDatabase(
       await cp(last, join(dataDir, 'PG_VERSION'))
     } else {
       const initializer = await startWorker(dataDir, true)
+      // Its work is done: whatever it reports while it is ended is of no consequence.
+      initializer.worker.on('error', () => {})
       await initializer.worker.terminate()
     }
   }
   const { worker, exit } = await startWorker(dataDir, false)
+  worker.on('error', onError)
   let exited = false
   void exit.then(() => {
     exited = true
@@ -116,9 +124,6 @@ async function startWorker(
     }
     worker.on('message', onMessage).on('error', onError).on('exit', onExit)
   })
-  // After start-up a failure ends the thread: its connections close and the driver's statements fail with
-  // CONNECTION_CLOSED, as when a server goes away.
-  worker.on('error', () => {})
   return { worker, exit }
 }
 
