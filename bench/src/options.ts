@@ -5,6 +5,7 @@ export const TARGET_NAMES = ['parley', 'ws', 'socketio'] as const
 export type TargetName = (typeof TARGET_NAMES)[number] | 'a2a'
 
 export const SCENARIO_NAMES = [
+  'start',
   'fanout',
   'durable',
   'crossnode',
@@ -20,6 +21,7 @@ export type ScenarioName = (typeof SCENARIO_NAMES)[number]
  * quick (two servers started per run, HTTP clients); name it to run it.
  */
 const DEFAULT_SCENARIOS: ScenarioName[] = [
+  'start',
   'fanout',
   'durable',
   'crossnode',
@@ -116,9 +118,11 @@ Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server
   against the same clients calling an @a2a-js/sdk server directly;
 - connections: N idle connections on one server, each subscribed to one of C channels, the default
   heartbeats on: RSS per connection, idle CPU, then one publication per channel that all must receive.
+- start: the default gateway as \`pnpm start\` runs it (built dist/cli.js, new data folder), spawn to
+  its first /health 200, and its RSS after a few idle seconds.
 
 Options:
-  --scenario <list>    comma-separated subset of fanout,durable,crossnode,request,mcp,connections,storm,a2a
+  --scenario <list>    comma-separated subset of start,fanout,durable,crossnode,request,mcp,connections,storm,a2a
                        (default all but a2a)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
   --window <n>         fan-out and cross-node publications in flight at most (default 8)

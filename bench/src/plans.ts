@@ -13,6 +13,7 @@ import {
 } from './report.js'
 import type { Contender, LoadTiming, PublishLoad, RequestLoad } from './run-plan.js'
 import type { GatewayEntry, ScenarioPlan } from './scenario-plan.js'
+import { EMBEDDED_DATABASE } from './servers.js'
 import { stormPlan } from './storm-scenario.js'
 
 /** A database the bench neither creates nor drops. */
@@ -21,7 +22,7 @@ function existing(url: string): RunDatabase {
 }
 
 export function planScenario(
-  name: ScenarioName,
+  name: Exclude<ScenarioName, 'start'>,
   options: BenchOptions,
   gateway: GatewayEntry,
 ): Promise<ScenarioPlan> {
@@ -178,6 +179,18 @@ async function durablePlan(options: BenchOptions, gateway: GatewayEntry): Promis
       contenders.push(contender)
       rows.push(contender)
     }
+    // The default deployment: the embedded database in the run's data folder, the database store backend.
+    const embedded: Contender = {
+      label: 'parley (embedded)',
+      target: 'parley',
+      gateway: {
+        entry: gateway.path,
+        storeBackend: 'postgres',
+        database: async () => existing(EMBEDDED_DATABASE),
+      },
+    }
+    contenders.push(embedded)
+    rows.push(embedded)
   }
   for (const target of options.targets) {
     if (target === 'parley') continue

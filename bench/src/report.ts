@@ -237,6 +237,15 @@ export function renderDurableTable(summaries: RowSummary[]): string {
           `, delivery p99 ${times(ratio(parley.p99Ms, baseline.p99Ms))}`,
       ),
     )
+  // The embedded database (the default) against a PostgreSQL server, on the same store backend.
+  const embedded = summaries.find((summary) => summary.label === 'parley (embedded)' && summary.runs > 0)
+  const server = summaries.find((summary) => summary.label === 'parley (postgres)' && summary.runs > 0)
+  if (embedded !== undefined && server !== undefined) {
+    comparisons.push(
+      `parley (embedded) / parley (postgres): publishes/s ${times(ratio(embedded.publishesPerSecond, server.publishesPerSecond))}` +
+        `, delivery p99 ${times(ratio(embedded.p99Ms, server.p99Ms))}`,
+    )
+  }
   const legend =
     'publishes/s: acknowledged publications per second. p50/p99: publish to delivery at the subscribers; ' +
     'ack p50/p99: publish to acknowledgement at the publisher. P/x: the Parley row divided by baseline x ' +

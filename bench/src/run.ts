@@ -22,6 +22,7 @@ import { failedRun, type LoadPlan, loadConnections, type RunResult } from './run
 import { runScenario } from './scenario.js'
 import type { GatewayEntry, ScenarioPlan } from './scenario-plan.js'
 import { resolveGatewayEntry } from './servers.js'
+import { measureDefaultStart, renderStartMeasurement, type StartMeasurement } from './start-measurement.js'
 import { describeStormRun } from './storm-scenario.js'
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url))
@@ -63,7 +64,9 @@ async function main(options: BenchOptions): Promise<void> {
   const startedAt = new Date().toISOString()
   const loadAtStart = loadavg()
   const plans: ScenarioPlan[] = []
-  for (const name of options.scenarios) plans.push(await planScenario(name, options, gateway))
+  for (const name of options.scenarios) {
+    if (name !== 'start') plans.push(await planScenario(name, options, gateway))
+  }
 
   const budgetMs = plans.reduce(
     (sum, plan) =>
@@ -79,21 +82,28 @@ async function main(options: BenchOptions): Promise<void> {
     hardDeadline.unref()
   }
 
+  let start: StartMeasurement | undefined
+  if (gateway !== undefined && options.scenarios.includes('start')) {
+    start = await measureDefaultStart(options.runs, options.quick ? 3_000 : 5_000)
+    for (const line of renderStartMeasurement(start)) out(line)
+  }
   const scenarios: ScenarioResults[] = []
   const problems: string[] = []
   for (const plan of plans) {
+    if (start !== undefined && scenarios.length === 0) out('')
     if (scenarios.length > 0) out('')
     const results = await runPlan(plan, options.runs)
     scenarios.push(results)
     problems.push(...(plan.check?.(results.runs) ?? []))
   }
-  const file: ResultsFile = {
+  const file: ResultsFile & { start?: StartMeasurement } = {
     startedAt,
     finishedAt: new Date().toISOString(),
     options,
     machine: machineInfo(loadAtStart),
     commit: currentCommit(BENCH_DIR),
     gateway,
+    ...(start === undefined ? {} : { start }),
     scenarios,
   }
   const path = writeResults(options.outDir ? resolve(options.outDir) : resolve(BENCH_DIR, 'results'), file)

@@ -71,6 +71,9 @@ export function resolveGatewayEntry(explicit: string | undefined): { path: strin
 /** Where Parley keeps deliveries and channel history (`--store-backend`). */
 export type StoreBackend = 'memory' | 'postgres' | 'redis'
 
+/** `GatewayLaunch.databaseUrl` for no `--database-url`: the embedded database in the run's data folder. */
+export const EMBEDDED_DATABASE = ''
+
 /** How to start the gateway for one run. */
 export interface GatewayLaunch {
   /** The CLI entry point (see `resolveGatewayEntry`). */
@@ -127,7 +130,8 @@ export async function startServer(target: TargetName, settings: ServerSettings):
     cleanup = removeOnExit(dataDir)
     const entryArgs = [
       ...[gateway.entry, 'serve', '--host', '127.0.0.1', '--port', String(port)],
-      ...['--database-url', gateway.databaseUrl, '--store-backend', gateway.storeBackend],
+      ...(gateway.databaseUrl === EMBEDDED_DATABASE ? [] : ['--database-url', gateway.databaseUrl]),
+      ...['--store-backend', gateway.storeBackend],
       ...['--max-connections', String(settings.maxConnections)],
     ]
     const args = [...preloads, ...entryArgs]

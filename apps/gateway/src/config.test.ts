@@ -38,7 +38,7 @@ describe('parseConfig', () => {
         retryDelay: 1,
         retryBackoff: 2,
         messageTtl: 86_400,
-        storeBackend: 'memory',
+        storeBackend: 'postgres',
         dedupeWindow: 300,
         maxInflight: 100,
         maxPendingPerRecipient: 10_000,
@@ -88,10 +88,10 @@ describe('parseConfig', () => {
 
   it('keeps the delivery defaults for fields a partial delivery section leaves out', () => {
     const config = parseConfig({
-      delivery: { maxRetries: 0, storeBackend: 'postgres' },
+      delivery: { maxRetries: 0, storeBackend: 'memory' },
       history: { size: 0 },
     })
-    expect(config.delivery).toMatchObject({ maxRetries: 0, storeBackend: 'postgres', ackTimeout: 30 })
+    expect(config.delivery).toMatchObject({ maxRetries: 0, storeBackend: 'memory', ackTimeout: 30 })
     expect(config.history).toEqual({ size: 0, ttl: 3600, channels: [] })
   })
 

@@ -336,10 +336,9 @@ describe('a lone node', () => {
 
 describe('cluster configuration', () => {
   it('refuses a per-node memory store when Redis is configured', () => {
-    expect(() => parseConfig({ redis: { url: 'redis://127.0.0.1:6379' } })).toThrow(ConfigError)
-    expect(() => parseConfig({ redis: { url: 'redis://127.0.0.1:6379' } })).toThrow(
-      /delivery\.storeBackend .*use postgres or redis, not memory/,
-    )
+    const memory = { redis: { url: 'redis://127.0.0.1:6379' }, delivery: { storeBackend: 'memory' as const } }
+    expect(() => parseConfig(memory)).toThrow(ConfigError)
+    expect(() => parseConfig(memory)).toThrow(/delivery\.storeBackend .*use postgres or redis, not memory/)
     expect(
       parseConfig({ redis: { url: 'redis://127.0.0.1:6379' }, delivery: { storeBackend: 'postgres' } })
         .delivery.storeBackend,

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import postgres from 'postgres'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { openDatabase, type ParleyDatabase, type ParleyExecutor } from './database.js'
+import { DATA_DIR_LOCK_FILE } from './data-dir-lock.js'
+import { createEmbeddedTemplate, openDatabase, type ParleyDatabase, type ParleyExecutor } from './database.js'
 import { UnsupportedDatabaseUrlError } from './errors.js'
 import { defaultMigrationsFolder, MIGRATION_LOCK_KEY } from './migrate.js'
 import { auditEvents } from './schema.js'
@@ -39,6 +40,49 @@ describe('openDatabase', () => {
     expect(database.kind).toBe('pglite')
     expect(await auditTableExists(database)).toBe(true)
     expect(await appliedMigrations(database)).toBeGreaterThan(0)
+  })
+
+  it('runs embedded PGlite off the caller’s event loop: it keeps turning while a long statement runs', async () => {
+    const database = await openDatabase({ url: 'memory://' })
+    opened.push(database)
+    let finished = false
+    const statement = database.db
+      .execute(sql`select count(*) from generate_series(1, 2000000)`)
+      .finally(() => {
+        finished = true
+      })
+    // On the caller's thread the statement would run within one turn: the loop could not count past it.
+    let turns = 0
+    while (!finished) {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      turns += 1
+    }
+    await statement
+    expect(turns).toBeGreaterThan(20)
+  })
+
+  it('starts a new data folder as a copy of templateDir, and leaves the template as it was', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'parley-db-'))
+    try {
+      const templateDir = join(root, 'template')
+      await createEmbeddedTemplate(templateDir)
+      // A mark only a copy of this template can have (initdb would not make it).
+      const template = await openDatabase({ dataDir: templateDir })
+      await template.db.execute(sql`create table template_mark (id int)`)
+      await template.close()
+
+      const copy = await openDatabase({ dataDir: join(root, 'data'), templateDir })
+      const [row] = await copy.db
+        .select({ count: sql<number>`count(*)::int` })
+        .from(sql`pg_catalog.pg_tables`)
+        .where(sql`tablename = 'template_mark'`)
+      expect(row?.count).toBe(1)
+      expect(await appliedMigrations(copy)).toBeGreaterThan(0)
+      await copy.close()
+      expect(existsSync(join(templateDir, DATA_DIR_LOCK_FILE))).toBe(false)
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
   })
 
   it('creates a missing data folder for embedded PGlite and migrates it only once across reopens', async () => {

@@ -1,12 +1,11 @@
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
 import type { ExtractTablesWithRelations } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import { lockDataDir } from './data-dir-lock.js'
+import { type EmbeddedDatabase, startEmbeddedDatabase } from './embedded/embedded-database.js'
 import { UnsupportedDatabaseUrlError } from './errors.js'
 import { migrateDatabase } from './migrate.js'
 import * as schema from './schema.js'
@@ -27,10 +26,9 @@ export type ParleyTransaction = PgTransaction<
 export type ParleyExecutor = ParleyDb | ParleyTransaction
 
 export interface ParleyDatabase {
+  /** `pglite`: the embedded database, in a worker thread; `postgres`: a server. Both speak through `postgres`. */
   kind: 'pglite' | 'postgres'
   db: ParleyDb
-  /** The embedded client when `kind` is `pglite`, for the few statements that need its own API. */
-  pglite?: PGlite
   close(): Promise<void>
 }
 
@@ -39,9 +37,16 @@ export interface OpenDatabaseOptions {
   url?: string
   /** Data folder of embedded PGlite when `url` is unset; created if missing. */
   dataDir?: string
+  /**
+   * A data folder to copy into `dataDir` when that holds no database yet, instead of running initdb (seconds
+   * of CPU and a few hundred MB at the first start); made by `createEmbeddedTemplate`. Ignored if missing.
+   */
+  templateDir?: string
+  /** Told when the embedded database's thread fails after start-up (its statements then fail too). */
+  onEmbeddedError?: (error: Error) => void
   /** Where the drizzle-kit migrations live; defaults to this package's `drizzle/` folder. */
   migrationsFolder?: string
-  /** Connection pool size for a Postgres server. */
+  /** Connection pool size for a Postgres server (the embedded database has one connection). */
   maxConnections?: number
   /**
    * Seconds a Postgres server connection may take to open (TCP, TLS and startup) before the attempt fails
@@ -54,7 +59,11 @@ export interface OpenDatabaseOptions {
 export const DEFAULT_DATA_DIR = './.parley/data'
 const DEFAULT_CONNECT_TIMEOUT_S = 10
 
-/** Opens the database named by `options` and applies pending migrations before returning. */
+/**
+ * Opens the database named by `options` and applies pending migrations before returning. The embedded
+ * database runs in a worker thread and is reached through the same `postgres` driver as a server, with one
+ * connection (PGlite has one session): no query runs on the caller's event loop.
+ */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<ParleyDatabase> {
   const { url } = options
   if (url === undefined || url === '') {
@@ -63,60 +72,76 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<P
     // Before PGlite touches the files: a second process on the same folder would corrupt it.
     const lock = await lockDataDir(dataDir)
     try {
-      return await openPglite(new PGlite(dataDir), options.migrationsFolder, () => lock.release())
+      return await openEmbedded(dataDir, options, () => lock.release())
     } catch (error) {
       await lock.release()
       throw error
     }
   }
   if (url.startsWith('memory://')) {
-    return openPglite(new PGlite(), options.migrationsFolder, async () => {})
+    return openEmbedded(undefined, options, async () => {})
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    return openPostgres(url, options)
+    return openPostgres(options, url)
   }
   throw new UnsupportedDatabaseUrlError(url)
 }
 
-async function openPglite(
-  client: PGlite,
-  migrationsFolder: string | undefined,
+async function openEmbedded(
+  dataDir: string | undefined,
+  options: OpenDatabaseOptions,
   releaseFolder: () => Promise<void>,
 ): Promise<ParleyDatabase> {
-  const db = drizzlePglite({ client, schema })
+  const embedded = await startEmbeddedDatabase(dataDir, options.templateDir, options.onEmbeddedError)
+  let opened: ParleyDatabase
   try {
-    // PGlite has a single connection, so the advisory lock is trivially held by the migrating session.
-    await migrateDatabase(db, migrationsFolder)
+    opened = await openPostgres(options, undefined, embedded)
   } catch (error) {
-    await client.close()
+    await embedded.close()
     throw error
   }
   let closing: Promise<void> | undefined
   return {
     kind: 'pglite',
-    db,
-    pglite: client,
+    db: opened.db,
     close: () => {
-      closing ??= client.close().finally(releaseFolder)
+      closing ??= opened
+        .close()
+        .finally(() => embedded.close())
+        .finally(releaseFolder)
       return closing
     },
   }
 }
 
-async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<ParleyDatabase> {
+async function openPostgres(
+  options: OpenDatabaseOptions,
+  url: string | undefined,
+  embedded?: EmbeddedDatabase,
+): Promise<ParleyDatabase> {
+  const connect_timeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S
+  const connection: postgres.Options<Record<string, postgres.PostgresType>> = {
+    onnotice: ignoreNotice,
+    connect_timeout,
+    ...(embedded === undefined
+      ? {}
+      : // PGlite's own user and database; the settings a server would take from the environment are not read.
+        { socket: () => embedded.connect(), user: 'postgres', database: 'postgres', host: 'embedded' }),
+  }
+  const connect = (settings: postgres.Options<Record<string, postgres.PostgresType>>) =>
+    url === undefined
+      ? postgres({ ...connection, ...settings })
+      : postgres(url, { ...connection, ...settings })
   // Migrate on a dedicated single connection: a session-level advisory lock only protects the
   // statements run on the connection that holds it, which a pool cannot guarantee.
-  const connect_timeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S
-  const migrationClient = postgres(url, { max: 1, onnotice: ignoreNotice, connect_timeout })
+  const migrationClient = connect({ max: 1 })
   try {
     await migrateDatabase(drizzlePostgres({ client: migrationClient }), options.migrationsFolder)
   } finally {
     await migrationClient.end({ timeout: 5 })
   }
-  const client = postgres(url, {
-    max: options.maxConnections ?? 10,
-    onnotice: ignoreNotice,
-    connect_timeout,
+  const client = connect({
+    max: embedded === undefined ? (options.maxConnections ?? 10) : 1,
     backoff: reconnectDelaySeconds,
   })
   const db = drizzlePostgres({ client, schema })
@@ -139,3 +164,12 @@ function reconnectDelaySeconds(failures: number): number {
 // The `postgres` driver prints server notices ("schema already exists, skipping") with console.log
 // unless told otherwise; they carry nothing an operator needs.
 function ignoreNotice(): void {}
+
+/**
+ * Makes a template for `openDatabase({ templateDir })`: an embedded database in `templateDir`, initialised
+ * and migrated, then closed. Build steps run it once, so a new data folder starts from a copy.
+ */
+export async function createEmbeddedTemplate(templateDir: string, migrationsFolder?: string): Promise<void> {
+  const database = await openDatabase({ dataDir: templateDir, migrationsFolder })
+  await database.close()
+}

@@ -16,6 +16,7 @@ export {
 } from './audit/postgres-audit-log.js'
 export { DATA_DIR_LOCK_FILE } from './data-dir-lock.js'
 export {
+  createEmbeddedTemplate,
   DEFAULT_DATA_DIR,
   type OpenDatabaseOptions,
   openDatabase,
@@ -57,6 +58,7 @@ export type {
   StoredPublication,
   StreamPosition,
 } from './delivery/types.js'
+export { EmbeddedDatabaseError } from './embedded/embedded-database.js'
 export {
   DataDirLockedError,
   InvalidAgentKeyError,

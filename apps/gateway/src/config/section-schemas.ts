@@ -32,8 +32,12 @@ export const DeliveryConfigSchema = z.object({
   retryBackoff: numberOption('a number, 1 or more').pipe(z.number().min(1, 'must be 1 or more')).default(2),
   /** Seconds a message may wait for its recipient before it expires. */
   messageTtl: positiveSeconds().default(86_400),
-  /** `redis` needs the `redis` section (or REDIS_URL); `postgres` uses `databaseUrl` (or the embedded one). */
-  storeBackend: z.enum(STORE_BACKENDS, { error: 'must be memory, postgres or redis' }).default('memory'),
+  /**
+   * `postgres` (the default) keeps deliveries and history in the gateway's database: `databaseUrl`, else the
+   * embedded one, so a restart loses neither. `redis` needs the `redis` section (or REDIS_URL); `memory`
+   * forgets both on restart.
+   */
+  storeBackend: z.enum(STORE_BACKENDS, { error: 'must be memory, postgres or redis' }).default('postgres'),
   /** Seconds an idempotency key is remembered. */
   dedupeWindow: positiveSeconds().default(300),
   /** Unacknowledged deliveries sent to one recipient at a time. */

@@ -20,7 +20,10 @@ import { createStoreSlot, type InjectedStores, openStores } from './open-stores.
 const logger = pino({ level: 'silent' })
 const context = { logger, pairingSecret: new Uint8Array(32).fill(1) }
 
-/** Every store that lives on the database, in memory (the state and upstream stores default to memory). */
+/**
+ * Every store that lives on the database, in memory (with the memory store backend, which `memoryBackend`
+ * names, the state and upstream stores default to memory).
+ */
 function storesNeedingADatabase(config: GatewayConfig) {
   return {
     audit: createMemoryAuditLog(),
@@ -41,9 +44,11 @@ function storesNeedingADatabase(config: GatewayConfig) {
   } satisfies InjectedStores
 }
 
+const memoryBackend = { delivery: { storeBackend: 'memory' as const } }
+
 describe('openStores', () => {
   it('opens no database when every store that needs one is injected, and closes none of the injected ones', async () => {
-    const config = parseConfig({})
+    const config = parseConfig(memoryBackend)
     const given = storesNeedingADatabase(config)
     const closes = {
       audit: vi.spyOn(given.audit, 'close'),
@@ -88,7 +93,7 @@ describe('openStores', () => {
 
 describe('createStoreSlot', () => {
   it('serves the injected stores before open and after close, the opened bundle in between', async () => {
-    const config = parseConfig({})
+    const config = parseConfig(memoryBackend)
     const given = storesNeedingADatabase(config)
     const slot = createStoreSlot(given)
     expect(slot.get('tokens')).toBe(given.tokenStore)

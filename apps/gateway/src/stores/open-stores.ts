@@ -39,6 +39,7 @@ import type { GatewayConfig } from '../config.js'
 import { openDeliveryBackend } from '../delivery/open-delivery-backend.js'
 import { GatewayError } from '../errors.js'
 import { boundDeliveryBackend, boundStore, type StoreBound } from './bounded-store.js'
+import { embeddedTemplateDir } from './embedded-template.js'
 
 /** Stores a caller hands the gateway instead of the ones it would open; the caller keeps ownership of each. */
 export interface InjectedStores {
@@ -161,6 +162,8 @@ export async function openStores(
       ? await openDatabase({
           url: config.databaseUrl,
           dataDir: join(config.dataDir, 'data'),
+          templateDir: embeddedTemplateDir(),
+          onEmbeddedError: (error) => logger.error({ err: error }, 'the embedded database stopped'),
           connectTimeout: config.stores.timeout,
         })
       : undefined)

@@ -45,8 +45,8 @@ export interface TestGateway {
 
 /**
  * A real gateway on port 0 with a silent logger, its own temporary data folder and, unless told otherwise,
- * an in-memory audit log the test can read back and in-memory token and session stores (so no database is
- * opened just for them).
+ * an in-memory audit log the test can read back, in-memory token and session stores and the `memory` delivery
+ * store backend (so no database is opened just for them).
  */
 export async function startTestGateway(
   config: GatewayConfigInput = {},
@@ -56,7 +56,11 @@ export async function startTestGateway(
   const { memoryAudit = true, ...rest } = options
   const audit = rest.audit ?? (memoryAudit ? createMemoryAuditLog() : undefined)
   const tokens = rest.tokenStore ?? createMemoryTokenStore()
-  const parsed = parseConfig(mergeConfigInputs({ port: 0, dataDir }, config))
+  // The memory store backend unless the test names one: the default (the database) would open a database
+  // for every test gateway.
+  const parsed = parseConfig(
+    mergeConfigInputs({ port: 0, dataDir, delivery: { storeBackend: 'memory' } }, config),
+  )
   const pairing = rest.pairingStore ?? memoryPairingStore(parsed)
   const devices = rest.devicePairing ?? createMemoryDevicePairingStore()
   const agentKeys = rest.agentKeys ?? createMemoryAgentKeyStore()

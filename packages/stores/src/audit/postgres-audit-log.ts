@@ -26,7 +26,7 @@ export interface PostgresAuditLog extends AuditLog {
   readonly buffered: number
 }
 
-// Bounds how long one batch holds the database (and, on embedded PGlite, the event loop).
+// Bounds how long one batch holds the database.
 const MAX_BATCH_SIZE = 5_000
 
 /** The inserted columns, keyed by the field of a normalized record that fills each. */
@@ -62,15 +62,6 @@ const insertBatchText = (() => {
 })()
 const [insertBatchHead = '', insertBatchTail = ''] = insertBatchText.split('$1')
 
-// PGlite copies a text parameter into its wire message in JavaScript, character by character (about a third
-// of a batch's cost); UTF-8 bytes sent in binary format are copied at once, and `json` reads its binary
-// format as text. Without this serializer PGlite would JSON.stringify the bytes.
-const JSON_TYPE_OID = 114
-const passBytesThrough = {
-  serializers: { [JSON_TYPE_OID]: (bytes: Uint8Array) => bytes as unknown as string },
-}
-const utf8 = new TextEncoder()
-
 /**
  * Audit log that buffers rows in memory and writes them to `audit_events` one INSERT per batch, off the
  * caller's path. `record` never waits and never throws; the buffer is bounded.
@@ -80,17 +71,16 @@ export function createPostgresAuditLog(
   options: PostgresAuditLogOptions = {},
 ): PostgresAuditLog {
   const { db } = database
-  const pglite = database.kind === 'pglite' ? database.pglite : undefined
   const batchSize = clampInteger(options.batchSize ?? 500, 1, MAX_BATCH_SIZE)
   const flushIntervalMs = clampInteger(options.flushIntervalMs ?? 250, 0, 60_000)
   const maxBuffer = clampInteger(options.maxBuffer ?? 50_000, 1, Number.MAX_SAFE_INTEGER)
   const onError = options.onError
 
-  // On a PostgreSQL server the statement runs in the database's process: a backlog goes out in statements of
-  // up to MAX_BATCH_SIZE rows, so one statement in flight writes as many rows as the gateway records (at
-  // `batchSize` rows per statement a busy request path outran the writer and the buffer overflowed). On
-  // embedded PGlite each statement runs on the event loop, so batches stay at `batchSize` there.
-  const rowsPerStatement = pglite === undefined ? Math.max(batchSize, MAX_BATCH_SIZE) : batchSize
+  // The statement runs in the database's process (a PostgreSQL server, or embedded PGlite's worker thread):
+  // a backlog goes out in statements of up to MAX_BATCH_SIZE rows, so one statement in flight writes as many
+  // rows as the gateway records (at `batchSize` rows per statement a busy request path outran the writer and
+  // the buffer overflowed).
+  const rowsPerStatement = Math.max(batchSize, MAX_BATCH_SIZE)
 
   // Each row as its JSON text, serialised when recorded: a batch is then one join, not one long
   // JSON.stringify on the event loop, and the buffer holds one string per row instead of an object graph.
@@ -116,10 +106,6 @@ export function createPostgresAuditLog(
 
   async function insert(rows: string[]): Promise<void> {
     const json = `[${rows.join(',')}]`
-    if (pglite !== undefined) {
-      await pglite.query(insertBatchText, [utf8.encode(json)], passBytesThrough)
-      return
-    }
     await db.execute(sql.join([sql.raw(insertBatchHead), sql`${json}`, sql.raw(insertBatchTail)]))
   }
 
@@ -166,7 +152,7 @@ export function createPostgresAuditLog(
    * full batches (a server's statements take the whole backlog, up to 5,000 rows), unless a `flush()` waits
    * or the log is closing. Rows that arrived while a batch was written
    * wait for the next full batch or the timer instead of going out as a small batch of their own: under load
-   * that halves the statements, and on embedded PGlite each statement blocks the event loop.
+   * that halves the statements.
    */
   function drain(): Promise<void> {
     if (timer !== undefined) {
