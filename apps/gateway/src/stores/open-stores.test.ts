@@ -68,8 +68,32 @@ describe('openStores', () => {
     expect(closes.tasks).not.toHaveBeenCalled()
   })
 
+  it("warns at start when Redis is configured but deliveries and history are in the node's embedded database", async () => {
+    const warnings: string[] = []
+    const recording = pino(
+      { level: 'warn' },
+      { write: (line: string) => warnings.push(JSON.parse(line).msg) },
+    )
+    const shared = parseConfig({ redis: { url: 'redis://127.0.0.1:6379' } })
+    const { audit: _audit, ...given } = storesNeedingADatabase(shared)
+    const embedded = parseConfig({ redis: { url: 'redis://127.0.0.1:6379' }, databaseUrl: 'memory://' })
+    const opened = await openStores(embedded, given, { ...context, logger: recording })
+    await opened.close()
+    expect(
+      warnings.filter((message) => message.includes('point databaseUrl at a shared PostgreSQL')),
+    ).toHaveLength(1)
+    // Without Redis, one node on its embedded database is the default set-up: nothing to warn of.
+    warnings.length = 0
+    const single = await openStores(parseConfig({ databaseUrl: 'memory://' }), given, {
+      ...context,
+      logger: recording,
+    })
+    await single.close()
+    expect(warnings).toEqual([])
+  })
+
   it('with the audit off records nothing and opens no database for the audit', async () => {
-    const config = parseConfig({ audit: { enabled: 'false' } })
+    const config = parseConfig({ ...memoryBackend, audit: { enabled: 'false' } })
     const { audit: _audit, ...given } = storesNeedingADatabase(config)
     const opened = await openStores(config, given, context)
     expect(opened.stores.database).toBeUndefined()

@@ -35,7 +35,7 @@ import {
 } from '@parley/stores'
 import type { Logger } from 'pino'
 import { taskSecretKey } from '../a2a/a2a-task-store.js'
-import type { GatewayConfig } from '../config.js'
+import { type GatewayConfig, redisEnabled } from '../config.js'
 import { openDeliveryBackend } from '../delivery/open-delivery-backend.js'
 import { GatewayError } from '../errors.js'
 import { boundDeliveryBackend, boundStore, type StoreBound } from './bounded-store.js'
@@ -139,6 +139,21 @@ export function needsDatabase(config: GatewayConfig, injected: InjectedStores): 
 }
 
 /**
+ * With Redis configured (several nodes) and the `postgres` backend on the embedded database, every node keeps
+ * its own channel offsets and deliveries: recovery across nodes cannot work. Told at start; not refused, since
+ * a single node on Redis (or tests injecting a shared database) is a fair set-up.
+ */
+function warnOfUnsharedStore(config: GatewayConfig, logger: OpenStoresContext['logger']): void {
+  const embedded = config.databaseUrl === undefined || config.databaseUrl.startsWith('memory://')
+  if (redisEnabled(config) && embedded && config.delivery.storeBackend === 'postgres') {
+    logger.warn(
+      "Redis is configured (several nodes) but deliveries and history are in this node's embedded database: " +
+        'point databaseUrl at a shared PostgreSQL server, or use delivery.storeBackend redis',
+    )
+  }
+}
+
+/**
  * Opens the stores the gateway was not given: the database (when a store needs it), then the default store
  * of each kind on it, then the delivery backend. Injected stores are used as they are and never closed. If
  * opening fails part-way, what was opened is closed again before the error is thrown.
@@ -167,8 +182,10 @@ export async function openStores(
           connectTimeout: config.stores.timeout,
         })
       : undefined)
-  if (database !== undefined && injected.database === undefined)
+  if (database !== undefined && injected.database === undefined) {
     owned.push({ what: 'the database', close: () => database.close() })
+    warnOfUnsharedStore(config, logger)
+  }
   try {
     const onDatabase = <T>(what: string, create: (db: ParleyDatabase) => T): T => {
       if (database === undefined) throw new Error(`${what} needs a database and none is open`)
