@@ -14,7 +14,7 @@ import { forkTs, readCpuMs, readMemory, sendTo, stopProcess, waitForMessage } fr
 import { fixed, formatTable, integer, median, type RowSummary, ratio, times } from './report.js'
 import { type Contender, failedRun, type PublishLoad, type RunResult } from './run-plan.js'
 import type { GatewayEntry, ScenarioPlan } from './scenario-plan.js'
-import { startServer } from './servers.js'
+import { EMBEDDED_DATABASE, startServer } from './servers.js'
 
 const IDLE_WORKER = fileURLToPath(new URL('./load/idle-worker.ts', import.meta.url))
 /** Connections per load process at most: a quarter of the open-file limit, whatever the count. */
@@ -310,7 +310,7 @@ export function renderConnectionsTable(
     }
     const met = (ok: boolean) => (ok ? 'met' : 'NOT met')
     lines.push(
-      `Parley targets: ≤ ${TARGET_KB_PER_CONNECTION} KB per connection ${met((parley.kb ?? Number.POSITIVE_INFINITY) <= TARGET_KB_PER_CONNECTION)}` +
+      `Parley targets: ≤ ${TARGET_KB_PER_CONNECTION} KB per connection ${met(parley.kb !== undefined && parley.kb >= 0 && parley.kb <= TARGET_KB_PER_CONNECTION)}` +
         `, ≤ ${TARGET_IDLE_CORES} core idle ${met((parley.cores ?? Number.POSITIVE_INFINITY) <= TARGET_IDLE_CORES)}`,
     )
   }
@@ -344,7 +344,11 @@ export function connectionsPlan(
     subscribers: options.connections,
     window: 1,
   }
-  const databaseUrl = options.databaseUrl ?? 'memory://'
+  // The default gateway's embedded database (a data folder, as `pnpm start` opens it), unless --database-url:
+  // `memory://` sets the database up in the serving thread, whose garbage (~500 MB) is returned while the
+  // connections are held and made the RSS per connection negative.
+  const databaseUrl = options.databaseUrl ?? EMBEDDED_DATABASE
+  const databaseLabel = databaseUrl === EMBEDDED_DATABASE ? 'embedded (data folder)' : databaseUrl
   const figures = new Map<string, ConnectionFigures[]>()
   const record = (label: string) => (figure: ConnectionFigures) => {
     figures.set(label, [...(figures.get(label) ?? []), figure])
@@ -357,13 +361,13 @@ export function connectionsPlan(
         `${options.connectionChannels} channels, default heartbeats, ${options.idleMs / 1000} s idle window, ` +
         `then one publication per channel; ${options.runs} run(s) of ` +
         contenders.map((contender) => contender.label).join(', '),
-      `Servers: parley (heartbeatInterval default, --store-backend memory, database ${databaseUrl}` +
+      `Servers: parley (heartbeatInterval default, --store-backend memory, database ${databaseLabel}` +
         `${gateway ? `, CLI ${gateway.path}` : ''}); ws (channel sets, ping every 30 s); socket.io (rooms, its default 25 s ping)`,
     ],
     load,
     contenders,
     rows: contenders,
-    database: gateway ? databaseUrl : undefined,
+    database: gateway ? databaseLabel : undefined,
     render: (summaries) => renderConnectionsTable(summaries, figures),
     runOne: (contender, run) => runConnections(contender, run, options, record(contender.label)),
     describeRun: describeConnectionsRun,

@@ -42,7 +42,7 @@ export function planScenario(
         connectionsPlan(
           options,
           gateway,
-          contendersOnDatabase(options, gateway, options.databaseUrl ?? 'memory://'),
+          contendersOnDatabase(options, gateway, options.databaseUrl ?? EMBEDDED_DATABASE),
         ),
       )
     case 'storm':
