@@ -20,16 +20,7 @@ export type ScenarioName = (typeof SCENARIO_NAMES)[number]
  * What runs without `--scenario` (and in `--quick`, CI's smoke run): all but a2a, which takes ~30 s more even
  * quick (two servers started per run, HTTP clients); name it to run it.
  */
-const DEFAULT_SCENARIOS: ScenarioName[] = [
-  'start',
-  'fanout',
-  'durable',
-  'crossnode',
-  'request',
-  'mcp',
-  'connections',
-  'storm',
-]
+const DEFAULT_SCENARIOS: ScenarioName[] = SCENARIO_NAMES.filter((name) => name !== 'a2a')
 
 /** The server the durable scenario creates its throw-away databases on, unless --database-url names one. */
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
