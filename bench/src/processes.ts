@@ -69,8 +69,8 @@ interface WorkerMessage {
 }
 
 /**
- * Waits for a worker message of the given type (of `FromWorker`, or of another process's own messages). A `failed` message, an exit or the timeout rejects, with
- * the worker's own explanation when it gave one.
+ * Waits for a worker message of the given type (of `FromWorker`, or of another process's own messages). A
+ * `failed` message, an exit or the timeout rejects, with the worker's own explanation when it gave one.
  */
 export function waitForMessage<K extends Message['type'], Message extends WorkerMessage = FromWorker>(
   child: ChildProcess,
@@ -78,16 +78,31 @@ export function waitForMessage<K extends Message['type'], Message extends Worker
   timeoutMs: number,
   what: string,
 ): Promise<Extract<Message, { type: K }>> {
+  return waitForMatch(
+    child,
+    (message: Message): message is Extract<Message, { type: K }> => message.type === type,
+    timeoutMs,
+    what,
+  )
+}
+
+/** `waitForMessage` for the first message `accept` takes (e.g. a type and a phase). */
+export function waitForMatch<Message extends WorkerMessage, T extends Message>(
+  child: ChildProcess,
+  accept: (message: Message) => message is T,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       clearTimeout(timer)
       child.off('message', onMessage)
       child.off('exit', onExit)
     }
-    const onMessage = (message: WorkerMessage) => {
-      if (message.type === type) {
+    const onMessage = (message: Message) => {
+      if (accept(message)) {
         cleanup()
-        resolve(message as Extract<Message, { type: K }>)
+        resolve(message)
       } else if (message.type === 'failed') {
         cleanup()
         reject(new Error(`${what}: ${String(message.message)}`))

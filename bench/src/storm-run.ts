@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { monotonicMs } from './clock.js'
 import type { RunDatabase } from './databases.js'
 import { megabytes } from './measurement.js'
-import { forkTs, freePort, readMemory, sendTo, stopProcess } from './processes.js'
+import { forkTs, freePort, readMemory, sendTo, stopProcess, waitForMatch } from './processes.js'
 import type { Contender } from './run-plan.js'
 import type { FromProxy } from './servers/tcp-cut-proxy.js'
 import { type RunningServer, startServer } from './servers.js'
@@ -53,39 +53,13 @@ function bounds(subscribers: number) {
   }
 }
 
-function waitFor<T extends FromStorm>(
+/** A storm process's message that `accept` takes; a `failed` one, an exit or the timeout rejects. */
+const waitFor = <T extends FromStorm>(
   child: ChildProcess,
   accept: (message: FromStorm) => message is T,
   timeoutMs: number,
   what: string,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      clearTimeout(timer)
-      child.off('message', onMessage)
-      child.off('exit', onExit)
-    }
-    const onMessage = (message: FromStorm) => {
-      if (accept(message)) {
-        cleanup()
-        resolve(message)
-      } else if (message.type === 'failed') {
-        cleanup()
-        reject(new Error(`${what}: ${message.message}`))
-      }
-    }
-    const onExit = (code: number | null, signal: string | null) => {
-      cleanup()
-      reject(new Error(`${what}: the process exited (${signal ?? `code ${code}`})`))
-    }
-    const timer = setTimeout(() => {
-      cleanup()
-      reject(new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s`))
-    }, timeoutMs)
-    child.on('message', onMessage)
-    child.once('exit', onExit)
-  })
-}
+): Promise<T> => waitForMatch(child, accept, timeoutMs, what)
 
 const is =
   <K extends FromStorm['type']>(type: K) =>
