@@ -379,7 +379,7 @@ function buildProgram(): Command {
     .option('--max-payload <bytes>', 'largest accepted frame in bytes (default 1048576)')
     .option(
       '--store-backend <backend>',
-      'where deliveries and channel history live: memory (default) or postgres (the database)',
+      'where deliveries and channel history live: postgres (the database, default), redis or memory',
     )
     .option(
       '--redis-url <url>',
