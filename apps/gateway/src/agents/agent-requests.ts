@@ -10,6 +10,7 @@ import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId, newTraceId } from '../ids.js'
+import type { AgentActivity } from './agent-activity.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
 import {
@@ -50,6 +51,8 @@ export interface AgentRequestsOptions {
   directory: RegisteredAgentDirectory
   access: () => AgentAccess
   audit: ConnectionAudit
+  /** Told of every finished request (the metrics). */
+  activity?: AgentActivity
 }
 
 /**
@@ -58,7 +61,7 @@ export interface AgentRequestsOptions {
  * here, whichever node the instance is on.
  */
 export function createAgentRequests(options: AgentRequestsOptions) {
-  const { config, directory, audit } = options
+  const { config, directory, audit, activity } = options
   const pending = new Map<string, PendingRequest>()
   const byCaller = new Map<string, Set<string>>()
   const byInstance = new Map<string, Set<string>>()
@@ -73,6 +76,18 @@ export function createAgentRequests(options: AgentRequestsOptions) {
     const set = map.get(key)
     set?.delete(id)
     if (set?.size === 0) map.delete(key)
+  }
+
+  /** Tells the observers (metrics) how the request ended. */
+  function observe(request: PendingRequest, outcome: string, agent: string | undefined): void {
+    if (activity === undefined || !activity.observed) return
+    activity.requestFinished({
+      caller: directory.byConnection(request.caller.id)?.agentId ?? '',
+      agent: agent ?? '',
+      capability: typeof request.target === 'string' ? '' : request.target.capability,
+      outcome,
+      latencyMs: Date.now() - request.receivedAt,
+    })
   }
 
   /** A request's deadline passed without an answer. One function for every request's timer: no closure each. */
@@ -111,6 +126,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
     if (route !== undefined && answeredBy === undefined) directory.forget(route, request.correlationId)
     const latencyMs = Date.now() - request.receivedAt
     const instance = answeredBy ?? route
+    observe(request, 'error' in answer ? answer.error.code : 'ok', instance?.agentId)
     if ('data' in answer && instance !== undefined) {
       request.caller.sendFrame({
         type: 'reply',
@@ -172,6 +188,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
           choice.decision,
           request.traceId,
         )
+        observe(request, choice.decision.code, undefined)
         sendError(request.caller, denialError(choice.decision), request.requestId)
         return false
       }
@@ -348,6 +365,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         })
         directory.forget(route, request.correlationId)
       }
+      observe(request, 'canceled', route?.agentId)
       recordAgentAudit(audit, {
         kind: 'reply',
         outcome: 'error',

@@ -36,6 +36,7 @@ import { registerMcpRoutes } from '../mcp/mcp-routes.js'
 import { registerMcpServerRoutes } from '../mcp/upstreams/mcp-server-routes.js'
 import { createMcpUpstreams } from '../mcp/upstreams/mcp-upstreams.js'
 import { upstreamMcpServerRegistry } from '../mcp/upstreams/upstream-mcp-registry.js'
+import type { AuditMetrics } from '../metrics/audit-metrics.js'
 import { createMetricsRegistry, registerMetricsRoutes } from '../metrics/metrics-routes.js'
 import { registerApprovalLinkRoutes } from '../pairing/approval-link-routes.js'
 import type { ApprovalLinks } from '../pairing/approval-links.js'
@@ -60,6 +61,8 @@ export interface HttpAssemblyOptions {
   nodeId: string
   startedAt: number
   audit: ConnectionAudit
+  /** Counts of what the audit records, for `/metrics` (the gateway taps its audit with it). */
+  auditMetrics?: AuditMetrics
   probes: StoreProbes
   isDraining: () => boolean
   isListening: () => boolean
@@ -109,6 +112,13 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     isDraining,
     deliveryStats: () => (stores.get('deliveries') === undefined ? undefined : hub.deliveries.stats()),
     busState: () => bus.state(),
+    agents: { activity: hub.agents.activity, stats: hub.agents.stats },
+    ...(options.auditMetrics === undefined ? {} : { audit: options.auditMetrics }),
+    transports: () => {
+      let polling = 0
+      for (const connection of hub.connections.values()) if (connection.transport === 'polling') polling += 1
+      return { websocket: hub.connections.size - polling, polling, pollingSessions: pollingSessions.size }
+    },
   })
   registerMetricsRoutes(app, metricsRegistry)
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
