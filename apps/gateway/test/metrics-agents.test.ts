@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import type { AgentAccess } from '../src/agents/types.js'
 import { answerRequests, useAgentGateway, withAgentAccess } from './support/agent-clients.js'
@@ -166,6 +167,25 @@ describe('GET /metrics: agents, edges, refusals and transports', () => {
     slow.send({ type: 'respond', correlationId: incoming?.correlationId, data: 'done' })
     expect(await waiting).toMatchObject({ type: 'reply' })
     expect(sample(await scrape(), 'parley_agent_requests_in_flight')).toBe(0)
+  })
+
+  it("names in deploy/grafana's dashboard only metrics the gateway exports", async () => {
+    await harness.start()
+    const exported = new Set(
+      [...(await scrape()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) =>
+        type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name ?? ''],
+      ),
+    )
+    const dashboard = JSON.parse(
+      readFileSync(new URL('../../../deploy/grafana/parley-gateway.json', import.meta.url), 'utf8'),
+    ) as { panels: Array<{ targets: Array<{ expr: string }> }> }
+    const named = dashboard.panels.flatMap((panel) =>
+      panel.targets.flatMap((target) =>
+        [...target.expr.matchAll(/\b((?:parley|nodejs|process)_[a-z0-9_]+)\b/g)].map((m) => m[1]),
+      ),
+    )
+    expect(named.length).toBeGreaterThan(20)
+    expect(named.filter((name) => !exported.has(name ?? ''))).toEqual([])
   })
 
   it('counts open connections by transport and the long-polling sessions', async () => {
