@@ -44,6 +44,8 @@ interface PendingRequest {
   attempts: number
   tried: Set<string>
   route: AgentRoute | undefined
+  /** Agent hops before this request (see `hopsOf`). */
+  hops: number
 }
 
 export interface AgentRequestsOptions {
@@ -76,6 +78,22 @@ export function createAgentRequests(options: AgentRequestsOptions) {
     const set = map.get(key)
     set?.delete(id)
     if (set?.size === 0) map.delete(key)
+  }
+
+  /**
+   * The hops before a request: what the caller says (`request.hops`, the SDK sets it from the request its
+   * handler answers), or more when the caller is an agent instance answering a request of the same trace here.
+   */
+  function hopsOf(connection: AgentCaller, frame: RequestFrame): number {
+    let hops = frame.hops ?? 0
+    if (frame.traceId === undefined) return hops
+    const instanceId = directory.byConnection(connection.id)?.instanceId
+    const answering = instanceId === undefined ? undefined : byInstance.get(instanceId)
+    for (const correlationId of answering ?? []) {
+      const incoming = pending.get(correlationId)
+      if (incoming?.traceId === frame.traceId) hops = Math.max(hops, incoming.hops + 1)
+    }
+    return hops
   }
 
   /** Tells the observers (metrics) how the request ended. */
@@ -219,6 +237,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         idempotent: request.idempotent,
         ...(typeof request.target === 'string' ? {} : { capability: request.target.capability }),
         traceId: request.traceId,
+        hops: request.hops,
       })
       if (delivered) return true
       detach(request)
@@ -272,6 +291,13 @@ export function createAgentRequests(options: AgentRequestsOptions) {
           AUDIT_BEHIND_RETRY_MS,
         )
       }
+      const hops = hopsOf(connection, frame)
+      if (hops >= config.agents.maxHops) {
+        throw new GatewayError(
+          'loop_detected',
+          `this request would be hop ${hops + 1} of a chain of agent requests; agents.maxHops is ${config.agents.maxHops}`,
+        )
+      }
       const receivedAt = Date.now()
       const maxMs = config.agents.maxRequestTimeout * 1000
       const timeoutMs = Math.min(frame.timeoutMs ?? config.agents.requestTimeout * 1000, maxMs)
@@ -292,6 +318,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         attempts: 0,
         tried: new Set(),
         route: undefined,
+        hops,
       }
       pending.set(correlationId, request)
       index(byCaller, connection.id, correlationId)
