@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react'
+import { formatClockUtc } from '@/lib/display-format'
 import type { GatewayResult } from '@/lib/gateway-result'
 
 export type LiveTableColumn = { label: string; numeric?: boolean }
@@ -6,6 +7,7 @@ export type LiveTableColumn = { label: string; numeric?: boolean }
 /**
  * A table of one live query's rows. With no rows it shows one line saying why: still loading, nothing to
  * show (`emptyText`), or the query failed (`unavailableText`; the page's banner says what went wrong).
+ * When a refresh failed after a good answer the rows are that answer's, and the table says it is stale.
  */
 export function LiveTable({
   testId,
@@ -24,9 +26,20 @@ export function LiveTable({
   unavailableText: string
   children: ReactNode
 }) {
+  const stale = result?.ok === true ? result.stale : undefined
   return (
     <div className="table-wrap">
-      <table className="table" data-testid={testId}>
+      <table
+        className={stale === undefined ? 'table' : 'table table-stale'}
+        data-testid={testId}
+        data-stale={stale === undefined ? undefined : 'true'}
+      >
+        {stale === undefined ? null : (
+          <caption className="stale-caption" data-testid={`${testId}-stale`}>
+            Stale: last updated{' '}
+            {stale.lastUpdatedAt === undefined ? 'before the failure' : formatClockUtc(stale.lastUpdatedAt)}
+          </caption>
+        )}
         <thead>
           <tr>
             {columns.map((column) => (

@@ -16,7 +16,9 @@ export function OverviewView() {
   const recent = useQuery(browserQueries.recentAudit()).data
   const failure = firstFailure(health, connections, channels, recent)
 
-  const status = health === undefined ? 'loading' : health.ok ? health.data.status : 'unreachable'
+  // A kept (stale) health answer is not the gateway's state now: it could not be asked.
+  const status =
+    health === undefined ? 'loading' : health.ok && !health.stale ? health.data.status : 'unreachable'
   const healthData = health?.ok ? health.data : undefined
 
   return (

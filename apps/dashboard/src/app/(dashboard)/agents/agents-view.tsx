@@ -152,8 +152,10 @@ export function AgentsView() {
         ))}
       </LiveTable>
       <p className="muted small" data-testid="agents-count">
-        {filtering ? `${agents.length} of ${everyAgent.length}` : agents.length} agents on every node ·
-        refreshes every 2 seconds
+        {result?.ok === true
+          ? `${filtering ? `${agents.length} of ${everyAgent.length}` : agents.length} agents on every node`
+          : 'Agents unavailable'}{' '}
+        · refreshes every 2 seconds
       </p>
 
       <h2>Instances</h2>

@@ -36,7 +36,13 @@ export function AuditView({
       <AuditTable
         testId="audit-table"
         events={events}
-        emptyText={trail.isPending ? 'Loading…' : 'No audit events match these filters.'}
+        emptyText={
+          trail.isPending
+            ? 'Loading…'
+            : firstFailure(...pages) !== undefined
+              ? 'Audit events unavailable.'
+              : 'No audit events match these filters.'
+        }
       />
       <LoadMorePager
         hasNextPage={trail.hasNextPage}

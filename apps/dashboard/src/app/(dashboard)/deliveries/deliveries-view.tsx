@@ -203,9 +203,11 @@ export function DeliveriesView({
         emptyText={
           queue.isPending
             ? 'Loading…'
-            : hasNoFilter(filters)
-              ? 'No dead letters.'
-              : 'No dead letters match these filters.'
+            : firstFailure(...pages) !== undefined
+              ? 'Dead letters unavailable.'
+              : hasNoFilter(filters)
+                ? 'No dead letters.'
+                : 'No dead letters match these filters.'
         }
       />
       <LoadMorePager
