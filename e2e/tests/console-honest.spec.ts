@@ -1,4 +1,4 @@
-import { PushClient } from '@parley/client'
+import { AgentClient, PushClient } from '@parley/client'
 import { expect, type Page, test } from '@playwright/test'
 import { E2E } from '../e2e-env.js'
 import { logIn, uniqueName } from '../helpers.js'
@@ -44,18 +44,85 @@ test.describe('honest states (issue 17 item 6)', () => {
   test('the Agents page says a failure once though each of its sections met it, and counts no zero agents', async ({
     page,
   }) => {
-    await logIn(page)
-    await page.getByTestId('nav-agents').click()
-    await expect(page.getByTestId('agents-count')).toContainText('agents on every node')
+    const agentId = uniqueName('e2e-honest-agent')
+    const agent = new AgentClient(E2E.wsUrl, { agentId, capabilities: ['honest.check'] })
+    await agent.connect()
+    try {
+      await logIn(page)
+      await page.getByTestId('nav-agents').click()
+      await expect(page.locator(`[data-testid="agent-row"][data-agent-id="${agentId}"]`)).toBeVisible()
+      const count = await page.getByTestId('agents-count').textContent()
 
-    await failGatewayCalls(page)
-    // Every section has refreshed into the failure (each table says its data is stale)...
-    for (const table of ['agents-table', 'agent-instances-table', 'a2a-agents-table', 'grants-table']) {
-      await expect(page.getByTestId(`${table}-stale`)).toBeVisible()
+      await failGatewayCalls(page)
+      // Every section has refreshed into the failure (each table says its data is stale)...
+      for (const table of ['agents-table', 'agent-instances-table', 'a2a-agents-table', 'grants-table']) {
+        await expect(page.getByTestId(`${table}-stale`)).toBeVisible()
+      }
+      // ...and the page says so once.
+      await expect(page.getByTestId('gateway-error')).toHaveCount(1)
+      await expect(page.getByTestId('gateway-error')).toContainText('connect ECONNREFUSED (test)')
+      // The agents stay listed and counted as before, not "0 agents".
+      await expect(page.locator(`[data-testid="agent-row"][data-agent-id="${agentId}"]`)).toBeVisible()
+      await expect(page.getByTestId('agents-count')).toHaveText(count ?? '')
+    } finally {
+      await agent.close()
     }
-    // ...and the page says so once.
-    await expect(page.getByTestId('gateway-error')).toHaveCount(1)
-    await expect(page.getByTestId('gateway-error')).toContainText('connect ECONNREFUSED (test)')
-    await expect(page.getByTestId('agents-count')).not.toContainText(/^0 agents/)
   })
+})
+
+test.describe('a readable audit (issue 17 item 7)', () => {
+  /** A client publishing to its own channel: each publish is one audit row of that channel. */
+  async function publisher(channel: string) {
+    const client = new PushClient(E2E.wsUrl, { clientId: uniqueName('e2e-audit-reader') })
+    await client.connect()
+    await client.subscribe(channel)
+    return {
+      publish: (n: number) => client.publish(channel, { n }),
+      close: () => client.close(),
+    }
+  }
+
+  for (const [how, pause] of [
+    [
+      'selects text in it',
+      async (page: Page) => {
+        await page.getByTestId('audit-row').first().getByText('publish').dblclick()
+      },
+    ],
+    [
+      'scrolls over it',
+      async (page: Page) => {
+        await page.getByTestId('audit-table').hover()
+        await page.mouse.wheel(0, 40)
+      },
+    ],
+  ] as const) {
+    test(`the audit stops shifting while the operator ${how}, counts the new events and shows them on a click`, async ({
+      page,
+    }) => {
+      const channel = uniqueName('e2e.reading')
+      const client = await publisher(channel)
+      try {
+        await logIn(page)
+        await client.publish(1)
+        await page.goto(`/audit?channel=${channel}&kind=publish`)
+        const rows = page.getByTestId('audit-row')
+        await expect(rows).toHaveCount(1)
+
+        await pause(page)
+        await expect(page.getByTestId('audit-paused')).toBeVisible()
+        await client.publish(2)
+        await client.publish(3)
+        // The refresh goes on behind: the two new rows are counted, not shown.
+        await expect(page.getByTestId('audit-new-events')).toHaveText('2 new events')
+        await expect(rows).toHaveCount(1)
+
+        await page.getByTestId('audit-new-events').click()
+        await expect(rows).toHaveCount(3)
+        await expect(page.getByTestId('audit-paused')).toHaveCount(0)
+      } finally {
+        await client.close()
+      }
+    })
+  }
 })
