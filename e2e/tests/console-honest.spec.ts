@@ -1,7 +1,7 @@
 import { AgentClient, PushClient } from '@parley/client'
 import { expect, type Page, test } from '@playwright/test'
 import { E2E } from '../e2e-env.js'
-import { logIn, uniqueName } from '../helpers.js'
+import { adminApi, logIn, uniqueName } from '../helpers.js'
 
 /** What the dashboard's `/api/gw/*` routes answer when the gateway is down (502 with the failure as data). */
 const GATEWAY_DOWN = {
@@ -124,5 +124,52 @@ test.describe('a readable audit (issue 17 item 7)', () => {
         await client.close()
       }
     })
+  }
+})
+
+test('principals read as their token names, with the id on hover, and the policy form finds one by name (issue 17 item 8)', async ({
+  page,
+}) => {
+  const name = uniqueName('e2e-named-token')
+  const created = await adminApi('POST', '/api/admin/tokens', { name, role: 'client', scopes: ['*:*'] })
+  expect(created.status).toBe(201)
+  const tokenId = (created.body as { info: { id: string } }).info.id
+  const { token } = created.body as { token: string }
+  const clientId = uniqueName('e2e-named-client')
+  const channel = uniqueName('e2e.named')
+  const ruleId = uniqueName('e2e-named-rule')
+  const client = new PushClient(E2E.wsUrl, { clientId, authToken: token })
+  await client.connect()
+  try {
+    await client.subscribe(channel)
+    await client.publish(channel, { hello: 'names' })
+    await logIn(page)
+
+    await page.getByTestId('nav-connections').click()
+    const connection = page.getByTestId('connection-row').filter({ hasText: clientId })
+    await expect(connection.getByTestId('principal-name')).toHaveText(name)
+    await expect(connection.getByTestId('principal-name')).toHaveAttribute('title', `${tokenId} (token)`)
+    await expect(connection).not.toContainText(tokenId)
+
+    await page.goto(`/audit?channel=${channel}&kind=publish`)
+    const event = page.getByTestId('audit-row')
+    await expect(event.getByTestId('principal-name')).toHaveText(name)
+    await expect(event.getByTestId('principal-name')).toHaveAttribute('title', `${tokenId} (token)`)
+
+    await page.getByTestId('nav-policies').click()
+    await page.getByTestId('policy-create-id').fill(ruleId)
+    await page.getByTestId('policy-create-action-publish').check()
+    await page.getByTestId('policy-create-subject-principal-search').fill(name.slice(0, -3).toUpperCase())
+    await page.getByTestId('policy-create-subject-principal-option').filter({ hasText: name }).click()
+    await expect(page.getByTestId('policy-create-subject-pattern')).toHaveValue(tokenId)
+    await page.getByTestId('policy-create-target-kind').selectOption('channel')
+    await page.getByTestId('policy-create-target-pattern').fill(channel)
+    await page.getByTestId('policy-create-submit').click()
+    const rule = page.locator(`[data-testid="policy-rule-row"][data-rule-id="${ruleId}"]`)
+    await expect(rule.getByTestId('policy-rule-subject')).toHaveText(`principal:${name}`)
+    await expect(rule.getByTestId('principal-name')).toHaveAttribute('title', `${tokenId} (token)`)
+  } finally {
+    await client.close()
+    await adminApi('DELETE', `/api/admin/policies/${ruleId}`)
   }
 })

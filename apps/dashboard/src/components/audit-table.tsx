@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@parley/protocol/admin'
 import { formatUtc } from '@/lib/format'
+import { PrincipalName } from './principal-name'
 
 function Cell({ value }: { value: string | number | null }) {
   return value === null ? <span className="muted">—</span> : value
@@ -46,7 +47,7 @@ export function AuditTable({
                   <span className={`tag tag-${event.kind}`}>{event.kind}</span>
                 </td>
                 <td>
-                  <Cell value={event.principal} />
+                  <PrincipalName principal={event.principal} />
                 </td>
                 <td className="mono">
                   <Cell value={event.clientId} />

@@ -7,6 +7,7 @@ import { Badge } from '@/components/badge'
 import { TextFilter } from '@/components/filter-fields'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
 import { LiveTable } from '@/components/live-table'
+import { PrincipalName } from '@/components/principal-name'
 import { agentStatusTone, conversationHref, filterAgentsByCapability, totalInFlight } from '@/lib/agents'
 import { browserQueries } from '@/lib/browser-api'
 import { formatAge, formatCount, secondsSince } from '@/lib/format'
@@ -172,7 +173,9 @@ export function AgentsView() {
             <td className="mono">{instance.instanceId}</td>
             <td className="mono">{instance.agentId}</td>
             <td className="mono">{instance.clientId}</td>
-            <td data-testid="instance-principal">{instance.principal}</td>
+            <td data-testid="instance-principal">
+              <PrincipalName principal={instance.principal} />
+            </td>
             <td className="mono">{instance.node}</td>
             <td data-testid="instance-kind">{AGENT_KIND_LABELS[instance.kind ?? 'websocket']}</td>
             <td className="mono small" data-testid="instance-url">

@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
 import { LiveTable } from '@/components/live-table'
+import { PrincipalName } from '@/components/principal-name'
 import { browserQueries } from '@/lib/browser-api'
 import { formatCount, formatUtc } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
@@ -39,7 +40,9 @@ export function ConnectionsView() {
             <td className="mono" title={connection.userAgent ?? undefined}>
               {connection.clientId}
             </td>
-            <td>{connection.principal}</td>
+            <td>
+              <PrincipalName principal={connection.principal} />
+            </td>
             <td>
               <span className="tag">{connection.transport}</span>
             </td>
