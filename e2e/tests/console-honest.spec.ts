@@ -2,6 +2,7 @@ import { AgentClient, PushClient } from '@parley/client'
 import { expect, type Page, test } from '@playwright/test'
 import { E2E } from '../e2e-env.js'
 import { adminApi, logIn, uniqueName } from '../helpers.js'
+import { RawParleyClient } from '../raw-client.js'
 
 /** What the dashboard's `/api/gw/*` routes answer when the gateway is down (502 with the failure as data). */
 const GATEWAY_DOWN = {
@@ -172,4 +173,80 @@ test('principals read as their token names, with the id on hover, and the policy
     await client.close()
     await adminApi('DELETE', `/api/admin/policies/${ruleId}`)
   }
+})
+
+test.describe('tables that keep their shape (issue 17 item 9)', () => {
+  test.use({ viewport: { width: 1280, height: 900 } })
+
+  test('a dead letter’s actions stay on one line and its recipient is one cut line with a copy button', async ({
+    page,
+    context,
+  }) => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'])
+    const recipientId = uniqueName('e2e-shape-recipient-with-a-rather-long-client-id')
+    const recipient = await RawParleyClient.connect(E2E.wsUrl, recipientId)
+    const sender = await RawParleyClient.connect(E2E.wsUrl, uniqueName('e2e-shape-sender'))
+    try {
+      // Refused every time, with a long reason, until it is dead-lettered.
+      recipient.onDirectMessage((message) => {
+        recipient.post({ type: 'nack', deliveryId: message.deliveryId, reason: 'refused '.repeat(30) })
+      })
+      await sender.request({ type: 'send', to: recipientId, data: { note: 'x'.repeat(300) } })
+      await logIn(page)
+      await page.goto(`/deliveries?recipient=${recipientId}`)
+      const row = page.getByTestId('dlq-row')
+      await expect(row).toHaveCount(1)
+
+      const tops = await Promise.all(
+        ['dlq-inspect', 'dlq-requeue', 'dlq-purge'].map(async (testId) => {
+          const box = await row.getByTestId(testId).boundingBox()
+          return box?.y ?? Number.NaN
+        }),
+      )
+      expect(Math.max(...tops) - Math.min(...tops)).toBeLessThan(2)
+
+      const recipientText = row.locator('.id-text').first()
+      await expect(recipientText).toHaveText(recipientId)
+      await expect(recipientText).toHaveAttribute('title', recipientId)
+      const text = await recipientText.boundingBox()
+      const copy = await row.getByRole('button', { name: `Copy ${recipientId}` }).boundingBox()
+      // One line: the id is no taller than its copy button.
+      expect(text?.height ?? 0).toBeLessThanOrEqual((copy?.height ?? 0) + 2)
+      await row.getByRole('button', { name: `Copy ${recipientId}` }).click()
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(recipientId)
+    } finally {
+      await recipient.close()
+      await sender.close()
+    }
+  })
+
+  test('a revoked token’s row keeps a readable Scopes column', async ({ page }) => {
+    // A laptop's width, where the other columns (times that never wrap) squeeze the table.
+    await page.setViewportSize({ width: 1024, height: 800 })
+    const created = await adminApi('POST', '/api/admin/tokens', {
+      name: uniqueName('e2e-shape-token'),
+      role: 'client',
+      scopes: ['publish:orders.eu.*', 'subscribe:orders.eu.*', 'send:billing-*'],
+    })
+    const tokenId = (created.body as { info: { id: string } }).info.id
+    await adminApi('DELETE', `/api/admin/tokens/${tokenId}`)
+    await logIn(page)
+    await page.getByTestId('nav-access').click()
+    const row = page.locator(`[data-testid="token-row"][data-token-id="${tokenId}"]`)
+    await expect(row.getByTestId('token-status')).toHaveText('revoked')
+    const scopes = row.locator('td.scopes')
+    await expect(scopes).toContainText('subscribe:orders.eu.*')
+    // Wide enough for its longest scope on one line: no "orders.e/u" breaks.
+    const box = await scopes.boundingBox()
+    const longest = await scopes.evaluate((cell) => {
+      const probe = document.createElement('span')
+      probe.textContent = 'subscribe:orders.eu.*'
+      probe.style.whiteSpace = 'nowrap'
+      cell.append(probe)
+      const width = probe.getBoundingClientRect().width
+      probe.remove()
+      return width
+    })
+    expect(box?.width ?? 0).toBeGreaterThanOrEqual(longest)
+  })
 })

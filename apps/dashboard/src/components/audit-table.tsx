@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@parley/protocol/admin'
 import { formatUtc } from '@/lib/format'
+import { IdCell } from './id-cell'
 import { PrincipalName } from './principal-name'
 
 function Cell({ value }: { value: string | number | null }) {
@@ -49,9 +50,7 @@ export function AuditTable({
                 <td>
                   <PrincipalName principal={event.principal} />
                 </td>
-                <td className="mono">
-                  <Cell value={event.clientId} />
-                </td>
+                <td>{event.clientId === null ? <Cell value={null} /> : <IdCell id={event.clientId} />}</td>
                 <td className="mono">
                   <Cell value={event.channel} />
                 </td>

@@ -6,6 +6,7 @@ import { useState } from 'react'
 import { Badge } from '@/components/badge'
 import { TextFilter } from '@/components/filter-fields'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { IdCell } from '@/components/id-cell'
 import { LiveTable } from '@/components/live-table'
 import { PrincipalName } from '@/components/principal-name'
 import { agentStatusTone, conversationHref, filterAgentsByCapability, totalInFlight } from '@/lib/agents'
@@ -170,13 +171,19 @@ export function AgentsView() {
       >
         {instances.map((instance) => (
           <tr key={instance.instanceId} data-testid="instance-row" data-instance-id={instance.instanceId}>
-            <td className="mono">{instance.instanceId}</td>
+            <td>
+              <IdCell id={instance.instanceId} />
+            </td>
             <td className="mono">{instance.agentId}</td>
-            <td className="mono">{instance.clientId}</td>
+            <td>
+              <IdCell id={instance.clientId} />
+            </td>
             <td data-testid="instance-principal">
               <PrincipalName principal={instance.principal} />
             </td>
-            <td className="mono">{instance.node}</td>
+            <td>
+              <IdCell id={instance.node} />
+            </td>
             <td data-testid="instance-kind">{AGENT_KIND_LABELS[instance.kind ?? 'websocket']}</td>
             <td className="mono small" data-testid="instance-url">
               {instance.url ?? <span className="muted">—</span>}

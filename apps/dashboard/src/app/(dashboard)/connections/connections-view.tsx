@@ -2,6 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { IdCell } from '@/components/id-cell'
 import { LiveTable } from '@/components/live-table'
 import { PrincipalName } from '@/components/principal-name'
 import { browserQueries } from '@/lib/browser-api'
@@ -37,8 +38,8 @@ export function ConnectionsView() {
       >
         {connections.map((connection) => (
           <tr key={connection.connectionId} data-testid="connection-row">
-            <td className="mono" title={connection.userAgent ?? undefined}>
-              {connection.clientId}
+            <td>
+              <IdCell id={connection.clientId} />
             </td>
             <td>
               <PrincipalName principal={connection.principal} />
