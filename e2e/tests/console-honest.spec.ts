@@ -250,3 +250,44 @@ test.describe('tables that keep their shape (issue 17 item 9)', () => {
     expect(box?.width ?? 0).toBeGreaterThanOrEqual(longest)
   })
 })
+
+test('sizes carry units and audit times are typed and shown in UTC, 24-hour (issue 17 item 10)', async ({
+  page,
+}) => {
+  const channel = uniqueName('e2e.units')
+  const client = new PushClient(E2E.wsUrl, { clientId: uniqueName('e2e-units') })
+  await client.connect()
+  try {
+    await client.subscribe(channel)
+    await client.publish(channel, { text: 'u'.repeat(3000) })
+    await logIn(page)
+
+    await page.getByTestId('nav-connections').click()
+    const headers = page.getByTestId('connections-table').locator('th')
+    await expect(headers).toContainText(['Messages in', 'Messages out'])
+
+    await page.goto(`/audit?channel=${channel}&kind=publish`)
+    const size = page.getByTestId('audit-row').locator('td').nth(6)
+    await expect(size).toHaveText(/^\d+(\.\d)? KB$/)
+    await expect(size).toHaveAttribute('title', /^[\d,]+ bytes$/)
+
+    // Since and Until are typed in the tables' convention, not a locale's 12-hour picker.
+    const since = page.getByTestId('audit-filter-since')
+    await expect(since).toHaveAttribute('type', 'text')
+    await page.getByTestId('audit-filter-since-last-1h').click()
+    await expect(since).toHaveValue(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
+    await since.fill('2020-01-01 23:30')
+    await page.getByTestId('audit-filter-until').fill('2020-01-02 13:05:09 UTC')
+    await page.getByTestId('audit-apply').click()
+    await expect(page).toHaveURL(/since=2020-01-01T23%3A30%3A00.000Z/)
+    await expect(page).toHaveURL(/until=2020-01-02T13%3A05%3A09.000Z/)
+    await expect(page.getByTestId('audit-filter-since')).toHaveValue('2020-01-01 23:30:00')
+    await expect(page.getByTestId('audit-filter-until')).toHaveValue('2020-01-02 13:05:09')
+
+    await page.getByTestId('audit-filter-since').fill('2020-01-01 11:30 PM')
+    await page.getByTestId('audit-apply').click()
+    await expect(page.getByTestId('audit-form-error')).toContainText('24-hour')
+  } finally {
+    await client.close()
+  }
+})

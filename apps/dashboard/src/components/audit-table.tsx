@@ -1,4 +1,5 @@
 import type { AuditEvent } from '@parley/protocol/admin'
+import { formatBytes, formatExactBytes } from '@/lib/display-format'
 import { formatUtc } from '@/lib/format'
 import { IdCell } from './id-cell'
 import { PrincipalName } from './principal-name'
@@ -57,8 +58,8 @@ export function AuditTable({
                 <td className="mono">
                   <Cell value={event.target} />
                 </td>
-                <td className="num">
-                  <Cell value={event.size} />
+                <td className="num nowrap" title={formatExactBytes(event.size)}>
+                  {formatBytes(event.size)}
                 </td>
                 <td>
                   <span className={`outcome outcome-${event.outcome}`}>{event.outcome}</span>

@@ -16,8 +16,8 @@ const CONNECTION_COLUMNS = [
   { label: 'Remote address' },
   { label: 'Connected at' },
   { label: 'Subscriptions' },
-  { label: 'In', numeric: true },
-  { label: 'Out', numeric: true },
+  { label: 'Messages in', numeric: true },
+  { label: 'Messages out', numeric: true },
 ] as const
 
 export function ConnectionsView() {
