@@ -33,6 +33,22 @@ describe('keepLastGood', () => {
     })
   })
 
+  it('passes an answer that the thing is gone (404) or the session ended (401) through, not kept', () => {
+    const good = keepLastGood(undefined, succeeded(['row']), 1_000)
+    const gone = failed({ kind: 'http', status: 404, code: 'not_found', message: 'no such task' })
+    expect(keepLastGood(good, gone, 3_000)).toEqual(gone)
+    const ended = failed({ kind: 'unauthorized', message: 'session expired' })
+    expect(keepLastGood(good, ended, 3_000)).toEqual(ended)
+  })
+
+  it('keeps the data through a 5xx or a rate limit', () => {
+    const good = keepLastGood(undefined, succeeded(['row']), 1_000)
+    for (const status of [502, 503, 429]) {
+      const failure = failed({ kind: 'http', status, code: 'x', message: 'y' })
+      expect(keepLastGood(good, failure, 3_000)).toMatchObject({ ok: true, stale: { lastUpdatedAt: 1_000 } })
+    }
+  })
+
   it('passes a failure through when there was nothing good before', () => {
     expect(keepLastGood(undefined, failed(down), 1_000)).toEqual(failed(down))
   })
