@@ -42,6 +42,27 @@ test.describe('honest states (issue 17 item 6)', () => {
     }
   })
 
+  test('a failed refresh keeps the audit rows, marked stale, instead of "unavailable"', async ({ page }) => {
+    const channel = uniqueName('e2e.honest-audit')
+    const client = new PushClient(E2E.wsUrl, { clientId: uniqueName('e2e-honest-audit') })
+    await client.connect()
+    try {
+      await client.subscribe(channel)
+      await client.publish(channel, { n: 1 })
+      await logIn(page)
+      await page.goto(`/audit?channel=${channel}&kind=publish`)
+      await expect(page.getByTestId('audit-row')).toHaveCount(1)
+
+      await failGatewayCalls(page)
+      await expect(page.getByTestId('audit-table-stale')).toContainText('last updated')
+      await expect(page.getByTestId('audit-row')).toHaveCount(1)
+      await expect(page.getByTestId('audit-table')).not.toContainText('unavailable')
+      await expect(page.getByTestId('gateway-error')).toHaveCount(1)
+    } finally {
+      await client.close()
+    }
+  })
+
   test('the Agents page says a failure once though each of its sections met it, and counts no zero agents', async ({
     page,
   }) => {

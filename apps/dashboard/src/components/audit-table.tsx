@@ -1,8 +1,10 @@
 import type { AuditEvent } from '@parley/protocol/admin'
 import { formatBytes, formatExactBytes } from '@/lib/display-format'
 import { formatUtc } from '@/lib/format'
+import type { Staleness } from '@/lib/gateway-result'
 import { IdCell } from './id-cell'
 import { PrincipalName } from './principal-name'
+import { StaleCaption } from './stale-caption'
 
 function Cell({ value }: { value: string | number | null }) {
   return value === null ? <span className="muted">—</span> : value
@@ -13,14 +15,18 @@ export function AuditTable({
   events,
   testId,
   emptyText,
+  stale,
 }: {
   events: readonly AuditEvent[]
   testId: string
   emptyText: string
+  /** Set when the rows are a kept answer after a failed refresh. */
+  stale?: Staleness | undefined
 }) {
   return (
     <div className="table-wrap">
-      <table className="table" data-testid={testId}>
+      <table className="table" data-testid={testId} data-stale={stale === undefined ? undefined : 'true'}>
+        <StaleCaption stale={stale} testId={testId} />
         <thead>
           <tr>
             <th>Time</th>

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react'
-import { formatClockUtc } from '@/lib/display-format'
 import type { GatewayResult } from '@/lib/gateway-result'
+import { StaleCaption, stalenessOf } from './stale-caption'
 
 export type LiveTableColumn = { label: string; numeric?: boolean }
 
@@ -26,7 +26,7 @@ export function LiveTable({
   unavailableText: string
   children: ReactNode
 }) {
-  const stale = result?.ok === true ? result.stale : undefined
+  const stale = stalenessOf(result)
   return (
     <div className="table-wrap">
       <table
@@ -34,12 +34,7 @@ export function LiveTable({
         data-testid={testId}
         data-stale={stale === undefined ? undefined : 'true'}
       >
-        {stale === undefined ? null : (
-          <caption className="stale-caption" data-testid={`${testId}-stale`}>
-            Stale: last updated{' '}
-            {stale.lastUpdatedAt === undefined ? 'before the failure' : formatClockUtc(stale.lastUpdatedAt)}
-          </caption>
-        )}
+        <StaleCaption stale={stale} testId={testId} />
         <thead>
           <tr>
             {columns.map((column) => (

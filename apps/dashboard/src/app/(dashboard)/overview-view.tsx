@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query'
 import Link from 'next/link'
 import { AuditTable } from '@/components/audit-table'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { stalenessOf } from '@/components/stale-caption'
 import { browserQueries } from '@/lib/browser-api'
 import { formatCount, formatUptime } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
@@ -68,6 +69,7 @@ export function OverviewView() {
       </div>
       <AuditTable
         testId="recent-audit-table"
+        stale={stalenessOf(recent)}
         events={recent?.ok ? recent.data.events.slice(0, RECENT_AUDIT_LIMIT) : []}
         emptyText={recent?.ok ? 'No audit events yet.' : 'Audit events unavailable.'}
       />

@@ -6,6 +6,7 @@ import { AuditTable } from '@/components/audit-table'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
 import { LoadMorePager } from '@/components/load-more-pager'
 import { PausedBar, usePausedRows } from '@/components/reading-pause'
+import { stalenessOf } from '@/components/stale-caption'
 import { type AuditFilters, auditSearchParams } from '@/lib/audit-filters'
 import { browserQueries } from '@/lib/browser-api'
 import { firstFailure } from '@/lib/gateway-result'
@@ -47,6 +48,7 @@ export function AuditView({
         <AuditTable
           testId="audit-table"
           events={events}
+          stale={stalenessOf(...pages)}
           emptyText={
             trail.isPending
               ? 'Loading…'
