@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query'
 import Link from 'next/link'
 import { AuditTable } from '@/components/audit-table'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { stalenessOf } from '@/components/stale-caption'
 import { browserQueries } from '@/lib/browser-api'
 import { formatCount, formatUptime } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
@@ -16,7 +17,9 @@ export function OverviewView() {
   const recent = useQuery(browserQueries.recentAudit()).data
   const failure = firstFailure(health, connections, channels, recent)
 
-  const status = health === undefined ? 'loading' : health.ok ? health.data.status : 'unreachable'
+  // A kept (stale) health answer is not the gateway's state now: it could not be asked.
+  const status =
+    health === undefined ? 'loading' : health.ok && !health.stale ? health.data.status : 'unreachable'
   const healthData = health?.ok ? health.data : undefined
 
   return (
@@ -66,6 +69,7 @@ export function OverviewView() {
       </div>
       <AuditTable
         testId="recent-audit-table"
+        stale={stalenessOf(recent)}
         events={recent?.ok ? recent.data.events.slice(0, RECENT_AUDIT_LIMIT) : []}
         emptyText={recent?.ok ? 'No audit events yet.' : 'Audit events unavailable.'}
       />

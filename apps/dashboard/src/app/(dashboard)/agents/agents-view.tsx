@@ -6,7 +6,9 @@ import { useState } from 'react'
 import { Badge } from '@/components/badge'
 import { TextFilter } from '@/components/filter-fields'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { IdCell } from '@/components/id-cell'
 import { LiveTable } from '@/components/live-table'
+import { PrincipalName } from '@/components/principal-name'
 import { agentStatusTone, conversationHref, filterAgentsByCapability, totalInFlight } from '@/lib/agents'
 import { browserQueries } from '@/lib/browser-api'
 import { formatAge, formatCount, secondsSince } from '@/lib/format'
@@ -152,8 +154,10 @@ export function AgentsView() {
         ))}
       </LiveTable>
       <p className="muted small" data-testid="agents-count">
-        {filtering ? `${agents.length} of ${everyAgent.length}` : agents.length} agents on every node ·
-        refreshes every 2 seconds
+        {result?.ok === true
+          ? `${filtering ? `${agents.length} of ${everyAgent.length}` : agents.length} agents on every node`
+          : 'Agents unavailable'}{' '}
+        · refreshes every 2 seconds
       </p>
 
       <h2>Instances</h2>
@@ -167,11 +171,19 @@ export function AgentsView() {
       >
         {instances.map((instance) => (
           <tr key={instance.instanceId} data-testid="instance-row" data-instance-id={instance.instanceId}>
-            <td className="mono">{instance.instanceId}</td>
+            <td>
+              <IdCell id={instance.instanceId} />
+            </td>
             <td className="mono">{instance.agentId}</td>
-            <td className="mono">{instance.clientId}</td>
-            <td data-testid="instance-principal">{instance.principal}</td>
-            <td className="mono">{instance.node}</td>
+            <td>
+              <IdCell id={instance.clientId} />
+            </td>
+            <td data-testid="instance-principal">
+              <PrincipalName principal={instance.principal} />
+            </td>
+            <td>
+              <IdCell id={instance.node} />
+            </td>
             <td data-testid="instance-kind">{AGENT_KIND_LABELS[instance.kind ?? 'websocket']}</td>
             <td className="mono small" data-testid="instance-url">
               {instance.url ?? <span className="muted">—</span>}

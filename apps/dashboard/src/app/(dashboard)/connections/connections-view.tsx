@@ -2,7 +2,9 @@
 
 import { useQuery } from '@tanstack/react-query'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { IdCell } from '@/components/id-cell'
 import { LiveTable } from '@/components/live-table'
+import { PrincipalName } from '@/components/principal-name'
 import { browserQueries } from '@/lib/browser-api'
 import { formatCount, formatUtc } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
@@ -14,8 +16,8 @@ const CONNECTION_COLUMNS = [
   { label: 'Remote address' },
   { label: 'Connected at' },
   { label: 'Subscriptions' },
-  { label: 'In', numeric: true },
-  { label: 'Out', numeric: true },
+  { label: 'Messages in', numeric: true },
+  { label: 'Messages out', numeric: true },
 ] as const
 
 export function ConnectionsView() {
@@ -36,10 +38,12 @@ export function ConnectionsView() {
       >
         {connections.map((connection) => (
           <tr key={connection.connectionId} data-testid="connection-row">
-            <td className="mono" title={connection.userAgent ?? undefined}>
-              {connection.clientId}
+            <td>
+              <IdCell id={connection.clientId} />
             </td>
-            <td>{connection.principal}</td>
+            <td>
+              <PrincipalName principal={connection.principal} />
+            </td>
             <td>
               <span className="tag">{connection.transport}</span>
             </td>

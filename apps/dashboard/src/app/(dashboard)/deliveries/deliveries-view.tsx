@@ -5,6 +5,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { useState } from 'react'
 import { ConfirmButton } from '@/components/confirm-button'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { IdCell } from '@/components/id-cell'
 import { LoadMorePager } from '@/components/load-more-pager'
 import { browserApi, browserQueries } from '@/lib/browser-api'
 import {
@@ -203,9 +204,11 @@ export function DeliveriesView({
         emptyText={
           queue.isPending
             ? 'Loading…'
-            : hasNoFilter(filters)
-              ? 'No dead letters.'
-              : 'No dead letters match these filters.'
+            : firstFailure(...pages) !== undefined
+              ? 'Dead letters unavailable.'
+              : hasNoFilter(filters)
+                ? 'No dead letters.'
+                : 'No dead letters match these filters.'
         }
       />
       <LoadMorePager
@@ -281,8 +284,12 @@ function DeadLetterTable({
                   <td>
                     <span className="tag">{letter.kind}</span>
                   </td>
-                  <td className="mono">{letter.recipient}</td>
-                  <td className="mono">{letter.source}</td>
+                  <td>
+                    <IdCell id={letter.recipient} />
+                  </td>
+                  <td>
+                    <IdCell id={letter.source} />
+                  </td>
                   <td className="mono">
                     <Cell value={letter.channel} />
                   </td>
