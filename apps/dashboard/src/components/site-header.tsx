@@ -3,6 +3,7 @@
 import { usePathname } from 'next/navigation'
 import { useEffect, useRef, useState } from 'react'
 import { NavLinks } from './nav-links'
+import { ScrollableRegions } from './scrollable-regions'
 import { useNavBadges } from './use-nav-badges'
 
 /**
@@ -32,6 +33,7 @@ export function SiteHeader({ gatewayUrl }: { gatewayUrl: string }) {
 
   return (
     <header className="topbar">
+      <ScrollableRegions />
       <span className="brand">Parley</span>
       <button
         ref={menuButton}
@@ -52,7 +54,7 @@ export function SiteHeader({ gatewayUrl }: { gatewayUrl: string }) {
       </button>
       <div id="topbar-menu" className={open ? 'topbar-menu open' : 'topbar-menu'} data-testid="topbar-menu">
         <NavLinks counts={counts} />
-        <span className="topbar-gateway muted small">
+        <span className="topbar-gateway muted small" title={`Gateway ${gatewayUrl}`}>
           Gateway <code>{gatewayUrl}</code>
         </span>
         <form method="post" action="/api/session/logout">
