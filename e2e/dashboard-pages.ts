@@ -9,7 +9,7 @@ export const DASHBOARD_PAGES = [
   { name: 'channels', path: '/channels' },
   { name: 'nodes', path: '/nodes' },
   { name: 'agents', path: '/agents' },
-  { name: 'conversation', path: '/agents/conversation?a=e2e-planner&b=e2e-summarizer' },
+  { name: 'conversation', path: '/agents/conversation?a=planner&b=summarizer' },
   { name: 'mcp', path: '/mcp' },
   { name: 'policies', path: '/policies' },
   { name: 'deliveries', path: '/deliveries' },

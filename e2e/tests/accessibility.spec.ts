@@ -1,7 +1,9 @@
 import AxeBuilder from '@axe-core/playwright'
 import { expect, type Locator, type Page, test } from '@playwright/test'
 import { DASHBOARD_PAGES, openSettled } from '../dashboard-pages.js'
-import { hydrated, logIn } from '../helpers.js'
+import { E2E } from '../e2e-env.js'
+import { hydrated, logIn, uniqueName } from '../helpers.js'
+import { RawParleyClient } from '../raw-client.js'
 
 /** axe-core's findings on the page as it stands, one line each, so a failure says what and where. */
 async function axeViolations(page: Page): Promise<string[]> {
@@ -45,14 +47,44 @@ for (const colorScheme of ['light', 'dark'] as const) {
       expect(await axeViolations(page)).toEqual([])
     })
 
-    test(`every dashboard page has no accessibility violations (${colorScheme})`, async ({ page }) => {
-      await logIn(page)
-      const found: string[] = []
-      for (const { path } of DASHBOARD_PAGES) {
-        await openSettled(page, path)
-        for (const violation of await axeViolations(page)) found.push(`${path} ${violation}`)
+    for (const width of [1280, 390]) {
+      test(`every dashboard page at ${width} px has no accessibility violations (${colorScheme})`, async ({
+        page,
+      }) => {
+        await page.setViewportSize({ width, height: 844 })
+        await logIn(page)
+        const found: string[] = []
+        for (const { path } of DASHBOARD_PAGES) {
+          await openSettled(page, path)
+          for (const violation of await axeViolations(page)) found.push(`${path} ${violation}`)
+        }
+        expect(found).toEqual([])
+      })
+    }
+
+    test(`the opened phone menu and the admin approval dialog have no accessibility violations (${colorScheme})`, async ({
+      page,
+    }) => {
+      const { client: device, requestId } = await RawParleyClient.requestDevicePairing(E2E.wsUrl, {
+        name: uniqueName('e2e-axe-device'),
+      })
+      try {
+        await page.setViewportSize({ width: 390, height: 844 })
+        await logIn(page)
+        await page.getByTestId('menu-button').click()
+        await expect(page.getByTestId('logout-button')).toBeVisible()
+        expect(await axeViolations(page)).toEqual([])
+
+        await page.getByTestId('nav-pairing').click()
+        const row = page.locator(`[data-testid="device-request-row"][data-request-id="${requestId}"]`)
+        await row.getByTestId('device-approve-role').selectOption('admin')
+        await row.getByTestId('device-approve').click()
+        await expect(page.getByRole('dialog')).toBeVisible()
+        expect(await axeViolations(page)).toEqual([])
+        await page.keyboard.press('Escape')
+      } finally {
+        await device.close()
       }
-      expect(found).toEqual([])
     })
   })
 }
