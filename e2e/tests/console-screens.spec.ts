@@ -70,22 +70,6 @@ test('approving a device as admin asks first in a dialog naming the role and sco
   }
 })
 
-test('approving a device as client needs no confirmation', async ({ page }) => {
-  const { client: device, requestId } = await RawParleyClient.requestDevicePairing(E2E.wsUrl, {
-    name: uniqueName('e2e-client-phone'),
-  })
-  try {
-    await logIn(page)
-    await page.getByTestId('nav-pairing').click()
-    const approved = device.waitFor((frame) => frame.type === 'pairing_approved')
-    await deviceRow(page, requestId).getByTestId('device-approve').click()
-    expect((await approved).type).toBe('pairing_approved')
-    await expect(page.getByRole('dialog')).toHaveCount(0)
-  } finally {
-    await device.close()
-  }
-})
-
 test('the navigation counts pairings waiting and dead letters added since the operator last opened Deliveries', async ({
   page,
 }) => {
