@@ -297,7 +297,7 @@ function DeviceRow({
   const [approval, setApproval] = useState<DeviceApprovalForm>(DEFAULT_DEVICE_APPROVAL)
   const age = secondsBetween(device.createdAt, asOf)
   return (
-    <tr data-testid="device-request-row" data-request-id={device.id}>
+    <tr id={`device-${device.id}`} data-testid="device-request-row" data-request-id={device.id}>
       <td data-testid="device-request-name">{device.deviceName}</td>
       <td>
         <Text value={device.platform} />
