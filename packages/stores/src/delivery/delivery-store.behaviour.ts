@@ -8,6 +8,7 @@ import {
   publication,
   T0,
 } from './delivery-backend.fixture.js'
+import { describeOperatorViews } from './delivery-store-operator.behaviour.js'
 import type { DeadLetterListQuery, DeliveryStore, HistoryStore, StoredDelivery } from './types.js'
 
 /**
@@ -138,24 +139,6 @@ export function describeDeliveryStoreBehaviour(
         expect(later?.deliveries).toEqual([])
         expect(await deliveries.queued('alice')).toBe(1)
         expect(await deliveries.durableSubscriptions('alice')).toEqual(['news'])
-      })
-
-      it('lists every durable subscription by channel then recipient, up to the limit', async () => {
-        await deliveries.subscribeDurable('bob', 'orders', T0)
-        await deliveries.subscribeDurable('alice', 'orders', T0)
-        await deliveries.subscribeDurable('alice', 'news', T0)
-        await deliveries.subscribeDurable('alice', 'news', T0)
-        expect(await deliveries.listDurableSubscriptions(10)).toEqual([
-          { recipient: 'alice', channel: 'news' },
-          { recipient: 'alice', channel: 'orders' },
-          { recipient: 'bob', channel: 'orders' },
-        ])
-        expect(await deliveries.listDurableSubscriptions(2)).toHaveLength(2)
-        await deliveries.unsubscribeDurable('alice', 'orders')
-        expect(await deliveries.listDurableSubscriptions(10)).toEqual([
-          { recipient: 'alice', channel: 'news' },
-          { recipient: 'bob', channel: 'orders' },
-        ])
       })
     })
 
@@ -552,36 +535,6 @@ export function describeDeliveryStoreBehaviour(
         expect(await deliveries.counts()).toMatchObject({ pending: 1, deadLetters: 0 })
       })
 
-      it('keeps the requeue history of a dead letter: how often, when last, and the attempts of this life', async () => {
-        const dead = await deadLetter('bob', T0 + 10)
-        expect(await deliveries.getDeadLetter(dead.id)).toMatchObject({
-          attempts: 1,
-          requeues: 0,
-          requeuedAt: null,
-          attemptsThisLife: 1,
-        })
-        for (const [round, at] of [
-          [1, T0 + 100],
-          [2, T0 + 200],
-        ] as const) {
-          await deliveries.requeue(dead.id, at, T0 + HOUR)
-          // Two attempts in this life, then it dies again.
-          await deliveries.markSent([dead.id], at + 1)
-          await deliveries.release([dead.id])
-          await deliveries.markSent([dead.id], at + 2)
-          await deliveries.fail('bob', dead.id, { dead: 'max_retries' }, 'timeout', at + 3)
-          const again = await deliveries.getDeadLetter(dead.id)
-          expect(again).toMatchObject({
-            attempts: 1 + 2 * round,
-            requeues: round,
-            requeuedAt: new Date(at).toISOString(),
-            attemptsThisLife: 2,
-          })
-          const [listed] = (await deliveries.listDeadLetters({ recipient: 'bob', limit: 10 })).deadLetters
-          expect(listed).toEqual(again)
-        }
-      })
-
       it('purges by id and by filter', async () => {
         const first = await deadLetter('bob', T0 + 1)
         await deadLetter('bob', T0 + 2)
@@ -621,4 +574,5 @@ export function describeDeliveryStoreBehaviour(
       })
     })
   })
+  describeOperatorViews(label, setup)
 }
