@@ -46,6 +46,7 @@ export type {
   DeliveryCounts,
   DeliveryState,
   DeliveryStore,
+  DurableSubscription,
   FailOutcome,
   HistoryStore,
   PublishInput,

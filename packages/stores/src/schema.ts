@@ -144,6 +144,10 @@ export const deliveries = pgTable(
     /** The sending agent and trace id of an `agent_send` message: every redelivery carries them. */
     fromAgent: text('from_agent'),
     traceId: text('trace_id'),
+    /** Requeue history of a dead letter: how often and when last, and the attempts it had by then. */
+    requeues: integer('requeues').notNull().default(0),
+    requeuedAt: bigint('requeued_at', { mode: 'number' }),
+    attemptsBeforeRequeue: integer('attempts_before_requeue').notNull().default(0),
   },
   (table) => [
     index('deliveries_due_idx').on(table.recipient, table.state, table.nextAttemptAt),

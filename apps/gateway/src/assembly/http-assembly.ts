@@ -17,6 +17,7 @@ import { registerConversationRoutes } from '../admin/conversation-routes.js'
 import { registerDeadLetterRoutes } from '../admin/dead-letter-routes.js'
 import { registerDeliveriesRoutes } from '../admin/deliveries-routes.js'
 import { registerDeviceRoutes } from '../admin/device-routes.js'
+import { listDurableSubscriptions } from '../admin/durable-subscriptions.js'
 import { registerGrantRoutes } from '../admin/grant-routes.js'
 import { registerNodesRoutes } from '../admin/nodes-routes.js'
 import { registerPairingRoutes } from '../admin/pairing-routes.js'
@@ -152,8 +153,14 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     clientAddress,
     ttlMs: Math.round(config.dashboardSessionTtl * 1000),
   })
-  registerConnectionsRoutes(app, { list: () => hub.listConnections() })
-  registerChannelsRoutes(app, { list: () => hub.channels.list() })
+  const durable = listDurableSubscriptions(() => stores.get('deliveries')?.deliveries)
+  registerConnectionsRoutes(app, {
+    open: () => hub.listConnections(),
+    pairing: () => hub.listPairingConnections(),
+    total: () => hub.connections.size,
+    durable,
+  })
+  registerChannelsRoutes(app, { list: () => hub.channels.list(), durable })
   registerNodesRoutes(app, { list: () => hub.cluster.nodes() })
   registerPresenceRoutes(app, { list: hub.presence?.adminList })
   registerAgentRoutes(app, {

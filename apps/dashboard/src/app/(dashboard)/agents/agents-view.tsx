@@ -15,7 +15,9 @@ import { formatAge, formatCount, secondsSince } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
 import { AGENT_KIND_LABELS, agentKindOf, describedCapabilities } from '@/lib/upstreams'
 import { A2aAgentsSection } from './a2a-agents-section'
+import { ConversationLinks } from './conversation-links'
 import { GrantsSection } from './grants-section'
+import { InstanceMetadata } from './instance-metadata'
 
 const AGENT_COLUMNS = [
   { label: 'Agent' },
@@ -40,6 +42,7 @@ const INSTANCE_COLUMNS = [
   { label: 'Status' },
   { label: 'In flight', numeric: true },
   { label: 'Last seen' },
+  { label: 'Metadata' },
 ] as const
 
 /** `12s ago`, with the exact UTC time in the title. */
@@ -146,9 +149,10 @@ export function AgentsView() {
               )}
             </td>
             <td>
-              <a href={conversationHref(agent.agentId)} data-testid="agent-conversation-link">
-                Conversation with…
-              </a>
+              <ConversationLinks
+                agentId={agent.agentId}
+                others={everyAgent.map((other) => other.agentId).filter((other) => other !== agent.agentId)}
+              />
             </td>
           </tr>
         ))}
@@ -197,6 +201,9 @@ export function AgentsView() {
               {formatCount(instance.inFlight)}
             </td>
             <Age epochMs={instance.lastSeen} asOf={asOf} testId="instance-last-seen" />
+            <td>
+              <InstanceMetadata metadata={instance.metadata} />
+            </td>
           </tr>
         ))}
       </LiveTable>

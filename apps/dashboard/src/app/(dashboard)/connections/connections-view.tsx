@@ -6,8 +6,10 @@ import { IdCell } from '@/components/id-cell'
 import { LiveTable } from '@/components/live-table'
 import { PrincipalName } from '@/components/principal-name'
 import { browserQueries } from '@/lib/browser-api'
+import { connectionCounts, describeConnectionCounts } from '@/lib/connection-counts'
 import { formatCount, formatUtc } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
+import { PairingConnections } from './pairing-connections'
 
 const CONNECTION_COLUMNS = [
   { label: 'Client id' },
@@ -20,9 +22,32 @@ const CONNECTION_COLUMNS = [
   { label: 'Messages out', numeric: true },
 ] as const
 
+/** A connection's channels, the durable ones marked (kept for its client id while it is away). */
+function Subscriptions({ channels, durable }: { channels: readonly string[]; durable: readonly string[] }) {
+  if (channels.length === 0) return <span className="muted">none</span>
+  return (
+    <ul className="plain-list">
+      {channels.map((channel) => (
+        <li key={channel} data-testid="connection-subscription" data-channel={channel}>
+          {channel}
+          {durable.includes(channel) ? (
+            <>
+              {' '}
+              <span className="tag" data-testid="connection-subscription-durable">
+                durable
+              </span>
+            </>
+          ) : null}
+        </li>
+      ))}
+    </ul>
+  )
+}
+
 export function ConnectionsView() {
   const result = useQuery(browserQueries.connections()).data
   const connections = result?.ok ? result.data.connections : []
+  const pairing = result?.ok ? result.data.pairing : []
 
   return (
     <section>
@@ -49,19 +74,22 @@ export function ConnectionsView() {
             </td>
             <td className="mono">{connection.remoteAddress ?? '—'}</td>
             <td className="nowrap">{formatUtc(connection.connectedAt)}</td>
-            <td className="mono">
-              {connection.subscriptions.length === 0 ? (
-                <span className="muted">none</span>
-              ) : (
-                connection.subscriptions.join(', ')
-              )}
+            <td className="mono" data-testid="connection-subscriptions">
+              <Subscriptions
+                channels={connection.subscriptions}
+                durable={connection.durableSubscriptions ?? []}
+              />
             </td>
             <td className="num">{formatCount(connection.messagesIn)}</td>
             <td className="num">{formatCount(connection.messagesOut)}</td>
           </tr>
         ))}
       </LiveTable>
-      <p className="muted small">{connections.length} open · refreshes every 2 seconds · times in UTC</p>
+      <p className="muted small" data-testid="connections-summary">
+        {result?.ok ? describeConnectionCounts(connectionCounts(result.data)) : '—'} · refreshes every 2
+        seconds · times in UTC
+      </p>
+      <PairingConnections pairing={pairing} />
     </section>
   )
 }

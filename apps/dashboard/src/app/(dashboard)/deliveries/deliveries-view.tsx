@@ -26,6 +26,7 @@ import { describeFailure, firstFailure, type GatewayFailure } from '@/lib/gatewa
 import { DEAD_LETTERS_KEY, DELIVERY_STATS_KEY } from '@/lib/queries'
 import { DeadLetterDetail } from './dead-letter-detail'
 import { DeadLetterFilterForm } from './dlq-filter-form'
+import { RequeueBadge } from './requeue-badge'
 
 type Notice = { tone: 'ok' | 'error'; text: string }
 
@@ -293,7 +294,10 @@ function DeadLetterTable({
                   <td className="mono">
                     <Cell value={letter.channel} />
                   </td>
-                  <td className="num">{formatCount(letter.attempts)}</td>
+                  <td className="num" data-testid="dlq-attempts">
+                    {formatCount(letter.attempts)}
+                    <RequeueBadge letter={letter} />
+                  </td>
                   <td>{letter.reason}</td>
                   <td className="detail">
                     <Cell value={letter.lastError} />

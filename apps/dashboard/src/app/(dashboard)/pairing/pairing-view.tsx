@@ -299,7 +299,7 @@ function DeviceRow({
   const [confirming, setConfirming] = useState(false)
   const age = secondsBetween(device.createdAt, asOf)
   return (
-    <tr data-testid="device-request-row" data-request-id={device.id}>
+    <tr id={`device-${device.id}`} data-testid="device-request-row" data-request-id={device.id}>
       <td data-testid="device-request-name">{device.deviceName}</td>
       <td>
         <Text value={device.platform} />
