@@ -252,6 +252,8 @@ test.describe('tables that keep their shape (issue 17 item 9)', () => {
     const tokenId = (created.body as { info: { id: string } }).info.id
     await adminApi('DELETE', `/api/admin/tokens/${tokenId}`)
     await logIn(page)
+    // Below 1200 px the navigation is behind the Menu button.
+    await page.getByTestId('menu-button').click()
     await page.getByTestId('nav-access').click()
     const row = page.locator(`[data-testid="token-row"][data-token-id="${tokenId}"]`)
     await expect(row.getByTestId('token-status')).toHaveText('revoked')
