@@ -8,6 +8,13 @@ export {
   GENESIS_HASH,
   sha256Hex,
 } from './audit/audit-chain.js'
+export {
+  type AuditCheckpoint,
+  AuditCheckpointError,
+  auditKeyId,
+  checkAuditCheckpoint,
+  signAuditCheckpoint,
+} from './audit/audit-checkpoint.js'
 export { type AuditCursor, decodeAuditCursor, encodeAuditCursor } from './audit/audit-cursor.js'
 export type {
   AuditEvent,

@@ -1,9 +1,11 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import type { ParleyDatabase } from '../database.js'
 import { auditChainHead, auditEvents } from '../schema.js'
 import { databaseTargets, useSuiteDatabase } from '../testing.js'
 import { canonicalAuditRow, chainHash, GENESIS_HASH, sha256Hex } from './audit-chain.js'
+import { AuditCheckpointError, checkAuditCheckpoint, signAuditCheckpoint } from './audit-checkpoint.js'
 import type { AuditRecord } from './audit-log.js'
 import { normalizeAuditRecord } from './audit-normalize.js'
 import { verifyAuditChain } from './audit-verify.js'
@@ -12,6 +14,7 @@ import { createPostgresAuditChain } from './postgres-audit-chain.js'
 import { createPostgresAuditLog } from './postgres-audit-log.js'
 
 const T0 = Date.parse('2025-03-01T12:00:00.000Z')
+const signingKey = generateKeyPairSync('ed25519')
 
 function entry(index: number): AuditRecord {
   return {
@@ -158,6 +161,87 @@ for (const target of databaseTargets()) {
       })
       const report = await verify()
       expect(report).toMatchObject({ ok: true, rows: 500, lastSeq: 500n })
+    })
+    describe('signed checkpoints', () => {
+      const chain = () => createPostgresAuditChain(suite.database)
+      async function signHead(source: string) {
+        const signed = signAuditCheckpoint(await chain().head(), new Date(), signingKey.privateKey)
+        return checkAuditCheckpoint(JSON.parse(JSON.stringify(signed)), source, [signingKey.publicKey])
+      }
+
+      it('names the deletion of the last 10 rows, which the chain alone cannot see', async () => {
+        await freshChain(40)
+        const checkpoint = await signHead('checkpoint-40.json')
+        await execute(sql`delete from ${auditEvents} where seq > 30`)
+        expect((await verify()).ok).toBe(true)
+        const report = await verifyAuditChain(chain(), { checkpoints: [checkpoint], batchSize: 10 })
+        expect(report.ok).toBe(false)
+        expect(report.problem).toMatchObject({
+          seq: 30n,
+          reason: expect.stringMatching(
+            /ends at row id \d+ \(seq 30\) but checkpoint checkpoint-40.json signed seq 40: the last 10 rows were deleted/,
+          ),
+        })
+      })
+
+      it('names a chain whose every hash was recomputed after a change, without the signing key', async () => {
+        await freshChain(40)
+        const early = await signHead('checkpoint-40.json')
+        await execute(sql`update ${auditEvents} set detail = 'rewritten' where seq = 5`)
+        // The forger knows the algorithm: every hash from seq 1 on is recomputed, so the chain is consistent.
+        let prevHash = GENESIS_HASH
+        for (const row of await chain().readChain(0n, 100)) {
+          const hash = chainHash(prevHash, row.seq, sha256Hex(canonicalAuditRow(row)))
+          await execute(
+            sql`update ${auditEvents} set prev_hash = ${prevHash}, hash = ${hash} where seq = ${row.seq.toString()}::bigint`,
+          )
+          prevHash = hash
+        }
+        expect((await verify()).ok).toBe(true)
+        const report = await verifyAuditChain(chain(), { checkpoints: [early] })
+        expect(report.ok).toBe(false)
+        expect(report.problem).toMatchObject({
+          seq: 40n,
+          reason: expect.stringMatching(/does not match checkpoint checkpoint-40.json.*rewritten/),
+        })
+      })
+
+      it('verifies a chain whose oldest rows were pruned behind a checkpoint, and not without it', async () => {
+        await freshChain(20)
+        const anchor = await signHead('checkpoint-20.json')
+        await writeRows(suite.database, 15)
+        expect(await chain().prune(anchor.seq)).toBe(20)
+        expect(await verifyAuditChain(chain(), { checkpoints: [anchor] })).toMatchObject({
+          ok: true,
+          rows: 15,
+          firstSeq: 21n,
+          lastSeq: 35n,
+        })
+        const report = await verifyAuditChain(chain())
+        expect(report.problem).toMatchObject({
+          seq: 21n,
+          reason: expect.stringMatching(/rows 1 to 20 are missing/),
+        })
+      })
+
+      it('refuses a checkpoint whose seq or hash was changed, or that another key signed', async () => {
+        await freshChain(3)
+        const signed = signAuditCheckpoint(await chain().head(), new Date(), signingKey.privateKey)
+        const other = generateKeyPairSync('ed25519')
+        expect(() => checkAuditCheckpoint({ ...signed, seq: '4' }, 'a.json', [signingKey.publicKey])).toThrow(
+          AuditCheckpointError,
+        )
+        expect(() =>
+          checkAuditCheckpoint({ ...signed, hash: GENESIS_HASH }, 'b.json', [signingKey.publicKey]),
+        ).toThrow(/not signed by a trusted key/)
+        const forged = signAuditCheckpoint(await chain().head(), new Date(), other.privateKey)
+        expect(() => checkAuditCheckpoint(forged, 'c.json', [signingKey.publicKey])).toThrow(
+          /c.json is not signed by a trusted key/,
+        )
+        expect(() => checkAuditCheckpoint({ nonsense: true }, 'd.json', [signingKey.publicKey])).toThrow(
+          /not a Parley audit checkpoint/,
+        )
+      })
     })
   })
 }
