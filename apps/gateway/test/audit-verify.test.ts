@@ -6,8 +6,10 @@ import {
   type AuditRecord,
   auditChainHead,
   auditEvents,
+  checkAuditCheckpoint,
   createPostgresAuditLog,
   type ParleyDatabase,
+  verifyAuditChain,
 } from '@parley/stores'
 import { databaseTargets, useSuiteDatabase } from '@parley/stores/testing'
 import { sql } from 'drizzle-orm'
@@ -16,6 +18,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createAuditCheckpoints } from '../src/audit/audit-checkpoints.js'
 import { loadAuditPublicKey } from '../src/audit/audit-signing-key.js'
 import { verifyAudit } from '../src/cli/audit-verify.js'
+import { startTestGateway } from './support/test-gateway.js'
 
 const silent = pino({ level: 'silent' })
 const T0 = Date.parse('2026-01-01T00:00:00.000Z')
@@ -156,3 +159,31 @@ for (const target of databaseTargets()) {
     })
   })
 }
+
+describe('a running gateway', () => {
+  it('keeps its signing key in the data folder and signs a checkpoint of the audit chain when it stops', async () => {
+    const test = await startTestGateway({ audit: { checkpointInterval: 3_600 } })
+    try {
+      const audit = test.audit as AuditLog
+      for (let index = 0; index < 3; index += 1) audit.record(row(index))
+      await test.gateway.stop({ drainTimeoutMs: 1_000 })
+      const folder = join(test.dataDir, 'audit-checkpoints')
+      const names = await readdir(folder)
+      const newest = names.sort().at(-1) ?? ''
+      const signed = JSON.parse(await readFile(join(folder, newest), 'utf8'))
+      const key = await loadAuditPublicKey(join(test.dataDir, 'audit-signing-key.pem'))
+      const checkpoint = checkAuditCheckpoint(signed, newest, [key])
+      const head = await audit.chain?.head()
+      expect(checkpoint).toMatchObject({ seq: head?.seq, hash: head?.hash })
+      expect(head?.seq).toBeGreaterThanOrEqual(3n)
+      const chain = audit.chain
+      if (chain === undefined) throw new Error('the memory audit log has a chain')
+      expect(await verifyAuditChain(chain, { checkpoints: [checkpoint] })).toMatchObject({
+        ok: true,
+        checkpointsMatched: 1,
+      })
+    } finally {
+      await test.dispose()
+    }
+  })
+})
