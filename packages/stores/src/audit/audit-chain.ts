@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import crypto, { createHash } from 'node:crypto'
 import type { NormalizedAuditRecord } from './audit-normalize.js'
 
 export type { AuditChainHead, AuditChainSource, AuditChainStore, ChainedAuditRow } from './audit-log.js'
@@ -44,8 +44,13 @@ export function canonicalAuditRow(row: CanonicalAuditFields): string {
   })
 }
 
+// Node's one-shot hash (20.12 and later) is about twice as fast as a Hash object for short inputs.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash
+
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
+  return oneShotHash === undefined
+    ? createHash('sha256').update(text).digest('hex')
+    : oneShotHash('sha256', text, 'hex')
 }
 
 /** The chain hash of the row at `seq` whose canonical form hashes to `digest`. */

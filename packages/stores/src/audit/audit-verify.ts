@@ -75,9 +75,13 @@ export async function verifyAuditChain(
   const fail = (problem: AuditChainProblem): AuditChainReport => ({ ...report, ok: false, problem })
 
   let previous: ChainedAuditRow | undefined
-  let afterSeq = 0n
+  let next = source.readChain(0n, batchSize)
   for (;;) {
-    const batch = await source.readChain(afterSeq, batchSize)
+    const batch = await next
+    const last = batch.at(-1)
+    const more = last !== undefined && batch.length >= batchSize
+    // The next read runs in the database while this batch is hashed.
+    if (more) next = source.readChain(last.seq, batchSize)
     for (const row of batch) {
       if (previous === undefined) {
         const problem = checkStart(row, bySeq)
@@ -125,9 +129,7 @@ export async function verifyAuditChain(
       report.lastHash = row.hash
       previous = row
     }
-    const last = batch.at(-1)
-    if (last === undefined || batch.length < batchSize) break
-    afterSeq = last.seq
+    if (!more) break
   }
 
   const newest = checkpoints.at(-1)

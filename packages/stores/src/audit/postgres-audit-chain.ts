@@ -39,15 +39,31 @@ export function createPostgresAuditChain(database: ParleyDatabase): AuditChainSt
           seq::text as seq, prev_hash as "prevHash", hash
           from ${auditEvents} where seq > ${afterSeq.toString()}::bigint order by ${auditEvents.seq} limit ${Math.max(1, Math.trunc(limit))}`),
       )
-      return rows.map((row) => ({
-        ...row,
-        time: canonicalTime(row.time),
-        kind: row.kind as AuditKind,
-        outcome: row.outcome as AuditOutcome,
-        seq: BigInt(row.seq),
-        prevHash: row.prevHash ?? '',
-        hash: row.hash ?? '',
-      }))
+      // Built field by field: the walk reads 100,000 rows a second and more, so each copy counts.
+      const chained: ChainedAuditRow[] = new Array(rows.length)
+      for (let index = 0; index < rows.length; index += 1) {
+        const row = rows[index] as ChainRowText
+        chained[index] = {
+          id: row.id,
+          time: canonicalTime(row.time),
+          kind: row.kind as AuditKind,
+          outcome: row.outcome as AuditOutcome,
+          principal: row.principal,
+          clientId: row.clientId,
+          connectionId: row.connectionId,
+          channel: row.channel,
+          target: row.target,
+          size: row.size,
+          detail: row.detail,
+          traceId: row.traceId,
+          correlationId: row.correlationId,
+          latencyMs: row.latencyMs,
+          seq: BigInt(row.seq),
+          prevHash: row.prevHash ?? '',
+          hash: row.hash ?? '',
+        }
+      }
+      return chained
     },
 
     async head(): Promise<AuditChainHead> {
