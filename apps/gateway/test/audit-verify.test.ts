@@ -152,6 +152,11 @@ for (const target of databaseTargets()) {
       // Only the checkpoints at 10 and 20 are older than the 60 s retention.
       clock = T0 + 70_000
       expect(await checkpoints.prune()).toBe(20)
+      // The checkpoint at 10 covered only deleted rows; the one at 20 anchors the chain.
+      expect(await checkpointFiles()).toEqual([
+        'checkpoint-00000000000000000020.json',
+        'checkpoint-00000000000000000025.json',
+      ])
       const result = await verify()
       expect(result.err).toBe('')
       expect(result.out).toMatch(/5 rows, seq 21 to 25/)

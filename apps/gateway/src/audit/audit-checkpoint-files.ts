@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { AuditCheckpoint } from '@parley/stores'
 
@@ -60,4 +60,11 @@ export async function readCheckpointFiles(
     }
   }
   return files
+}
+
+/** Deletes the checkpoint files in `dir` named by `names` (a retention's files behind its anchor). */
+export async function deleteCheckpointFiles(dir: string, names: string[]): Promise<void> {
+  for (const name of names) {
+    if (CHECKPOINT_FILE.test(name)) await rm(join(dir, name), { force: true })
+  }
 }

@@ -8,7 +8,7 @@ import {
   type TrustedCheckpoint,
 } from '@parley/stores'
 import type { Logger } from 'pino'
-import { readCheckpointFiles, writeCheckpointFile } from './audit-checkpoint-files.js'
+import { deleteCheckpointFiles, readCheckpointFiles, writeCheckpointFile } from './audit-checkpoint-files.js'
 import { loadAuditSigningKey } from './audit-signing-key.js'
 
 export interface AuditCheckpointOptions {
@@ -99,6 +99,12 @@ export function createAuditCheckpoints(options: AuditCheckpointOptions) {
     const deleted = await current.prune(behind.seq)
     if (deleted > 0)
       logger.info({ deleted, throughSeq: behind.seq.toString() }, 'deleted audit rows past their retention')
+    // The checkpoints behind the anchor vouch for rows that are gone; the anchor and later ones stay.
+    const stale = (await ownCheckpoints()).filter((checkpoint) => checkpoint.seq < behind.seq)
+    await deleteCheckpointFiles(
+      options.dir,
+      stale.map((checkpoint) => checkpoint.source),
+    )
     return deleted
   }
 
