@@ -121,7 +121,7 @@ test('after an accepted introduction requests flow; revoking the grant on the Ag
   }
 })
 
-test('the Conversation view shows a request and its reply between two agents, in order, with the latency', async ({
+test('the Conversation view shows a request and its reply between two agents, newest first, with the latency', async ({
   page,
 }) => {
   const billingId = uniqueName('e2e-billing')
@@ -136,16 +136,17 @@ test('the Conversation view shows a request and its reply between two agents, in
       `[data-testid="conversation-row"][data-correlation-id="${result.correlationId}"]`,
     )
     await expect(rows).toHaveCount(2)
-    await expect(rows.nth(0).getByTestId('conversation-kind')).toHaveText('request')
+    // Newest first: the reply above its request.
+    await expect(rows.nth(0).getByTestId('conversation-kind')).toHaveText('reply')
     await expect(rows.nth(0).getByTestId('conversation-direction')).toContainText(
-      `${plannerId} → ${billingId}`,
-    )
-    await expect(rows.nth(1).getByTestId('conversation-kind')).toHaveText('reply')
-    await expect(rows.nth(1).getByTestId('conversation-direction')).toContainText(
       `${billingId} → ${plannerId}`,
     )
-    await expect(rows.nth(1).getByTestId('conversation-outcome')).toHaveText('ok')
-    await expect(rows.nth(1).getByTestId('conversation-latency')).toHaveText(/^\d/)
+    await expect(rows.nth(0).getByTestId('conversation-outcome')).toHaveText('ok')
+    await expect(rows.nth(0).getByTestId('conversation-latency')).toHaveText(/^\d/)
+    await expect(rows.nth(1).getByTestId('conversation-kind')).toHaveText('request')
+    await expect(rows.nth(1).getByTestId('conversation-direction')).toContainText(
+      `${plannerId} → ${billingId}`,
+    )
   } finally {
     await planner.close()
     await billing.close()

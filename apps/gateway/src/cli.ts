@@ -15,6 +15,7 @@ import {
   listPairing,
   revokePairing,
 } from './cli/pairing-commands.js'
+import { startBanner } from './cli/start-banner.js'
 import {
   type AdminApiTarget,
   AdminCallError,
@@ -24,7 +25,7 @@ import {
   revokeToken,
 } from './cli/token-commands.js'
 import { ConfigError, type GatewayConfig, parseConfig } from './config.js'
-import { createGateway, GATEWAY_VERSION, type StartedGateway } from './create-gateway.js'
+import { createGateway, GATEWAY_VERSION } from './create-gateway.js'
 import { mergeConfigInputs, readEnvConfig, toConfigInput } from './env.js'
 
 /**
@@ -85,24 +86,6 @@ function hasPinoPretty(): boolean {
   }
 }
 
-function printFirstStartBanner(config: GatewayConfig, started: StartedGateway, token: string): void {
-  // Printed straight to stdout, never through the logger, so the token does not end up in log storage.
-  const loginUrl = `${config.dashboardUrl.replace(/\/$/, '')}/login#token=${token}`
-  write(
-    process.stdout,
-    [
-      '',
-      '  Parley admin token (shown once; only its hash is kept in the data folder):',
-      '',
-      `    ${token}`,
-      '',
-      `  Dashboard login: ${loginUrl}`,
-      `  Gateway:         ${started.url}`,
-      '',
-    ].join('\n'),
-  )
-}
-
 async function serve(flags: ServeFlags): Promise<void> {
   const flagInput = toConfigInput({
     host: flags.host,
@@ -148,9 +131,16 @@ async function serve(flags: ServeFlags): Promise<void> {
   process.on('SIGINT', shutdown)
 
   const started = await gateway.start()
-  if (started.generatedAdminToken !== undefined) {
-    printFirstStartBanner(config, started, started.generatedAdminToken)
-  }
+  // Printed straight to stdout, never through the logger, so a generated token does not end up in log storage.
+  write(
+    process.stdout,
+    startBanner({
+      dashboardUrl: config.dashboardUrl,
+      adminTokenConfigured: config.adminToken !== undefined,
+      gatewayUrl: started.url,
+      generatedAdminToken: started.generatedAdminToken,
+    }),
+  )
 }
 
 function formatDuration(seconds: number): string {
@@ -380,7 +370,7 @@ function buildProgram(): Command {
     .option('--max-payload <bytes>', 'largest accepted frame in bytes (default 1048576)')
     .option(
       '--store-backend <backend>',
-      'where deliveries and channel history live: memory (default) or postgres (the database)',
+      'where deliveries and channel history live: postgres (the database, default), redis or memory',
     )
     .option(
       '--redis-url <url>',

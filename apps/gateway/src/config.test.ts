@@ -64,6 +64,7 @@ describe('parseConfig', () => {
         maxRequestTimeout: 600,
         introductionTimeout: 30,
         maxInFlightPerConnection: 1_000,
+        maxHops: 16,
         streamWindow: 64,
         maxStreamsPerConnection: 100,
       },

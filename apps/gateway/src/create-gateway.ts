@@ -25,6 +25,7 @@ import {
 } from './config.js'
 import type { GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
+import { createAuditMetrics } from './metrics/audit-metrics.js'
 import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
 import { resolvePairingSecret } from './pairing/pairing-secret.js'
 import { sha256 } from './security/secrets.js'
@@ -124,9 +125,14 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   const bus: ClusterBus = options.bus ?? redisBus ?? createLocalBus(nodeId)
 
   // Rows recorded before `start()` opened the audit log have nowhere to go; only tests drive the app then.
+  // Counted for /metrics as recorded, whether or not an audit log keeps the rows.
+  const auditMetrics = createAuditMetrics()
   const connectionAudit = createConnectionAudit(
     {
-      record: (entry) => stores.get('audit')?.record(entry),
+      record: (entry) => {
+        auditMetrics.observe(entry)
+        stores.get('audit')?.record(entry)
+      },
       get behind() {
         return stores.get('audit')?.behind
       },
@@ -174,6 +180,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     nodeId,
     startedAt,
     audit: connectionAudit,
+    auditMetrics,
     probes,
     isDraining,
     isListening: () => state === 'running',

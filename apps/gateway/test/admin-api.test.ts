@@ -142,7 +142,7 @@ describe('admin API on a running gateway', () => {
 
     const { channels } = ChannelList.parse(await get('/api/admin/channels'))
     expect(channels).toEqual([
-      { name: 'room', subscribers: 1, messages: 2, lastMessageAt: expect.any(String) },
+      { name: 'room', subscribers: 1, durableSubscribers: 0, messages: 2, lastMessageAt: expect.any(String) },
     ])
   })
 

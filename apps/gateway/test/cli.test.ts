@@ -139,6 +139,33 @@ describe('parley CLI', () => {
     expect(await exited).toBe(0)
   }, 60_000)
 
+  it('prints the dashboard login address without a token when PARLEY_ADMIN_TOKEN is set', async () => {
+    const adminToken = 'cli-configured-admin-token'
+    const configured = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, 'serve', '--port', '0', '--data-dir', dataDir, '--database-url', 'memory://'],
+      {
+        cwd: gatewayRoot,
+        env: {
+          ...process.env,
+          PARLEY_LOG_LEVEL: 'warn',
+          PARLEY_ADMIN_TOKEN: adminToken,
+          PARLEY_DASHBOARD_URL: 'http://dash.example:3000',
+        },
+      },
+    )
+    try {
+      const output = await waitForOutput(configured, [/Dashboard login: [^\n]*\n/, /Gateway:\s+\S+\n/])
+      expect(output).toContain('Dashboard login: http://dash.example:3000/login (log in with')
+      expect(output).not.toContain('#token=')
+      expect(output).not.toContain(adminToken)
+    } finally {
+      const exited = new Promise((resolve) => configured.once('exit', resolve))
+      configured.kill('SIGTERM')
+      await exited
+    }
+  }, 60_000)
+
   it('refuses an invalid option with a message naming it', async () => {
     const result = await parley(['serve', '--port', 'abc', '--store-backend', 'sqlite'], {
       PARLEY_MAX_CONNECTIONS: '-1',

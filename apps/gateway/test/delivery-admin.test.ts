@@ -76,6 +76,26 @@ function describeDeliveryAdmin(target: DeliveryTarget): void {
       })
     })
 
+    it('keeps the requeue history of a dead letter that dies again: requeues, when, attempts of this life', async () => {
+      const sender = await connect('history-sender')
+      const worker = await connect('history-worker')
+      const [id] = await deadLetters(sender, worker, 'history-worker', 1)
+      const read = async () => DeadLetter.parse((await admin(server, `/api/admin/dlq/${id}`)).body)
+      expect(await read()).toMatchObject({ attempts: 1, requeues: 0, requeuedAt: null, attemptsThisLife: 1 })
+      for (const round of [1, 2]) {
+        const before = Date.now()
+        expect((await admin(server, `/api/admin/dlq/${id}/requeue`, { method: 'POST' })).status).toBe(200)
+        await worker.waitFor(
+          (frame) =>
+            frame.type === 'direct_message' && frame.deliveryId === id && frame.attempt === round + 1,
+        )
+        await worker.ok({ type: 'nack', deliveryId: id, reason: `refused again ${round}` })
+        const dead = await read()
+        expect(dead).toMatchObject({ attempts: round + 1, requeues: round, attemptsThisLife: 1 })
+        expect(Date.parse(dead.requeuedAt ?? '')).toBeGreaterThanOrEqual(before - 1)
+      }
+    })
+
     it('lists, filters, pages, reads, requeues and purges dead letters', async () => {
       const sender = await connect('admin-sender')
       const alpha = await connect('admin-alpha')

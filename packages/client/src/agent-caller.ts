@@ -74,6 +74,12 @@ export interface AgentRequestOptions {
   /** Safe to run twice: the gateway tries another instance when the chosen one goes away. */
   idempotent?: boolean
   traceId?: string
+  /**
+   * The request this one is made for, from a handler (its `RequestContext`): the call continues its trace
+   * (`traceId`, unless given) one hop deeper, so the gateway can stop agents calling each other in a loop
+   * (`loop_detected` past `agents.maxHops`).
+   */
+  context?: { traceId: string; hops: number }
   /** Gives up locally (rejects with `AbortedError`); the gateway still waits for the agent. */
   signal?: AbortSignal
 }
@@ -192,7 +198,7 @@ export class AgentCaller extends PushClient {
         data,
         timeoutMs,
         ...(options.idempotent === undefined ? {} : { idempotent: options.idempotent }),
-        ...(options.traceId === undefined ? {} : { traceId: options.traceId }),
+        ...traceOf(options),
       },
       {
         timeoutMs: timeoutMs + TIMEOUT_MARGIN_MS,
@@ -427,4 +433,13 @@ export function checkFrame(body: RequestBody): void {
 
 function describeTarget(target: DirectTarget): string {
   return typeof target === 'string' ? `agent "${target}"` : `capability "${target.capability}"`
+}
+
+/** A request's trace fields: its own `traceId`, or its `context`'s, and the hops one deeper than the context. */
+function traceOf(options: AgentRequestOptions): { traceId?: string; hops?: number } {
+  const traceId = options.traceId ?? options.context?.traceId
+  return {
+    ...(traceId === undefined ? {} : { traceId }),
+    ...(options.context === undefined ? {} : { hops: options.context.hops + 1 }),
+  }
 }

@@ -33,6 +33,8 @@ export interface RequestContext {
   idempotent: boolean
   /** The capability the caller asked for, when it routed by capability. */
   capability: string | undefined
+  /** Agent requests before this one in its chain; pass this context as `{ context }` to calls made for it. */
+  hops: number
   /** The A2A task the request runs as, when an A2A caller sent it (`continued`: it continues that task). */
   a2aTask: A2aTaskRef | undefined
   /** Fires when the deadline passed, the caller canceled (`request_cancel`) or the connection went away: the answer would be dropped. */
@@ -266,6 +268,7 @@ export class AgentClient extends AgentCaller {
       attempt: frame.attempt,
       idempotent: frame.idempotent,
       capability: frame.capability,
+      hops: frame.hops ?? 0,
       a2aTask: frame.from.a2aTask,
       signal: controller.signal,
     }

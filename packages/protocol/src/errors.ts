@@ -75,6 +75,12 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'No agent (or peer) matches the target, or none is online to take it.',
   },
+  loop_detected: {
+    status: 508,
+    retryable: false,
+    description:
+      'A chain of agent requests went deeper than `agents.maxHops`: agents calling each other in a loop.',
+  },
   agent_error: {
     status: 502,
     retryable: false,

@@ -71,6 +71,7 @@ export type {
   DeliveryCounts,
   DeliveryState,
   DeliveryStore,
+  DurableSubscription,
   FailOutcome,
   HistoryStore,
   PublishInput,

@@ -39,7 +39,7 @@ export const auditEvents = pgTable(
     latencyMs: integer('latency_ms'),
     /**
      * Position in the hash chain (1, 2, 3, … no gaps) and the chain hashes (lowercase hex SHA-256; see
-     * `src/audit/audit-chain.ts`). Null only on rows written before migration 0010, which are not chained.
+     * `src/audit/audit-chain.ts`). Null only on rows written before migration 0011, which are not chained.
      */
     seq: bigint('seq', { mode: 'bigint' }),
     prevHash: text('prev_hash'),
@@ -163,6 +163,10 @@ export const deliveries = pgTable(
     /** The sending agent and trace id of an `agent_send` message: every redelivery carries them. */
     fromAgent: text('from_agent'),
     traceId: text('trace_id'),
+    /** Requeue history of a dead letter: how often and when last, and the attempts it had by then. */
+    requeues: integer('requeues').notNull().default(0),
+    requeuedAt: bigint('requeued_at', { mode: 'number' }),
+    attemptsBeforeRequeue: integer('attempts_before_requeue').notNull().default(0),
   },
   (table) => [
     index('deliveries_due_idx').on(table.recipient, table.state, table.nextAttemptAt),

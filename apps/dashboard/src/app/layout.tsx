@@ -3,6 +3,9 @@ import { connection } from 'next/server'
 import type { ReactNode } from 'react'
 import { Providers } from './providers'
 import './globals.css'
+import './pages.css'
+import './readable.css'
+import './screens.css'
 
 export const metadata: Metadata = {
   title: { default: 'Parley dashboard', template: '%s · Parley' },

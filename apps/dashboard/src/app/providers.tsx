@@ -2,6 +2,7 @@
 
 import { QueryClientProvider } from '@tanstack/react-query'
 import { type ReactNode, useEffect } from 'react'
+import { BannerRegistryProvider } from '@/components/banner-registry'
 import { getQueryClient } from '@/lib/query-client'
 
 export function Providers({ children }: { children: ReactNode }) {
@@ -12,5 +13,9 @@ export function Providers({ children }: { children: ReactNode }) {
   useEffect(() => {
     document.documentElement.dataset.hydrated = 'true'
   }, [])
-  return <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>
+  return (
+    <QueryClientProvider client={queryClient}>
+      <BannerRegistryProvider>{children}</BannerRegistryProvider>
+    </QueryClientProvider>
+  )
 }

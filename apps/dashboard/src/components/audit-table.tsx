@@ -1,5 +1,10 @@
 import type { AuditEvent } from '@parley/protocol/admin'
+import { formatBytes, formatExactBytes } from '@/lib/display-format'
 import { formatUtc } from '@/lib/format'
+import type { Staleness } from '@/lib/gateway-result'
+import { IdCell } from './id-cell'
+import { PrincipalName } from './principal-name'
+import { StaleCaption } from './stale-caption'
 
 function Cell({ value }: { value: string | number | null }) {
   return value === null ? <span className="muted">—</span> : value
@@ -10,14 +15,18 @@ export function AuditTable({
   events,
   testId,
   emptyText,
+  stale,
 }: {
   events: readonly AuditEvent[]
   testId: string
   emptyText: string
+  /** Set when the rows are a kept answer after a failed refresh. */
+  stale?: Staleness | undefined
 }) {
   return (
     <div className="table-wrap">
-      <table className="table" data-testid={testId}>
+      <table className="table" data-testid={testId} data-stale={stale === undefined ? undefined : 'true'}>
+        <StaleCaption stale={stale} testId={testId} />
         <thead>
           <tr>
             <th>Time</th>
@@ -46,19 +55,17 @@ export function AuditTable({
                   <span className={`tag tag-${event.kind}`}>{event.kind}</span>
                 </td>
                 <td>
-                  <Cell value={event.principal} />
+                  <PrincipalName principal={event.principal} />
                 </td>
-                <td className="mono">
-                  <Cell value={event.clientId} />
-                </td>
+                <td>{event.clientId === null ? <Cell value={null} /> : <IdCell id={event.clientId} />}</td>
                 <td className="mono">
                   <Cell value={event.channel} />
                 </td>
                 <td className="mono">
                   <Cell value={event.target} />
                 </td>
-                <td className="num">
-                  <Cell value={event.size} />
+                <td className="num nowrap" title={formatExactBytes(event.size)}>
+                  {formatBytes(event.size)}
                 </td>
                 <td>
                   <span className={`outcome outcome-${event.outcome}`}>{event.outcome}</span>

@@ -54,3 +54,16 @@ describe('LiveTable', () => {
     expect(empty().textContent).toBe('Things unavailable.')
   })
 })
+
+describe('LiveTable with kept data', () => {
+  it('shows the kept rows marked stale with the time they were last updated, not the empty line', () => {
+    const failure = { kind: 'unreachable', url: 'http://gw', reason: 'down' } as const
+    table({ ok: true, data: null, stale: { failure, lastUpdatedAt: Date.UTC(2025, 4, 1, 22, 5, 9) } }, ['a'])
+    expect(screen.getAllByTestId('thing-row')).toHaveLength(1)
+    expect(screen.getByTestId('things-table').dataset.stale).toBe('true')
+    expect(screen.getByTestId('things-table-stale').textContent).toBe(
+      'Stale: last updated 2025-05-01 22:05:09 UTC',
+    )
+    expect(screen.queryByTestId('things-table-empty')).toBeNull()
+  })
+})

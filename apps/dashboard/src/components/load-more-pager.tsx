@@ -10,6 +10,7 @@ export function LoadMorePager({
   shown,
   endText,
   summary,
+  label = 'Load more',
 }: {
   hasNextPage: boolean
   isFetchingNextPage: boolean
@@ -19,6 +20,8 @@ export function LoadMorePager({
   shown: number
   endText: string
   summary: string
+  /** The button's text (`Load older` where pages go back in time). */
+  label?: string
 }) {
   return (
     <div className="pager">
@@ -30,7 +33,7 @@ export function LoadMorePager({
           disabled={isFetchingNextPage}
           onClick={onLoadMore}
         >
-          {isFetchingNextPage ? 'Loading…' : 'Load more'}
+          {isFetchingNextPage ? 'Loading…' : label}
         </button>
       ) : (
         <span className="muted small">{shown > 0 ? endText : ''}</span>

@@ -2,6 +2,7 @@
 
 import Link from 'next/link'
 import { usePathname } from 'next/navigation'
+import type { NavBadgeCounts } from './use-nav-badges'
 
 const LINKS = [
   { href: '/', label: 'Overview', testId: 'nav-overview' },
@@ -18,7 +19,15 @@ const LINKS = [
   { href: '/audit', label: 'Audit', testId: 'nav-audit' },
 ] as const
 
-export function NavLinks() {
+/** What each badge counts, read by screen readers after the link's name. */
+const BADGES: Partial<
+  Record<(typeof LINKS)[number]['href'], { count: keyof NavBadgeCounts; label: string }>
+> = {
+  '/pairing': { count: 'pairing', label: 'waiting for approval' },
+  '/deliveries': { count: 'deliveries', label: 'new dead letters' },
+}
+
+export function NavLinks({ counts }: { counts: NavBadgeCounts }) {
   const pathname = usePathname()
   return (
     <nav className="nav" aria-label="Main">
@@ -33,9 +42,23 @@ export function NavLinks() {
             aria-current={active ? 'page' : undefined}
           >
             {link.label}
+            <NavBadge link={link.href} counts={counts} />
           </Link>
         )
       })}
     </nav>
+  )
+}
+
+/** A count beside a link (test id `nav-badge-<page>`, the number in `data-count`); nothing when it is zero. */
+function NavBadge({ link, counts }: { link: (typeof LINKS)[number]['href']; counts: NavBadgeCounts }) {
+  const badge = BADGES[link]
+  if (badge === undefined || counts[badge.count] === 0) return null
+  const count = counts[badge.count]
+  return (
+    <span className="nav-badge" data-testid={`nav-badge${link.replace('/', '-')}`} data-count={count}>
+      {count}
+      <span className="visually-hidden"> {badge.label}</span>
+    </span>
   )
 }

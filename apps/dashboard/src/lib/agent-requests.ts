@@ -30,18 +30,21 @@ export interface ConversationRequest {
   a: string
   b: string
   since?: string
+  /** `newest`: newest first, the cursor going back; the gateway's default is `oldest`. */
+  order?: 'oldest' | 'newest'
   cursor?: string
   limit?: number
 }
 
 export type Parsed<T> = { ok: true; request: T } | { ok: false; message: string }
 
-const CONVERSATION_FIELDS = ['a', 'b', 'since', 'cursor', 'limit'] as const
+const CONVERSATION_FIELDS = ['a', 'b', 'since', 'order', 'cursor', 'limit'] as const
 
 const CONVERSATION_HINTS: Record<string, string> = {
   a: 'a: an agent id, client id or principal (1 to 200 characters)',
   b: 'b: an agent id, client id or principal (1 to 200 characters)',
   since: 'since must be an ISO 8601 time with an offset',
+  order: 'order must be oldest or newest',
   cursor: 'cursor: up to 200 characters, from nextCursor',
   limit: 'limit must be a whole number from 1 to 500',
 }
@@ -83,7 +86,14 @@ export function parseConversationRequest(source: SearchParamsLike): Parsed<Conve
   const raw = readFields(source, CONVERSATION_FIELDS)
   const parsed = ConversationQuery.safeParse(raw)
   if (!parsed.success) return { ok: false, message: describeIssues(parsed.error, CONVERSATION_HINTS) }
-  const { limit, ...rest } = parsed.data
-  // Only keep the limit when it was asked for: the gateway's default applies otherwise.
-  return { ok: true, request: raw.limit === undefined ? rest : { ...rest, limit } }
+  const { limit, order, ...rest } = parsed.data
+  // Only keep the limit and order when they were asked for: the gateway's defaults apply otherwise.
+  return {
+    ok: true,
+    request: {
+      ...rest,
+      ...(raw.order === undefined ? {} : { order }),
+      ...(raw.limit === undefined ? {} : { limit }),
+    },
+  }
 }

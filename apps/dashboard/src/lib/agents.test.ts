@@ -6,6 +6,7 @@ import {
   correlationGroups,
   directionOf,
   filterAgentsByCapability,
+  metadataEntries,
   totalInFlight,
 } from './agents'
 
@@ -49,5 +50,18 @@ describe('agents helpers', () => {
   it('links to the conversation with the ids encoded', () => {
     expect(conversationHref('planner', 'a b&c')).toBe('/agents/conversation?a=planner&b=a+b%26c')
     expect(conversationHref('')).toBe('/agents/conversation')
+  })
+})
+
+describe('metadataEntries', () => {
+  it('lists metadata sorted by key, strings as they are and other values as JSON, cutting long values', () => {
+    const long = 'x'.repeat(300)
+    expect(metadataEntries({ zone: 'eu', model: { name: 'small', size: 7 }, gpu: true, long })).toEqual([
+      { key: 'gpu', full: 'true', shown: 'true' },
+      { key: 'long', full: long, shown: `${'x'.repeat(119)}…` },
+      { key: 'model', full: '{"name":"small","size":7}', shown: '{"name":"small","size":7}' },
+      { key: 'zone', full: 'eu', shown: 'eu' },
+    ])
+    expect(metadataEntries({})).toEqual([])
   })
 })

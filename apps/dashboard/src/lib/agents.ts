@@ -28,15 +28,26 @@ export type Direction = 'a→b' | 'b→a' | 'unknown'
 
 /**
  * Which way an audit row between `a` and `b` went. The row's target names the receiver; when it names
- * neither, the acting client or principal names the sender.
+ * neither, the acting client or principal names the sender. A side may go by several names (an agent id and
+ * the client ids of its instances, the conversation page's `parties`).
  */
-export function directionOf(event: AuditEvent, a: string, b: string): Direction {
-  if (event.target === b && event.target !== a) return 'a→b'
-  if (event.target === a && event.target !== b) return 'b→a'
+export function directionOf(
+  event: AuditEvent,
+  a: string | readonly string[],
+  b: string | readonly string[],
+): Direction {
+  const isA = (name: string | null | undefined) => name != null && namesOf(a).includes(name)
+  const isB = (name: string | null | undefined) => name != null && namesOf(b).includes(name)
+  if (isB(event.target) && !isA(event.target)) return 'a→b'
+  if (isA(event.target) && !isB(event.target)) return 'b→a'
   const actors = [event.clientId, event.principal]
-  if (actors.includes(a) && !actors.includes(b)) return 'a→b'
-  if (actors.includes(b) && !actors.includes(a)) return 'b→a'
+  if (actors.some(isA) && !actors.some(isB)) return 'a→b'
+  if (actors.some(isB) && !actors.some(isA)) return 'b→a'
   return 'unknown'
+}
+
+function namesOf(side: string | readonly string[]): readonly string[] {
+  return typeof side === 'string' ? [side] : side
 }
 
 /** `planner → billing`, the way a row between `a` and `b` went, or `—` when it cannot be told. */
@@ -66,4 +77,28 @@ export function conversationHref(a: string, b = ''): string {
   if (b !== '') params.set('b', b)
   const query = params.toString()
   return query === '' ? '/agents/conversation' : `/agents/conversation?${query}`
+}
+
+/** Longest metadata value shown in a table cell; the whole value is in the cell's title. */
+const METADATA_VALUE_LENGTH = 120
+
+export interface MetadataEntry {
+  key: string
+  /** The value as text: a string as it is, anything else as JSON. */
+  full: string
+  /** `full` cut at `METADATA_VALUE_LENGTH` characters. */
+  shown: string
+}
+
+/** An instance's metadata as text, sorted by key. */
+export function metadataEntries(metadata: Record<string, unknown>): MetadataEntry[] {
+  return Object.keys(metadata)
+    .sort()
+    .map((key) => {
+      const value = metadata[key]
+      const full = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
+      const shown =
+        full.length > METADATA_VALUE_LENGTH ? `${full.slice(0, METADATA_VALUE_LENGTH - 1)}…` : full
+      return { key, full, shown }
+    })
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
   auditSearchParams,
-  datetimeLocalToIso,
-  isoToDatetimeLocal,
+  isoToUtcInput,
   normaliseFilters,
   parseAuditRequest,
+  utcInputMinutesBefore,
+  utcInputToIso,
 } from './audit-filters'
 
 describe('auditSearchParams', () => {
@@ -95,17 +96,27 @@ describe('parseAuditRequest', () => {
   })
 })
 
-describe('datetime-local conversion (UTC)', () => {
-  it('turns an input value into ISO 8601 and back', () => {
-    expect(datetimeLocalToIso('2024-05-01T10:30')).toBe('2024-05-01T10:30:00.000Z')
-    expect(isoToDatetimeLocal('2024-05-01T10:30:00.000Z')).toBe('2024-05-01T10:30')
-    expect(isoToDatetimeLocal('2024-05-01T12:30:00+02:00')).toBe('2024-05-01T10:30')
+describe('UTC time filter text', () => {
+  it('reads 24-hour UTC text, with or without seconds, T or Z, into ISO 8601 and back', () => {
+    expect(utcInputToIso('2024-05-01 22:30')).toBe('2024-05-01T22:30:00.000Z')
+    expect(utcInputToIso('2024-05-01T22:30:15Z')).toBe('2024-05-01T22:30:15.000Z')
+    expect(utcInputToIso(' 2024-05-01 22:30:15 UTC ')).toBe('2024-05-01T22:30:15.000Z')
+    expect(utcInputToIso('2024-05-01')).toBe('2024-05-01T00:00:00.000Z')
+    expect(isoToUtcInput('2024-05-01T22:30:00.000Z')).toBe('2024-05-01 22:30:00')
+    expect(isoToUtcInput('2024-05-01T12:30:00+02:00')).toBe('2024-05-01 10:30:00')
   })
 
-  it('gives nothing for blank or malformed input', () => {
-    expect(datetimeLocalToIso('')).toBeUndefined()
-    expect(datetimeLocalToIso('May 1st')).toBeUndefined()
-    expect(isoToDatetimeLocal(undefined)).toBe('')
-    expect(isoToDatetimeLocal('garbage')).toBe('')
+  it('gives nothing for blank, 12-hour or impossible input', () => {
+    expect(utcInputToIso('')).toBeUndefined()
+    expect(utcInputToIso('May 1st')).toBeUndefined()
+    expect(utcInputToIso('2024-05-01 10:30 PM')).toBeUndefined()
+    expect(utcInputToIso('2024-05-01 24:00')).toBeUndefined()
+    expect(utcInputToIso('2024-02-31 10:00')).toBeUndefined()
+    expect(isoToUtcInput(undefined)).toBe('')
+    expect(isoToUtcInput('garbage')).toBe('')
+  })
+
+  it('writes the time some minutes before now for the shortcuts', () => {
+    expect(utcInputMinutesBefore(Date.UTC(2024, 4, 1, 10, 0, 0), 90)).toBe('2024-05-01 08:30:00')
   })
 })

@@ -84,18 +84,32 @@ export function timeRangeError(since: string | undefined, until: string | undefi
   return 'since must be before until'
 }
 
-/** `2024-05-01T10:30` from an `<input type="datetime-local">`, read as UTC, to ISO 8601. */
-export function datetimeLocalToIso(value: string): string | undefined {
-  const trimmed = value.trim()
+/**
+ * What an operator types in a time filter, read as UTC in 24-hour time: `2024-05-01 10:30`, with seconds
+ * (`10:30:15`), a `T` instead of the space, and a trailing `Z` or `UTC` all accepted; a bare date is its
+ * midnight. ISO 8601 out, undefined for anything else (say a 12-hour `10:30 PM`).
+ */
+export function utcInputToIso(value: string): string | undefined {
+  const trimmed = value.trim().replace(/\s*(UTC|Z)$/i, '')
   if (trimmed === '') return undefined
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(trimmed)) return undefined
-  const date = new Date(`${trimmed}Z`)
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
+  const match = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(trimmed)
+  if (match === null) return undefined
+  const [, day, hours = '00', minutes = '00', seconds = '00'] = match
+  if (Number(hours) > 23 || Number(minutes) > 59 || Number(seconds) > 59) return undefined
+  const date = new Date(`${day}T${hours}:${minutes}:${seconds}Z`)
+  // `2024-02-31` parses to March: refuse a day the month does not have.
+  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== day) return undefined
+  return date.toISOString()
 }
 
-/** The inverse of `datetimeLocalToIso`: an ISO time shown in a datetime-local input, in UTC. */
-export function isoToDatetimeLocal(iso: string | undefined): string {
+/** The inverse of `utcInputToIso`: an ISO time as the filter shows it, `2024-05-01 10:30:00` (UTC). */
+export function isoToUtcInput(iso: string | undefined): string {
   if (iso === undefined) return ''
   const date = new Date(iso)
-  return Number.isNaN(date.getTime()) ? '' : date.toISOString().slice(0, 16)
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString().slice(0, 19).replace('T', ' ')
+}
+
+/** The filter text for `minutes` before `now` (epoch ms): the "last 15 min / 1 h / 24 h" shortcuts. */
+export function utcInputMinutesBefore(now: number, minutes: number): string {
+  return isoToUtcInput(new Date(now - minutes * 60_000).toISOString())
 }

@@ -22,6 +22,8 @@ function letter(id: string): DeadLetter {
     lastError: null,
     createdAt: '2024-05-01T10:30:00.000Z',
     deadAt: '2024-05-01T10:31:00.000Z',
+    requeues: 0,
+    requeuedAt: null,
   }
 }
 

@@ -71,6 +71,7 @@ const connections: ConnectionList = {
       messagesOut: 4,
     },
   ],
+  pairing: [],
 }
 
 describe('gateway client: good answers', () => {
@@ -134,7 +135,7 @@ describe('gateway client: good answers', () => {
 
   it('parses the channel list', async () => {
     const channels: ChannelList = {
-      channels: [{ name: 'alerts', subscribers: 1, messages: 2, lastMessageAt: null }],
+      channels: [{ name: 'alerts', subscribers: 1, durableSubscribers: 0, messages: 2, lastMessageAt: null }],
     }
     const { url } = await startGateway((_request, response) => json(response, 200, channels))
     expect(await createGatewayClient({ baseUrl: url, token: 't' }).channels()).toEqual({
@@ -268,6 +269,8 @@ const deadLetter: DeadLetter = {
   lastError: 'nacked: database busy',
   createdAt: '2024-05-01T10:30:00.000Z',
   deadAt: '2024-05-01T10:31:00.000Z',
+  requeues: 0,
+  requeuedAt: null,
 }
 
 /** A gateway that records each request's method, path and token and answers with `answer(path)`. */

@@ -26,7 +26,18 @@ export const GatewayFailure = z.discriminatedUnion('kind', [
 ])
 export type GatewayFailure = z.infer<typeof GatewayFailure>
 
-export type GatewayResult<T> = { ok: true; data: T } | { ok: false; failure: GatewayFailure }
+/**
+ * Set on a kept answer when a later call failed: the data is the last good answer's (see `keepLastGood`),
+ * `failure` says what went wrong since and `lastUpdatedAt` (epoch ms, when known) when the data arrived.
+ */
+export type Staleness = { failure: GatewayFailure; lastUpdatedAt?: number }
+
+export type GatewayResult<T> =
+  | { ok: true; data: T; stale?: Staleness; receivedAt?: number }
+  | { ok: false; failure: GatewayFailure }
+
+/** A failure to show on a page; `lastUpdatedAt` when the page still shows data from before it. */
+export type PageFailure = GatewayFailure & { lastUpdatedAt?: number }
 
 /** Schema of a `GatewayResult` whose data is parsed with `data` (a protocol schema). */
 export function gatewayResultSchema<T>(data: z.ZodType<T>): z.ZodType<GatewayResult<T>> {
@@ -44,12 +55,20 @@ export function failed<T = never>(failure: GatewayFailure): GatewayResult<T> {
   return { ok: false, failure }
 }
 
-/** The first failure among results (undefined ones are still loading), for a single banner per page. */
+/**
+ * The first failure among results (undefined ones are still loading), for a single banner per page. A kept
+ * (stale) answer counts as failed: its failure comes with the time its data was last updated.
+ */
 export function firstFailure(
   ...results: ReadonlyArray<GatewayResult<unknown> | undefined>
-): GatewayFailure | undefined {
+): PageFailure | undefined {
   for (const result of results) {
-    if (result !== undefined && !result.ok) return result.failure
+    if (result === undefined) continue
+    if (!result.ok) return result.failure
+    if (result.stale !== undefined) {
+      const { failure, lastUpdatedAt } = result.stale
+      return lastUpdatedAt === undefined ? failure : { ...failure, lastUpdatedAt }
+    }
   }
   return undefined
 }

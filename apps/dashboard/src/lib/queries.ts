@@ -163,7 +163,7 @@ export function dashboardQueries(api: DashboardApi) {
         queryFn: () => api.grants(all ? { all: true } : {}),
         refetchInterval: LIVE_REFRESH_MS,
       }),
-    /** The rows between `a` and `b`, oldest first, paged forward; polled so new rows show up. */
+    /** The rows between `a` and `b`, newest first, paged back to older ones; polled so new rows show up. */
     conversation: (a: string, b: string) =>
       infiniteQueryOptions({
         queryKey: [...CONVERSATIONS_KEY, a, b],
@@ -171,6 +171,7 @@ export function dashboardQueries(api: DashboardApi) {
           api.conversation({
             a,
             b,
+            order: 'newest',
             limit: CONVERSATION_PAGE_SIZE,
             ...(pageParam === null ? {} : { cursor: pageParam }),
           }),

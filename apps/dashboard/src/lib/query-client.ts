@@ -1,4 +1,5 @@
 import { isServer, QueryClient } from '@tanstack/react-query'
+import { keepLastGood } from './stale-results'
 
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
@@ -8,6 +9,8 @@ export function makeQueryClient(): QueryClient {
         staleTime: 1_000,
         // Failures are data (`GatewayResult`), so a thrown error is a bug; do not hammer on it.
         retry: false,
+        // A failed refresh keeps the last good answer, marked stale, instead of emptying the tables.
+        structuralSharing: (previous: unknown, next: unknown) => keepLastGood(previous, next),
       },
     },
   })

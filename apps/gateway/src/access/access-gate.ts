@@ -31,6 +31,18 @@ export function denialDetail(decision: Denial): string {
   return `${decision.code} ${decision.rule === undefined ? 'default' : `rule=${decision.rule}`}`
 }
 
+/**
+ * The rule a denied row's detail names (see `denialDetail`): its id, `default` for the default effect, or
+ * `scope` for refusals that are not policy decisions (a token's scopes, a role).
+ */
+export function denialRule(detail: string | null): string {
+  const match = detail === null ? null : /(?:^|\s)rule=(\S+)/.exec(detail)
+  if (match?.[1] !== undefined) return match[1]
+  return detail !== null && /(?:^|\s)(?:policy_denied|introduction_required) default$/.test(detail)
+    ? 'default'
+    : 'scope'
+}
+
 /** The typed error a denial answers: `policy_denied` with `details.rule`, or `introduction_required`. */
 export function denialError(decision: Pick<Denial, 'code' | 'message' | 'rule'>): ErrorBody {
   return errorBody(

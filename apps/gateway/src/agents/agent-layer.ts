@@ -15,6 +15,7 @@ import type { ClusterBus } from '../bus/types.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import type { Connection } from '../peers/connection.js'
+import { createAgentActivity } from './agent-activity.js'
 import { recordAgentAudit } from './agent-audit.js'
 import {
   type AgentConnection,
@@ -79,7 +80,8 @@ export function createAgentLayer(options: AgentLayerOptions) {
     logger,
     agentTimeoutMs: config.agentTimeout * 1000,
   })
-  const shared = { config, directory, access, audit, logger }
+  const activity = createAgentActivity()
+  const shared = { config, directory, access, audit, logger, activity }
   const requests = createAgentRequests(shared)
   const streams = createAgentStreams(shared)
   const sends = createAgentSends({ directory, access, audit, deliveries: options.deliveries })
@@ -287,6 +289,8 @@ export function createAgentLayer(options: AgentLayerOptions) {
     stats() {
       return { ...requests.stats(), ...streams.stats(), activeAgents: directory.activeCount() }
     },
+    /** Finished requests, for the metrics. */
+    activity,
     start: () => directory.start(),
     stop: () => directory.stop(),
   }

@@ -10,6 +10,7 @@ import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId, newTraceId } from '../ids.js'
+import type { AgentActivity } from './agent-activity.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
 import {
@@ -43,6 +44,8 @@ interface PendingRequest {
   attempts: number
   tried: Set<string>
   route: AgentRoute | undefined
+  /** Agent hops before this request (see `hopsOf`). */
+  hops: number
 }
 
 export interface AgentRequestsOptions {
@@ -50,6 +53,8 @@ export interface AgentRequestsOptions {
   directory: RegisteredAgentDirectory
   access: () => AgentAccess
   audit: ConnectionAudit
+  /** Told of every finished request (the metrics). */
+  activity?: AgentActivity
 }
 
 /**
@@ -58,7 +63,7 @@ export interface AgentRequestsOptions {
  * here, whichever node the instance is on.
  */
 export function createAgentRequests(options: AgentRequestsOptions) {
-  const { config, directory, audit } = options
+  const { config, directory, audit, activity } = options
   const pending = new Map<string, PendingRequest>()
   const byCaller = new Map<string, Set<string>>()
   const byInstance = new Map<string, Set<string>>()
@@ -73,6 +78,34 @@ export function createAgentRequests(options: AgentRequestsOptions) {
     const set = map.get(key)
     set?.delete(id)
     if (set?.size === 0) map.delete(key)
+  }
+
+  /**
+   * The hops before a request: what the caller says (`request.hops`, the SDK sets it from the request its
+   * handler answers), or more when the caller is an agent instance answering a request of the same trace here.
+   */
+  function hopsOf(connection: AgentCaller, frame: RequestFrame): number {
+    let hops = frame.hops ?? 0
+    if (frame.traceId === undefined) return hops
+    const instanceId = directory.byConnection(connection.id)?.instanceId
+    const answering = instanceId === undefined ? undefined : byInstance.get(instanceId)
+    for (const correlationId of answering ?? []) {
+      const incoming = pending.get(correlationId)
+      if (incoming?.traceId === frame.traceId) hops = Math.max(hops, incoming.hops + 1)
+    }
+    return hops
+  }
+
+  /** Tells the observers (metrics) how the request ended. */
+  function observe(request: PendingRequest, outcome: string, agent: string | undefined): void {
+    if (activity === undefined || !activity.observed) return
+    activity.requestFinished({
+      caller: directory.byConnection(request.caller.id)?.agentId ?? '',
+      agent: agent ?? '',
+      capability: typeof request.target === 'string' ? '' : request.target.capability,
+      outcome,
+      latencyMs: Date.now() - request.receivedAt,
+    })
   }
 
   /** A request's deadline passed without an answer. One function for every request's timer: no closure each. */
@@ -111,6 +144,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
     if (route !== undefined && answeredBy === undefined) directory.forget(route, request.correlationId)
     const latencyMs = Date.now() - request.receivedAt
     const instance = answeredBy ?? route
+    observe(request, 'error' in answer ? answer.error.code : 'ok', instance?.agentId)
     if ('data' in answer && instance !== undefined) {
       request.caller.sendFrame({
         type: 'reply',
@@ -172,6 +206,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
           choice.decision,
           request.traceId,
         )
+        observe(request, choice.decision.code, undefined)
         sendError(request.caller, denialError(choice.decision), request.requestId)
         return false
       }
@@ -202,6 +237,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         idempotent: request.idempotent,
         ...(typeof request.target === 'string' ? {} : { capability: request.target.capability }),
         traceId: request.traceId,
+        hops: request.hops,
       })
       if (delivered) return true
       detach(request)
@@ -255,6 +291,13 @@ export function createAgentRequests(options: AgentRequestsOptions) {
           AUDIT_BEHIND_RETRY_MS,
         )
       }
+      const hops = hopsOf(connection, frame)
+      if (hops >= config.agents.maxHops) {
+        throw new GatewayError(
+          'loop_detected',
+          `this request would be hop ${hops + 1} of a chain of agent requests; agents.maxHops is ${config.agents.maxHops}`,
+        )
+      }
       const receivedAt = Date.now()
       const maxMs = config.agents.maxRequestTimeout * 1000
       const timeoutMs = Math.min(frame.timeoutMs ?? config.agents.requestTimeout * 1000, maxMs)
@@ -275,6 +318,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         attempts: 0,
         tried: new Set(),
         route: undefined,
+        hops,
       }
       pending.set(correlationId, request)
       index(byCaller, connection.id, correlationId)
@@ -348,6 +392,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         })
         directory.forget(route, request.correlationId)
       }
+      observe(request, 'canceled', route?.agentId)
       recordAgentAudit(audit, {
         kind: 'reply',
         outcome: 'error',

@@ -17,6 +17,7 @@ import { registerConversationRoutes } from '../admin/conversation-routes.js'
 import { registerDeadLetterRoutes } from '../admin/dead-letter-routes.js'
 import { registerDeliveriesRoutes } from '../admin/deliveries-routes.js'
 import { registerDeviceRoutes } from '../admin/device-routes.js'
+import { listDurableSubscriptions } from '../admin/durable-subscriptions.js'
 import { registerGrantRoutes } from '../admin/grant-routes.js'
 import { registerNodesRoutes } from '../admin/nodes-routes.js'
 import { registerPairingRoutes } from '../admin/pairing-routes.js'
@@ -36,6 +37,7 @@ import { registerMcpRoutes } from '../mcp/mcp-routes.js'
 import { registerMcpServerRoutes } from '../mcp/upstreams/mcp-server-routes.js'
 import { createMcpUpstreams } from '../mcp/upstreams/mcp-upstreams.js'
 import { upstreamMcpServerRegistry } from '../mcp/upstreams/upstream-mcp-registry.js'
+import type { AuditMetrics } from '../metrics/audit-metrics.js'
 import { createMetricsRegistry, registerMetricsRoutes } from '../metrics/metrics-routes.js'
 import { registerApprovalLinkRoutes } from '../pairing/approval-link-routes.js'
 import type { ApprovalLinks } from '../pairing/approval-links.js'
@@ -60,6 +62,8 @@ export interface HttpAssemblyOptions {
   nodeId: string
   startedAt: number
   audit: ConnectionAudit
+  /** Counts of what the audit records, for `/metrics` (the gateway taps its audit with it). */
+  auditMetrics?: AuditMetrics
   probes: StoreProbes
   isDraining: () => boolean
   isListening: () => boolean
@@ -109,6 +113,13 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     isDraining,
     deliveryStats: () => (stores.get('deliveries') === undefined ? undefined : hub.deliveries.stats()),
     busState: () => bus.state(),
+    agents: { activity: hub.agents.activity, stats: hub.agents.stats },
+    ...(options.auditMetrics === undefined ? {} : { audit: options.auditMetrics }),
+    transports: () => {
+      let polling = 0
+      for (const connection of hub.connections.values()) if (connection.transport === 'polling') polling += 1
+      return { websocket: hub.connections.size - polling, polling, pollingSessions: pollingSessions.size }
+    },
   })
   registerMetricsRoutes(app, metricsRegistry)
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
@@ -142,8 +153,14 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     clientAddress,
     ttlMs: Math.round(config.dashboardSessionTtl * 1000),
   })
-  registerConnectionsRoutes(app, { list: () => hub.listConnections() })
-  registerChannelsRoutes(app, { list: () => hub.channels.list() })
+  const durable = listDurableSubscriptions(() => stores.get('deliveries')?.deliveries)
+  registerConnectionsRoutes(app, {
+    open: () => hub.listConnections(),
+    pairing: () => hub.listPairingConnections(),
+    total: () => hub.connections.size,
+    durable,
+  })
+  registerChannelsRoutes(app, { list: () => hub.channels.list(), durable })
   registerNodesRoutes(app, { list: () => hub.cluster.nodes() })
   registerPresenceRoutes(app, { list: hub.presence?.adminList })
   registerAgentRoutes(app, {

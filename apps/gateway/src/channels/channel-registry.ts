@@ -138,7 +138,7 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
     return this.#channels.size - this.#idle.size
   }
 
-  list(): ChannelInfo[] {
+  list(): Omit<ChannelInfo, 'durableSubscribers'>[] {
     return [...this.#channels.entries()]
       .map(([name, state]) => ({
         name,

@@ -77,6 +77,7 @@ export const CONFIG_SOURCES = {
   'agents.maxRequestTimeout': { flag: undefined, env: 'PARLEY_AGENTS_MAX_REQUEST_TIMEOUT' },
   'agents.introductionTimeout': { flag: undefined, env: 'PARLEY_AGENTS_INTRODUCTION_TIMEOUT' },
   'agents.maxInFlightPerConnection': { flag: undefined, env: 'PARLEY_AGENTS_MAX_IN_FLIGHT_PER_CONNECTION' },
+  'agents.maxHops': { flag: undefined, env: 'PARLEY_AGENTS_MAX_HOPS' },
   'agents.streamWindow': { flag: undefined, env: 'PARLEY_AGENTS_STREAM_WINDOW' },
   'agents.maxStreamsPerConnection': { flag: undefined, env: 'PARLEY_AGENTS_MAX_STREAMS_PER_CONNECTION' },
   'policies.default': { flag: undefined, env: 'PARLEY_POLICIES_DEFAULT' },

@@ -194,6 +194,8 @@ export const AgentsConfigSchema = z.object({
   introductionTimeout: positiveSeconds().default(30),
   /** Requests and streams one connection may have open at once (as caller); beyond it `rate_limited`. */
   maxInFlightPerConnection: positiveInt().default(1_000),
+  /** Longest chain of agent requests (each made while answering the one before): past it, `loop_detected`. */
+  maxHops: positiveInt().default(16),
   /**
    * Most stream chunks a receiver may have granted (credit) and the gateway may hold per stream direction:
    * the gateway's memory per stream is bounded by `streamWindow` x `maxPayload`.

@@ -2,6 +2,8 @@ import type { DeliveryStats } from '@parley/protocol'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import type { BusState } from '../bus/types.js'
 import type { GatewayApp } from '../http/create-app.js'
+import { type AgentMetricsDeps, registerAgentMetrics } from './agent-metrics.js'
+import type { AuditMetrics } from './audit-metrics.js'
 import type { HubStats } from './hub-stats.js'
 
 export interface MetricsDeps {
@@ -12,7 +14,25 @@ export interface MetricsDeps {
   deliveryStats: () => Promise<DeliveryStats> | undefined
   /** The cluster bus state (`local`, `ok`, `degraded`). */
   busState?: () => BusState
+  /** The agent layer's finished requests and gauges. */
+  agents?: AgentMetricsDeps
+  /** The audit trail's counts by kind, outcome and refusing rule. */
+  audit?: AuditMetrics
+  /** Open connections by transport, and the long-polling sessions. */
+  transports?: () => TransportCounts
 }
+
+export interface TransportCounts {
+  websocket: number
+  polling: number
+  pollingSessions: number
+}
+
+const PROMTOOL_MISNAMED = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]
 
 /** How long a scrape waits for the delivery store's counts before it reports the last ones read. */
 const DELIVERY_STATS_WAIT_MS = 500
@@ -85,6 +105,9 @@ const DELIVERY_GAUGES: ReadonlyArray<[string, string, DeliveryGaugeName]> = [
 export function createMetricsRegistry(deps: MetricsDeps): Registry {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  // prom-client's totals of active handles, requests and resources are gauges named like counters, which
+  // `promtool check metrics` refuses; the same figures stay as nodejs_active_{handles,requests,resources}.
+  for (const name of PROMTOOL_MISNAMED) registry.removeSingleMetric(name)
   new Gauge({
     name: 'parley_connections',
     help: 'Open WebSocket connections, including those still in the handshake.',
@@ -183,6 +206,9 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
       },
     })
   }
+  if (deps.agents !== undefined) registerAgentMetrics(registry, deps.agents)
+  deps.audit?.register(registry)
+  if (deps.transports !== undefined) registerTransportMetrics(registry, deps.transports)
   new Counter({
     name: 'parley_audit_dropped_total',
     help: 'Audit rows dropped because the buffer was full or a batch failed for good.',
@@ -193,6 +219,28 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
     },
   })
   return registry
+}
+
+function registerTransportMetrics(registry: Registry, counts: () => TransportCounts): void {
+  new Gauge({
+    name: 'parley_connections_by_transport',
+    help: 'Open connections by transport (websocket, polling), including those still in the handshake.',
+    labelNames: ['transport'],
+    registers: [registry],
+    collect() {
+      const current = counts()
+      this.set({ transport: 'websocket' }, current.websocket)
+      this.set({ transport: 'polling' }, current.polling)
+    },
+  })
+  new Gauge({
+    name: 'parley_polling_sessions',
+    help: 'Long-polling sessions open on this node.',
+    registers: [registry],
+    collect() {
+      this.set(counts().pollingSessions)
+    },
+  })
 }
 
 /** `GET /metrics` in the Prometheus text format. Counts only: no client ids, channel names or tokens. */

@@ -131,6 +131,7 @@ export function createDevicePairing(deps: DevicePairingDeps) {
         return
       }
       connection.state = 'pairing'
+      connection.deviceName = device.name
       const request = await deps.store().request(
         {
           deviceName: device.name,

@@ -5,6 +5,7 @@ import {
   type ErrorBody,
   encodeFrame,
   type HelloFrame,
+  type PairingConnectionInfo,
   type Role,
   type ServerFrame,
 } from '@parley/protocol'
@@ -107,6 +108,8 @@ export class Connection implements Peer, QueuedOutbound {
   challenge: PendingChallenge | undefined
   /** Its device pairing request while it waits for the operator. */
   deviceRequestId: string | undefined
+  /** The name the device gave in its pairing request, shown to the operator while it waits. */
+  deviceName: string | undefined
   /** True while the credentials of its `hello` are being checked. */
   authenticating = false
   protocolVersion = 0
@@ -222,6 +225,19 @@ export class Connection implements Peer, QueuedOutbound {
     this.state = 'closed'
     this.#queue = []
     this.#queuedBytes = 0
+  }
+
+  /** What the operator sees of a connection waiting for pairing approval. */
+  pairingInfo(): PairingConnectionInfo {
+    return {
+      connectionId: this.id,
+      requestId: this.deviceRequestId ?? null,
+      deviceName: this.deviceName ?? null,
+      transport: this.#socket.transport,
+      remoteAddress: this.remoteAddress,
+      userAgent: this.userAgent,
+      connectedAt: new Date(this.openedAt).toISOString(),
+    }
   }
 
   info(): ConnectionInfo {

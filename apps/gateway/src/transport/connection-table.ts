@@ -228,6 +228,12 @@ export function createConnectionTable(options: ConnectionTableOptions) {
         .filter((connection) => connection.isOpen)
         .map((connection) => connection.info())
     },
+    /** The connections of devices waiting for the operator to approve their pairing. */
+    listPairing() {
+      return [...connections.values()]
+        .filter((connection) => connection.state === 'pairing')
+        .map((connection) => connection.pairingInfo())
+    },
   }
 }
 

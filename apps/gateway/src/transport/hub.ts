@@ -397,6 +397,7 @@ export function createHub(options: HubOptions) {
       return { connections: connections.size, channels: channels.size, ...counters }
     },
     listConnections: table.listConnections,
+    listPairingConnections: table.listPairing,
   }
 }
 

@@ -9,7 +9,7 @@ import { isOriginAllowed } from '../http/origin.js'
 import type { Connection } from '../peers/connection.js'
 import { bearerToken } from '../security/secrets.js'
 import type { Hub } from './hub.js'
-import { webSocketConnectionSocket } from './websocket-socket.js'
+import { WebSocketConnectionSocket } from './websocket-socket.js'
 
 export interface WebSocketRouteDeps {
   config: GatewayConfig
@@ -40,20 +40,21 @@ export function registerWebSocketRoutes(app: GatewayApp, deps: WebSocketRouteDep
     },
     upgradeWebSocket(
       (c) => {
-        const incoming = c.env?.incoming
-        const upgradeToken = bearerToken(c.req.header('authorization'))
+        // Read here, so the closures below (kept as long as the socket) hold what they need, not the Hono
+        // context and its request: a few KB per open connection.
+        const stream = c.env?.incoming?.socket
+        const opening = {
+          remoteAddress: clientAddress(stream?.remoteAddress, c.req.header('x-forwarded-for')),
+          userAgent: c.req.header('user-agent') ?? null,
+          origin: c.req.header('origin') ?? null,
+          upgradeToken: bearerToken(c.req.header('authorization')),
+        }
         let connection: Connection | undefined
         return {
           onOpen(_event, ws) {
             // The adapter hands us the `ws` WebSocket it created from our WebSocketServer.
             const socket = ws.raw as unknown as WebSocket
-            connection = hub.open({
-              socket: webSocketConnectionSocket(socket, incoming?.socket),
-              remoteAddress: clientAddress(incoming?.socket.remoteAddress, c.req.header('x-forwarded-for')),
-              userAgent: c.req.header('user-agent') ?? null,
-              origin: c.req.header('origin') ?? null,
-              upgradeToken,
-            })
+            connection = hub.open({ socket: new WebSocketConnectionSocket(socket, stream), ...opening })
           },
           onMessage(event) {
             if (connection !== undefined) hub.receive(connection, event.data)

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
-import { webSocketConnectionSocket } from './websocket-socket.js'
+import { WebSocketConnectionSocket } from './websocket-socket.js'
 
 const servers: WebSocketServer[] = []
 
@@ -14,7 +14,7 @@ async function sendAndReceive(frames: (string | Buffer)[], count = frames.length
   const server = new WebSocketServer({ port: 0, perMessageDeflate: false })
   servers.push(server)
   server.on('connection', (socket, request) => {
-    webSocketConnectionSocket(socket, request.socket).sendBatch(frames)
+    new WebSocketConnectionSocket(socket, request.socket).sendBatch(frames)
   })
   const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`)
   const received: string[] = []
@@ -31,7 +31,7 @@ async function sendAndReceive(frames: (string | Buffer)[], count = frames.length
   })
 }
 
-describe('webSocketConnectionSocket', () => {
+describe('WebSocketConnectionSocket', () => {
   it('delivers a batch of frames of every length class as text messages, in order', async () => {
     const texts = [0, 1, 125, 126, 65_535, 65_536, 70_000].map((length, index) =>
       String.fromCharCode(97 + index).repeat(length),

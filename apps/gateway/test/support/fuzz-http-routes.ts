@@ -123,7 +123,7 @@ export const QUERY_ROUTES: Array<{ path: string; names: string[] }> = [
     names: ['kind', 'principal', 'channel', 'target', 'correlationId', 'since', 'until', 'cursor', 'limit'],
   },
   { path: '/api/admin/dlq', names: ['recipient', 'channel', 'kind', 'cursor', 'limit'] },
-  { path: '/api/admin/conversations', names: ['a', 'b', 'since', 'cursor', 'limit'] },
+  { path: '/api/admin/conversations', names: ['a', 'b', 'since', 'order', 'cursor', 'limit'] },
   { path: '/api/admin/agents', names: ['capability'] },
   { path: '/api/admin/grants', names: ['all'] },
   { path: '/agents', names: ['capability'] },

@@ -83,15 +83,22 @@ export const ConversationQuery = z.object({
   a: z.string().min(1).max(200),
   b: z.string().min(1).max(200),
   since: z.iso.datetime({ offset: true }).optional(),
+  /** `oldest`: oldest first, `nextCursor` continues forward. `newest`: newest first, it continues to older rows. */
+  order: z.enum(['oldest', 'newest']).default('oldest'),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 })
 export type ConversationQuery = z.infer<typeof ConversationQuery>
 
-/** The rows between `a` and `b` in either direction, oldest first; `nextCursor` continues forward. */
+/**
+ * The rows between `a` and `b` in either direction, in the query's order; `nextCursor` continues in it.
+ * `parties` names what each side matched: the name asked for and, for an agent, the agent id and the client
+ * ids its instances registered with (so a reply from any instance counts).
+ */
 export const ConversationPage = z.object({
   a: z.string(),
   b: z.string(),
+  parties: z.object({ a: z.array(z.string()), b: z.array(z.string()) }).optional(),
   events: z.array(AuditEvent),
   nextCursor: z.string().nullable(),
 })

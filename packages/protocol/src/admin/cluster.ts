@@ -11,18 +11,45 @@ export const ConnectionInfo = z.object({
   remoteAddress: z.string().nullable(),
   userAgent: z.string().nullable(),
   connectedAt: z.string(),
+  /** Every channel it gets publications of: live subscriptions and its client id's durable ones. */
   subscriptions: z.array(z.string()),
+  /** Those of `subscriptions` that are durable (kept for the client id across connections). */
+  durableSubscriptions: z.array(z.string()).optional(),
   messagesIn: z.number().int().nonnegative(),
   messagesOut: z.number().int().nonnegative(),
 })
 export type ConnectionInfo = z.infer<typeof ConnectionInfo>
 
-export const ConnectionList = z.object({ connections: z.array(ConnectionInfo) })
+/** A connection of a device that asked to be paired and waits for the operator's approval. */
+export const PairingConnectionInfo = z.object({
+  connectionId: z.string(),
+  /** Its device pairing request (null for the moment it is being recorded). */
+  requestId: z.string().nullable(),
+  deviceName: z.string().nullable(),
+  transport: z.enum(['websocket', 'polling']),
+  remoteAddress: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  connectedAt: z.string(),
+})
+export type PairingConnectionInfo = z.infer<typeof PairingConnectionInfo>
+
+/**
+ * `GET /api/admin/connections`: the node's open connections, those waiting for pairing approval, and `total`,
+ * every connection it holds in any state (also being set up or closed), the number `/health` counts.
+ */
+export const ConnectionList = z.object({
+  connections: z.array(ConnectionInfo),
+  pairing: z.array(PairingConnectionInfo).default([]),
+  total: z.number().int().nonnegative().optional(),
+})
 export type ConnectionList = z.infer<typeof ConnectionList>
 
 export const ChannelInfo = z.object({
   name: z.string(),
+  /** Live subscribers on this node plus durable subscribers (client ids, cluster-wide). */
   subscribers: z.number().int().nonnegative(),
+  /** Those of `subscribers` that are durable. */
+  durableSubscribers: z.number().int().nonnegative().default(0),
   messages: z.number().int().nonnegative(),
   lastMessageAt: z.string().nullable(),
 })

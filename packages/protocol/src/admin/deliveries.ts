@@ -50,6 +50,12 @@ export const DeadLetter = z.object({
   lastError: z.string().nullable(),
   createdAt: z.string(),
   deadAt: z.string(),
+  /** Times it was requeued from the dead-letter queue; each requeue keeps `attempts` counting. */
+  requeues: z.number().int().nonnegative().default(0),
+  /** When it was last requeued; null when never. */
+  requeuedAt: z.string().nullable().default(null),
+  /** Attempts since the last requeue (all of `attempts` when never requeued). */
+  attemptsThisLife: z.number().int().nonnegative().optional(),
 })
 export type DeadLetter = z.infer<typeof DeadLetter>
 

@@ -273,6 +273,53 @@ export function describeAuditLogBehaviour(label: string, setup: () => Promise<Au
       )
     })
 
+    it('matches every name of a side: an agent id with the client ids of its instances, both ways', async () => {
+      const log = fixture.createLog()
+      const rows: [string, Partial<AuditRecord>][] = [
+        ['request', { principal: 'web-key', clientId: 'web-frontend', target: 'summarizer' }],
+        ['reply-a', { principal: 'sum-key', clientId: 'summarizer-a', target: 'web-frontend' }],
+        ['reply-b', { principal: 'sum-key', clientId: 'summarizer-b', target: 'web-frontend' }],
+        ['to-other', { principal: 'sum-key', clientId: 'summarizer-b', target: 'other' }],
+        ['other-to-web', { principal: 'other', clientId: 'summarizer-c', target: 'web-frontend' }],
+      ]
+      for (const [index, [detail, row]] of rows.entries()) {
+        log.record(entry({ ...row, kind: 'reply', channel: null, detail, time: at(index * 1_000) }))
+      }
+      await log.flush()
+      const summarizer = ['summarizer', 'summarizer-a', 'summarizer-b']
+      const details = async (a: string | string[], b: string | string[]) =>
+        (await log.conversation({ a, b, limit: 50 })).events.map((event) => event.detail)
+      expect(await details('web-frontend', summarizer)).toEqual(['request', 'reply-a', 'reply-b'])
+      expect(await details(summarizer, ['web-frontend'])).toEqual(['request', 'reply-a', 'reply-b'])
+      expect(await details('web-frontend', 'summarizer')).toEqual(['request'])
+    })
+
+    it('pages a conversation newest first with order newest, the cursor going back to older rows', async () => {
+      const log = fixture.createLog({ batchSize: 10 })
+      for (let index = 0; index < 11; index += 1) {
+        const forward = index % 2 === 0
+        log.record(
+          entry({
+            principal: forward ? 'planner' : 'billing',
+            target: forward ? 'billing' : 'planner',
+            detail: `row-${index}`,
+            // Pairs share a time, so the cursor must break ties by id.
+            time: at(Math.floor(index / 2) * 10),
+          }),
+        )
+      }
+      await log.flush()
+      const seen: string[] = []
+      let cursor: string | undefined
+      for (let pages = 0; pages < 20; pages += 1) {
+        const page = await log.conversation({ a: 'planner', b: 'billing', order: 'newest', cursor, limit: 3 })
+        seen.push(...page.events.map((event) => event.detail ?? ''))
+        if (page.nextCursor === null) break
+        cursor = page.nextCursor
+      }
+      expect(seen).toEqual(Array.from({ length: 11 }, (_, index) => `row-${10 - index}`))
+    })
+
     it('pages through every row exactly once, including rows that share a timestamp', async () => {
       const log = fixture.createLog({ batchSize: 10 })
       const expectedIds = new Set<string>()

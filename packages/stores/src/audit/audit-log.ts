@@ -37,13 +37,21 @@ export interface AuditFilter {
   limit: number
 }
 
-/** The rows between `a` and `b`: (principal or clientId) is one and target is the other, either way. */
+/**
+ * The rows between `a` and `b`: (principal or clientId) is one and target is the other, either way. Each side
+ * is one name or several (an agent id with the client ids of its instances): a row of any of them counts.
+ */
 export interface ConversationFilter {
-  a: string
-  b: string
+  a: string | readonly string[]
+  b: string | readonly string[]
   /** Only rows at or after this time (inclusive). */
   since?: Date
-  /** Opaque keyset cursor from a previous conversation page's `nextCursor` (it continues forward). */
+  /**
+   * `oldest` (the default): oldest first, the cursor continues forward. `newest`: newest first, the cursor
+   * continues backwards to older rows.
+   */
+  order?: 'oldest' | 'newest'
+  /** Opaque keyset cursor from a previous conversation page's `nextCursor` (in the same order). */
   cursor?: string
   /** Page size, 1-500; values outside are clamped. */
   limit: number
@@ -58,7 +66,7 @@ export interface AuditLog {
   /** Writes everything buffered so far. */
   flush(): Promise<void>
   query(filter: AuditFilter): Promise<AuditPage>
-  /** The rows between two parties, oldest first. */
+  /** The rows between two parties, oldest first unless `order` is `newest`. */
   conversation(filter: ConversationFilter): Promise<AuditPage>
   /** Rows dropped because the buffer was full or a batch failed for good. */
   readonly dropped: number

@@ -70,14 +70,22 @@ function cleanSize(value: number | null | undefined): number | null {
   return Math.min(Math.trunc(value), MAX_INT32)
 }
 
+/** The names of one side of a conversation (see `ConversationFilter`). */
+export function conversationParty(party: string | readonly string[]): readonly string[] {
+  return typeof party === 'string' ? [party] : party
+}
+
 /** Whether a row is part of the conversation between `a` and `b` (see `ConversationFilter`). */
 export function inConversation(
   row: { principal: string | null; clientId: string | null; target: string | null },
-  a: string,
-  b: string,
+  a: readonly string[],
+  b: readonly string[],
 ): boolean {
-  const from = (party: string) => row.principal === party || row.clientId === party
-  return (from(a) && row.target === b) || (from(b) && row.target === a)
+  const from = (party: readonly string[]) =>
+    (row.principal !== null && party.includes(row.principal)) ||
+    (row.clientId !== null && party.includes(row.clientId))
+  const to = (party: readonly string[]) => row.target !== null && party.includes(row.target)
+  return (from(a) && to(b)) || (from(b) && to(a))
 }
 
 /** Page size clamped to 1-500; a missing or non-numeric limit gets the default. */

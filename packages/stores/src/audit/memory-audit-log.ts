@@ -9,7 +9,7 @@ import {
 } from './audit-chain.js'
 import { type AuditCursor, dateToMicros, decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js'
 import type { AuditFilter, AuditLog, AuditRecord, ConversationFilter } from './audit-log.js'
-import { inConversation, normalizeAuditRecord, pageSize } from './audit-normalize.js'
+import { conversationParty, inConversation, normalizeAuditRecord, pageSize } from './audit-normalize.js'
 
 export interface MemoryAuditLogOptions {
   /** Rows kept; the oldest recorded row is forgotten when a new one arrives beyond this. */
@@ -117,16 +117,19 @@ export function createMemoryAuditLog(options: MemoryAuditLogOptions = {}): Audit
       const limit = pageSize(filter)
       const cursor = filter.cursor === undefined ? undefined : decodeAuditCursor(filter.cursor)
       const since = filter.since === undefined ? undefined : dateToMicros(filter.since)
+      const newest = filter.order === 'newest'
+      const a = conversationParty(filter.a)
+      const b = conversationParty(filter.b)
       const matching: StoredEvent[] = []
       for (const stored of ring) {
         if (stored === undefined) continue
-        if (!inConversation(stored.event, filter.a, filter.b)) continue
+        if (!inConversation(stored.event, a, b)) continue
         if (since !== undefined && stored.timeMicros < since) continue
-        // Forward: strictly after the cursor's row.
-        if (cursor !== undefined && (isBefore(stored, cursor) || isSame(stored, cursor))) continue
+        // Strictly past the cursor's row, in the page's order.
+        if (cursor !== undefined && !(newest ? isBefore(stored, cursor) : isAfter(stored, cursor))) continue
         matching.push(stored)
       }
-      matching.sort((a, b) => newestFirst(b, a))
+      matching.sort(newest ? newestFirst : (left, right) => newestFirst(right, left))
       const page = matching.slice(0, limit)
       const last = page.at(-1)
       return {
@@ -153,8 +156,10 @@ function isBefore(stored: StoredEvent, cursor: AuditCursor): boolean {
   return stored.id < BigInt(cursor.id)
 }
 
-function isSame(stored: StoredEvent, cursor: AuditCursor): boolean {
-  return stored.timeMicros === cursor.timeMicros && stored.id === BigInt(cursor.id)
+/** (time, id) strictly after the cursor in newest-first order. */
+function isAfter(stored: StoredEvent, cursor: AuditCursor): boolean {
+  if (stored.timeMicros !== cursor.timeMicros) return stored.timeMicros > cursor.timeMicros
+  return stored.id > BigInt(cursor.id)
 }
 
 function newestFirst(a: StoredEvent, b: StoredEvent): number {

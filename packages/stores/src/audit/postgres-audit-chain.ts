@@ -74,7 +74,7 @@ export function createPostgresAuditChain(database: ParleyDatabase): AuditChainSt
     },
 
     async unchainedInsertion(): Promise<string | undefined> {
-      // Rows from before the chain (migration 0010) have no seq and smaller ids than every chained row; one
+      // Rows from before the chain (migration 0011) have no seq and smaller ids than every chained row; one
       // without a seq after the chain began was put there by hand.
       const [row] = resultRows<{ id: string }>(
         await db.execute(sql`select id::text as id from ${auditEvents}

@@ -1,5 +1,5 @@
 import type { AuditEvent, AuditKind, AuditOutcome, AuditPage } from '@parley/protocol'
-import { and, eq, getTableName, gte, lt, or, type SQL, sql } from 'drizzle-orm'
+import { and, eq, getTableName, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 import type { ParleyDatabase } from '../database.js'
 import { resultRows } from '../delivery/postgres-rows.js'
@@ -7,7 +7,12 @@ import { auditChainHead, auditEvents } from '../schema.js'
 import { type AuditChainHead, canonicalAuditRow, chainHash, sha256Hex } from './audit-chain.js'
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js'
 import type { AuditFilter, AuditLog, AuditRecord, ConversationFilter } from './audit-log.js'
-import { type NormalizedAuditRecord, normalizeAuditRecord, pageSize } from './audit-normalize.js'
+import {
+  conversationParty,
+  type NormalizedAuditRecord,
+  normalizeAuditRecord,
+  pageSize,
+} from './audit-normalize.js'
 import { createPostgresAuditChain } from './postgres-audit-chain.js'
 
 export interface PostgresAuditLogOptions {
@@ -355,19 +360,22 @@ export function createPostgresAuditLog(
     async conversation(filter: ConversationFilter): Promise<AuditPage> {
       const limit = pageSize(filter)
       const cursor = filter.cursor === undefined ? undefined : decodeAuditCursor(filter.cursor)
-      const from = (party: string) => or(eq(auditEvents.principal, party), eq(auditEvents.clientId, party))
+      const newest = filter.order === 'newest'
+      const a = [...conversationParty(filter.a)]
+      const b = [...conversationParty(filter.b)]
+      const from = (party: string[]) =>
+        or(inArray(auditEvents.principal, party), inArray(auditEvents.clientId, party))
       const conditions: (SQL | undefined)[] = [
         // Each branch starts from the target index.
-        or(
-          and(eq(auditEvents.target, filter.b), from(filter.a)),
-          and(eq(auditEvents.target, filter.a), from(filter.b)),
-        ),
+        or(and(inArray(auditEvents.target, b), from(a)), and(inArray(auditEvents.target, a), from(b))),
         filter.since === undefined ? undefined : gte(auditEvents.time, filter.since),
         cursor === undefined
           ? undefined
-          : sql`(${auditEvents.time}, ${auditEvents.id}) > (${cursor.time}::timestamptz, ${cursor.id}::bigint)`,
+          : newest
+            ? sql`(${auditEvents.time}, ${auditEvents.id}) < (${cursor.time}::timestamptz, ${cursor.id}::bigint)`
+            : sql`(${auditEvents.time}, ${auditEvents.id}) > (${cursor.time}::timestamptz, ${cursor.id}::bigint)`,
       ]
-      return readPage(conditions, 'asc', limit)
+      return readPage(conditions, newest ? 'desc' : 'asc', limit)
     },
 
     get dropped(): number {

@@ -13,8 +13,29 @@ export function deadLetterPageSize(query: DeadLetterListQuery): number {
   return Math.min(MAX_DEAD_LETTER_PAGE_SIZE, Math.max(1, Math.trunc(limit)))
 }
 
+/** How often a delivery was requeued from the dead-letter queue, and its attempts until the last time. */
+export interface RequeueHistory {
+  requeues: number
+  /** Epoch ms of the last requeue; null when never requeued. */
+  requeuedAt: number | null
+  /** Attempts counted before the last requeue: `attempts` minus these is the current life's. */
+  attemptsBeforeRequeue: number
+}
+
+export const NEVER_REQUEUED: RequeueHistory = { requeues: 0, requeuedAt: null, attemptsBeforeRequeue: 0 }
+
+/** The history after one more requeue of `delivery` at `now`. */
+export function requeuedOnce(history: RequeueHistory, delivery: StoredDelivery, now: number): RequeueHistory {
+  return { requeues: history.requeues + 1, requeuedAt: now, attemptsBeforeRequeue: delivery.attempts }
+}
+
 /** The admin view of a dead delivery. */
-export function toDeadLetter(delivery: StoredDelivery, reason: DeadReason, deadAt: number): DeadLetter {
+export function toDeadLetter(
+  delivery: StoredDelivery,
+  reason: DeadReason,
+  deadAt: number,
+  history: RequeueHistory = NEVER_REQUEUED,
+): DeadLetter {
   return {
     id: delivery.id,
     messageId: delivery.messageId,
@@ -28,5 +49,8 @@ export function toDeadLetter(delivery: StoredDelivery, reason: DeadReason, deadA
     lastError: delivery.lastError,
     createdAt: new Date(delivery.createdAt).toISOString(),
     deadAt: new Date(deadAt).toISOString(),
+    requeues: history.requeues,
+    requeuedAt: history.requeuedAt === null ? null : new Date(history.requeuedAt).toISOString(),
+    attemptsThisLife: Math.max(0, delivery.attempts - history.attemptsBeforeRequeue),
   }
 }

@@ -8,6 +8,7 @@ import {
   publication,
   T0,
 } from './delivery-backend.fixture.js'
+import { describeOperatorViews } from './delivery-store-operator.behaviour.js'
 import type { DeadLetterListQuery, DeliveryStore, HistoryStore, StoredDelivery } from './types.js'
 
 /**
@@ -427,6 +428,9 @@ export function describeDeliveryStoreBehaviour(
           lastError: 'ack timeout',
           createdAt: new Date(T0).toISOString(),
           deadAt: new Date(T0 + 2).toISOString(),
+          requeues: 0,
+          requeuedAt: null,
+          attemptsThisLife: 1,
         })
         expect(
           await deliveries.fail('bob', delivery.id, { dead: 'rejected' }, 'again', T0 + 3),
@@ -570,4 +574,5 @@ export function describeDeliveryStoreBehaviour(
       })
     })
   })
+  describeOperatorViews(label, setup)
 }

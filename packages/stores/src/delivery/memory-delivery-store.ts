@@ -1,6 +1,13 @@
 import type { DeadLetter, DeadLetterPage } from '@parley/protocol'
 import { decodeDeadLetterCursor, encodeDeadLetterCursor } from './dead-letter-cursor.js'
-import { type DeadReason, deadLetterPageSize, toDeadLetter } from './dead-letters.js'
+import {
+  type DeadReason,
+  deadLetterPageSize,
+  NEVER_REQUEUED,
+  type RequeueHistory,
+  requeuedOnce,
+  toDeadLetter,
+} from './dead-letters.js'
 import { newDeliveryId, sendKeyScope } from './delivery-ids.js'
 import { createMemoryKeys } from './memory-idempotency-keys.js'
 import { newChannelDelivery, newDirectDelivery } from './new-deliveries.js'
@@ -10,6 +17,7 @@ import type {
   DeliveryBackendOptions,
   DeliveryCounts,
   DeliveryStore,
+  DurableSubscription,
   FailOutcome,
   SendInput,
   SendOutcome,
@@ -24,6 +32,7 @@ interface Entry {
   seq: number
   deadReason: DeadReason | null
   deadAt: number | null
+  history: RequeueHistory
 }
 
 export interface MemoryDeliveryStore extends DeliveryStore {
@@ -49,12 +58,12 @@ export function createMemoryDeliveryStore(
   let durableSubscriptionCount = 0
   let inflightCount = 0
 
-  function addLive(delivery: StoredDelivery): void {
+  function addLive(delivery: StoredDelivery, history: RequeueHistory = NEVER_REQUEUED): void {
     if (live.has(delivery.id) || dead.has(delivery.id)) {
       throw new Error(`Delivery ${delivery.id} already exists`)
     }
     seq += 1
-    const entry: Entry = { delivery, seq, deadReason: null, deadAt: null }
+    const entry: Entry = { delivery, seq, deadReason: null, deadAt: null, history }
     live.set(delivery.id, entry)
     let ofRecipient = liveByRecipient.get(delivery.recipient)
     if (ofRecipient === undefined) {
@@ -92,7 +101,7 @@ export function createMemoryDeliveryStore(
   }
 
   function deadLetterOf(entry: Entry): DeadLetter {
-    return toDeadLetter(entry.delivery, entry.deadReason ?? 'rejected', entry.deadAt ?? 0)
+    return toDeadLetter(entry.delivery, entry.deadReason ?? 'rejected', entry.deadAt ?? 0, entry.history)
   }
 
   return {
@@ -177,6 +186,17 @@ export function createMemoryDeliveryStore(
 
     async durableSubscriptions(recipient: string): Promise<string[]> {
       return [...(channelsByRecipient.get(recipient) ?? [])].sort()
+    },
+
+    async listDurableSubscriptions(limit: number): Promise<DurableSubscription[]> {
+      const listed: DurableSubscription[] = []
+      for (const channel of [...subscribersByChannel.keys()].sort()) {
+        for (const recipient of [...(subscribersByChannel.get(channel) ?? [])].sort()) {
+          if (listed.length >= limit) return listed
+          listed.push({ recipient, channel })
+        }
+      }
+      return listed
     },
 
     async due(recipient: string, now: number, limit: number): Promise<StoredDelivery[]> {
@@ -328,7 +348,7 @@ export function createMemoryDeliveryStore(
         nextAttemptAt: now,
         expiresAt,
       }
-      addLive(delivery)
+      addLive(delivery, requeuedOnce(entry.history, entry.delivery, now))
       return { ...delivery }
     },
 

@@ -55,6 +55,9 @@ const RETURNED_DELIVERY_COLUMNS = sql.raw(
     'd.dead_at as "deadAt"',
     'd.from_agent as "fromAgent"',
     'd.trace_id as "traceId"',
+    'd.requeues as "requeues"',
+    'd.requeued_at as "requeuedAt"',
+    'd.attempts_before_requeue as "attemptsBeforeRequeue"',
   ].join(', '),
 )
 
@@ -161,6 +164,17 @@ export function createPostgresDeliveryStore(
         .where(eq(durableSubscriptions.recipient, recipient))
         .orderBy(sql`${durableSubscriptions.channel} collate "C"`)
       return rows.map((row) => row.channel)
+    },
+
+    async listDurableSubscriptions(limit) {
+      return db
+        .select({ recipient: durableSubscriptions.recipient, channel: durableSubscriptions.channel })
+        .from(durableSubscriptions)
+        .orderBy(
+          sql`${durableSubscriptions.channel} collate "C"`,
+          sql`${durableSubscriptions.recipient} collate "C"`,
+        )
+        .limit(Math.max(0, Math.trunc(limit)))
     },
 
     async due(recipient, now, limit) {
@@ -307,7 +321,17 @@ export function createPostgresDeliveryStore(
     async requeue(id, now, expiresAt) {
       const [row] = await db
         .update(deliveries)
-        .set({ state: 'pending', failures: 0, nextAttemptAt: now, expiresAt, deadReason: null, deadAt: null })
+        .set({
+          state: 'pending',
+          failures: 0,
+          nextAttemptAt: now,
+          expiresAt,
+          deadReason: null,
+          deadAt: null,
+          requeues: sql`${deliveries.requeues} + 1`,
+          requeuedAt: now,
+          attemptsBeforeRequeue: sql`${deliveries.attempts}`,
+        })
         .where(and(eq(deliveries.id, id), eq(deliveries.state, 'dead')))
         .returning(deliveryColumns)
       return row === undefined ? undefined : toStoredDelivery(row as DeliveryRecord)

@@ -45,6 +45,9 @@ export const deliveryColumns = {
   deadAt: deliveries.deadAt,
   fromAgent: deliveries.fromAgent,
   traceId: deliveries.traceId,
+  requeues: deliveries.requeues,
+  requeuedAt: deliveries.requeuedAt,
+  attemptsBeforeRequeue: deliveries.attemptsBeforeRequeue,
 }
 
 export interface DeliveryRecord {
@@ -69,6 +72,9 @@ export interface DeliveryRecord {
   deadAt: number | null
   fromAgent: string | null
   traceId: string | null
+  requeues: number
+  requeuedAt: number | null
+  attemptsBeforeRequeue: number
 }
 
 export function toStoredDelivery(row: DeliveryRecord): StoredDelivery {
@@ -100,6 +106,11 @@ export function toDeadLetterRecord(row: DeliveryRecord): DeadLetter {
     toStoredDelivery(row),
     (row.deadReason ?? 'rejected') as DeadReason,
     Number(row.deadAt ?? 0),
+    {
+      requeues: row.requeues,
+      requeuedAt: row.requeuedAt === null ? null : Number(row.requeuedAt),
+      attemptsBeforeRequeue: row.attemptsBeforeRequeue,
+    },
   )
 }
 

@@ -1,6 +1,6 @@
 import type { DeadLetter, DeadLetterPage, DeliveryKind } from '@parley/protocol'
 import { decodeDeadLetterCursor, encodeDeadLetterCursor } from './dead-letter-cursor.js'
-import { type DeadReason, deadLetterPageSize, toDeadLetter } from './dead-letters.js'
+import { type DeadReason, deadLetterPageSize, type RequeueHistory, toDeadLetter } from './dead-letters.js'
 import { sendKeyScope } from './delivery-ids.js'
 import { newDirectDelivery } from './new-deliveries.js'
 import type { RedisContext } from './redis-history-store.js'
@@ -8,6 +8,7 @@ import type {
   DeadLetterFilter,
   DeliveryBackendOptions,
   DeliveryStore,
+  DurableSubscription,
   SendInput,
   SendOutcome,
   StoredDelivery,
@@ -22,6 +23,7 @@ interface DeliveryRecord {
   delivery: StoredDelivery
   deadReason: DeadReason | null
   deadAt: number | null
+  history: RequeueHistory
 }
 
 /**
@@ -78,6 +80,27 @@ export function createRedisDeliveryStore(
 
     async durableSubscriptions(recipient) {
       return (await context.connection().smembers(`${base}RSUB:${recipient}`)).sort()
+    },
+
+    async listDurableSubscriptions(limit) {
+      // The channels' SUB sets are found by a scan of the key base (the operator's read, not a hot path).
+      const redis = context.connection()
+      const prefix = `${base}SUB:`
+      const channels = new Set<string>()
+      let cursor = '0'
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 500)
+        cursor = next
+        for (const key of keys) channels.add(key.slice(prefix.length))
+      } while (cursor !== '0')
+      const listed: DurableSubscription[] = []
+      for (const channel of [...channels].sort(byteOrder)) {
+        for (const recipient of (await redis.smembers(`${prefix}${channel}`)).sort(byteOrder)) {
+          if (listed.length >= limit) return listed
+          listed.push({ recipient, channel })
+        }
+      }
+      return listed
     },
 
     async due(recipient, now, limit) {
@@ -214,7 +237,7 @@ function filterArgs(filter: DeadLetterFilter): string[] {
 }
 
 function deadLetterOf(record: DeliveryRecord): DeadLetter {
-  return toDeadLetter(record.delivery, record.deadReason ?? 'rejected', record.deadAt ?? 0)
+  return toDeadLetter(record.delivery, record.deadReason ?? 'rejected', record.deadAt ?? 0, record.history)
 }
 
 /** A direct delivery's body: the agent tags are appended only when the message has them. */
@@ -262,5 +285,19 @@ function parseDelivery(flat: string[]): DeliveryRecord {
     },
     deadReason: (fields.get('dr') as DeadReason | undefined) ?? null,
     deadAt: deadAt === undefined ? null : Number(deadAt),
+    history: {
+      requeues: number('rq'),
+      requeuedAt: fields.has('rqa') ? number('rqa') : null,
+      attemptsBeforeRequeue: number('rqb'),
+    },
   }
+}
+
+/** A Redis glob pattern matching `text` literally. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&')
+}
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b))
 }

@@ -23,7 +23,7 @@ import type { Redis } from 'ioredis'
  *   seq           creation counter (the last tie-breaker of due order)
  * Delivery fields: id, b body JSON [messageId, source, data, fromAgent?, traceId?], k kind, r recipient, ch channel, o offset, e epoch,
  * c createdAt, x expiresAt, a attempts, f failures, n nextAttemptAt, s state, rc receipt (1/0), l lastError,
- * m order member, dr dead reason, da deadAt.
+ * m order member, dr dead reason, da deadAt, rq requeues, rqa requeuedAt, rqb attempts before the last requeue.
  */
 
 const PRELUDE = `
@@ -508,7 +508,9 @@ if not redis.call('ZSCORE', base .. 'X', id) then return false end
 redis.call('ZREM', base .. 'X', id)
 local d = redis.call('HMGET', dkey(id), 'r', 'c', 'o')
 local m = orderMember(tonumber(d[3] or '0'), id)
-redis.call('HSET', dkey(id), 's', 'pending', 'f', 0, 'n', now, 'x', expiresAt, 'm', m)
+redis.call('HSET', dkey(id), 's', 'pending', 'f', 0, 'n', now, 'x', expiresAt, 'm', m, 'rqa', now,
+  'rqb', redis.call('HGET', dkey(id), 'a') or '0')
+redis.call('HINCRBY', dkey(id), 'rq', 1)
 redis.call('HDEL', dkey(id), 'dr', 'da')
 addLive(id, d[1], d[2], expiresAt, now, m)
 return redis.call('HGETALL', dkey(id))

@@ -153,6 +153,12 @@ export interface DeadLetterListQuery extends DeadLetterFilter {
 
 export type FailOutcome = { retryAt: number } | { dead: 'max_retries' | 'rejected' }
 
+/** A client id's durable subscription to a channel. */
+export interface DurableSubscription {
+  recipient: string
+  channel: string
+}
+
 export interface DeliveryCounts {
   pending: number
   inflight: number
@@ -168,6 +174,11 @@ export interface DeliveryStore {
   /** Ends one; resolves true when it existed. Its queued deliveries stay. */
   unsubscribeDurable(recipient: string, channel: string): Promise<boolean>
   durableSubscriptions(recipient: string): Promise<string[]>
+  /**
+   * Every durable subscription, by channel then recipient (byte order), at most `limit`: what the operator's
+   * connection and channel lists show.
+   */
+  listDurableSubscriptions(limit: number): Promise<DurableSubscription[]>
   /**
    * Up to `limit` pending deliveries of `recipient` with `nextAttemptAt <= now` and `expiresAt > now`,
    * oldest first (by creation, then offset), excluding in-flight and dead ones.

@@ -1,7 +1,7 @@
 import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import type { ReactNode } from 'react'
-import { NavLinks } from '@/components/nav-links'
+import { SiteHeader } from '@/components/site-header'
 import { readEnv } from '@/env'
 import { SESSION_COOKIE } from '@/lib/session-cookie'
 
@@ -12,18 +12,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
 
   return (
     <div className="shell">
-      <header className="topbar">
-        <span className="brand">Parley</span>
-        <NavLinks />
-        <span className="topbar-gateway muted small">
-          Gateway <code>{gatewayUrl}</code>
-        </span>
-        <form method="post" action="/api/session/logout">
-          <button type="submit" className="button secondary" data-testid="logout-button">
-            Log out
-          </button>
-        </form>
-      </header>
+      <SiteHeader gatewayUrl={gatewayUrl} />
       <main className="content">{children}</main>
     </div>
   )

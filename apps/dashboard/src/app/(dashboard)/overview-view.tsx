@@ -4,7 +4,9 @@ import { useQuery } from '@tanstack/react-query'
 import Link from 'next/link'
 import { AuditTable } from '@/components/audit-table'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { stalenessOf } from '@/components/stale-caption'
 import { browserQueries } from '@/lib/browser-api'
+import { connectionCounts, describeConnectionCounts } from '@/lib/connection-counts'
 import { formatCount, formatUptime } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
 import { RECENT_AUDIT_LIMIT } from '@/lib/queries'
@@ -16,8 +18,13 @@ export function OverviewView() {
   const recent = useQuery(browserQueries.recentAudit()).data
   const failure = firstFailure(health, connections, channels, recent)
 
-  const status = health === undefined ? 'loading' : health.ok ? health.data.status : 'unreachable'
+  // A kept (stale) health answer is not the gateway's state now: it could not be asked.
+  const status =
+    health === undefined ? 'loading' : health.ok && !health.stale ? health.data.status : 'unreachable'
   const healthData = health?.ok ? health.data : undefined
+  // One connection count on the page: the list's (open, waiting for pairing and the rest), /health's otherwise.
+  const counts = connections?.ok ? connectionCounts(connections.data) : undefined
+  const connectionTotal = counts?.total ?? healthData?.connections ?? null
 
   return (
     <section>
@@ -33,7 +40,7 @@ export function OverviewView() {
           </p>
           <dl className="facts">
             <dt>Connections</dt>
-            <dd data-testid="health-connections">{formatCount(healthData?.connections ?? null)}</dd>
+            <dd data-testid="health-connections">{formatCount(connectionTotal)}</dd>
             <dt>Connected agents</dt>
             <dd>{formatCount(healthData?.connected_agents ?? null)}</dd>
             <dt>Uptime</dt>
@@ -46,10 +53,12 @@ export function OverviewView() {
         </div>
         <Link href="/connections" className="card card-link" data-testid="connections-count">
           <h2>Connections</h2>
-          <p className="card-value">
-            {formatCount(connections?.ok ? connections.data.connections.length : null)}
+          <p className="card-value" data-testid="connections-count-value">
+            {formatCount(counts?.total ?? null)}
           </p>
-          <p className="muted small">open now</p>
+          <p className="muted small" data-testid="connections-count-parts">
+            {counts === undefined ? 'now' : describeConnectionCounts(counts)}
+          </p>
         </Link>
         <Link href="/channels" className="card card-link" data-testid="channels-count">
           <h2>Channels</h2>
@@ -57,6 +66,13 @@ export function OverviewView() {
           <p className="muted small">known to the gateway</p>
         </Link>
       </div>
+      {counts !== undefined && counts.pairing > 0 ? (
+        <p className="banner banner-warning" data-testid="overview-pairing-waiting">
+          {formatCount(counts.pairing)} {counts.pairing === 1 ? 'device is' : 'devices are'} connected and
+          waiting for pairing approval: <Link href="/connections">see them</Link> or{' '}
+          <Link href="/pairing">approve on the Pairing page</Link>.
+        </p>
+      ) : null}
 
       <div className="section-head">
         <h2>Latest audit events</h2>
@@ -66,6 +82,7 @@ export function OverviewView() {
       </div>
       <AuditTable
         testId="recent-audit-table"
+        stale={stalenessOf(recent)}
         events={recent?.ok ? recent.data.events.slice(0, RECENT_AUDIT_LIMIT) : []}
         emptyText={recent?.ok ? 'No audit events yet.' : 'Audit events unavailable.'}
       />

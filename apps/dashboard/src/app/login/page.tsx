@@ -39,6 +39,9 @@ export default async function LoginPage({
   const { gatewayUrl } = readEnv()
   // Say up front when the gateway is down, rather than after the operator has typed the token.
   const health = await createGatewayClient({ baseUrl: gatewayUrl, timeoutMs: 2_000 }).health()
+  // One message per failure: when the banner already says the gateway is down, the login error that says
+  // the same (it could not be reached to check the token) is left out.
+  const sameAsBanner = !health.ok && (first(error) === 'unreachable' || first(error) === 'gateway')
 
   return (
     <main className="login">
@@ -49,7 +52,7 @@ export default async function LoginPage({
           its first start).
         </p>
         <GatewayErrorBanner failure={health.ok ? undefined : health.failure} />
-        {message === undefined ? null : (
+        {message === undefined || sameAsBanner ? null : (
           <p role="alert" className="banner banner-warning" data-testid="login-error">
             {message}
           </p>

@@ -194,7 +194,7 @@ function TokensTable({
                   <td>
                     <span className="tag">{token.role}</span>
                   </td>
-                  <td className="mono detail">{formatScopes(token.scopes)}</td>
+                  <td className="mono detail scopes">{formatScopes(token.scopes)}</td>
                   <td className="nowrap">
                     <Time iso={token.createdAt} />
                   </td>
@@ -276,7 +276,7 @@ function AgentKeysTable({
                   <td>
                     <span className="tag">{key.role}</span>
                   </td>
-                  <td className="mono detail">{formatScopes(key.scopes)}</td>
+                  <td className="mono detail scopes">{formatScopes(key.scopes)}</td>
                   <td className="mono detail">{key.publicKey}</td>
                   <td className="nowrap">{formatUtc(key.createdAt)}</td>
                   <td className="nowrap">

@@ -65,7 +65,11 @@ describe('Agents page', () => {
     expect(planner.getByTestId('agent-instances').textContent).toBe('2')
     expect(planner.getByTestId('agent-in-flight').textContent).toBe('3')
     expect(within(agentRow('billing')).getByTestId('agent-status').dataset.tone).toBe('warn')
-    expect(planner.getByRole('link', { name: 'Conversation with…' }).getAttribute('href')).toBe(
+    // "Conversation with…" fills both sides: this agent and the other one.
+    expect(planner.getByRole('link', { name: 'billing' }).getAttribute('href')).toBe(
+      '/agents/conversation?a=planner&b=billing',
+    )
+    expect(planner.getByRole('link', { name: 'someone else…' }).getAttribute('href')).toBe(
       '/agents/conversation?a=planner',
     )
   })

@@ -6,14 +6,18 @@ import { useState } from 'react'
 import { Badge } from '@/components/badge'
 import { TextFilter } from '@/components/filter-fields'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { IdCell } from '@/components/id-cell'
 import { LiveTable } from '@/components/live-table'
+import { PrincipalName } from '@/components/principal-name'
 import { agentStatusTone, conversationHref, filterAgentsByCapability, totalInFlight } from '@/lib/agents'
 import { browserQueries } from '@/lib/browser-api'
 import { formatAge, formatCount, secondsSince } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
 import { AGENT_KIND_LABELS, agentKindOf, describedCapabilities } from '@/lib/upstreams'
 import { A2aAgentsSection } from './a2a-agents-section'
+import { ConversationLinks } from './conversation-links'
 import { GrantsSection } from './grants-section'
+import { InstanceMetadata } from './instance-metadata'
 
 const AGENT_COLUMNS = [
   { label: 'Agent' },
@@ -38,6 +42,7 @@ const INSTANCE_COLUMNS = [
   { label: 'Status' },
   { label: 'In flight', numeric: true },
   { label: 'Last seen' },
+  { label: 'Metadata' },
 ] as const
 
 /** `12s ago`, with the exact UTC time in the title. */
@@ -144,16 +149,19 @@ export function AgentsView() {
               )}
             </td>
             <td>
-              <a href={conversationHref(agent.agentId)} data-testid="agent-conversation-link">
-                Conversation with…
-              </a>
+              <ConversationLinks
+                agentId={agent.agentId}
+                others={everyAgent.map((other) => other.agentId).filter((other) => other !== agent.agentId)}
+              />
             </td>
           </tr>
         ))}
       </LiveTable>
       <p className="muted small" data-testid="agents-count">
-        {filtering ? `${agents.length} of ${everyAgent.length}` : agents.length} agents on every node ·
-        refreshes every 2 seconds
+        {result?.ok === true
+          ? `${filtering ? `${agents.length} of ${everyAgent.length}` : agents.length} agents on every node`
+          : 'Agents unavailable'}{' '}
+        · refreshes every 2 seconds
       </p>
 
       <h2>Instances</h2>
@@ -167,11 +175,19 @@ export function AgentsView() {
       >
         {instances.map((instance) => (
           <tr key={instance.instanceId} data-testid="instance-row" data-instance-id={instance.instanceId}>
-            <td className="mono">{instance.instanceId}</td>
+            <td>
+              <IdCell id={instance.instanceId} />
+            </td>
             <td className="mono">{instance.agentId}</td>
-            <td className="mono">{instance.clientId}</td>
-            <td data-testid="instance-principal">{instance.principal}</td>
-            <td className="mono">{instance.node}</td>
+            <td>
+              <IdCell id={instance.clientId} />
+            </td>
+            <td data-testid="instance-principal">
+              <PrincipalName principal={instance.principal} />
+            </td>
+            <td>
+              <IdCell id={instance.node} />
+            </td>
             <td data-testid="instance-kind">{AGENT_KIND_LABELS[instance.kind ?? 'websocket']}</td>
             <td className="mono small" data-testid="instance-url">
               {instance.url ?? <span className="muted">—</span>}
@@ -185,6 +201,9 @@ export function AgentsView() {
               {formatCount(instance.inFlight)}
             </td>
             <Age epochMs={instance.lastSeen} asOf={asOf} testId="instance-last-seen" />
+            <td>
+              <InstanceMetadata metadata={instance.metadata} />
+            </td>
           </tr>
         ))}
       </LiveTable>

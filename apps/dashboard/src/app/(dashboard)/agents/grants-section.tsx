@@ -7,6 +7,7 @@ import { ActionNotice, type Notice } from '@/components/action-notice'
 import { ConfirmButton } from '@/components/confirm-button'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
 import { LiveTable } from '@/components/live-table'
+import { PrincipalName } from '@/components/principal-name'
 import { conversationHref, grantPartyName } from '@/lib/agents'
 import { browserApi, browserQueries } from '@/lib/browser-api'
 import { formatUtc } from '@/lib/format'
@@ -26,7 +27,9 @@ function Party({ party }: { party: GrantInfo['from'] }) {
   return (
     <>
       <span className="mono">{grantPartyName(party)}</span>
-      <div className="muted small">{party.principal}</div>
+      <div className="muted small">
+        <PrincipalName principal={party.principal} />
+      </div>
     </>
   )
 }

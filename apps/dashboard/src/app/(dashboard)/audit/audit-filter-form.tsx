@@ -7,11 +7,12 @@ import { FilterActions, KindFilter, TextFilter } from '@/components/filter-field
 import {
   type AuditFilters,
   auditSearchParams,
-  datetimeLocalToIso,
   isAuditKind,
-  isoToDatetimeLocal,
+  isoToUtcInput,
   timeRangeError,
+  utcInputToIso,
 } from '@/lib/audit-filters'
+import { UtcTimeField } from './utc-time-field'
 
 /** Filters are applied by navigating to `/audit?…`: the server prefetches that view. */
 export function AuditFilterForm({ filters }: { filters: AuditFilters }) {
@@ -19,20 +20,20 @@ export function AuditFilterForm({ filters }: { filters: AuditFilters }) {
   const [kind, setKind] = useState<string>(filters.kind ?? '')
   const [principal, setPrincipal] = useState(filters.principal ?? '')
   const [channel, setChannel] = useState(filters.channel ?? '')
-  const [since, setSince] = useState(isoToDatetimeLocal(filters.since))
-  const [until, setUntil] = useState(isoToDatetimeLocal(filters.until))
+  const [since, setSince] = useState(isoToUtcInput(filters.since))
+  const [until, setUntil] = useState(isoToUtcInput(filters.until))
   const [error, setError] = useState<string | undefined>(undefined)
 
   function apply(event: FormEvent<HTMLFormElement>) {
     event.preventDefault()
-    const sinceIso = datetimeLocalToIso(since)
-    const untilIso = datetimeLocalToIso(until)
+    const sinceIso = utcInputToIso(since)
+    const untilIso = utcInputToIso(until)
     // Said here, before navigating: a dropped or impossible time filter would silently show other rows.
     const problem =
       since.trim() !== '' && sinceIso === undefined
-        ? 'Since is not a valid date and time.'
+        ? 'Since is not a UTC date and 24-hour time like 2024-05-01 22:30:00.'
         : until.trim() !== '' && untilIso === undefined
-          ? 'Until is not a valid date and time.'
+          ? 'Until is not a UTC date and 24-hour time like 2024-05-01 22:30:00.'
           : timeRangeError(sinceIso, untilIso) === undefined
             ? undefined
             : 'Since must be before Until.'
@@ -69,28 +70,23 @@ export function AuditFilterForm({ filters }: { filters: AuditFilters }) {
         testId="audit-filter-principal"
       />
       <TextFilter label="Channel" value={channel} onChange={setChannel} testId="audit-filter-channel" />
-      <label>
-        Since (UTC)
-        <input
-          type="datetime-local"
-          value={since}
-          onChange={(e) => setSince(e.target.value)}
-          aria-invalid={error === undefined ? undefined : true}
-          aria-describedby={error === undefined ? undefined : 'audit-form-error'}
-          data-testid="audit-filter-since"
-        />
-      </label>
-      <label>
-        Until (UTC)
-        <input
-          type="datetime-local"
-          value={until}
-          onChange={(e) => setUntil(e.target.value)}
-          aria-invalid={error === undefined ? undefined : true}
-          aria-describedby={error === undefined ? undefined : 'audit-form-error'}
-          data-testid="audit-filter-until"
-        />
-      </label>
+      <UtcTimeField
+        label="Since"
+        value={since}
+        onChange={setSince}
+        invalid={error !== undefined}
+        describedBy={error === undefined ? undefined : 'audit-form-error'}
+        shortcuts
+        testId="audit-filter-since"
+      />
+      <UtcTimeField
+        label="Until"
+        value={until}
+        onChange={setUntil}
+        invalid={error !== undefined}
+        describedBy={error === undefined ? undefined : 'audit-form-error'}
+        testId="audit-filter-until"
+      />
       {error === undefined ? null : (
         <p
           id="audit-form-error"

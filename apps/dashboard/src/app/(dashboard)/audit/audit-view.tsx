@@ -5,6 +5,8 @@ import { useInfiniteQuery } from '@tanstack/react-query'
 import { AuditTable } from '@/components/audit-table'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
 import { LoadMorePager } from '@/components/load-more-pager'
+import { PausedBar, usePausedRows } from '@/components/reading-pause'
+import { stalenessOf } from '@/components/stale-caption'
 import { type AuditFilters, auditSearchParams } from '@/lib/audit-filters'
 import { browserQueries } from '@/lib/browser-api'
 import { firstFailure } from '@/lib/gateway-result'
@@ -19,8 +21,10 @@ export function AuditView({
 }) {
   const trail = useInfiniteQuery(browserQueries.auditTrail(filters))
   const pages = trail.data?.pages ?? []
-  const events: AuditEvent[] = pages.flatMap((page) => (page.ok ? page.data.events : []))
+  const liveEvents: AuditEvent[] = pages.flatMap((page) => (page.ok ? page.data.events : []))
   const filtersKey = auditSearchParams(filters).toString()
+  // Scrolling over the table or selecting in it pauses it; new filters show their rows at once.
+  const { containerRef, paused, rows: events, newCount, resume } = usePausedRows(liveEvents, filtersKey)
 
   return (
     <section>
@@ -33,11 +37,27 @@ export function AuditView({
         </div>
       )}
       <GatewayErrorBanner failure={firstFailure(...pages)} />
-      <AuditTable
-        testId="audit-table"
-        events={events}
-        emptyText={trail.isPending ? 'Loading…' : 'No audit events match these filters.'}
+      <PausedBar
+        paused={paused}
+        newCount={newCount}
+        noun={{ one: 'event', many: 'events' }}
+        onResume={resume}
+        testIdPrefix="audit"
       />
+      <div ref={containerRef}>
+        <AuditTable
+          testId="audit-table"
+          events={events}
+          stale={stalenessOf(...pages)}
+          emptyText={
+            trail.isPending
+              ? 'Loading…'
+              : firstFailure(...pages) !== undefined
+                ? 'Audit events unavailable.'
+                : 'No audit events match these filters.'
+          }
+        />
+      </div>
       <LoadMorePager
         hasNextPage={trail.hasNextPage}
         isFetchingNextPage={trail.isFetchingNextPage}
@@ -45,7 +65,7 @@ export function AuditView({
         testId="audit-load-more"
         shown={events.length}
         endText="End of the audit trail."
-        summary={`${events.length} events shown · newest first · refreshes every 2 seconds · times in UTC`}
+        summary={`${events.length} events shown · newest first · ${paused ? 'paused' : 'refreshes every 2 seconds'} · times in UTC`}
       />
     </section>
   )

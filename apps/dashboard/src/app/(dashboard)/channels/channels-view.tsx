@@ -10,6 +10,7 @@ import { firstFailure } from '@/lib/gateway-result'
 const CHANNEL_COLUMNS = [
   { label: 'Name' },
   { label: 'Subscribers', numeric: true },
+  { label: 'Of which durable', numeric: true },
   { label: 'Messages', numeric: true },
   { label: 'Last message' },
 ] as const
@@ -31,15 +32,24 @@ export function ChannelsView() {
         unavailableText="Channels unavailable."
       >
         {channels.map((channel) => (
-          <tr key={channel.name} data-testid="channel-row">
+          <tr key={channel.name} data-testid="channel-row" data-channel={channel.name}>
             <td className="mono">{channel.name}</td>
-            <td className="num">{formatCount(channel.subscribers)}</td>
+            <td className="num" data-testid="channel-subscribers">
+              {formatCount(channel.subscribers)}
+            </td>
+            <td className="num" data-testid="channel-durable-subscribers">
+              {formatCount(channel.durableSubscribers)}
+            </td>
             <td className="num">{formatCount(channel.messages)}</td>
             <td className="nowrap">{formatUtc(channel.lastMessageAt)}</td>
           </tr>
         ))}
       </LiveTable>
-      <p className="muted small">{channels.length} channels · refreshes every 2 seconds · times in UTC</p>
+      <p className="muted small">
+        {channels.length} channels · subscribers are live ones on this node plus durable ones (client ids that
+        get every publication as an acknowledged delivery, connected or not) · refreshes every 2 seconds ·
+        times in UTC
+      </p>
     </section>
   )
 }

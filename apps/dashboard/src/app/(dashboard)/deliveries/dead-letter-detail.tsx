@@ -2,8 +2,9 @@
 
 import { useQuery } from '@tanstack/react-query'
 import { browserQueries } from '@/lib/browser-api'
-import { formatCount, formatJson, formatUtc } from '@/lib/format'
+import { formatJson, formatUtc } from '@/lib/format'
 import { describeFailure } from '@/lib/gateway-result'
+import { describeAttempts, describeRequeues } from '@/lib/requeue-history'
 
 /**
  * One dead letter as the gateway holds it, data included (the list may leave the data out). Everything is
@@ -82,7 +83,9 @@ export function DeadLetterDetail({
             <dt>Channel</dt>
             <dd className="mono">{letter.channel ?? '—'}</dd>
             <dt>Attempts</dt>
-            <dd data-testid="dlq-detail-attempts">{formatCount(letter.attempts)}</dd>
+            <dd data-testid="dlq-detail-attempts">{describeAttempts(letter)}</dd>
+            <dt>Requeued</dt>
+            <dd data-testid="dlq-detail-requeues">{describeRequeues(letter)}</dd>
             <dt>Reason</dt>
             <dd data-testid="dlq-detail-reason">{letter.reason}</dd>
             <dt>Last error</dt>

@@ -5,6 +5,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { useState } from 'react'
 import { ConfirmButton } from '@/components/confirm-button'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { IdCell } from '@/components/id-cell'
 import { LoadMorePager } from '@/components/load-more-pager'
 import { browserApi, browserQueries } from '@/lib/browser-api'
 import {
@@ -25,6 +26,7 @@ import { describeFailure, firstFailure, type GatewayFailure } from '@/lib/gatewa
 import { DEAD_LETTERS_KEY, DELIVERY_STATS_KEY } from '@/lib/queries'
 import { DeadLetterDetail } from './dead-letter-detail'
 import { DeadLetterFilterForm } from './dlq-filter-form'
+import { RequeueBadge } from './requeue-badge'
 
 type Notice = { tone: 'ok' | 'error'; text: string }
 
@@ -203,9 +205,11 @@ export function DeliveriesView({
         emptyText={
           queue.isPending
             ? 'Loading…'
-            : hasNoFilter(filters)
-              ? 'No dead letters.'
-              : 'No dead letters match these filters.'
+            : firstFailure(...pages) !== undefined
+              ? 'Dead letters unavailable.'
+              : hasNoFilter(filters)
+                ? 'No dead letters.'
+                : 'No dead letters match these filters.'
         }
       />
       <LoadMorePager
@@ -281,12 +285,19 @@ function DeadLetterTable({
                   <td>
                     <span className="tag">{letter.kind}</span>
                   </td>
-                  <td className="mono">{letter.recipient}</td>
-                  <td className="mono">{letter.source}</td>
+                  <td>
+                    <IdCell id={letter.recipient} />
+                  </td>
+                  <td>
+                    <IdCell id={letter.source} />
+                  </td>
                   <td className="mono">
                     <Cell value={letter.channel} />
                   </td>
-                  <td className="num">{formatCount(letter.attempts)}</td>
+                  <td className="num" data-testid="dlq-attempts">
+                    {formatCount(letter.attempts)}
+                    <RequeueBadge letter={letter} />
+                  </td>
                   <td>{letter.reason}</td>
                   <td className="detail">
                     <Cell value={letter.lastError} />

@@ -4,6 +4,7 @@ import type { NodeInfo } from '@parley/protocol/admin'
 import { useQuery } from '@tanstack/react-query'
 import { Badge } from '@/components/badge'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { IdCell } from '@/components/id-cell'
 import { LiveTable } from '@/components/live-table'
 import { browserQueries } from '@/lib/browser-api'
 import { formatAge, formatCount, formatUtc, secondsBetween } from '@/lib/format'
@@ -58,8 +59,8 @@ export function NodesView() {
           const heartbeatAge = secondsBetween(node.lastSeenAt, asOf)
           return (
             <tr key={node.id} data-testid="node-row" data-node-id={node.id} data-self={node.self}>
-              <td className="mono">
-                <span data-testid="node-id">{node.id}</span>{' '}
+              <td className="nowrap">
+                <IdCell id={node.id} testId="node-id" />{' '}
                 {node.self && (
                   <span className="tag" data-testid="node-self">
                     this node

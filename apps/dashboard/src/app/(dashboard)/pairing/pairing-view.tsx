@@ -13,6 +13,7 @@ import { formatAge, formatCount, formatUtc, secondsBetween } from '@/lib/format'
 import { describeFailure, firstFailure } from '@/lib/gateway-result'
 import { senderLabel } from '@/lib/pairing-labels'
 import { DEVICES_KEY, PAIRING_KEY } from '@/lib/queries'
+import { AdminApprovalDialog, approvalNeedsConfirmation } from './admin-approval-dialog'
 
 /**
  * Everyone asking to get in, in one place: chat senders a connector asked about (approve pairs the sender
@@ -295,9 +296,10 @@ function DeviceRow({
   onDeny: () => void
 }) {
   const [approval, setApproval] = useState<DeviceApprovalForm>(DEFAULT_DEVICE_APPROVAL)
+  const [confirming, setConfirming] = useState(false)
   const age = secondsBetween(device.createdAt, asOf)
   return (
-    <tr data-testid="device-request-row" data-request-id={device.id}>
+    <tr id={`device-${device.id}`} data-testid="device-request-row" data-request-id={device.id}>
       <td data-testid="device-request-name">{device.deviceName}</td>
       <td>
         <Text value={device.platform} />
@@ -330,9 +332,19 @@ function DeviceRow({
       <td>
         <ApproveDenyButtons
           busy={busy}
-          onApprove={() => onApprove(approval)}
+          onApprove={() => (approvalNeedsConfirmation(approval) ? setConfirming(true) : onApprove(approval))}
           onDeny={onDeny}
           testIdPrefix="device"
+        />
+        <AdminApprovalDialog
+          device={device}
+          approval={approval}
+          open={confirming}
+          onConfirm={() => {
+            setConfirming(false)
+            onApprove(approval)
+          }}
+          onCancel={() => setConfirming(false)}
         />
       </td>
     </tr>

@@ -13,10 +13,11 @@ import { Badge } from '@/components/badge'
 import { ConfirmButton } from '@/components/confirm-button'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
 import { LiveTable } from '@/components/live-table'
+import { MatcherText } from '@/components/principal-name'
 import type { PolicyDefaultEffect } from '@/lib/agent-requests'
 import { browserApi, browserQueries } from '@/lib/browser-api'
 import { describeFailure, firstFailure, type GatewayResult } from '@/lib/gateway-result'
-import { formatMatcher, ruleToForm } from '@/lib/policy-forms'
+import { ruleToForm } from '@/lib/policy-forms'
 import type { StatusTone } from '@/lib/presence'
 import { POLICIES_KEY } from '@/lib/queries'
 import { PolicyRuleForm } from './policy-rule-form'
@@ -153,10 +154,10 @@ export function PoliciesView() {
               {rule.actions.join(', ')}
             </td>
             <td className="mono" data-testid="policy-rule-subject">
-              {formatMatcher(rule.subject)}
+              <MatcherText matcher={rule.subject} />
             </td>
             <td className="mono" data-testid="policy-rule-target">
-              {formatMatcher(rule.target)}
+              <MatcherText matcher={rule.target} />
             </td>
             <td className="detail" data-testid="policy-rule-description">
               {rule.description === null ? <span className="muted">—</span> : rule.description}

@@ -2,6 +2,7 @@
 
 import type { CreatePolicyRuleRequest, UpdatePolicyRuleRequest } from '@parley/protocol/admin'
 import { type FormEvent, useState } from 'react'
+import { PrincipalPicker } from '@/components/principal-picker'
 import {
   EMPTY_RULE_FORM,
   RULE_ACTIONS,
@@ -142,6 +143,12 @@ export function PolicyRuleForm(props: Props) {
           data-testid={`${prefix}-subject-pattern`}
         />
       </label>
+      {form.subjectKind === 'principal' ? (
+        <PrincipalPicker
+          onPick={(id) => setForm((current) => ({ ...current, subjectPattern: id }))}
+          testId={`${prefix}-subject-principal`}
+        />
+      ) : null}
       <Select
         label="Target kind"
         value={form.targetKind}
@@ -159,6 +166,12 @@ export function PolicyRuleForm(props: Props) {
           data-testid={`${prefix}-target-pattern`}
         />
       </label>
+      {form.targetKind === 'principal' ? (
+        <PrincipalPicker
+          onPick={(id) => setForm((current) => ({ ...current, targetPattern: id }))}
+          testId={`${prefix}-target-principal`}
+        />
+      ) : null}
       <label>
         Priority
         <input

@@ -6,6 +6,7 @@ import { Badge } from '@/components/badge'
 import { TextFilter } from '@/components/filter-fields'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
 import { LiveTable } from '@/components/live-table'
+import { PrincipalName } from '@/components/principal-name'
 import { browserQueries } from '@/lib/browser-api'
 import { formatAge, formatCount, secondsSince } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
@@ -80,7 +81,9 @@ export function PresenceView() {
             <td className="mono" data-testid="presence-client-id">
               {client.clientId}
             </td>
-            <td data-testid="presence-principal">{client.principal}</td>
+            <td data-testid="presence-principal">
+              <PrincipalName principal={client.principal} />
+            </td>
             <td>
               <Badge tone={presenceTone(client.status)} testId="presence-status">
                 {client.status}
@@ -126,7 +129,9 @@ export function PresenceView() {
             data-testid="presence-principal-row"
             data-principal={principal.principal}
           >
-            <td>{principal.principal}</td>
+            <td>
+              <PrincipalName principal={principal.principal} />
+            </td>
             <td>
               <Badge tone={presenceTone(principal.status)} testId="presence-principal-status">
                 {principal.status}

@@ -16,7 +16,7 @@ import { ConversationView } from './conversation-view'
 
 afterEach(cleanUpViews)
 
-const PAGE = '/api/gw/conversations?a=planner&b=weather&limit=100'
+const PAGE = '/api/gw/conversations?a=planner&b=weather&order=newest&limit=100'
 const TASK_1 = '/api/gw/a2a/tasks/task-1?agentId=weather'
 const TASK_2 = '/api/gw/a2a/tasks/task-2?agentId=weather'
 

@@ -1,4 +1,6 @@
 // @vitest-environment happy-dom
+
+import type { AuditEvent } from '@parley/protocol/admin'
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -16,8 +18,8 @@ import { ConversationView } from './conversation-view'
 
 afterEach(cleanUpViews)
 
-const FIRST_PAGE = '/api/gw/conversations?a=planner&b=billing&limit=100'
-const SECOND_PAGE = '/api/gw/conversations?a=planner&b=billing&cursor=cur_2&limit=100'
+const FIRST_PAGE = '/api/gw/conversations?a=planner&b=billing&order=newest&limit=100'
+const SECOND_PAGE = '/api/gw/conversations?a=planner&b=billing&order=newest&cursor=cur_2&limit=100'
 
 function stubRoutes(override: (request: SentRequest) => RouteAnswer | undefined = () => undefined) {
   return stubDashboardRoutes((request) => {
@@ -45,7 +47,7 @@ function row(id: string): HTMLElement {
 }
 
 describe('Conversation view', () => {
-  it('shows the rows between a and b oldest first: time, direction, kind, outcome, latency, correlation, trace, detail', async () => {
+  it('asks for the newest rows first and shows them as they come: time, direction, kind, outcome, latency, correlation, trace, detail', async () => {
     const sent = stubRoutes()
     renderView(<ConversationView initial={{ a: 'planner', b: 'billing' }} />)
 
@@ -78,6 +80,34 @@ describe('Conversation view', () => {
     expect(row('au_3').dataset.group).toBeUndefined()
   })
 
+  it('tells the direction of a row from any instance of either agent, and names what each side matched', async () => {
+    const fromSecondInstance = {
+      ...(laterConversationRows[0] as AuditEvent),
+      id: 'au_9',
+      kind: 'reply' as const,
+      outcome: 'ok' as const,
+      principal: 'billing-key',
+      clientId: 'billing-2',
+      target: 'planner-1',
+    }
+    stubRoutes((request) =>
+      request.url === FIRST_PAGE
+        ? okAnswer({
+            a: 'planner',
+            b: 'billing',
+            parties: { a: ['planner', 'planner-1'], b: ['billing', 'billing-2'] },
+            events: [fromSecondInstance],
+            nextCursor: null,
+          })
+        : undefined,
+    )
+    renderView(<ConversationView initial={{ a: 'planner', b: 'billing' }} />)
+
+    await waitFor(() => expect(rowIds()).toEqual(['au_9']))
+    expect(within(row('au_9')).getByTestId('conversation-direction').textContent).toBe('billing → planner')
+    expect(screen.getByTestId('conversation-party-b').textContent).toBe('billing also matches billing-2. ')
+  })
+
   it('shows a detail with markup as text, never as elements', async () => {
     stubRoutes()
     renderView(<ConversationView initial={{ a: 'planner', b: 'billing' }} />)
@@ -87,20 +117,20 @@ describe('Conversation view', () => {
     expect(detail.querySelector('img')).toBeNull()
   })
 
-  it('loads the next page forward with nextCursor, then says there is no more', async () => {
+  it('loads older rows with nextCursor (Load older), then says there are no older rows', async () => {
     const sent = stubRoutes()
     renderView(<ConversationView initial={{ a: 'planner', b: 'billing' }} />)
     await waitFor(() => expect(rowIds()).toHaveLength(3))
     const user = userEvent.setup()
 
-    await user.click(screen.getByRole('button', { name: 'Load more' }))
+    await user.click(screen.getByRole('button', { name: 'Load older' }))
     await waitFor(() => expect(rowIds()).toEqual(['au_1', 'au_2', 'au_3', 'au_4']))
     expect(sent.some((request) => request.url === SECOND_PAGE)).toBe(true)
     const denied = within(row('au_4'))
     expect(denied.getByTestId('conversation-outcome').textContent).toBe('denied')
     expect(denied.getByTestId('conversation-direction').textContent).toBe('planner → billing')
-    expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull()
-    expect(screen.getByText('No more rows for now.')).toBeDefined()
+    expect(screen.queryByRole('button', { name: 'Load older' })).toBeNull()
+    expect(screen.getByText('No older rows.')).toBeDefined()
   })
 
   it('asks for two agents first, offers the registered agent ids, and shows the pair chosen in the form', async () => {

@@ -19,8 +19,9 @@ function Cell({ value }: { value: string | number | null | undefined }) {
 }
 
 /**
- * The interactions between two agents (or clients, or principals), oldest first: requests with their
- * replies, streams, messages, introductions, signals. Rows of one request/reply share a correlation id and
+ * The interactions between two agents (or clients, or principals), newest first with older pages on demand:
+ * requests with their replies, streams, messages, introductions, signals. An agent stands for every one of
+ * its instances, whatever their client ids. Rows of one request/reply share a correlation id and
  * a band colour.
  */
 export function ConversationView({ initial }: { initial: ConversationPair }) {
@@ -95,12 +96,33 @@ export function ConversationView({ initial }: { initial: ConversationPair }) {
   )
 }
 
+/** What each side matched: an agent's id and its instances' client ids. */
+function PartyNames({ a, b, parties }: { a: string; b: string; parties: { a: string[]; b: string[] } }) {
+  const others = (name: string, names: string[]) => names.filter((candidate) => candidate !== name)
+  const sides = [
+    { side: 'a', name: a, also: others(a, parties.a) },
+    { side: 'b', name: b, also: others(b, parties.b) },
+  ].filter((entry) => entry.also.length > 0)
+  if (sides.length === 0) return null
+  return (
+    <p className="muted small" data-testid="conversation-parties">
+      {sides.map(({ side, name, also }) => (
+        <span key={side} data-testid={`conversation-party-${side}`}>
+          {name} also matches <span className="mono">{also.join(', ')}</span>.{' '}
+        </span>
+      ))}
+    </p>
+  )
+}
+
 function ConversationRows({ a, b }: { a: string; b: string }) {
   const query = useInfiniteQuery(browserQueries.conversation(a, b))
   const pages = query.data?.pages ?? []
   const events: AuditEvent[] = pages.flatMap((page) => (page.ok ? page.data.events : []))
   const failure = firstFailure(...pages)
   const groups = correlationGroups(events)
+  const firstPage = pages[0]
+  const parties = firstPage?.ok ? firstPage.data.parties : undefined
 
   return (
     <>
@@ -109,8 +131,9 @@ function ConversationRows({ a, b }: { a: string; b: string }) {
         <h2 data-testid="conversation-title">
           {a} ↔ {b}
         </h2>
-        <span className="muted small">oldest first · refreshes every 2 seconds · times in UTC</span>
+        <span className="muted small">newest first · refreshes every 2 seconds · times in UTC</span>
       </div>
+      {parties === undefined ? null : <PartyNames a={a} b={b} parties={parties} />}
       <div className="table-wrap">
         <table
           className="table"
@@ -159,7 +182,7 @@ function ConversationRows({ a, b }: { a: string; b: string }) {
                   >
                     <td className="nowrap">{formatUtc(event.time)}</td>
                     <td className="nowrap" data-testid="conversation-direction">
-                      {describeDirection(directionOf(event, a, b), a, b)}
+                      {describeDirection(directionOf(event, parties?.a ?? a, parties?.b ?? b), a, b)}
                     </td>
                     <td>
                       <span className={`tag tag-${event.kind}`} data-testid="conversation-kind">
@@ -201,8 +224,9 @@ function ConversationRows({ a, b }: { a: string; b: string }) {
         isFetchingNextPage={query.isFetchingNextPage}
         onLoadMore={() => void query.fetchNextPage()}
         testId="conversation-load-more"
+        label="Load older"
         shown={events.length}
-        endText="No more rows for now."
+        endText="No older rows."
         summary={`${events.length} rows shown`}
       />
       <A2aTasksPanel refs={a2aTaskRefs(events)} />

@@ -1,0 +1,39 @@
+/**
+ * What the agent layer tells observers (the metrics) about finished requests. Names only, never the ids of
+ * requests or connections: the observers turn them into bounded label sets.
+ */
+export interface FinishedRequest {
+  /** The calling agent's id, or `''` when the caller is not a registered agent (a plain client). */
+  caller: string
+  /** The answering (or last tried) agent's id, or `''` when no instance took the request. */
+  agent: string
+  /** The capability the request was routed by, or `''` when it named an agent only. */
+  capability: string
+  /** `ok`, or the error code the caller got (`timeout`, `agent_error`, `no_route`, `policy_denied`, …). */
+  outcome: string
+  /** From the gateway receiving the request to its answer (or refusal). */
+  latencyMs: number
+}
+
+export type FinishedRequestListener = (request: FinishedRequest) => void
+
+/** The agent layer's observer list: observers subscribe; the request path calls `requestFinished`. */
+export function createAgentActivity() {
+  const listeners = new Set<FinishedRequestListener>()
+  return {
+    /** Subscribes `listener`; returns its unsubscribe. */
+    onRequestFinished(listener: FinishedRequestListener): () => void {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    /** True when someone listens, so the request path builds the event only then. */
+    get observed(): boolean {
+      return listeners.size > 0
+    },
+    requestFinished(request: FinishedRequest): void {
+      for (const listener of listeners) listener(request)
+    },
+  }
+}
+
+export type AgentActivity = ReturnType<typeof createAgentActivity>
