@@ -4,6 +4,7 @@ import { Health, ROLES } from '@parley/protocol'
 import { Command, InvalidArgumentError } from 'commander'
 import { type Logger, pino } from 'pino'
 import { buildAgentsCommand } from './cli/agent-commands.js'
+import { buildAuditCommand } from './cli/audit-commands.js'
 import { buildMcpCommand } from './cli/mcp-commands.js'
 import {
   approveDevice,
@@ -393,6 +394,16 @@ function buildProgram(): Command {
   program.addCommand(buildDevicesCommand())
   program.addCommand(buildAgentsCommand({ addAdminOptions, adminTarget, output, env: process.env }))
   program.addCommand(buildMcpCommand({ addAdminOptions, adminTarget, output, env: process.env }))
+  program.addCommand(
+    buildAuditCommand({
+      output,
+      env: process.env,
+      stdout: process.stdout,
+      fail: () => {
+        process.exitCode = 1
+      },
+    }),
+  )
 
   return program
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assertSafeBind, ConfigError, isLoopbackHost, parseConfig } from './config.js'
+import { assertSafeBind, auditCheckpointPaths, ConfigError, isLoopbackHost, parseConfig } from './config.js'
 import { readEnvConfig } from './env.js'
 
 describe('parseConfig', () => {
@@ -83,7 +83,7 @@ describe('parseConfig', () => {
       mcp: { enabled: true, listChangedInterval: 1 },
       mcpUpstreams: { refreshInterval: 60, retryInitial: 1, retryMax: 60, timeout: 10 },
       stores: { timeout: 10 },
-      audit: { enabled: true },
+      audit: { enabled: true, checkpointRows: 10_000, checkpointInterval: 60, retention: 0 },
     })
   })
 
@@ -268,6 +268,34 @@ describe('mcpUpstreams config', () => {
     expect(config.mcpUpstreams).toEqual({ refreshInterval: 0.5, retryInitial: 2, retryMax: 30, timeout: 3 })
     expect(() => parseConfig({ mcpUpstreams: { refreshInterval: 0 } })).toThrow(
       /mcpUpstreams\.refreshInterval \(PARLEY_MCP_UPSTREAMS_REFRESH_INTERVAL\)/,
+    )
+  })
+})
+
+describe('audit checkpoint options', () => {
+  it('reads them from PARLEY_AUDIT_* and puts the key and checkpoints in the data folder by default', () => {
+    const config = parseConfig(
+      readEnvConfig({
+        PARLEY_DATA_DIR: '/var/lib/parley',
+        PARLEY_AUDIT_CHECKPOINT_ROWS: '500',
+        PARLEY_AUDIT_CHECKPOINT_INTERVAL: '15',
+        PARLEY_AUDIT_RETENTION: '2592000',
+      }),
+    )
+    expect(config.audit).toMatchObject({ checkpointRows: 500, checkpointInterval: 15, retention: 2_592_000 })
+    expect(auditCheckpointPaths(config)).toEqual({
+      dir: '/var/lib/parley/audit-checkpoints',
+      signingKeyFile: '/var/lib/parley/audit-signing-key.pem',
+    })
+    const placed = parseConfig(
+      readEnvConfig({
+        PARLEY_AUDIT_CHECKPOINT_DIR: '/mnt/worm',
+        PARLEY_AUDIT_SIGNING_KEY_FILE: '/etc/parley/key.pem',
+      }),
+    )
+    expect(auditCheckpointPaths(placed)).toEqual({ dir: '/mnt/worm', signingKeyFile: '/etc/parley/key.pem' })
+    expect(() => parseConfig({ audit: { checkpointRows: 0 } })).toThrow(
+      /audit\.checkpointRows \(PARLEY_AUDIT_CHECKPOINT_ROWS\)/,
     )
   })
 })

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { z } from 'zod'
 import { CONFIG_SOURCES } from './config/config-sources.js'
 import {
@@ -238,4 +239,15 @@ export function assertSafeBind(config: Pick<GatewayConfig, 'host' | 'authToken' 
       'API tokens / JWTs with --allow-anonymous false (PARLEY_ALLOW_ANONYMOUS=false), or bind to 127.0.0.1 ' +
       '(--host 127.0.0.1).',
   )
+}
+
+/** Where the audit checkpoints go and which key signs them: the configured paths, else in the data folder. */
+export function auditCheckpointPaths(config: Pick<GatewayConfig, 'audit' | 'dataDir'>): {
+  dir: string
+  signingKeyFile: string
+} {
+  return {
+    dir: config.audit.checkpointDir ?? join(config.dataDir, 'audit-checkpoints'),
+    signingKeyFile: config.audit.signingKeyFile ?? join(config.dataDir, 'audit-signing-key.pem'),
+  }
 }

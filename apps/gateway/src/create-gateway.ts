@@ -9,13 +9,20 @@ import { closeServer, listen, urlHost } from './assembly/http-server.js'
 import { assembleNode, type NodeParts } from './assembly/node-assembly.js'
 import { drainGateway } from './assembly/shutdown.js'
 import { createStoreProbes } from './assembly/store-probes.js'
+import { createAuditCheckpoints } from './audit/audit-checkpoints.js'
 import { createConnectionAudit } from './audit/connection-audit.js'
 import { createDeferredBus, type DeferredBus } from './bus/deferred-bus.js'
 import { createLocalBus } from './bus/memory-bus.js'
 import { openRedisBus } from './bus/redis-bus.js'
 import type { ClusterBus } from './bus/types.js'
 import { BUS_GROUPS } from './cluster/cluster-node.js'
-import { assertSafeBind, ConfigError, type GatewayConfig, redisEnabled } from './config.js'
+import {
+  assertSafeBind,
+  auditCheckpointPaths,
+  ConfigError,
+  type GatewayConfig,
+  redisEnabled,
+} from './config.js'
 import type { GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
 import { createAuditMetrics } from './metrics/audit-metrics.js'
@@ -132,6 +139,17 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     },
     logger,
   )
+  // Signed checkpoints of the audit chain, written outside the database (audit/audit-checkpoints.ts).
+  const auditCheckpoints = config.audit.enabled
+    ? createAuditCheckpoints({
+        audit: () => stores.get('audit'),
+        ...auditCheckpointPaths(config),
+        everyRows: config.audit.checkpointRows,
+        intervalMs: Math.round(config.audit.checkpointInterval * 1000),
+        retentionMs: Math.round(config.audit.retention * 1000),
+        logger,
+      })
+    : undefined
   const node = assembleNode({
     config,
     logger,
@@ -173,10 +191,15 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
 
   /** Opens the stores as one bundle and starts what runs on them. */
   async function openStorage(pairingSecret: Uint8Array): Promise<void> {
-    const opened = await stores.open(config, { logger, pairingSecret })
+    const opened = await stores.open(config, {
+      logger,
+      pairingSecret,
+      onAuditAppend: (head) => auditCheckpoints?.noteAppend(head),
+    })
     upstreams.open(opened.upstreams, pairingSecret)
     let resumeWebhooks = false
     try {
+      await auditCheckpoints?.start()
       // The previous process may have ended with deliveries in flight: they are due again. Not while other
       // nodes share the store: theirs are in flight for real (a node that dies is cleaned up after by a
       // survivor, see cluster/cluster-node.ts).
@@ -203,6 +226,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     } catch (error) {
       logger.error({ err: error }, 'closing the delivery store failed during shutdown')
     }
+    // The last checkpoint covers every row written until now.
+    await auditCheckpoints?.stop()
     await stores.close()
     upstreams.close()
   }

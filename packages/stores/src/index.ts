@@ -1,3 +1,20 @@
+export {
+  type AuditChainHead,
+  type AuditChainSource,
+  type AuditChainStore,
+  type ChainedAuditRow,
+  canonicalAuditRow,
+  chainHash,
+  GENESIS_HASH,
+  sha256Hex,
+} from './audit/audit-chain.js'
+export {
+  type AuditCheckpoint,
+  AuditCheckpointError,
+  auditKeyId,
+  checkAuditCheckpoint,
+  signAuditCheckpoint,
+} from './audit/audit-checkpoint.js'
 export { type AuditCursor, decodeAuditCursor, encodeAuditCursor } from './audit/audit-cursor.js'
 export type {
   AuditEvent,
@@ -7,8 +24,16 @@ export type {
   ConversationFilter,
 } from './audit/audit-log.js'
 export { MAX_AUDIT_PAGE_SIZE, MAX_AUDIT_TEXT_LENGTH } from './audit/audit-normalize.js'
+export {
+  type AuditChainProblem,
+  type AuditChainReport,
+  type TrustedCheckpoint,
+  type VerifyAuditChainOptions,
+  verifyAuditChain,
+} from './audit/audit-verify.js'
 export { createDisabledAuditLog } from './audit/disabled-audit-log.js'
 export { createMemoryAuditLog, type MemoryAuditLogOptions } from './audit/memory-audit-log.js'
+export { createPostgresAuditChain } from './audit/postgres-audit-chain.js'
 export {
   createPostgresAuditLog,
   type PostgresAuditLog,
@@ -182,7 +207,7 @@ export {
   type UpdatePolicyRuleInput,
 } from './policy/types.js'
 export * as schema from './schema.js'
-export { type AuditEventRow, auditEvents, type NewAuditEventRow } from './schema.js'
+export { type AuditEventRow, auditChainHead, auditEvents, type NewAuditEventRow } from './schema.js'
 export { createMemoryStateStore } from './state/memory-state-store.js'
 export { createPostgresStateStore } from './state/postgres-state-store.js'
 export {

@@ -37,8 +37,17 @@ export const auditEvents = pgTable(
     correlationId: text('correlation_id'),
     /** Milliseconds the interaction took. */
     latencyMs: integer('latency_ms'),
+    /**
+     * Position in the hash chain (1, 2, 3, … no gaps) and the chain hashes (lowercase hex SHA-256; see
+     * `src/audit/audit-chain.ts`). Null only on rows written before migration 0011, which are not chained.
+     */
+    seq: bigint('seq', { mode: 'bigint' }),
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
   (table) => [
+    // Orders the chain (verify walks it) and refuses a second row at one position.
+    uniqueIndex('audit_events_seq_idx').on(table.seq),
     // Every index ends in (time desc, id desc) so each filter can walk its keyset page in index order.
     index('audit_events_time_id_idx').on(table.time.desc(), table.id.desc()),
     index('audit_events_kind_time_idx').on(table.kind, table.time.desc(), table.id.desc()),
@@ -56,6 +65,16 @@ export const auditEvents = pgTable(
       .where(sql`${table.correlationId} is not null`),
   ],
 )
+
+/**
+ * The audit chain's head: the last appended position and hash. Each batch's transaction locks this one row
+ * (id 1), so appends from every gateway node on one database form one chain.
+ */
+export const auditChainHead = pgTable('audit_chain_head', {
+  id: integer('id').primaryKey(),
+  seq: bigint('seq', { mode: 'bigint' }).notNull(),
+  hash: text('hash').notNull(),
+})
 
 export type AuditEventRow = typeof auditEvents.$inferSelect
 export type NewAuditEventRow = typeof auditEvents.$inferInsert

@@ -316,4 +316,14 @@ export const StoresConfigSchema = z.object({
  */
 export const AuditConfigSchema = z.object({
   enabled: booleanOption().default(true),
+  /** Rows appended between two signed checkpoints of the audit chain. */
+  checkpointRows: positiveInt().default(10_000),
+  /** Seconds between two checkpoints (one is signed only when rows were appended). */
+  checkpointInterval: positiveSeconds().default(60),
+  /** Folder the checkpoint files are written to; default `<dataDir>/audit-checkpoints`. */
+  checkpointDir: z.string().min(1).optional(),
+  /** Ed25519 private key (PEM, PKCS#8) that signs checkpoints; default `<dataDir>/audit-signing-key.pem`, made at first start. */
+  signingKeyFile: z.string().min(1).optional(),
+  /** Seconds audit rows are kept; 0 keeps them forever. Rows are deleted only up to a signed checkpoint. */
+  retention: nonNegativeSeconds().default(0),
 })

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import {
   type AgentKeyStore,
+  type AuditChainHead,
   type AuditLog,
   createDisabledAuditLog,
   createMemoryDashboardSessionStore,
@@ -120,6 +121,8 @@ export interface OpenStoresContext {
   logger: Logger
   /** Keys the pairing store's codes and the task store's secrets. */
   pairingSecret: Uint8Array
+  /** Told the audit chain's head after each batch the audit log wrote (the checkpoints count rows with it). */
+  onAuditAppend?: (head: AuditChainHead) => void
 }
 
 /** Whether a store that lives on the database is missing from the injected ones. */
@@ -202,6 +205,7 @@ export async function openStores(
         ? onDatabase('the audit log', (db) =>
             createPostgresAuditLog(db, {
               onError: (error) => logger.error({ err: error }, 'audit batch dropped after a failed write'),
+              ...(context.onAuditAppend === undefined ? {} : { onAppend: context.onAuditAppend }),
             }),
           )
         : createDisabledAuditLog())

@@ -78,6 +78,35 @@ export interface AuditLog {
   readonly behind?: boolean
   /** Flushes, then stops the batch timer. */
   close(): Promise<void>
+  /** The hash chain its rows form (see audit-chain.ts); absent on a log that keeps nothing. */
+  readonly chain?: AuditChainStore
 }
 
 export type { AuditEvent }
+
+/** A stored row with its chain fields, as the verifier reads it (oldest first by `seq`). */
+export interface ChainedAuditRow extends AuditEvent {
+  seq: bigint
+  prevHash: string
+  hash: string
+}
+
+/** The last appended position and hash; seq 0 and GENESIS_HASH for an empty chain. */
+export interface AuditChainHead {
+  seq: bigint
+  hash: string
+}
+
+/** Where the verifier reads the chain from: rows with `seq` above `afterSeq`, in seq order. */
+export interface AuditChainSource {
+  readChain(afterSeq: bigint, limit: number): Promise<ChainedAuditRow[]>
+  /** The id of a row without a place in the chain that was written after the chain began, if any. */
+  unchainedInsertion?(): Promise<string | undefined>
+}
+
+/** A log's chain: read it, know its head, and drop its oldest rows (retention, behind a checkpoint). */
+export interface AuditChainStore extends AuditChainSource {
+  head(): Promise<AuditChainHead>
+  /** Deletes every row up to and including `throughSeq` (and unchained rows older than them); returns how many. */
+  prune(throughSeq: bigint): Promise<number>
+}

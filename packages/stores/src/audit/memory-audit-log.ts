@@ -1,4 +1,12 @@
 import type { AuditEvent, AuditPage } from '@parley/protocol'
+import {
+  type AuditChainStore,
+  type ChainedAuditRow,
+  canonicalAuditRow,
+  chainHash,
+  GENESIS_HASH,
+  sha256Hex,
+} from './audit-chain.js'
 import { type AuditCursor, dateToMicros, decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js'
 import type { AuditFilter, AuditLog, AuditRecord, ConversationFilter } from './audit-log.js'
 import { conversationParty, inConversation, normalizeAuditRecord, pageSize } from './audit-normalize.js'
@@ -12,6 +20,8 @@ interface StoredEvent {
   id: bigint
   timeMicros: bigint
   event: AuditEvent
+  prevHash: string
+  hash: string
 }
 
 /**
@@ -22,16 +32,50 @@ export function createMemoryAuditLog(options: MemoryAuditLogOptions = {}): Audit
   const maxRows = Math.max(1, Math.trunc(options.maxRows ?? 10_000))
   const ring: (StoredEvent | undefined)[] = new Array(maxRows)
   let nextSlot = 0
+  // Ids are the chain's seq: one writer, so rows are chained as they are recorded.
   let lastId = 0n
+  let headHash = GENESIS_HASH
+
+  const chain: AuditChainStore = {
+    async readChain(afterSeq: bigint, limit: number): Promise<ChainedAuditRow[]> {
+      const rows: ChainedAuditRow[] = []
+      for (const stored of ring) {
+        if (stored === undefined || stored.id <= afterSeq) continue
+        rows.push({ ...stored.event, seq: stored.id, prevHash: stored.prevHash, hash: stored.hash })
+      }
+      rows.sort((a, b) => (a.seq < b.seq ? -1 : 1))
+      return rows.slice(0, Math.max(1, limit))
+    },
+    async head() {
+      return { seq: lastId, hash: headHash }
+    },
+    async prune(throughSeq: bigint): Promise<number> {
+      let removed = 0
+      ring.forEach((stored, slot) => {
+        if (stored !== undefined && stored.id <= throughSeq) {
+          ring[slot] = undefined
+          removed += 1
+        }
+      })
+      return removed
+    },
+  }
 
   return {
+    chain,
+
     record(entry: AuditRecord): void {
       const row = normalizeAuditRecord(entry)
+      const time = row.time.toISOString()
       lastId += 1n
+      const prevHash = headHash
+      headHash = chainHash(prevHash, lastId, sha256Hex(canonicalAuditRow({ ...row, time })))
       ring[nextSlot] = {
         id: lastId,
         timeMicros: dateToMicros(row.time),
-        event: { ...row, id: lastId.toString(), time: row.time.toISOString() },
+        event: { ...row, id: lastId.toString(), time },
+        prevHash,
+        hash: headHash,
       }
       nextSlot = (nextSlot + 1) % maxRows
     },

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { describe, expect, it, vi } from 'vitest'
 import { openDatabase, type ParleyDatabase } from '../database.js'
-import { auditEvents } from '../schema.js'
+import { auditChainHead, auditEvents } from '../schema.js'
 import { databaseTargets, useSuiteDatabase } from '../testing.js'
 import { describeAuditLogBehaviour } from './audit-log.behaviour.js'
 import type { AuditLog, AuditRecord } from './audit-log.js'
@@ -15,7 +15,8 @@ async function countRows(database: ParleyDatabase): Promise<number> {
 }
 
 /**
- * The database with its audit statements counted; the first one is held until the test calls `release`.
+ * The database with its audit batches (one transaction each) counted; the first one is held until the test
+ * calls `release`.
  */
 function holdFirstStatement(database: ParleyDatabase) {
   let statements = 0
@@ -32,10 +33,10 @@ function holdFirstStatement(database: ParleyDatabase) {
     ...database,
     db: new Proxy(db, {
       get(target, property, receiver) {
-        if (property !== 'execute') return Reflect.get(target, property, receiver)
-        return async (...args: Parameters<typeof db.execute>) => {
+        if (property !== 'transaction') return Reflect.get(target, property, receiver)
+        return async (...args: Parameters<typeof db.transaction>) => {
           await hold()
-          return db.execute(...args)
+          return db.transaction(...args)
         }
       },
     }),
@@ -56,7 +57,7 @@ for (const target of databaseTargets({ includeDataDir: true })) {
     }
     async function reset(): Promise<void> {
       await Promise.all(logs.splice(0).map((log) => log.close()))
-      await suite.database.db.execute(sql`truncate table ${auditEvents} restart identity`)
+      await suite.database.db.execute(sql`truncate table ${auditEvents}, ${auditChainHead} restart identity`)
     }
 
     describeAuditLogBehaviour(target.label, async () => {

@@ -2,7 +2,9 @@ import type { AuditEvent, AuditKind, AuditOutcome, AuditPage } from '@parley/pro
 import { and, eq, getTableName, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 import type { ParleyDatabase } from '../database.js'
-import { auditEvents } from '../schema.js'
+import { resultRows } from '../delivery/postgres-rows.js'
+import { auditChainHead, auditEvents } from '../schema.js'
+import { type AuditChainHead, canonicalAuditRow, chainHash, sha256Hex } from './audit-chain.js'
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js'
 import type { AuditFilter, AuditLog, AuditRecord, ConversationFilter } from './audit-log.js'
 import {
@@ -11,6 +13,7 @@ import {
   normalizeAuditRecord,
   pageSize,
 } from './audit-normalize.js'
+import { createPostgresAuditChain } from './postgres-audit-chain.js'
 
 export interface PostgresAuditLogOptions {
   /**
@@ -24,6 +27,8 @@ export interface PostgresAuditLogOptions {
   maxBuffer?: number
   /** Told about every batch that failed twice and was dropped. Must not throw (it is guarded anyway). */
   onError?: (error: unknown) => void
+  /** Told the chain head after each batch committed (the gateway's checkpoints count rows with it). */
+  onAppend?: (head: AuditChainHead) => void
 }
 
 export interface PostgresAuditLog extends AuditLog {
@@ -34,8 +39,8 @@ export interface PostgresAuditLog extends AuditLog {
 // Bounds how long one batch holds the database.
 const MAX_BATCH_SIZE = 5_000
 
-/** The inserted columns, keyed by the field of a normalized record that fills each. */
-const insertedColumns: Record<keyof NormalizedAuditRecord, PgColumn> = {
+/** The inserted columns, keyed by the field of a normalized record (or of the chain) that fills each. */
+const insertedColumns: Record<keyof NormalizedAuditRecord | 'seq' | 'prevHash' | 'hash', PgColumn> = {
   time: auditEvents.time,
   kind: auditEvents.kind,
   outcome: auditEvents.outcome,
@@ -49,6 +54,9 @@ const insertedColumns: Record<keyof NormalizedAuditRecord, PgColumn> = {
   traceId: auditEvents.traceId,
   correlationId: auditEvents.correlationId,
   latencyMs: auditEvents.latencyMs,
+  seq: auditEvents.seq,
+  prevHash: auditEvents.prevHash,
+  hash: auditEvents.hash,
 }
 
 /**
@@ -68,6 +76,18 @@ const insertBatchText = (() => {
 const [insertBatchHead = '', insertBatchTail = ''] = insertBatchText.split('$1')
 
 /**
+ * Locks the chain head (creating it on the first batch, from the last chained row if the row was lost) and
+ * reads it. The row lock orders the batches of every node on one database: each reads the head the previous
+ * batch committed (ON CONFLICT re-reads the row after waiting for its lock).
+ */
+const lockChainHead = sql`insert into ${auditChainHead} as head (id, seq, hash)
+  select 1, coalesce(last.seq, 0), coalesce(last.hash, ${'0'.repeat(64)})
+  from (select 1) as one
+  left join lateral (select seq, hash from ${auditEvents} where seq is not null order by seq desc limit 1) as last on true
+  on conflict (id) do update set seq = head.seq
+  returning head.seq::text as seq, head.hash as hash`
+
+/**
  * Audit log that buffers rows in memory and writes them to `audit_events` one INSERT per batch, off the
  * caller's path. `record` never waits and never throws; the buffer is bounded.
  */
@@ -79,7 +99,7 @@ export function createPostgresAuditLog(
   const batchSize = clampInteger(options.batchSize ?? 500, 1, MAX_BATCH_SIZE)
   const flushIntervalMs = clampInteger(options.flushIntervalMs ?? 250, 0, 60_000)
   const maxBuffer = clampInteger(options.maxBuffer ?? 50_000, 1, Number.MAX_SAFE_INTEGER)
-  const onError = options.onError
+  const { onError, onAppend } = options
 
   // The statement runs in the database's process (a PostgreSQL server, or embedded PGlite's worker thread):
   // a backlog goes out in statements of up to MAX_BATCH_SIZE rows, so one statement in flight writes as many
@@ -87,7 +107,8 @@ export function createPostgresAuditLog(
   // the buffer overflowed).
   const rowsPerStatement = Math.max(batchSize, MAX_BATCH_SIZE)
 
-  // Each row as its JSON text, serialised when recorded: a batch is then one join, not one long
+  // Each row as the SHA-256 of its canonical JSON text (64 hex characters) followed by that text, serialised
+  // and hashed when recorded: a batch is then one join plus one short hash per row to chain it, not one long
   // JSON.stringify on the event loop, and the buffer holds one string per row instead of an object graph.
   let buffer: string[] = []
   // Rows are numbered as they enter the buffer and settle (written or dropped) in that order, so a
@@ -109,9 +130,32 @@ export function createPostgresAuditLog(
     }
   }
 
-  async function insert(rows: string[]): Promise<void> {
-    const json = `[${rows.join(',')}]`
-    await db.execute(sql.join([sql.raw(insertBatchHead), sql`${json}`, sql.raw(insertBatchTail)]))
+  /** Appends the rows to the chain in one transaction: lock and read the head, insert, move the head. */
+  async function insert(entries: string[]): Promise<void> {
+    const head = await db.transaction(async (tx): Promise<AuditChainHead> => {
+      const [locked] = resultRows<{ seq: string; hash: string }>(await tx.execute(lockChainHead))
+      if (locked === undefined) throw new Error('the audit chain head could not be locked')
+      let seq = BigInt(locked.seq)
+      let prevHash = locked.hash
+      const rows: string[] = new Array(entries.length)
+      for (let index = 0; index < entries.length; index += 1) {
+        const entry = entries[index] as string
+        seq += 1n
+        const hash = chainHash(prevHash, seq, entry.slice(0, 64))
+        rows[index] = `${entry.slice(64, -1)},"seq":${seq},"prevHash":"${prevHash}","hash":"${hash}"}`
+        prevHash = hash
+      }
+      const json = `[${rows.join(',')}]`
+      await tx.execute(
+        sql`with inserted as (${sql.raw(insertBatchHead)}${json}${sql.raw(insertBatchTail)} returning 1) update ${auditChainHead} set seq = ${seq.toString()}::bigint, hash = ${prevHash} where id = 1`,
+      )
+      return { seq, hash: prevHash }
+    })
+    try {
+      onAppend?.(head)
+    } catch (error) {
+      report(error)
+    }
   }
 
   async function writeBatch(rows: string[]): Promise<void> {
@@ -267,6 +311,8 @@ export function createPostgresAuditLog(
   }
 
   return {
+    chain: createPostgresAuditChain(database),
+
     record(entry: AuditRecord): void {
       if (closed || buffer.length >= maxBuffer) {
         droppedCount += 1
@@ -275,7 +321,9 @@ export function createPostgresAuditLog(
       try {
         // Dates become ISO 8601 strings; normalizeAuditRecord removed what JSON text cannot carry into `text`
         // (NUL characters and unpaired surrogates).
-        buffer.push(JSON.stringify(normalizeAuditRecord(entry)))
+        const row = normalizeAuditRecord(entry)
+        const json = canonicalAuditRow({ ...row, time: row.time.toISOString() })
+        buffer.push(sha256Hex(json) + json)
       } catch {
         droppedCount += 1
         return
