@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { describeAuditLogBehaviour } from './audit-log.behaviour.js'
+import { describeAuditConversationBehaviour } from './audit-conversation.behaviour.js'
+import { type AuditLogFixture, describeAuditLogBehaviour } from './audit-log.behaviour.js'
 import type { AuditLog } from './audit-log.js'
 import { createMemoryAuditLog } from './memory-audit-log.js'
 
-describeAuditLogBehaviour('memory', async () => {
+const memoryFixture = async (): Promise<AuditLogFixture> => {
   // Logs created in one test share rows, as logs over one database would.
   let shared: AuditLog | undefined
   return {
@@ -13,7 +14,9 @@ describeAuditLogBehaviour('memory', async () => {
     },
     teardown: async () => {},
   }
-})
+}
+describeAuditLogBehaviour('memory', memoryFixture)
+describeAuditConversationBehaviour('memory', memoryFixture)
 
 describe('createMemoryAuditLog', () => {
   it('keeps only the newest maxRows rows', async () => {

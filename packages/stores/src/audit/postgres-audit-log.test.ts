@@ -3,7 +3,8 @@ import { describe, expect, it, vi } from 'vitest'
 import { openDatabase, type ParleyDatabase } from '../database.js'
 import { auditChainHead, auditEvents } from '../schema.js'
 import { databaseTargets, useSuiteDatabase } from '../testing.js'
-import { describeAuditLogBehaviour } from './audit-log.behaviour.js'
+import { describeAuditConversationBehaviour } from './audit-conversation.behaviour.js'
+import { type AuditLogFixture, describeAuditLogBehaviour } from './audit-log.behaviour.js'
 import type { AuditLog, AuditRecord } from './audit-log.js'
 import { createPostgresAuditLog, type PostgresAuditLogOptions } from './postgres-audit-log.js'
 
@@ -60,10 +61,12 @@ for (const target of databaseTargets({ includeDataDir: true })) {
       await suite.database.db.execute(sql`truncate table ${auditEvents}, ${auditChainHead} restart identity`)
     }
 
-    describeAuditLogBehaviour(target.label, async () => {
+    const fixture = async (): Promise<AuditLogFixture> => {
       await reset()
       return { createLog: (options) => createLog(options), teardown: reset }
-    })
+    }
+    describeAuditLogBehaviour(target.label, fixture)
+    describeAuditConversationBehaviour(target.label, fixture)
 
     describe('batching', () => {
       it('writes a full batch without waiting for the timer or a flush', async () => {
