@@ -26,6 +26,7 @@ import {
 import type { GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
 import { createAuditMetrics } from './metrics/audit-metrics.js'
+import { createStoreMetrics } from './metrics/store-metrics.js'
 import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
 import { resolvePairingSecret } from './pairing/pairing-secret.js'
 import { sha256 } from './security/secrets.js'
@@ -110,7 +111,9 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   const logger = options.logger ?? pino({ level: config.logLevel })
   const startedAt = Date.now()
   const givenAdminDigest = initialAdminDigest(options)
-  const stores = createStoreSlot(options)
+  // Store calls are timed for /metrics from the moment the stores open.
+  const storeMetrics = createStoreMetrics()
+  const stores = createStoreSlot(options, storeMetrics.timed)
 
   let state: GatewayState = 'created'
   let secrets: StartSecrets | undefined
@@ -181,6 +184,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     startedAt,
     audit: connectionAudit,
     auditMetrics,
+    storeMetrics,
     probes,
     isDraining,
     isListening: () => state === 'running',

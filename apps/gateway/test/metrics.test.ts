@@ -54,6 +54,27 @@ describe('GET /metrics', () => {
     expect(after).toContain('process_resident_memory_bytes')
   })
 
+  it('times the calls to each store by store, operation and outcome', async () => {
+    const sender = await TestClient.connect(server.started.wsUrl, { clientId: 'metrics-store-sender' })
+    clients.push(sender)
+    await sender.request({ type: 'send', to: 'metrics-store-nobody', data: 1 })
+    const text = await scrape()
+    console.log(
+      text
+        .split('\n')
+        .filter((l) => l.includes('store_operation'))
+        .filter((l) => l.includes('_count'))
+        .join('\n'),
+    )
+    const counts = text
+      .split('\n')
+      .filter((line) => line.startsWith('parley_store_operation_duration_seconds_count{store="deliveries"'))
+    expect(counts.length).toBeGreaterThan(0)
+    expect(counts.some((line) => line.includes('outcome="ok"') && Number(line.split(' ').pop()) > 0)).toBe(
+      true,
+    )
+  })
+
   it('counts a channel in parley_channels only while it has subscribers', async () => {
     const client = await TestClient.connect(server.started.wsUrl, { clientId: 'metrics-leaver' })
     clients.push(client)

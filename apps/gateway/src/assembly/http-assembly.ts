@@ -39,6 +39,7 @@ import { createMcpUpstreams } from '../mcp/upstreams/mcp-upstreams.js'
 import { upstreamMcpServerRegistry } from '../mcp/upstreams/upstream-mcp-registry.js'
 import type { AuditMetrics } from '../metrics/audit-metrics.js'
 import { createMetricsRegistry, registerMetricsRoutes } from '../metrics/metrics-routes.js'
+import type { StoreMetrics } from '../metrics/store-metrics.js'
 import { registerApprovalLinkRoutes } from '../pairing/approval-link-routes.js'
 import type { ApprovalLinks } from '../pairing/approval-links.js'
 import { sha256 } from '../security/secrets.js'
@@ -64,6 +65,8 @@ export interface HttpAssemblyOptions {
   audit: ConnectionAudit
   /** Counts of what the audit records, for `/metrics` (the gateway taps its audit with it). */
   auditMetrics?: AuditMetrics
+  /** Store call latencies, for `/metrics`. */
+  storeMetrics?: StoreMetrics
   probes: StoreProbes
   isDraining: () => boolean
   isListening: () => boolean
@@ -115,6 +118,7 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     busState: () => bus.state(),
     agents: { activity: hub.agents.activity, stats: hub.agents.stats },
     ...(options.auditMetrics === undefined ? {} : { audit: options.auditMetrics }),
+    ...(options.storeMetrics === undefined ? {} : { stores: options.storeMetrics }),
     transports: () => {
       let polling = 0
       for (const connection of hub.connections.values()) if (connection.transport === 'polling') polling += 1

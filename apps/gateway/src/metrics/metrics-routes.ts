@@ -5,6 +5,7 @@ import type { GatewayApp } from '../http/create-app.js'
 import { type AgentMetricsDeps, registerAgentMetrics } from './agent-metrics.js'
 import type { AuditMetrics } from './audit-metrics.js'
 import type { HubStats } from './hub-stats.js'
+import type { StoreMetrics } from './store-metrics.js'
 
 export interface MetricsDeps {
   stats: () => HubStats
@@ -20,6 +21,8 @@ export interface MetricsDeps {
   audit?: AuditMetrics
   /** Open connections by transport, and the long-polling sessions. */
   transports?: () => TransportCounts
+  /** Store call latencies. */
+  stores?: StoreMetrics
 }
 
 export interface TransportCounts {
@@ -208,6 +211,7 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
   }
   if (deps.agents !== undefined) registerAgentMetrics(registry, deps.agents)
   deps.audit?.register(registry)
+  deps.stores?.register(registry)
   if (deps.transports !== undefined) registerTransportMetrics(registry, deps.transports)
   new Counter({
     name: 'parley_audit_dropped_total',

@@ -309,7 +309,11 @@ function boundStores(stores: GatewayStores, config: GatewayConfig, logger: Logge
  * alone (admin routes of a gateway built on injected stores answer before it starts), in between the
  * opened bundle. A store asked for while it is not open is `unavailable`.
  */
-export function createStoreSlot(injected: InjectedStores) {
+export function createStoreSlot(
+  injected: InjectedStores,
+  /** Wraps the opened stores (the metrics time their calls); the injected ones stay as given until `open`. */
+  wrap: (stores: GatewayStores) => GatewayStores = (stores) => stores,
+) {
   let opened: OpenedStores | undefined
   const injectedOnly: Partial<GatewayStores> = {
     database: injected.database,
@@ -341,7 +345,8 @@ export function createStoreSlot(injected: InjectedStores) {
       return store as NonNullable<GatewayStores[K]>
     },
     async open(config: GatewayConfig, context: OpenStoresContext): Promise<GatewayStores> {
-      opened = await openStores(config, injected, context)
+      const justOpened = await openStores(config, injected, context)
+      opened = { ...justOpened, stores: wrap(justOpened.stores) }
       return opened.stores
     },
     /** Closes what `open` opened; the injected stores serve again. */
