@@ -59,13 +59,6 @@ describe('GET /metrics', () => {
     clients.push(sender)
     await sender.request({ type: 'send', to: 'metrics-store-nobody', data: 1 })
     const text = await scrape()
-    console.log(
-      text
-        .split('\n')
-        .filter((l) => l.includes('store_operation'))
-        .filter((l) => l.includes('_count'))
-        .join('\n'),
-    )
     const counts = text
       .split('\n')
       .filter((line) => line.startsWith('parley_store_operation_duration_seconds_count{store="deliveries"'))
