@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis'
+import { LIST_DEAD, PURGE_DEAD, REQUEUE } from './redis-dead-letter-scripts.js'
+import { PRELUDE } from './redis-script-prelude.js'
 
 /**
  * The Lua scripts of the Redis delivery backend. Every change that touches several keys runs as one script,
@@ -25,106 +27,6 @@ import type { Redis } from 'ioredis'
  * c createdAt, x expiresAt, a attempts, f failures, n nextAttemptAt, s state, rc receipt (1/0), l lastError,
  * m order member, dr dead reason, da deadAt, rq requeues, rqa requeuedAt, rqb attempts before the last requeue.
  */
-
-const PRELUDE = `
-local base = KEYS[1]
-local function dkey(id) return base .. 'D:' .. id end
-local function addPending(id, r, c, n, m)
-  redis.call('ZADD', base .. 'O:' .. r, c, m)
-  redis.call('ZADD', base .. 'N:' .. r, n, id)
-end
-local function removePending(id, r, m)
-  redis.call('ZREM', base .. 'O:' .. r, m)
-  redis.call('ZREM', base .. 'N:' .. r, id)
-end
-local function addLive(id, r, c, x, n, m)
-  redis.call('SADD', base .. 'L:' .. r, id)
-  redis.call('ZADD', base .. 'A', x, id)
-  addPending(id, r, c, n, m)
-end
-local function removeLive(id, r, s, m)
-  redis.call('SREM', base .. 'L:' .. r, id)
-  redis.call('ZREM', base .. 'A', id)
-  if s == 'inflight' then redis.call('SREM', base .. 'I', id) else removePending(id, r, m) end
-end
-local function orderMember(offset, id)
-  local seq = redis.call('INCR', base .. 'seq')
-  return string.format('%016d:%016d:', offset, seq) .. id
-end
-local function createDelivery(id, r, kind, channel, offset, epoch, body, c, x, receipt)
-  local m = orderMember(offset or 0, id)
-  if channel then
-    redis.call('HSET', dkey(id), 'id', id, 'b', body, 'k', kind, 'r', r, 'ch', channel, 'o', offset, 'e', epoch,
-      'c', c, 'x', x, 'a', 0, 'f', 0, 'n', c, 's', 'pending', 'rc', receipt, 'm', m)
-  else
-    redis.call('HSET', dkey(id), 'id', id, 'b', body, 'k', kind, 'r', r,
-      'c', c, 'x', x, 'a', 0, 'f', 0, 'n', c, 's', 'pending', 'rc', receipt, 'm', m)
-  end
-  addLive(id, r, c, x, c, m)
-end
-local function heldResult(keyName, now)
-  local held = redis.call('GET', keyName)
-  if not held then return false end
-  local bar = string.find(held, '|', 1, true)
-  if tonumber(string.sub(held, 1, bar - 1)) > now then return string.sub(held, bar + 1) end
-  return false
-end
-local function rememberKey(keyName, expiresAt, result, window)
-  if tonumber(window) <= 0 then return end
-  redis.call('SET', keyName, expiresAt .. '|' .. result, 'PX', window)
-  redis.call('ZADD', base .. 'KZ', expiresAt, keyName)
-  redis.call('PEXPIRE', base .. 'KZ', window)
-end
-local function touchStream(channel, streamTtl, wallNow)
-  local sk = base .. 'S:' .. channel
-  local hk = base .. 'H:' .. channel
-  if tonumber(streamTtl) > 0 then
-    redis.call('PEXPIRE', sk, streamTtl)
-    redis.call('PEXPIRE', hk, streamTtl)
-    redis.call('ZADD', base .. 'streams', tonumber(wallNow) + tonumber(streamTtl), channel)
-  else
-    redis.call('PERSIST', sk)
-    redis.call('PERSIST', hk)
-    redis.call('ZADD', base .. 'streams', '+inf', channel)
-  end
-end
--- The stream's epoch and top; a missing stream (new, or its data gone) starts under the candidate epoch,
--- and any history left without its stream is dropped: offsets of another epoch must never be replayed.
-local function ensureStream(channel, candidate, streamTtl, wallNow)
-  local sk = base .. 'S:' .. channel
-  local stream = redis.call('HMGET', sk, 'epoch', 'top')
-  if stream[1] then return stream[1], tonumber(stream[2]) end
-  redis.call('DEL', base .. 'H:' .. channel)
-  redis.call('HSET', sk, 'epoch', candidate, 'top', 0)
-  touchStream(channel, streamTtl, wallNow)
-  return candidate, 0
-end
--- Drops what is beyond size, then expired entries from the front; returns how many.
-local function trimHistory(channel, size, ttl, now)
-  local hk = base .. 'H:' .. channel
-  local len = redis.call('LLEN', hk)
-  if len == 0 then return 0 end
-  if size <= 0 then
-    redis.call('DEL', hk)
-    return len
-  end
-  local removed = 0
-  if len > size then
-    redis.call('LTRIM', hk, len - size, -1)
-    removed = len - size
-    len = size
-  end
-  while len > 0 do
-    local head = redis.call('LINDEX', hk, 0)
-    local ts = tonumber(string.sub(head, 1, string.find(head, ':', 1, true) - 1))
-    if ts + ttl > now then break end
-    redis.call('LPOP', hk)
-    removed = removed + 1
-    len = len - 1
-  end
-  return removed
-end
-`
 
 /**
  * ARGV: wallNow, dedupeWindowMs, channelCount, then per channel: name, epochCandidate, size, ttlMs,
@@ -445,75 +347,6 @@ for _, id in ipairs(ids) do
   expired[#expired + 1] = fields
 end
 return expired
-`
-
-const DEAD_FILTER = `
-local function matches(id, recipient, channel, kind)
-  local d = redis.call('HMGET', dkey(id), 'r', 'ch', 'k')
-  if recipient ~= '' and d[1] ~= string.sub(recipient, 2) then return false end
-  if channel ~= '' and d[2] ~= string.sub(channel, 2) then return false end
-  if kind ~= '' and d[3] ~= string.sub(kind, 2) then return false end
-  return true
-end
-`
-
-/**
- * ARGV: maxDeadAt ('+inf' or the cursor's), cursorId ('' for none), recipient, channel, kind (each '' for
- * any, else '=' + value), want. Dead letters newest first by (deadAt, id), after the cursor, matching the
- * filter: up to want field lists.
- */
-const LIST_DEAD = `${PRELUDE}${DEAD_FILTER}
-local cursorDeadAt = tonumber(ARGV[1])
-local cursorId = ARGV[2]
-local want = tonumber(ARGV[6])
-local found = {}
-local offset = 0
-while #found < want do
-  local page = redis.call('ZREVRANGEBYSCORE', base .. 'X', ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', offset, 200)
-  if #page == 0 then break end
-  for i = 1, #page, 2 do
-    local id = page[i]
-    local after = cursorId == '' or tonumber(page[i + 1]) < cursorDeadAt or id < cursorId
-    if after and matches(id, ARGV[3], ARGV[4], ARGV[5]) then
-      found[#found + 1] = redis.call('HGETALL', dkey(id))
-      if #found >= want then break end
-    end
-  end
-  offset = offset + 200
-end
-return found
-`
-
-/** ARGV: id ('' for a filter), recipient, channel, kind (as in LIST_DEAD). Returns how many were deleted. */
-const PURGE_DEAD = `${PRELUDE}${DEAD_FILTER}
-local function purge(id)
-  redis.call('DEL', dkey(id))
-  redis.call('ZREM', base .. 'X', id)
-end
-if ARGV[1] ~= '' then
-  if redis.call('ZSCORE', base .. 'X', ARGV[1]) then purge(ARGV[1]); return 1 end
-  return 0
-end
-local purged = 0
-for _, id in ipairs(redis.call('ZRANGE', base .. 'X', 0, -1)) do
-  if matches(id, ARGV[2], ARGV[3], ARGV[4]) then purge(id); purged = purged + 1 end
-end
-return purged
-`
-
-/** ARGV: id, now, expiresAt. A dead letter becomes pending again; returns its field list, or nil. */
-const REQUEUE = `${PRELUDE}
-local id, now, expiresAt = ARGV[1], ARGV[2], ARGV[3]
-if not redis.call('ZSCORE', base .. 'X', id) then return false end
-redis.call('ZREM', base .. 'X', id)
-local d = redis.call('HMGET', dkey(id), 'r', 'c', 'o')
-local m = orderMember(tonumber(d[3] or '0'), id)
-redis.call('HSET', dkey(id), 's', 'pending', 'f', 0, 'n', now, 'x', expiresAt, 'm', m, 'rqa', now,
-  'rqb', redis.call('HGET', dkey(id), 'a') or '0')
-redis.call('HINCRBY', dkey(id), 'rq', 1)
-redis.call('HDEL', dkey(id), 'dr', 'da')
-addLive(id, d[1], d[2], expiresAt, now, m)
-return redis.call('HGETALL', dkey(id))
 `
 
 const SCRIPTS = {
