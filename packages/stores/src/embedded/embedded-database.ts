@@ -74,6 +74,10 @@ export async function startEmbeddedDatabase(
     close() {
       closing ??= (async () => {
         if (exited) return
+        // An orderly close: a statement of a connection that closes at the same moment may fail in the
+        // thread as PGlite shuts down, which is of no consequence now (not the database stopping under us).
+        worker.off('error', onError)
+        worker.on('error', () => {})
         const closed = new Promise<void>((resolve) => {
           const onMessage = (message: { type?: string }) => {
             if (message.type !== 'closed') return

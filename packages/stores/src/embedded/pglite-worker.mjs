@@ -148,8 +148,12 @@ function concat(first, second) {
   return joined
 }
 
+/** Set by the `close` message: from then on PGlite refusing work is the shutdown, not a failure. */
+let shuttingDown = false
+
 /** PGlite failing outside a statement is not recoverable: the thread ends and the gateway sees it exit. */
 function fail(/** @type {unknown} */ error) {
+  if (shuttingDown) return
   setImmediate(() => {
     throw error
   })
@@ -161,6 +165,7 @@ parentPort?.on(
     if (message.type === 'connect' && message.port !== undefined) {
       new Connection(message.port)
     } else if (message.type === 'close') {
+      shuttingDown = true
       await pglite.close()
       parentPort?.postMessage({ type: 'closed' })
     }
