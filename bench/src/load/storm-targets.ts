@@ -71,7 +71,9 @@ async function parleySubscriber(
   channel: string,
   hooks: SubscriberHooks,
 ): Promise<StormSubscriber> {
-  const client = new PushClient(url, { clientId })
+  // WebSocket only: a client moved to polling by a slow open keeps its session through a cut (nothing to recover),
+  // which the storm's every-client-back count would wait on forever; recovery over polling has its own tests.
+  const client = new PushClient(url, { clientId, fallbackToPolling: false })
   let restoring = false
   client.on('channel_message', (message) => {
     const n = message.channel === channel ? numberOf(message.data) : undefined
