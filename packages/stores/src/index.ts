@@ -16,6 +16,13 @@ export {
   signAuditCheckpoint,
 } from './audit/audit-checkpoint.js'
 export { type AuditCursor, decodeAuditCursor, encodeAuditCursor } from './audit/audit-cursor.js'
+export {
+  type AuditEdgeCount,
+  type AuditEdgeFilter,
+  EDGE_KINDS,
+  type EdgeKind,
+  MAX_EDGE_GROUPS,
+} from './audit/audit-edges.js'
 export type {
   AuditEvent,
   AuditFilter,
@@ -39,6 +46,17 @@ export {
   type PostgresAuditLog,
   type PostgresAuditLogOptions,
 } from './audit/postgres-audit-log.js'
+export {
+  CAPTURE_STEPS,
+  type CapturedStep,
+  type CaptureQuery,
+  type CaptureRecord,
+  type CaptureStep,
+  type CaptureStore,
+  MAX_CAPTURE_PAGE,
+} from './capture/capture-store.js'
+export { createMemoryCaptureStore, type MemoryCaptureStoreOptions } from './capture/memory-capture-store.js'
+export { createPostgresCaptureStore } from './capture/postgres-capture-store.js'
 export { DATA_DIR_LOCK_FILE } from './data-dir-lock.js'
 export {
   createEmbeddedTemplate,

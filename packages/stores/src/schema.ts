@@ -14,8 +14,9 @@ import {
 
 /**
  * The database schema: the gateway's own tables here, the interop tables (A2A tasks, upstream agents and MCP
- * servers) in `schema-interop.ts`, re-exported below. drizzle-kit reads both files (drizzle.config.ts) to
- * generate the migrations in `../drizzle`; add later tables to one of them and run `pnpm db:generate`.
+ * servers) in `schema-interop.ts`, the captured exchange payloads in `schema-captures.ts`, both re-exported
+ * below. drizzle-kit reads them through this file (drizzle.config.ts) to generate the migrations in
+ * `../drizzle`; add later tables to one of them and run `pnpm db:generate`.
  */
 
 /** One row per interaction seen by the gateway. Pages are read newest first by (time, id). */
@@ -420,4 +421,5 @@ export type GrantRow = typeof grants.$inferSelect
 export type StateEntryRow = typeof stateEntries.$inferSelect
 export type StateHistoryRow = typeof stateHistory.$inferSelect
 
+export * from './schema-captures.js'
 export * from './schema-interop.js'

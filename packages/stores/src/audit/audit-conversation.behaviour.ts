@@ -138,5 +138,67 @@ export function describeAuditConversationBehaviour(
       }
       expect(seen).toEqual(Array.from({ length: 11 }, (_, index) => `row-${10 - index}`))
     })
+
+    it('counts the traffic of a window by kind, outcome, source and target, with latency sums, for the map', async () => {
+      const log = fixture.createLog()
+      const rows: Partial<AuditRecord>[] = [
+        { kind: 'request', clientId: 'planner-1', principal: 'tok_p', target: 'worker', time: at(1_000) },
+        { kind: 'request', clientId: 'planner-1', principal: 'tok_p', target: 'worker', time: at(2_000) },
+        { kind: 'request', clientId: 'planner-1', target: 'worker', outcome: 'denied', time: at(3_000) },
+        { kind: 'reply', clientId: 'worker-1', target: 'planner', latencyMs: 30, time: at(3_500) },
+        { kind: 'reply', clientId: 'worker-1', target: 'planner', latencyMs: 10, time: at(3_600) },
+        { kind: 'publish', principal: 'feeder', clientId: null, channel: 'news', time: at(4_000) },
+        { kind: 'connect', clientId: 'planner-1', time: at(4_000) },
+        { kind: 'request', clientId: 'planner-1', target: 'worker', time: at(60_000) },
+      ]
+      for (const row of rows) log.record(entry({ channel: null, outcome: 'ok', ...row }))
+      await log.flush()
+      const edges = await log.edges?.({ since: at(0), until: at(10_000) })
+      const found = (edges ?? [])
+        .map((edge) => ({ ...edge }))
+        .sort((x, y) => x.kind.localeCompare(y.kind) || x.outcome.localeCompare(y.outcome))
+      expect(found).toEqual([
+        {
+          kind: 'publish',
+          outcome: 'ok',
+          source: 'feeder',
+          target: null,
+          channel: 'news',
+          count: 1,
+          latencyMsSum: 0,
+          latencyCount: 0,
+        },
+        {
+          kind: 'reply',
+          outcome: 'ok',
+          source: 'worker-1',
+          target: 'planner',
+          channel: null,
+          count: 2,
+          latencyMsSum: 40,
+          latencyCount: 2,
+        },
+        {
+          kind: 'request',
+          outcome: 'denied',
+          source: 'planner-1',
+          target: 'worker',
+          channel: null,
+          count: 1,
+          latencyMsSum: 0,
+          latencyCount: 0,
+        },
+        {
+          kind: 'request',
+          outcome: 'ok',
+          source: 'planner-1',
+          target: 'worker',
+          channel: null,
+          count: 2,
+          latencyMsSum: 0,
+          latencyCount: 0,
+        },
+      ])
+    })
   })
 }

@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditKind, AuditOutcome, AuditPage } from '@parley/protocol'
+import type { AuditEdgeCount, AuditEdgeFilter } from './audit-edges.js'
 
 /** One interaction to record. `time` defaults to when `record` was called. */
 export interface AuditRecord {
@@ -78,6 +79,11 @@ export interface AuditLog {
   readonly behind?: boolean
   /** Flushes, then stops the batch timer. */
   close(): Promise<void>
+  /**
+   * Rows of traffic in a window grouped by who to whom (see audit-edges.ts): the who-talks-to-whom map. Absent
+   * on a log that keeps nothing.
+   */
+  edges?(filter: AuditEdgeFilter): Promise<AuditEdgeCount[]>
   /** The hash chain its rows form (see audit-chain.ts); absent on a log that keeps nothing. */
   readonly chain?: AuditChainStore
 }

@@ -8,6 +8,7 @@ import {
   sha256Hex,
 } from './audit-chain.js'
 import { type AuditCursor, dateToMicros, decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js'
+import { type AuditEdgeFilter, countAuditEdges } from './audit-edges.js'
 import type { AuditFilter, AuditLog, AuditRecord, ConversationFilter } from './audit-log.js'
 import { conversationParty, inConversation, normalizeAuditRecord, pageSize } from './audit-normalize.js'
 
@@ -139,6 +140,13 @@ export function createMemoryAuditLog(options: MemoryAuditLogOptions = {}): Audit
             ? encodeAuditCursor(last.event.time, last.event.id)
             : null,
       }
+    },
+
+    async edges(filter: AuditEdgeFilter) {
+      const rows = function* () {
+        for (const stored of ring) if (stored !== undefined) yield stored.event
+      }
+      return countAuditEdges(rows(), filter)
     },
 
     get dropped(): number {

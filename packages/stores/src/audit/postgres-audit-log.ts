@@ -6,6 +6,7 @@ import { resultRows } from '../delivery/postgres-rows.js'
 import { auditChainHead, auditEvents } from '../schema.js'
 import { type AuditChainHead, canonicalAuditRow, chainHash, sha256Hex } from './audit-chain.js'
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js'
+import { type AuditEdgeFilter, readAuditEdges } from './audit-edges.js'
 import type { AuditFilter, AuditLog, AuditRecord, ConversationFilter } from './audit-log.js'
 import {
   conversationParty,
@@ -377,6 +378,8 @@ export function createPostgresAuditLog(
       ]
       return readPage(conditions, newest ? 'desc' : 'asc', limit)
     },
+
+    edges: (filter: AuditEdgeFilter) => readAuditEdges(database, filter),
 
     get dropped(): number {
       return droppedCount
