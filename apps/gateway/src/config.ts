@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { z } from 'zod'
+import { CaptureConfigSchema } from './config/capture-schema.js'
 import { CONFIG_SOURCES } from './config/config-sources.js'
 import {
   AddressBlocksSchema,
@@ -131,6 +132,7 @@ export const GatewayConfigSchema = z
     mcp: McpConfigSchema.prefault({}),
     stores: StoresConfigSchema.prefault({}),
     audit: AuditConfigSchema.prefault({}),
+    capture: CaptureConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if (
@@ -185,6 +187,7 @@ export type RedisConfig = GatewayConfig['redis']
 export type AgentsConfig = GatewayConfig['agents']
 export type PoliciesConfig = GatewayConfig['policies']
 export type StateConfig = GatewayConfig['state']
+export type CaptureConfig = GatewayConfig['capture']
 
 /** Whether the configuration asks for Redis (and so for the cluster bus). */
 export function redisEnabled(config: Pick<GatewayConfig, 'redis'>): boolean {

@@ -7,6 +7,7 @@
  * one it consumes from source.
  */
 export * from '#admin/access'
+export * from '#admin/agent-map'
 export * from '#admin/agents'
 export * from '#admin/audit'
 export * from '#admin/cluster'

@@ -12,6 +12,7 @@ import { errorBody } from '@parley/protocol'
 import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { ClusterBus } from '../bus/types.js'
+import type { ExchangeCapture } from '../capture/exchange-capture.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import type { Connection } from '../peers/connection.js'
@@ -65,6 +66,8 @@ export interface AgentLayerOptions {
   /** Policies and grants; allow-all until they are wired in. */
   access?: () => AgentAccess
   deliveries: AgentSendsOptions['deliveries']
+  /** Payload capture of requests and streams (conversation replay); off when absent. */
+  capture?: ExchangeCapture
 }
 
 /**
@@ -81,7 +84,15 @@ export function createAgentLayer(options: AgentLayerOptions) {
     agentTimeoutMs: config.agentTimeout * 1000,
   })
   const activity = createAgentActivity()
-  const shared = { config, directory, access, audit, logger, activity }
+  const shared = {
+    config,
+    directory,
+    access,
+    audit,
+    logger,
+    activity,
+    ...(options.capture === undefined ? {} : { capture: options.capture }),
+  }
   const requests = createAgentRequests(shared)
   const streams = createAgentStreams(shared)
   const sends = createAgentSends({ directory, access, audit, deliveries: options.deliveries })

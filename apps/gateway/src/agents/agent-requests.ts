@@ -7,6 +7,7 @@ import {
   type RespondFrame,
 } from '@parley/protocol'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
+import type { ExchangeCapture } from '../capture/exchange-capture.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId, newTraceId } from '../ids.js'
@@ -46,6 +47,8 @@ interface PendingRequest {
   route: AgentRoute | undefined
   /** Agent hops before this request (see `hopsOf`). */
   hops: number
+  /** The allow rule that let the first attempt through, if one did (payload capture may be on for it). */
+  rule?: string | undefined
 }
 
 export interface AgentRequestsOptions {
@@ -55,6 +58,8 @@ export interface AgentRequestsOptions {
   audit: ConnectionAudit
   /** Told of every finished request (the metrics). */
   activity?: AgentActivity
+  /** Payload capture (conversation replay); off when absent. */
+  capture?: ExchangeCapture
 }
 
 /**
@@ -63,7 +68,7 @@ export interface AgentRequestsOptions {
  * here, whichever node the instance is on.
  */
 export function createAgentRequests(options: AgentRequestsOptions) {
-  const { config, directory, audit, activity } = options
+  const { config, directory, audit, activity, capture } = options
   const pending = new Map<string, PendingRequest>()
   const byCaller = new Map<string, Set<string>>()
   const byInstance = new Map<string, Set<string>>()
@@ -168,6 +173,16 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         ? undefined
         : { id: '', principal: instance.principal, clientId: instance.clientId }
     const callerKey = directory.byConnection(request.caller.id)?.agentId ?? request.caller.clientId
+    if (capture !== undefined) {
+      const step = 'error' in answer ? 'error' : 'reply'
+      capture.step(
+        request.correlationId,
+        step,
+        'error' in answer ? answer.error : answer.data,
+        instance?.instanceId,
+      )
+      capture.end(request.correlationId)
+    }
     recordAgentAudit(audit, {
       kind: 'reply',
       outcome: 'error' in answer ? 'error' : 'ok',
@@ -222,6 +237,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         return false
       }
       const { route } = choice
+      if (request.attempts === 0) request.rule = choice.rule
       request.tried.add(route.instanceId)
       request.attempts += 1
       request.route = route
@@ -261,6 +277,20 @@ export function createAgentRequests(options: AgentRequestsOptions) {
 
   function start(request: PendingRequest, size: number): void {
     if (!dispatch(request)) return
+    if (capture?.enabled === true && request.route !== undefined) {
+      const callerAgentId = directory.byConnection(request.caller.id)?.agentId
+      capture.begin({
+        correlationId: request.correlationId,
+        caller: callerAgentId ?? request.caller.clientId,
+        callerAgentId,
+        agentId: request.route.agentId,
+        instanceId: request.route.instanceId,
+        traceId: request.traceId,
+        startedAt: request.receivedAt,
+        rule: request.rule,
+        data: request.data,
+      })
+    }
     recordAgentAudit(audit, {
       kind: 'request',
       outcome: 'ok',
@@ -393,6 +423,8 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         directory.forget(route, request.correlationId)
       }
       observe(request, 'canceled', route?.agentId)
+      capture?.step(request.correlationId, 'error', { code: 'canceled', message: reason })
+      capture?.end(request.correlationId)
       recordAgentAudit(audit, {
         kind: 'reply',
         outcome: 'error',
@@ -416,6 +448,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         if (request === undefined) continue
         clearTimeout(request.timer)
         pending.delete(correlationId)
+        capture?.end(correlationId)
         const route = detach(request)
         if (route !== undefined) directory.forget(route, correlationId)
       }

@@ -48,7 +48,7 @@ export function routeParty(route: AgentRoute): AccessParty {
 export type { Denial }
 
 export type RouteChoice =
-  | { kind: 'route'; route: AgentRoute }
+  | { kind: 'route'; route: AgentRoute /** The allow rule that decided, if one did. */; rule?: string }
   | { kind: 'denied'; decision: Denial }
   | { kind: 'none' }
 
@@ -72,7 +72,9 @@ export function chooseAllowed(
     const decision = access.check({ action, caller, target: routeParty(route) })
     if (decision.allowed) {
       directory.markChosen(route.instanceId)
-      return { kind: 'route', route }
+      return decision.rule === undefined
+        ? { kind: 'route', route }
+        : { kind: 'route', route, rule: decision.rule }
     }
     firstDenial ??= decision
   }

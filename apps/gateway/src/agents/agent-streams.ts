@@ -11,6 +11,7 @@ import {
 } from '@parley/protocol'
 import type { Logger } from 'pino'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
+import type { ExchangeCapture } from '../capture/exchange-capture.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId, newTraceId } from '../ids.js'
@@ -69,6 +70,8 @@ export interface AgentStreamsOptions {
   access: () => AgentAccess
   audit: ConnectionAudit
   logger: Logger
+  /** Payload capture (conversation replay); off when absent. */
+  capture?: ExchangeCapture
 }
 
 /**
@@ -78,7 +81,7 @@ export interface AgentStreamsOptions {
  * beyond its credit ends the stream with `flow_control`.
  */
 export function createAgentStreams(options: AgentStreamsOptions) {
-  const { config, directory, audit, logger } = options
+  const { config, directory, audit, logger, capture } = options
   const window = config.agents.streamWindow
   const streams = new Map<string, OpenStream>()
   const byOpener = new Map<string, Set<string>>()
@@ -117,6 +120,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
     unindex(byInstance, stream.route.instanceId, stream.streamId)
     directory.release(stream.route.instanceId)
     if (informAgentNode) directory.forget(stream.route, stream.streamId)
+    capture?.end(stream.streamId)
     recordAgentAudit(audit, {
       kind: 'stream',
       outcome,
@@ -132,6 +136,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
   /** Ends the stream on both sides with a `stream_error` the gateway raised. */
   function fault(stream: OpenStream, error: AgentFailure): void {
     const frame: ServerFrame = { type: 'stream_error', streamId: stream.streamId, error }
+    capture?.step(stream.streamId, 'error', error)
     sendTo(stream, 'opener', frame)
     sendTo(stream, 'agent', frame)
     close(stream, 'error', error.code)
@@ -164,6 +169,12 @@ export function createAgentStreams(options: AgentStreamsOptions) {
           return
         }
         outbound.forwarded += 1
+        capture?.step(
+          stream.streamId,
+          'chunk',
+          frame.data,
+          from === 'agent' ? stream.route.instanceId : undefined,
+        )
         sendTo(stream, to, frame)
         return
       }
@@ -179,11 +190,15 @@ export function createAgentStreams(options: AgentStreamsOptions) {
       case 'stream_end': {
         if (outbound.ended) return
         outbound.ended = true
+        // The agent's end is the reply; the opener's says only that it sends no more (captured if it carries data).
+        if (from === 'agent') capture?.step(stream.streamId, 'reply', frame.data)
+        else if (frame.data !== undefined) capture?.step(stream.streamId, 'chunk', frame.data)
         sendTo(stream, to, frame)
         if (inbound.ended) close(stream, 'ok', 'ended')
         return
       }
       case 'stream_error':
+        capture?.step(stream.streamId, 'error', frame.error)
         sendTo(stream, to, frame)
         close(stream, 'error', `error from the ${from}: ${frame.error.code}`, from === 'opener')
         return
@@ -271,6 +286,20 @@ export function createAgentStreams(options: AgentStreamsOptions) {
           traceId,
           detail: 'opened',
         })
+        if (capture?.enabled === true) {
+          const callerAgentId = directory.byConnection(connection.id)?.agentId
+          capture.begin({
+            correlationId: stream.streamId,
+            caller: callerAgentId ?? connection.clientId,
+            callerAgentId,
+            agentId: route.agentId,
+            instanceId: route.instanceId,
+            traceId,
+            startedAt: stream.openedAt,
+            rule: choice.rule,
+            data: frame.data,
+          })
+        }
         return
       }
     },

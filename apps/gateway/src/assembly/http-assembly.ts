@@ -10,6 +10,7 @@ import { registerExternalA2aRoutes } from '../a2a/external/external-routes.js'
 import { registerA2aTaskRoutes } from '../admin/a2a-task-routes.js'
 import { registerAdminAuth } from '../admin/admin-auth.js'
 import { registerAgentKeyRoutes } from '../admin/agent-key-routes.js'
+import { registerAgentMapRoutes } from '../admin/agent-map-routes.js'
 import { registerAuditRoutes } from '../admin/audit-routes.js'
 import { registerChannelsRoutes } from '../admin/channels-routes.js'
 import { registerConnectionsRoutes } from '../admin/connections-routes.js'
@@ -18,6 +19,7 @@ import { registerDeadLetterRoutes } from '../admin/dead-letter-routes.js'
 import { registerDeliveriesRoutes } from '../admin/deliveries-routes.js'
 import { registerDeviceRoutes } from '../admin/device-routes.js'
 import { listDurableSubscriptions } from '../admin/durable-subscriptions.js'
+import { registerExchangeRoutes } from '../admin/exchange-routes.js'
 import { registerGrantRoutes } from '../admin/grant-routes.js'
 import { registerNodesRoutes } from '../admin/nodes-routes.js'
 import { registerPairingRoutes } from '../admin/pairing-routes.js'
@@ -290,6 +292,12 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     },
   })
   registerConversationRoutes(app, { audit: requireAudit })
+  registerExchangeRoutes(app, {
+    audit: requireAudit,
+    captures: () => stores.require('captures', 'the capture store'),
+    capture: node.capture,
+  })
+  registerAgentMapRoutes(app, { audit: requireAudit, agents: () => hub.agents.listAll() })
   registerApprovalLinkRoutes(app, {
     pairing: chatPairing,
     links: options.approvalLinks,

@@ -9,6 +9,7 @@ import type { AuthProvider } from '../auth/auth-provider.js'
 import { createDefaultAuthProvider } from '../auth/default-auth-provider.js'
 import { createJwtVerifier } from '../auth/jwt-verifier.js'
 import type { ClusterBus } from '../bus/types.js'
+import { createExchangeCapture } from '../capture/exchange-capture.js'
 import type { GatewayConfig } from '../config.js'
 import type { ApprovalLinks } from '../pairing/approval-links.js'
 import { createChatPairing } from '../pairing/chat-pairing.js'
@@ -97,6 +98,13 @@ export function assembleNode(options: NodeAssemblyOptions) {
     logger: logger.child({ component: 'upstreams' }),
   })
 
+  const capture = createExchangeCapture({
+    config: config.capture,
+    node: bus.nodeId,
+    store: () => stores.get('captures'),
+    logger: logger.child({ component: 'capture' }),
+  })
+
   const hub = createHub({
     config,
     logger,
@@ -120,6 +128,7 @@ export function assembleNode(options: NodeAssemblyOptions) {
     stateStore: () => stores.require('state', 'the state store'),
     ...(parts.deliveryTimers === undefined ? {} : { deliveryTimers: parts.deliveryTimers }),
     ...(parts.resources === undefined ? {} : { resources: parts.resources }),
+    capture,
   })
 
   const agentDirectory: AgentDirectory =
@@ -149,7 +158,7 @@ export function assembleNode(options: NodeAssemblyOptions) {
     })
   })
 
-  return { hub, access, introductions, upstreams, chatPairing, authProvider }
+  return { hub, access, introductions, upstreams, chatPairing, authProvider, capture }
 }
 
 export type GatewayNode = ReturnType<typeof assembleNode>

@@ -44,6 +44,7 @@ export async function drainGateway(options: DrainOptions): Promise<void> {
   }
   hub.sessions.stop()
   node.introductions.stop()
+  await node.capture.stop()
   node.access.stop()
   http.a2aTaskRetention.stop()
   http.externalAgents.stop()

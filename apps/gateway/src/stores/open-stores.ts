@@ -3,13 +3,16 @@ import {
   type AgentKeyStore,
   type AuditChainHead,
   type AuditLog,
+  type CaptureStore,
   createDisabledAuditLog,
+  createMemoryCaptureStore,
   createMemoryDashboardSessionStore,
   createMemoryStateStore,
   createMemoryTaskStore,
   createMemoryUpstreamStore,
   createPostgresAgentKeyStore,
   createPostgresAuditLog,
+  createPostgresCaptureStore,
   createPostgresDashboardSessionStore,
   createPostgresDevicePairingStore,
   createPostgresGrantStore,
@@ -90,6 +93,11 @@ export interface InjectedStores {
    * delivery store backend, else the Postgres store on the gateway's database. The caller keeps ownership.
    */
   upstreamStore?: UpstreamStore
+  /**
+   * Captured exchange payloads (conversation replay); default: the Postgres store on the gateway's database, in
+   * memory when no database is open. The caller keeps ownership.
+   */
+  captureStore?: CaptureStore
 }
 
 /** Every store a running gateway uses, open; each call is bounded by `stores.timeout` (stores/bounded-store.ts). */
@@ -109,6 +117,7 @@ export interface GatewayStores {
   state: StateStore
   tasks: TaskStore
   upstreams: UpstreamStore
+  captures: CaptureStore
 }
 
 export interface OpenedStores {
@@ -265,6 +274,9 @@ export async function openStores(
         (sharedBackend && database !== undefined
           ? createPostgresUpstreamStore(database)
           : createMemoryUpstreamStore()),
+      captures:
+        injected.captureStore ??
+        (database === undefined ? createMemoryCaptureStore() : createPostgresCaptureStore(database)),
       deliveries: injected.deliveryBackend ?? openDeliveryBackend(config, () => database, logger),
     }
     if (injected.deliveryBackend === undefined) {
@@ -301,6 +313,7 @@ function boundStores(stores: GatewayStores, config: GatewayConfig, logger: Logge
     state: boundStore(stores.state, 'state store', bound),
     tasks: boundStore(stores.tasks, 'task store', bound),
     upstreams: boundStore(stores.upstreams, 'upstream store', bound),
+    captures: boundStore(stores.captures, 'capture store', bound),
   }
 }
 
@@ -330,6 +343,7 @@ export function createStoreSlot(
     state: injected.stateStore,
     tasks: injected.taskStore,
     upstreams: injected.upstreamStore,
+    captures: injected.captureStore,
   }
   const current = (): Partial<GatewayStores> => opened?.stores ?? injectedOnly
   return {

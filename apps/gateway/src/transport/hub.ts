@@ -20,6 +20,7 @@ import type { AuthFailureLimiter } from '../auth/auth-failure-limiter.js'
 import type { AuthProvider } from '../auth/auth-provider.js'
 import { createAuthenticator } from '../auth/authenticator.js'
 import type { ClusterBus } from '../bus/types.js'
+import type { ExchangeCapture } from '../capture/exchange-capture.js'
 import { registerChannelFrames } from '../channels/channel-frames.js'
 import { type ChannelStreams, createChannelStreams } from '../channels/channel-streams.js'
 import { createChannelRelay } from '../cluster/channel-relay.js'
@@ -85,6 +86,8 @@ export interface HubOptions {
   stateStore: () => StateStore
   /** The process's file-descriptor limit and heap, which bound connections (tests inject small ones). */
   resources?: ProcessResources
+  /** Payload capture of agent requests and streams (conversation replay); off when absent. */
+  capture?: ExchangeCapture
 }
 
 /**
@@ -157,6 +160,7 @@ export function createHub(options: HubOptions) {
     logger: logger.child({ component: 'agents' }),
     audit,
     ...(options.access === undefined ? {} : { access: () => options.access as AgentAccess }),
+    ...(options.capture === undefined ? {} : { capture: options.capture }),
     deliveries,
   })
   const streams: ChannelStreams = createChannelStreams({

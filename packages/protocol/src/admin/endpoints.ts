@@ -18,6 +18,7 @@ import {
   TokenList,
   WhoAmI,
 } from '#admin/access'
+import { AgentMap, AgentMapQuery, CapturedExchangePage, CapturedExchangeQuery } from '#admin/agent-map'
 import {
   AgentList,
   AgentListQuery,
@@ -222,6 +223,20 @@ export const ADMIN_ENDPOINTS = {
     query: ConversationQuery,
     subject: 'conversation query',
     response: ConversationPage,
+  }),
+  conversationExchanges: endpoint({
+    method: 'GET',
+    path: '/api/admin/conversations/exchanges',
+    query: CapturedExchangeQuery,
+    subject: 'exchange query',
+    response: CapturedExchangePage,
+  }),
+  agentMap: endpoint({
+    method: 'GET',
+    path: '/api/admin/agent-map',
+    query: AgentMapQuery,
+    subject: 'map query',
+    response: AgentMap,
   }),
 
   // Deliveries and the dead-letter queue.
