@@ -10,6 +10,7 @@ export const DASHBOARD_PAGES = [
   { name: 'nodes', path: '/nodes' },
   { name: 'agents', path: '/agents' },
   { name: 'conversation', path: '/agents/conversation?a=planner&b=summarizer' },
+  { name: 'map', path: '/map' },
   { name: 'mcp', path: '/mcp' },
   { name: 'policies', path: '/policies' },
   { name: 'deliveries', path: '/deliveries' },

@@ -35,4 +35,9 @@ export const E2E = {
    * a request refuses codes after 3 wrong ones, so the brute-force test is short.
    */
   pairing: { defaultPolicy: 'pair', maxFailedAttempts: 3 },
+  /**
+   * Payload capture (conversation replay) only for agents named `e2e-replay-…`, with `password` fields
+   * redacted at any depth: the other tests' exchanges are not captured.
+   */
+  capture: { agents: 'e2e-replay-*', redact: '$..password' },
 } as const

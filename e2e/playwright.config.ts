@@ -55,6 +55,8 @@ export default defineConfig({
         PARLEY_DELIVERY_RETRY_BACKOFF: '1',
         PARLEY_PAIRING_DEFAULT_POLICY: E2E.pairing.defaultPolicy,
         PARLEY_PAIRING_MAX_FAILED_ATTEMPTS: String(E2E.pairing.maxFailedAttempts),
+        PARLEY_CAPTURE_AGENTS: E2E.capture.agents,
+        PARLEY_CAPTURE_REDACT: E2E.capture.redact,
         NEXT_TELEMETRY_DISABLED: '1',
       },
     },

@@ -14,13 +14,16 @@ export const SCENARIO_NAMES = [
   'connections',
   'storm',
   'a2a',
+  'audit-verify',
 ] as const
 export type ScenarioName = (typeof SCENARIO_NAMES)[number]
 /**
  * What runs without `--scenario` (and in `--quick`, CI's smoke run): all but a2a, which takes ~30 s more even
  * quick (two servers started per run, HTTP clients); name it to run it.
  */
-const DEFAULT_SCENARIOS: ScenarioName[] = SCENARIO_NAMES.filter((name) => name !== 'a2a')
+const DEFAULT_SCENARIOS: ScenarioName[] = SCENARIO_NAMES.filter(
+  (name) => name !== 'a2a' && name !== 'audit-verify',
+)
 
 /** The server the durable scenario creates its throw-away databases on, unless --database-url names one. */
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -73,6 +76,10 @@ export interface BenchOptions {
   stormSubscribers: number
   /** Storm scenario: publications per second per channel at most. */
   stormRate: number
+  /** Audit-verify scenario: chained audit rows written, then verified. */
+  auditRows: number
+  /** Audit-verify scenario: where `parley audit verify` writes its `--cpu-prof` profile (none when absent). */
+  cpuProfDir: string | undefined
   /** Processes that share the subscriber connections (request scenario: the agent connections). */
   workers: number
   payloadBytes: number
@@ -113,8 +120,8 @@ Benchmarks Parley against a plain \`ws\` broadcast server and a Socket.IO server
   its first /health 200, and its RSS after a few idle seconds.
 
 Options:
-  --scenario <list>    comma-separated subset of start,fanout,durable,crossnode,request,mcp,connections,storm,a2a
-                       (default all but a2a)
+  --scenario <list>    comma-separated subset of start,fanout,durable,crossnode,request,mcp,connections,storm,a2a,
+                       audit-verify (default all but a2a and audit-verify)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
   --window <n>         fan-out and cross-node publications in flight at most (default 8)
   --durable-subscribers <n>  durable subscriber connections (default 10)
@@ -132,6 +139,8 @@ Options:
   --idle <s>           connections: idle seconds measured, default heartbeats on (default 30; --quick 3)
   --storm-subscribers <n>  storm: subscribers on 10 channels (default 10000; --quick 1000)
   --storm-rate <n>     storm: publications per second per channel at most (default 2)
+  --audit-rows <n>     audit-verify: chained audit rows written, then verified (default 1000000; --quick 100000)
+  --cpu-prof <dir>     audit-verify: profile \`parley audit verify\` (node --cpu-prof) into this folder
   --duration <s>       measured seconds per run (default 10; --quick 2)
   --warmup <s>         unmeasured seconds before each measurement (default 2; --quick 0.5)
   --runs <n>           runs per target, interleaved; medians are reported (default 3; --quick 1)
@@ -194,6 +203,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       idle: { type: 'string' },
       'storm-subscribers': { type: 'string' },
       'storm-rate': { type: 'string' },
+      'audit-rows': { type: 'string' },
+      'cpu-prof': { type: 'string' },
       'require-postgres': { type: 'boolean', default: false },
       'require-redis': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -244,6 +255,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       20_000,
     ),
     stormRate: seconds('--storm-rate', values['storm-rate'], 2, 0.1, 1000),
+    auditRows: integer('--audit-rows', values['audit-rows'], quick ? 100_000 : 1_000_000, 1, 50_000_000),
+    cpuProfDir: values['cpu-prof'],
     workers,
     payloadBytes: integer('--payload', values.payload, 100, 40, 1_000_000),
     targets: nameList('--targets', TARGET_NAMES, values.targets),

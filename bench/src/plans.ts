@@ -22,7 +22,7 @@ function existing(url: string): RunDatabase {
 }
 
 export function planScenario(
-  name: Exclude<ScenarioName, 'start'>,
+  name: Exclude<ScenarioName, 'start' | 'audit-verify'>,
   options: BenchOptions,
   gateway: GatewayEntry,
 ): Promise<ScenarioPlan> {

@@ -5,6 +5,11 @@
 import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import {
+  type AuditVerifyMeasurement,
+  measureAuditVerify,
+  renderAuditVerify,
+} from './audit-verify-scenario.js'
 import { dropLiveDatabases } from './databases.js'
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js'
 import { planScenario } from './plans.js'
@@ -65,7 +70,7 @@ async function main(options: BenchOptions): Promise<void> {
   const loadAtStart = loadavg()
   const plans: ScenarioPlan[] = []
   for (const name of options.scenarios) {
-    if (name !== 'start') plans.push(await planScenario(name, options, gateway))
+    if (name !== 'start' && name !== 'audit-verify') plans.push(await planScenario(name, options, gateway))
   }
 
   const budgetMs = plans.reduce(
@@ -87,6 +92,16 @@ async function main(options: BenchOptions): Promise<void> {
     start = await measureDefaultStart(options.runs, options.quick ? 3_000 : 5_000)
     for (const line of renderStartMeasurement(start)) out(line)
   }
+  let auditVerify: AuditVerifyMeasurement | undefined
+  if (options.scenarios.includes('audit-verify')) {
+    if (start !== undefined) out('')
+    auditVerify = await measureAuditVerify({
+      rows: options.auditRows,
+      runs: options.runs,
+      ...(options.cpuProfDir === undefined ? {} : { cpuProfDir: resolve(options.cpuProfDir) }),
+    })
+    for (const line of renderAuditVerify(auditVerify)) out(line)
+  }
   const scenarios: ScenarioResults[] = []
   const problems: string[] = []
   for (const plan of plans) {
@@ -96,7 +111,7 @@ async function main(options: BenchOptions): Promise<void> {
     scenarios.push(results)
     problems.push(...(plan.check?.(results.runs) ?? []))
   }
-  const file: ResultsFile & { start?: StartMeasurement } = {
+  const file: ResultsFile & { start?: StartMeasurement; auditVerify?: AuditVerifyMeasurement } = {
     startedAt,
     finishedAt: new Date().toISOString(),
     options,
@@ -104,6 +119,7 @@ async function main(options: BenchOptions): Promise<void> {
     commit: currentCommit(BENCH_DIR),
     gateway,
     ...(start === undefined ? {} : { start }),
+    ...(auditVerify === undefined ? {} : { auditVerify }),
     scenarios,
   }
   const path = writeResults(options.outDir ? resolve(options.outDir) : resolve(BENCH_DIR, 'results'), file)

@@ -11,6 +11,7 @@ const LINKS = [
   { href: '/channels', label: 'Channels', testId: 'nav-channels' },
   { href: '/nodes', label: 'Nodes', testId: 'nav-nodes' },
   { href: '/agents', label: 'Agents', testId: 'nav-agents' },
+  { href: '/map', label: 'Map', testId: 'nav-map' },
   { href: '/mcp', label: 'MCP', testId: 'nav-mcp' },
   { href: '/policies', label: 'Policies', testId: 'nav-policies' },
   { href: '/deliveries', label: 'Deliveries', testId: 'nav-deliveries' },

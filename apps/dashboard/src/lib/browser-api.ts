@@ -57,9 +57,12 @@ const sendThroughDashboard: AdminSend = async (endpoint, path, body) => {
   })
 }
 
+/** Any endpoint of the table, from the browser (through the proxy). */
+export const browserCall = callAdminOver(sendThroughDashboard)
+
 /** The `DashboardApi` of client components: the browser never holds the admin token. */
 export const browserApi: DashboardApi & DeadLetterActions & AccessActions & AgentActions & UpstreamActions =
-  dashboardCallsOver(callAdminOver(sendThroughDashboard))
+  dashboardCallsOver(browserCall)
 
 /** The query factories every client component uses. */
 export const browserQueries = dashboardQueries(browserApi)

@@ -11,6 +11,7 @@ import { formatCount, formatUtc } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
 import { a2aTaskRefs } from '@/lib/upstreams'
 import { A2aTasksPanel } from './a2a-tasks-panel'
+import { ExchangeReplay } from './exchange-replay'
 
 export type ConversationPair = { a: string; b: string }
 
@@ -230,6 +231,7 @@ function ConversationRows({ a, b }: { a: string; b: string }) {
         summary={`${events.length} rows shown`}
       />
       <A2aTasksPanel refs={a2aTaskRefs(events)} />
+      <ExchangeReplay a={a} b={b} />
     </>
   )
 }
