@@ -76,6 +76,25 @@ for (const target of databaseTargets()) {
       expect((await verifyAuditChain(memory.chain ?? createPostgresAuditChain(suite.database))).ok).toBe(true)
     })
 
+    it('reads back every text exactly as hashed: quotes, backslashes, control characters, accents, emoji', async () => {
+      await execute(sql`truncate table ${auditEvents}, ${auditChainHead} restart identity`)
+      const log = createPostgresAuditLog(suite.database, { batchSize: 3, flushIntervalMs: 60_000 })
+      const hostile = ['say "hi"\\ \n\t\u0001\u001f', 'café 東京 😀', '</script>\u2028\u2029', '\u007f', '']
+      for (const [index, text] of hostile.entries()) {
+        log.record({
+          ...entry(index + 1),
+          principal: text,
+          detail: text,
+          target: `${text}-t`,
+          time: new Date(T0 + index),
+        })
+      }
+      await log.close()
+      const rows = await createPostgresAuditChain(suite.database).readChain(0n, 10)
+      expect(rows.map((row) => row.detail)).toEqual(hostile)
+      expect(await verify()).toMatchObject({ ok: true, rows: hostile.length })
+    })
+
     it('names the row of which one byte was changed', async () => {
       await freshChain(40)
       await execute(
