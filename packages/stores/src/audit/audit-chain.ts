@@ -63,5 +63,9 @@ export function chainHash(prevHash: string, seq: bigint, digest: string): string
  * last three are zeros (every time the gateway records), all six otherwise (so a changed microsecond shows).
  */
 export function canonicalTime(micros: string): string {
-  return micros.replace(/\.(\d{3})000Z$/, '.$1Z')
+  // What /\.(\d{3})000Z$/ → '.$1Z' does, without a regular expression per row (the verify walk's hot path).
+  const length = micros.length
+  return length >= 8 && micros.charCodeAt(length - 8) === 46 && micros.endsWith('000Z')
+    ? `${micros.slice(0, length - 4)}Z`
+    : micros
 }
