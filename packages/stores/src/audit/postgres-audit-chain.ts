@@ -12,11 +12,11 @@ import {
 } from './audit-chain.js'
 
 /**
- * A chain row as the batch query returns it: a JSON array in `CHAIN_COLUMNS` order, numbers beyond 2^53 and
- * times at full precision as text.
+ * A chain row as the batch query returns it: a JSON array in the query's column order, the time at full
+ * precision as text, ids and seqs as JSON numbers (exact up to 2^53; a larger one is refused, never rounded).
  */
 type ChainRowArray = [
-  id: string,
+  id: number,
   time: string,
   kind: string,
   outcome: string,
@@ -30,7 +30,7 @@ type ChainRowArray = [
   traceId: string | null,
   correlationId: string | null,
   latencyMs: number | null,
-  seq: string,
+  seq: number,
   prevHash: string | null,
   hash: string | null,
 ]
@@ -48,20 +48,40 @@ export function createPostgresAuditChain(database: ParleyDatabase): AuditChainSt
       // than building the JSON, and the driver parsed every column on the event loop. JSON carries the text
       // fields exactly (the database stores no NUL or unpaired surrogate), so the canonical form is unchanged.
       const [result] = resultRows<{ rows: string }>(
-        await db.execute(sql`select coalesce(json_agg(json_build_array(id::text,
+        // No ORDER BY inside json_agg (it sorted every batch again): the rows come in the subquery's seq order,
+        // and the loop below checks that they do.
+        await db.execute(sql`select coalesce(json_agg(json_build_array(id,
             to_char(time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), kind, outcome, principal, client_id,
-            connection_id, channel, target, size, detail, trace_id, correlation_id, latency_ms, seq::text,
-            prev_hash, hash) order by seq), '[]')::text as rows
+            connection_id, channel, target, size, detail, trace_id, correlation_id, latency_ms, seq,
+            prev_hash, hash)), '[]')::text as rows
           from (select * from ${auditEvents} where seq > ${afterSeq.toString()}::bigint
             order by ${auditEvents.seq} limit ${Math.max(1, Math.trunc(limit))}) as batch`),
       )
       const rows = JSON.parse(result?.rows ?? '[]') as ChainRowArray[]
       // Built field by field: the walk reads 100,000 rows a second and more, so each copy counts.
       const chained: ChainedAuditRow[] = new Array(rows.length)
+      let previousSeq = -1
+      let resorted = false
       for (let index = 0; index < rows.length; index += 1) {
         const row = rows[index] as ChainRowArray
+        const seq = row[14]
+        if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(row[0])) {
+          throw new Error(
+            `audit row seq ${seq} (id ${row[0]}) is beyond 2^53: the chain reader cannot read it exactly`,
+          )
+        }
+        if (seq < previousSeq && !resorted) {
+          // json_agg gave the batch out of the subquery's order (never seen): put it back in seq order, once.
+          // Equal seqs (a unique index dropped by hand) stay for the verifier to name.
+          rows.sort((left, right) => left[14] - right[14])
+          resorted = true
+          index = -1
+          previousSeq = -1
+          continue
+        }
+        previousSeq = seq
         chained[index] = {
-          id: row[0],
+          id: String(row[0]),
           time: canonicalTime(row[1]),
           kind: row[2] as AuditKind,
           outcome: row[3] as AuditOutcome,
@@ -75,7 +95,7 @@ export function createPostgresAuditChain(database: ParleyDatabase): AuditChainSt
           traceId: row[11],
           correlationId: row[12],
           latencyMs: row[13],
-          seq: BigInt(row[14]),
+          seq: BigInt(seq),
           prevHash: row[15] ?? '',
           hash: row[16] ?? '',
         }
