@@ -40,6 +40,7 @@ import { upstreamMcpServerRegistry } from '../mcp/upstreams/upstream-mcp-registr
 import type { AuditMetrics } from '../metrics/audit-metrics.js'
 import { createMetricsRegistry, registerMetricsRoutes } from '../metrics/metrics-routes.js'
 import type { StoreMetrics } from '../metrics/store-metrics.js'
+import { registerOpenApiRoutes } from '../openapi/openapi-routes.js'
 import { registerApprovalLinkRoutes } from '../pairing/approval-link-routes.js'
 import type { ApprovalLinks } from '../pairing/approval-links.js'
 import { sha256 } from '../security/secrets.js'
@@ -78,7 +79,8 @@ export interface HttpAssemblyOptions {
 }
 
 /**
- * The HTTP side of the gateway, in the order its routes are matched: health and metrics, the WebSocket and
+ * The HTTP side of the gateway, in the order its routes are matched: health, metrics and the API reference
+ * (`/api/openapi.json`, `/api/docs`: every route is described there, see openapi/), the WebSocket and
  * polling entries, admin authentication and the admin routes, the agent, A2A and MCP faces. Also builds the
  * parts those routes own (polling sessions, A2A push and task retention, external agents, upstream MCP
  * servers), which the gateway starts and stops.
@@ -126,6 +128,7 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     },
   })
   registerMetricsRoutes(app, metricsRegistry)
+  registerOpenApiRoutes(app, { version: GATEWAY_VERSION, publicUrl: config.pairing.publicUrl })
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
   const pollingSessions = createPollingSessions({
     config,

@@ -1,0 +1,387 @@
+import {
+  AgentList,
+  AgentListQuery,
+  PairingDecision,
+  PollCloseRequest,
+  PollCloseResponse,
+  PollOpenResponse,
+  PollRecvRequest,
+  PollRecvResponse,
+  PollSendRequest,
+  PollSendResponse,
+  Readiness,
+} from '@parley/protocol'
+import { z } from 'zod'
+import { httpEndpoint as endpoint } from './http-endpoint.js'
+import {
+  A2aDirectory,
+  A2aPushConfig,
+  A2aPushConfigList,
+  A2aRestFailure,
+  A2aSendMessageRequest,
+  A2aSendMessageResponse,
+  A2aTask,
+  A2aTaskListQuery,
+  A2aTaskPage,
+  AgentCard,
+  EventStream,
+  JsonRpcAnswer,
+  JsonRpcMessage,
+  JsonWebKeySet,
+  McpFailure,
+  ProtectedResourceMetadata,
+} from './interop-schemas.js'
+
+const html = (description: string) => ({ description, schema: z.string(), contentType: 'text/html' })
+const sse = (description: string) => ({ description, schema: EventStream, contentType: 'text/event-stream' })
+
+/**
+ * The gateway's HTTP routes outside the admin API (that one is `ADMIN_ENDPOINTS` in `@parley/protocol`), one
+ * entry per operation; the entry's name is its operationId. A new route is an entry here (or in the admin
+ * table) with its schemas, and a handler that parses with the same schemas: `pnpm check` fails on a route the
+ * app answers that no table describes.
+ */
+export const GATEWAY_ENDPOINTS = {
+  ready: endpoint({
+    method: 'GET',
+    path: '/ready',
+    summary: 'Readiness: 503 while draining or when a store fails its probe',
+    tag: 'Health',
+    auth: 'none',
+    responses: {
+      200: { description: 'Ready', schema: Readiness },
+      503: { description: 'Not ready (the failing checks say why)', schema: Readiness },
+    },
+  }),
+  metrics: endpoint({
+    method: 'GET',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    description: 'Counts only: no client ids, channel names or tokens.',
+    tag: 'Health',
+    auth: 'none',
+    responses: {
+      200: { description: 'The Prometheus text format', schema: z.string(), contentType: 'text/plain' },
+    },
+  }),
+
+  openWebSocket: endpoint({
+    method: 'GET',
+    path: '/ws',
+    summary: 'Open a WebSocket connection',
+    description:
+      'A WebSocket upgrade (`Upgrade: websocket`); the frames it carries are in docs/protocol.md. Credentials ' +
+      'travel in the `hello` frame, or as a bearer token on the upgrade. Browsers are held to `allowedOrigins`.',
+    tag: 'Transport',
+    auth: 'optional',
+    responses: { 101: { description: 'Switching to the WebSocket protocol' } },
+  }),
+  openPollSession: endpoint({
+    method: 'POST',
+    path: '/poll/open',
+    summary: 'Open a long-polling session',
+    description:
+      'The WebSocket protocol over HTTP (docs/protocol.md, "Long-polling"); an empty body. A bearer token ' +
+      'here stands for one on the WebSocket upgrade.',
+    tag: 'Transport',
+    auth: 'optional',
+    responses: { 200: { description: 'The new session', schema: PollOpenResponse } },
+  }),
+  pollSend: endpoint({
+    method: 'POST',
+    path: '/poll/send',
+    summary: 'Send frames on a polling session',
+    tag: 'Transport',
+    auth: 'none',
+    body: { schema: PollSendRequest },
+    responses: { 200: { description: 'How many frames were taken', schema: PollSendResponse } },
+  }),
+  pollReceive: endpoint({
+    method: 'POST',
+    path: '/poll/recv',
+    summary: 'Acknowledge and receive frames (long poll)',
+    tag: 'Transport',
+    auth: 'none',
+    body: { schema: PollRecvRequest },
+    responses: { 200: { description: 'The frames after the acknowledged one', schema: PollRecvResponse } },
+  }),
+  pollClose: endpoint({
+    method: 'POST',
+    path: '/poll/close',
+    summary: 'Close a polling session',
+    tag: 'Transport',
+    auth: 'none',
+    body: { schema: PollCloseRequest },
+    responses: { 200: { description: 'Closed', schema: PollCloseResponse } },
+  }),
+
+  reachableAgents: endpoint({
+    method: 'GET',
+    path: '/agents',
+    summary: 'The agents the caller may reach',
+    tag: 'Agents',
+    auth: 'bearer',
+    query: AgentListQuery,
+    responses: { 200: { description: 'Agents, filtered by access', schema: AgentList } },
+  }),
+
+  a2aDirectory: endpoint({
+    method: 'GET',
+    path: '/a2a',
+    summary: 'The agents the caller may reach over A2A, with their card URLs',
+    tag: 'A2A',
+    auth: 'bearer',
+    responses: { 200: { description: 'Reachable agents', schema: A2aDirectory } },
+  }),
+  a2aCardKeys: endpoint({
+    method: 'GET',
+    path: '/a2a/.well-known/jwks.json',
+    summary: 'Public keys of the agent card signatures',
+    tag: 'A2A',
+    auth: 'none',
+    responses: {
+      200: { description: 'A JSON Web Key Set (empty without a signing key)', schema: JsonWebKeySet },
+    },
+  }),
+  a2aAgentCard: endpoint({
+    method: 'GET',
+    path: '/a2a/{agentId}/.well-known/agent-card.json',
+    summary: "An agent's A2A card",
+    description:
+      'The v1.0 card with `A2A-Version: 1.0`, else the v0.3 shape; only agents the caller may reach.',
+    tag: 'A2A',
+    auth: 'bearer',
+    responses: { 200: { description: 'The agent card', schema: AgentCard } },
+  }),
+  a2aAgentCardLegacy: endpoint({
+    method: 'GET',
+    path: '/a2a/{agentId}/.well-known/agent.json',
+    summary: "An agent's A2A card (the older well-known name)",
+    tag: 'A2A',
+    auth: 'bearer',
+    responses: { 200: { description: 'The agent card', schema: AgentCard } },
+  }),
+  a2aJsonRpc: endpoint({
+    method: 'POST',
+    path: '/a2a/{agentId}',
+    summary: "An agent's A2A JSON-RPC endpoint",
+    description:
+      'v1.0 callers send `A2A-Version: 1.0`, v0.3 callers no header. JSON-RPC errors are answered with 200; ' +
+      'streaming methods answer server-sent events.',
+    tag: 'A2A',
+    auth: 'bearer',
+    body: { schema: JsonRpcMessage },
+    responses: {
+      200: { description: 'The JSON-RPC answer, or its events (`text/event-stream`)', schema: JsonRpcAnswer },
+    },
+  }),
+  a2aSendMessage: endpoint({
+    method: 'POST',
+    path: '/a2a/{agentId}/message:send',
+    route: '/a2a/:agentId/:action',
+    summary: 'Send a message to an agent (HTTP+JSON)',
+    tag: 'A2A',
+    auth: 'bearer',
+    body: { schema: A2aSendMessageRequest },
+    responses: { 200: { description: "The agent's reply or its task", schema: A2aSendMessageResponse } },
+    failure: A2aRestFailure,
+  }),
+  a2aStreamMessage: endpoint({
+    method: 'POST',
+    path: '/a2a/{agentId}/message:stream',
+    route: '/a2a/:agentId/:action',
+    summary: 'Send a message and follow its answer (HTTP+JSON, server-sent events)',
+    tag: 'A2A',
+    auth: 'bearer',
+    body: { schema: A2aSendMessageRequest },
+    responses: { 200: sse('Stream responses, one per event') },
+    failure: A2aRestFailure,
+  }),
+  a2aListTasks: endpoint({
+    method: 'GET',
+    path: '/a2a/{agentId}/tasks',
+    summary: "The caller's tasks with an agent",
+    tag: 'A2A',
+    auth: 'bearer',
+    query: A2aTaskListQuery,
+    responses: { 200: { description: 'A page of tasks', schema: A2aTaskPage } },
+    failure: A2aRestFailure,
+  }),
+  a2aGetTask: endpoint({
+    method: 'GET',
+    path: '/a2a/{agentId}/tasks/{taskId}',
+    summary: 'Read a task',
+    tag: 'A2A',
+    auth: 'bearer',
+    query: z.object({ historyLength: z.string().regex(/^\d+$/).optional() }),
+    responses: { 200: { description: 'The task', schema: A2aTask } },
+    failure: A2aRestFailure,
+  }),
+  a2aCancelTask: endpoint({
+    method: 'POST',
+    path: '/a2a/{agentId}/tasks/{taskId}:cancel',
+    route: '/a2a/:agentId/tasks/:taskId',
+    summary: 'Cancel a task',
+    tag: 'A2A',
+    auth: 'bearer',
+    responses: { 200: { description: 'The canceled task', schema: A2aTask } },
+    failure: A2aRestFailure,
+  }),
+  a2aSubscribeTask: endpoint({
+    method: 'GET',
+    path: '/a2a/{agentId}/tasks/{taskId}:subscribe',
+    route: '/a2a/:agentId/tasks/:taskId',
+    summary: "Follow a task's events (server-sent events, resumable with Last-Event-ID)",
+    tag: 'A2A',
+    auth: 'bearer',
+    responses: { 200: sse('Task events') },
+    failure: A2aRestFailure,
+  }),
+  a2aSubscribeTaskPost: endpoint({
+    method: 'POST',
+    path: '/a2a/{agentId}/tasks/{taskId}:subscribe',
+    route: '/a2a/:agentId/tasks/:taskId',
+    summary: "Follow a task's events (POST form)",
+    tag: 'A2A',
+    auth: 'bearer',
+    responses: { 200: sse('Task events') },
+    failure: A2aRestFailure,
+  }),
+  a2aCreatePushConfig: endpoint({
+    method: 'POST',
+    path: '/a2a/{agentId}/tasks/{taskId}/pushNotificationConfigs',
+    summary: 'Register a push notification webhook for a task',
+    tag: 'A2A',
+    auth: 'bearer',
+    body: { schema: A2aPushConfig },
+    responses: { 201: { description: 'The stored config', schema: A2aPushConfig } },
+    failure: A2aRestFailure,
+  }),
+  a2aListPushConfigs: endpoint({
+    method: 'GET',
+    path: '/a2a/{agentId}/tasks/{taskId}/pushNotificationConfigs',
+    summary: "A task's push notification configs",
+    tag: 'A2A',
+    auth: 'bearer',
+    responses: { 200: { description: 'The configs', schema: A2aPushConfigList } },
+    failure: A2aRestFailure,
+  }),
+  a2aGetPushConfig: endpoint({
+    method: 'GET',
+    path: '/a2a/{agentId}/tasks/{taskId}/pushNotificationConfigs/{configId}',
+    summary: 'Read a push notification config',
+    tag: 'A2A',
+    auth: 'bearer',
+    responses: { 200: { description: 'The config', schema: A2aPushConfig } },
+    failure: A2aRestFailure,
+  }),
+  a2aDeletePushConfig: endpoint({
+    method: 'DELETE',
+    path: '/a2a/{agentId}/tasks/{taskId}/pushNotificationConfigs/{configId}',
+    summary: 'Delete a push notification config',
+    tag: 'A2A',
+    auth: 'bearer',
+    responses: { 204: { description: 'Deleted' } },
+    failure: A2aRestFailure,
+  }),
+
+  mcpResourceMetadata: endpoint({
+    method: 'GET',
+    path: '/.well-known/oauth-protected-resource/mcp',
+    summary: 'Protected resource metadata of /mcp (RFC 9728)',
+    tag: 'MCP',
+    auth: 'none',
+    responses: {
+      200: { description: 'Where to get a token, and the scopes', schema: ProtectedResourceMetadata },
+    },
+  }),
+  mcpCall: endpoint({
+    method: 'POST',
+    path: '/mcp',
+    summary: 'MCP JSON-RPC messages (Streamable HTTP, stateless)',
+    description: 'One message or a batch. A `tools/call` with a progress token is answered over SSE.',
+    tag: 'MCP',
+    auth: 'bearer',
+    body: { schema: z.union([JsonRpcMessage, z.array(JsonRpcMessage)]) },
+    responses: {
+      200: { description: 'The JSON-RPC answer (or its events, `text/event-stream`)', schema: JsonRpcAnswer },
+      202: { description: 'Accepted (notifications and answers only)' },
+    },
+    failure: McpFailure,
+  }),
+  mcpListen: endpoint({
+    method: 'GET',
+    path: '/mcp',
+    summary: 'Listen for notifications/tools/list_changed (server-sent events)',
+    tag: 'MCP',
+    auth: 'bearer',
+    responses: { 200: sse('Notifications') },
+    failure: McpFailure,
+  }),
+  mcpEndSession: endpoint({
+    method: 'DELETE',
+    path: '/mcp',
+    summary: 'End an MCP session (refused: the endpoint is stateless)',
+    tag: 'MCP',
+    auth: 'bearer',
+    responses: { 405: { description: 'There is no session to end', schema: JsonRpcAnswer } },
+    failure: McpFailure,
+  }),
+
+  approvalLinkPage: endpoint({
+    method: 'GET',
+    path: '/pairing/approve/{token}',
+    summary: 'What an owner approval link would approve (changes nothing)',
+    tag: 'Pairing',
+    auth: 'none',
+    responses: {
+      200: html('A page with the request and an Approve button'),
+      403: html('A forged link'),
+      410: html('An expired or used link'),
+      429: html('Too many forged links from this address'),
+    },
+  }),
+  approveByLink: endpoint({
+    method: 'POST',
+    path: '/pairing/approve/{token}',
+    summary: 'Approve a chat pairing with an owner approval link',
+    description: 'Answers a page to browsers (`Accept: text/html`), JSON otherwise.',
+    tag: 'Pairing',
+    auth: 'none',
+    responses: { 200: { description: 'Approved', schema: PairingDecision } },
+  }),
+
+  openApiDocument: endpoint({
+    method: 'GET',
+    path: '/api/openapi.json',
+    summary: 'This OpenAPI document',
+    tag: 'Reference',
+    auth: 'none',
+    responses: { 200: { description: 'OpenAPI 3.1', schema: z.looseObject({ openapi: z.string() }) } },
+  }),
+  apiReference: endpoint({
+    method: 'GET',
+    path: '/api/docs',
+    summary: 'The API reference page (Scalar, served by the gateway: no CDN)',
+    tag: 'Reference',
+    auth: 'none',
+    responses: { 200: html('The reference page') },
+  }),
+  apiReferenceScript: endpoint({
+    method: 'GET',
+    path: '/api/docs/scalar.js',
+    summary: "The reference page's script",
+    tag: 'Reference',
+    auth: 'none',
+    responses: {
+      200: {
+        description: 'The Scalar API reference bundle',
+        schema: z.string(),
+        contentType: 'text/javascript',
+      },
+    },
+  }),
+} as const
+
+export type GatewayEndpoints = typeof GATEWAY_ENDPOINTS
+export type GatewayEndpointName = keyof GatewayEndpoints
