@@ -25,7 +25,12 @@ describe('the routes and the OpenAPI endpoint tables', () => {
     const app = gatewayApp()
     app.get('/api/admin/charts', (c) => c.json({}))
     app.post('/hooks/:id', (c) => c.body(null, 204))
-    expect(routeCoverage(app.routes).undocumented).toEqual(['GET /api/admin/charts', 'POST /hooks/:id'])
+    app.all('/agent-map', (c) => c.json({}))
+    expect(routeCoverage(app.routes).undocumented).toEqual([
+      'ALL /agent-map',
+      'GET /api/admin/charts',
+      'POST /hooks/:id',
+    ])
   })
 
   it('report an entry whose route is gone', () => {
