@@ -206,6 +206,17 @@ describe('the OpenAPI document served at /api/openapi.json', () => {
       headers: V1,
       body: { jsonrpc: '2.0', id: 1, method: 'SendMessage', params: message },
     })
+    const events = await call('a2aJsonRpc', {
+      params: { agentId: 'echo' },
+      headers: V1,
+      body: {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'SendStreamingMessage',
+        params: { message: { ...message.message, messageId: 'contract-rpc-stream' } },
+      },
+    })
+    expect(events.body).toContain('data:')
     const sent = await call('a2aSendMessage', { params: { agentId: 'echo' }, headers: V1, body: message })
     const taskId = (sent.body as { task: { id: string } }).task.id
     const streamed = await call('a2aStreamMessage', {
@@ -239,6 +250,16 @@ describe('the OpenAPI document served at /api/openapi.json', () => {
     const mcp = { accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' }
     await call('mcpCall', { headers: mcp, body: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} } })
     await call('mcpCall', { headers: mcp, body: { jsonrpc: '2.0', method: 'notifications/initialized' } })
+    const progress = await call('mcpCall', {
+      headers: mcp,
+      body: {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'echo__echo', arguments: { text: 'hi' }, _meta: { progressToken: 'contract' } },
+      },
+    })
+    expect(progress.body).toContain('data:')
     await call('mcpListen', { headers: { ...mcp, accept: 'text/event-stream' }, bodyless: true })
     await call('mcpEndSession', { headers: mcp })
 

@@ -172,7 +172,11 @@ export const GATEWAY_ENDPOINTS = {
     auth: 'bearer',
     body: { schema: JsonRpcMessage },
     responses: {
-      200: { description: 'The JSON-RPC answer, or its events (`text/event-stream`)', schema: JsonRpcAnswer },
+      200: {
+        description: 'The JSON-RPC answer, or its events for a streaming method',
+        schema: JsonRpcAnswer,
+        alternatives: [{ contentType: 'text/event-stream', schema: EventStream }],
+      },
     },
   }),
   a2aSendMessage: endpoint({
@@ -304,7 +308,11 @@ export const GATEWAY_ENDPOINTS = {
     auth: 'bearer',
     body: { schema: z.union([JsonRpcMessage, z.array(JsonRpcMessage)]) },
     responses: {
-      200: { description: 'The JSON-RPC answer (or its events, `text/event-stream`)', schema: JsonRpcAnswer },
+      200: {
+        description: 'The JSON-RPC answer, or its progress notifications and answer as events',
+        schema: JsonRpcAnswer,
+        alternatives: [{ contentType: 'text/event-stream', schema: EventStream }],
+      },
       202: { description: 'Accepted (notifications and answers only)' },
     },
     failure: McpFailure,

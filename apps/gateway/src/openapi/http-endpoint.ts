@@ -34,6 +34,8 @@ export interface EndpointResponse {
   description: string
   schema?: z.ZodType
   contentType?: string
+  /** Other media types the same status may come as (JSON-RPC answered as server-sent events). */
+  alternatives?: ReadonlyArray<{ contentType: string; schema: z.ZodType }>
 }
 
 /** The reference's sections for the routes of this table (the admin API's are in openapi-document.ts). */

@@ -124,14 +124,21 @@ function operation(input: OperationInput, defs: Map<string, unknown>): Operation
   ]
   const responses: Record<string, unknown> = {}
   for (const [status, answer] of Object.entries(input.responses)) {
+    const media = [
+      ...(answer.schema === undefined ? [] : [{ contentType: answer.contentType, schema: answer.schema }]),
+      ...(answer.alternatives ?? []),
+    ]
     responses[status] = {
       description: answer.description,
-      ...(answer.schema === undefined
+      ...(media.length === 0
         ? {}
         : {
-            content: {
-              [answer.contentType ?? 'application/json']: { schema: schemaOf(answer.schema, status) },
-            },
+            content: Object.fromEntries(
+              media.map((one, index) => [
+                one.contentType ?? 'application/json',
+                { schema: schemaOf(one.schema, index === 0 ? status : `${status}_${index}`) },
+              ]),
+            ),
           }),
     }
   }
