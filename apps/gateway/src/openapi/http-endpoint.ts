@@ -22,6 +22,8 @@ export interface HttpEndpoint {
   auth: 'none' | 'bearer' | 'optional'
   /** Schema of the query string (values arrive as strings). */
   query?: z.ZodType
+  /** Request headers the route reads beyond the credential (an object schema, by header name). */
+  headers?: z.ZodType
   /** The request body: JSON unless `contentType` says otherwise; required unless `optional`. */
   body?: { schema: z.ZodType; optional?: boolean }
   /** The answers by status. A JSON body unless `contentType` is given; no `schema` for an empty body. */

@@ -7,6 +7,22 @@ import { z } from 'zod'
  * rely on and let the rest through, so the reference stays true when the SDKs add fields.
  */
 
+/** The A2A protocol version a caller speaks; without the header, v0.3. */
+export const A2aVersionHeaders = z.object({
+  'A2A-Version': z
+    .enum(['1.0', '0.3'])
+    .optional()
+    .describe('The A2A version the caller speaks (v0.3 when absent)'),
+})
+
+/** A resumed event stream: the last event id the caller has seen. */
+export const A2aResumeHeaders = A2aVersionHeaders.extend({
+  'Last-Event-ID': z
+    .string()
+    .optional()
+    .describe('Resume after this event (the id of the last one received)'),
+})
+
 /** `GET /a2a`: the agents the caller may reach over A2A, with their card URLs. */
 export const A2aDirectory = z.object({
   agents: z.array(

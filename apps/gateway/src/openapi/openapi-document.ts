@@ -85,14 +85,15 @@ function pathParameters(path: string): JsonSchema[] {
   }))
 }
 
-function queryParameters(query: JsonSchema): JsonSchema[] {
-  const properties = (query.properties ?? {}) as Record<string, JsonSchema>
-  const required = new Set((query.required ?? []) as string[])
+/** The fields of an object schema as parameters `in` the query string or the headers. */
+function fieldParameters(object: JsonSchema, location: 'query' | 'header'): JsonSchema[] {
+  const properties = (object.properties ?? {}) as Record<string, JsonSchema>
+  const required = new Set((object.required ?? []) as string[])
   return Object.entries(properties).map(([name, schema]) => {
     const { description, ...rest } = schema
     return {
       name,
-      in: 'query',
+      in: location,
       required: required.has(name),
       ...(description === undefined ? {} : { description }),
       schema: rest,
@@ -110,6 +111,7 @@ interface OperationInput {
   tag: string
   security: Record<string, string[]>[]
   query?: z.ZodType | undefined
+  headers?: z.ZodType | undefined
   body?: { schema: z.ZodType; optional?: boolean | undefined } | undefined
   responses: Record<number, EndpointResponse>
   failure?: z.ZodType | undefined
@@ -120,7 +122,8 @@ function operation(input: OperationInput, defs: Map<string, unknown>): Operation
     jsonSchema(schema, defs, `${input.operationId}_${part}`)
   const parameters = [
     ...pathParameters(input.path),
-    ...(input.query === undefined ? [] : queryParameters(schemaOf(input.query, 'query'))),
+    ...(input.query === undefined ? [] : fieldParameters(schemaOf(input.query, 'query'), 'query')),
+    ...(input.headers === undefined ? [] : fieldParameters(schemaOf(input.headers, 'headers'), 'header')),
   ]
   const responses: Record<string, unknown> = {}
   for (const [status, answer] of Object.entries(input.responses)) {
