@@ -1,8 +1,7 @@
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { storesAsset } from './assets.js'
 
 /**
  * Fixed key of the session-level advisory lock taken around migrations ("parl" in ASCII), so gateway
@@ -10,13 +9,9 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
  */
 export const MIGRATION_LOCK_KEY = 0x7061726c
 
-/**
- * The committed drizzle-kit output. Resolved through the package's own `package.json` rather than a path
- * relative to this file, so it is still found when the gateway bundles this source into its `dist`.
- */
+/** The committed drizzle-kit output (`drizzle/`; in the gateway's bundle, `dist/drizzle/`). */
 export function defaultMigrationsFolder(): string {
-  const require = createRequire(import.meta.url)
-  return join(dirname(require.resolve('@parley/stores/package.json')), 'drizzle')
+  return storesAsset('drizzle', 'drizzle')
 }
 
 /**
