@@ -15,8 +15,9 @@ export default defineConfig({
   fixedExtension: false,
   // The workspace packages (`@parley/stores`, `@parley/protocol`) are consumed from source and bundled in, so
   // the published gateway runs on npm packages only. So are the two dependencies the workspace patches
-  // (pnpm-workspace.yaml, patchedDependencies): an npm install of the gateway would get them unpatched. The
-  // other npm dependencies stay external.
+  // (pnpm-workspace.yaml, patchedDependencies): an npm install of the gateway would get them unpatched
+  // (`postgres` stays a dependency as well: drizzle-orm's driver module imports it, the gateway never calls
+  // that copy). The other npm dependencies stay external.
   deps: { alwaysBundle: [/^@parley\//, /^@hono\/node-server(\/|$)/, /^postgres$/] },
   hooks: {
     // Files the bundled stores read at run time, beside the bundle (see packages/stores/src/assets.ts): the
