@@ -17,9 +17,11 @@ repo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 destination=""
 if [[ "${1:-}" == --pack-destination ]]; then destination="$(mkdir -p "$2" && cd "$2" && pwd)"; fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/parley-pack-check.XXXXXX")"
-started_pids=()
+# The servers run under npx in process groups of their own (setsid): npm does not pass signals on to the
+# command it runs, so cleanup signals each whole group.
+started_groups=()
 cleanup() {
-  for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for group in "${started_groups[@]}"; do kill -TERM -- "-$group" 2>/dev/null || true; done
   if [[ "${KEEP_PACK_CHECK:-}" != 1 ]]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -87,12 +89,10 @@ echo "pack-check: npx @parley/gateway serve in an empty folder"
 gateway_app="$(empty_folder gateway-app)"
 (cd "$gateway_app" && npm_install "$gateway_tgz")
 admin_token="$(node -e "process.stdout.write(require('node:crypto').randomBytes(32).toString('base64url'))")"
-(
-  cd "$gateway_app"
-  PARLEY_ADMIN_TOKEN="$admin_token" exec npx --no-install @parley/gateway serve --port 0 >serve.log 2>&1
-) &
-gateway_pid=$!
-started_pids+=("$gateway_pid")
+PARLEY_ADMIN_TOKEN="$admin_token" setsid bash -c \
+  'cd "$1" && exec npx --no-install @parley/gateway serve --port 0 >serve.log 2>&1' _ "$gateway_app" &
+gateway_npx=$!
+started_groups+=("$gateway_npx")
 gateway_url="$(wait_for_line "$gateway_app/serve.log" 'Gateway: +http://' 60 | awk '{ print $2 }')"
 health="$(curl -sf "$gateway_url/health")" || fail "GET $gateway_url/health failed"
 node -e 'const h = JSON.parse(process.argv[1]); if (h.status !== "ok") process.exit(1)' "$health" ||
@@ -143,11 +143,10 @@ echo "pack-check: npx @parley/dashboard in an empty folder"
 dashboard_app="$(empty_folder dashboard-app)"
 (cd "$dashboard_app" && npm_install "$dashboard_tgz")
 dashboard_port="$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => { process.stdout.write(String(s.address().port)); s.close() })")"
-(
-  cd "$dashboard_app"
-  PARLEY_GATEWAY_URL="$gateway_url" exec npx --no-install @parley/dashboard --port "$dashboard_port" >dashboard.log 2>&1
-) &
-started_pids+=("$!")
+PARLEY_GATEWAY_URL="$gateway_url" setsid bash -c \
+  'cd "$1" && exec npx --no-install @parley/dashboard --port "$2" >dashboard.log 2>&1' _ "$dashboard_app" \
+  "$dashboard_port" &
+started_groups+=("$!")
 dashboard_url="http://127.0.0.1:$dashboard_port"
 wait_for_line "$dashboard_app/dashboard.log" 'Ready in' 60 >/dev/null
 [[ "$(curl -s -o /dev/null -w '%{http_code}' "$dashboard_url/login")" == 200 ]] || fail "GET /login did not answer 200"
@@ -159,8 +158,12 @@ grep -q '"status":"ok"' <<<"$dashboard_health" || fail "the dashboard read $dash
 echo "pack-check: dashboard OK at $dashboard_url (logged in, read the gateway's health)"
 
 echo "pack-check: SIGTERM drains the gateway"
+# The gateway is the innermost process under npx (npx, its shell, node); npx ends with the gateway's status.
+gateway_pid="$gateway_npx"
+while child="$(pgrep -P "$gateway_pid" | head -1)" && [[ -n "$child" ]]; do gateway_pid="$child"; done
 kill -TERM "$gateway_pid"
 gateway_status=0
-wait "$gateway_pid" || gateway_status=$?
+wait "$gateway_npx" || gateway_status=$?
 [[ "$gateway_status" == 0 ]] || { cat "$gateway_app/serve.log" >&2; fail "the gateway exited $gateway_status"; }
+grep -q '"msg":"gateway stopped"' "$gateway_app/serve.log" || fail "the gateway did not log its drained stop"
 echo "pack-check: passed"
