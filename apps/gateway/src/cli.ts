@@ -6,6 +6,7 @@ import { type Logger, pino } from 'pino'
 import { buildAgentsCommand } from './cli/agent-commands.js'
 import { buildAuditCommand } from './cli/audit-commands.js'
 import { buildMcpCommand } from './cli/mcp-commands.js'
+import { buildMigrateCommand } from './cli/migrate-command.js'
 import {
   approveDevice,
   approvePairing,
@@ -389,6 +390,7 @@ function buildProgram(): Command {
     .option('--url <url>', 'gateway base URL', parseUrl, 'http://127.0.0.1:8765')
     .action(status)
 
+  program.addCommand(buildMigrateCommand({ output, env: process.env }))
   program.addCommand(buildTokenCommand())
   program.addCommand(buildPairingCommand())
   program.addCommand(buildDevicesCommand())
