@@ -57,10 +57,12 @@ const reconnect = { initialDelayMs: 200, maxDelayMs: 2_000 }
 
 function subscriber(name, options = {}) {
   const client = new PushClient(wsUrl, { authToken, reconnect, ...options })
-  const state = { name, client, numbers: [], nodes: [] }
+  const state = { name, client, numbers: [], nodes: [], completedAt: undefined }
   client.on('connect', (welcome) => state.nodes.push(welcome.node))
   client.on('channel_message', (message) => {
-    if (message.channel === channel) state.numbers.push(message.data.n)
+    if (message.channel !== channel) return
+    state.numbers.push(message.data.n)
+    if (state.numbers.length === TOTAL) state.completedAt = Date.now()
   })
   return state
 }
@@ -117,6 +119,7 @@ say(`messages 1..${BEFORE_KILL} received by both subscribers`)
 const victim = websocket.nodes.at(-1)
 say(`killing the gateway container of ${victim}`)
 execSync(`${killCommand}${victim}`, { stdio: 'inherit' })
+const killedAt = Date.now()
 
 // Published while the WebSocket subscriber reconnects through the balancer to the surviving node.
 for (let n = BEFORE_KILL + 1; n <= TOTAL; n += 1) {
@@ -139,4 +142,9 @@ say(
 say(
   `both subscribers received 1..${TOTAL} exactly once, in order (${retriedPublishes} publish attempts retried)`,
 )
+for (const state of [websocket, polling]) {
+  say(
+    `${state.name}: message ${TOTAL} arrived ${((state.completedAt - killedAt) / 1000).toFixed(1)} s after the kill`,
+  )
+}
 await Promise.all([websocket.client.close(), polling.client.close(), publisher.close()])

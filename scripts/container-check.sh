@@ -102,6 +102,11 @@ ca_bundle="${NODE_EXTRA_CA_CERTS:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificate
 [ -s "$ca_bundle" ] && build+=(--secret "id=ca_certs,src=$ca_bundle")
 "${build[@]}" --target gateway -t "$GATEWAY_IMAGE" . >/dev/null
 "${build[@]}" --target dashboard -t "$DASHBOARD_IMAGE" . >/dev/null
+# Each change of sources leaves the previous images and build stages untagged: drop those older than 3 days
+# (only Parley's, by their label), keeping the recent ones as the layer cache.
+for title in parley-build parley-gateway parley-dashboard; do
+  "${podman[@]}" image prune --force --filter "label=org.opencontainers.image.title=$title" --filter until=72h >/dev/null
+done
 "${podman[@]}" image inspect --format '{{.Config.User}} {{json .Config.Healthcheck.Test}}' "$GATEWAY_IMAGE" "$DASHBOARD_IMAGE"
 
 step "secrets and database"
@@ -171,13 +176,17 @@ PARLEY_CHECK_URL="http://127.0.0.1:$LB_PORT" PARLEY_CHECK_TOKEN="$(cat "$work/au
 step "SIGTERM drains the surviving gateway and it exits 0"
 for node in gateway-1 gateway-2; do
   [ "$("${podman[@]}" inspect --format '{{.State.Running}}' "$NAME-$node")" = true ] || continue
-  "${podman[@]}" stop --time 30 "$NAME-$node" >/dev/null
+  "${podman[@]}" stop --time 30 "$NAME-$node" >/dev/null 2>&1 # (podman's complaint about systemd timers)
   code=$("${podman[@]}" inspect --format '{{.State.ExitCode}}' "$NAME-$node")
   [ "$code" = 0 ] || fail "$NAME-$node exited $code after SIGTERM"
-  "${podman[@]}" logs "$NAME-$node" 2>&1 | grep -q 'signal received, draining' || fail "$NAME-$node did not log its drain"
+  logs=$("${podman[@]}" logs "$NAME-$node" 2>&1)
+  grep -q 'signal received, draining' <<<"$logs" || fail "$NAME-$node did not log its drain"
+  grep -q 'gateway stopped' <<<"$logs" || fail "$NAME-$node did not finish its drain"
   echo "$node: drained on SIGTERM, exit code 0"
 done
 
 step "image sizes"
-"${podman[@]}" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'parley-(base|haproxy|gateway|dashboard)'
+for image in "$GATEWAY_IMAGE" "$DASHBOARD_IMAGE" "$BASE_IMAGE" "$HAPROXY_IMAGE"; do
+  "${podman[@]}" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' "$image"
+done
 echo "container-check: passed in ${SECONDS}s"
