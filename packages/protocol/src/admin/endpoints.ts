@@ -31,6 +31,7 @@ import {
   UpdatePolicyRuleRequest,
 } from '#admin/agents'
 import { AuditPage, AuditQuery, ConversationPage, ConversationQuery } from '#admin/audit'
+import { AuditVerification } from '#admin/audit-verification'
 import { AdminPresenceList, ChannelList, ConnectionList, NodeList } from '#admin/cluster'
 import {
   DeadLetter,
@@ -42,6 +43,7 @@ import {
 } from '#admin/deliveries'
 import { adminEndpoint as endpoint, NoContent } from '#admin/endpoint-table'
 import { Health } from '#admin/http'
+import { Timeseries, TimeseriesQuery } from '#admin/timeseries'
 import {
   A2aAgentInfo,
   A2aAgentList,
@@ -101,6 +103,13 @@ export const ADMIN_ENDPOINTS = {
   channels: endpoint({ method: 'GET', path: '/api/admin/channels', response: ChannelList }),
   nodes: endpoint({ method: 'GET', path: '/api/admin/nodes', response: NodeList }),
   presence: endpoint({ method: 'GET', path: '/api/admin/presence', response: AdminPresenceList }),
+  timeseries: endpoint({
+    method: 'GET',
+    path: '/api/admin/timeseries',
+    query: TimeseriesQuery,
+    subject: 'time series query',
+    response: Timeseries,
+  }),
 
   // Agents, policies, grants.
   agents: endpoint({
@@ -215,6 +224,11 @@ export const ADMIN_ENDPOINTS = {
     query: AuditQuery,
     subject: 'audit query',
     response: AuditPage,
+  }),
+  auditVerification: endpoint({
+    method: 'GET',
+    path: '/api/admin/audit/verification',
+    response: AuditVerification,
   }),
   conversation: endpoint({
     method: 'GET',
