@@ -1,8 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { AuditChainProblemInfo, AuditVerification } from '@parley/protocol'
 import {
-  AuditCheckpointError,
   type AuditChainStore,
+  AuditCheckpointError,
   type AuditLog,
   checkAuditCheckpoint,
   type TrustedCheckpoint,
@@ -116,7 +116,11 @@ export function createAuditVerification(options: AuditVerificationOptions) {
   async function walk(): Promise<AuditVerification> {
     const chain = options.audit()?.chain
     if (chain === undefined) {
-      return answer('unavailable', { rowId: null, seq: null, reason: 'the audit log has no hash chain' }, undefined)
+      return answer(
+        'unavailable',
+        { rowId: null, seq: null, reason: 'the audit log has no hash chain' },
+        undefined,
+      )
     }
     let checkpoints: TrustedCheckpoint[]
     try {
@@ -142,7 +146,10 @@ export function createAuditVerification(options: AuditVerificationOptions) {
     const spotted = await spotCheck(chain, kept, checkpoints)
     const report = spotted
       ? undefined
-      : await verifyAuditChain(chain, { checkpoints, ...(kept.after === undefined ? {} : { after: kept.after }) })
+      : await verifyAuditChain(chain, {
+          checkpoints,
+          ...(kept.after === undefined ? {} : { after: kept.after }),
+        })
     if (report === undefined || !report.ok) {
       progress = undefined
       const found = report?.problem
@@ -162,7 +169,8 @@ export function createAuditVerification(options: AuditVerificationOptions) {
     for (const checkpoint of checkpoints) kept.checked.add(checkpoint.source)
     kept.matched += report.checkpointsMatched
     const newest = report.lastCheckpoint
-    if (newest !== undefined && (kept.newest === undefined || newest.seq > kept.newest.seq)) kept.newest = newest
+    if (newest !== undefined && (kept.newest === undefined || newest.seq > kept.newest.seq))
+      kept.newest = newest
     return answer('verified', null, kept)
   }
 

@@ -115,7 +115,8 @@ export function createFigureSampler(options: FigureSamplerOptions) {
   }
 
   function sample(): void {
-    const time = now()
+    // The second that just ended: a tick at 12:00:05.000 closes the step of 12:00:04.
+    const time = now() - 1
     ticks += 1
     const totals = sources.totals()
     const previous = last ?? totals
@@ -213,7 +214,8 @@ export function createFigureSampler(options: FigureSamplerOptions) {
         tracked: false,
         callers: [],
       })
-      if (subject.kind === 'gateway') return { columns: gateway.columns(range, times), tracked: true, callers: [] }
+      if (subject.kind === 'gateway')
+        return { columns: gateway.columns(range, times), tracked: true, callers: [] }
       const name = subject.name ?? ''
       const track = subject.kind === 'agent' ? agents.get(name) : channels.get(name)
       if (track === undefined) return empty()

@@ -36,7 +36,8 @@ export class SeriesRing {
     for (let field = 0; field < width; field += 1) {
       const value = values[field] as number
       const at = offset + field
-      this.#values[at] = fresh || this.#merges[field] === 'last' ? value : (this.#values[at] as number) + value
+      this.#values[at] =
+        fresh || this.#merges[field] === 'last' ? value : (this.#values[at] as number) + value
     }
   }
 
