@@ -1,0 +1,69 @@
+import { AuditVerification, HttpError, Timeseries } from '@parley/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { adminCall } from './support/admin-api.js'
+import { startTestGateway, type TestGateway } from './support/test-gateway.js'
+
+/** The admin routes of the charts and of the audit badge, on a real gateway: schemas, refusals, admin only. */
+describe('time series and audit verification admin routes', () => {
+  let node: TestGateway
+
+  beforeAll(async () => {
+    node = await startTestGateway()
+  })
+
+  afterAll(async () => {
+    await node.dispose()
+  })
+
+  it('answers the gateway figures of the last 15 minutes, one point a second, this node listed alone', async () => {
+    const { status, body } = await adminCall(node.started.url, 'GET', '/api/admin/timeseries')
+    expect(status).toBe(200)
+    const answer = Timeseries.parse(body)
+    expect(answer).toMatchObject({ range: '15m', stepMs: 1_000, subject: { kind: 'gateway', name: null } })
+    expect(answer.times).toHaveLength(900)
+    expect(answer.nodes).toHaveLength(1)
+    expect(answer.nodes[0]?.self).toBe(true)
+    expect(Object.keys(answer.total)).toContain('latencyP99')
+  })
+
+  it('answers only the metrics asked for, of one channel, a minute a point over 24 hours', async () => {
+    const { status, body } = await adminCall(
+      node.started.url,
+      'GET',
+      '/api/admin/timeseries?range=24h&channel=news&metrics=subscribers',
+    )
+    expect(status).toBe(200)
+    const answer = Timeseries.parse(body)
+    expect(answer.times).toHaveLength(1_440)
+    expect(Object.keys(answer.total)).toEqual(['subscribers'])
+    expect(answer.subject).toEqual({ kind: 'channel', name: 'news' })
+    // Nothing was published on it: no node keeps its series.
+    expect(answer.tracked).toBe(false)
+  })
+
+  it.each([
+    ['an unknown range', '?range=1h', /range/],
+    ['an unknown metric', '?metrics=bogus', /metrics/],
+    ['a metric the subject lacks', '?channel=news&metrics=latencyP50', /channel has no latencyP50/],
+    ['an agent and a channel at once', '?agent=a&channel=b', /not both/],
+  ])('refuses %s with bad_request naming the field', async (_name, query, message) => {
+    const { status, body } = await adminCall(node.started.url, 'GET', `/api/admin/timeseries${query}`)
+    expect(status).toBe(400)
+    const error = HttpError.parse(body).error
+    expect(error.code).toBe('bad_request')
+    expect(error.message).toMatch(message)
+  })
+
+  it('needs an admin credential', async () => {
+    for (const path of ['/api/admin/timeseries', '/api/admin/audit/verification']) {
+      const response = await fetch(`${node.started.url}${path}`)
+      expect(response.status).toBe(401)
+    }
+  })
+
+  it('answers the audit verification state of the chained memory audit log', async () => {
+    const { status, body } = await adminCall(node.started.url, 'GET', '/api/admin/audit/verification')
+    expect(status).toBe(200)
+    expect(AuditVerification.parse(body).state).toBe('verified')
+  })
+})
