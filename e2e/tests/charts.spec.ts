@@ -34,11 +34,18 @@ async function latest(scope: Locator | Page, chart: string, metric: string): Pro
   return text === null || text === '' ? Number.NaN : Number(text)
 }
 
+/** axe-core's findings on the page with its charts drawn, in the light and the dark theme. */
 async function axeViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze()
-  return results.violations.flatMap((violation) =>
-    violation.nodes.map((node) => `${violation.id}: ${node.target.join(' ')}`),
-  )
+  const found: string[] = []
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme })
+    const results = await new AxeBuilder({ page }).analyze()
+    for (const violation of results.violations) {
+      for (const node of violation.nodes)
+        found.push(`${colorScheme} ${violation.id}: ${node.target.join(' ')}`)
+    }
+  }
+  return found
 }
 
 /** An agent answering `capability` (named after it), with metadata to show on its page. */
@@ -93,6 +100,7 @@ test('the Overview charts move while traffic flows: publications, deliveries, co
     // One node here: its own series are the total's.
     await charts.getByTestId('overview-charts-node').selectOption({ index: 1 })
     await expect.poll(() => latest(charts, 'chart-messages', 'published')).toBeGreaterThan(0)
+    expect(await axeViolations(page)).toEqual([])
   } finally {
     await traffic.stop()
     await Promise.all([subscriber.close(), publisher.close(), calling.close(), answering.close()])
