@@ -1,6 +1,8 @@
 import { AuditVerification, HttpError, Timeseries } from '@parley/protocol'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createMemoryBusNetwork, type MemoryBus, type MemoryBusNetwork } from '../src/bus/memory-bus.js'
 import { adminCall } from './support/admin-api.js'
+import { TestClient } from './support/test-client.js'
 import { startTestGateway, type TestGateway } from './support/test-gateway.js'
 
 /** The admin routes of the charts and of the audit badge, on a real gateway: schemas, refusals, admin only. */
@@ -65,5 +67,60 @@ describe('time series and audit verification admin routes', () => {
     const { status, body } = await adminCall(node.started.url, 'GET', '/api/admin/audit/verification')
     expect(status).toBe(200)
     expect(AuditVerification.parse(body).state).toBe('verified')
+  })
+})
+
+/** Two gateways on one bus: the node asked merges the other node's figures into the cluster's. */
+describe('time series across two nodes', () => {
+  let network: MemoryBusNetwork
+  let buses: MemoryBus[]
+  let nodes: TestGateway[]
+
+  beforeAll(async () => {
+    network = createMemoryBusNetwork()
+    buses = ['node-1', 'node-2'].map((id) => network.join(id))
+    nodes = []
+    for (const bus of buses) nodes.push(await startTestGateway({}, { bus }))
+  })
+
+  afterAll(async () => {
+    for (const node of nodes) await node.dispose()
+    for (const bus of buses) await bus.close()
+  })
+
+  it("counts a publication on node 1 in node 2's answer: per node and in the total", async () => {
+    const [first, second] = nodes as [TestGateway, TestGateway]
+    const publisher = await TestClient.connect(first.started.wsUrl)
+    try {
+      await publisher.ok({ type: 'publish', channel: 'merged', data: { n: 1 } })
+      // The figures of a second show once that second is over: wait for it, not for a fixed time.
+      const answer = await vi.waitFor(
+        async () => {
+          const { body } = await adminCall(
+            second.started.url,
+            'GET',
+            '/api/admin/timeseries?metrics=published',
+          )
+          const parsed = Timeseries.parse(body)
+          const published = (values: (number | null)[] | undefined) =>
+            (values ?? []).reduce<number>((sum, value) => sum + (value ?? 0), 0)
+          expect(published(parsed.total.published)).toBeGreaterThanOrEqual(1)
+          return { parsed, published }
+        },
+        { timeout: 10_000, interval: 200 },
+      )
+      const { parsed, published } = answer
+      expect(parsed.missingNodes).toEqual([])
+      expect(parsed.nodes.map((node) => [node.nodeId, node.self])).toEqual([
+        ['node-2', true],
+        ['node-1', false],
+      ])
+      const byNode = Object.fromEntries(
+        parsed.nodes.map((node) => [node.nodeId, published(node.series.published)]),
+      )
+      expect(byNode).toEqual({ 'node-1': 1, 'node-2': 0 })
+    } finally {
+      publisher.close()
+    }
   })
 })
