@@ -6,6 +6,7 @@ import {
   type TimeseriesQuery,
   TimeseriesRange,
   TimeseriesSubjectKind,
+  timeseriesMetricsOf,
 } from '@parley/protocol'
 import type { Logger } from 'pino'
 import { z } from 'zod'
@@ -33,11 +34,11 @@ const FiguresAnswer = z.object({
   kind: z.literal('figures.answer'),
   requestId: z.string().max(64),
   nodeId: z.string().max(200),
-  columns: z.array(z.array(z.number().nullable())),
+  columns: z.array(z.array(z.number().nullable()).max(RANGES['24h'].points)).max(64),
   tracked: z.boolean(),
-  callers: z.array(
-    z.object({ caller: z.string().nullable(), requests: z.number().int(), errors: z.number().int() }),
-  ),
+  callers: z
+    .array(z.object({ caller: z.string().nullable(), requests: z.number().int(), errors: z.number().int() }))
+    .max(100),
 })
 type FiguresAnswer = z.infer<typeof FiguresAnswer>
 
@@ -137,7 +138,7 @@ export function createTimeseriesCluster(options: TimeseriesClusterOptions) {
           : query.channel !== undefined
             ? { kind: 'channel' as const, name: query.channel }
             : { kind: 'gateway' as const, name: null }
-      const metrics = query.metrics ?? SUBJECT_METRICS[subject.kind]
+      const metrics = timeseriesMetricsOf(query) ?? SUBJECT_METRICS[subject.kind]
       const unknown = metrics.filter((metric) => !SUBJECT_METRICS[subject.kind].includes(metric))
       if (unknown.length > 0) {
         throw new GatewayError(

@@ -63,11 +63,14 @@ export const SUBJECT_METRICS: Readonly<Record<TimeseriesSubjectKind, readonly Ti
 export const TimeseriesQuery = z
   .object({
     range: TimeseriesRange.default('15m'),
+    // A pattern rather than a transform, so the schema converts to JSON Schema (OpenAPI) as it is.
     metrics: z
       .string()
       .max(400)
-      .transform((text) => text.split(',').filter((name) => name !== ''))
-      .pipe(z.array(TimeseriesMetric).min(1, 'name at least one metric'))
+      .regex(
+        new RegExp(`^(${TIMESERIES_METRICS.join('|')})(,(${TIMESERIES_METRICS.join('|')}))*$`),
+        `a comma list of ${TIMESERIES_METRICS.join(', ')}`,
+      )
       .optional(),
     agent: z.string().min(1).max(200).optional(),
     channel: z.string().min(1).max(200).optional(),
@@ -77,6 +80,11 @@ export const TimeseriesQuery = z
     path: ['channel'],
   })
 export type TimeseriesQuery = z.infer<typeof TimeseriesQuery>
+
+/** The metrics a query names (its comma list), in its order. */
+export function timeseriesMetricsOf(query: Pick<TimeseriesQuery, 'metrics'>): TimeseriesMetric[] | undefined {
+  return query.metrics?.split(',') as TimeseriesMetric[] | undefined
+}
 
 /** Each asked metric's values, one per point of `times` (null: no sample there). */
 export const TimeseriesSeries = z.partialRecord(TimeseriesMetric, z.array(z.number().nullable()))
@@ -90,7 +98,10 @@ export const TimeseriesNodeSeries = z.object({
 })
 export type TimeseriesNodeSeries = z.infer<typeof TimeseriesNodeSeries>
 
-/** Who called an agent most over the last 15 minutes (`caller` null: plain clients, not agents). */
+/**
+ * Who called an agent most over the last 15 minutes (`caller` null: plain clients, not agents; `*`: callers
+ * beyond the 50 a node counts per agent and minute).
+ */
 export const TimeseriesCaller = z.object({
   caller: z.string().nullable(),
   requests: z.number().int().nonnegative(),
