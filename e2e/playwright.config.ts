@@ -55,6 +55,8 @@ export default defineConfig({
         PARLEY_DELIVERY_RETRY_BACKOFF: '1',
         PARLEY_PAIRING_DEFAULT_POLICY: E2E.pairing.defaultPolicy,
         PARLEY_PAIRING_MAX_FAILED_ATTEMPTS: String(E2E.pairing.maxFailedAttempts),
+        // The Audit page's badge names the last signed checkpoint: sign one a second while rows are appended.
+        PARLEY_AUDIT_CHECKPOINT_INTERVAL: '1',
         NEXT_TELEMETRY_DISABLED: '1',
       },
     },

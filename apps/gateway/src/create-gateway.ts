@@ -302,6 +302,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       hub.heartbeat.start()
       hub.cluster.start()
       hub.agents.start()
+      http.observability.start()
       http.mcpUpstreams.start()
       http.pollingSessions.start()
       hub.presence?.start()

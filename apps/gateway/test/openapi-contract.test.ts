@@ -117,6 +117,8 @@ describe('the OpenAPI document served at /api/openapi.json', () => {
 
     for (const operationId of ['connections', 'channels', 'nodes', 'presence', 'deliveries'])
       await call(operationId)
+    await call('timeseries', { query: { range: '15m' } })
+    await call('timeseries', { query: { range: '15m', agent: 'echo' } })
     await call('agents', { query: { capability: 'echo' } })
 
     await call('policies')
@@ -146,6 +148,7 @@ describe('the OpenAPI document served at /api/openapi.json', () => {
     await call('mcpTools', { query: { as: 'contract' } })
 
     await call('audit', { query: { limit: '5' } })
+    await call('auditVerification')
     await call('conversation', { query: { a: 'contract', b: 'echo' } })
     await call('deadLetters')
     await call('deadLetter', { params: { id: 'no-such-letter' } })

@@ -50,6 +50,7 @@ import { createPollingSessions } from '../transport/polling-sessions.js'
 import { registerWebSocketRoutes } from '../transport/websocket-routes.js'
 import { GATEWAY_VERSION } from '../version.js'
 import type { GatewayNode } from './node-assembly.js'
+import { assembleObservability } from './observability-assembly.js'
 import type { StoreProbes } from './store-probes.js'
 
 /** Who approved with an owner approval link, in its audit row. */
@@ -247,6 +248,7 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     firstListingWaitMs: Math.round(config.mcpUpstreams.timeout * 1000),
   })
   registerAuditRoutes(app, { audit: requireAudit })
+  const observability = assembleObservability({ app, config, logger, node, stores, bus })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
     deliveries: () => stores.require('deliveries', 'the delivery store').deliveries,
@@ -312,6 +314,7 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     externalAgents,
     mcpRoutes,
     mcpUpstreams,
+    observability,
   }
 }
 

@@ -52,4 +52,8 @@ export const BUS_TOPICS = {
   /** Signals relayed to a peer connected to node `id`, and the answers back to the sender's node. */
   signal: (id: string) => `signal:${id}`,
   all: 'all',
+  /** Time-series questions of the admin API to every node (timeseries/timeseries-cluster.ts)… */
+  figures: 'figures',
+  /** …and the answers, to the asking node. */
+  figuresFor: (id: string) => `figures:${id}`,
 } as const

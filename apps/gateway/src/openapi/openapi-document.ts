@@ -29,6 +29,7 @@ const ADMIN_TAGS: Record<string, string> = {
   channels: 'Admin: cluster',
   nodes: 'Admin: cluster',
   presence: 'Admin: cluster',
+  timeseries: 'Admin: cluster',
   agents: 'Admin: agents and access',
   policies: 'Admin: agents and access',
   grants: 'Admin: agents and access',

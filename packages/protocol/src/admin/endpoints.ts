@@ -31,6 +31,7 @@ import {
   UpdatePolicyRuleRequest,
 } from '#admin/agents'
 import { AuditPage, AuditQuery, ConversationPage, ConversationQuery } from '#admin/audit'
+import { AuditVerification } from '#admin/audit-verification'
 import { AdminPresenceList, ChannelList, ConnectionList, NodeList } from '#admin/cluster'
 import {
   DeadLetter,
@@ -42,6 +43,7 @@ import {
 } from '#admin/deliveries'
 import { adminEndpoint as endpoint, NoContent } from '#admin/endpoint-table'
 import { Health } from '#admin/http'
+import { Timeseries, TimeseriesQuery } from '#admin/timeseries'
 import {
   A2aAgentInfo,
   A2aAgentList,
@@ -139,6 +141,14 @@ export const ADMIN_ENDPOINTS = {
     method: 'GET',
     path: '/api/admin/presence',
     response: AdminPresenceList,
+  }),
+  timeseries: endpoint({
+    summary: 'Time series of the key figures, per node and in total',
+    method: 'GET',
+    path: '/api/admin/timeseries',
+    query: TimeseriesQuery,
+    subject: 'time series query',
+    response: Timeseries,
   }),
 
   // Agents, policies, grants.
@@ -289,6 +299,12 @@ export const ADMIN_ENDPOINTS = {
     query: AuditQuery,
     subject: 'audit query',
     response: AuditPage,
+  }),
+  auditVerification: endpoint({
+    summary: 'How far the audit chain is verified',
+    method: 'GET',
+    path: '/api/admin/audit/verification',
+    response: AuditVerification,
   }),
   conversation: endpoint({
     summary: 'Read the conversation between two parties',
