@@ -31,10 +31,14 @@ import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-link
 import { resolvePairingSecret } from './pairing/pairing-secret.js'
 import { sha256 } from './security/secrets.js'
 import { createStoreSlot, type InjectedStores, needsDatabase } from './stores/open-stores.js'
+import { createGatewayTracing, type GatewayTracing } from './tracing/gateway-tracing.js'
 import type { HubStats } from './transport/hub.js'
 
 export type { AgentDirectoryHooks } from './assembly/node-assembly.js'
-export { GATEWAY_VERSION } from './version.js'
+
+import { GATEWAY_VERSION } from './version.js'
+
+export { GATEWAY_VERSION }
 
 export interface CreateGatewayOptions extends InjectedStores, NodeParts {
   /** Parsed configuration (see `parseConfig`). */
@@ -83,6 +87,8 @@ export interface Gateway {
   readonly state: GatewayState
   /** This node's agent layer: in-process agents (`hostAgent`) register through it. */
   readonly agents: AgentLayer
+  /** This node's spans: `enabled` / `exporting` only with `tracing.otlpEndpoint` (docs/operations.md, "Tracing"). */
+  readonly tracing: GatewayTracing
   start(): Promise<StartedGateway>
   stop(options?: StopOptions): Promise<void>
   stats(): GatewayStats
@@ -126,6 +132,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   const redisBus: DeferredBus | undefined =
     options.bus === undefined && redisEnabled(config) ? createDeferredBus(nodeId) : undefined
   const bus: ClusterBus = options.bus ?? redisBus ?? createLocalBus(nodeId)
+  // No provider and no exporter at all unless an OTLP endpoint is configured.
+  const tracing = createGatewayTracing({ config, nodeId, version: GATEWAY_VERSION })
 
   // Rows recorded before `start()` opened the audit log have nowhere to go; only tests drive the app then.
   // Counted for /metrics as recorded, whether or not an audit log keeps the rows.
@@ -162,6 +170,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     startedAt,
     audit: connectionAudit,
     approvalLinks: () => secrets?.approvalLinks,
+    tracing,
   })
   const { hub, access, upstreams } = node
   const isDraining = () => state === 'draining' || state === 'stopped'
@@ -339,6 +348,9 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     const current = server
     server = undefined
     if (current !== undefined) await closeServer(current)
+    await tracing.shutdown().catch((error: unknown) => {
+      logger.warn({ err: error }, 'sending the last spans failed during shutdown')
+    })
     state = 'stopped'
     logger.info('gateway stopped')
   }
@@ -347,6 +359,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     app: http.app,
     config,
     agents: hub.agents,
+    tracing,
     get state() {
       return state
     },

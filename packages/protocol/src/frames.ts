@@ -12,6 +12,7 @@ import {
   StreamPosition,
   storedText,
 } from './primitives.js'
+import { TraceContextFields } from './trace-context.js'
 
 export {
   ChannelName,
@@ -100,6 +101,7 @@ export const PublishFrame = z.object({
   channel: ChannelName,
   data: JsonData,
   idempotencyKey: IdempotencyKey.optional(),
+  ...TraceContextFields,
 })
 export const BroadcastFrame = z.object({ type: z.literal('broadcast'), id: RequestId, data: JsonData })
 export const PingFrame = z.object({
@@ -118,6 +120,7 @@ export const SendFrame = z.object({
   idempotencyKey: IdempotencyKey.optional(),
   /** Ask for `receipt` frames as the delivery progresses (delivered, acked, dead, expired). */
   receipt: z.boolean().optional(),
+  ...TraceContextFields,
 })
 
 /** Settles deliveries as processed. With `id` the gateway replies; without it the ack is fire-and-forget. */
@@ -244,6 +247,8 @@ export const ChannelMessageFrame = z.object({
   deliveryId: DeliveryId.optional(),
   /** 1 on the first delivery, higher on redeliveries (durable deliveries only). */
   attempt: z.number().int().positive().optional(),
+  /** The publish span's trace context (live deliveries of a traced publish only; not kept in the history). */
+  ...TraceContextFields,
 })
 
 /** A direct message from another client; acknowledge `deliveryId` with `ack` (or `nack`). */
@@ -258,6 +263,8 @@ export const DirectMessageFrame = z.object({
   /** Set when the sender is a registered agent (messages sent with `agent_send`). */
   fromAgent: z.string().optional(),
   traceId: z.string().optional(),
+  /** The sender's trace context (`traceparent` only: it is kept with the delivery; `tracestate` is not). */
+  traceparent: z.string().optional(),
 })
 
 export const RECEIPT_STATUSES = ['delivered', 'acked', 'dead', 'expired'] as const

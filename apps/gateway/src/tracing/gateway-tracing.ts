@@ -1,0 +1,129 @@
+import {
+  type Attributes,
+  createTraceState,
+  ROOT_CONTEXT,
+  type Span,
+  type SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
+import { formatTraceparent, parseTraceparent, type TraceContext } from '@parley/protocol'
+import type { GatewayConfig } from '../config.js'
+
+/**
+ * The gateway's spans. `enabled` is false when no OTLP endpoint is configured: then no provider or exporter
+ * exists, and every caller checks `enabled` before it builds a span, so the hot paths pay one property read.
+ */
+export interface GatewayTracing {
+  readonly enabled: boolean
+  /** True once an OTLP exporter was created (only with `tracing.otlpEndpoint`). */
+  readonly exporting: boolean
+  /**
+   * Starts a span, a child of `parent`'s `traceparent` when it has one (a new trace otherwise). Only call it
+   * when `enabled`.
+   */
+  start(name: string, kind: SpanKind, parent: TraceContext, attributes: Attributes): Span
+  /** Sends the spans still buffered and stops the exporter. */
+  shutdown(): Promise<void>
+}
+
+/** Tracing off: what every part uses unless it is given an enabled one. */
+export const noTracing: GatewayTracing = {
+  enabled: false,
+  exporting: false,
+  start() {
+    throw new Error('tracing is disabled: check `enabled` before starting a span')
+  },
+  shutdown: async () => {},
+}
+
+export interface GatewayTracingOptions {
+  config: Pick<GatewayConfig, 'tracing'>
+  nodeId: string
+  version: string
+}
+
+/**
+ * An own tracer provider per gateway, never the global one: an application embedding the gateway (or a test
+ * running two nodes in one process) keeps its own provider, and each node's spans carry its node id.
+ */
+export function createGatewayTracing(options: GatewayTracingOptions): GatewayTracing {
+  const endpoint = options.config.tracing.otlpEndpoint
+  if (endpoint === undefined) return noTracing
+  const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` })
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({
+      'service.name': options.config.tracing.serviceName,
+      'service.version': options.version,
+      'service.instance.id': options.nodeId,
+    }),
+    spanProcessors: [new BatchSpanProcessor({ exporter })],
+  })
+  const tracer: Tracer = provider.getTracer('parley-gateway', options.version)
+  return {
+    enabled: true,
+    exporting: true,
+    start(name, kind, parent, attributes) {
+      return tracer.startSpan(name, { kind, attributes }, parentContextOf(parent))
+    },
+    shutdown: () => provider.shutdown(),
+  }
+}
+
+/** The OpenTelemetry context of an accepted (already validated) trace context; the root context without one. */
+function parentContextOf(parent: TraceContext) {
+  const parsed = parent.traceparent === undefined ? undefined : parseTraceparent(parent.traceparent)
+  if (parsed === undefined) return ROOT_CONTEXT
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: parsed.traceId,
+    spanId: parsed.spanId,
+    traceFlags: parsed.flags,
+    isRemote: true,
+    ...(parent.tracestate === undefined ? {} : { traceState: createTraceState(parent.tracestate) }),
+  })
+}
+
+/**
+ * The trace context a frame passes on: the gateway's span when it made one, else the sender's own, so a trace
+ * continues through a gateway that does not export spans.
+ */
+export function traceContextOf(span: Span | undefined, incoming: TraceContext): TraceContext {
+  if (span === undefined) return pick(incoming)
+  const context = span.spanContext()
+  const tracestate = context.traceState?.serialize()
+  return {
+    traceparent: formatTraceparent({
+      traceId: context.traceId,
+      spanId: context.spanId,
+      flags: context.traceFlags,
+    }),
+    ...(tracestate === undefined || tracestate === '' ? {} : { tracestate }),
+  }
+}
+
+/** Only the fields that are set, so a frame gets no `undefined` members. */
+function pick(incoming: TraceContext): TraceContext {
+  if (incoming.traceparent === undefined) return {}
+  return incoming.tracestate === undefined
+    ? { traceparent: incoming.traceparent }
+    : { traceparent: incoming.traceparent, tracestate: incoming.tracestate }
+}
+
+/** The trace id of a trace context, so the audit rows of a traced message name its OpenTelemetry trace. */
+export function traceIdOf(incoming: TraceContext): string | undefined {
+  return incoming.traceparent === undefined ? undefined : parseTraceparent(incoming.traceparent)?.traceId
+}
+
+/** Ends a span, marked as an error with the code the caller got (`error.type`) unless `outcome` is `ok`. */
+export function endSpan(span: Span | undefined, outcome: string): void {
+  if (span === undefined) return
+  if (outcome !== 'ok') {
+    span.setAttribute('error.type', outcome)
+    span.setStatus({ code: SpanStatusCode.ERROR, message: outcome })
+  }
+  span.end()
+}
