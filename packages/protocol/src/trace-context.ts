@@ -58,3 +58,39 @@ export function parseTraceparent(value: string): TraceParent | undefined {
 export function formatTraceparent(parent: TraceParent): string {
   return `00-${parent.traceId}-${parent.spanId}-${(parent.flags & 0xff).toString(16).padStart(2, '0')}`
 }
+
+/** The fields of an OpenTelemetry span context that trace context is made of (typed here without the API). */
+export interface SpanContextFields {
+  traceId: string
+  spanId: string
+  traceFlags: number
+  traceState?: { serialize(): string } | undefined
+}
+
+/** The trace context a frame carries for a span context (its `traceparent`, and `tracestate` when set). */
+export function traceContextOfSpan(span: SpanContextFields): TraceContext {
+  const tracestate = span.traceState?.serialize()
+  const traceparent = formatTraceparent({
+    traceId: span.traceId,
+    spanId: span.spanId,
+    flags: span.traceFlags,
+  })
+  return tracestate === undefined || tracestate === '' ? { traceparent } : { traceparent, tracestate }
+}
+
+/** The remote span context of a frame's trace context (without its trace state), or undefined when invalid. */
+export function remoteSpanContextOf(
+  incoming: TraceContext,
+): { traceId: string; spanId: string; traceFlags: number; isRemote: true } | undefined {
+  const parsed = incoming.traceparent === undefined ? undefined : parseTraceparent(incoming.traceparent)
+  if (parsed === undefined) return undefined
+  return { traceId: parsed.traceId, spanId: parsed.spanId, traceFlags: parsed.flags, isRemote: true }
+}
+
+/** Only the trace context fields that are set, so an object built from them has no `undefined` members. */
+export function pickTraceContext(frame: TraceContext): TraceContext {
+  if (frame.traceparent === undefined) return {}
+  return frame.tracestate === undefined
+    ? { traceparent: frame.traceparent }
+    : { traceparent: frame.traceparent, tracestate: frame.tracestate }
+}

@@ -11,7 +11,13 @@ import {
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
-import { formatTraceparent, parseTraceparent, type TraceContext } from '@parley/protocol'
+import {
+  parseTraceparent,
+  pickTraceContext,
+  remoteSpanContextOf,
+  type TraceContext,
+  traceContextOfSpan,
+} from '@parley/protocol'
 import type { GatewayConfig } from '../config.js'
 
 /**
@@ -76,15 +82,13 @@ export function createGatewayTracing(options: GatewayTracingOptions): GatewayTra
 
 /** The OpenTelemetry context of an accepted (already validated) trace context; the root context without one. */
 function parentContextOf(parent: TraceContext) {
-  const parsed = parent.traceparent === undefined ? undefined : parseTraceparent(parent.traceparent)
-  if (parsed === undefined) return ROOT_CONTEXT
-  return trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: parsed.traceId,
-    spanId: parsed.spanId,
-    traceFlags: parsed.flags,
-    isRemote: true,
-    ...(parent.tracestate === undefined ? {} : { traceState: createTraceState(parent.tracestate) }),
-  })
+  const remote = remoteSpanContextOf(parent)
+  if (remote === undefined) return ROOT_CONTEXT
+  const { tracestate } = parent
+  return trace.setSpanContext(
+    ROOT_CONTEXT,
+    tracestate === undefined ? remote : { ...remote, traceState: createTraceState(tracestate) },
+  )
 }
 
 /**
@@ -92,25 +96,7 @@ function parentContextOf(parent: TraceContext) {
  * continues through a gateway that does not export spans.
  */
 export function traceContextOf(span: Span | undefined, incoming: TraceContext): TraceContext {
-  if (span === undefined) return pick(incoming)
-  const context = span.spanContext()
-  const tracestate = context.traceState?.serialize()
-  return {
-    traceparent: formatTraceparent({
-      traceId: context.traceId,
-      spanId: context.spanId,
-      flags: context.traceFlags,
-    }),
-    ...(tracestate === undefined || tracestate === '' ? {} : { tracestate }),
-  }
-}
-
-/** Only the fields that are set, so a frame gets no `undefined` members. */
-function pick(incoming: TraceContext): TraceContext {
-  if (incoming.traceparent === undefined) return {}
-  return incoming.tracestate === undefined
-    ? { traceparent: incoming.traceparent }
-    : { traceparent: incoming.traceparent, tracestate: incoming.tracestate }
+  return span === undefined ? pickTraceContext(incoming) : traceContextOfSpan(span.spanContext())
 }
 
 /** The trace id of a trace context, so the audit rows of a traced message name its OpenTelemetry trace. */
