@@ -26,6 +26,7 @@ import {
 import type { GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
 import { createAuditMetrics } from './metrics/audit-metrics.js'
+import { createBusMetrics } from './metrics/bus-metrics.js'
 import { createStoreMetrics } from './metrics/store-metrics.js'
 import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
 import { resolvePairingSecret } from './pairing/pairing-secret.js'
@@ -120,6 +121,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   // Store calls are timed for /metrics from the moment the stores open.
   const storeMetrics = createStoreMetrics()
   const stores = createStoreSlot(options, storeMetrics.timed)
+  // The Redis bus (opened at start) reports its lag and reconnects here.
+  const busMetrics = createBusMetrics()
 
   let state: GatewayState = 'created'
   let secrets: StartSecrets | undefined
@@ -194,6 +197,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     audit: connectionAudit,
     auditMetrics,
     storeMetrics,
+    busMetrics,
     probes,
     isDraining,
     isListening: () => state === 'running',
@@ -266,6 +270,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       nodeId,
       logger: logger.child({ component: 'bus' }),
       commandTimeoutMs: Math.round(config.stores.timeout * 1000),
+      observer: busMetrics.observer,
     })
     redisBus.attach(opened)
     logger.info({ nodeId }, 'cluster bus open')
