@@ -28,8 +28,18 @@ import { CLIENT_NAME, CLIENT_VERSION } from './version.js'
 
 /** The trace context of a span context, or nothing when it is not a valid one. */
 function fieldsOf(spanContext: ReturnType<Span['spanContext']> | undefined): TraceContext {
-  return spanContext === undefined || !isSpanContextValid(spanContext) ? {} : traceContextOfSpan(spanContext)
+  return spanContext === undefined || !isSpanContextValid(spanContext)
+    ? NO_TRACE_CONTEXT
+    : traceContextOfSpan(spanContext)
 }
+
+const NO_TRACE_CONTEXT: TraceContext = Object.freeze({})
+
+/**
+ * The SDK's tracer. A proxy: it records through whatever provider the application registers, also later, and is
+ * a no-op until then.
+ */
+const tracer = trace.getTracer(CLIENT_NAME, CLIENT_VERSION)
 
 /**
  * The trace context an outgoing frame carries: the active OpenTelemetry span's, else `fallback`'s (the
@@ -89,9 +99,7 @@ export async function inHandlerSpan<T>(
 ): Promise<T> {
   const remote = contextOf(incoming)
   const parent = request === undefined ? remote : remote.setValue(HANDLED_REQUEST, request)
-  const span = trace
-    .getTracer(CLIENT_NAME, CLIENT_VERSION)
-    .startSpan(spec.name, { kind: spec.kind, attributes: spec.attributes }, parent)
+  const span = tracer.startSpan(spec.name, { kind: spec.kind, attributes: spec.attributes }, parent)
   const own = fieldsOf(span.spanContext())
   // A non-recording span (no OpenTelemetry SDK registered) still passes the caller's context on.
   const handed = span.isRecording() || incoming.traceparent === undefined ? own : incoming

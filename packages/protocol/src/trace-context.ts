@@ -87,9 +87,12 @@ export function remoteSpanContextOf(
   return { traceId: parsed.traceId, spanId: parsed.spanId, traceFlags: parsed.flags, isRemote: true }
 }
 
+/** No trace context: one shared empty object, so the untraced path allocates nothing for it. */
+const NO_TRACE_CONTEXT: TraceContext = Object.freeze({})
+
 /** Only the trace context fields that are set, so an object built from them has no `undefined` members. */
 export function pickTraceContext(frame: TraceContext): TraceContext {
-  if (frame.traceparent === undefined) return {}
+  if (frame.traceparent === undefined) return NO_TRACE_CONTEXT
   return frame.tracestate === undefined
     ? { traceparent: frame.traceparent }
     : { traceparent: frame.traceparent, tracestate: frame.tracestate }
