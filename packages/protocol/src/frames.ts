@@ -2,6 +2,13 @@ import { z } from 'zod'
 import { AGENT_CLIENT_FRAMES, AGENT_RESULT_SCHEMAS, AGENT_SERVER_FRAMES } from './agent-frames.js'
 import { ERROR_CODE_NAMES } from './errors.js'
 import {
+  PresenceFrame,
+  PresenceGetFrame,
+  PresenceListResult,
+  PresenceSetFrame,
+  PresenceSetResult,
+} from './presence-frames.js'
+import {
   ChannelName,
   ClientId,
   DeliveryId,
@@ -142,28 +149,6 @@ export const NackFrame = z.object({
     .max(24 * 3600 * 1000)
     .optional(),
   reason: z.string().max(500).optional(),
-})
-
-/** Free-form presence status, such as `available`, `busy` or `away`. */
-export const PresenceStatus = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_\-.:]+$/, 'statuses use letters, digits and _ - . :')
-
-/** Sets this connection's presence status and metadata; subscribers of its channels see an `update`. */
-export const PresenceSetFrame = z.object({
-  type: z.literal('presence_set'),
-  id: RequestId,
-  status: PresenceStatus,
-  metadata: z.record(z.string(), z.unknown()).optional(),
-})
-
-/** Lists who is online (cluster-wide): everyone, or the subscribers of one channel. */
-export const PresenceGetFrame = z.object({
-  type: z.literal('presence_get'),
-  id: RequestId,
-  channel: ChannelName.optional(),
 })
 
 export const ClientFrame = z.discriminatedUnion('type', [
@@ -349,38 +334,6 @@ export const SessionResumedFrame = z.object({
   buffered: z.number().int().nonnegative(),
 })
 
-/** One client (client id) online: its status, metadata and last sign of life. */
-export const PresenceEntry = z.object({
-  clientId: z.string(),
-  principal: z.string(),
-  status: z.string(),
-  metadata: z.record(z.string(), z.unknown()),
-  /** Epoch ms of the last frame from any of its connections. */
-  lastSeen: z.number(),
-  /** Open connections of this client id, on every node. */
-  connections: z.number().int().nonnegative(),
-})
-
-/** Presence of a principal, aggregated over all its clients and connections. */
-export const PrincipalPresence = z.object({
-  principal: z.string(),
-  /** The status of its most recently active client. */
-  status: z.string(),
-  clients: z.array(z.string()),
-  connections: z.number().int().nonnegative(),
-  lastSeen: z.number(),
-})
-
-export const PRESENCE_EVENTS = ['join', 'leave', 'update'] as const
-
-/** To a channel's subscribers (when presence `broadcastChanges` is on): a client joined, left or changed status. */
-export const PresenceFrame = z.object({
-  type: z.literal('presence'),
-  channel: ChannelName,
-  event: z.enum(PRESENCE_EVENTS),
-  client: PresenceEntry,
-})
-
 export const ServerPingFrame = z.object({ type: z.literal('ping'), ts: z.number() })
 export const ServerPongFrame = z.object({ type: z.literal('pong'), id: RequestId.optional(), ts: z.number() })
 
@@ -464,18 +417,6 @@ export const PairingCheckResult = z.object({
   approvalUrl: z.string().optional(),
 })
 
-export const PresenceSetResult = z.object({
-  status: z.string(),
-  metadata: z.record(z.string(), z.unknown()),
-})
-
-/** Answer to `presence_get` (the client SDK also emits it as `presence_list`). */
-export const PresenceListResult = z.object({
-  channel: ChannelName.optional(),
-  clients: z.array(PresenceEntry),
-  principals: z.array(PrincipalPresence),
-})
-
 /** The result schema of each request type that is answered with `reply`. */
 export const RESULT_SCHEMAS = {
   subscribe: SubscribeResult,
@@ -525,12 +466,5 @@ export type PairingResolvedFrame = z.infer<typeof PairingResolvedFrame>
 export type PairingCheckResult = z.infer<typeof PairingCheckResult>
 export type SendResult = z.infer<typeof SendResult>
 export type AckResult = z.infer<typeof AckResult>
-export type PresenceSetFrame = z.infer<typeof PresenceSetFrame>
-export type PresenceGetFrame = z.infer<typeof PresenceGetFrame>
 export type SessionResumedFrame = z.infer<typeof SessionResumedFrame>
 export type ResumedSubscription = z.infer<typeof ResumedSubscription>
-export type PresenceEntry = z.infer<typeof PresenceEntry>
-export type PrincipalPresence = z.infer<typeof PrincipalPresence>
-export type PresenceFrame = z.infer<typeof PresenceFrame>
-export type PresenceSetResult = z.infer<typeof PresenceSetResult>
-export type PresenceListResult = z.infer<typeof PresenceListResult>
