@@ -30,6 +30,8 @@ const TOKEN = 'tracing-test-token-0123456789'
 // OTLP span kinds.
 const SERVER = 2
 const CLIENT = 3
+const PRODUCER = 4
+const CONSUMER = 5
 
 let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>
 /** The SDK side's provider (the application's, in real life), exporting to the same receiver. */
@@ -160,6 +162,49 @@ describe('traces across two gateway nodes', () => {
     })
     expect(gatewayB?.attributes['parley.hops']).toBe(1)
     expect(spans).toHaveLength(5)
+  })
+
+  it('exports publisher → gateway publish (node 1) → subscriber process (node 2) for a channel message', async () => {
+    await startNodes({ otlpEndpoint: receiver.url })
+    const subscriber = new AgentCaller(wsUrl(1), {
+      clientId: 'sub',
+      authToken: TOKEN,
+      reconnect: FAST_RECONNECT,
+    })
+    const publisher = new AgentCaller(wsUrl(0), {
+      clientId: 'pub',
+      authToken: TOKEN,
+      reconnect: FAST_RECONNECT,
+    })
+    clients.push(subscriber, publisher)
+    await Promise.all([subscriber.connect(), publisher.connect()])
+    await subscriber.subscribe('alerts')
+    const received = new Promise<{ traceparent?: string }>((resolve) =>
+      subscriber.on('channel_message', resolve),
+    )
+    const tracer = trace.getTracer('tracing-test')
+    const publisherSpan = await tracer.startActiveSpan('publisher', async (span: Span) => {
+      await publisher.publish('alerts', { level: 'high' })
+      span.end()
+      return span.spanContext()
+    })
+    const message = await received
+    expect(message.traceparent?.split('-')[1]).toBe(publisherSpan.traceId)
+
+    for (const node of nodes) await node.dispose()
+    await sdkProvider.forceFlush()
+    const spans = receiver.spans.filter((span) => span.traceId === publisherSpan.traceId)
+    const publish = spans.find((span) => span.name === 'publish alerts')
+    const processed = spans.find((span) => span.name === 'process alerts')
+    expect(publish).toMatchObject({ kind: PRODUCER, instance: 'node-1', parentSpanId: publisherSpan.spanId })
+    expect(publish?.attributes).toMatchObject({
+      'messaging.system': 'parley',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': 'alerts',
+    })
+    // The live frame crossed the bus to node 2 with the publish span's context.
+    expect(message.traceparent?.split('-')[2]).toBe(publish?.spanId)
+    expect(processed).toMatchObject({ kind: CONSUMER, service: 'agents', parentSpanId: publish?.spanId })
   })
 
   it('creates no exporter and sends nothing when no OTLP endpoint is set', async () => {

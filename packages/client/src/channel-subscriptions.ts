@@ -20,7 +20,7 @@ import type {
 } from './push-client-types.js'
 import { Subscription } from './subscription.js'
 import { timeoutTimer } from './timers.js'
-import { withIncomingContext } from './trace-context.js'
+import { inProcessSpan } from './trace-context.js'
 import type { TypedEmitter } from './typed-emitter.js'
 import type { WebSocketLike } from './websocket.js'
 
@@ -191,7 +191,7 @@ export class ChannelSubscriptions {
     }
     const message: Omit<ChannelMessage, keyof DeliveryControls> =
       sub?.recovery !== undefined ? { ...fields, replayed: true } : fields
-    withIncomingContext(fields, () =>
+    inProcessSpan(fields, channel, () =>
       this.host.emitter.emit('channel_message', withControls(message, NOT_A_DELIVERY)),
     )
   }

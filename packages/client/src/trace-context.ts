@@ -7,7 +7,7 @@ import {
   isSpanContextValid,
   ROOT_CONTEXT,
   type Span,
-  type SpanKind,
+  SpanKind,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api'
@@ -123,4 +123,44 @@ export async function inHandlerSpan<T>(
 export function withIncomingContext<T>(incoming: TraceContext, fn: () => T): T {
   if (incoming.traceparent === undefined) return fn()
   return context.with(contextOf(incoming), fn)
+}
+
+/**
+ * Runs the listeners of a received message in a `process {destination}` span (kind CONSUMER, messaging
+ * conventions) that continues the sender's trace, with that span active. A message without a `traceparent`
+ * just runs them: no span, nothing allocated. A promise `fn` returns ends the span when it settles.
+ */
+export function inProcessSpan<T>(incoming: TraceContext, destination: string, fn: () => T): T {
+  if (incoming.traceparent === undefined) return fn()
+  const parent = contextOf(incoming)
+  const span = tracer.startSpan(
+    `process ${destination}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'parley',
+        'messaging.operation.name': 'process',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': destination,
+      },
+    },
+    parent,
+  )
+  const failed = (error: unknown): void => {
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    })
+    span.end()
+  }
+  let result: T
+  try {
+    result = context.with(trace.setSpan(parent, span), fn)
+  } catch (error) {
+    failed(error)
+    throw error
+  }
+  if (result instanceof Promise) result.then(() => span.end(), failed)
+  else span.end()
+  return result
 }
