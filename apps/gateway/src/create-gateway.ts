@@ -88,7 +88,7 @@ export interface Gateway {
   readonly state: GatewayState
   /** This node's agent layer: in-process agents (`hostAgent`) register through it. */
   readonly agents: AgentLayer
-  /** This node's spans: `enabled` / `exporting` only with `tracing.otlpEndpoint` (docs/operations.md, "Tracing"). */
+  /** This node's spans: `enabled` / `exporting` from `start()` on, only with `tracing.otlpEndpoint` (docs/operations.md, "Tracing"). */
   readonly tracing: GatewayTracing
   start(): Promise<StartedGateway>
   stop(options?: StopOptions): Promise<void>
@@ -288,6 +288,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   const undoStart = (closeStores: boolean) => async (error: unknown) => {
     if (closeStores) await closeStorage()
     await redisBus?.detach()
+    await tracing.shutdown().catch(() => {})
     throw error
   }
 
@@ -303,6 +304,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     try {
       assertSafeBind(config)
       secrets = await readSecrets(config, givenAdminDigest)
+      await tracing.open()
       await openBus()
       await openStorage(secrets.pairingSecret).catch(undoStart(false))
       await probes.probeNow()

@@ -33,6 +33,8 @@ describe('gateway tracing', () => {
       nodeId: 'n1',
       version: '0',
     })
+    expect(tracing.enabled).toBe(false)
+    await tracing.open()
     expect(tracing.exporting).toBe(true)
     const span = tracing.start(
       'publish alerts',

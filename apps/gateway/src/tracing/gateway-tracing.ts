@@ -8,9 +8,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api'
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { resourceFromAttributes } from '@opentelemetry/resources'
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
+import type { TracerProvider } from '@opentelemetry/sdk-trace'
 import {
   parseTraceparent,
   pickTraceContext,
@@ -22,12 +20,15 @@ import type { GatewayConfig } from '../config.js'
 
 /**
  * The gateway's spans. `enabled` is false when no OTLP endpoint is configured: then no provider or exporter
- * exists, and every caller checks `enabled` before it builds a span, so the hot paths pay one property read.
+ * exists (the OpenTelemetry SDK is not even loaded), and every caller checks `enabled` before it builds a span,
+ * so the hot paths pay one property read.
  */
 export interface GatewayTracing {
   readonly enabled: boolean
-  /** True once an OTLP exporter was created (only with `tracing.otlpEndpoint`). */
+  /** True once an OTLP exporter was created (only with `tracing.otlpEndpoint`, from `open()` on). */
   readonly exporting: boolean
+  /** Loads the OpenTelemetry SDK and creates the provider and its exporter (at the gateway's start). */
+  open(): Promise<void>
   /**
    * Starts a span, a child of `parent`'s `traceparent` when it has one (a new trace otherwise). Only call it
    * when `enabled`.
@@ -41,6 +42,7 @@ export interface GatewayTracing {
 export const noTracing: GatewayTracing = {
   enabled: false,
   exporting: false,
+  open: async () => {},
   start() {
     throw new Error('tracing is disabled: check `enabled` before starting a span')
   },
@@ -55,28 +57,49 @@ export interface GatewayTracingOptions {
 
 /**
  * An own tracer provider per gateway, never the global one: an application embedding the gateway (or a test
- * running two nodes in one process) keeps its own provider, and each node's spans carry its node id.
+ * running two nodes in one process) keeps its own provider, and each node's spans carry its node id. The SDK
+ * modules are imported by `open()` only (about 200 ms of start-up a gateway without tracing does not pay).
  */
 export function createGatewayTracing(options: GatewayTracingOptions): GatewayTracing {
   const endpoint = options.config.tracing.otlpEndpoint
   if (endpoint === undefined) return noTracing
-  const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` })
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({
-      'service.name': options.config.tracing.serviceName,
-      'service.version': options.version,
-      'service.instance.id': options.nodeId,
-    }),
-    spanProcessors: [new BatchSpanProcessor({ exporter })],
-  })
-  const tracer: Tracer = provider.getTracer('parley-gateway', options.version)
+  let provider: TracerProvider | undefined
+  let tracer: Tracer | undefined
   return {
-    enabled: true,
-    exporting: true,
+    get enabled() {
+      return tracer !== undefined
+    },
+    get exporting() {
+      return provider !== undefined
+    },
+    async open() {
+      if (provider !== undefined) return
+      const [{ OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+        import('@opentelemetry/exporter-trace-otlp-http'),
+        import('@opentelemetry/resources'),
+        import('@opentelemetry/sdk-trace'),
+      ])
+      const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` })
+      provider = new sdk.TracerProvider({
+        resource: resourceFromAttributes({
+          'service.name': options.config.tracing.serviceName,
+          'service.version': options.version,
+          'service.instance.id': options.nodeId,
+        }),
+        spanProcessors: [new sdk.BatchSpanProcessor({ exporter })],
+      })
+      tracer = provider.getTracer('parley-gateway', options.version)
+    },
     start(name, kind, parent, attributes) {
+      if (tracer === undefined) throw new Error('tracing is not open: check `enabled` before starting a span')
       return tracer.startSpan(name, { kind, attributes }, parentContextOf(parent))
     },
-    shutdown: () => provider.shutdown(),
+    async shutdown() {
+      const current = provider
+      provider = undefined
+      tracer = undefined
+      await current?.shutdown()
+    },
   }
 }
 
