@@ -68,8 +68,7 @@ export function createAgentSends(options: AgentSendsOptions) {
       const trace = traceContextOf(span, frame)
       const traceId = traceIdOf(trace) ?? frame.traceId ?? newTraceId()
       try {
-        await deliver(connection, frame, size, { target, traceId, trace })
-        endSpan(span, 'ok')
+        endSpan(span, await deliver(connection, frame, size, { target, traceId, trace }))
       } catch (error) {
         endSpan(span, 'error')
         throw error
@@ -82,11 +81,12 @@ export function createAgentSends(options: AgentSendsOptions) {
     frame: AgentSendFrame,
     size: number,
     { target, traceId, trace }: { target: string; traceId: string; trace: TraceContext },
-  ): Promise<void> {
+  ): Promise<string> {
     const found = candidates(connection, frame.target)
     if (found.length === 0) {
-      sendError(connection, noRouteError(directory, `no active agent for ${target}`), frame.id)
-      return
+      const refusal = noRouteError(directory, `no active agent for ${target}`)
+      sendError(connection, refusal, frame.id)
+      return refusal.code
     }
     const caller = callerParty(directory, connection)
     const single = typeof frame.target === 'string' || 'capability' in frame.target
@@ -103,14 +103,12 @@ export function createAgentSends(options: AgentSendsOptions) {
       if (single) break
     }
     if (recipients.length === 0) {
-      sendError(
-        connection,
+      const refusal =
         firstDenial === undefined
           ? noRouteError(directory, `no active agent for ${target}`)
-          : denialError(firstDenial),
-        frame.id,
-      )
-      return
+          : denialError(firstDenial)
+      sendError(connection, refusal, frame.id)
+      return refusal.code
     }
     for (const route of recipients) directory.markChosen(route.instanceId)
     const fromAgent = directory.byConnection(connection.id)?.agentId
@@ -142,6 +140,7 @@ export function createAgentSends(options: AgentSendsOptions) {
       traceId,
       detail: `recipients=${recipients.map((route) => route.agentId).join(',')}`,
     })
+    return 'ok'
   }
 }
 
