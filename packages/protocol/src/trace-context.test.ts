@@ -40,4 +40,12 @@ describe('traceContextOfSpan', () => {
       tracestate: 'a=1',
     })
   })
+
+  it('leaves out a tracestate longer than a frame takes', () => {
+    const span = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 }
+    const long = `a=${'x'.repeat(600)}`
+    expect(traceContextOfSpan({ ...span, traceState: { serialize: () => long } })).toEqual({
+      traceparent: VALID,
+    })
+  })
 })

@@ -7,8 +7,11 @@ import { z } from 'zod'
  */
 export const Traceparent = z.string().min(1).max(256)
 
+/** The longest `tracestate` a frame carries (W3C asks every vendor to pass on at least 512 characters). */
+export const MAX_TRACESTATE_LENGTH = 512
+
 /** Vendor trace state, passed on unchanged with a valid `traceparent` (32 list members at most by W3C). */
-export const Tracestate = z.string().max(512)
+export const Tracestate = z.string().max(MAX_TRACESTATE_LENGTH)
 
 /** The optional trace context fields of the frames that start or carry a message (see docs/protocol.md). */
 export const TraceContextFields = {
@@ -67,7 +70,10 @@ export interface SpanContextFields {
   traceState?: { serialize(): string } | undefined
 }
 
-/** The trace context a frame carries for a span context (its `traceparent`, and `tracestate` when set). */
+/**
+ * The trace context a frame carries for a span context: its `traceparent`, and its `tracestate` when set and
+ * not longer than a frame takes (a longer one is left out, as W3C lets a vendor drop trace state it cannot keep).
+ */
 export function traceContextOfSpan(span: SpanContextFields): TraceContext {
   const tracestate = span.traceState?.serialize()
   const traceparent = formatTraceparent({
@@ -75,7 +81,9 @@ export function traceContextOfSpan(span: SpanContextFields): TraceContext {
     spanId: span.spanId,
     flags: span.traceFlags,
   })
-  return tracestate === undefined || tracestate === '' ? { traceparent } : { traceparent, tracestate }
+  return tracestate === undefined || tracestate === '' || tracestate.length > MAX_TRACESTATE_LENGTH
+    ? { traceparent }
+    : { traceparent, tracestate }
 }
 
 /** The remote span context of a frame's trace context (without its trace state), or undefined when invalid. */
