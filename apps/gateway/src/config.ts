@@ -28,6 +28,7 @@ import {
   SessionConfigSchema,
   StateConfigSchema,
   StoresConfigSchema,
+  TracingConfigSchema,
   UpstreamsConfigSchema,
 } from './config/section-schemas.js'
 
@@ -131,6 +132,7 @@ export const GatewayConfigSchema = z
     mcp: McpConfigSchema.prefault({}),
     stores: StoresConfigSchema.prefault({}),
     audit: AuditConfigSchema.prefault({}),
+    tracing: TracingConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if (

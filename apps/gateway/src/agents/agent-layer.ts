@@ -15,6 +15,7 @@ import type { ClusterBus } from '../bus/types.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import type { Connection } from '../peers/connection.js'
+import { type GatewayTracing, noTracing } from '../tracing/gateway-tracing.js'
 import { createAgentActivity } from './agent-activity.js'
 import { recordAgentAudit } from './agent-audit.js'
 import {
@@ -65,6 +66,7 @@ export interface AgentLayerOptions {
   /** Policies and grants; allow-all until they are wired in. */
   access?: () => AgentAccess
   deliveries: AgentSendsOptions['deliveries']
+  tracing?: GatewayTracing
 }
 
 /**
@@ -81,10 +83,11 @@ export function createAgentLayer(options: AgentLayerOptions) {
     agentTimeoutMs: config.agentTimeout * 1000,
   })
   const activity = createAgentActivity()
-  const shared = { config, directory, access, audit, logger, activity }
+  const tracing = options.tracing ?? noTracing
+  const shared = { config, directory, access, audit, logger, activity, tracing }
   const requests = createAgentRequests(shared)
   const streams = createAgentStreams(shared)
-  const sends = createAgentSends({ directory, access, audit, deliveries: options.deliveries })
+  const sends = createAgentSends({ directory, access, audit, deliveries: options.deliveries, tracing })
 
   directory.onGone((route) => {
     requests.instanceGone(route)

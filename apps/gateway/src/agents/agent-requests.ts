@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api'
 import {
   type Caller,
   type DirectTarget,
@@ -5,11 +6,20 @@ import {
   errorBody,
   type RequestFrame,
   type RespondFrame,
+  type TraceContext,
 } from '@parley/protocol'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId, newTraceId } from '../ids.js'
+import { spanRouted, startInvokeAgentSpan } from '../tracing/agent-spans.js'
+import {
+  endSpan,
+  type GatewayTracing,
+  noTracing,
+  traceContextOf,
+  traceIdOf,
+} from '../tracing/gateway-tracing.js'
 import type { AgentActivity } from './agent-activity.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
@@ -46,6 +56,10 @@ interface PendingRequest {
   route: AgentRoute | undefined
   /** Agent hops before this request (see `hopsOf`). */
   hops: number
+  /** The gateway's `invoke_agent` span (tracing on only). */
+  span: Span | undefined
+  /** The trace context `request_incoming` carries: the span's, else the caller's. */
+  trace: TraceContext
 }
 
 export interface AgentRequestsOptions {
@@ -55,6 +69,7 @@ export interface AgentRequestsOptions {
   audit: ConnectionAudit
   /** Told of every finished request (the metrics). */
   activity?: AgentActivity
+  tracing?: GatewayTracing
 }
 
 /**
@@ -64,6 +79,7 @@ export interface AgentRequestsOptions {
  */
 export function createAgentRequests(options: AgentRequestsOptions) {
   const { config, directory, audit, activity } = options
+  const tracing = options.tracing ?? noTracing
   const pending = new Map<string, PendingRequest>()
   const byCaller = new Map<string, Set<string>>()
   const byInstance = new Map<string, Set<string>>()
@@ -84,14 +100,14 @@ export function createAgentRequests(options: AgentRequestsOptions) {
    * The hops before a request: what the caller says (`request.hops`, the SDK sets it from the request its
    * handler answers), or more when the caller is an agent instance answering a request of the same trace here.
    */
-  function hopsOf(connection: AgentCaller, frame: RequestFrame): number {
+  function hopsOf(connection: AgentCaller, frame: RequestFrame, traceId: string | undefined): number {
     let hops = frame.hops ?? 0
-    if (frame.traceId === undefined) return hops
+    if (traceId === undefined) return hops
     const instanceId = directory.byConnection(connection.id)?.instanceId
     const answering = instanceId === undefined ? undefined : byInstance.get(instanceId)
     for (const correlationId of answering ?? []) {
       const incoming = pending.get(correlationId)
-      if (incoming?.traceId === frame.traceId) hops = Math.max(hops, incoming.hops + 1)
+      if (incoming?.traceId === traceId) hops = Math.max(hops, incoming.hops + 1)
     }
     return hops
   }
@@ -144,7 +160,9 @@ export function createAgentRequests(options: AgentRequestsOptions) {
     if (route !== undefined && answeredBy === undefined) directory.forget(route, request.correlationId)
     const latencyMs = Date.now() - request.receivedAt
     const instance = answeredBy ?? route
-    observe(request, 'error' in answer ? answer.error.code : 'ok', instance?.agentId)
+    const outcome = 'error' in answer ? answer.error.code : 'ok'
+    observe(request, outcome, instance?.agentId)
+    endSpan(request.span, outcome)
     if ('data' in answer && instance !== undefined) {
       request.caller.sendFrame({
         type: 'reply',
@@ -207,6 +225,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
           request.traceId,
         )
         observe(request, choice.decision.code, undefined)
+        endSpan(request.span, choice.decision.code)
         sendError(request.caller, denialError(choice.decision), request.requestId)
         return false
       }
@@ -225,6 +244,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
       request.tried.add(route.instanceId)
       request.attempts += 1
       request.route = route
+      spanRouted(request.span, route)
       directory.acquire(route.instanceId)
       index(byInstance, route.instanceId, request.correlationId)
       const delivered = directory.deliver(route.instanceId, {
@@ -238,6 +258,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         ...(typeof request.target === 'string' ? {} : { capability: request.target.capability }),
         traceId: request.traceId,
         hops: request.hops,
+        ...request.trace,
       })
       if (delivered) return true
       detach(request)
@@ -291,7 +312,8 @@ export function createAgentRequests(options: AgentRequestsOptions) {
           AUDIT_BEHIND_RETRY_MS,
         )
       }
-      const hops = hopsOf(connection, frame)
+      const claimedTraceId = frame.traceId ?? traceIdOf(frame)
+      const hops = hopsOf(connection, frame, claimedTraceId)
       if (hops >= config.agents.maxHops) {
         throw new GatewayError(
           'loop_detected',
@@ -302,6 +324,12 @@ export function createAgentRequests(options: AgentRequestsOptions) {
       const maxMs = config.agents.maxRequestTimeout * 1000
       const timeoutMs = Math.min(frame.timeoutMs ?? config.agents.requestTimeout * 1000, maxMs)
       const correlationId = newId('req')
+      const span = startInvokeAgentSpan(tracing, frame, {
+        target: frame.target,
+        correlationId,
+        hops,
+        operation: 'request',
+      })
       const request: PendingRequest = {
         correlationId,
         caller: connection,
@@ -310,7 +338,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         data: frame.data,
         from: callerOf(directory, connection),
         idempotent: frame.idempotent ?? false,
-        traceId: frame.traceId ?? newTraceId(),
+        traceId: claimedTraceId ?? span?.spanContext().traceId ?? newTraceId(),
         receivedAt,
         deadline: receivedAt + timeoutMs,
         timeoutMs,
@@ -319,6 +347,8 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         tried: new Set(),
         route: undefined,
         hops,
+        span,
+        trace: traceContextOf(span, frame),
       }
       pending.set(correlationId, request)
       index(byCaller, connection.id, correlationId)
@@ -393,6 +423,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         directory.forget(route, request.correlationId)
       }
       observe(request, 'canceled', route?.agentId)
+      endSpan(request.span, 'canceled')
       recordAgentAudit(audit, {
         kind: 'reply',
         outcome: 'error',
@@ -416,6 +447,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         if (request === undefined) continue
         clearTimeout(request.timer)
         pending.delete(correlationId)
+        endSpan(request.span, 'caller_gone')
         const route = detach(request)
         if (route !== undefined) directory.forget(route, correlationId)
       }

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api'
 import {
   type AgentFailure,
   errorBody,
@@ -14,6 +15,15 @@ import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId, newTraceId } from '../ids.js'
+import { spanRouted, startInvokeAgentSpan } from '../tracing/agent-spans.js'
+import {
+  endSpan,
+  type GatewayTracing,
+  noTracing,
+  traceContextOf,
+  traceIdOf,
+} from '../tracing/gateway-tracing.js'
+import type { AgentActivity } from './agent-activity.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
 import {
@@ -59,6 +69,8 @@ interface OpenStream {
   toAgent: Direction
   openedAt: number
   traceId: string
+  /** The gateway's `invoke_agent` span, open for the stream's life (tracing on only). */
+  span: Span | undefined
 }
 
 type Side = 'opener' | 'agent'
@@ -69,6 +81,9 @@ export interface AgentStreamsOptions {
   access: () => AgentAccess
   audit: ConnectionAudit
   logger: Logger
+  /** Told of every chunk relayed (the metrics). */
+  activity?: AgentActivity
+  tracing?: GatewayTracing
 }
 
 /**
@@ -78,7 +93,8 @@ export interface AgentStreamsOptions {
  * beyond its credit ends the stream with `flow_control`.
  */
 export function createAgentStreams(options: AgentStreamsOptions) {
-  const { config, directory, audit, logger } = options
+  const { config, directory, audit, logger, activity } = options
+  const tracing = options.tracing ?? noTracing
   const window = config.agents.streamWindow
   const streams = new Map<string, OpenStream>()
   const byOpener = new Map<string, Set<string>>()
@@ -117,6 +133,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
     unindex(byInstance, stream.route.instanceId, stream.streamId)
     directory.release(stream.route.instanceId)
     if (informAgentNode) directory.forget(stream.route, stream.streamId)
+    endSpan(stream.span, outcome === 'ok' ? 'ok' : detail)
     recordAgentAudit(audit, {
       kind: 'stream',
       outcome,
@@ -164,6 +181,8 @@ export function createAgentStreams(options: AgentStreamsOptions) {
           return
         }
         outbound.forwarded += 1
+        if (activity?.observed === true)
+          activity.streamChunk(stream.route.agentId, to === 'opener' ? 'to_caller' : 'to_agent')
         sendTo(stream, to, frame)
         return
       }
@@ -204,7 +223,9 @@ export function createAgentStreams(options: AgentStreamsOptions) {
           1_000,
         )
       }
-      const traceId = frame.traceId ?? newTraceId()
+      const span = startInvokeAgentSpan(tracing, frame, { target: frame.target, operation: 'stream' })
+      const trace = traceContextOf(span, frame)
+      const traceId = frame.traceId ?? traceIdOf(frame) ?? span?.spanContext().traceId ?? newTraceId()
       const from = callerOf(directory, connection)
       const credit = Math.min(frame.credit ?? DEFAULT_STREAM_CREDIT, window)
       // A connection cannot stream to its own instance: both sides' frames would arrive on one connection.
@@ -215,6 +236,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
         const choice = chooseAllowed(directory, options.access(), 'stream', connection, frame.target, tried)
         if (choice.kind === 'denied' && first) {
           auditDenial(audit, 'stream', connection, targetName(frame.target), choice.decision, traceId)
+          endSpan(span, choice.decision.code)
           sendError(connection, denialError(choice.decision), frame.id)
           return
         }
@@ -224,6 +246,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
             noRouteError(directory, `no active agent for ${targetName(frame.target)}`),
             frame.id,
           )
+          endSpan(span, 'no_route')
           return
         }
         const { route } = choice
@@ -237,7 +260,9 @@ export function createAgentStreams(options: AgentStreamsOptions) {
           toAgent: direction(0),
           openedAt: Date.now(),
           traceId,
+          span,
         }
+        spanRouted(span, route)
         const delivered = directory.deliver(route.instanceId, {
           type: 'stream_incoming',
           streamId: stream.streamId,
@@ -246,6 +271,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
           credit,
           ...(typeof frame.target === 'string' ? {} : { capability: frame.target.capability }),
           traceId,
+          ...trace,
         })
         if (!delivered) continue
         streams.set(stream.streamId, stream)

@@ -38,6 +38,7 @@ import { registerMcpServerRoutes } from '../mcp/upstreams/mcp-server-routes.js'
 import { createMcpUpstreams } from '../mcp/upstreams/mcp-upstreams.js'
 import { upstreamMcpServerRegistry } from '../mcp/upstreams/upstream-mcp-registry.js'
 import type { AuditMetrics } from '../metrics/audit-metrics.js'
+import type { BusMetrics } from '../metrics/bus-metrics.js'
 import { createMetricsRegistry, registerMetricsRoutes } from '../metrics/metrics-routes.js'
 import type { StoreMetrics } from '../metrics/store-metrics.js'
 import { registerOpenApiRoutes } from '../openapi/openapi-routes.js'
@@ -69,6 +70,7 @@ export interface HttpAssemblyOptions {
   auditMetrics?: AuditMetrics
   /** Store call latencies, for `/metrics`. */
   storeMetrics?: StoreMetrics
+  busMetrics?: BusMetrics
   probes: StoreProbes
   isDraining: () => boolean
   isListening: () => boolean
@@ -122,6 +124,7 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     agents: { activity: hub.agents.activity, stats: hub.agents.stats },
     ...(options.auditMetrics === undefined ? {} : { audit: options.auditMetrics }),
     ...(options.storeMetrics === undefined ? {} : { stores: options.storeMetrics }),
+    ...(options.busMetrics === undefined ? {} : { bus: options.busMetrics }),
     transports: () => {
       let polling = 0
       for (const connection of hub.connections.values()) if (connection.transport === 'polling') polling += 1

@@ -14,6 +14,7 @@ import type { ApprovalLinks } from '../pairing/approval-links.js'
 import { createChatPairing } from '../pairing/chat-pairing.js'
 import { sha256 } from '../security/secrets.js'
 import type { StoreSlot } from '../stores/open-stores.js'
+import type { GatewayTracing } from '../tracing/gateway-tracing.js'
 import type { ProcessResources } from '../transport/connection-capacity.js'
 import { createHub } from '../transport/hub.js'
 import { createUpstreams } from '../upstreams/upstreams.js'
@@ -56,6 +57,7 @@ export interface NodeAssemblyOptions {
   audit: ConnectionAudit
   /** Owner approval links; undefined until `start()` has read the pairing secret. */
   approvalLinks: () => ApprovalLinks | undefined
+  tracing: GatewayTracing
 }
 
 /**
@@ -120,6 +122,7 @@ export function assembleNode(options: NodeAssemblyOptions) {
     stateStore: () => stores.require('state', 'the state store'),
     ...(parts.deliveryTimers === undefined ? {} : { deliveryTimers: parts.deliveryTimers }),
     ...(parts.resources === undefined ? {} : { resources: parts.resources }),
+    tracing: options.tracing,
   })
 
   const agentDirectory: AgentDirectory =

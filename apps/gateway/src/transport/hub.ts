@@ -42,6 +42,7 @@ import { createPresenceTracker } from '../presence/presence-tracker.js'
 import { createSessionResume } from '../sessions/session-resume.js'
 import { registerStateFrames } from '../state/state-frames.js'
 import { createStateService } from '../state/state-service.js'
+import type { GatewayTracing } from '../tracing/gateway-tracing.js'
 import type { ProcessResources } from './connection-capacity.js'
 import { createConnectionTable } from './connection-table.js'
 import { registerCoreFrames } from './core-frames.js'
@@ -85,6 +86,8 @@ export interface HubOptions {
   stateStore: () => StateStore
   /** The process's file-descriptor limit and heap, which bound connections (tests inject small ones). */
   resources?: ProcessResources
+  /** The gateway's spans (off unless an OTLP endpoint is configured). */
+  tracing?: GatewayTracing
 }
 
 /**
@@ -150,6 +153,7 @@ export function createHub(options: HubOptions) {
     logger: logger.child({ component: 'delivery' }),
     audit,
     ...options.deliveryTimers,
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
   })
   const agents = createAgentLayer({
     config,
@@ -158,6 +162,7 @@ export function createHub(options: HubOptions) {
     audit,
     ...(options.access === undefined ? {} : { access: () => options.access as AgentAccess }),
     deliveries,
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
   })
   const streams: ChannelStreams = createChannelStreams({
     config,
@@ -172,6 +177,7 @@ export function createHub(options: HubOptions) {
     },
     durable: { requireEnabled: deliveries.requireEnabled, wake: deliveries.pump },
     ...(relay === undefined ? {} : { cluster: relay }),
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
   })
   const cluster = createClusterNode({
     bus: options.bus,
