@@ -57,6 +57,8 @@ export default defineConfig({
         PARLEY_PAIRING_MAX_FAILED_ATTEMPTS: String(E2E.pairing.maxFailedAttempts),
         PARLEY_CAPTURE_AGENTS: E2E.capture.agents,
         PARLEY_CAPTURE_REDACT: E2E.capture.redact,
+        // The Audit page's badge names the last signed checkpoint: sign one a second while rows are appended.
+        PARLEY_AUDIT_CHECKPOINT_INTERVAL: '1',
         NEXT_TELEMETRY_DISABLED: '1',
       },
     },

@@ -6,6 +6,9 @@ const nextConfig: NextConfig = {
   // each other as `#admin/*`, never `./x.js`): Turbopack cannot yet map NodeNext-style `./x.js` specifiers to
   // `.ts` files (vercel/next.js#82945).
   transpilePackages: ['@parley/protocol'],
+  // A self-contained server (`.next/standalone`, only the traced node_modules) for the container image; see
+  // deploy/Dockerfile. `next start` still works as before.
+  output: 'standalone',
   poweredByHeader: false,
   reactStrictMode: true,
   async headers() {

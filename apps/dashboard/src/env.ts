@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 
 /**
@@ -34,10 +35,33 @@ function setOrUndefined(value: string | undefined): string | undefined {
   return trimmed === '' ? undefined : trimmed
 }
 
-export function readEnv(source: Record<string, string | undefined> = process.env): DashboardEnv {
+type Source = Record<string, string | undefined>
+type ReadTextFile = (path: string) => string
+
+/**
+ * `name`, or the content of the file `<name>_FILE` names (container secrets, as on the gateway). Both set, or
+ * an unreadable file, is an error naming the variable and the path, never the value.
+ */
+function valueOrFile(source: Source, name: string, readFile: ReadTextFile): string | undefined {
+  const direct = setOrUndefined(source[name])
+  const path = setOrUndefined(source[`${name}_FILE`])
+  if (path === undefined) return direct
+  if (direct !== undefined)
+    throw new Error(`Invalid dashboard environment: ${name} and ${name}_FILE are both set`)
+  try {
+    return setOrUndefined(readFile(path))
+  } catch {
+    throw new Error(`Invalid dashboard environment: ${name}_FILE names ${path}, which cannot be read`)
+  }
+}
+
+export function readEnv(
+  source: Source = process.env,
+  readFile: ReadTextFile = (path) => readFileSync(path, 'utf8'),
+): DashboardEnv {
   const parsed = EnvSchema.safeParse({
-    PARLEY_GATEWAY_URL: setOrUndefined(source.PARLEY_GATEWAY_URL),
-    PARLEY_DASHBOARD_SECRET: setOrUndefined(source.PARLEY_DASHBOARD_SECRET),
+    PARLEY_GATEWAY_URL: valueOrFile(source, 'PARLEY_GATEWAY_URL', readFile),
+    PARLEY_DASHBOARD_SECRET: valueOrFile(source, 'PARLEY_DASHBOARD_SECRET', readFile),
   })
   if (!parsed.success) {
     throw new Error(`Invalid dashboard environment: ${z.prettifyError(parsed.error)}`)

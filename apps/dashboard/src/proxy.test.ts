@@ -50,4 +50,9 @@ describe('proxy', () => {
     expect(proxy(request('/login')).headers.get('x-middleware-next')).toBe('1')
     expect(proxy(request('/api/session')).headers.get('x-middleware-next')).toBe('1')
   })
+
+  it('lets the health check through without a session, and nothing that only starts like it', () => {
+    expect(proxy(request('/api/health')).headers.get('x-middleware-next')).toBe('1')
+    expect(proxy(request('/api/healthz')).status).toBe(401)
+  })
 })

@@ -4,9 +4,17 @@ import { contentSecurityPolicy, newNonce } from './lib/content-security-policy'
 import { failed } from './lib/gateway-result'
 import { SESSION_COOKIE } from './lib/session-cookie'
 
-/** Pages and routes that work without a session: the login page and the session routes themselves. */
+/**
+ * Pages and routes that work without a session: the login page, the session routes themselves and the health
+ * check (container health checks and load balancers carry no cookie).
+ */
 function isPublic(pathname: string): boolean {
-  return pathname === '/login' || pathname.startsWith('/login/') || pathname.startsWith('/api/session')
+  return (
+    pathname === '/login' ||
+    pathname.startsWith('/login/') ||
+    pathname.startsWith('/api/session') ||
+    pathname === '/api/health'
+  )
 }
 
 /**

@@ -6,6 +6,7 @@ import { type Logger, pino } from 'pino'
 import { buildAgentsCommand } from './cli/agent-commands.js'
 import { buildAuditCommand } from './cli/audit-commands.js'
 import { buildMcpCommand } from './cli/mcp-commands.js'
+import { buildMigrateCommand } from './cli/migrate-command.js'
 import {
   approveDevice,
   approvePairing,
@@ -26,7 +27,7 @@ import {
 } from './cli/token-commands.js'
 import { ConfigError, type GatewayConfig, parseConfig } from './config.js'
 import { createGateway, GATEWAY_VERSION } from './create-gateway.js'
-import { mergeConfigInputs, readEnvConfig, toConfigInput } from './env.js'
+import { mergeConfigInputs, readEnvConfig, readEnvValue, toConfigInput } from './env.js'
 
 /**
  * The `parley` command. The only module that reads `process.env` and `process.argv` and exits the process.
@@ -201,12 +202,20 @@ interface AdminFlags {
   adminToken?: string
 }
 
-/** Where the admin commands go; the token comes from the flag or PARLEY_ADMIN_TOKEN and is never printed. */
+/**
+ * Where the admin commands go; the token comes from the flag, PARLEY_ADMIN_TOKEN or the file PARLEY_ADMIN_TOKEN_FILE
+ * names, and is never printed.
+ */
 function adminTarget(flags: AdminFlags): AdminApiTarget {
-  const adminToken = flags.adminToken ?? process.env.PARLEY_ADMIN_TOKEN
+  let adminToken: string | undefined
+  try {
+    adminToken = flags.adminToken ?? readEnvValue(process.env, 'PARLEY_ADMIN_TOKEN')
+  } catch (error) {
+    throw new AdminCallError(error instanceof Error ? error.message : String(error))
+  }
   if (adminToken === undefined || adminToken.trim() === '') {
     throw new AdminCallError(
-      'an admin token is required: set PARLEY_ADMIN_TOKEN or pass --admin-token <token>',
+      'an admin token is required: set PARLEY_ADMIN_TOKEN (or PARLEY_ADMIN_TOKEN_FILE) or pass --admin-token <token>',
     )
   }
   return { url: flags.url, adminToken: adminToken.trim() }
@@ -389,6 +398,7 @@ function buildProgram(): Command {
     .option('--url <url>', 'gateway base URL', parseUrl, 'http://127.0.0.1:8765')
     .action(status)
 
+  program.addCommand(buildMigrateCommand({ output, env: process.env }))
   program.addCommand(buildTokenCommand())
   program.addCommand(buildPairingCommand())
   program.addCommand(buildDevicesCommand())

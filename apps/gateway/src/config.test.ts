@@ -84,6 +84,7 @@ describe('parseConfig', () => {
       mcpUpstreams: { refreshInterval: 60, retryInitial: 1, retryMax: 60, timeout: 10 },
       stores: { timeout: 10 },
       audit: { enabled: true, checkpointRows: 10_000, checkpointInterval: 60, retention: 0 },
+      tracing: { serviceName: 'parley-gateway' },
     })
   })
 

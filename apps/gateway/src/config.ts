@@ -29,6 +29,7 @@ import {
   SessionConfigSchema,
   StateConfigSchema,
   StoresConfigSchema,
+  TracingConfigSchema,
   UpstreamsConfigSchema,
 } from './config/section-schemas.js'
 
@@ -133,6 +134,7 @@ export const GatewayConfigSchema = z
     stores: StoresConfigSchema.prefault({}),
     audit: AuditConfigSchema.prefault({}),
     capture: CaptureConfigSchema.prefault({}),
+    tracing: TracingConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if (

@@ -26,15 +26,20 @@ import {
 import type { GatewayApp } from './http/create-app.js'
 import { newId } from './ids.js'
 import { createAuditMetrics } from './metrics/audit-metrics.js'
+import { createBusMetrics } from './metrics/bus-metrics.js'
 import { createStoreMetrics } from './metrics/store-metrics.js'
 import { type ApprovalLinks, createApprovalLinks } from './pairing/approval-links.js'
 import { resolvePairingSecret } from './pairing/pairing-secret.js'
 import { sha256 } from './security/secrets.js'
 import { createStoreSlot, type InjectedStores, needsDatabase } from './stores/open-stores.js'
+import { createGatewayTracing, type GatewayTracing } from './tracing/gateway-tracing.js'
 import type { HubStats } from './transport/hub.js'
 
 export type { AgentDirectoryHooks } from './assembly/node-assembly.js'
-export { GATEWAY_VERSION } from './version.js'
+
+import { GATEWAY_VERSION } from './version.js'
+
+export { GATEWAY_VERSION }
 
 export interface CreateGatewayOptions extends InjectedStores, NodeParts {
   /** Parsed configuration (see `parseConfig`). */
@@ -83,6 +88,8 @@ export interface Gateway {
   readonly state: GatewayState
   /** This node's agent layer: in-process agents (`hostAgent`) register through it. */
   readonly agents: AgentLayer
+  /** This node's spans: `enabled` / `exporting` from `start()` on, only with `tracing.otlpEndpoint` (docs/operations.md, "Tracing"). */
+  readonly tracing: GatewayTracing
   start(): Promise<StartedGateway>
   stop(options?: StopOptions): Promise<void>
   stats(): GatewayStats
@@ -114,6 +121,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   // Store calls are timed for /metrics from the moment the stores open.
   const storeMetrics = createStoreMetrics()
   const stores = createStoreSlot(options, storeMetrics.timed)
+  // The Redis bus (opened at start) reports its lag and reconnects here.
+  const busMetrics = createBusMetrics()
 
   let state: GatewayState = 'created'
   let secrets: StartSecrets | undefined
@@ -126,6 +135,8 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   const redisBus: DeferredBus | undefined =
     options.bus === undefined && redisEnabled(config) ? createDeferredBus(nodeId) : undefined
   const bus: ClusterBus = options.bus ?? redisBus ?? createLocalBus(nodeId)
+  // No provider and no exporter at all unless an OTLP endpoint is configured.
+  const tracing = createGatewayTracing({ config, nodeId, version: GATEWAY_VERSION })
 
   // Rows recorded before `start()` opened the audit log have nowhere to go; only tests drive the app then.
   // Counted for /metrics as recorded, whether or not an audit log keeps the rows.
@@ -162,6 +173,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     startedAt,
     audit: connectionAudit,
     approvalLinks: () => secrets?.approvalLinks,
+    tracing,
   })
   const { hub, access, upstreams } = node
   const isDraining = () => state === 'draining' || state === 'stopped'
@@ -185,6 +197,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     audit: connectionAudit,
     auditMetrics,
     storeMetrics,
+    busMetrics,
     probes,
     isDraining,
     isListening: () => state === 'running',
@@ -257,6 +270,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       nodeId,
       logger: logger.child({ component: 'bus' }),
       commandTimeoutMs: Math.round(config.stores.timeout * 1000),
+      observer: busMetrics.observer,
     })
     redisBus.attach(opened)
     logger.info({ nodeId }, 'cluster bus open')
@@ -274,6 +288,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
   const undoStart = (closeStores: boolean) => async (error: unknown) => {
     if (closeStores) await closeStorage()
     await redisBus?.detach()
+    await tracing.shutdown().catch(() => {})
     throw error
   }
 
@@ -289,6 +304,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     try {
       assertSafeBind(config)
       secrets = await readSecrets(config, givenAdminDigest)
+      await tracing.open()
       await openBus()
       await openStorage(secrets.pairingSecret).catch(undoStart(false))
       await probes.probeNow()
@@ -302,6 +318,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
       hub.heartbeat.start()
       hub.cluster.start()
       hub.agents.start()
+      http.observability.start()
       http.mcpUpstreams.start()
       http.pollingSessions.start()
       hub.presence?.start()
@@ -339,6 +356,9 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     const current = server
     server = undefined
     if (current !== undefined) await closeServer(current)
+    await tracing.shutdown().catch((error: unknown) => {
+      logger.warn({ err: error }, 'sending the last spans failed during shutdown')
+    })
     state = 'stopped'
     logger.info('gateway stopped')
   }
@@ -347,6 +367,7 @@ export function createGateway(options: CreateGatewayOptions): Gateway {
     app: http.app,
     config,
     agents: hub.agents,
+    tracing,
     get state() {
       return state
     },

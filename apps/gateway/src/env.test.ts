@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest'
-import { parseConfig } from './config.js'
-import { mergeConfigInputs, readEnvConfig } from './env.js'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ConfigError, parseConfig } from './config.js'
+import { mergeConfigInputs, readEnvConfig, readEnvValue } from './env.js'
 
 describe('readEnvConfig', () => {
   it('maps every PARLEY_* variable onto its option, nesting the session ones', () => {
@@ -80,6 +83,82 @@ describe('readEnvConfig', () => {
 
   it('treats empty variables as unset', () => {
     expect(readEnvConfig({ PARLEY_PORT: '', PARLEY_AUTH_TOKEN: '  ' })).toEqual({})
+  })
+})
+
+describe('readEnvConfig with *_FILE variables', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parley-env-file-'))
+  })
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('reads a secret from the file its *_FILE variable names, without the final newline', async () => {
+    const adminTokenFile = join(dir, 'admin-token')
+    const databaseUrlFile = join(dir, 'database-url')
+    await writeFile(adminTokenFile, 'admin-secret-from-file\n')
+    await writeFile(databaseUrlFile, 'postgres://parley:pw@db:5432/parley\n')
+    const config = parseConfig(
+      readEnvConfig({
+        PARLEY_ADMIN_TOKEN_FILE: adminTokenFile,
+        PARLEY_DATABASE_URL_FILE: databaseUrlFile,
+        PARLEY_PORT: '9000',
+      }),
+    )
+    expect(config).toMatchObject({
+      adminToken: 'admin-secret-from-file',
+      databaseUrl: 'postgres://parley:pw@db:5432/parley',
+      port: 9000,
+    })
+  })
+
+  it('nests a section option read from a file, such as the Redis password', async () => {
+    const passwordFile = join(dir, 'redis-password')
+    await writeFile(passwordFile, 'redis-pw')
+    const config = parseConfig(
+      readEnvConfig({ PARLEY_REDIS_HOST: 'redis', PARLEY_REDIS_PASSWORD_FILE: passwordFile }),
+    )
+    expect(config.redis).toMatchObject({ host: 'redis', password: 'redis-pw' })
+  })
+
+  it('refuses a variable set both directly and through *_FILE, naming both', async () => {
+    const file = join(dir, 'token')
+    await writeFile(file, 'from-file')
+    expect(() => readEnvConfig({ PARLEY_AUTH_TOKEN: 'direct', PARLEY_AUTH_TOKEN_FILE: file })).toThrow(
+      /PARLEY_AUTH_TOKEN and PARLEY_AUTH_TOKEN_FILE are both set/,
+    )
+  })
+
+  it('refuses an unreadable file with a ConfigError naming the variable and the path', () => {
+    const missing = join(dir, 'missing')
+    let thrown: unknown
+    try {
+      readEnvConfig({ PARLEY_ADMIN_TOKEN_FILE: missing })
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBeInstanceOf(ConfigError)
+    expect((thrown as Error).message).toContain(`PARLEY_ADMIN_TOKEN_FILE names ${missing}`)
+    expect((thrown as Error).message).toContain('ENOENT')
+  })
+
+  it('never puts the file content in an error message', () => {
+    const readFile = () => 'not-a-number-secret'
+    const attempt = () => parseConfig(readEnvConfig({ PARLEY_PORT_FILE: '/run/secrets/port' }, readFile))
+    expect(attempt).toThrow(ConfigError)
+    expect(attempt).toThrow(/PARLEY_PORT/)
+    expect(attempt).not.toThrow(/not-a-number-secret/)
+  })
+
+  it('treats an empty file and an empty *_FILE variable as unset', () => {
+    expect(
+      readEnvValue({ PARLEY_AUTH_TOKEN_FILE: '/run/secrets/empty' }, 'PARLEY_AUTH_TOKEN', () => '\n'),
+    ).toBe(undefined)
+    expect(
+      readEnvValue({ PARLEY_AUTH_TOKEN: 'direct', PARLEY_AUTH_TOKEN_FILE: ' ' }, 'PARLEY_AUTH_TOKEN'),
+    ).toBe('direct')
   })
 })
 

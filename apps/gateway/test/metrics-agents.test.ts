@@ -2,16 +2,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import type { AgentAccess } from '../src/agents/types.js'
 import { answerRequests, useAgentGateway, withAgentAccess } from './support/agent-clients.js'
-
-/** The value of one sample (`name{labels} value`) in the Prometheus text format; labels in written order. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const rendered = Object.entries(labels)
-    .map(([key, value]) => `${key}="${value}"`)
-    .join(',')
-  const prefix = rendered === '' ? `${name} ` : `${name}{${rendered}} `
-  const line = text.split('\n').find((candidate) => candidate.startsWith(prefix))
-  return line === undefined ? undefined : Number(line.slice(prefix.length))
-}
+import { sample } from './support/prometheus-text.js'
 
 describe('GET /metrics: agents, edges, refusals and transports', () => {
   const harness = useAgentGateway()

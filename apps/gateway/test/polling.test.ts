@@ -3,6 +3,8 @@ import { ConnectionList, HttpError, PollOpenResponse, PollRecvResponse } from '@
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemoryBusNetwork } from '../src/bus/memory-bus.js'
+import { BUS_TOPICS } from '../src/bus/types.js'
+import { BUS_GROUPS } from '../src/cluster/cluster-node.js'
 import type { GatewayConfigInput } from '../src/config.js'
 import { PollingTestClient } from './support/polling-test-client.js'
 import { TestClient } from './support/test-client.js'
@@ -303,5 +305,31 @@ describe('HTTP long-polling endpoints', () => {
     })
     expect(goneNode.status).toBe(404)
     expect(HttpError.parse(goneNode.body).error.code).toBe('not_found')
+  })
+  it('answers a relayed recv with not_found once the node holding the session leaves the cluster, not after the long poll', async () => {
+    // A long poll far beyond the test's timeout: only the node check can end the relayed recv in time.
+    const network = createMemoryBusNetwork()
+    const busA = network.join('node_a')
+    const nodeA = await start({ polling: { longPollTimeout: 600 } }, { bus: busA })
+    const nodeB = await start({ polling: { longPollTimeout: 600 } }, { bus: network.join('node_b') })
+    const session = await openSession(nodeA.started.url)
+    // Watch node B's topic for node A accepting the relayed recv.
+    const probe = network.join('probe')
+    const accepted = new Promise<void>((resolve) => {
+      probe.subscribe(BUS_TOPICS.node('node_b'), (payload) => {
+        if ((JSON.parse(payload) as { kind: string }).kind === 'poll.accepted') resolve()
+      })
+    })
+    const recv = post(nodeB.started.url, 'recv', { session, ack: 0 })
+    await accepted
+    // Node A dies: it answers nothing more, and its registry entry is gone (as when its TTL ran out).
+    busA.setReachable(false)
+    await probe.removeEntry(BUS_GROUPS.nodes, 'node_a')
+    const answer = await recv
+    expect(answer.status).toBe(404)
+    expect(HttpError.parse(answer.body).error).toMatchObject({ code: 'not_found' })
+    expect(HttpError.parse(answer.body).error.message).toContain('left the cluster')
+    await probe.close()
+    busA.setReachable(true)
   })
 })

@@ -20,6 +20,7 @@ import {
   SignalResult,
   type SignalResult as SignalResultType,
   StreamOpenResult,
+  type TraceContext,
 } from '@parley/protocol'
 import { SharedState } from './agent-state.js'
 import { AgentStream, DEFAULT_STREAM_CREDIT } from './agent-streams.js'
@@ -35,6 +36,7 @@ import type {
   PushClientOptions,
   WelcomeInfo,
 } from './push-client-types.js'
+import { handledRequest, outgoingTraceContext } from './trace-context.js'
 import { type Listener, TypedEmitter } from './typed-emitter.js'
 
 /** A grant that now links this client with a peer (after an accepted introduction). */
@@ -79,7 +81,7 @@ export interface AgentRequestOptions {
    * (`traceId`, unless given) one hop deeper, so the gateway can stop agents calling each other in a loop
    * (`loop_detected` past `agents.maxHops`).
    */
-  context?: { traceId: string; hops: number }
+  context?: { traceId: string; hops: number } & TraceContext
   /** Gives up locally (rejects with `AbortedError`); the gateway still waits for the agent. */
   signal?: AbortSignal
 }
@@ -243,6 +245,8 @@ export class AgentCaller extends PushClient {
       credit,
       ...(options.traceId === undefined ? {} : { traceId: options.traceId }),
     })
+    // Taken now, in the caller's context: the frame goes out later, from the stream's first read.
+    const traceContext = outgoingTraceContext()
     const signal = options.signal
     const onAbort = (): void => stream.abort(reasonOf(signal?.reason))
     const stream: AgentStream<T> = new AgentStream<T>(
@@ -257,6 +261,7 @@ export class AgentCaller extends PushClient {
             data,
             credit,
             ...(options.traceId === undefined ? {} : { traceId: options.traceId }),
+            ...traceContext,
           },
           {
             onResult: (result) => {
@@ -297,6 +302,7 @@ export class AgentCaller extends PushClient {
       data,
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
       ...(options.traceId === undefined ? {} : { traceId: options.traceId }),
+      ...outgoingTraceContext(),
     })
     return parseResult(AgentSendResult, result, 'agent_send')
   }
@@ -321,6 +327,7 @@ export class AgentCaller extends PushClient {
         target,
         ...(options.reason === undefined ? {} : { reason: options.reason }),
         ...(options.traceId === undefined ? {} : { traceId: options.traceId }),
+        ...outgoingTraceContext(),
       },
       {
         timeoutMs: this.introductionTimeoutMs + TIMEOUT_MARGIN_MS,
@@ -435,11 +442,17 @@ function describeTarget(target: DirectTarget): string {
   return typeof target === 'string' ? `agent "${target}"` : `capability "${target.capability}"`
 }
 
-/** A request's trace fields: its own `traceId`, or its `context`'s, and the hops one deeper than the context. */
-function traceOf(options: AgentRequestOptions): { traceId?: string; hops?: number } {
-  const traceId = options.traceId ?? options.context?.traceId
+/**
+ * A request's trace fields: its own `traceId`, or its `context`'s, the hops one deeper than the context, and
+ * the W3C trace context of the active OpenTelemetry span (else the context's).
+ */
+function traceOf(options: AgentRequestOptions): { traceId?: string; hops?: number } & TraceContext {
+  // Without `{ context }`, the request whose handler runs now (when a context manager carries it here).
+  const inherited = options.context ?? handledRequest()
+  const traceId = options.traceId ?? inherited?.traceId
   return {
     ...(traceId === undefined ? {} : { traceId }),
-    ...(options.context === undefined ? {} : { hops: options.context.hops + 1 }),
+    ...(inherited === undefined ? {} : { hops: inherited.hops + 1 }),
+    ...outgoingTraceContext(options.context),
   }
 }

@@ -1,3 +1,4 @@
+import { SpanKind } from '@opentelemetry/api'
 import {
   type A2aTaskRef,
   type AgentRegisterFrame,
@@ -5,6 +6,7 @@ import {
   type Caller,
   type CapabilitySpec,
   type IntroductionFrame,
+  pickTraceContext,
   type RequestIncomingFrame,
   type ServerFrame,
   type StreamIncomingFrame,
@@ -19,6 +21,7 @@ import { StreamSink } from './agent-streams.js'
 import { AbortedError, ParleyError } from './errors.js'
 import { parseResult } from './input-checks.js'
 import type { WelcomeInfo } from './push-client-types.js'
+import { type HandlerSpan, inHandlerSpan, withIncomingContext } from './trace-context.js'
 
 /** What an agent's handler knows about the request it answers. */
 export interface RequestContext {
@@ -39,6 +42,12 @@ export interface RequestContext {
   a2aTask: A2aTaskRef | undefined
   /** Fires when the deadline passed, the caller canceled (`request_cancel`) or the connection went away: the answer would be dropped. */
   signal: AbortSignal
+  /**
+   * W3C trace context of the handler's span (or of the gateway's, when no OpenTelemetry SDK records spans here);
+   * calls given this context as `{ context }` continue the trace even without an OpenTelemetry context manager.
+   */
+  traceparent?: string
+  tracestate?: string
 }
 
 /** What an agent's stream handler knows about the stream it serves. */
@@ -49,6 +58,9 @@ export interface StreamContext {
   capability: string | undefined
   /** The A2A task the stream runs as, when an A2A caller sent it (`continued`: it continues that task). */
   a2aTask: A2aTaskRef | undefined
+  /** W3C trace context of the handler's span (see `RequestContext.traceparent`). */
+  traceparent?: string
+  tracestate?: string
 }
 
 export type RequestHandler = (data: unknown, context: RequestContext) => unknown
@@ -60,6 +72,9 @@ export interface Introduction {
   from: Caller
   reason: string | undefined
   traceId: string
+  /** W3C trace context of the introducer, when it sent one. */
+  traceparent?: string
+  tracestate?: string
 }
 
 export type IntroductionDecision = boolean | { accept: boolean; reason?: string }
@@ -277,7 +292,12 @@ export class AgentClient extends AgentCaller {
       answer = { error: { code: 'no_handler', message: `${this.agentId} has no request handler` } }
     } else {
       try {
-        const data = await handler(frame.data, context)
+        const data = await inHandlerSpan(
+          frame,
+          this.agentSpan(frame, 'request'),
+          (trace) => handler(frame.data, Object.assign(context, trace)),
+          { traceId: frame.traceId, hops: context.hops },
+        )
         answer = { data: data === undefined ? null : data }
       } catch (error) {
         answer = { error: failureOf(error) }
@@ -317,7 +337,9 @@ export class AgentClient extends AgentCaller {
       a2aTask: frame.from.a2aTask,
     }
     try {
-      await handler(frame.data, sink, context)
+      await inHandlerSpan(frame, this.agentSpan(frame, 'stream'), (trace) =>
+        handler(frame.data, sink, Object.assign(context, trace)),
+      )
       sink.end()
     } catch (error) {
       // A write refused because the caller aborted needs no answer: the stream is over already.
@@ -333,12 +355,15 @@ export class AgentClient extends AgentCaller {
     if (handler === undefined) decision = { accept: false, reason: 'no handler' }
     else {
       try {
-        const outcome = await handler({
-          handshakeId: frame.handshakeId,
-          from: frame.from,
-          reason: frame.reason,
-          traceId: frame.traceId,
-        })
+        const outcome = await withIncomingContext(frame, () =>
+          handler({
+            handshakeId: frame.handshakeId,
+            from: frame.from,
+            reason: frame.reason,
+            traceId: frame.traceId,
+            ...pickTraceContext(frame),
+          }),
+        )
         decision = typeof outcome === 'boolean' ? { accept: outcome } : outcome
       } catch (error) {
         this.log(
@@ -355,6 +380,28 @@ export class AgentClient extends AgentCaller {
       accept: decision.accept,
       ...(decision.reason === undefined ? {} : { reason: decision.reason.slice(0, 500) }),
     })
+  }
+
+  /**
+   * The span a handler runs in: `invoke_agent {agentId}` (kind SERVER), the agent's side of the gateway's
+   * `invoke_agent` (kind CLIENT), after the OpenTelemetry GenAI agent conventions.
+   */
+  private agentSpan(
+    frame: RequestIncomingFrame | StreamIncomingFrame,
+    operation: 'request' | 'stream',
+  ): HandlerSpan {
+    return {
+      name: `invoke_agent ${this.agentId}`,
+      kind: SpanKind.SERVER,
+      attributes: {
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.agent.id': this.agentId,
+        'gen_ai.agent.name': this.agentId,
+        'parley.operation': operation,
+        'parley.caller': frame.from.agentId ?? frame.from.clientId,
+        ...(frame.capability === undefined ? {} : { 'parley.capability': frame.capability }),
+      },
+    }
   }
 
   private handlerFor<H>(handlers: Map<string, H>, capability: string | undefined): H | undefined {

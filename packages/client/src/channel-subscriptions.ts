@@ -20,6 +20,7 @@ import type {
 } from './push-client-types.js'
 import { Subscription } from './subscription.js'
 import { timeoutTimer } from './timers.js'
+import { inProcessSpan } from './trace-context.js'
 import type { TypedEmitter } from './typed-emitter.js'
 import type { WebSocketLike } from './websocket.js'
 
@@ -190,7 +191,9 @@ export class ChannelSubscriptions {
     }
     const message: Omit<ChannelMessage, keyof DeliveryControls> =
       sub?.recovery !== undefined ? { ...fields, replayed: true } : fields
-    this.host.emitter.emit('channel_message', withControls(message, NOT_A_DELIVERY))
+    inProcessSpan(fields, channel, () =>
+      this.host.emitter.emit('channel_message', withControls(message, NOT_A_DELIVERY)),
+    )
   }
 
   // ------------------------------------------------------------------ subscribe requests

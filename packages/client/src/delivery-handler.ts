@@ -8,6 +8,7 @@ import {
 } from './deliveries.js'
 import { ParleyError } from './errors.js'
 import type { Logger, PushClientEvents } from './push-client-types.js'
+import { inProcessSpan } from './trace-context.js'
 import type { TypedEmitter } from './typed-emitter.js'
 
 // The protocol's limit of ids per `ack` frame.
@@ -67,7 +68,9 @@ export class DeliveryHandler {
     const controls = this.tracker.receive(key, deliveryId)
     if (controls === undefined) return
     const message = withControls(fields, controls) as PushClientEvents[E]
-    void emitter.emitAndWait(event, message).then((failures) => {
+    // A durable channel delivery is processed under its channel's name, a direct message as `direct`.
+    const destination = 'channel' in fields ? String(fields.channel) : 'direct'
+    void inProcessSpan(fields, destination, () => emitter.emitAndWait(event, message)).then((failures) => {
       if (failures.length > 0) {
         const failure = failures[0]
         const settledNow = controls.nack({ reason: `handler failed: ${String(failure)}` })

@@ -42,6 +42,7 @@ import type {
 import { RecentIds } from './recent-ids.js'
 import { noop } from './sockets.js'
 import { timeoutTimer } from './timers.js'
+import { outgoingTraceContext } from './trace-context.js'
 import type { Listener } from './typed-emitter.js'
 
 const DEFAULT_WAIT_FOR_TIMEOUT_MS = 30_000
@@ -125,7 +126,7 @@ export class PushClient extends ClientConnection {
   async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishReceipt> {
     checkChannel(channel)
     checkData(data)
-    const body: Omit<PublishFrame, 'id'> = { type: 'publish', channel, data }
+    const body: Omit<PublishFrame, 'id'> = { type: 'publish', channel, data, ...outgoingTraceContext() }
     if (options.idempotencyKey !== undefined)
       body.idempotencyKey = checkIdempotencyKey(options.idempotencyKey)
     const result = await this.call(body)
@@ -145,7 +146,7 @@ export class PushClient extends ClientConnection {
       })
     }
     checkData(data)
-    const body: Omit<SendFrame, 'id'> = { type: 'send', to, data }
+    const body: Omit<SendFrame, 'id'> = { type: 'send', to, data, ...outgoingTraceContext() }
     if (options.idempotencyKey !== undefined)
       body.idempotencyKey = checkIdempotencyKey(options.idempotencyKey)
     if (options.receipt === true) body.receipt = true

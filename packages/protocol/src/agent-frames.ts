@@ -19,6 +19,7 @@ import {
   StateWatchFrame,
   StateWatchResult,
 } from './state-frames.js'
+import { TraceContextFields } from './trace-context.js'
 
 /**
  * Agent frames: registration and discovery, request / response, streams with credit flow control, direct
@@ -114,6 +115,7 @@ export const RequestFrame = z.object({
    * does with `{ context }`). Past `agents.maxHops` the gateway answers `loop_detected`.
    */
   hops: z.number().int().min(0).max(10_000).optional(),
+  ...TraceContextFields,
 })
 
 /** An agent's answer to `request_incoming`: `data`, or `error` for a failure. */
@@ -137,6 +139,7 @@ export const StreamOpenFrame = z.object({
   /** Initial credit the caller grants the agent (default 16, at most `agents.streamWindow`). */
   credit: Credit.optional(),
   traceId: TraceId.optional(),
+  ...TraceContextFields,
 })
 
 /** One chunk of a stream; `seq` starts at 1 and increases by one per chunk in each direction. */
@@ -186,6 +189,7 @@ export const AgentSendFrame = z.object({
   data: JsonData,
   idempotencyKey: IdempotencyKey.optional(),
   traceId: TraceId.optional(),
+  ...TraceContextFields,
 })
 
 /** Asks to be introduced: the target answers ACCEPT or REJECT; on ACCEPT both sides get `connected`. */
@@ -195,6 +199,7 @@ export const IntroduceFrame = z.object({
   target: DirectTarget,
   reason: z.string().max(500).optional(),
   traceId: TraceId.optional(),
+  ...TraceContextFields,
 })
 
 /** The introduced agent's answer to `introduction`. */
@@ -270,6 +275,8 @@ export const RequestIncomingFrame = z.object({
   traceId: TraceId,
   /** Agent hops before this request (0: the caller is not answering a request of the same trace). */
   hops: z.number().int().min(0).optional(),
+  /** The gateway's `invoke_agent` span (or the caller's context when the gateway does not trace). */
+  ...TraceContextFields,
 })
 
 /**
@@ -291,6 +298,7 @@ export const StreamIncomingFrame = z.object({
   credit: Credit,
   capability: Capability.optional(),
   traceId: TraceId,
+  ...TraceContextFields,
 })
 
 /** To an agent: someone asks to be introduced. Answer with `introduction_answer`. */
@@ -300,6 +308,7 @@ export const IntroductionFrame = z.object({
   from: Caller,
   reason: z.string().optional(),
   traceId: TraceId,
+  ...TraceContextFields,
 })
 
 /** The peer we were introduced to (or who was introduced to us), and the grant that now links us. */

@@ -2,6 +2,13 @@ import { z } from 'zod'
 import { AGENT_CLIENT_FRAMES, AGENT_RESULT_SCHEMAS, AGENT_SERVER_FRAMES } from './agent-frames.js'
 import { ERROR_CODE_NAMES } from './errors.js'
 import {
+  PresenceFrame,
+  PresenceGetFrame,
+  PresenceListResult,
+  PresenceSetFrame,
+  PresenceSetResult,
+} from './presence-frames.js'
+import {
   ChannelName,
   ClientId,
   DeliveryId,
@@ -12,6 +19,7 @@ import {
   StreamPosition,
   storedText,
 } from './primitives.js'
+import { TraceContextFields } from './trace-context.js'
 
 export {
   ChannelName,
@@ -100,6 +108,7 @@ export const PublishFrame = z.object({
   channel: ChannelName,
   data: JsonData,
   idempotencyKey: IdempotencyKey.optional(),
+  ...TraceContextFields,
 })
 export const BroadcastFrame = z.object({ type: z.literal('broadcast'), id: RequestId, data: JsonData })
 export const PingFrame = z.object({
@@ -118,6 +127,7 @@ export const SendFrame = z.object({
   idempotencyKey: IdempotencyKey.optional(),
   /** Ask for `receipt` frames as the delivery progresses (delivered, acked, dead, expired). */
   receipt: z.boolean().optional(),
+  ...TraceContextFields,
 })
 
 /** Settles deliveries as processed. With `id` the gateway replies; without it the ack is fire-and-forget. */
@@ -139,28 +149,6 @@ export const NackFrame = z.object({
     .max(24 * 3600 * 1000)
     .optional(),
   reason: z.string().max(500).optional(),
-})
-
-/** Free-form presence status, such as `available`, `busy` or `away`. */
-export const PresenceStatus = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_\-.:]+$/, 'statuses use letters, digits and _ - . :')
-
-/** Sets this connection's presence status and metadata; subscribers of its channels see an `update`. */
-export const PresenceSetFrame = z.object({
-  type: z.literal('presence_set'),
-  id: RequestId,
-  status: PresenceStatus,
-  metadata: z.record(z.string(), z.unknown()).optional(),
-})
-
-/** Lists who is online (cluster-wide): everyone, or the subscribers of one channel. */
-export const PresenceGetFrame = z.object({
-  type: z.literal('presence_get'),
-  id: RequestId,
-  channel: ChannelName.optional(),
 })
 
 export const ClientFrame = z.discriminatedUnion('type', [
@@ -244,6 +232,8 @@ export const ChannelMessageFrame = z.object({
   deliveryId: DeliveryId.optional(),
   /** 1 on the first delivery, higher on redeliveries (durable deliveries only). */
   attempt: z.number().int().positive().optional(),
+  /** The publish span's trace context (live deliveries of a traced publish only; not kept in the history). */
+  ...TraceContextFields,
 })
 
 /** A direct message from another client; acknowledge `deliveryId` with `ack` (or `nack`). */
@@ -258,6 +248,8 @@ export const DirectMessageFrame = z.object({
   /** Set when the sender is a registered agent (messages sent with `agent_send`). */
   fromAgent: z.string().optional(),
   traceId: z.string().optional(),
+  /** The sender's trace context (`traceparent` only: it is kept with the delivery; `tracestate` is not). */
+  traceparent: z.string().optional(),
 })
 
 export const RECEIPT_STATUSES = ['delivered', 'acked', 'dead', 'expired'] as const
@@ -340,38 +332,6 @@ export const SessionResumedFrame = z.object({
   subscriptions: z.array(ResumedSubscription),
   /** Frames buffered for the session while it was away (direct messages, broadcasts), replayed before this. */
   buffered: z.number().int().nonnegative(),
-})
-
-/** One client (client id) online: its status, metadata and last sign of life. */
-export const PresenceEntry = z.object({
-  clientId: z.string(),
-  principal: z.string(),
-  status: z.string(),
-  metadata: z.record(z.string(), z.unknown()),
-  /** Epoch ms of the last frame from any of its connections. */
-  lastSeen: z.number(),
-  /** Open connections of this client id, on every node. */
-  connections: z.number().int().nonnegative(),
-})
-
-/** Presence of a principal, aggregated over all its clients and connections. */
-export const PrincipalPresence = z.object({
-  principal: z.string(),
-  /** The status of its most recently active client. */
-  status: z.string(),
-  clients: z.array(z.string()),
-  connections: z.number().int().nonnegative(),
-  lastSeen: z.number(),
-})
-
-export const PRESENCE_EVENTS = ['join', 'leave', 'update'] as const
-
-/** To a channel's subscribers (when presence `broadcastChanges` is on): a client joined, left or changed status. */
-export const PresenceFrame = z.object({
-  type: z.literal('presence'),
-  channel: ChannelName,
-  event: z.enum(PRESENCE_EVENTS),
-  client: PresenceEntry,
 })
 
 export const ServerPingFrame = z.object({ type: z.literal('ping'), ts: z.number() })
@@ -457,18 +417,6 @@ export const PairingCheckResult = z.object({
   approvalUrl: z.string().optional(),
 })
 
-export const PresenceSetResult = z.object({
-  status: z.string(),
-  metadata: z.record(z.string(), z.unknown()),
-})
-
-/** Answer to `presence_get` (the client SDK also emits it as `presence_list`). */
-export const PresenceListResult = z.object({
-  channel: ChannelName.optional(),
-  clients: z.array(PresenceEntry),
-  principals: z.array(PrincipalPresence),
-})
-
 /** The result schema of each request type that is answered with `reply`. */
 export const RESULT_SCHEMAS = {
   subscribe: SubscribeResult,
@@ -518,12 +466,5 @@ export type PairingResolvedFrame = z.infer<typeof PairingResolvedFrame>
 export type PairingCheckResult = z.infer<typeof PairingCheckResult>
 export type SendResult = z.infer<typeof SendResult>
 export type AckResult = z.infer<typeof AckResult>
-export type PresenceSetFrame = z.infer<typeof PresenceSetFrame>
-export type PresenceGetFrame = z.infer<typeof PresenceGetFrame>
 export type SessionResumedFrame = z.infer<typeof SessionResumedFrame>
 export type ResumedSubscription = z.infer<typeof ResumedSubscription>
-export type PresenceEntry = z.infer<typeof PresenceEntry>
-export type PrincipalPresence = z.infer<typeof PrincipalPresence>
-export type PresenceFrame = z.infer<typeof PresenceFrame>
-export type PresenceSetResult = z.infer<typeof PresenceSetResult>
-export type PresenceListResult = z.infer<typeof PresenceListResult>

@@ -49,6 +49,7 @@ export const PollRecvResponse = z.object({
 
 /** `POST /poll/close`: ends the session like a WebSocket close from the client. */
 export const PollCloseRequest = z.object({ session: PollSessionId })
+export const PollCloseResponse = z.object({ closed: z.literal(true) })
 
 export type PollOpenResponse = z.infer<typeof PollOpenResponse>
 export type PollSendRequest = z.infer<typeof PollSendRequest>
@@ -56,3 +57,4 @@ export type PollSendResponse = z.infer<typeof PollSendResponse>
 export type PollRecvRequest = z.infer<typeof PollRecvRequest>
 export type PollRecvResponse = z.infer<typeof PollRecvResponse>
 export type PollCloseRequest = z.infer<typeof PollCloseRequest>
+export type PollCloseResponse = z.infer<typeof PollCloseResponse>

@@ -187,7 +187,13 @@ export type {
   TokenRecord,
   TokenStore,
 } from './identity/types.js'
-export { defaultMigrationsFolder, MIGRATION_LOCK_KEY, migrateDatabase } from './migrate.js'
+export {
+  defaultMigrationsFolder,
+  MIGRATION_LOCK_KEY,
+  type MigrationStatus,
+  migrateDatabase,
+  migrationStatus,
+} from './migrate.js'
 export {
   comparePolicyRules,
   evaluatePolicy,

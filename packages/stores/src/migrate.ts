@@ -1,8 +1,10 @@
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { storesAsset } from './assets.js'
+import { resultRows } from './delivery/postgres-rows.js'
 
 /**
  * Fixed key of the session-level advisory lock taken around migrations ("parl" in ASCII), so gateway
@@ -10,13 +12,9 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
  */
 export const MIGRATION_LOCK_KEY = 0x7061726c
 
-/**
- * The committed drizzle-kit output. Resolved through the package's own `package.json` rather than a path
- * relative to this file, so it is still found when the gateway bundles this source into its `dist`.
- */
+/** The committed drizzle-kit output (`drizzle/`; in the gateway's bundle, `dist/drizzle/`). */
 export function defaultMigrationsFolder(): string {
-  const require = createRequire(import.meta.url)
-  return join(dirname(require.resolve('@parley/stores/package.json')), 'drizzle')
+  return storesAsset('drizzle', 'drizzle')
 }
 
 /**
@@ -48,4 +46,23 @@ interface DrizzleInternals {
     ): Promise<void>
   }
   session: unknown
+}
+
+/** How far a database is: migrations applied to it, and the tags of those in `migrationsFolder`, in order. */
+export interface MigrationStatus {
+  applied: number
+  available: string[]
+}
+
+export async function migrationStatus(
+  db: PgDatabase<PgQueryResultHKT, Record<string, unknown>>,
+  migrationsFolder: string = defaultMigrationsFolder(),
+): Promise<MigrationStatus> {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: Array<{ tag: string }>
+  }
+  const rows = resultRows<{ applied: number }>(
+    await db.execute(sql`select count(*)::int as applied from drizzle.__drizzle_migrations`),
+  )
+  return { applied: rows[0]?.applied ?? 0, available: journal.entries.map((entry) => entry.tag) }
 }

@@ -102,3 +102,13 @@ export function metadataEntries(metadata: Record<string, unknown>): MetadataEntr
       return { key, full, shown }
     })
 }
+
+/** The page of one agent: its instances, metadata and figures over time. */
+export function agentHref(agentId: string): string {
+  return `/agents/agent?${new URLSearchParams({ id: agentId })}`
+}
+
+/** The page of one channel: its figures over time and recent publications. */
+export function channelHref(name: string): string {
+  return `/channels/channel?${new URLSearchParams({ name })}`
+}

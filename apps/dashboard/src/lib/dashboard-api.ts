@@ -14,6 +14,7 @@ import {
   type AgentList,
   type ApproveDeviceRequest,
   type AuditPage,
+  type AuditVerification,
   type ChannelList,
   type ConnectionList,
   type ConversationPage,
@@ -47,6 +48,7 @@ import {
   type RegisterAgentKeyRequest,
   type RequeueResult,
   type RevokedDashboardSessions,
+  type Timeseries,
   type TokenInfo,
   type TokenList,
   type UpdatePolicyRuleRequest,
@@ -71,6 +73,7 @@ import {
 } from './dlq-filters'
 import type { GatewayResult } from './gateway-result'
 import { withQuery } from './search-params'
+import { type TimeseriesRequest, timeseriesSearchParams } from './timeseries'
 import {
   type A2aTaskRequest,
   a2aTaskSearchParams,
@@ -174,6 +177,10 @@ export interface DashboardApi {
   mcpServers(): Promise<GatewayResult<McpServerList>>
   /** The tools `/mcp` lists (for one principal with `as`: "view as"), with call and error counts. */
   mcpTools(request: McpToolsRequest): Promise<GatewayResult<McpToolList>>
+  /** The key figures over time, per node and in total: the gateway's, one agent's or one channel's. */
+  timeseries(request: TimeseriesRequest): Promise<GatewayResult<Timeseries>>
+  /** How far the audit chain verifies against the signed checkpoints. */
+  auditVerification(): Promise<GatewayResult<AuditVerification>>
 }
 
 /**
@@ -302,6 +309,8 @@ export function dashboardCallsOver(call: CallAdmin): GatewayClient {
       call('a2aTask', { params: { id: taskId }, query: a2aTaskSearchParams({ agentId }) }),
     mcpServers: () => call('mcpServers', {}),
     mcpTools: (request) => call('mcpTools', { query: mcpToolsSearchParams(request) }),
+    timeseries: (request) => call('timeseries', { query: timeseriesSearchParams(request) }),
+    auditVerification: () => call('auditVerification', {}),
     addA2aAgent: (body) => call('addA2aAgent', { body }),
     removeA2aAgent: async (agentId) =>
       withData(await call('removeA2aAgent', { params: { agentId } }), () => ({

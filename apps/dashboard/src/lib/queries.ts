@@ -3,6 +3,7 @@ import type { AgentListRequest } from './agent-requests'
 import { type AuditFilters, normaliseFilters } from './audit-filters'
 import { type DeadLetterFilters, normaliseDeadLetterFilters } from './dlq-filters'
 import type { DashboardApi } from './gateway-client'
+import type { TimeseriesRequest } from './timeseries'
 import type { McpToolsRequest } from './upstream-requests'
 
 /** The overview and lists refresh this often while the page is visible. */
@@ -30,6 +31,8 @@ export const A2A_AGENTS_KEY = ['gateway', 'a2a-agents'] as const
 export const A2A_TASKS_KEY = ['gateway', 'a2a-tasks'] as const
 export const MCP_SERVERS_KEY = ['gateway', 'mcp-servers'] as const
 export const MCP_TOOLS_KEY = ['gateway', 'mcp-tools'] as const
+export const TIMESERIES_KEY = ['gateway', 'timeseries'] as const
+export const AUDIT_VERIFICATION_KEY = ['gateway', 'audit', 'verification'] as const
 
 /**
  * The one definition of every query the dashboard runs: key, fetcher and refresh policy. Server components
@@ -212,6 +215,33 @@ export function dashboardQueries(api: DashboardApi) {
         refetchInterval: LIVE_REFRESH_MS,
       })
     },
+    /** The charts' figures: sampled every second by the gateway, so refreshed like the rest. */
+    timeseries: (request: TimeseriesRequest = {}) => {
+      const normalised: TimeseriesRequest = {
+        range: request.range ?? '15m',
+        ...(request.agent === undefined ? {} : { agent: request.agent }),
+        ...(request.channel === undefined ? {} : { channel: request.channel }),
+      }
+      return queryOptions({
+        queryKey: [...TIMESERIES_KEY, normalised.range, normalised.agent ?? '', normalised.channel ?? ''],
+        queryFn: () => api.timeseries(normalised),
+        refetchInterval: LIVE_REFRESH_MS,
+      })
+    },
+    /** The newest publications on one channel (their audit rows: who, when, how big; never the payload). */
+    channelMessages: (channel: string) =>
+      queryOptions({
+        queryKey: ['gateway', 'audit', 'channel', channel],
+        queryFn: () => api.audit({ kind: 'publish', channel, limit: RECENT_AUDIT_LIMIT }),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
+    /** The audit badge: the gateway keeps the result, so asking often is cheap. */
+    auditVerification: () =>
+      queryOptions({
+        queryKey: AUDIT_VERIFICATION_KEY,
+        queryFn: () => api.auditVerification(),
+        refetchInterval: LIVE_REFRESH_MS,
+      }),
   }
 }
 

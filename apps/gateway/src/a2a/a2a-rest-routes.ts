@@ -185,7 +185,7 @@ export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
   })
 
   async function task(c: Context<GatewayEnv>, method: 'GET' | 'POST'): Promise<Response> {
-    const [taskId = '', verb] = (c.req.param('task') ?? '').split(':')
+    const [taskId = '', verb] = (c.req.param('taskId') ?? '').split(':')
     if (
       (method === 'POST' && verb !== 'cancel' && verb !== 'subscribe') ||
       (method === 'GET' && verb !== undefined && verb !== 'subscribe')
@@ -227,16 +227,16 @@ export function registerA2aRestRoutes(app: GatewayApp, face: A2aFace): void {
       return call.done(restError(c, error, undefined))
     }
   }
-  app.get('/a2a/:agentId/tasks/:task', (c) => task(c, 'GET'))
-  app.post('/a2a/:agentId/tasks/:task', (c) => task(c, 'POST'))
+  app.get('/a2a/:agentId/tasks/:taskId', (c) => task(c, 'GET'))
+  app.post('/a2a/:agentId/tasks/:taskId', (c) => task(c, 'POST'))
 
   // Push notification configs of a task (`a2a-push.ts`): create (201), list, get, delete (204).
-  const CONFIGS = '/a2a/:agentId/tasks/:task/pushNotificationConfigs'
+  const CONFIGS = '/a2a/:agentId/tasks/:taskId/pushNotificationConfigs'
   async function pushConfigCall(
     c: Context<GatewayEnv>,
     run: (call: RestCall, taskId: string) => Promise<Response>,
   ): Promise<Response> {
-    const taskId = c.req.param('task') ?? ''
+    const taskId = c.req.param('taskId') ?? ''
     const call = await opened(c, 'push', taskId)
     if (call instanceof Response) return call
     try {

@@ -5,6 +5,7 @@ import { errorBody } from '@parley/protocol'
 import type { Context } from 'hono'
 import type { GatewayApp, GatewayEnv } from '../http/create-app.js'
 import { errorResponse } from '../http/error-envelope.js'
+import type { A2aDirectory } from '../openapi/interop-schemas.js'
 import { a2aOperation } from './a2a-audit.js'
 import { a2aCardUrl, agentCardJson, legacyAgentCardJson } from './a2a-card.js'
 import { A2A_JWKS_PATH, signAgentCard, signLegacyCardJson } from './a2a-card-signing.js'
@@ -47,14 +48,15 @@ export function registerA2aRoutes(app: GatewayApp, deps: A2aRoutesDeps) {
     if (principal instanceof Response) return principal
     const base = face.baseUrl(c)
     const agents = await face.reachable(principal)
-    return c.json({
+    const body: A2aDirectory = {
       agents: agents.map((agent) => ({
         agentId: agent.agentId,
         status: agent.status,
         capabilities: agent.capabilities,
         cardUrl: a2aCardUrl(base, agent.agentId),
       })),
-    })
+    }
+    return c.json(body)
   })
 
   async function serveCard(c: Context<GatewayEnv>): Promise<Response> {

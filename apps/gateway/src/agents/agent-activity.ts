@@ -17,21 +17,35 @@ export interface FinishedRequest {
 
 export type FinishedRequestListener = (request: FinishedRequest) => void
 
+/** Which way a stream chunk went: from the agent to the stream's opener, or from the opener to the agent. */
+export type StreamChunkDirection = 'to_caller' | 'to_agent'
+export type StreamChunkListener = (agent: string, direction: StreamChunkDirection) => void
+
 /** The agent layer's observer list: observers subscribe; the request path calls `requestFinished`. */
 export function createAgentActivity() {
   const listeners = new Set<FinishedRequestListener>()
+  const chunkListeners = new Set<StreamChunkListener>()
   return {
     /** Subscribes `listener`; returns its unsubscribe. */
     onRequestFinished(listener: FinishedRequestListener): () => void {
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
+    /** Subscribes `listener` to the chunks relayed by this node's streams; returns its unsubscribe. */
+    onStreamChunk(listener: StreamChunkListener): () => void {
+      chunkListeners.add(listener)
+      return () => chunkListeners.delete(listener)
+    },
     /** True when someone listens, so the request path builds the event only then. */
     get observed(): boolean {
-      return listeners.size > 0
+      return listeners.size > 0 || chunkListeners.size > 0
     },
     requestFinished(request: FinishedRequest): void {
       for (const listener of listeners) listener(request)
+    },
+    /** A chunk of a stream to (or from) `agent` was relayed. */
+    streamChunk(agent: string, direction: StreamChunkDirection): void {
+      for (const listener of chunkListeners) listener(agent, direction)
     },
   }
 }

@@ -16,6 +16,7 @@ import type { ExchangeCapture } from '../capture/exchange-capture.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import type { Connection } from '../peers/connection.js'
+import { type GatewayTracing, noTracing } from '../tracing/gateway-tracing.js'
 import { createAgentActivity } from './agent-activity.js'
 import { recordAgentAudit } from './agent-audit.js'
 import {
@@ -68,6 +69,7 @@ export interface AgentLayerOptions {
   deliveries: AgentSendsOptions['deliveries']
   /** Payload capture of requests and streams (conversation replay); off when absent. */
   capture?: ExchangeCapture
+  tracing?: GatewayTracing
 }
 
 /**
@@ -84,6 +86,7 @@ export function createAgentLayer(options: AgentLayerOptions) {
     agentTimeoutMs: config.agentTimeout * 1000,
   })
   const activity = createAgentActivity()
+  const tracing = options.tracing ?? noTracing
   const shared = {
     config,
     directory,
@@ -91,11 +94,12 @@ export function createAgentLayer(options: AgentLayerOptions) {
     audit,
     logger,
     activity,
+    tracing,
     ...(options.capture === undefined ? {} : { capture: options.capture }),
   }
   const requests = createAgentRequests(shared)
   const streams = createAgentStreams(shared)
-  const sends = createAgentSends({ directory, access, audit, deliveries: options.deliveries })
+  const sends = createAgentSends({ directory, access, audit, deliveries: options.deliveries, tracing })
 
   directory.onGone((route) => {
     requests.instanceGone(route)

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api'
 import {
   type Caller,
   type DirectTarget,
@@ -5,12 +6,21 @@ import {
   errorBody,
   type RequestFrame,
   type RespondFrame,
+  type TraceContext,
 } from '@parley/protocol'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { ExchangeCapture } from '../capture/exchange-capture.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId, newTraceId } from '../ids.js'
+import { spanRouted, startInvokeAgentSpan } from '../tracing/agent-spans.js'
+import {
+  endSpan,
+  type GatewayTracing,
+  noTracing,
+  traceContextOf,
+  traceIdOf,
+} from '../tracing/gateway-tracing.js'
 import type { AgentActivity } from './agent-activity.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
@@ -49,6 +59,10 @@ interface PendingRequest {
   hops: number
   /** The allow rule that let the first attempt through, if one did (payload capture may be on for it). */
   rule?: string | undefined
+  /** The gateway's `invoke_agent` span (tracing on only). */
+  span: Span | undefined
+  /** The trace context `request_incoming` carries: the span's, else the caller's. */
+  trace: TraceContext
 }
 
 export interface AgentRequestsOptions {
@@ -60,6 +74,7 @@ export interface AgentRequestsOptions {
   activity?: AgentActivity
   /** Payload capture (conversation replay); off when absent. */
   capture?: ExchangeCapture
+  tracing?: GatewayTracing
 }
 
 /**
@@ -69,6 +84,7 @@ export interface AgentRequestsOptions {
  */
 export function createAgentRequests(options: AgentRequestsOptions) {
   const { config, directory, audit, activity, capture } = options
+  const tracing = options.tracing ?? noTracing
   const pending = new Map<string, PendingRequest>()
   const byCaller = new Map<string, Set<string>>()
   const byInstance = new Map<string, Set<string>>()
@@ -89,14 +105,14 @@ export function createAgentRequests(options: AgentRequestsOptions) {
    * The hops before a request: what the caller says (`request.hops`, the SDK sets it from the request its
    * handler answers), or more when the caller is an agent instance answering a request of the same trace here.
    */
-  function hopsOf(connection: AgentCaller, frame: RequestFrame): number {
+  function hopsOf(connection: AgentCaller, frame: RequestFrame, traceId: string | undefined): number {
     let hops = frame.hops ?? 0
-    if (frame.traceId === undefined) return hops
+    if (traceId === undefined) return hops
     const instanceId = directory.byConnection(connection.id)?.instanceId
     const answering = instanceId === undefined ? undefined : byInstance.get(instanceId)
     for (const correlationId of answering ?? []) {
       const incoming = pending.get(correlationId)
-      if (incoming?.traceId === frame.traceId) hops = Math.max(hops, incoming.hops + 1)
+      if (incoming?.traceId === traceId) hops = Math.max(hops, incoming.hops + 1)
     }
     return hops
   }
@@ -149,7 +165,9 @@ export function createAgentRequests(options: AgentRequestsOptions) {
     if (route !== undefined && answeredBy === undefined) directory.forget(route, request.correlationId)
     const latencyMs = Date.now() - request.receivedAt
     const instance = answeredBy ?? route
-    observe(request, 'error' in answer ? answer.error.code : 'ok', instance?.agentId)
+    const outcome = 'error' in answer ? answer.error.code : 'ok'
+    observe(request, outcome, instance?.agentId)
+    endSpan(request.span, outcome)
     if ('data' in answer && instance !== undefined) {
       request.caller.sendFrame({
         type: 'reply',
@@ -222,6 +240,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
           request.traceId,
         )
         observe(request, choice.decision.code, undefined)
+        endSpan(request.span, choice.decision.code)
         sendError(request.caller, denialError(choice.decision), request.requestId)
         return false
       }
@@ -241,6 +260,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
       request.tried.add(route.instanceId)
       request.attempts += 1
       request.route = route
+      spanRouted(request.span, route)
       directory.acquire(route.instanceId)
       index(byInstance, route.instanceId, request.correlationId)
       const delivered = directory.deliver(route.instanceId, {
@@ -254,6 +274,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         ...(typeof request.target === 'string' ? {} : { capability: request.target.capability }),
         traceId: request.traceId,
         hops: request.hops,
+        ...request.trace,
       })
       if (delivered) return true
       detach(request)
@@ -321,7 +342,8 @@ export function createAgentRequests(options: AgentRequestsOptions) {
           AUDIT_BEHIND_RETRY_MS,
         )
       }
-      const hops = hopsOf(connection, frame)
+      const claimedTraceId = frame.traceId ?? traceIdOf(frame)
+      const hops = hopsOf(connection, frame, claimedTraceId)
       if (hops >= config.agents.maxHops) {
         throw new GatewayError(
           'loop_detected',
@@ -332,6 +354,12 @@ export function createAgentRequests(options: AgentRequestsOptions) {
       const maxMs = config.agents.maxRequestTimeout * 1000
       const timeoutMs = Math.min(frame.timeoutMs ?? config.agents.requestTimeout * 1000, maxMs)
       const correlationId = newId('req')
+      const span = startInvokeAgentSpan(tracing, frame, {
+        target: frame.target,
+        correlationId,
+        hops,
+        operation: 'request',
+      })
       const request: PendingRequest = {
         correlationId,
         caller: connection,
@@ -340,7 +368,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         data: frame.data,
         from: callerOf(directory, connection),
         idempotent: frame.idempotent ?? false,
-        traceId: frame.traceId ?? newTraceId(),
+        traceId: claimedTraceId ?? span?.spanContext().traceId ?? newTraceId(),
         receivedAt,
         deadline: receivedAt + timeoutMs,
         timeoutMs,
@@ -349,6 +377,8 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         tried: new Set(),
         route: undefined,
         hops,
+        span,
+        trace: traceContextOf(span, frame),
       }
       pending.set(correlationId, request)
       index(byCaller, connection.id, correlationId)
@@ -425,6 +455,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
       observe(request, 'canceled', route?.agentId)
       capture?.step(request.correlationId, 'error', { code: 'canceled', message: reason })
       capture?.end(request.correlationId)
+      endSpan(request.span, 'canceled')
       recordAgentAudit(audit, {
         kind: 'reply',
         outcome: 'error',
@@ -449,6 +480,7 @@ export function createAgentRequests(options: AgentRequestsOptions) {
         clearTimeout(request.timer)
         pending.delete(correlationId)
         capture?.end(correlationId)
+        endSpan(request.span, 'caller_gone')
         const route = detach(request)
         if (route !== undefined) directory.forget(route, correlationId)
       }

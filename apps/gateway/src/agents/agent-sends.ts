@@ -1,8 +1,16 @@
-import type { AgentSendFrame, AgentTarget } from '@parley/protocol'
+import type { AgentSendFrame, AgentTarget, TraceContext } from '@parley/protocol'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { DeliveryEngine } from '../delivery/delivery-engine.js'
 import { newTraceId } from '../ids.js'
 import type { Connection } from '../peers/connection.js'
+import { startMessagingSpan } from '../tracing/agent-spans.js'
+import {
+  endSpan,
+  type GatewayTracing,
+  noTracing,
+  traceContextOf,
+  traceIdOf,
+} from '../tracing/gateway-tracing.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
 import {
@@ -21,6 +29,7 @@ export interface AgentSendsOptions {
   access: () => AgentAccess
   audit: ConnectionAudit
   deliveries: Pick<DeliveryEngine, 'sendToAgents'>
+  tracing?: GatewayTracing
 }
 
 function describe(target: AgentTarget): string {
@@ -36,6 +45,7 @@ function describe(target: AgentTarget): string {
  */
 export function createAgentSends(options: AgentSendsOptions) {
   const { directory, audit } = options
+  const tracing = options.tracing ?? noTracing
 
   /** Candidate instances in preference order, at most one per agent id for broadcasts. */
   function candidates(connection: Connection, target: AgentTarget): AgentRoute[] {
@@ -53,67 +63,84 @@ export function createAgentSends(options: AgentSendsOptions) {
 
   return {
     async send(connection: Connection, frame: AgentSendFrame, size: number): Promise<void> {
-      const traceId = frame.traceId ?? newTraceId()
       const target = describe(frame.target)
-      const found = candidates(connection, frame.target)
-      if (found.length === 0) {
-        sendError(connection, noRouteError(directory, `no active agent for ${target}`), frame.id)
-        return
+      const span = startMessagingSpan(tracing, frame, { operation: 'send', destination: target })
+      const trace = traceContextOf(span, frame)
+      const traceId = traceIdOf(trace) ?? frame.traceId ?? newTraceId()
+      try {
+        endSpan(span, await deliver(connection, frame, size, { target, traceId, trace }))
+      } catch (error) {
+        endSpan(span, 'error')
+        throw error
       }
-      const caller = callerParty(directory, connection)
-      const single = typeof frame.target === 'string' || 'capability' in frame.target
-      const recipients: AgentRoute[] = []
-      let firstDenial: Denial | undefined
-      for (const route of found) {
-        const decision = options.access().check({ action: 'message', caller, target: routeParty(route) })
-        if (!decision.allowed) {
-          auditDenial(audit, 'message', connection, route.agentId, decision, traceId)
-          firstDenial ??= decision
-          continue
-        }
-        recipients.push(route)
-        if (single) break
-      }
-      if (recipients.length === 0) {
-        sendError(
-          connection,
-          firstDenial === undefined
-            ? noRouteError(directory, `no active agent for ${target}`)
-            : denialError(firstDenial),
-          frame.id,
-        )
-        return
-      }
-      for (const route of recipients) directory.markChosen(route.instanceId)
-      const fromAgent = directory.byConnection(connection.id)?.agentId
-      const sent = await options.deliveries.sendToAgents(connection, {
-        recipients: recipients.map((route) => route.clientId),
-        data: frame.data,
-        tags: { traceId, ...(fromAgent === undefined ? {} : { fromAgent }) },
-        ...(frame.idempotencyKey === undefined ? {} : { idempotencyKey: frame.idempotencyKey }),
-        size,
-      })
-      connection.sendFrame({
-        type: 'reply',
-        id: frame.id,
-        result: {
-          id: sent.messageId,
-          recipients: recipients.map((route) => route.agentId),
-          deliveryIds: sent.deliveryIds,
-          timestamp: sent.timestamp,
-        },
-      })
-      recordAgentAudit(audit, {
-        kind: 'message',
-        outcome: 'ok',
-        subject: connection,
-        target,
-        size,
-        correlationId: sent.messageId,
-        traceId,
-        detail: `recipients=${recipients.map((route) => route.agentId).join(',')}`,
-      })
     },
+  }
+
+  async function deliver(
+    connection: Connection,
+    frame: AgentSendFrame,
+    size: number,
+    { target, traceId, trace }: { target: string; traceId: string; trace: TraceContext },
+  ): Promise<string> {
+    const found = candidates(connection, frame.target)
+    if (found.length === 0) {
+      const refusal = noRouteError(directory, `no active agent for ${target}`)
+      sendError(connection, refusal, frame.id)
+      return refusal.code
+    }
+    const caller = callerParty(directory, connection)
+    const single = typeof frame.target === 'string' || 'capability' in frame.target
+    const recipients: AgentRoute[] = []
+    let firstDenial: Denial | undefined
+    for (const route of found) {
+      const decision = options.access().check({ action: 'message', caller, target: routeParty(route) })
+      if (!decision.allowed) {
+        auditDenial(audit, 'message', connection, route.agentId, decision, traceId)
+        firstDenial ??= decision
+        continue
+      }
+      recipients.push(route)
+      if (single) break
+    }
+    if (recipients.length === 0) {
+      const refusal =
+        firstDenial === undefined
+          ? noRouteError(directory, `no active agent for ${target}`)
+          : denialError(firstDenial)
+      sendError(connection, refusal, frame.id)
+      return refusal.code
+    }
+    for (const route of recipients) directory.markChosen(route.instanceId)
+    const fromAgent = directory.byConnection(connection.id)?.agentId
+    const sent = await options.deliveries.sendToAgents(connection, {
+      recipients: recipients.map((route) => route.clientId),
+      data: frame.data,
+      // The delivery row keeps the `traceparent` when there is one: `direct_message` carries both ids from it.
+      tags: { traceId: trace.traceparent ?? traceId, ...(fromAgent === undefined ? {} : { fromAgent }) },
+      ...(frame.idempotencyKey === undefined ? {} : { idempotencyKey: frame.idempotencyKey }),
+      size,
+    })
+    connection.sendFrame({
+      type: 'reply',
+      id: frame.id,
+      result: {
+        id: sent.messageId,
+        recipients: recipients.map((route) => route.agentId),
+        deliveryIds: sent.deliveryIds,
+        timestamp: sent.timestamp,
+      },
+    })
+    recordAgentAudit(audit, {
+      kind: 'message',
+      outcome: 'ok',
+      subject: connection,
+      target,
+      size,
+      correlationId: sent.messageId,
+      traceId,
+      detail: `recipients=${recipients.map((route) => route.agentId).join(',')}`,
+    })
+    return 'ok'
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api'
 import {
   type AgentFailure,
   errorBody,
@@ -15,6 +16,15 @@ import type { ExchangeCapture } from '../capture/exchange-capture.js'
 import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId, newTraceId } from '../ids.js'
+import { spanRouted, startInvokeAgentSpan } from '../tracing/agent-spans.js'
+import {
+  endSpan,
+  type GatewayTracing,
+  noTracing,
+  traceContextOf,
+  traceIdOf,
+} from '../tracing/gateway-tracing.js'
+import type { AgentActivity } from './agent-activity.js'
 import { recordAgentAudit } from './agent-audit.js'
 import type { RegisteredAgentDirectory } from './agent-directory.js'
 import {
@@ -60,6 +70,8 @@ interface OpenStream {
   toAgent: Direction
   openedAt: number
   traceId: string
+  /** The gateway's `invoke_agent` span, open for the stream's life (tracing on only). */
+  span: Span | undefined
 }
 
 type Side = 'opener' | 'agent'
@@ -72,6 +84,9 @@ export interface AgentStreamsOptions {
   logger: Logger
   /** Payload capture (conversation replay); off when absent. */
   capture?: ExchangeCapture
+  /** Told of every chunk relayed (the metrics). */
+  activity?: AgentActivity
+  tracing?: GatewayTracing
 }
 
 /**
@@ -81,7 +96,8 @@ export interface AgentStreamsOptions {
  * beyond its credit ends the stream with `flow_control`.
  */
 export function createAgentStreams(options: AgentStreamsOptions) {
-  const { config, directory, audit, logger, capture } = options
+  const { config, directory, audit, logger, capture, activity } = options
+  const tracing = options.tracing ?? noTracing
   const window = config.agents.streamWindow
   const streams = new Map<string, OpenStream>()
   const byOpener = new Map<string, Set<string>>()
@@ -121,6 +137,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
     directory.release(stream.route.instanceId)
     if (informAgentNode) directory.forget(stream.route, stream.streamId)
     capture?.end(stream.streamId)
+    endSpan(stream.span, outcome === 'ok' ? 'ok' : detail)
     recordAgentAudit(audit, {
       kind: 'stream',
       outcome,
@@ -175,6 +192,8 @@ export function createAgentStreams(options: AgentStreamsOptions) {
           frame.data,
           from === 'agent' ? stream.route.instanceId : undefined,
         )
+        if (activity?.observed === true)
+          activity.streamChunk(stream.route.agentId, to === 'opener' ? 'to_caller' : 'to_agent')
         sendTo(stream, to, frame)
         return
       }
@@ -219,7 +238,9 @@ export function createAgentStreams(options: AgentStreamsOptions) {
           1_000,
         )
       }
-      const traceId = frame.traceId ?? newTraceId()
+      const span = startInvokeAgentSpan(tracing, frame, { target: frame.target, operation: 'stream' })
+      const trace = traceContextOf(span, frame)
+      const traceId = frame.traceId ?? traceIdOf(frame) ?? span?.spanContext().traceId ?? newTraceId()
       const from = callerOf(directory, connection)
       const credit = Math.min(frame.credit ?? DEFAULT_STREAM_CREDIT, window)
       // A connection cannot stream to its own instance: both sides' frames would arrive on one connection.
@@ -230,6 +251,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
         const choice = chooseAllowed(directory, options.access(), 'stream', connection, frame.target, tried)
         if (choice.kind === 'denied' && first) {
           auditDenial(audit, 'stream', connection, targetName(frame.target), choice.decision, traceId)
+          endSpan(span, choice.decision.code)
           sendError(connection, denialError(choice.decision), frame.id)
           return
         }
@@ -239,6 +261,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
             noRouteError(directory, `no active agent for ${targetName(frame.target)}`),
             frame.id,
           )
+          endSpan(span, 'no_route')
           return
         }
         const { route } = choice
@@ -252,7 +275,9 @@ export function createAgentStreams(options: AgentStreamsOptions) {
           toAgent: direction(0),
           openedAt: Date.now(),
           traceId,
+          span,
         }
+        spanRouted(span, route)
         const delivered = directory.deliver(route.instanceId, {
           type: 'stream_incoming',
           streamId: stream.streamId,
@@ -261,6 +286,7 @@ export function createAgentStreams(options: AgentStreamsOptions) {
           credit,
           ...(typeof frame.target === 'string' ? {} : { capability: frame.target.capability }),
           traceId,
+          ...trace,
         })
         if (!delivered) continue
         streams.set(stream.streamId, stream)

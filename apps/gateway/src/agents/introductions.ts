@@ -13,6 +13,7 @@ import type { AuditRecord } from '@parley/stores'
 import type { Logger } from 'pino'
 import { newId, newTraceId } from '../ids.js'
 import { sendError } from '../peers/peer.js'
+import { traceContextOf, traceIdOf } from '../tracing/gateway-tracing.js'
 import { accessKey, denialDetail } from './access.js'
 import type {
   AccessParty,
@@ -245,8 +246,10 @@ export function createIntroductions(options: IntroductionsOptions) {
         type: 'introduction',
         handshakeId,
         from,
-        traceId: frame.traceId ?? newTraceId(),
+        traceId: frame.traceId ?? traceIdOf(frame) ?? newTraceId(),
         ...(frame.reason === undefined ? {} : { reason: frame.reason }),
+        // Passed on as the introducer sent it: an introduction has no gateway span of its own.
+        ...traceContextOf(undefined, frame),
       }
       if (!directory.deliver(route.instanceId, introduction)) {
         finish(handshake)

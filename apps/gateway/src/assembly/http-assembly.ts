@@ -40,8 +40,10 @@ import { registerMcpServerRoutes } from '../mcp/upstreams/mcp-server-routes.js'
 import { createMcpUpstreams } from '../mcp/upstreams/mcp-upstreams.js'
 import { upstreamMcpServerRegistry } from '../mcp/upstreams/upstream-mcp-registry.js'
 import type { AuditMetrics } from '../metrics/audit-metrics.js'
+import type { BusMetrics } from '../metrics/bus-metrics.js'
 import { createMetricsRegistry, registerMetricsRoutes } from '../metrics/metrics-routes.js'
 import type { StoreMetrics } from '../metrics/store-metrics.js'
+import { registerOpenApiRoutes } from '../openapi/openapi-routes.js'
 import { registerApprovalLinkRoutes } from '../pairing/approval-link-routes.js'
 import type { ApprovalLinks } from '../pairing/approval-links.js'
 import { sha256 } from '../security/secrets.js'
@@ -51,6 +53,7 @@ import { createPollingSessions } from '../transport/polling-sessions.js'
 import { registerWebSocketRoutes } from '../transport/websocket-routes.js'
 import { GATEWAY_VERSION } from '../version.js'
 import type { GatewayNode } from './node-assembly.js'
+import { assembleObservability } from './observability-assembly.js'
 import type { StoreProbes } from './store-probes.js'
 
 /** Who approved with an owner approval link, in its audit row. */
@@ -69,6 +72,7 @@ export interface HttpAssemblyOptions {
   auditMetrics?: AuditMetrics
   /** Store call latencies, for `/metrics`. */
   storeMetrics?: StoreMetrics
+  busMetrics?: BusMetrics
   probes: StoreProbes
   isDraining: () => boolean
   isListening: () => boolean
@@ -80,7 +84,8 @@ export interface HttpAssemblyOptions {
 }
 
 /**
- * The HTTP side of the gateway, in the order its routes are matched: health and metrics, the WebSocket and
+ * The HTTP side of the gateway, in the order its routes are matched: health, metrics and the API reference
+ * (`/api/openapi.json`, `/api/docs`: every route is described there, see openapi/), the WebSocket and
  * polling entries, admin authentication and the admin routes, the agent, A2A and MCP faces. Also builds the
  * parts those routes own (polling sessions, A2A push and task retention, external agents, upstream MCP
  * servers), which the gateway starts and stops.
@@ -121,6 +126,7 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     agents: { activity: hub.agents.activity, stats: hub.agents.stats },
     ...(options.auditMetrics === undefined ? {} : { audit: options.auditMetrics }),
     ...(options.storeMetrics === undefined ? {} : { stores: options.storeMetrics }),
+    ...(options.busMetrics === undefined ? {} : { bus: options.busMetrics }),
     transports: () => {
       let polling = 0
       for (const connection of hub.connections.values()) if (connection.transport === 'polling') polling += 1
@@ -128,6 +134,7 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     },
   })
   registerMetricsRoutes(app, metricsRegistry)
+  registerOpenApiRoutes(app, { version: GATEWAY_VERSION, publicUrl: config.pairing.publicUrl })
   registerWebSocketRoutes(app, { config, hub, logger, isDraining })
   const pollingSessions = createPollingSessions({
     config,
@@ -246,6 +253,7 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     firstListingWaitMs: Math.round(config.mcpUpstreams.timeout * 1000),
   })
   registerAuditRoutes(app, { audit: requireAudit })
+  const observability = assembleObservability({ app, config, logger, node, stores, bus })
   registerDeliveriesRoutes(app, { stats: () => hub.deliveries.stats() })
   registerDeadLetterRoutes(app, {
     deliveries: () => stores.require('deliveries', 'the delivery store').deliveries,
@@ -317,6 +325,7 @@ export function assembleHttpApp(options: HttpAssemblyOptions) {
     externalAgents,
     mcpRoutes,
     mcpUpstreams,
+    observability,
   }
 }
 

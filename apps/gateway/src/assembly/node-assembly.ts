@@ -15,6 +15,7 @@ import type { ApprovalLinks } from '../pairing/approval-links.js'
 import { createChatPairing } from '../pairing/chat-pairing.js'
 import { sha256 } from '../security/secrets.js'
 import type { StoreSlot } from '../stores/open-stores.js'
+import type { GatewayTracing } from '../tracing/gateway-tracing.js'
 import type { ProcessResources } from '../transport/connection-capacity.js'
 import { createHub } from '../transport/hub.js'
 import { createUpstreams } from '../upstreams/upstreams.js'
@@ -57,6 +58,7 @@ export interface NodeAssemblyOptions {
   audit: ConnectionAudit
   /** Owner approval links; undefined until `start()` has read the pairing secret. */
   approvalLinks: () => ApprovalLinks | undefined
+  tracing: GatewayTracing
 }
 
 /**
@@ -129,6 +131,7 @@ export function assembleNode(options: NodeAssemblyOptions) {
     ...(parts.deliveryTimers === undefined ? {} : { deliveryTimers: parts.deliveryTimers }),
     ...(parts.resources === undefined ? {} : { resources: parts.resources }),
     capture,
+    tracing: options.tracing,
   })
 
   const agentDirectory: AgentDirectory =

@@ -27,6 +27,7 @@ export async function drainGateway(options: DrainOptions): Promise<void> {
   const { node, http, probes, logger } = options
   const { hub } = node
   http.mcpRoutes?.stop()
+  http.observability.stop()
   hub.heartbeat.stop()
   hub.presence?.stop()
   hub.devices.stop()

@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RedisConfig } from '../config.js'
 import { TopicHandlers } from './topic-handlers.js'
-import type { BusState, ClusterBus } from './types.js'
+import { type BusObserver, type BusState, type ClusterBus, topicKind } from './types.js'
 
 /** How long `openRedisBus` waits for Redis before the gateway refuses to start. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
@@ -18,6 +18,8 @@ export interface RedisBusOptions {
   connectTimeoutMs?: number
   /** Milliseconds a command (entries, publish) may wait for its reply; default: no limit. */
   commandTimeoutMs?: number
+  /** Told of each message's lag and of every reconnect (the metrics). */
+  observer?: BusObserver
 }
 
 /**
@@ -59,13 +61,14 @@ type BusRedis = Redis & {
 
 /**
  * The cluster bus over Redis: one connection for commands (entries, publish) and one subscriber connection.
- * Every key and pub/sub channel carries the prefix; a message carries its origin node (`<nodeId>\n<payload>`)
- * so a node never handles its own. While either connection is down the bus is `degraded`: publishes are
+ * Every key and pub/sub channel carries the prefix; a message carries its origin node and the time it was
+ * published (`<nodeId> <epoch ms>\n<payload>`), so a node never handles its own and the metrics see the lag.
+ * (A header without the time, as nodes of earlier versions send, is read too.) While either connection is down the bus is `degraded`: publishes are
  * dropped, entry calls fail fast, and once both are back the topics are subscribed again before the state
  * returns to `ok` (listeners then catch up from the store).
  */
 export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus> {
-  const { nodeId, logger } = options
+  const { nodeId, logger, observer } = options
   const prefix = options.prefix ?? options.config.prefix
   const base = connectionOptions(options.config)
   // Auto-pipelining sends the commands of one event-loop turn together (the client directory refresh
@@ -86,6 +89,8 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
   const stateListeners = new Set<(state: BusState) => void>()
   let state: BusState = 'degraded'
   let closed = false
+  /** Set once the bus was connected: a later return to `ok` is a reconnect. */
+  let connectedBefore = false
   let commandsReady = false
   let subscriberReady = false
   /** Bumped on every subscriber reconnect, so a slow resubscription of an older link is ignored. */
@@ -99,6 +104,10 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
     if (state === next || closed) return
     state = next
     logger.info({ bus: next }, next === 'ok' ? 'cluster bus connected' : 'cluster bus degraded')
+    if (next === 'ok') {
+      if (connectedBefore) observer?.reconnected()
+      connectedBefore = true
+    }
     for (const listener of [...stateListeners]) {
       try {
         listener(next)
@@ -145,13 +154,20 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
   }
   subscriber.on('message', (channel: string, message: string) => {
     const newline = message.indexOf('\n')
-    if (newline < 0 || message.slice(0, newline) === nodeId) return
+    if (newline < 0) return
+    const space = message.lastIndexOf(' ', newline)
+    if (message.slice(0, space < 0 ? newline : space) === nodeId) return
     const payload = message.slice(newline + 1)
-    for (const handler of handlers.of(topicOf(channel))) {
+    const topic = topicOf(channel)
+    if (observer !== undefined && space >= 0) {
+      // Clocks of two nodes: a skew shows as lag (or as none, never below zero).
+      observer.received(topicKind(topic), Math.max(0, Date.now() - Number(message.slice(space + 1, newline))))
+    }
+    for (const handler of handlers.of(topic)) {
       try {
         handler(payload)
       } catch (error) {
-        logger.error({ err: error, topic: topicOf(channel) }, 'bus handler failed')
+        logger.error({ err: error, topic }, 'bus handler failed')
       }
     }
   })
@@ -201,7 +217,7 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
     },
     publish(topic, payload) {
       if (state !== 'ok' || closed) return
-      commands.publish(channelOf(topic), `${nodeId}\n${payload}`).catch((error: unknown) => {
+      commands.publish(channelOf(topic), `${nodeId} ${Date.now()}\n${payload}`).catch((error: unknown) => {
         logger.debug({ err: error, topic }, 'bus publish dropped')
       })
     },

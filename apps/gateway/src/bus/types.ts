@@ -52,4 +52,28 @@ export const BUS_TOPICS = {
   /** Signals relayed to a peer connected to node `id`, and the answers back to the sender's node. */
   signal: (id: string) => `signal:${id}`,
   all: 'all',
+  /** Time-series questions of the admin API to every node (timeseries/timeseries-cluster.ts)… */
+  figures: 'figures',
+  /** …and the answers, to the asking node. */
+  figuresFor: (id: string) => `figures:${id}`,
 } as const
+
+/** What a shared bus tells its observer (the metrics): names and timings only, never payloads. */
+export interface BusObserver {
+  /**
+   * A message from another node arrived, `lagMs` after that node published it (by the two nodes' clocks).
+   * `topic` is the topic's kind: `channel`, `node`, `state`, `signal`, `all`, or `other`.
+   */
+  received(topic: string, lagMs: number): void
+  /** The bus is connected again after an outage (not counted for the first connection). */
+  reconnected(): void
+}
+
+const TOPIC_KINDS = new Set(['channel', 'node', 'state', 'signal', 'all'])
+
+/** The kind of a topic (`channel:orders` → `channel`): a bounded label, whatever the names in topics. */
+export function topicKind(topic: string): string {
+  const colon = topic.indexOf(':')
+  const kind = colon < 0 ? topic : topic.slice(0, colon)
+  return TOPIC_KINDS.has(kind) ? kind : 'other'
+}

@@ -138,6 +138,11 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
     return this.#channels.size - this.#idle.size
   }
 
+  /** Each channel's publications fanned out here and its live subscribers, without building a list. */
+  forEachChannel(visit: (name: string, messages: number, subscribers: number) => void): void {
+    for (const [name, state] of this.#channels) visit(name, state.messages, state.subscribers.size)
+  }
+
   list(): Omit<ChannelInfo, 'durableSubscribers'>[] {
     return [...this.#channels.entries()]
       .map(([name, state]) => ({

@@ -1,9 +1,11 @@
+import type { Span } from '@opentelemetry/api'
 import {
   encodeFrame,
   errorBody,
   type PublishFrame,
   type StreamPosition,
   type SubscribeFrame,
+  type TraceContext,
   type UnsubscribeFrame,
 } from '@parley/protocol'
 import type {
@@ -19,6 +21,8 @@ import type { GatewayConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
 import type { Connection } from '../peers/connection.js'
+import { startMessagingSpan } from '../tracing/agent-spans.js'
+import { endSpan, type GatewayTracing, noTracing, traceContextOf } from '../tracing/gateway-tracing.js'
 import { type ChannelCluster, type ChannelStreamCounters, createChannelFanOut } from './channel-fan-out.js'
 import { createChannelJoins, type Join } from './channel-joins.js'
 import { liveFrame, replayFrame } from './channel-outbound.js'
@@ -45,6 +49,8 @@ export interface ChannelStreamsOptions {
   }
   /** With several nodes: live fan-out follows the shared offsets, whichever node stored a publication. */
   cluster?: ChannelCluster
+  /** The `publish {channel}` spans (off unless an OTLP endpoint is configured). */
+  tracing?: GatewayTracing
 }
 
 interface PendingPublish {
@@ -55,6 +61,10 @@ interface PendingPublish {
   timestamp: number
   /** `data` serialised once, at arrival: data that cannot be serialised is refused before it is stored. */
   dataJson: string
+  /** The gateway's `publish` span (tracing on only). */
+  span: Span | undefined
+  /** The trace context the live `channel_message` frames carry. */
+  trace: TraceContext
 }
 
 type StoreFailure = { error: unknown }
@@ -76,6 +86,7 @@ export interface JoinResult {
  */
 export function createChannelStreams(options: ChannelStreamsOptions) {
   const { config, channels, backend, logger, audit, counters } = options
+  const tracing = options.tracing ?? noTracing
   let batch: PendingPublish[] = []
   let flushScheduled = false
   const joins = createChannelJoins<Connection>(options.cluster)
@@ -97,7 +108,14 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
       if (error instanceof RangeError) throw new GatewayError('invalid_frame', 'data is nested too deeply')
       throw error
     }
-    batch.push({ connection, frame, size, id: newId('msg'), timestamp: Date.now(), dataJson })
+    const id = newId('msg')
+    const span = startMessagingSpan(tracing, frame, {
+      operation: 'publish',
+      destination: frame.channel,
+      messageId: id,
+    })
+    const trace = traceContextOf(span, frame)
+    batch.push({ connection, frame, size, id, timestamp: Date.now(), dataJson, span, trace })
     if (!flushScheduled) {
       flushScheduled = true
       // Publications arriving in the same turn share one store call (and one commit with Postgres).
@@ -143,14 +161,13 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
     if ('error' in outcome) {
       const { error } = outcome
       if (error instanceof GatewayError) {
-        for (const item of pending) replyError(item.connection, item.frame.id, error)
+        for (const item of pending) refusePublish(item, error)
         return
       }
       logger.error({ err: error, publications: pending.length }, 'history store failed to store publications')
       for (const item of pending) {
-        replyError(
-          item.connection,
-          item.frame.id,
+        refusePublish(
+          item,
           new GatewayError('unavailable', 'the message store is unavailable; retry with an idempotencyKey'),
         )
       }
@@ -161,12 +178,13 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
       const item = pending[index] as PendingPublish
       const result = outcome[index]
       if (result === undefined) {
-        replyError(item.connection, item.frame.id, new GatewayError('internal', 'internal server error'))
+        refusePublish(item, new GatewayError('internal', 'internal server error'))
         continue
       }
       const { publication, duplicate } = result
       if (duplicate) {
         options.onDuplicate()
+        endSpan(item.span, 'ok')
         item.connection.sendFrame({
           type: 'reply',
           id: item.frame.id,
@@ -182,7 +200,7 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
         })
         continue
       }
-      const frame = liveFrame(publication, item.dataJson)
+      const frame = liveFrame(publication, item.dataJson, item.trace)
       const encoded = Buffer.from(frame)
       options.cluster?.published(publication, frame)
       let delivered = live.fanOut(publication, encoded, now)
@@ -204,11 +222,18 @@ export function createChannelStreams(options: ChannelStreamsOptions) {
         },
       })
       audit.publish(item.connection, publication.channel, item.size, delivered)
+      item.span?.setAttribute('parley.delivered', delivered)
+      endSpan(item.span, 'ok')
     }
   }
 
   function replyError(connection: Connection, id: string, error: GatewayError): void {
     connection.sendError(errorBody(error.code, error.message, error.retryAfterMs), id)
+  }
+
+  function refusePublish(item: PendingPublish, error: GatewayError): void {
+    endSpan(item.span, error.code)
+    replyError(item.connection, item.frame.id, error)
   }
 
   /** Subscriptions held or on their way, against `maxSubscriptions`. */

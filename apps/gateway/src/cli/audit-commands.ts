@@ -1,14 +1,18 @@
 import { createWriteStream } from 'node:fs'
 import { access } from 'node:fs/promises'
-import { join } from 'node:path'
 import { AuditKind } from '@parley/protocol'
-import { createPostgresAuditLog, openDatabase, type ParleyDatabase } from '@parley/stores'
+import { createPostgresAuditLog } from '@parley/stores'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { loadAuditPublicKey } from '../audit/audit-signing-key.js'
-import { auditCheckpointPaths, type GatewayConfig, parseConfig } from '../config.js'
-import { mergeConfigInputs, readEnvConfig, toConfigInput } from '../env.js'
+import { auditCheckpointPaths } from '../config.js'
 import { AUDIT_EXPORT_FORMATS, type AuditExportFormat, exportAudit } from './audit-export.js'
 import { verifyAudit } from './audit-verify.js'
+import {
+  type DatabaseFlags,
+  databaseConfigOf,
+  withDatabase,
+  withDatabaseOptions,
+} from './database-options.js'
 import type { Output } from './token-commands.js'
 
 /**
@@ -25,10 +29,7 @@ export interface AuditCommandDeps {
   fail: () => void
 }
 
-interface DatabaseFlags {
-  databaseUrl?: string
-  dataDir?: string
-}
+const AUDIT_MEMORY_REFUSAL = 'holds no audit to read'
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value]
@@ -44,37 +45,6 @@ function parseKind(value: string): string {
     throw new InvalidArgumentError(`expected one of ${AuditKind.options.join(', ')}`)
   }
   return value
-}
-
-function withDatabaseOptions(command: Command): Command {
-  return command
-    .option('--database-url <url>', 'postgres://… (default: PARLEY_DATABASE_URL, else the embedded database)')
-    .option(
-      '--data-dir <dir>',
-      'data folder of the embedded database, key and checkpoints (default ./.parley)',
-    )
-}
-
-function configOf(flags: DatabaseFlags, env: AuditCommandDeps['env']): GatewayConfig {
-  const flagInput = toConfigInput({ databaseUrl: flags.databaseUrl, dataDir: flags.dataDir })
-  return parseConfig(mergeConfigInputs(readEnvConfig(env), flagInput))
-}
-
-async function withDatabase<T>(
-  config: GatewayConfig,
-  run: (database: ParleyDatabase) => Promise<T>,
-): Promise<T> {
-  if (config.databaseUrl?.startsWith('memory://')) {
-    throw new Error(
-      'memory:// holds no audit to read: give --database-url postgres://… or the --data-dir of the embedded database',
-    )
-  }
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'data') })
-  try {
-    return await run(database)
-  } finally {
-    await database.close()
-  }
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -106,21 +76,24 @@ export function buildAuditCommand(deps: AuditCommandDeps): Command {
         [] as string[],
       ),
   ).action(async (flags: DatabaseFlags & { checkpoint: string[]; publicKey: string[] }) => {
-    const config = configOf(flags, deps.env)
+    const config = databaseConfigOf(flags, deps.env)
     const { dir, signingKeyFile } = auditCheckpointPaths(config)
     const keyFiles =
       flags.publicKey.length > 0 ? flags.publicKey : (await exists(signingKeyFile)) ? [signingKeyFile] : []
     const trustedKeys = await Promise.all(keyFiles.map(loadAuditPublicKey))
-    const ok = await withDatabase(config, (database) =>
-      verifyAudit(
-        {
-          database,
-          checkpointPaths: flags.checkpoint.length > 0 ? flags.checkpoint : [dir],
-          checkpointsOptional: flags.checkpoint.length === 0,
-          trustedKeys,
-        },
-        deps.output,
-      ),
+    const ok = await withDatabase(
+      config,
+      (database) =>
+        verifyAudit(
+          {
+            database,
+            checkpointPaths: flags.checkpoint.length > 0 ? flags.checkpoint : [dir],
+            checkpointsOptional: flags.checkpoint.length === 0,
+            trustedKeys,
+          },
+          deps.output,
+        ),
+      AUDIT_MEMORY_REFUSAL,
     )
     if (!ok) deps.fail()
   })
@@ -154,27 +127,30 @@ export function buildAuditCommand(deps: AuditCommandDeps): Command {
         output?: string
       },
     ) => {
-      const config = configOf(flags, deps.env)
+      const config = databaseConfigOf(flags, deps.env)
       const stream = flags.output === undefined ? deps.stdout : createWriteStream(flags.output)
       const write = (chunk: string) =>
         new Promise<void>((resolve, reject) =>
           stream.write(chunk, (error) => (error ? reject(error) : resolve())),
         )
-      const rows = await withDatabase(config, (database) =>
-        exportAudit(
-          createPostgresAuditLog(database),
-          {
-            ...(flags.kind === undefined ? {} : { kind: flags.kind }),
-            ...(flags.principal === undefined ? {} : { principal: flags.principal }),
-            ...(flags.channel === undefined ? {} : { channel: flags.channel }),
-            ...(flags.target === undefined ? {} : { target: flags.target }),
-            ...(flags.correlationId === undefined ? {} : { correlationId: flags.correlationId }),
-            ...(flags.since === undefined ? {} : { since: new Date(flags.since) }),
-            ...(flags.until === undefined ? {} : { until: new Date(flags.until) }),
-          },
-          flags.format,
-          write,
-        ),
+      const rows = await withDatabase(
+        config,
+        (database) =>
+          exportAudit(
+            createPostgresAuditLog(database),
+            {
+              ...(flags.kind === undefined ? {} : { kind: flags.kind }),
+              ...(flags.principal === undefined ? {} : { principal: flags.principal }),
+              ...(flags.channel === undefined ? {} : { channel: flags.channel }),
+              ...(flags.target === undefined ? {} : { target: flags.target }),
+              ...(flags.correlationId === undefined ? {} : { correlationId: flags.correlationId }),
+              ...(flags.since === undefined ? {} : { since: new Date(flags.since) }),
+              ...(flags.until === undefined ? {} : { until: new Date(flags.until) }),
+            },
+            flags.format,
+            write,
+          ),
+        AUDIT_MEMORY_REFUSAL,
       )
       if (flags.output !== undefined) {
         await new Promise<void>((resolve) => stream.end(resolve))

@@ -327,3 +327,14 @@ export const AuditConfigSchema = z.object({
   /** Seconds audit rows are kept; 0 keeps them forever. Rows are deleted only up to a signed checkpoint. */
   retention: nonNegativeSeconds().default(0),
 })
+
+/**
+ * OpenTelemetry spans (docs/operations.md, "Tracing"). Without `otlpEndpoint` no tracer provider or exporter is
+ * created and the span code is skipped.
+ */
+export const TracingConfigSchema = z.object({
+  /** OTLP/HTTP base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`); spans go to `<otlpEndpoint>/v1/traces`. */
+  otlpEndpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** The `service.name` resource attribute of the gateway's spans (`OTEL_SERVICE_NAME`). */
+  serviceName: z.string().min(1).max(200).default('parley-gateway'),
+})

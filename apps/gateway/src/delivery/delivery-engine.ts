@@ -11,6 +11,7 @@ import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { DeliveryConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import type { Connection } from '../peers/connection.js'
+import type { GatewayTracing } from '../tracing/gateway-tracing.js'
 import { deliveryFrame, deliveryRetryDelayMs, receiptFrame } from './delivery-outbound.js'
 import { createDirectSends } from './direct-sends.js'
 
@@ -46,6 +47,8 @@ export interface DeliveryEngineOptions {
   audit: ConnectionAudit
   expirySweepMs?: number
   historyTrimMs?: number
+  /** The spans of `send` (off unless an OTLP endpoint is configured). */
+  tracing?: GatewayTracing
 }
 
 /** A delivery handed to a connection and waiting for its ack. */
@@ -290,7 +293,15 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     if (!config.enabled) throw new GatewayError('unavailable', 'delivery guarantees are disabled')
   }
 
-  const directSends = createDirectSends({ config, backend, audit, counters, requireEnabled, wakeRecipient })
+  const directSends = createDirectSends({
+    config,
+    backend,
+    audit,
+    counters,
+    requireEnabled,
+    wakeRecipient,
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
+  })
 
   return {
     counters,

@@ -1,4 +1,4 @@
-import { encodeFrame, type ReceiptFrame, type ReceiptStatus } from '@parley/protocol'
+import { encodeFrame, parseTraceparent, type ReceiptFrame, type ReceiptStatus } from '@parley/protocol'
 import type { StoredDelivery } from '@parley/stores'
 import type { DeliveryConfig } from '../config.js'
 
@@ -31,7 +31,7 @@ export function deliveryFrame(delivery: StoredDelivery, attempt: number): string
       data: delivery.data,
       timestamp: delivery.createdAt,
       ...(delivery.fromAgent === null ? {} : { fromAgent: delivery.fromAgent }),
-      ...(delivery.traceId === null ? {} : { traceId: delivery.traceId }),
+      ...traceFieldsOf(delivery.traceId),
     })
   }
   return encodeFrame({
@@ -59,4 +59,14 @@ export function receiptFrame(delivery: StoredDelivery, status: ReceiptStatus, at
     attempt,
     timestamp: Date.now(),
   }
+}
+
+/**
+ * The trace fields of a direct message from what its row keeps: a W3C `traceparent` (a traced sender's)
+ * gives both `traceId` and `traceparent`, any other value is the plain `traceId` it always was.
+ */
+function traceFieldsOf(stored: string | null): { traceId?: string; traceparent?: string } {
+  if (stored === null) return {}
+  const parsed = parseTraceparent(stored)
+  return parsed === undefined ? { traceId: stored } : { traceId: parsed.traceId, traceparent: stored }
 }

@@ -5,6 +5,8 @@ import type { DeliveryConfig } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { newId } from '../ids.js'
 import type { Connection } from '../peers/connection.js'
+import { startMessagingSpan } from '../tracing/agent-spans.js'
+import { endSpan, type GatewayTracing, noTracing, traceContextOf } from '../tracing/gateway-tracing.js'
 import type { AgentMessageTags } from './delivery-outbound.js'
 
 /** Suggested wait for a sender whose recipient has too many deliveries waiting. */
@@ -21,6 +23,7 @@ export interface DirectSendsOptions {
   requireEnabled: () => void
   /** Sends to a recipient connected here, or asks the node that holds it to. */
   wakeRecipient: (clientId: string) => void
+  tracing?: GatewayTracing
 }
 
 /**
@@ -31,6 +34,7 @@ export interface DirectSendsOptions {
 export function createDirectSends(options: DirectSendsOptions) {
   const { config, backend, audit, counters, wakeRecipient } = options
   const messageTtlMs = config.messageTtl * 1000
+  const tracing = options.tracing ?? noTracing
 
   async function refuseWhenFull(recipient: string): Promise<void> {
     if ((await backend().deliveries.queued(recipient)) < config.maxPendingPerRecipient) return
@@ -55,44 +59,62 @@ export function createDirectSends(options: DirectSendsOptions) {
     }
   }
 
+  /** Stores a `send`'s delivery (with the sender's `traceparent`, kept as its trace id) and answers. */
+  async function store(
+    connection: Connection,
+    frame: SendFrame,
+    size: number,
+    traceparent: string | undefined,
+  ): Promise<void> {
+    const timestamp = Date.now()
+    const input = sendInput(
+      frame.to,
+      {
+        messageId: newId('msg'),
+        source: connection.clientId,
+        data: frame.data,
+        timestamp,
+        receipt: frame.receipt ?? false,
+        ...(traceparent === undefined ? {} : { traceId: traceparent }),
+      },
+      frame.idempotencyKey,
+    )
+    const [outcome] = await backend().deliveries.send([input])
+    if (outcome === undefined) throw new Error('the delivery store returned no outcome for a send')
+    const { delivery, duplicate } = outcome
+    connection.sendFrame({
+      type: 'reply',
+      id: frame.id,
+      result: {
+        id: delivery.messageId,
+        to: delivery.recipient,
+        deliveryId: delivery.id,
+        timestamp: delivery.createdAt,
+        ...(duplicate ? { duplicate: true } : {}),
+      },
+    })
+    if (duplicate) {
+      counters.duplicatesSuppressed += 1
+      return
+    }
+    counters.enqueued += 1
+    audit.send(connection, frame.to, size)
+    wakeRecipient(frame.to)
+  }
+
   return {
     /** `send`: stores the direct message, answers, then hands it to the recipient if it is online. */
     async send(connection: Connection, frame: SendFrame, size: number): Promise<void> {
       options.requireEnabled()
       await refuseWhenFull(frame.to)
-      const timestamp = Date.now()
-      const input = sendInput(
-        frame.to,
-        {
-          messageId: newId('msg'),
-          source: connection.clientId,
-          data: frame.data,
-          timestamp,
-          receipt: frame.receipt ?? false,
-        },
-        frame.idempotencyKey,
-      )
-      const [outcome] = await backend().deliveries.send([input])
-      if (outcome === undefined) throw new Error('the delivery store returned no outcome for a send')
-      const { delivery, duplicate } = outcome
-      connection.sendFrame({
-        type: 'reply',
-        id: frame.id,
-        result: {
-          id: delivery.messageId,
-          to: delivery.recipient,
-          deliveryId: delivery.id,
-          timestamp: delivery.createdAt,
-          ...(duplicate ? { duplicate: true } : {}),
-        },
-      })
-      if (duplicate) {
-        counters.duplicatesSuppressed += 1
-        return
+      const span = startMessagingSpan(tracing, frame, { operation: 'send', destination: frame.to })
+      try {
+        await store(connection, frame, size, traceContextOf(span, frame).traceparent)
+        endSpan(span, 'ok')
+      } catch (error) {
+        endSpan(span, 'error')
+        throw error
       }
-      counters.enqueued += 1
-      audit.send(connection, frame.to, size)
-      wakeRecipient(frame.to)
     },
 
     /**

@@ -72,6 +72,15 @@ export function registerAgentMetrics(registry: Registry, deps: AgentMetricsDeps)
       edgeDuration.observe({ caller, agent }, seconds)
     }
   })
+  const chunks = new Counter({
+    name: 'parley_agent_stream_chunks_total',
+    help: 'Agent stream chunks relayed by this node, by agent and direction (to_caller or to_agent).',
+    labelNames: ['agent', 'direction'],
+    registers,
+  })
+  deps.activity.onStreamChunk((agent, direction) => {
+    chunks.inc({ agent: agentName(named(agent, 'none')), direction })
+  })
   const gauges: ReadonlyArray<[string, string, keyof AgentGauges]> = [
     [
       'parley_agent_requests_in_flight',

@@ -4,6 +4,7 @@ import type { BusState } from '../bus/types.js'
 import type { GatewayApp } from '../http/create-app.js'
 import { type AgentMetricsDeps, registerAgentMetrics } from './agent-metrics.js'
 import type { AuditMetrics } from './audit-metrics.js'
+import type { BusMetrics } from './bus-metrics.js'
 import type { HubStats } from './hub-stats.js'
 import type { StoreMetrics } from './store-metrics.js'
 
@@ -23,6 +24,8 @@ export interface MetricsDeps {
   transports?: () => TransportCounts
   /** Store call latencies. */
   stores?: StoreMetrics
+  /** The shared bus's lag and reconnects. */
+  bus?: BusMetrics
 }
 
 export interface TransportCounts {
@@ -212,6 +215,7 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
   if (deps.agents !== undefined) registerAgentMetrics(registry, deps.agents)
   deps.audit?.register(registry)
   deps.stores?.register(registry)
+  deps.bus?.register(registry)
   if (deps.transports !== undefined) registerTransportMetrics(registry, deps.transports)
   new Counter({
     name: 'parley_audit_dropped_total',

@@ -4,11 +4,13 @@ import {
   errorBody,
   type HelloFrame,
   parseClientFrame,
+  type TraceContext,
 } from '@parley/protocol'
 import type { GatewayConfig } from '../config.js'
 import { errorBodyOf } from '../errors.js'
 import type { Connection } from '../peers/connection.js'
 import type { FrameTable } from '../peers/frame-registry.js'
+import { acceptTraceContext } from '../tracing/accepted-trace-context.js'
 import { createHandshakeHold } from './handshake-hold.js'
 
 /** Frames a client may send ahead of its welcome (they wait for the handshake's outcome). */
@@ -134,6 +136,7 @@ export function createFrameDispatch(options: FrameDispatchOptions) {
   function handle(connection: Connection, frame: ClientFrame, size: number): Promise<void> | undefined {
     const handler = frames.handlerOf(frame.type)
     if (handler === undefined) throw new Error(`no handler registered for frame type ${frame.type}`)
+    acceptTraceContext(connection, frame as TraceContext)
     return handler(connection, frame, size)
   }
 

@@ -43,6 +43,7 @@ import { createPresenceTracker } from '../presence/presence-tracker.js'
 import { createSessionResume } from '../sessions/session-resume.js'
 import { registerStateFrames } from '../state/state-frames.js'
 import { createStateService } from '../state/state-service.js'
+import type { GatewayTracing } from '../tracing/gateway-tracing.js'
 import type { ProcessResources } from './connection-capacity.js'
 import { createConnectionTable } from './connection-table.js'
 import { registerCoreFrames } from './core-frames.js'
@@ -88,6 +89,8 @@ export interface HubOptions {
   resources?: ProcessResources
   /** Payload capture of agent requests and streams (conversation replay); off when absent. */
   capture?: ExchangeCapture
+  /** The gateway's spans (off unless an OTLP endpoint is configured). */
+  tracing?: GatewayTracing
 }
 
 /**
@@ -153,6 +156,7 @@ export function createHub(options: HubOptions) {
     logger: logger.child({ component: 'delivery' }),
     audit,
     ...options.deliveryTimers,
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
   })
   const agents = createAgentLayer({
     config,
@@ -162,6 +166,7 @@ export function createHub(options: HubOptions) {
     ...(options.access === undefined ? {} : { access: () => options.access as AgentAccess }),
     ...(options.capture === undefined ? {} : { capture: options.capture }),
     deliveries,
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
   })
   const streams: ChannelStreams = createChannelStreams({
     config,
@@ -176,6 +181,7 @@ export function createHub(options: HubOptions) {
     },
     durable: { requireEnabled: deliveries.requireEnabled, wake: deliveries.pump },
     ...(relay === undefined ? {} : { cluster: relay }),
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
   })
   const cluster = createClusterNode({
     bus: options.bus,

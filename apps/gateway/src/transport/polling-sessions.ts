@@ -10,6 +10,7 @@ import {
 } from '@parley/protocol'
 import type { Logger } from 'pino'
 import { BUS_TOPICS, type ClusterBus } from '../bus/types.js'
+import { BUS_GROUPS, NODE_REFRESH_MS } from '../cluster/cluster-node.js'
 import type { GatewayConfig } from '../config.js'
 import type { Connection } from '../peers/connection.js'
 import type { Hub } from './hub.js'
@@ -40,6 +41,8 @@ export interface PollingSessionsOptions {
   logger: Logger
   /** How long a relayed request waits for the other node to say it holds the session. */
   relayAcceptTimeoutMs?: number
+  /** How often relays waiting on another node check that the node is still in the cluster. */
+  nodeCheckMs?: number
 }
 
 /** Bus message kinds of the relay; other features share the node topic with their own kinds. */
@@ -49,6 +52,10 @@ type RelayMessage =
   | { kind: 'poll.response'; id: string; answer: PollAnswer }
 
 interface PendingRelay {
+  /** The node holding the session. */
+  node: string
+  /** Whether that node said it holds the session (then the answer may take a whole long poll). */
+  accepted: boolean
   resolve: (answer: PollAnswer) => void
   timer: NodeJS.Timeout
   /** How long to wait for the answer once the other node accepted. */
@@ -85,6 +92,7 @@ export function createPollingSessions(options: PollingSessionsOptions) {
   const pendingRelays = new Map<string, PendingRelay>()
   let unsubscribe: (() => void) | undefined
   let sweepTimer: NodeJS.Timeout | undefined
+  let nodeCheckTimer: NodeJS.Timeout | undefined
 
   function open(request: PollOpenRequest): PollOpenResponse {
     const id = `${bus.nodeId}.${randomBytes(16).toString('base64url')}`
@@ -149,6 +157,8 @@ export function createPollingSessions(options: PollingSessionsOptions) {
       operation.op === 'recv' ? longPollTimeoutMs + RELAY_ANSWER_MARGIN_MS : RELAY_ANSWER_MARGIN_MS
     return new Promise((resolve) => {
       const pending: PendingRelay = {
+        node,
+        accepted: false,
         resolve: (answer) => {
           clearTimeout(pending.timer)
           pendingRelays.delete(id)
@@ -197,6 +207,7 @@ export function createPollingSessions(options: PollingSessionsOptions) {
       case 'poll.accepted': {
         const pending = pendingRelays.get(message.id)
         if (pending === undefined) return
+        pending.accepted = true
         clearTimeout(pending.timer)
         pending.timer = setTimeout(
           () =>
@@ -211,6 +222,28 @@ export function createPollingSessions(options: PollingSessionsOptions) {
       default:
         // Another feature's message on the node topic.
         return
+    }
+  }
+
+  /**
+   * A node that accepted a relayed request and then died (killed, not drained) never answers: without this
+   * check the request would wait a whole long poll plus the margin. Once the node's registry entry has
+   * expired (cluster/cluster-node.ts), its sessions are gone with it: `not_found`, and the client opens a
+   * new session at once.
+   */
+  async function failRelaysToGoneNodes(): Promise<void> {
+    const waiting = [...pendingRelays.values()].filter((pending) => pending.accepted)
+    if (waiting.length === 0 || bus.state() !== 'ok') return
+    let alive: Map<string, string>
+    try {
+      alive = await bus.entries(BUS_GROUPS.nodes)
+    } catch {
+      return
+    }
+    for (const pending of waiting) {
+      if (!alive.has(pending.node)) {
+        pending.resolve(pollError('not_found', 'the node holding this poll session left the cluster; open a new one'))
+      }
     }
   }
 
@@ -245,12 +278,18 @@ export function createPollingSessions(options: PollingSessionsOptions) {
         sweepTimer = setInterval(() => sweep(Date.now()), Math.max(5, heartbeatIntervalMs / 2))
         sweepTimer.unref()
       }
+      if (nodeCheckTimer === undefined) {
+        nodeCheckTimer = setInterval(() => void failRelaysToGoneNodes(), options.nodeCheckMs ?? NODE_REFRESH_MS)
+        nodeCheckTimer.unref()
+      }
     },
     stop(): void {
       unsubscribe?.()
       unsubscribe = undefined
       clearInterval(sweepTimer)
       sweepTimer = undefined
+      clearInterval(nodeCheckTimer)
+      nodeCheckTimer = undefined
       for (const pending of pendingRelays.values()) {
         pending.resolve(pollError('shutting_down', 'the gateway is shutting down'))
       }

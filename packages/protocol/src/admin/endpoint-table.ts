@@ -10,6 +10,10 @@ export const ADMIN_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 export type AdminMethod = (typeof ADMIN_METHODS)[number]
 
 export interface AdminEndpoint {
+  /** One line for the API reference (the OpenAPI operation's summary); the entry's name is its operationId. */
+  summary: string
+  /** More for the API reference, when the summary is not enough. */
+  description?: string
   method: AdminMethod
   /** The gateway path; a `:name` segment is a parameter (one path segment, URL-encoded). */
   path: string

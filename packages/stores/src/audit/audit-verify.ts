@@ -20,6 +20,11 @@ export interface VerifyAuditChainOptions {
   checkpoints?: TrustedCheckpoint[]
   /** Rows read per query; the walk never holds more than this many. Default 5,000. */
   batchSize?: number
+  /**
+   * Resumes a walk that verified the chain up to this row (its seq and hash): only the rows after it are read
+   * and counted, the first of them must follow it. The gateway's cached verification walks this way.
+   */
+  after?: { seq: bigint; hash: string; id: string }
 }
 
 /** The first place the chain is broken. */
@@ -37,6 +42,8 @@ export interface AuditChainReport {
   firstSeq: bigint | undefined
   lastSeq: bigint | undefined
   lastHash: string | undefined
+  /** The id of the row at `lastSeq` (to resume a walk with `after`). */
+  lastId: string | undefined
   /** Checkpoints the walk met and matched (those behind retention are not counted). */
   checkpointsMatched: number
   /** The newest checkpoint matched, if any. */
@@ -46,7 +53,7 @@ export interface AuditChainReport {
 
 const NO_CHECKPOINTS: readonly TrustedCheckpoint[] = []
 
-const describeRow = (row: ChainedAuditRow) => `row id ${row.id} (seq ${row.seq})`
+const describeRow = (row: Pick<ChainedAuditRow, 'id' | 'seq'>) => `row id ${row.id} (seq ${row.seq})`
 
 /**
  * Walks the chain oldest first, `batchSize` rows at a time, and stops at the first broken link: a row whose
@@ -71,13 +78,14 @@ export async function verifyAuditChain(
     firstSeq: undefined,
     lastSeq: undefined,
     lastHash: undefined,
+    lastId: undefined,
     checkpointsMatched: 0,
     lastCheckpoint: undefined,
   }
   const fail = (problem: AuditChainProblem): AuditChainReport => ({ ...report, ok: false, problem })
 
-  let previous: ChainedAuditRow | undefined
-  let next = source.readChain(0n, batchSize)
+  let previous: Pick<ChainedAuditRow, 'id' | 'seq' | 'hash'> | undefined = options.after
+  let next = source.readChain(options.after?.seq ?? 0n, batchSize)
   for (;;) {
     const batch = await next
     const last = batch.at(-1)
@@ -131,13 +139,14 @@ export async function verifyAuditChain(
       report.rows += 1
       report.lastSeq = row.seq
       report.lastHash = row.hash
+      report.lastId = row.id
       previous = row
     }
     if (!more) break
   }
 
   const newest = checkpoints.at(-1)
-  const lastSeq = report.lastSeq ?? 0n
+  const lastSeq = report.lastSeq ?? options.after?.seq ?? 0n
   if (newest !== undefined && newest.seq > lastSeq) {
     return fail({
       ...(previous === undefined ? {} : { rowId: previous.id }),

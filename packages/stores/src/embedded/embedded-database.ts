@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { cp } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { MessageChannel, Worker } from 'node:worker_threads'
+import { storesAsset } from '../assets.js'
 import { DATA_DIR_LOCK_FILE } from '../data-dir-lock.js'
 import { WorkerSocket } from './worker-socket.js'
 
@@ -131,11 +131,7 @@ async function startWorker(
   return { worker, exit }
 }
 
-/**
- * The worker's file. Resolved through the package's own `package.json` (as the migrations are), so it is
- * still found when the gateway bundles this source into its `dist`.
- */
+/** The worker's file (in the gateway's bundle, `dist/pglite-worker.mjs`). */
 function workerFile(): string {
-  const require = createRequire(import.meta.url)
-  return join(dirname(require.resolve('@parley/stores/package.json')), 'src/embedded/pglite-worker.mjs')
+  return storesAsset('pglite-worker.mjs', 'src/embedded/pglite-worker.mjs')
 }

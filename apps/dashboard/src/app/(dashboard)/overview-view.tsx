@@ -3,7 +3,9 @@
 import { useQuery } from '@tanstack/react-query'
 import Link from 'next/link'
 import { AuditTable } from '@/components/audit-table'
+import { GATEWAY_CHARTS } from '@/components/figure-chart-specs'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
+import { LiveFigures } from '@/components/live-figures'
 import { stalenessOf } from '@/components/stale-caption'
 import { browserQueries } from '@/lib/browser-api'
 import { connectionCounts, describeConnectionCounts } from '@/lib/connection-counts'
@@ -73,6 +75,8 @@ export function OverviewView() {
           <Link href="/pairing">approve on the Pairing page</Link>.
         </p>
       ) : null}
+
+      <LiveFigures heading="Live figures" charts={GATEWAY_CHARTS} testId="overview-charts" />
 
       <div className="section-head">
         <h2>Latest audit events</h2>

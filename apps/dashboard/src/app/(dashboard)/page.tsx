@@ -13,6 +13,8 @@ export default async function OverviewPage() {
     queryClient.fetchQuery(queries.recentAudit()),
   ])
   redirectIfUnauthorized(...results)
+  // The charts' figures hydrate too, so the first paint has them; a failure shows in their own banner.
+  await queryClient.prefetchQuery(queries.timeseries())
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
       <OverviewView />

@@ -9,7 +9,13 @@ import { GatewayErrorBanner } from '@/components/gateway-error-banner'
 import { IdCell } from '@/components/id-cell'
 import { LiveTable } from '@/components/live-table'
 import { PrincipalName } from '@/components/principal-name'
-import { agentStatusTone, conversationHref, filterAgentsByCapability, totalInFlight } from '@/lib/agents'
+import {
+  agentHref,
+  agentStatusTone,
+  conversationHref,
+  filterAgentsByCapability,
+  totalInFlight,
+} from '@/lib/agents'
 import { browserQueries } from '@/lib/browser-api'
 import { formatAge, formatCount, secondsSince } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
@@ -117,7 +123,9 @@ export function AgentsView() {
         {agents.map((agent) => (
           <tr key={agent.agentId} data-testid="agent-row" data-agent-id={agent.agentId}>
             <td className="mono" data-testid="agent-id">
-              {agent.agentId}
+              <a href={agentHref(agent.agentId)} data-testid="agent-link">
+                {agent.agentId}
+              </a>
             </td>
             <td>
               <span className="tag" data-testid="agent-kind" data-kind={agentKindOf(agent)}>

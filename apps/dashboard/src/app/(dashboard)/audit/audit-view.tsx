@@ -11,6 +11,7 @@ import { type AuditFilters, auditSearchParams } from '@/lib/audit-filters'
 import { browserQueries } from '@/lib/browser-api'
 import { firstFailure } from '@/lib/gateway-result'
 import { AuditFilterForm } from './audit-filter-form'
+import { AuditVerificationBadge } from './audit-verification-badge'
 
 export function AuditView({
   filters,
@@ -29,6 +30,7 @@ export function AuditView({
   return (
     <section>
       <h1>Audit</h1>
+      <AuditVerificationBadge />
       {/* Keyed by the URL's filters so back/forward navigation resets the inputs to what is shown. */}
       <AuditFilterForm key={filtersKey} filters={filters} />
       {filterError === undefined ? null : (

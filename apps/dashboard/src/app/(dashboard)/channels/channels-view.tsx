@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query'
 import { GatewayErrorBanner } from '@/components/gateway-error-banner'
 import { LiveTable } from '@/components/live-table'
+import { channelHref } from '@/lib/agents'
 import { browserQueries } from '@/lib/browser-api'
 import { formatCount, formatUtc } from '@/lib/format'
 import { firstFailure } from '@/lib/gateway-result'
@@ -33,7 +34,11 @@ export function ChannelsView() {
       >
         {channels.map((channel) => (
           <tr key={channel.name} data-testid="channel-row" data-channel={channel.name}>
-            <td className="mono">{channel.name}</td>
+            <td className="mono">
+              <a href={channelHref(channel.name)} data-testid="channel-link">
+                {channel.name}
+              </a>
+            </td>
             <td className="num" data-testid="channel-subscribers">
               {formatCount(channel.subscribers)}
             </td>
