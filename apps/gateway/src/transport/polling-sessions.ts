@@ -242,7 +242,9 @@ export function createPollingSessions(options: PollingSessionsOptions) {
     }
     for (const pending of waiting) {
       if (!alive.has(pending.node)) {
-        pending.resolve(pollError('not_found', 'the node holding this poll session left the cluster; open a new one'))
+        pending.resolve(
+          pollError('not_found', 'the node holding this poll session left the cluster; open a new one'),
+        )
       }
     }
   }
@@ -279,7 +281,10 @@ export function createPollingSessions(options: PollingSessionsOptions) {
         sweepTimer.unref()
       }
       if (nodeCheckTimer === undefined) {
-        nodeCheckTimer = setInterval(() => void failRelaysToGoneNodes(), options.nodeCheckMs ?? NODE_REFRESH_MS)
+        nodeCheckTimer = setInterval(
+          () => void failRelaysToGoneNodes(),
+          options.nodeCheckMs ?? NODE_REFRESH_MS,
+        )
         nodeCheckTimer.unref()
       }
     },
