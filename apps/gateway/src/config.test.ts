@@ -85,6 +85,7 @@ describe('parseConfig', () => {
       stores: { timeout: 10 },
       audit: { enabled: true, checkpointRows: 10_000, checkpointInterval: 60, retention: 0 },
       tracing: { serviceName: 'parley-gateway' },
+      capture: { agents: [], policies: [], redact: [], retention: 86_400, maxPayloadBytes: 65_536 },
     })
   })
 
