@@ -90,8 +90,13 @@ export async function verifyAuditChain(
     const batch = await next
     const last = batch.at(-1)
     const more = last !== undefined && batch.length >= batchSize
-    // The next read runs in the database while this batch is hashed.
-    if (more) next = source.readChain(last.seq, batchSize)
+    // The next read runs in the database while this batch is hashed: one turn of the event loop first, so the
+    // read's microtasks reach the database thread before the synchronous loop below holds the event loop (else
+    // the read only starts once the batch is hashed, and the two threads take turns instead of overlapping).
+    if (more) {
+      next = source.readChain(last.seq, batchSize)
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
     for (const row of batch) {
       if (previous === undefined) {
         const problem = checkStart(row, bySeq)
