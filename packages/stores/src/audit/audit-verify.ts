@@ -90,11 +90,13 @@ export async function verifyAuditChain(
     const batch = await next
     const last = batch.at(-1)
     const more = last !== undefined && batch.length >= batchSize
-    // The next read runs in the database while this batch is hashed: one turn of the event loop first, so the
-    // read's microtasks reach the database thread before the synchronous loop below holds the event loop (else
-    // the read only starts once the batch is hashed, and the two threads take turns instead of overlapping).
+    // The next read runs in the database while this batch is hashed: two turns of the event loop first, so the
+    // read reaches the database before the synchronous loop below holds the event loop (the driver sends a query
+    // from a setImmediate queued by the read's microtasks: after the first turn's; without the wait the read
+    // only starts once the batch is hashed, and the two threads take turns instead of overlapping).
     if (more) {
       next = source.readChain(last.seq, batchSize)
+      await new Promise<void>((resolve) => setImmediate(resolve))
       await new Promise<void>((resolve) => setImmediate(resolve))
     }
     for (const row of batch) {
