@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { PresenceEntry } from '../presence-frames.js'
 
 /** What the operator sees of the running cluster: connections, channels, presence and nodes. */
 
@@ -59,13 +60,7 @@ export const ChannelList = z.object({ channels: z.array(ChannelInfo) })
 export type ChannelList = z.infer<typeof ChannelList>
 
 /** One online client as the operator sees it (`GET /api/admin/presence`), cluster-wide. */
-export const AdminPresenceEntry = z.object({
-  clientId: z.string(),
-  principal: z.string(),
-  status: z.string(),
-  metadata: z.record(z.string(), z.unknown()),
-  lastSeen: z.number(),
-  connections: z.number().int().nonnegative(),
+export const AdminPresenceEntry = PresenceEntry.extend({
   /** Nodes holding its connections. */
   nodes: z.array(z.string()),
   /** Channels it is subscribed to. */

@@ -40,18 +40,7 @@ export type TimeseriesSubjectKind = z.infer<typeof TimeseriesSubjectKind>
 
 /** The figures each subject has, in this order. */
 export const SUBJECT_METRICS: Readonly<Record<TimeseriesSubjectKind, readonly TimeseriesMetric[]>> = {
-  gateway: [
-    'published',
-    'delivered',
-    'connections',
-    'agentRequests',
-    'agentErrors',
-    'latencyP50',
-    'latencyP95',
-    'latencyP99',
-    'invalidFrames',
-    'deadLetters',
-  ],
+  gateway: TIMESERIES_METRICS.filter((metric) => metric !== 'subscribers'),
   agent: ['agentRequests', 'agentErrors', 'latencyP50', 'latencyP95', 'latencyP99'],
   channel: ['published', 'subscribers'],
 }

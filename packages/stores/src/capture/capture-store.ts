@@ -79,3 +79,23 @@ export function betweenSides(
     (a.includes(row.caller) && b.includes(row.agentId)) || (b.includes(row.caller) && a.includes(row.agentId))
   )
 }
+
+/** The stored fields of a recorded step (every backend stores the same). */
+export function captureFields(record: CaptureRecord): Omit<CapturedStep, 'id'> {
+  return {
+    time: record.time,
+    correlationId: record.correlationId,
+    step: record.step,
+    stepIndex: record.stepIndex,
+    caller: record.caller,
+    agentId: record.agentId,
+    instanceId: record.instanceId ?? null,
+    node: record.node ?? null,
+    traceId: record.traceId ?? null,
+    offsetMs: record.offsetMs,
+    size: record.size ?? null,
+    payload: record.payload,
+    redacted: [...record.redacted],
+    truncated: record.truncated ?? false,
+  }
+}

@@ -4,6 +4,7 @@ import {
   type CaptureQuery,
   type CaptureRecord,
   type CaptureStore,
+  captureFields,
   capturePageSize,
 } from './capture-store.js'
 
@@ -58,22 +59,6 @@ export function createMemoryCaptureStore(options: MemoryCaptureStoreOptions = {}
   }
 }
 
-export function toStep(id: string, record: CaptureRecord): CapturedStep {
-  return {
-    id,
-    time: record.time,
-    correlationId: record.correlationId,
-    step: record.step,
-    stepIndex: record.stepIndex,
-    caller: record.caller,
-    agentId: record.agentId,
-    instanceId: record.instanceId ?? null,
-    node: record.node ?? null,
-    traceId: record.traceId ?? null,
-    offsetMs: record.offsetMs,
-    size: record.size ?? null,
-    payload: record.payload,
-    redacted: [...record.redacted],
-    truncated: record.truncated ?? false,
-  }
+function toStep(id: string, record: CaptureRecord): CapturedStep {
+  return { id, ...captureFields(record) }
 }

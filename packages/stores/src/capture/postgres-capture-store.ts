@@ -7,6 +7,7 @@ import {
   type CaptureRecord,
   type CaptureStep,
   type CaptureStore,
+  captureFields,
   capturePageSize,
 } from './capture-store.js'
 
@@ -31,20 +32,8 @@ export function createPostgresCaptureStore(database: ParleyDatabase): CaptureSto
       for (let start = 0; start < records.length; start += ROWS_PER_INSERT) {
         await db.insert(exchangeCaptures).values(
           records.slice(start, start + ROWS_PER_INSERT).map((record) => ({
-            time: record.time,
-            correlationId: record.correlationId,
-            step: record.step,
-            stepIndex: record.stepIndex,
-            caller: record.caller,
-            agentId: record.agentId,
-            instanceId: record.instanceId ?? null,
-            node: record.node ?? null,
-            traceId: record.traceId ?? null,
+            ...captureFields(record),
             offsetMs: Math.max(0, Math.round(record.offsetMs)),
-            size: record.size ?? null,
-            payload: record.payload,
-            redacted: [...record.redacted],
-            truncated: record.truncated ?? false,
           })),
         )
       }
