@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { PresenceEntry } from '../presence-frames.js'
 
 /** What the operator sees of the running cluster: connections, channels, presence and nodes. */
 
@@ -60,7 +59,15 @@ export const ChannelList = z.object({ channels: z.array(ChannelInfo) })
 export type ChannelList = z.infer<typeof ChannelList>
 
 /** One online client as the operator sees it (`GET /api/admin/presence`), cluster-wide. */
-export const AdminPresenceEntry = PresenceEntry.extend({
+// The same fields as the protocol's PresenceEntry, repeated: files under admin/ import only zod and `#admin/*` (the
+// dashboard's bundler cannot follow `../x.js` into the frame modules; see apps/dashboard/next.config.ts).
+export const AdminPresenceEntry = z.object({
+  clientId: z.string(),
+  principal: z.string(),
+  status: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+  lastSeen: z.number(),
+  connections: z.number().int().nonnegative(),
   /** Nodes holding its connections. */
   nodes: z.array(z.string()),
   /** Channels it is subscribed to. */
