@@ -85,71 +85,75 @@ export async function verifyAuditChain(
   const fail = (problem: AuditChainProblem): AuditChainReport => ({ ...report, ok: false, problem })
 
   let previous: Pick<ChainedAuditRow, 'id' | 'seq' | 'hash'> | undefined = options.after
-  let next = source.readChain(options.after?.seq ?? 0n, batchSize)
-  for (;;) {
-    const batch = await next
-    const last = batch.at(-1)
-    const more = last !== undefined && batch.length >= batchSize
-    // The next read runs in the database while this batch is hashed: two turns of the event loop first, so the
-    // read reaches the database before the synchronous loop below holds the event loop (the driver sends a query
-    // from a setImmediate queued by the read's microtasks: after the first turn's; without the wait the read
-    // only starts once the batch is hashed, and the two threads take turns instead of overlapping).
-    if (more) {
-      next = source.readChain(last.seq, batchSize)
-      await new Promise<void>((resolve) => setImmediate(resolve))
-      await new Promise<void>((resolve) => setImmediate(resolve))
-    }
-    for (const row of batch) {
-      if (previous === undefined) {
-        const problem = checkStart(row, bySeq)
-        if (problem !== undefined) return fail(problem)
-        report.firstSeq = row.seq
-      } else if (row.seq === previous.seq) {
-        return fail({
-          rowId: row.id,
-          seq: row.seq,
-          reason: `${describeRow(row)} shares its seq with row id ${previous.id}`,
-        })
-      } else if (row.seq !== previous.seq + 1n) {
-        return fail({
-          rowId: row.id,
-          seq: row.seq,
-          reason: `${describeRow(row)} follows seq ${previous.seq}: rows ${previous.seq + 1n} to ${row.seq - 1n} are missing (deleted)`,
-        })
-      } else if (row.prevHash !== previous.hash) {
-        return fail({
-          rowId: row.id,
-          seq: row.seq,
-          reason: `${describeRow(row)}: prev_hash is not the hash of the row before it (id ${previous.id}): a row was inserted, deleted or moved here`,
-        })
+  const reads = new ChainReads(source, batchSize)
+  try {
+    let next = reads.read(options.after?.seq ?? 0n)
+    for (;;) {
+      const batch = await next
+      const last = batch.at(-1)
+      const more = last !== undefined && batch.length >= batchSize
+      // The next reads run in the database while this batch is hashed: two turns of the event loop first, so
+      // they reach the database before the synchronous loop below holds the event loop (the driver sends a
+      // query from a setImmediate queued by the read's microtasks: after the first turn's).
+      if (more) {
+        next = reads.read(last.seq)
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        await new Promise<void>((resolve) => setImmediate(resolve))
       }
-      if (chainHash(row.prevHash, row.seq, sha256Hex(canonicalAuditRow(row))) !== row.hash) {
-        return fail({
-          rowId: row.id,
-          seq: row.seq,
-          reason: `${describeRow(row)}: its hash does not match its contents: the row was changed`,
-        })
-      }
-      // Without checkpoints (or between them) no lookup and no allocation per row.
-      const atCheckpoint = bySeq.size === 0 ? undefined : bySeq.get(row.seq)
-      for (const checkpoint of atCheckpoint ?? NO_CHECKPOINTS) {
-        if (checkpoint.hash !== row.hash) {
+      for (const row of batch) {
+        if (previous === undefined) {
+          const problem = checkStart(row, bySeq)
+          if (problem !== undefined) return fail(problem)
+          report.firstSeq = row.seq
+        } else if (row.seq === previous.seq) {
           return fail({
             rowId: row.id,
             seq: row.seq,
-            reason: `${describeRow(row)} does not match checkpoint ${checkpoint.source} signed at ${checkpoint.time}: the chain was rewritten up to here`,
+            reason: `${describeRow(row)} shares its seq with row id ${previous.id}`,
+          })
+        } else if (row.seq !== previous.seq + 1n) {
+          return fail({
+            rowId: row.id,
+            seq: row.seq,
+            reason: `${describeRow(row)} follows seq ${previous.seq}: rows ${previous.seq + 1n} to ${row.seq - 1n} are missing (deleted)`,
+          })
+        } else if (row.prevHash !== previous.hash) {
+          return fail({
+            rowId: row.id,
+            seq: row.seq,
+            reason: `${describeRow(row)}: prev_hash is not the hash of the row before it (id ${previous.id}): a row was inserted, deleted or moved here`,
           })
         }
-        report.checkpointsMatched += 1
-        report.lastCheckpoint = checkpoint
+        if (chainHash(row.prevHash, row.seq, sha256Hex(canonicalAuditRow(row))) !== row.hash) {
+          return fail({
+            rowId: row.id,
+            seq: row.seq,
+            reason: `${describeRow(row)}: its hash does not match its contents: the row was changed`,
+          })
+        }
+        // Without checkpoints (or between them) no lookup and no allocation per row.
+        const atCheckpoint = bySeq.size === 0 ? undefined : bySeq.get(row.seq)
+        for (const checkpoint of atCheckpoint ?? NO_CHECKPOINTS) {
+          if (checkpoint.hash !== row.hash) {
+            return fail({
+              rowId: row.id,
+              seq: row.seq,
+              reason: `${describeRow(row)} does not match checkpoint ${checkpoint.source} signed at ${checkpoint.time}: the chain was rewritten up to here`,
+            })
+          }
+          report.checkpointsMatched += 1
+          report.lastCheckpoint = checkpoint
+        }
+        report.rows += 1
+        report.lastSeq = row.seq
+        report.lastHash = row.hash
+        report.lastId = row.id
+        previous = row
       }
-      report.rows += 1
-      report.lastSeq = row.seq
-      report.lastHash = row.hash
-      report.lastId = row.id
-      previous = row
+      if (!more) break
     }
-    if (!more) break
+  } finally {
+    await reads.settle()
   }
 
   const newest = checkpoints.at(-1)
@@ -172,6 +176,40 @@ export async function verifyAuditChain(
     })
   }
   return { ...report, ok: true }
+}
+
+/**
+ * The verifier's reads, one batch ahead of what it asked for: `read(after)` returns the batch after `after` and
+ * starts, unasked, the one after `after + batchSize` (where the next batch of a chain without gaps starts), so
+ * the database builds it while the event loop parses and hashes this one. A guess that proves wrong (a gap, a
+ * short or a doubled batch) is thrown away and the right batch read then: every batch the walk uses was read
+ * with the `after` a sequential walk would have given.
+ */
+class ChainReads {
+  private ahead: { after: bigint; batch: Promise<ChainedAuditRow[]> } | undefined
+
+  constructor(
+    private readonly source: AuditChainSource,
+    private readonly batchSize: number,
+  ) {}
+
+  read(after: bigint): Promise<ChainedAuditRow[]> {
+    // A wrong guess is dropped (it still runs; its rows are never used).
+    const guessed = this.ahead?.after === after ? this.ahead.batch : undefined
+    const batch = guessed ?? this.source.readChain(after, this.batchSize)
+    const nextAfter = after + BigInt(this.batchSize)
+    const ahead = this.source.readChain(nextAfter, this.batchSize)
+    // Failures surface when the batch is used; one never used must not be an unhandled rejection.
+    ahead.catch(() => {})
+    this.ahead = { after: nextAfter, batch: ahead }
+    return batch
+  }
+
+  /** Waits for a read still running (the caller may close the database next); its outcome is not needed. */
+  async settle(): Promise<void> {
+    await this.ahead?.batch.catch(() => {})
+    this.ahead = undefined
+  }
 }
 
 /** The first row must be seq 1 after the genesis hash, or sit right after a checkpoint (retention). */

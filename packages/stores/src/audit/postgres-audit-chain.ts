@@ -49,13 +49,16 @@ export function createPostgresAuditChain(database: ParleyDatabase): AuditChainSt
       // fields exactly (the database stores no NUL or unpaired surrogate), so the canonical form is unchanged.
       const [result] = resultRows<{ rows: string }>(
         // No ORDER BY inside json_agg (it sorted every batch again): the rows come in the subquery's seq order,
-        // and the loop below checks that they do.
+        // and the loop below checks that they do. The two numbers are written into the text (a bigint and an
+        // integer, digits only), not sent as parameters: the driver sends a statement with parameters that is
+        // not prepared in two steps (describe, then execute) and holds later statements until it is done, so
+        // the walk's read ahead would wait for the event loop between the steps instead of running beside it.
         await db.execute(sql`select coalesce(json_agg(json_build_array(id,
             to_char(time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), kind, outcome, principal, client_id,
             connection_id, channel, target, size, detail, trace_id, correlation_id, latency_ms, seq,
             prev_hash, hash)), '[]')::text as rows
-          from (select * from ${auditEvents} where seq > ${afterSeq.toString()}::bigint
-            order by ${auditEvents.seq} limit ${Math.max(1, Math.trunc(limit))}) as batch`),
+          from (select * from ${auditEvents} where seq > ${sql.raw(afterSeq.toString())}::bigint
+            order by ${auditEvents.seq} limit ${sql.raw(String(Math.max(1, Math.trunc(limit))))}) as batch`),
       )
       const rows = JSON.parse(result?.rows ?? '[]') as ChainRowArray[]
       // Built field by field: the walk reads 100,000 rows a second and more, so each copy counts.
