@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { AuditChainSource } from './audit-chain.js'
+import type { AuditChainSource, AuditChainStore } from './audit-chain.js'
 import { verifyAuditChain } from './audit-verify.js'
 import { createMemoryAuditLog } from './memory-audit-log.js'
 
@@ -9,7 +9,7 @@ async function chainOf(count: number) {
   for (let index = 0; index < count; index += 1) {
     log.record({ kind: 'publish', outcome: 'ok', principal: 'p', channel: 'news', detail: `row ${index}` })
   }
-  const chain = log.chain
+  const chain = log.chain as AuditChainStore
   const reads: bigint[] = []
   const source: AuditChainSource = {
     readChain: async (afterSeq, limit) => {

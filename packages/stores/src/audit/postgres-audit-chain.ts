@@ -12,11 +12,11 @@ import {
 } from './audit-chain.js'
 
 /**
- * A chain row as the batch query returns it: a JSON array in the query's column order, the time at full
- * precision as text, ids and seqs as JSON numbers (exact up to 2^53; a larger one is refused, never rounded).
+ * A chain row as the batch query returns it: a JSON array of texts in the query's column order (the time at
+ * full precision, numbers in their decimal spelling, so ids and seqs of any size read back exactly).
  */
 type ChainRowArray = [
-  id: number,
+  id: string,
   time: string,
   kind: string,
   outcome: string,
@@ -25,12 +25,12 @@ type ChainRowArray = [
   connectionId: string | null,
   channel: string | null,
   target: string | null,
-  size: number | null,
+  size: string | null,
   detail: string | null,
   traceId: string | null,
   correlationId: string | null,
-  latencyMs: number | null,
-  seq: number,
+  latencyMs: string | null,
+  seq: string,
   prevHash: string | null,
   hash: string | null,
 ]
@@ -43,48 +43,47 @@ export function createPostgresAuditChain(database: ParleyDatabase): AuditChainSt
   const { db } = database
   return {
     async readChain(afterSeq: bigint, limit: number): Promise<ChainedAuditRow[]> {
-      // The whole batch comes back as one JSON text (an array of arrays), parsed once by JSON.parse: sending
-      // the rows as rows (17 columns each, one protocol message per row) cost the database ten times more CPU
-      // than building the JSON, and the driver parsed every column on the event loop. JSON carries the text
-      // fields exactly (the database stores no NUL or unpaired surrogate), so the canonical form is unchanged.
+      // The whole batch comes back as one JSON text (an array of arrays of texts), parsed once by JSON.parse:
+      // sending the rows as rows (17 columns each, one protocol message per row) cost the database ten times
+      // more CPU than building the JSON, and the driver parsed every column on the event loop; an array of
+      // texts per row costs the database a third less than `json_build_array` over the typed columns. JSON
+      // carries the text fields exactly (the database stores no NUL or unpaired surrogate), so the canonical
+      // form is unchanged.
+      // No ORDER BY inside array_agg (it sorted every batch again): the rows come in the subquery's seq order,
+      // and the loop below checks that they do. The two numbers are written into the text (a bigint and an
+      // integer, digits only), not sent as parameters: the driver sends a statement with parameters that is
+      // not prepared in two steps (describe, then execute) and holds later statements until it is done, so
+      // the walk's read ahead would wait for the event loop between the steps instead of running beside it.
       const [result] = resultRows<{ rows: string }>(
-        // No ORDER BY inside json_agg (it sorted every batch again): the rows come in the subquery's seq order,
-        // and the loop below checks that they do. The two numbers are written into the text (a bigint and an
-        // integer, digits only), not sent as parameters: the driver sends a statement with parameters that is
-        // not prepared in two steps (describe, then execute) and holds later statements until it is done, so
-        // the walk's read ahead would wait for the event loop between the steps instead of running beside it.
-        await db.execute(sql`select coalesce(json_agg(json_build_array(id,
+        await db.execute(sql`select coalesce(array_to_json(array_agg(array[id::text,
             to_char(time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), kind, outcome, principal, client_id,
-            connection_id, channel, target, size, detail, trace_id, correlation_id, latency_ms, seq,
-            prev_hash, hash)), '[]')::text as rows
+            connection_id, channel, target, size::text, detail, trace_id, correlation_id, latency_ms::text,
+            seq::text, prev_hash, hash]))::text, '[]') as rows
           from (select * from ${auditEvents} where seq > ${sql.raw(afterSeq.toString())}::bigint
             order by ${auditEvents.seq} limit ${sql.raw(String(Math.max(1, Math.trunc(limit))))}) as batch`),
       )
       const rows = JSON.parse(result?.rows ?? '[]') as ChainRowArray[]
       // Built field by field: the walk reads 100,000 rows a second and more, so each copy counts.
       const chained: ChainedAuditRow[] = new Array(rows.length)
-      let previousSeq = -1
+      let previousSeq = -1n
       let resorted = false
       for (let index = 0; index < rows.length; index += 1) {
         const row = rows[index] as ChainRowArray
-        const seq = row[14]
-        if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(row[0])) {
-          throw new Error(
-            `audit row seq ${seq} (id ${row[0]}) is beyond 2^53: the chain reader cannot read it exactly`,
-          )
-        }
+        const seq = BigInt(row[14])
         if (seq < previousSeq && !resorted) {
-          // json_agg gave the batch out of the subquery's order (never seen): put it back in seq order, once.
+          // array_agg gave the batch out of the subquery's order (never seen): put it back in seq order, once.
           // Equal seqs (a unique index dropped by hand) stay for the verifier to name.
-          rows.sort((left, right) => left[14] - right[14])
+          rows.sort((left, right) => (BigInt(left[14]) < BigInt(right[14]) ? -1 : 1))
           resorted = true
           index = -1
-          previousSeq = -1
+          previousSeq = -1n
           continue
         }
         previousSeq = seq
+        const size = row[9]
+        const latencyMs = row[13]
         chained[index] = {
-          id: String(row[0]),
+          id: row[0],
           time: canonicalTime(row[1]),
           kind: row[2] as AuditKind,
           outcome: row[3] as AuditOutcome,
@@ -93,12 +92,12 @@ export function createPostgresAuditChain(database: ParleyDatabase): AuditChainSt
           connectionId: row[6],
           channel: row[7],
           target: row[8],
-          size: row[9],
+          size: size === null ? null : Number(size),
           detail: row[10],
           traceId: row[11],
           correlationId: row[12],
-          latencyMs: row[13],
-          seq: BigInt(seq),
+          latencyMs: latencyMs === null ? null : Number(latencyMs),
+          seq,
           prevHash: row[15] ?? '',
           hash: row[16] ?? '',
         }
