@@ -82,7 +82,7 @@ describe('parseConfig', () => {
       upstreams: { reloadInterval: 10 },
       mcp: { enabled: true, listChangedInterval: 1 },
       mcpUpstreams: { refreshInterval: 60, retryInitial: 1, retryMax: 60, timeout: 10 },
-      stores: { timeout: 10 },
+      stores: { timeout: 10, preparedStatements: true },
       audit: { enabled: true, checkpointRows: 10_000, checkpointInterval: 60, retention: 0 },
       tracing: { serviceName: 'parley-gateway' },
       capture: { agents: [], policies: [], redact: [], retention: 86_400, maxPayloadBytes: 65_536 },

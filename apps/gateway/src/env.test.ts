@@ -49,6 +49,12 @@ describe('readEnvConfig', () => {
     expect(parseConfig(readEnvConfig({ PARLEY_AUDIT_ENABLED: 'false' })).audit.enabled).toBe(false)
   })
 
+  it('prepares database statements unless PARLEY_STORE_PREPARED_STATEMENTS turns it off', () => {
+    expect(parseConfig(readEnvConfig({})).stores.preparedStatements).toBe(true)
+    const off = readEnvConfig({ PARLEY_STORE_PREPARED_STATEMENTS: 'false' })
+    expect(parseConfig(off).stores.preparedStatements).toBe(false)
+  })
+
   it('nests the delivery and history variables into their sections', () => {
     const config = parseConfig(
       readEnvConfig({

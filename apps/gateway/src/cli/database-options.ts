@@ -41,7 +41,11 @@ export async function withDatabase<T>(
       `memory:// ${memoryRefusal}: give --database-url postgres://… or the --data-dir of the embedded database`,
     )
   }
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'data') })
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: join(config.dataDir, 'data'),
+    preparedStatements: config.stores.preparedStatements,
+  })
   try {
     return await run(database)
   } finally {

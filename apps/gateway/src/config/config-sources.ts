@@ -114,6 +114,7 @@ export const CONFIG_SOURCES = {
   'redis.prefix': { flag: undefined, env: 'PARLEY_REDIS_PREFIX' },
   'redis.maxConnections': { flag: undefined, env: 'PARLEY_REDIS_MAX_CONNECTIONS' },
   'stores.timeout': { flag: undefined, env: 'PARLEY_STORE_TIMEOUT' },
+  'stores.preparedStatements': { flag: undefined, env: 'PARLEY_STORE_PREPARED_STATEMENTS' },
   // The OpenTelemetry names, so a gateway is configured like any other instrumented service.
   'tracing.otlpEndpoint': { flag: undefined, env: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
   'tracing.serviceName': { flag: undefined, env: 'OTEL_SERVICE_NAME' },

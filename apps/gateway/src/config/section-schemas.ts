@@ -308,6 +308,11 @@ export const StoresConfigSchema = z.object({
    * `unavailable`; the database connect timeout and Redis command timeout follow it.
    */
   timeout: positiveSeconds().default(10),
+  /**
+   * Prepare the database statements that carry parameters (one round trip each instead of two, pipelined);
+   * off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements: booleanOption().default(true),
 })
 
 /**

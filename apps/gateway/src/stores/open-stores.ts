@@ -192,6 +192,7 @@ export async function openStores(
           templateDir: embeddedTemplateDir(),
           onEmbeddedError: (error) => logger.error({ err: error }, 'the embedded database stopped'),
           connectTimeout: config.stores.timeout,
+          preparedStatements: config.stores.preparedStatements,
         })
       : undefined)
   if (database !== undefined && injected.database === undefined) {
