@@ -143,19 +143,48 @@ describe('W3C trace context on the A2A and MCP HTTP entry points', () => {
     await expectContinuedTrace(traceId)
   })
 
-  it('ignores a traceparent that does not parse: the calls succeed, each in a new trace', async () => {
+  it('passes an authenticated caller’s header context on to the agent when the gateway exports no spans', async () => {
+    await fixture.start({ authToken: TOKEN })
+    const traceIds: string[] = []
+    const echo = fixture.agent({ agentId: 'echo', capabilities: ['echo'], authToken: TOKEN })
+    echo.handle((data, context) => {
+      traceIds.push(context.traceId)
+      return data
+    })
+    await echo.connect()
+    const traceId = newTraceId()
+    const headers = traceHeaders(traceId)
+    const a2a = await a2aClientFetching(fixture.url, 'echo', bearerFetch(TOKEN, headers))
+    await a2a.sendMessage(sendRequest(userText('hi')))
+    await callEchoTool(await mcp(TOKEN, headers))
+    // The call's trace id (its audit rows') is the caller's.
+    expect(traceIds).toEqual([traceId, traceId, traceId])
+    await stopGateway()
+    // No gateway span between: the agent's handler spans are children of the caller's span.
+    const { spans } = await tracing.traceOf(traceId)
+    expect(spans.map((span) => [span.name, span.kind, span.parentSpanId])).toEqual([
+      [INVOKE_ECHO, SERVER, CALLER_SPAN_ID],
+      [INVOKE_ECHO, SERVER, CALLER_SPAN_ID],
+      [INVOKE_ECHO, SERVER, CALLER_SPAN_ID],
+    ])
+  })
+
+  it('ignores a traceparent that does not parse or is longer than a frame takes: the calls succeed, each in a new trace', async () => {
     const before = tracing.receiver.spans.length
     await startWithEcho()
     const traceId = newTraceId()
-    // Upper-case hex: W3C says a receiver must not accept it (nor its tracestate).
-    const malformed = {
-      ...traceHeaders(traceId),
-      traceparent: `00-${traceId.toUpperCase()}-${CALLER_SPAN_ID}-01`,
+    for (const traceparent of [
+      // Upper-case hex: W3C says a receiver must not accept it (nor its tracestate).
+      `00-${traceId.toUpperCase()}-${CALLER_SPAN_ID}-01`,
+      // A later version may append fields, but not past the 256 characters a frame's traceparent takes.
+      `01-${traceId}-${CALLER_SPAN_ID}-01-${'a'.repeat(256)}`,
+    ]) {
+      const malformed = { ...traceHeaders(traceId), traceparent }
+      await messageEcho(await a2aClientFetching(fixture.url, 'echo', bearerFetch(TOKEN, malformed)))
+      await callEchoTool(await mcp(TOKEN, malformed))
     }
-    await messageEcho(await a2aClientFetching(fixture.url, 'echo', bearerFetch(TOKEN, malformed)))
-    await callEchoTool(await mcp(TOKEN, malformed))
     await stopGateway()
-    expectNewTraces(traceId, before, 4)
+    expectNewTraces(traceId, before, 8)
   })
 
   it('does not adopt the trace context of an anonymous A2A or MCP caller (a token holder’s on the same gateway is)', async () => {
