@@ -1,15 +1,11 @@
-import { context, type Span, trace } from '@opentelemetry/api'
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { resourceFromAttributes } from '@opentelemetry/resources'
-import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
+import { type Span, trace } from '@opentelemetry/api'
 import { AgentCaller, AgentClient } from '@parley/client'
 import { createMemoryDeliveryBackend, type DeliveryBackend } from '@parley/stores'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryBusNetwork, type MemoryBus } from '../src/bus/memory-bus.js'
 import { parseConfig } from '../src/config.js'
 import { deliveryBackendOptions } from '../src/delivery/open-delivery-backend.js'
-import { type ReceivedSpan, startOtlpReceiver } from './support/otlp-receiver.js'
+import { SPAN_KIND, useOtlpTracing } from './support/otlp-tracing.js'
 import { FAST_RECONNECT } from './support/sdk-agents.js'
 import { startTestGateway, type TestGateway } from './support/test-gateway.js'
 
@@ -27,34 +23,9 @@ vi.mock('@opentelemetry/exporter-trace-otlp-http', async (importOriginal) => {
 })
 
 const TOKEN = 'tracing-test-token-0123456789'
-// OTLP span kinds.
-const SERVER = 2
-const CLIENT = 3
-const PRODUCER = 4
-const CONSUMER = 5
+const { SERVER, CLIENT, PRODUCER, CONSUMER } = SPAN_KIND
 
-let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>
-/** The SDK side's provider (the application's, in real life), exporting to the same receiver. */
-let sdkProvider: TracerProvider
-
-beforeAll(async () => {
-  receiver = await startOtlpReceiver()
-  sdkProvider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'agents' }),
-    spanProcessors: [
-      new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${receiver.url}/v1/traces` }) }),
-    ],
-  })
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
-  trace.setGlobalTracerProvider(sdkProvider)
-})
-
-afterAll(async () => {
-  await sdkProvider.shutdown()
-  trace.disable()
-  context.disable()
-  await receiver.close()
-})
+const tracing = useOtlpTracing()
 
 describe('traces across two gateway nodes', () => {
   let backend: DeliveryBackend
@@ -112,8 +83,11 @@ describe('traces across two gateway nodes', () => {
 
   it('exports one trace caller → gateway → agent A → gateway → agent B, parent-linked across both nodes', async () => {
     const before = exporters.urls.length
-    await startNodes({ otlpEndpoint: receiver.url })
-    expect(exporters.urls.slice(before)).toEqual([`${receiver.url}/v1/traces`, `${receiver.url}/v1/traces`])
+    await startNodes({ otlpEndpoint: tracing.receiver.url })
+    expect(exporters.urls.slice(before)).toEqual([
+      `${tracing.receiver.url}/v1/traces`,
+      `${tracing.receiver.url}/v1/traces`,
+    ])
     expect(nodes.map((node) => node.gateway.tracing.exporting)).toEqual([true, true])
     const caller = await connectAgents()
 
@@ -129,21 +103,16 @@ describe('traces across two gateway nodes', () => {
 
     // Stopping a node sends the spans its batch processor still holds.
     for (const node of nodes) await node.dispose()
-    await sdkProvider.forceFlush()
-    const spans = receiver.spans.filter((span) => span.traceId === callerSpan.traceId)
-    const byId = new Map(spans.map((span) => [span.spanId, span]))
-    const parentOf = (span: ReceivedSpan | undefined) =>
-      span?.parentSpanId === undefined ? undefined : byId.get(span.parentSpanId)
+    const { spans, parentOf, find } = await tracing.traceOf(callerSpan.traceId)
+    const ids = new Set(spans.map((span) => span.spanId))
 
     // One root, the caller's span; every other span's parent is in the trace (no orphans).
     expect(spans.filter((span) => span.parentSpanId === undefined).map((span) => span.name)).toEqual([
       'caller',
     ])
     for (const span of spans) {
-      if (span.parentSpanId !== undefined) expect(byId.has(span.parentSpanId), span.name).toBe(true)
+      if (span.parentSpanId !== undefined) expect(ids.has(span.parentSpanId), span.name).toBe(true)
     }
-    const find = (name: string, kind: number) =>
-      spans.find((span) => span.name === name && span.kind === kind)
     const gatewayA = find('invoke_agent agent-a', CLIENT)
     const handlerA = find('invoke_agent agent-a', SERVER)
     const gatewayB = find('invoke_agent agent-b', CLIENT)
@@ -165,7 +134,7 @@ describe('traces across two gateway nodes', () => {
   })
 
   it('exports publisher → gateway publish (node 1) → subscriber process (node 2) for a channel message', async () => {
-    await startNodes({ otlpEndpoint: receiver.url })
+    await startNodes({ otlpEndpoint: tracing.receiver.url })
     const subscriber = new AgentCaller(wsUrl(1), {
       clientId: 'sub',
       authToken: TOKEN,
@@ -192,8 +161,7 @@ describe('traces across two gateway nodes', () => {
     expect(message.traceparent?.split('-')[1]).toBe(publisherSpan.traceId)
 
     for (const node of nodes) await node.dispose()
-    await sdkProvider.forceFlush()
-    const spans = receiver.spans.filter((span) => span.traceId === publisherSpan.traceId)
+    const { spans } = await tracing.traceOf(publisherSpan.traceId)
     const publish = spans.find((span) => span.name === 'publish alerts')
     const processed = spans.find((span) => span.name === 'process alerts')
     expect(publish).toMatchObject({ kind: PRODUCER, instance: 'node-1', parentSpanId: publisherSpan.spanId })
@@ -209,7 +177,8 @@ describe('traces across two gateway nodes', () => {
 
   it('creates no exporter and sends nothing when no OTLP endpoint is set', async () => {
     const before = exporters.urls.length
-    const gatewaySpans = () => receiver.spans.filter((span) => span.service === 'parley-gateway').length
+    const gatewaySpans = () =>
+      tracing.receiver.spans.filter((span) => span.service === 'parley-gateway').length
     const sentBefore = gatewaySpans()
     await startNodes({})
     const caller = await connectAgents()
@@ -220,7 +189,7 @@ describe('traces across two gateway nodes', () => {
       [false, false],
       [false, false],
     ])
-    await sdkProvider.forceFlush()
+    await tracing.sdkProvider.forceFlush()
     expect(gatewaySpans()).toBe(sentBefore)
   })
 })

@@ -6,7 +6,13 @@ import {
   type RequestContext,
   type ServerCallContext,
 } from '@a2a-js/sdk/server'
-import { A2A_CALL_ENDING_STATES, type A2aAgentTaskState, type ErrorBody, errorBody } from '@parley/protocol'
+import {
+  A2A_CALL_ENDING_STATES,
+  type A2aAgentTaskState,
+  type ErrorBody,
+  errorBody,
+  type TraceContext,
+} from '@parley/protocol'
 import type { TaskPushConfigInput } from '@parley/stores'
 import type { Logger } from 'pino'
 import { type EntryAgentCalls, entryCaller, thrownErrorBody } from '../agents/entry-caller.js'
@@ -23,6 +29,8 @@ export interface A2aCall {
   principal: Principal
   /** `SendStreamingMessage` / `message/stream`: the agent is reached with a Parley stream. */
   streaming: boolean
+  /** The caller's accepted W3C trace context (`traceContextOfHeaders`): the agent is invoked in its trace. */
+  trace: TraceContext
   /** Set when the gateway refused the call before the agent got it (policy, no route, limits). */
   refusal?: ErrorBody
   /** The task the message runs as, once the executor started it. */
@@ -283,8 +291,8 @@ export function createA2aExecutor(options: {
       await agents.handleFrom(
         caller,
         call.streaming
-          ? { type: 'stream_open', id: CALL_ID, target, data }
-          : { type: 'request', id: CALL_ID, target, data },
+          ? { type: 'stream_open', id: CALL_ID, target, data, ...call.trace }
+          : { type: 'request', id: CALL_ID, target, data, ...call.trace },
         size,
       )
     } catch (error) {

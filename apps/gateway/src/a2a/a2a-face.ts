@@ -16,6 +16,7 @@ import type { GatewayConfig } from '../config.js'
 import { httpAuthRequest, refusedResponse } from '../http/bearer-auth.js'
 import type { ClientAddressResolver } from '../http/client-address.js'
 import type { GatewayEnv } from '../http/create-app.js'
+import { traceContextOfHeaders } from '../tracing/http-trace-context.js'
 import { type A2aOperation, recordA2aCall } from './a2a-audit.js'
 import { buildAgentCard, cardSecurity } from './a2a-card.js'
 import type { CardSigningKey } from './a2a-card-signing.js'
@@ -173,7 +174,12 @@ export function createA2aFace(deps: A2aFaceDeps) {
         user: { isAuthenticated: true, userName: principal.id },
         ...(options.requestedVersion === undefined ? {} : { requestedVersion: options.requestedVersion }),
       })
-      setA2aCall(context, { agentId: agent.agentId, principal, streaming: options.streaming })
+      setA2aCall(context, {
+        agentId: agent.agentId,
+        principal,
+        streaming: options.streaming,
+        trace: traceContextOfHeaders(principal, c.req.raw.headers),
+      })
       return {
         context,
         card,

@@ -8,7 +8,12 @@ import { createA2aTaskStore } from './a2a-task-store.js'
 
 function callContext(): ServerCallContext {
   const context = new ServerCallContext({ user: { isAuthenticated: true, userName: 'alice' } })
-  setA2aCall(context, { agentId: 'echo', principal: { id: 'alice' } as Principal, streaming: false })
+  setA2aCall(context, {
+    agentId: 'echo',
+    principal: { id: 'alice' } as Principal,
+    streaming: false,
+    trace: {},
+  })
   return context
 }
 

@@ -1,4 +1,4 @@
-import type { ErrorBody } from '@parley/protocol'
+import type { ErrorBody, TraceContext } from '@parley/protocol'
 import { type EntryAgentCalls, entryCaller, thrownErrorBody } from '../agents/entry-caller.js'
 import type { Principal } from '../auth/auth-provider.js'
 
@@ -25,6 +25,8 @@ export interface ToolCallRequest {
   /** The MCP request was cancelled or its HTTP request went away. */
   signal: AbortSignal
   traceId: string
+  /** The caller's accepted W3C trace context (`traceContextOfHeaders`): the agent is invoked in its trace. */
+  trace: TraceContext
 }
 
 const CALL_ID = 'mcp'
@@ -130,8 +132,8 @@ export async function runToolCall(
     await agents.handleFrom(
       caller,
       call.stream
-        ? { type: 'stream_open', id: CALL_ID, target, data, traceId: call.traceId }
-        : { type: 'request', id: CALL_ID, target, data, traceId: call.traceId },
+        ? { type: 'stream_open', id: CALL_ID, target, data, traceId: call.traceId, ...call.trace }
+        : { type: 'request', id: CALL_ID, target, data, traceId: call.traceId, ...call.trace },
       size,
     )
   } catch (error) {

@@ -8,13 +8,15 @@ import {
   ListToolsRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js'
-import { type AgentSummary, type ErrorBody, errorBody } from '@parley/protocol'
+import { type AgentSummary, type ErrorBody, errorBody, type TraceContext } from '@parley/protocol'
 import type { Logger } from 'pino'
 import { inputProblem } from '../agents/capability-schemas.js'
 import type { AccessParty } from '../agents/types.js'
 import type { ConnectionAudit } from '../audit/connection-audit.js'
 import type { Principal } from '../auth/auth-provider.js'
 import { newTraceId } from '../ids.js'
+import { traceIdOf } from '../tracing/gateway-tracing.js'
+import { traceContextOfHeaders } from '../tracing/http-trace-context.js'
 import { type CallOutcome, type McpAgentCalls, runToolCall } from './mcp-calls.js'
 import { refusalError, toolResult } from './mcp-results.js'
 import type { CallResultKind, McpStats } from './mcp-stats.js'
@@ -59,9 +61,13 @@ function refusalDetail(error: ErrorBody): string {
   return error.code
 }
 
-/** What a call needs of its MCP request: its cancellation, its progress token and how to report progress. */
+/**
+ * What a call needs of its MCP request: its cancellation, its progress token, how to report progress and the
+ * caller's accepted trace context.
+ */
 interface CallExtra {
   signal: AbortSignal
+  trace: TraceContext
   progressToken: string | number | undefined
   notify: (progress: number, message: string) => Promise<void>
 }
@@ -135,7 +141,8 @@ export function createMcpFace(deps: McpFaceDeps) {
     extra: CallExtra,
   ): Promise<CallToolResult> {
     const startedAt = Date.now()
-    const traceId = newTraceId()
+    // The caller's trace id when it sent one, so the audit rows name its OpenTelemetry trace.
+    const traceId = traceIdOf(extra.trace) ?? newTraceId()
     // A tool the caller may not list is resolved among all tools: the agent layer then refuses it
     // (policy_denied, naming the rule) exactly as a WebSocket request to it would be refused.
     const tool = (await toolsFor(principal)).get(name) ?? toolsOf(await deps.agents.listAll()).get(name)
@@ -205,6 +212,7 @@ export function createMcpFace(deps: McpFaceDeps) {
           stream: asStream,
           signal: extra.signal,
           traceId,
+          trace: extra.trace,
           onChunk(chunk) {
             progress += 1
             extra
@@ -256,18 +264,23 @@ export function createMcpFace(deps: McpFaceDeps) {
     return result
   }
 
-  /** The principal the route authenticated, handed to the handlers through the SDK's `authInfo`. */
-  const authInfoOf = (principal: Principal): AuthInfo => ({
+  /**
+   * The principal the route authenticated and the trace context accepted from its request's headers, handed to
+   * the handlers through the SDK's `authInfo`.
+   */
+  const authInfoOf = (principal: Principal, request: Request): AuthInfo => ({
     token: '',
     clientId: principal.id,
     scopes: principal.scopes,
-    extra: { principal },
+    extra: { principal, trace: traceContextOfHeaders(principal, request.headers) },
   })
   const principalOf = (authInfo: AuthInfo | undefined): Principal => {
     const principal = authInfo?.extra?.principal as Principal | undefined
     if (principal === undefined) throw new McpError(ErrorCode.InternalError, 'the MCP request has no caller')
     return principal
   }
+  const traceOf = (authInfo: AuthInfo | undefined): TraceContext =>
+    (authInfo?.extra?.trace as TraceContext | undefined) ?? {}
 
   /** An SDK server whose handlers take the caller from `authInfo` and read the live directory. */
   function newServer(): Server {
@@ -290,6 +303,7 @@ export function createMcpFace(deps: McpFaceDeps) {
       try {
         return await callTool(principal, request.params.name, request.params.arguments, {
           signal: cancel.signal,
+          trace: traceOf(extra.authInfo),
           progressToken,
           notify: (progress, message) =>
             progressToken === undefined
@@ -333,7 +347,10 @@ export function createMcpFace(deps: McpFaceDeps) {
       // The client went away: closing the server aborts the call (the agent is told). That server is not reused.
       const gone = () => void server.close()
       request.signal.addEventListener('abort', gone, { once: true })
-      const response = await transport.handleRequest(request, { parsedBody, authInfo: authInfoOf(principal) })
+      const response = await transport.handleRequest(request, {
+        parsedBody,
+        authInfo: authInfoOf(principal, request),
+      })
       // An SSE answer ends when its call does (the SDK closes it), or when the client goes away.
       if (streaming) return response
       // A JSON answer is complete: nothing of the request stays open.
@@ -356,7 +373,7 @@ export function createMcpFace(deps: McpFaceDeps) {
       const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined })
       transport.onerror = (error) => logger.debug({ err: error }, 'MCP stream refused by the transport')
       await server.connect(transport)
-      const response = await transport.handleRequest(request, { authInfo: authInfoOf(principal) })
+      const response = await transport.handleRequest(request, { authInfo: authInfoOf(principal, request) })
       if (response.status !== 200) {
         await server.close()
         return response

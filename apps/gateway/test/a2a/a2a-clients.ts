@@ -5,27 +5,49 @@ import {
   ClientFactory,
   DefaultAgentCardResolver,
   JsonRpcTransportFactory,
+  RestTransportFactory,
 } from '@a2a-js/sdk/client'
 import type { TaskStore } from '@parley/stores'
 import type { SdkFixture } from '../support/sdk-agents.js'
 
-/** A fetch that presents the gateway credential, as an A2A client configured for a bearer scheme does. */
-export function bearerFetch(token: string | undefined): typeof fetch {
+/**
+ * A fetch that presents the gateway credential, as an A2A client configured for a bearer scheme does, and any
+ * other `headers` (a `traceparent`, as an instrumented client sends).
+ */
+export function bearerFetch(token: string | undefined, headers: Record<string, string> = {}): typeof fetch {
   return (input, init) => {
-    const headers = new Headers(init?.headers)
-    if (token !== undefined) headers.set('authorization', `Bearer ${token}`)
-    return fetch(input, { ...init, headers })
+    const sent = new Headers(init?.headers)
+    if (token !== undefined) sent.set('authorization', `Bearer ${token}`)
+    for (const [name, value] of Object.entries(headers)) sent.set(name, value)
+    return fetch(input, { ...init, headers: sent })
   }
 }
 
-/** The official SDK client for one agent behind the gateway, found through its card (`createFromUrl`). */
-export async function a2aClient(gatewayUrl: string, agentId: string, token?: string): Promise<Client> {
-  const fetchImpl = bearerFetch(token)
+/**
+ * The official SDK client for one agent behind the gateway, found through its card (`createFromUrl`), over the
+ * JSON-RPC binding unless `binding` says HTTP+JSON, sending its requests with `fetchImpl`.
+ */
+export async function a2aClientFetching(
+  gatewayUrl: string,
+  agentId: string,
+  fetchImpl: typeof fetch,
+  binding: 'JSONRPC' | 'HTTP+JSON' = 'JSONRPC',
+): Promise<Client> {
   const factory = new ClientFactory({
-    transports: [new JsonRpcTransportFactory({ fetchImpl })],
+    transports: [
+      binding === 'JSONRPC'
+        ? new JsonRpcTransportFactory({ fetchImpl })
+        : new RestTransportFactory({ fetchImpl }),
+    ],
+    preferredTransports: [binding],
     cardResolver: new DefaultAgentCardResolver({ fetchImpl }),
   })
   return factory.createFromUrl(`${gatewayUrl}/a2a/${agentId}/`)
+}
+
+/** The official SDK client (JSON-RPC) for one agent behind the gateway, with a bearer token when given. */
+export async function a2aClient(gatewayUrl: string, agentId: string, token?: string): Promise<Client> {
+  return a2aClientFetching(gatewayUrl, agentId, bearerFetch(token))
 }
 
 export function userText(text: string): Message {

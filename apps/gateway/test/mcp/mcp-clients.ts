@@ -1,13 +1,21 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 
-/** An official SDK MCP client connected to `url` (Streamable HTTP), with a bearer token when given. */
-export async function mcpClient(url: string, token?: string): Promise<Client> {
+/**
+ * An official SDK MCP client connected to `url` (Streamable HTTP), with a bearer token when given and any other
+ * `headers` on every request (a `traceparent`, as an instrumented client sends).
+ */
+export async function mcpClient(
+  url: string,
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<Client> {
   const client = new Client({ name: 'parley-test', version: '1.0.0' })
-  const transport = new StreamableHTTPClientTransport(
-    new URL(url),
-    token === undefined ? {} : { requestInit: { headers: { authorization: `Bearer ${token}` } } },
-  )
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: {
+      headers: token === undefined ? headers : { ...headers, authorization: `Bearer ${token}` },
+    },
+  })
   await client.connect(transport)
   return client
 }
