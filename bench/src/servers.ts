@@ -220,7 +220,11 @@ export async function waitForHealth(baseUrl: string, child: ChildProcess, timeou
       throw new Error(`the process exited (${child.signalCode ?? `code ${child.exitCode}`})`)
     }
     try {
-      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(1000) })
+      // A slow answer still counts (a restarted gateway under a reconnect storm answers late); a refused
+      // connection (not listening yet) fails at once and is tried again.
+      const response = await fetch(`${baseUrl}/health`, {
+        signal: AbortSignal.timeout(Math.max(1000, deadline - Date.now())),
+      })
       await response.arrayBuffer()
       if (response.ok) return
     } catch {

@@ -73,6 +73,25 @@ describe('presence', () => {
     )
   })
 
+  it('delivers every join of a burst to each subscriber once, in the order the clients joined', async () => {
+    await start()
+    const names = Array.from({ length: 12 }, (_, index) => `c${String(index).padStart(2, '0')}`)
+    const joining = names.map((name) => client(name))
+    await Promise.all(joining.map((each) => each.connect()))
+    const logs = joining.map((each) => recordEvents(each, 'presence'))
+    for (const each of joining) await each.subscribe('room.burst')
+    const last = names.at(-1)
+    await Promise.all(logs.map((log) => log.waitFor((event) => event.client.clientId === last)))
+
+    logs.forEach((log, index) => {
+      const joins = log.items.filter((event) => event.event === 'join').map((event) => event.client.clientId)
+      // Its own join and every later one; held frames may add joins from just before it subscribed. Never one
+      // twice, never out of order.
+      expect(joins).toEqual(names.slice(names.indexOf(joins[0] ?? '')))
+      expect(joins).toEqual(expect.arrayContaining(names.slice(index)))
+    })
+  })
+
   it('getPresence lists each client with its status, metadata, lastSeen and connections, per channel or all', async () => {
     await start()
     const ana = client('ana')
@@ -191,14 +210,19 @@ describe('presence', () => {
     expect(anonymous.status).toBe(401)
   })
 
-  it('reports a client that vanishes without closing as offline (leave) within offlineTimeout + one heartbeat', async () => {
+  it('reports a client that vanishes without closing as offline (leave) within offlineTimeout + one heartbeat + the broadcast interval', async () => {
     // The gateway's own heartbeat is slow here, so it does not reap the silent socket first: the leave must
     // come from the presence sweep.
     const offlineTimeoutS = 1
     const presenceHeartbeatS = 0.3
+    const broadcastIntervalS = 0.2
     await start({
       heartbeatInterval: 10,
-      presence: { heartbeatInterval: presenceHeartbeatS, offlineTimeout: offlineTimeoutS },
+      presence: {
+        heartbeatInterval: presenceHeartbeatS,
+        offlineTimeout: offlineTimeoutS,
+        broadcastInterval: broadcastIntervalS,
+      },
     })
     const watcher = client('watcher')
     await watcher.connect()
@@ -217,10 +241,10 @@ describe('presence', () => {
       15_000,
     )
     const elapsedMs = Date.now() - silentSince
-    // Not before it was silent for offlineTimeout, and within offlineTimeout + one heartbeat (plus a margin
-    // for a loaded machine).
+    // Not before it was silent for offlineTimeout, and within offlineTimeout + one heartbeat + the time a
+    // presence frame may be held (plus a margin for a loaded machine).
     expect(elapsedMs).toBeGreaterThanOrEqual(offlineTimeoutS * 1000 - 50)
-    expect(elapsedMs).toBeLessThan((offlineTimeoutS + presenceHeartbeatS) * 1000 + 2_000)
+    expect(elapsedMs).toBeLessThan((offlineTimeoutS + presenceHeartbeatS + broadcastIntervalS) * 1000 + 2_000)
     expect(leave.client.lastSeen).toBeLessThanOrEqual(silentSince)
     expect(ghost.readyState).toBe(WebSocket.OPEN)
     const listed = await watcher.getPresence('room.42')

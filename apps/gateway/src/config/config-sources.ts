@@ -70,6 +70,7 @@ export const CONFIG_SOURCES = {
   'presence.heartbeatInterval': { flag: undefined, env: 'PARLEY_PRESENCE_HEARTBEAT_INTERVAL' },
   'presence.offlineTimeout': { flag: undefined, env: 'PARLEY_PRESENCE_OFFLINE_TIMEOUT' },
   'presence.broadcastChanges': { flag: undefined, env: 'PARLEY_PRESENCE_BROADCAST_CHANGES' },
+  'presence.broadcastInterval': { flag: undefined, env: 'PARLEY_PRESENCE_BROADCAST_INTERVAL' },
   'http.maxBodySize': { flag: undefined, env: 'PARLEY_HTTP_MAX_BODY_SIZE' },
   'http.headersTimeout': { flag: undefined, env: 'PARLEY_HTTP_HEADERS_TIMEOUT' },
   'http.requestTimeout': { flag: undefined, env: 'PARLEY_HTTP_REQUEST_TIMEOUT' },

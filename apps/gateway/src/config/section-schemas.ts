@@ -161,6 +161,11 @@ export const PresenceConfigSchema = z.object({
   offlineTimeout: positiveSeconds().default(45),
   /** Send `presence` join / leave / update frames to the subscribers of a client's channels. */
   broadcastChanges: booleanOption().default(true),
+  /**
+   * Seconds a channel's presence frames are held after one was sent on it, then sent together (one write per
+   * subscriber, not one per change, while many join at once); 0 sends each at once.
+   */
+  broadcastInterval: nonNegativeSeconds().default(1),
 })
 
 /** HTTP long-polling, the fallback transport (`/poll`). */

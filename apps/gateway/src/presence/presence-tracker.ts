@@ -14,6 +14,7 @@ import type { ClusterBus } from '../bus/types.js'
 import type { ChannelRegistry } from '../channels/channel-registry.js'
 import type { PresenceConfig } from '../config.js'
 import type { Connection } from '../peers/connection.js'
+import { PresenceFanOut } from './presence-fan-out.js'
 
 /** Bus group holding every node's online clients, and the topic their changes travel on. */
 export const PRESENCE_GROUP = 'presence'
@@ -116,13 +117,17 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
     }
   }
 
-  /** Sends a presence frame to this node's subscribers of `channel` (encoded once). */
+  const delivery = new PresenceFanOut({
+    subscribersOf: (channel) => channels.subscribersOf(channel),
+    intervalMs: Math.round(config.broadcastInterval * 1000),
+    fannedOut: options.fannedOut,
+  })
+
+  /** Sends a presence frame to this node's subscribers of `channel` (encoded once; see PresenceFanOut). */
   function fanOut(channel: string, event: PresenceEvent, client: PresenceEntry): void {
     if (!config.broadcastChanges) return
     const frame: PresenceFrame = { type: 'presence', channel, event, client }
-    const encoded = Buffer.from(encodeFrame(frame))
-    for (const subscriber of channels.subscribersOf(channel)) subscriber.send(encoded)
-    options.fannedOut?.(channel, encoded)
+    delivery.send(channel, Buffer.from(encodeFrame(frame)))
   }
 
   function announce(client: LocalClient, channel: string, event: PresenceEvent): void {
@@ -396,6 +401,7 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
     timer = undefined
     unsubscribeTopic?.()
     unsubscribeTopic = undefined
+    delivery.flush()
   }
 
   return { connected, subscribed, unsubscribed, disconnected, set, get, list, adminList, sweep, start, stop }

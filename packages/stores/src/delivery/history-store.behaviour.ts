@@ -247,6 +247,13 @@ export function describeHistoryStoreBehaviour(
       expect((await history.readSince('none', { offset: 2, epoch }, T0 + 5)).recovered).toBe(true)
     })
 
+    it('trims nothing, and does not fail, when no channel has publications left', async () => {
+      expect(await history.trim(T0)).toBe(0)
+      await publishRange('gone', 1, 2)
+      expect(await history.trim(T0 + HOUR + 10)).toBe(2)
+      expect(await history.trim(T0 + HOUR + 10)).toBe(0)
+    })
+
     it('trims by size and by TTL, and keeps offsets and epochs', async () => {
       await publishRange('trimmed', 1, 10)
       const { epoch } = await history.position('trimmed')

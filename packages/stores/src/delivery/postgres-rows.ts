@@ -139,8 +139,9 @@ export function deliveryInsertRow(delivery: StoredDelivery): typeof deliveries.$
   }
 }
 
-/** Splits rows so one statement stays far below Postgres' 65,535 bind parameters. */
+/** Splits rows so one statement stays far below Postgres' 65,535 bind parameters; none for no rows. */
 export function chunks<T>(items: T[], size: number): T[][] {
+  if (items.length === 0) return []
   if (items.length <= size) return [items]
   const result: T[][] = []
   for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size))
