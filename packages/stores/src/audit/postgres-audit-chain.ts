@@ -51,9 +51,9 @@ export function createPostgresAuditChain(database: ParleyDatabase): AuditChainSt
       // form is unchanged.
       // No ORDER BY inside array_agg (it sorted every batch again): the rows come in the subquery's seq order,
       // and the loop below checks that they do. The two numbers are written into the text (a bigint and an
-      // integer, digits only), not sent as parameters: the driver sends a statement with parameters that is
-      // not prepared in two steps (describe, then execute) and holds later statements until it is done, so
-      // the walk's read ahead would wait for the event loop between the steps instead of running beside it.
+      // integer, digits only), not sent as parameters: an unprepared statement with parameters goes in two steps
+      // (describe, then execute) that hold the read ahead back, and even prepared (prepared-statements.ts) the
+      // walk measured slower (bench/README.md, "Audit verify scenario"); this also keeps it fast behind a pooler.
       const [result] = resultRows<{ rows: string }>(
         await db.execute(sql`select coalesce(array_to_json(array_agg(array[id::text,
             to_char(time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), kind, outcome, principal, client_id,
