@@ -45,7 +45,7 @@ export async function listen(
   }) as HttpServer | HttpsServer
   await new Promise<void>((resolve, reject) => {
     created.once('error', reject)
-    created.listen(config.port, config.host, () => {
+    created.listen({ port: config.port, host: config.host, backlog: config.http.backlog }, () => {
       created.off('error', reject)
       resolve()
     })

@@ -75,6 +75,7 @@ export const CONFIG_SOURCES = {
   'http.headersTimeout': { flag: undefined, env: 'PARLEY_HTTP_HEADERS_TIMEOUT' },
   'http.requestTimeout': { flag: undefined, env: 'PARLEY_HTTP_REQUEST_TIMEOUT' },
   'http.keepAliveTimeout': { flag: undefined, env: 'PARLEY_HTTP_KEEP_ALIVE_TIMEOUT' },
+  'http.backlog': { flag: undefined, env: 'PARLEY_HTTP_BACKLOG' },
   'polling.enabled': { flag: undefined, env: 'PARLEY_POLLING_ENABLED' },
   'polling.longPollTimeout': { flag: undefined, env: 'PARLEY_POLLING_LONG_POLL_TIMEOUT' },
   'polling.maxBatchSize': { flag: undefined, env: 'PARLEY_POLLING_MAX_BATCH_SIZE' },

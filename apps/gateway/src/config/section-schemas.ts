@@ -187,6 +187,12 @@ export const HttpConfigSchema = z.object({
   requestTimeout: positiveSeconds().default(30),
   /** Seconds an idle keep-alive connection is kept open. */
   keepAliveTimeout: positiveSeconds().default(5),
+  /**
+   * Connections the kernel completes and queues for the gateway to accept (the listen backlog; Linux caps it
+   * at `net.core.somaxconn`). Node's 511 overflowed in a reconnect storm: dropped SYNs are retried after 1, 3
+   * and 7 s, past a client's WebSocket open timeout.
+   */
+  backlog: positiveInt().default(4096),
 })
 
 /** Agents: registration, request / response, streams and introductions (`agentTimeout` is top level). */
