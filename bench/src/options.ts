@@ -89,8 +89,8 @@ export interface BenchOptions {
   /** Explicit gateway entry point (a `cli.ts` or built `cli.js`); resolved from `@parley/gateway` when absent. */
   gatewayCli: string | undefined
   /**
-   * As given, since each scenario has its own default: the fan-out gateway's database (`memory://`, embedded
-   * PGlite) and the server on which the durable scenario creates a throw-away database per run
+   * As given, since each scenario has its own default: the fan-out, request and connections gateway's database (default: the embedded
+   * one in the run's data folder) and the server on which the durable scenario creates a throw-away database per run
    * (`DEFAULT_POSTGRES_URL`).
    */
   databaseUrl: string | undefined
@@ -131,7 +131,7 @@ Options:
   --request-window <n> request: requests in flight at most, over all callers (default 64)
   --request-callers <n>  request: caller connections, in one process (default 4)
   --request-agents <n> request: agent connections answering the requests (default 2)
-  --audit <on|off|both>  request: Parley's audit; both runs a second Parley row with the audit off (default on)
+  --audit <on|off|both>  request: Parley's audit; both adds a row with the audit off beside each Parley row (default both)
   --a2a-window <n>     a2a: SendMessage calls in flight at most, over all clients (default 16)
   --a2a-clients <n>    a2a: @a2a-js/sdk clients, in one process (default 4)
   --connections <n>    connections: idle connections on one server (default 19000; --quick 2000)
@@ -149,8 +149,9 @@ Options:
   --targets <list>     comma-separated subset of parley,ws,socketio (default all)
   --connect-concurrency <n>  connections opened at once during set-up (default 50)
   --gateway-cli <path> gateway CLI to spawn (default: @parley/gateway's src/cli.ts, or dist/cli.js)
-  --database-url <url> fanout: Parley's database, memory:// (embedded PGlite, the default) or
-                       postgres://… (the audit rows of the run are written there);
+  --database-url <url> fanout, request, connections: Parley's database instead of the default
+                       embedded one in the run's data folder: memory:// (PGlite in the
+                       gateway's thread) or postgres://… (the audit rows are written there);
                        durable: the server on which each Parley run gets a throw-away
                        parley_bench_<random> database (default ${DEFAULT_POSTGRES_URL});
                        crossnode: the server on which each Parley run gets one such database,
@@ -289,7 +290,7 @@ function crossNodeStore(raw: string | undefined): CrossNodeStore {
 }
 
 function requestAudit(raw: string | undefined): RequestAudit {
-  if (raw === undefined) return 'on'
+  if (raw === undefined) return 'both'
   const audit = REQUEST_AUDITS.find((name) => name === raw)
   if (audit === undefined) throw new UsageError(`--audit must be on, off or both, got ${JSON.stringify(raw)}`)
   return audit

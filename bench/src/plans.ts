@@ -4,6 +4,7 @@ import { mcpPlan } from './mcp-scenario.js'
 import { type BenchOptions, DEFAULT_POSTGRES_URL, type RequestAudit, type ScenarioName } from './options.js'
 import { probeRedis, redactRedisUrl } from './redis.js'
 import {
+  auditOffLabel,
   renderCrossNodeTable,
   renderDurableTable,
   renderFanoutTable,
@@ -34,7 +35,7 @@ export function planScenario(
     case 'crossnode':
       return crossNodePlan(options, gateway)
     case 'request':
-      return Promise.resolve(requestPlan(options, gateway))
+      return requestPlan(options, gateway)
     case 'mcp':
       return Promise.resolve(mcpPlan(options, gateway))
     case 'connections':
@@ -108,8 +109,10 @@ function fanoutPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan 
     subscribers: options.subscribers,
     window: options.window,
   }
-  // As before the durable scenario existed: the URL is used as given (a server's audit rows land there).
-  const databaseUrl = options.databaseUrl ?? 'memory://'
+  // The database as `pnpm start` opens it (the run's data folder, PGlite in its worker thread, so the audit rows
+  // are written off the event loop that routes frames); `--database-url` as given (a server's audit rows land
+  // there; `memory://` is PGlite in the gateway's own thread).
+  const databaseUrl = options.databaseUrl ?? EMBEDDED_DATABASE
   const contenders = contendersOnDatabase(options, gateway, databaseUrl)
   const description = [
     describeLoad(
@@ -119,14 +122,18 @@ function fanoutPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan 
       options.runs,
     ),
   ]
-  if (gateway) description.push(`Parley: CLI ${gateway.path}, database ${redactDatabaseUrl(databaseUrl)}`)
+  const where =
+    databaseUrl === EMBEDDED_DATABASE
+      ? 'embedded (data folder, worker thread)'
+      : redactDatabaseUrl(databaseUrl)
+  if (gateway) description.push(`Parley: CLI ${gateway.path}, database ${where}`)
   return {
     name: 'fanout',
     description,
     load,
     contenders,
     rows: contenders,
-    database: gateway ? redactDatabaseUrl(databaseUrl) : undefined,
+    database: gateway ? where : undefined,
     render: renderFanoutTable,
     pacedShareOfParley: 0.5,
   }
@@ -316,7 +323,7 @@ async function crossNodePlan(options: BenchOptions, gateway: GatewayEntry): Prom
  * (its configured database, the in-memory store backend) and routes by capability; the baselines relay
  * to their agents in turn.
  */
-function requestPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan {
+async function requestPlan(options: BenchOptions, gateway: GatewayEntry): Promise<ScenarioPlan> {
   const load: RequestLoad = {
     kind: 'request',
     ...loadTiming(options),
@@ -325,29 +332,101 @@ function requestPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan
     callers: options.requestCallers,
     window: options.requestWindow,
   }
-  const databaseUrl = options.databaseUrl ?? 'memory://'
-  const contenders = withAuditRows(contendersOnDatabase(options, gateway, databaseUrl), options.requestAudit)
+  const contenders: Contender[] = []
+  const rows: TableRow[] = []
+  const databases = gateway && options.targets.includes('parley') ? await requestDatabases(options) : []
+  for (const database of databases) {
+    if (database.skipped !== undefined) {
+      rows.push({ label: database.label, target: 'parley', skipped: database.skipped })
+      continue
+    }
+    const contender: Contender = {
+      label: database.label,
+      target: 'parley',
+      gateway: { entry: gateway?.path ?? '', storeBackend: database.storeBackend, database: database.open },
+    }
+    for (const row of withAuditRows([contender], options.requestAudit)) {
+      contenders.push(row)
+      rows.push(row)
+    }
+  }
+  for (const target of options.targets) {
+    if (target === 'parley') continue
+    const contender: Contender = { label: TARGET_LABELS[target], target }
+    contenders.push(contender)
+    rows.push(contender)
+  }
   const agentProcesses = Math.min(load.workers, load.agents)
   const description = [
     `Request: ${load.callers} caller connections in 1 process keeping ${load.window} requests in flight ` +
       `(~${load.payloadBytes} B each) → the server → ${load.agents} agents in ${agentProcesses} process(es) ` +
       `answering at once, ${load.warmupMs / 1000} s warm-up + ${load.durationMs / 1000} s measured, ` +
-      `${options.runs} run(s) of ${contenders.map((contender) => contender.label).join(', ')}`,
+      `${options.runs} run(s) of ${rows.map((row) => row.label).join(', ')}`,
   ]
-  if (gateway) {
-    description.push(
-      `Parley: CLI ${gateway.path}, database ${redactDatabaseUrl(databaseUrl)}, requests to { capability: 'echo' }`,
-    )
-  }
+  const where = databases.map((database) => `${database.label}: ${database.description}`).join('; ')
+  if (gateway) description.push(`Parley: CLI ${gateway.path}, requests to { capability: 'echo' }; ${where}`)
   return {
     name: 'request',
     description,
     load,
     contenders,
-    rows: contenders,
-    database: gateway ? redactDatabaseUrl(databaseUrl) : undefined,
+    rows,
+    database: gateway ? where : undefined,
     render: renderRequestTable,
   }
+}
+
+/** A database the request scenario runs Parley on (a row each, audit on and off per `--audit`). */
+interface RequestDatabase {
+  label: string
+  storeBackend: 'memory' | 'postgres'
+  open: () => Promise<RunDatabase>
+  description: string
+  skipped?: string
+}
+
+/**
+ * Target 1 of issue 16 is on the embedded database and on PostgreSQL: by default the request scenario runs
+ * Parley as `pnpm start` does (the embedded database in the run's data folder, in its worker thread, the
+ * database store backend) and on a throw-away database per run on the PostgreSQL server (skipped when it does
+ * not answer, unless `--require-postgres`). `--database-url` runs one row on that database instead.
+ */
+async function requestDatabases(options: BenchOptions): Promise<RequestDatabase[]> {
+  const given = options.databaseUrl
+  if (given !== undefined) {
+    return [
+      {
+        label: 'parley',
+        storeBackend: 'memory',
+        open: async () => existing(given),
+        description: redactDatabaseUrl(given),
+      },
+    ]
+  }
+  const embedded: RequestDatabase = {
+    label: 'parley (embedded)',
+    storeBackend: 'postgres',
+    open: async () => existing(EMBEDDED_DATABASE),
+    description: 'embedded (data folder, worker thread)',
+  }
+  const serverUrl = DEFAULT_POSTGRES_URL
+  const probe = await probeServer(serverUrl)
+  if (!probe.usable && options.requirePostgres) throw new Error(`--require-postgres: ${probe.reason}`)
+  const server: RequestDatabase = probe.usable
+    ? {
+        label: 'parley (postgres)',
+        storeBackend: 'postgres',
+        open: () => createRunDatabase(serverUrl),
+        description: `a throw-away parley_bench_* per run on ${redactDatabaseUrl(serverUrl)} (${probe.description})`,
+      }
+    : {
+        label: 'parley (postgres)',
+        storeBackend: 'postgres',
+        open: async () => existing(serverUrl),
+        description: 'skipped',
+        skipped: probe.reason,
+      }
+  return [embedded, server]
 }
 
 /**
@@ -360,7 +439,7 @@ function withAuditRows(contenders: Contender[], audit: RequestAudit): Contender[
     if (contender.gateway === undefined) return [contender]
     const off: Contender = {
       ...contender,
-      label: `${contender.label} (audit off)`,
+      label: auditOffLabel(contender.label),
       gateway: { ...contender.gateway, auditOff: true },
     }
     return audit === 'off' ? [off] : [contender, off]
