@@ -5,6 +5,7 @@
  * the same invocation. The client keeps `MCP_WINDOW` calls in flight; see ../README.md, "MCP scenario".
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { setMaxListeners } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -94,10 +95,21 @@ async function startDirect(): Promise<McpDeployment> {
   return { url: `${baseUrl}/mcp`, tool: 'echo', pid: child.pid, stop: () => stopProcess(child) }
 }
 
+/**
+ * The SDK's transport gives every request the same AbortSignal; Node's fetch adds an `abort` listener to it per
+ * request and drops each only once its request is garbage-collected, so a long run passes the signal's limit of
+ * 1,500 and printed 49,000 MaxListenersExceededWarning lines. Not a leak (collected later): the warning is turned
+ * off for that signal, nothing else changes.
+ */
+const quietFetch: typeof fetch = (input, init) => {
+  if (init?.signal) setMaxListeners(0, init.signal)
+  return fetch(input, init)
+}
+
 /** Keeps `MCP_WINDOW` calls in flight for the warm-up and the measured window; records the measured ones. */
 async function callInWindow(deployment: McpDeployment, load: RequestLoad) {
   const client = new Client({ name: 'parley-bench', version: '1.0.0' })
-  await client.connect(new StreamableHTTPClientTransport(new URL(deployment.url)))
+  await client.connect(new StreamableHTTPClientTransport(new URL(deployment.url), { fetch: quietFetch }))
   const payload = 'x'.repeat(load.payloadBytes)
   const latency = new LatencyHistogram()
   const errorsByCode: Record<string, number> = {}
