@@ -62,7 +62,13 @@ describe('parseConfig', () => {
         broadcastInterval: 1,
       },
       polling: { enabled: true, longPollTimeout: 30, maxBatchSize: 100 },
-      http: { maxBodySize: 1024 * 1024, headersTimeout: 10, requestTimeout: 30, keepAliveTimeout: 5, backlog: 4096 },
+      http: {
+        maxBodySize: 1024 * 1024,
+        headersTimeout: 10,
+        requestTimeout: 30,
+        keepAliveTimeout: 5,
+        backlog: 4096,
+      },
       redis: { port: 6379, db: 0, prefix: 'parley:', maxConnections: 20 },
       agentTimeout: 300,
       agents: {

@@ -18,7 +18,9 @@ function hasSs(): boolean {
 
 /** The backlog of the socket listening on `port`, as the kernel holds it. */
 function listenBacklog(port: number): number {
-  const line = execFileSync('ss', ['-Hltn', `sport = :${port}`]).toString().trim()
+  const line = execFileSync('ss', ['-Hltn', `sport = :${port}`])
+    .toString()
+    .trim()
   // State Recv-Q Send-Q Local Peer: for a listening socket Send-Q is the backlog.
   return Number(line.split(/\s+/)[2])
 }
