@@ -1,4 +1,13 @@
-import { Redis, type RedisOptions } from 'ioredis'
+import { createRequire } from 'node:module'
+import type { Redis, RedisOptions } from 'ioredis'
+
+/**
+ * ioredis, loaded by the first connection: 5.4 MB of resident memory that a gateway without Redis (the default)
+ * never needs. It is CommonJS, so a synchronous require does.
+ */
+function ioredis(): typeof import('ioredis') {
+  return createRequire(import.meta.url)('ioredis') as typeof import('ioredis')
+}
 
 /**
  * Commands are pipelined. While Redis is unreachable they wait for a reconnect, but fail after a few
@@ -17,7 +26,8 @@ export function connectRedis(
   defaults: RedisOptions = {},
 ): Redis {
   const base = { ...CONNECTION_DEFAULTS, ...defaults }
-  const connection = typeof redis === 'string' ? new Redis(redis, base) : new Redis({ ...base, ...redis })
+  const { Redis: Client } = ioredis()
+  const connection = typeof redis === 'string' ? new Client(redis, base) : new Client({ ...base, ...redis })
   connection.on('error', (error: Error) => onError?.(error))
   return connection
 }

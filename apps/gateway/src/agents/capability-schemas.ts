@@ -1,12 +1,24 @@
+import { createRequire } from 'node:module'
 import type { CapabilityInfo } from '@parley/protocol'
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js'
 
 /**
  * JSON Schemas that agents declare for their capabilities' input (`CapabilityInfo.inputSchema`): compiled once
  * at registration (a schema that does not compile refuses the registration) and used to check arguments before
  * they reach the agent (MCP `tools/call`, A2A data parts). Compiled validators are cached by the schema's text.
  */
-const ajv = new Ajv2020({ allErrors: false, strict: false, validateFormats: false })
+let ajv: Ajv2020 | undefined
+// Loaded when the first schema is compiled (ajv is 3.5 MB of a gateway's resident memory; an idle gateway, or
+// one whose agents declare no schema, never needs it). ajv is CommonJS, so a synchronous require does.
+function validator(): Ajv2020 {
+  if (ajv === undefined) {
+    const { Ajv2020: Ajv } = createRequire(import.meta.url)(
+      'ajv/dist/2020.js',
+    ) as typeof import('ajv/dist/2020.js')
+    ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false })
+  }
+  return ajv
+}
 const MAX_CACHED = 1_000
 const cache = new Map<string, ValidateFunction>()
 
@@ -14,9 +26,9 @@ function compiled(schema: Record<string, unknown>): ValidateFunction {
   const key = JSON.stringify(schema)
   const hit = cache.get(key)
   if (hit !== undefined) return hit
-  const validate = ajv.compile(schema)
+  const validate = validator().compile(schema)
   // Ajv keeps schemas with an `$id`; drop them so a later registration may reuse the id.
-  if (typeof schema.$id === 'string') ajv.removeSchema(schema.$id)
+  if (typeof schema.$id === 'string') validator().removeSchema(schema.$id)
   if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string)
   cache.set(key, validate)
   return validate
