@@ -31,6 +31,11 @@ export type ServerProbe =
   | { usable: true /** Version and the settings that decide what a commit costs. */; description: string }
   | { usable: false; reason: string }
 
+/** `--require-postgres`: a server that cannot host the bench's databases ends the bench instead of skipping rows. */
+export function requireServer(probe: ServerProbe, required: boolean): void {
+  if (!probe.usable && required) throw new Error(`--require-postgres: ${probe.reason}`)
+}
+
 /** Whether the server can host the bench's databases: it answers and the role may create databases. */
 export async function probeServer(serverUrl: string): Promise<ServerProbe> {
   try {

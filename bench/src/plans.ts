@@ -1,5 +1,11 @@
 import { connectionsPlan } from './connections-scenario.js'
-import { createRunDatabase, probeServer, type RunDatabase, redactDatabaseUrl } from './databases.js'
+import {
+  createRunDatabase,
+  probeServer,
+  type RunDatabase,
+  redactDatabaseUrl,
+  requireServer,
+} from './databases.js'
 import { mcpPlan } from './mcp-scenario.js'
 import { type BenchOptions, DEFAULT_POSTGRES_URL, type RequestAudit, type ScenarioName } from './options.js'
 import { probeRedis, redactRedisUrl } from './redis.js'
@@ -67,6 +73,13 @@ function describeLoad(
     `(window ${load.window}, ~${load.payloadBytes} B), ${load.warmupMs / 1000} s warm-up + ` +
     `${load.durationMs / 1000} s measured, ${runs} run(s) of ${rows.join(', ')}`
   )
+}
+
+/** The baselines named in `--targets` (every target but Parley), a row each. */
+function baselineContenders(options: BenchOptions): Contender[] {
+  return options.targets
+    .filter((target) => target !== 'parley')
+    .map((target) => ({ label: TARGET_LABELS[target], target }))
 }
 
 /** Every target once; Parley on `databaseUrl` as given, with the in-memory store backend. */
@@ -163,7 +176,7 @@ async function durablePlan(options: BenchOptions, gateway: GatewayEntry): Promis
       database = 'memory:// (embedded PGlite in the gateway process)'
     } else {
       const probe = await probeServer(serverUrl)
-      if (!probe.usable && options.requirePostgres) throw new Error(`--require-postgres: ${probe.reason}`)
+      requireServer(probe, options.requirePostgres)
       if (probe.usable) {
         freshDatabase = () => createRunDatabase(serverUrl)
         database = `a throw-away parley_bench_* per run on ${redactDatabaseUrl(serverUrl)} (${probe.description})`
@@ -199,12 +212,9 @@ async function durablePlan(options: BenchOptions, gateway: GatewayEntry): Promis
     contenders.push(embedded)
     rows.push(embedded)
   }
-  for (const target of options.targets) {
-    if (target === 'parley') continue
-    const contender: Contender = { label: TARGET_LABELS[target], target }
-    contenders.push(contender)
-    rows.push(contender)
-  }
+  const baselines = baselineContenders(options)
+  contenders.push(...baselines)
+  rows.push(...baselines)
   const rowNames = rows.map((row) => (row.skipped === undefined ? row.label : `${row.label} (skipped)`))
   const description = [describeLoad('Durable', load, rowNames, options.runs)]
   if (gateway) description.push(`Parley: CLI ${gateway.path}, database ${database}`)
@@ -252,7 +262,7 @@ async function crossNodePlan(options: BenchOptions, gateway: GatewayEntry): Prom
       parleySkipped = 'two nodes need a shared database, and memory:// is embedded in each gateway process'
     } else {
       const probe = await probeServer(serverUrl)
-      if (!probe.usable && options.requirePostgres) throw new Error(`--require-postgres: ${probe.reason}`)
+      requireServer(probe, options.requirePostgres)
       if (probe.usable) {
         freshDatabase = () => createRunDatabase(serverUrl)
         database = `a throw-away parley_bench_* per run, shared by both nodes, on ${redactDatabaseUrl(serverUrl)} (${probe.description})`
@@ -335,27 +345,29 @@ async function requestPlan(options: BenchOptions, gateway: GatewayEntry): Promis
   const contenders: Contender[] = []
   const rows: TableRow[] = []
   const databases = gateway && options.targets.includes('parley') ? await requestDatabases(options) : []
-  for (const database of databases) {
-    if (database.skipped !== undefined) {
-      rows.push({ label: database.label, target: 'parley', skipped: database.skipped })
-      continue
-    }
-    const contender: Contender = {
-      label: database.label,
-      target: 'parley',
-      gateway: { entry: gateway?.path ?? '', storeBackend: database.storeBackend, database: database.open },
-    }
-    for (const row of withAuditRows([contender], options.requestAudit)) {
-      contenders.push(row)
-      rows.push(row)
+  if (gateway) {
+    for (const database of databases) {
+      if (database.skipped !== undefined) {
+        rows.push({ label: database.label, target: 'parley', skipped: database.skipped })
+        continue
+      }
+      const parley = withAuditRows(
+        [
+          {
+            label: database.label,
+            target: 'parley',
+            gateway: { entry: gateway.path, storeBackend: database.storeBackend, database: database.open },
+          },
+        ],
+        options.requestAudit,
+      )
+      contenders.push(...parley)
+      rows.push(...parley)
     }
   }
-  for (const target of options.targets) {
-    if (target === 'parley') continue
-    const contender: Contender = { label: TARGET_LABELS[target], target }
-    contenders.push(contender)
-    rows.push(contender)
-  }
+  const baselines = baselineContenders(options)
+  contenders.push(...baselines)
+  rows.push(...baselines)
   const agentProcesses = Math.min(load.workers, load.agents)
   const description = [
     `Request: ${load.callers} caller connections in 1 process keeping ${load.window} requests in flight ` +
@@ -411,7 +423,7 @@ async function requestDatabases(options: BenchOptions): Promise<RequestDatabase[
   }
   const serverUrl = DEFAULT_POSTGRES_URL
   const probe = await probeServer(serverUrl)
-  if (!probe.usable && options.requirePostgres) throw new Error(`--require-postgres: ${probe.reason}`)
+  requireServer(probe, options.requirePostgres)
   const server: RequestDatabase = probe.usable
     ? {
         label: 'parley (postgres)',

@@ -6,7 +6,7 @@
  * recover: the bench fails (exit code 1) when a Parley client is not back, not recovered, or missed or got
  * twice a publication. See ../README.md, "Storm scenario".
  */
-import { createRunDatabase, probeServer, redactDatabaseUrl } from './databases.js'
+import { createRunDatabase, probeServer, redactDatabaseUrl, requireServer } from './databases.js'
 import type { BenchOptions } from './options.js'
 import { DEFAULT_POSTGRES_URL } from './options.js'
 import { fixed, median, TARGET_LABELS, type TableRow } from './report.js'
@@ -164,7 +164,7 @@ export async function stormPlan(options: BenchOptions, gateway: GatewayEntry): P
             reason: 'a restart needs a PostgreSQL server, and memory:// dies with the gateway',
           }
         : await probeServer(serverUrl)
-    if (!probe.usable && options.requirePostgres) throw new Error(`--require-postgres: ${probe.reason}`)
+    requireServer(probe, options.requirePostgres)
     if (probe.usable) {
       database = `a throw-away parley_bench_* per run on ${redactDatabaseUrl(serverUrl)} (${probe.description})`
       const contender: Contender = {

@@ -1,20 +1,13 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
+import { hasCommand } from './support/commands.js'
 import { startTestGateway, type TestGateway } from './support/test-gateway.js'
 
 // The listen backlog is not readable from Node; Linux's `ss` reports it as a listening socket's Send-Q.
 // Skipped where there is no `ss` or no /proc (not Linux): nothing else shows the backlog.
-const canRead = process.platform === 'linux' && existsSync('/proc/sys/net/core/somaxconn') && hasSs()
-
-function hasSs(): boolean {
-  try {
-    execFileSync('ss', ['-V'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
+const canRead =
+  process.platform === 'linux' && existsSync('/proc/sys/net/core/somaxconn') && hasCommand('ss', ['-V'])
 
 /** The backlog of the socket listening on `port`, as the kernel holds it. */
 function listenBacklog(port: number): number {

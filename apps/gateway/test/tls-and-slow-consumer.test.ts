@@ -4,17 +4,9 @@ import { get } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { hasCommand } from './support/commands.js'
 import { TestClient } from './support/test-client.js'
 import { startTestGateway, type TestGateway } from './support/test-gateway.js'
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
 
 async function selfSignedCertificate(): Promise<{ dir: string; cert: string; key: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-tls-'))
@@ -65,7 +57,7 @@ describe('TLS', () => {
 
   // The certificate is made with the openssl command. A developer machine without it skips this test; CI
   // (CI=true) never skips it, so a missing openssl fails the run there instead of hiding the check.
-  it.skipIf(!hasOpenssl() && process.env.CI !== 'true')(
+  it.skipIf(!hasCommand('openssl', ['version']) && process.env.CI !== 'true')(
     'serves HTTPS and WSS when sslCert and sslKey are given',
     async () => {
       const certificate = await selfSignedCertificate()

@@ -230,6 +230,7 @@ export {
   type PolicyTargetKind,
   type UpdatePolicyRuleInput,
 } from './policy/types.js'
+export { loadIoredis } from './redis-connection.js'
 export * as schema from './schema.js'
 export { type AuditEventRow, auditChainHead, auditEvents, type NewAuditEventRow } from './schema.js'
 export { createMemoryStateStore } from './state/memory-state-store.js'

@@ -2,10 +2,10 @@ import { createRequire } from 'node:module'
 import type { Redis, RedisOptions } from 'ioredis'
 
 /**
- * ioredis, loaded by the first connection: 5.4 MB of resident memory that a gateway without Redis (the default)
- * never needs. It is CommonJS, so a synchronous require does.
+ * ioredis, loaded by the first Redis connection (a store's or the gateway's bus), not at start: 5.4 MB of resident
+ * memory that a gateway without Redis (the default) never needs. It is CommonJS, so a synchronous require does.
  */
-function ioredis(): typeof import('ioredis') {
+export function loadIoredis(): typeof import('ioredis') {
   return createRequire(import.meta.url)('ioredis') as typeof import('ioredis')
 }
 
@@ -26,7 +26,7 @@ export function connectRedis(
   defaults: RedisOptions = {},
 ): Redis {
   const base = { ...CONNECTION_DEFAULTS, ...defaults }
-  const { Redis: Client } = ioredis()
+  const { Redis: Client } = loadIoredis()
   const connection = typeof redis === 'string' ? new Client(redis, base) : new Client({ ...base, ...redis })
   connection.on('error', (error: Error) => onError?.(error))
   return connection

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { loadIoredis } from '@parley/stores'
 import type { Redis, RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RedisConfig } from '../config.js'
@@ -72,10 +72,9 @@ export async function openRedisBus(options: RedisBusOptions): Promise<ClusterBus
   const { nodeId, logger, observer } = options
   const prefix = options.prefix ?? options.config.prefix
   const base = connectionOptions(options.config)
+  const { Redis: Client } = loadIoredis()
   // Auto-pipelining sends the commands of one event-loop turn together (the client directory refresh
   // writes one entry per connected client id).
-  // Loaded here, not at start: a gateway without Redis (the default) never needs ioredis (5.4 MB resident).
-  const { Redis: Client } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis')
   const commands = new Client({
     ...base,
     // A Redis that drops packets would otherwise hold every entry call until the link is back.
