@@ -210,6 +210,31 @@ describe('presence', () => {
     expect(anonymous.status).toBe(401)
   })
 
+  it('sends the presence changes it holds for a channel with the channel’s next publication, ahead of it', async () => {
+    // An interval far longer than the test: a held change that arrives at all came with the publication.
+    await start({ presence: { broadcastInterval: 600 } })
+    const watcher = await TestClient.connect(server?.started.wsUrl ?? '', { clientId: 'watcher' })
+    const first = await TestClient.connect(server?.started.wsUrl ?? '', { clientId: 'first' })
+    const second = await TestClient.connect(server?.started.wsUrl ?? '', { clientId: 'second' })
+    raw.push(watcher, first, second)
+    // The watcher's own join goes at once (a quiet channel); the two after it, within the interval, are held.
+    await watcher.subscribe('room.7')
+    await first.subscribe('room.7')
+    await second.subscribe('room.7')
+
+    await first.ok({ type: 'publish', channel: 'room.7', data: 'after both joined' })
+    await watcher.next('channel_message')
+
+    const seen = watcher.frames.flatMap((frame) =>
+      frame.type === 'presence' && frame.channel === 'room.7'
+        ? [`${frame.event} ${frame.client.clientId}`]
+        : frame.type === 'channel_message'
+          ? [`message ${String(frame.data)}`]
+          : [],
+    )
+    expect(seen).toEqual(['join watcher', 'join first', 'join second', 'message after both joined'])
+  })
+
   it('reports a client that vanishes without closing as offline (leave) within offlineTimeout + one heartbeat + the broadcast interval', async () => {
     // The gateway's own heartbeat is slow here, so it does not reap the silent socket first: the leave must
     // come from the presence sweep.

@@ -20,6 +20,8 @@ import type { WebSocketLike } from './websocket.js'
 
 // The gateway expires a device pairing request after 5 minutes; half a minute more covers clock and latency.
 const DEFAULT_PAIRING_TIMEOUT_MS = 330_000
+/** Attempts that time out in a row double the next one's timeouts, up to this many times the options'. */
+const MAX_TIMEOUT_STRETCH = 8
 
 /** What the handshake needs from the connection. */
 export interface HandshakeHost {
@@ -47,6 +49,8 @@ export class Handshake {
   private pairingRequested = false
   /** The current socket's hello carried `resume`. */
   private resumeRequested = false
+  /** Attempts in a row given up on a timeout (open or welcome) since the last welcome: stretches the next's. */
+  private timedOutInARow = 0
   private connectTimer: ReturnType<typeof setTimeout> | undefined
   /** Gives up a WebSocket attempt that does not open in time, so the next attempt can use polling. */
   private openTimer: ReturnType<typeof setTimeout> | undefined
@@ -90,11 +94,14 @@ export class Handshake {
     this.armConnectTimer()
     clearTimeout(this.openTimer)
     if (!this.fallbackToPolling || !websocket) return
-    this.openTimer = timeoutTimer(this.websocketOpenTimeoutMs, () => {
+    const openTimeoutMs = this.stretched(this.websocketOpenTimeoutMs)
+    const note = this.stretchNote()
+    this.openTimer = timeoutTimer(openTimeoutMs, () => {
       if (this.host.currentSocket() !== socket || socket.readyState !== 0) return
+      this.timedOutInARow += 1
       this.host.abort(
         CLOSE_CODES.handshake_timeout.code,
-        `the WebSocket did not open within websocketOpenTimeoutMs (${this.websocketOpenTimeoutMs} ms)`,
+        `the WebSocket did not open within ${openTimeoutMs} ms (websocketOpenTimeoutMs ${this.websocketOpenTimeoutMs}${note})`,
       )
     })
   }
@@ -108,6 +115,7 @@ export class Handshake {
   welcomed(info: WelcomeInfo): boolean {
     clearTimeout(this.connectTimer)
     this.connectTimer = undefined
+    this.timedOutInARow = 0
     const resumed = info.resumed === true && this.resumeRequested
     this.resumeRequested = false
     this.resumeSessionId = info.sessionId
@@ -190,13 +198,29 @@ export class Handshake {
 
   private armConnectTimer(): void {
     clearTimeout(this.connectTimer)
-    const { connectTimeoutMs } = this
-    this.connectTimer = timeoutTimer(connectTimeoutMs, () => {
+    const timeoutMs = this.stretched(this.connectTimeoutMs)
+    const note = this.stretchNote()
+    this.connectTimer = timeoutTimer(timeoutMs, () => {
+      this.timedOutInARow += 1
       this.host.abort(
         CLOSE_CODES.handshake_timeout.code,
-        `no welcome within connectTimeoutMs (${connectTimeoutMs} ms)`,
+        `no welcome within ${timeoutMs} ms (connectTimeoutMs ${this.connectTimeoutMs}${note})`,
       )
     })
+  }
+
+  /**
+   * An attempt's timeout after `timedOutInARow` attempts in a row timed out: doubled for each, up to
+   * `MAX_TIMEOUT_STRETCH` times the option. A gateway taking a reconnect herd drains its accept queue more
+   * slowly than a fixed timeout allows, so every queued attempt would be one its client had given up;
+   * waiting longer each time lets the herd get through (as TCP backs off its retransmission timeout).
+   */
+  private stretched(timeoutMs: number): number {
+    return timeoutMs * Math.min(2 ** this.timedOutInARow, MAX_TIMEOUT_STRETCH)
+  }
+
+  private stretchNote(): string {
+    return this.timedOutInARow === 0 ? '' : `, doubled after ${this.timedOutInARow} timed out in a row`
   }
 
   private hello(): HelloFrame {

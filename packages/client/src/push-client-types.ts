@@ -260,7 +260,12 @@ export interface PushClientOptions {
   reconnect?: boolean | ReconnectOptions
   /** How long a request waits for its reply, including time spent waiting for a reconnect. Default 10 000. */
   requestTimeoutMs?: number
-  /** How long one attempt may take from opening the socket to the `welcome`. Default 10 000. */
+  /**
+   * How long one attempt may take from opening the socket to the `welcome`. Default 10 000. Each attempt in
+   * a row that timed out doubles the next one's timeouts (this and `websocketOpenTimeoutMs`), up to 8 times;
+   * a `welcome` resets them: a gateway taking a reconnect herd drains its queue more slowly than a fixed
+   * timeout would wait.
+   */
   connectTimeoutMs?: number
   /** WebSocket implementation; defaults to the global one, else the `ws` package. */
   WebSocket?: WebSocketConstructor

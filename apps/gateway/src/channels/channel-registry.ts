@@ -38,6 +38,7 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
   readonly #maxIdleChannels: number
   readonly #onFirstSubscriber: ((channel: string) => void) | undefined
   readonly #onLastSubscriber: ((channel: string) => void) | undefined
+  #beforePublish: ((channel: string) => void) | undefined
 
   /**
    * `onFirstSubscriber` / `onLastSubscriber`: a channel gained its first subscriber here, or lost its last
@@ -84,6 +85,15 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
   }
 
   /**
+   * `listener` runs before each publication reaches a channel's subscribers (presence sends the frames it
+   * holds for the channel then, so they share the publication's socket write). One listener; a later call
+   * replaces it.
+   */
+  beforePublish(listener: (channel: string) => void): void {
+    this.#beforePublish = listener
+  }
+
+  /**
    * Sends one encoded frame to every subscriber and returns how many took it. `position` is the
    * publication's place in the channel stream: a later live subscriber continues from there.
    */
@@ -93,6 +103,7 @@ export class ChannelRegistry<S extends Subscriber = Subscriber> {
     state.lastMessageAt = now
     if (position !== undefined) state.position = position
     let delivered = 0
+    if (state.subscribers.size > 0) this.#beforePublish?.(channel)
     for (const subscriber of state.subscribers) {
       if (subscriber.send(frame)) delivered += 1
     }

@@ -33,6 +33,35 @@ const frame = (text: string) => Buffer.from(text)
 /** The end of the current event-loop turn: the connections' queued frames are written by then. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
+/** A connection whose socket records each batch it writes (one batch: one socket write). */
+function batchingConnection() {
+  const batches: string[][] = []
+  const socket: ConnectionSocket = {
+    transport: 'websocket',
+    isOpen: true,
+    bufferedBytes: 0,
+    sendBatch: (frames: readonly OutboundFrame[]) => {
+      batches.push(frames.map(String))
+    },
+    close: () => undefined,
+    terminate: () => undefined,
+  }
+  const connection = new Connection({
+    id: 'con_watcher',
+    logger: pino({ level: 'silent' }),
+    socket,
+    maxBufferedBytes: 1_000_000,
+    remoteAddress: null,
+    userAgent: null,
+    origin: null,
+    upgradeToken: undefined,
+    now: Date.now(),
+    onSlowConsumer: () => undefined,
+    flushes: new OutboundFlushes(),
+  })
+  return { connection, batches }
+}
+
 describe('PresenceFanOut', () => {
   beforeEach(() => {
     // Only the timers the fan-out holds frames with; the connections' end-of-turn flush stays real.
@@ -60,30 +89,7 @@ describe('PresenceFanOut', () => {
   })
 
   it('writes a subscriber’s held frames as one batch on its connection, not one write per change', async () => {
-    const batches: string[][] = []
-    const socket: ConnectionSocket = {
-      transport: 'websocket',
-      isOpen: true,
-      bufferedBytes: 0,
-      sendBatch: (frames: readonly OutboundFrame[]) => {
-        batches.push(frames.map(String))
-      },
-      close: () => undefined,
-      terminate: () => undefined,
-    }
-    const connection = new Connection({
-      id: 'con_watcher',
-      logger: pino({ level: 'silent' }),
-      socket,
-      maxBufferedBytes: 1_000_000,
-      remoteAddress: null,
-      userAgent: null,
-      origin: null,
-      upgradeToken: undefined,
-      now: Date.now(),
-      onSlowConsumer: () => undefined,
-      flushes: new OutboundFlushes(),
-    })
+    const { connection, batches } = batchingConnection()
     const fanOut = fanOutTo(new Map([['room', [connection]]]))
 
     // Joins arriving in separate event-loop turns, as subscribes from separate sockets do.
@@ -95,6 +101,29 @@ describe('PresenceFanOut', () => {
     vi.advanceTimersByTime(INTERVAL_MS)
     await nextTurn()
     expect(batches).toEqual([['join a'], ['join b', 'join c', 'join d']])
+  })
+
+  it('sendHeld delivers the held frames now, in the write of what is sent in the same turn, and holds later ones anew', async () => {
+    const { connection, batches } = batchingConnection()
+    const fanOut = fanOutTo(new Map([['room', [connection]]]))
+    fanOut.send('room', frame('join a'))
+    await nextTurn()
+    fanOut.send('room', frame('join b'))
+    await nextTurn()
+
+    // What a channel publication does: the held frames first, then its own frame, in one turn.
+    fanOut.sendHeld('room')
+    connection.send(frame('message 1'))
+    await nextTurn()
+    expect(batches).toEqual([['join a'], ['join b', 'message 1']])
+
+    fanOut.sendHeld('room')
+    fanOut.send('room', frame('join c'))
+    await nextTurn()
+    expect(batches).toHaveLength(2)
+    vi.advanceTimersByTime(INTERVAL_MS)
+    await nextTurn()
+    expect(batches).toEqual([['join a'], ['join b', 'message 1'], ['join c']])
   })
 
   it('keeps holding while changes keep coming (one delivery per interval) and sends at once again after a quiet interval', () => {

@@ -45,6 +45,21 @@ export class PresenceFanOut {
     this.#hold(channel)
   }
 
+  /**
+   * Delivers the channel's held frames now, just before a publication goes to the same subscribers: in the
+   * same event-loop turn each subscriber's connection writes them with the publication, one socket write
+   * instead of another at the end of the interval (and the changes arrive before what was published after
+   * them). The next frames are held for a new interval.
+   */
+  sendHeld(channel: string): void {
+    const held = this.#held.get(channel)
+    if (held === undefined || held.frames.length === 0) return
+    clearTimeout(held.timer)
+    this.#held.delete(channel)
+    this.#deliver(channel, held.frames)
+    this.#hold(channel)
+  }
+
   /** Delivers every held frame now and stops the timers (the gateway is stopping). */
   flush(): void {
     const held = [...this.#held]

@@ -122,6 +122,7 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
     intervalMs: Math.round(config.broadcastInterval * 1000),
     fannedOut: options.fannedOut,
   })
+  if (config.broadcastChanges) channels.beforePublish((channel) => delivery.sendHeld(channel))
 
   /** Sends a presence frame to this node's subscribers of `channel` (encoded once; see PresenceFanOut). */
   function fanOut(channel: string, event: PresenceEvent, client: PresenceEntry): void {
