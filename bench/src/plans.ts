@@ -24,6 +24,9 @@ import { EMBEDDED_DATABASE } from './servers.js'
 import { stormPlan } from './storm-scenario.js'
 
 /** A database the bench neither creates nor drops. */
+/** How the bench names the default database in its output. */
+const EMBEDDED_DESCRIPTION = 'embedded (data folder, worker thread)'
+
 function existing(url: string): RunDatabase {
   return { url, drop: async () => {} }
 }
@@ -135,10 +138,7 @@ function fanoutPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan 
       options.runs,
     ),
   ]
-  const where =
-    databaseUrl === EMBEDDED_DATABASE
-      ? 'embedded (data folder, worker thread)'
-      : redactDatabaseUrl(databaseUrl)
+  const where = databaseUrl === EMBEDDED_DATABASE ? EMBEDDED_DESCRIPTION : redactDatabaseUrl(databaseUrl)
   if (gateway) description.push(`Parley: CLI ${gateway.path}, database ${where}`)
   return {
     name: 'fanout',
@@ -347,7 +347,7 @@ async function requestPlan(options: BenchOptions, gateway: GatewayEntry): Promis
   const databases = gateway && options.targets.includes('parley') ? await requestDatabases(options) : []
   if (gateway) {
     for (const database of databases) {
-      if (database.skipped !== undefined) {
+      if ('skipped' in database) {
         rows.push({ label: database.label, target: 'parley', skipped: database.skipped })
         continue
       }
@@ -388,14 +388,14 @@ async function requestPlan(options: BenchOptions, gateway: GatewayEntry): Promis
   }
 }
 
-/** A database the request scenario runs Parley on (a row each, audit on and off per `--audit`). */
-interface RequestDatabase {
-  label: string
-  storeBackend: 'memory' | 'postgres'
-  open: () => Promise<RunDatabase>
-  description: string
-  skipped?: string
-}
+/**
+ * A database the request scenario runs Parley on (a row each, audit on and off per `--audit`), or the reason
+ * its row is skipped.
+ */
+type RequestDatabase = { label: string; description: string } & (
+  | { storeBackend: 'memory' | 'postgres'; open: () => Promise<RunDatabase> }
+  | { skipped: string }
+)
 
 /**
  * Target 1 of issue 16 is on the embedded database and on PostgreSQL: by default the request scenario runs
@@ -419,7 +419,7 @@ async function requestDatabases(options: BenchOptions): Promise<RequestDatabase[
     label: 'parley (embedded)',
     storeBackend: 'postgres',
     open: async () => existing(EMBEDDED_DATABASE),
-    description: 'embedded (data folder, worker thread)',
+    description: EMBEDDED_DESCRIPTION,
   }
   const serverUrl = DEFAULT_POSTGRES_URL
   const probe = await probeServer(serverUrl)
@@ -431,13 +431,7 @@ async function requestDatabases(options: BenchOptions): Promise<RequestDatabase[
         open: () => createRunDatabase(serverUrl),
         description: `a throw-away parley_bench_* per run on ${redactDatabaseUrl(serverUrl)} (${probe.description})`,
       }
-    : {
-        label: 'parley (postgres)',
-        storeBackend: 'postgres',
-        open: async () => existing(serverUrl),
-        description: 'skipped',
-        skipped: probe.reason,
-      }
+    : { label: 'parley (postgres)', description: 'skipped', skipped: probe.reason }
   return [embedded, server]
 }
 

@@ -26,9 +26,10 @@ function compiled(schema: Record<string, unknown>): ValidateFunction {
   const key = JSON.stringify(schema)
   const hit = cache.get(key)
   if (hit !== undefined) return hit
-  const validate = validator().compile(schema)
+  const compiler = validator()
+  const validate = compiler.compile(schema)
   // Ajv keeps schemas with an `$id`; drop them so a later registration may reuse the id.
-  if (typeof schema.$id === 'string') validator().removeSchema(schema.$id)
+  if (typeof schema.$id === 'string') compiler.removeSchema(schema.$id)
   if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string)
   cache.set(key, validate)
   return validate
