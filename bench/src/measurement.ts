@@ -1,7 +1,7 @@
 /** Helpers every scenario's measurement uses: worker configuration and the server's CPU and memory. */
 import type { ChildProcess } from 'node:child_process'
 import type { FromWorker, ToWorker, WorkerConfig } from './ipc.js'
-import { readCpuMs, readMemory, sendTo } from './processes.js'
+import { readCpuMs, readMachineCpuTicks, readMemory, sendTo } from './processes.js'
 
 /** Summed over the deployment's server processes; undefined when any reading is missing. */
 export function sumOver(pids: number[], read: (pid: number) => number | undefined): number | undefined {
@@ -34,13 +34,28 @@ export function shareOf(total: number, workerCount: number, index: number): numb
   return Math.floor(total / workerCount) + (index < total % workerCount ? 1 : 0)
 }
 
+/** What `sampleServerOverWindow` read over one measured window. */
+export interface ServerWindow {
+  memory: ReturnType<typeof readMemory>
+  /** The server processes' CPU time over the window's wall time; above 100 % means several threads. */
+  cpuPercent: number | undefined
+  /**
+   * The whole machine's busy share over the window, of all its cores (100 %: none idle): load processes,
+   * server and databases together. Near 100 % the row measured a saturated machine, whatever its rate.
+   */
+  machineBusyPercent: number | undefined
+}
+
 /**
- * Samples the server's CPU at the sending worker's measurement-window edges and its memory at the end of
- * the window; `read()` gives the CPU share over the window (undefined when a reading is missing).
+ * Samples the server's CPU and the machine's at the sending worker's measurement-window edges and the
+ * server's memory at the end of the window; `read()` gives the shares over the window (undefined when a
+ * reading is missing).
  */
 export function sampleServerOverWindow(sender: ChildProcess, pids: number[]) {
   let cpuAtStart: number | undefined
   let cpuAtEnd: number | undefined
+  let machineAtStart: ReturnType<typeof readMachineCpuTicks>
+  let machineAtEnd: ReturnType<typeof readMachineCpuTicks>
   let startedAt = 0
   let endedAt = 0
   let memory: ReturnType<typeof readMemory>
@@ -49,21 +64,33 @@ export function sampleServerOverWindow(sender: ChildProcess, pids: number[]) {
     if (message.phase === 'measure-start') {
       startedAt = performance.now()
       cpuAtStart = sumOver(pids, readCpuMs)
+      machineAtStart = readMachineCpuTicks()
     } else {
       endedAt = performance.now()
       cpuAtEnd = sumOver(pids, readCpuMs)
+      machineAtEnd = readMachineCpuTicks()
       memory = readDeploymentMemory(pids)
     }
   })
   return {
-    read: () => ({
+    read: (): ServerWindow => ({
       memory,
       cpuPercent:
         cpuAtStart !== undefined && cpuAtEnd !== undefined && endedAt > startedAt
           ? ((cpuAtEnd - cpuAtStart) / (endedAt - startedAt)) * 100
           : undefined,
+      machineBusyPercent: busyShare(machineAtStart, machineAtEnd),
     }),
   }
+}
+
+/** The busy share (percent) between two /proc/stat readings; undefined when one is missing. */
+export function busyShare(
+  start: ReturnType<typeof readMachineCpuTicks>,
+  end: ReturnType<typeof readMachineCpuTicks>,
+): number | undefined {
+  if (start === undefined || end === undefined || end.total <= start.total) return undefined
+  return ((end.busy - start.busy) / (end.total - start.total)) * 100
 }
 
 /** Adds each code's count of `counts` to `into`. */

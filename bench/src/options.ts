@@ -41,6 +41,8 @@ export interface BenchOptions {
   scenarios: ScenarioName[]
   /** Fan-out scenario: subscriber connections. */
   subscribers: number
+  /** Fan-out scenario: the paced runs' rate as a share of Parley's median saturating rate (0.5: half). */
+  pacedShare: number
   durationMs: number
   warmupMs: number
   runs: number
@@ -123,6 +125,7 @@ Options:
   --scenario <list>    comma-separated subset of start,fanout,durable,crossnode,request,mcp,connections,storm,a2a,
                        audit-verify (default all but a2a and audit-verify)
   --subscribers <n>    fan-out subscriber connections (default 1000; --quick 100)
+  --paced-share <x>    fanout: the paced runs' rate as a share of Parley's saturating rate (default 0.5)
   --window <n>         fan-out and cross-node publications in flight at most (default 8)
   --durable-subscribers <n>  durable subscriber connections (default 10)
   --durable-window <n> durable publications in flight at most (default 64)
@@ -178,6 +181,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     allowPositionals: false,
     options: {
       subscribers: { type: 'string' },
+      'paced-share': { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       scenario: { type: 'string' },
@@ -218,6 +222,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const subscribers = integer('--subscribers', values.subscribers, quick ? 100 : 1000, 1, 20_000)
   const workers = integer('--workers', values.workers, 2, 1, 16)
   return {
+    pacedShare: share('--paced-share', values['paced-share'], 0.5),
     scenarios: nameList('--scenario', SCENARIO_NAMES, values.scenario, DEFAULT_SCENARIOS),
     subscribers,
     durationMs: seconds('--duration', values.duration, quick ? 2 : 10, 0.5, 600) * 1000,
@@ -307,6 +312,15 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
   const value = Number(raw)
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`)
+  }
+  return value
+}
+
+function share(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0 || value > 1) {
+    throw new UsageError(`${flag} must be a number above 0 and at most 1, got ${JSON.stringify(raw)}`)
   }
   return value
 }

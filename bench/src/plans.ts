@@ -148,7 +148,7 @@ function fanoutPlan(options: BenchOptions, gateway: GatewayEntry): ScenarioPlan 
     rows: contenders,
     database: gateway ? where : undefined,
     render: renderFanoutTable,
-    pacedShareOfParley: 0.5,
+    pacedShareOfParley: options.pacedShare,
   }
 }
 

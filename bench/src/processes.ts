@@ -139,6 +139,23 @@ export function freePort(): Promise<number> {
 /** Clock ticks per second of /proc/<pid>/stat; 100 on every mainstream Linux build. */
 const CLOCK_TICKS_PER_SECOND = 100
 
+/**
+ * The machine's busy and total CPU time so far, summed over every core (the first line of /proc/stat):
+ * busy is everything but idle and iowait. Undefined off Linux.
+ */
+export function readMachineCpuTicks(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number)
+    if (line.startsWith('cpu ') === false || ticks.length < 5 || ticks.some(Number.isNaN)) return undefined
+    const total = ticks.reduce((sum, value) => sum + value, 0)
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0)
+    return { busy: total - idle, total }
+  } catch {
+    return undefined
+  }
+}
+
 export interface MemoryReading {
   rssBytes: number
   peakRssBytes: number

@@ -32,6 +32,8 @@ export interface RowSummary {
   ackP99Ms: number | undefined
   serverRssMb: number | undefined
   serverCpuPercent: number | undefined
+  /** The whole machine's busy share over the measured window (all cores, load processes included). */
+  machineBusyPercent: number | undefined
 }
 
 /** A row of a table; `skipped` says why it could not run (it is then shown without numbers). */
@@ -69,6 +71,7 @@ export function summarise(rows: TableRow[], results: RunResult[]): RowSummary[] 
       ackP99Ms: medianOf((result) => result.ackP99Ms),
       serverRssMb: medianOf((result) => result.serverRssMb),
       serverCpuPercent: medianOf((result) => result.serverCpuPercent),
+      machineBusyPercent: medianOf((result) => result.machineBusyPercent),
     }
   })
 }
@@ -139,6 +142,10 @@ function versusBaselines(
   )
 }
 
+/** The legend of the `host %` column. */
+const HOST_NOTE =
+  'host %: the whole machine busy over the window, of all its cores (load processes and databases included).'
+
 function skippedNotes(summaries: RowSummary[]): string[] {
   return summaries
     .filter((summary) => summary.skipped !== undefined)
@@ -162,6 +169,7 @@ export function renderFanoutTable(
     'p99 ms',
     'RSS MB',
     'CPU %',
+    'host %',
     'thr P/x',
     'p99 P/x',
   ]
@@ -173,6 +181,7 @@ export function renderFanoutTable(
     fixed(2)(summary.p99Ms),
     fixed(1)(summary.serverRssMb),
     fixed(0)(summary.serverCpuPercent),
+    fixed(0)(summary.machineBusyPercent),
     times(ratio(parley?.deliveriesPerSecond, summary.deliveriesPerSecond)),
     times(ratio(parley?.p99Ms, summary.p99Ms)),
   ])
@@ -185,7 +194,7 @@ export function renderFanoutTable(
     )
   const legend =
     'P/x: Parley divided by the row (throughput above 1: Parley delivers more; p99 below 1: shorter tail). ' +
-    serversNote
+    `${serversNote} ${HOST_NOTE}`
   return tableWithNotes(header, rows, comparisons, summaries, legend)
 }
 
@@ -212,6 +221,7 @@ export function renderDurableTable(summaries: RowSummary[]): string {
     'ack p99 ms',
     'RSS MB',
     'CPU %',
+    'host %',
     ...baselines.flatMap((baseline) => [`pub P/${baseline.label}`, `p99 P/${baseline.label}`]),
   ]
   const rows = summaries.map((summary) => {
@@ -225,6 +235,7 @@ export function renderDurableTable(summaries: RowSummary[]): string {
       fixed(2)(summary.ackP99Ms),
       fixed(1)(summary.serverRssMb),
       fixed(0)(summary.serverCpuPercent),
+      fixed(0)(summary.machineBusyPercent),
       ...versusBaselines(summary, baselines, (row) => row.publishesPerSecond),
     ]
   })
@@ -250,7 +261,7 @@ export function renderDurableTable(summaries: RowSummary[]): string {
     'publishes/s: acknowledged publications per second. p50/p99: publish to delivery at the subscribers; ' +
     'ack p50/p99: publish to acknowledgement at the publisher. P/x: the Parley row divided by baseline x ' +
     '(publishes/s above 1: Parley acknowledges more; p99 below 1: shorter tail). CPU %: server process only ' +
-    '(not PostgreSQL) over the measured window.'
+    `(not PostgreSQL) over the measured window. ${HOST_NOTE}`
   return tableWithNotes(header, rows, comparisons, summaries, legend)
 }
 
@@ -276,6 +287,7 @@ export function renderRequestTable(summaries: RowSummary[]): string {
     'p99 ms',
     'RSS MB',
     'CPU %',
+    'host %',
     ...baselines.flatMap((baseline) => [`rt P/${baseline.label}`, `p99 P/${baseline.label}`]),
   ]
   const rows = summaries.map((summary) => [
@@ -285,6 +297,7 @@ export function renderRequestTable(summaries: RowSummary[]): string {
     fixed(2)(summary.p99Ms),
     fixed(1)(summary.serverRssMb),
     fixed(0)(summary.serverCpuPercent),
+    fixed(0)(summary.machineBusyPercent),
     ...versusBaselines(summary, baselines, (row) => row.roundTripsPerSecond),
   ])
   // With `--audit both` there are two Parley rows: each is compared with the baselines, then with the other.
@@ -310,7 +323,7 @@ export function renderRequestTable(summaries: RowSummary[]): string {
   const legend =
     'round trips/s: requests sent in the measured window and answered with a reply, per second. ' +
     'p50/p99: request to reply at the caller. P/x: Parley divided by baseline x (round trips above 1: ' +
-    'Parley answers more; p99 below 1: shorter tail). CPU %: server process over the measured window.'
+    `Parley answers more; p99 below 1: shorter tail). CPU %: server process over the measured window. ${HOST_NOTE}`
   return tableWithNotes(header, rows, comparisons, summaries, legend)
 }
 

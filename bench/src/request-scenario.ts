@@ -12,9 +12,10 @@ import {
   type CallerResult,
   type CallerWorkerConfig,
 } from './ipc.js'
+import type { ServerWindow } from './measurement.js'
 import { addCounts, configureWorker, megabytes, sampleServerOverWindow, shareOf } from './measurement.js'
 import type { TargetName } from './options.js'
-import { type readMemory, sendTo, waitForMessage } from './processes.js'
+import { sendTo, waitForMessage } from './processes.js'
 import type { Contender, Deployment, RequestLoad, RunResult, WorkerPool } from './run-plan.js'
 
 export async function measureRequests(
@@ -91,8 +92,7 @@ export async function measureRequests(
     )
     for (const child of agentWorkers) sendTo(child, { type: 'report' })
     const agentResults = (await Promise.all(pendingAgentResults)).map((message) => message.result)
-    const { memory, cpuPercent } = server.read()
-    const result = summariseRequests(contender, run, load, callerResult, agentResults, memory, cpuPercent)
+    const result = summariseRequests(contender, run, load, callerResult, agentResults, server.read())
     if (target !== 'parley') return result
     const auditDropped = await readAuditDropped(deployment.publishUrl)
     return auditDropped === undefined ? result : { ...result, auditDropped }
@@ -126,8 +126,7 @@ function summariseRequests(
   load: RequestLoad,
   callers: CallerResult,
   agents: AgentResult[],
-  memory: ReturnType<typeof readMemory>,
-  serverCpuPercent: number | undefined,
+  { memory, cpuPercent, machineBusyPercent }: ServerWindow,
 ): RunResult {
   const latency = new LatencyHistogram()
   latency.merge(callers.roundTripLatency)
@@ -153,7 +152,8 @@ function summariseRequests(
     ackP99Ms: undefined,
     serverRssMb: megabytes(memory?.rssBytes),
     serverPeakRssMb: megabytes(memory?.peakRssBytes),
-    serverCpuPercent,
+    serverCpuPercent: cpuPercent,
+    machineBusyPercent,
     subscribers: load.agents,
     measuredMs: callers.measuredMs,
     measuredPublished: callers.measuredSent,

@@ -126,6 +126,8 @@ export interface RunResult {
   serverPeakRssMb: number | undefined
   /** Server CPU time over the measurement window / its wall time; above 100 % means several threads. */
   serverCpuPercent: number | undefined
+  /** The whole machine's busy share over the measurement window, of all cores (see `ServerWindow`). */
+  machineBusyPercent?: number | undefined
   subscribers: number
   measuredMs: number
   measuredPublished: number

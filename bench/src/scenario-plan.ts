@@ -16,7 +16,7 @@ export interface ScenarioPlan {
   render(summaries: RowSummary[]): string
   /**
    * After the saturating runs, run every row again publishing at this share of Parley's median
-   * publishes/s (fan-out: 0.5), for the latency below saturation; unset: no paced runs.
+   * publishes/s (fan-out: `--paced-share`, default 0.5), for the latency below saturation; unset: no paced runs.
    */
   pacedShareOfParley?: number
   /** Runs one contender once, for a scenario with its own runner (mcp); otherwise `runScenario` does. */

@@ -9,8 +9,9 @@ import type {
   SubscriberResult,
   SubscriberWorkerConfig,
 } from './ipc.js'
+import type { ServerWindow } from './measurement.js'
 import { addCounts, configureWorker, megabytes, sampleServerOverWindow, shareOf } from './measurement.js'
-import { forkTs, type readMemory, sendTo, stopProcess, waitForMessage } from './processes.js'
+import { forkTs, sendTo, stopProcess, waitForMessage } from './processes.js'
 import { removePrefix, runPrefix, trackPrefix } from './redis.js'
 import { measureRequests } from './request-scenario.js'
 import {
@@ -216,8 +217,7 @@ async function measure(
 
     for (const child of subscriberWorkers) sendTo(child, { type: 'report' })
     const subscriberResults = (await Promise.all(pendingSubscriberResults)).map((message) => message.result)
-    const { memory, cpuPercent } = server.read()
-    return summarise(contender, run, connected, publisherResult, subscriberResults, memory, cpuPercent)
+    return summarise(contender, run, connected, publisherResult, subscriberResults, server.read())
   } finally {
     probe?.close()
     await pool.stop()
@@ -230,8 +230,7 @@ function summarise(
   subscribers: number,
   publisher: PublisherResult,
   subscriberResults: SubscriberResult[],
-  memory: ReturnType<typeof readMemory>,
-  serverCpuPercent: number | undefined,
+  { memory, cpuPercent, machineBusyPercent }: ServerWindow,
 ): RunResult {
   const latency = new LatencyHistogram()
   const closedByCode: Record<string, number> = {}
@@ -259,7 +258,8 @@ function summarise(
     ackP99Ms: ackLatency.quantile(0.99),
     serverRssMb: megabytes(memory?.rssBytes),
     serverPeakRssMb: megabytes(memory?.peakRssBytes),
-    serverCpuPercent,
+    serverCpuPercent: cpuPercent,
+    machineBusyPercent,
     subscribers,
     measuredMs: publisher.measuredMs,
     measuredPublished: publisher.measuredPublished,
