@@ -85,7 +85,7 @@ export function sampleServerOverWindow(sender: ChildProcess, pids: number[]) {
 }
 
 /** The busy share (percent) between two /proc/stat readings; undefined when one is missing. */
-export function busyShare(
+function busyShare(
   start: ReturnType<typeof readMachineCpuTicks>,
   end: ReturnType<typeof readMachineCpuTicks>,
 ): number | undefined {

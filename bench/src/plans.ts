@@ -23,10 +23,10 @@ import type { GatewayEntry, ScenarioPlan } from './scenario-plan.js'
 import { EMBEDDED_DATABASE } from './servers.js'
 import { stormPlan } from './storm-scenario.js'
 
-/** A database the bench neither creates nor drops. */
 /** How the bench names the default database in its output. */
 const EMBEDDED_DESCRIPTION = 'embedded (data folder, worker thread)'
 
+/** A database the bench neither creates nor drops. */
 function existing(url: string): RunDatabase {
   return { url, drop: async () => {} }
 }

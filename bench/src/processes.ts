@@ -147,7 +147,7 @@ export function readMachineCpuTicks(): { busy: number; total: number } | undefin
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
     const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number)
-    if (line.startsWith('cpu ') === false || ticks.length < 5 || ticks.some(Number.isNaN)) return undefined
+    if (!line.startsWith('cpu ') || ticks.length < 5 || ticks.some(Number.isNaN)) return undefined
     const total = ticks.reduce((sum, value) => sum + value, 0)
     const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0)
     return { busy: total - idle, total }
