@@ -60,6 +60,7 @@ describe('parseConfig', () => {
         offlineTimeout: 45,
         broadcastChanges: true,
         broadcastInterval: 1,
+        leaveDelay: 15,
       },
       polling: { enabled: true, longPollTimeout: 30, maxBatchSize: 100 },
       http: {

@@ -1,58 +1,22 @@
-import { PushClient } from '@parley/client'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { GatewayConfigInput } from '../src/config.js'
-import { startTcpProxy, type TcpProxy } from './acceptance/support/tcp-proxy.js'
 import { recordEvents, until } from './support/client-events.js'
+import { proxiedGateway } from './support/proxied-gateway.js'
 import { TestClient } from './support/test-client.js'
-import { startTestGateway, type TestGateway } from './support/test-gateway.js'
 
-const FAST_RECONNECT = { initialDelayMs: 50, maxDelayMs: 200 }
 const SCOPES = ['publish:*', 'subscribe:*', 'send:*']
 
 describe('session resume', () => {
-  let server: TestGateway | undefined
-  let proxy: TcpProxy | undefined
-  const clients: PushClient[] = []
-  const raw: TestClient[] = []
-
-  async function start(config: GatewayConfigInput = {}) {
-    server = await startTestGateway(config)
-    proxy = await startTcpProxy(server.started.port)
-    return { server, proxy }
-  }
+  const gateway = proxiedGateway()
+  const { start, cutAndWait } = gateway
+  const client = gateway.client
+  const track = gateway.track
 
   async function token(name: string): Promise<{ token: string; principal: string }> {
-    const created = await (server as TestGateway).tokens.create(
-      { name, role: 'agent', scopes: SCOPES },
-      Date.now(),
-    )
+    const created = await gateway.server.tokens.create({ name, role: 'agent', scopes: SCOPES }, Date.now())
     return { token: created.token, principal: created.record.id }
   }
 
-  function client(url: string, clientId: string, authToken: string): PushClient {
-    const created = new PushClient(url, { clientId, authToken, reconnect: FAST_RECONNECT })
-    clients.push(created)
-    return created
-  }
-
-  /** Cuts the client's link (both sides reset, as a network does) and waits until the gateway saw it go. */
-  async function cutAndWait(expectedConnections: number): Promise<void> {
-    proxy?.cut()
-    await until(
-      () => server?.gateway.stats().connections === expectedConnections,
-      10_000,
-      'the gateway dropping the cut connection',
-    )
-  }
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((created) => created.close()))
-    for (const socket of raw.splice(0)) socket.close()
-    await proxy?.close()
-    await server?.dispose()
-    server = undefined
-    proxy = undefined
-  })
+  afterEach(() => gateway.dispose())
 
   it('resumes a session within reconnectTimeout: same id, missed channel messages and buffered frames once each', async () => {
     // Presence frames go out as they happen, so carol's join is buffered while the subscriber is away (held
@@ -131,7 +95,7 @@ describe('session resume', () => {
     await until(() => running.gateway.stats().connections === 0, 10_000, 'ana gone')
 
     const socket = await TestClient.open(running.started.wsUrl)
-    raw.push(socket)
+    track(socket)
     socket.send({
       type: 'hello',
       id: 'h1',
@@ -155,7 +119,7 @@ describe('session resume', () => {
 
     // The owner can still resume it.
     const back = await TestClient.open(running.started.wsUrl)
-    raw.push(back)
+    track(back)
     back.send({
       type: 'hello',
       id: 'h3',

@@ -71,6 +71,7 @@ export const CONFIG_SOURCES = {
   'presence.offlineTimeout': { flag: undefined, env: 'PARLEY_PRESENCE_OFFLINE_TIMEOUT' },
   'presence.broadcastChanges': { flag: undefined, env: 'PARLEY_PRESENCE_BROADCAST_CHANGES' },
   'presence.broadcastInterval': { flag: undefined, env: 'PARLEY_PRESENCE_BROADCAST_INTERVAL' },
+  'presence.leaveDelay': { flag: undefined, env: 'PARLEY_PRESENCE_LEAVE_DELAY' },
   'http.maxBodySize': { flag: undefined, env: 'PARLEY_HTTP_MAX_BODY_SIZE' },
   'http.headersTimeout': { flag: undefined, env: 'PARLEY_HTTP_HEADERS_TIMEOUT' },
   'http.requestTimeout': { flag: undefined, env: 'PARLEY_HTTP_REQUEST_TIMEOUT' },

@@ -166,6 +166,11 @@ export const PresenceConfigSchema = z.object({
    * subscriber, not one per change, while many join at once); 0 sends each at once.
    */
   broadcastInterval: nonNegativeSeconds().default(1),
+  /**
+   * Seconds a client whose connection was lost without a close (a network cut, a crashed process) stays on
+   * its channels: back on them within it, nobody sees it leave and join again; 0 leaves at once.
+   */
+  leaveDelay: nonNegativeSeconds().default(15),
 })
 
 /** HTTP long-polling, the fallback transport (`/poll`). */

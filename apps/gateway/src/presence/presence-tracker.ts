@@ -23,6 +23,8 @@ export const PRESENCE_TOPIC = 'presence'
 type PresenceEvent = PresenceFrame['event']
 
 const MIN_ENTRY_TTL_MS = 1_000
+/** The close code of a connection lost without a closing handshake (a network cut, a crashed peer). */
+export const LOST_CLOSE_CODE = 1006
 
 /** One client id as one node sees it (its connections on that node). */
 interface NodeClientEntry extends AdminPresenceEntry {
@@ -44,10 +46,17 @@ interface LocalClient {
   status: string
   metadata: Record<string, unknown>
   connections: Set<Connection>
-  /** Channels it is present on, with the connections holding each. */
+  /**
+   * Channels it is present on, with the connections holding each. A channel held by none stays for
+   * `leaveDelay` after a lost connection: back on it within that time, the client never left it.
+   */
   channels: Map<string, Set<Connection>>
   /** Marked by the sweep after `offlineTimeout` without a frame; back online on its next sign of life. */
   offline: boolean
+  /** The last sign of life of its lost connections (counts for `offlineTimeout` while it has none). */
+  lostLastSeen: number
+  /** Ends `leaveDelay` after its latest lost connection: the channels nothing holds again are left then. */
+  leaveTimer: NodeJS.Timeout | undefined
 }
 
 export interface PresenceTrackerOptions {
@@ -71,6 +80,7 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
   const now = options.now ?? Date.now
   const heartbeatMs = Math.max(10, Math.round(config.heartbeatInterval * 1000))
   const offlineMs = Math.round(config.offlineTimeout * 1000)
+  const leaveDelayMs = Math.round(config.leaveDelay * 1000)
   /**
    * An entry outlives one missed refresh (and, with very short test intervals, a second of scheduling jitter);
    * a node gone is noticed by the others within about two heartbeats (plus one sweep).
@@ -92,7 +102,7 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
   const fieldOf = (clientId: string) => `${bus.nodeId}|${clientId}`
 
   function lastSeenOf(client: LocalClient): number {
-    let latest = 0
+    let latest = client.lostLastSeen
     for (const connection of client.connections) latest = Math.max(latest, connection.lastSeenAt)
     return latest
   }
@@ -162,6 +172,8 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
         connections: new Set(),
         channels: new Map(),
         offline: false,
+        lostLastSeen: 0,
+        leaveTimer: undefined,
       }
       clients.set(client.clientId, client)
     }
@@ -170,16 +182,19 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
     writeEntry(client)
   }
 
-  /** A connection became live on a channel: the client joins it with its first connection there. */
+  /**
+   * A connection became live on a channel: the client joins it with its first connection there, unless it
+   * still holds the channel from a connection lost less than `leaveDelay` ago (then nobody saw it leave).
+   */
   function subscribed(connection: Connection, channel: string): void {
     const client = clients.get(connection.clientId)
     if (client === undefined || !client.connections.has(connection)) return
     let holders = client.channels.get(channel)
+    const first = holders === undefined
     if (holders === undefined) {
       holders = new Set()
       client.channels.set(channel, holders)
     }
-    const first = holders.size === 0
     holders.add(connection)
     if (first && !client.offline) {
       announce(client, channel, 'join')
@@ -200,16 +215,50 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
     }
   }
 
-  /** A connection closed: the client leaves its channels with its last connection on each. */
-  function disconnected(connection: Connection): void {
+  /**
+   * A connection closed: the client leaves its channels with its last connection on each. A connection lost
+   * without a closing handshake (`code` 1006) leaves them only after `leaveDelay`, so a client that
+   * reconnects and resubscribes within it (a network blip, a cut proxy) is seen neither leaving nor joining.
+   */
+  function disconnected(connection: Connection, code?: number): void {
     const client = clients.get(connection.clientId)
     if (client === undefined || !client.connections.delete(connection)) return
+    const lost = code === LOST_CLOSE_CODE && leaveDelayMs > 0
+    if (lost) client.lostLastSeen = Math.max(client.lostLastSeen, connection.lastSeenAt)
+    let kept = false
     for (const [channel, holders] of [...client.channels]) {
       if (!holders.delete(connection) || holders.size > 0) continue
+      if (lost) {
+        kept = true
+        continue
+      }
       client.channels.delete(channel)
       if (!client.offline) announce(client, channel, 'leave')
     }
-    if (client.connections.size === 0) {
+    if (kept) {
+      clearTimeout(client.leaveTimer)
+      client.leaveTimer = setTimeout(() => leaveUnheld(client), leaveDelayMs)
+      client.leaveTimer.unref()
+    }
+    settle(client)
+  }
+
+  /** `leaveDelay` after a lost connection: the client leaves the channels no connection of it holds again. */
+  function leaveUnheld(client: LocalClient): void {
+    client.leaveTimer = undefined
+    if (clients.get(client.clientId) !== client) return
+    for (const [channel, holders] of [...client.channels]) {
+      if (holders.size > 0) continue
+      client.channels.delete(channel)
+      if (!client.offline) announce(client, channel, 'leave')
+    }
+    settle(client)
+  }
+
+  /** Forgets a client with no connection and no channel kept; otherwise refreshes its entry. */
+  function settle(client: LocalClient): void {
+    if (client.connections.size === 0 && client.channels.size === 0) {
+      clearTimeout(client.leaveTimer)
       clients.delete(client.clientId)
       removeEntry(client.clientId)
     } else if (!client.offline) {
@@ -400,6 +449,7 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
   function stop(): void {
     clearInterval(timer)
     timer = undefined
+    for (const client of clients.values()) clearTimeout(client.leaveTimer)
     unsubscribeTopic?.()
     unsubscribeTopic = undefined
     delivery.flush()

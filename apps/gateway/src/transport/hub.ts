@@ -299,12 +299,12 @@ export function createHub(options: HubOptions) {
   table.onClose((connection) => channels.unsubscribeAll(connection))
   table.onClose((connection) => streams.connectionClosed(connection))
   table.onClose((connection) => state.connectionClosed(connection))
-  table.onClose((connection, { welcomed }) => {
+  table.onClose((connection, { code, welcomed }) => {
     if (!welcomed) return
     table.leaveClient(connection)
     deliveries.detach(connection)
     agents.connectionClosed(connection)
-    presence?.disconnected(connection)
+    presence?.disconnected(connection, code)
     sessions.detach(connection)
   })
   table.onClose((connection, { code, welcomed }) => {
