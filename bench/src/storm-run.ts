@@ -5,6 +5,7 @@
  * back and has caught up; then the final counts. See ../README.md, "Storm scenario".
  */
 import type { ChildProcess } from 'node:child_process'
+import { setPriority } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { monotonicMs } from './clock.js'
 import type { RunDatabase } from './databases.js'
@@ -42,6 +43,21 @@ export interface StormSettings {
   connectConcurrency: number
   /** Steady publishing before each disruption, ms. */
   settleMs: number
+  /**
+   * Niceness of the load processes and proxies: on one shared machine they stand in for clients and a network
+   * on machines of their own, so the server gets the CPU it asks for first (0: all at the same priority).
+   */
+  loadNice: number
+}
+
+/** Lowers a load-side process's priority to `nice` (a no-op at 0, or where the system refuses). */
+function deprioritize(child: ChildProcess, nice: number): void {
+  if (nice <= 0 || child.pid === undefined) return
+  try {
+    setPriority(child.pid, nice)
+  } catch {
+    // Not permitted here: the run goes on at equal priority.
+  }
 }
 
 /** Generous bounds for a loaded 2-core machine: they end a stuck run, they are not what is measured. */
@@ -91,8 +107,9 @@ interface Proxy {
   port: number
 }
 
-async function startProxy(targetPort: number, timeoutMs: number): Promise<Proxy> {
+async function startProxy(targetPort: number, timeoutMs: number, nice: number): Promise<Proxy> {
   const child = forkTs(PROXY_SCRIPT, [String(targetPort)])
+  deprioritize(child, nice)
   const listening = await new Promise<FromProxy>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the cut proxy did not start')), timeoutMs)
     child.once('message', (message: FromProxy) => {
@@ -305,6 +322,7 @@ export async function runStorm(contender: Contender, settings: StormSettings): P
   const children: ChildProcess[] = []
   const fork = () => {
     const child = forkTs(CLIENTS_SCRIPT, [])
+    deprioritize(child, settings.loadNice)
     children.push(child)
     return child
   }
@@ -318,7 +336,7 @@ export async function runStorm(contender: Contender, settings: StormSettings): P
     server = await startStormServer(contender, settings.subscribers)
     const proxyCount = Math.ceil(settings.subscribers / CONNECTIONS_PER_PROXY)
     for (let index = 0; index < proxyCount; index++)
-      proxies.push(await startProxy(server.port, limits.stepMs))
+      proxies.push(await startProxy(server.port, limits.stepMs, settings.loadNice))
     await Promise.all(booted)
 
     let firstIndex = 0

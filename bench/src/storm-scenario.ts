@@ -140,6 +140,7 @@ export async function stormPlan(options: BenchOptions, gateway: GatewayEntry): P
     // Longer than PushClient's resetAfterMs (5 s): each disruption meets connections settled as in production,
     // whose reconnect backoff starts over, not the backoff left from the previous disruption.
     settleMs: Math.max(STORM_SETTLE_MS, options.warmupMs),
+    loadNice: options.stormNice,
   }
   const load: PublishLoad = {
     kind: 'publish',
@@ -192,7 +193,10 @@ export async function stormPlan(options: BenchOptions, gateway: GatewayEntry): P
     `Storm: ${settings.subscribers} subscribers on ${STORM_CHANNELS} channels through TCP proxies, 1 publisher ` +
       `publishing numbered messages on every channel (at most ${settings.ratePerChannel}/s each), ` +
       `${options.runs} run(s) of ${rows.map((row) => row.label).join(', ')}: Parley's gateway SIGKILLed and ` +
-      'restarted on its port and database, then every socket cut at the proxies; Socket.IO the cut only',
+      'restarted on its port and database, then every socket cut at the proxies; Socket.IO the cut only; ' +
+      (settings.loadNice > 0
+        ? `load processes and proxies at nice ${settings.loadNice} (the server first, as on a machine of its own)`
+        : "load processes and proxies at the server's priority"),
   ]
   if (database)
     description.push(`Parley: CLI ${gateway?.path}, --store-backend postgres, database ${database}`)

@@ -130,6 +130,26 @@ export function createPostgresDeliveryStore(
   acks: GroupCommit<AckRequest, StoredDelivery[]>,
 ): DeliveryStore {
   const { db } = database
+  // Built once: each connection's pump asks for its client id's due deliveries and the next one's time.
+  const dueQuery = db
+    .select(deliveryColumns)
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.recipient, sql.placeholder('recipient')),
+        eq(deliveries.state, 'pending'),
+        sql`${deliveries.nextAttemptAt} <= ${sql.placeholder('now')}`,
+        sql`${deliveries.expiresAt} > ${sql.placeholder('now')}`,
+      ),
+    )
+    .orderBy(asc(deliveries.createdAt), sql`${deliveries.offset} asc nulls first`, asc(deliveries.seq))
+    .limit(sql.placeholder('limit'))
+    .prepare('parley_deliveries_due')
+  const nextDueAtQuery = db
+    .select({ next: sql<string | number | null>`min(${deliveries.nextAttemptAt})` })
+    .from(deliveries)
+    .where(and(eq(deliveries.recipient, sql.placeholder('recipient')), eq(deliveries.state, 'pending')))
+    .prepare('parley_deliveries_next_due_at')
 
   function filterConditions(filter: DeadLetterFilter): (SQL | undefined)[] {
     return [
@@ -179,27 +199,12 @@ export function createPostgresDeliveryStore(
 
     async due(recipient, now, limit) {
       if (limit <= 0) return []
-      const rows = await db
-        .select(deliveryColumns)
-        .from(deliveries)
-        .where(
-          and(
-            eq(deliveries.recipient, recipient),
-            eq(deliveries.state, 'pending'),
-            sql`${deliveries.nextAttemptAt} <= ${now}`,
-            sql`${deliveries.expiresAt} > ${now}`,
-          ),
-        )
-        .orderBy(asc(deliveries.createdAt), sql`${deliveries.offset} asc nulls first`, asc(deliveries.seq))
-        .limit(Math.trunc(limit))
+      const rows = await dueQuery.execute({ recipient, now, limit: Math.trunc(limit) })
       return rows.map((row) => toStoredDelivery(row as DeliveryRecord))
     },
 
     async nextDueAt(recipient) {
-      const [row] = await db
-        .select({ next: sql<string | number | null>`min(${deliveries.nextAttemptAt})` })
-        .from(deliveries)
-        .where(and(eq(deliveries.recipient, recipient), eq(deliveries.state, 'pending')))
+      const [row] = await nextDueAtQuery.execute({ recipient })
       return row?.next === null || row?.next === undefined ? undefined : Number(row.next)
     },
 

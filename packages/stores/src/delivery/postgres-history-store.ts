@@ -154,6 +154,33 @@ export function createPostgresHistoryStore(
   publishes: GroupCommit<PublishInput, PublishOutcome>,
 ): HistoryStore {
   const { db } = database
+  // Built once (a reconnect herd reads a channel's history per subscriber); one statement, so the stream's
+  // top and its rows come from one snapshot even while publishes commit.
+  const readSinceQuery = db
+    .select({
+      epoch: channelStreams.epoch,
+      top: channelStreams.topOffset,
+      offset: channelMessages.offset,
+      messageId: channelMessages.messageId,
+      source: channelMessages.source,
+      data: jsonText(channelMessages.data),
+      createdAt: channelMessages.createdAt,
+    })
+    .from(channelStreams)
+    .leftJoin(
+      channelMessages,
+      and(
+        eq(channelMessages.channel, channelStreams.channel),
+        eq(channelStreams.epoch, sql.placeholder('epoch')),
+        sql`${channelStreams.topOffset} - ${sql.placeholder('since')} <= ${sql.placeholder('size')}`,
+        gt(channelMessages.offset, sql.placeholder('since')),
+        gt(channelMessages.offset, sql`${channelStreams.topOffset} - ${sql.placeholder('size')}`),
+        gt(channelMessages.createdAt, sql.placeholder('after')),
+      ),
+    )
+    .where(eq(channelStreams.channel, sql.placeholder('channel')))
+    .orderBy(asc(channelMessages.offset))
+    .prepare('parley_history_read_since')
 
   async function position(channel: string): Promise<StreamPosition> {
     const read = () =>
@@ -181,31 +208,13 @@ export function createPostgresHistoryStore(
     async readSince(channel, since, now) {
       const { size, ttlMs } = boundedRetention(options.retention(channel))
       const since_ = Math.trunc(since.offset)
-      // One statement, so the stream's top and its rows come from one snapshot even while publishes commit.
-      const rows = await db
-        .select({
-          epoch: channelStreams.epoch,
-          top: channelStreams.topOffset,
-          offset: channelMessages.offset,
-          messageId: channelMessages.messageId,
-          source: channelMessages.source,
-          data: jsonText(channelMessages.data),
-          createdAt: channelMessages.createdAt,
-        })
-        .from(channelStreams)
-        .leftJoin(
-          channelMessages,
-          and(
-            eq(channelMessages.channel, channelStreams.channel),
-            eq(channelStreams.epoch, since.epoch),
-            sql`${channelStreams.topOffset} - ${since_} <= ${size}`,
-            gt(channelMessages.offset, since_),
-            gt(channelMessages.offset, sql`${channelStreams.topOffset} - ${size}`),
-            gt(channelMessages.createdAt, now - ttlMs),
-          ),
-        )
-        .where(eq(channelStreams.channel, channel))
-        .orderBy(asc(channelMessages.offset))
+      const rows = await readSinceQuery.execute({
+        channel,
+        epoch: since.epoch,
+        since: since_,
+        size,
+        after: now - ttlMs,
+      })
       const [head] = rows
       const current =
         head === undefined ? await position(channel) : { offset: Number(head.top), epoch: head.epoch }
