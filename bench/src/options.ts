@@ -78,7 +78,7 @@ export interface BenchOptions {
   stormSubscribers: number
   /** Storm scenario: publications per second per channel at most. */
   stormRate: number
-  /** Storm scenario: the niceness of its load processes and proxies (0: the same priority as the server). */
+  /** Storm scenario: the niceness of its load processes (0: the same priority as the server and the proxies). */
   stormNice: number
   /** Audit-verify scenario: chained audit rows written, then verified. */
   auditRows: number
@@ -144,7 +144,7 @@ Options:
   --idle <s>           connections: idle seconds measured, default heartbeats on (default 30; --quick 3)
   --storm-subscribers <n>  storm: subscribers on 10 channels (default 10000; --quick 1000)
   --storm-rate <n>     storm: publications per second per channel at most (default 2)
-  --storm-nice <n>     storm: niceness of its load processes and proxies, 0-19 (default 10; 0: as the server)
+  --storm-nice <n>     storm: niceness of its load processes, 0-19 (default 10; 0: as the server and proxies)
   --audit-rows <n>     audit-verify: chained audit rows written, then verified (default 1000000; --quick 100000)
   --cpu-prof <dir>     audit-verify: profile \`parley audit verify\` (node --cpu-prof) into this folder
   --duration <s>       measured seconds per run (default 10; --quick 2)

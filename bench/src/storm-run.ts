@@ -44,8 +44,9 @@ export interface StormSettings {
   /** Steady publishing before each disruption, ms. */
   settleMs: number
   /**
-   * Niceness of the load processes and proxies: on one shared machine they stand in for clients and a network
-   * on machines of their own, so the server gets the CPU it asks for first (0: all at the same priority).
+   * Niceness of the load processes (subscribers and publisher): on one shared machine they stand in for clients
+   * on machines of their own, so the server and the proxies (the network) get the CPU they ask for first (0: all
+   * at the same priority). The proxies stay at the server's priority: niced too, they became the bottleneck.
    */
   loadNice: number
 }
@@ -107,9 +108,8 @@ interface Proxy {
   port: number
 }
 
-async function startProxy(targetPort: number, timeoutMs: number, nice: number): Promise<Proxy> {
+async function startProxy(targetPort: number, timeoutMs: number): Promise<Proxy> {
   const child = forkTs(PROXY_SCRIPT, [String(targetPort)])
-  deprioritize(child, nice)
   const listening = await new Promise<FromProxy>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the cut proxy did not start')), timeoutMs)
     child.once('message', (message: FromProxy) => {
@@ -336,7 +336,7 @@ export async function runStorm(contender: Contender, settings: StormSettings): P
     server = await startStormServer(contender, settings.subscribers)
     const proxyCount = Math.ceil(settings.subscribers / CONNECTIONS_PER_PROXY)
     for (let index = 0; index < proxyCount; index++)
-      proxies.push(await startProxy(server.port, limits.stepMs, settings.loadNice))
+      proxies.push(await startProxy(server.port, limits.stepMs))
     await Promise.all(booted)
 
     let firstIndex = 0
