@@ -195,8 +195,8 @@ export async function stormPlan(options: BenchOptions, gateway: GatewayEntry): P
       `${options.runs} run(s) of ${rows.map((row) => row.label).join(', ')}: Parley's gateway SIGKILLed and ` +
       'restarted on its port and database, then every socket cut at the proxies; Socket.IO the cut only; ' +
       (settings.loadNice > 0
-        ? `load processes and proxies at nice ${settings.loadNice} (the server first, as on a machine of its own)`
-        : "load processes and proxies at the server's priority"),
+        ? `load processes at nice ${settings.loadNice} (the server and the proxies first, as on machines of their own)`
+        : 'load processes at the priority of the server and the proxies'),
   ]
   if (database)
     description.push(`Parley: CLI ${gateway?.path}, --store-backend postgres, database ${database}`)
