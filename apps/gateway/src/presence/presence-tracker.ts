@@ -7,13 +7,13 @@ import {
   type PresenceGetFrame,
   type PresenceListResult,
   type PresenceSetFrame,
-  type PrincipalPresence,
 } from '@parley/protocol'
 import type { Logger } from 'pino'
 import type { ClusterBus } from '../bus/types.js'
 import type { ChannelRegistry } from '../channels/channel-registry.js'
 import type { PresenceConfig } from '../config.js'
 import type { Connection } from '../peers/connection.js'
+import { aggregate, type NodeClientEntry, parseEntry, strip } from './presence-entries.js'
 import { PresenceFanOut } from './presence-fan-out.js'
 
 /** Bus group holding every node's online clients, and the topic their changes travel on. */
@@ -24,12 +24,7 @@ type PresenceEvent = PresenceFrame['event']
 
 const MIN_ENTRY_TTL_MS = 1_000
 /** The close code of a connection lost without a closing handshake (a network cut, a crashed peer). */
-export const LOST_CLOSE_CODE = 1006
-
-/** One client id as one node sees it (its connections on that node). */
-interface NodeClientEntry extends AdminPresenceEntry {
-  node: string
-}
+const LOST_CLOSE_CODE = 1006
 
 /** Messages on the presence topic; unknown kinds are ignored (newer nodes may add some). */
 type PresenceMessage = {
@@ -459,43 +454,3 @@ export function createPresenceTracker(options: PresenceTrackerOptions) {
 }
 
 export type PresenceTracker = ReturnType<typeof createPresenceTracker>
-
-function strip(entry: NodeClientEntry): AdminPresenceEntry {
-  const { node: _node, ...rest } = entry
-  return rest
-}
-
-function parseEntry(value: string): NodeClientEntry | undefined {
-  try {
-    const entry = JSON.parse(value) as NodeClientEntry
-    if (typeof entry?.clientId !== 'string' || !Array.isArray(entry.channels)) return undefined
-    return entry
-  } catch {
-    return undefined
-  }
-}
-
-/** Each principal over its clients: the status of its most recently active one, connections summed. */
-export function aggregate(entries: readonly PresenceEntry[]): PrincipalPresence[] {
-  const byPrincipal = new Map<string, PrincipalPresence>()
-  for (const entry of entries) {
-    const seen = byPrincipal.get(entry.principal)
-    if (seen === undefined) {
-      byPrincipal.set(entry.principal, {
-        principal: entry.principal,
-        status: entry.status,
-        clients: [entry.clientId],
-        connections: entry.connections,
-        lastSeen: entry.lastSeen,
-      })
-      continue
-    }
-    if (entry.lastSeen > seen.lastSeen) {
-      seen.status = entry.status
-      seen.lastSeen = entry.lastSeen
-    }
-    seen.clients.push(entry.clientId)
-    seen.connections += entry.connections
-  }
-  return [...byPrincipal.values()].sort((a, b) => a.principal.localeCompare(b.principal))
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { aggregate } from './presence-tracker.js'
+import { aggregate } from './presence-entries.js'
 
 const entry = (clientId: string, principal: string, status: string, lastSeen: number, connections = 1) => ({
   clientId,
