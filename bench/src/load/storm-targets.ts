@@ -3,7 +3,9 @@
  * with full-jitter backoff, session resume and channel recovery from the last offset seen) and the official
  * socket.io-client (its reconnection backoff and connection state recovery), each with its defaults.
  */
-import { ParleyError, PushClient } from '@parley/client'
+import { appendFileSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Logger, ParleyError, PushClient } from '@parley/client'
 import { io, type Socket } from 'socket.io-client'
 import type { StormPayload, StormTarget } from '../storm-ipc.js'
 
@@ -65,6 +67,31 @@ async function subscribeWithRetries(client: PushClient, channel: string): Promis
   }
 }
 
+/**
+ * `PARLEY_STORM_TRACE=<directory>`: every subscriber's connection steps (socket opening, open, welcomed,
+ * dropped, disconnected, the reconnect delay), one JSON line each with the wall-clock time, written to
+ * `<directory>/<pid>.jsonl` every 2 s, to follow the attempts of the clients that come back last.
+ */
+const TRACE_DIR = process.env.PARLEY_STORM_TRACE
+const traceLines: string[] = []
+if (TRACE_DIR !== undefined) {
+  mkdirSync(TRACE_DIR, { recursive: true })
+  const flush = () => {
+    if (traceLines.length > 0)
+      appendFileSync(join(TRACE_DIR, `${process.pid}.jsonl`), traceLines.splice(0).join(''))
+  }
+  setInterval(flush, 2000).unref()
+  process.on('exit', flush)
+}
+
+function tracer(clientId: string): Logger | undefined {
+  if (TRACE_DIR === undefined) return undefined
+  const line = (context: Record<string, unknown>, message: string) => {
+    traceLines.push(`${JSON.stringify({ t: Date.now(), c: clientId, m: message, ...context })}\n`)
+  }
+  return { debug: line, info: line, warn: line, error: line }
+}
+
 async function parleySubscriber(
   url: string,
   clientId: string,
@@ -73,7 +100,12 @@ async function parleySubscriber(
 ): Promise<StormSubscriber> {
   // WebSocket only: a client moved to polling by a slow open keeps its session through a cut (nothing to recover),
   // which the storm's every-client-back count would wait on forever; recovery over polling has its own tests.
-  const client = new PushClient(url, { clientId, fallbackToPolling: false })
+  const logger = tracer(clientId)
+  const client = new PushClient(url, {
+    clientId,
+    fallbackToPolling: false,
+    ...(logger === undefined ? {} : { logger }),
+  })
   let restoring = false
   client.on('channel_message', (message) => {
     const n = message.channel === channel ? numberOf(message.data) : undefined
@@ -93,8 +125,9 @@ async function parleySubscriber(
     if (errors.length > 5) errors.shift()
   })
   let attempts = 0
-  client.on('reconnecting', ({ attempt }) => {
+  client.on('reconnecting', ({ attempt, delayMs }) => {
     attempts = attempt
+    logger?.debug?.({ attempt, delayMs }, 'reconnecting')
   })
   await client.connect()
   await subscribeWithRetries(client, channel)
