@@ -19,7 +19,7 @@ import type {
   UnsubscribeReceipt,
 } from './push-client-types.js'
 import { Subscription } from './subscription.js'
-import { timeoutTimer } from './timers.js'
+import { afterPendingIo, timeoutTimer } from './timers.js'
 import { inProcessSpan } from './trace-context.js'
 import type { TypedEmitter } from './typed-emitter.js'
 import type { WebSocketLike } from './websocket.js'
@@ -342,15 +342,19 @@ export class ChannelSubscriptions {
       if (sub.wanted && !sub.durable && sub.position !== undefined) sub.resumeCheck = { gap: false }
     }
     return new Promise<SessionResumedFrame | undefined>((resolve) => {
-      const timer = timeoutTimer(this.host.requestTimeoutMs, () => {
-        this.resumeWaiter = undefined
-        resolve(undefined)
-      })
-      this.resumeWaiter = (frame) => {
+      const timer = timeoutTimer(this.host.requestTimeoutMs, () =>
+        afterPendingIo(() => {
+          if (this.resumeWaiter !== waiter) return
+          this.resumeWaiter = undefined
+          resolve(undefined)
+        }),
+      )
+      const waiter = (frame: SessionResumedFrame | undefined): void => {
         clearTimeout(timer)
         this.resumeWaiter = undefined
         resolve(frame)
       }
+      this.resumeWaiter = waiter
     }).then((frame) => (frame === undefined ? [] : this.continueRestored(frame)))
   }
 

@@ -29,8 +29,13 @@ function timedOutAttempts(handshake: Handshake, abort: ReturnType<typeof vi.fn>,
     const before = abort.mock.calls.length
     const started = Date.now()
     handshake.begin(connectingSocket, true)
-    while (abort.mock.calls.length === before) vi.advanceTimersToNextTimer()
-    waited.push(Date.now() - started)
+    // The first timer to fire is the timeout; it acts on the next turn, once pending I/O was read.
+    let firedAfter: number | undefined
+    while (abort.mock.calls.length === before) {
+      vi.advanceTimersToNextTimer()
+      firedAfter ??= Date.now() - started
+    }
+    waited.push(firedAfter ?? 0)
     handshake.stopTimers()
   }
   return waited
@@ -73,5 +78,19 @@ describe('Handshake timeouts', () => {
     handshake.welcomed(welcome)
 
     expect(timedOutAttempts(handshake, abort, 1)).toEqual([500])
+  })
+
+  it('keeps an attempt whose welcome is read after its timeout fired but before the timeout acted', () => {
+    const options: PushClientOptions = { connectTimeoutMs: 1_000, fallbackToPolling: false }
+    const { host, abort } = hostWithSocket(connectingSocket)
+    const handshake = new Handshake(options, host)
+
+    handshake.begin(connectingSocket, true)
+    vi.advanceTimersByTime(1_000)
+    // The process ran its expired timer first; the welcome that waited in the socket is read next.
+    handshake.welcomed(welcome)
+    vi.runAllTimers()
+
+    expect(abort).not.toHaveBeenCalled()
   })
 })

@@ -13,7 +13,7 @@ import {
 import { ParleyError } from './errors.js'
 import { type AgentIdentity, signChallenge } from './identity.js'
 import type { Logger, PushClientEvents, PushClientOptions, WelcomeInfo } from './push-client-types.js'
-import { timeoutTimer } from './timers.js'
+import { Deadline } from './timers.js'
 import type { TypedEmitter } from './typed-emitter.js'
 import { CLIENT_NAME, CLIENT_VERSION } from './version.js'
 import type { WebSocketLike } from './websocket.js'
@@ -51,9 +51,9 @@ export class Handshake {
   private resumeRequested = false
   /** Attempts in a row given up on a timeout (open or welcome) since the last welcome: stretches the next's. */
   private timedOutInARow = 0
-  private connectTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly connectTimer = new Deadline()
   /** Gives up a WebSocket attempt that does not open in time, so the next attempt can use polling. */
-  private openTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly openTimer = new Deadline()
   private readonly connectTimeoutMs: number
   private readonly pairingTimeoutMs: number
   /** With the polling fallback on, a WebSocket that has not opened in time is given up for polling. */
@@ -92,11 +92,11 @@ export class Handshake {
     this.pairingRequested = false
     this.resumeRequested = false
     this.armConnectTimer()
-    clearTimeout(this.openTimer)
+    this.openTimer.clear()
     if (!this.fallbackToPolling || !websocket) return
     const openTimeoutMs = this.stretched(this.websocketOpenTimeoutMs)
     const note = this.stretchNote()
-    this.openTimer = timeoutTimer(openTimeoutMs, () => {
+    this.openTimer.set(openTimeoutMs, () => {
       if (this.host.currentSocket() !== socket || socket.readyState !== 0) return
       this.timedOutInARow += 1
       this.host.abort(
@@ -107,14 +107,13 @@ export class Handshake {
   }
 
   opened(): void {
-    clearTimeout(this.openTimer)
+    this.openTimer.clear()
     this.host.sendFrame(this.hello())
   }
 
   /** Whether the welcome resumed the session this hello asked for; the next hello asks for this one. */
   welcomed(info: WelcomeInfo): boolean {
-    clearTimeout(this.connectTimer)
-    this.connectTimer = undefined
+    this.connectTimer.clear()
     this.timedOutInARow = 0
     const resumed = info.resumed === true && this.resumeRequested
     this.resumeRequested = false
@@ -123,10 +122,8 @@ export class Handshake {
   }
 
   stopTimers(): void {
-    clearTimeout(this.connectTimer)
-    clearTimeout(this.openTimer)
-    this.openTimer = undefined
-    this.connectTimer = undefined
+    this.connectTimer.clear()
+    this.openTimer.clear()
   }
 
   /**
@@ -172,9 +169,8 @@ export class Handshake {
   /** The operator has the request: wait for the decision (up to `pairingTimeoutMs`), not `connectTimeoutMs`. */
   private pairingPending(requestId: string, expiresAt: number): void {
     if (!this.pairingRequested || this.host.isWelcomed()) return
-    clearTimeout(this.connectTimer)
     const { pairingTimeoutMs } = this
-    this.connectTimer = timeoutTimer(pairingTimeoutMs, () => {
+    this.connectTimer.set(pairingTimeoutMs, () => {
       const error = new ParleyError({
         code: 'pairing_expired',
         message: `the pairing request ${requestId} was not decided within pairingTimeoutMs (${pairingTimeoutMs} ms)`,
@@ -197,10 +193,9 @@ export class Handshake {
   }
 
   private armConnectTimer(): void {
-    clearTimeout(this.connectTimer)
     const timeoutMs = this.stretched(this.connectTimeoutMs)
     const note = this.stretchNote()
-    this.connectTimer = timeoutTimer(timeoutMs, () => {
+    this.connectTimer.set(timeoutMs, () => {
       this.timedOutInARow += 1
       this.host.abort(
         CLOSE_CODES.handshake_timeout.code,

@@ -1,4 +1,4 @@
-import { MAX_TIMER_DELAY_MS } from './timers.js'
+import { afterPendingIo, MAX_TIMER_DELAY_MS } from './timers.js'
 
 // The gateway pings every heartbeatIntervalMs; missing two pings and a half means the link is dead even if
 // the OS has not noticed (a laptop lid closed, a NAT entry dropped).
@@ -34,7 +34,15 @@ export class Liveness {
       this.onSilent(this.limitMs)
       return
     }
-    // Capped: a longer delay would fire at once and turn this into a busy loop.
-    this.timer = setTimeout(() => this.arm(), Math.min(remaining, MAX_TIMER_DELAY_MS))
+    // Capped: a longer delay would fire at once and turn this into a busy loop. Checked again once the frames
+    // that arrived while this process did not run are read (`afterPendingIo`), and only if still watching.
+    const timer = setTimeout(
+      () =>
+        afterPendingIo(() => {
+          if (this.timer === timer) this.arm()
+        }),
+      Math.min(remaining, MAX_TIMER_DELAY_MS),
+    )
+    this.timer = timer
   }
 }

@@ -1,7 +1,7 @@
 import type { ClientFrame } from '@parley/protocol'
 import { AbortedError, type ParleyError, reasonOf, TimeoutError } from './errors.js'
 import type { CallOptions } from './push-client-types.js'
-import { timeoutTimer } from './timers.js'
+import { afterPendingIo, timeoutTimer } from './timers.js'
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
@@ -52,14 +52,18 @@ export class PendingRequests {
       const onAbort = (): void => {
         if (signal !== undefined) this.settle(id, { error: abortedError(signal) })
       }
-      const timer = timeoutTimer(timeoutMs, () => {
-        this.requests.delete(id)
-        signal?.removeEventListener('abort', onAbort)
-        reject(
-          options.timeoutError?.() ??
-            new TimeoutError(`${body.type} request ${id} got no answer within ${timeoutMs} ms`),
-        )
-      })
+      // Given up only if no answer is among the frames that arrived while the timer waited to run.
+      const timer = timeoutTimer(timeoutMs, () =>
+        afterPendingIo(() => {
+          if (this.requests.get(id) !== request) return
+          this.requests.delete(id)
+          signal?.removeEventListener('abort', onAbort)
+          reject(
+            options.timeoutError?.() ??
+              new TimeoutError(`${body.type} request ${id} got no answer within ${timeoutMs} ms`),
+          )
+        }),
+      )
       const request: PendingRequest = {
         frame,
         sent: false,
