@@ -39,4 +39,21 @@ describe('heartbeats', () => {
     await lively.waitFor(() => lively.frames.filter((frame) => frame.type === 'ping').length >= 3, 15_000)
     expect(lively.readyState).toBe(lively.socket.OPEN)
   })
+
+  it('reads the frames that arrived while its process did not run before it reaps anyone', async () => {
+    server = await startTestGateway({ heartbeatInterval: 0.5 })
+    const client = await TestClient.connect(server.started.wsUrl)
+    clients.push(client)
+    // The request is written at once; then the whole process (the gateway runs in it) stalls for three
+    // intervals, past the two-interval reaping threshold, as a host that does not schedule it would.
+    const answer = client.request({ type: 'publish', channel: 'stalled', data: 1 })
+    const end = Date.now() + 1_500
+    while (Date.now() < end) {
+      // Busy: no timer, no socket read, no callback runs meanwhile.
+    }
+
+    expect(await answer).toMatchObject({ type: 'reply', result: { delivered: 0 } })
+    expect(client.readyState).toBe(client.socket.OPEN)
+    expect(server.gateway.stats().reaped).toBe(0)
+  })
 })

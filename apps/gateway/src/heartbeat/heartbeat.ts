@@ -58,7 +58,16 @@ export function createHeartbeat<T extends HeartbeatTarget>(options: HeartbeatOpt
   return {
     start() {
       if (timer !== undefined) return
-      timer = setInterval(() => tick(now()), periodMs)
+      // Each sweep runs after the frames already received are read (setImmediate comes after the poll phase):
+      // after a long turn of this process (a herd, a stall of the host) its timers fire before its sockets
+      // are read, and a sweep at that moment would reap a connection whose pong or hello is already here.
+      timer = setInterval(
+        () =>
+          setImmediate(() => {
+            if (timer !== undefined) tick(now())
+          }),
+        periodMs,
+      )
       // The heartbeat alone must not keep the process alive.
       timer.unref()
     },
