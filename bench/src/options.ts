@@ -144,7 +144,7 @@ Options:
   --idle <s>           connections: idle seconds measured, default heartbeats on (default 30; --quick 3)
   --storm-subscribers <n>  storm: subscribers on 10 channels (default 10000; --quick 1000)
   --storm-rate <n>     storm: publications per second per channel at most (default 2)
-  --storm-nice <n>     storm: niceness of its load processes, 0-19 (default 10; 0: as the server and proxies)
+  --storm-nice <n>     storm: niceness of its load processes, 0-19 (default 0: as the server and proxies)
   --audit-rows <n>     audit-verify: chained audit rows written, then verified (default 1000000; --quick 100000)
   --cpu-prof <dir>     audit-verify: profile \`parley audit verify\` (node --cpu-prof) into this folder
   --duration <s>       measured seconds per run (default 10; --quick 2)
@@ -265,7 +265,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       20_000,
     ),
     stormRate: seconds('--storm-rate', values['storm-rate'], 2, 0.1, 1000),
-    stormNice: integer('--storm-nice', values['storm-nice'], 10, 0, 19),
+    stormNice: integer('--storm-nice', values['storm-nice'], 0, 0, 19),
     auditRows: integer('--audit-rows', values['audit-rows'], quick ? 100_000 : 1_000_000, 1, 50_000_000),
     cpuProfDir: values['cpu-prof'],
     workers,
