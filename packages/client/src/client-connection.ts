@@ -261,9 +261,7 @@ export abstract class ClientConnection {
       isCurrent: () => this.socket === socket,
       opened: () => {
         this.transports.opened(socket)
-        if (this.socket !== socket) return
-        this.log('debug', { transport: this.transports.current }, 'socket open')
-        this.handshake.opened()
+        if (this.socket === socket) this.handshake.opened()
       },
       text: (text) => this.handleText(text),
       closed: (code, reason) => this.handleSocketLost(code, reason),

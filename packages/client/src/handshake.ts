@@ -108,6 +108,7 @@ export class Handshake {
 
   opened(): void {
     this.openTimer.clear()
+    this.host.log('debug', {}, 'socket open')
     this.host.sendFrame(this.hello())
   }
 
